@@ -1,0 +1,184 @@
+"""Use cases for acts and cases; each writes its ledger event in the same transaction."""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from quancheng.ledger.services import record_event
+from quancheng.ledger.snapshot import changes, snapshot
+from quancheng.orgs.models import Agency, User
+from quancheng.orgs.scoping import agencies_visible_to, require_change_in
+
+from .models import Act, Case
+
+ACT_FIELDS = [
+    "agency", "kind", "started_at", "ended_at", "place", "subject", "case", "officers",
+    "involves_life_or_property", "description",
+]
+ACT_EDITABLE = [f for f in ACT_FIELDS if f not in ("agency", "officers")]
+CASE_FIELDS = ["agency", "number", "cause", "subject", "officers", "stage", "filed_on"]
+CASE_EDITABLE = ["number", "cause", "subject", "filed_on"]
+
+# Administrative Penalty Law (2021) art. 42: enforcement by at least two officers with
+# enforcement certificates.
+MIN_OFFICERS = 2
+
+
+class Errors:
+    """Collects field errors and raises them together, so a form shows every problem at once."""
+
+    def __init__(self):
+        self.errors: dict[str, list[ValidationError]] = {}
+
+    def add(self, field: str, message: str, code: str) -> None:
+        self.errors.setdefault(field, []).append(ValidationError(message, code=code))
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise ValidationError(self.errors)
+
+
+def _check_visible(errors: Errors, actor, field: str, obj, label: str) -> None:
+    if obj is not None and not agencies_visible_to(actor).filter(pk=obj.agency_id).exists():
+        errors.add(field, f"{label}不存在或不在您的管辖范围内", "not_found")
+
+
+def _check_officers(errors: Errors, actor, officers: list[User], dates: Iterable) -> None:
+    if len({o.pk for o in officers}) < MIN_OFFICERS:
+        errors.add(
+            "officers", "执法行为至少需要两名持有效执法证的执法人员", "too_few_officers"
+        )
+    visible = agencies_visible_to(actor)
+    for officer in officers:
+        if officer.agency_id is None or not visible.filter(pk=officer.agency_id).exists():
+            errors.add("officers", f"执法人员{officer}不在您的管辖范围内", "not_found")
+            continue
+        for day in dates:
+            if not officer.certificate_valid_on(day):
+                errors.add(
+                    "officers",
+                    f"执法人员{officer}的执法证在{day:%Y年%m月%d日}无效"
+                    f"（证号：{officer.certificate_number or '无'}，有效期："
+                    f"{officer.certificate_valid_from or '—'}至{officer.certificate_valid_until or '—'}）",
+                    "certificate_invalid",
+                )
+                break
+
+
+def _clean_act(actor, act: Act, officers: list[User]) -> None:
+    errors = Errors()
+    if act.kind not in Act.Kind.values:
+        errors.add("kind", "执法行为类型无效", "invalid_choice")
+    if not (act.place or "").strip():
+        errors.add("place", "地点不能为空", "required")
+    if act.started_at and act.ended_at and act.ended_at <= act.started_at:
+        errors.add("ended_at", "结束时间必须晚于开始时间", "end_before_start")
+    _check_visible(errors, actor, "subject", act.subject, "执法对象")
+    _check_visible(errors, actor, "case", act.case, "案件")
+    if act.case is not None and act.case.subject_id != act.subject_id:
+        errors.add("case", "所属案件的执法对象与本执法行为不一致", "case_subject_mismatch")
+    days = set()
+    if act.started_at and act.ended_at:
+        days = {timezone.localdate(act.started_at), timezone.localdate(act.ended_at)}
+    _check_officers(errors, actor, officers, sorted(days))
+    errors.raise_any()
+
+
+@transaction.atomic
+def create_act(actor, agency: Agency, officers: list[User], **data) -> Act:
+    require_change_in(actor, agency)
+    act = Act(agency=agency, **{k: v for k, v in data.items() if k in ACT_EDITABLE})
+    _clean_act(actor, act, officers)
+    act.save()
+    act.officers.set(officers)
+    record_event(actor, "act.created", act, snapshot(act, ACT_FIELDS))
+    return act
+
+
+@transaction.atomic
+def update_act(actor, act: Act, officers: list[User] | None = None, **data) -> Act:
+    act = Act.objects.select_for_update().get(pk=act.pk)
+    require_change_in(actor, act.agency)
+    before = snapshot(act, ACT_FIELDS)
+    for key, value in data.items():
+        if key in ACT_EDITABLE:
+            setattr(act, key, value)
+    officers = list(act.officers.all()) if officers is None else officers
+    _clean_act(actor, act, officers)
+    after = snapshot(act, [f for f in ACT_FIELDS if f != "officers"])
+    after["officers"] = sorted(o.pk for o in officers)
+    diff = changes(before, after)
+    if not diff:
+        return act
+    act.updated_at = timezone.now()
+    act.save()
+    act.officers.set(officers)
+    record_event(actor, "act.updated", act, {"changes": diff})
+    return act
+
+
+def _clean_case(actor, case: Case, officers: list[User]) -> None:
+    errors = Errors()
+    if not (case.number or "").strip():
+        errors.add("number", "案件编号不能为空", "required")
+    elif Case.objects.filter(agency=case.agency, number=case.number).exclude(pk=case.pk).exists():
+        errors.add("number", "本机构已有相同编号的案件", "duplicate")
+    if not (case.cause or "").strip():
+        errors.add("cause", "案由不能为空", "required")
+    _check_visible(errors, actor, "subject", case.subject, "执法对象")
+    _check_officers(errors, actor, officers, [case.filed_on] if case.filed_on else [])
+    errors.raise_any()
+
+
+@transaction.atomic
+def create_case(actor, agency: Agency, officers: list[User], **data) -> Case:
+    require_change_in(actor, agency)
+    case = Case(agency=agency, **{k: v for k, v in data.items() if k in CASE_EDITABLE})
+    _clean_case(actor, case, officers)
+    case.save()
+    case.officers.set(officers)
+    record_event(actor, "case.created", case, snapshot(case, CASE_FIELDS))
+    return case
+
+
+@transaction.atomic
+def update_case(actor, case: Case, officers: list[User] | None = None, **data) -> Case:
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    require_change_in(actor, case.agency)
+    before = snapshot(case, CASE_FIELDS)
+    for key, value in data.items():
+        if key in CASE_EDITABLE:
+            setattr(case, key, value)
+    officers = list(case.officers.all()) if officers is None else officers
+    _clean_case(actor, case, officers)
+    after = snapshot(case, [f for f in CASE_FIELDS if f != "officers"])
+    after["officers"] = sorted(o.pk for o in officers)
+    diff = changes(before, after)
+    if not diff:
+        return case
+    case.updated_at = timezone.now()
+    case.save()
+    case.officers.set(officers)
+    record_event(actor, "case.updated", case, {"changes": diff})
+    return case
+
+
+@transaction.atomic
+def change_case_stage(actor, case: Case, stage: str, note: str = "") -> Case:
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    require_change_in(actor, case.agency)
+    if stage not in case.TRANSITIONS[Case.Stage(case.stage)]:
+        current = Case.Stage(case.stage).label
+        target = Case.Stage(stage).label if stage in Case.Stage.values else stage
+        raise ValidationError(
+            {"stage": [ValidationError(f"案件不能从“{current}”变更为“{target}”",
+                                       code="illegal_stage_change")]}
+        )
+    old = case.stage
+    case.stage = stage
+    case.updated_at = timezone.now()
+    case.save(update_fields=["stage", "updated_at"])
+    record_event(actor, "case.stage_changed", case, {"from": old, "to": stage, "note": note})
+    return case

@@ -1,0 +1,138 @@
+"""Named people for every test (healthchecks' alice/bob/charlie, in our domain).
+
+- officer 张伟 and colleague 李娜: officers of 渝中区's enforcement agency, certificates valid;
+- custodian 王芳 and head 刘洋 of the same agency; commission 陈静 of 渝中区's commission;
+- outsider 周杰: an officer of 江北区, who must see nothing of 渝中区's data;
+- city_admin 孙丽 and auditor 赵磊 (city corps): see the whole city.
+"""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from quancheng.lib import uscc
+from quancheng.orgs.models import Agency, Role, User
+from quancheng.orgs.seed import load_organisation
+
+PASSWORD = "Test-password-2026"  # noqa: S105
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def organisation(db):
+    load_organisation()
+
+
+@pytest.fixture
+def agency(organisation):
+    return Agency.objects.get(code="d03-zf")  # 渝中区卫生健康综合行政执法支队
+
+
+@pytest.fixture
+def other_agency(organisation):
+    return Agency.objects.get(code="d05-zf")  # 江北区卫生健康综合行政执法支队
+
+
+def make_person(username, full_name, agency, role=Role.OFFICER, certificate=True, **extra):
+    today = timezone.localdate()
+    if certificate:
+        extra.setdefault("certificate_number", f"渝卫执{username}")
+        extra.setdefault("certificate_valid_from", today - dt.timedelta(days=365))
+        extra.setdefault("certificate_valid_until", today + dt.timedelta(days=365))
+    user = User(username=username, full_name=full_name, agency=agency, role=role, **extra)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+@pytest.fixture
+def officer(agency):
+    return make_person("zhangwei", "张伟", agency)
+
+
+@pytest.fixture
+def colleague(agency):
+    return make_person("lina", "李娜", agency)
+
+
+@pytest.fixture
+def custodian(agency):
+    return make_person("wangfang", "王芳", agency, Role.CUSTODIAN, certificate=False)
+
+
+@pytest.fixture
+def head(agency):
+    return make_person("liuyang", "刘洋", agency, Role.HEAD)
+
+
+@pytest.fixture
+def commission(organisation):
+    return make_person("chenjing", "陈静", Agency.objects.get(code="d03-wjw"),
+                       Role.DISTRICT_COMMISSION, certificate=False)
+
+
+@pytest.fixture
+def outsider(other_agency):
+    return make_person("zhoujie", "周杰", other_agency)
+
+
+@pytest.fixture
+def outsider_colleague(other_agency):
+    return make_person("wuhao", "吴昊", other_agency)
+
+
+@pytest.fixture
+def city_admin(organisation):
+    return make_person("sunli", "孙丽", Agency.objects.get(code="cq-wjw"), Role.CITY_ADMIN,
+                       certificate=False)
+
+
+@pytest.fixture
+def auditor(organisation):
+    return make_person("zhaolei", "赵磊", Agency.objects.get(code="cq-zfzd"), Role.AUDITOR,
+                       certificate=False)
+
+
+def credit_code(serial: int) -> str:
+    """A valid unified social credit code for tests."""
+    return uscc.complete(f"91500103MA{serial:07d}")
+
+
+@pytest.fixture
+def subject(officer, agency):
+    from quancheng.subjects.services import create_subject
+
+    return create_subject(officer, agency, name="重庆市渝中区解放碑口腔诊所", kind="medical",
+                          address="渝中区邹容路100号", credit_code=credit_code(1))
+
+
+@pytest.fixture
+def other_subject(outsider, other_agency):
+    from quancheng.subjects.services import create_subject
+
+    return create_subject(outsider, other_agency, name="重庆江北观音桥酒店", kind="public_place",
+                          address="江北区观音桥步行街1号", credit_code=credit_code(2))
+
+
+@pytest.fixture
+def act(officer, colleague, agency, subject):
+    from quancheng.cases.services import create_act
+
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(hours=3)
+    return create_act(officer, agency, [officer, colleague], kind="inspection",
+                      started_at=start, ended_at=start + dt.timedelta(minutes=45),
+                      place=subject.address, subject=subject)
+
+
+@pytest.fixture
+def case(officer, colleague, agency, subject):
+    from quancheng.cases.services import create_case
+
+    return create_case(officer, agency, [officer, colleague], number="渝中卫医罚〔2026〕1号",
+                       cause="未取得医疗机构执业许可证擅自执业", subject=subject,
+                       filed_on=timezone.localdate())

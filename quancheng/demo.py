@@ -1,0 +1,83 @@
+"""Demo data for the embedded default: people in 渝中区 and 江北区, subjects, an inspection, a case.
+
+Everything is created through the services, so the demo's ledger is a real one.
+"""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from quancheng.cases import services as cases
+from quancheng.cases.models import Act
+from quancheng.lib import uscc
+from quancheng.orgs.models import Agency, Role, User
+from quancheng.orgs.seed import load_organisation
+from quancheng.orgs.services import create_user
+from quancheng.subjects import services as subjects
+from quancheng.subjects.models import Subject
+
+DEMO_PASSWORD = "Quancheng-2026"  # noqa: S105 - printed by scripts/run for the demo logins
+
+# (username, full name, agency code, role, certificate number)
+DEMO_PEOPLE = [
+    ("zhangwei", "张伟", "d03-zf", Role.OFFICER, "渝卫执500103001"),
+    ("lina", "李娜", "d03-zf", Role.OFFICER, "渝卫执500103002"),
+    ("wangfang", "王芳", "d03-zf", Role.CUSTODIAN, ""),
+    ("liuyang", "刘洋", "d03-zf", Role.HEAD, "渝卫执500103009"),
+    ("chenjing", "陈静", "d03-wjw", Role.DISTRICT_COMMISSION, ""),
+    ("zhaolei", "赵磊", "cq-zfzd", Role.AUDITOR, ""),
+    ("sunli", "孙丽", "cq-wjw", Role.CITY_ADMIN, ""),
+    ("zhoujie", "周杰", "d05-zf", Role.OFFICER, "渝卫执500105001"),
+    ("wuhao", "吴昊", "d05-zf", Role.OFFICER, "渝卫执500105002"),
+]
+
+DEMO_SUBJECTS = [
+    ("重庆市渝中区解放碑口腔诊所", Subject.Kind.MEDICAL, "渝中区邹容路100号", "91500103MA5U0001"),
+    ("重庆山城大酒店有限公司", Subject.Kind.PUBLIC_PLACE, "渝中区民族路88号", "91500103MA5U0002"),
+    ("重庆渝中二次供水管理站", Subject.Kind.DRINKING_WATER, "渝中区中山一路12号", "12500103MB0001"),
+]
+
+
+def _code(base: str) -> str:
+    return uscc.complete(base.ljust(17, "0")[:17])
+
+
+@transaction.atomic
+def seed_demo() -> None:
+    load_organisation()
+    today = timezone.localdate()
+    people: dict[str, User] = {}
+    for username, full_name, agency_code, role, certificate in DEMO_PEOPLE:
+        cert = {}
+        if certificate:
+            cert = {"certificate_number": certificate,
+                    "certificate_valid_from": today - dt.timedelta(days=700),
+                    "certificate_valid_until": today + dt.timedelta(days=1095)}
+        people[username] = create_user(
+            None, DEMO_PASSWORD, username=username, full_name=full_name,
+            agency=Agency.objects.get(code=agency_code), role=role, **cert,
+        )
+    yuzhong = Agency.objects.get(code="d03-zf")
+    officer = people["zhangwei"]
+    made = [
+        subjects.create_subject(officer, yuzhong, name=name, kind=kind, address=address,
+                                credit_code=_code(code))
+        for name, kind, address, code in DEMO_SUBJECTS
+    ]
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
+    cases.create_act(
+        officer, yuzhong, [officer, people["lina"]], kind=Act.Kind.INSPECTION,
+        started_at=start, ended_at=start + dt.timedelta(minutes=50), place=made[0].address,
+        subject=made[0], description="日常监督检查",
+    )
+    cases.create_case(
+        officer, yuzhong, [officer, people["lina"]], number="渝中卫医罚〔2026〕1号",
+        cause="未取得医疗机构执业许可证擅自执业", subject=made[0], filed_on=today,
+    )
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    agencies = {a.code: a.name for a in Agency.objects.all()}
+    return [(u, f"{n}（{agencies.get(a, a)}，{Role(r).label}）", DEMO_PASSWORD)
+            for u, n, a, r, _ in DEMO_PEOPLE]

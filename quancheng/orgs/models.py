@@ -1,0 +1,148 @@
+"""Organisation: agencies, people and their roles, devices, API tokens."""
+
+import datetime as dt
+import hashlib
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils import timezone
+
+
+class Agency(models.Model):
+    """A commission (卫生健康委员会) or enforcement agency (执法机构), city- or district-level."""
+
+    class Level(models.TextChoices):
+        CITY = "city", "市级"
+        DISTRICT = "district", "区县"
+
+    class Kind(models.TextChoices):
+        COMMISSION = "commission", "卫生健康行政部门"
+        ENFORCEMENT = "enforcement", "卫生健康执法机构"
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+    # 地区简称, the first part of a document number (e.g. 渝中 in 渝中卫医罚〔2026〕12号).
+    short_name = models.CharField(max_length=20)
+    level = models.CharField(max_length=10, choices=Level.choices)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    # The district (or the city) this body belongs to; scoping is by district.
+    district = models.CharField(max_length=50)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["level", "code"]
+        verbose_name = "机构"
+        verbose_name_plural = "机构"
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    OFFICER = "officer", "执法人员"
+    CUSTODIAN = "custodian", "记录管理专人"
+    HEAD = "head", "机构负责人"
+    AUDITOR = "auditor", "法制稽查"
+    DISTRICT_COMMISSION = "district_commission", "区县卫生健康行政部门"
+    CITY_ADMIN = "city_admin", "市级管理员"
+
+
+# Roles that may create and change enforcement data in their scope; the others only read.
+WRITING_ROLES = {Role.OFFICER, Role.CUSTODIAN, Role.HEAD, Role.CITY_ADMIN}
+
+
+class User(AbstractUser):
+    full_name = models.CharField("姓名", max_length=50)
+    agency = models.ForeignKey(Agency, null=True, on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField("角色", max_length=24, choices=Role.choices, default=Role.OFFICER)
+    # Enforcement certificate (执法证): required for acting as an officer in an act.
+    certificate_number = models.CharField("执法证号", max_length=32, blank=True)
+    certificate_valid_from = models.DateField("执法证有效期起", null=True, blank=True)
+    certificate_valid_until = models.DateField("执法证有效期止", null=True, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    @property
+    def sees_whole_city(self) -> bool:
+        if self.is_superuser or self.role == Role.CITY_ADMIN:
+            return True
+        return self.agency is not None and self.agency.level == Agency.Level.CITY
+
+    @property
+    def can_write(self) -> bool:
+        return self.is_superuser or self.role in WRITING_ROLES
+
+    def certificate_valid_on(self, day: dt.date) -> bool:
+        if not self.certificate_number or not self.certificate_valid_from:
+            return False
+        if not self.certificate_valid_until:
+            return False
+        return self.certificate_valid_from <= day <= self.certificate_valid_until
+
+
+class Device(models.Model):
+    """A body camera, handheld terminal or docking workstation (执法记录仪、执法终端、采集站)."""
+
+    class Kind(models.TextChoices):
+        BODY_CAMERA = "body_camera", "执法记录仪"
+        TERMINAL = "terminal", "执法终端"
+        WORKSTATION = "workstation", "采集工作站"
+        FIXED_CAMERA = "fixed_camera", "固定场所摄像设备"
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="devices")
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    serial_number = models.CharField("设备编号", max_length=64, unique=True)
+    name = models.CharField("名称", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "设备"
+        verbose_name_plural = "设备"
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.serial_number}"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+    def for_secret(self, secret: str):
+        return self.active().filter(token_hash=ApiToken.hash_secret(secret)).first()
+
+
+class ApiToken(models.Model):
+    """A bearer token for a terminal or workstation; only its SHA-256 is stored."""
+
+    name = models.CharField("名称", max_length=100)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.PROTECT, related_name="api_tokens"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)  # shown in lists so a token can be recognised
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "接口令牌"
+        verbose_name_plural = "接口令牌"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()

@@ -1,0 +1,50 @@
+"""Data scoping, in one place: district people see and change only their district's data.
+
+Every model that belongs to an agency uses AgencyScopedQuerySet; every page, API endpoint and
+command reaches such objects through visible_to(user) or get_visible_or_404().
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import Http404
+
+from .models import Agency
+
+
+def agencies_visible_to(user) -> models.QuerySet[Agency]:
+    if not getattr(user, "is_authenticated", False):
+        return Agency.objects.none()
+    if user.sees_whole_city:
+        return Agency.objects.all()
+    if user.agency is None:
+        return Agency.objects.none()
+    return Agency.objects.filter(district=user.agency.district)
+
+
+def can_change_in(user, agency: Agency) -> bool:
+    return user.can_write and agencies_visible_to(user).filter(pk=agency.pk).exists()
+
+
+def require_change_in(user, agency: Agency) -> None:
+    if not can_change_in(user, agency):
+        raise PermissionDenied("无权修改该机构的数据")
+
+
+class AgencyScopedQuerySet(models.QuerySet):
+    agency_field = "agency"
+
+    def visible_to(self, user):
+        if getattr(user, "is_authenticated", False) and user.sees_whole_city:
+            return self
+        return self.filter(**{f"{self.agency_field}__in": agencies_visible_to(user)})
+
+
+def get_visible_or_404(queryset_or_model, user, **lookup):
+    """The object if it exists in the user's scope; otherwise 404, never a hint it exists."""
+    qs = queryset_or_model
+    if isinstance(qs, type) and issubclass(qs, models.Model):
+        qs = qs.objects.all()
+    try:
+        return qs.visible_to(user).get(**lookup)
+    except (qs.model.DoesNotExist, ValueError, TypeError) as e:
+        raise Http404("对象不存在") from e

@@ -1,0 +1,69 @@
+"""Use cases for agencies, people, devices and API tokens."""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.utils import timezone
+
+from quancheng.ledger.services import record_event
+from quancheng.ledger.snapshot import snapshot
+
+from .models import Agency, ApiToken, Device, User
+
+AGENCY_FIELDS = ["code", "name", "short_name", "level", "kind", "district", "parent"]
+USER_FIELDS = [
+    "username", "full_name", "agency", "role", "certificate_number",
+    "certificate_valid_from", "certificate_valid_until", "is_active",
+]
+
+
+@transaction.atomic
+def create_agency(actor, **data) -> Agency:
+    agency = Agency.objects.create(**data)
+    record_event(actor, "agency.created", agency, snapshot(agency, AGENCY_FIELDS), agency=agency)
+    return agency
+
+
+@transaction.atomic
+def create_user(actor, password: str, **data) -> User:
+    user = User(**data)
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    record_event(actor, "user.created", user, snapshot(user, USER_FIELDS), agency=user.agency)
+    return user
+
+
+@transaction.atomic
+def create_device(actor, **data) -> Device:
+    device = Device.objects.create(**data)
+    record_event(actor, "device.created", device,
+                 snapshot(device, ["agency", "kind", "serial_number", "name"]))
+    return device
+
+
+@transaction.atomic
+def issue_api_token(actor, user: User, name: str, device: Device | None = None):
+    """A new token; the secret is returned once and only its hash is kept."""
+    secret = settings.QC_API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        name=name, user=user, device=device, token_hash=ApiToken.hash_secret(secret),
+        prefix=secret[:10], created_by=actor,
+    )
+    record_event(actor, "api_token.issued", token,
+                 {"name": name, "user": user.pk, "device": device.pk if device else None,
+                  "prefix": token.prefix}, agency=user.agency)
+    return token, secret
+
+
+@transaction.atomic
+def revoke_api_token(actor, token: ApiToken) -> ApiToken:
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record_event(actor, "api_token.revoked", token, {"prefix": token.prefix},
+                     agency=token.user.agency)
+    return token
