@@ -48,6 +48,7 @@ class Event(models.Model):
     objects = EventQuerySet.as_manager()
 
     class Meta:
+        ordering = ["seq"]
         indexes = [
             # The history shown on an object's page.
             models.Index(fields=["object_type", "object_id"]),

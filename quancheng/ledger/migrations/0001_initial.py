@@ -24,6 +24,7 @@ class Migration(migrations.Migration):
                 ('prev_hash', models.CharField(max_length=64, unique=True)),
                 ('hash', models.CharField(max_length=64, unique=True)),
             ],
+            options={'ordering': ['seq']},
         ),
         migrations.CreateModel(
             name='LedgerHead',

@@ -41,7 +41,7 @@ def _run(statements_by_vendor):
         if statements is None:
             raise RuntimeError(f"no append-only guard for {schema_editor.connection.vendor}")
         for sql in statements:
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)
 
     return run
 
