@@ -1,0 +1,41 @@
+"""Revoke a bearer token, named by its id or by the prefix shown in lists."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from quancheng.orgs.models import ApiToken
+from quancheng.orgs.services import revoke_api_token
+
+from .issue_api_token import actor_named, may_manage_tokens_of
+
+
+class Command(BaseCommand):
+    help = "吊销接口令牌（按编号或前缀）。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("token", metavar="PREFIX_OR_ID", help="令牌编号或前缀（如 qc_AbCdEfG）")
+        parser.add_argument("--by", required=True, help="操作人（管理员）的用户名")
+
+    def handle(self, *args, token, by, **options):
+        actor = actor_named(by)
+        tokens = ApiToken.objects.select_related("user__agency")
+        if token.isdigit():
+            matches = list(tokens.filter(pk=int(token)))
+        else:
+            matches = list(tokens.filter(prefix=token.strip()))
+        if not matches:
+            raise CommandError(f"没有找到令牌 {token}")
+        if len(matches) > 1:
+            ids = "、".join(str(t.pk) for t in matches)
+            raise CommandError(f"前缀 {token} 对应多个令牌（编号 {ids}），请按编号吊销")
+        found = matches[0]
+        if not may_manage_tokens_of(actor, found.user):
+            raise CommandError(f"{by} 无权吊销该令牌")
+        if found.revoked_at is not None:
+            when = timezone.localtime(found.revoked_at)
+            self.stdout.write(f"令牌 #{found.pk}（{found.prefix}…）已于 {when:%Y-%m-%d %H:%M} 吊销")
+            return
+        revoke_api_token(actor, found)
+        self.stdout.write(
+            f"已吊销令牌 #{found.pk}（{found.prefix}…，{found.name}，用户 {found.user.username}）"
+        )
