@@ -1,0 +1,51 @@
+"""Bearer-token authentication for terminals and workstations.
+
+A token is looked up by the SHA-256 of its secret (ApiToken.objects.for_secret refuses revoked
+tokens); the token's user must be active. The request then carries request.user (the token's
+user), request.api_token and request.device (the token's device or None).
+"""
+
+import datetime as dt
+
+from django.utils import timezone
+from ninja.security import HttpBearer
+
+from quancheng.orgs.models import ApiToken
+
+# last_used_at is bookkeeping, not evidence: written at most once a minute per token so that
+# reads do not turn into writes on every request.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+MAX_SECRET_LENGTH = 200
+
+
+class TokenAuth(HttpBearer):
+    def __call__(self, request):
+        # As HttpBearer, but never logging the header (ninja logs it in DEBUG on a bad scheme).
+        scheme, _, secret = request.headers.get(self.header, "").partition(" ")
+        if scheme.lower() != self.openapi_scheme:
+            return None
+        return self.authenticate(request, secret)
+
+    def authenticate(self, request, token: str):
+        secret = token.strip()
+        if not secret or len(secret) > MAX_SECRET_LENGTH:
+            return None
+        api_token = ApiToken.objects.select_related("user__agency", "device").for_secret(secret)
+        if api_token is None or not api_token.user.is_active:
+            return None
+        _touch(api_token)
+        request.user = api_token.user
+        request.api_token = api_token
+        request.device = api_token.device
+        return api_token
+
+
+def _touch(api_token: ApiToken) -> None:
+    now = timezone.now()
+    last = api_token.last_used_at
+    if last is None or now - last >= LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+        api_token.last_used_at = now
+
+
+token_auth = TokenAuth()
