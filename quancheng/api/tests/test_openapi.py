@@ -1,0 +1,54 @@
+import re
+
+from django.test import Client
+
+PATHS = {
+    "/api/v1/me": {"get"},
+    "/api/v1/subjects": {"get", "post"},
+    "/api/v1/subjects/{subject_id}": {"get", "patch"},
+    "/api/v1/acts": {"get", "post"},
+    "/api/v1/acts/{act_id}": {"get", "patch"},
+    "/api/v1/cases": {"get", "post"},
+    "/api/v1/cases/{case_id}": {"get", "patch"},
+    "/api/v1/cases/{case_id}/stage": {"post"},
+}
+
+
+def test_openapi_document_lists_the_paths(db):
+    response = Client().get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    doc = response.json()
+    assert doc["openapi"].startswith("3.")
+    assert {path: set(ops) for path, ops in doc["paths"].items()} == PATHS
+    assert doc["components"]["securitySchemes"] == {
+        "TokenAuth": {"type": "http", "scheme": "bearer"}
+    }
+    assert "Error" in doc["components"]["schemas"]
+    post_acts = doc["paths"]["/api/v1/acts"]["post"]
+    assert {"201", "400", "401", "403", "404", "422"} <= set(post_acts["responses"])
+    started = doc["components"]["schemas"]["ActCreate"]["properties"]["started_at"]
+    assert started["format"] == "date-time"
+
+
+def test_docs_page_uses_no_cdn_and_no_inline_script(db):
+    response = Client().get("/api/v1/docs")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "cdn" not in html.lower()
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+    for attrs, _body in re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S):
+        assert "src=" in attrs or 'type="application/json"' in attrs
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    for asset in re.findall(r"""(?:src|href)="(/api/v1/docs/assets/[^"]+)\"""", html):
+        assert Client().get(asset).status_code == 200, asset
+    assert 'id="swagger-settings"' in html and "/api/v1/openapi.json" in html
+
+
+def test_docs_assets_are_only_the_bundled_files(db):
+    client = Client()
+    response = client.get("/api/v1/docs/assets/swagger-ui-bundle.js")
+    assert response.status_code == 200
+    assert "javascript" in response["Content-Type"]
+    missing = client.get("/api/v1/docs/assets/..%2F..%2Fmain.py")
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "not_found"
