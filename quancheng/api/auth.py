@@ -49,3 +49,22 @@ def _touch(api_token: ApiToken) -> None:
 
 
 token_auth = TokenAuth()
+
+
+def docs_login_required(view):
+    """The OpenAPI document and docs page: for a logged-in person or a valid token only.
+
+    Nothing but the login page is public; the docs page is read in a browser session, the
+    document is fetched by terminals and tools with their token.
+    """
+    from functools import wraps
+
+    from .errors import error_response
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated and token_auth(request) is None:
+            return error_response(401, "unauthorized", "缺少或无效的访问令牌")
+        return view(request, *args, **kwargs)
+
+    return wrapper

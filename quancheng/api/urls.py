@@ -1,6 +1,7 @@
 """The terminal API (/api/v1/): handheld terminals and docking workstations, by bearer token.
 
-OpenAPI document: /api/v1/openapi.json; docs page: /api/v1/docs (served without a CDN).
+OpenAPI document: /api/v1/openapi.json; docs page: /api/v1/docs (served without a CDN; both
+need a browser login or a token).
 """
 
 from functools import wraps
@@ -12,7 +13,7 @@ from ninja import NinjaAPI
 
 from . import acts, cases, errors, me, subjects
 from . import admin as _admin  # noqa: F401  (registers ApiToken in the Django admin)
-from .auth import token_auth
+from .auth import docs_login_required, token_auth
 from .docs import ASSET_URL_NAME, OfflineSwagger, asset_view
 
 
@@ -72,6 +73,7 @@ api = QuanchengAPI(
     docs=OfflineSwagger(),
     openapi_url="/openapi.json",
     docs_url="/docs",
+    docs_decorator=docs_login_required,
 )
 errors.install(api)
 api.add_router("", me.router)

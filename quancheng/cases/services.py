@@ -55,6 +55,9 @@ def _check_officers(errors: Errors, actor, officers: list[User], dates: Iterable
         if officer.agency_id is None or not visible.filter(pk=officer.agency_id).exists():
             errors.add("officers", f"执法人员{officer}不在您的管辖范围内", "not_found")
             continue
+        if not officer.is_active:
+            errors.add("officers", f"执法人员{officer}的账号已停用", "officer_inactive")
+            continue
         for day in dates:
             if not officer.certificate_valid_on(day):
                 errors.add(

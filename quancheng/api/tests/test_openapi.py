@@ -14,8 +14,17 @@ PATHS = {
 }
 
 
-def test_openapi_document_lists_the_paths(db):
-    response = Client().get("/api/v1/openapi.json")
+def test_openapi_document_and_docs_need_a_login_or_a_token(db):
+    for url in ("/api/v1/openapi.json", "/api/v1/docs"):
+        response = Client().get(url)
+        assert response.status_code == 401
+        assert response.json()["code"] == "unauthorized"
+
+
+def test_openapi_document_lists_the_paths(officer):
+    client = Client()
+    client.force_login(officer)
+    response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     doc = response.json()
     assert doc["openapi"].startswith("3.")
@@ -30,8 +39,10 @@ def test_openapi_document_lists_the_paths(db):
     assert started["format"] == "date-time"
 
 
-def test_docs_page_uses_no_cdn_and_no_inline_script(db):
-    response = Client().get("/api/v1/docs")
+def test_docs_page_uses_no_cdn_and_no_inline_script(officer):
+    client = Client()
+    client.force_login(officer)
+    response = client.get("/api/v1/docs")
     assert response.status_code == 200
     html = response.content.decode()
     assert "cdn" not in html.lower()

@@ -113,3 +113,11 @@ def test_times_are_stored_in_utc(act):
     act.refresh_from_db()
     assert act.started_at.utcoffset() == dt.timedelta(0)
     assert timezone.localtime(act.started_at).utcoffset() == dt.timedelta(hours=8)
+
+
+def test_inactive_officer_is_refused(officer, colleague, agency, subject):
+    colleague.is_active = False
+    colleague.save()
+    with pytest.raises(ValidationError) as raised:
+        _create(officer, agency, [officer, colleague], subject)
+    assert "officer_inactive" in _codes(raised, "officers")
