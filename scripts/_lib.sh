@@ -74,13 +74,15 @@ ensure_debs() {
   say "installing Debian packages: $missing"
   # shellcheck disable=SC2086 # $missing is a list of package names
   if _apt_needs_update $missing; then
-    apt-get update -qq
+    apt-get update -qq || return 1
   fi
   # shellcheck disable=SC2086
   if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing; then
     # Stale package lists point at files the mirror no longer has: refresh once and retry.
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+    apt-get update -qq || return 1
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing ||
+      return 1
   fi
 }
 
@@ -99,8 +101,8 @@ ensure_venv() {
   if ! "$python" -m venv --clear "$VENV"; then
     is_root || die "'$python -m venv' failed; as root run: apt-get install -y python3-venv"
     say "installing Debian's python3-venv"
-    ensure_debs python3-venv
-    "$python" -m venv --clear "$VENV"
+    ensure_debs python3-venv || die "could not install python3-venv"
+    "$python" -m venv --clear "$VENV" || die "'$python -m venv' failed"
   fi
   _venv_works || die "the virtual environment in $VENV does not work"
 }
@@ -126,7 +128,7 @@ install_project() {
   fi
   say "installing Python packages: pip install -c requirements/constraints.txt -e '$spec'"
   (cd "$QC_ROOT" && "$PY" -m pip install --disable-pip-version-check -q \
-    -c "$CONSTRAINTS" -e "$spec")
+    -c "$CONSTRAINTS" -e "$spec") || return 1
   echo "$key" >"$stamp"
   # The test extras include everything the plain install has.
   if [ -n "$extras" ]; then
