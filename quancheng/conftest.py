@@ -81,8 +81,13 @@ def head(agency):
 
 @pytest.fixture
 def commission(organisation):
-    return make_person("chenjing", "陈静", Agency.objects.get(code="d03-wjw"),
-                       Role.DISTRICT_COMMISSION, certificate=False)
+    return make_person(
+        "chenjing",
+        "陈静",
+        Agency.objects.get(code="d03-wjw"),
+        Role.DISTRICT_COMMISSION,
+        certificate=False,
+    )
 
 
 @pytest.fixture
@@ -97,14 +102,16 @@ def outsider_colleague(other_agency):
 
 @pytest.fixture
 def city_admin(organisation):
-    return make_person("sunli", "孙丽", Agency.objects.get(code="cq-wjw"), Role.CITY_ADMIN,
-                       certificate=False)
+    return make_person(
+        "sunli", "孙丽", Agency.objects.get(code="cq-wjw"), Role.CITY_ADMIN, certificate=False
+    )
 
 
 @pytest.fixture
 def auditor(organisation):
-    return make_person("zhaolei", "赵磊", Agency.objects.get(code="cq-zfzd"), Role.AUDITOR,
-                       certificate=False)
+    return make_person(
+        "zhaolei", "赵磊", Agency.objects.get(code="cq-zfzd"), Role.AUDITOR, certificate=False
+    )
 
 
 def credit_code(serial: int) -> str:
@@ -116,16 +123,28 @@ def credit_code(serial: int) -> str:
 def subject(officer, agency):
     from quancheng.subjects.services import create_subject
 
-    return create_subject(officer, agency, name="重庆市渝中区解放碑口腔诊所", kind="medical",
-                          address="渝中区邹容路100号", credit_code=credit_code(1))
+    return create_subject(
+        officer,
+        agency,
+        name="重庆市渝中区解放碑口腔诊所",
+        kind="medical",
+        address="渝中区邹容路100号",
+        credit_code=credit_code(1),
+    )
 
 
 @pytest.fixture
 def other_subject(outsider, other_agency):
     from quancheng.subjects.services import create_subject
 
-    return create_subject(outsider, other_agency, name="重庆江北观音桥酒店", kind="public_place",
-                          address="江北区观音桥步行街1号", credit_code=credit_code(2))
+    return create_subject(
+        outsider,
+        other_agency,
+        name="重庆江北观音桥酒店",
+        kind="public_place",
+        address="江北区观音桥步行街1号",
+        credit_code=credit_code(2),
+    )
 
 
 @pytest.fixture
@@ -133,15 +152,28 @@ def act(officer, colleague, agency, subject):
     from quancheng.cases.services import create_act
 
     start = timezone.now().replace(microsecond=0) - dt.timedelta(hours=3)
-    return create_act(officer, agency, [officer, colleague], kind="inspection",
-                      started_at=start, ended_at=start + dt.timedelta(minutes=45),
-                      place=subject.address, subject=subject)
+    return create_act(
+        officer,
+        agency,
+        [officer, colleague],
+        kind="inspection",
+        started_at=start,
+        ended_at=start + dt.timedelta(minutes=45),
+        place=subject.address,
+        subject=subject,
+    )
 
 
 @pytest.fixture
 def case(officer, colleague, agency, subject):
     from quancheng.cases.services import create_case
 
-    return create_case(officer, agency, [officer, colleague], number="渝中卫医罚〔2026〕1号",
-                       cause="未取得医疗机构执业许可证擅自执业", subject=subject,
-                       filed_on=timezone.localdate())
+    return create_case(
+        officer,
+        agency,
+        [officer, colleague],
+        number="渝中卫医罚〔2026〕1号",
+        cause="未取得医疗机构执业许可证擅自执业",
+        subject=subject,
+        filed_on=timezone.localdate(),
+    )

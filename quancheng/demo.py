@@ -51,33 +51,54 @@ def seed_demo() -> None:
     for username, full_name, agency_code, role, certificate in DEMO_PEOPLE:
         cert = {}
         if certificate:
-            cert = {"certificate_number": certificate,
-                    "certificate_valid_from": today - dt.timedelta(days=700),
-                    "certificate_valid_until": today + dt.timedelta(days=1095)}
+            cert = {
+                "certificate_number": certificate,
+                "certificate_valid_from": today - dt.timedelta(days=700),
+                "certificate_valid_until": today + dt.timedelta(days=1095),
+            }
         people[username] = create_user(
-            None, DEMO_PASSWORD, username=username, full_name=full_name,
-            agency=Agency.objects.get(code=agency_code), role=role, **cert,
+            None,
+            DEMO_PASSWORD,
+            username=username,
+            full_name=full_name,
+            agency=Agency.objects.get(code=agency_code),
+            role=role,
+            **cert,
         )
     yuzhong = Agency.objects.get(code="d03-zf")
     officer = people["zhangwei"]
     made = [
-        subjects.create_subject(officer, yuzhong, name=name, kind=kind, address=address,
-                                credit_code=_code(code))
+        subjects.create_subject(
+            officer, yuzhong, name=name, kind=kind, address=address, credit_code=_code(code)
+        )
         for name, kind, address, code in DEMO_SUBJECTS
     ]
     start = timezone.now().replace(minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
     cases.create_act(
-        officer, yuzhong, [officer, people["lina"]], kind=Act.Kind.INSPECTION,
-        started_at=start, ended_at=start + dt.timedelta(minutes=50), place=made[0].address,
-        subject=made[0], description="日常监督检查",
+        officer,
+        yuzhong,
+        [officer, people["lina"]],
+        kind=Act.Kind.INSPECTION,
+        started_at=start,
+        ended_at=start + dt.timedelta(minutes=50),
+        place=made[0].address,
+        subject=made[0],
+        description="日常监督检查",
     )
     cases.create_case(
-        officer, yuzhong, [officer, people["lina"]], number="渝中卫医罚〔2026〕1号",
-        cause="未取得医疗机构执业许可证擅自执业", subject=made[0], filed_on=today,
+        officer,
+        yuzhong,
+        [officer, people["lina"]],
+        number="渝中卫医罚〔2026〕1号",
+        cause="未取得医疗机构执业许可证擅自执业",
+        subject=made[0],
+        filed_on=today,
     )
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
     agencies = {a.code: a.name for a in Agency.objects.all()}
-    return [(u, f"{n}（{agencies.get(a, a)}，{Role(r).label}）", DEMO_PASSWORD)
-            for u, n, a, r, _ in DEMO_PEOPLE]
+    return [
+        (u, f"{n}（{agencies.get(a, a)}，{Role(r).label}）", DEMO_PASSWORD)
+        for u, n, a, r, _ in DEMO_PEOPLE
+    ]

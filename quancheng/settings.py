@@ -228,5 +228,5 @@ LOGGING = {
 }
 
 # Platform settings.
-QC_API_TOKEN_PREFIX = "qc_"
+QC_API_TOKEN_PREFIX = "qc_"  # noqa: S105 - a public prefix, not a secret
 QC_PAGE_SIZE = 25

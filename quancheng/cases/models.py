@@ -93,16 +93,18 @@ class Act(models.Model):
         Subject, verbose_name="执法对象", on_delete=models.PROTECT, related_name="acts"
     )
     case = models.ForeignKey(
-        Case, verbose_name="所属案件", null=True, blank=True, on_delete=models.PROTECT,
+        Case,
+        verbose_name="所属案件",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="acts",
     )
     officers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name="执法人员", related_name="acts"
     )
     # A11 ¶1: such acts must be AV-recorded over the whole process.
-    involves_life_or_property = models.BooleanField(
-        "直接涉及生命健康、重大财产权益", default=False
-    )
+    involves_life_or_property = models.BooleanField("直接涉及生命健康、重大财产权益", default=False)
     description = models.TextField("说明", blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -14,8 +14,16 @@ from quancheng.orgs.scoping import agencies_visible_to, require_change_in
 from .models import Act, Case
 
 ACT_FIELDS = [
-    "agency", "kind", "started_at", "ended_at", "place", "subject", "case", "officers",
-    "involves_life_or_property", "description",
+    "agency",
+    "kind",
+    "started_at",
+    "ended_at",
+    "place",
+    "subject",
+    "case",
+    "officers",
+    "involves_life_or_property",
+    "description",
 ]
 ACT_EDITABLE = [f for f in ACT_FIELDS if f not in ("agency", "officers")]
 CASE_FIELDS = ["agency", "number", "cause", "subject", "officers", "stage", "filed_on"]
@@ -47,9 +55,7 @@ def _check_visible(errors: Errors, actor, field: str, obj, label: str) -> None:
 
 def _check_officers(errors: Errors, actor, officers: list[User], dates: Iterable) -> None:
     if len({o.pk for o in officers}) < MIN_OFFICERS:
-        errors.add(
-            "officers", "执法行为至少需要两名持有效执法证的执法人员", "too_few_officers"
-        )
+        errors.add("officers", "执法行为至少需要两名持有效执法证的执法人员", "too_few_officers")
     visible = agencies_visible_to(actor)
     for officer in officers:
         if officer.agency_id is None or not visible.filter(pk=officer.agency_id).exists():
@@ -60,11 +66,13 @@ def _check_officers(errors: Errors, actor, officers: list[User], dates: Iterable
             continue
         for day in dates:
             if not officer.certificate_valid_on(day):
+                number = officer.certificate_number or "无"
+                valid_from = officer.certificate_valid_from or "—"
+                valid_until = officer.certificate_valid_until or "—"
                 errors.add(
                     "officers",
                     f"执法人员{officer}的执法证在{day:%Y年%m月%d日}无效"
-                    f"（证号：{officer.certificate_number or '无'}，有效期："
-                    f"{officer.certificate_valid_from or '—'}至{officer.certificate_valid_until or '—'}）",
+                    f"（证号：{number}，有效期：{valid_from}至{valid_until}）",
                     "certificate_invalid",
                 )
                 break
@@ -176,8 +184,13 @@ def change_case_stage(actor, case: Case, stage: str, note: str = "") -> Case:
         current = Case.Stage(case.stage).label
         target = Case.Stage(stage).label if stage in Case.Stage.values else stage
         raise ValidationError(
-            {"stage": [ValidationError(f"案件不能从“{current}”变更为“{target}”",
-                                       code="illegal_stage_change")]}
+            {
+                "stage": [
+                    ValidationError(
+                        f"案件不能从“{current}”变更为“{target}”", code="illegal_stage_change"
+                    )
+                ]
+            }
         )
     old = case.stage
     case.stage = stage

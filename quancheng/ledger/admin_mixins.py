@@ -26,8 +26,12 @@ class LedgeredAdmin:
 
     def delete_model(self, request, obj):
         with transaction.atomic():
-            record_event(request.user, f"{obj._meta.model_name}.deleted", obj,
-                         snapshot(obj, self.ledger_fields))
+            record_event(
+                request.user,
+                f"{obj._meta.model_name}.deleted",
+                obj,
+                snapshot(obj, self.ledger_fields),
+            )
             super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):

@@ -35,9 +35,7 @@ class Event(models.Model):
     )
     # The actor's username as it was, so the hashed entry never depends on a later rename.
     actor_label = models.CharField(max_length=150, blank=True)
-    agency = models.ForeignKey(
-        "orgs.Agency", null=True, on_delete=models.PROTECT, related_name="+"
-    )
+    agency = models.ForeignKey("orgs.Agency", null=True, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=64)
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)

@@ -9,7 +9,12 @@ from .services import record_atomic, verify_chain
 def verify_ledger_chain() -> int | None:
     """Re-verify the hash chain and record the outcome; the first bad seq, or None."""
     first_bad = verify_chain()
-    record_atomic(None, "ledger.chain_verified", None,
-                  {"outcome": "ok" if first_bad is None else "failed", "first_bad_seq": first_bad},
-                  object_type="ledger", object_id="chain")
+    record_atomic(
+        None,
+        "ledger.chain_verified",
+        None,
+        {"outcome": "ok" if first_bad is None else "failed", "first_bad_seq": first_bad},
+        object_type="ledger",
+        object_id="chain",
+    )
     return first_bad

@@ -23,19 +23,48 @@ class AgencyAdmin(LedgeredAdmin, admin.ModelAdmin):
 @admin.register(User)
 class PersonAdmin(LedgeredAdmin, UserAdmin):
     ledger_fields = USER_FIELDS
-    list_display = ["username", "full_name", "agency", "role", "certificate_number",
-                    "certificate_valid_until", "is_active"]
+    list_display = [
+        "username",
+        "full_name",
+        "agency",
+        "role",
+        "certificate_number",
+        "certificate_valid_until",
+        "is_active",
+    ]
     list_filter = ["role", "is_active", "agency__level"]
     search_fields = ["username", "full_name", "certificate_number"]
     fieldsets = [
         *UserAdmin.fieldsets,
-        ("执法机构与证件", {"fields": ["full_name", "agency", "role", "certificate_number",
-                                      "certificate_valid_from", "certificate_valid_until"]}),
+        (
+            "执法机构与证件",
+            {
+                "fields": [
+                    "full_name",
+                    "agency",
+                    "role",
+                    "certificate_number",
+                    "certificate_valid_from",
+                    "certificate_valid_until",
+                ]
+            },
+        ),
     ]
     add_fieldsets = [
         *UserAdmin.add_fieldsets,
-        ("执法机构与证件", {"fields": ["full_name", "agency", "role", "certificate_number",
-                                      "certificate_valid_from", "certificate_valid_until"]}),
+        (
+            "执法机构与证件",
+            {
+                "fields": [
+                    "full_name",
+                    "agency",
+                    "role",
+                    "certificate_number",
+                    "certificate_valid_from",
+                    "certificate_valid_until",
+                ]
+            },
+        ),
     ]
 
 

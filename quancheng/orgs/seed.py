@@ -32,24 +32,53 @@ def load_organisation(path: Path = BUNDLED, actor=None) -> int:
     """Create the agencies that are missing; returns how many exist afterwards."""
     data = json.loads(path.read_text(encoding="utf-8"))
     city = data["city"]
-    commission = _ensure(actor, level=Agency.Level.CITY, kind=Agency.Kind.COMMISSION,
-                         district=city["district"], parent=None, **city["commission"])
-    _ensure(actor, level=Agency.Level.CITY, kind=Agency.Kind.ENFORCEMENT,
-            district=city["district"], parent=commission, **city["enforcement"])
+    commission = _ensure(
+        actor,
+        level=Agency.Level.CITY,
+        kind=Agency.Kind.COMMISSION,
+        district=city["district"],
+        parent=None,
+        **city["commission"],
+    )
+    _ensure(
+        actor,
+        level=Agency.Level.CITY,
+        kind=Agency.Kind.ENFORCEMENT,
+        district=city["district"],
+        parent=commission,
+        **city["enforcement"],
+    )
     for number, district in enumerate(data["districts"], start=1):
         short = short_name(district)
         district_commission = _ensure(
-            actor, code=f"d{number:02d}-wjw", name=f"{district}卫生健康委员会", short_name=short,
-            level=Agency.Level.DISTRICT, kind=Agency.Kind.COMMISSION, district=district,
+            actor,
+            code=f"d{number:02d}-wjw",
+            name=f"{district}卫生健康委员会",
+            short_name=short,
+            level=Agency.Level.DISTRICT,
+            kind=Agency.Kind.COMMISSION,
+            district=district,
             parent=commission,
         )
         _ensure(
-            actor, code=f"d{number:02d}-zf", name=f"{district}卫生健康综合行政执法支队",
-            short_name=short, level=Agency.Level.DISTRICT, kind=Agency.Kind.ENFORCEMENT,
-            district=district, parent=district_commission,
+            actor,
+            code=f"d{number:02d}-zf",
+            name=f"{district}卫生健康综合行政执法支队",
+            short_name=short,
+            level=Agency.Level.DISTRICT,
+            kind=Agency.Kind.ENFORCEMENT,
+            district=district,
+            parent=district_commission,
         )
     for number, area in enumerate(data.get("special_areas", []), start=1):
-        _ensure(actor, code=f"s{number:02d}", name=area["name"], short_name=area["short_name"],
-                level=Agency.Level.DISTRICT, kind=Agency.Kind.ENFORCEMENT,
-                district=area["district"], parent=commission)
+        _ensure(
+            actor,
+            code=f"s{number:02d}",
+            name=area["name"],
+            short_name=area["short_name"],
+            level=Agency.Level.DISTRICT,
+            kind=Agency.Kind.ENFORCEMENT,
+            district=area["district"],
+            parent=commission,
+        )
     return Agency.objects.count()

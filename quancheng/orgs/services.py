@@ -14,8 +14,14 @@ from .models import Agency, ApiToken, Device, User
 
 AGENCY_FIELDS = ["code", "name", "short_name", "level", "kind", "district", "parent"]
 USER_FIELDS = [
-    "username", "full_name", "agency", "role", "certificate_number",
-    "certificate_valid_from", "certificate_valid_until", "is_active",
+    "username",
+    "full_name",
+    "agency",
+    "role",
+    "certificate_number",
+    "certificate_valid_from",
+    "certificate_valid_until",
+    "is_active",
 ]
 
 
@@ -39,8 +45,12 @@ def create_user(actor, password: str, **data) -> User:
 @transaction.atomic
 def create_device(actor, **data) -> Device:
     device = Device.objects.create(**data)
-    record_event(actor, "device.created", device,
-                 snapshot(device, ["agency", "kind", "serial_number", "name"]))
+    record_event(
+        actor,
+        "device.created",
+        device,
+        snapshot(device, ["agency", "kind", "serial_number", "name"]),
+    )
     return device
 
 
@@ -49,12 +59,25 @@ def issue_api_token(actor, user: User, name: str, device: Device | None = None):
     """A new token; the secret is returned once and only its hash is kept."""
     secret = settings.QC_API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        name=name, user=user, device=device, token_hash=ApiToken.hash_secret(secret),
-        prefix=secret[:10], created_by=actor,
+        name=name,
+        user=user,
+        device=device,
+        token_hash=ApiToken.hash_secret(secret),
+        prefix=secret[:10],
+        created_by=actor,
     )
-    record_event(actor, "api_token.issued", token,
-                 {"name": name, "user": user.pk, "device": device.pk if device else None,
-                  "prefix": token.prefix}, agency=user.agency)
+    record_event(
+        actor,
+        "api_token.issued",
+        token,
+        {
+            "name": name,
+            "user": user.pk,
+            "device": device.pk if device else None,
+            "prefix": token.prefix,
+        },
+        agency=user.agency,
+    )
     return token, secret
 
 
@@ -64,6 +87,7 @@ def revoke_api_token(actor, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        record_event(actor, "api_token.revoked", token, {"prefix": token.prefix},
-                     agency=token.user.agency)
+        record_event(
+            actor, "api_token.revoked", token, {"prefix": token.prefix}, agency=token.user.agency
+        )
     return token

@@ -9,8 +9,10 @@ from quancheng.ledger.services import record_atomic
 def _client(request) -> dict:
     if request is None:
         return {}
-    return {"ip": request.META.get("REMOTE_ADDR", ""),
-            "user_agent": request.META.get("HTTP_USER_AGENT", "")[:200]}
+    return {
+        "ip": request.META.get("REMOTE_ADDR", ""),
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:200],
+    }
 
 
 @receiver(user_logged_in)
@@ -27,5 +29,11 @@ def _logged_out(sender, request, user, **kwargs):
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:150]
-    record_atomic(None, "auth.login_failed", None, {"username": username, **_client(request)},
-                  object_type="orgs.user", object_id=username)
+    record_atomic(
+        None,
+        "auth.login_failed",
+        None,
+        {"username": username, **_client(request)},
+        object_type="orgs.user",
+        object_id=username,
+    )

@@ -14,7 +14,8 @@ class SubjectQuerySet(AgencyScopedQuerySet):
         if not text:
             return self
         return self.filter(
-            Q(name__icontains=text) | Q(credit_code__icontains=text.upper())
+            Q(name__icontains=text)
+            | Q(credit_code__icontains=text.upper())
             | Q(licence_number__icontains=text)
         )
 

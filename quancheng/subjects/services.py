@@ -13,8 +13,14 @@ from quancheng.orgs.scoping import require_change_in
 from .models import Subject
 
 FIELDS = [
-    "agency", "name", "kind", "address", "licence_number", "credit_code",
-    "legal_representative", "phone",
+    "agency",
+    "name",
+    "kind",
+    "address",
+    "licence_number",
+    "credit_code",
+    "legal_representative",
+    "phone",
 ]
 EDITABLE = [f for f in FIELDS if f != "agency"]
 

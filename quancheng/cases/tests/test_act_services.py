@@ -17,8 +17,13 @@ START = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 
 
 def _create(actor, agency, officers, subject, **overrides):
-    data = {"kind": "inspection", "started_at": START, "ended_at": START + dt.timedelta(hours=1),
-            "place": "渝中区邹容路100号", "subject": subject}
+    data = {
+        "kind": "inspection",
+        "started_at": START,
+        "ended_at": START + dt.timedelta(hours=1),
+        "place": "渝中区邹容路100号",
+        "subject": subject,
+    }
     data.update(overrides)
     return create_act(actor, agency, officers, **data)
 
@@ -31,8 +36,10 @@ def test_create_records_the_act_with_its_officers(officer, colleague, agency, su
     act = _create(officer, agency, [officer, colleague], subject)
     event = Event.objects.for_object(act).get()
     assert event.action == "act.created"
-    assert f'"officers":[{min(officer.pk, colleague.pk)},{max(officer.pk, colleague.pk)}]' \
+    assert (
+        f'"officers":[{min(officer.pk, colleague.pk)},{max(officer.pk, colleague.pk)}]'
         in event.body
+    )
 
 
 def test_one_officer_is_refused(officer, agency, subject):
@@ -55,8 +62,7 @@ def test_end_before_start_is_refused(officer, colleague, agency, subject):
 
 
 def test_expired_certificate_is_refused_and_named(officer, agency, subject):
-    expired = make_person("laoli", "老李", agency,
-                          certificate_valid_until=dt.date(2026, 11, 19))
+    expired = make_person("laoli", "老李", agency, certificate_valid_until=dt.date(2026, 11, 19))
     with pytest.raises(ValidationError) as raised:
         _create(officer, agency, [officer, expired], subject)
     errors = raised.value.error_dict["officers"]
@@ -70,8 +76,9 @@ def test_officer_without_certificate_is_refused(officer, custodian, agency, subj
     assert "certificate_invalid" in _codes(raised, "officers")
 
 
-def test_another_agencys_subject_and_officers_are_refused(officer, colleague, outsider, agency,
-                                                          other_subject):
+def test_another_agencys_subject_and_officers_are_refused(
+    officer, colleague, outsider, agency, other_subject
+):
     with pytest.raises(ValidationError) as raised:
         _create(officer, agency, [officer, outsider], other_subject)
     assert _codes(raised, "subject") == ["not_found"]

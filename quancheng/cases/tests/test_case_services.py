@@ -53,8 +53,15 @@ def test_nothing_leaves_the_archive(officer, case):
 
 def test_duplicate_number_and_one_officer_are_refused(officer, agency, subject, case):
     with pytest.raises(ValidationError) as raised:
-        create_case(officer, agency, [officer], number=case.number, cause="x",
-                    subject=subject, filed_on=timezone.localdate())
+        create_case(
+            officer,
+            agency,
+            [officer],
+            number=case.number,
+            cause="x",
+            subject=subject,
+            filed_on=timezone.localdate(),
+        )
     assert raised.value.error_dict["number"][0].code == "duplicate"
     assert raised.value.error_dict["officers"][0].code == "too_few_officers"
     assert Case.objects.count() == 1

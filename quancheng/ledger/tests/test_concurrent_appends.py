@@ -24,8 +24,14 @@ def test_parallel_writers_keep_one_chain():
         try:
             start.wait()
             for i in range(EVENTS_EACH):
-                record_atomic(None, "test.parallel", None, {"writer": writer, "i": i},
-                              object_type="test", object_id=str(writer))
+                record_atomic(
+                    None,
+                    "test.parallel",
+                    None,
+                    {"writer": writer, "i": i},
+                    object_type="test",
+                    object_id=str(writer),
+                )
         except Exception as e:  # noqa: BLE001 - reported below
             failures.append(e)
         finally:

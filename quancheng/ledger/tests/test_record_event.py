@@ -19,8 +19,9 @@ pytestmark = pytest.mark.django_db
 
 def test_events_are_linked_by_sha256_of_their_canonical_entry(officer):
     first = record_atomic(officer, "test.first", officer, {"a": 1})
-    second = record_atomic(officer, "test.second", None, {"b": "中文"},
-                           object_type="x", object_id="7")
+    second = record_atomic(
+        officer, "test.second", None, {"b": "中文"}, object_type="x", object_id="7"
+    )
     assert second.seq == first.seq + 1
     assert second.prev_hash == first.hash
     assert first.hash == hashlib.sha256(canonical_bytes(first.entry())).hexdigest()
@@ -72,15 +73,21 @@ def test_the_model_refuses_update_and_delete(officer):
         Event.objects.filter(seq=event.seq).delete()
 
 
-@pytest.mark.parametrize("sql", [
-    "UPDATE ledger_event SET action = 'test.forged' WHERE seq = %s",
-    "DELETE FROM ledger_event WHERE seq = %s",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE ledger_event SET action = 'test.forged' WHERE seq = %s",
+        "DELETE FROM ledger_event WHERE seq = %s",
+    ],
+)
 def test_the_database_refuses_update_and_delete(officer, sql):
     event = record_atomic(officer, "test.guard", officer, {})
-    with pytest.raises((IntegrityError, DatabaseError)) as raised, transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [event.seq])
+    with (
+        pytest.raises((IntegrityError, DatabaseError)) as raised,
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, [event.seq])
     assert "append-only" in str(raised.value)
     assert Event.objects.get(seq=event.seq).action == "test.guard"
 

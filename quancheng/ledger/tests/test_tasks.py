@@ -11,7 +11,12 @@ from quancheng.ledger.tasks import verify_ledger_chain
 pytestmark = pytest.mark.django_db
 
 
-def test_a_queued_verification_is_run_by_the_db_worker(officer):
+def test_a_queued_verification_is_run_by_the_db_worker(officer, monkeypatch):
+    # The worker closes stale connections between tasks; inside the test's transaction that
+    # would close the test's own connection (PostgreSQL), so it is left open here.
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
     record_atomic(officer, "test.something", officer, {})
     result = verify_ledger_chain.enqueue()
     assert result.status == TaskResultStatus.READY

@@ -19,9 +19,15 @@ def superuser(city_admin):
 
 def test_adding_a_device_in_the_admin_writes_an_event(client, superuser, agency):
     client.force_login(superuser)
-    response = client.post(reverse("admin:orgs_device_add"), {
-        "agency": agency.pk, "kind": "body_camera", "serial_number": "BC-0001", "name": "记录仪1",
-    })
+    response = client.post(
+        reverse("admin:orgs_device_add"),
+        {
+            "agency": agency.pk,
+            "kind": "body_camera",
+            "serial_number": "BC-0001",
+            "name": "记录仪1",
+        },
+    )
     assert response.status_code == 302
     device = Device.objects.get(serial_number="BC-0001")
     event = Event.objects.for_object(device).get()

@@ -22,9 +22,15 @@ def test_loading_twice_adds_nothing(organisation):
     assert load_organisation() == count
 
 
-@pytest.mark.parametrize(("district", "short"), [
-    ("渝中区", "渝中"), ("石柱土家族自治县", "石柱"), ("忠县", "忠县"),
-    ("彭水苗族土家族自治县", "彭水"), ("秀山土家族苗族自治县", "秀山"),
-])
+@pytest.mark.parametrize(
+    ("district", "short"),
+    [
+        ("渝中区", "渝中"),
+        ("石柱土家族自治县", "石柱"),
+        ("忠县", "忠县"),
+        ("彭水苗族土家族自治县", "彭水"),
+        ("秀山土家族苗族自治县", "秀山"),
+    ],
+)
 def test_short_names_for_document_numbers(district, short):
     assert short_name(district) == short

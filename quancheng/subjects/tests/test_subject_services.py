@@ -12,8 +12,12 @@ pytestmark = pytest.mark.django_db
 
 
 def _create(actor, agency, **overrides):
-    data = {"name": "重庆市渝中区某诊所", "kind": "medical", "address": "渝中区某路1号",
-            "credit_code": credit_code(11)}
+    data = {
+        "name": "重庆市渝中区某诊所",
+        "kind": "medical",
+        "address": "渝中区某路1号",
+        "credit_code": credit_code(11),
+    }
     data.update(overrides)
     return create_subject(actor, agency, **data)
 
@@ -30,8 +34,13 @@ def test_create_records_the_subject_in_the_ledger(officer, agency):
 def test_wrong_credit_code_is_refused_and_nothing_is_written(officer, agency):
     events = Event.objects.count()
     with pytest.raises(ValidationError) as raised:
-        _create(officer, agency, credit_code=credit_code(11)[:-1] + "0"
-                if not credit_code(11).endswith("0") else credit_code(11)[:-1] + "1")
+        _create(
+            officer,
+            agency,
+            credit_code=credit_code(11)[:-1] + "0"
+            if not credit_code(11).endswith("0")
+            else credit_code(11)[:-1] + "1",
+        )
     assert raised.value.error_dict["credit_code"][0].code == "invalid_credit_code"
     assert "校验位错误" in raised.value.error_dict["credit_code"][0].message
     assert Subject.objects.count() == 0
@@ -70,8 +79,9 @@ def test_update_with_no_change_writes_nothing(officer, subject):
     assert Event.objects.count() == events
 
 
-def test_scoping_shows_a_district_only_its_own_subjects(officer, outsider, city_admin, subject,
-                                                         other_subject):
+def test_scoping_shows_a_district_only_its_own_subjects(
+    officer, outsider, city_admin, subject, other_subject
+):
     assert list(Subject.objects.visible_to(officer)) == [subject]
     assert list(Subject.objects.visible_to(outsider)) == [other_subject]
     assert set(Subject.objects.visible_to(city_admin)) == {subject, other_subject}
