@@ -1,4 +1,4 @@
-"""The server-rendered pages: check access, validate with a form, call a service, redirect or render.
+"""The pages: check access, validate with a form, call a service, redirect or render.
 
 Every object is fetched through get_visible_or_404, so a guessed URL of another district's object
 answers 404 exactly like one that does not exist. Read-only roles get 403 on the forms.
@@ -168,7 +168,8 @@ def subject_edit(request, pk):
     if request.method == "POST":
         form = SubjectForm(request.POST)
     else:
-        form = SubjectForm(initial={name: getattr(subject, name) for name in SubjectForm.base_fields})
+        initial = {name: getattr(subject, name) for name in SubjectForm.base_fields}
+        form = SubjectForm(initial=initial)
     if form.is_valid():
         try:
             subject = update_subject(request.user, subject, **form.cleaned_data)
@@ -297,6 +298,16 @@ def case_list(request):
     return render(request, "web/case_list.html", {"form": form, "page": _page(request, cases)})
 
 
+def _stage_track(case) -> list[tuple[str, str]]:
+    """Each stage with "done", "current" or "todo", for the progress line on the case page."""
+    current = Case.Stage.values.index(case.stage)
+    states = {True: "done", False: "todo"}
+    return [
+        (stage.label, "current" if i == current else states[i < current])
+        for i, stage in enumerate(Case.Stage)
+    ]
+
+
 def _render_case_detail(request, case, stage_form, status=200):
     return render(
         request,
@@ -309,6 +320,8 @@ def _render_case_detail(request, case, stage_form, status=200):
             .select_related("subject")
             .prefetch_related("officers"),
             "stage_form": stage_form,
+            "stage_track": _stage_track(case),
+            "next_stages": case.allowed_next_stages(),
             "history": history(case),
         },
         status=status,
@@ -317,17 +330,13 @@ def _render_case_detail(request, case, stage_form, status=200):
 
 @require_GET
 def case_detail(request, pk):
-    case = get_visible_or_404(
-        Case.objects.select_related("subject", "agency"), request.user, pk=pk
-    )
+    case = get_visible_or_404(Case.objects.select_related("subject", "agency"), request.user, pk=pk)
     return _render_case_detail(request, case, StageForm(case))
 
 
 @require_POST
 def case_stage(request, pk):
-    case = get_visible_or_404(
-        Case.objects.select_related("subject", "agency"), request.user, pk=pk
-    )
+    case = get_visible_or_404(Case.objects.select_related("subject", "agency"), request.user, pk=pk)
     _require_writer(request.user)
     form = StageForm(case, request.POST)
     if form.is_valid():

@@ -1,0 +1,226 @@
+"""Forms of the pages: they parse and check input; the services decide and make the change.
+
+Choices that name other objects (subjects, cases, officers, agencies) come only from the user's
+scope, so an id from another district is refused like one that does not exist.
+"""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from quancheng.cases.models import Act, Case
+from quancheng.orgs.models import Agency, User
+from quancheng.orgs.scoping import agencies_visible_to
+from quancheng.subjects.models import Subject
+
+NOT_VISIBLE = "不存在或不在您的管辖范围内"
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class Form(forms.Form):
+    """A form whose labels carry no colon (the layout sets labels apart)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": "用户名或密码不正确，请重新输入（密码区分大小写）。",
+        "inactive": "该账号已停用，请联系管理员。",
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = "用户名"
+        self.fields["password"].label = "密码"
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    """<input type="datetime-local">: the browser sends local time, read as Asia/Shanghai."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format=DATETIME_LOCAL)
+
+
+class OfficerChoiceField(forms.ModelMultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def label_from_instance(self, obj):
+        return f"{obj.full_name or obj.username}（{obj.certificate_number}，{obj.agency}）"
+
+
+def visible_subjects(user):
+    return Subject.objects.visible_to(user).select_related("agency")
+
+
+def visible_cases(user):
+    return Case.objects.visible_to(user).select_related("subject")
+
+
+def officers_visible_to(user):
+    """People in the user's scope who hold an enforcement certificate (valid or not: the service
+    says which one is not valid on the day)."""
+    return (
+        User.objects.filter(agency__in=agencies_visible_to(user), is_active=True)
+        .exclude(certificate_number="")
+        .select_related("agency")
+        .order_by("agency__code", "username")
+    )
+
+
+def _blank(choices):
+    return [("", "全部"), *choices]
+
+
+class SubjectForm(Form):
+    name = forms.CharField(label="名称", max_length=200)
+    kind = forms.ChoiceField(label="类别", choices=Subject.Kind.choices)
+    credit_code = forms.CharField(
+        label="统一社会信用代码",
+        required=False,
+        max_length=40,  # longer than 18, so the service names what is wrong with a long code
+        help_text="18位，个人或无代码的单位可不填",
+    )
+    address = forms.CharField(label="地址", max_length=300)
+    licence_number = forms.CharField(label="许可证号", max_length=100, required=False)
+    legal_representative = forms.CharField(label="法定代表人/负责人", max_length=50, required=False)
+    phone = forms.CharField(label="联系电话", max_length=30, required=False)
+
+    def __init__(self, *args, agencies=None, **kwargs):
+        """agencies: the enforcement agencies to choose from, when the user's own is not one."""
+        super().__init__(*args, **kwargs)
+        if agencies is not None:
+            self.fields["agency"] = forms.ModelChoiceField(
+                label="所属执法机构",
+                queryset=agencies,
+                error_messages={"invalid_choice": f"机构{NOT_VISIBLE}"},
+            )
+            self.order_fields(["agency"])
+
+
+class SubjectFilterForm(Form):
+    q = forms.CharField(label="名称或代码", required=False, max_length=100)
+    kind = forms.ChoiceField(label="类别", required=False, choices=_blank(Subject.Kind.choices))
+
+
+class ActForm(Form):
+    kind = forms.ChoiceField(label="类型", choices=Act.Kind.choices)
+    subject = forms.ModelChoiceField(
+        label="执法对象",
+        queryset=Subject.objects.none(),
+        error_messages={"invalid_choice": f"执法对象{NOT_VISIBLE}"},
+    )
+    case = forms.ModelChoiceField(
+        label="所属案件",
+        queryset=Case.objects.none(),
+        required=False,
+        empty_label="（不属于案件）",
+        error_messages={"invalid_choice": f"案件{NOT_VISIBLE}"},
+    )
+    started_at = forms.DateTimeField(label="开始时间", widget=DateTimeLocalInput)
+    ended_at = forms.DateTimeField(label="结束时间", widget=DateTimeLocalInput)
+    place = forms.CharField(label="地点", max_length=300)
+    # Not required here: the service's message says that two officers are needed.
+    officers = OfficerChoiceField(
+        label="执法人员",
+        queryset=User.objects.none(),
+        required=False,
+        help_text="至少两名持有效执法证的执法人员",
+        error_messages={"invalid_choice": f"执法人员（编号%(value)s）{NOT_VISIBLE}"},
+    )
+    involves_life_or_property = forms.BooleanField(
+        label="直接涉及生命健康、重大财产权益（须全过程音像记录）", required=False
+    )
+    description = forms.CharField(label="说明", required=False, widget=forms.Textarea)
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].queryset = visible_subjects(user)
+        self.fields["case"].queryset = visible_cases(user)
+        self.fields["officers"].queryset = officers_visible_to(user)
+
+
+class ActFilterForm(Form):
+    kind = forms.ChoiceField(label="类型", required=False, choices=_blank(Act.Kind.choices))
+    subject = forms.ModelChoiceField(
+        label="执法对象", queryset=Subject.objects.none(), required=False, empty_label="全部"
+    )
+    officer = forms.ModelChoiceField(
+        label="执法人员", queryset=User.objects.none(), required=False, empty_label="全部"
+    )
+    date_from = forms.DateField(label="开始日期自", required=False, widget=DateInput)
+    date_to = forms.DateField(label="至", required=False, widget=DateInput)
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].queryset = visible_subjects(user)
+        self.fields["officer"].queryset = officers_visible_to(user)
+
+
+class CaseForm(Form):
+    number = forms.CharField(label="案件编号", max_length=64, help_text="如：渝中卫医罚〔2026〕1号")
+    cause = forms.CharField(label="案由", max_length=300)
+    subject = forms.ModelChoiceField(
+        label="执法对象",
+        queryset=Subject.objects.none(),
+        error_messages={"invalid_choice": f"执法对象{NOT_VISIBLE}"},
+    )
+    filed_on = forms.DateField(label="立案日期", widget=DateInput)
+    officers = OfficerChoiceField(
+        label="承办人员",
+        queryset=User.objects.none(),
+        required=False,
+        help_text="至少两名持有效执法证的执法人员",
+        error_messages={"invalid_choice": f"执法人员（编号%(value)s）{NOT_VISIBLE}"},
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].queryset = visible_subjects(user)
+        self.fields["officers"].queryset = officers_visible_to(user)
+
+
+class CaseFilterForm(Form):
+    q = forms.CharField(label="编号或案由", required=False, max_length=100)
+    stage = forms.ChoiceField(label="阶段", required=False, choices=_blank(Case.Stage.choices))
+    subject = forms.ModelChoiceField(
+        label="执法对象", queryset=Subject.objects.none(), required=False, empty_label="全部"
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].queryset = visible_subjects(user)
+
+
+class StageForm(Form):
+    """The next stage of a case. Only the allowed stages are offered; any stage is accepted
+    here so that the service, which owns the rule, refuses an illegal one with its message."""
+
+    stage = forms.ChoiceField(label="变更为", choices=Case.Stage.choices)
+    note = forms.CharField(
+        label="说明", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, case, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].widget.choices = [
+            (stage, Case.Stage(stage).label) for stage in case.allowed_next_stages()
+        ]
+
+
+def enforcement_agencies_for(user):
+    """The agencies a user picks from for new data, or None when it goes to the user's own."""
+    if user.agency is not None and user.agency.kind == Agency.Kind.ENFORCEMENT:
+        return None
+    return agencies_visible_to(user).filter(kind=Agency.Kind.ENFORCEMENT)

@@ -1,0 +1,88 @@
+"""An object's ledger history, in words a reader of the page understands."""
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils import timezone
+
+from quancheng.ledger.models import Event
+
+ACTIONS = {
+    "subject.created": "登记执法对象",
+    "subject.updated": "修改执法对象",
+    "act.created": "登记执法行为",
+    "act.updated": "修改执法行为",
+    "case.created": "立案登记",
+    "case.updated": "修改案件",
+    "case.stage_changed": "变更案件阶段",
+}
+
+
+@dataclass
+class Entry:
+    seq: int
+    time: dt.datetime
+    actor: str
+    action: str
+    details: list[str]
+    hash: str
+
+
+def history(obj: models.Model) -> list[Entry]:
+    events = Event.objects.for_object(obj).select_related("actor")
+    return [
+        Entry(
+            seq=event.seq,
+            time=event.time,
+            actor=str(event.actor) if event.actor else "系统",
+            action=ACTIONS.get(event.action, event.action),
+            details=_details(obj, event),
+            hash=event.hash,
+        )
+        for event in events
+    ]
+
+
+def _details(obj: models.Model, event: Event) -> list[str]:
+    body = json.loads(event.body)
+    if event.action == "case.stage_changed":
+        line = f"{_value(obj, 'stage', body.get('from'))} → {_value(obj, 'stage', body.get('to'))}"
+        return [line + (f"（{body['note']}）" if body.get("note") else "")]
+    changes = body.get("changes") or {}
+    return [
+        f"{_label(obj, name)}：{_value(obj, name, old)} → {_value(obj, name, new)}"
+        for name, (old, new) in changes.items()
+    ]
+
+
+def _label(obj: models.Model, name: str) -> str:
+    try:
+        return str(obj._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:  # a field that no longer exists: its stored name
+        return name
+
+
+def _value(obj: models.Model, name: str, value) -> str:
+    if value in (None, "", []):
+        return "（空）"
+    try:
+        field = obj._meta.get_field(name)
+    except FieldDoesNotExist:
+        return str(value)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if field.many_to_many:
+        names = {o.pk: str(o) for o in field.related_model.objects.filter(pk__in=value)}
+        return "、".join(names.get(pk, f"#{pk}") for pk in value)
+    if field.is_relation:
+        related = field.related_model.objects.filter(pk=value).first()
+        return str(related) if related else f"#{value}"
+    if isinstance(field, models.DateTimeField):
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+    if isinstance(field, models.BooleanField):
+        return "是" if value else "否"
+    return str(value)
