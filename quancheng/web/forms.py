@@ -13,7 +13,8 @@ from quancheng.orgs.scoping import agencies_visible_to
 from quancheng.subjects.models import Subject
 
 NOT_VISIBLE = "不存在或不在您的管辖范围内"
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+# With seconds: times that terminals recorded to the second survive an edit on the page.
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M:%S"
 
 
 class Form(forms.Form):
@@ -50,7 +51,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
     def __init__(self, attrs=None):
-        super().__init__(attrs, format=DATETIME_LOCAL)
+        super().__init__({"step": "1", **(attrs or {})}, format=DATETIME_LOCAL)
 
 
 class OfficerChoiceField(forms.ModelMultipleChoiceField):
