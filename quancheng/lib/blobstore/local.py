@@ -1,0 +1,256 @@
+"""Blob store in a local folder: ``root/ab/cd/<sha256>``, written crash-safely.
+
+A put streams into a temporary file under ``root/tmp/`` while hashing, fsyncs it, makes it
+read-only (0o444) and hard-links it to its final name (``os.link`` never replaces an existing
+file), fsyncs the directory and removes the temporary name. A crash at any point leaves at most a
+file in ``root/tmp/`` (removed by :meth:`LocalBlobStore.cleanup`), never a partial blob under its
+name. If the final name already exists the temporary file is discarded.
+
+Retention and legal holds are accepted but cannot be enforced: anyone with write access to the
+folder can delete files. Use the S3 store with Object Lock where WORM must hold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import hashlib
+import io
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from quancheng.lib.blobstore import (
+    _SHA256_RE,
+    BlobInfo,
+    BlobNotFound,
+    BlobStore,
+    IntegrityError,
+    MiB,
+    check_range,
+    normalise_retain_until,
+    validate_sha256,
+)
+
+_HEX2 = frozenset(f"{i:02x}" for i in range(256))
+_NO_HARDLINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK}
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _chunks(stream: BinaryIO, size: int) -> Iterator[bytes | memoryview]:
+    """The stream's bytes in pieces of at most ``size``, reusing one buffer when possible."""
+    readinto = getattr(stream, "readinto", None)
+    if readinto is None:
+        while chunk := stream.read(size):
+            yield chunk
+        return
+    buf = bytearray(size)
+    with memoryview(buf) as view:
+        while n := readinto(view):
+            yield view[:n]
+
+
+def _write_all(f, data) -> None:
+    with memoryview(data) as view:
+        while view:
+            n = f.write(view)
+            view = view[n:]
+
+
+class _LimitedReader(io.RawIOBase):
+    """At most ``limit`` bytes of ``raw`` (a binary file positioned at the range start)."""
+
+    def __init__(self, raw: io.RawIOBase, limit: int):
+        self._raw = raw
+        self._left = limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        if self._left <= 0:
+            return 0
+        view = memoryview(b).cast("B")[: self._left]
+        n = self._raw.readinto(view) or 0
+        self._left -= n
+        return n
+
+    def close(self) -> None:
+        try:
+            self._raw.close()
+        finally:
+            super().close()
+
+
+class LocalBlobStore(BlobStore):
+    enforces_retention = False
+
+    def __init__(self, root: str | os.PathLike[str], *, chunk_size: int = 4 * MiB):
+        if chunk_size <= 0:
+            raise ValueError("chunk_size must be positive")
+        self.root = Path(root)
+        self.tmp_dir = self.root / "tmp"
+        self.chunk_size = chunk_size
+
+    def __repr__(self) -> str:
+        return f"LocalBlobStore({str(self.root)!r})"
+
+    def path(self, sha256: str) -> Path:
+        """Where the blob lives (whether or not it exists)."""
+        validate_sha256(sha256)
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def put(self, stream: BinaryIO, *, retain_until: dt.datetime | None = None) -> BlobInfo:
+        if retain_until is not None:
+            normalise_retain_until(retain_until)  # validated, not enforceable here
+        self._makedirs(self.tmp_dir)
+        fd, tmp_name = tempfile.mkstemp(prefix="put-", suffix=".part", dir=self.tmp_dir)
+        tmp = Path(tmp_name)
+        try:
+            h = hashlib.sha256()
+            size = 0
+            with os.fdopen(fd, "wb", buffering=0) as f:
+                for chunk in _chunks(stream, self.chunk_size):
+                    h.update(chunk)
+                    _write_all(f, chunk)
+                    size += len(chunk)
+                os.fsync(f.fileno())
+            sha256 = h.hexdigest()
+            os.chmod(tmp, 0o444)
+            created = self._install(tmp, sha256, size)
+        finally:
+            # After a successful link this removes only the temporary name; after an error
+            # (from the source stream, a full disk, …) it discards the partial file.
+            tmp.unlink(missing_ok=True)
+        return BlobInfo(sha256=sha256, size=size, created=created)
+
+    def _install(self, tmp: Path, sha256: str, size: int) -> bool:
+        final = self.path(sha256)
+        if final.exists():
+            self._check_existing(final, sha256, size)
+            return False
+        self._makedirs(final.parent)
+        try:
+            os.link(tmp, final)  # atomic, and never replaces an existing blob
+        except FileExistsError:  # a concurrent put of the same bytes won the race
+            self._check_existing(final, sha256, size)
+            return False
+        except OSError as exc:
+            if exc.errno not in _NO_HARDLINKS:
+                raise
+            # Filesystem without hard links: an atomic rename. A concurrent identical put may
+            # be replaced by identical bytes, which is harmless.
+            os.replace(tmp, final)
+        _fsync_dir(final.parent)
+        return True
+
+    @staticmethod
+    def _check_existing(final: Path, sha256: str, size: int) -> None:
+        existing = final.stat().st_size
+        if existing != size:
+            raise IntegrityError(
+                f"stored blob {sha256} has {existing} bytes, expected {size}: it is corrupt"
+            )
+
+    @staticmethod
+    def _makedirs(directory: Path) -> None:
+        """mkdir -p, fsyncing each parent whose entries changed, so new names survive a crash."""
+        missing = []
+        p = directory
+        while not p.exists():
+            missing.append(p)
+            p = p.parent
+        for p in reversed(missing):
+            try:
+                p.mkdir()
+            except FileExistsError:
+                continue
+            _fsync_dir(p.parent)
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def open(self, sha256: str, start: int = 0, end: int | None = None) -> BinaryIO:
+        check_range(start, end)
+        path = self.path(sha256)
+        try:
+            raw = open(path, "rb", buffering=0)  # noqa: SIM115 - the caller closes it
+        except FileNotFoundError:
+            raise BlobNotFound(sha256) from None
+        if start:
+            raw.seek(start)
+        if end is None:
+            return io.BufferedReader(raw, buffer_size=min(self.chunk_size, MiB))
+        return io.BufferedReader(
+            _LimitedReader(raw, end - start), buffer_size=min(self.chunk_size, MiB)
+        )
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def size(self, sha256: str) -> int:
+        try:
+            return self.path(sha256).stat().st_size
+        except FileNotFoundError:
+            raise BlobNotFound(sha256) from None
+
+    def verify(self, sha256: str, chunk_size: int | None = None):
+        return super().verify(sha256, chunk_size or self.chunk_size)
+
+    def iter_blobs(self) -> Iterator[str]:
+        if not self.root.is_dir():
+            return
+        for d1 in sorted(os.scandir(self.root), key=lambda e: e.name):
+            if d1.name not in _HEX2 or not d1.is_dir(follow_symlinks=False):
+                continue
+            for d2 in sorted(os.scandir(d1.path), key=lambda e: e.name):
+                if d2.name not in _HEX2 or not d2.is_dir(follow_symlinks=False):
+                    continue
+                for f in sorted(os.scandir(d2.path), key=lambda e: e.name):
+                    name = f.name
+                    if (
+                        _SHA256_RE.fullmatch(name)
+                        and name[:2] == d1.name
+                        and name[2:4] == d2.name
+                        and f.is_file(follow_symlinks=False)
+                    ):
+                        yield name
+
+    # --- retention (accepted, not enforceable on a local disk) -------------------------------
+
+    def extend_retention(self, sha256: str, until: dt.datetime) -> None:
+        normalise_retain_until(until)
+        if not self.exists(sha256):
+            raise BlobNotFound(sha256)
+
+    def set_legal_hold(self, sha256: str, on: bool) -> None:
+        if not self.exists(sha256):
+            raise BlobNotFound(sha256)
+
+    # --- housekeeping -------------------------------------------------------------------------
+
+    def cleanup(self, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
+        """Delete temporary files left in ``root/tmp/`` by puts that crashed."""
+        if not self.tmp_dir.is_dir():
+            return 0
+        limit = time.time() - older_than.total_seconds()
+        removed = 0
+        for entry in os.scandir(self.tmp_dir):
+            try:
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime <= limit:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed

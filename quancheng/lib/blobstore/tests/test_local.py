@@ -1,0 +1,196 @@
+"""LocalBlobStore specifics: layout, read-only files, crash safety, and the URL factory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import hashlib
+import io
+import os
+import stat
+
+import pytest
+
+from quancheng.lib.blobstore import (
+    IntegrityError,
+    StoreConfigurationError,
+    blob_store_from_url,
+)
+from quancheng.lib.blobstore.local import LocalBlobStore
+from quancheng.lib.blobstore.tests.helpers import GeneratedStream, MiB, SourceFailed
+
+
+def files_under(root):
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def test_layout_and_read_only_files(local_store):
+    data = b"inspection record"
+    sha256 = hashlib.sha256(data).hexdigest()
+
+    local_store.put(io.BytesIO(data))
+
+    path = local_store.root / sha256[:2] / sha256[2:4] / sha256
+    assert local_store.path(sha256) == path
+    assert path.read_bytes() == data
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert files_under(local_store.root) == [f"{sha256[:2]}/{sha256[2:4]}/{sha256}"]
+    assert list(local_store.tmp_dir.iterdir()) == []
+
+
+def test_stored_file_is_never_rewritten(local_store):
+    data = os.urandom(5000)
+    info = local_store.put(io.BytesIO(data))
+    path = local_store.path(info.sha256)
+    before = path.stat()
+
+    again = local_store.put(io.BytesIO(data))
+
+    after = path.stat()
+    assert again.created is False
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_a_crash_before_the_link_leaves_nothing_visible(local_store, monkeypatch):
+    def power_cut(src, dst):
+        raise OSError(errno.EIO, "simulated crash before the blob got its name")
+
+    monkeypatch.setattr(os, "link", power_cut)
+
+    with pytest.raises(OSError, match="simulated crash"):
+        local_store.put(GeneratedStream(3 * MiB))
+
+    assert list(local_store.iter_blobs()) == []
+    assert files_under(local_store.root) == []
+
+
+def test_source_failure_removes_the_temporary_file(local_store):
+    with pytest.raises(SourceFailed):
+        local_store.put(GeneratedStream(5 * MiB, fail_after=2 * MiB))
+
+    assert files_under(local_store.root) == []
+
+
+def test_temporary_files_of_a_killed_process_are_invisible_and_cleaned(local_store):
+    # What `kill -9` mid-put leaves: a partial file in root/tmp/.
+    local_store.tmp_dir.mkdir(parents=True)
+    stale = local_store.tmp_dir / "put-crashed.part"
+    stale.write_bytes(b"half a video")
+    old = dt.datetime.now(dt.UTC).timestamp() - 3 * 86400
+    os.utime(stale, (old, old))
+    fresh = local_store.tmp_dir / "put-running.part"
+    fresh.write_bytes(b"an upload in progress")
+
+    assert list(local_store.iter_blobs()) == []
+    assert local_store.cleanup(older_than=dt.timedelta(days=1)) == 1
+    assert not stale.exists()
+    assert fresh.exists()
+
+
+def test_stray_files_are_not_blobs(local_store):
+    sha256 = local_store.put(io.BytesIO(b"real")).sha256
+    (local_store.root / "ab").mkdir(exist_ok=True)
+    (local_store.root / "ab" / "README").write_text("not a blob")
+    (local_store.root / "zz").mkdir()
+    misplaced = local_store.root / "zz" / "zz"
+    misplaced.mkdir()
+    (misplaced / sha256).write_bytes(b"real")
+
+    assert list(local_store.iter_blobs()) == [sha256]
+
+
+def test_filesystem_without_hard_links_falls_back_to_rename(local_store, monkeypatch):
+    def no_links(src, dst):
+        raise OSError(errno.EPERM, "hard links not supported")
+
+    monkeypatch.setattr(os, "link", no_links)
+
+    info = local_store.put(io.BytesIO(b"on a FAT-like filesystem"))
+
+    assert local_store.path(info.sha256).read_bytes() == b"on a FAT-like filesystem"
+    assert list(local_store.tmp_dir.iterdir()) == []
+
+
+def test_an_existing_blob_of_the_wrong_size_is_reported(local_store):
+    data = b"original bytes"
+    sha256 = local_store.put(io.BytesIO(data)).sha256
+    path = local_store.path(sha256)
+    path.chmod(0o644)
+    path.write_bytes(b"truncated")
+
+    with pytest.raises(IntegrityError):
+        local_store.put(io.BytesIO(data))
+    assert list(local_store.tmp_dir.iterdir()) == []
+
+
+def test_stream_without_readinto(local_store):
+    class ReadOnly:
+        def __init__(self, data):
+            self._f = io.BytesIO(data)
+
+        def read(self, n=-1):
+            return self._f.read(min(n, 1000))  # short reads
+
+    data = os.urandom(3 * MiB + 7)
+    info = local_store.put(ReadOnly(data))
+
+    assert info.sha256 == hashlib.sha256(data).hexdigest()
+    assert local_store.path(info.sha256).read_bytes() == data
+
+
+def test_retention_and_legal_hold_are_accepted_but_not_enforced(local_store):
+    assert LocalBlobStore.enforces_retention is False
+    until = dt.datetime(2040, 1, 1, tzinfo=dt.UTC)
+    sha256 = local_store.put(io.BytesIO(b"x"), retain_until=until).sha256
+
+    local_store.extend_retention(sha256, dt.datetime(2030, 1, 1, tzinfo=dt.UTC))  # not recorded
+    local_store.set_legal_hold(sha256, True)
+
+
+# --- factory ------------------------------------------------------------------------------------
+
+
+def test_file_url(tmp_path):
+    store = blob_store_from_url(f"file://{tmp_path}/blobs")
+
+    assert isinstance(store, LocalBlobStore)
+    assert store.root == tmp_path / "blobs"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file://relative/path",
+        "file:relative",
+        "ftp://host/x",
+        "blobs",
+        "s3://",
+        "s3://bucket/sub/path",
+        "s3://bucket?endpoint=http://x",  # misspelt option
+        "s3://bucket?part_size_mib=big",
+    ],
+)
+def test_bad_urls(url):
+    with pytest.raises(StoreConfigurationError):
+        blob_store_from_url(url)
+
+
+def test_s3_url_builds_a_client_without_contacting_the_server():
+    from quancheng.lib.blobstore.s3 import S3BlobStore
+
+    store = blob_store_from_url(
+        "s3://evidence?endpoint_url=http://127.0.0.1:1&region=us-east-1"
+        "&access_key_id=AK&secret_access_key=SK&part_size_mib=16"
+    )
+
+    assert isinstance(store, S3BlobStore)
+    assert store.bucket == "evidence"
+    assert store.part_size == 16 * MiB
+    assert store.client.meta.endpoint_url == "http://127.0.0.1:1"
+    assert store.client.meta.region_name == "us-east-1"
+    assert store.client.meta.config.s3["addressing_style"] == "path"
+
+
+def test_s3_url_needs_both_keys_or_neither():
+    with pytest.raises(StoreConfigurationError):
+        blob_store_from_url("s3://b?endpoint_url=http://127.0.0.1:1&access_key_id=AK")
