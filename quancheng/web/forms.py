@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from quancheng.cases.models import Act, Case
+from quancheng.lib import uscc
 from quancheng.orgs.models import Agency, User
 from quancheng.orgs.scoping import agencies_visible_to
 from quancheng.subjects.models import Subject
@@ -109,6 +110,17 @@ class SubjectForm(Form):
             )
             self.order_fields(["agency"])
 
+    def clean_credit_code(self):
+        # Checked here as well as in the service, so that the code's problem shows together with
+        # the form's own (a missing address, say); the service's message names what fails.
+        code = self.cleaned_data["credit_code"]
+        if not code.strip():
+            return ""
+        try:
+            return uscc.validate(code)
+        except uscc.InvalidCreditCode as e:
+            raise forms.ValidationError(str(e), code="invalid_credit_code") from e
+
 
 class SubjectFilterForm(Form):
     q = forms.CharField(label="名称或代码", required=False, max_length=100)
@@ -143,7 +155,9 @@ class ActForm(Form):
     involves_life_or_property = forms.BooleanField(
         label="直接涉及生命健康、重大财产权益（须全过程音像记录）", required=False
     )
-    description = forms.CharField(label="说明", required=False, widget=forms.Textarea)
+    description = forms.CharField(
+        label="说明", required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)

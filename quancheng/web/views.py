@@ -10,7 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,6 +23,7 @@ from quancheng.cases.services import (
     update_act,
     update_case,
 )
+from quancheng.orgs.models import User
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.subjects.models import Subject
 from quancheng.subjects.services import create_subject, update_subject
@@ -62,6 +63,11 @@ def _add_service_errors(form, error: ValidationError) -> None:
         return
     for field, errors in error.error_dict.items():
         form.add_error(field if field in form.fields else None, errors)
+
+
+def _with_officers(acts):
+    """Acts with their officers, in a stable order (first registered first)."""
+    return acts.prefetch_related(Prefetch("officers", queryset=User.objects.order_by("pk")))
 
 
 def _page(request, queryset):
@@ -104,7 +110,7 @@ def home(request):
             "acts_this_month": acts.filter(started_at__gte=month_start).count(),
             "case_count": sum(by_stage.values()),
             "stages": stages,
-            "recent_acts": acts.select_related("subject")[:5],
+            "recent_acts": _with_officers(acts.select_related("subject"))[:5],
         },
     )
 
@@ -134,10 +140,14 @@ def subject_detail(request, pk):
         "web/subject_detail.html",
         {
             "subject": subject,
-            "acts": Act.objects.visible_to(request.user)
+            "acts": _with_officers(
+                Act.objects.visible_to(request.user)
+                .filter(subject=subject)
+                .select_related("subject")
+            ),
+            "cases": Case.objects.visible_to(request.user)
             .filter(subject=subject)
-            .prefetch_related("officers"),
-            "cases": Case.objects.visible_to(request.user).filter(subject=subject),
+            .select_related("subject"),
             "history": history(subject),
         },
     )
@@ -201,8 +211,9 @@ def act_list(request):
         acts = acts.filter(started_at__date__gte=filters["date_from"])
     if filters.get("date_to"):
         acts = acts.filter(started_at__date__lte=filters["date_to"])
-    acts = acts.prefetch_related("officers")
-    return render(request, "web/act_list.html", {"form": form, "page": _page(request, acts)})
+    return render(
+        request, "web/act_list.html", {"form": form, "page": _page(request, _with_officers(acts))}
+    )
 
 
 @require_GET
@@ -215,7 +226,7 @@ def act_detail(request, pk):
         "web/act_detail.html",
         {
             "act": act,
-            "officers": act.officers.select_related("agency"),
+            "officers": act.officers.select_related("agency").order_by("pk"),
             "history": history(act),
         },
     )
@@ -314,11 +325,10 @@ def _render_case_detail(request, case, stage_form, status=200):
         "web/case_detail.html",
         {
             "case": case,
-            "officers": case.officers.select_related("agency"),
-            "acts": Act.objects.visible_to(request.user)
-            .filter(case=case)
-            .select_related("subject")
-            .prefetch_related("officers"),
+            "officers": case.officers.select_related("agency").order_by("pk"),
+            "acts": _with_officers(
+                Act.objects.visible_to(request.user).filter(case=case).select_related("subject")
+            ),
             "stage_form": stage_form,
             "stage_track": _stage_track(case),
             "next_stages": case.allowed_next_stages(),

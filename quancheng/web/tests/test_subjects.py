@@ -294,3 +294,15 @@ def test_an_edit_with_a_wrong_credit_code_changes_nothing(client, officer, subje
     assert counts() == before
     subject.refresh_from_db()
     assert subject.name == "重庆市渝中区解放碑口腔诊所"
+
+
+def test_a_wrong_credit_code_shows_with_the_forms_other_errors(client, officer):
+    client.force_login(officer)
+    response = client.post(
+        reverse("subject_create"), form_data(address="", credit_code="91500103MA5U00010X")
+    )
+    assert response.status_code == 400
+    page = text(response)
+    assert "这个字段是必填项" in page
+    assert "统一社会信用代码校验位错误" in page
+    assert not Subject.objects.exists()
