@@ -391,3 +391,14 @@ def test_an_edit_to_one_officer_changes_nothing(client, officer, act):
     act.refresh_from_db()
     assert act.place != "别处"
     assert act.officers.count() == 2
+
+
+def test_a_city_administrators_act_belongs_to_the_subjects_agency(
+    client, city_admin, officer, colleague, agency, subject, start
+):
+    client.force_login(city_admin)
+    response = client.post(reverse("act_create"), form_data(subject, [officer, colleague], start))
+    assert response.status_code == 302
+    act = Act.objects.get()
+    assert act.agency == agency
+    assert Event.objects.for_object(act).get().actor == city_admin

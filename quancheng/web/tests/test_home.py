@@ -96,3 +96,19 @@ def test_read_only_roles_get_no_create_button(client, auditor, commission, act):
         page = text(client.get(reverse("home")))
         assert act.get_absolute_url() in page
         assert reverse("act_create") not in page
+
+
+def test_the_error_pages_render_without_a_request():
+    # Django renders 500.html with no context at all, 403_csrf.html without a request.
+    from django.template.loader import render_to_string
+
+    assert "系统错误" in render_to_string("500.html")
+    assert "CSRF" in render_to_string("403_csrf.html")
+    assert "页面不存在" in render_to_string("404.html")
+
+
+def test_an_unknown_address_is_a_chinese_404(client, officer):
+    client.force_login(officer)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "页面不存在" in text(response)
