@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "quancheng.orgs",
     "quancheng.subjects",
     "quancheng.cases",
+    "quancheng.records",
     "quancheng.web",
 ]
 
@@ -230,3 +231,8 @@ LOGGING = {
 # Platform settings.
 QC_API_TOKEN_PREFIX = "qc_"  # noqa: S105 - a public prefix, not a secret
 QC_PAGE_SIZE = 25
+# Content-addressed blob store of every recorded file (docs/storage.md).
+QC_BLOB_STORE = os.environ.get("QC_BLOB_STORE", f"file://{VAR_DIR / 'blobs'}")
+# Largest resumable (tus) upload accepted; DATA_UPLOAD_MAX_MEMORY_SIZE stays at Django's default
+# because upload bodies are streamed from the request, never read through request.body.
+QC_UPLOAD_MAX_SIZE = envint("QC_UPLOAD_MAX_SIZE", str(64 * 1024**3))

@@ -5,6 +5,8 @@ from quancheng.api.urls import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # tus resumable uploads: plain Django views, before the ninja API that owns api/v1/.
+    path("api/v1/uploads/", include("quancheng.records.urls")),
     path("api/v1/", api.urls),
     path("", include("quancheng.web.urls")),
 ]

@@ -1,14 +1,16 @@
 """record_event: the one function through which anything is written to the ledger."""
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from quancheng.lib.canonical import canonical_bytes
+from quancheng.lib.merkle import CompactRange, leaf_hash
 
-from .models import Event, LedgerHead
+from .models import Event, LedgerHead, SubtreeHash
 
 
 class LedgerOutsideTransaction(RuntimeError):
@@ -61,10 +63,20 @@ def record_event(
         body=body_text,
         prev_hash=head.hash,
     )
-    event.hash = event.compute_hash()
+    entry = event.entry_bytes()
+    event.hash = hashlib.sha256(entry).hexdigest()
     event.save()
-    # 3. Move the head.
-    LedgerHead.objects.filter(id=1).update(seq=event.seq, hash=event.hash)
+    # 3. Grow the Merkle tree: store the aligned subtrees this leaf completes (about two rows per
+    # event on average) and keep the compact range in the head.
+    tree = CompactRange(head.seq, [bytes.fromhex(h) for h in head.frontier])
+    completed = tree.append(leaf_hash(entry))
+    SubtreeHash.objects.bulk_create(
+        [SubtreeHash(level=s.level, index=s.index, hash=s.hash.hex()) for s in completed]
+    )
+    # 4. Move the head.
+    LedgerHead.objects.filter(id=1).update(
+        seq=event.seq, hash=event.hash, frontier=[s.hash.hex() for s in tree.frontier]
+    )
     return event
 
 

@@ -2,6 +2,7 @@
 
 from django_tasks import task
 
+from .checkpoints import make_checkpoint
 from .services import record_atomic, verify_chain
 
 
@@ -18,3 +19,10 @@ def verify_ledger_chain() -> int | None:
         object_id="chain",
     )
     return first_bad
+
+
+@task()
+def make_ledger_checkpoint() -> int | None:
+    """Sign a checkpoint of the ledger's Merkle tree; its tree size, or None if nothing new."""
+    checkpoint = make_checkpoint()
+    return checkpoint.size if checkpoint else None

@@ -1,12 +1,14 @@
-"""Parallel writers on PostgreSQL never fork the chain."""
+"""Parallel writers on PostgreSQL never fork the chain nor the Merkle tree."""
 
 import threading
 
 import pytest
 from django.db import connection, connections
 
-from quancheng.ledger.models import Event
+from quancheng.ledger.models import Event, LedgerHead, SubtreeHash
 from quancheng.ledger.services import record_atomic, verify_chain
+from quancheng.ledger.tree import leaf_hash_of, tree_root
+from quancheng.lib import merkle
 
 WRITERS = 8
 EVENTS_EACH = 15
@@ -49,3 +51,10 @@ def test_parallel_writers_keep_one_chain():
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert len({e.prev_hash for e in events}) == len(events)
     assert verify_chain() is None
+    # The Merkle tree grew with the chain: the stored root is the root over all leaves.
+    leaves = [leaf_hash_of(e) for e in events]
+    assert tree_root(len(events)) == merkle.root_hash(leaves)
+    head = LedgerHead.objects.get()
+    compact = merkle.CompactRange(head.seq, [bytes.fromhex(h) for h in head.frontier])
+    assert compact.root() == merkle.root_hash(leaves)
+    assert SubtreeHash.objects.count() == 2 * len(leaves) - len(leaves).bit_count()

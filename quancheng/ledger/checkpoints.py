@@ -1,0 +1,169 @@
+"""Signed checkpoints of the events' Merkle tree (C2SP tlog-checkpoint, Ed25519).
+
+The signing key comes from configuration, in this order: ``QC_SIGNING_KEY`` (a PEM PKCS#8
+Ed25519 private key, or the base64 of its 32-byte seed), ``QC_SIGNING_KEY_FILE`` (a file holding
+either), read from Django settings if set there, else from the environment. Without either (the
+embedded default) a key is generated on first use into ``VAR_DIR/ledger_signing_key`` (mode
+0600) and kept.
+
+A checkpoint covers the events that exist when it is made. Making it records an event
+``ledger.checkpoint`` too, which grows the tree by one: checkpoint n therefore covers the tree up
+to, but not including, its own ``ledger.checkpoint`` event, and the next checkpoint covers that
+event.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from quancheng.lib import merkle
+
+from . import note
+from .models import Checkpoint, LedgerHead
+from .services import record_event
+from .tree import consistency_proof_between, tree_root
+
+DEFAULT_ORIGIN = "quancheng.local/ledger"
+KEY_FILE_NAME = "ledger_signing_key"
+
+
+class SigningKeyError(RuntimeError):
+    pass
+
+
+class InconsistentLog(RuntimeError):
+    """The log no longer extends the previous checkpoint's tree (a fork or a rewritten history)."""
+
+
+def _setting(name: str) -> str | None:
+    value = getattr(settings, name, None)
+    if value is None:
+        value = os.environ.get(name)
+    return value or None
+
+
+def origin() -> str:
+    """The log's origin line, also the signing key's name."""
+    return getattr(settings, "QC_LEDGER_ORIGIN", None) or DEFAULT_ORIGIN
+
+
+def _parse_private_key(data: bytes, where: str) -> Ed25519PrivateKey:
+    data = data.strip()
+    try:
+        if data.startswith(b"-----BEGIN"):
+            key = serialization.load_pem_private_key(data, password=None)
+        else:
+            key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(data, validate=True))
+    except (ValueError, TypeError, binascii.Error) as e:
+        raise SigningKeyError(f"{where}: not an Ed25519 private key ({e})") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise SigningKeyError(f"{where}: the key is not an Ed25519 key")
+    return key
+
+
+def _generated_key() -> Ed25519PrivateKey:
+    path = Path(settings.VAR_DIR) / KEY_FILE_NAME
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        else:
+            with os.fdopen(fd, "wb") as f:
+                f.write(pem)
+    return _parse_private_key(path.read_bytes(), str(path))
+
+
+def signing_key() -> Ed25519PrivateKey:
+    """The configured Ed25519 signing key, generated on first use for the embedded default."""
+    if value := _setting("QC_SIGNING_KEY"):
+        return _parse_private_key(value.encode(), "QC_SIGNING_KEY")
+    if path := _setting("QC_SIGNING_KEY_FILE"):
+        try:
+            data = Path(path).read_bytes()
+        except OSError as e:
+            raise SigningKeyError(f"QC_SIGNING_KEY_FILE: cannot read {path}: {e}") from None
+        return _parse_private_key(data, path)
+    return _generated_key()
+
+
+def verifier_key() -> str:
+    """The vkey with which anyone can check this log's checkpoints."""
+    return note.verifier_key(origin(), signing_key().public_key())
+
+
+def verify_note(signed_note: str, vkey: str | None = None) -> note.Checkpoint:
+    """Verify a signed checkpoint (with this log's key unless ``vkey`` is given)."""
+    return note.verify_checkpoint(signed_note, vkey or verifier_key())
+
+
+def make_checkpoint(actor=None) -> Checkpoint | None:
+    """Sign a checkpoint of the tree as it is now; None when nothing was logged since the last.
+
+    The new tree must extend the previous checkpoint's: the consistency proof between them is
+    computed from the stored subtrees, verified against both roots and kept with the checkpoint.
+    """
+    key = signing_key()
+    name = origin()
+    with transaction.atomic():
+        # Lock the head: no event is appended between reading the size and signing it.
+        head, _ = LedgerHead.objects.select_for_update().get_or_create(id=1)
+        size = head.seq
+        previous = Checkpoint.objects.order_by("-size").first()
+        if size == 0 or (previous is not None and previous.size == size):
+            return None
+        root = tree_root(size)
+        proof: list[bytes] = []
+        if previous is not None:
+            if previous.size > size:
+                raise InconsistentLog(
+                    f"the log has {size} events, fewer than checkpoint {previous.size}"
+                )
+            proof = consistency_proof_between(previous.size, size)
+            try:
+                merkle.verify_consistency(
+                    previous.size, size, proof, bytes.fromhex(previous.root_hash), root
+                )
+            except merkle.ProofError as e:
+                raise InconsistentLog(
+                    f"the log does not extend checkpoint {previous.size}: {e}"
+                ) from e
+        signed = note.sign_note(note.checkpoint_text(name, size, root), name, key)
+        checkpoint = Checkpoint.objects.create(
+            size=size,
+            root_hash=root.hex(),
+            signed_note=signed,
+            created_at=timezone.now().astimezone(dt.UTC),
+            previous=previous,
+            consistency_proof=[h.hex() for h in proof],
+        )
+        record_event(
+            actor,
+            "ledger.checkpoint",
+            None,
+            {
+                "size": size,
+                "root_hash": root.hex(),
+                "previous_size": previous.size if previous else None,
+                "key": note.verifier_key(name, key.public_key()),
+            },
+            object_type="ledger.checkpoint",
+            object_id=str(checkpoint.pk),
+        )
+    return checkpoint

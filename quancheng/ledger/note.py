@@ -1,0 +1,168 @@
+"""C2SP signed notes and tlog-checkpoints with Ed25519 (https://c2sp.org/signed-note,
+https://c2sp.org/tlog-checkpoint). Django-free: the offline verifier and a witness use it as is.
+
+A checkpoint note::
+
+    quancheng.local/ledger          origin: names the log
+    1234                            tree size, decimal
+    Q0m8...=                        root hash, base64 (standard, padded)
+                                    blank line
+    — quancheng.local/ledger AbCd...   signature line: em dash, space, key name, space,
+                                       base64(4-byte key id || 64-byte Ed25519 signature)
+
+The signature covers the note text up to and including the newline after the root hash (not the
+blank line). Key id = SHA-256(key name || 0x0A || 0x01 || 32-byte public key)[:4], 0x01 being the
+Ed25519 signature type. A verifier key (vkey) is ``<name>+<8 hex digits key id>+<base64(0x01 ||
+public key)>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from typing import NamedTuple
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+ED25519 = b"\x01"
+SIGNATURE_PREFIX = "\u2014 "  # em dash and a space
+MAX_SIGNATURES = 100
+
+
+class NoteError(ValueError):
+    """A note, checkpoint or verifier key is malformed, or a signature does not verify."""
+
+
+class Checkpoint(NamedTuple):
+    origin: str
+    size: int
+    root_hash: bytes
+
+
+def _check_name(name: str) -> None:
+    if not name or "+" in name or any(c.isspace() for c in name):
+        raise NoteError(f"invalid key name {name!r}: non-empty, no spaces and no '+'")
+
+
+def _raw_public_key(public_key: Ed25519PublicKey) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_id(name: str, public_key: bytes) -> bytes:
+    """The 4-byte key id of an Ed25519 key: SHA-256(name || 0x0A || 0x01 || key)[:4]."""
+    return hashlib.sha256(name.encode() + b"\n" + ED25519 + public_key).digest()[:4]
+
+
+def verifier_key(name: str, public_key: Ed25519PublicKey) -> str:
+    """The vkey string ``<name>+<hex key id>+<base64(0x01 || public key)>``."""
+    _check_name(name)
+    raw = _raw_public_key(public_key)
+    return f"{name}+{key_id(name, raw).hex()}+{base64.b64encode(ED25519 + raw).decode()}"
+
+
+def parse_verifier_key(vkey: str) -> tuple[str, bytes, Ed25519PublicKey]:
+    """(name, key id, public key) from a vkey; NoteError when malformed or inconsistent."""
+    parts = vkey.strip().split("+", 2)  # base64 may contain "+" too
+    if len(parts) != 3:
+        raise NoteError("a verifier key has the form <name>+<hex key id>+<base64 key>")
+    name, hex_id, encoded = parts
+    _check_name(name)
+    try:
+        kid = bytes.fromhex(hex_id)
+        key = base64.b64decode(encoded, validate=True)
+    except (ValueError, binascii.Error) as e:
+        raise NoteError(f"verifier key is not hex/base64 where it should be: {e}") from None
+    if len(hex_id) != 8 or len(kid) != 4:
+        raise NoteError("the key id of a verifier key has 8 hex digits")
+    if len(key) != 33 or key[:1] != ED25519:
+        raise NoteError("only Ed25519 verifier keys (type 0x01, 32-byte key) are supported")
+    if key_id(name, key[1:]) != kid:
+        raise NoteError("the verifier key's key id does not match its name and key")
+    return name, kid, Ed25519PublicKey.from_public_bytes(key[1:])
+
+
+def sign_note(text: str, name: str, private_key: Ed25519PrivateKey) -> str:
+    """The signed note: ``text`` (ending in a newline), a blank line and one signature line."""
+    _check_name(name)
+    if not text.endswith("\n") or "\n\n" in text:
+        raise NoteError("note text must end in a newline and contain no blank line")
+    raw = _raw_public_key(private_key.public_key())
+    signature = private_key.sign(text.encode())
+    line = base64.b64encode(key_id(name, raw) + signature).decode()
+    return f"{text}\n{SIGNATURE_PREFIX}{name} {line}\n"
+
+
+def verify_note(note: str, vkey: str) -> str:
+    """The note's text when it carries a valid signature by ``vkey``; else NoteError.
+
+    As the spec says, signature lines from other keys are ignored, but a line with this key's
+    name and id whose signature does not verify rejects the note.
+    """
+    name, kid, public_key = parse_verifier_key(vkey)
+    if not note.endswith("\n"):
+        raise NoteError("a signed note ends in a newline")
+    split = note[:-1].rfind("\n\n")
+    if split < 0:
+        raise NoteError("no blank line between the note text and its signatures")
+    text, signature_block = note[: split + 1], note[split + 2 :]
+    lines = signature_block[:-1].split("\n")
+    if len(lines) > MAX_SIGNATURES:
+        raise NoteError(f"more than {MAX_SIGNATURES} signature lines")
+    found = False
+    for line in lines:
+        if not line.startswith(SIGNATURE_PREFIX):
+            raise NoteError(f"malformed signature line {line!r}")
+        signer, _, encoded = line[len(SIGNATURE_PREFIX) :].rpartition(" ")
+        try:
+            blob = base64.b64decode(encoded, validate=True)
+        except (ValueError, binascii.Error):
+            raise NoteError(f"signature of {signer!r} is not base64") from None
+        if len(blob) < 5:
+            raise NoteError(f"signature of {signer!r} is too short")
+        if signer != name or blob[:4] != kid:
+            continue
+        try:
+            public_key.verify(blob[4:], text.encode())
+        except InvalidSignature:
+            raise NoteError(f"the signature by {name} ({kid.hex()}) does not verify") from None
+        found = True
+    if not found:
+        raise NoteError(f"the note carries no signature by {name} ({kid.hex()})")
+    return text
+
+
+def checkpoint_text(origin: str, size: int, root_hash: bytes) -> str:
+    """The checkpoint body: origin, tree size and base64 root hash, each on its own line."""
+    if not origin or "\n" in origin:
+        raise NoteError("the origin is one non-empty line")
+    return f"{origin}\n{size}\n{base64.b64encode(root_hash).decode()}\n"
+
+
+def parse_checkpoint(text: str) -> Checkpoint:
+    """The (origin, size, root hash) of a checkpoint body; extension lines are ignored."""
+    lines = text.split("\n")
+    if len(lines) < 4 or lines[-1] != "":
+        raise NoteError("a checkpoint has an origin, a size and a root hash line")
+    origin, size_line, root_line = lines[:3]
+    if not origin:
+        raise NoteError("empty origin line")
+    if not size_line.isascii() or not size_line.isdigit() or size_line != str(int(size_line)):
+        raise NoteError(f"tree size {size_line!r} is not a decimal number without leading zeros")
+    try:
+        root = base64.b64decode(root_line, validate=True)
+    except (ValueError, binascii.Error):
+        raise NoteError("root hash line is not base64") from None
+    if len(root) != 32:
+        raise NoteError(f"root hash has {len(root)} bytes, not 32")
+    return Checkpoint(origin, int(size_line), root)
+
+
+def verify_checkpoint(note: str, vkey: str, origin: str | None = None) -> Checkpoint:
+    """Verify a signed checkpoint with ``vkey`` and return what it says."""
+    checkpoint = parse_checkpoint(verify_note(note, vkey))
+    if origin is not None and checkpoint.origin != origin:
+        raise NoteError(f"checkpoint is for origin {checkpoint.origin!r}, expected {origin!r}")
+    return checkpoint

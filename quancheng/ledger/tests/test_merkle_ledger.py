@@ -1,0 +1,172 @@
+"""The events' Merkle tree: stored subtree hashes, roots and proofs in O(log n) reads."""
+
+import math
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from quancheng.ledger.models import Event, LedgerHead, LedgerIsAppendOnly, SubtreeHash
+from quancheng.ledger.services import record_atomic, record_event
+from quancheng.ledger.tree import (
+    MissingSubtree,
+    consistency_proof_between,
+    inclusion_proof_for,
+    leaf_hash_of,
+    tree_root,
+    tree_size,
+)
+from quancheng.lib import merkle
+
+pytestmark = pytest.mark.django_db
+
+
+def _log(count):
+    with transaction.atomic():
+        for i in range(count):
+            record_event(None, "test.merkle", None, {"i": i}, object_type="test", object_id=str(i))
+
+
+def _all_leaves():
+    return [leaf_hash_of(e) for e in Event.objects.order_by("seq")]
+
+
+def test_the_stored_root_is_the_rfc_root_over_all_events():
+    for _ in range(3):
+        _log(7)
+        leaves = _all_leaves()
+        assert tree_size() == len(leaves)
+        assert tree_root() == merkle.root_hash(leaves)
+        for size in range(len(leaves) + 1):
+            assert tree_root(size) == merkle.root_hash(leaves[:size])
+
+
+def test_the_head_keeps_the_compact_range_and_each_leaf_is_stored():
+    _log(13)
+    head = LedgerHead.objects.get()
+    leaves = _all_leaves()
+    compact = merkle.CompactRange(head.seq, [bytes.fromhex(h) for h in head.frontier])
+    assert compact.root() == merkle.root_hash(leaves)
+    stored = dict(
+        ((level, index), digest)
+        for level, index, digest in SubtreeHash.objects.values_list("level", "index", "hash")
+    )
+    assert [stored[(0, i)] for i in range(len(leaves))] == [leaf.hex() for leaf in leaves]
+    # One row per completed aligned subtree: 2n - popcount(n).
+    assert len(stored) == 2 * len(leaves) - len(leaves).bit_count()
+
+
+def test_every_event_has_an_inclusion_proof_that_verifies():
+    _log(20)
+    events = list(Event.objects.order_by("seq"))
+    size = len(events)
+    root = tree_root(size)
+    for older_size in (1, size // 2, size):
+        older_root = tree_root(older_size)
+        for event in events[:older_size]:
+            proof = inclusion_proof_for(event.seq, older_size)
+            merkle.verify_inclusion(
+                leaf_hash_of(event), event.seq - 1, older_size, proof, older_root
+            )
+    for event in events:
+        merkle.verify_inclusion(
+            leaf_hash_of(event), event.seq - 1, size, inclusion_proof_for(event.seq, size), root
+        )
+
+
+def test_consistency_proofs_between_any_two_sizes_verify():
+    _log(18)
+    size = tree_size()
+    roots = [tree_root(n) for n in range(size + 1)]
+    for old in range(1, size + 1):
+        for new in range(old, size + 1):
+            proof = consistency_proof_between(old, new)
+            merkle.verify_consistency(old, new, proof, roots[old], roots[new])
+
+
+def test_an_edited_event_no_longer_proves_its_inclusion():
+    _log(10)
+    size = tree_size()
+    root = tree_root(size)
+    event = Event.objects.get(seq=5)
+    proof = inclusion_proof_for(5, size)
+    event.body = '{"i":999}'
+    with pytest.raises(merkle.ProofError):
+        merkle.verify_inclusion(leaf_hash_of(event), 4, size, proof, root)
+
+
+def test_sizes_beyond_the_log_are_refused():
+    _log(3)
+    size = tree_size()
+    with pytest.raises(ValueError):
+        tree_root(size + 1)
+    with pytest.raises(ValueError):
+        inclusion_proof_for(1, size + 1)
+    with pytest.raises(ValueError):
+        consistency_proof_between(1, size + 1)
+
+
+def test_a_lost_subtree_row_is_reported_not_recomputed():
+    _log(8)
+    drop = "DROP TRIGGER ledger_subtreehash_no_delete"
+    if connection.vendor == "postgresql":
+        drop += " ON ledger_subtreehash"
+    with connection.cursor() as cursor:
+        cursor.execute(drop)  # inside the test's transaction: rolled back afterwards
+        cursor.execute('DELETE FROM ledger_subtreehash WHERE level = 3 AND "index" = 0')
+    with pytest.raises(MissingSubtree, match="level 3, index 0"):
+        tree_root(8)
+
+
+def test_subtree_hashes_are_append_only_in_the_application_and_the_database():
+    _log(2)
+    row = SubtreeHash.objects.first()
+    with pytest.raises(LedgerIsAppendOnly):
+        row.save()
+    with pytest.raises(LedgerIsAppendOnly):
+        row.delete()
+    with pytest.raises(LedgerIsAppendOnly):
+        SubtreeHash.objects.all().update(hash="0" * 64)
+    for sql in (
+        "UPDATE ledger_subtreehash SET hash = 'x'",
+        "DELETE FROM ledger_subtreehash",
+    ):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+    assert SubtreeHash.objects.count() > 0
+
+
+def test_proofs_read_a_logarithmic_number_of_rows_in_few_queries():
+    n = 1000
+    with transaction.atomic():
+        for i in range(n):
+            record_event(None, "test.bulk", None, {"i": i}, object_type="t", object_id=str(i))
+    size = tree_size()
+    assert size >= n
+    bound = 2 * math.log2(size) + 2
+    with CaptureQueriesContext(connection) as queries:
+        root = tree_root(size)
+    assert len(queries) <= 2
+    for seq in (1, 2, size // 3, size // 2 + 1, size - 1, size):
+        with CaptureQueriesContext(connection) as queries:
+            proof = inclusion_proof_for(seq, size)
+        assert len(queries) <= 2, [q["sql"] for q in queries]
+        assert len(proof) <= bound
+        event = Event.objects.get(seq=seq)
+        merkle.verify_inclusion(leaf_hash_of(event), seq - 1, size, proof, root)
+    for old in (1, 17, size // 2, size - 3):
+        with CaptureQueriesContext(connection) as queries:
+            proof = consistency_proof_between(old, size)
+        assert len(queries) <= 2
+        # The subtree rows fetched: never more than about 2·log2(n).
+        fetched = queries[-1]["sql"].count(" AND ")
+        assert fetched <= bound
+        merkle.verify_consistency(old, size, proof, tree_root(old), root)
+
+
+def test_record_atomic_still_writes_one_event_and_its_leaf():
+    before = SubtreeHash.objects.filter(level=0).count()
+    event = record_atomic(None, "test.one", None, {}, object_type="t", object_id="1")
+    leaf = SubtreeHash.objects.get(level=0, index=event.seq - 1)
+    assert leaf.hash == leaf_hash_of(event).hex()
+    assert SubtreeHash.objects.filter(level=0).count() == before + 1

@@ -1,0 +1,249 @@
+"""Resumable uploads: create, append, complete and terminate (the tus views call these).
+
+Every state change (created, completed, terminated) is a ledger event in the same transaction as
+the change. The bytes of an unfinished upload live in ``VAR_DIR/uploads/<id>``; a finished one
+is streamed into the blob store, which deduplicates by SHA-256.
+
+Locking: appending holds an exclusive ``flock`` on the partial file for the whole request body,
+so two PATCHes of one upload never interleave (the second is refused with 423 at once). The
+database row is locked with ``select_for_update`` only for the short transactions that move the
+offset or the status: on SQLite a transaction is a database-wide write lock, and holding one while
+a slow client sends a gigabyte would stall every other writer.
+"""
+
+import contextlib
+import fcntl
+import os
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from quancheng.ledger.services import record_event
+from quancheng.lib.blobstore import blob_store_from_url
+
+from .models import Upload, upload_dir
+
+MiB = 1024 * 1024
+CHUNK_SIZE = MiB  # request bodies are read in 1 MiB chunks, never through request.body
+MAX_FILENAME_LENGTH = 255
+
+
+class UploadError(Exception):
+    """A refused request: HTTP status, a stable code and a message for people (Chinese)."""
+
+    def __init__(self, status: int, code: str, message: str, offset: int | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.offset = offset
+
+
+def blob_store():
+    return blob_store_from_url(settings.QC_BLOB_STORE)
+
+
+def clean_filename(name: str) -> str:
+    """The file name as sent, if it is a plain name; path parts and control characters refused.
+
+    The name is only a label (the bytes are stored under the upload's id and then their hash),
+    but a name like ``../../etc/passwd`` is an error the sender should hear about.
+    """
+    name = unicodedata.normalize("NFC", name).strip()
+    if not name:
+        return ""
+    if (
+        len(name) > MAX_FILENAME_LENGTH
+        or name in (".", "..")
+        or any(c in name for c in "/\\")
+        or any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name)
+    ):
+        raise UploadError(400, "invalid_filename", "文件名不合法：不能包含路径或控制字符")
+    return name
+
+
+def create_upload(user, length: int, metadata: dict[str, str]) -> Upload:
+    if length <= 0:
+        raise UploadError(400, "empty_upload", "不接受空文件（Upload-Length 为 0）")
+    if length > settings.QC_UPLOAD_MAX_SIZE:
+        raise UploadError(
+            413, "too_large", f"文件超过允许的最大长度 {settings.QC_UPLOAD_MAX_SIZE} 字节"
+        )
+    if user.agency_id is None:
+        raise UploadError(403, "no_agency", "没有所属单位的用户不能上传执法记录")
+    filename = clean_filename(metadata.get("filename") or metadata.get("name") or "")
+    upload_dir().mkdir(parents=True, exist_ok=True)
+    with transaction.atomic():
+        upload = Upload.objects.create(
+            user=user, agency_id=user.agency_id, length=length, metadata=metadata, filename=filename
+        )
+        # The empty partial file exists before the row commits: a failure here rolls back both.
+        with open(upload.partial_path, "xb") as f:
+            os.fsync(f.fileno())
+        record_event(
+            user,
+            "upload.created",
+            upload,
+            {"length": length, "filename": filename, "metadata": metadata},
+        )
+    return upload
+
+
+@contextlib.contextmanager
+def _locked_partial(upload: Upload):
+    """The partial file opened r+b under an exclusive flock; 423 when another request holds it."""
+    try:
+        f = open(upload.partial_path, "r+b")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        f = None
+    try:
+        if f is not None:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise UploadError(
+                    423, "upload_locked", "该上传正在被另一个请求写入，请稍后查询偏移量再续传"
+                ) from None
+        yield f
+    finally:
+        if f is not None:
+            f.close()  # releases the lock
+
+
+def _check_state(upload: Upload, client_offset: int) -> None:
+    if upload.status == Upload.Status.TERMINATED:
+        raise UploadError(410, "upload_terminated", "该上传已终止")
+    if client_offset != upload.offset:
+        raise UploadError(
+            409,
+            "offset_mismatch",
+            f"Upload-Offset 与服务器记录的偏移量 {upload.offset} 不一致",
+            offset=upload.offset,
+        )
+
+
+@dataclass
+class AppendResult:
+    upload: Upload
+    interrupted: bool  # the client stopped sending before Content-Length
+
+
+def append(
+    upload: Upload, client_offset: int, read: Callable[[int], bytes], content_length: int
+) -> AppendResult:
+    """Append the request body at ``client_offset``; complete the upload when it is all there.
+
+    ``read(n)`` returns up to n bytes of the body (b"" at its end) and may raise OSError when the
+    client disconnects: the bytes received until then are kept, as tus expects.
+    """
+    _check_state(upload, client_offset)
+    if upload.status == Upload.Status.COMPLETE:
+        if content_length:
+            raise UploadError(400, "exceeds_length", "上传已完成，不能再追加数据")
+        return AppendResult(upload, False)
+    if client_offset + content_length > upload.length:
+        raise UploadError(400, "exceeds_length", "数据超出声明的 Upload-Length")
+    with _locked_partial(upload) as f:
+        # Another PATCH may have moved the offset between the caller's read and our lock.
+        upload.refresh_from_db()
+        _check_state(upload, client_offset)
+        if f is None:
+            raise UploadError(410, "upload_terminated", "该上传的数据已不存在")
+        # Bytes past the committed offset are left over from a request that died before its
+        # commit: they were never acknowledged, so they are dropped.
+        f.seek(client_offset)
+        f.truncate()
+        received = 0
+        interrupted = False
+        while received < content_length:
+            try:
+                chunk = read(min(CHUNK_SIZE, content_length - received))
+            except OSError:  # django's UnreadablePostError included: the client went away
+                chunk = b""
+            if not chunk:
+                interrupted = True
+                break
+            f.write(chunk)
+            received += len(chunk)
+        f.flush()
+        os.fsync(f.fileno())
+        if received:
+            # Progress is bookkeeping, not evidence: a PATCH is not a ledger event (it would
+            # flood the ledger with one event per chunk). Creation, completion and termination
+            # are recorded.
+            with transaction.atomic():
+                locked = Upload.objects.select_for_update().get(pk=upload.pk)
+                locked.offset = client_offset + received
+                locked.updated_at = timezone.now()
+                locked.save(update_fields=["offset", "updated_at"])
+            upload = locked
+        if upload.offset == upload.length:
+            upload = _complete(upload, f)
+    return AppendResult(upload, interrupted)
+
+
+def _complete(upload: Upload, f) -> Upload:
+    """Stream the partial file into the blob store, record the completion, remove the file.
+
+    Runs under the partial file's flock. If the store fails, the upload stays ``receiving`` with
+    offset == length and an empty PATCH at that offset completes it later.
+    """
+    f.seek(0)
+    info = blob_store().put(f)
+    if info.size != upload.length:  # pragma: no cover - the file is ours and locked
+        raise RuntimeError(
+            f"upload {upload.pk}: stored {info.size} bytes, expected {upload.length}"
+        )
+    with transaction.atomic():
+        upload = Upload.objects.select_for_update().get(pk=upload.pk)
+        now = timezone.now()
+        upload.status = Upload.Status.COMPLETE
+        upload.sha256 = info.sha256
+        upload.blob_created = info.created
+        upload.completed_at = now
+        upload.updated_at = now
+        upload.save(
+            update_fields=["status", "sha256", "blob_created", "completed_at", "updated_at"]
+        )
+        record_event(
+            upload.user,
+            "upload.completed",
+            upload,
+            {
+                "sha256": info.sha256,
+                "size": info.size,
+                "deduplicated": not info.created,
+                "filename": upload.filename,
+            },
+        )
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(upload.partial_path)
+    return upload
+
+
+def terminate(upload: Upload, actor) -> Upload:
+    if upload.status == Upload.Status.TERMINATED:
+        raise UploadError(410, "upload_terminated", "该上传已终止")
+    if upload.status == Upload.Status.COMPLETE:
+        raise UploadError(409, "upload_complete", "已完成的上传已存入记录库，不能终止")
+    with _locked_partial(upload):
+        with transaction.atomic():
+            upload = Upload.objects.select_for_update().get(pk=upload.pk)
+            if upload.status != Upload.Status.RECEIVING:
+                raise UploadError(409, "upload_not_receiving", "该上传已不在接收中")
+            upload.status = Upload.Status.TERMINATED
+            upload.updated_at = timezone.now()
+            upload.save(update_fields=["status", "updated_at"])
+            record_event(
+                actor,
+                "upload.terminated",
+                upload,
+                {"offset": upload.offset, "length": upload.length, "filename": upload.filename},
+            )
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(upload.partial_path)
+    return upload
