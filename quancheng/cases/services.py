@@ -97,37 +97,47 @@ def _clean_act(actor, act: Act, officers: list[User]) -> None:
     errors.raise_any()
 
 
+def _create(actor, model, fields, editable, clean, agency, officers, data):
+    """Create an act or a case with its officers, and record it."""
+    require_change_in(actor, agency)
+    obj = model(agency=agency, **{k: v for k, v in data.items() if k in editable})
+    clean(actor, obj, officers)
+    obj.save()
+    obj.officers.set(officers)
+    record_event(actor, f"{obj._meta.model_name}.created", obj, snapshot(obj, fields))
+    return obj
+
+
+def _update(actor, obj, fields, editable, clean, officers, data):
+    """Change an act or a case; only what differs is written and recorded."""
+    obj = type(obj).objects.select_for_update().get(pk=obj.pk)
+    require_change_in(actor, obj.agency)
+    before = snapshot(obj, fields)
+    for key, value in data.items():
+        if key in editable:
+            setattr(obj, key, value)
+    officers = list(obj.officers.all()) if officers is None else officers
+    clean(actor, obj, officers)
+    after = snapshot(obj, [f for f in fields if f != "officers"])
+    after["officers"] = sorted(o.pk for o in officers)
+    diff = changes(before, after)
+    if not diff:
+        return obj
+    obj.updated_at = timezone.now()
+    obj.save()
+    obj.officers.set(officers)
+    record_event(actor, f"{obj._meta.model_name}.updated", obj, {"changes": diff})
+    return obj
+
+
 @transaction.atomic
 def create_act(actor, agency: Agency, officers: list[User], **data) -> Act:
-    require_change_in(actor, agency)
-    act = Act(agency=agency, **{k: v for k, v in data.items() if k in ACT_EDITABLE})
-    _clean_act(actor, act, officers)
-    act.save()
-    act.officers.set(officers)
-    record_event(actor, "act.created", act, snapshot(act, ACT_FIELDS))
-    return act
+    return _create(actor, Act, ACT_FIELDS, ACT_EDITABLE, _clean_act, agency, officers, data)
 
 
 @transaction.atomic
 def update_act(actor, act: Act, officers: list[User] | None = None, **data) -> Act:
-    act = Act.objects.select_for_update().get(pk=act.pk)
-    require_change_in(actor, act.agency)
-    before = snapshot(act, ACT_FIELDS)
-    for key, value in data.items():
-        if key in ACT_EDITABLE:
-            setattr(act, key, value)
-    officers = list(act.officers.all()) if officers is None else officers
-    _clean_act(actor, act, officers)
-    after = snapshot(act, [f for f in ACT_FIELDS if f != "officers"])
-    after["officers"] = sorted(o.pk for o in officers)
-    diff = changes(before, after)
-    if not diff:
-        return act
-    act.updated_at = timezone.now()
-    act.save()
-    act.officers.set(officers)
-    record_event(actor, "act.updated", act, {"changes": diff})
-    return act
+    return _update(actor, act, ACT_FIELDS, ACT_EDITABLE, _clean_act, officers, data)
 
 
 def _clean_case(actor, case: Case, officers: list[User]) -> None:
@@ -145,35 +155,12 @@ def _clean_case(actor, case: Case, officers: list[User]) -> None:
 
 @transaction.atomic
 def create_case(actor, agency: Agency, officers: list[User], **data) -> Case:
-    require_change_in(actor, agency)
-    case = Case(agency=agency, **{k: v for k, v in data.items() if k in CASE_EDITABLE})
-    _clean_case(actor, case, officers)
-    case.save()
-    case.officers.set(officers)
-    record_event(actor, "case.created", case, snapshot(case, CASE_FIELDS))
-    return case
+    return _create(actor, Case, CASE_FIELDS, CASE_EDITABLE, _clean_case, agency, officers, data)
 
 
 @transaction.atomic
 def update_case(actor, case: Case, officers: list[User] | None = None, **data) -> Case:
-    case = Case.objects.select_for_update().get(pk=case.pk)
-    require_change_in(actor, case.agency)
-    before = snapshot(case, CASE_FIELDS)
-    for key, value in data.items():
-        if key in CASE_EDITABLE:
-            setattr(case, key, value)
-    officers = list(case.officers.all()) if officers is None else officers
-    _clean_case(actor, case, officers)
-    after = snapshot(case, [f for f in CASE_FIELDS if f != "officers"])
-    after["officers"] = sorted(o.pk for o in officers)
-    diff = changes(before, after)
-    if not diff:
-        return case
-    case.updated_at = timezone.now()
-    case.save()
-    case.officers.set(officers)
-    record_event(actor, "case.updated", case, {"changes": diff})
-    return case
+    return _update(actor, case, CASE_FIELDS, CASE_EDITABLE, _clean_case, officers, data)
 
 
 @transaction.atomic
