@@ -56,9 +56,10 @@ def _check_visible(errors: Errors, actor, field: str, obj, label: str) -> None:
 def _check_officers(errors: Errors, actor, officers: list[User], dates: Iterable) -> None:
     if len({o.pk for o in officers}) < MIN_OFFICERS:
         errors.add("officers", "执法行为至少需要两名持有效执法证的执法人员", "too_few_officers")
-    visible = agencies_visible_to(actor)
+    # One query for the scope, not one per officer.
+    visible = set(agencies_visible_to(actor).values_list("pk", flat=True))
     for officer in officers:
-        if officer.agency_id is None or not visible.filter(pk=officer.agency_id).exists():
+        if officer.agency_id not in visible:
             errors.add("officers", f"执法人员{officer}不在您的管辖范围内", "not_found")
             continue
         if not officer.is_active:
