@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "quancheng.subjects",
     "quancheng.cases",
     "quancheng.records",
+    "quancheng.alerts",
     "quancheng.web",
 ]
 

@@ -8,5 +8,6 @@ urlpatterns = [
     # tus resumable uploads: plain Django views, before the ninja API that owns api/v1/.
     path("api/v1/uploads/", include("quancheng.records.urls")),
     path("api/v1/", api.urls),
+    path("alerts/", include("quancheng.alerts.urls")),
     path("", include("quancheng.web.urls")),
 ]

@@ -18,3 +18,13 @@ def nav_class(context, section: str) -> str:
 def minutes(delta) -> int:
     """A timedelta in whole minutes (for the lockout message)."""
     return round(delta.total_seconds() / 60)
+
+
+@register.simple_tag(takes_context=True)
+def open_alert_count(context) -> int:
+    """How many open alerts the signed-in user has (shown in the navigation)."""
+    from quancheng.alerts.models import Alert
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return Alert.objects.visible_to(user).open().count() if user else 0

@@ -1,0 +1,78 @@
+"""Alerts (告警): what the platform raises for people to look at (A27).
+
+An alert is addressed to roles (by default the records custodian and the legal auditor) in the
+alert's agency, or, when it has no agency (a platform-wide problem such as a broken ledger), to
+those roles everywhere. Raising and closing an alert are ledger events.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from quancheng.orgs.models import Agency, Role
+from quancheng.orgs.scoping import agencies_visible_to
+
+DEFAULT_AUDIENCE = [Role.CUSTODIAN.value, Role.AUDITOR.value]
+
+
+class Severity(models.TextChoices):
+    CRITICAL = "critical", "严重"
+    WARNING = "warning", "警告"
+    INFO = "info", "提示"
+
+
+class AlertQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(closed_at__isnull=True)
+
+    def visible_to(self, user):
+        """Alerts addressed to the user's role, in the agencies the user sees."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        in_scope = models.Q(agency__isnull=True) | models.Q(agency__in=agencies_visible_to(user))
+        return self.filter(in_scope, audience__contains=f",{user.role},")
+
+
+class Alert(models.Model):
+    kind = models.CharField("类型", max_length=64)
+    severity = models.CharField(
+        "级别", max_length=16, choices=Severity.choices, default=Severity.WARNING
+    )
+    title = models.CharField("标题", max_length=200)
+    detail = models.JSONField("详情", default=dict, blank=True)
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
+    )
+    # The roles addressed, as ",custodian,auditor," so one LIKE finds a role on every database.
+    audience = models.CharField("接收角色", max_length=200)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField("发生时间", default=timezone.now)
+    closed_at = models.DateTimeField("处理时间", null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closing_note = models.TextField("处理说明", blank=True)
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "告警"
+        verbose_name_plural = "告警"
+        indexes = [models.Index(fields=["kind", "object_type", "object_id"])]
+
+    def __str__(self):
+        return f"[{self.get_severity_display()}] {self.title}"
+
+    @property
+    def roles(self) -> list[str]:
+        return [r for r in self.audience.split(",") if r]
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None

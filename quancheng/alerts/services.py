@@ -1,0 +1,97 @@
+"""Raising and closing alerts; each is a ledger event in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from quancheng.ledger.services import record_event
+from quancheng.orgs.scoping import require_change_in
+
+from .models import DEFAULT_AUDIENCE, Alert, Severity
+
+
+class AlertAlreadyClosed(ValueError):
+    pass
+
+
+def raise_alert(
+    kind: str,
+    title: str,
+    *,
+    agency=None,
+    severity: str = Severity.WARNING,
+    detail: dict[str, Any] | None = None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    audience: Iterable[str] = DEFAULT_AUDIENCE,
+    actor=None,
+) -> Alert:
+    """Raise an alert, or return the open one already raised for the same kind and object.
+
+    Repeated sweeps over the same broken file therefore do not pile up duplicates; the ledger
+    still holds each check as its own event (written by the caller).
+    """
+    if obj is not None:
+        object_type, object_id = obj._meta.label_lower, str(obj.pk)
+        if agency is None:
+            agency = getattr(obj, "agency", None)
+    with transaction.atomic():
+        existing = (
+            Alert.objects.open()
+            .filter(kind=kind, object_type=object_type, object_id=object_id, agency=agency)
+            .first()
+            if object_type
+            else None
+        )
+        if existing is not None:
+            return existing
+        alert = Alert.objects.create(
+            kind=kind,
+            severity=severity,
+            title=title,
+            detail=detail or {},
+            agency=agency,
+            audience="," + ",".join(audience) + ",",
+            object_type=object_type,
+            object_id=object_id,
+        )
+        record_event(
+            actor,
+            "alert.raised",
+            alert,
+            {
+                "kind": kind,
+                "severity": str(severity),
+                "title": title,
+                "detail": alert.detail,
+                "object_type": object_type,
+                "object_id": object_id,
+                "audience": alert.roles,
+            },
+            agency=agency,
+        )
+    return alert
+
+
+def close_alert(user, alert: Alert, note: str) -> Alert:
+    """Mark an alert as dealt with, with the user's note (required)."""
+    note = (note or "").strip()
+    if not note:
+        raise ValueError("请填写处理说明")
+    if alert.agency is not None:
+        require_change_in(user, alert.agency)
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().get(pk=alert.pk)
+        if not alert.is_open:
+            raise AlertAlreadyClosed("该告警已处理")
+        alert.closed_at = timezone.now()
+        alert.closed_by = user
+        alert.closing_note = note
+        alert.save(update_fields=["closed_at", "closed_by", "closing_note"])
+        record_event(user, "alert.closed", alert, {"note": note}, agency=alert.agency)
+    return alert
