@@ -1,4 +1,4 @@
-"""Records (执法记录): for now the resumable uploads through which files arrive."""
+"""Records (执法记录): the blobs the platform keeps and the uploads through which files arrive."""
 
 import uuid
 from pathlib import Path
@@ -8,6 +8,29 @@ from django.db import models
 from django.utils import timezone
 
 from quancheng.orgs.models import Agency
+
+
+class Blob(models.Model):
+    """A blob the platform has stored (原始文件或派生文件), by its SHA-256.
+
+    The blob store holds the bytes; this row says they must exist, so that fixity sweeps notice
+    a blob that went missing, and names the agency that first stored them (for alerts).
+    """
+
+    sha256 = models.CharField("SHA-256", max_length=64, primary_key=True)
+    size = models.BigIntegerField("大小")
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="blobs"
+    )
+    created_at = models.DateTimeField("存储时间", default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "sha256"]
+        verbose_name = "文件"
+        verbose_name_plural = "文件"
+
+    def __str__(self):
+        return f"{self.sha256[:12]}… ({self.size} B)"
 
 
 class Upload(models.Model):

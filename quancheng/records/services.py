@@ -25,7 +25,7 @@ from django.utils import timezone
 from quancheng.ledger.services import record_event
 from quancheng.lib.blobstore import blob_store_from_url
 
-from .models import Upload, upload_dir
+from .models import Blob, Upload, upload_dir
 
 MiB = 1024 * 1024
 CHUNK_SIZE = MiB  # request bodies are read in 1 MiB chunks, never through request.body
@@ -45,6 +45,14 @@ class UploadError(Exception):
 
 def blob_store():
     return blob_store_from_url(settings.QC_BLOB_STORE)
+
+
+def register_blob(info, agency) -> Blob:
+    """Note that the platform keeps these bytes (in the caller's transaction); idempotent."""
+    blob, _ = Blob.objects.get_or_create(
+        sha256=info.sha256, defaults={"size": info.size, "agency": agency}
+    )
+    return blob
 
 
 def clean_filename(name: str) -> str:
@@ -200,6 +208,7 @@ def _complete(upload: Upload, f) -> Upload:
         )
     with transaction.atomic():
         upload = Upload.objects.select_for_update().get(pk=upload.pk)
+        register_blob(info, upload.agency)
         now = timezone.now()
         upload.status = Upload.Status.COMPLETE
         upload.sha256 = info.sha256

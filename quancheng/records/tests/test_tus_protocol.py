@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from quancheng.ledger.models import Event
-from quancheng.records.models import Upload
+from quancheng.records.models import Blob, Upload
 
 from .conftest import PREFIX, TUS, Tus
 
@@ -82,6 +82,8 @@ def test_create_head_patch_complete(tus, officer, settings, tmp_path):
     upload.refresh_from_db()
     assert upload.status == Upload.Status.COMPLETE
     assert (upload.sha256, upload.blob_created) == (sha, True)
+    blob = Blob.objects.get(sha256=sha)
+    assert (blob.size, blob.agency) == (upload.length, upload.agency)
     assert not upload.partial_path.exists()
     done = Event.objects.for_object(upload).order_by("-seq").first()
     assert done.action == "upload.completed"
