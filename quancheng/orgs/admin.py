@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin
 
 from quancheng.ledger.admin_mixins import LedgeredAdmin
 
-from .models import Agency, Device, User
+from .models import Agency, Device, DeviceAssignment, User
 from .services import AGENCY_FIELDS, USER_FIELDS
 
 admin.site.site_header = "全程 · 参考数据管理"
@@ -70,7 +70,15 @@ class PersonAdmin(LedgeredAdmin, UserAdmin):
 
 @admin.register(Device)
 class DeviceAdmin(LedgeredAdmin, admin.ModelAdmin):
-    ledger_fields = ["agency", "kind", "serial_number", "name"]
-    list_display = ["serial_number", "kind", "name", "agency"]
+    ledger_fields = ["agency", "kind", "serial_number", "name", "clock_offset_seconds"]
+    list_display = ["serial_number", "kind", "name", "agency", "clock_offset_seconds"]
     list_filter = ["kind"]
     search_fields = ["serial_number", "name"]
+
+
+@admin.register(DeviceAssignment)
+class DeviceAssignmentAdmin(LedgeredAdmin, admin.ModelAdmin):
+    ledger_fields = ["device", "officer", "starts_on", "ends_on"]
+    list_display = ["device", "officer", "starts_on", "ends_on"]
+    search_fields = ["device__serial_number", "officer__username", "officer__full_name"]
+    autocomplete_fields = ["device", "officer"]

@@ -102,6 +102,9 @@ class Device(models.Model):
     kind = models.CharField("类型", max_length=16, choices=Kind.choices)
     serial_number = models.CharField("设备编号", max_length=64, unique=True)
     name = models.CharField("名称", max_length=100, blank=True)
+    # Camera clocks drift: the device's clock minus true (Beijing) time, as last measured. Ingest
+    # subtracts it and keeps both the camera's time and the corrected one.
+    clock_offset_seconds = models.IntegerField("时钟偏差（秒）", default=0)
 
     class Meta:
         verbose_name = "设备"
@@ -109,6 +112,34 @@ class Device(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.serial_number}"
+
+    def officer_on(self, day):
+        """The officer the device was assigned to on ``day`` (a date), or None."""
+        assignment = (
+            self.assignments.filter(starts_on__lte=day)
+            .filter(models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=day))
+            .select_related("officer")
+            .order_by("-starts_on")
+            .first()
+        )
+        return assignment.officer if assignment else None
+
+
+class DeviceAssignment(models.Model):
+    """A device issued to one officer from a date until a date (inclusive; open-ended if none)."""
+
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="assignments")
+    officer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="device_assignments")
+    starts_on = models.DateField("起始日期")
+    ends_on = models.DateField("截止日期", null=True, blank=True)
+
+    class Meta:
+        ordering = ["device", "-starts_on"]
+        verbose_name = "设备领用"
+        verbose_name_plural = "设备领用"
+
+    def __str__(self):
+        return f"{self.device} → {self.officer} ({self.starts_on}–{self.ends_on or ''})"
 
 
 class ApiTokenQuerySet(models.QuerySet):

@@ -4,13 +4,15 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from quancheng.ledger.services import record_event
 from quancheng.ledger.snapshot import snapshot
 
-from .models import Agency, ApiToken, Device, User
+from .models import Agency, ApiToken, Device, DeviceAssignment, User
 
 AGENCY_FIELDS = ["code", "name", "short_name", "level", "kind", "district", "parent"]
 USER_FIELDS = [
@@ -51,6 +53,42 @@ def create_device(actor, **data) -> Device:
         device,
         snapshot(device, ["agency", "kind", "serial_number", "name"]),
     )
+    return device
+
+
+@transaction.atomic
+def assign_device(actor, device: Device, officer: User, starts_on, ends_on=None):
+    """Issue a device to an officer; overlapping assignments of one device are refused."""
+    if ends_on is not None and ends_on < starts_on:
+        raise ValidationError({"ends_on": "截止日期不能早于起始日期"})
+    overlapping = device.assignments.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=starts_on))
+    if ends_on is not None:
+        overlapping = overlapping.filter(starts_on__lte=ends_on)
+    if overlapping.exists():
+        raise ValidationError({"starts_on": "该设备在此期间已有领用记录"})
+    assignment = DeviceAssignment.objects.create(
+        device=device, officer=officer, starts_on=starts_on, ends_on=ends_on
+    )
+    record_event(
+        actor,
+        "device.assigned",
+        device,
+        {
+            "officer": officer.get_username(),
+            "starts_on": starts_on.isoformat(),
+            "ends_on": ends_on.isoformat() if ends_on else None,
+        },
+    )
+    return assignment
+
+
+@transaction.atomic
+def set_device_clock_offset(actor, device: Device, seconds: int) -> Device:
+    """Record a device's measured clock offset (device clock minus true time)."""
+    before = device.clock_offset_seconds
+    device.clock_offset_seconds = seconds
+    device.save(update_fields=["clock_offset_seconds"])
+    record_event(actor, "device.clock_offset_set", device, {"before": before, "after": seconds})
     return device
 
 

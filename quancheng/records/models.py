@@ -5,9 +5,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
-from quancheng.orgs.models import Agency
+from quancheng.orgs.models import Agency, Device
+from quancheng.orgs.scoping import AgencyScopedQuerySet
 
 
 class Blob(models.Model):
@@ -80,3 +82,244 @@ class Upload(models.Model):
 
 def upload_dir() -> Path:
     return Path(settings.VAR_DIR) / "uploads"
+
+
+# --- record items (记录条目) ------------------------------------------------------------------
+
+
+class RecordItemQuerySet(AgencyScopedQuerySet):
+    def unlinked(self):
+        """Items waiting in the custodian's queue for manual linking (待关联)."""
+        return self.filter(act__isnull=True)
+
+
+class RecordItem(models.Model):
+    """What every kind of record shares: who owns it, what it belongs to, whether it is evidence.
+
+    ``act``, ``case`` and ``subject`` link the item into the enforcement record (A20: all records
+    of a subject reachable together); linking and unlinking are ledger events (services).
+    """
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "上传"
+        INGEST = "ingest", "采集站导入"
+        API = "api", "终端接口"
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    act = models.ForeignKey(
+        "cases.Act",
+        verbose_name="执法行为",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    case = models.ForeignKey(
+        "cases.Case",
+        verbose_name="案件",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    subject = models.ForeignKey(
+        "subjects.Subject",
+        verbose_name="执法对象",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    is_evidence = models.BooleanField("用作证据", default=False)
+    source = models.CharField("来源", max_length=16, choices=Source.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("登记时间", default=timezone.now)
+
+    objects = RecordItemQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class StoredFileMixin(models.Model):
+    """An item whose content is one stored original (write-once blob)."""
+
+    blob = models.ForeignKey(
+        Blob, verbose_name="原始文件", on_delete=models.PROTECT, related_name="+"
+    )
+    original_filename = models.CharField("原文件名", max_length=255, blank=True)
+    content_type = models.CharField("文件类型", max_length=100, blank=True)
+    # False when the file could not be parsed (truncated, not media): it is still kept byte for
+    # byte and raised to the custodian.
+    readable = models.BooleanField("可解析", default=True)
+    parse_error = models.TextField("解析错误", blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Segment(StoredFileMixin, RecordItem):
+    """One audio/video file (音像记录片段), e.g. a body camera's segment."""
+
+    class MediaKind(models.TextChoices):
+        VIDEO = "video", "视频"
+        AUDIO = "audio", "音频"
+
+    class MediaStatus(models.TextChoices):
+        PENDING = "pending", "待处理"
+        READY = "ready", "已生成"
+        NOT_NEEDED = "not_needed", "无需转码"
+        FAILED = "failed", "处理失败"
+
+    device = models.ForeignKey(
+        Device,
+        verbose_name="设备",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="执法人员",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    media_kind = models.CharField(
+        "媒体类型", max_length=8, choices=MediaKind.choices, default="video"
+    )
+    # Corrected (true) times; null when the file carries no time and none was given.
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    ended_at = models.DateTimeField("结束时间", null=True, blank=True)
+    # What the device's clock said, and the offset applied (device clock minus true time).
+    device_started_at = models.DateTimeField("设备记录开始时间", null=True, blank=True)
+    clock_offset_seconds = models.IntegerField("时钟偏差（秒）", default=0)
+    duration_seconds = models.FloatField("时长（秒）", null=True, blank=True)
+    container = models.CharField("封装格式", max_length=32, blank=True)
+    video_codec = models.CharField("视频编码", max_length=32, blank=True)
+    audio_codec = models.CharField("音频编码", max_length=32, blank=True)
+    width = models.PositiveIntegerField("宽", null=True, blank=True)
+    height = models.PositiveIntegerField("高", null=True, blank=True)
+    frame_rate = models.FloatField("帧率", null=True, blank=True)
+    gps_latitude = models.DecimalField(
+        "纬度", max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    gps_longitude = models.DecimalField(
+        "经度", max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    # A21 ¶2 labels: time, place, party; classified by case number, cause and recording time.
+    label_place = models.CharField("地点标签", max_length=300, blank=True)
+    label_party = models.CharField("当事人标签", max_length=200, blank=True)
+    label_case_number = models.CharField("案号标签", max_length=64, blank=True)
+    label_cause = models.CharField("案由标签", max_length=300, blank=True)
+    # Derivatives are separate blobs; the original is never touched.
+    thumbnail = models.ForeignKey(
+        Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    proxy = models.ForeignKey(
+        Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    media_status = models.CharField(
+        "转码状态", max_length=16, choices=MediaStatus.choices, default=MediaStatus.PENDING
+    )
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+        verbose_name = "音像记录"
+        verbose_name_plural = "音像记录"
+        indexes = [
+            models.Index(fields=["agency", "started_at"]),
+            models.Index(fields=["act"]),
+            models.Index(fields=["device", "started_at"]),
+        ]
+        constraints = [
+            # Ingest adds every file once: one blob is one segment per agency.
+            models.UniqueConstraint(fields=["agency", "blob"], name="records_segment_once"),
+        ]
+
+    def __str__(self):
+        return self.original_filename or f"音像记录 {self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("segment_detail", args=[self.pk])
+
+
+class Document(StoredFileMixin, RecordItem):
+    """An enforcement document (执法文书): a PDF or a scanned image."""
+
+    class FileKind(models.TextChoices):
+        PDF = "pdf", "PDF"
+        IMAGE = "image", "扫描图像"
+
+    file_kind = models.CharField("文件形式", max_length=8, choices=FileKind.choices)
+    doc_type = models.CharField("文书种类", max_length=64)
+    number = models.CharField("文书编号", max_length=64, blank=True)
+    # The times written in the document (A15.4: they must equal the AV start/end times).
+    written_started_at = models.DateTimeField("文书记载开始时间", null=True, blank=True)
+    written_ended_at = models.DateTimeField("文书记载结束时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "执法文书"
+        verbose_name_plural = "执法文书"
+        indexes = [models.Index(fields=["act"]), models.Index(fields=["agency", "doc_type"])]
+
+    def __str__(self):
+        return f"{self.doc_type} {self.number}".strip()
+
+    def get_absolute_url(self):
+        return reverse("document_detail", args=[self.pk])
+
+
+class DataKind(models.Model):
+    """A kind of terminal data (电子数据种类) and the JSON Schema its records must satisfy."""
+
+    code = models.SlugField("代码", max_length=64, unique=True)
+    name = models.CharField("名称", max_length=100)
+    schema = models.JSONField("JSON Schema")
+    version = models.PositiveIntegerField("版本", default=1)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "电子数据种类"
+        verbose_name_plural = "电子数据种类"
+
+    def __str__(self):
+        return self.name
+
+
+class DataRecord(RecordItem):
+    """Structured data from a terminal (电子数据), validated against its kind's schema."""
+
+    kind = models.ForeignKey(
+        DataKind, verbose_name="种类", on_delete=models.PROTECT, related_name="+"
+    )
+    schema_version = models.PositiveIntegerField("Schema 版本")
+    data = models.JSONField("数据")
+    # SHA-256 of the canonical JSON of ``data``: what the ledger event names.
+    sha256 = models.CharField("SHA-256", max_length=64)
+    recorded_at = models.DateTimeField("采集时间")
+    device = models.ForeignKey(
+        Device,
+        verbose_name="设备",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+        verbose_name = "电子数据"
+        verbose_name_plural = "电子数据"
+        indexes = [models.Index(fields=["act"])]
+
+    def __str__(self):
+        return f"{self.kind} {self.recorded_at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self):
+        return reverse("datarecord_detail", args=[self.pk])

@@ -1,0 +1,268 @@
+"""Record items (记录条目): creating segments, documents and data records, and linking them.
+
+Every creation, link, unlink and change of the evidence flag is a ledger event in the same
+transaction. Items are never deleted and their originals never change; a wrong link is undone by
+an unlink (with a reason), which the ledger keeps beside the link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+from typing import Any
+
+import jsonschema
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from quancheng.cases.models import Act
+from quancheng.ledger.services import record_event
+from quancheng.ledger.snapshot import snapshot
+from quancheng.lib.canonical import canonical_bytes
+from quancheng.orgs.scoping import agencies_visible_to, require_change_in
+
+from .models import Blob, DataKind, DataRecord, Document, Segment, Upload
+
+SEGMENT_FIELDS = [
+    "agency",
+    "blob",
+    "original_filename",
+    "content_type",
+    "readable",
+    "source",
+    "device",
+    "officer",
+    "media_kind",
+    "started_at",
+    "ended_at",
+    "device_started_at",
+    "clock_offset_seconds",
+    "duration_seconds",
+    "container",
+    "video_codec",
+    "audio_codec",
+    "width",
+    "height",
+    "frame_rate",
+    "gps_latitude",
+    "gps_longitude",
+    "act",
+    "is_evidence",
+]
+DOCUMENT_FIELDS = [
+    "agency",
+    "blob",
+    "original_filename",
+    "content_type",
+    "readable",
+    "source",
+    "file_kind",
+    "doc_type",
+    "number",
+    "written_started_at",
+    "written_ended_at",
+    "act",
+    "is_evidence",
+]
+DATA_RECORD_FIELDS = [
+    "agency",
+    "source",
+    "kind",
+    "schema_version",
+    "sha256",
+    "recorded_at",
+    "device",
+    "act",
+    "is_evidence",
+]
+LABEL_FIELDS = ["label_place", "label_party", "label_case_number", "label_cause"]
+
+
+def _json_safe(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in body.items()}
+
+
+def _event_name(item) -> str:
+    return item._meta.model_name  # segment, document, datarecord
+
+
+def _check_act(actor, act: Act | None, agency) -> None:
+    """An item may only be linked to an act the actor may change, of the item's district."""
+    if act is None:
+        return
+    if not agencies_visible_to(actor).filter(pk=act.agency_id).exists():
+        raise ValidationError(
+            {"act": ValidationError("执法行为不存在或不在您的管辖范围内", code="not_found")}
+        )
+    if act.agency.district != agency.district:
+        raise ValidationError(
+            {"act": ValidationError("不能关联到其他区县的执法行为", code="other_agency")}
+        )
+
+
+def _apply_act(item, act: Act | None) -> None:
+    """Linking to an act links to its case and subject too, and labels AV from them (A21 ¶2)."""
+    item.act = act
+    item.case = act.case if act else None
+    item.subject = act.subject if act else None
+    if act is not None and isinstance(item, Segment):
+        item.label_place = item.label_place or act.place
+        item.label_party = item.label_party or act.subject.name
+        if act.case is not None:
+            item.label_case_number = item.label_case_number or act.case.number
+            item.label_cause = item.label_cause or act.case.cause
+
+
+def create_segment(
+    actor, *, agency, blob: Blob, source: str, act: Act | None = None, **fields
+) -> Segment:
+    """Register a stored AV file as a segment (ingest and uploads call this)."""
+    require_change_in(actor, agency)
+    _check_act(actor, act, agency)
+    with transaction.atomic():
+        segment = Segment(agency=agency, blob=blob, source=source, created_by=actor, **fields)
+        _apply_act(segment, act)
+        segment.full_clean(exclude=["blob", "agency", "created_by"])
+        segment.save()
+        record_event(
+            actor,
+            "segment.created",
+            segment,
+            _json_safe(snapshot(segment, SEGMENT_FIELDS + LABEL_FIELDS)),
+        )
+    return segment
+
+
+def create_document(
+    actor, *, agency, blob: Blob, source: str, act: Act | None = None, **fields
+) -> Document:
+    require_change_in(actor, agency)
+    _check_act(actor, act, agency)
+    with transaction.atomic():
+        document = Document(agency=agency, blob=blob, source=source, created_by=actor, **fields)
+        _apply_act(document, act)
+        document.full_clean(exclude=["blob", "agency", "created_by"])
+        document.save()
+        record_event(actor, "document.created", document, snapshot(document, DOCUMENT_FIELDS))
+    return document
+
+
+def validate_data(kind: DataKind, data: Any) -> None:
+    """Check terminal data against its kind's JSON Schema; every failure named, in Chinese."""
+    validator = jsonschema.Draft202012Validator(kind.schema)
+    problems = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if problems:
+        messages = [
+            ValidationError(
+                f"{'/'.join(str(p) for p in e.absolute_path) or '（根）'}：{e.message}",
+                code="schema",
+            )
+            for e in problems[:20]
+        ]
+        raise ValidationError({"data": messages})
+
+
+def create_data_record(
+    actor,
+    *,
+    agency,
+    kind: DataKind,
+    data: Any,
+    recorded_at,
+    source: str,
+    act: Act | None = None,
+    device=None,
+) -> DataRecord:
+    """Store terminal data after validating it against the kind's schema (nothing half-stored)."""
+    require_change_in(actor, agency)
+    _check_act(actor, act, agency)
+    validate_data(kind, data)
+    with transaction.atomic():
+        record = DataRecord(
+            agency=agency,
+            kind=kind,
+            schema_version=kind.version,
+            data=data,
+            sha256=hashlib.sha256(canonical_bytes(data)).hexdigest(),
+            recorded_at=recorded_at,
+            device=device,
+            source=source,
+            created_by=actor,
+        )
+        _apply_act(record, act)
+        record.save()
+        record_event(actor, "datarecord.created", record, snapshot(record, DATA_RECORD_FIELDS))
+    return record
+
+
+def link_item(actor, item, act: Act, *, reason: str = ""):
+    """Link an item to an act (and so to its case and subject); a ledger event."""
+    require_change_in(actor, item.agency)
+    _check_act(actor, act, item.agency)
+    with transaction.atomic():
+        item = type(item).objects.select_for_update().get(pk=item.pk)
+        if item.act_id == act.pk:
+            return item
+        previous = item.act_id
+        _apply_act(item, act)
+        item.save()
+        record_event(
+            actor,
+            f"{_event_name(item)}.linked",
+            item,
+            {
+                "act": act.pk,
+                "case": item.case_id,
+                "subject": item.subject_id,
+                "previous_act": previous,
+                "reason": reason,
+            },
+        )
+    return item
+
+
+def unlink_item(actor, item, *, reason: str):
+    """Take an item off its act; it goes back to the custodian's queue. A reason is required."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ValidationError("请填写解除关联的原因", code="required")})
+    require_change_in(actor, item.agency)
+    with transaction.atomic():
+        item = type(item).objects.select_for_update().get(pk=item.pk)
+        if item.act_id is None:
+            return item
+        previous = item.act_id
+        _apply_act(item, None)
+        item.save()
+        record_event(
+            actor,
+            f"{_event_name(item)}.unlinked",
+            item,
+            {"previous_act": previous, "reason": reason},
+        )
+    return item
+
+
+def set_evidence(actor, item, is_evidence: bool):
+    """Mark whether an item is used as evidence (its retention depends on it, A22)."""
+    require_change_in(actor, item.agency)
+    with transaction.atomic():
+        item = type(item).objects.select_for_update().get(pk=item.pk)
+        if item.is_evidence == is_evidence:
+            return item
+        item.is_evidence = is_evidence
+        item.save(update_fields=["is_evidence"])
+        record_event(actor, f"{_event_name(item)}.evidence_set", item, {"is_evidence": is_evidence})
+    return item
+
+
+def blob_of_upload(actor, upload: Upload) -> Blob:
+    """The stored blob of a finished upload the actor may use (their own, in scope)."""
+    if upload.status != Upload.Status.COMPLETE:
+        raise ValidationError({"upload": ValidationError("上传尚未完成", code="upload_incomplete")})
+    if (
+        upload.user_id != actor.pk
+        and not agencies_visible_to(actor).filter(pk=upload.agency_id).exists()
+    ):
+        raise ValidationError({"upload": ValidationError("上传不存在", code="not_found")})
+    return Blob.objects.get(sha256=upload.sha256)
