@@ -4,7 +4,7 @@ from django.db.models import Prefetch
 from ninja import Query, Router, Status
 
 from quancheng.cases.models import Act
-from quancheng.cases.services import create_act, update_act
+from quancheng.cases.services import create_act, default_agency, update_act
 from quancheng.orgs.models import User
 from quancheng.orgs.scoping import get_visible_or_404, require_change_in
 
@@ -46,12 +46,14 @@ def get_act(request, act_id: int):
 
 @router.post("/acts", response={201: ActOut, **responses.CREATE}, summary="登记执法行为")
 def post_act(request, payload: ActCreate):
-    agency = agency_for_new(request.user, payload.agency_id)
     refs = References(request.user)
     subject = refs.subject(payload.subject_id)
     case = refs.case(payload.case_id)
     officers = refs.officers(payload.officer_ids)
     refs.raise_any()
+    agency = agency_for_new(
+        request.user, payload.agency_id, default=default_agency(request.user, subject)
+    )
     data = payload.model_dump(exclude={"agency_id", "subject_id", "case_id", "officer_ids"})
     act = create_act(request.user, agency, officers, subject=subject, case=case, **data)
     return Status(201, get_visible_or_404(_acts(request.user), request.user, pk=act.pk))

@@ -4,7 +4,7 @@ from django.db.models import Prefetch
 from ninja import Query, Router, Status
 
 from quancheng.cases.models import Case
-from quancheng.cases.services import change_case_stage, create_case, update_case
+from quancheng.cases.services import change_case_stage, create_case, default_agency, update_case
 from quancheng.orgs.models import User
 from quancheng.orgs.scoping import get_visible_or_404, require_change_in
 
@@ -44,11 +44,13 @@ def get_case(request, case_id: int):
 
 @router.post("/cases", response={201: CaseOut, **responses.CREATE}, summary="立案")
 def post_case(request, payload: CaseCreate):
-    agency = agency_for_new(request.user, payload.agency_id)
     refs = References(request.user)
     subject = refs.subject(payload.subject_id)
     officers = refs.officers(payload.officer_ids)
     refs.raise_any()
+    agency = agency_for_new(
+        request.user, payload.agency_id, default=default_agency(request.user, subject)
+    )
     data = payload.model_dump(exclude={"agency_id", "subject_id", "officer_ids"})
     case = create_case(request.user, agency, officers, subject=subject, **data)
     return Status(201, _out(request.user, case))

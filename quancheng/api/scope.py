@@ -28,12 +28,15 @@ def _not_found(field: str, message: str) -> ValidationError:
     return ValidationError({field: [ValidationError(message, code="not_found")]})
 
 
-def agency_for_new(user: User, agency_id: int | None) -> Agency:
-    """The agency a new object is created in: the caller's own, or for city users one they name.
+def agency_for_new(user: User, agency_id: int | None, default: Agency | None = None) -> Agency:
+    """The agency a new object is created in: the one named (city users may name any), else
+    ``default`` when given, else the caller's own.
 
     The caller must be allowed to change data there (read-only roles get PermissionDenied).
     """
-    if agency_id is None:
+    if agency_id is None and default is not None:
+        agency = default
+    elif agency_id is None:
         if user.agency is None:
             raise ValidationError(
                 {"agency_id": [ValidationError("请指定所属机构", code="required")]}

@@ -48,6 +48,14 @@ class Errors:
             raise ValidationError(self.errors)
 
 
+def default_agency(user, subject) -> Agency:
+    """Where a new act or case is filed when no agency is named: people of an enforcement agency
+    file under their own agency; commission and city people under the subject's agency."""
+    if user.agency is not None and user.agency.kind == Agency.Kind.ENFORCEMENT:
+        return user.agency
+    return subject.agency
+
+
 def _check_visible(errors: Errors, actor, field: str, obj, label: str) -> None:
     if obj is not None and not agencies_visible_to(actor).filter(pk=obj.agency_id).exists():
         errors.add(field, f"{label}不存在或不在您的管辖范围内", "not_found")

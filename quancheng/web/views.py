@@ -20,6 +20,7 @@ from quancheng.cases.services import (
     change_case_stage,
     create_act,
     create_case,
+    default_agency,
     update_act,
     update_case,
 )
@@ -83,12 +84,6 @@ def _render_form(request, template, context):
 def _officers_and_data(form) -> tuple[list, dict]:
     data = dict(form.cleaned_data)
     return list(data.pop("officers")), data
-
-
-def _new_agency(user, subject: Subject):
-    """Acts and cases belong to the user's enforcement agency; a commission user's go to the
-    subject's agency."""
-    return user.agency if enforcement_agencies_for(user) is None else subject.agency
 
 
 @require_GET
@@ -243,7 +238,7 @@ def act_create(request):
         officers, data = _officers_and_data(form)
         try:
             act = create_act(
-                request.user, _new_agency(request.user, data["subject"]), officers, **data
+                request.user, default_agency(request.user, data["subject"]), officers, **data
             )
         except ValidationError as e:
             _add_service_errors(form, e)
@@ -375,7 +370,7 @@ def case_create(request):
         officers, data = _officers_and_data(form)
         try:
             case = create_case(
-                request.user, _new_agency(request.user, data["subject"]), officers, **data
+                request.user, default_agency(request.user, data["subject"]), officers, **data
             )
         except ValidationError as e:
             _add_service_errors(form, e)

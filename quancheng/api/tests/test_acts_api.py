@@ -237,3 +237,13 @@ def response_text(body) -> str:
     import json
 
     return json.dumps(body, ensure_ascii=False)
+
+
+def test_city_users_act_is_filed_under_the_subjects_agency_as_on_the_page(
+    city_admin, officer, colleague, subject, api_as
+):
+    # The page files a city user's new act under the subject's agency; the API agrees.
+    response = api_as(city_admin).post("/acts", act_body(subject, [officer, colleague]))
+    assert response.status_code == 201, response.content
+    assert Act.objects.get(pk=response.json()["id"]).agency == subject.agency
+    assert subject.agency != city_admin.agency

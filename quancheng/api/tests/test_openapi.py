@@ -11,6 +11,7 @@ PATHS = {
     "/api/v1/cases": {"get", "post"},
     "/api/v1/cases/{case_id}": {"get", "patch"},
     "/api/v1/cases/{case_id}/stage": {"post"},
+    "/api/v1/alerts": {"get"},
 }
 
 
