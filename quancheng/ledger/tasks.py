@@ -1,9 +1,11 @@
 """Background work on the ledger, queued through Django's Tasks API (django-tasks backport)."""
 
+from django.contrib.auth import get_user_model
 from django_tasks import task
 
 from .checkpoints import make_checkpoint
 from .services import record_atomic, verify_chain
+from .verify import record_verification, verify_ledger
 
 
 @task()
@@ -19,6 +21,18 @@ def verify_ledger_chain() -> int | None:
         object_id="chain",
     )
     return first_bad
+
+
+@task()
+def verify_whole_ledger(actor_id: int | None = None) -> dict:
+    """Verify chain, tree and every checkpoint (quancheng.ledger.verify); record the outcome.
+
+    A failure raises the critical alert ``ledger.tampered``. Returns the report's dict.
+    """
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    report = verify_ledger()
+    record_verification(report, actor)
+    return report.to_dict()
 
 
 @task()

@@ -1,0 +1,181 @@
+"""The ledger part of an export bundle (证据包), verifiable offline by quancheng.offline.
+
+Layout (docs/offline-verification.md)::
+
+    manifest.json            format, origin, checkpoint size, the events by seq, and each file
+                             with its path, SHA-256 and size
+    files/<name>             the exported files, copied from the blob store
+    events.jsonl             each event's hashed entry, exactly its canonical JSON bytes, a line
+                             each, in seq order
+    proofs/<seq>.tlog-proof  each event's inclusion proof in the checkpoint (C2SP tlog-proof)
+    checkpoint               the signed checkpoint (C2SP signed note)
+    verifier.key             the log's verifier key
+
+The archive/access work builds export packages around it (approval, BagIt, extraction notes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from quancheng.lib.blobstore import BlobStore, blob_store_from_url
+
+from .checkpoints import origin, verifier_key
+from .models import Checkpoint, Event
+from .proofs import tlog_proof_text
+from .services import record_event
+
+FORMAT = "quancheng-ledger-bundle/1"
+COPY_CHUNK = 4 * 1024 * 1024
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class BundleError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class BundleFile:
+    """A blob to export: its name under files/ and its SHA-256."""
+
+    name: str
+    sha256: str
+
+
+def safe_name(name: str) -> str:
+    """A file name usable under files/: no directories, no dot names, no control characters."""
+    name = re.sub(r"[\x00-\x1f/\\]", "_", name).strip()
+    if name in ("", ".", ".."):
+        raise BundleError(f"unusable file name {name!r}")
+    return name[:200]
+
+
+def _copy_blob(store: BlobStore, sha256: str, target: Path) -> int:
+    """Copy a blob, re-hashing it on the way; a blob that is not what its name says is refused."""
+    digest = hashlib.sha256()
+    size = 0
+    with store.open(sha256) as source, open(target, "xb") as out:
+        while chunk := source.read(COPY_CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+            size += len(chunk)
+    if digest.hexdigest() != sha256:
+        target.unlink()
+        raise BundleError(f"blob {sha256} no longer has that SHA-256 (got {digest.hexdigest()})")
+    return size
+
+
+def make_ledger_bundle(
+    out: str | Path,
+    events: Iterable[Event],
+    files: Iterable[BundleFile] = (),
+    *,
+    actor=None,
+    object_type: str = "",
+    object_id: str = "",
+    store: BlobStore | None = None,
+) -> Path:
+    """Write the ledger part of a bundle for ``events`` and ``files`` into the new folder ``out``.
+
+    Every event must be covered by the latest signed checkpoint (make one first otherwise).
+    Exporting the files is an access to record content, so it is recorded as the ledger event
+    ``ledger.bundle_made``; that event itself comes after the bundle's checkpoint.
+    """
+    events = sorted({e.seq: e for e in events}.values(), key=lambda e: e.seq)
+    files = list(files)
+    if not events:
+        raise BundleError("a bundle needs at least one event")
+    checkpoint = Checkpoint.objects.order_by("-size").first()
+    if checkpoint is None or checkpoint.size < events[-1].seq:
+        raise BundleError(
+            f"event #{events[-1].seq} is not yet covered by a signed checkpoint; make one first"
+        )
+    names = [safe_name(f.name) for f in files]
+    if len(set(names)) != len(names):
+        raise BundleError("two files of the bundle have the same name")
+    for f in files:
+        if not _SHA256.fullmatch(f.sha256):
+            raise BundleError(f"not a SHA-256: {f.sha256!r}")
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise BundleError(f"{out} exists and is not empty")
+    store = store or blob_store_from_url(settings.QC_BLOB_STORE)
+
+    # 1. The files, re-hashed while copied.
+    (out / "files").mkdir(parents=True, exist_ok=True)
+    listed = []
+    for f, name in zip(files, names, strict=True):
+        size = _copy_blob(store, f.sha256, out / "files" / name)
+        listed.append({"path": f"files/{name}", "sha256": f.sha256, "size": size})
+    # 2. The events, their proofs, the checkpoint and the key.
+    with open(out / "events.jsonl", "wb") as f:
+        for event in events:
+            f.write(event.entry_bytes() + b"\n")
+    (out / "proofs").mkdir()
+    for event in events:
+        (out / "proofs" / f"{event.seq}.tlog-proof").write_text(
+            tlog_proof_text(event.seq, checkpoint.size), encoding="utf-8"
+        )
+    (out / "checkpoint").write_text(checkpoint.signed_note, encoding="utf-8")
+    (out / "verifier.key").write_text(verifier_key() + "\n", encoding="utf-8")
+    # 3. The manifest.
+    manifest = {
+        "format": FORMAT,
+        "origin": origin(),
+        "created_at": timezone.now().astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "checkpoint_size": checkpoint.size,
+        "events": [e.seq for e in events],
+        "files": listed,
+    }
+    (out / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    # 4. The export is itself on the record.
+    with transaction.atomic():
+        record_event(
+            actor,
+            "ledger.bundle_made",
+            None,
+            {
+                "events": [e.seq for e in events],
+                "files": listed,
+                "checkpoint_size": checkpoint.size,
+            },
+            object_type=object_type or "ledger",
+            object_id=object_id or "bundle",
+        )
+    return out
+
+
+def files_named_in(events: Iterable[Event]) -> list[BundleFile]:
+    """The stored blobs whose SHA-256 the events name, with a file name where they give one.
+
+    A ``sha256`` key in an event body names a blob, its ``filename`` key (if any) the name.
+    """
+    from quancheng.records.models import Blob
+
+    found: dict[str, str] = {}
+    for event in events:
+        body = json.loads(event.body)
+        sha256 = body.get("sha256") if isinstance(body, dict) else None
+        if isinstance(sha256, str) and _SHA256.fullmatch(sha256):
+            filename = body.get("filename") or found.get(sha256) or ""
+            found[sha256] = filename
+    stored = set(Blob.objects.filter(sha256__in=found).values_list("sha256", flat=True))
+    result = []
+    for sha256, filename in found.items():
+        if sha256 not in stored:
+            continue
+        name = f"{sha256[:12]}-{filename}" if filename else sha256
+        result.append(BundleFile(safe_name(name), sha256))
+    return result

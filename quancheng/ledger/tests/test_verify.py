@@ -1,0 +1,183 @@
+"""Whole-ledger verification: each kind of tampering found, with its seq and kind."""
+
+import base64
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+
+from quancheng.alerts.models import Alert
+from quancheng.ledger import note
+from quancheng.ledger.checkpoints import make_checkpoint, origin
+from quancheng.ledger.models import Checkpoint, Event
+from quancheng.ledger.services import record_event
+from quancheng.ledger.tasks import verify_whole_ledger
+from quancheng.ledger.verify import Kind, verify_ledger
+
+from . import tamper
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _own_key(settings, tmp_path, monkeypatch):
+    settings.VAR_DIR = tmp_path
+    for name in ("QC_SIGNING_KEY", "QC_SIGNING_KEY_FILE", "QC_LEDGER_ORIGIN"):
+        monkeypatch.delenv(name, raising=False)
+        if hasattr(settings, name):
+            delattr(settings, name)
+
+
+def _log(count):
+    with transaction.atomic():
+        for i in range(count):
+            record_event(None, "test.v", None, {"i": i}, object_type="test", object_id=str(i))
+
+
+@pytest.fixture
+def ledger():
+    """Three checkpoints over 21 events, and two events after the last checkpoint."""
+    _log(6)
+    make_checkpoint()  # size 6, its event is #7
+    _log(6)
+    make_checkpoint()  # size 13, event #14
+    _log(6)
+    make_checkpoint()  # size 20, event #21
+    _log(2)
+    return Event.objects.count()
+
+
+def _first(report):
+    assert not report.ok, "tampering went unnoticed"
+    return report.first
+
+
+def test_an_untouched_ledger_verifies(ledger):
+    report = verify_ledger()
+    assert report.ok, report.problems
+    assert report.size == ledger == 23
+    assert report.checkpoints == 3
+    assert report.first_bad_seq is None
+
+
+def test_an_empty_ledger_verifies():
+    assert verify_ledger().ok
+
+
+def test_an_edited_event_is_found(ledger):
+    tamper.edit_body(9, {"i": 999})
+    first = _first(verify_ledger())
+    assert (first.kind, first.seq) == (Kind.EDITED, 9)
+    assert "#9" in first.message
+
+
+def test_an_edited_and_rehashed_event_is_found_by_its_stored_leaf(ledger):
+    event = Event.objects.get(seq=9)
+    event.body = '{"i":999}'
+    new_hash = event.compute_hash()
+    with tamper.triggers_off():
+        tamper.sql(
+            "UPDATE ledger_event SET body = %s, hash = %s WHERE seq = 9", [event.body, new_hash]
+        )
+        tamper.sql("UPDATE ledger_event SET prev_hash = %s WHERE seq = 10", [new_hash])
+    report = verify_ledger()
+    first = _first(report)
+    assert (first.kind, first.seq) == (Kind.EDITED, 9)
+    assert report.first_bad_seq == 9
+
+
+def test_a_deleted_event_is_found(ledger):
+    tamper.delete_event(11)
+    report = verify_ledger()
+    first = _first(report)
+    assert (first.kind, first.seq) == (Kind.DELETED, 11)
+    assert report.first_bad_seq == 11
+
+
+def test_deleted_last_events_are_found(ledger):
+    with tamper.triggers_off():
+        tamper.sql("DELETE FROM ledger_event WHERE seq > 18")
+    first = _first(verify_ledger())
+    assert (first.kind, first.seq) == (Kind.DELETED, 19)
+
+
+def test_swapped_events_are_found(ledger):
+    tamper.swap_events(4, 5)
+    report = verify_ledger()
+    first = _first(report)
+    assert (first.kind, first.seq) == (Kind.REORDERED, 4)
+    assert "holds event #5" in first.message
+    assert report.problems[1].kind == Kind.REORDERED and report.problems[1].seq == 5
+
+
+def test_a_replaced_signing_key_is_found(ledger, settings):
+    new_key = Ed25519PrivateKey.generate()
+    settings.QC_SIGNING_KEY = base64.b64encode(new_key.private_bytes_raw()).decode()
+    report = verify_ledger()
+    first = _first(report)
+    assert (first.kind, first.checkpoint) == (Kind.WRONG_KEY, 6)
+    assert "not by the configured key" in first.message
+    assert {p.kind for p in report.problems} == {Kind.WRONG_KEY}
+
+
+def test_a_checkpoint_signed_by_another_key_is_found(ledger):
+    last = Checkpoint.objects.latest()
+    other = Ed25519PrivateKey.generate()
+    text = note.checkpoint_text(origin(), last.size, bytes.fromhex(last.root_hash))
+    tamper.update_checkpoint_note(last.size, note.sign_note(text, origin(), other))
+    first = _first(verify_ledger())
+    assert (first.kind, first.checkpoint) == (Kind.WRONG_KEY, 20)
+
+
+def test_a_forged_signature_is_found(ledger):
+    checkpoint = Checkpoint.objects.get(size=13)
+    text, signature = checkpoint.signed_note.rsplit(" ", 1)
+    blob = bytearray(base64.b64decode(signature))
+    blob[10] ^= 1
+    tamper.update_checkpoint_note(13, f"{text} {base64.b64encode(bytes(blob)).decode()}\n")
+    first = _first(verify_ledger())
+    assert (first.kind, first.checkpoint) == (Kind.BAD_SIGNATURE, 13)
+
+
+def test_a_forked_log_is_found(ledger):
+    # The log is cut back to 15 events (as from a restored backup) and grows again differently:
+    # its own chain and tree are consistent, but checkpoint 20 signed another history.
+    tamper.roll_back_to(15)
+    _log(8)
+    report = verify_ledger()
+    first = _first(report)
+    assert (first.kind, first.seq, first.checkpoint) == (Kind.FORK, 14, 20)
+    assert "#14..#20" in first.message
+
+
+def test_the_command_reports_and_exits_1_on_tampering(ledger, capsys):
+    call_command("verify_ledger")
+    out = capsys.readouterr()
+    assert "OK: ledger intact" in out.out
+    assert "verifying events: 23/23" in out.err
+    tamper.edit_body(3, {"i": 7})
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_ledger")
+    assert failure.value.returncode == 1
+    out = capsys.readouterr().out
+    assert "first bad seq:        3" in out
+    assert "[edited] event #3" in out
+
+
+def test_a_verification_is_an_event_and_a_failure_a_critical_alert(ledger):
+    assert verify_whole_ledger.call()["outcome"] == "ok"
+    event = Event.objects.filter(action="ledger.verified").latest("seq")
+    assert '"outcome":"ok"' in event.body
+    assert not Alert.objects.filter(kind="ledger.tampered").exists()
+
+    tamper.delete_event(2)
+    result = verify_whole_ledger.call()
+    assert (result["outcome"], result["first_bad_seq"], result["kind"]) == ("failed", 2, "deleted")
+    event = Event.objects.filter(action="ledger.verified").latest("seq")
+    assert '"first_bad_seq":2' in event.body and '"kind":"deleted"' in event.body
+    alert = Alert.objects.get(kind="ledger.tampered")
+    assert alert.severity == "critical"
+    assert alert.agency is None
+    assert set(alert.roles) == {"custodian", "auditor", "head", "city_admin"}

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.ledger_overview, name="ledger"),
+    path("verify/", views.ledger_verify, name="ledger_verify"),
+]

@@ -1,0 +1,420 @@
+"""The offline verifier (离线核验工具) of a Quancheng ledger bundle: no database, no network.
+
+Usage::
+
+    python -m quancheng.offline.verify_bundle BUNDLE [--key VKEY_OR_FILE]
+    quancheng-verify BUNDLE [--key VKEY_OR_FILE]
+
+BUNDLE is a directory or a .zip of one, holding (see docs/offline-verification.md)::
+
+    manifest.json          {"format", "origin", "checkpoint_size", "events": [seq, ...],
+                            "files": [{"path", "sha256", "size"}, ...]}
+    files/...              the exported files
+    events.jsonl           one event a line: its hashed entry, exactly as canonical JSON bytes
+    proofs/<seq>.tlog-proof  inclusion proof of each event (C2SP tlog-proof)
+    checkpoint             the log's signed checkpoint (C2SP signed note)
+    verifier.key           the log's verifier key (a court should rather be given it apart)
+
+It checks every file's size and SHA-256 against the manifest and that an event of the bundle
+names that SHA-256; every event's inclusion in a checkpoint signed by the key; the links between
+consecutive events; and the checkpoint's signature. It prints a report in Chinese and English
+and exits 0 when everything holds, 1 otherwise.
+
+Only the standard library, ``cryptography`` and Django-free Quancheng modules are imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from quancheng.ledger import note
+from quancheng.lib import merkle, tlog_proof
+from quancheng.lib.canonical import canonical_bytes
+
+FORMAT = "quancheng-ledger-bundle/1"
+CHUNK = 1024 * 1024
+
+
+class BundleError(Exception):
+    """The bundle cannot be read at all."""
+
+
+class _Source:
+    """Read-only access to the bundle's members, in a directory or a zip file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.zip: zipfile.ZipFile | None = None
+        self.prefix = ""
+        if path.is_dir():
+            return
+        if not zipfile.is_zipfile(path):
+            raise BundleError(f"{path} is neither a directory nor a zip file")
+        self.zip = zipfile.ZipFile(path)
+        names = self.zip.namelist()
+        if "manifest.json" not in names:
+            # A zip of the directory itself: everything under one top folder.
+            tops = {name.split("/", 1)[0] + "/" for name in names}
+            if len(tops) == 1 and (top := tops.pop()) + "manifest.json" in names:
+                self.prefix = top
+
+    def exists(self, name: str) -> bool:
+        if self.zip is not None:
+            try:
+                self.zip.getinfo(self.prefix + name)
+            except KeyError:
+                return False
+            return True
+        return (self.path / name).is_file()
+
+    def open(self, name: str) -> BinaryIO:
+        if self.zip is not None:
+            return self.zip.open(self.prefix + name)
+        return open(self.path / name, "rb")  # noqa: SIM115  (the caller closes it)
+
+    def read(self, name: str) -> bytes:
+        with self.open(name) as f:
+            return f.read()
+
+    def files(self) -> Iterator[str]:
+        """Every member under files/, as a relative POSIX path."""
+        if self.zip is not None:
+            for info in self.zip.infolist():
+                name = info.filename
+                if name.startswith(self.prefix + "files/") and not info.is_dir():
+                    yield name[len(self.prefix) :]
+            return
+        root = self.path / "files"
+        if root.is_dir():
+            for item in sorted(root.rglob("*")):
+                if item.is_file():
+                    yield item.relative_to(self.path).as_posix()
+
+
+class Report:
+    def __init__(self, out):
+        self.out = out
+        self.failures = 0
+
+    def line(self, text: str = "") -> None:
+        print(text, file=self.out)
+
+    def ok(self, zh: str, en: str) -> None:
+        self.line(f"[通过 OK  ] {zh} / {en}")
+
+    def fail(self, zh: str, en: str) -> None:
+        self.failures += 1
+        self.line(f"[失败 FAIL] {zh} / {en}")
+
+    def note(self, zh: str, en: str) -> None:
+        self.line(f"[注意 NOTE] {zh} / {en}")
+
+
+def _safe_member(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    return (
+        len(parts) >= 2
+        and parts[0] == "files"
+        and "\\" not in path
+        and not path.startswith("/")
+        and all(p not in ("", ".", "..") for p in parts)
+    )
+
+
+def _hash_member(source: _Source, name: str) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with source.open(name) as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _strings(value) -> Iterator[str]:
+    """Every string inside a JSON value (an event body nested as text is opened too)."""
+    if isinstance(value, str):
+        yield value
+        if value[:1] in ("{", "["):
+            try:
+                inner = json.loads(value)
+            except ValueError:
+                return
+            yield from _strings(inner)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _load_key(key_arg: str | None, source: _Source, report: Report) -> str | None:
+    bundled = None
+    if source.exists("verifier.key"):
+        bundled = source.read("verifier.key").decode("utf-8", "replace").strip()
+    if key_arg:
+        candidate = Path(key_arg)
+        vkey = candidate.read_text("utf-8").strip() if candidate.is_file() else key_arg.strip()
+        origin = "--key"
+    elif bundled:
+        vkey = bundled
+        origin = "verifier.key"
+    else:
+        report.fail("没有验证公钥（请用 --key 提供）", "no verifier key (give one with --key)")
+        return None
+    try:
+        note.parse_verifier_key(vkey)
+    except note.NoteError as e:
+        report.fail("验证公钥格式错误", f"malformed verifier key: {e}")
+        return None
+    report.line(f"验证公钥 / verifier key: {vkey}")
+    if origin == "verifier.key":
+        report.note(
+            "公钥取自证据包本身：只证明包内自洽；应另经可信渠道取得公钥并用 --key 核验",
+            "the key was taken from the bundle itself, which proves only self-consistency; "
+            "obtain the key through a trusted channel and pass it with --key",
+        )
+    elif bundled and bundled != vkey:
+        report.note(
+            "证据包内的 verifier.key 与所给公钥不同，以所给公钥为准",
+            "the bundle's verifier.key differs from the key given; the given key is used",
+        )
+    return vkey
+
+
+def _check_checkpoint(source: _Source, vkey: str, manifest: dict, report: Report):
+    if not source.exists("checkpoint"):
+        report.fail("缺少检查点文件 checkpoint", "the checkpoint file is missing")
+        return None
+    text = source.read("checkpoint").decode("utf-8", "replace")
+    try:
+        checkpoint = note.verify_checkpoint(text, vkey)
+    except note.NoteError as e:
+        report.fail(
+            "检查点签名无效，或不是由该公钥签名（伪造或被替换）",
+            f"checkpoint signature invalid or not by this key (forged or replaced): {e}",
+        )
+        return None
+    report.ok(
+        f"检查点签名有效：{checkpoint.origin}，树大小 {checkpoint.size}",
+        f"checkpoint signature valid: {checkpoint.origin}, tree size {checkpoint.size}, "
+        f"root {checkpoint.root_hash.hex()}",
+    )
+    if manifest.get("origin") not in (None, checkpoint.origin):
+        report.fail(
+            "清单中的日志名称与检查点不符",
+            f"manifest origin {manifest.get('origin')!r} differs from the checkpoint's",
+        )
+    return checkpoint
+
+
+def _read_events(source: _Source, manifest: dict, report: Report) -> dict[int, bytes]:
+    """seq → the entry's canonical bytes, as listed in events.jsonl."""
+    if not source.exists("events.jsonl"):
+        report.fail("缺少事件文件 events.jsonl", "events.jsonl is missing")
+        return {}
+    events: dict[int, bytes] = {}
+    raw = source.read("events.jsonl")
+    lines = raw.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    for number, line in enumerate(lines, start=1):
+        try:
+            entry = json.loads(line)
+            canonical = canonical_bytes(entry)
+        except (ValueError, TypeError) as e:
+            report.fail(
+                f"events.jsonl 第 {number} 行不是有效的规范 JSON",
+                f"events.jsonl line {number} is not valid canonical JSON: {e}",
+            )
+            continue
+        if canonical != line:
+            report.fail(
+                f"events.jsonl 第 {number} 行不是规范 JSON 字节（被改动过）",
+                f"events.jsonl line {number} is not in canonical JSON form (altered)",
+            )
+            continue
+        seq = entry.get("seq") if isinstance(entry, dict) else None
+        if not isinstance(seq, int) or seq < 1:
+            report.fail(f"第 {number} 行事件没有序号", f"line {number}: event has no seq")
+            continue
+        if seq in events:
+            report.fail(f"事件 #{seq} 出现两次", f"event #{seq} appears twice")
+            continue
+        events[seq] = line
+    listed = manifest.get("events", [])
+    if sorted(events) != sorted(listed):
+        report.fail(
+            "events.jsonl 中的事件与清单不符",
+            f"events.jsonl holds events {sorted(events)}, the manifest lists {sorted(listed)}",
+        )
+    return events
+
+
+def _check_inclusion(
+    source: _Source, vkey: str, seq: int, line: bytes, report: Report, checkpoint
+) -> None:
+    name = f"proofs/{seq}.tlog-proof"
+    if not source.exists(name):
+        report.fail(f"事件 #{seq} 缺少包含证明", f"event #{seq}: {name} is missing")
+        return
+    try:
+        proof = tlog_proof.parse_proof(source.read(name).decode("utf-8"))
+        signed = note.verify_checkpoint(proof.checkpoint, vkey)
+    except (tlog_proof.TlogProofError, UnicodeDecodeError) as e:
+        report.fail(f"事件 #{seq} 的包含证明格式错误", f"event #{seq}: malformed {name}: {e}")
+        return
+    except note.NoteError as e:
+        report.fail(
+            f"事件 #{seq} 的证明所附检查点签名无效",
+            f"event #{seq}: the checkpoint in {name} does not verify: {e}",
+        )
+        return
+    if proof.index != seq - 1:
+        report.fail(
+            f"事件 #{seq} 的证明指向另一位置",
+            f"event #{seq}: {name} proves index {proof.index}, the event is leaf {seq - 1}",
+        )
+        return
+    if checkpoint is not None and signed.origin != checkpoint.origin:
+        report.fail(
+            f"事件 #{seq} 的证明来自另一日志", f"event #{seq}: {name} is for log {signed.origin}"
+        )
+        return
+    try:
+        merkle.verify_inclusion(
+            merkle.leaf_hash(line), proof.index, signed.size, proof.hashes, signed.root_hash
+        )
+    except merkle.ProofError as e:
+        report.fail(
+            f"事件 #{seq} 不在已签名的日志中（事件或证明被改动）",
+            f"event #{seq} is not proven included in the signed log (event or proof altered): {e}",
+        )
+        return
+    report.ok(
+        f"事件 #{seq} 包含于签名检查点（树大小 {signed.size}）",
+        f"event #{seq} is included in the signed checkpoint of tree size {signed.size}",
+    )
+
+
+def _check_links(events: dict[int, bytes], report: Report) -> None:
+    """Consecutive events must link: entry n+1's prev is SHA-256 of entry n."""
+    for seq in sorted(events):
+        following = events.get(seq + 1)
+        if following is None:
+            continue
+        expected = hashlib.sha256(events[seq]).hexdigest()
+        if json.loads(following).get("prev") != expected:
+            report.fail(
+                f"事件 #{seq + 1} 未链接到事件 #{seq}",
+                f"event #{seq + 1} does not link to event #{seq} (prev hash differs)",
+            )
+
+
+def _check_files(source: _Source, manifest: dict, events: dict[int, bytes], report: Report):
+    named: dict[str, list[int]] = {}
+    for seq, line in events.items():
+        for text in _strings(json.loads(line)):
+            if len(text) == 64:
+                named.setdefault(text, []).append(seq)
+    listed = set()
+    for item in manifest.get("files", []):
+        path = item.get("path", "") if isinstance(item, dict) else ""
+        expected = str(item.get("sha256", "")).lower() if isinstance(item, dict) else ""
+        size = item.get("size") if isinstance(item, dict) else None
+        listed.add(path)
+        if not _safe_member(path):
+            report.fail(f"清单中的路径不安全：{path!r}", f"unsafe path in the manifest: {path!r}")
+            continue
+        if not source.exists(path):
+            report.fail(f"文件缺失：{path}", f"file missing: {path}")
+            continue
+        actual, actual_size = _hash_member(source, path)
+        if actual_size != size or actual != expected:
+            report.fail(
+                f"文件 {path} 与清单不符（内容被改动）",
+                f"file {path} differs from the manifest: size {actual_size} (expected {size}), "
+                f"SHA-256 {actual} (expected {expected})",
+            )
+            continue
+        seqs = named.get(actual)
+        if not seqs:
+            report.fail(
+                f"文件 {path} 的哈希未出现在包内任何事件中",
+                f"the SHA-256 of {path} is named by no event of the bundle",
+            )
+            continue
+        report.ok(
+            f"文件 {path} 大小与 SHA-256 一致，见事件 #{', #'.join(map(str, sorted(seqs)))}",
+            f"file {path}: size {actual_size} and SHA-256 {actual} match, named by event(s) "
+            f"#{', #'.join(map(str, sorted(seqs)))}",
+        )
+    for path in source.files():
+        if path not in listed:
+            report.fail(f"清单未列出的文件：{path}", f"file not listed in the manifest: {path}")
+
+
+def verify_bundle(path: str | Path, key: str | None = None, out=None) -> bool:
+    """Verify a bundle and print the report to ``out`` (default stdout); True when it holds."""
+    report = Report(out or sys.stdout)
+    report.line("全程 账本证据包离线核验 / Quancheng ledger bundle verification")
+    report.line(f"证据包 / bundle: {path}")
+    try:
+        source = _Source(Path(path))
+        manifest = json.loads(source.read("manifest.json"))
+        if not isinstance(manifest, dict):
+            raise ValueError("manifest.json is not a JSON object")
+    except (OSError, KeyError, ValueError, BundleError, zipfile.BadZipFile) as e:
+        report.fail("无法读取证据包或其清单 manifest.json", f"cannot read the bundle: {e}")
+        return _conclude(report)
+    if manifest.get("format") != FORMAT:
+        report.fail("未知的证据包格式", f"unknown bundle format {manifest.get('format')!r}")
+        return _conclude(report)
+    vkey = _load_key(key, source, report)
+    if vkey is None:
+        return _conclude(report)
+    checkpoint = _check_checkpoint(source, vkey, manifest, report)
+    events = _read_events(source, manifest, report)
+    for seq, line in sorted(events.items()):
+        _check_inclusion(source, vkey, seq, line, report, checkpoint)
+    _check_links(events, report)
+    _check_files(source, manifest, events, report)
+    return _conclude(report)
+
+
+def _conclude(report: Report) -> bool:
+    report.line()
+    if report.failures:
+        report.line(
+            f"结论：未通过，{report.failures} 项检查失败 / "
+            f"RESULT: NOT VERIFIED, {report.failures} check(s) failed"
+        )
+        return False
+    report.line("结论：通过，证据包完整且由该公钥签名的日志所记录 / RESULT: VERIFIED")
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="quancheng-verify",
+        description="离线核验全程账本证据包 / verify a Quancheng ledger bundle offline",
+    )
+    parser.add_argument("bundle", help="证据包目录或 .zip / bundle directory or .zip")
+    parser.add_argument(
+        "--key",
+        help="验证公钥或其文件（应另经可信渠道取得）/ verifier key, or a file holding it",
+    )
+    args = parser.parse_args(argv)
+    return 0 if verify_bundle(args.bundle, args.key) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
