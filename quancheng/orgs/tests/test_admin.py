@@ -26,6 +26,7 @@ def test_adding_a_device_in_the_admin_writes_an_event(client, superuser, agency)
             "kind": "body_camera",
             "serial_number": "BC-0001",
             "name": "记录仪1",
+            "clock_offset_seconds": 0,
         },
     )
     assert response.status_code == 302
