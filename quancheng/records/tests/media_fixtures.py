@@ -43,8 +43,8 @@ def make_clip(path: Path, codec: str, fmt: str | None = None, audio: bool = True
     return path
 
 
-@pytest.fixture(scope="session")
-def clips(tmp_path_factory) -> dict[str, Path]:
+@pytest.fixture(scope="session", name="clips")
+def clips_fixture(tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("clips")
     h264 = make_clip(d / "h264.mp4", "libx264")
     truncated = d / "truncated.mp4"

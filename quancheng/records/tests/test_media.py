@@ -13,7 +13,7 @@ from quancheng.records.media import make_derivatives, probe_file
 from quancheng.records.models import Blob, Segment
 from quancheng.records.services import blob_store
 
-from .media_fixtures import clips, store_segment  # noqa: F401 - fixture
+from .media_fixtures import clips_fixture, store_segment  # noqa: F401 - the clips fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -46,9 +46,7 @@ def test_h264_mp4_gets_a_thumbnail_and_no_proxy(officer, act, clips, tmp_path):
     assert Blob.objects.filter(sha256=segment.thumbnail_id, agency=act.agency).exists()
 
 
-def test_h265_mp4_gets_an_h264_proxy_and_the_original_is_untouched(
-    officer, act, clips, tmp_path
-):
+def test_h265_mp4_gets_an_h264_proxy_and_the_original_is_untouched(officer, act, clips, tmp_path):
     original = clips["h265"].read_bytes()
     segment = store_segment(officer, clips["h265"], agency=act.agency, act=act)
 
