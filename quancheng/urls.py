@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("alerts/", include("quancheng.alerts.urls")),
     path("ledger/", include("quancheng.ledger.urls")),
+    path("records/", include("quancheng.records.urls_items")),
     path("", include("quancheng.web.urls")),
 ]

@@ -21,6 +21,7 @@ from quancheng.ledger.snapshot import snapshot
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.orgs.scoping import agencies_visible_to, require_change_in
 
+from .media import schedule_derivatives
 from .models import Blob, DataKind, DataRecord, Document, Segment, Upload
 
 SEGMENT_FIELDS = [
@@ -79,6 +80,7 @@ LABEL_FIELDS = ["label_place", "label_party", "label_case_number", "label_cause"
 
 
 def _json_safe(body: dict[str, Any]) -> dict[str, Any]:
+    # GPS coordinates are Decimals: kept exact, as strings.
     return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in body.items()}
 
 
@@ -130,6 +132,7 @@ def create_segment(
             segment,
             _json_safe(snapshot(segment, SEGMENT_FIELDS + LABEL_FIELDS)),
         )
+        schedule_derivatives(segment)  # thumbnail and proxy, queued after the commit
     return segment
 
 

@@ -26,6 +26,7 @@ from quancheng.cases.services import (
 )
 from quancheng.orgs.models import User
 from quancheng.orgs.scoping import get_visible_or_404
+from quancheng.records.views_items import act_record_items
 from quancheng.subjects.models import Subject
 from quancheng.subjects.services import create_subject, update_subject
 
@@ -222,6 +223,7 @@ def act_detail(request, pk):
         {
             "act": act,
             "officers": act.officers.select_related("agency").order_by("pk"),
+            "record_items": act_record_items(request.user, act),
             "history": history(act),
         },
     )

@@ -1,0 +1,168 @@
+"""Serving stored blobs over HTTP with byte ranges (RFC 9110 §14), for playback and downloads.
+
+* No ``Range``: 200 with the whole blob and ``Accept-Ranges: bytes``.
+* One range (``bytes=0-99``, ``bytes=100-``, ``bytes=-100``): 206 with ``Content-Range``.
+* ``If-Range`` with the strong ETag (``"<sha256>"``) or the exact ``Last-Modified`` date: the
+  range is honoured only when it matches; otherwise the whole blob is sent (200).
+* A malformed range, one whose start lies past the end, or ``bytes=-0``: 416 with
+  ``Content-Range: bytes */<size>``.
+* Several ranges (``bytes=0-1,5-9``): answered 200 with the whole body, which RFC 9110 allows
+  (a server may ignore Range); multipart/byteranges is not produced. A unit other than ``bytes``
+  is ignored the same way.
+* ``If-None-Match`` with the ETag: 304. A blob never changes under its name, so the ETag is
+  strong and never stale.
+
+Every byte goes through :func:`stream_blob`, the one place that reads the store for HTTP (a
+fixity re-hashing stream can be plugged in there).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
+
+from .models import Blob
+from .services import blob_store
+
+CHUNK_SIZE = 256 * 1024
+_RANGE_RE = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
+
+
+class RangeNotSatisfiable(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    start: int
+    end: int  # exclusive, like the blob store's ranges
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+def stream_blob(sha256: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+    """The blob's bytes ``[start, end)`` in chunks, read from the store as they are sent."""
+    with blob_store().open(sha256, start, end) as f:
+        while chunk := f.read(CHUNK_SIZE):
+            yield chunk
+
+
+def parse_range(header: str, size: int) -> ByteRange | None:
+    """The one range a ``Range`` header asks for; None to send the whole blob.
+
+    Raises :class:`RangeNotSatisfiable` for a malformed or unsatisfiable bytes range.
+    """
+    unit, sep, spec = header.partition("=")
+    if not sep or unit.strip().lower() != "bytes":
+        return None  # another unit (or none): ignored, the whole body is sent
+    parts = spec.split(",")
+    parsed = [_RANGE_RE.match(p) for p in parts]
+    if any(m is None or m.groups() == ("", "") for m in parsed):
+        raise RangeNotSatisfiable(header)
+    ranges = [_resolve(m.group(1), m.group(2), size) for m in parsed]
+    satisfiable = [r for r in ranges if r is not None]
+    if not satisfiable:
+        raise RangeNotSatisfiable(header)
+    if len(parts) > 1:
+        return None  # several ranges: the whole body (documented above)
+    return satisfiable[0]
+
+
+def _resolve(first: str, last: str, size: int) -> ByteRange | None:
+    if first == "":  # suffix: the last N bytes
+        n = int(last)
+        if n == 0 or size == 0:
+            return None
+        return ByteRange(max(0, size - n), size)
+    start = int(first)
+    if last != "" and int(last) < start:
+        raise RangeNotSatisfiable(f"{first}-{last}")
+    if start >= size:
+        return None
+    end = size if last == "" else min(int(last) + 1, size)
+    return ByteRange(start, end)
+
+
+def etag_of(blob: Blob) -> str:
+    return f'"{blob.sha256}"'
+
+
+def _if_range_matches(request: HttpRequest, blob: Blob) -> bool:
+    value = request.headers.get("If-Range")
+    if value is None:
+        return True
+    value = value.strip()
+    if value.startswith(('"', "W/")):
+        return value == etag_of(blob)  # weak tags never match (strong comparison)
+    since = parse_http_date_safe(value)
+    return since is not None and since == int(blob.created_at.timestamp())
+
+
+def _none_match(request: HttpRequest, blob: Blob) -> bool:
+    value = request.headers.get("If-None-Match")
+    if not value:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in value.split(",")}
+    return "*" in tags or etag_of(blob) in tags
+
+
+def serve_blob(
+    request: HttpRequest,
+    blob: Blob,
+    *,
+    content_type: str,
+    filename: str = "",
+    as_attachment: bool = False,
+) -> HttpResponse:
+    """A response carrying the blob (or the one range asked for), streamed from the store."""
+    size = blob.size
+    headers = {
+        "Accept-Ranges": "bytes",
+        "ETag": etag_of(blob),
+        "Last-Modified": http_date(blob.created_at.timestamp()),
+        # Record content: kept by the user's browser only, never by a shared cache.
+        "Cache-Control": "private, no-transform",
+    }
+    disposition = content_disposition_header(as_attachment, filename) if filename else None
+    if disposition is None:
+        disposition = "attachment" if as_attachment else "inline"
+    headers["Content-Disposition"] = disposition
+    if _none_match(request, blob):
+        return HttpResponse(status=304, headers=headers)
+
+    wanted = None
+    range_header = request.headers.get("Range")
+    if range_header and _if_range_matches(request, blob):
+        try:
+            wanted = parse_range(range_header, size)
+        except RangeNotSatisfiable:
+            headers["Content-Range"] = f"bytes */{size}"
+            return HttpResponse(status=416, headers=headers)
+
+    if wanted is None:
+        status, start, end = 200, 0, size
+    else:
+        status, start, end = 206, wanted.start, wanted.end
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    headers["Content-Length"] = str(end - start)
+    if request.method == "HEAD":
+        response = HttpResponse(status=status, content_type=content_type, headers=headers)
+        response["Content-Length"] = str(end - start)
+        return response
+    return StreamingHttpResponse(
+        stream_blob(blob.sha256, start, end),
+        status=status,
+        content_type=content_type,
+        headers=headers,
+    )
+
+
+def served_range(response: HttpResponse) -> str:
+    """What a response sent, for the ledger: ``full`` or the Content-Range value."""
+    return response.get("Content-Range", "full") if response.status_code == 206 else "full"

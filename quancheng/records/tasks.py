@@ -1,0 +1,11 @@
+"""Background work on records, queued through Django's Tasks API (django-tasks backport)."""
+
+from django_tasks import task
+
+from .media import make_derivatives
+
+
+@task()
+def make_segment_derivatives(segment_id: int) -> str:
+    """Thumbnail and browser proxy of one segment (records/media.py); its media status."""
+    return make_derivatives(segment_id).media_status

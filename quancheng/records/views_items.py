@@ -1,0 +1,267 @@
+"""Detail pages of record items and the files behind them: play, show inline, download.
+
+Every access to a record's content is a ledger event committed before the bytes are sent
+(issue 3 ¶8): a detail page → ``<model>.viewed``; the first playback of a segment in a session →
+``segment.played`` (later range requests of that session are not logged again); an inline PDF or
+image the first time in a session → ``document.displayed``; a download of an original →
+``<model>.downloaded`` (each download request, with the range it asked for). Thumbnails are not
+logged: they are shown on pages whose view is already logged.
+"""
+
+from __future__ import annotations
+
+import json
+
+from csp.decorators import csp_replace
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_http_methods, require_POST
+
+from quancheng.ledger.services import record_atomic
+from quancheng.orgs.scoping import can_change_in, get_visible_or_404
+from quancheng.web.history import history
+
+from .http import serve_blob, served_range
+from .items import set_evidence
+from .models import DataRecord, Document, Segment
+
+ITEM_ACTIONS = {
+    "segment.created": "登记音像记录",
+    "document.created": "登记执法文书",
+    "datarecord.created": "登记电子数据",
+    "segment.linked": "关联执法行为",
+    "document.linked": "关联执法行为",
+    "datarecord.linked": "关联执法行为",
+    "segment.unlinked": "解除关联",
+    "document.unlinked": "解除关联",
+    "datarecord.unlinked": "解除关联",
+    "segment.evidence_set": "设置证据标记",
+    "document.evidence_set": "设置证据标记",
+    "datarecord.evidence_set": "设置证据标记",
+    "segment.derivatives_made": "生成缩略图与播放文件",
+    "segment.marked_unreadable": "标记为无法解析",
+    "segment.viewed": "查看",
+    "document.viewed": "查看",
+    "datarecord.viewed": "查看",
+    "segment.played": "播放",
+    "document.displayed": "在线阅览",
+    "segment.downloaded": "下载原始文件",
+    "document.downloaded": "下载原始文件",
+}
+PLAYED_SESSION_KEY = "qc_played_segments"
+DISPLAYED_SESSION_KEY = "qc_displayed_documents"
+# Images a browser shows inline safely (no SVG: it can carry script).
+INLINE_IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
+KINDS = {"segment": Segment, "document": Document, "datarecord": DataRecord}
+
+
+def _history(obj):
+    entries = history(obj)
+    for entry in entries:
+        entry.action = ITEM_ACTIONS.get(entry.action, entry.action)
+    return entries
+
+
+def _log(request, action: str, obj, body: dict) -> None:
+    """The access event, in a transaction of its own, committed before any content is sent."""
+    record_atomic(request.user, action, obj, body)
+
+
+def _first_in_session(request, key: str, pk: int) -> bool:
+    seen = request.session.get(key, [])
+    if pk in seen:
+        return False
+    request.session[key] = [*seen, pk]
+    return True
+
+
+def _segments():
+    return Segment.objects.select_related(
+        "agency", "act", "case", "subject", "device", "officer", "blob", "thumbnail", "proxy"
+    )
+
+
+def _documents():
+    return Document.objects.select_related("agency", "act", "case", "subject", "blob")
+
+
+# --- segments (音像记录) ----------------------------------------------------------------------
+
+
+def segment_detail(request, pk):
+    segment = get_visible_or_404(_segments(), request.user, pk=pk)
+    _log(request, "segment.viewed", segment, {"sha256": segment.blob_id})
+    return render(
+        request,
+        "records/segment_detail.html",
+        {
+            "segment": segment,
+            "can_change": can_change_in(request.user, segment.agency),
+            "history": _history(segment),
+        },
+    )
+
+
+def playback_blob(segment: Segment):
+    """What the player gets: the browser proxy if one was made, else the original."""
+    if segment.proxy_id:
+        return segment.proxy, "video/mp4" if segment.media_kind == "video" else "audio/mp4"
+    return segment.blob, segment.content_type or "application/octet-stream"
+
+
+@require_http_methods(["GET", "HEAD"])
+def segment_media(request, pk):
+    segment = get_visible_or_404(_segments(), request.user, pk=pk)
+    blob, content_type = playback_blob(segment)
+    response = serve_blob(request, blob, content_type=content_type)
+    if (
+        request.method == "GET"
+        and response.status_code in (200, 206)
+        and _first_in_session(request, PLAYED_SESSION_KEY, segment.pk)
+    ):
+        _log(
+            request,
+            "segment.played",
+            segment,
+            {"sha256": blob.sha256, "proxy": blob.sha256 != segment.blob_id},
+        )
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def segment_thumbnail(request, pk):
+    segment = get_visible_or_404(_segments(), request.user, pk=pk)
+    if segment.thumbnail_id is None:
+        raise Http404("没有缩略图")
+    return serve_blob(request, segment.thumbnail, content_type="image/jpeg")
+
+
+@require_http_methods(["GET", "HEAD"])
+def segment_download(request, pk):
+    segment = get_visible_or_404(_segments(), request.user, pk=pk)
+    return _download(request, segment, "segment.downloaded")
+
+
+def _download(request, item, action):
+    response = serve_blob(
+        request,
+        item.blob,
+        content_type=item.content_type or "application/octet-stream",
+        filename=item.original_filename or f"{item.blob_id}",
+        as_attachment=True,
+    )
+    if request.method == "GET" and response.status_code in (200, 206):
+        _log(request, action, item, {"sha256": item.blob_id, "range": served_range(response)})
+    return response
+
+
+# --- documents (执法文书) ---------------------------------------------------------------------
+
+
+def inline_type(document: Document) -> str | None:
+    """The content type to show a document inline with, or None when it must be downloaded."""
+    if document.file_kind == Document.FileKind.PDF:
+        return "application/pdf"
+    if document.content_type in INLINE_IMAGE_TYPES:
+        return document.content_type
+    return None
+
+
+def document_detail(request, pk):
+    document = get_visible_or_404(_documents(), request.user, pk=pk)
+    _log(request, "document.viewed", document, {"sha256": document.blob_id})
+    return render(
+        request,
+        "records/document_detail.html",
+        {
+            "document": document,
+            "inline_type": inline_type(document),
+            "can_change": can_change_in(request.user, document.agency),
+            "history": _history(document),
+        },
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+@xframe_options_sameorigin
+@csp_replace({"frame-ancestors": ["'self'"], "object-src": ["'self'"]})
+def document_file(request, pk):
+    """The document inline (PDF in the page's frame, or an image)."""
+    document = get_visible_or_404(_documents(), request.user, pk=pk)
+    content_type = inline_type(document)
+    if content_type is None:
+        raise Http404("该文件不能在线阅览，请下载")
+    response = serve_blob(
+        request, document.blob, content_type=content_type, filename=document.original_filename
+    )
+    if (
+        request.method == "GET"
+        and response.status_code in (200, 206)
+        and _first_in_session(request, DISPLAYED_SESSION_KEY, document.pk)
+    ):
+        _log(request, "document.displayed", document, {"sha256": document.blob_id})
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def document_download(request, pk):
+    document = get_visible_or_404(_documents(), request.user, pk=pk)
+    return _download(request, document, "document.downloaded")
+
+
+# --- data records (电子数据) ------------------------------------------------------------------
+
+
+def datarecord_detail(request, pk):
+    record = get_visible_or_404(
+        DataRecord.objects.select_related("agency", "act", "case", "subject", "kind", "device"),
+        request.user,
+        pk=pk,
+    )
+    _log(request, "datarecord.viewed", record, {"sha256": record.sha256})
+    return render(
+        request,
+        "records/datarecord_detail.html",
+        {
+            "record": record,
+            "data_json": json.dumps(record.data, ensure_ascii=False, indent=2, sort_keys=True),
+            "can_change": can_change_in(request.user, record.agency),
+            "history": _history(record),
+        },
+    )
+
+
+# --- changes ----------------------------------------------------------------------------------
+
+
+@require_POST
+def item_evidence(request, kind, pk):
+    """Set or clear the evidence flag (用作证据); writers of the item's district only."""
+    model = KINDS.get(kind)
+    if model is None:
+        raise Http404("对象不存在")
+    item = get_visible_or_404(model, request.user, pk=pk)
+    if not can_change_in(request.user, item.agency):
+        raise PermissionDenied("无权修改")
+    value = request.POST.get("is_evidence")
+    if value not in ("0", "1"):
+        messages.error(request, "请求无效：缺少证据标记")
+        return redirect(item)
+    set_evidence(request.user, item, value == "1")
+    messages.success(request, "已标记为证据。" if value == "1" else "已取消证据标记。")
+    return redirect(item)
+
+
+# --- the act page's list ----------------------------------------------------------------------
+
+
+def act_record_items(user, act) -> dict:
+    """The act's items for its detail page (web/act_detail.html includes records/_act_items)."""
+    return {
+        "segments": Segment.objects.visible_to(user).filter(act=act).select_related("officer"),
+        "documents": Document.objects.visible_to(user).filter(act=act),
+        "data_records": DataRecord.objects.visible_to(user).filter(act=act).select_related("kind"),
+    }
