@@ -79,7 +79,8 @@ LABEL_FIELDS = ["label_place", "label_party", "label_case_number", "label_cause"
 
 
 def _json_safe(body: dict[str, Any]) -> dict[str, Any]:
-    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in body.items()}
+    # Canonical JSON has no floats (durations, frame rates): their shortest exact text instead.
+    return {k: (str(v) if isinstance(v, Decimal | float) else v) for k, v in body.items()}
 
 
 def _event_name(item) -> str:
