@@ -1,6 +1,7 @@
 """manage.py ingest_dock: a dock's folder of camera files becomes segments linked to their acts."""
 
 import datetime as dt
+import hashlib
 import io
 import json
 import os
@@ -10,7 +11,9 @@ from django.core.management import CommandError, call_command
 
 from quancheng.alerts.models import Alert
 from quancheng.ledger.models import Event
+from quancheng.lib.blobstore.local import LocalBlobStore
 from quancheng.orgs.models import Role
+from quancheng.records import ingest
 from quancheng.records.association import AUTO_LINK_REASON
 from quancheng.records.models import Blob, Segment
 from quancheng.records.services import blob_store
@@ -214,8 +217,6 @@ def test_empty_hidden_and_linked_out_files_are_reported_not_ingested(scene, dock
     assert not names & {"empty.MP4", ".hidden.MP4", "DSJ-001_old.MP4", "outside.MP4", "secret.MP4"}
     # Nothing of the clip behind the symlink reached the store.
     secret = dock.parent / "outside" / "secret.MP4"
-    import hashlib
-
     assert not Blob.objects.filter(sha256=hashlib.sha256(secret.read_bytes()).hexdigest()).exists()
     assert "empty.MP4：空文件（0 字节），未导入" in out
     assert ".hidden.MP4：隐藏文件，未导入" in out
@@ -277,3 +278,18 @@ def test_the_run_needs_a_writer_with_an_agency_and_an_existing_folder(scene, tmp
     with pytest.raises(CommandError, match="不存在或不是文件夹"):
         run(tmp_path / "missing")
     assert not Segment.objects.exists()
+
+
+def test_a_large_file_reports_progress_while_it_is_stored(scene, tmp_path, monkeypatch):
+    # The store reads 1 KiB at a time here (4 MiB in production), a progress line every 4 KiB.
+    store = LocalBlobStore(tmp_path / "small-chunks", chunk_size=1024)
+    monkeypatch.setattr(ingest, "blob_store", lambda: store)
+    monkeypatch.setattr(ingest, "PROGRESS_EVERY", 4096)
+    root = tmp_path / "dock"
+    data = clip(bj(9, 8), 4)
+    write_clip(root / f"DSJ-001_{stamp(bj(9, 8))}_0001.MP4", data)
+    _, err = run(root)
+    steps = [line for line in err.splitlines() if " / " in line]
+    assert len(steps) == (len(data) - 1) // 4096
+    assert steps[0].endswith(f"4.0 KiB / {ingest.human_size(len(data))}")
+    assert store.exists(Segment.objects.get().blob_id)
