@@ -24,6 +24,7 @@ import mimetypes
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +142,19 @@ def parse_filename(name: str, patterns: list[str] | None = None) -> NameInfo:
 # --- walking the folder ----------------------------------------------------------------------
 
 
+def printable(name: str) -> str:
+    """A file name fit for the database, the ledger and a terminal.
+
+    Bytes that are not UTF-8 (a camera formatting names in GBK, say) reach Python as surrogate
+    escapes, which neither PostgreSQL nor canonical JSON accept: they become U+FFFD, and control
+    characters become "?". The name is only a label; the file is known by its SHA-256.
+    """
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return "".join(
+        "?" if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs") else c for c in text
+    )
+
+
 def _within(path: Path, root: Path) -> bool:
     try:
         path.relative_to(root)
@@ -162,10 +176,10 @@ def walk(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
     skipped: list[tuple[str, str]] = []
 
     def rel(p: Path) -> str:
-        return str(p.relative_to(root))
+        return printable(str(p.relative_to(root)))
 
     def on_error(exc: OSError) -> None:
-        skipped.append((exc.filename or "?", f"无法读取：{exc.strerror or exc}"))
+        skipped.append((printable(str(exc.filename or "?")), f"无法读取：{exc.strerror or exc}"))
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
         here = Path(dirpath)
@@ -346,7 +360,7 @@ def ingest_folder(actor, folder, *, progress: Progress | None = None) -> IngestR
         say(f"跳过 {path}：{reason}")
     total = len(files)
     for i, path in enumerate(files, 1):
-        rel = str(path.relative_to(root))
+        rel = printable(str(path.relative_to(root)))
         try:
             result = _ingest_file(actor, agency, path, rel, f"[{i}/{total}]", say)
         except _Skip as skip:
@@ -386,9 +400,10 @@ def _ingest_file(actor, agency, path: Path, rel: str, prefix: str, say: Progress
         except Unreadable as exc:
             error = str(exc)
     # 4–5. Attribution and clock correction.
-    who = attribute(actor, agency, path.name, media)
+    name = printable(path.name)
+    who = attribute(actor, agency, name, media)
     result.notes = who.notes
-    fields = _segment_fields(path.name, media, who)
+    fields = _segment_fields(name, media, who)
     # 6. The segment, and for an unreadable file its alert, in one transaction.
     try:
         with transaction.atomic():

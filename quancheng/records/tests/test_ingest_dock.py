@@ -293,3 +293,18 @@ def test_a_large_file_reports_progress_while_it_is_stored(scene, tmp_path, monke
     assert len(steps) == (len(data) - 1) // 4096
     assert steps[0].endswith(f"4.0 KiB / {ingest.human_size(len(data))}")
     assert store.exists(Segment.objects.get().blob_id)
+
+
+def test_a_file_name_that_is_not_utf8_is_ingested_under_a_printable_name(scene, tmp_path):
+    root = tmp_path / "dock"
+    root.mkdir()
+    # "执法" in GBK, as a camera with a Chinese firmware might name a file.
+    raw = os.path.join(os.fsencode(root), "执法".encode("gbk") + b"\x01_0001.MP4")
+    with open(raw, "wb") as f:
+        f.write(clip(bj(9, 9)))
+    out, err = run(root)
+    segment = Segment.objects.get()
+    assert segment.original_filename.endswith("?_0001.MP4")
+    assert "\ufffd" in segment.original_filename
+    assert "新导入：1 个" in out
+    assert events("records.ingest_run").count() == 1
