@@ -237,3 +237,36 @@ QC_BLOB_STORE = os.environ.get("QC_BLOB_STORE", f"file://{VAR_DIR / 'blobs'}")
 # Largest resumable (tus) upload accepted; DATA_UPLOAD_MAX_MEMORY_SIZE stays at Django's default
 # because upload bodies are streamed from the request, never read through request.body.
 QC_UPLOAD_MAX_SIZE = envint("QC_UPLOAD_MAX_SIZE", str(64 * 1024**3))
+
+
+def envpatterns(name: str, default: str) -> list[str]:
+    """Whitespace-separated regular expressions; each must compile and use only known groups."""
+    import re
+
+    known = {"serial", "officer", "time"}
+    patterns = os.environ.get(name, default).split()
+    for pattern in patterns:
+        try:
+            groups = set(re.compile(pattern).groupindex)
+        except re.error as e:
+            raise ImproperlyConfigured(
+                f"{name}: {pattern!r} is not a regular expression: {e}"
+            ) from e
+        if not groups or groups - known:
+            raise ImproperlyConfigured(
+                f"{name}: {pattern!r} must name groups among {sorted(known)}, not {sorted(groups)}"
+            )
+    return patterns
+
+
+# Docking-workstation ingest (docs/ingest.md): how body cameras name their files, matched against
+# the name without its extension. The defaults: GA/T 947's <serial>_<officer>_<time>_<n> and the
+# common <serial>_<YYYYMMDDhhmmss>_<n> (e.g. DSJ-001_20260312093015_0001.MP4).
+QC_INGEST_FILENAME_PATTERNS = envpatterns(
+    "QC_INGEST_FILENAME_PATTERNS",
+    r"(?P<serial>[A-Za-z0-9-]+)_(?P<officer>[A-Za-z0-9]{1,20})_(?P<time>[0-9]{14})(?:_[0-9]+)?"
+    r" (?P<serial>[A-Za-z0-9-]+)_(?P<time>[0-9]{14})(?:_[0-9]+)?",
+)
+# Slack around an act's window when associating a segment with it (acts are entered by hand, to
+# the minute; cameras are switched on a little before arrival).
+QC_ASSOCIATION_TOLERANCE_SECONDS = envint("QC_ASSOCIATION_TOLERANCE_SECONDS", "300")

@@ -11,5 +11,6 @@ urlpatterns = [
     path("alerts/", include("quancheng.alerts.urls")),
     path("ledger/", include("quancheng.ledger.urls")),
     path("records/", include("quancheng.records.urls_items")),
+    path("records/", include("quancheng.records.urls_web")),
     path("", include("quancheng.web.urls")),
 ]
