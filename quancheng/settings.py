@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "quancheng.cases",
     "quancheng.records",
     "quancheng.alerts",
+    "quancheng.witness",
     "quancheng.web",
 ]
 
@@ -237,3 +238,14 @@ QC_BLOB_STORE = os.environ.get("QC_BLOB_STORE", f"file://{VAR_DIR / 'blobs'}")
 # Largest resumable (tus) upload accepted; DATA_UPLOAD_MAX_MEMORY_SIZE stays at Django's default
 # because upload bodies are streamed from the request, never read through request.body.
 QC_UPLOAD_MAX_SIZE = envint("QC_UPLOAD_MAX_SIZE", str(64 * 1024**3))
+# The ledger's origin line and signing key name (docs/ledger.md).
+QC_LEDGER_ORIGIN = os.environ.get("QC_LEDGER_ORIGIN") or "quancheng.local/ledger"
+# Witnessing (docs/witnessing.md): this instance's witness name, and the witnesses of its log,
+# one "<name> <vkey> <url>" entry a line (or separated by ";").
+QC_WITNESS_NAME = os.environ.get("QC_WITNESS_NAME", "")
+QC_WITNESSES = [
+    e.strip()
+    for e in os.environ.get("QC_WITNESSES", "").replace(";", "\n").split("\n")
+    if e.strip()
+]
+QC_WITNESS_TIMEOUT = envint("QC_WITNESS_TIMEOUT", "10")
