@@ -202,9 +202,10 @@ def _message(reply: Reply) -> str:
 
 
 def submit_to_witness(
-    witness: WitnessConfig, checkpoint: Checkpoint, post: Transport = http_post
+    witness: WitnessConfig, checkpoint: Checkpoint, post: Transport | None = None
 ) -> Submission:
     """Send one checkpoint to one witness (steps 2-4 of the module's description)."""
+    post = post or http_post
     state, _ = WitnessState.objects.get_or_create(name=witness.name)
     old_size = state.cosigned_size if state.cosigned_size <= checkpoint.size else 0
     reply = _send(witness, checkpoint, old_size, post)
@@ -261,7 +262,7 @@ def submit_to_witness(
     )
 
 
-def submit_latest(post: Transport = http_post, witnesses=None) -> list[Submission]:
+def submit_latest(post: Transport | None = None, witnesses=None) -> list[Submission]:
     """Send the latest checkpoint to every configured witness that has not cosigned it yet."""
     if witnesses is None:
         witnesses = configured_witnesses()
