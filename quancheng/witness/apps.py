@@ -6,4 +6,4 @@ class WitnessConfig(AppConfig):
     verbose_name = "见证"
 
     def ready(self):
-        from . import signals  # noqa: F401 - connects the submission after each checkpoint
+        from . import checks, signals  # noqa: F401 - registers the check, connects the signal

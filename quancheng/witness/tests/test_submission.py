@@ -235,3 +235,12 @@ def test_bad_witness_entries_fail_loudly(own_witness, settings, entry, message):
     settings.QC_WITNESSES = [entry.format(name=own_witness.name, vkey=own_witness.vkey)]
     with pytest.raises(ImproperlyConfigured, match=message):
         configured_witnesses()
+
+
+def test_a_bad_entry_fails_the_system_check(settings):
+    from django.core.checks import run_checks
+
+    settings.QC_WITNESSES = ["only-a-name"]
+    assert "witness.E001" in [e.id for e in run_checks()]
+    settings.QC_WITNESSES = []
+    assert "witness.E001" not in [e.id for e in run_checks()]
