@@ -36,6 +36,7 @@ class Answer(NamedTuple):
 
 
 def _refuse(status: int, reason: str, details: dict[str, Any], log=None) -> Answer:
+    reason = reason[:500]
     record_event(
         None,
         "witness.refused",
@@ -90,7 +91,7 @@ def _add_checkpoint(body: bytes) -> Answer:
         return _refuse(400, f"malformed request: {e}", {})
     checkpoint = request.checkpoint
     details = {
-        "origin": checkpoint.origin,
+        "origin": checkpoint.origin[:200],  # anyone may post: keep the event bounded
         "size": checkpoint.size,
         "root_hash": checkpoint.root_hash.hex(),
         "old_size": request.old_size,
@@ -98,7 +99,7 @@ def _add_checkpoint(body: bytes) -> Answer:
     # 2. Known log? Lock its row: checking the old size and recording the new one are atomic.
     log = WitnessedLog.objects.select_for_update().filter(origin=checkpoint.origin).first()
     if log is None:
-        return _refuse(404, f"unknown log origin {checkpoint.origin!r}", details)
+        return _refuse(404, f"unknown log origin {checkpoint.origin[:200]!r}", details)
     # 3. Signed by the log's key? Signatures of other keys are ignored.
     try:
         note.verify_checkpoint(request.signed_note, log.verifier_key, origin=log.origin)

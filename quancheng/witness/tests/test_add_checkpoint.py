@@ -192,3 +192,9 @@ def test_registering_checks_the_vkey_names_the_origin(fake_log, witness_settings
     with pytest.raises(NoteError, match="not the origin"):
         register_log(None, "other.example/ledger", fake_log.vkey)
     assert not WitnessedLog.objects.exists()
+
+
+def test_a_refusal_event_stays_small_whatever_is_posted(witness_settings):
+    huge = ("x" * 60_000 + "\n5\n" + "A" * 43 + "=\n\n\u2014 x AAAA\n").encode()
+    assert post(b"old 0\n\n" + huge).status_code in (400, 404)
+    assert len(last_event("witness.refused").body) < 2000
