@@ -18,14 +18,6 @@ from quancheng.orgs.models import Agency
 from quancheng.orgs.scoping import AgencyScopedQuerySet
 
 
-class WitnessedLogQuerySet(AgencyScopedQuerySet):
-    def visible_to(self, user):
-        # A log of no particular agency is the city's business.
-        if getattr(user, "is_authenticated", False) and user.sees_whole_city:
-            return self
-        return super().visible_to(user)
-
-
 class WitnessedLog(models.Model):
     """A log this instance witnesses (被见证的日志), e.g. a district platform's ledger."""
 
@@ -45,7 +37,8 @@ class WitnessedLog(models.Model):
     latest_at = models.DateTimeField("最近见证时间", null=True, blank=True)
     created_at = models.DateTimeField("登记时间", default=timezone.now)
 
-    objects = WitnessedLogQuerySet.as_manager()
+    # District people see their district's logs; a log of no agency only the whole-city roles.
+    objects = AgencyScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["origin"]
