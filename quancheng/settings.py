@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "quancheng.cases",
     "quancheng.records",
     "quancheng.alerts",
+    "quancheng.witness",
     "quancheng.web",
 ]
 
@@ -270,3 +271,14 @@ QC_INGEST_FILENAME_PATTERNS = envpatterns(
 # Slack around an act's window when associating a segment with it (acts are entered by hand, to
 # the minute; cameras are switched on a little before arrival).
 QC_ASSOCIATION_TOLERANCE_SECONDS = envint("QC_ASSOCIATION_TOLERANCE_SECONDS", "300")
+# The ledger's origin line and signing key name (docs/ledger.md).
+QC_LEDGER_ORIGIN = os.environ.get("QC_LEDGER_ORIGIN") or "quancheng.local/ledger"
+# Witnessing (docs/witnessing.md): this instance's witness name, and the witnesses of its log,
+# one "<name> <vkey> <url>" entry a line (or separated by ";").
+QC_WITNESS_NAME = os.environ.get("QC_WITNESS_NAME", "")
+QC_WITNESSES = [
+    e.strip()
+    for e in os.environ.get("QC_WITNESSES", "").replace(";", "\n").split("\n")
+    if e.strip()
+]
+QC_WITNESS_TIMEOUT = envint("QC_WITNESS_TIMEOUT", "10")

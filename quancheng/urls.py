@@ -12,5 +12,6 @@ urlpatterns = [
     path("ledger/", include("quancheng.ledger.urls")),
     path("records/", include("quancheng.records.urls_items")),
     path("records/", include("quancheng.records.urls_web")),
+    path("witness/", include("quancheng.witness.urls")),
     path("", include("quancheng.web.urls")),
 ]

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.witness_overview, name="witness_overview"),
+    path("add-checkpoint", views.add_checkpoint, name="witness_add_checkpoint"),
+    path("logs/<int:pk>/", views.witnessed_log_detail, name="witness_log_detail"),
+    path("checkpoint", views.checkpoint_note, name="witness_checkpoint_latest"),
+    path("checkpoint/<int:size>", views.checkpoint_note, name="witness_checkpoint"),
+]
