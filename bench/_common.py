@@ -94,5 +94,11 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[rank]
 
 
+def machine_note() -> str:
+    """CPU count and load averages, printed beside the figures (the machine may be shared)."""
+    one, five, fifteen = os.getloadavg()
+    return f"{os.cpu_count()} CPUs, load average {one:.1f} {five:.1f} {fifteen:.1f}"
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)

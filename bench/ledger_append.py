@@ -20,7 +20,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import DATABASES, Timer, django_for_bench, run_each_database
+from bench._common import DATABASES, Timer, django_for_bench, machine_note, run_each_database
 
 PLAIN_TABLE = "bench_plain_event"
 _plain_model = None
@@ -199,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['plain_per_s']:>11.0f} {row['ratio']:>14.2f}"
         )
     print("chain and Merkle tree verified after the runs")
+    print(machine_note())
     return 0
 
 

@@ -34,6 +34,7 @@ from bench._common import (
     DATABASES,
     Timer,
     django_for_bench,
+    machine_note,
     median,
     percentile,
     run_each_database,
@@ -306,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         f"openssl dgst -sha256 over the {mb:.1f} MB of entry bytes: {r['openssl_s']:.3f} s; "
         f"verification takes {ratio:,.0f}x as long"
     )
+    print(machine_note())
     return 0
 
 
