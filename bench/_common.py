@@ -1,0 +1,104 @@
+"""Shared set-up for the benchmark scripts: a throw-away database and VAR_DIR, never ./var.
+
+Each script calls :func:`django_for_bench` before importing any model. On SQLite the database
+lives in a temporary VAR_DIR; on PostgreSQL a database ``qc_bench_<name>`` is created on the
+server named by ``QC_BENCH_PG`` (default postgres://postgres@127.0.0.1:5432) and dropped at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_SERVER = os.environ.get("QC_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DATABASES = ("sqlite", "postgres")
+
+
+def run_each_database(script: str, argv: list[str], databases: list[str]) -> int:
+    """Run the script once per database, each in its own process (settings are read once)."""
+    status = 0
+    for database in databases:
+        command = [sys.executable, script, *argv, "--db", database]
+        status |= subprocess.run(command, check=False).returncode  # noqa: S603
+    return status
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def django_for_bench(name: str, database: str) -> str:
+    """Point Django at a fresh database, set it up and migrate; return a label for the output."""
+    var_dir = tempfile.mkdtemp(prefix=f"qc_bench_{name}_")
+    atexit.register(shutil.rmtree, var_dir, True)
+    os.environ["QC_VAR_DIR"] = var_dir
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quancheng.settings")
+    os.environ.setdefault("QC_LOG_LEVEL", "WARNING")
+    if database == "postgres":
+        db_name = f"qc_bench_{name}"
+        _pg_admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        _pg_admin(f'CREATE DATABASE "{db_name}"')
+        atexit.register(_drop_pg, db_name)
+        os.environ["QC_DATABASE_URL"] = f"{PG_SERVER}/{db_name}"
+    elif database == "sqlite":
+        os.environ.pop("QC_DATABASE_URL", None)
+    else:
+        raise SystemExit(f"unknown database {database!r}; use one of {', '.join(DATABASES)}")
+    sys.path.insert(0, str(ROOT))
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return f"PostgreSQL {connection.pg_version // 10000}.{connection.pg_version % 10000}"
+    return f"SQLite {connection.Database.sqlite_version}"
+
+
+def _drop_pg(db_name: str) -> None:
+    from django.db import connections
+
+    connections.close_all()
+    _pg_admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
+class Timer:
+    """``with Timer() as t: ...`` then ``t.seconds``."""
+
+    def __enter__(self) -> Timer:
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self._start
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile (fraction 0.99 for p99) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def machine_note() -> str:
+    """CPU count and load averages, printed beside the figures (the machine may be shared)."""
+    one, five, fifteen = os.getloadavg()
+    return f"{os.cpu_count()} CPUs, load average {one:.1f} {five:.1f} {fifteen:.1f}"
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)

@@ -1,0 +1,84 @@
+"""The benchmark scripts under bench/ run their whole core at tiny sizes (no timing checked)."""
+
+import random
+
+import pytest
+from django.db import connection, transaction
+
+from bench import ledger_append, ledger_proofs
+from quancheng.ledger.models import Event, LedgerHead, SubtreeHash
+from quancheng.ledger.services import record_event, verify_chain
+from quancheng.ledger.tree import leaf_hash_of, tree_root
+from quancheng.lib import merkle
+
+pytestmark = pytest.mark.django_db
+
+
+def test_append_benchmark_measures_both_paths_and_leaves_no_table():
+    rows = ledger_append.run(events=6, batch=4)
+
+    assert [row["per_transaction"] for row in rows] == [1, 4]
+    assert all(row["chained_per_s"] > 0 and row["plain_per_s"] > 0 for row in rows)
+    # Warm-up (1 event) plus two runs of 6, all through record_event and verified by run().
+    assert Event.objects.count() == 13
+    assert ledger_append.PLAIN_TABLE not in connection.introspection.table_names()
+
+
+def test_bulk_built_ledger_is_what_record_event_would_have_written(tmp_path):
+    entries = tmp_path / "entries.bin"
+    leaves = ledger_proofs.build_ledger(11, entries)
+
+    assert len(leaves) == 11
+    assert verify_chain() is None
+    assert tree_root() == merkle.root_hash(leaves)
+    assert SubtreeHash.objects.count() == 11 + 5 + 2 + 1  # leaves, then levels 1, 2, 3
+    assert LedgerHead.objects.get().seq == 11
+    stored = b"".join(e.entry_bytes() for e in Event.objects.order_by("seq"))
+    assert entries.read_bytes() == stored
+    # The real append continues the bulk-built chain and tree.
+    with transaction.atomic():
+        record_event(None, "bench.after", object_type="cases.case", object_id="1")
+    assert verify_chain() is None
+    all_leaves = [leaf_hash_of(e) for e in Event.objects.order_by("seq")]
+    assert tree_root() == merkle.root_hash(all_leaves)
+
+
+def test_bulk_build_refuses_a_ledger_that_has_events():
+    with transaction.atomic():
+        record_event(None, "bench.before", object_type="cases.case", object_id="1")
+
+    with pytest.raises(RuntimeError, match="empty ledger"):
+        ledger_proofs.build_ledger(3)
+
+
+def test_proofs_benchmark_reads_few_queries_and_verifies_the_log():
+    result = ledger_proofs.run(events=37, samples=5)
+
+    assert result["events"] == 37
+    for kind in ("inclusion", "consistency"):
+        figures = result["proofs"][kind]
+        assert figures["samples"] == 5
+        assert figures["max_queries"] <= 2
+        assert 0 < figures["max_rows"] <= 2 * (37).bit_length()
+    assert result["entry_bytes"] > 37 * 100
+    assert result["openssl_s"] > 0
+
+
+def test_whole_log_verification_notices_a_wrong_root(monkeypatch):
+    ledger_proofs.build_ledger(5)
+    assert ledger_proofs.verify_whole_log() == {
+        "events": 5,
+        "first_broken_seq": None,
+        "root_matches": True,
+    }
+    monkeypatch.setattr("quancheng.ledger.tree.tree_root", lambda: bytes(32))
+
+    assert ledger_proofs.verify_whole_log()["root_matches"] is False
+
+
+def test_check_ledger_refuses_leaves_that_are_not_the_stored_ones():
+    leaves = ledger_proofs.build_ledger(6)
+    leaves[2] = merkle.leaf_hash(b"not the stored entry")
+
+    with pytest.raises(AssertionError, match="tree_root"):
+        ledger_proofs.check_ledger(leaves, 3, random.Random(1))
