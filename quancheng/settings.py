@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "quancheng.cases",
     "quancheng.records",
     "quancheng.alerts",
+    "quancheng.registration",
     "quancheng.web",
 ]
 

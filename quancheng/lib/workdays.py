@@ -96,7 +96,7 @@ def add_working_days(
 
 def _dates(value, field: str, year: int) -> frozenset[dt.date]:
     if not isinstance(value, list):
-        raise ScheduleError(f"“{field}”应为日期列表，例如 [\"{year}-01-01\"]")
+        raise ScheduleError(f'“{field}”应为日期列表，例如 ["{year}-01-01"]')
     days = set()
     for item in value:
         try:

@@ -18,6 +18,10 @@ ACTIONS = {
     "case.created": "立案登记",
     "case.updated": "修改案件",
     "case.stage_changed": "变更案件阶段",
+    "registration.registered": "登记记录",
+    "registration.late_requested": "申请延期登记",
+    "registration.late_approved": "批准延期登记",
+    "registration.late_refused": "不予批准延期登记",
 }
 
 

@@ -11,6 +11,8 @@ PATHS = {
     "/api/v1/cases": {"get", "post"},
     "/api/v1/cases/{case_id}": {"get", "patch"},
     "/api/v1/cases/{case_id}/stage": {"post"},
+    "/api/v1/alerts": {"get"},
+    "/api/v1/acts/{act_id}/registration": {"get", "post"},
 }
 
 
