@@ -37,9 +37,7 @@ def national_day_act(make_act):
     return make_act(at(2026, 9, 30, 16, 0))
 
 
-def test_custodian_registers_on_time_and_it_is_a_ledger_event(
-    national_day_act, custodian, clock
-):
+def test_custodian_registers_on_time_and_it_is_a_ledger_event(national_day_act, custodian, clock):
     clock(at(2026, 10, 9, 23, 59))
     registration = register_records(custodian, national_day_act, "  刘洋移交的记录仪视频  ")
     assert registration.on_time and registration.late_request is None
