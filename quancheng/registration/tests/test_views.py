@@ -101,6 +101,8 @@ def test_late_flow_through_the_pages(client, national_day_act, custodian, office
     assert "请填写情况说明" in _follow(client, url, {"explanation": " "})
     page = _follow(client, url, {"explanation": "执法记录仪故障，已送修"})
     assert "已提交延期登记申请" in page and "待审批" in page
+    # The act's history shows the request in words.
+    assert "申请延期登记" in page and "情况说明：执法记录仪故障，已送修" in page
     late = LateRegistrationRequest.objects.get()
 
     # The head sees it on the list page and approves it there.
