@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "quancheng.records",
     "quancheng.alerts",
     "quancheng.witness",
+    "quancheng.registration",
     "quancheng.web",
 ]
 

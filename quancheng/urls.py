@@ -13,5 +13,6 @@ urlpatterns = [
     path("records/", include("quancheng.records.urls_items")),
     path("records/", include("quancheng.records.urls_web")),
     path("witness/", include("quancheng.witness.urls")),
+    path("registration/", include("quancheng.registration.urls")),
     path("", include("quancheng.web.urls")),
 ]

@@ -18,6 +18,10 @@ ACTIONS = {
     "case.created": "立案登记",
     "case.updated": "修改案件",
     "case.stage_changed": "变更案件阶段",
+    "registration.registered": "登记记录",
+    "registration.late_requested": "申请延期登记",
+    "registration.late_approved": "批准延期登记",
+    "registration.late_refused": "不予批准延期登记",
 }
 
 
@@ -48,6 +52,9 @@ def history(obj: models.Model) -> list[Entry]:
 
 def _details(obj: models.Model, event: Event) -> list[str]:
     body = json.loads(event.body)
+    if event.action.startswith("registration."):
+        shown = (("deadline", "登记期限"), ("explanation", "情况说明"), ("note", "说明"))
+        return [f"{label}：{body[key]}" for key, label in shown if body.get(key)]
     if event.action == "case.stage_changed":
         line = f"{_value(obj, 'stage', body.get('from'))} → {_value(obj, 'stage', body.get('to'))}"
         return [line + (f"（{body['note']}）" if body.get("note") else "")]

@@ -16,6 +16,7 @@ PATHS = {
     "/api/v1/ledger/checkpoint": {"get"},
     "/api/v1/ledger/proof": {"get"},
     "/api/v1/ledger/consistency": {"get"},
+    "/api/v1/acts/{act_id}/registration": {"get", "post"},
 }
 
 

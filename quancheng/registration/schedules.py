@@ -1,0 +1,87 @@
+"""Loading a year's official holiday schedule (节假日安排) as data; each load is a ledger event."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from quancheng.ledger.services import record_event
+from quancheng.lib.workdays import ScheduleError, iso_dates, parse_schedule
+from quancheng.orgs.models import Role
+
+from .models import HolidaySchedule
+
+
+def may_load_schedules(actor) -> bool:
+    """The calendar is the whole platform's: city administrators and superusers load it."""
+    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return False
+    return actor.is_superuser or actor.role == Role.CITY_ADMIN
+
+
+@transaction.atomic
+def load_schedule(actor, data: Mapping) -> tuple[HolidaySchedule, str]:
+    """Create or replace the schedule of data["year"]; (schedule, "created" | "replaced" |
+    "unchanged").
+
+    data: {"year": 2027, "source": "通知名称与文号", "holidays": [...], "workdays": [...]}.
+    Raises ScheduleError (Chinese message) on bad data; nothing is written then.
+    """
+    if not may_load_schedules(actor):
+        raise PermissionDenied("只有市级管理员可以载入节假日安排")
+    parsed = parse_schedule(data)
+    source = data.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise ScheduleError("“source”不能为空：请写明通知名称与文号")
+    values = {
+        "holidays": iso_dates(parsed.holidays),
+        "workdays": iso_dates(parsed.workdays),
+        "source": source.strip(),
+    }
+    schedule = HolidaySchedule.objects.select_for_update().filter(year=parsed.year).first()
+    created = schedule is None
+    before = None
+    if created:
+        schedule = HolidaySchedule(year=parsed.year)
+    else:
+        before = {k: getattr(schedule, k) for k in values}
+        if before == values:
+            return schedule, "unchanged"
+    for key, value in values.items():
+        setattr(schedule, key, value)
+    schedule.loaded_by = actor
+    schedule.loaded_at = timezone.now()
+    schedule.save()
+    body = {"year": parsed.year, **values}
+    if before is not None:
+        body["before"] = before
+    record_event(
+        actor,
+        "holiday_schedule.loaded" if created else "holiday_schedule.replaced",
+        schedule,
+        body,
+    )
+    return schedule, "created" if created else "replaced"
+
+
+@transaction.atomic
+def remove_schedule(actor, schedule: HolidaySchedule) -> None:
+    """Remove a loaded year: the package (or weekends alone, provisional) applies again."""
+    if not may_load_schedules(actor):
+        raise PermissionDenied("只有市级管理员可以删除节假日安排")
+    schedule = HolidaySchedule.objects.select_for_update().get(pk=schedule.pk)
+    record_event(
+        actor,
+        "holiday_schedule.removed",
+        schedule,
+        {
+            "year": schedule.year,
+            "holidays": schedule.holidays,
+            "workdays": schedule.workdays,
+            "source": schedule.source,
+        },
+    )
+    schedule.delete()
