@@ -30,14 +30,18 @@ MAX_TEXT = 5000
 
 
 def act_records(act: Act) -> list[dict]:
-    """Hook: the record items (AV segments, documents, data records) an act's registration covers.
+    """The record items (AV segments, documents, data records) an act's registration covers.
 
-    Each item is {"type": "<app_label.model>", "id": "<pk>", "sha256": "<hex or empty>"}; the
-    list is written into the registration's ledger event so that the event pins what was
-    registered. Registration is of the act and does not depend on quancheng.records: until the
-    lead wires this to the records app's items linked to ``act``, it returns no items.
+    Each item is {"type": "<app_label.model>", "id": "<pk>", "sha256": "<hex>"}; the list is
+    written into the registration's ledger event so that the event pins what was registered.
     """
-    return []
+    from quancheng.records.models import DataRecord, Document, Segment
+
+    items = []
+    for model, digest in ((Segment, "blob_id"), (Document, "blob_id"), (DataRecord, "sha256")):
+        for pk, sha256 in model.objects.filter(act=act).order_by("pk").values_list("pk", digest):
+            items.append({"type": model._meta.label_lower, "id": str(pk), "sha256": sha256})
+    return items
 
 
 def _error(message: str, code: str, field_name: str = "__all__") -> ValidationError:

@@ -236,3 +236,25 @@ def test_provisional_deadline_is_recorded(make_act, custodian, clock):
     registration = register_records(custodian, act)
     assert registration.deadline_provisional
     assert json.loads(_events(act)[0].body)["deadline_provisional"] is True
+
+
+def test_registration_pins_the_acts_records(national_day_act, custodian, clock):
+    import io
+
+    from django.db import transaction
+
+    from quancheng.records.items import create_segment
+    from quancheng.records.services import blob_store, register_blob
+
+    info = blob_store().put(io.BytesIO(b"segment bytes"))
+    with transaction.atomic():
+        blob = register_blob(info, national_day_act.agency)
+    segment = create_segment(
+        custodian, agency=national_day_act.agency, blob=blob, source="ingest", act=national_day_act
+    )
+    clock(at(2026, 10, 9, 12, 0))
+    register_records(custodian, national_day_act)
+    [event] = _events(national_day_act)
+    assert json.loads(event.body)["records"] == [
+        {"type": "records.segment", "id": str(segment.pk), "sha256": info.sha256}
+    ]
