@@ -237,3 +237,8 @@ QC_BLOB_STORE = os.environ.get("QC_BLOB_STORE", f"file://{VAR_DIR / 'blobs'}")
 # Largest resumable (tus) upload accepted; DATA_UPLOAD_MAX_MEMORY_SIZE stays at Django's default
 # because upload bodies are streamed from the request, never read through request.body.
 QC_UPLOAD_MAX_SIZE = envint("QC_UPLOAD_MAX_SIZE", str(64 * 1024**3))
+# Bytes per PATCH sent by the upload page's tus client (a small value in the browser tests).
+QC_UPLOAD_CHUNK_SIZE = envint("QC_UPLOAD_CHUNK_SIZE", str(8 * 1024**2))
+# Write-once retention given to every uploaded blob at once (A22: non-evidence AV >= 6 months);
+# archiving extends it. Only stores with Object Lock (S3) enforce it.
+QC_BLOB_MIN_RETENTION_DAYS = envint("QC_BLOB_MIN_RETENTION_DAYS", "183")
