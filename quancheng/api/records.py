@@ -211,7 +211,10 @@ def get_act_records(request, act_id: int):
 
 
 @router.get(
-    "/data-kinds", response={200: list[DataKindOut], **responses.LIST}, summary="电子数据种类"
+    "/data-kinds",
+    response={200: list[DataKindOut], **responses.LIST},
+    summary="电子数据种类",
+    by_alias=True,
 )
 def list_data_kinds(request):
     return [

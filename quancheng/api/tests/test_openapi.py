@@ -11,6 +11,12 @@ PATHS = {
     "/api/v1/cases": {"get", "post"},
     "/api/v1/cases/{case_id}": {"get", "patch"},
     "/api/v1/cases/{case_id}/stage": {"post"},
+    "/api/v1/alerts": {"get"},
+    "/api/v1/acts/{act_id}/segments": {"post"},
+    "/api/v1/acts/{act_id}/documents": {"post"},
+    "/api/v1/acts/{act_id}/records": {"get"},
+    "/api/v1/data-kinds": {"get"},
+    "/api/v1/data-records": {"post"},
 }
 
 
