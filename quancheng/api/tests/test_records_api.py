@@ -178,3 +178,26 @@ def test_a_naive_recorded_at_is_refused(api_as, officer, kinds):
 def test_the_records_api_needs_a_token(client, act):
     assert client.get(f"/api/v1/acts/{act.pk}/records").status_code == 401
     assert client.get("/api/v1/data-kinds").status_code == 401
+
+
+def test_a_document_ending_before_it_starts_is_refused(api_as, officer, act):
+    upload = finished(officer, PDF)
+    r = api_as(officer).post(
+        f"/acts/{act.pk}/documents",
+        {
+            "upload_id": str(upload.pk),
+            "doc_type": "询问笔录",
+            "written_started_at": "2026-03-01T10:00:00+08:00",
+            "written_ended_at": "2026-03-01T09:00:00+08:00",
+        },
+    )
+    assert r.status_code == 400
+    assert r.json()["fields"]["written_ended_at"] == ["记载的结束时间早于开始时间"]
+    assert not Document.objects.exists()
+
+
+def test_a_reader_cannot_attach_to_an_act_it_sees(api_as, auditor, act):
+    # The city-wide auditor sees the act but writes nothing: refused before the upload is looked at.
+    upload_id = "00000000-0000-0000-0000-000000000000"
+    r = api_as(auditor).post(f"/acts/{act.pk}/segments", {"upload_id": upload_id})
+    assert r.status_code == 403 and r.json()["code"] == "forbidden"
