@@ -143,6 +143,7 @@ def test_an_officer_uploads_a_clip_and_sees_it_on_the_act(server, page, tmp_path
     sha256 = hashlib.sha256(clip.read_bytes()).hexdigest()
     expect(row.locator(".upload-status")).to_contain_text(sha256)
     expect(page.locator("#act-records")).to_contain_text("DSC_0001.mp4")
+    page.screenshot(path=str(server["var"] / "upload.png"), full_page=True)
 
     # After a reload the item is listed by the server, not only by the script.
     page.reload()
