@@ -283,3 +283,8 @@ QC_WITNESSES = [
     if e.strip()
 ]
 QC_WITNESS_TIMEOUT = envint("QC_WITNESS_TIMEOUT", "10")
+# Bytes per PATCH sent by the upload page's tus client (a small value in the browser tests).
+QC_UPLOAD_CHUNK_SIZE = envint("QC_UPLOAD_CHUNK_SIZE", str(8 * 1024**2))
+# Write-once retention given to every uploaded blob at once (A22: non-evidence AV >= 6 months);
+# archiving extends it. Only stores with Object Lock (S3) enforce it.
+QC_BLOB_MIN_RETENTION_DAYS = envint("QC_BLOB_MIN_RETENTION_DAYS", "183")

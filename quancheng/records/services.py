@@ -12,6 +12,7 @@ a slow client sends a gigabyte would stall every other writer.
 """
 
 import contextlib
+import datetime as dt
 import fcntl
 import os
 import unicodedata
@@ -24,6 +25,7 @@ from django.utils import timezone
 
 from quancheng.ledger.services import record_event
 from quancheng.lib.blobstore import blob_store_from_url
+from quancheng.orgs.scoping import can_change_in
 
 from .models import Blob, Upload, upload_dir
 
@@ -84,6 +86,7 @@ def create_upload(user, length: int, metadata: dict[str, str]) -> Upload:
     if user.agency_id is None:
         raise UploadError(403, "no_agency", "没有所属单位的用户不能上传执法记录")
     filename = clean_filename(metadata.get("filename") or metadata.get("name") or "")
+    _check_intended_act(user, metadata.get("act"))
     upload_dir().mkdir(parents=True, exist_ok=True)
     with transaction.atomic():
         upload = Upload.objects.create(
@@ -99,6 +102,31 @@ def create_upload(user, length: int, metadata: dict[str, str]) -> Upload:
             {"length": length, "filename": filename, "metadata": metadata},
         )
     return upload
+
+
+def _check_intended_act(user, act_id: str | None) -> None:
+    """An upload announced for an act (metadata ``act``, the upload page sends it) must be for an
+    act the user may add records to: refused before a single byte is stored."""
+    if act_id is None:
+        return
+    from quancheng.cases.models import Act
+
+    act = None
+    if act_id.isdigit() and len(act_id) < 19:
+        act = Act.objects.visible_to(user).filter(pk=int(act_id)).select_related("agency").first()
+    if act is None:
+        raise UploadError(404, "act_not_found", "执法行为不存在或不在您的管辖范围内")
+    if not can_change_in(user, act.agency):
+        raise UploadError(403, "forbidden", "无权为该执法行为上传记录")
+
+
+def initial_retain_until():
+    """The write-once retention every stored upload gets at once (A22: at least 6 months).
+
+    Archiving extends it later (evidence is kept as long as its dossier); it is never shortened.
+    Stores that cannot enforce retention (the local folder) ignore it.
+    """
+    return timezone.now() + dt.timedelta(days=settings.QC_BLOB_MIN_RETENTION_DAYS)
 
 
 @contextlib.contextmanager
@@ -201,7 +229,7 @@ def _complete(upload: Upload, f) -> Upload:
     offset == length and an empty PATCH at that offset completes it later.
     """
     f.seek(0)
-    info = blob_store().put(f)
+    info = blob_store().put(f, retain_until=initial_retain_until())
     if info.size != upload.length:  # pragma: no cover - the file is ours and locked
         raise RuntimeError(
             f"upload {upload.pk}: stored {info.size} bytes, expected {upload.length}"

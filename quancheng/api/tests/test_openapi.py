@@ -17,6 +17,11 @@ PATHS = {
     "/api/v1/ledger/proof": {"get"},
     "/api/v1/ledger/consistency": {"get"},
     "/api/v1/acts/{act_id}/registration": {"get", "post"},
+    "/api/v1/acts/{act_id}/segments": {"post"},
+    "/api/v1/acts/{act_id}/documents": {"post"},
+    "/api/v1/acts/{act_id}/records": {"get"},
+    "/api/v1/data-kinds": {"get"},
+    "/api/v1/data-records": {"post"},
 }
 
 

@@ -1,3 +1,4 @@
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from quancheng.demo import demo_logins, seed_demo
@@ -16,6 +17,7 @@ class Command(BaseCommand):
         else:
             seed_demo()
             self.stdout.write("demo data loaded")
+        call_command("load_data_kinds", stdout=self.stdout)
         if print_logins:
             self.stdout.write("demo logins (username / password):")
             for username, who, password in demo_logins():

@@ -1,0 +1,271 @@
+"""Record items (执法记录) by terminal: attach finished uploads to acts, post data records.
+
+A file goes up through tus first (/api/v1/uploads/, see docs/uploads.md); the finished upload's
+id is then attached to an act as a segment (音像记录) or document (执法文书). Data records
+(电子数据) are JSON validated against their kind's JSON Schema.
+"""
+
+import uuid
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from ninja import Field, Router, Schema, Status
+from pydantic import AwareDatetime
+
+from quancheng.cases.models import Act
+from quancheng.orgs.models import Device
+from quancheng.orgs.scoping import agencies_visible_to, get_visible_or_404
+from quancheng.records.attach import DOCUMENT, SEGMENT, attach_upload, records_of_act
+from quancheng.records.items import create_data_record
+from quancheng.records.models import DataKind, DataRecord, RecordItem, Segment
+from quancheng.records.services import UploadError
+
+from . import responses
+from .errors import error_response
+from .schemas import Error, Id, Input, LocalDateTime
+from .scope import agency_for_new
+
+router = Router(tags=["执法记录"])
+# Attaching can also answer 415 (the bytes are not what the kind needs).
+ATTACH_ERRORS = {**responses.CREATE, 415: Error}
+
+
+# --- shapes ------------------------------------------------------------------------------------
+
+
+class SegmentAttach(Input):
+    upload_id: uuid.UUID = Field(description="已完成的 tus 上传编号（Location 末段）")
+    is_evidence: bool = False
+
+
+class DocumentAttach(Input):
+    upload_id: uuid.UUID = Field(description="已完成的 tus 上传编号（Location 末段）")
+    doc_type: str = Field(min_length=1, max_length=64, description="文书种类，例如 现场笔录")
+    number: str = Field("", max_length=64, description="文书编号")
+    written_started_at: AwareDatetime | None = Field(None, description="文书记载的开始时间")
+    written_ended_at: AwareDatetime | None = Field(None, description="文书记载的结束时间")
+    is_evidence: bool = False
+
+
+class StoredItemOut(Schema):
+    id: int
+    kind: str
+    act_id: int | None
+    original_filename: str
+    content_type: str
+    sha256: str
+    size: int
+    is_evidence: bool
+    existed: bool = Field(False, description="相同内容的记录已存在，本次只是关联")
+    created_at: LocalDateTime
+
+
+class SegmentOut(StoredItemOut):
+    media_kind: str
+    container: str
+    started_at: LocalDateTime | None
+    ended_at: LocalDateTime | None
+    duration_seconds: float | None
+
+
+class DocumentOut(StoredItemOut):
+    file_kind: str
+    doc_type: str
+    number: str
+    written_started_at: LocalDateTime | None
+    written_ended_at: LocalDateTime | None
+
+
+class DataRecordIn(Input):
+    kind: str = Field(max_length=64, description="电子数据种类代码，见 GET /data-kinds")
+    data: Any = Field(description="符合该种类 JSON Schema 的数据")
+    recorded_at: AwareDatetime = Field(description="采集时间（带时区偏移）")
+    act_id: Id | None = None
+    device: str | None = Field(None, max_length=64, description="采集设备编号")
+
+
+class DataRecordOut(Schema):
+    id: int
+    kind: str
+    schema_version: int
+    data: Any
+    sha256: str
+    recorded_at: LocalDateTime
+    act_id: int | None
+    device: str | None
+    created_at: LocalDateTime
+
+
+class DataKindOut(Schema):
+    code: str
+    name: str
+    version: int
+    schema_: dict = Field(alias="schema", serialization_alias="schema")
+
+
+class ActRecordsOut(Schema):
+    segments: list[SegmentOut]
+    documents: list[DocumentOut]
+    data_records: list[DataRecordOut]
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _stored(item, existed: bool = False) -> dict:
+    out = {
+        "id": item.pk,
+        "kind": SEGMENT if isinstance(item, Segment) else DOCUMENT,
+        "act_id": item.act_id,
+        "original_filename": item.original_filename,
+        "content_type": item.content_type,
+        "sha256": item.blob_id,
+        "size": item.blob.size,
+        "is_evidence": item.is_evidence,
+        "existed": existed,
+        "created_at": item.created_at,
+    }
+    if isinstance(item, Segment):
+        out.update(
+            media_kind=item.media_kind,
+            container=item.container,
+            started_at=item.started_at,
+            ended_at=item.ended_at,
+            duration_seconds=item.duration_seconds,
+        )
+    else:
+        out.update(
+            file_kind=item.file_kind,
+            doc_type=item.doc_type,
+            number=item.number,
+            written_started_at=item.written_started_at,
+            written_ended_at=item.written_ended_at,
+        )
+    return out
+
+
+def _data_record(record: DataRecord) -> dict:
+    return {
+        "id": record.pk,
+        "kind": record.kind.code,
+        "schema_version": record.schema_version,
+        "data": record.data,
+        "sha256": record.sha256,
+        "recorded_at": record.recorded_at,
+        "act_id": record.act_id,
+        "device": record.device.serial_number if record.device_id else None,
+        "created_at": record.created_at,
+    }
+
+
+def _act(request, act_id: int) -> Act:
+    return get_visible_or_404(Act.objects.select_related("agency"), request.user, pk=act_id)
+
+
+def _attach(request, act_id: int, kind: str, **fields):
+    act = _act(request, act_id)
+    try:
+        attached = attach_upload(request.user, act, **fields, kind=kind)
+    except UploadError as e:
+        return error_response(e.status, e.code, e.message)
+    status = 200 if attached.existed else 201
+    return Status(status, _stored(attached.item, attached.existed))
+
+
+# --- operations -------------------------------------------------------------------------------
+
+
+@router.post(
+    "/acts/{act_id}/segments",
+    response={200: SegmentOut, 201: SegmentOut, **ATTACH_ERRORS},
+    summary="上传的音像记录登记到执法行为",
+)
+def post_segment(request, act_id: int, payload: SegmentAttach):
+    """201: created; 200: the agency already had a segment with the same bytes, now linked."""
+    return _attach(
+        request, act_id, SEGMENT, upload_id=payload.upload_id, is_evidence=payload.is_evidence
+    )
+
+
+@router.post(
+    "/acts/{act_id}/documents",
+    response={200: DocumentOut, 201: DocumentOut, **ATTACH_ERRORS},
+    summary="上传的执法文书登记到执法行为",
+)
+def post_document(request, act_id: int, payload: DocumentAttach):
+    return _attach(request, act_id, DOCUMENT, **payload.model_dump())
+
+
+@router.get(
+    "/acts/{act_id}/records",
+    response={200: ActRecordsOut, **responses.READ},
+    summary="执法行为的全部记录",
+)
+def get_act_records(request, act_id: int):
+    records = records_of_act(_act(request, act_id))
+    return {
+        "segments": [_stored(s) for s in records.segments],
+        "documents": [_stored(d) for d in records.documents],
+        "data_records": [_data_record(r) for r in records.data_records],
+    }
+
+
+@router.get(
+    "/data-kinds",
+    response={200: list[DataKindOut], **responses.LIST},
+    summary="电子数据种类",
+    by_alias=True,
+)
+def list_data_kinds(request):
+    return [
+        {"code": k.code, "name": k.name, "version": k.version, "schema": k.schema}
+        for k in DataKind.objects.order_by("code")
+    ]
+
+
+@router.post(
+    "/data-records", response={201: DataRecordOut, **responses.CREATE}, summary="提交电子数据"
+)
+def post_data_record(request, payload: DataRecordIn):
+    kind = DataKind.objects.filter(code=payload.kind).first()
+    problems: dict[str, list[str]] = {}
+    if kind is None:
+        problems["kind"] = ["电子数据种类不存在，见 GET /api/v1/data-kinds"]
+    act = None
+    if payload.act_id is not None:
+        act = Act.objects.visible_to(request.user).filter(pk=payload.act_id).first()
+        if act is None:
+            problems["act_id"] = ["执法行为不存在或不在您的管辖范围内"]
+    device = None
+    if payload.device:
+        device = Device.objects.filter(
+            serial_number=payload.device, agency__in=agencies_visible_to(request.user)
+        ).first()
+        if device is None:
+            problems["device"] = ["设备不存在或不在您的管辖范围内"]
+    if problems:
+        first = next(iter(problems.values()))[0]
+        return error_response(400, "not_found", first, problems)
+    agency = act.agency if act is not None else agency_for_new(request.user, None)
+    try:
+        record = create_data_record(
+            request.user,
+            agency=agency,
+            kind=kind,
+            data=payload.data,
+            recorded_at=payload.recorded_at,
+            source=RecordItem.Source.API,
+            act=act,
+            device=device,
+        )
+    except ValidationError as e:
+        if hasattr(e, "error_dict") and "data" in e.error_dict:
+            messages = e.message_dict["data"]
+            return error_response(
+                400,
+                "schema_invalid",
+                f"数据不符合“{kind.name}”的格式要求：{messages[0]}",
+                {"data": messages},
+            )
+        raise
+    return Status(201, _data_record(record))

@@ -1,0 +1,220 @@
+"""The upload page in a real browser: progress to 100 %, and resuming after a page reload.
+
+Same pattern as quancheng/web/tests/test_browser.py: the server runs as a subprocess on its own
+SQLite database (migrate + seed_demo), here with a small tus chunk size (QC_UPLOAD_CHUNK_SIZE) so
+that a 3 MB file takes a dozen PATCHes. The test reads the server's database directly (sqlite3) to
+see what the server received.
+"""
+
+import hashlib
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from quancheng.web.tests.test_browser import (
+    CHROMIUM,
+    PASSWORD,
+    ROOT,
+    _free_port,
+    _wait_for_port,
+)
+
+CHUNK = 256 * 1024
+SIZE = 3 * 1024 * 1024 + 4321  # the last chunk is a short one
+MP4_HEAD = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium, /usr/bin/chromium"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    var = tmp_path_factory.mktemp("upload-var")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QC_")}
+    env.update(
+        QC_VAR_DIR=str(var),
+        QC_DATABASE_URL=f"sqlite:///{var}/db.sqlite3",
+        QC_DEBUG="False",
+        QC_UPLOAD_CHUNK_SIZE=str(CHUNK),
+        QC_LOG_LEVEL="WARNING",
+    )
+    manage = [sys.executable, "manage.py"]
+    for command in (["migrate", "--noinput"], ["seed_demo"], ["collectstatic", "--noinput"]):
+        done = subprocess.run(
+            [*manage, *command], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, f"{command}: {done.stdout}\n{done.stderr}"
+    port = _free_port()
+    log = var / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_for_port(process, port, log)
+            yield {"url": f"http://127.0.0.1:{port}", "var": var}
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+            page = context.new_page()
+            page.problems = []
+            page.on("pageerror", lambda e: page.problems.append(str(e)))
+            yield page
+        finally:
+            browser.close()
+
+
+def _clip(tmp_path, name: str):
+    path = tmp_path / name
+    path.write_bytes(MP4_HEAD + os.urandom(SIZE - len(MP4_HEAD)))
+    return path
+
+
+def _db(server):
+    return sqlite3.connect(server["var"] / "db.sqlite3")
+
+
+def _login_and_open_the_upload_page(page, url):
+    from playwright.sync_api import expect
+
+    page.goto(f"{url}/login/")
+    page.get_by_label("用户名").fill("zhangwei")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator(".account-name")).to_have_text("张伟")
+    act_id = _db_act_id(page.server)
+    page.goto(f"{url}/acts/{act_id}/")
+    page.get_by_role("link", name="上传记录").click()
+    expect(page.locator("h1")).to_have_text("上传记录")
+    return act_id
+
+
+def _db_act_id(server) -> int:
+    with _db(server) as db:
+        return db.execute("SELECT min(id) FROM cases_act").fetchone()[0]
+
+
+def test_an_officer_uploads_a_clip_and_sees_it_on_the_act(server, page, tmp_path):
+    from playwright.sync_api import expect
+
+    page.server = server
+    # CSP violations (inline script, a CDN) would show up as console errors.
+    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
+    clip = _clip(tmp_path, "DSC_0001.mp4")
+    _login_and_open_the_upload_page(page, server["url"])
+
+    page.locator("#upload-files").set_input_files(str(clip))
+    row = page.locator(".upload-row")
+    expect(row.locator(".upload-name")).to_have_text("DSC_0001.mp4")
+    expect(row.locator(".upload-kind")).to_have_value("segment")
+    page.get_by_role("button", name="开始上传").click()
+
+    expect(row.locator(".upload-status")).to_contain_text("已登记为音像记录", timeout=60_000)
+    expect(row.locator(".upload-percent")).to_have_text("100%")
+    assert row.locator(".upload-progress").evaluate("e => e.value") == 100
+    expect(row.locator(".upload-speed")).to_contain_text("/s")
+    sha256 = hashlib.sha256(clip.read_bytes()).hexdigest()
+    expect(row.locator(".upload-status")).to_contain_text(sha256)
+    expect(page.locator("#act-records")).to_contain_text("DSC_0001.mp4")
+    page.screenshot(path=str(server["var"] / "upload.png"), full_page=True)
+
+    # After a reload the item is listed by the server, not only by the script.
+    page.reload()
+    expect(page.locator("#act-records")).to_contain_text("DSC_0001.mp4")
+    expect(page.locator("#act-records")).to_contain_text(sha256[:16])
+    assert page.problems == []
+
+
+def test_an_interrupted_upload_continues_after_a_page_reload(server, page, tmp_path):
+    from playwright.sync_api import expect
+
+    page.server = server
+    clip = _clip(tmp_path, "DSC_0002.mp4")
+    sha256 = hashlib.sha256(clip.read_bytes()).hexdigest()
+    _login_and_open_the_upload_page(page, server["url"])
+
+    # 1. The connection drops after three chunks: every later PATCH is aborted.
+    patches = {"count": 0}
+
+    def drop_after_three(route):
+        if route.request.method == "PATCH":
+            patches["count"] += 1
+            if patches["count"] > 3:
+                route.abort("connectionreset")
+                return
+        route.continue_()
+
+    page.route("**/api/v1/uploads/**", drop_after_three)
+    page.locator("#upload-files").set_input_files(str(clip))
+    page.get_by_role("button", name="开始上传").click()
+    row = page.locator(".upload-row")
+    expect(row.locator(".upload-status")).to_contain_text("网络连接中断", timeout=60_000)
+    with _db(server) as db:
+        (offset, length), *others = db.execute(
+            "SELECT offset, length FROM records_upload WHERE filename = 'DSC_0002.mp4'"
+        ).fetchall()
+    assert others == [] and offset == 3 * CHUNK and length == SIZE
+
+    # 2. The network is back; the officer reloads the page and chooses the same file again.
+    page.unroute("**/api/v1/uploads/**")
+    sent = []  # (method, Upload-Offset) of every tus request from now on
+    page.on(
+        "request",
+        lambda r: (
+            sent.append((r.method, r.headers.get("upload-offset")))
+            if "/api/v1/uploads/" in r.url
+            else None
+        ),
+    )
+    page.reload()
+    page.locator("#upload-files").set_input_files(str(clip))
+    expect(row.locator(".upload-status")).to_contain_text("曾上传过一部分")
+    page.get_by_role("button", name="开始上传").click()
+    expect(row.locator(".upload-status")).to_contain_text("已登记为音像记录", timeout=60_000)
+    expect(row.locator(".upload-percent")).to_have_text("100%")
+
+    # 3. It went on from the stored offset: no new upload, the first PATCH at 3 chunks, and the
+    # server received only the rest of the file.
+    assert sent[0] == ("HEAD", None)
+    assert "POST" not in [m for m, _ in sent]  # no new upload was created
+    patch_offsets = [int(o) for m, o in sent if m == "PATCH"]
+    assert patch_offsets[0] == 3 * CHUNK
+    received_again = SIZE - patch_offsets[0]
+    assert received_again < SIZE
+    assert len(patch_offsets) == -(-received_again // CHUNK)
+    with _db(server) as db:
+        rows = db.execute(
+            "SELECT status, sha256 FROM records_upload WHERE filename = 'DSC_0002.mp4'"
+        ).fetchall()
+    assert rows == [("complete", sha256)]  # one upload, continued; its blob is the file's
+    blob = server["var"] / "blobs" / sha256[:2] / sha256[2:4] / sha256
+    assert hashlib.sha256(blob.read_bytes()).hexdigest() == sha256
+    expect(page.locator("#act-records")).to_contain_text("DSC_0002.mp4")
+    assert page.problems == []
