@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "quancheng.cases",
     "quancheng.records",
     "quancheng.alerts",
+    "quancheng.fixity",
+    "quancheng.scheduler",
     "quancheng.web",
 ]
 
@@ -237,3 +239,18 @@ QC_BLOB_STORE = os.environ.get("QC_BLOB_STORE", f"file://{VAR_DIR / 'blobs'}")
 # Largest resumable (tus) upload accepted; DATA_UPLOAD_MAX_MEMORY_SIZE stays at Django's default
 # because upload bodies are streamed from the request, never read through request.body.
 QC_UPLOAD_MAX_SIZE = envint("QC_UPLOAD_MAX_SIZE", str(64 * 1024**3))
+
+# Fixity sweeps (docs/fixity.md): read rate limit in bytes/s (0 = unlimited).
+QC_FIXITY_RATE = envint("QC_FIXITY_RATE", "0")
+# Periodic tasks enqueued by `manage.py run_scheduler`: name -> (task, interval in seconds);
+# an interval of 0 switches a job off.
+QC_SCHEDULE = {
+    "fixity_sweep": (
+        "quancheng.fixity.tasks.run_fixity_sweep",
+        envint("QC_FIXITY_INTERVAL", str(24 * 3600)),
+    ),
+    "ledger_checkpoint": (
+        "quancheng.ledger.tasks.make_ledger_checkpoint",
+        envint("QC_CHECKPOINT_INTERVAL", "3600"),
+    ),
+}

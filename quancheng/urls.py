@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/v1/uploads/", include("quancheng.records.urls")),
     path("api/v1/", api.urls),
     path("alerts/", include("quancheng.alerts.urls")),
+    path("fixity/", include("quancheng.fixity.urls")),
     path("", include("quancheng.web.urls")),
 ]
