@@ -34,7 +34,7 @@ ALERT_AUDIENCE = [Role.CUSTODIAN.value, Role.AUDITOR.value]
 
 
 class Outcome:
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 - an outcome, not a password
     FAIL = "fail"
     MISSING = "missing"
 
