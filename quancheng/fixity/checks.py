@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from botocore.exceptions import FlexibleChecksumError
 from django.utils import timezone
 
 from quancheng.alerts.models import Severity
 from quancheng.alerts.services import raise_alert
 from quancheng.ledger.services import record_event
-from quancheng.lib.blobstore import BlobNotFound, BlobStore
+from quancheng.lib.blobstore import BlobNotFound, BlobStore, IntegrityError
 from quancheng.orgs.models import Role
 from quancheng.records.models import Blob
 
@@ -31,6 +32,9 @@ CHUNK_SIZE = 8 * MiB  # large reads: fewer system calls and S3 round trips, hash
 ALGORITHM = "SHA-256"
 ACTION = "fixity.checked"
 ALERT_AUDIENCE = [Role.CUSTODIAN.value, Role.AUDITOR.value]
+# Errors by which a store says the bytes it holds are not the bytes it was given: on S3, botocore
+# validates the object's stored SHA-256 checksum on a whole-object read and raises at the end.
+CORRUPT_READ_ERRORS = (IntegrityError, FlexibleChecksumError)
 
 
 class Outcome:
@@ -57,21 +61,32 @@ class CheckResult:
     actual: str | None  # None when the blob is missing
     actual_size: int | None
     checked_at: dt.datetime
+    store_error: str = ""  # the store's own integrity complaint, when it refused the bytes
 
     @property
     def ok(self) -> bool:
         return self.outcome == Outcome.PASS
 
 
-def judge(sha256: str, expected_size: int, actual: str | None, actual_size: int | None):
+def judge(
+    sha256: str,
+    expected_size: int,
+    actual: str | None,
+    actual_size: int | None,
+    store_error: str = "",
+) -> CheckResult:
     """The check's outcome from what was read (``actual`` None: the blob was not found)."""
-    if actual is None:
+    if store_error:
+        outcome = Outcome.FAIL
+    elif actual is None:
         outcome = Outcome.MISSING
     elif actual == sha256 and actual_size == expected_size:
         outcome = Outcome.PASS
     else:
         outcome = Outcome.FAIL
-    return CheckResult(sha256, expected_size, outcome, actual, actual_size, timezone.now())
+    return CheckResult(
+        sha256, expected_size, outcome, actual, actual_size, timezone.now(), store_error
+    )
 
 
 def check_blob(
@@ -84,8 +99,9 @@ def check_blob(
 ) -> CheckResult:
     """Re-hash one blob through the store. Touches no database, so threads may run it.
 
-    Errors other than a missing blob (a dead S3 endpoint, a disk I/O error) propagate: they say
-    nothing certain about the blob, and the sweep stops resumably instead of reporting it.
+    A store that refuses the bytes as corrupt (:data:`CORRUPT_READ_ERRORS`) makes the check
+    fail. Other errors (a dead S3 endpoint, a disk I/O error) propagate: they say nothing certain
+    about the blob, and the sweep stops resumably instead of reporting it.
     """
     h = hashlib.sha256()
     size = 0
@@ -95,17 +111,15 @@ def check_blob(
     except BlobNotFound:
         return judge(sha256, expected_size, None, None)
     with f, memoryview(buf) as view:
-        readinto = getattr(f, "readinto", None)
+        readinto = f.readinto
         while True:
-            if readinto is not None:
+            try:
                 n = readinto(view)
-                chunk = view[:n]
-            else:  # pragma: no cover - every store returns a BufferedReader
-                chunk = f.read(chunk_size)
-                n = len(chunk)
+            except CORRUPT_READ_ERRORS as exc:
+                return judge(sha256, expected_size, None, None, f"{type(exc).__name__}: {exc}")
             if not n:
                 break
-            h.update(chunk)
+            h.update(view[:n])
             size += n
             if limiter is not None:
                 limiter.consume(n)
@@ -113,6 +127,8 @@ def check_blob(
 
 
 def _detail(result: CheckResult) -> str:
+    if result.store_error:
+        return f"the store refused the stored bytes as corrupt: {result.store_error}"
     if result.outcome == Outcome.MISSING:
         return "blob not found in the store"
     if result.outcome == Outcome.PASS:
@@ -170,6 +186,7 @@ def record_check(result: CheckResult, blob: Blob | None, context: dict[str, Any]
             "size": result.expected_size,
             "actual_sha256": result.actual,
             "actual_size": result.actual_size,
+            "store_error": result.store_error,
             "checked_at": result.checked_at.astimezone(dt.UTC).isoformat(),
             "ledger_seq": event.seq,
         },

@@ -10,9 +10,11 @@ from collections.abc import Callable
 class RateLimiter:
     """Keep the bytes consumed by all callers at or under ``rate`` bytes per second.
 
-    Each ``consume(n)`` books the next ``n / rate`` seconds of the shared schedule and sleeps
-    until its booking ends, so over any period T at most ``rate * T`` bytes pass, plus one chunk
-    per thread. Time idle before a call is not saved up as a burst. ``rate`` 0 means no limit.
+    Called after reading ``n`` bytes, ``consume(n)`` books ``n / rate`` seconds of a schedule
+    shared by all threads, right after the previous booking, and sleeps until its booking ends.
+    The time since the previous booking (spent reading and hashing) counts towards the booking,
+    but never more than one chunk's worth: idle time is not saved up as a burst. Over any period
+    T at most ``rate * T`` bytes pass, plus one chunk per thread. ``rate`` 0 means no limit.
     The clock and sleep are injectable so that tests need no wall time.
     """
 
@@ -29,15 +31,17 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._free_at: float | None = None
+        self._free_at = clock()  # reading starts now
 
     def consume(self, n: int) -> None:
         if self.rate <= 0 or n <= 0:
             return
         with self._lock:
             now = self._clock()
-            start = now if self._free_at is None else max(now, self._free_at)
-            self._free_at = start + n / self.rate
+            duration = n / self.rate
+            earliest = now - duration
+            start = max(earliest, self._free_at)
+            self._free_at = start + duration
             delay = self._free_at - now
         if delay > 0:
             self._sleep(delay)

@@ -29,7 +29,7 @@ from quancheng.lib.blobstore import BlobNotFound, BlobStore
 from quancheng.records.models import Blob
 from quancheng.records.services import blob_store
 
-from .checks import CHUNK_SIZE, judge, record_check
+from .checks import CHUNK_SIZE, CORRUPT_READ_ERRORS, judge, record_check
 
 
 class StreamIntegrityError(Exception):
@@ -69,7 +69,17 @@ def verified_chunks(
     h = hashlib.sha256() if whole else None
     size = 0
     with f:
-        while chunk := f.read(chunk_size):
+        while True:
+            try:
+                chunk = f.read(chunk_size)
+            except CORRUPT_READ_ERRORS as exc:  # the store's own checksum caught it (S3)
+                result = judge(
+                    sha256, expected_size or 0, None, None, f"{type(exc).__name__}: {exc}"
+                )
+                _record(result, blob, purpose, actor)
+                raise StreamIntegrityError(result) from exc
+            if not chunk:
+                break
             if h is not None:
                 h.update(chunk)
             size += len(chunk)

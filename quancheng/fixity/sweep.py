@@ -127,11 +127,13 @@ def _blobs_after(cursor: str):
 class _Run:
     """The state of one pass over the blobs (see the module docstring)."""
 
-    def __init__(self, sweep, store, *, workers, rate, batch_size, flush_seconds, progress, clock):
+    def __init__(
+        self, sweep, store, *, workers, rate, batch_size, flush_seconds, progress, clock, sleep
+    ):
         self.sweep = sweep
         self.store = store
         self.workers = max(1, workers)
-        self.limiter = RateLimiter(rate)
+        self.limiter = RateLimiter(rate, clock=clock, sleep=sleep)
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.progress = progress
@@ -218,10 +220,12 @@ def run_sweep(
     progress: Callable[[FixitySweep], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> FixitySweep:
     """Run a sweep to its end (or until ``should_stop()``); returns the sweep row.
 
-    Raises :class:`SweepBusy` when a sweep is alive in another process.
+    Raises :class:`SweepBusy` when a sweep is alive in another process. ``clock`` and ``sleep``
+    drive the rate limiter and the batching (tests pass fakes).
     """
     rate = settings.QC_FIXITY_RATE if rate is None else rate
     sweep = claim_sweep(resume=resume, trigger=trigger, user=user, rate=rate)
@@ -234,6 +238,7 @@ def run_sweep(
         flush_seconds=flush_seconds,
         progress=progress,
         clock=clock,
+        sleep=sleep,
     )
     inflight: collections.deque[tuple[Blob, cf.Future]] = collections.deque()
     executor = cf.ThreadPoolExecutor(max_workers=run.workers, thread_name_prefix="fixity")
