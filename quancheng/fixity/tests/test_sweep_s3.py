@@ -84,7 +84,7 @@ def outcomes():
 
 
 def test_an_untouched_bucket_passes(s3, put_blobs):
-    infos = put_blobs(s3, n=3, size=6 * 1024 * 1024)  # multipart-sized blobs too
+    put_blobs(s3, n=3, size=6 * 1024 * 1024)  # multipart blobs
 
     sweep = run_sweep()
 
