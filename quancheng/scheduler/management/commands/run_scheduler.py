@@ -1,9 +1,11 @@
 import logging
 import signal
-import threading
+from threading import Event
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
+
+set_handler = signal.signal  # replaced in tests
 
 from quancheng.scheduler.scheduler import enqueue_due, seconds_until_next
 
@@ -28,9 +30,9 @@ class Command(BaseCommand):
             for name in enqueue_due():
                 self.stdout.write(f"enqueued {name}")
             return
-        stop = threading.Event()
+        stop = Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
+            set_handler(sig, lambda *_: stop.set())
         self.stdout.write("scheduler started")
         while not stop.is_set():
             try:
