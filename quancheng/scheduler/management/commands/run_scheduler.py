@@ -5,11 +5,10 @@ from threading import Event
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-set_handler = signal.signal  # replaced in tests
-
 from quancheng.scheduler.scheduler import enqueue_due, seconds_until_next
 
 log = logging.getLogger(__name__)
+set_handler = signal.signal  # replaced in tests
 
 MAX_SLEEP = 60.0  # look again at least this often (a changed table, a clock jump)
 
