@@ -12,7 +12,8 @@ does instead is record the failure and alert the custodian and auditor, then rai
 connection before a clean end of body. A client reading a ``Content-Length`` body then sees a
 truncated transfer rather than a complete, wrong file; the ledger says which. A missing blob is
 found before the first byte, so the caller can still answer 404/410 (``BlobNotFound`` is raised
-after the event and alert are recorded).
+after the event and alert are recorded). On S3, botocore may refuse altered bytes itself (the
+object's stored checksum): that is recorded as a failed check the same way. See docs/fixity.md.
 
 A range read (``start``/``end`` other than the whole blob) cannot be checked: nothing is
 recorded for it. A consumer that stops early (closed connection) is not a check either.
