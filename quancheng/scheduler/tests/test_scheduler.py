@@ -129,6 +129,8 @@ def test_the_loop_enqueues_then_waits_for_the_next_due_job(monkeypatch):
     event = _OneRound()
     monkeypatch.setattr(run_scheduler, "Event", lambda: event)
     monkeypatch.setattr(run_scheduler, "set_handler", lambda *args: None)
+    # Closing stale connections would close the test's own (PostgreSQL).
+    monkeypatch.setattr(run_scheduler, "close_old_connections", lambda: None)
     out = io.StringIO()
     with time_machine.travel(START, tick=False):
         call_command("run_scheduler", stdout=out)
