@@ -100,3 +100,10 @@ def test_a_post_without_csrf_token_is_refused(custodian):
     client = Client(enforce_csrf_checks=True)
     client.force_login(custodian)
     assert client.post(reverse("fixity_sweep_start")).status_code == 403
+
+
+def test_the_navigation_links_the_page_for_its_roles_only(client, custodian, officer):
+    client.force_login(custodian)
+    assert 'href="/fixity/"' in client.get(reverse("alert_list")).text
+    client.force_login(officer)
+    assert 'href="/fixity/"' not in client.get(reverse("alert_list")).text
