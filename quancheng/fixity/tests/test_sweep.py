@@ -212,3 +212,24 @@ def test_checks_are_recorded_in_batches(store, put_blobs):
     # the claim, ceil(12 / 5) batches, the final flush
     assert 3 <= len(savepoints) <= 1 + 3 + 1
     assert len(checks()) == 12
+
+
+class _InterruptingStore(_FailingStore):
+    def open(self, sha256, start=0, end=None):
+        if sha256 == self.bad:
+            raise KeyboardInterrupt
+        return self.inner.open(sha256, start, end)
+
+
+def test_ctrl_c_leaves_the_sweep_interrupted_and_resumable(store, put_blobs):
+    infos = put_blobs(store, n=4)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(store=_InterruptingStore(store, infos[2].sha256), workers=1, batch_size=1)
+
+    sweep = FixitySweep.objects.get()
+    assert sweep.status == FixitySweep.Status.INTERRUPTED and sweep.error == ""
+    assert sweep.cursor == infos[1].sha256
+
+    assert run_sweep(resume=True).checked == 4
+    assert [b["_object_id"] for b in checks()] == [i.sha256 for i in infos]
