@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "quancheng.alerts",
     "quancheng.witness",
     "quancheng.registration",
+    "quancheng.fixity",
+    "quancheng.scheduler",
     "quancheng.web",
 ]
 
@@ -288,3 +290,17 @@ QC_UPLOAD_CHUNK_SIZE = envint("QC_UPLOAD_CHUNK_SIZE", str(8 * 1024**2))
 # Write-once retention given to every uploaded blob at once (A22: non-evidence AV >= 6 months);
 # archiving extends it. Only stores with Object Lock (S3) enforce it.
 QC_BLOB_MIN_RETENTION_DAYS = envint("QC_BLOB_MIN_RETENTION_DAYS", "183")
+# Fixity sweeps (docs/fixity.md): read rate limit in bytes/s (0 = unlimited).
+QC_FIXITY_RATE = envint("QC_FIXITY_RATE", "0")
+# Periodic tasks enqueued by `manage.py run_scheduler`: name -> (task, interval in seconds);
+# an interval of 0 switches a job off.
+QC_SCHEDULE = {
+    "fixity_sweep": (
+        "quancheng.fixity.tasks.run_fixity_sweep",
+        envint("QC_FIXITY_INTERVAL", str(24 * 3600)),
+    ),
+    "ledger_checkpoint": (
+        "quancheng.ledger.tasks.make_ledger_checkpoint",
+        envint("QC_CHECKPOINT_INTERVAL", "3600"),
+    ),
+}

@@ -15,5 +15,6 @@ urlpatterns = [
     path("witness/", include("quancheng.witness.urls")),
     path("registration/", include("quancheng.registration.urls")),
     path("", include("quancheng.records.urls_upload")),
+    path("fixity/", include("quancheng.fixity.urls")),
     path("", include("quancheng.web.urls")),
 ]

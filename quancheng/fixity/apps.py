@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FixityConfig(AppConfig):
+    name = "quancheng.fixity"
+    verbose_name = "完整性校验"

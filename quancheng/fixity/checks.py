@@ -1,0 +1,197 @@
+"""One fixity check (完整性校验): hash a blob, compare, record a PREMIS-style ledger event.
+
+Used by the sweep (:mod:`quancheng.fixity.sweep`) and by streaming downloads
+(:mod:`quancheng.fixity.stream`). A check that finds a blob missing or altered also raises a
+critical alert for the records custodian and the legal auditor (A27: records lost, cut, edited,
+deleted or damaged).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.metadata
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from botocore.exceptions import FlexibleChecksumError
+from django.utils import timezone
+
+from quancheng.alerts.models import Severity
+from quancheng.alerts.services import raise_alert
+from quancheng.ledger.services import record_event
+from quancheng.lib.blobstore import BlobNotFound, BlobStore, IntegrityError
+from quancheng.orgs.models import Role
+from quancheng.records.models import Blob
+
+from .limiter import RateLimiter
+
+MiB = 1024 * 1024
+CHUNK_SIZE = 8 * MiB  # large reads: fewer system calls and S3 round trips, hashlib drops the GIL
+ALGORITHM = "SHA-256"
+ACTION = "fixity.checked"
+ALERT_AUDIENCE = [Role.CUSTODIAN.value, Role.AUDITOR.value]
+# Errors by which a store says the bytes it holds are not the bytes it was given: on S3, botocore
+# validates the object's stored SHA-256 checksum on a whole-object read and raises at the end.
+CORRUPT_READ_ERRORS = (IntegrityError, FlexibleChecksumError)
+
+
+class Outcome:
+    PASS = "pass"  # noqa: S105 - an outcome, not a password
+    FAIL = "fail"
+    MISSING = "missing"
+
+
+@cache
+def agent() -> str:
+    """The software that checks, as PREMIS's linking agent: ``quancheng <version>``."""
+    try:
+        version = importlib.metadata.version("quancheng")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - run from a bare tree
+        version = "unknown"
+    return f"quancheng {version}"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    sha256: str
+    expected_size: int
+    outcome: str
+    actual: str | None  # None when the blob is missing
+    actual_size: int | None
+    checked_at: dt.datetime
+    store_error: str = ""  # the store's own integrity complaint, when it refused the bytes
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == Outcome.PASS
+
+
+def judge(
+    sha256: str,
+    expected_size: int,
+    actual: str | None,
+    actual_size: int | None,
+    store_error: str = "",
+) -> CheckResult:
+    """The check's outcome from what was read (``actual`` None: the blob was not found)."""
+    if store_error:
+        outcome = Outcome.FAIL
+    elif actual is None:
+        outcome = Outcome.MISSING
+    elif actual == sha256 and actual_size == expected_size:
+        outcome = Outcome.PASS
+    else:
+        outcome = Outcome.FAIL
+    return CheckResult(
+        sha256, expected_size, outcome, actual, actual_size, timezone.now(), store_error
+    )
+
+
+def check_blob(
+    store: BlobStore,
+    sha256: str,
+    expected_size: int,
+    *,
+    limiter: RateLimiter | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> CheckResult:
+    """Re-hash one blob through the store. Touches no database, so threads may run it.
+
+    A store that refuses the bytes as corrupt (:data:`CORRUPT_READ_ERRORS`) makes the check
+    fail. Other errors (a dead S3 endpoint, a disk I/O error) propagate: they say nothing certain
+    about the blob, and the sweep stops resumably instead of reporting it.
+    """
+    h = hashlib.sha256()
+    size = 0
+    buf = bytearray(chunk_size)
+    try:
+        f = store.open(sha256)
+    except BlobNotFound:
+        return judge(sha256, expected_size, None, None)
+    with f, memoryview(buf) as view:
+        readinto = f.readinto
+        while True:
+            try:
+                n = readinto(view)
+            except CORRUPT_READ_ERRORS as exc:
+                return judge(sha256, expected_size, None, None, f"{type(exc).__name__}: {exc}")
+            if not n:
+                break
+            h.update(view[:n])
+            size += n
+            if limiter is not None:
+                limiter.consume(n)
+    return judge(sha256, expected_size, h.hexdigest(), size)
+
+
+def _detail(result: CheckResult) -> str:
+    if result.store_error:
+        return f"the store refused the stored bytes as corrupt: {result.store_error}"
+    if result.outcome == Outcome.MISSING:
+        return "blob not found in the store"
+    if result.outcome == Outcome.PASS:
+        return "message digest and size match"
+    if result.actual != result.sha256:
+        return "message digest differs"
+    return "size differs from the registered size"
+
+
+def event_body(result: CheckResult, context: dict[str, Any]) -> dict[str, Any]:
+    """The check as a PREMIS event (eventType, eventDateTime, outcome, object, agent)."""
+    return {
+        "eventType": "fixity check",
+        "eventDateTime": result.checked_at.astimezone(dt.UTC).isoformat(),
+        "eventOutcome": result.outcome,
+        "eventOutcomeDetail": _detail(result),
+        "object": {"sha256": result.sha256, "size": result.expected_size},
+        "messageDigestAlgorithm": ALGORITHM,
+        "expectedMessageDigest": result.sha256,
+        "actualMessageDigest": result.actual,
+        "actualSize": result.actual_size,
+        "linkingAgent": {"agentName": agent(), "agentType": "software"},
+        "context": context,
+    }
+
+
+def record_check(result: CheckResult, blob: Blob | None, context: dict[str, Any], actor=None):
+    """Write the check's ledger event and, for a problem, the alert; in the caller's transaction.
+
+    ``blob`` is None for bytes the registry does not know (then no agency is named).
+    """
+    agency = blob.agency if blob is not None else None
+    event = record_event(
+        actor,
+        ACTION,
+        None,
+        event_body(result, context),
+        object_type=Blob._meta.label_lower,
+        object_id=result.sha256,
+        agency=agency,
+    )
+    if result.ok:
+        return event
+    if result.outcome == Outcome.MISSING:
+        kind, title = "fixity.missing", f"文件缺失：{result.sha256[:16]}…"
+    else:
+        kind, title = "fixity.mismatch", f"文件校验不符：{result.sha256[:16]}…"
+    raise_alert(
+        kind,
+        title,
+        agency=agency,
+        severity=Severity.CRITICAL,
+        detail={
+            "sha256": result.sha256,
+            "size": result.expected_size,
+            "actual_sha256": result.actual,
+            "actual_size": result.actual_size,
+            "store_error": result.store_error,
+            "checked_at": result.checked_at.astimezone(dt.UTC).isoformat(),
+            "ledger_seq": event.seq,
+        },
+        object_type=Blob._meta.label_lower,
+        object_id=result.sha256,
+        audience=ALERT_AUDIENCE,
+    )
+    return event

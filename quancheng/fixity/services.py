@@ -1,0 +1,39 @@
+"""Use cases behind the fixity page."""
+
+from django.db import transaction
+
+from quancheng.ledger.services import record_event
+from quancheng.orgs.models import Role
+
+from .models import FixitySweep
+from .tasks import run_fixity_sweep
+
+# Who sees sweeps and may start one (the custodian keeps the records, A19; the auditor checks
+# them, A26; heads and the city administrator answer for them).
+FIXITY_ROLES = {Role.CUSTODIAN, Role.AUDITOR, Role.HEAD, Role.CITY_ADMIN}
+
+
+class SweepAlreadyRunning(Exception):
+    pass
+
+
+def can_see_fixity(user) -> bool:
+    return user.is_superuser or user.role in FIXITY_ROLES
+
+
+def request_sweep(user):
+    """Queue a sweep for the worker, recorded as the user's request; refused while one runs."""
+    running = FixitySweep.objects.filter(status=FixitySweep.Status.RUNNING).first()
+    if running is not None and running.is_live():
+        raise SweepAlreadyRunning("已有完整性校验正在进行，请等待其完成")
+    with transaction.atomic():
+        result = run_fixity_sweep.enqueue(trigger=FixitySweep.Trigger.MANUAL, user_id=user.pk)
+        record_event(
+            user,
+            "fixity.sweep_requested",
+            None,
+            {"task_id": str(result.id)},
+            object_type="fixity.fixitysweep",
+            object_id="",
+        )
+    return result

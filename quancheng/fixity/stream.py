@@ -1,0 +1,95 @@
+"""Re-hash while streaming: every download and export checks the bytes it hands out.
+
+``verified_chunks(sha256)`` yields a blob's bytes from the store and, once the whole blob has
+been read, compares its SHA-256 and size with the name and the registry. The outcome is recorded
+as a ``fixity.checked`` ledger event like a sweep's (context ``{"stream": purpose}``); a mismatch
+also raises the ``fixity.mismatch`` alert.
+
+The HTTP limitation: by the time the last byte has been hashed the response status and most of
+the body have been sent, so a mismatch cannot turn the response into an error. What the helper
+does instead is record the failure and alert the custodian and auditor, then raise
+:class:`StreamIntegrityError` from the generator, which makes the WSGI server abort the
+connection before a clean end of body. A client reading a ``Content-Length`` body then sees a
+truncated transfer rather than a complete, wrong file; the ledger says which. A missing blob is
+found before the first byte, so the caller can still answer 404/410 (``BlobNotFound`` is raised
+after the event and alert are recorded). On S3, botocore may refuse altered bytes itself (the
+object's stored checksum): that is recorded as a failed check the same way. See docs/fixity.md.
+
+A range read (``start``/``end`` other than the whole blob) cannot be checked: nothing is
+recorded for it. A consumer that stops early (closed connection) is not a check either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+
+from django.db import transaction
+
+from quancheng.lib.blobstore import BlobNotFound, BlobStore
+from quancheng.records.models import Blob
+from quancheng.records.services import blob_store
+
+from .checks import CHUNK_SIZE, CORRUPT_READ_ERRORS, judge, record_check
+
+
+class StreamIntegrityError(Exception):
+    """The streamed bytes do not match the blob's name: the transfer must not end cleanly."""
+
+    def __init__(self, result):
+        super().__init__(f"blob {result.sha256} failed its fixity check while streaming")
+        self.result = result
+
+
+def _record(result, blob, purpose, actor) -> None:
+    with transaction.atomic():
+        record_check(result, blob, {"stream": purpose}, actor=actor)
+
+
+def verified_chunks(
+    sha256: str,
+    start: int = 0,
+    end: int | None = None,
+    *,
+    store: BlobStore | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    purpose: str = "download",
+    actor=None,
+) -> Iterator[bytes]:
+    """The bytes ``[start, end)`` of a blob in chunks, checked when the whole blob is read."""
+    store = store or blob_store()
+    blob = Blob.objects.select_related("agency").filter(sha256=sha256).first()
+    expected_size = blob.size if blob is not None else None
+    try:
+        f = store.open(sha256, start, end)
+    except BlobNotFound:
+        if blob is not None:  # registered but gone: that is a finding, not just a 404
+            _record(judge(sha256, blob.size, None, None), blob, purpose, actor)
+        raise
+    whole = start == 0 and (end is None or (expected_size is not None and end >= expected_size))
+    h = hashlib.sha256() if whole else None
+    size = 0
+    with f:
+        while True:
+            try:
+                chunk = f.read(chunk_size)
+            except CORRUPT_READ_ERRORS as exc:  # the store's own checksum caught it (S3)
+                result = judge(
+                    sha256, expected_size or 0, None, None, f"{type(exc).__name__}: {exc}"
+                )
+                _record(result, blob, purpose, actor)
+                raise StreamIntegrityError(result) from exc
+            if not chunk:
+                break
+            if h is not None:
+                h.update(chunk)
+            size += len(chunk)
+            yield chunk
+    if h is None:
+        return
+    result = judge(
+        sha256, expected_size if expected_size is not None else size, h.hexdigest(), size
+    )
+    _record(result, blob, purpose, actor)
+    if not result.ok:
+        raise StreamIntegrityError(result)

@@ -1,0 +1,121 @@
+"""Re-hashing while streaming: a fake consumer stands in for a download response."""
+
+import io
+import json
+import os
+
+import pytest
+
+from quancheng.alerts.models import Alert
+from quancheng.fixity.stream import StreamIntegrityError, verified_chunks
+from quancheng.ledger.models import Event
+from quancheng.lib.blobstore import BlobNotFound
+from quancheng.records.services import register_blob
+
+from .conftest import alter_one_byte
+
+pytestmark = pytest.mark.django_db
+
+MiB = 1024 * 1024
+
+
+class FakeConsumer:
+    """Like a WSGI server: writes chunks out until the iterator ends or raises."""
+
+    def __init__(self):
+        self.received = bytearray()
+        self.error = None
+
+    def consume(self, chunks):
+        try:
+            for chunk in chunks:
+                self.received += chunk
+        except Exception as exc:
+            self.error = exc
+        return self
+
+
+def stream_checks():
+    return [json.loads(e.body) for e in Event.objects.filter(action="fixity.checked")]
+
+
+@pytest.fixture
+def blob(store, agency):
+    data = os.urandom(3 * MiB + 17)
+    info = store.put(io.BytesIO(data))
+    register_blob(info, agency)
+    return info, data
+
+
+def test_an_intact_blob_streams_whole_and_the_check_is_recorded(store, blob, officer):
+    info, data = blob
+
+    consumer = FakeConsumer().consume(verified_chunks(info.sha256, chunk_size=MiB, actor=officer))
+
+    assert consumer.error is None
+    assert bytes(consumer.received) == data
+    (check,) = stream_checks()
+    assert check["eventOutcome"] == "pass"
+    assert check["context"] == {"stream": "download"}
+    assert Event.objects.get(action="fixity.checked").actor == officer
+    assert not Alert.objects.exists()
+
+
+def test_an_altered_blob_is_recorded_alerted_and_the_transfer_does_not_end_cleanly(
+    store, blob, agency
+):
+    info, data = blob
+    alter_one_byte(store, info.sha256, offset=2 * MiB)
+
+    consumer = FakeConsumer().consume(
+        verified_chunks(info.sha256, chunk_size=MiB, purpose="export")
+    )
+
+    # The bytes went out (the response had started); the end of the stream is an error.
+    assert len(consumer.received) == len(data)
+    assert isinstance(consumer.error, StreamIntegrityError)
+    (check,) = stream_checks()
+    assert check["eventOutcome"] == "fail"
+    assert check["context"] == {"stream": "export"}
+    assert check["expectedMessageDigest"] == info.sha256
+    alert = Alert.objects.get()
+    assert alert.kind == "fixity.mismatch" and alert.agency == agency
+    assert alert.detail["sha256"] == info.sha256
+
+
+def test_a_missing_blob_is_recorded_before_the_first_byte(store, blob):
+    info, _ = blob
+    store.path(info.sha256).unlink()
+
+    with pytest.raises(BlobNotFound):
+        next(verified_chunks(info.sha256))
+
+    (check,) = stream_checks()
+    assert check["eventOutcome"] == "missing"
+    assert Alert.objects.get().kind == "fixity.missing"
+
+
+def test_a_range_read_is_not_a_check(store, blob):
+    info, data = blob
+    alter_one_byte(store, info.sha256, offset=0)
+
+    consumer = FakeConsumer().consume(verified_chunks(info.sha256, 10, 1000))
+
+    assert consumer.error is None
+    assert bytes(consumer.received) == data[10:1000]
+    assert stream_checks() == []
+
+
+def test_a_consumer_that_stops_early_records_nothing(store, blob):
+    info, _ = blob
+    chunks = verified_chunks(info.sha256, chunk_size=MiB)
+    next(chunks)
+    chunks.close()
+    assert stream_checks() == []
+
+
+def test_an_end_past_the_size_still_reads_the_whole_blob_and_checks_it(store, blob):
+    info, data = blob
+    consumer = FakeConsumer().consume(verified_chunks(info.sha256, 0, len(data) + 100))
+    assert bytes(consumer.received) == data
+    assert stream_checks()[0]["eventOutcome"] == "pass"

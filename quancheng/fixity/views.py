@@ -1,0 +1,34 @@
+"""The fixity page (完整性校验): sweeps, their progress, and a button to start one."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from .models import FixitySweep
+from .services import SweepAlreadyRunning, can_see_fixity, request_sweep
+
+
+def _require_fixity_role(request) -> None:
+    if not can_see_fixity(request.user):
+        raise Http404
+
+
+@require_GET
+def sweep_list(request):
+    _require_fixity_role(request)
+    sweeps = list(FixitySweep.objects.select_related("started_by")[:20])
+    current = next((s for s in sweeps if s.status == FixitySweep.Status.RUNNING), None)
+    return render(request, "fixity/sweep_list.html", {"sweeps": sweeps, "current": current})
+
+
+@require_POST
+def sweep_start(request):
+    _require_fixity_role(request)
+    try:
+        request_sweep(request.user)
+    except SweepAlreadyRunning as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, "已提交完整性校验任务，后台将依次校验全部文件")
+    return redirect("fixity_sweeps")
