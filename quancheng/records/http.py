@@ -26,7 +26,6 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
 
 from .models import Blob
-from .services import blob_store
 
 CHUNK_SIZE = 256 * 1024
 _RANGE_RE = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
@@ -47,10 +46,14 @@ class ByteRange:
 
 
 def stream_blob(sha256: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-    """The blob's bytes ``[start, end)`` in chunks, read from the store as they are sent."""
-    with blob_store().open(sha256, start, end) as f:
-        while chunk := f.read(CHUNK_SIZE):
-            yield chunk
+    """The blob's bytes ``[start, end)`` in chunks, read from the store as they are sent.
+
+    A response that sends the whole blob re-hashes it on the way (a fixity check in the ledger,
+    an alert when it does not match: quancheng.fixity.stream).
+    """
+    from quancheng.fixity.stream import verified_chunks
+
+    yield from verified_chunks(sha256, start, end, chunk_size=CHUNK_SIZE, purpose="http")
 
 
 def parse_range(header: str, size: int) -> ByteRange | None:

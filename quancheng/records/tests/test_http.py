@@ -153,3 +153,19 @@ def test_a_single_range_is_the_python_slice(size, first, length):
     assert r == ByteRange(first, min(last + 1, size))
     suffix = parse_range(f"bytes=-{length}", size)
     assert suffix == ByteRange(max(0, size - length), size)
+
+
+def test_a_whole_download_rehashes_and_an_altered_blob_is_alerted(get, segment):
+    from quancheng.alerts.models import Alert
+    from quancheng.fixity.stream import StreamIntegrityError
+    from quancheng.fixity.tests.conftest import alter_one_byte
+    from quancheng.ledger.models import Event
+
+    assert _body(get()) == DATA
+    check = Event.objects.filter(action="fixity.checked").last()
+    assert segment.blob_id in check.body and '"pass"' in check.body
+    alter_one_byte(blob_store(), segment.blob_id, offset=100)
+    with pytest.raises(StreamIntegrityError):
+        _body(get())
+    alert = Alert.objects.get(kind="fixity.mismatch")
+    assert alert.object_id == segment.blob_id
