@@ -47,9 +47,8 @@ def manage(env, *args, timeout=180) -> str:
     return result.stdout
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("tus-live")
+def server_env(tmp: Path) -> tuple[dict, dict]:
+    """A migrated installation in ``tmp`` with the demo people; its env and a token header."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QC_")}
     env.update(
         QC_VAR_DIR=str(tmp / "var"),
@@ -61,38 +60,60 @@ def server(tmp_path_factory):
     manage(env, "seed_demo")
     secret = manage(env, "issue_api_token", "--user", "zhangwei", "--name", "t", "--by", "sunli")
     secret = secret.strip().splitlines()[-1]
+    return env, {"Authorization": f"Bearer {secret}"}
+
+
+def start_server(env: dict, auth: dict, log_path: Path) -> tuple[subprocess.Popen, str]:
+    """runserver on a free port, answering; the process and its base URL."""
     port = free_port()
-    log = open(tmp / "server.log", "wb")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "manage.py"),
+                "runserver",
+                f"127.0.0.1:{port}",
+                "--noreload",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
-    auth = {"Authorization": f"Bearer {secret}"}
+    for _ in range(WAIT_STEPS):
+        if proc.poll() is not None:
+            break
+        try:
+            requests.options(f"{base}/api/v1/uploads/", headers=auth, timeout=2)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    else:
+        stop_server(proc)
+        pytest.fail("runserver did not start")
+    assert proc.poll() is None, log_path.read_text()
+    return proc, base
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
     try:
-        for _ in range(WAIT_STEPS):
-            if proc.poll() is not None:
-                break
-            try:
-                requests.options(f"{base}/api/v1/uploads/", headers=auth, timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("runserver did not start")
-        assert proc.poll() is None, (tmp / "server.log").read_text()
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("tus-live")
+    env, auth = server_env(tmp)
+    proc, base = start_server(env, auth, tmp / "server.log")
+    try:
         yield {"base": base, "auth": auth, "var": tmp / "var"}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+        stop_server(proc)
 
 
 @pytest.fixture
@@ -178,3 +199,68 @@ def test_tuspy_upload_interrupted_and_resumed(server, big_file):
     assert again.url != url
     state = requests.get(again.url, headers=server["auth"], timeout=10).json()
     assert (state["status"], state["sha256"], state["deduplicated"]) == ("complete", sha, True)
+
+
+def blob_files(var: Path) -> list[Path]:
+    """Every file visible as a blob (the store's tmp/ folder holds unfinished writes)."""
+    root = var / "blobs"
+    if not root.exists():
+        return []
+    return [p for p in root.rglob("*") if p.is_file() and "tmp" not in p.relative_to(root).parts]
+
+
+def test_a_server_killed_mid_upload_leaves_no_partial_blob_and_the_upload_resumes(
+    tmp_path, big_file
+):
+    import sqlite3
+
+    path, sha = big_file
+    data = path.read_bytes()
+    env, auth = server_env(tmp_path)
+    var = tmp_path / "var"
+    proc, base = start_server(env, auth, tmp_path / "server.log")
+    try:
+        client = tus_client.TusClient(f"{base}/api/v1/uploads/", headers=auth)
+        first = client.uploader(file_path=str(path), chunk_size=MiB)
+        first.upload_chunk()
+        url_path = urlsplit(first.url).path
+        # The rest in one PATCH; the server is killed (SIGKILL) while the body is arriving.
+        parts = urlsplit(first.url)
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        conn.putrequest("PATCH", parts.path)
+        for name, value in {
+            **auth,
+            "Tus-Resumable": "1.0.0",
+            "Upload-Offset": str(MiB),
+            "Content-Type": "application/offset+octet-stream",
+            "Content-Length": str(SIZE - MiB),
+        }.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        conn.send(data[MiB : 2 * MiB])
+        proc.kill()
+        proc.wait(timeout=10)
+        conn.close()
+    finally:
+        if proc.poll() is None:
+            stop_server(proc)
+
+    # Nothing of the unfinished upload is visible as a blob, in the store or in its registry.
+    assert blob_files(var) == []
+    with sqlite3.connect(var / "quancheng.sqlite3") as db:
+        assert db.execute("select count(*) from records_blob").fetchone() == (0,)
+
+    # Restarted, the server reports the last acknowledged offset and the client finishes.
+    proc, base = start_server(env, auth, tmp_path / "server.log")
+    try:
+        url = base + url_path
+        assert head_offset({"auth": auth}, url) == MiB
+        client = tus_client.TusClient(f"{base}/api/v1/uploads/", headers=auth)
+        resumed = client.uploader(file_path=str(path), chunk_size=MiB, url=url)
+        resumed.upload()
+        state = requests.get(url, headers=auth, timeout=10).json()
+        assert (state["status"], state["sha256"]) == ("complete", sha)
+        [blob] = blob_files(var)
+        assert blob.name == sha and hashlib.sha256(blob.read_bytes()).hexdigest() == sha
+    finally:
+        stop_server(proc)
