@@ -288,3 +288,6 @@ QC_UPLOAD_CHUNK_SIZE = envint("QC_UPLOAD_CHUNK_SIZE", str(8 * 1024**2))
 # Write-once retention given to every uploaded blob at once (A22: non-evidence AV >= 6 months);
 # archiving extends it. Only stores with Object Lock (S3) enforce it.
 QC_BLOB_MIN_RETENTION_DAYS = envint("QC_BLOB_MIN_RETENTION_DAYS", "183")
+# Devices (body cameras, terminals) not docked for this many days are listed and alerted
+# (docs/devices.md).
+QC_DEVICE_UNDOCKED_DAYS = envint("QC_DEVICE_UNDOCKED_DAYS", "7")
