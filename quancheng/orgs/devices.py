@@ -29,13 +29,13 @@ from .scoping import can_change_in, require_change_in
 
 # Who may change devices on the pages (A19: the custodian; the head and the city administrator
 # too). Officers may not issue devices to themselves.
-DEVICE_MANAGER_ROLES = {Role.CUSTODIAN, Role.HEAD, Role.CITY_ADMIN}
+MANAGER_ROLES = {Role.CUSTODIAN, Role.HEAD, Role.CITY_ADMIN}
 
 
 def can_manage_devices(user, agency) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
-    if not (user.is_superuser or user.role in DEVICE_MANAGER_ROLES):
+    if not (user.is_superuser or user.role in MANAGER_ROLES):
         return False
     return can_change_in(user, agency)
 
