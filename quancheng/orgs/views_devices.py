@@ -37,6 +37,8 @@ from .services import assign_device, create_device, set_device_clock_offset
 
 # Segments listed per page on a device's page, latest first.
 SEGMENTS_PER_PAGE = 50
+# Ledger events shown on a device's page, the latest (a camera docks every working day).
+HISTORY_SHOWN = 100
 
 ACTIONS = {
     "device.created": "登记设备",
@@ -150,7 +152,10 @@ def device_create(request):
 
 
 def _history(device) -> list[Entry]:
-    events = Event.objects.for_object(device).select_related("actor")
+    """The device's ledger events in words: the latest HISTORY_SHOWN (dockings add up)."""
+    events = reversed(
+        Event.objects.for_object(device).select_related("actor").order_by("-seq")[:HISTORY_SHOWN]
+    )
     return [
         Entry(
             seq=event.seq,
