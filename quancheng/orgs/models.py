@@ -135,7 +135,7 @@ class Device(models.Model):
     objects = DeviceQuerySet.as_manager()
 
     class Meta:
-        ordering = ["agency", "serial_number"]
+        ordering = ["serial_number"]
         verbose_name = "设备"
         verbose_name_plural = "设备"
         indexes = [

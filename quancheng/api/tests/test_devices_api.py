@@ -107,3 +107,11 @@ def test_read_only_roles_cannot_report_dockings(api_as, commission, camera):
 def test_no_token_is_401(client, camera):
     response = client.get("/api/v1/devices")
     assert response.status_code == 401
+
+
+def test_a_report_needs_a_json_body_even_if_empty(api_as, custodian, camera):
+    api = api_as(custodian)
+    response = api.client.post(f"/api/v1/devices/{camera.pk}/docked", headers=api._headers())
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"
+    assert Device.objects.get(pk=camera.pk).last_docked_at is None

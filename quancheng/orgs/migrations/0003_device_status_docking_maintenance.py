@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterModelOptions(
             name='device',
-            options={'ordering': ['agency', 'serial_number'], 'verbose_name': '设备', 'verbose_name_plural': '设备'},
+            options={'ordering': ['serial_number'], 'verbose_name': '设备', 'verbose_name_plural': '设备'},
         ),
         migrations.AddField(
             model_name='device',
