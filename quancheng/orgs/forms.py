@@ -69,7 +69,9 @@ class AssignForm(Form):
     def __init__(self, device, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["officer"].queryset = (
+            # Devices go to enforcement officers: people of the district with a certificate.
             User.objects.filter(agency__district=device.agency.district, is_active=True)
+            .exclude(certificate_number="")
             .select_related("agency")
             .order_by("agency__code", "username")
         )

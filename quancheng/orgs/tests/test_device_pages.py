@@ -354,3 +354,15 @@ def test_a_custodian_cannot_register_in_another_district(client, custodian, othe
     )
     assert response.status_code == 400
     assert not Device.objects.filter(serial_number="X-1").exists()
+
+
+def test_the_assign_form_offers_the_districts_officers_only(
+    client, custodian, camera, officer, colleague, outsider
+):
+    page = _get(client, custodian, reverse("device_detail", args=[camera.pk])).content.decode()
+    form = page[page.index(reverse("device_assign", args=[camera.pk])) :]
+    form = form[: form.index("</form>")]
+    assert f'<option value="{officer.pk}"' in form and f'<option value="{colleague.pk}"' in form
+    # The custodian holds no enforcement certificate; the outsider is of another district.
+    assert f'<option value="{custodian.pk}"' not in form
+    assert f'<option value="{outsider.pk}"' not in form
