@@ -274,6 +274,9 @@ QC_INGEST_FILENAME_PATTERNS = envpatterns(
 # Slack around an act's window when associating a segment with it (acts are entered by hand, to
 # the minute; cameras are switched on a little before arrival).
 QC_ASSOCIATION_TOLERANCE_SECONDS = envint("QC_ASSOCIATION_TOLERANCE_SECONDS", "300")
+# Devices (body cameras, terminals) not docked for this many days are listed and alerted
+# (docs/devices.md).
+QC_DEVICE_UNDOCKED_DAYS = envint("QC_DEVICE_UNDOCKED_DAYS", "7")
 # The ledger's origin line and signing key name (docs/ledger.md).
 QC_LEDGER_ORIGIN = os.environ.get("QC_LEDGER_ORIGIN") or "quancheng.local/ledger"
 # Witnessing (docs/witnessing.md): this instance's witness name, and the witnesses of its log,

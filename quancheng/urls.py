@@ -14,6 +14,7 @@ urlpatterns = [
     path("records/", include("quancheng.records.urls_web")),
     path("witness/", include("quancheng.witness.urls")),
     path("registration/", include("quancheng.registration.urls")),
+    path("devices/", include("quancheng.orgs.urls_devices")),
     path("", include("quancheng.records.urls_upload")),
     path("fixity/", include("quancheng.fixity.urls")),
     path("", include("quancheng.web.urls")),

@@ -71,8 +71,10 @@ class PersonAdmin(LedgeredAdmin, UserAdmin):
 @admin.register(Device)
 class DeviceAdmin(LedgeredAdmin, admin.ModelAdmin):
     ledger_fields = ["agency", "kind", "serial_number", "name", "clock_offset_seconds"]
-    list_display = ["serial_number", "kind", "name", "agency", "clock_offset_seconds"]
-    list_filter = ["kind"]
+    list_display = ["serial_number", "kind", "name", "agency", "status", "clock_offset_seconds"]
+    list_filter = ["kind", "status"]
+    # Status and docking change through the device pages and the docking paths (docs/devices.md).
+    readonly_fields = ["status", "last_docked_at", "created_at"]
     search_fields = ["serial_number", "name"]
 
 

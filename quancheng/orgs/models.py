@@ -89,6 +89,16 @@ class User(AbstractUser):
         return self.certificate_valid_from <= day <= self.certificate_valid_until
 
 
+class DeviceQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Devices of the agencies the user sees (the rule lives in orgs/scoping.py)."""
+        from .scoping import agencies_visible_to
+
+        if getattr(user, "is_authenticated", False) and user.sees_whole_city:
+            return self
+        return self.filter(agency__in=agencies_visible_to(user))
+
+
 class Device(models.Model):
     """A body camera, handheld terminal or docking workstation (执法记录仪、执法终端、采集站)."""
 
@@ -98,6 +108,15 @@ class Device(models.Model):
         WORKSTATION = "workstation", "采集工作站"
         FIXED_CAMERA = "fixed_camera", "固定场所摄像设备"
 
+    class Status(models.TextChoices):
+        IN_SERVICE = "in_service", "在用"
+        UNDER_REPAIR = "under_repair", "维修中"
+        RETIRED = "retired", "已报废"
+
+    # Kinds whose recordings reach the platform by docking or upload: they are expected to dock
+    # regularly (A19, A21: records stored within 2 working days), the others are not.
+    DOCKING_KINDS = (Kind.BODY_CAMERA, Kind.TERMINAL)
+
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="devices")
     kind = models.CharField("类型", max_length=16, choices=Kind.choices)
     serial_number = models.CharField("设备编号", max_length=64, unique=True)
@@ -105,10 +124,24 @@ class Device(models.Model):
     # Camera clocks drift: the device's clock minus true (Beijing) time, as last measured. Ingest
     # subtracts it and keeps both the camera's time and the corrected one.
     clock_offset_seconds = models.IntegerField("时钟偏差（秒）", default=0)
+    status = models.CharField(
+        "状态", max_length=16, choices=Status.choices, default=Status.IN_SERVICE
+    )
+    # When the device's files last reached the platform (dock ingest, a terminal's upload, or a
+    # workstation's report); null until the first docking.
+    last_docked_at = models.DateTimeField("最近对接时间", null=True, blank=True)
+    created_at = models.DateTimeField("登记时间", default=timezone.now)
+
+    objects = DeviceQuerySet.as_manager()
 
     class Meta:
+        ordering = ["serial_number"]
         verbose_name = "设备"
         verbose_name_plural = "设备"
+        indexes = [
+            # The undocked list and the daily check: in-service devices by last docking time.
+            models.Index(fields=["status", "last_docked_at"]),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.serial_number}"
@@ -140,6 +173,37 @@ class DeviceAssignment(models.Model):
 
     def __str__(self):
         return f"{self.device} → {self.officer} ({self.starts_on}–{self.ends_on or ''})"
+
+
+class DeviceMaintenance(models.Model):
+    """A maintenance record of a device (设备维护记录): checks, repairs, battery, firmware."""
+
+    class Kind(models.TextChoices):
+        INSPECTION = "inspection", "检查保养"
+        REPAIR = "repair", "维修"
+        BATTERY = "battery", "更换电池"
+        FIRMWARE = "firmware", "固件升级"
+        CLOCK = "clock", "校时"
+        OTHER = "other", "其他"
+
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="maintenance")
+    performed_on = models.DateField("日期")
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    description = models.TextField("内容")
+    # Who did the work: often a supplier's technician without an account, hence text.
+    performed_by = models.CharField("维护人", max_length=100)
+    recorded_by = models.ForeignKey(
+        User, null=True, on_delete=models.PROTECT, related_name="+", verbose_name="登记人"
+    )
+    created_at = models.DateTimeField("登记时间", default=timezone.now)
+
+    class Meta:
+        ordering = ["device", "-performed_on", "-pk"]
+        verbose_name = "设备维护记录"
+        verbose_name_plural = "设备维护记录"
+
+    def __str__(self):
+        return f"{self.device} {self.get_kind_display()} {self.performed_on}"
 
 
 class ApiTokenQuerySet(models.QuerySet):

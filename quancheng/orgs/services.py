@@ -51,16 +51,21 @@ def create_device(actor, **data) -> Device:
         actor,
         "device.created",
         device,
-        snapshot(device, ["agency", "kind", "serial_number", "name"]),
+        snapshot(device, ["agency", "kind", "serial_number", "name", "status"]),
     )
     return device
 
 
 @transaction.atomic
 def assign_device(actor, device: Device, officer: User, starts_on, ends_on=None):
-    """Issue a device to an officer; overlapping assignments of one device are refused."""
+    """Issue a device to an officer; overlapping assignments of one device are refused, and so
+    are officers of another district and devices not in service."""
     if ends_on is not None and ends_on < starts_on:
         raise ValidationError({"ends_on": "截止日期不能早于起始日期"})
+    if officer.agency is None or officer.agency.district != device.agency.district:
+        raise ValidationError({"officer": "只能领用给本辖区的执法人员"})
+    if device.status != Device.Status.IN_SERVICE:
+        raise ValidationError({"starts_on": f"设备{device.get_status_display()}，不能领用"})
     overlapping = device.assignments.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=starts_on))
     if ends_on is not None:
         overlapping = overlapping.filter(starts_on__lte=ends_on)
@@ -83,12 +88,16 @@ def assign_device(actor, device: Device, officer: User, starts_on, ends_on=None)
 
 
 @transaction.atomic
-def set_device_clock_offset(actor, device: Device, seconds: int) -> Device:
-    """Record a device's measured clock offset (device clock minus true time)."""
+def set_device_clock_offset(actor, device: Device, seconds: int, note: str = "") -> Device:
+    """Record a device's measured clock offset (device clock minus true time) and how it was
+    measured (the note: e.g. "对比授时中心时间，设备快95秒")."""
     before = device.clock_offset_seconds
     device.clock_offset_seconds = seconds
     device.save(update_fields=["clock_offset_seconds"])
-    record_event(actor, "device.clock_offset_set", device, {"before": before, "after": seconds})
+    body = {"before": before, "after": seconds}
+    if note.strip():
+        body["note"] = note.strip()
+    record_event(actor, "device.clock_offset_set", device, body)
     return device
 
 

@@ -38,6 +38,7 @@ from django.utils import timezone
 from quancheng.alerts.models import Severity
 from quancheng.alerts.services import raise_alert
 from quancheng.ledger.services import record_event
+from quancheng.orgs.devices import note_devices_docked
 from quancheng.orgs.models import Device, Role, User
 from quancheng.orgs.scoping import agencies_visible_to, require_change_in
 
@@ -498,3 +499,5 @@ def _record_run(actor, agency, report: IngestReport) -> None:
             },
             agency=agency,
         )
+        # The devices whose files came in have docked (A19; quancheng.orgs.devices).
+        note_devices_docked(actor, [f.segment.device for f in report.ingested], source="ingest")

@@ -25,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from quancheng.api.auth import token_auth
 from quancheng.api.errors import UNAUTHORIZED
+from quancheng.orgs.devices import note_devices_docked
 
 from .models import Upload
 from .services import UploadError, append, create_upload, terminate
@@ -220,6 +221,9 @@ def _patch(request, upload: Upload) -> HttpResponse:
         raise UploadError(411, "length_required", "缺少 Content-Length")
     # request.read streams from the socket; request.body would hold the whole chunk in memory.
     result = append(upload, offset, request.read, content_length)
+    if result.upload.status == Upload.Status.COMPLETE and getattr(request, "device", None):
+        # A terminal uploading with its device token has docked (A19; quancheng.orgs.devices).
+        note_devices_docked(request.user, [request.device], source="upload")
     response = HttpResponse(status=204)
     response["Upload-Offset"] = str(result.upload.offset)
     _completion_headers(response, result.upload)

@@ -42,6 +42,7 @@ from .forms import (
     enforcement_agencies_for,
 )
 from .history import history
+from .subject_view import subject_view
 
 login_view = login_not_required(
     auth_views.LoginView.as_view(template_name="web/login.html", authentication_form=LoginForm)
@@ -130,20 +131,17 @@ def subject_list(request):
 
 @require_GET
 def subject_detail(request, pk):
+    """Everything about one subject, with its timeline (A20; web/subject_view.py)."""
     subject = get_visible_or_404(Subject.objects.select_related("agency"), request.user, pk=pk)
+    view = subject_view(request.user, subject)
     return render(
         request,
         "web/subject_detail.html",
         {
             "subject": subject,
-            "acts": _with_officers(
-                Act.objects.visible_to(request.user)
-                .filter(subject=subject)
-                .select_related("subject")
-            ),
-            "cases": Case.objects.visible_to(request.user)
-            .filter(subject=subject)
-            .select_related("subject"),
+            "view": view,
+            "acts": view.acts.rows,
+            "cases": view.cases.rows,
             "history": history(subject),
         },
     )

@@ -22,6 +22,9 @@ PATHS = {
     "/api/v1/acts/{act_id}/records": {"get"},
     "/api/v1/data-kinds": {"get"},
     "/api/v1/data-records": {"post"},
+    "/api/v1/devices": {"get"},
+    "/api/v1/devices/{device_id}": {"get"},
+    "/api/v1/devices/{device_id}/docked": {"post"},
 }
 
 

@@ -1,0 +1,247 @@
+"""Device management (设备管理, A19): status, assignments, maintenance, docking, undocked devices.
+
+The records custodian (记录管理专人) manages the devices of the agency (A19); the head and the
+city administrator may too. Every change is a ledger event on the device, written in the same
+transaction. Creating a device, issuing it and recording its clock offset are in services.py.
+
+Docking (对接): the dock ingest, a terminal's upload with a device token and a workstation's
+``POST /api/v1/devices/{id}/docked`` call :func:`note_devices_docked`, which moves
+``Device.last_docked_at`` forward. Devices of the docking kinds still in service that have not
+docked for ``QC_DEVICE_UNDOCKED_DAYS`` days are listed for the custodian and raised as alerts by
+the daily task ``quancheng.orgs.tasks.check_undocked_devices``. See docs/devices.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from quancheng.ledger.services import record_event
+
+from .models import Device, DeviceAssignment, DeviceMaintenance, Role
+from .scoping import can_change_in, require_change_in
+
+# Who may change devices on the pages (A19: the custodian; the head and the city administrator
+# too). Officers may not issue devices to themselves.
+MANAGER_ROLES = {Role.CUSTODIAN, Role.HEAD, Role.CITY_ADMIN}
+
+
+def can_manage_devices(user, agency) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if not (user.is_superuser or user.role in MANAGER_ROLES):
+        return False
+    return can_change_in(user, agency)
+
+
+def require_device_manager(user, agency) -> None:
+    if not can_manage_devices(user, agency):
+        raise PermissionDenied("只有本辖区的记录管理专人、机构负责人或市级管理员可以管理设备")
+
+
+def current_assignment(device: Device, day: dt.date | None = None) -> DeviceAssignment | None:
+    day = day or timezone.localdate()
+    return (
+        device.assignments.filter(starts_on__lte=day)
+        .filter(models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=day))
+        .select_related("officer")
+        .order_by("-starts_on")
+        .first()
+    )
+
+
+def current_assignments_prefetch(day: dt.date | None = None) -> models.Prefetch:
+    """Each device's assignment in force on ``day`` as ``device.current`` (a list of 0 or 1)."""
+    day = day or timezone.localdate()
+    return models.Prefetch(
+        "assignments",
+        queryset=DeviceAssignment.objects.filter(starts_on__lte=day)
+        .filter(models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=day))
+        .select_related("officer")
+        .order_by("-starts_on"),
+        to_attr="current",
+    )
+
+
+@transaction.atomic
+def change_device_status(actor, device: Device, status: str, note: str = "") -> Device:
+    """In service, under repair, retired (在用、维修中、已报废), with the reason."""
+    require_change_in(actor, device.agency)
+    if status not in Device.Status.values:
+        raise ValidationError({"status": "状态无效"})
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    if status == device.status:
+        raise ValidationError({"status": "设备已是该状态"})
+    before = device.status
+    device.status = status
+    device.save(update_fields=["status"])
+    record_event(
+        actor,
+        "device.status_changed",
+        device,
+        {"from": before, "to": status, "note": note.strip()},
+    )
+    return device
+
+
+@transaction.atomic
+def end_device_assignment(actor, assignment: DeviceAssignment, ends_on: dt.date):
+    """The officer handed the device back (归还): the open assignment ends on ``ends_on``."""
+    require_change_in(actor, assignment.device.agency)
+    assignment = DeviceAssignment.objects.select_for_update().get(pk=assignment.pk)
+    if assignment.ends_on is not None:
+        raise ValidationError({"ends_on": "该领用记录已结束"})
+    if ends_on < assignment.starts_on:
+        raise ValidationError({"ends_on": "截止日期不能早于起始日期"})
+    later = assignment.device.assignments.filter(starts_on__gt=assignment.starts_on)
+    if later.filter(starts_on__lte=ends_on).exists():
+        raise ValidationError({"ends_on": "截止日期与之后的领用记录重叠"})
+    assignment.ends_on = ends_on
+    assignment.save(update_fields=["ends_on"])
+    record_event(
+        actor,
+        "device.assignment_ended",
+        assignment.device,
+        {
+            "assignment": assignment.pk,
+            "officer": assignment.officer.get_username(),
+            "starts_on": assignment.starts_on.isoformat(),
+            "ends_on": ends_on.isoformat(),
+        },
+    )
+    return assignment
+
+
+@transaction.atomic
+def add_device_maintenance(
+    actor, device: Device, *, performed_on: dt.date, kind: str, description: str, performed_by: str
+) -> DeviceMaintenance:
+    require_change_in(actor, device.agency)
+    description, performed_by = description.strip(), performed_by.strip()
+    errors = {}
+    if kind not in DeviceMaintenance.Kind.values:
+        errors["kind"] = "维护类型无效"
+    if not description:
+        errors["description"] = "请填写维护内容"
+    if not performed_by:
+        errors["performed_by"] = "请填写维护人"
+    if performed_on > timezone.localdate():
+        errors["performed_on"] = "维护日期不能晚于今天"
+    if errors:
+        raise ValidationError(errors)
+    record = DeviceMaintenance.objects.create(
+        device=device,
+        performed_on=performed_on,
+        kind=kind,
+        description=description,
+        performed_by=performed_by,
+        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    record_event(
+        actor,
+        "device.maintenance_added",
+        device,
+        {
+            "maintenance": record.pk,
+            "performed_on": performed_on.isoformat(),
+            "kind": kind,
+            "description": description,
+            "performed_by": performed_by,
+        },
+    )
+    return record
+
+
+# --- docking (对接) ----------------------------------------------------------------------------
+
+
+def note_devices_docked(
+    actor,
+    devices: Iterable[Device],
+    *,
+    source: str,
+    at: dt.datetime | None = None,
+    via: Device | None = None,
+) -> list[Device]:
+    """Record that the devices docked at ``at`` (now by default): one ledger event each.
+
+    ``last_docked_at`` only moves forward, so a late report of an older docking changes nothing
+    (and writes nothing). Runs in the caller's transaction when there is one.
+    """
+    at = at or timezone.now()
+    changed = []
+    with transaction.atomic():
+        for device in {d.pk: d for d in devices if d is not None}.values():
+            before = Device.objects.filter(pk=device.pk).values_list("last_docked_at", flat=True)
+            before = before.first()
+            if before is not None and before >= at:
+                continue
+            Device.objects.filter(pk=device.pk).update(last_docked_at=at)
+            device.last_docked_at = at
+            record_event(
+                actor,
+                "device.docked",
+                device,
+                {
+                    "at": at.isoformat(),
+                    "before": before.isoformat() if before else None,
+                    "source": source,
+                    "via": via.serial_number if via is not None else None,
+                },
+                agency=device.agency,
+            )
+            changed.append(device)
+    return changed
+
+
+def undocked_days() -> int:
+    return settings.QC_DEVICE_UNDOCKED_DAYS
+
+
+def undocked_devices(queryset=None, now: dt.datetime | None = None, days: int | None = None):
+    """In-service devices of the docking kinds not docked for ``days`` days (never docked: since
+    they were registered), the longest silent first."""
+    now = now or timezone.now()
+    days = undocked_days() if days is None else days
+    cutoff = now - dt.timedelta(days=days)
+    queryset = Device.objects.all() if queryset is None else queryset
+    return (
+        queryset.filter(status=Device.Status.IN_SERVICE, kind__in=Device.DOCKING_KINDS)
+        .annotate(docked_or_registered=Coalesce("last_docked_at", "created_at"))
+        .filter(docked_or_registered__lt=cutoff)
+        .order_by("docked_or_registered", "pk")
+    )
+
+
+def raise_undocked_alerts(now: dt.datetime | None = None) -> int:
+    """The daily check: a ``device.undocked`` alert per undocked device (open alerts are not
+    raised twice); how many devices are undocked."""
+    from quancheng.alerts.models import Severity
+    from quancheng.alerts.services import raise_alert
+
+    now = now or timezone.now()
+    days = undocked_days()
+    count = 0
+    for device in undocked_devices(now=now, days=days).select_related("agency"):
+        last = device.last_docked_at
+        since = timezone.localtime(last).strftime("%Y-%m-%d %H:%M") if last else "从未对接"
+        raise_alert(
+            "device.undocked",
+            f"{device} 已超过 {days} 天未对接（最近对接：{since}）",
+            obj=device,
+            severity=Severity.WARNING,
+            detail={
+                "serial_number": device.serial_number,
+                "last_docked_at": last.isoformat() if last else None,
+                "days": days,
+            },
+            audience=[Role.CUSTODIAN.value],
+        )
+        count += 1
+    return count
