@@ -306,4 +306,5 @@ QC_SCHEDULE = {
         "quancheng.ledger.tasks.make_ledger_checkpoint",
         envint("QC_CHECKPOINT_INTERVAL", "3600"),
     ),
+    "device_undocked_check": ("quancheng.orgs.tasks.check_undocked_devices", 24 * 3600),
 }
