@@ -241,8 +241,8 @@ class Server:
             if self.proc.poll() is not None:
                 break
             try:
-                r = requests.options(f"{self.base}/api/v1/uploads/", headers=self.auth, timeout=2)
-            except requests.ConnectionError:
+                r = requests.options(f"{self.base}/api/v1/uploads/", headers=self.auth, timeout=5)
+            except (requests.ConnectionError, requests.Timeout):  # not listening, or booting
                 time.sleep(0.1)
                 continue
             if r.status_code == 204 and len(self.workers()) == 2:
