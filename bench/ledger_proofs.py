@@ -1,18 +1,21 @@
 """Inclusion and consistency proof times and whole-log verification time on a large ledger.
 
-Usage: .venv/bin/python bench/ledger_proofs.py [--events N] [--samples S]
+Usage: .venv/bin/python bench/ledger_proofs.py [--events N] [--samples S] [--checkpoints C]
                                               [--db sqlite|postgres|both]
 
 1. Builds a ledger of N events (1,000,000 by default) with a bulk path that computes exactly
    what record_event would store - entry bytes, chain hashes, SubtreeHash rows and the
-   LedgerHead frontier - without one transaction per event.
+   LedgerHead frontier - without one transaction per event; C signed checkpoints (10 by
+   default) are made along the way with the real make_checkpoint().
 2. Checks it with the real code: tree_root() equals the root computed independently with
    quancheng.lib.merkle over the leaves, and sampled inclusion and consistency proofs from
    quancheng.ledger.tree equal the in-memory ones and verify.
 3. Times S inclusion proofs (random seq, tree of N) and S consistency proofs (random sizes),
    median and p99, and counts the SQL queries and stored rows each proof reads.
-4. Times whole-log verification (verify_whole_log below) against `openssl dgst -sha256` over a
-   file of all the events' entry bytes, in the same run.
+4. Times whole-log verification - the full quancheng.ledger.verify.verify_ledger() (chain,
+   stored leaves, tree, checkpoints, head) and, for comparison, the lighter verify_chain() +
+   Merkle root - against `openssl dgst -sha256` over a file of all the events' entry bytes, in
+   the same run.
 """
 
 from __future__ import annotations
@@ -48,16 +51,23 @@ def _body(i: int) -> dict:
     return {"field": "status", "from": "办理中", "to": "已办结", "by": "执法人员", "n": i}
 
 
-def build_ledger(events: int, entries_file: Path | None = None) -> list[bytes]:
+def build_ledger(
+    events: int, entries_file: Path | None = None, checkpoints: int = 0
+) -> list[bytes]:
     """Append ``events`` events to an empty ledger in bulk; return their leaf hashes.
 
     Each row is what record_event would write for it (the same Event.entry_bytes(), hash chain,
     CompactRange subtrees and head), only inserted CHUNK rows per transaction. When
     ``entries_file`` is given, the entry bytes are also written there, back to back.
+
+    ``checkpoints`` signed checkpoints are made along the way, evenly spaced, with the real
+    ``make_checkpoint()``: the head is brought up to date, the checkpoint signed, and its own
+    ``ledger.checkpoint`` event (appended by record_event) counts among the ``events``.
     """
     from django.db import transaction
     from django.utils import timezone
 
+    from quancheng.ledger.checkpoints import make_checkpoint
     from quancheng.ledger.models import GENESIS_HASH, Event, LedgerHead, SubtreeHash
     from quancheng.lib.canonical import canonical_bytes
     from quancheng.lib.merkle import CompactRange, leaf_hash
@@ -65,15 +75,27 @@ def build_ledger(events: int, entries_file: Path | None = None) -> list[bytes]:
     head, _ = LedgerHead.objects.get_or_create(id=1)
     if head.seq or Event.objects.exists():
         raise RuntimeError("build_ledger needs an empty ledger")
+    # Sign at these sizes; the checkpoint's own event is the next seq, so it must fit.
+    marks = sorted({events * k // checkpoints - 1 for k in range(1, checkpoints + 1)} - {0, -1})
     compact = CompactRange()
     leaves: list[bytes] = []
     prev = GENESIS_HASH
     start_time = timezone.now().astimezone(dt.UTC) - dt.timedelta(days=30)
     out = entries_file.open("wb") if entries_file else None
+
+    def add_leaf(entry: bytes) -> list:
+        leaf = leaf_hash(entry)
+        leaves.append(leaf)
+        if out:
+            out.write(entry)
+        return compact.append(leaf)
+
     try:
-        for first in range(1, events + 1, CHUNK):
+        first = 1
+        while first <= events:
+            last = min(first + CHUNK - 1, events, *(m for m in marks if m >= first))
             rows, subtrees = [], []
-            for seq in range(first, min(first + CHUNK, events + 1)):
+            for seq in range(first, last + 1):
                 event = Event(
                     seq=seq,
                     time=start_time + dt.timedelta(milliseconds=seq),
@@ -89,20 +111,23 @@ def build_ledger(events: int, entries_file: Path | None = None) -> list[bytes]:
                 entry = event.entry_bytes()
                 event.hash = prev = hashlib.sha256(entry).hexdigest()
                 rows.append(event)
-                leaf = leaf_hash(entry)
-                leaves.append(leaf)
                 subtrees.extend(
                     SubtreeHash(level=s.level, index=s.index, hash=s.hash.hex())
-                    for s in compact.append(leaf)
+                    for s in add_leaf(entry)
                 )
-                if out:
-                    out.write(entry)
             with transaction.atomic():
                 Event.objects.bulk_create(rows)
                 SubtreeHash.objects.bulk_create(subtrees)
-        LedgerHead.objects.filter(id=1).update(
-            seq=events, hash=prev, frontier=[s.hash.hex() for s in compact.frontier]
-        )
+                LedgerHead.objects.filter(id=1).update(
+                    seq=last, hash=prev, frontier=[s.hash.hex() for s in compact.frontier]
+                )
+            first = last + 1
+            if last in marks:
+                make_checkpoint()  # appends event last + 1 through record_event
+                event = Event.objects.get(seq=last + 1)
+                prev = event.hash
+                add_leaf(event.entry_bytes())  # its subtree rows are stored already
+                first = last + 2
     finally:
         if out:
             out.close()
@@ -214,10 +239,28 @@ def measure_proofs(size: int, samples: int, rng: random.Random) -> dict:
 
 
 def verify_whole_log() -> dict:
-    """Verify the whole log; the one function to switch to quancheng.ledger.verify later.
+    """The full verification, ``quancheng.ledger.verify.verify_ledger()``.
 
-    Today: quancheng.ledger.services.verify_chain() over every event, then the Merkle root
-    recomputed from every event's entry bytes and compared with the stored tree's root.
+    One streaming pass: every event re-serialised and re-hashed, its link and its stored Merkle
+    leaf checked, the tree recomputed, every checkpoint's signature, root, stored-subtree root
+    and consistency proof checked, and the head compared at the end.
+    """
+    from quancheng.ledger.verify import verify_ledger
+
+    report = verify_ledger()
+    return {
+        "events": report.size,
+        "checkpoints": report.checkpoints,
+        "ok": report.ok,
+        "summary": report.summary(),
+    }
+
+
+def verify_chain_and_root() -> dict:
+    """The earlier, lighter check, kept for comparison: verify_chain() plus the Merkle root.
+
+    quancheng.ledger.services.verify_chain() over every event, then the Merkle root recomputed
+    from every event's entry bytes and compared with the stored tree's root.
     """
     from quancheng.ledger.models import Event
     from quancheng.ledger.services import verify_chain
@@ -243,28 +286,34 @@ def openssl_seconds(path: Path) -> float:
     return timer.seconds
 
 
-def run(events: int, samples: int, seed: int = 6962) -> dict:
+def run(events: int, samples: int, checkpoints: int = 10, seed: int = 6962) -> dict:
     """Build, check and measure; return every figure main() prints."""
     rng = random.Random(seed)  # noqa: S311 - sampling, not security
     workdir = Path(tempfile.mkdtemp(prefix="qc_bench_entries_"))
     try:
         entries = workdir / "entries.bin"
         with Timer() as build:
-            leaves = build_ledger(events, entries)
+            leaves = build_ledger(events, entries, checkpoints)
         check_ledger(leaves, min(samples, 200), rng)
         del leaves
         proofs = measure_proofs(events, samples, rng)
         with Timer() as verification:
             verified = verify_whole_log()
-        if verified["first_broken_seq"] is not None or not verified["root_matches"]:
-            raise AssertionError(f"whole-log verification failed: {verified}")
+        if not verified["ok"] or verified["events"] != events:
+            raise AssertionError(f"whole-log verification failed: {verified['summary']}")
+        with Timer() as light:
+            chain = verify_chain_and_root()
+        if chain["first_broken_seq"] is not None or not chain["root_matches"]:
+            raise AssertionError(f"verify_chain + root failed: {chain}")
         baseline = openssl_seconds(entries)
         return {
             "events": events,
             "build_s": build.seconds,
             "entry_bytes": entries.stat().st_size,
             "proofs": proofs,
+            "checkpoints": verified["checkpoints"],
             "verify_s": verification.seconds,
+            "chain_root_s": light.seconds,
             "openssl_s": baseline,
         }
     finally:
@@ -279,19 +328,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000, help="ledger size (1,000,000)")
     parser.add_argument("--samples", type=int, default=1000, help="proofs timed per kind (1000)")
+    parser.add_argument(
+        "--checkpoints", type=int, default=10, help="signed checkpoints made during the build (10)"
+    )
     parser.add_argument("--db", choices=[*DATABASES, "both"], default="sqlite")
     args = parser.parse_args(argv)
     if args.events < 1:
         parser.error("--events must be at least 1")
+    if args.checkpoints < 0:
+        parser.error("--checkpoints must not be negative")
     if args.db == "both":
         rest = ["--events", str(args.events), "--samples", str(args.samples)]
+        rest += ["--checkpoints", str(args.checkpoints)]
         return run_each_database(__file__, rest, list(DATABASES))
 
     label = django_for_bench("proofs", args.db)
-    r = run(args.events, args.samples)
+    r = run(args.events, args.samples, args.checkpoints)
     mb = r["entry_bytes"] / 1e6
     print(f"ledger_proofs on {label}, {r['events']:,} events ({mb:.1f} MB of entry bytes)")
-    print(f"bulk build {r['build_s']:.1f} s; tree_root and sampled proofs checked against merkle")
+    print(
+        f"bulk build {r['build_s']:.1f} s with {r['checkpoints']} signed checkpoints; "
+        "tree_root and sampled proofs checked against merkle"
+    )
     for kind, p in r["proofs"].items():
         print(
             f"{kind} proof: median {_ms(p['median_s'])}, p99 {_ms(p['p99_s'])} over "
@@ -300,8 +358,13 @@ def main(argv: list[str] | None = None) -> int:
         )
     ratio = r["verify_s"] / r["openssl_s"]
     print(
-        f"whole-log verification (verify_chain + root over all events): {r['verify_s']:.1f} s, "
+        f"whole-log verification (quancheng.ledger.verify: chain, leaves, tree, "
+        f"{r['checkpoints']} checkpoints, head): {r['verify_s']:.1f} s, "
         f"{r['events'] / r['verify_s']:,.0f} events/s, {mb / r['verify_s']:.1f} MB/s"
+    )
+    print(
+        f"for comparison, verify_chain + root over all events: {r['chain_root_s']:.1f} s, "
+        f"{r['events'] / r['chain_root_s']:,.0f} events/s"
     )
     print(
         f"openssl dgst -sha256 over the {mb:.1f} MB of entry bytes: {r['openssl_s']:.3f} s; "

@@ -136,6 +136,10 @@ def _locked_partial(upload: Upload):
         f = open(upload.partial_path, "r+b")  # noqa: SIM115 - closed below
     except FileNotFoundError:
         f = None
+    except PermissionError:
+        # Made read-only (0o444) by a completion that linked it into the blob store and died
+        # before committing: only an empty PATCH can follow, which reads it to complete again.
+        f = open(upload.partial_path, "rb")  # noqa: SIM115 - closed below
     try:
         if f is not None:
             try:
@@ -192,7 +196,8 @@ def append(
         # Bytes past the committed offset are left over from a request that died before its
         # commit: they were never acknowledged, so they are dropped.
         f.seek(client_offset)
-        f.truncate()
+        if os.fstat(f.fileno()).st_size != client_offset:
+            f.truncate()
         received = 0
         interrupted = False
         while received < content_length:
@@ -223,13 +228,15 @@ def append(
 
 
 def _complete(upload: Upload, f) -> Upload:
-    """Stream the partial file into the blob store, record the completion, remove the file.
+    """Put the partial file into the blob store, record the completion, remove the file.
 
-    Runs under the partial file's flock. If the store fails, the upload stays ``receiving`` with
-    offset == length and an empty PATCH at that offset completes it later.
+    Runs under the partial file's flock. A local store on the same filesystem links the file in
+    under its hash (one read to hash it, no copy: ``LocalBlobStore.put_file``); other stores copy
+    it. If the store fails, or the process dies before the completion commits, the upload stays
+    ``receiving`` with offset == length and an empty PATCH at that offset completes it later.
     """
-    f.seek(0)
-    info = blob_store().put(f, retain_until=initial_retain_until())
+    f.flush()
+    info = blob_store().put_file(upload.partial_path, retain_until=initial_retain_until())
     if info.size != upload.length:  # pragma: no cover - the file is ours and locked
         raise RuntimeError(
             f"upload {upload.pk}: stored {info.size} bytes, expected {upload.length}"

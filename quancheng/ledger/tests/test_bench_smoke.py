@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 
 from bench import ledger_append, ledger_proofs
-from quancheng.ledger.models import Event, LedgerHead, SubtreeHash
+from quancheng.ledger.models import Checkpoint, Event, LedgerHead, SubtreeHash
 from quancheng.ledger.services import record_event, verify_chain
 from quancheng.ledger.tree import leaf_hash_of, tree_root
 from quancheng.lib import merkle
@@ -55,6 +55,8 @@ def test_proofs_benchmark_reads_few_queries_and_verifies_the_log():
     result = ledger_proofs.run(events=37, samples=5)
 
     assert result["events"] == 37
+    assert result["checkpoints"] == 10
+    assert result["verify_s"] > 0 and result["chain_root_s"] > 0
     for kind in ("inclusion", "consistency"):
         figures = result["proofs"][kind]
         assert figures["samples"] == 5
@@ -64,16 +66,38 @@ def test_proofs_benchmark_reads_few_queries_and_verifies_the_log():
     assert result["openssl_s"] > 0
 
 
-def test_whole_log_verification_notices_a_wrong_root(monkeypatch):
+def test_bulk_build_signs_checkpoints_that_the_full_verification_checks():
+    leaves = ledger_proofs.build_ledger(20, checkpoints=3)
+
+    assert len(leaves) == 20
+    # Signed at 5, 12 and 19 events; each checkpoint's own event is the next seq.
+    assert list(Checkpoint.objects.order_by("size").values_list("size", flat=True)) == [5, 12, 19]
+    assert Event.objects.filter(action="ledger.checkpoint").count() == 3
+    assert tree_root() == merkle.root_hash(leaves)
+    verified = ledger_proofs.verify_whole_log()
+    assert (verified["ok"], verified["events"], verified["checkpoints"]) == (True, 20, 3)
+
+
+def test_whole_log_verification_notices_a_head_that_disagrees():
     ledger_proofs.build_ledger(5)
-    assert ledger_proofs.verify_whole_log() == {
+    assert ledger_proofs.verify_whole_log()["ok"] is True
+    assert ledger_proofs.verify_chain_and_root() == {
         "events": 5,
         "first_broken_seq": None,
         "root_matches": True,
     }
+    LedgerHead.objects.filter(id=1).update(hash="0" * 64)
+
+    verified = ledger_proofs.verify_whole_log()
+    assert verified["ok"] is False
+    assert "tree" in verified["summary"]
+
+
+def test_lighter_check_notices_a_wrong_root(monkeypatch):
+    ledger_proofs.build_ledger(5)
     monkeypatch.setattr("quancheng.ledger.tree.tree_root", lambda: bytes(32))
 
-    assert ledger_proofs.verify_whole_log()["root_matches"] is False
+    assert ledger_proofs.verify_chain_and_root()["root_matches"] is False
 
 
 def test_check_ledger_refuses_leaves_that_are_not_the_stored_ones():

@@ -211,6 +211,18 @@ class BlobStore(abc.ABC):
         An exception raised by ``stream`` propagates and leaves no blob behind.
         """
 
+    def put_file(
+        self, path: str | os.PathLike[str], *, retain_until: dt.datetime | None = None
+    ) -> BlobInfo:
+        """Store a finished file: like :meth:`put` of its bytes, which it copies here.
+
+        The caller must not write to the file meanwhile; it keeps its name for the file and
+        removes it afterwards. A store on the same filesystem may take the file in without
+        copying it (:meth:`LocalBlobStore.put_file`).
+        """
+        with open(path, "rb") as f:
+            return self.put(f, retain_until=retain_until)
+
     @abc.abstractmethod
     def open(self, sha256: str, start: int = 0, end: int | None = None) -> BinaryIO:
         """A readable binary stream of the blob's bytes ``[start, end)``; the caller closes it."""

@@ -17,6 +17,7 @@ import errno
 import hashlib
 import io
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -135,6 +136,56 @@ class LocalBlobStore(BlobStore):
             # (from the source stream, a full disk, …) it discards the partial file.
             tmp.unlink(missing_ok=True)
         return BlobInfo(sha256=sha256, size=size, created=created)
+
+    def put_file(
+        self, path: str | os.PathLike[str], *, retain_until: dt.datetime | None = None
+    ) -> BlobInfo:
+        """Store a finished file by hard-linking it under its hash: one read, no copy.
+
+        For a file on the store's filesystem that the caller has finished writing and holds
+        exclusively (a completed upload under its lock): it is hashed (one read, usually from the
+        page cache), fsynced, made read-only (0o444) and linked to its final name with
+        ``os.link``, which never replaces an existing blob; then the directory is fsynced. The
+        blob and the caller's name share the inode until the caller removes its name, which it
+        must do without writing to the file again. Nothing is visible under the blob's name
+        before the whole file is hashed and durable, as with :meth:`put`.
+
+        On another filesystem, or one without hard links, the bytes are copied with :meth:`put`.
+        """
+        if retain_until is not None:
+            normalise_retain_until(retain_until)  # validated, not enforceable here
+        path = Path(path)
+        self._makedirs(self.tmp_dir)
+        if os.stat(path).st_dev != os.stat(self.root).st_dev:
+            return super().put_file(path, retain_until=retain_until)
+        h = hashlib.sha256()
+        size = 0
+        with open(path, "rb", buffering=0) as f:
+            for chunk in _chunks(f, self.chunk_size):
+                h.update(chunk)
+                size += len(chunk)
+            os.fsync(f.fileno())
+        sha256 = h.hexdigest()
+        final = self.path(sha256)
+        if final.exists():
+            self._check_existing(final, sha256, size)
+            return BlobInfo(sha256=sha256, size=size, created=False)
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        os.chmod(path, 0o444)
+        self._makedirs(final.parent)
+        try:
+            os.link(path, final)
+        except FileExistsError:  # a concurrent put of the same bytes won the race
+            os.chmod(path, mode)
+            self._check_existing(final, sha256, size)
+            return BlobInfo(sha256=sha256, size=size, created=False)
+        except OSError as exc:
+            os.chmod(path, mode)
+            if exc.errno not in _NO_HARDLINKS:
+                raise
+            return super().put_file(path, retain_until=retain_until)
+        _fsync_dir(final.parent)
+        return BlobInfo(sha256=sha256, size=size, created=True)
 
     def _install(self, tmp: Path, sha256: str, size: int) -> bool:
         final = self.path(sha256)

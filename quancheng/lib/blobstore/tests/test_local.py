@@ -194,3 +194,87 @@ def test_s3_url_builds_a_client_without_contacting_the_server():
 def test_s3_url_needs_both_keys_or_neither():
     with pytest.raises(StoreConfigurationError):
         blob_store_from_url("s3://b?endpoint_url=http://127.0.0.1:1&access_key_id=AK")
+
+
+# --- put_file: a finished file taken in by a hard link, without copying its bytes ---------------
+
+
+def finished_file(tmp_path, data: bytes):
+    path = tmp_path / "upload.part"
+    path.write_bytes(data)
+    path.chmod(0o644)
+    return path
+
+
+def test_put_file_links_the_file_in_without_copying(local_store, tmp_path):
+    data = os.urandom(3 * MiB + 7)
+    source = finished_file(tmp_path, data)
+
+    info = local_store.put_file(source)
+
+    assert (info.sha256, info.size, info.created) == (
+        hashlib.sha256(data).hexdigest(),
+        len(data),
+        True,
+    )
+    blob = local_store.path(info.sha256)
+    assert blob.stat().st_ino == source.stat().st_ino  # the same inode: no copy was made
+    assert stat.S_IMODE(blob.stat().st_mode) == 0o444
+    assert blob.read_bytes() == data
+    assert list(local_store.tmp_dir.iterdir()) == []
+    source.unlink()  # what the caller does next; the blob stays
+    assert local_store.verify(info.sha256).ok
+
+
+def test_put_file_of_bytes_already_stored_keeps_the_blob_and_the_file(local_store, tmp_path):
+    data = b"the same clip twice"
+    first = local_store.put(io.BytesIO(data))
+    before = local_store.path(first.sha256).stat()
+    source = finished_file(tmp_path, data)
+
+    info = local_store.put_file(source)
+
+    assert (info.sha256, info.created) == (first.sha256, False)
+    after = local_store.path(first.sha256).stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert stat.S_IMODE(source.stat().st_mode) == 0o644
+
+
+def test_put_file_crash_before_the_link_leaves_nothing_visible(local_store, tmp_path, monkeypatch):
+    source = finished_file(tmp_path, os.urandom(MiB))
+
+    def power_cut(src, dst):
+        raise OSError(errno.EIO, "simulated crash before the blob got its name")
+
+    monkeypatch.setattr(os, "link", power_cut)
+
+    with pytest.raises(OSError, match="simulated crash"):
+        local_store.put_file(source)
+
+    assert list(local_store.iter_blobs()) == []
+    assert files_under(local_store.root) == []
+    assert stat.S_IMODE(source.stat().st_mode) == 0o644  # still the caller's, writable
+
+
+@pytest.mark.parametrize("error", [errno.EXDEV, errno.EPERM])
+def test_put_file_copies_when_it_cannot_link(local_store, tmp_path, monkeypatch, error):
+    data = os.urandom(2 * MiB)
+    source = finished_file(tmp_path, data)
+    real_link = os.link
+
+    def link(src, dst):
+        if str(src) == str(source):
+            raise OSError(error, "cannot link here")
+        return real_link(src, dst)
+
+    monkeypatch.setattr(os, "link", link)
+
+    info = local_store.put_file(source)
+
+    blob = local_store.path(info.sha256)
+    assert info.created is True
+    assert blob.read_bytes() == data
+    assert blob.stat().st_ino != source.stat().st_ino
+    assert stat.S_IMODE(blob.stat().st_mode) == 0o444
+    assert stat.S_IMODE(source.stat().st_mode) == 0o644
+    assert list(local_store.tmp_dir.iterdir()) == []

@@ -170,6 +170,21 @@ def test_file_larger_than_a_chunk_from_disk(store, tmp_path, leftovers):
     assert leftovers(store) == []
 
 
+def test_put_file_stores_a_finished_file_once(store, tmp_path, leftovers):
+    path = tmp_path / "upload.part"
+    size = 3 * MiB + 1
+    expected = write_random_file(path, size)
+
+    info = store.put_file(path, retain_until=later())
+    again = store.put_file(path)
+
+    assert info == BlobInfo(sha256=expected, size=size, created=True)
+    assert again == BlobInfo(sha256=expected, size=size, created=False)
+    path.unlink()  # the caller removes its name; the blob stays whole
+    assert store.verify(expected) == VerifyResult(expected, expected, True, size)
+    assert leftovers(store) == []
+
+
 def test_put_streams_without_holding_the_file_in_memory(store):
     size = 20 * MiB
     source = GeneratedStream(size)

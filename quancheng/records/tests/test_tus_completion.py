@@ -1,0 +1,100 @@
+"""Completing a tus upload: the partial file is linked into the local blob store, not copied, and a
+completion that dies after the link but before its commit is finished by an empty PATCH."""
+
+import builtins
+import hashlib
+import os
+import stat
+
+import pytest
+
+from quancheng.ledger.models import Event
+from quancheng.lib.blobstore import blob_store_from_url
+from quancheng.records import services
+from quancheng.records.models import Blob, Upload
+
+from .conftest import PREFIX
+
+
+@pytest.fixture
+def tus(officer, tus_as):
+    return tus_as(officer)
+
+
+def upload_id(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[1]
+
+
+def test_completion_links_the_partial_file_into_the_store(tus, settings):
+    data = os.urandom(300_000)
+    url = tus.create(len(data))["Location"]
+    assert tus.patch(url, data[:100_000], 0).status_code == 204
+    upload = Upload.objects.get(pk=upload_id(url))
+    inode = upload.partial_path.stat().st_ino
+
+    r = tus.patch(url, data[100_000:], 100_000)
+
+    assert r.status_code == 204, r.content
+    sha = hashlib.sha256(data).hexdigest()
+    assert r["Upload-Sha256"] == sha
+    blob = blob_store_from_url(settings.QC_BLOB_STORE).path(sha)
+    assert blob.stat().st_ino == inode  # the received bytes were not copied a second time
+    assert stat.S_IMODE(blob.stat().st_mode) == 0o444
+    assert blob.read_bytes() == data
+    assert not upload.partial_path.exists()
+
+
+def test_a_completion_that_died_after_the_link_is_finished_by_an_empty_patch(
+    tus, settings, monkeypatch
+):
+    data = os.urandom(50_000)
+    sha = hashlib.sha256(data).hexdigest()
+    url = tus.create(len(data))["Location"]
+    upload = Upload.objects.get(pk=upload_id(url))
+
+    def dies(info, agency):
+        raise RuntimeError("the worker died before the completion committed")
+
+    monkeypatch.setattr(services, "register_blob", dies)
+    with pytest.raises(RuntimeError, match="worker died"):
+        tus.patch(url, data, 0)
+    monkeypatch.undo()
+
+    # The bytes are in the store under their hash, the upload is not complete yet.
+    upload.refresh_from_db()
+    assert (upload.status, upload.offset) == (Upload.Status.RECEIVING, len(data))
+    store = blob_store_from_url(settings.QC_BLOB_STORE)
+    assert store.verify(sha).ok
+    assert stat.S_IMODE(upload.partial_path.stat().st_mode) == 0o444
+    assert not Blob.objects.exists()
+    assert not Event.objects.filter(action="upload.completed").exists()
+
+    # As a non-root server would: the read-only partial file cannot be opened for writing.
+    real_open = builtins.open
+
+    def open_as_non_root(path, mode="r", *args, **kwargs):
+        if "+" in mode and stat.S_IMODE(os.stat(path).st_mode) == 0o444:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(services, "open", open_as_non_root, raising=False)
+    assert tus.patch(url, data[:10], 0).status_code == 409  # still the committed offset
+
+    # An empty PATCH at the end (the test client drops the content type of an empty body).
+    r = tus.client.patch(
+        url,
+        b"",
+        headers=tus.headers({"Upload-Offset": str(len(data))}),
+        CONTENT_TYPE="application/offset+octet-stream",
+        CONTENT_LENGTH="0",
+    )
+
+    assert r.status_code == 204, r.content
+    assert r["Upload-Sha256"] == sha
+    upload.refresh_from_db()
+    assert (upload.status, upload.sha256) == (Upload.Status.COMPLETE, sha)
+    assert Blob.objects.get().sha256 == sha
+    assert Event.objects.filter(action="upload.completed").count() == 1
+    assert not upload.partial_path.exists()
+    assert store.verify(sha).ok
+    assert tus.get(f"{PREFIX}{upload.id}").json()["status"] == "complete"
