@@ -212,16 +212,27 @@ class BlobStore(abc.ABC):
         """
 
     def put_file(
-        self, path: str | os.PathLike[str], *, retain_until: dt.datetime | None = None
+        self,
+        path: str | os.PathLike[str],
+        *,
+        retain_until: dt.datetime | None = None,
+        sha256: str | None = None,
     ) -> BlobInfo:
         """Store a finished file: like :meth:`put` of its bytes, which it copies here.
 
         The caller must not write to the file meanwhile; it keeps its name for the file and
         removes it afterwards. A store on the same filesystem may take the file in without
-        copying it (:meth:`LocalBlobStore.put_file`).
+        copying it (:meth:`LocalBlobStore.put_file`). ``sha256``, when given, is the digest the
+        caller computed while writing the file; a store that copies checks it, a store that
+        links the file uses it instead of reading the file again.
         """
+        if sha256 is not None:
+            validate_sha256(sha256)
         with open(path, "rb") as f:
-            return self.put(f, retain_until=retain_until)
+            info = self.put(f, retain_until=retain_until)
+        if sha256 is not None and info.sha256 != sha256:
+            raise IntegrityError(f"{path}: stored as {info.sha256}, expected {sha256}")
+        return info
 
     @abc.abstractmethod
     def open(self, sha256: str, start: int = 0, end: int | None = None) -> BinaryIO:

@@ -1,6 +1,7 @@
 """Blob store in a local folder: ``root/ab/cd/<sha256>``, written crash-safely.
 
-A put streams into a temporary file under ``root/tmp/`` while hashing, fsyncs it, makes it
+A put streams into a temporary file under ``root/tmp/`` while hashing (a regular file is copied
+inside the kernel with copy_file_range and the copy hashed instead), fsyncs it, makes it
 read-only (0o444) and hard-links it to its final name (``os.link`` never replaces an existing
 file), fsyncs the directory and removes the temporary name. A crash at any point leaves at most a
 file in ``root/tmp/`` (removed by :meth:`LocalBlobStore.cleanup`), never a partial blob under its
@@ -38,6 +39,8 @@ from quancheng.lib.blobstore import (
 
 _HEX2 = frozenset(f"{i:02x}" for i in range(256))
 _NO_HARDLINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK}
+# copy_file_range refusals that mean "copy it yourself" (old kernels, other filesystems).
+_NO_KERNEL_COPY = {errno.ENOSYS, errno.EXDEV, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP}
 
 
 def _fsync_dir(path: Path) -> None:
@@ -59,6 +62,58 @@ def _chunks(stream: BinaryIO, size: int) -> Iterator[bytes | memoryview]:
     with memoryview(buf) as view:
         while n := readinto(view):
             yield view[:n]
+
+
+def _hash_file(f, chunk_size: int) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    for chunk in _chunks(f, chunk_size):
+        h.update(chunk)
+        size += len(chunk)
+    return h.hexdigest(), size
+
+
+def _regular_file_position(stream) -> tuple[int, int] | None:
+    """(fd, logical position) of a stream over a seekable regular file; None for anything else."""
+    try:
+        if not stream.seekable():
+            return None
+        fd = stream.fileno()
+        position = stream.tell()
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        return None
+    return fd, position
+
+
+def _kernel_copy(stream, f) -> int | None:
+    """Copy the rest of a regular file into ``f`` with copy_file_range; None when not possible.
+
+    Writing through Python costs a user-space copy of every byte, and on the machines measured
+    (docs/performance.md, Ingest) page-cache writes from user space were also the noisy part;
+    the kernel copy is what ``cp`` does. Only the stream's own position is used (a buffered
+    reader's file descriptor may be ahead of it), and the stream is left at its end, as a read
+    would leave it.
+    """
+    source = _regular_file_position(stream)
+    copy = getattr(os, "copy_file_range", None)
+    if source is None or copy is None:
+        return None
+    fd, position = source
+    copied = 0
+    while True:
+        try:
+            n = copy(fd, f.fileno(), 64 * MiB, position + copied, copied)
+        except OSError as exc:
+            if copied == 0 and exc.errno in _NO_KERNEL_COPY:
+                return None
+            raise
+        if n == 0:
+            break
+        copied += n
+    stream.seek(position + copied)
+    return copied
 
 
 def _write_all(f, data) -> None:
@@ -120,15 +175,18 @@ class LocalBlobStore(BlobStore):
         fd, tmp_name = tempfile.mkstemp(prefix="put-", suffix=".part", dir=self.tmp_dir)
         tmp = Path(tmp_name)
         try:
-            h = hashlib.sha256()
-            size = 0
-            with os.fdopen(fd, "wb", buffering=0) as f:
-                for chunk in _chunks(stream, self.chunk_size):
-                    h.update(chunk)
-                    _write_all(f, chunk)
-                    size += len(chunk)
+            with os.fdopen(fd, "w+b", buffering=0) as f:
+                copied = _kernel_copy(stream, f)
+                if copied is None:
+                    sha256, size = self._write_hashing(stream, f)
+                else:
+                    # The bytes were copied inside the kernel (as cp does); hashing what was
+                    # written, not the source, names the blob by exactly the stored bytes.
+                    f.seek(0)
+                    sha256, size = _hash_file(f, self.chunk_size)
+                    if size != copied:  # pragma: no cover - the file is ours alone
+                        raise IntegrityError(f"copied {copied} bytes, stored {size}")
                 os.fsync(f.fileno())
-            sha256 = h.hexdigest()
             os.chmod(tmp, 0o444)
             created = self._install(tmp, sha256, size)
         finally:
@@ -138,7 +196,11 @@ class LocalBlobStore(BlobStore):
         return BlobInfo(sha256=sha256, size=size, created=created)
 
     def put_file(
-        self, path: str | os.PathLike[str], *, retain_until: dt.datetime | None = None
+        self,
+        path: str | os.PathLike[str],
+        *,
+        retain_until: dt.datetime | None = None,
+        sha256: str | None = None,
     ) -> BlobInfo:
         """Store a finished file by hard-linking it under its hash: one read, no copy.
 
@@ -150,6 +212,9 @@ class LocalBlobStore(BlobStore):
         must do without writing to the file again. Nothing is visible under the blob's name
         before the whole file is hashed and durable, as with :meth:`put`.
 
+        With ``sha256`` (the digest the caller took while writing the file, as :meth:`put` takes
+        it from a stream) the file is not read again, only fsynced and linked.
+
         On another filesystem, or one without hard links, the bytes are copied with :meth:`put`.
         """
         if retain_until is not None:
@@ -157,15 +222,14 @@ class LocalBlobStore(BlobStore):
         path = Path(path)
         self._makedirs(self.tmp_dir)
         if os.stat(path).st_dev != os.stat(self.root).st_dev:
-            return super().put_file(path, retain_until=retain_until)
-        h = hashlib.sha256()
-        size = 0
+            return super().put_file(path, retain_until=retain_until, sha256=sha256)
         with open(path, "rb", buffering=0) as f:
-            for chunk in _chunks(f, self.chunk_size):
-                h.update(chunk)
-                size += len(chunk)
+            if sha256 is None:
+                sha256, size = _hash_file(f, self.chunk_size)
+            else:
+                validate_sha256(sha256)
+                size = os.fstat(f.fileno()).st_size
             os.fsync(f.fileno())
-        sha256 = h.hexdigest()
         final = self.path(sha256)
         if final.exists():
             self._check_existing(final, sha256, size)
@@ -183,9 +247,18 @@ class LocalBlobStore(BlobStore):
             os.chmod(path, mode)
             if exc.errno not in _NO_HARDLINKS:
                 raise
-            return super().put_file(path, retain_until=retain_until)
+            return super().put_file(path, retain_until=retain_until, sha256=sha256)
         _fsync_dir(final.parent)
         return BlobInfo(sha256=sha256, size=size, created=True)
+
+    def _write_hashing(self, stream: BinaryIO, f) -> tuple[str, int]:
+        h = hashlib.sha256()
+        size = 0
+        for chunk in _chunks(stream, self.chunk_size):
+            h.update(chunk)
+            _write_all(f, chunk)
+            size += len(chunk)
+        return h.hexdigest(), size
 
     def _install(self, tmp: Path, sha256: str, size: int) -> bool:
         final = self.path(sha256)

@@ -98,3 +98,42 @@ def test_a_completion_that_died_after_the_link_is_finished_by_an_empty_patch(
     assert not upload.partial_path.exists()
     assert store.verify(sha).ok
     assert tus.get(f"{PREFIX}{upload.id}").json()["status"] == "complete"
+
+
+@pytest.mark.parametrize("same_process", [True, False])
+def test_completion_reuses_the_hash_taken_while_receiving(tus, settings, monkeypatch, same_process):
+    from quancheng.lib.blobstore.local import LocalBlobStore
+
+    given = []
+    real = LocalBlobStore.put_file
+
+    def spy(self, path, **kwargs):
+        given.append(kwargs.get("sha256"))
+        return real(self, path, **kwargs)
+
+    monkeypatch.setattr(LocalBlobStore, "put_file", spy)
+    data = os.urandom(200_000)
+    url = tus.create(len(data))["Location"]
+    assert tus.patch(url, data[:70_000], 0).status_code == 204
+    if not same_process:  # the next PATCH reaches a process that did not see the first
+        monkeypatch.setattr(services, "running_hashes", services.RunningHashes())
+    r = tus.patch(url, data[70_000:], 70_000)
+    assert r.status_code == 204, r.content
+    sha = hashlib.sha256(data).hexdigest()
+    assert r["Upload-Sha256"] == sha
+    assert given == [sha if same_process else None]
+    assert blob_store_from_url(settings.QC_BLOB_STORE).path(sha).read_bytes() == data
+
+
+def test_a_failed_patch_leaves_no_wrong_running_hash(tus, monkeypatch):
+    data = os.urandom(90_000)
+    url = tus.create(len(data))["Location"]
+    assert tus.patch(url, data[:30_000], 0).status_code == 204
+    upload = Upload.objects.get(pk=upload_id(url))
+    state = services.running_hashes.resume(upload.pk, 30_000)
+    assert state is not None and state.hexdigest() == hashlib.sha256(data[:30_000]).hexdigest()
+    # The client resends a different middle after a failure: the state follows the bytes kept.
+    assert tus.patch(url, b"x" * 10_000, 30_000).status_code == 204
+    r = tus.patch(url, data[40_000:], 40_000)
+    expected = data[:30_000] + b"x" * 10_000 + data[40_000:]
+    assert r["Upload-Sha256"] == hashlib.sha256(expected).hexdigest()

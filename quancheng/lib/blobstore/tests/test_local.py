@@ -278,3 +278,49 @@ def test_put_file_copies_when_it_cannot_link(local_store, tmp_path, monkeypatch,
     assert stat.S_IMODE(blob.stat().st_mode) == 0o444
     assert stat.S_IMODE(source.stat().st_mode) == 0o644
     assert list(local_store.tmp_dir.iterdir()) == []
+
+
+def test_a_regular_file_is_copied_by_the_kernel_from_its_own_position(local_store, tmp_path):
+    data = os.urandom(3 * MiB + 17)
+    source = tmp_path / "clip.mp4"
+    source.write_bytes(data)
+    with open(source, "rb") as f:  # buffered: its descriptor runs ahead of its position
+        assert f.read(100) == data[:100]
+        info = local_store.put(f)
+        assert f.read() == b""  # left at the end, as a read would leave it
+    assert info.sha256 == hashlib.sha256(data[100:]).hexdigest()
+    assert info.size == len(data) - 100
+    assert local_store.path(info.sha256).read_bytes() == data[100:]
+
+
+def test_without_a_kernel_copy_the_bytes_are_written_while_hashing(
+    local_store, tmp_path, monkeypatch
+):
+    def refused(*args):
+        raise OSError(errno.EXDEV, "cross-device")
+
+    monkeypatch.setattr(os, "copy_file_range", refused)
+    source = tmp_path / "doc.pdf"
+    source.write_bytes(b"%PDF-1.7 not a real pdf")
+    with open(source, "rb") as f:
+        info = local_store.put(f)
+    assert info.sha256 == hashlib.sha256(b"%PDF-1.7 not a real pdf").hexdigest()
+
+
+def test_a_kernel_copy_failing_midway_leaves_nothing(local_store, tmp_path, monkeypatch):
+    real = os.copy_file_range
+    calls = []
+
+    def fails_second_time(*args):
+        calls.append(args)
+        if len(calls) > 1:
+            raise OSError(errno.EIO, "disk error")
+        return real(args[0], args[1], 1 * MiB, *args[3:])
+
+    monkeypatch.setattr(os, "copy_file_range", fails_second_time)
+    source = tmp_path / "big.mp4"
+    source.write_bytes(os.urandom(3 * MiB))
+    with open(source, "rb") as f, pytest.raises(OSError, match="disk error"):
+        local_store.put(f)
+    assert list(local_store.iter_blobs()) == []
+    assert files_under(local_store.root) == []

@@ -14,6 +14,7 @@ import pytest
 from quancheng.lib.blobstore import (
     BlobInfo,
     BlobNotFound,
+    IntegrityError,
     InvalidDigest,
     VerifyResult,
 )
@@ -183,6 +184,28 @@ def test_put_file_stores_a_finished_file_once(store, tmp_path, leftovers):
     path.unlink()  # the caller removes its name; the blob stays whole
     assert store.verify(expected) == VerifyResult(expected, expected, True, size)
     assert leftovers(store) == []
+
+
+def test_put_file_with_the_callers_digest(store, tmp_path, leftovers):
+    path = tmp_path / "upload.part"
+    expected = write_random_file(path, MiB + 3)
+
+    info = store.put_file(path, sha256=expected)
+
+    assert info == BlobInfo(sha256=expected, size=MiB + 3, created=True)
+    assert store.verify(expected).ok
+    with pytest.raises(InvalidDigest):
+        store.put_file(path, sha256="../../etc/passwd")
+
+
+def test_a_copying_put_file_refuses_a_wrong_digest(tmp_path):
+    # A store that copies (another filesystem, S3) checks the digest against what it stored.
+    store = LocalBlobStore(tmp_path / "store")
+    path = tmp_path / "upload.part"
+    expected = write_random_file(path, 1000)
+    with pytest.raises(IntegrityError):
+        super(LocalBlobStore, store).put_file(path, sha256="0" * 64)
+    assert store.put_file(path, sha256=expected).sha256 == expected
 
 
 def test_put_streams_without_holding_the_file_in_memory(store):
