@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "quancheng.subjects",
     "quancheng.cases",
     "quancheng.records",
+    "quancheng.documents",
     "quancheng.alerts",
     "quancheng.witness",
     "quancheng.registration",
@@ -288,3 +289,12 @@ QC_UPLOAD_CHUNK_SIZE = envint("QC_UPLOAD_CHUNK_SIZE", str(8 * 1024**2))
 # Write-once retention given to every uploaded blob at once (A22: non-evidence AV >= 6 months);
 # archiving extends it. Only stores with Object Lock (S3) enforce it.
 QC_BLOB_MIN_RETENTION_DAYS = envint("QC_BLOB_MIN_RETENTION_DAYS", "183")
+# Enforcement documents (docs/documents.md): the CJK face for PDF stamps, the passphrase that
+# encrypts agencies' signing keys (default: VAR_DIR/document_key_passphrase, mode 0600) and an
+# optional RFC 3161 timestamp authority.
+QC_CJK_FONT_COLLECTION = os.environ.get(
+    "QC_CJK_FONT_COLLECTION", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+)
+QC_CJK_FONT_NAME = os.environ.get("QC_CJK_FONT_NAME", "NotoSansCJKsc-Regular")
+QC_DOCUMENT_KEY_PASSPHRASE = envsecret("QC_DOCUMENT_KEY_PASSPHRASE") or ""
+QC_TSA_URL = os.environ.get("QC_TSA_URL", "")
