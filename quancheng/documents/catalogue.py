@@ -89,9 +89,7 @@ def load_catalogue(path: Path = BUNDLED, *, replace: bool = False, actor=None) -
         existing = DocumentType.objects.filter(code=entry["code"]).first()
         if existing is None:
             doc_type = DocumentType.objects.create(code=entry["code"], **values)
-            record_event(
-                actor, "documenttype.created", doc_type, snapshot(doc_type, TYPE_FIELDS)
-            )
+            record_event(actor, "documenttype.created", doc_type, snapshot(doc_type, TYPE_FIELDS))
             result.created.append(doc_type.code)
             continue
         changed = {k: v for k, v in values.items() if getattr(existing, k) != v}

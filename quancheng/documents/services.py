@@ -56,7 +56,9 @@ def prefill(act: Act, doc_type: DocumentType) -> dict:
         "started_at": act.started_at.isoformat(),
         "ended_at": act.ended_at.isoformat(),
         "officers": "、".join(
-            f"{o.full_name}（执法证号：{o.certificate_number}）" if o.certificate_number else o.full_name
+            f"{o.full_name}（执法证号：{o.certificate_number}）"
+            if o.certificate_number
+            else o.full_name
             for o in officers
         ),
         "recorder": officers[-1].full_name if officers else "",
@@ -152,7 +154,8 @@ def create_draft(actor, act: Act, doc_type: DocumentType, data: dict | None = No
 def _refuse_if_final(draft: DocumentDraft) -> None:
     if draft.is_final:
         raise ValidationError(
-            f"文书已定稿（{draft.number or draft.doc_type.name}），不能修改；如需更正请新建更正版本",
+            f"文书已定稿（{draft.number or draft.doc_type.name}），不能修改；"
+            "如需更正请新建更正版本",
             code="already_final",
         )
 
@@ -168,9 +171,7 @@ def save_draft(actor, draft: DocumentDraft, data: dict) -> DocumentDraft:
         draft.data = values
         draft.updated_at = timezone.now()
         draft.save(update_fields=["data", "updated_at"])
-        record_event(
-            actor, "documentdraft.saved", draft, {"data_sha256": data_sha256(values)}
-        )
+        record_event(actor, "documentdraft.saved", draft, {"data_sha256": data_sha256(values)})
     return draft
 
 
@@ -244,7 +245,11 @@ def record_refusal(actor, draft, *, name: str, reason: str, witness: str = "", e
     """The party refuses to sign: reason, and a witness or a photo/video reference (送达规则)."""
     require_change_in(actor, draft.agency)
     _refuse_if_final(draft)
-    reason, witness, evidence = (reason or "").strip(), (witness or "").strip(), (evidence or "").strip()
+    reason, witness, evidence = (
+        (reason or "").strip(),
+        (witness or "").strip(),
+        (evidence or "").strip(),
+    )
     problems = {}
     if not (name or "").strip():
         problems["name"] = "请填写当事人姓名"
