@@ -11,7 +11,7 @@ from django.urls import URLPattern, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
-from . import acts, alerts, cases, errors, ledger, me, records, registration, subjects
+from . import acts, alerts, cases, documents, errors, ledger, me, records, registration, subjects
 from . import admin as _admin  # noqa: F401  (registers ApiToken in the Django admin)
 from .auth import docs_login_required, token_auth
 from .docs import ASSET_URL_NAME, OfflineSwagger, asset_view
@@ -84,3 +84,4 @@ api.add_router("", alerts.router)
 api.add_router("", ledger.router)
 api.add_router("", registration.router)
 api.add_router("", records.router)
+api.add_router("", documents.router)

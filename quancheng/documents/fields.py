@@ -62,7 +62,7 @@ def input_value(field: dict, value) -> str:
     if value in (None, ""):
         return ""
     if field.get("type") == "datetime":
-        return timezone.localtime(parse_datetime(value)).strftime("%Y-%m-%dT%H:%M")
+        return timezone.localtime(parse_datetime(value)).strftime("%Y-%m-%dT%H:%M:%S")
     if field.get("type") == "items-table":
         columns = field.get("columns", [])
         return "\n".join(" | ".join(row.get(c, "") for c in columns) for row in value)

@@ -291,7 +291,7 @@ def finalise(actor, draft: DocumentDraft) -> Document:
         problems = [f"缺少必填项：{label}" for label in missing_fields(draft)]
         problems += [f"缺少{who}" for who in missing_signatures(draft)]
         if problems:
-            raise ValidationError(problems, code="incomplete")
+            raise ValidationError([ValidationError(p, code="incomplete") for p in problems])
         stored = certificates.active_certificate(draft.agency)
         if stored is None:
             raise ValidationError(f"{draft.agency.name}没有有效的签章证书", code="no_certificate")

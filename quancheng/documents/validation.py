@@ -56,7 +56,10 @@ def validate_pdf_bytes(data: bytes) -> Result:
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         embedded = reader.embedded_signatures
-    except (PdfReadError, ValueError, KeyError, TypeError) as e:
+    except PdfReadError as e:
+        return Result(Status.INVALID, detail=f"无法读取 PDF：{e}")
+    except Exception as e:  # noqa: BLE001 - a malformed file is a finding, never a crash
+        logger.info("PDF unreadable for signature validation: %r", e)
         return Result(Status.INVALID, detail=f"无法读取 PDF：{e}")
     if not embedded:
         return Result(Status.UNSIGNED, detail="文件不含电子签名")
