@@ -353,6 +353,7 @@ def start_correction(actor, draft: DocumentDraft, reason: str) -> DocumentDraft:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "请填写更正原因"})
+    draft = DocumentDraft.objects.get(pk=draft.pk)
     if not draft.is_final:
         raise ValidationError("草稿可直接修改，无需更正")
     with transaction.atomic():
