@@ -137,6 +137,10 @@ def load_key(stored: AgencyCertificate):
 
 
 def _name(org: str, cn: str) -> x509.Name:
+    # ub-common-name is 64; cryptography counts UTF-8 bytes, so a long Chinese agency name is
+    # cut in the CN (the organisation keeps it whole).
+    while len(cn.encode()) > 64:
+        cn = cn[:-1]
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),

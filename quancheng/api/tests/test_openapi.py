@@ -22,6 +22,11 @@ PATHS = {
     "/api/v1/acts/{act_id}/records": {"get"},
     "/api/v1/data-kinds": {"get"},
     "/api/v1/data-records": {"post"},
+    "/api/v1/document-types": {"get"},
+    "/api/v1/acts/{act_id}/document-drafts": {"post"},
+    "/api/v1/document-drafts/{draft_id}": {"get", "put"},
+    "/api/v1/document-drafts/{draft_id}/signatures": {"post"},
+    "/api/v1/document-drafts/{draft_id}/finalise": {"post"},
 }
 
 
