@@ -15,6 +15,17 @@ def act_documents(context, act):
     return {"act": act, "drafts": drafts, "can_change": can_change_in(user, act.agency)}
 
 
+@register.inclusion_tag("documents/_case_documents.html")
+def case_documents(case):
+    """The case page's list of the documents made for its acts, with their versions."""
+    drafts = (
+        DocumentDraft.objects.filter(act__case=case)
+        .select_related("doc_type", "document", "act")
+        .order_by("created_at", "pk")
+    )
+    return {"drafts": drafts}
+
+
 @register.inclusion_tag("documents/_signature_status.html")
 def signature_status(document):
     """Validate the document's electronic signatures now (each time it is shown)."""

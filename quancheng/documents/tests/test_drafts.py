@@ -193,3 +193,15 @@ def test_the_refusal_form_on_the_signature_page(client, officer, act, catalogue)
     )
     assert "已记录当事人拒绝签名" in r.content.decode()
     assert DraftSignature.objects.get().witness_name == "社区网格员赵敏"
+
+
+@pytest.mark.django_db
+def test_the_case_page_lists_the_documents_of_its_acts(client, officer, act, case, catalogue):
+    from quancheng.cases.services import update_act
+
+    update_act(officer, act, case=case)
+    act.refresh_from_db()
+    services.create_draft(officer, act, doc_type("卫生监督意见书"))
+    client.force_login(officer)
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert "制作的文书" in page and "卫生监督意见书" in page
