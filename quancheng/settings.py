@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "quancheng.subjects",
     "quancheng.cases",
     "quancheng.records",
+    "quancheng.documents",
     "quancheng.alerts",
     "quancheng.witness",
     "quancheng.registration",
@@ -230,7 +231,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("QC_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},  # a line per table when PDFs subset their fonts
+        "weasyprint": {"level": "WARNING"},
+    },
 }
 
 # Platform settings.
@@ -308,3 +313,12 @@ QC_SCHEDULE = {
     ),
     "device_undocked_check": ("quancheng.orgs.tasks.check_undocked_devices", 24 * 3600),
 }
+# Enforcement documents (docs/documents.md): the CJK face for PDF stamps, the passphrase that
+# encrypts agencies' signing keys (default: VAR_DIR/document_key_passphrase, mode 0600) and an
+# optional RFC 3161 timestamp authority.
+QC_CJK_FONT_COLLECTION = os.environ.get(
+    "QC_CJK_FONT_COLLECTION", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+)
+QC_CJK_FONT_NAME = os.environ.get("QC_CJK_FONT_NAME", "NotoSansCJKsc-Regular")
+QC_DOCUMENT_KEY_PASSPHRASE = envsecret("QC_DOCUMENT_KEY_PASSPHRASE") or ""
+QC_TSA_URL = os.environ.get("QC_TSA_URL", "")

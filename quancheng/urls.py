@@ -12,6 +12,7 @@ urlpatterns = [
     path("ledger/", include("quancheng.ledger.urls")),
     path("records/", include("quancheng.records.urls_items")),
     path("records/", include("quancheng.records.urls_web")),
+    path("documents/", include("quancheng.documents.urls")),
     path("witness/", include("quancheng.witness.urls")),
     path("registration/", include("quancheng.registration.urls")),
     path("devices/", include("quancheng.orgs.urls_devices")),

@@ -74,6 +74,10 @@ class DocumentOut(StoredItemOut):
     number: str
     written_started_at: LocalDateTime | None
     written_ended_at: LocalDateTime | None
+    signature_status: str | None = Field(
+        None,
+        description="入库时电子签名验证结果：valid / altered / unknown_signer / unsigned / invalid",
+    )
 
 
 class DataRecordIn(Input):
@@ -140,8 +144,14 @@ def _stored(item, existed: bool = False) -> dict:
             number=item.number,
             written_started_at=item.written_started_at,
             written_ended_at=item.written_ended_at,
+            signature_status=_signature_status(item),
         )
     return out
+
+
+def _signature_status(document) -> str | None:
+    check = getattr(document, "signature_check", None)  # validated at ingest (documents app)
+    return check.status if check is not None else None
 
 
 def _data_record(record: DataRecord) -> dict:

@@ -16,6 +16,7 @@ from . import (
     alerts,
     cases,
     devices,
+    documents,
     errors,
     ledger,
     me,
@@ -96,3 +97,4 @@ api.add_router("", ledger.router)
 api.add_router("", registration.router)
 api.add_router("", records.router)
 api.add_router("", devices.router)
+api.add_router("", documents.router)

@@ -147,6 +147,13 @@ def create_document(
         document.full_clean(exclude=["blob", "agency", "created_by"])
         document.save()
         record_event(actor, "document.created", document, snapshot(document, DOCUMENT_FIELDS))
+        if document.file_kind == Document.FileKind.PDF and source != "generated":
+            # Signed PDFs from terminals and uploads: signatures validated at ingest, the
+            # result kept beside the untouched file (documents app; generated ones check
+            # themselves when signed).
+            from quancheng.documents.validation import record_check
+
+            record_check(actor, document)
     return document
 
 

@@ -104,6 +104,7 @@ class RecordItem(models.Model):
         UPLOAD = "upload", "上传"
         INGEST = "ingest", "采集站导入"
         API = "api", "终端接口"
+        GENERATED = "generated", "平台制作"
 
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     act = models.ForeignKey(

@@ -25,6 +25,11 @@ PATHS = {
     "/api/v1/devices": {"get"},
     "/api/v1/devices/{device_id}": {"get"},
     "/api/v1/devices/{device_id}/docked": {"post"},
+    "/api/v1/document-types": {"get"},
+    "/api/v1/acts/{act_id}/document-drafts": {"post"},
+    "/api/v1/document-drafts/{draft_id}": {"get", "put"},
+    "/api/v1/document-drafts/{draft_id}/signatures": {"post"},
+    "/api/v1/document-drafts/{draft_id}/finalise": {"post"},
 }
 
 

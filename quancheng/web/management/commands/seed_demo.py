@@ -18,6 +18,8 @@ class Command(BaseCommand):
             seed_demo()
             self.stdout.write("demo data loaded")
         call_command("load_data_kinds", stdout=self.stdout)
+        call_command("load_document_catalogue", stdout=self.stdout)
+        call_command("make_demo_ca", stdout=self.stdout)
         if print_logins:
             self.stdout.write("demo logins (username / password):")
             for username, who, password in demo_logins():

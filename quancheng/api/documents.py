@@ -1,0 +1,197 @@
+"""Documents made on terminals (文书制作): the catalogue per act kind, drafts with structured
+data and signatures, finalising (number, PDF, agency e-signature).
+
+Finished documents signed elsewhere are uploaded through ``POST /acts/{id}/documents``
+(records.py); their signatures are validated at ingest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema, Status
+
+from quancheng.cases.models import Act
+from quancheng.documents import services
+from quancheng.documents.catalogue import types_for_act_kind
+from quancheng.documents.models import DocumentDraft, DocumentType, DraftSignature
+from quancheng.orgs.scoping import get_visible_or_404
+
+from . import responses
+from .errors import error_response
+from .schemas import Input, LocalDateTime
+
+router = Router(tags=["执法文书制作"])
+
+
+class DocumentTypeOut(Schema):
+    code: str
+    name: str
+    numbered: bool
+    has_times: bool
+    fields: list[dict]
+    signers: list[str]
+    act_kinds: list[str]
+    version: int
+
+
+class DraftIn(Input):
+    doc_type: str = Field(max_length=64, description="文书种类代码，见 GET /document-types")
+    data: dict[str, Any] = Field(default_factory=dict, description="字段值（按字段名）")
+
+
+class DraftData(Input):
+    data: dict[str, Any]
+
+
+class SignatureIn(Input):
+    role: str = Field(description="officer / party / witness")
+    officer_id: int | None = None
+    name: str = Field("", max_length=100)
+    image: str = Field("", description="PNG（data URL 或 base64）")
+    refused: bool = Field(False, description="当事人拒绝签名")
+    refusal_reason: str = Field("", max_length=2000)
+    witness: str = Field("", max_length=100)
+    evidence: str = Field("", max_length=300, description="拍照/录像记录")
+
+
+class SignatureOut(Schema):
+    id: int
+    role: str
+    name: str
+    refused: bool
+    signed_at: LocalDateTime
+
+
+class DraftOut(Schema):
+    id: int
+    act_id: int
+    doc_type: str
+    status: str
+    number: str
+    data: dict[str, Any]
+    missing_fields: list[str]
+    missing_signatures: list[str]
+    signatures: list[SignatureOut]
+    document_id: int | None
+    previous_id: int | None
+
+
+def _draft_out(draft: DocumentDraft) -> dict:
+    return {
+        "id": draft.pk,
+        "act_id": draft.act_id,
+        "doc_type": draft.doc_type.code,
+        "status": draft.status,
+        "number": draft.number,
+        "data": draft.data,
+        "missing_fields": services.missing_fields(draft),
+        "missing_signatures": services.missing_signatures(draft),
+        "signatures": [
+            {
+                "id": s.pk,
+                "role": s.role,
+                "name": s.name,
+                "refused": s.refused,
+                "signed_at": s.signed_at,
+            }
+            for s in draft.signatures.all()
+        ],
+        "document_id": draft.document_id,
+        "previous_id": draft.previous_id,
+    }
+
+
+def _draft(request, draft_id: int) -> DocumentDraft:
+    return get_visible_or_404(
+        DocumentDraft.objects.select_related("act", "doc_type", "agency"), request.user, pk=draft_id
+    )
+
+
+@router.get("/document-types", response={200: list[DocumentTypeOut], **responses.READ})
+def list_document_types(request, act_kind: str | None = None):
+    """The catalogue; with ``act_kind`` only the types that kind of act uses."""
+    if act_kind:
+        return types_for_act_kind(act_kind)
+    return list(DocumentType.objects.filter(active=True))
+
+
+@router.post(
+    "/acts/{act_id}/document-drafts",
+    response={201: DraftOut, **responses.CREATE},
+    summary="新建文书草稿（字段值按字段名，未给出的从执法行为带入）",
+)
+def post_draft(request, act_id: int, payload: DraftIn):
+    act = get_visible_or_404(
+        Act.objects.select_related("agency", "subject"), request.user, pk=act_id
+    )
+    doc_type = get_object_or_404(DocumentType, code=payload.doc_type)
+    draft = services.create_draft(request.user, act, doc_type, payload.data)
+    return Status(201, _draft_out(draft))
+
+
+@router.get("/document-drafts/{draft_id}", response={200: DraftOut, **responses.READ})
+def get_draft(request, draft_id: int):
+    return _draft_out(_draft(request, draft_id))
+
+
+@router.put("/document-drafts/{draft_id}", response={200: DraftOut, **responses.CHANGE})
+def put_draft(request, draft_id: int, payload: DraftData):
+    draft = services.save_draft(request.user, _draft(request, draft_id), payload.data)
+    return _draft_out(draft)
+
+
+@router.post(
+    "/document-drafts/{draft_id}/signatures",
+    response={201: DraftOut, **responses.CREATE},
+    summary="手写签名（PNG）或当事人拒签记录",
+)
+def post_signature(request, draft_id: int, payload: SignatureIn):
+    draft = _draft(request, draft_id)
+    if payload.refused:
+        if payload.role != DraftSignature.Role.PARTY:
+            raise ValidationError({"role": "只有当事人可以记录拒签"})
+        services.record_refusal(
+            request.user,
+            draft,
+            name=payload.name,
+            reason=payload.refusal_reason,
+            witness=payload.witness,
+            evidence=payload.evidence,
+        )
+    else:
+        officer = None
+        if payload.role == DraftSignature.Role.OFFICER:
+            officer = draft.act.officers.filter(pk=payload.officer_id or 0).first()
+        services.add_signature(
+            request.user,
+            draft,
+            role=payload.role,
+            officer=officer,
+            name=payload.name,
+            image=payload.image,
+        )
+    return Status(201, _draft_out(draft))
+
+
+@router.post(
+    "/document-drafts/{draft_id}/finalise",
+    response={200: DraftOut, **responses.CREATE},
+    summary="定稿：编号、生成 PDF、加盖机构电子签章",
+)
+def post_finalise(request, draft_id: int):
+    draft = _draft(request, draft_id)
+    try:
+        services.finalise(request.user, draft)
+    except ValidationError as e:
+        if getattr(e, "code", None) == "already_final":
+            return error_response(409, "already_final", e.messages[0])
+        if e.error_list and e.error_list[0].code == "incomplete":
+            return error_response(
+                400, "incomplete", "；".join(e.messages), {"missing": list(e.messages)}
+            )
+        raise
+    draft.refresh_from_db()
+    return _draft_out(draft)

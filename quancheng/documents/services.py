@@ -1,0 +1,375 @@
+"""Drafting, signing and finalising enforcement documents (文书制作、签名、定稿).
+
+Every change is a ledger event in its own transaction: draft saved, signed by a party or an
+officer (or the party's refusal, with reason and witness or photo/video), finalised. Finalising
+(1) checks every required field and signature, naming each one missing (A15.4), (2) issues the
+number from the locked counter, (3) renders the PDF, (4) signs it with the agency's certificate
+(PAdES), (5) stores it as a records Document linked to the act, all in one transaction: a failure
+leaves the draft as it was and uses up no serial. A finalised document never changes; a
+correction is a new draft linked to it, with a reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from quancheng.cases.models import Act
+from quancheng.ledger.services import record_event
+from quancheng.lib.canonical import canonical_bytes
+from quancheng.orgs.scoping import require_change_in
+from quancheng.records.items import create_document
+from quancheng.records.models import Document, RecordItem
+from quancheng.records.services import blob_store, register_blob
+
+from . import certificates, numbering
+from .fields import as_datetime, parse_value
+from .models import DocumentDraft, DocumentType, DraftSignature
+from .pdfsign import sign_pdf
+from .render import render_pdf
+from .validation import record_check, validate_pdf_bytes
+
+MAX_SIGNATURE_BYTES = 512 * 1024
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def data_sha256(data: dict) -> str:
+    return hashlib.sha256(canonical_bytes(data)).hexdigest()
+
+
+def prefill(act: Act, doc_type: DocumentType) -> dict:
+    """Values the act already knows (subject, officers, place, times, case)."""
+    subject = act.subject
+    officers = list(act.officers.all())
+    known = {
+        "party": subject.name,
+        "party_address": subject.address,
+        "credit_code": subject.credit_code,
+        "legal_representative": subject.legal_representative,
+        "place": act.place,
+        "started_at": act.started_at.isoformat(),
+        "ended_at": act.ended_at.isoformat(),
+        "officers": "、".join(
+            f"{o.full_name}（执法证号：{o.certificate_number}）"
+            if o.certificate_number
+            else o.full_name
+            for o in officers
+        ),
+        "recorder": officers[-1].full_name if officers else "",
+        "interviewee": subject.legal_representative,
+        "case_number": act.case.number if act.case else "",
+        "cause": act.case.cause if act.case else "",
+        "issued_on": timezone.localdate().isoformat(),
+    }
+    names = {f["name"] for f in doc_type.fields}
+    return {k: v for k, v in known.items() if k in names and v}
+
+
+def clean_data(doc_type: DocumentType, raw: dict) -> dict:
+    """Parse submitted values by the type's fields; unknown names and bad values refused."""
+    unknown = sorted(set(raw) - {f["name"] for f in doc_type.fields})
+    if unknown:
+        raise ValidationError({"data": f"未知的字段：{'、'.join(unknown)}"})
+    data, problems = {}, []
+    for f in doc_type.fields:
+        try:
+            value = parse_value(f, raw.get(f["name"]))
+        except ValueError as e:
+            problems.append(str(e))
+            continue
+        if value is not None:
+            data[f["name"]] = value
+    if problems:
+        raise ValidationError({"data": problems})
+    return data
+
+
+def missing_fields(draft: DocumentDraft) -> list[str]:
+    return [
+        f["label"]
+        for f in draft.doc_type.fields
+        if f.get("required") and draft.data.get(f["name"]) in (None, "", [])
+    ]
+
+
+def _current_signatures(draft: DocumentDraft):
+    digest = data_sha256(draft.data)
+    return [s for s in draft.signatures.all() if s.data_sha256 == digest]
+
+
+def missing_signatures(draft: DocumentDraft) -> list[str]:
+    """Who still has to sign the current content (a change of content needs new signatures)."""
+    signed = _current_signatures(draft)
+    missing = []
+    signers = draft.doc_type.signers
+    if "officers" in signers:
+        done = {s.officer_id for s in signed if s.role == DraftSignature.Role.OFFICER}
+        missing += [
+            f"执法人员{o.full_name}的签名" for o in draft.act.officers.all() if o.pk not in done
+        ]
+    if "party" in signers and not any(s.role == DraftSignature.Role.PARTY for s in signed):
+        missing.append("当事人签名（或拒签记录）")
+    if "witness" in signers and not any(s.role == DraftSignature.Role.WITNESS for s in signed):
+        missing.append("见证人签名")
+    return missing
+
+
+def _check_type(act: Act, doc_type: DocumentType) -> None:
+    if not doc_type.active or not doc_type.allows(act.kind):
+        raise ValidationError(
+            {
+                "doc_type": ValidationError(
+                    f"“{act.get_kind_display()}”不使用文书“{doc_type.name}”",
+                    code="type_not_allowed",
+                )
+            }
+        )
+
+
+def create_draft(actor, act: Act, doc_type: DocumentType, data: dict | None = None):
+    require_change_in(actor, act.agency)
+    _check_type(act, doc_type)
+    values = prefill(act, doc_type)
+    if data:
+        values.update(clean_data(doc_type, data))
+    with transaction.atomic():
+        draft = DocumentDraft.objects.create(
+            agency=act.agency, act=act, doc_type=doc_type, data=values, created_by=actor
+        )
+        record_event(
+            actor,
+            "documentdraft.created",
+            draft,
+            {"act": act.pk, "doc_type": doc_type.code, "data_sha256": data_sha256(values)},
+        )
+    return draft
+
+
+def _refuse_if_final(draft: DocumentDraft) -> None:
+    if draft.is_final:
+        raise ValidationError(
+            f"文书已定稿（{draft.number or draft.doc_type.name}），不能修改；"
+            "如需更正请新建更正版本",
+            code="already_final",
+        )
+
+
+def save_draft(actor, draft: DocumentDraft, data: dict) -> DocumentDraft:
+    require_change_in(actor, draft.agency)
+    values = clean_data(draft.doc_type, data)
+    with transaction.atomic():
+        draft = DocumentDraft.objects.select_for_update().get(pk=draft.pk)
+        _refuse_if_final(draft)
+        if values == draft.data:
+            return draft
+        draft.data = values
+        draft.updated_at = timezone.now()
+        draft.save(update_fields=["data", "updated_at"])
+        record_event(actor, "documentdraft.saved", draft, {"data_sha256": data_sha256(values)})
+    return draft
+
+
+def decode_png(data_url: str) -> bytes:
+    """The PNG bytes of a canvas's ``data:image/png;base64,…`` (or bare base64)."""
+    text = (data_url or "").strip()
+    if text.startswith("data:"):
+        header, _, text = text.partition(",")
+        if header != "data:image/png;base64":
+            raise ValidationError({"image": "签名应为 PNG 图像"})
+    try:
+        png = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise ValidationError({"image": "签名图像编码无效"}) from e
+    if not png.startswith(PNG_MAGIC):
+        raise ValidationError({"image": "签名应为 PNG 图像"})
+    if len(png) > MAX_SIGNATURE_BYTES:
+        raise ValidationError({"image": "签名图像过大"})
+    return png
+
+
+def _signer(draft, role: str, officer, name: str) -> tuple[object, str]:
+    if role == DraftSignature.Role.OFFICER:
+        if officer is None or not draft.act.officers.filter(pk=officer.pk).exists():
+            raise ValidationError({"officer": "签名的执法人员应是本次执法行为的执法人员"})
+        return officer, officer.full_name
+    if role not in DraftSignature.Role.values:
+        raise ValidationError({"role": "签名人身份无效"})
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "请填写签名人姓名"})
+    return None, name
+
+
+def add_signature(actor, draft, *, role: str, image: str, officer=None, name: str = ""):
+    """A handwritten signature captured on the signature page, kept as a PNG blob."""
+    require_change_in(actor, draft.agency)
+    _refuse_if_final(draft)
+    officer, name = _signer(draft, role, officer, name)
+    png = decode_png(image)
+    info = blob_store().put(io.BytesIO(png))
+    with transaction.atomic():
+        draft = DocumentDraft.objects.select_for_update().get(pk=draft.pk)
+        _refuse_if_final(draft)
+        blob = register_blob(info, draft.agency)
+        signature = DraftSignature.objects.create(
+            draft=draft,
+            role=role,
+            officer=officer,
+            name=name,
+            image=blob,
+            data_sha256=data_sha256(draft.data),
+            recorded_by=actor,
+        )
+        record_event(
+            actor,
+            "documentdraft.signed",
+            draft,
+            {
+                "role": role,
+                "officer": officer.pk if officer else None,
+                "name": name,
+                "image_sha256": blob.sha256,
+                "data_sha256": signature.data_sha256,
+            },
+        )
+    return signature
+
+
+def record_refusal(actor, draft, *, name: str, reason: str, witness: str = "", evidence: str = ""):
+    """The party refuses to sign: reason, and a witness or a photo/video reference (送达规则)."""
+    require_change_in(actor, draft.agency)
+    _refuse_if_final(draft)
+    reason, witness, evidence = (
+        (reason or "").strip(),
+        (witness or "").strip(),
+        (evidence or "").strip(),
+    )
+    problems = {}
+    if not (name or "").strip():
+        problems["name"] = "请填写当事人姓名"
+    if not reason:
+        problems["reason"] = "请填写拒签原因"
+    if not witness and not evidence:
+        problems["witness"] = "拒签须有见证人，或注明拍照/录像记录"
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        draft = DocumentDraft.objects.select_for_update().get(pk=draft.pk)
+        _refuse_if_final(draft)
+        signature = DraftSignature.objects.create(
+            draft=draft,
+            role=DraftSignature.Role.PARTY,
+            name=name.strip(),
+            refused=True,
+            refusal_reason=reason,
+            witness_name=witness,
+            evidence_ref=evidence,
+            data_sha256=data_sha256(draft.data),
+            recorded_by=actor,
+        )
+        record_event(
+            actor,
+            "documentdraft.party_refused",
+            draft,
+            {"name": signature.name, "reason": reason, "witness": witness, "evidence": evidence},
+        )
+    return signature
+
+
+def finalise(actor, draft: DocumentDraft) -> Document:
+    require_change_in(actor, draft.agency)
+    with transaction.atomic():
+        draft = DocumentDraft.objects.select_for_update().get(pk=draft.pk)
+        _refuse_if_final(draft)
+        # 1. every required field and signature (A15.4), each missing one named
+        problems = [f"缺少必填项：{label}" for label in missing_fields(draft)]
+        problems += [f"缺少{who}" for who in missing_signatures(draft)]
+        if problems:
+            raise ValidationError([ValidationError(p, code="incomplete") for p in problems])
+        stored = certificates.active_certificate(draft.agency)
+        if stored is None:
+            raise ValidationError(f"{draft.agency.name}没有有效的签章证书", code="no_certificate")
+        # 2. the number, from the counter locked until this transaction ends
+        number = ""
+        if draft.doc_type.numbered:
+            year = timezone.localdate().year
+            number = numbering.issue_number(draft.agency, draft.doc_type, draft.act.subject, year)
+        # 3. render and 4. sign
+        pdf = render_pdf(draft, number=number, final=True)
+        signed = sign_pdf(
+            pdf,
+            stored,
+            reason=f"{draft.doc_type.name}定稿",
+            location=draft.agency.district or draft.agency.name,
+        )
+        # 5. store and register as the act's document
+        info = blob_store().put(io.BytesIO(signed))
+        blob = register_blob(info, draft.agency)
+        document = create_document(
+            actor,
+            agency=draft.agency,
+            blob=blob,
+            source=RecordItem.Source.GENERATED,
+            act=draft.act,
+            file_kind=Document.FileKind.PDF,
+            content_type="application/pdf",
+            original_filename=f"{draft.doc_type.name}{number or draft.pk}.pdf",
+            doc_type=draft.doc_type.name,
+            number=number,
+            written_started_at=as_datetime(draft.data.get("started_at")),
+            written_ended_at=as_datetime(draft.data.get("ended_at")),
+        )
+        draft.status = DocumentDraft.Status.FINAL
+        draft.number = number
+        draft.document = document
+        draft.finalised_at = timezone.now()
+        draft.save(update_fields=["status", "number", "document", "finalised_at"])
+        record_event(
+            actor,
+            "documentdraft.finalised",
+            draft,
+            {
+                "number": number,
+                "document": document.pk,
+                "sha256": blob.sha256,
+                "data_sha256": data_sha256(draft.data),
+                "certificate": stored.fingerprint,
+                "signatures": [s.pk for s in _current_signatures(draft)],
+            },
+        )
+        record_check(actor, document, validate_pdf_bytes(signed))
+    return document
+
+
+def start_correction(actor, draft: DocumentDraft, reason: str) -> DocumentDraft:
+    """A correction (更正): a new draft linked to the finalised one, which stays as it is."""
+    require_change_in(actor, draft.agency)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "请填写更正原因"})
+    draft = DocumentDraft.objects.get(pk=draft.pk)
+    if not draft.is_final:
+        raise ValidationError("草稿可直接修改，无需更正")
+    with transaction.atomic():
+        correction = DocumentDraft.objects.create(
+            agency=draft.agency,
+            act=draft.act,
+            doc_type=draft.doc_type,
+            data=dict(draft.data),
+            previous=draft,
+            correction_reason=reason,
+            created_by=actor,
+        )
+        record_event(
+            actor,
+            "documentdraft.correction_started",
+            correction,
+            {"previous": draft.pk, "previous_number": draft.number, "reason": reason},
+        )
+    return correction
