@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "quancheng.alerts",
     "quancheng.witness",
     "quancheng.registration",
+    "quancheng.compliance",
     "quancheng.web",
 ]
 
