@@ -14,6 +14,7 @@ urlpatterns = [
     path("records/", include("quancheng.records.urls_web")),
     path("witness/", include("quancheng.witness.urls")),
     path("registration/", include("quancheng.registration.urls")),
+    path("compliance/", include("quancheng.compliance.urls")),
     path("", include("quancheng.records.urls_upload")),
     path("", include("quancheng.web.urls")),
 ]
