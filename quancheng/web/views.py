@@ -24,6 +24,7 @@ from quancheng.cases.services import (
     update_act,
     update_case,
 )
+from quancheng.compliance.queries import filter_completeness
 from quancheng.orgs.models import User
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.views_items import act_record_items
@@ -207,6 +208,7 @@ def act_list(request):
         acts = acts.filter(started_at__date__gte=filters["date_from"])
     if filters.get("date_to"):
         acts = acts.filter(started_at__date__lte=filters["date_to"])
+    acts = filter_completeness(acts, filters.get("completeness"))
     return render(
         request, "web/act_list.html", {"form": form, "page": _page(request, _with_officers(acts))}
     )
@@ -303,6 +305,7 @@ def case_list(request):
         cases = cases.filter(stage=filters["stage"])
     if filters.get("subject"):
         cases = cases.filter(subject=filters["subject"])
+    cases = filter_completeness(cases, filters.get("completeness"))
     return render(request, "web/case_list.html", {"form": form, "page": _page(request, cases)})
 
 

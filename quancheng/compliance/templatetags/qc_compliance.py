@@ -92,7 +92,8 @@ def media_start(value) -> str:
 
 @register.filter
 def completeness_badge(compliance):
-    if compliance is None:
+    # A missing one-to-one row renders as "" in templates (ObjectDoesNotExist is silent).
+    if not compliance:
         return format_html('<span class="badge muted">{}</span>', "未检查")
     return format_html(
         '<span class="badge completeness-{}">{}</span>',

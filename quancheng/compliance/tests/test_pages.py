@@ -137,3 +137,28 @@ def test_traceability_page_lists_every_article_and_rule(officer):
     html = login(officer).get(reverse("compliance:traceability")).content.decode()
     assert "第十一条" in html and "A11-gap" in html and "TWO-officers" in html
     assert "test_fires_on_an_unexplained_three_minute_gap" in html
+
+
+def test_act_and_case_lists_show_and_filter_completeness(scene, case):
+    messy = scene(compliant=False)
+    messy.act.case = case
+    messy.act.save()
+    clean = scene()
+    unchecked = scene()
+    evaluate_act(messy.act)
+    evaluate_act(clean.act)
+    client = login(messy.officer)
+    acts_url = reverse("act_list")
+    html = client.get(acts_url).content.decode()
+    assert "缺少必需记录" in html and "记录完整" in html and "未检查" in html
+
+    def listed(url, value):
+        page = client.get(url, {"completeness": value})
+        return {obj.pk for obj in page.context["page"].object_list}
+
+    assert listed(acts_url, "complete") == {clean.act.pk}
+    assert listed(acts_url, "mandatory_missing") == {messy.act.pk}
+    assert listed(acts_url, "unchecked") == {unchecked.act.pk}
+    assert listed(reverse("case_list"), "mandatory_missing") == {case.pk}
+    assert listed(reverse("case_list"), "complete") == set()
+    assert "缺少必需记录" in client.get(reverse("case_list")).content.decode()
