@@ -121,7 +121,7 @@ FEATURES: list[Feature] = [
     ),
     Feature(
         "检查发现的答复与审核、完整性",
-        (8, 25, 26),
+        (8,),
         "quancheng/compliance/evaluate.py",
         ("compliance/tests/test_clinic_inspection.py", "compliance/tests/test_evaluate.py"),
     ),

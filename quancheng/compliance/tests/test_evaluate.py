@@ -1,6 +1,5 @@
 """evaluate_act: idempotent, closes and reopens findings, keeps answered ones; case status."""
 
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
