@@ -162,3 +162,17 @@ def test_act_and_case_lists_show_and_filter_completeness(scene, case):
     assert listed(reverse("case_list"), "mandatory_missing") == {case.pk}
     assert listed(reverse("case_list"), "complete") == set()
     assert "缺少必需记录" in client.get(reverse("case_list")).content.decode()
+
+
+def test_the_timeline_svg_is_well_formed_with_a_row_per_device_and_document_marks(gapped):
+    from xml.etree import ElementTree
+
+    html = login(gapped.officer).get(gapped.act.get_absolute_url()).content.decode()
+    svg = html[html.index("<svg") : html.index("</svg>") + len("</svg>")]
+    root = ElementTree.fromstring(svg)  # noqa: S314 (our own page, parsed in a test)
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    labels = [t.text for t in root.findall("s:text", ns) if t.get("class") == "tl-label"]
+    assert labels[-1] == "文书记载时间" and len(labels) == 2
+    assert len(root.findall(".//s:rect[@class='tl-gap']", ns)) == 1
+    titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}title")]
+    assert any(t.startswith("《现场笔录》记载开始") for t in titles)
