@@ -217,9 +217,24 @@ def evaluate_acts(
     stored = {c.act_id: c for c in ActCompliance.objects.filter(act_id__in=ids)}
     results = []
     cases_touched = set()
+    first_complete = []  # acts evaluated for the first time with nothing found: one bulk insert
     for act in acts:
         hits = run_rules(contexts[act.pk])
         existing = findings[act.pk]
+        if not hits and not existing and act.pk not in stored:
+            first_complete.append(
+                ActCompliance(
+                    act=act,
+                    status=Completeness.COMPLETE,
+                    active_findings=0,
+                    config_version=config.version,
+                    changed_at=now,
+                )
+            )
+            if act.case_id:
+                cases_touched.add(act.case_id)
+            results.append(Result(act.pk, Completeness.COMPLETE, hits))
+            continue
         unchanged = _same(hits, existing) and act.pk in stored
         if unchanged and _store_is_current(stored[act.pk], existing, config):
             results.append(Result(act.pk, stored[act.pk].status, hits))
@@ -231,6 +246,7 @@ def evaluate_acts(
             if act.pk not in stored and act.case_id:
                 cases_touched.add(act.case_id)
         results.append(result)
+    ActCompliance.objects.bulk_create(first_complete)
     if cases_touched:
         update_cases(cases_touched, now)
     return results
