@@ -107,7 +107,7 @@ def home(request):
             "acts_this_month": acts.filter(started_at__gte=month_start).count(),
             "case_count": sum(by_stage.values()),
             "stages": stages,
-            "recent_acts": _with_officers(acts.select_related("subject"))[:5],
+            "recent_acts": _with_officers(acts.select_related("subject", "compliance"))[:5],
         },
     )
 
@@ -327,7 +327,9 @@ def _render_case_detail(request, case, stage_form, status=200):
             "case": case,
             "officers": case.officers.select_related("agency").order_by("pk"),
             "acts": _with_officers(
-                Act.objects.visible_to(request.user).filter(case=case).select_related("subject")
+                Act.objects.visible_to(request.user)
+                .filter(case=case)
+                .select_related("subject", "compliance")
             ),
             "stage_form": stage_form,
             "stage_track": _stage_track(case),
