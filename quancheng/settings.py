@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "quancheng.registration",
     "quancheng.fixity",
     "quancheng.scheduler",
+    "quancheng.compliance",
     "quancheng.web",
 ]
 

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from quancheng.cases.models import Act
+from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
 from quancheng.ledger.snapshot import snapshot
 from quancheng.lib.canonical import canonical_bytes
@@ -133,6 +134,7 @@ def create_segment(
             _json_safe(snapshot(segment, SEGMENT_FIELDS + LABEL_FIELDS)),
         )
         schedule_derivatives(segment)  # thumbnail and proxy, queued after the commit
+        schedule_evaluation(segment.act_id)  # the act's rules (compliance), after the commit
     return segment
 
 
@@ -154,6 +156,7 @@ def create_document(
             from quancheng.documents.validation import record_check
 
             record_check(actor, document)
+        schedule_evaluation(document.act_id)
     return document
 
 
@@ -202,6 +205,7 @@ def create_data_record(
         _apply_act(record, act)
         record.save()
         record_event(actor, "datarecord.created", record, snapshot(record, DATA_RECORD_FIELDS))
+        schedule_evaluation(record.act_id)
     return record
 
 
@@ -228,6 +232,7 @@ def link_item(actor, item, act: Act, *, reason: str = ""):
                 "reason": reason,
             },
         )
+        schedule_evaluation(act, previous)
     return item
 
 
@@ -250,6 +255,7 @@ def unlink_item(actor, item, *, reason: str):
             item,
             {"previous_act": previous, "reason": reason},
         )
+        schedule_evaluation(previous)
     return item
 
 

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from quancheng.cases.models import Act
+from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
 from quancheng.orgs.models import Role
 from quancheng.orgs.scoping import can_change_in
@@ -213,6 +214,7 @@ def register_records(actor, act: Act, note: str = "") -> ActRegistration:
             "records": act_records(act),
         },
     )
+    schedule_evaluation(act)  # A21-deadline (compliance), after the commit
     return registration
 
 
@@ -280,4 +282,5 @@ def decide_late_request(
         act,
         {"request": request.pk, "note": note},
     )
+    schedule_evaluation(act)
     return request

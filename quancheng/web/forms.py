@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from quancheng.cases.models import Act, Case
+from quancheng.compliance.queries import completeness_field
 from quancheng.lib import uscc
 from quancheng.orgs.models import Agency, User
 from quancheng.orgs.scoping import agencies_visible_to
@@ -176,6 +177,7 @@ class ActFilterForm(Form):
     )
     date_from = forms.DateField(label="开始日期自", required=False, widget=DateInput)
     date_to = forms.DateField(label="至", required=False, widget=DateInput)
+    completeness = completeness_field()
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -212,6 +214,7 @@ class CaseFilterForm(Form):
     subject = forms.ModelChoiceField(
         label="执法对象", queryset=Subject.objects.none(), required=False, empty_label="全部"
     )
+    completeness = completeness_field()
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -22,6 +22,11 @@ ACTIONS = {
     "registration.late_requested": "申请延期登记",
     "registration.late_approved": "批准延期登记",
     "registration.late_refused": "不予批准延期登记",
+    "explanation.added": "制作说明",
+    "explanation.accepted": "工作记录审核同意",
+    "explanation.returned": "工作记录退回",
+    "marker.added": "添加标记",
+    "marker.withdrawn": "撤销标记",
 }
 
 

@@ -24,6 +24,7 @@ from quancheng.cases.services import (
     update_act,
     update_case,
 )
+from quancheng.compliance.queries import filter_completeness
 from quancheng.orgs.models import User
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.views_items import act_record_items
@@ -107,7 +108,7 @@ def home(request):
             "acts_this_month": acts.filter(started_at__gte=month_start).count(),
             "case_count": sum(by_stage.values()),
             "stages": stages,
-            "recent_acts": _with_officers(acts.select_related("subject"))[:5],
+            "recent_acts": _with_officers(acts.select_related("subject", "compliance"))[:5],
         },
     )
 
@@ -205,6 +206,7 @@ def act_list(request):
         acts = acts.filter(started_at__date__gte=filters["date_from"])
     if filters.get("date_to"):
         acts = acts.filter(started_at__date__lte=filters["date_to"])
+    acts = filter_completeness(acts, filters.get("completeness"))
     return render(
         request, "web/act_list.html", {"form": form, "page": _page(request, _with_officers(acts))}
     )
@@ -301,6 +303,7 @@ def case_list(request):
         cases = cases.filter(stage=filters["stage"])
     if filters.get("subject"):
         cases = cases.filter(subject=filters["subject"])
+    cases = filter_completeness(cases, filters.get("completeness"))
     return render(request, "web/case_list.html", {"form": form, "page": _page(request, cases)})
 
 
@@ -322,7 +325,9 @@ def _render_case_detail(request, case, stage_form, status=200):
             "case": case,
             "officers": case.officers.select_related("agency").order_by("pk"),
             "acts": _with_officers(
-                Act.objects.visible_to(request.user).filter(case=case).select_related("subject")
+                Act.objects.visible_to(request.user)
+                .filter(case=case)
+                .select_related("subject", "compliance")
             ),
             "stage_form": stage_form,
             "stage_track": _stage_track(case),

@@ -1,0 +1,356 @@
+"""Evaluating the rules on acts: findings and completeness (idempotent).
+
+``evaluate_acts`` builds the timelines of a batch of acts with a fixed number of queries, runs
+every rule, and brings the stored findings in line with what the rules found:
+1. a hit with no finding → a new open finding (``finding.opened``);
+2. a hit whose finding was closed → reopened (``finding.reopened``);
+3. an open or returned finding no hit supports any more → closed (``finding.closed``);
+4. answered and accepted findings are kept as they are (the officer's answer and the head's
+   decision stand);
+then the act's completeness (and its case's) is stored. Nothing is written when nothing changed,
+so evaluating twice writes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from quancheng.cases.models import Act
+from quancheng.ledger.services import record_event
+from quancheng.registration.deadlines import deadline_for_end, loaded_schedules
+from quancheng.registration.models import ActRegistration
+
+from .config import Config, current_config
+from .models import (
+    COMPLETENESS_RANK,
+    ActCompliance,
+    CaseCompliance,
+    Completeness,
+    Finding,
+)
+from .rules import RULES
+from .rules.base import Context, Hit, Registration
+from .timeline import Timeline, build_timelines
+
+BATCH = 500
+
+
+@dataclass
+class Result:
+    act_id: int
+    status: str
+    hits: list[tuple[str, Hit]]
+    opened: int = 0
+    closed: int = 0
+
+
+@dataclass
+class Summary:
+    acts: int = 0
+    opened: int = 0
+    closed: int = 0
+
+
+def run_rules(context: Context) -> list[tuple[str, Hit]]:
+    """Every rule's hits on one act, as (rule id, hit)."""
+    return [(rule.id, hit) for rule in RULES for hit in rule.check(context)]
+
+
+def contexts_for(
+    acts: Sequence[Act], config: Config | None = None, now: dt.datetime | None = None
+) -> dict[int, Context]:
+    config = config or current_config()
+    now = now or timezone.now()
+    timelines = build_timelines(acts)
+    registrations = {
+        act_id: Registration(registered_at, on_time, deadline, late_request_id)
+        for act_id, registered_at, on_time, deadline, late_request_id in (
+            ActRegistration.objects.filter(act_id__in=list(timelines)).values_list(
+                "act_id", "registered_at", "on_time", "deadline", "late_request_id"
+            )
+        )
+    }
+    schedules = loaded_schedules()
+    deadlines: dict[dt.date, object] = {}
+    contexts = {}
+    for act_id, timeline in timelines.items():
+        act = timeline.act
+        deadline = None
+        if act_id not in registrations and act.ended_at <= now:
+            ended_on = timezone.localdate(act.ended_at)
+            if ended_on not in deadlines:
+                deadlines[ended_on] = deadline_for_end(ended_on, schedules)
+            deadline = deadlines[ended_on]
+        contexts[act_id] = Context(
+            timeline=timeline,
+            config=config,
+            now=now,
+            registration=registrations.get(act_id),
+            deadline=deadline,
+        )
+    return contexts
+
+
+def completeness(findings: Iterable[Finding]) -> tuple[str, int]:
+    active = [f for f in findings if f.status in Finding.ACTIVE]
+    if any(f.missing_record for f in active):
+        return Completeness.MANDATORY_MISSING, len(active)
+    if active:
+        return Completeness.FINDINGS_OPEN, len(active)
+    return Completeness.COMPLETE, 0
+
+
+def _finding_body(finding: Finding) -> dict:
+    return {
+        "act": finding.act_id,
+        "rule": finding.rule_id,
+        "key": finding.key,
+        "article": finding.article,
+        "severity": finding.severity,
+        "message": finding.message,
+        "evidence": finding.evidence,
+    }
+
+
+def _sync(act: Act, hits, existing: list[Finding], config: Config, now) -> Result:
+    """Bring one act's findings in line with its hits; ledger events for every change."""
+    from .rules import BY_ID
+
+    result = Result(act_id=act.pk, status="", hits=hits)
+    by_key = {(f.rule_id, f.key): f for f in existing}
+    seen = set()
+    for rule_id, hit in hits:
+        rule = BY_ID[rule_id]
+        seen.add((rule_id, hit.key))
+        fields = {
+            "article": rule.reference,
+            "severity": hit.severity or rule.severity,
+            "message": rule.render(hit),
+            "evidence": hit.evidence,
+            "missing_record": hit.missing_record,
+        }
+        finding = by_key.get((rule_id, hit.key))
+        if finding is None:
+            finding = Finding.objects.create(
+                act=act, rule_id=rule_id, key=hit.key, created_at=now, updated_at=now, **fields
+            )
+            existing.append(finding)
+            record_event(None, "finding.opened", finding, _finding_body(finding), agency=act.agency)
+            result.opened += 1
+            continue
+        changed = [name for name, value in fields.items() if getattr(finding, name) != value]
+        reopen = finding.status == Finding.Status.CLOSED
+        if not changed and not reopen:
+            continue
+        for name in changed:
+            setattr(finding, name, fields[name])
+        if reopen:
+            finding.status = Finding.Status.OPEN
+        finding.updated_at = now
+        finding.save()
+        record_event(
+            None,
+            "finding.reopened" if reopen else "finding.updated",
+            finding,
+            {**_finding_body(finding), "changed": changed},
+            agency=act.agency,
+        )
+        result.opened += reopen
+    for finding in existing:
+        if (finding.rule_id, finding.key) in seen:
+            continue
+        if finding.status not in (Finding.Status.OPEN, Finding.Status.RETURNED):
+            continue
+        finding.status = Finding.Status.CLOSED
+        finding.updated_at = now
+        finding.save(update_fields=["status", "updated_at"])
+        record_event(
+            None,
+            "finding.closed",
+            finding,
+            {"act": act.pk, "rule": finding.rule_id, "key": finding.key, "reason": "no_longer"},
+            agency=act.agency,
+        )
+        result.closed += 1
+    result.status, _ = completeness(existing)
+    return result
+
+
+def _store_completeness(act: Act, existing: list[Finding], stored, config: Config, now) -> bool:
+    status, active = completeness(existing)
+    if stored is not None and (stored.status, stored.active_findings, stored.config_version) == (
+        status,
+        active,
+        config.version,
+    ):
+        return False
+    ActCompliance.objects.update_or_create(
+        act=act,
+        defaults={
+            "status": status,
+            "active_findings": active,
+            "config_version": config.version,
+            "changed_at": now,
+        },
+    )
+    return stored is None or stored.status != status
+
+
+def evaluate_acts(
+    acts: Sequence[Act], config: Config | None = None, now: dt.datetime | None = None
+) -> list[Result]:
+    """Evaluate a batch of acts (idempotent); their results, in the order given."""
+    config = config or current_config()
+    now = now or timezone.now()
+    acts = list(acts)
+    contexts = contexts_for(acts, config, now)
+    ids = [act.pk for act in acts]
+    findings: dict[int, list[Finding]] = defaultdict(list)
+    for finding in Finding.objects.filter(act_id__in=ids):
+        findings[finding.act_id].append(finding)
+    stored = {c.act_id: c for c in ActCompliance.objects.filter(act_id__in=ids)}
+    results = []
+    cases_touched = set()
+    first_complete = []  # acts evaluated for the first time with nothing found: one bulk insert
+    for act in acts:
+        hits = run_rules(contexts[act.pk])
+        existing = findings[act.pk]
+        if not hits and not existing and act.pk not in stored:
+            first_complete.append(
+                ActCompliance(
+                    act=act,
+                    status=Completeness.COMPLETE,
+                    active_findings=0,
+                    config_version=config.version,
+                    changed_at=now,
+                )
+            )
+            if act.case_id:
+                cases_touched.add(act.case_id)
+            results.append(Result(act.pk, Completeness.COMPLETE, hits))
+            continue
+        unchanged = _same(hits, existing) and act.pk in stored
+        if unchanged and _store_is_current(stored[act.pk], existing, config):
+            results.append(Result(act.pk, stored[act.pk].status, hits))
+            continue
+        with transaction.atomic():
+            result = _sync(act, hits, existing, config, now)
+            if _store_completeness(act, existing, stored.get(act.pk), config, now) and act.case_id:
+                cases_touched.add(act.case_id)
+            if act.pk not in stored and act.case_id:
+                cases_touched.add(act.case_id)
+        results.append(result)
+    ActCompliance.objects.bulk_create(first_complete)
+    if cases_touched:
+        update_cases(cases_touched, now)
+    return results
+
+
+def _same(hits, existing: list[Finding]) -> bool:
+    """The stored findings already say what the hits say (nothing to write)."""
+    from .rules import BY_ID
+
+    live = {(f.rule_id, f.key): f for f in existing}
+    keys = set()
+    for rule_id, hit in hits:
+        keys.add((rule_id, hit.key))
+        finding = live.get((rule_id, hit.key))
+        if finding is None or finding.status == Finding.Status.CLOSED:
+            return False
+        rule = BY_ID[rule_id]
+        if (
+            finding.message != rule.render(hit)
+            or finding.evidence != hit.evidence
+            or finding.missing_record != hit.missing_record
+            or finding.severity != (hit.severity or rule.severity)
+        ):
+            return False
+    return not any(
+        (f.rule_id, f.key) not in keys
+        and f.status in (Finding.Status.OPEN, Finding.Status.RETURNED)
+        for f in existing
+    )
+
+
+def _store_is_current(stored: ActCompliance, existing: list[Finding], config: Config) -> bool:
+    status, active = completeness(existing)
+    return (stored.status, stored.active_findings, stored.config_version) == (
+        status,
+        active,
+        config.version,
+    )
+
+
+def evaluate_act(act: Act, now: dt.datetime | None = None) -> Result:
+    """Evaluate one act (idempotent)."""
+    act = Act.objects.select_related("agency").get(pk=act.pk)
+    return evaluate_acts([act], now=now)[0]
+
+
+def update_cases(case_ids: Iterable[int], now: dt.datetime | None = None) -> None:
+    """A case's completeness is the worst of its evaluated acts'."""
+    now = now or timezone.now()
+    worst: dict[int, str] = {}
+    for case_id, status in ActCompliance.objects.filter(
+        act__case_id__in=list(case_ids)
+    ).values_list("act__case_id", "status"):
+        if case_id not in worst or COMPLETENESS_RANK[status] > COMPLETENESS_RANK[worst[case_id]]:
+            worst[case_id] = status
+    stored = dict(
+        CaseCompliance.objects.filter(case_id__in=list(worst)).values_list("case_id", "status")
+    )
+    for case_id, status in worst.items():
+        if stored.get(case_id) != status:
+            CaseCompliance.objects.update_or_create(
+                case_id=case_id, defaults={"status": status, "changed_at": now}
+            )
+
+
+def evaluate_all(queryset=None, batch: int = BATCH, now: dt.datetime | None = None) -> Summary:
+    """Re-evaluate every act (or the given ones) in batches; the counts."""
+    config = current_config()
+    now = now or timezone.now()
+    queryset = (queryset if queryset is not None else Act.objects.all()).select_related("agency")
+    summary = Summary()
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch):
+        acts = list(queryset.filter(pk__in=ids[start : start + batch]).order_by("pk"))
+        for result in evaluate_acts(acts, config=config, now=now):
+            summary.acts += 1
+            summary.opened += result.opened
+            summary.closed += result.closed
+    return summary
+
+
+def timeline_and_findings(act: Act) -> tuple[Timeline, list[Finding]]:
+    """What the act page shows (not stored: drawn from the records as they are now)."""
+    timeline = build_timelines([act])[act.pk]
+    return timeline, list(Finding.objects.filter(act=act).order_by("status", "rule_id", "key"))
+
+
+def refresh_completeness(act: Act, now: dt.datetime | None = None) -> str:
+    """Store the act's completeness from its findings as they are (after an answer or a
+    decision), without running the rules; inside the caller's transaction."""
+    now = now or timezone.now()
+    existing = list(Finding.objects.filter(act=act))
+    stored = ActCompliance.objects.filter(act=act).first()
+    config_version = stored.config_version if stored else 0
+    status, active = completeness(existing)
+    ActCompliance.objects.update_or_create(
+        act=act,
+        defaults={
+            "status": status,
+            "active_findings": active,
+            "config_version": config_version,
+            "changed_at": now,
+        },
+    )
+    if act.case_id:
+        update_cases([act.case_id], now)
+    return status

@@ -1,0 +1,34 @@
+"""Re-evaluation after a change: queue the act's evaluation once the change has committed.
+
+Called from this app's services and (one line each) from records/items.py and
+registration/services.py. Kept free of model imports so that those modules can import it.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+
+def _act_id(act) -> int | None:
+    if act is None:
+        return None
+    return act if isinstance(act, int) else act.pk
+
+
+def schedule_evaluation(*acts) -> None:
+    """Queue ``evaluate_act`` for each act (an Act, its pk or None) after the commit.
+
+    ``robust``: a queue that cannot be reached must not undo the change; the act is evaluated
+    again on the next change or by ``manage.py evaluate_acts``.
+    """
+    from .tasks import evaluate_act_task
+
+    for act_id in {_act_id(act) for act in acts} - {None}:
+        transaction.on_commit(lambda act_id=act_id: evaluate_act_task.enqueue(act_id), robust=True)
+
+
+def schedule_all() -> None:
+    """Queue the re-evaluation of every act (after a configuration change)."""
+    from .tasks import evaluate_all_task
+
+    transaction.on_commit(lambda: evaluate_all_task.enqueue(), robust=True)

@@ -1,0 +1,35 @@
+"""The rules (规则): one module per rule id of DOMAIN.md, plus the two-officer rule.
+
+Each module defines ``RULE``: its id, article, severity, Chinese message template and a check
+over the act's :class:`~quancheng.compliance.rules.base.Context`. The order here is the order
+findings are listed in.
+"""
+
+from importlib import import_module
+
+from .base import Rule
+
+MODULES = [
+    "a11_dispute",
+    "a11_mandatory",
+    "a11_gap",
+    "a13_exempt",
+    "a15_identity",
+    "a15_door",
+    "a15_docs",
+    "a15_complete",
+    "a16_interrogation",
+    "a16_service",
+    "a17_coercion",
+    "a18_content",
+    "a21_deadline",
+    "a21_labels",
+    "a22_retention",
+    "a23_longterm",
+    "a24_access",
+    "a27_violations",
+    "two_officers",
+]
+
+RULES: list[Rule] = [import_module(f"{__name__}.{name}").RULE for name in MODULES]
+BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}

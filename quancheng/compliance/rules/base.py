@@ -1,0 +1,144 @@
+"""What every rule is made of, and the context a rule reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+from ..config import Config
+from ..timeline import ExplanationRow, Interval, Timeline
+
+ERROR = "error"
+WARNING = "warning"
+
+# How far a rule can be checked with the data the platform holds today.
+FULL = "full"
+PARTIAL = "partial"
+NOT_YET = "not_yet"
+
+
+@dataclass
+class Registration:
+    registered_at: dt.datetime
+    on_time: bool
+    deadline: dt.date
+    late_request_id: int | None
+
+
+@dataclass
+class Context:
+    """What a rule sees of one act."""
+
+    timeline: Timeline
+    config: Config
+    now: dt.datetime
+    registration: Registration | None = None
+    # The A21 deadline (quancheng.registration.deadlines.Deadline); None while the act runs.
+    deadline: Any = None
+
+    @property
+    def act(self):
+        return self.timeline.act
+
+    @property
+    def has_av(self) -> bool:
+        return bool(self.timeline.segments)
+
+    def accepted_exemptions(self) -> list[ExplanationRow]:
+        """A13 work records the agency head accepted (they allow AV to stop)."""
+        return [
+            e
+            for e in self.timeline.explanations
+            if e.kind == "a13_work_record" and e.review == "accepted"
+        ]
+
+    def exempt(self, interval: Interval | None = None) -> bool:
+        """An accepted A13 work record covers the whole act, or the given stretch."""
+        for e in self.accepted_exemptions():
+            if e.gap_started_at is None or e.gap_ended_at is None:
+                return True
+            if (
+                interval is not None
+                and e.gap_started_at < interval[1]
+                and interval[0] < e.gap_ended_at
+            ):
+                return True
+        return False
+
+
+@dataclass
+class Hit:
+    """One thing a rule found; ``key`` tells several hits of one rule on one act apart."""
+
+    key: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
+    missing_record: bool = False
+    severity: str | None = None  # None: the rule's own
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    articles: tuple[str, ...]  # article numbers for traceability, e.g. ("A15",)
+    reference: str  # as cited in messages, e.g. 第十五条第（二）项
+    severity: str
+    message: str  # Chinese template over a hit's params
+    check: Callable[[Context], Iterable[Hit]]
+    title: str
+    checkable: str = FULL
+    note: str = ""  # what cannot be checked yet, and why
+
+    def render(self, hit: Hit) -> str:
+        return f"{self.message.format(**hit.params)}（{self.reference}）"
+
+
+def local(moment: dt.datetime | None) -> str:
+    if moment is None:
+        return "—"
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M:%S}"
+
+
+def hms(seconds: float) -> str:
+    seconds = round(seconds)
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}小时{minutes}分{secs}秒"
+    if minutes:
+        return f"{minutes}分{secs}秒"
+    return f"{secs}秒"
+
+
+def marker_labels(kinds: Iterable[str]) -> str:
+    from ..models import Marker
+
+    return "、".join(str(Marker.Kind(k).label) for k in kinds)
+
+
+def missing_markers(ctx: Context, kinds: Iterable[str]) -> list[str]:
+    present = {m.kind for m in ctx.timeline.markers}
+    return [k for k in kinds if k not in present]
+
+
+def kind_label(kind: str) -> str:
+    from quancheng.cases.models import Act
+
+    return str(Act.Kind(kind).label)
+
+
+def missing_document_groups(ctx: Context) -> list[list[str]]:
+    present = {d.doc_type for d in ctx.timeline.documents}
+    return [
+        group
+        for group in ctx.config.required_documents(ctx.act.kind)
+        if not present.intersection(group)
+    ]
+
+
+def doc_names(types: Iterable[str]) -> str:
+    return "或".join(f"《{t}》" for t in types)

@@ -1,0 +1,24 @@
+"""Background evaluation of acts, queued through Django's Tasks API (django-tasks backport)."""
+
+from django_tasks import task
+
+
+@task()
+def evaluate_act_task(act_id: int) -> str | None:
+    """Evaluate one act's rules (evaluate.py); its completeness, or None if it is gone."""
+    from quancheng.cases.models import Act
+
+    from .evaluate import evaluate_act
+
+    act = Act.objects.filter(pk=act_id).first()
+    if act is None:
+        return None
+    return evaluate_act(act).status
+
+
+@task()
+def evaluate_all_task() -> int:
+    """Re-evaluate every act (after the configuration changed); the number of acts."""
+    from .evaluate import evaluate_all
+
+    return evaluate_all().acts

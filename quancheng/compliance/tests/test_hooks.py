@@ -1,0 +1,46 @@
+"""Changes to an act's records queue its re-evaluation after the commit (django-tasks)."""
+
+import pytest
+
+from quancheng.compliance.models import ActCompliance, Finding
+from quancheng.records.items import link_item, unlink_item
+
+from .conftest import END, START
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def immediate_tasks(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+def test_creating_linking_and_unlinking_a_segment_re_evaluates_the_act(
+    scene, immediate_tasks, django_capture_on_commit_callbacks, custodian
+):
+    built = scene(compliant=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        segment = built.segment(START, END)
+    assert ActCompliance.objects.get(act=built.act).status == "mandatory_missing"
+    assert Finding.objects.filter(act=built.act, rule_id="A15-door").active().count() == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        unlink_item(custodian, segment, reason="关联错误")
+    assert not Finding.objects.filter(act=built.act, rule_id="A15-door").active().exists()
+    assert Finding.objects.filter(act=built.act, rule_id="A11-dispute").active().exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        link_item(custodian, segment, built.act)
+    assert Finding.objects.filter(act=built.act, rule_id="A15-door").active().count() == 2
+
+
+def test_a_marker_re_evaluates_its_act(scene, immediate_tasks, django_capture_on_commit_callbacks):
+    built = scene(compliant=False)
+    segment = built.segment(START, END)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        built.mark(segment, "arrival_door", 5)
+    assert len(callbacks) == 1
+    keys = set(
+        Finding.objects.filter(act=built.act, rule_id="A15-door")
+        .active()
+        .values_list("key", flat=True)
+    )
+    assert keys == {"end"}

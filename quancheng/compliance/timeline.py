@@ -1,0 +1,316 @@
+"""The timeline of an act (时间轴): every record of the act on one time axis.
+
+All AV segments linked to the act (every officer's body camera, fixed-site cameras), with their
+corrected times (the device's clock offset already applied at ingest); the documents with the
+times written in them; the data records; the markers and explanations. From them: the coverage
+of the act's window (union of segments) overall and per officer, the gaps between the first
+and the last recorded moment, and overlaps of one device with itself.
+
+:func:`build_timelines` loads many acts with a fixed number of queries (one per kind of row,
+never one per segment); :func:`build_timeline` is the one-act case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from quancheng.cases.models import Act
+from quancheng.records.models import DataRecord, Document, Segment
+
+from .models import Explanation, Marker
+
+Interval = tuple[dt.datetime, dt.datetime]
+
+
+@dataclass(slots=True)
+class SegmentRow:
+    id: int
+    device_id: int | None
+    device_label: str
+    device_kind: str
+    officer_id: int | None
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    clock_offset_seconds: int
+    readable: bool
+    media_kind: str
+    label_place: str
+    label_party: str
+    label_case_number: str
+    label_cause: str
+
+    @property
+    def timed(self) -> bool:
+        return self.started_at is not None and self.ended_at is not None
+
+    @property
+    def lane(self) -> str:
+        """Which bar row it is drawn in: its device, else its officer."""
+        if self.device_id is not None:
+            return f"device:{self.device_id}"
+        if self.officer_id is not None:
+            return f"officer:{self.officer_id}"
+        return "unknown"
+
+
+@dataclass(slots=True)
+class DocumentRow:
+    id: int
+    doc_type: str
+    number: str
+    written_started_at: dt.datetime | None
+    written_ended_at: dt.datetime | None
+
+
+@dataclass(slots=True)
+class DataRow:
+    id: int
+    kind: str
+    recorded_at: dt.datetime
+
+
+@dataclass(slots=True)
+class MarkerRow:
+    id: int
+    segment_id: int
+    kind: str
+    offset_seconds: float
+    at: dt.datetime | None  # absolute time: segment start + offset
+
+
+@dataclass(slots=True)
+class ExplanationRow:
+    id: int
+    kind: str
+    reason: str
+    review: str
+    gap_started_at: dt.datetime | None
+    gap_ended_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+@dataclass(slots=True)
+class OfficerRow:
+    id: int
+    name: str
+    certificate_number: str
+    certificate_valid_from: dt.date | None
+    certificate_valid_until: dt.date | None
+
+
+@dataclass
+class Timeline:
+    act: Act
+    officers: list[OfficerRow] = field(default_factory=list)
+    segments: list[SegmentRow] = field(default_factory=list)
+    documents: list[DocumentRow] = field(default_factory=list)
+    data_records: list[DataRow] = field(default_factory=list)
+    markers: list[MarkerRow] = field(default_factory=list)
+    explanations: list[ExplanationRow] = field(default_factory=list)
+
+    # --- derived ---------------------------------------------------------------------------
+
+    @property
+    def window(self) -> Interval:
+        return self.act.started_at, self.act.ended_at
+
+    @property
+    def timed_segments(self) -> list[SegmentRow]:
+        return [s for s in self.segments if s.timed]
+
+    @property
+    def covered(self) -> list[Interval]:
+        """The union of the segments' intervals, sorted and merged."""
+        return union(
+            (s.started_at, s.ended_at)
+            for s in self.segments
+            if s.timed  # type: ignore[misc]
+        )
+
+    @property
+    def recorded_span(self) -> Interval | None:
+        """From the first recorded moment to the last one."""
+        covered = self.covered
+        if not covered:
+            return None
+        return covered[0][0], covered[-1][1]
+
+    def gaps(self, minimum_seconds: float = 0) -> list[Interval]:
+        """Interruptions: uncovered stretches between the first and the last recorded moment."""
+        covered = self.covered
+        return [
+            (a_end, b_start)
+            for (_, a_end), (b_start, _) in zip(covered, covered[1:], strict=False)
+            if (b_start - a_end).total_seconds() > minimum_seconds
+        ]
+
+    def coverage_seconds(self, segments: Iterable[SegmentRow] | None = None) -> float:
+        """Seconds of the act's window covered by the union of the segments."""
+        start, end = self.window
+        rows = self.segments if segments is None else segments
+        return sum(
+            (min(b, end) - max(a, start)).total_seconds()
+            for a, b in union((s.started_at, s.ended_at) for s in rows if s.timed)  # type: ignore[misc]
+            if min(b, end) > max(a, start)
+        )
+
+    @property
+    def window_seconds(self) -> float:
+        start, end = self.window
+        return max((end - start).total_seconds(), 0.0)
+
+    def coverage_ratio(self, segments: Iterable[SegmentRow] | None = None) -> float:
+        if self.window_seconds == 0:
+            return 1.0 if self.segments else 0.0
+        return self.coverage_seconds(segments) / self.window_seconds
+
+    def coverage_by_officer(self) -> dict[int | None, float]:
+        """The share of the window each officer's segments cover (None: no officer known)."""
+        by_officer: dict[int | None, list[SegmentRow]] = defaultdict(list)
+        for s in self.segments:
+            by_officer[s.officer_id].append(s)
+        return {officer: self.coverage_ratio(rows) for officer, rows in by_officer.items()}
+
+    def overlaps(self) -> list[tuple[SegmentRow, SegmentRow]]:
+        """Pairs of segments of one device whose times overlap: one camera cannot record twice
+        at once, so either the times or the files are wrong (A27: 弄虚作假, 剪接)."""
+        by_device: dict[int, list[SegmentRow]] = defaultdict(list)
+        for s in self.timed_segments:
+            if s.device_id is not None:
+                by_device[s.device_id].append(s)
+        pairs = []
+        for rows in by_device.values():
+            rows.sort(key=lambda s: (s.started_at, s.id))
+            for a, b in zip(rows, rows[1:], strict=False):
+                if b.started_at < a.ended_at:  # type: ignore[operator]
+                    pairs.append((a, b))
+        return pairs
+
+    def markers_of(self, kind: str) -> list[MarkerRow]:
+        return [m for m in self.markers if m.kind == kind]
+
+    def documents_of(self, types: Iterable[str]) -> list[DocumentRow]:
+        wanted = set(types)
+        return [d for d in self.documents if d.doc_type in wanted]
+
+    def segment(self, pk: int) -> SegmentRow | None:
+        return next((s for s in self.segments if s.id == pk), None)
+
+
+def union(intervals: Iterable[Interval]) -> list[Interval]:
+    merged: list[list[dt.datetime]] = []
+    for start, end in sorted(intervals):
+        if end < start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(a, b) for a, b in merged]
+
+
+def build_timeline(act: Act) -> Timeline:
+    return build_timelines([act])[act.pk]
+
+
+def build_timelines(acts: Sequence[Act]) -> dict[int, Timeline]:
+    """Timelines of many acts in seven queries, whatever the number of acts or segments."""
+    timelines = {act.pk: Timeline(act=act) for act in acts}
+    ids = list(timelines)
+    if not ids:
+        return timelines
+
+    # 1. Officers (through table joined to users: one query).
+    through = Act.officers.through
+    for row in (
+        through.objects.filter(act_id__in=ids)
+        .order_by("user_id")
+        .values_list(
+            "act_id",
+            "user_id",
+            "user__full_name",
+            "user__certificate_number",
+            "user__certificate_valid_from",
+            "user__certificate_valid_until",
+        )
+    ):
+        act_id, *rest = row
+        rest[2] = rest[2] or ""
+        timelines[act_id].officers.append(OfficerRow(*rest))
+
+    # 2. Segments, with their devices.
+    segment_start: dict[int, dt.datetime | None] = {}
+    for row in (
+        Segment.objects.filter(act_id__in=ids)
+        .order_by("started_at", "pk")
+        .values_list(
+            "act_id",
+            "pk",
+            "device_id",
+            "device__serial_number",
+            "device__kind",
+            "officer_id",
+            "started_at",
+            "ended_at",
+            "clock_offset_seconds",
+            "readable",
+            "media_kind",
+            "label_place",
+            "label_party",
+            "label_case_number",
+            "label_cause",
+        )
+    ):
+        act_id, pk, device_id, serial, device_kind, *rest = row
+        timelines[act_id].segments.append(
+            SegmentRow(pk, device_id, serial or "", device_kind or "", *rest)
+        )
+        segment_start[pk] = rest[1]
+
+    # 3. Documents with their written times.
+    for act_id, *rest in (
+        Document.objects.filter(act_id__in=ids)
+        .order_by("written_started_at", "pk")
+        .values_list("act_id", "pk", "doc_type", "number", "written_started_at", "written_ended_at")
+    ):
+        timelines[act_id].documents.append(DocumentRow(*rest))
+
+    # 4. Data records.
+    for act_id, *rest in (
+        DataRecord.objects.filter(act_id__in=ids)
+        .order_by("recorded_at", "pk")
+        .values_list("act_id", "pk", "kind__code", "recorded_at")
+    ):
+        timelines[act_id].data_records.append(DataRow(*rest))
+
+    # 5. Markers still in force, on the segments of these acts.
+    for act_id, pk, segment_id, kind, offset in (
+        Marker.objects.current()
+        .filter(segment__act_id__in=ids)
+        .order_by("segment_id", "offset_seconds", "pk")
+        .values_list("segment__act_id", "pk", "segment_id", "kind", "offset_seconds")
+    ):
+        start = segment_start.get(segment_id)
+        at = start + dt.timedelta(seconds=offset) if start is not None else None
+        timelines[act_id].markers.append(MarkerRow(pk, segment_id, kind, offset, at))
+
+    # 6. Explanations.
+    for act_id, *rest in (
+        Explanation.objects.filter(act_id__in=ids)
+        .order_by("created_at", "pk")
+        .values_list(
+            "act_id",
+            "pk",
+            "kind",
+            "reason",
+            "review",
+            "gap_started_at",
+            "gap_ended_at",
+            "created_at",
+        )
+    ):
+        timelines[act_id].explanations.append(ExplanationRow(*rest))
+    return timelines
