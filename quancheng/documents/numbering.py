@@ -8,7 +8,11 @@ there are no gaps and no duplicates.
 
 from __future__ import annotations
 
+import re
+
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from quancheng.orgs.models import Agency
 
@@ -67,3 +71,41 @@ def issue_number(agency: Agency, doc_type, subject, year: int) -> str:
     category = category_for(doc_type, subject)
     serial = next_serial(agency, category, doc_type.nature, year)
     return format_number(config, category, doc_type.nature, year, serial)
+
+
+# 地区简称 + 卫 + category + nature + 〔year〕 + serial + 号 (the brackets are 〔〕, U+3014/U+3015).
+NUMBER_RE = re.compile(r"(?P<prefix>\S+?)〔(?P<year>\d{4})〕(?P<serial>\d{1,6})号")
+
+
+def check_document_number(agency: Agency, number: str, *, exclude_pk=None) -> None:
+    """Check the number written on a paper or uploaded document (文号) before it is registered.
+
+    It must have the agency's format (e.g. 渝中卫医罚〔2026〕12号: the agency's region and sector
+    first, a plausible year, a serial), and no other document of the agency may carry it.
+    Raises ValidationError on ``number`` naming what is wrong.
+    """
+    from quancheng.records.models import Document
+
+    config = numbering_config(agency)
+    expected_prefix = f"{config.region}{config.sector}"
+    example = format_number(config, "医", "罚", timezone.localdate().year, 12)
+    match = NUMBER_RE.fullmatch(number)
+    if match is None:
+        raise _number_error(f"文书编号“{number}”格式不正确，应如“{example}”", "number_format")
+    if not match["prefix"].startswith(expected_prefix):
+        raise _number_error(
+            f"文书编号“{number}”应以本机构的“{expected_prefix}”开头，如“{example}”",
+            "number_agency",
+        )
+    year = int(match["year"])
+    if not 1990 <= year <= timezone.localdate().year:
+        raise _number_error(f"文书编号中的年份{year}不合理", "number_year")
+    taken = Document.objects.filter(agency=agency, number=number)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise _number_error(f"文书编号“{number}”已被本机构的其他文书使用", "number_taken")
+
+
+def _number_error(message: str, code: str) -> ValidationError:
+    return ValidationError({"number": [ValidationError(message, code=code)]})

@@ -144,6 +144,12 @@ def create_document(
     require_change_in(actor, agency)
     _check_act(actor, act, agency)
     with transaction.atomic():
+        if source != "generated" and fields.get("number"):
+            # A scan or a terminal's document carries a number written elsewhere: checked here
+            # (generated documents get theirs from the numbering counter).
+            from quancheng.documents.numbering import check_document_number
+
+            check_document_number(agency, fields["number"])
         document = Document(agency=agency, blob=blob, source=source, created_by=actor, **fields)
         _apply_act(document, act)
         document.full_clean(exclude=["blob", "agency", "created_by"])

@@ -201,3 +201,25 @@ def test_a_reader_cannot_attach_to_an_act_it_sees(api_as, auditor, act):
     upload_id = "00000000-0000-0000-0000-000000000000"
     r = api_as(auditor).post(f"/acts/{act.pk}/segments", {"upload_id": upload_id})
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
+
+
+@pytest.mark.parametrize(
+    ("number", "message"),
+    [
+        ("第3号", "格式不正确"),
+        ("江北卫现〔2026〕3号", "应以本机构的“渝中卫”开头"),
+        ("渝中卫现〔1900〕3号", "年份1900不合理"),
+        ("渝中卫现〔2026〕3号", "已被本机构的其他文书使用"),
+    ],
+)
+def test_a_scans_number_is_checked_and_nothing_is_attached(api_as, officer, act, number, message):
+    api = api_as(officer)
+    first = finished(officer, PDF, "笔录.pdf")
+    body = {"upload_id": str(first.pk), "doc_type": "现场笔录", "number": "渝中卫现〔2026〕3号"}
+    assert api.post(f"/acts/{act.pk}/documents", body).status_code == 201
+    other = finished(officer, PDF + b"\n% another scan", "笔录2.pdf")
+    body = {"upload_id": str(other.pk), "doc_type": "现场笔录", "number": number}
+    r = api.post(f"/acts/{act.pk}/documents", body)
+    assert r.status_code == 400, r.content
+    assert message in " ".join(r.json()["fields"]["number"])
+    assert Document.objects.count() == 1
