@@ -80,14 +80,14 @@ def subject_view(user, subject) -> SubjectView:
     acts = _listing(
         Act.objects.visible_to(user)
         .filter(subject=subject)
-        .select_related("subject")
+        .select_related("subject", "compliance")
         .prefetch_related(Prefetch("officers", queryset=User.objects.order_by("pk")))
         .order_by("-started_at", "-pk")
     )
     cases = _listing(
         Case.objects.visible_to(user)
         .filter(subject=subject)
-        .select_related("subject")
+        .select_related("subject", "compliance")
         .order_by("-filed_on", "-pk")
     )
     segments = _listing(
