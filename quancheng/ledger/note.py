@@ -42,34 +42,35 @@ class Checkpoint(NamedTuple):
     root_hash: bytes
 
 
-def _check_name(name: str) -> None:
+def check_name(name: str) -> None:
     if not name or "+" in name or any(c.isspace() for c in name):
         raise NoteError(f"invalid key name {name!r}: non-empty, no spaces and no '+'")
 
 
-def _raw_public_key(public_key: Ed25519PublicKey) -> bytes:
+def raw_public_key(public_key: Ed25519PublicKey) -> bytes:
     return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def key_id(name: str, public_key: bytes) -> bytes:
-    """The 4-byte key id of an Ed25519 key: SHA-256(name || 0x0A || 0x01 || key)[:4]."""
-    return hashlib.sha256(name.encode() + b"\n" + ED25519 + public_key).digest()[:4]
+def key_id(name: str, public_key: bytes, key_type: bytes = ED25519) -> bytes:
+    """The 4-byte key id: SHA-256(name || 0x0A || type || key)[:4] (0x01 = Ed25519 signer)."""
+    return hashlib.sha256(name.encode() + b"\n" + key_type + public_key).digest()[:4]
 
 
-def verifier_key(name: str, public_key: Ed25519PublicKey) -> str:
-    """The vkey string ``<name>+<hex key id>+<base64(0x01 || public key)>``."""
-    _check_name(name)
-    raw = _raw_public_key(public_key)
-    return f"{name}+{key_id(name, raw).hex()}+{base64.b64encode(ED25519 + raw).decode()}"
+def verifier_key(name: str, public_key: Ed25519PublicKey, key_type: bytes = ED25519) -> str:
+    """The vkey string ``<name>+<hex key id>+<base64(type || public key)>``."""
+    check_name(name)
+    raw = raw_public_key(public_key)
+    encoded = base64.b64encode(key_type + raw).decode()
+    return f"{name}+{key_id(name, raw, key_type).hex()}+{encoded}"
 
 
-def parse_verifier_key(vkey: str) -> tuple[str, bytes, Ed25519PublicKey]:
-    """(name, key id, public key) from a vkey; NoteError when malformed or inconsistent."""
+def parse_verifier_key(vkey: str, key_type: bytes = ED25519) -> tuple[str, bytes, Ed25519PublicKey]:
+    """(name, key id, public key) from a vkey of ``key_type``; NoteError when malformed."""
     parts = vkey.strip().split("+", 2)  # base64 may contain "+" too
     if len(parts) != 3:
         raise NoteError("a verifier key has the form <name>+<hex key id>+<base64 key>")
     name, hex_id, encoded = parts
-    _check_name(name)
+    check_name(name)
     try:
         kid = bytes.fromhex(hex_id)
         key = base64.b64decode(encoded, validate=True)
@@ -77,19 +78,21 @@ def parse_verifier_key(vkey: str) -> tuple[str, bytes, Ed25519PublicKey]:
         raise NoteError(f"verifier key is not hex/base64 where it should be: {e}") from None
     if len(hex_id) != 8 or len(kid) != 4:
         raise NoteError("the key id of a verifier key has 8 hex digits")
-    if len(key) != 33 or key[:1] != ED25519:
-        raise NoteError("only Ed25519 verifier keys (type 0x01, 32-byte key) are supported")
-    if key_id(name, key[1:]) != kid:
+    if len(key) != 33 or key[:1] != key_type:
+        raise NoteError(
+            f"expected a key of type 0x{key_type.hex()} with 32 bytes of Ed25519 public key"
+        )
+    if key_id(name, key[1:], key_type) != kid:
         raise NoteError("the verifier key's key id does not match its name and key")
     return name, kid, Ed25519PublicKey.from_public_bytes(key[1:])
 
 
 def sign_note(text: str, name: str, private_key: Ed25519PrivateKey) -> str:
     """The signed note: ``text`` (ending in a newline), a blank line and one signature line."""
-    _check_name(name)
+    check_name(name)
     if not text.endswith("\n") or "\n\n" in text:
         raise NoteError("note text must end in a newline and contain no blank line")
-    raw = _raw_public_key(private_key.public_key())
+    raw = raw_public_key(private_key.public_key())
     signature = private_key.sign(text.encode())
     line = base64.b64encode(key_id(name, raw) + signature).decode()
     return f"{text}\n{SIGNATURE_PREFIX}{name} {line}\n"

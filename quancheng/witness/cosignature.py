@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import struct
 from typing import NamedTuple
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from quancheng.ledger import note
 from quancheng.ledger.note import SIGNATURE_PREFIX, NoteError
 
 COSIGNATURE_V1 = b"\x04"
@@ -50,44 +49,28 @@ class Cosignature(NamedTuple):
 
 
 def _check_name(name: str) -> None:
-    if not name or "+" in name or any(c.isspace() for c in name):
-        raise CosignatureError(f"invalid witness name {name!r}: non-empty, no spaces and no '+'")
-
-
-def _raw(public_key: Ed25519PublicKey) -> bytes:
-    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    try:
+        note.check_name(name)
+    except NoteError as e:
+        raise CosignatureError(str(e)) from None
 
 
 def key_id(name: str, public_key: bytes) -> bytes:
     """SHA-256(name || 0x0A || 0x04 || key)[:4]."""
-    return hashlib.sha256(name.encode() + b"\n" + COSIGNATURE_V1 + public_key).digest()[:4]
+    return note.key_id(name, public_key, COSIGNATURE_V1)
 
 
 def witness_vkey(name: str, public_key: Ed25519PublicKey) -> str:
     _check_name(name)
-    raw = _raw(public_key)
-    return f"{name}+{key_id(name, raw).hex()}+{base64.b64encode(COSIGNATURE_V1 + raw).decode()}"
+    return note.verifier_key(name, public_key, COSIGNATURE_V1)
 
 
 def parse_witness_vkey(vkey: str) -> tuple[str, bytes, Ed25519PublicKey]:
     """(name, key id, public key) of a cosignature/v1 vkey; CosignatureError when malformed."""
-    parts = vkey.strip().split("+", 2)
-    if len(parts) != 3:
-        raise CosignatureError("a verifier key has the form <name>+<hex key id>+<base64 key>")
-    name, hex_id, encoded = parts
-    _check_name(name)
     try:
-        kid = bytes.fromhex(hex_id)
-        key = base64.b64decode(encoded, validate=True)
-    except (ValueError, binascii.Error):
-        raise CosignatureError("the witness verifier key is not hex/base64") from None
-    if len(hex_id) != 8 or len(kid) != 4:
-        raise CosignatureError("the key id of a verifier key has 8 hex digits")
-    if len(key) != 33 or key[:1] != COSIGNATURE_V1:
-        raise CosignatureError("a witness key is a cosignature/v1 key: type 0x04, 32-byte key")
-    if key_id(name, key[1:]) != kid:
-        raise CosignatureError("the witness key's key id does not match its name and key")
-    return name, kid, Ed25519PublicKey.from_public_bytes(key[1:])
+        return note.parse_verifier_key(vkey, COSIGNATURE_V1)
+    except NoteError as e:
+        raise CosignatureError(f"witness key: {e}") from None
 
 
 def signed_message(checkpoint_text: str, timestamp: int) -> bytes:
@@ -100,7 +83,11 @@ def cosign(checkpoint_text: str, name: str, key: Ed25519PrivateKey, timestamp: i
     if not 0 <= timestamp <= MAX_TIMESTAMP:
         raise CosignatureError(f"timestamp {timestamp} out of range")
     signature = key.sign(signed_message(checkpoint_text, timestamp))
-    blob = key_id(name, _raw(key.public_key())) + struct.pack(">Q", timestamp) + signature
+    blob = (
+        key_id(name, note.raw_public_key(key.public_key()))
+        + struct.pack(">Q", timestamp)
+        + signature
+    )
     return f"{SIGNATURE_PREFIX}{name} {base64.b64encode(blob).decode()}"
 
 
