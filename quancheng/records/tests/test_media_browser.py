@@ -4,14 +4,18 @@ The server runs as a subprocess on a database of its own (see web/tests/test_bro
 not live_server); the segment is stored and processed in it through the services.
 """
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from quancheng.web.tests.test_browser import CHROMIUM, PASSWORD, ROOT, _free_port, _wait_for_port
+from quancheng.web.tests.live import (
+    CHROMIUM,
+    PASSWORD,
+    chromium_page,
+    manage,
+    prepared_env,
+    running_server,
+)
 
 from .media_fixtures import make_clip
 
@@ -43,93 +47,49 @@ print(make_derivatives(segment.pk).pk)
 def server(tmp_path_factory):
     var = tmp_path_factory.mktemp("var")
     clip = make_clip(Path(var) / "h265.mp4", "libx265")
-    env = {
-        **os.environ,
-        "QC_VAR_DIR": str(var),
-        "QC_DATABASE_URL": f"sqlite:///{var}/db.sqlite3",
-        "QC_BLOB_STORE": f"file://{var}/blobs",
-        "QC_DEBUG": "False",
-    }
-    manage = [sys.executable, "manage.py"]
-    segment = None
-    for command in (
-        ["migrate", "--noinput"],
-        ["seed_demo"],
-        ["collectstatic", "--noinput"],
-        ["shell", "-c", SETUP.format(clip=str(clip))],
-    ):
-        done = subprocess.run(
-            [*manage, *command], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-        )
-        assert done.returncode == 0, f"{command}: {done.stdout}\n{done.stderr}"
-        segment = done.stdout.strip().splitlines()[-1] if command[0] == "shell" else segment
-    port = _free_port()
-    log = var / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_for_port(process, port, log)
-            yield {"url": f"http://127.0.0.1:{port}", "var": var, "segment": segment, "log": log}
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    # INFO: the test reads runserver's request log.
+    env = prepared_env(var, QC_BLOB_STORE=f"file://{var}/blobs", QC_LOG_LEVEL="INFO")
+    segment = manage(env, "shell", "-c", SETUP.format(clip=str(clip))).strip().splitlines()[-1]
+    with running_server(env, var) as url:
+        yield {"url": url, "var": var, "segment": segment, "log": var / "server.log"}
 
 
 def test_the_browser_plays_and_seeks_the_proxy(server):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     url = server["url"]
     problems = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--mute-audio"],
-        )
-        try:
-            page = browser.new_page()
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.goto(f"{url}/login/")
-            page.get_by_label("用户名").fill("zhangwei")
-            page.get_by_label("密码").fill(PASSWORD)
-            page.get_by_role("button", name="登录").click()
-            expect(page.locator(".account-name")).to_have_text("张伟")
+    with chromium_page() as page:
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.goto(f"{url}/login/")
+        page.get_by_label("用户名").fill("zhangwei")
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        expect(page.locator(".account-name")).to_have_text("张伟")
 
-            page.goto(f"{url}/records/segments/{server['segment']}/")
-            expect(page.locator("h1")).to_contain_text("执法记录仪_H265.mp4")
-            video = page.locator("video.player")
-            # The proxy's metadata loads, and seeking to the middle lands there (promises on the
-            # media events: wait_for_function would need eval, which the CSP forbids).
-            video.evaluate(
-                "v => v.readyState >= 1 || new Promise(r =>"
-                " v.addEventListener('loadedmetadata', () => r(true), {once: true}))"
-            )
-            duration = video.evaluate("v => v.duration")
-            assert 0.9 < duration < 1.2
-            video.evaluate(
-                "v => new Promise(r => {"
-                " v.addEventListener('seeked', () => r(true), {once: true});"
-                " v.currentTime = 0.5; })"
-            )
-            assert abs(video.evaluate("v => v.currentTime") - 0.5) < 0.1
-            assert video.evaluate("v => v.error") is None
-            page.screenshot(path=str(server["var"] / "segment.png"), full_page=True)
-            # The poster (thumbnail) is a loaded image.
-            poster = video.get_attribute("poster")
-            assert page.request.get(f"{url}{poster}").headers["content-type"] == "image/jpeg"
-        finally:
-            browser.close()
+        page.goto(f"{url}/records/segments/{server['segment']}/")
+        expect(page.locator("h1")).to_contain_text("执法记录仪_H265.mp4")
+        video = page.locator("video.player")
+        # The proxy's metadata loads, and seeking to the middle lands there (promises on the
+        # media events: wait_for_function would need eval, which the CSP forbids).
+        video.evaluate(
+            "v => v.readyState >= 1 || new Promise(r =>"
+            " v.addEventListener('loadedmetadata', () => r(true), {once: true}))"
+        )
+        duration = video.evaluate("v => v.duration")
+        assert 0.9 < duration < 1.2
+        video.evaluate(
+            "v => new Promise(r => {"
+            " v.addEventListener('seeked', () => r(true), {once: true});"
+            " v.currentTime = 0.5; })"
+        )
+        assert abs(video.evaluate("v => v.currentTime") - 0.5) < 0.1
+        assert video.evaluate("v => v.error") is None
+        page.screenshot(path=str(server["var"] / "segment.png"), full_page=True)
+        # The poster (thumbnail) is a loaded image.
+        poster = video.get_attribute("poster")
+        assert page.request.get(f"{url}{poster}").headers["content-type"] == "image/jpeg"
     assert problems == []
     assert '"GET /records/segments/' in server["log"].read_text()
     assert " 206 " in server["log"].read_text()

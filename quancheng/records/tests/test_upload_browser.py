@@ -9,18 +9,10 @@ see what the server received.
 import hashlib
 import os
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
-from quancheng.web.tests.test_browser import (
-    CHROMIUM,
-    PASSWORD,
-    ROOT,
-    _free_port,
-    _wait_for_port,
-)
+from quancheng.web.tests.live import CHROMIUM, PASSWORD, chromium_page, prepared_env, running_server
 
 CHUNK = 256 * 1024
 SIZE = 3 * 1024 * 1024 + 4321  # the last chunk is a short one
@@ -35,60 +27,17 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     var = tmp_path_factory.mktemp("upload-var")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QC_")}
-    env.update(
-        QC_VAR_DIR=str(var),
-        QC_DATABASE_URL=f"sqlite:///{var}/db.sqlite3",
-        QC_DEBUG="False",
-        QC_UPLOAD_CHUNK_SIZE=str(CHUNK),
-        QC_LOG_LEVEL="WARNING",
-    )
-    manage = [sys.executable, "manage.py"]
-    for command in (["migrate", "--noinput"], ["seed_demo"], ["collectstatic", "--noinput"]):
-        done = subprocess.run(
-            [*manage, *command], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-        )
-        assert done.returncode == 0, f"{command}: {done.stdout}\n{done.stderr}"
-    port = _free_port()
-    log = var / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_for_port(process, port, log)
-            yield {"url": f"http://127.0.0.1:{port}", "var": var}
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    env = prepared_env(var, QC_UPLOAD_CHUNK_SIZE=str(CHUNK))
+    with running_server(env, var) as url:
+        yield {"url": url, "var": var}
 
 
 @pytest.fixture
 def page(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
-            page = context.new_page()
-            page.problems = []
-            page.on("pageerror", lambda e: page.problems.append(str(e)))
-            yield page
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        page.problems = []
+        page.on("pageerror", lambda e: page.problems.append(str(e)))
+        yield page
 
 
 def _clip(tmp_path, name: str):

@@ -6,22 +6,16 @@ test teardown empties tables.
 """
 
 import datetime as dt
-import os
 import re
-import socket
-import subprocess
-import sys
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from quancheng.lib import uscc
 
-CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[3]
+from .live import CHROMIUM, PASSWORD, chromium_page, prepared_env, running_server
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-PASSWORD = "Quancheng-2026"  # quancheng.demo.DEMO_PASSWORD
 
 pytestmark = [
     pytest.mark.browser,
@@ -29,90 +23,17 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(process: subprocess.Popen, port: int, log: Path, attempts: int = 300) -> None:
-    """Poll until the server accepts connections; fail at once if it exits."""
-    for _ in range(attempts):
-        try:
-            process.wait(timeout=0.1)
-        except subprocess.TimeoutExpired:
-            pass
-        else:
-            pytest.fail(f"the server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            continue
-    pytest.fail(f"the server did not listen on port {port}:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     var = tmp_path_factory.mktemp("var")
-    env = {
-        **os.environ,
-        "QC_VAR_DIR": str(var),
-        "QC_DATABASE_URL": f"sqlite:///{var}/db.sqlite3",
-        "QC_DEBUG": "False",
-    }
-    manage = [sys.executable, "manage.py"]
-    for command in (["migrate", "--noinput"], ["seed_demo"], ["collectstatic", "--noinput"]):
-        done = subprocess.run(
-            [*manage, *command], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-        )
-        assert done.returncode == 0, f"{command}: {done.stdout}\n{done.stderr}"
-    port = _free_port()
-    log = var / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_for_port(process, port, log)
-            yield {"url": f"http://127.0.0.1:{port}", "var": var}
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with running_server(prepared_env(var), var) as url:
+        yield {"url": url, "var": var}
 
 
 @pytest.fixture
 def page(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        try:
-            context = browser.new_context(
-                locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 900}
-            )
-            yield context.new_page()
-        finally:
-            browser.close()
+    with chromium_page(viewport={"width": 1280, "height": 900}) as page:
+        yield page
 
 
 def test_an_officer_registers_a_subject_and_an_inspection(server, page):
