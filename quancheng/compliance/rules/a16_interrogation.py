@@ -4,16 +4,7 @@ state identity, show certificates, tell rights and obligations, and the party ve
 (A16.2–3).
 """
 
-from .base import (
-    ERROR,
-    Context,
-    Hit,
-    Rule,
-    doc_names,
-    marker_labels,
-    missing_document_groups,
-    missing_markers,
-)
+from .base import ERROR, Context, Rule, document_and_party_hits
 
 KINDS = {"interrogation", "hearing", "deliberation"}
 # Deliberation (合议) is internal: no party to inform.
@@ -24,22 +15,7 @@ def check(ctx: Context):
     kind = ctx.act.kind
     if kind not in KINDS:
         return
-    for index, group in enumerate(missing_document_groups(ctx)):
-        yield Hit(
-            key=f"docs:{index}",
-            params={"missing": f"缺少执法文书{doc_names(group)}"},
-            missing_record=True,
-        )
-    if kind in PARTY_KINDS and ctx.has_av:
-        missing = missing_markers(
-            ctx, ["identity_stated", "certificate_shown", "rights_told", "party_signing"]
-        )
-        if missing:
-            yield Hit(
-                key="markers",
-                params={"missing": f"音像记录中未标记：{marker_labels(missing)}"},
-                evidence={"segments": [s.id for s in ctx.timeline.segments], "missing": missing},
-            )
+    yield from document_and_party_hits(ctx, party=kind in PARTY_KINDS)
 
 
 RULE = Rule(

@@ -7,16 +7,7 @@ Not yet checkable: the approval procedure (A17.4) — the platform has no approv
 coercive measures yet.
 """
 
-from .base import (
-    ERROR,
-    Context,
-    Hit,
-    Rule,
-    doc_names,
-    marker_labels,
-    missing_document_groups,
-    missing_markers,
-)
+from .base import ERROR, Context, Rule, document_and_party_hits
 
 KINDS = {"seizure", "evidence_preservation", "control"}
 
@@ -24,22 +15,7 @@ KINDS = {"seizure", "evidence_preservation", "control"}
 def check(ctx: Context):
     if ctx.act.kind not in KINDS:
         return
-    for index, group in enumerate(missing_document_groups(ctx)):
-        yield Hit(
-            key=f"docs:{index}",
-            params={"missing": f"缺少执法文书{doc_names(group)}"},
-            missing_record=True,
-        )
-    if ctx.has_av:
-        missing = missing_markers(
-            ctx, ["identity_stated", "certificate_shown", "rights_told", "party_signing"]
-        )
-        if missing:
-            yield Hit(
-                key="markers",
-                params={"missing": f"音像记录中未标记：{marker_labels(missing)}"},
-                evidence={"segments": [s.id for s in ctx.timeline.segments], "missing": missing},
-            )
+    yield from document_and_party_hits(ctx, party=True)
 
 
 RULE = Rule(

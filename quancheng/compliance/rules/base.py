@@ -142,3 +142,26 @@ def missing_document_groups(ctx: Context) -> list[list[str]]:
 
 def doc_names(types: Iterable[str]) -> str:
     return "或".join(f"《{t}》" for t in types)
+
+
+# What officers must show and do on camera before a party (A16.3, A17.3).
+PARTY_MARKERS = ["identity_stated", "certificate_shown", "rights_told", "party_signing"]
+
+
+def document_and_party_hits(ctx: Context, *, party: bool):
+    """Hits for the act kind's missing documents and, when ``party`` and there is AV, for the
+    party-facing moments nobody marked (A16, A17 share this)."""
+    for index, group in enumerate(missing_document_groups(ctx)):
+        yield Hit(
+            key=f"docs:{index}",
+            params={"missing": f"缺少执法文书{doc_names(group)}"},
+            missing_record=True,
+        )
+    if party and ctx.has_av:
+        missing = missing_markers(ctx, PARTY_MARKERS)
+        if missing:
+            yield Hit(
+                key="markers",
+                params={"missing": f"音像记录中未标记：{marker_labels(missing)}"},
+                evidence={"segments": [s.id for s in ctx.timeline.segments], "missing": missing},
+            )
