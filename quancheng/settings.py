@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "quancheng.fixity",
     "quancheng.scheduler",
     "quancheng.compliance",
+    "quancheng.archive",
+    "quancheng.access",
     "quancheng.web",
 ]
 

@@ -1,0 +1,180 @@
+"""Access (A24): access requests (调阅申请), external provisions (对外提供) and evidence
+extractions (证据提取) with their export packages.
+
+Who may see what is decided in one place (``access/policy.py``); these rows are what the policy
+reads (approved, unexpired requests) and the registers the regulation asks for. Every change is a
+ledger event in the same transaction.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from quancheng.cases.models import Act, Case
+from quancheng.orgs.models import Agency
+from quancheng.orgs.scoping import AgencyScopedQuerySet
+from quancheng.records.models import Blob
+
+
+class AccessRequestQuerySet(AgencyScopedQuerySet):
+    def in_force(self, now=None):
+        now = now or timezone.now()
+        return self.filter(status=AccessRequest.Status.APPROVED, expires_at__gt=now)
+
+
+class AccessRequest(models.Model):
+    """A request to view, play or download records one is not entitled to (调阅申请).
+
+    It names a case, an act or one item (``item_kind``/``item_id``); the agency head approves
+    (with an expiry) or refuses. An approval covers viewing and playing, and downloading only
+    when ``allow_download`` is set.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待审批"
+        APPROVED = "approved", "已批准"
+        REFUSED = "refused", "不予批准"
+        WITHDRAWN = "withdrawn", "已撤回"
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="access_requests")
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests"
+    )
+    purpose = models.TextField("调阅事由")
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    act = models.ForeignKey(Act, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    item_kind = models.CharField("条目类型", max_length=16, blank=True)
+    item_id = models.BigIntegerField("条目编号", null=True, blank=True)
+    allow_download = models.BooleanField("允许下载", default=False)
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField("申请时间", default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.TextField("审批意见", blank=True)
+    expires_at = models.DateTimeField("有效期至", null=True, blank=True)
+
+    objects = AccessRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = "调阅申请"
+        verbose_name_plural = "调阅申请"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(case__isnull=False)
+                | models.Q(act__isnull=False)
+                | models.Q(item_id__isnull=False),
+                name="access_request_names_something",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="approved") | models.Q(expires_at__isnull=False),
+                name="access_approval_expires",
+            ),
+        ]
+        indexes = [models.Index(fields=["requester", "status", "expires_at"])]
+
+    def __str__(self):
+        return f"{self.requester} 调阅申请（{self.get_status_display()}）"
+
+    def get_absolute_url(self):
+        return reverse("access:request_detail", args=[self.pk])
+
+
+class Extraction(models.Model):
+    """An evidence extraction (证据提取, A24 ¶3): asked by an officer, approved by the head,
+    produced as an export package (copies, a signed note, a BagIt bag, the ledger part)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待审批"
+        APPROVED = "approved", "已批准待制作"
+        REFUSED = "refused", "不予批准"
+        PRODUCED = "produced", "已制作"
+        FAILED = "failed", "制作失败"
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="extractions")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    purpose = models.TextField("提取事由")
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    act = models.ForeignKey(Act, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The items to extract: [{"kind": "segment", "id": 12}, …] (see records/refs.py).
+    items = models.JSONField("提取条目", default=list)
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField("申请时间", default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.TextField("审批意见", blank=True)
+    # The package (a zip of the bag) and the signed extraction note, once produced.
+    package = models.ForeignKey(
+        Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note_document = models.ForeignKey(
+        "records.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    produced_at = models.DateTimeField("制作时间", null=True, blank=True)
+    error = models.TextField("错误", blank=True)
+
+    objects = AgencyScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = "证据提取"
+        verbose_name_plural = "证据提取"
+
+    def __str__(self):
+        return f"证据提取 {self.pk}（{self.get_status_display()}）"
+
+    def get_absolute_url(self):
+        return reverse("access:extraction_detail", args=[self.pk])
+
+
+class Provision(models.Model):
+    """One provision of records to an outside body (对外提供登记, A24 ¶2)."""
+
+    class RecipientKind(models.TextChoices):
+        RECONSIDERATION = "reconsideration", "行政复议机关"
+        PETITION = "petition", "信访部门"
+        JUDICIAL = "judicial", "司法机关"
+        OTHER = "other", "其他"
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="provisions")
+    recipient = models.CharField("接收单位", max_length=200)
+    recipient_kind = models.CharField("单位类别", max_length=24, choices=RecipientKind.choices)
+    legal_basis = models.TextField("法律依据")
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    act = models.ForeignKey(Act, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The items provided: [{"kind": "segment", "id": 12}, …].
+    items = models.JSONField("提供条目", default=list)
+    extraction = models.ForeignKey(
+        Extraction, null=True, blank=True, on_delete=models.PROTECT, related_name="provisions"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    provided_on = models.DateField("提供日期")
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    registered_at = models.DateTimeField("登记时间", default=timezone.now)
+
+    objects = AgencyScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-provided_on", "-pk"]
+        verbose_name = "对外提供登记"
+        verbose_name_plural = "对外提供登记"
+
+    def __str__(self):
+        return f"{self.recipient} {self.provided_on}"

@@ -1,0 +1,398 @@
+"""Archive (归档与保管): dossiers (案卷), their retention, long-term holds (A23) and disposal.
+
+The models are the shared core; what happens to them is in the app's services: assembling and
+freezing a dossier, computing retention, setting and lifting holds with the agency head's
+approval, and disposal with a tombstone. Every change is a ledger event in the same transaction.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from quancheng.cases.models import Act, Case
+from quancheng.orgs.models import Agency
+from quancheng.orgs.scoping import AgencyScopedQuerySet
+from quancheng.records.refs import ItemKind
+
+
+class RetentionClass(models.TextChoices):
+    """Dossier retention periods (国家档案局令第8号): permanent, 30 years, 10 years."""
+
+    PERMANENT = "permanent", "永久"
+    Y30 = "30y", "30年"
+    Y10 = "10y", "10年"
+
+
+RETENTION_YEARS = {RetentionClass.PERMANENT: None, RetentionClass.Y30: 30, RetentionClass.Y10: 10}
+
+
+class Dossier(models.Model):
+    """The dossier (案卷) of a closed case, or of an inspection finished without a case.
+
+    Assembling → frozen. Once frozen nothing in it changes; a later addition is a new, logged
+    :class:`DossierSupplement`.
+    """
+
+    class Kind(models.TextChoices):
+        # What the retention configuration maps to a retention class (案卷类别).
+        PENALTY_GENERAL = "penalty_general", "行政处罚（一般程序）"
+        PENALTY_SUMMARY = "penalty_summary", "行政处罚（简易程序）"
+        INSPECTION = "inspection", "监督检查"
+
+    class Status(models.TextChoices):
+        ASSEMBLING = "assembling", "组卷中"
+        FROZEN = "frozen", "已归档"
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="dossiers")
+    case = models.OneToOneField(
+        Case,
+        verbose_name="案件",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dossier",
+    )
+    act = models.OneToOneField(
+        Act,
+        verbose_name="执法行为（无案件的检查）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dossier",
+    )
+    kind = models.CharField("案卷类别", max_length=24, choices=Kind.choices)
+    number = models.CharField("案卷号", max_length=64, blank=True)
+    title = models.CharField("案卷题名", max_length=300)
+    retention_class = models.CharField("保管期限", max_length=16, choices=RetentionClass.choices)
+    status = models.CharField(
+        "状态", max_length=16, choices=Status.choices, default=Status.ASSEMBLING
+    )
+    custodian = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="立卷人",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    archived_on = models.DateField("归档日期", null=True, blank=True)
+    # The retention period runs to the end of this date; null while assembling and for permanent.
+    retain_until = models.DateField("保管期满日期", null=True, blank=True)
+    frozen_at = models.DateTimeField("封卷时间", null=True, blank=True)
+    created_at = models.DateTimeField("组卷时间", default=timezone.now)
+
+    objects = AgencyScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "案卷"
+        verbose_name_plural = "案卷"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "number"],
+                condition=~models.Q(number=""),
+                name="dossier_number_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(case__isnull=False) | models.Q(act__isnull=False),
+                name="dossier_of_case_or_act",
+            ),
+        ]
+        indexes = [models.Index(fields=["agency", "status", "archived_on"])]
+
+    def __str__(self):
+        return f"{self.number or '（未编号）'} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("archive:dossier_detail", args=[self.pk])
+
+
+class DossierSupplement(models.Model):
+    """A logged addition to a frozen dossier (补充归档)."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="supplements")
+    sequence = models.PositiveIntegerField("补充序号")
+    reason = models.TextField("补充原因")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("补充时间", default=timezone.now)
+
+    class Meta:
+        ordering = ["dossier", "sequence"]
+        verbose_name = "案卷补充"
+        verbose_name_plural = "案卷补充"
+        constraints = [
+            models.UniqueConstraint(fields=["dossier", "sequence"], name="supplement_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.dossier} 补充{self.sequence}"
+
+
+class DossierEntry(models.Model):
+    """One record item in a dossier, at its place in the table of contents (卷内目录)."""
+
+    class Section(models.TextChoices):
+        DOCUMENT = "document", "文书"
+        AV = "av", "音像记录"
+        DATA = "data", "电子数据"
+        EXPLANATION = "explanation", "情况说明"
+        FINDING = "finding", "检查发现及答复"
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="entries")
+    section = models.CharField("部分", max_length=16, choices=Section.choices)
+    position = models.PositiveIntegerField("顺序号")
+    # A record item (segment, document, data record) or, for the last two sections, the
+    # explanation or finding row (item_kind "explanation" / "finding").
+    item_kind = models.CharField("条目类型", max_length=16)
+    item_id = models.BigIntegerField("条目编号")
+    title = models.CharField("题名", max_length=300)
+    # Pages of a document, when known (卷内目录 页号).
+    pages = models.PositiveIntegerField("页数", null=True, blank=True)
+    supplement = models.ForeignKey(
+        DossierSupplement,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entries",
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["dossier", "position"]
+        verbose_name = "卷内条目"
+        verbose_name_plural = "卷内条目"
+        constraints = [
+            models.UniqueConstraint(fields=["dossier", "position"], name="entry_position_once"),
+            models.UniqueConstraint(
+                fields=["dossier", "item_kind", "item_id"], name="entry_item_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["item_kind", "item_id"])]
+
+    def __str__(self):
+        return f"{self.position}. {self.title}"
+
+
+class HoldQuerySet(AgencyScopedQuerySet):
+    def active(self):
+        return self.filter(status__in=(Hold.Status.ACTIVE, Hold.Status.LIFT_REQUESTED))
+
+
+class Hold(models.Model):
+    """A long-term hold (长期保存, A23) on the records of a case or an act.
+
+    Set and lifted only with the agency head's approval: requested → active (approved) or
+    refused; active → lift requested → lifted (approved) or back to active (refused). While a
+    hold is active nothing it covers is offered for disposal, and its items are queued for a
+    copy to offline media.
+    """
+
+    class Reason(models.TextChoices):
+        OBJECTION = "objection", "当事人对执法行为有异议或者投诉、信访"
+        OBSTRUCTION = "obstruction", "拒绝、逃避、阻碍执法或者侮辱、殴打执法人员"
+        MASS_INCIDENT = "mass_incident", "处置群体性事件、重大突发事件"
+        OTHER_EVIDENCE = "other_evidence", "其他重要证据"
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "待审批"
+        ACTIVE = "active", "保存中"
+        REFUSED = "refused", "不予批准"
+        LIFT_REQUESTED = "lift_requested", "解除待审批"
+        LIFTED = "lifted", "已解除"
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="holds")
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="holds"
+    )
+    act = models.ForeignKey(
+        Act, null=True, blank=True, on_delete=models.PROTECT, related_name="holds"
+    )
+    reason = models.CharField("长期保存事由", max_length=24, choices=Reason.choices)
+    note = models.TextField("说明")
+    status = models.CharField(
+        "状态", max_length=16, choices=Status.choices, default=Status.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField("申请时间", default=timezone.now)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField("批准时间", null=True, blank=True)
+    lift_reason = models.TextField("解除理由", blank=True)
+    lift_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lifted_at = models.DateTimeField("解除时间", null=True, blank=True)
+    decision_note = models.TextField("审批意见", blank=True)
+
+    objects = HoldQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = "长期保存"
+        verbose_name_plural = "长期保存"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(case__isnull=False) | models.Q(act__isnull=False),
+                name="hold_on_case_or_act",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "agency"])]
+
+    def __str__(self):
+        return f"{self.get_reason_display()}（{self.get_status_display()}）"
+
+    def get_absolute_url(self):
+        return reverse("archive:hold_detail", args=[self.pk])
+
+
+class OfflineCopyJob(models.Model):
+    """A copy of held items to offline media (离线介质备份), listed for the custodian."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "待备份"
+        DONE = "done", "已备份"
+
+    hold = models.ForeignKey(Hold, on_delete=models.PROTECT, related_name="offline_copies")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    item_kind = models.CharField("条目类型", max_length=16, choices=ItemKind.choices)
+    item_id = models.BigIntegerField("条目编号")
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.QUEUED)
+    medium_label = models.CharField("介质编号", max_length=100, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    done_at = models.DateTimeField("备份时间", null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AgencyScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["status", "created_at", "pk"]
+        verbose_name = "离线备份"
+        verbose_name_plural = "离线备份"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hold", "item_kind", "item_id"], name="offline_copy_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_item_kind_display()} {self.item_id}（{self.get_status_display()}）"
+
+
+class ItemRetention(models.Model):
+    """How long one record item must be kept (保管期限), as last computed.
+
+    ``retain_until`` is null for permanent retention. The row is recomputed when the item's
+    evidence flag, dossier or holds change; the S3 store's retain-until dates follow it and are
+    only ever extended.
+    """
+
+    item_kind = models.CharField("条目类型", max_length=16, choices=ItemKind.choices)
+    item_id = models.BigIntegerField("条目编号")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    retain_until = models.DateField("保管期满日期", null=True, blank=True)
+    basis = models.CharField("依据", max_length=200)
+    on_hold = models.BooleanField("长期保存中", default=False)
+    disposed = models.BooleanField("已销毁", default=False)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    objects = AgencyScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "保管期限"
+        verbose_name_plural = "保管期限"
+        constraints = [
+            models.UniqueConstraint(fields=["item_kind", "item_id"], name="retention_once"),
+        ]
+        # The disposal list: due, not held, not yet disposed.
+        indexes = [models.Index(fields=["disposed", "on_hold", "retain_until"])]
+
+    def __str__(self):
+        until = self.retain_until or "永久"
+        return f"{self.get_item_kind_display()} {self.item_id} 保管至 {until}"
+
+
+class DisposalProposal(models.Model):
+    """A proposal to dispose of items whose retention has ended (销毁申请).
+
+    Proposed by the custodian, approved or refused by the agency head (never the proposer);
+    on approval each item's hash is re-verified, its content removed and a tombstone kept.
+    """
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "待审批"
+        APPROVED = "approved", "已批准并销毁"
+        REFUSED = "refused", "不予批准"
+        FAILED = "failed", "销毁失败"
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="disposals")
+    reason = models.TextField("销毁理由")
+    status = models.CharField(
+        "状态", max_length=16, choices=Status.choices, default=Status.PROPOSED
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField("申请时间", default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.TextField("审批意见", blank=True)
+
+    objects = AgencyScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+        verbose_name = "销毁申请"
+        verbose_name_plural = "销毁申请"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(decided_by__isnull=True)
+                | ~models.Q(decided_by=models.F("proposed_by")),
+                name="disposal_not_approved_by_proposer",
+            ),
+        ]
+
+    def __str__(self):
+        return f"销毁申请 {self.pk}（{self.get_status_display()}）"
+
+    def get_absolute_url(self):
+        return reverse("archive:disposal_detail", args=[self.pk])
+
+
+class DisposalItem(models.Model):
+    """One item of a disposal proposal, and after disposal its tombstone (销毁记录)."""
+
+    proposal = models.ForeignKey(DisposalProposal, on_delete=models.PROTECT, related_name="items")
+    item_kind = models.CharField("条目类型", max_length=16, choices=ItemKind.choices)
+    item_id = models.BigIntegerField("条目编号")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    size = models.BigIntegerField("大小", null=True, blank=True)
+    # What the item was (type, times, labels): kept after its content is gone.
+    metadata = models.JSONField("元数据", default=dict)
+    disposed_at = models.DateTimeField("销毁时间", null=True, blank=True)
+    # The ledger event that is the item's tombstone.
+    tombstone_seq = models.BigIntegerField("销毁事件序号", null=True, blank=True)
+
+    class Meta:
+        ordering = ["proposal", "pk"]
+        verbose_name = "销毁条目"
+        verbose_name_plural = "销毁条目"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "item_kind", "item_id"], name="disposal_item_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_item_kind_display()} {self.item_id} {self.sha256[:12]}…"
