@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "quancheng.compliance",
     "quancheng.archive",
     "quancheng.access",
+    "quancheng.supervision",
     "quancheng.web",
 ]
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SupervisionConfig(AppConfig):
+    name = "quancheng.supervision"
+    verbose_name = "监督考核"
