@@ -31,10 +31,11 @@ from quancheng.ledger.services import record_event
 from quancheng.lib.blobstore import blob_store_from_url
 from quancheng.orgs.scoping import can_change_in
 
+from .bodyread import BodyReader, ReadAdapter
 from .models import Blob, Upload, upload_dir
+from .receive import receive_into
 
 MiB = 1024 * 1024
-CHUNK_SIZE = MiB  # request bodies are read in 1 MiB chunks, never through request.body
 MAX_FILENAME_LENGTH = 255
 
 
@@ -162,11 +163,13 @@ class RunningHashes:
     """SHA-256 states of the uploads this process is receiving, so completion need not re-read.
 
     A PATCH that continues where this process's last PATCH of the same upload ended (the usual
-    case: a client keeps its connection) hashes its bytes as it writes them; the completion then
-    names the blob by that digest, as ``BlobStore.put`` does with a stream, instead of reading the
-    whole file again. A PATCH served by another process, or after a restart, finds no state (or
-    one at another offset) and the completion hashes the file. States are copied before use and
-    kept only after the new offset is committed, so a failed PATCH never leaves a wrong state.
+    case: a client keeps its connection) hashes its bytes as it receives them; the completion
+    then names the blob by that digest, as ``BlobStore.put`` does with a stream, instead of
+    reading the whole file again. A PATCH served by another process, or after a restart, finds
+    no state or an older one: an intermediate PATCH then does not hash, and the PATCH that
+    completes the upload first hashes the missing part from the file, in parallel with receiving
+    its own bytes (records/receive.py). States are copied before use and kept only after the new
+    offset is committed, so a failed PATCH never leaves a wrong state.
     """
 
     def __init__(self, limit: int = 256):
@@ -174,15 +177,16 @@ class RunningHashes:
         self._lock = threading.Lock()
         self._limit = limit
 
-    def resume(self, upload_id, offset: int):
-        """A hash object over the upload's first ``offset`` bytes, or None if not known here."""
-        if offset == 0:
-            return hashlib.sha256()
+    def resume(self, upload_id, offset: int) -> tuple[Any, int]:
+        """A copy of this process's hash of the upload and how far it got (≤ ``offset``).
+
+        A fresh hash at 0 when this process has none (or one past ``offset``).
+        """
         with self._lock:
             state = self._states.get(str(upload_id))
-        if state is None or state[0] != offset:
-            return None
-        return state[1].copy()
+        if state is None or state[0] > offset:
+            return hashlib.sha256(), 0
+        return state[1].copy(), state[0]
 
     def keep(self, upload_id, offset: int, digest) -> None:
         with self._lock:
@@ -222,13 +226,18 @@ class AppendResult:
 
 
 def append(
-    upload: Upload, client_offset: int, read: Callable[[int], bytes], content_length: int
+    upload: Upload,
+    client_offset: int,
+    body: BodyReader | Callable[[int], bytes],
+    content_length: int,
 ) -> AppendResult:
     """Append the request body at ``client_offset``; complete the upload when it is all there.
 
-    ``read(n)`` returns up to n bytes of the body (b"" at its end) and may raise OSError when the
-    client disconnects: the bytes received until then are kept, as tus expects.
+    ``body`` is a BodyReader (records/bodyread.py) or a ``read(n)`` callable returning up to n
+    bytes (b"" at the end); either may raise OSError when the client disconnects: the bytes
+    received until then are kept, as tus expects.
     """
+    reader = body if hasattr(body, "readinto") else ReadAdapter(body)
     _check_state(upload, client_offset)
     if upload.status == Upload.Status.COMPLETE:
         if content_length:
@@ -247,21 +256,15 @@ def append(
         f.seek(client_offset)
         if os.fstat(f.fileno()).st_size != client_offset:
             f.truncate()
-        received = 0
-        interrupted = False
-        digest = running_hashes.resume(upload.pk, client_offset)
-        while received < content_length:
-            try:
-                chunk = read(min(CHUNK_SIZE, content_length - received))
-            except OSError:  # django's UnreadablePostError included: the client went away
-                chunk = b""
-            if not chunk:
-                interrupted = True
-                break
-            f.write(chunk)
-            if digest is not None:
-                digest.update(chunk)
-            received += len(chunk)
+        digest, hashed_to = running_hashes.resume(upload.pk, client_offset)
+        catch_up = None
+        if hashed_to < client_offset:
+            if client_offset + content_length == upload.length:
+                catch_up = (upload.partial_path, hashed_to, client_offset)
+            else:
+                digest = None  # the completion hashes the file (or catches up)
+        result = receive_into(f, reader, content_length, digest, catch_up)
+        received, interrupted = result.size, result.interrupted
         f.flush()
         os.fsync(f.fileno())
         if received:

@@ -27,6 +27,7 @@ from quancheng.api.auth import token_auth
 from quancheng.api.errors import UNAUTHORIZED
 from quancheng.orgs.devices import note_devices_docked
 
+from .bodyread import body_reader
 from .models import Upload
 from .services import UploadError, append, create_upload, terminate
 
@@ -219,8 +220,8 @@ def _patch(request, upload: Upload) -> HttpResponse:
     content_length = _header_int(request, "Content-Length")
     if content_length is None:
         raise UploadError(411, "length_required", "缺少 Content-Length")
-    # request.read streams from the socket; request.body would hold the whole chunk in memory.
-    result = append(upload, offset, request.read, content_length)
+    # Streams from the socket into one buffer; request.body would hold the whole chunk in memory.
+    result = append(upload, offset, body_reader(request), content_length)
     if result.upload.status == Upload.Status.COMPLETE and getattr(request, "device", None):
         # A terminal uploading with its device token has docked (A19; quancheng.orgs.devices).
         note_devices_docked(request.user, [request.device], source="upload")
