@@ -15,12 +15,11 @@ scored sample. The total and its trend over periods are what the pages show.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Avg, Count
 from django.utils import timezone
 
 from quancheng.archive.models import Dossier
@@ -54,17 +53,20 @@ def require_evaluator(user, agency: Agency | None = None) -> None:
 
 def spotcheck_basis(agency: Agency, period_start: dt.date, period_end: dt.date) -> dict:
     """The scored spot-check samples of the agency's dossiers archived in the period."""
-    figures = SpotCheckSample.objects.filter(
-        score__isnull=False,
-        dossier__agency=agency,
-        dossier__status=Dossier.Status.FROZEN,
-        dossier__archived_on__gte=period_start,
-        dossier__archived_on__lte=period_end,
-    ).aggregate(n=Count("pk"), mean=Avg("score"))
-    if not figures["n"]:
+    scores = list(
+        SpotCheckSample.objects.filter(
+            score__isnull=False,
+            dossier__agency=agency,
+            dossier__status=Dossier.Status.FROZEN,
+            dossier__archived_on__gte=period_start,
+            dossier__archived_on__lte=period_end,
+        ).values_list("score", flat=True)
+    )
+    if not scores:
         return {"samples": 0, "mean": None}
-    mean = Decimal(str(figures["mean"])).quantize(ONE_DECIMAL)
-    return {"samples": figures["n"], "mean": str(mean)}
+    # Summed as decimals (not the database's AVG, a float on SQLite): the same figure everywhere.
+    mean = (sum(scores, Decimal(0)) / len(scores)).quantize(ONE_DECIMAL, ROUND_HALF_UP)
+    return {"samples": len(scores), "mean": str(mean)}
 
 
 def fed_points(item: dict[str, Any], basis: dict) -> Decimal | None:
