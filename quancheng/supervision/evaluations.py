@@ -74,7 +74,7 @@ def fed_points(item: dict[str, Any], basis: dict) -> Decimal | None:
     if item.get("source") != "spotcheck" or not basis.get("samples"):
         return None
     weight = Decimal(str(item["weight"]))
-    return (weight * Decimal(basis["mean"]) / 100).quantize(ONE_DECIMAL)
+    return (weight * Decimal(basis["mean"]) / 100).quantize(ONE_DECIMAL, ROUND_HALF_UP)
 
 
 def _parse_points(item: dict[str, Any], raw) -> Decimal | None:

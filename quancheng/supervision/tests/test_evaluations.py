@@ -79,20 +79,19 @@ def test_spot_check_scores_feed_the_recording_and_archiving_items(
     spot_check = _scored_spot_check(auditor, [[], ["M-catalogue"], [], ["A11-gap", "A15-docs"]])
     scores = [s.score for s in spot_check.samples.all()]
     mean = (sum(scores) / 4).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    recording = (30 * mean / 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    dossiers = (20 * mean / 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
     evaluation = evaluations.create_evaluation(commission, agency, **Q1)
 
     assert evaluation.spotcheck_basis == {"samples": 4, "mean": str(mean)}
-    assert Decimal(evaluation.points["E-recording"]) == (30 * mean / 100).quantize(Decimal("0.1"))
-    assert Decimal(evaluation.points["A-dossiers"]) == (20 * mean / 100).quantize(Decimal("0.1"))
+    assert Decimal(evaluation.points["E-recording"]) == recording
+    assert Decimal(evaluation.points["A-dossiers"]) == dossiers
     # The commission cannot override a fed item.
     evaluations.score_evaluation(commission, evaluation, {**MANUAL, "E-recording": "1"})
     evaluation.refresh_from_db()
-    assert Decimal(evaluation.points["E-recording"]) == (30 * mean / 100).quantize(Decimal("0.1"))
-    expected = sum(Decimal(v) for v in MANUAL.values()) + Decimal(
-        evaluation.points["E-recording"]
-    ) + Decimal(evaluation.points["A-dossiers"])  # fmt: skip
-    assert evaluation.total == expected
+    assert Decimal(evaluation.points["E-recording"]) == recording
+    assert evaluation.total == sum(Decimal(v) for v in MANUAL.values()) + recording + dossiers
 
 
 def test_points_outside_the_items_range_are_refused_in_chinese(commission, agency):
