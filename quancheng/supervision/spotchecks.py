@@ -263,12 +263,17 @@ def compute_score(checklist: list[dict[str, Any]], results: dict[str, dict]) -> 
     return (passed * 100 / applicable).quantize(Decimal("0.1"))
 
 
+def _lock_while_scoring(spot_check: SpotCheck) -> None:
+    """Hold the spot check while a result is written, so a report cannot be issued meanwhile."""
+    locked = SpotCheck.objects.select_for_update().get(pk=spot_check.pk)
+    if locked.status != SpotCheck.Status.SCORING:
+        raise ValidationError("抽查结果已通报，不能再修改评分或记录问题")
+
+
 def score_sample(actor, sample: SpotCheckSample, results: dict[str, dict]) -> SpotCheckSample:
     """Record the auditor's result for every checklist item and the dossier's score."""
     spot_check = sample.spot_check
     require_audit(actor, spot_check.district)
-    if spot_check.status != SpotCheck.Status.SCORING:
-        raise ValidationError("抽查结果已通报，不能再修改评分")
     clean: dict[str, dict] = {}
     problems = []
     for item in spot_check.checklist:
@@ -286,6 +291,7 @@ def score_sample(actor, sample: SpotCheckSample, results: dict[str, dict]) -> Sp
     if score is None:
         raise ValidationError("至少应有一项评查项目适用")
     with transaction.atomic():
+        _lock_while_scoring(spot_check)
         sample = SpotCheckSample.objects.select_for_update().get(pk=sample.pk)
         sample.results = clean
         sample.score = score
@@ -312,9 +318,8 @@ def record_finding(actor, sample: SpotCheckSample, text: str, item_code: str = "
     codes = {item["code"] for item in spot_check.checklist}
     if item_code and item_code not in codes:
         raise ValidationError({"item_code": ["评查项目无效"]})
-    if spot_check.status != SpotCheck.Status.SCORING:
-        raise ValidationError("抽查结果已通报，不能再记录问题")
     with transaction.atomic():
+        _lock_while_scoring(spot_check)
         finding = SpotFinding.objects.create(
             sample=sample, item_code=item_code, text=text[:4000], created_by=actor
         )

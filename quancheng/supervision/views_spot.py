@@ -71,7 +71,8 @@ def spotcheck_list(request):
 @require_http_methods(["GET", "POST"])
 def spotcheck_new(request):
     spotchecks.require_audit(request.user)
-    form = DrawForm(request.user, request.POST or None)
+    # "Redraw" links prefill the form with a recorded draw's filters and seed.
+    form = DrawForm(request.user, request.POST or None, initial=request.GET.dict())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -1,7 +1,9 @@
 """The spot-check pages: list, new draw, detail, score entry, findings, report and download."""
 
 import datetime as dt
+import html
 import json
+import re
 
 import pytest
 from django.test import Client
@@ -180,3 +182,19 @@ def test_the_checklist_is_configurable_and_a_new_version_applies_to_new_draws(
         sample_size=1,
     )
     assert spot_check.checklist == items and spot_check.checklist_version == 1
+
+
+def test_the_redraw_link_repeats_the_draw_with_the_recorded_seed(client, auditor, spot_check):
+    client.force_login(auditor)
+    detail = client.get(spot_check.get_absolute_url()).text
+    link = re.search(r'href="([^"]+)">以相同条件和种子重新抽取', detail).group(1)
+    form = client.get(html.unescape(link)).context["form"]
+    assert form.initial["seed"] == str(spot_check.seed)
+
+    data = {name: form.initial.get(name, "") for name in form.fields}
+    response = client.post(reverse("spot:spotcheck_new"), data)
+
+    again = SpotCheck.objects.exclude(pk=spot_check.pk).get()
+    assert response.url == again.get_absolute_url()
+    assert spotchecks.sample_ids(again) == spotchecks.sample_ids(spot_check)
+    assert again.seed == spot_check.seed == 2026
