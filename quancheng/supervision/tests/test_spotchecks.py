@@ -81,6 +81,9 @@ def test_the_draw_is_a_ledger_event_with_seed_filters_and_sample(auditor, dossie
     assert body["sample"] == spotchecks.sample_ids(spot_check)
     assert body["candidate_count"] == 12
     assert event.agency.district == "渝中区"
+    # The ledger alone is enough to redraw it.
+    size = body["filters"]["sample_size"]
+    assert spotchecks.draw_sample(int(body["seed"]), body["candidates"], size) == body["sample"]
 
 
 def test_candidates_are_the_districts_frozen_dossiers_of_the_period_and_kind(
@@ -169,6 +172,24 @@ def test_the_score_is_the_weighted_share_of_applicable_conforming_items():
     }
     assert spotchecks.compute_score(checklist, results) == Decimal("75.0")
     assert spotchecks.compute_score(checklist, {"d": {"result": "na"}}) is None
+
+
+@given(
+    items=st.lists(
+        st.tuples(st.integers(min_value=1, max_value=20), st.sampled_from(["pass", "fail", "na"])),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_the_score_lies_between_0_and_100_and_is_100_when_nothing_fails(items):
+    checklist = [{"code": str(n), "weight": w} for n, (w, _) in enumerate(items)]
+    results = {str(n): {"result": r} for n, (_, r) in enumerate(items)}
+    score = spotchecks.compute_score(checklist, results)
+    if all(r == "na" for _, r in items):
+        assert score is None
+        return
+    assert 0 <= score <= 100
+    assert (score == 100) == all(r != "fail" for _, r in items)
 
 
 def test_scoring_records_every_item_the_score_and_an_event(auditor, dossiers):
