@@ -131,6 +131,18 @@ FEATURES: list[Feature] = [
         "quancheng/web/views.py",
         ("web/tests/test_subjects.py",),
     ),
+    Feature(
+        "区县考评：考评表、总分与趋势（抽查得分自动计入）",
+        (25,),
+        "quancheng/supervision/evaluations.py",
+        ("supervision/tests/test_evaluations.py", "supervision/tests/test_evaluation_pages.py"),
+    ),
+    Feature(
+        "法制稽查案卷抽查：可复现抽样、评查、通报",
+        (26,),
+        "quancheng/supervision/spotchecks.py",
+        ("supervision/tests/test_spotchecks.py", "supervision/tests/test_spot_pages.py"),
+    ),
 ]
 
 

@@ -1,0 +1,215 @@
+"""Score sheets as data (评查表、考评表): the spot-check checklist and the evaluation sheet.
+
+The defaults are built here (the checklist from the compliance rule table); the city edits a
+new version at /supervision/sheets/<kind>/, each save a ledger event. Spot checks and
+evaluations snapshot the current version when they are created.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from quancheng.compliance.rules import RULES
+from quancheng.compliance.rules.base import ERROR
+from quancheng.ledger.services import record_event
+from quancheng.orgs.models import Role
+
+from .models_spot import ScoreSheet
+
+# A26: besides the rules, the auditor judges the dossier as a file (卷内文件材料).
+MANUAL_SPOTCHECK_ITEMS = [
+    {"code": "M-catalogue", "label": "卷内目录完整，与卷内材料一致", "weight": 2},
+    {"code": "M-consistency", "label": "音像记录与执法文书内容一致（第十八条）", "weight": 2},
+    {"code": "M-labels", "label": "案卷题名、编号、保管期限规范", "weight": 1},
+]
+
+# A25: the three things the district commission checks of its agency.
+EVALUATION_CATEGORIES = {
+    "execution": "全过程记录执行情况",
+    "devices": "设备设施运行管理维护",
+    "archiving": "归档情况",
+}
+
+DEFAULT_EVALUATION_ITEMS = [
+    {
+        "code": "E-recording",
+        "category": "execution",
+        "label": "执法全过程记录执行（按本期案卷抽查得分折算）",
+        "weight": 30,
+        "source": "spotcheck",
+    },
+    {
+        "code": "E-registration",
+        "category": "execution",
+        "label": "音像记录按时存储登记（2个工作日内）",
+        "weight": 10,
+        "source": "manual",
+    },
+    {
+        "code": "E-explanations",
+        "category": "execution",
+        "label": "中断及停止记录的说明、审核规范",
+        "weight": 10,
+        "source": "manual",
+    },
+    {
+        "code": "D-equipment",
+        "category": "devices",
+        "label": "执法记录仪、执法终端等设备配备及在用情况",
+        "weight": 10,
+        "source": "manual",
+    },
+    {
+        "code": "D-maintenance",
+        "category": "devices",
+        "label": "设备维护保养、校时记录",
+        "weight": 10,
+        "source": "manual",
+    },
+    {
+        "code": "A-dossiers",
+        "category": "archiving",
+        "label": "案卷归档完整规范（按本期案卷抽查得分折算）",
+        "weight": 20,
+        "source": "spotcheck",
+    },
+    {
+        "code": "A-retention",
+        "category": "archiving",
+        "label": "记录保存期限、长期保存及调阅管理",
+        "weight": 10,
+        "source": "manual",
+    },
+]
+
+_ITEM = {
+    "type": "object",
+    "required": ["code", "label", "weight"],
+    "properties": {
+        "code": {"type": "string", "minLength": 1, "maxLength": 32},
+        "label": {"type": "string", "minLength": 1, "maxLength": 200},
+        "weight": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
+    },
+}
+SCHEMAS: dict[str, dict[str, Any]] = {
+    ScoreSheet.Kind.SPOTCHECK: {
+        "type": "array",
+        "minItems": 1,
+        "items": {
+            **_ITEM,
+            "properties": {
+                **_ITEM["properties"],
+                "source": {"enum": ["rule", "manual"]},
+            },
+            "required": [*_ITEM["required"], "source"],
+        },
+    },
+    ScoreSheet.Kind.EVALUATION: {
+        "type": "array",
+        "minItems": 1,
+        "items": {
+            **_ITEM,
+            "properties": {
+                **_ITEM["properties"],
+                "source": {"enum": ["spotcheck", "manual"]},
+                "category": {"enum": list(EVALUATION_CATEGORIES)},
+            },
+            "required": [*_ITEM["required"], "source", "category"],
+        },
+    },
+}
+
+
+def default_spotcheck_items() -> list[dict[str, Any]]:
+    """One item per compliance rule (errors weigh 2, warnings 1), then the manual items."""
+    items = [
+        {
+            "code": rule.id,
+            "label": f"{rule.title}（{rule.reference}）",
+            "weight": 2 if rule.severity == ERROR else 1,
+            "source": "rule",
+        }
+        for rule in RULES
+    ]
+    return items + [{**item, "source": "manual"} for item in MANUAL_SPOTCHECK_ITEMS]
+
+
+def default_items(kind: str) -> list[dict[str, Any]]:
+    if kind == ScoreSheet.Kind.SPOTCHECK:
+        return default_spotcheck_items()
+    return [dict(item) for item in DEFAULT_EVALUATION_ITEMS]
+
+
+@dataclass(frozen=True)
+class Sheet:
+    kind: str
+    version: int  # 0: the built-in default
+    items: list[dict[str, Any]]
+
+
+def current_sheet(kind: str) -> Sheet:
+    latest = ScoreSheet.objects.filter(kind=kind).order_by("-version").first()
+    if latest is None:
+        return Sheet(kind, 0, default_items(kind))
+    return Sheet(kind, latest.version, latest.items)
+
+
+def validate_items(kind: str, items: Any) -> None:
+    """Check a sheet against its schema; every problem named, in Chinese."""
+    validator = jsonschema.Draft202012Validator(SCHEMAS[kind])
+    problems = [
+        f"{'/'.join(str(p) for p in e.absolute_path) or '（根）'}：{e.message}"
+        for e in sorted(validator.iter_errors(items), key=lambda e: list(e.absolute_path))
+    ]
+    if not problems:
+        codes = [item["code"] for item in items]
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            problems.append(f"项目代码重复：{'、'.join(duplicates)}")
+    if problems:
+        raise ValidationError({"items": [ValidationError(p, code="schema") for p in problems[:20]]})
+
+
+def can_edit_sheets(user) -> bool:
+    """City people who set the checks: the city administrator and a city-level legal auditor."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser or user.role == Role.CITY_ADMIN:
+        return True
+    return user.role == Role.AUDITOR and user.sees_whole_city
+
+
+def require_edit_sheets(user) -> None:
+    if not can_edit_sheets(user):
+        raise PermissionDenied("只有市级管理员或市级法制稽查人员可以修改评分表")
+
+
+def save_sheet(actor, kind: str, items: Any, note: str = "") -> ScoreSheet:
+    """A new version of a score sheet; a ledger event."""
+    require_edit_sheets(actor)
+    validate_items(kind, items)
+    with transaction.atomic():
+        latest = ScoreSheet.objects.select_for_update().filter(kind=kind).order_by("-version")
+        latest = latest.first()
+        previous = latest.items if latest else default_items(kind)
+        if previous == items:
+            raise ValidationError({"items": [ValidationError("评分表没有变化", code="unchanged")]})
+        sheet = ScoreSheet.objects.create(
+            kind=kind,
+            version=(latest.version if latest else 0) + 1,
+            items=items,
+            note=(note or "").strip()[:2000],
+            created_by=actor,
+        )
+        record_event(
+            actor,
+            "scoresheet.changed",
+            sheet,
+            {"kind": kind, "version": sheet.version, "items": items, "note": sheet.note},
+        )
+    return sheet
