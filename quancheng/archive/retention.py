@@ -440,7 +440,8 @@ def _sync_blob(store, sha256: str, until, held: bool, item) -> None:
     from quancheng.lib.blobstore import BlobNotFound, RetentionShortening
 
     try:
-        if until is not None:
+        # A date already past needs nothing (and S3 refuses a retain-until in the past).
+        if until is not None and until > timezone.now():
             # The store may keep it longer already: retention never shortens.
             with contextlib.suppress(RetentionShortening):
                 store.extend_retention(sha256, until)
