@@ -8,6 +8,7 @@ import os
 import pytest
 import time_machine
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from quancheng.alerts.models import Alert
 from quancheng.archive.disposal import (
@@ -37,6 +38,10 @@ pytestmark = pytest.mark.django_db
 RECORDED = shanghai(2026, 1, 10)  # non-evidence AV: kept until 2026-07-10 inclusive
 LAST_DAY = dt.datetime(2026, 7, 10, 23, 59, tzinfo=RECORDED.tzinfo)
 FIRST_DUE = dt.datetime(2026, 7, 11, 0, 1, tzinfo=RECORDED.tzinfo)
+
+
+def LONG_AGO():  # noqa: N802 - reads as a constant
+    return timezone.now() - dt.timedelta(days=400)
 
 
 def at(moment):
@@ -259,3 +264,63 @@ def test_a_data_record_loses_its_data_but_keeps_its_hash(officer, custodian, hea
     body = json.loads(Event.objects.get(action="datarecord.disposed").body)
     assert body["sha256"] == sha256
     assert "data" not in body["metadata"]
+
+
+def test_no_other_delete_path_for_record_content():
+    """Only the disposal service calls BlobStore.dispose; the store deletes only incoming/
+    leftovers otherwise; no code deletes record item rows."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    calls = []
+    for path in root.rglob("*.py"):
+        rel = path.relative_to(root).as_posix()
+        if "/tests/" in rel or "/migrations/" in rel:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for pattern in (
+            r"\.dispose\(",
+            r"delete_object\(",
+            r"(Segment|Document|DataRecord|Blob)\.objects[^\n]*\.delete\(",
+        ):
+            calls += [(rel, pattern) for _ in re.finditer(pattern, text)]
+    assert sorted(calls) == [
+        ("archive/disposal.py", r"\.dispose\("),
+        ("lib/blobstore/s3.py", r"delete_object\("),  # incoming/ leftovers of a put
+        ("lib/blobstore/s3.py", r"delete_object\("),  # dispose() itself
+    ]
+
+
+def test_disposal_on_s3_removes_every_version(
+    s3_blob_store, officer, custodian, head, act, django_capture_on_commit_callbacks
+):
+    # No travelling clock here: S3 refuses requests signed at another time.
+    segment = make_segment(officer, act, started_at=LONG_AGO())
+    recompute_for_items([("segment", segment.pk)])
+    decide_disposal(
+        head, propose_disposal(custodian, [("segment", segment.pk)], "期满"), approve=True
+    )
+    assert not s3_blob_store.exists(segment.blob_id)
+    listing = s3_blob_store.client.list_object_versions(
+        Bucket=s3_blob_store.bucket, Prefix=f"blobs/{segment.blob_id}"
+    )
+    assert not listing.get("Versions")
+    assert verify_ledger().ok
+
+
+def test_a_store_that_still_retains_the_blob_keeps_it_and_alerts(
+    s3_blob_store, officer, custodian, head, act
+):
+    from quancheng.lib.blobstore.tests.test_s3 import later
+
+    segment = make_segment(officer, act, started_at=LONG_AGO())
+    s3_blob_store.extend_retention(segment.blob_id, later(days=1))  # locked by someone else
+    recompute_for_items([("segment", segment.pk)])
+    decide_disposal(
+        head, propose_disposal(custodian, [("segment", segment.pk)], "期满"), approve=True
+    )
+    assert s3_blob_store.verify(segment.blob_id).ok  # WORM won: the content is still there
+    alert = Alert.objects.get(kind="disposal.store_failed")
+    assert "RetentionInForce" in alert.detail["error"]
+    assert is_disposed(segment)  # the tombstone stands; the operator resolves the alert

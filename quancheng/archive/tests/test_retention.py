@@ -188,3 +188,17 @@ def test_disposed_items_are_not_recomputed(officer, act):
     ItemRetention.objects.update(disposed=True)
     set_evidence(officer, segment, True)
     assert not row(segment).pending
+
+
+def test_s3_permanent_items_are_locked_a_hundred_years(
+    s3_blob_store, officer, custodian, act, django_capture_on_commit_callbacks
+):
+    segment = make_segment(officer, act)
+    dossier = freeze_dossier(
+        act, custodian, retention_class=RetentionClass.PERMANENT, archived_on=dt.date(2026, 5, 6)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        recompute_for_dossier(dossier)
+    mode, until = s3_blob_store.retention(segment.blob_id)
+    assert mode == "COMPLIANCE"
+    assert until.year >= dt.date.today().year + 99  # noqa: DTZ011 - a coarse bound
