@@ -60,6 +60,8 @@ def due_items(user, on=None) -> models.QuerySet[ItemRetention]:
     rows = ItemRetention.objects.visible_to(user).filter(
         disposed=False, on_hold=False, pending=False, retain_until__lt=on
     )
+    if user.role == Role.CUSTODIAN:
+        rows = rows.filter(agency_id=user.agency_id)  # what they may propose: their own agency
     for kind in ItemKind.values:
         taken = _open_items().filter(item_kind=kind).values("item_id")
         rows = rows.exclude(item_kind=kind, item_id__in=taken)
