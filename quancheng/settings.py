@@ -316,6 +316,10 @@ QC_SCHEDULE = {
         envint("QC_CHECKPOINT_INTERVAL", "3600"),
     ),
     "device_undocked_check": ("quancheng.orgs.tasks.check_undocked_devices", 24 * 3600),
+    "retention_recompute": (
+        "quancheng.archive.tasks.recompute_retention",
+        envint("QC_RETENTION_INTERVAL", str(24 * 3600)),
+    ),
 }
 # Enforcement documents (docs/documents.md): the CJK face for PDF stamps, the passphrase that
 # encrypts agencies' signing keys (default: VAR_DIR/document_key_passphrase, mode 0600) and an

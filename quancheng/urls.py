@@ -20,5 +20,6 @@ urlpatterns = [
     path("", include("quancheng.records.urls_upload")),
     path("fixity/", include("quancheng.fixity.urls")),
     path("supervision/", include("quancheng.supervision.urls_spot")),
+    path("retention/", include("quancheng.archive.urls_retention")),
     path("", include("quancheng.web.urls")),
 ]

@@ -301,6 +301,9 @@ class ItemRetention(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     retain_until = models.DateField("保管期满日期", null=True, blank=True)
     basis = models.CharField("依据", max_length=200)
+    # Not yet determined (待定): the item's retention follows a dossier that is not frozen yet.
+    # Such an item is never due; ``retain_until`` is null but does not mean permanent.
+    pending = models.BooleanField("待定", default=False)
     on_hold = models.BooleanField("长期保存中", default=False)
     disposed = models.BooleanField("已销毁", default=False)
     computed_at = models.DateTimeField(default=timezone.now)
@@ -396,3 +399,22 @@ class DisposalItem(models.Model):
 
     def __str__(self):
         return f"{self.get_item_kind_display()} {self.item_id} {self.sha256[:12]}…"
+
+
+class RetentionPolicy(models.Model):
+    """The retention rule the platform applies that is not a dossier's class: the minimum for
+    non-evidence AV (A22: at least 6 months). One row; changed only through a previewed,
+    logged step (archive/retention.py)."""
+
+    non_evidence_min_months = models.PositiveIntegerField("非证据音像记录最短保存（月）", default=6)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField("修改时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "保管期限规则"
+        verbose_name_plural = "保管期限规则"
+
+    def __str__(self):
+        return f"非证据音像记录至少保存 {self.non_evidence_min_months} 个月"

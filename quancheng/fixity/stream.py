@@ -63,7 +63,7 @@ def verified_chunks(
     try:
         f = store.open(sha256, start, end)
     except BlobNotFound:
-        if blob is not None:  # registered but gone: that is a finding, not just a 404
+        if blob is not None and blob.disposed_at is None:  # gone unexpectedly: a finding
             _record(judge(sha256, blob.size, None, None), blob, purpose, actor)
         raise
     whole = start == 0 and (end is None or (expected_size is not None and end >= expected_size))

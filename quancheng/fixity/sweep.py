@@ -52,7 +52,8 @@ class SweepBusy(Exception):
 
 
 def _totals() -> tuple[int, int]:
-    agg = Blob.objects.aggregate(n=models.Count("sha256"), size=models.Sum("size"))
+    live = Blob.objects.filter(disposed_at__isnull=True)
+    agg = live.aggregate(n=models.Count("sha256"), size=models.Sum("size"))
     return agg["n"] or 0, agg["size"] or 0
 
 
@@ -114,7 +115,8 @@ def _blobs_after(cursor: str):
     """Registered blobs after ``cursor``, in SHA-256 order, a page per query."""
     while True:
         page = list(
-            Blob.objects.filter(sha256__gt=cursor)
+            # A blob disposed of with the head's approval is gone on purpose (archive/disposal.py).
+            Blob.objects.filter(sha256__gt=cursor, disposed_at__isnull=True)
             .select_related("agency")
             .order_by("sha256")[:PAGE]
         )

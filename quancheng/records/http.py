@@ -124,6 +124,10 @@ def serve_blob(
     as_attachment: bool = False,
 ) -> HttpResponse:
     """A response carrying the blob (or the one range asked for), streamed from the store."""
+    if blob.disposed_at is not None:  # removed by an approved disposal (archive/disposal.py)
+        return HttpResponse(
+            "该记录已按规定销毁", status=410, content_type="text/plain; charset=utf-8"
+        )
     size = blob.size
     headers = {
         "Accept-Ranges": "bytes",

@@ -275,6 +275,10 @@ def set_evidence(actor, item, is_evidence: bool):
         item.is_evidence = is_evidence
         item.save(update_fields=["is_evidence"])
         record_event(actor, f"{_event_name(item)}.evidence_set", item, {"is_evidence": is_evidence})
+        # Evidence AV follows its dossier, other AV 6 months (A22): the retention follows.
+        from quancheng.archive.retention import recompute_for_items
+
+        recompute_for_items([(_event_name(item), item.pk)], actor=actor)
     return item
 
 

@@ -25,6 +25,9 @@ class Blob(models.Model):
         Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="blobs"
     )
     created_at = models.DateTimeField("存储时间", default=timezone.now)
+    # Set when the content was removed by an approved disposal (archive/disposal.py): fixity
+    # sweeps skip the blob, and its absence from the store is expected, not an alert.
+    disposed_at = models.DateTimeField("销毁时间", null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "sha256"]

@@ -37,6 +37,7 @@ __all__ = [
     "IntegrityError",
     "InvalidDigest",
     "LocalBlobStore",
+    "RetentionInForce",
     "RetentionShortening",
     "S3BlobStore",
     "StoreConfigurationError",
@@ -81,6 +82,15 @@ class RetentionShortening(BlobStoreError, ValueError):
         self.sha256 = sha256
         self.current = current
         self.requested = requested
+
+
+class RetentionInForce(BlobStoreError):
+    """A blob cannot be disposed of: its retain-until date has not passed or a legal hold is on."""
+
+    def __init__(self, sha256: str, reason: str):
+        super().__init__(f"blob {sha256} cannot be disposed of: {reason}")
+        self.sha256 = sha256
+        self.reason = reason
 
 
 class IntegrityError(BlobStoreError):
@@ -255,6 +265,16 @@ class BlobStore(abc.ABC):
     @abc.abstractmethod
     def set_legal_hold(self, sha256: str, on: bool) -> None:
         """Place or lift a legal hold (no deletion while on, independent of retention)."""
+
+    @abc.abstractmethod
+    def dispose(self, sha256: str) -> None:
+        """Remove the blob's content for good: the one deletion a store offers (销毁).
+
+        Only the archive's disposal service calls this, after the agency head approved the
+        disposal and the tombstone was committed to the ledger. A store that enforces retention
+        refuses with :class:`RetentionInForce` while a retain-until date or a legal hold is in
+        force (and the server refuses as well); a missing blob raises :class:`BlobNotFound`.
+        """
 
     @abc.abstractmethod
     def iter_blobs(self) -> Iterator[str]:

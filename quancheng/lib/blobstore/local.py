@@ -30,6 +30,7 @@ from quancheng.lib.blobstore import (
     BlobInfo,
     BlobNotFound,
     BlobStore,
+    BlobStoreError,
     IntegrityError,
     MiB,
     check_range,
@@ -361,6 +362,21 @@ class LocalBlobStore(BlobStore):
     def set_legal_hold(self, sha256: str, on: bool) -> None:
         if not self.exists(sha256):
             raise BlobNotFound(sha256)
+
+    # --- disposal -------------------------------------------------------------------------------
+
+    def dispose(self, sha256: str) -> None:
+        """Unlink the blob's file (nothing on a local disk can enforce retention; the caller
+        checked it). Only a regular file at the blob's own path is removed, never a link."""
+        path = self.path(sha256)
+        try:
+            st = path.lstat()
+        except FileNotFoundError:
+            raise BlobNotFound(sha256) from None
+        if not stat.S_ISREG(st.st_mode):
+            raise BlobStoreError(f"{path} is not a regular file; not removed")
+        path.unlink()
+        _fsync_dir(path.parent)
 
     # --- housekeeping -------------------------------------------------------------------------
 

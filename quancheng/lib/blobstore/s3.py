@@ -51,6 +51,7 @@ from quancheng.lib.blobstore import (
     BlobStoreError,
     IntegrityError,
     MiB,
+    RetentionInForce,
     RetentionShortening,
     StoreConfigurationError,
     check_range,
@@ -576,6 +577,57 @@ class S3BlobStore(BlobStore):
                 return False
             raise
         return resp.get("LegalHold", {}).get("Status") == "ON"
+
+    # --- disposal ------------------------------------------------------------------------------
+
+    def dispose(self, sha256: str, *, now: dt.datetime | None = None) -> None:
+        """Delete every version of ``blobs/<sha256>`` (and its delete markers), by version id.
+
+        Checked first, version by version: a COMPLIANCE or GOVERNANCE retain-until date still
+        in the future, or a legal hold ON, refuses the whole disposal with
+        :class:`RetentionInForce` before anything is deleted. The server enforces the same
+        (``AccessDenied`` on a locked version), so a clock that is wrong here cannot destroy
+        locked content.
+        """
+        validate_sha256(sha256)
+        key = self.key(sha256)
+        now = now or dt.datetime.now(dt.UTC)
+        versions, markers = self._all_versions(key)
+        if not versions:
+            raise BlobNotFound(sha256)
+        for version_id in versions:
+            self._check_disposable(sha256, version_id, now)
+        for version_id in versions + markers:
+            self.client.delete_object(Bucket=self.bucket, Key=key, VersionId=version_id)
+        self._versions.pop(sha256, None)
+
+    def _all_versions(self, key: str) -> tuple[list[str], list[str]]:
+        versions: list[str] = []
+        markers: list[str] = []
+        paginator = self.client.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=key):
+            versions += [v["VersionId"] for v in page.get("Versions") or [] if v["Key"] == key]
+            markers += [m["VersionId"] for m in page.get("DeleteMarkers") or [] if m["Key"] == key]
+        return versions, markers
+
+    def _check_disposable(self, sha256: str, version_id: str, now: dt.datetime) -> None:
+        args = self._vargs(sha256, version_id)
+        try:
+            until = self.client.get_object_retention(**args)["Retention"].get("RetainUntilDate")
+        except ClientError as exc:
+            if _code(exc) not in _NO_RETENTION:
+                raise
+            until = None
+        if until is not None and until > now:
+            raise RetentionInForce(sha256, f"retained until {until.isoformat()}")
+        try:
+            hold = self.client.get_object_legal_hold(**args)["LegalHold"].get("Status")
+        except ClientError as exc:
+            if _code(exc) not in _NO_RETENTION and _code(exc) != "NoSuchObjectLegalHold":
+                raise
+            hold = None
+        if hold == "ON":
+            raise RetentionInForce(sha256, "legal hold is on")
 
     # --- housekeeping ------------------------------------------------------------------------
 

@@ -1,0 +1,381 @@
+"""Disposal (销毁) of record items whose retention has ended: the only delete path for content.
+
+1. The disposal list: items due (``retain_until`` before today in Asia/Shanghai), on no hold,
+   not pending, not disposed, not in an open proposal. Items of permanent dossiers have no date
+   and are never due.
+2. The custodian proposes items with a reason (:func:`propose_disposal`).
+3. The agency head approves or refuses (:func:`decide_disposal`); never the proposer (also a
+   database constraint).
+4. On approval, per item: the content's hash is re-verified through fixity (a mismatch or a
+   missing blob raises fixity's alert, aborts that item and fails the proposal); then, in one
+   transaction, the tombstone ledger event ``<kind>.disposed`` (hash, size, metadata, proposer,
+   approver, time), the item marked disposed and the event's number kept; after the commit the
+   blobs no other live item uses are removed from the store (``BlobStore.dispose``).
+
+Any attempt outside these rules is refused, written to the ledger (``disposal.attempt_refused``)
+and raised as an alert to the legal auditor (A27).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+from django.apps import apps
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from quancheng.alerts.services import raise_alert
+from quancheng.ledger.services import record_event
+from quancheng.lib.canonical import canonical_bytes
+from quancheng.orgs.models import Role
+from quancheng.records.models import Blob, DataRecord
+from quancheng.records.refs import ITEM_MODELS, ItemKind, kind_of
+
+from .models import DisposalItem, DisposalProposal, ItemRetention
+from .retention import Ref, blobs_of, compute, today
+
+log = logging.getLogger(__name__)
+
+# The content of a data record is its JSON; no metadata field carries it.
+CONTENT_FIELDS = {"data"}
+
+
+class DisposalRefused(ValueError):
+    """A disposal step outside the rules; the message (Chinese) is shown to the user."""
+
+
+# --- the disposal list ----------------------------------------------------------------------------
+
+
+def _open_items() -> models.QuerySet:
+    return DisposalItem.objects.filter(proposal__status=DisposalProposal.Status.PROPOSED)
+
+
+def due_items(user, on=None) -> models.QuerySet[ItemRetention]:
+    """Step 1: the items the user's scope may propose for disposal (待销毁)."""
+    on = on or today()
+    rows = ItemRetention.objects.visible_to(user).filter(
+        disposed=False, on_hold=False, pending=False, retain_until__lt=on
+    )
+    if user.role == Role.CUSTODIAN:
+        rows = rows.filter(agency_id=user.agency_id)  # what they may propose: their own agency
+    for kind in ItemKind.values:
+        taken = _open_items().filter(item_kind=kind).values("item_id")
+        rows = rows.exclude(item_kind=kind, item_id__in=taken)
+    return rows.order_by("retain_until", "item_kind", "item_id")
+
+
+def _why_not_due(ref: Ref, current, row: ItemRetention | None, on) -> str | None:
+    """Why an item may not be disposed of now, or None when it may."""
+    label = f"{dict(ItemKind.choices).get(ref[0], ref[0])} {ref[1]}"
+    if current is None or row is None:
+        return f"{label} 不存在"
+    _, ret, on_hold = current
+    if row.disposed:
+        return f"{label} 已销毁"
+    if on_hold or row.on_hold:
+        return f"{label} 处于长期保存中，不得销毁"
+    if ret.pending:
+        return f"{label} 尚未归档，保管期限待定"
+    if ret.retain_until is None:
+        return f"{label} 永久保存"
+    if ret.retain_until >= on:
+        return f"{label} 保管期限未满（保管至 {ret.retain_until}）"
+    return None
+
+
+def _check_due(refs: list[Ref], on) -> list[str]:
+    current = compute(refs)
+    rows = {
+        (r.item_kind, r.item_id): r
+        for kind in {k for k, _ in refs}
+        for r in ItemRetention.objects.filter(
+            item_kind=kind, item_id__in=[pk for k, pk in refs if k == kind]
+        )
+    }
+    problems = [_why_not_due(ref, current.get(ref), rows.get(ref), on) for ref in refs]
+    return [p for p in problems if p]
+
+
+# --- refusals are evidence too (A27) --------------------------------------------------------------
+
+
+def _refuse(user, message: str, *, agency, proposal=None, detail=None) -> DisposalRefused:
+    """Write the refused attempt to the ledger and alert the legal auditor; the error to raise."""
+    body = {"message": message, "proposal": proposal.pk if proposal else None, **(detail or {})}
+    with transaction.atomic():
+        record_event(
+            user,
+            "disposal.attempt_refused",
+            proposal,
+            body,
+            object_type="archive.disposalproposal",
+            object_id="",
+            agency=agency,
+        )
+        raise_alert(
+            "disposal.attempt_refused",
+            f"违规销毁尝试：{message}"[:200],
+            agency=agency,
+            detail={**body, "user": user.get_username()},
+            audience=[Role.AUDITOR.value],
+            actor=user,
+        )
+    return DisposalRefused(message)
+
+
+# --- step 2: the proposal -------------------------------------------------------------------------
+
+
+def _metadata(item) -> dict:
+    data = {
+        f.attname: f.value_from_object(item)
+        for f in item._meta.concrete_fields
+        if f.name not in CONTENT_FIELDS
+    }
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def _content_ref(item) -> tuple[str, int | None]:
+    if isinstance(item, DataRecord):
+        return item.sha256, len(canonical_bytes(item.data))
+    return item.blob_id, item.blob.size
+
+
+def propose_disposal(user, refs: list[Ref], reason: str) -> DisposalProposal:
+    """The custodian proposes due items of their agency for disposal."""
+    refs = list(dict.fromkeys((str(k), int(pk)) for k, pk in refs))
+    agency = user.agency
+    if user.role != Role.CUSTODIAN:
+        raise _refuse(user, "只有记录管理专人可以提出销毁申请", agency=agency)
+    reason = (reason or "").strip()
+    if not refs:
+        raise DisposalRefused("请选择要销毁的条目")
+    if not reason:
+        raise DisposalRefused("请填写销毁理由")
+    items = {ref: _item(ref) for ref in refs}
+    foreign = [ref for ref, item in items.items() if item is None or item.agency_id != agency.pk]
+    if foreign:
+        raise _refuse(
+            user, "不能对其他机构的记录提出销毁申请", agency=agency, detail={"items": foreign}
+        )
+    problems = _check_due(refs, today())
+    if problems:
+        raise _refuse(user, "；".join(problems), agency=agency, detail={"items": refs})
+    taken = [ref for ref in refs if _open_items().filter(item_kind=ref[0], item_id=ref[1]).exists()]
+    if taken:
+        raise DisposalRefused("所选条目已在其他待审批的销毁申请中")
+    with transaction.atomic():
+        proposal = DisposalProposal.objects.create(agency=agency, reason=reason, proposed_by=user)
+        for ref, item in items.items():
+            sha256, size = _content_ref(item)
+            DisposalItem.objects.create(
+                proposal=proposal,
+                item_kind=ref[0],
+                item_id=ref[1],
+                sha256=sha256,
+                size=size,
+                metadata=_metadata(item),
+            )
+        record_event(
+            user,
+            "disposal.proposed",
+            proposal,
+            {"reason": reason, "items": [{"kind": k, "id": pk} for k, pk in refs]},
+        )
+    return proposal
+
+
+def _item(ref: Ref):
+    model = ITEM_MODELS.get(ref[0])
+    return model.objects.filter(pk=ref[1]).first() if model else None
+
+
+# --- step 3 and 4: the decision and the disposal --------------------------------------------------
+
+
+def decide_disposal(user, proposal: DisposalProposal, *, approve: bool, note: str = ""):
+    """The head approves (and the items are disposed of) or refuses the proposal."""
+    if user.role != Role.HEAD or user.agency_id != proposal.agency_id:
+        raise _refuse(
+            user, "只有本机构负责人可以审批销毁申请", agency=proposal.agency, proposal=proposal
+        )
+    if user.pk == proposal.proposed_by_id:
+        raise _refuse(user, "不能审批本人提出的销毁申请", agency=proposal.agency, proposal=proposal)
+    if proposal.status != DisposalProposal.Status.PROPOSED:
+        raise DisposalRefused("该销毁申请已处理")
+    note = (note or "").strip()
+    if not approve:
+        return _close(user, proposal, DisposalProposal.Status.REFUSED, "disposal.refused", note)
+    refs = list(proposal.items.values_list("item_kind", "item_id"))
+    problems = _check_due(refs, today())
+    if problems:
+        raise _refuse(user, "；".join(problems), agency=proposal.agency, proposal=proposal)
+    _close(user, proposal, DisposalProposal.Status.APPROVED, "disposal.approved", note)
+    failed = [ditem.pk for ditem in proposal.items.all() if not dispose_item(ditem, proposal, user)]
+    if failed:
+        with transaction.atomic():
+            DisposalProposal.objects.filter(pk=proposal.pk).update(
+                status=DisposalProposal.Status.FAILED
+            )
+            record_event(user, "disposal.failed", proposal, {"failed_items": failed})
+    proposal.refresh_from_db()
+    return proposal
+
+
+def _close(user, proposal, status, action, note):
+    with transaction.atomic():
+        locked = DisposalProposal.objects.select_for_update().get(pk=proposal.pk)
+        if locked.status != DisposalProposal.Status.PROPOSED:
+            raise DisposalRefused("该销毁申请已处理")
+        locked.status = status
+        locked.decided_by = user
+        locked.decided_at = timezone.now()
+        locked.decision_note = note
+        locked.save()
+        record_event(user, action, locked, {"note": note})
+    proposal.refresh_from_db()
+    return proposal
+
+
+def _verify(ditem: DisposalItem, item, user) -> bool:
+    """Re-hash the content before it goes (fixity records the check; a problem alerts)."""
+    if isinstance(item, DataRecord):
+        return hashlib.sha256(canonical_bytes(item.data)).hexdigest() == ditem.sha256
+    from quancheng.fixity.checks import check_blob, record_check
+    from quancheng.records.services import blob_store
+
+    blob = Blob.objects.select_related("agency").get(sha256=ditem.sha256)
+    result = check_blob(blob_store(), blob.sha256, blob.size)
+    with transaction.atomic():
+        record_check(result, blob, {"disposal": ditem.proposal_id}, actor=user)
+    return result.ok
+
+
+def dispose_item(ditem: DisposalItem, proposal: DisposalProposal, user) -> bool:
+    """Step 4 for one item; False when verification failed and the item was kept."""
+    item = _item((ditem.item_kind, ditem.item_id))
+    if item is None or not _verify(ditem, item, user):
+        _alert_mismatch(ditem, proposal, user)
+        return False
+    with transaction.atomic():
+        row = ItemRetention.objects.select_for_update().get(
+            item_kind=ditem.item_kind, item_id=ditem.item_id
+        )
+        if row.disposed:
+            return True
+        now = timezone.now()
+        event = record_event(
+            user,
+            f"{ditem.item_kind}.disposed",
+            item,
+            {
+                "sha256": ditem.sha256,
+                "size": ditem.size,
+                "metadata": ditem.metadata,
+                "proposal": proposal.pk,
+                "reason": proposal.reason,
+                "proposed_by": proposal.proposed_by.get_username(),
+                "approved_by": user.get_username(),
+                "disposed_at": now.isoformat(),
+            },
+        )
+        row.disposed = True
+        row.save(update_fields=["disposed"])
+        ditem.disposed_at = now
+        ditem.tombstone_seq = event.seq
+        ditem.save(update_fields=["disposed_at", "tombstone_seq"])
+        if isinstance(item, DataRecord):
+            # A data record's content is its JSON: emptied here (its hash stays in the row).
+            DataRecord.objects.filter(pk=item.pk).update(data={})
+        unused = [sha for sha in blobs_of(item) if not blob_in_use(sha)]
+        Blob.objects.filter(sha256__in=unused).update(disposed_at=now)
+    # Only after the tombstone is committed does the content go.
+    _remove_from_store(unused, item)
+    return True
+
+
+def _alert_mismatch(ditem, proposal, user) -> None:
+    with transaction.atomic():
+        raise_alert(
+            "disposal.verification_failed",
+            f"销毁前校验不符，已中止：{ditem.get_item_kind_display()} {ditem.item_id}",
+            agency=proposal.agency,
+            detail={"proposal": proposal.pk, "sha256": ditem.sha256},
+            obj=ditem.proposal,
+            actor=user,
+        )
+
+
+def blob_in_use(sha256: str) -> bool:
+    """Does any live row still use this blob? Record items count unless disposed; any other
+    reference (signature images, export packages…) always counts. Dedup makes this necessary:
+    one blob may be the content of several items."""
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if not (field.is_relation and field.related_model is Blob):
+                continue
+            rows = model.objects.filter(**{field.attname: sha256})
+            if model in ITEM_MODELS.values():
+                disposed = ItemRetention.objects.filter(
+                    item_kind=kind_of(model()), disposed=True
+                ).values("item_id")
+                rows = rows.exclude(pk__in=disposed)
+            if rows.exists():
+                return True
+    return False
+
+
+def _remove_from_store(shas: list[str], item) -> None:
+    from quancheng.lib.blobstore import BlobNotFound
+    from quancheng.records.services import blob_store
+
+    store = blob_store()
+    for sha256 in shas:
+        try:
+            store.dispose(sha256)
+        except BlobNotFound:
+            pass
+        except Exception as exc:  # noqa: BLE001 - reported; the tombstone stands
+            log.exception("disposal: blob %s could not be removed", sha256)
+            with transaction.atomic():
+                raise_alert(
+                    "disposal.store_failed",
+                    f"销毁后存储删除失败：{sha256[:16]}…",
+                    agency=item.agency,
+                    detail={"sha256": sha256, "error": f"{type(exc).__name__}: {exc}"},
+                    object_type="records.blob",
+                    object_id=sha256,
+                )
+
+
+# --- what item pages and inboxes ask --------------------------------------------------------------
+
+
+def is_disposed(item) -> bool:
+    return ItemRetention.objects.filter(
+        item_kind=kind_of(item), item_id=item.pk, disposed=True
+    ).exists()
+
+
+def tombstone_of(item) -> DisposalItem | None:
+    """The disposal record of a disposed item (what its page shows instead of the content)."""
+    return (
+        DisposalItem.objects.filter(
+            item_kind=kind_of(item), item_id=item.pk, disposed_at__isnull=False
+        )
+        .select_related("proposal__proposed_by", "proposal__decided_by")
+        .first()
+    )
+
+
+def pending_for_head(user) -> models.QuerySet[DisposalProposal]:
+    """Disposal proposals awaiting this head's decision (the approvals inbox)."""
+    if getattr(user, "role", None) != Role.HEAD or user.agency_id is None:
+        return DisposalProposal.objects.none()
+    return DisposalProposal.objects.filter(
+        agency_id=user.agency_id, status=DisposalProposal.Status.PROPOSED
+    ).exclude(proposed_by=user)

@@ -1,0 +1,204 @@
+"""Long-term holds (长期保存, A23): requested, approved by the agency head, lifted likewise.
+
+A23 keeps records long-term (and copied to offline media) when the party objects, complains or
+petitions; when officers were evaded, refused, obstructed, insulted or attacked; in mass incidents
+or major emergencies; or as other important evidence. Here:
+
+1. an officer or the custodian requests a hold on a case or an act, with one of the four reasons;
+2. the head of the same agency (never the requester) approves or refuses;
+3. while active, the hold's items are ``on_hold`` (never due for disposal), each is queued for a
+   copy to offline media (离线备份, the custodian's list) and, on S3, under legal hold;
+4. lifting is requested and approved the same way; the legal hold goes OFF only for blobs no
+   other active hold covers.
+
+Every step is a ledger event in the same transaction.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
+from django.utils import timezone
+
+from quancheng.ledger.services import record_event
+from quancheng.orgs.models import Role
+from quancheng.orgs.scoping import require_change_in
+from quancheng.records.refs import items_of_act, items_of_case, kind_of, ref_of
+
+from .models import Hold, OfflineCopyJob
+from .retention import recompute_for_items
+
+REQUESTER_ROLES = {Role.OFFICER, Role.CUSTODIAN}
+
+
+class HoldRefused(ValueError):
+    """A hold step outside the rules; the message is shown to the user."""
+
+
+def _require_head_of(user, hold: Hold) -> None:
+    if user.role != Role.HEAD or user.agency_id != hold.agency_id:
+        raise PermissionDenied("只有本机构负责人可以审批长期保存")
+
+
+def items_of_hold(hold: Hold) -> list[models.Model]:
+    return items_of_case(hold.case) if hold.case_id else items_of_act(hold.act)
+
+
+def _body(hold: Hold, **extra) -> dict:
+    return {
+        "case": hold.case_id,
+        "act": hold.act_id,
+        "reason": hold.reason,
+        "status": hold.status,
+        **extra,
+    }
+
+
+def request_hold(user, *, reason: str, note: str, case=None, act=None) -> Hold:
+    """Step 1: a hold requested by an officer or the custodian on a case or an act."""
+    if user.role not in REQUESTER_ROLES:
+        raise PermissionDenied("只有执法人员或记录管理专人可以申请长期保存")
+    if (case is None) == (act is None):
+        raise HoldRefused("请选择一个案件或一个执法行为")
+    if reason not in Hold.Reason.values:
+        raise HoldRefused("请选择第二十三条规定的长期保存事由")
+    note = (note or "").strip()
+    if not note:
+        raise HoldRefused("请填写说明")
+    agency = (case or act).agency
+    require_change_in(user, agency)
+    with transaction.atomic():
+        hold = Hold.objects.create(
+            agency=agency, case=case, act=act, reason=reason, note=note, requested_by=user
+        )
+        record_event(user, "hold.requested", hold, _body(hold, note=note))
+    return hold
+
+
+def decide_hold(user, hold: Hold, *, approve: bool, note: str = "") -> Hold:
+    """Step 2: the head approves (the hold becomes active) or refuses."""
+    _require_head_of(user, hold)
+    with transaction.atomic():
+        hold = Hold.objects.select_for_update().get(pk=hold.pk)
+        if hold.status != Hold.Status.REQUESTED:
+            raise HoldRefused("该申请已处理")
+        if hold.requested_by_id == user.pk:
+            raise HoldRefused("申请人不能审批自己的申请")
+        hold.decision_note = (note or "").strip()
+        hold.approved_by = user
+        hold.approved_at = timezone.now()
+        if not approve:
+            hold.status = Hold.Status.REFUSED
+            hold.save()
+            record_event(user, "hold.refused", hold, _body(hold, note=hold.decision_note))
+            return hold
+        hold.status = Hold.Status.ACTIVE
+        hold.save()
+        record_event(user, "hold.approved", hold, _body(hold, note=hold.decision_note))
+        items = items_of_hold(hold)
+        queue_offline_copies(hold, items)
+        recompute_for_items([ref_of(i) for i in items], actor=user)
+    return hold
+
+
+def queue_offline_copies(hold: Hold, items: list[models.Model]) -> int:
+    """Step 3: one offline copy job per item (idempotent); in the caller's transaction."""
+    created = 0
+    for item in items:
+        sha256 = getattr(item, "blob_id", None) or getattr(item, "sha256", "")
+        _, new = OfflineCopyJob.objects.get_or_create(
+            hold=hold,
+            item_kind=kind_of(item),
+            item_id=item.pk,
+            defaults={"agency": hold.agency, "sha256": sha256},
+        )
+        created += new
+    if created:
+        record_event(None, "hold.offline_copies_queued", hold, {"count": created})
+    return created
+
+
+def request_lift(user, hold: Hold, *, reason: str) -> Hold:
+    """Step 4a: ask to lift an active hold."""
+    require_change_in(user, hold.agency)
+    if user.role not in REQUESTER_ROLES | {Role.HEAD}:
+        raise PermissionDenied("无权申请解除长期保存")
+    reason = (reason or "").strip()
+    if not reason:
+        raise HoldRefused("请填写解除理由")
+    with transaction.atomic():
+        hold = Hold.objects.select_for_update().get(pk=hold.pk)
+        if hold.status != Hold.Status.ACTIVE:
+            raise HoldRefused("只有保存中的长期保存可以申请解除")
+        hold.status = Hold.Status.LIFT_REQUESTED
+        hold.lift_reason = reason
+        hold.lift_requested_by = user
+        hold.save()
+        record_event(user, "hold.lift_requested", hold, _body(hold, lift_reason=reason))
+    return hold
+
+
+def decide_lift(user, hold: Hold, *, approve: bool, note: str = "") -> Hold:
+    """Step 4b: the head lifts the hold, or refuses (the hold stays active)."""
+    _require_head_of(user, hold)
+    with transaction.atomic():
+        hold = Hold.objects.select_for_update().get(pk=hold.pk)
+        if hold.status != Hold.Status.LIFT_REQUESTED:
+            raise HoldRefused("该解除申请已处理")
+        if hold.lift_requested_by_id == user.pk:
+            raise HoldRefused("申请人不能审批自己的申请")
+        hold.decision_note = (note or "").strip()
+        if not approve:
+            hold.status = Hold.Status.ACTIVE
+            hold.save()
+            record_event(user, "hold.lift_refused", hold, _body(hold, note=hold.decision_note))
+            return hold
+        hold.status = Hold.Status.LIFTED
+        hold.lifted_by = user
+        hold.lifted_at = timezone.now()
+        hold.save()
+        record_event(user, "hold.lifted", hold, _body(hold, note=hold.decision_note))
+        recompute_for_items([ref_of(i) for i in items_of_hold(hold)], actor=user)
+    return hold
+
+
+def mark_offline_copy_done(user, job: OfflineCopyJob, *, medium_label: str) -> OfflineCopyJob:
+    """The custodian copied the item to offline media labelled ``medium_label``."""
+    if user.role != Role.CUSTODIAN:
+        raise PermissionDenied("只有记录管理专人可以登记离线备份")
+    require_change_in(user, job.agency)
+    medium_label = (medium_label or "").strip()
+    if not medium_label:
+        raise HoldRefused("请填写介质编号")
+    with transaction.atomic():
+        job = OfflineCopyJob.objects.select_for_update().get(pk=job.pk)
+        if job.status == OfflineCopyJob.Status.DONE:
+            raise HoldRefused("该离线备份已登记")
+        job.status = OfflineCopyJob.Status.DONE
+        job.medium_label = medium_label
+        job.done_by = user
+        job.done_at = timezone.now()
+        job.save()
+        record_event(
+            user,
+            "offline_copy.done",
+            job,
+            {
+                "hold": job.hold_id,
+                "kind": job.item_kind,
+                "id": job.item_id,
+                "sha256": job.sha256,
+                "medium_label": medium_label,
+            },
+        )
+    return job
+
+
+def pending_for_head(user) -> models.QuerySet[Hold]:
+    """Hold requests and lift requests awaiting this head's decision (the approvals inbox)."""
+    if getattr(user, "role", None) != Role.HEAD or user.agency_id is None:
+        return Hold.objects.none()
+    return Hold.objects.filter(agency_id=user.agency_id).filter(
+        models.Q(status=Hold.Status.REQUESTED) & ~models.Q(requested_by=user)
+        | models.Q(status=Hold.Status.LIFT_REQUESTED) & ~models.Q(lift_requested_by=user)
+    )

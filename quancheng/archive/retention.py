@@ -1,0 +1,543 @@
+"""Retention per record item (保管期限, A22), kept in :class:`ItemRetention` and in the store.
+
+The rules (A22; 国家档案局令第8号 for the dossier classes):
+
+1. An item in a frozen dossier follows the dossier: its ``retain_until``, or permanent. Evidence
+   AV follows the dossier of its case or act (A22 ¶1), found through the dossier's entries or
+   through the item's case/act links.
+2. Non-evidence AV is kept at least ``RetentionPolicy.non_evidence_min_months`` (6) months from
+   recording (``started_at``, else ``created_at``), and as long as its dossier if it is in one.
+3. Anything else (documents, data, evidence AV) whose dossier is not frozen yet is *pending*
+   (待定): never due for disposal.
+4. An item covered by an active long-term hold (A23) is ``on_hold``: never due either.
+
+A period runs to the end of its ``retain_until`` day in Asia/Shanghai; an item is due for disposal
+from the next day. On a store that enforces retention (S3 Object Lock), each blob's COMPLIANCE
+retain-until date is extended to the start of that next day; permanent items get
+``PERMANENT_STORE_YEARS`` from now, extended again on every full recompute (some servers refuse
+dates like 9999-12-31). Retention in the store is extended, never shortened.
+
+``recompute_for_items`` and ``recompute_for_dossier`` are the hooks other apps call after a change
+(evidence flag, dossier frozen or supplemented, hold set or lifted); ``recompute_all`` runs daily.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+from django.db import models, transaction
+from django.utils import timezone
+
+from quancheng.ledger.services import record_event
+from quancheng.records.refs import ITEM_MODELS, ItemKind
+
+from .models import (
+    RETENTION_YEARS,
+    Dossier,
+    DossierEntry,
+    Hold,
+    ItemRetention,
+    RetentionClass,
+    RetentionPolicy,
+)
+
+log = logging.getLogger(__name__)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# How far ahead a permanent item's blob is locked in the store; re-extended by recompute_all.
+PERMANENT_STORE_YEARS = 100
+BATCH = 500
+
+Ref = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """One item's computed retention: a date, permanent (None) or pending."""
+
+    retain_until: dt.date | None
+    basis: str
+    pending: bool = False
+
+    @property
+    def permanent(self) -> bool:
+        return self.retain_until is None and not self.pending
+
+    def label(self) -> str:
+        if self.pending:
+            return "待定"
+        return "永久" if self.retain_until is None else self.retain_until.isoformat()
+
+
+def today() -> dt.date:
+    """Today in Asia/Shanghai (the regulation's calendar)."""
+    return timezone.now().astimezone(SHANGHAI).date()
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(SHANGHAI).date()
+
+
+def policy() -> RetentionPolicy:
+    row = RetentionPolicy.objects.order_by("pk").first()
+    return row or RetentionPolicy()
+
+
+def dossier_until(dossier: Dossier, retention_class: str | None = None) -> dt.date | None:
+    """The dossier's retain-until date (None: permanent), for its class or a proposed one."""
+    if retention_class is None or retention_class == dossier.retention_class:
+        if dossier.retention_class == RetentionClass.PERMANENT:
+            return None
+        if dossier.retain_until is not None:
+            return dossier.retain_until
+        retention_class = dossier.retention_class
+    years = RETENTION_YEARS.get(RetentionClass(retention_class))
+    if years is None:
+        return None
+    start = dossier.archived_on or local_date(dossier.frozen_at or dossier.created_at)
+    return start + relativedelta(years=years)
+
+
+DossierRule = Callable[[Dossier], dt.date | None]
+
+
+def rule_of(item, kind: str, dossiers: list[Dossier], min_months: int, until_of: DossierRule):
+    """The retention of one item (see the module docstring for the rules)."""
+    frozen = [d for d in dossiers if d.status == Dossier.Status.FROZEN]
+    is_av = kind == ItemKind.SEGMENT
+    minimum = None
+    if is_av and not item.is_evidence:
+        recorded = local_date(getattr(item, "started_at", None) or item.created_at)
+        minimum = recorded + relativedelta(months=min_months)
+    if frozen:
+        dates = [until_of(d) for d in frozen]
+        if any(d is None for d in dates):
+            return Retention(None, f"随案卷永久保存（{_numbers(frozen)}）")
+        until = max(dates)
+        if minimum is not None and minimum > until:
+            return Retention(minimum, f"非证据音像记录，自录制起至少{min_months}个月")
+        return Retention(until, f"随案卷保管（{_numbers(frozen)}）")
+    if minimum is not None:
+        return Retention(minimum, f"非证据音像记录，自录制起至少{min_months}个月")
+    return Retention(None, "尚未归档，保管期限待定", pending=True)
+
+
+def _numbers(dossiers: list[Dossier]) -> str:
+    return "、".join(d.number or f"案卷{d.pk}" for d in dossiers)
+
+
+# --- what covers an item: dossiers and holds ------------------------------------------------------
+
+
+def _items(refs: Iterable[Ref]) -> dict[Ref, models.Model]:
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for kind, pk in refs:
+        wanted[kind].add(int(pk))
+    found = {}
+    for kind, pks in wanted.items():
+        model = ITEM_MODELS[kind]
+        for item in model.objects.filter(pk__in=pks).select_related("act"):
+            found[(kind, item.pk)] = item
+    return found
+
+
+def _case_ids(item) -> set[int]:
+    ids = {item.case_id} if item.case_id else set()
+    if item.act_id and item.act.case_id:
+        ids.add(item.act.case_id)
+    return ids
+
+
+def dossiers_of(items: dict[Ref, models.Model]) -> dict[Ref, list[Dossier]]:
+    """Every dossier an item is in (its entries) or belongs to (its case's or act's dossier)."""
+    result: dict[Ref, list[Dossier]] = defaultdict(list)
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for kind, pk in items:
+        by_kind[kind].append(pk)
+    entry_q = models.Q(pk__in=[])
+    for kind, pks in by_kind.items():
+        entry_q |= models.Q(item_kind=kind, item_id__in=pks)
+    entries = DossierEntry.objects.filter(entry_q).select_related("dossier")
+    for entry in entries:
+        result[(entry.item_kind, entry.item_id)].append(entry.dossier)
+    case_ids = {c for item in items.values() for c in _case_ids(item)}
+    act_ids = {item.act_id for item in items.values() if item.act_id}
+    linked = Dossier.objects.filter(models.Q(case_id__in=case_ids) | models.Q(act_id__in=act_ids))
+    by_case = {d.case_id: d for d in linked if d.case_id}
+    by_act = {d.act_id: d for d in linked if d.act_id}
+    for ref, item in items.items():
+        mine = [by_case[c] for c in _case_ids(item) if c in by_case]
+        if item.act_id in by_act:
+            mine.append(by_act[item.act_id])
+        for d in mine:
+            if all(d.pk != other.pk for other in result[ref]):
+                result[ref].append(d)
+    return result
+
+
+def holds_of(items: dict[Ref, models.Model]) -> dict[Ref, list[Hold]]:
+    """The active long-term holds (A23) covering each item: on its case or on its act."""
+    case_ids = {c for item in items.values() for c in _case_ids(item)}
+    act_ids = {item.act_id for item in items.values() if item.act_id}
+    holds = list(
+        Hold.objects.active().filter(models.Q(case_id__in=case_ids) | models.Q(act_id__in=act_ids))
+    )
+    result: dict[Ref, list[Hold]] = defaultdict(list)
+    for ref, item in items.items():
+        cases = _case_ids(item)
+        for hold in holds:
+            if (hold.case_id and hold.case_id in cases) or (
+                hold.act_id and hold.act_id == item.act_id
+            ):
+                result[ref].append(hold)
+    return result
+
+
+def compute(
+    refs: Iterable[Ref],
+    *,
+    min_months: int | None = None,
+    classes: dict[str, str] | None = None,
+) -> dict[Ref, tuple[models.Model, Retention, bool]]:
+    """(item, retention, on_hold) per reference, computed now and saved nowhere.
+
+    ``min_months`` and ``classes`` (dossier kind → retention class) stand in for the current
+    rules in a preview.
+    """
+    items = _items(refs)
+    if min_months is None:
+        min_months = policy().non_evidence_min_months
+
+    def until_of(dossier: Dossier) -> dt.date | None:
+        proposed = (classes or {}).get(dossier.kind)
+        return dossier_until(dossier, proposed)
+
+    dossiers = dossiers_of(items)
+    holds = holds_of(items)
+    return {
+        ref: (
+            item,
+            rule_of(item, ref[0], dossiers.get(ref, []), min_months, until_of),
+            bool(holds.get(ref)),
+        )
+        for ref, item in items.items()
+    }
+
+
+# --- recompute and save ---------------------------------------------------------------------------
+
+
+def _differs(row: ItemRetention | None, ret: Retention, on_hold: bool) -> bool:
+    if row is None:
+        return True
+    return (row.retain_until, row.basis, row.pending, row.on_hold) != (
+        ret.retain_until,
+        ret.basis,
+        ret.pending,
+        on_hold,
+    )
+
+
+def _label(row: ItemRetention | None) -> str | None:
+    if row is None:
+        return None
+    if row.pending:
+        return "待定"
+    return "永久" if row.retain_until is None else row.retain_until.isoformat()
+
+
+def recompute_for_items(refs: Iterable[Ref], *, actor=None, sync_all: bool = False) -> int:
+    """Recompute and save the retention of these items; how many rows changed.
+
+    Disposed items are left as they are. Each agency's changes are one ``retention.recomputed``
+    ledger event. After the commit the store's retention dates and legal holds follow.
+    """
+    refs = list(dict.fromkeys((str(k), int(pk)) for k, pk in refs))
+    changed_total = 0
+    for start in range(0, len(refs), BATCH):
+        changed_total += _recompute_batch(refs[start : start + BATCH], actor, sync_all)
+    return changed_total
+
+
+def _recompute_batch(refs: list[Ref], actor, sync_all: bool) -> int:
+    with transaction.atomic():
+        q = models.Q(pk__in=[])
+        for kind in {k for k, _ in refs}:
+            q |= models.Q(item_kind=kind, item_id__in=[pk for k, pk in refs if k == kind])
+        rows = {
+            (r.item_kind, r.item_id): r for r in ItemRetention.objects.select_for_update().filter(q)
+        }
+        computed = compute(refs)
+        changes: dict[int, list[dict]] = defaultdict(list)
+        agencies = {}
+        to_sync: list[Ref] = []
+        for ref, (item, ret, on_hold) in computed.items():
+            row = rows.get(ref)
+            if row is not None and row.disposed:
+                continue
+            if sync_all and not ret.pending:
+                to_sync.append(ref)
+            if not _differs(row, ret, on_hold):
+                continue
+            before = _label(row)
+            was_held = row.on_hold if row is not None else False
+            if row is None:
+                row = ItemRetention(item_kind=ref[0], item_id=ref[1], agency_id=item.agency_id)
+            row.retain_until = ret.retain_until
+            row.basis = ret.basis
+            row.pending = ret.pending
+            row.on_hold = on_hold
+            row.computed_at = timezone.now()
+            row.save()
+            agencies[item.agency_id] = item.agency
+            changes[item.agency_id].append(
+                {
+                    "kind": ref[0],
+                    "id": ref[1],
+                    "before": before,
+                    "after": ret.label(),
+                    "on_hold": on_hold,
+                    "was_on_hold": was_held,
+                }
+            )
+            if ref not in to_sync:
+                to_sync.append(ref)
+        for agency_id, items in changes.items():
+            record_event(
+                actor,
+                "retention.recomputed",
+                None,
+                {"items": items},
+                object_type="archive.itemretention",
+                object_id="",
+                agency=agencies[agency_id],
+            )
+        if to_sync:
+            transaction.on_commit(lambda: sync_store(to_sync))
+    return sum(len(v) for v in changes.values())
+
+
+def refs_of_dossier(dossier: Dossier) -> list[Ref]:
+    """The record items of a dossier: its entries, plus every item of its case or act."""
+    kinds = set(ItemKind.values)
+    refs = [
+        (e.item_kind, e.item_id)
+        for e in dossier.entries.all()
+        if e.item_kind in kinds  # explanations and findings have no retention of their own
+    ]
+    from quancheng.records.refs import items_of_act, items_of_case, ref_of
+
+    linked = items_of_case(dossier.case) if dossier.case_id else items_of_act(dossier.act)
+    return list(dict.fromkeys(refs + [ref_of(item) for item in linked]))
+
+
+def recompute_for_dossier(dossier: Dossier, *, actor=None) -> int:
+    """Hook: call after a dossier is frozen or supplemented (in or after its transaction)."""
+    return recompute_for_items(refs_of_dossier(dossier), actor=actor)
+
+
+def all_refs() -> Iterable[Ref]:
+    for kind, model in ITEM_MODELS.items():
+        for pk in model.objects.order_by("pk").values_list("pk", flat=True).iterator(BATCH):
+            yield (kind, pk)
+
+
+def recompute_all(*, actor=None) -> int:
+    """Every item, and every blob's store retention re-asserted (the daily job)."""
+    return recompute_for_items(all_refs(), actor=actor, sync_all=True)
+
+
+# --- the store follows ----------------------------------------------------------------------------
+
+
+def store_until(row: ItemRetention, now: dt.datetime | None = None) -> dt.datetime | None:
+    """The retain-until datetime for the item's blobs in the store; None while pending."""
+    if row.pending or row.disposed:
+        return None
+    if row.retain_until is None:
+        now = now or timezone.now()
+        return now + relativedelta(years=PERMANENT_STORE_YEARS)
+    next_day = row.retain_until + dt.timedelta(days=1)
+    return dt.datetime.combine(next_day, dt.time(0), tzinfo=SHANGHAI)
+
+
+def blobs_of(item) -> list[str]:
+    """The blobs holding an item's content: the original and, for AV, its derivatives."""
+    return [
+        sha
+        for sha in (
+            getattr(item, "blob_id", None),
+            getattr(item, "thumbnail_id", None),
+            getattr(item, "proxy_id", None),
+        )
+        if sha
+    ]
+
+
+def sync_store(refs: Iterable[Ref]) -> None:
+    """Extend the store's retention of these items' blobs and set their legal holds.
+
+    A failure is logged and alerted, never raised: the database state is already committed and
+    the next recompute tries again.
+    """
+    from quancheng.records.services import blob_store
+
+    store = blob_store()
+    if not store.enforces_retention:
+        return
+    refs = list(refs)
+    items = _items(refs)
+    rows = _rows(refs)
+    held_blobs = held_blob_set({sha for item in items.values() for sha in blobs_of(item)})
+    for ref, item in items.items():
+        row = rows.get(ref)
+        if row is None:
+            continue
+        until = store_until(row)
+        for sha in blobs_of(item):
+            _sync_blob(store, sha, until, sha in held_blobs, item)
+
+
+def _rows(refs: list[Ref]) -> dict[Ref, ItemRetention]:
+    q = models.Q(pk__in=[])
+    for kind in {k for k, _ in refs}:
+        q |= models.Q(item_kind=kind, item_id__in=[pk for k, pk in refs if k == kind])
+    return {(r.item_kind, r.item_id): r for r in ItemRetention.objects.filter(q)}
+
+
+def held_blob_set(shas: set[str]) -> set[str]:
+    """Those of ``shas`` that some item on hold (not disposed) keeps its content in."""
+    held = set()
+    on_hold = ItemRetention.objects.filter(on_hold=True, disposed=False)
+    for kind, model in ITEM_MODELS.items():
+        ids = on_hold.filter(item_kind=kind).values("item_id")
+        fields = [f for f in ("blob", "thumbnail", "proxy") if _has_field(model, f)]
+        for field in fields:
+            held |= set(
+                model.objects.filter(pk__in=ids, **{f"{field}_id__in": shas}).values_list(
+                    f"{field}_id", flat=True
+                )
+            )
+    return held
+
+
+def _has_field(model, name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except Exception:  # FieldDoesNotExist
+        return False
+    return True
+
+
+def _sync_blob(store, sha256: str, until, held: bool, item) -> None:
+    from quancheng.lib.blobstore import BlobNotFound, RetentionShortening
+
+    try:
+        # A date already past needs nothing (and S3 refuses a retain-until in the past).
+        if until is not None and until > timezone.now():
+            # The store may keep it longer already: retention never shortens.
+            with contextlib.suppress(RetentionShortening):
+                store.extend_retention(sha256, until)
+        if getattr(store, "legal_hold", None) is None or store.legal_hold(sha256) != held:
+            store.set_legal_hold(sha256, held)
+    except BlobNotFound:
+        log.warning("retention: blob %s of %r is not in the store", sha256, item)
+    except Exception as exc:  # noqa: BLE001 - any store failure is reported, then retried
+        log.exception("retention: could not update blob %s in the store", sha256)
+        from quancheng.alerts.services import raise_alert
+
+        raise_alert(
+            "retention.store_sync_failed",
+            f"保管期限未能同步到存储：{sha256[:16]}…",
+            agency=item.agency,
+            detail={"sha256": sha256, "error": f"{type(exc).__name__}: {exc}"},
+            object_type="records.blob",
+            object_id=sha256,
+        )
+
+
+# --- preview and apply a change of the rules ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewRow:
+    ref: Ref
+    item: models.Model
+    before: str
+    after: str
+    basis: str
+
+
+def preview_change(
+    *, min_months: int | None = None, classes: dict[str, str] | None = None, limit: int = 200
+) -> tuple[int, list[PreviewRow]]:
+    """How many items' retention a rule change would change, and the first ``limit`` of them.
+
+    Nothing is saved. ``min_months`` is a proposed minimum for non-evidence AV; ``classes`` a
+    proposed dossier kind → retention class mapping (config.proposed_config).
+    """
+    count = 0
+    rows: list[PreviewRow] = []
+    refs = list(all_refs())
+    for start in range(0, len(refs), BATCH):
+        batch = refs[start : start + BATCH]
+        current = _rows(batch)
+        proposed = compute(batch, min_months=min_months, classes=classes)
+        unsaved = [ref for ref in batch if ref not in current]
+        now = compute(unsaved) if unsaved else {}
+        for ref, (item, ret, _) in proposed.items():
+            row = current.get(ref)
+            if row is not None and row.disposed:
+                continue
+            before = _label(row) if row is not None else now[ref][1].label()
+            if before == ret.label():
+                continue
+            count += 1
+            if len(rows) < limit:
+                rows.append(PreviewRow(ref, item, before, ret.label(), ret.basis))
+    return count, rows
+
+
+class PolicyChangeRefused(ValueError):
+    pass
+
+
+def apply_min_months(user, min_months: int) -> int:
+    """Apply a previewed change of the non-evidence AV minimum; how many items changed.
+
+    The change is a ``retention.policy_changed`` event; the recompute that follows logs its own.
+    """
+    if not (user.is_superuser or user.role == "city_admin"):
+        raise PolicyChangeRefused("只有市级管理员可以修改保管期限规则")
+    if min_months < 6:
+        # A22: non-evidence AV is kept *at least* 6 months; a rule cannot go below the law.
+        raise PolicyChangeRefused("非证据音像记录保存期限不得少于6个月（第二十二条）")
+    with transaction.atomic():
+        row = RetentionPolicy.objects.select_for_update().order_by("pk").first()
+        row = row or RetentionPolicy()
+        before = row.non_evidence_min_months
+        row.non_evidence_min_months = min_months
+        row.changed_by = user
+        row.changed_at = timezone.now()
+        row.save()
+        record_event(
+            user,
+            "retention.policy_changed",
+            row,
+            {"non_evidence_min_months": {"before": before, "after": min_months}},
+        )
+    return recompute_all(actor=user)
+
+
+def retention_of(item) -> ItemRetention | None:
+    """The saved retention row of an item (for its page's 保管期限 box)."""
+    from quancheng.records.refs import kind_of
+
+    return ItemRetention.objects.filter(item_kind=kind_of(item), item_id=item.pk).first()

@@ -1,0 +1,345 @@
+"""Pages of retention (保管期限), long-term holds (长期保存), offline copies (离线备份) and
+disposal (待销毁): thin adapters over retention.py, holds.py and disposal.py."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from quancheng.cases.models import Act, Case
+from quancheng.orgs.models import Role
+from quancheng.orgs.scoping import get_visible_or_404
+from quancheng.records.refs import ItemKind, resolve_many
+
+from . import disposal, holds, retention
+from .models import DisposalProposal, Dossier, Hold, OfflineCopyJob, RetentionClass
+
+# Who sees the archive queues: the custodian keeps the records (A19), the head approves, the
+# legal auditor checks (A26), the city administrator answers for the platform.
+ARCHIVE_ROLES = {Role.CUSTODIAN, Role.HEAD, Role.AUDITOR, Role.CITY_ADMIN}
+HOLD_ROLES = ARCHIVE_ROLES | {Role.OFFICER}
+
+
+def _require_role(request, roles) -> None:
+    if not (request.user.is_superuser or request.user.role in roles):
+        raise Http404
+
+
+def _page(request, queryset):
+    return Paginator(queryset, settings.QC_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _with_items(rows, kind_attr="item_kind", id_attr="item_id"):
+    """Attach the record item each row names (one query per kind)."""
+    rows = list(rows)
+    found = resolve_many((getattr(r, kind_attr), getattr(r, id_attr)) for r in rows)
+    for r in rows:
+        r.item = found.get((getattr(r, kind_attr), getattr(r, id_attr)))
+    return rows
+
+
+# --- disposal ---------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def disposal_list(request):
+    """待销毁: the due items, a proposal form for the custodian, and the proposals."""
+    _require_role(request, ARCHIVE_ROLES)
+    if request.method == "POST":
+        refs = []
+        for value in request.POST.getlist("item"):
+            kind, _, pk = value.partition(":")
+            if kind in ItemKind.values and pk.isdigit():
+                refs.append((kind, int(pk)))
+        try:
+            proposal = disposal.propose_disposal(request.user, refs, request.POST.get("reason", ""))
+        except disposal.DisposalRefused as e:
+            messages.error(request, str(e))
+            return redirect("retention:disposal_list")
+        messages.success(request, "销毁申请已提交，等待机构负责人审批")
+        return redirect("retention:disposal_detail", proposal.pk)
+    due = _with_items(disposal.due_items(request.user)[:500])
+    proposals = DisposalProposal.objects.visible_to(request.user).select_related(
+        "proposed_by", "decided_by"
+    )
+    return render(
+        request,
+        "archive/disposal_list.html",
+        {
+            "due": due,
+            "can_propose": request.user.role == Role.CUSTODIAN,
+            "page": _page(request, proposals),
+        },
+    )
+
+
+@require_GET
+def disposal_detail(request, pk):
+    _require_role(request, ARCHIVE_ROLES)
+    proposal = get_visible_or_404(DisposalProposal, request.user, pk=pk)
+    can_decide = (
+        proposal.status == DisposalProposal.Status.PROPOSED
+        and disposal.pending_for_head(request.user).filter(pk=proposal.pk).exists()
+    )
+    return render(
+        request,
+        "archive/disposal_detail.html",
+        {
+            "proposal": proposal,
+            "items": _with_items(proposal.items.all()),
+            "can_decide": can_decide,
+        },
+    )
+
+
+@require_POST
+def disposal_decide(request, pk):
+    _require_role(request, ARCHIVE_ROLES)
+    proposal = get_visible_or_404(DisposalProposal, request.user, pk=pk)
+    approve = request.POST.get("decision") == "approve"
+    try:
+        proposal = disposal.decide_disposal(
+            request.user, proposal, approve=approve, note=request.POST.get("note", "")
+        )
+    except disposal.DisposalRefused as e:
+        messages.error(request, str(e))
+    else:
+        if proposal.status == DisposalProposal.Status.FAILED:
+            messages.error(request, "部分条目销毁前校验不符，已中止并告警")
+        else:
+            messages.success(request, "已批准并销毁" if approve else "已不予批准")
+    return redirect("retention:disposal_detail", proposal.pk)
+
+
+# --- holds ------------------------------------------------------------------------------------
+
+
+@require_GET
+def hold_list(request):
+    """长期保存: every hold in scope, newest first."""
+    _require_role(request, HOLD_ROLES)
+    qs = Hold.objects.visible_to(request.user).select_related("case", "act", "requested_by")
+    status = request.GET.get("status", "")
+    if status in Hold.Status.values:
+        qs = qs.filter(status=status)
+    return render(
+        request,
+        "archive/hold_list.html",
+        {"page": _page(request, qs), "status": status, "statuses": Hold.Status.choices},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def hold_new(request):
+    """Request a hold on the case or act named by ``?case=`` or ``?act=``."""
+    _require_role(request, holds.REQUESTER_ROLES)
+    source = request.POST if request.method == "POST" else request.GET
+    case = act = None
+    if source.get("case"):
+        case = get_visible_or_404(Case, request.user, pk=source.get("case"))
+    elif source.get("act"):
+        act = get_visible_or_404(Act, request.user, pk=source.get("act"))
+    else:
+        raise Http404
+    error = None
+    if request.method == "POST":
+        try:
+            hold = holds.request_hold(
+                request.user,
+                case=case,
+                act=act,
+                reason=request.POST.get("reason", ""),
+                note=request.POST.get("note", ""),
+            )
+        except holds.HoldRefused as e:
+            error = str(e)
+        except PermissionDenied as e:
+            raise Http404 from e
+        else:
+            messages.success(request, "长期保存申请已提交，等待机构负责人审批")
+            return redirect("retention:hold_detail", hold.pk)
+    return render(
+        request,
+        "archive/hold_form.html",
+        {
+            "case": case,
+            "act": act,
+            "reasons": Hold.Reason.choices,
+            "error": error,
+            "values": request.POST,
+        },
+        status=400 if error else 200,
+    )
+
+
+@require_GET
+def hold_detail(request, pk):
+    _require_role(request, HOLD_ROLES)
+    hold = get_visible_or_404(
+        Hold.objects.select_related("case", "act", "requested_by", "approved_by"),
+        request.user,
+        pk=pk,
+    )
+    pending = holds.pending_for_head(request.user).filter(pk=hold.pk).exists()
+    return render(
+        request,
+        "archive/hold_detail.html",
+        {
+            "hold": hold,
+            "items": holds.items_of_hold(hold),
+            "jobs": hold.offline_copies.all(),
+            "can_decide": pending and hold.status == Hold.Status.REQUESTED,
+            "can_decide_lift": pending and hold.status == Hold.Status.LIFT_REQUESTED,
+            "can_request_lift": hold.status == Hold.Status.ACTIVE
+            and request.user.role in holds.REQUESTER_ROLES | {Role.HEAD},
+        },
+    )
+
+
+def _hold_step(request, pk, step, done: str):
+    _require_role(request, HOLD_ROLES)
+    hold = get_visible_or_404(Hold, request.user, pk=pk)
+    try:
+        step(hold)
+    except holds.HoldRefused as e:
+        messages.error(request, str(e))
+    except PermissionDenied as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, done)
+    return redirect("retention:hold_detail", hold.pk)
+
+
+@require_POST
+def hold_decide(request, pk):
+    approve = request.POST.get("decision") == "approve"
+    note = request.POST.get("note", "")
+    return _hold_step(
+        request,
+        pk,
+        lambda hold: holds.decide_hold(request.user, hold, approve=approve, note=note),
+        "已批准长期保存" if approve else "已不予批准",
+    )
+
+
+@require_POST
+def hold_lift(request, pk):
+    reason = request.POST.get("reason", "")
+    return _hold_step(
+        request,
+        pk,
+        lambda hold: holds.request_lift(request.user, hold, reason=reason),
+        "解除申请已提交，等待机构负责人审批",
+    )
+
+
+@require_POST
+def hold_lift_decide(request, pk):
+    approve = request.POST.get("decision") == "approve"
+    note = request.POST.get("note", "")
+    return _hold_step(
+        request,
+        pk,
+        lambda hold: holds.decide_lift(request.user, hold, approve=approve, note=note),
+        "已解除长期保存" if approve else "已不予解除",
+    )
+
+
+# --- offline copies ---------------------------------------------------------------------------
+
+
+@require_GET
+def offline_list(request):
+    """离线备份: the copies to offline media that holds have queued."""
+    _require_role(request, ARCHIVE_ROLES)
+    show = request.GET.get("show", "queued")
+    qs = OfflineCopyJob.objects.visible_to(request.user).select_related("hold", "done_by")
+    if show != "all":
+        qs = qs.filter(status=OfflineCopyJob.Status.QUEUED)
+    page = _page(request, qs)
+    page.object_list = _with_items(page.object_list)
+    return render(
+        request,
+        "archive/offline_list.html",
+        {"page": page, "show": show, "can_mark": request.user.role == Role.CUSTODIAN},
+    )
+
+
+@require_POST
+def offline_done(request, pk):
+    _require_role(request, ARCHIVE_ROLES)
+    job = get_visible_or_404(OfflineCopyJob, request.user, pk=pk)
+    try:
+        holds.mark_offline_copy_done(
+            request.user, job, medium_label=request.POST.get("medium_label", "")
+        )
+    except (holds.HoldRefused, PermissionDenied) as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, "已登记离线备份")
+    return redirect("retention:offline_list")
+
+
+# --- rules: preview and apply -----------------------------------------------------------------
+
+
+def _proposed_classes(data) -> dict[str, str]:
+    classes = {}
+    for kind in Dossier.Kind.values:
+        value = data.get(f"class_{kind}", "")
+        if value in RetentionClass.values:
+            classes[kind] = value
+    return classes
+
+
+@require_http_methods(["GET", "POST"])
+def retention_rules(request):
+    """保管期限规则: preview what a change would do; the city administrator applies it."""
+    _require_role(request, ARCHIVE_ROLES)
+    current = retention.policy().non_evidence_min_months
+    can_apply = request.user.is_superuser or request.user.role == Role.CITY_ADMIN
+    if request.method == "POST":
+        try:
+            months = int(request.POST.get("min_months", ""))
+            changed = retention.apply_min_months(request.user, months)
+        except ValueError as e:
+            messages.error(
+                request, str(e) if isinstance(e, retention.PolicyChangeRefused) else "请输入月数"
+            )
+        else:
+            messages.success(request, f"已应用新规则，{changed} 条记录的保管期限已重新计算")
+        return redirect("retention:retention_rules")
+    error = None
+    months = None
+    preview = None
+    raw = request.GET.get("min_months", "").strip()
+    classes = _proposed_classes(request.GET)
+    if raw:
+        try:
+            months = int(raw)
+            if months < 6:
+                raise ValueError
+        except ValueError:
+            error = "非证据音像记录保存期限须为不少于6的整数月数（第二十二条）"
+            months = None
+    if (months is not None and months != current) or classes:
+        count, rows = retention.preview_change(min_months=months, classes=classes or None)
+        preview = {"count": count, "rows": rows}
+    return render(
+        request,
+        "archive/retention_rules.html",
+        {
+            "current": current,
+            "months": months,
+            "classes": classes,
+            "kinds": Dossier.Kind.choices,
+            "retention_classes": RetentionClass.choices,
+            "preview": preview,
+            "error": error,
+            "can_apply": can_apply,
+        },
+        status=400 if error else 200,
+    )
