@@ -249,7 +249,7 @@ class Hold(models.Model):
         return f"{self.get_reason_display()}（{self.get_status_display()}）"
 
     def get_absolute_url(self):
-        return reverse("archive:hold_detail", args=[self.pk])
+        return reverse("retention:hold_detail", args=[self.pk])
 
 
 class OfflineCopyJob(models.Model):
@@ -370,7 +370,7 @@ class DisposalProposal(models.Model):
         return f"销毁申请 {self.pk}（{self.get_status_display()}）"
 
     def get_absolute_url(self):
-        return reverse("archive:disposal_detail", args=[self.pk])
+        return reverse("retention:disposal_detail", args=[self.pk])
 
 
 class DisposalItem(models.Model):
