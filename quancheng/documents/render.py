@@ -48,9 +48,13 @@ def render_context(draft, *, number: str = "", final: bool = False) -> dict:
 
 
 def render_pdf(draft, *, number: str = "", final: bool = False) -> bytes:
-    from weasyprint import HTML
-
-    html = render_to_string(
+    return html_to_pdf(
         "documents/pdf/document.html", render_context(draft, number=number, final=final)
     )
-    return HTML(string=html).write_pdf()
+
+
+def html_to_pdf(template_name: str, context: dict) -> bytes:
+    """A template rendered to PDF by WeasyPrint (also the archive's table of contents)."""
+    from weasyprint import HTML
+
+    return HTML(string=render_to_string(template_name, context)).write_pdf()
