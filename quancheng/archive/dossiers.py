@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 from quancheng.cases.models import Act, Case
 from quancheng.cases.services import change_case_stage
@@ -138,6 +139,25 @@ def _document_items(documents) -> list[Item]:
     ]
 
 
+# Larger PDFs are not opened to count their pages (the count is read from the whole file).
+PAGE_COUNT_MAX_BYTES = 50 * 1024 * 1024
+
+
+def page_count(document: Document) -> int | None:
+    """A document's pages for the table of contents (页数): a scan is one page; a PDF's count is
+    read from its page tree; None when unknown (unreadable, too large)."""
+    if document.file_kind == Document.FileKind.IMAGE:
+        return 1
+    if document.blob.size > PAGE_COUNT_MAX_BYTES:
+        return None
+    try:
+        with blob_store().open(document.blob_id) as f:
+            reader = PdfFileReader(io.BytesIO(f.read()), strict=False)
+            return int(reader.root["/Pages"]["/Count"])
+    except Exception:  # noqa: BLE001  (any unreadable file: the count is simply unknown)
+        return None
+
+
 def _segment_items(segments) -> list[Item]:
     def key(s: Segment):
         return s.started_at or _LATE, s.pk
@@ -218,6 +238,10 @@ def candidates(dossier: Dossier) -> list[Item]:
 
 def _entries(dossier: Dossier, items: list[Item], start: int, supplement=None) -> list:
     now = timezone.now()
+    # Pages are counted once, when a document enters the dossier.
+    ids = [i.item_id for i in items if i.item_kind == "document"]
+    documents = Document.objects.filter(pk__in=ids).select_related("blob")
+    pages = {d.pk: page_count(d) for d in documents}
     return DossierEntry.objects.bulk_create(
         DossierEntry(
             dossier=dossier,
@@ -226,6 +250,7 @@ def _entries(dossier: Dossier, items: list[Item], start: int, supplement=None) -
             item_kind=item.item_kind,
             item_id=item.item_id,
             title=item.title[:TITLE_MAX],
+            pages=pages.get(item.item_id) if item.item_kind == "document" else None,
             supplement=supplement,
             added_at=now,
         )

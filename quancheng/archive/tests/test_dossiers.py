@@ -1,6 +1,7 @@
 """Dossier services: assembling, freezing, supplements, refusals and their ledger events."""
 
 import datetime as dt
+import io
 
 import pytest
 import time_machine
@@ -14,10 +15,12 @@ from quancheng.conftest import make_person
 from quancheng.ledger.models import Event
 from quancheng.ledger.services import verify_chain
 from quancheng.orgs.models import Role
+from quancheng.records.items import create_document
 from quancheng.records.models import Document, Segment
-from quancheng.records.services import blob_store
+from quancheng.records.services import blob_store, register_blob
 
 from .dossier_scene import NOW, act_of, closed_case, hours, lone_inspection
+from .dossier_scene import blob as blob_of
 
 
 @pytest.fixture(autouse=True)
@@ -288,3 +291,29 @@ def test_the_table_of_contents_lists_the_entries(scene, custodian):
     assert "卷内目录" in html and dossier.number in html
     for entry in dossier.entries.all():
         assert entry.title.replace("“", "").split()[0] in html
+
+
+def test_pages_are_counted_from_the_pdf_and_a_scan_is_one_page(
+    officer, colleague, subject, custodian
+):
+    from weasyprint import HTML
+
+    act = lone_inspection(officer, colleague, subject)  # its 现场笔录 is not a real PDF
+    pdf = HTML(string='<p>第一页</p><p style="break-before: page">第二页</p>').write_pdf()
+    info = blob_store().put(io.BytesIO(pdf))
+    for doc_type, file_kind, blob in (
+        ("询问记录", "pdf", register_blob(info, act.agency)),
+        ("物品清单", "image", blob_of(act.agency)),
+    ):
+        create_document(
+            officer,
+            agency=act.agency,
+            blob=blob,
+            source="upload",
+            act=act,
+            file_kind=file_kind,
+            doc_type=doc_type,
+        )
+    dossier = dossiers.assemble_dossier(custodian, act=act)
+    pages = dict(dossier.entries.filter(section="document").values_list("title", "pages"))
+    assert pages == {"现场笔录": None, "询问记录": 2, "物品清单": 1}
