@@ -4,6 +4,8 @@ service in archive/dossiers.py or archive/config.py and redirects or renders."""
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -13,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quancheng.cases.models import Act, Case
+from quancheng.ledger.models import Event
 from quancheng.ledger.services import record_atomic
 from quancheng.orgs.models import Role
 from quancheng.orgs.scoping import get_visible_or_404
@@ -97,10 +100,32 @@ def _page(request, queryset):
     return Paginator(queryset, settings.QC_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+def _details(action: str, body: dict) -> list[str]:
+    """What a dossier event says, in words (web/history.py knows the other apps' events)."""
+    count = f"{len(body.get('entries') or [])}项材料"
+    if action == "dossier.assembled":
+        klass = RetentionClass(body["retention_class"]).label
+        return [f"案卷号：{body['number']}，保管期限：{klass}，{count}"]
+    if action == "dossier.refreshed":
+        return [f"新增{len(body['added'])}项，移出{len(body['removed'])}项，共{count}"]
+    if action == "dossier.frozen":
+        until = body.get("retain_until") or "永久"
+        return [f"归档日期：{body['archived_on']}，保管期满：{until}，{count}"]
+    if action == "dossier.supplemented":
+        return [f"第{body['sequence']}次，{count}：{body['reason']}"]
+    if action == "dossier.toc_downloaded":
+        return [f"SHA-256：{body['sha256'][:16]}…"]
+    return []
+
+
 def _history(dossier: Dossier):
     entries = history(dossier)
+    bodies = dict(Event.objects.for_object(dossier).values_list("seq", "body"))
     for entry in entries:
-        entry.action = ACTIONS.get(entry.action, entry.action)
+        action = entry.action
+        entry.action = ACTIONS.get(action, action)
+        if action in ACTIONS:
+            entry.details = _details(action, json.loads(bodies[entry.seq]))
     return entries
 
 

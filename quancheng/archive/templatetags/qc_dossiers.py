@@ -17,7 +17,9 @@ def dossier_link(context, obj):
         due = obj.stage == Case.Stage.CLOSED
         url_name = "archive:dossier_assemble_case"
     else:
-        dossier = Dossier.objects.filter(act=obj).first()
+        # An act of a case is archived in the case's dossier.
+        lookup = {"case_id": obj.case_id} if obj.case_id else {"act": obj}
+        dossier = Dossier.objects.filter(**lookup).first()
         due = obj.kind == Act.Kind.INSPECTION and obj.case_id is None
         due = due and obj.ended_at <= timezone.now()
         url_name = "archive:dossier_assemble_act"

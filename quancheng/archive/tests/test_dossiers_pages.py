@@ -84,9 +84,11 @@ def test_the_custodian_assembles_freezes_and_supplements_through_the_pages(
     text = html(response)
     assert "已办理第1次补充归档" in text and "送达回执归档后退回" in text
     assert "补充归档第1次" in text
-    # 6. The case page links to its dossier.
-    case_page = html(client.get(scene.case.get_absolute_url()))
-    assert dossier.get_absolute_url() in case_page
+    assert "案卷号：渝中档〔2026〕1号，保管期限：30年" in text  # the history in words
+    assert "第1次，1项材料：送达回执归档后退回" in text
+    # 6. The case page and its acts' pages link to the dossier.
+    for page_url in (scene.case.get_absolute_url(), scene.inspection.get_absolute_url()):
+        assert dossier.get_absolute_url() in html(client.get(page_url))
 
 
 def test_the_table_of_contents_downloads_as_pdf_and_is_logged(scene, custodian, officer):
