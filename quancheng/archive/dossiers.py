@@ -423,9 +423,11 @@ def freeze_dossier(actor, dossier: Dossier) -> Dossier:
         dossier.frozen_at = timezone.now()
         dossier.archived_on = today
         dossier.retain_until = retain_until(today, dossier.retention_class)
+        # Rendered before the first ledger event: the ledger's head stays locked from then on
+        # until the commit, and the PDF takes a moment.
+        dossier.toc_blob = _store_toc(dossier)
         if dossier.case_id is not None:
             change_case_stage(actor, dossier.case, Case.Stage.ARCHIVED, f"案卷{dossier.number}归档")
-        dossier.toc_blob = _store_toc(dossier)
         dossier.save(
             update_fields=["status", "frozen_at", "archived_on", "retain_until", "toc_blob"]
         )
