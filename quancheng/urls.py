@@ -21,5 +21,6 @@ urlpatterns = [
     path("fixity/", include("quancheng.fixity.urls")),
     path("supervision/", include("quancheng.supervision.urls_spot")),
     path("retention/", include("quancheng.archive.urls_retention")),
+    path("archive/", include("quancheng.archive.urls")),
     path("", include("quancheng.web.urls")),
 ]

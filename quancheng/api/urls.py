@@ -14,6 +14,7 @@ from ninja import NinjaAPI
 from . import (
     acts,
     alerts,
+    archive,
     cases,
     devices,
     documents,
@@ -98,3 +99,4 @@ api.add_router("", registration.router)
 api.add_router("", records.router)
 api.add_router("", devices.router)
 api.add_router("", documents.router)
+api.add_router("", archive.router)

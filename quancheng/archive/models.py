@@ -79,6 +79,15 @@ class Dossier(models.Model):
     retain_until = models.DateField("保管期满日期", null=True, blank=True)
     frozen_at = models.DateTimeField("封卷时间", null=True, blank=True)
     created_at = models.DateTimeField("组卷时间", default=timezone.now)
+    # The table of contents (卷内目录) as last rendered to PDF; replaced when entries change.
+    toc_blob = models.ForeignKey(
+        "records.Blob",
+        verbose_name="卷内目录PDF",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     objects = AgencyScopedQuerySet.as_manager()
 
@@ -418,3 +427,32 @@ class RetentionPolicy(models.Model):
 
     def __str__(self):
         return f"非证据音像记录至少保存 {self.non_evidence_min_months} 个月"
+
+
+class RetentionConfig(models.Model):
+    """One version of the retention configuration (保管期限配置); the highest version is current.
+
+    ``data`` maps each dossier kind to a retention class (``{"dossier_classes": {kind: class}}``).
+    Versions are never edited: a change is a new version and a ledger event (archive/config.py).
+    """
+
+    version = models.PositiveIntegerField("版本", unique=True)
+    data = models.JSONField("配置")
+    note = models.TextField("修改说明", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="修改人",
+    )
+    created_at = models.DateTimeField("修改时间", default=timezone.now)
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name = "保管期限配置"
+        verbose_name_plural = "保管期限配置"
+
+    def __str__(self):
+        return f"保管期限配置第{self.version}版"

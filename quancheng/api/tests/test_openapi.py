@@ -30,6 +30,8 @@ PATHS = {
     "/api/v1/document-drafts/{draft_id}": {"get", "put"},
     "/api/v1/document-drafts/{draft_id}/signatures": {"post"},
     "/api/v1/document-drafts/{draft_id}/finalise": {"post"},
+    "/api/v1/dossiers": {"get"},
+    "/api/v1/dossiers/{dossier_id}": {"get"},
 }
 
 

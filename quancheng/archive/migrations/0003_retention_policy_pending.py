@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('archive', '0001_initial'),
+        ('archive', '0002_dossier_toc_retention_config'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

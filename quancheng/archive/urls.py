@@ -1,0 +1,30 @@
+"""Pages of the archive (/archive/): dossiers here; retention, holds and disposal add theirs."""
+
+from django.urls import path
+
+from . import views_dossiers
+
+app_name = "archive"
+
+urlpatterns = [
+    path("queue/", views_dossiers.dossier_queue, name="dossier_queue"),
+    path("dossiers/", views_dossiers.dossier_list, name="dossier_list"),
+    path("dossiers/<int:pk>/", views_dossiers.dossier_detail, name="dossier_detail"),
+    path("dossiers/<int:pk>/refresh/", views_dossiers.dossier_refresh, name="dossier_refresh"),
+    path("dossiers/<int:pk>/freeze/", views_dossiers.dossier_freeze, name="dossier_freeze"),
+    path(
+        "dossiers/<int:pk>/supplement/",
+        views_dossiers.dossier_supplement,
+        name="dossier_supplement",
+    ),
+    path("dossiers/<int:pk>/toc.pdf", views_dossiers.dossier_toc, name="dossier_toc"),
+    path(
+        "assemble/case/<int:pk>/",
+        views_dossiers.dossier_assemble_case,
+        name="dossier_assemble_case",
+    ),
+    path(
+        "assemble/act/<int:pk>/", views_dossiers.dossier_assemble_act, name="dossier_assemble_act"
+    ),
+    path("config/", views_dossiers.dossier_config, name="dossier_config"),
+]

@@ -1,0 +1,348 @@
+"""Dossier pages (案卷): the queue 待归档, the list, a dossier, assembling, freezing, supplements,
+the table of contents PDF and the retention configuration. Each view checks access, calls a
+service in archive/dossiers.py or archive/config.py and redirects or renders."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from quancheng.cases.models import Act, Case
+from quancheng.ledger.models import Event
+from quancheng.ledger.services import record_atomic
+from quancheng.orgs.models import Role
+from quancheng.orgs.scoping import get_visible_or_404
+from quancheng.records.http import serve_blob
+from quancheng.web.forms import Form
+from quancheng.web.history import history
+
+from . import dossiers
+from .config import apply_config, current_config
+from .models import Dossier, DossierEntry, RetentionClass, RetentionConfig
+from .retention import preview_change
+
+ACTIONS = {
+    "dossier.assembled": "组卷",
+    "dossier.refreshed": "重新整理卷内材料",
+    "dossier.frozen": "封卷归档",
+    "dossier.supplemented": "补充归档",
+    "dossier.toc_downloaded": "下载卷内目录",
+    "dossier.viewed": "查看",
+}
+
+
+def _blank(choices):
+    return [("", "全部"), *choices]
+
+
+class DossierFilterForm(Form):
+    status = forms.ChoiceField(label="状态", required=False, choices=_blank(Dossier.Status.choices))
+    retention_class = forms.ChoiceField(
+        label="保管期限", required=False, choices=_blank(RetentionClass.choices)
+    )
+    year = forms.IntegerField(label="归档年度", required=False, min_value=1990, max_value=2999)
+
+
+class AssembleForm(Form):
+    kind = forms.ChoiceField(label="案卷类别", choices=Dossier.Kind.choices)
+    title = forms.CharField(label="案卷题名", max_length=300)
+
+
+class SupplementForm(Form):
+    items = forms.MultipleChoiceField(
+        label="补充的材料", widget=forms.CheckboxSelectMultiple, required=False
+    )
+    reason = forms.CharField(
+        label="补充原因", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+    def __init__(self, candidates, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["items"].choices = [
+            (f"{i.item_kind}:{i.item_id}", f"{DossierEntry.Section(i.section).label}：{i.title}")
+            for i in candidates
+        ]
+
+    def refs(self) -> list[tuple[str, int]]:
+        return [(v.split(":")[0], int(v.split(":")[1])) for v in self.cleaned_data["items"]]
+
+
+class RetentionConfigForm(Form):
+    note = forms.CharField(label="修改说明", max_length=2000, required=False)
+
+    def __init__(self, classes, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind, label in Dossier.Kind.choices:
+            self.fields[kind] = forms.ChoiceField(
+                label=label, choices=RetentionClass.choices, initial=classes.get(kind)
+            )
+        # The note last.
+        self.order_fields([*Dossier.Kind.values, "note"])
+
+
+def _messages_of(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [m for errors in error.message_dict.values() for m in errors]
+    return list(error.messages)
+
+
+def _dossiers(user):
+    return Dossier.objects.visible_to(user).select_related("agency", "case", "act", "custodian")
+
+
+def _page(request, queryset):
+    return Paginator(queryset, settings.QC_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _details(action: str, body: dict) -> list[str]:
+    """What a dossier event says, in words (web/history.py knows the other apps' events)."""
+    count = f"{len(body.get('entries') or [])}项材料"
+    if action == "dossier.assembled":
+        klass = RetentionClass(body["retention_class"]).label
+        return [f"案卷号：{body['number']}，保管期限：{klass}，{count}"]
+    if action == "dossier.refreshed":
+        return [f"新增{len(body['added'])}项，移出{len(body['removed'])}项，共{count}"]
+    if action == "dossier.frozen":
+        until = body.get("retain_until") or "永久"
+        return [f"归档日期：{body['archived_on']}，保管期满：{until}，{count}"]
+    if action == "dossier.supplemented":
+        return [f"第{body['sequence']}次，{count}：{body['reason']}"]
+    if action == "dossier.toc_downloaded":
+        return [f"SHA-256：{body['sha256'][:16]}…"]
+    return []
+
+
+def _history(dossier: Dossier):
+    entries = history(dossier)
+    bodies = dict(Event.objects.for_object(dossier).values_list("seq", "body"))
+    for entry in entries:
+        action = entry.action
+        entry.action = ACTIONS.get(action, action)
+        if action in ACTIONS:
+            entry.details = _details(action, json.loads(bodies[entry.seq]))
+    return entries
+
+
+@require_GET
+def dossier_queue(request):
+    """待归档: closed cases and finished inspections without a frozen dossier."""
+    return render(
+        request,
+        "archive/dossier_queue.html",
+        {
+            "cases": dossiers.waiting_cases(request.user),
+            "page": _page(request, dossiers.waiting_acts(request.user)),
+            "is_custodian": request.user.role == Role.CUSTODIAN or request.user.is_superuser,
+        },
+    )
+
+
+@require_GET
+def dossier_list(request):
+    form = DossierFilterForm(request.GET)
+    form.is_valid()
+    filters = getattr(form, "cleaned_data", {})
+    qs = _dossiers(request.user)
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("retention_class"):
+        qs = qs.filter(retention_class=filters["retention_class"])
+    if filters.get("year"):
+        qs = qs.filter(archived_on__year=filters["year"])
+    return render(request, "archive/dossier_list.html", {"form": form, "page": _page(request, qs)})
+
+
+@require_GET
+def dossier_detail(request, pk):
+    dossier = get_visible_or_404(_dossiers(request.user), request.user, pk=pk)
+    record_atomic(request.user, "dossier.viewed", dossier, {"number": dossier.number})
+    entries = list(dossier.entries.select_related("supplement"))
+    urls = dossiers.entry_urls(entries)
+    for entry in entries:
+        entry.url = urls.get(entry.pk)
+    may_change = dossiers.is_custodian_of(request.user, dossier.agency)
+    return render(
+        request,
+        "archive/dossier_detail.html",
+        {
+            "dossier": dossier,
+            "entries": entries,
+            "supplements": dossier.supplements.select_related("created_by"),
+            "may_change": may_change,
+            "new_items": dossiers.candidates(dossier) if may_change else [],
+            "history": _history(dossier),
+        },
+    )
+
+
+def _assemble(request, *, case=None, act=None):
+    target = case or act
+    if request.method == "POST":
+        form = AssembleForm(request.POST)
+        if form.is_valid():
+            try:
+                dossier = dossiers.assemble_dossier(
+                    request.user,
+                    case=case,
+                    act=act,
+                    kind=form.cleaned_data["kind"],
+                    title=form.cleaned_data["title"],
+                )
+            except ValidationError as error:
+                for message in _messages_of(error):
+                    form.add_error(None, message)
+            except PermissionDenied as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request, f"已组卷，案卷号 {dossier.number}。请核对卷内材料后封卷归档。"
+                )
+                return redirect(dossier)
+    else:
+        form = AssembleForm(
+            initial={
+                "kind": dossiers.suggested_kind(case=case, act=act),
+                "title": dossiers.suggested_title(case=case, act=act),
+            }
+        )
+    return render(
+        request,
+        "archive/dossier_assemble.html",
+        {
+            "form": form,
+            "case": case,
+            "act": act,
+            "target": target,
+            "items": dossiers.collect(case=case, act=act),
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def dossier_assemble_case(request, pk):
+    case = get_visible_or_404(Case.objects.select_related("agency", "subject"), request.user, pk=pk)
+    return _assemble(request, case=case)
+
+
+@require_http_methods(["GET", "POST"])
+def dossier_assemble_act(request, pk):
+    act = get_visible_or_404(Act.objects.select_related("agency", "subject"), request.user, pk=pk)
+    return _assemble(request, act=act)
+
+
+def _done(request, dossier, call, success: str):
+    try:
+        call()
+    except ValidationError as error:
+        for message in _messages_of(error):
+            messages.error(request, message)
+    except PermissionDenied as error:
+        messages.error(request, str(error) or "无权进行此操作")
+    else:
+        messages.success(request, success)
+    return redirect(dossier)
+
+
+@require_POST
+def dossier_refresh(request, pk):
+    dossier = get_visible_or_404(_dossiers(request.user), request.user, pk=pk)
+    call = lambda: dossiers.refresh_dossier(request.user, dossier)  # noqa: E731
+    return _done(request, dossier, call, "已重新整理卷内材料。")
+
+
+@require_POST
+def dossier_freeze(request, pk):
+    dossier = get_visible_or_404(_dossiers(request.user), request.user, pk=pk)
+    call = lambda: dossiers.freeze_dossier(request.user, dossier)  # noqa: E731
+    return _done(request, dossier, call, "案卷已封卷归档，此后只能办理补充归档。")
+
+
+@require_http_methods(["GET", "POST"])
+def dossier_supplement(request, pk):
+    dossier = get_visible_or_404(_dossiers(request.user), request.user, pk=pk)
+    if not dossiers.is_custodian_of(request.user, dossier.agency):
+        raise PermissionDenied("只有本机构的记录管理专人可以办理补充归档")
+    candidates = dossiers.candidates(dossier)
+    form = SupplementForm(candidates, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            supplement = dossiers.supplement_dossier(
+                request.user, dossier, form.cleaned_data["reason"], form.refs()
+            )
+        except ValidationError as error:
+            for message in _messages_of(error):
+                form.add_error(None, message)
+        else:
+            messages.success(request, f"已办理第{supplement.sequence}次补充归档。")
+            return redirect(dossier)
+    return render(
+        request,
+        "archive/dossier_supplement.html",
+        {"form": form, "dossier": dossier, "candidates": candidates},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_GET
+def dossier_toc(request, pk):
+    dossier = get_visible_or_404(_dossiers(request.user), request.user, pk=pk)
+    blob = dossiers.toc_for_download(request.user, dossier)
+    return serve_blob(
+        request,
+        blob,
+        content_type="application/pdf",
+        filename=f"卷内目录{dossier.number}.pdf",
+        as_attachment=True,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def dossier_config(request):
+    """The retention configuration: everyone may read it, the city administrator edits it."""
+    config = current_config()
+    may_edit = request.user.role == Role.CITY_ADMIN
+    form = RetentionConfigForm(config.classes, request.POST or None)
+    preview = None
+    if request.method == "POST":
+        if not may_edit:
+            raise PermissionDenied("只有市级管理员可以修改保管期限配置")
+        if form.is_valid():
+            changes = {kind: form.cleaned_data[kind] for kind in Dossier.Kind.values}
+            if "confirm" not in request.POST:
+                # First the preview: what the change would do to existing items; the form comes
+                # back with a confirm button.
+                count, rows = preview_change(classes=changes)
+                preview = {"count": count, "rows": rows}
+            else:
+                try:
+                    saved = apply_config(request.user, changes, form.cleaned_data["note"])
+                except ValidationError as error:
+                    for message in _messages_of(error):
+                        form.add_error(None, message)
+                else:
+                    messages.success(request, f"已保存保管期限配置第{saved.version}版。")
+                    return redirect("archive:dossier_config")
+    return render(
+        request,
+        "archive/dossier_config.html",
+        {
+            "form": form,
+            "config": config,
+            "rows": [
+                (label, RetentionClass(config.classes[kind]).label)
+                for kind, label in Dossier.Kind.choices
+            ],
+            "may_edit": may_edit,
+            "preview": preview,
+            "versions": RetentionConfig.objects.select_related("created_by")[:20],
+        },
+        status=400 if form.is_bound and preview is None else 200,
+    )
