@@ -36,6 +36,7 @@ from quancheng.records.services import blob_store, register_blob
 
 from .config import current_config
 from .models import RETENTION_YEARS, Dossier, DossierEntry, DossierSupplement
+from .retention import recompute_for_dossier
 
 Section = DossierEntry.Section
 # Documents of the summary procedure (简易程序): a case decided only by such a document is a
@@ -444,6 +445,9 @@ def freeze_dossier(actor, dossier: Dossier) -> Dossier:
                 "toc_sha256": dossier.toc_blob_id,
             },
         )
+        # The items now follow the dossier's retention (archive/retention.py), in the same
+        # transaction as the freeze.
+        recompute_for_dossier(dossier, actor=actor)
     return dossier
 
 
@@ -486,6 +490,7 @@ def supplement_dossier(actor, dossier: Dossier, reason: str, refs) -> DossierSup
                 "toc_sha256": dossier.toc_blob_id,
             },
         )
+        recompute_for_dossier(dossier, actor=actor)
     return supplement
 
 

@@ -343,3 +343,15 @@ def test_a_class_change_in_the_configuration_reclassifies_frozen_dossiers(
     followed = ItemRetention.objects.filter(retain_until=dt.date(2036, 11, 20))
     assert followed.count() == count  # what the preview showed is what changed
     assert preview_change(classes=changes)[0] == 0
+
+
+def test_freezing_makes_the_items_follow_the_dossier(scene, custodian):
+    from quancheng.archive.models import ItemRetention
+
+    dossier = dossiers.freeze_dossier(
+        custodian, dossiers.assemble_dossier(custodian, case=scene.case)
+    )
+    refs = set(dossier.entries.values_list("item_kind", "item_id"))
+    records = {(k, i) for k, i in refs if k in ("segment", "document", "datarecord")}
+    rows = ItemRetention.objects.filter(retain_until=dt.date(2056, 11, 20), pending=False)
+    assert records and records <= set(rows.values_list("item_kind", "item_id"))
