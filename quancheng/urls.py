@@ -19,5 +19,9 @@ urlpatterns = [
     path("compliance/", include("quancheng.compliance.urls")),
     path("", include("quancheng.records.urls_upload")),
     path("fixity/", include("quancheng.fixity.urls")),
+    path("access/", include("quancheng.access.urls")),
     path("", include("quancheng.web.urls")),
 ]
+
+# A refusal by the access policy (A24) offers the request form; other 403s render 403.html.
+handler403 = "quancheng.access.views_requests.permission_denied"

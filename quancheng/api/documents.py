@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
+from quancheng.access.enforce import require
 from quancheng.cases.models import Act
 from quancheng.documents import services
 from quancheng.documents.catalogue import types_for_act_kind
@@ -134,7 +135,9 @@ def post_draft(request, act_id: int, payload: DraftIn):
 
 @router.get("/document-drafts/{draft_id}", response={200: DraftOut, **responses.READ})
 def get_draft(request, draft_id: int):
-    return _draft_out(_draft(request, draft_id))
+    draft = _draft(request, draft_id)
+    require(request, draft, "view")
+    return _draft_out(draft)
 
 
 @router.put("/document-drafts/{draft_id}", response={200: DraftOut, **responses.CHANGE})
