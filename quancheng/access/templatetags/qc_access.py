@@ -13,3 +13,13 @@ def inbox_count(context) -> int:
     request = context.get("request")
     user = getattr(request, "user", None)
     return count(user) if user else 0
+
+
+@register.simple_tag(takes_context=True)
+def may_access(context, item, action: str) -> bool:
+    """Whether the signed-in user may ``action`` the item (e.g. show a download button)."""
+    from quancheng.access.policy import decide
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return bool(user and decide(user, item, action).allowed)

@@ -167,3 +167,15 @@ def test_the_act_page_shows_request_links_instead_of_thumbnails(
     page = client.get(act.get_absolute_url()).content.decode()
     assert reverse("segment_thumbnail", args=[segment.pk]) in page
     assert not _denials(bystander).exists()
+
+
+def test_the_auditor_plays_but_is_offered_a_request_instead_of_the_download(
+    client, auditor, segment
+):
+    client.force_login(auditor)
+    page = client.get(segment.get_absolute_url()).content.decode()
+    assert reverse("segment_media", args=[segment.pk]) in page
+    assert reverse("segment_download", args=[segment.pk]) not in page
+    assert "申请下载" in page
+    assert client.get(reverse("segment_download", args=[segment.pk])).status_code == 403
+    assert _denials(auditor).count() == 1
