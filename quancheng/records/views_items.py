@@ -52,6 +52,7 @@ ITEM_ACTIONS = {
     "document.displayed": "在线阅览",
     "segment.downloaded": "下载原始文件",
     "document.downloaded": "下载原始文件",
+    "access.denied": "拒绝访问（未经批准）",
 }
 PLAYED_SESSION_KEY = "qc_played_segments"
 DISPLAYED_SESSION_KEY = "qc_displayed_documents"
@@ -269,7 +270,7 @@ def item_evidence(request, kind, pk):
 
 def act_record_items(user, act) -> dict:
     """The act's items for its detail page (web/act_detail.html includes records/_act_items)."""
-    return {
+    items = {
         "segments": mark_allowed(
             user, Segment.objects.visible_to(user).filter(act=act).select_related("officer")
         ),
@@ -278,3 +279,6 @@ def act_record_items(user, act) -> dict:
             user, DataRecord.objects.visible_to(user).filter(act=act).select_related("kind")
         ),
     }
+    # Items the user may not open: one request for the whole act (A24).
+    refused = any(not i.access_allowed for rows in items.values() for i in rows)
+    return {**items, "refused": refused}

@@ -162,10 +162,12 @@ def test_the_act_page_shows_request_links_instead_of_thumbnails(
     client.force_login(bystander)
     page = client.get(act.get_absolute_url()).content.decode()
     assert reverse("segment_thumbnail", args=[segment.pk]) not in page
-    assert "申请调阅" in page
+    assert f"{reverse('access:request_new')}?kind=segment&amp;id={segment.pk}" in page
+    assert f"{reverse('access:request_new')}?act={act.pk}" in page
     client.force_login(officer)
     page = client.get(act.get_absolute_url()).content.decode()
     assert reverse("segment_thumbnail", args=[segment.pk]) in page
+    assert "申请调阅" not in page
     assert not _denials(bystander).exists()
 
 
