@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from quancheng.cases.models import Act, Case
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.refs import ITEM_MODELS, kind_of
+from quancheng.web.history import history
 
 from . import requests as services
 from .enforce import AccessDenied
@@ -177,8 +178,24 @@ def request_detail(request, pk):
             and access_request.status
             in (AccessRequest.Status.PENDING, AccessRequest.Status.APPROVED),
             "default_expiry": default_expiry.strftime("%Y-%m-%dT%H:%M"),
+            "history": _history(access_request),
         },
     )
+
+
+REQUEST_ACTIONS = {
+    "access.requested": "提交调阅申请",
+    "access.approved": "批准",
+    "access.refused": "不予批准",
+    "access.withdrawn": "撤回",
+}
+
+
+def _history(access_request):
+    entries = history(access_request)
+    for entry in entries:
+        entry.action = REQUEST_ACTIONS.get(entry.action, entry.action)
+    return entries
 
 
 def _parse_expiry(value: str):
