@@ -22,7 +22,7 @@ from quancheng.orgs.scoping import get_visible_or_404
 
 from . import responses
 from .errors import error_response
-from .schemas import Input, LocalDateTime
+from .schemas import Error, Input, LocalDateTime
 
 router = Router(tags=["执法文书制作"])
 
@@ -133,7 +133,11 @@ def post_draft(request, act_id: int, payload: DraftIn):
     return Status(201, _draft_out(draft))
 
 
-@router.get("/document-drafts/{draft_id}", response={200: DraftOut, **responses.READ})
+@router.get(
+    "/document-drafts/{draft_id}",
+    # 403 access_denied: the draft's content is refused by the access policy (A24).
+    response={200: DraftOut, **responses.READ, 403: Error},
+)
 def get_draft(request, draft_id: int):
     draft = _draft(request, draft_id)
     require(request, draft, "view")
