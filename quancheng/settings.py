@@ -302,6 +302,14 @@ QC_UPLOAD_CHUNK_SIZE = envint("QC_UPLOAD_CHUNK_SIZE", str(8 * 1024**2))
 # Write-once retention given to every uploaded blob at once (A22: non-evidence AV >= 6 months);
 # archiving extends it. Only stores with Object Lock (S3) enforce it.
 QC_BLOB_MIN_RETENTION_DAYS = envint("QC_BLOB_MIN_RETENTION_DAYS", "183")
+# Access control (docs/access.md): days an approved access request (调阅申请) lasts by default and
+# at most; the access report's bulk-download flag (more than N downloads by one user within H
+# hours) and its unused-account flag (no login for D days).
+QC_ACCESS_APPROVAL_DAYS = envint("QC_ACCESS_APPROVAL_DAYS", "7")
+QC_ACCESS_APPROVAL_MAX_DAYS = envint("QC_ACCESS_APPROVAL_MAX_DAYS", "90")
+QC_ACCESS_BULK_DOWNLOADS = envint("QC_ACCESS_BULK_DOWNLOADS", "20")
+QC_ACCESS_BULK_WINDOW_HOURS = envint("QC_ACCESS_BULK_WINDOW_HOURS", "24")
+QC_ACCESS_UNUSED_DAYS = envint("QC_ACCESS_UNUSED_DAYS", "90")
 # Fixity sweeps (docs/fixity.md): read rate limit in bytes/s (0 = unlimited).
 QC_FIXITY_RATE = envint("QC_FIXITY_RATE", "0")
 # Periodic tasks enqueued by `manage.py run_scheduler`: name -> (task, interval in seconds);

@@ -22,5 +22,9 @@ urlpatterns = [
     path("supervision/", include("quancheng.supervision.urls_spot")),
     path("retention/", include("quancheng.archive.urls_retention")),
     path("archive/", include("quancheng.archive.urls")),
+    path("access/", include("quancheng.access.urls")),
     path("", include("quancheng.web.urls")),
 ]
+
+# A refusal by the access policy (A24) offers the request form; other 403s render 403.html.
+handler403 = "quancheng.access.views_requests.permission_denied"

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
+from quancheng.access.enforce import require
 from quancheng.cases.models import Act
 from quancheng.documents import services
 from quancheng.documents.catalogue import types_for_act_kind
@@ -21,7 +22,7 @@ from quancheng.orgs.scoping import get_visible_or_404
 
 from . import responses
 from .errors import error_response
-from .schemas import Input, LocalDateTime
+from .schemas import Error, Input, LocalDateTime
 
 router = Router(tags=["执法文书制作"])
 
@@ -132,9 +133,15 @@ def post_draft(request, act_id: int, payload: DraftIn):
     return Status(201, _draft_out(draft))
 
 
-@router.get("/document-drafts/{draft_id}", response={200: DraftOut, **responses.READ})
+@router.get(
+    "/document-drafts/{draft_id}",
+    # 403 access_denied: the draft's content is refused by the access policy (A24).
+    response={200: DraftOut, **responses.READ, 403: Error},
+)
 def get_draft(request, draft_id: int):
-    return _draft_out(_draft(request, draft_id))
+    draft = _draft(request, draft_id)
+    require(request, draft, "view")
+    return _draft_out(draft)
 
 
 @router.put("/document-drafts/{draft_id}", response={200: DraftOut, **responses.CHANGE})

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from ninja import Field, Router, Schema, Status
 from pydantic import AwareDatetime
 
+from quancheng.access.enforce import viewed_data_records
 from quancheng.cases.models import Act
 from quancheng.orgs.models import Device
 from quancheng.orgs.scoping import agencies_visible_to, get_visible_or_404
@@ -216,7 +217,8 @@ def get_act_records(request, act_id: int):
     return {
         "segments": [_stored(s) for s in records.segments],
         "documents": [_stored(d) for d in records.documents],
-        "data_records": [_data_record(r) for r in records.data_records],
+        # A data record's values are its content: only where the policy allows (A24), logged.
+        "data_records": viewed_data_records(request, records.data_records, _data_record),
     }
 
 

@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
 from . import (
+    access,
     acts,
     alerts,
     archive,
@@ -100,3 +101,5 @@ api.add_router("", records.router)
 api.add_router("", devices.router)
 api.add_router("", documents.router)
 api.add_router("", archive.router)
+api.add_router("", access.router)
+api.add_exception_handler(access.AccessDenied, access.on_access_denied)

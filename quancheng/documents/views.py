@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from quancheng.access.enforce import access_body, require
 from quancheng.cases.models import Act
 from quancheng.ledger.services import record_event
 from quancheng.orgs.scoping import can_change_in, get_visible_or_404
@@ -74,6 +75,7 @@ def _input_type(field) -> str:
 @require_http_methods(["GET", "POST"])
 def draft_detail(request, pk):
     draft = _draft(request, pk)
+    require(request, draft, "view")
     can_change = can_change_in(request.user, draft.agency)
     values = None
     if request.method == "POST":
@@ -107,8 +109,14 @@ def draft_detail(request, pk):
 def draft_preview(request, pk):
     """The draft as a PDF (unnumbered, marked 草稿), shown inline."""
     draft = _draft(request, pk)
+    require(request, draft, "view")
     pdf = render_pdf(draft, number=draft.number, final=False)
-    record_event(request.user, "documentdraft.previewed", draft, {"doc_type": draft.doc_type.code})
+    record_event(
+        request.user,
+        "documentdraft.previewed",
+        draft,
+        {"doc_type": draft.doc_type.code, **access_body(request)},
+    )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'inline; filename="preview.pdf"'
     response["Cache-Control"] = "private, no-store"

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from quancheng.access.policy import mark_allowed
 from quancheng.ledger.models import Event
 from quancheng.records.models import Segment
 from quancheng.web.history import Entry
@@ -189,6 +190,13 @@ def _details(event) -> list[str]:
     return []
 
 
+def _marked(user, paginator, request):
+    """The page of segments, each marked whether its thumbnail may be shown (A24)."""
+    page = paginator.get_page(request.GET.get("page"))
+    mark_allowed(user, page.object_list)
+    return page
+
+
 def _render_detail(request, device, status=200, **bound):
     user = request.user
     can_manage = device_services.can_manage_devices(user, device.agency)
@@ -221,7 +229,7 @@ def _render_detail(request, device, status=200, **bound):
             "assignments": assignments,
             "current": next((a for a in assignments if a.in_force), None),
             "maintenance": device.maintenance.select_related("recorded_by"),
-            "segments": Paginator(segments, SEGMENTS_PER_PAGE).get_page(request.GET.get("page")),
+            "segments": _marked(user, Paginator(segments, SEGMENTS_PER_PAGE), request),
             "history": _history(device),
             **forms,
         },

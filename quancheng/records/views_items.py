@@ -20,6 +20,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
+from quancheng.access.enforce import access_body, require
+from quancheng.access.policy import mark_allowed
 from quancheng.ledger.services import record_atomic
 from quancheng.orgs.scoping import can_change_in, get_visible_or_404
 from quancheng.web.history import history
@@ -50,6 +52,7 @@ ITEM_ACTIONS = {
     "document.displayed": "在线阅览",
     "segment.downloaded": "下载原始文件",
     "document.downloaded": "下载原始文件",
+    "access.denied": "拒绝访问（未经批准）",
 }
 PLAYED_SESSION_KEY = "qc_played_segments"
 DISPLAYED_SESSION_KEY = "qc_displayed_documents"
@@ -67,7 +70,7 @@ def _history(obj):
 
 def _log(request, action: str, obj, body: dict) -> None:
     """The access event, in a transaction of its own, committed before any content is sent."""
-    record_atomic(request.user, action, obj, body)
+    record_atomic(request.user, action, obj, {**body, **access_body(request)})
 
 
 def _first_in_session(request, key: str, pk: int) -> bool:
@@ -93,6 +96,7 @@ def _documents():
 
 def segment_detail(request, pk):
     segment = get_visible_or_404(_segments(), request.user, pk=pk)
+    require(request, segment, "view")
     _log(request, "segment.viewed", segment, {"sha256": segment.blob_id})
     return render(
         request,
@@ -115,6 +119,7 @@ def playback_blob(segment: Segment):
 @require_http_methods(["GET", "HEAD"])
 def segment_media(request, pk):
     segment = get_visible_or_404(_segments(), request.user, pk=pk)
+    require(request, segment, "play")
     blob, content_type = playback_blob(segment)
     response = serve_blob(request, blob, content_type=content_type)
     if (
@@ -134,6 +139,7 @@ def segment_media(request, pk):
 @require_http_methods(["GET", "HEAD"])
 def segment_thumbnail(request, pk):
     segment = get_visible_or_404(_segments(), request.user, pk=pk)
+    require(request, segment, "view")
     if segment.thumbnail_id is None:
         raise Http404("没有缩略图")
     return serve_blob(request, segment.thumbnail, content_type="image/jpeg")
@@ -146,6 +152,7 @@ def segment_download(request, pk):
 
 
 def _download(request, item, action):
+    require(request, item, "download")
     response = serve_blob(
         request,
         item.blob,
@@ -172,6 +179,7 @@ def inline_type(document: Document) -> str | None:
 
 def document_detail(request, pk):
     document = get_visible_or_404(_documents(), request.user, pk=pk)
+    require(request, document, "view")
     _log(request, "document.viewed", document, {"sha256": document.blob_id})
     return render(
         request,
@@ -191,6 +199,7 @@ def document_detail(request, pk):
 def document_file(request, pk):
     """The document inline (PDF in the page's frame, or an image)."""
     document = get_visible_or_404(_documents(), request.user, pk=pk)
+    require(request, document, "view")
     content_type = inline_type(document)
     if content_type is None:
         raise Http404("该文件不能在线阅览，请下载")
@@ -221,6 +230,7 @@ def datarecord_detail(request, pk):
         request.user,
         pk=pk,
     )
+    require(request, record, "view")
     _log(request, "datarecord.viewed", record, {"sha256": record.sha256})
     return render(
         request,
@@ -260,8 +270,15 @@ def item_evidence(request, kind, pk):
 
 def act_record_items(user, act) -> dict:
     """The act's items for its detail page (web/act_detail.html includes records/_act_items)."""
-    return {
-        "segments": Segment.objects.visible_to(user).filter(act=act).select_related("officer"),
-        "documents": Document.objects.visible_to(user).filter(act=act),
-        "data_records": DataRecord.objects.visible_to(user).filter(act=act).select_related("kind"),
+    items = {
+        "segments": mark_allowed(
+            user, Segment.objects.visible_to(user).filter(act=act).select_related("officer")
+        ),
+        "documents": mark_allowed(user, Document.objects.visible_to(user).filter(act=act)),
+        "data_records": mark_allowed(
+            user, DataRecord.objects.visible_to(user).filter(act=act).select_related("kind")
+        ),
     }
+    # Items the user may not open: one request for the whole act (A24).
+    refused = any(not i.access_allowed for rows in items.values() for i in rows)
+    return {**items, "refused": refused}

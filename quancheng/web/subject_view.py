@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from quancheng.access.policy import mark_allowed
 from quancheng.cases.models import Act, Case
 from quancheng.orgs.models import User
 from quancheng.records.models import DataRecord, Document, Segment
@@ -97,6 +98,7 @@ def subject_view(user, subject) -> SubjectView:
         .annotate(at=Coalesce("started_at", "created_at"))
         .order_by(F("at").desc(), "-pk")
     )
+    mark_allowed(user, segments.rows)  # thumbnails only where the policy allows (A24)
     documents = _listing(
         Document.objects.visible_to(user)
         .filter(_linked_to(subject))
@@ -168,7 +170,11 @@ def timeline(acts, cases, segments, documents, data_records) -> list[TimelineEnt
                 str(s),
                 s.get_absolute_url(),
                 [d for d in details if d],
-                thumbnail_url=reverse("segment_thumbnail", args=[s.pk]) if s.thumbnail_id else "",
+                thumbnail_url=(
+                    reverse("segment_thumbnail", args=[s.pk])
+                    if s.thumbnail_id and s.access_allowed
+                    else ""
+                ),
             )
         )
     for d in documents:

@@ -32,6 +32,10 @@ PATHS = {
     "/api/v1/document-drafts/{draft_id}/finalise": {"post"},
     "/api/v1/dossiers": {"get"},
     "/api/v1/dossiers/{dossier_id}": {"get"},
+    "/api/v1/access-requests": {"get", "post"},
+    "/api/v1/access-requests/{request_id}": {"get"},
+    "/api/v1/access-requests/{request_id}/decision": {"post"},
+    "/api/v1/access-requests/{request_id}/withdraw": {"post"},
 }
 
 
