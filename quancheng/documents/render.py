@@ -47,10 +47,14 @@ def render_context(draft, *, number: str = "", final: bool = False) -> dict:
     }
 
 
-def render_pdf(draft, *, number: str = "", final: bool = False) -> bytes:
+def render_template_pdf(template_name: str, context: dict) -> bytes:
+    """A PDF from an HTML template: the one WeasyPrint renderer of the platform's documents."""
     from weasyprint import HTML
 
-    html = render_to_string(
+    return HTML(string=render_to_string(template_name, context)).write_pdf()
+
+
+def render_pdf(draft, *, number: str = "", final: bool = False) -> bytes:
+    return render_template_pdf(
         "documents/pdf/document.html", render_context(draft, number=number, final=final)
     )
-    return HTML(string=html).write_pdf()
