@@ -19,5 +19,6 @@ urlpatterns = [
     path("compliance/", include("quancheng.compliance.urls")),
     path("", include("quancheng.records.urls_upload")),
     path("fixity/", include("quancheng.fixity.urls")),
+    path("", include("quancheng.access.urls_extraction")),
     path("", include("quancheng.web.urls")),
 ]

@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
+from quancheng.access.extraction import decide_extraction, request_extraction
+from quancheng.access.models import Extraction
 from quancheng.documents.certificates import make_demo_certificates
 from quancheng.records.datakinds import load_data_kinds
 from quancheng.records.items import create_data_record, create_document
@@ -81,3 +83,16 @@ def act_items(officer, agency, act, clips):
 
 def refs(items) -> list[dict]:
     return [{"kind": item._meta.model_name, "id": item.pk} for item in items]
+
+
+@pytest.fixture
+def produced(officer, head, act, act_items, certified, django_capture_on_commit_callbacks):
+    """An extraction of the act's three items, approved by the head and produced."""
+    extraction = request_extraction(
+        officer, purpose="行政复议机关调取证据", act=act, items=refs(act_items)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        decide_extraction(head, extraction, approve=True)
+    extraction.refresh_from_db()
+    assert extraction.status == Extraction.Status.PRODUCED, extraction.error
+    return extraction

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from quancheng.access.extraction import decide_extraction, request_extraction
-from quancheng.access.models import Extraction
 from quancheng.access.package import NOTE_NAME
 from quancheng.documents.validation import validate_pdf_bytes
 from quancheng.ledger.checkpoints import verifier_key
@@ -20,24 +18,11 @@ from quancheng.ledger.models import Event
 from quancheng.records.services import blob_store
 
 from .extraction_setup import *  # noqa: F403
-from .extraction_setup import refs
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[3]
 BAGIT = ROOT / ".venv" / "bin" / "bagit.py"
-
-
-@pytest.fixture
-def produced(officer, head, act, act_items, certified, django_capture_on_commit_callbacks):
-    extraction = request_extraction(
-        officer, purpose="行政复议机关调取证据", act=act, items=refs(act_items)
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        decide_extraction(head, extraction, approve=True)
-    extraction.refresh_from_db()
-    assert extraction.status == Extraction.Status.PRODUCED, extraction.error
-    return extraction
 
 
 @pytest.fixture
