@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from quancheng.cases.models import Act, Case
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.http import serve_blob, served_range
-from quancheng.records.refs import items_of_act, items_of_case, kind_of, resolve_many
+from quancheng.records.refs import ItemKind, items_of_act, items_of_case, kind_of, resolve_many
 
 from .extraction import (
     decide_extraction,
@@ -98,7 +98,7 @@ def extraction_new(request):
 def _items(extraction: Extraction) -> list[dict]:
     refs = [(r["kind"], r["id"]) for r in extraction.items]
     found = resolve_many(refs)
-    return [{"ref": ref, "item": found.get(ref)} for ref in refs]
+    return [{"ref": ref, "item": found.get(ref), "kind": ItemKind(ref[0]).label} for ref in refs]
 
 
 def extraction_detail(request, pk):
