@@ -18,6 +18,7 @@ from . import (
     devices,
     documents,
     errors,
+    extractions,
     ledger,
     me,
     records,
@@ -98,3 +99,4 @@ api.add_router("", registration.router)
 api.add_router("", records.router)
 api.add_router("", devices.router)
 api.add_router("", documents.router)
+api.add_router("", extractions.router)

@@ -30,6 +30,11 @@ PATHS = {
     "/api/v1/document-drafts/{draft_id}": {"get", "put"},
     "/api/v1/document-drafts/{draft_id}/signatures": {"post"},
     "/api/v1/document-drafts/{draft_id}/finalise": {"post"},
+    "/api/v1/extractions": {"get", "post"},
+    "/api/v1/extractions/{extraction_id}": {"get"},
+    "/api/v1/extractions/{extraction_id}/decision": {"post"},
+    "/api/v1/extractions/{extraction_id}/package": {"get"},
+    "/api/v1/provisions": {"get", "post"},
 }
 
 
