@@ -41,7 +41,7 @@ from quancheng.documents.pdfsign import sign_pdf
 from quancheng.documents.render import render_template_pdf
 from quancheng.ledger.bundle import BundleFile, make_ledger_bundle, safe_name
 from quancheng.ledger.checkpoints import make_checkpoint
-from quancheng.ledger.models import Event
+from quancheng.ledger.models import Checkpoint, Event
 from quancheng.ledger.services import record_event
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.records.models import DataRecord, Segment
@@ -199,12 +199,13 @@ def make_note(extraction: Extraction, items, files) -> BundleFile:
     return BundleFile(NOTE_NAME, info.sha256)
 
 
-def ledger_events(extraction: Extraction, items) -> list[Event]:
-    """The items' events and the extraction's own, as far as they go now."""
+def ledger_events(extraction: Extraction, items, upto: int) -> list[Event]:
+    """The items' events and the extraction's own, up to the checkpoint's size (an item played
+    meanwhile adds an event the checkpoint does not cover yet)."""
     q = models.Q(object_type=extraction._meta.label_lower, object_id=str(extraction.pk))
     for item in items:
         q |= models.Q(object_type=item._meta.label_lower, object_id=str(item.pk))
-    return list(Event.objects.filter(q).order_by("seq"))
+    return list(Event.objects.filter(q, seq__lte=upto).order_by("seq"))
 
 
 def bag_info(extraction: Extraction, items) -> dict[str, str]:
@@ -249,11 +250,11 @@ def build_package(extraction: Extraction, work: Path) -> Path:
     _progress(extraction, 10, "制作并签署提取说明")
     note = make_note(extraction, items, files)
     _progress(extraction, 25, "复制原始文件并附账本证明")
-    make_checkpoint()
+    checkpoint = make_checkpoint() or Checkpoint.objects.order_by("-size").first()
     bag_dir = work / f"extraction-{extraction.pk}"
     make_ledger_bundle(
         bag_dir,
-        ledger_events(extraction, items),
+        ledger_events(extraction, items, checkpoint.size),
         [note, *files],
         object_type=extraction._meta.label_lower,
         object_id=str(extraction.pk),

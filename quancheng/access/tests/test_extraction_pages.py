@@ -127,3 +127,12 @@ def test_the_requester_downloads_the_zip_streamed_and_logged(officer, colleague,
     assert '"range":"bytes 0-99/' in downloads.last().body
     assert _client(colleague).get(url).status_code == 403
     assert downloads.count() == 2
+
+
+def test_the_act_and_case_pages_lead_to_extraction_and_provision(officer, act, case):
+    client = _client(officer)
+    page = client.get(act.get_absolute_url()).content.decode()
+    assert f"{reverse('extraction:extraction_new')}?act={act.pk}" in page
+    assert f"{reverse('extraction:provision_new')}?act={act.pk}" in page
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert f"{reverse('extraction:extraction_new')}?case={case.pk}" in page
