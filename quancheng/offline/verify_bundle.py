@@ -404,7 +404,8 @@ def _check_bag(root: Path, report: Report) -> bool:
         for detail in e.details or [e.message]:
             report.fail("BagIt 校验失败（文件或清单被改动）", f"BagIt validation failed: {detail}")
         return False
-    except bagit.BagError as e:
+    except (bagit.BagError, OSError, ValueError, LookupError) as e:
+        # A tag file too damaged to parse (an unknown encoding, undecodable bytes) lands here.
         report.fail("不是有效的 BagIt 包", f"not a valid BagIt bag: {e}")
         return False
     missing = [a for a in BAG_ALGORITHMS if a not in bag.algorithms]

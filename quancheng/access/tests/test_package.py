@@ -158,6 +158,7 @@ FLIP_TARGETS = [
     "tagmanifest-sha256.txt",
     "tagmanifest-sha512.txt",
     "bag-info.txt",
+    "bagit.txt",
     "data/manifest.json",
     "data/events.jsonl",
     "data/checkpoint",
