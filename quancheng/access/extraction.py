@@ -209,6 +209,19 @@ def record_download(actor, extraction: Extraction, served: str, *, via: str) -> 
         )
 
 
+def record_note_read(actor, extraction: Extraction, served: str) -> None:
+    """Reading the extraction note on its own (it lists the items and their hashes)."""
+    if not may_download(actor, extraction):
+        raise PermissionDenied("只有申请人和机构负责人可以查看提取说明")
+    with transaction.atomic():
+        record_event(
+            actor,
+            "extraction.note_viewed",
+            extraction,
+            {"sha256": extraction.note_id, "range": served},
+        )
+
+
 def package_filename(extraction: Extraction) -> str:
     return f"证据提取-{extraction.pk}.zip"
 

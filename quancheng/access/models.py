@@ -123,6 +123,15 @@ class Extraction(models.Model):
     )
     produced_at = models.DateTimeField("制作时间", null=True, blank=True)
     error = models.TextField("错误", blank=True)
+    # The signed extraction note (提取说明) inside the package, kept apart to be read on its own.
+    note = models.ForeignKey(
+        Blob,
+        verbose_name="提取说明",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     # Production in the background (access/package.py): claimed once, then its progress.
     production_started_at = models.DateTimeField("开始制作时间", null=True, blank=True)
     progress = models.PositiveSmallIntegerField("制作进度（%）", default=0)

@@ -184,7 +184,8 @@ def make_note(extraction: Extraction, items, files) -> BundleFile:
     )
     info = blob_store().put(io.BytesIO(signed))
     with transaction.atomic():
-        register_blob(info, extraction.agency)
+        blob = register_blob(info, extraction.agency)
+        Extraction.objects.filter(pk=extraction.pk).update(note=blob)
         record_event(
             None,
             "extraction.note_made",

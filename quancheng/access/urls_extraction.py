@@ -15,6 +15,7 @@ urlpatterns = [
     path("extractions/<int:pk>/decide", ex.extraction_decide, name="extraction_decide"),
     path("extractions/<int:pk>/retry", ex.extraction_retry, name="extraction_retry"),
     path("extractions/<int:pk>/package", ex.extraction_download, name="extraction_download"),
+    path("extractions/<int:pk>/note", ex.extraction_note, name="extraction_note"),
     path("provisions/", pv.provision_list, name="provision_list"),
     path("provisions/new", pv.provision_new, name="provision_new"),
     path("provisions/export", pv.provision_export, name="provision_export"),

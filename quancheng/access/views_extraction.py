@@ -19,6 +19,7 @@ from .extraction import (
     may_download,
     package_filename,
     record_download,
+    record_note_read,
     request_extraction,
     retry_production,
     visible_extractions,
@@ -174,4 +175,21 @@ def extraction_download(request, pk):
     )
     if request.method == "GET" and response.status_code in (200, 206):
         record_download(request.user, extraction, served_range(response), via="web")
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def extraction_note(request, pk):
+    """The signed extraction note (提取说明) as a PDF, for the requester and the head."""
+    extraction = get_visible_or_404(Extraction.objects.select_related("note"), request.user, pk=pk)
+    if not may_download(request.user, extraction) or extraction.note_id is None:
+        raise PermissionDenied("只有申请人和机构负责人可以查看提取说明")
+    response = serve_blob(
+        request,
+        extraction.note,
+        content_type="application/pdf",
+        filename=f"提取说明-{extraction.pk}.pdf",
+    )
+    if request.method == "GET" and response.status_code in (200, 206):
+        record_note_read(request.user, extraction, served_range(response))
     return response

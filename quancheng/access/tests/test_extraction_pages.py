@@ -136,3 +136,16 @@ def test_the_act_and_case_pages_lead_to_extraction_and_provision(officer, act, c
     assert f"{reverse('extraction:provision_new')}?act={act.pk}" in page
     page = client.get(case.get_absolute_url()).content.decode()
     assert f"{reverse('extraction:extraction_new')}?case={case.pk}" in page
+
+
+def test_the_note_is_shown_to_the_requester_and_logged(officer, colleague, outsider, produced):
+    url = reverse("extraction:extraction_note", args=[produced.pk])
+    assert url in _client(officer).get(produced.get_absolute_url()).content.decode()
+    response = _client(officer).get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    event = Event.objects.get(action="extraction.note_viewed")
+    assert event.actor == officer and produced.note_id in event.body
+    assert _client(colleague).get(url).status_code == 403
+    assert _client(outsider).get(url).status_code == 404
+    assert Event.objects.filter(action="extraction.note_viewed").count() == 1

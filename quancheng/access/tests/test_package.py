@@ -2,6 +2,7 @@
 checksums re-computed) and the offline verifier both accept, and both reject after any one byte
 of it is flipped."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -92,6 +93,7 @@ def test_the_package_holds_copies_note_and_ledger_part(bag, produced, act_items,
     assert json.loads(data) == record.data
     note = files[NOTE_NAME].read_bytes()
     assert validate_pdf_bytes(note).status == "valid"
+    assert hashlib.sha256(note).hexdigest() == produced.note_id
     manifest = json.loads((bag / "data" / "manifest.json").read_text())
     actions = [Event.objects.get(seq=s).action for s in manifest["events"]]
     for action in (
