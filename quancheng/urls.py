@@ -23,6 +23,7 @@ urlpatterns = [
     path("retention/", include("quancheng.archive.urls_retention")),
     path("archive/", include("quancheng.archive.urls")),
     path("access/", include("quancheng.access.urls")),
+    path("", include("quancheng.access.urls_extraction")),
     path("", include("quancheng.web.urls")),
 ]
 

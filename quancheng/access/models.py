@@ -123,6 +123,19 @@ class Extraction(models.Model):
     )
     produced_at = models.DateTimeField("制作时间", null=True, blank=True)
     error = models.TextField("错误", blank=True)
+    # The signed extraction note (提取说明) inside the package, kept apart to be read on its own.
+    note = models.ForeignKey(
+        Blob,
+        verbose_name="提取说明",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Production in the background (access/package.py): claimed once, then its progress.
+    production_started_at = models.DateTimeField("开始制作时间", null=True, blank=True)
+    progress = models.PositiveSmallIntegerField("制作进度（%）", default=0)
+    stage = models.CharField("制作阶段", max_length=100, blank=True)
 
     objects = AgencyScopedQuerySet.as_manager()
 
@@ -135,7 +148,7 @@ class Extraction(models.Model):
         return f"证据提取 {self.pk}（{self.get_status_display()}）"
 
     def get_absolute_url(self):
-        return reverse("access:extraction_detail", args=[self.pk])
+        return reverse("extraction:extraction_detail", args=[self.pk])
 
 
 class Provision(models.Model):
@@ -178,3 +191,6 @@ class Provision(models.Model):
 
     def __str__(self):
         return f"{self.recipient} {self.provided_on}"
+
+    def get_absolute_url(self):
+        return reverse("extraction:provision_detail", args=[self.pk])

@@ -20,6 +20,7 @@ from . import (
     devices,
     documents,
     errors,
+    extractions,
     ledger,
     me,
     records,
@@ -103,3 +104,4 @@ api.add_router("", documents.router)
 api.add_router("", archive.router)
 api.add_router("", access.router)
 api.add_exception_handler(access.AccessDenied, access.on_access_denied)
+api.add_router("", extractions.router)

@@ -46,10 +46,15 @@ class BundleError(ValueError):
 
 @dataclass(frozen=True)
 class BundleFile:
-    """A blob to export: its name under files/ and its SHA-256."""
+    """A file to export: its name under files/ and its SHA-256.
+
+    Its bytes come from the blob store, or from ``content`` for a record kept in the database
+    (a data record's canonical JSON); either way they must hash to ``sha256``.
+    """
 
     name: str
     sha256: str
+    content: bytes | None = None
 
 
 def safe_name(name: str) -> str:
@@ -73,6 +78,14 @@ def _copy_blob(store: BlobStore, sha256: str, target: Path) -> int:
         target.unlink()
         raise BundleError(f"blob {sha256} no longer has that SHA-256 (got {digest.hexdigest()})")
     return size
+
+
+def _write_content(f: BundleFile, target: Path) -> int:
+    if hashlib.sha256(f.content).hexdigest() != f.sha256:
+        raise BundleError(f"{f.name}: its content does not have the SHA-256 {f.sha256}")
+    with open(target, "xb") as out:
+        out.write(f.content)
+    return len(f.content)
 
 
 def make_ledger_bundle(
@@ -115,7 +128,10 @@ def make_ledger_bundle(
     (out / "files").mkdir(parents=True, exist_ok=True)
     listed = []
     for f, name in zip(files, names, strict=True):
-        size = _copy_blob(store, f.sha256, out / "files" / name)
+        if f.content is None:
+            size = _copy_blob(store, f.sha256, out / "files" / name)
+        else:
+            size = _write_content(f, out / "files" / name)
         listed.append({"path": f"files/{name}", "sha256": f.sha256, "size": size})
     # 2. The events, their proofs, the checkpoint and the key.
     with open(out / "events.jsonl", "wb") as f:

@@ -15,12 +15,17 @@ BUNDLE is a directory or a .zip of one, holding (see docs/offline-verification.m
     checkpoint             the log's signed checkpoint (C2SP signed note)
     verifier.key           the log's verifier key (a court should rather be given it apart)
 
+An evidence extraction package (证据提取包) is a BagIt bag (RFC 8493) whose ``data/`` is such a
+bundle: the bag is validated in full first (every payload file against the SHA-256 and SHA-512
+manifests, the tag manifests, Payload-Oxum; the ``bagit`` library), then ``data/`` as a bundle.
+
 It checks every file's size and SHA-256 against the manifest and that an event of the bundle
 names that SHA-256; every event's inclusion in a checkpoint signed by the key; the links between
 consecutive events; and the checkpoint's signature. It prints a report in Chinese and English
 and exits 0 when everything holds, 1 otherwise.
 
-Only the standard library, ``cryptography`` and Django-free Quancheng modules are imported.
+Only the standard library, ``cryptography``, ``bagit`` (for bags) and Django-free Quancheng modules
+are imported.
 """
 
 from __future__ import annotations
@@ -29,8 +34,10 @@ import argparse
 import hashlib
 import json
 import sys
+import tempfile
 import zipfile
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -40,6 +47,8 @@ from quancheng.lib.canonical import canonical_bytes
 
 FORMAT = "quancheng-ledger-bundle/1"
 CHUNK = 1024 * 1024
+# The manifests an extraction package carries (docs/export-packages.md).
+BAG_ALGORITHMS = ("sha256", "sha512")
 
 
 class BundleError(Exception):
@@ -362,11 +371,76 @@ def _check_files(source: _Source, manifest: dict, events: dict[int, bytes], repo
             report.fail(f"清单未列出的文件：{path}", f"file not listed in the manifest: {path}")
 
 
+def _bag_root(path: Path, stack: ExitStack) -> Path | None:
+    """The bag's directory when ``path`` is a BagIt bag (a zip of one is extracted to a
+    temporary directory, removed afterwards); None for a plain bundle."""
+    if path.is_dir():
+        return path if (path / "bagit.txt").is_file() else None
+    if not zipfile.is_zipfile(path):
+        return None
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        tops = {name.split("/", 1)[0] for name in names}
+        if "bagit.txt" in names:
+            prefix = ""
+        elif len(tops) == 1 and f"{next(iter(tops))}/bagit.txt" in names:
+            prefix = next(iter(tops))
+        else:
+            return None
+        target = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qc-bag-")))
+        # extractall() drops "..", drive and absolute parts of member names (zip slip).
+        zf.extractall(target)
+    return target / prefix if prefix else target
+
+
+def _check_bag(root: Path, report: Report) -> bool:
+    """Full BagIt validation: every payload file re-hashed with every manifest's algorithm."""
+    import bagit
+
+    try:
+        bag = bagit.Bag(str(root))
+        bag.validate(fast=False)
+    except bagit.BagValidationError as e:
+        for detail in e.details or [e.message]:
+            report.fail("BagIt 校验失败（文件或清单被改动）", f"BagIt validation failed: {detail}")
+        return False
+    except (bagit.BagError, OSError, ValueError, LookupError) as e:
+        # A tag file too damaged to parse (an unknown encoding, undecodable bytes) lands here.
+        report.fail("不是有效的 BagIt 包", f"not a valid BagIt bag: {e}")
+        return False
+    missing = [a for a in BAG_ALGORITHMS if a not in bag.algorithms]
+    if missing:
+        report.fail(
+            f"BagIt 包缺少 {'、'.join(missing)} 清单", f"the bag lacks manifest(s) {missing}"
+        )
+        return False
+    report.ok(
+        f"BagIt 包完整：{len(bag.entries)} 个文件的 {'、'.join(bag.algorithms)} 均一致",
+        f"BagIt bag valid (full validation): {len(bag.entries)} entries, "
+        f"{', '.join(bag.algorithms)} manifests match",
+    )
+    return True
+
+
 def verify_bundle(path: str | Path, key: str | None = None, out=None) -> bool:
     """Verify a bundle and print the report to ``out`` (default stdout); True when it holds."""
     report = Report(out or sys.stdout)
     report.line("全程 账本证据包离线核验 / Quancheng ledger bundle verification")
     report.line(f"证据包 / bundle: {path}")
+    with ExitStack() as stack:
+        try:
+            bag = _bag_root(Path(path), stack)
+        except (OSError, zipfile.BadZipFile) as e:
+            report.fail("无法读取证据包", f"cannot read the bundle: {e}")
+            return _conclude(report)
+        if bag is None:
+            return _verify_ledger_part(Path(path), key, report)
+        report.line("BagIt 证据提取包 / BagIt extraction package")
+        _check_bag(bag, report)
+        return _verify_ledger_part(bag / "data", key, report)
+
+
+def _verify_ledger_part(path: Path, key: str | None, report: Report) -> bool:
     try:
         source = _Source(Path(path))
         manifest = json.loads(source.read("manifest.json"))

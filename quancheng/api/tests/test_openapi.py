@@ -36,6 +36,11 @@ PATHS = {
     "/api/v1/access-requests/{request_id}": {"get"},
     "/api/v1/access-requests/{request_id}/decision": {"post"},
     "/api/v1/access-requests/{request_id}/withdraw": {"post"},
+    "/api/v1/extractions": {"get", "post"},
+    "/api/v1/extractions/{extraction_id}": {"get"},
+    "/api/v1/extractions/{extraction_id}/decision": {"post"},
+    "/api/v1/extractions/{extraction_id}/package": {"get"},
+    "/api/v1/provisions": {"get", "post"},
 }
 
 

@@ -1,0 +1,326 @@
+"""The export package of an evidence extraction (证据提取包), made in the background.
+
+A BagIt bag (RFC 8493, made with the ``bagit`` library, SHA-256 and SHA-512 manifests) whose
+payload ``data/`` is exactly a ledger bundle (``quancheng/ledger/bundle.py``)::
+
+    bagit.txt, bag-info.txt, manifest-sha256.txt, manifest-sha512.txt, tagmanifest-*.txt
+    data/manifest.json, data/events.jsonl, data/proofs/, data/checkpoint, data/verifier.key
+    data/files/00-提取说明.pdf                 the signed extraction note (提取说明)
+    data/files/segment-12-<name>               copies of the originals, data records as JSON
+
+It is stored as one zip blob (entries stored, not compressed: videos do not shrink) and checked
+by ``python -m quancheng.offline.verify_bundle`` (bag and ledger both). Steps, in order:
+
+1. claim the approved extraction (several workers may run; one wins);
+2. render and sign the note (documents app), store it, ``extraction.note_made``;
+3. sign a checkpoint covering the events, write the ledger bundle (files copied and re-hashed);
+4. make the bag in place, zip it, store the zip;
+5. ``extraction.produced`` with the package's SHA-256 and size, in the state change's transaction.
+
+Every file is streamed; nothing holds a whole video in memory.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import shutil
+import tempfile
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import bagit
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from quancheng.documents import certificates
+from quancheng.documents.pdfsign import sign_pdf
+from quancheng.documents.render import render_template_pdf
+from quancheng.ledger.bundle import BundleFile, make_ledger_bundle, safe_name
+from quancheng.ledger.checkpoints import make_checkpoint
+from quancheng.ledger.models import Checkpoint, Event
+from quancheng.ledger.services import record_event
+from quancheng.lib.canonical import canonical_bytes
+from quancheng.records.models import DataRecord, Segment
+from quancheng.records.refs import resolve_many
+from quancheng.records.services import blob_store, register_blob
+
+from .models import Extraction
+
+logger = logging.getLogger(__name__)
+
+NOTE_NAME = "00-提取说明.pdf"
+ZIP_CHUNK = 1024 * 1024
+CHECKSUMS = ["sha256", "sha512"]
+
+
+class ProductionError(Exception):
+    """The package cannot be made (shown to the head, who may retry)."""
+
+
+# --- progress ---------------------------------------------------------------------------------
+
+
+def _progress(extraction: Extraction, percent: int, stage: str) -> None:
+    # Operational state only (not record content), so no ledger event: the steps that matter
+    # (start, note, result) have their own events.
+    Extraction.objects.filter(pk=extraction.pk).update(progress=percent, stage=stage)
+
+
+def claim(extraction_id: int) -> Extraction | None:
+    """Take an approved extraction for production; None when another worker has it."""
+    with transaction.atomic():
+        won = Extraction.objects.filter(
+            pk=extraction_id,
+            status=Extraction.Status.APPROVED,
+            production_started_at__isnull=True,
+        ).update(production_started_at=timezone.now(), progress=1, stage="开始制作")
+        if not won:
+            return None
+        extraction = Extraction.objects.get(pk=extraction_id)
+        record_event(None, "extraction.production_started", extraction, {})
+    return extraction
+
+
+# --- what goes in -----------------------------------------------------------------------------
+
+
+def ordered_items(extraction: Extraction) -> list[models.Model]:
+    refs = [(r["kind"], r["id"]) for r in extraction.items]
+    found = resolve_many(refs)
+    missing = [f"{k}:{pk}" for k, pk in refs if (k, pk) not in found]
+    if missing:
+        raise ProductionError(f"条目已不存在：{'、'.join(missing)}")
+    return [found[ref] for ref in refs]
+
+
+def bundle_file(item) -> BundleFile:
+    """The file an item contributes: its stored original, or a data record's canonical JSON."""
+    if isinstance(item, DataRecord):
+        return BundleFile(
+            safe_name(f"datarecord-{item.pk}.json"), item.sha256, canonical_bytes(item.data)
+        )
+    kind = "segment" if isinstance(item, Segment) else "document"
+    name = item.original_filename or item.blob_id[:12]
+    return BundleFile(safe_name(f"{kind}-{item.pk}-{name}"), item.blob_id)
+
+
+def _maker(item) -> str:
+    """制作人: the recording officer and device for AV, who made or stored it otherwise."""
+    if isinstance(item, Segment):
+        who = item.officer.full_name if item.officer else ""
+        device = str(item.device) if item.device else ""
+        return "；".join(p for p in (who, device) if p) or "—"
+    maker = item.created_by.full_name if item.created_by else "系统"
+    if isinstance(item, DataRecord) and item.device:
+        return f"{maker}；{item.device}"
+    return maker
+
+
+def _recorded_at(item):
+    if isinstance(item, Segment):
+        return item.started_at
+    if isinstance(item, DataRecord):
+        return item.recorded_at
+    return item.created_at
+
+
+def _size(item, file: BundleFile) -> int:
+    return len(file.content) if file.content is not None else item.blob.size
+
+
+def note_rows(items, files) -> list[dict]:
+    rows = []
+    for number, (item, file) in enumerate(zip(items, files, strict=True), start=1):
+        rows.append(
+            {
+                "number": number,
+                "kind": item._meta.verbose_name,
+                "label": str(item),
+                "maker": _maker(item),
+                "recorded_at": _recorded_at(item),
+                "path": f"data/files/{file.name}",
+                "size": _size(item, file),
+                "sha256": file.sha256,
+            }
+        )
+    return rows
+
+
+def note_context(extraction: Extraction, items, files, produced_at) -> dict:
+    return {
+        "extraction": extraction,
+        "agency": extraction.agency,
+        "act": extraction.act,
+        "case": extraction.case,
+        "rows": note_rows(items, files),
+        "produced_at": timezone.localtime(produced_at),
+        "decided_at": timezone.localtime(extraction.decided_at),
+    }
+
+
+# --- the work ---------------------------------------------------------------------------------
+
+
+def make_note(extraction: Extraction, items, files) -> BundleFile:
+    """The extraction note (提取说明), rendered and signed like every platform document,
+    stored as a blob and recorded (``extraction.note_made``) so the package's ledger part
+    names its hash."""
+    stored = certificates.active_certificate(extraction.agency)
+    if stored is None:
+        raise ProductionError(f"{extraction.agency.name}没有有效的签章证书，无法签署提取说明")
+    pdf = render_template_pdf(
+        "access/extraction_note_pdf.html",
+        note_context(extraction, items, files, timezone.now()),
+    )
+    signed = sign_pdf(
+        pdf,
+        stored,
+        reason="证据提取说明",
+        location=extraction.agency.district or extraction.agency.name,
+    )
+    info = blob_store().put(io.BytesIO(signed))
+    with transaction.atomic():
+        blob = register_blob(info, extraction.agency)
+        Extraction.objects.filter(pk=extraction.pk).update(note=blob)
+        record_event(
+            None,
+            "extraction.note_made",
+            extraction,
+            {
+                "sha256": info.sha256,
+                "size": info.size,
+                "filename": NOTE_NAME,
+                "certificate": stored.fingerprint,
+            },
+        )
+    return BundleFile(NOTE_NAME, info.sha256)
+
+
+def ledger_events(extraction: Extraction, items, upto: int) -> list[Event]:
+    """The items' events and the extraction's own, up to the checkpoint's size (an item played
+    meanwhile adds an event the checkpoint does not cover yet)."""
+    q = models.Q(object_type=extraction._meta.label_lower, object_id=str(extraction.pk))
+    for item in items:
+        q |= models.Q(object_type=item._meta.label_lower, object_id=str(item.pk))
+    return list(Event.objects.filter(q, seq__lte=upto).order_by("seq"))
+
+
+def bag_info(extraction: Extraction, items) -> dict[str, str]:
+    source = extraction.case or extraction.act
+    return {
+        "Source-Organization": extraction.agency.name,
+        "External-Identifier": f"quancheng-extraction-{extraction.pk}",
+        "External-Description": f"证据提取包：{source}",
+        "Bagging-Date": timezone.localdate().isoformat(),
+        "Contact-Name": extraction.requested_by.full_name or extraction.requested_by.username,
+        "Bag-Count": "1 of 1",
+        "Quancheng-Items": str(len(items)),
+    }
+
+
+def zip_directory(root: Path, target: Path) -> None:
+    """Zip ``root`` under its own name, each file copied in chunks (no compression)."""
+    with zipfile.ZipFile(target, "x", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for path in sorted(root.rglob("*")):
+            if not path.is_file():
+                continue
+            arcname = f"{root.name}/{path.relative_to(root).as_posix()}"
+            with open(path, "rb") as source, zf.open(arcname, "w", force_zip64=True) as out:
+                shutil.copyfileobj(source, out, ZIP_CHUNK)
+
+
+@contextmanager
+def _work_dir():
+    base = Path(settings.VAR_DIR) / "tmp"
+    base.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix="extraction-", dir=base))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def build_package(extraction: Extraction, work: Path) -> Path:
+    """Write the bag for the claimed extraction under ``work``; its zip's path."""
+    items = ordered_items(extraction)
+    files = [bundle_file(item) for item in items]
+    _progress(extraction, 10, "制作并签署提取说明")
+    note = make_note(extraction, items, files)
+    _progress(extraction, 25, "复制原始文件并附账本证明")
+    checkpoint = make_checkpoint() or Checkpoint.objects.order_by("-size").first()
+    bag_dir = work / f"extraction-{extraction.pk}"
+    make_ledger_bundle(
+        bag_dir,
+        ledger_events(extraction, items, checkpoint.size),
+        [note, *files],
+        object_type=extraction._meta.label_lower,
+        object_id=str(extraction.pk),
+    )
+    _progress(extraction, 60, "生成 BagIt 清单（SHA-256、SHA-512）")
+    bagit.make_bag(str(bag_dir), bag_info(extraction, items), checksums=CHECKSUMS)
+    _progress(extraction, 85, "打包")
+    target = work / f"extraction-{extraction.pk}.zip"
+    zip_directory(bag_dir, target)
+    return target
+
+
+def produce(extraction_id: int) -> Extraction | None:
+    """Make and store the package of an approved extraction (the background task's body)."""
+    extraction = claim(extraction_id)
+    if extraction is None:
+        return None
+    try:
+        with _work_dir() as work:
+            target = build_package(extraction, work)
+            _progress(extraction, 95, "保存提取包")
+            info = blob_store().put_file(target)
+            size = os.path.getsize(target)
+    except Exception as e:  # every failure is shown to the head and logged; the head may retry
+        logger.exception("extraction %s: production failed", extraction_id)
+        return _failed(extraction, e)
+    with transaction.atomic():
+        extraction = Extraction.objects.select_for_update().get(pk=extraction.pk)
+        blob = register_blob(info, extraction.agency)
+        note = Event.objects.filter(
+            object_type=extraction._meta.label_lower,
+            object_id=str(extraction.pk),
+            action="extraction.note_made",
+        ).latest("seq")
+        extraction.status = Extraction.Status.PRODUCED
+        extraction.package = blob
+        extraction.produced_at = timezone.now()
+        extraction.progress = 100
+        extraction.stage = "已完成"
+        extraction.error = ""
+        extraction.save(
+            update_fields=["status", "package", "produced_at", "progress", "stage", "error"]
+        )
+        record_event(
+            None,
+            "extraction.produced",
+            extraction,
+            {
+                "sha256": blob.sha256,
+                "size": size,
+                "filename": f"extraction-{extraction.pk}.zip",
+                "items": extraction.items,
+                "note_event": note.seq,
+            },
+        )
+    return extraction
+
+
+def _failed(extraction: Extraction, error: Exception) -> Extraction:
+    message = str(error) if isinstance(error, ProductionError) else f"制作失败：{error}"
+    with transaction.atomic():
+        extraction = Extraction.objects.select_for_update().get(pk=extraction.pk)
+        extraction.status = Extraction.Status.FAILED
+        extraction.error = message[:2000]
+        extraction.stage = "制作失败"
+        extraction.save(update_fields=["status", "error", "stage"])
+        record_event(None, "extraction.failed", extraction, {"error": extraction.error})
+    return extraction

@@ -1,0 +1,200 @@
+"""The export package of an extraction: a BagIt bag that the real ``bagit.py --validate`` (full,
+checksums re-computed) and the offline verifier both accept, and both reject after any one byte
+of it is flipped."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from quancheng.access.package import NOTE_NAME
+from quancheng.documents.validation import validate_pdf_bytes
+from quancheng.ledger.checkpoints import verifier_key
+from quancheng.ledger.models import Event
+from quancheng.records.services import blob_store
+
+from .extraction_setup import *  # noqa: F403
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[3]
+BAGIT = ROOT / ".venv" / "bin" / "bagit.py"
+
+
+@pytest.fixture
+def package_zip(produced, tmp_path) -> Path:
+    target = tmp_path / "package.zip"
+    with blob_store().open(produced.package_id) as source, open(target, "wb") as out:
+        while chunk := source.read(1 << 20):
+            out.write(chunk)
+    return target
+
+
+@pytest.fixture
+def bag(package_zip, produced, tmp_path) -> Path:
+    with zipfile.ZipFile(package_zip) as zf:
+        zf.extractall(tmp_path / "unzipped")
+    return tmp_path / "unzipped" / f"extraction-{produced.pk}"
+
+
+def bagit_validate(path: Path) -> subprocess.CompletedProcess:
+    """The bagit library's own command line, full validation (not --fast)."""
+    return subprocess.run(  # noqa: S603 - the venv's script, a test directory
+        [str(BAGIT), "--validate", str(path)], capture_output=True, text=True, check=False
+    )
+
+
+def offline_verify(path: Path) -> subprocess.CompletedProcess:
+    """The verifier as a court's technician runs it: a fresh process without Django settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "QC_"))}
+    command = [sys.executable, "-m", "quancheng.offline.verify_bundle", str(path)]
+    return subprocess.run(  # noqa: S603 - this interpreter, a test directory
+        [*command, "--key", verifier_key()],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_package_is_a_bag_with_both_manifests_that_validates_fully(bag):
+    assert (bag / "manifest-sha256.txt").is_file() and (bag / "manifest-sha512.txt").is_file()
+    assert (bag / "tagmanifest-sha256.txt").is_file()
+    result = bagit_validate(bag)
+    assert result.returncode == 0, result.stderr
+    assert "is valid" in result.stderr
+    listed = (bag / "manifest-sha512.txt").read_text()
+    assert f"data/files/{NOTE_NAME}" in listed
+    assert "data/events.jsonl" in listed and "data/checkpoint" in listed
+
+
+def test_the_package_verifies_offline_as_a_directory_and_as_the_zip(bag, package_zip):
+    for path in (bag, package_zip):
+        result = offline_verify(path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "BagIt bag valid (full validation)" in result.stdout
+        assert "RESULT: VERIFIED" in result.stdout
+        assert "执法记录仪_001.mp4: size" in result.stdout
+
+
+def test_the_package_holds_copies_note_and_ledger_part(bag, produced, act_items, clips):
+    segment, document, record = act_items
+    files = {p.name: p for p in (bag / "data" / "files").iterdir()}
+    video = files[f"segment-{segment.pk}-执法记录仪_001.mp4"].read_bytes()
+    assert video == clips["h264"].read_bytes()
+    assert files[f"document-{document.pk}-现场笔录扫描件.png"].stat().st_size == document.blob.size
+    data = files[f"datarecord-{record.pk}.json"].read_bytes()
+    assert json.loads(data) == record.data
+    note = files[NOTE_NAME].read_bytes()
+    assert validate_pdf_bytes(note).status == "valid"
+    assert hashlib.sha256(note).hexdigest() == produced.note_id
+    manifest = json.loads((bag / "data" / "manifest.json").read_text())
+    actions = [Event.objects.get(seq=s).action for s in manifest["events"]]
+    for action in (
+        "segment.created",
+        "document.created",
+        "datarecord.created",
+        "extraction.requested",
+        "extraction.approved",
+        "extraction.note_made",
+    ):
+        assert action in actions
+    assert (bag / "data" / "verifier.key").read_text().strip() == verifier_key()
+    info = (bag / "bag-info.txt").read_text()
+    assert f"External-Identifier: quancheng-extraction-{produced.pk}" in info
+
+
+def test_the_note_states_maker_extractor_time_source_and_hashes(bag, officer, head, act_items):
+    from quancheng.documents.tests.conftest import poppler
+
+    text = poppler("pdftotext", "-raw", str(bag / "data" / "files" / NOTE_NAME), "-")
+    compact = "".join(text.split())
+    assert "证据提取说明" in compact
+    assert "提取人张伟" in compact and "批准人刘洋" in compact
+    assert "提取时间" in compact and "执法行为" in compact
+    segment = act_items[0]
+    assert segment.blob_id in compact
+    assert "张伟" in compact  # 制作人: the officer who recorded or stored each item
+
+
+def test_the_extraction_is_in_the_ledger(produced, officer, head):
+    events = Event.objects.filter(object_type="access.extraction", object_id=str(produced.pk))
+    actions = list(events.order_by("seq").values_list("action", flat=True))
+    assert actions == [
+        "extraction.requested",
+        "extraction.approved",
+        "extraction.production_started",
+        "extraction.note_made",
+        "ledger.bundle_made",
+        "extraction.produced",
+    ]
+    done = events.get(action="extraction.produced")
+    body = json.loads(done.body)
+    assert body["sha256"] == produced.package_id
+    assert body["size"] == produced.package.size
+    assert events.get(action="extraction.requested").actor == officer
+    assert events.get(action="extraction.approved").actor == head
+    assert produced.progress == 100
+
+
+def _flip(path: Path, offset: int | None = None) -> None:
+    data = bytearray(path.read_bytes())
+    position = len(data) // 2 if offset is None else offset
+    data[position] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+FLIP_TARGETS = [
+    "video",
+    "scan",
+    "datarecord",
+    "note",
+    "manifest-sha256.txt",
+    "manifest-sha512.txt",
+    "tagmanifest-sha256.txt",
+    "tagmanifest-sha512.txt",
+    "bag-info.txt",
+    "bagit.txt",
+    "data/manifest.json",
+    "data/events.jsonl",
+    "data/checkpoint",
+    "proof",
+    "data/verifier.key",
+]
+
+
+def _target(bag: Path, name: str, act_items) -> Path:
+    files = bag / "data" / "files"
+    segment, document, record = act_items
+    named = {
+        "video": files / f"segment-{segment.pk}-执法记录仪_001.mp4",
+        "scan": files / f"document-{document.pk}-现场笔录扫描件.png",
+        "datarecord": files / f"datarecord-{record.pk}.json",
+        "note": files / NOTE_NAME,
+        "proof": next((bag / "data" / "proofs").iterdir()),
+    }
+    return named.get(name, bag / name)
+
+
+@pytest.mark.parametrize("name", FLIP_TARGETS)
+def test_one_flipped_byte_anywhere_fails_bagit_and_the_verifier(bag, act_items, name):
+    _flip(_target(bag, name, act_items))
+    assert bagit_validate(bag).returncode != 0
+    result = offline_verify(bag)
+    assert result.returncode == 1, result.stdout
+    assert "RESULT: NOT VERIFIED" in result.stdout
+
+
+def test_a_flipped_byte_in_the_zip_fails_the_verifier(package_zip, produced):
+    with zipfile.ZipFile(package_zip) as zf:
+        info = zf.getinfo(f"extraction-{produced.pk}/data/files/{NOTE_NAME}")
+    # Inside the note's stored bytes (past its local header): the zip's CRC or the bag catches it.
+    _flip(package_zip, info.header_offset + 100 + info.file_size // 2)
+    result = offline_verify(package_zip)
+    assert result.returncode == 1, result.stdout
