@@ -27,6 +27,7 @@ from quancheng.registration.deadlines import deadline_for_end, loaded_schedules
 from quancheng.registration.models import ActRegistration
 
 from .config import Config, current_config
+from .custody import load_custody
 from .models import (
     COMPLETENESS_RANK,
     ActCompliance,
@@ -76,6 +77,7 @@ def contexts_for(
             )
         )
     }
+    custody = load_custody(timelines, config.longterm_marker_kinds)
     schedules = loaded_schedules()
     deadlines: dict[dt.date, object] = {}
     contexts = {}
@@ -93,6 +95,7 @@ def contexts_for(
             now=now,
             registration=registrations.get(act_id),
             deadline=deadline,
+            custody=custody[act_id],
         )
     return contexts
 

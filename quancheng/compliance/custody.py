@@ -1,0 +1,193 @@
+"""What the archive and access apps hold about a batch of acts, for rules A22–A24.
+
+:func:`load_custody` reads, for any number of acts, with at most five queries (never one per
+act, segment or event): the dossier of each act (its own, or its case's), the computed
+retention of the act's AV and documents, the long-term holds on the act or its case (only for
+acts whose recordings are marked as kept long-term), the ``access.denied`` ledger events on the
+act and its items, and the registered provisions of the act or its case with their approvers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from quancheng.access.models import Provision
+from quancheng.archive.models import Dossier, Hold, ItemRetention
+from quancheng.ledger.models import Event
+from quancheng.orgs.models import Role
+from quancheng.records.models import Document, Segment
+
+from .timeline import Timeline
+
+# The ledger action the access policy writes when it refuses a view, a playback or a download
+# (docs/alerts.md; the same code is the alert kind).
+ACCESS_DENIED = "access.denied"
+ITEM_TYPES = {
+    Segment._meta.label_lower: "segment",
+    Document._meta.label_lower: "document",
+}
+ACT_TYPE = "cases.act"
+
+
+@dataclass(slots=True)
+class DossierRow:
+    id: int
+    status: str
+    retention_class: str
+    retain_until: dt.date | None
+
+    @property
+    def frozen(self) -> bool:
+        return self.status == Dossier.Status.FROZEN
+
+
+@dataclass(slots=True)
+class RetentionRow:
+    retain_until: dt.date | None  # None: permanent
+    disposed: bool
+    on_hold: bool
+
+
+@dataclass(slots=True)
+class HoldRow:
+    id: int
+    status: str
+    reason: str
+
+
+@dataclass(slots=True)
+class DeniedRow:
+    seq: int
+    time: dt.datetime
+    actor_label: str
+    object_type: str
+    object_id: str
+
+
+@dataclass(slots=True)
+class ProvisionRow:
+    id: int
+    recipient: str
+    provided_on: dt.date
+    approved_by_id: int
+    approver_label: str
+    approved_by_head: bool  # the head (机构负责人) of the provision's own agency
+
+
+@dataclass
+class Custody:
+    dossier: DossierRow | None = None
+    # (item kind, item id) → its computed retention; items without a row are not computed.
+    retentions: dict[tuple[str, int], RetentionRow] = field(default_factory=dict)
+    holds: list[HoldRow] = field(default_factory=list)
+    denied: list[DeniedRow] = field(default_factory=list)
+    provisions: list[ProvisionRow] = field(default_factory=list)
+
+
+def _longterm(timeline: Timeline, kinds: frozenset[str]) -> bool:
+    return any(m.kind in kinds for m in timeline.markers)
+
+
+def load_custody(timelines: dict[int, Timeline], longterm_kinds: frozenset[str]) -> dict:
+    """Custody of each act of the batch (act id → :class:`Custody`)."""
+    custody = {act_id: Custody() for act_id in timelines}
+    if not timelines:
+        return custody
+    ids = list(timelines)
+    case_of = {act_id: t.act.case_id for act_id, t in timelines.items()}
+    acts_of_case: dict[int, list[int]] = defaultdict(list)
+    for act_id, case_id in case_of.items():
+        if case_id is not None:
+            acts_of_case[case_id].append(act_id)
+    in_batch = Q(act_id__in=ids) | Q(case_id__in=list(acts_of_case))
+
+    def targets(act_id, case_id) -> list[int]:
+        """The acts of the batch a row on an act or a case concerns."""
+        found = [act_id] if act_id in custody else []
+        return found + [a for a in acts_of_case.get(case_id, []) if a != act_id]
+
+    # 1. Dossiers: the act's own (an inspection without a case) or its case's.
+    for pk, act_id, case_id, status, retention_class, retain_until in Dossier.objects.filter(
+        in_batch
+    ).values_list("pk", "act_id", "case_id", "status", "retention_class", "retain_until"):
+        for target in targets(act_id, case_id):
+            custody[target].dossier = DossierRow(pk, status, retention_class, retain_until)
+
+    # 2. Retention of the acts' AV and documents (subqueries: no list of ids sent).
+    item_act: dict[tuple[str, int], int] = {}
+    for act_id, t in timelines.items():
+        item_act.update({("segment", s.id): act_id for s in t.segments})
+        item_act.update({("document", d.id): act_id for d in t.documents})
+    if item_act:
+        for kind, item_id, retain_until, disposed, on_hold in ItemRetention.objects.filter(
+            Q(item_kind="segment", item_id__in=Segment.objects.filter(act_id__in=ids).values("pk"))
+            | Q(
+                item_kind="document",
+                item_id__in=Document.objects.filter(act_id__in=ids).values("pk"),
+            )
+        ).values_list("item_kind", "item_id", "retain_until", "disposed", "on_hold"):
+            act_id = item_act.get((kind, item_id))
+            if act_id is not None:
+                custody[act_id].retentions[(kind, item_id)] = RetentionRow(
+                    retain_until, disposed, on_hold
+                )
+
+    # 3. Holds, only for acts whose recordings show why they must be kept long-term (A23).
+    flagged = [a for a, t in timelines.items() if _longterm(t, longterm_kinds)]
+    if flagged:
+        flagged_cases = [case_of[a] for a in flagged if case_of[a] is not None]
+        for pk, act_id, case_id, status, reason in Hold.objects.filter(
+            Q(act_id__in=flagged) | Q(case_id__in=flagged_cases)
+        ).values_list("pk", "act_id", "case_id", "status", "reason"):
+            for target in targets(act_id, case_id):
+                custody[target].holds.append(HoldRow(pk, status, reason))
+
+    # 4. Refused accesses to the acts and their items: one indexed lookup by object.
+    by_object: dict[tuple[str, str], int] = {(ACT_TYPE, str(a)): a for a in ids}
+    labels = {kind: label for label, kind in ITEM_TYPES.items()}
+    for (kind, item_id), act_id in item_act.items():
+        by_object[(labels[kind], str(item_id))] = act_id
+    objects = Q()
+    for label in (ACT_TYPE, *ITEM_TYPES):
+        wanted = [oid for (otype, oid) in by_object if otype == label]
+        if wanted:
+            objects |= Q(object_type=label, object_id__in=wanted)
+    for seq, time, actor_label, object_type, object_id in (
+        Event.objects.filter(objects, action=ACCESS_DENIED)
+        .order_by("seq")
+        .values_list("seq", "time", "actor_label", "object_type", "object_id")
+    ):
+        act_id = by_object.get((object_type, object_id))
+        if act_id is not None:
+            custody[act_id].denied.append(DeniedRow(seq, time, actor_label, object_type, object_id))
+
+    # 5. Provisions to outside bodies (A24 ¶2), with their approvers.
+    for row in (
+        Provision.objects.filter(in_batch)
+        .order_by("provided_on", "pk")
+        .values_list(
+            "pk",
+            "act_id",
+            "case_id",
+            "agency_id",
+            "recipient",
+            "provided_on",
+            "approved_by_id",
+            "approved_by__full_name",
+            "approved_by__username",
+            "approved_by__role",
+            "approved_by__agency_id",
+        )
+    ):
+        pk, act_id, case_id, agency_id, recipient, provided_on, approver, name, username = row[:9]
+        role, approver_agency = row[9:]
+        is_head = role == Role.HEAD and approver_agency == agency_id
+        for target in targets(act_id, case_id):
+            custody[target].provisions.append(
+                ProvisionRow(pk, recipient, provided_on, approver, name or username, is_head)
+            )
+    return custody
