@@ -299,15 +299,21 @@ def evaluate_act(act: Act, now: dt.datetime | None = None) -> Result:
 def update_cases(case_ids: Iterable[int], now: dt.datetime | None = None) -> None:
     """A case's completeness is the worst of its evaluated acts'."""
     now = now or timezone.now()
+    case_ids = list(case_ids)
     worst: dict[int, str] = {}
     for case_id, status in ActCompliance.objects.filter(
         act__case_id__in=list(case_ids)
     ).values_list("act__case_id", "status"):
         if case_id not in worst or COMPLETENESS_RANK[status] > COMPLETENESS_RANK[worst[case_id]]:
             worst[case_id] = status
+    case_ids = set(case_ids)
     stored = dict(
-        CaseCompliance.objects.filter(case_id__in=list(worst)).values_list("case_id", "status")
+        CaseCompliance.objects.filter(case_id__in=list(case_ids)).values_list("case_id", "status")
     )
+    # A case left without evaluated acts (its last act moved away) is unchecked again.
+    gone = [case_id for case_id in stored if case_id not in worst]
+    if gone:
+        CaseCompliance.objects.filter(case_id__in=gone).delete()
     for case_id, status in worst.items():
         if stored.get(case_id) != status:
             CaseCompliance.objects.update_or_create(

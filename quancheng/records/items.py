@@ -275,6 +275,7 @@ def set_evidence(actor, item, is_evidence: bool):
         item.is_evidence = is_evidence
         item.save(update_fields=["is_evidence"])
         record_event(actor, f"{_event_name(item)}.evidence_set", item, {"is_evidence": is_evidence})
+        schedule_evaluation(item.act_id)  # A22-retention reads the evidence flag
     return item
 
 
