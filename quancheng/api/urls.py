@@ -15,6 +15,7 @@ from . import (
     acts,
     alerts,
     cases,
+    compliance,
     devices,
     documents,
     errors,
@@ -98,3 +99,4 @@ api.add_router("", registration.router)
 api.add_router("", records.router)
 api.add_router("", devices.router)
 api.add_router("", documents.router)
+api.add_router("", compliance.router)

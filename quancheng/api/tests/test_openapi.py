@@ -30,6 +30,12 @@ PATHS = {
     "/api/v1/document-drafts/{draft_id}": {"get", "put"},
     "/api/v1/document-drafts/{draft_id}/signatures": {"post"},
     "/api/v1/document-drafts/{draft_id}/finalise": {"post"},
+    "/api/v1/acts/{act_id}/findings": {"get"},
+    "/api/v1/findings/{finding_id}/answer": {"post"},
+    "/api/v1/findings/{finding_id}/decision": {"post"},
+    "/api/v1/acts/{act_id}/markers": {"get", "post"},
+    "/api/v1/acts/{act_id}/explanations": {"get", "post"},
+    "/api/v1/explanations/{explanation_id}/review": {"post"},
 }
 
 
