@@ -316,6 +316,7 @@ QC_SCHEDULE = {
         envint("QC_CHECKPOINT_INTERVAL", "3600"),
     ),
     "device_undocked_check": ("quancheng.orgs.tasks.check_undocked_devices", 24 * 3600),
+    "registration_overdue_check": ("quancheng.alerts.tasks.check_overdue_registrations", 24 * 3600),
 }
 # Enforcement documents (docs/documents.md): the CJK face for PDF stamps, the passphrase that
 # encrypts agencies' signing keys (default: VAR_DIR/document_key_passphrase, mode 0600) and an
