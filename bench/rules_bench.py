@@ -6,7 +6,11 @@ Usage: .venv/bin/python bench/rules_bench.py [--acts N] [--segments-per-act S]
 Builds N inspections (default 10,000) with S segments each (default 10: 100,000 segments) in
 bulk, straight into the tables: two officers per act, two body cameras recording in turns,
 a 现场笔录, a data record, the markers the rules read and an on-time registration; one act in
-ten has a 3-minute unexplained gap and one in twenty a 现场笔录 10 minutes off the AV.
+ten has a 3-minute unexplained gap and one in twenty a 现场笔录 10 minutes off the AV. The
+archive and access data the rules A22–A24 read: a computed retention for every segment and
+document, a frozen dossier for one act in a hundred (whose evidence AV is kept too briefly),
+an obstruction marker without a long-term hold on one act in fifty, and an ``access.denied``
+ledger event on one act in two hundred.
 Then, through the real ``evaluate_all``:
   - first evaluation (findings opened, each with its ledger event);
   - re-evaluation of every act with nothing changed (the steady state of the background task);
@@ -33,8 +37,10 @@ def build(acts: int, segments_per_act: int) -> dict:
     from django.db import transaction
     from django.utils import timezone
 
+    from quancheng.archive.models import Dossier, ItemRetention, RetentionClass
     from quancheng.cases.models import Act
     from quancheng.compliance.models import Marker
+    from quancheng.ledger.services import record_event
     from quancheng.orgs.models import Agency, Device, Role, User
     from quancheng.orgs.seed import load_organisation
     from quancheng.records.models import Blob, DataKind, DataRecord, Document, Segment
@@ -125,6 +131,7 @@ def build(acts: int, segments_per_act: int) -> dict:
                             duration_seconds=(end - start).total_seconds(),
                             label_place="邹容路",
                             label_party=act.subject.name,
+                            is_evidence=i % 100 == 0 and s == 0,
                         )
                     )
             Blob.objects.bulk_create(blobs)
@@ -141,6 +148,10 @@ def build(acts: int, segments_per_act: int) -> dict:
                             segment=head, kind=kind_, offset_seconds=10 + offset, created_by=user
                         )
                     )
+                if (first + n) % 50 == 25:
+                    markers.append(  # A23: obstruction filmed, no long-term hold
+                        Marker(segment=head, kind="obstruction", offset_seconds=30, created_by=user)
+                    )
                 markers.append(
                     Marker(
                         segment=tail,
@@ -150,6 +161,42 @@ def build(acts: int, segments_per_act: int) -> dict:
                     )
                 )
             Marker.objects.bulk_create(markers, batch_size=1000)
+            # A22: every segment's computed retention; evidence AV shorter than its dossier.
+            ItemRetention.objects.bulk_create(
+                [
+                    ItemRetention(
+                        item_kind="segment",
+                        item_id=segment.pk,
+                        agency=agency,
+                        retain_until=dt.date(2027, 1, 1)
+                        if segment.is_evidence
+                        else timezone.localdate(segment.started_at) + dt.timedelta(days=200),
+                        basis="bench",
+                    )
+                    for segment in segments
+                ],
+                batch_size=1000,
+            )
+            Dossier.objects.bulk_create(
+                [
+                    Dossier(
+                        agency=agency,
+                        act=act,
+                        kind=Dossier.Kind.INSPECTION,
+                        title=f"案卷{run}-{first + n}",
+                        retention_class=RetentionClass.Y30,
+                        status=Dossier.Status.FROZEN,
+                        custodian=user,
+                        retain_until=dt.date(2056, 12, 31),
+                    )
+                    for n, act in enumerate(chunk)
+                    if (first + n) % 100 == 0
+                ]
+            )
+            for n in range(0, len(chunk)):
+                if (first + n) % 200 == 100:  # A24: a refused playback
+                    own = segments[n * segments_per_act]
+                    record_event(officers[1], "access.denied", own, {"action": "play"})
             doc_blobs, documents, data, registrations = [], [], [], []
             for n, act in enumerate(chunk):
                 i = first + n
@@ -191,7 +238,20 @@ def build(acts: int, segments_per_act: int) -> dict:
                     )
                 )
             Blob.objects.bulk_create(doc_blobs)
-            Document.objects.bulk_create(documents)
+            documents = Document.objects.bulk_create(documents)
+            ItemRetention.objects.bulk_create(
+                [
+                    ItemRetention(
+                        item_kind="document",
+                        item_id=d.pk,
+                        agency=agency,
+                        retain_until=dt.date(2056, 12, 31),
+                        basis="bench",
+                    )
+                    for d in documents
+                ],
+                batch_size=1000,
+            )
             DataRecord.objects.bulk_create(data)
             ActRegistration.objects.bulk_create(registrations)
             made["acts"] += count
