@@ -1,19 +1,23 @@
 """What the archive and access apps hold about a batch of acts, for rules A22–A24.
 
 :func:`load_custody` reads, for any number of acts, with at most five queries (never one per
-act, segment or event): the dossier of each act (its own, or its case's), the computed
-retention of the act's AV and documents, the long-term holds on the act or its case (only for
-acts whose recordings are marked as kept long-term), the ``access.denied`` ledger events on the
-act and its items, and the registered provisions of the act or its case with their approvers.
+act, segment or event, and no list of item ids sent): the dossier of each act (its own, or its
+case's), the computed retentions of the act's AV and documents that a rule could find fault
+with, the long-term holds on the act or its case (only for acts whose recordings are marked as
+kept long-term), the ``access.denied`` ledger events on the act and its items, and the
+registered provisions of the act or its case with their approvers.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
+from django.utils import timezone
 
 from quancheng.access.models import Provision
 from quancheng.archive.models import Dossier, Hold, ItemRetention
@@ -21,15 +25,15 @@ from quancheng.ledger.models import Event
 from quancheng.orgs.models import Role
 from quancheng.records.models import Document, Segment
 
+from .config import Config
 from .timeline import Timeline
 
 # The ledger action the access policy writes when it refuses a view, a playback or a download
 # (docs/alerts.md; the same code is the alert kind).
 ACCESS_DENIED = "access.denied"
-ITEM_TYPES = {
-    Segment._meta.label_lower: "segment",
-    Document._meta.label_lower: "document",
-}
+SEGMENT_TYPE = Segment._meta.label_lower
+DOCUMENT_TYPE = Document._meta.label_lower
+ITEM_TYPES = {SEGMENT_TYPE: "segment", DOCUMENT_TYPE: "document"}
 ACT_TYPE = "cases.act"
 
 
@@ -92,7 +96,47 @@ def _longterm(timeline: Timeline, kinds: frozenset[str]) -> bool:
     return any(m.kind in kinds for m in timeline.markers)
 
 
-def load_custody(timelines: dict[int, Timeline], longterm_kinds: frozenset[str]) -> dict:
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (the month's last day when it has no such day)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    return day.replace(year=year, month=month, day=min(day.day, last))
+
+
+def recorded_on(segment) -> dt.date | None:
+    """The day a segment was recorded (its start, else when it was registered)."""
+    moment = segment.started_at or segment.created_at
+    return timezone.localdate(moment) if moment is not None else None
+
+
+def _retention_bound(timelines: dict[int, Timeline], months: int) -> dt.date | None:
+    """The latest day a segment of the batch must be kept to (one local date computed)."""
+    moments = [
+        moment
+        for t in timelines.values()
+        for s in t.segments
+        if (moment := s.started_at or s.created_at) is not None
+    ]
+    return add_months(timezone.localdate(max(moments)), months) if moments else None
+
+
+def _item_acts(timelines: dict[int, Timeline], wanted: set) -> dict[tuple[str, int], int]:
+    """The act of each wanted (kind, id) item of the batch."""
+    segments = {pk for kind, pk in wanted if kind == "segment"}
+    documents = {pk for kind, pk in wanted if kind == "document"}
+    item_act: dict[tuple[str, int], int] = {}
+    for act_id, t in timelines.items():
+        for s in t.segments:
+            if s.id in segments:
+                item_act["segment", s.id] = act_id
+        for d in t.documents:
+            if d.id in documents:
+                item_act["document", d.id] = act_id
+    return item_act
+
+
+def load_custody(timelines: dict[int, Timeline], config: Config) -> dict:
     """Custody of each act of the batch (act id → :class:`Custody`)."""
     custody = {act_id: Custody() for act_id in timelines}
     if not timelines:
@@ -117,27 +161,46 @@ def load_custody(timelines: dict[int, Timeline], longterm_kinds: frozenset[str])
         for target in targets(act_id, case_id):
             custody[target].dossier = DossierRow(pk, status, retention_class, retain_until)
 
-    # 2. Retention of the acts' AV and documents (subqueries: no list of ids sent).
-    item_act: dict[tuple[str, int], int] = {}
-    for act_id, t in timelines.items():
-        item_act.update({("segment", s.id): act_id for s in t.segments})
-        item_act.update({("document", d.id): act_id for d in t.documents})
-    if item_act:
-        for kind, item_id, retain_until, disposed, on_hold in ItemRetention.objects.filter(
-            Q(item_kind="segment", item_id__in=Segment.objects.filter(act_id__in=ids).values("pk"))
-            | Q(
-                item_kind="document",
-                item_id__in=Document.objects.filter(act_id__in=ids).values("pk"),
+    # 2. Retention of the acts' AV and documents: only the rows a rule can find fault with
+    #    (subqueries, so no list of ids is sent), usually none:
+    #    - every row of the items of acts whose dossier is frozen (A22 ¶1: all must be computed);
+    #    - rows disposed of;
+    #    - AV rows ending before the latest "recorded + minimum months" of the batch (a row
+    #      ending later is long enough for every segment of the batch).
+    frozen = [a for a, c in custody.items() if c.dossier is not None and c.dossier.frozen]
+    # The batch's items as subqueries, built once (the list of act ids is prepared once).
+    batch_segments = Segment.objects.filter(act_id__in=ids)
+    batch_documents = Document.objects.filter(act_id__in=ids)
+    segments, documents = batch_segments.values("pk"), batch_documents.values("pk")
+    wanted = Q(item_kind="segment", item_id__in=segments) & Q(disposed=True)
+    wanted |= Q(item_kind="document", item_id__in=documents) & Q(disposed=True)
+    bound = _retention_bound(timelines, config.av_min_retention_months)
+    if bound is not None:
+        wanted |= Q(item_kind="segment", item_id__in=segments, retain_until__lt=bound)
+    if frozen:
+        wanted |= Q(
+            item_kind="segment",
+            item_id__in=Segment.objects.filter(act_id__in=frozen).values("pk"),
+        )
+        wanted |= Q(
+            item_kind="document",
+            item_id__in=Document.objects.filter(act_id__in=frozen).values("pk"),
+        )
+    rows = list(
+        ItemRetention.objects.filter(wanted).values_list(
+            "item_kind", "item_id", "retain_until", "disposed", "on_hold"
+        )
+    )
+    item_act = _item_acts(timelines, {(kind, pk) for kind, pk, *_ in rows}) if rows else {}
+    for kind, item_id, retain_until, disposed, on_hold in rows:
+        act_id = item_act.get((kind, item_id))
+        if act_id is not None:
+            custody[act_id].retentions[(kind, item_id)] = RetentionRow(
+                retain_until, disposed, on_hold
             )
-        ).values_list("item_kind", "item_id", "retain_until", "disposed", "on_hold"):
-            act_id = item_act.get((kind, item_id))
-            if act_id is not None:
-                custody[act_id].retentions[(kind, item_id)] = RetentionRow(
-                    retain_until, disposed, on_hold
-                )
 
     # 3. Holds, only for acts whose recordings show why they must be kept long-term (A23).
-    flagged = [a for a, t in timelines.items() if _longterm(t, longterm_kinds)]
+    flagged = [a for a, t in timelines.items() if _longterm(t, config.longterm_marker_kinds)]
     if flagged:
         flagged_cases = [case_of[a] for a in flagged if case_of[a] is not None]
         for pk, act_id, case_id, status, reason in Hold.objects.filter(
@@ -146,24 +209,30 @@ def load_custody(timelines: dict[int, Timeline], longterm_kinds: frozenset[str])
             for target in targets(act_id, case_id):
                 custody[target].holds.append(HoldRow(pk, status, reason))
 
-    # 4. Refused accesses to the acts and their items: one indexed lookup by object.
-    by_object: dict[tuple[str, str], int] = {(ACT_TYPE, str(a)): a for a in ids}
-    labels = {kind: label for label, kind in ITEM_TYPES.items()}
-    for (kind, item_id), act_id in item_act.items():
-        by_object[(labels[kind], str(item_id))] = act_id
-    objects = Q()
-    for label in (ACT_TYPE, *ITEM_TYPES):
-        wanted = [oid for (otype, oid) in by_object if otype == label]
-        if wanted:
-            objects |= Q(object_type=label, object_id__in=wanted)
-    for seq, time, actor_label, object_type, object_id in (
+    # 4. Refused accesses to the acts and their items: the ledger's (object type, object id)
+    #    index, with the ids as text from subqueries.
+    as_text = Cast("pk", output_field=CharField())
+    objects = Q(object_type=ACT_TYPE, object_id__in=[str(a) for a in ids])
+    for label, items in ((SEGMENT_TYPE, batch_segments), (DOCUMENT_TYPE, batch_documents)):
+        item_ids = items.annotate(text=as_text).values("text")
+        objects |= Q(object_type=label, object_id__in=item_ids)
+    denied = list(
         Event.objects.filter(objects, action=ACCESS_DENIED)
         .order_by("seq")
         .values_list("seq", "time", "actor_label", "object_type", "object_id")
-    ):
-        act_id = by_object.get((object_type, object_id))
-        if act_id is not None:
-            custody[act_id].denied.append(DeniedRow(seq, time, actor_label, object_type, object_id))
+    )
+    if denied:
+        wanted_items = {(ITEM_TYPES[t], int(i)) for _, _, _, t, i in denied if t != ACT_TYPE}
+        item_act = {**item_act, **_item_acts(timelines, wanted_items)}
+        for seq, time, actor_label, object_type, object_id in denied:
+            if object_type == ACT_TYPE:
+                act_id = int(object_id)
+            else:
+                act_id = item_act.get((ITEM_TYPES[object_type], int(object_id)))
+            if act_id in custody:
+                custody[act_id].denied.append(
+                    DeniedRow(seq, time, actor_label, object_type, object_id)
+                )
 
     # 5. Provisions to outside bodies (A24 ¶2), with their approvers.
     for row in (

@@ -78,7 +78,7 @@ def contexts_for(
             )
         )
     }
-    custody = load_custody(timelines, config.longterm_marker_kinds)
+    custody = load_custody(timelines, config)
     schedules = loaded_schedules()
     deadlines: dict[dt.date, object] = {}
     contexts = {}

@@ -15,20 +15,12 @@ While the dossier is being assembled its end is not known yet: check 1 waits.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
 from django.utils import timezone
 
+from ..custody import add_months, recorded_on
 from .base import ERROR, PARTIAL, Context, Hit, Rule
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later (the month's last day when it has no such day)."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    last = calendar.monthrange(year, month)[1]
-    return day.replace(year=year, month=month, day=min(day.day, last))
 
 
 def _until(day: dt.date | None) -> str:
@@ -109,10 +101,10 @@ def _non_evidence(ctx: Context, today: dt.date):
         retention = ctx.custody.retentions.get(("segment", s.id))
         if s.is_evidence or retention is None:
             continue
-        recorded = s.started_at or s.created_at
+        recorded = recorded_on(s)
         if recorded is None:
             continue
-        minimum = add_months(timezone.localdate(recorded), months)
+        minimum = add_months(recorded, months)
         if retention.disposed and today < minimum:
             early.append(("segment", s.id, "", minimum))
         elif retention.retain_until is not None and retention.retain_until < minimum:

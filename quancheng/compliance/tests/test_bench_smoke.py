@@ -22,5 +22,8 @@ def test_rules_benchmark_builds_evaluates_and_re_evaluates_without_writing(organ
     assert result["first"]["opened"] == 7
     assert result["again"]["opened"] == result["again"]["closed"] == 0
     assert result["again"]["queries"] < result["acts"]  # bounded: no query per act or segment
+    # The baseline replays the archive and access data: five queries fewer, nothing written.
+    assert result["baseline"]["queries"] == result["again"]["queries"] - 5
+    assert result["baseline"]["opened"] == result["baseline"]["closed"] == 0
     assert ActCompliance.objects.filter(status="complete").count() == 24
     assert Finding.objects.count() == 7

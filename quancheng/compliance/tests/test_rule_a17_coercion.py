@@ -48,3 +48,20 @@ def test_a174_silent_with_an_approval_before_and_for_kinds_not_configured(scene)
     # Evidence preservation is not in coercion_approval_kinds by default.
     preservation = scene("evidence_preservation")
     assert preservation.hits("A17-coercion") == []
+
+
+def test_a174_kinds_and_approval_forms_are_configuration(scene):
+    from quancheng.compliance.config import Config, defaults, validate_config
+
+    data = {
+        **defaults(),
+        "coercion_approval_kinds": ["seizure", "control", "evidence_preservation"],
+        "coercion_approval_document_types": ["证据先行登记保存审批表"],
+    }
+    validate_config(data)
+    preservation = scene("evidence_preservation")
+    hits = {h.key for h in preservation.hits("A17-coercion", config=Config(99, data))}
+    assert hits == {"approval"}
+    preservation.approval()  # a 行政强制措施审批表 is no longer the configured form
+    preservation.document("证据先行登记保存审批表", written=(START, START))
+    assert preservation.hits("A17-coercion", config=Config(99, data)) == []
