@@ -28,6 +28,18 @@ def make_scene(officer, colleague, agency, subject, settings, tmp_path):
     return lambda kind="inspection": Scene(officer, colleague, agency, subject, kind)
 
 
+@pytest.fixture
+def api_client_for(client, city_admin):
+    from quancheng.orgs.services import issue_api_token
+
+    def make(user):
+        token = issue_api_token(city_admin, user, name="t")[1]
+        client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        return client
+
+    return make
+
+
 def test_raise_alert_routes_to_the_named_roles_of_the_objects_agency(
     make_scene, custodian, head, auditor, officer, outsider
 ):
@@ -113,3 +125,12 @@ def test_alert_page_filters_by_kind_and_status_and_links_to_the_object(
     assert "没有告警" in client.get(reverse("alert_list"), {"show": "closed"}).text
     client.force_login(outsider)
     assert "没有告警" in client.get(reverse("alert_list")).text
+
+
+def test_alert_api_filters_by_kind_and_links_the_object(api_client_for, make_scene, custodian):
+    scene = make_scene()
+    raise_alert("access.denied", "越权调阅", obj=scene.act)
+    raise_alert("fixity.missing", "文件缺失", agency=scene.agency)
+    body = api_client_for(custodian).get("/api/v1/alerts", {"kind": "access.denied"}).json()
+    assert body["count"] == 1
+    assert body["items"][0]["object_url"] == reverse("act_detail", args=[scene.act.pk])
