@@ -1,11 +1,11 @@
 """What the archive and access apps hold about a batch of acts, for rules A22–A24.
 
-:func:`load_custody` reads, for any number of acts, with at most five queries (never one per
-act, segment or event, and no list of item ids sent): the dossier of each act (its own, or its
-case's), the computed retentions of the act's AV and documents that a rule could find fault
-with, the long-term holds on the act or its case (only for acts whose recordings are marked as
-kept long-term), the ``access.denied`` ledger events on the act and its items, and the
-registered provisions of the act or its case with their approvers.
+:func:`load_custody` reads, for any number of acts, with five queries (never one per act,
+segment or event; two more per further 10,000 items in one batch): the dossier of each act
+(its own, or its case's), the computed retentions of the act's AV and documents that a rule
+could find fault with, the long-term holds on the act or its case (only for acts whose
+recordings are marked as kept long-term), the ``access.denied`` ledger events on the act and
+its items, and the registered provisions of the act or its case with their approvers.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import CharField, Q
-from django.db.models.functions import Cast
+from django.db.models import Q
 from django.utils import timezone
 
 from quancheng.access.models import Provision
@@ -35,6 +34,8 @@ SEGMENT_TYPE = Segment._meta.label_lower
 DOCUMENT_TYPE = Document._meta.label_lower
 ITEM_TYPES = {SEGMENT_TYPE: "segment", DOCUMENT_TYPE: "document"}
 ACT_TYPE = "cases.act"
+# Ids per IN list: SQLite allows 32,766 parameters in a statement (250,000 in Debian's build).
+CHUNK = 10000
 
 
 @dataclass(slots=True)
@@ -121,19 +122,27 @@ def _retention_bound(timelines: dict[int, Timeline], months: int) -> dt.date | N
     return add_months(timezone.localdate(max(moments)), months) if moments else None
 
 
-def _item_acts(timelines: dict[int, Timeline], wanted: set) -> dict[tuple[str, int], int]:
-    """The act of each wanted (kind, id) item of the batch."""
-    segments = {pk for kind, pk in wanted if kind == "segment"}
-    documents = {pk for kind, pk in wanted if kind == "document"}
+def _item_acts(timelines: dict[int, Timeline]) -> dict[tuple[str, int], int]:
+    """The act of each segment and document of the batch."""
     item_act: dict[tuple[str, int], int] = {}
     for act_id, t in timelines.items():
         for s in t.segments:
-            if s.id in segments:
-                item_act["segment", s.id] = act_id
+            item_act["segment", s.id] = act_id
         for d in t.documents:
-            if d.id in documents:
-                item_act["document", d.id] = act_id
+            item_act["document", d.id] = act_id
     return item_act
+
+
+def _chunks(item_act: dict[tuple[str, int], int]) -> list[tuple[list[int], list[int]]]:
+    """The batch's segment and document ids, in pieces of at most CHUNK ids each (one piece,
+    also when there are none, for a batch of ordinary size)."""
+    segments = [pk for kind, pk in item_act if kind == "segment"]
+    documents = [pk for kind, pk in item_act if kind == "document"]
+    count = max(1, -(-max(len(segments), len(documents)) // CHUNK))
+    return [
+        (segments[i * CHUNK : (i + 1) * CHUNK], documents[i * CHUNK : (i + 1) * CHUNK])
+        for i in range(count)
+    ]
 
 
 def load_custody(timelines: dict[int, Timeline], config: Config) -> dict:
@@ -161,41 +170,29 @@ def load_custody(timelines: dict[int, Timeline], config: Config) -> dict:
         for target in targets(act_id, case_id):
             custody[target].dossier = DossierRow(pk, status, retention_class, retain_until)
 
-    # 2. Retention of the acts' AV and documents: only the rows a rule can find fault with
-    #    (subqueries, so no list of ids is sent), usually none:
+    # 2. Retention of the acts' AV and documents: only the rows a rule can find fault with,
+    #    usually none, by the (item kind, item id) index:
     #    - every row of the items of acts whose dossier is frozen (A22 ¶1: all must be computed);
     #    - rows disposed of;
     #    - AV rows ending before the latest "recorded + minimum months" of the batch (a row
     #      ending later is long enough for every segment of the batch).
-    frozen = [a for a, c in custody.items() if c.dossier is not None and c.dossier.frozen]
-    # The batch's items as subqueries, built once (the list of act ids is prepared once).
-    batch_segments = Segment.objects.filter(act_id__in=ids)
-    batch_documents = Document.objects.filter(act_id__in=ids)
-    segments, documents = batch_segments.values("pk"), batch_documents.values("pk")
-    wanted = Q(item_kind="segment", item_id__in=segments) & Q(disposed=True)
-    wanted |= Q(item_kind="document", item_id__in=documents) & Q(disposed=True)
+    #    Ids are sent as lists (an index lookup each; a subquery would make PostgreSQL scan),
+    #    in chunks that stay below SQLite's limit on parameters.
+    item_act = _item_acts(timelines)
+    frozen = {a for a, c in custody.items() if c.dossier is not None and c.dossier.frozen}
     bound = _retention_bound(timelines, config.av_min_retention_months)
-    if bound is not None:
-        wanted |= Q(item_kind="segment", item_id__in=segments, retain_until__lt=bound)
-    if frozen:
-        wanted |= Q(
-            item_kind="segment",
-            item_id__in=Segment.objects.filter(act_id__in=frozen).values("pk"),
-        )
-        wanted |= Q(
-            item_kind="document",
-            item_id__in=Document.objects.filter(act_id__in=frozen).values("pk"),
-        )
-    rows = list(
-        ItemRetention.objects.filter(wanted).values_list(
-            "item_kind", "item_id", "retain_until", "disposed", "on_hold"
-        )
-    )
-    item_act = _item_acts(timelines, {(kind, pk) for kind, pk, *_ in rows}) if rows else {}
-    for kind, item_id, retain_until, disposed, on_hold in rows:
-        act_id = item_act.get((kind, item_id))
-        if act_id is not None:
-            custody[act_id].retentions[(kind, item_id)] = RetentionRow(
+    for segments, documents in _chunks(item_act):
+        faulty = Q(disposed=True) if bound is None else Q(disposed=True) | Q(retain_until__lt=bound)
+        wanted = Q(item_kind="segment", item_id__in=segments) & faulty
+        wanted |= Q(item_kind="document", item_id__in=documents, disposed=True)
+        for kind, pks in (("segment", segments), ("document", documents)) if frozen else ():
+            wanted |= Q(
+                item_kind=kind, item_id__in=[pk for pk in pks if item_act[kind, pk] in frozen]
+            )
+        for kind, item_id, retain_until, disposed, on_hold in ItemRetention.objects.filter(
+            wanted
+        ).values_list("item_kind", "item_id", "retain_until", "disposed", "on_hold"):
+            custody[item_act[kind, item_id]].retentions[(kind, item_id)] = RetentionRow(
                 retain_until, disposed, on_hold
             )
 
@@ -209,30 +206,25 @@ def load_custody(timelines: dict[int, Timeline], config: Config) -> dict:
             for target in targets(act_id, case_id):
                 custody[target].holds.append(HoldRow(pk, status, reason))
 
-    # 4. Refused accesses to the acts and their items: the ledger's (object type, object id)
-    #    index, with the ids as text from subqueries.
-    as_text = Cast("pk", output_field=CharField())
-    objects = Q(object_type=ACT_TYPE, object_id__in=[str(a) for a in ids])
-    for label, items in ((SEGMENT_TYPE, batch_segments), (DOCUMENT_TYPE, batch_documents)):
-        item_ids = items.annotate(text=as_text).values("text")
-        objects |= Q(object_type=label, object_id__in=item_ids)
-    denied = list(
-        Event.objects.filter(objects, action=ACCESS_DENIED)
-        .order_by("seq")
-        .values_list("seq", "time", "actor_label", "object_type", "object_id")
-    )
-    if denied:
-        wanted_items = {(ITEM_TYPES[t], int(i)) for _, _, _, t, i in denied if t != ACT_TYPE}
-        item_act = {**item_act, **_item_acts(timelines, wanted_items)}
-        for seq, time, actor_label, object_type, object_id in denied:
+    # 4. Refused accesses to the acts and their items, by the ledger's (object type, object
+    #    id) index (ids as text, in chunks as above).
+    for number, (segments, documents) in enumerate(_chunks(item_act)):
+        objects = Q(object_type=SEGMENT_TYPE, object_id__in=[str(pk) for pk in segments])
+        objects |= Q(object_type=DOCUMENT_TYPE, object_id__in=[str(pk) for pk in documents])
+        if number == 0:
+            objects |= Q(object_type=ACT_TYPE, object_id__in=[str(a) for a in ids])
+        for seq, time, actor_label, object_type, object_id in (
+            Event.objects.filter(objects, action=ACCESS_DENIED)
+            .order_by("seq")
+            .values_list("seq", "time", "actor_label", "object_type", "object_id")
+        ):
             if object_type == ACT_TYPE:
                 act_id = int(object_id)
             else:
-                act_id = item_act.get((ITEM_TYPES[object_type], int(object_id)))
-            if act_id in custody:
-                custody[act_id].denied.append(
-                    DeniedRow(seq, time, actor_label, object_type, object_id)
-                )
+                act_id = item_act[ITEM_TYPES[object_type], int(object_id)]
+            custody[act_id].denied.append(DeniedRow(seq, time, actor_label, object_type, object_id))
+    for c in custody.values():
+        c.denied.sort(key=lambda d: d.seq)
 
     # 5. Provisions to outside bodies (A24 ¶2), with their approvers.
     for row in (

@@ -52,3 +52,18 @@ def test_silent_on_permitted_access_and_a_provision_the_head_approved(scene, hea
         record_event(officer, "segment.played", built.main, {})
     _provision(built, head)
     assert built.hits("A24-access") == []
+
+
+def test_a_batch_with_more_items_than_one_query_takes_is_read_in_pieces(
+    scene, outsider, monkeypatch
+):
+    from quancheng.compliance import custody
+
+    monkeypatch.setattr(custody, "CHUNK", 1)
+    built = scene()
+    later = built.segment(built.act.started_at, built.act.ended_at)
+    with transaction.atomic():
+        first = record_event(outsider, "access.denied", later, {"action": "play"})
+        second = record_event(outsider, "access.denied", built.act, {"action": "view"})
+    hits = built.hits("A24-access")
+    assert hits[0].evidence == {"events": [first.seq, second.seq]}
