@@ -328,6 +328,7 @@ QC_SCHEDULE = {
         "quancheng.archive.tasks.recompute_retention",
         envint("QC_RETENTION_INTERVAL", str(24 * 3600)),
     ),
+    "registration_overdue_check": ("quancheng.alerts.tasks.check_overdue_registrations", 24 * 3600),
 }
 # Enforcement documents (docs/documents.md): the CJK face for PDF stamps, the passphrase that
 # encrypts agencies' signing keys (default: VAR_DIR/document_key_passphrase, mode 0600) and an

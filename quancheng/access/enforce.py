@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from quancheng.alerts.services import raise_alert
+from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
 from quancheng.orgs.models import Role
 
@@ -65,6 +66,7 @@ def record_denial(user, item, action: str, decision: Decision, path: str = "") -
             audience=DENIAL_AUDIENCE,
             actor=user,
         )
+        schedule_evaluation(getattr(item, "act_id", None))  # A24-access reads the refusal
 
 
 def viewed_data_records(request, records, shape) -> list[dict]:

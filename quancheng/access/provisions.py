@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
+from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
 from quancheng.orgs.models import User
 from quancheng.orgs.scoping import can_change_in
@@ -86,6 +87,8 @@ def register_provision(
             provided_on=provided_on,
             registered_by=actor,
         )
+        # A24-access reads the register: the acts concerned are checked again after the commit.
+        schedule_evaluation(act, *(case.acts.values_list("pk", flat=True) if case else ()))
         record_event(
             actor,
             "provision.registered",

@@ -5,14 +5,41 @@ alert's agency, or, when it has no agency (a platform-wide problem such as a bro
 those roles everywhere. Raising and closing an alert are ledger events.
 """
 
+from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from quancheng.orgs.models import Agency, Role
 from quancheng.orgs.scoping import agencies_visible_to
 
 DEFAULT_AUDIENCE = [Role.CUSTODIAN.value, Role.AUDITOR.value]
+# The people an alert about an agency's records goes to (A19 custodian, A24 head, A26 auditor).
+CUSTODIAN_HEAD_AUDITOR = [Role.CUSTODIAN.value, Role.HEAD.value, Role.AUDITOR.value]
+
+# The kinds raised today and their Chinese names (docs/alerts.md lists who raises each).
+KIND_LABELS = {
+    "record.missing_av": "应当音像记录而未记录",
+    "registration.overdue": "记录逾期未登记",
+    "fixity.missing": "记录文件丢失",
+    "fixity.mismatch": "记录文件被改动（校验不符）",
+    "ledger.tampered": "台账校验失败",
+    "records.unreadable": "音像记录损坏无法解析",
+    "access.denied": "越权调阅被拒绝",
+    "access.outside_approval": "超出批准范围调阅",
+    "disposal.refused": "违规销毁被拒绝",
+    "device.undocked": "设备超期未对接",
+    "witness.refused": "见证方拒绝",
+    "witness.inconsistent": "见证方发现台账不一致",
+}
+
+# Pages for the objects alerts name, by ``object_type`` (models with get_absolute_url need none).
+OBJECT_PAGES = {
+    "records.blob": "fixity_sweeps",
+    "ledger": "ledger_verify",
+}
 
 
 class Severity(models.TextChoices):
@@ -74,5 +101,27 @@ class Alert(models.Model):
         return [r for r in self.audience.split(",") if r]
 
     @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+    def get_object_url(self) -> str:
+        """The page of the object the alert is about ("" when it has none): the act, the
+        segment, the device…; built from the type and id alone, without a query."""
+        if not self.object_type:
+            return ""
+        if self.object_type in OBJECT_PAGES:
+            return reverse(OBJECT_PAGES[self.object_type])
+        try:
+            model = apps.get_model(self.object_type)
+        except (LookupError, ValueError):
+            return ""
+        if not hasattr(model, "get_absolute_url"):
+            return ""
+        try:
+            return model(pk=model._meta.pk.to_python(self.object_id)).get_absolute_url()
+        except (NoReverseMatch, ValidationError, AttributeError, TypeError):
+            return ""

@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from quancheng.ledger.services import record_event
+from quancheng.orgs.models import Role
 from quancheng.orgs.scoping import require_change_in
 
 from .models import DEFAULT_AUDIENCE, Alert, Severity
@@ -35,7 +36,16 @@ def raise_alert(
 
     Repeated sweeps over the same broken file therefore do not pile up duplicates; the ledger
     still holds each check as its own event (written by the caller).
+
+    ``audience`` names the roles addressed (``Role`` values: custodian, head, auditor, …); with
+    ``obj`` a record item, act or other agency-owned row, the alert goes to those roles of the
+    object's agency (and to the city-wide ones, who see every agency). The kinds in use are
+    listed in docs/alerts.md.
     """
+    audience = list(dict.fromkeys(audience))
+    unknown = [role for role in audience if role not in Role.values]
+    if not audience or unknown:
+        raise ValueError(f"unknown alert audience: {unknown or 'none'}")
     if obj is not None:
         object_type, object_id = obj._meta.label_lower, str(obj.pk)
         if agency is None:
@@ -95,3 +105,55 @@ def close_alert(user, alert: Alert, note: str) -> Alert:
         alert.save(update_fields=["closed_at", "closed_by", "closing_note"])
         record_event(user, "alert.closed", alert, {"note": note}, agency=alert.agency)
     return alert
+
+
+def close_alerts_for(
+    kind: str,
+    *,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    note: str,
+) -> int:
+    """Close, as the platform (no user), the open alerts of a kind on an object whose cause
+    went away (e.g. the finding closed, the act was registered); how many were closed."""
+    if obj is not None:
+        object_type, object_id = obj._meta.label_lower, str(obj.pk)
+    closed = 0
+    with transaction.atomic():
+        for alert in (
+            Alert.objects.open()
+            .filter(kind=kind, object_type=object_type, object_id=object_id)
+            .select_for_update()
+        ):
+            alert.closed_at = timezone.now()
+            alert.closing_note = note
+            alert.save(update_fields=["closed_at", "closing_note"])
+            record_event(
+                None, "alert.closed", alert, {"note": note, "automatic": True}, agency=alert.agency
+            )
+            closed += 1
+    return closed
+
+
+def alert_counts_for(user) -> dict:
+    """What the home page counts for a user: the open alerts addressed to the user's role in
+    the user's scope, in total, by kind and by severity (one query).
+
+    ``{"total": 3, "by_kind": {"record.missing_av": 2, "fixity.missing": 1},
+    "by_severity": {"critical": 1, "warning": 2}}``
+    """
+    by_kind: dict[str, int] = {}
+    by_severity: dict[str, int] = {}
+    total = 0
+    for kind, severity, count in (
+        Alert.objects.visible_to(user)
+        .open()
+        .order_by()
+        .values_list("kind", "severity")
+        .annotate(count=models.Count("pk"))
+    ):
+        by_kind[kind] = by_kind.get(kind, 0) + count
+        by_severity[severity] = by_severity.get(severity, 0) + count
+        total += count
+    return {"total": total, "by_kind": by_kind, "by_severity": by_severity}

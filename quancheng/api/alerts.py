@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from quancheng.alerts.models import Alert
 
@@ -24,10 +24,16 @@ class AlertOut(Schema):
     object_id: str
     created_at: datetime
     closed_at: datetime | None
+    object_url: str = Field("", description="告警对象的页面（执法行为、音像记录等），无则为空")
+
+    @staticmethod
+    def resolve_object_url(alert) -> str:
+        return alert.get_object_url()
 
 
 class AlertFilters(Paging):
     open_only: bool = True
+    kind: str = Field("", max_length=64, description="只看该类型的告警，如 record.missing_av")
 
 
 class AlertPage(Schema):
@@ -42,4 +48,6 @@ def list_alerts(request, filters: Query[AlertFilters]):
     alerts = Alert.objects.visible_to(request.user)
     if filters.open_only:
         alerts = alerts.open()
+    if filters.kind:
+        alerts = alerts.filter(kind=filters.kind)
     return page(alerts, filters)

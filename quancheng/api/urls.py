@@ -17,6 +17,7 @@ from . import (
     alerts,
     archive,
     cases,
+    compliance,
     devices,
     documents,
     errors,
@@ -105,3 +106,4 @@ api.add_router("", archive.router)
 api.add_router("", access.router)
 api.add_exception_handler(access.AccessDenied, access.on_access_denied)
 api.add_router("", extractions.router)
+api.add_router("", compliance.router)

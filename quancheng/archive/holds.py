@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.utils import timezone
 
+from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
 from quancheng.orgs.models import Role
 from quancheng.orgs.scoping import require_change_in
@@ -98,7 +99,16 @@ def decide_hold(user, hold: Hold, *, approve: bool, note: str = "") -> Hold:
         items = items_of_hold(hold)
         queue_offline_copies(hold, items)
         recompute_for_items([ref_of(i) for i in items], actor=user)
+        _check_acts_again(hold)
     return hold
+
+
+def _check_acts_again(hold: Hold) -> None:
+    """A23-longterm reads whether an act or its case is held: its acts are checked again."""
+    acts = [hold.act_id] if hold.act_id else []
+    if hold.case_id:
+        acts += list(hold.case.acts.values_list("pk", flat=True))
+    schedule_evaluation(*acts)
 
 
 def queue_offline_copies(hold: Hold, items: list[models.Model]) -> int:
@@ -159,6 +169,7 @@ def decide_lift(user, hold: Hold, *, approve: bool, note: str = "") -> Hold:
         hold.save()
         record_event(user, "hold.lifted", hold, _body(hold, note=hold.decision_note))
         recompute_for_items([ref_of(i) for i in items_of_hold(hold)], actor=user)
+        _check_acts_again(hold)
     return hold
 
 

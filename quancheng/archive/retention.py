@@ -35,6 +35,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import models, transaction
 from django.utils import timezone
 
+from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
 from quancheng.records.refs import ITEM_MODELS, ItemKind
 
@@ -277,6 +278,7 @@ def _recompute_batch(refs: list[Ref], actor, sync_all: bool) -> int:
         computed = compute(refs)
         changes: dict[int, list[dict]] = defaultdict(list)
         agencies = {}
+        touched_acts: set[int | None] = set()
         to_sync: list[Ref] = []
         for ref, (item, ret, on_hold) in computed.items():
             row = rows.get(ref)
@@ -297,6 +299,7 @@ def _recompute_batch(refs: list[Ref], actor, sync_all: bool) -> int:
             row.computed_at = timezone.now()
             row.save()
             agencies[item.agency_id] = item.agency
+            touched_acts.add(item.act_id)
             changes[item.agency_id].append(
                 {
                     "kind": ref[0],
@@ -321,6 +324,8 @@ def _recompute_batch(refs: list[Ref], actor, sync_all: bool) -> int:
             )
         if to_sync:
             transaction.on_commit(lambda: sync_store(to_sync))
+        # A22-retention and A23-longterm read what changed here: their acts are checked again.
+        schedule_evaluation(*touched_acts)
     return sum(len(v) for v in changes.values())
 
 

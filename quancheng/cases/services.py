@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from quancheng.compliance.hooks import act_changed
 from quancheng.ledger.services import record_event
 from quancheng.ledger.snapshot import changes, snapshot
 from quancheng.orgs.models import Agency, User
@@ -146,7 +147,10 @@ def create_act(actor, agency: Agency, officers: list[User], **data) -> Act:
 
 @transaction.atomic
 def update_act(actor, act: Act, officers: list[User] | None = None, **data) -> Act:
-    return _update(actor, act, ACT_FIELDS, ACT_EDITABLE, _clean_act, officers, data)
+    previous_case_id = Act.objects.filter(pk=act.pk).values_list("case_id", flat=True).first()
+    act = _update(actor, act, ACT_FIELDS, ACT_EDITABLE, _clean_act, officers, data)
+    act_changed(act, previous_case_id)  # compliance: the act and both cases, after the commit
+    return act
 
 
 def _clean_case(actor, case: Case, officers: list[User]) -> None:

@@ -64,6 +64,14 @@ SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
         },
         "min_officers": {"type": "integer", "minimum": 1, "maximum": 20},
+        "coercion_approval_kinds": _KINDS,
+        "coercion_approval_document_types": _NAMES,
+        "av_min_retention_months": {"type": "integer", "minimum": 1, "maximum": 1200},
+        "longterm_marker_kinds": {
+            "type": "array",
+            "items": {"enum": list(Marker.Kind.values)},
+            "uniqueItems": True,
+        },
         "a10_items": {
             "type": "array",
             "items": {
@@ -136,6 +144,22 @@ class Config:
     @property
     def min_officers(self) -> int:
         return int(self.data.get("min_officers", defaults()["min_officers"]))
+
+    @property
+    def coercion_approval_kinds(self) -> frozenset[str]:
+        return frozenset(self._list("coercion_approval_kinds"))
+
+    @property
+    def coercion_approval_document_types(self) -> frozenset[str]:
+        return frozenset(self._list("coercion_approval_document_types"))
+
+    @property
+    def av_min_retention_months(self) -> int:
+        return int(self.data.get("av_min_retention_months", defaults()["av_min_retention_months"]))
+
+    @property
+    def longterm_marker_kinds(self) -> frozenset[str]:
+        return frozenset(self._list("longterm_marker_kinds"))
 
     @property
     def a10_items(self) -> list[dict[str, str]]:

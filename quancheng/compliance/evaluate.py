@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from quancheng.alerts.sources import missing_av_findings, sync_missing_av_alert
 from quancheng.cases.models import Act
 from quancheng.ledger.services import record_event
 from quancheng.registration.deadlines import deadline_for_end, loaded_schedules
 from quancheng.registration.models import ActRegistration
 
 from .config import Config, current_config
+from .custody import load_custody
 from .models import (
     COMPLETENESS_RANK,
     ActCompliance,
@@ -76,6 +78,7 @@ def contexts_for(
             )
         )
     }
+    custody = load_custody(timelines, config)
     schedules = loaded_schedules()
     deadlines: dict[dt.date, object] = {}
     contexts = {}
@@ -93,6 +96,7 @@ def contexts_for(
             now=now,
             registration=registrations.get(act_id),
             deadline=deadline,
+            custody=custody[act_id],
         )
     return contexts
 
@@ -123,6 +127,7 @@ def _sync(act: Act, hits, existing: list[Finding], config: Config, now) -> Resul
     from .rules import BY_ID
 
     result = Result(act_id=act.pk, status="", hits=hits)
+    missing_av_before = bool(missing_av_findings(existing))
     by_key = {(f.rule_id, f.key): f for f in existing}
     seen = set()
     for rule_id, hit in hits:
@@ -178,6 +183,8 @@ def _sync(act: Act, hits, existing: list[Finding], config: Config, now) -> Resul
             agency=act.agency,
         )
         result.closed += 1
+    if missing_av_before != bool(missing_av_findings(existing)):
+        sync_missing_av_alert(act, existing)  # A27: acts not recorded (alerts app)
     result.status, _ = completeness(existing)
     return result
 
@@ -296,15 +303,21 @@ def evaluate_act(act: Act, now: dt.datetime | None = None) -> Result:
 def update_cases(case_ids: Iterable[int], now: dt.datetime | None = None) -> None:
     """A case's completeness is the worst of its evaluated acts'."""
     now = now or timezone.now()
+    case_ids = list(case_ids)
     worst: dict[int, str] = {}
     for case_id, status in ActCompliance.objects.filter(
         act__case_id__in=list(case_ids)
     ).values_list("act__case_id", "status"):
         if case_id not in worst or COMPLETENESS_RANK[status] > COMPLETENESS_RANK[worst[case_id]]:
             worst[case_id] = status
+    case_ids = set(case_ids)
     stored = dict(
-        CaseCompliance.objects.filter(case_id__in=list(worst)).values_list("case_id", "status")
+        CaseCompliance.objects.filter(case_id__in=list(case_ids)).values_list("case_id", "status")
     )
+    # A case left without evaluated acts (its last act moved away) is unchecked again.
+    gone = [case_id for case_id in stored if case_id not in worst]
+    if gone:
+        CaseCompliance.objects.filter(case_id__in=gone).delete()
     for case_id, status in worst.items():
         if stored.get(case_id) != status:
             CaseCompliance.objects.update_or_create(
@@ -342,6 +355,7 @@ def refresh_completeness(act: Act, now: dt.datetime | None = None) -> str:
     stored = ActCompliance.objects.filter(act=act).first()
     config_version = stored.config_version if stored else 0
     status, active = completeness(existing)
+    sync_missing_av_alert(act, existing)  # an accepted answer closes the A27 alert
     ActCompliance.objects.update_or_create(
         act=act,
         defaults={

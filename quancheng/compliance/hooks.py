@@ -27,6 +27,24 @@ def schedule_evaluation(*acts) -> None:
         transaction.on_commit(lambda act_id=act_id: evaluate_act_task.enqueue(act_id), robust=True)
 
 
+def schedule_case_update(*cases) -> None:
+    """Queue the recomputation of each case's completeness (a Case, its pk or None) after the
+    commit: for a case an act left, which evaluating the act alone never touches."""
+    from .tasks import update_cases_task
+
+    ids = sorted({_act_id(case) for case in cases} - {None})
+    if ids:
+        transaction.on_commit(lambda: update_cases_task.enqueue(ids), robust=True)
+
+
+def act_changed(act, previous_case_id: int | None) -> None:
+    """An act was edited (cases.services.update_act): evaluate it again, and when it moved from
+    one case to another (or out of a case) recompute both cases' completeness."""
+    schedule_evaluation(act)
+    if previous_case_id != act.case_id:
+        schedule_case_update(previous_case_id, act.case_id)
+
+
 def schedule_all() -> None:
     """Queue the re-evaluation of every act (after a configuration change)."""
     from .tasks import evaluate_all_task

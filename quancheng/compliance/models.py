@@ -62,6 +62,9 @@ class Marker(models.Model):
         PARTY_SIGNING = "party_signing", "当事人签字确认"
         DOOR_AT_END = "door_at_end", "结束时再次拍摄门头"
         INTERRUPTION_EXPLAINED = "interruption_explained", "中断原因语音说明"
+        # What makes the records of an act worth keeping long-term (A23, rule A23-longterm).
+        OBSTRUCTION = "obstruction", "阻碍执法（拒绝、逃避、阻挠或侮辱、殴打执法人员）"
+        OBJECTION = "objection", "当事人异议（异议、投诉、信访）"
 
     segment = models.ForeignKey(
         Segment, on_delete=models.PROTECT, related_name="+", verbose_name="音像记录"

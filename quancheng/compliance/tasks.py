@@ -22,3 +22,12 @@ def evaluate_all_task() -> int:
     from .evaluate import evaluate_all
 
     return evaluate_all().acts
+
+
+@task()
+def update_cases_task(case_ids: list[int]) -> int:
+    """Recompute the completeness of the given cases (after an act moved between cases)."""
+    from .evaluate import update_cases
+
+    update_cases(case_ids)
+    return len(case_ids)

@@ -41,6 +41,8 @@ class SegmentRow:
     label_party: str
     label_case_number: str
     label_cause: str
+    is_evidence: bool = False
+    created_at: dt.datetime | None = None
 
     @property
     def timed(self) -> bool:
@@ -262,6 +264,8 @@ def build_timelines(acts: Sequence[Act]) -> dict[int, Timeline]:
             "label_party",
             "label_case_number",
             "label_cause",
+            "is_evidence",
+            "created_at",
         )
     ):
         act_id, pk, device_id, serial, device_kind, *rest = row

@@ -126,6 +126,18 @@ FEATURES: list[Feature] = [
         ("compliance/tests/test_clinic_inspection.py", "compliance/tests/test_evaluate.py"),
     ),
     Feature(
+        "告警：应录未录、逾期未登记、文件丢失或被改动、越权调阅、违规销毁",
+        (21, 27),
+        "quancheng/alerts",
+        ("alerts/tests/test_sources.py", "alerts/tests/test_alerts.py"),
+    ),
+    Feature(
+        "检查发现、标记与说明的接口",
+        (8, 11, 13),
+        "quancheng/api/compliance.py",
+        ("api/tests/test_compliance_api.py",),
+    ),
+    Feature(
         "同一执法对象的记录集中可查",
         (20,),
         "quancheng/web/views.py",

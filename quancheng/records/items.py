@@ -279,6 +279,7 @@ def set_evidence(actor, item, is_evidence: bool):
         from quancheng.archive.retention import recompute_for_items
 
         recompute_for_items([(_event_name(item), item.pk)], actor=actor)
+        schedule_evaluation(item.act_id)  # A22-retention reads the evidence flag
     return item
 
 

@@ -41,6 +41,12 @@ PATHS = {
     "/api/v1/extractions/{extraction_id}/decision": {"post"},
     "/api/v1/extractions/{extraction_id}/package": {"get"},
     "/api/v1/provisions": {"get", "post"},
+    "/api/v1/acts/{act_id}/findings": {"get"},
+    "/api/v1/findings/{finding_id}/answer": {"post"},
+    "/api/v1/findings/{finding_id}/decision": {"post"},
+    "/api/v1/acts/{act_id}/markers": {"get", "post"},
+    "/api/v1/acts/{act_id}/explanations": {"get", "post"},
+    "/api/v1/explanations/{explanation_id}/review": {"post"},
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from ..config import Config
+from ..custody import Custody
 from ..timeline import ExplanationRow, Interval, Timeline
 
 ERROR = "error"
@@ -39,6 +40,8 @@ class Context:
     registration: Registration | None = None
     # The A21 deadline (quancheng.registration.deadlines.Deadline); None while the act runs.
     deadline: Any = None
+    # What the archive and access apps hold about the act (A22–A24).
+    custody: Custody = field(default_factory=Custody)
 
     @property
     def act(self):

@@ -53,6 +53,9 @@ DOCUMENTS = {
     "control": ["行政控制决定书", "现场笔录"],
     "service": ["行政处罚事先告知书"],
 }
+# A17.4: the agency head's approval of a coercive measure, dated before it began.
+APPROVAL = "行政强制措施审批表"
+APPROVAL_KINDS = {"seizure", "control"}
 ALL_MARKERS = [
     "arrival_door",
     "identity_stated",
@@ -123,6 +126,11 @@ class Scene:
             written_ended_at=written[1],
         )
 
+    def approval(self, approved_at=None):
+        """The 行政强制措施审批表, approved half an hour before the measure by default."""
+        approved_at = approved_at or START - dt.timedelta(minutes=30)
+        return self.document(APPROVAL, written=(approved_at, approved_at))
+
     def data(self):
         kind, _ = DataKind.objects.get_or_create(
             code="inspection-items", defaults={"name": "监督检查项目", "schema": {"type": "object"}}
@@ -154,10 +162,17 @@ class Scene:
         self.mark(self.main, "door_at_end", 3590)
         for doc_type in DOCUMENTS.get(self.act.kind, []):
             self.document(doc_type)
+        if self.act.kind in APPROVAL_KINDS:
+            self.approval()
         if self.act.kind == "inspection":
             self.data()
         self.register()
         return self
+
+    def act_documents(self):
+        from quancheng.records.models import Document
+
+        return list(Document.objects.filter(act=self.act))
 
     def hits(self, rule_id=None, config=None):
         act = Act.objects.select_related("agency").get(pk=self.act.pk)

@@ -44,3 +44,31 @@ def test_a_marker_re_evaluates_its_act(scene, immediate_tasks, django_capture_on
         .values_list("key", flat=True)
     )
     assert keys == {"end"}
+
+
+def test_moving_an_act_between_cases_recomputes_both_cases(
+    scene, immediate_tasks, django_capture_on_commit_callbacks, case, officer
+):
+    from quancheng.cases.models import Case
+    from quancheng.cases.services import update_act
+    from quancheng.compliance.models import CaseCompliance
+
+    built = scene(compliant=False)  # no AV, no documents: mandatory records missing
+    other = Case.objects.create(
+        agency=case.agency,
+        number="渝中卫罚〔2026〕99号",
+        cause="另案",
+        subject=case.subject,
+        filed_on=case.filed_on,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        update_act(officer, built.act, case=case)
+    assert CaseCompliance.objects.get(case=case).status == "mandatory_missing"
+    with django_capture_on_commit_callbacks(execute=True):
+        update_act(officer, built.act, case=other)
+    # The case the act left has no act left: unchecked again; the new case has its status.
+    assert not CaseCompliance.objects.filter(case=case).exists()
+    assert CaseCompliance.objects.get(case=other).status == "mandatory_missing"
+    with django_capture_on_commit_callbacks(execute=True):
+        update_act(officer, built.act, case=None)
+    assert not CaseCompliance.objects.filter(case__in=[case, other]).exists()

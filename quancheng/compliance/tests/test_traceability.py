@@ -22,8 +22,8 @@ def test_an_article_with_behaviour_but_no_tested_rule_or_feature_is_uncovered(tm
     rows = {row.number: row for row in traceability.build()}
     assert rows[11].covered and rows[11].status == "已覆盖"
     assert not rows[1].behaviour and rows[1].status == "不涉及系统功能"
-    # A22 has only a rule that cannot check anything yet.
-    assert not rows[22].covered and rows[22].status == "未覆盖（尚不能检查）"
+    # A22 is checked by its rule now, with its tests.
+    assert rows[22].covered and rows[22].status == "已覆盖"
     # Supervision (A25, A26) is covered by features, not rules.
     assert rows[25].covered and rows[26].covered
     # Without its tests an article loses its coverage.
@@ -40,4 +40,5 @@ def test_command_writes_the_markdown(tmp_path):
     call_command("traceability", output=str(target), stdout=out)
     text = target.read_text(encoding="utf-8")
     assert "| 第十一条 |" in text and "A11-gap (full)" in text
-    assert "uncovered: 第二十二条" in out.getvalue()
+    assert "uncovered: 第二十五条" in out.getvalue()
+    assert "第二十二条" not in out.getvalue()
