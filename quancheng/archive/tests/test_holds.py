@@ -205,3 +205,20 @@ def test_s3_legal_hold_and_retention_follow_the_hold(
         decide_lift(head, request_lift(custodian, second, reason="已处理"), approve=True)
     assert not s3_blob_store.legal_hold(segment.blob_id)
     assert not s3_blob_store.legal_hold(document.blob_id)
+
+
+def test_deciding_or_lifting_a_hold_checks_its_acts_again(
+    officer, head, custodian, act, monkeypatch
+):
+    """A23-longterm reads the hold: the act is queued for evaluation at each decision."""
+    queued = []
+    monkeypatch.setattr(
+        "quancheng.archive.holds.schedule_evaluation", lambda *acts: queued.extend(acts)
+    )
+    hold = request_hold(officer, act=act, reason=Hold.Reason.OBSTRUCTION, note="当事人阻碍检查")
+    assert queued == []
+    hold = decide_hold(head, hold, approve=True, note="同意")
+    assert queued == [act.pk]
+    request_lift(custodian, hold, reason="复议已结束")
+    decide_lift(head, hold, approve=True, note="同意解除")
+    assert queued == [act.pk, act.pk]
