@@ -19,5 +19,6 @@ urlpatterns = [
     path("compliance/", include("quancheng.compliance.urls")),
     path("", include("quancheng.records.urls_upload")),
     path("fixity/", include("quancheng.fixity.urls")),
+    path("statistics/", include("quancheng.supervision.urls")),
     path("", include("quancheng.web.urls")),
 ]
