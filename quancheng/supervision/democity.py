@@ -41,6 +41,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from quancheng.access.models import AccessRequest, Provision
 from quancheng.cases.models import Act
 from quancheng.compliance.config import current_config
 from quancheng.compliance.models import Explanation, Finding, Marker
@@ -710,6 +711,9 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     markers, explanations = _markers_and_explanations(plan, config, plans, segments, seg_owner)
     Marker.objects.bulk_create(markers)
     Explanation.objects.bulk_create(explanations)
+    requests, provisions = _access(rng, plans, now)
+    AccessRequest.objects.bulk_create(requests)
+    Provision.objects.bulk_create(provisions)
     specs += [
         EventSpec(
             "segment.created",
@@ -782,6 +786,28 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
         )
         for e in explanations
     ]
+    specs += [
+        EventSpec(
+            "access.requested",
+            "access.accessrequest",
+            str(r.pk),
+            _body(plan, act=r.act_id, status=r.status),
+            r.requester,
+            r.agency_id,
+        )
+        for r in requests
+    ]
+    specs += [
+        EventSpec(
+            "access.provided",
+            "access.provision",
+            str(x.pk),
+            _body(plan, act=x.act_id, recipient=x.recipient),
+            x.registered_by,
+            x.agency_id,
+        )
+        for x in provisions
+    ]
     summary.events += append_events(specs)
     summary.acts += len(plans)
     summary.segments += len(segments)
@@ -819,6 +845,63 @@ def _registration(rng, p: _ActPlan, schedules, now) -> ActRegistration | None:
         deadline_provisional=deadline.provisional,
         on_time=registered_at < deadline.due_by,
     )
+
+
+ACCESS_REQUEST = 0.03
+PROVISION = 0.01
+
+
+def _access(rng, plans, now) -> tuple[list[AccessRequest], list[Provision]]:
+    """Some acts' records are asked for by a colleague (调阅) or provided to an outside body."""
+    requests, provisions = [], []
+    for p in plans:
+        d, act = p.district, p.act
+        if rng.random() < ACCESS_REQUEST:
+            requester = rng.choice([o for o in d.officers if o not in p.officers])
+            asked = act.ended_at + dt.timedelta(days=rng.randint(1, 20))
+            status = rng.choice(
+                [AccessRequest.Status.APPROVED] * 3
+                + [AccessRequest.Status.REFUSED, AccessRequest.Status.PENDING]
+            )
+            if asked < now:
+                decided = status != AccessRequest.Status.PENDING
+                requests.append(
+                    AccessRequest(
+                        agency=d.agency,
+                        requester=requester,
+                        purpose="办理关联案件需要查阅现场执法音像记录",
+                        act=act,
+                        status=status,
+                        requested_at=asked,
+                        decided_by=d.head if decided else None,
+                        decided_at=asked + dt.timedelta(hours=3) if decided else None,
+                        expires_at=(
+                            asked + dt.timedelta(days=7)
+                            if status == AccessRequest.Status.APPROVED
+                            else None
+                        ),
+                    )
+                )
+        if rng.random() < PROVISION:
+            provided_on = timezone.localdate(act.ended_at) + dt.timedelta(days=rng.randint(5, 40))
+            if provided_on <= timezone.localdate(now):
+                provisions.append(
+                    Provision(
+                        agency=d.agency,
+                        recipient=f"{d.agency.district}人民法院",
+                        recipient_kind=Provision.RecipientKind.JUDICIAL,
+                        legal_basis="《中华人民共和国行政诉讼法》第三十四条",
+                        act=act,
+                        items=[],
+                        approved_by=d.head,
+                        provided_on=provided_on,
+                        registered_by=d.custodian,
+                        registered_at=timezone.make_aware(
+                            dt.datetime.combine(provided_on, dt.time(15))
+                        ),
+                    )
+                )
+    return requests, provisions
 
 
 def _markers_and_explanations(plan, config, plans, segments, seg_owner):
