@@ -57,8 +57,11 @@ class StatisticsFilterForm(forms.Form):
         return data
 
     def filters(self) -> Filters:
-        """The valid filters (an invalid form gives the unfiltered figures)."""
-        data = self.cleaned_data if self.is_valid() else {}
+        """The valid filters; an invalid one is ignored (and its error shown)."""
+        self.is_valid()
+        data = dict(self.cleaned_data)
+        if self.non_field_errors():
+            data.pop("start", None), data.pop("end", None)
         officer = data.get("officer")
         return Filters(
             district=data.get("district") or "",
