@@ -33,6 +33,7 @@ import io
 import random
 import struct
 import tempfile
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,6 +232,7 @@ class _District:
     head: User | None = None
     cameras: dict[int, Device] = field(default_factory=dict)  # officer id → body camera
     subjects: list[Subject] = field(default_factory=list)
+    busy: dict[int, set] = field(default_factory=lambda: defaultdict(set))  # officer → slots
 
 
 def _name(rng: random.Random) -> str:
@@ -511,19 +513,38 @@ class _ActPlan:
     registration: str  # "on_time", "late" or "none"
 
 
-def _act_times(rng, plan, now, kind) -> tuple[dt.datetime, dt.datetime]:
-    span_days = 30 * plan.months
-    day = timezone.localdate(now) - dt.timedelta(days=rng.randint(2, span_days))
-    start_local = dt.datetime.combine(day, dt.time(rng.randint(8, 16), rng.choice((0, 15, 30, 45))))
-    start = timezone.make_aware(start_local).astimezone(dt.UTC)
+def _act_times(rng, plan, now, kind):
+    """A half-day slot (date, 0 = morning, 1 = afternoon) and the act's start and end in it."""
+    day = timezone.localdate(now) - dt.timedelta(days=rng.randint(2, 30 * plan.months))
+    slot = rng.randint(0, 1)
     minutes = rng.randint(40, 120) if kind == Act.Kind.INTERROGATION else rng.randint(25, 90)
-    return start, start + dt.timedelta(minutes=minutes)
+    first_hour = (8, 14)[slot]
+    start_local = dt.datetime.combine(
+        day, dt.time(first_hour + rng.randint(0, 1), rng.choice((0, 15, 30, 45)))
+    )
+    start = timezone.make_aware(start_local).astimezone(dt.UTC)
+    return (day, slot), start, start + dt.timedelta(minutes=minutes)
+
+
+def _free_officers(rng, plan, d: _District, now, kind):
+    """Two officers free in a half-day slot: an officer (and their camera) is in one act at a
+    time, so one device's recordings never overlap."""
+    for _ in range(60):
+        slot, started, ended = _act_times(rng, plan, now, kind)
+        free = [o for o in d.officers if slot not in d.busy[o.pk]]
+        if len(free) >= 2:
+            break
+    else:  # a saturated district (more acts than slots): let acts share a slot
+        free = d.officers
+    officers = rng.sample(free, 2)
+    for officer in officers:
+        d.busy[officer.pk].add(slot)
+    return officers, started, ended
 
 
 def _plan_act(rng, plan, d: _District, now) -> _ActPlan:
     kind = rng.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
-    started, ended = _act_times(rng, plan, now, kind)
-    officers = rng.sample(d.officers, 2)
+    officers, started, ended = _free_officers(rng, plan, d, now, kind)
     subject = rng.choice(d.subjects)
     act = Act(
         agency=d.agency,
@@ -617,7 +638,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
                 for piece in _pieces(*interval, plan.segment_minutes)
             ):
                 seconds = round((end - start).total_seconds())
-                tag = f"{plan.seed}:{camera.serial_number}:{start.isoformat()}"
+                tag = f"{plan.seed}:{act.pk}:{camera.serial_number}:{start.isoformat()}"
                 local = timezone.localtime(start)
                 segments.append(
                     Segment(
