@@ -511,6 +511,7 @@ class _ActPlan:
     missing_document: bool
     missing_marker: bool
     registration: str  # "on_time", "late" or "none"
+    number: int = 0  # the act's number in the city (names its blobs, whatever the row ids)
 
 
 def _act_times(rng, plan, now, kind):
@@ -604,6 +605,8 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     plans = [
         _plan_act(rng, plan, districts[(first + i) % len(districts)], now) for i in range(count)
     ]
+    for i, p in enumerate(plans):
+        p.number = first + i
     Act.objects.bulk_create([p.act for p in plans])
     Act.officers.through.objects.bulk_create(
         [Act.officers.through(act_id=p.act.pk, user_id=o.pk) for p in plans for o in p.officers]
@@ -638,7 +641,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
                 for piece in _pieces(*interval, plan.segment_minutes)
             ):
                 seconds = round((end - start).total_seconds())
-                tag = f"{plan.seed}:{act.pk}:{camera.serial_number}:{start.isoformat()}"
+                tag = f"{plan.seed}:{p.number}:{camera.serial_number}:{start.isoformat()}"
                 local = timezone.localtime(start)
                 segments.append(
                     Segment(
