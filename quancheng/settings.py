@@ -220,6 +220,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# plotly.min.js comes from the plotly package itself (quancheng/supervision/staticfinders.py).
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "quancheng.supervision.staticfinders.PlotlyFinder",
+]
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Background work: Django's Tasks API with the database backend (django-tasks-db).

@@ -24,6 +24,7 @@ urlpatterns = [
     path("archive/", include("quancheng.archive.urls")),
     path("access/", include("quancheng.access.urls")),
     path("", include("quancheng.access.urls_extraction")),
+    path("statistics/", include("quancheng.supervision.urls")),
     path("", include("quancheng.web.urls")),
 ]
 

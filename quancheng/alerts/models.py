@@ -22,6 +22,7 @@ CUSTODIAN_HEAD_AUDITOR = [Role.CUSTODIAN.value, Role.HEAD.value, Role.AUDITOR.va
 # The kinds raised today and their Chinese names (docs/alerts.md lists who raises each).
 KIND_LABELS = {
     "record.missing_av": "应当音像记录而未记录",
+    "record.gap": "音像记录中断未说明",
     "registration.overdue": "记录逾期未登记",
     "fixity.missing": "记录文件丢失",
     "fixity.mismatch": "记录文件被改动（校验不符）",

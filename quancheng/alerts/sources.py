@@ -3,6 +3,9 @@
 - ``record.missing_av``: an act whose AV was required but is absent (an active A11-mandatory
   "absent" or A16-service "av" finding); raised and closed by the rule engine as the finding
   opens and closes (``sync_missing_av_alert``, called from compliance/evaluate.py).
+- ``record.gap``: an act whose recording was interrupted without an explanation (an active
+  A11-gap finding: part of the act not recorded); raised and closed the same way
+  (``sync_gap_alert``).
 - ``registration.overdue``: an act whose records were not registered within 2 working days
   (A21); raised by the daily check ``raise_overdue_registration_alerts`` (task
   ``quancheng.alerts.tasks.check_overdue_registrations``) and closed by it once registered.
@@ -23,6 +26,7 @@ from .models import CUSTODIAN_HEAD_AUDITOR, Alert, Severity
 from .services import close_alerts_for, raise_alert
 
 MISSING_AV = "record.missing_av"
+GAP = "record.gap"
 OVERDUE = "registration.overdue"
 ACCESS_DENIED = "access.denied"
 ACCESS_OUTSIDE_APPROVAL = "access.outside_approval"
@@ -63,6 +67,32 @@ def sync_missing_av_alert(act: Act, findings) -> None:
             "rules": sorted({f.rule_id for f in active}),
             "ended_at": act.ended_at.isoformat(),
         },
+        audience=CUSTODIAN_HEAD_AUDITOR,
+    )
+
+
+def gap_findings(findings) -> list:
+    """The active A11-gap findings among ``findings``: interruptions not explained."""
+    from quancheng.compliance.models import Finding
+
+    return [f for f in findings if f.rule_id == "A11-gap" and f.status in Finding.ACTIVE]
+
+
+def sync_gap_alert(act: Act, findings) -> None:
+    """Raise the act's ``record.gap`` alert while an unexplained gap is active; close it when
+    none is (explained, closed, or the answer accepted). Inside the caller's transaction."""
+    active = gap_findings(findings)
+    if not active:
+        close_alerts_for(GAP, obj=act, note="音像记录中断已说明或已认可")
+        return
+    local = timezone.localtime(act.started_at)
+    raise_alert(
+        GAP,
+        f"音像记录中断未说明：{act.get_kind_display()}（{local:%Y-%m-%d %H:%M}，{act.place}）",
+        obj=act,
+        agency=act.agency,
+        severity=Severity.WARNING,
+        detail={"act": act.pk, "findings": [f.pk for f in active], "gaps": len(active)},
         audience=CUSTODIAN_HEAD_AUDITOR,
     )
 

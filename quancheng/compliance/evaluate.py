@@ -21,7 +21,12 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from quancheng.alerts.sources import missing_av_findings, sync_missing_av_alert
+from quancheng.alerts.sources import (
+    gap_findings,
+    missing_av_findings,
+    sync_gap_alert,
+    sync_missing_av_alert,
+)
 from quancheng.cases.models import Act
 from quancheng.ledger.services import record_event
 from quancheng.registration.deadlines import deadline_for_end, loaded_schedules
@@ -128,6 +133,7 @@ def _sync(act: Act, hits, existing: list[Finding], config: Config, now) -> Resul
 
     result = Result(act_id=act.pk, status="", hits=hits)
     missing_av_before = bool(missing_av_findings(existing))
+    gaps_before = len(gap_findings(existing))
     by_key = {(f.rule_id, f.key): f for f in existing}
     seen = set()
     for rule_id, hit in hits:
@@ -185,6 +191,8 @@ def _sync(act: Act, hits, existing: list[Finding], config: Config, now) -> Resul
         result.closed += 1
     if missing_av_before != bool(missing_av_findings(existing)):
         sync_missing_av_alert(act, existing)  # A27: acts not recorded (alerts app)
+    if gaps_before != len(gap_findings(existing)):
+        sync_gap_alert(act, existing)  # A27: parts of an act not recorded
     result.status, _ = completeness(existing)
     return result
 
@@ -356,6 +364,7 @@ def refresh_completeness(act: Act, now: dt.datetime | None = None) -> str:
     config_version = stored.config_version if stored else 0
     status, active = completeness(existing)
     sync_missing_av_alert(act, existing)  # an accepted answer closes the A27 alert
+    sync_gap_alert(act, existing)
     ActCompliance.objects.update_or_create(
         act=act,
         defaults={

@@ -30,6 +30,7 @@ from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.views_items import act_record_items
 from quancheng.subjects.models import Subject
 from quancheng.subjects.services import create_subject, update_subject
+from quancheng.supervision.dashboard import dashboard_for
 
 from .forms import (
     ActFilterForm,
@@ -109,6 +110,7 @@ def home(request):
             "case_count": sum(by_stage.values()),
             "stages": stages,
             "recent_acts": _with_officers(acts.select_related("subject", "compliance"))[:5],
+            **dashboard_for(user),
         },
     )
 

@@ -134,3 +134,26 @@ def test_alert_api_filters_by_kind_and_links_the_object(api_client_for, make_sce
     body = api_client_for(custodian).get("/api/v1/alerts", {"kind": "access.denied"}).json()
     assert body["count"] == 1
     assert body["items"][0]["object_url"] == reverse("act_detail", args=[scene.act.pk])
+
+
+def test_an_unexplained_gap_raises_a_gap_alert_until_it_is_accepted(make_scene):
+    """record.gap follows the act's active A11-gap findings (raised and closed by evaluation)."""
+    from quancheng.alerts.sources import GAP, sync_gap_alert
+
+    act = make_scene().act
+    finding = Finding.objects.create(
+        act=act,
+        rule_id="A11-gap",
+        key="gap-1",
+        article="第十一条",
+        severity=Finding.Severity.ERROR,
+        message="音像记录在 10:03–10:06 中断且未说明",
+    )
+    sync_gap_alert(act, [finding])
+    (alert,) = Alert.objects.open().filter(kind=GAP)
+    assert alert.object_id == str(act.pk) and "音像记录中断未说明" in alert.title
+    sync_gap_alert(act, [finding])  # idempotent
+    assert Alert.objects.open().filter(kind=GAP).count() == 1
+    finding.status = Finding.Status.ACCEPTED
+    sync_gap_alert(act, [finding])
+    assert not Alert.objects.open().filter(kind=GAP).exists()

@@ -1,0 +1,983 @@
+"""The demo city (演示城市): a generated city for demos, tests and benchmarks.
+
+``build_city(CityPlan(districts=N, acts=M, seed=S))`` creates, for the first N districts of the
+seeded organisation: officers with certificates, a records custodian, an agency head and a
+commission member per district, a city auditor and administrator; body cameras and terminals
+issued to the officers and a docking workstation; subjects; and M acts spread over the last
+months, with their AV segments, documents, electronic data, markers, explanations and
+registrations, of varying compliance:
+
+- most acts are fully recorded, documented and registered on time;
+- some have an interruption (explained by voice or in writing, or not at all), some no AV;
+- some miss a required document or marker, some are registered late or not at all.
+
+Then the rules are evaluated (findings, completeness) and the acts with an unexplained gap or a
+missing mandatory record raise an alert for the custodian, the head and the auditor.
+
+Rows are written with bulk_create a chunk of acts at a time, and every created row gets its
+ledger event, appended in bulk (``ledger_bulk.append_events``) in the same transaction.
+The same seed gives the same city (names, times, compliance), whatever the database.
+
+Media: each segment is its own blob (ingest stores a file once per agency). By default a blob is
+a tiny real MP4 (a one-second clip plus a unique ``free`` box); with ``media=True`` it is a real
+clip of the segment's own duration (64×48, 2 frames per second), so the player can seek to any
+moment. Benchmarks may pass ``store_blobs=False``: then the blob rows are written without
+content (fixity would report them missing), which only a throw-away database should hold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import random
+import struct
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from quancheng.access.models import AccessRequest, Provision
+from quancheng.alerts.models import Alert
+from quancheng.cases.models import Act
+from quancheng.compliance.config import current_config
+from quancheng.compliance.models import Explanation, Marker
+from quancheng.lib import uscc
+from quancheng.lib.canonical import canonical_bytes
+from quancheng.lib.workdays import add_working_days
+from quancheng.orgs.models import Agency, Device, DeviceAssignment, Role, User
+from quancheng.orgs.seed import load_organisation
+from quancheng.records.models import Blob, DataKind, DataRecord, Document, Segment
+from quancheng.registration.deadlines import deadline_for_end, loaded_schedules
+from quancheng.registration.models import ActRegistration
+from quancheng.subjects.models import Subject
+
+from .ledger_bulk import EventSpec, append_events
+
+DEMO_PASSWORD = "Quancheng-2026"  # noqa: S105 - the demo's printed password (as quancheng.demo)
+USERNAME_PREFIX = "city-"
+CHUNK_ACTS = 1000
+
+Progress = Callable[[str], None]
+
+# How often each kind occurs (an agency's year is mostly inspections).
+KIND_WEIGHTS = {
+    Act.Kind.INSPECTION: 45,
+    Act.Kind.ONSITE: 10,
+    Act.Kind.INTERROGATION: 10,
+    Act.Kind.SERVICE: 9,
+    Act.Kind.EVIDENCE_COLLECTION: 8,
+    Act.Kind.EVIDENCE_PRESERVATION: 4,
+    Act.Kind.DELIBERATION: 4,
+    Act.Kind.SEIZURE: 3,
+    Act.Kind.HEARING: 2,
+    Act.Kind.CONTROL: 2,
+    Act.Kind.LIEN_SERVICE: 2,
+    Act.Kind.ANNOUNCEMENT_SERVICE: 1,
+}
+
+# The compliance mix (fractions of acts).
+NO_AV = 0.04
+GAP = 0.15  # of which half are explained (by voice or in writing)
+MISSING_DOCUMENT = 0.08
+MISSING_MARKER = 0.05
+LATE_REGISTRATION = 0.08
+NOT_REGISTERED = 0.05
+SECOND_CAMERA = 0.4
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红娥玲芬燕彬鹏辉斌宇浩凯健俊帆雪琳晨"
+SUBJECT_NAMES = {
+    Subject.Kind.MEDICAL: ("{place}{n}号口腔诊所", "{place}社区卫生服务站{n}"),
+    Subject.Kind.PUBLIC_PLACE: ("{place}{n}号宾馆", "{place}游泳馆{n}", "{place}美容美发店{n}"),
+    Subject.Kind.DRINKING_WATER: ("{place}二次供水管理站{n}",),
+    Subject.Kind.SCHOOL: ("{place}第{n}小学",),
+    Subject.Kind.OCCUPATIONAL: ("{place}{n}号机械加工厂",),
+}
+PLACES = (
+    "解放碑",
+    "观音桥",
+    "南坪",
+    "杨家坪",
+    "沙坪坝",
+    "大坪",
+    "石桥铺",
+    "江北城",
+    "两路",
+    "鱼洞",
+)
+DOCUMENT_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+@dataclass
+class CityPlan:
+    districts: int
+    acts: int
+    seed: int = 1
+    media: bool = False
+    months: int = 6
+    segment_minutes: int = 8
+    store_blobs: bool = True
+    evaluate: bool = True
+    now: dt.datetime | None = None
+
+
+@dataclass
+class CitySummary:
+    agencies: list[int] = field(default_factory=list)
+    users: int = 0
+    devices: int = 0
+    subjects: int = 0
+    acts: int = 0
+    segments: int = 0
+    documents: int = 0
+    registrations: int = 0
+    events: int = 0
+    alerts: int = 0
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+
+class CityExists(ValueError):
+    pass
+
+
+# --- media --------------------------------------------------------------------------------------
+
+
+def make_clip(seconds: int, shade: int = 0, fps: int = 2) -> bytes:
+    """A real H.264/MP4 clip of ``seconds`` (64×48, grey levels moving), made with PyAV."""
+    import av
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "clip.mp4"
+        with av.open(str(path), "w") as out:
+            video = out.add_stream("libx264", rate=fps)
+            video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+            for i in range(max(1, seconds * fps)):
+                frame = av.VideoFrame(64, 48, "rgb24")
+                frame.planes[0].update(bytes([(shade + i * 7) % 256]) * frame.planes[0].buffer_size)
+                frame.pts = i
+                for packet in video.encode(frame):
+                    out.mux(packet)
+            for packet in video.encode(None):
+                out.mux(packet)
+        return path.read_bytes()
+
+
+def unique_copy(clip: bytes, tag: str) -> bytes:
+    """The clip plus a top-level MP4 ``free`` box naming ``tag``: still the same playable video,
+    but other bytes (each segment is its own blob)."""
+    payload = tag.encode()
+    return clip + struct.pack(">I", 8 + len(payload)) + b"free" + payload
+
+
+class _Blobs:
+    """Blob rows for the segments and documents, with their content stored (or not)."""
+
+    def __init__(self, plan: CityPlan):
+        self.plan = plan
+        self.clips: dict[int, bytes] = {}
+        self.pdf: Blob | None = None
+        self.store = None
+        if plan.store_blobs:
+            from quancheng.records.services import blob_store
+
+            self.store = blob_store()
+
+    def _clip(self, seconds: int) -> bytes:
+        key = seconds if self.plan.media else 1
+        if key not in self.clips:
+            self.clips[key] = make_clip(key, shade=key)
+        return self.clips[key]
+
+    def segment(self, agency_id: int, tag: str, seconds: int) -> Blob:
+        if self.store is None:
+            digest = hashlib.sha256(f"quancheng-demo-city:{tag}".encode()).hexdigest()
+            return Blob(sha256=digest, size=seconds * 250_000, agency_id=agency_id)
+        return self._put(unique_copy(self._clip(seconds), tag), agency_id)
+
+    def document(self, agency_id: int) -> Blob:
+        """One blank PDF for every document (documents, unlike segments, may share a blob)."""
+        if self.pdf is None:
+            if self.store is None:
+                digest = hashlib.sha256(DOCUMENT_PDF).hexdigest()
+                self.pdf = Blob(sha256=digest, size=len(DOCUMENT_PDF), agency_id=agency_id)
+            else:
+                self.pdf = self._put(DOCUMENT_PDF, agency_id)
+        return self.pdf
+
+    def _put(self, data: bytes, agency_id: int) -> Blob:
+        info = self.store.put(io.BytesIO(data))
+        return Blob(sha256=info.sha256, size=info.size, agency_id=agency_id)
+
+
+# --- the city -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _District:
+    agency: Agency
+    number: int
+    officers: list[User] = field(default_factory=list)
+    custodian: User | None = None
+    head: User | None = None
+    cameras: dict[int, Device] = field(default_factory=dict)  # officer id → body camera
+    subjects: list[Subject] = field(default_factory=list)
+    busy: dict[int, set] = field(default_factory=lambda: defaultdict(set))  # officer → slots
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
+    """Generate the city of ``plan``; refuses when a demo city already exists."""
+    say = progress or (lambda message: None)
+    if plan.districts < 1 or plan.acts < 0:
+        raise ValueError("区县数至少为1，执法行为数不能为负")
+    if User.objects.filter(username__startswith=USERNAME_PREFIX).exists():
+        raise CityExists("演示城市已存在（用户名以 city- 开头的账号已存在）")
+    rng = random.Random(plan.seed)  # noqa: S311 - reproducible demo data, not secrets
+    now = plan.now or timezone.now()
+    summary = CitySummary()
+    load_organisation()
+    from quancheng.records.datakinds import load_data_kinds
+
+    if not DataKind.objects.filter(code="inspection-checklist").exists():
+        load_data_kinds()
+    agencies = list(
+        Agency.objects.filter(level=Agency.Level.DISTRICT, kind=Agency.Kind.ENFORCEMENT).order_by(
+            "code"
+        )[: plan.districts]
+    )
+    if len(agencies) < plan.districts:
+        raise ValueError(f"组织机构中只有{len(agencies)}个区县执法机构")
+    blobs = _Blobs(plan)
+    with transaction.atomic():
+        districts = _people_and_devices(plan, rng, agencies, now, summary)
+        say(f"区县 {len(districts)}，人员 {summary.users}，设备 {summary.devices}")
+        _subjects(plan, rng, districts, summary)
+        say(f"执法对象 {summary.subjects}")
+    config = current_config()
+    schedules = loaded_schedules()
+    data_kind = DataKind.objects.get(code="inspection-checklist")
+    act_ids: list[int] = []
+    for first in range(0, plan.acts, CHUNK_ACTS):
+        count = min(CHUNK_ACTS, plan.acts - first)
+        with transaction.atomic():
+            act_ids += _acts(
+                plan,
+                rng,
+                districts,
+                now,
+                config,
+                schedules,
+                data_kind,
+                blobs,
+                first,
+                count,
+                summary,
+            )
+        say(f"执法行为 {first + count}/{plan.acts}，音像记录 {summary.segments}")
+    summary.agencies = [a.pk for a in agencies]
+    if plan.evaluate and act_ids:
+        from quancheng.compliance.evaluate import evaluate_all
+
+        say("规则检查中……")
+        evaluate_all(Act.objects.filter(agency__in=agencies), now=now)
+        # The rule engine raised the A27 alerts (record.gap, record.missing_av) as it went.
+        summary.alerts = Alert.objects.open().filter(agency__in=agencies).count()
+        say(f"规则检查完成，告警 {summary.alerts}")
+    return summary
+
+
+def _user(username, full_name, agency, role, now, certificate="") -> User:
+    today = timezone.localdate(now)
+    extra = {}
+    if certificate:
+        extra = {
+            "certificate_number": certificate,
+            "certificate_valid_from": today - dt.timedelta(days=900),
+            "certificate_valid_until": today + dt.timedelta(days=900),
+        }
+    return User(
+        username=username, full_name=full_name, agency=agency, role=role, date_joined=now, **extra
+    )
+
+
+def _people_and_devices(plan, rng, agencies, now, summary) -> list[_District]:
+    per_district = max(1, plan.acts // plan.districts)
+    officers_each = max(4, round(per_district / 150))
+    password = make_password(DEMO_PASSWORD)
+    users: list[User] = []
+    districts = []
+    for number, agency in enumerate(agencies, start=1):
+        d = _District(agency=agency, number=number)
+        code = agency.code
+        for n in range(1, officers_each + 1):
+            cert = f"渝卫执5001{number:02d}{n:03d}"
+            d.officers.append(
+                _user(
+                    f"{USERNAME_PREFIX}{code}-o{n:03d}", _name(rng), agency, Role.OFFICER, now, cert
+                )
+            )
+        d.custodian = _user(
+            f"{USERNAME_PREFIX}{code}-custodian", _name(rng), agency, Role.CUSTODIAN, now
+        )
+        d.head = _user(
+            f"{USERNAME_PREFIX}{code}-head",
+            _name(rng),
+            agency,
+            Role.HEAD,
+            now,
+            f"渝卫执5001{number:02d}900",
+        )
+        users += [*d.officers, d.custodian, d.head]
+        commission = agency.parent
+        if commission is not None:
+            users.append(
+                _user(
+                    f"{USERNAME_PREFIX}{commission.code}-staff",
+                    _name(rng),
+                    commission,
+                    Role.DISTRICT_COMMISSION,
+                    now,
+                )
+            )
+        summary.logins += [
+            (d.head.username, f"{d.head.full_name}（{agency.name}，机构负责人）"),
+            (d.custodian.username, f"{d.custodian.full_name}（{agency.name}，记录管理专人）"),
+            (d.officers[0].username, f"{d.officers[0].full_name}（{agency.name}，执法人员）"),
+        ]
+        districts.append(d)
+    corps = Agency.objects.get(level=Agency.Level.CITY, kind=Agency.Kind.ENFORCEMENT)
+    city_commission = Agency.objects.get(level=Agency.Level.CITY, kind=Agency.Kind.COMMISSION)
+    auditor = _user(f"{USERNAME_PREFIX}auditor", _name(rng), corps, Role.AUDITOR, now)
+    admin = _user(f"{USERNAME_PREFIX}admin", _name(rng), city_commission, Role.CITY_ADMIN, now)
+    users += [auditor, admin]
+    summary.logins += [
+        (auditor.username, f"{auditor.full_name}（{corps.name}，法制稽查）"),
+        (admin.username, f"{admin.full_name}（{city_commission.name}，市级管理员）"),
+    ]
+    for user in users:
+        user.password = password
+    User.objects.bulk_create(users)
+    summary.users = len(users)
+
+    # Devices: a body camera per officer, a terminal per two officers, a docking workstation.
+    issued_on = timezone.localdate(now) - dt.timedelta(days=31 * (plan.months + 1))
+    devices, assignments = [], []
+    for d in districts:
+        code = d.agency.code
+        for n, officer in enumerate(d.officers, start=1):
+            camera = Device(
+                agency=d.agency,
+                kind=Device.Kind.BODY_CAMERA,
+                serial_number=f"DSJ-{code}-{n:03d}",
+                name=f"执法记录仪 {n}号",
+                clock_offset_seconds=rng.randint(-20, 20),
+                last_docked_at=now - dt.timedelta(hours=rng.randint(2, 24 * (3 if n % 7 else 12))),
+                created_at=now,
+            )
+            d.cameras[officer.username] = camera
+            devices.append(camera)
+            if n % 2:
+                devices.append(
+                    Device(
+                        agency=d.agency,
+                        kind=Device.Kind.TERMINAL,
+                        serial_number=f"ZD-{code}-{n:03d}",
+                        name=f"执法终端 {n}号",
+                        last_docked_at=now - dt.timedelta(hours=rng.randint(1, 48)),
+                        created_at=now,
+                    )
+                )
+        devices.append(
+            Device(
+                agency=d.agency,
+                kind=Device.Kind.WORKSTATION,
+                serial_number=f"CJZ-{code}-01",
+                name="采集工作站",
+                last_docked_at=now - dt.timedelta(minutes=rng.randint(5, 600)),
+                created_at=now,
+            )
+        )
+    Device.objects.bulk_create(devices)
+    summary.devices = len(devices)
+    for d in districts:
+        for officer in d.officers:
+            assignments.append(
+                DeviceAssignment(
+                    device=d.cameras[officer.username], officer=officer, starts_on=issued_on
+                )
+            )
+        d.cameras = {o.pk: d.cameras[o.username] for o in d.officers}
+    DeviceAssignment.objects.bulk_create(assignments)
+    specs = [
+        EventSpec(
+            "user.created", "orgs.user", str(u.pk), _body(plan, role=u.role), None, u.agency_id, now
+        )
+        for u in users
+    ]
+    specs += [
+        EventSpec(
+            "device.created",
+            "orgs.device",
+            str(dev.pk),
+            _body(plan, serial_number=dev.serial_number, kind=dev.kind),
+            None,
+            dev.agency_id,
+            now,
+        )
+        for dev in devices
+    ]
+    specs += [
+        EventSpec(
+            "device.assigned",
+            "orgs.deviceassignment",
+            str(a.pk),
+            _body(
+                plan, device=a.device_id, officer=a.officer_id, starts_on=a.starts_on.isoformat()
+            ),
+            None,
+            a.officer.agency_id,
+            now,
+        )
+        for a in assignments
+    ]
+    summary.events += append_events(specs)
+    return districts
+
+
+def _body(plan: CityPlan, **fields) -> dict:
+    return {"demo_city_seed": plan.seed, **fields}
+
+
+def _subjects(plan, rng, districts, summary) -> None:
+    per_district = max(5, plan.acts // plan.districts // 20)
+    rows = []
+    kinds = list(SUBJECT_NAMES)
+    for d in districts:
+        for n in range(1, per_district + 1):
+            kind = kinds[n % len(kinds)]
+            place = rng.choice(PLACES)
+            name = rng.choice(SUBJECT_NAMES[kind]).format(place=place, n=n)
+            base = f"915001{d.number:02d}MA{n:07d}"
+            subject = Subject(
+                agency=d.agency,
+                name=f"{d.agency.district}{name}",
+                kind=kind,
+                address=f"{d.agency.district}{place}路{rng.randint(1, 300)}号",
+                credit_code=uscc.complete(base),
+                legal_representative=_name(rng),
+            )
+            d.subjects.append(subject)
+            rows.append(subject)
+    Subject.objects.bulk_create(rows)
+    summary.subjects = len(rows)
+    summary.events += append_events(
+        EventSpec(
+            "subject.created",
+            "subjects.subject",
+            str(s.pk),
+            _body(plan, name=s.name, credit_code=s.credit_code),
+            None,
+            s.agency_id,
+        )
+        for s in rows
+    )
+
+
+# --- acts and their records ---------------------------------------------------------------------
+
+
+@dataclass
+class _ActPlan:
+    act: Act
+    district: _District
+    officers: list[User]
+    covered: list[tuple[dt.datetime, dt.datetime]]  # recorded intervals, in order
+    gap: tuple[dt.datetime, dt.datetime] | None
+    gap_explained: str  # "", "voice" or "written"
+    cameras: list[Device]
+    missing_document: bool
+    missing_marker: bool
+    registration: str  # "on_time", "late" or "none"
+    number: int = 0  # the act's number in the city (names its blobs, whatever the row ids)
+
+
+def _act_times(rng, plan, now, kind):
+    """A half-day slot (date, 0 = morning, 1 = afternoon) and the act's start and end in it."""
+    day = timezone.localdate(now) - dt.timedelta(days=rng.randint(2, 30 * plan.months))
+    slot = rng.randint(0, 1)
+    minutes = rng.randint(40, 120) if kind == Act.Kind.INTERROGATION else rng.randint(25, 90)
+    first_hour = (8, 14)[slot]
+    start_local = dt.datetime.combine(
+        day, dt.time(first_hour + rng.randint(0, 1), rng.choice((0, 15, 30, 45)))
+    )
+    start = timezone.make_aware(start_local).astimezone(dt.UTC)
+    return (day, slot), start, start + dt.timedelta(minutes=minutes)
+
+
+def _free_officers(rng, plan, d: _District, now, kind):
+    """Two officers free in a half-day slot: an officer (and their camera) is in one act at a
+    time, so one device's recordings never overlap."""
+    for _ in range(60):
+        slot, started, ended = _act_times(rng, plan, now, kind)
+        free = [o for o in d.officers if slot not in d.busy[o.pk]]
+        if len(free) >= 2:
+            break
+    else:  # a saturated district (more acts than slots): let acts share a slot
+        free = d.officers
+    officers = rng.sample(free, 2)
+    for officer in officers:
+        d.busy[officer.pk].add(slot)
+    return officers, started, ended
+
+
+def _plan_act(rng, plan, d: _District, now) -> _ActPlan:
+    kind = rng.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
+    officers, started, ended = _free_officers(rng, plan, d, now, kind)
+    subject = rng.choice(d.subjects)
+    act = Act(
+        agency=d.agency,
+        kind=kind,
+        started_at=started,
+        ended_at=ended,
+        place=subject.address,
+        subject=subject,
+        involves_life_or_property=rng.random() < 0.05,
+        description="演示数据",
+        created_at=ended,
+        updated_at=ended,
+    )
+    roll = rng.random()
+    covered, gap, explained = [], None, ""
+    rec_start = started - dt.timedelta(seconds=rng.randint(0, 20))
+    rec_end = ended + dt.timedelta(seconds=rng.randint(0, 20))
+    if roll >= NO_AV:
+        covered = [(rec_start, rec_end)]
+        if roll < NO_AV + GAP:
+            middle = rec_start + (rec_end - rec_start) * rng.uniform(0.3, 0.7)
+            gap = (middle, middle + dt.timedelta(seconds=rng.randint(60, 360)))
+            covered = [(rec_start, gap[0]), (gap[1], rec_end)]
+            explained = rng.choice(("", "voice", "written"))
+    cameras = [d.cameras[officers[0].pk]]
+    if covered and rng.random() < SECOND_CAMERA:
+        cameras.append(d.cameras[officers[1].pk])
+    reg_roll = rng.random()
+    registration = "on_time"
+    if reg_roll < NOT_REGISTERED:
+        registration = "none"
+    elif reg_roll < NOT_REGISTERED + LATE_REGISTRATION:
+        registration = "late"
+    return _ActPlan(
+        act=act,
+        district=d,
+        officers=officers,
+        covered=covered,
+        gap=gap,
+        gap_explained=explained,
+        cameras=cameras,
+        missing_document=rng.random() < MISSING_DOCUMENT,
+        missing_marker=rng.random() < MISSING_MARKER,
+        registration=registration,
+    )
+
+
+def _pieces(start, end, minutes) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    """A recording split into files of ``minutes``, as body cameras do."""
+    step = dt.timedelta(minutes=minutes)
+    while start < end:
+        yield start, min(start + step, end)
+        start += step
+
+
+def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first, count, summary):
+    plans = [
+        _plan_act(rng, plan, districts[(first + i) % len(districts)], now) for i in range(count)
+    ]
+    for i, p in enumerate(plans):
+        p.number = first + i
+    Act.objects.bulk_create([p.act for p in plans])
+    Act.officers.through.objects.bulk_create(
+        [Act.officers.through(act_id=p.act.pk, user_id=o.pk) for p in plans for o in p.officers]
+    )
+    specs = [
+        EventSpec(
+            "act.created",
+            "cases.act",
+            str(p.act.pk),
+            _body(
+                plan,
+                kind=p.act.kind,
+                started_at=p.act.started_at.isoformat(),
+                ended_at=p.act.ended_at.isoformat(),
+                subject=p.act.subject_id,
+                officers=[o.pk for o in p.officers],
+            ),
+            p.officers[0],
+            p.act.agency_id,
+        )
+        for p in plans
+    ]
+    segments, documents, data_records, registrations = [], [], [], []
+    seg_owner: list[_ActPlan] = []
+    for p in plans:
+        d, act = p.district, p.act
+        for camera in p.cameras:
+            officer = next(o for o in p.officers if d.cameras[o.pk] is camera)
+            for start, end in (
+                piece
+                for interval in p.covered
+                for piece in _pieces(*interval, plan.segment_minutes)
+            ):
+                seconds = round((end - start).total_seconds())
+                tag = f"{plan.seed}:{p.number}:{camera.serial_number}:{start.isoformat()}"
+                local = timezone.localtime(start)
+                segments.append(
+                    Segment(
+                        agency=d.agency,
+                        act=act,
+                        subject=act.subject,
+                        source=Segment.Source.INGEST,
+                        created_by=d.custodian,
+                        created_at=act.ended_at + dt.timedelta(hours=2),
+                        blob=blobs.segment(d.agency.pk, tag, seconds),
+                        original_filename=f"{camera.serial_number}_{local:%Y%m%d_%H%M%S}.mp4",
+                        content_type="video/mp4",
+                        device=camera,
+                        officer=officer,
+                        media_kind=Segment.MediaKind.VIDEO,
+                        started_at=start,
+                        ended_at=end,
+                        device_started_at=start + dt.timedelta(seconds=camera.clock_offset_seconds),
+                        clock_offset_seconds=camera.clock_offset_seconds,
+                        duration_seconds=float(seconds),
+                        container="mov,mp4,m4a,3gp,3g2,mj2",
+                        video_codec="h264",
+                        width=64 if plan.store_blobs else 1920,
+                        height=48 if plan.store_blobs else 1080,
+                        frame_rate=2.0 if plan.media else 25.0,
+                        label_place=act.place,
+                        label_party=act.subject.name,
+                        media_status=Segment.MediaStatus.NOT_NEEDED,
+                    )
+                )
+                seg_owner.append(p)
+        written = (
+            (p.covered[0][0], p.covered[-1][1]) if p.covered else (act.started_at, act.ended_at)
+        )
+        groups = config.required_documents(act.kind)
+        if "service" in act.kind:
+            groups = [*groups, ["行政处罚决定书"]]
+        for index, group in enumerate(groups):
+            if p.missing_document and index == len(groups) - 1:
+                continue
+            doc_type = group[0]
+            documents.append(
+                Document(
+                    agency=d.agency,
+                    act=act,
+                    subject=act.subject,
+                    source=Document.Source.API,
+                    created_by=p.officers[0],
+                    created_at=act.ended_at + dt.timedelta(minutes=10),
+                    blob=blobs.document(d.agency.pk),
+                    original_filename=f"{doc_type}.pdf",
+                    content_type="application/pdf",
+                    file_kind=Document.FileKind.PDF,
+                    doc_type=doc_type,
+                    number=_document_number(d.agency, act, index),
+                    written_started_at=written[0],
+                    written_ended_at=written[1],
+                )
+            )
+        if act.kind in config.data_required_kinds and not p.missing_document:
+            data = {
+                "checklist": f"{act.subject.get_kind_display()}监督检查表",
+                "items": [{"code": "1", "item": "证照是否齐全有效", "result": "符合"}],
+                "conclusion": "未发现违法行为",
+            }
+            data_records.append(
+                DataRecord(
+                    agency=d.agency,
+                    act=act,
+                    subject=act.subject,
+                    source=DataRecord.Source.API,
+                    created_by=p.officers[0],
+                    created_at=act.ended_at,
+                    kind=data_kind,
+                    schema_version=data_kind.version,
+                    data=data,
+                    sha256=hashlib.sha256(canonical_bytes(data)).hexdigest(),
+                    recorded_at=act.ended_at - dt.timedelta(minutes=5),
+                )
+            )
+        registration = _registration(rng, p, schedules, now)
+        if registration is not None:
+            registrations.append(registration)
+    Blob.objects.bulk_create(
+        [s.blob for s in segments] + [doc.blob for doc in documents], ignore_conflicts=True
+    )
+    Segment.objects.bulk_create(segments)
+    Document.objects.bulk_create(documents)
+    DataRecord.objects.bulk_create(data_records)
+    ActRegistration.objects.bulk_create(registrations)
+    markers, explanations = _markers_and_explanations(plan, config, plans, segments, seg_owner)
+    Marker.objects.bulk_create(markers)
+    Explanation.objects.bulk_create(explanations)
+    requests, provisions = _access(rng, plans, now)
+    AccessRequest.objects.bulk_create(requests)
+    Provision.objects.bulk_create(provisions)
+    specs += [
+        EventSpec(
+            "segment.created",
+            "records.segment",
+            str(s.pk),
+            _body(
+                plan,
+                blob=s.blob_id,
+                act=s.act_id,
+                device=s.device_id,
+                started_at=s.started_at.isoformat(),
+            ),
+            s.created_by,
+            s.agency_id,
+        )
+        for s in segments
+    ]
+    specs += [
+        EventSpec(
+            "document.created",
+            "records.document",
+            str(x.pk),
+            _body(plan, act=x.act_id, doc_type=x.doc_type),
+            x.created_by,
+            x.agency_id,
+        )
+        for x in documents
+    ]
+    specs += [
+        EventSpec(
+            "datarecord.created",
+            "records.datarecord",
+            str(x.pk),
+            _body(plan, act=x.act_id, sha256=x.sha256),
+            x.created_by,
+            x.agency_id,
+        )
+        for x in data_records
+    ]
+    specs += [
+        EventSpec(
+            "registration.registered",
+            "registration.actregistration",
+            str(r.pk),
+            _body(plan, act=r.act_id, on_time=r.on_time, deadline=r.deadline.isoformat()),
+            r.registered_by,
+            r.registered_by.agency_id,
+        )
+        for r in registrations
+    ]
+    specs += [
+        EventSpec(
+            "marker.added",
+            "compliance.marker",
+            str(m.pk),
+            _body(plan, segment=m.segment_id, kind=m.kind),
+            m.created_by,
+            m.created_by.agency_id,
+        )
+        for m in markers
+    ]
+    specs += [
+        EventSpec(
+            "explanation.added",
+            "cases.act",
+            str(e.act_id),
+            _body(plan, kind=e.kind, explanation=e.pk),
+            e.created_by,
+            e.created_by.agency_id,
+        )
+        for e in explanations
+    ]
+    specs += [
+        EventSpec(
+            "access.requested",
+            "access.accessrequest",
+            str(r.pk),
+            _body(plan, act=r.act_id, status=r.status),
+            r.requester,
+            r.agency_id,
+        )
+        for r in requests
+    ]
+    specs += [
+        EventSpec(
+            "access.provided",
+            "access.provision",
+            str(x.pk),
+            _body(plan, act=x.act_id, recipient=x.recipient),
+            x.registered_by,
+            x.agency_id,
+        )
+        for x in provisions
+    ]
+    summary.events += append_events(specs)
+    summary.acts += len(plans)
+    summary.segments += len(segments)
+    summary.documents += len(documents)
+    summary.registrations += len(registrations)
+    return [p.act.pk for p in plans]
+
+
+def _document_number(agency, act, index: int) -> str:
+    year = timezone.localtime(act.started_at).year
+    return f"{agency.short_name}卫监〔{year}〕{act.pk}-{index + 1}号"
+
+
+def _registration(rng, p: _ActPlan, schedules, now) -> ActRegistration | None:
+    """On time: 0–2 working days after the act's end date; late: 3–6; or none."""
+    if p.registration == "none":
+        return None
+    ended_on = timezone.localdate(p.act.ended_at)
+    deadline = deadline_for_end(ended_on, schedules)
+    days = rng.randint(0, 2) if p.registration == "on_time" else rng.randint(3, 6)
+    if days == 0:
+        registered_at = p.act.ended_at + dt.timedelta(hours=1)
+    else:
+        day, _ = add_working_days(ended_on, days, schedules)
+        registered_at = timezone.make_aware(
+            dt.datetime.combine(day, dt.time(10, rng.randint(0, 59)))
+        )
+    if registered_at > now:
+        return None  # not yet: the custodian has time left
+    return ActRegistration(
+        act=p.act,
+        registered_by=p.district.custodian,
+        registered_at=registered_at,
+        deadline=deadline.last_day,
+        deadline_provisional=deadline.provisional,
+        on_time=registered_at < deadline.due_by,
+    )
+
+
+ACCESS_REQUEST = 0.03
+PROVISION = 0.01
+
+
+def _access(rng, plans, now) -> tuple[list[AccessRequest], list[Provision]]:
+    """Some acts' records are asked for by a colleague (调阅) or provided to an outside body."""
+    requests, provisions = [], []
+    for p in plans:
+        d, act = p.district, p.act
+        if rng.random() < ACCESS_REQUEST:
+            requester = rng.choice([o for o in d.officers if o not in p.officers])
+            asked = act.ended_at + dt.timedelta(days=rng.randint(1, 20))
+            status = rng.choice(
+                [AccessRequest.Status.APPROVED] * 3
+                + [AccessRequest.Status.REFUSED, AccessRequest.Status.PENDING]
+            )
+            if asked < now:
+                decided = status != AccessRequest.Status.PENDING
+                requests.append(
+                    AccessRequest(
+                        agency=d.agency,
+                        requester=requester,
+                        purpose="办理关联案件需要查阅现场执法音像记录",
+                        act=act,
+                        status=status,
+                        requested_at=asked,
+                        decided_by=d.head if decided else None,
+                        decided_at=asked + dt.timedelta(hours=3) if decided else None,
+                        expires_at=(
+                            asked + dt.timedelta(days=7)
+                            if status == AccessRequest.Status.APPROVED
+                            else None
+                        ),
+                    )
+                )
+        if rng.random() < PROVISION:
+            provided_on = timezone.localdate(act.ended_at) + dt.timedelta(days=rng.randint(5, 40))
+            if provided_on <= timezone.localdate(now):
+                provisions.append(
+                    Provision(
+                        agency=d.agency,
+                        recipient=f"{d.agency.district}人民法院",
+                        recipient_kind=Provision.RecipientKind.JUDICIAL,
+                        legal_basis="《中华人民共和国行政诉讼法》第三十四条",
+                        act=act,
+                        items=[],
+                        approved_by=d.head,
+                        provided_on=provided_on,
+                        registered_by=d.custodian,
+                        registered_at=timezone.make_aware(
+                            dt.datetime.combine(provided_on, dt.time(15))
+                        ),
+                    )
+                )
+    return requests, provisions
+
+
+def _markers_and_explanations(plan, config, plans, segments, seg_owner):
+    by_act: dict[int, list[Segment]] = {}
+    for segment, p in zip(segments, seg_owner, strict=True):
+        by_act.setdefault(p.act.pk, []).append(segment)
+    markers, explanations = [], []
+    door_kinds = set(config._list("door_kinds"))
+    for p in plans:
+        own = by_act.get(p.act.pk)
+        if not own:
+            continue
+        custodian = p.district.custodian
+        first = own[0]
+        last = max((s for s in own if s.device_id == first.device_id), key=lambda s: s.ended_at)
+        wanted = [(first, 5, Marker.Kind.ARRIVAL_DOOR)] if p.act.kind in door_kinds else []
+        if p.act.kind != Act.Kind.DELIBERATION:
+            wanted += [
+                (first, 30, Marker.Kind.IDENTITY_STATED),
+                (first, 40, Marker.Kind.CERTIFICATE_SHOWN),
+                (first, 60, Marker.Kind.RIGHTS_TOLD),
+                (last, max(0.0, last.duration_seconds - 90), Marker.Kind.PARTY_SIGNING),
+            ]
+        if p.act.kind in door_kinds:
+            wanted.append((last, max(0.0, last.duration_seconds - 20), Marker.Kind.DOOR_AT_END))
+        if p.missing_marker and wanted:
+            wanted.pop()
+        if p.gap and p.gap_explained == "voice":
+            resumed = next(s for s in own if s.started_at == p.gap[1])
+            wanted.append((resumed, 15, Marker.Kind.INTERRUPTION_EXPLAINED))
+        markers += [
+            Marker(
+                segment=segment,
+                offset_seconds=float(offset),
+                kind=kind,
+                created_by=custodian,
+                created_at=p.act.ended_at + dt.timedelta(hours=3),
+            )
+            for segment, offset, kind in wanted
+        ]
+        if p.gap and p.gap_explained == "written":
+            explanations.append(
+                Explanation(
+                    act=p.act,
+                    kind=Explanation.Kind.WRITTEN_GAP,
+                    text="执法记录仪电量耗尽，更换电池期间中断录像。",
+                    gap_started_at=p.gap[0],
+                    gap_ended_at=p.gap[1],
+                    created_by=p.officers[0],
+                    created_at=p.act.ended_at + dt.timedelta(hours=4),
+                )
+            )
+    return markers, explanations

@@ -1,0 +1,81 @@
+"""append_events writes exactly what one record_event per event would write."""
+
+import pytest
+from django.db import transaction
+
+from quancheng.ledger.models import Event, LedgerHead, SubtreeHash
+from quancheng.ledger.services import record_event
+from quancheng.ledger.tree import tree_root
+from quancheng.ledger.verify import verify_ledger
+from quancheng.lib import merkle
+from quancheng.supervision.ledger_bulk import EventSpec, append_events
+
+pytestmark = pytest.mark.django_db
+
+
+def _specs(officer, n):
+    return [
+        EventSpec(
+            action=f"demo.step{i % 3}",
+            object_type="cases.act",
+            object_id=str(i),
+            body={"n": i, "名称": "演示"},
+            actor=officer if i % 2 else None,
+            agency_id=officer.agency_id,
+        )
+        for i in range(n)
+    ]
+
+
+def _rows():
+    events = [e.entry() | {"hash": e.hash} for e in Event.objects.order_by("seq")]
+    subtrees = sorted(SubtreeHash.objects.values_list("level", "index", "hash"))
+    head = LedgerHead.objects.values_list("seq", "hash", "frontier").get()
+    return events, subtrees, head
+
+
+class _Rollback(Exception):
+    pass
+
+
+def test_bulk_append_writes_the_rows_of_one_by_one_appends(officer):
+    with transaction.atomic():
+        record_event(officer, "before", object_type="x", object_id="1")
+    before = Event.objects.count()
+    specs = _specs(officer, 37)
+    # 1. One by one through record_event, then rolled back; the times are kept for the bulk run.
+    try:
+        with transaction.atomic():
+            for spec in specs:
+                event = record_event(
+                    spec.actor,
+                    spec.action,
+                    object_type=spec.object_type,
+                    object_id=spec.object_id,
+                    body=spec.body,
+                    agency=officer.agency if spec.agency_id else None,
+                )
+                spec.time = event.time
+            expected = _rows()
+            raise _Rollback
+    except _Rollback:
+        pass
+    assert Event.objects.count() == before
+    # 2. The same events in bulk, in chunks smaller than the batch.
+    with transaction.atomic():
+        assert append_events(specs, chunk=5) == 37
+    assert _rows() == expected
+
+
+def test_bulk_appends_and_record_event_interleave_into_a_verifiable_ledger(officer):
+    with transaction.atomic():
+        record_event(officer, "first", object_type="x", object_id="1")
+    with transaction.atomic():
+        append_events(_specs(officer, 100), chunk=16)
+    with transaction.atomic():
+        record_event(officer, "after", object_type="x", object_id="2")
+    report = verify_ledger()
+    assert report.ok, report.summary()
+    assert report.size == Event.objects.count()
+    leaves = [merkle.leaf_hash(e.entry_bytes()) for e in Event.objects.order_by("seq")]
+    assert tree_root() == merkle.root_hash(leaves)
