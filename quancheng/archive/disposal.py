@@ -352,6 +352,32 @@ def _remove_from_store(shas: list[str], item) -> None:
                 )
 
 
+def resume_disposals() -> dict[str, int]:
+    """Finish what a crash interrupted (run by the daily retention task).
+
+    An approved proposal whose process died part-way has items without a tombstone: they are
+    verified and disposed of now, as the approver decided. A tombstone whose content is still in
+    the store (the process died after the commit, before the removal) has its content removed.
+    """
+    from quancheng.records.services import blob_store
+
+    done = 0
+    pending = DisposalItem.objects.filter(
+        proposal__status=DisposalProposal.Status.APPROVED, disposed_at__isnull=True
+    ).select_related("proposal__decided_by", "proposal__proposed_by")
+    for ditem in pending:
+        done += dispose_item(ditem, ditem.proposal, ditem.proposal.decided_by)
+    store = blob_store()
+    leftovers = [
+        blob
+        for blob in Blob.objects.filter(disposed_at__isnull=False).select_related("agency")
+        if store.exists(blob.sha256)
+    ]
+    for blob in leftovers:
+        _remove_from_store([blob.sha256], blob)
+    return {"items": done, "contents": len(leftovers)}
+
+
 # --- what item pages and inboxes ask --------------------------------------------------------------
 
 

@@ -2,10 +2,13 @@
 
 from django_tasks import task
 
+from .disposal import resume_disposals
 from .retention import recompute_all
 
 
 @task()
 def recompute_retention() -> int:
-    """Recompute every item's retention and re-assert the store's dates; how many changed."""
+    """Finish any interrupted disposal, then recompute every item's retention and re-assert the
+    store's dates; how many changed."""
+    resume_disposals()
     return recompute_all()

@@ -324,3 +324,42 @@ def test_a_store_that_still_retains_the_blob_keeps_it_and_alerts(
     alert = Alert.objects.get(kind="disposal.store_failed")
     assert "RetentionInForce" in alert.detail["error"]
     assert is_disposed(segment)  # the tombstone stands; the operator resolves the alert
+
+
+def test_a_disposal_interrupted_by_a_crash_is_finished_by_the_daily_task(
+    custodian, head, segment, monkeypatch
+):
+    """A process dying after the approval (before the tombstone) or after the tombstone (before
+    the content went) leaves work that the daily retention task completes."""
+    from quancheng.archive import disposal
+    from quancheng.archive.tasks import recompute_retention
+
+    sha256 = segment.blob_id
+    with at(FIRST_DUE):
+        proposal = propose_disposal(custodian, [("segment", segment.pk)], "保管期满，依规销毁")
+        # 1. The process dies right after the approval is committed.
+        monkeypatch.setattr(disposal, "dispose_item", _crash)
+        with pytest.raises(SystemExit):
+            decide_disposal(head, proposal, approve=True, note="同意销毁")
+        monkeypatch.undo()
+        proposal.refresh_from_db()
+        assert proposal.status == DisposalProposal.Status.APPROVED
+        assert not Event.objects.filter(action="segment.disposed").exists()
+        # 2. The daily run disposes of it, as approved; this time the process dies after the
+        # tombstone's commit, before the content is removed.
+        monkeypatch.setattr(disposal, "_remove_from_store", _crash)
+        with pytest.raises(SystemExit):
+            recompute_retention.call()
+        monkeypatch.undo()
+        tombstone = Event.objects.get(action="segment.disposed")
+        assert json.loads(tombstone.body)["approved_by"] == head.username
+        assert blob_store().exists(sha256)
+        # 3. The next daily run removes the content the tombstone says is gone.
+        recompute_retention.call()
+    assert not blob_store().exists(sha256)
+    assert Event.objects.filter(action="segment.disposed").count() == 1
+    assert verify_ledger().ok
+
+
+def _crash(*args, **kwargs):
+    raise SystemExit("the process died here")
