@@ -279,6 +279,7 @@ def _recompute_batch(refs: list[Ref], actor, sync_all: bool) -> int:
         changes: dict[int, list[dict]] = defaultdict(list)
         agencies = {}
         touched_acts: set[int | None] = set()
+        newly_held: list[models.Model] = []
         to_sync: list[Ref] = []
         for ref, (item, ret, on_hold) in computed.items():
             row = rows.get(ref)
@@ -312,6 +313,8 @@ def _recompute_batch(refs: list[Ref], actor, sync_all: bool) -> int:
             )
             if ref not in to_sync:
                 to_sync.append(ref)
+            if on_hold and not was_held:
+                newly_held.append(item)
         for agency_id, items in changes.items():
             record_event(
                 actor,
@@ -322,11 +325,29 @@ def _recompute_batch(refs: list[Ref], actor, sync_all: bool) -> int:
                 object_id="",
                 agency=agencies[agency_id],
             )
+        if newly_held:
+            _queue_copies_for(newly_held)
         if to_sync:
             transaction.on_commit(lambda: sync_store(to_sync))
         # A22-retention and A23-longterm read what changed here: their acts are checked again.
         schedule_evaluation(*touched_acts)
     return sum(len(v) for v in changes.values())
+
+
+def _queue_copies_for(items: list[models.Model]) -> None:
+    """Items that came under a hold after it was approved (linked to its act or case later)
+    get their offline copy jobs too (A23: held items are copied to offline media)."""
+    from quancheng.records.refs import ref_of
+
+    from .holds import queue_offline_copies
+
+    by_hold: dict[int, tuple[Hold, list]] = {}
+    for ref, holds in holds_of({ref_of(item): item for item in items}).items():
+        item = next(i for i in items if ref_of(i) == ref)
+        for hold in holds:
+            by_hold.setdefault(hold.pk, (hold, []))[1].append(item)
+    for hold, held in by_hold.values():
+        queue_offline_copies(hold, held)
 
 
 def refs_of_dossier(dossier: Dossier) -> list[Ref]:

@@ -222,3 +222,16 @@ def test_deciding_or_lifting_a_hold_checks_its_acts_again(
     request_lift(custodian, hold, reason="复议已结束")
     decide_lift(head, hold, approve=True, note="同意解除")
     assert queued == [act.pk, act.pk]
+
+
+def test_an_item_linked_after_the_approval_is_queued_for_an_offline_copy(officer, head, act, items):
+    hold = request_hold(officer, act=act, reason=Hold.Reason.OBJECTION, note="当事人投诉")
+    hold = decide_hold(head, hold, approve=True, note="同意")
+    assert OfflineCopyJob.objects.filter(hold=hold).count() == 2
+    later = make_segment(officer, act, started_at=shanghai(2026, 1, 11))
+    recompute_for_items([("segment", later.pk)])
+    assert ItemRetention.objects.get(item_kind="segment", item_id=later.pk).on_hold
+    job = OfflineCopyJob.objects.get(hold=hold, item_kind="segment", item_id=later.pk)
+    assert job.sha256 == later.blob_id
+    recompute_for_items([("segment", later.pk)])  # idempotent
+    assert OfflineCopyJob.objects.filter(hold=hold).count() == 3
