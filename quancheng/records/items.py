@@ -239,6 +239,7 @@ def link_item(actor, item, act: Act, *, reason: str = ""):
             },
         )
         schedule_evaluation(act, previous)
+        _recompute_retention(actor, item)  # its act's dossier and holds now apply
     return item
 
 
@@ -262,6 +263,7 @@ def unlink_item(actor, item, *, reason: str):
             {"previous_act": previous, "reason": reason},
         )
         schedule_evaluation(previous)
+        _recompute_retention(actor, item)
     return item
 
 
@@ -276,11 +278,16 @@ def set_evidence(actor, item, is_evidence: bool):
         item.save(update_fields=["is_evidence"])
         record_event(actor, f"{_event_name(item)}.evidence_set", item, {"is_evidence": is_evidence})
         # Evidence AV follows its dossier, other AV 6 months (A22): the retention follows.
-        from quancheng.archive.retention import recompute_for_items
-
-        recompute_for_items([(_event_name(item), item.pk)], actor=actor)
+        _recompute_retention(actor, item)
         schedule_evaluation(item.act_id)  # A22-retention reads the evidence flag
     return item
+
+
+def _recompute_retention(actor, item) -> None:
+    """The item's retention (A22) and holds (A23) again, in the caller's transaction."""
+    from quancheng.archive.retention import recompute_for_items
+
+    recompute_for_items([(_event_name(item), item.pk)], actor=actor)
 
 
 def blob_of_upload(actor, upload: Upload) -> Blob:
