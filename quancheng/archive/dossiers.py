@@ -35,7 +35,7 @@ from quancheng.records.models import Blob, DataRecord, Document, Segment
 from quancheng.records.services import blob_store, register_blob
 
 from .config import current_config
-from .models import RETENTION_YEARS, Dossier, DossierEntry, DossierSupplement
+from .models import Dossier, DossierEntry, DossierSupplement, retain_until
 from .retention import recompute_for_dossier
 
 Section = DossierEntry.Section
@@ -290,19 +290,6 @@ def issue_number(agency, year: int) -> str:
     """
     serial = next_serial(agency, NUMBER_CATEGORY, "", year)
     return f"{agency.short_name}档〔{year}〕{serial}号"
-
-
-def add_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a year without it
-        return day.replace(year=day.year + years, day=28)
-
-
-def retain_until(archived_on: dt.date, retention_class: str) -> dt.date | None:
-    """The last day of retention; None for permanent retention."""
-    years = RETENTION_YEARS[retention_class]
-    return None if years is None else add_years(archived_on, years)
 
 
 # --- use cases -----------------------------------------------------------------------------------

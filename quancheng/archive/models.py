@@ -5,12 +5,16 @@ freezing a dossier, computing retention, setting and lifting holds with the agen
 approval, and disposal with a tombstone. Every change is a ledger event in the same transaction.
 """
 
+import datetime as dt
+
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
+from quancheng.compliance.models import VersionedConfig
 from quancheng.orgs.models import Agency
 from quancheng.orgs.scoping import AgencyScopedQuerySet
 from quancheng.records.refs import ItemKind
@@ -25,6 +29,13 @@ class RetentionClass(models.TextChoices):
 
 
 RETENTION_YEARS = {RetentionClass.PERMANENT: None, RetentionClass.Y30: 30, RetentionClass.Y10: 10}
+
+
+def retain_until(archived_on: dt.date, retention_class: str) -> dt.date | None:
+    """The last day a dossier of this class archived that day is kept; None when permanent.
+    (29 February runs to 28 February.)"""
+    years = RETENTION_YEARS[retention_class]
+    return None if years is None else archived_on + relativedelta(years=years)
 
 
 class Dossier(models.Model):
@@ -429,28 +440,14 @@ class RetentionPolicy(models.Model):
         return f"非证据音像记录至少保存 {self.non_evidence_min_months} 个月"
 
 
-class RetentionConfig(models.Model):
+class RetentionConfig(VersionedConfig):
     """One version of the retention configuration (保管期限配置); the highest version is current.
 
     ``data`` maps each dossier kind to a retention class (``{"dossier_classes": {kind: class}}``).
     Versions are never edited: a change is a new version and a ledger event (archive/config.py).
     """
 
-    version = models.PositiveIntegerField("版本", unique=True)
-    data = models.JSONField("配置")
-    note = models.TextField("修改说明", blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="修改人",
-    )
-    created_at = models.DateTimeField("修改时间", default=timezone.now)
-
-    class Meta:
-        ordering = ["-version"]
+    class Meta(VersionedConfig.Meta):
         verbose_name = "保管期限配置"
         verbose_name_plural = "保管期限配置"
 

@@ -37,16 +37,16 @@ from django.utils import timezone
 
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
-from quancheng.records.refs import ITEM_MODELS, ItemKind
+from quancheng.records.refs import ITEM_MODELS, ItemKind, resolve_many
 
 from .models import (
-    RETENTION_YEARS,
     Dossier,
     DossierEntry,
     Hold,
     ItemRetention,
     RetentionClass,
     RetentionPolicy,
+    retain_until,
 )
 
 log = logging.getLogger(__name__)
@@ -99,11 +99,8 @@ def dossier_until(dossier: Dossier, retention_class: str | None = None) -> dt.da
         if dossier.retain_until is not None:
             return dossier.retain_until
         retention_class = dossier.retention_class
-    years = RETENTION_YEARS.get(RetentionClass(retention_class))
-    if years is None:
-        return None
     start = dossier.archived_on or local_date(dossier.frozen_at or dossier.created_at)
-    return start + relativedelta(years=years)
+    return retain_until(start, RetentionClass(retention_class))
 
 
 DossierRule = Callable[[Dossier], dt.date | None]
@@ -138,15 +135,7 @@ def _numbers(dossiers: list[Dossier]) -> str:
 
 
 def _items(refs: Iterable[Ref]) -> dict[Ref, models.Model]:
-    wanted: dict[str, set[int]] = defaultdict(set)
-    for kind, pk in refs:
-        wanted[kind].add(int(pk))
-    found = {}
-    for kind, pks in wanted.items():
-        model = ITEM_MODELS[kind]
-        for item in model.objects.filter(pk__in=pks).select_related("act"):
-            found[(kind, item.pk)] = item
-    return found
+    return resolve_many(refs, select_related=("act",))
 
 
 def _case_ids(item) -> set[int]:
@@ -341,9 +330,10 @@ def _queue_copies_for(items: list[models.Model]) -> None:
 
     from .holds import queue_offline_copies
 
+    by_ref = {ref_of(item): item for item in items}
     by_hold: dict[int, tuple[Hold, list]] = {}
-    for ref, holds in holds_of({ref_of(item): item for item in items}).items():
-        item = next(i for i in items if ref_of(i) == ref)
+    for ref, holds in holds_of(by_ref).items():
+        item = by_ref[ref]
         for hold in holds:
             by_hold.setdefault(hold.pk, (hold, []))[1].append(item)
     for hold, held in by_hold.values():

@@ -14,13 +14,10 @@ from quancheng.orgs.scoping import AgencyScopedQuerySet
 from quancheng.records.models import Segment
 
 
-class RuleConfig(models.Model):
-    """One version of the city's rule configuration (规则配置); the highest version is current.
-
-    ``data`` holds which act kinds need AV, which documents each kind needs, the tolerances and
-    the A10 list of items to record (记录事项清单). Versions are never edited: a change is a new
-    version (and a ledger event), so a finding can always be read against the version it used.
-    """
+class VersionedConfig(models.Model):
+    """A configuration the city administrator edits, kept as versions (配置版本): the highest
+    version is current; versions are never edited, a change is a new one (and a ledger event).
+    Rule configuration and retention configuration are both kept this way."""
 
     version = models.PositiveIntegerField("版本", unique=True)
     data = models.JSONField("配置")
@@ -36,7 +33,19 @@ class RuleConfig(models.Model):
     created_at = models.DateTimeField("修改时间", default=timezone.now)
 
     class Meta:
+        abstract = True
         ordering = ["-version"]
+
+
+class RuleConfig(VersionedConfig):
+    """One version of the city's rule configuration (规则配置); the highest version is current.
+
+    ``data`` holds which act kinds need AV, which documents each kind needs, the tolerances and
+    the A10 list of items to record (记录事项清单). Versions are never edited: a change is a new
+    version (and a ledger event), so a finding can always be read against the version it used.
+    """
+
+    class Meta(VersionedConfig.Meta):
         verbose_name = "规则配置"
         verbose_name_plural = "规则配置"
 

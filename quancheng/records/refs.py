@@ -45,14 +45,17 @@ def resolve(kind: str, pk: int):
     return model.objects.get(pk=pk)
 
 
-def resolve_many(refs: Iterable[tuple[str, int]]) -> dict[tuple[str, int], models.Model]:
+def resolve_many(
+    refs: Iterable[tuple[str, int]], *, select_related: tuple[str, ...] = ()
+) -> dict[tuple[str, int], models.Model]:
     """Items by reference, one query per kind (missing ones are left out)."""
     wanted: dict[str, set[int]] = {}
     for kind, pk in refs:
-        wanted.setdefault(kind, set()).add(pk)
+        wanted.setdefault(kind, set()).add(int(pk))
     found = {}
     for kind, pks in wanted.items():
-        for item in ITEM_MODELS[kind].objects.filter(pk__in=pks):
+        items = ITEM_MODELS[kind].objects.filter(pk__in=pks)
+        for item in items.select_related(*select_related) if select_related else items:
             found[(kind, item.pk)] = item
     return found
 
