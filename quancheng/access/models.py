@@ -114,12 +114,9 @@ class Extraction(models.Model):
     )
     decided_at = models.DateTimeField("审批时间", null=True, blank=True)
     decision_note = models.TextField("审批意见", blank=True)
-    # The package (a zip of the bag) and the signed extraction note, once produced.
+    # The package (a zip of the bag), once produced.
     package = models.ForeignKey(
         Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    note_document = models.ForeignKey(
-        "records.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     produced_at = models.DateTimeField("制作时间", null=True, blank=True)
     error = models.TextField("错误", blank=True)
