@@ -38,18 +38,27 @@ def _pg_admin(sql: str) -> None:
         conn.execute(sql)
 
 
-def django_for_bench(name: str, database: str) -> str:
-    """Point Django at a fresh database, set it up and migrate; return a label for the output."""
+def django_for_bench(name: str, database: str, keep: str = "") -> str:
+    """Point Django at a fresh database, set it up and migrate; return a label for the output.
+
+    With ``keep`` (PostgreSQL only) the database is ``qc_bench_<keep>`` and survives the run:
+    created and migrated when missing, reused as it is when it exists (a large generated city
+    is then built once and measured many times; drop it with ``dropdb``).
+    """
     var_dir = tempfile.mkdtemp(prefix=f"qc_bench_{name}_")
     atexit.register(shutil.rmtree, var_dir, True)
     os.environ["QC_VAR_DIR"] = var_dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quancheng.settings")
     os.environ.setdefault("QC_LOG_LEVEL", "WARNING")
+    if keep and database != "postgres":
+        raise SystemExit("--keep needs --db postgres")
     if database == "postgres":
-        db_name = f"qc_bench_{name}"
-        _pg_admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        _pg_admin(f'CREATE DATABASE "{db_name}"')
-        atexit.register(_drop_pg, db_name)
+        db_name = f"qc_bench_{keep or name}"
+        if not keep:
+            _pg_admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+            atexit.register(_drop_pg, db_name)
+        if not _pg_exists(db_name):
+            _pg_admin(f'CREATE DATABASE "{db_name}"')
         os.environ["QC_DATABASE_URL"] = f"{PG_SERVER}/{db_name}"
     elif database == "sqlite":
         os.environ.pop("QC_DATABASE_URL", None)
@@ -67,6 +76,13 @@ def django_for_bench(name: str, database: str) -> str:
     if connection.vendor == "postgresql":
         return f"PostgreSQL {connection.pg_version // 10000}.{connection.pg_version % 10000}"
     return f"SQLite {connection.Database.sqlite_version}"
+
+
+def _pg_exists(db_name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db_name]).fetchone()
 
 
 def _drop_pg(db_name: str) -> None:

@@ -38,8 +38,9 @@ TARGET_MS = 150
 def build(districts: int, acts: int, events: int, seed: int = 1) -> dict:
     from django.db import transaction
 
+    from quancheng.cases.models import Act
     from quancheng.ledger.models import LedgerHead
-    from quancheng.records.models import Segment
+    from quancheng.records.models import Document, Segment
     from quancheng.supervision.democity import CityPlan, build_city
     from quancheng.supervision.ledger_bulk import EventSpec, append_events
 
@@ -49,9 +50,13 @@ def build(districts: int, acts: int, events: int, seed: int = 1) -> dict:
         print(f"  [{time.perf_counter() - started:7.1f} s] {message}", flush=True)
 
     with Timer() as city_time:
-        summary = build_city(
-            CityPlan(districts=districts, acts=acts, seed=seed, store_blobs=False), progress=say
-        )
+        if Act.objects.exists():  # a kept database (--keep): the city is there, top up events
+            say("城市已存在，不再生成")
+        else:
+            build_city(
+                CityPlan(districts=districts, acts=acts, seed=seed, store_blobs=False),
+                progress=say,
+            )
     size = LedgerHead.objects.get(id=1).seq
     rng = random.Random(seed)  # noqa: S311 - which segments the filler "views"
     segment_ids = list(Segment.objects.values_list("pk", "agency_id")[:100_000])
@@ -69,9 +74,9 @@ def build(districts: int, acts: int, events: int, seed: int = 1) -> dict:
             if size % 500_000 < FILLER_CHUNK:
                 say(f"账本事件 {size}/{events}")
     return {
-        "acts": summary.acts,
-        "segments": summary.segments,
-        "documents": summary.documents,
+        "acts": Act.objects.count(),
+        "segments": Segment.objects.count(),
+        "documents": Document.objects.count(),
         "events": size,
         "city_seconds": city_time.seconds,
         "filler_seconds": filler_time.seconds,
@@ -188,8 +193,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--db", default="postgres", choices=["postgres", "sqlite"])
+    parser.add_argument(
+        "--keep",
+        metavar="NAME",
+        default="",
+        help="keep the city in database qc_bench_NAME; a later run with the same NAME measures "
+        "it again without building (PostgreSQL)",
+    )
     args = parser.parse_args(argv)
-    label = django_for_bench("pages", args.db)
+    label = django_for_bench("pages", args.db, keep=args.keep)
     print(f"page_timings on {label}; {machine_note()}", flush=True)
     built = build(args.districts, args.acts, args.events)
     print(
