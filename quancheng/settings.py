@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "quancheng.web.session_touch.SessionTouchMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -169,7 +170,8 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Sessions end after 30 idle minutes and with the browser.
 SESSION_COOKIE_AGE = envint("QC_SESSION_IDLE_MINUTES", "30") * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Renewed by quancheng.web.session_touch at most once a minute, not on every request.
+QC_SESSION_TOUCH_SECONDS = envint("QC_SESSION_TOUCH_SECONDS", "60")
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

@@ -24,3 +24,26 @@ def test_an_idle_session_ends_and_an_active_one_lasts(client, officer, settings)
         response = client.get(reverse("home"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_session_is_saved_at_most_once_a_minute(client, officer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def session_writes() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("home")).status_code == 200
+        return sum(
+            1
+            for q in captured.captured_queries
+            if "django_session" in q["sql"] and not q["sql"].lstrip().startswith("SELECT")
+        )
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        client.force_login(officer)
+        assert session_writes() == 1  # the first request renews
+        clock.shift(dt.timedelta(seconds=30))
+        assert session_writes() == 0  # within the minute: a read stays a read
+        clock.shift(dt.timedelta(seconds=31))
+        assert session_writes() == 1
