@@ -7,9 +7,11 @@ two shared cores those copies, not the disk or the hash, bounded the speed of a 
 (docs/performance.md, "Ingest").
 
 When a request came through gunicorn with a Content-Length and nothing has read its body yet,
-:func:`body_reader` hands out the bytes gunicorn already holds and then receives the rest
-straight from the client socket into the caller's buffer (``recv_into``: one copy), keeping
-gunicorn's count of what is left of the body in step, so that keep-alive and the next request
+:func:`body_reader` hands out the bytes gunicorn already holds and then takes the rest straight
+from the client socket: spliced into a pipe inside the kernel (``splice_to``, no copy through
+this process; records/receive.py moves it on into the file) or, for TLS or a caller with a
+buffer, received into it (``recv_into``: one copy), keeping gunicorn's count of what is left
+of the body in step, so that keep-alive and the next request
 on the connection work as before. With any other server (Django's test client, runserver) it
 falls back to ``request.read``. The gunicorn internals it touches are those of the pinned
 version (27.0.1); a different shape falls back too, so an upgrade can only make it slower.
@@ -18,6 +20,9 @@ version (27.0.1); a different shape falls back too, so an upgrade can only make 
 from __future__ import annotations
 
 import io
+import os
+import select
+import ssl
 from collections.abc import Callable
 from typing import Protocol
 
@@ -60,6 +65,27 @@ class GunicornSocketReader:
             unreader.unread(buffered[len(own) :])
         length_reader.length -= len(own)
         self._pending = memoryview(held + own)
+        # A TLS socket's bytes are encrypted: they can only be received through its recv_into.
+        self.can_splice = hasattr(os, "splice") and not isinstance(sock, ssl.SSLSocket)
+
+    def take_pending(self) -> memoryview:
+        """The body's bytes gunicorn had already received (then :meth:`splice_to` the rest)."""
+        pending, self._pending = self._pending, memoryview(b"")
+        return pending
+
+    def splice_to(self, pipe: int, count: int) -> int:
+        """Move up to ``count`` of the body's next bytes from the socket into ``pipe`` inside the
+        kernel (no copy through user space); 0 when the body is over or the client has gone.
+
+        Call after :meth:`take_pending`. Raises OSError (EINVAL) when the socket's kind cannot
+        be spliced; nothing was moved then.
+        """
+        want = min(count, self._length_reader.length)
+        if want <= 0:
+            return 0
+        n = _splice_waiting(self._sock, pipe, want)
+        self._length_reader.length -= n
+        return n
 
     def readinto(self, buffer: memoryview) -> int:
         if self._pending:
@@ -73,6 +99,19 @@ class GunicornSocketReader:
         n = self._sock.recv_into(buffer, want)
         self._length_reader.length -= n
         return n
+
+
+def _splice_waiting(sock, pipe: int, count: int) -> int:
+    """os.splice from a socket, waiting (up to the socket's timeout) when it has no data yet."""
+    while True:
+        try:
+            return os.splice(sock.fileno(), pipe, count)
+        except BlockingIOError:  # a socket with a timeout is non-blocking underneath
+            poller = select.poll()
+            poller.register(sock.fileno(), select.POLLIN)
+            timeout = sock.gettimeout()
+            if not poller.poll(None if timeout is None else timeout * 1000):
+                raise TimeoutError("the client sent nothing within the socket's timeout") from None
 
 
 def body_reader(request) -> BodyReader:

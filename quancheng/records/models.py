@@ -57,6 +57,9 @@ class Upload(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="uploads")
     length = models.BigIntegerField("声明长度")
     offset = models.BigIntegerField("已接收", default=0)
+    # The SHA-256 state (lib/sha256state.py) of bytes [0, offset), committed with the offset,
+    # so that any worker process continues the hash and the completion need not read the file.
+    hash_state = models.BinaryField("哈希中间状态", null=True, editable=False)
     metadata = models.JSONField("元数据", default=dict, blank=True)
     filename = models.CharField("文件名", max_length=255, blank=True)
     status = models.CharField(

@@ -14,20 +14,17 @@ a slow client sends a gigabyte would stall every other writer.
 import contextlib
 import datetime as dt
 import fcntl
-import hashlib
 import os
-import threading
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from quancheng.ledger.services import record_event
+from quancheng.lib import sha256state
 from quancheng.lib.blobstore import blob_store_from_url
 from quancheng.orgs.scoping import can_change_in
 
@@ -159,54 +156,6 @@ def _locked_partial(upload: Upload):
             f.close()  # releases the lock
 
 
-class RunningHashes:
-    """SHA-256 states of the uploads this process is receiving, so completion need not re-read.
-
-    A PATCH that continues where this process's last PATCH of the same upload ended (the usual
-    case: a client keeps its connection) hashes its bytes as it receives them; the completion
-    then names the blob by that digest, as ``BlobStore.put`` does with a stream, instead of
-    reading the whole file again. A PATCH served by another process, or after a restart, finds
-    no state or an older one: an intermediate PATCH then does not hash, and the PATCH that
-    completes the upload first hashes the missing part from the file, in parallel with receiving
-    its own bytes (records/receive.py). States are copied before use and kept only after the new
-    offset is committed, so a failed PATCH never leaves a wrong state.
-    """
-
-    def __init__(self, limit: int = 256):
-        self._states: OrderedDict[str, tuple[int, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._limit = limit
-
-    def resume(self, upload_id, offset: int) -> tuple[Any, int]:
-        """A copy of this process's hash of the upload and how far it got (≤ ``offset``).
-
-        A fresh hash at 0 when this process has none (or one past ``offset``).
-        """
-        with self._lock:
-            state = self._states.get(str(upload_id))
-        if state is None or state[0] > offset:
-            return hashlib.sha256(), 0
-        return state[1].copy(), state[0]
-
-    def keep(self, upload_id, offset: int, digest) -> None:
-        with self._lock:
-            self._states[str(upload_id)] = (offset, digest)
-            self._states.move_to_end(str(upload_id))
-            while len(self._states) > self._limit:
-                self._states.popitem(last=False)
-
-    def take(self, upload_id, length: int) -> str | None:
-        """The hex digest of the whole upload if this process hashed all of it; forgets it."""
-        with self._lock:
-            state = self._states.pop(str(upload_id), None)
-        if state is None or state[0] != length:
-            return None
-        return state[1].hexdigest()
-
-
-running_hashes = RunningHashes()
-
-
 def _check_state(upload: Upload, client_offset: int) -> None:
     if upload.status == Upload.Status.TERMINATED:
         raise UploadError(410, "upload_terminated", "该上传已终止")
@@ -256,14 +205,13 @@ def append(
         f.seek(client_offset)
         if os.fstat(f.fileno()).st_size != client_offset:
             f.truncate()
-        digest, hashed_to = running_hashes.resume(upload.pk, client_offset)
-        catch_up = None
-        if hashed_to < client_offset:
-            if client_offset + content_length == upload.length:
-                catch_up = (upload.partial_path, hashed_to, client_offset)
-            else:
-                digest = None  # the completion hashes the file (or catches up)
-        result = receive_into(f, reader, content_length, digest, catch_up)
+        # The hash continues from the state committed with the offset, whichever process
+        # received the earlier PATCHes. Without one (libcrypto's SHA256 unavailable, an upload
+        # from before states were kept) nothing is hashed and the completion reads the file.
+        digest = None
+        if client_offset == 0 or upload.hash_state:
+            digest = sha256state.resume(bytes(upload.hash_state) if client_offset else None)
+        result = receive_into(f, reader, content_length, digest)
         received, interrupted = result.size, result.interrupted
         f.flush()
         os.fsync(f.fileno())
@@ -274,11 +222,10 @@ def append(
             with transaction.atomic():
                 locked = Upload.objects.select_for_update().get(pk=upload.pk)
                 locked.offset = client_offset + received
+                locked.hash_state = digest.state() if digest is not None else None
                 locked.updated_at = timezone.now()
-                locked.save(update_fields=["offset", "updated_at"])
+                locked.save(update_fields=["offset", "hash_state", "updated_at"])
             upload = locked
-            if digest is not None:
-                running_hashes.keep(upload.pk, upload.offset, digest)
         if upload.offset == upload.length:
             upload = _complete(upload, f)
     return AppendResult(upload, interrupted)
@@ -296,7 +243,7 @@ def _complete(upload: Upload, f) -> Upload:
     info = blob_store().put_file(
         upload.partial_path,
         retain_until=initial_retain_until(),
-        sha256=running_hashes.take(upload.pk, upload.length),
+        sha256=_hashed(upload),
     )
     if info.size != upload.length:  # pragma: no cover - the file is ours and locked
         raise RuntimeError(
@@ -328,6 +275,13 @@ def _complete(upload: Upload, f) -> Upload:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(upload.partial_path)
     return upload
+
+
+def _hashed(upload: Upload) -> str | None:
+    """The digest of the whole upload from its committed hash state, if it has one."""
+    if not upload.hash_state or upload.offset != upload.length:
+        return None
+    return sha256state.ResumableSha256(bytes(upload.hash_state)).hexdigest()
 
 
 def terminate(upload: Upload, actor) -> Upload:

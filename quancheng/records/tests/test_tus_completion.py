@@ -100,10 +100,22 @@ def test_a_completion_that_died_after_the_link_is_finished_by_an_empty_patch(
     assert tus.get(f"{PREFIX}{upload.id}").json()["status"] == "complete"
 
 
-# Which process (A or B) serves each of three PATCHes; each process keeps its own hash states.
-@pytest.mark.parametrize("processes", ["AAA", "AAB", "ABA", "ABB"])
-def test_completion_never_rereads_what_a_patch_hashed(tus, settings, monkeypatch, processes):
-    """The completing PATCH catches up the part its process did not hash, from the file."""
+def test_the_hash_state_is_committed_with_each_offset(tus):
+    """Any worker continues the hash: its state is stored with the offset, never re-derived."""
+    from quancheng.lib.sha256state import ResumableSha256
+
+    data = os.urandom(200_000)
+    url = tus.create(len(data))["Location"]
+    upload_pk = upload_id(url)
+    for start, end in ((0, 70_000), (70_000, 130_000)):
+        assert tus.patch(url, data[start:end], start).status_code == 204
+        upload = Upload.objects.get(pk=upload_pk)
+        assert upload.offset == end
+        state = ResumableSha256(bytes(upload.hash_state))
+        assert state.hexdigest() == hashlib.sha256(data[:end]).hexdigest()
+
+
+def test_completion_never_rereads_what_the_patches_hashed(tus, settings, monkeypatch):
     from quancheng.lib.blobstore.local import LocalBlobStore
 
     given = []
@@ -114,12 +126,9 @@ def test_completion_never_rereads_what_a_patch_hashed(tus, settings, monkeypatch
         return real(self, path, **kwargs)
 
     monkeypatch.setattr(LocalBlobStore, "put_file", spy)
-    states = {"A": services.RunningHashes(), "B": services.RunningHashes()}
     data = os.urandom(200_000)
     url = tus.create(len(data))["Location"]
-    cuts = [0, 70_000, 130_000, len(data)]
-    for process, start, end in zip(processes, cuts[:-1], cuts[1:], strict=True):
-        monkeypatch.setattr(services, "running_hashes", states[process])
+    for start, end in ((0, 70_000), (70_000, 130_000), (130_000, len(data))):
         r = tus.patch(url, data[start:end], start)
         assert r.status_code == 204, r.content
     sha = hashlib.sha256(data).hexdigest()
@@ -128,14 +137,29 @@ def test_completion_never_rereads_what_a_patch_hashed(tus, settings, monkeypatch
     assert blob_store_from_url(settings.QC_BLOB_STORE).path(sha).read_bytes() == data
 
 
-def test_a_failed_patch_leaves_no_wrong_running_hash(tus, monkeypatch):
+def test_an_upload_without_a_hash_state_is_hashed_from_its_file(tus, settings):
+    """An upload from before states were kept (or without libcrypto) still gets its hash."""
+    data = os.urandom(90_000)
+    url = tus.create(len(data))["Location"]
+    assert tus.patch(url, data[:30_000], 0).status_code == 204
+    Upload.objects.filter(pk=upload_id(url)).update(hash_state=None)
+    assert tus.patch(url, data[30_000:60_000], 30_000).status_code == 204
+    assert Upload.objects.get(pk=upload_id(url)).hash_state is None  # nothing to continue from
+    r = tus.patch(url, data[60_000:], 60_000)
+    assert r["Upload-Sha256"] == hashlib.sha256(data).hexdigest()
+    assert blob_store_from_url(settings.QC_BLOB_STORE).path(r["Upload-Sha256"]).exists()
+
+
+def test_a_failed_patch_leaves_no_wrong_hash_state(tus):
+    from quancheng.lib.sha256state import ResumableSha256
+
     data = os.urandom(90_000)
     url = tus.create(len(data))["Location"]
     assert tus.patch(url, data[:30_000], 0).status_code == 204
     upload = Upload.objects.get(pk=upload_id(url))
-    state, hashed_to = services.running_hashes.resume(upload.pk, 30_000)
-    assert hashed_to == 30_000
-    assert state.hexdigest() == hashlib.sha256(data[:30_000]).hexdigest()
+    assert ResumableSha256(bytes(upload.hash_state)).hexdigest() == (
+        hashlib.sha256(data[:30_000]).hexdigest()
+    )
     # The client resends a different middle after a failure: the state follows the bytes kept.
     assert tus.patch(url, b"x" * 10_000, 30_000).status_code == 204
     r = tus.patch(url, data[40_000:], 40_000)
