@@ -34,9 +34,13 @@ def test_every_kind_of_buffer(tmp_path):
     h.update(data[:10])  # bytes
     h.update(bytearray(data[10:20]))
     h.update(memoryview(data)[20:30])  # read-only view
-    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-        with memoryview(m) as view, view[30:40_000] as part:
-            h.update(part)
+    with (
+        open(path, "rb") as f,
+        mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m,
+        memoryview(m) as view,
+        view[30:40_000] as part,
+    ):
+        h.update(part)
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY) as m:
         with memoryview(m) as view, view[40_000:] as part:
             h.update(part)
