@@ -25,15 +25,19 @@ STATE_SIZE = 112  # sizeof(SHA256_CTX)
 
 
 def _load():
-    name = ctypes.util.find_library("crypto")
-    if name is None:
+    # find_library asks ldconfig; the sonames cover a system without its cache.
+    for name in (ctypes.util.find_library("crypto"), "libcrypto.so.3", "libcrypto.so"):
+        if name is None:
+            continue
+        try:
+            lib = ctypes.CDLL(name)
+            (lib.SHA256_Init, lib.SHA256_Update, lib.SHA256_Final)  # noqa: B018 - all there?
+        except (OSError, AttributeError):
+            continue
+        break
+    else:
         return None
-    try:
-        lib = ctypes.CDLL(name)
-        functions = (lib.SHA256_Init, lib.SHA256_Update, lib.SHA256_Final)
-    except (OSError, AttributeError):
-        return None
-    for function in functions:
+    for function in (lib.SHA256_Init, lib.SHA256_Update, lib.SHA256_Final):
         function.restype = ctypes.c_int
     lib.SHA256_Init.argtypes = [ctypes.c_void_p]
     lib.SHA256_Update.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
