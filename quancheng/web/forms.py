@@ -167,11 +167,40 @@ class ActForm(Form):
         self.fields["officers"].queryset = officers_visible_to(user)
 
 
+def subject_filter_fields() -> tuple[forms.Field, forms.Field]:
+    """A list's subject filter: a text search, and the subject's id from links (hidden).
+
+    Not a drop-down of every subject in scope: a district has thousands, and rendering them
+    was most of a list page's time on a generated city (docs/performance.md, "Pages").
+    """
+    return (
+        forms.CharField(
+            label="执法对象",
+            required=False,
+            max_length=100,
+            widget=forms.TextInput(attrs={"placeholder": "名称、信用代码或许可证号"}),
+        ),
+        forms.ModelChoiceField(
+            label="执法对象",
+            queryset=Subject.objects.none(),
+            required=False,
+            widget=forms.HiddenInput,
+        ),
+    )
+
+
+def filter_by_subject(rows, filters: dict):
+    """Rows (acts, cases) of the subject chosen by id, or of subjects matching the search."""
+    if filters.get("subject"):
+        rows = rows.filter(subject=filters["subject"])
+    if text := filters.get("subject_q"):
+        rows = rows.filter(subject__in=Subject.objects.search(text).values("pk"))
+    return rows
+
+
 class ActFilterForm(Form):
     kind = forms.ChoiceField(label="类型", required=False, choices=_blank(Act.Kind.choices))
-    subject = forms.ModelChoiceField(
-        label="执法对象", queryset=Subject.objects.none(), required=False, empty_label="全部"
-    )
+    subject_q, subject = subject_filter_fields()
     officer = forms.ModelChoiceField(
         label="执法人员", queryset=User.objects.none(), required=False, empty_label="全部"
     )
@@ -211,9 +240,7 @@ class CaseForm(Form):
 class CaseFilterForm(Form):
     q = forms.CharField(label="编号或案由", required=False, max_length=100)
     stage = forms.ChoiceField(label="阶段", required=False, choices=_blank(Case.Stage.choices))
-    subject = forms.ModelChoiceField(
-        label="执法对象", queryset=Subject.objects.none(), required=False, empty_label="全部"
-    )
+    subject_q, subject = subject_filter_fields()
     completeness = completeness_field()
 
     def __init__(self, user, *args, **kwargs):

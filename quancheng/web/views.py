@@ -42,6 +42,7 @@ from .forms import (
     SubjectFilterForm,
     SubjectForm,
     enforcement_agencies_for,
+    filter_by_subject,
 )
 from .history import history
 from .subject_view import subject_view
@@ -199,8 +200,7 @@ def act_list(request):
     acts = Act.objects.visible_to(request.user).select_related("subject", "agency")
     if filters.get("kind"):
         acts = acts.filter(kind=filters["kind"])
-    if filters.get("subject"):
-        acts = acts.filter(subject=filters["subject"])
+    acts = filter_by_subject(acts, filters)
     if filters.get("officer"):
         acts = acts.filter(officers=filters["officer"])
     # __date compares in the current time zone (Asia/Shanghai), as the user reads the dates.
@@ -303,8 +303,7 @@ def case_list(request):
         cases = cases.filter(Q(number__icontains=q) | Q(cause__icontains=q))
     if filters.get("stage"):
         cases = cases.filter(stage=filters["stage"])
-    if filters.get("subject"):
-        cases = cases.filter(subject=filters["subject"])
+    cases = filter_by_subject(cases, filters)
     cases = filter_completeness(cases, filters.get("completeness"))
     return render(request, "web/case_list.html", {"form": form, "page": _page(request, cases)})
 

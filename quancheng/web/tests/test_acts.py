@@ -108,12 +108,18 @@ def test_the_list_filters_by_kind_subject_officer_and_dates(
     assert listed() == {act, hearing}
     assert listed(kind="hearing") == {hearing}
     assert listed(subject=subject.pk) == {act}
+    assert listed(subject_q="山城") == {hearing}  # name, credit code or licence number
+    assert listed(subject_q="nobody") == set()
     assert listed(officer=officer.pk) == {act}
     assert listed(officer=head.pk) == {hearing}
     assert listed(officer=colleague.pk) == {act, hearing}
     day = f"{earlier.date():%Y-%m-%d}"
     assert listed(date_from=day, date_to=day) == {hearing}
     assert listed(date_from=f"{start.date():%Y-%m-%d}") == {act}
+    # The subject chosen by id (a link from its page) is named; no drop-down lists them all.
+    page = text(client.get(reverse("act_list"), {"subject": subject.pk}))
+    assert f"已选执法对象</span> <strong>{subject.name}</strong>" in page
+    assert hotel.name not in page
     # A filter naming something out of scope or malformed is ignored, not an error.
     assert listed(kind="nonsense", date_from="yesterday") == {act, hearing}
 

@@ -94,6 +94,7 @@ def test_the_list_filters_by_stage_subject_and_text(
     assert listed(stage="investigation") == {second}
     assert listed(stage="filed") == {case}
     assert listed(subject=subject.pk) == {case}
+    assert listed(subject_q="山城大酒店") == {second}
     assert listed(q="卫生检测") == {second}
     assert listed(q="医罚") == {case}
 
