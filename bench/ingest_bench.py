@@ -334,7 +334,8 @@ def lean_upload(server: Server, path: Path, expected: str, chunk_size: int) -> f
         created.raise_for_status()
         target = urlsplit(created.headers["Location"]).path
         with (
-            socket.create_connection((url.hostname, url.port), timeout=600) as sock,
+            # Blocking (no timeout): sendfile on a socket with a timeout stops at EAGAIN.
+            socket.create_connection((url.hostname, url.port)) as sock,
             open(path, "rb") as f,
         ):
             offset, pending = 0, b""
