@@ -86,9 +86,6 @@ class ResumableSha256:
     def state(self) -> bytes:
         return self._ctx.raw
 
-    def copy(self) -> ResumableSha256:
-        return ResumableSha256(self.state())
-
     def digest(self) -> bytes:
         out = ctypes.create_string_buffer(32)
         ctx = ctypes.create_string_buffer(self._ctx.raw, STATE_SIZE)  # Final wipes its context

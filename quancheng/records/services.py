@@ -258,8 +258,16 @@ def _complete(upload: Upload, f) -> Upload:
         upload.blob_created = info.created
         upload.completed_at = now
         upload.updated_at = now
+        upload.hash_state = None  # the digest is in sha256 now; nothing will continue it
         upload.save(
-            update_fields=["status", "sha256", "blob_created", "completed_at", "updated_at"]
+            update_fields=[
+                "status",
+                "sha256",
+                "blob_created",
+                "completed_at",
+                "updated_at",
+                "hash_state",
+            ]
         )
         record_event(
             upload.user,
@@ -295,8 +303,9 @@ def terminate(upload: Upload, actor) -> Upload:
             if upload.status != Upload.Status.RECEIVING:
                 raise UploadError(409, "upload_not_receiving", "该上传已不在接收中")
             upload.status = Upload.Status.TERMINATED
+            upload.hash_state = None
             upload.updated_at = timezone.now()
-            upload.save(update_fields=["status", "updated_at"])
+            upload.save(update_fields=["status", "hash_state", "updated_at"])
             record_event(
                 actor,
                 "upload.terminated",

@@ -41,7 +41,7 @@ class SpliceReader:
         return self.sock.recv_into(buffer)
 
 
-def _send(data: bytes, close_early: bool = False):
+def _send(data: bytes):
     ours, theirs = socket.socketpair()
 
     def run():
@@ -99,3 +99,26 @@ def test_a_write_error_is_raised_after_the_threads_stop(tmp_path):
     sock.close()
     thread.join()
     assert [t for t in threading.enumerate() if t.name == "qc-hash"] == []
+
+
+def test_a_socket_with_a_timeout_is_spliced_when_its_data_comes_and_gives_up_after_it():
+    """gunicorn's sockets block; one with a timeout is non-blocking underneath (EAGAIN)."""
+    from quancheng.records.bodyread import _splice_waiting
+
+    ours, theirs = socket.socketpair()
+    ours.settimeout(5)
+    pipe_r, pipe_w = os.pipe()
+    try:
+        timer = threading.Timer(0.2, theirs.sendall, [b"late bytes"])
+        timer.start()
+        assert _splice_waiting(ours, pipe_w, 100) == len(b"late bytes")  # waited for them
+        timer.join()
+        assert os.read(pipe_r, 100) == b"late bytes"
+        ours.settimeout(0.1)
+        with pytest.raises(TimeoutError):
+            _splice_waiting(ours, pipe_w, 100)
+    finally:
+        for fd in (pipe_r, pipe_w):
+            os.close(fd)
+        ours.close()
+        theirs.close()

@@ -135,6 +135,8 @@ def test_completion_never_rereads_what_the_patches_hashed(tus, settings, monkeyp
     assert r["Upload-Sha256"] == sha
     assert given == [sha]  # the store was handed the digest: it did not hash the file again
     assert blob_store_from_url(settings.QC_BLOB_STORE).path(sha).read_bytes() == data
+    upload = Upload.objects.get(pk=upload_id(url))
+    assert (upload.sha256, upload.hash_state) == (sha, None)  # the state ends with the upload
 
 
 def test_an_upload_without_a_hash_state_is_hashed_from_its_file(tus, settings):
