@@ -23,7 +23,7 @@ from django.utils import timezone
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from quancheng.cases.models import Act, Case
-from quancheng.cases.services import change_case_stage
+from quancheng.cases.services import archive_case
 from quancheng.compliance.models import Explanation, Finding
 from quancheng.documents.catalogue import BUNDLED
 from quancheng.documents.numbering import next_serial
@@ -415,7 +415,7 @@ def freeze_dossier(actor, dossier: Dossier) -> Dossier:
         # until the commit, and the PDF takes a moment.
         dossier.toc_blob = _store_toc(dossier)
         if dossier.case_id is not None:
-            change_case_stage(actor, dossier.case, Case.Stage.ARCHIVED, f"案卷{dossier.number}归档")
+            archive_case(actor, dossier.case, f"案卷{dossier.number}归档")
         dossier.save(
             update_fields=["status", "frozen_at", "archived_on", "retain_until", "toc_blob"]
         )

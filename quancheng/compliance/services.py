@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from quancheng.cases.models import Act
 from quancheng.ledger.services import record_event
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import WRITING_ROLES, Role
 from quancheng.orgs.scoping import can_change_in
 from quancheng.records.models import Segment
@@ -76,9 +77,10 @@ def segment_length(segment: Segment) -> float | None:
 
 
 def add_marker(actor, segment: Segment, kind: str, offset_seconds: float, note: str = "") -> Marker:
-    """Mark a moment in a recording (e.g. 表明身份 at 00:42); a ledger event on the segment."""
-    if not may_write(actor, segment.agency):
-        raise PermissionDenied("无权在该音像记录上添加标记")
+    """Mark a moment in a recording (e.g. 表明身份 at 00:42); a ledger event on the segment.
+
+    Only someone who may view the segment marks it: the rules judge recordings by markers."""
+    caps.require(actor, caps.MARKER_CHANGE, segment)
     if kind not in Marker.Kind.values:
         raise _error("请选择标记类型", "invalid_kind", "kind")
     try:
@@ -107,8 +109,7 @@ def add_marker(actor, segment: Segment, kind: str, offset_seconds: float, note: 
 def withdraw_marker(actor, marker: Marker, reason: str) -> Marker:
     """Withdraw a wrong marker (it stays, withdrawn, beside the ledger event)."""
     segment = marker.segment
-    if not may_write(actor, segment.agency):
-        raise PermissionDenied("无权撤销该标记")
+    caps.require(actor, caps.MARKER_CHANGE, segment)
     reason = _text(reason, "reason", "撤销原因", limit=500)
     with transaction.atomic():
         marker = Marker.objects.select_for_update().get(pk=marker.pk)

@@ -8,6 +8,7 @@ player's src, and ``{{ obj.compliance|completeness_badge }}`` in lists.
 from django import template
 from django.utils.html import format_html
 
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
 
 from ..config import current_config
@@ -72,7 +73,7 @@ def segment_markers(context, segment):
             Marker.objects.filter(segment=segment).select_related("created_by", "withdrawn_by")
         ),
         "kinds": Marker.Kind.choices,
-        "may_mark": may_write(user, segment.agency),
+        "may_mark": caps.can(user, caps.MARKER_CHANGE, segment),
         "start": context["request"].GET.get("t", ""),
         "csrf_token": context.get("csrf_token"),
     }
