@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quancheng.cases.models import Act
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.models import Segment
@@ -49,6 +50,7 @@ def _act_url(act) -> str:
 @require_POST
 def marker_add(request, pk):
     segment = get_visible_or_404(Segment.objects.select_related("agency"), request.user, pk=pk)
+    caps.require(request.user, caps.MARKER_CHANGE, segment)
     post = request.POST
     return _done(
         request,
@@ -69,6 +71,7 @@ def marker_withdraw(request, pk):
     marker = get_visible_or_404(
         Marker.objects.select_related("segment__agency"), request.user, pk=pk
     )
+    caps.require(request.user, caps.MARKER_CHANGE, marker.segment)
     return _done(
         request,
         marker.segment.get_absolute_url() + "#markers",

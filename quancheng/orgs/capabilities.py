@@ -243,6 +243,15 @@ def _custodian_or_involved_officer(user, obj) -> Verdict:
     return _no("只有本执法行为的执法人员或记录管理专人可以提出延期登记申请")
 
 
+def _alert_closer(user, obj) -> Verdict:
+    """Nobody closes an alert about themselves (A27: the alert is about that person)."""
+    if not _writes(user):
+        return _writer_in_scope(user, obj)
+    if obj is not None and (obj.detail or {}).get("user") == user.get_username():
+        return _no("不能处理关于本人的告警")
+    return ALLOWED
+
+
 def _device_manager(user, obj) -> Verdict:
     if user.is_superuser or user.role in (Role.CUSTODIAN, Role.HEAD, Role.CITY_ADMIN):
         return ALLOWED
@@ -363,6 +372,24 @@ DRAFT_FINALISE = _declare(
     "officers of the act or of its case; not once sealed",
     _involved,
     changes=True,
+)
+RECORDS_UPLOAD = _declare(
+    "records.upload",
+    "上传、关联记录",
+    "officer, custodian, head, city administrator, in their scope",
+    _writer_in_scope,
+)
+EXTRACTION_REQUEST = _declare(
+    "extraction.request",
+    "申请证据提取、登记对外提供（第二十四条）",
+    "officer, custodian, head, city administrator, in their scope",
+    _writer_in_scope,
+)
+ALERT_CLOSE = _declare(
+    "alert.close",
+    "处理告警",
+    "officer, custodian, head, city administrator, in scope; never an alert about themselves",
+    _alert_closer,
 )
 MARKER_CHANGE = _declare(
     "marker.change",
