@@ -1,8 +1,9 @@
 """Sealed means sealed (封卷后只读): what a frozen dossier holds is read-only for everyone.
 
 Once a dossier is frozen, its case, its acts, their document drafts and every record item in it
-change through no page, API or admin; a correction is a supplement (补充归档) with its reason,
-approved by the head (dossiers.supplement_dossier). The capability table asks
+change through no page, API or admin; a correction is a supplement (补充归档) with its reason
+(dossiers.supplement_dossier): a record made later is linked to the act and added to the dossier
+as a numbered supplement, the sealed entries stay as they were. The capability table asks
 :func:`sealed_reason` for every capability that changes something (orgs/capabilities.py).
 """
 
@@ -54,10 +55,9 @@ def sealing_dossier(obj) -> Dossier | None:
             .select_related("dossier")
             .first()
         )
-        if entry is not None:
-            return entry.dossier
-        case_id = getattr(obj, "case_id", None) or (obj.act.case_id if obj.act_id else None)
-        return _of_act(obj.act_id, case_id)
+        # Only what the dossier holds: a record arriving later for a sealed act is not sealed;
+        # it waits to be added by a supplement (补充归档).
+        return entry.dossier if entry is not None else None
     return None
 
 

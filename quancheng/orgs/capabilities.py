@@ -379,6 +379,21 @@ RECORDS_UPLOAD = _declare(
     "officer, custodian, head, city administrator, in their scope",
     _writer_in_scope,
 )
+ITEM_LINK = _declare(
+    "item.link",
+    "关联、解除关联记录，向执法行为添加记录",
+    "officer, custodian, head, city administrator, in their scope; not once the item is in a "
+    "sealed dossier",
+    _writer_in_scope,
+    changes=True,
+)
+EVIDENCE_SET = _declare(
+    "item.set_evidence",
+    "标记记录是否用作证据（第二十二条）",
+    "officer, custodian, head, city administrator, in their scope (allowed after sealing: it "
+    "classifies retention, not content)",
+    _writer_in_scope,
+)
 EXTRACTION_REQUEST = _declare(
     "extraction.request",
     "申请证据提取、登记对外提供（第二十四条）",
