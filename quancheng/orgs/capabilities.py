@@ -220,7 +220,11 @@ def _roles(*roles: str, superuser: bool = False, message: str) -> Callable:
 
 
 def _head_of_agency(message: str) -> Callable:
+    """The head of the object's agency; without an object, any head (e.g. the inbox)."""
+
     def rule(user, obj) -> Verdict:
+        if obj is None:
+            return ALLOWED if user.role == Role.HEAD else _no(message)
         return ALLOWED if _is_head_of(user, _agency_id(obj)) else _no(message)
 
     return rule
@@ -252,6 +256,12 @@ def _alert_closer(user, obj) -> Verdict:
     return ALLOWED
 
 
+def _officer_of_act_or_custodian(user, obj) -> Verdict:
+    if _on(user, obj) or (user.role == Role.CUSTODIAN and _writes(user)):
+        return ALLOWED
+    return _no("只有本执法行为的执法人员或记录管理专人可以制作说明、答复检查发现")
+
+
 def _device_manager(user, obj) -> Verdict:
     if user.is_superuser or user.role in (Role.CUSTODIAN, Role.HEAD, Role.CITY_ADMIN):
         return ALLOWED
@@ -269,7 +279,9 @@ def _sheet_editor(user, obj) -> Verdict:
 def _token_manager(user, obj) -> Verdict:
     if user.is_superuser or user.role == Role.CITY_ADMIN:
         return ALLOWED
-    if user.role in (Role.HEAD, Role.CUSTODIAN):
+    # The head and the custodian, for people of the agencies in their scope (an account of no
+    # agency is the administrators').
+    if user.role in (Role.HEAD, Role.CUSTODIAN) and obj is not None:
         return ALLOWED
     return _no("只有管理员、机构负责人或记录管理专人可以签发或撤销接口令牌")
 
@@ -283,8 +295,10 @@ class Capability:
     label: str
     holders: str  # who holds it, for docs/access.md
     rule: Callable[[object, object], Verdict]
-    # A change: refused on anything a sealed dossier holds, whoever asks.
+    # A change: refused on anything a sealed dossier holds, whoever asks; always about an object.
     changes: bool = False
+    # The kinds of object it is asked about (model labels); empty: anything, or nothing.
+    about: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return self.code
@@ -293,9 +307,37 @@ class Capability:
 TABLE: dict[str, Capability] = {}
 
 
+ACT, CASE, DRAFT = "cases.act", "cases.case", "documents.documentdraft"
+ITEMS = ("records.segment", "records.document", "records.datarecord")
+OBJECTS = {
+    "act.edit": (ACT,),
+    "act.change_officers": (ACT,),
+    "case.edit": (CASE,),
+    "draft.edit": (ACT, DRAFT),
+    "draft.sign_as_officer": ("signing_as",),
+    "draft.sign_as_party": (DRAFT,),
+    "draft.finalise": (DRAFT,),
+    "marker.change": ("records.segment",),
+    "item.link": ITEMS,
+    "item.set_evidence": ITEMS,
+    "registration.request_late": (ACT,),
+    "registration.decide_late": (ACT,),
+    "records.register": (ACT,),
+    "act.explain": (ACT,),
+    "act.review": (ACT,),
+    "act.evaluate": (ACT,),
+}
+
+
 def _declare(code, label, holders, rule, changes=False) -> str:
-    TABLE[code] = Capability(code, label, holders, rule, changes)
+    TABLE[code] = Capability(code, label, holders, rule, changes, OBJECTS.get(code, ()))
     return code
+
+
+def label_of(obj) -> str:
+    if isinstance(obj, SigningAs):
+        return "signing_as"
+    return obj._meta.label_lower
 
 
 SUBJECT_CHANGE = _declare(
@@ -413,6 +455,24 @@ MARKER_CHANGE = _declare(
     "not once sealed",
     _marker,
     changes=True,
+)
+ACT_EXPLAIN = _declare(
+    "act.explain",
+    "制作情况说明、答复检查发现（第十一条、第十三条）",
+    "the act's officers; the custodian in scope",
+    _officer_of_act_or_custodian,
+)
+ACT_REVIEW = _declare(
+    "act.review",
+    "审核工作记录和检查发现答复",
+    "the head of the act's agency",
+    _head_of_agency("只有该执法行为所属机构的负责人可以审核"),
+)
+ACT_EVALUATE = _declare(
+    "act.evaluate",
+    "重新检查执法行为",
+    "officer, custodian, head, city administrator, in their scope",
+    _writer_in_scope,
 )
 RECORDS_REGISTER = _declare(
     "records.register",
@@ -565,17 +625,34 @@ SHEETS_EDIT = _declare(
 )
 
 
+# Routes whose guard is not one row of the table (quancheng/web/routes.py declares every route):
+SIGNED_IN = "signed_in"  # any signed-in user; objects fetched in scope (404 outside)
+CONTENT = "content"  # record content: the A24 policy (access/policy.py), logged
+PUBLIC = "public"  # no sign-in: the login page, the witness protocol (C2SP), API doc assets
+ADMIN = "admin"  # Django's admin site: staff accounts with model permissions; read-only models
+GUARDS = {
+    SIGNED_IN: "任何已登录用户，对象限于其管辖范围（范围外 404）",
+    CONTENT: "记录内容：第二十四条访问策略（access/policy.py），每次访问记入日志",
+    PUBLIC: "无需登录：登录页、见证协议（C2SP）、接口文档资源",
+    ADMIN: "管理后台：工作人员账号及其模型权限；执法数据模型不在后台修改",
+}
+
+
 # --- asking the table -----------------------------------------------------------------------
 
 
 def check(user, capability: str, obj=None) -> Verdict:
     """The verdict of the table for ``user`` doing ``capability`` on ``obj``."""
     row = TABLE[capability]
+    if row.about and obj is not None and label_of(obj) not in row.about:
+        raise TypeError(f"{capability} is asked about {row.about}, not {label_of(obj)}")
     if not _active(user):
         return NOT_SIGNED_IN
     if not _in_scope(user, _agency_id(obj)):
         return OUT_OF_SCOPE
-    if row.changes and obj is not None:
+    if row.changes:
+        if obj is None:
+            return _no("未指定对象")
         sealed = _sealed(obj)
         if sealed is not None:
             return sealed
