@@ -262,10 +262,23 @@ def build_package(extraction: Extraction, work: Path) -> Path:
     )
     _progress(extraction, 60, "生成 BagIt 清单（SHA-256、SHA-512）")
     bagit.make_bag(str(bag_dir), bag_info(extraction, items), checksums=CHECKSUMS)
+    declare_bagit_1_0(bag_dir)
     _progress(extraction, 85, "打包")
     target = work / f"extraction-{extraction.pk}.zip"
     zip_directory(bag_dir, target)
     return target
+
+
+def declare_bagit_1_0(bag_dir: Path) -> None:
+    """Declare ``BagIt-Version: 1.0`` (RFC 8493 §2.1.1) and re-make the tag manifests.
+
+    The ``bagit`` library writes 0.97, the last draft; the bag is laid out as RFC 8493 says, so
+    it says so. Saving the bag again re-hashes bagit.txt into the tag manifests.
+    """
+    (bag_dir / "bagit.txt").write_text(
+        "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n", encoding="utf-8"
+    )
+    bagit.Bag(str(bag_dir)).save()
 
 
 def produce(extraction_id: int) -> Extraction | None:
