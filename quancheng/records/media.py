@@ -17,17 +17,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 import av
-from django.conf import settings
 from django.db import transaction
 
 from quancheng.alerts.services import raise_alert
+from quancheng.jobs.workdirs import work_dir
 from quancheng.ledger.services import record_event
 from quancheng.orgs.models import Role
 
@@ -209,13 +208,9 @@ def mark_unreadable(segment: Segment, error: str) -> Segment:
 # --- files ------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _work_dir() -> Iterator[Path]:
-    """A private temporary folder under VAR_DIR (not /tmp, which may be a small tmpfs)."""
-    base = Path(settings.VAR_DIR) / "tmp"
-    base.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="media-", dir=base) as work:
-        yield Path(work)
+def _work_dir():
+    """A private temporary folder of the job (removed after it, or after a crash)."""
+    return work_dir("media")
 
 
 @contextlib.contextmanager
