@@ -42,10 +42,8 @@ def test_a_package_whose_worker_is_killed_is_finished_by_another(instance, tmp_p
         f"print(json.dumps(seed_extraction({DOCUMENT_BYTES})))"
     )
     marker = tmp_path / "stalled"
-    victim = instance.popen(
-        f"from quancheng.jobs.tests.instance import stalling_worker; stalling_worker({str(marker)!r})",
-        tmp_path / "victim.log",
-    )
+    code = "from quancheng.jobs.tests.instance import stalling_worker; stalling_worker({!r})"
+    victim = instance.popen(code.format(str(marker)), tmp_path / "victim.log")
     try:
         wait_for(lambda: marker.exists() or victim.poll() is not None, "the package build")
         assert marker.exists(), (tmp_path / "victim.log").read_text()
