@@ -79,14 +79,17 @@ def build(finalisations: int, savers: int) -> dict:
     }
 
 
-def run(mode: str, drafts: list, saves: list, officer) -> tuple[list[float], list[float]]:
-    """Two finalisers and the savers together; (save latencies, finalise latencies)."""
+def run(mode: str, drafts: list, saves: list, officer) -> tuple[list[float], list[float], int]:
+    """Two finalisers and the savers together; (save latencies, finalise latencies, writes
+    that gave up with "database is locked")."""
     from django.db import connection, transaction
 
     from quancheng.documents import services
 
+    from django.db import OperationalError
+
     done = threading.Event()
-    save_times, final_times = [], []
+    save_times, final_times, locked = [], [], []
     queue = list(drafts)
     lock = threading.Lock()
 
@@ -98,11 +101,14 @@ def run(mode: str, drafts: list, saves: list, officer) -> tuple[list[float], lis
                         return
                     draft = queue.pop()
                 began = time.perf_counter()
-                if mode == "held":
-                    with transaction.atomic():
+                try:
+                    if mode == "held":
+                        with transaction.atomic():
+                            services.finalise(officer, draft)
+                    else:
                         services.finalise(officer, draft)
-                else:
-                    services.finalise(officer, draft)
+                except OperationalError:  # "database is locked" after the 20 s busy timeout
+                    locked.append(draft)
                 final_times.append(time.perf_counter() - began)
         finally:
             connection.close()
@@ -113,7 +119,10 @@ def run(mode: str, drafts: list, saves: list, officer) -> tuple[list[float], lis
             while not done.is_set():
                 n += 1
                 began = time.perf_counter()
-                services.save_draft(officer, draft, {"findings": f"{mode}{n}"})
+                try:
+                    services.save_draft(officer, draft, {"findings": f"{mode}{n}"})
+                except OperationalError:  # counted with the time it waited before giving up
+                    locked.append(draft)
                 save_times.append(time.perf_counter() - began)
         finally:
             connection.close()
@@ -127,7 +136,7 @@ def run(mode: str, drafts: list, saves: list, officer) -> tuple[list[float], lis
     done.set()
     for thread in savers:
         thread.join()
-    return save_times, final_times
+    return save_times, final_times, len(locked)
 
 
 def main(argv: list[str]) -> int:
@@ -144,15 +153,16 @@ def main(argv: list[str]) -> int:
     built = build(args.finalisations, savers)
     half = args.finalisations
     print(f"finalise_writers on {label}: {args.writers} writers (2 finalising, {savers} saving)")
-    print("mode    saves  p50 ms  p95 ms  finalisations  mean finalise s")
+    print("mode    saves  p50 ms  p95 ms  finalisations  mean finalise s  locked")
     p95 = {}
     for n, mode in enumerate(("held", "short")):
         drafts = built["to_finalise"][n * half : (n + 1) * half]
-        saves, finals = run(mode, drafts, built["to_save"], built["officer"])
+        saves, finals, locked = run(mode, drafts, built["to_save"], built["officer"])
         p95[mode] = percentile(saves, 0.95)
         print(
             f"{mode:<6} {len(saves):>6} {percentile(saves, 0.5) * 1000:>7.0f}"
             f" {p95[mode] * 1000:>7.0f} {len(finals):>14} {sum(finals) / len(finals):>16.2f}"
+            f" {locked:>7}"
         )
     print(f"p95 held/short: {p95['held'] / p95['short']:.1f}")
     print(machine_note())

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "quancheng.archive",
     "quancheng.access",
     "quancheng.supervision",
+    "quancheng.operations",
     "quancheng.web",
 ]
 
