@@ -82,11 +82,9 @@ def build(finalisations: int, savers: int) -> dict:
 def run(mode: str, drafts: list, saves: list, officer) -> tuple[list[float], list[float], int]:
     """Two finalisers and the savers together; (save latencies, finalise latencies, writes
     that gave up with "database is locked")."""
-    from django.db import connection, transaction
+    from django.db import OperationalError, connection, transaction
 
     from quancheng.documents import services
-
-    from django.db import OperationalError
 
     done = threading.Event()
     save_times, final_times, locked = [], [], []
