@@ -4,7 +4,8 @@
 library's command; the jobs app comes before django_tasks_db in INSTALLED_APPS). The library's
 claim is kept as it is; around it:
 
-1. at start: reap the tasks of dead workers, then remove abandoned work folders;
+1. at start: reap the tasks of dead workers, then remove abandoned work folders and the blob
+   store's stale partial writes;
 2. for each task: take its lease, run it (the library marks it successful or failed), release;
 3. meanwhile a keeper thread renews the current lease and reaps other workers' dead tasks.
 """
@@ -14,9 +15,12 @@ from __future__ import annotations
 import logging
 import threading
 
+from django.conf import settings
 from django.db import connection
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
+
+from quancheng.lib.blobstore import blob_store_from_url
 
 from . import leases, workdirs
 
@@ -24,9 +28,17 @@ log = logging.getLogger(__name__)
 
 
 def recover() -> None:
-    """What a worker does before taking work: requeue or fail dead workers' tasks, then clean."""
+    """What a worker does before taking work: requeue or fail dead workers' tasks, then remove
+    the temporary files crashes left: work folders and the blob store's partial writes."""
     leases.reap()
     workdirs.remove_abandoned()
+    try:
+        removed = blob_store_from_url(settings.QC_BLOB_STORE).cleanup()
+    except Exception:  # an unreachable store must not keep the worker from its queue
+        log.exception("cleaning the blob store's partial writes failed")
+        return
+    if removed:
+        log.warning("removed %d partial blob writes older than a day", removed)
 
 
 class Keeper(threading.Thread):

@@ -4,6 +4,7 @@ retry). Time is controlled; no worker process is needed to decide what a dead wo
 
 import datetime as dt
 import json
+import os
 
 import pytest
 import time_machine
@@ -17,7 +18,7 @@ from quancheng.access.package import claim
 from quancheng.access.tasks_extraction import produce_extraction_package
 from quancheng.access.tests.extraction_setup import *  # noqa: F403
 from quancheng.access.tests.extraction_setup import refs
-from quancheng.jobs import leases, workdirs
+from quancheng.jobs import leases, workdirs, worker
 from quancheng.jobs.models import JobLease
 from quancheng.ledger.models import Event
 
@@ -169,3 +170,17 @@ def test_finished_tasks_release_their_lease(settings):
     task.save()
     with time_machine.travel(timezone.now() + dt.timedelta(days=1)):
         assert leases.reap() == {}
+
+
+def test_a_starting_worker_removes_stale_partial_blob_writes(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    settings.QC_BLOB_STORE = f"file://{tmp_path / 'blobs'}"
+    partial = tmp_path / "blobs" / "tmp" / "put-crashed.part"
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(b"x" * 1000)
+    old = (T0 - dt.timedelta(days=2)).timestamp()
+    os.utime(partial, (old, old))
+    fresh = partial.with_name("put-writing.part")
+    fresh.write_bytes(b"y")  # a put in progress elsewhere
+    worker.recover()
+    assert not partial.exists() and fresh.exists()
