@@ -33,7 +33,7 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from quancheng.ledger.checkpoints import KEY_FILE_NAME
+from quancheng.ledger.checkpoints import KEY_FILE_NAME, make_checkpoint
 from quancheng.ledger.services import record_event
 
 VAR_FILES = ("secret_key", "document_key_passphrase")
@@ -52,11 +52,13 @@ def _is_sqlite() -> bool:
     return _database()["ENGINE"].endswith("sqlite3")
 
 
-def _pg_url() -> str:
+def _pg_env() -> dict[str, str]:
+    """libpq's variables for pg_dump and pg_restore (no password on their command line)."""
     db = _database()
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    host = f"{db.get('HOST') or ''}" + (f":{db['PORT']}" if db.get("PORT") else "")
-    return f"postgresql://{auth}@{host}/{db['NAME']}"
+    names = {"HOST": "PGHOST", "PORT": "PGPORT", "USER": "PGUSER", "PASSWORD": "PGPASSWORD"}
+    env = {**os.environ, "PGDATABASE": db["NAME"]}
+    env.update({var: str(db[key]) for key, var in names.items() if db.get(key)})
+    return env
 
 
 def blob_path(root: Path, sha256: str) -> Path:
@@ -72,6 +74,8 @@ def make_backup(dest: Path, *, copy_blobs: bool = True) -> dict:
 
     target = dest / f"backup-{timezone.now():%Y%m%dT%H%M%S%fZ}"
     target.mkdir(parents=True)
+    # The copy then ends with a signed checkpoint of its ledger, as a restore will verify.
+    make_checkpoint()
     database = _dump_database(target)
     var = _copy_var_files(target / "var")
     listing = _write_listing(target / "blobs.tsv")
@@ -102,15 +106,16 @@ def _dump_database(target: Path) -> str:
             copy.close()
             source.close()
         return "sqlite"
-    command = ["pg_dump", "--format=custom", "--file", str(target / "database.pgdump"), _pg_url()]
-    _run(command, "pg_dump")
+    _run(["pg_dump", "--format=custom", "--file", str(target / "database.pgdump")], "pg_dump")
     return "postgresql"
 
 
 def _run(command: list[str], name: str) -> None:
     if shutil.which(command[0]) is None:
         raise BackupError(f"{name} not found: install Debian's postgresql-client")
-    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    result = subprocess.run(  # noqa: S603 - Debian's tools, our arguments
+        command, env=_pg_env(), capture_output=True, text=True, check=False
+    )
     if result.returncode:
         raise BackupError(f"{name} failed: {result.stderr.strip()}")
 
@@ -235,7 +240,8 @@ def _restore_database(backup: Path, kind: str) -> None:
     if _is_sqlite():
         raise BackupError("the backup is of PostgreSQL; this installation uses SQLite")
     dump = str(backup / "database.pgdump")
-    _run(["pg_restore", "--no-owner", "--no-privileges", "-d", _pg_url(), dump], "pg_restore")
+    database = _database()["NAME"]
+    _run(["pg_restore", "--no-owner", "--no-privileges", "--dbname", database, dump], "pg_restore")
 
 
 def _restore_var_files(source: Path) -> None:
