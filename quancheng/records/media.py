@@ -119,6 +119,27 @@ def make_derivatives(segment_id: int, *, force: bool = False) -> Segment:
     return _link(segment, result)
 
 
+def derivatives_abandoned(segment_id: int, reason: str) -> None:
+    """The derivatives job was given up after its worker died on every attempt (jobs/leases.py;
+    a decoder crashing the process would do that): the segment shows 处理失败 instead of waiting
+    for ever, and ``manage.py make_derivatives --force`` runs it again."""
+    with transaction.atomic():
+        pending = Segment.objects.select_for_update().filter(
+            pk=segment_id, media_status=Segment.MediaStatus.PENDING
+        )
+        segment = pending.first()
+        if segment is None:
+            return
+        segment.media_status = Segment.MediaStatus.FAILED
+        segment.save(update_fields=["media_status"])
+        record_event(
+            None,
+            "segment.derivatives_failed",
+            segment,
+            {"sha256": segment.blob_id, "reason": reason},
+        )
+
+
 def _derive(source: Path, work: Path) -> Derivatives:
     probe = probe_file(source)
     store = blob_store()

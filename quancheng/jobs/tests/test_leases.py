@@ -21,6 +21,9 @@ from quancheng.access.tests.extraction_setup import refs
 from quancheng.jobs import leases, workdirs, worker
 from quancheng.jobs.models import JobLease
 from quancheng.ledger.models import Event
+from quancheng.records.models import Segment
+from quancheng.records.tasks import make_segment_derivatives
+from quancheng.records.tests.media_fixtures import store_segment
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +187,18 @@ def test_a_starting_worker_removes_stale_partial_blob_writes(settings, tmp_path)
     fresh.write_bytes(b"y")  # a put in progress elsewhere
     worker.recover()
     assert not partial.exists() and fresh.exists()
+
+
+def test_derivatives_given_up_show_as_failed_instead_of_pending(settings, officer, agency, clips):
+    settings.QC_JOB_MAX_ATTEMPTS = 1
+    segment = store_segment(officer, clips["h264"], agency=agency)
+    assert segment.media_status == Segment.MediaStatus.PENDING
+    task = running_task(make_segment_derivatives, args=[segment.pk])
+    with time_machine.travel(T0, tick=False):
+        leases.take(task, "w1")
+    with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
+        assert leases.reap() == {str(task.pk): "failed"}
+    segment.refresh_from_db()
+    assert segment.media_status == Segment.MediaStatus.FAILED
+    event = Event.objects.get(action="segment.derivatives_failed", object_id=str(segment.pk))
+    assert "w1" in json.loads(event.body)["reason"]
