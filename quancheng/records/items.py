@@ -39,6 +39,7 @@ SEGMENT_FIELDS = [
     "ended_at",
     "device_started_at",
     "clock_offset_seconds",
+    "time_source",
     "duration_seconds",
     "container",
     "video_codec",
