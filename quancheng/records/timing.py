@@ -54,7 +54,7 @@ def may_enter_time(user, segment: Segment) -> bool:
 
 def needs_time(segment: Segment) -> bool:
     """Whether a time may be entered: the file carries none (or a person entered one before)."""
-    return segment.time_source != Segment.TimeSource.DEVICE
+    return segment.started_at is None or segment.time_by_hand
 
 
 def enter_segment_time(
