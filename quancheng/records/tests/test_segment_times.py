@@ -19,40 +19,20 @@ from quancheng.alerts.models import Alert
 from quancheng.compliance.services import add_marker
 from quancheng.conftest import make_person
 from quancheng.ledger.models import Event
-from quancheng.records.attach import attach_upload
 from quancheng.records.models import Segment
-from quancheng.records.tests.ingest_media import clip_bytes, utc_tag
-from quancheng.records.tests.ingest_scene import bj, camera, make_act
-from quancheng.records.tests.test_attach import MP4, finished_upload
+from quancheng.records.tests.ingest_scene import bj, camera
 from quancheng.records.timing import enter_segment_time
 
 from .conftest import make_token
-
-SERIAL = "DSJ-U01"
-GPS = ("com.apple.quicktime.location.ISO6709", "+29.5630+106.5516/")
-
-
-def timed_clip(start: dt.datetime, *tags) -> bytes:
-    """A 2-second H.264/AAC clip stamped with its recording time (and tags) as a camera does."""
-    return clip_bytes(utc_tag(start), 2, tags=tuple(tags), metadata_keys=True)
-
-
-def untimed_clip() -> bytes:
-    return clip_bytes("", 2)
-
-
-@pytest.fixture
-def scene_act(officer, colleague, agency, subject):
-    return make_act(officer, agency, [officer, colleague], subject, bj(9, 30), minutes=30)
-
-
-@pytest.fixture
-def cam(custodian, agency, officer):
-    return camera(custodian, agency, SERIAL, officer=officer)
-
-
-def upload_segment(user, act, data: bytes, name="clip.mp4") -> Segment:
-    return attach_upload(user, act, finished_upload(user, data, name, act).pk, "segment").item
+from .upload_scene import BROKEN_MP4 as MP4
+from .upload_scene import (
+    GPS,
+    SERIAL,
+    finished_upload,
+    timed_clip,
+    untimed_clip,
+    upload_segment,
+)
 
 
 def events(action: str, segment=None) -> list[dict]:
@@ -132,11 +112,6 @@ def test_the_api_attach_answers_with_the_probed_times(officer, scene_act, cam):
 
 
 # --- time entered by hand -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def untimed(officer, scene_act):
-    return upload_segment(officer, scene_act, untimed_clip(), "phone.mp4")
 
 
 def test_the_officer_enters_start_and_device_with_a_reason(officer, untimed, cam):
