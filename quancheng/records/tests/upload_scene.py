@@ -4,6 +4,7 @@ services and attached to an act as the upload page and the API do."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
 
@@ -41,3 +42,33 @@ def finished_upload(user, content: bytes, filename="file.bin", act=None) -> Uplo
 def upload_segment(user, act, data: bytes, name="clip.mp4") -> Segment:
     """Upload ``data`` and attach it to ``act`` as a segment, as the upload page does."""
     return attach_upload(user, act, finished_upload(user, data, name, act).pk, "segment").item
+
+
+def upload_through_api(client, secret: str, act, data: bytes, name: str):
+    """A terminal's path: tus creation and one PATCH, then POST /acts/{id}/segments; the answer.
+
+    ``client`` is Django's test client; ``secret`` the terminal's bearer token.
+    """
+    auth = {"Authorization": f"Bearer {secret}", "Tus-Resumable": "1.0.0"}
+    encoded = base64.b64encode(name.encode()).decode()
+    created = client.generic(
+        "POST",
+        "/api/v1/uploads/",
+        b"",
+        headers={**auth, "Upload-Length": str(len(data)), "Upload-Metadata": f"filename {encoded}"},
+    )
+    assert created.status_code == 201, created.content
+    location = created["Location"]
+    sent = client.patch(
+        location,
+        data,
+        content_type="application/offset+octet-stream",
+        headers={**auth, "Upload-Offset": "0"},
+    )
+    assert sent.status_code == 204, sent.content
+    return client.post(
+        f"/api/v1/acts/{act.pk}/segments",
+        {"upload_id": location.rstrip("/").rsplit("/", 1)[-1]},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
