@@ -125,15 +125,9 @@ def _check_input(segment: Segment, started_at, device, reason: str) -> str:
         raise _error("started_at", "开始时间不能晚于现在", "time_in_future")
     if device is None:
         raise _error("device", "请选择拍摄设备", "required")
-    in_district = agencies_visible_to_segment(segment).filter(pk=device.agency_id).exists()
-    if not in_district:
+    if device.agency.district != segment.agency.district:
         raise _error("device", "设备不存在或不属于本辖区", "not_found")
     return reason
-
-
-def agencies_visible_to_segment(segment: Segment):
-    """The agencies whose devices may have recorded the segment: those of its district."""
-    return segment.agency.__class__.objects.filter(district=segment.agency.district)
 
 
 def devices_for(user, segment: Segment):
