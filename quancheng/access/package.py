@@ -155,6 +155,7 @@ def note_rows(items, files) -> list[dict]:
                 "label": str(item),
                 "maker": _maker(item),
                 "recorded_at": _recorded_at(item),
+                "time_by_hand": isinstance(item, Segment) and item.time_by_hand,
                 "path": f"data/files/{file.name}",
                 "size": _size(item, file),
                 "sha256": file.sha256,
