@@ -72,8 +72,10 @@ def due_items(user, on=None) -> models.QuerySet[ItemRetention]:
 def _why_not_due(ref: Ref, current, row: ItemRetention | None, on) -> str | None:
     """Why an item may not be disposed of now, or None when it may."""
     label = f"{dict(ItemKind.choices).get(ref[0], ref[0])} {ref[1]}"
-    if current is None or row is None:
+    if current is None:
         return f"{label} 不存在"
+    if row is None:
+        return f"{label} 尚未计算保管期限"
     _, ret, on_hold = current
     if row.disposed:
         return f"{label} 已销毁"
@@ -105,6 +107,11 @@ def _check_due(refs: list[Ref], on) -> list[str]:
         label = f"{dict(ItemKind.choices).get(ref[0], ref[0])} {ref[1]}"
         problems += [f"{label} {reason}" for reason in blockers.get(ref, [])]
     return [p for p in problems if p]
+
+
+def why_not_disposable(refs: list[Ref]) -> list[str]:
+    """Every reason these items may not be disposed of today (empty: they may)."""
+    return _check_due([(str(k), int(pk)) for k, pk in refs], today())
 
 
 def _lock_acts(refs: list[Ref]) -> None:
