@@ -86,7 +86,7 @@ def marker_kinds() -> frozenset[str]:
 def _kind_labels(kinds: Iterable[str]) -> str:
     from quancheng.compliance.models import Marker
 
-    labels = dict(Marker.Kind.choices) | dict(Hold.Reason.choices)
+    labels = dict(Hold.Reason.choices) | dict(Marker.Kind.choices)
     return "、".join(str(labels.get(k, k)) for k in dict.fromkeys(kinds))
 
 
