@@ -114,6 +114,11 @@ def why_not_disposable(refs: list[Ref]) -> list[str]:
     return _check_due([(str(k), int(pk)) for k, pk in refs], today())
 
 
+def blockers_of(items: dict) -> dict[Ref, list[str]]:
+    """What A23 keeps of these items (ref → item), for the disposal list."""
+    return disposal_blockers(items)
+
+
 def _lock_acts(refs: list[Ref]) -> None:
     """Lock the acts (and their cases' acts) of the items, so that a hold requested or a
     not-applicable decision recorded at the same moment waits for this transaction, or this

@@ -83,11 +83,16 @@ def marker_kinds() -> frozenset[str]:
     return current_config().longterm_marker_kinds
 
 
-def _kind_labels(kinds: Iterable[str]) -> str:
+def labels() -> dict[str, str]:
+    """Chinese labels of the circumstances: marker kinds, else hold reasons."""
     from quancheng.compliance.models import Marker
 
-    labels = dict(Hold.Reason.choices) | dict(Marker.Kind.choices)
-    return "、".join(str(labels.get(k, k)) for k in dict.fromkeys(kinds))
+    return {k: str(v) for k, v in (dict(Hold.Reason.choices) | dict(Marker.Kind.choices)).items()}
+
+
+def _kind_labels(kinds: Iterable[str]) -> str:
+    names = labels()
+    return "、".join(names.get(k, k) for k in dict.fromkeys(kinds))
 
 
 @dataclass

@@ -372,3 +372,29 @@ def test_a_hold_on_a_case_covers_the_items_of_all_its_acts(
         "待机构负责人审批的长期保存申请" in p for p in disposal.why_not_disposable(_ref(in_case))
     )
     assert Dossier.objects.count() == 0
+
+
+def test_the_head_records_the_not_applicable_decision_on_its_page(
+    clock, officer, custodian, head, inspection, video
+):
+    """机构负责人在页面上写明理由作出不适用决定；待销毁列表此前标明不得销毁的理由。"""
+    add_marker(officer, video, "obstruction", 30)
+    _due(clock, video)
+    keeper = Client()
+    keeper.force_login(custodian)
+    listed = keeper.get(reverse("retention:disposal_list")).content.decode()
+    assert "不得销毁" in listed and f'value="segment:{video.pk}"' not in listed
+    client = Client()
+    client.force_login(head)
+    url = reverse("retention:longterm_waiver", args=[inspection.pk])
+    assert "阻碍执法" in client.get(url).content.decode()
+    empty = client.post(url, {"reason": ""})
+    assert empty.status_code == 400 and "请填写不适用长期保存的理由" in empty.content.decode()
+    done = client.post(url, {"reason": "当事人配合检查，标记有误"})
+    assert done.status_code == 302 and Event.objects.filter(action="hold.not_applicable").exists()
+    listed = keeper.get(reverse("retention:disposal_list")).content.decode()
+    assert f'value="segment:{video.pk}"' in listed
+    officer_client = Client()
+    officer_client.force_login(officer)
+    refused = officer_client.post(url, {"reason": "x"})
+    assert refused.status_code == 400 and "只有本机构负责人" in refused.content.decode()
