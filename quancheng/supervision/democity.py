@@ -920,7 +920,15 @@ def _access(rng, plans, now) -> tuple[list[AccessRequest], list[Provision]]:
                         legal_basis="《中华人民共和国行政诉讼法》第三十四条",
                         act=act,
                         items=[],
+                        status=Provision.Status.PROVIDED,
+                        requested_by=d.custodian,
+                        requested_at=timezone.make_aware(
+                            dt.datetime.combine(provided_on, dt.time(9))
+                        ),
                         approved_by=d.head,
+                        approved_at=timezone.make_aware(
+                            dt.datetime.combine(provided_on, dt.time(11))
+                        ),
                         provided_on=provided_on,
                         registered_by=d.custodian,
                         registered_at=timezone.make_aware(
