@@ -140,6 +140,28 @@ class Timeline:
             return None
         return covered[0][0], covered[-1][1]
 
+    def spans_by_camera(self) -> dict[str, tuple[str, Interval]]:
+        """Each camera's (lane's) label and its first-to-last recorded moment, plus the officers'
+        cameras together: a document is compared with the cameras that filmed it, never with
+        the union that includes a fixed camera running longer (A15.4)."""
+        rows: dict[str, list[SegmentRow]] = defaultdict(list)
+        for s in self.timed_segments:
+            rows[s.lane].append(s)
+            if s.device_kind != "fixed_camera":
+                rows["officers"].append(s)
+        if len(rows) == 2 and "officers" in rows:
+            del rows["officers"]  # one camera only: the same span twice
+        return {
+            lane: (
+                "执法人员的执法记录仪" if lane == "officers" else lane_rows[0].device_label or lane,
+                (
+                    min(s.started_at for s in lane_rows),  # type: ignore[type-var]
+                    max(s.ended_at for s in lane_rows),  # type: ignore[type-var]
+                ),
+            )
+            for lane, lane_rows in rows.items()
+        }
+
     def gaps(self, minimum_seconds: float = 0) -> list[Interval]:
         """Interruptions: uncovered stretches between the first and the last recorded moment."""
         covered = self.covered

@@ -55,7 +55,7 @@ DOCUMENTS = {
 }
 # A17.4: the agency head's approval of a coercive measure, dated before it began.
 APPROVAL = "行政强制措施审批表"
-APPROVAL_KINDS = {"seizure", "control"}
+APPROVAL_KINDS = {"seizure", "control", "evidence_preservation"}
 ALL_MARKERS = [
     "arrival_door",
     "identity_stated",
