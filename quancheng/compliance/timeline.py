@@ -23,6 +23,8 @@ from quancheng.records.models import DataRecord, Document, Segment
 from .models import Explanation, Marker
 
 Interval = tuple[dt.datetime, dt.datetime]
+# The keyword by which a data kind's schema maps its fields to document fields (A12).
+DOCUMENT_FIELDS = "x-document-fields"
 
 
 @dataclass(slots=True)
@@ -72,6 +74,11 @@ class DataRow:
     id: int
     kind: str
     recorded_at: dt.datetime
+    created_at: dt.datetime | None = None  # its arrival on the platform
+    subject_id: int | None = None
+    data: dict = field(default_factory=dict)
+    # data field → document field, declared by the data kind ("x-document-fields", A12)
+    document_fields: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -305,12 +312,22 @@ def build_timelines(acts: Sequence[Act]) -> dict[int, Timeline]:
         timelines[act_id].documents.append(DocumentRow(*rest))
 
     # 4. Data records.
-    for act_id, *rest in (
+    for act_id, *rest, schema in (
         DataRecord.objects.filter(act_id__in=ids)
         .order_by("recorded_at", "pk")
-        .values_list("act_id", "pk", "kind__code", "recorded_at")
+        .values_list(
+            "act_id",
+            "pk",
+            "kind__code",
+            "recorded_at",
+            "created_at",
+            "subject_id",
+            "data",
+            "kind__schema",
+        )
     ):
-        timelines[act_id].data_records.append(DataRow(*rest))
+        mapping = (schema or {}).get(DOCUMENT_FIELDS, {}) if isinstance(schema, dict) else {}
+        timelines[act_id].data_records.append(DataRow(*rest, document_fields=mapping))
 
     # 5. Markers still in force, on the segments of these acts.
     for act_id, pk, segment_id, kind, offset in (

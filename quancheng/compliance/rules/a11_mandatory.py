@@ -2,7 +2,9 @@
 case-handling rooms, are AV-recorded over the whole process (A11 ¶1; also A16.2, A17.2).
 
 A camera switched on later than ``arrival_window_seconds`` after the act's start (the arrival
-on site) is its own finding, "未在到达现场时开启" (A15.2). Which kinds always need it is configuration (av_mandatory_kinds); an act flagged
+on site) is its own finding, "未在到达现场时开启" (A15.2).
+
+Which kinds always need it is configuration (av_mandatory_kinds); an act flagged
 involves_life_or_property needs it whatever its kind. Interruptions inside the recording are
 A11-gap's; this rule looks at absence and at the act's start and end left unrecorded.
 """

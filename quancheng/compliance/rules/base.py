@@ -28,6 +28,9 @@ class Registration:
     on_time: bool
     deadline: dt.date
     late_request_id: int | None
+    # The head's approval of the late registration (A21 ¶1: 事先批准延期移交).
+    approved_at: dt.datetime | None = None
+    approved_until: dt.date | None = None
 
 
 @dataclass

@@ -34,9 +34,7 @@ def test_only_the_city_admin_saves_and_each_save_is_a_version_and_an_event(city_
     data["av_mandatory_kinds"].append("onsite")
     second = save_config(city_admin, data)
     assert (first.version, second.version) == (1, 2)
-    assert (
-        current_config().min_officers == 3 and "onsite" in current_config().av_mandatory_kinds
-    )
+    assert current_config().min_officers == 3 and "onsite" in current_config().av_mandatory_kinds
     assert Event.objects.filter(action="compliance.config_changed").count() == 2
 
 

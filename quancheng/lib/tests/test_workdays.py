@@ -13,10 +13,10 @@ from quancheng.lib.workdays import (
     add_working_days,
     day_status,
     is_provisional,
-    statutory_holidays,
     is_working_day,
     package_schedule,
     parse_schedule,
+    statutory_holidays,
 )
 
 D = dt.date
