@@ -60,6 +60,7 @@ SCHEMA: dict[str, Any] = {
                     "explanation_window_seconds",
                     "door_window_seconds",
                     "arrival_window_seconds",
+                    "data_window_minutes",
                 )
             },
             "additionalProperties": False,
@@ -224,6 +225,7 @@ TOLERANCE_BOUNDS: dict[str, tuple[float, float, str]] = {
     "arrival_window_seconds": (0, 300, "第十五条第（二）项：应自到达检查地点开启执法记录仪"),
     "explanation_window_seconds": (0, 1800, "第十一条第二款：对中断原因进行语音说明"),
     "door_window_seconds": (0, 600, "第十五条第（二）项：到达及检查完毕时拍摄门头"),
+    "data_window_minutes": (0, 120, "第十五条第（三）项：检查结束后采集监督检查的电子数据"),
 }
 # Lists the regulation fixes a minimum of: (setting, what must be in it, the article).
 REQUIRED_MEMBERS: list[tuple[str, set[str], str]] = [

@@ -108,6 +108,7 @@ def contexts_for(
             registration=registrations.get(act_id),
             deadline=deadline,
             custody=custody[act_id],
+            schedules=schedules,
         )
     return contexts
 

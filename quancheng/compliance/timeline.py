@@ -67,6 +67,8 @@ class DocumentRow:
     number: str
     written_started_at: dt.datetime | None
     written_ended_at: dt.datetime | None
+    # What was written in it, when it was made on the platform (its draft's fields).
+    fields: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -243,6 +245,19 @@ def union(intervals: Iterable[Interval]) -> list[Interval]:
     return [(a, b) for a, b in merged]
 
 
+def _load_document_fields(timelines: dict[int, Timeline]) -> None:
+    """The fields written in documents made on the platform (one query)."""
+    from quancheng.documents.models import DocumentDraft
+
+    rows = {d.id: d for t in timelines.values() for d in t.documents}
+    if not rows:
+        return
+    for document_id, data in DocumentDraft.objects.filter(document_id__in=list(rows)).values_list(
+        "document_id", "data"
+    ):
+        rows[document_id].fields = data if isinstance(data, dict) else {}
+
+
 def build_timeline(act: Act) -> Timeline:
     return build_timelines([act])[act.pk]
 
@@ -310,6 +325,7 @@ def build_timelines(acts: Sequence[Act]) -> dict[int, Timeline]:
         .values_list("act_id", "pk", "doc_type", "number", "written_started_at", "written_ended_at")
     ):
         timelines[act_id].documents.append(DocumentRow(*rest))
+    _load_document_fields(timelines)
 
     # 4. Data records.
     for act_id, *rest, schema in (
