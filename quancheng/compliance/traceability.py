@@ -269,14 +269,14 @@ def discover_scenarios(root: Path = ROOT) -> list[Scenario]:
                 continue
             doc = (ast.get_docstring(node) or "").strip().splitlines()
             rules = tuple(dict.fromkeys(_rule_ids_of(module_marks + node.decorator_list)))
-            found.append(Scenario(article, f"{relative}::{node.name}", doc[0] if doc else "", rules))
+            found.append(
+                Scenario(article, f"{relative}::{node.name}", doc[0] if doc else "", rules)
+            )
     return found
 
 
 def _test_files(root: Path) -> list[Path]:
-    return sorted(root.glob("**/tests/test_*.py")) + sorted(
-        (root / "scenarios").glob("test_*.py")
-    )
+    return sorted(root.glob("**/tests/test_*.py")) + sorted((root / "scenarios").glob("test_*.py"))
 
 
 def discover_rule_tests(root: Path = ROOT) -> dict[str, list[str]]:

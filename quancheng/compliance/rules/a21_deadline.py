@@ -7,9 +7,9 @@ Reads the act's registration (quancheng.registration):
   (or with no date set): compliant, the delay was approved as A21 asks (事先批准);
 - registered late with an approval given after the deadline: "事后审批", a finding of its own;
 - registered late otherwise, or not registered and the deadline passed: a finding.
-Records linked to the act after its registration are registered by that link; each must have
-arrived within the act's own deadline (counted from the act's end), else a finding per record
-(docs/registration.md).
+AV linked to the act after its registration is registered by that link; each segment must have
+arrived within the act's own deadline (counted from the act's end), else a finding per segment
+(docs/registration.md); terminal data's arrival is A12-data's.
 """
 
 from quancheng.registration.deadlines import due_by_for
@@ -52,25 +52,22 @@ def _late_registration_hit(ctx: Context, registration) -> Hit | None:
 
 
 def _late_item_hits(ctx: Context, registration):
-    """AV and data linked after the registration: each arrived within the act's deadline."""
+    """AV linked after the registration: each arrived within the act's deadline (terminal
+    data's arrival is A12-data's, which checks every data record whenever it was linked)."""
     due_by = due_by_for(registration.deadline)
     if registration.approved_at is not None and registration.approved_until is not None:
         due_by = max(due_by, due_by_for(registration.approved_until))
-    later = [("segment", s.id, s.created_at) for s in ctx.timeline.segments] + [
-        ("data", d.id, d.created_at) for d in ctx.timeline.data_records
-    ]
-    for kind, pk, arrived in later:
+    for pk, arrived in [(s.id, s.created_at) for s in ctx.timeline.segments]:
         if arrived is None or arrived <= registration.registered_at or arrived < due_by:
             continue
-        label = "音像记录" if kind == "segment" else "电子数据"
         yield Hit(
-            key=f"item:{kind}:{pk}",
+            key=f"item:segment:{pk}",
             params={
-                "problem": f"执法行为登记后补充关联的{label}（#{pk}）"
+                "problem": f"执法行为登记后补充关联的音像记录（#{pk}）"
                 f"于 {local(arrived)} 才储存登记，"
                 f"超过现场执法结束后2个工作日的期限 {registration.deadline:%Y-%m-%d}"
             },
-            evidence={"item": [kind, pk], "arrived_at": arrived.isoformat()},
+            evidence={"item": ["segment", pk], "arrived_at": arrived.isoformat()},
         )
 
 
