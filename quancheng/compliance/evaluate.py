@@ -80,10 +80,16 @@ def contexts_for(
     now = now or timezone.now()
     timelines = build_timelines(acts)
     registrations = {
-        act_id: Registration(registered_at, on_time, deadline, late_request_id)
-        for act_id, registered_at, on_time, deadline, late_request_id in (
+        act_id: Registration(*rest)
+        for act_id, *rest in (
             ActRegistration.objects.filter(act_id__in=list(timelines)).values_list(
-                "act_id", "registered_at", "on_time", "deadline", "late_request_id"
+                "act_id",
+                "registered_at",
+                "on_time",
+                "deadline",
+                "late_request_id",
+                "late_request__decided_at",
+                "late_request__approved_until",
             )
         )
     }
@@ -106,6 +112,7 @@ def contexts_for(
             registration=registrations.get(act_id),
             deadline=deadline,
             custody=custody[act_id],
+            schedules=schedules,
         )
     return contexts
 

@@ -28,6 +28,9 @@ class Registration:
     on_time: bool
     deadline: dt.date
     late_request_id: int | None
+    # The head's approval of the late registration (A21 ¶1: 事先批准延期移交).
+    approved_at: dt.datetime | None = None
+    approved_until: dt.date | None = None
 
 
 @dataclass
@@ -42,6 +45,14 @@ class Context:
     deadline: Any = None
     # What the archive and access apps hold about the act (A22–A24).
     custody: Custody = field(default_factory=Custody)
+    # The loaded holiday schedules (year → YearSchedule), read once per batch.
+    schedules: dict = field(default_factory=dict)
+
+    def registration_due_by(self) -> dt.datetime:
+        """The A21 deadline counted from the act's end (whether registered or not)."""
+        from quancheng.registration.deadlines import deadline_for_end
+
+        return deadline_for_end(timezone.localdate(self.act.ended_at), self.schedules).due_by
 
     @property
     def act(self):
