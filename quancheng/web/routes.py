@@ -46,6 +46,7 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "records_queue_link": caps.ITEM_LINK,
     "records_act_segments": caps.ACT_VIEW,
     "records_segment_unlink": caps.ITEM_LINK,
+    "segment_time": caps.RECORDS_UPLOAD,
     "act_upload": caps.RECORDS_UPLOAD,
     "act_upload_attach": caps.RECORDS_UPLOAD,
     "records:uploads": caps.RECORDS_UPLOAD,
@@ -95,6 +96,7 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "witness_log_detail": caps.SIGNED_IN,
     "witness_checkpoint_latest": caps.PUBLIC,
     "witness_checkpoint": caps.PUBLIC,
+    "witnessed_checkpoint": caps.PUBLIC,
     # --- supervision (A25, A26) and statistics ---
     "spot:spotcheck_list": caps.SUPERVISION_VIEW,
     "spot:spotcheck_new": caps.SPOTCHECK_AUDIT,
@@ -123,6 +125,7 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "retention:hold_lift_decide": caps.REQUESTS_DECIDE,
     "retention:offline_list": caps.ARCHIVE_QUEUES_VIEW,
     "retention:offline_done": caps.DOSSIER_ARCHIVE,
+    "retention:longterm_waiver": (caps.SIGNED_IN, caps.REQUESTS_DECIDE),
     "retention:retention_rules": (caps.ARCHIVE_QUEUES_VIEW, caps.RETENTION_CONFIGURE),
     # --- dossiers ---
     "archive:dossier_queue": caps.SIGNED_IN,
@@ -155,6 +158,8 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "extraction:provision_new": caps.EXTRACTION_REQUEST,
     "extraction:provision_export": caps.SIGNED_IN,
     "extraction:provision_detail": caps.SIGNED_IN,
+    "extraction:provision_decide": caps.REQUESTS_DECIDE,
+    "extraction:provision_provided": caps.EXTRACTION_REQUEST,
     # --- the terminal API (/api/v1/) ---
     "api:openapi-json": caps.SIGNED_IN,
     "api:openapi-view": caps.SIGNED_IN,
@@ -216,6 +221,15 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "api:list_explanations": caps.ACT_VIEW,
     "api:post_explanation": caps.ACT_VIEW,
     "api:post_review": caps.REQUESTS_DECIDE,
+    "api:get_provision": caps.SIGNED_IN,
+    "api:decide_provision_api": caps.REQUESTS_DECIDE,
+    "api:provided_api": caps.EXTRACTION_REQUEST,
+    "api:get_retention": caps.SIGNED_IN,
+    "api:post_narrowing": caps.EVIDENCE_SET,
+    "api:post_disposal": caps.DOSSIER_ARCHIVE,
+    "api:decide_disposal_api": caps.REQUESTS_DECIDE,
+    "api:post_longterm_waiver": caps.REQUESTS_DECIDE,
+    "api:post_segment_time": caps.RECORDS_UPLOAD,
 }
 
 # Django's admin site, by namespace: its own staff and model permissions (caps.ADMIN).
