@@ -578,6 +578,31 @@ HOLD_REQUEST = _declare(
     "officer, custodian in scope",
     _roles(Role.OFFICER, Role.CUSTODIAN, message="只有执法人员和记录管理专人可以申请长期保存"),
 )
+HOLD_VIEW = _declare(
+    "hold.view",
+    "查看长期保存申请",
+    "officer, custodian, head, legal auditor, city administrator, superuser, in scope",
+    _roles(
+        Role.OFFICER,
+        Role.CUSTODIAN,
+        Role.HEAD,
+        Role.AUDITOR,
+        Role.CITY_ADMIN,
+        superuser=True,
+        message="无权查看长期保存申请",
+    ),
+)
+HOLD_LIFT_REQUEST = _declare(
+    "hold.request_lift",
+    "申请解除长期保存",
+    "officer, custodian, head",
+    _roles(
+        Role.OFFICER,
+        Role.CUSTODIAN,
+        Role.HEAD,
+        message="只有执法人员、记录管理专人或机构负责人可以申请解除长期保存",
+    ),
+)
 ACCESS_REPORT = _declare(
     "access.report",
     "查看访问记录报告",
