@@ -267,13 +267,9 @@ def _item_linker(user, obj) -> Verdict:
     if not _writes(user):
         return _writer_in_scope(user, obj)
     own = obj is None or label_of(obj) != "records.segment" or obj.officer_id == user.pk
-    if user.role == Role.OFFICER and not superuser_or(user) and not own:
+    if user.role == Role.OFFICER and not user.is_superuser and not own:
         return _no("执法人员只能关联或解除关联本人的音像记录")
     return ALLOWED
-
-
-def superuser_or(user) -> bool:
-    return bool(user.is_superuser)
 
 
 def _device_manager(user, obj) -> Verdict:
