@@ -263,10 +263,11 @@ def _officer_of_act_or_custodian(user, obj) -> Verdict:
 
 
 def _item_linker(user, obj) -> Verdict:
-    """Writers in scope; an officer (un)links only the segments they recorded."""
+    """Writers in scope; an officer (un)links only the segments they recorded (or whose officer
+    is unknown: an officer uploading the very file proves having it)."""
     if not _writes(user):
         return _writer_in_scope(user, obj)
-    own = obj is None or label_of(obj) != "records.segment" or obj.officer_id == user.pk
+    own = obj is None or label_of(obj) != "records.segment" or obj.officer_id in (None, user.pk)
     if user.role == Role.OFFICER and not user.is_superuser and not own:
         return _no("执法人员只能关联或解除关联本人的音像记录")
     return ALLOWED
