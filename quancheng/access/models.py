@@ -131,6 +131,9 @@ class Extraction(models.Model):
     )
     # Production in the background (access/package.py): claimed once, then its progress.
     production_started_at = models.DateTimeField("开始制作时间", null=True, blank=True)
+    # The background job (task id) that claimed it: the same job, run again after its worker
+    # died, may claim it again (quancheng/jobs/leases.py).
+    production_job = models.CharField("制作作业", max_length=64, blank=True)
     progress = models.PositiveSmallIntegerField("制作进度（%）", default=0)
     stage = models.CharField("制作阶段", max_length=100, blank=True)
 
