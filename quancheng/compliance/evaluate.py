@@ -42,7 +42,7 @@ from .models import (
     Finding,
 )
 from .rules import RULES
-from .rules.base import Context, Hit, Registration
+from .rules.base import Context, Hit, Registration, note_manual_times
 from .timeline import Timeline, build_timelines
 
 BATCH = 500
@@ -66,7 +66,11 @@ class Summary:
 
 def run_rules(context: Context) -> list[tuple[str, Hit]]:
     """Every rule's hits on one act, as (rule id, hit)."""
-    return [(rule.id, hit) for rule in RULES for hit in rule.check(context)]
+    return [
+        (rule.id, note_manual_times(hit, context.timeline))
+        for rule in RULES
+        for hit in rule.check(context)
+    ]
 
 
 def contexts_for(

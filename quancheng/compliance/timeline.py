@@ -45,6 +45,12 @@ class SegmentRow:
     label_cause: str
     is_evidence: bool = False
     created_at: dt.datetime | None = None
+    duration_seconds: float | None = None
+    time_source: str = ""  # Segment.TimeSource: "device", "manual" (手工录入) or ""
+
+    @property
+    def time_by_hand(self) -> bool:
+        return self.time_source == Segment.TimeSource.MANUAL
 
     @property
     def timed(self) -> bool:
@@ -310,6 +316,8 @@ def build_timelines(acts: Sequence[Act]) -> dict[int, Timeline]:
             "label_cause",
             "is_evidence",
             "created_at",
+            "duration_seconds",
+            "time_source",
         )
     ):
         act_id, pk, device_id, serial, device_kind, *rest = row

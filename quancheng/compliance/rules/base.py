@@ -108,7 +108,26 @@ class Rule:
     note: str = ""  # what cannot be checked yet, and why
 
     def render(self, hit: Hit) -> str:
-        return f"{self.message.format(**hit.params)}（{self.reference}）"
+        text = f"{self.message.format(**hit.params)}（{self.reference}）"
+        by_hand = hit.evidence.get(MANUAL_TIME_KEY)
+        if by_hand:
+            named = "、".join(f"第{pk}号" for pk in by_hand)
+            text += f"（{named}音像记录的时间为手工录入）"
+        return text
+
+
+# The evidence key naming the hit's segments whose time a person entered (records/timing.py):
+# the finding says so, since a time written down is weaker than the device's record.
+MANUAL_TIME_KEY = "manual_time_segments"
+
+
+def note_manual_times(hit: Hit, timeline: Timeline) -> Hit:
+    """Name, in the hit's evidence, the segments it cites whose time was entered by hand."""
+    by_hand = {s.id for s in timeline.segments if s.time_by_hand}
+    cited = [pk for pk in hit.evidence.get("segments", []) if pk in by_hand]
+    if cited:
+        hit.evidence[MANUAL_TIME_KEY] = cited
+    return hit
 
 
 def local(moment: dt.datetime | None) -> str:
