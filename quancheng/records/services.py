@@ -239,12 +239,22 @@ def _complete(upload: Upload, f) -> Upload:
     it. If the store fails, or the process dies before the completion commits, the upload stays
     ``receiving`` with offset == length and an empty PATCH at that offset completes it later.
     """
+    from quancheng.fixity import repair
+
     f.flush()
-    info = blob_store().put_file(
-        upload.partial_path,
-        retain_until=initial_retain_until(),
-        sha256=_hashed(upload),
-    )
+    sha256 = _hashed(upload)
+    damaged = repair.repairable(sha256) if sha256 else None
+    if damaged is not None:
+        # The genuine bytes of a blob whose stored copy is known damaged: deduplicating would
+        # leave the damage in place, so they replace it (a repair, recorded below).
+        try:
+            info = repair.replace_copy(damaged, upload.partial_path)
+        except repair.RepairRefused as e:  # pragma: no cover - the hash and size are ours
+            raise UploadError(500, e.code, e.message) from None
+    else:
+        info = blob_store().put_file(
+            upload.partial_path, retain_until=initial_retain_until(), sha256=sha256
+        )
     if info.size != upload.length:  # pragma: no cover - the file is ours and locked
         raise RuntimeError(
             f"upload {upload.pk}: stored {info.size} bytes, expected {upload.length}"
@@ -278,8 +288,11 @@ def _complete(upload: Upload, f) -> Upload:
                 "size": info.size,
                 "deduplicated": not info.created,
                 "filename": upload.filename,
+                "repaired": damaged is not None,
             },
         )
+        if damaged is not None:
+            repair.note_repaired(upload.user, damaged, source=f"upload {upload.pk}")
     with contextlib.suppress(FileNotFoundError):
         os.unlink(upload.partial_path)
     return upload
