@@ -305,6 +305,11 @@ QC_WITNESSES = [
     if e.strip()
 ]
 QC_WITNESS_TIMEOUT = envint("QC_WITNESS_TIMEOUT", "10")
+# Days an unfinished tus upload is kept after its last PATCH (tus Expiration extension,
+# Upload-Expires); then the hourly upload_expiry job removes its partial file (docs/uploads.md).
+QC_UPLOAD_EXPIRY_DAYS = envint("QC_UPLOAD_EXPIRY_DAYS", "7")
+if QC_UPLOAD_EXPIRY_DAYS < 1:
+    raise ImproperlyConfigured("QC_UPLOAD_EXPIRY_DAYS must be at least 1")
 # Bytes per PATCH sent by the upload page's tus client (a small value in the browser tests).
 QC_UPLOAD_CHUNK_SIZE = envint("QC_UPLOAD_CHUNK_SIZE", str(8 * 1024**2))
 # Write-once retention given to every uploaded blob at once (A22: non-evidence AV >= 6 months);
@@ -337,6 +342,7 @@ QC_SCHEDULE = {
         envint("QC_RETENTION_INTERVAL", str(24 * 3600)),
     ),
     "registration_overdue_check": ("quancheng.alerts.tasks.check_overdue_registrations", 24 * 3600),
+    "upload_expiry": ("quancheng.records.tasks.expire_uploads", 3600),
 }
 # Enforcement documents (docs/documents.md): the CJK face for PDF stamps, the passphrase that
 # encrypts agencies' signing keys (default: VAR_DIR/document_key_passphrase, mode 0600) and an

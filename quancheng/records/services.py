@@ -14,6 +14,7 @@ a slow client sends a gigabyte would stall every other writer.
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import os
 import unicodedata
 from collections.abc import Callable
@@ -156,9 +157,16 @@ def _locked_partial(upload: Upload):
             f.close()  # releases the lock
 
 
-def _check_state(upload: Upload, client_offset: int) -> None:
+def check_live(upload: Upload) -> None:
+    """410 for an upload that can no longer take bytes: terminated, or expired (tus Expiration)."""
     if upload.status == Upload.Status.TERMINATED:
         raise UploadError(410, "upload_terminated", "该上传已终止")
+    if upload.status == Upload.Status.EXPIRED or upload.has_expired():
+        raise UploadError(410, "upload_expired", "该上传长时间未继续，已过期，请重新上传")
+
+
+def _check_state(upload: Upload, client_offset: int) -> None:
+    check_live(upload)
     if client_offset != upload.offset:
         raise UploadError(
             409,
@@ -166,6 +174,28 @@ def _check_state(upload: Upload, client_offset: int) -> None:
             f"Upload-Offset 与服务器记录的偏移量 {upload.offset} 不一致",
             offset=upload.offset,
         )
+
+
+@dataclass(frozen=True)
+class Checksum:
+    """A PATCH's ``Upload-Checksum`` (tus Checksum extension): the digest of its body."""
+
+    algorithm: str  # a hashlib name: sha1, sha256
+    digest: bytes
+
+    def new(self):
+        return hashlib.new(self.algorithm, usedforsecurity=False)
+
+
+class _Tee:
+    """Feeds the bytes to several digests in order (the upload's SHA-256 and the checksum)."""
+
+    def __init__(self, *digests):
+        self.digests = [d for d in digests if d is not None]
+
+    def update(self, data) -> None:
+        for d in self.digests:
+            d.update(data)
 
 
 @dataclass
@@ -179,12 +209,16 @@ def append(
     client_offset: int,
     body: BodyReader | Callable[[int], bytes],
     content_length: int,
+    checksum: Checksum | None = None,
 ) -> AppendResult:
     """Append the request body at ``client_offset``; complete the upload when it is all there.
 
     ``body`` is a BodyReader (records/bodyread.py) or a ``read(n)`` callable returning up to n
     bytes (b"" at the end); either may raise OSError when the client disconnects: the bytes
     received until then are kept, as tus expects.
+
+    With ``checksum`` the body must be complete and match it, else 460 and none of it is kept:
+    the file is cut back to ``client_offset`` and neither the offset nor the hash state moves.
     """
     reader = body if hasattr(body, "readinto") else ReadAdapter(body)
     _check_state(upload, client_offset)
@@ -211,8 +245,18 @@ def append(
         digest = None
         if client_offset == 0 or upload.hash_state:
             digest = sha256state.resume(bytes(upload.hash_state) if client_offset else None)
-        result = receive_into(f, reader, content_length, digest)
+        check = checksum.new() if checksum is not None else None
+        hashing = digest if check is None else _Tee(digest, check)
+        result = receive_into(f, reader, content_length, hashing)
         received, interrupted = result.size, result.interrupted
+        if check is not None and (interrupted or check.digest() != checksum.digest):
+            _discard(f, client_offset)
+            raise UploadError(
+                460,
+                "checksum_mismatch",
+                "本次发送的数据与 Upload-Checksum 不符（传输中被改动或不完整），未保存，请重发",
+                offset=client_offset,
+            )
         f.flush()
         os.fsync(f.fileno())
         if received:
@@ -229,6 +273,14 @@ def append(
         if upload.offset == upload.length:
             upload = _complete(upload, f)
     return AppendResult(upload, interrupted)
+
+
+def _discard(f, offset: int) -> None:
+    """Cut the partial file back to the committed ``offset`` (a refused PATCH's bytes)."""
+    f.flush()
+    f.truncate(offset)
+    f.seek(offset)
+    os.fsync(f.fileno())
 
 
 def _complete(upload: Upload, f) -> Upload:
@@ -328,3 +380,44 @@ def terminate(upload: Upload, actor) -> Upload:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(upload.partial_path)
     return upload
+
+
+def expire_uploads(now: dt.datetime | None = None) -> int:
+    """Give up unfinished uploads untouched for QC_UPLOAD_EXPIRY_DAYS: status ``expired``, an
+    ``upload.expired`` event, the partial file removed. How many expired (the periodic task)."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.QC_UPLOAD_EXPIRY_DAYS)
+    expired = 0
+    stale = Upload.objects.filter(status=Upload.Status.RECEIVING, updated_at__lte=cutoff)
+    for upload in stale.iterator():
+        try:
+            with _locked_partial(upload):
+                expired += _expire(upload, now)
+        except UploadError:  # a PATCH is writing to it right now: not abandoned
+            continue
+    return expired
+
+
+def _expire(upload: Upload, now: dt.datetime) -> int:
+    with transaction.atomic():
+        upload = Upload.objects.select_for_update().get(pk=upload.pk)
+        if not upload.has_expired(now):
+            return 0
+        upload.status = Upload.Status.EXPIRED
+        upload.hash_state = None
+        upload.save(update_fields=["status", "hash_state"])
+        record_event(
+            None,
+            "upload.expired",
+            upload,
+            {
+                "offset": upload.offset,
+                "length": upload.length,
+                "filename": upload.filename,
+                "last_activity": upload.updated_at.isoformat(),
+            },
+            agency=upload.agency,
+        )
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(upload.partial_path)
+    return 1

@@ -3,9 +3,16 @@
 from django_tasks import task
 
 from .media import make_derivatives
+from .services import expire_uploads as _expire_uploads
 
 
 @task()
 def make_segment_derivatives(segment_id: int) -> str:
     """Thumbnail and browser proxy of one segment (records/media.py); its media status."""
     return make_derivatives(segment_id).media_status
+
+
+@task()
+def expire_uploads() -> int:
+    """Remove abandoned unfinished uploads (tus Expiration; QC_UPLOAD_EXPIRY_DAYS)."""
+    return _expire_uploads()
