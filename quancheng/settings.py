@@ -305,6 +305,14 @@ QC_WITNESSES = [
     if e.strip()
 ]
 QC_WITNESS_TIMEOUT = envint("QC_WITNESS_TIMEOUT", "10")
+# The embedded default's front end (nginx before gunicorn, scripts/run; quancheng/lib/frontend.py
+# and docs/configuration.md): seconds for a request head, between reads of a body, for an idle
+# keep-alive connection; simultaneous requests and uploads per client address.
+QC_FRONT_HEADER_TIMEOUT = envint("QC_FRONT_HEADER_TIMEOUT", "10")
+QC_FRONT_BODY_TIMEOUT = envint("QC_FRONT_BODY_TIMEOUT", "30")
+QC_FRONT_KEEPALIVE_TIMEOUT = envint("QC_FRONT_KEEPALIVE_TIMEOUT", "15")
+QC_FRONT_CONNECTIONS_PER_CLIENT = envint("QC_FRONT_CONNECTIONS_PER_CLIENT", "64")
+QC_FRONT_UPLOADS_PER_CLIENT = envint("QC_FRONT_UPLOADS_PER_CLIENT", "16")
 # Days an unfinished tus upload is kept after its last PATCH (tus Expiration extension,
 # Upload-Expires); then the hourly upload_expiry job removes its partial file (docs/uploads.md).
 QC_UPLOAD_EXPIRY_DAYS = envint("QC_UPLOAD_EXPIRY_DAYS", "7")
