@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0007_blob_damaged_at'),
+        ('records', '0008_blob_damaged_at'),
     ]
 
     operations = [

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("records", "0006_upload_hash_state"),
+        ("records", "0007_segment_time_source"),
     ]
 
     operations = [
