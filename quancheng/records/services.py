@@ -358,8 +358,7 @@ def _hashed(upload: Upload) -> str | None:
 
 
 def terminate(upload: Upload, actor) -> Upload:
-    if upload.status == Upload.Status.TERMINATED:
-        raise UploadError(410, "upload_terminated", "该上传已终止")
+    check_live(upload)
     if upload.status == Upload.Status.COMPLETE:
         raise UploadError(409, "upload_complete", "已完成的上传已存入记录库，不能终止")
     with _locked_partial(upload):

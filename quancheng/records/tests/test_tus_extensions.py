@@ -158,6 +158,7 @@ def test_an_abandoned_upload_expires_and_its_partial_file_is_removed(tus, settin
         assert r.status_code == 410 and r.json()["code"] == "upload_expired"
 
         assert expire_uploads() == 1
+        assert tus.delete(url).status_code == 410
 
     upload.refresh_from_db()
     assert upload.status == Upload.Status.EXPIRED
