@@ -115,6 +115,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "quancheng.orgs.capabilities.context_processor",
             ],
         },
     },
@@ -294,6 +295,11 @@ QC_INGEST_FILENAME_PATTERNS = envpatterns(
 # Slack around an act's window when associating a segment with it (acts are entered by hand, to
 # the minute; cameras are switched on a little before arrival).
 QC_ASSOCIATION_TOLERANCE_SECONDS = envint("QC_ASSOCIATION_TOLERANCE_SECONDS", "300")
+# An act may not be dated later than now plus this clock tolerance (seconds): a record of what
+# happened cannot start or end in the future; a terminal's clock may run a little fast.
+QC_FUTURE_TOLERANCE_SECONDS = envint("QC_FUTURE_TOLERANCE_SECONDS", "300")
+if not 0 <= QC_FUTURE_TOLERANCE_SECONDS <= 3600:
+    raise ImproperlyConfigured("QC_FUTURE_TOLERANCE_SECONDS must be between 0 and 3600")
 # Devices (body cameras, terminals) not docked for this many days are listed and alerted
 # (docs/devices.md).
 QC_DEVICE_UNDOCKED_DAYS = envint("QC_DEVICE_UNDOCKED_DAYS", "7")

@@ -27,7 +27,7 @@ from django.utils import timezone
 from quancheng.ledger.services import record_event
 from quancheng.lib import sha256state
 from quancheng.lib.blobstore import blob_store_from_url
-from quancheng.orgs.scoping import can_change_in
+from quancheng.orgs import capabilities as caps
 
 from .bodyread import BodyReader, ReadAdapter
 from .models import Blob, Upload, upload_dir
@@ -119,8 +119,9 @@ def _check_intended_act(user, act_id: str | None) -> None:
         act = Act.objects.visible_to(user).filter(pk=int(act_id)).select_related("agency").first()
     if act is None:
         raise UploadError(404, "act_not_found", "执法行为不存在或不在您的管辖范围内")
-    if not can_change_in(user, act.agency):
-        raise UploadError(403, "forbidden", "无权为该执法行为上传记录")
+    verdict = caps.check(user, caps.RECORDS_UPLOAD, act)
+    if not verdict:
+        raise UploadError(403, "forbidden", verdict.reason or "无权为该执法行为上传记录")
 
 
 def initial_retain_until():
