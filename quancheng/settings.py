@@ -252,6 +252,10 @@ LOGGING = {
 
 # Platform settings.
 QC_API_TOKEN_PREFIX = "qc_"  # noqa: S105 - a public prefix, not a secret
+# Days an API token works after it is issued or rotated (docs/security.md).
+QC_API_TOKEN_DAYS = envint("QC_API_TOKEN_DAYS", "90")
+if not 1 <= QC_API_TOKEN_DAYS <= 366:
+    raise ImproperlyConfigured("QC_API_TOKEN_DAYS must be between 1 and 366 days")
 QC_PAGE_SIZE = 25
 # Content-addressed blob store of every recorded file (docs/storage.md).
 QC_BLOB_STORE = os.environ.get("QC_BLOB_STORE", f"file://{VAR_DIR / 'blobs'}")

@@ -34,7 +34,7 @@ class AccessRequestIn(Input):
     allow_download: bool = Field(False, description="需要下载原始文件")
 
 
-class DecisionIn(Input):
+class AccessDecisionIn(Input):
     approve: bool
     note: str = Field("", max_length=services.MAX_NOTE, description="审批意见（不予批准时必填）")
     expires_at: AwareDatetime | None = Field(None, description="有效期至；默认批准后7天")
@@ -134,7 +134,7 @@ def get_access_request(request, request_id: int):
     response={200: AccessRequestOut, **responses.CHANGE},
     summary="机构负责人批准或不予批准",
 )
-def post_decision(request, request_id: int, payload: DecisionIn):
+def post_decision(request, request_id: int, payload: AccessDecisionIn):
     decided = services.decide_request(
         request.user,
         _request(request, request_id),

@@ -314,6 +314,13 @@ class TokenOut(Schema):
     name: str
     prefix: str
     created_at: LocalDateTime
+    expires_at: LocalDateTime = Field(description="有效期至；到期前用 POST /me/token/rotate 轮换")
+    last_used_at: LocalDateTime | None = Field(description="最近一次使用（精确到分钟）")
+
+
+class RotatedTokenOut(Schema):
+    token: TokenOut
+    secret: str = Field(description="新令牌的密钥，只返回这一次；旧令牌已失效")
 
 
 class MeOut(Schema):
