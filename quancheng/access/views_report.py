@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from quancheng.lib.spreadsheet import safe_row
 from quancheng.records.refs import ItemKind
 
 from .report import FLAG_LABELS, KIND_LABELS, Filters, access_rows, may_read_report, unused_accounts
@@ -87,16 +88,18 @@ def access_report_csv(request):
     )
     for r in rows:
         writer.writerow(
-            [
-                r.event.seq,
-                timezone.localtime(r.event.time).strftime("%Y-%m-%d %H:%M:%S"),
-                r.event.actor_label,
-                r.event.actor.full_name if r.event.actor else "",
-                r.action_label,
-                KIND_LABELS[r.kind],
-                r.item_id,
-                r.via_request or "",
-                "；".join(FLAG_LABELS[f] for f in r.flags),
-            ]
+            safe_row(
+                [
+                    r.event.seq,
+                    timezone.localtime(r.event.time).strftime("%Y-%m-%d %H:%M:%S"),
+                    r.event.actor_label,
+                    r.event.actor.full_name if r.event.actor else "",
+                    r.action_label,
+                    KIND_LABELS[r.kind],
+                    r.item_id,
+                    r.via_request or "",
+                    "；".join(FLAG_LABELS[f] for f in r.flags),
+                ]
+            )
         )
     return response
