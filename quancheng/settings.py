@@ -85,6 +85,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # NUL characters and oversized JSON bodies, refused before anything reads them.
+    "quancheng.web.middleware.RefuseBadRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "quancheng.web.session_touch.SessionTouchMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -274,6 +276,10 @@ QC_PAGE_SIZE = 25
 QC_BLOB_STORE = os.environ.get("QC_BLOB_STORE", f"file://{VAR_DIR / 'blobs'}")
 # Largest resumable (tus) upload accepted; DATA_UPLOAD_MAX_MEMORY_SIZE stays at Django's default
 # because upload bodies are streamed from the request, never read through request.body.
+# Largest JSON body the API reads (413 above it); docs/configuration.md.
+QC_API_MAX_BODY_BYTES = envint("QC_API_MAX_BODY_BYTES", str(2 * 1024**2))
+# Django refuses bodies above this before the API could answer 413 (2.5 MB by default).
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2621440, QC_API_MAX_BODY_BYTES)
 QC_UPLOAD_MAX_SIZE = envint("QC_UPLOAD_MAX_SIZE", str(64 * 1024**3))
 
 

@@ -10,7 +10,7 @@ from quancheng.ledger.services import record_atomic
 from quancheng.orgs.scoping import get_visible_or_404
 
 from . import responses
-from .schemas import AgencyRef, LocalDateTime, Paging, PersonRef
+from .schemas import AgencyRef, Id, LocalDateTime, Paging, PersonRef
 from .scope import page
 
 router = Router(tags=["案卷"])
@@ -78,8 +78,8 @@ class DossierFilters(Paging):
     status: Literal[*Dossier.Status.values] | None = None
     retention_class: Literal[*RetentionClass.values] | None = None
     year: int | None = Field(None, ge=1990, le=2999, description="归档年度")
-    case_id: int | None = None
-    act_id: int | None = None
+    case_id: Id | None = None
+    act_id: Id | None = None
 
 
 def _dossiers(user):
