@@ -37,6 +37,10 @@ def envsecret(name: str) -> str | None:
 
 
 VAR_DIR = Path(os.environ.get("QC_VAR_DIR", BASE_DIR / "var"))
+# Everything the platform creates (the SQLite database and its journals, blobs, keys, uploads,
+# logs under VAR_DIR) is for the platform's user alone: evidence and personal data must not be
+# readable by other accounts on the machine (docs/security.md).
+os.umask(0o077)
 
 
 def _embedded_secret_key() -> str:
