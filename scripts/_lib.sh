@@ -11,11 +11,14 @@ CONSTRAINTS="$QC_ROOT/requirements/constraints.txt"
 # Debian packages the platform needs at run time. Add to this list, not around it:
 #   fonts-noto-cjk        embeddable CJK font for PDFs with Chinese text
 #   libharfbuzz-subset0   WeasyPrint's font subsetting (without it a document takes seconds)
-QC_RUNTIME_DEBS=(fonts-noto-cjk libharfbuzz-subset0)
+#   postgresql-client     pg_dump and pg_restore for `manage.py backup` / `restore` (PostgreSQL)
+#   nginx                 the front end scripts/run puts before gunicorn (slow clients)
+QC_RUNTIME_DEBS=(fonts-noto-cjk libharfbuzz-subset0 postgresql-client nginx)
 # Debian packages the tests need on top: the browser test drives Debian's chromium through
 # Playwright (pip's playwright brings its driver; its own browser download cannot work here);
 # poppler-utils' pdfsig/pdffonts/pdftotext check the signed documents independently of pyHanko.
-QC_TEST_DEBS=(chromium poppler-utils)
+# nodejs and npm run the reference tus client, tus-js-client, installed from npm by its test.
+QC_TEST_DEBS=(chromium poppler-utils nodejs npm)
 
 say() { printf '==> %s\n' "$*"; }
 warn() { printf 'warning: %s\n' "$*" >&2; }

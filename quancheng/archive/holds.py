@@ -22,14 +22,13 @@ from django.utils import timezone
 
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
 from quancheng.orgs.scoping import require_change_in
 from quancheng.records.refs import items_of_act, items_of_case, kind_of, ref_of
 
 from .models import Hold, OfflineCopyJob
 from .retention import recompute_for_items
-
-REQUESTER_ROLES = {Role.OFFICER, Role.CUSTODIAN}
 
 
 class HoldRefused(ValueError):
@@ -57,8 +56,7 @@ def _body(hold: Hold, **extra) -> dict:
 
 def request_hold(user, *, reason: str, note: str, case=None, act=None) -> Hold:
     """Step 1: a hold requested by an officer or the custodian on a case or an act."""
-    if user.role not in REQUESTER_ROLES:
-        raise PermissionDenied("只有执法人员或记录管理专人可以申请长期保存")
+    caps.require(user, caps.HOLD_REQUEST)
     if (case is None) == (act is None):
         raise HoldRefused("请选择一个案件或一个执法行为")
     if reason not in Hold.Reason.values:
@@ -69,11 +67,21 @@ def request_hold(user, *, reason: str, note: str, case=None, act=None) -> Hold:
     agency = (case or act).agency
     require_change_in(user, agency)
     with transaction.atomic():
+        # The same rows disposal locks: a disposal in progress sees this request, or waits.
+        _lock_source(case, act)
         hold = Hold.objects.create(
             agency=agency, case=case, act=act, reason=reason, note=note, requested_by=user
         )
         record_event(user, "hold.requested", hold, _body(hold, note=note))
+        _check_acts_again(hold)
     return hold
+
+
+def _lock_source(case, act) -> None:
+    from quancheng.cases.models import Act
+
+    query = models.Q(case_id=case.pk) if case is not None else models.Q(pk=act.pk)
+    list(Act.objects.select_for_update().filter(query).order_by("pk").values_list("pk"))
 
 
 def decide_hold(user, hold: Hold, *, approve: bool, note: str = "") -> Hold:
@@ -92,6 +100,9 @@ def decide_hold(user, hold: Hold, *, approve: bool, note: str = "") -> Hold:
             hold.status = Hold.Status.REFUSED
             hold.save()
             record_event(user, "hold.refused", hold, _body(hold, note=hold.decision_note))
+            # A refusal leaves the circumstance unresolved: A23-longterm says so (a finding
+            # until the head approves a hold or decides it does not apply).
+            _check_acts_again(hold)
             return hold
         hold.status = Hold.Status.ACTIVE
         hold.save()
@@ -131,7 +142,7 @@ def queue_offline_copies(hold: Hold, items: list[models.Model]) -> int:
 def request_lift(user, hold: Hold, *, reason: str) -> Hold:
     """Step 4a: ask to lift an active hold."""
     require_change_in(user, hold.agency)
-    if user.role not in REQUESTER_ROLES | {Role.HEAD}:
+    if not caps.can(user, caps.HOLD_LIFT_REQUEST):
         raise PermissionDenied("无权申请解除长期保存")
     reason = (reason or "").strip()
     if not reason:

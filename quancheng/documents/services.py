@@ -4,8 +4,11 @@ Every change is a ledger event in its own transaction: draft saved, signed by a 
 officer (or the party's refusal, with reason and witness or photo/video), finalised. Finalising
 (1) checks every required field and signature, naming each one missing (A15.4), (2) issues the
 number from the locked counter, (3) renders the PDF, (4) signs it with the agency's certificate
-(PAdES), (5) stores it as a records Document linked to the act, all in one transaction: a failure
-leaves the draft as it was and uses up no serial. A finalised document never changes; a
+(PAdES), (5) stores it as a records Document linked to the act. Steps 1-2 and step 5 are short
+transactions of their own; rendering and signing run between them, outside any transaction, so
+that they never hold the database's write lock (SQLite). A number reserved in step 2 stays with
+its draft, explained by ``documentdraft.number_reserved``, until the draft is finalised with it;
+a failure in between changes nothing else. A finalised document never changes; a
 correction is a new draft linked to it, with a reason.
 """
 
@@ -15,15 +18,16 @@ import base64
 import binascii
 import hashlib
 import io
+from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from quancheng.cases.models import Act
 from quancheng.ledger.services import record_event
 from quancheng.lib.canonical import canonical_bytes
-from quancheng.orgs.scoping import require_change_in
+from quancheng.orgs import capabilities as caps
 from quancheng.records.items import create_document
 from quancheng.records.models import Document, RecordItem
 from quancheng.records.services import blob_store, register_blob
@@ -133,7 +137,7 @@ def _check_type(act: Act, doc_type: DocumentType) -> None:
 
 
 def create_draft(actor, act: Act, doc_type: DocumentType, data: dict | None = None):
-    require_change_in(actor, act.agency)
+    caps.require(actor, caps.DRAFT_EDIT, act)
     _check_type(act, doc_type)
     values = prefill(act, doc_type)
     if data:
@@ -161,7 +165,7 @@ def _refuse_if_final(draft: DocumentDraft) -> None:
 
 
 def save_draft(actor, draft: DocumentDraft, data: dict) -> DocumentDraft:
-    require_change_in(actor, draft.agency)
+    caps.require(actor, caps.DRAFT_EDIT, draft)
     values = clean_data(draft.doc_type, data)
     with transaction.atomic():
         draft = DocumentDraft.objects.select_for_update().get(pk=draft.pk)
@@ -206,11 +210,56 @@ def _signer(draft, role: str, officer, name: str) -> tuple[object, str]:
     return None, name
 
 
-def add_signature(actor, draft, *, role: str, image: str, officer=None, name: str = ""):
-    """A handwritten signature captured on the signature page, kept as a PNG blob."""
-    require_change_in(actor, draft.agency)
+def signing_device(request) -> str:
+    """Where a signature is captured: the terminal of an API token, or the browser session."""
+    device = getattr(request, "device", None)
+    if device is not None:
+        return f"{device}"[:300]
+    token = getattr(request, "api_token", None)
+    if token is not None:
+        return f"接口令牌 {token.pk}"
+    address = request.META.get("REMOTE_ADDR", "")
+    agent = request.META.get("HTTP_USER_AGENT", "")
+    return f"浏览器 {address} {agent}"[:300]
+
+
+def _authenticate_signer(actor, draft, officer, password: str) -> str:
+    """An officer's signature is given by that officer (电子签名法 art. 13): in their own session,
+    or on the capturing officer's device with their password. A wrong password is logged."""
+    if officer is None or officer.pk == actor.pk:
+        caps.require(actor, caps.DRAFT_SIGN_AS_OFFICER, caps.SigningAs(draft, officer))
+        return DraftSignature.Authentication.SESSION
+    if not password or not officer.is_active or not officer.check_password(password):
+        with transaction.atomic():
+            record_event(actor, "documentdraft.signer_refused", draft, {"officer": officer.pk})
+        raise PermissionDenied(f"执法人员{officer}的签名须由本人登录或输入本人密码后签署")
+    caps.require(officer, caps.DRAFT_SIGN_AS_OFFICER, caps.SigningAs(draft, officer))
+    return DraftSignature.Authentication.PASSWORD
+
+
+def add_signature(
+    actor,
+    draft,
+    *,
+    role: str,
+    image: str,
+    officer=None,
+    name: str = "",
+    password: str = "",
+    device: str = "",
+):
+    """A handwritten signature captured on the signature page, kept as a PNG blob.
+
+    1. whoever captures it is an officer of the act (the party signs on the officer's device,
+       the officer's session recorded as witness);
+    2. an officer's signature is authenticated as that officer's at this moment.
+    """
+    caps.require(actor, caps.DRAFT_SIGN_AS_PARTY, draft)
     _refuse_if_final(draft)
     officer, name = _signer(draft, role, officer, name)
+    authentication = DraftSignature.Authentication.WITNESSED
+    if role == DraftSignature.Role.OFFICER:
+        authentication = _authenticate_signer(actor, draft, officer, password)
     png = decode_png(image)
     info = blob_store().put(io.BytesIO(png))
     with transaction.atomic():
@@ -225,6 +274,8 @@ def add_signature(actor, draft, *, role: str, image: str, officer=None, name: st
             image=blob,
             data_sha256=data_sha256(draft.data),
             recorded_by=actor,
+            device=device[:300],
+            authentication=authentication,
         )
         record_event(
             actor,
@@ -236,6 +287,8 @@ def add_signature(actor, draft, *, role: str, image: str, officer=None, name: st
                 "name": name,
                 "image_sha256": blob.sha256,
                 "data_sha256": signature.data_sha256,
+                "authentication": authentication,
+                "device": signature.device,
             },
         )
     return signature
@@ -243,7 +296,7 @@ def add_signature(actor, draft, *, role: str, image: str, officer=None, name: st
 
 def record_refusal(actor, draft, *, name: str, reason: str, witness: str = "", evidence: str = ""):
     """The party refuses to sign: reason, and a witness or a photo/video reference (送达规则)."""
-    require_change_in(actor, draft.agency)
+    caps.require(actor, caps.DRAFT_SIGN_AS_PARTY, draft)
     _refuse_if_final(draft)
     reason, witness, evidence = (
         (reason or "").strip(),
@@ -283,33 +336,90 @@ def record_refusal(actor, draft, *, name: str, reason: str, witness: str = "", e
 
 
 def finalise(actor, draft: DocumentDraft) -> Document:
-    require_change_in(actor, draft.agency)
+    """Finalise a complete draft: reserve its number, render and sign the PDF, then commit.
+
+    Rendering and signing take seconds and hold no write transaction: on SQLite, where one
+    writer at a time holds the database, other writers never wait for them. The number is
+    reserved first (the counter and a ``documentdraft.number_reserved`` event in one short
+    transaction) and stays with the draft: a crash or an error before the commit leaves it
+    reserved, explained in the ledger, and the next finalisation of the draft uses it, so the
+    numbering keeps no unexplained gap.
+    """
+    caps.require(actor, caps.DRAFT_FINALISE, draft)
+    reservation = _reserve(actor, draft)
+    signed = _render_signed(reservation)
+    info = blob_store().put(io.BytesIO(signed))
+    return _commit(actor, reservation, info, validate_pdf_bytes(signed))
+
+
+@dataclass(frozen=True)
+class _Reservation:
+    draft: DocumentDraft
+    number: str
+    certificate: object
+    data_sha256: str
+    signatures: tuple[int, ...]
+
+
+def _reserve(actor, draft: DocumentDraft) -> _Reservation:
+    """Steps 1-2, one short transaction: check completeness, reserve the number."""
     with transaction.atomic():
         draft = DocumentDraft.objects.select_for_update().get(pk=draft.pk)
-        _refuse_if_final(draft)
-        # 1. every required field and signature (A15.4), each missing one named
-        problems = [f"缺少必填项：{label}" for label in missing_fields(draft)]
-        problems += [f"缺少{who}" for who in missing_signatures(draft)]
-        if problems:
-            raise ValidationError([ValidationError(p, code="incomplete") for p in problems])
+        _check_finalisable(draft)
         stored = certificates.active_certificate(draft.agency)
         if stored is None:
             raise ValidationError(f"{draft.agency.name}没有有效的签章证书", code="no_certificate")
-        # 2. the number, from the counter locked until this transaction ends
-        number = ""
-        if draft.doc_type.numbered:
+        if draft.doc_type.numbered and not draft.number:
             year = timezone.localdate().year
-            number = numbering.issue_number(draft.agency, draft.doc_type, draft.act.subject, year)
-        # 3. render and 4. sign
-        pdf = render_pdf(draft, number=number, final=True)
-        signed = sign_pdf(
-            pdf,
+            draft.number = numbering.issue_number(
+                draft.agency, draft.doc_type, draft.act.subject, year
+            )
+            draft.save(update_fields=["number"])
+            record_event(actor, "documentdraft.number_reserved", draft, {"number": draft.number})
+        return _Reservation(
+            draft,
+            draft.number,
             stored,
-            reason=f"{draft.doc_type.name}定稿",
-            location=draft.agency.district or draft.agency.name,
+            data_sha256(draft.data),
+            tuple(s.pk for s in _current_signatures(draft)),
         )
-        # 5. store and register as the act's document
-        info = blob_store().put(io.BytesIO(signed))
+
+
+def _check_finalisable(draft: DocumentDraft) -> None:
+    _refuse_if_final(draft)
+    # Every required field and signature (A15.4), each missing one named.
+    problems = [f"缺少必填项：{label}" for label in missing_fields(draft)]
+    problems += [f"缺少{who}" for who in missing_signatures(draft)]
+    if problems:
+        raise ValidationError([ValidationError(p, code="incomplete") for p in problems])
+
+
+def _render_signed(reservation: _Reservation) -> bytes:
+    """Steps 3-4, outside any transaction: render the final PDF and sign it (its signature is
+    validated outside too, before the commit records the result)."""
+    draft = reservation.draft
+    pdf = render_pdf(draft, number=reservation.number, final=True)
+    return sign_pdf(
+        pdf,
+        reservation.certificate,
+        reason=f"{draft.doc_type.name}定稿",
+        location=draft.agency.district or draft.agency.name,
+    )
+
+
+def _commit(actor, reservation: _Reservation, info, check) -> Document:
+    """Step 5, one short transaction: register the signed PDF as the act's document, provided
+    the draft is still what was rendered."""
+    with transaction.atomic():
+        draft = DocumentDraft.objects.select_for_update().get(pk=reservation.draft.pk)
+        _refuse_if_final(draft)
+        # Unchanged data and signatures: still complete, as checked at the reservation.
+        signatures = tuple(s.pk for s in _current_signatures(draft))
+        if data_sha256(draft.data) != reservation.data_sha256 or signatures != (
+            reservation.signatures
+        ):
+            raise ValidationError("文书在定稿过程中被修改，请重新定稿", code="changed")
+        number = reservation.number
         blob = register_blob(info, draft.agency)
         document = create_document(
             actor,
@@ -326,10 +436,9 @@ def finalise(actor, draft: DocumentDraft) -> Document:
             written_ended_at=as_datetime(draft.data.get("ended_at")),
         )
         draft.status = DocumentDraft.Status.FINAL
-        draft.number = number
         draft.document = document
         draft.finalised_at = timezone.now()
-        draft.save(update_fields=["status", "number", "document", "finalised_at"])
+        draft.save(update_fields=["status", "document", "finalised_at"])
         record_event(
             actor,
             "documentdraft.finalised",
@@ -338,18 +447,18 @@ def finalise(actor, draft: DocumentDraft) -> Document:
                 "number": number,
                 "document": document.pk,
                 "sha256": blob.sha256,
-                "data_sha256": data_sha256(draft.data),
-                "certificate": stored.fingerprint,
-                "signatures": [s.pk for s in _current_signatures(draft)],
+                "data_sha256": reservation.data_sha256,
+                "certificate": reservation.certificate.fingerprint,
+                "signatures": list(signatures),
             },
         )
-        record_check(actor, document, validate_pdf_bytes(signed))
+        record_check(actor, document, check)
     return document
 
 
 def start_correction(actor, draft: DocumentDraft, reason: str) -> DocumentDraft:
     """A correction (更正): a new draft linked to the finalised one, which stays as it is."""
-    require_change_in(actor, draft.agency)
+    caps.require(actor, caps.DRAFT_EDIT, draft)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "请填写更正原因"})

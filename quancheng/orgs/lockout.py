@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from quancheng.ledger.services import record_event
 
-from .models import Role, User
+from . import capabilities as caps
+from .models import User
 
 
 def _recent(username: str):
@@ -74,13 +75,6 @@ def locked_out_response(request, original_response=None, credentials=None):
     return response
 
 
-def may_unlock(actor: User, user: User) -> bool:
-    """The head unlocks the people of their own agency; a city administrator anyone."""
-    if actor.role == Role.CITY_ADMIN:
-        return True
-    return actor.role == Role.HEAD and user.agency_id == actor.agency_id
-
-
 def locked_users(users):
     """(user, failures, seconds to wait) of the given users with recent failed logins."""
     rows = (
@@ -102,8 +96,7 @@ def locked_users(users):
 @transaction.atomic(durable=True)
 def unlock_login(actor: User, user: User) -> int:
     """Clear the user's failed logins from every address (locks and delay); a ledger event."""
-    if not may_unlock(actor, user):
-        raise PermissionDenied("只有本机构负责人或市级管理员可以解除登录锁定")
+    caps.require(actor, caps.LOGINS_UNLOCK, user)
     deleted, _ = AccessAttempt.objects.filter(username=user.username).delete()
     record_event(actor, "auth.unlocked", user, {"username": user.username, "attempts": deleted})
     return deleted

@@ -1,5 +1,6 @@
 """Records (执法记录): the blobs the platform keeps and the uploads through which files arrive."""
 
+import datetime as dt
 import uuid
 from pathlib import Path
 
@@ -28,6 +29,10 @@ class Blob(models.Model):
     # Set when the content was removed by an approved disposal (archive/disposal.py): fixity
     # sweeps skip the blob, and its absence from the store is expected, not an alert.
     disposed_at = models.DateTimeField("销毁时间", null=True, blank=True)
+    # Set when the blob's last fixity check found the stored copy altered or missing, cleared
+    # when a check passes or the blob is repaired (quancheng.fixity.repair): while set, the
+    # bytes are not served (records/http.py), since they could not be verified on the way.
+    damaged_at = models.DateTimeField("校验不符时间", null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "sha256"]
@@ -49,6 +54,7 @@ class Upload(models.Model):
         RECEIVING = "receiving", "接收中"
         COMPLETE = "complete", "已完成"
         TERMINATED = "terminated", "已终止"
+        EXPIRED = "expired", "已过期"  # abandoned unfinished; its partial file removed
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
@@ -84,6 +90,14 @@ class Upload(models.Model):
     @property
     def partial_path(self) -> Path:
         return upload_dir() / str(self.id)
+
+    @property
+    def expires_at(self):
+        """When an unfinished upload is given up (tus Expiration: ``Upload-Expires``)."""
+        return self.updated_at + dt.timedelta(days=settings.QC_UPLOAD_EXPIRY_DAYS)
+
+    def has_expired(self, now=None) -> bool:
+        return self.status == self.Status.RECEIVING and (now or timezone.now()) >= self.expires_at
 
 
 def upload_dir() -> Path:
@@ -174,6 +188,11 @@ class Segment(StoredFileMixin, RecordItem):
         VIDEO = "video", "视频"
         AUDIO = "audio", "音频"
 
+    class TimeSource(models.TextChoices):
+        NONE = "", "未记载"
+        DEVICE = "device", "设备记录"
+        MANUAL = "manual", "手工录入"
+
     class MediaStatus(models.TextChoices):
         PENDING = "pending", "待处理"
         READY = "ready", "已生成"
@@ -205,6 +224,12 @@ class Segment(StoredFileMixin, RecordItem):
     # What the device's clock said, and the offset applied (device clock minus true time).
     device_started_at = models.DateTimeField("设备记录开始时间", null=True, blank=True)
     clock_offset_seconds = models.IntegerField("时钟偏差（秒）", default=0)
+    # Where started_at came from: the device (the file's tags or name), or a person who entered
+    # it by hand because the file carries no usable time (records/timing.py), with the reason.
+    time_source = models.CharField(
+        "时间来源", max_length=8, choices=TimeSource.choices, blank=True, default=""
+    )
+    time_entry_reason = models.TextField("手工录入时间的原因", blank=True)
     duration_seconds = models.FloatField("时长（秒）", null=True, blank=True)
     container = models.CharField("封装格式", max_length=32, blank=True)
     video_codec = models.CharField("视频编码", max_length=32, blank=True)
@@ -253,6 +278,11 @@ class Segment(StoredFileMixin, RecordItem):
 
     def get_absolute_url(self):
         return reverse("segment_detail", args=[self.pk])
+
+    @property
+    def time_by_hand(self) -> bool:
+        """The start time was entered by a person (时间为手工录入), not recorded by the device."""
+        return self.time_source == self.TimeSource.MANUAL
 
 
 class Document(StoredFileMixin, RecordItem):

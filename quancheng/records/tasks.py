@@ -2,10 +2,24 @@
 
 from django_tasks import task
 
-from .media import make_derivatives
+from quancheng.jobs.leases import when_abandoned
+
+from .media import derivatives_abandoned, make_derivatives
+from .services import expire_uploads as _expire_uploads
 
 
 @task()
 def make_segment_derivatives(segment_id: int) -> str:
     """Thumbnail and browser proxy of one segment (records/media.py); its media status."""
     return make_derivatives(segment_id).media_status
+
+
+@when_abandoned(make_segment_derivatives)
+def _derivatives_abandoned(reason: str, segment_id: int) -> None:
+    derivatives_abandoned(segment_id, reason)
+
+
+@task()
+def expire_uploads() -> int:
+    """Remove abandoned unfinished uploads (tus Expiration; QC_UPLOAD_EXPIRY_DAYS)."""
+    return _expire_uploads()

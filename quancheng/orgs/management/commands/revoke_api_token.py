@@ -3,10 +3,11 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import ApiToken
 from quancheng.orgs.services import revoke_api_token
 
-from .issue_api_token import actor_named, may_manage_tokens_of
+from .issue_api_token import actor_named
 
 
 def token_named(token: str) -> ApiToken:
@@ -34,7 +35,7 @@ class Command(BaseCommand):
     def handle(self, *args, token, by, **options):
         actor = actor_named(by)
         found = token_named(token)
-        if not may_manage_tokens_of(actor, found.user):
+        if not caps.can(actor, caps.TOKENS_MANAGE, found.user.agency):
             raise CommandError(f"{by} 无权吊销该令牌")
         if found.revoked_at is not None:
             when = timezone.localtime(found.revoked_at)

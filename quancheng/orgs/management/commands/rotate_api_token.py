@@ -4,9 +4,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.services import rotate_api_token
 
-from .issue_api_token import actor_named, may_manage_tokens_of
+from .issue_api_token import actor_named
 from .revoke_api_token import token_named
 
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, token, by, **options):
         actor = actor_named(by)
         found = token_named(token)
-        if not may_manage_tokens_of(actor, found.user):
+        if not caps.can(actor, caps.TOKENS_MANAGE, found.user.agency):
             raise CommandError(f"{by} 无权轮换该令牌")
         try:
             new, secret = rotate_api_token(actor, found)
