@@ -4,6 +4,7 @@ from django.test import Client
 
 PATHS = {
     "/api/v1/me": {"get"},
+    "/api/v1/me/token/rotate": {"post"},
     "/api/v1/subjects": {"get", "post"},
     "/api/v1/subjects/{subject_id}": {"get", "patch"},
     "/api/v1/acts": {"get", "post"},
