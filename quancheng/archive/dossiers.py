@@ -32,7 +32,7 @@ from quancheng.ledger.services import record_event
 from quancheng.orgs.models import Role
 from quancheng.orgs.scoping import can_change_in
 from quancheng.records.models import Blob, DataRecord, Document, Segment
-from quancheng.records.services import blob_store, register_blob
+from quancheng.records.services import blob_store, put_record, register_blob
 
 from .config import current_config
 from .models import Dossier, DossierEntry, DossierSupplement, retain_until
@@ -501,7 +501,7 @@ def render_toc(dossier: Dossier) -> bytes:
 
 
 def _store_toc(dossier: Dossier) -> Blob:
-    info = blob_store().put(io.BytesIO(render_toc(dossier)))
+    info = put_record(io.BytesIO(render_toc(dossier)))
     return register_blob(info, dossier.agency)
 
 

@@ -26,7 +26,7 @@ from quancheng.lib.canonical import canonical_bytes
 from quancheng.orgs.scoping import require_change_in
 from quancheng.records.items import create_document
 from quancheng.records.models import Document, RecordItem
-from quancheng.records.services import blob_store, register_blob
+from quancheng.records.services import put_record, register_blob
 
 from . import certificates, numbering
 from .fields import as_datetime, parse_value
@@ -212,7 +212,7 @@ def add_signature(actor, draft, *, role: str, image: str, officer=None, name: st
     _refuse_if_final(draft)
     officer, name = _signer(draft, role, officer, name)
     png = decode_png(image)
-    info = blob_store().put(io.BytesIO(png))
+    info = put_record(io.BytesIO(png))
     with transaction.atomic():
         draft = DocumentDraft.objects.select_for_update().get(pk=draft.pk)
         _refuse_if_final(draft)
@@ -309,7 +309,7 @@ def finalise(actor, draft: DocumentDraft) -> Document:
             location=draft.agency.district or draft.agency.name,
         )
         # 5. store and register as the act's document
-        info = blob_store().put(io.BytesIO(signed))
+        info = put_record(io.BytesIO(signed))
         blob = register_blob(info, draft.agency)
         document = create_document(
             actor,
