@@ -259,6 +259,10 @@ QC_BLOB_STORE = os.environ.get("QC_BLOB_STORE", f"file://{VAR_DIR / 'blobs'}")
 # Largest resumable (tus) upload accepted; DATA_UPLOAD_MAX_MEMORY_SIZE stays at Django's default
 # because upload bodies are streamed from the request, never read through request.body.
 QC_UPLOAD_MAX_SIZE = envint("QC_UPLOAD_MAX_SIZE", str(64 * 1024**3))
+# Unfinished tus uploads; with several web servers, one filesystem shared by all of them (NFS with
+# locks), so that an upload started on one server resumes on another (docs/deployment.md).
+# Empty: VAR_DIR/uploads.
+QC_UPLOAD_DIR = os.environ.get("QC_UPLOAD_DIR", "")
 
 
 def envpatterns(name: str, default: str) -> list[str]:

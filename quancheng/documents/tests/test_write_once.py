@@ -25,7 +25,8 @@ from .conftest import doc_type, signature_png
 def _finalised(officer, colleague, act):
     draft = services.create_draft(officer, act, doc_type("卫生监督意见书"), {"opinion": "整改"})
     for person in (officer, colleague):
-        services.add_signature(officer, draft, role="officer", officer=person, image=signature_png())
+        image = signature_png()
+        services.add_signature(officer, draft, role="officer", officer=person, image=image)
     services.add_signature(officer, draft, role="party", name="王建国", image=signature_png())
     return services.finalise(officer, draft), draft
 
