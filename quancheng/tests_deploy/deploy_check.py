@@ -173,9 +173,9 @@ def check(base_dir: Path, say=print) -> None:
         refuse_deletion(site, sha256)
         wait_for_checkpoint(site)
         certificates = site.sql(
-            "select count(*) from documents_agencycertificate c join orgs_agency a"
+            "select count(*) from documents_agencycertificate c join orgs_agency a"  # noqa: S608
             f" on a.id = c.agency_id where a.code = '{AGENCY}'"
-        )  # noqa: S608 - a constant
+        )
         if certificates == "0":
             raise StepFailed("the agency certificate was not imported")
         site.manage("verify_ledger")

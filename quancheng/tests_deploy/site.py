@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "deployment.md"
@@ -117,6 +118,11 @@ class Site:
     def role(self) -> str:
         return self.db
 
+    @property
+    def db_host(self) -> str:
+        env = self.psql_env()
+        return f"{env['PGHOST']}:{env['PGPORT']}"
+
     def path(self, documented: str) -> Path:
         return Path(self.sub(documented))
 
@@ -131,7 +137,7 @@ class Site:
         text = text.replace("/var/lib/quancheng", str(self.base / "var"))
         text = text.replace(
             "postgres://quancheng:CHANGE-ME@db.internal:5432/quancheng",
-            f"postgres://{self.role}:{self.db_password}@127.0.0.1:5432/{self.db}",
+            f"postgres://{self.role}:{self.db_password}@{self.db_host}/{self.db}",
         )
         text = text.replace("CHANGE-ME-S3", self.s3_secret)
         text = text.replace("'CHANGE-ME'", f"'{self.db_password}'")
@@ -203,13 +209,26 @@ class Site:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
     def psql_env(self) -> dict[str, str]:
-        return self.process_env(PGHOST="127.0.0.1", PGPORT="5432", PGUSER="postgres")
+        """libpq's variables for the PostgreSQL administrator (``sudo -u postgres`` in the doc)."""
+        admin = urlsplit(
+            os.environ.get("QC_TEST_POSTGRES_URL") or "postgres://postgres@127.0.0.1:5432/"
+        )
+        env = self.process_env(
+            PGHOST=admin.hostname or "127.0.0.1",
+            PGPORT=str(admin.port or 5432),
+            PGUSER=admin.username or "postgres",
+        )
+        if admin.password:
+            env["PGPASSWORD"] = admin.password
+        return env
 
     def sql(self, query: str) -> str:
         """One query's result as the platform's role sees it (unaligned, tuples only)."""
         env = self.process_env(PGPASSWORD=self.db_password)
+        host, port = self.db_host.rsplit(":", 1)
         return self.run(
-            f"psql -h 127.0.0.1 -U {self.role} -d {self.db} -tA -c {shlex.quote(query)}", env=env
+            f"psql -h {host} -p {port} -U {self.role} -d {self.db} -tA -c {shlex.quote(query)}",
+            env=env,
         ).strip()
 
     def manage(self, *args: str, **extra: str) -> str:
