@@ -14,8 +14,10 @@ CONSTRAINTS="$QC_ROOT/requirements/constraints.txt"
 QC_RUNTIME_DEBS=(fonts-noto-cjk libharfbuzz-subset0)
 # Debian packages the tests need on top: the browser test drives Debian's chromium through
 # Playwright (pip's playwright brings its driver; its own browser download cannot work here);
-# poppler-utils' pdfsig/pdffonts/pdftotext check the signed documents independently of pyHanko.
-QC_TEST_DEBS=(chromium poppler-utils)
+# poppler-utils' pdfsig/pdffonts/pdftotext check the signed documents independently of pyHanko;
+# nginx, openssl and postgresql-client (psql, createdb) for scripts/deploy-check, which performs
+# docs/deployment.md on loopback (quancheng/tests_deploy).
+QC_TEST_DEBS=(chromium poppler-utils nginx openssl postgresql-client)
 
 say() { printf '==> %s\n' "$*"; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
