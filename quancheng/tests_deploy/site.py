@@ -375,12 +375,18 @@ class Site:
         )
         (certs / f"{AGENCY}.p12").write_bytes(p12)
 
-    def web(self, name: str = "web", **extra: str) -> int:
-        """The web unit's command on a free port; the port once it answers."""
+    def web(self, name: str = "web", workers: int | None = None, **extra: str) -> int:
+        """The web unit's command on a free port; the port once it answers.
+
+        ``workers`` sizes gunicorn for the machine, as the page says (loopback "machines" share
+        two cores here).
+        """
         port = free_port()
         command = self.sub(exec_start(self.blocks["web"])).replace(
             "127.0.0.1:8000", f"127.0.0.1:{port}"
         )
+        if workers is not None:
+            command = re.sub(r"--workers \d+", f"--workers {workers}", command)
         proc = self.start(name, command, **extra)
         import requests
 

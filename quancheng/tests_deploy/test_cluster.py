@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import uuid
 
 import pytest
 import requests
@@ -69,7 +70,7 @@ def cluster(tmp_path_factory):
         # the static files collectstatic made (a copy: the same command, the same result).
         second = base / "var-2"
         shutil.copytree(site.path("/var/lib/quancheng") / "static", second / "static")
-        ports = [site.web("web-1"), site.web("web-2", QC_VAR_DIR=str(second))]
+        ports = [site.web("web-1", 2), site.web("web-2", 2, QC_VAR_DIR=str(second))]
         for number in (1, 2):
             site.worker(number)
         yield site, [f"http://127.0.0.1:{port}" for port in ports]
@@ -96,56 +97,66 @@ def test_a_tus_upload_started_on_one_server_resumes_on_the_other(cluster):
     headers = {"Authorization": f"Bearer {_token(site)}", **_proxy_headers()}
     data = os.urandom(3 * MiB + 17)
 
-    first = tus_client.TusClient(f"{one}/api/v1/uploads/", headers=headers).uploader(
+    client = tus_client.TusClient(f"{one}/api/v1/uploads/", headers=headers)
+    creating = client.uploader(
         file_stream=io.BytesIO(data), chunk_size=MiB, metadata={"filename": "a.mp4"}
     )
-    first.upload_chunk()  # created and one chunk sent on the first server: then it is gone
-    path = first.url.split("://", 1)[1].split("/", 1)[1]
+    # The Location names the https site the proxy serves; here each machine is reached directly.
+    path = "/" + creating.create_url().split("://", 1)[1].split("/", 1)[1]
+    first = client.uploader(file_stream=io.BytesIO(data), chunk_size=MiB, url=one + path)
+    first.upload_chunk()  # one chunk on the first server: then the client goes elsewhere
     assert first.offset == MiB
     second = tus_client.TusClient(f"{two}/api/v1/uploads/", headers=headers).uploader(
-        file_stream=io.BytesIO(data), chunk_size=MiB, url=f"{two}/{path}"
+        file_stream=io.BytesIO(data), chunk_size=MiB, url=two + path
     )
-    assert second.get_offset() == MiB  # the second server sees the first one's bytes
+    assert second.offset == MiB  # the second server sees the first one's bytes
     second.upload()
 
-    upload_id = path.rstrip("/").rsplit("/", 1)[-1]
+    upload_id = uuid.UUID(path.rstrip("/").rsplit("/", 1)[-1])
     row = site.sql(f"select status, sha256 from records_upload where id = '{upload_id}'")  # noqa: S608
     assert row == f"complete|{hashlib.sha256(data).hexdigest()}"
 
 
-def _login(base: str) -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False
-    session.headers.update(_proxy_headers())
-    page = session.get(f"{base}/login/", timeout=REQUEST_TIMEOUT)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    answer = session.post(
-        f"{base}/login/",
-        data={
-            "csrfmiddlewaretoken": token,
-            "username": "zhangwei",
-            "password": PASSWORDS["zhangwei"],
-        },
-        headers={"Referer": f"https://{base.split('://')[1]}/login/"},
-        allow_redirects=False,
-        timeout=REQUEST_TIMEOUT,
+def _request(method: str, url: str, cookies: dict, **kwargs) -> requests.Response:
+    """One request with the session's cookies sent explicitly: they are Secure (QC_HTTPS), and
+    a cookie jar would keep them from the plain http the test speaks to each machine."""
+    with requests.Session() as session:
+        session.trust_env = False
+        answer = session.request(
+            method,
+            url,
+            cookies=cookies,
+            headers={**_proxy_headers(), "Referer": url.replace("http://", "https://", 1)},
+            allow_redirects=False,
+            timeout=REQUEST_TIMEOUT,
+            **kwargs,
+        )
+    cookies.update(requests.utils.dict_from_cookiejar(answer.cookies))
+    return answer
+
+
+def _csrf(page: requests.Response) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+
+
+def _login(base: str) -> dict:
+    """The cookies of 张伟 logged in on ``base``."""
+    cookies: dict = {}
+    page = _request("GET", f"{base}/login/", cookies)
+    data = {"csrfmiddlewaretoken": _csrf(page), "username": "zhangwei"}
+    answer = _request(
+        "POST", f"{base}/login/", cookies, data=data | {"password": PASSWORDS["zhangwei"]}
     )
     assert answer.status_code == 302, answer.text[:500]
-    return session
+    return cookies
 
 
-def _finalise(session: requests.Session, base: str, draft_id: int) -> str:
+def _finalise(cookies: dict, base: str, draft_id: int) -> str:
     """Finalise on the page; where it redirects (the document when it worked)."""
     url = f"{base}/documents/drafts/{draft_id}/"
-    page = session.get(url, timeout=REQUEST_TIMEOUT)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    answer = session.post(
-        f"{url}finalise/",
-        data={"csrfmiddlewaretoken": token},
-        headers={"Referer": f"https://{base.split('://')[1]}{url.split(base)[1]}"},
-        allow_redirects=False,
-        timeout=REQUEST_TIMEOUT,
-    )
+    mine = dict(cookies)  # each thread its own copy: the threads share the login
+    page = _request("GET", url, mine)
+    answer = _request("POST", f"{url}finalise/", mine, data={"csrfmiddlewaretoken": _csrf(page)})
     assert answer.status_code == 302, answer.text[:500]
     return answer.headers["Location"]
 
@@ -158,11 +169,11 @@ def test_concurrent_finalisations_across_both_servers_get_consecutive_numbers(cl
         f"from quancheng.tests_deploy.cluster_setup import main; main({FINALISATIONS})",
     )
     drafts = json.loads(out.strip().splitlines()[-1])
-    sessions = {base: _login(base) for base in bases}
+    cookies = {base: _login(base) for base in bases}
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=FINALISATIONS) as pool:
         jobs = [
-            pool.submit(_finalise, sessions[bases[i % 2]], bases[i % 2], draft)
+            pool.submit(_finalise, cookies[bases[i % 2]], bases[i % 2], draft)
             for i, draft in enumerate(drafts)
         ]
         targets = [job.result() for job in jobs]
