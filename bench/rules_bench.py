@@ -134,6 +134,7 @@ def build(acts: int, segments_per_act: int) -> dict:
                             label_place="邹容路",
                             label_party=act.subject.name,
                             is_evidence=i % 100 == 0 and s == 0,
+                            created_at=act.ended_at + dt.timedelta(minutes=30),
                         )
                     )
             Blob.objects.bulk_create(blobs)
@@ -228,6 +229,7 @@ def build(acts: int, segments_per_act: int) -> dict:
                         data={},
                         sha256="0" * 64,
                         recorded_at=act.ended_at,
+                        created_at=act.ended_at + dt.timedelta(minutes=30),
                     )
                 )
                 registrations.append(

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks",
+    # Before django_tasks_db: its db_worker command (with leases) replaces the library's.
+    "quancheng.jobs",
     "django_tasks_db",
     "axes",
     "quancheng.ledger",
@@ -79,6 +81,7 @@ INSTALLED_APPS = [
     "quancheng.archive",
     "quancheng.access",
     "quancheng.supervision",
+    "quancheng.operations",
     "quancheng.web",
 ]
 
@@ -325,6 +328,12 @@ QC_ACCESS_BULK_WINDOW_HOURS = envint("QC_ACCESS_BULK_WINDOW_HOURS", "24")
 QC_ACCESS_UNUSED_DAYS = envint("QC_ACCESS_UNUSED_DAYS", "90")
 # Fixity sweeps (docs/fixity.md): read rate limit in bytes/s (0 = unlimited).
 QC_FIXITY_RATE = envint("QC_FIXITY_RATE", "0")
+# Background jobs (docs/jobs.md): a running task's lease, renewed by its worker's heartbeat; a
+# task whose worker died is run again up to QC_JOB_MAX_ATTEMPTS times in all, then marked failed.
+QC_JOB_LEASE_SECONDS = envint("QC_JOB_LEASE_SECONDS", "60")
+QC_JOB_MAX_ATTEMPTS = envint("QC_JOB_MAX_ATTEMPTS", "3")
+if QC_JOB_LEASE_SECONDS < 1 or QC_JOB_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("QC_JOB_LEASE_SECONDS and QC_JOB_MAX_ATTEMPTS must be at least 1")
 # Periodic tasks enqueued by `manage.py run_scheduler`: name -> (task, interval in seconds);
 # an interval of 0 switches a job off.
 QC_SCHEDULE = {

@@ -11,7 +11,8 @@ CONSTRAINTS="$QC_ROOT/requirements/constraints.txt"
 # Debian packages the platform needs at run time. Add to this list, not around it:
 #   fonts-noto-cjk        embeddable CJK font for PDFs with Chinese text
 #   libharfbuzz-subset0   WeasyPrint's font subsetting (without it a document takes seconds)
-QC_RUNTIME_DEBS=(fonts-noto-cjk libharfbuzz-subset0)
+#   postgresql-client     pg_dump and pg_restore for `manage.py backup` / `restore` (PostgreSQL)
+QC_RUNTIME_DEBS=(fonts-noto-cjk libharfbuzz-subset0 postgresql-client)
 # Debian packages the tests need on top: the browser test drives Debian's chromium through
 # Playwright (pip's playwright brings its driver; its own browser download cannot work here);
 # poppler-utils' pdfsig/pdffonts/pdftotext check the signed documents independently of pyHanko;

@@ -3,8 +3,8 @@
 ``require(request, item, action)`` is the one call each page, file route and API operation makes
 after fetching its item in scope. An allowed decision is kept on the request so that the
 route's access event names the approval it relied on (``access_body``); a refusal is written to
-the ledger as ``access.denied`` in a transaction of its own, raises an alert to the custodian and
-head (A27: access refused or outside an approval), and ends the request with
+the ledger as ``access.denied`` in a transaction of its own, raises an alert about the person to
+the custodian and head (A27: access refused or outside an approval), and ends the request with
 :class:`AccessDenied` — a 403 page offering the request form, or ``access_denied`` in the API.
 """
 
@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from quancheng.alerts.services import raise_alert
-from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
 from quancheng.orgs.models import Role
 
@@ -48,7 +47,13 @@ def access_body(request) -> dict:
 
 
 def record_denial(user, item, action: str, decision: Decision, path: str = "") -> None:
-    """``access.denied`` and the alert, committed even though the request then fails."""
+    """``access.denied`` on the item and an alert about the person who tried, committed even
+    though the request then fails.
+
+    The alert is about that person (its object is the user, one open alert per person and
+    agency), addressed to the custodian and head of the item's agency, and names them by name:
+    an access refused to someone else is not a finding against the act's officers.
+    """
     body = {
         "action": action,
         "reason": decision.reason_code,
@@ -56,17 +61,19 @@ def record_denial(user, item, action: str, decision: Decision, path: str = "") -
         "item_id": item.pk,
         "path": path[:500],
     }
+    name = user.full_name or "（未填写姓名）"
     with transaction.atomic():
         record_event(user, "access.denied", item, body)
         raise_alert(
             "access.denied",
-            f"{user} 试图{ACTION_LABELS[action]}未经授权的记录：{item}",
-            obj=item,
-            detail={**body, "user": user.get_username()},
+            f"{name}（{user.get_role_display()}）试图{ACTION_LABELS[action]}未经授权的记录：{item}",
+            agency=getattr(item, "agency", None),
+            object_type=user._meta.label_lower,
+            object_id=str(user.pk),
+            detail={**body, "user": name, "user_id": user.pk},
             audience=DENIAL_AUDIENCE,
             actor=user,
         )
-        schedule_evaluation(getattr(item, "act_id", None))  # A24-access reads the refusal
 
 
 def viewed_data_records(request, records, shape) -> list[dict]:

@@ -181,9 +181,12 @@ def retry_production(actor, extraction: Extraction) -> Extraction:
             raise _error("只有制作失败的提取可以重新制作", "not_failed")
         extraction.status = Extraction.Status.APPROVED
         extraction.production_started_at = None
+        extraction.production_job = ""
         extraction.progress = 0
         extraction.stage = ""
-        extraction.save(update_fields=["status", "production_started_at", "progress", "stage"])
+        extraction.save(
+            update_fields=["status", "production_started_at", "production_job", "progress", "stage"]
+        )
         record_event(actor, "extraction.retried", extraction, {"error": extraction.error})
         schedule_production(extraction)
     return extraction

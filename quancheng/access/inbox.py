@@ -1,9 +1,10 @@
 """The head's approvals inbox (审批待办): everything waiting for the current head, from all apps.
 
 The models are queried directly (their flows are built in their own apps): access requests,
-evidence extractions, late registration requests (A21), A13 work records to review, holds and
-lift requests (A23), disposal proposals (A22). Nothing here decides; each entry links to the page
-where its own app decides, or shows no link when that page does not exist (yet).
+evidence extractions, provisions to outside bodies (A24 ¶2), late registration requests (A21),
+A13 work records to review, holds and lift requests (A23), disposal proposals (A22). Nothing
+here decides; each entry links to the page where its own app decides, or shows no link when that
+page does not exist (yet).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.urls import NoReverseMatch
 
 from quancheng.orgs.models import Role
 
-from .models import AccessRequest, Extraction
+from .models import AccessRequest, Extraction, Provision
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Entry:
 SECTIONS = {
     "access_request": "调阅申请",
     "extraction": "证据提取申请",
+    "provision": "对外提供申请（第二十四条第二款）",
     "late_registration": "延期登记申请",
     "a13_review": "停止音像记录工作记录审核（第十三条）",
     "hold": "长期保存申请",
@@ -63,6 +65,9 @@ def _querysets(user) -> dict:
         .exclude(requester=user)
         .select_related("requester", "case", "act"),
         "extraction": Extraction.objects.filter(status=Extraction.Status.PENDING, agency=agency)
+        .exclude(requested_by=user)
+        .select_related("requested_by"),
+        "provision": Provision.objects.filter(status=Provision.Status.REQUESTED, agency=agency)
         .exclude(requested_by=user)
         .select_related("requested_by"),
         "late_registration": LateRegistrationRequest.objects.filter(
@@ -105,6 +110,9 @@ def _entry(kind: str, obj) -> Entry:
         return Entry(kind, str(obj), obj.requester, obj.requested_at, _url(obj), obj)
     if kind == "extraction":
         return Entry(kind, str(obj), obj.requested_by, obj.requested_at, _url(obj), obj)
+    if kind == "provision":
+        title = f"向{obj.recipient}提供 {len(obj.items)} 项记录"
+        return Entry(kind, title, obj.requested_by, obj.requested_at, _url(obj), obj)
     if kind == "late_registration":
         title = f"{obj.act}：{obj.explanation[:60]}"
         return Entry(kind, title, obj.requested_by, obj.requested_at, _url(obj, obj.act), obj)

@@ -131,6 +131,9 @@ class Extraction(models.Model):
     )
     # Production in the background (access/package.py): claimed once, then its progress.
     production_started_at = models.DateTimeField("开始制作时间", null=True, blank=True)
+    # The background job (task id) that claimed it: the same job, run again after its worker
+    # died, may claim it again (quancheng/jobs/leases.py).
+    production_job = models.CharField("制作作业", max_length=64, blank=True)
     progress = models.PositiveSmallIntegerField("制作进度（%）", default=0)
     stage = models.CharField("制作阶段", max_length=100, blank=True)
 
@@ -149,13 +152,24 @@ class Extraction(models.Model):
 
 
 class Provision(models.Model):
-    """One provision of records to an outside body (对外提供登记, A24 ¶2)."""
+    """A provision of records to an outside body (对外提供, A24 ¶2): requested in the platform,
+    approved by the head of the providing agency, then handed over and registered (登记).
+
+    requested → approved → provided, or requested → refused. Only an approved provision can be
+    registered as provided, and the approver is always the head who decided it in the platform.
+    """
 
     class RecipientKind(models.TextChoices):
         RECONSIDERATION = "reconsideration", "行政复议机关"
         PETITION = "petition", "信访部门"
         JUDICIAL = "judicial", "司法机关"
         OTHER = "other", "其他"
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "待审批"
+        APPROVED = "approved", "已批准待提供"
+        REFUSED = "refused", "不予批准"
+        PROVIDED = "provided", "已提供并登记"
 
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="provisions")
     recipient = models.CharField("接收单位", max_length=200)
@@ -170,24 +184,67 @@ class Provision(models.Model):
     extraction = models.ForeignKey(
         Extraction, null=True, blank=True, on_delete=models.PROTECT, related_name="provisions"
     )
+    status = models.CharField(
+        "状态", max_length=16, choices=Status.choices, default=Status.REQUESTED
+    )
+    # Null only on rows registered before provisions were requested in the platform.
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="申请人",
+    )
+    requested_at = models.DateTimeField("申请时间", default=timezone.now)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="审批人",
     )
-    provided_on = models.DateField("提供日期")
+    approved_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.TextField("审批意见", blank=True)
+    provided_on = models.DateField("提供日期", null=True, blank=True)
     registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="登记人",
     )
-    registered_at = models.DateTimeField("登记时间", default=timezone.now)
+    registered_at = models.DateTimeField("登记时间", null=True, blank=True)
 
     objects = AgencyScopedQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-provided_on", "-pk"]
+        ordering = ["-requested_at", "-pk"]
         verbose_name = "对外提供登记"
         verbose_name_plural = "对外提供登记"
+        constraints = [
+            # A24 ¶2: nothing is registered as provided without the head's approval first.
+            models.CheckConstraint(
+                condition=~models.Q(status="provided")
+                | models.Q(
+                    approved_by__isnull=False,
+                    approved_at__isnull=False,
+                    provided_on__isnull=False,
+                ),
+                name="provision_provided_after_approval",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(approved_by__isnull=True)
+                | ~models.Q(approved_by=models.F("requested_by")),
+                name="provision_not_approved_by_requester",
+            ),
+        ]
+        # The approvals inbox and the A24 rule read provisions by status.
+        indexes = [models.Index(fields=["status", "agency"])]
 
     def __str__(self):
-        return f"{self.recipient} {self.provided_on}"
+        return f"{self.recipient}（{self.get_status_display()}）"
 
     def get_absolute_url(self):
         return reverse("extraction:provision_detail", args=[self.pk])

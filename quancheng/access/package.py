@@ -26,19 +26,18 @@ import io
 import logging
 import os
 import shutil
-import tempfile
 import zipfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import bagit
-from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
 from quancheng.documents import certificates
 from quancheng.documents.pdfsign import sign_pdf
 from quancheng.documents.render import render_template_pdf
+from quancheng.jobs.leases import current_job
+from quancheng.jobs.workdirs import work_dir
 from quancheng.ledger.bundle import BundleFile, make_ledger_bundle, safe_name
 from quancheng.ledger.checkpoints import make_checkpoint
 from quancheng.ledger.models import Checkpoint, Event
@@ -71,17 +70,31 @@ def _progress(extraction: Extraction, percent: int, stage: str) -> None:
 
 
 def claim(extraction_id: int) -> Extraction | None:
-    """Take an approved extraction for production; None when another worker has it."""
+    """Take an approved extraction for production; None when another worker has it.
+
+    A job run again after its worker died (jobs/leases.py) takes back the extraction it had
+    claimed and starts over.
+    """
+    job = current_job()
+    unclaimed = models.Q(production_started_at__isnull=True)
+    if job is not None:
+        unclaimed |= models.Q(production_job=job.task_id)
     with transaction.atomic():
-        won = Extraction.objects.filter(
-            pk=extraction_id,
-            status=Extraction.Status.APPROVED,
-            production_started_at__isnull=True,
-        ).update(production_started_at=timezone.now(), progress=1, stage="开始制作")
+        won = (
+            Extraction.objects.filter(pk=extraction_id, status=Extraction.Status.APPROVED)
+            .filter(unclaimed)
+            .update(
+                production_started_at=timezone.now(),
+                production_job=job.task_id if job else "",
+                progress=1,
+                stage="开始制作",
+            )
+        )
         if not won:
             return None
         extraction = Extraction.objects.get(pk=extraction_id)
-        record_event(None, "extraction.production_started", extraction, {})
+        body = {"job": job.task_id, "attempt": job.attempt} if job else {}
+        record_event(None, "extraction.production_started", extraction, body)
     return extraction
 
 
@@ -142,6 +155,7 @@ def note_rows(items, files) -> list[dict]:
                 "label": str(item),
                 "maker": _maker(item),
                 "recorded_at": _recorded_at(item),
+                "time_by_hand": isinstance(item, Segment) and item.time_by_hand,
                 "path": f"data/files/{file.name}",
                 "size": _size(item, file),
                 "sha256": file.sha256,
@@ -233,17 +247,6 @@ def zip_directory(root: Path, target: Path) -> None:
                 shutil.copyfileobj(source, out, ZIP_CHUNK)
 
 
-@contextmanager
-def _work_dir():
-    base = Path(settings.VAR_DIR) / "tmp"
-    base.mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(prefix="extraction-", dir=base))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
 def build_package(extraction: Extraction, work: Path) -> Path:
     """Write the bag for the claimed extraction under ``work``; its zip's path."""
     items = ordered_items(extraction)
@@ -262,10 +265,23 @@ def build_package(extraction: Extraction, work: Path) -> Path:
     )
     _progress(extraction, 60, "生成 BagIt 清单（SHA-256、SHA-512）")
     bagit.make_bag(str(bag_dir), bag_info(extraction, items), checksums=CHECKSUMS)
+    declare_bagit_1_0(bag_dir)
     _progress(extraction, 85, "打包")
     target = work / f"extraction-{extraction.pk}.zip"
     zip_directory(bag_dir, target)
     return target
+
+
+def declare_bagit_1_0(bag_dir: Path) -> None:
+    """Declare ``BagIt-Version: 1.0`` (RFC 8493 §2.1.1) and re-make the tag manifests.
+
+    The ``bagit`` library writes 0.97, the last draft; the bag is laid out as RFC 8493 says, so
+    it says so. Saving the bag again re-hashes bagit.txt into the tag manifests.
+    """
+    (bag_dir / "bagit.txt").write_text(
+        "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n", encoding="utf-8"
+    )
+    bagit.Bag(str(bag_dir)).save()
 
 
 def produce(extraction_id: int) -> Extraction | None:
@@ -274,7 +290,7 @@ def produce(extraction_id: int) -> Extraction | None:
     if extraction is None:
         return None
     try:
-        with _work_dir() as work:
+        with work_dir("extraction") as work:
             target = build_package(extraction, work)
             _progress(extraction, 95, "保存提取包")
             info = put_record_file(target)
@@ -316,8 +332,18 @@ def produce(extraction_id: int) -> Extraction | None:
 
 def _failed(extraction: Extraction, error: Exception) -> Extraction:
     message = str(error) if isinstance(error, ProductionError) else f"制作失败：{error}"
+    return mark_failed(extraction.pk, message)
+
+
+def abandon(extraction_id: int, reason: str) -> None:
+    """The production job was given up after its worker died on every attempt."""
+    if Extraction.objects.filter(pk=extraction_id, status=Extraction.Status.APPROVED).exists():
+        mark_failed(extraction_id, f"制作中断：{reason}，已达重试上限；可重新制作")
+
+
+def mark_failed(extraction_id: int, message: str) -> Extraction:
     with transaction.atomic():
-        extraction = Extraction.objects.select_for_update().get(pk=extraction.pk)
+        extraction = Extraction.objects.select_for_update().get(pk=extraction_id)
         extraction.status = Extraction.Status.FAILED
         extraction.error = message[:2000]
         extraction.stage = "制作失败"

@@ -1,9 +1,17 @@
-"""The register of provisions to outside bodies (对外提供登记, A24 ¶2).
+"""Provisions of records to outside bodies (对外提供, A24 ¶2): requested, approved by the head,
+then handed over and registered (登记).
 
-Records provided to a reconsideration body, a petition office or a court need the agency head's
-approval and are registered: recipient, kind, legal basis, items, approver, date, optionally the
-extraction whose package was handed over. One ledger event per registration
-(``provision.registered``); exporting the register is logged too (``provision.exported``).
+A24 ¶2: "需向行政复议、信访、司法等单位提供记录资料的，须经执法机构负责人批准，并做好登记". The
+approval is given in the platform, by the head themself, never named by someone else:
+
+1. an officer or the custodian requests a provision of items of one act or case (recipient,
+   kind, legal basis, items, optionally a produced extraction): ``provision.requested``;
+2. the head of the records' agency, never the requester, approves or refuses (a note is needed
+   to refuse): ``provision.approved`` / ``provision.refused``;
+3. once handed over, the requester or the custodian registers the date it was provided, which
+   cannot be before the approval: ``provision.registered``.
+
+Exporting the register is logged too (``provision.exported``).
 """
 
 from __future__ import annotations
@@ -15,13 +23,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
-from quancheng.orgs.models import User
+from quancheng.orgs.models import Role
 from quancheng.orgs.scoping import can_change_in
 from quancheng.records.refs import ItemKind
 
@@ -35,21 +43,19 @@ def _error(message: str, code: str, field: str) -> ValidationError:
     return ValidationError({field: ValidationError(message, code=code)})
 
 
-def register_provision(
+def request_provision(
     actor,
     *,
     recipient: str,
     recipient_kind: str,
     legal_basis: str,
-    approved_by: User | None,
-    provided_on: dt.date | None,
     act: Act | None = None,
     case: Case | None = None,
     items=(),
     extraction: Extraction | None = None,
 ) -> Provision:
-    """Register one provision. The approver must be the head of the act's or case's agency;
-    with an extraction, its source and items are taken from it (it must have been produced)."""
+    """Step 1: request a provision of items of one act or case; with an extraction, its source
+    and items are taken from it (it must have been produced)."""
     if extraction is not None:
         if extraction.status != Extraction.Status.PRODUCED:
             raise _error("所选证据提取尚未制作完成", "extraction_not_produced", "extraction")
@@ -59,19 +65,13 @@ def register_provision(
     if source is None:
         raise _error("请选择一个执法行为或一个案件", "source_required", "act")
     if not can_change_in(actor, source.agency):
-        raise PermissionDenied("无权为该执法行为或案件登记对外提供")
+        raise PermissionDenied("无权为该执法行为或案件申请对外提供")
     if extraction is not None and extraction.agency_id != source.agency_id:
         raise _error("所选证据提取不属于本机构", "other_agency", "extraction")
     recipient = clean_text(recipient, "recipient", "接收单位")[:MAX_RECIPIENT]
     if recipient_kind not in Provision.RecipientKind.values:
         raise _error("请选择接收单位类别", "invalid_choice", "recipient_kind")
     legal_basis = clean_text(legal_basis, "legal_basis", "法律依据")
-    if approved_by is None or not is_head_of(approved_by, source.agency):
-        raise _error("批准人应为本机构负责人", "approver_not_head", "approved_by")
-    if provided_on is None:
-        raise _error("请填写提供日期", "required", "provided_on")
-    if provided_on > timezone.localdate():
-        raise _error("提供日期不能晚于今天", "future_date", "provided_on")
     chosen = items_in_scope(actor, act=act, case=case, refs=items)
     with transaction.atomic():
         provision = Provision.objects.create(
@@ -83,15 +83,11 @@ def register_provision(
             case=case,
             items=refs_json(chosen),
             extraction=extraction,
-            approved_by=approved_by,
-            provided_on=provided_on,
-            registered_by=actor,
+            requested_by=actor,
         )
-        # A24-access reads the register: the acts concerned are checked again after the commit.
-        schedule_evaluation(act, *(case.acts.values_list("pk", flat=True) if case else ()))
         record_event(
             actor,
-            "provision.registered",
+            "provision.requested",
             provision,
             {
                 "recipient": recipient,
@@ -101,11 +97,109 @@ def register_provision(
                 "case": case.pk if case else None,
                 "items": provision.items,
                 "extraction": extraction.pk if extraction else None,
-                "approved_by": approved_by.pk,
+            },
+        )
+    return provision
+
+
+def _locked(provision: Provision) -> Provision:
+    return Provision.objects.select_for_update().select_related("agency").get(pk=provision.pk)
+
+
+def decide_provision(actor, provision: Provision, *, approve: bool, note: str = "") -> Provision:
+    """Step 2: the head of the records' agency approves or refuses; never the requester."""
+    if not is_head_of(actor, provision.agency):
+        raise PermissionDenied("只有本机构负责人可以审批对外提供")
+    note = clean_text(note, "note", "审批意见", required=not approve)
+    with transaction.atomic():
+        provision = _locked(provision)
+        if provision.requested_by_id == actor.pk:
+            raise PermissionDenied("申请人不能审批自己的对外提供申请")
+        if provision.status != Provision.Status.REQUESTED:
+            raise _error(
+                f"该申请已处理（{provision.get_status_display()}）", "already_decided", "status"
+            )
+        provision.status = Provision.Status.APPROVED if approve else Provision.Status.REFUSED
+        provision.approved_by = actor
+        provision.approved_at = timezone.now()
+        provision.decision_note = note
+        provision.save(update_fields=["status", "approved_by", "approved_at", "decision_note"])
+        record_event(
+            actor,
+            "provision.approved" if approve else "provision.refused",
+            provision,
+            {"note": note},
+        )
+    return provision
+
+
+def may_register(user, provision: Provision) -> bool:
+    """The requester or the custodian of the agency registers the handing over."""
+    if not can_change_in(user, provision.agency):
+        return False
+    return user.pk == provision.requested_by_id or (
+        user.role == Role.CUSTODIAN and user.agency_id == provision.agency_id
+    )
+
+
+def register_provided(actor, provision: Provision, *, provided_on: dt.date | None) -> Provision:
+    """Step 3: register that an approved provision was handed over on ``provided_on`` (登记)."""
+    if not may_register(actor, provision):
+        raise PermissionDenied("只有申请人或记录管理专人可以登记对外提供")
+    if provided_on is None:
+        raise _error("请填写提供日期", "required", "provided_on")
+    if provided_on > timezone.localdate():
+        raise _error("提供日期不能晚于今天", "future_date", "provided_on")
+    with transaction.atomic():
+        provision = _locked(provision)
+        if provision.status != Provision.Status.APPROVED:
+            raise _error(
+                f"对外提供须经机构负责人批准后才能登记（当前：{provision.get_status_display()}）"
+                "（第二十四条第二款）",
+                "not_approved",
+                "status",
+            )
+        approved_on = timezone.localdate(provision.approved_at)
+        if provided_on < approved_on:
+            raise _error(
+                f"提供日期不能早于机构负责人批准的日期（{approved_on:%Y-%m-%d}）",
+                "before_approval",
+                "provided_on",
+            )
+        provision.status = Provision.Status.PROVIDED
+        provision.provided_on = provided_on
+        provision.registered_by = actor
+        provision.registered_at = timezone.now()
+        provision.save(update_fields=["status", "provided_on", "registered_by", "registered_at"])
+        # A24-access reads the register: the acts concerned are checked again after the commit.
+        case = provision.case
+        schedule_evaluation(
+            provision.act_id, *(case.acts.values_list("pk", flat=True) if case else ())
+        )
+        record_event(
+            actor,
+            "provision.registered",
+            provision,
+            {
+                "recipient": provision.recipient,
+                "items": provision.items,
+                "approved_by": provision.approved_by_id,
+                "approved_at": provision.approved_at.isoformat(),
                 "provided_on": provided_on.isoformat(),
             },
         )
     return provision
+
+
+def pending_for_head(user) -> models.QuerySet[Provision]:
+    """Provision requests waiting for this head's decision (the approvals inbox)."""
+    if getattr(user, "role", None) != Role.HEAD or user.agency_id is None:
+        return Provision.objects.none()
+    return (
+        Provision.objects.filter(status=Provision.Status.REQUESTED, agency_id=user.agency_id)
+        .exclude(requested_by=user)
+        .select_related("requested_by", "case", "act")
+    )
 
 
 # --- the register: filters and export ---------------------------------------------------------
@@ -115,6 +209,7 @@ def register_provision(
 class ProvisionFilter:
     recipient_kind: str = ""
     recipient: str = ""
+    status: str = ""
     date_from: dt.date | None = None
     date_to: dt.date | None = None
 
@@ -123,6 +218,8 @@ class ProvisionFilter:
             qs = qs.filter(recipient_kind=self.recipient_kind)
         if self.recipient:
             qs = qs.filter(recipient__icontains=self.recipient)
+        if self.status:
+            qs = qs.filter(status=self.status)
         if self.date_from:
             qs = qs.filter(provided_on__gte=self.date_from)
         if self.date_to:
@@ -133,6 +230,7 @@ class ProvisionFilter:
         return {
             "recipient_kind": self.recipient_kind,
             "recipient": self.recipient,
+            "status": self.status,
             "date_from": self.date_from.isoformat() if self.date_from else None,
             "date_to": self.date_to.isoformat() if self.date_to else None,
         }
@@ -141,13 +239,14 @@ class ProvisionFilter:
 def register_of(user, filters: ProvisionFilter | None = None):
     """The provisions the user sees, newest first, filtered."""
     qs = Provision.objects.visible_to(user).select_related(
-        "agency", "act", "case", "approved_by", "registered_by", "extraction"
+        "agency", "act", "case", "requested_by", "approved_by", "registered_by", "extraction"
     )
     return (filters or ProvisionFilter()).apply(qs)
 
 
 HEADER = [
     "登记号",
+    "状态",
     "提供日期",
     "接收单位",
     "单位类别",
@@ -155,6 +254,7 @@ HEADER = [
     "案件/执法行为",
     "提供条目",
     "证据提取",
+    "申请人",
     "批准人",
     "登记人",
     "登记时间",
@@ -166,21 +266,27 @@ def _items_text(items: list[dict]) -> str:
     return "、".join(f"{ItemKind(i['kind']).label}{i['id']}" for i in items)
 
 
+def _local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
 def rows(provisions) -> Iterator[list[str]]:
     for p in provisions.iterator(chunk_size=500):
         source = f"案件 {p.case.number}" if p.case else f"执法行为 {p.act}"
         yield [
             str(p.pk),
-            p.provided_on.isoformat(),
+            p.get_status_display(),
+            p.provided_on.isoformat() if p.provided_on else "",
             p.recipient,
             p.get_recipient_kind_display(),
             p.legal_basis,
             source,
             _items_text(p.items),
             str(p.extraction_id or ""),
-            str(p.approved_by),
-            str(p.registered_by),
-            timezone.localtime(p.registered_at).strftime("%Y-%m-%d %H:%M"),
+            str(p.requested_by or ""),
+            str(p.approved_by or ""),
+            str(p.registered_by or ""),
+            _local(p.registered_at),
             p.agency.name,
         ]
 

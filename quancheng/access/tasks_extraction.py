@@ -2,6 +2,8 @@
 
 from django_tasks import task
 
+from quancheng.jobs.leases import when_abandoned
+
 
 @task()
 def produce_extraction_package(extraction_id: int) -> str:
@@ -10,3 +12,11 @@ def produce_extraction_package(extraction_id: int) -> str:
 
     extraction = produce(extraction_id)
     return extraction.status if extraction else "skipped"
+
+
+@when_abandoned(produce_extraction_package)
+def _production_abandoned(reason: str, extraction_id: int) -> None:
+    """Its worker died on every attempt: show the failure to the head, who may retry."""
+    from .package import abandon
+
+    abandon(extraction_id, reason)

@@ -20,4 +20,6 @@ urlpatterns = [
     path("provisions/new", pv.provision_new, name="provision_new"),
     path("provisions/export", pv.provision_export, name="provision_export"),
     path("provisions/<int:pk>/", pv.provision_detail, name="provision_detail"),
+    path("provisions/<int:pk>/decide", pv.provision_decide, name="provision_decide"),
+    path("provisions/<int:pk>/provided", pv.provision_provided, name="provision_provided"),
 ]

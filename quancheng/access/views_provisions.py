@@ -11,19 +11,21 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from quancheng.orgs.models import Role, User
 from quancheng.orgs.scoping import get_visible_or_404
 
-from .extraction import visible_extractions
+from .extraction import is_head_of, visible_extractions
 from .models import Extraction, Provision
 from .provisions import (
     ProvisionFilter,
     csv_chunks,
+    decide_provision,
     log_export,
+    may_register,
     register_of,
-    register_provision,
+    register_provided,
+    request_provision,
     xlsx_file,
 )
 from .views_extraction import item_choices, messages_of, source_of
@@ -32,6 +34,9 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class FilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label="状态", required=False, choices=[("", "全部"), *Provision.Status.choices]
+    )
     recipient_kind = forms.ChoiceField(
         label="单位类别",
         required=False,
@@ -76,12 +81,54 @@ def provision_list(request):
 
 @require_GET
 def provision_detail(request, pk):
-    provision = get_visible_or_404(
-        Provision.objects.select_related("approved_by", "registered_by", "act", "case"),
-        request.user,
-        pk=pk,
+    provision = get_visible_or_404(register_of(request.user), request.user, pk=pk)
+    requested = provision.status == Provision.Status.REQUESTED
+    return render(
+        request,
+        "access/provision_detail.html",
+        {
+            "provision": provision,
+            "can_decide": requested
+            and is_head_of(request.user, provision.agency)
+            and request.user.pk != provision.requested_by_id,
+            "can_register": provision.status == Provision.Status.APPROVED
+            and may_register(request.user, provision),
+            "today": timezone.localdate().isoformat(),
+        },
     )
-    return render(request, "access/provision_detail.html", {"provision": provision})
+
+
+@require_POST
+def provision_decide(request, pk):
+    provision = get_visible_or_404(register_of(request.user), request.user, pk=pk)
+    approve = request.POST.get("decision") == "approve"
+    try:
+        decide_provision(
+            request.user, provision, approve=approve, note=request.POST.get("note", "")
+        )
+    except ValidationError as e:
+        messages.error(request, messages_of(e))
+    except PermissionDenied as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, "已批准对外提供。" if approve else "已不予批准。")
+    return redirect(provision)
+
+
+@require_POST
+def provision_provided(request, pk):
+    provision = get_visible_or_404(register_of(request.user), request.user, pk=pk)
+    try:
+        register_provided(
+            request.user, provision, provided_on=_date(request.POST.get("provided_on", ""))
+        )
+    except ValidationError as e:
+        messages.error(request, messages_of(e))
+    except PermissionDenied as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, "已登记对外提供。")
+    return redirect(provision)
 
 
 @require_GET
@@ -107,10 +154,6 @@ def provision_export(request):
     )
 
 
-def _approvers(agency):
-    return User.objects.filter(agency=agency, role=Role.HEAD, is_active=True).order_by("pk")
-
-
 def _source(request):
     """The act or case (or the extraction) the provision is about."""
     data = request.POST if request.method == "POST" else request.GET
@@ -133,21 +176,17 @@ def _date(value: str) -> dt.date | None:
 @require_http_methods(["GET", "POST"])
 def provision_new(request):
     act, case, extraction = _source(request)
-    agency = (act or case).agency
     data = request.POST
     selected = data.getlist("items") or (
         [f"{i['kind']}:{i['id']}" for i in extraction.items] if extraction else []
     )
     if request.method == "POST":
-        approver = _approvers(agency).filter(pk=data.get("approved_by") or 0).first()
         try:
-            provision = register_provision(
+            provision = request_provision(
                 request.user,
                 recipient=data.get("recipient", ""),
                 recipient_kind=data.get("recipient_kind", ""),
                 legal_basis=data.get("legal_basis", ""),
-                approved_by=approver,
-                provided_on=_date(data.get("provided_on", "")),
                 act=act,
                 case=case,
                 items=selected,
@@ -158,7 +197,7 @@ def provision_new(request):
         except PermissionDenied as e:
             messages.error(request, str(e))
         else:
-            messages.success(request, "已登记对外提供。")
+            messages.success(request, "已提交对外提供申请，等待机构负责人审批。")
             return redirect(provision)
     return render(
         request,
@@ -168,10 +207,8 @@ def provision_new(request):
             "case": case,
             "extraction": extraction,
             "choices": item_choices(act, case, selected),
-            "approvers": _approvers(agency),
             "kinds": Provision.RecipientKind.choices,
             "data": data,
-            "today": timezone.localdate().isoformat(),
             "produced": extraction is None or extraction.status == Extraction.Status.PRODUCED,
         },
         status=400 if request.method == "POST" else 200,

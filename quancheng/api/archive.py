@@ -1,16 +1,23 @@
-"""Dossiers (案卷), read-only: the list and one dossier with its table of contents (卷内目录)."""
+"""Dossiers (案卷), read-only: the list and one dossier with its table of contents (卷内目录);
+an item's retention and why it may not be disposed of (A22, A23); disposal proposals and their
+decision; the head's decision that an A23 circumstance does not apply."""
 
 import datetime as dt
 from typing import Literal
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
-from quancheng.archive.models import Dossier, DossierEntry, RetentionClass
+from quancheng.archive import disposal, longterm, retention
+from quancheng.archive.models import DisposalProposal, Dossier, DossierEntry, RetentionClass
+from quancheng.cases.models import Act
 from quancheng.ledger.services import record_atomic
 from quancheng.orgs.scoping import get_visible_or_404
+from quancheng.records.refs import ITEM_MODELS, ItemKind, ref_of
 
 from . import responses
-from .schemas import AgencyRef, LocalDateTime, Paging, PersonRef
+from .errors import error_response
+from .extractions import DecisionIn
+from .schemas import AgencyRef, Id, Input, LocalDateTime, Paging, PersonRef
 from .scope import page
 
 router = Router(tags=["案卷"])
@@ -109,3 +116,141 @@ def get_dossier(request, dossier_id: int):
     dossier = get_visible_or_404(_dossiers(request.user), request.user, pk=dossier_id)
     record_atomic(request.user, "dossier.viewed", dossier, {"number": dossier.number, "api": True})
     return dossier
+
+
+# --- retention and disposal (A22, A23) ----------------------------------------------------------
+
+
+class ItemRefIn(Schema):
+    kind: Literal[*ItemKind.values]
+    id: Id
+
+
+class RetentionOut(Schema):
+    item_kind: str
+    item_id: int
+    retain_until: dt.date | None = Field(description="保管期满日期；永久或待定时为 null")
+    pending: bool = Field(description="待定：所属案件或案卷尚未归档，任何时候都不到期")
+    basis: str
+    on_hold: bool
+    disposed: bool
+    blockers: list[str] = Field(description="现在不得销毁的理由（保管期限与第二十三条）")
+
+
+class NarrowingIn(Input):
+    reason: str = Field(max_length=2000, description="不作为证据使用的理由")
+
+
+class DisposalIn(Input):
+    items: list[ItemRefIn] = Field(min_length=1, max_length=500)
+    reason: str = Field(max_length=2000, description="销毁理由")
+
+
+class DisposalOut(Schema):
+    id: int
+    status: str
+    reason: str
+    items: list[ItemRefIn]
+
+    @staticmethod
+    def resolve_items(obj) -> list[dict]:
+        return [{"kind": k, "id": pk} for k, pk in obj.items.values_list("item_kind", "item_id")]
+
+
+class WaiverIn(Input):
+    reason: str = Field(max_length=2000, description="不适用长期保存的理由")
+
+
+class WaiverOut(Schema):
+    id: int
+    act_id: int
+    reason: str
+    markers: list[int]
+    holds: list[int]
+    decided_by: PersonRef
+    decided_at: LocalDateTime
+
+
+def _item_in_scope(request, kind: str, item_id: int):
+    return get_visible_or_404(ITEM_MODELS[kind], request.user, pk=item_id)
+
+
+def _retention(item) -> dict:
+    """The retention computed now (nothing saved) and what keeps the item now."""
+    ref = ref_of(item)
+    _, computed, on_hold = retention.compute([ref])[ref]
+    row = retention.retention_of(item)
+    return {
+        "item_kind": ref[0],
+        "item_id": ref[1],
+        "retain_until": computed.retain_until,
+        "pending": computed.pending,
+        "basis": computed.basis,
+        "on_hold": on_hold,
+        "disposed": bool(row and row.disposed),
+        "blockers": disposal.why_not_disposable([ref]),
+    }
+
+
+@router.get(
+    "/retention/{kind}/{item_id}",
+    response={200: RetentionOut, **responses.READ},
+    summary="记录保管期限及不得销毁的理由",
+)
+def get_retention(request, kind: Literal[*ItemKind.values], item_id: Id):
+    return _retention(_item_in_scope(request, kind, item_id))
+
+
+@router.post(
+    "/retention/{kind}/{item_id}/narrowing",
+    response={200: RetentionOut, **responses.CHANGE},
+    summary="认定封卷案卷中的音像记录不作为证据使用（第二十二条）",
+)
+def post_narrowing(request, kind: Literal["segment"], item_id: Id, payload: NarrowingIn):
+    item = _item_in_scope(request, kind, item_id)
+    try:
+        retention.narrow_retention(request.user, item, payload.reason)
+    except retention.NarrowingRefused as e:
+        return error_response(400, "narrowing_refused", str(e))
+    return _retention(item)
+
+
+@router.post("/disposals", response={201: DisposalOut, **responses.CREATE}, summary="提出销毁申请")
+def post_disposal(request, payload: DisposalIn):
+    refs = [(i.kind, i.id) for i in payload.items]
+    for kind, pk in refs:
+        _item_in_scope(request, kind, pk)
+    try:
+        proposal = disposal.propose_disposal(request.user, refs, payload.reason)
+    except disposal.DisposalRefused as e:
+        return error_response(400, "disposal_refused", str(e))
+    return Status(201, proposal)
+
+
+@router.post(
+    "/disposals/{proposal_id}/decision",
+    response={200: DisposalOut, **responses.CHANGE},
+    summary="审批销毁申请（机构负责人）",
+)
+def decide_disposal_api(request, proposal_id: Id, payload: DecisionIn):
+    proposal = get_visible_or_404(DisposalProposal, request.user, pk=proposal_id)
+    try:
+        return disposal.decide_disposal(
+            request.user, proposal, approve=payload.approve, note=payload.note
+        )
+    except disposal.DisposalRefused as e:
+        return error_response(400, "disposal_refused", str(e))
+
+
+@router.post(
+    "/acts/{act_id}/longterm-waiver",
+    response={201: WaiverOut, **responses.CREATE},
+    summary="机构负责人决定不适用长期保存（第二十三条）",
+)
+def post_longterm_waiver(request, act_id: Id, payload: WaiverIn):
+    act = get_visible_or_404(Act, request.user, pk=act_id)
+    try:
+        waiver = longterm.waive_longterm(request.user, act, reason=payload.reason)
+    except longterm.WaiverRefused as e:
+        return error_response(400, "waiver_refused", str(e))
+    return Status(201, waiver)

@@ -15,9 +15,14 @@ from ninja import Field, Query, Router, Schema, Status
 
 from quancheng.access import extraction as services
 from quancheng.access.models import Extraction, Provision
-from quancheng.access.provisions import ProvisionFilter, register_of, register_provision
+from quancheng.access.provisions import (
+    ProvisionFilter,
+    decide_provision,
+    register_of,
+    register_provided,
+    request_provision,
+)
 from quancheng.cases.models import Act, Case
-from quancheng.orgs.models import User
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.http import serve_blob, served_range
 
@@ -183,20 +188,27 @@ def get_package(request, extraction_id: int):
 
 
 class ProvisionIn(Input):
+    """A provision request (A24 ¶2). There is no approver here: the head approves it in the
+    platform (``POST /provisions/{id}/decision``)."""
+
     recipient: str = Field(max_length=200, description="接收单位")
     recipient_kind: Literal[*Provision.RecipientKind.values]
     legal_basis: str = Field(max_length=2000, description="法律依据")
-    approved_by_id: Id = Field(description="批准的机构负责人")
-    provided_on: dt.date = Field(description="提供日期")
     act_id: Id | None = None
     case_id: Id | None = None
     extraction_id: Id | None = Field(None, description="所提供的证据提取（来源与条目取自它）")
     items: list[ItemRef] = Field(default_factory=list, max_length=500)
 
 
+class ProvidedIn(Input):
+    provided_on: dt.date = Field(description="实际提供日期（不早于批准日期）")
+
+
 class ProvisionOut(Schema):
     id: int
     agency_id: int
+    status: str
+    status_label: str
     recipient: str
     recipient_kind: str
     recipient_kind_label: str
@@ -205,14 +217,22 @@ class ProvisionOut(Schema):
     case_id: int | None
     extraction_id: int | None
     items: list[ItemRef]
-    approved_by: PersonRef
-    provided_on: dt.date
-    registered_by: PersonRef
-    registered_at: LocalDateTime
+    requested_by: PersonRef | None
+    requested_at: LocalDateTime
+    approved_by: PersonRef | None
+    approved_at: LocalDateTime | None
+    decision_note: str
+    provided_on: dt.date | None
+    registered_by: PersonRef | None
+    registered_at: LocalDateTime | None
 
     @staticmethod
     def resolve_recipient_kind_label(obj) -> str:
         return obj.get_recipient_kind_display()
+
+    @staticmethod
+    def resolve_status_label(obj) -> str:
+        return obj.get_status_display()
 
 
 class ProvisionPage(Schema):
@@ -223,6 +243,7 @@ class ProvisionPage(Schema):
 
 
 class ProvisionFilters(Paging):
+    status: Literal[*Provision.Status.values] | None = None
     recipient_kind: Literal[*Provision.RecipientKind.values] | None = None
     recipient: str | None = Field(None, max_length=200)
     date_from: dt.date | None = None
@@ -234,6 +255,7 @@ class ProvisionFilters(Paging):
 )
 def list_provisions(request, filters: Query[ProvisionFilters]):
     chosen = ProvisionFilter(
+        status=filters.status or "",
         recipient_kind=filters.recipient_kind or "",
         recipient=filters.recipient or "",
         date_from=filters.date_from,
@@ -243,7 +265,7 @@ def list_provisions(request, filters: Query[ProvisionFilters]):
 
 
 @router.post(
-    "/provisions", response={201: ProvisionOut, **responses.CREATE}, summary="登记对外提供"
+    "/provisions", response={201: ProvisionOut, **responses.CREATE}, summary="申请对外提供"
 )
 def post_provision(request, payload: ProvisionIn):
     act = case = extraction = None
@@ -255,17 +277,45 @@ def post_provision(request, payload: ProvisionIn):
         act = get_visible_or_404(Act, request.user, pk=payload.act_id)
     elif payload.case_id is not None:
         case = get_visible_or_404(Case, request.user, pk=payload.case_id)
-    approver = User.objects.filter(pk=payload.approved_by_id).first()
-    provision = register_provision(
+    provision = request_provision(
         request.user,
         recipient=payload.recipient,
         recipient_kind=payload.recipient_kind,
         legal_basis=payload.legal_basis,
-        approved_by=approver,
-        provided_on=payload.provided_on,
         act=act,
         case=case,
         items=[i.model_dump() for i in payload.items],
         extraction=extraction,
     )
     return Status(201, register_of(request.user).get(pk=provision.pk))
+
+
+@router.get(
+    "/provisions/{provision_id}",
+    response={200: ProvisionOut, **responses.READ},
+    summary="对外提供详情",
+)
+def get_provision(request, provision_id: Id):
+    return get_visible_or_404(register_of(request.user), request.user, pk=provision_id)
+
+
+@router.post(
+    "/provisions/{provision_id}/decision",
+    response={200: ProvisionOut, **responses.CHANGE},
+    summary="审批对外提供（机构负责人）",
+)
+def decide_provision_api(request, provision_id: Id, payload: DecisionIn):
+    provision = get_visible_or_404(register_of(request.user), request.user, pk=provision_id)
+    decide_provision(request.user, provision, approve=payload.approve, note=payload.note)
+    return register_of(request.user).get(pk=provision.pk)
+
+
+@router.post(
+    "/provisions/{provision_id}/provided",
+    response={200: ProvisionOut, **responses.CHANGE},
+    summary="登记已对外提供",
+)
+def provided_api(request, provision_id: Id, payload: ProvidedIn):
+    provision = get_visible_or_404(register_of(request.user), request.user, pk=provision_id)
+    register_provided(request.user, provision, provided_on=payload.provided_on)
+    return register_of(request.user).get(pk=provision.pk)

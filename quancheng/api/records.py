@@ -20,6 +20,7 @@ from quancheng.records.attach import DOCUMENT, SEGMENT, attach_upload, records_o
 from quancheng.records.items import create_data_record
 from quancheng.records.models import DataKind, DataRecord, RecordItem, Segment
 from quancheng.records.services import UploadError
+from quancheng.records.timing import devices_for, enter_segment_time
 
 from . import responses
 from .errors import error_response
@@ -67,6 +68,23 @@ class SegmentOut(StoredItemOut):
     started_at: LocalDateTime | None
     ended_at: LocalDateTime | None
     duration_seconds: float | None
+    device: str | None = Field(None, description="拍摄设备编号")
+    video_codec: str = ""
+    audio_codec: str = ""
+    width: int | None = None
+    height: int | None = None
+    readable: bool = True
+    time_source: str = Field(
+        "", description="时间来源：device（设备记录）、manual（手工录入）或空（未记载）"
+    )
+    time_by_hand: bool = Field(False, description="时间为手工录入")
+    time_entry_reason: str = ""
+
+
+class SegmentTimeIn(Input):
+    started_at: AwareDatetime = Field(description="开始时间（真实时间，带时区偏移）")
+    device: str = Field(max_length=64, description="拍摄设备编号")
+    reason: str = Field("", max_length=1000, description="手工录入的原因（必填）")
 
 
 class DocumentOut(StoredItemOut):
@@ -137,6 +155,15 @@ def _stored(item, existed: bool = False) -> dict:
             started_at=item.started_at,
             ended_at=item.ended_at,
             duration_seconds=item.duration_seconds,
+            device=item.device.serial_number if item.device_id else None,
+            video_codec=item.video_codec,
+            audio_codec=item.audio_codec,
+            width=item.width,
+            height=item.height,
+            readable=item.readable,
+            time_source=item.time_source,
+            time_by_hand=item.time_by_hand,
+            time_entry_reason=item.time_entry_reason,
         )
     else:
         out.update(
@@ -205,6 +232,38 @@ def post_segment(request, act_id: int, payload: SegmentAttach):
 )
 def post_document(request, act_id: int, payload: DocumentAttach):
     return _attach(request, act_id, DOCUMENT, **payload.model_dump())
+
+
+@router.post(
+    "/segments/{segment_id}/time",
+    response={200: SegmentOut, **responses.CHANGE},
+    summary="手工录入音像记录的拍摄时间（文件未记载时间时）",
+)
+def post_segment_time(request, segment_id: int, payload: SegmentTimeIn):
+    """The file carries no usable time: its start and device entered by hand, with a reason.
+
+    400 ``required`` without a reason, ``time_from_file`` when the file carries its own time,
+    ``duration_unknown`` for an unreadable file; 403 for anyone but the officers who recorded
+    or handle it and the records custodian.
+    """
+    segment = get_visible_or_404(
+        Segment.objects.select_related("agency", "act", "blob", "device"),
+        request.user,
+        pk=segment_id,
+    )
+    device = devices_for(request.user, segment).filter(serial_number=payload.device).first()
+    if device is None:
+        raise ValidationError(
+            {"device": [ValidationError("设备不存在或不属于本辖区", code="not_found")]}
+        )
+    segment = enter_segment_time(
+        request.user,
+        segment,
+        started_at=payload.started_at,
+        device=device,
+        reason=payload.reason,
+    )
+    return _stored(segment)
 
 
 @router.get(

@@ -25,6 +25,7 @@ class LateRequestOut(Schema):
     decided_by: PersonRef | None
     decided_at: LocalDateTime | None
     decision_note: str
+    approved_until: dt.date | None = Field(None, description="批准延期登记至（含当日）")
 
 
 class RegistrationOut(Schema):

@@ -34,6 +34,7 @@ from quancheng.orgs.models import Role
 from quancheng.records.models import Blob, DataRecord
 from quancheng.records.refs import ITEM_MODELS, ItemKind, kind_of
 
+from .longterm import disposal_blockers
 from .models import DisposalItem, DisposalProposal, ItemRetention
 from .retention import Ref, blobs_of, compute, today
 
@@ -71,15 +72,17 @@ def due_items(user, on=None) -> models.QuerySet[ItemRetention]:
 def _why_not_due(ref: Ref, current, row: ItemRetention | None, on) -> str | None:
     """Why an item may not be disposed of now, or None when it may."""
     label = f"{dict(ItemKind.choices).get(ref[0], ref[0])} {ref[1]}"
-    if current is None or row is None:
+    if current is None:
         return f"{label} 不存在"
+    if row is None:
+        return f"{label} 尚未计算保管期限"
     _, ret, on_hold = current
     if row.disposed:
         return f"{label} 已销毁"
     if on_hold or row.on_hold:
         return f"{label} 处于长期保存中，不得销毁"
     if ret.pending:
-        return f"{label} 尚未归档，保管期限待定"
+        return f"{label} {ret.basis}"
     if ret.retain_until is None:
         return f"{label} 永久保存"
     if ret.retain_until >= on:
@@ -88,6 +91,8 @@ def _why_not_due(ref: Ref, current, row: ItemRetention | None, on) -> str | None
 
 
 def _check_due(refs: list[Ref], on) -> list[str]:
+    """Every reason the items may not be disposed of now: retention (A22) and what A23 keeps
+    (a pending hold request, an unresolved marked circumstance, an open A23 finding)."""
     current = compute(refs)
     rows = {
         (r.item_kind, r.item_id): r
@@ -97,7 +102,37 @@ def _check_due(refs: list[Ref], on) -> list[str]:
         )
     }
     problems = [_why_not_due(ref, current.get(ref), rows.get(ref), on) for ref in refs]
+    blockers = disposal_blockers({ref: found[0] for ref, found in current.items()})
+    for ref in refs:
+        label = f"{dict(ItemKind.choices).get(ref[0], ref[0])} {ref[1]}"
+        problems += [f"{label} {reason}" for reason in blockers.get(ref, [])]
     return [p for p in problems if p]
+
+
+def why_not_disposable(refs: list[Ref]) -> list[str]:
+    """Every reason these items may not be disposed of today (empty: they may)."""
+    return _check_due([(str(k), int(pk)) for k, pk in refs], today())
+
+
+def blockers_of(items: dict) -> dict[Ref, list[str]]:
+    """What A23 keeps of these items (ref → item), for the disposal list."""
+    return disposal_blockers(items)
+
+
+def _lock_acts(refs: list[Ref]) -> None:
+    """Lock the acts (and their cases' acts) of the items, so that a hold requested or a
+    not-applicable decision recorded at the same moment waits for this transaction, or this
+    one sees it (holds.request_hold and longterm.waive_longterm lock the same rows)."""
+    from quancheng.cases.models import Act
+
+    items = [item for item in (_item(ref) for ref in refs) if item is not None]
+    act_ids = {item.act_id for item in items if item.act_id}
+    case_ids = {item.case_id for item in items if getattr(item, "case_id", None)}
+    case_ids |= set(
+        Act.objects.filter(pk__in=act_ids, case_id__isnull=False).values_list("case_id", flat=True)
+    )
+    query = models.Q(pk__in=act_ids) | models.Q(case_id__in=case_ids)
+    list(Act.objects.select_for_update().filter(query).order_by("pk").values_list("pk"))
 
 
 # --- refusals are evidence too (A27) --------------------------------------------------------------
@@ -120,7 +155,7 @@ def _refuse(user, message: str, *, agency, proposal=None, detail=None) -> Dispos
             "disposal.attempt_refused",
             f"违规销毁尝试：{message}"[:200],
             agency=agency,
-            detail={**body, "user": user.get_username()},
+            detail={**body, "user": str(user), "user_id": user.pk},
             audience=[Role.AUDITOR.value],
             actor=user,
         )
@@ -210,11 +245,9 @@ def decide_disposal(user, proposal: DisposalProposal, *, approve: bool, note: st
     note = (note or "").strip()
     if not approve:
         return _close(user, proposal, DisposalProposal.Status.REFUSED, "disposal.refused", note)
-    refs = list(proposal.items.values_list("item_kind", "item_id"))
-    problems = _check_due(refs, today())
+    problems = _approve(user, proposal, note)
     if problems:
         raise _refuse(user, "；".join(problems), agency=proposal.agency, proposal=proposal)
-    _close(user, proposal, DisposalProposal.Status.APPROVED, "disposal.approved", note)
     failed = [ditem.pk for ditem in proposal.items.all() if not dispose_item(ditem, proposal, user)]
     if failed:
         with transaction.atomic():
@@ -226,19 +259,40 @@ def decide_disposal(user, proposal: DisposalProposal, *, approve: bool, note: st
     return proposal
 
 
+def _approve(user, proposal, note) -> list[str]:
+    """Approve in one transaction that re-checks every item first (retention and A23, with the
+    items' acts locked); the reasons it may not, with nothing changed."""
+    with transaction.atomic():
+        locked = DisposalProposal.objects.select_for_update().get(pk=proposal.pk)
+        if locked.status != DisposalProposal.Status.PROPOSED:
+            raise DisposalRefused("该销毁申请已处理")
+        refs = list(locked.items.values_list("item_kind", "item_id"))
+        _lock_acts(refs)
+        problems = _check_due(refs, today())
+        if problems:
+            return problems
+        _decide(user, locked, DisposalProposal.Status.APPROVED, "disposal.approved", note)
+    proposal.refresh_from_db()
+    return []
+
+
 def _close(user, proposal, status, action, note):
     with transaction.atomic():
         locked = DisposalProposal.objects.select_for_update().get(pk=proposal.pk)
         if locked.status != DisposalProposal.Status.PROPOSED:
             raise DisposalRefused("该销毁申请已处理")
-        locked.status = status
-        locked.decided_by = user
-        locked.decided_at = timezone.now()
-        locked.decision_note = note
-        locked.save()
-        record_event(user, action, locked, {"note": note})
+        _decide(user, locked, status, action, note)
     proposal.refresh_from_db()
     return proposal
+
+
+def _decide(user, locked, status, action, note) -> None:
+    locked.status = status
+    locked.decided_by = user
+    locked.decided_at = timezone.now()
+    locked.decision_note = note
+    locked.save()
+    record_event(user, action, locked, {"note": note})
 
 
 def _verify(ditem: DisposalItem, item, user) -> bool:
@@ -256,46 +310,64 @@ def _verify(ditem: DisposalItem, item, user) -> bool:
 
 
 def dispose_item(ditem: DisposalItem, proposal: DisposalProposal, user) -> bool:
-    """Step 4 for one item; False when verification failed and the item was kept."""
+    """Step 4 for one item; False when it was kept (verification failed, or retention or A23
+    forbids it now: ``disposal.item_kept`` with the reasons)."""
     item = _item((ditem.item_kind, ditem.item_id))
     if item is None or not _verify(ditem, item, user):
         _alert_mismatch(ditem, proposal, user)
         return False
+    ref = (ditem.item_kind, ditem.item_id)
     with transaction.atomic():
         row = ItemRetention.objects.select_for_update().get(
             item_kind=ditem.item_kind, item_id=ditem.item_id
         )
         if row.disposed:
             return True
-        now = timezone.now()
-        event = record_event(
-            user,
-            f"{ditem.item_kind}.disposed",
-            item,
-            {
-                "sha256": ditem.sha256,
-                "size": ditem.size,
-                "metadata": ditem.metadata,
-                "proposal": proposal.pk,
-                "reason": proposal.reason,
-                "proposed_by": proposal.proposed_by.get_username(),
-                "approved_by": user.get_username(),
-                "disposed_at": now.isoformat(),
-            },
-        )
-        row.disposed = True
-        row.save(update_fields=["disposed"])
-        ditem.disposed_at = now
-        ditem.tombstone_seq = event.seq
-        ditem.save(update_fields=["disposed_at", "tombstone_seq"])
-        if isinstance(item, DataRecord):
-            # A data record's content is its JSON: emptied here (its hash stays in the row).
-            DataRecord.objects.filter(pk=item.pk).update(data={})
-        unused = [sha for sha in blobs_of(item) if not blob_in_use(sha)]
-        Blob.objects.filter(sha256__in=unused).update(disposed_at=now)
+        # Checked again in the transaction that disposes, with the item's acts locked: a hold
+        # requested, a circumstance marked or a finding opened since the approval keeps it.
+        _lock_acts([ref])
+        problems = _check_due([ref], today())
+        if problems:
+            body = {"kind": ref[0], "id": ref[1], "reasons": problems}
+            record_event(user, "disposal.item_kept", proposal, body)
+        else:
+            unused = _tombstone(ditem, proposal, user, item, row)
+    if problems:
+        return False
     # Only after the tombstone is committed does the content go.
     _remove_from_store(unused, item)
     return True
+
+
+def _tombstone(ditem, proposal, user, item, row) -> list[str]:
+    """The tombstone event and the rows marked disposed; the blobs no live row uses any more."""
+    now = timezone.now()
+    event = record_event(
+        user,
+        f"{ditem.item_kind}.disposed",
+        item,
+        {
+            "sha256": ditem.sha256,
+            "size": ditem.size,
+            "metadata": ditem.metadata,
+            "proposal": proposal.pk,
+            "reason": proposal.reason,
+            "proposed_by": proposal.proposed_by.get_username(),
+            "approved_by": user.get_username(),
+            "disposed_at": now.isoformat(),
+        },
+    )
+    row.disposed = True
+    row.save(update_fields=["disposed"])
+    ditem.disposed_at = now
+    ditem.tombstone_seq = event.seq
+    ditem.save(update_fields=["disposed_at", "tombstone_seq"])
+    if isinstance(item, DataRecord):
+        # A data record's content is its JSON: emptied here (its hash stays in the row).
+        DataRecord.objects.filter(pk=item.pk).update(data={})
+    unused = [sha for sha in blobs_of(item) if not blob_in_use(sha)]
+    Blob.objects.filter(sha256__in=unused).update(disposed_at=now)
+    return unused
 
 
 def _alert_mismatch(ditem, proposal, user) -> None:

@@ -166,6 +166,8 @@ def _segment_items(segments) -> list[Item]:
     items = []
     for s in sorted(segments, key=key):
         when = f"{_local(s.started_at)}–{_local(s.ended_at)[11:]}" if s.started_at else "时间不详"
+        if s.time_by_hand:
+            when += "（时间为手工录入）"
         name = s.original_filename or f"音像记录 {s.pk}"
         items.append(
             Item(Section.AV, "segment", s.pk, f"{s.get_media_kind_display()} {when} {name}")

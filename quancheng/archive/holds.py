@@ -69,11 +69,21 @@ def request_hold(user, *, reason: str, note: str, case=None, act=None) -> Hold:
     agency = (case or act).agency
     require_change_in(user, agency)
     with transaction.atomic():
+        # The same rows disposal locks: a disposal in progress sees this request, or waits.
+        _lock_source(case, act)
         hold = Hold.objects.create(
             agency=agency, case=case, act=act, reason=reason, note=note, requested_by=user
         )
         record_event(user, "hold.requested", hold, _body(hold, note=note))
+        _check_acts_again(hold)
     return hold
+
+
+def _lock_source(case, act) -> None:
+    from quancheng.cases.models import Act
+
+    query = models.Q(case_id=case.pk) if case is not None else models.Q(pk=act.pk)
+    list(Act.objects.select_for_update().filter(query).order_by("pk").values_list("pk"))
 
 
 def decide_hold(user, hold: Hold, *, approve: bool, note: str = "") -> Hold:
@@ -92,6 +102,9 @@ def decide_hold(user, hold: Hold, *, approve: bool, note: str = "") -> Hold:
             hold.status = Hold.Status.REFUSED
             hold.save()
             record_event(user, "hold.refused", hold, _body(hold, note=hold.decision_note))
+            # A refusal leaves the circumstance unresolved: A23-longterm says so (a finding
+            # until the head approves a hold or decides it does not apply).
+            _check_acts_again(hold)
             return hold
         hold.status = Hold.Status.ACTIVE
         hold.save()

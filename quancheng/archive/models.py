@@ -453,3 +453,69 @@ class RetentionConfig(VersionedConfig):
 
     def __str__(self):
         return f"保管期限配置第{self.version}版"
+
+
+class LongtermWaiver(models.Model):
+    """The head's reasoned decision that an A23 circumstance marked in an act's recordings does
+    not call for long-term keeping (不适用长期保存决定).
+
+    A marker of a long-term kind (阻碍执法, 当事人异议, 群体性事件…) keeps the act's items from
+    disposal until a hold is approved and later lifted, or until the head records this decision.
+    It covers the markers current when it was made (``markers``); a later marker is a new
+    circumstance and needs its own decision or hold.
+    """
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    act = models.ForeignKey(
+        Act, on_delete=models.PROTECT, related_name="longterm_waivers", verbose_name="执法行为"
+    )
+    reason = models.TextField("不适用理由")
+    # The ids of the markers (compliance.Marker) and of the refused holds the decision answers.
+    markers = models.JSONField("所涉标记", default=list)
+    holds = models.JSONField("所涉未获批准的长期保存申请", default=list)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="决定人"
+    )
+    decided_at = models.DateTimeField("决定时间", default=timezone.now)
+
+    objects = AgencyScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["act", "decided_at", "pk"]
+        verbose_name = "不适用长期保存决定"
+        verbose_name_plural = "不适用长期保存决定"
+
+    def __str__(self):
+        return f"不适用长期保存决定（{self.act}）"
+
+
+class RetentionNarrowing(models.Model):
+    """The record that an AV item of a frozen dossier is not used as evidence, so that it is kept
+    the non-evidence minimum instead of the dossier's period (A22 ¶3; 不作为证据使用认定).
+
+    Allowed only once the dossier is frozen and only with a reason; it lapses when the item is
+    flagged as evidence again.
+    """
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    segment = models.ForeignKey(
+        "records.Segment", on_delete=models.PROTECT, related_name="+", verbose_name="音像记录"
+    )
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField("理由")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="认定人"
+    )
+    decided_at = models.DateTimeField("认定时间", default=timezone.now)
+
+    objects = AgencyScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["segment", "decided_at", "pk"]
+        verbose_name = "不作为证据使用认定"
+        verbose_name_plural = "不作为证据使用认定"
+        # compute() loads the narrowings of a batch of segments.
+        indexes = [models.Index(fields=["segment"])]
+
+    def __str__(self):
+        return f"不作为证据使用认定（音像记录 {self.segment_id}）"

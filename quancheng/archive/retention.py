@@ -45,6 +45,7 @@ from .models import (
     Hold,
     ItemRetention,
     RetentionClass,
+    RetentionNarrowing,
     RetentionPolicy,
     retain_until,
 )
@@ -106,8 +107,23 @@ def dossier_until(dossier: Dossier, retention_class: str | None = None) -> dt.da
 DossierRule = Callable[[Dossier], dt.date | None]
 
 
-def rule_of(item, kind: str, dossiers: list[Dossier], min_months: int, until_of: DossierRule):
-    """The retention of one item (see the module docstring for the rules)."""
+def rule_of(
+    item,
+    kind: str,
+    dossiers: list[Dossier],
+    min_months: int,
+    until_of: DossierRule,
+    *,
+    open_case: bool = False,
+    narrowing: RetentionNarrowing | None = None,
+):
+    """The retention of one item (see the module docstring for the rules).
+
+    ``open_case``: the item belongs to a case whose dossier is not frozen yet (A22 ¶1: the
+    records of a case are archived with it once it is done, so none of them is due while it
+    runs). ``narrowing``: the recorded decision that this AV of a frozen dossier is not used as
+    evidence, the only way its retention falls below the dossier's.
+    """
     frozen = [d for d in dossiers if d.status == Dossier.Status.FROZEN]
     is_av = kind == ItemKind.SEGMENT
     minimum = None
@@ -115,6 +131,11 @@ def rule_of(item, kind: str, dossiers: list[Dossier], min_months: int, until_of:
         recorded = local_date(getattr(item, "started_at", None) or item.created_at)
         minimum = recorded + relativedelta(months=min_months)
     if frozen:
+        if minimum is not None and narrowing is not None:
+            return Retention(
+                minimum,
+                f"封卷后认定不作为证据使用（{narrowing.reason[:60]}），自录制起至少{min_months}个月",
+            )
         dates = [until_of(d) for d in frozen]
         if any(d is None for d in dates):
             return Retention(None, f"随案卷永久保存（{_numbers(frozen)}）")
@@ -122,9 +143,14 @@ def rule_of(item, kind: str, dossiers: list[Dossier], min_months: int, until_of:
         if minimum is not None and minimum > until:
             return Retention(minimum, f"非证据音像记录，自录制起至少{min_months}个月")
         return Retention(until, f"随案卷保管（{_numbers(frozen)}）")
+    if open_case:
+        return Retention(None, OPEN_CASE_BASIS, pending=True)
     if minimum is not None:
         return Retention(minimum, f"非证据音像记录，自录制起至少{min_months}个月")
     return Retention(None, "尚未归档，保管期限待定", pending=True)
+
+
+OPEN_CASE_BASIS = "所属案件尚未办结归档，保管期限待定（至少保存至案件归档）"
 
 
 def _numbers(dossiers: list[Dossier]) -> str:
@@ -211,14 +237,53 @@ def compute(
 
     dossiers = dossiers_of(items)
     holds = holds_of(items)
+    open_cases = open_case_items(items)
+    narrowings = narrowings_of(items, dossiers)
     return {
         ref: (
             item,
-            rule_of(item, ref[0], dossiers.get(ref, []), min_months, until_of),
+            rule_of(
+                item,
+                ref[0],
+                dossiers.get(ref, []),
+                min_months,
+                until_of,
+                open_case=ref in open_cases,
+                narrowing=narrowings.get(ref),
+            ),
             bool(holds.get(ref)),
         )
         for ref, item in items.items()
     }
+
+
+def open_case_items(items: dict[Ref, models.Model]) -> set[Ref]:
+    """The items linked (directly or through their act) to a case whose dossier is not frozen."""
+    case_ids = {c for item in items.values() for c in _case_ids(item)}
+    archived = set(
+        Dossier.objects.filter(case_id__in=case_ids, status=Dossier.Status.FROZEN).values_list(
+            "case_id", flat=True
+        )
+    )
+    return {ref for ref, item in items.items() if _case_ids(item) - archived}
+
+
+def narrowings_of(
+    items: dict[Ref, models.Model], dossiers: dict[Ref, list[Dossier]]
+) -> dict[Ref, RetentionNarrowing]:
+    """The narrowing in force for each AV item: recorded for one of its frozen dossiers, after
+    that dossier was frozen (A22: only a sealed dossier's AV may be found not to be evidence)."""
+    segment_ids = [pk for kind, pk in items if kind == ItemKind.SEGMENT]
+    if not segment_ids:
+        return {}
+    found: dict[Ref, RetentionNarrowing] = {}
+    for row in RetentionNarrowing.objects.filter(segment_id__in=segment_ids).order_by("-pk"):
+        ref = (ItemKind.SEGMENT.value, row.segment_id)
+        frozen = {d.pk: d for d in dossiers.get(ref, []) if d.status == Dossier.Status.FROZEN}
+        dossier = frozen.get(row.dossier_id)
+        if dossier is not None and dossier.frozen_at and row.decided_at >= dossier.frozen_at:
+            found.setdefault(ref, row)
+    return found
 
 
 # --- recompute and save ---------------------------------------------------------------------------
@@ -557,3 +622,53 @@ def retention_of(item) -> ItemRetention | None:
     from quancheng.records.refs import kind_of
 
     return ItemRetention.objects.filter(item_kind=kind_of(item), item_id=item.pk).first()
+
+
+# --- narrowing: AV of a sealed dossier found not to be evidence (A22 ¶3) ----------------------
+
+
+class NarrowingRefused(ValueError):
+    """A narrowing outside the rules; the message (Chinese) is shown to the user."""
+
+
+def narrow_retention(user, segment, reason: str) -> RetentionNarrowing:
+    """Record that a frozen dossier's AV item is not used as evidence, with the reason: its
+    retention becomes the non-evidence minimum (A22 ¶3) instead of the dossier's period.
+
+    Only the custodian (or head) of the item's agency; only AV not flagged as evidence; only once
+    its dossier is frozen (before that, the case's AV is kept with the case, whatever the flag).
+    """
+    from quancheng.orgs.models import Role
+    from quancheng.orgs.scoping import require_change_in
+
+    if getattr(user, "role", None) not in (Role.CUSTODIAN, Role.HEAD):
+        raise NarrowingRefused("只有记录管理专人或机构负责人可以认定音像记录不作为证据使用")
+    require_change_in(user, segment.agency)
+    reason = (reason or "").strip()
+    if not reason:
+        raise NarrowingRefused("请填写不作为证据使用的理由（第二十二条）")
+    with transaction.atomic():
+        segment = type(segment).objects.select_for_update().get(pk=segment.pk)
+        if segment.is_evidence:
+            raise NarrowingRefused("该音像记录已标记为证据使用，保管期限应与案卷相同（第二十二条）")
+        ref = (ItemKind.SEGMENT.value, segment.pk)
+        frozen = [
+            d for d in dossiers_of(_items([ref])).get(ref, []) if d.status == Dossier.Status.FROZEN
+        ]
+        if not frozen:
+            raise NarrowingRefused("案卷封卷归档后才能认定音像记录不作为证据使用（第二十二条）")
+        row = RetentionNarrowing.objects.create(
+            agency=segment.agency,
+            segment=segment,
+            dossier=frozen[0],
+            reason=reason,
+            decided_by=user,
+        )
+        record_event(
+            user,
+            "retention.narrowed",
+            segment,
+            {"dossier": frozen[0].pk, "reason": reason, "narrowing": row.pk},
+        )
+        recompute_for_items([ref], actor=user)
+    return row

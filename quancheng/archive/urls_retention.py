@@ -10,6 +10,7 @@ urlpatterns = [
     path("disposal/<int:pk>/decide/", views.disposal_decide, name="disposal_decide"),
     path("holds/", views.hold_list, name="hold_list"),
     path("holds/new/", views.hold_new, name="hold_new"),
+    path("waiver/act/<int:act_pk>/", views.longterm_waiver, name="longterm_waiver"),
     path("holds/<int:pk>/", views.hold_detail, name="hold_detail"),
     path("holds/<int:pk>/decide/", views.hold_decide, name="hold_decide"),
     path("holds/<int:pk>/lift/", views.hold_lift, name="hold_lift"),

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import models
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -25,7 +26,7 @@ from quancheng.web.history import history
 
 from . import dossiers
 from .config import apply_config, current_config
-from .models import Dossier, DossierEntry, RetentionClass, RetentionConfig
+from .models import Dossier, DossierEntry, LongtermWaiver, RetentionClass, RetentionConfig
 from .retention import preview_change
 
 ACTIONS = {
@@ -175,11 +176,20 @@ def dossier_detail(request, pk):
             "dossier": dossier,
             "entries": entries,
             "supplements": dossier.supplements.select_related("created_by"),
+            "waivers": _waivers(dossier),
             "may_change": may_change,
             "new_items": dossiers.candidates(dossier) if may_change else [],
             "history": _history(dossier),
         },
     )
+
+
+def _waivers(dossier):
+    """The head's A23 not-applicable decisions on the dossier's act or its case's acts."""
+    acts = (
+        models.Q(act__case_id=dossier.case_id) if dossier.case_id else models.Q(act=dossier.act_id)
+    )
+    return LongtermWaiver.objects.filter(acts).select_related("act", "decided_by")
 
 
 def _assemble(request, *, case=None, act=None):

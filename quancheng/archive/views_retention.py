@@ -14,7 +14,7 @@ from quancheng.orgs.models import Role
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.refs import ItemKind, resolve_many
 
-from . import disposal, holds, retention
+from . import disposal, holds, longterm, retention
 from .models import DisposalProposal, Dossier, Hold, OfflineCopyJob, RetentionClass
 
 # Who sees the archive queues: the custodian keeps the records (A19), the head approves, the
@@ -62,6 +62,10 @@ def disposal_list(request):
         messages.success(request, "销毁申请已提交，等待机构负责人审批")
         return redirect("retention:disposal_detail", proposal.pk)
     due = _with_items(disposal.due_items(request.user)[:500])
+    # What A23 keeps is listed with its reasons, and cannot be selected.
+    kept = disposal.blockers_of({(r.item_kind, r.item_id): r.item for r in due if r.item})
+    for row in due:
+        row.blockers = kept.get((row.item_kind, row.item_id), [])
     proposals = DisposalProposal.objects.visible_to(request.user).select_related(
         "proposed_by", "decided_by"
     )
@@ -115,6 +119,38 @@ def disposal_decide(request, pk):
 
 
 # --- holds ------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def longterm_waiver(request, act_pk):
+    """不适用长期保存决定: the head records, with reasons, that an act's marked A23
+    circumstances (or refused holds) do not call for long-term keeping."""
+    act = get_visible_or_404(Act, request.user, pk=act_pk)
+    markers, refused = longterm.circumstances_of(act)
+    names = longterm.labels()
+    error = None
+    if request.method == "POST":
+        try:
+            longterm.waive_longterm(request.user, act, reason=request.POST.get("reason", ""))
+        except longterm.WaiverRefused as e:
+            error = str(e)
+        except PermissionDenied as e:
+            error = str(e)
+        else:
+            messages.success(request, "已记录不适用长期保存决定")
+            return redirect(act)
+    return render(
+        request,
+        "archive/longterm_waiver.html",
+        {
+            "act": act,
+            "circumstances": [names[m.kind] for m in markers]
+            + [f"{names[h.reason]}（长期保存申请未获批准）" for h in refused],
+            "error": error,
+            "values": request.POST,
+        },
+        status=400 if error else 200,
+    )
 
 
 @require_GET

@@ -59,6 +59,8 @@ SCHEMA: dict[str, Any] = {
                     "edge_seconds",
                     "explanation_window_seconds",
                     "door_window_seconds",
+                    "arrival_window_seconds",
+                    "data_window_minutes",
                 )
             },
             "additionalProperties": False,
@@ -203,6 +205,98 @@ def validate_config(data: Any) -> None:
                 ]
             }
         )
+    below = floor_problems(data)
+    if below:
+        raise ValidationError(
+            {"data": [ValidationError(message, code="below_floor") for message in below]}
+        )
+
+
+# The legal floor and a sane ceiling of every numeric setting: (floor, ceiling, where the floor
+# comes from). docs/compliance.md gives the reasoning for each default and bound.
+NUMBER_BOUNDS: dict[str, tuple[float, float, str]] = {
+    "min_officers": (2, 10, "《行政处罚法》第四十二条：执法人员不得少于两人"),
+    "av_min_retention_months": (6, 360, "第二十二条第三款：不作为证据使用的音像记录至少保存6个月"),
+}
+TOLERANCE_BOUNDS: dict[str, tuple[float, float, str]] = {
+    "document_time_minutes": (0, 10, "第十五条第（四）项：文书记载时间应与录音录像起止时间一致"),
+    "gap_seconds": (0, 120, "第十一条第二款：原则上应当不间断录音录像"),
+    "edge_seconds": (0, 300, "第十一条第一款：全过程音像记录"),
+    "arrival_window_seconds": (0, 300, "第十五条第（二）项：应自到达检查地点开启执法记录仪"),
+    "explanation_window_seconds": (0, 1800, "第十一条第二款：对中断原因进行语音说明"),
+    "door_window_seconds": (0, 600, "第十五条第（二）项：到达及检查完毕时拍摄门头"),
+    "data_window_minutes": (0, 120, "第十五条第（三）项：检查结束后采集监督检查的电子数据"),
+}
+# Lists the regulation fixes a minimum of: (setting, what must be in it, the article).
+REQUIRED_MEMBERS: list[tuple[str, set[str], str]] = [
+    (
+        "av_mandatory_kinds",
+        {"inspection"},
+        "第十五条第（二）项：现场监督检查自到达检查地点开启执法记录仪，检查过程中不得中断拍摄",
+    ),
+    (
+        "av_mandatory_kinds",
+        {"interrogation", "hearing", "deliberation"},
+        "第十六条第（二）项：询问（听证）、合议应当全程录音录像",
+    ),
+    (
+        "av_mandatory_kinds",
+        {"seizure", "control", "evidence_preservation"},
+        "第十七条第（二）项：实施行政强制措施应当全过程音像记录",
+    ),
+    (
+        "coercion_approval_kinds",
+        {"seizure", "control", "evidence_preservation"},
+        "第十七条第（四）项：采取行政强制措施应当按规定履行审批程序",
+    ),
+    (
+        "service_document_types",
+        {"行政处罚事先告知书", "行政处罚决定书", "催告书", "行政处罚听证通知书"},
+        "第十六条第（四）项：送达时应当使用执法记录仪等影像设备",
+    ),
+    (
+        "rights_told_document_types",
+        {"行政处罚事先告知书", "行政处罚听证通知书"},
+        "第十六条第（四）项：需要告知权利义务的必须告知当事人权利义务",
+    ),
+    (
+        "timed_document_types",
+        {"现场笔录", "询问记录", "听证记录", "合议记录"},
+        "第十五条第（四）项：文书记载的时间应当与录音录像资料反映的起止时间一致",
+    ),
+    ("door_kinds", {"inspection"}, "第十五条第（二）项：拍摄检查地点门头及周边环境"),
+    (
+        "identity_kinds",
+        {"inspection", "interrogation", "seizure", "control", "evidence_preservation"},
+        "第十五条第（一）项、第十六条第（三）项、第十七条第（三）项：表明身份、出示执法证件",
+    ),
+]
+
+
+def _bound_problem(label: str, value, bounds: tuple[float, float, str]) -> str | None:
+    floor, ceiling, article = bounds
+    if value < floor:
+        return f"{label}为{value:g}，低于法定下限{floor:g}（{article}）"
+    if value > ceiling:
+        return f"{label}为{value:g}，超过上限{ceiling:g}（{article}）"
+    return None
+
+
+def floor_problems(data: dict[str, Any]) -> list[str]:
+    """Settings below the legal floor or above the ceiling, each message citing its article."""
+    problems = []
+    for name, bounds in NUMBER_BOUNDS.items():
+        if name in data:
+            problems.append(_bound_problem(name, data[name], bounds))
+    for name, value in data.get("tolerances", {}).items():
+        problems.append(_bound_problem(f"tolerances/{name}", value, TOLERANCE_BOUNDS[name]))
+    for name, members, article in REQUIRED_MEMBERS:
+        if name not in data:
+            continue
+        missing = sorted(members - set(data[name]))
+        if missing:
+            problems.append(f"{name}不能去掉{'、'.join(missing)}（{article}）")
+    return [p for p in problems if p]
 
 
 def save_config(actor, data: Any, note: str = "") -> RuleConfig:

@@ -1,11 +1,14 @@
 """What the archive and access apps hold about a batch of acts, for rules A22–A24.
 
-:func:`load_custody` reads, for any number of acts, with five queries (never one per act,
-segment or event; two more per further 10,000 items in one batch): the dossier of each act
+:func:`load_custody` reads, for any number of acts, with at most five queries (never one per
+act, segment or event; one more per further 10,000 items in one batch): the dossier of each act
 (its own, or its case's), the computed retentions of the act's AV and documents that a rule
-could find fault with, the long-term holds on the act or its case (only for acts whose
-recordings are marked as kept long-term), the ``access.denied`` ledger events on the act and
-its items, and the registered provisions of the act or its case with their approvers.
+could find fault with, the long-term holds on the act or its case, the head's not-applicable
+decisions (A23) of acts with a hold or a long-term marker, and the provisions of the act or its
+case that were handed over, with their approvers.
+
+Someone's refused access is not read here: it is an alert about that person (access/enforce.py),
+not a finding against the act's officers.
 """
 
 from __future__ import annotations
@@ -19,21 +22,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from quancheng.access.models import Provision
-from quancheng.archive.models import Dossier, Hold, ItemRetention
-from quancheng.ledger.models import Event
+from quancheng.archive.longterm import WaiverRow
+from quancheng.archive.models import Dossier, Hold, ItemRetention, LongtermWaiver
 from quancheng.orgs.models import Role
-from quancheng.records.models import Document, Segment
 
 from .config import Config
 from .timeline import Timeline
 
-# The ledger action the access policy writes when it refuses a view, a playback or a download
-# (docs/alerts.md; the same code is the alert kind).
-ACCESS_DENIED = "access.denied"
-SEGMENT_TYPE = Segment._meta.label_lower
-DOCUMENT_TYPE = Document._meta.label_lower
-ITEM_TYPES = {SEGMENT_TYPE: "segment", DOCUMENT_TYPE: "document"}
-ACT_TYPE = "cases.act"
 # Ids per IN list: SQLite allows 32,766 parameters in a statement (250,000 in Debian's build).
 CHUNK = 10000
 
@@ -65,22 +60,14 @@ class HoldRow:
 
 
 @dataclass(slots=True)
-class DeniedRow:
-    seq: int
-    time: dt.datetime
-    actor_label: str
-    object_type: str
-    object_id: str
-
-
-@dataclass(slots=True)
 class ProvisionRow:
     id: int
     recipient: str
     provided_on: dt.date
-    approved_by_id: int
+    approved_by_id: int | None
     approver_label: str
     approved_by_head: bool  # the head (机构负责人) of the provision's own agency
+    approved_before: bool = True  # approved on or before the day it was provided
 
 
 @dataclass
@@ -89,7 +76,8 @@ class Custody:
     # (item kind, item id) → its computed retention; items without a row are not computed.
     retentions: dict[tuple[str, int], RetentionRow] = field(default_factory=dict)
     holds: list[HoldRow] = field(default_factory=list)
-    denied: list[DeniedRow] = field(default_factory=list)
+    # The head's not-applicable decisions on the act (A23; archive LongtermWaiver).
+    waivers: list[WaiverRow] = field(default_factory=list)
     provisions: list[ProvisionRow] = field(default_factory=list)
 
 
@@ -196,39 +184,27 @@ def load_custody(timelines: dict[int, Timeline], config: Config) -> dict:
                 retain_until, disposed, on_hold
             )
 
-    # 3. Holds, only for acts whose recordings show why they must be kept long-term (A23).
-    flagged = [a for a, t in timelines.items() if _longterm(t, config.longterm_marker_kinds)]
+    # 3. Holds on the acts or their cases (a refused one leaves its circumstance open, A23) and,
+    #    for acts with a hold or a long-term marker, the head's not-applicable decisions.
+    for pk, act_id, case_id, status, reason in Hold.objects.filter(in_batch).values_list(
+        "pk", "act_id", "case_id", "status", "reason"
+    ):
+        for target in targets(act_id, case_id):
+            custody[target].holds.append(HoldRow(pk, status, reason))
+    flagged = [
+        a
+        for a, t in timelines.items()
+        if custody[a].holds or _longterm(t, config.longterm_marker_kinds)
+    ]
     if flagged:
-        flagged_cases = [case_of[a] for a in flagged if case_of[a] is not None]
-        for pk, act_id, case_id, status, reason in Hold.objects.filter(
-            Q(act_id__in=flagged) | Q(case_id__in=flagged_cases)
-        ).values_list("pk", "act_id", "case_id", "status", "reason"):
-            for target in targets(act_id, case_id):
-                custody[target].holds.append(HoldRow(pk, status, reason))
-
-    # 4. Refused accesses to the acts and their items, by the ledger's (object type, object
-    #    id) index (ids as text, in chunks as above).
-    for number, (segments, documents) in enumerate(_chunks(item_act)):
-        objects = Q(object_type=SEGMENT_TYPE, object_id__in=[str(pk) for pk in segments])
-        objects |= Q(object_type=DOCUMENT_TYPE, object_id__in=[str(pk) for pk in documents])
-        if number == 0:
-            objects |= Q(object_type=ACT_TYPE, object_id__in=[str(a) for a in ids])
-        for seq, time, actor_label, object_type, object_id in (
-            Event.objects.filter(objects, action=ACCESS_DENIED)
-            .order_by("seq")
-            .values_list("seq", "time", "actor_label", "object_type", "object_id")
+        for act_id, markers, holds in LongtermWaiver.objects.filter(act_id__in=flagged).values_list(
+            "act_id", "markers", "holds"
         ):
-            if object_type == ACT_TYPE:
-                act_id = int(object_id)
-            else:
-                act_id = item_act[ITEM_TYPES[object_type], int(object_id)]
-            custody[act_id].denied.append(DeniedRow(seq, time, actor_label, object_type, object_id))
-    for c in custody.values():
-        c.denied.sort(key=lambda d: d.seq)
+            custody[act_id].waivers.append(WaiverRow(list(markers or []), list(holds or [])))
 
-    # 5. Provisions to outside bodies (A24 ¶2), with their approvers.
+    # 4. Provisions handed over to outside bodies (A24 ¶2), with their approvers.
     for row in (
-        Provision.objects.filter(in_batch)
+        Provision.objects.filter(in_batch, status=Provision.Status.PROVIDED)
         .order_by("provided_on", "pk")
         .values_list(
             "pk",
@@ -239,16 +215,17 @@ def load_custody(timelines: dict[int, Timeline], config: Config) -> dict:
             "provided_on",
             "approved_by_id",
             "approved_by__full_name",
-            "approved_by__username",
             "approved_by__role",
             "approved_by__agency_id",
+            "approved_at",
         )
     ):
-        pk, act_id, case_id, agency_id, recipient, provided_on, approver, name, username = row[:9]
-        role, approver_agency = row[9:]
+        pk, act_id, case_id, agency_id, recipient, provided_on, approver, name = row[:8]
+        role, approver_agency, approved_at = row[8:]
         is_head = role == Role.HEAD and approver_agency == agency_id
+        before = approved_at is not None and timezone.localdate(approved_at) <= provided_on
         for target in targets(act_id, case_id):
             custody[target].provisions.append(
-                ProvisionRow(pk, recipient, provided_on, approver, name or username, is_head)
+                ProvisionRow(pk, recipient, provided_on, approver, name or "", is_head, before)
             )
     return custody

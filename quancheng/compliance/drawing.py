@@ -57,6 +57,15 @@ def _fmt(moment: dt.datetime) -> str:
     return f"{timezone.localtime(moment):%H:%M:%S}"
 
 
+def _bar_title(s) -> str:
+    parts = [f"音像记录第{s.id}号", s.device_label, f"{_fmt(s.started_at)}–{_fmt(s.ended_at)}"]
+    if s.duration_seconds:
+        parts.append(f"时长{round(s.duration_seconds)}秒")
+    if s.time_by_hand:
+        parts.append("（时间为手工录入）")
+    return " ".join(p for p in parts if p)
+
+
 def draw(timeline: Timeline, gap_seconds: float, officer_names: dict[int, str]) -> Drawing:
     act = timeline.act
     moments = [act.started_at, act.ended_at]
@@ -91,7 +100,7 @@ def draw(timeline: Timeline, gap_seconds: float, officer_names: dict[int, str]) 
                 "x": _n(x(s.started_at)),
                 "width": _n(max(round(x(s.ended_at) - x(s.started_at), 1), 1)),
                 "slices": _slices(s, seconds, count, row.y + 6, x),
-                "title": f"音像记录第{s.id}号 {_fmt(s.started_at)}–{_fmt(s.ended_at)}",
+                "title": _bar_title(s),
                 "unreadable": not s.readable,
             }
         )

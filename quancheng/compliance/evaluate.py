@@ -42,7 +42,7 @@ from .models import (
     Finding,
 )
 from .rules import RULES
-from .rules.base import Context, Hit, Registration
+from .rules.base import Context, Hit, Registration, note_manual_times
 from .timeline import Timeline, build_timelines
 
 BATCH = 500
@@ -66,7 +66,11 @@ class Summary:
 
 def run_rules(context: Context) -> list[tuple[str, Hit]]:
     """Every rule's hits on one act, as (rule id, hit)."""
-    return [(rule.id, hit) for rule in RULES for hit in rule.check(context)]
+    return [
+        (rule.id, note_manual_times(hit, context.timeline))
+        for rule in RULES
+        for hit in rule.check(context)
+    ]
 
 
 def contexts_for(
@@ -76,10 +80,16 @@ def contexts_for(
     now = now or timezone.now()
     timelines = build_timelines(acts)
     registrations = {
-        act_id: Registration(registered_at, on_time, deadline, late_request_id)
-        for act_id, registered_at, on_time, deadline, late_request_id in (
+        act_id: Registration(*rest)
+        for act_id, *rest in (
             ActRegistration.objects.filter(act_id__in=list(timelines)).values_list(
-                "act_id", "registered_at", "on_time", "deadline", "late_request_id"
+                "act_id",
+                "registered_at",
+                "on_time",
+                "deadline",
+                "late_request_id",
+                "late_request__decided_at",
+                "late_request__approved_until",
             )
         )
     }
@@ -102,6 +112,7 @@ def contexts_for(
             registration=registrations.get(act_id),
             deadline=deadline,
             custody=custody[act_id],
+            schedules=schedules,
         )
     return contexts
 

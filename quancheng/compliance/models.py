@@ -74,6 +74,7 @@ class Marker(models.Model):
         # What makes the records of an act worth keeping long-term (A23, rule A23-longterm).
         OBSTRUCTION = "obstruction", "阻碍执法（拒绝、逃避、阻挠或侮辱、殴打执法人员）"
         OBJECTION = "objection", "当事人异议（异议、投诉、信访）"
+        MASS_INCIDENT = "mass_incident", "涉及群体性事件、重大突发事件"
 
     segment = models.ForeignKey(
         Segment, on_delete=models.PROTECT, related_name="+", verbose_name="音像记录"

@@ -85,10 +85,16 @@ def add_marker(actor, segment: Segment, kind: str, offset_seconds: float, note: 
         offset = float(offset_seconds)
     except (TypeError, ValueError):
         raise _error("时间点应为秒数", "invalid_offset", "offset_seconds") from None
+    # A marker names a moment of the recording: it must lie within the recording's duration,
+    # so a segment whose duration is unknown (unreadable) cannot carry one.
     length = segment_length(segment)
-    if offset < 0 or offset != offset or (length is not None and offset > length):
-        limit = f"0 至 {length:g} 秒之间" if length is not None else "不小于 0"
-        raise _error(f"时间点应在{limit}", "out_of_range", "offset_seconds")
+    if length is None:
+        raise _error(
+            "该音像记录时长不明（文件无法解析），不能添加标记", "duration_unknown", "offset_seconds"
+        )
+    if offset < 0 or offset != offset or offset > length:
+        limit = f"时间点应在音像记录时长之内（0 至 {length:g} 秒之间）"
+        raise _error(limit, "out_of_range", "offset_seconds")
     note = _text(note, "note", "备注", required=False, limit=500)
     with transaction.atomic():
         marker = Marker.objects.create(

@@ -23,6 +23,8 @@ from quancheng.records.models import DataRecord, Document, Segment
 from .models import Explanation, Marker
 
 Interval = tuple[dt.datetime, dt.datetime]
+# The keyword by which a data kind's schema maps its fields to document fields (A12).
+DOCUMENT_FIELDS = "x-document-fields"
 
 
 @dataclass(slots=True)
@@ -43,6 +45,12 @@ class SegmentRow:
     label_cause: str
     is_evidence: bool = False
     created_at: dt.datetime | None = None
+    duration_seconds: float | None = None
+    time_source: str = ""  # Segment.TimeSource: "device", "manual" (手工录入) or ""
+
+    @property
+    def time_by_hand(self) -> bool:
+        return self.time_source == Segment.TimeSource.MANUAL
 
     @property
     def timed(self) -> bool:
@@ -65,6 +73,8 @@ class DocumentRow:
     number: str
     written_started_at: dt.datetime | None
     written_ended_at: dt.datetime | None
+    # What was written in it, when it was made on the platform (its draft's fields).
+    fields: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -72,6 +82,11 @@ class DataRow:
     id: int
     kind: str
     recorded_at: dt.datetime
+    created_at: dt.datetime | None = None  # its arrival on the platform
+    subject_id: int | None = None
+    data: dict = field(default_factory=dict)
+    # data field → document field, declared by the data kind ("x-document-fields", A12)
+    document_fields: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -139,6 +154,28 @@ class Timeline:
         if not covered:
             return None
         return covered[0][0], covered[-1][1]
+
+    def spans_by_camera(self) -> dict[str, tuple[str, Interval]]:
+        """Each camera's (lane's) label and its first-to-last recorded moment, plus the officers'
+        cameras together: a document is compared with the cameras that filmed it, never with
+        the union that includes a fixed camera running longer (A15.4)."""
+        rows: dict[str, list[SegmentRow]] = defaultdict(list)
+        for s in self.timed_segments:
+            rows[s.lane].append(s)
+            if s.device_kind != "fixed_camera":
+                rows["officers"].append(s)
+        if len(rows) == 2 and "officers" in rows:
+            del rows["officers"]  # one camera only: the same span twice
+        return {
+            lane: (
+                "执法人员的执法记录仪" if lane == "officers" else lane_rows[0].device_label or lane,
+                (
+                    min(s.started_at for s in lane_rows),  # type: ignore[type-var]
+                    max(s.ended_at for s in lane_rows),  # type: ignore[type-var]
+                ),
+            )
+            for lane, lane_rows in rows.items()
+        }
 
     def gaps(self, minimum_seconds: float = 0) -> list[Interval]:
         """Interruptions: uncovered stretches between the first and the last recorded moment."""
@@ -214,6 +251,19 @@ def union(intervals: Iterable[Interval]) -> list[Interval]:
     return [(a, b) for a, b in merged]
 
 
+def _load_document_fields(timelines: dict[int, Timeline]) -> None:
+    """The fields written in documents made on the platform (one query)."""
+    from quancheng.documents.models import DocumentDraft
+
+    rows = {d.id: d for t in timelines.values() for d in t.documents}
+    if not rows:
+        return
+    for document_id, data in DocumentDraft.objects.filter(document_id__in=list(rows)).values_list(
+        "document_id", "data"
+    ):
+        rows[document_id].fields = data if isinstance(data, dict) else {}
+
+
 def build_timeline(act: Act) -> Timeline:
     return build_timelines([act])[act.pk]
 
@@ -266,6 +316,8 @@ def build_timelines(acts: Sequence[Act]) -> dict[int, Timeline]:
             "label_cause",
             "is_evidence",
             "created_at",
+            "duration_seconds",
+            "time_source",
         )
     ):
         act_id, pk, device_id, serial, device_kind, *rest = row
@@ -281,14 +333,25 @@ def build_timelines(acts: Sequence[Act]) -> dict[int, Timeline]:
         .values_list("act_id", "pk", "doc_type", "number", "written_started_at", "written_ended_at")
     ):
         timelines[act_id].documents.append(DocumentRow(*rest))
+    _load_document_fields(timelines)
 
     # 4. Data records.
-    for act_id, *rest in (
+    for act_id, *rest, schema in (
         DataRecord.objects.filter(act_id__in=ids)
         .order_by("recorded_at", "pk")
-        .values_list("act_id", "pk", "kind__code", "recorded_at")
+        .values_list(
+            "act_id",
+            "pk",
+            "kind__code",
+            "recorded_at",
+            "created_at",
+            "subject_id",
+            "data",
+            "kind__schema",
+        )
     ):
-        timelines[act_id].data_records.append(DataRow(*rest))
+        mapping = (schema or {}).get(DOCUMENT_FIELDS, {}) if isinstance(schema, dict) else {}
+        timelines[act_id].data_records.append(DataRow(*rest, document_fields=mapping))
 
     # 5. Markers still in force, on the segments of these acts.
     for act_id, pk, segment_id, kind, offset in (

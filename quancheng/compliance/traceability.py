@@ -1,11 +1,15 @@
-"""Traceability (可追溯性): each article of 渝卫发〔2019〕70号, the rules and features that
-implement it, and the tests that cover them.
+"""Traceability (可追溯性): each article of 渝卫发〔2019〕70号, the scenarios that exercise it,
+and the rules and features that implement it.
 
-Rules come from the rule registry (their ``articles``); features from :data:`FEATURES` below;
-tests are discovered in the source: a test marked ``@pytest.mark.rule("A11-gap")`` (on the
-function, or in its module's ``pytestmark``) covers that rule, and a feature names the test
-files that cover it. An article with behaviour the platform should implement but no rule or
-feature with tests shows as uncovered.
+One mechanism: the scenario book (quancheng/scenarios/test_article_NN*.py) says what is covered.
+An article with behaviour is covered only when its scenario module holds at least one scenario
+that is not skipped or expected to fail; the suite runs them, so a failing scenario fails the
+build, and ``test_traceability_md_is_current`` fails when docs/traceability.md no longer says
+what the book holds. Rules come from the rule registry (their ``articles``); a test marked
+``@pytest.mark.rule("A11-gap")`` (on the function or in its module's ``pytestmark``), in the
+scenario book or in an app's tests, is listed under that rule. Features
+(:data:`FEATURES`) name where the code of an article lives and the unit tests of that code;
+they inform, they do not cover.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent  # the quancheng package
 # (number, heading, whether the article asks something of the platform's behaviour)
 ARTICLES: list[tuple[int, str, bool]] = [
     (1, "制定目的和依据", False),
-    (2, "全过程记录的含义：全过程留痕和可回溯管理", True),
+    # A definition: its behaviour is that of articles 8 to 27, covered there.
+    (2, "全过程记录的含义：全过程留痕和可回溯管理", False),
     (3, "适用范围", False),
     (4, "市、区县职责", False),
     (5, "规范文书制作、信息化建设", False),
@@ -158,6 +163,18 @@ FEATURES: list[Feature] = [
 ]
 
 
+SCENARIOS = ROOT / "scenarios"
+SKIPPING_MARKS = {"skip", "skipif", "xfail"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    article: int
+    test: str  # path::name, the path relative to the repository
+    doc: str  # the first line of its docstring
+    rules: tuple[str, ...]
+
+
 @dataclass
 class ArticleRow:
     number: int
@@ -165,6 +182,7 @@ class ArticleRow:
     behaviour: bool
     rules: list[dict] = field(default_factory=list)
     features: list[dict] = field(default_factory=list)
+    scenarios: list[Scenario] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -172,9 +190,7 @@ class ArticleRow:
 
     @property
     def covered(self) -> bool:
-        tested_rule = any(r["tests"] and r["checkable"] != NOT_YET for r in self.rules)
-        tested_feature = any(f["tests"] for f in self.features)
-        return tested_rule or tested_feature
+        return bool(self.scenarios)
 
     @property
     def status(self) -> str:
@@ -203,10 +219,70 @@ def _rule_ids_of(decorators) -> list[str]:
     return ids
 
 
+def _marks_of(decorators) -> set[str]:
+    """The names of ``pytest.mark.<name>`` marks among decorators or a pytestmark value."""
+    names = set()
+    for node in decorators:
+        for sub in ast.walk(node):
+            if (
+                isinstance(sub, ast.Attribute)
+                and isinstance(sub.value, ast.Attribute)
+                and sub.value.attr == "mark"
+            ):
+                names.add(sub.attr)
+    return names
+
+
+def _module_marks(tree: ast.Module) -> list[ast.expr]:
+    return [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets)
+    ]
+
+
+def article_of(path: Path) -> int | None:
+    """The article a scenario module is about: test_article_15.py, test_article_22_sealed.py."""
+    parts = path.stem.split("_")
+    if len(parts) >= 3 and parts[:2] == ["test", "article"] and parts[2].isdigit():
+        return int(parts[2])
+    return None
+
+
+def discover_scenarios(root: Path = ROOT) -> list[Scenario]:
+    """Every scenario of the book that runs (not skipped, not expected to fail)."""
+    found = []
+    for path in sorted((root / "scenarios").glob("test_article_*.py")):
+        article = article_of(path)
+        if article is None:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        module_marks = _module_marks(tree)
+        if _marks_of(module_marks) & SKIPPING_MARKS:
+            continue
+        relative = path.relative_to(root.parent).as_posix()
+        for node in tree.body:
+            if not (isinstance(node, ast.FunctionDef) and node.name.startswith("test_")):
+                continue
+            if _marks_of(node.decorator_list) & SKIPPING_MARKS:
+                continue
+            doc = (ast.get_docstring(node) or "").strip().splitlines()
+            rules = tuple(dict.fromkeys(_rule_ids_of(module_marks + node.decorator_list)))
+            found.append(
+                Scenario(article, f"{relative}::{node.name}", doc[0] if doc else "", rules)
+            )
+    return found
+
+
+def _test_files(root: Path) -> list[Path]:
+    return sorted(root.glob("**/tests/test_*.py")) + sorted((root / "scenarios").glob("test_*.py"))
+
+
 def discover_rule_tests(root: Path = ROOT) -> dict[str, list[str]]:
     """Tests marked ``pytest.mark.rule(id)``: rule id → ["path::test_name", …]."""
     found: dict[str, list[str]] = defaultdict(list)
-    for path in sorted(root.glob("**/tests/test_*.py")):
+    for path in _test_files(root):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         module_ids = []
         for node in tree.body:
@@ -232,6 +308,9 @@ def test_functions(path: Path) -> list[str]:
 def build(root: Path = ROOT) -> list[ArticleRow]:
     rule_tests = discover_rule_tests(root)
     rows = {n: ArticleRow(n, heading, behaviour) for n, heading, behaviour in ARTICLES}
+    for scenario in discover_scenarios(root):
+        if scenario.article in rows:
+            rows[scenario.article].scenarios.append(scenario)
     for rule in RULES:
         for article in rule.articles:
             number = int(article.lstrip("A"))
@@ -267,32 +346,41 @@ def extra_rules(root: Path = ROOT) -> list[dict]:
     ]
 
 
-def markdown(rows: list[ArticleRow] | None = None) -> str:
-    rows = rows if rows is not None else build()
+def markdown(rows: list[ArticleRow] | None = None, root: Path = ROOT) -> str:
+    rows = rows if rows is not None else build(root)
+    total = sum(len(r.scenarios) for r in rows)
     lines = [
-        "# Traceability: regulation → rules and features → tests",
+        "# Traceability: regulation → scenarios, rules and features",
         "",
-        "Generated by `manage.py traceability` from the rule registry "
+        "Generated by `manage.py traceability --write` from the scenario book "
+        "(`quancheng/scenarios/test_article_NN*.py`), the rule registry "
         "(`quancheng/compliance/rules/`), the feature list in "
         "`quancheng/compliance/traceability.py` and the tests marked "
-        '`@pytest.mark.rule("<id>")`. Do not edit by hand. The same table is the page '
-        "`/compliance/traceability/`.",
+        '`@pytest.mark.rule("<id>")`. Do not edit by hand: '
+        "`quancheng/compliance/tests/test_traceability.py` fails when this file is stale. "
+        "The same table is the page `/compliance/traceability/`.",
+        "",
+        "An article is covered only when its scenario module holds a scenario that runs (not "
+        "skipped, not expected to fail); the suite runs every scenario, so a covered article is "
+        "one a passing scenario exercises. Features and unit tests inform, they do not cover.",
         "",
         "Checkable: `full`: the rule checks everything the article asks that the data can show; "
         "`partial`: part of it (see the note); `not_yet`: waits for a part not built yet.",
         "",
-        "| article | heading | status | rules (checkable) | features | tests |",
+        f"Scenarios: {total}.",
+        "",
+        "| article | heading | status | scenarios | rules (checkable) | features |",
         "|---|---|---|---|---|---|",
     ]
     for row in rows:
         rules = "<br>".join(f"{r['id']} ({r['checkable']})" for r in row.rules) or "—"
         features = "<br>".join(f["name"] for f in row.features) or "—"
-        count = sum(len(r["tests"]) for r in row.rules) + sum(len(f["tests"]) for f in row.features)
         lines.append(
-            f"| {row.label} | {row.heading} | {row.status} | {rules} | {features} | {count} |"
+            f"| {row.label} | {row.heading} | {row.status} | {len(row.scenarios)} | {rules} "
+            f"| {features} |"
         )
     lines += ["", "## Rules outside the regulation", ""]
-    for rule in extra_rules():
+    for rule in extra_rules(root):
         lines.append(
             f"- {rule['id']} ({rule['reference']}): {rule['title']}; {len(rule['tests'])} tests"
         )
@@ -300,7 +388,16 @@ def markdown(rows: list[ArticleRow] | None = None) -> str:
     for rule in RULES:
         if rule.note:
             lines.append(f"- **{rule.id}** ({rule.checkable}): {rule.note}")
-    lines += ["", "## Tests per rule", ""]
-    for rule_id, tests in sorted(discover_rule_tests().items()):
+    lines += ["", "## The scenario book", ""]
+    for row in rows:
+        if not row.scenarios:
+            continue
+        lines += [f"### {row.label} {row.heading}", ""]
+        for scenario in row.scenarios:
+            rules = f" ({', '.join(scenario.rules)})" if scenario.rules else ""
+            lines.append(f"- `{scenario.test}`{rules}: {scenario.doc or '—'}")
+        lines.append("")
+    lines += ["## Tests per rule", ""]
+    for rule_id, tests in sorted(discover_rule_tests(root).items()):
         lines.append(f"- **{rule_id}**: " + ", ".join(f"`{t.split('::')[1]}`" for t in tests))
     return "\n".join(lines) + "\n"

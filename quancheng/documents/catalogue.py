@@ -112,3 +112,11 @@ def load_catalogue(path: Path = BUNDLED, *, replace: bool = False, actor=None) -
 
 def types_for_act_kind(kind: str):
     return [t for t in DocumentType.objects.filter(active=True) if t.allows(kind)]
+
+
+def rights_carrying_types(path: Path = BUNDLED) -> set[str]:
+    """The bundled types marked ``carries_rights``: serving one needs the party told their
+    rights and obligations on camera (A16.4); the rule configuration's
+    ``rights_told_document_types`` starts from them."""
+    entries = json.loads(Path(path).read_text(encoding="utf-8"))["types"]
+    return {e["name"] for e in entries if e.get("carries_rights")}

@@ -4,8 +4,11 @@ Every change is a ledger event in its own transaction: draft saved, signed by a 
 officer (or the party's refusal, with reason and witness or photo/video), finalised. Finalising
 (1) checks every required field and signature, naming each one missing (A15.4), (2) issues the
 number from the locked counter, (3) renders the PDF, (4) signs it with the agency's certificate
-(PAdES), (5) stores it as a records Document linked to the act, all in one transaction: a failure
-leaves the draft as it was and uses up no serial. A finalised document never changes; a
+(PAdES), (5) stores it as a records Document linked to the act. Steps 1-2 and step 5 are short
+transactions of their own; rendering and signing run between them, outside any transaction, so
+that they never hold the database's write lock (SQLite). A number reserved in step 2 stays with
+its draft, explained by ``documentdraft.number_reserved``, until the draft is finalised with it;
+a failure in between changes nothing else. A finalised document never changes; a
 correction is a new draft linked to it, with a reason.
 """
 
@@ -15,6 +18,7 @@ import base64
 import binascii
 import hashlib
 import io
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -283,33 +287,90 @@ def record_refusal(actor, draft, *, name: str, reason: str, witness: str = "", e
 
 
 def finalise(actor, draft: DocumentDraft) -> Document:
+    """Finalise a complete draft: reserve its number, render and sign the PDF, then commit.
+
+    Rendering and signing take seconds and hold no write transaction: on SQLite, where one
+    writer at a time holds the database, other writers never wait for them. The number is
+    reserved first (the counter and a ``documentdraft.number_reserved`` event in one short
+    transaction) and stays with the draft: a crash or an error before the commit leaves it
+    reserved, explained in the ledger, and the next finalisation of the draft uses it, so the
+    numbering keeps no unexplained gap.
+    """
     require_change_in(actor, draft.agency)
+    reservation = _reserve(actor, draft)
+    signed = _render_signed(reservation)
+    info = put_record(io.BytesIO(signed))
+    return _commit(actor, reservation, info, validate_pdf_bytes(signed))
+
+
+@dataclass(frozen=True)
+class _Reservation:
+    draft: DocumentDraft
+    number: str
+    certificate: object
+    data_sha256: str
+    signatures: tuple[int, ...]
+
+
+def _reserve(actor, draft: DocumentDraft) -> _Reservation:
+    """Steps 1-2, one short transaction: check completeness, reserve the number."""
     with transaction.atomic():
         draft = DocumentDraft.objects.select_for_update().get(pk=draft.pk)
-        _refuse_if_final(draft)
-        # 1. every required field and signature (A15.4), each missing one named
-        problems = [f"缺少必填项：{label}" for label in missing_fields(draft)]
-        problems += [f"缺少{who}" for who in missing_signatures(draft)]
-        if problems:
-            raise ValidationError([ValidationError(p, code="incomplete") for p in problems])
+        _check_finalisable(draft)
         stored = certificates.active_certificate(draft.agency)
         if stored is None:
             raise ValidationError(f"{draft.agency.name}没有有效的签章证书", code="no_certificate")
-        # 2. the number, from the counter locked until this transaction ends
-        number = ""
-        if draft.doc_type.numbered:
+        if draft.doc_type.numbered and not draft.number:
             year = timezone.localdate().year
-            number = numbering.issue_number(draft.agency, draft.doc_type, draft.act.subject, year)
-        # 3. render and 4. sign
-        pdf = render_pdf(draft, number=number, final=True)
-        signed = sign_pdf(
-            pdf,
+            draft.number = numbering.issue_number(
+                draft.agency, draft.doc_type, draft.act.subject, year
+            )
+            draft.save(update_fields=["number"])
+            record_event(actor, "documentdraft.number_reserved", draft, {"number": draft.number})
+        return _Reservation(
+            draft,
+            draft.number,
             stored,
-            reason=f"{draft.doc_type.name}定稿",
-            location=draft.agency.district or draft.agency.name,
+            data_sha256(draft.data),
+            tuple(s.pk for s in _current_signatures(draft)),
         )
-        # 5. store and register as the act's document
-        info = put_record(io.BytesIO(signed))
+
+
+def _check_finalisable(draft: DocumentDraft) -> None:
+    _refuse_if_final(draft)
+    # Every required field and signature (A15.4), each missing one named.
+    problems = [f"缺少必填项：{label}" for label in missing_fields(draft)]
+    problems += [f"缺少{who}" for who in missing_signatures(draft)]
+    if problems:
+        raise ValidationError([ValidationError(p, code="incomplete") for p in problems])
+
+
+def _render_signed(reservation: _Reservation) -> bytes:
+    """Steps 3-4, outside any transaction: render the final PDF and sign it (its signature is
+    validated outside too, before the commit records the result)."""
+    draft = reservation.draft
+    pdf = render_pdf(draft, number=reservation.number, final=True)
+    return sign_pdf(
+        pdf,
+        reservation.certificate,
+        reason=f"{draft.doc_type.name}定稿",
+        location=draft.agency.district or draft.agency.name,
+    )
+
+
+def _commit(actor, reservation: _Reservation, info, check) -> Document:
+    """Step 5, one short transaction: register the signed PDF as the act's document, provided
+    the draft is still what was rendered."""
+    with transaction.atomic():
+        draft = DocumentDraft.objects.select_for_update().get(pk=reservation.draft.pk)
+        _refuse_if_final(draft)
+        # Unchanged data and signatures: still complete, as checked at the reservation.
+        signatures = tuple(s.pk for s in _current_signatures(draft))
+        if data_sha256(draft.data) != reservation.data_sha256 or signatures != (
+            reservation.signatures
+        ):
+            raise ValidationError("文书在定稿过程中被修改，请重新定稿", code="changed")
+        number = reservation.number
         blob = register_blob(info, draft.agency)
         document = create_document(
             actor,
@@ -326,10 +387,9 @@ def finalise(actor, draft: DocumentDraft) -> Document:
             written_ended_at=as_datetime(draft.data.get("ended_at")),
         )
         draft.status = DocumentDraft.Status.FINAL
-        draft.number = number
         draft.document = document
         draft.finalised_at = timezone.now()
-        draft.save(update_fields=["status", "number", "document", "finalised_at"])
+        draft.save(update_fields=["status", "document", "finalised_at"])
         record_event(
             actor,
             "documentdraft.finalised",
@@ -338,12 +398,12 @@ def finalise(actor, draft: DocumentDraft) -> Document:
                 "number": number,
                 "document": document.pk,
                 "sha256": blob.sha256,
-                "data_sha256": data_sha256(draft.data),
-                "certificate": stored.fingerprint,
-                "signatures": [s.pk for s in _current_signatures(draft)],
+                "data_sha256": reservation.data_sha256,
+                "certificate": reservation.certificate.fingerprint,
+                "signatures": list(signatures),
             },
         )
-        record_check(actor, document, validate_pdf_bytes(signed))
+        record_check(actor, document, check)
     return document
 
 

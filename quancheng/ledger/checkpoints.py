@@ -71,8 +71,9 @@ def _parse_private_key(data: bytes, where: str) -> Ed25519PrivateKey:
     return key
 
 
-def _generated_key() -> Ed25519PrivateKey:
-    path = Path(settings.VAR_DIR) / KEY_FILE_NAME
+def _generated_key(file_name: str = KEY_FILE_NAME) -> Ed25519PrivateKey:
+    """The Ed25519 key kept in ``VAR_DIR/file_name``, generated there on first use."""
+    path = Path(settings.VAR_DIR) / file_name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         pem = Ed25519PrivateKey.generate().private_bytes(

@@ -42,6 +42,12 @@ class Checkpoint(NamedTuple):
     root_hash: bytes
 
 
+def check_text(text: str) -> None:
+    """signed-note: "MUST NOT contain any ASCII control characters ... other than newline"."""
+    if any(c < " " and c != "\n" for c in text):
+        raise NoteError("a signed note contains no control character other than newline")
+
+
 def check_name(name: str) -> None:
     if not name or "+" in name or any(c.isspace() for c in name):
         raise NoteError(f"invalid key name {name!r}: non-empty, no spaces and no '+'")
@@ -107,6 +113,7 @@ def verify_note(note: str, vkey: str) -> str:
     name, kid, public_key = parse_verifier_key(vkey)
     if not note.endswith("\n"):
         raise NoteError("a signed note ends in a newline")
+    check_text(note)
     split = note[:-1].rfind("\n\n")
     if split < 0:
         raise NoteError("no blank line between the note text and its signatures")
@@ -141,17 +148,25 @@ def checkpoint_text(origin: str, size: int, root_hash: bytes) -> str:
     """The checkpoint body: origin, tree size and base64 root hash, each on its own line."""
     if not origin or "\n" in origin:
         raise NoteError("the origin is one non-empty line")
+    check_text(origin)
     return f"{origin}\n{size}\n{base64.b64encode(root_hash).decode()}\n"
 
 
 def parse_checkpoint(text: str) -> Checkpoint:
-    """The (origin, size, root hash) of a checkpoint body; extension lines are ignored."""
+    """The (origin, size, root hash) of a checkpoint body; extension lines are ignored.
+
+    tlog-checkpoint: the origin "MUST be non-empty"; extension lines, "if any, MUST be
+    non-empty"; signed-note: no control characters other than newline.
+    """
+    check_text(text)
     lines = text.split("\n")
     if len(lines) < 4 or lines[-1] != "":
         raise NoteError("a checkpoint has an origin, a size and a root hash line")
     origin, size_line, root_line = lines[:3]
     if not origin:
         raise NoteError("empty origin line")
+    if "" in lines[3:-1]:
+        raise NoteError("an extension line of a checkpoint is never empty")
     if not size_line.isascii() or not size_line.isdigit() or size_line != str(int(size_line)):
         raise NoteError(f"tree size {size_line!r} is not a decimal number without leading zeros")
     try:

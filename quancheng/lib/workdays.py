@@ -6,8 +6,10 @@ Sources, in order of precedence for a given year:
    data, passed in as ``schedules`` (year → YearSchedule);
 2. the ``chinese-calendar`` package, which carries the State Council's notices up to its last
    release (1.11.0: 2004–2026);
-3. neither: weekends alone (Monday–Friday work). Such a day is *provisional* (暂定): the result
-   may move once the year's notice is loaded, and callers must say so, never silently.
+3. neither: the fixed statutory holidays of the 全国年节及纪念日放假办法 (as amended in 2024, in
+   force from 2025) and the weekends. Such a day is *provisional* (暂定): only the adjusted days
+   (调休, 补休) are unknown until the State Council's notice, so the result may still move once
+   the year's notice is loaded, and callers must say so, never silently.
 
 Holidays are days off (法定节假日 and the weekends inside a holiday block); adjusted working days
 (调休上班日) are weekend days worked to make up for a holiday. Django-free, so it is tested alone.
@@ -18,9 +20,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 
 import chinese_calendar
 from chinese_calendar import constants as _package_data
+from lunar_python import Lunar, Solar
 
 PACKAGE_YEARS = range(
     min(_package_data.holidays).year,
@@ -49,6 +53,35 @@ class YearSchedule:
 Schedules = Mapping[int, YearSchedule]
 
 
+def _solar(lunar: Lunar) -> dt.date:
+    solar = lunar.getSolar()
+    return dt.date(solar.getYear(), solar.getMonth(), solar.getDay())
+
+
+def _days(first: dt.date, count: int) -> list[dt.date]:
+    return [first + dt.timedelta(days=n) for n in range(count)]
+
+
+@cache
+def statutory_holidays(year: int) -> frozenset[dt.date]:
+    """The 13 fixed holidays of 全国年节及纪念日放假办法 第二条 (2024 amendment) in ``year``:
+    元旦 1 January; 春节 除夕 to 正月初三 (4 days); 清明 the day of the solar term; 劳动节
+    1–2 May; 端午 五月初五; 中秋 八月十五; 国庆 1–3 October. Lunar dates and the solar term come
+    from lunar-python. Weekends inside or next to them and the adjusted working days are the
+    State Council's yearly notice's, so they are not here.
+    """
+    new_year = _solar(Lunar.fromYmd(year, 1, 1))  # 正月初一
+    qingming = Solar.fromYmd(year, 4, 15).getLunar().getJieQiTable()["清明"]
+    return frozenset(
+        [dt.date(year, 1, 1)]
+        + _days(new_year - dt.timedelta(days=1), 4)
+        + [dt.date(year, qingming.getMonth(), qingming.getDay())]
+        + _days(dt.date(year, 5, 1), 2)
+        + [_solar(Lunar.fromYmd(year, 5, 5)), _solar(Lunar.fromYmd(year, 8, 15))]
+        + _days(dt.date(year, 10, 1), 3)
+    )
+
+
 def day_status(day: dt.date, schedules: Schedules | None = None) -> tuple[bool, bool]:
     """(is a working day, provisional) for one date."""
     if isinstance(day, dt.datetime):
@@ -58,7 +91,7 @@ def day_status(day: dt.date, schedules: Schedules | None = None) -> tuple[bool, 
         return schedule.is_working_day(day), False
     if day.year in PACKAGE_YEARS:
         return chinese_calendar.is_workday(day), False
-    return day.weekday() < 5, True
+    return day.weekday() < 5 and day not in statutory_holidays(day.year), True
 
 
 def is_working_day(day: dt.date, schedules: Schedules | None = None) -> bool:

@@ -20,13 +20,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from quancheng.cases.models import Act
 from quancheng.lib.blobstore import read_full
 from quancheng.orgs.scoping import require_change_in
 
 from . import items
+from .ingest import attribute, probe_blob, raise_unreadable, segment_fields
 from .models import Document, RecordItem, Segment, Upload
 from .services import UploadError, blob_store, clean_filename
 from .sniff import HEAD_SIZE, document_kind, media_kind
@@ -126,32 +127,59 @@ def attach_upload(
                 f"“{filename}”的内容不是音视频文件（MP4、MOV、MKV、AVI、TS、WAV、MP3 等），"
                 "不能登记为音像记录",
             )
-        fields = {"media_kind": sniffed[0], "container": sniffed[1], "content_type": sniffed[2]}
         model = Segment
     blob = items.blob_of_upload(actor, upload)
     # 4. The same bytes already registered in this agency: link that item, do not add another.
     existing = _existing(model, act, blob)
     if existing is not None:
         return Attached(_link_existing(actor, existing, act), True, not upload.blob_created)
-    # 5. A new item.
-    create = items.create_document if model is Document else items.create_segment
+    # 5. A new item; a segment is probed first, exactly as dock ingest probes (its times,
+    # device and officer), after the upload completed, so the transfer itself is not slowed.
     try:
-        item = create(
-            actor,
-            agency=act.agency,
-            blob=blob,
-            source=RecordItem.Source.UPLOAD,
-            act=act,
-            original_filename=filename,
-            is_evidence=is_evidence,
-            **fields,
-        )
+        if model is Segment:
+            item = _create_segment(actor, act, blob, filename, sniffed, is_evidence)
+        else:
+            item = items.create_document(
+                actor,
+                agency=act.agency,
+                blob=blob,
+                source=RecordItem.Source.UPLOAD,
+                act=act,
+                original_filename=filename,
+                is_evidence=is_evidence,
+                **fields,
+            )
     except IntegrityError:  # the same file attached twice at once: the other request won
         existing = _existing(model, act, blob)
         if existing is None:
             raise
         return Attached(_link_existing(actor, existing, act), True, not upload.blob_created)
     return Attached(item, False, not upload.blob_created)
+
+
+def _create_segment(actor, act: Act, blob, filename: str, sniffed, is_evidence: bool) -> Segment:
+    """Probe the stored file and create its segment (an unreadable one is kept and alerted)."""
+    media, error = probe_blob(blob.sha256)
+    who = attribute(actor, act.agency, filename, media, uploader=actor)
+    fields = segment_fields(filename, media, who)
+    fields["content_type"] = sniffed[2]  # what the bytes are, not what the name suggests
+    if media is None:
+        fields.update(media_kind=sniffed[0], container=sniffed[1])
+    with transaction.atomic():
+        segment = items.create_segment(
+            actor,
+            agency=act.agency,
+            blob=blob,
+            source=RecordItem.Source.UPLOAD,
+            act=act,
+            is_evidence=is_evidence,
+            readable=media is not None,
+            parse_error=error,
+            **fields,
+        )
+        if media is None:
+            raise_unreadable(actor, segment, filename, error, source="upload")
+    return segment
 
 
 def _existing(model, act: Act, blob):

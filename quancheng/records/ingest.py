@@ -38,8 +38,9 @@ from django.utils import timezone
 from quancheng.alerts.models import Severity
 from quancheng.alerts.services import raise_alert
 from quancheng.ledger.services import record_event
+from quancheng.lib.blobstore.seekable import open_seekable
 from quancheng.orgs.devices import note_devices_docked
-from quancheng.orgs.models import Device, Role, User
+from quancheng.orgs.models import Device, DeviceAssignment, Role, User
 from quancheng.orgs.scoping import agencies_visible_to, require_change_in
 
 from .association import associate
@@ -289,6 +290,19 @@ def _officer_by_number(number: str, agency) -> User | None:
     return people[0] if len(people) == 1 else None
 
 
+def _assigned_device(person, day: dt.date) -> Device | None:
+    """The one camera or terminal assigned to ``person`` on ``day``; None if none or several."""
+    assignments = list(
+        DeviceAssignment.objects.filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gte=day),
+            officer=person,
+            starts_on__lte=day,
+            device__kind__in=Device.DOCKING_KINDS,
+        ).select_related("device")[:2]
+    )
+    return assignments[0].device if len(assignments) == 1 else None
+
+
 @dataclass
 class Attribution:
     device: Device | None
@@ -299,9 +313,20 @@ class Attribution:
     clock_offset_seconds: int
     notes: list[str]
 
+    @property
+    def time_source(self) -> str:
+        return Segment.TimeSource.DEVICE if self.started_at else Segment.TimeSource.NONE
 
-def attribute(actor, agency, name: str, media: MediaInfo | None) -> Attribution:
-    """Device, officer and times of a file, from its tags and its name (see module docstring)."""
+
+def attribute(
+    actor, agency, name: str, media: MediaInfo | None, *, uploader: User | None = None
+) -> Attribution:
+    """Device, officer and times of a file, from its tags and its name (see module docstring).
+
+    ``uploader``: the person who uploaded the file in the browser or through the API. A file
+    that names no known device is then the uploader's assigned camera on the recording's day,
+    and a file that names no officer is the uploader's own when the uploader is an officer.
+    """
     notes: list[str] = []
     from_name = parse_filename(name)
     serials = [s for s in ((media.device_serial if media else ""), from_name.serial) if s]
@@ -309,6 +334,8 @@ def attribute(actor, agency, name: str, media: MediaInfo | None) -> Attribution:
     if serials and device is None:
         notes.append(f"设备编号 {serials[0]} 未在本辖区设备登记中")
     device_started = (media.creation_time if media else None) or from_name.time
+    if device is None and uploader is not None and device_started is not None:
+        device = _assigned_device(uploader, timezone.localdate(device_started))
     offset = device.clock_offset_seconds if device else 0
     started = device_started - dt.timedelta(seconds=offset) if device_started else None
     ended = None
@@ -324,6 +351,8 @@ def attribute(actor, agency, name: str, media: MediaInfo | None) -> Attribution:
         officer = assigned
     elif assigned is not None and assigned != officer:
         notes.append(f"文件名中的执法人员（{officer}）与设备当日领用人（{assigned}）不一致")
+    if officer is None and uploader is not None and uploader.role == Role.OFFICER:
+        officer = uploader
     if started is None:
         notes.append("文件未记载拍摄时间")
     elif officer is None:
@@ -404,7 +433,7 @@ def _ingest_file(actor, agency, path: Path, rel: str, prefix: str, say: Progress
     name = printable(path.name)
     who = attribute(actor, agency, name, media)
     result.notes = who.notes
-    fields = _segment_fields(name, media, who)
+    fields = segment_fields(name, media, who)
     # 6. The segment, and for an unreadable file its alert, in one transaction.
     try:
         with transaction.atomic():
@@ -419,7 +448,7 @@ def _ingest_file(actor, agency, path: Path, rel: str, prefix: str, say: Progress
                 **fields,
             )
             if media is None:
-                _raise_unreadable(actor, segment, rel, error)
+                raise_unreadable(actor, segment, rel, error)
     except IntegrityError:
         # Another run stored the same file a moment ago (one segment per blob and agency).
         existing = Segment.objects.get(agency=agency, blob_id=info.sha256)
@@ -438,7 +467,17 @@ def _ingest_file(actor, agency, path: Path, rel: str, prefix: str, say: Progress
     return result
 
 
-def _segment_fields(name: str, media: MediaInfo | None, who: Attribution) -> dict:
+def probe_blob(sha256: str) -> tuple[MediaInfo | None, str]:
+    """Probe a stored file (streamed, never read whole); (info, "") or (None, the reason)."""
+    try:
+        with open_seekable(blob_store(), sha256) as f:
+            return probe(f), ""
+    except Unreadable as exc:
+        return None, str(exc)
+
+
+def segment_fields(name: str, media: MediaInfo | None, who: Attribution) -> dict:
+    """A segment's fields from its probe and attribution: the same for dock ingest and uploads."""
     fields = {
         "original_filename": name[:255],
         "content_type": mimetypes.guess_type(name)[0] or "application/octet-stream",
@@ -448,6 +487,7 @@ def _segment_fields(name: str, media: MediaInfo | None, who: Attribution) -> dic
         "started_at": who.started_at,
         "ended_at": who.ended_at,
         "clock_offset_seconds": who.clock_offset_seconds,
+        "time_source": who.time_source,
     }
     if media is not None:
         fields.update(
@@ -465,7 +505,7 @@ def _segment_fields(name: str, media: MediaInfo | None, who: Attribution) -> dic
     return fields
 
 
-def _raise_unreadable(actor, segment: Segment, rel: str, error: str) -> None:
+def raise_unreadable(actor, segment: Segment, rel: str, error: str, source="ingest") -> None:
     raise_alert(
         "records.unreadable",
         f"无法解析的音像文件：{segment.original_filename}",
@@ -476,7 +516,7 @@ def _raise_unreadable(actor, segment: Segment, rel: str, error: str) -> None:
             "sha256": segment.blob_id,
             "size": segment.blob.size,
             "error": error,
-            "source": "ingest",
+            "source": source,
         },
         audience=[Role.CUSTODIAN.value],
         actor=actor,

@@ -39,6 +39,7 @@ SEGMENT_FIELDS = [
     "ended_at",
     "device_started_at",
     "clock_offset_seconds",
+    "time_source",
     "duration_seconds",
     "container",
     "video_codec",
@@ -122,6 +123,8 @@ def create_segment(
     """Register a stored AV file as a segment (ingest and uploads call this)."""
     require_change_in(actor, agency)
     _check_act(actor, act, agency)
+    if fields.get("started_at") and not fields.get("time_source"):
+        fields["time_source"] = Segment.TimeSource.DEVICE  # a time given with the file is its own
     with transaction.atomic():
         segment = Segment(agency=agency, blob=blob, source=source, created_by=actor, **fields)
         _apply_act(segment, act)

@@ -17,17 +17,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 import av
-from django.conf import settings
 from django.db import transaction
 
 from quancheng.alerts.services import raise_alert
+from quancheng.jobs.workdirs import work_dir
 from quancheng.ledger.services import record_event
 from quancheng.orgs.models import Role
 
@@ -120,6 +119,27 @@ def make_derivatives(segment_id: int, *, force: bool = False) -> Segment:
     return _link(segment, result)
 
 
+def derivatives_abandoned(segment_id: int, reason: str) -> None:
+    """The derivatives job was given up after its worker died on every attempt (jobs/leases.py;
+    a decoder crashing the process would do that): the segment shows 处理失败 instead of waiting
+    for ever, and ``manage.py make_derivatives --force`` runs it again."""
+    with transaction.atomic():
+        pending = Segment.objects.select_for_update().filter(
+            pk=segment_id, media_status=Segment.MediaStatus.PENDING
+        )
+        segment = pending.first()
+        if segment is None:
+            return
+        segment.media_status = Segment.MediaStatus.FAILED
+        segment.save(update_fields=["media_status"])
+        record_event(
+            None,
+            "segment.derivatives_failed",
+            segment,
+            {"sha256": segment.blob_id, "reason": reason},
+        )
+
+
 def _derive(source: Path, work: Path) -> Derivatives:
     probe = probe_file(source)
     store = blob_store()
@@ -209,13 +229,9 @@ def mark_unreadable(segment: Segment, error: str) -> Segment:
 # --- files ------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _work_dir() -> Iterator[Path]:
-    """A private temporary folder under VAR_DIR (not /tmp, which may be a small tmpfs)."""
-    base = Path(settings.VAR_DIR) / "tmp"
-    base.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="media-", dir=base) as work:
-        yield Path(work)
+def _work_dir():
+    """A private temporary folder of the job (removed after it, or after a crash)."""
+    return work_dir("media")
 
 
 @contextlib.contextmanager

@@ -175,6 +175,11 @@ class Segment(StoredFileMixin, RecordItem):
         VIDEO = "video", "视频"
         AUDIO = "audio", "音频"
 
+    class TimeSource(models.TextChoices):
+        NONE = "", "未记载"
+        DEVICE = "device", "设备记录"
+        MANUAL = "manual", "手工录入"
+
     class MediaStatus(models.TextChoices):
         PENDING = "pending", "待处理"
         READY = "ready", "已生成"
@@ -206,6 +211,12 @@ class Segment(StoredFileMixin, RecordItem):
     # What the device's clock said, and the offset applied (device clock minus true time).
     device_started_at = models.DateTimeField("设备记录开始时间", null=True, blank=True)
     clock_offset_seconds = models.IntegerField("时钟偏差（秒）", default=0)
+    # Where started_at came from: the device (the file's tags or name), or a person who entered
+    # it by hand because the file carries no usable time (records/timing.py), with the reason.
+    time_source = models.CharField(
+        "时间来源", max_length=8, choices=TimeSource.choices, blank=True, default=""
+    )
+    time_entry_reason = models.TextField("手工录入时间的原因", blank=True)
     duration_seconds = models.FloatField("时长（秒）", null=True, blank=True)
     container = models.CharField("封装格式", max_length=32, blank=True)
     video_codec = models.CharField("视频编码", max_length=32, blank=True)
@@ -254,6 +265,11 @@ class Segment(StoredFileMixin, RecordItem):
 
     def get_absolute_url(self):
         return reverse("segment_detail", args=[self.pk])
+
+    @property
+    def time_by_hand(self) -> bool:
+        """The start time was entered by a person (时间为手工录入), not recorded by the device."""
+        return self.time_source == self.TimeSource.MANUAL
 
 
 class Document(StoredFileMixin, RecordItem):

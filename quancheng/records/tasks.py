@@ -2,10 +2,17 @@
 
 from django_tasks import task
 
-from .media import make_derivatives
+from quancheng.jobs.leases import when_abandoned
+
+from .media import derivatives_abandoned, make_derivatives
 
 
 @task()
 def make_segment_derivatives(segment_id: int) -> str:
     """Thumbnail and browser proxy of one segment (records/media.py); its media status."""
     return make_derivatives(segment_id).media_status
+
+
+@when_abandoned(make_segment_derivatives)
+def _derivatives_abandoned(reason: str, segment_id: int) -> None:
+    derivatives_abandoned(segment_id, reason)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("segments/<int:pk>/media/", views.segment_media, name="segment_media"),
     path("segments/<int:pk>/thumbnail/", views.segment_thumbnail, name="segment_thumbnail"),
     path("segments/<int:pk>/download/", views.segment_download, name="segment_download"),
+    path("segments/<int:pk>/time/", views.segment_time, name="segment_time"),
     path("documents/<int:pk>/", views.document_detail, name="document_detail"),
     path("documents/<int:pk>/file/", views.document_file, name="document_file"),
     path("documents/<int:pk>/download/", views.document_download, name="document_download"),

@@ -14,9 +14,10 @@ import json
 
 from csp.decorators import csp_replace
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -26,9 +27,11 @@ from quancheng.ledger.services import record_atomic
 from quancheng.orgs.scoping import can_change_in, get_visible_or_404
 from quancheng.web.history import history
 
+from .forms_time import SegmentTimeForm
 from .http import serve_blob, served_range
 from .items import set_evidence
 from .models import DataRecord, Document, Segment
+from .timing import devices_for, enter_segment_time, may_enter_time, needs_time
 
 ITEM_ACTIONS = {
     "segment.created": "登记音像记录",
@@ -45,6 +48,7 @@ ITEM_ACTIONS = {
     "datarecord.evidence_set": "设置证据标记",
     "segment.derivatives_made": "生成缩略图与播放文件",
     "segment.marked_unreadable": "标记为无法解析",
+    "segment.time_entered": "手工录入拍摄时间",
     "segment.viewed": "查看",
     "document.viewed": "查看",
     "datarecord.viewed": "查看",
@@ -98,6 +102,7 @@ def segment_detail(request, pk):
     segment = get_visible_or_404(_segments(), request.user, pk=pk)
     require(request, segment, "view")
     _log(request, "segment.viewed", segment, {"sha256": segment.blob_id})
+    may_time = needs_time(segment) and may_enter_time(request.user, segment)
     return render(
         request,
         "records/segment_detail.html",
@@ -105,8 +110,16 @@ def segment_detail(request, pk):
             "segment": segment,
             "can_change": can_change_in(request.user, segment.agency),
             "history": _history(segment),
+            "time_form": _time_form(request.user, segment) if may_time else None,
         },
     )
+
+
+def _time_form(user, segment, data=None) -> SegmentTimeForm:
+    initial = {"device": segment.device_id}
+    if segment.started_at:
+        initial["started_at"] = timezone.localtime(segment.started_at).strftime("%Y-%m-%dT%H:%M:%S")
+    return SegmentTimeForm(data, devices=devices_for(user, segment), initial=initial)
 
 
 def playback_blob(segment: Segment):
@@ -263,6 +276,26 @@ def item_evidence(request, kind, pk):
     set_evidence(request.user, item, value == "1")
     messages.success(request, "已标记为证据。" if value == "1" else "已取消证据标记。")
     return redirect(item)
+
+
+@require_POST
+def segment_time(request, pk):
+    """Enter the start time and device of a segment whose file carries no time (手工录入)."""
+    segment = get_visible_or_404(_segments(), request.user, pk=pk)
+    if not may_enter_time(request.user, segment):
+        raise PermissionDenied("只有承办的执法人员或记录管理专人可以录入音像记录的拍摄时间")
+    form = _time_form(request.user, segment, request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, f"未录入：{errors[0]}")
+        return redirect(segment)
+    try:
+        enter_segment_time(request.user, segment, **form.cleaned_data)
+    except ValidationError as e:
+        messages.error(request, f"未录入：{e.messages[0]}")
+        return redirect(segment)
+    messages.success(request, "已录入拍摄时间（时间为手工录入）。")
+    return redirect(segment)
 
 
 # --- the act page's list ----------------------------------------------------------------------

@@ -134,6 +134,8 @@ class LateRegistrationRequest(models.Model):
     )
     decided_at = models.DateTimeField("审批时间", null=True, blank=True)
     decision_note = models.TextField("审批意见", blank=True)
+    # The date the head allows the registration until (A21 ¶1 延期移交); blank: no date set.
+    approved_until = models.DateField("批准延期至", null=True, blank=True)
 
     objects = LateRequestQuerySet.as_manager()
 

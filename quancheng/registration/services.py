@@ -254,11 +254,30 @@ def request_late_registration(actor, act: Act, explanation: str) -> LateRegistra
     return request
 
 
+def _approved_until(act: Act, approve: bool, day: dt.date | None) -> dt.date | None:
+    if not approve or day is None:
+        return None
+    last_day = working_day_deadline(act).last_day
+    if day <= last_day:
+        raise _error(
+            f"批准延期的日期应晚于登记期限（{last_day:%Y年%m月%d日}）",
+            "approved_until_too_early",
+            "approved_until",
+        )
+    return day
+
+
 @transaction.atomic
 def decide_late_request(
-    actor, request: LateRegistrationRequest, approve: bool, note: str = ""
+    actor,
+    request: LateRegistrationRequest,
+    approve: bool,
+    note: str = "",
+    approved_until: dt.date | None = None,
 ) -> LateRegistrationRequest:
-    """The head of the act's agency approves or refuses a late registration request."""
+    """The head of the act's agency approves or refuses a late registration request, when
+    approving optionally until a date (registering by then is compliant when the approval came
+    before the deadline; an approval after it is 事后审批, a finding of A21-deadline)."""
     act = _locked_act(request.act)
     request = LateRegistrationRequest.objects.select_for_update().get(pk=request.pk)
     if not is_head_of(actor, act):
@@ -275,12 +294,24 @@ def decide_late_request(
     request.decided_by = actor
     request.decided_at = timezone.now()
     request.decision_note = note
-    request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    request.approved_until = _approved_until(act, approve, approved_until)
+    request.save(
+        update_fields=["status", "decided_by", "decided_at", "decision_note", "approved_until"]
+    )
+    deadline = working_day_deadline(act)
     record_event(
         actor,
         "registration.late_approved" if approve else "registration.late_refused",
         act,
-        {"request": request.pk, "note": note},
+        {
+            "request": request.pk,
+            "note": note,
+            "approved_until": request.approved_until.isoformat()
+            if request.approved_until
+            else None,
+            "before_deadline": not deadline.is_past(request.decided_at),
+            **_deadline_body(deadline),
+        },
     )
     schedule_evaluation(act)
     return request

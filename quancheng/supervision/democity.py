@@ -665,6 +665,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
                         ended_at=end,
                         device_started_at=start + dt.timedelta(seconds=camera.clock_offset_seconds),
                         clock_offset_seconds=camera.clock_offset_seconds,
+                        time_source=Segment.TimeSource.DEVICE,
                         duration_seconds=float(seconds),
                         container="mov,mp4,m4a,3gp,3g2,mj2",
                         video_codec="h264",
@@ -921,7 +922,15 @@ def _access(rng, plans, now) -> tuple[list[AccessRequest], list[Provision]]:
                         legal_basis="《中华人民共和国行政诉讼法》第三十四条",
                         act=act,
                         items=[],
+                        status=Provision.Status.PROVIDED,
+                        requested_by=d.custodian,
+                        requested_at=timezone.make_aware(
+                            dt.datetime.combine(provided_on, dt.time(9))
+                        ),
                         approved_by=d.head,
+                        approved_at=timezone.make_aware(
+                            dt.datetime.combine(provided_on, dt.time(11))
+                        ),
                         provided_on=provided_on,
                         registered_by=d.custodian,
                         registered_at=timezone.make_aware(

@@ -251,7 +251,7 @@ def compute(user, filters: Filters) -> Report:
         _key(r["g"], by): r["n"]
         for r in _group(
             _scope(
-                Provision.objects.all(),
+                Provision.objects.filter(status=Provision.Status.PROVIDED),
                 user,
                 filters,
                 "act__",

@@ -3,9 +3,9 @@
 - ``QC_WITNESS_NAME``: the name this instance cosigns under (default: the ledger origin +
   ``/witness``);
 - ``QC_WITNESS_KEY`` / ``QC_WITNESS_KEY_FILE``: its Ed25519 key (PEM PKCS#8 or base64 seed);
-  without either, the ledger's signing key (``checkpoints.signing_key()``) is used. The
-  cosignature key id (type 0x04) differs from the checkpoint key id (type 0x01) and the signed
-  messages cannot be taken for one another, but a separate key is the better practice;
+  without either, a key of its own generated once into ``$QC_VAR_DIR/witness_key``. Never the
+  ledger's signing key: signed-note says "The same public key SHOULD NOT be reused for different
+  signature types" (checkpoints are type 0x01, cosignatures 0x04);
 - ``QC_WITNESSES``: the witnesses this log submits to, ``"<name> <vkey> <url>"`` each.
 """
 
@@ -21,6 +21,8 @@ from django.core.exceptions import ImproperlyConfigured
 from quancheng.ledger import checkpoints
 
 from .cosignature import CosignatureError, parse_witness_vkey, witness_vkey
+
+WITNESS_KEY_FILE_NAME = "witness_key"
 
 
 class WitnessConfig(NamedTuple):
@@ -38,7 +40,7 @@ def witness_name() -> str:
 
 
 def witness_key() -> Ed25519PrivateKey:
-    """QC_WITNESS_KEY(_FILE) if configured, else the instance's ledger signing key."""
+    """QC_WITNESS_KEY(_FILE) if configured, else the witness key generated into the var dir."""
     if value := checkpoints._setting("QC_WITNESS_KEY"):
         return checkpoints._parse_private_key(value.encode(), "QC_WITNESS_KEY")
     if path := checkpoints._setting("QC_WITNESS_KEY_FILE"):
@@ -47,7 +49,7 @@ def witness_key() -> Ed25519PrivateKey:
         except OSError as e:
             raise checkpoints.SigningKeyError(f"QC_WITNESS_KEY_FILE: cannot read {path}") from e
         return checkpoints._parse_private_key(data, path)
-    return checkpoints.signing_key()
+    return checkpoints._generated_key(WITNESS_KEY_FILE_NAME)
 
 
 def own_witness_vkey() -> str:

@@ -13,6 +13,7 @@ from .config import configured_witnesses, own_witness_vkey, witness_name
 from .models import Submission, WitnessedLog, WitnessState
 from .submission import cosigned_note
 from .witnessing import add_checkpoint as answer_add_checkpoint
+from .witnessing import latest_cosigned_note
 
 
 # A log authenticates by its checkpoint's signature, not by a session or a CSRF token.
@@ -22,6 +23,17 @@ from .witnessing import add_checkpoint as answer_add_checkpoint
 def add_checkpoint(request):
     answer = answer_add_checkpoint(request.body)
     return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+
+
+# The monitoring prefix is public, like add-checkpoint: anyone may read what was cosigned.
+@login_not_required
+@require_GET
+def witnessed_checkpoint(request, origin_hash):
+    """GET <monitoring prefix>/<origin hash>/checkpoint (C2SP tlog-witness)."""
+    body = latest_cosigned_note(origin_hash)
+    if body is None:
+        return HttpResponse("no checkpoint of this log was cosigned\n", status=404)
+    return HttpResponse(body, content_type="text/plain; charset=utf-8")
 
 
 @require_GET

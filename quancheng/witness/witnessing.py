@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 from typing import Any, NamedTuple
 
 from django.db import transaction
@@ -61,19 +62,22 @@ def _alert(log: WitnessedLog, title: str, detail: dict[str, Any]) -> None:
 
 
 def register_log(actor, origin: str, vkey: str, agency=None) -> WitnessedLog:
-    """Register a log to witness (admin or ``manage.py witness_add_log``)."""
+    """Register a log to witness (admin or ``manage.py witness_add_log``).
+
+    tlog-witness: "Each witness is configured with a list of supported log public keys" for an
+    origin; tlog-checkpoint only recommends that the key name match the origin (a SHOULD), so a
+    differing name is accepted and recorded in the event, never refused.
+    """
     name, _, _ = note.parse_verifier_key(vkey)  # NoteError when malformed
-    if name != origin:
-        raise note.NoteError(f"the verifier key is named {name!r}, not the origin {origin!r}")
+    note.check_text(origin)
+    if not origin or "\n" in origin:
+        raise note.NoteError("the origin is one non-empty line")
     with transaction.atomic():
         log = WitnessedLog.objects.create(origin=origin, verifier_key=vkey.strip(), agency=agency)
-        record_event(
-            actor,
-            "witness.log_registered",
-            log,
-            {"origin": origin, "verifier_key": log.verifier_key},
-            agency=agency,
-        )
+        body = {"origin": origin, "verifier_key": log.verifier_key}
+        if name != origin:
+            body["key_name_differs_from_origin"] = name
+        record_event(actor, "witness.log_registered", log, body, agency=agency)
     return log
 
 
@@ -163,13 +167,19 @@ def _add_checkpoint(body: bytes) -> Answer:
             or f"old size {request.old_size} is not the cosigned size {log.latest_size}",
             alert_title,
         )
-    # 7. Same size: the same root, else 409 (a fork at that size).
+    # 7. "A checkpoint of size zero MUST have the root hash of the empty tree ... Otherwise, the
+    # witness MUST respond with a 422 Unprocessable Entity" (tlog-witness, add-checkpoint).
+    if checkpoint.size == 0 and checkpoint.root_hash != merkle.EMPTY_ROOT:
+        return refuse(422, "a checkpoint of size 0 must have the empty tree's root hash")
+    # 8. "If the old size matches the checkpoint size, the witness MUST check that the root
+    # hashes are also identical. If they don't match, ... 422 Unprocessable Entity".
     if request.old_size == checkpoint.size and fork_or_rollback:
-        return refuse(409, fork_or_rollback, alert_title)
-    # 8. The consistency proof from the cosigned tree: 422 when it does not verify.
+        return refuse(422, fork_or_rollback, alert_title)
+    # 9. "If the proof is not empty when the old size is zero, or if a Merkle Consistency Proof
+    # doesn't verify, the witness MUST respond with a 422 Unprocessable Entity".
     if request.old_size == 0:
         if request.proof:
-            return refuse(400, "the consistency proof must be empty when the old size is 0")
+            return refuse(422, "the consistency proof must be empty when the old size is 0")
     else:
         try:
             merkle.verify_consistency(
@@ -185,7 +195,7 @@ def _add_checkpoint(body: bytes) -> Answer:
                 f"the consistency proof from {request.old_size} does not verify: {e}",
                 f"被见证日志 {log.origin} 的一致性证明不成立（分叉或改写历史），已拒绝联署",
             )
-    # 9. Cosign, record, answer.
+    # 10. Cosign, record, answer.
     now = timezone.now().astimezone(dt.UTC)
     body_text, _ = split_note(request.signed_note)
     line = cosign(body_text, config.witness_name(), config.witness_key(), int(now.timestamp()))
@@ -203,3 +213,31 @@ def _add_checkpoint(body: bytes) -> Answer:
         agency=log.agency,
     )
     return Answer(200, line + "\n")
+
+
+def latest_cosigned_note(origin_hash: str) -> str | None:
+    """The latest checkpoint cosigned for the log whose origin hashes to ``origin_hash``.
+
+    tlog-witness: "A witness SHOULD serve a recent checkpoint for each log it cosigned" at
+    ``GET <monitoring prefix>/<origin hash>/checkpoint``, "the SHA-256 hash of the log's origin,
+    hex encoded, in lowercase"; the body "MUST include the cosignature(s) from the witness's
+    key(s) that were returned from add-checkpoint and the cosignature from the log key(s) that
+    the witness verified". None when no checkpoint of that log was ever cosigned (404).
+    """
+    for log in WitnessedLog.objects.exclude(latest_note=""):
+        if hashlib.sha256(log.origin.encode()).hexdigest() != origin_hash:
+            continue
+        cosigned = (
+            log.observations.filter(outcome=Observation.Outcome.COSIGNED)
+            .order_by("-pk")
+            .values_list("cosignature", flat=True)
+            .first()
+        )
+        if not cosigned:
+            return None
+        text, lines = split_note(log.latest_note)
+        key_name = note.parse_verifier_key(log.verifier_key)[0]
+        # Only the log's own signatures, which the witness verified; others were ignored.
+        own = [line for line in lines if line.startswith(f"{note.SIGNATURE_PREFIX}{key_name} ")]
+        return text + "\n" + "".join(line + "\n" for line in [*own, cosigned])
+    return None

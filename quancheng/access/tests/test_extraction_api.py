@@ -76,24 +76,38 @@ def test_the_outsider_cannot_see_or_download(api_as, outsider, colleague, produc
     assert not Event.objects.filter(action="extraction.downloaded").exists()
 
 
-def test_provisions_are_registered_and_listed(api_as, custodian, head, outsider, produced):  # noqa: F811
+def test_provisions_are_requested_approved_registered_and_listed(
+    api_as,  # noqa: F811
+    custodian,
+    head,
+    outsider,
+    produced,
+):
     terminal = api_as(custodian)
     body = {
         "recipient": "重庆市渝中区人民法院",
         "recipient_kind": "judicial",
         "legal_basis": "行政诉讼法第三十四条",
-        "approved_by_id": head.pk,
-        "provided_on": timezone.localdate().isoformat(),
         "extraction_id": produced.pk,
     }
+    # Naming an approver is not possible: the head approves in the platform.
+    named = terminal.post("/provisions", {**body, "approved_by_id": head.pk})
+    assert named.status_code == 422 and not Event.objects.filter(action__startswith="provision")
     created = terminal.post("/provisions", body)
     assert created.status_code == 201, created.json()
     out = created.json()
-    assert out["extraction_id"] == produced.pk and out["approved_by"]["full_name"] == "刘洋"
-    assert out["recipient_kind_label"] == "司法机关"
+    assert out["extraction_id"] == produced.pk and out["approved_by"] is None
+    assert out["status"] == "requested" and out["recipient_kind_label"] == "司法机关"
+    today = timezone.localdate().isoformat()
+    early = terminal.post(f"/provisions/{out['id']}/provided", {"provided_on": today})
+    assert early.status_code == 400 and early.json()["code"] == "not_approved"
+    mine = terminal.post(f"/provisions/{out['id']}/decision", {"approve": True})
+    assert mine.status_code == 403 and mine.json()["code"] == "forbidden"
+    approved = api_as(head).post(f"/provisions/{out['id']}/decision", {"approve": True})
+    assert approved.status_code == 200 and approved.json()["approved_by"]["full_name"] == "刘洋"
+    provided = terminal.post(f"/provisions/{out['id']}/provided", {"provided_on": today})
+    assert provided.status_code == 200 and provided.json()["status"] == "provided"
     assert Event.objects.filter(action="provision.registered").count() == 1
-    bad = terminal.post("/provisions", {**body, "approved_by_id": custodian.pk})
-    assert bad.status_code == 400 and bad.json()["code"] == "approver_not_head"
     assert terminal.post("/provisions", {**body, "recipient_kind": "press"}).status_code == 422
     listed = terminal.get("/provisions", {"recipient_kind": "judicial"}).json()
     assert [p["id"] for p in listed["items"]] == [out["id"]]

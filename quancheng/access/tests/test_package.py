@@ -72,6 +72,10 @@ def test_the_package_is_a_bag_with_both_manifests_that_validates_fully(bag):
     listed = (bag / "manifest-sha512.txt").read_text()
     assert f"data/files/{NOTE_NAME}" in listed
     assert "data/events.jsonl" in listed and "data/checkpoint" in listed
+    # RFC 8493 §2.1.1: the bag declares the version it follows, and bagit.txt is in the tag
+    # manifests (re-hashed after the declaration).
+    assert (bag / "bagit.txt").read_text().startswith("BagIt-Version: 1.0\n")
+    assert " bagit.txt" in (bag / "tagmanifest-sha256.txt").read_text()
 
 
 def test_the_package_verifies_offline_as_a_directory_and_as_the_zip(bag, package_zip):

@@ -1,5 +1,5 @@
-"""The provisions register (对外提供登记, A24 ¶2): registration rules, the ledger event, filters,
-and the XLSX and CSV exports."""
+"""Provisions to outside bodies (对外提供, A24 ¶2): requested, approved by the head in the
+platform, registered once handed over; the ledger events, filters, the XLSX and CSV exports."""
 
 import csv
 import datetime as dt
@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -16,8 +17,11 @@ from quancheng.access.provisions import (
     HEADER,
     ProvisionFilter,
     csv_chunks,
+    decide_provision,
+    pending_for_head,
     register_of,
-    register_provision,
+    register_provided,
+    request_provision,
     xlsx_file,
 )
 from quancheng.ledger.models import Event
@@ -28,37 +32,87 @@ from .extraction_setup import refs
 pytestmark = pytest.mark.django_db
 
 
-def _register(actor, act, items, head, **extra):
+def _request(actor, act, items, **extra):
     values = {
         "recipient": "重庆市渝中区人民法院",
         "recipient_kind": "judicial",
         "legal_basis": "《中华人民共和国行政诉讼法》第三十四条",
-        "approved_by": head,
-        "provided_on": timezone.localdate(),
         "act": act,
         "items": refs(items),
     }
     values.update(extra)
-    return register_provision(actor, **values)
+    return request_provision(actor, **values)
 
 
-def test_a_registration_is_kept_with_its_ledger_event(custodian, head, act, act_items):
-    provision = _register(custodian, act, act_items[:2], head)
+def _register(actor, act, items, head, provided_on=None, **extra):
+    """Requested by ``actor``, approved by ``head``, registered as provided."""
+    provision = _request(actor, act, items, **extra)
+    decide_provision(head, provision, approve=True)
+    return register_provided(actor, provision, provided_on=provided_on or timezone.localdate())
+
+
+def test_a_provision_is_requested_approved_and_registered_each_with_its_event(
+    custodian, head, act, act_items
+):
+    provision = _request(custodian, act, act_items[:2])
+    assert provision.status == Provision.Status.REQUESTED and provision.approved_by is None
+    assert list(pending_for_head(head)) == [provision]
+    decide_provision(head, provision, approve=True)
+    provision = register_provided(custodian, provision, provided_on=timezone.localdate())
+    assert provision.status == Provision.Status.PROVIDED and provision.approved_by == head
     assert provision.agency == act.agency and provision.registered_by == custodian
-    event = Event.objects.get(action="provision.registered")
-    assert event.object_id == str(provision.pk) and event.actor == custodian
-    body = json.loads(event.body)
+    actions = list(
+        Event.objects.filter(object_id=str(provision.pk), object_type="access.provision")
+        .order_by("seq")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["provision.requested", "provision.approved", "provision.registered"]
+    body = json.loads(Event.objects.get(action="provision.registered").body)
     assert body["recipient"] == "重庆市渝中区人民法院" and body["approved_by"] == head.pk
     assert body["items"] == provision.items and len(body["items"]) == 2
 
 
-def test_the_approver_must_be_the_agencys_head(custodian, officer, head, act, act_items):
-    with pytest.raises(ValidationError, match="机构负责人"):
-        _register(custodian, act, act_items, officer)
-    with pytest.raises(ValidationError, match="机构负责人"):
-        _register(custodian, act, act_items, None)
-    assert not Provision.objects.exists()
+def test_only_the_head_approves_and_never_their_own_request(
+    custodian, officer, head, act, act_items
+):
+    provision = _request(custodian, act, act_items)
+    for user in (officer, custodian):
+        with pytest.raises(PermissionDenied, match="负责人|申请人"):
+            decide_provision(user, provision, approve=True)
+    own = _request(head, act, act_items)
+    with pytest.raises(PermissionDenied, match="申请人不能审批"):
+        decide_provision(head, own, approve=True)
+    assert list(pending_for_head(head)) == [provision]
+    assert not Event.objects.filter(action="provision.approved").exists()
+
+
+def test_nothing_is_registered_as_provided_without_the_heads_approval(
+    custodian, head, act, act_items
+):
+    provision = _request(custodian, act, act_items)
+    with pytest.raises(ValidationError, match="须经机构负责人批准"):
+        register_provided(custodian, provision, provided_on=timezone.localdate())
+    decide_provision(head, provision, approve=False, note="不属于依法调取范围")
+    with pytest.raises(ValidationError, match="不予批准"):
+        register_provided(custodian, provision, provided_on=timezone.localdate())
     assert not Event.objects.filter(action="provision.registered").exists()
+    # And the database refuses a provided row without an approval.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Provision.objects.filter(pk=provision.pk).update(
+            status="provided", provided_on=timezone.localdate(), approved_by=None
+        )
+
+
+def test_a_refusal_needs_a_note_and_provision_cannot_predate_the_approval(
+    custodian, head, act, act_items
+):
+    provision = _request(custodian, act, act_items)
+    with pytest.raises(ValidationError, match="审批意见"):
+        decide_provision(head, provision, approve=False)
+    decide_provision(head, provision, approve=True)
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    with pytest.raises(ValidationError, match="不能早于机构负责人批准的日期"):
+        register_provided(custodian, provision, provided_on=yesterday)
 
 
 @pytest.mark.parametrize(
@@ -67,7 +121,6 @@ def test_the_approver_must_be_the_agencys_head(custodian, officer, head, act, ac
         ({"recipient": " "}, "接收单位"),
         ({"recipient_kind": "press"}, "单位类别"),
         ({"legal_basis": ""}, "法律依据"),
-        ({"provided_on": None}, "提供日期"),
         ({"provided_on": dt.date(2999, 1, 1)}, "不能晚于今天"),
         ({"act_items": []}, "至少选择一个条目"),
     ],
@@ -78,12 +131,12 @@ def test_bad_input_is_refused_with_a_chinese_message(
     chosen = change.pop("act_items", act_items)
     with pytest.raises(ValidationError, match=message):
         _register(custodian, act, chosen, head, **change)
-    assert not Provision.objects.exists()
+    assert not Provision.objects.filter(status=Provision.Status.PROVIDED).exists()
 
 
-def test_an_outsider_cannot_register_for_another_district(outsider, head, act, act_items):
+def test_an_outsider_cannot_request_for_another_district(outsider, act, act_items):
     with pytest.raises(PermissionDenied):
-        _register(outsider, act, act_items, head)
+        _request(outsider, act, act_items)
 
 
 def test_a_provision_of_an_extraction_takes_its_source_and_items(custodian, head, produced):
@@ -97,7 +150,7 @@ def test_an_unproduced_extraction_cannot_be_provided(officer, custodian, head, a
 
     pending = request_extraction(officer, purpose="x", act=act, items=refs(act_items))
     with pytest.raises(ValidationError, match="尚未制作完成"):
-        _register(custodian, None, [], head, extraction=pending)
+        _request(custodian, None, [], extraction=pending)
 
 
 def test_filters_and_scope(custodian, head, outsider, act, act_items):
@@ -127,15 +180,16 @@ def test_the_exports_hold_every_row(custodian, head, act, act_items):
         sheet = load_workbook(io.BytesIO(f.read())).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert values[0] == HEADER
-    assert values[1][:4] == [
+    assert values[1][:5] == [
         str(provision.pk),
+        "已提供并登记",
         provision.provided_on.isoformat(),
         "重庆市渝中区人民法院",
         "司法机关",
     ]
-    assert values[1][8] == "刘洋"
+    assert values[1][9] == "王芳" and values[1][10] == "刘洋"
     text = "".join(csv_chunks(register_of(custodian)))
     assert text.startswith("\ufeff")
     parsed = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert parsed[0] == HEADER and parsed[1] == [str(v or "") for v in values[1]]
-    assert "音像记录" in parsed[1][6]
+    assert "音像记录" in parsed[1][7]

@@ -11,7 +11,12 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from quancheng.access.models import Provision
-from quancheng.access.provisions import HEADER, register_provision
+from quancheng.access.provisions import (
+    HEADER,
+    decide_provision,
+    register_provided,
+    request_provision,
+)
 from quancheng.ledger.models import Event
 
 from .extraction_setup import *  # noqa: F403
@@ -30,44 +35,66 @@ def _client(user, csrf=False):
 def two(custodian, head, act, act_items):
     made = []
     for recipient, kind in (("重庆市第五中级人民法院", "judicial"), ("渝中区信访办", "petition")):
-        made.append(
-            register_provision(
-                custodian,
-                recipient=recipient,
-                recipient_kind=kind,
-                legal_basis="依申请调取",
-                approved_by=head,
-                provided_on=timezone.localdate(),
-                act=act,
-                items=refs(act_items[:1]),
-            )
+        provision = request_provision(
+            custodian,
+            recipient=recipient,
+            recipient_kind=kind,
+            legal_basis="依申请调取",
+            act=act,
+            items=refs(act_items[:1]),
         )
+        decide_provision(head, provision, approve=True)
+        made.append(register_provided(custodian, provision, provided_on=timezone.localdate()))
     return made
 
 
-def test_the_form_registers_a_provision(custodian, head, act, act_items):
+def _post(client, url, data, to=None):
+    """Post the form of the page at ``url`` (with its CSRF token), to ``to`` when given."""
+    page = client.get(url).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    target = reverse(f"extraction:{to}", args=[url.rstrip("/").split("/")[-1]]) if to else url
+    return client.post(target, {"csrfmiddlewaretoken": token, **data})
+
+
+def test_the_form_requests_and_the_head_approves_on_the_page(
+    custodian, head, officer, act, act_items
+):
     client = _client(custodian, csrf=True)
     url = reverse("extraction:provision_new") + f"?act={act.pk}"
     page = client.get(url).content.decode()
-    assert f'<option value="{head.pk}">刘洋</option>' in page
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    response = client.post(
+    assert "批准人" not in page  # nobody names the approver: the head decides in the platform
+    response = _post(
+        client,
         url,
         {
-            "csrfmiddlewaretoken": token,
             "act": act.pk,
             "recipient": "重庆市渝中区人民法院",
             "recipient_kind": "judicial",
             "legal_basis": "行政诉讼法第三十四条",
-            "approved_by": head.pk,
-            "provided_on": timezone.localdate().isoformat(),
             "items": [f"segment:{act_items[0].pk}"],
         },
     )
     provision = Provision.objects.get()
     assert response.status_code == 302 and response.url == provision.get_absolute_url()
+    assert provision.status == Provision.Status.REQUESTED
     detail = client.get(response.url).content.decode()
-    assert "重庆市渝中区人民法院" in detail and "刘洋" in detail
+    assert "重庆市渝中区人民法院" in detail and "待审批" in detail and "登记已提供" not in detail
+    # An officer sees no decision form and cannot decide by posting.
+    other = _client(officer, csrf=False)
+    assert "批准</button>" not in other.get(response.url).content.decode()
+    other.post(reverse("extraction:provision_decide", args=[provision.pk]), {"decision": "approve"})
+    provision.refresh_from_db()
+    assert provision.status == Provision.Status.REQUESTED
+    boss = _client(head, csrf=True)
+    assert "向重庆市渝中区人民法院提供" in boss.get(reverse("access:inbox")).content.decode()
+    _post(boss, provision.get_absolute_url(), {"decision": "approve"}, to="provision_decide")
+    provision.refresh_from_db()
+    assert provision.status == Provision.Status.APPROVED and provision.approved_by == head
+    today = timezone.localdate().isoformat()
+    _post(client, provision.get_absolute_url(), {"provided_on": today}, to="provision_provided")
+    provision.refresh_from_db()
+    assert provision.status == Provision.Status.PROVIDED
+    assert "刘洋" in client.get(provision.get_absolute_url()).content.decode()
 
 
 def test_a_bad_form_shows_the_chinese_error_and_registers_nothing(custodian, act, act_items):
@@ -76,7 +103,7 @@ def test_a_bad_form_shows_the_chinese_error_and_registers_nothing(custodian, act
         {"act": act.pk, "recipient": "法院", "recipient_kind": "judicial", "legal_basis": "x"},
     )
     assert response.status_code == 400
-    assert "批准人应为本机构负责人" in response.content.decode()
+    assert "请至少选择一个条目" in response.content.decode()
     assert not Provision.objects.exists()
 
 

@@ -13,6 +13,7 @@ MODULES = [
     "a11_dispute",
     "a11_mandatory",
     "a11_gap",
+    "a12_data",
     "a13_exempt",
     "a15_identity",
     "a15_door",

@@ -3,42 +3,49 @@ complains or petitions, when officers were evaded, refused, obstructed, insulted
 in mass incidents or major emergencies, and as other important evidence (A23).
 
 The circumstances are what reviewers mark in the recording (marker kinds in the configuration's
-``longterm_marker_kinds``: by default ``obstruction`` 阻碍执法 and ``objection`` 当事人异议).
-An act so marked needs a long-term hold (archive ``Hold``) on itself or its case that the
-agency head approved (status active, or active with a lift requested). A hold still waiting for
-approval, refused or lifted does not count. Mass incidents and "other important evidence" are
-not marked in recordings: holds for them are set in the archive directly and need no finding.
+``longterm_marker_kinds``: by default ``obstruction`` 阻碍执法, ``objection`` 当事人异议 and
+``mass_incident`` 群体性事件、重大突发事件), and what a hold request names as its reason. Only the
+agency head resolves one (archive/longterm.py): by approving a long-term hold (``Hold``) on the
+act or its case — in force, or approved and later lifted — or by recording a reasoned decision
+that it does not apply (``LongtermWaiver``). A hold still waiting for approval, or refused
+without such a decision, leaves the finding open; an open finding keeps the act's items from
+disposal.
 """
 
+from quancheng.archive.longterm import unresolved
 from quancheng.archive.models import Hold
 
-from .base import ERROR, PARTIAL, Context, Hit, Rule, marker_labels
+from .base import ERROR, PARTIAL, Context, Hit, Rule
 
-IN_FORCE = {Hold.Status.ACTIVE, Hold.Status.LIFT_REQUESTED}
+REASON_LABELS = dict(Hold.Reason.choices)
+
+
+def _circumstances(markers, refused) -> str:
+    from ..models import Marker
+
+    labels = [str(Marker.Kind(m.kind).label) for m in markers]
+    labels += [str(REASON_LABELS.get(h.reason, h.reason)) for h in refused]
+    return "、".join(dict.fromkeys(labels))
 
 
 def check(ctx: Context):
     marked = [m for m in ctx.timeline.markers if m.kind in ctx.config.longterm_marker_kinds]
-    if not marked:
-        return
     holds = ctx.custody.holds
-    if any(h.status in IN_FORCE for h in holds):
+    markers, refused = unresolved(marked, holds, ctx.custody.waivers)
+    if not markers and not refused:
         return
     if any(h.status == Hold.Status.REQUESTED for h in holds):
         state = "长期保存申请尚待机构负责人批准"
-    elif holds:
-        state = "长期保存申请未获批准或已解除"
+    elif refused:
+        state = "长期保存申请未获批准，机构负责人也未决定不适用"
     else:
-        state = "未申请长期保存"
+        state = "未申请长期保存，机构负责人也未决定不适用"
     yield Hit(
         key="hold",
-        params={
-            "circumstance": marker_labels(dict.fromkeys(m.kind for m in marked)),
-            "state": state,
-        },
+        params={"circumstance": _circumstances(markers, refused), "state": state},
         evidence={
-            "segments": sorted({m.segment_id for m in marked}),
-            "markers": [m.id for m in marked],
+            "segments": sorted({m.segment_id for m in markers}),
+            "markers": [m.id for m in markers],
             "holds": [h.id for h in holds],
         },
     )
@@ -50,9 +57,9 @@ RULE = Rule(
     reference="第二十三条",
     severity=ERROR,
     title="特定情形长期保存音像记录",
-    message="音像记录标记了“{circumstance}”，应当长期保存，但{state}",
+    message="存在“{circumstance}”情形，应当长期保存，但{state}",
     check=check,
     checkable=PARTIAL,
-    note="依据审看人员的标记（阻碍执法、当事人异议）判断；群体性事件、重大突发事件和"
+    note="依据审看人员的标记（阻碍执法、当事人异议、群体性事件）和长期保存申请的事由判断；"
     "其他重要证据由记录管理专人直接申请长期保存，不能自动判断。",
 )

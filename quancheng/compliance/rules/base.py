@@ -28,6 +28,9 @@ class Registration:
     on_time: bool
     deadline: dt.date
     late_request_id: int | None
+    # The head's approval of the late registration (A21 ¶1: 事先批准延期移交).
+    approved_at: dt.datetime | None = None
+    approved_until: dt.date | None = None
 
 
 @dataclass
@@ -42,6 +45,14 @@ class Context:
     deadline: Any = None
     # What the archive and access apps hold about the act (A22–A24).
     custody: Custody = field(default_factory=Custody)
+    # The loaded holiday schedules (year → YearSchedule), read once per batch.
+    schedules: dict = field(default_factory=dict)
+
+    def registration_due_by(self) -> dt.datetime:
+        """The A21 deadline counted from the act's end (whether registered or not)."""
+        from quancheng.registration.deadlines import deadline_for_end
+
+        return deadline_for_end(timezone.localdate(self.act.ended_at), self.schedules).due_by
 
     @property
     def act(self):
@@ -97,7 +108,26 @@ class Rule:
     note: str = ""  # what cannot be checked yet, and why
 
     def render(self, hit: Hit) -> str:
-        return f"{self.message.format(**hit.params)}（{self.reference}）"
+        text = f"{self.message.format(**hit.params)}（{self.reference}）"
+        by_hand = hit.evidence.get(MANUAL_TIME_KEY)
+        if by_hand:
+            named = "、".join(f"第{pk}号" for pk in by_hand)
+            text += f"（{named}音像记录的时间为手工录入）"
+        return text
+
+
+# The evidence key naming the hit's segments whose time a person entered (records/timing.py):
+# the finding says so, since a time written down is weaker than the device's record.
+MANUAL_TIME_KEY = "manual_time_segments"
+
+
+def note_manual_times(hit: Hit, timeline: Timeline) -> Hit:
+    """Name, in the hit's evidence, the segments it cites whose time was entered by hand."""
+    by_hand = {s.id for s in timeline.segments if s.time_by_hand}
+    cited = [pk for pk in hit.evidence.get("segments", []) if pk in by_hand]
+    if cited:
+        hit.evidence[MANUAL_TIME_KEY] = cited
+    return hit
 
 
 def local(moment: dt.datetime | None) -> str:

@@ -55,7 +55,7 @@ DOCUMENTS = {
 }
 # A17.4: the agency head's approval of a coercive measure, dated before it began.
 APPROVAL = "行政强制措施审批表"
-APPROVAL_KINDS = {"seizure", "control"}
+APPROVAL_KINDS = {"seizure", "control", "evidence_preservation"}
 ALL_MARKERS = [
     "arrival_door",
     "identity_stated",
@@ -82,6 +82,12 @@ class Scene:
         )
         self.act.officers.set([officer, colleague])
         self.camera = self.device()
+        # When the records reach the platform (their created_at): half an hour after the act,
+        # whatever today is; a test of late arrival moves it.
+        self.arrival = END + dt.timedelta(minutes=30)
+
+    def arriving(self):
+        return time_machine.travel(self.arrival, tick=False)
 
     def device(self, kind=Device.Kind.BODY_CAMERA):
         return Device.objects.create(
@@ -94,6 +100,10 @@ class Scene:
             return register_blob(info, self.agency)
 
     def segment(self, start, end, officer=None, device="default", **fields):
+        with self.arriving():
+            return self._segment(start, end, officer, device, **fields)
+
+    def _segment(self, start, end, officer, device, **fields):
         return create_segment(
             self.officer,
             agency=self.agency,
@@ -114,6 +124,10 @@ class Scene:
 
     def document(self, doc_type, written=None):
         written = written or (START, END)
+        with self.arriving():
+            return self._document(doc_type, written)
+
+    def _document(self, doc_type, written):
         return create_document(
             self.officer,
             agency=self.agency,
@@ -135,15 +149,16 @@ class Scene:
         kind, _ = DataKind.objects.get_or_create(
             code="inspection-items", defaults={"name": "监督检查项目", "schema": {"type": "object"}}
         )
-        return create_data_record(
-            self.officer,
-            agency=self.agency,
-            kind=kind,
-            data={"items": []},
-            recorded_at=END,
-            source="api",
-            act=self.act,
-        )
+        with self.arriving():
+            return create_data_record(
+                self.officer,
+                agency=self.agency,
+                kind=kind,
+                data={"items": []},
+                recorded_at=END,
+                source="api",
+                act=self.act,
+            )
 
     def register(self, on_time=True, registered_at=None):
         return ActRegistration.objects.create(

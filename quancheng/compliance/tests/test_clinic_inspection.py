@@ -64,7 +64,7 @@ def test_exactly_three_findings_each_citing_its_article(clinic):
     for finding in findings.values():
         assert finding.message.endswith(f"（{finding.article}）")
     assert "中断3分0秒" in findings["A11-gap"].message
-    assert "相差10分钟" in findings["A15-complete"].message
+    assert "相差600秒，允许120秒" in findings["A15-complete"].message
     assert "超过登记期限 2026-11-18" in findings["A21-deadline"].message
     assert result.status == Completeness.FINDINGS_OPEN
     assert ActCompliance.objects.get(act=clinic.act).status == Completeness.FINDINGS_OPEN
@@ -101,11 +101,11 @@ def test_answering_and_the_head_accepting_makes_the_act_complete(clinic, head):
     assert actions.count("finding.answered") == 3 and actions.count("finding.accepted") == 3
 
 
-def test_a_tolerance_of_15_minutes_changes_the_findings_without_code_changes(clinic, city_admin):
+def test_a_tolerance_of_10_minutes_changes_the_findings_without_code_changes(clinic, city_admin):
     evaluate_act(clinic.act)
     data = copy.deepcopy(defaults())
-    data["tolerances"]["document_time_minutes"] = 15
-    config = save_config(city_admin, data, note="笔录时间允许误差调整为15分钟")
+    data["tolerances"]["document_time_minutes"] = 10
+    config = save_config(city_admin, data, note="笔录时间允许误差调整为10分钟")
     event = Event.objects.get(action="compliance.config_changed")
     assert json.loads(event.body)["changed"] == ["tolerances"]
     assert config.version == 1

@@ -31,12 +31,10 @@ def test_only_the_city_admin_saves_and_each_save_is_a_version_and_an_event(city_
     first = save_config(city_admin, data, "三人执法试点")
     with pytest.raises(ValidationError):
         save_config(city_admin, data)  # unchanged
-    data["av_mandatory_kinds"].append("inspection")
+    data["av_mandatory_kinds"].append("onsite")
     second = save_config(city_admin, data)
     assert (first.version, second.version) == (1, 2)
-    assert (
-        current_config().min_officers == 3 and "inspection" in current_config().av_mandatory_kinds
-    )
+    assert current_config().min_officers == 3 and "onsite" in current_config().av_mandatory_kinds
     assert Event.objects.filter(action="compliance.config_changed").count() == 2
 
 

@@ -26,7 +26,7 @@ def test_creating_linking_and_unlinking_a_segment_re_evaluates_the_act(
     with django_capture_on_commit_callbacks(execute=True):
         unlink_item(custodian, segment, reason="关联错误")
     assert not Finding.objects.filter(act=built.act, rule_id="A15-door").active().exists()
-    assert Finding.objects.filter(act=built.act, rule_id="A11-dispute").active().exists()
+    assert Finding.objects.filter(act=built.act, rule_id="A11-mandatory").active().exists()
     with django_capture_on_commit_callbacks(execute=True):
         link_item(custodian, segment, built.act)
     assert Finding.objects.filter(act=built.act, rule_id="A15-door").active().count() == 2

@@ -18,7 +18,8 @@ def test_fires_when_a_flagged_inspection_starts_recording_late(scene):
     built.act.save()
     built.segment(START + dt.timedelta(minutes=5), END)
     [hit] = built.hits("A11-mandatory")
-    assert hit.key == "incomplete" and "开始后5分0秒才开始录制" in hit.params["problem"]
+    assert hit.key == "late_start" and "未在到达现场时开启" in hit.params["problem"]
+    assert "5分0秒后" in hit.params["problem"] and hit.evidence["late_seconds"] == 300
 
 
 def test_silent_when_recorded_over_the_whole_act(scene):

@@ -13,7 +13,7 @@ def test_fires_when_the_written_times_differ_from_the_av(scene):
         "现场笔录", (START + dt.timedelta(minutes=10), END + dt.timedelta(minutes=10))
     )
     [hit] = built.hits("A15-complete")
-    assert hit.key == f"doc:{doc.pk}" and "相差10分钟，允许2分钟" in hit.params["problem"]
+    assert hit.key == f"doc:{doc.pk}" and "相差600秒，允许120秒" in hit.params["problem"]
     assert hit.evidence["documents"] == [doc.pk]
 
 

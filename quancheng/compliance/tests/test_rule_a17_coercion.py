@@ -45,9 +45,10 @@ def test_a174_fires_on_an_approval_dated_after_the_measure_began(scene):
 def test_a174_silent_with_an_approval_before_and_for_kinds_not_configured(scene):
     built = scene("seizure")
     assert not [h for h in built.hits("A17-coercion") if h.key.startswith("approval")]
-    # Evidence preservation is not in coercion_approval_kinds by default.
+    # Evidence preservation needs it too (行政处罚法第五十六条); the scene files one.
     preservation = scene("evidence_preservation")
     assert preservation.hits("A17-coercion") == []
+    assert scene("onsite").hits("A17-coercion") == []
 
 
 def test_a174_kinds_and_approval_forms_are_configuration(scene):

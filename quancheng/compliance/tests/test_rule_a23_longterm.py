@@ -24,13 +24,15 @@ def test_fires_on_an_obstructed_act_without_an_approved_hold(scene):
     marker = built.mark(built.main, "obstruction", 1200)
     hits = built.hits("A23-longterm")
     assert [h.key for h in hits] == ["hold"]
-    assert hits[0].params["state"] == "未申请长期保存"
+    assert hits[0].params["state"] == "未申请长期保存，机构负责人也未决定不适用"
     assert hits[0].evidence["markers"] == [marker.pk]
     hold = _hold(built, Hold.Status.REQUESTED)
     assert built.hits("A23-longterm")[0].params["state"] == "长期保存申请尚待机构负责人批准"
     hold.status = Hold.Status.REFUSED
     hold.save()
-    assert built.hits("A23-longterm")[0].params["state"] == "长期保存申请未获批准或已解除"
+    assert built.hits("A23-longterm")[0].params["state"] == (
+        "长期保存申请未获批准，机构负责人也未决定不适用"
+    )
 
 
 def test_a_party_objection_counts_too(scene):
@@ -50,3 +52,23 @@ def test_silent_without_such_markers_or_with_an_approved_hold_on_the_act_or_its_
     Act.objects.filter(pk=built.act.pk).update(case=case)  # the act joins the case
     _hold(built, Hold.Status.LIFT_REQUESTED, case=case)
     assert built.hits("A23-longterm") == []
+
+
+def test_a_refused_hold_leaves_a_finding_even_without_a_marker(scene):
+    built = scene()
+    _hold(built, Hold.Status.REFUSED)
+    hits = built.hits("A23-longterm")
+    assert [h.key for h in hits] == ["hold"]
+    assert "拒绝、逃避、阻碍执法" in hits[0].params["circumstance"]
+
+
+def test_the_heads_not_applicable_decision_resolves_the_marked_circumstance(scene, head):
+    from quancheng.archive.longterm import waive_longterm
+
+    built = scene()
+    built.mark(built.main, "obstruction", 1200)
+    _hold(built, Hold.Status.REFUSED)
+    waive_longterm(head, built.act, reason="当事人仅询问程序，不构成阻碍执法")
+    assert built.hits("A23-longterm") == []
+    built.mark(built.main, "mass_incident", 1300)  # a new circumstance needs its own decision
+    assert "群体性事件" in built.hits("A23-longterm")[0].params["circumstance"]

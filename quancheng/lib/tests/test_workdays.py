@@ -16,6 +16,7 @@ from quancheng.lib.workdays import (
     is_working_day,
     package_schedule,
     parse_schedule,
+    statutory_holidays,
 )
 
 D = dt.date
@@ -69,11 +70,12 @@ def test_zero_days_is_the_same_day_and_negative_is_refused():
         add_working_days(D(2026, 10, 3), -1)
 
 
-def test_a_year_no_source_covers_is_provisional():
-    # Thursday 2026-12-31 → Friday 2027-01-01 (weekdays alone: working), Monday 2027-01-04.
-    assert add_working_days(D(2026, 12, 31), 2) == (D(2027, 1, 4), True)
+def test_a_year_no_source_covers_is_provisional_but_knows_the_fixed_holidays():
+    # Thursday 2026-12-31 → Friday 2027-01-01 is 元旦, Monday 01-04, Tuesday 01-05.
+    assert add_working_days(D(2026, 12, 31), 2) == (D(2027, 1, 5), True)
     assert is_provisional(D(2027, 1, 1))
-    assert day_status(D(2027, 1, 1)) == (True, True)
+    assert day_status(D(2027, 1, 1)) == (False, True)
+    assert day_status(D(2027, 1, 4)) == (True, True)
     # A result reached without touching 2027 is exact.
     assert add_working_days(D(2026, 12, 28), 2) == (D(2026, 12, 30), False)
 
@@ -150,3 +152,34 @@ def test_add_working_days_lands_on_the_nth_working_day(start, n):
     assert len(working) == n
     assert n == 0 or is_working_day(end)
     assert provisional == any(is_provisional(d) for d in days)
+
+
+def test_the_fixed_statutory_holidays_of_2027_from_the_lunar_calendar():
+    # 春节: 正月初一 is Saturday 2027-02-06, so 除夕 02-05 … 初三 02-08; 清明 04-05; 端午 06-09;
+    # 中秋 09-15.
+    assert sorted(statutory_holidays(2027)) == [
+        D(2027, 1, 1),
+        D(2027, 2, 5),
+        D(2027, 2, 6),
+        D(2027, 2, 7),
+        D(2027, 2, 8),
+        D(2027, 4, 5),
+        D(2027, 5, 1),
+        D(2027, 5, 2),
+        D(2027, 6, 9),
+        D(2027, 9, 15),
+        D(2027, 10, 1),
+        D(2027, 10, 2),
+        D(2027, 10, 3),
+    ]
+    # 除夕 Friday 02-05 and 初三 Monday 02-08 are off; Tuesday 02-09 is a (provisional) workday.
+    assert add_working_days(D(2027, 2, 4), 1) == (D(2027, 2, 9), True)
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_the_computed_holidays_agree_with_the_state_councils_notices(year):
+    # Where the package carries the notices (2024 amendment in force), every computed holiday is
+    # a day off in them: the lunar conversion and the solar term are right.
+    holidays = statutory_holidays(year)
+    assert len(holidays) == 13
+    assert not [d for d in holidays if is_working_day(d)]

@@ -70,3 +70,31 @@ def make_token(user) -> str:
 @pytest.fixture
 def tus_as(db):
     return lambda user: Tus(make_token(user))
+
+
+# --- segment times (test_segment_times.py, test_segment_time_pages.py) -----------------------
+
+
+@pytest.fixture
+def scene_act(officer, colleague, agency, subject):
+    """An inspection from 09:30 to 10:00 (Beijing) on the ingest scene's day."""
+    from .ingest_scene import bj, make_act
+
+    return make_act(officer, agency, [officer, colleague], subject, bj(9, 30), minutes=30)
+
+
+@pytest.fixture
+def cam(custodian, agency, officer):
+    """The officer's body camera."""
+    from .ingest_scene import camera
+    from .upload_scene import SERIAL
+
+    return camera(custodian, agency, SERIAL, officer=officer)
+
+
+@pytest.fixture
+def untimed(officer, scene_act):
+    """An uploaded segment of the act whose file carries no time."""
+    from .upload_scene import untimed_clip, upload_segment
+
+    return upload_segment(officer, scene_act, untimed_clip(), "phone.mp4")

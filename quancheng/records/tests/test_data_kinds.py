@@ -46,10 +46,10 @@ def test_a_changed_schema_needs_a_higher_version(db, tmp_path):
     entries[1]["schema"]["required"] = ["latitude", "longitude"]
     with pytest.raises(CommandError, match="请提高版本号"):
         call_command("load_data_kinds", str(_write(tmp_path, entries)))
-    entries[1]["version"] = 2
+    entries[1]["version"] = 3
     call_command("load_data_kinds", str(_write(tmp_path, entries)))
     kind = DataKind.objects.get(code="site-location")
-    assert kind.version == 2 and kind.schema["required"] == ["latitude", "longitude"]
+    assert kind.version == 3 and kind.schema["required"] == ["latitude", "longitude"]
     assert Event.objects.filter(action="datakind.updated").count() == 1
 
 

@@ -57,10 +57,11 @@ def test_due_by_the_end_of_the_last_day():
 def test_2027_is_provisional_until_its_schedule_is_loaded(db, make_act, city_admin):
     from quancheng.registration.schedules import load_schedule
 
-    # Thursday 2027-02-04; weekends alone: Friday 02-05 and Monday 02-08.
+    # Thursday 2027-02-04; provisional: 除夕 Friday 02-05 … 初三 Monday 02-08 are off, so
+    # Tuesday 02-09 and Wednesday 02-10.
     act = make_act(at(2027, 2, 4, 10, 0))
     deadline = working_day_deadline(act)
-    assert (deadline.last_day, deadline.provisional) == (D(2027, 2, 8), True)
+    assert (deadline.last_day, deadline.provisional) == (D(2027, 2, 10), True)
     # A made-up schedule (not the official one): 02-05 and 02-08…02-11 off, Saturday 02-06
     # worked. 1st working day after 02-04: 02-06; 2nd: 02-12.
     load_schedule(

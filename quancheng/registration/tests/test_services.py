@@ -1,5 +1,6 @@
 """Registering an act's records and late registration (A21), through the services."""
 
+import datetime as dt
 import json
 from unittest import mock
 
@@ -120,7 +121,9 @@ def test_late_registration_after_the_heads_approval(
     clock(at(2026, 10, 9, 17, 0))
     late = request_late_registration(officer, national_day_act, "记录仪故障，送修后导出")
     assert late.status == LateRegistrationRequest.Status.PENDING
-    decide_late_request(head, late, approve=True, note="同意，10月13日前登记")
+    decide_late_request(
+        head, late, approve=True, note="同意，10月13日前登记", approved_until=dt.date(2026, 10, 13)
+    )
     late.refresh_from_db()
     assert late.status == "approved" and late.decided_by == head
     clock(at(2026, 10, 12, 10, 0))
@@ -136,7 +139,9 @@ def test_late_registration_after_the_heads_approval(
     requested, approved, registered = (json.loads(e.body) for e in _events(national_day_act))
     assert requested["explanation"] == "记录仪故障，送修后导出"
     assert requested["filed_before_deadline"] is True
-    assert approved == {"request": late.pk, "note": "同意，10月13日前登记"}
+    assert approved["note"] == "同意，10月13日前登记"
+    assert (approved["approved_until"], approved["before_deadline"]) == ("2026-10-13", True)
+    assert late.approved_until == dt.date(2026, 10, 13)
     assert registered["on_time"] is False and registered["late_request"] == late.pk
 
 

@@ -7,6 +7,7 @@ import itertools
 import re
 
 import pytest
+import time_machine
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +20,20 @@ from quancheng.records.tests.ingest_scene import make_segment
 
 pytestmark = pytest.mark.django_db
 _serial = itertools.count(1)
+
+# Two clocks: one where Beijing and UTC share the date, and 2026-12-31 17:30 UTC, which is already
+# 2027-01-01 01:30 in Beijing. "Today" and "3 hours ago" then fall on different local dates, and a
+# test that assumes they do not fails at once instead of between 16:00 and 19:00 UTC every day.
+CLOCKS = [
+    dt.datetime(2026, 6, 15, 4, 0, tzinfo=dt.UTC),
+    dt.datetime(2026, 12, 31, 17, 30, tzinfo=dt.UTC),
+]
+
+
+@pytest.fixture(autouse=True, params=CLOCKS, ids=["same-date", "beijing-after-midnight"])
+def _clock(request):
+    with time_machine.travel(request.param, tick=True):
+        yield
 
 
 def _blob(agency):
@@ -81,6 +96,9 @@ def _page(client, user, subject):
 
 
 def test_the_page_shows_every_kind_of_item_and_a_timeline(client, officer, act, case, kind):
+    # The case is filed on the local date the act began (the shared fixture files it "today",
+    # which is the next local date when the act began before midnight in Beijing).
+    type(case).objects.filter(pk=case.pk).update(filed_on=timezone.localdate(act.started_at))
     ((segment, document, record),) = _records(officer, act, kind)
     page = _page(client, officer, act.subject)
     for url in (
@@ -95,12 +113,12 @@ def test_the_page_shows_every_kind_of_item_and_a_timeline(client, officer, act, 
     assert document.number in page and "检查项目记录" in page
     timeline = page[page.index('id="timeline"') : page.index('id="acts"')]
     kinds = re.findall(r'data-kind="(\w+)"', timeline)
-    # The case was filed today at 00:00, the act began 3 hours ago, the segment with it, the
-    # document is placed at its registration (no written time), the data 10 minutes in.
+    # The case was filed at 00:00 of the act's date, the act began 3 hours ago, the segment with
+    # it, the document is placed at its registration (no written time), the data 10 minutes in.
     assert sorted(kinds) == ["act", "case", "datarecord", "document", "segment"]
     assert kinds.index("case") < kinds.index("act") < kinds.index("segment")
     assert kinds.index("segment") < kinds.index("datarecord")
-    assert timezone.localdate().strftime("%Y-%m-%d") in timeline
+    assert timezone.localdate(act.started_at).strftime("%Y-%m-%d") in timeline
 
 
 def test_items_linked_only_to_the_subject_or_to_its_case_are_included(

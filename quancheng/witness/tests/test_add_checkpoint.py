@@ -1,17 +1,21 @@
 """POST /witness/add-checkpoint: the witness side of C2SP tlog-witness, through the client."""
 
 import base64
+import hashlib
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.test import Client
 
 from quancheng.alerts.models import Alert
+from quancheng.ledger import note
 from quancheng.ledger.checkpoints import SigningKeyError
 from quancheng.ledger.models import Event
 from quancheng.ledger.note import NoteError
+from quancheng.lib import merkle
 from quancheng.witness import config, cosignature
 from quancheng.witness.models import Observation, WitnessedLog
+from quancheng.witness.protocol import format_add_checkpoint
 from quancheng.witness.witnessing import register_log
 
 from .conftest import FakeLog
@@ -131,12 +135,15 @@ def test_a_late_retry_of_a_cosigned_checkpoint_is_no_alarm(fake_log, witnessed):
     assert not Alert.objects.exists()
 
 
-def test_a_different_root_at_the_cosigned_size_is_a_fork(fake_log, witnessed):
+def test_a_different_root_at_the_cosigned_size_is_a_fork_and_gets_422(fake_log, witnessed):
+    # tlog-witness: "If the old size matches the checkpoint size, the witness MUST check that
+    # the root hashes are also identical. If they don't match, the witness MUST respond with a
+    # '422 Unprocessable Entity' HTTP status code." (v1.0.0 said 409.)
     cosign_first(fake_log)
     fork = FakeLog(origin=fake_log.origin, leaves=5, prefix=b"other")
     fork.key = fake_log.key
     response = post(fork.request(5, proof=[]))
-    assert response.status_code == 409
+    assert response.status_code == 422
     assert Alert.objects.filter(kind="witness.inconsistent").exists()
 
 
@@ -167,8 +174,32 @@ def test_old_size_larger_than_the_checkpoint_gets_400(fake_log, witnessed):
     assert post(fake_log.request(6, proof=[])).status_code == 400
 
 
-def test_a_proof_with_old_size_zero_gets_400(fake_log, witnessed):
-    assert post(fake_log.request(0, proof=[bytes(32)])).status_code == 400
+def test_a_proof_with_old_size_zero_gets_422(fake_log, witnessed):
+    # tlog-witness: "If the proof is not empty when the old size is zero, ... the witness MUST
+    # respond with a '422 Unprocessable Entity' HTTP status code."
+    assert post(fake_log.request(0, proof=[bytes(32)])).status_code == 422
+    witnessed.refresh_from_db()
+    assert witnessed.latest_size == 0
+
+
+def _size_zero_request(log, root: bytes) -> bytes:
+    text = note.checkpoint_text(log.origin, 0, root)
+    return format_add_checkpoint(0, [], note.sign_note(text, log.origin, log.key))
+
+
+def test_a_size_zero_checkpoint_must_have_the_empty_root(witness_settings, agency):
+    # tlog-witness: "A checkpoint of size zero MUST have the root hash of the empty tree, ...
+    # Otherwise, the witness MUST respond with a '422 Unprocessable Entity' HTTP status code."
+    empty = FakeLog(leaves=0)
+    register_log(None, empty.origin, empty.vkey, agency)
+    assert post(_size_zero_request(empty, bytes(32))).status_code == 422
+    assert post(_size_zero_request(empty, b"\x01" * 32)).status_code == 422
+    assert post(_size_zero_request(empty, merkle.EMPTY_ROOT)).status_code == 200
+    # Same size, same root: cosigned again; another size-0 root: 422, never a second root.
+    assert post(_size_zero_request(empty, merkle.EMPTY_ROOT)).status_code == 200
+    assert post(_size_zero_request(empty, b"\x02" * 32)).status_code == 422
+    cosigned = Observation.objects.filter(outcome=Observation.Outcome.COSIGNED)
+    assert set(cosigned.values_list("root_hash", flat=True)) == {merkle.EMPTY_ROOT.hex()}
 
 
 def test_only_post_is_allowed(witnessed):
@@ -188,10 +219,58 @@ def test_a_separate_witness_key_can_be_configured(fake_log, witnessed, witness_s
     cosignature.verify_cosignatures(text, [line], vkey)
 
 
-def test_registering_checks_the_vkey_names_the_origin(fake_log, witness_settings):
-    with pytest.raises(NoteError, match="not the origin"):
-        register_log(None, "other.example/ledger", fake_log.vkey)
+def test_a_log_whose_key_name_differs_from_its_origin_can_be_registered(witness_settings):
+    # tlog-checkpoint only recommends (SHOULD) that the key name match the origin: the witness
+    # accepts the log, records the difference, and verifies its checkpoints by origin.
+    log = FakeLog(origin="district.example/ledger")
+    vkey = note.verifier_key("district-key.example", log.key.public_key())
+    register_log(None, log.origin, vkey)
+    assert '"key_name_differs_from_origin":"district-key.example"' in (
+        last_event("witness.log_registered").body
+    )
+    text = note.checkpoint_text(log.origin, log.size, log.root())
+    signed = note.sign_note(text, "district-key.example", log.key)
+    assert post(format_add_checkpoint(0, [], signed)).status_code == 200
+
+
+def test_a_malformed_vkey_or_origin_is_refused_at_registration(fake_log, witness_settings):
+    with pytest.raises(NoteError):
+        register_log(None, fake_log.origin, "not-a-vkey")
+    with pytest.raises(NoteError):
+        register_log(None, "bad\x07origin", fake_log.vkey)
     assert not WitnessedLog.objects.exists()
+
+
+def test_the_default_witness_key_is_not_the_ledger_key(witness_settings):
+    # signed-note: "The same public key SHOULD NOT be reused for different signature types".
+    from quancheng.ledger.checkpoints import signing_key
+
+    assert config.witness_key().public_key() != signing_key().public_key()
+    # Generated once and kept: the same key on the next call.
+    assert config.witness_key().public_key() == config.witness_key().public_key()
+    assert (witness_settings.VAR_DIR / config.WITNESS_KEY_FILE_NAME).exists()
+
+
+def _monitoring_url(origin: str) -> str:
+    return f"/witness/{hashlib.sha256(origin.encode()).hexdigest()}/checkpoint"
+
+
+def test_the_latest_cosigned_checkpoint_is_served_per_log(fake_log, witnessed):
+    # tlog-witness: "A witness SHOULD serve a recent checkpoint for each log it cosigned" at
+    # GET <monitoring prefix>/<origin hash>/checkpoint; 404 before any cosignature.
+    assert Client().get(_monitoring_url(fake_log.origin)).status_code == 404
+    cosign_first(fake_log)
+    fake_log.grow(3)
+    line = post(fake_log.request(5)).content.decode()[:-1]
+    response = Client().get(_monitoring_url(fake_log.origin))
+    assert response.status_code == 200
+    served = response.content.decode()
+    # The log's signature verifies, and the body carries the cosignature just returned.
+    assert note.verify_checkpoint(served, fake_log.vkey).size == 8
+    text, lines = cosignature.split_note(served)
+    assert line in lines
+    cosignature.verify_cosignatures(text, [line], config.own_witness_vkey())
+    assert Client().get(_monitoring_url("nowhere.example/ledger")).status_code == 404
 
 
 def test_a_refusal_event_stays_small_whatever_is_posted(witness_settings):

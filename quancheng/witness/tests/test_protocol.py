@@ -120,3 +120,31 @@ def test_a_cosignature_over_another_checkpoint_or_key_fails():
 def test_malformed_witness_vkeys(vkey):
     with pytest.raises(cosignature.CosignatureError):
         cosignature.parse_witness_vkey(vkey)
+
+
+def _signed(text: str) -> tuple[str, str]:
+    key = Ed25519PrivateKey.generate()
+    return note.sign_note(text, "x.example/log", key), note.verifier_key(
+        "x.example/log", key.public_key()
+    )
+
+
+def test_the_note_parser_refuses_control_characters_in_the_origin():
+    # signed-note: "Signed notes ... MUST NOT contain any ASCII control characters (those
+    # below U+0020) other than newline."
+    root = base64.b64encode(bytes(32)).decode()
+    signed, vkey = _signed(f"x.example/log\x1b[31m\n5\n{root}\n")
+    with pytest.raises(note.NoteError, match="control character"):
+        note.verify_checkpoint(signed, vkey)
+    with pytest.raises(note.NoteError, match="control character"):
+        note.checkpoint_text("x.example/log\t", 5, bytes(32))
+    signed, vkey = _signed(f"x.example/log\n5\n{root}\n")
+    assert note.verify_checkpoint(signed, vkey).size == 5
+
+
+def test_the_note_parser_refuses_an_empty_extension_line():
+    # tlog-checkpoint: "Extension lines, if any, MUST be non-empty."
+    root = base64.b64encode(bytes(32)).decode()
+    with pytest.raises(note.NoteError, match="extension line"):
+        note.parse_checkpoint(f"x.example/log\n5\n{root}\n\nextension\n")
+    assert note.parse_checkpoint(f"x.example/log\n5\n{root}\nextension\n").size == 5

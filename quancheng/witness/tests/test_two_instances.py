@@ -162,9 +162,18 @@ class Server:
 def instances(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("witness-two")
     city_key, district_key = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
-    city = instance_env(tmp, "city", CITY_ORIGIN, city_key)
+    # The city cosigns with a key of its own, never its ledger key (signed-note: a key SHOULD
+    # NOT be reused across signature types).
+    cosigning_key = Ed25519PrivateKey.generate()
+    city = instance_env(
+        tmp,
+        "city",
+        CITY_ORIGIN,
+        city_key,
+        QC_WITNESS_KEY=base64.b64encode(cosigning_key.private_bytes_raw()).decode(),
+    )
     city_server = Server(city, tmp / "city.log")
-    witness_vkey = cosignature.witness_vkey(WITNESS_NAME, city_key.public_key())
+    witness_vkey = cosignature.witness_vkey(WITNESS_NAME, cosigning_key.public_key())
     witnesses = f"{WITNESS_NAME} {witness_vkey} {city_server.base}/witness"
     # The district submits from a task run right after each checkpoint (immediate backend).
     district = instance_env(
