@@ -47,7 +47,7 @@ from .association import associate
 from .items import create_segment
 from .models import RecordItem, Segment
 from .probe import MediaInfo, Unreadable, probe
-from .services import put_record, register_blob
+from .services import blob_store, put_record, register_blob
 
 MiB = 1024 * 1024
 # A progress line at least every this many bytes of one file.
