@@ -17,17 +17,19 @@ import json
 import os
 import re
 import shutil
+import signal
 import uuid
 
 import pytest
 import requests
 from tusclient import client as tus_client
 
-from quancheng.tests_deploy.site import HOST, PASSWORDS, Site, StepFailed
+from quancheng.tests_deploy.site import HOST, PASSWORDS, Site, StepFailed, wait_for
 
 MiB = 1024 * 1024
 FINALISATIONS = 50
 REQUEST_TIMEOUT = 300  # seconds per request, on a loaded 2-core machine
+LEASE_SECONDS = 5
 
 
 def _postgres_available() -> bool:
@@ -72,7 +74,8 @@ def cluster(tmp_path_factory):
         shutil.copytree(site.path("/var/lib/quancheng") / "static", second / "static")
         ports = [site.web("web-1", 2), site.web("web-2", 2, QC_VAR_DIR=str(second))]
         for number in (1, 2):
-            site.worker(number)
+            # A short lease, so that a killed worker's job is taken over within seconds.
+            site.worker(number, QC_JOB_LEASE_SECONDS=str(LEASE_SECONDS))
         yield site, [f"http://127.0.0.1:{port}" for port in ports]
     except StepFailed as e:
         logs = "\n".join(f"--- {name}\n{site.log_tail(name)}" for name in site.procs)
@@ -194,3 +197,29 @@ def test_the_ledger_keeps_one_head(cluster):
     assert count == "1"
     assert (first, highest, last) == ("1", total, total)
     site.manage("verify_ledger")  # exits non-zero on any break in the chain or the tree
+
+
+def test_a_job_taken_by_a_worker_that_is_killed_is_finished_by_the_other(cluster, tmp_path):
+    site, _ = cluster
+    folder = tmp_path / "job"
+    folder.mkdir()
+    os.mkfifo(folder / "never-written")  # the first attempt blocks on it until its worker dies
+    enqueue = (
+        "from quancheng.tests_deploy.tasks import block_first_attempt; "
+        f"print(block_first_attempt.enqueue({str(folder)!r}).id)"
+    )
+    task_id = uuid.UUID(site.manage("shell", "-c", enqueue).strip().splitlines()[-1])
+    attempts = folder / "attempts"
+    wait_for("a worker to take the job", lambda: attempts.exists())
+    [taker] = [n for n, p in site.procs.items() if str(p.pid) == attempts.read_text().strip()]
+
+    site.stop(taker, signal.SIGKILL)
+
+    wait_for("the other worker to finish the job", lambda: (folder / "done").exists())
+    other = next(p for n, p in site.procs.items() if n.startswith("worker-") and n != taker)
+    assert (folder / "done").read_text() == str(other.pid)
+    assert len(attempts.read_text().split()) == 2
+    query = f"select status from django_tasks_db_dbtaskresult where id = '{task_id}'"  # noqa: S608
+    wait_for("the task to be marked finished", lambda: site.sql(query) == "SUCCESSFUL")
+    jobs = f"select action from ledger_event where object_type = 'job' and object_id = '{task_id}'"  # noqa: S608
+    assert site.sql(jobs).split() == ["job.retried"]
