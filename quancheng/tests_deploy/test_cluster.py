@@ -28,7 +28,7 @@ from quancheng.tests_deploy.site import HOST, PASSWORDS, Site, StepFailed, wait_
 
 MiB = 1024 * 1024
 FINALISATIONS = 50
-REQUEST_TIMEOUT = 300  # seconds per request, on a loaded 2-core machine
+REQUEST_TIMEOUT = 1200  # a hang guard per request: 50 finalisations queue on a loaded machine
 LEASE_SECONDS = 5
 
 
