@@ -116,6 +116,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "quancheng.orgs.capabilities.context_processor",
             ],
         },
     },
@@ -299,6 +300,11 @@ QC_INGEST_FILENAME_PATTERNS = envpatterns(
 # Slack around an act's window when associating a segment with it (acts are entered by hand, to
 # the minute; cameras are switched on a little before arrival).
 QC_ASSOCIATION_TOLERANCE_SECONDS = envint("QC_ASSOCIATION_TOLERANCE_SECONDS", "300")
+# An act may not be dated later than now plus this clock tolerance (seconds): a record of what
+# happened cannot start or end in the future; a terminal's clock may run a little fast.
+QC_FUTURE_TOLERANCE_SECONDS = envint("QC_FUTURE_TOLERANCE_SECONDS", "300")
+if not 0 <= QC_FUTURE_TOLERANCE_SECONDS <= 3600:
+    raise ImproperlyConfigured("QC_FUTURE_TOLERANCE_SECONDS must be between 0 and 3600")
 # Devices (body cameras, terminals) not docked for this many days are listed and alerted
 # (docs/devices.md).
 QC_DEVICE_UNDOCKED_DAYS = envint("QC_DEVICE_UNDOCKED_DAYS", "7")
@@ -313,6 +319,19 @@ QC_WITNESSES = [
     if e.strip()
 ]
 QC_WITNESS_TIMEOUT = envint("QC_WITNESS_TIMEOUT", "10")
+# The embedded default's front end (nginx before gunicorn, scripts/run; quancheng/lib/frontend.py
+# and docs/configuration.md): seconds for a request head, between reads of a body, for an idle
+# keep-alive connection; simultaneous requests and uploads per client address.
+QC_FRONT_HEADER_TIMEOUT = envint("QC_FRONT_HEADER_TIMEOUT", "10")
+QC_FRONT_BODY_TIMEOUT = envint("QC_FRONT_BODY_TIMEOUT", "30")
+QC_FRONT_KEEPALIVE_TIMEOUT = envint("QC_FRONT_KEEPALIVE_TIMEOUT", "15")
+QC_FRONT_CONNECTIONS_PER_CLIENT = envint("QC_FRONT_CONNECTIONS_PER_CLIENT", "64")
+QC_FRONT_UPLOADS_PER_CLIENT = envint("QC_FRONT_UPLOADS_PER_CLIENT", "16")
+# Days an unfinished tus upload is kept after its last PATCH (tus Expiration extension,
+# Upload-Expires); then the hourly upload_expiry job removes its partial file (docs/uploads.md).
+QC_UPLOAD_EXPIRY_DAYS = envint("QC_UPLOAD_EXPIRY_DAYS", "7")
+if QC_UPLOAD_EXPIRY_DAYS < 1:
+    raise ImproperlyConfigured("QC_UPLOAD_EXPIRY_DAYS must be at least 1")
 # Bytes per PATCH sent by the upload page's tus client (a small value in the browser tests).
 QC_UPLOAD_CHUNK_SIZE = envint("QC_UPLOAD_CHUNK_SIZE", str(8 * 1024**2))
 # Write-once retention given to every uploaded blob at once (A22: non-evidence AV >= 6 months);
@@ -351,6 +370,7 @@ QC_SCHEDULE = {
         envint("QC_RETENTION_INTERVAL", str(24 * 3600)),
     ),
     "registration_overdue_check": ("quancheng.alerts.tasks.check_overdue_registrations", 24 * 3600),
+    "upload_expiry": ("quancheng.records.tasks.expire_uploads", 3600),
 }
 # Enforcement documents (docs/documents.md): the CJK face for PDF stamps, the passphrase that
 # encrypts agencies' signing keys (default: VAR_DIR/document_key_passphrase, mode 0600) and an

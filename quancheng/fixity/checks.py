@@ -156,12 +156,22 @@ def event_body(result: CheckResult, context: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _note_state(blob: Blob, result: CheckResult) -> None:
+    """Keep the blob's last verdict on its row: a damaged blob is not served until repaired."""
+    damaged_at = None if result.ok else (blob.damaged_at or result.checked_at)
+    if damaged_at != blob.damaged_at:
+        Blob.objects.filter(pk=blob.pk).update(damaged_at=damaged_at)
+        blob.damaged_at = damaged_at
+
+
 def record_check(result: CheckResult, blob: Blob | None, context: dict[str, Any], actor=None):
     """Write the check's ledger event and, for a problem, the alert; in the caller's transaction.
 
     ``blob`` is None for bytes the registry does not know (then no agency is named).
     """
     agency = blob.agency if blob is not None else None
+    if blob is not None:
+        _note_state(blob, result)
     event = record_event(
         actor,
         ACTION,

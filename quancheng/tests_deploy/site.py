@@ -449,6 +449,7 @@ class Site:
             f"  fastcgi_temp_path {prefix}/fastcgi;\n"
             f"  uwsgi_temp_path {prefix}/uwsgi;\n"
             f"  scgi_temp_path {prefix}/scgi;\n"
+            f"{self.blocks['nginx-http']}\n"
             f"{server}\n"
             "}\n"
         )

@@ -60,6 +60,7 @@ def test_every_step_the_check_runs_is_marked_in_the_page():
         "worker",
         "scheduler",
         "nginx",
+        "nginx-http",
     }
     assert set(blocks) == expected
     for unit in ("seaweedfs", "web", "worker", "scheduler"):

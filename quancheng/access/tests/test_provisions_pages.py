@@ -133,7 +133,7 @@ def test_exports_stream_xlsx_and_csv_with_the_filters_and_are_logged(custodian, 
     assert response.streaming and response["Content-Type"].startswith("text/csv")
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     parsed = list(csv.reader(io.StringIO(text)))
-    assert len(parsed) == 2 and parsed[1][2] == "重庆市第五中级人民法院"
+    assert len(parsed) == 2 and parsed[1][3] == "重庆市第五中级人民法院"
     exports = Event.objects.filter(action="provision.exported").order_by("seq")
     assert [e.actor for e in exports] == [custodian, custodian]
     assert '"recipient_kind":"judicial"' in exports.last().body

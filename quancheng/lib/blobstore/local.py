@@ -177,17 +177,7 @@ class LocalBlobStore(BlobStore):
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "w+b", buffering=0) as f:
-                copied = _kernel_copy(stream, f)
-                if copied is None:
-                    sha256, size = self._write_hashing(stream, f)
-                else:
-                    # The bytes were copied inside the kernel (as cp does); hashing what was
-                    # written, not the source, names the blob by exactly the stored bytes.
-                    f.seek(0)
-                    sha256, size = _hash_file(f, self.chunk_size)
-                    if size != copied:  # pragma: no cover - the file is ours alone
-                        raise IntegrityError(f"copied {copied} bytes, stored {size}")
-                os.fsync(f.fileno())
+                sha256, size = self._copy_hashing(stream, f)
             os.chmod(tmp, 0o444)
             created = self._install(tmp, sha256, size)
         finally:
@@ -251,6 +241,49 @@ class LocalBlobStore(BlobStore):
             return super().put_file(path, retain_until=retain_until, sha256=sha256)
         _fsync_dir(final.parent)
         return BlobInfo(sha256=sha256, size=size, created=True)
+
+    def repair(
+        self,
+        sha256: str,
+        path: str | os.PathLike[str],
+        *,
+        retain_until: dt.datetime | None = None,
+    ) -> BlobInfo:
+        """Copy the file in, check its digest, then atomically replace the damaged blob file."""
+        validate_sha256(sha256)
+        if retain_until is not None:
+            normalise_retain_until(retain_until)  # validated, not enforceable here
+        self._makedirs(self.tmp_dir)
+        fd, tmp_name = tempfile.mkstemp(prefix="repair-", suffix=".part", dir=self.tmp_dir)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "w+b", buffering=0) as f, open(path, "rb") as source:
+                actual, size = self._copy_hashing(source, f)
+            if actual != sha256:
+                raise IntegrityError(f"{path}: its SHA-256 is {actual}, not {sha256}")
+            os.chmod(tmp, 0o444)
+            final = self.path(sha256)
+            self._makedirs(final.parent)
+            os.replace(tmp, final)  # atomic: readers see the damaged file or the good one
+            _fsync_dir(final.parent)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return BlobInfo(sha256=sha256, size=size, created=True)
+
+    def _copy_hashing(self, stream: BinaryIO, f) -> tuple[str, int]:
+        """Copy the stream into ``f`` (in the kernel when it can), hash what was written, fsync."""
+        copied = _kernel_copy(stream, f)
+        if copied is None:
+            sha256, size = self._write_hashing(stream, f)
+        else:
+            # The bytes were copied inside the kernel (as cp does); hashing what was written,
+            # not the source, names the blob by exactly the stored bytes.
+            f.seek(0)
+            sha256, size = _hash_file(f, self.chunk_size)
+            if size != copied:  # pragma: no cover - the file is ours alone
+                raise IntegrityError(f"copied {copied} bytes, stored {size}")
+        os.fsync(f.fileno())
+        return sha256, size
 
     def _write_hashing(self, stream: BinaryIO, f) -> tuple[str, int]:
         h = hashlib.sha256()

@@ -167,3 +167,33 @@ def test_a_failed_patch_leaves_no_wrong_hash_state(tus):
     r = tus.patch(url, data[40_000:], 40_000)
     expected = data[:30_000] + b"x" * 10_000 + data[40_000:]
     assert r["Upload-Sha256"] == hashlib.sha256(expected).hexdigest()
+
+
+def test_a_reupload_of_a_damaged_blob_repairs_it_instead_of_deduplicating(tus, settings):
+    from quancheng.alerts.models import Alert
+    from quancheng.fixity.stream import StreamIntegrityError, verified_chunks
+    from quancheng.fixity.tests.conftest import alter_one_byte
+
+    data = os.urandom(200_000)
+    sha = hashlib.sha256(data).hexdigest()
+    url = tus.create(len(data))["Location"]
+    assert tus.patch(url, data, 0).status_code == 204
+    store = blob_store_from_url(settings.QC_BLOB_STORE)
+    alter_one_byte(store, sha, offset=1234)
+    with pytest.raises(StreamIntegrityError):
+        list(verified_chunks(sha))  # a download finds the damage: alert, blob marked damaged
+    assert Alert.objects.open().filter(kind="fixity.mismatch", object_id=sha).exists()
+
+    again = tus.create(len(data))["Location"]
+    r = tus.patch(again, data, 0)
+
+    assert r.status_code == 204, r.content
+    assert r["Upload-Deduplicated"] == "false"
+    assert store.path(sha).read_bytes() == data  # the stored copy is the genuine one again
+    assert Blob.objects.get(pk=sha).damaged_at is None
+    repaired = Event.objects.get(action="blob.repaired")
+    assert (
+        repaired.object_id == sha and repaired.actor == Upload.objects.get(pk=upload_id(again)).user
+    )
+    assert not Alert.objects.open().filter(object_id=sha).exists()
+    assert Event.objects.filter(action="alert.closed").count() == 1

@@ -3,10 +3,11 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import ApiToken
 from quancheng.orgs.services import revoke_api_token
 
-from .issue_api_token import actor_named, may_manage_tokens_of
+from .issue_api_token import actor_named
 
 
 class Command(BaseCommand):
@@ -29,7 +30,7 @@ class Command(BaseCommand):
             ids = "、".join(str(t.pk) for t in matches)
             raise CommandError(f"前缀 {token} 对应多个令牌（编号 {ids}），请按编号吊销")
         found = matches[0]
-        if not may_manage_tokens_of(actor, found.user):
+        if not caps.can(actor, caps.TOKENS_MANAGE, found.user.agency):
             raise CommandError(f"{by} 无权吊销该令牌")
         if found.revoked_at is not None:
             when = timezone.localtime(found.revoked_at)
