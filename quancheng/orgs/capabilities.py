@@ -297,6 +297,15 @@ def _token_manager(user, obj) -> Verdict:
     return _no("只有管理员、机构负责人或记录管理专人可以签发或撤销接口令牌")
 
 
+def _login_unlocker(user, obj) -> Verdict:
+    if user.is_superuser or user.role == Role.CITY_ADMIN:
+        return ALLOWED
+    # The head, for the people of their own agency (obj: the locked person; None: the list).
+    if user.role == Role.HEAD and (obj is None or obj.agency_id == user.agency_id):
+        return ALLOWED
+    return _no("只有本机构负责人或市级管理员可以解除登录锁定")
+
+
 # --- the table ----------------------------------------------------------------------------
 
 
@@ -538,6 +547,12 @@ TOKENS_MANAGE = _declare(
     "签发、撤销接口令牌",
     "city administrator, superuser; head and custodian for people in their scope",
     _token_manager,
+)
+LOGINS_UNLOCK = _declare(
+    "logins.unlock",
+    "查看并解除登录锁定",
+    "the head for the people of their agency; city administrator, superuser",
+    _login_unlocker,
 )
 DOSSIER_ARCHIVE = _declare(
     "dossier.archive",
