@@ -170,6 +170,7 @@ def test_concurrent_finalisations_across_both_servers_get_consecutive_numbers(cl
         "shell",
         "-c",
         f"from quancheng.tests_deploy.cluster_setup import main; main({FINALISATIONS})",
+        timeout=REQUEST_TIMEOUT * 2,  # 150 signatures, each stored and recorded
     )
     drafts = json.loads(out.strip().splitlines()[-1])
     cookies = {base: _login(base) for base in bases}
