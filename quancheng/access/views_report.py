@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from quancheng.lib.spreadsheet import safe_row
 from quancheng.orgs import capabilities as caps
 from quancheng.records.refs import ItemKind
 
@@ -86,16 +87,18 @@ def access_report_csv(request):
     )
     for r in rows:
         writer.writerow(
-            [
-                r.event.seq,
-                timezone.localtime(r.event.time).strftime("%Y-%m-%d %H:%M:%S"),
-                r.event.actor_label,
-                r.event.actor.full_name if r.event.actor else "",
-                r.action_label,
-                KIND_LABELS[r.kind],
-                r.item_id,
-                r.via_request or "",
-                "；".join(FLAG_LABELS[f] for f in r.flags),
-            ]
+            safe_row(
+                [
+                    r.event.seq,
+                    timezone.localtime(r.event.time).strftime("%Y-%m-%d %H:%M:%S"),
+                    r.event.actor_label,
+                    r.event.actor.full_name if r.event.actor else "",
+                    r.action_label,
+                    KIND_LABELS[r.kind],
+                    r.item_id,
+                    r.via_request or "",
+                    "；".join(FLAG_LABELS[f] for f in r.flags),
+                ]
+            )
         )
     return response

@@ -59,6 +59,8 @@ SCHEMA_MESSAGES = {
     "date_from_datetime_parsing": "应为 ISO 8601 日期，例如 2026-03-01",
     "date_from_datetime_inexact": "应为日期，不含时间",
     "null_not_allowed": "不能为空值（null）",
+    "datetime_range": "时间应在1970年至2100年之间",
+    "nul_character": "不能包含空字符（NUL，\\u0000）",
 }
 
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from quancheng.access.enforce import access_body, require
 from quancheng.cases.models import Act
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_atomic
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 
@@ -107,7 +107,8 @@ def draft_preview(request, pk):
     draft = _draft(request, pk)
     require(request, draft, "view")
     pdf = render_pdf(draft, number=draft.number, final=False)
-    record_event(
+    # Rendered first, so the write lock is not held while the PDF is laid out.
+    record_atomic(
         request.user,
         "documentdraft.previewed",
         draft,

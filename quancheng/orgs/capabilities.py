@@ -262,6 +262,16 @@ def _officer_of_act_or_custodian(user, obj) -> Verdict:
     return _no("只有本执法行为的执法人员或记录管理专人可以制作说明、答复检查发现")
 
 
+def _item_linker(user, obj) -> Verdict:
+    """Writers in scope; an officer (un)links only the segments they recorded."""
+    if not _writes(user):
+        return _writer_in_scope(user, obj)
+    own = obj is None or label_of(obj) != "records.segment" or obj.officer_id == user.pk
+    if user.role == Role.OFFICER and not user.is_superuser and not own:
+        return _no("执法人员只能关联或解除关联本人的音像记录")
+    return ALLOWED
+
+
 def _device_manager(user, obj) -> Verdict:
     if user.is_superuser or user.role in (Role.CUSTODIAN, Role.HEAD, Role.CITY_ADMIN):
         return ALLOWED
@@ -284,6 +294,15 @@ def _token_manager(user, obj) -> Verdict:
     if user.role in (Role.HEAD, Role.CUSTODIAN) and obj is not None:
         return ALLOWED
     return _no("只有管理员、机构负责人或记录管理专人可以签发或撤销接口令牌")
+
+
+def _login_unlocker(user, obj) -> Verdict:
+    if user.is_superuser or user.role == Role.CITY_ADMIN:
+        return ALLOWED
+    # The head, for the people of their own agency (obj: the locked person; None: the list).
+    if user.role == Role.HEAD and (obj is None or obj.agency_id == user.agency_id):
+        return ALLOWED
+    return _no("只有本机构负责人或市级管理员可以解除登录锁定")
 
 
 # --- the table ----------------------------------------------------------------------------
@@ -424,9 +443,9 @@ RECORDS_UPLOAD = _declare(
 ITEM_LINK = _declare(
     "item.link",
     "关联、解除关联记录，向执法行为添加记录",
-    "officer, custodian, head, city administrator, in their scope; not once the item is in a "
-    "sealed dossier",
-    _writer_in_scope,
+    "officer (their own segments only), custodian, head, city administrator, in their scope; "
+    "not once the item is in a sealed dossier",
+    _item_linker,
     changes=True,
 )
 EVIDENCE_SET = _declare(
@@ -527,6 +546,12 @@ TOKENS_MANAGE = _declare(
     "签发、撤销接口令牌",
     "city administrator, superuser; head and custodian for people in their scope",
     _token_manager,
+)
+LOGINS_UNLOCK = _declare(
+    "logins.unlock",
+    "查看并解除登录锁定",
+    "the head for the people of their agency; city administrator, superuser",
+    _login_unlocker,
 )
 DOSSIER_ARCHIVE = _declare(
     "dossier.archive",

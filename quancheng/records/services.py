@@ -157,7 +157,7 @@ def _locked_partial(upload: Upload):
     except FileNotFoundError:
         f = None
     except PermissionError:
-        # Made read-only (0o444) by a completion that linked it into the blob store and died
+        # Made read-only (0o400) by a completion that linked it into the blob store and died
         # before committing: only an empty PATCH can follow, which reads it to complete again.
         f = open(upload.partial_path, "rb")  # noqa: SIM115 - closed below
     try:

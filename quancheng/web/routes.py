@@ -42,7 +42,7 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "document_evidence": caps.EVIDENCE_SET,
     "datarecord_evidence": caps.EVIDENCE_SET,
     "records_queue": caps.SIGNED_IN,
-    "records_queue_associate": caps.ITEM_LINK,
+    "records_queue_associate": caps.RECORDS_UPLOAD,
     "records_queue_link": caps.ITEM_LINK,
     "records_act_segments": caps.ACT_VIEW,
     "records_segment_unlink": caps.ITEM_LINK,
@@ -76,6 +76,9 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "registration_late_decide": caps.LATE_REGISTRATION_DECIDE,
     # --- devices ---
     "device_list": caps.SIGNED_IN,
+    # --- failed logins ---
+    "login_lock_list": caps.LOGINS_UNLOCK,
+    "login_unlock": caps.LOGINS_UNLOCK,
     "device_undocked": caps.SIGNED_IN,
     "device_create": caps.DEVICES_MANAGE,
     "device_detail": caps.SIGNED_IN,
@@ -167,6 +170,8 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "api:docs-asset": caps.PUBLIC,
     "api:unknown-path": caps.PUBLIC,
     "api:get_me": caps.SIGNED_IN,
+    # A token rotates itself (its own user's): nothing more than holding it.
+    "api:post_token_rotation": caps.SIGNED_IN,
     "api:list_subjects": caps.SIGNED_IN,
     "api:post_subject": caps.SUBJECT_CHANGE,
     "api:get_subject": caps.SIGNED_IN,

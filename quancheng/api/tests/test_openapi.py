@@ -4,6 +4,7 @@ from django.test import Client
 
 PATHS = {
     "/api/v1/me": {"get"},
+    "/api/v1/me/token/rotate": {"post"},
     "/api/v1/subjects": {"get", "post"},
     "/api/v1/subjects/{subject_id}": {"get", "patch"},
     "/api/v1/acts": {"get", "post"},
@@ -20,6 +21,7 @@ PATHS = {
     "/api/v1/acts/{act_id}/segments": {"post"},
     "/api/v1/acts/{act_id}/documents": {"post"},
     "/api/v1/acts/{act_id}/records": {"get"},
+    "/api/v1/segments/{segment_id}/time": {"post"},
     "/api/v1/data-kinds": {"get"},
     "/api/v1/data-records": {"post"},
     "/api/v1/devices": {"get"},

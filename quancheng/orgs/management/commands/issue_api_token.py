@@ -1,6 +1,7 @@
 """Issue a bearer token for a terminal or workstation; the secret is printed once, on stdout."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Device, User
@@ -56,6 +57,7 @@ class Command(BaseCommand):
         self.stderr.write(
             f"已签发令牌 #{token.pk}（{token.prefix}…）给 {holder.username}"
             + (f"，设备 {terminal.serial_number}" if terminal else "")
+            + f"，有效期至 {timezone.localtime(token.expires_at):%Y-%m-%d %H:%M}"
             + "。密钥只显示这一次，请妥善交付："
         )
         self.stdout.write(secret)

@@ -10,6 +10,21 @@ from quancheng.orgs.services import revoke_api_token
 from .issue_api_token import actor_named
 
 
+def token_named(token: str) -> ApiToken:
+    """The one token with this id or prefix, or a CommandError."""
+    tokens = ApiToken.objects.select_related("user__agency", "device")
+    if token.isdigit() and len(token) < 19:  # an id fits 64 bits
+        matches = list(tokens.filter(pk=int(token)))
+    else:
+        matches = list(tokens.filter(prefix=token.strip()))
+    if not matches:
+        raise CommandError(f"没有找到令牌 {token}")
+    if len(matches) > 1:
+        ids = "、".join(str(t.pk) for t in matches)
+        raise CommandError(f"前缀 {token} 对应多个令牌（编号 {ids}），请按编号指定")
+    return matches[0]
+
+
 class Command(BaseCommand):
     help = "吊销接口令牌（按编号或前缀）。"
 
@@ -19,17 +34,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, token, by, **options):
         actor = actor_named(by)
-        tokens = ApiToken.objects.select_related("user__agency")
-        if token.isdigit():
-            matches = list(tokens.filter(pk=int(token)))
-        else:
-            matches = list(tokens.filter(prefix=token.strip()))
-        if not matches:
-            raise CommandError(f"没有找到令牌 {token}")
-        if len(matches) > 1:
-            ids = "、".join(str(t.pk) for t in matches)
-            raise CommandError(f"前缀 {token} 对应多个令牌（编号 {ids}），请按编号吊销")
-        found = matches[0]
+        found = token_named(token)
         if not caps.can(actor, caps.TOKENS_MANAGE, found.user.agency):
             raise CommandError(f"{by} 无权吊销该令牌")
         if found.revoked_at is not None:
