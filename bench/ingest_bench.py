@@ -191,9 +191,11 @@ def _status_kib(pid: int, field: str) -> int:
 
 
 class Server:
-    """gunicorn (gthread, 2 workers × 4 threads, as scripts/run) on a temporary var dir."""
+    """The web server as scripts/run starts it, on a temporary var dir: gunicorn (gthread,
+    2 workers × 4 threads) on a Unix socket behind nginx (manage.py run_frontend), or gunicorn
+    alone on the port when nginx is not installed or ``front=False``."""
 
-    def __init__(self, var_dir: Path, log_path: Path):
+    def __init__(self, var_dir: Path, log_path: Path, *, front: bool = True, env=None):
         self.var_dir = var_dir
         self.log_path = log_path
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("QC_")}
@@ -203,7 +205,12 @@ class Server:
             DJANGO_SETTINGS_MODULE="quancheng.settings",
             QC_LOG_LEVEL="WARNING",
         )
+        self.env.update(env or {})
+        from quancheng.lib.frontend import nginx_binary
+
+        self.front = front and nginx_binary() is not None
         self.proc: subprocess.Popen | None = None
+        self.front_proc: subprocess.Popen | None = None
         self.base = ""
         self.token = ""
 
@@ -227,10 +234,13 @@ class Server:
         port = _free_port()
         self.base = f"http://127.0.0.1:{port}"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        socket_path = self.var_dir / "run" / "gunicorn.sock"
+        socket_path.parent.mkdir(parents=True, exist_ok=True)
+        bind = f"unix:{socket_path}" if self.front else f"127.0.0.1:{port}"
         self.proc = subprocess.Popen(  # noqa: S603
             [
                 sys.executable,
-                *("-m", "gunicorn", "quancheng.wsgi", "--bind", f"127.0.0.1:{port}"),
+                *("-m", "gunicorn", "quancheng.wsgi", "--bind", bind),
                 *("--worker-class", "gthread", "--workers", "2", "--threads", "4"),
                 "--no-control-socket",
             ],
@@ -241,8 +251,27 @@ class Server:
         )
         import requests
 
+        if self.front:
+            for _ in range(WAIT_STEPS):
+                if socket_path.exists() or self.proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+            self.front_proc = subprocess.Popen(  # noqa: S603
+                [
+                    sys.executable,
+                    str(ROOT / "manage.py"),
+                    *("run_frontend", "--listen", f"127.0.0.1:{port}"),
+                    *("--upstream", str(socket_path)),
+                ],
+                env=self.env,
+                cwd=ROOT,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+            )
         for _ in range(WAIT_STEPS):
             if self.proc.poll() is not None:
+                break
+            if self.front_proc is not None and self.front_proc.poll() is not None:
                 break
             try:
                 r = requests.options(f"{self.base}/api/v1/uploads/", headers=self.auth, timeout=5)
@@ -276,6 +305,10 @@ class Server:
         return max(_status_kib(pid, "VmHWM") for pid in self.workers()) * 1024
 
     def stop(self) -> None:
+        if self.front_proc is not None:
+            self.front_proc.terminate()
+            self.front_proc.wait(timeout=30)
+            self.front_proc = None
         if self.proc is not None:
             self.proc.terminate()
             try:
@@ -391,6 +424,7 @@ def run(
     chunk_size: int = 64 * MiB,
     directory: str | None = None,
     repeat: int = 5,
+    front: bool = True,
 ) -> dict:
     """Measure everything; ``memory_size`` None skips the memory part. Returns the figures.
 
@@ -398,7 +432,7 @@ def run(
     machine is shared: the best run is the one least disturbed by others).
     """
     work = Path(tempfile.mkdtemp(prefix="qc_bench_ingest_", dir=directory))
-    server = Server(work / "var", work / "server.log")
+    server = Server(work / "var", work / "server.log", front=front)
     try:
         load = [os.getloadavg()]
         source = work / "ingest.bin"
@@ -516,6 +550,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-size", type=parse_size, default=64 * MiB, help="tus chunk (64MiB)")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each timing (5)")
     parser.add_argument("--dir", default=None, help="where the temporary directory goes")
+    parser.add_argument(
+        "--no-front", action="store_true", help="gunicorn alone, without nginx in front"
+    )
     args = parser.parse_args(argv)
     if min(args.size, args.memory_size, args.chunk_size, args.repeat) < 1:
         parser.error("sizes must be positive")
@@ -525,7 +562,11 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"not enough disk: {problem}")
         print(f"not enough disk for the memory part ({problem}): skipping it", file=sys.stderr)
         memory_size = None
-    print(report(run(args.size, memory_size, args.chunk_size, args.dir, args.repeat)))
+    print(
+        report(
+            run(args.size, memory_size, args.chunk_size, args.dir, args.repeat, not args.no_front)
+        )
+    )
     return 0
 
 

@@ -5,15 +5,16 @@ been read, compares its SHA-256 and size with the name and the registry. The out
 as a ``fixity.checked`` ledger event like a sweep's (context ``{"stream": purpose}``); a mismatch
 also raises the ``fixity.mismatch`` alert.
 
-The HTTP limitation: by the time the last byte has been hashed the response status and most of
-the body have been sent, so a mismatch cannot turn the response into an error. What the helper
-does instead is record the failure and alert the custodian and auditor, then raise
-:class:`StreamIntegrityError` from the generator, which makes the WSGI server abort the
-connection before a clean end of body. A client reading a ``Content-Length`` body then sees a
-truncated transfer rather than a complete, wrong file; the ledger says which. A missing blob is
-found before the first byte, so the caller can still answer 404/410 (``BlobNotFound`` is raised
-after the event and alert are recorded). On S3, botocore may refuse altered bytes itself (the
-object's stored checksum): that is recorded as a failed check the same way. See docs/fixity.md.
+The HTTP limitation: the response status and headers leave before the last byte has been
+hashed, so a mismatch cannot turn the response into an error. What the helper does instead is
+hold the final chunk back until the whole blob is hashed: on a mismatch it records the failure,
+alerts the custodian and auditor, and raises :class:`StreamIntegrityError` instead of yielding
+that chunk, which makes the WSGI server abort the connection. A client reading a
+``Content-Length`` body never receives the complete file, so altered bytes are never handed out
+as a whole: it sees a truncated transfer, and the ledger says which. A missing blob is found
+before the first byte, so the caller can still answer 404/410 (``BlobNotFound`` is raised after
+the event and alert are recorded). On S3, botocore may refuse altered bytes itself (the object's
+stored checksum): that is recorded as a failed check the same way. See docs/fixity.md.
 
 A range read (``start``/``end`` other than the whole blob) cannot be checked: nothing is
 recorded for it. A consumer that stops early (closed connection) is not a check either.
@@ -69,6 +70,7 @@ def verified_chunks(
     whole = start == 0 and (end is None or (expected_size is not None and end >= expected_size))
     h = hashlib.sha256() if whole else None
     size = 0
+    held = b""  # the latest chunk, sent only once the next one (or the verdict) is known
     with f:
         while True:
             try:
@@ -81,10 +83,14 @@ def verified_chunks(
                 raise StreamIntegrityError(result) from exc
             if not chunk:
                 break
-            if h is not None:
-                h.update(chunk)
+            if h is None:
+                yield chunk
+                continue
+            h.update(chunk)
             size += len(chunk)
-            yield chunk
+            if held:
+                yield held
+            held = chunk
     if h is None:
         return
     result = judge(
@@ -93,3 +99,5 @@ def verified_chunks(
     _record(result, blob, purpose, actor)
     if not result.ok:
         raise StreamIntegrityError(result)
+    if held:
+        yield held

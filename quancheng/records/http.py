@@ -9,6 +9,8 @@
 * Several ranges (``bytes=0-1,5-9``): answered 200 with the whole body, which RFC 9110 allows
   (a server may ignore Range); multipart/byteranges is not produced. A unit other than ``bytes``
   is ignored the same way.
+* A blob whose last fixity check failed (``Blob.damaged_at``): 409 with the reason, for a range
+  as for the whole file, until it is repaired.
 * ``If-None-Match`` with the ETag: 304. A blob never changes under its name, so the ETag is
   strong and never stale.
 
@@ -22,8 +24,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils import timezone
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
+
+from quancheng.lib.blobstore import BlobNotFound
 
 from .models import Blob
 
@@ -128,6 +133,8 @@ def serve_blob(
         return HttpResponse(
             "该记录已按规定销毁", status=410, content_type="text/plain; charset=utf-8"
         )
+    if blob.damaged_at is not None:
+        return damaged_response(request, blob)
     size = blob.size
     headers = {
         "Accept-Ranges": "bytes",
@@ -143,6 +150,7 @@ def serve_blob(
     if _none_match(request, blob):
         return HttpResponse(status=304, headers=headers)
 
+    _require_stored(blob)
     wanted = None
     range_header = request.headers.get("Range")
     if range_header and _if_range_matches(request, blob):
@@ -168,6 +176,31 @@ def serve_blob(
         content_type=content_type,
         headers=headers,
     )
+
+
+def _require_stored(blob: Blob) -> None:
+    """Raise ``BlobNotFound`` before the status line is sent, not in the middle of the body.
+
+    The web and API layers turn it into a clear 404 page (or JSON) and an alert.
+    """
+    from .services import blob_store
+
+    if not blob_store().exists(blob.sha256):
+        raise BlobNotFound(blob.sha256)
+
+
+def damaged_response(request: HttpRequest, blob: Blob) -> HttpResponse:
+    """409 for a blob whose last fixity check failed: neither a range (which cannot be checked
+    on the way) nor the whole file (whose check would fail again) is handed out until the blob
+    is repaired (docs/fixity.md, "Repair")."""
+    checked = timezone.localtime(blob.damaged_at).strftime("%Y-%m-%d %H:%M")
+    message = (
+        f"该文件在 {checked} 的完整性校验中发现存储副本被改动或缺失，修复前不予提供，"
+        "请联系记录管理专人"
+    )
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "blob_damaged", "message": message}, status=409)
+    return HttpResponse(message, status=409, content_type="text/plain; charset=utf-8")
 
 
 def served_range(response: HttpResponse) -> str:

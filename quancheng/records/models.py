@@ -1,5 +1,6 @@
 """Records (执法记录): the blobs the platform keeps and the uploads through which files arrive."""
 
+import datetime as dt
 import uuid
 from pathlib import Path
 
@@ -28,6 +29,10 @@ class Blob(models.Model):
     # Set when the content was removed by an approved disposal (archive/disposal.py): fixity
     # sweeps skip the blob, and its absence from the store is expected, not an alert.
     disposed_at = models.DateTimeField("销毁时间", null=True, blank=True)
+    # Set when the blob's last fixity check found the stored copy altered or missing, cleared
+    # when a check passes or the blob is repaired (quancheng.fixity.repair): while set, the
+    # bytes are not served (records/http.py), since they could not be verified on the way.
+    damaged_at = models.DateTimeField("校验不符时间", null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "sha256"]
@@ -49,6 +54,7 @@ class Upload(models.Model):
         RECEIVING = "receiving", "接收中"
         COMPLETE = "complete", "已完成"
         TERMINATED = "terminated", "已终止"
+        EXPIRED = "expired", "已过期"  # abandoned unfinished; its partial file removed
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
@@ -85,9 +91,18 @@ class Upload(models.Model):
     def partial_path(self) -> Path:
         return upload_dir() / str(self.id)
 
+    @property
+    def expires_at(self):
+        """When an unfinished upload is given up (tus Expiration: ``Upload-Expires``)."""
+        return self.updated_at + dt.timedelta(days=settings.QC_UPLOAD_EXPIRY_DAYS)
+
+    def has_expired(self, now=None) -> bool:
+        return self.status == self.Status.RECEIVING and (now or timezone.now()) >= self.expires_at
+
 
 def upload_dir() -> Path:
-    return Path(settings.VAR_DIR) / "uploads"
+    """Where unfinished uploads live: shared by every web server of a scaled setup."""
+    return Path(settings.QC_UPLOAD_DIR or Path(settings.VAR_DIR) / "uploads")
 
 
 # --- record items (记录条目) ------------------------------------------------------------------

@@ -14,6 +14,7 @@ a slow client sends a gigabyte would stall every other writer.
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import os
 import unicodedata
 from collections.abc import Callable
@@ -25,8 +26,8 @@ from django.utils import timezone
 
 from quancheng.ledger.services import record_event
 from quancheng.lib import sha256state
-from quancheng.lib.blobstore import blob_store_from_url
-from quancheng.orgs.scoping import can_change_in
+from quancheng.lib.blobstore import BlobInfo, BlobStore, blob_store_from_url
+from quancheng.orgs import capabilities as caps
 
 from .bodyread import BodyReader, ReadAdapter
 from .models import Blob, Upload, upload_dir
@@ -118,8 +119,9 @@ def _check_intended_act(user, act_id: str | None) -> None:
         act = Act.objects.visible_to(user).filter(pk=int(act_id)).select_related("agency").first()
     if act is None:
         raise UploadError(404, "act_not_found", "执法行为不存在或不在您的管辖范围内")
-    if not can_change_in(user, act.agency):
-        raise UploadError(403, "forbidden", "无权为该执法行为上传记录")
+    verdict = caps.check(user, caps.RECORDS_UPLOAD, act)
+    if not verdict:
+        raise UploadError(403, "forbidden", verdict.reason or "无权为该执法行为上传记录")
 
 
 def initial_retain_until():
@@ -131,6 +133,22 @@ def initial_retain_until():
     return timezone.now() + dt.timedelta(days=settings.QC_BLOB_MIN_RETENTION_DAYS)
 
 
+def put_record(stream, *, store: BlobStore | None = None) -> BlobInfo:
+    """Store a record's bytes: the one way content enters the blob store (with put_record_file).
+
+    Every kind of record (uploads, finalised PDFs, signature images, extraction notes and
+    packages, derivatives, dock ingest, tables of contents, reports) is locked write-once from
+    its first byte with the minimum retention; archiving extends it later. A put without a
+    retain-until date would leave the object deletable through the S3 API (issue 16, point 8).
+    """
+    return (store or blob_store()).put(stream, retain_until=initial_retain_until())
+
+
+def put_record_file(path, *, sha256: str | None = None) -> BlobInfo:
+    """Like :func:`put_record` for a finished file (a local store links it in, no copy)."""
+    return blob_store().put_file(path, retain_until=initial_retain_until(), sha256=sha256)
+
+
 @contextlib.contextmanager
 def _locked_partial(upload: Upload):
     """The partial file opened r+b under an exclusive flock; 423 when another request holds it."""
@@ -139,7 +157,7 @@ def _locked_partial(upload: Upload):
     except FileNotFoundError:
         f = None
     except PermissionError:
-        # Made read-only (0o444) by a completion that linked it into the blob store and died
+        # Made read-only (0o400) by a completion that linked it into the blob store and died
         # before committing: only an empty PATCH can follow, which reads it to complete again.
         f = open(upload.partial_path, "rb")  # noqa: SIM115 - closed below
     try:
@@ -156,9 +174,16 @@ def _locked_partial(upload: Upload):
             f.close()  # releases the lock
 
 
-def _check_state(upload: Upload, client_offset: int) -> None:
+def check_live(upload: Upload) -> None:
+    """410 for an upload that can no longer take bytes: terminated, or expired (tus Expiration)."""
     if upload.status == Upload.Status.TERMINATED:
         raise UploadError(410, "upload_terminated", "该上传已终止")
+    if upload.status == Upload.Status.EXPIRED or upload.has_expired():
+        raise UploadError(410, "upload_expired", "该上传长时间未继续，已过期，请重新上传")
+
+
+def _check_state(upload: Upload, client_offset: int) -> None:
+    check_live(upload)
     if client_offset != upload.offset:
         raise UploadError(
             409,
@@ -166,6 +191,28 @@ def _check_state(upload: Upload, client_offset: int) -> None:
             f"Upload-Offset 与服务器记录的偏移量 {upload.offset} 不一致",
             offset=upload.offset,
         )
+
+
+@dataclass(frozen=True)
+class Checksum:
+    """A PATCH's ``Upload-Checksum`` (tus Checksum extension): the digest of its body."""
+
+    algorithm: str  # a hashlib name: sha1, sha256
+    digest: bytes
+
+    def new(self):
+        return hashlib.new(self.algorithm, usedforsecurity=False)
+
+
+class _Tee:
+    """Feeds the bytes to several digests in order (the upload's SHA-256 and the checksum)."""
+
+    def __init__(self, *digests):
+        self.digests = [d for d in digests if d is not None]
+
+    def update(self, data) -> None:
+        for d in self.digests:
+            d.update(data)
 
 
 @dataclass
@@ -179,12 +226,16 @@ def append(
     client_offset: int,
     body: BodyReader | Callable[[int], bytes],
     content_length: int,
+    checksum: Checksum | None = None,
 ) -> AppendResult:
     """Append the request body at ``client_offset``; complete the upload when it is all there.
 
     ``body`` is a BodyReader (records/bodyread.py) or a ``read(n)`` callable returning up to n
     bytes (b"" at the end); either may raise OSError when the client disconnects: the bytes
     received until then are kept, as tus expects.
+
+    With ``checksum`` the body must be complete and match it, else 460 and none of it is kept:
+    the file is cut back to ``client_offset`` and neither the offset nor the hash state moves.
     """
     reader = body if hasattr(body, "readinto") else ReadAdapter(body)
     _check_state(upload, client_offset)
@@ -211,8 +262,18 @@ def append(
         digest = None
         if client_offset == 0 or upload.hash_state:
             digest = sha256state.resume(bytes(upload.hash_state) if client_offset else None)
-        result = receive_into(f, reader, content_length, digest)
+        check = checksum.new() if checksum is not None else None
+        hashing = digest if check is None else _Tee(digest, check)
+        result = receive_into(f, reader, content_length, hashing)
         received, interrupted = result.size, result.interrupted
+        if check is not None and (interrupted or check.digest() != checksum.digest):
+            _discard(f, client_offset)
+            raise UploadError(
+                460,
+                "checksum_mismatch",
+                "本次发送的数据与 Upload-Checksum 不符（传输中被改动或不完整），未保存，请重发",
+                offset=client_offset,
+            )
         f.flush()
         os.fsync(f.fileno())
         if received:
@@ -231,6 +292,14 @@ def append(
     return AppendResult(upload, interrupted)
 
 
+def _discard(f, offset: int) -> None:
+    """Cut the partial file back to the committed ``offset`` (a refused PATCH's bytes)."""
+    f.flush()
+    f.truncate(offset)
+    f.seek(offset)
+    os.fsync(f.fileno())
+
+
 def _complete(upload: Upload, f) -> Upload:
     """Put the partial file into the blob store, record the completion, remove the file.
 
@@ -239,12 +308,20 @@ def _complete(upload: Upload, f) -> Upload:
     it. If the store fails, or the process dies before the completion commits, the upload stays
     ``receiving`` with offset == length and an empty PATCH at that offset completes it later.
     """
+    from quancheng.fixity import repair
+
     f.flush()
-    info = blob_store().put_file(
-        upload.partial_path,
-        retain_until=initial_retain_until(),
-        sha256=_hashed(upload),
-    )
+    sha256 = _hashed(upload)
+    damaged = repair.repairable(sha256) if sha256 else None
+    if damaged is not None:
+        # The genuine bytes of a blob whose stored copy is known damaged: deduplicating would
+        # leave the damage in place, so they replace it (a repair, recorded below).
+        try:
+            info = repair.replace_copy(damaged, upload.partial_path)
+        except repair.RepairRefused as e:  # pragma: no cover - the hash and size are ours
+            raise UploadError(500, e.code, e.message) from None
+    else:
+        info = put_record_file(upload.partial_path, sha256=sha256)
     if info.size != upload.length:  # pragma: no cover - the file is ours and locked
         raise RuntimeError(
             f"upload {upload.pk}: stored {info.size} bytes, expected {upload.length}"
@@ -278,8 +355,11 @@ def _complete(upload: Upload, f) -> Upload:
                 "size": info.size,
                 "deduplicated": not info.created,
                 "filename": upload.filename,
+                "repaired": damaged is not None,
             },
         )
+        if damaged is not None:
+            repair.note_repaired(upload.user, damaged, source=f"upload {upload.pk}")
     with contextlib.suppress(FileNotFoundError):
         os.unlink(upload.partial_path)
     return upload
@@ -293,8 +373,7 @@ def _hashed(upload: Upload) -> str | None:
 
 
 def terminate(upload: Upload, actor) -> Upload:
-    if upload.status == Upload.Status.TERMINATED:
-        raise UploadError(410, "upload_terminated", "该上传已终止")
+    check_live(upload)
     if upload.status == Upload.Status.COMPLETE:
         raise UploadError(409, "upload_complete", "已完成的上传已存入记录库，不能终止")
     with _locked_partial(upload):
@@ -315,3 +394,44 @@ def terminate(upload: Upload, actor) -> Upload:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(upload.partial_path)
     return upload
+
+
+def expire_uploads(now: dt.datetime | None = None) -> int:
+    """Give up unfinished uploads untouched for QC_UPLOAD_EXPIRY_DAYS: status ``expired``, an
+    ``upload.expired`` event, the partial file removed. How many expired (the periodic task)."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.QC_UPLOAD_EXPIRY_DAYS)
+    expired = 0
+    stale = Upload.objects.filter(status=Upload.Status.RECEIVING, updated_at__lte=cutoff)
+    for upload in stale.iterator():
+        try:
+            with _locked_partial(upload):
+                expired += _expire(upload, now)
+        except UploadError:  # a PATCH is writing to it right now: not abandoned
+            continue
+    return expired
+
+
+def _expire(upload: Upload, now: dt.datetime) -> int:
+    with transaction.atomic():
+        upload = Upload.objects.select_for_update().get(pk=upload.pk)
+        if not upload.has_expired(now):
+            return 0
+        upload.status = Upload.Status.EXPIRED
+        upload.hash_state = None
+        upload.save(update_fields=["status", "hash_state"])
+        record_event(
+            None,
+            "upload.expired",
+            upload,
+            {
+                "offset": upload.offset,
+                "length": upload.length,
+                "filename": upload.filename,
+                "last_activity": upload.updated_at.isoformat(),
+            },
+            agency=upload.agency,
+        )
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(upload.partial_path)
+    return 1

@@ -5,6 +5,7 @@ from django_tasks import task
 from quancheng.jobs.leases import when_abandoned
 
 from .media import derivatives_abandoned, make_derivatives
+from .services import expire_uploads as _expire_uploads
 
 
 @task()
@@ -16,3 +17,9 @@ def make_segment_derivatives(segment_id: int) -> str:
 @when_abandoned(make_segment_derivatives)
 def _derivatives_abandoned(reason: str, segment_id: int) -> None:
     derivatives_abandoned(segment_id, reason)
+
+
+@task()
+def expire_uploads() -> int:
+    """Remove abandoned unfinished uploads (tus Expiration; QC_UPLOAD_EXPIRY_DAYS)."""
+    return _expire_uploads()

@@ -1,9 +1,13 @@
-"""tus 1.0.0 resumable uploads: core protocol with the creation and termination extensions.
+"""tus 1.0.0 resumable uploads: the core protocol with the creation, creation-with-upload,
+termination, checksum and expiration extensions.
 
-    OPTIONS /api/v1/uploads/       capabilities (Tus-Version, Tus-Extension, Tus-Max-Size)
-    POST    /api/v1/uploads/       create: Upload-Length, optional Upload-Metadata → 201 Location
+    OPTIONS /api/v1/uploads/       capabilities (Tus-Version, Tus-Extension, Tus-Max-Size,
+                                   Tus-Checksum-Algorithm)
+    POST    /api/v1/uploads/       create: Upload-Length, optional Upload-Metadata → 201 Location;
+                                   with a body (creation-with-upload) its first bytes too
     HEAD    /api/v1/uploads/<id>   Upload-Offset and Upload-Length (resume from there)
-    PATCH   /api/v1/uploads/<id>   append application/offset+octet-stream at Upload-Offset
+    PATCH   /api/v1/uploads/<id>   append application/offset+octet-stream at Upload-Offset; with
+                                   Upload-Checksum the body must match it (else 460, not kept)
     DELETE  /api/v1/uploads/<id>   terminate an unfinished upload
     GET     /api/v1/uploads/<id>   (not tus) the upload's state as JSON, with its SHA-256
 
@@ -21,6 +25,7 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import reverse
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from quancheng.api.auth import token_auth
@@ -29,10 +34,13 @@ from quancheng.orgs.devices import note_devices_docked
 
 from .bodyread import body_reader
 from .models import Upload
-from .services import UploadError, append, create_upload, terminate
+from .services import Checksum, UploadError, append, check_live, create_upload, terminate
 
 TUS_VERSION = "1.0.0"
-TUS_EXTENSIONS = "creation,termination"
+TUS_EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
+# Upload-Checksum algorithm names (tus: sha1 must be offered) → hashlib names.
+CHECKSUM_ALGORITHMS = {"sha1": "sha1", "sha256": "sha256"}
+CHECKSUM_MISMATCH = 460
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 MAX_METADATA_LENGTH = 4096
 _DIGITS = re.compile(r"[0-9]{1,19}")
@@ -46,7 +54,8 @@ def _tus_headers(response: HttpResponse) -> HttpResponse:
 
 
 def _error(status: int, code: str, message: str, **headers) -> HttpResponse:
-    response = JsonResponse({"code": code, "message": message}, status=status)
+    reason = "Checksum Mismatch" if status == CHECKSUM_MISMATCH else None
+    response = JsonResponse({"code": code, "message": message}, status=status, reason=reason)
     for name, value in headers.items():
         response[name.replace("_", "-")] = value
     return _tus_headers(response)
@@ -110,6 +119,7 @@ def _options() -> HttpResponse:
     response["Tus-Version"] = TUS_VERSION
     response["Tus-Extension"] = TUS_EXTENSIONS
     response["Tus-Max-Size"] = str(settings.QC_UPLOAD_MAX_SIZE)
+    response["Tus-Checksum-Algorithm"] = ",".join(CHECKSUM_ALGORITHMS)
     response["Allow"] = "OPTIONS, POST, HEAD, PATCH, DELETE, GET"
     return _tus_headers(response)
 
@@ -149,9 +159,10 @@ def collection(request):
     if request.method == "OPTIONS":
         return _options()
     try:
-        if _header_int(request, "Content-Length"):
-            # creation-with-upload is not offered: the body goes in the PATCHes.
-            raise UploadError(400, "unexpected_body", "创建上传的请求不能带数据")
+        content_length = _header_int(request, "Content-Length") or 0
+        if content_length:
+            _check_content_type(request)  # creation-with-upload: the body is the first bytes
+            checksum = parse_checksum(request.headers.get("Upload-Checksum"))
         if "Upload-Defer-Length" in request.headers:
             raise UploadError(400, "defer_length_unsupported", "不支持延迟声明长度")
         length = _header_int(request, "Upload-Length")
@@ -161,8 +172,16 @@ def collection(request):
         upload = create_upload(request.user, length, metadata)
     except UploadError as e:
         return _error(e.status, e.code, e.message)
+    location = request.build_absolute_uri(reverse("records:upload", args=[upload.id]))
+    if content_length:
+        try:
+            upload = _append_body(request, upload, 0, content_length, checksum)
+        except UploadError as e:  # the upload exists: the client may resume it from Location
+            return _error(e.status, e.code, e.message, Location=location, Upload_Offset="0")
     response = HttpResponse(status=201)
-    response["Location"] = request.build_absolute_uri(reverse("records:upload", args=[upload.id]))
+    response["Location"] = location
+    response["Upload-Offset"] = str(upload.offset)
+    _upload_headers(response, upload)
     return _tus_headers(response)
 
 
@@ -190,42 +209,74 @@ def resource(request, upload_id):
 
 
 def _head(upload: Upload) -> HttpResponse:
-    if upload.status == Upload.Status.TERMINATED:
-        raise UploadError(410, "upload_terminated", "该上传已终止")
+    check_live(upload)
     response = HttpResponse(status=200)
     response["Upload-Offset"] = str(upload.offset)
     response["Upload-Length"] = str(upload.length)
     if upload.metadata:
         response["Upload-Metadata"] = encode_metadata(upload.metadata)
-    _completion_headers(response, upload)
+    _upload_headers(response, upload)
     return _tus_headers(response)
 
 
-def _completion_headers(response: HttpResponse, upload: Upload) -> None:
+def _upload_headers(response: HttpResponse, upload: Upload) -> None:
+    if upload.status == Upload.Status.RECEIVING:  # tus Expiration
+        response["Upload-Expires"] = http_date(upload.expires_at.timestamp())
     # Not part of tus: what the server stored, so a client can compare with its own hash.
     if upload.status == Upload.Status.COMPLETE:
         response["Upload-Sha256"] = upload.sha256
         response["Upload-Deduplicated"] = "false" if upload.blob_created else "true"
 
 
-def _patch(request, upload: Upload) -> HttpResponse:
-    content_type = request.content_type or ""
-    if content_type != OFFSET_CONTENT_TYPE:
+def _check_content_type(request) -> None:
+    if (request.content_type or "") != OFFSET_CONTENT_TYPE:
         raise UploadError(
             415, "unsupported_media_type", f"Content-Type 必须是 {OFFSET_CONTENT_TYPE}"
         )
+
+
+def parse_checksum(header: str | None) -> Checksum | None:
+    """``Upload-Checksum: <algorithm> <Base64 digest>`` (tus Checksum extension)."""
+    if header is None:
+        return None
+    algorithm, _, encoded = header.strip().partition(" ")
+    name = CHECKSUM_ALGORITHMS.get(algorithm.lower())
+    if name is None:
+        raise UploadError(
+            400,
+            "checksum_algorithm_unsupported",
+            f"不支持的校验算法 {algorithm}，可用：{', '.join(CHECKSUM_ALGORITHMS)}",
+        )
+    try:
+        digest = base64.b64decode(encoded.strip(), validate=True)
+    except binascii.Error:
+        digest = b""
+    checksum = Checksum(name, digest)
+    if len(digest) != checksum.new().digest_size:
+        raise UploadError(400, "invalid_checksum", "Upload-Checksum 的摘要不是正确的 Base64 值")
+    return checksum
+
+
+def _append_body(request, upload, offset, content_length, checksum) -> Upload:
+    # Streams from the socket into one buffer; request.body would hold the whole chunk in memory.
+    result = append(upload, offset, body_reader(request), content_length, checksum)
+    if result.upload.status == Upload.Status.COMPLETE and getattr(request, "device", None):
+        # A terminal uploading with its device token has docked (A19; quancheng.orgs.devices).
+        note_devices_docked(request.user, [request.device], source="upload")
+    return result.upload
+
+
+def _patch(request, upload: Upload) -> HttpResponse:
+    _check_content_type(request)
     offset = _header_int(request, "Upload-Offset")
     if offset is None:
         raise UploadError(400, "missing_offset", "缺少 Upload-Offset")
     content_length = _header_int(request, "Content-Length")
     if content_length is None:
         raise UploadError(411, "length_required", "缺少 Content-Length")
-    # Streams from the socket into one buffer; request.body would hold the whole chunk in memory.
-    result = append(upload, offset, body_reader(request), content_length)
-    if result.upload.status == Upload.Status.COMPLETE and getattr(request, "device", None):
-        # A terminal uploading with its device token has docked (A19; quancheng.orgs.devices).
-        note_devices_docked(request.user, [request.device], source="upload")
+    checksum = parse_checksum(request.headers.get("Upload-Checksum"))
+    upload = _append_body(request, upload, offset, content_length, checksum)
     response = HttpResponse(status=204)
-    response["Upload-Offset"] = str(result.upload.offset)
-    _completion_headers(response, result.upload)
+    response["Upload-Offset"] = str(upload.offset)
+    _upload_headers(response, upload)
     return _tus_headers(response)

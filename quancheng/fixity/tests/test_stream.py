@@ -10,6 +10,7 @@ from quancheng.alerts.models import Alert
 from quancheng.fixity.stream import StreamIntegrityError, verified_chunks
 from quancheng.ledger.models import Event
 from quancheng.lib.blobstore import BlobNotFound
+from quancheng.records.models import Blob
 from quancheng.records.services import register_blob
 
 from .conftest import alter_one_byte
@@ -71,8 +72,9 @@ def test_an_altered_blob_is_recorded_alerted_and_the_transfer_does_not_end_clean
         verified_chunks(info.sha256, chunk_size=MiB, purpose="export")
     )
 
-    # The bytes went out (the response had started); the end of the stream is an error.
-    assert len(consumer.received) == len(data)
+    # The response had started, but the final chunk was held back until the hash was known:
+    # the consumer never gets the complete (altered) file, and the end is an error.
+    assert len(consumer.received) == 3 * MiB < len(data)
     assert isinstance(consumer.error, StreamIntegrityError)
     (check,) = stream_checks()
     assert check["eventOutcome"] == "fail"
@@ -81,6 +83,28 @@ def test_an_altered_blob_is_recorded_alerted_and_the_transfer_does_not_end_clean
     alert = Alert.objects.get()
     assert alert.kind == "fixity.mismatch" and alert.agency == agency
     assert alert.detail["sha256"] == info.sha256
+
+
+def test_the_final_chunk_waits_for_the_verdict(store, blob):
+    info, data = blob
+    chunks = verified_chunks(info.sha256, chunk_size=MiB)
+    sent = [next(chunks) for _ in range(3)]
+    # Three chunks out and the whole blob read: the check is recorded before the last chunk.
+    assert stream_checks() == []
+    last = next(chunks)
+    assert stream_checks()[0]["eventOutcome"] == "pass"
+    assert b"".join([*sent, last]) == data
+
+
+def test_a_failed_check_marks_the_blob_damaged_and_a_passing_one_clears_it(store, blob):
+    info, _ = blob
+    alter_one_byte(store, info.sha256, offset=5)
+    FakeConsumer().consume(verified_chunks(info.sha256, chunk_size=MiB))
+    assert Blob.objects.get(pk=info.sha256).damaged_at is not None
+
+    alter_one_byte(store, info.sha256, offset=5)  # flipped back
+    FakeConsumer().consume(verified_chunks(info.sha256, chunk_size=MiB))
+    assert Blob.objects.get(pk=info.sha256).damaged_at is None
 
 
 def test_a_missing_blob_is_recorded_before_the_first_byte(store, blob):

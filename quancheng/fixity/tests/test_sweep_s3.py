@@ -129,3 +129,52 @@ def test_a_blob_overwritten_behind_the_lock_is_found_altered(s3, put_blobs, seaw
         assert "FlexibleChecksumError" in detail
     else:
         assert detail == "message digest differs"
+
+
+@pytest.mark.parametrize("size", [4096, 6 * 1024 * 1024], ids=["single-part", "multipart"])
+def test_a_repair_writes_a_new_locked_version_that_is_read_from_then_on(
+    s3, put_blobs, seaweedfs, size, tmp_path
+):
+    from django.core.management import call_command
+
+    from quancheng.records.models import Blob
+
+    (info,) = put_blobs(s3, n=1, size=size)
+    with s3.open(info.sha256) as f:
+        genuine = f.read()
+    copy = tmp_path / "backup.bin"
+    copy.write_bytes(genuine)
+    _overwrite_first_chunk(seaweedfs, s3, info.sha256)
+    assert run_sweep().failed == 1
+    damaged_version = s3._resolve(info.sha256, cached=False)[0]
+
+    call_command("repair_blob", info.sha256, str(copy), "--source", "backup")
+
+    s3._versions.clear()
+    version, _ = s3._resolve(info.sha256, cached=False)
+    assert version != damaged_version  # the damaged version stays, as evidence
+    mode, until = s3.retention(info.sha256)
+    assert mode == "COMPLIANCE"
+    with s3.open(info.sha256) as f:
+        assert f.read() == genuine
+    assert Blob.objects.get(pk=info.sha256).damaged_at is None
+    assert not Alert.objects.open().exists()
+    assert run_sweep().passed == 1
+
+
+def test_a_forged_repair_pointer_is_not_followed(s3, put_blobs):
+    """Someone with the S3 credentials writes other bytes as a new version and points
+    repaired/<sha256> at it: the version lacks the name's checksum, so the original is read."""
+    (info,) = put_blobs(s3, n=1, size=4096)
+    with s3.open(info.sha256) as f:
+        genuine = f.read()
+    forged = s3.client.put_object(Bucket=s3.bucket, Key=s3.key(info.sha256), Body=b"forged")
+    s3.client.put_object(
+        Bucket=s3.bucket,
+        Key=f"repaired/{info.sha256}",
+        Body=forged["VersionId"].encode(),
+    )
+    s3._versions.clear()
+
+    with s3.open(info.sha256) as f:
+        assert f.read() == genuine

@@ -244,6 +244,22 @@ class BlobStore(abc.ABC):
             raise IntegrityError(f"{path}: stored as {info.sha256}, expected {sha256}")
         return info
 
+    def repair(
+        self,
+        sha256: str,
+        path: str | os.PathLike[str],
+        *,
+        retain_until: dt.datetime | None = None,
+    ) -> BlobInfo:
+        """Replace the damaged (altered or missing) copy of ``sha256`` with the file at ``path``.
+
+        The one write that may change what is stored under a name: the file's bytes are hashed
+        on the way in and must be ``sha256``, else :class:`IntegrityError` and nothing changes.
+        A store that enforces retention keeps the damaged version (locked, as evidence) and
+        makes the verified bytes the ones read from now on.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot repair blobs")
+
     @abc.abstractmethod
     def open(self, sha256: str, start: int = 0, end: int | None = None) -> BinaryIO:
         """A readable binary stream of the blob's bytes ``[start, end)``; the caller closes it."""

@@ -2,7 +2,7 @@
 
 A put streams into a temporary file under ``root/tmp/`` while hashing (a regular file is copied
 inside the kernel with copy_file_range and the copy hashed instead), fsyncs it, makes it
-read-only (0o444) and hard-links it to its final name (``os.link`` never replaces an existing
+read-only (0o400) and hard-links it to its final name (``os.link`` never replaces an existing
 file), fsyncs the directory and removes the temporary name. A crash at any point leaves at most a
 file in ``root/tmp/`` (removed by :meth:`LocalBlobStore.cleanup`), never a partial blob under its
 name. If the final name already exists the temporary file is discarded.
@@ -39,6 +39,8 @@ from quancheng.lib.blobstore import (
 )
 
 _HEX2 = frozenset(f"{i:02x}" for i in range(256))
+# Stored blobs: read-only, and for the platform's user alone (docs/security.md).
+READ_ONLY = 0o400
 _NO_HARDLINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK}
 # copy_file_range refusals that mean "copy it yourself" (old kernels, other filesystems).
 _NO_KERNEL_COPY = {errno.ENOSYS, errno.EXDEV, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP}
@@ -177,18 +179,8 @@ class LocalBlobStore(BlobStore):
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "w+b", buffering=0) as f:
-                copied = _kernel_copy(stream, f)
-                if copied is None:
-                    sha256, size = self._write_hashing(stream, f)
-                else:
-                    # The bytes were copied inside the kernel (as cp does); hashing what was
-                    # written, not the source, names the blob by exactly the stored bytes.
-                    f.seek(0)
-                    sha256, size = _hash_file(f, self.chunk_size)
-                    if size != copied:  # pragma: no cover - the file is ours alone
-                        raise IntegrityError(f"copied {copied} bytes, stored {size}")
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o444)
+                sha256, size = self._copy_hashing(stream, f)
+            os.chmod(tmp, READ_ONLY)
             created = self._install(tmp, sha256, size)
         finally:
             # After a successful link this removes only the temporary name; after an error
@@ -207,7 +199,7 @@ class LocalBlobStore(BlobStore):
 
         For a file on the store's filesystem that the caller has finished writing and holds
         exclusively (a completed upload under its lock): it is hashed (one read, usually from the
-        page cache), fsynced, made read-only (0o444) and linked to its final name with
+        page cache), fsynced, made read-only (0o400) and linked to its final name with
         ``os.link``, which never replaces an existing blob; then the directory is fsynced. The
         blob and the caller's name share the inode until the caller removes its name, which it
         must do without writing to the file again. Nothing is visible under the blob's name
@@ -236,7 +228,7 @@ class LocalBlobStore(BlobStore):
             self._check_existing(final, sha256, size)
             return BlobInfo(sha256=sha256, size=size, created=False)
         mode = stat.S_IMODE(os.stat(path).st_mode)
-        os.chmod(path, 0o444)
+        os.chmod(path, READ_ONLY)
         self._makedirs(final.parent)
         try:
             os.link(path, final)
@@ -251,6 +243,49 @@ class LocalBlobStore(BlobStore):
             return super().put_file(path, retain_until=retain_until, sha256=sha256)
         _fsync_dir(final.parent)
         return BlobInfo(sha256=sha256, size=size, created=True)
+
+    def repair(
+        self,
+        sha256: str,
+        path: str | os.PathLike[str],
+        *,
+        retain_until: dt.datetime | None = None,
+    ) -> BlobInfo:
+        """Copy the file in, check its digest, then atomically replace the damaged blob file."""
+        validate_sha256(sha256)
+        if retain_until is not None:
+            normalise_retain_until(retain_until)  # validated, not enforceable here
+        self._makedirs(self.tmp_dir)
+        fd, tmp_name = tempfile.mkstemp(prefix="repair-", suffix=".part", dir=self.tmp_dir)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "w+b", buffering=0) as f, open(path, "rb") as source:
+                actual, size = self._copy_hashing(source, f)
+            if actual != sha256:
+                raise IntegrityError(f"{path}: its SHA-256 is {actual}, not {sha256}")
+            os.chmod(tmp, 0o444)
+            final = self.path(sha256)
+            self._makedirs(final.parent)
+            os.replace(tmp, final)  # atomic: readers see the damaged file or the good one
+            _fsync_dir(final.parent)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return BlobInfo(sha256=sha256, size=size, created=True)
+
+    def _copy_hashing(self, stream: BinaryIO, f) -> tuple[str, int]:
+        """Copy the stream into ``f`` (in the kernel when it can), hash what was written, fsync."""
+        copied = _kernel_copy(stream, f)
+        if copied is None:
+            sha256, size = self._write_hashing(stream, f)
+        else:
+            # The bytes were copied inside the kernel (as cp does); hashing what was written,
+            # not the source, names the blob by exactly the stored bytes.
+            f.seek(0)
+            sha256, size = _hash_file(f, self.chunk_size)
+            if size != copied:  # pragma: no cover - the file is ours alone
+                raise IntegrityError(f"copied {copied} bytes, stored {size}")
+        os.fsync(f.fileno())
+        return sha256, size
 
     def _write_hashing(self, stream: BinaryIO, f) -> tuple[str, int]:
         h = hashlib.sha256()

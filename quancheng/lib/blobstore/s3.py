@@ -37,6 +37,7 @@ import hashlib
 import io
 import logging
 import math
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any, BinaryIO
@@ -55,6 +56,7 @@ from quancheng.lib.blobstore import (
     RetentionShortening,
     StoreConfigurationError,
     check_range,
+    hash_stream,
     normalise_retain_until,
     read_full,
     validate_sha256,
@@ -64,6 +66,9 @@ log = logging.getLogger(__name__)
 
 BLOBS_PREFIX = "blobs/"
 INCOMING_PREFIX = "incoming/"
+# repaired/<sha256> holds the version id of blobs/<sha256> that a verified repair wrote: read
+# that version instead of the oldest (the damaged one stays, locked, as evidence).
+REPAIRED_PREFIX = "repaired/"
 CONTENT_TYPE = "application/octet-stream"
 COMPLIANCE = "COMPLIANCE"
 
@@ -256,18 +261,42 @@ class S3BlobStore(BlobStore):
         key = self.key(sha256)
         if cached and sha256 in self._versions:
             return self._versions[sha256]
-        found = None
+        versions = []
         paginator = self.client.get_paginator("list_object_versions")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=key):
             for v in page.get("Versions", []):
                 if v["Key"] == key:  # newest first within a key: the last seen is the oldest
                     vid = v.get("VersionId")
-                    found = (None if vid in (None, "null") else vid, int(v["Size"]))
+                    versions.append((None if vid in (None, "null") else vid, int(v["Size"])))
+        found = versions[-1] if versions else None
+        if len(versions) > 1:  # only a repair writes a second version: look for its pointer
+            repaired = self._repaired_version(sha256)
+            chosen = next((v for v in versions if v[0] == repaired), None)
+            if chosen is not None and self._checksum_is(sha256, chosen[0]):
+                found = chosen
+            elif chosen is not None:
+                log.warning("repaired/%s names a version without its SHA-256: ignored", sha256)
         if found is not None:
             self._remember(sha256, *found)
         else:
             self._versions.pop(sha256, None)
         return found
+
+    def _repaired_version(self, sha256: str) -> str | None:
+        try:
+            resp = self.client.get_object(Bucket=self.bucket, Key=REPAIRED_PREFIX + sha256)
+        except ClientError as exc:
+            if _is_not_found(exc):
+                return None
+            raise
+        return resp["Body"].read().decode("ascii").strip() or None
+
+    def _checksum_is(self, sha256: str, version_id: str | None) -> bool:
+        """Whether the version carries the SHA-256 checksum of its name, which the server checked
+        against the bytes when they were written: a pointer to anything else is not followed,
+        so a stray PutObject plus a forged pointer cannot replace what is read."""
+        head = self.client.head_object(**self._vargs(sha256, version_id), ChecksumMode="ENABLED")
+        return head.get("ChecksumSHA256") == base64.b64encode(bytes.fromhex(sha256)).decode()
 
     def _remember(self, sha256: str, version_id: str | None, size: int) -> None:
         if len(self._versions) > 100_000:
@@ -432,6 +461,56 @@ class S3BlobStore(BlobStore):
             raise
         self._check_created(sha256, done.get("VersionId"), size, until)
         return True
+
+    def repair(
+        self,
+        sha256: str,
+        path: str | os.PathLike[str],
+        *,
+        retain_until: dt.datetime | None = None,
+    ) -> BlobInfo:
+        """Write the verified bytes as a new locked version of ``blobs/<sha256>`` and point
+        ``repaired/<sha256>`` at it; the damaged version stays, locked, as evidence."""
+        validate_sha256(sha256)
+        until = normalise_retain_until(retain_until) if retain_until is not None else None
+        if self._resolve(sha256, cached=False) is not None:
+            current = self.retention(sha256)
+            if current is not None and (until is None or current[1] > until):
+                until = current[1]  # the new version is kept at least as long as the old one
+        with open(path, "rb") as f:
+            actual, size = hash_stream(f, self.part_size)
+        if actual != sha256:
+            raise IntegrityError(f"{path}: its SHA-256 is {actual}, not {sha256}")
+        if size > MAX_PART_SIZE:  # one PutObject carries a whole-object SHA-256 up to 5 GiB
+            raise BlobStoreError(f"{sha256}: blobs over 5 GiB cannot be repaired through S3")
+        with open(path, "rb") as f:
+            version_id = self._put_version(sha256, f, size, until)
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=REPAIRED_PREFIX + sha256,
+            Body=(version_id or "").encode("ascii"),
+            ContentType="text/plain",
+            **self._lock_args(until),
+        )
+        self._check_created(sha256, version_id, size, until)
+        return BlobInfo(sha256=sha256, size=size, created=True)
+
+    def _put_version(self, sha256: str, f: BinaryIO, size: int, until) -> str | None:
+        """A new version of ``blobs/<sha256>`` from ``f`` (already verified); its version id.
+
+        One PutObject (streamed from the file) with the SHA-256 checksum, which the server
+        verifies and keeps, so that :meth:`_resolve` can trust the version.
+        """
+        resp = self.client.put_object(
+            Bucket=self.bucket,
+            Key=self.key(sha256),
+            Body=f,
+            ContentLength=size,
+            ContentType=CONTENT_TYPE,
+            ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode("ascii"),
+            **self._lock_args(until),
+        )
+        return resp.get("VersionId")
 
     def _check_created(
         self, sha256: str, version_id: str | None, size: int, until: dt.datetime | None

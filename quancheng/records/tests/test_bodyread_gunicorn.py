@@ -144,3 +144,45 @@ def test_a_client_that_goes_away_mid_body_keeps_what_arrived(server):
     other.send(_patch(server, path, 700_000, data[700_000:]))
     status, headers, _ = other.response()
     assert (status, headers["upload-sha256"]) == (204, hashlib.sha256(data).hexdigest())
+
+
+def _checksum(data: bytes) -> str:
+    return "sha256 " + base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def test_a_spliced_patch_with_a_wrong_checksum_is_refused_and_nothing_of_it_is_kept(server):
+    data = os.urandom(3 * 1024 * 1024 + 99)
+    cut = 1024 * 1024 + 3
+    conn = Connection(server.base)
+    path = _create(conn, server, len(data))
+    altered = bytearray(data[cut:])
+    altered[500_000] ^= 0x01
+    good = _request(
+        "PATCH", path, _tus(server, _patch_headers(0, _checksum(data[:cut]))), data[:cut]
+    )
+    bad = _request(
+        "PATCH", path, _tus(server, _patch_headers(cut, _checksum(data[cut:]))), bytes(altered)
+    )
+    conn.send(good + bad + _request("HEAD", path, _tus(server)))
+    first, refused, head = conn.response(), conn.response(), conn.response()
+
+    assert first[0] == 204 and first[1]["upload-offset"] == str(cut)
+    assert refused[0] == 460, refused
+    assert b"checksum_mismatch" in refused[2]
+    assert head[1]["upload-offset"] == str(cut)  # the refused bytes were not kept
+    # The hash state committed with the first PATCH still holds: the genuine rest completes it.
+    conn.send(
+        _request(
+            "PATCH", path, _tus(server, _patch_headers(cut, _checksum(data[cut:]))), data[cut:]
+        )
+    )
+    status, headers, _ = conn.response()
+    assert (status, headers["upload-sha256"]) == (204, hashlib.sha256(data).hexdigest())
+
+
+def _patch_headers(offset: int, checksum: str) -> dict[str, str]:
+    return {
+        "Upload-Offset": str(offset),
+        "Content-Type": "application/offset+octet-stream",
+        "Upload-Checksum": checksum,
+    }

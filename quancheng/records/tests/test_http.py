@@ -169,3 +169,40 @@ def test_a_whole_download_rehashes_and_an_altered_blob_is_alerted(get, segment):
         _body(get())
     alert = Alert.objects.get(kind="fixity.mismatch")
     assert alert.object_id == segment.blob_id
+
+
+def _received_until_abort(response) -> bytes:
+    """What a client gets of a response whose stream aborts (the server drops the connection)."""
+    from quancheng.fixity.stream import StreamIntegrityError
+
+    received = bytearray()
+    with pytest.raises(StreamIntegrityError):
+        for chunk in response.streaming_content:
+            received += chunk
+    return bytes(received)
+
+
+def test_an_altered_blob_is_never_handed_out_complete(get, segment, monkeypatch):
+    from quancheng.fixity.tests.conftest import alter_one_byte
+    from quancheng.records import http
+
+    monkeypatch.setattr(http, "CHUNK_SIZE", 100)  # several chunks for a 1024-byte blob
+    alter_one_byte(blob_store(), segment.blob_id, offset=1000)  # in the last chunk
+
+    r = get()
+
+    assert r.status_code == 200 and r["Content-Length"] == str(SIZE)
+    received = _received_until_abort(r)
+    assert received == DATA[:1000]  # the final chunk, which holds the altered byte, never left
+
+
+def test_a_damaged_blob_is_refused_with_the_reason_for_ranges_and_whole(get, segment):
+    from quancheng.fixity.tests.conftest import alter_one_byte
+
+    alter_one_byte(blob_store(), segment.blob_id, offset=100)
+    _received_until_abort(get())  # the check fails and is recorded
+
+    for headers in ({"Range": "bytes=0-99"}, {}):
+        r = get(**headers)
+        assert r.status_code == 409
+        assert "完整性校验" in r.content.decode() and "修复" in r.content.decode()

@@ -39,7 +39,7 @@ def test_completion_links_the_partial_file_into_the_store(tus, settings):
     assert r["Upload-Sha256"] == sha
     blob = blob_store_from_url(settings.QC_BLOB_STORE).path(sha)
     assert blob.stat().st_ino == inode  # the received bytes were not copied a second time
-    assert stat.S_IMODE(blob.stat().st_mode) == 0o444
+    assert stat.S_IMODE(blob.stat().st_mode) == 0o400
     assert blob.read_bytes() == data
     assert not upload.partial_path.exists()
 
@@ -65,7 +65,7 @@ def test_a_completion_that_died_after_the_link_is_finished_by_an_empty_patch(
     assert (upload.status, upload.offset) == (Upload.Status.RECEIVING, len(data))
     store = blob_store_from_url(settings.QC_BLOB_STORE)
     assert store.verify(sha).ok
-    assert stat.S_IMODE(upload.partial_path.stat().st_mode) == 0o444
+    assert stat.S_IMODE(upload.partial_path.stat().st_mode) == 0o400
     assert not Blob.objects.exists()
     assert not Event.objects.filter(action="upload.completed").exists()
 
@@ -73,7 +73,7 @@ def test_a_completion_that_died_after_the_link_is_finished_by_an_empty_patch(
     real_open = builtins.open
 
     def open_as_non_root(path, mode="r", *args, **kwargs):
-        if "+" in mode and stat.S_IMODE(os.stat(path).st_mode) == 0o444:
+        if "+" in mode and stat.S_IMODE(os.stat(path).st_mode) == 0o400:
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, mode, *args, **kwargs)
 
@@ -167,3 +167,33 @@ def test_a_failed_patch_leaves_no_wrong_hash_state(tus):
     r = tus.patch(url, data[40_000:], 40_000)
     expected = data[:30_000] + b"x" * 10_000 + data[40_000:]
     assert r["Upload-Sha256"] == hashlib.sha256(expected).hexdigest()
+
+
+def test_a_reupload_of_a_damaged_blob_repairs_it_instead_of_deduplicating(tus, settings):
+    from quancheng.alerts.models import Alert
+    from quancheng.fixity.stream import StreamIntegrityError, verified_chunks
+    from quancheng.fixity.tests.conftest import alter_one_byte
+
+    data = os.urandom(200_000)
+    sha = hashlib.sha256(data).hexdigest()
+    url = tus.create(len(data))["Location"]
+    assert tus.patch(url, data, 0).status_code == 204
+    store = blob_store_from_url(settings.QC_BLOB_STORE)
+    alter_one_byte(store, sha, offset=1234)
+    with pytest.raises(StreamIntegrityError):
+        list(verified_chunks(sha))  # a download finds the damage: alert, blob marked damaged
+    assert Alert.objects.open().filter(kind="fixity.mismatch", object_id=sha).exists()
+
+    again = tus.create(len(data))["Location"]
+    r = tus.patch(again, data, 0)
+
+    assert r.status_code == 204, r.content
+    assert r["Upload-Deduplicated"] == "false"
+    assert store.path(sha).read_bytes() == data  # the stored copy is the genuine one again
+    assert Blob.objects.get(pk=sha).damaged_at is None
+    repaired = Event.objects.get(action="blob.repaired")
+    assert (
+        repaired.object_id == sha and repaired.actor == Upload.objects.get(pk=upload_id(again)).user
+    )
+    assert not Alert.objects.open().filter(object_id=sha).exists()
+    assert Event.objects.filter(action="alert.closed").count() == 1

@@ -33,7 +33,14 @@ def test_options_lists_the_capabilities(tus, settings):
     assert r.status_code == 204
     assert r["Tus-Resumable"] == "1.0.0"
     assert r["Tus-Version"] == "1.0.0"
-    assert set(r["Tus-Extension"].split(",")) == {"creation", "termination"}
+    assert set(r["Tus-Extension"].split(",")) == {
+        "creation",
+        "creation-with-upload",
+        "termination",
+        "checksum",
+        "expiration",
+    }
+    assert set(r["Tus-Checksum-Algorithm"].split(",")) >= {"sha1", "sha256"}
     assert r["Tus-Max-Size"] == "12345"
 
 

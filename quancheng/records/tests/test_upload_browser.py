@@ -6,6 +6,7 @@ that a 3 MB file takes a dozen PATCHes. The test reads the server's database dir
 see what the server received.
 """
 
+import base64
 import hashlib
 import os
 import sqlite3
@@ -166,4 +167,46 @@ def test_an_interrupted_upload_continues_after_a_page_reload(server, page, tmp_p
     blob = server["var"] / "blobs" / sha256[:2] / sha256[2:4] / sha256
     assert hashlib.sha256(blob.read_bytes()).hexdigest() == sha256
     expect(page.locator("#act-records")).to_contain_text("DSC_0002.mp4")
+    assert page.problems == []
+
+
+def test_every_chunk_carries_its_checksum_and_one_altered_on_the_way_is_sent_again(
+    server, page, tmp_path
+):
+    from playwright.sync_api import expect
+
+    page.server = server
+    clip = _clip(tmp_path, "DSC_0003.mp4")
+    sha256 = hashlib.sha256(clip.read_bytes()).hexdigest()
+    _login_and_open_the_upload_page(page, server["url"])
+    patches = []  # (Upload-Offset, Upload-Checksum, the body's own sha256 in tus form)
+
+    def corrupt_the_second_patch_once(route):
+        request = route.request
+        if request.method != "PATCH":
+            route.continue_()
+            return
+        body = request.post_data_buffer
+        own = "sha256 " + base64.b64encode(hashlib.sha256(body).digest()).decode()
+        patches.append((request.headers["upload-offset"], request.headers["upload-checksum"], own))
+        if len(patches) == 2:  # a proxy flips a bit of this chunk
+            route.continue_(post_data=bytes([body[0] ^ 0x01]) + body[1:])
+            return
+        route.continue_()
+
+    page.route("**/api/v1/uploads/**", corrupt_the_second_patch_once)
+    page.locator("#upload-files").set_input_files(str(clip))
+    page.get_by_role("button", name="开始上传").click()
+    row = page.locator(".upload-row")
+    expect(row.locator(".upload-status")).to_contain_text("已登记为音像记录", timeout=60_000)
+
+    assert all(sent == own for _, sent, own in patches)  # every PATCH carried its checksum
+    offsets = [int(o) for o, _, _ in patches]
+    assert offsets[1] == offsets[2] == CHUNK  # the refused chunk (460) was sent again
+    assert len(patches) == -(-SIZE // CHUNK) + 1
+    with _db(server) as db:
+        (status, stored), *_ = db.execute(
+            "SELECT status, sha256 FROM records_upload WHERE filename = 'DSC_0003.mp4'"
+        ).fetchall()
+    assert (status, stored) == ("complete", sha256)
     assert page.problems == []
