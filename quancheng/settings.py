@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "quancheng.web.middleware.LoginRequiredMiddleware",
+    "quancheng.web.middleware.BlobMissingMiddleware",
     # AxesMiddleware must be last: it turns lockouts into responses.
     "axes.middleware.AxesMiddleware",
 ]
@@ -289,6 +290,10 @@ QC_API_MAX_BODY_BYTES = envint("QC_API_MAX_BODY_BYTES", str(2 * 1024**2))
 # Django refuses bodies above this before the API could answer 413 (2.5 MB by default).
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(2621440, QC_API_MAX_BODY_BYTES)
 QC_UPLOAD_MAX_SIZE = envint("QC_UPLOAD_MAX_SIZE", str(64 * 1024**3))
+# Unfinished tus uploads; with several web servers, one filesystem shared by all of them (NFS with
+# locks), so that an upload started on one server resumes on another (docs/deployment.md).
+# Empty: VAR_DIR/uploads.
+QC_UPLOAD_DIR = os.environ.get("QC_UPLOAD_DIR", "")
 
 
 def envpatterns(name: str, default: str) -> list[str]:

@@ -31,7 +31,7 @@ from quancheng.documents.render import render_template_pdf
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.records.models import Blob, DataRecord, Document, Segment
-from quancheng.records.services import blob_store, register_blob
+from quancheng.records.services import blob_store, put_record, register_blob
 
 from .config import current_config
 from .models import Dossier, DossierEntry, DossierSupplement, retain_until
@@ -494,7 +494,7 @@ def render_toc(dossier: Dossier) -> bytes:
 
 
 def _store_toc(dossier: Dossier) -> Blob:
-    info = blob_store().put(io.BytesIO(render_toc(dossier)))
+    info = put_record(io.BytesIO(render_toc(dossier)))
     return register_blob(info, dossier.agency)
 
 

@@ -93,12 +93,11 @@ def _check_officers(errors: Errors, actor, officers: list[User], dates: Iterable
 
 
 def _check_not_future(errors: Errors, act: Act) -> None:
-    """An act is a record of what happened: not dated beyond now and a clock tolerance."""
+    """An act is a record of what happened: it does not start later than now and a clock
+    tolerance. Its end may lie ahead: an inspection still under way has a planned end."""
     latest = timezone.now() + dt.timedelta(seconds=settings.QC_FUTURE_TOLERANCE_SECONDS)
-    for name, label in (("started_at", "开始时间"), ("ended_at", "结束时间")):
-        moment = getattr(act, name)
-        if moment and moment > latest:
-            errors.add(name, f"{label}晚于当前时间，不能登记未来的执法行为", "in_future")
+    if act.started_at and act.started_at > latest:
+        errors.add("started_at", "开始时间晚于当前时间，不能登记未来的执法行为", "in_future")
 
 
 def _clean_act(actor, act: Act, officers: list[User]) -> None:

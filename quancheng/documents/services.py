@@ -30,7 +30,7 @@ from quancheng.lib.canonical import canonical_bytes
 from quancheng.orgs import capabilities as caps
 from quancheng.records.items import create_document
 from quancheng.records.models import Document, RecordItem
-from quancheng.records.services import blob_store, register_blob
+from quancheng.records.services import put_record, register_blob
 
 from . import certificates, numbering
 from .fields import as_datetime, parse_value
@@ -261,7 +261,7 @@ def add_signature(
     if role == DraftSignature.Role.OFFICER:
         authentication = _authenticate_signer(actor, draft, officer, password)
     png = decode_png(image)
-    info = blob_store().put(io.BytesIO(png))
+    info = put_record(io.BytesIO(png))
     with transaction.atomic():
         draft = DocumentDraft.objects.select_for_update().get(pk=draft.pk)
         _refuse_if_final(draft)
@@ -348,7 +348,7 @@ def finalise(actor, draft: DocumentDraft) -> Document:
     caps.require(actor, caps.DRAFT_FINALISE, draft)
     reservation = _reserve(actor, draft)
     signed = _render_signed(reservation)
-    info = blob_store().put(io.BytesIO(signed))
+    info = put_record(io.BytesIO(signed))
     return _commit(actor, reservation, info, validate_pdf_bytes(signed))
 
 

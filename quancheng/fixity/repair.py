@@ -17,7 +17,7 @@ from django.db import transaction
 
 from quancheng.alerts.services import close_alerts_for
 from quancheng.ledger.services import record_event
-from quancheng.lib.blobstore import BlobInfo, IntegrityError
+from quancheng.lib.blobstore import BlobInfo, BlobStoreError, IntegrityError
 from quancheng.records.models import Blob
 
 ALERT_KINDS = ("fixity.mismatch", "fixity.missing")
@@ -49,6 +49,8 @@ def replace_copy(blob: Blob, path: str | os.PathLike[str]) -> BlobInfo:
         raise RepairRefused(
             "digest_mismatch", "提供的文件与登记的 SHA-256 不符，不是原件，未作修复"
         ) from None
+    except BlobStoreError as e:
+        raise RepairRefused("store_refused", f"存储拒绝了修复：{e}") from None
 
 
 def note_repaired(actor, blob: Blob, source: str) -> None:

@@ -262,6 +262,16 @@ def _officer_of_act_or_custodian(user, obj) -> Verdict:
     return _no("只有本执法行为的执法人员或记录管理专人可以制作说明、答复检查发现")
 
 
+def _item_linker(user, obj) -> Verdict:
+    """Writers in scope; an officer (un)links only the segments they recorded."""
+    if not _writes(user):
+        return _writer_in_scope(user, obj)
+    own = obj is None or label_of(obj) != "records.segment" or obj.officer_id == user.pk
+    if user.role == Role.OFFICER and not user.is_superuser and not own:
+        return _no("执法人员只能关联或解除关联本人的音像记录")
+    return ALLOWED
+
+
 def _device_manager(user, obj) -> Verdict:
     if user.is_superuser or user.role in (Role.CUSTODIAN, Role.HEAD, Role.CITY_ADMIN):
         return ALLOWED
@@ -433,9 +443,9 @@ RECORDS_UPLOAD = _declare(
 ITEM_LINK = _declare(
     "item.link",
     "关联、解除关联记录，向执法行为添加记录",
-    "officer, custodian, head, city administrator, in their scope; not once the item is in a "
-    "sealed dossier",
-    _writer_in_scope,
+    "officer (their own segments only), custodian, head, city administrator, in their scope; "
+    "not once the item is in a sealed dossier",
+    _item_linker,
     changes=True,
 )
 EVIDENCE_SET = _declare(

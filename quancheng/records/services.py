@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from quancheng.ledger.services import record_event
 from quancheng.lib import sha256state
-from quancheng.lib.blobstore import blob_store_from_url
+from quancheng.lib.blobstore import BlobInfo, BlobStore, blob_store_from_url
 from quancheng.orgs import capabilities as caps
 
 from .bodyread import BodyReader, ReadAdapter
@@ -131,6 +131,22 @@ def initial_retain_until():
     Stores that cannot enforce retention (the local folder) ignore it.
     """
     return timezone.now() + dt.timedelta(days=settings.QC_BLOB_MIN_RETENTION_DAYS)
+
+
+def put_record(stream, *, store: BlobStore | None = None) -> BlobInfo:
+    """Store a record's bytes: the one way content enters the blob store (with put_record_file).
+
+    Every kind of record (uploads, finalised PDFs, signature images, extraction notes and
+    packages, derivatives, dock ingest, tables of contents, reports) is locked write-once from
+    its first byte with the minimum retention; archiving extends it later. A put without a
+    retain-until date would leave the object deletable through the S3 API (issue 16, point 8).
+    """
+    return (store or blob_store()).put(stream, retain_until=initial_retain_until())
+
+
+def put_record_file(path, *, sha256: str | None = None) -> BlobInfo:
+    """Like :func:`put_record` for a finished file (a local store links it in, no copy)."""
+    return blob_store().put_file(path, retain_until=initial_retain_until(), sha256=sha256)
 
 
 @contextlib.contextmanager
@@ -305,9 +321,7 @@ def _complete(upload: Upload, f) -> Upload:
         except repair.RepairRefused as e:  # pragma: no cover - the hash and size are ours
             raise UploadError(500, e.code, e.message) from None
     else:
-        info = blob_store().put_file(
-            upload.partial_path, retain_until=initial_retain_until(), sha256=sha256
-        )
+        info = put_record_file(upload.partial_path, sha256=sha256)
     if info.size != upload.length:  # pragma: no cover - the file is ours and locked
         raise RuntimeError(
             f"upload {upload.pk}: stored {info.size} bytes, expected {upload.length}"

@@ -218,14 +218,14 @@ def test_an_act_dated_in_the_future_is_refused(officer, colleague, agency, subje
     assert not Act.objects.exists()
 
 
-def test_an_act_ending_within_the_clock_tolerance_is_accepted(
+def test_an_act_starting_within_the_clock_tolerance_is_accepted(
     officer, colleague, agency, subject, settings
 ):
-    """结束时间在时钟容差以内（终端时钟略快）的执法行为可以登记"""
+    """开始时间在时钟容差以内（终端时钟略快）的执法行为可以登记"""
     settings.QC_FUTURE_TOLERANCE_SECONDS = 300
     with time_machine.travel(NOW, tick=False):
-        act = _act_at(officer, colleague, agency, subject, NOW - dt.timedelta(minutes=28))
-    assert act.ended_at == NOW + dt.timedelta(minutes=2)
+        act = _act_at(officer, colleague, agency, subject, NOW + dt.timedelta(minutes=2))
+    assert act.started_at == NOW + dt.timedelta(minutes=2)
 
 
 def test_the_api_refuses_a_future_act(api_as, officer, colleague, subject):  # noqa: F811

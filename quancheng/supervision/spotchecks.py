@@ -347,7 +347,7 @@ def report_context(spot_check: SpotCheck, district: str) -> dict[str, Any]:
 def issue_reports(actor, spot_check: SpotCheck) -> list[SpotCheckReport]:
     """Render, store and circulate the report (通报) of each district in the sample."""
     from quancheng.documents.render import render_template_pdf
-    from quancheng.records.services import blob_store, register_blob
+    from quancheng.records.services import put_record, register_blob
 
     require_audit(actor, spot_check.district)
     with transaction.atomic():
@@ -366,7 +366,7 @@ def issue_reports(actor, spot_check: SpotCheck) -> list[SpotCheckReport]:
                 "supervision/spot_report.html", report_context(spot_check, district)
             )
             agency = _district_agency(district)
-            info = blob_store().put(io.BytesIO(pdf))
+            info = put_record(io.BytesIO(pdf))
             register_blob(info, agency)
             report = SpotCheckReport.objects.create(
                 spot_check=spot_check,

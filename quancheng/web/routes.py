@@ -42,7 +42,7 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "document_evidence": caps.EVIDENCE_SET,
     "datarecord_evidence": caps.EVIDENCE_SET,
     "records_queue": caps.SIGNED_IN,
-    "records_queue_associate": caps.ITEM_LINK,
+    "records_queue_associate": caps.RECORDS_UPLOAD,
     "records_queue_link": caps.ITEM_LINK,
     "records_act_segments": caps.ACT_VIEW,
     "records_segment_unlink": caps.ITEM_LINK,

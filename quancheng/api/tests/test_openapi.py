@@ -22,6 +22,7 @@ PATHS = {
     "/api/v1/segments/{segment_id}/time": {"post"},
     "/api/v1/acts/{act_id}/documents": {"post"},
     "/api/v1/acts/{act_id}/records": {"get"},
+    "/api/v1/segments/{segment_id}/time": {"post"},
     "/api/v1/data-kinds": {"get"},
     "/api/v1/data-records": {"post"},
     "/api/v1/devices": {"get"},

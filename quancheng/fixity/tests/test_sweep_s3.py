@@ -160,3 +160,21 @@ def test_a_repair_writes_a_new_locked_version_that_is_read_from_then_on(
     assert Blob.objects.get(pk=info.sha256).damaged_at is None
     assert not Alert.objects.open().exists()
     assert run_sweep().passed == 1
+
+
+def test_a_forged_repair_pointer_is_not_followed(s3, put_blobs):
+    """Someone with the S3 credentials writes other bytes as a new version and points
+    repaired/<sha256> at it: the version lacks the name's checksum, so the original is read."""
+    (info,) = put_blobs(s3, n=1, size=4096)
+    with s3.open(info.sha256) as f:
+        genuine = f.read()
+    forged = s3.client.put_object(Bucket=s3.bucket, Key=s3.key(info.sha256), Body=b"forged")
+    s3.client.put_object(
+        Bucket=s3.bucket,
+        Key=f"repaired/{info.sha256}",
+        Body=forged["VersionId"].encode(),
+    )
+    s3._versions.clear()
+
+    with s3.open(info.sha256) as f:
+        assert f.read() == genuine

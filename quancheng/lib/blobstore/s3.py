@@ -271,7 +271,11 @@ class S3BlobStore(BlobStore):
         found = versions[-1] if versions else None
         if len(versions) > 1:  # only a repair writes a second version: look for its pointer
             repaired = self._repaired_version(sha256)
-            found = next((v for v in versions if v[0] == repaired), found)
+            chosen = next((v for v in versions if v[0] == repaired), None)
+            if chosen is not None and self._checksum_is(sha256, chosen[0]):
+                found = chosen
+            elif chosen is not None:
+                log.warning("repaired/%s names a version without its SHA-256: ignored", sha256)
         if found is not None:
             self._remember(sha256, *found)
         else:
@@ -286,6 +290,13 @@ class S3BlobStore(BlobStore):
                 return None
             raise
         return resp["Body"].read().decode("ascii").strip() or None
+
+    def _checksum_is(self, sha256: str, version_id: str | None) -> bool:
+        """Whether the version carries the SHA-256 checksum of its name, which the server checked
+        against the bytes when they were written: a pointer to anything else is not followed,
+        so a stray PutObject plus a forged pointer cannot replace what is read."""
+        head = self.client.head_object(**self._vargs(sha256, version_id), ChecksumMode="ENABLED")
+        return head.get("ChecksumSHA256") == base64.b64encode(bytes.fromhex(sha256)).decode()
 
     def _remember(self, sha256: str, version_id: str | None, size: int) -> None:
         if len(self._versions) > 100_000:
@@ -470,6 +481,8 @@ class S3BlobStore(BlobStore):
             actual, size = hash_stream(f, self.part_size)
         if actual != sha256:
             raise IntegrityError(f"{path}: its SHA-256 is {actual}, not {sha256}")
+        if size > MAX_PART_SIZE:  # one PutObject carries a whole-object SHA-256 up to 5 GiB
+            raise BlobStoreError(f"{sha256}: blobs over 5 GiB cannot be repaired through S3")
         with open(path, "rb") as f:
             version_id = self._put_version(sha256, f, size, until)
         self.client.put_object(
@@ -483,38 +496,21 @@ class S3BlobStore(BlobStore):
         return BlobInfo(sha256=sha256, size=size, created=True)
 
     def _put_version(self, sha256: str, f: BinaryIO, size: int, until) -> str | None:
-        """A new version of ``blobs/<sha256>`` from ``f`` (already verified); its version id."""
-        key = self.key(sha256)
-        if size <= self.part_size:
-            resp = self.client.put_object(
-                Bucket=self.bucket,
-                Key=key,
-                Body=f.read(),
-                ContentType=CONTENT_TYPE,
-                ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode("ascii"),
-                **self._lock_args(until),
-            )
-            return resp.get("VersionId")
-        upload_id = self.client.create_multipart_upload(
-            Bucket=self.bucket, Key=key, ContentType=CONTENT_TYPE, **self._lock_args(until)
-        )["UploadId"]
-        parts = []
-        try:
-            for number in range(1, MAX_PARTS + 1):
-                chunk = f.read(self.part_size)
-                if not chunk:
-                    break
-                resp = self.client.upload_part(
-                    Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=chunk
-                )
-                parts.append(_part_entry(number, resp["ETag"], resp))
-            done = self.client.complete_multipart_upload(
-                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
-            )
-        except BaseException:
-            self._abort(key, upload_id)
-            raise
-        return done.get("VersionId")
+        """A new version of ``blobs/<sha256>`` from ``f`` (already verified); its version id.
+
+        One PutObject (streamed from the file) with the SHA-256 checksum, which the server
+        verifies and keeps, so that :meth:`_resolve` can trust the version.
+        """
+        resp = self.client.put_object(
+            Bucket=self.bucket,
+            Key=self.key(sha256),
+            Body=f,
+            ContentLength=size,
+            ContentType=CONTENT_TYPE,
+            ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode("ascii"),
+            **self._lock_args(until),
+        )
+        return resp.get("VersionId")
 
     def _check_created(
         self, sha256: str, version_id: str | None, size: int, until: dt.datetime | None
