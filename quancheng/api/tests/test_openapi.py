@@ -19,7 +19,6 @@ PATHS = {
     "/api/v1/ledger/consistency": {"get"},
     "/api/v1/acts/{act_id}/registration": {"get", "post"},
     "/api/v1/acts/{act_id}/segments": {"post"},
-    "/api/v1/segments/{segment_id}/time": {"post"},
     "/api/v1/acts/{act_id}/documents": {"post"},
     "/api/v1/acts/{act_id}/records": {"get"},
     "/api/v1/segments/{segment_id}/time": {"post"},
