@@ -244,7 +244,7 @@ def _custodian_or_involved_officer(user, obj) -> Verdict:
         return ALLOWED
     if user.role == Role.OFFICER and involved_in_act(user, obj):
         return ALLOWED
-    return _no("只有本执法行为的执法人员或记录管理专人可以提出延期登记申请")
+    return _no("只有本辖区的记录管理专人或本执法行为的执法人员可以申请延期登记")
 
 
 def _alert_closer(user, obj) -> Verdict:
@@ -263,10 +263,11 @@ def _officer_of_act_or_custodian(user, obj) -> Verdict:
 
 
 def _item_linker(user, obj) -> Verdict:
-    """Writers in scope; an officer (un)links only the segments they recorded."""
+    """Writers in scope; an officer (un)links only the segments they recorded (or whose officer
+    is unknown: an officer uploading the very file proves having it)."""
     if not _writes(user):
         return _writer_in_scope(user, obj)
-    own = obj is None or label_of(obj) != "records.segment" or obj.officer_id == user.pk
+    own = obj is None or label_of(obj) != "records.segment" or obj.officer_id in (None, user.pk)
     if user.role == Role.OFFICER and not user.is_superuser and not own:
         return _no("执法人员只能关联或解除关联本人的音像记录")
     return ALLOWED
@@ -497,7 +498,9 @@ RECORDS_REGISTER = _declare(
     "records.register",
     "登记存储记录（第二十一条）",
     "the records custodian in scope",
-    _custodian("只有记录管理专人可以登记存储记录"),
+    _custodian(
+        "只有本辖区的记录管理专人可以登记执法记录（第二十一条：记录不得由案件调查人员自行保存）"
+    ),
 )
 LATE_REGISTRATION_REQUEST = _declare(
     "registration.request_late",
@@ -509,7 +512,7 @@ LATE_REGISTRATION_DECIDE = _declare(
     "registration.decide_late",
     "审批延期登记",
     "the head of the act's agency",
-    _head_of_agency("只有本机构负责人可以审批延期登记"),
+    _head_of_agency("只有该执法行为所属机构的负责人可以审批延期登记申请"),
 )
 REQUESTS_DECIDE = _declare(
     "requests.decide",

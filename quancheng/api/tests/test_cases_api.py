@@ -130,14 +130,22 @@ def test_patch_case(officer, colleague, head, case, api_as):
         f"/cases/{case.pk}",
         {
             "cause": "未取得医疗机构执业许可证擅自执业（复核）",
-            "officer_ids": [colleague.pk, head.pk],
+            "officer_ids": [officer.pk, colleague.pk, head.pk],
         },
     )
     assert response.status_code == 200, response.content
-    assert [o["username"] for o in response.json()["officers"]] == ["lina", "liuyang"]
+    assert [o["username"] for o in response.json()["officers"]] == ["zhangwei", "lina", "liuyang"]
     case.refresh_from_db()
     assert case.cause.endswith("（复核）")
     assert Event.objects.for_object(case).order_by("-seq").first().action == "case.updated"
+    # Removing an officer is the head's (issue 15).
+    removal = api.patch(f"/cases/{case.pk}", {"officer_ids": [colleague.pk, head.pk]})
+    assert_error(removal, 403, "forbidden")
+    head_api = api_as(head)
+    assert (
+        head_api.patch(f"/cases/{case.pk}", {"officer_ids": [colleague.pk, head.pk]}).status_code
+        == 200
+    )
 
 
 def test_patch_case_checks_like_create(officer, outsider, case, api_as):

@@ -137,7 +137,8 @@ def test_the_outsider_sees_nothing(officer, custodian, head, act, segment, outsi
     assert client.get(reverse("retention:hold_detail", args=[hold.pk])).status_code == 404
     assert client.get(reverse("retention:hold_new") + f"?act={act.pk}").status_code == 404
     for name in ("disposal_list", "offline_list", "retention_rules"):
-        assert client.get(reverse(f"retention:{name}")).status_code == 404  # officers: no queue
+        # Officers have no queue: refused with the reason (403), nothing of it shown.
+        assert client.get(reverse(f"retention:{name}")).status_code == 403
     hold_list = client.get(reverse("retention:hold_list")).content.decode()
     assert reverse("retention:hold_detail", args=[hold.pk]) not in hold_list
 

@@ -2,6 +2,7 @@
 may view a segment (A24) adds or withdraws a marker on it."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from quancheng.api.tests.conftest import api_as  # noqa: F401 - the API tests' fixture
 from quancheng.compliance import services
@@ -55,7 +56,7 @@ def test_and_by_the_page(client, bystander, built):
 
 def test_withdrawing_needs_the_same_right(officer, bystander, built):
     marker = services.add_marker(officer, built.main, "identity_stated", 1)
-    with pytest.raises(services.PermissionDenied):
+    with pytest.raises(PermissionDenied):
         services.withdraw_marker(bystander, marker, "不对")
     marker.refresh_from_db()
     assert marker.withdrawn_at is None

@@ -2,6 +2,7 @@
 officer's signature is given by that officer alone (电子签名法 art. 13)."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from quancheng.conftest import PASSWORD, make_person
 from quancheng.documents import services
@@ -72,11 +73,11 @@ def test_an_uninvolved_officer_cannot_use_the_pages_either(client, bystander, dr
 def test_an_officer_cannot_sign_in_a_colleagues_name_without_the_colleagues_password(
     officer, colleague, draft
 ):
-    with pytest.raises(services.PermissionDenied):
+    with pytest.raises(PermissionDenied):
         services.add_signature(
             officer, draft, role="officer", officer=colleague, image=signature_png()
         )
-    with pytest.raises(services.PermissionDenied):
+    with pytest.raises(PermissionDenied):
         services.add_signature(
             officer,
             draft,

@@ -54,10 +54,11 @@ def test_the_page_is_for_custodians_auditors_heads_and_the_city(client, request,
 
 
 @pytest.mark.parametrize("who", ["officer", "outsider", "commission"])
-def test_others_get_404(client, request, who):
+def test_others_get_403(client, request, who):
+    """Refused with the reason (the capability table's policy inside the scope)."""
     client.force_login(request.getfixturevalue(who))
-    assert client.get(reverse("fixity_sweeps")).status_code == 404
-    assert client.post(reverse("fixity_sweep_start")).status_code == 404
+    assert client.get(reverse("fixity_sweeps")).status_code == 403
+    assert client.post(reverse("fixity_sweep_start")).status_code == 403
     assert not DBTaskResult.objects.exists()
 
 

@@ -2,8 +2,8 @@
 
 1. Every route declares its capability (web/routes.py): a new route without one fails here.
 2. Every route is tried by every role of DOMAIN.md, plus an officer of the same agency who is not
-   on the act, an officer of another district, an anonymous client and a revoked API token:
-   never a server error; another district's objects never answer 200; anonymous clients are
+   on the act, an officer of another district, an anonymous client, a revoked and an expired API
+   token: never a server error; another district's objects never answer 200; anonymous clients are
    sent to the login page (pages) or get 401 (API); and whoever the capability table refuses
    changes nothing: a refused POST leaves the ledger as it was (besides logging the refusal).
 
