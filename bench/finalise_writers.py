@@ -3,10 +3,10 @@
 Usage: .venv/bin/python bench/finalise_writers.py [--writers 10] [--finalisations 6]
                                                   [--db sqlite|postgres|both]
 
-Ten concurrent writers on one database: two finalise complete 现场笔录 drafts one after the other
-(render, sign, store, commit: `documents.services.finalise`), the others save drafts in a loop
-(`save_draft`, one short transaction with its ledger event) until the finalisers are done. Two
-runs, alternated on the same database:
+Ten concurrent writers on one database, each its own process: two finalise complete 现场笔录
+drafts one after the other (render, sign, store, commit: `documents.services.finalise`), the
+others save drafts in a loop (`save_draft`, one short transaction with its ledger event) until
+the finalisers are done. Two runs, one after the other on the same database:
 
 - ``held``: the shape before issue 16: the whole finalisation inside one write transaction
   (`transaction.atomic()` around `finalise`, so rendering and signing hold the write lock);
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -79,62 +78,86 @@ def build(finalisations: int, savers: int) -> dict:
     }
 
 
-def run(mode: str, drafts: list, saves: list, officer) -> tuple[list[float], list[float], int]:
-    """Two finalisers and the savers together; (save latencies, finalise latencies, writes
-    that gave up with "database is locked")."""
-    from django.db import OperationalError, connection, transaction
+def _finaliser(mode: str, queue, officer_id: int, results) -> None:
+    from django.db import OperationalError, transaction
 
     from quancheng.documents import services
+    from quancheng.documents.models import DocumentDraft
+    from quancheng.orgs.models import User
 
-    done = threading.Event()
-    save_times, final_times, locked = [], [], []
-    queue = list(drafts)
-    lock = threading.Lock()
-
-    def finaliser():
+    officer = User.objects.get(pk=officer_id)
+    while (pk := queue.get()) is not None:
+        draft = DocumentDraft.objects.get(pk=pk)
+        began = time.perf_counter()
+        locked = False
         try:
-            while True:
-                with lock:
-                    if not queue:
-                        return
-                    draft = queue.pop()
-                began = time.perf_counter()
-                try:
-                    if mode == "held":
-                        with transaction.atomic():
-                            services.finalise(officer, draft)
-                    else:
-                        services.finalise(officer, draft)
-                except OperationalError:  # "database is locked" after the 20 s busy timeout
-                    locked.append(draft)
-                final_times.append(time.perf_counter() - began)
-        finally:
-            connection.close()
+            if mode == "held":
+                with transaction.atomic():
+                    services.finalise(officer, draft)
+            else:
+                services.finalise(officer, draft)
+        except OperationalError:  # "database is locked" after the 20 s busy timeout
+            locked = True
+        results.put(("finalise", time.perf_counter() - began, locked))
 
-    def saver(draft):
+
+def _saver(mode: str, pk: int, officer_id: int, done, results) -> None:
+    from django.db import OperationalError
+
+    from quancheng.documents import services
+    from quancheng.documents.models import DocumentDraft
+    from quancheng.orgs.models import User
+
+    officer = User.objects.get(pk=officer_id)
+    draft = DocumentDraft.objects.get(pk=pk)
+    n = 0
+    while not done.is_set():
+        n += 1
+        began = time.perf_counter()
+        locked = False
         try:
-            n = 0
-            while not done.is_set():
-                n += 1
-                began = time.perf_counter()
-                try:
-                    services.save_draft(officer, draft, {"findings": f"{mode}{n}"})
-                except OperationalError:  # counted with the time it waited before giving up
-                    locked.append(draft)
-                save_times.append(time.perf_counter() - began)
-        finally:
-            connection.close()
+            services.save_draft(officer, draft, {"findings": f"{mode}{n}"})
+        except OperationalError:  # counted with the time it waited before giving up
+            locked = True
+        results.put(("save", time.perf_counter() - began, locked))
 
-    finalisers = [threading.Thread(target=finaliser) for _ in range(2)]
-    savers = [threading.Thread(target=saver, args=(d,)) for d in saves]
-    for thread in finalisers + savers:
-        thread.start()
-    for thread in finalisers:
-        thread.join()
+
+def run(mode: str, drafts: list, saves: list, officer) -> tuple[list[float], list[float], int]:
+    """Two finalisers and the savers together, each its own process (as gunicorn's workers and
+    the task worker are); (save latencies, finalise latencies, writes that gave up with
+    "database is locked")."""
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()  # each process opens its own
+    mp = multiprocessing.get_context("fork")
+    queue, results, done = mp.Queue(), mp.Queue(), mp.Event()
+    for draft in drafts:
+        queue.put(draft.pk)
+    finalisers = [
+        mp.Process(target=_finaliser, args=(mode, queue, officer.pk, results)) for _ in range(2)
+    ]
+    for _ in finalisers:
+        queue.put(None)
+    savers = [
+        mp.Process(target=_saver, args=(mode, draft.pk, officer.pk, done, results))
+        for draft in saves
+    ]
+    for process in finalisers + savers:
+        process.start()
+    for process in finalisers:
+        process.join()
     done.set()
-    for thread in savers:
-        thread.join()
-    return save_times, final_times, len(locked)
+    for process in savers:
+        process.join()
+    times = {"save": [], "finalise": []}
+    locked = 0
+    while not results.empty():
+        kind, seconds, gave_up = results.get()
+        times[kind].append(seconds)
+        locked += gave_up
+    return times["save"], times["finalise"], locked
 
 
 def main(argv: list[str]) -> int:

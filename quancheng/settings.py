@@ -37,6 +37,10 @@ def envsecret(name: str) -> str | None:
 
 
 VAR_DIR = Path(os.environ.get("QC_VAR_DIR", BASE_DIR / "var"))
+# Everything the platform creates (the SQLite database and its journals, blobs, keys, uploads,
+# logs under VAR_DIR) is for the platform's user alone: evidence and personal data must not be
+# readable by other accounts on the machine (docs/security.md).
+os.umask(0o077)
 
 
 def _embedded_secret_key() -> str:
@@ -88,6 +92,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # NUL characters and oversized JSON bodies, refused before anything reads them.
+    "quancheng.web.middleware.RefuseBadRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "quancheng.web.session_touch.SessionTouchMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -98,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "quancheng.web.middleware.LoginRequiredMiddleware",
+    "quancheng.web.middleware.BlobMissingMiddleware",
     # AxesMiddleware must be last: it turns lockouts into responses.
     "axes.middleware.AxesMiddleware",
 ]
@@ -115,6 +122,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "quancheng.orgs.capabilities.context_processor",
             ],
         },
     },
@@ -140,6 +148,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "orgs.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "quancheng.orgs.lockout.UsernameDelayBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -160,16 +169,28 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Account lockout (django-axes): 5 failures lock the username for 30 minutes.
+# Failed logins (docs/security.md): QC_LOCKOUT_FAILURES failures lock the combination of
+# username and client address for QC_LOCKOUT_MINUTES minutes. Officers of an agency often share
+# one NAT address, and anyone may know an officer's pinyin username: locking the address would
+# lock out the agency, locking the username would let anybody lock out any officer. For the
+# username alone, failures from all addresses only delay the next attempt
+# (quancheng.orgs.lockout): from QC_LOGIN_DELAY_AFTER failures on, 1, 2, 4, ... seconds, at most
+# QC_LOGIN_DELAY_MAX_SECONDS. The same rules cover /admin/login/ (both log in through
+# django.contrib.auth.authenticate).
 AXES_FAILURE_LIMIT = envint("QC_LOCKOUT_FAILURES", "5")
 AXES_COOLOFF_TIME = envint("QC_LOCKOUT_MINUTES", "30") / 60
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# An attempt refused during a lock or delay is not a new failure: it neither extends the lock
+# nor grows the delay, so a waiting officer is not punished for trying again.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "quancheng.orgs.lockout.locked_out_response"
 AXES_VERBOSE = False
-# Officers of a whole agency often share one NAT address on the intranet: locking by address
-# would lock the agency out, so lockout is by username only.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+QC_LOGIN_DELAY_AFTER = envint("QC_LOGIN_DELAY_AFTER", "3")
+QC_LOGIN_DELAY_MAX_SECONDS = envint("QC_LOGIN_DELAY_MAX_SECONDS", "60")
+if not 1 <= QC_LOGIN_DELAY_MAX_SECONDS <= 600:
+    raise ImproperlyConfigured("QC_LOGIN_DELAY_MAX_SECONDS must be between 1 and 600")
 
 # Sessions end after 30 idle minutes and with the browser.
 SESSION_COOKIE_AGE = envint("QC_SESSION_IDLE_MINUTES", "30") * 60
@@ -255,12 +276,24 @@ LOGGING = {
 
 # Platform settings.
 QC_API_TOKEN_PREFIX = "qc_"  # noqa: S105 - a public prefix, not a secret
+# Days an API token works after it is issued or rotated (docs/security.md).
+QC_API_TOKEN_DAYS = envint("QC_API_TOKEN_DAYS", "90")
+if not 1 <= QC_API_TOKEN_DAYS <= 366:
+    raise ImproperlyConfigured("QC_API_TOKEN_DAYS must be between 1 and 366 days")
 QC_PAGE_SIZE = 25
 # Content-addressed blob store of every recorded file (docs/storage.md).
 QC_BLOB_STORE = os.environ.get("QC_BLOB_STORE", f"file://{VAR_DIR / 'blobs'}")
 # Largest resumable (tus) upload accepted; DATA_UPLOAD_MAX_MEMORY_SIZE stays at Django's default
 # because upload bodies are streamed from the request, never read through request.body.
+# Largest JSON body the API reads (413 above it); docs/configuration.md.
+QC_API_MAX_BODY_BYTES = envint("QC_API_MAX_BODY_BYTES", str(2 * 1024**2))
+# Django refuses bodies above this before the API could answer 413 (2.5 MB by default).
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2621440, QC_API_MAX_BODY_BYTES)
 QC_UPLOAD_MAX_SIZE = envint("QC_UPLOAD_MAX_SIZE", str(64 * 1024**3))
+# Unfinished tus uploads; with several web servers, one filesystem shared by all of them (NFS with
+# locks), so that an upload started on one server resumes on another (docs/deployment.md).
+# Empty: VAR_DIR/uploads.
+QC_UPLOAD_DIR = os.environ.get("QC_UPLOAD_DIR", "")
 
 
 def envpatterns(name: str, default: str) -> list[str]:
@@ -294,6 +327,11 @@ QC_INGEST_FILENAME_PATTERNS = envpatterns(
 # Slack around an act's window when associating a segment with it (acts are entered by hand, to
 # the minute; cameras are switched on a little before arrival).
 QC_ASSOCIATION_TOLERANCE_SECONDS = envint("QC_ASSOCIATION_TOLERANCE_SECONDS", "300")
+# An act may not be dated later than now plus this clock tolerance (seconds): a record of what
+# happened cannot start or end in the future; a terminal's clock may run a little fast.
+QC_FUTURE_TOLERANCE_SECONDS = envint("QC_FUTURE_TOLERANCE_SECONDS", "300")
+if not 0 <= QC_FUTURE_TOLERANCE_SECONDS <= 3600:
+    raise ImproperlyConfigured("QC_FUTURE_TOLERANCE_SECONDS must be between 0 and 3600")
 # Devices (body cameras, terminals) not docked for this many days are listed and alerted
 # (docs/devices.md).
 QC_DEVICE_UNDOCKED_DAYS = envint("QC_DEVICE_UNDOCKED_DAYS", "7")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("witness/", include("quancheng.witness.urls")),
     path("registration/", include("quancheng.registration.urls")),
     path("devices/", include("quancheng.orgs.urls_devices")),
+    path("logins/", include("quancheng.orgs.urls_logins")),
     path("compliance/", include("quancheng.compliance.urls")),
     path("", include("quancheng.records.urls_upload")),
     path("fixity/", include("quancheng.fixity.urls")),

@@ -18,7 +18,12 @@ QC_RUNTIME_DEBS=(fonts-noto-cjk libharfbuzz-subset0 postgresql-client nginx)
 # Playwright (pip's playwright brings its driver; its own browser download cannot work here);
 # poppler-utils' pdfsig/pdffonts/pdftotext check the signed documents independently of pyHanko.
 # nodejs and npm run the reference tus client, tus-js-client, installed from npm by its test.
-QC_TEST_DEBS=(chromium poppler-utils nodejs npm)
+# openssl (besides nginx and postgresql-client above) for scripts/deploy-check, which performs
+# docs/deployment.md on loopback (quancheng/tests_deploy).
+QC_TEST_DEBS=(chromium poppler-utils nodejs openssl)
+# A nodejs from elsewhere (e.g. NodeSource's) brings its own npm, and Debian's npm package cannot
+# be installed beside it: ask for Debian's only when no npm is on PATH.
+command -v npm >/dev/null 2>&1 || QC_TEST_DEBS+=(npm)
 
 say() { printf '==> %s\n' "$*"; }
 warn() { printf 'warning: %s\n' "$*" >&2; }

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class AccessConfig(AppConfig):
     name = "quancheng.access"
     verbose_name = "调阅与提供"
+
+    def ready(self):
+        from quancheng.orgs.capabilities import provide
+
+        from .policy import VIEW, decide
+
+        provide("may_view_content", lambda user, item: decide(user, item, VIEW))

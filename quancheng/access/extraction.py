@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
 from quancheng.ledger.services import record_event
-from quancheng.orgs.models import Role
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import agencies_visible_to, can_change_in
 from quancheng.records.refs import ITEM_MODELS, ItemKind, ref_of, resolve_many
 
@@ -31,13 +31,8 @@ def _error(message: str, code: str, field: str | None = None) -> ValidationError
 
 
 def is_head_of(user, agency) -> bool:
-    """The head (机构负责人) of that very agency: who approves under A24."""
-    return (
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and user.role == Role.HEAD
-        and user.agency_id == agency.pk
-    )
+    """The head (机构负责人) of that very agency: who approves under A24 (the table's row)."""
+    return caps.can(user, caps.REQUESTS_DECIDE, agency)
 
 
 def clean_text(value: str, field: str, label: str, required: bool = True) -> str:

@@ -45,7 +45,7 @@ from quancheng.ledger.services import record_event
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.records.models import DataRecord, Segment
 from quancheng.records.refs import resolve_many
-from quancheng.records.services import blob_store, register_blob
+from quancheng.records.services import put_record, put_record_file, register_blob
 
 from .models import Extraction
 
@@ -196,7 +196,7 @@ def make_note(extraction: Extraction, items, files) -> BundleFile:
         reason="证据提取说明",
         location=extraction.agency.district or extraction.agency.name,
     )
-    info = blob_store().put(io.BytesIO(signed))
+    info = put_record(io.BytesIO(signed))
     with transaction.atomic():
         blob = register_blob(info, extraction.agency)
         Extraction.objects.filter(pk=extraction.pk).update(note=blob)
@@ -293,7 +293,7 @@ def produce(extraction_id: int) -> Extraction | None:
         with work_dir("extraction") as work:
             target = build_package(extraction, work)
             _progress(extraction, 95, "保存提取包")
-            info = blob_store().put_file(target)
+            info = put_record_file(target)
             size = os.path.getsize(target)
     except Exception as e:  # every failure is shown to the head and logged; the head may retry
         logger.exception("extraction %s: production failed", extraction_id)

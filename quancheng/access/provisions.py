@@ -29,6 +29,7 @@ from django.utils import timezone
 from quancheng.cases.models import Act, Case
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
+from quancheng.lib.spreadsheet import safe_row
 from quancheng.orgs.models import Role
 from quancheng.orgs.scoping import can_change_in
 from quancheng.records.refs import ItemKind
@@ -315,7 +316,7 @@ def csv_chunks(provisions) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow(HEADER)
     for row in rows(provisions):
-        yield writer.writerow(row)
+        yield writer.writerow(safe_row(row))
 
 
 def xlsx_file(provisions):
@@ -327,7 +328,7 @@ def xlsx_file(provisions):
     sheet = workbook.create_sheet("对外提供登记")
     sheet.append(HEADER)
     for row in rows(provisions):
-        sheet.append(row)
+        sheet.append(safe_row(row))
     out = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it
     workbook.save(out)
     out.seek(0)

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
 from quancheng.ledger.models import Event
-from quancheng.orgs.models import ApiToken, Role, User
+from quancheng.orgs.models import ApiToken, User
 from quancheng.orgs.scoping import agencies_visible_to
 from quancheng.records.models import DataRecord, Document, Segment
 from quancheng.records.refs import items_of_case
@@ -50,15 +50,7 @@ OBJECT_TYPES = {
 }
 KIND_LABELS = {"segment": "音像记录", "document": "执法文书", "datarecord": "电子数据"}
 FLAG_LABELS = {"after_complaint": "投诉后承办人员查看本案音像", "bulk_download": "批量下载"}
-# Who may read the report: the head, the legal auditor and the city administrator.
-READER_ROLES = {Role.HEAD, Role.AUDITOR, Role.CITY_ADMIN}
 MAX_ROWS = 5000
-
-
-def may_read_report(user) -> bool:
-    return getattr(user, "is_authenticated", False) and (
-        user.is_superuser or user.role in READER_ROLES
-    )
 
 
 @dataclass

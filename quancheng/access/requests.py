@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
 from quancheng.ledger.services import record_event
-from quancheng.orgs.models import Role
+from quancheng.orgs import capabilities as caps
+from quancheng.orgs.models import Agency, Role
 from quancheng.records.refs import ITEM_MODELS
 
 from .models import AccessRequest
@@ -40,13 +41,8 @@ def _text(value: str | None, field: str, label: str, *, required: bool, limit: i
 
 
 def is_head_of_agency(user, agency_id: int) -> bool:
-    """The head (机构负责人) of the agency whose records are asked for."""
-    return (
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and user.role == Role.HEAD
-        and user.agency_id == agency_id
-    )
+    """The head (机构负责人) of the agency whose records are asked for (the table's row)."""
+    return caps.can(user, caps.REQUESTS_DECIDE, Agency(pk=agency_id))
 
 
 def describe_target(r: AccessRequest) -> str:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import csv
 
 from django import forms
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from quancheng.lib.spreadsheet import safe_row
+from quancheng.orgs import capabilities as caps
 from quancheng.records.refs import ItemKind
 
-from .report import FLAG_LABELS, KIND_LABELS, Filters, access_rows, may_read_report, unused_accounts
+from .report import FLAG_LABELS, KIND_LABELS, Filters, access_rows, unused_accounts
 
 SHOWN = 500
 
@@ -50,8 +51,7 @@ class ReportFilterForm(forms.Form):
 
 
 def _reader(request):
-    if not may_read_report(request.user):
-        raise PermissionDenied("访问记录报告仅供机构负责人、法制稽查和市级管理员查看")
+    caps.require(request.user, caps.ACCESS_REPORT)
 
 
 def access_report(request):
@@ -87,16 +87,18 @@ def access_report_csv(request):
     )
     for r in rows:
         writer.writerow(
-            [
-                r.event.seq,
-                timezone.localtime(r.event.time).strftime("%Y-%m-%d %H:%M:%S"),
-                r.event.actor_label,
-                r.event.actor.full_name if r.event.actor else "",
-                r.action_label,
-                KIND_LABELS[r.kind],
-                r.item_id,
-                r.via_request or "",
-                "；".join(FLAG_LABELS[f] for f in r.flags),
-            ]
+            safe_row(
+                [
+                    r.event.seq,
+                    timezone.localtime(r.event.time).strftime("%Y-%m-%d %H:%M:%S"),
+                    r.event.actor_label,
+                    r.event.actor.full_name if r.event.actor else "",
+                    r.action_label,
+                    KIND_LABELS[r.kind],
+                    r.item_id,
+                    r.via_request or "",
+                    "；".join(FLAG_LABELS[f] for f in r.flags),
+                ]
+            )
         )
     return response

@@ -9,8 +9,8 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from quancheng.ledger.services import record_event
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
-from quancheng.orgs.scoping import require_change_in
 
 from .models import DEFAULT_AUDIENCE, Alert, Severity
 
@@ -93,8 +93,7 @@ def close_alert(user, alert: Alert, note: str) -> Alert:
     note = (note or "").strip()
     if not note:
         raise ValueError("请填写处理说明")
-    if alert.agency is not None:
-        require_change_in(user, alert.agency)
+    caps.require(user, caps.ALERT_CLOSE, alert)
     with transaction.atomic():
         alert = Alert.objects.select_for_update().get(pk=alert.pk)
         if not alert.is_open:

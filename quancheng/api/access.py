@@ -10,7 +10,6 @@ from typing import Literal
 
 from django.http import Http404
 from ninja import Field, Router, Schema, Status
-from pydantic import AwareDatetime
 
 from quancheng.access import requests as services
 from quancheng.access.enforce import AccessDenied
@@ -18,7 +17,7 @@ from quancheng.access.models import AccessRequest
 
 from . import responses
 from .errors import error_response
-from .schemas import Id, Input, LocalDateTime, PersonRef
+from .schemas import Id, Input, InputDateTime, LocalDateTime, PersonRef
 
 router = Router(tags=["调阅申请"])
 
@@ -34,10 +33,10 @@ class AccessRequestIn(Input):
     allow_download: bool = Field(False, description="需要下载原始文件")
 
 
-class DecisionIn(Input):
+class AccessDecisionIn(Input):
     approve: bool
     note: str = Field("", max_length=services.MAX_NOTE, description="审批意见（不予批准时必填）")
-    expires_at: AwareDatetime | None = Field(None, description="有效期至；默认批准后7天")
+    expires_at: InputDateTime | None = Field(None, description="有效期至；默认批准后7天")
     allow_download: bool | None = Field(None, description="false：只批准查看、播放")
 
 
@@ -134,7 +133,7 @@ def get_access_request(request, request_id: int):
     response={200: AccessRequestOut, **responses.CHANGE},
     summary="机构负责人批准或不予批准",
 )
-def post_decision(request, request_id: int, payload: DecisionIn):
+def post_decision(request, request_id: int, payload: AccessDecisionIn):
     decided = services.decide_request(
         request.user,
         _request(request, request_id),

@@ -5,8 +5,9 @@ from ninja import Query, Router, Status
 
 from quancheng.cases.models import Act
 from quancheng.cases.services import create_act, default_agency, update_act
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import User
-from quancheng.orgs.scoping import get_visible_or_404, require_change_in
+from quancheng.orgs.scoping import get_visible_or_404
 
 from . import responses
 from .schemas import ActCreate, ActFilters, ActOut, ActPage, ActPatch
@@ -62,7 +63,7 @@ def post_act(request, payload: ActCreate):
 @router.patch("/acts/{act_id}", response={200: ActOut, **responses.CHANGE}, summary="修改执法行为")
 def patch_act(request, act_id: int, payload: ActPatch):
     act = get_visible_or_404(Act, request.user, pk=act_id)
-    require_change_in(request.user, act.agency)
+    caps.require(request.user, caps.ACT_EDIT, act)
     data = payload.changes()
     refs = References(request.user)
     if "subject_id" in data:

@@ -18,6 +18,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "device",
         "created_at",
         "created_by",
+        "expires_at",
         "last_used_at",
         "revoked_at",
     ]
@@ -32,6 +33,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "device",
         "created_at",
         "created_by",
+        "expires_at",
         "last_used_at",
         "revoked_at",
     ]

@@ -16,7 +16,7 @@ from quancheng.records.refs import ITEM_MODELS, ItemKind, ref_of
 
 from . import responses
 from .errors import error_response
-from .extractions import DecisionIn
+from .extractions import ExtractionDecisionIn
 from .schemas import AgencyRef, Id, Input, LocalDateTime, Paging, PersonRef
 from .scope import page
 
@@ -85,8 +85,8 @@ class DossierFilters(Paging):
     status: Literal[*Dossier.Status.values] | None = None
     retention_class: Literal[*RetentionClass.values] | None = None
     year: int | None = Field(None, ge=1990, le=2999, description="归档年度")
-    case_id: int | None = None
-    act_id: int | None = None
+    case_id: Id | None = None
+    act_id: Id | None = None
 
 
 def _dossiers(user):
@@ -232,7 +232,7 @@ def post_disposal(request, payload: DisposalIn):
     response={200: DisposalOut, **responses.CHANGE},
     summary="审批销毁申请（机构负责人）",
 )
-def decide_disposal_api(request, proposal_id: Id, payload: DecisionIn):
+def decide_disposal_api(request, proposal_id: Id, payload: ExtractionDecisionIn):
     proposal = get_visible_or_404(DisposalProposal, request.user, pk=proposal_id)
     try:
         return disposal.decide_disposal(

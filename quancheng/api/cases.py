@@ -5,8 +5,9 @@ from ninja import Query, Router, Status
 
 from quancheng.cases.models import Case
 from quancheng.cases.services import change_case_stage, create_case, default_agency, update_case
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import User
-from quancheng.orgs.scoping import get_visible_or_404, require_change_in
+from quancheng.orgs.scoping import get_visible_or_404
 
 from . import responses
 from .schemas import CaseCreate, CaseFilters, CaseOut, CasePage, CasePatch, StageChange
@@ -59,7 +60,7 @@ def post_case(request, payload: CaseCreate):
 @router.patch("/cases/{case_id}", response={200: CaseOut, **responses.CHANGE}, summary="修改案件")
 def patch_case(request, case_id: int, payload: CasePatch):
     case = get_visible_or_404(Case, request.user, pk=case_id)
-    require_change_in(request.user, case.agency)
+    caps.require(request.user, caps.CASE_EDIT, case)
     data = payload.changes()
     refs = References(request.user)
     if "subject_id" in data:

@@ -64,7 +64,7 @@ class AnswerIn(Input):
     answer: str = Field(max_length=MAX_TEXT, description="答复（执法人员或记录管理专人）")
 
 
-class DecisionIn(Input):
+class FindingDecisionIn(Input):
     accept: bool = Field(description="true 认可答复，false 退回")
     note: str = Field("", max_length=MAX_TEXT, description="审核意见（退回时必填）")
 
@@ -113,7 +113,7 @@ def post_answer(request, finding_id: int, payload: AnswerIn):
     response={200: FindingOut, **responses.CHANGE},
     summary="审核检查发现的答复（执法行为所属机构负责人）",
 )
-def post_decision(request, finding_id: int, payload: DecisionIn):
+def post_decision(request, finding_id: int, payload: FindingDecisionIn):
     finding = decide_finding(
         request.user, _finding(request, finding_id), payload.accept, payload.note
     )

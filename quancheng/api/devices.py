@@ -10,7 +10,6 @@ from typing import Literal
 
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
-from pydantic import AwareDatetime
 
 from quancheng.orgs.devices import current_assignments_prefetch, note_devices_docked
 from quancheng.orgs.models import Device
@@ -18,7 +17,7 @@ from quancheng.orgs.scoping import get_visible_or_404, require_change_in
 
 from . import responses
 from .errors import error_response
-from .schemas import Input, LocalDateTime, Paging
+from .schemas import Input, InputDateTime, LocalDateTime, Paging
 from .scope import page
 
 router = Router(tags=["设备"])
@@ -68,7 +67,7 @@ class DeviceFilters(Paging):
 
 
 class DockedIn(Input):
-    docked_at: AwareDatetime | None = Field(None, description="对接时间（默认为收到报告的时间）")
+    docked_at: InputDateTime | None = Field(None, description="对接时间（默认为收到报告的时间）")
 
 
 def _device(device: Device, assignments=None) -> dict:

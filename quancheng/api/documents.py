@@ -52,6 +52,11 @@ class SignatureIn(Input):
     officer_id: int | None = None
     name: str = Field("", max_length=100)
     image: str = Field("", description="PNG（data URL 或 base64）")
+    password: str = Field(
+        "",
+        max_length=200,
+        description="其他执法人员在本终端签名时，其本人的登录密码（本人令牌签名无需）",
+    )
     refused: bool = Field(False, description="当事人拒绝签名")
     refusal_reason: str = Field("", max_length=2000)
     witness: str = Field("", max_length=100)
@@ -64,6 +69,9 @@ class SignatureOut(Schema):
     name: str
     refused: bool
     signed_at: LocalDateTime
+    recorded_by_id: int
+    device: str
+    authentication: str
 
 
 class DraftOut(Schema):
@@ -97,6 +105,9 @@ def _draft_out(draft: DocumentDraft) -> dict:
                 "name": s.name,
                 "refused": s.refused,
                 "signed_at": s.signed_at,
+                "recorded_by_id": s.recorded_by_id,
+                "device": s.device,
+                "authentication": s.authentication,
             }
             for s in draft.signatures.all()
         ],
@@ -179,6 +190,8 @@ def post_signature(request, draft_id: int, payload: SignatureIn):
             officer=officer,
             name=payload.name,
             image=payload.image,
+            password=payload.password,
+            device=services.signing_device(request),
         )
     return Status(201, _draft_out(draft))
 

@@ -13,6 +13,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaError
 
+from quancheng.lib.blobstore import BlobNotFound
+
 logger = logging.getLogger("quancheng.api")
 
 UNAUTHORIZED = "缺少或无效的访问令牌"
@@ -57,6 +59,8 @@ SCHEMA_MESSAGES = {
     "date_from_datetime_parsing": "应为 ISO 8601 日期，例如 2026-03-01",
     "date_from_datetime_inexact": "应为日期，不含时间",
     "null_not_allowed": "不能为空值（null）",
+    "datetime_range": "时间应在1970年至2100年之间",
+    "nul_character": "不能包含空字符（NUL，\\u0000）",
 }
 
 
@@ -170,6 +174,15 @@ def _on_integrity_error(request, exc: IntegrityError):
     return error_response(409, "conflict", "数据冲突（可能已被他人修改），请刷新后重试")
 
 
+def _on_blob_missing(request, exc: BlobNotFound):
+    from quancheng.web.middleware import missing_blob
+
+    _, status = missing_blob(request, exc.sha256)
+    if status == 410:
+        return error_response(410, "blob_disposed", "该记录的文件已按规定销毁")
+    return error_response(404, "blob_missing", "该记录的文件在存储中缺失，已通知档案保管员")
+
+
 def _on_unexpected(request, exc: Exception):
     logger.error("unexpected error on %s %s", request.method, request.path, exc_info=exc)
     return error_response(500, "server_error", SERVER_ERROR)
@@ -184,3 +197,4 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(PermissionDenied, _on_permission_denied)
     api.add_exception_handler(Http404, _on_not_found)
     api.add_exception_handler(IntegrityError, _on_integrity_error)
+    api.add_exception_handler(BlobNotFound, _on_blob_missing)

@@ -48,7 +48,7 @@ class ExtractionIn(Input):
     items: list[ItemRef] = Field(max_length=500, description="提取条目")
 
 
-class DecisionIn(Input):
+class ExtractionDecisionIn(Input):
     approve: bool
     note: str = Field("", max_length=2000, description="审批意见（不予批准时必填）")
 
@@ -150,7 +150,7 @@ def get_extraction(request, extraction_id: int):
     response={200: ExtractionOut, **responses.CHANGE},
     summary="机构负责人审批（批准后平台在后台制作提取包）",
 )
-def post_decision(request, extraction_id: int, payload: DecisionIn):
+def post_decision(request, extraction_id: int, payload: ExtractionDecisionIn):
     extraction = get_visible_or_404(_extractions(request.user), request.user, pk=extraction_id)
     try:
         services.decide_extraction(
@@ -304,7 +304,7 @@ def get_provision(request, provision_id: Id):
     response={200: ProvisionOut, **responses.CHANGE},
     summary="审批对外提供（机构负责人）",
 )
-def decide_provision_api(request, provision_id: Id, payload: DecisionIn):
+def decide_provision_api(request, provision_id: Id, payload: ExtractionDecisionIn):
     provision = get_visible_or_404(register_of(request.user), request.user, pk=provision_id)
     decide_provision(request.user, provision, approve=payload.approve, note=payload.note)
     return register_of(request.user).get(pk=provision.pk)

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from ninja import Field, Router, Schema, Status
-from pydantic import AwareDatetime
 
 from quancheng.access.enforce import viewed_data_records
 from quancheng.cases.models import Act
@@ -24,7 +23,7 @@ from quancheng.records.timing import devices_for, enter_segment_time
 
 from . import responses
 from .errors import error_response
-from .schemas import Error, Id, Input, LocalDateTime
+from .schemas import Error, Id, Input, InputDateTime, LocalDateTime
 from .scope import agency_for_new
 
 router = Router(tags=["执法记录"])
@@ -44,8 +43,8 @@ class DocumentAttach(Input):
     upload_id: uuid.UUID = Field(description="已完成的 tus 上传编号（Location 末段）")
     doc_type: str = Field(min_length=1, max_length=64, description="文书种类，例如 现场笔录")
     number: str = Field("", max_length=64, description="文书编号")
-    written_started_at: AwareDatetime | None = Field(None, description="文书记载的开始时间")
-    written_ended_at: AwareDatetime | None = Field(None, description="文书记载的结束时间")
+    written_started_at: InputDateTime | None = Field(None, description="文书记载的开始时间")
+    written_ended_at: InputDateTime | None = Field(None, description="文书记载的结束时间")
     is_evidence: bool = False
 
 
@@ -82,7 +81,7 @@ class SegmentOut(StoredItemOut):
 
 
 class SegmentTimeIn(Input):
-    started_at: AwareDatetime = Field(description="开始时间（真实时间，带时区偏移）")
+    started_at: InputDateTime = Field(description="开始时间（真实时间，带时区偏移）")
     device: str = Field(max_length=64, description="拍摄设备编号")
     reason: str = Field("", max_length=1000, description="手工录入的原因（必填）")
 
@@ -102,7 +101,7 @@ class DocumentOut(StoredItemOut):
 class DataRecordIn(Input):
     kind: str = Field(max_length=64, description="电子数据种类代码，见 GET /data-kinds")
     data: Any = Field(description="符合该种类 JSON Schema 的数据")
-    recorded_at: AwareDatetime = Field(description="采集时间（带时区偏移）")
+    recorded_at: InputDateTime = Field(description="采集时间（带时区偏移）")
     act_id: Id | None = None
     device: str | None = Field(None, max_length=64, description="采集设备编号")
 

@@ -44,7 +44,36 @@ def _restore_plus(value):
     return value
 
 
-QueryDateTime = Annotated[AwareDatetime, BeforeValidator(_restore_plus)]
+# Datetimes the platform accepts: 1970 to 2100. Outside, a time is a typing error, and near the
+# ends of Python's range (years 1 and 9999) converting it to UTC overflows.
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2100, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
+
+
+def _in_platform_range(value: dt.datetime) -> dt.datetime:
+    # The year first: comparing an aware datetime converts it to UTC, which may overflow.
+    if not EARLIEST.year <= value.year <= LATEST.year or not EARLIEST <= value <= LATEST:
+        raise PydanticCustomError("datetime_range", "datetime outside 1970-2100")
+    return value
+
+
+InputDateTime = Annotated[AwareDatetime, AfterValidator(_in_platform_range)]
+QueryDateTime = Annotated[InputDateTime, BeforeValidator(_restore_plus)]
+
+
+def _refuse_nul(value):
+    """NUL cannot be stored in PostgreSQL text; it is refused on every database alike."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise PydanticCustomError("nul_character", "NUL character")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key)
+            _refuse_nul(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _refuse_nul(item)
+    return value
 
 
 class Error(Schema):
@@ -57,6 +86,11 @@ class Error(Schema):
 
 class Input(Schema):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value):
+        return _refuse_nul(value)
 
 
 class PatchInput(Input):
@@ -77,7 +111,7 @@ class PatchInput(Input):
 
 class Paging(Schema):
     limit: int = Field(settings.QC_PAGE_SIZE, ge=1, le=200, description="每页条数（最多200）")
-    offset: int = Field(0, ge=0, description="跳过的条数")
+    offset: int = Field(0, ge=0, le=2**63 - 1, description="跳过的条数")
 
 
 # References shown inside other objects.
@@ -205,8 +239,8 @@ class ActFilters(Paging):
 class ActCreate(Input):
     agency_id: Id | None = Field(None, description="市级用户可指定辖区内机构；默认为本人所在机构")
     kind: ActKind
-    started_at: AwareDatetime = Field(description="开始时间，ISO 8601 带时区偏移")
-    ended_at: AwareDatetime = Field(description="结束时间，ISO 8601 带时区偏移")
+    started_at: InputDateTime = Field(description="开始时间，ISO 8601 带时区偏移")
+    ended_at: InputDateTime = Field(description="结束时间，ISO 8601 带时区偏移")
     place: str = Field(max_length=_max(Act, "place"))
     subject_id: Id
     case_id: Id | None = None
@@ -219,8 +253,8 @@ class ActPatch(PatchInput):
     nullable: ClassVar[frozenset[str]] = frozenset({"case_id"})
 
     kind: ActKind | None = None
-    started_at: AwareDatetime | None = None
-    ended_at: AwareDatetime | None = None
+    started_at: InputDateTime | None = None
+    ended_at: InputDateTime | None = None
     place: str | None = Field(None, max_length=_max(Act, "place"))
     subject_id: Id | None = None
     case_id: Id | None = Field(None, description="null 表示不属于任何案件")
@@ -314,6 +348,13 @@ class TokenOut(Schema):
     name: str
     prefix: str
     created_at: LocalDateTime
+    expires_at: LocalDateTime = Field(description="有效期至；到期前用 POST /me/token/rotate 轮换")
+    last_used_at: LocalDateTime | None = Field(description="最近一次使用（精确到分钟）")
+
+
+class RotatedTokenOut(Schema):
+    token: TokenOut
+    secret: str = Field(description="新令牌的密钥，只返回这一次；旧令牌已失效")
 
 
 class MeOut(Schema):

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -23,16 +23,15 @@ from django.utils import timezone
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from quancheng.cases.models import Act, Case
-from quancheng.cases.services import change_case_stage
+from quancheng.cases.services import archive_case
 from quancheng.compliance.models import Explanation, Finding
 from quancheng.documents.catalogue import BUNDLED
 from quancheng.documents.numbering import next_serial
 from quancheng.documents.render import render_template_pdf
 from quancheng.ledger.services import record_event
-from quancheng.orgs.models import Role
-from quancheng.orgs.scoping import can_change_in
+from quancheng.orgs import capabilities as caps
 from quancheng.records.models import Blob, DataRecord, Document, Segment
-from quancheng.records.services import blob_store, register_blob
+from quancheng.records.services import blob_store, put_record, register_blob
 
 from .config import current_config
 from .models import Dossier, DossierEntry, DossierSupplement, retain_until
@@ -73,17 +72,9 @@ def _refuse(message: str, code: str) -> ValidationError:
     return ValidationError(message, code=code)
 
 
-def is_custodian_of(user, agency) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    custodian = user.is_superuser or user.role == Role.CUSTODIAN
-    return custodian and can_change_in(user, agency)
-
-
 def require_custodian(user, agency) -> None:
     """A19: the records custodian keeps and archives records, nobody else."""
-    if not is_custodian_of(user, agency):
-        raise PermissionDenied("只有本机构的记录管理专人可以组卷、归档和补充归档")
+    caps.require(user, caps.DOSSIER_ARCHIVE, agency)
 
 
 def _check_case(case: Case) -> None:
@@ -417,7 +408,7 @@ def freeze_dossier(actor, dossier: Dossier) -> Dossier:
         # until the commit, and the PDF takes a moment.
         dossier.toc_blob = _store_toc(dossier)
         if dossier.case_id is not None:
-            change_case_stage(actor, dossier.case, Case.Stage.ARCHIVED, f"案卷{dossier.number}归档")
+            archive_case(actor, dossier.case, f"案卷{dossier.number}归档")
         dossier.save(
             update_fields=["status", "frozen_at", "archived_on", "retain_until", "toc_blob"]
         )
@@ -503,7 +494,7 @@ def render_toc(dossier: Dossier) -> bytes:
 
 
 def _store_toc(dossier: Dossier) -> Blob:
-    info = blob_store().put(io.BytesIO(render_toc(dossier)))
+    info = put_record(io.BytesIO(render_toc(dossier)))
     return register_blob(info, dossier.agency)
 
 

@@ -22,14 +22,13 @@ from django.utils import timezone
 
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
 from quancheng.orgs.scoping import require_change_in
 from quancheng.records.refs import items_of_act, items_of_case, kind_of, ref_of
 
 from .models import Hold, OfflineCopyJob
 from .retention import recompute_for_items
-
-REQUESTER_ROLES = {Role.OFFICER, Role.CUSTODIAN}
 
 
 class HoldRefused(ValueError):
@@ -57,8 +56,7 @@ def _body(hold: Hold, **extra) -> dict:
 
 def request_hold(user, *, reason: str, note: str, case=None, act=None) -> Hold:
     """Step 1: a hold requested by an officer or the custodian on a case or an act."""
-    if user.role not in REQUESTER_ROLES:
-        raise PermissionDenied("只有执法人员或记录管理专人可以申请长期保存")
+    caps.require(user, caps.HOLD_REQUEST)
     if (case is None) == (act is None):
         raise HoldRefused("请选择一个案件或一个执法行为")
     if reason not in Hold.Reason.values:
@@ -144,7 +142,7 @@ def queue_offline_copies(hold: Hold, items: list[models.Model]) -> int:
 def request_lift(user, hold: Hold, *, reason: str) -> Hold:
     """Step 4a: ask to lift an active hold."""
     require_change_in(user, hold.agency)
-    if user.role not in REQUESTER_ROLES | {Role.HEAD}:
+    if not caps.can(user, caps.HOLD_LIFT_REQUEST):
         raise PermissionDenied("无权申请解除长期保存")
     reason = (reason or "").strip()
     if not reason:

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from quancheng.cases.models import Act, Case
 from quancheng.ledger.models import Event
 from quancheng.ledger.services import record_atomic
-from quancheng.orgs.models import Role
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.http import serve_blob
 from quancheng.web.forms import Form
@@ -140,7 +140,7 @@ def dossier_queue(request):
         {
             "cases": dossiers.waiting_cases(request.user),
             "page": _page(request, dossiers.waiting_acts(request.user)),
-            "is_custodian": request.user.role == Role.CUSTODIAN or request.user.is_superuser,
+            "is_custodian": caps.can(request.user, caps.DOSSIER_ARCHIVE),
         },
     )
 
@@ -168,7 +168,7 @@ def dossier_detail(request, pk):
     urls = dossiers.entry_urls(entries)
     for entry in entries:
         entry.url = urls.get(entry.pk)
-    may_change = dossiers.is_custodian_of(request.user, dossier.agency)
+    may_change = caps.can(request.user, caps.DOSSIER_ARCHIVE, dossier.agency)
     return render(
         request,
         "archive/dossier_detail.html",
@@ -278,8 +278,7 @@ def dossier_freeze(request, pk):
 @require_http_methods(["GET", "POST"])
 def dossier_supplement(request, pk):
     dossier = get_visible_or_404(_dossiers(request.user), request.user, pk=pk)
-    if not dossiers.is_custodian_of(request.user, dossier.agency):
-        raise PermissionDenied("只有本机构的记录管理专人可以办理补充归档")
+    caps.require(request.user, caps.DOSSIER_ARCHIVE, dossier.agency)
     candidates = dossiers.candidates(dossier)
     form = SupplementForm(candidates, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -318,7 +317,7 @@ def dossier_toc(request, pk):
 def dossier_config(request):
     """The retention configuration: everyone may read it, the city administrator edits it."""
     config = current_config()
-    may_edit = request.user.role == Role.CITY_ADMIN
+    may_edit = caps.can(request.user, caps.RETENTION_CONFIGURE)
     form = RetentionConfigForm(config.classes, request.POST or None)
     preview = None
     if request.method == "POST":

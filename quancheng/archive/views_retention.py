@@ -10,22 +10,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quancheng.cases.models import Act, Case
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.refs import ItemKind, resolve_many
 
 from . import disposal, holds, longterm, retention
 from .models import DisposalProposal, Dossier, Hold, OfflineCopyJob, RetentionClass
-
-# Who sees the archive queues: the custodian keeps the records (A19), the head approves, the
-# legal auditor checks (A26), the city administrator answers for the platform.
-ARCHIVE_ROLES = {Role.CUSTODIAN, Role.HEAD, Role.AUDITOR, Role.CITY_ADMIN}
-HOLD_ROLES = ARCHIVE_ROLES | {Role.OFFICER}
-
-
-def _require_role(request, roles) -> None:
-    if not (request.user.is_superuser or request.user.role in roles):
-        raise Http404
 
 
 def _page(request, queryset):
@@ -47,7 +38,7 @@ def _with_items(rows, kind_attr="item_kind", id_attr="item_id"):
 @require_http_methods(["GET", "POST"])
 def disposal_list(request):
     """待销毁: the due items, a proposal form for the custodian, and the proposals."""
-    _require_role(request, ARCHIVE_ROLES)
+    caps.require(request.user, caps.ARCHIVE_QUEUES_VIEW)
     if request.method == "POST":
         refs = []
         for value in request.POST.getlist("item"):
@@ -82,7 +73,7 @@ def disposal_list(request):
 
 @require_GET
 def disposal_detail(request, pk):
-    _require_role(request, ARCHIVE_ROLES)
+    caps.require(request.user, caps.ARCHIVE_QUEUES_VIEW)
     proposal = get_visible_or_404(DisposalProposal, request.user, pk=pk)
     can_decide = (
         proposal.status == DisposalProposal.Status.PROPOSED
@@ -101,7 +92,7 @@ def disposal_detail(request, pk):
 
 @require_POST
 def disposal_decide(request, pk):
-    _require_role(request, ARCHIVE_ROLES)
+    caps.require(request.user, caps.ARCHIVE_QUEUES_VIEW)
     proposal = get_visible_or_404(DisposalProposal, request.user, pk=pk)
     approve = request.POST.get("decision") == "approve"
     try:
@@ -156,7 +147,7 @@ def longterm_waiver(request, act_pk):
 @require_GET
 def hold_list(request):
     """长期保存: every hold in scope, newest first."""
-    _require_role(request, HOLD_ROLES)
+    caps.require(request.user, caps.HOLD_VIEW)
     qs = Hold.objects.visible_to(request.user).select_related("case", "act", "requested_by")
     status = request.GET.get("status", "")
     if status in Hold.Status.values:
@@ -171,7 +162,7 @@ def hold_list(request):
 @require_http_methods(["GET", "POST"])
 def hold_new(request):
     """Request a hold on the case or act named by ``?case=`` or ``?act=``."""
-    _require_role(request, holds.REQUESTER_ROLES)
+    caps.require(request.user, caps.HOLD_REQUEST)
     source = request.POST if request.method == "POST" else request.GET
     case = act = None
     if source.get("case"):
@@ -213,7 +204,7 @@ def hold_new(request):
 
 @require_GET
 def hold_detail(request, pk):
-    _require_role(request, HOLD_ROLES)
+    caps.require(request.user, caps.HOLD_VIEW)
     hold = get_visible_or_404(
         Hold.objects.select_related("case", "act", "requested_by", "approved_by"),
         request.user,
@@ -230,13 +221,13 @@ def hold_detail(request, pk):
             "can_decide": pending and hold.status == Hold.Status.REQUESTED,
             "can_decide_lift": pending and hold.status == Hold.Status.LIFT_REQUESTED,
             "can_request_lift": hold.status == Hold.Status.ACTIVE
-            and request.user.role in holds.REQUESTER_ROLES | {Role.HEAD},
+            and caps.can(request.user, caps.HOLD_LIFT_REQUEST),
         },
     )
 
 
 def _hold_step(request, pk, step, done: str):
-    _require_role(request, HOLD_ROLES)
+    caps.require(request.user, caps.HOLD_VIEW)
     hold = get_visible_or_404(Hold, request.user, pk=pk)
     try:
         step(hold)
@@ -290,7 +281,7 @@ def hold_lift_decide(request, pk):
 @require_GET
 def offline_list(request):
     """离线备份: the copies to offline media that holds have queued."""
-    _require_role(request, ARCHIVE_ROLES)
+    caps.require(request.user, caps.ARCHIVE_QUEUES_VIEW)
     show = request.GET.get("show", "queued")
     qs = OfflineCopyJob.objects.visible_to(request.user).select_related("hold", "done_by")
     if show != "all":
@@ -306,7 +297,7 @@ def offline_list(request):
 
 @require_POST
 def offline_done(request, pk):
-    _require_role(request, ARCHIVE_ROLES)
+    caps.require(request.user, caps.ARCHIVE_QUEUES_VIEW)
     job = get_visible_or_404(OfflineCopyJob, request.user, pk=pk)
     try:
         holds.mark_offline_copy_done(
@@ -334,9 +325,9 @@ def _proposed_classes(data) -> dict[str, str]:
 @require_http_methods(["GET", "POST"])
 def retention_rules(request):
     """保管期限规则: preview what a change would do; the city administrator applies it."""
-    _require_role(request, ARCHIVE_ROLES)
+    caps.require(request.user, caps.ARCHIVE_QUEUES_VIEW)
     current = retention.policy().non_evidence_min_months
-    can_apply = request.user.is_superuser or request.user.role == Role.CITY_ADMIN
+    can_apply = caps.can(request.user, caps.RETENTION_CONFIGURE)
     if request.method == "POST":
         try:
             months = int(request.POST.get("min_months", ""))

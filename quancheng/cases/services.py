@@ -1,16 +1,20 @@
 """Use cases for acts and cases; each writes its ledger event in the same transaction."""
 
+import datetime as dt
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from quancheng.alerts.services import raise_alert
 from quancheng.compliance.hooks import act_changed
 from quancheng.ledger.services import record_event
 from quancheng.ledger.snapshot import changes, snapshot
-from quancheng.orgs.models import Agency, User
-from quancheng.orgs.scoping import agencies_visible_to, require_change_in
+from quancheng.orgs import capabilities as caps
+from quancheng.orgs.models import Agency, Role, User
+from quancheng.orgs.scoping import agencies_visible_to
 
 from .models import Act, Case
 
@@ -88,6 +92,14 @@ def _check_officers(errors: Errors, actor, officers: list[User], dates: Iterable
                 break
 
 
+def _check_not_future(errors: Errors, act: Act) -> None:
+    """An act is a record of what happened: it does not start later than now and a clock
+    tolerance. Its end may lie ahead: an inspection still under way has a planned end."""
+    latest = timezone.now() + dt.timedelta(seconds=settings.QC_FUTURE_TOLERANCE_SECONDS)
+    if act.started_at and act.started_at > latest:
+        errors.add("started_at", "开始时间晚于当前时间，不能登记未来的执法行为", "in_future")
+
+
 def _clean_act(actor, act: Act, officers: list[User]) -> None:
     errors = Errors()
     if act.kind not in Act.Kind.values:
@@ -96,6 +108,7 @@ def _clean_act(actor, act: Act, officers: list[User]) -> None:
         errors.add("place", "地点不能为空", "required")
     if act.started_at and act.ended_at and act.ended_at <= act.started_at:
         errors.add("ended_at", "结束时间必须晚于开始时间", "end_before_start")
+    _check_not_future(errors, act)
     _check_visible(errors, actor, "subject", act.subject, "执法对象")
     _check_visible(errors, actor, "case", act.case, "案件")
     if act.case is not None and act.case.subject_id != act.subject_id:
@@ -109,7 +122,7 @@ def _clean_act(actor, act: Act, officers: list[User]) -> None:
 
 def _create(actor, model, fields, editable, clean, agency, officers, data):
     """Create an act or a case with its officers, and record it."""
-    require_change_in(actor, agency)
+    caps.require(actor, caps.ACT_CREATE if model is Act else caps.CASE_CREATE, agency)
     obj = model(agency=agency, **{k: v for k, v in data.items() if k in editable})
     clean(actor, obj, officers)
     obj.save()
@@ -119,15 +132,23 @@ def _create(actor, model, fields, editable, clean, agency, officers, data):
 
 
 def _update(actor, obj, fields, editable, clean, officers, data):
-    """Change an act or a case; only what differs is written and recorded."""
+    """Change an act or a case; only what differs is written and recorded.
+
+    1. only its own officers and the head change it (and nothing once sealed);
+    2. a change of officers is its own capability and its own ledger event (who was added,
+       who removed), and adding oneself is alerted (A24: a way to reach records otherwise
+       needing approval).
+    """
     obj = type(obj).objects.select_for_update().get(pk=obj.pk)
-    require_change_in(actor, obj.agency)
+    caps.require(actor, caps.ACT_EDIT if isinstance(obj, Act) else caps.CASE_EDIT, obj)
     before = snapshot(obj, fields)
     for key, value in data.items():
         if key in editable:
             setattr(obj, key, value)
-    officers = list(obj.officers.all()) if officers is None else officers
+    current = list(obj.officers.all())
+    officers = current if officers is None else officers
     clean(actor, obj, officers)
+    added, removed = _officer_change(actor, obj, current, officers)
     after = snapshot(obj, [f for f in fields if f != "officers"])
     after["officers"] = sorted(o.pk for o in officers)
     diff = changes(before, after)
@@ -136,8 +157,39 @@ def _update(actor, obj, fields, editable, clean, officers, data):
     obj.updated_at = timezone.now()
     obj.save()
     obj.officers.set(officers)
-    record_event(actor, f"{obj._meta.model_name}.updated", obj, {"changes": diff})
+    label = obj._meta.model_name
+    if added or removed:
+        body = {"added": sorted(added), "removed": sorted(removed)}
+        record_event(actor, f"{label}.officers_changed", obj, body)
+        if actor.pk in added:
+            _alert_self_added(actor, obj)
+    record_event(actor, f"{label}.updated", obj, {"changes": diff})
     return obj
+
+
+def _officer_change(actor, obj, current: list[User], wanted: list[User]):
+    """Who is added and who removed; refused unless the actor holds that change."""
+    before, after = {o.pk for o in current}, {o.pk for o in wanted}
+    added, removed = after - before, before - after
+    if not (added or removed):
+        return added, removed
+    caps.require(actor, caps.ACT_CHANGE_OFFICERS if isinstance(obj, Act) else caps.CASE_EDIT, obj)
+    head = actor.role == Role.HEAD and actor.agency_id == obj.agency_id
+    if removed and not head:
+        raise PermissionDenied("只有机构负责人可以移除执法人员")
+    return added, removed
+
+
+def _alert_self_added(actor, obj) -> None:
+    """Adding oneself to an act or case opens its records without an approval (A24)."""
+    raise_alert(
+        "officers.self_added",
+        f"{actor} 将本人添加为“{obj}”的执法人员",
+        obj=obj,
+        detail={"user": actor.get_username()},
+        audience=[Role.HEAD.value, Role.CUSTODIAN.value],
+        actor=actor,
+    )
 
 
 @transaction.atomic
@@ -179,7 +231,18 @@ def update_case(actor, case: Case, officers: list[User] | None = None, **data) -
 @transaction.atomic
 def change_case_stage(actor, case: Case, stage: str, note: str = "") -> Case:
     case = Case.objects.select_for_update().get(pk=case.pk)
-    require_change_in(actor, case.agency)
+    caps.require(actor, caps.CASE_EDIT, case)
+    return _move_stage(actor, case, stage, note)
+
+
+def archive_case(actor, case: Case, note: str) -> Case:
+    """The case moves to 归档 as its dossier is frozen: called by archive.freeze_dossier, which
+    has checked that the actor holds ``dossier.archive`` (A19: the custodian archives)."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    return _move_stage(actor, case, Case.Stage.ARCHIVED, note)
+
+
+def _move_stage(actor, case: Case, stage: str, note: str) -> Case:
     if stage not in case.TRANSITIONS[Case.Stage(case.stage)]:
         current = Case.Stage(case.stage).label
         target = Case.Stage(stage).label if stage in Case.Stage.values else stage

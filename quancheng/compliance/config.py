@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from quancheng.cases.models import Act
 from quancheng.ledger.services import record_event
-from quancheng.orgs.models import Role
+from quancheng.orgs import capabilities as caps
 
 from .models import Marker, RuleConfig
 
@@ -301,8 +301,7 @@ def floor_problems(data: dict[str, Any]) -> list[str]:
 
 def save_config(actor, data: Any, note: str = "") -> RuleConfig:
     """A new version of the configuration, by the city administrator; a ledger event."""
-    if not (getattr(actor, "is_authenticated", False) and actor.role == Role.CITY_ADMIN):
-        raise PermissionDenied("只有市级管理员可以修改规则配置")
+    caps.require(actor, caps.RULES_CONFIGURE)
     validate_config(data)
     note = (note or "").strip()[:2000]
     with transaction.atomic():

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from quancheng.cases.models import Act
 from quancheng.ledger.services import record_event
-from quancheng.orgs.models import WRITING_ROLES, Role
-from quancheng.orgs.scoping import can_change_in
+from quancheng.orgs import capabilities as caps
 from quancheng.records.models import Segment
 
 from .evaluate import refresh_completeness
@@ -38,32 +37,6 @@ def _text(value: str, field_name: str, label: str, required: bool = True, limit=
     return value
 
 
-def may_write(user, agency) -> bool:
-    return (
-        getattr(user, "is_authenticated", False)
-        and user.role in WRITING_ROLES
-        and can_change_in(user, agency)
-    )
-
-
-def is_head_of(user, act: Act) -> bool:
-    """The head (机构负责人) of the act's own agency."""
-    return (
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and user.role == Role.HEAD
-        and user.agency_id == act.agency_id
-    )
-
-
-def is_officer_of(user, act: Act) -> bool:
-    return (
-        getattr(user, "is_authenticated", False)
-        and can_change_in(user, act.agency)
-        and act.officers.filter(pk=user.pk).exists()
-    )
-
-
 # --- markers (标记) ---------------------------------------------------------------------------
 
 
@@ -76,9 +49,10 @@ def segment_length(segment: Segment) -> float | None:
 
 
 def add_marker(actor, segment: Segment, kind: str, offset_seconds: float, note: str = "") -> Marker:
-    """Mark a moment in a recording (e.g. 表明身份 at 00:42); a ledger event on the segment."""
-    if not may_write(actor, segment.agency):
-        raise PermissionDenied("无权在该音像记录上添加标记")
+    """Mark a moment in a recording (e.g. 表明身份 at 00:42); a ledger event on the segment.
+
+    Only someone who may view the segment marks it: the rules judge recordings by markers."""
+    caps.require(actor, caps.MARKER_CHANGE, segment)
     if kind not in Marker.Kind.values:
         raise _error("请选择标记类型", "invalid_kind", "kind")
     try:
@@ -113,8 +87,7 @@ def add_marker(actor, segment: Segment, kind: str, offset_seconds: float, note: 
 def withdraw_marker(actor, marker: Marker, reason: str) -> Marker:
     """Withdraw a wrong marker (it stays, withdrawn, beside the ledger event)."""
     segment = marker.segment
-    if not may_write(actor, segment.agency):
-        raise PermissionDenied("无权撤销该标记")
+    caps.require(actor, caps.MARKER_CHANGE, segment)
     reason = _text(reason, "reason", "撤销原因", limit=500)
     with transaction.atomic():
         marker = Marker.objects.select_for_update().get(pk=marker.pk)
@@ -143,10 +116,7 @@ def add_explanation(
 ) -> Explanation:
     """A written gap explanation (A11 ¶2) or an A13 work record, by an officer of the act (or
     the custodian); both are made after the act; a work record goes to the head for review."""
-    if not (
-        is_officer_of(actor, act) or (may_write(actor, act.agency) and actor.role == Role.CUSTODIAN)
-    ):
-        raise PermissionDenied("只有本执法行为的执法人员或记录管理专人可以制作说明")
+    caps.require(actor, caps.ACT_EXPLAIN, act)
     if kind not in Explanation.Kind.values:
         raise _error("请选择说明类型", "invalid_kind", "kind")
     text = _text(text, "text", "说明内容")
@@ -204,8 +174,7 @@ def review_explanation(
     """The head of the act's agency accepts or returns an A13 work record (第十三条：报本机构
     主要负责人审核)."""
     act = explanation.act
-    if not is_head_of(actor, act):
-        raise PermissionDenied("只有该执法行为所属机构的负责人可以审核工作记录")
+    caps.require(actor, caps.ACT_REVIEW, act)
     note = _text(note, "note", "审核意见", required=not accept)
     with transaction.atomic():
         explanation = Explanation.objects.select_for_update().get(pk=explanation.pk)
@@ -234,10 +203,7 @@ def review_explanation(
 def answer_finding(actor, finding: Finding, answer: str) -> Finding:
     """An officer of the act (or the custodian) answers an open or returned finding."""
     act = finding.act
-    if not (
-        is_officer_of(actor, act) or (may_write(actor, act.agency) and actor.role == Role.CUSTODIAN)
-    ):
-        raise PermissionDenied("只有本执法行为的执法人员或记录管理专人可以答复检查发现")
+    caps.require(actor, caps.ACT_EXPLAIN, act)
     answer = _text(answer, "answer", "答复")
     with transaction.atomic():
         finding = Finding.objects.select_for_update().get(pk=finding.pk)
@@ -264,8 +230,7 @@ def answer_finding(actor, finding: Finding, answer: str) -> Finding:
 def decide_finding(actor, finding: Finding, accept: bool, note: str = "") -> Finding:
     """The head of the act's agency accepts or returns an answered finding."""
     act = finding.act
-    if not is_head_of(actor, act):
-        raise PermissionDenied("只有该执法行为所属机构的负责人可以审核答复")
+    caps.require(actor, caps.ACT_REVIEW, act)
     note = _text(note, "note", "审核意见", required=not accept)
     with transaction.atomic():
         finding = Finding.objects.select_for_update().get(pk=finding.pk)

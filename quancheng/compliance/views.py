@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quancheng.cases.models import Act
-from quancheng.orgs.models import Role
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.models import Segment
 
@@ -49,6 +49,7 @@ def _act_url(act) -> str:
 @require_POST
 def marker_add(request, pk):
     segment = get_visible_or_404(Segment.objects.select_related("agency"), request.user, pk=pk)
+    caps.require(request.user, caps.MARKER_CHANGE, segment)
     post = request.POST
     return _done(
         request,
@@ -69,6 +70,7 @@ def marker_withdraw(request, pk):
     marker = get_visible_or_404(
         Marker.objects.select_related("segment__agency"), request.user, pk=pk
     )
+    caps.require(request.user, caps.MARKER_CHANGE, marker.segment)
     return _done(
         request,
         marker.segment.get_absolute_url() + "#markers",
@@ -147,8 +149,7 @@ def finding_decide(request, pk):
 @require_POST
 def act_evaluate(request, pk):
     act = get_visible_or_404(Act.objects.select_related("agency"), request.user, pk=pk)
-    if not services.may_write(request.user, act.agency):
-        raise PermissionDenied("无权重新检查该执法行为")
+    caps.require(request.user, caps.ACT_EVALUATE, act)
     result = evaluate_act(act)
     messages.success(request, f"已重新检查：{len(result.hits)} 项规则提示")
     return redirect(_act_url(act))
@@ -158,7 +159,7 @@ def act_evaluate(request, pk):
 def config_edit(request):
     """The rule configuration: everyone may read it, the city administrator edits it."""
     config = current_config()
-    may_edit = request.user.role == Role.CITY_ADMIN
+    may_edit = caps.can(request.user, caps.RULES_CONFIGURE)
     status = 200
     if request.method == "POST":
         if not may_edit:

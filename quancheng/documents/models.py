@@ -168,6 +168,11 @@ class DraftSignature(models.Model):
         PARTY = "party", "当事人"
         WITNESS = "witness", "见证人"
 
+    class Authentication(models.TextChoices):
+        SESSION = "session", "本人登录"
+        PASSWORD = "password", "本人输入密码"
+        WITNESSED = "witnessed", "执法人员见证采集"
+
     draft = models.ForeignKey(DocumentDraft, on_delete=models.PROTECT, related_name="signatures")
     role = models.CharField("签名人身份", max_length=8, choices=Role.choices)
     officer = models.ForeignKey(
@@ -184,8 +189,17 @@ class DraftSignature(models.Model):
     witness_name = models.CharField("见证人", max_length=100, blank=True)
     evidence_ref = models.CharField("拍照/录像记录", max_length=300, blank=True)
     signed_at = models.DateTimeField("签名时间", default=timezone.now)
+    # Who captured the signature (the officer whose session it was, the party's witness) and on
+    # which device (a terminal's token, or a browser session's address and agent).
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    device = models.CharField("采集设备", max_length=300, blank=True)
+    # How an officer's signature was tied to that officer at the moment of signing (电子签名法
+    # art. 13: under the signer's sole control): their own session, or their password typed on
+    # the capturing officer's device. A party's signature is witnessed by the capturing officer.
+    authentication = models.CharField(
+        "签名认证方式", max_length=12, choices=Authentication.choices, blank=True
     )
 
     class Meta:

@@ -20,17 +20,17 @@ import hashlib
 import io
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from quancheng.cases.models import Act
 from quancheng.ledger.services import record_event
 from quancheng.lib.canonical import canonical_bytes
-from quancheng.orgs.scoping import require_change_in
+from quancheng.orgs import capabilities as caps
 from quancheng.records.items import create_document
 from quancheng.records.models import Document, RecordItem
-from quancheng.records.services import blob_store, register_blob
+from quancheng.records.services import put_record, register_blob
 
 from . import certificates, numbering
 from .fields import as_datetime, parse_value
@@ -137,7 +137,7 @@ def _check_type(act: Act, doc_type: DocumentType) -> None:
 
 
 def create_draft(actor, act: Act, doc_type: DocumentType, data: dict | None = None):
-    require_change_in(actor, act.agency)
+    caps.require(actor, caps.DRAFT_EDIT, act)
     _check_type(act, doc_type)
     values = prefill(act, doc_type)
     if data:
@@ -165,7 +165,7 @@ def _refuse_if_final(draft: DocumentDraft) -> None:
 
 
 def save_draft(actor, draft: DocumentDraft, data: dict) -> DocumentDraft:
-    require_change_in(actor, draft.agency)
+    caps.require(actor, caps.DRAFT_EDIT, draft)
     values = clean_data(draft.doc_type, data)
     with transaction.atomic():
         draft = DocumentDraft.objects.select_for_update().get(pk=draft.pk)
@@ -210,13 +210,58 @@ def _signer(draft, role: str, officer, name: str) -> tuple[object, str]:
     return None, name
 
 
-def add_signature(actor, draft, *, role: str, image: str, officer=None, name: str = ""):
-    """A handwritten signature captured on the signature page, kept as a PNG blob."""
-    require_change_in(actor, draft.agency)
+def signing_device(request) -> str:
+    """Where a signature is captured: the terminal of an API token, or the browser session."""
+    device = getattr(request, "device", None)
+    if device is not None:
+        return f"{device}"[:300]
+    token = getattr(request, "api_token", None)
+    if token is not None:
+        return f"接口令牌 {token.pk}"
+    address = request.META.get("REMOTE_ADDR", "")
+    agent = request.META.get("HTTP_USER_AGENT", "")
+    return f"浏览器 {address} {agent}"[:300]
+
+
+def _authenticate_signer(actor, draft, officer, password: str) -> str:
+    """An officer's signature is given by that officer (电子签名法 art. 13): in their own session,
+    or on the capturing officer's device with their password. A wrong password is logged."""
+    if officer is None or officer.pk == actor.pk:
+        caps.require(actor, caps.DRAFT_SIGN_AS_OFFICER, caps.SigningAs(draft, officer))
+        return DraftSignature.Authentication.SESSION
+    if not password or not officer.is_active or not officer.check_password(password):
+        with transaction.atomic():
+            record_event(actor, "documentdraft.signer_refused", draft, {"officer": officer.pk})
+        raise PermissionDenied(f"执法人员{officer}的签名须由本人登录或输入本人密码后签署")
+    caps.require(officer, caps.DRAFT_SIGN_AS_OFFICER, caps.SigningAs(draft, officer))
+    return DraftSignature.Authentication.PASSWORD
+
+
+def add_signature(
+    actor,
+    draft,
+    *,
+    role: str,
+    image: str,
+    officer=None,
+    name: str = "",
+    password: str = "",
+    device: str = "",
+):
+    """A handwritten signature captured on the signature page, kept as a PNG blob.
+
+    1. whoever captures it is an officer of the act (the party signs on the officer's device,
+       the officer's session recorded as witness);
+    2. an officer's signature is authenticated as that officer's at this moment.
+    """
+    caps.require(actor, caps.DRAFT_SIGN_AS_PARTY, draft)
     _refuse_if_final(draft)
     officer, name = _signer(draft, role, officer, name)
+    authentication = DraftSignature.Authentication.WITNESSED
+    if role == DraftSignature.Role.OFFICER:
+        authentication = _authenticate_signer(actor, draft, officer, password)
     png = decode_png(image)
-    info = blob_store().put(io.BytesIO(png))
+    info = put_record(io.BytesIO(png))
     with transaction.atomic():
         draft = DocumentDraft.objects.select_for_update().get(pk=draft.pk)
         _refuse_if_final(draft)
@@ -229,6 +274,8 @@ def add_signature(actor, draft, *, role: str, image: str, officer=None, name: st
             image=blob,
             data_sha256=data_sha256(draft.data),
             recorded_by=actor,
+            device=device[:300],
+            authentication=authentication,
         )
         record_event(
             actor,
@@ -240,6 +287,8 @@ def add_signature(actor, draft, *, role: str, image: str, officer=None, name: st
                 "name": name,
                 "image_sha256": blob.sha256,
                 "data_sha256": signature.data_sha256,
+                "authentication": authentication,
+                "device": signature.device,
             },
         )
     return signature
@@ -247,7 +296,7 @@ def add_signature(actor, draft, *, role: str, image: str, officer=None, name: st
 
 def record_refusal(actor, draft, *, name: str, reason: str, witness: str = "", evidence: str = ""):
     """The party refuses to sign: reason, and a witness or a photo/video reference (送达规则)."""
-    require_change_in(actor, draft.agency)
+    caps.require(actor, caps.DRAFT_SIGN_AS_PARTY, draft)
     _refuse_if_final(draft)
     reason, witness, evidence = (
         (reason or "").strip(),
@@ -296,10 +345,10 @@ def finalise(actor, draft: DocumentDraft) -> Document:
     reserved, explained in the ledger, and the next finalisation of the draft uses it, so the
     numbering keeps no unexplained gap.
     """
-    require_change_in(actor, draft.agency)
+    caps.require(actor, caps.DRAFT_FINALISE, draft)
     reservation = _reserve(actor, draft)
     signed = _render_signed(reservation)
-    info = blob_store().put(io.BytesIO(signed))
+    info = put_record(io.BytesIO(signed))
     return _commit(actor, reservation, info, validate_pdf_bytes(signed))
 
 
@@ -409,7 +458,7 @@ def _commit(actor, reservation: _Reservation, info, check) -> Document:
 
 def start_correction(actor, draft: DocumentDraft, reason: str) -> DocumentDraft:
     """A correction (更正): a new draft linked to the finalised one, which stays as it is."""
-    require_change_in(actor, draft.agency)
+    caps.require(actor, caps.DRAFT_EDIT, draft)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "请填写更正原因"})

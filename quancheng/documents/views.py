@@ -10,8 +10,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from quancheng.access.enforce import access_body, require
 from quancheng.cases.models import Act
-from quancheng.ledger.services import record_event
-from quancheng.orgs.scoping import can_change_in, get_visible_or_404
+from quancheng.ledger.services import record_atomic
+from quancheng.orgs import capabilities as caps
+from quancheng.orgs.scoping import get_visible_or_404
 
 from . import services
 from .catalogue import types_for_act_kind
@@ -28,11 +29,6 @@ def _draft(request, pk) -> DocumentDraft:
     )
 
 
-def _require_change(request, agency) -> None:
-    if not can_change_in(request.user, agency):
-        raise PermissionDenied
-
-
 def _messages(error: ValidationError) -> list[str]:
     return error.messages
 
@@ -42,7 +38,7 @@ def draft_new(request, act_id):
     act = get_visible_or_404(
         Act.objects.select_related("subject", "agency"), request.user, pk=act_id
     )
-    _require_change(request, act.agency)
+    caps.require(request.user, caps.DRAFT_EDIT, act)
     types = types_for_act_kind(act.kind)
     if request.method == "POST":
         doc_type = get_object_or_404(DocumentType, code=request.POST.get("doc_type", ""))
@@ -76,10 +72,10 @@ def _input_type(field) -> str:
 def draft_detail(request, pk):
     draft = _draft(request, pk)
     require(request, draft, "view")
-    can_change = can_change_in(request.user, draft.agency)
+    can_change = caps.can(request.user, caps.DRAFT_EDIT, draft)
     values = None
     if request.method == "POST":
-        _require_change(request, draft.agency)
+        caps.require(request.user, caps.DRAFT_EDIT, draft)
         values = {f["name"]: request.POST.get(f["name"], "") for f in draft.doc_type.fields}
         try:
             services.save_draft(request.user, draft, values)
@@ -96,7 +92,7 @@ def draft_detail(request, pk):
             "draft": draft,
             "act": draft.act,
             "rows": _field_rows(draft, values),
-            "signatures": draft.signatures.select_related("officer"),
+            "signatures": draft.signatures.select_related("officer", "recorded_by"),
             "missing_fields": services.missing_fields(draft),
             "missing_signatures": services.missing_signatures(draft),
             "can_change": can_change and not draft.is_final,
@@ -111,7 +107,8 @@ def draft_preview(request, pk):
     draft = _draft(request, pk)
     require(request, draft, "view")
     pdf = render_pdf(draft, number=draft.number, final=False)
-    record_event(
+    # Rendered first, so the write lock is not held while the PDF is laid out.
+    record_atomic(
         request.user,
         "documentdraft.previewed",
         draft,
@@ -127,7 +124,7 @@ def draft_preview(request, pk):
 def draft_sign(request, pk):
     """The signature page (签名页): party and officers sign on a canvas with pen, touch or mouse."""
     draft = _draft(request, pk)
-    _require_change(request, draft.agency)
+    caps.require(request.user, caps.DRAFT_SIGN_AS_PARTY, draft)
     if request.method == "POST":
         officer = None
         if request.POST.get("role") == DraftSignature.Role.OFFICER:
@@ -140,8 +137,10 @@ def draft_sign(request, pk):
                 officer=officer,
                 name=request.POST.get("name", ""),
                 image=request.POST.get("image", ""),
+                password=request.POST.get("password", ""),
+                device=services.signing_device(request),
             )
-        except ValidationError as e:
+        except (ValidationError, PermissionDenied) as e:
             for m in _messages(e):
                 messages.error(request, m)
         else:
@@ -154,7 +153,7 @@ def draft_sign(request, pk):
             "draft": draft,
             "officers": draft.act.officers.order_by("pk"),
             "party_name": draft.data.get("party") or draft.act.subject.name,
-            "signatures": draft.signatures.select_related("officer"),
+            "signatures": draft.signatures.select_related("officer", "recorded_by"),
             "missing_signatures": services.missing_signatures(draft),
         },
     )
@@ -163,7 +162,7 @@ def draft_sign(request, pk):
 @require_POST
 def draft_refuse(request, pk):
     draft = _draft(request, pk)
-    _require_change(request, draft.agency)
+    caps.require(request.user, caps.DRAFT_SIGN_AS_PARTY, draft)
     try:
         services.record_refusal(
             request.user,
@@ -184,7 +183,7 @@ def draft_refuse(request, pk):
 @require_POST
 def draft_finalise(request, pk):
     draft = _draft(request, pk)
-    _require_change(request, draft.agency)
+    caps.require(request.user, caps.DRAFT_FINALISE, draft)
     try:
         document = services.finalise(request.user, draft)
     except ValidationError as e:
@@ -197,7 +196,7 @@ def draft_finalise(request, pk):
 @require_POST
 def draft_correct(request, pk):
     draft = _draft(request, pk)
-    _require_change(request, draft.agency)
+    caps.require(request.user, caps.DRAFT_EDIT, draft)
     try:
         correction = services.start_correction(request.user, draft, request.POST.get("reason", ""))
     except ValidationError as e:

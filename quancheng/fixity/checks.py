@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from botocore.exceptions import FlexibleChecksumError
+from django.db import transaction
 from django.utils import timezone
 
 from quancheng.alerts.models import Severity
@@ -205,3 +206,17 @@ def record_check(result: CheckResult, blob: Blob | None, context: dict[str, Any]
         audience=ALERT_AUDIENCE,
     )
     return event
+
+
+def report_missing(sha256: str, context: dict[str, Any], actor=None) -> Blob | None:
+    """A registered blob the store no longer has, found while serving it: a failed check.
+
+    Records the ``fixity.checked`` event and raises the ``fixity.missing`` alert in one
+    transaction of its own (the request that found it has failed), unless the blob was disposed
+    of on purpose. Returns the registry row (None for bytes the platform never registered).
+    """
+    blob = Blob.objects.select_related("agency").filter(sha256=sha256).first()
+    if blob is not None and blob.disposed_at is None:
+        with transaction.atomic():
+            record_check(judge(sha256, blob.size, None, None), blob, context, actor=actor)
+    return blob

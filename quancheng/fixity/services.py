@@ -3,22 +3,13 @@
 from django.db import transaction
 
 from quancheng.ledger.services import record_event
-from quancheng.orgs.models import Role
 
 from .models import FixitySweep
 from .tasks import run_fixity_sweep
 
-# Who sees sweeps and may start one (the custodian keeps the records, A19; the auditor checks
-# them, A26; heads and the city administrator answer for them).
-FIXITY_ROLES = {Role.CUSTODIAN, Role.AUDITOR, Role.HEAD, Role.CITY_ADMIN}
-
 
 class SweepAlreadyRunning(Exception):
     pass
-
-
-def can_see_fixity(user) -> bool:
-    return user.is_superuser or user.role in FIXITY_ROLES
 
 
 def request_sweep(user):

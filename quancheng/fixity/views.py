@@ -1,17 +1,17 @@
 """The fixity page (完整性校验): sweeps, their progress, and a button to start one."""
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from quancheng.orgs import capabilities as caps
+
 from .models import FixitySweep
-from .services import SweepAlreadyRunning, can_see_fixity, request_sweep
+from .services import SweepAlreadyRunning, request_sweep
 
 
 def _require_fixity_role(request) -> None:
-    if not can_see_fixity(request.user):
-        raise Http404
+    caps.require(request.user, caps.FIXITY_VIEW)
 
 
 @require_GET

@@ -17,6 +17,23 @@ class LedgerOutsideTransaction(RuntimeError):
     pass
 
 
+def in_own_transaction() -> bool:
+    """True inside a transaction.atomic() block that the code itself opened.
+
+    A test case's wrapping transaction (Django's TestCase, pytest-django's `db`) does not count:
+    in production there is none, and an event written there would commit on its own, apart from
+    the change it records. Counting it would let a test pass where production fails.
+    """
+    if not connection.in_atomic_block:
+        return False
+    return any(not block._from_testcase for block in connection.atomic_blocks)
+
+
+def require_own_transaction(name: str) -> None:
+    if not in_own_transaction():
+        raise LedgerOutsideTransaction(f"{name} must run inside the change's transaction")
+
+
 def _object_ref(obj: models.Model | None, object_type: str, object_id: str) -> tuple[str, str]:
     if obj is not None:
         return obj._meta.label_lower, str(obj.pk)
@@ -38,8 +55,7 @@ def record_event(
     It must be called inside transaction.atomic(): the event and the change it records commit
     together or not at all.
     """
-    if not connection.in_atomic_block:
-        raise LedgerOutsideTransaction("record_event must run inside the change's transaction")
+    require_own_transaction("record_event")
     object_type, object_id = _object_ref(obj, object_type, object_id)
     if agency is None and obj is not None:
         agency = getattr(obj, "agency", None)

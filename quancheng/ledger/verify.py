@@ -35,7 +35,7 @@ from django.utils import timezone
 from quancheng.lib import merkle
 from quancheng.lib.merkle import CompactRange, leaf_hash
 
-from . import note
+from . import fastverify, note
 from .checkpoints import origin, verifier_key
 from .models import GENESIS_HASH, Checkpoint, Event, LedgerHead, SubtreeHash
 from .tree import MissingSubtree, tree_root
@@ -496,9 +496,29 @@ def verify_ledger(progress: Progress | None = None, vkey: str | None = None) -> 
     report = VerificationReport(started_at=timezone.now())
     report.verifier_key = vkey or verifier_key()
     upto = Event.objects.aggregate(m=Max("seq"))["m"] or 0
-    _Pass(report, report.verifier_key, upto, progress).run()
+    sizes = list(Checkpoint.objects.filter(size__lte=upto).values_list("size", flat=True))
+    fast = fastverify.run(upto, sizes, progress)
+    if fast.ok:
+        _checkpoints_after_fast_pass(report, upto, fast)
+    if not report.ok or not fast.ok:
+        # Something is wrong: the thorough pass names and classifies every problem.
+        report = VerificationReport(started_at=report.started_at, verifier_key=report.verifier_key)
+        _Pass(report, report.verifier_key, upto, progress).run()
     report.finished_at = timezone.now()
     return report
+
+
+def _checkpoints_after_fast_pass(report, upto: int, fast: fastverify.FastPass) -> None:
+    """The checkpoints and the head, against the roots and frontier the fast pass computed."""
+    checker = _Pass(report, report.verifier_key, upto, None)
+    checker.tree, checker.prev_hash, checker.expected = fast.tree, fast.last_hash, upto + 1
+    while checker.next_checkpoint is not None and checker.next_checkpoint.size <= upto:
+        checkpoint = checker.next_checkpoint
+        checker.next_checkpoint = next(checker.checkpoints, None)
+        root = fast.roots.get(checkpoint.size, merkle.EMPTY_ROOT)
+        checker._checkpoint(checkpoint, root)
+    report.size = upto
+    checker._end()
 
 
 def record_verification(report: VerificationReport, actor=None) -> None:

@@ -1,12 +1,11 @@
 """The ledger page (账本与校验): tree size, signed checkpoints, verifier key, verifications."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from quancheng.orgs.models import Role
+from quancheng.orgs import capabilities as caps
 
 from .checkpoints import verifier_key
 from .models import Checkpoint
@@ -14,14 +13,6 @@ from .services import record_event
 from .tasks import verify_whole_ledger
 from .tree import tree_size
 from .verify import latest_verifications
-
-# Who may start a verification: the records custodian (A19), the agency head, the legal
-# auditor (A26) and the city's administrator.
-VERIFYING_ROLES = {Role.CUSTODIAN, Role.HEAD, Role.AUDITOR, Role.CITY_ADMIN}
-
-
-def _can_verify(user) -> bool:
-    return getattr(user, "role", None) in VERIFYING_ROLES
 
 
 @require_GET
@@ -35,15 +26,14 @@ def ledger_overview(request):
             "checkpoint_count": Checkpoint.objects.count(),
             "verifier_key": verifier_key(),
             "verifications": latest_verifications(10),
-            "can_verify": _can_verify(request.user),
+            "can_verify": caps.can(request.user, caps.LEDGER_VERIFY),
         },
     )
 
 
 @require_POST
 def ledger_verify(request):
-    if not _can_verify(request.user):
-        raise PermissionDenied("只有记录管理专人、机构负责人、法制稽查和市级管理员可以发起校验")
+    caps.require(request.user, caps.LEDGER_VERIFY)
     with transaction.atomic():
         result = verify_whole_ledger.enqueue(request.user.pk)
         record_event(

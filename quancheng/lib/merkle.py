@@ -309,6 +309,24 @@ class CompactRange:
             for (start, end), digest in zip(ranges, self._hashes, strict=True)
         ]
 
+    def append_subtree(self, level: int, digest: bytes) -> None:
+        """Add a perfect subtree of 2**level leaves (its root ``digest``) on the right edge.
+
+        The tree's size must be a multiple of 2**level, so that the subtree is aligned; equal
+        subtrees then merge like the carry of :meth:`append`. Ranges of leaves hashed
+        separately (e.g. by parallel workers over aligned ranges) join this way.
+        """
+        if len(digest) != HASH_SIZE:
+            raise ValueError(f"a subtree hash has {HASH_SIZE} bytes, not {len(digest)}")
+        if level < 0 or self._size % (1 << level):
+            raise ValueError(f"a subtree of 2**{level} leaves cannot follow {self._size} leaves")
+        index = self._size >> level
+        while index & 1:
+            digest = node_hash(self._hashes.pop(), digest)
+            index >>= 1
+        self._hashes.append(digest)
+        self._size += 1 << level
+
     def append(self, leaf_hash: bytes) -> list[Subtree]:
         """Add a leaf; return the aligned subtrees it completes, smallest (the leaf) first.
 

@@ -255,7 +255,7 @@ def _restore_var_files(source: Path) -> None:
 
 def _restore_blobs(listing: Path, root: Path) -> int:
     """Put every listed blob into this installation's store (re-hashed by the store)."""
-    from quancheng.records.services import blob_store
+    from quancheng.records.services import blob_store, put_record
 
     store = blob_store()
     restored = 0
@@ -267,7 +267,7 @@ def _restore_blobs(listing: Path, root: Path) -> int:
         if not copy.exists():
             raise BackupError(f"blob {sha256} is missing from the backup")
         with open(copy, "rb") as f:
-            info = store.put(f)
+            info = put_record(f, store=store)  # locked again from its first byte
         if info.sha256 != sha256:
             raise BackupError(f"the backup's copy of {sha256} is altered")
         restored += 1

@@ -17,32 +17,22 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from quancheng.ledger.services import record_event
 
+from . import capabilities as caps
 from .models import Device, DeviceAssignment, DeviceMaintenance, Role
-from .scoping import can_change_in, require_change_in
-
-# Who may change devices on the pages (A19: the custodian; the head and the city administrator
-# too). Officers may not issue devices to themselves.
-MANAGER_ROLES = {Role.CUSTODIAN, Role.HEAD, Role.CITY_ADMIN}
-
-
-def can_manage_devices(user, agency) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if not (user.is_superuser or user.role in MANAGER_ROLES):
-        return False
-    return can_change_in(user, agency)
+from .scoping import require_change_in
 
 
 def require_device_manager(user, agency) -> None:
-    if not can_manage_devices(user, agency):
-        raise PermissionDenied("只有本辖区的记录管理专人、机构负责人或市级管理员可以管理设备")
+    """A19: the custodian manages devices (the head and the city administrator too); officers
+    may not issue devices to themselves."""
+    caps.require(user, caps.DEVICES_MANAGE, agency)
 
 
 def current_assignment(device: Device, day: dt.date | None = None) -> DeviceAssignment | None:

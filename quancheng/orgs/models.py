@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
@@ -206,9 +207,15 @@ class DeviceMaintenance(models.Model):
         return f"{self.device} {self.get_kind_display()} {self.performed_on}"
 
 
+def api_token_expiry() -> dt.datetime:
+    """When a token issued now expires (QC_API_TOKEN_DAYS, docs/security.md)."""
+    return timezone.now() + dt.timedelta(days=settings.QC_API_TOKEN_DAYS)
+
+
 class ApiTokenQuerySet(models.QuerySet):
     def active(self):
-        return self.filter(revoked_at__isnull=True)
+        """Neither revoked nor expired."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
 
     def for_secret(self, secret: str):
         return self.active().filter(token_hash=ApiToken.hash_secret(secret)).first()
@@ -227,6 +234,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # A token stops working at this time (QC_API_TOKEN_DAYS after issue); rotate it before.
+    expires_at = models.DateTimeField("有效期至", default=api_token_expiry)
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     objects = ApiTokenQuerySet.as_manager()

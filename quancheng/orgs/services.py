@@ -122,10 +122,34 @@ def issue_api_token(actor, user: User, name: str, device: Device | None = None):
             "user": user.pk,
             "device": device.pk if device else None,
             "prefix": token.prefix,
+            "expires_at": token.expires_at.isoformat(),
         },
         agency=user.agency,
     )
     return token, secret
+
+
+@transaction.atomic
+def rotate_api_token(actor, token: ApiToken):
+    """Replace a working token by a new one for the same user, device and name.
+
+    The old token is revoked in the same transaction, so exactly one of the two works at any
+    time; the new one runs for QC_API_TOKEN_DAYS from now. Returns (new token, its secret).
+    """
+    old = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if old.revoked_at is not None or old.expires_at <= timezone.now():
+        raise ValidationError("该令牌已吊销或已过期，不能轮换，请重新签发", code="token_inactive")
+    old.revoked_at = timezone.now()
+    old.save(update_fields=["revoked_at"])
+    new, secret = issue_api_token(actor, old.user, old.name, old.device)
+    record_event(
+        actor,
+        "api_token.rotated",
+        old,
+        {"prefix": old.prefix, "new_token": new.pk, "new_prefix": new.prefix},
+        agency=old.user.agency,
+    )
+    return new, secret
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from quancheng.access.policy import mark_allowed
 from quancheng.ledger.models import Event
+from quancheng.orgs import capabilities as caps
 from quancheng.records.models import Segment
 from quancheng.web.history import Entry
 
@@ -122,9 +123,8 @@ def device_undocked(request):
 def _register_agencies(user):
     """The agencies in which the user may register devices."""
     agencies = agencies_visible_to(user).order_by("level", "code")
-    # can_manage_devices for each agency, in one query: the role and the right to write, then
-    # every agency of the scope.
-    if not (user.can_write and (user.is_superuser or user.role in device_services.MANAGER_ROLES)):
+    # The role once (the table without an object), then every agency of the scope.
+    if not caps.can(user, caps.DEVICES_MANAGE):
         return agencies.none()
     return agencies
 
@@ -199,7 +199,7 @@ def _marked(user, paginator, request):
 
 def _render_detail(request, device, status=200, **bound):
     user = request.user
-    can_manage = device_services.can_manage_devices(user, device.agency)
+    can_manage = caps.can(user, caps.DEVICES_MANAGE, device.agency)
     segments = (
         Segment.objects.visible_to(user)
         .filter(device=device)

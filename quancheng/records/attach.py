@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 
 from quancheng.cases.models import Act
 from quancheng.lib.blobstore import read_full
-from quancheng.orgs.scoping import require_change_in
+from quancheng.orgs import capabilities as caps
 
 from . import items
 from .ingest import attribute, probe_blob, raise_unreadable, segment_fields
@@ -81,7 +81,7 @@ def attach_upload(
 ) -> Attached:
     """Make a finished upload a segment or document of ``act`` (or link the existing one)."""
     # 1. Who may attach here, and what is attached.
-    require_change_in(actor, act.agency)
+    caps.require(actor, caps.RECORDS_UPLOAD, act)
     if kind not in KINDS:
         raise UploadError(400, "invalid_kind", "记录种类只能是音像记录或执法文书")
     doc_type, number = (doc_type or "").strip(), (number or "").strip()

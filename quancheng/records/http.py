@@ -28,6 +28,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.utils import timezone
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
 
+from quancheng.lib.blobstore import BlobNotFound
+
 from .models import Blob
 
 CHUNK_SIZE = 256 * 1024
@@ -148,6 +150,7 @@ def serve_blob(
     if _none_match(request, blob):
         return HttpResponse(status=304, headers=headers)
 
+    _require_stored(blob)
     wanted = None
     range_header = request.headers.get("Range")
     if range_header and _if_range_matches(request, blob):
@@ -173,6 +176,17 @@ def serve_blob(
         content_type=content_type,
         headers=headers,
     )
+
+
+def _require_stored(blob: Blob) -> None:
+    """Raise ``BlobNotFound`` before the status line is sent, not in the middle of the body.
+
+    The web and API layers turn it into a clear 404 page (or JSON) and an alert.
+    """
+    from .services import blob_store
+
+    if not blob_store().exists(blob.sha256):
+        raise BlobNotFound(blob.sha256)
 
 
 def damaged_response(request: HttpRequest, blob: Blob) -> HttpResponse:

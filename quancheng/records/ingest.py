@@ -47,7 +47,7 @@ from .association import associate
 from .items import create_segment
 from .models import RecordItem, Segment
 from .probe import MediaInfo, Unreadable, probe
-from .services import blob_store, register_blob
+from .services import blob_store, put_record, register_blob
 
 MiB = 1024 * 1024
 # A progress line at least every this many bytes of one file.
@@ -414,7 +414,7 @@ def _ingest_file(actor, agency, path: Path, rel: str, prefix: str, say: Progress
                 next_report[0] += PROGRESS_EVERY
 
         reader = _CountingReader(f, on_bytes)
-        info = blob_store().put(reader)
+        info = put_record(reader)
         result = FileResult(path=rel, size=info.size, outcome="ingested")
         # 2. Already here?
         existing = Segment.objects.filter(agency=agency, blob_id=info.sha256).first()

@@ -20,7 +20,8 @@ from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
 from quancheng.ledger.snapshot import snapshot
 from quancheng.lib.canonical import canonical_bytes
-from quancheng.orgs.scoping import agencies_visible_to, require_change_in
+from quancheng.orgs import capabilities as caps
+from quancheng.orgs.scoping import agencies_visible_to
 
 from .media import schedule_derivatives
 from .models import Blob, DataKind, DataRecord, Document, Segment, Upload
@@ -121,7 +122,7 @@ def create_segment(
     actor, *, agency, blob: Blob, source: str, act: Act | None = None, **fields
 ) -> Segment:
     """Register a stored AV file as a segment (ingest and uploads call this)."""
-    require_change_in(actor, agency)
+    caps.require(actor, caps.RECORDS_UPLOAD, agency)
     _check_act(actor, act, agency)
     if fields.get("started_at") and not fields.get("time_source"):
         fields["time_source"] = Segment.TimeSource.DEVICE  # a time given with the file is its own
@@ -144,7 +145,7 @@ def create_segment(
 def create_document(
     actor, *, agency, blob: Blob, source: str, act: Act | None = None, **fields
 ) -> Document:
-    require_change_in(actor, agency)
+    caps.require(actor, caps.RECORDS_UPLOAD, agency)
     _check_act(actor, act, agency)
     with transaction.atomic():
         if source != "generated" and fields.get("number"):
@@ -196,7 +197,7 @@ def create_data_record(
     device=None,
 ) -> DataRecord:
     """Store terminal data after validating it against the kind's schema (nothing half-stored)."""
-    require_change_in(actor, agency)
+    caps.require(actor, caps.RECORDS_UPLOAD, agency)
     _check_act(actor, act, agency)
     validate_data(kind, data)
     with transaction.atomic():
@@ -220,7 +221,7 @@ def create_data_record(
 
 def link_item(actor, item, act: Act, *, reason: str = ""):
     """Link an item to an act (and so to its case and subject); a ledger event."""
-    require_change_in(actor, item.agency)
+    caps.require(actor, caps.ITEM_LINK, item)
     _check_act(actor, act, item.agency)
     with transaction.atomic():
         item = type(item).objects.select_for_update().get(pk=item.pk)
@@ -251,7 +252,7 @@ def unlink_item(actor, item, *, reason: str):
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ValidationError("请填写解除关联的原因", code="required")})
-    require_change_in(actor, item.agency)
+    caps.require(actor, caps.ITEM_LINK, item)
     with transaction.atomic():
         item = type(item).objects.select_for_update().get(pk=item.pk)
         if item.act_id is None:
@@ -272,7 +273,7 @@ def unlink_item(actor, item, *, reason: str):
 
 def set_evidence(actor, item, is_evidence: bool):
     """Mark whether an item is used as evidence (its retention depends on it, A22)."""
-    require_change_in(actor, item.agency)
+    caps.require(actor, caps.EVIDENCE_SET, item)
     with transaction.atomic():
         item = type(item).objects.select_for_update().get(pk=item.pk)
         if item.is_evidence == is_evidence:

@@ -31,7 +31,7 @@ from quancheng.ledger.services import record_event
 from quancheng.orgs.models import Role
 
 from .models import Segment
-from .services import blob_store, register_blob
+from .services import blob_store, put_record, register_blob
 
 logger = logging.getLogger(__name__)
 
@@ -148,12 +148,12 @@ def _derive(source: Path, work: Path) -> Derivatives:
         jpeg = work / "thumbnail.jpg"
         make_thumbnail(source, jpeg)
         with open(jpeg, "rb") as f:
-            thumbnail = store.put(f).sha256
+            thumbnail = put_record(f, store=store).sha256
     if not probe.browser_playable:
         mp4 = work / "proxy.mp4"
         make_proxy(source, mp4)
         with open(mp4, "rb") as f:
-            proxy = store.put(f).sha256
+            proxy = put_record(f, store=store).sha256
     return Derivatives(thumbnail, proxy, probe)
 
 

@@ -101,7 +101,8 @@ class Upload(models.Model):
 
 
 def upload_dir() -> Path:
-    return Path(settings.VAR_DIR) / "uploads"
+    """Where unfinished uploads live: shared by every web server of a scaled setup."""
+    return Path(settings.QC_UPLOAD_DIR or Path(settings.VAR_DIR) / "uploads")
 
 
 # --- record items (记录条目) ------------------------------------------------------------------

@@ -26,8 +26,8 @@ from django.utils import timezone
 
 from quancheng.ledger.services import record_event
 from quancheng.lib import sha256state
-from quancheng.lib.blobstore import blob_store_from_url
-from quancheng.orgs.scoping import can_change_in
+from quancheng.lib.blobstore import BlobInfo, BlobStore, blob_store_from_url
+from quancheng.orgs import capabilities as caps
 
 from .bodyread import BodyReader, ReadAdapter
 from .models import Blob, Upload, upload_dir
@@ -119,8 +119,9 @@ def _check_intended_act(user, act_id: str | None) -> None:
         act = Act.objects.visible_to(user).filter(pk=int(act_id)).select_related("agency").first()
     if act is None:
         raise UploadError(404, "act_not_found", "执法行为不存在或不在您的管辖范围内")
-    if not can_change_in(user, act.agency):
-        raise UploadError(403, "forbidden", "无权为该执法行为上传记录")
+    verdict = caps.check(user, caps.RECORDS_UPLOAD, act)
+    if not verdict:
+        raise UploadError(403, "forbidden", verdict.reason or "无权为该执法行为上传记录")
 
 
 def initial_retain_until():
@@ -132,6 +133,22 @@ def initial_retain_until():
     return timezone.now() + dt.timedelta(days=settings.QC_BLOB_MIN_RETENTION_DAYS)
 
 
+def put_record(stream, *, store: BlobStore | None = None) -> BlobInfo:
+    """Store a record's bytes: the one way content enters the blob store (with put_record_file).
+
+    Every kind of record (uploads, finalised PDFs, signature images, extraction notes and
+    packages, derivatives, dock ingest, tables of contents, reports) is locked write-once from
+    its first byte with the minimum retention; archiving extends it later. A put without a
+    retain-until date would leave the object deletable through the S3 API (issue 16, point 8).
+    """
+    return (store or blob_store()).put(stream, retain_until=initial_retain_until())
+
+
+def put_record_file(path, *, sha256: str | None = None) -> BlobInfo:
+    """Like :func:`put_record` for a finished file (a local store links it in, no copy)."""
+    return blob_store().put_file(path, retain_until=initial_retain_until(), sha256=sha256)
+
+
 @contextlib.contextmanager
 def _locked_partial(upload: Upload):
     """The partial file opened r+b under an exclusive flock; 423 when another request holds it."""
@@ -140,7 +157,7 @@ def _locked_partial(upload: Upload):
     except FileNotFoundError:
         f = None
     except PermissionError:
-        # Made read-only (0o444) by a completion that linked it into the blob store and died
+        # Made read-only (0o400) by a completion that linked it into the blob store and died
         # before committing: only an empty PATCH can follow, which reads it to complete again.
         f = open(upload.partial_path, "rb")  # noqa: SIM115 - closed below
     try:
@@ -304,9 +321,7 @@ def _complete(upload: Upload, f) -> Upload:
         except repair.RepairRefused as e:  # pragma: no cover - the hash and size are ours
             raise UploadError(500, e.code, e.message) from None
     else:
-        info = blob_store().put_file(
-            upload.partial_path, retain_until=initial_retain_until(), sha256=sha256
-        )
+        info = put_record_file(upload.partial_path, sha256=sha256)
     if info.size != upload.length:  # pragma: no cover - the file is ours and locked
         raise RuntimeError(
             f"upload {upload.pk}: stored {info.size} bytes, expected {upload.length}"

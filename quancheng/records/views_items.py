@@ -24,7 +24,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from quancheng.access.enforce import access_body, require
 from quancheng.access.policy import mark_allowed
 from quancheng.ledger.services import record_atomic
-from quancheng.orgs.scoping import can_change_in, get_visible_or_404
+from quancheng.orgs import capabilities as caps
+from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.web.history import history
 
 from .forms_time import SegmentTimeForm
@@ -108,7 +109,7 @@ def segment_detail(request, pk):
         "records/segment_detail.html",
         {
             "segment": segment,
-            "can_change": can_change_in(request.user, segment.agency),
+            "can_change": caps.can(request.user, caps.EVIDENCE_SET, segment),
             "history": _history(segment),
             "time_form": _time_form(request.user, segment) if may_time else None,
         },
@@ -200,7 +201,7 @@ def document_detail(request, pk):
         {
             "document": document,
             "inline_type": inline_type(document),
-            "can_change": can_change_in(request.user, document.agency),
+            "can_change": caps.can(request.user, caps.EVIDENCE_SET, document),
             "history": _history(document),
         },
     )
@@ -251,7 +252,7 @@ def datarecord_detail(request, pk):
         {
             "record": record,
             "data_json": json.dumps(record.data, ensure_ascii=False, indent=2, sort_keys=True),
-            "can_change": can_change_in(request.user, record.agency),
+            "can_change": caps.can(request.user, caps.EVIDENCE_SET, record),
             "history": _history(record),
         },
     )
@@ -267,8 +268,7 @@ def item_evidence(request, kind, pk):
     if model is None:
         raise Http404("对象不存在")
     item = get_visible_or_404(model, request.user, pk=pk)
-    if not can_change_in(request.user, item.agency):
-        raise PermissionDenied("无权修改")
+    caps.require(request.user, caps.EVIDENCE_SET, item)
     value = request.POST.get("is_evidence")
     if value not in ("0", "1"):
         messages.error(request, "请求无效：缺少证据标记")

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from quancheng.cases.models import Act
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 
 from .association import associate_waiting, is_officer, queue_candidates
@@ -33,11 +34,6 @@ class UnlinkForm(forms.Form):
         max_length=500,
         error_messages={"required": "请填写解除关联的原因"},
     )
-
-
-def _require_writer(user) -> None:
-    if not user.can_write:
-        raise PermissionDenied(f"您的角色（{user.get_role_display()}）只能查看，不能关联或解除关联")
 
 
 def _segments_for(user):
@@ -63,16 +59,18 @@ def queue(request):
         {
             "page": page,
             "rows": rows,
-            "may_link": request.user.can_write,
-            "may_reassociate": request.user.can_write and not is_officer(request.user),
+            "may_link": caps.can(request.user, caps.RECORDS_UPLOAD),
+            "may_reassociate": (
+                caps.can(request.user, caps.RECORDS_UPLOAD) and not is_officer(request.user)
+            ),
         },
     )
 
 
 @require_POST
 def queue_link(request, pk):
-    _require_writer(request.user)
     segment = get_visible_or_404(_segments_for(request.user), request.user, pk=pk)
+    caps.require(request.user, caps.ITEM_LINK, segment)
     form = LinkForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请选择要关联的执法行为")
@@ -96,7 +94,7 @@ def queue_link(request, pk):
 @require_POST
 def queue_associate(request):
     """Run automatic association again for the waiting segments (after acts were registered)."""
-    _require_writer(request.user)
+    caps.require(request.user, caps.RECORDS_UPLOAD)
     if is_officer(request.user):
         raise PermissionDenied("执法人员只能逐条关联自己的音像记录")
     result = associate_waiting(request.user)
@@ -116,18 +114,12 @@ def _act_segments_page(request, act, form=None, failed=None, status=200):
         .order_by("started_at", "pk")
     )
     rows = [
-        (s, form if failed == s.pk else UnlinkForm(), _may_unlink(request.user, s))
+        (s, form if failed == s.pk else UnlinkForm(), caps.can(request.user, caps.ITEM_LINK, s))
         for s in segments
     ]
     return render(
         request, "records/queue_act_segments.html", {"act": act, "rows": rows}, status=status
     )
-
-
-def _may_unlink(user, segment) -> bool:
-    if not user.can_write:
-        return False
-    return not is_officer(user) or segment.officer_id == user.pk
 
 
 @require_GET
@@ -138,8 +130,8 @@ def act_segments(request, act_pk):
 
 @require_POST
 def segment_unlink(request, pk):
-    _require_writer(request.user)
     segment = get_visible_or_404(_segments_for(request.user), request.user, pk=pk)
+    caps.require(request.user, caps.ITEM_LINK, segment)
     if segment.act_id is None:
         messages.error(request, f"{segment} 未关联执法行为")
         return redirect("records_queue")

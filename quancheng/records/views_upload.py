@@ -13,7 +13,8 @@ from django.urls import NoReverseMatch
 from django.views.decorators.http import require_GET, require_POST
 
 from quancheng.cases.models import Act
-from quancheng.orgs.scoping import get_visible_or_404, require_change_in
+from quancheng.orgs import capabilities as caps
+from quancheng.orgs.scoping import get_visible_or_404
 
 from .attach import DOCUMENT, attach_upload, records_of_act
 from .forms_upload import DOC_TYPES, AttachForm
@@ -25,9 +26,7 @@ def _act_for_upload(request, act_id) -> Act:
     act = get_visible_or_404(
         Act.objects.select_related("agency", "subject", "case"), request.user, pk=act_id
     )
-    if not request.user.can_write:
-        raise PermissionDenied(f"您的角色（{request.user.get_role_display()}）不能上传记录")
-    require_change_in(request.user, act.agency)
+    caps.require(request.user, caps.RECORDS_UPLOAD, act)
     return act
 
 

@@ -4,9 +4,10 @@ from django import forms
 from django.contrib import admin
 
 from quancheng.lib.workdays import ScheduleError, parse_schedule
+from quancheng.orgs import capabilities as caps
 
 from .models import HolidaySchedule
-from .schedules import load_schedule, may_load_schedules, remove_schedule
+from .schedules import load_schedule, remove_schedule
 
 
 class HolidayScheduleForm(forms.ModelForm):
@@ -40,13 +41,13 @@ class HolidayScheduleAdmin(admin.ModelAdmin):
         return ["year", *self.readonly_fields] if obj else self.readonly_fields
 
     def has_add_permission(self, request):
-        return may_load_schedules(request.user)
+        return caps.can(request.user, caps.SCHEDULES_LOAD)
 
     def has_change_permission(self, request, obj=None):
-        return may_load_schedules(request.user)
+        return caps.can(request.user, caps.SCHEDULES_LOAD)
 
     def has_delete_permission(self, request, obj=None):
-        return may_load_schedules(request.user)
+        return caps.can(request.user, caps.SCHEDULES_LOAD)
 
     def save_model(self, request, obj, form, change):
         data = {

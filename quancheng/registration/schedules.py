@@ -4,22 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from quancheng.ledger.services import record_event
 from quancheng.lib.workdays import ScheduleError, iso_dates, parse_schedule
-from quancheng.orgs.models import Role
+from quancheng.orgs import capabilities as caps
 
 from .models import HolidaySchedule
-
-
-def may_load_schedules(actor) -> bool:
-    """The calendar is the whole platform's: city administrators and superusers load it."""
-    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
-        return False
-    return actor.is_superuser or actor.role == Role.CITY_ADMIN
 
 
 @transaction.atomic
@@ -30,8 +22,7 @@ def load_schedule(actor, data: Mapping) -> tuple[HolidaySchedule, str]:
     data: {"year": 2027, "source": "通知名称与文号", "holidays": [...], "workdays": [...]}.
     Raises ScheduleError (Chinese message) on bad data; nothing is written then.
     """
-    if not may_load_schedules(actor):
-        raise PermissionDenied("只有市级管理员可以载入节假日安排")
+    caps.require(actor, caps.SCHEDULES_LOAD)
     parsed = parse_schedule(data)
     source = data.get("source")
     if not isinstance(source, str) or not source.strip():
@@ -70,8 +61,7 @@ def load_schedule(actor, data: Mapping) -> tuple[HolidaySchedule, str]:
 @transaction.atomic
 def remove_schedule(actor, schedule: HolidaySchedule) -> None:
     """Remove a loaded year: the package (or weekends alone, provisional) applies again."""
-    if not may_load_schedules(actor):
-        raise PermissionDenied("只有市级管理员可以删除节假日安排")
+    caps.require(actor, caps.SCHEDULES_LOAD)
     schedule = HolidaySchedule.objects.select_for_update().get(pk=schedule.pk)
     record_event(
         actor,

@@ -14,15 +14,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from quancheng.cases.models import Act
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
-from quancheng.orgs.models import Role
-from quancheng.orgs.scoping import can_change_in
+from quancheng.orgs import capabilities as caps
 
 from .deadlines import Deadline, working_day_deadline
 from .models import ActRegistration, LateRegistrationRequest
@@ -56,36 +55,6 @@ def _clean_text(value: str, field_name: str, label: str, required: bool = True) 
     if len(value) > MAX_TEXT:
         raise _error(f"{label}不能超过{MAX_TEXT}个字", "too_long", field_name)
     return value
-
-
-def is_custodian_of(user, act: Act) -> bool:
-    """The records custodian (记录管理专人) whose scope holds the act's agency."""
-    return (
-        getattr(user, "is_authenticated", False)
-        and user.role == Role.CUSTODIAN
-        and can_change_in(user, act.agency)
-    )
-
-
-def is_head_of(user, act: Act) -> bool:
-    """The head (机构负责人) of the act's own agency."""
-    return (
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and user.role == Role.HEAD
-        and user.agency_id == act.agency_id
-    )
-
-
-def may_request_late(user, act: Act) -> bool:
-    if is_custodian_of(user, act):
-        return True
-    return (
-        getattr(user, "is_authenticated", False)
-        and user.role == Role.OFFICER
-        and can_change_in(user, act.agency)
-        and act.officers.filter(pk=user.pk).exists()
-    )
 
 
 @dataclass
@@ -161,10 +130,7 @@ def register_records(actor, act: Act, note: str = "") -> ActRegistration:
     deadline only with a late request the agency head approved beforehand.
     """
     act = _locked_act(act)
-    if not is_custodian_of(actor, act):
-        raise PermissionDenied(
-            "只有本辖区的记录管理专人可以登记执法记录（第二十一条：记录不得由案件调查人员自行保存）"
-        )
+    caps.require(actor, caps.RECORDS_REGISTER, act)
     note = _clean_text(note, "note", "备注", required=False)
     now = timezone.now()
     if ActRegistration.objects.filter(act=act).exists():
@@ -222,8 +188,7 @@ def register_records(actor, act: Act, note: str = "") -> ActRegistration:
 def request_late_registration(actor, act: Act, explanation: str) -> LateRegistrationRequest:
     """File a written explanation (情况说明) asking the head to allow a late registration."""
     act = _locked_act(act)
-    if not may_request_late(actor, act):
-        raise PermissionDenied("只有本辖区的记录管理专人或本执法行为的执法人员可以申请延期登记")
+    caps.require(actor, caps.LATE_REGISTRATION_REQUEST, act)
     explanation = _clean_text(explanation, "explanation", "情况说明")
     if ActRegistration.objects.filter(act=act).exists():
         raise _error("该执法行为的记录已登记，无需申请延期", "already_registered")
@@ -280,8 +245,7 @@ def decide_late_request(
     before the deadline; an approval after it is 事后审批, a finding of A21-deadline)."""
     act = _locked_act(request.act)
     request = LateRegistrationRequest.objects.select_for_update().get(pk=request.pk)
-    if not is_head_of(actor, act):
-        raise PermissionDenied("只有该执法行为所属机构的负责人可以审批延期登记申请")
+    caps.require(actor, caps.LATE_REGISTRATION_DECIDE, act)
     note = _clean_text(note, "note", "审批意见", required=not approve)
     if request.status != LateRegistrationRequest.Status.PENDING:
         raise _error(

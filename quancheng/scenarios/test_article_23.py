@@ -64,7 +64,7 @@ def inspection(officer, colleague, agency, subject, clock):
 
 @pytest.fixture
 def video(officer, inspection):
-    segment = make_segment(officer, inspection, started_at=RECORDED)
+    segment = make_segment(officer, inspection, started_at=RECORDED, duration_seconds=600.0)
     recompute_for_items([("segment", segment.pk)])
     return segment
 

@@ -217,7 +217,9 @@ class _Blobs:
         return self.pdf
 
     def _put(self, data: bytes, agency_id: int) -> Blob:
-        info = self.store.put(io.BytesIO(data))
+        from quancheng.records.services import put_record
+
+        info = put_record(io.BytesIO(data), store=self.store)
         return Blob(sha256=info.sha256, size=info.size, agency_id=agency_id)
 
 

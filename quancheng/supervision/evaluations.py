@@ -24,7 +24,8 @@ from django.utils import timezone
 
 from quancheng.archive.models import Dossier
 from quancheng.ledger.services import record_event
-from quancheng.orgs.models import Agency, Role
+from quancheng.orgs import capabilities as caps
+from quancheng.orgs.models import Agency
 from quancheng.orgs.scoping import agencies_visible_to
 
 from .models_spot import Evaluation, ScoreSheet, SpotCheckSample
@@ -42,11 +43,7 @@ def evaluable_agencies(user):
 
 def require_evaluator(user, agency: Agency | None = None) -> None:
     """The district commission (区县卫生健康行政部门) of the agency's district."""
-    allowed = getattr(user, "is_authenticated", False) and (
-        user.is_superuser or user.role == Role.DISTRICT_COMMISSION
-    )
-    if not allowed:
-        raise PermissionDenied("只有区县卫生健康行政部门可以开展考评")
+    caps.require(user, caps.EVALUATE)
     if agency is not None and not evaluable_agencies(user).filter(pk=agency.pk).exists():
         raise PermissionDenied("该机构不在您的考评范围内")
 

@@ -14,11 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 
 from quancheng.ledger.models import Event, LedgerHead, SubtreeHash
-from quancheng.ledger.services import LedgerOutsideTransaction
+from quancheng.ledger.services import require_own_transaction
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.lib.merkle import CompactRange, leaf_hash
 
@@ -56,8 +55,7 @@ def spec_for(actor, action: str, obj, body: dict | None = None, agency_id=None) 
 
 def append_events(specs: Iterable[EventSpec], chunk: int = CHUNK) -> int:
     """Append the events in order on top of the ledger's head; return how many were appended."""
-    if not connection.in_atomic_block:
-        raise LedgerOutsideTransaction("append_events must run inside the change's transaction")
+    require_own_transaction("append_events")
     # 1. Lock the head, as record_event does: concurrent appends queue behind this one.
     head, _ = LedgerHead.objects.select_for_update().get_or_create(id=1)
     tree = CompactRange(head.seq, [bytes.fromhex(h) for h in head.frontier])

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from quancheng.compliance.rules import RULES
 from quancheng.compliance.rules.base import ERROR
 from quancheng.ledger.services import record_event
-from quancheng.orgs.models import Role
+from quancheng.orgs import capabilities as caps
 
 from .models_spot import ScoreSheet
 
@@ -175,18 +175,8 @@ def validate_items(kind: str, items: Any) -> None:
         raise ValidationError({"items": [ValidationError(p, code="schema") for p in problems[:20]]})
 
 
-def can_edit_sheets(user) -> bool:
-    """City people who set the checks: the city administrator and a city-level legal auditor."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_superuser or user.role == Role.CITY_ADMIN:
-        return True
-    return user.role == Role.AUDITOR and user.sees_whole_city
-
-
 def require_edit_sheets(user) -> None:
-    if not can_edit_sheets(user):
-        raise PermissionDenied("只有市级管理员或市级法制稽查人员可以修改评分表")
+    caps.require(user, caps.SHEETS_EDIT)
 
 
 def save_sheet(actor, kind: str, items: Any, note: str = "") -> ScoreSheet:

@@ -31,7 +31,8 @@ from quancheng.archive.models import Dossier
 from quancheng.cases.models import Act
 from quancheng.compliance.models import Finding
 from quancheng.ledger.services import record_event
-from quancheng.orgs.models import Agency, Role
+from quancheng.orgs import capabilities as caps
+from quancheng.orgs.models import Agency
 from quancheng.orgs.scoping import agencies_visible_to
 
 from .models_spot import ScoreSheet, SpotCheck, SpotCheckReport, SpotCheckSample, SpotFinding
@@ -40,33 +41,15 @@ from .sheets import current_sheet
 MAX_SAMPLE = 200
 RESULTS = {"pass": "符合", "fail": "不符合", "na": "不适用"}
 
-# Who sees spot checks and evaluations at all (scoped by district, scoping.py).
-SUPERVISION_ROLES = {Role.AUDITOR, Role.DISTRICT_COMMISSION, Role.CITY_ADMIN, Role.HEAD}
-
-
-def can_view_supervision(user) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return user.is_superuser or user.role in SUPERVISION_ROLES
-
 
 def require_view_supervision(user) -> None:
-    if not can_view_supervision(user):
-        raise PermissionDenied(
-            "只有法制稽查、区县卫生健康行政部门、机构负责人和市级管理员可以查看抽查与考评"
-        )
-
-
-def can_audit(user) -> bool:
-    return getattr(user, "is_authenticated", False) and (
-        user.is_superuser or user.role == Role.AUDITOR
-    )
+    """Who sees spot checks and evaluations at all (the capability table; scoped by district)."""
+    caps.require(user, caps.SUPERVISION_VIEW)
 
 
 def require_audit(user, district: str | None = None) -> None:
     """The legal auditor (法制稽查) of the district, or of the city."""
-    if not can_audit(user):
-        raise PermissionDenied("只有法制稽查人员可以开展案卷抽查")
+    caps.require(user, caps.SPOTCHECK_AUDIT)
     if district is not None and district not in districts_for(user):
         raise PermissionDenied("该区县不在您的稽查范围内")
 
@@ -364,7 +347,7 @@ def report_context(spot_check: SpotCheck, district: str) -> dict[str, Any]:
 def issue_reports(actor, spot_check: SpotCheck) -> list[SpotCheckReport]:
     """Render, store and circulate the report (通报) of each district in the sample."""
     from quancheng.documents.render import render_template_pdf
-    from quancheng.records.services import blob_store, register_blob
+    from quancheng.records.services import put_record, register_blob
 
     require_audit(actor, spot_check.district)
     with transaction.atomic():
@@ -383,7 +366,7 @@ def issue_reports(actor, spot_check: SpotCheck) -> list[SpotCheckReport]:
                 "supervision/spot_report.html", report_context(spot_check, district)
             )
             agency = _district_agency(district)
-            info = blob_store().put(io.BytesIO(pdf))
+            info = put_record(io.BytesIO(pdf))
             register_blob(info, agency)
             report = SpotCheckReport.objects.create(
                 spot_check=spot_check,

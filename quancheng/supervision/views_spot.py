@@ -20,6 +20,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quancheng.archive.models import Dossier
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 
 from . import evaluations, sheets, spotchecks
@@ -64,7 +65,7 @@ def spotcheck_list(request):
     return render(
         request,
         "supervision/spot_list.html",
-        {"page": page, "can_audit": spotchecks.can_audit(request.user)},
+        {"page": page, "can_audit": caps.can(request.user, caps.SPOTCHECK_AUDIT)},
     )
 
 
@@ -106,7 +107,7 @@ def spotcheck_detail(request, pk):
             "samples": samples.prefetch_related("findings"),
             "reports": spot_check.reports.select_related("issued_by"),
             "verification": spotchecks.verify_draw(spot_check),
-            "can_audit": spotchecks.can_audit(request.user),
+            "can_audit": caps.can(request.user, caps.SPOTCHECK_AUDIT),
             "unscored": sum(1 for s in samples if s.score is None),
         },
     )
@@ -415,7 +416,7 @@ def sheet_edit(request, kind):
             "kind": ScoreSheet.Kind(kind),
             "current": current,
             "versions": ScoreSheet.objects.filter(kind=kind).select_related("created_by"),
-            "can_edit": sheets.can_edit_sheets(request.user),
+            "can_edit": caps.can(request.user, caps.SHEETS_EDIT),
             "dossier_kinds": Dossier.Kind.choices,
         },
     )

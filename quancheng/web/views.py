@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import redirect, render
@@ -25,6 +25,7 @@ from quancheng.cases.services import (
     update_case,
 )
 from quancheng.compliance.queries import filter_completeness
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import User
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.views_items import act_record_items
@@ -55,11 +56,6 @@ login_view = login_not_required(
 @require_POST
 def logout_view(request):
     return auth_views.LogoutView.as_view()(request)
-
-
-def _require_writer(user) -> None:
-    if not user.can_write:
-        raise PermissionDenied(f"您的角色（{user.get_role_display()}）只能查看，不能登记或修改数据")
 
 
 def _add_service_errors(form, error: ValidationError) -> None:
@@ -153,7 +149,7 @@ def subject_detail(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def subject_create(request):
-    _require_writer(request.user)
+    caps.require(request.user, caps.SUBJECT_CHANGE)
     agencies = enforcement_agencies_for(request.user)
     form = SubjectForm(request.POST if request.method == "POST" else None, agencies=agencies)
     if form.is_valid():
@@ -172,7 +168,7 @@ def subject_create(request):
 @require_http_methods(["GET", "POST"])
 def subject_edit(request, pk):
     subject = get_visible_or_404(Subject, request.user, pk=pk)
-    _require_writer(request.user)
+    caps.require(request.user, caps.SUBJECT_CHANGE, subject)
     if request.method == "POST":
         form = SubjectForm(request.POST)
     else:
@@ -233,7 +229,7 @@ def act_detail(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def act_create(request):
-    _require_writer(request.user)
+    caps.require(request.user, caps.ACT_CREATE)
     if request.method == "POST":
         form = ActForm(request.user, request.POST)
     else:
@@ -255,7 +251,7 @@ def act_create(request):
 @require_http_methods(["GET", "POST"])
 def act_edit(request, pk):
     act = get_visible_or_404(Act, request.user, pk=pk)
-    _require_writer(request.user)
+    caps.require(request.user, caps.ACT_EDIT, act)
     if request.method == "POST":
         form = ActForm(request.user, request.POST)
     else:
@@ -348,7 +344,7 @@ def case_detail(request, pk):
 @require_POST
 def case_stage(request, pk):
     case = get_visible_or_404(Case.objects.select_related("subject", "agency"), request.user, pk=pk)
-    _require_writer(request.user)
+    caps.require(request.user, caps.CASE_EDIT, case)
     form = StageForm(case, request.POST)
     if form.is_valid():
         try:
@@ -365,7 +361,7 @@ def case_stage(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def case_create(request):
-    _require_writer(request.user)
+    caps.require(request.user, caps.CASE_CREATE)
     if request.method == "POST":
         form = CaseForm(request.user, request.POST)
     else:
@@ -389,7 +385,7 @@ def case_create(request):
 @require_http_methods(["GET", "POST"])
 def case_edit(request, pk):
     case = get_visible_or_404(Case, request.user, pk=pk)
-    _require_writer(request.user)
+    caps.require(request.user, caps.CASE_EDIT, case)
     if request.method == "POST":
         form = CaseForm(request.user, request.POST)
     else:

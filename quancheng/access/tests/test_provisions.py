@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -45,10 +46,13 @@ def _request(actor, act, items, **extra):
 
 
 def _register(actor, act, items, head, provided_on=None, **extra):
-    """Requested by ``actor``, approved by ``head``, registered as provided."""
-    provision = _request(actor, act, items, **extra)
-    decide_provision(head, provision, approve=True)
-    return register_provided(actor, provision, provided_on=provided_on or timezone.localdate())
+    """Requested by ``actor``, approved by ``head`` (on the day provided), registered."""
+    provided_on = provided_on or timezone.localdate()
+    approved = dt.datetime.combine(provided_on, dt.time(9), tzinfo=timezone.get_current_timezone())
+    with time_machine.travel(min(approved, timezone.now()), tick=False):
+        provision = _request(actor, act, items, **extra)
+        decide_provision(head, provision, approve=True)
+    return register_provided(actor, provision, provided_on=provided_on)
 
 
 def test_a_provision_is_requested_approved_and_registered_each_with_its_event(

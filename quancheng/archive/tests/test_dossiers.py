@@ -6,6 +6,7 @@ import io
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 
 from quancheng.archive import dossiers
 from quancheng.archive.config import apply_config
@@ -218,7 +219,9 @@ def test_only_the_districts_custodian_may_assemble(scene, other_agency, officer,
     outsider_custodian = make_person(
         "qianyu", "钱宇", other_agency, Role.CUSTODIAN, certificate=False
     )
-    for person in (outsider_custodian, officer, head):
+    with pytest.raises(Http404):  # another district's case does not exist for them
+        dossiers.assemble_dossier(outsider_custodian, case=scene.case)
+    for person in (officer, head):
         with pytest.raises(PermissionDenied, match="只有本机构的记录管理专人可以组卷"):
             dossiers.assemble_dossier(person, case=scene.case)
     assert not Dossier.objects.exists()
@@ -230,10 +233,10 @@ def test_another_districts_custodian_may_not_freeze_or_supplement(scene, custodi
         "qianyu", "钱宇", other_agency, Role.CUSTODIAN, certificate=False
     )
     dossier = dossiers.assemble_dossier(custodian, case=scene.case)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Http404):
         dossiers.freeze_dossier(outsider_custodian, dossier)
     dossiers.freeze_dossier(custodian, dossier)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Http404):
         dossiers.supplement_dossier(outsider_custodian, dossier, "补充", [])
 
 

@@ -210,18 +210,22 @@ def test_s3_legal_hold_and_retention_follow_the_hold(
 def test_deciding_or_lifting_a_hold_checks_its_acts_again(
     officer, head, custodian, act, monkeypatch
 ):
-    """A23-longterm reads the hold: the act is queued for evaluation at each decision."""
+    """A23-longterm reads the hold: the act is queued for evaluation at the request, at each
+    decision and at a refusal (which leaves an open finding, never silence)."""
     queued = []
     monkeypatch.setattr(
         "quancheng.archive.holds.schedule_evaluation", lambda *acts: queued.extend(acts)
     )
     hold = request_hold(officer, act=act, reason=Hold.Reason.OBSTRUCTION, note="当事人阻碍检查")
-    assert queued == []
-    hold = decide_hold(head, hold, approve=True, note="同意")
     assert queued == [act.pk]
+    hold = decide_hold(head, hold, approve=True, note="同意")
+    assert queued == [act.pk] * 2
     request_lift(custodian, hold, reason="复议已结束")
     decide_lift(head, hold, approve=True, note="同意解除")
-    assert queued == [act.pk, act.pk]
+    assert queued == [act.pk] * 3
+    refused = request_hold(officer, act=act, reason=Hold.Reason.OBJECTION, note="当事人投诉")
+    decide_hold(head, refused, approve=False, note="不属于第二十三条情形")
+    assert queued == [act.pk] * 5
 
 
 def test_an_item_linked_after_the_approval_is_queued_for_an_offline_copy(officer, head, act, items):

@@ -3,7 +3,8 @@
 import datetime as dt
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils import timezone
 
 from quancheng.cases.models import Act
@@ -86,7 +87,8 @@ def test_another_agencys_subject_and_officers_are_refused(
 
 
 def test_outsider_cannot_create_in_another_agency(outsider, officer, colleague, agency, subject):
-    with pytest.raises(PermissionDenied):
+    """Another district's agency does not exist for the outsider (404, not 403)."""
+    with pytest.raises(Http404):
         _create(outsider, agency, [officer, colleague], subject)
 
 

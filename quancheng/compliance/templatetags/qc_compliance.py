@@ -8,14 +8,13 @@ player's src, and ``{{ obj.compliance|completeness_badge }}`` in lists.
 from django import template
 from django.utils.html import format_html
 
-from quancheng.orgs.models import Role
+from quancheng.orgs import capabilities as caps
 
 from ..config import current_config
 from ..drawing import draw
 from ..evaluate import timeline_and_findings
 from ..models import Explanation, Finding, Marker
 from ..rules import BY_ID
-from ..services import is_head_of, is_officer_of, may_write
 
 register = template.Library()
 
@@ -36,9 +35,7 @@ def compliance_panel(context, act):
     for finding in findings:
         rule = BY_ID.get(finding.rule_id)
         finding.rule_title = rule.title if rule else ""
-    may_answer = is_officer_of(user, act) or (
-        may_write(user, act.agency) and user.role == Role.CUSTODIAN
-    )
+    may_answer = caps.can(user, caps.ACT_EXPLAIN, act)
     return {
         "act": act,
         "status": getattr(act, "compliance", None),
@@ -56,8 +53,8 @@ def compliance_panel(context, act):
         "reasons": [c for c in Explanation.Reason.choices if c[0]],
         "may_answer": may_answer,
         "may_explain": may_answer,
-        "is_head": is_head_of(user, act),
-        "may_evaluate": may_write(user, act.agency),
+        "is_head": caps.can(user, caps.ACT_REVIEW, act),
+        "may_evaluate": caps.can(user, caps.ACT_EVALUATE, act),
         "answerable": (Finding.Status.OPEN, Finding.Status.RETURNED),
         "csrf_token": context.get("csrf_token"),
     }
@@ -72,7 +69,7 @@ def segment_markers(context, segment):
             Marker.objects.filter(segment=segment).select_related("created_by", "withdrawn_by")
         ),
         "kinds": Marker.Kind.choices,
-        "may_mark": may_write(user, segment.agency),
+        "may_mark": caps.can(user, caps.MARKER_CHANGE, segment),
         "start": context["request"].GET.get("t", ""),
         "csrf_token": context.get("csrf_token"),
     }

@@ -136,7 +136,7 @@ def test_only_the_city_admin_edits_the_configuration(city_admin, officer):
 def test_traceability_page_lists_every_article_and_rule(officer):
     html = login(officer).get(reverse("compliance:traceability")).content.decode()
     assert "第十一条" in html and "A11-gap" in html and "TWO-officers" in html
-    assert "test_fires_on_an_unexplained_three_minute_gap" in html
+    assert "test_11_2_an_unexplained_three_minute_gap_is_flagged" in html
 
 
 def test_act_and_case_lists_show_and_filter_completeness(scene, case):

@@ -1,11 +1,18 @@
-"""The traceability table: every rule has tests, uncovered articles are shown as such."""
+"""Traceability from the scenario book: an article is covered only by scenarios that run, and
+docs/traceability.md says what the book holds."""
 
 from io import StringIO
+from pathlib import Path
 
-from django.core.management import call_command
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
 
 from quancheng.compliance import traceability
 from quancheng.compliance.rules import RULES
+
+# The articles this book's modules are written for (the other modules are other topics').
+BOOK = (8, 9, 11, 12, 13, 14, 15, 16, 17, 19, 20, 21, 25, 26, 27)
 
 
 def test_every_rule_has_marked_tests_discovered_from_the_source():
@@ -13,33 +20,60 @@ def test_every_rule_has_marked_tests_discovered_from_the_source():
     for rule in RULES:
         assert found.get(rule.id), f"{rule.id} has no test marked pytest.mark.rule"
     assert (
-        "quancheng/compliance/tests/test_rule_a11_gap.py::test_fires_on_an_unexplained_three_minute_gap"
-        in found["A11-gap"]
+        "quancheng/scenarios/test_article_15.py::"
+        "test_15_4_a_record_150_seconds_off_the_camera_reports_the_difference_in_seconds"
+        in found["A15-complete"]
     )
 
 
-def test_an_article_with_behaviour_but_no_tested_rule_or_feature_is_uncovered(tmp_path):
-    rows = {row.number: row for row in traceability.build()}
+def _book(tmp_path, text: str) -> Path:
+    root = tmp_path / "quancheng"
+    (root / "scenarios").mkdir(parents=True)
+    (root / "scenarios" / "test_article_11.py").write_text(text, encoding="utf-8")
+    return root
+
+
+def test_an_article_is_covered_only_by_a_scenario_that_runs(tmp_path):
+    skipped = _book(
+        tmp_path,
+        "import pytest\n\n\n@pytest.mark.skip\ndef test_gap():\n    '''中断。'''\n\n\n"
+        "@pytest.mark.xfail\ndef test_other():\n    pass\n",
+    )
+    rows = {row.number: row for row in traceability.build(root=skipped)}
+    assert not rows[11].covered and rows[11].status == "未覆盖"
+    running = _book(tmp_path / "b", "def test_gap():\n    '''中断3分钟：报。'''\n")
+    rows = {row.number: row for row in traceability.build(root=running)}
     assert rows[11].covered and rows[11].status == "已覆盖"
-    assert not rows[1].behaviour and rows[1].status == "不涉及系统功能"
-    # A22 is checked by its rule now, with its tests.
-    assert rows[22].covered and rows[22].status == "已覆盖"
-    # Supervision (A25, A26) is covered by features, not rules.
-    assert rows[25].covered and rows[26].covered
-    # Without its tests an article loses its coverage.
-    empty = tmp_path / "quancheng"
-    empty.mkdir()
-    bare = {row.number: row for row in traceability.build(root=empty)}
-    assert not bare[11].covered
-    assert bare[25].status == "未覆盖"
+    assert rows[11].scenarios[0].doc == "中断3分钟：报。"
+    # Unit tests and features alone do not cover an article any more.
+    assert not rows[25].covered and not rows[1].behaviour
 
 
-def test_command_writes_the_markdown(tmp_path):
+def test_every_article_of_this_book_has_scenarios_with_an_api_or_page_case():
+    rows = {row.number: row for row in traceability.build()}
+    for number in BOOK:
+        names = [s.test.split("::")[1] for s in rows[number].scenarios]
+        assert len(names) >= 4, (number, names)
+        assert any("_api_" in n or "_page_" in n for n in names), number
+    assert sum(len(rows[n].scenarios) for n in BOOK) >= 80
+
+
+def test_traceability_md_is_current():
+    """Fails when docs/traceability.md is stale: run `manage.py traceability --write`."""
+    path = Path(settings.BASE_DIR) / "docs" / "traceability.md"
+    assert path.read_text(encoding="utf-8") == traceability.markdown(), (
+        "docs/traceability.md is stale: run `manage.py traceability --write` and commit it"
+    )
+
+
+def test_the_command_writes_and_checks(tmp_path):
     target = tmp_path / "traceability.md"
     out = StringIO()
     call_command("traceability", output=str(target), stdout=out)
     text = target.read_text(encoding="utf-8")
-    assert "| 第十一条 |" in text and "A11-gap (full)" in text
-    # Every article with behaviour is covered now (A25 and A26 by the supervision features).
-    assert "uncovered: none" in out.getvalue()
-    assert "第二十二条" not in out.getvalue()
+    assert "| 第十五条 |" in text and "A15-complete (partial)" in text
+    assert "## The scenario book" in text
+    call_command("traceability", output=str(target), check=True, stdout=StringIO())
+    target.write_text(text + "edited by hand\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="stale"):
+        call_command("traceability", output=str(target), check=True, stdout=StringIO())

@@ -2,7 +2,7 @@ from django import template
 
 from quancheng.documents.models import DocumentDraft
 from quancheng.documents.validation import validate_document
-from quancheng.orgs.scoping import can_change_in
+from quancheng.orgs import capabilities as caps
 
 register = template.Library()
 
@@ -12,7 +12,7 @@ def act_documents(context, act):
     """The act page's panel: drafts and finalised documents made here, and 新建文书."""
     user = context["request"].user
     drafts = DocumentDraft.objects.filter(act=act).select_related("doc_type", "document")
-    return {"act": act, "drafts": drafts, "can_change": can_change_in(user, act.agency)}
+    return {"act": act, "drafts": drafts, "can_change": caps.can(user, caps.DRAFT_EDIT, act)}
 
 
 @register.inclusion_tag("documents/_case_documents.html")

@@ -4,6 +4,7 @@ import io
 
 import pytest
 
+from quancheng.conftest import PASSWORD
 from quancheng.documents import services
 from quancheng.documents.models import DocumentDraft, SignatureCheck, TrustedCA
 from quancheng.documents.validation import validate_pdf_bytes
@@ -22,7 +23,9 @@ def finished(user, content: bytes, filename="f.pdf"):
 def _signed_pdf(officer, colleague, act) -> bytes:
     draft = services.create_draft(officer, act, doc_type("卫生监督意见书"), {"opinion": "整改"})
     for o in (officer, colleague):
-        services.add_signature(officer, draft, role="officer", officer=o, image=signature_png())
+        services.add_signature(
+            officer, draft, role="officer", officer=o, image=signature_png(), password=PASSWORD
+        )
     services.add_signature(officer, draft, role="party", name="王建国", image=signature_png())
     document = services.finalise(officer, draft)
     return blob_store().open(document.blob_id).read()
@@ -52,7 +55,7 @@ def test_a_terminal_lists_types_drafts_signs_and_finalises(
     for o in (officer, colleague):
         r = api.post(
             f"/document-drafts/{draft['id']}/signatures",
-            {"role": "officer", "officer_id": o.pk, "image": signature_png()},
+            {"role": "officer", "officer_id": o.pk, "image": signature_png(), "password": PASSWORD},
         )
         assert r.status_code == 201, r.content
     r = api.post(

@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from quancheng.conftest import PASSWORD
 from quancheng.documents import services
 from quancheng.documents.models import DocumentDraft, DraftSignature, NumberCounter
 from quancheng.ledger.models import Event
@@ -12,8 +13,12 @@ from .conftest import doc_type, signature_png
 
 
 def _sign_all(actor, draft, officers):
+    """Each officer signs on the actor's device, with their own password where not the actor."""
     for officer in officers:
-        services.add_signature(actor, draft, role="officer", officer=officer, image=signature_png())
+        password = "" if officer == actor else PASSWORD
+        services.add_signature(
+            actor, draft, role="officer", officer=officer, image=signature_png(), password=password
+        )
     services.add_signature(actor, draft, role="party", name="王建国", image=signature_png())
 
 
@@ -117,7 +122,9 @@ def test_a_party_refusal_needs_a_reason_and_a_witness_or_photo(officer, colleagu
         officer, draft, name="王建国", reason="对检查结果有异议", evidence="执法记录仪 DSC_0001"
     )
     for o in (officer, colleague):
-        services.add_signature(officer, draft, role="officer", officer=o, image=signature_png())
+        services.add_signature(
+            officer, draft, role="officer", officer=o, image=signature_png(), password=PASSWORD
+        )
     document = services.finalise(officer, draft)
     assert document.number
     event = Event.objects.get(action="documentdraft.party_refused")

@@ -13,6 +13,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
+from quancheng.conftest import PASSWORD
 from quancheng.documents.fields import input_value
 from quancheng.documents.models import DocumentDraft, SignatureCheck, TrustedCA
 from quancheng.documents.validation import validate_pdf_bytes
@@ -44,7 +45,13 @@ def _make_document(client, act, officer, colleague, name):
     for signer in (officer, colleague):
         r = client.post(
             f"/documents/drafts/{draft.pk}/sign/",
-            {"role": "officer", "officer": signer.pk, "name": "", "image": signature_png()},
+            {
+                "role": "officer",
+                "officer": signer.pk,
+                "name": "",
+                "image": signature_png(),
+                "password": PASSWORD,
+            },
         )
         assert r.status_code == 302
     r = client.post(

@@ -202,3 +202,11 @@ def test_derivatives_given_up_show_as_failed_instead_of_pending(settings, office
     assert segment.media_status == Segment.MediaStatus.FAILED
     event = Event.objects.get(action="segment.derivatives_failed", object_id=str(segment.pk))
     assert "w1" in json.loads(event.body)["reason"]
+
+
+def test_the_admin_lists_leases_read_only(admin_client):
+    task = running_task()
+    leases.take(task, "w1")
+    page = admin_client.get("/admin/jobs/joblease/")
+    assert page.status_code == 200 and "w1" in page.content.decode()
+    assert admin_client.get(f"/admin/jobs/joblease/{task.pk}/delete/").status_code == 403

@@ -42,14 +42,17 @@ def test_first_event_links_to_the_genesis_hash(officer):
 
 
 def test_record_event_refuses_to_run_outside_a_transaction(officer):
-    # pytest-django wraps the test in a transaction; leave it to call in autocommit.
-    atomic = connection.in_atomic_block
-    connection.in_atomic_block = False
-    try:
-        with pytest.raises(LedgerOutsideTransaction):
-            record_event(officer, "test.outside", officer, {})
-    finally:
-        connection.in_atomic_block = atomic
+    # The test's own wrapping transaction (pytest-django's `db`) does not count: in production
+    # there is none, and the event would commit apart from its change.
+    assert connection.in_atomic_block
+    with pytest.raises(LedgerOutsideTransaction):
+        record_event(officer, "test.outside", officer, {})
+
+
+def test_record_event_runs_inside_a_transaction_the_code_opened(officer):
+    with transaction.atomic():
+        event = record_event(officer, "test.inside", officer, {})
+    assert Event.objects.filter(seq=event.seq).exists()
 
 
 def test_an_event_rolls_back_with_its_change(officer):

@@ -2,7 +2,7 @@
 
 A put streams into a temporary file under ``root/tmp/`` while hashing (a regular file is copied
 inside the kernel with copy_file_range and the copy hashed instead), fsyncs it, makes it
-read-only (0o444) and hard-links it to its final name (``os.link`` never replaces an existing
+read-only (0o400) and hard-links it to its final name (``os.link`` never replaces an existing
 file), fsyncs the directory and removes the temporary name. A crash at any point leaves at most a
 file in ``root/tmp/`` (removed by :meth:`LocalBlobStore.cleanup`), never a partial blob under its
 name. If the final name already exists the temporary file is discarded.
@@ -39,6 +39,8 @@ from quancheng.lib.blobstore import (
 )
 
 _HEX2 = frozenset(f"{i:02x}" for i in range(256))
+# Stored blobs: read-only, and for the platform's user alone (docs/security.md).
+READ_ONLY = 0o400
 _NO_HARDLINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK}
 # copy_file_range refusals that mean "copy it yourself" (old kernels, other filesystems).
 _NO_KERNEL_COPY = {errno.ENOSYS, errno.EXDEV, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP}
@@ -178,7 +180,7 @@ class LocalBlobStore(BlobStore):
         try:
             with os.fdopen(fd, "w+b", buffering=0) as f:
                 sha256, size = self._copy_hashing(stream, f)
-            os.chmod(tmp, 0o444)
+            os.chmod(tmp, READ_ONLY)
             created = self._install(tmp, sha256, size)
         finally:
             # After a successful link this removes only the temporary name; after an error
@@ -197,7 +199,7 @@ class LocalBlobStore(BlobStore):
 
         For a file on the store's filesystem that the caller has finished writing and holds
         exclusively (a completed upload under its lock): it is hashed (one read, usually from the
-        page cache), fsynced, made read-only (0o444) and linked to its final name with
+        page cache), fsynced, made read-only (0o400) and linked to its final name with
         ``os.link``, which never replaces an existing blob; then the directory is fsynced. The
         blob and the caller's name share the inode until the caller removes its name, which it
         must do without writing to the file again. Nothing is visible under the blob's name
@@ -226,7 +228,7 @@ class LocalBlobStore(BlobStore):
             self._check_existing(final, sha256, size)
             return BlobInfo(sha256=sha256, size=size, created=False)
         mode = stat.S_IMODE(os.stat(path).st_mode)
-        os.chmod(path, 0o444)
+        os.chmod(path, READ_ONLY)
         self._makedirs(final.parent)
         try:
             os.link(path, final)

@@ -463,3 +463,31 @@ def test_module_has_no_django_import():
     }
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not any(name and name.split(".")[0] == "django" for name in imported)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    size=st.integers(min_value=0, max_value=300),
+    parts=st.integers(min_value=1, max_value=5),
+    salt=st.binary(max_size=4),
+)
+def test_compact_ranges_of_aligned_parts_join_into_the_whole(size, parts, salt):
+    # Parallel verification hashes aligned ranges apart and joins their frontiers.
+    leaves = [leaf_hash(salt + b"%d" % i) for i in range(size)]
+    part = 1 << max(size // parts, 1).bit_length()  # a power of two >= size / parts
+    joined = CompactRange()
+    for start in range(0, size, part):
+        local = CompactRange()
+        for leaf in leaves[start : start + part]:
+            local.append(leaf)
+        for subtree in local.frontier:
+            joined.append_subtree(subtree.level, subtree.hash)
+    assert joined.size == size
+    assert joined.root() == root_hash(leaves)
+
+
+def test_a_subtree_must_be_aligned_to_join():
+    compact = CompactRange()
+    compact.append(leaf_hash(b"a"))
+    with pytest.raises(ValueError, match="cannot follow"):
+        compact.append_subtree(1, bytes(32))

@@ -12,9 +12,9 @@ from django_tasks import TaskResultStatus
 
 from quancheng.alerts.models import Alert
 from quancheng.ledger.models import Event
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.devices import (
     add_device_maintenance,
-    can_manage_devices,
     change_device_status,
     end_device_assignment,
     note_devices_docked,
@@ -33,6 +33,10 @@ def at(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=SH)
 
 
+def _can_manage(user, agency) -> bool:
+    return caps.can(user, caps.DEVICES_MANAGE, agency)
+
+
 @pytest.fixture
 def camera(custodian, agency):
     return create_device(custodian, agency=agency, kind="body_camera", serial_number="DSJ-001")
@@ -46,13 +50,13 @@ def _last_event(device):
 def test_only_custodian_head_and_city_admin_manage_devices(
     agency, other_agency, officer, custodian, head, commission, auditor, city_admin
 ):
-    assert can_manage_devices(custodian, agency)
-    assert can_manage_devices(head, agency)
-    assert can_manage_devices(city_admin, agency)
-    assert can_manage_devices(city_admin, other_agency)
-    assert not can_manage_devices(custodian, other_agency)
+    assert _can_manage(custodian, agency)
+    assert _can_manage(head, agency)
+    assert _can_manage(city_admin, agency)
+    assert _can_manage(city_admin, other_agency)
+    assert not _can_manage(custodian, other_agency)
     for reader in (officer, commission, auditor):
-        assert not can_manage_devices(reader, agency)
+        assert not _can_manage(reader, agency)
 
 
 def test_status_change_is_recorded_with_its_reason(custodian, camera):

@@ -39,7 +39,7 @@ def test_completion_links_the_partial_file_into_the_store(tus, settings):
     assert r["Upload-Sha256"] == sha
     blob = blob_store_from_url(settings.QC_BLOB_STORE).path(sha)
     assert blob.stat().st_ino == inode  # the received bytes were not copied a second time
-    assert stat.S_IMODE(blob.stat().st_mode) == 0o444
+    assert stat.S_IMODE(blob.stat().st_mode) == 0o400
     assert blob.read_bytes() == data
     assert not upload.partial_path.exists()
 
@@ -65,7 +65,7 @@ def test_a_completion_that_died_after_the_link_is_finished_by_an_empty_patch(
     assert (upload.status, upload.offset) == (Upload.Status.RECEIVING, len(data))
     store = blob_store_from_url(settings.QC_BLOB_STORE)
     assert store.verify(sha).ok
-    assert stat.S_IMODE(upload.partial_path.stat().st_mode) == 0o444
+    assert stat.S_IMODE(upload.partial_path.stat().st_mode) == 0o400
     assert not Blob.objects.exists()
     assert not Event.objects.filter(action="upload.completed").exists()
 
@@ -73,7 +73,7 @@ def test_a_completion_that_died_after_the_link_is_finished_by_an_empty_patch(
     real_open = builtins.open
 
     def open_as_non_root(path, mode="r", *args, **kwargs):
-        if "+" in mode and stat.S_IMODE(os.stat(path).st_mode) == 0o444:
+        if "+" in mode and stat.S_IMODE(os.stat(path).st_mode) == 0o400:
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, mode, *args, **kwargs)
 

@@ -5,12 +5,8 @@ Usage: {% load qc_registration %}{% registration_panel act %}
 
 from django import template
 
-from quancheng.registration.services import (
-    is_custodian_of,
-    is_head_of,
-    may_request_late,
-    registration_state,
-)
+from quancheng.orgs import capabilities as caps
+from quancheng.registration.services import registration_state
 
 register = template.Library()
 
@@ -22,8 +18,8 @@ def registration_panel(context, act):
     return {
         "act": act,
         "state": state,
-        "can_register": is_custodian_of(user, act),
-        "can_request": may_request_late(user, act),
-        "can_decide": is_head_of(user, act),
+        "can_register": caps.can(user, caps.RECORDS_REGISTER, act),
+        "can_request": caps.can(user, caps.LATE_REGISTRATION_REQUEST, act),
+        "can_decide": caps.can(user, caps.LATE_REGISTRATION_DECIDE, act),
         "csrf_token": context.get("csrf_token"),
     }

@@ -365,7 +365,7 @@ def test_an_officer_edits_an_act_and_the_history_shows_it(client, officer, colle
     seconds = "%Y-%m-%dT%H:%M:%S"
     data = form_data(
         act.subject,
-        [officer, head],
+        [officer, colleague, head],
         act.started_at,
         place="渝中区邹容路100号二楼",
         started_at=local(act.started_at, seconds),
@@ -375,7 +375,7 @@ def test_an_officer_edits_an_act_and_the_history_shows_it(client, officer, colle
     assert response.status_code == 302
     act.refresh_from_db()
     assert act.place == "渝中区邹容路100号二楼"
-    assert set(act.officers.all()) == {officer, head}
+    assert set(act.officers.all()) == {officer, colleague, head}
     event = Event.objects.for_object(act).latest("seq")
     assert event.action == "act.updated"
     changes = json.loads(event.body)["changes"]
@@ -383,7 +383,7 @@ def test_an_officer_edits_an_act_and_the_history_shows_it(client, officer, colle
     page = text(client.get(act.get_absolute_url()))
     assert "修改执法行为" in page
     assert "地点：渝中区邹容路100号 → 渝中区邹容路100号二楼" in page
-    assert "执法人员：张伟、李娜 → 张伟、刘洋" in page
+    assert "执法人员：张伟、李娜 → 张伟、李娜、刘洋" in page
 
 
 def test_an_edit_to_one_officer_changes_nothing(client, officer, act):

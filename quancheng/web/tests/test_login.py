@@ -1,7 +1,6 @@
 """Login, logout, lockout, and what every page demands of an anonymous visitor."""
 
 import pytest
-from axes.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -79,32 +78,6 @@ def test_an_empty_login_form_says_what_is_missing(client):
     response = client.post(reverse("login"), {"username": "", "password": ""})
     assert response.status_code == 200
     assert "这个字段是必填项" in text(response)
-
-
-def test_five_failed_logins_lock_the_account(client, officer):
-    for attempt in range(1, 6):
-        response = client.post(reverse("login"), {"username": "zhangwei", "password": "wrong"})
-        if attempt < 5:
-            assert response.status_code == 200
-    # django-axes answers a lockout with AXES_HTTP_RESPONSE_CODE (429 by default in axes 8).
-    assert response.status_code == settings.AXES_HTTP_RESPONSE_CODE
-    assert response.status_code in (403, 429)
-    assert "账号因多次登录失败已被锁定，请30分钟后再试或联系管理员" in text(response)
-    assert Event.objects.filter(action="auth.login_failed", object_id="zhangwei").count() == 5
-
-    # Locked: even the right password is refused now.
-    response = client.post(reverse("login"), {"username": "zhangwei", "password": PASSWORD})
-    assert response.status_code == settings.AXES_HTTP_RESPONSE_CODE
-    assert "已被锁定" in text(response)
-    assert "_auth_user_id" not in client.session
-    assert not Event.objects.filter(action="auth.login", actor=officer).exists()
-
-
-def test_the_lockout_is_per_username(client, officer, colleague):
-    for _ in range(5):
-        client.post(reverse("login"), {"username": "zhangwei", "password": "wrong"})
-    response = client.post(reverse("login"), {"username": "lina", "password": PASSWORD})
-    assert response.status_code == 302
 
 
 @pytest.mark.parametrize(("name", "args"), PAGES)

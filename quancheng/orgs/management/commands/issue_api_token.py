@@ -1,15 +1,15 @@
 """Issue a bearer token for a terminal or workstation; the secret is printed once, on stdout."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
-from quancheng.orgs.models import Device, Role, User
-from quancheng.orgs.scoping import agencies_visible_to, can_change_in
+from quancheng.orgs import capabilities as caps
+from quancheng.orgs.models import Device, User
+from quancheng.orgs.scoping import agencies_visible_to
 from quancheng.orgs.services import issue_api_token
 
 # Devices that call the API; cameras hand their files to a workstation.
 API_DEVICE_KINDS = {Device.Kind.TERMINAL, Device.Kind.WORKSTATION}
-# Besides administrators, the agency's head and records custodian (who manages devices, A19).
-ISSUING_ROLES = {Role.HEAD, Role.CUSTODIAN}
 
 
 def actor_named(username: str) -> User:
@@ -17,16 +17,6 @@ def actor_named(username: str) -> User:
     if actor is None:
         raise CommandError(f"操作人 {username} 不存在或已停用")
     return actor
-
-
-def may_manage_tokens_of(actor: User, user: User) -> bool:
-    if actor.is_superuser or actor.role == Role.CITY_ADMIN:
-        return True
-    return (
-        actor.role in ISSUING_ROLES
-        and user.agency is not None
-        and can_change_in(actor, user.agency)
-    )
 
 
 class Command(BaseCommand):
@@ -45,7 +35,7 @@ class Command(BaseCommand):
             raise CommandError(f"用户 {user} 不存在")
         if not holder.is_active:
             raise CommandError(f"用户 {user} 已停用")
-        if not may_manage_tokens_of(actor, holder):
+        if not caps.can(actor, caps.TOKENS_MANAGE, holder.agency):
             raise CommandError(f"{by} 无权为 {user} 签发令牌")
         name = name.strip()
         if not name:
@@ -67,6 +57,7 @@ class Command(BaseCommand):
         self.stderr.write(
             f"已签发令牌 #{token.pk}（{token.prefix}…）给 {holder.username}"
             + (f"，设备 {terminal.serial_number}" if terminal else "")
+            + f"，有效期至 {timezone.localtime(token.expires_at):%Y-%m-%d %H:%M}"
             + "。密钥只显示这一次，请妥善交付："
         )
         self.stdout.write(secret)

@@ -3,10 +3,26 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import ApiToken
 from quancheng.orgs.services import revoke_api_token
 
-from .issue_api_token import actor_named, may_manage_tokens_of
+from .issue_api_token import actor_named
+
+
+def token_named(token: str) -> ApiToken:
+    """The one token with this id or prefix, or a CommandError."""
+    tokens = ApiToken.objects.select_related("user__agency", "device")
+    if token.isdigit() and len(token) < 19:  # an id fits 64 bits
+        matches = list(tokens.filter(pk=int(token)))
+    else:
+        matches = list(tokens.filter(prefix=token.strip()))
+    if not matches:
+        raise CommandError(f"没有找到令牌 {token}")
+    if len(matches) > 1:
+        ids = "、".join(str(t.pk) for t in matches)
+        raise CommandError(f"前缀 {token} 对应多个令牌（编号 {ids}），请按编号指定")
+    return matches[0]
 
 
 class Command(BaseCommand):
@@ -18,18 +34,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, token, by, **options):
         actor = actor_named(by)
-        tokens = ApiToken.objects.select_related("user__agency")
-        if token.isdigit():
-            matches = list(tokens.filter(pk=int(token)))
-        else:
-            matches = list(tokens.filter(prefix=token.strip()))
-        if not matches:
-            raise CommandError(f"没有找到令牌 {token}")
-        if len(matches) > 1:
-            ids = "、".join(str(t.pk) for t in matches)
-            raise CommandError(f"前缀 {token} 对应多个令牌（编号 {ids}），请按编号吊销")
-        found = matches[0]
-        if not may_manage_tokens_of(actor, found.user):
+        found = token_named(token)
+        if not caps.can(actor, caps.TOKENS_MANAGE, found.user.agency):
             raise CommandError(f"{by} 无权吊销该令牌")
         if found.revoked_at is not None:
             when = timezone.localtime(found.revoked_at)

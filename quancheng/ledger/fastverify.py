@@ -1,0 +1,245 @@
+"""The fast pass of ledger verification: raw rows, aligned ranges, both cores.
+
+``verify_ledger`` first runs this pass. It streams each range's rows as plain tuples (no model
+instances), recomputes every entry's hash and Merkle leaf, checks them against the stored hash,
+the stored leaf and the previous row's link, and folds the leaves into a compact range. The
+ranges are aligned to a power of two, so their frontiers join into the whole tree
+(``CompactRange.append_subtree``), and a checkpoint inside a range gets its root from the
+ranges before it and the range's own frontier at that size. The boundaries' links are checked
+when the ranges are joined: the first row of a range must name the last row of the one before.
+
+The pass only says "intact up to here" or "something is wrong in this range": the thorough
+serial pass (``verify._Pass``) then names and classifies every problem. With a database other
+processes cannot see (SQLite in memory, or rows not yet committed by the caller's transaction)
+the ranges run one after another in this process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from django.db import connection, connections
+
+from quancheng.lib.canonical import canonical_bytes
+from quancheng.lib.merkle import CompactRange, leaf_hash
+
+from .models import GENESIS_HASH, Event, SubtreeHash
+
+CHUNK = 5000
+# Below this many events one process is quicker than starting workers.
+PARALLEL_MIN_EVENTS = 20_000
+COLUMNS = (
+    "seq",
+    "time",
+    "actor_label",
+    "agency_id",
+    "action",
+    "object_type",
+    "object_id",
+    "body",
+    "prev_hash",
+    "hash",
+)
+
+
+@dataclass
+class RangeResult:
+    """What one aligned range of events [first, last] showed."""
+
+    first: int
+    last: int
+    ok: bool = True
+    checked: int = 0  # rows verified before the first problem (or all of them)
+    first_prev: str = ""  # prev_hash of the range's first row
+    last_hash: str = ""  # hash of its last row
+    frontier: list[tuple[int, bytes]] = field(default_factory=list)  # (level, hash), largest first
+    at_checkpoints: dict[int, list[tuple[int, bytes]]] = field(default_factory=dict)
+
+
+def _entry(row) -> bytes:
+    seq, time, actor, agency, action, object_type, object_id, body, prev, _ = row
+    # The cursor gives UTC: naive on SQLite (Django stores it so), aware on PostgreSQL.
+    stamp = time.isoformat(timespec="microseconds")
+    stamp = stamp + "Z" if time.tzinfo is None else stamp.replace("+00:00", "Z")
+    return canonical_bytes(
+        {
+            "seq": seq,
+            "time": stamp,
+            "actor": actor,
+            "agency": agency,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "body": body,
+            "prev": prev,
+        }
+    )
+
+
+def _rows(cursor, first: int, last: int):
+    """Events first..last in seq order, as plain tuples from the driver (no model instances)."""
+    columns = ", ".join(connection.ops.quote_name(f) for f in COLUMNS)
+    table = connection.ops.quote_name(Event._meta.db_table)
+    cursor.execute(
+        f"SELECT {columns} FROM {table} WHERE seq >= %s AND seq <= %s ORDER BY seq",  # noqa: S608
+        [first, last],
+    )
+    while batch := cursor.fetchmany(CHUNK):
+        yield from batch
+
+
+def _stored_leaves(cursor, first: int, last: int) -> dict[int, str]:
+    table = connection.ops.quote_name(SubtreeHash._meta.db_table)
+    index = connection.ops.quote_name("index")
+    cursor.execute(
+        f"SELECT {index}, hash FROM {table} WHERE level = 0 AND {index} >= %s "  # noqa: S608
+        f"AND {index} <= %s",
+        [first - 1, last - 1],
+    )
+    return dict(cursor.fetchall())
+
+
+def _frontier(tree: CompactRange) -> list[tuple[int, bytes]]:
+    return [(s.level, s.hash) for s in tree.frontier]
+
+
+def verify_range(first: int, last: int, checkpoint_sizes=(), counter=None) -> RangeResult:
+    """Check events first..last (hash, leaf, links inside the range) and hash their tree."""
+    result = RangeResult(first, last)
+    sizes = sorted(s for s in checkpoint_sizes if first <= s <= last)
+    tree = CompactRange()
+    expected, prev = first, None
+    with connection.cursor() as cursor:
+        while expected <= last:
+            chunk_start, end = expected, min(expected + CHUNK - 1, last)
+            leaves = _stored_leaves(cursor, chunk_start, end)
+            for row in list(_rows(cursor, chunk_start, end)):
+                seq, prev_hash, own = row[0], row[8], row[9]
+                entry = _entry(row)
+                leaf = leaf_hash(entry)
+                if (
+                    seq != expected
+                    or hashlib.sha256(entry).hexdigest() != own
+                    or leaves.get(seq - 1) != leaf.hex()
+                    or (prev is not None and prev_hash != prev)
+                ):
+                    result.ok = False
+                    return result
+                if prev is None:
+                    result.first_prev = prev_hash
+                prev = own
+                tree.append(leaf)
+                expected += 1
+                result.checked += 1
+                if sizes and sizes[0] == seq:
+                    result.at_checkpoints[sizes.pop(0)] = _frontier(tree)
+            if expected != end + 1:  # rows missing at the chunk's end: a gap
+                result.ok = False
+                return result
+            if counter is not None:
+                with counter.get_lock():
+                    counter.value += end - chunk_start + 1
+    result.last_hash = prev or ""
+    result.frontier = _frontier(tree)
+    return result
+
+
+def _in_worker(first: int, last: int, sizes: list[int]) -> RangeResult:
+    connections.close_all()  # the parent's connections are not this process's
+    return verify_range(first, last, sizes, _COUNTER)
+
+
+_COUNTER = None
+
+
+def _init_worker(counter) -> None:
+    global _COUNTER
+    _COUNTER = counter
+
+
+def aligned_ranges(upto: int, parts: int) -> list[tuple[int, int]]:
+    """(first, last) seqs of ``parts`` or fewer ranges, each starting at a multiple of a power of
+    two at least upto / parts (so that their trees join)."""
+    if upto == 0:
+        return []
+    size = 1 << max(-(-upto // parts) - 1, 0).bit_length()
+    return [(start + 1, min(start + size, upto)) for start in range(0, upto, size)]
+
+
+def _can_fork() -> bool:
+    if connection.in_atomic_block:
+        return False  # other processes would not see what this transaction has not committed
+    if connection.vendor == "sqlite":
+        return not connection.is_in_memory_db()
+    return True
+
+
+def workers() -> int:
+    return max(1, min(len(os.sched_getaffinity(0)), 8))
+
+
+@dataclass
+class FastPass:
+    """The outcome of the fast pass over events 1..upto."""
+
+    ok: bool
+    tree: CompactRange
+    last_hash: str
+    roots: dict[int, bytes]  # checkpoint size -> recomputed root
+    parallel: bool
+
+
+def run(upto: int, checkpoint_sizes: list[int], progress: Callable | None = None) -> FastPass:
+    """Verify events 1..upto in aligned ranges, in parallel where the database allows."""
+    parallel = upto >= PARALLEL_MIN_EVENTS and _can_fork() and workers() > 1
+    ranges = aligned_ranges(upto, workers() if parallel else 1)
+    if parallel:
+        results = _run_parallel(ranges, checkpoint_sizes, upto, progress)
+    else:
+        results = [verify_range(first, last, checkpoint_sizes) for first, last in ranges]
+        if progress:
+            progress(upto, upto)
+    return _join(results, parallel)
+
+
+def _run_parallel(ranges, sizes, upto, progress) -> list[RangeResult]:
+    context = multiprocessing.get_context("fork")
+    counter = context.Value("q", 0)
+    connections.close_all()  # never share a connection with the forked workers
+    with ProcessPoolExecutor(
+        len(ranges), mp_context=context, initializer=_init_worker, initargs=(counter,)
+    ) as pool:
+        futures = [pool.submit(_in_worker, first, last, sizes) for first, last in ranges]
+        while wait(futures, timeout=0.5).not_done:
+            if progress:
+                progress(min(counter.value, upto), upto)
+        results = [f.result() for f in futures]
+    if progress:
+        progress(upto, upto)
+    return results
+
+
+def _join(results: list[RangeResult], parallel: bool) -> FastPass:
+    tree = CompactRange()
+    roots: dict[int, bytes] = {}
+    last_hash = GENESIS_HASH
+    ok = True
+    for result in results:
+        # The range's first row must link to the last row of the range before it.
+        if not result.ok or result.first_prev != last_hash:
+            ok = False
+            break
+        for size, frontier in result.at_checkpoints.items():
+            at = CompactRange(tree.size, [h for _, h in _frontier(tree)])
+            for level, digest in frontier:
+                at.append_subtree(level, digest)
+            roots[size] = at.root()
+        for level, digest in result.frontier:
+            tree.append_subtree(level, digest)
+        last_hash = result.last_hash
+    return FastPass(ok, tree, last_hash, roots, parallel)
