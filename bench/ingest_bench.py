@@ -234,8 +234,9 @@ class Server:
         port = _free_port()
         self.base = f"http://127.0.0.1:{port}"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        socket_path = self.var_dir / "run" / "gunicorn.sock"
-        socket_path.parent.mkdir(parents=True, exist_ok=True)
+        # A Unix socket's path has at most 107 bytes: a deep temporary var dir is too long.
+        self._socket_dir = Path(tempfile.mkdtemp(prefix="qc-sock-"))
+        socket_path = self._socket_dir / "gunicorn.sock"
         bind = f"unix:{socket_path}" if self.front else f"127.0.0.1:{port}"
         self.proc = subprocess.Popen(  # noqa: S603
             [
@@ -318,6 +319,7 @@ class Server:
                 self.proc.wait(timeout=30)
             self.proc = None
             self._log.close()
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
 
 
 def tus_upload(server: Server, path: Path, expected: str, chunk_size: int) -> float:

@@ -10,12 +10,21 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from quancheng.lib import uscc
 from quancheng.orgs.models import Agency, Role, User
 from quancheng.orgs.seed import load_organisation
 
 PASSWORD = "Test-password-2026"  # noqa: S105
+
+# No wall-clock limits in tests (a shared, noisy machine): Hypothesis's per-example deadline and
+# its "input generation is slow" health check are both timings.
+hypothesis_settings.register_profile(
+    "quancheng", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("quancheng")
 
 
 @pytest.fixture(autouse=True)

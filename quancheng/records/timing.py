@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Device, Role
 from quancheng.orgs.scoping import agencies_visible_to, can_change_in
 
@@ -40,8 +41,11 @@ def _error(field: str, message: str, code: str) -> ValidationError:
 
 
 def may_enter_time(user, segment: Segment) -> bool:
-    """The records custodian of the segment's agency, or an officer who recorded or handles it."""
+    """The records custodian of the segment's agency, or an officer who recorded or handles it;
+    nobody once the segment is in a sealed dossier (sealed means sealed)."""
     if not getattr(user, "is_authenticated", False) or not can_change_in(user, segment.agency):
+        return False
+    if caps.sealed_reason(segment):
         return False
     if user.role == Role.CUSTODIAN:
         return True

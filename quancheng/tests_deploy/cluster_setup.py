@@ -59,7 +59,8 @@ def make_drafts(n: int) -> list[int]:
     for i in range(n):
         draft = services.create_draft(officer, act, doc_type, {"opinion": f"整改 {i + 1}"})
         for person in (officer, colleague):
-            services.add_signature(officer, draft, role="officer", officer=person, image=image)
+            # Each officer signs in person (as on their own terminal).
+            services.add_signature(person, draft, role="officer", officer=person, image=image)
         services.add_signature(officer, draft, role="party", name="王建国", image=image)
         ids.append(draft.pk)
     return ids

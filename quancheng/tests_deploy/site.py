@@ -231,9 +231,9 @@ class Site:
             env=env,
         ).strip()
 
-    def manage(self, *args: str, **extra: str) -> str:
+    def manage(self, *args: str, timeout: float = 600, **extra: str) -> str:
         command = " ".join([sys.executable, "manage.py", *map(shlex.quote, args)])
-        return self.run(command, env=self.process_env(**extra))
+        return self.run(command, env=self.process_env(**extra), timeout=timeout)
 
     # --- the documented steps ----------------------------------------------------------------
 

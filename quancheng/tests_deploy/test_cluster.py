@@ -170,6 +170,7 @@ def test_concurrent_finalisations_across_both_servers_get_consecutive_numbers(cl
         "shell",
         "-c",
         f"from quancheng.tests_deploy.cluster_setup import main; main({FINALISATIONS})",
+        timeout=REQUEST_TIMEOUT * 2,  # 150 signatures, each stored and recorded
     )
     drafts = json.loads(out.strip().splitlines()[-1])
     cookies = {base: _login(base) for base in bases}
@@ -219,7 +220,7 @@ def test_a_job_taken_by_a_worker_that_is_killed_is_finished_by_the_other(cluster
     other = next(p for n, p in site.procs.items() if n.startswith("worker-") and n != taker)
     assert (folder / "done").read_text() == str(other.pid)
     assert len(attempts.read_text().split()) == 2
-    query = f"select status from django_tasks_db_dbtaskresult where id = '{task_id}'"  # noqa: S608
+    query = f"select status from django_tasks_database_dbtaskresult where id = '{task_id}'"  # noqa: S608
     wait_for("the task to be marked finished", lambda: site.sql(query) == "SUCCESSFUL")
     jobs = f"select action from ledger_event where object_type = 'job' and object_id = '{task_id}'"  # noqa: S608
     assert site.sql(jobs).split() == ["job.retried"]

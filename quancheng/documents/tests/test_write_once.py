@@ -25,8 +25,8 @@ from .conftest import doc_type, signature_png
 def _finalised(officer, colleague, act):
     draft = services.create_draft(officer, act, doc_type("卫生监督意见书"), {"opinion": "整改"})
     for person in (officer, colleague):
-        image = signature_png()
-        services.add_signature(officer, draft, role="officer", officer=person, image=image)
+        # Each officer signs in person (a colleague's signature would need their password).
+        services.add_signature(person, draft, role="officer", officer=person, image=signature_png())
     services.add_signature(officer, draft, role="party", name="王建国", image=signature_png())
     return services.finalise(officer, draft), draft
 
@@ -67,12 +67,16 @@ def test_a_missing_pdf_is_a_clear_page_and_an_alert(officer, colleague, act, cer
     client = Client()
     client.force_login(officer)
 
-    page = client.get(document.get_absolute_url())
     download = client.get(reverse("document_download", args=[document.pk]))
+    page = client.get(document.get_absolute_url())
+    again = client.get(reverse("document_download", args=[document.pk]))
 
-    for response in (page, download):
+    for response in (download, page):
         assert response.status_code == 404, response.content[:500]
         assert "文件缺失" in response.content.decode()
+    # Known damaged now (Blob.damaged_at): refused with the reason until it is repaired.
+    assert again.status_code == 409
+    assert "缺失" in again.content.decode()
     alert = Alert.objects.get(kind="fixity.missing")
     assert alert.object_id == document.blob_id and alert.agency == document.agency
     checks = Event.objects.filter(action="fixity.checked", object_id=document.blob_id)

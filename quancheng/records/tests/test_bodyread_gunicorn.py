@@ -21,7 +21,9 @@ from bench.ingest_bench import Server
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     work = tmp_path_factory.mktemp("gunicorn")
-    srv = Server(work / "var", work / "server.log")
+    # gunicorn alone: these tests are about its socket, which nginx would otherwise feed
+    # (whole bodies, one request at a time).
+    srv = Server(work / "var", work / "server.log", front=False)
     srv.start()
     yield srv
     srv.stop()

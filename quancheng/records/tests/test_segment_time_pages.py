@@ -163,3 +163,10 @@ def test_the_extraction_note_prints_the_mark(entered):
         },
     )
     assert f"（{MANUAL}）" in html
+
+
+def test_the_subject_page_and_the_queue_say_so_too(officer, custodian, scene_act, entered):
+    page = logged_in(officer).get(scene_act.subject.get_absolute_url()).content.decode()
+    assert MANUAL in page
+    listed = logged_in(custodian).get(f"/records/acts/{scene_act.pk}/segments/").content.decode()
+    assert MANUAL in listed

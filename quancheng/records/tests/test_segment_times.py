@@ -243,3 +243,14 @@ def test_the_api_refuses_a_marker_past_the_end(officer, scene_act):
     assert response.status_code == 400
     assert response.json()["code"] == "out_of_range"
     assert "时长" in response.json()["message"]
+
+
+def test_a_segment_in_a_sealed_dossier_gets_no_time(monkeypatch, officer, untimed, cam):
+    from quancheng.orgs import capabilities
+
+    monkeypatch.setitem(
+        capabilities._FACTS, "sealed", lambda obj: "案卷已封存" if obj == untimed else ""
+    )
+    with pytest.raises(PermissionDenied):
+        enter_segment_time(officer, untimed, started_at=bj(9, 30), device=cam, reason="原因")
+    assert events("segment.time_entered") == []
