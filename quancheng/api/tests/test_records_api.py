@@ -129,7 +129,9 @@ def test_post_a_data_record_of_an_act(api_as, officer, act, kinds):
     assert r.status_code == 201, r.content
     record = DataRecord.objects.get()
     assert (record.act, record.subject, record.source) == (act, act.subject, "api")
-    assert r.json()["data"] == INSPECTION and r.json()["schema_version"] == 1
+    # Recorded under the kind's current schema version (version 2 maps fields to documents).
+    assert r.json()["data"] == INSPECTION
+    assert r.json()["schema_version"] == record.kind.version == 2
     assert Event.objects.filter(action="datarecord.created").count() == 1
 
 
