@@ -414,7 +414,7 @@ def _ingest_file(actor, agency, path: Path, rel: str, prefix: str, say: Progress
                 next_report[0] += PROGRESS_EVERY
 
         reader = _CountingReader(f, on_bytes)
-        info = put_record(reader)
+        info = put_record(reader, store=blob_store())
         result = FileResult(path=rel, size=info.size, outcome="ingested")
         # 2. Already here?
         existing = Segment.objects.filter(agency=agency, blob_id=info.sha256).first()
