@@ -263,7 +263,7 @@ class LocalBlobStore(BlobStore):
                 actual, size = self._copy_hashing(source, f)
             if actual != sha256:
                 raise IntegrityError(f"{path}: its SHA-256 is {actual}, not {sha256}")
-            os.chmod(tmp, 0o444)
+            os.chmod(tmp, READ_ONLY)
             final = self.path(sha256)
             self._makedirs(final.parent)
             os.replace(tmp, final)  # atomic: readers see the damaged file or the good one

@@ -16,7 +16,7 @@ from quancheng.lib.blobstore import (
     StoreConfigurationError,
     blob_store_from_url,
 )
-from quancheng.lib.blobstore.local import LocalBlobStore
+from quancheng.lib.blobstore.local import READ_ONLY, LocalBlobStore
 from quancheng.lib.blobstore.tests.helpers import GeneratedStream, MiB, SourceFailed
 
 
@@ -33,7 +33,7 @@ def test_layout_and_read_only_files(local_store):
     path = local_store.root / sha256[:2] / sha256[2:4] / sha256
     assert local_store.path(sha256) == path
     assert path.read_bytes() == data
-    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert stat.S_IMODE(path.stat().st_mode) == READ_ONLY
     assert files_under(local_store.root) == [f"{sha256[:2]}/{sha256[2:4]}/{sha256}"]
     assert list(local_store.tmp_dir.iterdir()) == []
 
@@ -219,7 +219,7 @@ def test_put_file_links_the_file_in_without_copying(local_store, tmp_path):
     )
     blob = local_store.path(info.sha256)
     assert blob.stat().st_ino == source.stat().st_ino  # the same inode: no copy was made
-    assert stat.S_IMODE(blob.stat().st_mode) == 0o444
+    assert stat.S_IMODE(blob.stat().st_mode) == READ_ONLY
     assert blob.read_bytes() == data
     assert list(local_store.tmp_dir.iterdir()) == []
     source.unlink()  # what the caller does next; the blob stays
@@ -275,7 +275,7 @@ def test_put_file_copies_when_it_cannot_link(local_store, tmp_path, monkeypatch,
     assert info.created is True
     assert blob.read_bytes() == data
     assert blob.stat().st_ino != source.stat().st_ino
-    assert stat.S_IMODE(blob.stat().st_mode) == 0o444
+    assert stat.S_IMODE(blob.stat().st_mode) == READ_ONLY
     assert stat.S_IMODE(source.stat().st_mode) == 0o644
     assert list(local_store.tmp_dir.iterdir()) == []
 
