@@ -17,6 +17,7 @@ the ranges run one after another in this process.
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -25,7 +26,6 @@ from dataclasses import dataclass, field
 
 from django.db import connection, connections
 
-from quancheng.lib.canonical import canonical_bytes
 from quancheng.lib.merkle import CompactRange, leaf_hash
 
 from .models import GENESIS_HASH, Event, SubtreeHash
@@ -66,7 +66,9 @@ def _entry(row) -> bytes:
     # The cursor gives UTC: naive on SQLite (Django stores it so), aware on PostgreSQL.
     stamp = time.isoformat(timespec="microseconds")
     stamp = stamp + "Z" if time.tzinfo is None else stamp.replace("+00:00", "Z")
-    return canonical_bytes(
+    # canonical_bytes without its search for floats: an entry holds only ints, strings and
+    # None (the body is already canonical JSON text), so this is the same encoding.
+    return json.dumps(
         {
             "seq": seq,
             "time": stamp,
@@ -77,8 +79,11 @@ def _entry(row) -> bytes:
             "object_id": object_id,
             "body": body,
             "prev": prev,
-        }
-    )
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
 
 
 def _rows(cursor, first: int, last: int):
