@@ -381,7 +381,7 @@ class SM2PublicKey(_Key):
     def verify(self, signature: bytes, data: bytes, user_id: bytes = DEFAULT_USER_ID) -> bool:
         """Whether ``signature`` (DER, GM/T 0009) is this key's SM2-with-SM3 signature of ``data``.
 
-        ``user_id`` is the signer's distinguishing identifier (GM/T 0009's 1234567812345678 by default).
+        ``user_id``: the signer's distinguishing identifier (GM/T 0009's default unless named).
         """
         _require()
         mctx, pctx = self._digest_context(user_id)
