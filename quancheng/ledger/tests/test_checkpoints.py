@@ -211,11 +211,14 @@ def _signed():
 
 def test_a_forged_signature_fails():
     signed = _signed()
-    text, sigline = signed.split("\n\n")
-    prefix, encoded = sigline.rstrip("\n").rsplit(" ", 1)
+    text, signatures = signed.split("\n\n")
+    # The Ed25519 line (the SM2 line after it is another key's, test_sm2_checkpoints.py).
+    sigline, *others = signatures.rstrip("\n").split("\n")
+    prefix, encoded = sigline.rsplit(" ", 1)
     blob = bytearray(base64.b64decode(encoded))
     blob[10] ^= 1
     forged = f"{text}\n\n{prefix} {base64.b64encode(bytes(blob)).decode()}\n"
+    forged += "".join(f"{line}\n" for line in others)
     with pytest.raises(note.NoteError, match="does not verify"):
         verify_note(forged)
 
