@@ -8,8 +8,9 @@ ingest, generated documents and packages) therefore registers it with an empty `
 background job computes it afterwards:
 
 1. Read the stored bytes once, hashing SHA-256 and SM3 together: an SM3 is only ever given to
-   bytes whose SHA-256 is still the blob's name (an altered copy gets no SM3; the fixity sweep
-   reports it).
+   bytes whose SHA-256 is still the blob's name. A blob found altered or missing gets none; that
+   is a failed fixity check like one found by a sweep or a download (the ``fixity.checked``
+   event, the critical alert, the blob marked damaged and so left out of later runs).
 2. In one transaction, claim the blob (``sm3 = ''`` → the digest; a concurrent job that lost the
    claim writes nothing) and append ``blob.sm3_computed`` naming both digests.
 
@@ -79,9 +80,11 @@ def compute_sm3(blob: Blob, store: BlobStore | None = None) -> Sm3Outcome:
     try:
         actual, sm3, size = _hash_both(store, blob.sha256)
     except BlobNotFound:
+        _fixity_finding(blob, None, None)
         return Sm3Outcome(blob.sha256, "missing")
     if actual != blob.sha256 or size != blob.size:
         log.warning("blob %s: stored bytes do not match, no SM3 computed", blob.sha256)
+        _fixity_finding(blob, actual, size)
         return Sm3Outcome(blob.sha256, "altered")
     # 2. Claim and record together.
     with transaction.atomic():
@@ -97,6 +100,13 @@ def compute_sm3(blob: Blob, store: BlobStore | None = None) -> Sm3Outcome:
         )
     blob.sm3 = sm3
     return Sm3Outcome(blob.sha256, "computed", sm3)
+
+
+def _fixity_finding(blob: Blob, actual: str | None, size: int | None) -> None:
+    from quancheng.fixity.checks import judge, record_check
+
+    with transaction.atomic():
+        record_check(judge(blob.sha256, blob.size, actual, size), blob, {"sm3_job": True})
 
 
 def pending_blobs():

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 
+from quancheng.alerts.models import Alert
 from quancheng.ledger.models import Event
 from quancheng.ledger.services import verify_chain
 from quancheng.lib.gmcrypto import sm3_hex
@@ -86,6 +87,12 @@ def test_altered_bytes_get_no_sm3(agency, tmp_path):
     blob.refresh_from_db()
     assert blob.sm3 == ""
     assert not _sm3_events()
+    # A failed fixity check: its event, the alert, and the blob left out of later runs.
+    check = json.loads(Event.objects.get(action="fixity.checked").body)
+    assert check["eventOutcome"] == "fail" and check["context"] == {"sm3_job": True}
+    assert Alert.objects.filter(kind="fixity.mismatch").exists()
+    assert blob.damaged_at is not None
+    assert compute_pending_sm3() == {"computed": 0, "already": 0, "altered": 0, "missing": 0}
 
 
 def test_a_missing_blob_is_counted_not_hashed(agency):
@@ -95,6 +102,8 @@ def test_a_missing_blob_is_counted_not_hashed(agency):
     path.unlink()
     assert compute_pending_sm3()["missing"] == 1
     assert not _sm3_events()
+    assert Alert.objects.filter(kind="fixity.missing").exists()
+    assert compute_pending_sm3()["missing"] == 0
 
 
 def test_the_backfill_command(agency):
