@@ -147,3 +147,14 @@ def test_the_document_page_and_download_carry_both_digests(client, officer, docu
     # A range carries the digests of the whole file.
     r = client.get(reverse("document_download", args=[document.pk]), headers={"Range": "bytes=0-3"})
     assert r.status_code == 206 and r["X-Content-SM3"] == sm3_hex(PDF)
+
+
+def test_the_periodic_task_works_off_a_backlog_in_batches(agency, monkeypatch, settings):
+    from quancheng.records import tasks
+
+    assert "sm3_digests" in settings.QC_SCHEDULE
+    monkeypatch.setattr(tasks, "SM3_BATCH", 2)
+    for i in range(3):
+        _store(f"backlog {i}".encode(), agency)
+    assert tasks.compute_pending_sm3.call()["computed"] == 2
+    assert tasks.compute_pending_sm3.call()["computed"] == 1
