@@ -193,6 +193,8 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "api:ledger_consistency": caps.SIGNED_IN,
     "api:get_registration": caps.ACT_VIEW,
     "api:post_registration": caps.RECORDS_REGISTER,
+    "api:post_late_request": caps.LATE_REGISTRATION_REQUEST,
+    "api:decide_late_request_api": caps.LATE_REGISTRATION_DECIDE,
     "api:post_segment": caps.RECORDS_UPLOAD,
     "api:post_document": caps.RECORDS_UPLOAD,
     "api:get_act_records": caps.ACT_VIEW,
