@@ -31,7 +31,7 @@ from quancheng.cases.services import create_act, update_act
 from quancheng.compliance import services as compliance
 from quancheng.conftest import make_person
 from quancheng.ledger.models import Event
-from quancheng.orgs.models import Role, User
+from quancheng.orgs.models import Device, Role, User
 from quancheng.records.items import create_document, create_segment, unlink_item
 from quancheng.records.models import Document, Segment
 from quancheng.records.services import blob_store, register_blob
@@ -409,6 +409,51 @@ def test_the_api_refuses_to_patch_a_sealed_act(api_as, officer, inspection):  # 
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
     assert SEALED in r.json()["message"]
     assert Event.objects.count() == before
+
+
+def test_no_api_call_changes_a_sealed_act_or_its_items_whoever_asks(
+    api_as,  # noqa: F811
+    officer,
+    head,
+    custodian,
+    outsider,
+    inspection,
+):
+    """接口：封卷后承办人员、负责人、记录管理专人均不能改执法行为、加标记、手工录入时间；他区 404"""
+    act, segment = inspection.act, inspection.segment
+    camera = Device.objects.create(agency=act.agency, kind="body_camera", serial_number="DSJ-7")
+    calls = [
+        ("patch", f"/acts/{act.pk}", {"place": "别处"}),
+        (
+            "post",
+            f"/acts/{act.pk}/markers",
+            {"segment_id": segment.pk, "kind": "identity_stated", "offset_seconds": 10},
+        ),
+        (
+            "post",
+            f"/segments/{segment.pk}/time",
+            {
+                "started_at": "2026-11-16T09:00:00+08:00",
+                "device": camera.serial_number,
+                "reason": "补录",
+            },
+        ),
+    ]
+    # Before sealing the act's own officer adds a marker: the right person, the right state.
+    r = api_as(officer).post(calls[1][1], calls[1][2])
+    assert r.status_code == 201, r.content
+    inspection.seal()
+    before = Event.objects.exclude(action__endswith="viewed").count()
+    for person in (officer, head, custodian):
+        for method, path, body in calls:
+            r = getattr(api_as(person), method)(path, body)
+            assert r.status_code == 403, (person, path, r.content)
+            assert r.json()["code"] == "forbidden"
+            if person == officer:  # the act's own officer, refused only because it is sealed
+                assert SEALED in r.json()["message"], path
+    for method, path, body in calls:
+        assert getattr(api_as(outsider), method)(path, body).status_code == 404, path
+    assert Event.objects.exclude(action__endswith="viewed").count() == before
 
 
 def test_the_api_patches_an_act_not_yet_sealed(api_as, officer, inspection):  # noqa: F811
