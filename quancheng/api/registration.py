@@ -17,7 +17,7 @@ from quancheng.registration.services import (
 )
 
 from . import responses
-from .schemas import Input, LocalDateTime, PersonRef
+from .schemas import Id, Input, LocalDateTime, PersonRef
 
 router = Router(tags=["记录登记"])
 
@@ -129,7 +129,7 @@ class LateDecisionIn(Input):
     response={201: RegistrationOut, **responses.CREATE},
     summary="申请延期登记（第二十一条：书面说明情况，报机构负责人事先批准）",
 )
-def post_late_request(request, act_id: int, payload: LateRequestIn):
+def post_late_request(request, act_id: Id, payload: LateRequestIn):
     act = get_visible_or_404(Act, request.user, pk=act_id)
     request_late_registration(request.user, act, payload.explanation)
     return Status(201, _out(registration_state(act)))
@@ -140,7 +140,7 @@ def post_late_request(request, act_id: int, payload: LateRequestIn):
     response={200: RegistrationOut, **responses.CHANGE},
     summary="审批延期登记申请（机构负责人；批准时给出批准延期至的日期）",
 )
-def decide_late_request_api(request, request_id: int, payload: LateDecisionIn):
+def decide_late_request_api(request, request_id: Id, payload: LateDecisionIn):
     late = get_visible_or_404(
         LateRegistrationRequest.objects.select_related("act"), request.user, pk=request_id
     )
