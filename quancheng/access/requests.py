@@ -17,7 +17,7 @@ from django.utils import timezone
 from quancheng.cases.models import Act, Case
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
-from quancheng.orgs.models import Agency, Role
+from quancheng.orgs.models import Role
 from quancheng.records.refs import ITEM_MODELS
 
 from .models import AccessRequest
@@ -38,11 +38,6 @@ def _text(value: str | None, field: str, label: str, *, required: bool, limit: i
     if len(value) > limit:
         raise _error(f"{label}不能超过{limit}个字符", "too_long", field)
     return value
-
-
-def is_head_of_agency(user, agency_id: int) -> bool:
-    """The head (机构负责人) of the agency whose records are asked for (the table's row)."""
-    return caps.can(user, caps.REQUESTS_DECIDE, Agency(pk=agency_id))
 
 
 def describe_target(r: AccessRequest) -> str:
@@ -154,7 +149,7 @@ def decide_request(
 ) -> AccessRequest:
     """The head of the records' agency approves (until ``expires_at``) or refuses."""
     request = _locked(request)
-    if not is_head_of_agency(actor, request.agency_id):
+    if not caps.can(actor, caps.REQUESTS_DECIDE, request):
         raise PermissionDenied("只有被调阅记录所属机构的负责人可以审批调阅申请")
     if actor.pk == request.requester_id:
         raise PermissionDenied("不能审批本人提交的调阅申请")
