@@ -79,6 +79,8 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     # --- failed logins ---
     "login_lock_list": caps.LOGINS_UNLOCK,
     "login_unlock": caps.LOGINS_UNLOCK,
+    "signing_pin": caps.SIGNED_IN,  # one's own PIN; setting it: signing_pin.set (orgs/pins.py)
+    "signing_pin_reset": caps.SIGNING_PIN_RESET,
     "device_undocked": caps.SIGNED_IN,
     "device_create": caps.DEVICES_MANAGE,
     "device_detail": caps.SIGNED_IN,
