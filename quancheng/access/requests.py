@@ -17,7 +17,6 @@ from django.utils import timezone
 from quancheng.cases.models import Act, Case
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
-from quancheng.orgs.models import Role
 from quancheng.records.refs import ITEM_MODELS
 
 from .models import AccessRequest
@@ -204,14 +203,14 @@ def withdraw_request(actor, request: AccessRequest) -> AccessRequest:
 def requests_visible_to(user):
     """Requests a user may see: their own; in scope, for heads, custodians, auditors, city."""
     qs = AccessRequest.objects.select_related("requester", "agency", "case", "act", "decided_by")
-    if user.role in (Role.HEAD, Role.CUSTODIAN, Role.AUDITOR, Role.CITY_ADMIN):
+    if caps.can(user, caps.REQUESTS_VIEW_IN_SCOPE):
         return qs.visible_to(user) | qs.filter(requester=user)
     return qs.filter(requester=user)
 
 
 def pending_for_head(user):
     """Requests waiting for this head's decision (the approvals inbox)."""
-    if user.role != Role.HEAD or user.agency_id is None:
+    if not caps.can(user, caps.REQUESTS_DECIDE):
         return AccessRequest.objects.none()
     return (
         AccessRequest.objects.filter(status=AccessRequest.Status.PENDING, agency=user.agency_id)

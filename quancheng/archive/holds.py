@@ -35,7 +35,7 @@ class HoldRefused(ValueError):
 
 
 def _require_head_of(user, hold: Hold) -> None:
-    if user.role != Role.HEAD or user.agency_id != hold.agency_id:
+    if not caps.can(user, caps.REQUESTS_DECIDE, hold):
         raise PermissionDenied("只有本机构负责人可以审批长期保存")
 
 

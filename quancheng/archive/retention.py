@@ -596,7 +596,9 @@ def apply_min_months(user, min_months: int) -> int:
 
     The change is a ``retention.policy_changed`` event; the recompute that follows logs its own.
     """
-    if not (user.is_superuser or user.role == "city_admin"):
+    from quancheng.orgs import capabilities as caps
+
+    if not caps.can(user, caps.RETENTION_CONFIGURE):
         raise PolicyChangeRefused("只有市级管理员可以修改保管期限规则")
     if min_months < 6:
         # A22: non-evidence AV is kept *at least* 6 months; a rule cannot go below the law.

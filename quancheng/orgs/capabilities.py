@@ -243,6 +243,13 @@ def _provision_registrar(user, obj) -> Verdict:
     return _no("只有申请人或记录管理专人可以登记对外提供")
 
 
+def _whole_queue(user, obj) -> Verdict:
+    """Officers see and link only their own segments in the queue; the others in scope, all."""
+    if user.role == Role.OFFICER and not user.is_superuser:
+        return _no("执法人员只能查看、关联本人的音像记录")
+    return ALLOWED
+
+
 def _own_pin(user, obj) -> Verdict:
     """A signing PIN is set by its officer alone, in their own session."""
     if obj is None or obj.pk != user.pk:
@@ -400,6 +407,7 @@ OBJECTS = {
     "segment.enter_time": ("records.segment",),
     "extraction.download": ("access.extraction",),
     "provision.register": ("access.provision",),
+    "act.remove_officers": (ACT, CASE),
     "signing_pin.set": ("orgs.user",),
     "signing_pin.reset": ("orgs.user",),
 }
@@ -444,6 +452,13 @@ ACT_CHANGE_OFFICERS = _declare(
     "the head of its agency; an officer on the act may add a colleague (not remove); "
     "not once sealed",
     _change_officers,
+    changes=True,
+)
+ACT_REMOVE_OFFICERS = _declare(
+    "act.remove_officers",
+    "移除执法行为或案件的执法人员",
+    "the head of its agency; not once sealed",
+    _head_of_agency("只有机构负责人可以移除执法人员"),
     changes=True,
 )
 CASE_VIEW = _declare(
@@ -496,6 +511,12 @@ RECORDS_UPLOAD = _declare(
     "上传、关联记录",
     "officer, custodian, head, city administrator, in their scope",
     _writer_in_scope,
+)
+RECORDS_QUEUE_ALL = _declare(
+    "records.queue_all",
+    "查看、关联整个待关联队列（不限本人的音像记录）",
+    "everyone in scope but officers, who see and link their own segments only",
+    _whole_queue,
 )
 ITEM_LINK = _declare(
     "item.link",
@@ -589,6 +610,18 @@ LATE_REGISTRATION_DECIDE = _declare(
     "审批延期登记",
     "the head of the act's agency",
     _head_of_agency("只有该执法行为所属机构的负责人可以审批延期登记申请"),
+)
+REQUESTS_VIEW_IN_SCOPE = _declare(
+    "requests.view_in_scope",
+    "查看辖区内他人的调阅申请",
+    "head, custodian, legal auditor, city administrator (everyone sees their own)",
+    _roles(
+        Role.HEAD,
+        Role.CUSTODIAN,
+        Role.AUDITOR,
+        Role.CITY_ADMIN,
+        message="只能查看本人提交的调阅申请",
+    ),
 )
 REQUESTS_DECIDE = _declare(
     "requests.decide",
@@ -700,6 +733,12 @@ HOLD_REQUEST = _declare(
     "申请长期保存（第二十三条）",
     "officer, custodian in scope",
     _roles(Role.OFFICER, Role.CUSTODIAN, message="只有执法人员和记录管理专人可以申请长期保存"),
+)
+DISPOSAL_PROPOSE = _declare(
+    "disposal.propose",
+    "提出销毁申请（第二十二条）",
+    "the records custodian, for their own agency",
+    _custodian("只有记录管理专人可以提出销毁申请"),
 )
 HOLD_OFFLINE_COPY = _declare(
     "hold.offline_copy",

@@ -8,16 +8,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import capabilities as caps
 from .lockout import SecretThrottled, locked_users, unlock_login
-from .models import Role, User
+from .models import User
 from .pins import PIN_MAX, PIN_MIN, reset_signing_pin, set_signing_pin
 from .scoping import agencies_visible_to
 
 
-def _people(user):
-    people = User.objects.filter(is_active=True)
-    if user.is_superuser or user.role == Role.CITY_ADMIN:
-        return people
-    return people.filter(agency=user.agency_id)
+def _people(user) -> list[User]:
+    """The people whose logins the user may unlock (the table's row, person by person)."""
+    people = User.objects.filter(is_active=True).select_related("agency").order_by("username")
+    if not user.sees_whole_city:
+        people = people.filter(agency__in=agencies_visible_to(user))
+    return [p for p in people if caps.can(user, caps.LOGINS_UNLOCK, p)]
 
 
 @require_GET
@@ -25,7 +26,7 @@ def login_lock_list(request):
     """People of the head's agency with recent failed logins: locked or delayed; and those who
     have a signing PIN (which the head may reset)."""
     caps.require(request.user, caps.LOGINS_UNLOCK)
-    people = list(_people(request.user).order_by("username"))
+    people = _people(request.user)
     with_pin = [
         p for p in people if p.signing_pin and caps.can(request.user, caps.SIGNING_PIN_RESET, p)
     ]
