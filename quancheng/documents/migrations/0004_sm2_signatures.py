@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('documents', '0002_signature_capture'),
+        ('documents', '0003_signing_pin'),
         ('orgs', '0004_api_token_expires_at'),
         ('records', '0010_blob_sm3'),
     ]
