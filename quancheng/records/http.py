@@ -11,6 +11,8 @@
   is ignored the same way.
 * A blob whose last fixity check failed (``Blob.damaged_at``): 409 with the reason, for a range
   as for the whole file, until it is repaired.
+* Every answer carries both digests of the whole file: ``Repr-Digest`` (SHA-256, RFC 9530) and
+  ``X-Content-SM3`` (the SM3, or ``pending`` until computed; docs/national-crypto.md).
 * ``If-None-Match`` with the ETag: 304. A blob never changes under its name, so the ETag is
   strong and never stale.
 
