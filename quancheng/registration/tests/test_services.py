@@ -267,5 +267,5 @@ def test_registration_pins_the_acts_records(national_day_act, custodian, clock):
     register_records(custodian, national_day_act)
     [event] = _events(national_day_act)
     assert json.loads(event.body)["records"] == [
-        {"type": "records.segment", "id": str(segment.pk), "sha256": info.sha256}
+        {"type": "records.segment", "id": str(segment.pk), "sha256": info.sha256, "sm3": None}
     ]
