@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 from asn1crypto import cms
+from django.test import RequestFactory
 from django.utils import timezone
 
 from quancheng.conftest import PASSWORD
@@ -129,7 +130,13 @@ def test_finalising_signs_with_both_and_the_page_verifies_the_sm2_signature(
     for who in (officer, colleague):
         password = "" if who == officer else PASSWORD
         services.add_signature(
-            officer, draft, role="officer", officer=who, image=signature_png(), password=password
+            officer,
+            draft,
+            role="officer",
+            officer=who,
+            image=signature_png(),
+            password=password,
+            request=RequestFactory().post("/", REMOTE_ADDR="10.4.4.4"),  # the lockout's address
         )
     services.add_signature(officer, draft, role="party", name="王建国", image=signature_png())
     document = services.finalise(officer, draft)
