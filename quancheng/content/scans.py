@@ -294,7 +294,8 @@ def scan_abandoned(document_id: int, reason: str) -> None:
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    """UTC ISO 8601, so that equal moments read the same in the ledger."""
+    return moment.astimezone(dt.UTC).isoformat() if moment else None
 
 
 @transaction.atomic(durable=True)

@@ -10,6 +10,7 @@ import hashlib
 import pytest
 from django.db import transaction
 
+from quancheng.api.tests.conftest import api_as  # noqa: F401
 from quancheng.compliance.tests.conftest import START, Scene, at, clock, scene  # noqa: F401
 from quancheng.content import ocr
 from quancheng.records.items import create_segment
