@@ -43,8 +43,7 @@ def main(argv=None) -> int:
 
         django.setup()
         from bench._common import machine_note
-        from quancheng.content import ocr
-        from quancheng.content import osd
+        from quancheng.content import ocr, osd
         from quancheng.content.tests import clips
 
         clips.WIDTH, clips.HEIGHT = args.width, args.height
@@ -83,8 +82,10 @@ def main(argv=None) -> int:
         print(f"decode + OCR, per minute           {full * per_minute:8.2f} s")
         print(f"ratio OCR run / decode only        {full / max(decode, 1e-9):8.1f}x")
         print(f"per sampled frame                  {full / max(frames, 1):8.2f} s")
-        print(f"read back exactly: {'yes' if exact else 'NO'} "
-              f"({result.picture_started_at}, {result.device_number}, {result.officer_number})")
+        print(
+            f"read back exactly: {'yes' if exact else 'NO'} "
+            f"({result.picture_started_at}, {result.device_number}, {result.officer_number})"
+        )
         print(f"{machine_note()}; {platform.processor() or platform.machine()}")
     return 0
 

@@ -346,7 +346,9 @@ def post_data_record(request, payload: DataRecordIn):
 
 class ScanReadingOut(Schema):
     document_id: int
-    status: str = Field(description="pending 待识别, proposed 待确认, confirmed 已确认, unreadable, failed")
+    status: str = Field(
+        description="pending 待识别, proposed 待确认, confirmed 已确认, unreadable, failed"
+    )
     proposed_number: str
     proposed_started_at: LocalDateTime | None
     proposed_ended_at: LocalDateTime | None

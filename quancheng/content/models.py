@@ -26,9 +26,7 @@ class OsdReading(models.Model):
     segment = models.OneToOneField(
         Segment, on_delete=models.PROTECT, related_name="osd_reading", verbose_name="音像记录"
     )
-    status = models.CharField(
-        "状态", max_length=16, choices=Status.choices, default=Status.PENDING
-    )
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
     picture_started_at = models.DateTimeField("画面时间（首帧）", null=True, blank=True)
     device_number = models.CharField("画面设备编号", max_length=64, blank=True)
     officer_number = models.CharField("画面警号", max_length=32, blank=True)
@@ -68,9 +66,7 @@ class OsdReading(models.Model):
         segment's corrected start time); None unless read."""
         if self.picture_started_at is None:
             return None
-        return self.picture_started_at - dt.timedelta(
-            seconds=self.segment.clock_offset_seconds
-        )
+        return self.picture_started_at - dt.timedelta(seconds=self.segment.clock_offset_seconds)
 
 
 class ScanReading(models.Model):
@@ -87,9 +83,7 @@ class ScanReading(models.Model):
     document = models.OneToOneField(
         Document, on_delete=models.PROTECT, related_name="scan_reading", verbose_name="执法文书"
     )
-    status = models.CharField(
-        "状态", max_length=16, choices=Status.choices, default=Status.PENDING
-    )
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
     proposed_number = models.CharField("识别文号", max_length=64, blank=True)
     proposed_started_at = models.DateTimeField("识别开始时间", null=True, blank=True)
     proposed_ended_at = models.DateTimeField("识别结束时间", null=True, blank=True)

@@ -62,8 +62,6 @@ def read_lines(image: np.ndarray) -> list[Line]:
     for points, text, confidence in result or []:
         xs = [p[0] for p in points]
         ys = [p[1] for p in points]
-        lines.append(
-            Line(str(text), float(confidence), (min(xs), min(ys), max(xs), max(ys)))
-        )
+        lines.append(Line(str(text), float(confidence), (min(xs), min(ys), max(xs), max(ys))))
     lines.sort(key=lambda line: (line.box[1], line.box[0]))
     return lines

@@ -103,10 +103,11 @@ def parse_time(text: str) -> dt.datetime | None:
     if match is None:
         return None
     try:
-        naive = dt.datetime(*(int(match[k]) for k in ("y", "mo", "d", "h", "mi", "s")))
+        return dt.datetime(
+            *(int(match[k]) for k in ("y", "mo", "d", "h", "mi", "s")), tzinfo=BEIJING
+        )
     except ValueError:
         return None  # a misread 13th month or 61st second is no time
-    return naive.replace(tzinfo=BEIJING)
 
 
 def read_sample(at: float, lines: list[ocr.Line]) -> Sample:
@@ -138,9 +139,7 @@ def combine(samples: list[Sample]) -> Result:
     inconsistent = 0
     if readable:
         # The OSD shows whole seconds: a frame at t seconds shows floor(start + t).
-        estimates = [
-            s.time - dt.timedelta(seconds=int(s.at)) for s in readable
-        ]
+        estimates = [s.time - dt.timedelta(seconds=int(s.at)) for s in readable]
         counts = Counter(estimates)
         best = max(counts.values())
         picture_start = min(e for e, n in counts.items() if n == best)
@@ -151,9 +150,7 @@ def combine(samples: list[Sample]) -> Result:
         )
     devices = Counter(s.device_number for s in samples if s.device_number)
     officers = Counter(s.officer_number for s in samples if s.officer_number)
-    confidence = (
-        statistics.fmean(s.time_confidence for s in readable) if readable else None
-    )
+    confidence = statistics.fmean(s.time_confidence for s in readable) if readable else None
     return Result(
         samples=samples,
         picture_started_at=picture_start,

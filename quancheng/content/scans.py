@@ -126,17 +126,17 @@ def parse_written_time(text: str) -> dt.datetime | None:
     if match is None:
         return None
     try:
-        naive = dt.datetime(
+        return dt.datetime(
             int(match["y"]),
             int(match["mo"]),
             int(match["d"]),
             int(match["h"]),
             int(match["mi"]),
             int(match["s"] or 0),
+            tzinfo=BEIJING,
         )
     except ValueError:
         return None
-    return naive.replace(tzinfo=BEIJING)
 
 
 def find_number(lines: list[ocr.Line]) -> tuple[str, float] | None:
@@ -160,7 +160,9 @@ def time_labels(doc_type: str) -> dict[str, list[str]]:
     return {**DEFAULT_LABELS, **labels}
 
 
-def find_labelled_time(lines: list[ocr.Line], labels: list[str]) -> tuple[dt.datetime, float] | None:
+def find_labelled_time(
+    lines: list[ocr.Line], labels: list[str]
+) -> tuple[dt.datetime, float] | None:
     """The time written after one of the labels: in the label's own line, else in the line to
     its right on the same row (a table cell), else in the line just below."""
     for i, line in enumerate(lines):
@@ -265,9 +267,7 @@ def _store(document, pages, proposal, error) -> ScanReading:
             reading.proposed_ended_at = proposal["ended_at"]
             reading.confidences = proposal["confidences"]
             found = proposal["number"] or proposal["started_at"] or proposal["ended_at"]
-            reading.status = (
-                ScanReading.Status.PROPOSED if found else ScanReading.Status.UNREADABLE
-            )
+            reading.status = ScanReading.Status.PROPOSED if found else ScanReading.Status.UNREADABLE
         reading.save()
         record_event(
             None,
@@ -318,9 +318,7 @@ def confirm_scan(
         raise ValidationError("扫描件尚未识别，不能确认", code="not_read")
     number = (number or "").strip()
     if started_at and ended_at and ended_at < started_at:
-        raise ValidationError(
-            {"ended_at": [ValidationError("结束时间早于开始时间", code="order")]}
-        )
+        raise ValidationError({"ended_at": [ValidationError("结束时间早于开始时间", code="order")]})
     if number and number != document.number:
         check_document_number(document.agency, number, exclude_pk=document.pk)
     before = {

@@ -7,11 +7,11 @@ import pytest
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from quancheng.compliance.config import validate_config
 from quancheng.compliance.config import defaults as rule_defaults
+from quancheng.compliance.config import validate_config
+from quancheng.content import ocr
 from quancheng.content.models import OsdReading
 from quancheng.content.osd import combine, parse_time, read_osd, read_sample, sample_times
-from quancheng.content import ocr
 from quancheng.ledger.models import Event
 from quancheng.orgs.models import Device
 

@@ -11,12 +11,12 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
+from quancheng.api.tests.conftest import assert_error
 from quancheng.content.models import ScanReading
 from quancheng.content.scans import read_scan
 from quancheng.documents.catalogue import BUNDLED, load_catalogue
 from quancheng.documents.fields import display_value
 from quancheng.documents.render import render_template_pdf
-from quancheng.api.tests.conftest import assert_error
 from quancheng.ledger.models import Event
 from quancheng.records.items import create_document
 from quancheng.records.services import blob_store, register_blob
@@ -31,7 +31,9 @@ CONFIRMED_AT = at(2026, 11, 16, 12, 0)
 def _rendered_pdf() -> bytes:
     """The catalogue's 现场笔录 through the platform's own PDF template."""
     entry = next(
-        e for e in json.loads(BUNDLED.read_text(encoding="utf-8"))["types"] if e["name"] == "现场笔录"
+        e
+        for e in json.loads(BUNDLED.read_text(encoding="utf-8"))["types"]
+        if e["name"] == "现场笔录"
     )
     values = {
         "party": "重庆市渝中区解放碑口腔诊所",
