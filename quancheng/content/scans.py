@@ -214,7 +214,9 @@ def read_pages(pages: list[list[ocr.Line]], doc_type: str) -> dict:
 
 
 def schedule_scan_reading(document: Document) -> None:
-    """Queue the reading of a new scanned document after its transaction has committed."""
+    """Queue the reading of a new scanned document after its transaction has committed
+    (``robust``: an unreachable queue does not undo the document; ``manage.py read_scans``
+    picks it up)."""
     if not is_scan(document):
         return
     from .tasks import read_document_scan

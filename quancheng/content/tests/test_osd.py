@@ -1,9 +1,11 @@
 """The picture's clock: OSD read from real clips, stored, compared with the file's time."""
 
 import datetime as dt
+import io
 import json
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
@@ -115,6 +117,16 @@ def test_a_new_video_segment_queues_the_reading(built, clips, django_capture_on_
         segment = add_clip(built, clips["plain"], PLAIN)
     queued = [r for r in DBTaskResult.objects.all() if r.task_path.endswith("read_segment_osd")]
     assert [r.args_kwargs["args"] for r in queued] == [[segment.pk]]
+
+
+def test_read_osd_command_reads_what_was_never_read(built, clips):
+    segment = add_clip(built, clips["plain"], PLAIN)
+    out = io.StringIO()
+    call_command("read_osd", stdout=out)
+    assert f"segment {segment.pk}: 画面时间不可读" in out.getvalue()
+    out = io.StringIO()
+    call_command("read_osd", stdout=out)
+    assert out.getvalue().strip() == "0 segment(s)"
 
 
 # --- pages -----------------------------------------------------------------------------------
