@@ -354,6 +354,7 @@ class ScanReadingOut(Schema):
     proposed_ended_at: LocalDateTime | None
     confidences: dict[str, float]
     number: str = Field(description="文书上登记的文号（确认后）")
+    number_problem: str = Field(description="识别文号与文号登记的冲突（格式、机构、重号）；空：无")
     written_started_at: LocalDateTime | None
     written_ended_at: LocalDateTime | None
 
@@ -365,6 +366,8 @@ class ScanConfirmationIn(Input):
 
 
 def _scan_out(document, reading) -> dict:
+    from quancheng.content.scans import register_problem
+
     return {
         "document_id": document.pk,
         "status": reading.status,
@@ -373,6 +376,11 @@ def _scan_out(document, reading) -> dict:
         "proposed_ended_at": reading.proposed_ended_at,
         "confidences": reading.confidences or {},
         "number": document.number,
+        "number_problem": (
+            register_problem(document, reading.proposed_number)
+            if reading.status == "proposed"
+            else ""
+        ),
         "written_started_at": document.written_started_at,
         "written_ended_at": document.written_ended_at,
     }

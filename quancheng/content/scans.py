@@ -213,6 +213,17 @@ def read_pages(pages: list[list[ocr.Line]], doc_type: str) -> dict:
 # --- scheduling and storing -------------------------------------------------------------------
 
 
+def register_problem(document: Document, number: str) -> str:
+    """What the register says against a number read or typed ("" when it may be used)."""
+    if not number:
+        return ""
+    try:
+        check_document_number(document.agency, number, exclude_pk=document.pk)
+    except ValidationError as e:
+        return e.messages[0]
+    return ""
+
+
 def schedule_scan_reading(document: Document) -> None:
     """Queue the reading of a new scanned document after its transaction has committed
     (``robust``: an unreachable queue does not undo the document; ``manage.py read_scans``

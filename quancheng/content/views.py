@@ -18,7 +18,7 @@ from quancheng.records.models import Document, Segment
 from .forms import PictureOffsetForm, ScanConfirmForm
 from .models import ScanReading
 from .osd import confirm_picture_offset
-from .scans import confirm_scan
+from .scans import confirm_scan, register_problem
 
 
 def _local(moment) -> str:
@@ -67,7 +67,18 @@ def scan_confirm(request, pk):
     return render(
         request,
         "content/scan_confirm.html",
-        {"document": document, "reading": reading, "form": form, "may_confirm": may_confirm},
+        {
+            "document": document,
+            "reading": reading,
+            "form": form,
+            "may_confirm": may_confirm,
+            # The register's word on the number read, before anyone confirms it.
+            "number_problem": (
+                register_problem(document, reading.proposed_number)
+                if reading is not None and reading.status == ScanReading.Status.PROPOSED
+                else ""
+            ),
+        },
         status=status,
     )
 

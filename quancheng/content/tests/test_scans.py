@@ -186,6 +186,7 @@ def test_number_is_checked_against_the_register(built, scans, client, officer):
     _register_other(built, NUMBER)
     client.force_login(officer)
     url = reverse("content:scan_confirm", args=[document.pk])
+    assert "已被本机构的其他文书使用" in client.get(url).content.decode()  # said before confirming
     response = client.post(url, {"number": NUMBER, "started_at": "", "ended_at": ""})
     assert response.status_code == 400
     assert "已被本机构的其他文书使用" in response.content.decode()
@@ -218,7 +219,7 @@ def test_scan_confirmation_api(built, scans, api_as, officer, outsider, commissi
     read_scan(document.pk)
     read = api.get(path).json()
     assert read["proposed_number"] == NUMBER and read["status"] == "proposed"
-    assert read["number"] == ""
+    assert read["number"] == "" and read["number_problem"] == ""
     payload = {
         "number": "渝中卫医现2026-12",
         "started_at": "2026-11-16T09:00:00+08:00",
