@@ -352,7 +352,9 @@ def confirm_picture_offset(actor, segment: Segment, note: str) -> OsdReading:
     ingested afterwards) and the decision is recorded on the segment
     (``segment.picture_offset_confirmed``)."""
     caps.require(actor, caps.PICTURE_OFFSET_CONFIRM, segment)
-    segment = Segment.objects.select_for_update().select_related("device").get(pk=segment.pk)
+    segment = (
+        Segment.objects.select_for_update(of=("self",)).select_related("device").get(pk=segment.pk)
+    )
     reading = OsdReading.objects.filter(segment=segment).first()
     if reading is None or reading.status != OsdReading.Status.READ:
         raise ValidationError("画面时间尚未识别或不可读，不能据此更新设备时钟偏差", code="not_read")

@@ -325,7 +325,11 @@ def confirm_scan(
     number checked against the register, the act's rules queued. Nothing is written on an error.
     """
     caps.require(actor, caps.SCAN_CONFIRM, document)
-    document = Document.objects.select_for_update().select_related("agency").get(pk=document.pk)
+    document = (
+        Document.objects.select_for_update(of=("self",))
+        .select_related("agency")
+        .get(pk=document.pk)
+    )
     reading = ScanReading.objects.filter(document=document).first()
     if reading is None or reading.status in (ScanReading.Status.PENDING,):
         raise ValidationError("扫描件尚未识别，不能确认", code="not_read")
