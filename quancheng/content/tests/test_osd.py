@@ -147,6 +147,7 @@ def test_segment_page_and_timeline_show_picture_time(built, clips, client, offic
     act_page = client.get(built.act.get_absolute_url()).content.decode()
     assert "<th>画面时间</th>" in act_page
     assert "画面减文件 420 秒" in act_page
+    assert "画面时间09:20:00" in act_page  # the bar's title on the axis
     assert "画面时间不可读" in act_page
 
 
