@@ -28,7 +28,7 @@ from .conftest import (
 )
 
 RULE = "A18-picture-clock"
-pytestmark = pytest.mark.rule(RULE)
+pytestmark = pytest.mark.rule("A18-picture-clock")
 
 
 @pytest.fixture

@@ -138,6 +138,7 @@ def test_image_only_pdf_is_read_and_a_text_pdf_is_not(built, scans):
     assert not ScanReading.objects.filter(document=text_pdf).exists()
 
 
+@pytest.mark.rule("A15-complete")
 def test_confirmed_time_ten_minutes_off_raises_the_a15_finding(built, scans, client, officer):
     document = _attach(built, scans["png"], "image", "image/png")
     read_scan(document.pk)
@@ -163,6 +164,7 @@ def test_confirmed_time_ten_minutes_off_raises_the_a15_finding(built, scans, cli
     assert "相差600秒，允许120秒" in hit.params["problem"]
 
 
+@pytest.mark.rule("A15-complete")
 def test_confirmed_as_read_agrees_with_the_av(built, scans):
     from quancheng.content.scans import confirm_scan
 
