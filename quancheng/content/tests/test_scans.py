@@ -235,3 +235,29 @@ def test_scan_confirmation_api(built, scans, api_as, officer, outsider, commissi
     assert done.status_code == 200, done.content
     assert done.json()["status"] == "confirmed" and done.json()["number"] == NUMBER
     assert built.hits("A15-complete") == []
+
+
+def test_number_and_labelled_times_in_the_forms_ocr_returns():
+    from quancheng.content import ocr
+    from quancheng.content.scans import find_labelled_time, find_number, parse_written_time
+
+    def line(text, x0, y0, x1, y1):
+        return ocr.Line(text, 0.95, (x0, y0, x1, y1))
+
+    assert find_number([line("渝中卫医现[2026]12号", 0, 0, 100, 20)])[0] == NUMBER
+    assert find_number([line("渝中卫医现（2026）12 号", 0, 0, 100, 20)])[0] == NUMBER
+    assert find_number([line("第 1 页 共 1 页", 0, 0, 100, 20)]) is None
+    assert parse_written_time("2026年11月16日09时00分") == START
+    assert parse_written_time("2026-11-16 9:00") == START
+    assert parse_written_time("2026年13月16日 09时00分") is None
+    # A table: the label in one cell, the value in the next on the same row.
+    cells = [
+        line("开始时间", 10, 100, 80, 120),
+        line("2026年11月16日 09时00分", 300, 102, 500, 121),
+        line("结束时间", 10, 130, 80, 150),
+        line("2026年11月16日 10时00分", 300, 131, 500, 150),
+    ]
+    assert find_labelled_time(cells, ["开始时间"])[0] == WRITTEN[0]
+    assert find_labelled_time(cells, ["结束时间"])[0] == WRITTEN[1]
+    # Label and value read as one line.
+    assert find_labelled_time([line("结束时间2026年11月16日10时00分", 0, 0, 9, 9)], ["结束时间"])
