@@ -65,6 +65,9 @@ def enter_segment_time(
     actor, segment: Segment, *, started_at: dt.datetime | None, device: Device | None, reason: str
 ) -> Segment:
     """Set a segment's start (true time) and device by hand, with the reason; a ledger event."""
+    sealed = caps.sealed_reason(segment)
+    if sealed:  # say why: the same refusal every change to a sealed dossier gets
+        raise PermissionDenied(sealed)
     if not may_enter_time(actor, segment):
         raise PermissionDenied("只有承办的执法人员或记录管理专人可以录入音像记录的拍摄时间")
     reason = _check_input(segment, started_at, device, reason)
