@@ -21,8 +21,10 @@ def _osd_abandoned(reason: str, segment_id: int) -> None:
 
 @task()
 def read_document_scan(document_id: int) -> str:
-    """The number and written times of one scanned document (content/scans.py); its status."""
-    return read_scan(document_id).status
+    """The number and written times of one scanned document (content/scans.py); its status
+    (``not_a_scan`` for a PDF with text, which is not read)."""
+    reading = read_scan(document_id)
+    return reading.status if reading is not None else "not_a_scan"
 
 
 @when_abandoned(read_document_scan)

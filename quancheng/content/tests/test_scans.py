@@ -14,6 +14,7 @@ from django.urls import reverse
 from quancheng.api.tests.conftest import assert_error
 from quancheng.content.models import ScanReading
 from quancheng.content.scans import read_scan
+from quancheng.content.tasks import read_document_scan
 from quancheng.documents.catalogue import BUNDLED, load_catalogue
 from quancheng.documents.fields import display_value
 from quancheng.documents.render import render_template_pdf
@@ -135,6 +136,7 @@ def test_image_only_pdf_is_read_and_a_text_pdf_is_not(built, scans):
     assert (reading.proposed_started_at, reading.proposed_ended_at) == WRITTEN
     text_pdf = _attach(built, scans["text_pdf"], "pdf", "application/pdf")
     assert read_scan(text_pdf.pk) is None
+    assert read_document_scan.call(text_pdf.pk) == "not_a_scan"  # the worker's task
     assert not ScanReading.objects.filter(document=text_pdf).exists()
 
 
