@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch
 
-from quancheng.orgs.models import Role
+from quancheng.orgs import capabilities as caps
 
 from .models import AccessRequest, Extraction, Provision
 
@@ -97,17 +97,9 @@ def _querysets(user) -> dict:
     }
 
 
-def is_head(user) -> bool:
-    return (
-        getattr(user, "is_authenticated", False)
-        and user.role == Role.HEAD
-        and user.agency_id is not None
-    )
-
-
 def inbox_count(user) -> int:
     """How many decisions wait for the head (the navigation's badge): one count per section."""
-    if not is_head(user):
+    if not caps.can(user, caps.REQUESTS_DECIDE):
         return 0
     return sum(qs.count() for qs in _querysets(user).values())
 
@@ -142,7 +134,7 @@ def _entry(kind: str, obj) -> Entry:
 
 def inbox(user) -> list[tuple[str, str, list[Entry]]]:
     """(section code, section title, entries oldest first) for every section, empty ones too."""
-    if not is_head(user):
+    if not caps.can(user, caps.REQUESTS_DECIDE):
         return []
     sections = []
     for kind, qs in _querysets(user).items():
