@@ -22,6 +22,8 @@ PATHS = {
     "/api/v1/acts/{act_id}/documents": {"post"},
     "/api/v1/acts/{act_id}/records": {"get"},
     "/api/v1/segments/{segment_id}/time": {"post"},
+    "/api/v1/documents/{document_id}/scan-reading": {"get"},
+    "/api/v1/documents/{document_id}/scan-reading/confirmation": {"post"},
     "/api/v1/data-kinds": {"get"},
     "/api/v1/data-records": {"post"},
     "/api/v1/devices": {"get"},
