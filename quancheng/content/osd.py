@@ -38,6 +38,7 @@ from quancheng.orgs import capabilities as caps
 from quancheng.orgs.services import set_device_clock_offset
 from quancheng.records.media import _readable_path
 from quancheng.records.models import Segment
+from quancheng.records.sm3 import file_digests
 
 from . import ocr
 from .models import OsdReading
@@ -293,7 +294,7 @@ def _store(segment: Segment, result: Result | None, error: str) -> OsdReading:
             "segment.osd_read",
             segment,
             {
-                "sha256": segment.blob_id,
+                **file_digests(segment.blob_id),
                 "status": reading.status,
                 "picture_started_at": (
                     reading.picture_started_at.isoformat() if reading.picture_started_at else None

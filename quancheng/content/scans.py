@@ -40,6 +40,7 @@ from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.records.media import _readable_path
 from quancheng.records.models import Document
+from quancheng.records.sm3 import file_digests
 
 from . import ocr
 from .models import ScanReading
@@ -287,7 +288,7 @@ def _store(document, pages, proposal, error) -> ScanReading:
             "document.scan_read",
             document,
             {
-                "sha256": document.blob_id,
+                **file_digests(document.blob_id),
                 "status": reading.status,
                 "pages": reading.pages,
                 "proposed_number": reading.proposed_number,

@@ -14,6 +14,7 @@ from quancheng.ledger.services import record_atomic
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.models import Document, Segment
+from quancheng.records.sm3 import file_digests
 
 from .forms import PictureOffsetForm, ScanConfirmForm
 from .models import ScanReading
@@ -54,7 +55,7 @@ def scan_confirm(request, pk):
             request.user,
             "document.scan_viewed",
             document,
-            {"sha256": document.blob_id, **access_body(request)},
+            {**file_digests(document.blob_id), **access_body(request)},
         )
         initial = {}
         if reading is not None:
