@@ -11,7 +11,7 @@ from django.utils import timezone
 from quancheng.cases import services as cases
 from quancheng.cases.models import Act
 from quancheng.lib import uscc
-from quancheng.orgs.models import Agency, Role, User
+from quancheng.orgs.models import ADMIN_ROLES, Agency, Role, User
 from quancheng.orgs.seed import load_organisation
 from quancheng.orgs.services import create_user
 from quancheng.subjects import services as subjects
@@ -28,6 +28,10 @@ DEMO_PEOPLE = [
     ("chenjing", "陈静", "d03-wjw", Role.DISTRICT_COMMISSION, ""),
     ("zhaolei", "赵磊", "cq-zfzd", Role.AUDITOR, ""),
     ("sunli", "孙丽", "cq-wjw", Role.CITY_ADMIN, ""),
+    # 三员分立 (docs/security.md): no agency, staff for the reference-data admin.
+    ("qianjin", "钱进", "", Role.SYSTEM_ADMIN, ""),
+    ("zhengan", "郑安", "", Role.SECURITY_ADMIN, ""),
+    ("fengshen", "冯审", "", Role.AUDIT_ADMIN, ""),
     ("zhoujie", "周杰", "d05-zf", Role.OFFICER, "渝卫执500105001"),
     ("wuhao", "吴昊", "d05-zf", Role.OFFICER, "渝卫执500105002"),
 ]
@@ -61,8 +65,9 @@ def seed_demo() -> None:
             DEMO_PASSWORD,
             username=username,
             full_name=full_name,
-            agency=Agency.objects.get(code=agency_code),
+            agency=Agency.objects.get(code=agency_code) if agency_code else None,
             role=role,
+            is_staff=role in ADMIN_ROLES,
             **cert,
         )
     yuzhong = Agency.objects.get(code="d03-zf")

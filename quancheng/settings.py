@@ -150,6 +150,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "quancheng.orgs.lockout.UsernameDelayBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # 三员分立: the three administrators' admin permissions by role (orgs/backends.py).
+    "quancheng.orgs.backends.AdministratorBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

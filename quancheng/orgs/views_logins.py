@@ -12,7 +12,7 @@ from .scoping import agencies_visible_to
 
 def _people(user):
     people = User.objects.filter(is_active=True)
-    if user.is_superuser or user.role == Role.CITY_ADMIN:
+    if user.is_superuser or user.role in (Role.CITY_ADMIN, Role.SECURITY_ADMIN):
         return people
     return people.filter(agency=user.agency_id)
 

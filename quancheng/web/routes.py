@@ -79,6 +79,7 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     # --- failed logins ---
     "login_lock_list": caps.LOGINS_UNLOCK,
     "login_unlock": caps.LOGINS_UNLOCK,
+    "admin_action_list": caps.ADMIN_AUDIT,
     "device_undocked": caps.SIGNED_IN,
     "device_create": caps.DEVICES_MANAGE,
     "device_detail": caps.SIGNED_IN,
