@@ -400,6 +400,11 @@ QC_SCHEDULE = {
     ),
     "registration_overdue_check": ("quancheng.alerts.tasks.check_overdue_registrations", 24 * 3600),
     "upload_expiry": ("quancheng.records.tasks.expire_uploads", 3600),
+    # SM3 beside SHA-256, computed after ingest (records/sm3.py, docs/national-crypto.md).
+    "sm3_digests": (
+        "quancheng.records.tasks.compute_pending_sm3",
+        envint("QC_SM3_INTERVAL", "300"),
+    ),
 }
 # Enforcement documents (docs/documents.md): the CJK face for PDF stamps, the passphrase that
 # encrypts agencies' signing keys (default: VAR_DIR/document_key_passphrase, mode 0600) and an

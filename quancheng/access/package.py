@@ -46,6 +46,7 @@ from quancheng.lib.canonical import canonical_bytes
 from quancheng.records.models import DataRecord, Segment
 from quancheng.records.refs import resolve_many
 from quancheng.records.services import put_record, put_record_file, register_blob
+from quancheng.records.sm3 import file_digests
 
 from .models import Extraction
 
@@ -205,7 +206,7 @@ def make_note(extraction: Extraction, items, files) -> BundleFile:
             "extraction.note_made",
             extraction,
             {
-                "sha256": info.sha256,
+                **file_digests(info.sha256),
                 "size": info.size,
                 "filename": NOTE_NAME,
                 "certificate": stored.fingerprint,
@@ -320,7 +321,7 @@ def produce(extraction_id: int) -> Extraction | None:
             "extraction.produced",
             extraction,
             {
-                "sha256": blob.sha256,
+                **file_digests(blob.sha256),
                 "size": size,
                 "filename": f"extraction-{extraction.pk}.zip",
                 "items": extraction.items,

@@ -31,6 +31,7 @@ from quancheng.orgs import capabilities as caps
 from quancheng.records.items import create_document
 from quancheng.records.models import Document, RecordItem
 from quancheng.records.services import put_record, register_blob
+from quancheng.records.sm3 import file_digests
 
 from . import certificates, numbering
 from .fields import as_datetime, parse_value
@@ -446,7 +447,7 @@ def _commit(actor, reservation: _Reservation, info, check) -> Document:
             {
                 "number": number,
                 "document": document.pk,
-                "sha256": blob.sha256,
+                **file_digests(blob.sha256),
                 "data_sha256": reservation.data_sha256,
                 "certificate": reservation.certificate.fingerprint,
                 "signatures": list(signatures),
