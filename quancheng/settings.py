@@ -419,6 +419,3 @@ QC_TSA_URL = os.environ.get("QC_TSA_URL", "")
 # refuses sealing and transfer. False only while archiving records that predate the checks and
 # cannot pass them (legacy files): the report then still records every failure.
 QC_ARCHIVE_CHECKS_BLOCK = envbool("QC_ARCHIVE_CHECKS_BLOCK", "True")
-# The SM2 key that signs archival transfer packages (archive/transfer.py, DA/T 48's 电子签名块):
-# PEM PKCS#8, from the variable or the file; default VAR_DIR/archive_sm2_key, made on first use.
-QC_ARCHIVE_SM2_KEY = envsecret("QC_ARCHIVE_SM2_KEY") or ""
