@@ -106,6 +106,17 @@ def pending_blobs():
     )
 
 
+def compute_sm3_of(sha256s, store: BlobStore | None = None) -> dict[str, Sm3Outcome]:
+    """Compute the SM3 of these blobs where still pending (an export, before its checkpoint)."""
+    blobs = Blob.objects.filter(sha256__in=set(sha256s), sm3="").select_related("agency")
+    if not blobs:
+        return {}
+    from .services import blob_store
+
+    store = store or blob_store()
+    return {blob.sha256: compute_sm3(blob, store) for blob in blobs}
+
+
 def compute_pending_sm3(limit: int | None = None, store: BlobStore | None = None) -> dict:
     """Compute the SM3 of pending blobs, oldest first; counts by outcome."""
     from .services import blob_store

@@ -188,6 +188,7 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "api:post_case_stage": caps.CASE_EDIT,
     "api:list_alerts": caps.SIGNED_IN,
     "api:ledger_key": caps.SIGNED_IN,
+    "api:ledger_sm2_key": caps.SIGNED_IN,
     "api:ledger_checkpoint": caps.SIGNED_IN,
     "api:ledger_proof": caps.SIGNED_IN,
     "api:ledger_consistency": caps.SIGNED_IN,

@@ -54,7 +54,9 @@ def test_a_checkpoint_is_a_signed_note_of_origin_size_and_root(tmp_path):
     assert checkpoint.root_hash == root.hex()
     text, signatures = checkpoint.signed_note.split("\n\n")
     assert text == f"quancheng.local/ledger\n{size}\n{base64.b64encode(root).decode()}"
-    name, sig = signatures.removeprefix("\u2014 ").removesuffix("\n").split(" ")
+    # The Ed25519 line first; the SM2 line after it (tests/test_sm2_checkpoints.py).
+    first_line = signatures.split("\n")[0]
+    name, sig = first_line.removeprefix("\u2014 ").split(" ")
     assert name == "quancheng.local/ledger"
     blob = base64.b64decode(sig)
     assert len(blob) == 4 + 64
