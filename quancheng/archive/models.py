@@ -523,6 +523,10 @@ class RetentionNarrowing(models.Model):
         return f"不作为证据使用认定（音像记录 {self.segment_id}）"
 
 
+class FourChecksReportQuerySet(AgencyScopedQuerySet):
+    agency_field = "dossier__agency"
+
+
 class FourChecksReport(models.Model):
     """The report of a 四性检测 (DA/T 70-2018, GB/T 39784-2021: authenticity, integrity,
     usability, security) of a dossier, run at sealing and again at transfer; its PDF is a blob of
@@ -548,6 +552,8 @@ class FourChecksReport(models.Model):
     pdf_blob = models.ForeignKey(
         "records.Blob", verbose_name="检测报告PDF", on_delete=models.PROTECT, related_name="+"
     )
+
+    objects = FourChecksReportQuerySet.as_manager()
 
     class Meta:
         ordering = ["dossier", "-checked_at", "-pk"]

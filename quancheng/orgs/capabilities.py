@@ -580,6 +580,18 @@ DOSSIER_ARCHIVE = _declare(
     "the records custodian in scope",
     _custodian("只有本机构的记录管理专人可以组卷、归档和补充归档", superuser=True),
 )
+TRANSFER_REQUEST = _declare(
+    "transfer.request",
+    "申请将案卷移交档案部门、下载移交包",
+    "the records custodian in scope",
+    _custodian("只有本机构的记录管理专人可以申请移交档案部门"),
+)
+TRANSFER_DECIDE = _declare(
+    "transfer.decide",
+    "审批案卷移交档案部门",
+    "the head of the dossier's agency, never for their own request",
+    _head_of_agency("只有本机构负责人可以审批档案移交"),
+)
 LEDGER_VERIFY = _declare(
     "ledger.verify",
     "发起日志校验",

@@ -142,6 +142,11 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "archive:dossier_assemble_case": (caps.SIGNED_IN, caps.DOSSIER_ARCHIVE),
     "archive:dossier_assemble_act": (caps.SIGNED_IN, caps.DOSSIER_ARCHIVE),
     "archive:dossier_config": (caps.SIGNED_IN, caps.RETENTION_CONFIGURE),
+    "archive:fourchecks_report": caps.SIGNED_IN,
+    "archive:transfer_request": (caps.SIGNED_IN, caps.TRANSFER_REQUEST),
+    "archive:transfer_detail": caps.SIGNED_IN,
+    "archive:transfer_decide": caps.TRANSFER_DECIDE,
+    "archive:transfer_package": caps.TRANSFER_REQUEST,
     # --- access requests, extraction, provision (A24) ---
     "access:request_list": caps.SIGNED_IN,
     "access:request_new": caps.SIGNED_IN,
