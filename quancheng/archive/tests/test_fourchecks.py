@@ -109,6 +109,22 @@ def test_a_failed_check_refuses_sealing_with_the_reason_and_keeps_the_report(
     }
 
 
+def test_the_api_gives_the_failures_codes(scene, custodian, officer, act, real_files):  # noqa: F811
+    from .test_dossiers_api import api_as
+
+    dossier, _ = scene
+    segment_of(officer, act, None, real_files["avi"], container="avi")
+    dossier = dossiers.refresh_dossier(custodian, dossier)
+    with pytest.raises(ValidationError):
+        dossiers.freeze_dossier(custodian, dossier)
+    response = api_as(custodian).get(f"/dossiers/{dossier.pk}")
+    assert response.status_code == 200
+    (check,) = response.json()["checks"]
+    assert check["occasion"] == "sealing" and check["passed"] is False
+    failed = {(r["code"], r["outcome"]) for r in check["results"] if r["outcome"] == "fail"}
+    assert failed == {("proxy_missing", "fail"), ("metadata_incomplete", "fail")}
+
+
 def test_the_page_shows_the_failure_in_chinese(
     scene,
     client,
