@@ -80,8 +80,12 @@ class CheckReportOut(Schema):
     passed: bool
     checked_at: LocalDateTime
     checkpoint_size: int | None
-    pdf_sha256: str = Field(alias="pdf_blob_id")
+    pdf_sha256: str = Field(description="报告PDF的SHA-256")
     results: list[CheckResultOut]
+
+    @staticmethod
+    def resolve_pdf_sha256(obj) -> str:
+        return obj.pdf_blob_id
 
 
 class DossierDetail(DossierOut):

@@ -176,7 +176,7 @@ def decide_transfer(actor, transfer: Transfer, *, approve: bool, note: str = "")
         raise _error(str(failed), failed.code)
     # 2. The package, outside any transaction (it copies every file).
     with work_dir(f"transfer-{transfer.pk}") as work:
-        package = build_package(transfer, report, work)
+        package = build_package(transfer, report, work, actor=actor)
         info = put_record_file(package)
         sm3 = _sm3_of_file(package)
         size = package.stat().st_size
@@ -274,8 +274,9 @@ def _events(dossier: Dossier, records: list[_Record], transfer: Transfer, upto: 
     return list(Event.objects.filter(q, seq__lte=upto).order_by("seq"))
 
 
-def build_package(transfer: Transfer, report: FourChecksReport, work: Path) -> Path:
-    """Write the transfer package of ``transfer`` under ``work``; the ZIP's path."""
+def build_package(transfer: Transfer, report: FourChecksReport, work: Path, *, actor=None) -> Path:
+    """Write the transfer package of ``transfer`` under ``work``; the ZIP's path (the ledger
+    bundle's export is recorded as ``actor``'s, the approving head's)."""
     dossier = Dossier.objects.select_related("agency", "case", "act", "custodian").get(
         pk=transfer.dossier_id
     )
@@ -298,7 +299,7 @@ def build_package(transfer: Transfer, report: FourChecksReport, work: Path) -> P
         root / "ledger",
         events,
         files,
-        actor=None,
+        actor=actor,
         object_type=transfer._meta.label_lower,
         object_id=str(transfer.pk),
     )

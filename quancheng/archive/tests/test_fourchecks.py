@@ -121,6 +121,7 @@ def test_the_api_gives_the_failures_codes(scene, custodian, officer, act, real_f
     assert response.status_code == 200
     (check,) = response.json()["checks"]
     assert check["occasion"] == "sealing" and check["passed"] is False
+    assert check["pdf_sha256"] == FourChecksReport.objects.get(dossier=dossier).pdf_blob_id
     failed = {(r["code"], r["outcome"]) for r in check["results"] if r["outcome"] == "fail"}
     assert failed == {("proxy_missing", "fail"), ("metadata_incomplete", "fail")}
 
