@@ -3,8 +3,9 @@
 The first people of a new installation are made here: the three administrators (三员分立,
 docs/security.md: ``system_admin``, ``security_admin``, ``audit_admin``, without an agency, with
 ``--staff``) and at least one 市级管理员 (city_admin); the system administrator then makes the
-others' accounts in the administration pages and the security administrator gives them roles. The password comes from QC_PASSWORD or a
-prompt, never from the command line (which other users of the machine can read in ps).
+others' accounts in the administration pages and the security administrator gives them roles.
+The password comes from QC_PASSWORD or a prompt, never from the command line (which other users
+of the machine can read in ps).
 """
 
 import datetime as dt
