@@ -57,8 +57,6 @@ class Role(models.TextChoices):
     BREAK_GLASS = "break_glass", "应急账号"
 
 
-# Roles that may create and change enforcement data in their scope; the others only read.
-WRITING_ROLES = {Role.OFFICER, Role.CUSTODIAN, Role.HEAD, Role.CITY_ADMIN}
 # The three administrators (三员): an account holds at most one of them (one role column, a
 # known value only, never with the superuser flag: the constraints on User).
 ADMIN_ROLES = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
@@ -79,6 +77,10 @@ class User(AbstractUser):
     certificate_number = models.CharField("执法证号", max_length=32, blank=True)
     certificate_valid_from = models.DateField("执法证有效期起", null=True, blank=True)
     certificate_valid_until = models.DateField("执法证有效期止", null=True, blank=True)
+    # Signing PIN (签名 PIN): signs this officer's signature on a shared terminal (orgs/pins.py).
+    # Hashed like a password (Django's hashers); never shown, never logged.
+    signing_pin = models.CharField("签名PIN（散列）", max_length=128, blank=True, editable=False)
+    signing_pin_set_at = models.DateTimeField("签名PIN设置时间", null=True, blank=True)
 
     objects = PersonManager()
 
@@ -117,10 +119,6 @@ class User(AbstractUser):
     def is_administrator(self) -> bool:
         """One of the three administrators (三员) or the break-glass account."""
         return self.is_superuser or self.role in (*ADMIN_ROLES, Role.BREAK_GLASS)
-
-    @property
-    def can_write(self) -> bool:
-        return self.is_superuser or self.role in WRITING_ROLES
 
     def certificate_valid_on(self, day: dt.date) -> bool:
         if not self.certificate_number or not self.certificate_valid_from:

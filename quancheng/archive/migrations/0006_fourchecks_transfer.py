@@ -9,8 +9,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('archive', '0004_longterm_waiver_retention_narrowing'),
-        ('orgs', '0005_three_administrators'),
+        ('archive', '0005_supplement_request'),
+        ('orgs', '0006_three_administrators'),
         ('records', '0010_blob_sm3'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -30,7 +30,7 @@ def system_administrators_become_superusers(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("orgs", "0004_api_token_expires_at"),
+        ("orgs", "0005_signing_pin"),
     ]
 
     operations = [
