@@ -136,6 +136,13 @@ def recorded_entries(dossier: Dossier, *, until_frozen: bool = False) -> list[tu
     return entries
 
 
+def current_toc_sha256(dossier: Dossier) -> str | None:
+    """The table of contents as it stands: the last supplement's, else the sealed one (the same
+    rule as dossiers.current_toc, which imports this module)."""
+    last = dossier.supplements.exclude(toc_blob=None).order_by("-sequence").first()
+    return last.toc_blob_id if last is not None else dossier.toc_blob_id
+
+
 def _recorded_toc(dossier: Dossier) -> str | None:
     """The table of contents' SHA-256 the last freeze or supplement recorded."""
     toc = None
@@ -458,7 +465,7 @@ class _Run:
         toc = _recorded_toc(self.dossier)
         if here != sealed:
             self.add(SECURITY, "altered", "案卷", FAIL, "卷内条目与封卷（含补充归档）时的记录不符")
-        elif toc and toc != self.dossier.toc_blob_id:
+        elif toc and toc != current_toc_sha256(self.dossier):
             self.add(SECURITY, "altered", "案卷", FAIL, "卷内目录与封卷时记录的不符")
         else:
             self.add(SECURITY, "unaltered", "案卷", PASS, "封卷以来未被改动")

@@ -285,7 +285,7 @@ def build_package(transfer: Transfer, report: FourChecksReport, work: Path, *, a
         raise _error("国密SM2签名不可用，不能生成移交包", "sm2_unavailable")
     records = _records(dossier)
     attachments = [
-        ("卷内目录", BundleFile(safe_name("卷内目录.pdf"), dossier.toc_blob_id)),
+        ("卷内目录", BundleFile(safe_name("卷内目录.pdf"), fourchecks.current_toc_sha256(dossier))),
         ("四性检测报告", BundleFile(safe_name("四性检测报告.pdf"), report.pdf_blob_id)),
     ]
     files = [r.file for r in records] + [f for _, f in attachments]

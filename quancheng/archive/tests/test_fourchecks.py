@@ -193,3 +193,28 @@ def test_sm3_not_yet_computed_is_a_warning_not_a_failure(scene, custodian):
     report = fourchecks.check_dossier(custodian, dossier, "sealing")
     assert report.passed
     assert ("authenticity", "sm3_pending") in outcomes(report, fourchecks.WARN)
+
+
+def test_a_supplement_after_sealing_is_no_alteration(
+    scene,
+    custodian,
+    head,
+    officer,
+    act,
+    device,
+    real_files,  # noqa: F811
+):
+    """A head-approved supplement (补充归档) is on the record: the transfer's run accepts its
+    entries and its table of contents."""
+    dossier, _ = scene
+    dossier = dossiers.freeze_dossier(custodian, dossier)
+    later = segment_of(officer, act, device, real_files["avi"], container="avi")
+    request = dossiers.request_supplement(
+        custodian, dossier, "补录现场录像", [("segment", later.pk)]
+    )
+    dossiers.decide_supplement(head, request, approve=True)
+    report = fourchecks.check_dossier(custodian, dossier, "transfer")
+    assert ("security", "unaltered") in outcomes(report, fourchecks.PASS)
+    assert ("integrity", "contents") in outcomes(report, fourchecks.PASS)
+    # The AVI still needs its proxy before the transfer can pass.
+    assert outcomes(report) == {("usability", "proxy_missing")}
