@@ -369,9 +369,8 @@ def test_no_page_changes_a_sealed_act_or_its_items_whoever_asks(
     assert Segment.objects.get(pk=inspection.segment.pk).act_id == act.pk
 
 
-def test_the_admin_changes_nothing_sealed_even_for_the_system_administrator(officer, inspection):
-    """管理后台：权限最大的应急账号（超级用户，三员分立后唯一的超级用户）也不能修改执法行为、
-    记录、案卷及其检查结果；执法人员进不了后台"""
+def test_the_admin_changes_nothing_sealed_even_for_the_superuser(officer, inspection):
+    """管理后台：唯一的超级用户（应急账号）也不能修改执法行为、记录、案卷及其检查结果；执法人员进不了后台"""
     from quancheng.orgs.breakglass import open_break_glass
 
     inspection.seal()
