@@ -151,6 +151,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "quancheng.orgs.lockout.UsernameDelayBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # 三员分立: the three administrators' admin permissions by role (orgs/backends.py).
+    "quancheng.orgs.backends.AdministratorBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -417,3 +419,7 @@ QC_CJK_FONT_COLLECTION = os.environ.get(
 QC_CJK_FONT_NAME = os.environ.get("QC_CJK_FONT_NAME", "NotoSansCJKsc-Regular")
 QC_DOCUMENT_KEY_PASSPHRASE = envsecret("QC_DOCUMENT_KEY_PASSPHRASE") or ""
 QC_TSA_URL = os.environ.get("QC_TSA_URL", "")
+# 四性检测 at sealing and transfer (archive/fourchecks.py, docs/archive.md): a failed check
+# refuses sealing and transfer. False only while archiving records that predate the checks and
+# cannot pass them (legacy files): the report then still records every failure.
+QC_ARCHIVE_CHECKS_BLOCK = envbool("QC_ARCHIVE_CHECKS_BLOCK", "True")

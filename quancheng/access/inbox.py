@@ -3,7 +3,7 @@
 The models are queried directly (their flows are built in their own apps): access requests,
 evidence extractions, provisions to outside bodies (A24 ¶2), late registration requests (A21),
 A13 work records to review, holds and lift requests (A23), disposal proposals (A22), supplements
-to sealed dossiers (补充归档). Nothing
+to sealed dossiers (补充归档), transfers to the archives. Nothing
 here decides; each entry links to the page where its own app decides, or shows no link when that
 page does not exist (yet).
 """
@@ -40,6 +40,7 @@ SECTIONS = {
     "hold_lift": "解除长期保存申请",
     "disposal": "销毁申请",
     "supplement": "补充归档申请（封卷后更正）",
+    "transfer": "档案移交申请",
 }
 
 
@@ -55,7 +56,7 @@ def _url(obj, fallback=None) -> str:
 
 
 def _querysets(user) -> dict:
-    from quancheng.archive.models import DisposalProposal, Hold, SupplementRequest
+    from quancheng.archive.models import DisposalProposal, Hold, SupplementRequest, Transfer
     from quancheng.compliance.models import Explanation
     from quancheng.registration.models import LateRegistrationRequest
 
@@ -94,6 +95,9 @@ def _querysets(user) -> dict:
         )
         .exclude(requested_by=user)
         .select_related("requested_by", "dossier"),
+        "transfer": Transfer.objects.filter(status=Transfer.Status.REQUESTED, agency=agency)
+        .exclude(requested_by=user)
+        .select_related("requested_by", "dossier"),
     }
 
 
@@ -128,6 +132,9 @@ def _entry(kind: str, obj) -> Entry:
         return Entry(kind, title, obj.lift_requested_by, obj.requested_at, _url(obj, target), obj)
     if kind == "supplement":
         title = f"案卷{obj.dossier.number}补充{len(obj.items)}项材料：{obj.reason[:60]}"
+        return Entry(kind, title, obj.requested_by, obj.requested_at, _url(obj), obj)
+    if kind == "transfer":
+        title = f"{obj.dossier.number} 移交{obj.recipient}"
         return Entry(kind, title, obj.requested_by, obj.requested_at, _url(obj), obj)
     return Entry(kind, str(obj), obj.proposed_by, obj.proposed_at, _url(obj), obj)
 

@@ -82,6 +82,7 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     # --- failed logins ---
     "login_lock_list": caps.LOGINS_UNLOCK,
     "login_unlock": caps.LOGINS_UNLOCK,
+    "admin_action_list": caps.ADMIN_AUDIT,
     "signing_pin": caps.SIGNED_IN,  # one's own PIN; setting it: signing_pin.set (orgs/pins.py)
     "signing_pin_reset": caps.SIGNING_PIN_RESET,
     "device_undocked": caps.SIGNED_IN,
@@ -147,6 +148,11 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "archive:dossier_assemble_case": (caps.SIGNED_IN, caps.DOSSIER_ARCHIVE),
     "archive:dossier_assemble_act": (caps.SIGNED_IN, caps.DOSSIER_ARCHIVE),
     "archive:dossier_config": (caps.SIGNED_IN, caps.RETENTION_CONFIGURE),
+    "archive:fourchecks_report": caps.SIGNED_IN,
+    "archive:transfer_request": (caps.SIGNED_IN, caps.TRANSFER_REQUEST),
+    "archive:transfer_detail": caps.SIGNED_IN,
+    "archive:transfer_decide": caps.TRANSFER_DECIDE,
+    "archive:transfer_package": caps.TRANSFER_REQUEST,
     # --- access requests, extraction, provision (A24) ---
     "access:request_list": caps.SIGNED_IN,
     "access:request_new": caps.SIGNED_IN,
