@@ -32,10 +32,11 @@ from quancheng.ledger.services import record_event
 from quancheng.lib.spreadsheet import safe_row
 from quancheng.orgs.models import Role
 from quancheng.orgs.scoping import can_change_in
-from quancheng.records.refs import ItemKind
+from quancheng.records.refs import ItemKind, resolve_many
 
 from .extraction import clean_text, is_head_of, items_in_scope, refs_json
 from .models import Extraction, Provision
+from .redaction import copies_to_release
 
 MAX_RECIPIENT = 200
 
@@ -167,11 +168,23 @@ def register_provided(actor, provision: Provision, *, provided_on: dt.date | Non
                 "before_approval",
                 "provided_on",
             )
+        # Which bytes go out per item: an approved redacted copy (脱敏副本) in place of its
+        # segment's original (access/redaction.py); refused while a copy awaits review.
+        copies = copies_to_release(provision, _items_of(provision))
         provision.status = Provision.Status.PROVIDED
         provision.provided_on = provided_on
         provision.registered_by = actor
         provision.registered_at = timezone.now()
-        provision.save(update_fields=["status", "provided_on", "registered_by", "registered_at"])
+        provision.copies_provided = copies
+        provision.save(
+            update_fields=[
+                "status",
+                "provided_on",
+                "registered_by",
+                "registered_at",
+                "copies_provided",
+            ]
+        )
         # A24-access reads the register: the acts concerned are checked again after the commit.
         case = provision.case
         schedule_evaluation(
@@ -187,9 +200,19 @@ def register_provided(actor, provision: Provision, *, provided_on: dt.date | Non
                 "approved_by": provision.approved_by_id,
                 "approved_at": provision.approved_at.isoformat(),
                 "provided_on": provided_on.isoformat(),
+                "copies": copies,
             },
         )
     return provision
+
+
+def _items_of(provision: Provision) -> list:
+    refs = [(i["kind"], i["id"]) for i in provision.items]
+    found = resolve_many(refs)
+    missing = [f"{k}:{pk}" for k, pk in refs if (k, pk) not in found]
+    if missing:
+        raise _error(f"条目已不存在：{'、'.join(missing)}", "not_found", "items")
+    return [found[ref] for ref in refs]
 
 
 def pending_for_head(user) -> models.QuerySet[Provision]:
@@ -255,6 +278,7 @@ HEADER = [
     "案件/执法行为",
     "提供条目",
     "证据提取",
+    "脱敏副本",
     "申请人",
     "批准人",
     "登记人",
@@ -265,6 +289,15 @@ HEADER = [
 
 def _items_text(items: list[dict]) -> str:
     return "、".join(f"{ItemKind(i['kind']).label}{i['id']}" for i in items)
+
+
+def _copies_text(copies: list[dict]) -> str:
+    """The redacted copies that went out in place of originals (脱敏副本), by number and hash."""
+    return "、".join(
+        f"{ItemKind(c['kind']).label}{c['id']}→脱敏副本{c['redacted_copy']}（{c['sha256'][:12]}）"
+        for c in copies
+        if c.get("redacted_copy")
+    )
 
 
 def _local(moment) -> str:
@@ -284,6 +317,7 @@ def rows(provisions) -> Iterator[list[str]]:
             source,
             _items_text(p.items),
             str(p.extraction_id or ""),
+            _copies_text(p.copies_provided),
             str(p.requested_by or ""),
             str(p.approved_by or ""),
             str(p.registered_by or ""),
