@@ -58,8 +58,8 @@ def make_face_clip(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def face_clip(tmp_path_factory) -> Path:
+@pytest.fixture(scope="session", name="face_clip")
+def face_clip_fixture(tmp_path_factory) -> Path:
     return make_face_clip(tmp_path_factory.mktemp("faces") / "astronaut.mp4")
 
 
