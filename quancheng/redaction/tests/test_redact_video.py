@@ -10,8 +10,13 @@ from quancheng.redaction.faces import Box
 from quancheng.redaction.tracking import FaceTracker
 from quancheng.redaction.video import Params, RedactionError, redact_video
 
-from .face_clips import RATE, audio_samples, faces_per_frame, sha256_of
-from .face_clips import face_clip_fixture  # noqa: F401
+from .face_clips import (
+    RATE,
+    audio_samples,
+    face_clip_fixture,  # noqa: F401
+    faces_per_frame,
+    sha256_of,
+)
 
 STRONG = 0.5  # CenterFace's own default threshold
 BIG = 20  # pixels: the face in the clip is about 45 × 55
