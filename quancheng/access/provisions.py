@@ -278,12 +278,12 @@ HEADER = [
     "案件/执法行为",
     "提供条目",
     "证据提取",
-    "脱敏副本",
     "申请人",
     "批准人",
     "登记人",
     "登记时间",
     "机构",
+    "脱敏副本",
 ]
 
 
@@ -317,12 +317,12 @@ def rows(provisions) -> Iterator[list[str]]:
             source,
             _items_text(p.items),
             str(p.extraction_id or ""),
-            _copies_text(p.copies_provided),
             str(p.requested_by or ""),
             str(p.approved_by or ""),
             str(p.registered_by or ""),
             _local(p.registered_at),
             p.agency.name,
+            _copies_text(p.copies_provided),
         ]
 
 
