@@ -37,7 +37,7 @@ act = Act.objects.filter(agency=officer.agency).order_by("pk").first()
 for name, offset in (("A", 10), ("B", 12)):
     device = Device.objects.create(agency=act.agency, kind="body_camera",
                                    serial_number=f"SYNC-{name}", name=f"机位{name}")
-    with open({clip!r}, "rb") as f:
+    with open({clips!r}[name], "rb") as f:
         info = blob_store().put(f)
     with transaction.atomic():
         blob = register_blob(info, act.agency)
@@ -51,14 +51,17 @@ print(act.pk)
 """
 
 
-def make_clip(path: Path, seconds: int = 4, fps: int = 10) -> Path:
-    """A small H.264 clip whose frames change every frame (so seeking shows)."""
+def make_clip(path: Path, shade: int, seconds: int = 4, fps: int = 10) -> Path:
+    """A small H.264 clip whose frames change every frame (so seeking shows); ``shade`` makes
+    each camera's file its own."""
     with av.open(str(path), "w", format="mp4") as out:
         video = out.add_stream("libx264", rate=fps)
         video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
         for i in range(seconds * fps):
             frame = av.VideoFrame(64, 48, "rgb24")
-            frame.planes[0].update(bytes([i * 6 % 256]) * frame.planes[0].buffer_size)
+            frame.planes[0].update(
+                bytes([(i * 6 + shade * 100) % 256]) * frame.planes[0].buffer_size
+            )
             frame.pts = i
             for packet in video.encode(frame):
                 out.mux(packet)
@@ -70,9 +73,11 @@ def make_clip(path: Path, seconds: int = 4, fps: int = 10) -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     var = tmp_path_factory.mktemp("var")
-    clip = make_clip(Path(var) / "camera.mp4")
+    clips = {n: str(make_clip(Path(var) / f"camera-{n}.mp4", shade=k)) for k, n in enumerate("AB")}
     env = prepared_env(var, QC_BLOB_STORE=f"file://{var}/blobs", QC_LOG_LEVEL="INFO")
-    act = manage(env, "shell", "-c", SETUP.replace("{clip!r}", repr(str(clip)))).strip().splitlines()[-1]
+    act = (
+        manage(env, "shell", "-c", SETUP.replace("{clips!r}", repr(clips))).strip().splitlines()[-1]
+    )
     with running_server(env, var) as url:
         yield {"url": url, "act": act, "log": var / "server.log"}
 
