@@ -109,11 +109,22 @@ def _session():
     )
     model = update_inputs_outputs_dims(static, inputs, outputs)
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = int(os.environ.get("QC_REDACT_THREADS", "0") or 0)
+    # One thread that sleeps when idle: the H.264 encoder runs threads of its own beside it, and
+    # on the 2 shared cores a spinning thread pool halved the detector's speed (bench/redact.py).
+    options.intra_op_num_threads = detector_threads()
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
     return onnxruntime.InferenceSession(
         model.SerializeToString(), options, providers=["CPUExecutionProvider"]
     )
+
+
+def detector_threads() -> int:
+    """``QC_REDACT_THREADS`` (default 1): onnxruntime's threads for the face detector."""
+    value = os.environ.get("QC_REDACT_THREADS", "1")
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"QC_REDACT_THREADS must be a positive integer, not {value!r}")
+    return int(value)
 
 
 def input_size(width: int, height: int) -> tuple[int, int]:
