@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from quancheng.access.inbox import inbox
 from quancheng.access.models import Provision, RedactedCopy
 from quancheng.access.provisions import (
     csv_chunks,
@@ -133,6 +134,7 @@ def test_a_redacted_copy_is_made_reviewed_played_approved_and_registered_as_what
     assert _client(custodian).get(download).status_code == 403  # not approved yet
     assert not _events("redaction.played").exists()
 
+    assert [e.obj for e in dict((k, v) for k, _, v in inbox(head))["redaction"]] == [copy]
     head_client = _client(head)
     page = head_client.get(detail).content.decode()
     assert "播放审查" in page and media in page and "审核（第二十四条第二款）" in page
@@ -150,6 +152,7 @@ def test_a_redacted_copy_is_made_reviewed_played_approved_and_registered_as_what
     assert response.status_code == 302
     copy.refresh_from_db()
     assert copy.status == RedactedCopy.Status.APPROVED and copy.reviewed_by == head
+    assert dict((k, v) for k, _, v in inbox(head))["redaction"] == []
     assert _body("redaction.approved", copy)["sha256"] == copy.blob_id
 
     # 5. Downloaded by the custodian (an event), registered: the register says which copy.
