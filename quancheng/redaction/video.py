@@ -42,7 +42,7 @@ class Params:
     """What a redaction was asked to do; recorded in its ledger events as they are."""
 
     threshold: float = faces.DEFAULT_THRESHOLD
-    detect_every: int = 2
+    detect_every: int = 3
     hold_seconds: float = 1.0
     mask_scale: float = 1.6
     mute: tuple[tuple[float, float], ...] = ()

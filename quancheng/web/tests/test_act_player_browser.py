@@ -78,7 +78,8 @@ def server(tmp_path_factory):
     act = (
         manage(env, "shell", "-c", SETUP.replace("{clips!r}", repr(clips))).strip().splitlines()[-1]
     )
-    with running_server(env, var) as url:
+    # Django's start-up checks take long on the shared 2-core machine: two minutes at most.
+    with running_server(env, var, attempts=1200) as url:
         yield {"url": url, "act": act, "log": var / "server.log"}
 
 
