@@ -34,7 +34,8 @@ def _end(segment) -> dt.datetime | None:
 
 def _lane_of(segment) -> tuple[str, str]:
     if segment.device_id:
-        return f"device-{segment.device_id}", str(segment.device)
+        device = segment.device
+        return f"device-{device.pk}", f"{device.name}（{device}）" if device.name else str(device)
     if segment.officer_id:
         return f"officer-{segment.officer_id}", f"{segment.officer} 的记录"
     return f"segment-{segment.pk}", str(segment)
