@@ -85,14 +85,14 @@ def server(tmp_path_factory):
 
 # Resolves once the lane's video has sought to about `t` (or at once if it is there already).
 SOUGHT = (
-    "([v, t]) => Math.abs(v.currentTime - t) < 0.15 && v.readyState >= 1 ? v.currentTime :"
+    "(v, t) => Math.abs(v.currentTime - t) < 0.15 && v.readyState >= 1 ? v.currentTime :"
     " new Promise(r => { const check = () => { if (Math.abs(v.currentTime - t) < 0.15) {"
     " v.removeEventListener('seeked', check); r(v.currentTime); } };"
     " v.addEventListener('seeked', check); check(); })"
 )
 # Seeks a video as its own controls do, and resolves when it got there.
 USER_SEEK = (
-    "([v, t]) => new Promise(r => { const go = () => { v.addEventListener('seeked', () =>"
+    "(v, t) => new Promise(r => { const go = () => { v.addEventListener('seeked', () =>"
     " r(v.currentTime), {once: true}); v.currentTime = t; };"
     " v.readyState >= 1 ? go() : v.addEventListener('loadedmetadata', go, {once: true}); })"
 )
