@@ -35,13 +35,14 @@ from quancheng.jobs.leases import current_job
 from quancheng.jobs.workdirs import work_dir
 from quancheng.ledger.models import Event
 from quancheng.ledger.services import record_event
+from quancheng.orgs import capabilities as caps
 from quancheng.records.media import _readable_path
 from quancheng.records.models import Segment
 from quancheng.records.refs import ref_of
 from quancheng.records.services import put_record_file, register_blob
 from quancheng.redaction.video import Params, RedactionError
 
-from .extraction import clean_text, is_head_of
+from .extraction import clean_text
 from .models import Provision, RedactedCopy
 
 logger = logging.getLogger(__name__)
@@ -94,16 +95,19 @@ def parse_mute_ranges(raw, duration: float | None = None) -> tuple[tuple[float, 
 
 def may_request(user, provision: Provision) -> bool:
     """Who registers the provision asks for its copies: the requester or the custodian."""
-    from .provisions import may_register
+    return caps.can(user, caps.PROVISION_REGISTER, provision)
 
-    return may_register(user, provision)
+
+def is_reviewer(user, copy: RedactedCopy) -> bool:
+    """The head of the provision's agency reviews its copies (as they decide the provision)."""
+    return caps.can(user, caps.REQUESTS_DECIDE, copy.provision)
 
 
 def may_play(user, copy: RedactedCopy) -> bool:
     """The requester, the custodian and the head of the agency see the copy once it exists."""
     if copy.blob_id is None:
         return False
-    return is_head_of(user, copy.agency) or may_request(user, copy.provision)
+    return is_reviewer(user, copy) or may_request(user, copy.provision)
 
 
 def may_download(user, copy: RedactedCopy) -> bool:
@@ -299,7 +303,7 @@ def has_played(user, copy: RedactedCopy) -> bool:
 
 def decide_redaction(actor, copy: RedactedCopy, *, approve: bool, note: str = "") -> RedactedCopy:
     """Step 3: the head, having played the copy, approves or refuses it; never the requester."""
-    if not is_head_of(actor, copy.agency):
+    if not is_reviewer(actor, copy):
         raise PermissionDenied("只有本机构负责人可以审核脱敏副本")
     note = clean_text(note, "note", "审核意见", required=not approve)
     with transaction.atomic():

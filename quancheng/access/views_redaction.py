@@ -10,13 +10,13 @@ from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.http import serve_blob, served_range
 from quancheng.records.models import Segment
 
-from .extraction import is_head_of
 from .models import RedactedCopy
 from .provisions import register_of
 from .redaction import (
     OPEN_STATUSES,
     decide_redaction,
     has_played,
+    is_reviewer,
     may_download,
     may_play,
     record_access,
@@ -64,9 +64,7 @@ def redaction_detail(request, pk):
     copy = get_visible_or_404(_copies(request.user), request.user, pk=pk)
     in_review = copy.status == RedactedCopy.Status.REVIEW
     can_review = (
-        in_review
-        and is_head_of(request.user, copy.agency)
-        and request.user.pk != copy.requested_by_id
+        in_review and is_reviewer(request.user, copy) and request.user.pk != copy.requested_by_id
     )
     return render(
         request,
