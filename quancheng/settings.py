@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "quancheng.cases",
     "quancheng.records",
     "quancheng.documents",
+    "quancheng.content",
     "quancheng.alerts",
     "quancheng.witness",
     "quancheng.registration",
