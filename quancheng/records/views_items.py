@@ -310,7 +310,7 @@ def act_record_items(user, act) -> dict:
     """The act's items for its detail page (web/act_detail.html includes records/_act_items)."""
     items = {
         "segments": list(
-            Segment.objects.visible_to(user).filter(act=act).select_related("officer")
+            Segment.objects.visible_to(user).filter(act=act).select_related("officer", "device")
         ),
         "documents": list(Document.objects.visible_to(user).filter(act=act)),
         "data_records": list(

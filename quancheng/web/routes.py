@@ -175,6 +175,11 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "extraction:provision_detail": caps.SIGNED_IN,
     "extraction:provision_decide": caps.REQUESTS_DECIDE,
     "extraction:provision_provided": caps.PROVISION_REGISTER,
+    "extraction:redaction_new": caps.PROVISION_REGISTER,
+    "extraction:redaction_detail": caps.SIGNED_IN,
+    "extraction:redaction_media": caps.CONTENT,
+    "extraction:redaction_download": caps.CONTENT,
+    "extraction:redaction_decide": caps.REQUESTS_DECIDE,
     # --- the terminal API (/api/v1/) ---
     "api:openapi-json": caps.SIGNED_IN,
     "api:openapi-view": caps.SIGNED_IN,
