@@ -20,7 +20,7 @@ class Command(BaseCommand):
         actor = User.objects.select_related("agency").filter(username=username).first()
         if actor is None or not actor.is_active:
             raise CommandError(f"操作人 {username} 不存在或已停用")
-        if actor.agency is None or not caps.can(actor, caps.ITEM_LINK):
+        if actor.agency is None or not caps.can(actor, caps.RECORDS_UPLOAD):
             raise CommandError(f"{username} 无权关联执法记录")
         result = associate_waiting(actor)
         for segment, act in result.linked:
