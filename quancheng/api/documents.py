@@ -57,9 +57,19 @@ class SignatureIn(Input):
         max_length=200,
         description="其他执法人员在本终端签名时，其本人的登录密码（本人令牌签名无需）",
     )
-    refused: bool = Field(False, description="当事人拒绝签名")
+    refused: bool = Field(False, description="当事人拒绝签名（或不在场，见 absent）")
+    absent: bool = Field(False, description="当事人（被询问人、受送达人等）不在场")
+    capacity: str = Field(
+        "",
+        max_length=20,
+        description="拒签或不在场者、见证人所证明者的身份：当事人、被询问人、受送达人…",
+    )
     refusal_reason: str = Field("", max_length=2000)
     witness: str = Field("", max_length=100)
+    witness_identity: str = Field(
+        "", max_length=100, description="见证人身份（如基层组织或所在单位代表），有见证人时必填"
+    )
+    witness_id_number: str = Field("", max_length=40, description="见证人证件号码")
     evidence: str = Field("", max_length=300, description="拍照/录像记录")
 
 
@@ -178,6 +188,10 @@ def post_signature(request, draft_id: int, payload: SignatureIn):
             reason=payload.refusal_reason,
             witness=payload.witness,
             evidence=payload.evidence,
+            witness_identity=payload.witness_identity,
+            witness_id_number=payload.witness_id_number,
+            capacity=payload.capacity or "当事人",
+            absent=payload.absent,
         )
     else:
         officer = None
@@ -192,6 +206,9 @@ def post_signature(request, draft_id: int, payload: SignatureIn):
             image=payload.image,
             password=payload.password,
             device=services.signing_device(request),
+            capacity=payload.capacity,
+            witness_identity=payload.witness_identity,
+            witness_id_number=payload.witness_id_number,
         )
     return Status(201, _draft_out(draft))
 

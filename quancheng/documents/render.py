@@ -78,9 +78,15 @@ def render_template_pdf(template_name: str, context: dict) -> bytes:
 
 
 def render_pdf(
-    draft, *, number: str = "", final: bool = False, layout: str = "a4", copy_label: str = ""
+    draft,
+    *,
+    number: str = "",
+    final: bool = False,
+    layout: str = "a4",
+    copy_label: str = "",
+    signatures=None,
 ) -> bytes:
-    return render_template_pdf(
-        TEMPLATES[layout],
-        render_context(draft, number=number, final=final, copy_label=copy_label),
+    context = render_context(
+        draft, number=number, final=final, copy_label=copy_label, signatures=signatures
     )
+    return render_template_pdf(TEMPLATES[layout], context)

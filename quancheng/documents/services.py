@@ -40,6 +40,9 @@ from .render import render_pdf
 from .validation import record_check, validate_pdf_bytes
 
 MAX_SIGNATURE_BYTES = 512 * 1024
+# Party-side signers a refusal, an absence or a witness can concern (行政强制法 第十八条;
+# 卫生健康行政处罚程序规定 第五十五条: the recipient and those signing for them).
+SIGNER_CAPACITIES = ["当事人", "被询问人", "被采样人", "受送达人", "签收人"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

@@ -139,6 +139,9 @@ def draft_sign(request, pk):
                 image=request.POST.get("image", ""),
                 password=request.POST.get("password", ""),
                 device=services.signing_device(request),
+                capacity=request.POST.get("capacity", ""),
+                witness_identity=request.POST.get("witness_identity", ""),
+                witness_id_number=request.POST.get("witness_id_number", ""),
             )
         except (ValidationError, PermissionDenied) as e:
             for m in _messages(e):
@@ -155,6 +158,7 @@ def draft_sign(request, pk):
             "party_name": draft.data.get("party") or draft.act.subject.name,
             "signatures": draft.signatures.select_related("officer", "recorded_by"),
             "missing_signatures": services.missing_signatures(draft),
+            "capacities": services.SIGNER_CAPACITIES,
         },
     )
 
@@ -171,12 +175,18 @@ def draft_refuse(request, pk):
             reason=request.POST.get("reason", ""),
             witness=request.POST.get("witness", ""),
             evidence=request.POST.get("evidence", ""),
+            witness_identity=request.POST.get("witness_identity", ""),
+            witness_id_number=request.POST.get("witness_id_number", ""),
+            capacity=request.POST.get("capacity", "") or "当事人",
+            absent=request.POST.get("absent") == "1",
         )
     except ValidationError as e:
         for m in _messages(e):
             messages.error(request, m)
     else:
-        messages.success(request, "已记录当事人拒绝签名")
+        capacity = request.POST.get("capacity", "") or "当事人"
+        state = "不在场" if request.POST.get("absent") == "1" else "拒绝签名"
+        messages.success(request, f"已记录{capacity}{state}")
     return redirect("documents:draft_sign", pk=draft.pk)
 
 
