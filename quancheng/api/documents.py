@@ -31,6 +31,7 @@ class DocumentTypeOut(Schema):
     code: str
     name: str
     numbered: bool
+    number_style: str = Field(description="wenhao（文号）或 bianhao（编号：年份—序号）")
     has_times: bool
     fields: list[dict]
     signers: list[str]
