@@ -58,6 +58,12 @@ class SignatureIn(Input):
         max_length=200,
         description="其他执法人员在本终端签名时，其本人的登录密码（本人令牌签名无需）",
     )
+    pin: str = Field(
+        "",
+        max_length=12,
+        description="或其本人的签名PIN（6–12 位数字，本人在“签名PIN”页设置）；"
+        "错误的密码或PIN计入该执法人员的登录失败次数，锁定期间返回 429",
+    )
     refused: bool = Field(False, description="当事人拒绝签名（或不在场，见 absent）")
     absent: bool = Field(False, description="当事人（被询问人、受送达人等）不在场")
     capacity: str = Field(
@@ -174,7 +180,7 @@ def put_draft(request, draft_id: int, payload: DraftData):
 
 @router.post(
     "/document-drafts/{draft_id}/signatures",
-    response={201: DraftOut, **responses.CREATE},
+    response={201: DraftOut, 429: Error, **responses.CREATE},
     summary="手写签名（PNG）或当事人拒签记录",
 )
 def post_signature(request, draft_id: int, payload: SignatureIn):
@@ -206,10 +212,12 @@ def post_signature(request, draft_id: int, payload: SignatureIn):
             name=payload.name,
             image=payload.image,
             password=payload.password,
+            pin=payload.pin,
             device=services.signing_device(request),
             capacity=payload.capacity,
             witness_identity=payload.witness_identity,
             witness_id_number=payload.witness_id_number,
+            request=request,
         )
     return Status(201, _draft_out(draft))
 

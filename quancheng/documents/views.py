@@ -12,6 +12,7 @@ from quancheng.access.enforce import access_body, require
 from quancheng.cases.models import Act
 from quancheng.ledger.services import record_atomic
 from quancheng.orgs import capabilities as caps
+from quancheng.orgs.lockout import SecretThrottled
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.http import serve_blob
 
@@ -30,7 +31,9 @@ def _draft(request, pk) -> DocumentDraft:
     )
 
 
-def _messages(error: ValidationError) -> list[str]:
+def _messages(error: ValidationError | PermissionDenied) -> list[str]:
+    if isinstance(error, PermissionDenied):
+        return [str(error) or "无权执行该操作"]
     return error.messages
 
 
@@ -143,6 +146,7 @@ def draft_sign(request, pk):
     """The signature page (签名页): party and officers sign on a canvas with pen, touch or mouse."""
     draft = _draft(request, pk)
     caps.require(request.user, caps.DRAFT_SIGN_AS_PARTY, draft)
+    status = 200
     if request.method == "POST":
         officer = None
         if request.POST.get("role") == DraftSignature.Role.OFFICER:
@@ -156,12 +160,19 @@ def draft_sign(request, pk):
                 name=request.POST.get("name", ""),
                 image=request.POST.get("image", ""),
                 password=request.POST.get("password", ""),
+                pin=request.POST.get("pin", ""),
                 device=services.signing_device(request),
                 capacity=request.POST.get("capacity", ""),
                 witness_identity=request.POST.get("witness_identity", ""),
                 witness_id_number=request.POST.get("witness_id_number", ""),
+                request=request,
             )
         except (ValidationError, PermissionDenied) as e:
+            # Refused: 400 bad input, 429 the signer's lockout holds, 403 not this signer.
+            if isinstance(e, ValidationError):
+                status = 400
+            else:
+                status = 429 if isinstance(e, SecretThrottled) else 403
             for m in _messages(e):
                 messages.error(request, m)
         else:
@@ -178,6 +189,7 @@ def draft_sign(request, pk):
             "missing_signatures": services.missing_signatures(draft),
             "capacities": services.SIGNER_CAPACITIES,
         },
+        status=status,
     )
 
 
