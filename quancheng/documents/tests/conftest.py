@@ -6,6 +6,7 @@ import shutil
 import subprocess
 
 import pytest
+from django.test import RequestFactory
 from PIL import Image, ImageDraw
 
 from quancheng.api.tests.conftest import api_as  # noqa: F401 - the API tests' fixture
@@ -52,3 +53,9 @@ def poppler(tool: str, *args) -> str:
     return subprocess.run(  # noqa: S603 - fixed tool, test files
         [tool, *args], capture_output=True, text=True, check=False
     ).stdout
+
+
+def terminal_request(address: str = "10.0.0.9"):
+    """The request a signature is captured in: another officer's password or PIN is checked
+    under the lockout of its address (orgs/lockout.py), so the service needs one."""
+    return RequestFactory().post("/", REMOTE_ADDR=address)

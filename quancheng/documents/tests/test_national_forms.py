@@ -20,7 +20,7 @@ from quancheng.ledger.models import Event
 from quancheng.records.items import create_document
 from quancheng.records.services import blob_store, put_record, register_blob
 
-from .conftest import doc_type, poppler, signature_png
+from .conftest import doc_type, poppler, signature_png, terminal_request
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 12, 6, 15, 0, tzinfo=SHANGHAI)
@@ -62,7 +62,13 @@ def _pdf(document) -> bytes:
 def _sign_officers(officer, colleague, draft):
     for o in (officer, colleague):
         services.add_signature(
-            officer, draft, role="officer", officer=o, image=signature_png(), password=PASSWORD
+            officer,
+            draft,
+            role="officer",
+            officer=o,
+            image=signature_png(),
+            password=PASSWORD,
+            request=terminal_request(),
         )
 
 
