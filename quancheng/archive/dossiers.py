@@ -33,6 +33,7 @@ from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.records.models import Blob, DataRecord, Document, Segment
 from quancheng.records.services import blob_store, put_record, register_blob
+from quancheng.records.sm3 import file_digests
 
 from .config import current_config
 from .models import Dossier, DossierEntry, DossierSupplement, SupplementRequest, retain_until
@@ -596,7 +597,7 @@ def toc_for_download(actor, dossier: Dossier) -> Blob:
             actor,
             "dossier.toc_downloaded",
             dossier,
-            {"sha256": blob.pk, "status": dossier.status},
+            {**file_digests(blob.pk), "status": dossier.status},
         )
     return blob
 

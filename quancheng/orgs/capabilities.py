@@ -410,6 +410,8 @@ OBJECTS = {
     "act.remove_officers": (ACT, CASE),
     "signing_pin.set": ("orgs.user",),
     "signing_pin.reset": ("orgs.user",),
+    "content.picture_offset_confirm": ("records.segment",),
+    "content.scan_confirm": ("records.document",),
 }
 
 
@@ -658,6 +660,19 @@ DEVICES_REPORT_DOCKED = _declare(
     "报告设备已对接（采集工作站）",
     "officer, custodian, head, city administrator, in their scope",
     _writer_in_scope,
+)
+PICTURE_OFFSET_CONFIRM = _declare(
+    "content.picture_offset_confirm",
+    "按画面时间确认设备时钟偏差（第十九条）",
+    "custodian, in their scope",
+    _custodian("只有本辖区的记录管理专人可以按画面时间更新设备时钟偏差"),
+)
+SCAN_CONFIRM = _declare(
+    "content.scan_confirm",
+    "确认或更正扫描文书的识别结果（文号、起止时间）",
+    "officer, custodian, head, city administrator, in their scope (not once sealed)",
+    _writer_in_scope,
+    changes=True,
 )
 TOKENS_MANAGE = _declare(
     "tokens.manage",

@@ -72,6 +72,9 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "compliance:finding_decide": caps.REQUESTS_DECIDE,
     "compliance:config": (caps.SIGNED_IN, caps.RULES_CONFIGURE),
     "compliance:traceability": caps.SIGNED_IN,
+    # --- content analysis (画面时间, 扫描件识别) ---
+    "content:scan_confirm": (caps.CONTENT, caps.SCAN_CONFIRM),
+    "content:picture_offset_confirm": caps.PICTURE_OFFSET_CONFIRM,
     # --- registration (A21) ---
     "registration_list": caps.SIGNED_IN,
     "registration_register": caps.RECORDS_REGISTER,
@@ -193,6 +196,7 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "api:post_case_stage": caps.CASE_EDIT,
     "api:list_alerts": caps.SIGNED_IN,
     "api:ledger_key": caps.SIGNED_IN,
+    "api:ledger_sm2_key": caps.SIGNED_IN,
     "api:ledger_checkpoint": caps.SIGNED_IN,
     "api:ledger_proof": caps.SIGNED_IN,
     "api:ledger_consistency": caps.SIGNED_IN,
@@ -245,6 +249,8 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "api:decide_disposal_api": caps.REQUESTS_DECIDE,
     "api:post_longterm_waiver": caps.REQUESTS_DECIDE,
     "api:post_segment_time": caps.SEGMENT_ENTER_TIME,
+    "api:get_scan_reading": caps.CONTENT,
+    "api:post_scan_confirmation": caps.SCAN_CONFIRM,
 }
 
 # Django's admin site, by namespace: its own staff and model permissions (caps.ADMIN).

@@ -12,26 +12,23 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from quancheng.cases.services import create_act
-from quancheng.conftest import PASSWORD
 from quancheng.documents import services
 from quancheng.documents.models import DocumentDraft, NumberCounter
 from quancheng.jobs.tests.instance import migrated_template, new_instance, wait_for  # noqa: F401
 from quancheng.ledger.models import Event
 
-from .conftest import doc_type, signature_png, terminal_request
+from .conftest import doc_type, signature_png
 
 
 def complete_draft(officer, colleague, act, findings="未见异常"):
     draft = services.create_draft(officer, act, doc_type("现场笔录"), {"findings": findings})
     for person in (officer, colleague):
-        services.add_signature(
-            officer,
+        services.add_signature(  # each signs as themself, in their own session
+            person,
             draft,
             role="officer",
             officer=person,
             image=signature_png(),
-            password="" if person == officer else PASSWORD,  # each signs as themself
-            request=terminal_request(),
         )
     services.add_signature(officer, draft, role="party", name="王建国", image=signature_png())
     return draft

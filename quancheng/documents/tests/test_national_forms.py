@@ -335,7 +335,7 @@ def test_the_migration_renames_hearing_records_and_sets_the_bianhao_style(office
 
     from django.apps import apps
 
-    migration = importlib.import_module("quancheng.documents.migrations.0004_national_forms")
+    migration = importlib.import_module("quancheng.documents.migrations.0005_national_forms")
     hearing = doc_type("听证笔录")
     record = doc_type("现场笔录")
     # The state before: the old name and style, and a draft made under it.

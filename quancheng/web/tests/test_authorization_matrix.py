@@ -153,6 +153,7 @@ class World:
             ("documents:draft", self.draft),
             ("device_", self.device),
             ("compliance:marker_add", self.segment),
+            ("content:picture_offset_confirm", self.segment),
             ("compliance:explanation_add", self.act),
             ("compliance:act_evaluate", self.act),
             ("archive:dossier_assemble_case", self.case),

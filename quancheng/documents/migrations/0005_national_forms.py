@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("ledger", "0005_merkle_guard_and_backfill"),
-        ('documents', '0003_signing_pin'),
+        ('documents', '0004_sm2_signatures'),
         ('orgs', '0004_api_token_expires_at'),
         ('records', '0009_upload_expired'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
