@@ -31,6 +31,7 @@ class DocumentTypeOut(Schema):
     code: str
     name: str
     numbered: bool
+    number_style: str = Field(description="wenhao（文号）或 bianhao（编号：年份—序号）")
     has_times: bool
     fields: list[dict]
     signers: list[str]
@@ -63,9 +64,19 @@ class SignatureIn(Input):
         description="或其本人的签名PIN（6–12 位数字，本人在“签名PIN”页设置）；"
         "错误的密码或PIN计入该执法人员的登录失败次数，锁定期间返回 429",
     )
-    refused: bool = Field(False, description="当事人拒绝签名")
+    refused: bool = Field(False, description="当事人拒绝签名（或不在场，见 absent）")
+    absent: bool = Field(False, description="当事人（被询问人、受送达人等）不在场")
+    capacity: str = Field(
+        "",
+        max_length=20,
+        description="拒签或不在场者、见证人所证明者的身份：当事人、被询问人、受送达人…",
+    )
     refusal_reason: str = Field("", max_length=2000)
     witness: str = Field("", max_length=100)
+    witness_identity: str = Field(
+        "", max_length=100, description="见证人身份（如基层组织或所在单位代表），有见证人时必填"
+    )
+    witness_id_number: str = Field("", max_length=40, description="见证人证件号码")
     evidence: str = Field("", max_length=300, description="拍照/录像记录")
 
 
@@ -184,6 +195,10 @@ def post_signature(request, draft_id: int, payload: SignatureIn):
             reason=payload.refusal_reason,
             witness=payload.witness,
             evidence=payload.evidence,
+            witness_identity=payload.witness_identity,
+            witness_id_number=payload.witness_id_number,
+            capacity=payload.capacity or "当事人",
+            absent=payload.absent,
         )
     else:
         officer = None
@@ -199,6 +214,9 @@ def post_signature(request, draft_id: int, payload: SignatureIn):
             password=payload.password,
             pin=payload.pin,
             device=services.signing_device(request),
+            capacity=payload.capacity,
+            witness_identity=payload.witness_identity,
+            witness_id_number=payload.witness_id_number,
             request=request,
         )
     return Status(201, _draft_out(draft))

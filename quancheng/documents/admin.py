@@ -23,6 +23,7 @@ class DocumentTypeForm(forms.ModelForm):
                 data.get("signers") or [],
                 data.get("act_kinds") or [],
                 data.get("has_times", False),
+                data.get("number_style") or "wenhao",
             )
         except ValidationError as e:
             raise ValidationError(e.messages) from e
@@ -33,8 +34,18 @@ class DocumentTypeForm(forms.ModelForm):
 class DocumentTypeAdmin(LedgeredAdmin, admin.ModelAdmin):
     form = DocumentTypeForm
     ledger_fields = TYPE_FIELDS
-    list_display = ["name", "code", "origin", "numbered", "category", "nature", "active", "version"]
-    list_filter = ["origin", "numbered", "active"]
+    list_display = [
+        "name",
+        "code",
+        "origin",
+        "numbered",
+        "number_style",
+        "category",
+        "nature",
+        "active",
+        "version",
+    ]
+    list_filter = ["origin", "numbered", "number_style", "active"]
     search_fields = ["name", "code"]
 
     def save_model(self, request, obj, form, change):
@@ -45,8 +56,16 @@ class DocumentTypeAdmin(LedgeredAdmin, admin.ModelAdmin):
 
 @admin.register(NumberingConfig)
 class NumberingConfigAdmin(LedgeredAdmin, admin.ModelAdmin):
-    ledger_fields = ["agency", "region", "sector", "serial_width"]
-    list_display = ["agency", "region", "sector", "serial_width"]
+    ledger_fields = [
+        "agency",
+        "region",
+        "sector",
+        "serial_width",
+        "region_source",
+        "categories",
+        "bianhao_width",
+    ]
+    list_display = ["agency", "region", "sector", "serial_width", "bianhao_width"]
 
 
 @admin.register(TrustedCA)

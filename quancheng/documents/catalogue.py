@@ -29,6 +29,7 @@ TYPE_FIELDS = [
     "name",
     "origin",
     "numbered",
+    "number_style",
     "category",
     "nature",
     "has_times",
@@ -37,12 +38,17 @@ TYPE_FIELDS = [
     "act_kinds",
     "active",
     "version",
+    "source",
 ]
 
 
-def check_definition(fields, signers, act_kinds, has_times: bool = False) -> None:
+def check_definition(
+    fields, signers, act_kinds, has_times: bool = False, number_style: str = "wenhao"
+) -> None:
     """Refuse a malformed type definition, each problem named."""
     problems = []
+    if number_style not in DocumentType.NumberStyle.values:
+        problems.append(f"编号方式无效：{number_style}（应为文号或编号）")
     if not isinstance(fields, list):
         raise ValidationError({"fields": "字段定义应为列表"})
     names = set()
@@ -83,7 +89,11 @@ def load_catalogue(path: Path = BUNDLED, *, replace: bool = False, actor=None) -
     result = LoadResult()
     for entry in entries:
         check_definition(
-            entry["fields"], entry["signers"], entry["act_kinds"], entry.get("has_times", False)
+            entry["fields"],
+            entry["signers"],
+            entry["act_kinds"],
+            entry.get("has_times", False),
+            entry.get("number_style", "wenhao"),
         )
         values = {k: entry[k] for k in TYPE_FIELDS if k in entry and k != "code"}
         existing = DocumentType.objects.filter(code=entry["code"]).first()

@@ -46,9 +46,17 @@ def as_datetime(value) -> dt.datetime | None:
     return parse_datetime(value) if value else None
 
 
+# 87号 第六条: every preset item is filled in; an item left empty is struck with "/" so that no
+# blank remains for anyone to fill in after signing.
+EMPTY = "/"
+
+
 def display_value(field: dict, value) -> str:
-    if value in (None, ""):
+    if value in (None, "", []):
         return ""
+    if field.get("type") == "items-table":
+        columns = field.get("columns", [])
+        return "；".join("，".join(row.get(c, "") or EMPTY for c in columns) for row in value)
     if field.get("type") == "datetime":
         return timezone.localtime(parse_datetime(value)).strftime("%Y年%m月%d日 %H时%M分")
     if field.get("type") == "date":

@@ -28,12 +28,22 @@ class DocumentType(models.Model):
         COMMON = "common", "常用文书"
         PLATFORM = "platform", "平台书面记录"
 
+    class NumberStyle(models.TextChoices):
+        # 卫生行政执法文书规范 第四条: a form with a 文号 slot takes 地区简称+卫+执法类别+
+        # 执法性质+〔年份〕+序号 (京卫食罚〔2002〕001号); a form with an "编号：" slot takes
+        # 年份+序号 (2002—001).
+        WENHAO = "wenhao", "文号"
+        BIANHAO = "bianhao", "编号"
+
     code = models.SlugField("代码", max_length=64, unique=True)
     name = models.CharField("名称", max_length=100, unique=True)
     origin = models.CharField("来源", max_length=16, choices=Origin.choices, default="national")
     # Numbering (文号): 地区简称 + 卫 + category + nature + 〔year〕 + serial. A blank category is
     # taken from the subject's kind (医, 公, 职, …) when the number is issued.
     numbered = models.BooleanField("编文号", default=True)
+    number_style = models.CharField(
+        "编号方式", max_length=8, choices=NumberStyle.choices, default="wenhao"
+    )
     category = models.CharField("执法类别代码", max_length=8, blank=True)
     nature = models.CharField("性质代码", max_length=8, blank=True)
     # 现场笔录, 询问记录 …: the document records its own start and end times (A15.4).
@@ -43,6 +53,9 @@ class DocumentType(models.Model):
     act_kinds = models.JSONField("适用的执法行为", default=list)
     active = models.BooleanField("启用", default=True)
     version = models.PositiveIntegerField("版本", default=1)
+    # Where the type's name and fields come from (the 87号 article, a provincial form), or
+    # "no public source; city-configurable" (A9: the city body sets the formats).
+    source = models.TextField("依据", blank=True)
 
     class Meta:
         ordering = ["origin", "code"]
@@ -68,6 +81,12 @@ class NumberingConfig(models.Model):
     region = models.CharField("地区简称", max_length=20)
     sector = models.CharField("行业简称", max_length=8, default="卫")
     serial_width = models.PositiveSmallIntegerField("序号位数（补零）", default=0)
+    # Where the abbreviations come from (e.g. the city body's notice fixing them, A9).
+    region_source = models.CharField("简称依据", max_length=300, blank=True)
+    # 执法类别 by the subject's kind, overriding the platform's defaults ({"medical": "医"}).
+    categories = models.JSONField("执法类别简称", default=dict, blank=True)
+    # 编号 (年份—序号): zero-padded serial width, 2026—001 with 3.
+    bianhao_width = models.PositiveSmallIntegerField("编号序号位数（补零）", default=3)
 
     class Meta:
         verbose_name = "文号格式"
@@ -106,6 +125,10 @@ class DocumentDraft(models.Model):
         DRAFT = "draft", "草稿"
         FINAL = "final", "已定稿"
 
+    class CorrectionConfirmation(models.TextChoices):
+        PARTY = "party", "当事人签名确认"
+        SEAL = "seal", "加盖校对章"
+
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     act = models.ForeignKey(
         "cases.Act", verbose_name="执法行为", on_delete=models.PROTECT, related_name="+"
@@ -134,6 +157,11 @@ class DocumentDraft(models.Model):
         related_name="corrections",
     )
     correction_reason = models.TextField("更正原因", blank=True)
+    # 87号 第五条: a correction of a document used outside is confirmed by the party's signature
+    # or the agency's proofreading seal (校对章).
+    correction_confirmation = models.CharField(
+        "更正确认方式", max_length=8, choices=CorrectionConfirmation.choices, blank=True
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -186,8 +214,17 @@ class DraftSignature(models.Model):
     # SHA-256 of the draft content signed: a signature covers exactly that content.
     data_sha256 = models.CharField(max_length=64)
     refused = models.BooleanField("拒绝签名", default=False)
+    # Not there to sign (行政强制法 第十八条（八）: 当事人不到场); recorded like a refusal.
+    absent = models.BooleanField("不在场", default=False)
     refusal_reason = models.TextField("拒签原因", blank=True)
+    # In what capacity a party-side person signs or refuses (当事人, 被询问人, 受送达人 …); a
+    # witness's row names whom the witness stands for.
+    capacity = models.CharField("签名人身份说明", max_length=20, blank=True)
     witness_name = models.CharField("见证人", max_length=100, blank=True)
+    # The witness's identity (行政强制法 第十八条, 卫生健康行政处罚程序规定 第五十五条: a
+    # representative of the basic-level organisation or of the unit): who they are and an ID.
+    witness_identity = models.CharField("见证人身份", max_length=100, blank=True)
+    witness_id_number = models.CharField("见证人证件号码", max_length=40, blank=True)
     evidence_ref = models.CharField("拍照/录像记录", max_length=300, blank=True)
     signed_at = models.DateTimeField("签名时间", default=timezone.now)
     # Who captured the signature (the officer whose session it was, the party's witness) and on
@@ -210,6 +247,46 @@ class DraftSignature(models.Model):
 
     def __str__(self):
         return f"{self.get_role_display()} {self.name}"
+
+
+class PartyCopy(models.Model):
+    """The party's copy (当事人联) of a finalised document, printed A4 or on an 80 mm thermal
+    printer, and its service: the 送达回执 that records it was handed over (87号 第五条: made
+    in two copies, one for the party)."""
+
+    class Layout(models.TextChoices):
+        A4 = "a4", "A4"
+        THERMAL_80 = "thermal80", "80毫米热敏打印"
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    draft = models.ForeignKey(
+        DocumentDraft, verbose_name="文书", on_delete=models.PROTECT, related_name="party_copies"
+    )
+    layout = models.CharField("版式", max_length=12, choices=Layout.choices)
+    blob = models.ForeignKey("records.Blob", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("打印时间", default=timezone.now)
+    receipt = models.ForeignKey(
+        DocumentDraft,
+        verbose_name="送达回执",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="served_copies",
+    )
+    served_at = models.DateTimeField("送达登记时间", null=True, blank=True)
+
+    objects = AgencyScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = "当事人联"
+        verbose_name_plural = "当事人联"
+
+    def __str__(self):
+        return f"{self.draft}（当事人联，{self.get_layout_display()}）"
 
 
 class TrustedCA(models.Model):

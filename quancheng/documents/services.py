@@ -36,13 +36,16 @@ from quancheng.records.services import put_record, register_blob
 from quancheng.records.sm3 import file_digests
 
 from . import certificates, numbering, sm2sign
-from .fields import as_datetime, parse_value
-from .models import DocumentDraft, DocumentType, DraftSignature
+from .fields import as_datetime, display_value, parse_value
+from .models import DocumentDraft, DocumentType, DraftSignature, PartyCopy
 from .pdfsign import sign_pdf
 from .render import render_pdf
 from .validation import record_check, validate_pdf_bytes
 
 MAX_SIGNATURE_BYTES = 512 * 1024
+# Party-side signers a refusal, an absence or a witness can concern (行政强制法 第十八条;
+# 卫生健康行政处罚程序规定 第五十五条: the recipient and those signing for them).
+SIGNER_CAPACITIES = ["当事人", "被询问人", "被采样人", "受送达人", "签收人"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -59,6 +62,7 @@ def prefill(act: Act, doc_type: DocumentType) -> dict:
         "party_address": subject.address,
         "credit_code": subject.credit_code,
         "legal_representative": subject.legal_representative,
+        "phone": subject.phone,
         "place": act.place,
         "started_at": act.started_at.isoformat(),
         "ended_at": act.ended_at.isoformat(),
@@ -69,6 +73,14 @@ def prefill(act: Act, doc_type: DocumentType) -> dict:
             for o in officers
         ),
         "recorder": officers[-1].full_name if officers else "",
+        # 70号 第十五条（一）: officers state who they are and show their credentials.
+        "credentials_shown": "执法人员已向当事人表明身份并出示执法证件："
+        + "、".join(
+            f"{o.full_name}（{o.certificate_number}）" if o.certificate_number else o.full_name
+            for o in officers
+        )
+        if officers
+        else "",
         "interviewee": subject.legal_representative,
         "case_number": act.case.number if act.case else "",
         "cause": act.case.cause if act.case else "",
@@ -122,6 +134,12 @@ def missing_signatures(draft: DocumentDraft) -> list[str]:
         ]
     if "party" in signers and not any(s.role == DraftSignature.Role.PARTY for s in signed):
         missing.append("当事人签名（或拒签记录）")
+    # 87号 第五条: a correction confirmed by the party needs the party's own signature (a
+    # refusal does not confirm it; the agency's proofreading seal does instead).
+    if draft.correction_confirmation == DocumentDraft.CorrectionConfirmation.PARTY and not any(
+        s.role == DraftSignature.Role.PARTY and not s.refused for s in signed
+    ):
+        missing.append("当事人对更正的签名确认")
     if "witness" in signers and not any(s.role == DraftSignature.Role.WITNESS for s in signed):
         missing.append("见证人签名")
     return missing
@@ -270,6 +288,9 @@ def add_signature(
     password: str = "",
     pin: str = "",
     device: str = "",
+    capacity: str = "",
+    witness_identity: str = "",
+    witness_id_number: str = "",
     request=None,
 ):
     """A handwritten signature captured on the signature page, kept as a PNG blob.
@@ -277,11 +298,20 @@ def add_signature(
     1. whoever captures it is an officer of the act (the party signs on the officer's device,
        the officer's session recorded as witness);
     2. an officer's signature is authenticated as that officer's at this moment (a password or
-       PIN is checked under the lockout rules of ``request``'s address).
+       PIN is checked under the lockout rules of ``request``'s address);
+    3. a witness (见证人, 行政强制法 第十八条) may sign any document, for any signer who refused
+       or was absent (``capacity``: 当事人, 被询问人, 受送达人 …), with their identity recorded.
     """
     caps.require(actor, caps.DRAFT_SIGN_AS_PARTY, draft)
     _refuse_if_final(draft)
     officer, name = _signer(draft, role, officer, name)
+    capacity, witness_identity, witness_id_number = (
+        (capacity or "").strip()[:20],
+        (witness_identity or "").strip()[:100],
+        (witness_id_number or "").strip()[:40],
+    )
+    if role == DraftSignature.Role.WITNESS and not witness_identity:
+        raise ValidationError({"witness_identity": "请填写见证人身份（如基层组织或所在单位代表）"})
     authentication = DraftSignature.Authentication.WITNESSED
     if role == DraftSignature.Role.OFFICER:
         authentication = _authenticate_signer(actor, draft, officer, password, pin, request)
@@ -301,6 +331,9 @@ def add_signature(
             recorded_by=actor,
             device=device[:300],
             authentication=authentication,
+            capacity=capacity,
+            witness_identity=witness_identity,
+            witness_id_number=witness_id_number,
         )
         record_event(
             actor,
@@ -310,6 +343,9 @@ def add_signature(
                 "role": role,
                 "officer": officer.pk if officer else None,
                 "name": name,
+                "capacity": capacity,
+                "witness_identity": witness_identity,
+                "witness_id_number": witness_id_number,
                 "image_sha256": blob.sha256,
                 "data_sha256": signature.data_sha256,
                 "authentication": authentication,
@@ -319,22 +355,42 @@ def add_signature(
     return signature
 
 
-def record_refusal(actor, draft, *, name: str, reason: str, witness: str = "", evidence: str = ""):
-    """The party refuses to sign: reason, and a witness or a photo/video reference (送达规则)."""
+def record_refusal(
+    actor,
+    draft,
+    *,
+    name: str,
+    reason: str,
+    witness: str = "",
+    evidence: str = "",
+    witness_identity: str = "",
+    witness_id_number: str = "",
+    capacity: str = "当事人",
+    absent: bool = False,
+):
+    """A party-side signer (当事人, 被询问人, 受送达人 …) refuses to sign or is absent: the reason,
+    and a witness with their identity or a photo/video reference (行政强制法 第十八条（七）（八）;
+    卫生健康行政处罚程序规定 第五十五条). It counts as the party's entry and is printed on the
+    document."""
     caps.require(actor, caps.DRAFT_SIGN_AS_PARTY, draft)
     _refuse_if_final(draft)
-    reason, witness, evidence = (
+    reason, witness, evidence, witness_identity, witness_id_number, capacity = (
         (reason or "").strip(),
         (witness or "").strip(),
         (evidence or "").strip(),
+        (witness_identity or "").strip()[:100],
+        (witness_id_number or "").strip()[:40],
+        (capacity or "当事人").strip()[:20],
     )
     problems = {}
     if not (name or "").strip():
-        problems["name"] = "请填写当事人姓名"
+        problems["name"] = f"请填写{capacity}姓名"
     if not reason:
-        problems["reason"] = "请填写拒签原因"
+        problems["reason"] = "请填写不在场的情况" if absent else "请填写拒签原因"
     if not witness and not evidence:
-        problems["witness"] = "拒签须有见证人，或注明拍照/录像记录"
+        problems["witness"] = "拒签或不在场须有见证人，或注明拍照/录像记录"
+    if witness and not witness_identity:
+        problems["witness_identity"] = "请填写见证人身份（如基层组织或所在单位代表）"
     if problems:
         raise ValidationError(problems)
     with transaction.atomic():
@@ -345,8 +401,12 @@ def record_refusal(actor, draft, *, name: str, reason: str, witness: str = "", e
             role=DraftSignature.Role.PARTY,
             name=name.strip(),
             refused=True,
+            absent=bool(absent),
+            capacity=capacity,
             refusal_reason=reason,
             witness_name=witness,
+            witness_identity=witness_identity,
+            witness_id_number=witness_id_number,
             evidence_ref=evidence,
             data_sha256=data_sha256(draft.data),
             recorded_by=actor,
@@ -355,7 +415,16 @@ def record_refusal(actor, draft, *, name: str, reason: str, witness: str = "", e
             actor,
             "documentdraft.party_refused",
             draft,
-            {"name": signature.name, "reason": reason, "witness": witness, "evidence": evidence},
+            {
+                "name": signature.name,
+                "capacity": capacity,
+                "absent": signature.absent,
+                "reason": reason,
+                "witness": witness,
+                "witness_identity": witness_identity,
+                "witness_id_number": witness_id_number,
+                "evidence": evidence,
+            },
         )
     return signature
 
@@ -488,15 +557,27 @@ def _commit(actor, reservation: _Reservation, info, check, sm2=None, sm2_info=No
     return document
 
 
-def start_correction(actor, draft: DocumentDraft, reason: str) -> DocumentDraft:
-    """A correction (更正): a new draft linked to the finalised one, which stays as it is."""
+def start_correction(
+    actor, draft: DocumentDraft, reason: str, confirmation: str = ""
+) -> DocumentDraft:
+    """A correction (更正): a new draft linked to the finalised one, which stays as it is.
+
+    87号 第五条: what is corrected is struck through with the correction beside it, confirmed
+    by the party's signature or the agency's proofreading seal (校对章). ``confirmation`` picks
+    one; by default the party confirms when the type has a party signer, else the seal.
+    """
     caps.require(actor, caps.DRAFT_EDIT, draft)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "请填写更正原因"})
-    draft = DocumentDraft.objects.get(pk=draft.pk)
+    draft = DocumentDraft.objects.select_related("doc_type").get(pk=draft.pk)
     if not draft.is_final:
         raise ValidationError("草稿可直接修改，无需更正")
+    choices = DocumentDraft.CorrectionConfirmation
+    if not confirmation:
+        confirmation = choices.PARTY if "party" in draft.doc_type.signers else choices.SEAL
+    if confirmation not in choices.values:
+        raise ValidationError({"confirmation": "更正确认方式应为当事人签名或加盖校对章"})
     with transaction.atomic():
         correction = DocumentDraft.objects.create(
             agency=draft.agency,
@@ -505,12 +586,132 @@ def start_correction(actor, draft: DocumentDraft, reason: str) -> DocumentDraft:
             data=dict(draft.data),
             previous=draft,
             correction_reason=reason,
+            correction_confirmation=confirmation,
             created_by=actor,
         )
         record_event(
             actor,
             "documentdraft.correction_started",
             correction,
-            {"previous": draft.pk, "previous_number": draft.number, "reason": reason},
+            {
+                "previous": draft.pk,
+                "previous_number": draft.number,
+                "reason": reason,
+                "confirmation": confirmation,
+            },
         )
     return correction
+
+
+def corrected_fields(draft: DocumentDraft) -> dict[str, dict]:
+    """What a correction changed against the version it corrects: ``{name: {"old", "new"}}``
+    as shown on the document (empty values as "/")."""
+    previous = draft.previous
+    if previous is None:
+        return {}
+    changes = {}
+    for f in draft.doc_type.fields:
+        old, new = previous.data.get(f["name"]), draft.data.get(f["name"])
+        if old == new:
+            continue
+        changes[f["name"]] = {"old": display_value(f, old), "new": display_value(f, new)}
+    return changes
+
+
+def make_party_copy(actor, draft: DocumentDraft, layout: str = "a4") -> PartyCopy:
+    """The party's copy (当事人联) of a finalised document, A4 or 80 mm thermal (87号 第五条:
+    documents are made in two copies, one for the party).
+
+    1. rendered from the finalised content and signatures, marked 当事人联, with the number
+       the document carries, and signed with the agency's certificate (outside any
+       transaction, like finalising);
+    2. stored as a blob and recorded (``documentdraft.party_copy_made``) in one transaction.
+    """
+    caps.require(actor, caps.DRAFT_FINALISE, draft)
+    if layout not in PartyCopy.Layout.values:
+        raise ValidationError({"layout": "版式应为 A4 或 80毫米热敏打印"})
+    draft = DocumentDraft.objects.select_related("doc_type", "agency").get(pk=draft.pk)
+    if not draft.is_final:
+        raise ValidationError("文书定稿后才能打印当事人联", code="not_final")
+    stored = certificates.active_certificate(draft.agency)
+    if stored is None:
+        raise ValidationError(f"{draft.agency.name}没有有效的签章证书", code="no_certificate")
+    pdf = render_pdf(
+        draft,
+        number=draft.number,
+        final=True,
+        layout=layout,
+        copy_label="当事人联",
+        signatures=_current_signatures(draft),
+    )
+    signed = sign_pdf(
+        pdf,
+        stored,
+        reason=f"{draft.doc_type.name}当事人联",
+        location=draft.agency.district or draft.agency.name,
+    )
+    info = put_record(io.BytesIO(signed))
+    with transaction.atomic():
+        blob = register_blob(info, draft.agency)
+        copy = PartyCopy.objects.create(
+            agency=draft.agency, draft=draft, layout=layout, blob=blob, created_by=actor
+        )
+        record_event(
+            actor,
+            "documentdraft.party_copy_made",
+            draft,
+            {
+                "copy": copy.pk,
+                "layout": layout,
+                "number": draft.number,
+                "sha256": blob.sha256,
+                "document": draft.document_id,
+            },
+        )
+    return copy
+
+
+RECEIPT_CODE = "songda-huizhi"
+
+
+def record_party_copy_served(actor, copy: PartyCopy, receipt: DocumentDraft) -> PartyCopy:
+    """Record the party's copy as served against a finalised 送达回执 of the same party that
+    names the document served (by its name or number)."""
+    caps.require(actor, caps.DRAFT_FINALISE, copy.draft)
+    with transaction.atomic():
+        copy = (
+            PartyCopy.objects.select_for_update().select_related("draft__doc_type").get(pk=copy.pk)
+        )
+        receipt = DocumentDraft.objects.select_related("doc_type").get(pk=receipt.pk)
+        draft = copy.draft
+        problems = []
+        if copy.receipt_id is not None:
+            problems.append("该当事人联已登记送达")
+        if receipt.doc_type.code != RECEIPT_CODE or not receipt.is_final:
+            problems.append("应选择已定稿的送达回执")
+        elif receipt.agency_id != draft.agency_id or receipt.act.subject_id != (
+            draft.act.subject_id
+        ):
+            problems.append("送达回执与文书的当事人不一致")
+        else:
+            served = receipt.data.get("served_document", "")
+            if draft.doc_type.name not in served and not (draft.number and draft.number in served):
+                problems.append(f"送达回执未载明送达的文书“{draft.doc_type.name}”")
+        if problems:
+            raise ValidationError(problems, code="receipt_mismatch")
+        copy.receipt = receipt
+        copy.served_at = timezone.now()
+        copy.save(update_fields=["receipt", "served_at"])
+        record_event(
+            actor,
+            "documentdraft.party_copy_served",
+            draft,
+            {
+                "copy": copy.pk,
+                "layout": copy.layout,
+                "receipt": receipt.pk,
+                "receipt_document": receipt.document_id,
+                "receipt_number": receipt.number,
+            },
+        )
+    return copy

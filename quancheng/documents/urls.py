@@ -12,4 +12,7 @@ urlpatterns = [
     path("drafts/<int:pk>/refuse/", views.draft_refuse, name="draft_refuse"),
     path("drafts/<int:pk>/finalise/", views.draft_finalise, name="draft_finalise"),
     path("drafts/<int:pk>/correct/", views.draft_correct, name="draft_correct"),
+    path("drafts/<int:pk>/party-copy/", views.party_copy_make, name="party_copy_make"),
+    path("party-copies/<int:pk>.pdf", views.party_copy_file, name="party_copy_file"),
+    path("party-copies/<int:pk>/serve/", views.party_copy_serve, name="party_copy_serve"),
 ]

@@ -14,11 +14,12 @@ from quancheng.ledger.services import record_atomic
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.lockout import SecretThrottled
 from quancheng.orgs.scoping import get_visible_or_404
+from quancheng.records.http import serve_blob
 
 from . import services
 from .catalogue import types_for_act_kind
 from .fields import input_value
-from .models import DocumentDraft, DocumentType, DraftSignature
+from .models import DocumentDraft, DocumentType, DraftSignature, PartyCopy
 from .render import render_pdf
 
 
@@ -101,8 +102,25 @@ def draft_detail(request, pk):
             "can_change": can_change and not draft.is_final,
             "can_correct": can_change and draft.is_final,
             "corrections": draft.corrections.all(),
+            "party_copies": draft.party_copies.select_related("receipt"),
+            "receipts": _receipts(draft) if can_correct_or_copy(request.user, draft) else [],
+            "copy_layouts": PartyCopy.Layout.choices,
         },
     )
+
+
+def can_correct_or_copy(user, draft) -> bool:
+    return draft.is_final and caps.can(user, caps.DRAFT_FINALISE, draft)
+
+
+def _receipts(draft):
+    """Finalised 送达回执 of the same agency and party, to record a party's copy against."""
+    return DocumentDraft.objects.filter(
+        agency=draft.agency,
+        act__subject=draft.act.subject_id,
+        doc_type__code=services.RECEIPT_CODE,
+        status=DocumentDraft.Status.FINAL,
+    ).order_by("-finalised_at")[:20]
 
 
 def draft_preview(request, pk):
@@ -144,6 +162,9 @@ def draft_sign(request, pk):
                 password=request.POST.get("password", ""),
                 pin=request.POST.get("pin", ""),
                 device=services.signing_device(request),
+                capacity=request.POST.get("capacity", ""),
+                witness_identity=request.POST.get("witness_identity", ""),
+                witness_id_number=request.POST.get("witness_id_number", ""),
                 request=request,
             )
         except (ValidationError, PermissionDenied) as e:
@@ -166,6 +187,7 @@ def draft_sign(request, pk):
             "party_name": draft.data.get("party") or draft.act.subject.name,
             "signatures": draft.signatures.select_related("officer", "recorded_by"),
             "missing_signatures": services.missing_signatures(draft),
+            "capacities": services.SIGNER_CAPACITIES,
         },
         status=status,
     )
@@ -183,12 +205,18 @@ def draft_refuse(request, pk):
             reason=request.POST.get("reason", ""),
             witness=request.POST.get("witness", ""),
             evidence=request.POST.get("evidence", ""),
+            witness_identity=request.POST.get("witness_identity", ""),
+            witness_id_number=request.POST.get("witness_id_number", ""),
+            capacity=request.POST.get("capacity", "") or "当事人",
+            absent=request.POST.get("absent") == "1",
         )
     except ValidationError as e:
         for m in _messages(e):
             messages.error(request, m)
     else:
-        messages.success(request, "已记录当事人拒绝签名")
+        capacity = request.POST.get("capacity", "") or "当事人"
+        state = "不在场" if request.POST.get("absent") == "1" else "拒绝签名"
+        messages.success(request, f"已记录{capacity}{state}")
     return redirect("documents:draft_sign", pk=draft.pk)
 
 
@@ -210,10 +238,77 @@ def draft_correct(request, pk):
     draft = _draft(request, pk)
     caps.require(request.user, caps.DRAFT_EDIT, draft)
     try:
-        correction = services.start_correction(request.user, draft, request.POST.get("reason", ""))
+        correction = services.start_correction(
+            request.user,
+            draft,
+            request.POST.get("reason", ""),
+            request.POST.get("confirmation", ""),
+        )
     except ValidationError as e:
         for m in _messages(e):
             messages.error(request, m)
         return redirect(draft)
     messages.success(request, "已新建更正版本，原文书保持不变")
     return redirect(correction)
+
+
+# --- the party's copy (当事人联) -------------------------------------------------------------
+
+
+@require_POST
+def party_copy_make(request, pk):
+    """Print the party's copy of a finalised document, A4 or 80 mm thermal."""
+    draft = _draft(request, pk)
+    caps.require(request.user, caps.DRAFT_FINALISE, draft)
+    try:
+        copy = services.make_party_copy(request.user, draft, request.POST.get("layout", ""))
+    except ValidationError as e:
+        for m in _messages(e):
+            messages.error(request, m)
+        return redirect(draft)
+    messages.success(request, f"已生成当事人联（{copy.get_layout_display()}），可下载打印")
+    return redirect(draft)
+
+
+@require_http_methods(["GET", "HEAD"])
+def party_copy_file(request, pk):
+    """The stored party's copy (a signed PDF), for the printer; each download is logged."""
+    copy = get_visible_or_404(
+        PartyCopy.objects.select_related("draft__act", "draft__doc_type", "blob"),
+        request.user,
+        pk=pk,
+    )
+    require(request, copy.draft, "view")
+    response = serve_blob(
+        request,
+        copy.blob,
+        content_type="application/pdf",
+        filename=f"{copy.draft.doc_type.name}{copy.draft.number}当事人联.pdf",
+        as_attachment=True,
+    )
+    if request.method == "GET" and response.status_code in (200, 206):
+        record_atomic(
+            request.user,
+            "documentdraft.party_copy_downloaded",
+            copy.draft,
+            {"copy": copy.pk, "sha256": copy.blob_id, **access_body(request)},
+        )
+    return response
+
+
+@require_POST
+def party_copy_serve(request, pk):
+    """Record the party's copy as served against a finalised 送达回执."""
+    copy = get_visible_or_404(PartyCopy.objects.select_related("draft"), request.user, pk=pk)
+    caps.require(request.user, caps.DRAFT_FINALISE, copy.draft)
+    receipt = get_visible_or_404(
+        DocumentDraft.objects.all(), request.user, pk=request.POST.get("receipt") or 0
+    )
+    try:
+        services.record_party_copy_served(request.user, copy, receipt)
+    except ValidationError as e:
+        for m in _messages(e):
+            messages.error(request, m)
+    else:
+        messages.success(request, f"已登记当事人联随送达回执{receipt.number or receipt.pk}送达")
+    return redirect(copy.draft)

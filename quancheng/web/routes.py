@@ -59,6 +59,9 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "documents:draft_refuse": caps.DRAFT_SIGN_AS_PARTY,
     "documents:draft_finalise": caps.DRAFT_FINALISE,
     "documents:draft_correct": caps.DRAFT_EDIT,
+    "documents:party_copy_make": caps.DRAFT_FINALISE,
+    "documents:party_copy_file": caps.CONTENT,
+    "documents:party_copy_serve": caps.DRAFT_FINALISE,
     # --- compliance ---
     "compliance:marker_add": caps.MARKER_CHANGE,
     "compliance:marker_withdraw": caps.MARKER_CHANGE,

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 
 import pytest
+from django.test import RequestFactory
 from PIL import Image, ImageDraw
 
 from quancheng.api.tests.conftest import api_as  # noqa: F401 - the API tests' fixture
@@ -39,7 +40,6 @@ def doc_type(name: str) -> DocumentType:
 
 def terminal():
     """The request of a shared terminal (a password or PIN is checked against its address)."""
-    from django.test import RequestFactory
 
     return RequestFactory().post("/", REMOTE_ADDR="10.5.5.5")
 

@@ -150,13 +150,13 @@ def test_a_finalisation_interrupted_after_the_reservation_keeps_its_number(
     with pytest.raises(RuntimeError):
         services.finalise(officer, first)
     first.refresh_from_db()
-    assert first.status == "draft" and first.number.endswith("〕1号")
+    assert first.status == "draft" and first.number.endswith("—001")  # 现场笔录: an 编号
     reserved = events(first, "documentdraft.number_reserved").get()
     assert json.loads(reserved.body) == {"number": first.number}
     monkeypatch.undo()
 
     # Another draft finalised meanwhile takes the next serial; the first keeps its own.
-    assert services.finalise(officer, second).number.endswith("2号")
+    assert services.finalise(officer, second).number.endswith("—002")
     document = services.finalise(officer, first)
     assert document.number == first.number
     assert NumberCounter.objects.get().last_serial == 2

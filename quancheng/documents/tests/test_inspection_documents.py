@@ -103,10 +103,8 @@ def test_inspection_documents_filled_signed_finalised_and_verified(
 ):
     client.force_login(officer)
     year = timezone.localdate().year
-    expected_numbers = {
-        "现场笔录": f"渝中卫医现〔{year}〕1号",
-        "卫生监督意见书": f"渝中卫医监意〔{year}〕1号",
-    }
+    # Both forms carry an 编号 (87号 第四条), one series per agency and year.
+    expected_numbers = {"现场笔录": f"{year}—001", "卫生监督意见书": f"{year}—002"}
     for name, number in expected_numbers.items():
         draft = _make_document(client, act, officer, colleague, name)
         document = draft.document

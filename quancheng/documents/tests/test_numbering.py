@@ -19,11 +19,11 @@ def test_numbers_follow_the_agency_format_and_run_per_category_nature_and_year(
     agency, subject, catalogue
 ):
     penalty = doc_type("行政处罚决定书")
-    opinion = doc_type("卫生监督意见书")
+    order = doc_type("责令（限期）改正通知书")
     with transaction.atomic():
         assert issue_number(agency, penalty, subject, 2026) == "渝中卫医罚〔2026〕1号"
         assert issue_number(agency, penalty, subject, 2026) == "渝中卫医罚〔2026〕2号"
-        assert issue_number(agency, opinion, subject, 2026) == "渝中卫医监意〔2026〕1号"
+        assert issue_number(agency, order, subject, 2026) == "渝中卫医责改〔2026〕1号"
         assert issue_number(agency, penalty, subject, 2027) == "渝中卫医罚〔2027〕1号"
     NumberingConfig.objects.create(agency=agency, region="渝中区", serial_width=3)
     with transaction.atomic():
