@@ -38,6 +38,7 @@ from quancheng.jobs import leases
 from quancheng.lib.merkle import CompactRange, leaf_hash
 
 from .models import Event, LedgerHead, StagedEvent, SubtreeHash
+from .services import in_own_transaction
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,8 @@ def wait_for_event(staged: StagedEvent, timeout: float = 10.0, poll: float = 0.0
     staged._check_committed("integrated event")
     deadline = time.monotonic() + timeout
     while True:
+        if not in_own_transaction():
+            integrate_pending(holder_name("wait"), wait=False, keep=False)
         event = Event.objects.filter(staged_id=staged.pk).first()
         if event is not None:
             staged._event = event
@@ -184,8 +187,6 @@ def wait_for_event(staged: StagedEvent, timeout: float = 10.0, poll: float = 0.0
             Event.objects.filter(staged_id=staged.pk).exists()
         ):
             raise LookupError(f"staged event {staged.pk} was never committed")
-        if not connection.in_atomic_block:
-            integrate_pending(holder_name("wait"), wait=False, keep=False)
         if time.monotonic() >= deadline:
             raise IntegrationTimeout(f"staged event {staged.pk} not integrated within {timeout} s")
         time.sleep(poll)
