@@ -209,9 +209,10 @@ def ledger_round(events: int, writers: int) -> dict:
     seconds, commits = run_writers(write_ledger, events, writers)
     wait_integrated(before + events)
     end_to_end = time.monotonic()
-    time.sleep(watcher.interval * 2)
     watcher.stopped.set()
     watcher.join()
+    # The last size may have been reached between two polls: seen at the latest now.
+    watcher.seen.append((before + events, end_to_end))
     seqs = dict(
         Event.objects.filter(staged_id__in=[pk for pk, _ in commits]).values_list(
             "staged_id", "seq"
