@@ -213,6 +213,7 @@ def test_one_agencys_open_transaction_never_holds_up_anothers(
 ):
     """Writer A stages an event and keeps its transaction open; writer B, of another agency,
     stages and commits meanwhile, and so does the integrator."""
+    integrate_pending("tester")  # the organisation's own events
     staged_a = threading.Event()
     release_a = threading.Event()
 
