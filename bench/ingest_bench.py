@@ -242,6 +242,7 @@ class Server:
             [
                 sys.executable,
                 *("-m", "gunicorn", "quancheng.wsgi", "--bind", bind),
+                *("--config", "python:quancheng.gunicorn_conf"),  # the head limits
                 *("--worker-class", "gthread", "--workers", "2", "--threads", "4"),
                 "--no-control-socket",
             ],

@@ -16,7 +16,7 @@ from django.utils import timezone
 from quancheng.cases.models import Act, Case
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
-from quancheng.orgs.scoping import agencies_visible_to, can_change_in
+from quancheng.orgs.scoping import agencies_visible_to
 from quancheng.records.refs import ITEM_MODELS, ItemKind, ref_of, resolve_many
 
 from .models import Extraction
@@ -28,11 +28,6 @@ MAX_TEXT = 2000
 def _error(message: str, code: str, field: str | None = None) -> ValidationError:
     error = ValidationError(message, code=code)
     return ValidationError({field: error}) if field else error
-
-
-def is_head_of(user, agency) -> bool:
-    """The head (机构负责人) of that very agency: who approves under A24 (the table's row)."""
-    return caps.can(user, caps.REQUESTS_DECIDE, agency)
 
 
 def clean_text(value: str, field: str, label: str, required: bool = True) -> str:
@@ -98,7 +93,7 @@ def request_extraction(
 ) -> Extraction:
     """An officer asks to extract items of one act or case as evidence (提取申请)."""
     source = act or case
-    if source is None or not can_change_in(actor, source.agency):
+    if source is None or not caps.can(actor, caps.EXTRACTION_REQUEST, source):
         raise PermissionDenied("无权为该执法行为或案件申请证据提取")
     purpose = clean_text(purpose, "purpose", "提取事由")
     chosen = items_in_scope(actor, act=act, case=case, refs=items)
@@ -132,7 +127,7 @@ def _locked(extraction: Extraction) -> Extraction:
 def decide_extraction(actor, extraction: Extraction, *, approve: bool, note: str = ""):
     """The agency head approves or refuses (A24); never the requester. An approval queues the
     production of the package once the decision has committed."""
-    if not is_head_of(actor, extraction.agency):
+    if not caps.can(actor, caps.REQUESTS_DECIDE, extraction):
         raise PermissionDenied("只有本机构负责人可以审批证据提取")
     note = clean_text(note, "note", "审批意见", required=not approve)
     with transaction.atomic():
@@ -168,7 +163,7 @@ def schedule_production(extraction: Extraction) -> None:
 
 def retry_production(actor, extraction: Extraction) -> Extraction:
     """The head asks again for a package whose production failed."""
-    if not is_head_of(actor, extraction.agency):
+    if not caps.can(actor, caps.REQUESTS_DECIDE, extraction):
         raise PermissionDenied("只有本机构负责人可以重新制作")
     with transaction.atomic():
         extraction = _locked(extraction)
@@ -187,17 +182,9 @@ def retry_production(actor, extraction: Extraction) -> Extraction:
     return extraction
 
 
-def may_download(user, extraction: Extraction) -> bool:
-    """The requester and the agency's head, once the package exists."""
-    if extraction.status != Extraction.Status.PRODUCED or extraction.package_id is None:
-        return False
-    return user.pk == extraction.requested_by_id or is_head_of(user, extraction.agency)
-
-
 def record_download(actor, extraction: Extraction, served: str, *, via: str) -> None:
     """A download of the package is an access to record content: one event per request."""
-    if not may_download(actor, extraction):
-        raise PermissionDenied("只有申请人和机构负责人可以下载提取包")
+    caps.require(actor, caps.EXTRACTION_DOWNLOAD, extraction)
     with transaction.atomic():
         record_event(
             actor,
@@ -209,8 +196,7 @@ def record_download(actor, extraction: Extraction, served: str, *, via: str) -> 
 
 def record_note_read(actor, extraction: Extraction, served: str) -> None:
     """Reading the extraction note on its own (it lists the items and their hashes)."""
-    if not may_download(actor, extraction):
-        raise PermissionDenied("只有申请人和机构负责人可以查看提取说明")
+    caps.require(actor, caps.EXTRACTION_DOWNLOAD, extraction)
     with transaction.atomic():
         record_event(
             actor,

@@ -2,7 +2,8 @@
 
 The models are queried directly (their flows are built in their own apps): access requests,
 evidence extractions, provisions to outside bodies (A24 ¶2), late registration requests (A21),
-A13 work records to review, holds and lift requests (A23), disposal proposals (A22). Nothing
+A13 work records to review, holds and lift requests (A23), disposal proposals (A22), supplements
+to sealed dossiers (补充归档). Nothing
 here decides; each entry links to the page where its own app decides, or shows no link when that
 page does not exist (yet).
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch
 
-from quancheng.orgs.models import Role
+from quancheng.orgs import capabilities as caps
 
 from .models import AccessRequest, Extraction, Provision
 
@@ -38,6 +39,7 @@ SECTIONS = {
     "hold": "长期保存申请",
     "hold_lift": "解除长期保存申请",
     "disposal": "销毁申请",
+    "supplement": "补充归档申请（封卷后更正）",
 }
 
 
@@ -53,7 +55,7 @@ def _url(obj, fallback=None) -> str:
 
 
 def _querysets(user) -> dict:
-    from quancheng.archive.models import DisposalProposal, Hold
+    from quancheng.archive.models import DisposalProposal, Hold, SupplementRequest
     from quancheng.compliance.models import Explanation
     from quancheng.registration.models import LateRegistrationRequest
 
@@ -87,20 +89,17 @@ def _querysets(user) -> dict:
         )
         .exclude(proposed_by=user)
         .select_related("proposed_by"),
+        "supplement": SupplementRequest.objects.filter(
+            status=SupplementRequest.Status.PENDING, agency=agency
+        )
+        .exclude(requested_by=user)
+        .select_related("requested_by", "dossier"),
     }
-
-
-def is_head(user) -> bool:
-    return (
-        getattr(user, "is_authenticated", False)
-        and user.role == Role.HEAD
-        and user.agency_id is not None
-    )
 
 
 def inbox_count(user) -> int:
     """How many decisions wait for the head (the navigation's badge): one count per section."""
-    if not is_head(user):
+    if not caps.can(user, caps.REQUESTS_DECIDE):
         return 0
     return sum(qs.count() for qs in _querysets(user).values())
 
@@ -127,12 +126,15 @@ def _entry(kind: str, obj) -> Entry:
         target = obj.case or obj.act
         title = f"{target}：{obj.lift_reason[:60]}"
         return Entry(kind, title, obj.lift_requested_by, obj.requested_at, _url(obj, target), obj)
+    if kind == "supplement":
+        title = f"案卷{obj.dossier.number}补充{len(obj.items)}项材料：{obj.reason[:60]}"
+        return Entry(kind, title, obj.requested_by, obj.requested_at, _url(obj), obj)
     return Entry(kind, str(obj), obj.proposed_by, obj.proposed_at, _url(obj), obj)
 
 
 def inbox(user) -> list[tuple[str, str, list[Entry]]]:
     """(section code, section title, entries oldest first) for every section, empty ones too."""
-    if not is_head(user):
+    if not caps.can(user, caps.REQUESTS_DECIDE):
         return []
     sections = []
     for kind, qs in _querysets(user).items():

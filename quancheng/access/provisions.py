@@ -30,11 +30,11 @@ from quancheng.cases.models import Act, Case
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
 from quancheng.lib.spreadsheet import safe_row
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
-from quancheng.orgs.scoping import can_change_in
 from quancheng.records.refs import ItemKind
 
-from .extraction import clean_text, is_head_of, items_in_scope, refs_json
+from .extraction import clean_text, items_in_scope, refs_json
 from .models import Extraction, Provision
 
 MAX_RECIPIENT = 200
@@ -65,7 +65,7 @@ def request_provision(
     source = act or case
     if source is None:
         raise _error("请选择一个执法行为或一个案件", "source_required", "act")
-    if not can_change_in(actor, source.agency):
+    if not caps.can(actor, caps.EXTRACTION_REQUEST, source):
         raise PermissionDenied("无权为该执法行为或案件申请对外提供")
     if extraction is not None and extraction.agency_id != source.agency_id:
         raise _error("所选证据提取不属于本机构", "other_agency", "extraction")
@@ -109,7 +109,7 @@ def _locked(provision: Provision) -> Provision:
 
 def decide_provision(actor, provision: Provision, *, approve: bool, note: str = "") -> Provision:
     """Step 2: the head of the records' agency approves or refuses; never the requester."""
-    if not is_head_of(actor, provision.agency):
+    if not caps.can(actor, caps.REQUESTS_DECIDE, provision):
         raise PermissionDenied("只有本机构负责人可以审批对外提供")
     note = clean_text(note, "note", "审批意见", required=not approve)
     with transaction.atomic():
@@ -134,19 +134,9 @@ def decide_provision(actor, provision: Provision, *, approve: bool, note: str = 
     return provision
 
 
-def may_register(user, provision: Provision) -> bool:
-    """The requester or the custodian of the agency registers the handing over."""
-    if not can_change_in(user, provision.agency):
-        return False
-    return user.pk == provision.requested_by_id or (
-        user.role == Role.CUSTODIAN and user.agency_id == provision.agency_id
-    )
-
-
 def register_provided(actor, provision: Provision, *, provided_on: dt.date | None) -> Provision:
     """Step 3: register that an approved provision was handed over on ``provided_on`` (登记)."""
-    if not may_register(actor, provision):
-        raise PermissionDenied("只有申请人或记录管理专人可以登记对外提供")
+    caps.require(actor, caps.PROVISION_REGISTER, provision)
     if provided_on is None:
         raise _error("请填写提供日期", "required", "provided_on")
     if provided_on > timezone.localdate():

@@ -17,7 +17,6 @@ from django.utils import timezone
 from quancheng.cases.models import Act, Case
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
-from quancheng.orgs.models import Agency, Role
 from quancheng.records.refs import ITEM_MODELS
 
 from .models import AccessRequest
@@ -38,11 +37,6 @@ def _text(value: str | None, field: str, label: str, *, required: bool, limit: i
     if len(value) > limit:
         raise _error(f"{label}不能超过{limit}个字符", "too_long", field)
     return value
-
-
-def is_head_of_agency(user, agency_id: int) -> bool:
-    """The head (机构负责人) of the agency whose records are asked for (the table's row)."""
-    return caps.can(user, caps.REQUESTS_DECIDE, Agency(pk=agency_id))
 
 
 def describe_target(r: AccessRequest) -> str:
@@ -154,7 +148,7 @@ def decide_request(
 ) -> AccessRequest:
     """The head of the records' agency approves (until ``expires_at``) or refuses."""
     request = _locked(request)
-    if not is_head_of_agency(actor, request.agency_id):
+    if not caps.can(actor, caps.REQUESTS_DECIDE, request):
         raise PermissionDenied("只有被调阅记录所属机构的负责人可以审批调阅申请")
     if actor.pk == request.requester_id:
         raise PermissionDenied("不能审批本人提交的调阅申请")
@@ -209,14 +203,14 @@ def withdraw_request(actor, request: AccessRequest) -> AccessRequest:
 def requests_visible_to(user):
     """Requests a user may see: their own; in scope, for heads, custodians, auditors, city."""
     qs = AccessRequest.objects.select_related("requester", "agency", "case", "act", "decided_by")
-    if user.role in (Role.HEAD, Role.CUSTODIAN, Role.AUDITOR, Role.CITY_ADMIN):
+    if caps.can(user, caps.REQUESTS_VIEW_IN_SCOPE):
         return qs.visible_to(user) | qs.filter(requester=user)
     return qs.filter(requester=user)
 
 
 def pending_for_head(user):
     """Requests waiting for this head's decision (the approvals inbox)."""
-    if user.role != Role.HEAD or user.agency_id is None:
+    if not caps.can(user, caps.REQUESTS_DECIDE):
         return AccessRequest.objects.none()
     return (
         AccessRequest.objects.filter(status=AccessRequest.Status.PENDING, agency=user.agency_id)

@@ -9,14 +9,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from quancheng.cases.models import Act, Case
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.http import serve_blob, served_range
 from quancheng.records.refs import ItemKind, items_of_act, items_of_case, kind_of, resolve_many
 
 from .extraction import (
     decide_extraction,
-    is_head_of,
-    may_download,
     package_filename,
     record_download,
     record_note_read,
@@ -57,7 +56,7 @@ def extraction_list(request):
     pending = [
         e
         for e in extractions.filter(status=Extraction.Status.PENDING)
-        if is_head_of(request.user, e.agency) and e.requested_by_id != request.user.pk
+        if caps.can(request.user, caps.REQUESTS_DECIDE, e) and e.requested_by_id != request.user.pk
     ]
     page = Paginator(extractions, 50).get_page(request.GET.get("page"))
     return render(
@@ -112,11 +111,11 @@ def extraction_detail(request, pk):
             "extraction": extraction,
             "items": _items(extraction),
             "may_decide": extraction.status == Extraction.Status.PENDING
-            and is_head_of(user, extraction.agency)
+            and caps.can(user, caps.REQUESTS_DECIDE, extraction)
             and extraction.requested_by_id != user.pk,
             "may_retry": extraction.status == Extraction.Status.FAILED
-            and is_head_of(user, extraction.agency),
-            "may_download": may_download(user, extraction),
+            and caps.can(user, caps.REQUESTS_DECIDE, extraction),
+            "may_download": caps.can(user, caps.EXTRACTION_DOWNLOAD, extraction),
             "in_production": extraction.status == Extraction.Status.APPROVED,
         },
     )
@@ -164,8 +163,7 @@ def extraction_download(request, pk):
     extraction = get_visible_or_404(
         Extraction.objects.select_related("package"), request.user, pk=pk
     )
-    if not may_download(request.user, extraction):
-        raise PermissionDenied("只有申请人和机构负责人可以下载提取包")
+    caps.require(request.user, caps.EXTRACTION_DOWNLOAD, extraction)
     response = serve_blob(
         request,
         extraction.package,
@@ -182,8 +180,9 @@ def extraction_download(request, pk):
 def extraction_note(request, pk):
     """The signed extraction note (提取说明) as a PDF, for the requester and the head."""
     extraction = get_visible_or_404(Extraction.objects.select_related("note"), request.user, pk=pk)
-    if not may_download(request.user, extraction) or extraction.note_id is None:
-        raise PermissionDenied("只有申请人和机构负责人可以查看提取说明")
+    caps.require(request.user, caps.EXTRACTION_DOWNLOAD, extraction)
+    if extraction.note_id is None:
+        raise PermissionDenied("该提取没有提取说明")
     response = serve_blob(
         request,
         extraction.note,

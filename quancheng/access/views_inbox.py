@@ -1,15 +1,14 @@
 """The head's approvals inbox page (审批待办) at /access/inbox/."""
 
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
+from quancheng.orgs import capabilities as caps
+
 from .inbox import inbox as inbox_sections
-from .inbox import is_head
 
 
 def inbox(request):
-    if not is_head(request.user):
-        raise PermissionDenied("审批待办仅供机构负责人使用")
+    caps.require(request.user, caps.REQUESTS_DECIDE)
     sections = inbox_sections(request.user)
     return render(
         request,

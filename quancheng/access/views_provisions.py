@@ -13,16 +13,16 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 
-from .extraction import is_head_of, visible_extractions
+from .extraction import visible_extractions
 from .models import Extraction, Provision
 from .provisions import (
     ProvisionFilter,
     csv_chunks,
     decide_provision,
     log_export,
-    may_register,
     register_of,
     register_provided,
     request_provision,
@@ -89,10 +89,10 @@ def provision_detail(request, pk):
         {
             "provision": provision,
             "can_decide": requested
-            and is_head_of(request.user, provision.agency)
+            and caps.can(request.user, caps.REQUESTS_DECIDE, provision)
             and request.user.pk != provision.requested_by_id,
             "can_register": provision.status == Provision.Status.APPROVED
-            and may_register(request.user, provision),
+            and caps.can(request.user, caps.PROVISION_REGISTER, provision),
             "today": timezone.localdate().isoformat(),
         },
     )

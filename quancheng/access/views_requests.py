@@ -15,6 +15,7 @@ from django.views import defaults
 from django.views.decorators.http import require_http_methods, require_POST
 
 from quancheng.cases.models import Act, Case
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.refs import ITEM_MODELS, kind_of
 from quancheng.web.history import history
@@ -172,7 +173,7 @@ def request_detail(request, pk):
             "in_force": access_request.status == AccessRequest.Status.APPROVED
             and access_request.expires_at > now,
             "can_decide": access_request.status == AccessRequest.Status.PENDING
-            and services.is_head_of_agency(request.user, access_request.agency_id)
+            and caps.can(request.user, caps.REQUESTS_DECIDE, access_request)
             and request.user.pk != access_request.requester_id,
             "can_withdraw": request.user.pk == access_request.requester_id
             and access_request.status

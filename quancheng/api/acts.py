@@ -53,7 +53,10 @@ def post_act(request, payload: ActCreate):
     officers = refs.officers(payload.officer_ids)
     refs.raise_any()
     agency = agency_for_new(
-        request.user, payload.agency_id, default=default_agency(request.user, subject)
+        request.user,
+        payload.agency_id,
+        caps.ACT_CREATE,
+        default=default_agency(request.user, subject),
     )
     data = payload.model_dump(exclude={"agency_id", "subject_id", "case_id", "officer_ids"})
     act = create_act(request.user, agency, officers, subject=subject, case=case, **data)

@@ -7,8 +7,14 @@ from typing import Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
-from quancheng.archive import disposal, longterm, retention
-from quancheng.archive.models import DisposalProposal, Dossier, DossierEntry, RetentionClass
+from quancheng.archive import disposal, dossiers, longterm, retention
+from quancheng.archive.models import (
+    DisposalProposal,
+    Dossier,
+    DossierEntry,
+    RetentionClass,
+    SupplementRequest,
+)
 from quancheng.cases.models import Act
 from quancheng.ledger.services import record_atomic
 from quancheng.orgs.scoping import get_visible_or_404
@@ -61,9 +67,44 @@ class SupplementOut(Schema):
     created_at: LocalDateTime
 
 
+class ItemRefIn(Schema):
+    kind: Literal[*ItemKind.values]
+    id: Id
+
+
+class SupplementRequestOut(Schema):
+    id: int
+    dossier_id: int
+    status: Literal[*SupplementRequest.Status.values] = Field(
+        description="pending 待机构负责人审批、approved 已批准（已补入案卷）、refused 不予批准"
+    )
+    status_label: str
+    reason: str
+    items: list[ItemRefIn]
+    requested_by: PersonRef
+    requested_at: LocalDateTime
+    decided_by: PersonRef | None
+    decided_at: LocalDateTime | None
+    decision_note: str
+    supplement: int | None = Field(description="批准后形成的补充归档次序")
+
+    @staticmethod
+    def resolve_status_label(obj) -> str:
+        return obj.get_status_display()
+
+    @staticmethod
+    def resolve_items(obj) -> list[dict]:
+        return [{"kind": k, "id": pk} for k, pk in obj.items]
+
+    @staticmethod
+    def resolve_supplement(obj) -> int | None:
+        return obj.supplement.sequence if obj.supplement_id else None
+
+
 class DossierDetail(DossierOut):
     entries: list[EntryOut]
     supplements: list[SupplementOut]
+    supplement_requests: list[SupplementRequestOut]
 
     @staticmethod
     def resolve_entries(obj) -> list:
@@ -72,6 +113,12 @@ class DossierDetail(DossierOut):
     @staticmethod
     def resolve_supplements(obj) -> list:
         return list(obj.supplements.select_related("created_by"))
+
+    @staticmethod
+    def resolve_supplement_requests(obj) -> list:
+        return list(
+            obj.supplement_requests.select_related("requested_by", "decided_by", "supplement")
+        )
 
 
 class DossierPage(Schema):
@@ -118,12 +165,38 @@ def get_dossier(request, dossier_id: int):
     return dossier
 
 
+class SupplementRequestIn(Input):
+    reason: str = Field(max_length=2000, description="补充归档（更正）的原因")
+    items: list[ItemRefIn] = Field(min_length=1, max_length=500, description="补入案卷的材料")
+
+
+@router.post(
+    "/dossiers/{dossier_id}/supplement-requests",
+    response={201: SupplementRequestOut, **responses.CREATE},
+    summary="申请补充归档（封卷后更正，记录管理专人；经机构负责人批准后生效）",
+)
+def post_supplement_request(request, dossier_id: Id, payload: SupplementRequestIn):
+    dossier = get_visible_or_404(_dossiers(request.user), request.user, pk=dossier_id)
+    refs = [(i.kind, i.id) for i in payload.items]
+    created = dossiers.request_supplement(request.user, dossier, payload.reason, refs)
+    return Status(201, created)
+
+
+@router.post(
+    "/supplement-requests/{request_id}/decision",
+    response={200: SupplementRequestOut, **responses.CHANGE},
+    summary="审批补充归档申请（机构负责人，不能审批本人的申请）",
+)
+def decide_supplement_api(request, request_id: Id, payload: ExtractionDecisionIn):
+    supplement_request = get_visible_or_404(
+        SupplementRequest.objects.select_related("dossier"), request.user, pk=request_id
+    )
+    return dossiers.decide_supplement(
+        request.user, supplement_request, approve=payload.approve, note=payload.note
+    )
+
+
 # --- retention and disposal (A22, A23) ----------------------------------------------------------
-
-
-class ItemRefIn(Schema):
-    kind: Literal[*ItemKind.values]
-    id: Id
 
 
 class RetentionOut(Schema):

@@ -50,7 +50,10 @@ def post_case(request, payload: CaseCreate):
     officers = refs.officers(payload.officer_ids)
     refs.raise_any()
     agency = agency_for_new(
-        request.user, payload.agency_id, default=default_agency(request.user, subject)
+        request.user,
+        payload.agency_id,
+        caps.CASE_CREATE,
+        default=default_agency(request.user, subject),
     )
     data = payload.model_dump(exclude={"agency_id", "subject_id", "officer_ids"})
     case = create_case(request.user, agency, officers, subject=subject, **data)

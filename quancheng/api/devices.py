@@ -11,9 +11,10 @@ from typing import Literal
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.devices import current_assignments_prefetch, note_devices_docked
 from quancheng.orgs.models import Device
-from quancheng.orgs.scoping import get_visible_or_404, require_change_in
+from quancheng.orgs.scoping import get_visible_or_404
 
 from . import responses
 from .errors import error_response
@@ -137,7 +138,7 @@ def post_docked(request, device_id: int, payload: DockedIn | None = None):
     device = get_visible_or_404(
         _visible(request).select_related("agency"), request.user, pk=device_id
     )
-    require_change_in(request.user, device.agency)
+    caps.require(request.user, caps.DEVICES_REPORT_DOCKED, device)
     at = (payload.docked_at if payload else None) or timezone.now()
     if at > timezone.now() + FUTURE_TOLERANCE:
         return error_response(

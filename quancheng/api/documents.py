@@ -57,6 +57,12 @@ class SignatureIn(Input):
         max_length=200,
         description="其他执法人员在本终端签名时，其本人的登录密码（本人令牌签名无需）",
     )
+    pin: str = Field(
+        "",
+        max_length=12,
+        description="或其本人的签名PIN（6–12 位数字，本人在“签名PIN”页设置）；"
+        "错误的密码或PIN计入该执法人员的登录失败次数，锁定期间返回 429",
+    )
     refused: bool = Field(False, description="当事人拒绝签名")
     refusal_reason: str = Field("", max_length=2000)
     witness: str = Field("", max_length=100)
@@ -163,7 +169,7 @@ def put_draft(request, draft_id: int, payload: DraftData):
 
 @router.post(
     "/document-drafts/{draft_id}/signatures",
-    response={201: DraftOut, **responses.CREATE},
+    response={201: DraftOut, 429: Error, **responses.CREATE},
     summary="手写签名（PNG）或当事人拒签记录",
 )
 def post_signature(request, draft_id: int, payload: SignatureIn):
@@ -191,7 +197,9 @@ def post_signature(request, draft_id: int, payload: SignatureIn):
             name=payload.name,
             image=payload.image,
             password=payload.password,
+            pin=payload.pin,
             device=services.signing_device(request),
+            request=request,
         )
     return Status(201, _draft_out(draft))
 

@@ -14,6 +14,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaError
 
 from quancheng.lib.blobstore import BlobNotFound
+from quancheng.orgs.lockout import SecretThrottled
 
 logger = logging.getLogger("quancheng.api")
 
@@ -145,6 +146,13 @@ def _on_permission_denied(request, exc: PermissionDenied):
     return error_response(403, "forbidden", str(exc) or FORBIDDEN)
 
 
+def _on_secret_throttled(request, exc: SecretThrottled):
+    """A password or PIN tried while the person's lockout holds (orgs/lockout.py)."""
+    response = error_response(429, "too_many_attempts", str(exc))
+    response["Retry-After"] = str(exc.wait_seconds)
+    return response
+
+
 def _on_not_found(request, exc: Http404):
     return not_found()
 
@@ -195,6 +203,7 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(SchemaError, _on_schema_error)
     api.add_exception_handler(ValidationError, _on_validation_error)
     api.add_exception_handler(PermissionDenied, _on_permission_denied)
+    api.add_exception_handler(SecretThrottled, _on_secret_throttled)
     api.add_exception_handler(Http404, _on_not_found)
     api.add_exception_handler(IntegrityError, _on_integrity_error)
     api.add_exception_handler(BlobNotFound, _on_blob_missing)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router, Schema, Status
 
 from quancheng.access import extraction as services
@@ -23,6 +23,7 @@ from quancheng.access.provisions import (
     request_provision,
 )
 from quancheng.cases.models import Act, Case
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.http import serve_blob, served_range
 
@@ -170,8 +171,7 @@ def post_decision(request, extraction_id: int, payload: ExtractionDecisionIn):
 )
 def get_package(request, extraction_id: int):
     extraction = get_visible_or_404(_extractions(request.user), request.user, pk=extraction_id)
-    if not services.may_download(request.user, extraction):
-        raise PermissionDenied("只有申请人和机构负责人可以下载已制作的提取包")
+    caps.require(request.user, caps.EXTRACTION_DOWNLOAD, extraction)
     response = serve_blob(
         request,
         extraction.package,

@@ -13,6 +13,7 @@ from ninja import Field, Router, Schema, Status
 
 from quancheng.access.enforce import viewed_data_records
 from quancheng.cases.models import Act
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Device
 from quancheng.orgs.scoping import agencies_visible_to, get_visible_or_404
 from quancheng.records.attach import DOCUMENT, SEGMENT, attach_upload, records_of_act
@@ -316,7 +317,9 @@ def post_data_record(request, payload: DataRecordIn):
     if problems:
         first = next(iter(problems.values()))[0]
         return error_response(400, "not_found", first, problems)
-    agency = act.agency if act is not None else agency_for_new(request.user, None)
+    agency = (
+        act.agency if act is not None else agency_for_new(request.user, None, caps.RECORDS_UPLOAD)
+    )
     try:
         record = create_data_record(
             request.user,

@@ -7,10 +7,17 @@ from ninja import Field, Router, Schema, Status
 from quancheng.cases.models import Act
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.registration.deadlines import due_by_for
-from quancheng.registration.services import register_records, registration_state
+from quancheng.registration.models import LateRegistrationRequest
+from quancheng.registration.services import (
+    MAX_DELAY_DAYS,
+    decide_late_request,
+    register_records,
+    registration_state,
+    request_late_registration,
+)
 
 from . import responses
-from .schemas import Input, LocalDateTime, PersonRef
+from .schemas import Id, Input, LocalDateTime, PersonRef
 
 router = Router(tags=["记录登记"])
 
@@ -75,6 +82,7 @@ def _out(state) -> dict:
                 "decided_by": r.decided_by,
                 "decided_at": r.decided_at,
                 "decision_note": r.decision_note,
+                "approved_until": r.approved_until,
             }
             for r in state.requests
         ],
@@ -100,3 +108,41 @@ def post_registration(request, act_id: int, payload: RegisterIn):
     act = get_visible_or_404(Act, request.user, pk=act_id)
     register_records(request.user, act, payload.note)
     return Status(201, _out(registration_state(act)))
+
+
+class LateRequestIn(Input):
+    explanation: str = Field(max_length=5000, description="不能按期储存登记的情况说明")
+
+
+class LateDecisionIn(Input):
+    approve: bool
+    note: str = Field("", max_length=5000, description="审批意见（不予批准时必填）")
+    approved_until: dt.date | None = Field(
+        None,
+        description="批准延期登记至（含当日）；批准时必填，须晚于登记期限，"
+        f"至迟为期限后{MAX_DELAY_DAYS}日",
+    )
+
+
+@router.post(
+    "/acts/{act_id}/late-requests",
+    response={201: RegistrationOut, **responses.CREATE},
+    summary="申请延期登记（第二十一条：书面说明情况，报机构负责人事先批准）",
+)
+def post_late_request(request, act_id: Id, payload: LateRequestIn):
+    act = get_visible_or_404(Act, request.user, pk=act_id)
+    request_late_registration(request.user, act, payload.explanation)
+    return Status(201, _out(registration_state(act)))
+
+
+@router.post(
+    "/late-requests/{request_id}/decision",
+    response={200: RegistrationOut, **responses.CHANGE},
+    summary="审批延期登记申请（机构负责人；批准时给出批准延期至的日期）",
+)
+def decide_late_request_api(request, request_id: Id, payload: LateDecisionIn):
+    late = get_visible_or_404(
+        LateRegistrationRequest.objects.select_related("act"), request.user, pk=request_id
+    )
+    decide_late_request(request.user, late, payload.approve, payload.note, payload.approved_until)
+    return _out(registration_state(late.act))

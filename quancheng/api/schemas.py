@@ -16,6 +16,7 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict,
 from pydantic_core import PydanticCustomError
 
 from quancheng.cases.models import Act, Case
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Agency, Device, Role, User
 from quancheng.subjects.models import Subject
 
@@ -380,7 +381,8 @@ def me(user: User, api_token) -> dict:
         "role": user.role,
         "role_label": user.get_role_display(),
         "agency": user.agency,
-        "can_write": user.can_write,
+        # Whether the caller creates enforcement data at all (the table's act.create row).
+        "can_write": caps.can(user, caps.ACT_CREATE),
         "sees_whole_city": user.sees_whole_city,
         "certificate_number": user.certificate_number,
         "certificate_valid_until": user.certificate_valid_until,

@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from quancheng.cases.models import Case
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Agency, User
-from quancheng.orgs.scoping import agencies_visible_to, require_change_in
+from quancheng.orgs.scoping import agencies_visible_to
 from quancheng.subjects.models import Subject
 
 from .schemas import Paging
@@ -28,11 +29,13 @@ def _not_found(field: str, message: str) -> ValidationError:
     return ValidationError({field: [ValidationError(message, code="not_found")]})
 
 
-def agency_for_new(user: User, agency_id: int | None, default: Agency | None = None) -> Agency:
+def agency_for_new(
+    user: User, agency_id: int | None, capability: str, default: Agency | None = None
+) -> Agency:
     """The agency a new object is created in: the one named (city users may name any), else
     ``default`` when given, else the caller's own.
 
-    The caller must be allowed to change data there (read-only roles get PermissionDenied).
+    The caller must hold ``capability`` there (read-only roles get PermissionDenied).
     """
     if agency_id is None and default is not None:
         agency = default
@@ -48,7 +51,7 @@ def agency_for_new(user: User, agency_id: int | None, default: Agency | None = N
         agency = user.agency if agency_id == user.agency_id else None
     if agency is None:
         raise _not_found("agency_id", "机构不存在或不在您的管辖范围内")
-    require_change_in(user, agency)
+    caps.require(user, capability, agency)
     return agency
 
 

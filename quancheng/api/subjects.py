@@ -2,7 +2,8 @@
 
 from ninja import Query, Router, Status
 
-from quancheng.orgs.scoping import get_visible_or_404, require_change_in
+from quancheng.orgs import capabilities as caps
+from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.subjects.models import Subject
 from quancheng.subjects.services import create_subject, update_subject
 
@@ -33,7 +34,7 @@ def get_subject(request, subject_id: int):
 @router.post("/subjects", response={201: SubjectOut, **responses.CREATE}, summary="登记执法对象")
 def post_subject(request, payload: SubjectCreate):
     data = payload.model_dump(exclude={"agency_id"})
-    agency = agency_for_new(request.user, payload.agency_id)
+    agency = agency_for_new(request.user, payload.agency_id, caps.SUBJECT_CHANGE)
     return Status(201, create_subject(request.user, agency, **data))
 
 
@@ -42,5 +43,5 @@ def post_subject(request, payload: SubjectCreate):
 )
 def patch_subject(request, subject_id: int, payload: SubjectPatch):
     subject = get_visible_or_404(Subject, request.user, pk=subject_id)
-    require_change_in(request.user, subject.agency)
+    caps.require(request.user, caps.SUBJECT_CHANGE, subject)
     return update_subject(request.user, subject, **payload.changes())

@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from quancheng.ledger.services import record_event
-from quancheng.orgs.models import Role
+from quancheng.orgs import capabilities as caps
 
 from .models import Dossier, RetentionClass, RetentionConfig
 
@@ -83,7 +83,7 @@ def proposed_config(changes: dict[str, str]) -> dict[str, str]:
 
 def apply_config(actor, changes: dict[str, str], note: str = "") -> RetentionConfig:
     """Save the mapping after ``changes`` as a new version (city administrator); a ledger event."""
-    if not (getattr(actor, "is_authenticated", False) and actor.role == Role.CITY_ADMIN):
+    if not caps.can(actor, caps.RETENTION_CONFIGURE):
         raise PermissionDenied("只有市级管理员可以修改保管期限配置")
     note = (note or "").strip()[:2000]
     with transaction.atomic():

@@ -30,6 +30,7 @@ from django.utils import timezone
 from quancheng.alerts.services import raise_alert
 from quancheng.ledger.services import record_event, record_sequenced_event
 from quancheng.lib.canonical import canonical_bytes
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
 from quancheng.records.models import Blob, DataRecord
 from quancheng.records.refs import ITEM_MODELS, ItemKind, kind_of
@@ -61,7 +62,7 @@ def due_items(user, on=None) -> models.QuerySet[ItemRetention]:
     rows = ItemRetention.objects.visible_to(user).filter(
         disposed=False, on_hold=False, pending=False, retain_until__lt=on
     )
-    if user.role == Role.CUSTODIAN:
+    if caps.can(user, caps.DISPOSAL_PROPOSE):
         rows = rows.filter(agency_id=user.agency_id)  # what they may propose: their own agency
     for kind in ItemKind.values:
         taken = _open_items().filter(item_kind=kind).values("item_id")
@@ -184,7 +185,7 @@ def propose_disposal(user, refs: list[Ref], reason: str) -> DisposalProposal:
     """The custodian proposes due items of their agency for disposal."""
     refs = list(dict.fromkeys((str(k), int(pk)) for k, pk in refs))
     agency = user.agency
-    if user.role != Role.CUSTODIAN:
+    if not caps.can(user, caps.DISPOSAL_PROPOSE):
         raise _refuse(user, "只有记录管理专人可以提出销毁申请", agency=agency)
     reason = (reason or "").strip()
     if not refs:
@@ -234,7 +235,7 @@ def _item(ref: Ref):
 
 def decide_disposal(user, proposal: DisposalProposal, *, approve: bool, note: str = ""):
     """The head approves (and the items are disposed of) or refuses the proposal."""
-    if user.role != Role.HEAD or user.agency_id != proposal.agency_id:
+    if not caps.can(user, caps.REQUESTS_DECIDE, proposal):
         raise _refuse(
             user, "只有本机构负责人可以审批销毁申请", agency=proposal.agency, proposal=proposal
         )

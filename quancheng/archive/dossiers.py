@@ -3,8 +3,9 @@ inspection finished without a case, and its table of contents (卷内目录) as 
 
 The records custodian (记录管理专人, A19) does all of it. A dossier is assembled (组卷) with its
 entries in order, frozen (归档) — from then on nothing in it changes, and the case moves to 归档 —
-and later additions are supplements (补充归档) with a reason. Every step is a ledger event in the
-step's transaction.
+and later additions are supplements (补充归档): requested by the custodian with a reason, they take
+effect only when the agency head approves them. Every step is a ledger event in the step's
+transaction.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -34,7 +35,7 @@ from quancheng.records.models import Blob, DataRecord, Document, Segment
 from quancheng.records.services import blob_store, put_record, register_blob
 
 from .config import current_config
-from .models import Dossier, DossierEntry, DossierSupplement, retain_until
+from .models import Dossier, DossierEntry, DossierSupplement, SupplementRequest, retain_until
 from .retention import recompute_for_dossier
 
 Section = DossierEntry.Section
@@ -431,9 +432,21 @@ def freeze_dossier(actor, dossier: Dossier) -> Dossier:
     return dossier
 
 
-def supplement_dossier(actor, dossier: Dossier, reason: str, refs) -> DossierSupplement:
-    """A later addition to a frozen dossier (补充归档): a numbered supplement with its reason, its
-    entries appended after the last one."""
+def _check_supplement_items(dossier: Dossier, wanted) -> list[Item]:
+    if not wanted:
+        raise _refuse("请选择要补充归档的材料", "items_required")
+    available = {i.ref: i for i in candidates(dossier)}
+    missing = [ref for ref in wanted if ref not in available]
+    if missing:
+        raise _refuse("所选材料不属于本案卷的案件或执法行为，或已在卷内", "item_not_available")
+    # Table order among the added items, whatever order they were chosen in.
+    chosen = set(wanted)
+    return [i for ref, i in available.items() if ref in chosen]
+
+
+def request_supplement(actor, dossier: Dossier, reason: str, refs) -> SupplementRequest:
+    """Ask for a correction of a frozen dossier (补充归档申请): the items to add and the reason.
+    Nothing in the dossier changes until the agency head approves (:func:`decide_supplement`)."""
     reason = (reason or "").strip()
     wanted = [(str(kind), int(pk)) for kind, pk in refs]
     with transaction.atomic():
@@ -443,35 +456,107 @@ def supplement_dossier(actor, dossier: Dossier, reason: str, refs) -> DossierSup
             raise _refuse("案卷尚未归档，可直接重新整理，无需补充归档", "dossier_not_frozen")
         if not reason:
             raise _refuse("请填写补充归档的原因", "reason_required")
-        if not wanted:
-            raise _refuse("请选择要补充归档的材料", "items_required")
-        available = {i.ref: i for i in candidates(dossier)}
-        missing = [ref for ref in wanted if ref not in available]
-        if missing:
-            raise _refuse("所选材料不属于本案卷的案件或执法行为，或已在卷内", "item_not_available")
-        # Table order among the added items, whatever order they were chosen in.
-        items = [i for ref, i in available.items() if ref in set(wanted)]
-        last = dossier.entries.aggregate(last=Max("position"))["last"] or 0
-        sequence = dossier.supplements.count() + 1
-        supplement = DossierSupplement.objects.create(
-            dossier=dossier, sequence=sequence, reason=reason, created_by=actor
+        if dossier.supplement_requests.pending().exists():
+            raise _refuse(
+                "本案卷已有待机构负责人审批的补充归档申请，请待审批后再申请", "request_pending"
+            )
+        items = _check_supplement_items(dossier, wanted)
+        request = SupplementRequest.objects.create(
+            agency=dossier.agency,
+            dossier=dossier,
+            reason=reason,
+            items=_entry_refs(items),
+            requested_by=actor,
         )
-        _entries(dossier, items, last, supplement)
-        dossier.toc_blob = _store_toc(dossier)
-        dossier.save(update_fields=["toc_blob"])
         record_event(
             actor,
-            "dossier.supplemented",
+            "dossier.supplement_requested",
             dossier,
-            {
-                "sequence": sequence,
-                "reason": reason,
-                "entries": _entry_refs(items),
-                "toc_sha256": dossier.toc_blob_id,
-            },
+            {"request": request.pk, "reason": reason, "entries": request.items},
         )
-        recompute_for_dossier(dossier, actor=actor)
+    return request
+
+
+def _apply_supplement(actor, dossier: Dossier, request: SupplementRequest) -> DossierSupplement:
+    """The approved supplement: its entries appended after the last one, its own table of
+    contents stored; the sealed entries and the sealed table of contents stay as they were."""
+    items = _check_supplement_items(dossier, [(k, pk) for k, pk in request.items])
+    last = dossier.entries.aggregate(last=Max("position"))["last"] or 0
+    sequence = dossier.supplements.count() + 1
+    supplement = DossierSupplement.objects.create(
+        dossier=dossier, sequence=sequence, reason=request.reason, created_by=request.requested_by
+    )
+    _entries(dossier, items, last, supplement)
+    supplement.toc_blob = _store_toc(dossier)
+    supplement.save(update_fields=["toc_blob"])
+    record_event(
+        actor,
+        "dossier.supplemented",
+        dossier,
+        {
+            "sequence": sequence,
+            "reason": request.reason,
+            "request": request.pk,
+            "requested_by": request.requested_by_id,
+            "approved_by": actor.pk,
+            "entries": _entry_refs(items),
+            "toc_sha256": supplement.toc_blob_id,
+            "sealed_toc_sha256": dossier.toc_blob_id,
+        },
+    )
+    recompute_for_dossier(dossier, actor=actor)
     return supplement
+
+
+def decide_supplement(
+    actor, request: SupplementRequest, *, approve: bool, note: str = ""
+) -> SupplementRequest:
+    """The agency head (负责人) approves or refuses a supplement request, never their own; only
+    the approval adds the items (A19 ¶2, A22: the dossier is kept as archived)."""
+    note = (note or "").strip()
+    with transaction.atomic():
+        dossier = _locked(request.dossier)
+        request = SupplementRequest.objects.select_for_update().get(pk=request.pk)
+        caps.require(actor, caps.REQUESTS_DECIDE, dossier.agency)
+        if request.requested_by_id == actor.pk:
+            raise PermissionDenied("申请人不能审批自己的补充归档申请")
+        if request.status != SupplementRequest.Status.PENDING:
+            raise _refuse(
+                f"该补充归档申请已处理（{request.get_status_display()}）", "already_decided"
+            )
+        if not approve and not note:
+            raise _refuse("不予批准时请填写审批意见", "note_required")
+        request.decided_by = actor
+        request.decided_at = timezone.now()
+        request.decision_note = note
+        if not approve:
+            request.status = SupplementRequest.Status.REFUSED
+            request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+            record_event(
+                actor,
+                "dossier.supplement_refused",
+                dossier,
+                {"request": request.pk, "note": note},
+            )
+            return request
+        request.status = SupplementRequest.Status.APPROVED
+        record_event(
+            actor,
+            "dossier.supplement_approved",
+            dossier,
+            {"request": request.pk, "note": note, "entries": request.items},
+        )
+        request.supplement = _apply_supplement(actor, dossier, request)
+        request.save(
+            update_fields=["status", "decided_by", "decided_at", "decision_note", "supplement"]
+        )
+    return request
+
+
+def current_toc(dossier: Dossier) -> Blob | None:
+    """The table of contents as it stands: the last supplement's, else the sealed one."""
+    last = dossier.supplements.exclude(toc_blob=None).order_by("-sequence").first()
+    return last.toc_blob if last is not None else dossier.toc_blob
 
 
 # --- the table of contents (卷内目录) -------------------------------------------------------------
@@ -500,19 +585,20 @@ def _store_toc(dossier: Dossier) -> Blob:
 
 def toc_for_download(actor, dossier: Dossier) -> Blob:
     """The table of contents to download (a ledger event). A frozen dossier's is the one stored
-    at freezing or at the last supplement; an assembling one's is rendered now."""
+    at freezing, or at its last approved supplement; an assembling one's is rendered now."""
     with transaction.atomic():
         dossier = _locked(dossier)
         if dossier.status == Dossier.Status.ASSEMBLING or dossier.toc_blob_id is None:
             dossier.toc_blob = _store_toc(dossier)
             dossier.save(update_fields=["toc_blob"])
+        blob = current_toc(dossier)
         record_event(
             actor,
             "dossier.toc_downloaded",
             dossier,
-            {"sha256": dossier.toc_blob_id, "status": dossier.status},
+            {"sha256": blob.pk, "status": dossier.status},
         )
-    return dossier.toc_blob
+    return blob
 
 
 # --- for pages -----------------------------------------------------------------------------------

@@ -24,7 +24,6 @@ from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
-from quancheng.orgs.scoping import require_change_in
 from quancheng.records.refs import items_of_act, items_of_case, kind_of, ref_of
 
 from .models import Hold, OfflineCopyJob
@@ -36,7 +35,7 @@ class HoldRefused(ValueError):
 
 
 def _require_head_of(user, hold: Hold) -> None:
-    if user.role != Role.HEAD or user.agency_id != hold.agency_id:
+    if not caps.can(user, caps.REQUESTS_DECIDE, hold):
         raise PermissionDenied("只有本机构负责人可以审批长期保存")
 
 
@@ -65,7 +64,7 @@ def request_hold(user, *, reason: str, note: str, case=None, act=None) -> Hold:
     if not note:
         raise HoldRefused("请填写说明")
     agency = (case or act).agency
-    require_change_in(user, agency)
+    caps.require(user, caps.HOLD_REQUEST, agency)
     with transaction.atomic():
         # The same rows disposal locks: a disposal in progress sees this request, or waits.
         _lock_source(case, act)
@@ -141,9 +140,7 @@ def queue_offline_copies(hold: Hold, items: list[models.Model]) -> int:
 
 def request_lift(user, hold: Hold, *, reason: str) -> Hold:
     """Step 4a: ask to lift an active hold."""
-    require_change_in(user, hold.agency)
-    if not caps.can(user, caps.HOLD_LIFT_REQUEST):
-        raise PermissionDenied("无权申请解除长期保存")
+    caps.require(user, caps.HOLD_LIFT_REQUEST, hold.agency)
     reason = (reason or "").strip()
     if not reason:
         raise HoldRefused("请填写解除理由")
@@ -186,9 +183,7 @@ def decide_lift(user, hold: Hold, *, approve: bool, note: str = "") -> Hold:
 
 def mark_offline_copy_done(user, job: OfflineCopyJob, *, medium_label: str) -> OfflineCopyJob:
     """The custodian copied the item to offline media labelled ``medium_label``."""
-    if user.role != Role.CUSTODIAN:
-        raise PermissionDenied("只有记录管理专人可以登记离线备份")
-    require_change_in(user, job.agency)
+    caps.require(user, caps.HOLD_OFFLINE_COPY, job.agency)
     medium_label = (medium_label or "").strip()
     if not medium_label:
         raise HoldRefused("请填写介质编号")

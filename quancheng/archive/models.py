@@ -90,7 +90,8 @@ class Dossier(models.Model):
     retain_until = models.DateField("保管期满日期", null=True, blank=True)
     frozen_at = models.DateTimeField("封卷时间", null=True, blank=True)
     created_at = models.DateTimeField("组卷时间", default=timezone.now)
-    # The table of contents (卷内目录) as last rendered to PDF; replaced when entries change.
+    # The table of contents (卷内目录) as rendered while assembling, then as sealed at freezing:
+    # it stays; each approved supplement keeps its own (DossierSupplement.toc_blob).
     toc_blob = models.ForeignKey(
         "records.Blob",
         verbose_name="卷内目录PDF",
@@ -136,6 +137,16 @@ class DossierSupplement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField("补充时间", default=timezone.now)
+    # The table of contents with this supplement's entries; the dossier's own (sealed) one
+    # stays as it was frozen.
+    toc_blob = models.ForeignKey(
+        "records.Blob",
+        verbose_name="补充后卷内目录PDF",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["dossier", "sequence"]
@@ -147,6 +158,76 @@ class DossierSupplement(models.Model):
 
     def __str__(self):
         return f"{self.dossier} 补充{self.sequence}"
+
+
+class SupplementRequestQuerySet(AgencyScopedQuerySet):
+    def pending(self):
+        return self.filter(status=SupplementRequest.Status.PENDING)
+
+
+class SupplementRequest(models.Model):
+    """A correction of a sealed dossier asked for (补充归档申请): the custodian asks with a
+    reason and the items to add; only the agency head's approval makes it a
+    :class:`DossierSupplement` (sealed means sealed: nothing changes before)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待审批"
+        APPROVED = "approved", "已批准"
+        REFUSED = "refused", "不予批准"
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    dossier = models.ForeignKey(
+        Dossier, on_delete=models.PROTECT, related_name="supplement_requests"
+    )
+    reason = models.TextField("补充原因")
+    # [[item_kind, item_id], …] in table order: what the supplement would add.
+    items = models.JSONField("补充的材料", default=list)
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField("申请时间", default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审批人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.TextField("审批意见", blank=True)
+    # The supplement the approval made.
+    supplement = models.OneToOneField(
+        DossierSupplement,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="request",
+    )
+
+    objects = SupplementRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = "补充归档申请"
+        verbose_name_plural = "补充归档申请"
+        constraints = [
+            # One request at a time per dossier: the head decides on a known table of contents.
+            models.UniqueConstraint(
+                fields=["dossier"],
+                condition=models.Q(status="pending"),
+                name="one_pending_supplement_request",
+            ),
+        ]
+        # The head's approvals inbox: pending requests of the agency.
+        indexes = [models.Index(fields=["agency", "status"])]
+
+    def __str__(self):
+        return f"{self.dossier.number} 补充归档申请（{self.get_status_display()}）"
+
+    def get_absolute_url(self):
+        return reverse("archive:dossier_detail", args=[self.dossier_id]) + f"#request-{self.pk}"
 
 
 class DossierEntry(models.Model):

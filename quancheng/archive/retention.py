@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from django.db import models, transaction
+from django.http import Http404
 from django.utils import timezone
 
 from quancheng.compliance.hooks import schedule_evaluation
@@ -595,7 +596,9 @@ def apply_min_months(user, min_months: int) -> int:
 
     The change is a ``retention.policy_changed`` event; the recompute that follows logs its own.
     """
-    if not (user.is_superuser or user.role == "city_admin"):
+    from quancheng.orgs import capabilities as caps
+
+    if not caps.can(user, caps.RETENTION_CONFIGURE):
         raise PolicyChangeRefused("只有市级管理员可以修改保管期限规则")
     if min_months < 6:
         # A22: non-evidence AV is kept *at least* 6 months; a rule cannot go below the law.
@@ -638,12 +641,13 @@ def narrow_retention(user, segment, reason: str) -> RetentionNarrowing:
     Only the custodian (or head) of the item's agency; only AV not flagged as evidence; only once
     its dossier is frozen (before that, the case's AV is kept with the case, whatever the flag).
     """
-    from quancheng.orgs.models import Role
-    from quancheng.orgs.scoping import require_change_in
+    from quancheng.orgs import capabilities as caps
 
-    if getattr(user, "role", None) not in (Role.CUSTODIAN, Role.HEAD):
-        raise NarrowingRefused("只有记录管理专人或机构负责人可以认定音像记录不作为证据使用")
-    require_change_in(user, segment.agency)
+    verdict = caps.check(user, caps.RETENTION_NARROW, segment)
+    if not verdict:
+        if not verdict.in_scope:
+            raise Http404(verdict.reason)
+        raise NarrowingRefused(verdict.reason)
     reason = (reason or "").strip()
     if not reason:
         raise NarrowingRefused("请填写不作为证据使用的理由（第二十二条）")

@@ -1,10 +1,12 @@
 """Sealed means sealed (封卷后只读): what a frozen dossier holds is read-only for everyone.
 
 Once a dossier is frozen, its case, its acts, their document drafts and every record item in it
-change through no page, API or admin; a correction is a supplement (补充归档) with its reason
-(dossiers.supplement_dossier): a record made later is linked to the act and added to the dossier
-as a numbered supplement, the sealed entries stay as they were. The capability table asks
-:func:`sealed_reason` for every capability that changes something (orgs/capabilities.py).
+change through no page, API or admin; a correction is a supplement (补充归档) with its reason,
+requested by the custodian and approved by the agency head (dossiers.request_supplement,
+dossiers.decide_supplement): a record made later is linked to the act and, on approval, added
+to the dossier as a numbered supplement; the sealed entries and files stay as they were. The
+capability table asks :func:`sealed_reason` for every capability that changes something
+(orgs/capabilities.py).
 """
 
 from __future__ import annotations

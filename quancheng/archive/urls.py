@@ -17,6 +17,11 @@ urlpatterns = [
         views_dossiers.dossier_supplement,
         name="dossier_supplement",
     ),
+    path(
+        "supplement-requests/<int:pk>/decide/",
+        views_dossiers.supplement_decide,
+        name="supplement_decide",
+    ),
     path("dossiers/<int:pk>/toc.pdf", views_dossiers.dossier_toc, name="dossier_toc"),
     path(
         "assemble/case/<int:pk>/",

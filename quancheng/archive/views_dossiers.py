@@ -26,13 +26,23 @@ from quancheng.web.history import history
 
 from . import dossiers
 from .config import apply_config, current_config
-from .models import Dossier, DossierEntry, LongtermWaiver, RetentionClass, RetentionConfig
+from .models import (
+    Dossier,
+    DossierEntry,
+    LongtermWaiver,
+    RetentionClass,
+    RetentionConfig,
+    SupplementRequest,
+)
 from .retention import preview_change
 
 ACTIONS = {
     "dossier.assembled": "组卷",
     "dossier.refreshed": "重新整理卷内材料",
     "dossier.frozen": "封卷归档",
+    "dossier.supplement_requested": "申请补充归档",
+    "dossier.supplement_approved": "批准补充归档",
+    "dossier.supplement_refused": "不予批准补充归档",
     "dossier.supplemented": "补充归档",
     "dossier.toc_downloaded": "下载卷内目录",
     "dossier.viewed": "查看",
@@ -75,6 +85,18 @@ class SupplementForm(Form):
         return [(v.split(":")[0], int(v.split(":")[1])) for v in self.cleaned_data["items"]]
 
 
+class SupplementDecisionForm(Form):
+    decision = forms.ChoiceField(
+        label="审批决定", choices=[("approve", "批准"), ("refuse", "不予批准")]
+    )
+    note = forms.CharField(
+        label="审批意见",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+    )
+
+
 class RetentionConfigForm(Form):
     note = forms.CharField(label="修改说明", max_length=2000, required=False)
 
@@ -115,6 +137,10 @@ def _details(action: str, body: dict) -> list[str]:
         return [f"归档日期：{body['archived_on']}，保管期满：{until}，{count}"]
     if action == "dossier.supplemented":
         return [f"第{body['sequence']}次，{count}：{body['reason']}"]
+    if action == "dossier.supplement_requested":
+        return [f"{count}：{body['reason']}"]
+    if action in ("dossier.supplement_approved", "dossier.supplement_refused"):
+        return [f"审批意见：{body['note']}"] if body.get("note") else []
     if action == "dossier.toc_downloaded":
         return [f"SHA-256：{body['sha256'][:16]}…"]
     return []
@@ -169,6 +195,12 @@ def dossier_detail(request, pk):
     for entry in entries:
         entry.url = urls.get(entry.pk)
     may_change = caps.can(request.user, caps.DOSSIER_ARCHIVE, dossier.agency)
+    requests = list(
+        dossier.supplement_requests.select_related("requested_by", "decided_by", "supplement")
+    )
+    may_decide = caps.can(request.user, caps.REQUESTS_DECIDE, dossier.agency)
+    for r in requests:
+        r.decidable = may_decide and r.status == "pending" and r.requested_by_id != request.user.pk
     return render(
         request,
         "archive/dossier_detail.html",
@@ -179,6 +211,9 @@ def dossier_detail(request, pk):
             "waivers": _waivers(dossier),
             "may_change": may_change,
             "new_items": dossiers.candidates(dossier) if may_change else [],
+            "requests": requests,
+            "pending_request": next((r for r in requests if r.status == "pending"), None),
+            "decision_form": SupplementDecisionForm(),
             "history": _history(dossier),
         },
     )
@@ -277,27 +312,55 @@ def dossier_freeze(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def dossier_supplement(request, pk):
+    """The custodian asks for a supplement (补充归档申请); the head decides on the dossier page."""
     dossier = get_visible_or_404(_dossiers(request.user), request.user, pk=pk)
     caps.require(request.user, caps.DOSSIER_ARCHIVE, dossier.agency)
     candidates = dossiers.candidates(dossier)
     form = SupplementForm(candidates, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            supplement = dossiers.supplement_dossier(
+            dossiers.request_supplement(
                 request.user, dossier, form.cleaned_data["reason"], form.refs()
             )
         except ValidationError as error:
             for message in _messages_of(error):
                 form.add_error(None, message)
         else:
-            messages.success(request, f"已办理第{supplement.sequence}次补充归档。")
+            messages.success(request, "已提交补充归档申请，经机构负责人批准后补入案卷。")
             return redirect(dossier)
     return render(
         request,
         "archive/dossier_supplement.html",
-        {"form": form, "dossier": dossier, "candidates": candidates},
+        {
+            "form": form,
+            "dossier": dossier,
+            "candidates": candidates,
+            "pending": dossier.supplement_requests.pending().first(),
+        },
         status=400 if form.is_bound else 200,
     )
+
+
+@require_POST
+def supplement_decide(request, pk):
+    """The head approves or refuses a supplement request (from the approvals inbox)."""
+    supplement_request = get_visible_or_404(
+        SupplementRequest.objects.select_related("dossier"), request.user, pk=pk
+    )
+    dossier = supplement_request.dossier
+    form = SupplementDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择批准或不予批准")
+        return redirect(dossier)
+    approve = form.cleaned_data["decision"] == "approve"
+
+    def call():
+        dossiers.decide_supplement(
+            request.user, supplement_request, approve=approve, note=form.cleaned_data["note"]
+        )
+
+    success = "已批准补充归档申请，材料已补入案卷。" if approve else "已不予批准补充归档申请。"
+    return _done(request, dossier, call, success)
 
 
 @require_GET

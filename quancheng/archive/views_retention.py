@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from quancheng.cases.models import Act, Case
 from quancheng.orgs import capabilities as caps
-from quancheng.orgs.models import Role
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.refs import ItemKind, resolve_many
 
@@ -65,7 +64,7 @@ def disposal_list(request):
         "archive/disposal_list.html",
         {
             "due": due,
-            "can_propose": request.user.role == Role.CUSTODIAN,
+            "can_propose": caps.can(request.user, caps.DISPOSAL_PROPOSE),
             "page": _page(request, proposals),
         },
     )
@@ -291,7 +290,7 @@ def offline_list(request):
     return render(
         request,
         "archive/offline_list.html",
-        {"page": page, "show": show, "can_mark": request.user.role == Role.CUSTODIAN},
+        {"page": page, "show": show, "can_mark": caps.can(request.user, caps.HOLD_OFFLINE_COPY)},
     )
 
 

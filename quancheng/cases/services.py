@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -174,9 +174,8 @@ def _officer_change(actor, obj, current: list[User], wanted: list[User]):
     if not (added or removed):
         return added, removed
     caps.require(actor, caps.ACT_CHANGE_OFFICERS if isinstance(obj, Act) else caps.CASE_EDIT, obj)
-    head = actor.role == Role.HEAD and actor.agency_id == obj.agency_id
-    if removed and not head:
-        raise PermissionDenied("只有机构负责人可以移除执法人员")
+    if removed:
+        caps.require(actor, caps.ACT_REMOVE_OFFICERS, obj)
     return added, removed
 
 

@@ -75,6 +75,9 @@ class DocumentRow:
     written_ended_at: dt.datetime | None
     # What was written in it, when it was made on the platform (its draft's fields).
     fields: dict = field(default_factory=dict)
+    # Made on the platform (it has a draft): its fields are known. An uploaded scan or a
+    # terminal's PDF is known only by what was entered with it (type, number, written times).
+    made_on_platform: bool = False
 
 
 @dataclass(slots=True)
@@ -262,6 +265,7 @@ def _load_document_fields(timelines: dict[int, Timeline]) -> None:
         "document_id", "data"
     ):
         rows[document_id].fields = data if isinstance(data, dict) else {}
+        rows[document_id].made_on_platform = True
 
 
 def build_timeline(act: Act) -> Timeline:

@@ -171,6 +171,7 @@ class DraftSignature(models.Model):
     class Authentication(models.TextChoices):
         SESSION = "session", "本人登录"
         PASSWORD = "password", "本人输入密码"
+        PIN = "pin", "本人输入签名PIN"
         WITNESSED = "witnessed", "执法人员见证采集"
 
     draft = models.ForeignKey(DocumentDraft, on_delete=models.PROTECT, related_name="signatures")

@@ -28,6 +28,8 @@ from quancheng.cases.models import Act
 from quancheng.ledger.services import record_event
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.orgs import capabilities as caps
+from quancheng.orgs.lockout import verify_secret
+from quancheng.orgs.pins import verify_pin
 from quancheng.records.items import create_document
 from quancheng.records.models import Document, RecordItem
 from quancheng.records.services import put_record, register_blob
@@ -223,18 +225,37 @@ def signing_device(request) -> str:
     return f"浏览器 {address} {agent}"[:300]
 
 
-def _authenticate_signer(actor, draft, officer, password: str) -> str:
+def _authenticate_signer(actor, draft, officer, password: str, pin: str, request) -> str:
     """An officer's signature is given by that officer (电子签名法 art. 13): in their own session,
-    or on the capturing officer's device with their password. A wrong password is logged."""
+    or on the capturing officer's device (a shared terminal) with their password or their signing
+    PIN (orgs/pins.py). A wrong one is logged and counts towards that officer's lockout (as a
+    failed login from this address); while the lockout holds, none is checked."""
     if officer is None or officer.pk == actor.pk:
         caps.require(actor, caps.DRAFT_SIGN_AS_OFFICER, caps.SigningAs(draft, officer))
         return DraftSignature.Authentication.SESSION
-    if not password or not officer.is_active or not officer.check_password(password):
+    if pin:
+        method = DraftSignature.Authentication.PIN
+        ok = officer.is_active and verify_pin(request, officer, pin)
+    elif password:
+        method = DraftSignature.Authentication.PASSWORD
+        ok = officer.is_active and verify_secret(
+            request, officer, lambda: officer.check_password(password)
+        )
+    else:
+        method, ok = "", False
+    if not ok:
         with transaction.atomic():
-            record_event(actor, "documentdraft.signer_refused", draft, {"officer": officer.pk})
-        raise PermissionDenied(f"执法人员{officer}的签名须由本人登录或输入本人密码后签署")
+            record_event(
+                actor,
+                "documentdraft.signer_refused",
+                draft,
+                {"officer": officer.pk, "method": method or "none"},
+            )
+        raise PermissionDenied(
+            f"执法人员{officer}的签名须由本人登录，或输入本人密码或签名PIN后签署"
+        )
     caps.require(officer, caps.DRAFT_SIGN_AS_OFFICER, caps.SigningAs(draft, officer))
-    return DraftSignature.Authentication.PASSWORD
+    return method
 
 
 def add_signature(
@@ -246,20 +267,23 @@ def add_signature(
     officer=None,
     name: str = "",
     password: str = "",
+    pin: str = "",
     device: str = "",
+    request=None,
 ):
     """A handwritten signature captured on the signature page, kept as a PNG blob.
 
     1. whoever captures it is an officer of the act (the party signs on the officer's device,
        the officer's session recorded as witness);
-    2. an officer's signature is authenticated as that officer's at this moment.
+    2. an officer's signature is authenticated as that officer's at this moment (a password or
+       PIN is checked under the lockout rules of ``request``'s address).
     """
     caps.require(actor, caps.DRAFT_SIGN_AS_PARTY, draft)
     _refuse_if_final(draft)
     officer, name = _signer(draft, role, officer, name)
     authentication = DraftSignature.Authentication.WITNESSED
     if role == DraftSignature.Role.OFFICER:
-        authentication = _authenticate_signer(actor, draft, officer, password)
+        authentication = _authenticate_signer(actor, draft, officer, password, pin, request)
     png = decode_png(image)
     info = put_record(io.BytesIO(png))
     with transaction.atomic():

@@ -12,6 +12,7 @@ from quancheng.access.enforce import access_body, require
 from quancheng.cases.models import Act
 from quancheng.ledger.services import record_atomic
 from quancheng.orgs import capabilities as caps
+from quancheng.orgs.lockout import SecretThrottled
 from quancheng.orgs.scoping import get_visible_or_404
 
 from . import services
@@ -29,7 +30,9 @@ def _draft(request, pk) -> DocumentDraft:
     )
 
 
-def _messages(error: ValidationError) -> list[str]:
+def _messages(error: ValidationError | PermissionDenied) -> list[str]:
+    if isinstance(error, PermissionDenied):
+        return [str(error) or "无权执行该操作"]
     return error.messages
 
 
@@ -125,6 +128,7 @@ def draft_sign(request, pk):
     """The signature page (签名页): party and officers sign on a canvas with pen, touch or mouse."""
     draft = _draft(request, pk)
     caps.require(request.user, caps.DRAFT_SIGN_AS_PARTY, draft)
+    status = 200
     if request.method == "POST":
         officer = None
         if request.POST.get("role") == DraftSignature.Role.OFFICER:
@@ -138,9 +142,16 @@ def draft_sign(request, pk):
                 name=request.POST.get("name", ""),
                 image=request.POST.get("image", ""),
                 password=request.POST.get("password", ""),
+                pin=request.POST.get("pin", ""),
                 device=services.signing_device(request),
+                request=request,
             )
         except (ValidationError, PermissionDenied) as e:
+            # Refused: 400 bad input, 429 the signer's lockout holds, 403 not this signer.
+            if isinstance(e, ValidationError):
+                status = 400
+            else:
+                status = 429 if isinstance(e, SecretThrottled) else 403
             for m in _messages(e):
                 messages.error(request, m)
         else:
@@ -156,6 +167,7 @@ def draft_sign(request, pk):
             "signatures": draft.signatures.select_related("officer", "recorded_by"),
             "missing_signatures": services.missing_signatures(draft),
         },
+        status=status,
     )
 
 

@@ -189,7 +189,7 @@ def _sign_as_officer(user, obj: SigningAs) -> Verdict:
     if obj.officer is None or not _on(obj.officer, act):
         return _no("签名的执法人员应是本次执法行为的执法人员")
     if obj.officer.pk != user.pk:
-        return _no(f"执法人员{obj.officer}的签名只能由其本人登录或验证密码后签署")
+        return _no(f"执法人员{obj.officer}的签名只能由其本人登录，或输入本人密码或签名PIN后签署")
     return ALLOWED
 
 
@@ -210,6 +210,64 @@ def _marker(user, obj) -> Verdict:
     return ALLOWED
 
 
+def _time_enterer(user, obj) -> Verdict:
+    """The records custodian of the segment's scope, or an officer who recorded, uploaded or
+    handles it (an officer of its act)."""
+    if user.role == Role.CUSTODIAN:
+        return ALLOWED
+    if user.role == Role.OFFICER and (
+        user.pk in (obj.officer_id, obj.created_by_id)
+        or (obj.act_id is not None and involved_in_act(user, obj.act))
+    ):
+        return ALLOWED
+    return _no("只有承办的执法人员或记录管理专人可以录入音像记录的拍摄时间")
+
+
+def _extraction_downloader(user, obj) -> Verdict:
+    """The requester and the head of the records' agency, once the package exists."""
+    if obj.status != "produced" or obj.package_id is None:
+        return _no("提取包尚未制作完成")
+    if user.pk == obj.requested_by_id or _is_head_of(user, obj.agency_id):
+        return ALLOWED
+    return _no("只有申请人和机构负责人可以下载提取包")
+
+
+def _provision_registrar(user, obj) -> Verdict:
+    """The requester, or the custodian of the provision's agency, registers the handing over."""
+    if not _writes(user):
+        return _writer_in_scope(user, obj)
+    if user.pk == obj.requested_by_id or (
+        user.role == Role.CUSTODIAN and user.agency_id == obj.agency_id
+    ):
+        return ALLOWED
+    return _no("只有申请人或记录管理专人可以登记对外提供")
+
+
+def _whole_queue(user, obj) -> Verdict:
+    """Officers see and link only their own segments in the queue; the others in scope, all."""
+    if user.role == Role.OFFICER and not user.is_superuser:
+        return _no("执法人员只能查看、关联本人的音像记录")
+    return ALLOWED
+
+
+def _own_pin(user, obj) -> Verdict:
+    """A signing PIN is set by its officer alone, in their own session."""
+    if obj is None or obj.pk != user.pk:
+        return _no("签名PIN只能由本人设置")
+    if not _writes(user):
+        return _writer_in_scope(user, obj)
+    return ALLOWED
+
+
+def _pin_resetter(user, obj) -> Verdict:
+    """The head, for the people of their own agency; the city administrator."""
+    if user.role == Role.CITY_ADMIN:
+        return ALLOWED
+    if user.role == Role.HEAD and (obj is None or obj.agency_id == user.agency_id):
+        return ALLOWED
+    return _no("只有本机构负责人或市级管理员可以重置签名PIN")
+
+
 def _roles(*roles: str, superuser: bool = False, message: str) -> Callable:
     def rule(user, obj) -> Verdict:
         if (superuser and user.is_superuser) or user.role in roles:
@@ -224,7 +282,7 @@ def _head_of_agency(message: str) -> Callable:
 
     def rule(user, obj) -> Verdict:
         if obj is None:
-            return ALLOWED if user.role == Role.HEAD else _no(message)
+            return ALLOWED if user.role == Role.HEAD and user.agency_id else _no(message)
         return ALLOWED if _is_head_of(user, _agency_id(obj)) else _no(message)
 
     return rule
@@ -346,6 +404,12 @@ OBJECTS = {
     "act.explain": (ACT,),
     "act.review": (ACT,),
     "act.evaluate": (ACT,),
+    "segment.enter_time": ("records.segment",),
+    "extraction.download": ("access.extraction",),
+    "provision.register": ("access.provision",),
+    "act.remove_officers": (ACT, CASE),
+    "signing_pin.set": ("orgs.user",),
+    "signing_pin.reset": ("orgs.user",),
 }
 
 
@@ -390,6 +454,13 @@ ACT_CHANGE_OFFICERS = _declare(
     _change_officers,
     changes=True,
 )
+ACT_REMOVE_OFFICERS = _declare(
+    "act.remove_officers",
+    "移除执法行为或案件的执法人员",
+    "the head of its agency; not once sealed",
+    _head_of_agency("只有机构负责人可以移除执法人员"),
+    changes=True,
+)
 CASE_VIEW = _declare(
     "case.view", "查看案件", "anyone signed in whose scope holds the case", _any_in_scope
 )
@@ -416,8 +487,8 @@ DRAFT_EDIT = _declare(
 DRAFT_SIGN_AS_OFFICER = _declare(
     "draft.sign_as_officer",
     "以执法人员X的名义签名",
-    "officer X alone, on the act, authenticated when signing (own session, or password on a "
-    "shared terminal)",
+    "officer X alone, on the act, authenticated when signing (own session, or their password or "
+    "signing PIN on a shared terminal)",
     _sign_as_officer,
     changes=True,
 )
@@ -441,6 +512,12 @@ RECORDS_UPLOAD = _declare(
     "officer, custodian, head, city administrator, in their scope",
     _writer_in_scope,
 )
+RECORDS_QUEUE_ALL = _declare(
+    "records.queue_all",
+    "查看、关联整个待关联队列（不限本人的音像记录）",
+    "everyone in scope but officers, who see and link their own segments only",
+    _whole_queue,
+)
 ITEM_LINK = _declare(
     "item.link",
     "关联、解除关联记录，向执法行为添加记录",
@@ -456,11 +533,31 @@ EVIDENCE_SET = _declare(
     "classifies retention, not content)",
     _writer_in_scope,
 )
+SEGMENT_ENTER_TIME = _declare(
+    "segment.enter_time",
+    "录入音像记录的拍摄时间（手工）",
+    "the custodian in scope; an officer who recorded or uploaded the segment or is on its act; "
+    "not once sealed",
+    _time_enterer,
+    changes=True,
+)
 EXTRACTION_REQUEST = _declare(
     "extraction.request",
     "申请证据提取、登记对外提供（第二十四条）",
     "officer, custodian, head, city administrator, in their scope",
     _writer_in_scope,
+)
+EXTRACTION_DOWNLOAD = _declare(
+    "extraction.download",
+    "下载证据提取包及其说明",
+    "the requester; the head of the records' agency; once the package is produced",
+    _extraction_downloader,
+)
+PROVISION_REGISTER = _declare(
+    "provision.register",
+    "登记已对外提供",
+    "the requester; the custodian of the provision's agency",
+    _provision_registrar,
 )
 ALERT_CLOSE = _declare(
     "alert.close",
@@ -514,6 +611,18 @@ LATE_REGISTRATION_DECIDE = _declare(
     "the head of the act's agency",
     _head_of_agency("只有该执法行为所属机构的负责人可以审批延期登记申请"),
 )
+REQUESTS_VIEW_IN_SCOPE = _declare(
+    "requests.view_in_scope",
+    "查看辖区内他人的调阅申请",
+    "head, custodian, legal auditor, city administrator (everyone sees their own)",
+    _roles(
+        Role.HEAD,
+        Role.CUSTODIAN,
+        Role.AUDITOR,
+        Role.CITY_ADMIN,
+        message="只能查看本人提交的调阅申请",
+    ),
+)
 REQUESTS_DECIDE = _declare(
     "requests.decide",
     "审批调阅、提取、长期保存等申请（第二十四条）",
@@ -544,6 +653,12 @@ DEVICES_MANAGE = _declare(
     "custodian, head, city administrator, superuser, in their scope",
     _device_manager,
 )
+DEVICES_REPORT_DOCKED = _declare(
+    "devices.report_docked",
+    "报告设备已对接（采集工作站）",
+    "officer, custodian, head, city administrator, in their scope",
+    _writer_in_scope,
+)
 TOKENS_MANAGE = _declare(
     "tokens.manage",
     "签发、撤销接口令牌",
@@ -555,6 +670,19 @@ LOGINS_UNLOCK = _declare(
     "查看并解除登录锁定",
     "the head for the people of their agency; city administrator, superuser",
     _login_unlocker,
+)
+SIGNING_PIN_SET = _declare(
+    "signing_pin.set",
+    "设置、修改本人的签名PIN",
+    "the person themselves, in their own session and with their password (roles that create "
+    "enforcement data)",
+    _own_pin,
+)
+SIGNING_PIN_RESET = _declare(
+    "signing_pin.reset",
+    "重置签名PIN",
+    "the head for the people of their agency; city administrator",
+    _pin_resetter,
 )
 DOSSIER_ARCHIVE = _declare(
     "dossier.archive",
@@ -605,6 +733,28 @@ HOLD_REQUEST = _declare(
     "申请长期保存（第二十三条）",
     "officer, custodian in scope",
     _roles(Role.OFFICER, Role.CUSTODIAN, message="只有执法人员和记录管理专人可以申请长期保存"),
+)
+DISPOSAL_PROPOSE = _declare(
+    "disposal.propose",
+    "提出销毁申请（第二十二条）",
+    "the records custodian, for their own agency",
+    _custodian("只有记录管理专人可以提出销毁申请"),
+)
+HOLD_OFFLINE_COPY = _declare(
+    "hold.offline_copy",
+    "登记长期保存记录的离线备份",
+    "the records custodian in scope",
+    _custodian("只有记录管理专人可以登记离线备份"),
+)
+RETENTION_NARROW = _declare(
+    "retention.narrow",
+    "认定音像记录不作为证据使用（第二十二条第三款）",
+    "the custodian or the head in scope",
+    _roles(
+        Role.CUSTODIAN,
+        Role.HEAD,
+        message="只有记录管理专人或机构负责人可以认定音像记录不作为证据使用",
+    ),
 )
 HOLD_VIEW = _declare(
     "hold.view",

@@ -26,7 +26,6 @@ from quancheng.ledger.services import record_event
 
 from . import capabilities as caps
 from .models import Device, DeviceAssignment, DeviceMaintenance, Role
-from .scoping import require_change_in
 
 
 def require_device_manager(user, agency) -> None:
@@ -62,7 +61,7 @@ def current_assignments_prefetch(day: dt.date | None = None) -> models.Prefetch:
 @transaction.atomic
 def change_device_status(actor, device: Device, status: str, note: str = "") -> Device:
     """In service, under repair, retired (在用、维修中、已报废), with the reason."""
-    require_change_in(actor, device.agency)
+    caps.require(actor, caps.DEVICES_MANAGE, device)
     if status not in Device.Status.values:
         raise ValidationError({"status": "状态无效"})
     device = Device.objects.select_for_update().get(pk=device.pk)
@@ -83,7 +82,7 @@ def change_device_status(actor, device: Device, status: str, note: str = "") -> 
 @transaction.atomic
 def end_device_assignment(actor, assignment: DeviceAssignment, ends_on: dt.date):
     """The officer handed the device back (归还): the open assignment ends on ``ends_on``."""
-    require_change_in(actor, assignment.device.agency)
+    caps.require(actor, caps.DEVICES_MANAGE, assignment.device)
     assignment = DeviceAssignment.objects.select_for_update().get(pk=assignment.pk)
     if assignment.ends_on is not None:
         raise ValidationError({"ends_on": "该领用记录已结束"})
@@ -112,7 +111,7 @@ def end_device_assignment(actor, assignment: DeviceAssignment, ends_on: dt.date)
 def add_device_maintenance(
     actor, device: Device, *, performed_on: dt.date, kind: str, description: str, performed_by: str
 ) -> DeviceMaintenance:
-    require_change_in(actor, device.agency)
+    caps.require(actor, caps.DEVICES_MANAGE, device)
     description, performed_by = description.strip(), performed_by.strip()
     errors = {}
     if kind not in DeviceMaintenance.Kind.values:

@@ -100,3 +100,39 @@ def unlock_login(actor: User, user: User) -> int:
     deleted, _ = AccessAttempt.objects.filter(username=user.username).delete()
     record_event(actor, "auth.unlocked", user, {"username": user.username, "attempts": deleted})
     return deleted
+
+
+class SecretThrottled(PermissionDenied):
+    """A password or PIN for ``username`` tried while its lock or delay holds (not checked)."""
+
+    def __init__(self, wait_seconds: int):
+        self.wait_seconds = max(1, wait_seconds)
+        super().__init__(f"尝试次数过多，请 {self.wait_seconds} 秒后再试")
+
+
+def verify_secret(request, user: User, verify) -> bool:
+    """Check a password or PIN of ``user`` given outside the login form (signing on a shared
+    terminal), under the same rules as logins: refused unchecked while the (username, address)
+    lock or the username's growing delay holds (:class:`SecretThrottled`); a wrong secret counts
+    as a failed login of ``user`` from this address (django-axes, and ``auth.login_failed`` in
+    the ledger). ``verify`` is called only when allowed; the secret itself is never passed on."""
+    from axes.handlers.proxy import AxesProxyHandler
+    from django.contrib.auth.signals import user_login_failed
+
+    if request is None:
+        raise ValueError("a password or PIN is checked against a request (the lockout needs it)")
+    credentials = {"username": user.username}
+    wait = username_delay(user.username)
+    if wait:
+        raise SecretThrottled(wait)
+    locked = AxesProxyHandler.is_locked(request, credentials)
+    # The caller answers (403 or 429, JSON in the API): axes' middleware must not replace the
+    # answer with the login page's lockout page.
+    request.axes_locked_out = False
+    if locked:
+        raise SecretThrottled(int(get_cool_off(request).total_seconds()))
+    if verify():
+        return True
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+    request.axes_locked_out = False
+    return False

@@ -50,10 +50,6 @@ class Role(models.TextChoices):
     CITY_ADMIN = "city_admin", "市级管理员"
 
 
-# Roles that may create and change enforcement data in their scope; the others only read.
-WRITING_ROLES = {Role.OFFICER, Role.CUSTODIAN, Role.HEAD, Role.CITY_ADMIN}
-
-
 class User(AbstractUser):
     full_name = models.CharField("姓名", max_length=50)
     agency = models.ForeignKey(Agency, null=True, on_delete=models.PROTECT, related_name="staff")
@@ -62,6 +58,10 @@ class User(AbstractUser):
     certificate_number = models.CharField("执法证号", max_length=32, blank=True)
     certificate_valid_from = models.DateField("执法证有效期起", null=True, blank=True)
     certificate_valid_until = models.DateField("执法证有效期止", null=True, blank=True)
+    # Signing PIN (签名 PIN): signs this officer's signature on a shared terminal (orgs/pins.py).
+    # Hashed like a password (Django's hashers); never shown, never logged.
+    signing_pin = models.CharField("签名PIN（散列）", max_length=128, blank=True, editable=False)
+    signing_pin_set_at = models.DateTimeField("签名PIN设置时间", null=True, blank=True)
 
     objects = UserManager()
 
@@ -77,10 +77,6 @@ class User(AbstractUser):
         if self.is_superuser or self.role == Role.CITY_ADMIN:
             return True
         return self.agency is not None and self.agency.level == Agency.Level.CITY
-
-    @property
-    def can_write(self) -> bool:
-        return self.is_superuser or self.role in WRITING_ROLES
 
     def certificate_valid_on(self, day: dt.date) -> bool:
         if not self.certificate_number or not self.certificate_valid_from:

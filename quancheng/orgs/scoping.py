@@ -4,7 +4,6 @@ Every model that belongs to an agency uses AgencyScopedQuerySet; every page, API
 command reaches such objects through visible_to(user) or get_visible_or_404().
 """
 
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404
 
@@ -19,15 +18,6 @@ def agencies_visible_to(user) -> models.QuerySet[Agency]:
     if user.agency is None:
         return Agency.objects.none()
     return Agency.objects.filter(district=user.agency.district)
-
-
-def can_change_in(user, agency: Agency) -> bool:
-    return user.can_write and agencies_visible_to(user).filter(pk=agency.pk).exists()
-
-
-def require_change_in(user, agency: Agency) -> None:
-    if not can_change_in(user, agency):
-        raise PermissionDenied("无权修改该机构的数据")
 
 
 class AgencyScopedQuerySet(models.QuerySet):

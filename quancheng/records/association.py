@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from quancheng.cases.models import Act
 from quancheng.ledger.models import Event, StagedEvent
-from quancheng.orgs.models import Role
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import agencies_visible_to
 
 from .items import link_item
@@ -173,5 +173,5 @@ def queue_candidates(segment: Segment, user=None) -> list[Act]:
 
 
 def is_officer(user) -> bool:
-    """Officers see and link only their own segments in the queue."""
-    return not user.is_superuser and user.role == Role.OFFICER
+    """Officers see and link only their own segments in the queue (the table's row)."""
+    return not caps.can(user, caps.RECORDS_QUEUE_ALL)

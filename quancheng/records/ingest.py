@@ -39,9 +39,10 @@ from quancheng.alerts.models import Severity
 from quancheng.alerts.services import raise_alert
 from quancheng.ledger.services import record_event
 from quancheng.lib.blobstore.seekable import open_seekable
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.devices import note_devices_docked
 from quancheng.orgs.models import Device, DeviceAssignment, Role, User
-from quancheng.orgs.scoping import agencies_visible_to, require_change_in
+from quancheng.orgs.scoping import agencies_visible_to
 
 from .association import associate
 from .items import create_segment
@@ -368,7 +369,7 @@ def check_actor(actor):
     if actor.agency is None:
         raise IngestError(f"{actor.get_username()} 没有所属机构，不能导入执法记录")
     try:
-        require_change_in(actor, actor.agency)
+        caps.require(actor, caps.RECORDS_UPLOAD, actor.agency)
     except PermissionDenied as exc:
         raise IngestError(
             f"{actor.get_username()}（{actor.get_role_display()}）无权导入执法记录"

@@ -69,9 +69,12 @@ def clean_filename(name: str) -> str:
     name = unicodedata.normalize("NFC", name).strip()
     if not name:
         return ""
+    if len(name) > MAX_FILENAME_LENGTH:
+        raise UploadError(
+            400, "filename_too_long", f"文件名过长：最多 {MAX_FILENAME_LENGTH} 个字符"
+        )
     if (
-        len(name) > MAX_FILENAME_LENGTH
-        or name in (".", "..")
+        name in (".", "..")
         or any(c in name for c in "/\\")
         or any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name)
     ):

@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
-from quancheng.orgs.models import Device, Role
-from quancheng.orgs.scoping import agencies_visible_to, can_change_in
+from quancheng.orgs.models import Device
+from quancheng.orgs.scoping import agencies_visible_to
 
 from .models import Segment
 from .probe import EARLIEST_PLAUSIBLE
@@ -40,22 +40,6 @@ def _error(field: str, message: str, code: str) -> ValidationError:
     return ValidationError({field: [ValidationError(message, code=code)]})
 
 
-def may_enter_time(user, segment: Segment) -> bool:
-    """The records custodian of the segment's agency, or an officer who recorded or handles it;
-    nobody once the segment is in a sealed dossier (sealed means sealed)."""
-    if not getattr(user, "is_authenticated", False) or not can_change_in(user, segment.agency):
-        return False
-    if caps.sealed_reason(segment):
-        return False
-    if user.role == Role.CUSTODIAN:
-        return True
-    if user.role != Role.OFFICER:
-        return False
-    if user.pk in (segment.officer_id, segment.created_by_id):
-        return True
-    return segment.act is not None and segment.act.officers.filter(pk=user.pk).exists()
-
-
 def needs_time(segment: Segment) -> bool:
     """Whether a time may be entered: the file carries none (or a person entered one before)."""
     return segment.started_at is None or segment.time_by_hand
@@ -65,8 +49,7 @@ def enter_segment_time(
     actor, segment: Segment, *, started_at: dt.datetime | None, device: Device | None, reason: str
 ) -> Segment:
     """Set a segment's start (true time) and device by hand, with the reason; a ledger event."""
-    if not may_enter_time(actor, segment):
-        raise PermissionDenied("只有承办的执法人员或记录管理专人可以录入音像记录的拍摄时间")
+    caps.require(actor, caps.SEGMENT_ENTER_TIME, segment)
     reason = _check_input(segment, started_at, device, reason)
     with transaction.atomic(durable=True):
         segment = Segment.objects.select_for_update().get(pk=segment.pk)

@@ -42,6 +42,8 @@ TUS_EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
 CHECKSUM_ALGORITHMS = {"sha1": "sha1", "sha256": "sha256"}
 CHECKSUM_MISMATCH = 460
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
+# The whole Upload-Metadata header, bytes: below the front end's header limits (lib/frontend.py),
+# so that a long file name is refused here, with the tus JSON error, never by nginx or gunicorn.
 MAX_METADATA_LENGTH = 4096
 _DIGITS = re.compile(r"[0-9]{1,19}")
 _METADATA_KEY = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -89,7 +91,9 @@ def _header_int(request, name: str) -> int | None:
 def parse_metadata(header: str) -> dict[str, str]:
     """``key base64,key2`` → {key: value}; values must decode to UTF-8 text."""
     if len(header) > MAX_METADATA_LENGTH:
-        raise UploadError(400, "invalid_metadata", "Upload-Metadata 过长")
+        raise UploadError(
+            400, "metadata_too_long", f"Upload-Metadata 过长：最多 {MAX_METADATA_LENGTH} 字节"
+        )
     result: dict[str, str] = {}
     for pair in header.split(","):
         pair = pair.strip()

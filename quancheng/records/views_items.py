@@ -14,7 +14,7 @@ import json
 
 from csp.decorators import csp_replace
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -32,7 +32,7 @@ from .forms_time import SegmentTimeForm
 from .http import serve_blob, served_range
 from .items import set_evidence
 from .models import DataRecord, Document, Segment
-from .timing import devices_for, enter_segment_time, may_enter_time, needs_time
+from .timing import devices_for, enter_segment_time, needs_time
 
 ITEM_ACTIONS = {
     "segment.created": "登记音像记录",
@@ -103,7 +103,7 @@ def segment_detail(request, pk):
     segment = get_visible_or_404(_segments(), request.user, pk=pk)
     require(request, segment, "view")
     _log(request, "segment.viewed", segment, {"sha256": segment.blob_id})
-    may_time = needs_time(segment) and may_enter_time(request.user, segment)
+    may_time = needs_time(segment) and caps.can(request.user, caps.SEGMENT_ENTER_TIME, segment)
     return render(
         request,
         "records/segment_detail.html",
@@ -282,8 +282,7 @@ def item_evidence(request, kind, pk):
 def segment_time(request, pk):
     """Enter the start time and device of a segment whose file carries no time (手工录入)."""
     segment = get_visible_or_404(_segments(), request.user, pk=pk)
-    if not may_enter_time(request.user, segment):
-        raise PermissionDenied("只有承办的执法人员或记录管理专人可以录入音像记录的拍摄时间")
+    caps.require(request.user, caps.SEGMENT_ENTER_TIME, segment)
     form = _time_form(request.user, segment, request.POST)
     if not form.is_valid():
         for errors in form.errors.values():

@@ -27,6 +27,9 @@ from .deadlines import Deadline, working_day_deadline
 from .models import ActRegistration, LateRegistrationRequest
 
 MAX_TEXT = 5000
+# A21 gives 2 working days; a delay the head approves bridges a stated, passing obstacle (a
+# device at repair, officers away): it runs at most this many days past the deadline.
+MAX_DELAY_DAYS = 30
 
 
 def act_records(act: Act) -> list[dict]:
@@ -219,14 +222,32 @@ def request_late_registration(actor, act: Act, explanation: str) -> LateRegistra
     return request
 
 
+def delay_bounds(last_day: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last date a delay may run to, for a deadline's last day."""
+    return last_day + dt.timedelta(days=1), last_day + dt.timedelta(days=MAX_DELAY_DAYS)
+
+
 def _approved_until(act: Act, approve: bool, day: dt.date | None) -> dt.date | None:
-    if not approve or day is None:
+    """The date a delay runs to: set by the head when approving, after the A21 deadline and at
+    most MAX_DELAY_DAYS after it (docs/compliance.md, "Late registration")."""
+    if not approve:
         return None
+    if day is None:
+        raise _error(
+            "批准延期登记时请填写批准延期至的日期", "approved_until_required", "approved_until"
+        )
     last_day = working_day_deadline(act).last_day
-    if day <= last_day:
+    first, latest = delay_bounds(last_day)
+    if day < first:
         raise _error(
             f"批准延期的日期应晚于登记期限（{last_day:%Y年%m月%d日}）",
             "approved_until_too_early",
+            "approved_until",
+        )
+    if day > latest:
+        raise _error(
+            f"批准延期的日期不能晚于登记期限后{MAX_DELAY_DAYS}日（{latest:%Y年%m月%d日}）",
+            "approved_until_too_late",
             "approved_until",
         )
     return day
@@ -240,8 +261,8 @@ def decide_late_request(
     note: str = "",
     approved_until: dt.date | None = None,
 ) -> LateRegistrationRequest:
-    """The head of the act's agency approves or refuses a late registration request, when
-    approving optionally until a date (registering by then is compliant when the approval came
+    """The head of the act's agency approves or refuses a late registration request; approving
+    needs the date the delay runs to (registering by then is compliant when the approval came
     before the deadline; an approval after it is 事后审批, a finding of A21-deadline)."""
     act = _locked_act(request.act)
     request = LateRegistrationRequest.objects.select_for_update().get(pk=request.pk)

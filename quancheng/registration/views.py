@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_GET, require_POST
 
 from quancheng.cases.models import Act
@@ -15,7 +16,12 @@ from quancheng.orgs.scoping import get_visible_or_404
 
 from .deadlines import loaded_schedules, overdue_cutoff, working_day_deadline
 from .models import LateRegistrationRequest
-from .services import decide_late_request, register_records, request_late_registration
+from .services import (
+    decide_late_request,
+    delay_bounds,
+    register_records,
+    request_late_registration,
+)
 
 
 def _message(error: ValidationError) -> str:
@@ -54,6 +60,13 @@ def late_request_create(request, act_pk):
     return redirect(act)
 
 
+def _date(text: str):
+    try:
+        return parse_date(text) if text else None
+    except ValueError:  # a well-formed but impossible date (2026-02-30)
+        return None
+
+
 @require_POST
 def late_request_decide(request, pk):
     late = get_visible_or_404(
@@ -64,9 +77,16 @@ def late_request_decide(request, pk):
         messages.error(request, "请选择批准或不予批准")
         return redirect(late.act)
     approve = decision == "approve"
+    until = request.POST.get("approved_until", "").strip()
+    approved_until = _date(until)
+    if until and approved_until is None:
+        messages.error(request, "批准延期至的日期格式不正确，请按“年-月-日”填写")
+        return redirect(late.act)
     _run(
         request,
-        lambda: decide_late_request(request.user, late, approve, request.POST.get("note", "")),
+        lambda: decide_late_request(
+            request.user, late, approve, request.POST.get("note", ""), approved_until
+        ),
         "已批准延期登记申请。" if approve else "已不予批准延期登记申请。",
     )
     return redirect("registration_list" if request.POST.get("next") == "list" else late.act)
@@ -111,6 +131,7 @@ def registration_list(request):
     )
     for late in pending:
         late.deadline = working_day_deadline(late.act, schedules)
+        late.delay_min, late.delay_max = delay_bounds(late.deadline.last_day)
     return render(
         request,
         "registration/registration_list.html",

@@ -10,7 +10,7 @@ from quancheng.documents.catalogue import load_catalogue
 from quancheng.documents.models import DocumentDraft, DocumentType
 from quancheng.records.datakinds import load_data_kinds
 from quancheng.records.items import create_data_record, create_document
-from quancheng.records.models import DataKind
+from quancheng.records.models import DataKind, Document
 
 from .conftest import END, LATER, START, api_findings, at, hits, keys
 
@@ -58,9 +58,10 @@ def _opinion(built, number=OPINION):
 
 
 def _record_made_on_the_platform(built, place):
-    """The 现场笔录 as made on the platform: its draft holds the place written in it."""
+    """The scene's 现场笔录 as made on the platform: its draft holds the place written in it."""
     load_catalogue()
-    doc = built.document("现场笔录")
+    doc = Document.objects.filter(act=built.act, doc_type="现场笔录").first()
+    doc = doc or built.document("现场笔录")
     DocumentDraft.objects.create(
         agency=built.agency,
         act=built.act,
@@ -159,3 +160,30 @@ def test_12_api_a_mismatching_number_reaches_the_terminal(scene, api):
     _opinion(built)
     [finding] = api_findings(api, built)["A12-data"]
     assert finding["message"].endswith("（第十二条第二款）")
+
+
+def test_12_an_uploaded_record_whose_place_cannot_be_compared_is_flagged_as_such(scene):
+    """上传的《现场笔录》（扫描件）未登记检查地点，定位地址无法比对：提示“无法比对”，不默认通过。"""
+    built = scene()
+    uploaded = Document.objects.get(act=built.act, doc_type="现场笔录")
+    record = _location(built, "渝中区邹容路100号")
+    [hit] = hits(built, "A12-data")
+    assert hit.key == f"data:{record.pk}:uncompared:address:{uploaded.pk}"
+    assert hit.severity == "warning" and "无法比对" in hit.params["problem"]
+
+
+def test_12_an_uploaded_opinion_is_compared_on_the_number_entered_at_upload(scene):
+    """上传的《卫生监督意见书》按上传时登记的文号比对：一致不报，也不提示无法比对。"""
+    built = scene()
+    _checklist(built, OPINION)
+    doc = _opinion(built)
+    assert doc.source == "upload"
+    assert hits(built, "A12-data") == []
+
+
+def test_12_api_an_uncompared_upload_reaches_the_terminal_as_a_warning(scene, api):
+    """接口：无法比对的上传文书以提示级检查发现经接口可见。"""
+    built = scene()
+    _location(built, "渝中区邹容路100号")
+    [finding] = api_findings(api, built)["A12-data"]
+    assert finding["severity"] == "warning" and "无法比对" in finding["message"]

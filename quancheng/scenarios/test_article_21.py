@@ -104,7 +104,7 @@ def test_21_a_delay_approved_after_the_deadline_is_a_distinct_finding(
 ):
     """期限届满后才批准延期（事后审批）：单独的检查发现。"""
     built = _unregistered(scene)
-    _delay(built, head, clock, at(2026, 11, 19, 9), at(2026, 11, 19, 10))
+    _delay(built, head, clock, at(2026, 11, 19, 9), at(2026, 11, 19, 10), until=D(2026, 11, 20))
     clock(at(2026, 11, 19, 15, 0))
     register_records(custodian, built.act)
     [hit] = hits(built, "A21-deadline", now=LATER)
@@ -170,3 +170,68 @@ def test_21_api_an_overdue_registration_reaches_the_terminal(scene, api):
     built = _unregistered(scene)
     [finding] = api_findings(api, built, now=LATER)["A21-deadline"]
     assert "未储存登记" in finding["message"]
+
+
+@pytest.mark.rule("A21-deadline")
+def test_21_api_a_delay_the_head_approves_with_its_date_then_registration_by_it_is_silent(
+    scene,
+    api,
+    api_as,
+    custodian,
+    head,
+    clock,
+):
+    """接口：执法人员申请延期，负责人在期限前批准延期至11月20日（须填日期、有上限），按期登记不报。"""
+    built = _unregistered(scene)
+    clock(at(2026, 11, 18, 9))
+    r = api.post(f"/acts/{built.act.pk}/late-requests", {"explanation": "记录仪送修，导出延后"})
+    assert r.status_code == 201, r.content
+    [late] = r.json()["late_requests"]
+    assert late["status"] == "pending"
+    clock(at(2026, 11, 18, 11))
+    decide = f"/late-requests/{late['id']}/decision"
+    boss = api_as(head)
+    for until, code in (
+        (None, "approved_until_required"),
+        ("2026-11-18", "approved_until_too_early"),
+        ("2027-01-05", "approved_until_too_late"),
+    ):
+        r = boss.post(decide, {"approve": True, "approved_until": until})
+        assert r.status_code == 400 and r.json()["code"] == code, r.content
+        assert "approved_until" in r.json()["fields"]
+    assert api.post(decide, {"approve": True, "approved_until": "2026-11-20"}).status_code == 403
+    r = boss.post(decide, {"approve": True, "note": "同意", "approved_until": "2026-11-20"})
+    assert r.status_code == 200, r.content
+    [late] = r.json()["late_requests"]
+    assert (late["status"], late["approved_until"]) == ("approved", "2026-11-20")
+    clock(at(2026, 11, 20, 15, 0))
+    r = api_as(custodian).post(f"/acts/{built.act.pk}/registration", {})
+    assert r.status_code == 201 and r.json()["on_time"] is False
+    assert "A21-deadline" not in api_findings(api, built, now=LATER)
+
+
+@pytest.mark.rule("A21-deadline")
+def test_21_page_the_head_approves_a_delay_with_its_date_and_a_later_registration_is_flagged(
+    scene, custodian, head, clock
+):
+    """页面：负责人在执法行为页面批准延期至11月20日；11月23日才登记：逾期，检查发现注明批准日期。"""
+    from django.test import Client
+    from django.urls import reverse
+
+    built = _unregistered(scene)
+    clock(at(2026, 11, 18, 9))
+    late = request_late_registration(built.officer, built.act, "记录仪送修")
+    client = Client()
+    client.force_login(head)
+    page = client.get(built.act.get_absolute_url()).content.decode()
+    assert 'name="approved_until"' in page and 'max="2026-12-18"' in page
+    decide = reverse("registration_late_decide", args=[late.pk])
+    response = client.post(decide, {"decision": "approve", "approved_until": "2027-02-30"})
+    assert "日期格式不正确" in client.get(response.url).content.decode()
+    client.post(decide, {"decision": "approve", "note": "同意", "approved_until": "2026-11-20"})
+    page = client.get(built.act.get_absolute_url()).content.decode()
+    assert "批准延期至 2026-11-20" in page
+    clock(at(2026, 11, 23, 10, 0))
+    register_records(custodian, built.act)
+    [hit] = hits(built, "A21-deadline", now=LATER)
+    assert hit.key == "late" and "批准延期至 2026-11-20" in hit.params["problem"]

@@ -7,8 +7,8 @@ from django.utils import timezone
 from quancheng.ledger.services import record_event
 from quancheng.ledger.snapshot import changes, snapshot
 from quancheng.lib import uscc
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Agency
-from quancheng.orgs.scoping import require_change_in
 
 from .models import Subject
 
@@ -48,7 +48,7 @@ def _clean(subject: Subject) -> None:
 
 @transaction.atomic
 def create_subject(actor, agency: Agency, **data) -> Subject:
-    require_change_in(actor, agency)
+    caps.require(actor, caps.SUBJECT_CHANGE, agency)
     subject = Subject(agency=agency, **{k: v for k, v in data.items() if k in EDITABLE})
     _clean(subject)
     subject.save()
@@ -59,7 +59,7 @@ def create_subject(actor, agency: Agency, **data) -> Subject:
 @transaction.atomic
 def update_subject(actor, subject: Subject, **data) -> Subject:
     subject = Subject.objects.select_for_update().get(pk=subject.pk)
-    require_change_in(actor, subject.agency)
+    caps.require(actor, caps.SUBJECT_CHANGE, subject)
     before = snapshot(subject, FIELDS)
     for key, value in data.items():
         if key in EDITABLE:

@@ -7,7 +7,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from quancheng.access.extraction import (
     decide_extraction,
-    may_download,
     record_download,
     request_extraction,
     retry_production,
@@ -17,6 +16,7 @@ from quancheng.access.package import produce
 from quancheng.conftest import make_person
 from quancheng.documents.certificates import make_demo_certificates
 from quancheng.ledger.models import Event
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
 
 from .extraction_setup import *  # noqa: F403
@@ -151,8 +151,9 @@ def test_only_one_worker_produces_an_extraction(produced):
 
 
 def test_only_the_requester_and_the_head_may_download(produced, officer, colleague, head):
-    assert may_download(officer, produced) and may_download(head, produced)
-    assert not may_download(colleague, produced)
+    assert caps.can(officer, caps.EXTRACTION_DOWNLOAD, produced)
+    assert caps.can(head, caps.EXTRACTION_DOWNLOAD, produced)
+    assert not caps.can(colleague, caps.EXTRACTION_DOWNLOAD, produced)
     with pytest.raises(PermissionDenied):
         record_download(colleague, produced, "full", via="web")
     record_download(officer, produced, "full", via="api")

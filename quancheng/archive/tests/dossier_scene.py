@@ -201,3 +201,11 @@ def lone_inspection(officer, colleague, subject, at_hour=0):
         original_filename="inspection.mp4",
     )
     return act
+
+
+def supplement(custodian, head, dossier, reason, refs):
+    """A supplement as the platform makes one: requested by the custodian, approved by the head."""
+    from quancheng.archive import dossiers
+
+    request = dossiers.request_supplement(custodian, dossier, reason, refs)
+    return dossiers.decide_supplement(head, request, approve=True).supplement

@@ -20,7 +20,7 @@ from quancheng.records.items import create_document
 from quancheng.records.models import Document, Segment
 from quancheng.records.services import blob_store, register_blob
 
-from .dossier_scene import NOW, act_of, closed_case, hours, lone_inspection
+from .dossier_scene import NOW, act_of, closed_case, hours, lone_inspection, supplement
 from .dossier_scene import blob as blob_of
 
 
@@ -125,7 +125,7 @@ def test_freezing_an_empty_dossier_is_refused(officer, colleague, subject, custo
         dossiers.freeze_dossier(custodian, dossier)
 
 
-def test_a_frozen_dossier_changes_only_by_a_supplement(scene, custodian, officer):
+def test_a_frozen_dossier_changes_only_by_a_supplement(scene, custodian, officer, head):
     dossier = dossiers.freeze_dossier(
         custodian, dossiers.assemble_dossier(custodian, case=scene.case)
     )
@@ -144,16 +144,20 @@ def test_a_frozen_dossier_changes_only_by_a_supplement(scene, custodian, officer
         ("segment", late_av.pk),
     }
     with pytest.raises(ValidationError, match="请填写补充归档的原因"):
-        dossiers.supplement_dossier(custodian, dossier, " ", [("document", late.pk)])
+        dossiers.request_supplement(custodian, dossier, " ", [("document", late.pk)])
     with pytest.raises(ValidationError, match="不属于本案卷"):
-        dossiers.supplement_dossier(custodian, dossier, "补充", [("document", 999999)])
+        dossiers.request_supplement(custodian, dossier, "补充", [("document", 999999)])
     with pytest.raises(ValidationError, match="已在卷内"):
-        dossiers.supplement_dossier(custodian, dossier, "补充", [before[0][2:]])
+        dossiers.request_supplement(custodian, dossier, "补充", [before[0][2:]])
 
-    supplement = dossiers.supplement_dossier(
-        custodian, dossier, "送达回执于归档后退回", [("segment", late_av.pk), ("document", late.pk)]
+    added_one = supplement(
+        custodian,
+        head,
+        dossier,
+        "送达回执于归档后退回",
+        [("segment", late_av.pk), ("document", late.pk)],
     )
-    assert supplement.sequence == 1
+    assert added_one.sequence == 1
     # The original entries are untouched; the new ones follow the last, in table order.
     assert (
         list(
@@ -163,18 +167,21 @@ def test_a_frozen_dossier_changes_only_by_a_supplement(scene, custodian, officer
         )
         == before
     )
-    added = list(supplement.entries.order_by("position"))
+    added = list(added_one.entries.order_by("position"))
     assert [(e.position, e.item_kind, e.item_id) for e in added] == [
         (len(before) + 1, "document", late.pk),
         (len(before) + 2, "segment", late_av.pk),
     ]
+    # The sealed table of contents stays; the supplement carries its own.
     dossier.refresh_from_db()
-    assert dossier.toc_blob_id != toc_before
+    assert dossier.toc_blob_id == toc_before
+    assert added_one.toc_blob_id not in (None, toc_before)
+    assert dossiers.current_toc(dossier).pk == added_one.toc_blob_id
     (event,) = events("dossier.supplemented", dossier)
     assert "送达回执于归档后退回" in event.body
 
     again = scene.document(officer, "催告书", 42)
-    second = dossiers.supplement_dossier(custodian, dossier, "催告", [("document", again.pk)])
+    second = supplement(custodian, head, dossier, "催告", [("document", again.pk)])
     assert second.sequence == 2
     assert second.entries.get().position == len(before) + 3
 
@@ -182,7 +189,7 @@ def test_a_frozen_dossier_changes_only_by_a_supplement(scene, custodian, officer
 def test_a_supplement_needs_a_frozen_dossier(scene, custodian):
     dossier = dossiers.assemble_dossier(custodian, case=scene.case)
     with pytest.raises(ValidationError, match="案卷尚未归档"):
-        dossiers.supplement_dossier(custodian, dossier, "补充", [])
+        dossiers.request_supplement(custodian, dossier, "补充", [])
 
 
 def test_refreshing_while_assembling_takes_in_new_records(scene, custodian, officer):
@@ -237,7 +244,7 @@ def test_another_districts_custodian_may_not_freeze_or_supplement(scene, custodi
         dossiers.freeze_dossier(outsider_custodian, dossier)
     dossiers.freeze_dossier(custodian, dossier)
     with pytest.raises(Http404):
-        dossiers.supplement_dossier(outsider_custodian, dossier, "补充", [])
+        dossiers.request_supplement(outsider_custodian, dossier, "补充", [])
 
 
 def test_a_lone_finished_inspection_has_its_own_dossier(officer, colleague, subject, custodian):

@@ -10,7 +10,7 @@ from quancheng.archive import dossiers
 from quancheng.ledger.models import Event
 from quancheng.orgs.models import ApiToken
 
-from .dossier_scene import NOW, closed_case, lone_inspection
+from .dossier_scene import NOW, closed_case, lone_inspection, supplement
 
 
 @pytest.fixture(autouse=True)
@@ -34,13 +34,13 @@ def api_as(user) -> Api:
 
 
 @pytest.fixture
-def two(officer, colleague, subject, custodian):
+def two(officer, colleague, subject, custodian, head):
     scene = closed_case(officer, colleague, subject)
     frozen = dossiers.freeze_dossier(
         custodian, dossiers.assemble_dossier(custodian, case=scene.case)
     )
     late = scene.document(officer, "送达回执", 40)
-    dossiers.supplement_dossier(custodian, frozen, "归档后退回", [("document", late.pk)])
+    supplement(custodian, head, frozen, "归档后退回", [("document", late.pk)])
     assembling = dossiers.assemble_dossier(
         custodian, act=lone_inspection(officer, colleague, subject)
     )

@@ -40,7 +40,7 @@ def html(response) -> str:
 
 
 def test_the_custodian_assembles_freezes_and_supplements_through_the_pages(
-    scene, custodian, officer
+    scene, custodian, officer, head
 ):
     client = login(custodian)
     # 1. The queue shows the closed case with 组卷.
@@ -82,11 +82,24 @@ def test_the_custodian_assembles_freezes_and_supplements_through_the_pages(
         url, {"items": [f"document:{late.pk}"], "reason": "送达回执归档后退回"}, follow=True
     )
     text = html(response)
-    assert "已办理第1次补充归档" in text and "送达回执归档后退回" in text
+    assert "已提交补充归档申请" in text and "待机构负责人审批" in text
+    assert "补充归档第1次" not in text  # nothing added before the head approves
+    assert not dossier.supplements.exists()
+    # 6. The head approves it from the inbox; only then is the document added.
+    head_client = login(head)
+    inbox = html(head_client.get(reverse("access:inbox")))
+    assert "补充归档申请" in inbox and "送达回执归档后退回" in inbox
+    request_pk = dossier.supplement_requests.get().pk
+    decide = reverse("archive:supplement_decide", args=[request_pk])
+    assert decide in html(head_client.get(dossier.get_absolute_url()))
+    response = head_client.post(decide, {"decision": "approve", "note": "同意"}, follow=True)
+    text = html(response)
+    assert "已批准补充归档申请" in text and "送达回执归档后退回" in text
     assert "补充归档第1次" in text
     assert "案卷号：渝中档〔2026〕1号，保管期限：30年" in text  # the history in words
     assert "第1次，1项材料：送达回执归档后退回" in text
-    # 6. The case page and its acts' pages link to the dossier.
+    assert "审批意见：同意" in text
+    # 7. The case page and its acts' pages link to the dossier.
     for page_url in (scene.case.get_absolute_url(), scene.inspection.get_absolute_url()):
         assert dossier.get_absolute_url() in html(client.get(page_url))
 

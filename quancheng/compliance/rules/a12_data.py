@@ -10,9 +10,18 @@ For each data record linked to the act:
   ``"x-document-fields": {"<data field>": "<document field>"}``, the document field optionally
   qualified by its type (``"卫生监督意见书.number"``); ``number`` is the document's 文号;
 - it reached the platform within the A21 deadline counted from the act's end.
+
+An uploaded document (a scan of a paper document, a terminal's PDF) is known by what was entered
+with it at upload (records/forms_upload.py, the API's attach: type, 文号, written times): a field
+mapped to ``number`` is compared like any other. Any other mapped field of an uploaded document
+of the mapped type cannot be read from the file; rather than passing silently, it is a warning
+finding of its own ("无法比对"), so a person compares the scan by eye and answers it.
 """
 
-from .base import ERROR, PARTIAL, Context, Hit, Rule, local
+from .base import ERROR, PARTIAL, WARNING, Context, Hit, Rule, local
+
+# Document fields an upload carries (entered with the file); the others only a draft knows.
+UPLOAD_FIELDS = frozenset({"number"})
 
 
 def _norm(value) -> str:
@@ -34,6 +43,9 @@ def _field_hits(ctx: Context, record):
         for doc in ctx.timeline.documents:
             if doc_type and doc.doc_type != doc_type:
                 continue
+            if not doc.made_on_platform and doc_field not in UPLOAD_FIELDS:
+                yield _uncompared_hit(record, data_field, value, doc, doc_field)
+                continue
             written = _document_value(doc, doc_field)
             if written in (None, "") or _norm(written) == _norm(value):
                 continue
@@ -45,6 +57,19 @@ def _field_hits(ctx: Context, record):
                 },
                 evidence={"data": [record.id], "documents": [doc.id], "field": data_field},
             )
+
+
+def _uncompared_hit(record, data_field: str, value, doc, doc_field: str) -> Hit:
+    return Hit(
+        key=f"data:{record.id}:uncompared:{data_field}:{doc.id}",
+        params={
+            "problem": f"电子数据（{record.kind}）的“{data_field}”为“{value}”，"
+            f"《{doc.doc_type}》为上传文件，平台未记录其“{doc_field}”，无法比对，"
+            "请核对原件并答复"
+        },
+        evidence={"data": [record.id], "documents": [doc.id], "field": data_field},
+        severity=WARNING,
+    )
 
 
 def _time_hit(ctx: Context, record):
@@ -106,6 +131,6 @@ RULE = Rule(
     message="{problem}",
     check=check,
     checkable=PARTIAL,
-    note="逐项比对数据种类声明的对应字段（x-document-fields）；未在平台制作的文书（上传的扫描件）"
-    "无字段内容，只比对时间、执法对象和文号。",
+    note="逐项比对数据种类声明的对应字段（x-document-fields）；上传的文书（扫描件）只登记了文号和"
+    "记载时间：文号照常比对，其他对应字段无法比对时作为提示性检查发现（无法比对），不默认通过。",
 )

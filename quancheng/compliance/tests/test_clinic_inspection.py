@@ -44,7 +44,7 @@ def clinic(scene, custodian, head, clock):
     request = request_late_registration(
         built.officer, built.act, "两名执法人员外出培训，未能按期移交"
     )
-    decide_late_request(head, request, approve=True)
+    decide_late_request(head, request, approve=True, approved_until=dt.date(2026, 11, 20))
     clock(at(2026, 11, 19, 10, 0))
     register_records(custodian, built.act)
     return built

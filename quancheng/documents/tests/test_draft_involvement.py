@@ -3,6 +3,7 @@ officer's signature is given by that officer alone (电子签名法 art. 13)."""
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.test import RequestFactory
 
 from quancheng.conftest import PASSWORD, make_person
 from quancheng.documents import services
@@ -85,6 +86,7 @@ def test_an_officer_cannot_sign_in_a_colleagues_name_without_the_colleagues_pass
             officer=colleague,
             image=signature_png(),
             password="wrong",
+            request=RequestFactory().post("/", REMOTE_ADDR="10.4.4.4"),
         )
     assert not DraftSignature.objects.exists()
     # The failed tries are on the ledger, naming the officer whose name was used.

@@ -9,8 +9,15 @@ requests made before the slow clients arrived, in the same run (docs/testing.md)
 front end (gunicorn alone, as before) these requests waited until the slow clients left.
 
 Everything is on 127.0.0.1; the test takes about 15 seconds of waiting on events, no sleeps.
+
+The same server shows that a long tus file name, or any over-long request head under /api/, is
+answered with a JSON error whoever refuses it (issue 15): the application below its limits,
+nginx above them, and gunicorn (asked directly on its socket) never in between.
 """
 
+import base64
+import io
+import json
 import socket
 import statistics
 import threading
@@ -19,9 +26,13 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from tusclient import client as tus_client
+from tusclient.exceptions import TusCommunicationError
 
 from bench.ingest_bench import Server
-from quancheng.lib.frontend import nginx_binary
+from quancheng.lib.frontend import GUNICORN_LIMITS, HEADER_LINE_MAX, nginx_binary
+from quancheng.records.services import MAX_FILENAME_LENGTH
+from quancheng.records.tus import MAX_METADATA_LENGTH
 
 pytestmark = pytest.mark.skipif(nginx_binary() is None, reason="needs nginx (QC_RUNTIME_DEBS)")
 
@@ -29,14 +40,14 @@ SLOW_HEADS = 40
 SLOW_BODIES = 10
 HEADER_TIMEOUT = 6  # QC_FRONT_HEADER_TIMEOUT for this server
 TUS = {"Tus-Resumable": "1.0.0"}
+MAX_SIZE = 1024 * 1024  # QC_UPLOAD_MAX_SIZE for this server: nginx's client_max_body_size
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     work = tmp_path_factory.mktemp("front")
-    srv = Server(
-        work / "var", work / "server.log", env={"QC_FRONT_HEADER_TIMEOUT": str(HEADER_TIMEOUT)}
-    )
+    env = {"QC_FRONT_HEADER_TIMEOUT": str(HEADER_TIMEOUT), "QC_UPLOAD_MAX_SIZE": str(MAX_SIZE)}
+    srv = Server(work / "var", work / "server.log", env=env)
     srv.start()
     assert srv.front
     yield srv
@@ -147,3 +158,114 @@ def test_fifty_slow_clients_do_not_starve_other_requests(server):
     # clients gave up, tens of seconds later.
     bound = max(20 * baseline, 3.0)
     assert max(t for _, t in during) < bound, (during, baseline)
+
+
+# --- long request heads: a JSON error, whoever refuses ---------------------------------------
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def error_of(response) -> str:
+    assert response.headers["Content-Type"].startswith("application/json"), response.text[:200]
+    return response.json()["code"]
+
+
+def test_the_limits_are_ordered_application_nginx_gunicorn():
+    # The longest name the application accepts fits its metadata limit (4 bytes a character)...
+    assert len("filename " + b64("字" * MAX_FILENAME_LENGTH)) < MAX_METADATA_LENGTH
+    # ...which is below nginx's, which is below gunicorn's (a header line and the request line).
+    assert MAX_METADATA_LENGTH + len("Upload-Metadata: \r\n") < HEADER_LINE_MAX
+    assert GUNICORN_LIMITS["limit_request_field_size"] > HEADER_LINE_MAX + 1
+    assert GUNICORN_LIMITS["limit_request_line"] > HEADER_LINE_MAX
+
+
+def test_a_long_file_name_gets_the_tus_json_error_from_a_real_tus_client(server):
+    tus = tus_client.TusClient(f"{server.base}/api/v1/uploads/", headers=server.auth)
+    for name, code, status in [
+        ("长" * (MAX_FILENAME_LENGTH + 1) + ".mp4", "filename_too_long", 400),  # the application
+        ("长" * 1500 + ".mp4", "metadata_too_long", 400),  # the application (beyond 4096 bytes)
+        ("长" * 2500 + ".mp4", "header_too_large", 431),  # nginx (beyond 8000 bytes)
+    ]:
+        uploader = tus.uploader(file_stream=io.BytesIO(b"x" * 10), metadata={"filename": name})
+        with pytest.raises(TusCommunicationError) as failed:
+            uploader.upload()
+        assert failed.value.status_code == status, failed.value.response_content[:200]
+        assert json.loads(failed.value.response_content)["code"] == code
+    # A name at the limit is kept.
+    name = "长" * MAX_FILENAME_LENGTH
+    uploader = tus.uploader(file_stream=io.BytesIO(b"x" * 10), metadata={"filename": name})
+    uploader.upload()
+    assert requests.get(uploader.url, headers=server.auth, timeout=60).json()["filename"] == name
+
+
+def test_nginx_answers_its_own_refusals_in_json_under_api_and_in_html_elsewhere(server):
+    big = {**server.auth, **TUS, "X-Padding": "x" * (HEADER_LINE_MAX + 100)}
+    r = requests.post(f"{server.base}/api/v1/uploads/", headers=big, timeout=60)
+    assert r.status_code == 431 and error_of(r) == "header_too_large"
+    assert r.headers["Tus-Resumable"] == "1.0.0"
+    r = requests.get(f"{server.base}/api/v1/acts/" + "9" * HEADER_LINE_MAX, timeout=60)
+    assert r.status_code == 414 and error_of(r) == "uri_too_long"
+    assert "Tus-Resumable" not in r.headers
+    created = requests.post(
+        f"{server.base}/api/v1/uploads/",
+        headers={**server.auth, **TUS, "Upload-Length": str(2 * MAX_SIZE)},
+        timeout=60,
+    )
+    assert created.status_code == 413 and error_of(created) == "too_large"  # the application's
+    r = requests.post(
+        f"{server.base}/api/v1/uploads/",
+        headers={**server.auth, **TUS, "Upload-Length": "10"},
+        data=b"x" * (MAX_SIZE + 1),
+        timeout=60,
+    )
+    assert r.status_code == 413 and error_of(r) == "body_too_large"  # nginx's
+    # The pages keep nginx's HTML.
+    r = requests.get(f"{server.base}/login/", headers={"X-Padding": "x" * 9000}, timeout=60)
+    assert r.status_code == 400 and r.headers["Content-Type"].startswith("text/html")
+
+
+def test_whatever_nginx_passes_on_gunicorn_passes_to_the_application(server):
+    """Just below nginx's limits, through nginx: the application answers (JSON), not gunicorn."""
+    line = "x" * (HEADER_LINE_MAX - len("X-Padding: \r\n") - 10)
+    r = requests.post(
+        f"{server.base}/api/v1/uploads/",
+        headers={**server.auth, **TUS, "X-Padding": line},
+        timeout=60,
+    )
+    assert r.status_code == 400 and error_of(r) == "missing_length"
+    path = "/api/v1/acts/" + "9" * (HEADER_LINE_MAX - 40)
+    r = requests.get(server.base + path, headers=server.auth, timeout=60)
+    assert r.status_code in (404, 422) and error_of(r)
+
+
+def raw_gunicorn(server, head: str) -> tuple[int, dict[str, str], bytes]:
+    """One request straight to gunicorn's Unix socket, past nginx."""
+    sock = socket.socket(socket.AF_UNIX)
+    sock.settimeout(60)
+    sock.connect(str(server._socket_dir / "gunicorn.sock"))
+    try:
+        sock.sendall(head.encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    finally:
+        sock.close()
+    top, _, body = data.partition(b"\r\n\r\n")
+    lines = top.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, body
+
+
+def test_gunicorn_itself_passes_heads_beyond_nginx_limits_to_the_application(server):
+    """gunicorn's defaults (8190 bytes a header line) refused these with an HTML 400."""
+    metadata = "filename " + b64("长" * 3000)  # 12 kB: beyond nginx's line, within gunicorn's
+    status, headers, body = raw_gunicorn(
+        server,
+        "POST /api/v1/uploads/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        f"Authorization: {server.auth['Authorization']}\r\nTus-Resumable: 1.0.0\r\n"
+        f"Upload-Length: 10\r\nUpload-Metadata: {metadata}\r\n\r\n",
+    )
+    assert status == 400 and headers["Content-Type"] == "application/json", body[:200]
+    assert json.loads(body)["code"] == "metadata_too_long"

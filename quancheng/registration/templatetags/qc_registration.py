@@ -6,7 +6,7 @@ Usage: {% load qc_registration %}{% registration_panel act %}
 from django import template
 
 from quancheng.orgs import capabilities as caps
-from quancheng.registration.services import registration_state
+from quancheng.registration.services import delay_bounds, registration_state
 
 register = template.Library()
 
@@ -15,7 +15,10 @@ register = template.Library()
 def registration_panel(context, act):
     user = context["request"].user
     state = registration_state(act)
+    delay_min, delay_max = delay_bounds(state.deadline.last_day)
     return {
+        "delay_min": delay_min,
+        "delay_max": delay_max,
         "act": act,
         "state": state,
         "can_register": caps.can(user, caps.RECORDS_REGISTER, act),

@@ -12,6 +12,7 @@ from quancheng.conftest import make_person
 from quancheng.ledger.models import Event
 from quancheng.orgs.models import Agency, Role
 from quancheng.registration import services
+from quancheng.registration.deadlines import working_day_deadline
 from quancheng.registration.models import ActRegistration, LateRegistrationRequest
 from quancheng.registration.services import (
     decide_late_request,
@@ -231,7 +232,8 @@ def test_registration_state(national_day_act, custodian, officer, head, clock):
     assert state.overdue and not state.may_register_now
     late = request_late_registration(officer, national_day_act, "说明")
     assert registration_state(national_day_act).pending_request == late
-    decide_late_request(head, late, approve=True)
+    until = working_day_deadline(national_day_act).last_day + dt.timedelta(days=3)
+    decide_late_request(head, late, approve=True, approved_until=until)
     state = registration_state(national_day_act)
     assert state.approved_request == late and state.may_register_now
     register_records(custodian, national_day_act)

@@ -1,5 +1,6 @@
 """The registration panel on the act page, its actions, and the list of due and overdue acts."""
 
+import datetime as dt
 import re
 
 import pytest
@@ -7,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from quancheng.ledger.models import Event
+from quancheng.registration.deadlines import working_day_deadline
 from quancheng.registration.models import ActRegistration, LateRegistrationRequest
 
 from .conftest import at
@@ -110,10 +112,25 @@ def test_late_flow_through_the_pages(client, national_day_act, custodian, office
     listing = client.get(reverse("registration_list")).content.decode()
     assert "待审批的延期登记申请" in listing and "执法记录仪故障，已送修" in listing
     decide = reverse("registration_late_decide", args=[late.pk])
+    # Approving needs the date the delay runs to, within its bounds.
+    last_day = working_day_deadline(national_day_act).last_day
+    assert f'min="{last_day + dt.timedelta(days=1):%Y-%m-%d}"' in listing
     response = client.post(decide, {"decision": "approve", "note": "同意", "next": "list"})
+    late.refresh_from_db()
+    assert late.status == "pending"
+    until = last_day + dt.timedelta(days=2)
+    response = client.post(
+        decide,
+        {
+            "decision": "approve",
+            "note": "同意",
+            "approved_until": f"{until:%Y-%m-%d}",
+            "next": "list",
+        },
+    )
     assert response.status_code == 302 and response.url == reverse("registration_list")
     late.refresh_from_db()
-    assert late.status == "approved"
+    assert (late.status, late.approved_until) == ("approved", until)
 
     client.force_login(custodian)
     page = _follow(client, reverse("registration_register", args=[national_day_act.pk]), {})

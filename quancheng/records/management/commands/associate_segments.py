@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import User
-from quancheng.orgs.scoping import can_change_in
 from quancheng.records.association import associate_waiting
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         actor = User.objects.select_related("agency").filter(username=username).first()
         if actor is None or not actor.is_active:
             raise CommandError(f"操作人 {username} 不存在或已停用")
-        if actor.agency is None or not can_change_in(actor, actor.agency):
+        if actor.agency is None or not caps.can(actor, caps.RECORDS_UPLOAD):
             raise CommandError(f"{username} 无权关联执法记录")
         result = associate_waiting(actor)
         for segment, act in result.linked:
