@@ -237,6 +237,12 @@ class Integrator:
                     self.stopped.wait(self.interval)
         finally:
             try:
+                # Stopping cleanly: integrate what the last commits staged (their own hooks
+                # left it to this holder), then give the lease up.
+                self.step()
+            except Exception:
+                log.exception("ledger integrator %s: the last round failed", self.holder)
+            try:
                 leases.let_go(LEASE, self.holder)
             except Exception:
                 log.exception("ledger integrator %s: giving the lease up failed", self.holder)
