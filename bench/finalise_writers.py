@@ -36,7 +36,7 @@ def build(finalisations: int, savers: int) -> dict:
     from django.utils import timezone
 
     from quancheng.cases.services import create_act
-    from quancheng.conftest import PASSWORD, credit_code, make_person
+    from quancheng.conftest import credit_code, make_person
     from quancheng.documents import services
     from quancheng.documents.catalogue import load_catalogue
     from quancheng.documents.certificates import make_demo_certificates
@@ -65,13 +65,12 @@ def build(finalisations: int, savers: int) -> dict:
     def complete(n):
         draft = services.create_draft(officer, act, kind, {"findings": f"检查情况{n}"})
         for person in (officer, colleague):
-            services.add_signature(
-                officer,
+            services.add_signature(  # each signs as themself, in their own session
+                person,
                 draft,
                 role="officer",
                 officer=person,
                 image=signature_png(),
-                password="" if person == officer else PASSWORD,  # each signs as themself
             )
         services.add_signature(officer, draft, role="party", name="王建国", image=signature_png())
         return draft

@@ -13,6 +13,10 @@ file, the copies and the store are on the same disk. In one run:
   request to the last PATCH's answer, which comes after the server has put the upload into the
   store and recorded its completion; then, for information, the same upload from a client that
   costs almost no CPU (``sendfile`` on one keep-alive connection, :func:`lean_upload`);
+- SM3 (issue 19, national algorithms beside SHA-256), for information: (c) the store's put
+  with SM3 computed in the same pass (the stream hashed on its way in; what "SM3 at ingest"
+  would cost), and (d) the job that computes it after ingest instead (records/sm3.py: one read
+  of the stored blob, SHA-256 and SM3 together), which is what the platform does;
 - memory, for a --memory-size file: the peak RSS (VmHWM) of the gunicorn workers during a tus
   upload of it, and the peak RSS (ru_maxrss) of a subprocess doing LocalBlobStore.put of it.
 
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import io
 import os
 import re
 import shutil
@@ -137,6 +142,56 @@ def store_put(path: Path, store_root: Path, expected: str) -> float:
             raise AssertionError(f"store put gave {info}, expected a new blob {expected}")
     finally:
         shutil.rmtree(store_root, ignore_errors=True)
+    return timer.seconds
+
+
+class _Sm3Tee(io.RawIOBase):
+    """A file read through, feeding an SM3 hasher: a put of it computes SM3 in the ingest pass."""
+
+    def __init__(self, raw):
+        from quancheng.lib.gmcrypto import sm3
+
+        self._raw = raw
+        self.sm3 = sm3()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        n = self._raw.readinto(b) or 0
+        if n:
+            with memoryview(b) as view:
+                self.sm3.update(view[:n])
+        return n
+
+
+def store_put_with_sm3(path: Path, store_root: Path, expected: str) -> float:
+    """(c) Seconds for LocalBlobStore.put hashing SM3 in the same pass (store removed after)."""
+    from quancheng.lib.blobstore.local import LocalBlobStore
+
+    _sync()
+    try:
+        with Timer() as timer, open(path, "rb", buffering=0) as f:
+            tee = _Sm3Tee(f)
+            info = LocalBlobStore(store_root).put(tee)
+            tee.sm3.hexdigest()
+        if info.sha256 != expected:
+            raise AssertionError(f"store put gave {info}, expected {expected}")
+    finally:
+        shutil.rmtree(store_root, ignore_errors=True)
+    return timer.seconds
+
+
+def sm3_job(path: Path) -> float:
+    """(d) Seconds for the after-ingest job's read of a stored blob: SHA-256 and SM3 together."""
+    from quancheng.lib.gmcrypto import sm3
+
+    with Timer() as timer, open(path, "rb") as f:
+        sha, digest = hashlib.sha256(), sm3()
+        while chunk := f.read(4 * MiB):
+            sha.update(chunk)
+            digest.update(chunk)
+        digest.hexdigest()
     return timer.seconds
 
 
@@ -440,7 +495,14 @@ def run(
         load = [os.getloadavg()]
         source = work / "ingest.bin"
         sha = make_file(source, size)
-        times: dict[str, list[float]] = {"baseline": [], "store": [], "http": [], "lean": []}
+        times: dict[str, list[float]] = {
+            "baseline": [],
+            "store": [],
+            "http": [],
+            "lean": [],
+            "store_sm3": [],
+            "sm3_job": [],
+        }
         server.start()
         load.append(os.getloadavg())
         for _ in range(repeat):  # alternated, so that a busy moment of the machine hits all
@@ -448,6 +510,8 @@ def run(
             times["store"].append(store_put(source, work / "store", sha))
             times["http"].append(tus_upload(server, source, sha, chunk_size))
             times["lean"].append(lean_upload(server, source, sha, chunk_size))
+            times["store_sm3"].append(store_put_with_sm3(source, work / "store", sha))
+            times["sm3_job"].append(sm3_job(source))
         load.append(os.getloadavg())
         source.unlink()
         result = {
@@ -508,6 +572,8 @@ def report(r: dict) -> str:
         ("store", "(a) LocalBlobStore.put (hash + write + fsync + link)"),
         ("http", "(b) tus upload on loopback (tuspy), creation → stored"),
         ("lean", "    same, from a sendfile client (information only)"),
+        ("store_sm3", "(c) put with SM3 in the same pass (information)"),
+        ("sm3_job", "(d) SM3 job after ingest: SHA-256 + SM3 of the blob"),
     ):
         seconds, best = r[f"{key}_s"], r[f"{key}_best_s"]
         ratio, best_ratio = seconds / base, best / base_best
@@ -519,8 +585,9 @@ def report(r: dict) -> str:
             f"{label:<56} {seconds:>8.2f} {mb / seconds:>5.0f} {ratio:>5.2f} {best:>6.2f} "
             f"{best_ratio:>5.2f} {target:>6} {verdict}"
         )
-    for key in ("baseline", "store", "http", "lean"):
-        lines.append(f"  all runs, {key}: {_runs(r['times'][key])}")
+    for key in ("baseline", "store", "http", "lean", "store_sm3", "sm3_job"):
+        if key in r["times"]:
+            lines.append(f"  all runs, {key}: {_runs(r['times'][key])}")
     memory = r["memory"]
     if memory is None:
         lines.append("peak memory: skipped (--skip-memory)")

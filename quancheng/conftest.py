@@ -3,7 +3,9 @@
 - officer 张伟 and colleague 李娜: officers of 渝中区's enforcement agency, certificates valid;
 - custodian 王芳 and head 刘洋 of the same agency; commission 陈静 of 渝中区's commission;
 - outsider 周杰: an officer of 江北区, who must see nothing of 渝中区's data;
-- city_admin 孙丽 and auditor 赵磊 (city corps): see the whole city.
+- city_admin 孙丽 and auditor 赵磊 (city corps): see the whole city;
+- the three administrators (三员, no agency, staff): system_admin 钱进, security_admin 郑安,
+  audit_admin 冯审.
 """
 
 import datetime as dt
@@ -114,6 +116,23 @@ def city_admin(organisation):
     return make_person(
         "sunli", "孙丽", Agency.objects.get(code="cq-wjw"), Role.CITY_ADMIN, certificate=False
     )
+
+
+@pytest.fixture
+def system_admin(organisation):
+    return make_person("qianjin", "钱进", None, Role.SYSTEM_ADMIN, certificate=False, is_staff=True)
+
+
+@pytest.fixture
+def security_admin(organisation):
+    return make_person(
+        "zhengan", "郑安", None, Role.SECURITY_ADMIN, certificate=False, is_staff=True
+    )
+
+
+@pytest.fixture
+def audit_admin(organisation):
+    return make_person("fengshen", "冯审", None, Role.AUDIT_ADMIN, certificate=False, is_staff=True)
 
 
 @pytest.fixture

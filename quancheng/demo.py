@@ -1,9 +1,12 @@
-"""Demo data for the embedded default: people in 渝中区 and 江北区, subjects, an inspection, a case.
+"""Demo data for the embedded default: people in 渝中区 and 江北区 and the three administrators,
+subjects, an inspection, a case, and a finished inspection whose dossier is sealed with its 四性
+report (docs/archive.md).
 
 Everything is created through the services, so the demo's ledger is a real one.
 """
 
 import datetime as dt
+import io
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,9 +14,9 @@ from django.utils import timezone
 from quancheng.cases import services as cases
 from quancheng.cases.models import Act
 from quancheng.lib import uscc
-from quancheng.orgs.models import Agency, Role, User
+from quancheng.orgs.models import ADMIN_ROLES, Agency, Role, User
 from quancheng.orgs.seed import load_organisation
-from quancheng.orgs.services import create_user
+from quancheng.orgs.services import create_device, create_user
 from quancheng.subjects import services as subjects
 from quancheng.subjects.models import Subject
 
@@ -28,6 +31,10 @@ DEMO_PEOPLE = [
     ("chenjing", "陈静", "d03-wjw", Role.DISTRICT_COMMISSION, ""),
     ("zhaolei", "赵磊", "cq-zfzd", Role.AUDITOR, ""),
     ("sunli", "孙丽", "cq-wjw", Role.CITY_ADMIN, ""),
+    # 三员分立 (docs/security.md): no agency, staff for the reference-data admin.
+    ("qianjin", "钱进", "", Role.SYSTEM_ADMIN, ""),
+    ("zhengan", "郑安", "", Role.SECURITY_ADMIN, ""),
+    ("fengshen", "冯审", "", Role.AUDIT_ADMIN, ""),
     ("zhoujie", "周杰", "d05-zf", Role.OFFICER, "渝卫执500105001"),
     ("wuhao", "吴昊", "d05-zf", Role.OFFICER, "渝卫执500105002"),
 ]
@@ -61,8 +68,9 @@ def seed_demo() -> None:
             DEMO_PASSWORD,
             username=username,
             full_name=full_name,
-            agency=Agency.objects.get(code=agency_code),
+            agency=Agency.objects.get(code=agency_code) if agency_code else None,
             role=role,
+            is_staff=role in ADMIN_ROLES,
             **cert,
         )
     yuzhong = Agency.objects.get(code="d03-zf")
@@ -94,6 +102,75 @@ def seed_demo() -> None:
         subject=made[0],
         filed_on=today,
     )
+    _sealed_inspection(people, yuzhong, made[1])
+
+
+def _sealed_inspection(people: dict[str, User], agency: Agency, subject) -> None:
+    """An inspection of three days ago with a real recording and document, its dossier sealed
+    (封卷归档): the 四性 checks ran and their report is in the dossier."""
+    from PIL import Image
+
+    from quancheng.archive import dossiers
+    from quancheng.records.items import create_document, create_segment
+    from quancheng.records.services import put_record, register_blob
+    from quancheng.records.sm3 import compute_sm3
+    from quancheng.supervision.democity import make_clip
+
+    officer, colleague, custodian = people["zhangwei"], people["lina"], people["wangfang"]
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) - dt.timedelta(days=3)
+    act = cases.create_act(
+        officer,
+        agency,
+        [officer, colleague],
+        kind=Act.Kind.INSPECTION,
+        started_at=start,
+        ended_at=start + dt.timedelta(minutes=40),
+        place=subject.address,
+        subject=subject,
+        description="公共场所卫生监督检查（已归档示例）",
+    )
+    camera = create_device(
+        None, agency=agency, kind="body_camera", serial_number="DEMO-BC-0001", name="执法记录仪1"
+    )
+
+    def stored(data: bytes):
+        blob = register_blob(put_record(io.BytesIO(data)), agency)
+        compute_sm3(blob)  # as the scheduled SM3 job would (records/sm3.py)
+        return blob
+
+    create_segment(
+        officer,
+        agency=agency,
+        blob=stored(make_clip(2)),
+        source="upload",
+        act=act,
+        started_at=start,
+        ended_at=start + dt.timedelta(seconds=2),
+        officer=officer,
+        device=camera,
+        duration_seconds=2.0,
+        container="mp4",
+        video_codec="h264",
+        original_filename="DEMO-BC-0001_现场检查.mp4",
+        content_type="video/mp4",
+    )
+    page = io.BytesIO()
+    Image.new("RGB", (595, 842), "white").save(page, format="PDF")  # a blank scanned page
+    create_document(
+        officer,
+        agency=agency,
+        blob=stored(page.getvalue()),
+        source="upload",
+        act=act,
+        file_kind="pdf",
+        doc_type="现场笔录",
+        written_started_at=start,
+        written_ended_at=start + dt.timedelta(minutes=40),
+        original_filename="现场笔录.pdf",
+        content_type="application/pdf",
+    )
+    dossier = dossiers.assemble_dossier(custodian, act=act)
+    dossiers.freeze_dossier(custodian, dossier)
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

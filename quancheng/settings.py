@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "quancheng.cases",
     "quancheng.records",
     "quancheng.documents",
+    "quancheng.content",
     "quancheng.alerts",
     "quancheng.witness",
     "quancheng.registration",
@@ -150,6 +151,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "quancheng.orgs.lockout.UsernameDelayBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # 三员分立: the three administrators' admin permissions by role (orgs/backends.py).
+    "quancheng.orgs.backends.AdministratorBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -337,6 +340,9 @@ if not 0 <= QC_FUTURE_TOLERANCE_SECONDS <= 3600:
 QC_DEVICE_UNDOCKED_DAYS = envint("QC_DEVICE_UNDOCKED_DAYS", "7")
 # The ledger's origin line and signing key name (docs/ledger.md).
 QC_LEDGER_ORIGIN = os.environ.get("QC_LEDGER_ORIGIN") or "quancheng.local/ledger"
+# The checkpoints' second signature line, SM2 with SM3 (docs/national-crypto.md); its key from
+# QC_SM2_SIGNING_KEY / QC_SM2_SIGNING_KEY_FILE (read by ledger/checkpoints.py), else generated.
+QC_SM2_CHECKPOINTS = envbool("QC_SM2_CHECKPOINTS", "True")
 # Witnessing (docs/witnessing.md): this instance's witness name, and the witnesses of its log,
 # one "<name> <vkey> <url>" entry a line (or separated by ";").
 QC_WITNESS_NAME = os.environ.get("QC_WITNESS_NAME", "")
@@ -411,6 +417,11 @@ QC_SCHEDULE = {
     ),
     "registration_overdue_check": ("quancheng.alerts.tasks.check_overdue_registrations", 24 * 3600),
     "upload_expiry": ("quancheng.records.tasks.expire_uploads", 3600),
+    # SM3 beside SHA-256, computed after ingest (records/sm3.py, docs/national-crypto.md).
+    "sm3_digests": (
+        "quancheng.records.tasks.compute_pending_sm3",
+        envint("QC_SM3_INTERVAL", "300"),
+    ),
 }
 # Enforcement documents (docs/documents.md): the CJK face for PDF stamps, the passphrase that
 # encrypts agencies' signing keys (default: VAR_DIR/document_key_passphrase, mode 0600) and an
@@ -421,3 +432,7 @@ QC_CJK_FONT_COLLECTION = os.environ.get(
 QC_CJK_FONT_NAME = os.environ.get("QC_CJK_FONT_NAME", "NotoSansCJKsc-Regular")
 QC_DOCUMENT_KEY_PASSPHRASE = envsecret("QC_DOCUMENT_KEY_PASSPHRASE") or ""
 QC_TSA_URL = os.environ.get("QC_TSA_URL", "")
+# 四性检测 at sealing and transfer (archive/fourchecks.py, docs/archive.md): a failed check
+# refuses sealing and transfer. False only while archiving records that predate the checks and
+# cannot pass them (legacy files): the report then still records every failure.
+QC_ARCHIVE_CHECKS_BLOCK = envbool("QC_ARCHIVE_CHECKS_BLOCK", "True")

@@ -18,6 +18,7 @@ urlpatterns = [
     path("devices/", include("quancheng.orgs.urls_devices")),
     path("logins/", include("quancheng.orgs.urls_logins")),
     path("compliance/", include("quancheng.compliance.urls")),
+    path("content/", include("quancheng.content.urls")),
     path("", include("quancheng.records.urls_upload")),
     path("fixity/", include("quancheng.fixity.urls")),
     path("supervision/", include("quancheng.supervision.urls_spot")),

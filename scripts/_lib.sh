@@ -13,14 +13,20 @@ CONSTRAINTS="$QC_ROOT/requirements/constraints.txt"
 #   libharfbuzz-subset0   WeasyPrint's font subsetting (without it a document takes seconds)
 #   postgresql-client     pg_dump and pg_restore for `manage.py backup` / `restore` (PostgreSQL)
 #   nginx                 the front end scripts/run puts before gunicorn (slow clients)
-QC_RUNTIME_DEBS=(fonts-noto-cjk libharfbuzz-subset0 postgresql-client nginx)
+#   poppler-utils         pdffonts/pdftoppm: image-only PDF scans read by OCR (content/scans.py)
+#   libgl1 libglib2.0-0   what opencv-python (required by rapidocr-onnxruntime, the OCR of
+#                         docs/content-analysis.md) links against; cv2 does not import without
+QC_RUNTIME_DEBS=(
+    fonts-noto-cjk libharfbuzz-subset0 postgresql-client nginx poppler-utils libgl1 libglib2.0-0
+)
 # Debian packages the tests need on top: the browser test drives Debian's chromium through
 # Playwright (pip's playwright brings its driver; its own browser download cannot work here);
-# poppler-utils' pdfsig/pdffonts/pdftotext check the signed documents independently of pyHanko.
+# poppler-utils (a runtime package above) also checks the signed documents in tests
+# (pdfsig/pdffonts/pdftotext), independently of pyHanko.
 # nodejs and npm run the reference tus client, tus-js-client, installed from npm by its test.
 # openssl (besides nginx and postgresql-client above) for scripts/deploy-check, which performs
 # docs/deployment.md on loopback (quancheng/tests_deploy).
-QC_TEST_DEBS=(chromium poppler-utils nodejs openssl)
+QC_TEST_DEBS=(chromium nodejs openssl)
 # A nodejs from elsewhere (e.g. NodeSource's) brings its own npm, and Debian's npm package cannot
 # be installed beside it: ask for Debian's only when no npm is on PATH.
 command -v npm >/dev/null 2>&1 || QC_TEST_DEBS+=(npm)

@@ -18,6 +18,7 @@ from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import agencies_visible_to
 from quancheng.records.refs import ITEM_MODELS, ItemKind, ref_of, resolve_many
+from quancheng.records.sm3 import file_digests
 
 from .models import Extraction
 
@@ -190,7 +191,7 @@ def record_download(actor, extraction: Extraction, served: str, *, via: str) -> 
             actor,
             "extraction.downloaded",
             extraction,
-            {"sha256": extraction.package_id, "range": served, "via": via},
+            {**file_digests(extraction.package_id), "range": served, "via": via},
         )
 
 
@@ -202,7 +203,7 @@ def record_note_read(actor, extraction: Extraction, served: str) -> None:
             actor,
             "extraction.note_viewed",
             extraction,
-            {"sha256": extraction.note_id, "range": served},
+            {**file_digests(extraction.note_id), "range": served},
         )
 
 

@@ -1,9 +1,9 @@
 """The head's approvals inbox (审批待办): everything waiting for the current head, from all apps.
 
 The models are queried directly (their flows are built in their own apps): access requests,
-evidence extractions, provisions to outside bodies (A24 ¶2), late registration requests (A21),
-A13 work records to review, holds and lift requests (A23), disposal proposals (A22), supplements
-to sealed dossiers (补充归档). Nothing
+evidence extractions, provisions to outside bodies (A24 ¶2) and their redacted copies, late
+registration requests (A21), A13 work records to review, holds and lift requests (A23), disposal
+proposals (A22), supplements to sealed dossiers (补充归档), transfers to the archives. Nothing
 here decides; each entry links to the page where its own app decides, or shows no link when that
 page does not exist (yet).
 """
@@ -17,7 +17,7 @@ from django.urls import NoReverseMatch
 
 from quancheng.orgs import capabilities as caps
 
-from .models import AccessRequest, Extraction, Provision
+from .models import AccessRequest, Extraction, Provision, RedactedCopy
 
 
 @dataclass
@@ -34,12 +34,14 @@ SECTIONS = {
     "access_request": "调阅申请",
     "extraction": "证据提取申请",
     "provision": "对外提供申请（第二十四条第二款）",
+    "redaction": "脱敏副本审核（播放后批准）",
     "late_registration": "延期登记申请",
     "a13_review": "停止音像记录工作记录审核（第十三条）",
     "hold": "长期保存申请",
     "hold_lift": "解除长期保存申请",
     "disposal": "销毁申请",
     "supplement": "补充归档申请（封卷后更正）",
+    "transfer": "档案移交申请",
 }
 
 
@@ -55,7 +57,7 @@ def _url(obj, fallback=None) -> str:
 
 
 def _querysets(user) -> dict:
-    from quancheng.archive.models import DisposalProposal, Hold, SupplementRequest
+    from quancheng.archive.models import DisposalProposal, Hold, SupplementRequest, Transfer
     from quancheng.compliance.models import Explanation
     from quancheng.registration.models import LateRegistrationRequest
 
@@ -72,6 +74,9 @@ def _querysets(user) -> dict:
         "provision": Provision.objects.filter(status=Provision.Status.REQUESTED, agency=agency)
         .exclude(requested_by=user)
         .select_related("requested_by"),
+        "redaction": RedactedCopy.objects.filter(status=RedactedCopy.Status.REVIEW, agency=agency)
+        .exclude(requested_by=user)
+        .select_related("requested_by", "provision"),
         "late_registration": LateRegistrationRequest.objects.filter(
             status=LateRegistrationRequest.Status.PENDING, act__agency=agency
         ).select_related("requested_by", "act__subject"),
@@ -94,6 +99,9 @@ def _querysets(user) -> dict:
         )
         .exclude(requested_by=user)
         .select_related("requested_by", "dossier"),
+        "transfer": Transfer.objects.filter(status=Transfer.Status.REQUESTED, agency=agency)
+        .exclude(requested_by=user)
+        .select_related("requested_by", "dossier"),
     }
 
 
@@ -112,6 +120,11 @@ def _entry(kind: str, obj) -> Entry:
     if kind == "provision":
         title = f"向{obj.recipient}提供 {len(obj.items)} 项记录"
         return Entry(kind, title, obj.requested_by, obj.requested_at, _url(obj), obj)
+    if kind == "redaction":
+        title = (
+            f"对外提供 {obj.provision_id}（{obj.provision.recipient}）：音像记录 {obj.segment_id}"
+        )
+        return Entry(kind, title, obj.requested_by, obj.requested_at, _url(obj), obj)
     if kind == "late_registration":
         title = f"{obj.act}：{obj.explanation[:60]}"
         return Entry(kind, title, obj.requested_by, obj.requested_at, _url(obj, obj.act), obj)
@@ -128,6 +141,9 @@ def _entry(kind: str, obj) -> Entry:
         return Entry(kind, title, obj.lift_requested_by, obj.requested_at, _url(obj, target), obj)
     if kind == "supplement":
         title = f"案卷{obj.dossier.number}补充{len(obj.items)}项材料：{obj.reason[:60]}"
+        return Entry(kind, title, obj.requested_by, obj.requested_at, _url(obj), obj)
+    if kind == "transfer":
+        title = f"{obj.dossier.number} 移交{obj.recipient}"
         return Entry(kind, title, obj.requested_by, obj.requested_at, _url(obj), obj)
     return Entry(kind, str(obj), obj.proposed_by, obj.proposed_at, _url(obj), obj)
 

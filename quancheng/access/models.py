@@ -14,7 +14,7 @@ from django.utils import timezone
 from quancheng.cases.models import Act, Case
 from quancheng.orgs.models import Agency
 from quancheng.orgs.scoping import AgencyScopedQuerySet
-from quancheng.records.models import Blob
+from quancheng.records.models import Blob, Segment
 
 
 class AccessRequestQuerySet(AgencyScopedQuerySet):
@@ -216,6 +216,9 @@ class Provision(models.Model):
         verbose_name="登记人",
     )
     registered_at = models.DateTimeField("登记时间", null=True, blank=True)
+    # What went out, fixed when the provision is registered: per item its kind, id, the SHA-256
+    # of the bytes handed over and the redacted copy (脱敏副本) they came from, if any.
+    copies_provided = models.JSONField("提供的副本", default=list, blank=True)
 
     objects = AgencyScopedQuerySet.as_manager()
 
@@ -248,3 +251,76 @@ class Provision(models.Model):
 
     def get_absolute_url(self):
         return reverse("extraction:provision_detail", args=[self.pk])
+
+
+class RedactedCopy(models.Model):
+    """A redacted copy (脱敏副本) of an AV segment for a provision (A24 ¶2): bystanders' faces
+    blurred and chosen audio ranges muted, made in the background (access/redaction.py).
+
+    The original is untouched; the copy is a blob of its own. requested → producing → review →
+    approved (the head played it, then approved; never the requester) or refused; or failed.
+    Only an approved copy goes out with its provision.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "待制作"
+        PRODUCING = "producing", "制作中"
+        REVIEW = "review", "待审核"
+        APPROVED = "approved", "已批准"
+        REFUSED = "refused", "不予批准"
+        FAILED = "failed", "制作失败"
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    provision = models.ForeignKey(
+        Provision, on_delete=models.PROTECT, related_name="redacted_copies"
+    )
+    segment = models.ForeignKey(Segment, on_delete=models.PROTECT, related_name="+")
+    # The redaction's parameters (quancheng/redaction/video.py: Params.as_body()).
+    params = models.JSONField("脱敏参数", default=dict)
+    status = models.CharField(
+        "状态", max_length=16, choices=Status.choices, default=Status.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField("申请时间", default=timezone.now)
+    blob = models.ForeignKey(
+        Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    detector = models.JSONField("检测模型", default=dict, blank=True)
+    stats = models.JSONField("处理统计", default=dict, blank=True)
+    produced_at = models.DateTimeField("制作时间", null=True, blank=True)
+    production_started_at = models.DateTimeField("开始制作时间", null=True, blank=True)
+    production_job = models.CharField("制作作业", max_length=64, blank=True)
+    progress = models.PositiveSmallIntegerField("制作进度（%）", default=0)
+    error = models.TextField("错误", blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
+    review_note = models.TextField("审核意见", blank=True)
+
+    objects = AgencyScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = "脱敏副本"
+        verbose_name_plural = "脱敏副本"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(reviewed_by__isnull=True)
+                | ~models.Q(reviewed_by=models.F("requested_by")),
+                name="redacted_copy_not_reviewed_by_requester",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="approved")
+                | models.Q(blob__isnull=False, reviewed_by__isnull=False),
+                name="redacted_copy_approved_after_review",
+            ),
+        ]
+
+    def __str__(self):
+        return f"脱敏副本 {self.pk}（{self.get_status_display()}）"
+
+    def get_absolute_url(self):
+        return reverse("extraction:redaction_detail", args=[self.pk])

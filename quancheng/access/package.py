@@ -43,10 +43,12 @@ from quancheng.ledger.checkpoints import make_checkpoint
 from quancheng.ledger.integrator import wait_for_event
 from quancheng.ledger.models import Checkpoint, Event
 from quancheng.ledger.services import record_event
+from quancheng.lib import gmcrypto
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.records.models import DataRecord, Segment
 from quancheng.records.refs import resolve_many
 from quancheng.records.services import put_record, put_record_file, register_blob
+from quancheng.records.sm3 import compute_sm3_of, file_digests
 
 from .models import Extraction
 
@@ -206,7 +208,7 @@ def make_note(extraction: Extraction, items, files) -> BundleFile:
             "extraction.note_made",
             extraction,
             {
-                "sha256": info.sha256,
+                **file_digests(info.sha256),
                 "size": info.size,
                 "filename": NOTE_NAME,
                 "certificate": stored.fingerprint,
@@ -257,6 +259,9 @@ def build_package(extraction: Extraction, work: Path) -> Path:
     _progress(extraction, 10, "制作并签署提取说明")
     note = make_note(extraction, items, files)
     _progress(extraction, 25, "复制原始文件并附账本证明")
+    # The SM3 of files still pending is computed now (a ledger event each), before the
+    # checkpoint, so that the bundle proves both digests of every stored file.
+    compute_sm3_of([f.sha256 for f in [note, *files] if f.content is None])
     checkpoint = make_checkpoint() or Checkpoint.objects.order_by("-size").first()
     bag_dir = work / f"extraction-{extraction.pk}"
     make_ledger_bundle(
@@ -268,11 +273,35 @@ def build_package(extraction: Extraction, work: Path) -> Path:
     )
     _progress(extraction, 60, "生成 BagIt 清单（SHA-256、SHA-512）")
     bagit.make_bag(str(bag_dir), bag_info(extraction, items), checksums=CHECKSUMS)
+    write_sm3_manifest(bag_dir)
     declare_bagit_1_0(bag_dir)
     _progress(extraction, 85, "打包")
     target = work / f"extraction-{extraction.pk}.zip"
     zip_directory(bag_dir, target)
     return target
+
+
+def write_sm3_manifest(bag_dir: Path) -> None:
+    """``manifest-sm3.txt``: every payload file's SM3, beside the SHA-256 and SHA-512 manifests.
+
+    RFC 8493 §2.1.3 allows a bag several payload manifests, one per algorithm, each listing every
+    payload file; ``bagit`` knows only hashlib's guaranteed algorithms and leaves this one alone,
+    the offline verifier checks it (docs/export-packages.md). Saving the bag afterwards puts it
+    in the tag manifests.
+    """
+    lines = []
+    for path in sorted((bag_dir / "data").rglob("*")):
+        if not path.is_file():
+            continue
+        with open(path, "rb") as f:
+            digest = gmcrypto.sm3_file(f, ZIP_CHUNK)
+        lines.append(f"{digest}  {_manifest_path(path.relative_to(bag_dir).as_posix())}\n")
+    (bag_dir / "manifest-sm3.txt").write_text("".join(lines), encoding="utf-8")
+
+
+def _manifest_path(path: str) -> str:
+    # RFC 8493 §2.1.3: CR, LF and % in a file path are percent-encoded.
+    return path.replace("%", "%25").replace("\n", "%0A").replace("\r", "%0D")
 
 
 def declare_bagit_1_0(bag_dir: Path) -> None:
@@ -323,7 +352,7 @@ def produce(extraction_id: int) -> Extraction | None:
             "extraction.produced",
             extraction,
             {
-                "sha256": blob.sha256,
+                **file_digests(blob.sha256),
                 "size": size,
                 "filename": f"extraction-{extraction.pk}.zip",
                 "items": extraction.items,

@@ -60,6 +60,7 @@ REASONS = {
     "needs_request": "您不是该记录的承办人员，查看、播放或下载须经机构负责人批准调阅申请",
     "out_of_scope": "该记录不在您的管辖范围内",
     "anonymous": "请先登录",
+    "administrator": "系统管理员、安全管理员、审计管理员和应急账号不得查看记录内容（三员分立）",
 }
 
 
@@ -151,6 +152,10 @@ def _decide(user, item, action: str, facts: _Facts) -> Decision:
         raise ValueError(f"unknown access action {action!r}")
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return _refuse("anonymous")
+    # 三员分立 (docs/security.md): the administrators run the platform, never read its records;
+    # nor does the break-glass account, which exists to repair access, not to read.
+    if getattr(user, "is_administrator", False):
+        return _refuse("administrator")
     if not _in_scope(user, item, facts):
         return _refuse("out_of_scope")
     if _involved(user, item, facts):

@@ -32,10 +32,11 @@ from quancheng.ledger.services import record_event
 from quancheng.lib.spreadsheet import safe_row
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
-from quancheng.records.refs import ItemKind
+from quancheng.records.refs import ItemKind, resolve_many
 
 from .extraction import clean_text, items_in_scope, refs_json
 from .models import Extraction, Provision
+from .redaction import copies_to_release
 
 MAX_RECIPIENT = 200
 
@@ -157,11 +158,23 @@ def register_provided(actor, provision: Provision, *, provided_on: dt.date | Non
                 "before_approval",
                 "provided_on",
             )
+        # Which bytes go out per item: an approved redacted copy (脱敏副本) in place of its
+        # segment's original (access/redaction.py); refused while a copy awaits review.
+        copies = copies_to_release(provision, _items_of(provision))
         provision.status = Provision.Status.PROVIDED
         provision.provided_on = provided_on
         provision.registered_by = actor
         provision.registered_at = timezone.now()
-        provision.save(update_fields=["status", "provided_on", "registered_by", "registered_at"])
+        provision.copies_provided = copies
+        provision.save(
+            update_fields=[
+                "status",
+                "provided_on",
+                "registered_by",
+                "registered_at",
+                "copies_provided",
+            ]
+        )
         # A24-access reads the register: the acts concerned are checked again after the commit.
         case = provision.case
         schedule_evaluation(
@@ -177,9 +190,19 @@ def register_provided(actor, provision: Provision, *, provided_on: dt.date | Non
                 "approved_by": provision.approved_by_id,
                 "approved_at": provision.approved_at.isoformat(),
                 "provided_on": provided_on.isoformat(),
+                "copies": copies,
             },
         )
     return provision
+
+
+def _items_of(provision: Provision) -> list:
+    refs = [(i["kind"], i["id"]) for i in provision.items]
+    found = resolve_many(refs)
+    missing = [f"{k}:{pk}" for k, pk in refs if (k, pk) not in found]
+    if missing:
+        raise _error(f"条目已不存在：{'、'.join(missing)}", "not_found", "items")
+    return [found[ref] for ref in refs]
 
 
 def pending_for_head(user) -> models.QuerySet[Provision]:
@@ -250,11 +273,21 @@ HEADER = [
     "登记人",
     "登记时间",
     "机构",
+    "脱敏副本",
 ]
 
 
 def _items_text(items: list[dict]) -> str:
     return "、".join(f"{ItemKind(i['kind']).label}{i['id']}" for i in items)
+
+
+def _copies_text(copies: list[dict]) -> str:
+    """The redacted copies that went out in place of originals (脱敏副本), by number and hash."""
+    return "、".join(
+        f"{ItemKind(c['kind']).label}{c['id']}→脱敏副本{c['redacted_copy']}（{c['sha256'][:12]}）"
+        for c in copies
+        if c.get("redacted_copy")
+    )
 
 
 def _local(moment) -> str:
@@ -279,6 +312,7 @@ def rows(provisions) -> Iterator[list[str]]:
             str(p.registered_by or ""),
             _local(p.registered_at),
             p.agency.name,
+            _copies_text(p.copies_provided),
         ]
 
 

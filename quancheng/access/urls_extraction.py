@@ -5,6 +5,7 @@ from django.urls import path
 
 from . import views_extraction as ex
 from . import views_provisions as pv
+from . import views_redaction as rd
 
 app_name = "extraction"
 
@@ -22,4 +23,11 @@ urlpatterns = [
     path("provisions/<int:pk>/", pv.provision_detail, name="provision_detail"),
     path("provisions/<int:pk>/decide", pv.provision_decide, name="provision_decide"),
     path("provisions/<int:pk>/provided", pv.provision_provided, name="provision_provided"),
+    path("provisions/<int:pk>/redactions/new", rd.redaction_new, name="redaction_new"),
+    path("provisions/redactions/<int:pk>/", rd.redaction_detail, name="redaction_detail"),
+    path("provisions/redactions/<int:pk>/media", rd.redaction_media, name="redaction_media"),
+    path(
+        "provisions/redactions/<int:pk>/download", rd.redaction_download, name="redaction_download"
+    ),
+    path("provisions/redactions/<int:pk>/decide", rd.redaction_decide, name="redaction_decide"),
 ]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
+from quancheng.records.models import Segment
 
 from .extraction import visible_extractions
 from .models import Extraction, Provision
@@ -28,6 +29,7 @@ from .provisions import (
     request_provision,
     xlsx_file,
 )
+from .redaction import may_request as may_request_redaction
 from .views_extraction import item_choices, messages_of, source_of
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -83,6 +85,8 @@ def provision_list(request):
 def provision_detail(request, pk):
     provision = get_visible_or_404(register_of(request.user), request.user, pk=pk)
     requested = provision.status == Provision.Status.REQUESTED
+    open_for_copies = provision.status in (Provision.Status.REQUESTED, Provision.Status.APPROVED)
+    segment_ids = [i["id"] for i in provision.items if i["kind"] == "segment"]
     return render(
         request,
         "access/provision_detail.html",
@@ -94,6 +98,9 @@ def provision_detail(request, pk):
             "can_register": provision.status == Provision.Status.APPROVED
             and caps.can(request.user, caps.PROVISION_REGISTER, provision),
             "today": timezone.localdate().isoformat(),
+            "redactions": provision.redacted_copies.select_related("requested_by"),
+            "can_redact": open_for_copies and may_request_redaction(request.user, provision),
+            "segment_choices": Segment.objects.filter(pk__in=segment_ids, readable=True),
         },
     )
 

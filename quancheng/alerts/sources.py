@@ -139,3 +139,22 @@ def raise_overdue_registration_alerts(now: dt.datetime | None = None) -> dict[st
         close_alerts_for(OVERDUE, obj=act, note="记录已登记") for act in registered.only("pk")
     )
     return {"raised": len(raised), "closed": closed}
+
+
+BREAK_GLASS = "auth.break_glass"
+
+
+def raise_break_glass_alert(sender, *, user, reason: str, event: str, **kwargs) -> Alert:
+    """A critical alert each time the break-glass account is opened or signs in (三员分立:
+    docs/security.md); one open alert per account, every use a ledger event of its own."""
+    from quancheng.orgs.models import Role
+
+    what = "启用" if event == "opened" else "登录"
+    return raise_alert(
+        BREAK_GLASS,
+        f"应急账号{user.username}已{what}",
+        severity=Severity.CRITICAL,
+        detail={"user": user.get_username(), "event": event, "reason": reason},
+        obj=user,
+        audience=[Role.SECURITY_ADMIN, Role.AUDIT_ADMIN],
+    )

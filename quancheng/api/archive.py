@@ -44,6 +44,7 @@ class DossierOut(Schema):
     retain_until: dt.date | None = Field(description="保管期满日期；永久保管或未归档时为 null")
     frozen_at: LocalDateTime | None
     created_at: LocalDateTime
+    transferred_at: LocalDateTime | None = Field(description="移交档案部门的时间；未移交为 null")
 
 
 class EntryOut(Schema):
@@ -65,6 +66,32 @@ class SupplementOut(Schema):
     reason: str
     created_by: PersonRef
     created_at: LocalDateTime
+
+
+class CheckResultOut(Schema):
+    aspect: Literal["authenticity", "integrity", "usability", "security"]
+    code: str = Field(
+        description="检测项代码，如 sha256_mismatch、proxy_missing、metadata_incomplete"
+    )
+    item: str
+    outcome: Literal["pass", "warn", "fail"]
+    message: str
+
+
+class CheckReportOut(Schema):
+    """A 四性检测 report (archive/fourchecks.py): every check's code and Chinese message."""
+
+    id: int
+    occasion: Literal["sealing", "transfer"]
+    passed: bool
+    checked_at: LocalDateTime
+    checkpoint_size: int | None
+    pdf_sha256: str = Field(description="报告PDF的SHA-256")
+    results: list[CheckResultOut]
+
+    @staticmethod
+    def resolve_pdf_sha256(obj) -> str:
+        return obj.pdf_blob_id
 
 
 class ItemRefIn(Schema):
@@ -105,6 +132,11 @@ class DossierDetail(DossierOut):
     entries: list[EntryOut]
     supplements: list[SupplementOut]
     supplement_requests: list[SupplementRequestOut]
+    checks: list[CheckReportOut] = Field(description="四性检测报告，最新的在前")
+
+    @staticmethod
+    def resolve_checks(obj) -> list:
+        return list(obj.check_reports.order_by("-checked_at", "-pk"))
 
     @staticmethod
     def resolve_entries(obj) -> list:

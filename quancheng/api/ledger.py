@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from quancheng.ledger.checkpoints import verifier_key
+from quancheng.ledger.checkpoints import sm2_verifier_key, verifier_key
 from quancheng.ledger.models import Checkpoint
 from quancheng.ledger.proofs import ProofUnavailable, consistency, tlog_proof_text
 from quancheng.ledger.tree import tree_root, tree_size
@@ -28,6 +28,18 @@ def _text(body: str) -> HttpResponse:
 @router.get("/ledger/key", response=TEXT_RESPONSES, summary="账本验证公钥（C2SP vkey，纯文本）")
 def ledger_key(request):
     return _text(verifier_key() + "\n")
+
+
+@router.get(
+    "/ledger/key/sm2",
+    response=TEXT_RESPONSES,
+    summary="账本 SM2 验证公钥（检查点第二行签名，国密 SM2/SM3；纯文本）",
+)
+def ledger_sm2_key(request):
+    vkey = sm2_verifier_key()
+    if vkey is None:
+        return errors.error_response(404, "sm2_off", "本平台未启用 SM2 检查点签名")
+    return _text(vkey + "\n")
 
 
 @router.get(

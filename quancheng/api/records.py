@@ -342,3 +342,107 @@ def post_data_record(request, payload: DataRecordIn):
             )
         raise
     return Status(201, _data_record(record))
+
+
+# --- scanned documents read (扫描件识别, content/scans.py) ------------------------------------
+
+
+class ScanReadingOut(Schema):
+    document_id: int
+    status: str = Field(
+        description="pending 待识别, proposed 待确认, confirmed 已确认, unreadable, failed"
+    )
+    proposed_number: str
+    proposed_started_at: LocalDateTime | None
+    proposed_ended_at: LocalDateTime | None
+    confidences: dict[str, float]
+    number: str = Field(description="文书上登记的文号（确认后）")
+    number_problem: str = Field(description="识别文号与文号登记的冲突（格式、机构、重号）；空：无")
+    written_started_at: LocalDateTime | None
+    written_ended_at: LocalDateTime | None
+
+
+class ScanConfirmationIn(Input):
+    number: str = Field("", max_length=64, description="确认或更正的文号；空：无文号")
+    started_at: InputDateTime | None = Field(None, description="文书记载开始时间")
+    ended_at: InputDateTime | None = Field(None, description="文书记载结束时间")
+
+
+def _scan_out(document, reading) -> dict:
+    from quancheng.content.scans import register_problem
+
+    return {
+        "document_id": document.pk,
+        "status": reading.status,
+        "proposed_number": reading.proposed_number,
+        "proposed_started_at": reading.proposed_started_at,
+        "proposed_ended_at": reading.proposed_ended_at,
+        "confidences": reading.confidences or {},
+        "number": document.number,
+        "number_problem": (
+            register_problem(document, reading.proposed_number)
+            if reading.status == "proposed"
+            else ""
+        ),
+        "written_started_at": document.written_started_at,
+        "written_ended_at": document.written_ended_at,
+    }
+
+
+def _scanned(request, document_id: int):
+    from quancheng.content.models import ScanReading
+    from quancheng.records.models import Document
+
+    document = get_visible_or_404(
+        Document.objects.select_related("agency", "act"), request.user, pk=document_id
+    )
+    reading = ScanReading.objects.filter(document=document).first()
+    return document, reading
+
+
+@router.get(
+    "/documents/{document_id}/scan-reading",
+    response={200: ScanReadingOut, **responses.READ, 403: Error},
+    summary="扫描文书的识别结果（文号、起止时间，待确认）",
+)
+def get_scan_reading(request, document_id: int):
+    """What OCR read on a scanned document; 404 ``not_read`` when it has not been read (not a
+    scan, or not yet). Reading it is a view of the document's content (A24), logged."""
+    from quancheng.access.enforce import access_body, require
+    from quancheng.ledger.services import record_atomic
+
+    document, reading = _scanned(request, document_id)
+    require(request, document, "view")
+    if reading is None:
+        return error_response(404, "not_read", "该文书没有扫描件识别结果")
+    record_atomic(
+        request.user,
+        "document.scan_viewed",
+        document,
+        {"sha256": document.blob_id, **access_body(request)},
+    )
+    return _scan_out(document, reading)
+
+
+@router.post(
+    "/documents/{document_id}/scan-reading/confirmation",
+    response={200: ScanReadingOut, **responses.CHANGE},
+    summary="确认或更正扫描文书的识别结果",
+)
+def post_scan_confirmation(request, document_id: int, payload: ScanConfirmationIn):
+    """Confirm or correct the number and written times read on a scan: they are written on the
+    document and the act's rules re-run. 400 ``not_read`` before the scan is read,
+    ``number_format``/``number_agency``/``number_taken`` for a number the register refuses,
+    ``order`` when the end is before the start; 403 for read-only roles."""
+    from quancheng.content.scans import confirm_scan
+
+    document, _ = _scanned(request, document_id)
+    document = confirm_scan(
+        request.user,
+        document,
+        number=payload.number,
+        started_at=payload.started_at,
+        ended_at=payload.ended_at,
+    )
+    _, reading = _scanned(request, document_id)
+    return _scan_out(document, reading)

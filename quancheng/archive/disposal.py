@@ -34,6 +34,7 @@ from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
 from quancheng.records.models import Blob, DataRecord
 from quancheng.records.refs import ITEM_MODELS, ItemKind, kind_of
+from quancheng.records.sm3 import file_digests
 
 from .longterm import disposal_blockers
 from .models import DisposalItem, DisposalProposal, ItemRetention
@@ -304,7 +305,7 @@ def _verify(ditem: DisposalItem, item, user) -> bool:
     from quancheng.records.services import blob_store
 
     blob = Blob.objects.select_related("agency").get(sha256=ditem.sha256)
-    result = check_blob(blob_store(), blob.sha256, blob.size)
+    result = check_blob(blob_store(), blob.sha256, blob.size, sm3=blob.sm3 or None)
     with transaction.atomic():
         record_check(result, blob, {"disposal": ditem.proposal_id}, actor=user)
     return result.ok
@@ -349,7 +350,7 @@ def _tombstone(ditem, proposal, user, item, row) -> list[str]:
         f"{ditem.item_kind}.disposed",
         item,
         {
-            "sha256": ditem.sha256,
+            **file_digests(ditem.sha256),
             "size": ditem.size,
             "metadata": ditem.metadata,
             "proposal": proposal.pk,

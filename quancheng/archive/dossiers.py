@@ -33,7 +33,9 @@ from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.records.models import Blob, DataRecord, Document, Segment
 from quancheng.records.services import blob_store, put_record, register_blob
+from quancheng.records.sm3 import file_digests
 
+from . import fourchecks
 from .config import current_config
 from .models import Dossier, DossierEntry, DossierSupplement, SupplementRequest, retain_until
 from .retention import recompute_for_dossier
@@ -393,13 +395,28 @@ def refresh_dossier(actor, dossier: Dossier) -> Dossier:
 
 def freeze_dossier(actor, dossier: Dossier) -> Dossier:
     """Freeze (封卷归档): archive date and retention fixed, the case moves to 归档, the table of
-    contents rendered and stored. Nothing in the dossier changes afterwards."""
+    contents rendered and stored. Nothing in the dossier changes afterwards.
+
+    The 四性 checks run first (archive/fourchecks.py), in their own transaction so that a failed
+    report is kept; a failure refuses the freeze with its reasons (``fourchecks_failed``).
+    """
+    # 1. Who and what, before the checks read every file.
+    dossier = Dossier.objects.select_related("agency").get(pk=dossier.pk)
+    require_custodian(actor, dossier.agency)
+    _check_assembling(dossier)
+    if not dossier.entries.exists():
+        raise _refuse("案卷中没有任何材料，不能归档", "dossier_empty")
+    # 2. 四性检测 at sealing (DA/T 70).
+    report = fourchecks.check_dossier(actor, dossier, fourchecks.Occasion.SEALING)
+    if not report.passed and fourchecks.blocks():
+        raise _refuse(str(fourchecks.ChecksFailed(report)), fourchecks.ChecksFailed.code)
+    # 3. The freeze itself, of exactly what was checked.
     with transaction.atomic():
         dossier = _locked(dossier)
         require_custodian(actor, dossier.agency)
         _check_assembling(dossier)
-        if not dossier.entries.exists():
-            raise _refuse("案卷中没有任何材料，不能归档", "dossier_empty")
+        if fourchecks.entry_refs(dossier) != report.entries:
+            raise _refuse("检测后卷内材料发生变化，请重新归档（将重新检测）", "entries_changed")
         today = timezone.localdate()
         dossier.status = Dossier.Status.FROZEN
         dossier.frozen_at = timezone.now()
@@ -424,6 +441,8 @@ def freeze_dossier(actor, dossier: Dossier) -> Dossier:
                 "retain_until": dossier.retain_until.isoformat() if dossier.retain_until else None,
                 "entries": [list(r) for r in dossier.entries.values_list("item_kind", "item_id")],
                 "toc_sha256": dossier.toc_blob_id,
+                "fourchecks_report": report.pk,
+                "fourchecks_passed": report.passed,
             },
         )
         # The items now follow the dossier's retention (archive/retention.py), in the same
@@ -596,7 +615,7 @@ def toc_for_download(actor, dossier: Dossier) -> Blob:
             actor,
             "dossier.toc_downloaded",
             dossier,
-            {"sha256": blob.pk, "status": dossier.status},
+            {**file_digests(blob.pk), "status": dossier.status},
         )
     return blob
 

@@ -25,6 +25,7 @@ from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
 from quancheng.records.refs import items_of_act, items_of_case, kind_of, ref_of
+from quancheng.records.sm3 import file_digests
 
 from .models import Hold, OfflineCopyJob
 from .retention import recompute_for_items
@@ -204,7 +205,7 @@ def mark_offline_copy_done(user, job: OfflineCopyJob, *, medium_label: str) -> O
                 "hold": job.hold_id,
                 "kind": job.item_kind,
                 "id": job.item_id,
-                "sha256": job.sha256,
+                **file_digests(job.sha256),
                 "medium_label": medium_label,
             },
         )

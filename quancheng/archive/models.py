@@ -100,6 +100,8 @@ class Dossier(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # Set once the dossier's transfer to the archives (移交档案部门) is done (archive/transfer.py).
+    transferred_at = models.DateTimeField("移交时间", null=True, blank=True)
 
     objects = AgencyScopedQuerySet.as_manager()
 
@@ -600,3 +602,117 @@ class RetentionNarrowing(models.Model):
 
     def __str__(self):
         return f"不作为证据使用认定（音像记录 {self.segment_id}）"
+
+
+class FourChecksReportQuerySet(AgencyScopedQuerySet):
+    agency_field = "dossier__agency"
+
+
+class FourChecksReport(models.Model):
+    """The report of a 四性检测 (DA/T 70-2018, GB/T 39784-2021: authenticity, integrity,
+    usability, security) of a dossier, run at sealing and again at transfer; its PDF is a blob of
+    the dossier (archive/fourchecks.py)."""
+
+    class Occasion(models.TextChoices):
+        SEALING = "sealing", "归档"
+        TRANSFER = "transfer", "移交"
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="check_reports")
+    occasion = models.CharField("检测环节", max_length=16, choices=Occasion.choices)
+    passed = models.BooleanField("通过")
+    checked_at = models.DateTimeField("检测时间", default=timezone.now)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # Every check as run: [{aspect, code, item, outcome, message}], outcome pass / warn / fail.
+    results = models.JSONField("检测结果", default=list)
+    # The signed checkpoint the ledger proofs were checked against.
+    checkpoint_size = models.BigIntegerField("台账检查点大小", null=True)
+    # The entries checked ([item_kind, item_id], sorted): sealing refuses if they changed since.
+    entries = models.JSONField("检测的卷内条目", default=list)
+    pdf_blob = models.ForeignKey(
+        "records.Blob", verbose_name="检测报告PDF", on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = FourChecksReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["dossier", "-checked_at", "-pk"]
+        verbose_name = "四性检测报告"
+        verbose_name_plural = "四性检测报告"
+
+    def __str__(self):
+        return f"{self.dossier} 四性检测（{self.get_occasion_display()}）"
+
+
+class TransferQuerySet(AgencyScopedQuerySet):
+    def open(self):
+        return self.filter(status__in=Transfer.OPEN)
+
+
+class Transfer(models.Model):
+    """The transfer of a sealed dossier to the archives (移交档案部门): requested by the records
+    custodian, approved by the agency head (never the requester), produced as an archival
+    transfer package (archive/transfer.py)."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "待审批"
+        REFUSED = "refused", "不予批准"
+        FAILED = "failed", "检测未通过"
+        TRANSFERRED = "transferred", "已移交"
+
+    OPEN = (Status.REQUESTED, Status.TRANSFERRED)
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="transfers")
+    status = models.CharField(
+        "状态", max_length=16, choices=Status.choices, default=Status.REQUESTED
+    )
+    recipient = models.CharField("接收单位", max_length=200)
+    note = models.TextField("移交说明", blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField("申请时间", default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.TextField("审批意见", blank=True)
+    report = models.ForeignKey(
+        FourChecksReport, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    package_blob = models.ForeignKey(
+        "records.Blob",
+        verbose_name="移交包",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    package_sm3 = models.CharField("移交包SM3", max_length=64, blank=True)
+    transferred_at = models.DateTimeField("移交时间", null=True, blank=True)
+
+    objects = TransferQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = "档案移交"
+        verbose_name_plural = "档案移交"
+        constraints = [
+            # One transfer under way or done per dossier (a refused or failed one may be asked
+            # again).
+            models.UniqueConstraint(
+                fields=["dossier"],
+                condition=models.Q(status__in=["requested", "transferred"]),
+                name="transfer_once_per_dossier",
+            ),
+        ]
+        # The head's inbox: requests waiting in an agency.
+        indexes = [models.Index(fields=["agency", "status"])]
+
+    def __str__(self):
+        return f"{self.dossier} 移交（{self.get_status_display()}）"
+
+    def get_absolute_url(self):
+        return reverse("archive:transfer_detail", args=[self.pk])

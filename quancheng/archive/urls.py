@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_dossiers
+from . import views_dossiers, views_transfer
 
 app_name = "archive"
 
@@ -32,4 +32,13 @@ urlpatterns = [
         "assemble/act/<int:pk>/", views_dossiers.dossier_assemble_act, name="dossier_assemble_act"
     ),
     path("config/", views_dossiers.dossier_config, name="dossier_config"),
+    path("reports/<int:pk>.pdf", views_transfer.fourchecks_report, name="fourchecks_report"),
+    path("dossiers/<int:pk>/transfer/", views_transfer.transfer_request, name="transfer_request"),
+    path("transfers/<int:pk>/", views_transfer.transfer_detail, name="transfer_detail"),
+    path("transfers/<int:pk>/decide/", views_transfer.transfer_decide, name="transfer_decide"),
+    path(
+        "transfers/<int:pk>/package.zip",
+        views_transfer.transfer_package,
+        name="transfer_package",
+    ),
 ]

@@ -46,6 +46,9 @@ ACTIONS = {
     "dossier.supplemented": "补充归档",
     "dossier.toc_downloaded": "下载卷内目录",
     "dossier.viewed": "查看",
+    "dossier.checked": "四性检测",
+    "dossier.report_downloaded": "下载四性检测报告",
+    "dossier.transferred": "移交档案部门",
 }
 
 
@@ -215,6 +218,9 @@ def dossier_detail(request, pk):
             "pending_request": next((r for r in requests if r.status == "pending"), None),
             "decision_form": SupplementDecisionForm(),
             "history": _history(dossier),
+            "reports": dossier.check_reports.select_related("checked_by"),
+            "transfers": dossier.transfers.all(),
+            "may_transfer": caps.can(request.user, caps.TRANSFER_REQUEST, dossier.agency),
         },
     )
 

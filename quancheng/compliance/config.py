@@ -61,6 +61,7 @@ SCHEMA: dict[str, Any] = {
                     "door_window_seconds",
                     "arrival_window_seconds",
                     "data_window_minutes",
+                    "picture_clock_seconds",
                 )
             },
             "additionalProperties": False,
@@ -226,6 +227,7 @@ TOLERANCE_BOUNDS: dict[str, tuple[float, float, str]] = {
     "explanation_window_seconds": (0, 1800, "第十一条第二款：对中断原因进行语音说明"),
     "door_window_seconds": (0, 600, "第十五条第（二）项：到达及检查完毕时拍摄门头"),
     "data_window_minutes": (0, 120, "第十五条第（三）项：检查结束后采集监督检查的电子数据"),
+    "picture_clock_seconds": (0, 300, "第十八条：音像记录应当包括执法时间"),
 }
 # Lists the regulation fixes a minimum of: (setting, what must be in it, the article).
 REQUIRED_MEMBERS: list[tuple[str, set[str], str]] = [

@@ -63,6 +63,10 @@ def _bar_title(s) -> str:
         parts.append(f"时长{round(s.duration_seconds)}秒")
     if s.time_by_hand:
         parts.append("（时间为手工录入）")
+    if s.picture_time is not None:
+        parts.append(f"画面时间{_fmt(s.picture_time)}")
+    elif s.picture_status == "unreadable":
+        parts.append("画面时间不可读")
     return " ".join(p for p in parts if p)
 
 

@@ -47,10 +47,31 @@ class SegmentRow:
     created_at: dt.datetime | None = None
     duration_seconds: float | None = None
     time_source: str = ""  # Segment.TimeSource: "device", "manual" (手工录入) or ""
+    # The picture's own clock read from the burned-in OSD (content/osd.py): the reading's
+    # status ("" when never read), the clock at the first frame (device time, offset not
+    # applied) and the device number shown.
+    picture_status: str = ""
+    picture_started_at: dt.datetime | None = None
+    picture_device_number: str = ""
 
     @property
     def time_by_hand(self) -> bool:
         return self.time_source == Segment.TimeSource.MANUAL
+
+    @property
+    def picture_time(self) -> dt.datetime | None:
+        """The picture's clock at the first frame with the device offset applied like the
+        file's time (comparable with ``started_at``); None unless read."""
+        if self.picture_started_at is None:
+            return None
+        return self.picture_started_at - dt.timedelta(seconds=self.clock_offset_seconds)
+
+    @property
+    def picture_difference(self) -> float | None:
+        """Seconds the picture's clock is ahead of the file's time (negative: behind)."""
+        if self.picture_time is None or self.started_at is None:
+            return None
+        return (self.picture_time - self.started_at).total_seconds()
 
     @property
     def timed(self) -> bool:
@@ -322,11 +343,24 @@ def build_timelines(acts: Sequence[Act]) -> dict[int, Timeline]:
             "created_at",
             "duration_seconds",
             "time_source",
+            "osd_reading__status",
+            "osd_reading__picture_started_at",
+            "osd_reading__device_number",
         )
     ):
         act_id, pk, device_id, serial, device_kind, *rest = row
+        *rest, picture_status, picture_started_at, picture_device = rest
         timelines[act_id].segments.append(
-            SegmentRow(pk, device_id, serial or "", device_kind or "", *rest)
+            SegmentRow(
+                pk,
+                device_id,
+                serial or "",
+                device_kind or "",
+                *rest,
+                picture_status=picture_status or "",
+                picture_started_at=picture_started_at,
+                picture_device_number=picture_device or "",
+            )
         )
         segment_start[pk] = rest[1]
 

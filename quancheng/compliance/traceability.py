@@ -160,6 +160,12 @@ FEATURES: list[Feature] = [
         "quancheng/supervision/spotchecks.py",
         ("supervision/tests/test_spotchecks.py", "supervision/tests/test_spot_pages.py"),
     ),
+    Feature(
+        "归档与移交时的四性检测（真实性、完整性、可用性、安全性），DA/T 48 移交包",
+        (19, 20, 22),
+        "quancheng/archive/fourchecks.py, quancheng/archive/transfer.py",
+        ("archive/tests/test_fourchecks.py", "archive/tests/test_transfer.py"),
+    ),
 ]
 
 

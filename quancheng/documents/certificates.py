@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from quancheng.ledger.services import record_event
+from quancheng.lib import gmcrypto
 from quancheng.orgs.models import Agency
 
 from .models import AgencyCertificate, TrustedCA
@@ -230,11 +231,20 @@ def issue_demo_certificate(actor, agency: Agency, ca_key, ca_cert) -> AgencyCert
 
 def make_demo_certificates(actor=None, agencies=None) -> list[AgencyCertificate]:
     """A demo certificate for each given agency (default: enforcement agencies) lacking one."""
+    from . import sm2sign
+
     ca_key, ca_cert = demo_ca(actor)
     if agencies is None:
         agencies = Agency.objects.filter(kind=Agency.Kind.ENFORCEMENT)
-    return [
+    made = [
         issue_demo_certificate(actor, agency, ca_key, ca_cert)
         for agency in agencies
         if active_certificate(agency) is None
     ]
+    # And an SM2 certificate from the demo SM2 CA, for the detached national-algorithm
+    # signature beside PAdES (sm2sign.py), where SM2 is available.
+    if gmcrypto.SM2_AVAILABLE:
+        for agency in agencies:
+            if sm2sign.active_certificate(agency) is None:
+                sm2sign.issue_demo_certificate(actor, agency)
+    return made

@@ -285,3 +285,57 @@ class SignatureCheck(models.Model):
 
     def __str__(self):
         return self.get_status_display()
+
+
+class Sm2Certificate(models.Model):
+    """An SM2 certificate (国密证书, GB/T 20518): a trusted root, or an agency's signing
+    certificate with its key, for the detached SM2/SM3 signature of finalised PDFs
+    (documents/sm2sign.py, docs/national-crypto.md). Kept apart from the PAdES certificates:
+    ``cryptography`` and pyHanko do not read SM2 keys.
+
+    The key is the 32-byte SM2 scalar encrypted with AES-256-GCM under a key derived (scrypt)
+    from the document-key passphrase, as the PAdES keys are protected by it.
+    """
+
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="sm2_certificates"
+    )
+    # True: a root the platform trusts for SM2 signatures (信任的 SM2 根证书); no key is kept.
+    is_root = models.BooleanField("信任根", default=False)
+    subject = models.CharField("证书主题", max_length=300)
+    serial = models.CharField("序列号", max_length=64)
+    fingerprint = models.CharField("SHA-256 指纹", max_length=64, unique=True)
+    not_before = models.DateTimeField("生效时间")
+    not_after = models.DateTimeField("失效时间")
+    certificate_pem = models.TextField("证书 (PEM)")
+    chain_pem = models.TextField("证书链 (PEM)", blank=True)
+    encrypted_key = models.TextField("加密私钥", blank=True)
+    active = models.BooleanField("在用", default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "SM2 证书"
+        verbose_name_plural = "SM2 证书"
+
+    def __str__(self):
+        return self.subject
+
+
+class Sm2DocumentSignature(models.Model):
+    """The detached SM2/SM3 CMS signature (GM/T 0010) made over a finalised PDF, kept as a
+    blob of its own beside the PDF (which keeps its PAdES signature)."""
+
+    document = models.OneToOneField(
+        "records.Document", on_delete=models.PROTECT, related_name="sm2_signature"
+    )
+    blob = models.ForeignKey("records.Blob", on_delete=models.PROTECT, related_name="+")
+    certificate = models.ForeignKey(Sm2Certificate, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField("签名时间")
+
+    class Meta:
+        verbose_name = "SM2 签名"
+        verbose_name_plural = "SM2 签名"
+
+    def __str__(self):
+        return f"SM2 {self.document_id}"

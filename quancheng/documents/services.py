@@ -33,8 +33,9 @@ from quancheng.orgs.pins import verify_pin
 from quancheng.records.items import create_document
 from quancheng.records.models import Document, RecordItem
 from quancheng.records.services import put_record, register_blob
+from quancheng.records.sm3 import file_digests
 
-from . import certificates, numbering
+from . import certificates, numbering, sm2sign
 from .fields import as_datetime, parse_value
 from .models import DocumentDraft, DocumentType, DraftSignature
 from .pdfsign import sign_pdf
@@ -373,7 +374,10 @@ def finalise(actor, draft: DocumentDraft) -> Document:
     reservation = _reserve(actor, draft)
     signed = _render_signed(reservation)
     info = put_record(io.BytesIO(signed))
-    return _commit(actor, reservation, info, validate_pdf_bytes(signed))
+    # The detached SM2/SM3 signature beside PAdES, when the agency has an SM2 certificate.
+    sm2 = sm2sign.sign_document_pdf(signed, draft.agency)
+    sm2_info = put_record(io.BytesIO(sm2[1])) if sm2 is not None else None
+    return _commit(actor, reservation, info, validate_pdf_bytes(signed), sm2, sm2_info)
 
 
 @dataclass(frozen=True)
@@ -431,7 +435,7 @@ def _render_signed(reservation: _Reservation) -> bytes:
     )
 
 
-def _commit(actor, reservation: _Reservation, info, check) -> Document:
+def _commit(actor, reservation: _Reservation, info, check, sm2=None, sm2_info=None) -> Document:
     """Step 5, one short transaction: register the signed PDF as the act's document, provided
     the draft is still what was rendered."""
     with transaction.atomic():
@@ -470,13 +474,17 @@ def _commit(actor, reservation: _Reservation, info, check) -> Document:
             {
                 "number": number,
                 "document": document.pk,
-                "sha256": blob.sha256,
+                **file_digests(blob.sha256),
                 "data_sha256": reservation.data_sha256,
                 "certificate": reservation.certificate.fingerprint,
                 "signatures": list(signatures),
             },
         )
         record_check(actor, document, check)
+        if sm2 is not None:
+            stored, _, signed_at = sm2
+            sm2_blob = register_blob(sm2_info, draft.agency)
+            sm2sign.record_signature(actor, document, sm2_blob, stored, signed_at)
     return document
 
 

@@ -19,6 +19,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from quancheng.ledger.services import record_event
+from quancheng.records.sm3 import file_digests
 
 from .models import SignatureCheck, TrustedCA
 from .pdfsign import _pem_certs
@@ -122,6 +123,6 @@ def record_check(actor, document, result: Result | None = None) -> SignatureChec
             actor,
             "document.signature_checked",
             document,
-            {"status": result.status, "signers": result.signers, "sha256": document.blob_id},
+            {"status": result.status, "signers": result.signers, **file_digests(document.blob_id)},
         )
     return check

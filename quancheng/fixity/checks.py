@@ -22,6 +22,7 @@ from django.utils import timezone
 from quancheng.alerts.models import Severity
 from quancheng.alerts.services import raise_alert
 from quancheng.ledger.services import record_event, record_sequenced_event
+from quancheng.lib import gmcrypto
 from quancheng.lib.blobstore import BlobNotFound, BlobStore, IntegrityError
 from quancheng.orgs.models import Role
 from quancheng.records.models import Blob
@@ -63,6 +64,9 @@ class CheckResult:
     actual_size: int | None
     checked_at: dt.datetime
     store_error: str = ""  # the store's own integrity complaint, when it refused the bytes
+    # The SM3 beside the SHA-256 (docs/national-crypto.md): checked when the blob has one.
+    expected_sm3: str | None = None
+    actual_sm3: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -75,18 +79,33 @@ def judge(
     actual: str | None,
     actual_size: int | None,
     store_error: str = "",
+    *,
+    expected_sm3: str | None = None,
+    actual_sm3: str | None = None,
 ) -> CheckResult:
-    """The check's outcome from what was read (``actual`` None: the blob was not found)."""
+    """The check's outcome from what was read (``actual`` None: the blob was not found).
+
+    With ``expected_sm3`` both digests must match (``actual_sm3`` is what the bytes gave).
+    """
+    sm3_ok = expected_sm3 is None or actual_sm3 == expected_sm3
     if store_error:
         outcome = Outcome.FAIL
     elif actual is None:
         outcome = Outcome.MISSING
-    elif actual == sha256 and actual_size == expected_size:
+    elif actual == sha256 and actual_size == expected_size and sm3_ok:
         outcome = Outcome.PASS
     else:
         outcome = Outcome.FAIL
     return CheckResult(
-        sha256, expected_size, outcome, actual, actual_size, timezone.now(), store_error
+        sha256,
+        expected_size,
+        outcome,
+        actual,
+        actual_size,
+        timezone.now(),
+        store_error,
+        expected_sm3,
+        actual_sm3 if actual is not None else None,
     )
 
 
@@ -97,14 +116,19 @@ def check_blob(
     *,
     limiter: RateLimiter | None = None,
     chunk_size: int = CHUNK_SIZE,
+    sm3: str | None = None,
 ) -> CheckResult:
     """Re-hash one blob through the store. Touches no database, so threads may run it.
+
+    With ``sm3`` (the blob's registered SM3) the same read also hashes SM3, and both digests
+    must match; a blob whose SM3 is still pending is checked by SHA-256 alone.
 
     A store that refuses the bytes as corrupt (:data:`CORRUPT_READ_ERRORS`) makes the check
     fail. Other errors (a dead S3 endpoint, a disk I/O error) propagate: they say nothing certain
     about the blob, and the sweep stops resumably instead of reporting it.
     """
     h = hashlib.sha256()
+    h_sm3 = gmcrypto.sm3() if sm3 else None
     size = 0
     buf = bytearray(chunk_size)
     try:
@@ -117,14 +141,30 @@ def check_blob(
             try:
                 n = readinto(view)
             except CORRUPT_READ_ERRORS as exc:
-                return judge(sha256, expected_size, None, None, f"{type(exc).__name__}: {exc}")
+                return judge(
+                    sha256,
+                    expected_size,
+                    None,
+                    None,
+                    f"{type(exc).__name__}: {exc}",
+                    expected_sm3=sm3 or None,
+                )
             if not n:
                 break
             h.update(view[:n])
+            if h_sm3 is not None:
+                h_sm3.update(view[:n])
             size += n
             if limiter is not None:
                 limiter.consume(n)
-    return judge(sha256, expected_size, h.hexdigest(), size)
+    return judge(
+        sha256,
+        expected_size,
+        h.hexdigest(),
+        size,
+        expected_sm3=sm3 or None,
+        actual_sm3=h_sm3.hexdigest() if h_sm3 is not None else None,
+    )
 
 
 def _detail(result: CheckResult) -> str:
@@ -136,7 +176,9 @@ def _detail(result: CheckResult) -> str:
         return "message digest and size match"
     if result.actual != result.sha256:
         return "message digest differs"
-    return "size differs from the registered size"
+    if result.actual_size != result.expected_size:
+        return "size differs from the registered size"
+    return "SM3 message digest differs"
 
 
 def event_body(result: CheckResult, context: dict[str, Any]) -> dict[str, Any]:
@@ -150,10 +192,21 @@ def event_body(result: CheckResult, context: dict[str, Any]) -> dict[str, Any]:
         "messageDigestAlgorithm": ALGORITHM,
         "expectedMessageDigest": result.sha256,
         "actualMessageDigest": result.actual,
+        # Every digest checked: SHA-256 always, SM3 once the blob has one (national-crypto.md).
+        "messageDigests": _digests(result),
         "actualSize": result.actual_size,
         "linkingAgent": {"agentName": agent(), "agentType": "software"},
         "context": context,
     }
+
+
+def _digests(result: CheckResult) -> list[dict[str, Any]]:
+    digests = [{"algorithm": ALGORITHM, "expected": result.sha256, "actual": result.actual}]
+    if result.expected_sm3 is not None:
+        digests.append(
+            {"algorithm": "SM3", "expected": result.expected_sm3, "actual": result.actual_sm3}
+        )
+    return digests
 
 
 def _note_state(blob: Blob, result: CheckResult) -> None:
@@ -191,6 +244,8 @@ def record_check(result: CheckResult, blob: Blob | None, context: dict[str, Any]
             "sha256": result.sha256,
             "size": result.expected_size,
             "actual_sha256": result.actual,
+            "sm3": result.expected_sm3,
+            "actual_sm3": result.actual_sm3,
             "actual_size": result.actual_size,
             "store_error": result.store_error,
             "checked_at": result.checked_at.astimezone(dt.UTC).isoformat(),

@@ -19,6 +19,7 @@ from quancheng.alerts.services import close_alerts_for
 from quancheng.ledger.services import record_event
 from quancheng.lib.blobstore import BlobInfo, BlobStoreError, IntegrityError
 from quancheng.records.models import Blob
+from quancheng.records.sm3 import file_digests
 
 ALERT_KINDS = ("fixity.mismatch", "fixity.missing")
 
@@ -63,7 +64,7 @@ def note_repaired(actor, blob: Blob, source: str) -> None:
         "blob.repaired",
         None,
         {
-            "sha256": blob.sha256,
+            **file_digests(blob.sha256),
             "size": blob.size,
             "source": source,
             "damaged_at": damaged_at.isoformat() if damaged_at else None,

@@ -144,7 +144,9 @@ class _Run:
         self.last_flush = clock()
 
     def hash(self, blob: Blob) -> CheckResult:
-        return check_blob(self.store, blob.sha256, blob.size, limiter=self.limiter)
+        return check_blob(
+            self.store, blob.sha256, blob.size, limiter=self.limiter, sm3=blob.sm3 or None
+        )
 
     def take(self, blob: Blob, result: CheckResult) -> None:
         self.pending.append((blob, result))

@@ -3,13 +3,14 @@
 Layout (docs/offline-verification.md)::
 
     manifest.json            format, origin, checkpoint size, the events by seq, and each file
-                             with its path, SHA-256 and size
+                             with its path, SHA-256, SM3 and size
     files/<name>             the exported files, copied from the blob store
     events.jsonl             each event's hashed entry, exactly its canonical JSON bytes, a line
                              each, in seq order
     proofs/<seq>.tlog-proof  each event's inclusion proof in the checkpoint (C2SP tlog-proof)
     checkpoint               the signed checkpoint (C2SP signed note)
     verifier.key             the log's verifier key
+    verifier-sm2.key         the log's SM2 verifier key (the checkpoint's second signature line)
 
 The archive/access work builds export packages around it (approval, BagIt, extraction notes).
 """
@@ -28,9 +29,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from quancheng.lib import gmcrypto
 from quancheng.lib.blobstore import BlobStore, blob_store_from_url
 
-from .checkpoints import origin, verifier_key
+from .checkpoints import origin, sm2_verifier_key, verifier_key
 from .models import Checkpoint, Event
 from .proofs import tlog_proof_text
 from .services import record_event
@@ -38,6 +40,9 @@ from .services import record_event
 FORMAT = "quancheng-ledger-bundle/1"
 COPY_CHUNK = 4 * 1024 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+# The event that binds a blob's SM3 to its SHA-256 (records/sm3.py): a bundle carries it for each
+# of its files, so that the offline verifier checks the SM3 against the ledger too.
+SM3_ACTION = "blob.sm3_computed"
 
 
 class BundleError(ValueError):
@@ -65,27 +70,48 @@ def safe_name(name: str) -> str:
     return name[:200]
 
 
-def _copy_blob(store: BlobStore, sha256: str, target: Path) -> int:
-    """Copy a blob, re-hashing it on the way; a blob that is not what its name says is refused."""
+def _copy_blob(store: BlobStore, sha256: str, target: Path) -> tuple[int, str]:
+    """Copy a blob, re-hashing it on the way (SHA-256 and SM3); its size and SM3.
+
+    A blob that is not what its name says is refused.
+    """
     digest = hashlib.sha256()
+    sm3 = gmcrypto.sm3()
     size = 0
     with store.open(sha256) as source, open(target, "xb") as out:
         while chunk := source.read(COPY_CHUNK):
             digest.update(chunk)
+            sm3.update(chunk)
             out.write(chunk)
             size += len(chunk)
     if digest.hexdigest() != sha256:
         target.unlink()
         raise BundleError(f"blob {sha256} no longer has that SHA-256 (got {digest.hexdigest()})")
-    return size
+    return size, sm3.hexdigest()
 
 
-def _write_content(f: BundleFile, target: Path) -> int:
+def _write_content(f: BundleFile, target: Path) -> tuple[int, str]:
     if hashlib.sha256(f.content).hexdigest() != f.sha256:
         raise BundleError(f"{f.name}: its content does not have the SHA-256 {f.sha256}")
     with open(target, "xb") as out:
         out.write(f.content)
-    return len(f.content)
+    return len(f.content), gmcrypto.sm3_hex(f.content)
+
+
+def _registered_sm3(sha256s: list[str]) -> dict[str, str]:
+    from quancheng.records.models import Blob
+
+    rows = Blob.objects.filter(sha256__in=sha256s).exclude(sm3="").values_list("sha256", "sm3")
+    return dict(rows)
+
+
+def _sm3_events(sha256s: list[str], upto: int) -> list[Event]:
+    """The events binding the files' SM3 to their SHA-256, as far as the checkpoint covers."""
+    return list(
+        Event.objects.filter(
+            action=SM3_ACTION, object_type="records.blob", object_id__in=sha256s, seq__lte=upto
+        )
+    )
 
 
 def make_ledger_bundle(
@@ -103,12 +129,19 @@ def make_ledger_bundle(
     Every event must be covered by the latest signed checkpoint (make one first otherwise).
     Exporting the files is an access to record content, so it is recorded as the ledger event
     ``ledger.bundle_made``; that event itself comes after the bundle's checkpoint.
+
+    Each file is listed with both digests. The ``blob.sm3_computed`` events of the files (as
+    far as the checkpoint covers them) join the bundle's events, so the SM3 of a stored file is
+    proven by the ledger as its SHA-256 is; a file whose SM3 the registry holds must still have
+    it, else the bundle is refused like a SHA-256 mismatch.
     """
-    events = sorted({e.seq: e for e in events}.values(), key=lambda e: e.seq)
     files = list(files)
+    checkpoint = Checkpoint.objects.order_by("-size").first()
+    if checkpoint is not None:
+        events = [*events, *_sm3_events([f.sha256 for f in files], checkpoint.size)]
+    events = sorted({e.seq: e for e in events}.values(), key=lambda e: e.seq)
     if not events:
         raise BundleError("a bundle needs at least one event")
-    checkpoint = Checkpoint.objects.order_by("-size").first()
     if checkpoint is None or checkpoint.size < events[-1].seq:
         raise BundleError(
             f"event #{events[-1].seq} is not yet covered by a signed checkpoint; make one first"
@@ -124,15 +157,20 @@ def make_ledger_bundle(
         raise BundleError(f"{out} exists and is not empty")
     store = store or blob_store_from_url(settings.QC_BLOB_STORE)
 
+    registered_sm3 = _registered_sm3([f.sha256 for f in files])
+
     # 1. The files, re-hashed while copied.
     (out / "files").mkdir(parents=True, exist_ok=True)
     listed = []
     for f, name in zip(files, names, strict=True):
         if f.content is None:
-            size = _copy_blob(store, f.sha256, out / "files" / name)
+            size, sm3 = _copy_blob(store, f.sha256, out / "files" / name)
         else:
-            size = _write_content(f, out / "files" / name)
-        listed.append({"path": f"files/{name}", "sha256": f.sha256, "size": size})
+            size, sm3 = _write_content(f, out / "files" / name)
+        expected_sm3 = registered_sm3.get(f.sha256)
+        if expected_sm3 is not None and sm3 != expected_sm3:
+            raise BundleError(f"blob {f.sha256} no longer has its SM3 {expected_sm3} (got {sm3})")
+        listed.append({"path": f"files/{name}", "sha256": f.sha256, "sm3": sm3, "size": size})
     # 2. The events, their proofs, the checkpoint and the key.
     with open(out / "events.jsonl", "wb") as f:
         for event in events:
@@ -144,6 +182,8 @@ def make_ledger_bundle(
         )
     (out / "checkpoint").write_text(checkpoint.signed_note, encoding="utf-8")
     (out / "verifier.key").write_text(verifier_key() + "\n", encoding="utf-8")
+    if sm2_vkey := sm2_verifier_key():
+        (out / "verifier-sm2.key").write_text(sm2_vkey + "\n", encoding="utf-8")
     # 3. The manifest.
     manifest = {
         "format": FORMAT,

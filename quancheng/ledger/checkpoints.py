@@ -6,6 +6,12 @@ either), read from Django settings if set there, else from the environment. With
 embedded default) a key is generated on first use into ``VAR_DIR/ledger_signing_key`` (mode
 0600) and kept.
 
+Beside it an SM2 key signs a second line of every checkpoint (national algorithms,
+docs/national-crypto.md; the signature type is defined in ``note.py``): ``QC_SM2_SIGNING_KEY``
+(a PEM PKCS#8 SM2 private key, or the base64 of its 32-byte scalar) or ``QC_SM2_SIGNING_KEY_FILE``,
+else generated into ``VAR_DIR/ledger_sm2_signing_key``. ``QC_SM2_CHECKPOINTS=False`` leaves the
+SM2 line out (an installation whose OpenSSL has no SM2 leaves it out too, and says so in the log).
+
 A checkpoint covers the events that exist when it is made. Making it records an event
 ``ledger.checkpoint`` too, which grows the tree by one: checkpoint n therefore covers the tree up
 to, but not including, its own ``ledger.checkpoint`` event, and the next checkpoint covers that
@@ -26,7 +32,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from quancheng.lib import merkle
+from quancheng.lib import gmcrypto, merkle
 
 from . import note
 from .models import Checkpoint, LedgerHead
@@ -35,6 +41,7 @@ from .tree import consistency_proof_between, tree_root
 
 DEFAULT_ORIGIN = "quancheng.local/ledger"
 KEY_FILE_NAME = "ledger_signing_key"
+SM2_KEY_FILE_NAME = "ledger_sm2_signing_key"
 
 
 class SigningKeyError(RuntimeError):
@@ -91,6 +98,64 @@ def _generated_key(file_name: str = KEY_FILE_NAME) -> Ed25519PrivateKey:
     return _parse_private_key(path.read_bytes(), str(path))
 
 
+def _parse_sm2_private_key(data: bytes, where: str) -> gmcrypto.SM2PrivateKey:
+    data = data.strip()
+    try:
+        if data.startswith(b"-----BEGIN"):
+            return gmcrypto.SM2PrivateKey.from_pem(data)
+        return gmcrypto.SM2PrivateKey.from_raw(base64.b64decode(data, validate=True))
+    except (ValueError, binascii.Error, gmcrypto.GmCryptoError) as e:
+        raise SigningKeyError(f"{where}: not an SM2 private key ({e})") from None
+
+
+def _generated_sm2_key() -> gmcrypto.SM2PrivateKey:
+    """The SM2 key kept in ``VAR_DIR/ledger_sm2_signing_key``, generated there on first use."""
+    path = Path(settings.VAR_DIR) / SM2_KEY_FILE_NAME
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pem = gmcrypto.SM2PrivateKey.generate().pem()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        else:
+            with os.fdopen(fd, "wb") as f:
+                f.write(pem)
+    return _parse_sm2_private_key(path.read_bytes(), str(path))
+
+
+def sm2_enabled() -> bool:
+    """Whether checkpoints carry the SM2 line (on unless switched off; needs OpenSSL's SM2)."""
+    return bool(getattr(settings, "QC_SM2_CHECKPOINTS", True)) and gmcrypto.SM2_AVAILABLE
+
+
+def sm2_signing_key() -> gmcrypto.SM2PrivateKey | None:
+    """The configured SM2 signing key (generated on first use), None when SM2 is off."""
+    if not sm2_enabled():
+        return None
+    if value := _setting("QC_SM2_SIGNING_KEY"):
+        return _parse_sm2_private_key(value.encode(), "QC_SM2_SIGNING_KEY")
+    if path := _setting("QC_SM2_SIGNING_KEY_FILE"):
+        try:
+            data = Path(path).read_bytes()
+        except OSError as e:
+            raise SigningKeyError(f"QC_SM2_SIGNING_KEY_FILE: cannot read {path}: {e}") from None
+        return _parse_sm2_private_key(data, path)
+    return _generated_sm2_key()
+
+
+def sm2_verifier_key() -> str | None:
+    """The SM2 vkey with which anyone can check the checkpoints' second line (None when off)."""
+    key = sm2_signing_key()
+    return None if key is None else note.sm2_verifier_key(origin(), key.public_key())
+
+
+def verifier_keys() -> list[str]:
+    """Every verifier key of this log: the Ed25519 one, then the SM2 one when SM2 is on."""
+    sm2 = sm2_verifier_key()
+    return [verifier_key(), *([sm2] if sm2 else [])]
+
+
 def signing_key() -> Ed25519PrivateKey:
     """The configured Ed25519 signing key, generated on first use for the embedded default."""
     if value := _setting("QC_SIGNING_KEY"):
@@ -121,6 +186,7 @@ def make_checkpoint(actor=None) -> Checkpoint | None:
     computed from the stored subtrees, verified against both roots and kept with the checkpoint.
     """
     key = signing_key()
+    sm2_key = sm2_signing_key()
     name = origin()
     with transaction.atomic():
         # Lock the head: no event is appended between reading the size and signing it.
@@ -145,7 +211,7 @@ def make_checkpoint(actor=None) -> Checkpoint | None:
                 raise InconsistentLog(
                     f"the log does not extend checkpoint {previous.size}: {e}"
                 ) from e
-        signed = note.sign_note(note.checkpoint_text(name, size, root), name, key)
+        signed = note.sign_note(note.checkpoint_text(name, size, root), name, key, sm2_key)
         checkpoint = Checkpoint.objects.create(
             size=size,
             root_hash=root.hex(),
@@ -163,6 +229,7 @@ def make_checkpoint(actor=None) -> Checkpoint | None:
                 "root_hash": root.hex(),
                 "previous_size": previous.size if previous else None,
                 "key": note.verifier_key(name, key.public_key()),
+                "sm2_key": note.sm2_verifier_key(name, sm2_key.public_key()) if sm2_key else None,
             },
             object_type="ledger.checkpoint",
             object_id=str(checkpoint.pk),

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from quancheng.orgs import capabilities as caps
 
-from .checkpoints import verifier_key
+from .checkpoints import sm2_verifier_key, verifier_key
 from .models import Checkpoint
 from .services import record_event
 from .tasks import verify_whole_ledger
@@ -25,6 +25,7 @@ def ledger_overview(request):
             "checkpoints": Checkpoint.objects.order_by("-size")[:5],
             "checkpoint_count": Checkpoint.objects.count(),
             "verifier_key": verifier_key(),
+            "sm2_verifier_key": sm2_verifier_key(),
             "verifications": latest_verifications(10),
             "can_verify": caps.can(request.user, caps.LEDGER_VERIFY),
         },

@@ -2,27 +2,32 @@
 
 Usage::
 
-    python -m quancheng.offline.verify_bundle BUNDLE [--key VKEY_OR_FILE]
-    quancheng-verify BUNDLE [--key VKEY_OR_FILE]
+    python -m quancheng.offline.verify_bundle BUNDLE [--key VKEY_OR_FILE] [--sm2-key VKEY_OR_FILE]
+    quancheng-verify BUNDLE [--key VKEY_OR_FILE] [--sm2-key VKEY_OR_FILE]
 
 BUNDLE is a directory or a .zip of one, holding (see docs/offline-verification.md)::
 
     manifest.json          {"format", "origin", "checkpoint_size", "events": [seq, ...],
-                            "files": [{"path", "sha256", "size"}, ...]}
+                            "files": [{"path", "sha256", "sm3", "size"}, ...]}
     files/...              the exported files
     events.jsonl           one event a line: its hashed entry, exactly as canonical JSON bytes
     proofs/<seq>.tlog-proof  inclusion proof of each event (C2SP tlog-proof)
     checkpoint             the log's signed checkpoint (C2SP signed note)
     verifier.key           the log's verifier key (a court should rather be given it apart)
+    verifier-sm2.key       the log's SM2 verifier key (the checkpoint's second signature)
 
 An evidence extraction package (证据提取包) is a BagIt bag (RFC 8493) whose ``data/`` is such a
 bundle: the bag is validated in full first (every payload file against the SHA-256 and SHA-512
 manifests, the tag manifests, Payload-Oxum; the ``bagit`` library), then ``data/`` as a bundle.
 
-It checks every file's size and SHA-256 against the manifest and that an event of the bundle
-names that SHA-256; every event's inclusion in a checkpoint signed by the key; the links between
-consecutive events; and the checkpoint's signature. It prints a report in Chinese and English
-and exits 0 when everything holds, 1 otherwise.
+It checks every file's size, SHA-256 and SM3 against the manifest, that an event of the bundle
+names that SHA-256 and that the events naming it with an SM3 name this one (the national
+algorithms beside the international ones, docs/national-crypto.md); every event's inclusion in
+a checkpoint signed by the key; the links between consecutive events; and the checkpoint's
+signatures: Ed25519 always, SM2 too when an SM2 key is given or bundled (either one altered
+fails the bundle). A bag's ``manifest-sm3.txt`` is checked beside the manifests ``bagit``
+checks. It prints a report in Chinese and English and exits 0 when everything holds, 1
+otherwise.
 
 Only the standard library, ``cryptography``, ``bagit`` (for bags) and Django-free Quancheng modules
 are imported.
@@ -42,13 +47,16 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from quancheng.ledger import note
-from quancheng.lib import merkle, tlog_proof
+from quancheng.lib import gmcrypto, merkle, tlog_proof
 from quancheng.lib.canonical import canonical_bytes
 
 FORMAT = "quancheng-ledger-bundle/1"
 CHUNK = 1024 * 1024
 # The manifests an extraction package carries (docs/export-packages.md).
 BAG_ALGORITHMS = ("sha256", "sha512")
+# The national-algorithm payload manifest beside them (docs/national-crypto.md); ``bagit`` does
+# not know SM3, so this module checks it.
+SM3_MANIFEST = "manifest-sm3.txt"
 
 
 class BundleError(Exception):
@@ -137,14 +145,36 @@ def _safe_member(path: str) -> bool:
     )
 
 
-def _hash_member(source: _Source, name: str) -> tuple[str, int]:
+def _hash_member(source: _Source, name: str) -> tuple[str, int, str]:
+    """SHA-256, size and SM3 of a member, in one read."""
     digest = hashlib.sha256()
+    sm3 = gmcrypto.sm3()
     size = 0
     with source.open(name) as f:
         while chunk := f.read(CHUNK):
             digest.update(chunk)
+            sm3.update(chunk)
             size += len(chunk)
-    return digest.hexdigest(), size
+    return digest.hexdigest(), size, sm3.hexdigest()
+
+
+def _digest_pairs(value, found: set[tuple[str, str]]) -> None:
+    """Every (sha256, sm3) an object of a JSON value names together (nested text opened too)."""
+    if isinstance(value, str):
+        if value[:1] == "{":
+            try:
+                _digest_pairs(json.loads(value), found)
+            except ValueError:
+                return
+    elif isinstance(value, dict):
+        sha256, sm3 = value.get("sha256"), value.get("sm3")
+        if isinstance(sha256, str) and isinstance(sm3, str):
+            found.add((sha256.lower(), sm3.lower()))
+        for item in value.values():
+            _digest_pairs(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _digest_pairs(item, found)
 
 
 def _strings(value) -> Iterator[str]:
@@ -199,7 +229,32 @@ def _load_key(key_arg: str | None, source: _Source, report: Report) -> str | Non
     return vkey
 
 
-def _check_checkpoint(source: _Source, vkey: str, manifest: dict, report: Report):
+def _load_sm2_key(key_arg: str | None, source: _Source, report: Report) -> str | None:
+    """The SM2 verifier key (--sm2-key, else the bundle's verifier-sm2.key), or None."""
+    if key_arg:
+        candidate = Path(key_arg)
+        vkey = candidate.read_text("utf-8").strip() if candidate.is_file() else key_arg.strip()
+    elif source.exists("verifier-sm2.key"):
+        vkey = source.read("verifier-sm2.key").decode("utf-8", "replace").strip()
+    else:
+        report.note(
+            "没有 SM2 验证公钥：只核验 Ed25519 签名（旧格式证据包，或用 --sm2-key 提供）",
+            "no SM2 verifier key: only the Ed25519 signature is checked "
+            "(a bundle from before SM2, or give one with --sm2-key)",
+        )
+        return None
+    try:
+        note.parse_sm2_verifier_key(vkey)
+    except note.NoteError as e:
+        report.fail("SM2 验证公钥格式错误", f"malformed SM2 verifier key: {e}")
+        return None
+    report.line(f"SM2 验证公钥 / SM2 verifier key: {vkey}")
+    return vkey
+
+
+def _check_checkpoint(
+    source: _Source, vkey: str, manifest: dict, report: Report, sm2_vkey: str | None = None
+):
     if not source.exists("checkpoint"):
         report.fail("缺少检查点文件 checkpoint", "the checkpoint file is missing")
         return None
@@ -217,6 +272,16 @@ def _check_checkpoint(source: _Source, vkey: str, manifest: dict, report: Report
         f"checkpoint signature valid: {checkpoint.origin}, tree size {checkpoint.size}, "
         f"root {checkpoint.root_hash.hex()}",
     )
+    if sm2_vkey is not None:
+        try:
+            note.verify_checkpoint(text, sm2_vkey)
+        except note.NoteError as e:
+            report.fail(
+                "检查点的 SM2 签名无效，或没有该 SM2 公钥的签名（伪造或被替换）",
+                f"checkpoint SM2 signature invalid or missing (forged or replaced): {e}",
+            )
+            return None
+        report.ok("检查点 SM2 签名有效（SM2/SM3）", "checkpoint SM2 signature valid (SM2/SM3)")
     if manifest.get("origin") not in (None, checkpoint.origin):
         report.fail(
             "清单中的日志名称与检查点不符",
@@ -269,7 +334,13 @@ def _read_events(source: _Source, manifest: dict, report: Report) -> dict[int, b
 
 
 def _check_inclusion(
-    source: _Source, vkey: str, seq: int, line: bytes, report: Report, checkpoint
+    source: _Source,
+    vkey: str,
+    seq: int,
+    line: bytes,
+    report: Report,
+    checkpoint,
+    sm2_vkey: str | None = None,
 ) -> None:
     name = f"proofs/{seq}.tlog-proof"
     if not source.exists(name):
@@ -277,7 +348,7 @@ def _check_inclusion(
         return
     try:
         proof = tlog_proof.parse_proof(source.read(name).decode("utf-8"))
-        signed = note.verify_checkpoint(proof.checkpoint, vkey)
+        signed = note.verify_checkpoint_by_all(proof.checkpoint, [vkey, *filter(None, [sm2_vkey])])
     except (tlog_proof.TlogProofError, UnicodeDecodeError) as e:
         report.fail(f"事件 #{seq} 的包含证明格式错误", f"event #{seq}: malformed {name}: {e}")
         return
@@ -330,10 +401,17 @@ def _check_links(events: dict[int, bytes], report: Report) -> None:
 
 def _check_files(source: _Source, manifest: dict, events: dict[int, bytes], report: Report):
     named: dict[str, list[int]] = {}
+    # (sha256, sm3) → the events naming both together (blob.sm3_computed and later events).
+    paired: dict[tuple[str, str], list[int]] = {}
     for seq, line in events.items():
-        for text in _strings(json.loads(line)):
+        entry = json.loads(line)
+        for text in _strings(entry):
             if len(text) == 64:
                 named.setdefault(text, []).append(seq)
+        pairs: set[tuple[str, str]] = set()
+        _digest_pairs(entry, pairs)
+        for pair in pairs:
+            paired.setdefault(pair, []).append(seq)
     listed = set()
     for item in manifest.get("files", []):
         path = item.get("path", "") if isinstance(item, dict) else ""
@@ -346,7 +424,7 @@ def _check_files(source: _Source, manifest: dict, events: dict[int, bytes], repo
         if not source.exists(path):
             report.fail(f"文件缺失：{path}", f"file missing: {path}")
             continue
-        actual, actual_size = _hash_member(source, path)
+        actual, actual_size, actual_sm3 = _hash_member(source, path)
         if actual_size != size or actual != expected:
             report.fail(
                 f"文件 {path} 与清单不符（内容被改动）",
@@ -354,6 +432,7 @@ def _check_files(source: _Source, manifest: dict, events: dict[int, bytes], repo
                 f"SHA-256 {actual} (expected {expected})",
             )
             continue
+        _check_sm3(path, item, actual, actual_sm3, paired, report)
         seqs = named.get(actual)
         if not seqs:
             report.fail(
@@ -369,6 +448,43 @@ def _check_files(source: _Source, manifest: dict, events: dict[int, bytes], repo
     for path in source.files():
         if path not in listed:
             report.fail(f"清单未列出的文件：{path}", f"file not listed in the manifest: {path}")
+
+
+def _check_sm3(path: str, item: dict, sha256: str, actual_sm3: str, paired, report: Report):
+    """The file's SM3 against the manifest and against the events naming both digests."""
+    expected = item.get("sm3")
+    if expected is None:
+        report.note(
+            f"清单未给出文件 {path} 的 SM3（旧格式证据包）",
+            f"the manifest gives no SM3 for {path} (a bundle from before SM3)",
+        )
+        return
+    if str(expected).lower() != actual_sm3:
+        report.fail(
+            f"文件 {path} 的 SM3 与清单不符（内容或清单被改动）",
+            f"file {path}: SM3 {actual_sm3} differs from the manifest's {expected}",
+        )
+        return
+    attested = paired.get((sha256, actual_sm3))
+    others = [sm3 for (sha, sm3) in paired if sha == sha256 and sm3 != actual_sm3]
+    if others:
+        report.fail(
+            f"文件 {path} 的 SM3 与账本事件所记不符",
+            f"file {path}: the ledger names SM3 {others[0]} for this SHA-256, not {actual_sm3}",
+        )
+        return
+    if not attested:
+        report.note(
+            f"文件 {path} 的 SM3 与清单一致，但包内没有同时记载两个摘要的事件",
+            f"file {path}: SM3 matches the manifest, but no event of the bundle names it "
+            f"with the SHA-256 (computed at export; the SHA-256 is proven)",
+        )
+        return
+    report.ok(
+        f"文件 {path} 的 SM3 一致，见事件 #{', #'.join(map(str, sorted(attested)))}",
+        f"file {path}: SM3 {actual_sm3} matches, named with its SHA-256 by event(s) "
+        f"#{', #'.join(map(str, sorted(attested)))}",
+    )
 
 
 def _bag_root(path: Path, stack: ExitStack) -> Path | None:
@@ -419,10 +535,60 @@ def _check_bag(root: Path, report: Report) -> bool:
         f"BagIt bag valid (full validation): {len(bag.entries)} entries, "
         f"{', '.join(bag.algorithms)} manifests match",
     )
+    return _check_bag_sm3(root, set(bag.payload_files()), report)
+
+
+def _check_bag_sm3(root: Path, payload: set[str], report: Report) -> bool:
+    """``manifest-sm3.txt``: every payload file listed once, each with its SM3."""
+    manifest = root / SM3_MANIFEST
+    if not manifest.is_file():
+        report.note(
+            "BagIt 包没有 SM3 清单 manifest-sm3.txt（旧格式）",
+            "the bag has no manifest-sm3.txt (a package from before SM3)",
+        )
+        return True
+    listed: dict[str, str] = {}
+    failures = 0
+    for number, line in enumerate(manifest.read_text("utf-8").splitlines(), start=1):
+        digest, _, name = line.partition("  ")
+        name = name.replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%")
+        if len(digest) != 64 or not name or name in listed:
+            report.fail(
+                f"manifest-sm3.txt 第 {number} 行格式错误",
+                f"{SM3_MANIFEST} line {number} malformed",
+            )
+            failures += 1
+            continue
+        listed[name] = digest.lower()
+    for name in sorted(payload - set(listed)):
+        report.fail(f"SM3 清单未列出 {name}", f"{SM3_MANIFEST} does not list {name}")
+        failures += 1
+    for name, digest in sorted(listed.items()):
+        path = root / name
+        if name not in payload or not path.is_file():
+            report.fail(f"SM3 清单所列文件不存在：{name}", f"{SM3_MANIFEST}: no file {name}")
+            failures += 1
+            continue
+        with open(path, "rb") as f:
+            actual = gmcrypto.sm3_file(f, CHUNK)
+        if actual != digest:
+            report.fail(
+                f"文件 {name} 的 SM3 与 manifest-sm3.txt 不符（内容或清单被改动）",
+                f"{name}: SM3 {actual} differs from {SM3_MANIFEST}'s {digest}",
+            )
+            failures += 1
+    if failures:
+        return False
+    report.ok(
+        f"BagIt 包的 SM3 清单一致：{len(listed)} 个文件",
+        f"the bag's SM3 manifest matches: {len(listed)} payload files",
+    )
     return True
 
 
-def verify_bundle(path: str | Path, key: str | None = None, out=None) -> bool:
+def verify_bundle(
+    path: str | Path, key: str | None = None, out=None, sm2_key: str | None = None
+) -> bool:
     """Verify a bundle and print the report to ``out`` (default stdout); True when it holds."""
     report = Report(out or sys.stdout)
     report.line("全程 账本证据包离线核验 / Quancheng ledger bundle verification")
@@ -434,13 +600,15 @@ def verify_bundle(path: str | Path, key: str | None = None, out=None) -> bool:
             report.fail("无法读取证据包", f"cannot read the bundle: {e}")
             return _conclude(report)
         if bag is None:
-            return _verify_ledger_part(Path(path), key, report)
+            return _verify_ledger_part(Path(path), key, report, sm2_key)
         report.line("BagIt 证据提取包 / BagIt extraction package")
         _check_bag(bag, report)
-        return _verify_ledger_part(bag / "data", key, report)
+        return _verify_ledger_part(bag / "data", key, report, sm2_key)
 
 
-def _verify_ledger_part(path: Path, key: str | None, report: Report) -> bool:
+def _verify_ledger_part(
+    path: Path, key: str | None, report: Report, sm2_key: str | None = None
+) -> bool:
     try:
         source = _Source(Path(path))
         manifest = json.loads(source.read("manifest.json"))
@@ -455,10 +623,11 @@ def _verify_ledger_part(path: Path, key: str | None, report: Report) -> bool:
     vkey = _load_key(key, source, report)
     if vkey is None:
         return _conclude(report)
-    checkpoint = _check_checkpoint(source, vkey, manifest, report)
+    sm2_vkey = _load_sm2_key(sm2_key, source, report)
+    checkpoint = _check_checkpoint(source, vkey, manifest, report, sm2_vkey)
     events = _read_events(source, manifest, report)
     for seq, line in sorted(events.items()):
-        _check_inclusion(source, vkey, seq, line, report, checkpoint)
+        _check_inclusion(source, vkey, seq, line, report, checkpoint, sm2_vkey)
     _check_links(events, report)
     _check_files(source, manifest, events, report)
     return _conclude(report)
@@ -486,8 +655,12 @@ def main(argv: list[str] | None = None) -> int:
         "--key",
         help="验证公钥或其文件（应另经可信渠道取得）/ verifier key, or a file holding it",
     )
+    parser.add_argument(
+        "--sm2-key",
+        help="SM2 验证公钥或其文件（国密签名；缺省用包内 verifier-sm2.key）/ SM2 verifier key",
+    )
     args = parser.parse_args(argv)
-    return 0 if verify_bundle(args.bundle, args.key) else 1
+    return 0 if verify_bundle(args.bundle, args.key, sm2_key=args.sm2_key) else 1
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ from django.contrib.auth.admin import UserAdmin
 
 from quancheng.ledger.admin_mixins import LedgeredAdmin
 
-from .models import Agency, Device, DeviceAssignment, User
+from . import capabilities as caps
+from .models import Agency, Device, DeviceAssignment, Role, User
 from .services import AGENCY_FIELDS, USER_FIELDS
 
 admin.site.site_header = "全程 · 参考数据管理"
@@ -34,6 +35,28 @@ class PersonAdmin(LedgeredAdmin, UserAdmin):
     ]
     list_filter = ["role", "is_active", "agency__level"]
     search_fields = ["username", "full_name", "certificate_number"]
+    # Superuser status and Django's own permission grants are never edited here (三员分立: the
+    # administrators' permissions follow their role, orgs/backends.py; the superuser is the
+    # command line's break-glass account).
+    NEVER_EDITED = ("is_superuser", "groups", "user_permissions", "last_login", "date_joined")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = set(self.NEVER_EDITED)
+        user = request.user
+        # Roles are the security administrator's (安全管理员); nobody changes their own.
+        if not caps.can(user, caps.ROLES_ASSIGN) or (obj is not None and obj.pk == user.pk):
+            fields.add("role")
+        # The security administrator changes a person's role and nothing else about them.
+        if user.role == Role.SECURITY_ADMIN and obj is not None:
+            fields.update(f.name for f in User._meta.fields if f.name not in ("role", "id"))
+        return sorted(fields)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role":
+            # The break-glass role comes only from ``manage.py break_glass``.
+            kwargs["choices"] = [c for c in Role.choices if c[0] != Role.BREAK_GLASS]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
     fieldsets = [
         *UserAdmin.fieldsets,
         (

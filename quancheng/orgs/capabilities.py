@@ -12,12 +12,18 @@ One refusal policy:
 * inside the scope but not held → :class:`~django.core.exceptions.PermissionDenied` with the
   reason in Chinese (403).
 
-Superusers are the platform's system administrator: they hold only the rows that name
-``superuser`` (platform configuration), never a silent bypass of 第二十四条 or of an act's
-officers. This module sits in ``orgs`` so that every app can import it; facts only a higher app
-knows (is the object sealed in a dossier, may the user view a record's content under the A24
-policy) are provided by those apps at start-up through :func:`provide` (a lower app announces,
-a higher app reacts).
+The platform is run by three administrators (三员分立, GB/T 22239-2019; docs/security.md): the
+系统管理员 (organisation, accounts, devices, configuration), the 安全管理员 (roles, lockouts,
+tokens, keys) and the 审计管理员 (reads the ledger, access reports and the other two's actions,
+changes nothing). None of them writes enforcement data or reads record content (the A24 policy
+refuses them). The superuser flag is the break-glass account's alone (``manage.py break_glass``,
+a critical alert): it holds only the rows that name ``superuser``, never a silent bypass of
+第二十四条 or of an act's officers.
+
+This module sits in ``orgs`` so that every app can import it; facts only a higher app knows (is
+the object sealed in a dossier, may the user view a record's content under the A24 policy) are
+provided by those apps at start-up through :func:`provide` (a lower app announces, a higher app
+reacts).
 
 ``docs/access.md`` shows this table; ``manage.py capability_table`` regenerates that section.
 """
@@ -332,9 +338,14 @@ def _item_linker(user, obj) -> Verdict:
 
 
 def _device_manager(user, obj) -> Verdict:
-    if user.is_superuser or user.role in (Role.CUSTODIAN, Role.HEAD, Role.CITY_ADMIN):
+    if user.is_superuser or user.role in (
+        Role.CUSTODIAN,
+        Role.HEAD,
+        Role.CITY_ADMIN,
+        Role.SYSTEM_ADMIN,
+    ):
         return ALLOWED
-    return _no("只有本辖区的记录管理专人、机构负责人或市级管理员可以管理设备")
+    return _no("只有本辖区的记录管理专人、机构负责人、市级管理员或系统管理员可以管理设备")
 
 
 def _sheet_editor(user, obj) -> Verdict:
@@ -346,22 +357,22 @@ def _sheet_editor(user, obj) -> Verdict:
 
 
 def _token_manager(user, obj) -> Verdict:
-    if user.is_superuser or user.role == Role.CITY_ADMIN:
+    if user.is_superuser or user.role in (Role.CITY_ADMIN, Role.SECURITY_ADMIN):
         return ALLOWED
     # The head and the custodian, for people of the agencies in their scope (an account of no
     # agency is the administrators').
     if user.role in (Role.HEAD, Role.CUSTODIAN) and obj is not None:
         return ALLOWED
-    return _no("只有管理员、机构负责人或记录管理专人可以签发或撤销接口令牌")
+    return _no("只有安全管理员、市级管理员、机构负责人或记录管理专人可以签发或撤销接口令牌")
 
 
 def _login_unlocker(user, obj) -> Verdict:
-    if user.is_superuser or user.role == Role.CITY_ADMIN:
+    if user.is_superuser or user.role in (Role.CITY_ADMIN, Role.SECURITY_ADMIN):
         return ALLOWED
     # The head, for the people of their own agency (obj: the locked person; None: the list).
     if user.role == Role.HEAD and (obj is None or obj.agency_id == user.agency_id):
         return ALLOWED
-    return _no("只有本机构负责人或市级管理员可以解除登录锁定")
+    return _no("只有本机构负责人、市级管理员或安全管理员可以解除登录锁定")
 
 
 # --- the table ----------------------------------------------------------------------------
@@ -410,6 +421,8 @@ OBJECTS = {
     "act.remove_officers": (ACT, CASE),
     "signing_pin.set": ("orgs.user",),
     "signing_pin.reset": ("orgs.user",),
+    "content.picture_offset_confirm": ("records.segment",),
+    "content.scan_confirm": ("records.document",),
 }
 
 
@@ -638,19 +651,24 @@ RULES_CONFIGURE = _declare(
 SCHEDULES_LOAD = _declare(
     "calendar.load",
     "导入节假日安排",
-    "the city administrator; the system administrator (superuser)",
-    _roles(Role.CITY_ADMIN, superuser=True, message="只有市级管理员可以导入节假日安排"),
+    "the city administrator; the system administrator; break-glass",
+    _roles(
+        Role.CITY_ADMIN,
+        Role.SYSTEM_ADMIN,
+        superuser=True,
+        message="只有市级管理员或系统管理员可以导入节假日安排",
+    ),
 )
 RETENTION_CONFIGURE = _declare(
     "retention.configure",
     "修改保管期限规则（不得低于第二十二条）",
-    "the city administrator; the system administrator (superuser)",
+    "the city administrator; break-glass (superuser)",
     _roles(Role.CITY_ADMIN, superuser=True, message="只有市级管理员可以修改保管期限规则"),
 )
 DEVICES_MANAGE = _declare(
     "devices.manage",
     "管理设备（第十九条）",
-    "custodian, head, city administrator, superuser, in their scope",
+    "custodian, head, city administrator, system administrator, break-glass, in their scope",
     _device_manager,
 )
 DEVICES_REPORT_DOCKED = _declare(
@@ -659,16 +677,31 @@ DEVICES_REPORT_DOCKED = _declare(
     "officer, custodian, head, city administrator, in their scope",
     _writer_in_scope,
 )
+PICTURE_OFFSET_CONFIRM = _declare(
+    "content.picture_offset_confirm",
+    "按画面时间确认设备时钟偏差（第十九条）",
+    "custodian, in their scope",
+    _custodian("只有本辖区的记录管理专人可以按画面时间更新设备时钟偏差"),
+)
+SCAN_CONFIRM = _declare(
+    "content.scan_confirm",
+    "确认或更正扫描文书的识别结果（文号、起止时间）",
+    "officer, custodian, head, city administrator, in their scope (not once sealed)",
+    _writer_in_scope,
+    changes=True,
+)
 TOKENS_MANAGE = _declare(
     "tokens.manage",
     "签发、撤销接口令牌",
-    "city administrator, superuser; head and custodian for people in their scope",
+    "security administrator, city administrator, break-glass; head and custodian for people "
+    "in their scope",
     _token_manager,
 )
 LOGINS_UNLOCK = _declare(
     "logins.unlock",
     "查看并解除登录锁定",
-    "the head for the people of their agency; city administrator, superuser",
+    "the head for the people of their agency; security administrator, city administrator, "
+    "break-glass",
     _login_unlocker,
 )
 SIGNING_PIN_SET = _declare(
@@ -689,6 +722,18 @@ DOSSIER_ARCHIVE = _declare(
     "组卷、封卷、补充归档（第十九条）",
     "the records custodian in scope",
     _custodian("只有本机构的记录管理专人可以组卷、归档和补充归档", superuser=True),
+)
+TRANSFER_REQUEST = _declare(
+    "transfer.request",
+    "申请将案卷移交档案部门、下载移交包",
+    "the records custodian in scope",
+    _custodian("只有本机构的记录管理专人可以申请移交档案部门"),
+)
+TRANSFER_DECIDE = _declare(
+    "transfer.decide",
+    "审批案卷移交档案部门",
+    "the head of the dossier's agency, never for their own request",
+    _head_of_agency("只有本机构负责人可以审批档案移交"),
 )
 LEDGER_VERIFY = _declare(
     "ledger.verify",
@@ -784,14 +829,29 @@ HOLD_LIFT_REQUEST = _declare(
 ACCESS_REPORT = _declare(
     "access.report",
     "查看访问记录报告",
-    "head, legal auditor, city administrator, superuser",
+    "head, legal auditor, city administrator, audit administrator, break-glass",
     _roles(
         Role.HEAD,
         Role.AUDITOR,
         Role.CITY_ADMIN,
+        Role.AUDIT_ADMIN,
         superuser=True,
-        message="只有机构负责人、法制稽查和市级管理员可以查看访问记录报告",
+        message="只有机构负责人、法制稽查、市级管理员和审计管理员可以查看访问记录报告",
     ),
+)
+# --- 三员分立 (docs/security.md) ---
+ROLES_ASSIGN = _declare(
+    "roles.assign",
+    "分配人员角色",
+    "the security administrator; break-glass (never to oneself, never a second administrator "
+    "role: the database holds one role per account)",
+    _roles(Role.SECURITY_ADMIN, superuser=True, message="只有安全管理员可以分配角色"),
+)
+ADMIN_AUDIT = _declare(
+    "admin.audit",
+    "查看三员及应急账号的操作记录",
+    "the audit administrator; break-glass",
+    _roles(Role.AUDIT_ADMIN, superuser=True, message="只有审计管理员可以查看管理员操作记录"),
 )
 SUPERVISION_VIEW = _declare(
     "supervision.view",

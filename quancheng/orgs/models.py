@@ -48,6 +48,25 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", "法制稽查"
     DISTRICT_COMMISSION = "district_commission", "区县卫生健康行政部门"
     CITY_ADMIN = "city_admin", "市级管理员"
+    # 三员分立 (GB/T 22239-2019 level 3, docs/security.md): the platform's three administrators.
+    # They run the platform and never read record content; none writes enforcement data.
+    SYSTEM_ADMIN = "system_admin", "系统管理员"
+    SECURITY_ADMIN = "security_admin", "安全管理员"
+    AUDIT_ADMIN = "audit_admin", "审计管理员"
+    # The break-glass superuser (应急账号), made only by ``manage.py break_glass``.
+    BREAK_GLASS = "break_glass", "应急账号"
+
+
+# The three administrators (三员): an account holds at most one of them (one role column, a
+# known value only, never with the superuser flag: the constraints on User).
+ADMIN_ROLES = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
+
+
+class PersonManager(UserManager):
+    def create_superuser(self, *args, **kwargs):
+        # The all-powerful account exists only as the break-glass account of the command line,
+        # which raises a critical alert (docs/security.md): never createsuperuser.
+        raise RuntimeError("超级用户只能通过 manage.py break_glass 创建（应急账号）")
 
 
 class User(AbstractUser):
@@ -63,20 +82,43 @@ class User(AbstractUser):
     signing_pin = models.CharField("签名PIN（散列）", max_length=128, blank=True, editable=False)
     signing_pin_set_at = models.DateTimeField("签名PIN设置时间", null=True, blank=True)
 
-    objects = UserManager()
+    objects = PersonManager()
 
     class Meta:
         verbose_name = "用户"
         verbose_name_plural = "用户"
+        constraints = [
+            # One role column holding one known value: no account holds two of the three
+            # administrators' roles, on SQLite and PostgreSQL alike (docs/security.md).
+            models.CheckConstraint(
+                condition=models.Q(role__in=[value for value, _ in Role.choices]),
+                name="user_role_known",
+            ),
+            # The superuser flag holds every administrator's power at once: only the
+            # break-glass account carries it, and the break-glass account nothing else.
+            models.CheckConstraint(
+                condition=models.Q(
+                    is_superuser=False,
+                    role__in=[value for value, _ in Role.choices if value != "break_glass"],
+                )
+                | models.Q(is_superuser=True, role="break_glass"),
+                name="user_superuser_is_break_glass",
+            ),
+        ]
 
     def __str__(self):
         return self.full_name or self.username
 
     @property
     def sees_whole_city(self) -> bool:
-        if self.is_superuser or self.role == Role.CITY_ADMIN:
+        if self.is_superuser or self.role in (Role.CITY_ADMIN, *ADMIN_ROLES, Role.BREAK_GLASS):
             return True
         return self.agency is not None and self.agency.level == Agency.Level.CITY
+
+    @property
+    def is_administrator(self) -> bool:
+        """One of the three administrators (三员) or the break-glass account."""
+        return self.is_superuser or self.role in (*ADMIN_ROLES, Role.BREAK_GLASS)
 
     def certificate_valid_on(self, day: dt.date) -> bool:
         if not self.certificate_number or not self.certificate_valid_from:

@@ -18,6 +18,11 @@ def _client(request) -> dict:
 @receiver(user_logged_in)
 def _logged_in(sender, request, user, **kwargs):
     record_atomic(user, "auth.login", user, _client(request))
+    if user.is_superuser:
+        # Every use of the break-glass account is announced (orgs/breakglass.py).
+        from .breakglass import break_glass_used
+
+        break_glass_used.send(type(user), user=user, reason="", event="login")
 
 
 @receiver(user_logged_out)

@@ -11,6 +11,8 @@
   is ignored the same way.
 * A blob whose last fixity check failed (``Blob.damaged_at``): 409 with the reason, for a range
   as for the whole file, until it is repaired.
+* Every answer carries both digests of the whole file: ``Repr-Digest`` (SHA-256, RFC 9530) and
+  ``X-Content-SM3`` (the SM3, or ``pending`` until computed; docs/national-crypto.md).
 * ``If-None-Match`` with the ETag: 304. A blob never changes under its name, so the ETag is
   strong and never stale.
 
@@ -20,6 +22,7 @@ fixity re-hashing stream can be plugged in there).
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -101,6 +104,17 @@ def etag_of(blob: Blob) -> str:
     return f'"{blob.sha256}"'
 
 
+def digest_headers(blob: Blob) -> dict[str, str]:
+    """Both digests of the whole file, whatever range is served (docs/national-crypto.md).
+
+    ``Repr-Digest`` (RFC 9530) with SHA-256, the one of the two in the IANA registry of HTTP
+    digest algorithms; the SM3 in ``X-Content-SM3`` (hex), or ``pending`` until the background
+    job has computed it (records/sm3.py).
+    """
+    sha256 = base64.b64encode(bytes.fromhex(blob.sha256)).decode("ascii")
+    return {"Repr-Digest": f"sha-256=:{sha256}:", "X-Content-SM3": blob.sm3 or "pending"}
+
+
 def _if_range_matches(request: HttpRequest, blob: Blob) -> bool:
     value = request.headers.get("If-Range")
     if value is None:
@@ -142,6 +156,7 @@ def serve_blob(
         "Last-Modified": http_date(blob.created_at.timestamp()),
         # Record content: kept by the user's browser only, never by a shared cache.
         "Cache-Control": "private, no-transform",
+        **digest_headers(blob),
     }
     disposition = content_disposition_header(as_attachment, filename) if filename else None
     if disposition is None:

@@ -138,6 +138,9 @@ def create_segment(
             _json_safe(snapshot(segment, SEGMENT_FIELDS + LABEL_FIELDS)),
         )
         schedule_derivatives(segment)  # thumbnail and proxy, queued after the commit
+        from quancheng.content.osd import schedule_osd_reading
+
+        schedule_osd_reading(segment)  # the picture's clock (画面时间), queued after the commit
         schedule_evaluation(segment.act_id)  # the act's rules (compliance), after the commit
     return segment
 
@@ -166,6 +169,9 @@ def create_document(
             from quancheng.documents.validation import record_check
 
             record_check(actor, document)
+        from quancheng.content.scans import schedule_scan_reading
+
+        schedule_scan_reading(document)  # a scan's number and times read, proposed to confirm
         schedule_evaluation(document.act_id)
     return document
 

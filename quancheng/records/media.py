@@ -32,6 +32,7 @@ from quancheng.orgs.models import Role
 
 from .models import Segment
 from .services import blob_store, put_record, register_blob
+from .sm3 import file_digests
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ def derivatives_abandoned(segment_id: int, reason: str) -> None:
             None,
             "segment.derivatives_failed",
             segment,
-            {"sha256": segment.blob_id, "reason": reason},
+            {**file_digests(segment.blob_id), "reason": reason},
         )
 
 

@@ -33,14 +33,29 @@ class Blob(models.Model):
     # when a check passes or the blob is repaired (quancheng.fixity.repair): while set, the
     # bytes are not served (records/http.py), since they could not be verified on the way.
     damaged_at = models.DateTimeField("校验不符时间", null=True, blank=True)
+    # The SM3 digest (GB/T 32905) beside the SHA-256 (docs/national-crypto.md). Computed after
+    # ingest by a background job (records/sm3.py: hashing SM3 in the ingest pass would miss the
+    # ingest target, docs/performance.md); empty until then, shown as "SM3 待计算".
+    sm3 = models.CharField("SM3", max_length=64, blank=True, default="")
+    sm3_at = models.DateTimeField("SM3计算时间", null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "sha256"]
+        indexes = [
+            # Used by records/sm3.py (compute_pending_sm3): the blobs still waiting for SM3.
+            models.Index(
+                fields=["created_at"], name="records_blob_sm3_pending", condition=models.Q(sm3="")
+            )
+        ]
         verbose_name = "文件"
         verbose_name_plural = "文件"
 
     def __str__(self):
         return f"{self.sha256[:12]}… ({self.size} B)"
+
+    @property
+    def sm3_pending(self) -> bool:
+        return not self.sm3
 
 
 class Upload(models.Model):

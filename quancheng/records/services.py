@@ -32,6 +32,7 @@ from quancheng.orgs import capabilities as caps
 from .bodyread import BodyReader, ReadAdapter
 from .models import Blob, Upload, upload_dir
 from .receive import receive_into
+from .sm3 import file_digests
 
 MiB = 1024 * 1024
 MAX_FILENAME_LENGTH = 255
@@ -354,7 +355,7 @@ def _complete(upload: Upload, f) -> Upload:
             "upload.completed",
             upload,
             {
-                "sha256": info.sha256,
+                **file_digests(info.sha256),
                 "size": info.size,
                 "deduplicated": not info.created,
                 "filename": upload.filename,

@@ -32,6 +32,7 @@ from .forms_time import SegmentTimeForm
 from .http import serve_blob, served_range
 from .items import set_evidence
 from .models import DataRecord, Document, Segment
+from .sm3 import file_digests
 from .timing import devices_for, enter_segment_time, needs_time
 
 ITEM_ACTIONS = {
@@ -50,6 +51,11 @@ ITEM_ACTIONS = {
     "segment.derivatives_made": "生成缩略图与播放文件",
     "segment.marked_unreadable": "标记为无法解析",
     "segment.time_entered": "手工录入拍摄时间",
+    "segment.osd_read": "识别画面时间",
+    "segment.picture_offset_confirmed": "按画面时间确认设备时钟偏差",
+    "document.scan_read": "识别扫描件",
+    "document.scan_confirmed": "确认扫描件识别结果",
+    "document.scan_viewed": "查看扫描件识别结果",
     "segment.viewed": "查看",
     "document.viewed": "查看",
     "datarecord.viewed": "查看",
@@ -102,7 +108,7 @@ def _documents():
 def segment_detail(request, pk):
     segment = get_visible_or_404(_segments(), request.user, pk=pk)
     require(request, segment, "view")
-    _log(request, "segment.viewed", segment, {"sha256": segment.blob_id})
+    _log(request, "segment.viewed", segment, {**file_digests(segment.blob_id)})
     may_time = needs_time(segment) and caps.can(request.user, caps.SEGMENT_ENTER_TIME, segment)
     return render(
         request,
@@ -145,7 +151,7 @@ def segment_media(request, pk):
             request,
             "segment.played",
             segment,
-            {"sha256": blob.sha256, "proxy": blob.sha256 != segment.blob_id},
+            {**file_digests(blob.sha256), "proxy": blob.sha256 != segment.blob_id},
         )
     return response
 
@@ -175,7 +181,7 @@ def _download(request, item, action):
         as_attachment=True,
     )
     if request.method == "GET" and response.status_code in (200, 206):
-        _log(request, action, item, {"sha256": item.blob_id, "range": served_range(response)})
+        _log(request, action, item, {**file_digests(item.blob_id), "range": served_range(response)})
     return response
 
 
@@ -194,7 +200,7 @@ def inline_type(document: Document) -> str | None:
 def document_detail(request, pk):
     document = get_visible_or_404(_documents(), request.user, pk=pk)
     require(request, document, "view")
-    _log(request, "document.viewed", document, {"sha256": document.blob_id})
+    _log(request, "document.viewed", document, {**file_digests(document.blob_id)})
     return render(
         request,
         "records/document_detail.html",
@@ -225,7 +231,7 @@ def document_file(request, pk):
         and response.status_code in (200, 206)
         and _first_in_session(request, DISPLAYED_SESSION_KEY, document.pk)
     ):
-        _log(request, "document.displayed", document, {"sha256": document.blob_id})
+        _log(request, "document.displayed", document, {**file_digests(document.blob_id)})
     return response
 
 
@@ -304,7 +310,7 @@ def act_record_items(user, act) -> dict:
     """The act's items for its detail page (web/act_detail.html includes records/_act_items)."""
     items = {
         "segments": list(
-            Segment.objects.visible_to(user).filter(act=act).select_related("officer")
+            Segment.objects.visible_to(user).filter(act=act).select_related("officer", "device")
         ),
         "documents": list(Document.objects.visible_to(user).filter(act=act)),
         "data_records": list(

@@ -35,15 +35,22 @@ MAX_DELAY_DAYS = 30
 def act_records(act: Act) -> list[dict]:
     """The record items (AV segments, documents, data records) an act's registration covers.
 
-    Each item is {"type": "<app_label.model>", "id": "<pk>", "sha256": "<hex>"}; the list is
-    written into the registration's ledger event so that the event pins what was registered.
+    Each item is {"type": "<app_label.model>", "id": "<pk>", "sha256": "<hex>"}, a stored file
+    also with its "sm3" (None while pending; docs/national-crypto.md); the list is written into
+    the registration's ledger event so that the event pins what was registered.
     """
     from quancheng.records.models import DataRecord, Document, Segment
 
     items = []
-    for model, digest in ((Segment, "blob_id"), (Document, "blob_id"), (DataRecord, "sha256")):
-        for pk, sha256 in model.objects.filter(act=act).order_by("pk").values_list("pk", digest):
-            items.append({"type": model._meta.label_lower, "id": str(pk), "sha256": sha256})
+    for model in (Segment, Document):
+        rows = (
+            model.objects.filter(act=act).order_by("pk").values_list("pk", "blob_id", "blob__sm3")
+        )
+        for pk, sha256, sm3 in rows:
+            label = model._meta.label_lower
+            items.append({"type": label, "id": str(pk), "sha256": sha256, "sm3": sm3 or None})
+    for pk, sha256 in DataRecord.objects.filter(act=act).order_by("pk").values_list("pk", "sha256"):
+        items.append({"type": DataRecord._meta.label_lower, "id": str(pk), "sha256": sha256})
     return items
 
 

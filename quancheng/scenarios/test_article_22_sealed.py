@@ -31,7 +31,7 @@ from quancheng.cases.services import create_act, update_act
 from quancheng.compliance import services as compliance
 from quancheng.conftest import make_person
 from quancheng.ledger.models import Event
-from quancheng.orgs.models import Device, Role, User
+from quancheng.orgs.models import Device, Role
 from quancheng.records.items import create_document, create_segment, unlink_item
 from quancheng.records.models import Document, Segment
 from quancheng.records.services import blob_store, register_blob
@@ -369,10 +369,12 @@ def test_no_page_changes_a_sealed_act_or_its_items_whoever_asks(
     assert Segment.objects.get(pk=inspection.segment.pk).act_id == act.pk
 
 
-def test_the_admin_changes_nothing_sealed_even_for_the_system_administrator(officer, inspection):
-    """管理后台：系统管理员也不能修改执法行为、记录、案卷及其检查结果；执法人员进不了后台"""
+def test_the_admin_changes_nothing_sealed_even_for_the_superuser(officer, inspection):
+    """管理后台：唯一的超级用户（应急账号）也不能修改执法行为、记录、案卷及其检查结果；执法人员进不了后台"""
+    from quancheng.orgs.breakglass import open_break_glass
+
     inspection.seal()
-    root = User.objects.create_superuser("root", "root@example.org", "x", full_name="管理员")
+    root, _ = open_break_glass("测试：后台不得修改封存材料", operator="test")
     client = Client()
     client.force_login(officer)
     response = client.get(f"/admin/cases/act/{inspection.act.pk}/change/")

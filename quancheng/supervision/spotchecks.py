@@ -34,6 +34,7 @@ from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Agency
 from quancheng.orgs.scoping import agencies_visible_to
+from quancheng.records.sm3 import file_digests
 
 from .models_spot import ScoreSheet, SpotCheck, SpotCheckReport, SpotCheckSample, SpotFinding
 from .sheets import current_sheet
@@ -382,7 +383,7 @@ def issue_reports(actor, spot_check: SpotCheck) -> list[SpotCheckReport]:
                 {
                     "spot_check": spot_check.pk,
                     "district": district,
-                    "sha256": info.sha256,
+                    **file_digests(info.sha256),
                     "size": info.size,
                 },
                 agency=agency,
@@ -401,6 +402,6 @@ def record_report_download(actor, report: SpotCheckReport) -> None:
             actor,
             "spotcheck.report_downloaded",
             report,
-            {"sha256": report.sha256, "district": report.district},
+            {**file_digests(report.sha256), "district": report.district},
             agency=_district_agency(report.district),
         )

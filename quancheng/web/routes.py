@@ -69,6 +69,9 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "compliance:finding_decide": caps.REQUESTS_DECIDE,
     "compliance:config": (caps.SIGNED_IN, caps.RULES_CONFIGURE),
     "compliance:traceability": caps.SIGNED_IN,
+    # --- content analysis (画面时间, 扫描件识别) ---
+    "content:scan_confirm": (caps.CONTENT, caps.SCAN_CONFIRM),
+    "content:picture_offset_confirm": caps.PICTURE_OFFSET_CONFIRM,
     # --- registration (A21) ---
     "registration_list": caps.SIGNED_IN,
     "registration_register": caps.RECORDS_REGISTER,
@@ -79,6 +82,7 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     # --- failed logins ---
     "login_lock_list": caps.LOGINS_UNLOCK,
     "login_unlock": caps.LOGINS_UNLOCK,
+    "admin_action_list": caps.ADMIN_AUDIT,
     "signing_pin": caps.SIGNED_IN,  # one's own PIN; setting it: signing_pin.set (orgs/pins.py)
     "signing_pin_reset": caps.SIGNING_PIN_RESET,
     "device_undocked": caps.SIGNED_IN,
@@ -144,6 +148,11 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "archive:dossier_assemble_case": (caps.SIGNED_IN, caps.DOSSIER_ARCHIVE),
     "archive:dossier_assemble_act": (caps.SIGNED_IN, caps.DOSSIER_ARCHIVE),
     "archive:dossier_config": (caps.SIGNED_IN, caps.RETENTION_CONFIGURE),
+    "archive:fourchecks_report": caps.SIGNED_IN,
+    "archive:transfer_request": (caps.SIGNED_IN, caps.TRANSFER_REQUEST),
+    "archive:transfer_detail": caps.SIGNED_IN,
+    "archive:transfer_decide": caps.TRANSFER_DECIDE,
+    "archive:transfer_package": caps.TRANSFER_REQUEST,
     # --- access requests, extraction, provision (A24) ---
     "access:request_list": caps.SIGNED_IN,
     "access:request_new": caps.SIGNED_IN,
@@ -166,6 +175,11 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "extraction:provision_detail": caps.SIGNED_IN,
     "extraction:provision_decide": caps.REQUESTS_DECIDE,
     "extraction:provision_provided": caps.PROVISION_REGISTER,
+    "extraction:redaction_new": caps.PROVISION_REGISTER,
+    "extraction:redaction_detail": caps.SIGNED_IN,
+    "extraction:redaction_media": caps.CONTENT,
+    "extraction:redaction_download": caps.CONTENT,
+    "extraction:redaction_decide": caps.REQUESTS_DECIDE,
     # --- the terminal API (/api/v1/) ---
     "api:openapi-json": caps.SIGNED_IN,
     "api:openapi-view": caps.SIGNED_IN,
@@ -190,6 +204,7 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "api:post_case_stage": caps.CASE_EDIT,
     "api:list_alerts": caps.SIGNED_IN,
     "api:ledger_key": caps.SIGNED_IN,
+    "api:ledger_sm2_key": caps.SIGNED_IN,
     "api:ledger_checkpoint": caps.SIGNED_IN,
     "api:ledger_proof": caps.SIGNED_IN,
     "api:ledger_consistency": caps.SIGNED_IN,
@@ -242,6 +257,8 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "api:decide_disposal_api": caps.REQUESTS_DECIDE,
     "api:post_longterm_waiver": caps.REQUESTS_DECIDE,
     "api:post_segment_time": caps.SEGMENT_ENTER_TIME,
+    "api:get_scan_reading": caps.CONTENT,
+    "api:post_scan_confirmation": caps.SCAN_CONFIRM,
 }
 
 # Django's admin site, by namespace: its own staff and model permissions (caps.ADMIN).

@@ -33,6 +33,7 @@ from quancheng.subjects.models import Subject
 from quancheng.subjects.services import create_subject, update_subject
 from quancheng.supervision.dashboard import dashboard_for
 
+from .act_player import player_data
 from .forms import (
     ActFilterForm,
     ActForm,
@@ -215,13 +216,15 @@ def act_detail(request, pk):
     act = get_visible_or_404(
         Act.objects.select_related("subject", "case", "agency"), request.user, pk=pk
     )
+    record_items = act_record_items(request.user, act)
     return render(
         request,
         "web/act_detail.html",
         {
             "act": act,
             "officers": act.officers.select_related("agency").order_by("pk"),
-            "record_items": act_record_items(request.user, act),
+            "record_items": record_items,
+            "player": player_data(act, record_items),
             "history": history(act),
         },
     )

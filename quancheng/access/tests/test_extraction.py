@@ -158,4 +158,4 @@ def test_only_the_requester_and_the_head_may_download(produced, officer, colleag
         record_download(colleague, produced, "full", via="web")
     record_download(officer, produced, "full", via="api")
     body = json.loads(_events(produced, "extraction.downloaded").get().body)
-    assert body == {"sha256": produced.package_id, "range": "full", "via": "api"}
+    assert body == {"sha256": produced.package_id, "sm3": None, "range": "full", "via": "api"}

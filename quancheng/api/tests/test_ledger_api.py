@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 
 from quancheng.ledger import note
-from quancheng.ledger.checkpoints import make_checkpoint, verifier_key
+from quancheng.ledger.checkpoints import make_checkpoint, sm2_verifier_key, verifier_key
 from quancheng.ledger.models import Event
 from quancheng.ledger.services import record_event
 from quancheng.lib import merkle, tlog_proof
@@ -28,7 +28,7 @@ def _log(count):
 
 
 def test_the_ledger_api_needs_a_token():
-    for path in ("/ledger/key", "/ledger/checkpoint", "/ledger/proof?seq=1"):
+    for path in ("/ledger/key", "/ledger/key/sm2", "/ledger/checkpoint", "/ledger/proof?seq=1"):
         response = Api(None).get(path)
         assert response.status_code == 401
         assert response.json()["code"] == "unauthorized"
@@ -40,6 +40,21 @@ def test_the_key_is_the_vkey_as_plain_text(api_as, outsider):
     assert response["Content-Type"].startswith("text/plain")
     assert response.content.decode() == verifier_key() + "\n"
     note.parse_verifier_key(response.content.decode())
+
+
+def test_the_sm2_key_is_its_vkey_as_plain_text(api_as, outsider):
+    response = api_as(outsider).get("/ledger/key/sm2")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    assert response.content.decode() == sm2_verifier_key() + "\n"
+    note.parse_sm2_verifier_key(response.content.decode())
+
+
+def test_the_sm2_key_is_404_when_sm2_is_off(api_as, outsider, settings):
+    settings.QC_SM2_CHECKPOINTS = False
+    response = api_as(outsider).get("/ledger/key/sm2")
+    assert response.status_code == 404
+    assert response.json()["code"] == "sm2_off"
 
 
 def test_the_checkpoint_is_the_latest_signed_note(api_as, officer):

@@ -120,14 +120,9 @@ def test_revoke_refuses_unknown_and_unauthorised(officer, outsider, city_admin):
 
 @pytest.fixture
 def superuser(organisation):
+    # Tokens are the security administrator's (三员分立).
     return make_person(
-        "admin",
-        "管理员",
-        None,
-        Role.CITY_ADMIN,
-        certificate=False,
-        is_superuser=True,
-        is_staff=True,
+        "admin", "管理员", None, Role.SECURITY_ADMIN, certificate=False, is_staff=True
     )
 
 

@@ -23,6 +23,7 @@ MODULES = [
     "a16_service",
     "a17_coercion",
     "a18_content",
+    "a18_picture_clock",
     "a21_deadline",
     "a21_labels",
     "a22_retention",

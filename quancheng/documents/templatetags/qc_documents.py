@@ -32,3 +32,11 @@ def signature_status(document):
     result = validate_document(document)
     stored = getattr(document, "signature_check", None)
     return {"result": result, "stored": stored, "document": document}
+
+
+@register.inclusion_tag("documents/_sm2_signature_status.html")
+def sm2_signature_status(document):
+    """Verify the document's detached SM2/SM3 signature now (national algorithms)."""
+    from quancheng.documents.sm2sign import check_document
+
+    return {"result": check_document(document), "document": document}

@@ -37,6 +37,13 @@ def doc_type(name: str) -> DocumentType:
     return DocumentType.objects.get(name=name)
 
 
+def terminal():
+    """The request of a shared terminal (a password or PIN is checked against its address)."""
+    from django.test import RequestFactory
+
+    return RequestFactory().post("/", REMOTE_ADDR="10.5.5.5")
+
+
 def signature_png(text: str = "签") -> str:
     """A canvas-like PNG as the signature page posts it (a data URL)."""
     image = Image.new("RGB", (300, 100), "white")

@@ -76,13 +76,9 @@ def test_a_malformed_definition_names_each_problem():
 @pytest.mark.django_db
 def test_the_city_administrator_edits_a_type_in_the_admin(client, organisation, catalogue):
     from quancheng.conftest import make_person
-    from quancheng.orgs.models import Agency, Role
+    from quancheng.orgs.models import Role
 
-    admin = make_person(
-        "root", "管理员", Agency.objects.get(code="cq-wjw"), Role.CITY_ADMIN, certificate=False
-    )
-    admin.is_staff = admin.is_superuser = True
-    admin.save()
+    admin = make_person("root", "管理员", None, Role.SYSTEM_ADMIN, certificate=False, is_staff=True)
     client.force_login(admin)
     record = DocumentType.objects.get(name="催告书")
     url = f"/admin/documents/documenttype/{record.pk}/change/"

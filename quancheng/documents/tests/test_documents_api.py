@@ -12,7 +12,7 @@ from quancheng.ledger.models import Event
 from quancheng.records.models import Document
 from quancheng.records.services import append, blob_store, create_upload
 
-from .conftest import doc_type, signature_png
+from .conftest import doc_type, signature_png, terminal
 
 
 def finished(user, content: bytes, filename="f.pdf"):
@@ -24,7 +24,13 @@ def _signed_pdf(officer, colleague, act) -> bytes:
     draft = services.create_draft(officer, act, doc_type("卫生监督意见书"), {"opinion": "整改"})
     for o in (officer, colleague):
         services.add_signature(
-            officer, draft, role="officer", officer=o, image=signature_png(), password=PASSWORD
+            officer,
+            draft,
+            role="officer",
+            officer=o,
+            image=signature_png(),
+            password=PASSWORD,
+            request=terminal(),
         )
     services.add_signature(officer, draft, role="party", name="王建国", image=signature_png())
     document = services.finalise(officer, draft)

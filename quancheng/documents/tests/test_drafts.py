@@ -9,7 +9,7 @@ from quancheng.documents.models import DocumentDraft, DraftSignature, NumberCoun
 from quancheng.ledger.models import Event
 from quancheng.records.models import Blob, Document
 
-from .conftest import doc_type, signature_png
+from .conftest import doc_type, signature_png, terminal
 
 
 def _sign_all(actor, draft, officers):
@@ -17,7 +17,13 @@ def _sign_all(actor, draft, officers):
     for officer in officers:
         password = "" if officer == actor else PASSWORD
         services.add_signature(
-            actor, draft, role="officer", officer=officer, image=signature_png(), password=password
+            actor,
+            draft,
+            role="officer",
+            officer=officer,
+            image=signature_png(),
+            password=password,
+            request=terminal(),
         )
     services.add_signature(actor, draft, role="party", name="王建国", image=signature_png())
 
@@ -123,7 +129,13 @@ def test_a_party_refusal_needs_a_reason_and_a_witness_or_photo(officer, colleagu
     )
     for o in (officer, colleague):
         services.add_signature(
-            officer, draft, role="officer", officer=o, image=signature_png(), password=PASSWORD
+            officer,
+            draft,
+            role="officer",
+            officer=o,
+            image=signature_png(),
+            password=PASSWORD,
+            request=terminal(),
         )
     document = services.finalise(officer, draft)
     assert document.number

@@ -18,7 +18,7 @@ from quancheng.documents.models import DocumentDraft, NumberCounter
 from quancheng.jobs.tests.instance import migrated_template, new_instance, wait_for  # noqa: F401
 from quancheng.ledger.models import Event
 
-from .conftest import doc_type, signature_png
+from .conftest import doc_type, signature_png, terminal
 
 
 def complete_draft(officer, colleague, act, findings="未见异常"):
@@ -31,6 +31,7 @@ def complete_draft(officer, colleague, act, findings="未见异常"):
             officer=person,
             image=signature_png(),
             password="" if person == officer else PASSWORD,  # each signs as themself
+            request=terminal(),
         )
     services.add_signature(officer, draft, role="party", name="王建国", image=signature_png())
     return draft

@@ -54,7 +54,9 @@ def test_a_checkpoint_is_a_signed_note_of_origin_size_and_root(tmp_path):
     assert checkpoint.root_hash == root.hex()
     text, signatures = checkpoint.signed_note.split("\n\n")
     assert text == f"quancheng.local/ledger\n{size}\n{base64.b64encode(root).decode()}"
-    name, sig = signatures.removeprefix("\u2014 ").removesuffix("\n").split(" ")
+    # The Ed25519 line first; the SM2 line after it (tests/test_sm2_checkpoints.py).
+    first_line = signatures.split("\n")[0]
+    name, sig = first_line.removeprefix("\u2014 ").split(" ")
     assert name == "quancheng.local/ledger"
     blob = base64.b64decode(sig)
     assert len(blob) == 4 + 64
@@ -209,11 +211,14 @@ def _signed():
 
 def test_a_forged_signature_fails():
     signed = _signed()
-    text, sigline = signed.split("\n\n")
-    prefix, encoded = sigline.rstrip("\n").rsplit(" ", 1)
+    text, signatures = signed.split("\n\n")
+    # The Ed25519 line (the SM2 line after it is another key's, test_sm2_checkpoints.py).
+    sigline, *others = signatures.rstrip("\n").split("\n")
+    prefix, encoded = sigline.rsplit(" ", 1)
     blob = bytearray(base64.b64decode(encoded))
     blob[10] ^= 1
     forged = f"{text}\n\n{prefix} {base64.b64encode(bytes(blob)).decode()}\n"
+    forged += "".join(f"{line}\n" for line in others)
     with pytest.raises(note.NoteError, match="does not verify"):
         verify_note(forged)
 

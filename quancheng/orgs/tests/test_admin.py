@@ -10,11 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def superuser(city_admin):
-    city_admin.is_staff = True
-    city_admin.is_superuser = True
-    city_admin.save()
-    return city_admin
+def superuser(system_admin):
+    """Devices and agencies are the system administrator's (三员分立)."""
+    return system_admin
 
 
 def test_adding_a_device_in_the_admin_writes_an_event(client, superuser, agency):

@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.http import Http404
 from django_tasks import TaskResultStatus
 
 from quancheng.alerts.models import Alert
@@ -72,7 +73,8 @@ def test_status_change_is_recorded_with_its_reason(custodian, camera):
 
 
 def test_status_change_outside_the_scope_is_refused(outsider, camera):
-    with pytest.raises(PermissionDenied):
+    # The table's refusal policy: outside the scope, the device does not exist (404).
+    with pytest.raises(Http404):
         change_device_status(outsider, camera, Device.Status.RETIRED, "")
     camera.refresh_from_db()
     assert camera.status == "in_service"

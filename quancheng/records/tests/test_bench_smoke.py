@@ -19,7 +19,7 @@ def test_ingest_benchmark_measures_every_path_and_cleans_up(tmp_path):
     )
 
     assert (result["size"], result["chunk_size"], result["repeat"]) == (3 * MiB + 5, MiB, 2)
-    for key in ("baseline", "store", "http", "lean"):
+    for key in ("baseline", "store", "http", "lean", "store_sm3", "sm3_job"):
         assert len(result["times"][key]) == 2
         assert all(seconds > 0 for seconds in result["times"][key])
         assert result[f"{key}_s"] > 0
@@ -34,6 +34,7 @@ def test_ingest_benchmark_measures_every_path_and_cleans_up(tmp_path):
     assert "(a) LocalBlobStore.put" in table
     assert "(b) tus upload" in table
     assert "sendfile client" in table
+    assert "(c) put with SM3 in the same pass" in table and "(d) SM3 job after ingest" in table
     assert "VmHWM" in table
     # --skip-memory (run() with memory_size=None) leaves the memory figures out.
     assert "skipped" in ingest_bench.report({**result, "memory": None})

@@ -69,7 +69,9 @@ def test_seed_demo_loads_the_data_kinds(db):
 
 
 def test_the_admin_edits_kinds_as_ledger_events(db, organisation):
-    admin = User.objects.create_superuser("root", password="x", full_name="管理员")
+    admin = User.objects.create(
+        username="root", full_name="系统管理员", role="system_admin", is_staff=True
+    )
     client = Client()
     client.force_login(admin)
     r = client.post(

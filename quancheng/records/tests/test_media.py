@@ -121,8 +121,12 @@ def test_creating_a_segment_queues_its_derivatives_for_the_worker(
 
     with django_capture_on_commit_callbacks(execute=True):
         segment = store_segment(officer, clips["h265"], agency=agency)
-    queued = DBTaskResult.objects.get()
-    assert queued.task_path.endswith("make_segment_derivatives")
+    # The picture's clock is queued beside it (content/osd.py).
+    assert sorted(r.task_path.rsplit(".", 1)[-1] for r in DBTaskResult.objects.all()) == [
+        "make_segment_derivatives",
+        "read_segment_osd",
+    ]
+    queued = DBTaskResult.objects.get(task_path__endswith="make_segment_derivatives")
     assert queued.args_kwargs["args"] == [segment.pk]
 
     call_command("db_worker", batch=True, no_startup_delay=True, reload=False, verbosity=0)

@@ -101,10 +101,9 @@ def test_command_refuses_bad_files_and_people(city_admin, custodian, tmp_path):
 
 
 @pytest.fixture
-def superuser(organisation):
-    from quancheng.orgs.models import User
-
-    return User.objects.create_superuser("root", "root@example.org", "x", full_name="管理员")
+def superuser(system_admin):
+    """The holiday schedule is configuration: the system administrator's (三员分立)."""
+    return system_admin
 
 
 def test_admin_adds_and_changes_through_the_service(client, superuser):

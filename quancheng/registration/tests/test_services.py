@@ -267,5 +267,29 @@ def test_registration_pins_the_acts_records(national_day_act, custodian, clock):
     register_records(custodian, national_day_act)
     [event] = _events(national_day_act)
     assert json.loads(event.body)["records"] == [
-        {"type": "records.segment", "id": str(segment.pk), "sha256": info.sha256}
+        {"type": "records.segment", "id": str(segment.pk), "sha256": info.sha256, "sm3": None}
     ]
+
+
+def test_registration_names_the_sm3_once_computed(national_day_act, custodian, clock):
+    import io
+
+    from django.db import transaction
+
+    from quancheng.lib.gmcrypto import sm3_hex
+    from quancheng.records.items import create_segment
+    from quancheng.records.services import blob_store, register_blob
+    from quancheng.records.sm3 import compute_pending_sm3
+
+    info = blob_store().put(io.BytesIO(b"segment bytes, hashed twice"))
+    with transaction.atomic():
+        blob = register_blob(info, national_day_act.agency)
+    create_segment(
+        custodian, agency=national_day_act.agency, blob=blob, source="ingest", act=national_day_act
+    )
+    compute_pending_sm3()
+    clock(at(2026, 10, 9, 12, 0))
+    register_records(custodian, national_day_act)
+    [event] = _events(national_day_act)
+    [item] = json.loads(event.body)["records"]
+    assert (item["sha256"], item["sm3"]) == (info.sha256, sm3_hex(b"segment bytes, hashed twice"))

@@ -82,8 +82,9 @@ def prepared_env(var: Path, **settings: str) -> dict:
 
 
 @contextmanager
-def running_server(env: dict, var: Path) -> Iterator[str]:
-    """runserver for the installation until the block ends; its base URL."""
+def running_server(env: dict, var: Path, attempts: int = 300) -> Iterator[str]:
+    """runserver for the installation until the block ends; its base URL. ``attempts`` tenths
+    of a second (at least) for it to listen: more on a loaded machine."""
     port = free_port()
     log = var / "server.log"
     with log.open("w") as out:
@@ -95,7 +96,7 @@ def running_server(env: dict, var: Path) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
         try:
-            wait_for_port(process, port, log)
+            wait_for_port(process, port, log, attempts)
             yield f"http://127.0.0.1:{port}"
         finally:
             process.terminate()

@@ -6,6 +6,8 @@
    token: never a server error; another district's objects never answer 200; anonymous clients are
    sent to the login page (pages) or get 401 (API); and whoever the capability table refuses
    changes nothing: a refused POST leaves the ledger as it was (besides logging the refusal).
+3. 三员分立 (docs/security.md): none of the three administrators opens record content, and the
+   audit administrator changes nothing at all (every POST but logging out is refused).
 
 One world is built per test (two tests: pages and API), shared by all the requests.
 """
@@ -45,6 +47,7 @@ HEAVY = {"compliance:traceability", "api:openapi-json", "api:openapi-view", "sta
 LIGHT_CALLERS = {"officer", "outsider", "anonymous"}
 # What a refusal may write: its own log line and the alert about it (A27).
 REFUSAL_EVENTS = {"access.denied", "alert.raised", "auth.login_failed"}
+ADMINISTRATORS = {"system_admin", "security_admin", "audit_admin"}
 
 
 def walk(patterns=None, prefix=""):
@@ -153,6 +156,7 @@ class World:
             ("documents:draft", self.draft),
             ("device_", self.device),
             ("compliance:marker_add", self.segment),
+            ("content:picture_offset_confirm", self.segment),
             ("compliance:explanation_add", self.act),
             ("compliance:act_evaluate", self.act),
             ("archive:dossier_assemble_case", self.case),
@@ -201,7 +205,8 @@ def allowed(person, capability: str, obj) -> bool | None:
 
 @pytest.fixture
 def world(agency, other_agency, subject, officer, colleague, custodian, head, commission,
-          outsider, city_admin, auditor, settings, tmp_path):  # fmt: skip
+          outsider, city_admin, auditor, system_admin, security_admin, audit_admin, settings,
+          tmp_path):  # fmt: skip
     settings.VAR_DIR = tmp_path / "var"
     settings.QC_BLOB_STORE = f"file://{tmp_path / 'blobs'}"
     persons = {
@@ -213,6 +218,9 @@ def world(agency, other_agency, subject, officer, colleague, custodian, head, co
         "commission": commission,
         "city_admin": city_admin,
         "outsider": outsider,
+        "system_admin": system_admin,
+        "security_admin": security_admin,
+        "audit_admin": audit_admin,
     }
     return World(agency, other_agency, subject, officer, colleague, persons, tmp_path)
 
@@ -242,6 +250,8 @@ def _check(world, name, path, obj, who, person, response, changed, method):
     where = f"{method} {path} ({name}) as {who}"
     assert response.status_code < 500, where
     capability = capability_of(name, method)
+    if who in ADMINISTRATORS:
+        _check_administrator(where, who, name, capability, response, changed, method)
     if who == "outsider" and obj is not None:
         # 422: the API validates the body before it looks the object up (nothing is revealed).
         assert response.status_code in (302, 400, 403, 404, 405, 422), where
@@ -250,6 +260,20 @@ def _check(world, name, path, obj, who, person, response, changed, method):
     succeeded = response.status_code in (200, 201, 204) or changed > 0
     if succeeded and allowed(person, capability, obj) is False:
         FAILURES.append(f"{where}: {response.status_code} changed={changed}")
+
+
+# What the audit administrator may still do: their own session and own API credential.
+OWN_CREDENTIALS = {"logout", "api:post_token_rotation"}
+
+
+def _check_administrator(where, who, name, capability, response, changed, method):
+    """The three administrators never open record content; the audit administrator changes
+    nothing (besides their own session and credential, and the public protocols)."""
+    if capability == caps.CONTENT and response.status_code in (200, 206):
+        FAILURES.append(f"{where}: an administrator opened record content")
+    exempt = name in OWN_CREDENTIALS or capability == caps.PUBLIC
+    if who == "audit_admin" and method not in ("GET", "HEAD") and not exempt and changed:
+        FAILURES.append(f"{where}: the audit administrator changed something")
 
 
 def test_every_page_route_for_every_role(world):
@@ -327,10 +351,12 @@ def test_every_api_route_for_every_role(world):
 
 
 def test_the_roles_of_domain_md_are_all_tried():
-    """The personas above cover every role (DOMAIN.md's actors) besides the uninvolved officer."""
+    """The personas above cover every role (DOMAIN.md's actors) besides the uninvolved officer;
+    the break-glass account has its own tests (orgs/tests/test_three_administrators.py)."""
     tried = {Role.OFFICER, Role.CUSTODIAN, Role.HEAD, Role.AUDITOR}
     tried |= {Role.DISTRICT_COMMISSION, Role.CITY_ADMIN}
-    assert tried == set(Role)
+    tried |= {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN}
+    assert tried | {Role.BREAK_GLASS} == set(Role)
 
 
 def test_zz_report():

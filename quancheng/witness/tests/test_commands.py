@@ -48,9 +48,7 @@ def test_witness_add_log_refuses_bad_input(witness_settings, args, message):
 
 
 def test_the_admin_registers_a_log_through_the_service(client, witness_settings, agency):
-    admin = make_person("root", "管理员", agency, role=Role.CITY_ADMIN)
-    admin.is_staff = admin.is_superuser = True
-    admin.save()
+    admin = make_person("root", "管理员", None, role=Role.SYSTEM_ADMIN, is_staff=True)
     client.force_login(admin)
     log = FakeLog()
     url = "/admin/witness/witnessedlog/add/"

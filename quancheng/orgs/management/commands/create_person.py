@@ -1,8 +1,11 @@
 """Create a real person (an account with agency and role), without any demo data.
 
-The first people of a new installation are made here: at least one 市级管理员 (city_admin), who
-then manages the others in the administration pages. The password comes from QC_PASSWORD or a
-prompt, never from the command line (which other users of the machine can read in ps).
+The first people of a new installation are made here: the three administrators (三员分立,
+docs/security.md: ``system_admin``, ``security_admin``, ``audit_admin``, without an agency, with
+``--staff``) and at least one 市级管理员 (city_admin); the system administrator then makes the
+others' accounts in the administration pages and the security administrator gives them roles.
+The password comes from QC_PASSWORD or a prompt, never from the command line (which other users
+of the machine can read in ps).
 """
 
 import datetime as dt
@@ -12,7 +15,7 @@ import os
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from quancheng.orgs.models import Agency, Role, User
+from quancheng.orgs.models import ADMIN_ROLES, Agency, Role, User
 from quancheng.orgs.services import create_user
 
 
@@ -23,7 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("--name", required=True, help="姓名")
         parser.add_argument("--agency", help="单位代码，如 d03-zf（市级管理员可不填）")
-        parser.add_argument("--role", required=True, choices=Role.values, help="角色")
+        roles = [r for r in Role.values if r != Role.BREAK_GLASS]  # break_glass: its own command
+        parser.add_argument("--role", required=True, choices=roles, help="角色")
         parser.add_argument("--certificate-number", default="", help="执法证号")
         parser.add_argument("--certificate-valid-from", type=dt.date.fromisoformat)
         parser.add_argument("--certificate-valid-until", type=dt.date.fromisoformat)
@@ -37,8 +41,8 @@ class Command(BaseCommand):
             target = Agency.objects.filter(code=agency).first()
             if target is None:
                 raise CommandError(f"单位 {agency} 不存在（先运行 load_organisation）")
-        elif role != Role.CITY_ADMIN:
-            raise CommandError("除市级管理员外，人员必须属于一个单位（--agency）")
+        elif role not in (Role.CITY_ADMIN, *ADMIN_ROLES):
+            raise CommandError("除市级管理员和三员外，人员必须属于一个单位（--agency）")
         password = os.environ.get("QC_PASSWORD")
         if password is None:
             password = getpass.getpass(f"{username} 的密码：")

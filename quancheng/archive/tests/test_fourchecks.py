@@ -1,0 +1,220 @@
+"""四性检测 (issue 19 point 4, DA/T 70): run at sealing with real files, a failure refuses the
+freeze with its reason and keeps the report, and the transfer's run finds what changed since."""
+
+import json
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.urls import reverse
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from quancheng.archive import dossiers, fourchecks
+from quancheng.archive.models import Dossier, DossierEntry, FourChecksReport
+from quancheng.ledger.models import Event
+from quancheng.orgs.models import Device
+from quancheng.records.services import blob_store
+
+from .dossier_scene import NOW
+from .fourchecks_scene import (  # noqa: F401 - real_files is a fixture
+    inspection_dossier,
+    real_files,
+    segment_of,
+    spoil_blob,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _checks_block(settings):
+    settings.QC_ARCHIVE_CHECKS_BLOCK = True  # the archive tests' conftest turns it off
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def device(agency):
+    return Device.objects.create(agency=agency, kind="body_camera", serial_number="BC-500103-1")
+
+
+@pytest.fixture
+def scene(clock, officer, custodian, act, device, real_files):  # noqa: F811
+    return inspection_dossier(officer, custodian, act, device, real_files)
+
+
+def outcomes(report, outcome=fourchecks.FAIL) -> set[tuple[str, str]]:
+    return {(r["aspect"], r["code"]) for r in report.results if r["outcome"] == outcome}
+
+
+def test_a_sound_dossier_is_sealed_with_its_report(scene, custodian):
+    dossier, records = scene
+    dossier = dossiers.freeze_dossier(custodian, dossier)
+    assert dossier.status == Dossier.Status.FROZEN
+    report = FourChecksReport.objects.get(dossier=dossier)
+    assert report.passed and report.occasion == "sealing" and not outcomes(report)
+    passed = outcomes(report, fourchecks.PASS)
+    for check in [
+        ("authenticity", "sha256"),
+        ("authenticity", "sm3"),
+        ("authenticity", "proof"),
+        ("authenticity", "signature"),
+        ("integrity", "contents"),
+        ("integrity", "size"),
+        ("integrity", "metadata"),
+        ("usability", "opens"),
+        ("security", "write_once"),
+        ("security", "ledger"),
+    ]:
+        assert check in passed, check
+    # The report is a PDF blob of the dossier, named in the ledger with the freeze.
+    with blob_store().open(report.pdf_blob_id) as f:
+        assert int(PdfFileReader(f, strict=False).root["/Pages"]["/Count"]) >= 1
+    checked = Event.objects.for_object(dossier).get(action="dossier.checked")
+    assert json.loads(checked.body)["sha256"] == report.pdf_blob_id
+    frozen = Event.objects.for_object(dossier).get(action="dossier.frozen")
+    assert json.loads(frozen.body)["fourchecks_report"] == report.pk
+    assert checked.seq < frozen.seq
+
+
+def test_a_failed_check_refuses_sealing_with_the_reason_and_keeps_the_report(
+    scene,
+    custodian,
+    officer,
+    act,
+    device,
+    real_files,  # noqa: F811
+):
+    dossier, _ = scene
+    # An AVI (MPEG-4 Part 2) without a proxy, recorded by no known device.
+    segment_of(officer, act, None, real_files["avi"], container="avi")
+    dossier = dossiers.refresh_dossier(custodian, dossier)
+    with pytest.raises(ValidationError) as refused:
+        dossiers.freeze_dossier(custodian, dossier)
+    assert refused.value.code == "fourchecks_failed"
+    message = refused.value.messages[0]
+    assert "浏览副本" in message and "设备" in message
+    dossier.refresh_from_db()
+    assert dossier.status == Dossier.Status.ASSEMBLING
+    report = FourChecksReport.objects.get(dossier=dossier)
+    assert not report.passed
+    assert outcomes(report) == {
+        ("usability", "proxy_missing"),
+        ("integrity", "metadata_incomplete"),
+    }
+
+
+def test_the_api_gives_the_failures_codes(scene, custodian, officer, act, real_files):  # noqa: F811
+    from .test_dossiers_api import api_as
+
+    dossier, _ = scene
+    segment_of(officer, act, None, real_files["avi"], container="avi")
+    dossier = dossiers.refresh_dossier(custodian, dossier)
+    with pytest.raises(ValidationError):
+        dossiers.freeze_dossier(custodian, dossier)
+    response = api_as(custodian).get(f"/dossiers/{dossier.pk}")
+    assert response.status_code == 200
+    (check,) = response.json()["checks"]
+    assert check["occasion"] == "sealing" and check["passed"] is False
+    assert check["pdf_sha256"] == FourChecksReport.objects.get(dossier=dossier).pdf_blob_id
+    failed = {(r["code"], r["outcome"]) for r in check["results"] if r["outcome"] == "fail"}
+    assert failed == {("proxy_missing", "fail"), ("metadata_incomplete", "fail")}
+
+
+def test_the_page_shows_the_failure_in_chinese(
+    scene,
+    client,
+    custodian,
+    officer,
+    act,
+    device,
+    real_files,  # noqa: F811
+):
+    dossier, _ = scene
+    segment_of(officer, act, device, real_files["avi"], started_at=None, ended_at=None)
+    dossier = dossiers.refresh_dossier(custodian, dossier)
+    client.force_login(custodian)
+    response = client.post(reverse("archive:dossier_freeze", args=[dossier.pk]), follow=True)
+    page = response.content.decode()
+    assert "四性检测未通过" in page and "缺少元数据：时间" in page
+    dossier.refresh_from_db()
+    assert dossier.status == Dossier.Status.ASSEMBLING
+
+
+def test_altered_bytes_fail_authenticity_and_write_once(scene, custodian):
+    dossier, records = scene
+    spoil_blob(records["video"].blob_id)
+    report = fourchecks.check_dossier(custodian, dossier, "sealing")
+    assert {
+        ("authenticity", "sha256_mismatch"),
+        ("authenticity", "sm3_mismatch"),
+        ("security", "not_write_once"),
+    } <= outcomes(report)
+
+
+def test_an_altered_ledger_event_fails_the_proof_and_the_chain(scene, custodian):
+    dossier, records = scene
+    created = Event.objects.for_object(records["document"]).get(action="document.created")
+    # Past the model and the append-only trigger, in the test's transaction, as someone with
+    # the database could.
+    drop = "DROP TRIGGER ledger_event_no_update"
+    if connection.vendor == "postgresql":
+        drop += " ON ledger_event"
+    with connection.cursor() as cursor:
+        cursor.execute(drop)
+        cursor.execute(
+            "UPDATE ledger_event SET body = %s WHERE seq = %s",
+            [created.body.replace('"pdf"', '"image"'), created.seq],
+        )
+    report = fourchecks.check_dossier(custodian, dossier, "sealing")
+    assert {("authenticity", "proof_invalid"), ("security", "ledger_broken")} <= outcomes(report)
+
+
+def test_the_transfer_run_finds_an_entry_removed_since_sealing(scene, custodian):
+    dossier, records = scene
+    dossier = dossiers.freeze_dossier(custodian, dossier)
+    report = fourchecks.check_dossier(custodian, dossier, "transfer")
+    assert report.passed and ("security", "unaltered") in outcomes(report, fourchecks.PASS)
+    # Someone with the database drops the video's entry.
+    DossierEntry.objects.filter(dossier=dossier, item_kind="segment").delete()
+    report = fourchecks.check_dossier(custodian, dossier, "transfer")
+    assert {("integrity", "contents_differ"), ("security", "altered")} <= outcomes(report)
+
+
+def test_sm3_not_yet_computed_is_a_warning_not_a_failure(scene, custodian):
+    dossier, records = scene
+    blob = records["video"].blob
+    type(blob).objects.filter(pk=blob.pk).update(sm3="")
+    report = fourchecks.check_dossier(custodian, dossier, "sealing")
+    assert report.passed
+    assert ("authenticity", "sm3_pending") in outcomes(report, fourchecks.WARN)
+
+
+def test_a_supplement_after_sealing_is_no_alteration(
+    scene,
+    custodian,
+    head,
+    officer,
+    act,
+    device,
+    real_files,  # noqa: F811
+):
+    """A head-approved supplement (补充归档) is on the record: the transfer's run accepts its
+    entries and its table of contents."""
+    dossier, _ = scene
+    dossier = dossiers.freeze_dossier(custodian, dossier)
+    later = segment_of(officer, act, device, real_files["avi"], container="avi")
+    request = dossiers.request_supplement(
+        custodian, dossier, "补录现场录像", [("segment", later.pk)]
+    )
+    dossiers.decide_supplement(head, request, approve=True)
+    report = fourchecks.check_dossier(custodian, dossier, "transfer")
+    assert ("security", "unaltered") in outcomes(report, fourchecks.PASS)
+    assert ("integrity", "contents") in outcomes(report, fourchecks.PASS)
+    # The AVI still needs its proxy before the transfer can pass.
+    assert outcomes(report) == {("usability", "proxy_missing")}

@@ -1,0 +1,158 @@
+"""Transfer to the archives (issue 19 point 5): requested by the custodian, approved by the head
+(never the requester), checked again, produced as a DA/T 48 package that validates against the
+project's XSD and re-reads (signatures, digests, the ledger bundle); the dossier is marked."""
+
+import json
+import zipfile
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from lxml import etree
+
+from quancheng.archive import dossiers
+from quancheng.archive import transfer as transfers
+from quancheng.archive.models import DossierEntry, Transfer
+from quancheng.ledger.checkpoints import sm2_signing_key
+from quancheng.ledger.models import Event
+from quancheng.orgs.models import Device
+from quancheng.records.services import blob_store
+
+from .dossier_scene import NOW
+from .fourchecks_scene import inspection_dossier, real_files  # noqa: F401 - a fixture
+
+pytestmark = pytest.mark.django_db
+ARCHIVES = "重庆市渝中区档案馆"
+
+
+@pytest.fixture(autouse=True)
+def _checks_block(settings):
+    settings.QC_ARCHIVE_CHECKS_BLOCK = True
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def sealed(clock, officer, custodian, act, real_files):  # noqa: F811
+    device = Device.objects.create(agency=act.agency, kind="body_camera", serial_number="B1")
+    dossier, records = inspection_dossier(officer, custodian, act, device, real_files)
+    return dossiers.freeze_dossier(custodian, dossier), records
+
+
+def _package(transfer, tmp_path):
+    path = tmp_path / "package.zip"
+    with blob_store().open(transfer.package_blob_id) as f, open(path, "wb") as out:
+        out.write(f.read())
+    return path
+
+
+def test_request_approve_and_re_read_the_package(sealed, custodian, head, tmp_path):
+    dossier, records = sealed
+    transfer = transfers.request_transfer(custodian, dossier, recipient=ARCHIVES)
+    with pytest.raises(PermissionDenied):
+        transfers.decide_transfer(custodian, transfer, approve=True)
+    transfer = transfers.decide_transfer(head, transfer, approve=True, note="同意移交")
+    assert transfer.status == Transfer.Status.TRANSFERRED
+    dossier.refresh_from_db()
+    assert dossier.transferred_at == transfer.transferred_at is not None
+    assert transfer.report.occasion == "transfer" and transfer.report.passed
+    # The package validates against the XSD and re-reads whole.
+    path = _package(transfer, tmp_path)
+    public = sm2_signing_key().public_key().der()
+    check = transfers.read_package(path, sm2_public_der=public)
+    assert check.ok, check.problems
+    assert check.files == 3 + 2  # the three records, the table of contents, the 四性 report
+    assert "RESULT: VERIFIED" in check.ledger_report
+    eep = check.eep.getroot()
+    assert eep.findtext("被签名对象/封装内容/案卷/案卷号") == dossier.number
+    av = eep.find("被签名对象/封装内容/文件实体块/文件实体/音像元数据")
+    assert av.findtext("设备") and av.findtext("地点") and av.findtext("格式").startswith("mp4")
+    sha = records["video"].blob_id
+    assert sha in {e.findtext("SHA256") for e in eep.iter("文件实体")}
+    # Recorded: requested, checked, approved, the dossier transferred.
+    actions = set(Event.objects.for_object(transfer).values_list("action", flat=True))
+    assert {"transfer.requested", "transfer.approved"} <= actions
+    moved = Event.objects.for_object(dossier).get(action="dossier.transferred")
+    assert json.loads(moved.body)["sm3"] == transfer.package_sm3
+    # A transferred dossier is not transferred twice.
+    with pytest.raises(ValidationError) as again:
+        transfers.request_transfer(custodian, dossier, recipient=ARCHIVES)
+    assert again.value.code == "already_transferred"
+
+
+def test_an_altered_package_does_not_re_read(sealed, custodian, head, tmp_path):
+    dossier, _ = sealed
+    transfer = transfers.request_transfer(custodian, dossier, recipient=ARCHIVES)
+    transfer = transfers.decide_transfer(head, transfer, approve=True)
+    path = _package(transfer, tmp_path)
+    altered = tmp_path / "altered.zip"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(altered, "w") as out:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.endswith("eep.xml"):
+                doc = etree.fromstring(data)
+                doc.find("被签名对象/封装内容/案卷/移交接收单位").text = "别处"
+                data = etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
+            out.writestr(info, data)
+    problems = transfers.read_package(altered).problems
+    assert any("电子签名" in p for p in problems) and any("锁定签名" in p for p in problems)
+    # A document that breaks the schema is refused before anything else.
+    broken = etree.fromstring(
+        b"<\xe7\x94\xb5\xe5\xad\x90\xe6\x96\x87\xe4\xbb\xb6\xe5\xb0\x81\xe8\xa3\x85\xe5\x8c\x85/>"
+    )  # noqa: E501 - 电子文件封装包, empty
+    with pytest.raises(ValueError):
+        transfers.validate(broken)
+
+
+def test_refusal_needs_a_note_and_failed_checks_stop_the_transfer(sealed, custodian, head):
+    dossier, _ = sealed
+    transfer = transfers.request_transfer(custodian, dossier, recipient=ARCHIVES)
+    with pytest.raises(ValidationError):
+        transfers.decide_transfer(head, transfer, approve=False)
+    transfer = transfers.decide_transfer(head, transfer, approve=False, note="材料需补正")
+    assert transfer.status == Transfer.Status.REFUSED
+    # Asked again, after someone removed an entry behind the platform's back.
+    transfer = transfers.request_transfer(custodian, dossier, recipient=ARCHIVES)
+    DossierEntry.objects.filter(dossier=dossier, item_kind="datarecord").delete()
+    with pytest.raises(ValidationError) as failed:
+        transfers.decide_transfer(head, transfer, approve=True)
+    assert failed.value.code == "fourchecks_failed"
+    transfer.refresh_from_db()
+    assert transfer.status == Transfer.Status.FAILED and not transfer.report.passed
+    dossier.refresh_from_db()
+    assert dossier.transferred_at is None
+
+
+def test_pages_from_request_to_download(sealed, client, custodian, head, outsider):
+    dossier, _ = sealed
+    client.force_login(custodian)
+    response = client.post(
+        reverse("archive:transfer_request", args=[dossier.pk]), {"recipient": ARCHIVES}
+    )
+    transfer = Transfer.objects.get()
+    assert response.status_code == 302 and response["Location"] == transfer.get_absolute_url()
+    client.force_login(head)
+    inbox = client.get(reverse("access:inbox")).content.decode()
+    assert "档案移交申请" in inbox and dossier.number in inbox
+    page = client.get(transfer.get_absolute_url()).content.decode()
+    assert "提交审批" in page
+    client.post(reverse("archive:transfer_decide", args=[transfer.pk]), {"approve": "1"})
+    transfer.refresh_from_db()
+    assert transfer.status == Transfer.Status.TRANSFERRED
+    detail = client.get(dossier.get_absolute_url()).content.decode()
+    assert "已移交" in detail and "四性检测" in detail
+    # The head approves; the custodian downloads (a ledger event); an outsider sees nothing.
+    assert client.get(reverse("archive:transfer_package", args=[transfer.pk])).status_code == 403
+    client.force_login(custodian)
+    download = client.get(reverse("archive:transfer_package", args=[transfer.pk]))
+    assert download.status_code == 200
+    assert Event.objects.for_object(transfer).filter(action="transfer.package_downloaded")
+    client.force_login(outsider)
+    assert client.get(transfer.get_absolute_url()).status_code == 404
+    report = reverse("archive:fourchecks_report", args=[transfer.report_id])
+    assert client.get(report).status_code == 404

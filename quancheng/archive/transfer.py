@@ -1,0 +1,558 @@
+"""Transfer to the archives (移交档案部门): a sealed dossier leaves as an archival transfer package.
+
+1. The records custodian requests the transfer of a frozen dossier, naming the receiving body
+   (:func:`request_transfer`);
+2. the head of the dossier's agency, never the requester, refuses or approves
+   (:func:`decide_transfer`); approving runs the 四性 checks again (occasion ``transfer``): a
+   failure ends the transfer as 检测未通过 with its reasons;
+3. the package is made (:func:`build_package`) and kept as a blob; the dossier is marked
+   transferred (``Dossier.transferred_at``). Every step is a ledger event in its transaction.
+
+The package (a ZIP, stored uncompressed, written file by file: no whole video in memory)::
+
+    <dossier>/eep.xml                     DA/T 48 电子文件封装包: the dossier's and each record's
+                                          metadata, SHA-256 and SM3, an SM2 signature block and
+                                          the lock signature (schemas/eep-quancheng-1.xsd)
+    <dossier>/ledger/                     the ledger bundle (ledger/bundle.py): the records under
+                                          files/, their events with inclusion proofs, the signed
+                                          checkpoint and both verifier keys; the table of
+                                          contents and the 四性 report are files of it too
+
+:func:`read_package` re-reads a package as the archives would: the XSD, both signatures, every
+file's digests and the ledger bundle (the offline verifier).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import shutil
+import zipfile
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from lxml import etree
+
+from quancheng.jobs.workdirs import work_dir
+from quancheng.ledger.bundle import BundleFile, make_ledger_bundle, safe_name
+from quancheng.ledger.checkpoints import make_checkpoint, sm2_signing_key
+from quancheng.ledger.models import Checkpoint, Event
+from quancheng.ledger.services import record_event
+from quancheng.lib import gmcrypto
+from quancheng.lib.canonical import canonical_bytes
+from quancheng.orgs import capabilities as caps
+from quancheng.records.models import DataRecord, Document, Segment
+from quancheng.records.services import put_record_file, register_blob
+from quancheng.records.sm3 import compute_sm3_of
+
+from . import fourchecks
+from .models import Dossier, FourChecksReport, Transfer
+
+SCHEMA = Path(__file__).parent / "schemas" / "eep-quancheng-1.xsd"
+EEP_VERSION = "2009"  # DA/T 48-2009
+FORMAT_DESCRIPTION = (
+    "本封装包依据中华人民共和国档案行业标准DA/T 48-2009《基于XML的电子文件封装规范》生成，"
+    "由全程平台移交档案部门时封装"
+)
+SM3_OID = "1.2.156.10197.1.401"  # GM/T 0006: SM3
+SM2_SM3_OID = "1.2.156.10197.1.501"  # GM/T 0006: SM2 signature with SM3
+SIGNATURE_RULE = (
+    "SM2（GB/T 32918.2-2016，默认用户标识1234567812345678）对被签名对象的规范化XML"
+    "（Canonical XML 1.0）签名，摘要值为其SM3（GB/T 32905-2016）杂凑值"
+)
+LOCK_RULE = "SM2对被签名对象与电子签名块两者规范化XML的连接签名，锁定封装包"
+CHUNK = 1024 * 1024
+MAX_TEXT = 2000
+KIND_LABELS = {"segment": "音像记录", "document": "执法文书", "datarecord": "电子数据"}
+
+
+def _error(message: str, code: str) -> ValidationError:
+    return ValidationError(message, code=code)
+
+
+# --- 1. request ----------------------------------------------------------------------------------
+
+
+def request_transfer(actor, dossier: Dossier, *, recipient: str, note: str = "") -> Transfer:
+    """The custodian asks to transfer a frozen dossier to ``recipient`` (the archives)."""
+    recipient = (recipient or "").strip()
+    note = (note or "").strip()
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().select_related("agency").get(pk=dossier.pk)
+        caps.require(actor, caps.TRANSFER_REQUEST, dossier.agency)
+        if dossier.status != Dossier.Status.FROZEN:
+            raise _error("案卷尚未封卷归档，不能移交", "dossier_not_frozen")
+        if dossier.transferred_at is not None:
+            raise _error("案卷已移交档案部门", "already_transferred")
+        if Transfer.objects.filter(dossier=dossier).open().exists():
+            raise _error("该案卷已有待审批的移交申请", "transfer_pending")
+        if not recipient:
+            raise _error("请填写接收单位（档案馆或档案部门）", "recipient_required")
+        if len(recipient) > 200 or len(note) > MAX_TEXT:
+            raise _error("接收单位或移交说明过长", "too_long")
+        transfer = Transfer.objects.create(
+            agency=dossier.agency,
+            dossier=dossier,
+            recipient=recipient,
+            note=note,
+            requested_by=actor,
+        )
+        record_event(
+            actor,
+            "transfer.requested",
+            transfer,
+            {"dossier": dossier.pk, "number": dossier.number, "recipient": recipient, "note": note},
+        )
+    return transfer
+
+
+# --- 2. decide -----------------------------------------------------------------------------------
+
+
+def _require_decider(actor, transfer: Transfer) -> None:
+    caps.require(actor, caps.TRANSFER_DECIDE, transfer.agency)
+    if actor.pk == transfer.requested_by_id:
+        raise PermissionDenied("不能审批本人提交的移交申请")
+
+
+def _pending(transfer: Transfer) -> Transfer:
+    transfer = Transfer.objects.select_related("agency", "dossier").get(pk=transfer.pk)
+    if transfer.status != Transfer.Status.REQUESTED:
+        raise _error(
+            f"该申请已处理（{transfer.get_status_display()}），不能重复审批", "already_decided"
+        )
+    return transfer
+
+
+def _claim(transfer: Transfer, actor, status: str, note: str, **fields) -> bool:
+    """Move a still-requested transfer to ``status``; False when someone else decided first."""
+    return bool(
+        Transfer.objects.filter(pk=transfer.pk, status=Transfer.Status.REQUESTED).update(
+            status=status,
+            decided_by=actor,
+            decided_at=timezone.now(),
+            decision_note=note,
+            **fields,
+        )
+    )
+
+
+def decide_transfer(actor, transfer: Transfer, *, approve: bool, note: str = "") -> Transfer:
+    """The head refuses, or approves: the 四性 checks run again and the package is made.
+
+    A failed check ends the transfer as 检测未通过 (kept, with its report) and raises
+    ``fourchecks_failed``; the dossier stays where it is.
+    """
+    note = (note or "").strip()[:MAX_TEXT]
+    transfer = _pending(transfer)
+    _require_decider(actor, transfer)
+    if not approve:
+        if not note:
+            raise _error("不予批准时请填写审批意见", "note_required")
+        with transaction.atomic():
+            if not _claim(transfer, actor, Transfer.Status.REFUSED, note):
+                raise _error("该申请已由他人处理", "already_decided")
+            record_event(actor, "transfer.refused", transfer, {"note": note})
+        transfer.refresh_from_db()
+        return transfer
+    # 1. 四性检测 at transfer (its own transaction: the report stays whatever follows).
+    report = fourchecks.check_dossier(actor, transfer.dossier, FourChecksReport.Occasion.TRANSFER)
+    if not report.passed and fourchecks.blocks():
+        failed = fourchecks.ChecksFailed(report)
+        with transaction.atomic():
+            if not _claim(transfer, actor, Transfer.Status.FAILED, note, report=report):
+                raise _error("该申请已由他人处理", "already_decided")
+            record_event(
+                actor,
+                "transfer.failed",
+                transfer,
+                {"report": report.pk, "reason": str(failed), "note": note},
+            )
+        raise _error(str(failed), failed.code)
+    # 2. The package, outside any transaction (it copies every file).
+    with work_dir(f"transfer-{transfer.pk}") as work:
+        package = build_package(transfer, report, work, actor=actor)
+        info = put_record_file(package)
+        sm3 = _sm3_of_file(package)
+        size = package.stat().st_size
+    # 3. Recorded, and the dossier marked, together.
+    with transaction.atomic():
+        blob = register_blob(info, transfer.agency)
+        now = timezone.now()
+        claimed = _claim(
+            transfer,
+            actor,
+            Transfer.Status.TRANSFERRED,
+            note,
+            report=report,
+            package_blob=blob,
+            package_sm3=sm3,
+            transferred_at=now,
+        )
+        if not claimed:
+            raise _error("该申请已由他人处理", "already_decided")
+        Dossier.objects.filter(pk=transfer.dossier_id).update(transferred_at=now)
+        body = {
+            "dossier": transfer.dossier_id,
+            "recipient": transfer.recipient,
+            "note": note,
+            "report": report.pk,
+            "sha256": info.sha256,
+            "sm3": sm3,
+            "size": size,
+        }
+        record_event(actor, "transfer.approved", transfer, body)
+        record_event(actor, "dossier.transferred", transfer.dossier, body)
+    transfer.refresh_from_db()
+    return transfer
+
+
+def _sm3_of_file(path: Path) -> str:
+    with open(path, "rb") as f:
+        return gmcrypto.sm3_file(f)
+
+
+def package_for_download(actor, transfer: Transfer):
+    """The package blob to hand to the archives (an access to record content: a ledger event)."""
+    caps.require(actor, caps.TRANSFER_REQUEST, transfer.agency)
+    if transfer.package_blob_id is None:
+        raise _error("该移交尚未生成移交包", "no_package")
+    with transaction.atomic():
+        record_event(
+            actor,
+            "transfer.package_downloaded",
+            transfer,
+            {"sha256": transfer.package_blob_id, "sm3": transfer.package_sm3},
+        )
+    return transfer.package_blob
+
+
+# --- 3. the package ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Record:
+    entry: object
+    item: models.Model
+    file: BundleFile
+    created: Event
+
+
+def _records(dossier: Dossier) -> list[_Record]:
+    """The dossier's record items in table order, each with its file and creation event."""
+    found = []
+    models_ = {"segment": Segment, "document": Document, "datarecord": DataRecord}
+    for entry in dossier.entries.order_by("position"):
+        model = models_.get(entry.item_kind)
+        if model is None:
+            continue  # explanations and findings are in the table of contents
+        item = model.objects.get(pk=entry.item_id)
+        if isinstance(item, DataRecord):
+            file = BundleFile(
+                safe_name(f"{entry.position:03d}-datarecord-{item.pk}.json"),
+                item.sha256,
+                canonical_bytes(item.data),
+            )
+        else:
+            name = item.original_filename or item.blob_id[:12]
+            file = BundleFile(safe_name(f"{entry.position:03d}-{name}"), item.blob_id)
+        created = Event.objects.for_object(item).get(action=f"{entry.item_kind}.created")
+        found.append(_Record(entry, item, file, created))
+    return found
+
+
+def _events(dossier: Dossier, records: list[_Record], transfer: Transfer, upto: int):
+    q = models.Q(object_type=dossier._meta.label_lower, object_id=str(dossier.pk))
+    q |= models.Q(object_type=transfer._meta.label_lower, object_id=str(transfer.pk))
+    for record in records:
+        q |= models.Q(object_type=record.item._meta.label_lower, object_id=str(record.item.pk))
+    return list(Event.objects.filter(q, seq__lte=upto).order_by("seq"))
+
+
+def build_package(transfer: Transfer, report: FourChecksReport, work: Path, *, actor=None) -> Path:
+    """Write the transfer package of ``transfer`` under ``work``; the ZIP's path (the ledger
+    bundle's export is recorded as ``actor``'s, the approving head's)."""
+    dossier = Dossier.objects.select_related("agency", "case", "act", "custodian").get(
+        pk=transfer.dossier_id
+    )
+    key = sm2_signing_key()
+    if key is None:
+        raise _error("国密SM2签名不可用，不能生成移交包", "sm2_unavailable")
+    records = _records(dossier)
+    attachments = [
+        ("卷内目录", BundleFile(safe_name("卷内目录.pdf"), fourchecks.current_toc_sha256(dossier))),
+        ("四性检测报告", BundleFile(safe_name("四性检测报告.pdf"), report.pdf_blob_id)),
+    ]
+    files = [r.file for r in records] + [f for _, f in attachments]
+    # 1. Both digests of every stored file, proven: SM3 still pending is computed now (a ledger
+    # event each), then a checkpoint covers everything the bundle proves.
+    compute_sm3_of([f.sha256 for f in files if f.content is None])
+    checkpoint = make_checkpoint() or Checkpoint.objects.order_by("-size").first()
+    root = work / safe_name(f"移交包-{dossier.number or dossier.pk}")
+    events = _events(dossier, records, transfer, checkpoint.size)
+    make_ledger_bundle(
+        root / "ledger",
+        events,
+        files,
+        actor=actor,
+        object_type=transfer._meta.label_lower,
+        object_id=str(transfer.pk),
+    )
+    # 2. The encapsulation, signed, checked against the schema before it leaves.
+    listed = _listed(root / "ledger")
+    eep = _eep(transfer, dossier, records, attachments, listed, checkpoint, len(events), key)
+    validate(eep)
+    (root / "eep.xml").write_bytes(
+        etree.tostring(eep, xml_declaration=True, encoding="UTF-8", pretty_print=False)
+    )
+    # 3. The ZIP, file by file.
+    target = work / f"transfer-{transfer.pk}.zip"
+    _zip(root, target)
+    return target
+
+
+def _listed(bundle: Path) -> dict[str, dict]:
+    """The bundle manifest's files by SHA-256 (path, size, SM3 as copied)."""
+    import json
+
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    return {f["sha256"]: f for f in manifest["files"]}
+
+
+def _zip(root: Path, target: Path) -> None:
+    with zipfile.ZipFile(target, "x", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for path in sorted(root.rglob("*")):
+            if not path.is_file():
+                continue
+            arcname = f"{root.name}/{path.relative_to(root).as_posix()}"
+            with open(path, "rb") as source, zf.open(arcname, "w", force_zip64=True) as out:
+                shutil.copyfileobj(source, out, CHUNK)
+
+
+# --- the encapsulation (DA/T 48) -----------------------------------------------------------------
+
+
+def _sub(parent, tag: str, text=None, **attrs):
+    element = etree.SubElement(parent, tag, **attrs)
+    if text is not None:
+        element.text = str(text)
+    return element
+
+
+def _iso(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).isoformat(timespec="seconds")
+
+
+def _file_entity(block, record: _Record, listed: dict) -> None:
+    entry, item = record.entry, record.item
+    copied = listed[record.file.sha256]
+    entity = _sub(block, "文件实体")
+    _sub(entity, "顺序号", entry.position)
+    _sub(entity, "类别", KIND_LABELS[entry.item_kind])
+    _sub(entity, "题名", entry.title)
+    _sub(entity, "计算机文件名", f"ledger/{copied['path']}")
+    _sub(entity, "计算机文件大小", copied["size"])
+    _sub(entity, "格式信息", _format_of(item))
+    _sub(entity, "SHA256", record.file.sha256)
+    _sub(entity, "SM3", copied["sm3"])
+    _sub(entity, "登记事件序号", record.created.seq)
+    if entry.supplement_id:
+        _sub(entity, "补充归档", entry.supplement.sequence)
+    if isinstance(item, Segment):
+        _av(entity, item)
+
+
+def _format_of(item) -> str:
+    if isinstance(item, DataRecord):
+        return "application/json（结构化数据，规范化JSON）"
+    if isinstance(item, Segment):
+        parts = [item.container, item.video_codec, item.audio_codec]
+        return "/".join(p for p in parts if p) or item.content_type
+    return item.content_type or ("application/pdf" if item.file_kind == "pdf" else "image")
+
+
+def _av(entity, segment: Segment) -> None:
+    """DA/T 63's fields; the 四性 checks have made sure they are all there."""
+    act = segment.act
+    people = [segment.officer] if segment.officer_id else list(act.officers.all()) if act else []
+    av = _sub(entity, "音像元数据")
+    _sub(av, "开始时间", _iso(segment.started_at))
+    _sub(av, "结束时间", _iso(segment.ended_at))
+    _sub(av, "地点", segment.label_place or (act.place if act else ""))
+    _sub(av, "人物", "、".join(str(p) for p in people))
+    _sub(av, "设备", str(segment.device))
+    duration = segment.duration_seconds or (segment.ended_at - segment.started_at).total_seconds()
+    _sub(av, "时长秒", f"{duration:.3f}")
+    _sub(av, "格式", _format_of(segment))
+
+
+def _signature(parent, tag: str, ident: str, rule: str, data: bytes, key, signer: str):
+    public = key.public_key()
+    element = _sub(parent, tag)
+    _sub(element, "签名标识符", ident)
+    _sub(element, "签名规则", rule)
+    _sub(element, "签名时间", _iso(timezone.now()))
+    _sub(element, "签名人", signer)
+    _sub(element, "摘要算法标识", SM3_OID)
+    _sub(element, "摘要值", gmcrypto.sm3_hex(data))
+    _sub(element, "签名算法标识", SM2_SM3_OID)
+    _sub(element, "签名结果", base64.b64encode(key.sign(data)).decode())
+    certificates = _sub(element, "证书块")
+    _sub(certificates, "证书", base64.b64encode(public.der()).decode())
+    _sub(element, "证书引证", f"SM3:{gmcrypto.sm3_hex(public.der())}")
+    return element
+
+
+def c14n(element) -> bytes:
+    """Canonical XML 1.0 of an element (what the signatures cover)."""
+    return etree.tostring(element, method="c14n")
+
+
+def _eep(transfer, dossier, records, attachments, listed, checkpoint, n_events, key):
+    root = etree.Element("电子文件封装包")
+    _sub(root, "封装包格式描述", FORMAT_DESCRIPTION)
+    _sub(root, "版本", EEP_VERSION)
+    signed = _sub(root, "被签名对象", **{"eep版本": EEP_VERSION})
+    _sub(signed, "封装包类型", "原始型")
+    _sub(signed, "封装包类型描述", "案卷移交档案部门时的原始封装，封装后未经修改")
+    _sub(signed, "封装包创建时间", _iso(timezone.now()))
+    _sub(signed, "封装包创建单位", dossier.agency.name)
+    content = _sub(signed, "封装内容")
+    volume = _sub(content, "案卷")
+    _sub(volume, "案卷号", dossier.number)
+    _sub(volume, "案卷题名", dossier.title)
+    _sub(volume, "案卷类别", dossier.get_kind_display())
+    _sub(volume, "保管期限", dossier.get_retention_class_display())
+    _sub(volume, "归档日期", dossier.archived_on.isoformat())
+    if dossier.retain_until:
+        _sub(volume, "保管期满日期", dossier.retain_until.isoformat())
+    _sub(volume, "立档单位", dossier.agency.name)
+    _sub(volume, "立卷人", str(dossier.custodian))
+    source = dossier.case or dossier.act
+    if dossier.case_id:
+        _sub(volume, "案件编号", dossier.case.number)
+    _sub(volume, "执法对象", str(source.subject) if source.subject_id else "")
+    _sub(volume, "件数", len(records))
+    _sub(volume, "移交接收单位", transfer.recipient)
+    block = _sub(content, "文件实体块")
+    for record in records:
+        _file_entity(block, record, listed)
+    for name, file in attachments:
+        copied = listed[file.sha256]
+        attachment = _sub(content, "附件")
+        _sub(attachment, "名称", name)
+        _sub(attachment, "计算机文件名", f"ledger/{copied['path']}")
+        _sub(attachment, "SHA256", file.sha256)
+        _sub(attachment, "SM3", copied["sm3"])
+    bundle = _sub(content, "台账证据包")
+    _sub(bundle, "目录", "ledger/")
+    _sub(bundle, "检查点树大小", checkpoint.size)
+    _sub(bundle, "事件数", n_events)
+    signer = f"{dossier.agency.name}（全程平台）"
+    signatures = _sub(root, "电子签名块")
+    _signature(signatures, "电子签名", "签名1", SIGNATURE_RULE, c14n(signed), key, signer)
+    _signature(
+        root, "锁定签名", "锁定签名", LOCK_RULE, c14n(signed) + c14n(signatures), key, signer
+    )
+    return root
+
+
+@cache
+def schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(SCHEMA)))
+
+
+def validate(document) -> None:
+    """Raise ValueError with the schema's messages when ``document`` does not validate."""
+    xsd = schema()
+    if not xsd.validate(document):
+        raise ValueError("; ".join(str(e) for e in xsd.error_log))
+
+
+# --- reading a package back ----------------------------------------------------------------------
+
+
+@dataclass
+class PackageCheck:
+    eep: object = None
+    problems: list[str] = field(default_factory=list)
+    files: int = 0
+    ledger_report: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _verify_signature(element, data: bytes, check: PackageCheck, what: str):
+    public = gmcrypto.SM2PublicKey.from_der(base64.b64decode(element.findtext("证书块/证书")))
+    if element.findtext("摘要值") != gmcrypto.sm3_hex(data):
+        check.problems.append(f"{what}：摘要值与内容的SM3不符")
+    if not public.verify(base64.b64decode(element.findtext("签名结果")), data):
+        check.problems.append(f"{what}：SM2签名无效")
+    return public
+
+
+def read_package(path: Path, *, sm2_public_der: bytes | None = None) -> PackageCheck:
+    """Re-read a transfer package: the XSD, the SM2 signatures (against ``sm2_public_der`` when
+    given, as the archives would with the key obtained apart), every file's SHA-256, SM3 and
+    size, and the ledger bundle with the offline verifier."""
+    import hashlib
+    import tempfile
+
+    from quancheng.offline.verify_bundle import verify_bundle
+
+    check = PackageCheck()
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        tops = {n.split("/", 1)[0] for n in names}
+        if len(tops) != 1 or any(".." in Path(n).parts or n.startswith("/") for n in names):
+            check.problems.append("移交包的目录结构不正确")
+            return check
+        zf.extractall(tmp)
+        root = Path(tmp) / tops.pop()
+        eep = etree.parse(str(root / "eep.xml"))
+        check.eep = eep
+        try:
+            validate(eep)
+        except ValueError as e:
+            check.problems.append(f"eep.xml不符合XSD：{e}")
+            return check
+        doc = eep.getroot()
+        signed, signatures = doc.find("被签名对象"), doc.find("电子签名块")
+        for signature in signatures.findall("电子签名"):
+            public = _verify_signature(signature, c14n(signed), check, "电子签名")
+            if sm2_public_der is not None and public.der() != sm2_public_der:
+                check.problems.append("电子签名：签名公钥不是预期的平台公钥")
+        _verify_signature(doc.find("锁定签名"), c14n(signed) + c14n(signatures), check, "锁定签名")
+        entries = signed.findall("封装内容/文件实体块/文件实体") + signed.findall("封装内容/附件")
+        for entity in entries:
+            name = entity.findtext("计算机文件名")
+            target = (root / name).resolve()
+            if root.resolve() not in target.parents or not target.is_file():
+                check.problems.append(f"{name}：文件不在移交包中")
+                continue
+            sha, sm3, size = hashlib.sha256(), gmcrypto.sm3(), 0
+            with open(target, "rb") as f:
+                while chunk := f.read(CHUNK):
+                    sha.update(chunk)
+                    sm3.update(chunk)
+                    size += len(chunk)
+            if sha.hexdigest() != entity.findtext("SHA256"):
+                check.problems.append(f"{name}：SHA-256不符")
+            if sm3.hexdigest() != entity.findtext("SM3"):
+                check.problems.append(f"{name}：SM3不符")
+            expected_size = entity.findtext("计算机文件大小")
+            if expected_size is not None and int(expected_size) != size:
+                check.problems.append(f"{name}：大小不符")
+            check.files += 1
+        out = io.StringIO()
+        if not verify_bundle(root / "ledger", out=out):
+            check.problems.append("台账证据包核验未通过")
+        check.ledger_report = out.getvalue()
+    return check

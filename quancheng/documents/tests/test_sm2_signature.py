@@ -1,0 +1,153 @@
+"""The detached SM2/SM3 CMS signature of finalised PDFs (documents/sm2sign.py, GM/T 0010)."""
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+
+import pytest
+from asn1crypto import cms
+from django.test import RequestFactory
+from django.utils import timezone
+
+from quancheng.conftest import PASSWORD
+from quancheng.documents import services, sm2sign
+from quancheng.documents.models import Sm2Certificate, Sm2DocumentSignature
+from quancheng.ledger.models import Event
+from quancheng.lib.gmcrypto import SM2PrivateKey
+from quancheng.records.services import blob_store
+
+from .conftest import doc_type, signature_png
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.7\n% a finalised document\n%%EOF\n"
+
+
+@pytest.fixture
+def sm2_certificate(agency):
+    return sm2sign.issue_demo_certificate(None, agency)
+
+
+def _signed(stored, content=PDF, when=None):
+    return sm2sign.sign_detached(content, stored, when or timezone.now().replace(microsecond=0))
+
+
+def test_a_detached_signature_verifies_and_names_its_chain(sm2_certificate, agency):
+    check = sm2sign.verify_detached(_signed(sm2_certificate), PDF)
+    assert check.status == "valid", check.detail
+    assert check.signer == agency.name[:64]
+    assert check.chain == [agency.name[:64], sm2sign.DEMO_SM2_CA_NAME]
+    # The structure GM/T 0010 describes: SM3 digest, SM2 signature, detached content.
+    info = cms.ContentInfo.load(_signed(sm2_certificate))
+    signed_data = info["content"]
+    assert signed_data["encap_content_info"]["content"].native is None
+    signer = signed_data["signer_infos"][0]
+    assert signer["digest_algorithm"]["algorithm"].dotted == "1.2.156.10197.1.401"
+    assert signer["signature_algorithm"]["algorithm"].dotted == "1.2.156.10197.1.301.1"
+
+
+def test_an_altered_pdf_is_reported(sm2_certificate):
+    check = sm2sign.verify_detached(_signed(sm2_certificate), PDF + b" ")
+    assert check.status == "altered"
+    assert check.label == "签名后文件已被修改"
+
+
+def test_a_signature_by_another_key_is_reported(sm2_certificate):
+    info = cms.ContentInfo.load(_signed(sm2_certificate))
+    signer = info["content"]["signer_infos"][0]
+    signer["signature"] = SM2PrivateKey.generate().sign(b"\x31" + signer["signed_attrs"].dump()[1:])
+    check = sm2sign.verify_detached(info.dump(), PDF)
+    assert check.status == "bad_signature"
+
+
+def test_an_untrusted_root_or_an_expired_certificate_is_reported(sm2_certificate):
+    signature = _signed(sm2_certificate)
+    later = _signed(sm2_certificate, when=timezone.now() + dt.timedelta(days=6 * 365))
+    assert sm2sign.verify_detached(later, PDF).status == "untrusted"
+    Sm2Certificate.objects.filter(is_root=True).delete()
+    check = sm2sign.verify_detached(signature, PDF)
+    assert check.status == "untrusted"
+    assert check.detail == "证书链未到达平台信任的 SM2 根证书"
+    assert sm2sign.verify_detached(b"not a signature", PDF).status == "malformed"
+
+
+def test_an_agency_imports_the_certificate_its_ca_issued(agency, tmp_path):
+    """An SM2 certificate from the agency's own CA (here one made apart) and its key."""
+    ca_key = SM2PrivateKey.generate()
+    now = timezone.now()
+    ca_name = sm2sign._name("某省数字证书认证中心", "测试 SM2 CA")
+    ca_der = sm2sign.make_certificate(
+        ca_name,
+        ca_key.public_key(),
+        ca_name,
+        ca_key,
+        ca=True,
+        not_before=now - dt.timedelta(days=1),
+        not_after=now + dt.timedelta(days=30),
+    )
+    key = SM2PrivateKey.generate()
+    der = sm2sign.make_certificate(
+        sm2sign._name(agency.name, agency.name),
+        key.public_key(),
+        ca_name,
+        ca_key,
+        ca=False,
+        not_before=now - dt.timedelta(days=1),
+        not_after=now + dt.timedelta(days=30),
+    )
+    sm2sign.trust_root(None, sm2sign._pem(ca_der))
+    stored = sm2sign.import_certificate(
+        None, agency, sm2sign._pem(der), key.pem(), chain_pem=sm2sign._pem(ca_der)
+    )
+    assert sm2sign.active_certificate(agency) == stored
+    assert sm2sign.verify_detached(_signed(stored), PDF).ok
+    assert Event.objects.filter(action="sm2certificate.imported").count() == 1
+    with pytest.raises(Exception, match="不匹配"):
+        sm2sign.import_certificate(None, agency, sm2sign._pem(der), SM2PrivateKey.generate().pem())
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="Debian's openssl")
+def test_openssl_verifies_the_sm2_certificates(sm2_certificate, tmp_path):
+    """Interoperability: OpenSSL 3 checks the agency certificate against the SM2 CA."""
+    ca_pem = sm2sign._pem(sm2sign._ders(sm2_certificate.chain_pem)[0])
+    (tmp_path / "ca.pem").write_text(ca_pem)
+    (tmp_path / "cert.pem").write_text(sm2_certificate.certificate_pem)
+    # OpenSSL 3.0 verifies SM2 certificate signatures with the identifier it is given.
+    verify = [
+        *("openssl", "verify", "-vfyopt", "distid:1234567812345678"),
+        *("-CAfile", tmp_path / "ca.pem", tmp_path / "cert.pem"),
+    ]
+    result = subprocess.run(verify, capture_output=True, text=True, check=False)  # noqa: S603
+    assert result.returncode == 0, result.stderr
+
+
+def test_finalising_signs_with_both_and_the_page_verifies_the_sm2_signature(
+    client, officer, colleague, act, certified
+):
+    assert sm2sign.active_certificate(act.agency) is not None  # the demo certificates include it
+    draft = services.create_draft(officer, act, doc_type("卫生监督意见书"), {"opinion": "整改"})
+    for who in (officer, colleague):
+        password = "" if who == officer else PASSWORD
+        services.add_signature(
+            officer,
+            draft,
+            role="officer",
+            officer=who,
+            image=signature_png(),
+            password=password,
+            request=RequestFactory().post("/", REMOTE_ADDR="10.4.4.4"),  # the lockout's address
+        )
+    services.add_signature(officer, draft, role="party", name="王建国", image=signature_png())
+    document = services.finalise(officer, draft)
+
+    record = Sm2DocumentSignature.objects.get(document=document)
+    with blob_store().open(record.blob_id) as f, blob_store().open(document.blob_id) as g:
+        assert sm2sign.verify_detached(f.read(), g.read()).ok
+    body = json.loads(Event.objects.get(action="document.sm2_signed").body)
+    assert body["document"]["sha256"] == document.blob_id
+    assert body["signature"]["sha256"] == record.blob_id
+    client.force_login(officer)
+    page = client.get(document.get_absolute_url()).content.decode()
+    assert "国密签名验证（SM2/SM3）" in page and "SM2 签名有效" in page
+    assert "电子签名验证" in page  # PAdES is still there
