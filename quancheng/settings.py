@@ -386,6 +386,19 @@ QC_JOB_LEASE_SECONDS = envint("QC_JOB_LEASE_SECONDS", "60")
 QC_JOB_MAX_ATTEMPTS = envint("QC_JOB_MAX_ATTEMPTS", "3")
 if QC_JOB_LEASE_SECONDS < 1 or QC_JOB_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("QC_JOB_LEASE_SECONDS and QC_JOB_MAX_ATTEMPTS must be at least 1")
+# The ledger's integrator (docs/ledger.md): a change's transaction only stages its event; one
+# integrator at a time (lease QC_LEDGER_INTEGRATOR_LEASE_SECONDS) binds seq numbers in batches of
+# QC_LEDGER_INTEGRATOR_BATCH, polling every QC_LEDGER_INTEGRATOR_INTERVAL_MS. It runs in every
+# db_worker (QC_LEDGER_INTEGRATOR_IN_WORKER) or as `manage.py ledger_integrator`; each commit
+# that staged events also integrates them at once when no integrator holds the lease
+# (QC_LEDGER_INTEGRATE_ON_COMMIT, the single-process default).
+QC_LEDGER_INTEGRATE_ON_COMMIT = envbool("QC_LEDGER_INTEGRATE_ON_COMMIT", "True")
+QC_LEDGER_INTEGRATOR_IN_WORKER = envbool("QC_LEDGER_INTEGRATOR_IN_WORKER", "True")
+QC_LEDGER_INTEGRATOR_LEASE_SECONDS = envint("QC_LEDGER_INTEGRATOR_LEASE_SECONDS", "10")
+QC_LEDGER_INTEGRATOR_BATCH = envint("QC_LEDGER_INTEGRATOR_BATCH", "2000")
+QC_LEDGER_INTEGRATOR_INTERVAL_MS = envint("QC_LEDGER_INTEGRATOR_INTERVAL_MS", "200")
+if QC_LEDGER_INTEGRATOR_LEASE_SECONDS < 1 or QC_LEDGER_INTEGRATOR_BATCH < 1:
+    raise ImproperlyConfigured("the ledger integrator's lease and batch must be at least 1")
 # Periodic tasks enqueued by `manage.py run_scheduler`: name -> (task, interval in seconds);
 # an interval of 0 switches a job off.
 QC_SCHEDULE = {

@@ -40,6 +40,7 @@ from quancheng.jobs.leases import current_job
 from quancheng.jobs.workdirs import work_dir
 from quancheng.ledger.bundle import BundleFile, make_ledger_bundle, safe_name
 from quancheng.ledger.checkpoints import make_checkpoint
+from quancheng.ledger.integrator import wait_for_event
 from quancheng.ledger.models import Checkpoint, Event
 from quancheng.ledger.services import record_event
 from quancheng.lib import gmcrypto
@@ -202,7 +203,7 @@ def make_note(extraction: Extraction, items, files) -> BundleFile:
     with transaction.atomic():
         blob = register_blob(info, extraction.agency)
         Extraction.objects.filter(pk=extraction.pk).update(note=blob)
-        record_event(
+        staged = record_event(
             None,
             "extraction.note_made",
             extraction,
@@ -213,6 +214,8 @@ def make_note(extraction: Extraction, items, files) -> BundleFile:
                 "certificate": stored.fingerprint,
             },
         )
+    # The package's ledger part and checkpoint must include the note: wait for its seq.
+    wait_for_event(staged)
     return BundleFile(NOTE_NAME, info.sha256)
 
 

@@ -28,7 +28,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from quancheng.alerts.services import raise_alert
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, record_sequenced_event
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
@@ -344,7 +344,8 @@ def dispose_item(ditem: DisposalItem, proposal: DisposalProposal, user) -> bool:
 def _tombstone(ditem, proposal, user, item, row) -> list[str]:
     """The tombstone event and the rows marked disposed; the blobs no live row uses any more."""
     now = timezone.now()
-    event = record_event(
+    # The tombstone's seq is kept on the item in the same transaction.
+    event = record_sequenced_event(
         user,
         f"{ditem.item_kind}.disposed",
         item,

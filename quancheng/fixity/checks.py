@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from quancheng.alerts.models import Severity
 from quancheng.alerts.services import raise_alert
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, record_sequenced_event
 from quancheng.lib import gmcrypto
 from quancheng.lib.blobstore import BlobNotFound, BlobStore, IntegrityError
 from quancheng.orgs.models import Role
@@ -225,17 +225,12 @@ def record_check(result: CheckResult, blob: Blob | None, context: dict[str, Any]
     agency = blob.agency if blob is not None else None
     if blob is not None:
         _note_state(blob, result)
-    event = record_event(
-        actor,
-        ACTION,
-        None,
-        event_body(result, context),
-        object_type=Blob._meta.label_lower,
-        object_id=result.sha256,
-        agency=agency,
-    )
+    fields = dict(object_type=Blob._meta.label_lower, object_id=result.sha256, agency=agency)
     if result.ok:
-        return event
+        return record_event(actor, ACTION, None, event_body(result, context), **fields)
+    # A problem's alert names its event's seq: bound in this transaction (rare, so the wait for
+    # the integrator's lease row is no queue).
+    event = record_sequenced_event(actor, ACTION, None, event_body(result, context), **fields)
     if result.outcome == Outcome.MISSING:
         kind, title = "fixity.missing", f"文件缺失：{result.sha256[:16]}…"
     else:

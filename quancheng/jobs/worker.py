@@ -7,7 +7,10 @@ claim is kept as it is; around it:
 1. at start: reap the tasks of dead workers, then remove abandoned work folders and the blob
    store's stale partial writes;
 2. for each task: take its lease, run it (the library marks it successful or failed), release;
-3. meanwhile a keeper thread renews the current lease and reaps other workers' dead tasks.
+3. meanwhile a keeper thread renews the current lease and reaps other workers' dead tasks;
+4. and an integrator thread stands by for the ledger (quancheng.ledger.integrator): the one
+   worker holding the ``ledger.integrator`` lease binds staged events, the others take over
+   when it dies (``QC_LEDGER_INTEGRATOR_IN_WORKER``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from django.db import connection
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
+from quancheng.ledger.integrator import IntegratorThread
 from quancheng.lib.blobstore import blob_store_from_url
 
 from . import leases, workdirs
@@ -76,10 +80,17 @@ class LeasedWorker(Worker):
         recover()
         self.keeper = Keeper(self.worker_id)
         self.keeper.start()
+        integrator = None
+        if settings.QC_LEDGER_INTEGRATOR_IN_WORKER:
+            integrator = IntegratorThread(self.worker_id)
+            integrator.start()
         try:
             super().run()
         finally:
             self.keeper.stop()
+            if integrator is not None:
+                integrator.stop()
+                integrator.join(timeout=30)
 
     def run_task(self, db_task_result: DBTaskResult) -> None:
         job = leases.take(db_task_result, self.worker_id)

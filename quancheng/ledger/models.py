@@ -25,6 +25,20 @@ class EventQuerySet(models.QuerySet):
         return self.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
 
 
+def staged_content(event) -> dict:
+    """What a change's transaction fixes about its event: everything but ``seq`` and ``prev``,
+    which the integrator binds (services.record_event, integrator.py)."""
+    return {
+        "time": event.time.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "actor": event.actor_label,
+        "agency": event.agency_id,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "body": event.body,
+    }
+
+
 def event_entry(event) -> dict:
     """The hashed entry of an event-like object (also used by migrations' historical models)."""
     return {
@@ -83,6 +97,9 @@ class Event(models.Model):
     body = models.TextField()  # canonical JSON
     prev_hash = models.CharField(max_length=64, unique=True)
     hash = models.CharField(max_length=64, unique=True)
+    # The StagedEvent this event was integrated from (null for events appended before staging
+    # existed and for ledger_bulk's filler); unique, so no staged event is integrated twice.
+    staged_id = models.BigIntegerField(null=True, blank=True)
 
     objects = EventQuerySet.as_manager()
 
@@ -91,6 +108,13 @@ class Event(models.Model):
         indexes = [
             # The history shown on an object's page.
             models.Index(fields=["object_type", "object_id"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["staged_id"],
+                condition=models.Q(staged_id__isnull=False),
+                name="ledger_event_staged_once",
+            )
         ]
 
     def __str__(self):
@@ -114,6 +138,104 @@ class Event(models.Model):
 
     def compute_hash(self) -> str:
         return hashlib.sha256(self.entry_bytes()).hexdigest()
+
+
+class StagedEvent(models.Model):
+    """An event its change's transaction has committed, waiting for the integrator.
+
+    record_event inserts it (no lock beyond the row's own insert); the integrator
+    (integrator.py) gives it its ``seq`` and ``prev``, writes the ``Event`` with
+    ``staged_id`` = this row's id and deletes this row, in one transaction. Database triggers
+    refuse an UPDATE, and a DELETE of a row whose Event does not exist (migration ledger/0006).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    time = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, blank=True)
+    agency = models.ForeignKey("orgs.Agency", null=True, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    body = models.TextField()  # canonical JSON
+    # SHA-256 of canonical_bytes(staged_content(self)): checked again by the integrator.
+    content_hash = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"staged {self.pk} {self.action} {self.object_type}:{self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise LedgerIsAppendOnly("staged events cannot be updated")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerIsAppendOnly("staged events are removed only by the integrator")
+
+    def content_bytes(self) -> bytes:
+        return canonical_bytes(staged_content(self))
+
+    def compute_content_hash(self) -> str:
+        return hashlib.sha256(self.content_bytes()).hexdigest()
+
+    # --- the integrated event, for callers that hold the value record_event returned --------
+
+    _event = None
+    _staging_block = None  # the atomic block that staged it, while it is open
+
+    @property
+    def event(self) -> "Event | None":
+        """The integrated Event, or None while it waits (see integrator.wait_for_event)."""
+        if self._event is None:
+            self._check_committed("event")
+            self._event = Event.objects.filter(staged_id=self.pk).first()
+        return self._event
+
+    def _check_committed(self, what: str) -> None:
+        from django.db import connection
+
+        if self._staging_block is not None and self._staging_block in connection.atomic_blocks:
+            raise NotYetIntegrated(
+                f"the {what} of a ledger event is bound after its transaction commits; "
+                "use integrator.wait_for_event after the commit, or "
+                "services.record_sequenced_event inside it"
+            )
+
+    def _integrated(self, what: str) -> "Event":
+        event = self.event
+        if event is None:
+            raise NotYetIntegrated(f"event staged as {self.pk} is not integrated yet ({what})")
+        return event
+
+    @property
+    def seq(self) -> int:
+        return self._integrated("seq").seq
+
+    @property
+    def hash(self) -> str:
+        return self._integrated("hash").hash
+
+    @property
+    def prev_hash(self) -> str:
+        return self._integrated("prev_hash").prev_hash
+
+    def entry(self) -> dict:
+        return self._integrated("entry").entry()
+
+    def entry_bytes(self) -> bytes:
+        return self._integrated("entry").entry_bytes()
+
+
+class NotYetIntegrated(LookupError):
+    """A staged event's seq or hash was asked for before the integrator bound it."""
 
 
 class LedgerHead(models.Model):

@@ -1,16 +1,15 @@
 """record_event: the one function through which anything is written to the ledger."""
 
 import datetime as dt
-import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from quancheng.lib.canonical import canonical_bytes
-from quancheng.lib.merkle import CompactRange, leaf_hash
 
-from .models import Event, LedgerHead, SubtreeHash
+from .models import Event, StagedEvent
 
 
 class LedgerOutsideTransaction(RuntimeError):
@@ -40,6 +39,16 @@ def _object_ref(obj: models.Model | None, object_type: str, object_id: str) -> t
     return object_type, object_id
 
 
+def _in_test_case_transaction() -> bool:
+    """True when a test case's wrapping transaction (which never commits) holds the change's."""
+    return bool(connection.atomic_blocks) and connection.atomic_blocks[0]._from_testcase
+
+
+def _staging_block():
+    """The outermost atomic block the code itself opened: the change's transaction."""
+    return next(block for block in connection.atomic_blocks if not block._from_testcase)
+
+
 def record_event(
     actor,
     action: str,
@@ -49,11 +58,14 @@ def record_event(
     object_type: str = "",
     object_id: str = "",
     agency=None,
-) -> Event:
-    """Append one event in the caller's transaction.
+) -> StagedEvent:
+    """Stage one event in the caller's transaction; the integrator binds its seq after commit.
 
     It must be called inside transaction.atomic(): the event and the change it records commit
-    together or not at all.
+    together or not at all. Nothing is locked but the staged row's own insert, so changes of
+    different agencies never wait on each other here. The returned StagedEvent's ``seq``,
+    ``hash`` and ``event`` are readable once integrated, never inside the staging transaction
+    (``integrator.wait_for_event`` after the commit; ``record_sequenced_event`` inside it).
     """
     require_own_transaction("record_event")
     object_type, object_id = _object_ref(obj, object_type, object_id)
@@ -61,14 +73,8 @@ def record_event(
         agency = getattr(obj, "agency", None)
     if agency is None and actor is not None and getattr(actor, "is_authenticated", False):
         agency = actor.agency
-    body_text = canonical_bytes(body or {}).decode()
-
-    # 1. Lock the head row: concurrent appends queue here (SQLite runs IMMEDIATE transactions).
-    head, _ = LedgerHead.objects.select_for_update().get_or_create(id=1)
-    # 2. Build the event on top of the head and hash it.
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    event = Event(
-        seq=head.seq + 1,
+    staged = StagedEvent(
         time=timezone.now().astimezone(dt.UTC),
         actor=actor if is_user else None,
         actor_label=actor.get_username() if is_user else "system",
@@ -76,27 +82,49 @@ def record_event(
         action=action,
         object_type=object_type,
         object_id=object_id,
-        body=body_text,
-        prev_hash=head.hash,
+        body=canonical_bytes(body or {}).decode(),
     )
-    entry = event.entry_bytes()
-    event.hash = hashlib.sha256(entry).hexdigest()
-    event.save()
-    # 3. Grow the Merkle tree: store the aligned subtrees this leaf completes (about two rows per
-    # event on average) and keep the compact range in the head.
-    tree = CompactRange(head.seq, [bytes.fromhex(h) for h in head.frontier])
-    completed = tree.append(leaf_hash(entry))
-    SubtreeHash.objects.bulk_create(
-        [SubtreeHash(level=s.level, index=s.index, hash=s.hash.hex()) for s in completed]
-    )
-    # 4. Move the head.
-    LedgerHead.objects.filter(id=1).update(
-        seq=event.seq, hash=event.hash, frontier=[s.hash.hex() for s in tree.frontier]
-    )
+    staged.content_hash = staged.compute_content_hash()
+    staged.save()
+    staged._staging_block = _staging_block()
+    if _in_test_case_transaction():
+        # A test case's transaction never commits, so no on_commit hook would ever run: the
+        # event is integrated at once (still inside the change's savepoint, so it rolls back
+        # with it). The seq stays unreadable until the change's block has ended, as in
+        # production.
+        from .integrator import integrate_in_transaction
+
+        integrate_in_transaction()
+    elif settings.QC_LEDGER_INTEGRATE_ON_COMMIT and not _hook_registered():
+        from .integrator import integrate_after_commit
+
+        transaction.on_commit(integrate_after_commit, robust=True)
+    return staged
+
+
+def _hook_registered() -> bool:
+    from .integrator import integrate_after_commit
+
+    return any(hook is integrate_after_commit for _, hook, _ in connection.run_on_commit)
+
+
+def record_sequenced_event(actor, action: str, obj=None, body=None, **kwargs) -> Event:
+    """record_event, integrated inside the caller's transaction: the Event with its seq.
+
+    Only for a change that must store its event's seq with itself (a disposal's tombstone, a
+    fixity alert): it waits for any running integration batch and holds the integrator's lease
+    row until the caller commits, so use it where such events are rare.
+    """
+    from .integrator import integrate_in_transaction
+
+    staged = record_event(actor, action, obj, body, **kwargs)
+    integrate_in_transaction()
+    event = Event.objects.get(staged_id=staged.pk)
+    staged._event = event
     return event
 
 
-def record_atomic(actor, action: str, obj=None, body=None, **kwargs) -> Event:
+def record_atomic(actor, action: str, obj=None, body=None, **kwargs) -> StagedEvent:
     """record_event in a transaction of its own, for events with no other change (logins)."""
     with transaction.atomic():
         return record_event(actor, action, obj, body, **kwargs)

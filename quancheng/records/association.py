@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from quancheng.cases.models import Act
-from quancheng.ledger.models import Event
+from quancheng.ledger.models import Event, StagedEvent
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import agencies_visible_to
 
@@ -84,9 +84,14 @@ def handled_by_hand(segment_ids: Iterable[int]) -> set[int]:
     """Of these segments, those a person linked or unlinked (by the ledger's link events)."""
     ids = [str(pk) for pk in segment_ids]
     handled: set[int] = set()
-    events = Event.objects.filter(
-        object_type=Segment._meta.label_lower, object_id__in=ids, action__in=LINK_ACTIONS
-    ).only("object_id", "action", "body")
+    # Committed events still waiting for the integrator count too (StagedEvent, docs/ledger.md).
+    events = [
+        event
+        for model in (Event, StagedEvent)
+        for event in model.objects.filter(
+            object_type=Segment._meta.label_lower, object_id__in=ids, action__in=LINK_ACTIONS
+        ).only("object_id", "action", "body")
+    ]
     for event in events:
         by_hand = (
             event.action == "segment.unlinked"

@@ -1,27 +1,47 @@
 """The benchmark scripts under bench/ run their whole core at tiny sizes (no timing checked)."""
 
+import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
-from bench import ledger_append, ledger_proofs
+from bench import ledger_proofs
 from quancheng.ledger.models import Checkpoint, Event, LedgerHead, SubtreeHash
 from quancheng.ledger.services import record_event, verify_chain
 from quancheng.ledger.tree import leaf_hash_of, tree_root
 from quancheng.lib import merkle
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_append_benchmark_measures_both_paths_and_leaves_no_table():
-    rows = ledger_append.run(events=6, batch=4)
-
-    assert [row["per_transaction"] for row in rows] == [1, 4]
-    assert all(row["chained_per_s"] > 0 and row["plain_per_s"] > 0 for row in rows)
-    # Warm-up (1 event) plus two runs of 6, all through record_event and verified by run().
-    assert Event.objects.count() == 13
-    assert ledger_append.PLAIN_TABLE not in connection.introspection.table_names()
+def test_append_benchmark_runs_writers_and_an_integrator_and_verifies(tmp_path):
+    """The script end to end at a tiny size, as its own process (its writer threads and its
+    integrator process need a committed database of their own)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QC_")}
+    result = subprocess.run(  # noqa: S603 - this interpreter, our script
+        [sys.executable, "bench/ledger_append.py", "--events", "12", "--writers", "1", "3"]
+        + ["--rounds", "2", "--db", "sqlite"],
+        cwd=ROOT,
+        env={**env, "QC_VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    rows = [line.split() for line in lines if line.split()[:1] in (["1"], ["3"])]
+    assert [row[0] for row in rows] == ["1", "3"]
+    assert all(float(row[5]) > 0 for row in rows)  # the ratio ledger / plain
+    assert any(line.startswith("agency B committed an event in") for line in lines)
+    # Warm-up 20, 2 rounds × 12 for each of 2 writer counts, the wait check's 2: all verified.
+    assert "verify_ledger: 70 events" in result.stdout
+    assert "load average" in result.stdout
 
 
 def test_bulk_built_ledger_is_what_record_event_would_have_written(tmp_path):

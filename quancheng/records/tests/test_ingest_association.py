@@ -173,3 +173,26 @@ def test_bad_file_name_patterns_fail_at_start_up(monkeypatch):
         "QC_TEST_PATTERNS", r"(?P<serial>[A-Z]+)_(?P<time>\d{14})  X(?P<time>\d{14})"
     )
     assert len(envpatterns("QC_TEST_PATTERNS", "")) == 2
+
+
+def test_a_hand_link_waiting_for_the_ledger_integrator_is_respected(
+    custodian, agency, subject, pair, settings, monkeypatch
+):
+    """The unlink is committed but its event not yet integrated (a standing integrator has not
+    reached it): re-association must still see it."""
+    from quancheng.ledger import services
+    from quancheng.ledger.models import StagedEvent
+
+    right = make_act(pair[0], agency, pair, subject, bj(9))
+    unlinked = make_segment(custodian, agency, bj(9, 6), 60, officer=pair[0])
+    associate(custodian, unlinked)
+    settings.QC_LEDGER_INTEGRATE_ON_COMMIT = False
+    monkeypatch.setattr(services, "_in_test_case_transaction", lambda: False)
+    unlink_item(custodian, reload(unlinked), reason="画面为另一次检查")
+    assert StagedEvent.objects.filter(action="segment.unlinked").exists()
+    assert not Event.objects.filter(action="segment.unlinked").exists()
+
+    associate_waiting(custodian)
+
+    assert reload(unlinked).act is None
+    assert right.pk  # the act it would otherwise have been linked to again
