@@ -61,7 +61,9 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("ledger", "0005_merkle_guard_and_backfill"),
+        # record_event stages the event and the integrator takes a lease: both tables first
+        ("ledger", "0006_staged_events"),
+        ("jobs", "0002_named_lease"),
         ('documents', '0004_sm2_signatures'),
         ('orgs', '0004_api_token_expires_at'),
         ('records', '0009_upload_expired'),
