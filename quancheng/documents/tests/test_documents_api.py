@@ -1,6 +1,7 @@
 """The terminal API for documents, and signed PDFs uploaded by terminals validated at ingest."""
 
 import io
+import re
 
 import pytest
 
@@ -43,7 +44,7 @@ def test_a_terminal_lists_types_drafts_signs_and_finalises(
 ):
     api = api_as(officer)
     types = api.get("/document-types", {"act_kind": "inspection"}).json()
-    assert "现场笔录" in {t["name"] for t in types} and "听证记录" not in {t["name"] for t in types}
+    assert "现场笔录" in {t["name"] for t in types} and "听证笔录" not in {t["name"] for t in types}
 
     r = api.post(
         f"/acts/{act.pk}/document-drafts",
@@ -79,12 +80,24 @@ def test_a_terminal_lists_types_drafts_signs_and_finalises(
             "witness": "赵敏",
         },
     )
+    assert r.status_code == 400 and "见证人身份" in r.content.decode()
+    r = api.post(
+        f"/document-drafts/{draft['id']}/signatures",
+        {
+            "role": "party",
+            "name": "王建国",
+            "refused": True,
+            "refusal_reason": "拒绝签字",
+            "witness": "赵敏",
+            "witness_identity": "社区居委会工作人员",
+        },
+    )
     assert r.status_code == 201 and r.json()["missing_signatures"] == []
 
     r = api.post(f"/document-drafts/{draft['id']}/finalise")
     assert r.status_code == 200, r.content
     body = r.json()
-    assert body["status"] == "final" and body["number"].startswith("渝中卫医现〔")
+    assert body["status"] == "final" and re.fullmatch(r"\d{4}—001", body["number"])
     assert Document.objects.get(pk=body["document_id"]).number == body["number"]
 
     r = api.post(f"/document-drafts/{draft['id']}/finalise")

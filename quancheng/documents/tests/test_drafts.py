@@ -41,8 +41,8 @@ def _counts():
 def test_a_type_not_allowed_for_the_act_kind_is_refused(officer, act, catalogue):
     before = (_counts(), DocumentDraft.objects.count())
     with pytest.raises(ValidationError) as e:
-        services.create_draft(officer, act, doc_type("听证记录"))
-    assert "“监督检查”不使用文书“听证记录”" in e.value.messages[0]
+        services.create_draft(officer, act, doc_type("听证笔录"))
+    assert "“监督检查”不使用文书“听证笔录”" in e.value.messages[0]
     assert (_counts(), DocumentDraft.objects.count()) == before
 
 
@@ -50,11 +50,11 @@ def test_a_type_not_allowed_for_the_act_kind_is_refused(officer, act, catalogue)
 def test_the_page_refuses_a_type_not_allowed_for_the_act_kind(client, officer, act, catalogue):
     client.force_login(officer)
     page = client.get(f"/documents/acts/{act.pk}/new/")
-    assert "现场笔录" in page.content.decode() and "听证记录" not in page.content.decode()
+    assert "现场笔录" in page.content.decode() and "听证笔录" not in page.content.decode()
     r = client.post(
-        f"/documents/acts/{act.pk}/new/", {"doc_type": doc_type("听证记录").code}, follow=True
+        f"/documents/acts/{act.pk}/new/", {"doc_type": doc_type("听证笔录").code}, follow=True
     )
-    assert "不使用文书“听证记录”" in r.content.decode()
+    assert "不使用文书“听证笔录”" in r.content.decode()
     assert not DocumentDraft.objects.exists()
 
 
@@ -207,11 +207,26 @@ def test_the_refusal_form_on_the_signature_page(client, officer, act, catalogue)
     assert "请填写拒签原因" in r.content.decode()
     r = client.post(
         f"/documents/drafts/{draft.pk}/refuse/",
-        {"name": "王建国", "reason": "拒绝", "witness": "社区网格员赵敏", "evidence": ""},
+        {"name": "王建国", "reason": "拒绝", "witness": "赵敏", "evidence": ""},
+        follow=True,
+    )
+    assert "请填写见证人身份" in r.content.decode()
+    r = client.post(
+        f"/documents/drafts/{draft.pk}/refuse/",
+        {
+            "name": "王建国",
+            "reason": "拒绝",
+            "witness": "赵敏",
+            "witness_identity": "社区网格员",
+            "witness_id_number": "500103199001011234",
+            "evidence": "",
+        },
         follow=True,
     )
     assert "已记录当事人拒绝签名" in r.content.decode()
-    assert DraftSignature.objects.get().witness_name == "社区网格员赵敏"
+    refusal = DraftSignature.objects.get()
+    assert (refusal.witness_name, refusal.witness_identity) == ("赵敏", "社区网格员")
+    assert refusal.witness_id_number == "500103199001011234"
 
 
 @pytest.mark.django_db
