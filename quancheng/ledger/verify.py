@@ -36,7 +36,7 @@ from quancheng.lib import merkle
 from quancheng.lib.merkle import CompactRange, leaf_hash
 
 from . import fastverify, note
-from .checkpoints import origin, verifier_key
+from .checkpoints import origin, sm2_verifier_key, verifier_key
 from .models import GENESIS_HASH, Checkpoint, Event, LedgerHead, SubtreeHash
 from .tree import MissingSubtree, tree_root
 
@@ -201,6 +201,10 @@ class _Pass:
         self.upto = upto
         self.progress = progress
         self.key_name, self.key_id, _ = note.parse_verifier_key(vkey)
+        # The second (国密) line is checked where a checkpoint carries one by this log's SM2 key;
+        # checkpoints made before SM2 was switched on have none, and need none.
+        self.sm2_vkey = sm2_verifier_key()
+        self.sm2_key_id = note.parse_sm2_verifier_key(self.sm2_vkey)[:2] if self.sm2_vkey else None
         self.tree = CompactRange()
         self.prev_hash = GENESIS_HASH
         self.expected = 1
@@ -341,6 +345,12 @@ class _Pass:
                     f"{self.key_name} ({self.key_id.hex()})"
                 )
             return Problem(kind, message, checkpoint=checkpoint.size)
+        if self.sm2_key_id and self.sm2_key_id in _signature_key_ids(checkpoint.signed_note):
+            try:
+                note.verify_note(checkpoint.signed_note, self.sm2_vkey)
+            except note.NoteError as e:
+                message = f"SM2 signature does not verify: {e}"
+                return Problem(Kind.BAD_SIGNATURE, message, checkpoint=checkpoint.size)
         return None
 
     def _checkpoint(self, checkpoint: Checkpoint, root: bytes) -> None:

@@ -141,6 +141,20 @@ def test_a_forged_signature_is_found(ledger):
     assert (first.kind, first.checkpoint) == (Kind.BAD_SIGNATURE, 13)
 
 
+def test_a_forged_ed25519_line_is_found_beside_a_valid_sm2_line(ledger):
+    checkpoint = Checkpoint.objects.get(size=13)
+    text, signatures = checkpoint.signed_note.split("\n\n", 1)
+    lines = signatures.splitlines()
+    assert len(lines) == 2  # Ed25519 first, then SM2 (national-crypto.md)
+    prefix, signature = lines[0].rsplit(" ", 1)
+    blob = bytearray(base64.b64decode(signature))
+    blob[10] ^= 1
+    lines[0] = f"{prefix} {base64.b64encode(bytes(blob)).decode()}"
+    tamper.update_checkpoint_note(13, text + "\n\n" + "\n".join(lines) + "\n")
+    first = _first(verify_ledger())
+    assert (first.kind, first.checkpoint) == (Kind.BAD_SIGNATURE, 13)
+
+
 def test_a_forked_log_is_found(ledger):
     # The log is cut back to 15 events (as from a restored backup) and grows again differently:
     # its own chain and tree are consistent, but checkpoint 20 signed another history.
