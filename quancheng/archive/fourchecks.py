@@ -39,6 +39,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from quancheng.ledger import checkpoints
+from quancheng.ledger.integrator import integrate_in_transaction
 from quancheng.ledger.models import Checkpoint, Event
 from quancheng.ledger.services import record_event
 from quancheng.ledger.tree import inclusion_proof_for
@@ -542,6 +543,10 @@ def check_dossier(actor, dossier: Dossier, occasion: str, *, store=None) -> Four
     if occasion not in Occasion.values:
         raise ValueError(f"unknown occasion {occasion!r}")
     with transaction.atomic():
+        # The proofs need every item's events in the tree, those this very transaction staged
+        # included (a dossier made and sealed at once): integrate them here. Sealing is rare,
+        # so holding the integrator's lease row until the commit costs other writers little.
+        integrate_in_transaction()
         dossier = Dossier.objects.select_related("agency").get(pk=dossier.pk)
         run = _Run(dossier, occasion, store)
         results = run.run()
