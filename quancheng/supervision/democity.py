@@ -371,8 +371,9 @@ def _finish(say: Progress) -> None:
         say("已更新统计信息（ANALYZE）")
 
 
-# Below this many filler events the load keeps the ledger's indexes (rebuilding them costs more).
-DROP_INDEXES_FROM = 1_000_000
+# A top-up of fewer events, or of fewer than the ledger already holds, keeps the ledger's indexes
+# (rebuilding them over the whole table would cost more than maintaining them).
+DROP_INDEXES_FROM = 500_000
 
 
 def _views(plan: CityPlan, districts: list[_District], now, summary, say: Progress) -> None:
@@ -398,7 +399,7 @@ def _views(plan: CityPlan, districts: list[_District], now, summary, say: Progre
     rate = Rate("账本事件（调阅记录）", count, say)
     tables = (Event._meta.db_table, SubtreeHash._meta.db_table)
     with transaction.atomic():
-        if copy_supported() and count >= DROP_INDEXES_FROM:
+        if copy_supported() and count >= max(DROP_INDEXES_FROM, size):
             with secondary_indexes_dropped(tables):
                 summary.events += append_views(count, targets, viewers, now, plan.seed, rate.add)
                 say("重建账本索引中……")
