@@ -24,6 +24,7 @@ from quancheng.cases.services import (
     update_act,
     update_case,
 )
+from quancheng.compliance.models import Finding
 from quancheng.compliance.queries import filter_completeness
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import User
@@ -206,6 +207,9 @@ def act_list(request):
     if filters.get("date_to"):
         acts = acts.filter(started_at__date__lte=filters["date_to"])
     acts = filter_completeness(acts, filters.get("completeness"))
+    if filters.get("finding"):  # acts with an active finding of the rule (the dashboard's links)
+        active = Finding.objects.active().filter(rule_id=filters["finding"])
+        acts = acts.filter(pk__in=active.values("act_id"))
     return render(
         request, "web/act_list.html", {"form": form, "page": _page(request, _with_officers(acts))}
     )
