@@ -407,9 +407,7 @@ def _insert_mark(**fields) -> None:
 
 
 def _apply_after_commit() -> None:
-    # A test case's transaction never commits: readers apply the marks (apply_marks) instead.
-    if connection.atomic_blocks[0]._from_testcase:
-        return
+    # Inside a test case's transaction (which never commits) readers apply the marks instead.
     if any(hook is _apply_hook for _, hook, _ in connection.run_on_commit):
         return
     transaction.on_commit(_apply_hook, robust=True)
