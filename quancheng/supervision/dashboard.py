@@ -58,15 +58,16 @@ def key_figures(user, now: dt.datetime | None = None) -> dict:
     if not (getattr(user, "is_authenticated", False) and user.sees_whole_city):
         visible = agencies_visible_to(user)
         cells, rules = cells.filter(agency__in=visible), rules.filter(agency__in=visible)
-    figures = {
-        name: value or 0
-        for name, value in cells.aggregate(
-            acts=Sum("acts", filter=Q(month=month)),
-            checked=Sum("checked", filter=Q(month=month)),
-            complete=Sum("complete", filter=Q(month=month)),
-            missing=Sum("mandatory_missing"),
-        ).items()
-    }
+    sums = cells.aggregate(
+        month_acts=Sum("acts", filter=Q(month=month)),
+        month_checked=Sum("checked", filter=Q(month=month)),
+        month_complete=Sum("complete", filter=Q(month=month)),
+        total_acts=Sum("acts"),
+        total_missing=Sum("mandatory_missing"),
+    )
+    names = {"month_acts": "acts", "month_checked": "checked", "month_complete": "complete"}
+    names.update(total_acts="all_acts", total_missing="missing")
+    figures = {names[alias]: value or 0 for alias, value in sums.items()}
     figures["unchecked"] = figures["acts"] - figures["checked"]
     # Of the acts checked: an act not checked yet is neither complete nor incomplete.
     figures["complete_rate"] = (

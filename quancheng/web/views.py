@@ -92,7 +92,6 @@ def _officers_and_data(form) -> tuple[list, dict]:
 @require_GET
 def home(request):
     user = request.user
-    month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     acts = Act.objects.visible_to(user)
     cases = Case.objects.visible_to(user)
     by_stage = {
@@ -104,8 +103,6 @@ def home(request):
         "web/home.html",
         {
             "subject_count": Subject.objects.visible_to(user).count(),
-            "act_count": acts.count(),
-            "acts_this_month": acts.filter(started_at__gte=month_start).count(),
             "case_count": sum(by_stage.values()),
             "stages": stages,
             "recent_acts": _with_officers(acts.select_related("subject", "compliance"))[:5],

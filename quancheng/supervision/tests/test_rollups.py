@@ -2,10 +2,7 @@
 a direct aggregation whatever happened, rebuilt to the same numbers, untouched by a rollback."""
 
 import contextlib
-import dataclasses
 import datetime as dt
-import itertools
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -18,15 +15,12 @@ from hypothesis import strategies as st
 
 from quancheng.access.requests import create_request
 from quancheng.cases.models import Act
-from quancheng.cases.services import create_act, update_act
+from quancheng.cases.services import update_act
 from quancheng.compliance.evaluate import evaluate_act
 from quancheng.compliance.models import Finding
 from quancheng.compliance.services import answer_finding, decide_finding
-from quancheng.conftest import make_person
-from quancheng.orgs.models import Agency, Role
-from quancheng.records.tests.ingest_scene import camera, make_segment
+from quancheng.records.tests.ingest_scene import make_segment
 from quancheng.registration.services import register_records
-from quancheng.subjects.models import Subject
 from quancheng.supervision.models import RollupMark, StatCount
 from quancheng.supervision.rollups import (
     apply_marks,
@@ -36,78 +30,7 @@ from quancheng.supervision.rollups import (
 )
 from quancheng.supervision.statistics import GROUPINGS, Filters, compute, compute_direct
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=SHANGHAI)
-KINDS = ["inspection", "onsite", "interrogation"]
-_serial = itertools.count(1)
-
-
-@dataclasses.dataclass
-class Scene:
-    agencies: list
-    officers: list  # per agency: three officers
-    custodians: list
-    heads: list
-    subjects: list
-    devices: list  # per agency: two cameras
-    city_admin: object
-
-
-@pytest.fixture
-def scene(organisation):
-    """Two districts' agencies with three officers, a custodian, a head, a subject and two
-    cameras each, and the city administrator; made at NOW (certificates valid then)."""
-    with time_machine.travel(NOW, tick=False):
-        agencies = [Agency.objects.get(code="d03-zf"), Agency.objects.get(code="d05-zf")]
-        officers, custodians, heads, subjects, devices = [], [], [], [], []
-        for i, agency in enumerate(agencies):
-            people = [make_person(f"r{i}o{n}", f"执法{i}{n}", agency) for n in range(3)]
-            officers.append(people)
-            custodians.append(
-                make_person(f"r{i}c", f"专管{i}", agency, Role.CUSTODIAN, certificate=False)
-            )
-            heads.append(make_person(f"r{i}h", f"负责{i}", agency, Role.HEAD))
-            subjects.append(
-                Subject.objects.create(
-                    agency=agency,
-                    name=f"对象{i}",
-                    kind="public_place",
-                    address=f"地址{i}",
-                    credit_code=_credit_code(i + 11),
-                )
-            )
-            devices.append(
-                [camera(custodians[i], agency, f"R{i}-{n}", officer=people[n]) for n in range(2)]
-            )
-        city_admin = make_person(
-            "r-city",
-            "市管理员",
-            Agency.objects.get(code="cq-wjw"),
-            Role.CITY_ADMIN,
-            certificate=False,
-        )
-    return Scene(agencies, officers, custodians, heads, subjects, devices, city_admin)
-
-
-def _credit_code(serial: int) -> str:
-    from quancheng.conftest import credit_code
-
-    return credit_code(serial)
-
-
-def _new_act(scene, a: int, kind: str, days_ago: int, pair: tuple[int, int]) -> Act:
-    officers = [scene.officers[a][pair[0]], scene.officers[a][pair[1]]]
-    start = (NOW - dt.timedelta(days=days_ago, hours=3)).replace(microsecond=0)
-    return create_act(
-        officers[0],
-        scene.agencies[a],
-        officers,
-        kind=kind,
-        started_at=start,
-        ended_at=start + dt.timedelta(minutes=40),
-        place=scene.subjects[a].address,
-        subject=scene.subjects[a],
-    )
+from .rollup_scene import KINDS, NOW, new_act
 
 
 def assert_rollups_equal_direct(scene, extra_filters=()):
@@ -157,7 +80,7 @@ def _apply(scene, acts: list, op) -> None:
     name, *args = op
     if name == "act":
         a, kind, days_ago, pair = args
-        acts.append(_new_act(scene, a, kind, days_ago, pair))
+        acts.append(new_act(scene, a, kind, days_ago, pair))
         return
     if not acts:
         return
@@ -230,14 +153,14 @@ def test_rollups_equal_a_direct_aggregation_after_any_changes(scene, operations)
 
 def test_a_rolled_back_change_leaves_the_rollups_as_they_were(scene):
     with time_machine.travel(NOW, tick=False):
-        act = _new_act(scene, 0, "inspection", 3, (0, 1))
+        act = new_act(scene, 0, "inspection", 3, (0, 1))
         evaluate_act(act)
         apply_marks()
         before = stored_cells()
         assert sum(c["acts"] for c in before[0].values()) == 3  # the act-level row and 2 officers
 
         with pytest.raises(RuntimeError), transaction.atomic():
-            other = _new_act(scene, 0, "onsite", 3, (1, 2))
+            other = new_act(scene, 0, "onsite", 3, (1, 2))
             evaluate_act(other)
             update_act(scene.officers[0][1], act, kind="onsite")
             assert RollupMark.objects.exists()  # marked in the change's own transaction
@@ -255,7 +178,7 @@ def test_marks_are_applied_once_the_change_commits(scene, django_capture_on_comm
     with time_machine.travel(NOW, tick=False):
         apply_marks()
         with django_capture_on_commit_callbacks(execute=True):
-            act = _new_act(scene, 1, "onsite", 1, (0, 2))
+            act = new_act(scene, 1, "onsite", 1, (0, 2))
     assert not RollupMark.objects.exists()
     row = StatCount.objects.get(officer=0, agency=act.agency, kind="onsite")
     assert (row.month, row.acts) == (dt.date(2026, 6, 1), 1)
@@ -264,7 +187,7 @@ def test_marks_are_applied_once_the_change_commits(scene, django_capture_on_comm
 def test_rebuild_command_gives_the_same_numbers(scene):
     with time_machine.travel(NOW, tick=False):
         for days, kind in ((1, "inspection"), (40, "onsite"), (70, "inspection")):
-            evaluate_act(_new_act(scene, 0, kind, days, (0, 1)))
+            evaluate_act(new_act(scene, 0, kind, days, (0, 1)))
         before = compute(scene.city_admin, Filters(by="kind"))
         StatCount.objects.update(acts=99)  # a damaged rollup
         assert compare_rollups() != []
@@ -292,9 +215,9 @@ def test_statistics_queries_do_not_grow_with_the_acts(scene, client):
 
     with time_machine.travel(NOW, tick=False):
         for n in range(10):
-            _new_act(scene, n % 2, KINDS[n % 3], n * 7, (0, 1))
+            new_act(scene, n % 2, KINDS[n % 3], n * 7, (0, 1))
         ten = counted()
         for n in range(90):
-            _new_act(scene, n % 2, KINDS[n % 3], n, [(0, 1), (1, 2), (0, 2)][n % 3])
+            new_act(scene, n % 2, KINDS[n % 3], n, [(0, 1), (1, 2), (0, 2)][n % 3])
         hundred = counted()
     assert ten == hundred
