@@ -322,8 +322,10 @@ def rebuild_rollups() -> None:
 
 
 def _lock() -> None:
-    if not RollupLock.objects.select_for_update().filter(id=1).exists():
+    """Hold the appliers' lock row until the transaction ends (made again if a test flushed it)."""
+    if not list(RollupLock.objects.select_for_update().filter(id=1).values_list("id", flat=True)):
         RollupLock.objects.get_or_create(id=1)
+        list(RollupLock.objects.select_for_update().filter(id=1).values_list("id", flat=True))
 
 
 def apply_marks() -> int:
