@@ -364,11 +364,16 @@ BULK_TABLES = (
 
 def _finish(say: Progress) -> None:
     """What every build ends with: fresh planner statistics for the loaded tables on
-    PostgreSQL (a bulk load outruns autovacuum). Derived tables (statistics rollups) that a
-    generated city must fill are rebuilt here, after the last row is written."""
+    PostgreSQL (a bulk load outruns autovacuum), then the statistics rollups rebuilt from the
+    rows (supervision/rollups.py), after the last row is written."""
     if copy_supported():
         analyze(BULK_TABLES)
         say("已更新统计信息（ANALYZE）")
+    # The rows went in by COPY or bulk_create, past the model signals: count them all once.
+    from .rollups import rebuild_rollups
+
+    rebuild_rollups()
+    say("统计汇总已重新计算")
 
 
 # A top-up of fewer events, or of fewer than the ledger already holds, keeps the ledger's indexes
