@@ -250,9 +250,7 @@ def draft_finalise(request, pk):
         messages.error(request, "不能定稿：" + "；".join(_messages(e)))
         return redirect(draft)
     # Back to the act's checklist: what the act still needs after this document.
-    messages.success(
-        request, f"已定稿并加盖电子签章：{document}（文号 {document.number or '无'}）"
-    )
+    messages.success(request, f"已定稿并加盖电子签章：{document}（文号 {document.number or '无'}）")
     return redirect(_checklist_url(draft.act))
 
 
