@@ -158,3 +158,26 @@ def test_open_errors_lists_the_missing_av_but_not_warnings(scene, clock):
     errors = open_errors(built.act)
     assert {e["rule"] for e in errors} >= {"A11-mandatory"}
     assert all(e["message"] for e in errors)
+
+
+def test_the_act_page_leads_with_the_checklist(client, scene, officer, clock):
+    built = scene("inspection", compliant=False)
+    built.document("现场笔录")
+    built.data()
+    built.register()
+    clock(LATER)
+    client.force_login(officer)
+    page = client.get(f"/acts/{built.act.pk}/").content.decode()
+    box = page.index('id="next-steps"')
+    assert box < page.index("<h2>执法人员</h2>") and box < page.index('id="compliance"')
+    assert 'data-code="record.missing_av"' in page
+    assert f'href="/acts/{built.act.pk}/upload/?return=checklist">上传音像记录</a>' in page
+    assert "A11-mandatory" in page and "本次执法记录已齐全" not in page
+
+
+def test_a_complete_act_page_says_so_with_a_tick(client, scene, officer, clock):
+    built = scene("inspection")
+    clock(LATER)
+    client.force_login(officer)
+    page = client.get(f"/acts/{built.act.pk}/").content.decode()
+    assert "✓</span> 本次执法记录已齐全" in page and "next-step-kind" not in page
