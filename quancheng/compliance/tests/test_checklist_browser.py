@@ -16,6 +16,7 @@ from quancheng.web.tests.live import CHROMIUM, PASSWORD, chromium_page, prepared
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.real_clock,  # chromium and the server keep the machine's clock
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium, /usr/bin/chromium"),
 ]
 
