@@ -14,6 +14,7 @@ from .live import CHROMIUM, PASSWORD, chromium_browser, new_context, prepared_en
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.real_clock("chromium and the runserver subprocess keep the machine's clock"),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium, /usr/bin/chromium"),
 ]
 
