@@ -7,6 +7,8 @@ from django.db import models
 
 from quancheng.lib.canonical import canonical_bytes
 
+from .actions import label_of
+
 GENESIS_HASH = "0" * 64
 
 
@@ -128,6 +130,11 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise LedgerIsAppendOnly("ledger events cannot be deleted")
+
+    @property
+    def action_label(self) -> str:
+        """What people read for the action (the catalogue's Chinese label)."""
+        return label_of(self.action)
 
     def entry(self) -> dict:
         """The hashed entry: everything about the event, its time included."""
