@@ -26,14 +26,14 @@ KIND_LABELS = {
     "registration.overdue": "记录逾期未登记",
     "fixity.missing": "记录文件丢失",
     "fixity.mismatch": "记录文件被改动（校验不符）",
-    "ledger.tampered": "台账校验失败",
+    "ledger.tampered": "账本校验失败",
     "records.unreadable": "音像记录损坏无法解析",
     "access.denied": "越权调阅被拒绝",
     "access.outside_approval": "超出批准范围调阅",
     "disposal.refused": "违规销毁被拒绝",
     "device.undocked": "设备超期未对接",
     "witness.refused": "见证方拒绝",
-    "witness.inconsistent": "见证方发现台账不一致",
+    "witness.inconsistent": "见证方发现账本不一致",
 }
 
 # Pages for the objects alerts name, by ``object_type`` (models with get_absolute_url need none).

@@ -77,7 +77,7 @@ class Feature:
 
 FEATURES: list[Feature] = [
     Feature(
-        "哈希链台账与签名检查点（防删改、可回溯）",
+        "哈希链账本与签名检查点（防删改、可回溯）",
         (2, 20, 27),
         "quancheng/ledger",
         ("ledger/tests/test_record_event.py", "ledger/tests/test_verify.py"),

@@ -302,3 +302,10 @@ def basis_of(action: str) -> str:
         return Action(action).basis
     except ValueError:
         return ""
+
+
+def catalogue_table() -> str:
+    """The catalogue as the Markdown table in docs/ledger.md (``python -c "from
+    quancheng.ledger.actions import catalogue_table; print(catalogue_table())"``)."""
+    rows = [f"| `{a.value}` | {a.label} | {a.basis} |" for a in Action]
+    return "\n".join(["| action | 中文 | 条 (渝卫发〔2019〕70号) |", "|---|---|---|", *rows]) + "\n"

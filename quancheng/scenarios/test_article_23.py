@@ -154,7 +154,7 @@ def test_a_hold_approved_and_later_lifted_by_the_head_frees_the_items(
 def test_the_heads_reasoned_not_applicable_decision_frees_the_items_and_is_logged(
     clock, officer, custodian, head, inspection, video
 ):
-    """机构负责人决定不适用长期保存（写明理由）的，记台账，期满后可以销毁。"""
+    """机构负责人决定不适用长期保存（写明理由）的，记账本，期满后可以销毁。"""
     add_marker(officer, video, "objection", 30)
     waiver = waive_longterm(head, inspection, reason="当事人仅询问处罚依据，未提出异议")
     event = Event.objects.get(action="hold.not_applicable")
