@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .rules import RULES
-from .rules.base import NOT_YET
+from .rules.base import CHECKABLE_LABELS, NOT_YET
 
 ROOT = Path(__file__).resolve().parent.parent  # the quancheng package
 
@@ -325,6 +325,7 @@ def build(root: Path = ROOT) -> list[ArticleRow]:
                     "id": rule.id,
                     "title": rule.title,
                     "checkable": rule.checkable,
+                    "checkable_label": CHECKABLE_LABELS[rule.checkable],
                     "note": rule.note,
                     "tests": rule_tests.get(rule.id, []),
                 }

@@ -236,7 +236,7 @@ def test_the_api_shows_the_pending_retention_and_narrows_only_after_sealing(
     open_case,
     case_video,
 ):
-    """接口：办案期间保管期限待定；封卷前认定被拒绝（narrowing_refused），封卷后写明理由可以认定。"""
+    """接口：办案期间保管期限待定；封卷前认定被拒绝，封卷后写明理由可以认定。"""
     terminal = api_as(custodian)
     shown = terminal.get(f"/retention/segment/{case_video.pk}").json()
     assert shown["pending"] is True and shown["retain_until"] is None

@@ -331,7 +331,7 @@ def test_the_api_refuses_disposal_of_a_marked_item_and_accepts_it_after_the_head
     inspection,
     video,
 ):
-    """接口：标记阻碍执法的记录销毁申请返回 disposal_refused；负责人决定不适用后可以申请。"""
+    """接口：标记阻碍执法的记录，销毁申请被拒绝并说明原因；负责人决定不适用后可以申请。"""
     add_marker(officer, video, "obstruction", 30)
     _due(clock, video)
     body = {"items": [{"kind": "segment", "id": video.pk}], "reason": "保管期满"}

@@ -30,6 +30,8 @@ FILE_NAME = re.compile(
     re.IGNORECASE,
 )
 DOTTED = re.compile(r"\b[a-z_]+\.[a-z_]+\b")
+# A rule id alone where its Chinese name belongs ("A11-dispute", "TWO-officers").
+RULE_ID = re.compile(r"\b[A-Z][A-Z0-9]*-[a-z][a-z-]*\b")
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 WORD = r"[A-Za-z][A-Za-z'’-]*"
 SENTENCE = re.compile(rf"\b{WORD}(?:[ \t]+{WORD}){{2,}}\b")
@@ -43,6 +45,7 @@ class _Text(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.stack: list[tuple[str, bool]] = []  # (tag, skipped)
         self.parts: list[str] = []
+        self.codes: list[str] = []  # the text of skipped elements (codes shown on purpose)
 
     def _skipping(self) -> bool:
         return any(skipped for _, skipped in self.stack)
@@ -68,15 +71,23 @@ class _Text(HTMLParser):
                 return
 
     def handle_data(self, data):
-        if not self._skipping():
-            self.parts.append(data)
+        (self.codes if self._skipping() else self.parts).append(data)
 
 
-def visible_text(html: str) -> str:
+def _parsed(html: str) -> _Text:
     parser = _Text()
     parser.feed(html)
     parser.close()
-    return "\n".join(p.strip() for p in parser.parts if p.strip())
+    return parser
+
+
+def visible_text(html: str) -> str:
+    return "\n".join(p.strip() for p in _parsed(html).parts if p.strip())
+
+
+def code_text(html: str) -> str:
+    """The text of the elements that hold codes on purpose (a PDF's text keeps no tags)."""
+    return "\n".join(_parsed(html).codes)
 
 
 def untranslated(text: str) -> list[str]:
@@ -84,5 +95,5 @@ def untranslated(text: str) -> list[str]:
     text = URL.sub(" ", FILE_NAME.sub(" ", text))
     text = _ALLOWED.sub("。", text)
     found = DOTTED.findall(text) + SNAKE.findall(text) + SENTENCE.findall(text)
-    found += BARE.findall(text)
+    found += BARE.findall(text) + RULE_ID.findall(text)
     return sorted(set(found))
