@@ -73,7 +73,7 @@ def record_denial(user, item, action: str, decision: Decision, path: str = "") -
             detail={
                 **body,
                 "action_label": ACTION_LABELS[action],
-                "reason_label": decision.reason,
+                "reason_label": decision.reason_zh,
                 "item_kind_label": str(item._meta.verbose_name),
                 "user": name,
                 "user_id": user.pk,

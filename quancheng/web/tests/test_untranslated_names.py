@@ -119,8 +119,20 @@ def test_the_check_finds_what_people_should_not_read():
     assert untranslated(visible_text(fine)) == []
 
 
+def _enrich(world):
+    """What the pages show once work has happened: the act's findings (rule names), and an
+    alert about a refused access (its detail: action, reason, kind of record)."""
+    from quancheng.compliance.evaluate import evaluate_act
+
+    evaluate_act(world.act)
+    nosy = Client()
+    nosy.force_login(world.persons["uninvolved"])
+    assert nosy.get(world.segment.get_absolute_url()).status_code == 403
+
+
 def test_every_page_for_every_role_reads_in_chinese(world):
-    problems: dict[str, list[str]] = {}
+    _enrich(world)
+    problems: dict[str, set[str]] = {}
     for who, person in [*world.persons.items(), ("anonymous", None)]:
         client = Client()
         if person is not None:
@@ -131,10 +143,9 @@ def test_every_page_for_every_role_reads_in_chinese(world):
             text = _text(client.get(path))
             if text is None:
                 continue
-            found = untranslated(text)
-            if found:
-                problems.setdefault(f"{name} {path}", []).extend(f"{who}: {f}" for f in found)
-    report = "\n".join(f"{page}: {sorted(set(found))}" for page, found in sorted(problems.items()))
+            for found in untranslated(text):
+                problems.setdefault(f"{name} {path}", set()).add(found)
+    report = "\n".join(f"{page}: {sorted(found)}" for page, found in sorted(problems.items()))
     assert not problems, "untranslated names on pages:\n" + report
 
 
