@@ -114,7 +114,8 @@ def test_the_check_finds_what_people_should_not_read():
     fine = (
         '<p>SHA-256 校验 a.mp4，见 <a href="/ledger/x_y/">https://example.org/a_b</a></p>'
         '<p><span class="code">A11</span> 争议时全程记录 <code>python -m quancheng.offline</code>'
-        "</p><script>var a_b = x.y;</script>"
+        "</p><select><option>争议时全程记录（A11-dispute）</option></select>"
+        "<script>var a_b = x.y;</script>"
     )
     assert untranslated(visible_text(fine)) == []
 

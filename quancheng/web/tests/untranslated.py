@@ -30,8 +30,10 @@ FILE_NAME = re.compile(
     re.IGNORECASE,
 )
 DOTTED = re.compile(r"\b[a-z_]+\.[a-z_]+\b")
-# A rule id alone where its Chinese name belongs ("A11-dispute", "TWO-officers").
-RULE_ID = re.compile(r"\b[A-Z][A-Z0-9]*-[a-z][a-z-]*\b")
+# A rule id alone where its Chinese name belongs ("A11-dispute", "TWO-officers"); in brackets
+# after the name, "争议时全程记录（A11-dispute）", it is the code beside its name (a <select>'s
+# options cannot hold a small code element).
+RULE_ID = re.compile(r"(?<![（(])\b[A-Z][A-Z0-9]*-[a-z][a-z-]*\b(?![）)])")
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 WORD = r"[A-Za-z][A-Za-z'’-]*"
 SENTENCE = re.compile(rf"\b{WORD}(?:[ \t]+{WORD}){{2,}}\b")
