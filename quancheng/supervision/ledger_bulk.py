@@ -120,13 +120,14 @@ def append_events(specs: Iterable[EventSpec], chunk: int = CHUNK) -> int:
         is_user = spec.actor is not None and getattr(spec.actor, "is_authenticated", False)
         time = (spec.time or timezone.now()).astimezone(dt.UTC)
         label = spec.actor.get_username() if is_user else "system"
+        action = str(spec.action)  # an action name or a StrEnum member: its text
         body = canonical_bytes(spec.body).decode()
         entry = _entry_bytes(
             seq,
             _stamp(time),
             label,
             spec.agency_id,
-            spec.action,
+            action,
             spec.object_type,
             spec.object_id,
             body,
@@ -140,7 +141,7 @@ def append_events(specs: Iterable[EventSpec], chunk: int = CHUNK) -> int:
                 spec.actor.pk if is_user else None,
                 label,
                 spec.agency_id,
-                spec.action,
+                action,
                 spec.object_type,
                 spec.object_id,
                 body,
