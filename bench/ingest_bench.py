@@ -79,6 +79,9 @@ with open(sys.argv[2], "rb") as f:
 """
 
 
+PATHS = ("store", "http", "lean", "store_sm3", "sm3_job")
+
+
 def parse_size(text: str) -> int:
     """'1GiB', '64M', '4g', '1048576' → bytes (binary units)."""
     m = _SIZE_RE.match(text)
@@ -483,6 +486,7 @@ def run(
     directory: str | None = None,
     repeat: int = 5,
     front: bool = True,
+    paths: tuple[str, ...] = PATHS,
 ) -> dict:
     """Measure everything; ``memory_size`` None skips the memory part. Returns the figures.
 
@@ -495,23 +499,21 @@ def run(
         load = [os.getloadavg()]
         source = work / "ingest.bin"
         sha = make_file(source, size)
-        times: dict[str, list[float]] = {
-            "baseline": [],
-            "store": [],
-            "http": [],
-            "lean": [],
-            "store_sm3": [],
-            "sm3_job": [],
+        timings = {
+            "store": lambda: store_put(source, work / "store", sha),
+            "http": lambda: tus_upload(server, source, sha, chunk_size),
+            "lean": lambda: lean_upload(server, source, sha, chunk_size),
+            "store_sm3": lambda: store_put_with_sm3(source, work / "store", sha),
+            "sm3_job": lambda: sm3_job(source),
         }
-        server.start()
+        times: dict[str, list[float]] = {"baseline": [], **{key: [] for key in paths}}
+        if {"http", "lean"} & set(paths) or memory_size is not None:
+            server.start()
         load.append(os.getloadavg())
         for _ in range(repeat):  # alternated, so that a busy moment of the machine hits all
             times["baseline"].append(baseline(source, work / "copy.bin"))
-            times["store"].append(store_put(source, work / "store", sha))
-            times["http"].append(tus_upload(server, source, sha, chunk_size))
-            times["lean"].append(lean_upload(server, source, sha, chunk_size))
-            times["store_sm3"].append(store_put_with_sm3(source, work / "store", sha))
-            times["sm3_job"].append(sm3_job(source))
+            for key in paths:
+                times[key].append(timings[key]())
         load.append(os.getloadavg())
         source.unlink()
         result = {
@@ -575,6 +577,8 @@ def report(r: dict) -> str:
         ("store_sm3", "(c) put with SM3 in the same pass (information)"),
         ("sm3_job", "(d) SM3 job after ingest: SHA-256 + SM3 of the blob"),
     ):
+        if key not in r["times"]:
+            continue
         seconds, best = r[f"{key}_s"], r[f"{key}_best_s"]
         ratio, best_ratio = seconds / base, best / base_best
         target, verdict = "", ""
@@ -623,6 +627,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-front", action="store_true", help="gunicorn alone, without nginx in front"
     )
+    parser.add_argument(
+        "--paths",
+        nargs="+",
+        choices=PATHS,
+        default=list(PATHS),
+        help="what to time against the baseline (all; e.g. --paths store --skip-memory)",
+    )
     args = parser.parse_args(argv)
     if min(args.size, args.memory_size, args.chunk_size, args.repeat) < 1:
         parser.error("sizes must be positive")
@@ -634,7 +645,15 @@ def main(argv: list[str] | None = None) -> int:
         memory_size = None
     print(
         report(
-            run(args.size, memory_size, args.chunk_size, args.dir, args.repeat, not args.no_front)
+            run(
+                args.size,
+                memory_size,
+                args.chunk_size,
+                args.dir,
+                args.repeat,
+                not args.no_front,
+                tuple(args.paths),
+            )
         )
     )
     return 0
