@@ -93,6 +93,9 @@ def _regular_file_position(stream) -> tuple[int, int] | None:
 
 # The kernel copy advances in steps of this size, so that hashing can follow close behind.
 COPY_STEP = 16 * MiB
+# The copy is hashed in reads of this size: the buffer stays in the core's cache between the
+# read and the hash (larger reads send every byte out to memory and back).
+HASH_READ = 256 * 1024
 
 
 class _CopyProgress:
@@ -119,7 +122,7 @@ class _CopyProgress:
             return self.copied, self.done, self.error
 
 
-def _kernel_copy_hashing(stream, f, chunk_size: int) -> tuple[str, int] | None:
+def _kernel_copy_hashing(stream, f, chunk_size: int = HASH_READ) -> tuple[str, int] | None:
     """Copy the rest of a regular file into ``f`` with copy_file_range and hash the copy; None
     when the kernel cannot copy it.
 
@@ -342,7 +345,7 @@ class LocalBlobStore(BlobStore):
 
     def _copy_hashing(self, stream: BinaryIO, f) -> tuple[str, int]:
         """Copy the stream into ``f`` (in the kernel when it can), hash what was written, fsync."""
-        copied = _kernel_copy_hashing(stream, f, self.chunk_size)
+        copied = _kernel_copy_hashing(stream, f)
         if copied is None:
             sha256, size = self._write_hashing(stream, f)
         else:
