@@ -48,11 +48,12 @@ from urllib.parse import urlsplit
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import ROOT, Timer, machine_note
+from bench._common import ROOT, Timer, announce, machine_note, spread
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
-TARGETS = {"store": 1.0, "http": 1.5}
+# The store: <= 1.0 with a margin for the next machine (issue 21 point 5).
+TARGETS = {"store": 0.95, "http": 1.5}
 MEMORY_TARGET_MB = 200
 WAIT_STEPS = 600  # × 0.1 s for the server to answer
 _SIZE_RE = re.compile(r"(?i)^\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?)i?b?\s*$")
@@ -592,6 +593,7 @@ def report(r: dict) -> str:
     for key in ("baseline", "store", "http", "lean", "store_sm3", "sm3_job"):
         if key in r["times"]:
             lines.append(f"  all runs, {key}: {_runs(r['times'][key])}")
+            lines.append(f"    {spread(r['times'][key], ' s')}")
     memory = r["memory"]
     if memory is None:
         lines.append("peak memory: skipped (--skip-memory)")
@@ -635,6 +637,7 @@ def main(argv: list[str] | None = None) -> int:
         help="what to time against the baseline (all; e.g. --paths store --skip-memory)",
     )
     args = parser.parse_args(argv)
+    announce("bench ingest")
     if min(args.size, args.memory_size, args.chunk_size, args.repeat) < 1:
         parser.error("sizes must be positive")
     memory_size = None if args.skip_memory else args.memory_size
