@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 import os
 import socket
@@ -37,6 +36,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from quancheng.jobs import leases
+from quancheng.lib.canonical import canonical_bytes
 from quancheng.lib.merkle import CompactRange, leaf_hash
 
 from .models import Event, LedgerHead, StagedEvent, SubtreeHash
@@ -81,12 +81,6 @@ def _utc_iso(value) -> str:
     if value.tzinfo is None:  # SQLite stores UTC without an offset
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def _canonical(entry: dict) -> bytes:
-    """canonical_bytes of a dict whose values are str, int or None (never a float), as the
-    staged content and the entry are: the C encoder's output is already canonical."""
-    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 _EVENT_COLUMNS = (
@@ -185,11 +179,11 @@ def integrate_batch(limit: int | None = None) -> int:
                 "object_id": object_id,
                 "body": body,
             }
-            if sha256(_canonical(content)).hexdigest() != content_hash:
+            if sha256(canonical_bytes(content)).hexdigest() != content_hash:
                 raise StagedEventTampered(f"staged event {pk}: content does not match its hash")
             seq += 1
             content["seq"], content["prev"] = seq, prev
-            entry = _canonical(content)
+            entry = canonical_bytes(content)
             hash_ = sha256(entry).hexdigest()
             events.append((seq, prev, hash_, pk))
             prev = hash_

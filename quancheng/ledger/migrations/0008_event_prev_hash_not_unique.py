@@ -33,7 +33,7 @@ CREATE_GUARDS = _sqlite(EVENT_GUARD.SQLITE_UP, STAGED_GUARD.SQLITE_UP)
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ledger", "0006_staged_events"),
+        ("ledger", "0007_entries_are_jcs"),
     ]
 
     operations = [
