@@ -584,7 +584,7 @@ def report(r: dict) -> str:
         ratio, best_ratio = seconds / base, best / base_best
         target, verdict = "", ""
         if key in TARGETS:
-            target = "≤ " + format(TARGETS[key], ".1f")
+            target = "≤ " + format(TARGETS[key], ".2f")
             verdict = ("ok" if ratio <= TARGETS[key] else "MISSED") + " (median)"
         lines.append(
             f"{label:<56} {seconds:>8.2f} {mb / seconds:>5.0f} {ratio:>5.2f} {best:>6.2f} "
