@@ -159,7 +159,7 @@ def machine() -> str:
     the database (when Django is set up)."""
     parts = [
         _cpu_model(),
-        f"{os.cpu_count()} cores",
+        f"{os.cpu_count()} CPUs",
         _memory(),
         f"Linux {platform.release()}" if sys.platform == "linux" else platform.platform(),
         f"Python {platform.python_version()}",
