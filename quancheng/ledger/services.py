@@ -40,11 +40,12 @@ def _object_ref(obj: models.Model | None, object_type: str, object_id: str) -> t
     return object_type, object_id
 
 
-def _agency_id(obj: models.Model) -> int | None:
+def _agency_id(obj) -> int | None:
     """The id of the agency an object belongs to, without loading the agency when it is the
     object's own foreign key (one query fewer per event)."""
+    meta = getattr(obj, "_meta", None)
     try:
-        field = obj._meta.get_field("agency")
+        field = meta.get_field("agency") if meta is not None else None
     except FieldDoesNotExist:
         field = None
     if field is not None and field.many_to_one:
@@ -88,7 +89,7 @@ def record_event(
     if agency_id is None and obj is not None:
         agency_id = _agency_id(obj)
     if agency_id is None and is_user:
-        agency_id = actor.agency_id
+        agency_id = _agency_id(actor)
     staged = StagedEvent(
         time=timezone.now().astimezone(dt.UTC),
         actor=actor if is_user else None,
