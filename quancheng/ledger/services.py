@@ -95,7 +95,7 @@ def record_event(
         actor=actor if is_user else None,
         actor_label=actor.get_username() if is_user else "system",
         agency_id=agency_id,
-        action=action,
+        action=str(action),  # an Action member is stored as its value
         object_type=object_type,
         object_id=object_id,
         body=canonical_bytes(body or {}).decode(),
