@@ -43,9 +43,7 @@ def test_append_benchmark_runs_writers_and_an_integrator_and_verifies(tmp_path):
     assert "verify_ledger: 70 events" in result.stdout
     assert "load average" in result.stdout
     # The machine, and the load before and after, printed once by bench/_common for every bench.
-    assert (
-        "CPUs" in result.stdout and "Python 3." in result.stdout and "SQLite 3." in result.stdout
-    )
+    assert "CPUs" in result.stdout and "Python 3." in result.stdout and "SQLite 3." in result.stdout
     assert "load before: load average" in result.stdout
     assert "load after: load average" in result.stdout
 
