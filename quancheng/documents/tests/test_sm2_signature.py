@@ -151,3 +151,74 @@ def test_finalising_signs_with_both_and_the_page_verifies_the_sm2_signature(
     page = client.get(document.get_absolute_url()).content.decode()
     assert "国密签名验证（SM2/SM3）" in page and "SM2 签名有效" in page
     assert "电子签名验证" in page  # PAdES is still there
+
+
+# --- who can verify the .p7s: OpenSSL's identifier, GM/T 0010's content types -----------------
+
+needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="Debian's openssl")
+
+
+def _openssl_cms_verify(tmp_path, signature: bytes, content: bytes, ca_pem: str):
+    (tmp_path / "doc.pdf").write_bytes(content)
+    (tmp_path / "doc.p7s").write_bytes(signature)
+    (tmp_path / "sm2-ca.pem").write_text(ca_pem)
+    command = [
+        *("openssl", "cms", "-verify", "-binary", "-inform", "DER"),
+        *("-in", tmp_path / "doc.p7s", "-content", tmp_path / "doc.pdf"),
+        *("-CAfile", tmp_path / "sm2-ca.pem", "-out", "/dev/null"),
+    ]
+    return subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+
+
+@needs_openssl
+def test_openssl_cms_verify_accepts_the_openssl_compatible_signature(settings, agency, tmp_path):
+    """With the empty SM2 identifier (what OpenSSL 1.1.1–3.x use, having no option to set one),
+    ``openssl cms -verify -CAfile`` accepts the signature and its chain, and refuses it once one
+    byte of the PDF has changed; the platform's verifier agrees on both."""
+    settings.QC_SM2_CMS_IDENTIFIER = "empty"
+    stored = sm2sign.issue_demo_certificate(None, agency)
+    ca_pem = sm2sign._pem(sm2sign._ders(stored.chain_pem)[0])
+    signature = _signed(stored)
+
+    accepted = _openssl_cms_verify(tmp_path, signature, PDF, ca_pem)
+    assert accepted.returncode == 0, accepted.stderr
+    assert "Verification successful" in accepted.stderr
+    check = sm2sign.verify_detached(signature, PDF)
+    assert check.ok and check.user_id == b"" and check.identifier_label == "空（OpenSSL 兼容）"
+
+    altered = PDF[:10] + bytes([PDF[10] ^ 1]) + PDF[11:]
+    refused = _openssl_cms_verify(tmp_path, signature, altered, ca_pem)
+    assert refused.returncode != 0
+    assert "verification failure" in refused.stderr
+    assert sm2sign.verify_detached(signature, altered).status == "altered"
+
+
+@needs_openssl
+def test_openssl_refuses_the_gmt0009_identifier_the_platform_accepts(sm2_certificate, tmp_path):
+    """The default: GM/T 0009's identifier, which OpenSSL 3.0's cms does not use (documented)."""
+    ca_pem = sm2sign._pem(sm2sign._ders(sm2_certificate.chain_pem)[0])
+    signature = _signed(sm2_certificate)
+    check = sm2sign.verify_detached(signature, PDF)
+    assert check.ok and check.user_id == b"1234567812345678"
+    assert _openssl_cms_verify(tmp_path, signature, PDF, ca_pem).returncode != 0
+
+
+def test_gmt0010_content_types_are_written_on_request_and_verified(settings, sm2_certificate):
+    settings.QC_SM2_CMS_CONTENT_TYPES = "gmt0010"
+    signature = _signed(sm2_certificate)
+    raw = cms.ContentInfo.load(signature)
+    assert raw["content_type"].dotted == "1.2.156.10197.6.1.4.2.2"
+    signed_data = raw["content"]
+    assert signed_data["encap_content_info"]["content_type"].dotted == "1.2.156.10197.6.1.4.2.1"
+    attrs = {
+        a["type"].native: a["values"][0] for a in signed_data["signer_infos"][0]["signed_attrs"]
+    }
+    assert attrs["content_type"].dotted == "1.2.156.10197.6.1.4.2.1"
+    check = sm2sign.verify_detached(signature, PDF)
+    assert check.ok and check.content_types == "gmt0010"
+    assert sm2sign.verify_detached(signature, PDF + b"x").status == "altered"
+    # The RFC 5652 default stays what it was.
+    settings.QC_SM2_CMS_CONTENT_TYPES = "rfc5652"
+    assert cms.ContentInfo.load(_signed(sm2_certificate))["content_type"].dotted == (
+        "1.2.840.113549.1.7.2"
+    )
