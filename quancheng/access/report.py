@@ -39,9 +39,14 @@ ACCESS_ACTIONS = {
     "document.displayed": "在线阅览",
     "segment.downloaded": "下载",
     "document.downloaded": "下载",
+    "document.sm2_signature_downloaded": "下载 SM2 签名文件",
     "access.denied": "拒绝访问",
 }
-DOWNLOAD_ACTIONS = {"segment.downloaded", "document.downloaded"}
+DOWNLOAD_ACTIONS = {
+    "segment.downloaded",
+    "document.downloaded",
+    "document.sm2_signature_downloaded",
+}
 SEGMENT_ACTIONS = {"segment.viewed", "segment.played", "segment.downloaded"}
 OBJECT_TYPES = {
     Segment._meta.label_lower: "segment",

@@ -63,6 +63,7 @@ ITEM_ACTIONS = {
     "document.displayed": "在线阅览",
     "segment.downloaded": "下载原始文件",
     "document.downloaded": "下载原始文件",
+    "document.sm2_signature_downloaded": "下载 SM2 签名文件",
     "access.denied": "拒绝访问（未经批准）",
 }
 PLAYED_SESSION_KEY = "qc_played_segments"

@@ -62,6 +62,7 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "documents:party_copy_make": caps.DRAFT_FINALISE,
     "documents:party_copy_file": caps.CONTENT,
     "documents:party_copy_serve": caps.DRAFT_FINALISE,
+    "documents:document_sm2_signature": caps.CONTENT,
     # --- compliance ---
     "compliance:marker_add": caps.MARKER_CHANGE,
     "compliance:marker_withdraw": caps.MARKER_CHANGE,

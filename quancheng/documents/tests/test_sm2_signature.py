@@ -8,6 +8,7 @@ import subprocess
 import pytest
 from asn1crypto import cms
 from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 
 from quancheng.conftest import PASSWORD
@@ -122,10 +123,7 @@ def test_openssl_verifies_the_sm2_certificates(sm2_certificate, tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-def test_finalising_signs_with_both_and_the_page_verifies_the_sm2_signature(
-    client, officer, colleague, act, certified
-):
-    assert sm2sign.active_certificate(act.agency) is not None  # the demo certificates include it
+def _finalised(officer, colleague, act):
     draft = services.create_draft(officer, act, doc_type("卫生监督意见书"), {"opinion": "整改"})
     for who in (officer, colleague):
         password = "" if who == officer else PASSWORD
@@ -139,7 +137,14 @@ def test_finalising_signs_with_both_and_the_page_verifies_the_sm2_signature(
             request=RequestFactory().post("/", REMOTE_ADDR="10.4.4.4"),  # the lockout's address
         )
     services.add_signature(officer, draft, role="party", name="王建国", image=signature_png())
-    document = services.finalise(officer, draft)
+    return services.finalise(officer, draft)
+
+
+def test_finalising_signs_with_both_and_the_page_verifies_the_sm2_signature(
+    client, officer, colleague, act, certified
+):
+    assert sm2sign.active_certificate(act.agency) is not None  # the demo certificates include it
+    document = _finalised(officer, colleague, act)
 
     record = Sm2DocumentSignature.objects.get(document=document)
     with blob_store().open(record.blob_id) as f, blob_store().open(document.blob_id) as g:
@@ -151,6 +156,43 @@ def test_finalising_signs_with_both_and_the_page_verifies_the_sm2_signature(
     page = client.get(document.get_absolute_url()).content.decode()
     assert "国密签名验证（SM2/SM3）" in page and "SM2 签名有效" in page
     assert "电子签名验证" in page  # PAdES is still there
+    assert "下载签名文件（.p7s）" in page
+
+
+def test_the_p7s_downloads_under_the_pdfs_rules_and_is_logged(
+    client, officer, colleague, act, certified, outsider, system_admin
+):
+    document = _finalised(officer, colleague, act)
+    record = Sm2DocumentSignature.objects.get(document=document)
+    url = reverse("documents:document_sm2_signature", args=[document.pk])
+    client.force_login(officer)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pkcs7-signature"
+    assert ".p7s" in response["Content-Disposition"]
+    assert "attachment" in response["Content-Disposition"]
+    body = b"".join(response.streaming_content)
+    with blob_store().open(record.blob_id) as f:
+        assert body == f.read()
+    event = Event.objects.get(action="document.sm2_signature_downloaded")
+    logged = json.loads(event.body)
+    assert logged["signature"]["sha256"] == record.blob_id
+    assert logged["document"]["sha256"] == document.blob_id
+    assert event.actor_id == officer.pk
+    # Another district's officer and the system administrator (no record content) get nothing.
+    for who in (outsider, system_admin):
+        client.force_login(who)
+        assert client.get(url).status_code in (403, 404)
+    assert Event.objects.filter(action="document.sm2_signature_downloaded").count() == 1
+
+
+def test_the_p7s_is_named_after_the_document_number(agency):
+    from quancheng.documents.views import p7s_filename
+    from quancheng.records.models import Document
+
+    assert p7s_filename(Document(pk=3, number="渝卫监〔2026〕7号")) == "渝卫监〔2026〕7号.p7s"
+    assert p7s_filename(Document(pk=3, original_filename="a/b.pdf")) == "a_b.p7s"
+    assert p7s_filename(Document(pk=3)) == "document-3.p7s"
 
 
 # --- who can verify the .p7s: OpenSSL's identifier, GM/T 0010's content types -----------------
