@@ -54,12 +54,15 @@ class BundleFile:
     """A file to export: its name under files/ and its SHA-256.
 
     Its bytes come from the blob store, or from ``content`` for a record kept in the database
-    (a data record's canonical JSON); either way they must hash to ``sha256``.
+    (a data record's canonical JSON); either way they must hash to ``sha256``. A detached
+    signature (a document's SM2 ``.p7s``) names the file it signs in ``signs``; the manifest
+    says so (``signature_of``) and the offline verifier checks the signature against that file.
     """
 
     name: str
     sha256: str
     content: bytes | None = None
+    signs: str = ""
 
 
 def safe_name(name: str) -> str:
@@ -170,7 +173,10 @@ def make_ledger_bundle(
         expected_sm3 = registered_sm3.get(f.sha256)
         if expected_sm3 is not None and sm3 != expected_sm3:
             raise BundleError(f"blob {f.sha256} no longer has its SM3 {expected_sm3} (got {sm3})")
-        listed.append({"path": f"files/{name}", "sha256": f.sha256, "sm3": sm3, "size": size})
+        entry = {"path": f"files/{name}", "sha256": f.sha256, "sm3": sm3, "size": size}
+        if f.signs:
+            entry["signature_of"] = f"files/{safe_name(f.signs)}"
+        listed.append(entry)
     # 2. The events, their proofs, the checkpoint and the key.
     with open(out / "events.jsonl", "wb") as f:
         for event in events:

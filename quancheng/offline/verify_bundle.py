@@ -47,7 +47,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from quancheng.ledger import note
-from quancheng.lib import gmcrypto, merkle, tlog_proof
+from quancheng.lib import gmcrypto, merkle, sm2cms, tlog_proof
 from quancheng.lib.canonical import canonical_bytes
 
 FORMAT = "quancheng-ledger-bundle/1"
@@ -413,6 +413,7 @@ def _check_files(source: _Source, manifest: dict, events: dict[int, bytes], repo
         for pair in pairs:
             paired.setdefault(pair, []).append(seq)
     listed = set()
+    verified: dict[str, str] = {}  # path → SM3, of the files whose digests hold
     for item in manifest.get("files", []):
         path = item.get("path", "") if isinstance(item, dict) else ""
         expected = str(item.get("sha256", "")).lower() if isinstance(item, dict) else ""
@@ -433,6 +434,7 @@ def _check_files(source: _Source, manifest: dict, events: dict[int, bytes], repo
             )
             continue
         _check_sm3(path, item, actual, actual_sm3, paired, report)
+        verified[path] = actual_sm3
         seqs = named.get(actual)
         if not seqs:
             report.fail(
@@ -448,6 +450,61 @@ def _check_files(source: _Source, manifest: dict, events: dict[int, bytes], repo
     for path in source.files():
         if path not in listed:
             report.fail(f"清单未列出的文件：{path}", f"file not listed in the manifest: {path}")
+    _check_detached_signatures(source, manifest, verified, report)
+
+
+def _check_detached_signatures(source: _Source, manifest: dict, verified: dict, report: Report):
+    """Each detached SM2 signature (a document's ``.p7s``, GM/T 0010) against the file it signs:
+    the SM3 in its messageDigest, and the SM2 value by the certificate it carries."""
+    for item in manifest.get("files", []):
+        if not isinstance(item, dict) or not item.get("signature_of"):
+            continue
+        path, target = item.get("path", ""), str(item["signature_of"])
+        if path not in verified:
+            continue  # the signature file itself failed above
+        if target not in verified:
+            report.fail(
+                f"签名文件 {path} 所签署的文件 {target} 缺失或未通过核验",
+                f"detached signature {path}: the file it signs, {target}, is missing or failed",
+            )
+            continue
+        found = sm2cms.check_detached(source.read(path), bytes.fromhex(verified[target]))
+        if found.status == sm2cms.Status.ALTERED:
+            report.fail(
+                f"SM2 签名 {path}：{target} 的 SM3 与签名时不同（文件被改动）",
+                f"SM2 signature {path}: the SM3 of {target} is not the signed messageDigest",
+            )
+            continue
+        if found.status != sm2cms.Status.VALID:
+            report.fail(
+                f"SM2 签名 {path} 无效：{found.detail}",
+                f"SM2 signature {path} does not verify ({found.status}: {found.detail})",
+            )
+            continue
+        cert = found.certificate
+        roots = {c.subject.dump(): c for c in found.certificates if c.subject == c.issuer}
+        problem, chain = sm2cms.chain_problem(cert, found.certificates, roots, found.signed_at)
+        identifier = found.user_id.decode() if found.user_id else "(empty / OpenSSL)"
+        fingerprint = hashlib.sha256(cert.dump()).hexdigest()
+        report.ok(
+            f"SM2 签名 {path} 有效：签署 {target}，签名者“{sm2cms.common_name(cert)}”，"
+            f"证书 SHA-256 {fingerprint}",
+            f"SM2 signature {path} verifies over {target}: signer {sm2cms.common_name(cert)!r}, "
+            f"signed {found.signed_at:%Y-%m-%dT%H:%M:%SZ}, identifier {identifier}, "
+            f"certificate SHA-256 {fingerprint}",
+        )
+        if problem:
+            report.note(
+                f"SM2 签名 {path} 所附证书链不完整：{problem}（须另行核验签名者证书）",
+                f"SM2 signature {path}: the certificates it carries do not form a chain "
+                f"({problem}); check the signer's certificate separately",
+            )
+        else:
+            report.note(
+                f"SM2 签名 {path} 的证书链：{' → '.join(chain)}；根证书是否可信须另行确认",
+                f"SM2 signature {path}: chain {' → '.join(chain)}; whether its root is "
+                f"trusted must be established separately",
+            )
 
 
 def _check_sm3(path: str, item: dict, sha256: str, actual_sm3: str, paired, report: Report):
