@@ -118,7 +118,10 @@ def bundle_file(item) -> BundleFile:
     """The file an item contributes: its stored original, or a data record's canonical JSON."""
     if isinstance(item, DataRecord):
         return BundleFile(
-            safe_name(f"datarecord-{item.pk}.json"), item.sha256, canonical_bytes(item.data)
+            safe_name(f"datarecord-{item.pk}.json"),
+            item.sha256,
+            canonical_bytes(item.data),
+            sm3=item.sm3,
         )
     kind = "segment" if isinstance(item, Segment) else "document"
     name = item.original_filename or item.blob_id[:12]

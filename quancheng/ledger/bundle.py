@@ -63,6 +63,7 @@ class BundleFile:
     sha256: str
     content: bytes | None = None
     signs: str = ""
+    sm3: str = ""  # the SM3 ``content`` must have (a data record's recorded one)
 
 
 def safe_name(name: str) -> str:
@@ -170,7 +171,7 @@ def make_ledger_bundle(
             size, sm3 = _copy_blob(store, f.sha256, out / "files" / name)
         else:
             size, sm3 = _write_content(f, out / "files" / name)
-        expected_sm3 = registered_sm3.get(f.sha256)
+        expected_sm3 = registered_sm3.get(f.sha256) or f.sm3 or None
         if expected_sm3 is not None and sm3 != expected_sm3:
             raise BundleError(f"blob {f.sha256} no longer has its SM3 {expected_sm3} (got {sm3})")
         entry = {"path": f"files/{name}", "sha256": f.sha256, "sm3": sm3, "size": size}

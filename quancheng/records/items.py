@@ -19,6 +19,7 @@ from quancheng.cases.models import Act
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
 from quancheng.ledger.snapshot import snapshot
+from quancheng.lib import gmcrypto
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import agencies_visible_to
@@ -74,6 +75,7 @@ DATA_RECORD_FIELDS = [
     "kind",
     "schema_version",
     "sha256",
+    "sm3",
     "recorded_at",
     "device",
     "act",
@@ -213,6 +215,7 @@ def create_data_record(
             schema_version=kind.version,
             data=data,
             sha256=hashlib.sha256(canonical_bytes(data)).hexdigest(),
+            sm3=gmcrypto.sm3_hex(canonical_bytes(data)),
             recorded_at=recorded_at,
             device=device,
             source=source,
