@@ -127,6 +127,7 @@ def make_ledger_bundle(
     object_type: str = "",
     object_id: str = "",
     store: BlobStore | None = None,
+    record: bool = True,
 ) -> Path:
     """Write the ledger part of a bundle for ``events`` and ``files`` into the new folder ``out``.
 
@@ -203,7 +204,11 @@ def make_ledger_bundle(
     (out / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
-    # 4. The export is itself on the record.
+    # 4. The export is itself on the record (``record=False``: the caller records
+    # :func:`bundle_made_body` itself when the bundle leaves, e.g. at the end of a job that may
+    # be retried).
+    if not record:
+        return out
     with transaction.atomic():
         record_event(
             actor,
@@ -218,6 +223,16 @@ def make_ledger_bundle(
             object_id=object_id or "bundle",
         )
     return out
+
+
+def bundle_made_body(out: Path) -> dict:
+    """The body of ``ledger.bundle_made`` for the bundle written in ``out``."""
+    manifest = json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))
+    return {
+        "events": manifest["events"],
+        "files": manifest["files"],
+        "checkpoint_size": manifest["checkpoint_size"],
+    }
 
 
 def files_named_in(events: Iterable[Event]) -> list[BundleFile]:
