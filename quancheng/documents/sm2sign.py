@@ -27,21 +27,20 @@ from pathlib import Path
 
 from asn1crypto import keys
 from asn1crypto import x509 as ax509
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from quancheng.ledger.services import record_event
-from quancheng.lib import gmcrypto, sm2cms
+from quancheng.lib import gmcrypto, keyseal, sm2cms
 from quancheng.lib.sm2cms import OID_SM2_SIGN, SIGNATURE_OIDS, Status  # noqa: F401 (API)
 from quancheng.orgs.models import Agency
 
 from .certificates import _passphrase
 from .models import Sm2Certificate, Sm2DocumentSignature
 
+_KEY_LABEL = b"quancheng sm2 key"
 DEMO_SM2_CA_NAME = "全程演示 SM2 根证书（仅供演示）"
 _PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", re.DOTALL)
 
@@ -168,23 +167,14 @@ def make_certificate(
     ).dump()
 
 
-def _key_cipher(salt: bytes) -> AESGCM:
-    kdf = Scrypt(salt=salt, length=32, n=2**14, r=8, p=1)
-    return AESGCM(kdf.derive(_passphrase()))
-
-
 def encrypt_key(key: gmcrypto.SM2PrivateKey) -> str:
     """``sm2-aesgcm:`` base64(salt || nonce || AES-256-GCM(scalar)), key from the passphrase."""
-    salt, nonce = os.urandom(16), os.urandom(12)
-    sealed = _key_cipher(salt).encrypt(nonce, key.raw(), b"quancheng sm2 key")
-    return "sm2-aesgcm:" + base64.b64encode(salt + nonce + sealed).decode()
+    return keyseal.seal(key.raw(), _passphrase(), label=_KEY_LABEL, prefix="sm2-aesgcm:")
 
 
 def decrypt_key(text: str) -> gmcrypto.SM2PrivateKey:
-    raw = base64.b64decode(text.removeprefix("sm2-aesgcm:"))
-    salt, nonce, sealed = raw[:16], raw[16:28], raw[28:]
     return gmcrypto.SM2PrivateKey.from_raw(
-        _key_cipher(salt).decrypt(nonce, sealed, b"quancheng sm2 key")
+        keyseal.unseal(text, _passphrase(), label=_KEY_LABEL, prefix="sm2-aesgcm:")
     )
 
 

@@ -36,6 +36,7 @@ are imported.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import sys
@@ -195,13 +196,46 @@ def _strings(value) -> Iterator[str]:
             yield from _strings(item)
 
 
+def _given_keys(key_arg) -> list[str]:
+    """The keys given with --key (repeatable; each a key or a file of keys, one a line: the
+    ledger page lists every key the log has signed with, old ones included)."""
+    given = []
+    for arg in key_arg if isinstance(key_arg, list | tuple) else [key_arg]:
+        candidate = Path(arg)
+        text = candidate.read_text("utf-8") if candidate.is_file() else arg
+        given += [line.strip() for line in text.splitlines() if line.strip()]
+    return given
+
+
+def _pick_key(vkeys: list[str], source: _Source) -> str:
+    """Of several keys (before and after a key rotation), the one that signed the bundle's
+    checkpoint, by the key ids of its signature lines; else the first."""
+    if len(vkeys) > 1 and source.exists("checkpoint"):
+        text = source.read("checkpoint").decode("utf-8", "replace")
+        signatures = text.split("\n\n", 1)[-1].splitlines()
+        for vkey in vkeys:
+            parts = vkey.rsplit("+", 2)
+            if len(parts) != 3:
+                continue
+            name, kid_hex, _ = parts
+            for line in signatures:
+                if not line.startswith(f"— {name} "):
+                    continue
+                try:
+                    kid = base64.b64decode(line.rsplit(" ", 1)[-1], validate=True)[:4].hex()
+                except ValueError:
+                    continue
+                if kid == kid_hex:
+                    return vkey
+    return vkeys[0]
+
+
 def _load_key(key_arg: str | None, source: _Source, report: Report) -> str | None:
     bundled = None
     if source.exists("verifier.key"):
         bundled = source.read("verifier.key").decode("utf-8", "replace").strip()
     if key_arg:
-        candidate = Path(key_arg)
-        vkey = candidate.read_text("utf-8").strip() if candidate.is_file() else key_arg.strip()
+        vkey = _pick_key(_given_keys(key_arg), source)
         origin = "--key"
     elif bundled:
         vkey = bundled
@@ -232,8 +266,7 @@ def _load_key(key_arg: str | None, source: _Source, report: Report) -> str | Non
 def _load_sm2_key(key_arg: str | None, source: _Source, report: Report) -> str | None:
     """The SM2 verifier key (--sm2-key, else the bundle's verifier-sm2.key), or None."""
     if key_arg:
-        candidate = Path(key_arg)
-        vkey = candidate.read_text("utf-8").strip() if candidate.is_file() else key_arg.strip()
+        vkey = _pick_key(_given_keys(key_arg), source)
     elif source.exists("verifier-sm2.key"):
         vkey = source.read("verifier-sm2.key").decode("utf-8", "replace").strip()
     else:
@@ -710,10 +743,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("bundle", help="证据包目录或 .zip / bundle directory or .zip")
     parser.add_argument(
         "--key",
-        help="验证公钥或其文件（应另经可信渠道取得）/ verifier key, or a file holding it",
+        action="append",
+        help="验证公钥或其文件（应另经可信渠道取得；可多次给出，如密钥轮换前后的公钥）/ "
+        "verifier key, or a file holding it (repeatable: the keys before and after a rotation)",
     )
     parser.add_argument(
         "--sm2-key",
+        action="append",
         help="SM2 验证公钥或其文件（国密签名；缺省用包内 verifier-sm2.key）/ SM2 verifier key",
     )
     args = parser.parse_args(argv)
