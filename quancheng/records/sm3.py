@@ -147,7 +147,7 @@ SM3_COMPUTED_DATA_RECORD = "datarecord.sm3_computed"
 
 
 def backfill_data_records(DataRecord) -> int:
-    """Give the data records stored before SM3 theirs (migration ``records 0011``).
+    """Give the data records stored before SM3 theirs (migration ``records 0012``).
 
     Their canonical JSON is re-made from the stored data and checked against the recorded
     SHA-256 first: only those bytes get an SM3 (a record whose data no longer matches gets none;

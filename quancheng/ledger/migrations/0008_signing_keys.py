@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0006_staged_events'),
+        ('ledger', '0007_entries_are_jcs'),
     ]
 
     operations = [

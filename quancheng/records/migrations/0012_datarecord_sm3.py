@@ -17,8 +17,8 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("records", "0010_blob_sm3"),
-        ("ledger", "0006_staged_events"),
+        ("records", "0011_data_records_are_jcs"),
+        ("ledger", "0008_signing_keys"),
     ]
 
     operations = [
