@@ -213,6 +213,7 @@ def _openssl_cms_verify(tmp_path, signature: bytes, content: bytes, ca_pem: str)
 
 
 @needs_openssl
+@pytest.mark.real_clock("openssl checks the certificates' validity against the machine's clock")
 def test_openssl_cms_verify_accepts_the_openssl_compatible_signature(settings, agency, tmp_path):
     """With the empty SM2 identifier (what OpenSSL 1.1.1–3.x use, having no option to set one),
     ``openssl cms -verify -CAfile`` accepts the signature and its chain, and refuses it once one
@@ -236,6 +237,7 @@ def test_openssl_cms_verify_accepts_the_openssl_compatible_signature(settings, a
 
 
 @needs_openssl
+@pytest.mark.real_clock("openssl checks the certificates' validity against the machine's clock")
 def test_openssl_refuses_the_gmt0009_identifier_the_platform_accepts(sm2_certificate, tmp_path):
     """The default: GM/T 0009's identifier, which OpenSSL 3.0's cms does not use (documented)."""
     ca_pem = sm2sign._pem(sm2sign._ders(sm2_certificate.chain_pem)[0])
