@@ -214,7 +214,7 @@ def _pick_key(vkeys: list[str], source: _Source) -> str:
         text = source.read("checkpoint").decode("utf-8", "replace")
         signatures = text.split("\n\n", 1)[-1].splitlines()
         for vkey in vkeys:
-            parts = vkey.rsplit("+", 2)
+            parts = vkey.split("+", 2)  # the name has no "+", the base64 may
             if len(parts) != 3:
                 continue
             name, kid_hex, _ = parts

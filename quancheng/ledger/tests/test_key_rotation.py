@@ -140,3 +140,22 @@ def note_origin() -> str:
     from quancheng.ledger.checkpoints import origin
 
     return origin()
+
+
+def test_the_offline_verifier_picks_the_key_that_signed_even_with_plus_in_base64(tmp_path):
+    """Of the keys given, the one whose key id signed the checkpoint (a vkey's base64 may
+    contain "+", the separator of its parts)."""
+    from quancheng.offline.verify_bundle import _pick_key, _Source
+
+    name = "quancheng.local/ledger"
+    seeds = (bytes([n]) * 32 for n in range(256))
+    signer = next(
+        k
+        for k in map(Ed25519PrivateKey.from_private_bytes, seeds)
+        if "+" in note.verifier_key(name, k.public_key()).split("+", 2)[2]
+    )
+    other = Ed25519PrivateKey.from_private_bytes(SEED)
+    text = note.checkpoint_text(name, 1, bytes(32))
+    (tmp_path / "checkpoint").write_text(note.sign_note(text, name, signer))
+    keys_given = [note.verifier_key(name, k.public_key()) for k in (other, signer)]
+    assert _pick_key(keys_given, _Source(tmp_path)) == keys_given[1]
