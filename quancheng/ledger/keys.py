@@ -142,7 +142,7 @@ def rotate(actor) -> dict:
             None,
             {"old": old_vkeys, "new": new_vkeys, "at": now.isoformat()},
             object_type="ledger.signingkey",
-            object_id=new_vkeys["ed25519"],
+            object_id=new_vkeys["ed25519"].split("+", 2)[1],  # the new key's id (8 hex digits)
         )
     wait_for_event(staged)
     # 3. The transition checkpoint: signed by the new keys and by the old ones.
