@@ -18,6 +18,7 @@ from quancheng.cases.models import Act
 from quancheng.documents import services
 from quancheng.documents.catalogue import types_for_act_kind
 from quancheng.documents.models import DocumentDraft, DocumentType, DraftSignature
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 
 from . import responses
@@ -139,7 +140,12 @@ def _draft(request, draft_id: int) -> DocumentDraft:
     )
 
 
-@router.get("/document-types", response={200: list[DocumentTypeOut], **responses.READ})
+@router.get(
+    "/document-types",
+    response={200: list[DocumentTypeOut], **responses.READ},
+    summary="执法文书种类目录",
+    description="执法文书种类目录；给出 `act_kind` 时只列出该类执法行为使用的种类。",
+)
 def list_document_types(request, act_kind: str | None = None):
     """The catalogue; with ``act_kind`` only the types that kind of act uses."""
     if act_kind:
@@ -165,6 +171,9 @@ def post_draft(request, act_id: int, payload: DraftIn):
     "/document-drafts/{draft_id}",
     # 403 access_denied: the draft's content is refused by the access policy (A24).
     response={200: DraftOut, **responses.READ, 403: Error},
+    summary="读取文书草稿",
+    description="草稿内容属于记录内容，按调阅规则（第二十四条）判断；无权查看时 403 "
+    "`access_denied`。",
 )
 def get_draft(request, draft_id: int):
     draft = _draft(request, draft_id)
@@ -172,7 +181,11 @@ def get_draft(request, draft_id: int):
     return _draft_out(draft)
 
 
-@router.put("/document-drafts/{draft_id}", response={200: DraftOut, **responses.CHANGE})
+@router.put(
+    "/document-drafts/{draft_id}",
+    response={200: DraftOut, **responses.CHANGE},
+    summary="保存文书草稿（字段值按字段名）",
+)
 def put_draft(request, draft_id: int, payload: DraftData):
     draft = services.save_draft(request.user, _draft(request, draft_id), payload.data)
     return _draft_out(draft)
@@ -222,13 +235,31 @@ def post_signature(request, draft_id: int, payload: SignatureIn):
     return Status(201, _draft_out(draft))
 
 
+class FinaliseIn(Input):
+    confirm: bool = Field(
+        False,
+        description="确认定稿（不可撤销：编定文号、加盖电子签章，此后不能修改）；"
+        "未确认时返回 confirmation_required 及定稿的后果",
+    )
+
+
 @router.post(
     "/document-drafts/{draft_id}/finalise",
     response={200: DraftOut, **responses.CREATE},
     summary="定稿：编号、生成 PDF、加盖机构电子签章",
 )
-def post_finalise(request, draft_id: int):
+def post_finalise(request, draft_id: int, payload: FinaliseIn):
     draft = _draft(request, draft_id)
+    if not payload.confirm and services.finalisable(draft):
+        # 定稿 cannot be undone: the terminal shows what it does and sends "confirm": true.
+        caps.require(request.user, caps.DRAFT_FINALISE, draft)
+        consequences = services.finalise_consequences(draft)
+        return error_response(
+            400,
+            "confirmation_required",
+            "定稿不可撤销，请确认后重试（confirm: true）：" + "；".join(consequences),
+            {"confirm": consequences},
+        )
     try:
         services.finalise(request.user, draft)
     except ValidationError as e:

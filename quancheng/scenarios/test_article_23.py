@@ -28,6 +28,7 @@ from quancheng.compliance.evaluate import evaluate_act
 from quancheng.compliance.models import Finding
 from quancheng.compliance.services import add_marker, withdraw_marker
 from quancheng.ledger.models import Event
+from quancheng.lib import confirm
 from quancheng.records.services import blob_store
 
 pytestmark = [pytest.mark.django_db, pytest.mark.rule("A23-longterm")]
@@ -154,7 +155,7 @@ def test_a_hold_approved_and_later_lifted_by_the_head_frees_the_items(
 def test_the_heads_reasoned_not_applicable_decision_frees_the_items_and_is_logged(
     clock, officer, custodian, head, inspection, video
 ):
-    """机构负责人决定不适用长期保存（写明理由）的，记台账，期满后可以销毁。"""
+    """机构负责人决定不适用长期保存（写明理由）的，记账本，期满后可以销毁。"""
     add_marker(officer, video, "objection", 30)
     waiver = waive_longterm(head, inspection, reason="当事人仅询问处罚依据，未提出异议")
     event = Event.objects.get(action="hold.not_applicable")
@@ -315,7 +316,7 @@ def test_the_heads_decision_page_refuses_when_a_hold_is_pending(
     client.force_login(head)
     response = client.post(
         reverse("retention:disposal_decide", args=[proposal.pk]),
-        {"decision": "approve"},
+        {"decision": "approve", "confirm": confirm.token(head, "disposal.approve", proposal)},
         follow=True,
     )
     assert "待机构负责人审批的长期保存申请" in response.content.decode()
@@ -331,7 +332,7 @@ def test_the_api_refuses_disposal_of_a_marked_item_and_accepts_it_after_the_head
     inspection,
     video,
 ):
-    """接口：标记阻碍执法的记录销毁申请返回 disposal_refused；负责人决定不适用后可以申请。"""
+    """接口：标记阻碍执法的记录，销毁申请被拒绝并说明原因；负责人决定不适用后可以申请。"""
     add_marker(officer, video, "obstruction", 30)
     _due(clock, video)
     body = {"items": [{"kind": "segment", "id": video.pk}], "reason": "保管期满"}
@@ -346,7 +347,12 @@ def test_the_api_refuses_disposal_of_a_marked_item_and_accepts_it_after_the_head
     assert waived.status_code == 201 and waived.json()["decided_by"]["full_name"] == "刘洋"
     created = api_as(custodian).post("/disposals", body)
     assert created.status_code == 201, created.json()
-    decided = api_as(head).post(f"/disposals/{created.json()['id']}/decision", {"approve": True})
+    decision = f"/disposals/{created.json()['id']}/decision"
+    unconfirmed = api_as(head).post(decision, {"approve": True})
+    assert unconfirmed.status_code == 400
+    assert unconfirmed.json()["code"] == "confirmation_required"
+    assert not disposal.is_disposed(video)
+    decided = api_as(head).post(decision, {"approve": True, "confirm": True})
     assert decided.status_code == 200 and decided.json()["status"] == "approved"
     assert disposal.is_disposed(video)
 

@@ -26,6 +26,10 @@
   var rowTemplate = document.getElementById("upload-row");
   var entries = [];
   var running = false;
+  // Opened from the act page's checklist (?return=checklist): when every file is registered,
+  // go back to the checklist, where the page says what changed and what is still missing.
+  var returnUrl = form.dataset.returnUrl;
+  var autoReturn = form.dataset.return === "checklist";
 
   var DOCUMENT_EXTENSIONS = /\.(pdf|jpe?g|png|tiff?)$/i;
 
@@ -42,17 +46,18 @@
     return btoa(binary);
   }
 
+  // Sizes in KB/MB/GB and speeds in MB/s, one decimal: as quancheng/lib/units.py writes them.
   function formatSize(n) {
-    if (n >= 1024 * 1024 * 1024) {
-      return (n / 1024 / 1024 / 1024).toFixed(2) + " GB";
+    var units = ["KB", "MB", "GB", "TB"];
+    var size = n / 1024;
+    for (var i = 0; i < units.length - 1 && size >= 1024; i++) {
+      size /= 1024;
     }
-    if (n >= 1024 * 1024) {
-      return (n / 1024 / 1024).toFixed(1) + " MB";
-    }
-    if (n >= 1024) {
-      return (n / 1024).toFixed(1) + " KB";
-    }
-    return n + " B";
+    return size.toFixed(1) + " " + units[i];
+  }
+
+  function formatRate(bytesPerSecond) {
+    return (bytesPerSecond / 1024 / 1024).toFixed(1) + " MB/s";
   }
 
   function setStatus(entry, text, state) {
@@ -69,7 +74,7 @@
     var seconds = (performance.now() - entry.startedAt) / 1000;
     var sent = offset - entry.startOffset;
     if (seconds > 0 && sent > 0) {
-      entry.speed.textContent = formatSize(sent / seconds) + "/s";
+      entry.speed.textContent = formatRate(sent / seconds);
     }
   }
 
@@ -130,6 +135,7 @@
         startButton.disabled = !entries.some(function (e) {
           return !e.done;
         });
+        finished();
         return;
       }
       upload(entry).then(next, function (error) {
@@ -272,6 +278,9 @@
     if (row.querySelector("[name=is_evidence]").checked) {
       data.append("is_evidence", "on");
     }
+    if (autoReturn) {
+      data.append("return", "checklist"); // the act page then says what was added
+    }
     return fetch(attachUrl, {
       method: "POST",
       body: data,
@@ -317,6 +326,22 @@
       }
     );
     tbody.appendChild(tr);
+  }
+
+  function finished() {
+    var allDone = entries.length > 0 && entries.every(function (e) {
+      return e.row.dataset.state === "done";
+    });
+    if (!allDone) {
+      return;
+    }
+    var back = document.getElementById("upload-return");
+    if (back) {
+      back.hidden = false;
+    }
+    if (autoReturn && returnUrl) {
+      window.location.assign(returnUrl);
+    }
   }
 
   function upload(entry) {
