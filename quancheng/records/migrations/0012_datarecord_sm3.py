@@ -18,7 +18,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("records", "0011_data_records_are_jcs"),
-        ("ledger", "0008_signing_keys"),
+        ("ledger", "0009_signing_keys"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('archive', '0006_fourchecks_transfer'),
+        ('archive', '0007_ledger_is_zhangben'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0007_entries_are_jcs'),
+        ('ledger', '0008_event_prev_hash_not_unique'),
     ]
 
     operations = [
