@@ -346,6 +346,16 @@ QC_LEDGER_ORIGIN = os.environ.get("QC_LEDGER_ORIGIN") or "quancheng.local/ledger
 # The checkpoints' second signature line, SM2 with SM3 (docs/national-crypto.md); its key from
 # QC_SM2_SIGNING_KEY / QC_SM2_SIGNING_KEY_FILE (read by ledger/checkpoints.py), else generated.
 QC_SM2_CHECKPOINTS = envbool("QC_SM2_CHECKPOINTS", "True")
+# The detached SM2 signatures of finalised PDFs (documents/sm2sign.py, docs/national-crypto.md):
+# the SM2 distinguishing identifier, "default" (GM/T 0009's 1234567812345678, what Chinese CAs and
+# toolkits use) or "empty" (what `openssl cms -verify` 1.1.1-3.x uses), and the content-type
+# OIDs, "rfc5652" (OpenSSL, Bouncy Castle) or "gmt0010" (1.2.156.10197.6.1.4.2.x, GmSSL 3).
+QC_SM2_CMS_IDENTIFIER = os.environ.get("QC_SM2_CMS_IDENTIFIER", "default")
+if QC_SM2_CMS_IDENTIFIER not in ("default", "empty"):
+    raise ImproperlyConfigured("QC_SM2_CMS_IDENTIFIER must be default or empty")
+QC_SM2_CMS_CONTENT_TYPES = os.environ.get("QC_SM2_CMS_CONTENT_TYPES", "rfc5652")
+if QC_SM2_CMS_CONTENT_TYPES not in ("rfc5652", "gmt0010"):
+    raise ImproperlyConfigured("QC_SM2_CMS_CONTENT_TYPES must be rfc5652 or gmt0010")
 # Witnessing (docs/witnessing.md): this instance's witness name, and the witnesses of its log,
 # one "<name> <vkey> <url>" entry a line (or separated by ";").
 QC_WITNESS_NAME = os.environ.get("QC_WITNESS_NAME", "")

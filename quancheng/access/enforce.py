@@ -97,7 +97,12 @@ def viewed_data_records(request, records, shape) -> list[dict]:
             shaped = shape(record)
             decision = decisions[(item_kind_of(record), record.pk)]
             if decision.allowed:
-                body = {"sha256": record.sha256, "api": True, **decision.event_body()}
+                body = {
+                    "sha256": record.sha256,
+                    "sm3": record.sm3 or None,
+                    "api": True,
+                    **decision.event_body(),
+                }
                 record_event(request.user, "datarecord.viewed", record, body)
             else:
                 shaped["data"] = None

@@ -7,6 +7,7 @@ payload ``data/`` is exactly a ledger bundle (``quancheng/ledger/bundle.py``)::
     data/manifest.json, data/events.jsonl, data/proofs/, data/checkpoint, data/verifier.key
     data/files/00-提取说明.pdf                 the signed extraction note (提取说明)
     data/files/segment-12-<name>               copies of the originals, data records as JSON
+    data/files/document-7-<name>.p7s           a document's detached SM2 signature, if it has one
 
 It is stored as one zip blob (entries stored, not compressed: videos do not shrink) and checked
 by ``python -m quancheng.offline.verify_bundle`` (bag and ledger both). Steps, in order:
@@ -46,7 +47,7 @@ from quancheng.ledger.models import Checkpoint, Event
 from quancheng.ledger.services import record_event
 from quancheng.lib import gmcrypto
 from quancheng.lib.canonical import canonical_bytes
-from quancheng.records.models import DataRecord, Segment
+from quancheng.records.models import DataRecord, Document, Segment
 from quancheng.records.refs import resolve_many
 from quancheng.records.services import put_record, put_record_file, register_blob
 from quancheng.records.sm3 import compute_sm3_of, file_digests
@@ -118,11 +119,30 @@ def bundle_file(item) -> BundleFile:
     """The file an item contributes: its stored original, or a data record's canonical JSON."""
     if isinstance(item, DataRecord):
         return BundleFile(
-            safe_name(f"datarecord-{item.pk}.json"), item.sha256, canonical_bytes(item.data)
+            safe_name(f"datarecord-{item.pk}.json"),
+            item.sha256,
+            canonical_bytes(item.data),
+            sm3=item.sm3,
         )
     kind = "segment" if isinstance(item, Segment) else "document"
     name = item.original_filename or item.blob_id[:12]
     return BundleFile(safe_name(f"{kind}-{item.pk}-{name}"), item.blob_id)
+
+
+def signature_files(items, files: list[BundleFile]) -> list[BundleFile]:
+    """The detached SM2 signatures (``.p7s``, GM/T 0010) of the documents, each beside its PDF."""
+    from quancheng.documents.models import Sm2DocumentSignature
+
+    by_document = dict(
+        Sm2DocumentSignature.objects.filter(
+            document__in=[i for i in items if isinstance(i, Document)]
+        ).values_list("document_id", "blob_id")
+    )
+    return [
+        BundleFile(safe_name(f"{file.name}.p7s"), by_document[item.pk], signs=file.name)
+        for item, file in zip(items, files, strict=True)
+        if isinstance(item, Document) and item.pk in by_document
+    ]
 
 
 def _maker(item) -> str:
@@ -258,18 +278,19 @@ def build_package(extraction: Extraction, work: Path) -> Path:
     """Write the bag for the claimed extraction under ``work``; its zip's path."""
     items = ordered_items(extraction)
     files = [bundle_file(item) for item in items]
+    signatures = signature_files(items, files)
     _progress(extraction, 10, "制作并签署提取说明")
     note = make_note(extraction, items, files)
     _progress(extraction, 25, "复制原始文件并附账本证明")
     # The SM3 of files still pending is computed now (a ledger event each), before the
     # checkpoint, so that the bundle proves both digests of every stored file.
-    compute_sm3_of([f.sha256 for f in [note, *files] if f.content is None])
+    compute_sm3_of([f.sha256 for f in [note, *files, *signatures] if f.content is None])
     checkpoint = make_checkpoint() or Checkpoint.objects.order_by("-size").first()
     bag_dir = work / f"extraction-{extraction.pk}"
     make_ledger_bundle(
         bag_dir,
         ledger_events(extraction, items, checkpoint.size),
-        [note, *files],
+        [note, *files, *signatures],
         object_type=extraction._meta.label_lower,
         object_id=str(extraction.pk),
     )

@@ -41,9 +41,14 @@ ACCESS_ACTIONS = {
     Action.DOCUMENT_DISPLAYED,
     Action.SEGMENT_DOWNLOADED,
     Action.DOCUMENT_DOWNLOADED,
+    Action.DOCUMENT_SM2_SIGNATURE_DOWNLOADED,
     Action.ACCESS_DENIED,
 }
-DOWNLOAD_ACTIONS = {"segment.downloaded", "document.downloaded"}
+DOWNLOAD_ACTIONS = {
+    "segment.downloaded",
+    "document.downloaded",
+    "document.sm2_signature_downloaded",
+}
 SEGMENT_ACTIONS = {"segment.viewed", "segment.played", "segment.downloaded"}
 OBJECT_TYPES = {
     Segment._meta.label_lower: "segment",

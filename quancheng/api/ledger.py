@@ -2,11 +2,13 @@
 consistency proofs. Text formats follow C2SP (signed-note, tlog-checkpoint, tlog-proof)."""
 
 import base64
+import datetime as dt
 
 from django.http import HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from quancheng.ledger import keys
 from quancheng.ledger.checkpoints import sm2_verifier_key, verifier_key
 from quancheng.ledger.models import Checkpoint
 from quancheng.ledger.proofs import ProofUnavailable, consistency, tlog_proof_text
@@ -40,6 +42,35 @@ def ledger_sm2_key(request):
     if vkey is None:
         return errors.error_response(404, "sm2_off", "本平台未启用 SM2 检查点签名")
     return _text(vkey + "\n")
+
+
+class LedgerKeyOut(Schema):
+    algorithm: str = Field(description="ed25519 或 sm2")
+    vkey: str = Field(description="验证公钥（C2SP vkey）")
+    valid_from: str | None = Field(description="启用时间（UTC，ISO 8601）；null 为日志开始时")
+    valid_until: str | None = Field(description="停用时间（UTC）；null 为当前签名密钥")
+    configured: bool = Field(description="是否为配置的初始密钥（而非轮换时平台生成的）")
+
+
+@router.get(
+    "/ledger/keys",
+    response={200: list[LedgerKeyOut], 401: Error},
+    summary="账本的全部验证公钥及其有效期（含轮换前的旧密钥）",
+)
+def ledger_keys(request):
+    def iso(moment):
+        return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+    return [
+        {
+            "algorithm": p.algorithm,
+            "vkey": p.vkey,
+            "valid_from": iso(p.valid_from),
+            "valid_until": iso(p.valid_until),
+            "configured": p.configured,
+        }
+        for p in keys.history()
+    ]
 
 
 @router.get(

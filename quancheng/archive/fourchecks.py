@@ -297,10 +297,33 @@ class _Run:
             self.add(AUTHENTICITY, "ledger_mismatch", label, FAIL, "账本登记的SHA-256与数据不符")
         else:
             self.add(AUTHENTICITY, "sha256", label, PASS, f"SHA-256 {digest[:16]}…与账本一致")
+        self._data_record_sm3(label, record, created)
         if isinstance(record.data, dict):
             self.add(USABILITY, "opens", label, PASS, "结构化数据可读取（JSON）")
         else:
             self.add(USABILITY, "unreadable", label, FAIL, "结构化数据不是JSON对象")
+
+    def _data_record_sm3(self, label, record: DataRecord, created) -> None:
+        """The SM3 of the canonical JSON against the record and the ledger: named by its
+        creation event, or by the ``datarecord.sm3_computed`` event of the backfill."""
+        if not record.sm3:
+            self.add(AUTHENTICITY, "sm3_pending", label, WARN, "数据的SM3尚未登记")
+            return
+        if gmcrypto.sm3_hex(canonical_bytes(record.data)) != record.sm3:
+            self.add(AUTHENTICITY, "sm3_mismatch", label, FAIL, "数据内容与登记的SM3不符")
+            return
+        named = [_body(created).get("sm3")] if created is not None else []
+        named += [
+            _body(e).get("sm3")
+            for e in Event.objects.for_object(record).filter(action="datarecord.sm3_computed")
+        ]
+        named = [n for n in named if n]
+        if not named:
+            self.add(AUTHENTICITY, "sm3_not_in_ledger", label, FAIL, "台账中没有该数据的SM3记录")
+        elif any(n != record.sm3 for n in named):
+            self.add(AUTHENTICITY, "sm3_ledger_mismatch", label, FAIL, "台账登记的SM3与数据不符")
+        else:
+            self.add(AUTHENTICITY, "sm3", label, PASS, f"SM3 {record.sm3[:16]}…与台账一致")
 
     def _stored_file(self, label, kind, item, created) -> None:
         blob = item.blob

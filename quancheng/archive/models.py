@@ -658,10 +658,11 @@ class Transfer(models.Model):
     class Status(models.TextChoices):
         REQUESTED = "requested", "待审批"
         REFUSED = "refused", "不予批准"
-        FAILED = "failed", "检测未通过"
+        PACKAGING = "packaging", "打包中"  # approved: the job checks again and packs
+        FAILED = "failed", "检测未通过/失败"
         TRANSFERRED = "transferred", "已移交"
 
-    OPEN = (Status.REQUESTED, Status.TRANSFERRED)
+    OPEN = (Status.REQUESTED, Status.PACKAGING, Status.TRANSFERRED)
 
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="transfers")
@@ -692,6 +693,13 @@ class Transfer(models.Model):
     )
     package_sm3 = models.CharField("移交包SM3", max_length=64, blank=True)
     transferred_at = models.DateTimeField("移交时间", null=True, blank=True)
+    # The packaging job (archive/transfer.py: package_transfer): its progress for the page, the
+    # job that claimed it (a retry of the same job may claim it again), and why it failed.
+    progress = models.PositiveSmallIntegerField("进度", default=0)
+    stage = models.CharField("当前步骤", max_length=100, blank=True)
+    packaging_job = models.CharField("打包任务", max_length=64, blank=True)
+    packaging_started_at = models.DateTimeField("开始打包", null=True, blank=True)
+    error = models.TextField("失败原因", blank=True)
 
     objects = TransferQuerySet.as_manager()
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import logging
 import shutil
 import zipfile
 from dataclasses import dataclass, field
@@ -38,8 +39,9 @@ from django.db import models, transaction
 from django.utils import timezone
 from lxml import etree
 
+from quancheng.jobs.leases import current_job
 from quancheng.jobs.workdirs import work_dir
-from quancheng.ledger.bundle import BundleFile, make_ledger_bundle, safe_name
+from quancheng.ledger.bundle import BundleFile, bundle_made_body, make_ledger_bundle, safe_name
 from quancheng.ledger.checkpoints import make_checkpoint, sm2_signing_key
 from quancheng.ledger.models import Checkpoint, Event
 from quancheng.ledger.services import record_event
@@ -53,6 +55,7 @@ from quancheng.records.sm3 import compute_sm3_of
 from . import fourchecks
 from .models import Dossier, FourChecksReport, Transfer
 
+logger = logging.getLogger(__name__)
 SCHEMA = Path(__file__).parent / "schemas" / "eep-quancheng-1.xsd"
 EEP_VERSION = "2009"  # DA/T 48-2009
 FORMAT_DESCRIPTION = (
@@ -143,10 +146,11 @@ def _claim(transfer: Transfer, actor, status: str, note: str, **fields) -> bool:
 
 
 def decide_transfer(actor, transfer: Transfer, *, approve: bool, note: str = "") -> Transfer:
-    """The head refuses, or approves: the 四性 checks run again and the package is made.
+    """The head refuses, or approves: the decision is recorded and the packaging job queued.
 
-    A failed check ends the transfer as 检测未通过 (kept, with its report) and raises
-    ``fourchecks_failed``; the dossier stays where it is.
+    The job (:func:`package_transfer`) runs the 四性 checks again and makes the package; the
+    transfer shows 打包中 with its progress meanwhile, and ends as 已移交, or as 检测未通过/失败
+    with the reason.
     """
     note = (note or "").strip()[:MAX_TEXT]
     transfer = _pending(transfer)
@@ -160,56 +164,169 @@ def decide_transfer(actor, transfer: Transfer, *, approve: bool, note: str = "")
             record_event(actor, "transfer.refused", transfer, {"note": note})
         transfer.refresh_from_db()
         return transfer
-    # 1. 四性检测 at transfer (its own transaction: the report stays whatever follows).
-    report = fourchecks.check_dossier(actor, transfer.dossier, FourChecksReport.Occasion.TRANSFER)
-    if not report.passed and fourchecks.blocks():
-        failed = fourchecks.ChecksFailed(report)
-        with transaction.atomic():
-            if not _claim(transfer, actor, Transfer.Status.FAILED, note, report=report):
-                raise _error("该申请已由他人处理", "already_decided")
-            record_event(
-                actor,
-                "transfer.failed",
-                transfer,
-                {"report": report.pk, "reason": str(failed), "note": note},
-            )
-        raise _error(str(failed), failed.code)
-    # 2. The package, outside any transaction (it copies every file).
-    with work_dir(f"transfer-{transfer.pk}") as work:
-        package = build_package(transfer, report, work, actor=actor)
-        info = put_record_file(package)
-        sm3 = _sm3_of_file(package)
-        size = package.stat().st_size
-    # 3. Recorded, and the dossier marked, together.
     with transaction.atomic():
+        if not _claim(transfer, actor, Transfer.Status.PACKAGING, note, stage="等待打包"):
+            raise _error("该申请已由他人处理", "already_decided")
+        record_event(
+            actor,
+            "transfer.approved",
+            transfer,
+            {"dossier": transfer.dossier_id, "recipient": transfer.recipient, "note": note},
+        )
+        _enqueue(transfer.pk)
+    transfer.refresh_from_db()
+    return transfer
+
+
+def _enqueue(transfer_id: int) -> None:
+    from .tasks import package_transfer_job
+
+    transaction.on_commit(lambda: package_transfer_job.enqueue(transfer_id), robust=True)
+
+
+# --- 2b. the packaging job ----------------------------------------------------------------------
+
+
+def _progress(transfer: Transfer, percent: int, stage: str) -> None:
+    # Operational state only (the steps that matter have their own ledger events).
+    Transfer.objects.filter(pk=transfer.pk).update(progress=percent, stage=stage)
+
+
+def _claim_packaging(transfer_id: int) -> Transfer | None:
+    """Take an approved transfer for packaging; None when another job has it.
+
+    A job run again after its worker died (jobs/leases.py) takes back the transfer it had
+    claimed and carries on: steps already recorded (the 四性 report) are not done twice, and
+    ``transfer.packaging_started`` is recorded once.
+    """
+    job = current_job()
+    unclaimed = models.Q(packaging_started_at__isnull=True)
+    if job is not None:
+        unclaimed |= models.Q(packaging_job=job.task_id)
+    with transaction.atomic():
+        first = Transfer.objects.filter(
+            pk=transfer_id, status=Transfer.Status.PACKAGING, packaging_started_at__isnull=True
+        ).exists()
+        won = (
+            Transfer.objects.filter(pk=transfer_id, status=Transfer.Status.PACKAGING)
+            .filter(unclaimed)
+            .update(
+                packaging_started_at=timezone.now(),
+                packaging_job=job.task_id if job else "",
+                progress=5,
+                stage="开始打包",
+            )
+        )
+        if not won:
+            return None
+        transfer = Transfer.objects.select_related("agency", "dossier", "decided_by").get(
+            pk=transfer_id
+        )
+        if first:
+            body = {"job": job.task_id, "attempt": job.attempt} if job else {}
+            record_event(None, "transfer.packaging_started", transfer, body)
+    return transfer
+
+
+def _checked(transfer: Transfer) -> FourChecksReport:
+    """The 四性 report at transfer: made once (a retried job reuses the one it recorded)."""
+    if transfer.report_id is not None:
+        return transfer.report
+    _progress(transfer, 10, "四性检测")
+    report = fourchecks.check_dossier(
+        transfer.decided_by, transfer.dossier, FourChecksReport.Occasion.TRANSFER
+    )
+    with transaction.atomic():
+        Transfer.objects.filter(pk=transfer.pk).update(report=report)
+        record_event(
+            None, "transfer.checked", transfer, {"report": report.pk, "passed": report.passed}
+        )
+    transfer.report = report
+    return report
+
+
+def package_transfer(transfer_id: int) -> Transfer | None:
+    """The packaging job's body: 四性 checks at transfer, then the package, stored; the
+    transfer is marked 已移交 and the dossier transferred, together."""
+    transfer = _claim_packaging(transfer_id)
+    if transfer is None:
+        return None
+    try:
+        report = _checked(transfer)
+        if not report.passed and fourchecks.blocks():
+            return mark_failed(transfer.pk, str(fourchecks.ChecksFailed(report)))
+        with work_dir(f"transfer-{transfer.pk}") as work:
+            package, bundle_body = build_package(transfer, report, work)
+            _progress(transfer, 90, "保存移交包")
+            info = put_record_file(package)
+            sm3 = _sm3_of_file(package)
+            size = package.stat().st_size
+    except Exception as e:  # every failure ends the transfer with its reason, shown on its page
+        logger.exception("transfer %s: packaging failed", transfer_id)
+        message = "; ".join(e.messages) if isinstance(e, ValidationError) else str(e)
+        return mark_failed(transfer.pk, f"移交包制作失败：{message}")
+    with transaction.atomic():
+        transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
+        if transfer.status != Transfer.Status.PACKAGING:
+            return transfer
         blob = register_blob(info, transfer.agency)
         now = timezone.now()
-        claimed = _claim(
-            transfer,
-            actor,
-            Transfer.Status.TRANSFERRED,
-            note,
-            report=report,
+        Transfer.objects.filter(pk=transfer.pk).update(
+            status=Transfer.Status.TRANSFERRED,
             package_blob=blob,
             package_sm3=sm3,
             transferred_at=now,
+            progress=100,
+            stage="已完成",
+            error="",
         )
-        if not claimed:
-            raise _error("该申请已由他人处理", "already_decided")
         Dossier.objects.filter(pk=transfer.dossier_id).update(transferred_at=now)
         body = {
             "dossier": transfer.dossier_id,
             "recipient": transfer.recipient,
-            "note": note,
             "report": report.pk,
             "sha256": info.sha256,
             "sm3": sm3,
             "size": size,
         }
-        record_event(actor, "transfer.approved", transfer, body)
-        record_event(actor, "dossier.transferred", transfer.dossier, body)
+        record_event(
+            transfer.decided_by,
+            "ledger.bundle_made",
+            None,
+            bundle_body,
+            object_type=transfer._meta.label_lower,
+            object_id=str(transfer.pk),
+        )
+        record_event(transfer.decided_by, "transfer.packaged", transfer, body)
+        record_event(transfer.decided_by, "dossier.transferred", transfer.dossier, body)
     transfer.refresh_from_db()
     return transfer
+
+
+def mark_failed(transfer_id: int, message: str) -> Transfer:
+    """End a packaging transfer as 检测未通过/失败 with the reason (the dossier stays)."""
+    with transaction.atomic():
+        transfer = Transfer.objects.select_for_update().get(pk=transfer_id)
+        if transfer.status != Transfer.Status.PACKAGING:
+            return transfer
+        transfer.status = Transfer.Status.FAILED
+        transfer.error = message[:MAX_TEXT]
+        transfer.stage = (
+            "检测未通过" if transfer.report_id and not transfer.report.passed else "失败"
+        )
+        transfer.save(update_fields=["status", "error", "stage"])
+        record_event(
+            None,
+            "transfer.failed",
+            transfer,
+            {"report": transfer.report_id, "reason": transfer.error},
+        )
+    return transfer
+
+
+def abandon(transfer_id: int, reason: str) -> None:
+    """The packaging job was given up after its worker died on every attempt."""
+    mark_failed(transfer_id, f"打包中断：{reason}，已达重试上限")
 
 
 def _sm3_of_file(path: Path) -> str:
@@ -274,9 +391,9 @@ def _events(dossier: Dossier, records: list[_Record], transfer: Transfer, upto: 
     return list(Event.objects.filter(q, seq__lte=upto).order_by("seq"))
 
 
-def build_package(transfer: Transfer, report: FourChecksReport, work: Path, *, actor=None) -> Path:
-    """Write the transfer package of ``transfer`` under ``work``; the ZIP's path (the ledger
-    bundle's export is recorded as ``actor``'s, the approving head's)."""
+def build_package(transfer: Transfer, report: FourChecksReport, work: Path) -> tuple[Path, dict]:
+    """Write the transfer package of ``transfer`` under ``work``: the ZIP's path, and the body
+    of the ledger bundle's ``ledger.bundle_made`` event (recorded by the caller)."""
     dossier = Dossier.objects.select_related("agency", "case", "act", "custodian").get(
         pk=transfer.dossier_id
     )
@@ -295,14 +412,11 @@ def build_package(transfer: Transfer, report: FourChecksReport, work: Path, *, a
     checkpoint = make_checkpoint() or Checkpoint.objects.order_by("-size").first()
     root = work / safe_name(f"移交包-{dossier.number or dossier.pk}")
     events = _events(dossier, records, transfer, checkpoint.size)
-    make_ledger_bundle(
-        root / "ledger",
-        events,
-        files,
-        actor=actor,
-        object_type=transfer._meta.label_lower,
-        object_id=str(transfer.pk),
-    )
+    _progress(transfer, 30, "复制文件并附账本证明")
+    # Its ledger.bundle_made event is recorded with the package's (package_transfer), so that a
+    # job retried after a crash records the export once.
+    make_ledger_bundle(root / "ledger", events, files, record=False)
+    _progress(transfer, 70, "生成封装包并签名")
     # 2. The encapsulation, signed, checked against the schema before it leaves.
     listed = _listed(root / "ledger")
     eep = _eep(transfer, dossier, records, attachments, listed, checkpoint, len(events), key)
@@ -313,7 +427,7 @@ def build_package(transfer: Transfer, report: FourChecksReport, work: Path, *, a
     # 3. The ZIP, file by file.
     target = work / f"transfer-{transfer.pk}.zip"
     _zip(root, target)
-    return target
+    return target, bundle_made_body(root / "ledger")
 
 
 def _listed(bundle: Path) -> dict[str, dict]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import secrets
 from pathlib import Path
 
 from cryptography import x509
@@ -25,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from quancheng.ledger.services import record_event
-from quancheng.lib import gmcrypto
+from quancheng.lib import gmcrypto, keyseal
 from quancheng.orgs.models import Agency
 
 from .models import AgencyCertificate, TrustedCA
@@ -35,16 +34,9 @@ DEMO_CA_NAME = "全程演示根证书（仅供演示）"
 
 
 def _passphrase() -> bytes:
-    value = getattr(settings, "QC_DOCUMENT_KEY_PASSPHRASE", "")
-    if value:
-        return value.encode()
-    path = Path(settings.VAR_DIR) / "document_key_passphrase"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(32))
-    return path.read_text().strip().encode()
+    return keyseal.key_passphrase(
+        getattr(settings, "QC_DOCUMENT_KEY_PASSPHRASE", ""), settings.VAR_DIR
+    )
 
 
 def _fingerprint(cert: x509.Certificate) -> str:

@@ -2,20 +2,17 @@
 
 A finalised PDF keeps its PAdES signature (pyHanko, ECDSA P-256). When its agency has an SM2
 certificate (from its CA, imported with ``manage.py import_sm2_certificate``, or the demo CA's),
-the platform also signs the finished PDF with it: a CMS ``SignedData`` (RFC 5652 / PKCS#7,
-built with ``asn1crypto``) without the content (detached), with
+the platform also signs the finished PDF with it: a detached CMS ``SignedData`` (SM3 digest, SM2
+signature, signed attributes, the signer's chain) made and checked by ``quancheng.lib.sm2cms``.
 
-- digest algorithm SM3 (1.2.156.10197.1.401), signature algorithm SM2 (GM/T 0010's
-  1.2.156.10197.1.301.1; 1.2.156.10197.1.501, SM2-with-SM3, is accepted when verifying);
-- signed attributes contentType (data), signingTime and messageDigest (the PDF's SM3); the SM2
-  signature, with the default identifier 1234567812345678 (GM/T 0009), is over their DER SET;
-- the signer's certificate and its chain.
-
-The content types are RFC 5652's (id-data, id-signedData), as OpenSSL writes and reads them;
-GM/T 0010's own content-type OIDs (1.2.156.10197.6.1.4.2.x) are not written. The signature is
-stored as a blob of its own (``.p7s``) and verified each time the document page shows it:
-message digest, signature, and the certificate chain up to an SM2 root the platform trusts, each
-certificate valid at the signing time.
+The SM2 distinguishing identifier and the content-type OIDs of new signatures are settings
+(``QC_SM2_CMS_IDENTIFIER``: ``default``, GM/T 0009's 1234567812345678, or ``empty``, what
+``openssl cms -verify`` uses; ``QC_SM2_CMS_CONTENT_TYPES``: ``rfc5652`` or ``gmt0010``); the
+checks accept all of them (docs/national-crypto.md). The signature is stored as a blob of its own
+(``.p7s``), offered for download on the document page, put beside the PDF in extraction packages,
+and verified each time the document page shows it: message digest, signature, and the
+certificate chain up to an SM2 root the platform trusts, each certificate valid at the signing
+time.
 """
 
 from __future__ import annotations
@@ -23,41 +20,29 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import io
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asn1crypto import algos, cms, keys
+from asn1crypto import keys
 from asn1crypto import x509 as ax509
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from quancheng.ledger.services import record_event
-from quancheng.lib import gmcrypto
+from quancheng.lib import gmcrypto, keyseal, sm2cms
+from quancheng.lib.sm2cms import OID_SM2_SIGN, SIGNATURE_OIDS, Status  # noqa: F401 (API)
 from quancheng.orgs.models import Agency
 
 from .certificates import _passphrase
 from .models import Sm2Certificate, Sm2DocumentSignature
 
-OID_SM2_SIGN = "1.2.156.10197.1.301.1"  # GM/T 0010: SM2 digital signature (sm2-1)
-SIGNATURE_OIDS = {OID_SM2_SIGN, gmcrypto.OID_SM2_WITH_SM3}
+_KEY_LABEL = b"quancheng sm2 key"
 DEMO_SM2_CA_NAME = "全程演示 SM2 根证书（仅供演示）"
 _PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", re.DOTALL)
-
-
-class Status:
-    VALID = "valid"
-    ALTERED = "altered"  # the PDF is not what was signed
-    BAD_SIGNATURE = "bad_signature"
-    UNTRUSTED = "untrusted"  # no chain to a trusted SM2 root, or a certificate out of validity
-    MALFORMED = "malformed"
-    MISSING = "missing"  # the document has no SM2 signature
 
 
 LABELS = {
@@ -77,6 +62,14 @@ class Sm2Check:
     signed_at: dt.datetime | None = None
     detail: str = ""
     chain: list[str] = field(default_factory=list)
+    user_id: bytes | None = None  # the SM2 identifier the signature verified with
+    content_types: str = ""  # "rfc5652" or "gmt0010"
+
+    @property
+    def identifier_label(self) -> str:
+        if self.user_id is None:
+            return ""
+        return self.user_id.decode() if self.user_id else "空（OpenSSL 兼容）"
 
     @property
     def label(self) -> str:
@@ -106,12 +99,8 @@ def _ders(pem: str | bytes) -> list[bytes]:
     return out
 
 
-def _common_name(cert: ax509.Certificate) -> str:
-    return cert.subject.native.get("common_name") or cert.subject.human_friendly
-
-
-def _sm2_public_key(cert: ax509.Certificate) -> gmcrypto.SM2PublicKey:
-    return gmcrypto.SM2PublicKey.from_der(cert.public_key.dump())
+_common_name = sm2cms.common_name
+_sm2_public_key = sm2cms.public_key
 
 
 def _name(org: str, cn: str) -> ax509.Name:
@@ -129,8 +118,14 @@ def make_certificate(
     ca: bool,
     not_before: dt.datetime,
     not_after: dt.datetime,
+    identifier: str = "default",
 ) -> bytes:
-    """An X.509 v3 certificate signed with SM2-with-SM3 (GB/T 20518), as DER."""
+    """An X.509 v3 certificate signed with SM2-with-SM3 (GB/T 20518), as DER.
+
+    ``identifier``: the SM2 distinguishing identifier of the issuer's signature, GM/T 0009's
+    default (as Chinese CAs sign) or ``empty`` (what OpenSSL 3.0 checks certificates with when
+    given none, e.g. in ``openssl cms -verify -CAfile``).
+    """
     extensions = [
         {
             "extn_id": "basic_constraints",
@@ -167,28 +162,19 @@ def make_certificate(
         {
             "tbs_certificate": tbs,
             "signature_algorithm": {"algorithm": gmcrypto.OID_SM2_WITH_SM3},
-            "signature_value": issuer_key.sign(tbs.dump()),
+            "signature_value": issuer_key.sign(tbs.dump(), sm2cms.IDENTIFIERS[identifier]),
         }
     ).dump()
 
 
-def _key_cipher(salt: bytes) -> AESGCM:
-    kdf = Scrypt(salt=salt, length=32, n=2**14, r=8, p=1)
-    return AESGCM(kdf.derive(_passphrase()))
-
-
 def encrypt_key(key: gmcrypto.SM2PrivateKey) -> str:
     """``sm2-aesgcm:`` base64(salt || nonce || AES-256-GCM(scalar)), key from the passphrase."""
-    salt, nonce = os.urandom(16), os.urandom(12)
-    sealed = _key_cipher(salt).encrypt(nonce, key.raw(), b"quancheng sm2 key")
-    return "sm2-aesgcm:" + base64.b64encode(salt + nonce + sealed).decode()
+    return keyseal.seal(key.raw(), _passphrase(), label=_KEY_LABEL, prefix="sm2-aesgcm:")
 
 
 def decrypt_key(text: str) -> gmcrypto.SM2PrivateKey:
-    raw = base64.b64decode(text.removeprefix("sm2-aesgcm:"))
-    salt, nonce, sealed = raw[:16], raw[16:28], raw[28:]
     return gmcrypto.SM2PrivateKey.from_raw(
-        _key_cipher(salt).decrypt(nonce, sealed, b"quancheng sm2 key")
+        keyseal.unseal(text, _passphrase(), label=_KEY_LABEL, prefix="sm2-aesgcm:")
     )
 
 
@@ -234,9 +220,7 @@ def trust_root(actor, pem: str | bytes) -> Sm2Certificate:
     (der, *_) = _ders(pem) or [b""]
     try:
         cert = ax509.Certificate.load(der)
-        ok = _sm2_public_key(cert).verify(
-            cert["signature_value"].native, cert["tbs_certificate"].dump()
-        )
+        ok = sm2cms.issued_by(cert, cert)
     except (ValueError, TypeError, gmcrypto.GmCryptoError) as e:
         raise ValidationError(f"不是有效的 SM2 证书：{e}") from None
     if not ok:
@@ -304,7 +288,9 @@ def demo_ca(actor=None) -> tuple[gmcrypto.SM2PrivateKey, bytes]:
 
 
 def issue_demo_certificate(actor, agency: Agency) -> Sm2Certificate:
-    """An SM2 signing certificate for ``agency`` from the demo SM2 CA."""
+    """An SM2 signing certificate for ``agency`` from the demo SM2 CA, signed with the
+    identifier new CMS signatures use (so that ``openssl cms -verify -CAfile`` accepts the
+    chain when that is the empty one)."""
     ca_key, ca_der = demo_ca(actor)
     ca = ax509.Certificate.load(ca_der)
     key = gmcrypto.SM2PrivateKey.generate()
@@ -317,6 +303,7 @@ def issue_demo_certificate(actor, agency: Agency) -> Sm2Certificate:
         ca=False,
         not_before=now - dt.timedelta(days=1),
         not_after=now + dt.timedelta(days=1825),
+        identifier=settings.QC_SM2_CMS_IDENTIFIER,
     )
     return _store(actor, der, agency=agency, key=key, chain=[ca_der])
 
@@ -324,50 +311,30 @@ def issue_demo_certificate(actor, agency: Agency) -> Sm2Certificate:
 # --- signing and verifying ---------------------------------------------------------------------
 
 
-def sign_detached(content: bytes, stored: Sm2Certificate, signing_time: dt.datetime) -> bytes:
+def cms_options() -> dict[str, str]:
+    """The identifier and content-type OIDs of new signatures (docs/national-crypto.md)."""
+    return {
+        "identifier": settings.QC_SM2_CMS_IDENTIFIER,
+        "content_types": settings.QC_SM2_CMS_CONTENT_TYPES,
+    }
+
+
+def sign_detached(
+    content: bytes, stored: Sm2Certificate, signing_time: dt.datetime, **options
+) -> bytes:
     """The DER CMS ContentInfo of a detached SM2/SM3 SignedData over ``content``."""
-    key = decrypt_key(stored.encrypted_key)
     (cert_der,) = _ders(stored.certificate_pem)
-    cert = ax509.Certificate.load(cert_der)
-    chain = [ax509.Certificate.load(d) for d in _ders(stored.chain_pem)]
-    signed_attrs = cms.CMSAttributes(
-        [
-            cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
-            cms.CMSAttribute(
-                {"type": "signing_time", "values": [cms.Time({"utc_time": signing_time})]}
-            ),
-            cms.CMSAttribute(
-                {"type": "message_digest", "values": [gmcrypto.sm3(content).digest()]}
-            ),
-        ]
+    return sm2cms.sign_detached(
+        gmcrypto.sm3(content).digest(),
+        decrypt_key(stored.encrypted_key),
+        ax509.Certificate.load(cert_der),
+        [ax509.Certificate.load(d) for d in _ders(stored.chain_pem)],
+        signing_time,
+        **{**cms_options(), **options},
     )
-    signer_info = cms.SignerInfo(
-        {
-            "version": "v1",
-            "sid": cms.SignerIdentifier(
-                name="issuer_and_serial_number",
-                value={"issuer": cert.issuer, "serial_number": cert.serial_number},
-            ),
-            "digest_algorithm": algos.DigestAlgorithm({"algorithm": gmcrypto.OID_SM3}),
-            "signed_attrs": signed_attrs,
-            "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": OID_SM2_SIGN}),
-            # GM/T 0009: the signature over the DER SET OF the signed attributes.
-            "signature": key.sign(signed_attrs.dump()),
-        }
-    )
-    signed_data = cms.SignedData(
-        {
-            "version": "v1",
-            "digest_algorithms": [algos.DigestAlgorithm({"algorithm": gmcrypto.OID_SM3})],
-            "encap_content_info": {"content_type": "data"},  # detached: no content
-            "certificates": [cert, *chain],
-            "signer_infos": [signer_info],
-        }
-    )
-    return cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
 
 
-def _roots() -> dict[str, ax509.Certificate]:
+def _roots() -> dict[bytes, ax509.Certificate]:
     """Trusted SM2 roots by the DER of their subject."""
     roots = {}
     for pem in Sm2Certificate.objects.filter(is_root=True).values_list(
@@ -378,74 +345,32 @@ def _roots() -> dict[str, ax509.Certificate]:
     return roots
 
 
-def _valid_at(cert: ax509.Certificate, when: dt.datetime) -> bool:
-    return cert.not_valid_before <= when <= cert.not_valid_after
-
-
-def _chain_problem(cert, others, roots, when) -> tuple[str, list[str]]:
-    """Why the certificate does not chain to a trusted root at ``when`` ("" when it does)."""
-    chain = [_common_name(cert)]
-    current = cert
-    for _ in range(8):
-        if not _valid_at(current, when):
-            return f"证书“{_common_name(current)}”在签名时不在有效期内", chain
-        root = roots.get(current.issuer.dump())
-        issuer = root or others.get(current.issuer.dump())
-        if issuer is None:
-            return f"找不到“{current.issuer.human_friendly}”的证书", chain
-        signed = current["tbs_certificate"].dump()
-        if current["signature_algorithm"]["algorithm"].dotted not in SIGNATURE_OIDS or not (
-            _sm2_public_key(issuer).verify(current["signature_value"].native, signed)
-        ):
-            return f"证书“{_common_name(current)}”的签发者签名无效", chain
-        if root is not None:
-            if not _valid_at(root, when):
-                return f"根证书“{_common_name(root)}”在签名时不在有效期内", chain
-            chain.append(_common_name(root))
-            return "", chain
-        if issuer is current:
-            break
-        chain.append(_common_name(issuer))
-        current = issuer
-    return "证书链未到达平台信任的 SM2 根证书", chain
-
-
 def verify_detached(signature: bytes, content: bytes) -> Sm2Check:
     """Check a detached SM2/SM3 CMS signature over ``content`` against the trusted SM2 roots."""
-    try:
-        info = cms.ContentInfo.load(signature)
-        if info["content_type"].native != "signed_data":
-            return Sm2Check(Status.MALFORMED, detail="不是 SignedData")
-        signed_data = info["content"]
-        (signer,) = list(signed_data["signer_infos"])
-        certs = [c.chosen for c in signed_data["certificates"]]
-        sid = signer["sid"].chosen
-        cert = next(
-            c
-            for c in certs
-            if c.issuer == sid["issuer"] and c.serial_number == sid["serial_number"].native
-        )
-        if signer["digest_algorithm"]["algorithm"].dotted != gmcrypto.OID_SM3:
-            return Sm2Check(Status.MALFORMED, detail="摘要算法不是 SM3")
-        if signer["signature_algorithm"]["algorithm"].dotted not in SIGNATURE_OIDS:
-            return Sm2Check(Status.MALFORMED, detail="签名算法不是 SM2")
-        attrs = {a["type"].native: a["values"][0] for a in signer["signed_attrs"]}
-        digest = attrs["message_digest"].native
-        signed_at = attrs["signing_time"].native
-        signed_bytes = b"\x31" + signer["signed_attrs"].dump()[1:]  # [0] IMPLICIT → SET OF
-        public = _sm2_public_key(cert)
-    except (ValueError, TypeError, KeyError, StopIteration, gmcrypto.GmCryptoError) as e:
-        return Sm2Check(Status.MALFORMED, detail=f"{type(e).__name__}: {e}")
-    signer_name = _common_name(cert)
-    if gmcrypto.sm3(content).digest() != digest:
-        return Sm2Check(Status.ALTERED, signer_name, signed_at, "文件的 SM3 与签名时不同")
-    if not public.verify(signer["signature"].native, signed_bytes):
-        return Sm2Check(Status.BAD_SIGNATURE, signer_name, signed_at, "SM2 签名值不符")
-    others = {c.subject.dump(): c for c in certs}
-    problem, chain = _chain_problem(cert, others, _roots(), signed_at)
+    return verify_detached_sm3(signature, gmcrypto.sm3(content).digest())
+
+
+def verify_detached_sm3(signature: bytes, content_sm3: bytes) -> Sm2Check:
+    """Like :func:`verify_detached`, given the content's SM3 (read in a streaming pass)."""
+    found = sm2cms.check_detached(signature, content_sm3)
+    if found.certificate is None:
+        return Sm2Check(found.status, detail=found.detail)
+    check = Sm2Check(
+        found.status,
+        sm2cms.common_name(found.certificate),
+        found.signed_at,
+        found.detail,
+        user_id=found.user_id,
+        content_types=found.content_types,
+    )
+    if found.status != Status.VALID:
+        return check
+    problem, check.chain = sm2cms.chain_problem(
+        found.certificate, found.certificates, _roots(), found.signed_at
+    )
     if problem:
-        return Sm2Check(Status.UNTRUSTED, signer_name, signed_at, problem, chain)
-    return Sm2Check(Status.VALID, signer_name, signed_at, "", chain)
+        check.status, check.detail = Status.UNTRUSTED, problem
+    return check
 
 
 def sign_document_pdf(pdf: bytes, agency: Agency):
@@ -488,8 +413,6 @@ def check_document(document) -> Sm2Check:
     store = blob_store()
     with store.open(record.blob_id) as f:
         signature = f.read()
-    content = io.BytesIO()
     with store.open(document.blob_id) as f:
-        while chunk := f.read(1024 * 1024):
-            content.write(chunk)
-    return verify_detached(signature, content.getvalue())
+        content_sm3 = bytes.fromhex(gmcrypto.sm3_file(f))
+    return verify_detached_sm3(signature, content_sm3)

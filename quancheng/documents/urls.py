@@ -15,4 +15,9 @@ urlpatterns = [
     path("drafts/<int:pk>/party-copy/", views.party_copy_make, name="party_copy_make"),
     path("party-copies/<int:pk>.pdf", views.party_copy_file, name="party_copy_file"),
     path("party-copies/<int:pk>/serve/", views.party_copy_serve, name="party_copy_serve"),
+    path(
+        "documents/<int:pk>/sm2-signature/",
+        views.document_sm2_signature,
+        name="document_sm2_signature",
+    ),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -15,12 +15,14 @@ from quancheng.lib import confirm
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.lockout import SecretThrottled
 from quancheng.orgs.scoping import get_visible_or_404
-from quancheng.records.http import serve_blob
+from quancheng.records.http import serve_blob, served_range
+from quancheng.records.models import Document
+from quancheng.records.sm3 import file_digests
 
 from . import services
 from .catalogue import types_for_act_kind
 from .fields import input_value
-from .models import DocumentDraft, DocumentType, DraftSignature, PartyCopy
+from .models import DocumentDraft, DocumentType, DraftSignature, PartyCopy, Sm2DocumentSignature
 from .render import render_pdf
 
 
@@ -319,6 +321,49 @@ def party_copy_file(request, pk):
             {"copy": copy.pk, "sha256": copy.blob_id, **access_body(request)},
         )
     return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def document_sm2_signature(request, pk):
+    """The finalised document's detached SM2 signature (``<编号>.p7s``), downloaded under the
+    same rules as the PDF it signs (A24); each download is logged."""
+    document = get_visible_or_404(
+        Document.objects.select_related("agency", "act", "case", "blob"), request.user, pk=pk
+    )
+    require(request, document, "download")
+    record = Sm2DocumentSignature.objects.filter(document=document).select_related("blob").first()
+    if record is None:
+        raise Http404("该文书没有 SM2 签名")
+    response = serve_blob(
+        request,
+        record.blob,
+        content_type=P7S_CONTENT_TYPE,
+        filename=p7s_filename(document),
+        as_attachment=True,
+    )
+    if request.method == "GET" and response.status_code in (200, 206):
+        record_atomic(
+            request.user,
+            "document.sm2_signature_downloaded",
+            document,
+            {
+                "document": file_digests(document.blob_id),
+                "signature": file_digests(record.blob_id),
+                "range": served_range(response),
+                **access_body(request),
+            },
+        )
+    return response
+
+
+P7S_CONTENT_TYPE = "application/pkcs7-signature"  # RFC 8551 §3.2.1
+
+
+def p7s_filename(document: Document) -> str:
+    """``<编号>.p7s`` (the document's number), else the PDF's name with ``.p7s``."""
+    stem = document.number or (document.original_filename or "").rsplit(".", 1)[0]
+    stem = "".join("_" if c in '/\\:*?"<>|' or ord(c) < 32 else c for c in stem).strip()
+    return f"{stem or f'document-{document.pk}'}.p7s"
 
 
 @require_POST

@@ -64,12 +64,18 @@ class Action(StrEnum):
     DOCUMENT_SCAN_VIEWED = "document.scan_viewed", "查看扫描件识别结果", "第二十四条"
     DOCUMENT_SIGNATURE_CHECKED = "document.signature_checked", "核验电子签名", "第九条"
     DOCUMENT_SM2_SIGNED = "document.sm2_signed", "SM2 电子签名", "第九条"
+    DOCUMENT_SM2_SIGNATURE_DOWNLOADED = (
+        "document.sm2_signature_downloaded",
+        "下载 SM2 签名文件",
+        "第二十四条",
+    )
     UPLOAD_CREATED = "upload.created", "开始上传", "第二十一条"
     UPLOAD_COMPLETED = "upload.completed", "上传完成", "第二十一条"
     UPLOAD_EXPIRED = "upload.expired", "上传过期作废", "第二十一条"
     UPLOAD_TERMINATED = "upload.terminated", "终止上传", "第二十一条"
     RECORDS_INGEST_RUN = "records.ingest_run", "采集站导入", "第二十一条"
     BLOB_SM3_COMPUTED = "blob.sm3_computed", "计算 SM3 摘要", "第二十条"
+    DATARECORD_SM3_COMPUTED = "datarecord.sm3_computed", "补算电子数据 SM3 摘要", "第二十条"
     BLOB_REPAIRED = "blob.repaired", "从副本修复记录文件", "第二十条"
 
     # 查看与下载 (A24)
@@ -143,6 +149,7 @@ class Action(StrEnum):
     LEDGER_CHAIN_VERIFIED = "ledger.chain_verified", "校验账本哈希链", "第二十条"
     LEDGER_VERIFICATION_REQUESTED = "ledger.verification_requested", "申请校验账本", "第二十条"
     LEDGER_BUNDLE_MADE = "ledger.bundle_made", "制作账本核验包", "第二十条"
+    LEDGER_KEYS_ROTATED = "ledger.keys_rotated", "轮换账本签名密钥", "第二十条"
     FIXITY_CHECKED = "fixity.checked", "校验记录文件", "第二十条"
     FIXITY_SWEEP_REQUESTED = "fixity.sweep_requested", "申请完整性校验", "第二十条"
     FIXITY_SWEEP_STARTED = "fixity.sweep_started", "开始完整性校验", "第二十条"
@@ -172,6 +179,9 @@ class Action(StrEnum):
     TRANSFER_REQUESTED = "transfer.requested", "申请移交档案部门", "第二十二条"
     TRANSFER_APPROVED = "transfer.approved", "批准移交", "第二十二条"
     TRANSFER_REFUSED = "transfer.refused", "不予批准移交", "第二十二条"
+    TRANSFER_PACKAGING_STARTED = "transfer.packaging_started", "开始制作移交包", "第二十二条"
+    TRANSFER_CHECKED = "transfer.checked", "移交前四性检测", "第二十二条"
+    TRANSFER_PACKAGED = "transfer.packaged", "移交包已制作", "第二十二条"
     TRANSFER_FAILED = "transfer.failed", "移交包制作失败", "第二十二条"
     TRANSFER_PACKAGE_DOWNLOADED = "transfer.package_downloaded", "下载移交包", "第二十二条"
     RETENTION_NARROWED = "retention.narrowed", "认定不作为证据使用", "第二十二条"

@@ -54,12 +54,16 @@ class BundleFile:
     """A file to export: its name under files/ and its SHA-256.
 
     Its bytes come from the blob store, or from ``content`` for a record kept in the database
-    (a data record's canonical JSON); either way they must hash to ``sha256``.
+    (a data record's canonical JSON); either way they must hash to ``sha256``. A detached
+    signature (a document's SM2 ``.p7s``) names the file it signs in ``signs``; the manifest
+    says so (``signature_of``) and the offline verifier checks the signature against that file.
     """
 
     name: str
     sha256: str
     content: bytes | None = None
+    signs: str = ""
+    sm3: str = ""  # the SM3 ``content`` must have (a data record's recorded one)
 
 
 def safe_name(name: str) -> str:
@@ -123,6 +127,7 @@ def make_ledger_bundle(
     object_type: str = "",
     object_id: str = "",
     store: BlobStore | None = None,
+    record: bool = True,
 ) -> Path:
     """Write the ledger part of a bundle for ``events`` and ``files`` into the new folder ``out``.
 
@@ -167,10 +172,13 @@ def make_ledger_bundle(
             size, sm3 = _copy_blob(store, f.sha256, out / "files" / name)
         else:
             size, sm3 = _write_content(f, out / "files" / name)
-        expected_sm3 = registered_sm3.get(f.sha256)
+        expected_sm3 = registered_sm3.get(f.sha256) or f.sm3 or None
         if expected_sm3 is not None and sm3 != expected_sm3:
             raise BundleError(f"blob {f.sha256} no longer has its SM3 {expected_sm3} (got {sm3})")
-        listed.append({"path": f"files/{name}", "sha256": f.sha256, "sm3": sm3, "size": size})
+        entry = {"path": f"files/{name}", "sha256": f.sha256, "sm3": sm3, "size": size}
+        if f.signs:
+            entry["signature_of"] = f"files/{safe_name(f.signs)}"
+        listed.append(entry)
     # 2. The events, their proofs, the checkpoint and the key.
     with open(out / "events.jsonl", "wb") as f:
         for event in events:
@@ -196,7 +204,11 @@ def make_ledger_bundle(
     (out / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
-    # 4. The export is itself on the record.
+    # 4. The export is itself on the record (``record=False``: the caller records
+    # :func:`bundle_made_body` itself when the bundle leaves, e.g. at the end of a job that may
+    # be retried).
+    if not record:
+        return out
     with transaction.atomic():
         record_event(
             actor,
@@ -211,6 +223,16 @@ def make_ledger_bundle(
             object_id=object_id or "bundle",
         )
     return out
+
+
+def bundle_made_body(out: Path) -> dict:
+    """The body of ``ledger.bundle_made`` for the bundle written in ``out``."""
+    manifest = json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))
+    return {
+        "events": manifest["events"],
+        "files": manifest["files"],
+        "checkpoint_size": manifest["checkpoint_size"],
+    }
 
 
 def files_named_in(events: Iterable[Event]) -> list[BundleFile]:

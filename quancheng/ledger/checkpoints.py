@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from quancheng.lib import gmcrypto, merkle
 
-from . import note
+from . import keys, note
 from .models import Checkpoint, LedgerHead
 from .services import record_event
 from .tree import consistency_proof_between, tree_root
@@ -130,9 +130,12 @@ def sm2_enabled() -> bool:
 
 
 def sm2_signing_key() -> gmcrypto.SM2PrivateKey | None:
-    """The configured SM2 signing key (generated on first use), None when SM2 is off."""
+    """The SM2 signing key: the last rotation's, else the configured one (generated on first
+    use); None when SM2 is off."""
     if not sm2_enabled():
         return None
+    if (rotated := keys.rotated_sm2_key()) is not None:
+        return rotated
     if value := _setting("QC_SM2_SIGNING_KEY"):
         return _parse_sm2_private_key(value.encode(), "QC_SM2_SIGNING_KEY")
     if path := _setting("QC_SM2_SIGNING_KEY_FILE"):
@@ -157,7 +160,10 @@ def verifier_keys() -> list[str]:
 
 
 def signing_key() -> Ed25519PrivateKey:
-    """The configured Ed25519 signing key, generated on first use for the embedded default."""
+    """The Ed25519 signing key: the last rotation's (ledger/keys.py), else the configured one,
+    generated on first use for the embedded default."""
+    if (rotated := keys.rotated_ed25519_key()) is not None:
+        return rotated
     if value := _setting("QC_SIGNING_KEY"):
         return _parse_private_key(value.encode(), "QC_SIGNING_KEY")
     if path := _setting("QC_SIGNING_KEY_FILE"):
@@ -174,12 +180,18 @@ def verifier_key() -> str:
     return note.verifier_key(origin(), signing_key().public_key())
 
 
+def _vkey(name: str, key) -> str:
+    if isinstance(key, gmcrypto.SM2PrivateKey):
+        return note.sm2_verifier_key(name, key.public_key())
+    return note.verifier_key(name, key.public_key())
+
+
 def verify_note(signed_note: str, vkey: str | None = None) -> note.Checkpoint:
     """Verify a signed checkpoint (with this log's key unless ``vkey`` is given)."""
     return note.verify_checkpoint(signed_note, vkey or verifier_key())
 
 
-def make_checkpoint(actor=None) -> Checkpoint | None:
+def make_checkpoint(actor=None, also_signed_by=()) -> Checkpoint | None:
     """Sign a checkpoint of the tree as it is now; None when nothing was logged since the last.
 
     The new tree must extend the previous checkpoint's: the consistency proof between them is
@@ -211,7 +223,9 @@ def make_checkpoint(actor=None) -> Checkpoint | None:
                 raise InconsistentLog(
                     f"the log does not extend checkpoint {previous.size}: {e}"
                 ) from e
-        signed = note.sign_note(note.checkpoint_text(name, size, root), name, key, sm2_key)
+        extra = tuple(k for k in also_signed_by if k is not None)
+        text = note.checkpoint_text(name, size, root)
+        signed = note.sign_note(text, name, key, sm2_key, also_signed_by=extra)
         checkpoint = Checkpoint.objects.create(
             size=size,
             root_hash=root.hex(),
@@ -230,6 +244,7 @@ def make_checkpoint(actor=None) -> Checkpoint | None:
                 "previous_size": previous.size if previous else None,
                 "key": note.verifier_key(name, key.public_key()),
                 "sm2_key": note.sm2_verifier_key(name, sm2_key.public_key()) if sm2_key else None,
+                **({"also_signed_by": [_vkey(name, k) for k in extra]} if extra else {}),
             },
             object_type="ledger.checkpoint",
             object_id=str(checkpoint.pk),

@@ -5,6 +5,7 @@ import hashlib
 from django.apps import apps
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from quancheng.lib.canonical import canonical_bytes
 
@@ -312,3 +313,28 @@ class Checkpoint(AppendOnlyModel):
 
     def __str__(self):
         return f"checkpoint {self.size}"
+
+
+class SigningKey(models.Model):
+    """A checkpoint signing key (Ed25519 or SM2) and the period it signed in (密钥轮换,
+    ledger/keys.py). The first row of each algorithm is the configured key (QC_SIGNING_KEY,
+    QC_SM2_SIGNING_KEY or the generated one), recorded when it is first rotated out, without its
+    private key; the keys the platform generates at a rotation keep theirs sealed
+    (lib/keyseal.py). Every key stays published so that the checkpoints it signed still verify."""
+
+    class Algorithm(models.TextChoices):
+        ED25519 = "ed25519", "Ed25519"
+        SM2 = "sm2", "SM2"
+
+    algorithm = models.CharField(max_length=8, choices=Algorithm.choices)
+    vkey = models.CharField("验证公钥", max_length=300, unique=True)
+    sealed_private_key = models.TextField(blank=True)  # empty: the configured key
+    valid_from = models.DateTimeField("启用时间")
+    valid_until = models.DateTimeField("停用时间", null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["algorithm", "valid_from"]
+
+    def __str__(self):
+        return self.vkey

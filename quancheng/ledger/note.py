@@ -176,15 +176,19 @@ def sign_note(
     name: str,
     private_key: Ed25519PrivateKey,
     sm2_key: gmcrypto.SM2PrivateKey | None = None,
+    also_signed_by: tuple = (),
 ) -> str:
     """The signed note: ``text`` (ending in a newline), a blank line and the signature lines:
-    the Ed25519 one, then the SM2 one when ``sm2_key`` is given."""
+    the Ed25519 one, then the SM2 one when ``sm2_key`` is given, then one per key of
+    ``also_signed_by`` (the old keys on a key rotation's transition checkpoint)."""
     check_name(name)
     if not text.endswith("\n") or "\n\n" in text:
         raise NoteError("note text must end in a newline and contain no blank line")
     lines = _signature_line(text, name, private_key)
     if sm2_key is not None:
         lines += _signature_line(text, name, sm2_key)
+    for key in also_signed_by:
+        lines += _signature_line(text, name, key)
     return f"{text}\n{lines}"
 
 

@@ -35,7 +35,7 @@ from django.utils import timezone
 from quancheng.lib import merkle
 from quancheng.lib.merkle import CompactRange, leaf_hash
 
-from . import fastverify, note
+from . import fastverify, keys, note
 from .checkpoints import origin, sm2_verifier_key, verifier_key
 from .models import GENESIS_HASH, Checkpoint, Event, LedgerHead, SubtreeHash
 from .tree import MissingSubtree, tree_root
@@ -195,16 +195,22 @@ def _real_seq(event: Event) -> int | None:
 
 
 class _Pass:
-    def __init__(self, report: VerificationReport, vkey: str, upto: int, progress):
+    def __init__(self, report: VerificationReport, vkey: str, upto: int, progress, vkeys=()):
         self.report = report
         self.vkey = vkey
         self.upto = upto
         self.progress = progress
         self.key_name, self.key_id, _ = note.parse_verifier_key(vkey)
+        # Every key the log has signed with (key rotation, ledger/keys.py): a checkpoint must
+        # carry a valid signature by one of them; the keys of its lines that are known are all
+        # checked.
+        self.vkeys = {note.parse_verifier_key(k)[:2]: k for k in (vkeys or [vkey])}
         # The second (国密) line is checked where a checkpoint carries one by this log's SM2 key;
         # checkpoints made before SM2 was switched on have none, and need none.
         self.sm2_vkey = sm2_verifier_key()
         self.sm2_key_id = note.parse_sm2_verifier_key(self.sm2_vkey)[:2] if self.sm2_vkey else None
+        sm2_vkeys = keys.verifier_keys_of("sm2") if vkeys else [self.sm2_vkey]
+        self.sm2_vkeys = {note.parse_sm2_verifier_key(k)[:2]: k for k in sm2_vkeys if k}
         self.tree = CompactRange()
         self.prev_hash = GENESIS_HASH
         self.expected = 1
@@ -331,23 +337,27 @@ class _Pass:
                 self._checkpoint(checkpoint, self.tree.root())
 
     def _signature_problem(self, checkpoint: Checkpoint) -> Problem | None:
-        try:
-            note.verify_note(checkpoint.signed_note, self.vkey)
-        except note.NoteError as e:
-            kind = Kind.BAD_SIGNATURE
-            message = f"signature does not verify: {e}"
-            key_ids = _signature_key_ids(checkpoint.signed_note)
-            if key_ids and (self.key_name, self.key_id) not in key_ids:
-                kind = Kind.WRONG_KEY
-                signers = ", ".join(f"{name} ({kid.hex()})" for name, kid in key_ids)
-                message = (
-                    f"signed by {signers}, not by the configured key "
-                    f"{self.key_name} ({self.key_id.hex()})"
-                )
-            return Problem(kind, message, checkpoint=checkpoint.size)
-        if self.sm2_key_id and self.sm2_key_id in _signature_key_ids(checkpoint.signed_note):
+        key_ids = _signature_key_ids(checkpoint.signed_note)
+        known = [vkey for kid, vkey in self.vkeys.items() if kid in key_ids] or [self.vkey]
+        for vkey in known:
             try:
-                note.verify_note(checkpoint.signed_note, self.sm2_vkey)
+                note.verify_note(checkpoint.signed_note, vkey)
+            except note.NoteError as e:
+                kind = Kind.BAD_SIGNATURE
+                message = f"signature does not verify: {e}"
+                if key_ids and not any(kid in key_ids for kid in self.vkeys):
+                    kind = Kind.WRONG_KEY
+                    signers = ", ".join(f"{name} ({kid.hex()})" for name, kid in key_ids)
+                    message = (
+                        f"signed by {signers}, not by the configured key "
+                        f"{self.key_name} ({self.key_id.hex()})"
+                    )
+                return Problem(kind, message, checkpoint=checkpoint.size)
+        for kid, sm2_vkey in self.sm2_vkeys.items():
+            if kid not in key_ids:
+                continue
+            try:
+                note.verify_note(checkpoint.signed_note, sm2_vkey)
             except note.NoteError as e:
                 message = f"SM2 signature does not verify: {e}"
                 return Problem(Kind.BAD_SIGNATURE, message, checkpoint=checkpoint.size)
@@ -505,22 +515,24 @@ def verify_ledger(progress: Progress | None = None, vkey: str | None = None) -> 
     """Verify the whole ledger against the configured verifier key (or ``vkey``)."""
     report = VerificationReport(started_at=timezone.now())
     report.verifier_key = vkey or verifier_key()
+    # Without a key given: every key the log has signed with (key rotation, ledger/keys.py).
+    vkeys = [vkey] if vkey else keys.verifier_keys_of("ed25519")
     upto = Event.objects.aggregate(m=Max("seq"))["m"] or 0
     sizes = list(Checkpoint.objects.filter(size__lte=upto).values_list("size", flat=True))
     fast = fastverify.run(upto, sizes, progress)
     if fast.ok:
-        _checkpoints_after_fast_pass(report, upto, fast)
+        _checkpoints_after_fast_pass(report, upto, fast, vkeys)
     if not report.ok or not fast.ok:
         # Something is wrong: the thorough pass names and classifies every problem.
         report = VerificationReport(started_at=report.started_at, verifier_key=report.verifier_key)
-        _Pass(report, report.verifier_key, upto, progress).run()
+        _Pass(report, report.verifier_key, upto, progress, vkeys).run()
     report.finished_at = timezone.now()
     return report
 
 
-def _checkpoints_after_fast_pass(report, upto: int, fast: fastverify.FastPass) -> None:
+def _checkpoints_after_fast_pass(report, upto: int, fast: fastverify.FastPass, vkeys=()) -> None:
     """The checkpoints and the head, against the roots and frontier the fast pass computed."""
-    checker = _Pass(report, report.verifier_key, upto, None)
+    checker = _Pass(report, report.verifier_key, upto, None, vkeys)
     checker.tree, checker.prev_hash, checker.expected = fast.tree, fast.last_hash, upto + 1
     while checker.next_checkpoint is not None and checker.next_checkpoint.size <= upto:
         checkpoint = checker.next_checkpoint

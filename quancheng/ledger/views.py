@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from quancheng.orgs import capabilities as caps
 
+from . import keys
 from .checkpoints import sm2_verifier_key, verifier_key
 from .models import Checkpoint
 from .services import record_event
@@ -28,8 +29,25 @@ def ledger_overview(request):
             "sm2_verifier_key": sm2_verifier_key(),
             "verifications": latest_verifications(10),
             "can_verify": caps.can(request.user, caps.LEDGER_VERIFY),
+            "keys": keys.history(),
+            "can_rotate": caps.can(request.user, caps.KEYS_ROTATE),
         },
     )
+
+
+@require_POST
+def ledger_rotate_keys(request):
+    """The security administrator rotates the checkpoint keys (ledger/keys.py)."""
+    from quancheng.orgs.keyrotation import rotate_ledger_keys
+
+    caps.require(request.user, caps.KEYS_ROTATE)
+    result = rotate_ledger_keys(request.user)
+    messages.success(
+        request,
+        f"已轮换账本签名密钥：过渡检查点（大小 {result['checkpoint']}）由新旧密钥共同签名，"
+        "旧验证公钥继续公布于下方",
+    )
+    return redirect("ledger")
 
 
 @require_POST

@@ -36,6 +36,7 @@ are imported.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import sys
@@ -47,7 +48,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from quancheng.ledger import note
-from quancheng.lib import gmcrypto, merkle, tlog_proof
+from quancheng.lib import gmcrypto, merkle, sm2cms, tlog_proof
 from quancheng.lib.canonical import canonical_bytes
 
 FORMAT = "quancheng-ledger-bundle/1"
@@ -195,13 +196,46 @@ def _strings(value) -> Iterator[str]:
             yield from _strings(item)
 
 
+def _given_keys(key_arg) -> list[str]:
+    """The keys given with --key (repeatable; each a key or a file of keys, one a line: the
+    ledger page lists every key the log has signed with, old ones included)."""
+    given = []
+    for arg in key_arg if isinstance(key_arg, list | tuple) else [key_arg]:
+        candidate = Path(arg)
+        text = candidate.read_text("utf-8") if candidate.is_file() else arg
+        given += [line.strip() for line in text.splitlines() if line.strip()]
+    return given
+
+
+def _pick_key(vkeys: list[str], source: _Source) -> str:
+    """Of several keys (before and after a key rotation), the one that signed the bundle's
+    checkpoint, by the key ids of its signature lines; else the first."""
+    if len(vkeys) > 1 and source.exists("checkpoint"):
+        text = source.read("checkpoint").decode("utf-8", "replace")
+        signatures = text.split("\n\n", 1)[-1].splitlines()
+        for vkey in vkeys:
+            parts = vkey.split("+", 2)  # the name has no "+", the base64 may
+            if len(parts) != 3:
+                continue
+            name, kid_hex, _ = parts
+            for line in signatures:
+                if not line.startswith(f"— {name} "):
+                    continue
+                try:
+                    kid = base64.b64decode(line.rsplit(" ", 1)[-1], validate=True)[:4].hex()
+                except ValueError:
+                    continue
+                if kid == kid_hex:
+                    return vkey
+    return vkeys[0]
+
+
 def _load_key(key_arg: str | None, source: _Source, report: Report) -> str | None:
     bundled = None
     if source.exists("verifier.key"):
         bundled = source.read("verifier.key").decode("utf-8", "replace").strip()
     if key_arg:
-        candidate = Path(key_arg)
-        vkey = candidate.read_text("utf-8").strip() if candidate.is_file() else key_arg.strip()
+        vkey = _pick_key(_given_keys(key_arg), source)
         origin = "--key"
     elif bundled:
         vkey = bundled
@@ -232,8 +266,7 @@ def _load_key(key_arg: str | None, source: _Source, report: Report) -> str | Non
 def _load_sm2_key(key_arg: str | None, source: _Source, report: Report) -> str | None:
     """The SM2 verifier key (--sm2-key, else the bundle's verifier-sm2.key), or None."""
     if key_arg:
-        candidate = Path(key_arg)
-        vkey = candidate.read_text("utf-8").strip() if candidate.is_file() else key_arg.strip()
+        vkey = _pick_key(_given_keys(key_arg), source)
     elif source.exists("verifier-sm2.key"):
         vkey = source.read("verifier-sm2.key").decode("utf-8", "replace").strip()
     else:
@@ -413,6 +446,7 @@ def _check_files(source: _Source, manifest: dict, events: dict[int, bytes], repo
         for pair in pairs:
             paired.setdefault(pair, []).append(seq)
     listed = set()
+    verified: dict[str, str] = {}  # path → SM3, of the files whose digests hold
     for item in manifest.get("files", []):
         path = item.get("path", "") if isinstance(item, dict) else ""
         expected = str(item.get("sha256", "")).lower() if isinstance(item, dict) else ""
@@ -433,6 +467,7 @@ def _check_files(source: _Source, manifest: dict, events: dict[int, bytes], repo
             )
             continue
         _check_sm3(path, item, actual, actual_sm3, paired, report)
+        verified[path] = actual_sm3
         seqs = named.get(actual)
         if not seqs:
             report.fail(
@@ -448,6 +483,61 @@ def _check_files(source: _Source, manifest: dict, events: dict[int, bytes], repo
     for path in source.files():
         if path not in listed:
             report.fail(f"清单未列出的文件：{path}", f"file not listed in the manifest: {path}")
+    _check_detached_signatures(source, manifest, verified, report)
+
+
+def _check_detached_signatures(source: _Source, manifest: dict, verified: dict, report: Report):
+    """Each detached SM2 signature (a document's ``.p7s``, GM/T 0010) against the file it signs:
+    the SM3 in its messageDigest, and the SM2 value by the certificate it carries."""
+    for item in manifest.get("files", []):
+        if not isinstance(item, dict) or not item.get("signature_of"):
+            continue
+        path, target = item.get("path", ""), str(item["signature_of"])
+        if path not in verified:
+            continue  # the signature file itself failed above
+        if target not in verified:
+            report.fail(
+                f"签名文件 {path} 所签署的文件 {target} 缺失或未通过核验",
+                f"detached signature {path}: the file it signs, {target}, is missing or failed",
+            )
+            continue
+        found = sm2cms.check_detached(source.read(path), bytes.fromhex(verified[target]))
+        if found.status == sm2cms.Status.ALTERED:
+            report.fail(
+                f"SM2 签名 {path}：{target} 的 SM3 与签名时不同（文件被改动）",
+                f"SM2 signature {path}: the SM3 of {target} is not the signed messageDigest",
+            )
+            continue
+        if found.status != sm2cms.Status.VALID:
+            report.fail(
+                f"SM2 签名 {path} 无效：{found.detail}",
+                f"SM2 signature {path} does not verify ({found.status}: {found.detail})",
+            )
+            continue
+        cert = found.certificate
+        roots = {c.subject.dump(): c for c in found.certificates if c.subject == c.issuer}
+        problem, chain = sm2cms.chain_problem(cert, found.certificates, roots, found.signed_at)
+        identifier = found.user_id.decode() if found.user_id else "(empty / OpenSSL)"
+        fingerprint = hashlib.sha256(cert.dump()).hexdigest()
+        report.ok(
+            f"SM2 签名 {path} 有效：签署 {target}，签名者“{sm2cms.common_name(cert)}”，"
+            f"证书 SHA-256 {fingerprint}",
+            f"SM2 signature {path} verifies over {target}: signer {sm2cms.common_name(cert)!r}, "
+            f"signed {found.signed_at:%Y-%m-%dT%H:%M:%SZ}, identifier {identifier}, "
+            f"certificate SHA-256 {fingerprint}",
+        )
+        if problem:
+            report.note(
+                f"SM2 签名 {path} 所附证书链不完整：{problem}（须另行核验签名者证书）",
+                f"SM2 signature {path}: the certificates it carries do not form a chain "
+                f"({problem}); check the signer's certificate separately",
+            )
+        else:
+            report.note(
+                f"SM2 签名 {path} 的证书链：{' → '.join(chain)}；根证书是否可信须另行确认",
+                f"SM2 signature {path}: chain {' → '.join(chain)}; whether its root is "
+                f"trusted must be established separately",
+            )
 
 
 def _check_sm3(path: str, item: dict, sha256: str, actual_sm3: str, paired, report: Report):
@@ -653,10 +743,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("bundle", help="证据包目录或 .zip / bundle directory or .zip")
     parser.add_argument(
         "--key",
-        help="验证公钥或其文件（应另经可信渠道取得）/ verifier key, or a file holding it",
+        action="append",
+        help="验证公钥或其文件（应另经可信渠道取得；可多次给出，如密钥轮换前后的公钥）/ "
+        "verifier key, or a file holding it (repeatable: the keys before and after a rotation)",
     )
     parser.add_argument(
         "--sm2-key",
+        action="append",
         help="SM2 验证公钥或其文件（国密签名；缺省用包内 verifier-sm2.key）/ SM2 verifier key",
     )
     args = parser.parse_args(argv)

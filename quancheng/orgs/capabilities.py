@@ -704,6 +704,12 @@ LOGINS_UNLOCK = _declare(
     "break-glass",
     _login_unlocker,
 )
+KEYS_ROTATE = _declare(
+    "keys.rotate",
+    "轮换账本签名密钥",
+    "the security administrator only (三员分立: key management is theirs alone)",
+    _roles(Role.SECURITY_ADMIN, message="只有安全管理员可以轮换账本签名密钥"),
+)
 SIGNING_PIN_SET = _declare(
     "signing_pin.set",
     "设置、修改本人的签名PIN",

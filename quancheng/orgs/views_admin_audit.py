@@ -2,7 +2,7 @@
 
 三员分立 (docs/security.md): the system and security administrators' actions, and the audit
 administrator's own, are ledger events like every other; this page lists them (GB/T 22239-2019
-8.1.4.3 审计: audit records of the administrators, reviewed by the audit administrator).
+8.1.5.2 审计管理: the audit administrator reviews the audit records, through given pages only).
 Reading it changes nothing and is not itself a ledger event (it shows no record content).
 """
 

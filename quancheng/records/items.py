@@ -20,6 +20,7 @@ from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.ledger.snapshot import snapshot
+from quancheng.lib import gmcrypto
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import agencies_visible_to
@@ -75,6 +76,7 @@ DATA_RECORD_FIELDS = [
     "kind",
     "schema_version",
     "sha256",
+    "sm3",
     "recorded_at",
     "device",
     "act",
@@ -214,6 +216,7 @@ def create_data_record(
             schema_version=kind.version,
             data=data,
             sha256=hashlib.sha256(canonical_bytes(data)).hexdigest(),
+            sm3=gmcrypto.sm3_hex(canonical_bytes(data)),
             recorded_at=recorded_at,
             device=device,
             source=source,

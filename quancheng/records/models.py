@@ -353,8 +353,10 @@ class DataRecord(RecordItem):
     )
     schema_version = models.PositiveIntegerField("Schema 版本")
     data = models.JSONField("数据")
-    # SHA-256 of the canonical JSON of ``data``: what the ledger event names.
+    # SHA-256 and SM3 of the canonical JSON of ``data``: what the ledger event names (SM3 since
+    # migration 0012, which gave the earlier records theirs; docs/national-crypto.md).
     sha256 = models.CharField("SHA-256", max_length=64)
+    sm3 = models.CharField("SM3", max_length=64, blank=True)
     recorded_at = models.DateTimeField("采集时间")
     device = models.ForeignKey(
         Device,

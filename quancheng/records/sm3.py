@@ -139,3 +139,46 @@ def compute_pending_sm3(limit: int | None = None, store: BlobStore | None = None
     for blob in blobs.select_related("agency").iterator(chunk_size=200):
         counts[compute_sm3(blob, store).status] += 1
     return counts
+
+
+# --- data records (电子数据): their canonical JSON's SM3 -----------------------------------------
+
+SM3_COMPUTED_DATA_RECORD = "datarecord.sm3_computed"
+
+
+def backfill_data_records(DataRecord) -> int:
+    """Give the data records stored before SM3 theirs (migration ``records 0012``).
+
+    Their canonical JSON is re-made from the stored data and checked against the recorded
+    SHA-256 first: only those bytes get an SM3 (a record whose data no longer matches gets none;
+    the 四性 authenticity check reports it). Each is the ledger event
+    ``datarecord.sm3_computed`` naming both digests, in the migration's transaction.
+    ``DataRecord`` is the migration's historical model; the events are staged through the
+    ledger service like any other.
+    """
+    from quancheng.lib.canonical import canonical_bytes
+    from quancheng.orgs.models import Agency
+
+    agencies: dict[int, Agency] = {}
+    done = 0
+    for record in DataRecord.objects.filter(sm3="").order_by("pk").iterator(chunk_size=500):
+        raw = canonical_bytes(record.data)
+        if hashlib.sha256(raw).hexdigest() != record.sha256:
+            log.warning("data record %s no longer matches its SHA-256: no SM3", record.pk)
+            continue
+        sm3 = gmcrypto.sm3_hex(raw)
+        if record.agency_id not in agencies:
+            agencies[record.agency_id] = Agency.objects.get(pk=record.agency_id)
+        with transaction.atomic():
+            if not DataRecord.objects.filter(pk=record.pk, sm3="").update(sm3=sm3):
+                continue
+            record_event(
+                None,
+                SM3_COMPUTED_DATA_RECORD,
+                object_type="records.datarecord",
+                object_id=str(record.pk),
+                agency=agencies[record.agency_id],
+                body={"sha256": record.sha256, "sm3": sm3, "backfill": True},
+            )
+        done += 1
+    return done

@@ -218,7 +218,7 @@ def datarecord_detail(request, pk):
         pk=pk,
     )
     require(request, record, "view")
-    _log(request, "datarecord.viewed", record, {"sha256": record.sha256})
+    _log(request, "datarecord.viewed", record, {"sha256": record.sha256, "sm3": record.sm3 or None})
     return render(
         request,
         "records/datarecord_detail.html",

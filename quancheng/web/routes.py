@@ -62,6 +62,7 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "documents:party_copy_make": caps.DRAFT_FINALISE,
     "documents:party_copy_file": caps.CONTENT,
     "documents:party_copy_serve": caps.DRAFT_FINALISE,
+    "documents:document_sm2_signature": caps.CONTENT,
     # --- compliance ---
     "compliance:marker_add": caps.MARKER_CHANGE,
     "compliance:marker_withdraw": caps.MARKER_CHANGE,
@@ -101,6 +102,7 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "alert_close": caps.ALERT_CLOSE,
     "ledger": caps.SIGNED_IN,
     "ledger_verify": caps.LEDGER_VERIFY,
+    "ledger_rotate_keys": caps.KEYS_ROTATE,
     "fixity_sweeps": caps.FIXITY_VIEW,
     "fixity_sweep_start": caps.FIXITY_VIEW,
     "witness_overview": caps.SIGNED_IN,
@@ -208,6 +210,7 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "api:list_alerts": caps.SIGNED_IN,
     "api:ledger_key": caps.SIGNED_IN,
     "api:ledger_sm2_key": caps.SIGNED_IN,
+    "api:ledger_keys": caps.SIGNED_IN,
     "api:ledger_checkpoint": caps.SIGNED_IN,
     "api:ledger_proof": caps.SIGNED_IN,
     "api:ledger_consistency": caps.SIGNED_IN,

@@ -3,6 +3,7 @@ checksums re-computed) and the offline verifier both accept, and both reject aft
 of it is flipped."""
 
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -202,3 +203,86 @@ def test_a_flipped_byte_in_the_zip_fails_the_verifier(package_zip, produced):
     _flip(package_zip, info.header_offset + 100 + info.file_size // 2)
     result = offline_verify(package_zip)
     assert result.returncode == 1, result.stdout
+
+
+# --- a document's detached SM2 signature (.p7s) travels beside it -------------------------------
+
+
+@pytest.fixture
+def signed_document(act_items, certified):
+    """The act's scanned document with a detached SM2 signature, as finalising makes one."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from quancheng.documents import sm2sign
+    from quancheng.records.services import register_blob
+
+    document = act_items[1]
+    stored = sm2sign.active_certificate(document.agency)
+    with blob_store().open(document.blob_id) as f:
+        content = f.read()
+    signed_at = timezone.now().replace(microsecond=0)
+    info = blob_store().put(io.BytesIO(sm2sign.sign_detached(content, stored, signed_at)))
+    with transaction.atomic():
+        blob = register_blob(info, document.agency)
+        sm2sign.record_signature(None, document, blob, stored, signed_at)
+    return document
+
+
+def test_the_p7s_lies_beside_its_document_in_every_manifest_and_verifies_offline(
+    signed_document, bag
+):
+    name = f"document-{signed_document.pk}-现场笔录扫描件.png"
+    p7s = bag / "data" / "files" / f"{name}.p7s"
+    assert p7s.is_file()
+    signature = signed_document.sm2_signature
+    assert hashlib.sha256(p7s.read_bytes()).hexdigest() == signature.blob_id
+    manifest = json.loads((bag / "data" / "manifest.json").read_text())
+    (entry,) = [f for f in manifest["files"] if f["path"] == f"files/{name}.p7s"]
+    assert entry["signature_of"] == f"files/{name}"
+    assert entry["sha256"] == signature.blob_id and len(entry["sm3"]) == 64
+    for listing in ("manifest-sha256.txt", "manifest-sm3.txt"):
+        assert f"data/files/{name}.p7s" in (bag / listing).read_text()
+    assert bagit_validate(bag).returncode == 0
+    result = offline_verify(bag)
+    assert result.returncode == 0, result.stdout
+    assert f"SM2 signature files/{name}.p7s verifies over files/{name}" in result.stdout
+
+
+def test_an_altered_p7s_is_refused_offline(signed_document, bag):
+    from asn1crypto import cms
+
+    from quancheng.lib.gmcrypto import SM2PrivateKey
+    from quancheng.offline import verify_bundle
+
+    name = f"document-{signed_document.pk}-现场笔录扫描件.png"
+    p7s = bag / "data" / "files" / f"{name}.p7s"
+    _flip(p7s, offset=len(p7s.read_bytes()) - 5)  # inside the SM2 signature value
+    result = offline_verify(bag)
+    assert result.returncode == 1 and "RESULT: NOT VERIFIED" in result.stdout
+    # The signature check itself: a well-formed .p7s signed by another key, or over other bytes.
+    manifest = json.loads((bag / "data" / "manifest.json").read_text())
+    source = verify_bundle._Source(bag / "data")
+    target = bag / "data" / "files" / name
+    verified = {
+        f"files/{name}": verify_bundle.gmcrypto.sm3_hex(target.read_bytes()),
+        f"files/{name}.p7s": "",
+    }
+    info = cms.ContentInfo.load(signed_document_signature(signed_document))
+    signer = info["content"]["signer_infos"][0]
+    signer["signature"] = SM2PrivateKey.generate().sign(b"\x31" + signer["signed_attrs"].dump()[1:])
+    p7s.write_bytes(info.dump())
+    out = io.StringIO()
+    report = verify_bundle.Report(out)
+    verify_bundle._check_detached_signatures(source, manifest, verified, report)
+    assert report.failures == 1 and "does not verify (bad_signature" in out.getvalue()
+    verified[f"files/{name}"] = verify_bundle.gmcrypto.sm3_hex(b"other bytes")
+    p7s.write_bytes(signed_document_signature(signed_document))
+    report = verify_bundle.Report(out)
+    verify_bundle._check_detached_signatures(source, manifest, verified, report)
+    assert report.failures == 1 and "is not the signed messageDigest" in out.getvalue()
+
+
+def signed_document_signature(document) -> bytes:
+    with blob_store().open(document.sm2_signature.blob_id) as f:
+        return f.read()

@@ -133,3 +133,26 @@ def test_a_consistency_proof_verifies(api_as, officer):
     assert api_as(officer).get("/ledger/consistency", {"old": 6, "new": 5}).status_code == 422
     response = api_as(officer).get("/ledger/consistency", {"old": 5, "new": 99})
     assert response.status_code == 404
+
+
+def test_the_keys_list_every_key_with_its_validity(api_as, outsider, security_admin):
+    """Before and after a key rotation (ledger/keys.py): the old keys stay, with an end."""
+    from quancheng.orgs.keyrotation import rotate_ledger_keys
+
+    _log(2)
+    before = api_as(outsider).get("/ledger/keys").json()
+    assert [(k["algorithm"], k["vkey"]) for k in before] == [
+        ("ed25519", verifier_key()),
+        ("sm2", sm2_verifier_key()),
+    ]
+    assert all(k["valid_until"] is None and k["configured"] for k in before)
+    rotate_ledger_keys(security_admin)
+    after = api_as(outsider).get("/ledger/keys").json()
+    assert [k["vkey"] for k in after] == [
+        before[0]["vkey"],
+        verifier_key(),
+        before[1]["vkey"],
+        sm2_verifier_key(),
+    ]
+    assert after[0]["valid_until"] and after[1]["valid_until"] is None
+    assert not after[1]["configured"]

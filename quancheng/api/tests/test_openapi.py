@@ -15,6 +15,7 @@ PATHS = {
     "/api/v1/alerts": {"get"},
     "/api/v1/ledger/key": {"get"},
     "/api/v1/ledger/key/sm2": {"get"},
+    "/api/v1/ledger/keys": {"get"},
     "/api/v1/ledger/checkpoint": {"get"},
     "/api/v1/ledger/proof": {"get"},
     "/api/v1/ledger/consistency": {"get"},

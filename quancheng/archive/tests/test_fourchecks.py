@@ -223,3 +223,15 @@ def test_a_supplement_after_sealing_is_no_alteration(
     assert ("integrity", "contents") in outcomes(report, fourchecks.PASS)
     # The AVI still needs its proxy before the transfer can pass.
     assert outcomes(report) == {("usability", "proxy_missing")}
+
+
+def test_a_data_records_sm3_is_checked_against_the_record_and_the_ledger(scene, custodian):
+    """Authenticity of a data record covers its SM3 too: named by its creation event."""
+    dossier, records = scene
+    data = records["data"]
+    report = fourchecks.check_dossier(custodian, dossier, "sealing")
+    assert ("authenticity", "sm3") in outcomes(report, fourchecks.PASS)
+    # A stored SM3 that is not the data's (someone with the database changed it).
+    type(data).objects.filter(pk=data.pk).update(sm3="0" * 64)
+    report = fourchecks.check_dossier(custodian, dossier, "sealing")
+    assert ("authenticity", "sm3_mismatch") in outcomes(report)

@@ -29,6 +29,21 @@ ARCHIVES = "重庆市渝中区档案馆"
 @pytest.fixture(autouse=True)
 def _checks_block(settings):
     settings.QC_ARCHIVE_CHECKS_BLOCK = True
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def approve(django_capture_on_commit_callbacks):
+    """The head approves; the queued packaging job runs when the decision commits."""
+
+    def _approve(head, transfer, note=""):
+        with django_capture_on_commit_callbacks(execute=True):
+            decided = transfers.decide_transfer(head, transfer, approve=True, note=note)
+        assert decided.status == Transfer.Status.PACKAGING
+        transfer.refresh_from_db()
+        return transfer
+
+    return _approve
 
 
 @pytest.fixture
@@ -51,12 +66,12 @@ def _package(transfer, tmp_path):
     return path
 
 
-def test_request_approve_and_re_read_the_package(sealed, custodian, head, tmp_path):
+def test_request_approve_and_re_read_the_package(sealed, custodian, head, tmp_path, approve):
     dossier, records = sealed
     transfer = transfers.request_transfer(custodian, dossier, recipient=ARCHIVES)
     with pytest.raises(PermissionDenied):
         transfers.decide_transfer(custodian, transfer, approve=True)
-    transfer = transfers.decide_transfer(head, transfer, approve=True, note="同意移交")
+    transfer = approve(head, transfer, note="同意移交")
     assert transfer.status == Transfer.Status.TRANSFERRED
     dossier.refresh_from_db()
     assert dossier.transferred_at == transfer.transferred_at is not None
@@ -74,9 +89,16 @@ def test_request_approve_and_re_read_the_package(sealed, custodian, head, tmp_pa
     assert av.findtext("设备") and av.findtext("地点") and av.findtext("格式").startswith("mp4")
     sha = records["video"].blob_id
     assert sha in {e.findtext("SHA256") for e in eep.iter("文件实体")}
-    # Recorded: requested, checked, approved, the dossier transferred.
+    # Recorded: requested, approved, packaging started, checked, packaged, the dossier transferred.
     actions = set(Event.objects.for_object(transfer).values_list("action", flat=True))
-    assert {"transfer.requested", "transfer.approved"} <= actions
+    assert {
+        "transfer.requested",
+        "transfer.approved",
+        "transfer.packaging_started",
+        "transfer.checked",
+        "ledger.bundle_made",
+        "transfer.packaged",
+    } <= actions
     moved = Event.objects.for_object(dossier).get(action="dossier.transferred")
     assert json.loads(moved.body)["sm3"] == transfer.package_sm3
     # A transferred dossier is not transferred twice.
@@ -85,10 +107,10 @@ def test_request_approve_and_re_read_the_package(sealed, custodian, head, tmp_pa
     assert again.value.code == "already_transferred"
 
 
-def test_an_altered_package_does_not_re_read(sealed, custodian, head, tmp_path):
+def test_an_altered_package_does_not_re_read(sealed, custodian, head, tmp_path, approve):
     dossier, _ = sealed
     transfer = transfers.request_transfer(custodian, dossier, recipient=ARCHIVES)
-    transfer = transfers.decide_transfer(head, transfer, approve=True)
+    transfer = approve(head, transfer)
     path = _package(transfer, tmp_path)
     altered = tmp_path / "altered.zip"
     with zipfile.ZipFile(path) as source, zipfile.ZipFile(altered, "w") as out:
@@ -109,7 +131,7 @@ def test_an_altered_package_does_not_re_read(sealed, custodian, head, tmp_path):
         transfers.validate(broken)
 
 
-def test_refusal_needs_a_note_and_failed_checks_stop_the_transfer(sealed, custodian, head):
+def test_refusal_needs_a_note_and_failed_checks_stop_the_transfer(sealed, custodian, head, approve):
     dossier, _ = sealed
     transfer = transfers.request_transfer(custodian, dossier, recipient=ARCHIVES)
     with pytest.raises(ValidationError):
@@ -119,16 +141,18 @@ def test_refusal_needs_a_note_and_failed_checks_stop_the_transfer(sealed, custod
     # Asked again, after someone removed an entry behind the platform's back.
     transfer = transfers.request_transfer(custodian, dossier, recipient=ARCHIVES)
     DossierEntry.objects.filter(dossier=dossier, item_kind="datarecord").delete()
-    with pytest.raises(ValidationError) as failed:
-        transfers.decide_transfer(head, transfer, approve=True)
-    assert failed.value.code == "fourchecks_failed"
-    transfer.refresh_from_db()
+    transfer = approve(head, transfer)
     assert transfer.status == Transfer.Status.FAILED and not transfer.report.passed
+    assert transfer.error.startswith("四性检测未通过")
+    failed = Event.objects.for_object(transfer).get(action="transfer.failed")
+    assert json.loads(failed.body)["reason"] == transfer.error
     dossier.refresh_from_db()
     assert dossier.transferred_at is None
 
 
-def test_pages_from_request_to_download(sealed, client, custodian, head, outsider):
+def test_pages_from_request_to_download(
+    sealed, client, custodian, head, outsider, django_capture_on_commit_callbacks
+):
     dossier, _ = sealed
     client.force_login(custodian)
     response = client.post(
@@ -141,7 +165,13 @@ def test_pages_from_request_to_download(sealed, client, custodian, head, outside
     assert "档案移交申请" in inbox and dossier.number in inbox
     page = client.get(transfer.get_absolute_url()).content.decode()
     assert "提交审批" in page
-    client.post(reverse("archive:transfer_decide", args=[transfer.pk]), {"approve": "1"})
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        client.post(reverse("archive:transfer_decide", args=[transfer.pk]), {"approve": "1"})
+    # Approved: the page says 打包中 with the progress until the job has run.
+    page = client.get(transfer.get_absolute_url()).content.decode()
+    assert "打包中" in page and "等待打包（0%）" in page
+    for callback in queued:
+        callback()
     transfer.refresh_from_db()
     assert transfer.status == Transfer.Status.TRANSFERRED
     detail = client.get(dossier.get_absolute_url()).content.decode()
@@ -156,3 +186,61 @@ def test_pages_from_request_to_download(sealed, client, custodian, head, outside
     assert client.get(transfer.get_absolute_url()).status_code == 404
     report = reverse("archive:fourchecks_report", args=[transfer.report_id])
     assert client.get(report).status_code == 404
+
+
+class WorkerKilled(BaseException):
+    """A worker dying mid-job (kill -9): nothing of the job's own error handling runs."""
+
+
+def test_a_crash_in_the_middle_of_packaging_then_the_retry_gives_one_package(
+    sealed, custodian, head, monkeypatch, tmp_path
+):
+    from quancheng.archive.models import FourChecksReport
+    from quancheng.jobs import leases
+
+    dossier, _ = sealed
+    transfer = transfers.request_transfer(custodian, dossier, recipient=ARCHIVES)
+    transfer = transfers.decide_transfer(head, transfer, approve=True)  # the job is queued
+    zip_for_real = transfers._zip
+
+    def killed(root, target):
+        raise WorkerKilled  # the ledger bundle and eep.xml are written, the ZIP is not
+
+    monkeypatch.setattr(transfers, "_zip", killed)
+    token = leases._current.set(leases.Job("task-1", 1))
+    try:
+        with pytest.raises(WorkerKilled):
+            transfers.package_transfer(transfer.pk)
+    finally:
+        leases._current.reset(token)
+    transfer.refresh_from_db()
+    assert transfer.status == Transfer.Status.PACKAGING and transfer.report is not None
+    # Another job may not take it over; the same job's retry (jobs/leases.py) does.
+    token = leases._current.set(leases.Job("task-2", 1))
+    try:
+        assert transfers.package_transfer(transfer.pk) is None
+    finally:
+        leases._current.reset(token)
+    monkeypatch.setattr(transfers, "_zip", zip_for_real)
+    token = leases._current.set(leases.Job("task-1", 2))
+    try:
+        transfer = transfers.package_transfer(transfer.pk)
+    finally:
+        leases._current.reset(token)
+    assert transfer.status == Transfer.Status.TRANSFERRED and transfer.package_blob_id
+    # One package, one set of events, one 四性 report at transfer.
+    events = list(Event.objects.for_object(transfer).values_list("action", flat=True))
+    for action in (
+        "transfer.approved",
+        "transfer.packaging_started",
+        "transfer.checked",
+        "ledger.bundle_made",
+        "transfer.packaged",
+    ):
+        assert events.count(action) == 1, (action, events)
+    assert Event.objects.for_object(dossier).filter(action="dossier.transferred").count() == 1
+    assert FourChecksReport.objects.filter(dossier=dossier, occasion="transfer").count() == 1
+    public = sm2_signing_key().public_key().der()
+    assert transfers.read_package(_package(transfer, tmp_path), sm2_public_der=public).ok
+    # Run again (a duplicate delivery of the job): nothing more happens.
+    assert transfers.package_transfer(transfer.pk) is None

@@ -34,9 +34,14 @@ def signature_status(document):
     return {"result": result, "stored": stored, "document": document}
 
 
-@register.inclusion_tag("documents/_sm2_signature_status.html")
-def sm2_signature_status(document):
-    """Verify the document's detached SM2/SM3 signature now (national algorithms)."""
+@register.inclusion_tag("documents/_sm2_signature_status.html", takes_context=True)
+def sm2_signature_status(context, document):
+    """Verify the document's detached SM2/SM3 signature now (national algorithms); the
+    download link of the .p7s is shown to whoever may download the document."""
     from quancheng.documents.sm2sign import check_document
 
-    return {"result": check_document(document), "document": document}
+    return {
+        "result": check_document(document),
+        "document": document,
+        "request": context.get("request"),
+    }

@@ -8,6 +8,7 @@ import subprocess
 import pytest
 from asn1crypto import cms
 from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 
 from quancheng.conftest import PASSWORD
@@ -122,10 +123,7 @@ def test_openssl_verifies_the_sm2_certificates(sm2_certificate, tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-def test_finalising_signs_with_both_and_the_page_verifies_the_sm2_signature(
-    client, officer, colleague, act, certified
-):
-    assert sm2sign.active_certificate(act.agency) is not None  # the demo certificates include it
+def _finalised(officer, colleague, act):
     draft = services.create_draft(officer, act, doc_type("卫生监督意见书"), {"opinion": "整改"})
     for who in (officer, colleague):
         password = "" if who == officer else PASSWORD
@@ -139,7 +137,14 @@ def test_finalising_signs_with_both_and_the_page_verifies_the_sm2_signature(
             request=RequestFactory().post("/", REMOTE_ADDR="10.4.4.4"),  # the lockout's address
         )
     services.add_signature(officer, draft, role="party", name="王建国", image=signature_png())
-    document = services.finalise(officer, draft)
+    return services.finalise(officer, draft)
+
+
+def test_finalising_signs_with_both_and_the_page_verifies_the_sm2_signature(
+    client, officer, colleague, act, certified
+):
+    assert sm2sign.active_certificate(act.agency) is not None  # the demo certificates include it
+    document = _finalised(officer, colleague, act)
 
     record = Sm2DocumentSignature.objects.get(document=document)
     with blob_store().open(record.blob_id) as f, blob_store().open(document.blob_id) as g:
@@ -151,3 +156,113 @@ def test_finalising_signs_with_both_and_the_page_verifies_the_sm2_signature(
     page = client.get(document.get_absolute_url()).content.decode()
     assert "国密签名验证（SM2/SM3）" in page and "SM2 签名有效" in page
     assert "电子签名验证" in page  # PAdES is still there
+    assert "下载签名文件（.p7s）" in page
+
+
+def test_the_p7s_downloads_under_the_pdfs_rules_and_is_logged(
+    client, officer, colleague, act, certified, outsider, system_admin
+):
+    document = _finalised(officer, colleague, act)
+    record = Sm2DocumentSignature.objects.get(document=document)
+    url = reverse("documents:document_sm2_signature", args=[document.pk])
+    client.force_login(officer)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pkcs7-signature"
+    assert ".p7s" in response["Content-Disposition"]
+    assert "attachment" in response["Content-Disposition"]
+    body = b"".join(response.streaming_content)
+    with blob_store().open(record.blob_id) as f:
+        assert body == f.read()
+    event = Event.objects.get(action="document.sm2_signature_downloaded")
+    logged = json.loads(event.body)
+    assert logged["signature"]["sha256"] == record.blob_id
+    assert logged["document"]["sha256"] == document.blob_id
+    assert event.actor_id == officer.pk
+    # Another district's officer and the system administrator (no record content) get nothing.
+    for who in (outsider, system_admin):
+        client.force_login(who)
+        assert client.get(url).status_code in (403, 404)
+    assert Event.objects.filter(action="document.sm2_signature_downloaded").count() == 1
+
+
+def test_the_p7s_is_named_after_the_document_number(agency):
+    from quancheng.documents.views import p7s_filename
+    from quancheng.records.models import Document
+
+    assert p7s_filename(Document(pk=3, number="渝卫监〔2026〕7号")) == "渝卫监〔2026〕7号.p7s"
+    assert p7s_filename(Document(pk=3, original_filename="a/b.pdf")) == "a_b.p7s"
+    assert p7s_filename(Document(pk=3)) == "document-3.p7s"
+
+
+# --- who can verify the .p7s: OpenSSL's identifier, GM/T 0010's content types -----------------
+
+needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="Debian's openssl")
+
+
+def _openssl_cms_verify(tmp_path, signature: bytes, content: bytes, ca_pem: str):
+    (tmp_path / "doc.pdf").write_bytes(content)
+    (tmp_path / "doc.p7s").write_bytes(signature)
+    (tmp_path / "sm2-ca.pem").write_text(ca_pem)
+    command = [
+        *("openssl", "cms", "-verify", "-binary", "-inform", "DER"),
+        *("-in", tmp_path / "doc.p7s", "-content", tmp_path / "doc.pdf"),
+        *("-CAfile", tmp_path / "sm2-ca.pem", "-out", "/dev/null"),
+    ]
+    return subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+
+
+@needs_openssl
+@pytest.mark.real_clock("openssl checks the certificates' validity against the machine's clock")
+def test_openssl_cms_verify_accepts_the_openssl_compatible_signature(settings, agency, tmp_path):
+    """With the empty SM2 identifier (what OpenSSL 1.1.1–3.x use, having no option to set one),
+    ``openssl cms -verify -CAfile`` accepts the signature and its chain, and refuses it once one
+    byte of the PDF has changed; the platform's verifier agrees on both."""
+    settings.QC_SM2_CMS_IDENTIFIER = "empty"
+    stored = sm2sign.issue_demo_certificate(None, agency)
+    ca_pem = sm2sign._pem(sm2sign._ders(stored.chain_pem)[0])
+    signature = _signed(stored)
+
+    accepted = _openssl_cms_verify(tmp_path, signature, PDF, ca_pem)
+    assert accepted.returncode == 0, accepted.stderr
+    assert "Verification successful" in accepted.stderr
+    check = sm2sign.verify_detached(signature, PDF)
+    assert check.ok and check.user_id == b"" and check.identifier_label == "空（OpenSSL 兼容）"
+
+    altered = PDF[:10] + bytes([PDF[10] ^ 1]) + PDF[11:]
+    refused = _openssl_cms_verify(tmp_path, signature, altered, ca_pem)
+    assert refused.returncode != 0
+    assert "verification failure" in refused.stderr
+    assert sm2sign.verify_detached(signature, altered).status == "altered"
+
+
+@needs_openssl
+@pytest.mark.real_clock("openssl checks the certificates' validity against the machine's clock")
+def test_openssl_refuses_the_gmt0009_identifier_the_platform_accepts(sm2_certificate, tmp_path):
+    """The default: GM/T 0009's identifier, which OpenSSL 3.0's cms does not use (documented)."""
+    ca_pem = sm2sign._pem(sm2sign._ders(sm2_certificate.chain_pem)[0])
+    signature = _signed(sm2_certificate)
+    check = sm2sign.verify_detached(signature, PDF)
+    assert check.ok and check.user_id == b"1234567812345678"
+    assert _openssl_cms_verify(tmp_path, signature, PDF, ca_pem).returncode != 0
+
+
+def test_gmt0010_content_types_are_written_on_request_and_verified(settings, sm2_certificate):
+    settings.QC_SM2_CMS_CONTENT_TYPES = "gmt0010"
+    signature = _signed(sm2_certificate)
+    raw = cms.ContentInfo.load(signature)
+    assert raw["content_type"].dotted == "1.2.156.10197.6.1.4.2.2"
+    signed_data = raw["content"]
+    assert signed_data["encap_content_info"]["content_type"].dotted == "1.2.156.10197.6.1.4.2.1"
+    attrs = {
+        a["type"].native: a["values"][0] for a in signed_data["signer_infos"][0]["signed_attrs"]
+    }
+    assert attrs["content_type"].dotted == "1.2.156.10197.6.1.4.2.1"
+    check = sm2sign.verify_detached(signature, PDF)
+    assert check.ok and check.content_types == "gmt0010"
+    assert sm2sign.verify_detached(signature, PDF + b"x").status == "altered"
+    # The RFC 5652 default stays what it was.
+    settings.QC_SM2_CMS_CONTENT_TYPES = "rfc5652"
+    assert cms.ContentInfo.load(_signed(sm2_certificate))["content_type"].dotted == (
+        "1.2.840.113549.1.7.2"
+    )

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from quancheng.alerts.models import Alert
 from quancheng.ledger.models import Event
@@ -158,3 +159,59 @@ def test_the_periodic_task_works_off_a_backlog_in_batches(agency, monkeypatch, s
         _store(f"backlog {i}".encode(), agency)
     assert tasks.compute_pending_sm3.call()["computed"] == 2
     assert tasks.compute_pending_sm3.call()["computed"] == 1
+
+
+# --- data records (电子数据) -------------------------------------------------------------------
+
+
+def _data_record(officer, act, data):
+    from quancheng.records.items import create_data_record
+    from quancheng.records.models import DataKind
+
+    kind, _ = DataKind.objects.get_or_create(
+        code="thermometer", defaults={"name": "测温记录", "schema": {"type": "object"}}
+    )
+    return create_data_record(
+        officer,
+        agency=act.agency,
+        kind=kind,
+        data=data,
+        recorded_at=timezone.now(),
+        source="api",
+        act=act,
+        device=None,
+    )
+
+
+def test_a_data_record_gets_its_sm3_when_created_and_the_event_names_both(officer, act):
+    from quancheng.lib.canonical import canonical_bytes
+
+    record = _data_record(officer, act, {"celsius": 36.8, "地点": "前台"})
+    raw = canonical_bytes(record.data)
+    assert record.sm3 == sm3_hex(raw)
+    body = json.loads(Event.objects.for_object(record).get(action="datarecord.created").body)
+    assert body["sha256"] == hashlib.sha256(raw).hexdigest()
+    assert body["sm3"] == record.sm3
+
+
+def test_the_migration_backfills_earlier_data_records_with_a_ledger_event_each(officer, act):
+    from quancheng.records.models import DataRecord
+    from quancheng.records.sm3 import backfill_data_records
+
+    earlier = _data_record(officer, act, {"celsius": 37})
+    altered = _data_record(officer, act, {"celsius": 38})
+    DataRecord.objects.filter(pk__in=[earlier.pk, altered.pk]).update(sm3="")
+    DataRecord.objects.filter(pk=altered.pk).update(data={"celsius": 39})  # no longer its SHA-256
+
+    assert backfill_data_records(DataRecord) == 1
+    earlier.refresh_from_db()
+    assert earlier.sm3 == sm3_hex(b'{"celsius":37}')
+    (event,) = Event.objects.filter(action="datarecord.sm3_computed")
+    assert (event.object_type, event.object_id) == ("records.datarecord", str(earlier.pk))
+    assert json.loads(event.body) == {
+        "backfill": True,
+        "sha256": earlier.sha256,
+        "sm3": earlier.sm3,
+    }
+    assert DataRecord.objects.get(pk=altered.pk).sm3 == ""
+    assert backfill_data_records(DataRecord) == 0  # once only
