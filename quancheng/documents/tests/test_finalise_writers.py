@@ -54,7 +54,7 @@ def seed_drafts() -> dict:
     """Run in the instance: a complete draft to finalise and another officer's draft."""
     from quancheng.conftest import credit_code, make_person
     from quancheng.documents.catalogue import load_catalogue
-    from quancheng.documents.certificates import make_demo_certificates
+    from quancheng.demo.ca import make_demo_certificates
     from quancheng.orgs.models import Agency
     from quancheng.orgs.seed import load_organisation
     from quancheng.subjects.services import create_subject

@@ -1,7 +1,7 @@
 """A real server and a real browser for the browser tests.
 
 The server is ``manage.py runserver`` in a subprocess on a SQLite database of its own (migrate,
-seed_demo, collectstatic), not pytest-django's live_server: the ledger's triggers forbid the
+seed_demo --small, collectstatic), not pytest-django's live_server: the ledger's triggers forbid the
 DELETE with which transactional test teardown empties tables. The browser is Debian's chromium
 driven by Playwright.
 """
@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from quancheng.demo import DEMO_PASSWORD
+
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[3]
-PASSWORD = "Quancheng-2026"  # quancheng.demo.DEMO_PASSWORD
+PASSWORD = DEMO_PASSWORD
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -76,7 +78,11 @@ def prepared_env(var: Path, **settings: str) -> dict:
         QC_LOG_LEVEL="WARNING",
     )
     env.update(settings)
-    for command in (["migrate", "--noinput"], ["seed_demo"], ["collectstatic", "--noinput"]):
+    for command in (
+        ["migrate", "--noinput"],
+        ["seed_demo", "--small"],
+        ["collectstatic", "--noinput"],
+    ):
         manage(env, *command)
     return env
 
