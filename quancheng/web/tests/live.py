@@ -1,9 +1,9 @@
 """A real server and a real browser for the browser tests.
 
 The server is ``manage.py runserver`` in a subprocess on a SQLite database of its own (migrate,
-seed_demo --small, collectstatic), not pytest-django's live_server: the ledger's triggers forbid the
-DELETE with which transactional test teardown empties tables. The browser is Debian's chromium
-driven by Playwright.
+seed_demo --small, collectstatic), not pytest-django's live_server: the ledger's triggers forbid
+the DELETE with which transactional test teardown empties tables. The browser is Debian's
+chromium driven by Playwright.
 """
 
 import os
@@ -68,8 +68,9 @@ def manage(env: dict, *command: str) -> str:
     return done.stdout
 
 
-def prepared_env(var: Path, **settings: str) -> dict:
-    """The environment of an installation in ``var``, migrated, with the demo data loaded."""
+def prepared_env(var: Path, demo: tuple[str, ...] = ("--small",), **settings: str) -> dict:
+    """The environment of an installation in ``var``, migrated, with the demo data loaded (by
+    default the small set; ``demo`` are other ``seed_demo`` arguments)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QC_")}
     env.update(
         QC_VAR_DIR=str(var),
@@ -80,7 +81,7 @@ def prepared_env(var: Path, **settings: str) -> dict:
     env.update(settings)
     for command in (
         ["migrate", "--noinput"],
-        ["seed_demo", "--small"],
+        ["seed_demo", *demo],
         ["collectstatic", "--noinput"],
     ):
         manage(env, *command)
