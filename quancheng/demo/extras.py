@@ -24,11 +24,13 @@ from quancheng.compliance.evaluate import evaluate_all
 from quancheng.compliance.models import Finding
 from quancheng.documents import services as documents
 from quancheng.documents.models import DocumentType
-from quancheng.records.models import Segment
+from quancheng.records.items import create_document
+from quancheng.records.models import Document, Segment
 from quancheng.registration import services as registration
 from quancheng.registration.models import ActRegistration
 from quancheng.supervision import evaluations, spotchecks
 
+from . import media
 from .clock import at, local
 
 if TYPE_CHECKING:
@@ -123,9 +125,26 @@ def _sealed_dossiers(year: _Year) -> list:
     for n, act in enumerate(acts[:SEALED_DOSSIERS]):
         with at(local(_day(year, 4), 9 + n)):
             dossier = dossiers.assemble_dossier(year.custodian, act=act)
+            if n == 0:
+                _late_document(year, act)  # left out of the dossier: a supplement asks for it
             sealed.append(dossiers.freeze_dossier(year.custodian, dossier))
         year.summary.dossiers += 1
     return sealed
+
+
+def _late_document(year: _Year, act: Act) -> None:
+    """A 卫生监督意见书 handed in after the dossier was put together."""
+    create_document(
+        act.officers.order_by("pk").first(),
+        agency=act.agency,
+        blob=media.store(media.document_pdf(), act.agency),
+        source=Document.Source.UPLOAD,
+        act=act,
+        file_kind=Document.FileKind.PDF,
+        doc_type="卫生监督意见书",
+        original_filename="卫生监督意见书.pdf",
+        content_type="application/pdf",
+    )
 
 
 def _spot_check(year: _Year):

@@ -72,7 +72,13 @@ def test_a_districts_year_has_something_of_everything():
     # Requests wait for the head.
     head = User.objects.get(username="liuyang")
     assert inbox_count(head) >= 5
-    assert set(summary.pending) >= {"调阅申请", "证据提取申请", "对外提供申请", "移交申请"}
+    assert set(summary.pending) >= {
+        "调阅申请",
+        "证据提取申请",
+        "对外提供申请",
+        "补充归档申请",
+        "移交申请",
+    }
     # The ledger follows the year in order: its times never go back.
     times = list(Event.objects.order_by("seq").values_list("time", flat=True))
     assert times == sorted(times)
