@@ -1,84 +1,52 @@
 """Canonical JSON: the byte form that is hashed, so the same data always gives the same hash.
 
-Keys sorted, no insignificant white space, UTF-8 without escaping Chinese. Numbers that are not
-integers are written as ECMAScript writes them (the rule of RFC 8785, JSON Canonicalization
-Scheme): the shortest text that reads back as the same double, ``1`` for ``1.0``, exponents only
-below 1e-6 or from 1e21. NaN and infinities are refused.
+The form is RFC 8785's JSON Canonicalization Scheme (JCS), made by the `rfc8785` package: keys
+sorted by their UTF-16 code units, no insignificant white space, UTF-8 without escaping Chinese,
+numbers as ECMAScript writes them, integers only within ±(2**53 − 1). Any JCS implementation
+reproduces these bytes, which is what a court's technician needs (docs/offline-verification.md).
+
+Most values the platform hashes (ledger entries and bodies) hold only strings, integers, booleans
+and null under keys of the Basic Multilingual Plane. For those, Python's C encoder with sorted
+keys writes the same bytes as JCS (code-point order equals UTF-16 order without surrogates; the
+string escapes are the same), and it is three times faster on the ledger's hot path, so it is
+used there. tests/test_canonical.py checks the two agree on generated values.
 """
 
 import json
 import math
 from typing import Any
 
+import rfc8785
 
-def _has_float(value: Any) -> bool:
-    """Check keys and values; True when a float is present (so the slow path is needed)."""
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise TypeError("NaN and infinity are not allowed in canonical JSON")
+_MAX_INT = 2**53 - 1  # JCS numbers are IEEE doubles: larger integers are refused (I-JSON)
+
+
+def _plain(value: Any) -> bool:
+    """True when the C encoder writes exactly JCS for this value (see the module docstring)."""
+    if isinstance(value, str) or value is None or isinstance(value, bool):
         return True
+    if isinstance(value, int):
+        return -_MAX_INT <= value <= _MAX_INT
     if isinstance(value, dict):
-        found = False
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError("canonical JSON keys must be strings")
-            found = _has_float(item) or found
-        return found
+        return all(
+            isinstance(key, str) and _bmp(key) and _plain(item) for key, item in value.items()
+        )
     if isinstance(value, list | tuple):
-        found = False
-        for item in value:
-            found = _has_float(item) or found
-        return found
+        return all(_plain(item) for item in value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise TypeError("NaN and infinity are not allowed in canonical JSON")
     return False
 
 
-def es_number(x: float) -> str:
-    """A finite double as ECMAScript's Number.prototype.toString writes it (RFC 8785 §3.2.2.3)."""
-    if x == 0:
-        return "0"
-    if x < 0:
-        return "-" + es_number(-x)
-    mantissa, _, exp_text = repr(x).partition("e")
-    exponent = int(exp_text) if exp_text else 0
-    whole, _, fraction = mantissa.partition(".")
-    fraction = fraction.rstrip("0")
-    if whole != "0":
-        digits, point = (whole + fraction), len(whole) + exponent
-    else:
-        stripped = fraction.lstrip("0")
-        digits, point = stripped, exponent - (len(fraction) - len(stripped))
-    digits = digits.lstrip("0").rstrip("0")
-    # The value is 0.<digits> × 10^point.
-    k, n = len(digits), point
-    if k <= n <= 21:
-        return digits + "0" * (n - k)
-    if 0 < n <= 21:
-        return digits[:n] + "." + digits[n:]
-    if -6 < n <= 0:
-        return "0." + "0" * -n + digits
-    e = n - 1
-    sign = "+" if e >= 0 else "-"
-    head = digits if k == 1 else digits[0] + "." + digits[1:]
-    return f"{head}e{sign}{abs(e)}"
-
-
-def _encode(value: Any) -> str:
-    if isinstance(value, float):
-        return es_number(value)
-    if isinstance(value, dict):
-        items = sorted(value.items())
-        return "{" + ",".join(_string(k) + ":" + _encode(v) for k, v in items) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(_encode(v) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _string(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
+def _bmp(key: str) -> bool:
+    return key.isascii() or all(ord(c) <= 0xFFFF for c in key)
 
 
 def canonical_bytes(value: Any) -> bytes:
-    if not _has_float(value):
-        # The common case (ledger bodies): the C encoder.
+    """The RFC 8785 (JCS) bytes of a JSON value."""
+    if _plain(value):
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    return _encode(value).encode()
+    try:
+        return rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError as e:
+        raise TypeError(f"not canonical JSON: {e}") from e
