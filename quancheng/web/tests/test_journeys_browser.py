@@ -23,6 +23,7 @@ from .live import CHROMIUM, CHROMIUM_ARGS, manage, prepared_env, running_server
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.real_clock("a live server and chromium run in processes of their own"),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium, /usr/bin/chromium"),
 ]
 
