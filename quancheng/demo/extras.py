@@ -18,7 +18,7 @@ from django.utils import timezone
 from quancheng.access import extraction, provisions, requests
 from quancheng.access.models import Provision
 from quancheng.archive import dossiers, transfer
-from quancheng.cases.models import Act
+from quancheng.cases.models import Act, Case
 from quancheng.compliance import services as compliance
 from quancheng.compliance.evaluate import evaluate_all
 from quancheng.compliance.models import Finding
@@ -36,7 +36,6 @@ from .clock import at, local
 if TYPE_CHECKING:
     from .year import _Year
 
-SEALED_DOSSIERS = 2
 SIGNED_DOCUMENTS = 2
 
 
@@ -116,19 +115,32 @@ def _signed_documents(year: _Year) -> None:
 
 
 def _sealed_dossiers(year: _Year) -> list:
-    """The custodian seals the dossiers of registered inspections of the first months."""
+    """The custodian seals the dossier of a registered inspection of the first months (a
+    document handed in late is left out of it) and of the earliest closed case (归档)."""
     registered = ActRegistration.objects.filter(act__agency=year.agency).values("act_id")
-    acts = Act.objects.filter(
-        agency=year.agency, kind=Act.Kind.INSPECTION, case=None, pk__in=registered
-    ).order_by("started_at")[: SEALED_DOSSIERS * 3]
+    inspection = (
+        Act.objects.filter(
+            agency=year.agency, kind=Act.Kind.INSPECTION, case=None, pk__in=registered
+        )
+        .order_by("started_at")
+        .first()
+    )
+    closed = (
+        Case.objects.filter(agency=year.agency, stage=Case.Stage.CLOSED)
+        .order_by("filed_on")
+        .first()
+    )
     sealed = []
-    for n, act in enumerate(acts[:SEALED_DOSSIERS]):
-        with at(local(_day(year, 4), 9 + n)):
-            dossier = dossiers.assemble_dossier(year.custodian, act=act)
-            if n == 0:
-                _late_document(year, act)  # left out of the dossier: a supplement asks for it
+    with at(local(_day(year, 4), 9)):
+        if inspection is not None:
+            dossier = dossiers.assemble_dossier(year.custodian, act=inspection)
+            _late_document(year, inspection)  # left out of the dossier: a supplement asks for it
             sealed.append(dossiers.freeze_dossier(year.custodian, dossier))
-        year.summary.dossiers += 1
+    with at(local(_day(year, 4), 11)):
+        if closed is not None:
+            dossier = dossiers.assemble_dossier(year.custodian, case=closed)
+            sealed.append(dossiers.freeze_dossier(year.custodian, dossier))
+    year.summary.dossiers += len(sealed)
     return sealed
 
 

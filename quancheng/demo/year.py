@@ -87,6 +87,8 @@ CASE_ACTS = [
     Act.Kind.DELIBERATION,
     Act.Kind.SERVICE,
 ]
+# Days before today the last cases were filed: one at each stage today.
+RECENT_CASES = [2, 8, 20, 32, 44]
 CASE_CAUSES = [
     "未取得医疗机构执业许可证擅自执业",
     "公共场所未取得卫生许可证经营",
@@ -158,6 +160,7 @@ class _Year:
         self.timeline = Timeline()
         self.config = current_config()
         self.cases: list[Case | None] = []
+        self.case_plans: list[tuple[dt.date, Subject, list[User]]] = []
 
     # --- people, devices, subjects (the year's first morning) -----------------------------
 
@@ -227,17 +230,23 @@ class _Year:
 
     def plan(self) -> list[_Plan]:
         plans: list[_Plan] = []
-        # Penalty cases: each opened after an inspection found a problem, its acts a few weeks
-        # apart. The later a case was filed, the earlier its stage today.
-        n_cases = max(6, self.count // 25)
+        # Penalty cases, their acts 12 days apart; the last ones filed lately, so that today
+        # there is a case at each stage (立案, 调查取证, 审查决定, 送达执行, 结案; 归档 follows
+        # when a closed case's dossier is sealed, extras.py).
+        n_cases = max(len(RECENT_CASES) + 2, self.count // 25)
+        older = n_cases - len(RECENT_CASES)
         for index in range(n_cases):
-            first = self.first_day + dt.timedelta(days=20 + index * (300 // n_cases))
+            if index < older:
+                filed = self.first_day + dt.timedelta(days=20 + index * (280 // older))
+            else:
+                filed = self.today - dt.timedelta(days=RECENT_CASES[index - older])
             subject = self.rng.choice(self.subjects)
             officers = self.rng.sample(self.officers, 2)
             self.cases.append(None)
+            self.case_plans.append((filed, subject, officers))
             for step, kind in enumerate(CASE_ACTS):
-                day = self._workday(first + dt.timedelta(days=step * 12 + 1))
-                if day >= self.today - dt.timedelta(days=3):
+                day = self._workday(filed + dt.timedelta(days=step * 12 + 1))
+                if day >= self.today:
                     break
                 start, end = self._moment(day, kind)
                 plans.append(_Plan(kind, start, end, subject, officers, case_index=index))
@@ -280,8 +289,9 @@ class _Year:
             )
             self.timeline.add(p.end + dt.timedelta(hours=3), lambda p=p: self._markers(p))
             self._schedule_registration(p)
-        for index, case_acts in self._case_acts(plans).items():
-            self._schedule_case(index, case_acts)
+        case_acts = self._case_acts(plans)
+        for index in range(len(self.case_plans)):
+            self._schedule_case(index, case_acts.get(index, []))
 
     def _case_acts(self, plans) -> dict[int, list[_Plan]]:
         found: dict[int, list[_Plan]] = {}
@@ -291,21 +301,21 @@ class _Year:
         return found
 
     def _schedule_case(self, index: int, acts: list[_Plan]) -> None:
-        first = acts[0]
+        filed, subject, officers = self.case_plans[index]
 
         def file_case() -> None:
             self.cases[index] = cases.create_case(
-                first.officers[0],
+                officers[0],
                 self.agency,
-                first.officers,
-                number=f"渝中卫罚〔{first.start.year}〕{index + 1:03d}号",
+                officers,
+                number=f"渝中卫罚〔{filed.year}〕{index + 1:03d}号",
                 cause=CASE_CAUSES[index % len(CASE_CAUSES)],
-                subject=first.subject,
+                subject=subject,
                 filed_on=timezone.localdate(),
             )
             self.summary.cases += 1
 
-        self.timeline.add(first.start - dt.timedelta(days=1), file_case)
+        self.timeline.add(local(filed, 9), file_case)
         stages = [
             Case.Stage.INVESTIGATION,
             Case.Stage.REVIEW,
