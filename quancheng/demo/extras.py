@@ -31,7 +31,7 @@ from quancheng.registration.models import ActRegistration
 from quancheng.supervision import evaluations, spotchecks
 
 from . import media
-from .clock import at, local
+from .clock import local
 
 if TYPE_CHECKING:
     from .year import _Year
@@ -57,24 +57,28 @@ def signature_png() -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def finish_year(year: _Year) -> None:
-    year.say("evaluating the rules")
-    with at(local(_day(year, 6), 18)):
+def schedule_last_days(year: _Year) -> None:
+    """Add the last days' work to the year's timeline, each at its moment, among the acts and
+    registrations of those days."""
+
+    def evaluate() -> None:
         evaluate_all(Act.objects.filter(agency=year.agency))
-    with at(local(_day(year, 5), 9)):
-        _answer_a_finding(year)
-    with at(local(_day(year, 5), 11)):
-        _signed_documents(year)
-    year.say("sealing dossiers")
-    sealed = _sealed_dossiers(year)
-    with at(local(_day(year, 3), 10)):
-        spot_check = _spot_check(year)
-    with at(local(_day(year, 2), 15)):
-        _evaluation(year, spot_check)
-    with at(local(_day(year, 1), 9)):
-        _pending(year, sealed)
-    with at(year.now - dt.timedelta(minutes=30)):
-        evaluate_all(Act.objects.filter(agency=year.agency))
+
+    def seal() -> None:
+        year.sealed = _sealed_dossiers(year)
+
+    def spot_check() -> None:
+        year.spot_check = _spot_check(year)
+
+    add = year.timeline.add
+    add(local(_day(year, 6), 18), evaluate)
+    add(local(_day(year, 5), 9), lambda: _answer_a_finding(year))
+    add(local(_day(year, 5), 11), lambda: _signed_documents(year))
+    add(local(_day(year, 4), 17), seal)
+    add(local(_day(year, 3), 17), spot_check)
+    add(local(_day(year, 2), 17), lambda: _evaluation(year, year.spot_check))
+    add(local(_day(year, 1), 18), lambda: _pending(year, year.sealed))
+    add(year.now - dt.timedelta(minutes=30), evaluate)
 
 
 def _answer_a_finding(year: _Year) -> None:
@@ -131,15 +135,13 @@ def _sealed_dossiers(year: _Year) -> list:
         .first()
     )
     sealed = []
-    with at(local(_day(year, 4), 9)):
-        if inspection is not None:
-            dossier = dossiers.assemble_dossier(year.custodian, act=inspection)
-            _late_document(year, inspection)  # left out of the dossier: a supplement asks for it
-            sealed.append(dossiers.freeze_dossier(year.custodian, dossier))
-    with at(local(_day(year, 4), 11)):
-        if closed is not None:
-            dossier = dossiers.assemble_dossier(year.custodian, case=closed)
-            sealed.append(dossiers.freeze_dossier(year.custodian, dossier))
+    if inspection is not None:
+        dossier = dossiers.assemble_dossier(year.custodian, act=inspection)
+        _late_document(year, inspection)  # left out of the dossier: a supplement asks for it
+        sealed.append(dossiers.freeze_dossier(year.custodian, dossier))
+    if closed is not None:
+        dossier = dossiers.assemble_dossier(year.custodian, case=closed)
+        sealed.append(dossiers.freeze_dossier(year.custodian, dossier))
     year.summary.dossiers += len(sealed)
     return sealed
 
@@ -215,7 +217,7 @@ def _evaluation(year: _Year, spot_check) -> None:
 def _pending(year: _Year, sealed: list) -> None:
     """Requests waiting for the head this morning (the approvals inbox)."""
     officers = year.officers
-    with_av = Segment.objects.filter(act__agency=year.agency, act__case=None).values("act_id")
+    with_av = Segment.objects.filter(act__agency=year.agency).values("act_id")
     recent = list(Act.objects.filter(pk__in=with_av).order_by("-started_at")[:3])
 
     def segments_of(act) -> list[str]:
@@ -243,7 +245,9 @@ def _pending(year: _Year, sealed: list) -> None:
     )
     year.summary.pending.append("对外提供申请")
     unregistered = (
-        Act.objects.filter(agency=year.agency, registration__isnull=True)
+        Act.objects.filter(
+            agency=year.agency, registration__isnull=True, late_requests__isnull=True
+        )
         .order_by("started_at")
         .first()
     )

@@ -49,6 +49,7 @@ from quancheng.subjects.models import Subject
 from . import media
 from .ca import make_demo_certificates
 from .clock import Timeline, at, local
+from .extras import schedule_last_days
 from .small import create_people, load_reference_data
 
 Progress = Callable[[str], None]
@@ -161,6 +162,8 @@ class _Year:
         self.config = current_config()
         self.cases: list[Case | None] = []
         self.case_plans: list[tuple[dt.date, Subject, list[User]]] = []
+        self.sealed: list = []  # the dossiers sealed in the last days (extras.py)
+        self.spot_check = None
 
     # --- people, devices, subjects (the year's first morning) -----------------------------
 
@@ -250,11 +253,14 @@ class _Year:
                     break
                 start, end = self._moment(day, kind)
                 plans.append(_Plan(kind, start, end, subject, officers, case_index=index))
-        while len(plans) < self.count:
+        # Acts outside cases: what the cases leave of ``count``, and at least half of it.
+        lone = max(self.count - len(plans), self.count // 2)
+        while lone > 0:
             kind = self.rng.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
             day = self._workday(self.first_day + dt.timedelta(days=self.rng.randint(0, 362)))
             if day >= self.today:
                 continue
+            lone -= 1
             start, end = self._moment(day, kind)
             plans.append(
                 _Plan(
@@ -510,9 +516,7 @@ def seed_year(
             last[0] = done * 10 // total
             say(f"  {done}/{total} steps, {year.summary.acts} acts")
 
-    year.timeline.run(now - dt.timedelta(hours=1), progress)
-    from .extras import finish_year
-
-    finish_year(year)
+    schedule_last_days(year)
+    year.timeline.run(now, progress)
     year.summary.findings = Finding.objects.filter(act__agency=year.agency).count()
     return year.summary
