@@ -48,6 +48,14 @@ class Journey:
         self.page.get_by_role("button", name="登录").click()
         expect(self.page.locator(".account-name")).to_be_visible()
 
+    def confirm_if_asked(self, name: str) -> None:
+        """An irreversible action may ask once more on a page of its own: look at it, confirm."""
+        self.page.wait_for_load_state("load")
+        form = self.page.locator("form.confirm-form")
+        if form.count():
+            self.step(f"{name}-confirm")
+            form.locator("button[type=submit]").click()
+
     def step(self, name: str) -> None:
         self.count += 1
         self.page.wait_for_load_state("load")

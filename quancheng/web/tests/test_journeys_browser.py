@@ -161,6 +161,7 @@ def test_the_officer_records_an_act_on_a_phone(browser, server, clip):
     j.step("signed")
     page.locator(".breadcrumb a").first.click()
     page.get_by_role("button", name="定稿并签章").click()
+    j.confirm_if_asked("finalise")
     expect(page.locator(".message-success")).to_contain_text("已定稿并加盖电子签章")
     j.step("finalised")
 
@@ -200,6 +201,7 @@ def test_the_custodian_registers_and_seals_a_dossier(browser, server):
     page.get_by_role("button", name="组卷").click()
     j.step("dossier")
     page.get_by_role("button", name="封卷归档").click()
+    j.confirm_if_asked("seal")
     j.step("sealed")
     expect(page.locator("h1 .badge")).to_contain_text("已归档")
     context.close()
