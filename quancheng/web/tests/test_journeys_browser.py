@@ -33,11 +33,12 @@ from django.db import transaction
 from django.utils import timezone
 from quancheng.cases.services import create_act
 from quancheng.demo import media
-from quancheng.orgs.models import User
+from quancheng.orgs.models import Device, User
 from quancheng.records.items import create_document, create_segment
 from quancheng.subjects.models import Subject
 officer, colleague = User.objects.get(username="zhangwei"), User.objects.get(username="lina")
 subject = Subject.objects.filter(agency=officer.agency).order_by("pk").first()
+camera = Device.objects.filter(agency=officer.agency, kind="body_camera").order_by("pk").first()
 end = timezone.now() - dt.timedelta(hours=2)
 start = end - dt.timedelta(minutes=40)
 with transaction.atomic():
@@ -46,7 +47,8 @@ with transaction.atomic():
         description="旅程测试：待登记归档的检查")
     create_segment(officer, agency=act.agency, blob=media.segment_blob(act.agency, "journey"),
         source="upload", act=act, started_at=start, ended_at=end, officer=officer,
-        duration_seconds=2400.0, original_filename="DSJ-JOURNEY.mp4", content_type="video/mp4")
+        device=camera, duration_seconds=2400.0, container="mp4", video_codec="h264",
+        original_filename="DSJ-JOURNEY.mp4", content_type="video/mp4")
     create_document(officer, agency=act.agency,
         blob=media.store(media.document_pdf(), act.agency), source="upload", act=act,
         file_kind="pdf", doc_type="现场笔录", written_started_at=start, written_ended_at=end,
@@ -148,7 +150,7 @@ def test_the_officer_records_an_act_on_a_phone(browser, server, clip):
     page.get_by_role("button", name="保存草稿").click()
     page.get_by_role("link", name="签名页").click()
     j.step("sign")
-    signer = page.get_by_label("签名人")
+    signer = page.get_by_label("签名人", exact=True)
     for option, password in (("张伟", ""), ("李娜", True)):
         signer.select_option(label=f"执法人员：{option}")
         if password:
