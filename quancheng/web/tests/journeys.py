@@ -84,6 +84,7 @@ def check_accessibility(page, where: str) -> None:
 
 def draw_signature(page, canvas) -> None:
     """A signature drawn with the mouse on the signature pad."""
+    canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     x, y = box["x"], box["y"]
     page.mouse.move(x + box["width"] * 0.1, y + box["height"] * 0.7)

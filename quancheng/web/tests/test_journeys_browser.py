@@ -144,6 +144,8 @@ def test_the_officer_records_an_act_on_a_phone(browser, server, clip):
     page.get_by_label("文书种类").select_option(label="合议记录")
     page.get_by_role("button", name="新建").click()
     j.step("draft")
+    page.locator("#f-host").fill("张伟")
+    page.locator("#f-members").fill("张伟、李娜")
     for field in page.locator(".field.required textarea, .field.required input[type=text]").all():
         if not field.input_value():
             field.fill("经合议，一致同意按规定处理。")
