@@ -31,19 +31,39 @@ hypothesis_settings.register_profile(
 hypothesis_settings.load_profile("quancheng")
 
 
-# QC_TEST_CLOCK moves every test's clock to a fixed instant that ticks on from there (scripts/test
-# runs the two databases' passes at two such instants, one where Beijing's date and UTC's differ).
-# A test that talks to a process whose clock cannot be moved (SeaweedFS, chromium, a gunicorn
-# subprocess) is marked real_clock and keeps the machine's. docs/testing.md has the reasoning.
+# QC_TEST_CLOCK runs the whole session on a moved clock that ticks on from a fixed instant: an ISO
+# time ("2026-12-31T17:30:00+00:00"), or "HH:MM" for that UTC time on the machine's date (near the
+# real date, so cookies and certificates made by other processes stay valid). 17:30 UTC is 01:30
+# the next day in Beijing: a test that assumes the two dates agree fails at once. A test that talks
+# to a process whose clock cannot be moved (a SeaweedFS server checks request signatures' times)
+# is marked real_clock and runs on the machine's clock. docs/testing.md has the reasoning.
 TEST_CLOCK = os.environ.get("QC_TEST_CLOCK", "")
 
 
+def test_clock_destination(setting: str) -> dt.datetime:
+    if len(setting) == 5 and setting[2] == ":":
+        today = dt.datetime.now(dt.UTC).date()
+        return dt.datetime.combine(today, dt.time.fromisoformat(setting), tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(setting)
+
+
+def pytest_configure(config):
+    if TEST_CLOCK:
+        config._qc_clock = time_machine.travel(test_clock_destination(TEST_CLOCK), tick=True)
+        config._qc_clock.start()
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "_qc_clock", None):
+        config._qc_clock.stop()
+
+
 @pytest.fixture(autouse=True)
-def _test_clock(request):
-    if not TEST_CLOCK or request.node.get_closest_marker("real_clock"):
+def _real_clock(request):
+    if not (TEST_CLOCK and request.node.get_closest_marker("real_clock")):
         yield
         return
-    with time_machine.travel(dt.datetime.fromisoformat(TEST_CLOCK), tick=True):
+    with time_machine.travel(time_machine.escape_hatch.time.time(), tick=True):
         yield
 
 

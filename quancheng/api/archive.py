@@ -332,13 +332,31 @@ def post_disposal(request, payload: DisposalIn):
     return Status(201, proposal)
 
 
+class DisposalDecisionIn(ExtractionDecisionIn):
+    confirm: bool = Field(
+        False,
+        description="批准时必须为 true（不可撤销：文件销毁后不能恢复）；"
+        "未确认的批准返回 confirmation_required 及销毁的后果",
+    )
+
+
 @router.post(
     "/disposals/{proposal_id}/decision",
     response={200: DisposalOut, **responses.CHANGE},
     summary="审批销毁申请（机构负责人）",
 )
-def decide_disposal_api(request, proposal_id: Id, payload: ExtractionDecisionIn):
+def decide_disposal_api(request, proposal_id: Id, payload: DisposalDecisionIn):
     proposal = get_visible_or_404(DisposalProposal, request.user, pk=proposal_id)
+    may = disposal.pending_for_head(request.user).filter(pk=proposal.pk).exists()
+    if payload.approve and may and not payload.confirm:
+        # Approving destroys files for good: the terminal shows what and sends confirm: true.
+        consequences = disposal.disposal_consequences(proposal)
+        return error_response(
+            400,
+            "confirmation_required",
+            "批准销毁不可撤销，请确认后重试（confirm: true）：" + "；".join(consequences),
+            {"confirm": consequences},
+        )
     try:
         return disposal.decide_disposal(
             request.user, proposal, approve=payload.approve, note=payload.note

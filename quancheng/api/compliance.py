@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from ninja import Field, Router, Schema, Status
 
 from quancheng.cases.models import Act
+from quancheng.compliance.checklist import next_steps
 from quancheng.compliance.models import ActCompliance, Explanation, Finding, Marker
 from quancheng.compliance.services import (
     add_explanation,
@@ -95,6 +96,68 @@ def list_findings(request, act_id: int):
         "act_id": act.pk,
         "completeness": stored.status if stored else None,
         "findings": list(_findings_of(act).order_by("status", "rule_id", "key")),
+    }
+
+
+# --- next steps (待办事项) ---------------------------------------------------------------------
+
+
+class StepAction(Schema):
+    url: str = Field(description="办理该事项的页面地址（相对地址）", examples=["/acts/1/upload/"])
+    label: str = Field(examples=["上传音像记录"])
+
+
+class StepOut(Schema):
+    code: str = Field(
+        description="稳定的事项代码：record.missing_av、record.missing_document、"
+        "record.missing_data、document.incomplete、document.unsigned、document.not_finalised、"
+        "finding.open、finding.returned、finding.answered、registration.due、"
+        "registration.late_pending、registration.overdue",
+        examples=["record.missing_av"],
+    )
+    text: str = Field(description="事项说明", examples=["未见任何音像记录"])
+    article: str = Field(description="依据条款", examples=["第十一条第一款"])
+    severity: Literal["error", "warning", "todo"] = Field(
+        description="error 违规、warning 提示、todo 待办（尚未违规）"
+    )
+    rule_id: str = Field(description="检查规则编号（无则为空）", examples=["A11-mandatory"])
+    rule_title: str = Field(description="检查规则名称")
+    finding_id: int | None = Field(description="对应的检查发现（已检查时）")
+    draft_id: int | None = Field(description="对应的文书草稿")
+    action: StepAction | None = Field(description="当前用户可执行的办理操作；无权办理时为 null")
+    actor: str = Field(description="由谁办理", examples=["记录管理专人"])
+
+
+class NextStepsOut(Schema):
+    act_id: int
+    complete: bool = Field(description="没有待办事项：本次执法记录已齐全")
+    steps: list[StepOut]
+
+
+@router.get(
+    "/acts/{act_id}/next-steps",
+    response={200: NextStepsOut, **responses.READ},
+    summary="执法行为的待办事项（尚缺的记录、签名、检查发现与登记）",
+    description="按渝卫发〔2019〕70号，本次执法尚需办理的事项，与执法行为页面顶部的清单相同："
+    "依记录现状即时检查，不写入任何数据。每项附依据条款，以及当前用户有权执行的办理操作。",
+)
+def get_next_steps(request, act_id: int):
+    act = _act(request, act_id)
+    steps = next_steps(act, request.user)
+    return {
+        "act_id": act.pk,
+        "complete": not steps,
+        "steps": [
+            {
+                **step.as_dict(),
+                "action": (
+                    {"url": step.action_url, "label": step.action_label}
+                    if step.action_url
+                    else None
+                ),
+            }
+            for step in steps
+        ],
     }
 
 

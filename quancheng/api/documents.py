@@ -18,6 +18,7 @@ from quancheng.cases.models import Act
 from quancheng.documents import services
 from quancheng.documents.catalogue import types_for_act_kind
 from quancheng.documents.models import DocumentDraft, DocumentType, DraftSignature
+from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 
 from . import responses
@@ -222,13 +223,31 @@ def post_signature(request, draft_id: int, payload: SignatureIn):
     return Status(201, _draft_out(draft))
 
 
+class FinaliseIn(Input):
+    confirm: bool = Field(
+        False,
+        description="确认定稿（不可撤销：编定文号、加盖电子签章，此后不能修改）；"
+        "未确认时返回 confirmation_required 及定稿的后果",
+    )
+
+
 @router.post(
     "/document-drafts/{draft_id}/finalise",
     response={200: DraftOut, **responses.CREATE},
     summary="定稿：编号、生成 PDF、加盖机构电子签章",
 )
-def post_finalise(request, draft_id: int):
+def post_finalise(request, draft_id: int, payload: FinaliseIn):
     draft = _draft(request, draft_id)
+    if not payload.confirm and services.finalisable(draft):
+        # 定稿 cannot be undone: the terminal shows what it does and sends "confirm": true.
+        caps.require(request.user, caps.DRAFT_FINALISE, draft)
+        consequences = services.finalise_consequences(draft)
+        return error_response(
+            400,
+            "confirmation_required",
+            "定稿不可撤销，请确认后重试（confirm: true）：" + "；".join(consequences),
+            {"confirm": consequences},
+        )
     try:
         services.finalise(request.user, draft)
     except ValidationError as e:

@@ -53,6 +53,11 @@ class RegistrationOut(Schema):
 
 class RegisterIn(Input):
     note: str = Field("", max_length=5000, description="备注")
+    confirm_open_findings: bool = Field(
+        False,
+        description="执法行为尚有违规检查发现（含缺少必需记录）时必须为 true：按现状登记，"
+        "这些发现随登记记入登记事件；未确认时返回 open_findings 错误并列出它们",
+    )
 
 
 def _out(state) -> dict:
@@ -106,7 +111,9 @@ def get_registration(request, act_id: int):
 )
 def post_registration(request, act_id: int, payload: RegisterIn):
     act = get_visible_or_404(Act, request.user, pk=act_id)
-    register_records(request.user, act, payload.note)
+    register_records(
+        request.user, act, payload.note, confirm_open_findings=payload.confirm_open_findings
+    )
     return Status(201, _out(registration_state(act)))
 
 

@@ -25,6 +25,7 @@ import logging
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from quancheng.alerts.services import raise_alert
@@ -232,6 +233,21 @@ def _item(ref: Ref):
 
 
 # --- step 3 and 4: the decision and the disposal --------------------------------------------------
+
+
+def disposal_consequences(proposal: DisposalProposal) -> list[str]:
+    """What approving a disposal does, for the confirmation page and the API's refusal."""
+    items = list(proposal.items.all())
+    size = sum(i.size or 0 for i in items)
+    found = {i.item_kind for i in items}
+    kinds = ItemKind(found.pop()).label if len(found) == 1 else ""
+    return [
+        f"逐条复核保管期限与长期保存（第二十二条、第二十三条）及文件哈希，通过后销毁"
+        f"{len(items)}项{kinds or '记录'}的文件（共{filesizeformat(size)}）",
+        "文件从存储中删除，不可恢复；只保留销毁记录（墓碑：SHA-256、大小、元数据、"
+        "销毁时间、批准人），记入不可篡改的操作日志",
+        "销毁后这些记录不能再查看、下载、提取或对外提供",
+    ]
 
 
 def decide_disposal(user, proposal: DisposalProposal, *, approve: bool, note: str = ""):

@@ -13,11 +13,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quancheng.cases.models import Act, Case
 from quancheng.ledger.models import Event
 from quancheng.ledger.services import record_atomic
+from quancheng.lib import confirm
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.http import serve_blob
@@ -33,6 +35,7 @@ from .models import (
     RetentionClass,
     RetentionConfig,
     SupplementRequest,
+    retain_until,
 )
 from .retention import preview_change
 
@@ -312,8 +315,42 @@ def dossier_refresh(request, pk):
 @require_POST
 def dossier_freeze(request, pk):
     dossier = get_visible_or_404(_dossiers(request.user), request.user, pk=pk)
+    # Someone who may not seal, or a dossier already sealed, is refused by the service as before.
+    may = caps.can(request.user, caps.DOSSIER_ARCHIVE, dossier.agency)
+    assembling = dossier.status == Dossier.Status.ASSEMBLING
+    if may and assembling and not confirm.confirmed(request, "dossier.freeze", dossier):
+        return _confirm_freeze(request, dossier)
     call = lambda: dossiers.freeze_dossier(request.user, dossier)  # noqa: E731
     return _done(request, dossier, call, "案卷已封卷归档，此后只能办理补充归档。")
+
+
+def _confirm_freeze(request, dossier):
+    """封卷 asks once more: what becomes read-only, from when its retention runs."""
+    entries = dossier.entries.count()
+    today = timezone.localdate()
+    until = retain_until(today, dossier.retention_class)
+    kept = f"保管至{until:%Y年%m月%d日}" if until else "永久保管"
+    consequences = [
+        f"先对卷内{entries}件材料进行四性检测（真实性、完整性、可用性、安全性），"
+        "检测不通过则不封卷",
+        f"卷内{entries}件材料及其所属执法行为、案件此后只读：不能修改、解除关联、"
+        "删除或再制作文书，只能经机构负责人批准办理补充归档",
+        f"归档日期定为{today:%Y年%m月%d日}，保管期限{dossier.get_retention_class_display()}，"
+        f"{kept}，期满前不得销毁（第二十二条）",
+        "生成并保存卷内目录，封卷记入不可篡改的操作日志",
+    ]
+    if dossier.case_id is not None:
+        consequences.insert(2, f"案件{dossier.case.number}进入“归档”阶段")
+    return confirm.ask(
+        request,
+        "dossier.freeze",
+        dossier,
+        title=f"封卷归档 {dossier.number or dossier.title}",
+        consequences=consequences,
+        details=[("案卷题名", dossier.title), ("卷内材料", f"{entries}件")],
+        submit="确认封卷归档",
+        back_url=dossier.get_absolute_url(),
+    )
 
 
 @require_http_methods(["GET", "POST"])

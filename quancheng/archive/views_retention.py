@@ -7,9 +7,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quancheng.cases.models import Act, Case
+from quancheng.lib import confirm
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.refs import ItemKind, resolve_many
@@ -94,6 +96,25 @@ def disposal_decide(request, pk):
     caps.require(request.user, caps.ARCHIVE_QUEUES_VIEW)
     proposal = get_visible_or_404(DisposalProposal, request.user, pk=pk)
     approve = request.POST.get("decision") == "approve"
+    # Approving destroys files for good: the head sees what first and submits again. Someone
+    # who may not decide, or a proposal already decided, is refused by the service as before.
+    may = disposal.pending_for_head(request.user).filter(pk=proposal.pk).exists()
+    if approve and may and not confirm.confirmed(request, "disposal.approve", proposal):
+        return confirm.ask(
+            request,
+            "disposal.approve",
+            proposal,
+            title=f"批准销毁申请 {proposal.pk}",
+            consequences=disposal.disposal_consequences(proposal),
+            details=[
+                ("销毁理由", proposal.reason),
+                ("申请人", str(proposal.proposed_by)),
+                ("审批意见", request.POST.get("note", "") or "—"),
+            ],
+            submit="确认批准并销毁",
+            back_url=reverse("retention:disposal_detail", args=[proposal.pk]),
+            fields={"decision": "approve", "note": request.POST.get("note", "")},
+        )
     try:
         proposal = disposal.decide_disposal(
             request.user, proposal, approve=approve, note=request.POST.get("note", "")

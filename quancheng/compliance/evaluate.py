@@ -43,6 +43,7 @@ from .models import (
 )
 from .rules import RULES
 from .rules.base import Context, Hit, Registration, note_manual_times
+from .signals import acts_checked
 from .timeline import Timeline, build_timelines
 
 BATCH = 500
@@ -272,7 +273,10 @@ def evaluate_acts(
             if act.pk not in stored and act.case_id:
                 cases_touched.add(act.case_id)
         results.append(result)
-    ActCompliance.objects.bulk_create(first_complete)
+    if first_complete:
+        with transaction.atomic():  # the rows and what the statistics learn of them, together
+            ActCompliance.objects.bulk_create(first_complete)
+            acts_checked.send(ActCompliance, act_ids=[c.act_id for c in first_complete])
     if cases_touched:
         update_cases(cases_touched, now)
     return results

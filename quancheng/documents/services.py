@@ -429,6 +429,34 @@ def record_refusal(
     return signature
 
 
+def finalisable(draft: DocumentDraft) -> bool:
+    """Every required field and signature is there and the draft is not final yet."""
+    return not draft.is_final and not missing_fields(draft) and not missing_signatures(draft)
+
+
+def finalise_consequences(draft: DocumentDraft) -> list[str]:
+    """What finalising (定稿) does, for the confirmation page and the API's refusal."""
+    signed = "、".join(
+        f"{s.get_role_display()}{s.name}{'（拒签）' if s.refused else ''}"
+        for s in _current_signatures(draft)
+    )
+    number = (
+        f"使用已预留的文号{draft.number}"
+        if draft.number
+        else "按本机构编号规则编定文号（编定后不收回）"
+        if draft.doc_type.numbered
+        else "不编文号"
+    )
+    stored = certificates.active_certificate(draft.agency)
+    seal = f"加盖{draft.agency.name}的电子签章" + (f"（证书：{stored.subject}）" if stored else "")
+    return [
+        f"《{draft.doc_type.name}》{number}，生成 PDF 并{seal}",
+        f"定稿的内容包括已有的签名：{signed or '无'}",
+        "定稿后文书只读：不能修改内容或补签，错误只能另行制作更正版本，原文书保留",
+        "定稿文书作为执法文书登记到本执法行为，记入不可篡改的操作日志",
+    ]
+
+
 def finalise(actor, draft: DocumentDraft) -> Document:
     """Finalise a complete draft: reserve its number, render and sign the PDF, then commit.
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from quancheng.access.enforce import access_body, require
 from quancheng.cases.models import Act
 from quancheng.ledger.services import record_atomic
+from quancheng.lib import confirm
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.lockout import SecretThrottled
 from quancheng.orgs.scoping import get_visible_or_404
@@ -176,8 +177,14 @@ def draft_sign(request, pk):
             for m in _messages(e):
                 messages.error(request, m)
         else:
-            messages.success(request, f"已保存{signature.get_role_display()}{signature.name}的签名")
-            return redirect("documents:draft_sign", pk=draft.pk)
+            saved = f"已保存{signature.get_role_display()}{signature.name}的签名"
+            still = services.missing_signatures(draft)
+            if still:  # the next signer signs on the same page
+                messages.success(request, f"{saved}；尚缺{'、'.join(still)}")
+                return redirect("documents:draft_sign", pk=draft.pk)
+            # Every signature is there: back to the act's checklist (定稿 is the next step).
+            messages.success(request, f"{saved}；《{draft.doc_type.name}》签名已齐全，可以定稿")
+            return redirect(_checklist_url(draft.act))
     return render(
         request,
         "documents/draft_sign.html",
@@ -224,13 +231,31 @@ def draft_refuse(request, pk):
 def draft_finalise(request, pk):
     draft = _draft(request, pk)
     caps.require(request.user, caps.DRAFT_FINALISE, draft)
+    # 定稿 cannot be undone: a complete draft first shows what finalising does (an incomplete or
+    # final one goes straight to the service, which names what is missing).
+    if services.finalisable(draft) and not confirm.confirmed(request, "draft.finalise", draft):
+        return confirm.ask(
+            request,
+            "draft.finalise",
+            draft,
+            title=f"定稿《{draft.doc_type.name}》",
+            consequences=services.finalise_consequences(draft),
+            details=[("执法行为", str(draft.act)), ("当事人", draft.data.get("party", ""))],
+            submit="确认定稿并签章",
+            back_url=draft.get_absolute_url(),
+        )
     try:
         document = services.finalise(request.user, draft)
     except ValidationError as e:
         messages.error(request, "不能定稿：" + "；".join(_messages(e)))
         return redirect(draft)
-    messages.success(request, f"已定稿并加盖电子签章：{document}")
-    return redirect(document)
+    # Back to the act's checklist: what the act still needs after this document.
+    messages.success(request, f"已定稿并加盖电子签章：{document}（文号 {document.number or '无'}）")
+    return redirect(_checklist_url(draft.act))
+
+
+def _checklist_url(act) -> str:
+    return act.get_absolute_url() + "#next-steps"
 
 
 @require_POST

@@ -24,6 +24,7 @@ class DeviceFilterForm(Form):
     agency = forms.ModelChoiceField(
         label="所属机构", required=False, queryset=Agency.objects.none()
     )
+    undocked = forms.BooleanField(label="只看长期未对接", required=False)
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -83,6 +83,8 @@ def device_list(request):
         devices = devices.filter(status=filters["status"])
     if filters.get("agency"):
         devices = devices.filter(agency=filters["agency"])
+    if filters.get("undocked"):  # the dashboard's figure 长期未对接设备
+        devices = devices.filter(pk__in=device_services.undocked_devices().values("pk"))
     devices = devices.prefetch_related(device_services.current_assignments_prefetch())
     page = Paginator(devices.order_by("agency__code", "serial_number"), settings.QC_PAGE_SIZE)
     return render(

@@ -6,6 +6,7 @@ which answers JSON for the script to show.
 """
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
@@ -118,6 +119,9 @@ def attach(request, act_id):
         code, message = "created", f"文件内容已存在，未重复存储；已登记为{item._meta.verbose_name}"
     else:
         code, message = "created", f"已登记为{item._meta.verbose_name}"
+    if request.POST.get("return") == "checklist":
+        # The script goes back to the act's checklist next: the page says what was added.
+        messages.success(request, f"{item.original_filename or item}：{message}")
     return JsonResponse(
         {"code": code, "message": message, "item": item_summary(item)},
         status=200 if attached.existed else 201,

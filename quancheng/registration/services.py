@@ -135,9 +135,15 @@ def _locked_act(act: Act) -> Act:
 
 
 @transaction.atomic
-def register_records(actor, act: Act, note: str = "") -> ActRegistration:
+def register_records(
+    actor, act: Act, note: str = "", confirm_open_findings: bool = False
+) -> ActRegistration:
     """Register the act's records (登记). Only the custodian of the act's scope may; after the
     deadline only with a late request the agency head approved beforehand.
+
+    While the rules find errors on the act (a mandatory record missing, an unanswered or
+    unaccepted violation), registering needs ``confirm_open_findings``: the records are then
+    registered as they are, and the errors they were registered with go into the event.
     """
     act = _locked_act(act)
     caps.require(actor, caps.RECORDS_REGISTER, act)
@@ -166,6 +172,20 @@ def register_records(actor, act: Act, note: str = "") -> ActRegistration:
                 "（第二十一条）；请先提交延期登记申请。",
                 "late_without_approval",
             )
+    open_findings = _open_findings(act, now)
+    if open_findings and not confirm_open_findings:
+        summary = (
+            f"该执法行为尚有{len(open_findings)}项违规检查发现未处理，登记须确认："
+            "确认后这些发现将随登记一并记录（confirm_open_findings）"
+        )
+        raise ValidationError(
+            {
+                "__all__": [ValidationError(summary, code="open_findings")],
+                "open_findings": [
+                    ValidationError(f["message"], code="open_findings") for f in open_findings
+                ],
+            }
+        )
     registration = ActRegistration.objects.create(
         act=act,
         registered_by=actor,
@@ -188,10 +208,23 @@ def register_records(actor, act: Act, note: str = "") -> ActRegistration:
             "late_request": approved.pk if approved else None,
             "note": note,
             "records": act_records(act),
+            # Registered although these errors were open, confirmed by the registrar.
+            "open_findings_confirmed": open_findings,
         },
     )
     schedule_evaluation(act)  # A21-deadline (compliance), after the commit
     return registration
+
+
+def _open_findings(act: Act, now) -> list[dict]:
+    """The errors the rules find on the act now (compliance's checklist), without the
+    registration's own deadline: what a registration would be recorded against."""
+    from quancheng.compliance.checklist import open_errors
+
+    return [
+        {k: f[k] for k in ("rule", "key", "article", "message", "finding")}
+        for f in open_errors(act, now)
+    ]
 
 
 @transaction.atomic

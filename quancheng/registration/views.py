@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_GET, require_POST
 
 from quancheng.cases.models import Act
+from quancheng.lib import confirm
 from quancheng.orgs.models import User
 from quancheng.orgs.scoping import get_visible_or_404
 
@@ -44,8 +45,48 @@ def _run(request, action, success: str) -> None:
 def act_register(request, act_pk):
     act = get_visible_or_404(Act, request.user, pk=act_pk)
     note = request.POST.get("note", "")
-    _run(request, lambda: register_records(request.user, act, note), "已登记本执法行为的记录。")
-    return redirect(act)
+    confirmed = confirm.confirmed(request, CONFIRM_OPEN_FINDINGS, act)
+    try:
+        register_records(request.user, act, note, confirm_open_findings=confirmed)
+    except ValidationError as e:
+        if _open_findings_of(e):
+            return _confirm_open_findings(request, act, note, _open_findings_of(e))
+        messages.error(request, _message(e))
+    except PermissionDenied as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, "已登记本执法行为的记录。")
+    return redirect(act.get_absolute_url() + "#next-steps")
+
+
+CONFIRM_OPEN_FINDINGS = "registration.open_findings"
+
+
+def _open_findings_of(error: ValidationError) -> list[str]:
+    if not hasattr(error, "error_dict"):
+        return []
+    return [m for e in error.error_dict.get("open_findings", []) for m in e.messages]
+
+
+def _confirm_open_findings(request, act, note: str, findings: list[str]):
+    """Registering with open errors: the custodian sees them and confirms (they go into the
+    registration's ledger event)."""
+    return confirm.ask(
+        request,
+        CONFIRM_OPEN_FINDINGS,
+        act,
+        title=f"登记有未处理违规的执法记录：{act}",
+        consequences=[
+            f"按现状登记本执法行为的记录；以下{len(findings)}项违规检查发现将随登记一并记入"
+            "登记事件（不可篡改的操作日志），并继续计入记录完整性：",
+            *findings,
+            "登记后仍应补齐所缺记录或答复检查发现；登记不能撤销",
+        ],
+        details=[("执法行为", str(act)), ("备注", note or "—")],
+        submit="确认登记",
+        back_url=act.get_absolute_url() + "#next-steps",
+        fields={"note": note},
+    )
 
 
 @require_POST

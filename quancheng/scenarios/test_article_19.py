@@ -21,7 +21,7 @@ def test_19_an_investigating_officer_cannot_register_the_records(scene, clock):
     built = scene(compliant=False)
     clock(at(2026, 11, 16, 15, 0))
     with pytest.raises(PermissionDenied) as error:
-        register_records(built.officer, built.act)
+        register_records(built.officer, built.act, confirm_open_findings=True)
     assert "记录管理专人" in str(error.value)
 
 
@@ -30,7 +30,7 @@ def test_19_the_custodian_registers_and_the_ledger_lists_every_record(scene, cus
     built = scene(compliant=False)
     segment = built.segment(built.act.started_at, built.act.ended_at)
     clock(at(2026, 11, 16, 15, 0))
-    register_records(custodian, built.act)
+    register_records(custodian, built.act, confirm_open_findings=True)
     event = Event.objects.for_object(built.act).get(action="registration.registered")
     body = json.loads(event.body)
     assert body["on_time"] is True
@@ -43,9 +43,9 @@ def test_19_records_cannot_be_registered_twice(scene, custodian, clock):
     """重复登记：拒绝。"""
     built = scene(compliant=False)
     clock(at(2026, 11, 16, 15, 0))
-    register_records(custodian, built.act)
+    register_records(custodian, built.act, confirm_open_findings=True)
     with pytest.raises(ValidationError) as error:
-        register_records(custodian, built.act)
+        register_records(custodian, built.act, confirm_open_findings=True)
     assert "不能重复登记" in str(error.value)
 
 
@@ -54,7 +54,7 @@ def test_19_an_act_still_running_cannot_be_registered(scene, custodian, clock):
     built = scene(compliant=False)
     clock(at(2026, 11, 16, 9, 30))
     with pytest.raises(ValidationError) as error:
-        register_records(custodian, built.act)
+        register_records(custodian, built.act, confirm_open_findings=True)
     assert "尚未结束" in str(error.value)
 
 
@@ -63,14 +63,16 @@ def test_19_a_custodian_of_another_district_cannot_register(scene, outsider, clo
     built = scene(compliant=False)
     clock(at(2026, 11, 16, 15, 0))
     with pytest.raises((PermissionDenied, Http404)):
-        register_records(outsider, built.act)
+        register_records(outsider, built.act, confirm_open_findings=True)
 
 
 def test_19_api_an_officer_registering_through_the_terminal_is_refused(scene, api, clock):
     """接口：执法人员经终端登记被拒绝，返回 JSON 错误码。"""
     built = scene(compliant=False)
     clock(at(2026, 11, 16, 15, 0))
-    response = api.post(f"/acts/{built.act.pk}/registration", {"note": ""})
+    response = api.post(
+        f"/acts/{built.act.pk}/registration", {"note": "", "confirm_open_findings": True}
+    )
     assert response.status_code == 403
     body = response.json()
     assert body["code"] and "记录管理专人" in body["message"]

@@ -65,7 +65,7 @@ def test_21_records_registered_on_the_second_working_day_are_silent(scene, custo
     """第2个工作日（11月18日）登记：不报。"""
     built = _unregistered(scene)
     clock(at(2026, 11, 18, 17, 0))
-    registration = register_records(custodian, built.act)
+    registration = register_records(custodian, built.act, confirm_open_findings=True)
     assert registration.on_time
     assert hits(built, "A21-deadline", now=LATER) == []
 
@@ -78,7 +78,7 @@ def test_21_a_delay_approved_before_the_deadline_makes_registration_by_the_date_
     built = _unregistered(scene)
     _delay(built, head, clock, at(2026, 11, 18, 9), at(2026, 11, 18, 11), until=D(2026, 11, 20))
     clock(at(2026, 11, 20, 15, 0))
-    registration = register_records(custodian, built.act)
+    registration = register_records(custodian, built.act, confirm_open_findings=True)
     assert not registration.on_time
     assert hits(built, "A21-deadline", now=LATER) == []
     evaluate_act(built.act, now=LATER)
@@ -93,7 +93,7 @@ def test_21_registration_after_the_approved_date_is_still_late(scene, custodian,
     built = _unregistered(scene)
     _delay(built, head, clock, at(2026, 11, 18, 9), at(2026, 11, 18, 11), until=D(2026, 11, 20))
     clock(at(2026, 11, 23, 10, 0))
-    register_records(custodian, built.act)
+    register_records(custodian, built.act, confirm_open_findings=True)
     [hit] = hits(built, "A21-deadline", now=LATER)
     assert hit.key == "late" and "批准延期至 2026-11-20" in hit.params["problem"]
 
@@ -106,7 +106,7 @@ def test_21_a_delay_approved_after_the_deadline_is_a_distinct_finding(
     built = _unregistered(scene)
     _delay(built, head, clock, at(2026, 11, 19, 9), at(2026, 11, 19, 10), until=D(2026, 11, 20))
     clock(at(2026, 11, 19, 15, 0))
-    register_records(custodian, built.act)
+    register_records(custodian, built.act, confirm_open_findings=True)
     [hit] = hits(built, "A21-deadline", now=LATER)
     assert hit.key == "approved_after" and "事后审批" in hit.params["problem"]
 
@@ -205,7 +205,9 @@ def test_21_api_a_delay_the_head_approves_with_its_date_then_registration_by_it_
     [late] = r.json()["late_requests"]
     assert (late["status"], late["approved_until"]) == ("approved", "2026-11-20")
     clock(at(2026, 11, 20, 15, 0))
-    r = api_as(custodian).post(f"/acts/{built.act.pk}/registration", {})
+    r = api_as(custodian).post(
+        f"/acts/{built.act.pk}/registration", {"confirm_open_findings": True}
+    )
     assert r.status_code == 201 and r.json()["on_time"] is False
     assert "A21-deadline" not in api_findings(api, built, now=LATER)
 
@@ -232,6 +234,6 @@ def test_21_page_the_head_approves_a_delay_with_its_date_and_a_later_registratio
     page = client.get(built.act.get_absolute_url()).content.decode()
     assert "批准延期至 2026-11-20" in page
     clock(at(2026, 11, 23, 10, 0))
-    register_records(custodian, built.act)
+    register_records(custodian, built.act, confirm_open_findings=True)
     [hit] = hits(built, "A21-deadline", now=LATER)
     assert hit.key == "late" and "批准延期至 2026-11-20" in hit.params["problem"]

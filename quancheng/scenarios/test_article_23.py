@@ -28,6 +28,7 @@ from quancheng.compliance.evaluate import evaluate_act
 from quancheng.compliance.models import Finding
 from quancheng.compliance.services import add_marker, withdraw_marker
 from quancheng.ledger.models import Event
+from quancheng.lib import confirm
 from quancheng.records.services import blob_store
 
 pytestmark = [pytest.mark.django_db, pytest.mark.rule("A23-longterm")]
@@ -315,7 +316,7 @@ def test_the_heads_decision_page_refuses_when_a_hold_is_pending(
     client.force_login(head)
     response = client.post(
         reverse("retention:disposal_decide", args=[proposal.pk]),
-        {"decision": "approve"},
+        {"decision": "approve", "confirm": confirm.token(head, "disposal.approve", proposal)},
         follow=True,
     )
     assert "待机构负责人审批的长期保存申请" in response.content.decode()
@@ -346,7 +347,12 @@ def test_the_api_refuses_disposal_of_a_marked_item_and_accepts_it_after_the_head
     assert waived.status_code == 201 and waived.json()["decided_by"]["full_name"] == "刘洋"
     created = api_as(custodian).post("/disposals", body)
     assert created.status_code == 201, created.json()
-    decided = api_as(head).post(f"/disposals/{created.json()['id']}/decision", {"approve": True})
+    decision = f"/disposals/{created.json()['id']}/decision"
+    unconfirmed = api_as(head).post(decision, {"approve": True})
+    assert unconfirmed.status_code == 400
+    assert unconfirmed.json()["code"] == "confirmation_required"
+    assert not disposal.is_disposed(video)
+    decided = api_as(head).post(decision, {"approve": True, "confirm": True})
     assert decided.status_code == 200 and decided.json()["status"] == "approved"
     assert disposal.is_disposed(video)
 

@@ -6,19 +6,26 @@ A fixed number of queries whatever the data: counts are GROUP BY queries, lists 
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
-from django.db.models import Count, Q
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from quancheng.alerts.models import KIND_LABELS, Alert
 from quancheng.alerts.services import alert_counts_for
-from quancheng.cases.models import Act
-from quancheng.compliance.models import Completeness, Finding
+from quancheng.compliance.models import Completeness
+from quancheng.compliance.queries import UNCHECKED
 from quancheng.orgs.devices import undocked_devices
 from quancheng.orgs.models import Device
+from quancheng.orgs.scoping import agencies_visible_to
+
+from .models import ACT_LEVEL, StatCount, StatRule
+from .rollups import apply_marks, month_of
 
 RECENT_ALERTS = 8
+GAP_RULE = "A11-gap"  # an interruption not explained (A11)
+LATE_RULE = "A21-deadline"  # registered late or not at all (A21)
 
 
 def alert_counts(user) -> list[tuple[str, str, int]]:
@@ -41,29 +48,61 @@ def recent_alerts(user) -> list[tuple[Alert, str]]:
 
 
 def key_figures(user, now: dt.datetime | None = None) -> dict:
-    """This month's acts and how completely they were recorded; open problems in scope."""
+    """This month's acts and how completely the checked ones were recorded; open problems in
+    scope. Read from the statistics rollups; each figure has the link to the list behind it."""
+    apply_marks()
     now = timezone.localtime(now or timezone.now())
-    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    month = Act.objects.visible_to(user).filter(started_at__gte=month_start)
-    figures = month.aggregate(
-        acts=Count("id"),
-        complete=Count("id", filter=Q(compliance__status=Completeness.COMPLETE)),
+    month = month_of(now)
+    cells = StatCount.objects.filter(officer=ACT_LEVEL)
+    rules = StatRule.objects.filter(officer=ACT_LEVEL)
+    if not (getattr(user, "is_authenticated", False) and user.sees_whole_city):
+        visible = agencies_visible_to(user)
+        cells, rules = cells.filter(agency__in=visible), rules.filter(agency__in=visible)
+    sums = cells.aggregate(
+        month_acts=Sum("acts", filter=Q(month=month)),
+        month_checked=Sum("checked", filter=Q(month=month)),
+        month_complete=Sum("complete", filter=Q(month=month)),
+        total_acts=Sum("acts"),
+        total_missing=Sum("mandatory_missing"),
     )
+    names = {"month_acts": "acts", "month_checked": "checked", "month_complete": "complete"}
+    names.update(total_acts="all_acts", total_missing="missing")
+    figures = {names[alias]: value or 0 for alias, value in sums.items()}
+    figures["unchecked"] = figures["acts"] - figures["checked"]
+    # Of the acts checked: an act not checked yet is neither complete nor incomplete.
     figures["complete_rate"] = (
-        round(100 * figures["complete"] / figures["acts"], 1) if figures["acts"] else None
+        round(100 * figures["complete"] / figures["checked"], 1) if figures["checked"] else None
     )
-    findings = (
-        Finding.objects.visible_to(user)
-        .active()
-        .aggregate(
-            gaps=Count("id", filter=Q(rule_id="A11-gap")),
-            late=Count("id", filter=Q(rule_id="A21-deadline")),
-            missing=Count("act_id", distinct=True, filter=Q(missing_record=True)),
-        )
+    by_rule = dict(
+        rules.filter(rule_id__in=[GAP_RULE, LATE_RULE])
+        .values("rule_id")
+        .order_by("rule_id")
+        .annotate(n=Sum("acts"))
+        .values_list("rule_id", "n")
     )
-    figures.update(findings)
+    figures["gaps"] = by_rule.get(GAP_RULE, 0)
+    figures["late"] = by_rule.get(LATE_RULE, 0)
     figures["undocked"] = undocked_devices(Device.objects.visible_to(user), now=now).count()
+    figures["links"] = _links(now.date())
     return figures
+
+
+def _links(today: dt.date) -> dict:
+    """The list behind each figure: the act list (or device list) with the filters that select
+    exactly the rows counted."""
+    first = today.replace(day=1)
+    last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    acts = reverse("act_list")
+    month = {"date_from": first.isoformat(), "date_to": last.isoformat()}
+    return {
+        "acts": f"{acts}?{urlencode(month)}",
+        "complete": f"{acts}?{urlencode({**month, 'completeness': Completeness.COMPLETE})}",
+        "unchecked": f"{acts}?{urlencode({**month, 'completeness': UNCHECKED})}",
+        "missing": f"{acts}?{urlencode({'completeness': Completeness.MANDATORY_MISSING})}",
+        "gaps": f"{acts}?{urlencode({'finding': GAP_RULE})}",
+        "late": f"{acts}?{urlencode({'finding': LATE_RULE})}",
+        "undocked": f"{reverse('device_list')}?undocked=1",
+    }
 
 
 def dashboard_for(user) -> dict:

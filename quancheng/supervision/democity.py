@@ -300,6 +300,11 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
         # The rule engine raised the A27 alerts (record.gap, record.missing_av) as it went.
         summary.alerts = Alert.objects.open().filter(agency__in=agencies).count()
         say(f"规则检查完成，告警 {summary.alerts}")
+    # The rows went in by bulk_create, past the model signals: count them all once.
+    from .rollups import rebuild_rollups
+
+    rebuild_rollups()
+    say("统计汇总已重新计算")
     return summary
 
 

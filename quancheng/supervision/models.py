@@ -28,4 +28,5 @@ class CalendarDay(models.Model):
         return f"{self.day} {'工作日' if self.working else '休息日'}"
 
 
+from .models_rollups import *  # noqa: E402, F403 - statistics rollups (A7)
 from .models_spot import *  # noqa: E402, F403 - spot checks and evaluations (A25, A26)

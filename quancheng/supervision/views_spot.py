@@ -20,6 +20,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quancheng.archive.models import Dossier
+from quancheng.lib import confirm
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 
@@ -319,6 +320,31 @@ def evaluation_detail(request, pk):
 @require_POST
 def evaluation_finalise(request, pk):
     evaluation = _evaluation(request, pk)
+    # 考评定稿 cannot be undone: the evaluator sees the result first and submits again. Someone
+    # who may not evaluate, or an evaluation already final, is refused by the service as before.
+    draft = evaluation.status == Evaluation.Status.DRAFT
+    may = draft and _can_evaluate(request.user, evaluation.agency)
+    if may and not confirm.confirmed(request, "evaluation.finalise", evaluation):
+        return confirm.ask(
+            request,
+            "evaluation.finalise",
+            evaluation,
+            title=f"考评定稿：{evaluation.agency} {evaluation.period_label}",
+            consequences=[
+                f"以当前评分定稿，总分{evaluation.total}分（定稿时按本期抽查结果重新核算，"
+                "尚有项目未评分则不能定稿）",
+                "定稿后各项得分、抽查依据和考评意见只读，不能再修改",
+                "考评结果计入该机构的考评趋势，被考评机构和上级可以查看",
+                "定稿记入不可篡改的操作日志",
+            ],
+            details=[
+                ("被考评机构", str(evaluation.agency)),
+                ("考评期间", evaluation.period_label),
+                ("考评意见", evaluation.remarks or "—"),
+            ],
+            submit="确认考评定稿",
+            back_url=evaluation.get_absolute_url(),
+        )
     try:
         evaluations.finalise_evaluation(request.user, evaluation)
     except ValidationError as e:

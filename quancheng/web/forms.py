@@ -198,6 +198,12 @@ def filter_by_subject(rows, filters: dict):
     return rows
 
 
+def finding_choices():
+    from quancheng.compliance.rules import RULES
+
+    return [("", "全部"), *((rule.id, f"{rule.title}（{rule.id}）") for rule in RULES)]
+
+
 class ActFilterForm(Form):
     kind = forms.ChoiceField(label="类型", required=False, choices=_blank(Act.Kind.choices))
     subject_q, subject = subject_filter_fields()
@@ -207,6 +213,7 @@ class ActFilterForm(Form):
     date_from = forms.DateField(label="开始日期自", required=False, widget=DateInput)
     date_to = forms.DateField(label="至", required=False, widget=DateInput)
     completeness = completeness_field()
+    finding = forms.ChoiceField(label="待处理的检查发现", required=False, choices=finding_choices)
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -245,6 +245,7 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "api:list_provisions": caps.SIGNED_IN,
     "api:post_provision": caps.EXTRACTION_REQUEST,
     "api:list_findings": caps.ACT_VIEW,
+    "api:get_next_steps": caps.ACT_VIEW,
     "api:post_answer": caps.ACT_VIEW,
     "api:list_markers": caps.ACT_VIEW,
     "api:post_marker": caps.MARKER_CHANGE,

@@ -24,6 +24,7 @@ from quancheng.cases.services import (
     update_act,
     update_case,
 )
+from quancheng.compliance.models import Finding
 from quancheng.compliance.queries import filter_completeness
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import User
@@ -91,7 +92,6 @@ def _officers_and_data(form) -> tuple[list, dict]:
 @require_GET
 def home(request):
     user = request.user
-    month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     acts = Act.objects.visible_to(user)
     cases = Case.objects.visible_to(user)
     by_stage = {
@@ -103,8 +103,6 @@ def home(request):
         "web/home.html",
         {
             "subject_count": Subject.objects.visible_to(user).count(),
-            "act_count": acts.count(),
-            "acts_this_month": acts.filter(started_at__gte=month_start).count(),
             "case_count": sum(by_stage.values()),
             "stages": stages,
             "recent_acts": _with_officers(acts.select_related("subject", "compliance"))[:5],
@@ -206,6 +204,9 @@ def act_list(request):
     if filters.get("date_to"):
         acts = acts.filter(started_at__date__lte=filters["date_to"])
     acts = filter_completeness(acts, filters.get("completeness"))
+    if filters.get("finding"):  # acts with an active finding of the rule (the dashboard's links)
+        active = Finding.objects.active().filter(rule_id=filters["finding"])
+        acts = acts.filter(pk__in=active.values("act_id"))
     return render(
         request, "web/act_list.html", {"form": form, "page": _page(request, _with_officers(acts))}
     )

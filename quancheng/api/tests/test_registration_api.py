@@ -50,10 +50,24 @@ def test_get_shows_the_deadline(api_as, officer, act_0930):
     assert body["late_requests"] == []
 
 
-def test_custodian_registers(api_as, custodian, act_0930):
+def test_registering_with_open_errors_needs_an_explicit_confirmation(api_as, custodian, act_0930):
+    events = Event.objects.count()
     with _at(2026, 10, 9, 18, 0):
         response = api_as(custodian).post(
             f"/acts/{act_0930.pk}/registration", {"note": "采集站导入"}
+        )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "open_findings" and "confirm_open_findings" in body["message"]
+    assert any("未见任何音像记录" in m for m in body["fields"]["open_findings"])
+    assert not ActRegistration.objects.exists() and Event.objects.count() == events
+
+
+def test_custodian_registers(api_as, custodian, act_0930):
+    with _at(2026, 10, 9, 18, 0):
+        response = api_as(custodian).post(
+            f"/acts/{act_0930.pk}/registration",
+            {"note": "采集站导入", "confirm_open_findings": True},
         )
     assert response.status_code == 201, response.json()
     body = response.json()

@@ -12,8 +12,11 @@ from quancheng.archive import dossiers
 from quancheng.archive.models import Dossier, RetentionConfig
 from quancheng.cases.models import Case
 from quancheng.ledger.models import Event
+from quancheng.lib import confirm
 
 from .dossier_scene import NOW, closed_case, lone_inspection
+
+FREEZE = "dossier.freeze"
 
 
 @pytest.fixture(autouse=True)
@@ -65,8 +68,21 @@ def test_the_custodian_assembles_freezes_and_supplements_through_the_pages(
     assert reverse("document_detail", args=[dossier.entries.first().item_id]) in detail
     assert f"#finding-{dossier.entries.last().item_id}" in detail
     assert Event.objects.for_object(dossier).filter(action="dossier.viewed").exists()
-    # 4. Freeze.
-    response = client.post(reverse("archive:dossier_freeze", args=[dossier.pk]), follow=True)
+    # 4. Freeze: the first submit only shows what sealing will do, and seals nothing.
+    freeze_url = reverse("archive:dossier_freeze", args=[dossier.pk])
+    events = Event.objects.count()
+    asked = client.post(freeze_url)
+    assert asked.status_code == 200
+    text = html(asked)
+    assert "请确认：封卷归档" in text and "此操作不可撤销" in text
+    assert "只读" in text and "四性检测" in text and "30年" in text
+    assert Dossier.objects.get().status == Dossier.Status.ASSEMBLING
+    assert Event.objects.count() == events
+    token = re.search(r'name="confirm" value="([^"]+)"', text).group(1)
+    # A token of another dossier or person, or an altered one, is no confirmation.
+    assert client.post(freeze_url, {"confirm": token + "x"}).status_code == 200
+    assert Dossier.objects.get().status == Dossier.Status.ASSEMBLING
+    response = client.post(freeze_url, {"confirm": token}, follow=True)
     assert "案卷已封卷归档" in html(response)
     assert Case.objects.get(pk=scene.case.pk).stage == Case.Stage.ARCHIVED
     detail = html(response)
@@ -169,7 +185,11 @@ def test_a_post_without_csrf_token_is_refused(scene, custodian):
     assert Dossier.objects.get().status == Dossier.Status.ASSEMBLING
     page = html(client.get(dossier.get_absolute_url()))
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    assert client.post(url, {"csrfmiddlewaretoken": token}).status_code == 302
+    asked = client.post(url, {"csrfmiddlewaretoken": token})
+    assert asked.status_code == 200  # the confirmation page
+    assert Dossier.objects.get().status == Dossier.Status.ASSEMBLING
+    sure = {"csrfmiddlewaretoken": token, "confirm": confirm.token(custodian, FREEZE, dossier)}
+    assert client.post(url, sure).status_code == 302
     assert Dossier.objects.get().status == Dossier.Status.FROZEN
 
 

@@ -13,6 +13,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from quancheng.archive import dossiers, fourchecks
 from quancheng.archive.models import Dossier, DossierEntry, FourChecksReport
 from quancheng.ledger.models import Event
+from quancheng.lib import confirm
 from quancheng.orgs.models import Device
 from quancheng.records.services import blob_store
 
@@ -139,7 +140,11 @@ def test_the_page_shows_the_failure_in_chinese(
     segment_of(officer, act, device, real_files["avi"], started_at=None, ended_at=None)
     dossier = dossiers.refresh_dossier(custodian, dossier)
     client.force_login(custodian)
-    response = client.post(reverse("archive:dossier_freeze", args=[dossier.pk]), follow=True)
+    response = client.post(
+        reverse("archive:dossier_freeze", args=[dossier.pk]),
+        {"confirm": confirm.token(custodian, "dossier.freeze", dossier)},
+        follow=True,
+    )
     page = response.content.decode()
     assert "四性检测未通过" in page and "缺少元数据：时间" in page
     dossier.refresh_from_db()

@@ -13,6 +13,7 @@ from quancheng.archive.holds import decide_hold, request_hold
 from quancheng.archive.models import DisposalProposal, Hold, OfflineCopyJob, RetentionPolicy
 from quancheng.archive.retention import recompute_for_items
 from quancheng.ledger.models import Event
+from quancheng.lib import confirm
 from quancheng.records.services import blob_store
 
 from .conftest import make_segment, shanghai
@@ -48,10 +49,22 @@ def test_disposal_through_the_pages(custodian, head, segment):
         detail = client_for(head).get(resp.url).content.decode()
         assert "批准销毁" in detail
         assert "批准销毁" not in client_for(custodian).get(resp.url).content.decode()
-        client_for(head).post(
-            reverse("retention:disposal_decide", args=[proposal.pk]),
-            {"decision": "approve", "note": "同意"},
-        )
+        decide = reverse("retention:disposal_decide", args=[proposal.pk])
+        head_client = client_for(head)
+        # One click destroys nothing: the page says what approving does and asks again.
+        asked = head_client.post(decide, {"decision": "approve", "note": "同意"})
+        text = asked.content.decode()
+        assert asked.status_code == 200 and "请确认：批准销毁申请" in text
+        assert "不可恢复" in text and "1项音像记录" in text
+        assert blob_store().exists(segment.blob_id)
+        proposal.refresh_from_db()
+        assert proposal.status == DisposalProposal.Status.PROPOSED
+        # The custodian cannot use the head's confirmation: refused by the service as before.
+        token = confirm.token(head, "disposal.approve", proposal)
+        client_for(custodian).post(decide, {"decision": "approve", "confirm": token})
+        proposal.refresh_from_db()
+        assert proposal.status == DisposalProposal.Status.PROPOSED
+        head_client.post(decide, {"decision": "approve", "note": "同意", "confirm": token})
     proposal.refresh_from_db()
     assert proposal.status == DisposalProposal.Status.APPROVED
     item_page = client_for(head).get(segment.get_absolute_url()).content.decode()

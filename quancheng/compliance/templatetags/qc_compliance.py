@@ -1,6 +1,7 @@
 """Compliance on other apps' pages.
 
-Usage: {% load qc_compliance %}{% compliance_panel act %} on the act page,
+Usage: {% load qc_compliance %}{% next_steps_box act %} and {% compliance_panel act %} on the
+act page,
 {% segment_markers segment %} on the segment page, ``{{ request.GET.t|media_start }}`` after a
 player's src, and ``{{ obj.compliance|completeness_badge }}`` in lists.
 """
@@ -10,6 +11,7 @@ from django.utils.html import format_html
 
 from quancheng.orgs import capabilities as caps
 
+from ..checklist import next_steps
 from ..config import current_config
 from ..drawing import draw
 from ..evaluate import timeline_and_findings
@@ -58,6 +60,12 @@ def compliance_panel(context, act):
         "answerable": (Finding.Status.OPEN, Finding.Status.RETURNED),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.inclusion_tag("compliance/_next_steps.html", takes_context=True)
+def next_steps_box(context, act):
+    """The checklist at the top of the act page (待办事项; empty: 本次执法记录已齐全)."""
+    return {"act": act, "steps": next_steps(act, context["request"].user)}
 
 
 @register.inclusion_tag("compliance/_segment_markers.html", takes_context=True)

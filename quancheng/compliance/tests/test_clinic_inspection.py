@@ -46,7 +46,7 @@ def clinic(scene, custodian, head, clock):
     )
     decide_late_request(head, request, approve=True, approved_until=dt.date(2026, 11, 20))
     clock(at(2026, 11, 19, 10, 0))
-    register_records(custodian, built.act)
+    register_records(custodian, built.act, confirm_open_findings=True)
     return built
 
 

@@ -94,13 +94,19 @@ def test_a_terminal_lists_types_drafts_signs_and_finalises(
     )
     assert r.status_code == 201 and r.json()["missing_signatures"] == []
 
+    # 定稿 asks once more: without "confirm": true nothing is numbered or signed.
+    events = Event.objects.count()
     r = api.post(f"/document-drafts/{draft['id']}/finalise")
+    assert r.status_code == 400 and r.json()["code"] == "confirmation_required"
+    assert any("只读" in line for line in r.json()["fields"]["confirm"])
+    assert Event.objects.count() == events and not Document.objects.exists()
+    r = api.post(f"/document-drafts/{draft['id']}/finalise", {"confirm": True})
     assert r.status_code == 200, r.content
     body = r.json()
     assert body["status"] == "final" and re.fullmatch(r"\d{4}—001", body["number"])
     assert Document.objects.get(pk=body["document_id"]).number == body["number"]
 
-    r = api.post(f"/document-drafts/{draft['id']}/finalise")
+    r = api.post(f"/document-drafts/{draft['id']}/finalise", {"confirm": True})
     assert r.status_code == 409 and r.json()["code"] == "already_final"
 
 

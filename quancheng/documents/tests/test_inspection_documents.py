@@ -18,6 +18,7 @@ from quancheng.documents.fields import input_value
 from quancheng.documents.models import DocumentDraft, SignatureCheck, TrustedCA
 from quancheng.documents.validation import validate_pdf_bytes
 from quancheng.ledger.models import Event
+from quancheng.lib import confirm
 from quancheng.records.services import blob_store
 
 from .conftest import doc_type, poppler, signature_png
@@ -53,17 +54,28 @@ def _make_document(client, act, officer, colleague, name):
                 "password": PASSWORD,
             },
         )
-        assert r.status_code == 302
+        # Signatures still missing: the next signer signs on the same page.
+        assert r.status_code == 302 and r["Location"] == f"/documents/drafts/{draft.pk}/sign/"
     r = client.post(
         f"/documents/drafts/{draft.pk}/sign/",
         {"role": "party", "officer": "", "name": "王建国", "image": signature_png()},
     )
-    assert r.status_code == 302
-    r = client.post(f"/documents/drafts/{draft.pk}/finalise/", follow=True)
+    # The last signature ends on the act's checklist, where 定稿 is now the next step.
+    assert r.status_code == 302 and r["Location"] == f"/acts/{act.pk}/#next-steps"
+    url = f"/documents/drafts/{draft.pk}/finalise/"
+    asked = client.post(url)  # the first submit only shows what finalising does
+    assert asked.status_code == 200 and "请确认：定稿" in asked.content.decode()
+    draft.refresh_from_db()
+    assert not draft.is_final
+    r = client.post(url, {"confirm": confirm.token(officer, "draft.finalise", draft)}, follow=True)
     assert r.status_code == 200
     draft.refresh_from_db()
     assert draft.is_final, [str(m) for m in r.context["messages"]]
-    assert "签名有效" in r.content.decode()  # the records document page's status box
+    # Back on the act's checklist, with what was done.
+    assert r.redirect_chain[-1][0] == f"/acts/{act.pk}/#next-steps"
+    assert "已定稿并加盖电子签章" in r.content.decode()
+    document = client.get(draft.document.get_absolute_url())
+    assert "签名有效" in document.content.decode()  # the records document page's status box
     return draft
 
 

@@ -42,7 +42,9 @@ def national_day_act(make_act):
 
 def test_custodian_registers_on_time_and_it_is_a_ledger_event(national_day_act, custodian, clock):
     clock(at(2026, 10, 9, 23, 59))
-    registration = register_records(custodian, national_day_act, "  刘洋移交的记录仪视频  ")
+    registration = register_records(
+        custodian, national_day_act, "  刘洋移交的记录仪视频  ", confirm_open_findings=True
+    )
     assert registration.on_time and registration.late_request is None
     assert str(registration.deadline) == "2026-10-09"
     assert registration.note == "刘洋移交的记录仪视频"
@@ -62,7 +64,7 @@ def test_officers_cannot_register(national_day_act, officer, head, clock):
     clock(at(2026, 10, 8, 9, 0))
     for person in (officer, head):
         with pytest.raises(PermissionDenied, match="记录管理专人"):
-            register_records(person, national_day_act)
+            register_records(person, national_day_act, confirm_open_findings=True)
     assert not ActRegistration.objects.exists()
     assert _events(national_day_act) == []
 
@@ -71,15 +73,15 @@ def test_another_districts_custodian_cannot_register(national_day_act, other_age
     stranger = make_person("jb-custodian", "江北专人", other_agency, Role.CUSTODIAN)
     clock(at(2026, 10, 8, 9, 0))
     with pytest.raises(Http404):  # another district's act does not exist for them
-        register_records(stranger, national_day_act)
+        register_records(stranger, national_day_act, confirm_open_findings=True)
     assert not ActRegistration.objects.exists()
 
 
 def test_registering_twice_is_refused(national_day_act, custodian, clock):
     clock(at(2026, 10, 8, 9, 0))
-    register_records(custodian, national_day_act)
+    register_records(custodian, national_day_act, confirm_open_findings=True)
     with pytest.raises(ValidationError) as error:
-        register_records(custodian, national_day_act)
+        register_records(custodian, national_day_act, confirm_open_findings=True)
     assert _codes(error.value) == {"already_registered"}
     assert len(_events(national_day_act)) == 1
 
@@ -87,14 +89,14 @@ def test_registering_twice_is_refused(national_day_act, custodian, clock):
 def test_an_act_not_yet_ended_cannot_be_registered(national_day_act, custodian, clock):
     clock(at(2026, 9, 30, 15, 0))
     with pytest.raises(ValidationError) as error:
-        register_records(custodian, national_day_act)
+        register_records(custodian, national_day_act, confirm_open_findings=True)
     assert _codes(error.value) == {"act_not_ended"}
 
 
 def test_late_registration_without_approval_is_refused(national_day_act, custodian, clock):
     clock(at(2026, 10, 10, 0, 0))  # the first instant after the period
     with pytest.raises(ValidationError) as error:
-        register_records(custodian, national_day_act)
+        register_records(custodian, national_day_act, confirm_open_findings=True)
     assert _codes(error.value) == {"late_without_approval"}
     message = error.value.messages[0]
     assert "已超过登记期限" in message and "2026年10月09日" in message
@@ -110,10 +112,10 @@ def test_a_pending_or_refused_request_does_not_allow_late_registration(
     late = request_late_registration(officer, national_day_act, "记录仪故障，送修后导出")
     clock(at(2026, 10, 12, 9, 0))
     with pytest.raises(ValidationError):
-        register_records(custodian, national_day_act)
+        register_records(custodian, national_day_act, confirm_open_findings=True)
     decide_late_request(head, late, approve=False, note="应先用备用设备导出")
     with pytest.raises(ValidationError) as error:
-        register_records(custodian, national_day_act)
+        register_records(custodian, national_day_act, confirm_open_findings=True)
     assert _codes(error.value) == {"late_without_approval"}
 
 
@@ -129,7 +131,7 @@ def test_late_registration_after_the_heads_approval(
     late.refresh_from_db()
     assert late.status == "approved" and late.decided_by == head
     clock(at(2026, 10, 12, 10, 0))
-    registration = register_records(custodian, national_day_act)
+    registration = register_records(custodian, national_day_act, confirm_open_findings=True)
     assert not registration.on_time
     assert registration.late_request == late
     actions = [e.action for e in _events(national_day_act)]
@@ -219,7 +221,7 @@ def test_nothing_is_registered_when_the_ledger_write_fails(national_day_act, cus
         mock.patch.object(services, "record_event", side_effect=RuntimeError("ledger down")),
         pytest.raises(RuntimeError),
     ):
-        register_records(custodian, national_day_act)
+        register_records(custodian, national_day_act, confirm_open_findings=True)
     assert not ActRegistration.objects.exists()
 
 
@@ -236,7 +238,7 @@ def test_registration_state(national_day_act, custodian, officer, head, clock):
     decide_late_request(head, late, approve=True, approved_until=until)
     state = registration_state(national_day_act)
     assert state.approved_request == late and state.may_register_now
-    register_records(custodian, national_day_act)
+    register_records(custodian, national_day_act, confirm_open_findings=True)
     state = registration_state(national_day_act)
     assert state.registered and not state.overdue and not state.may_register_now
 
@@ -244,7 +246,7 @@ def test_registration_state(national_day_act, custodian, officer, head, clock):
 def test_provisional_deadline_is_recorded(make_act, custodian, clock):
     act = make_act(at(2027, 3, 1, 10, 0))
     clock(at(2027, 3, 2, 9, 0))
-    registration = register_records(custodian, act)
+    registration = register_records(custodian, act, confirm_open_findings=True)
     assert registration.deadline_provisional
     assert json.loads(_events(act)[0].body)["deadline_provisional"] is True
 
@@ -264,7 +266,7 @@ def test_registration_pins_the_acts_records(national_day_act, custodian, clock):
         custodian, agency=national_day_act.agency, blob=blob, source="ingest", act=national_day_act
     )
     clock(at(2026, 10, 9, 12, 0))
-    register_records(custodian, national_day_act)
+    register_records(custodian, national_day_act, confirm_open_findings=True)
     [event] = _events(national_day_act)
     assert json.loads(event.body)["records"] == [
         {"type": "records.segment", "id": str(segment.pk), "sha256": info.sha256, "sm3": None}
@@ -289,7 +291,7 @@ def test_registration_names_the_sm3_once_computed(national_day_act, custodian, c
     )
     compute_pending_sm3()
     clock(at(2026, 10, 9, 12, 0))
-    register_records(custodian, national_day_act)
+    register_records(custodian, national_day_act, confirm_open_findings=True)
     [event] = _events(national_day_act)
     [item] = json.loads(event.body)["records"]
     assert (item["sha256"], item["sm3"]) == (info.sha256, sm3_hex(b"segment bytes, hashed twice"))

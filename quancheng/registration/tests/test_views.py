@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from quancheng.ledger.models import Event
+from quancheng.lib import confirm
 from quancheng.registration.deadlines import working_day_deadline
 from quancheng.registration.models import ActRegistration, LateRegistrationRequest
 
@@ -43,11 +44,21 @@ def test_panel_shows_the_deadline_and_the_custodians_action(
     assert "2026-10-09 24:00 前" in page
     assert "待登记" in page
     assert "暂定" not in page
-    assert reverse("registration_register", args=[national_day_act.pk]) in page
-    page = _follow(
-        client, reverse("registration_register", args=[national_day_act.pk]), {"note": "已入库"}
-    )
+    url = reverse("registration_register", args=[national_day_act.pk])
+    assert url in page
+    # The inspection has no AV (an error): registering first says what it is registered with.
+    events = Event.objects.count()
+    asked = client.post(url, {"note": "已入库"})
+    text = asked.content.decode()
+    assert asked.status_code == 200 and "请确认：登记有未处理违规的执法记录" in text
+    assert "未见任何音像记录" in text and "记入登记事件" in text
+    assert not ActRegistration.objects.exists() and Event.objects.count() == events
+    token = re.search(r'name="confirm" value="([^"]+)"', text).group(1)
+    assert 'name="note" value="已入库"' in text  # the note goes again with the confirmation
+    page = _follow(client, url, {"note": "已入库", "confirm": token})
     assert "已登记本执法行为的记录。" in page
+    event = Event.objects.filter(action="registration.registered").get()
+    assert '"open_findings_confirmed":[{' in event.body and "A11-mandatory" in event.body
     assert "已按期登记" in page and "王芳" in page
     # The act's history shows the ledger event in words.
     assert "登记记录" in page
@@ -133,7 +144,8 @@ def test_late_flow_through_the_pages(client, national_day_act, custodian, office
     assert (late.status, late.approved_until) == ("approved", until)
 
     client.force_login(custodian)
-    page = _follow(client, reverse("registration_register", args=[national_day_act.pk]), {})
+    sure = {"confirm": confirm.token(custodian, "registration.open_findings", national_day_act)}
+    page = _follow(client, reverse("registration_register", args=[national_day_act.pk]), sure)
     assert "已逾期登记（经批准）" in page
     assert [e.action for e in Event.objects.for_object(national_day_act)][-3:] == [
         "registration.late_requested",
@@ -193,7 +205,10 @@ def test_a_post_without_csrf_token_is_refused(national_day_act, custodian, clock
     assert not ActRegistration.objects.exists()
     page = client.get(reverse("act_detail", args=[national_day_act.pk])).content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    assert client.post(url, {"csrfmiddlewaretoken": token}).status_code == 302
+    assert client.post(url, {"csrfmiddlewaretoken": token}).status_code == 200  # confirmation
+    assert not ActRegistration.objects.exists()
+    sure = confirm.token(custodian, "registration.open_findings", national_day_act)
+    assert client.post(url, {"csrfmiddlewaretoken": token, "confirm": sure}).status_code == 302
     assert ActRegistration.objects.filter(act=national_day_act).exists()
 
 

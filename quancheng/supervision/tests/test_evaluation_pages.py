@@ -67,7 +67,14 @@ def test_a_commission_creates_scores_and_finalises_an_evaluation(client, commiss
     assert response.status_code == 302
     evaluation.refresh_from_db()
     assert str(evaluation.total) == "83.0"
-    client.post(reverse("spot:evaluation_finalise", args=[evaluation.pk]))
+    finalise = reverse("spot:evaluation_finalise", args=[evaluation.pk])
+    asked = client.post(finalise)  # one click: only what finalising does
+    assert asked.status_code == 200 and "请确认：考评定稿" in asked.text
+    assert "总分83.0分" in asked.text and "只读" in asked.text
+    evaluation.refresh_from_db()
+    assert not evaluation.is_final
+    token = re.search(r'name="confirm" value="([^"]+)"', asked.text).group(1)
+    client.post(finalise, {"confirm": token})
     evaluation.refresh_from_db()
     assert evaluation.is_final
     page = client.get(evaluation.get_absolute_url()).text

@@ -110,6 +110,8 @@ def recompute(user, filters: Filters) -> dict:
     for act_id, device_id, officer_id in Segment.objects.values_list(
         "act_id", "device_id", "officer_id"
     ):
+        if filters.officer and officer_id != filters.officer:
+            continue  # by officer: the officer's own segments
         if act_id in acts and device_id is not None:
             for key in keys_of(acts[act_id], officer_ids=[officer_id]):
                 devices[key].add(device_id)

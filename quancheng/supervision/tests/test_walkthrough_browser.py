@@ -64,7 +64,7 @@ def test_a_head_follows_an_alert_to_the_gap_and_plays_it(server):
         alerts = page.locator("#dashboard-alerts")
         expect(alerts).to_contain_text("音像记录中断未说明")
         expect(page.locator("#alert-count-recordgap")).to_have_text(re.compile(r"^[1-9]"))
-        expect(page.locator("#key-figures")).to_contain_text("未说明的录像中断")
+        expect(page.locator("#key-figures")).to_contain_text("有未说明录像中断的执法行为")
 
         # 2. It follows an unexplained-gap alert to its act.
         alerts.locator("a.alert-link", has_text="音像记录中断未说明").first.click()

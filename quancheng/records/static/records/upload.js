@@ -26,6 +26,10 @@
   var rowTemplate = document.getElementById("upload-row");
   var entries = [];
   var running = false;
+  // Opened from the act page's checklist (?return=checklist): when every file is registered,
+  // go back to the checklist, where the page says what changed and what is still missing.
+  var returnUrl = form.dataset.returnUrl;
+  var autoReturn = form.dataset.return === "checklist";
 
   var DOCUMENT_EXTENSIONS = /\.(pdf|jpe?g|png|tiff?)$/i;
 
@@ -130,6 +134,7 @@
         startButton.disabled = !entries.some(function (e) {
           return !e.done;
         });
+        finished();
         return;
       }
       upload(entry).then(next, function (error) {
@@ -272,6 +277,9 @@
     if (row.querySelector("[name=is_evidence]").checked) {
       data.append("is_evidence", "on");
     }
+    if (autoReturn) {
+      data.append("return", "checklist"); // the act page then says what was added
+    }
     return fetch(attachUrl, {
       method: "POST",
       body: data,
@@ -317,6 +325,22 @@
       }
     );
     tbody.appendChild(tr);
+  }
+
+  function finished() {
+    var allDone = entries.length > 0 && entries.every(function (e) {
+      return e.row.dataset.state === "done";
+    });
+    if (!allDone) {
+      return;
+    }
+    var back = document.getElementById("upload-return");
+    if (back) {
+      back.hidden = false;
+    }
+    if (autoReturn && returnUrl) {
+      window.location.assign(returnUrl);
+    }
   }
 
   function upload(entry) {

@@ -1,0 +1,223 @@
+"""The statistics rollups: kept in step with the record by the services' own transactions, equal to
+a direct aggregation whatever happened, rebuilt to the same numbers, untouched by a rollback."""
+
+import contextlib
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from quancheng.access.requests import create_request
+from quancheng.cases.models import Act
+from quancheng.cases.services import update_act
+from quancheng.compliance.evaluate import evaluate_act
+from quancheng.compliance.models import Finding
+from quancheng.compliance.services import answer_finding, decide_finding
+from quancheng.records.tests.ingest_scene import make_segment
+from quancheng.registration.services import register_records
+from quancheng.supervision.models import RollupMark, StatCount
+from quancheng.supervision.rollups import (
+    apply_marks,
+    compare_rollups,
+    rebuild_rollups,
+    stored_cells,
+)
+from quancheng.supervision.statistics import GROUPINGS, Filters, compute, compute_direct
+
+from .rollup_scene import KINDS, NOW, new_act
+
+
+def assert_rollups_equal_direct(scene, extra_filters=()):
+    """The statistics read from the rollups equal those aggregated from the record, for the
+    city and a district head, by every grouping; the stored rows equal a fresh computation."""
+    apply_marks()
+    assert compare_rollups() == []
+    officer = scene.officers[0][0]
+    for user in (scene.city_admin, scene.heads[0]):
+        for filters in [
+            *(Filters(by=by) for by in GROUPINGS),
+            Filters(by="month", officer=officer.pk),
+            Filters(by="kind", district=scene.agencies[0].district),
+            Filters(by="officer", kind="inspection"),
+            Filters(by="district", start=dt.date(2026, 5, 1), end=dt.date(2026, 6, 1)),
+            *extra_filters,
+        ]:
+            rolled, direct = compute(user, filters), compute_direct(user, filters)
+            assert rolled.groups == direct.groups, filters
+            for mine, theirs in zip(rolled.tables, direct.tables, strict=True):
+                assert mine.rows == theirs.rows, (filters, mine.name)
+
+
+OPERATIONS = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("act"),
+            st.integers(0, 1),
+            st.sampled_from(KINDS),
+            st.integers(0, 75),
+            st.sampled_from([(0, 1), (1, 2), (0, 2)]),
+        ),
+        st.tuples(st.just("move"), st.integers(0, 30), st.sampled_from(KINDS), st.integers(0, 75)),
+        st.tuples(st.just("officers"), st.integers(0, 30), st.sampled_from([(0, 1), (1, 2)])),
+        st.tuples(st.just("segment"), st.integers(0, 30), st.integers(0, 1), st.booleans()),
+        st.tuples(st.just("evaluate"), st.integers(0, 30)),
+        st.tuples(st.just("register"), st.integers(0, 30)),
+        st.tuples(st.just("answer"), st.integers(0, 30), st.booleans()),
+        st.tuples(st.just("request"), st.integers(0, 30)),
+    ),
+    min_size=1,
+    max_size=10,
+)
+
+
+def _apply(scene, acts: list, op) -> None:
+    name, *args = op
+    if name == "act":
+        a, kind, days_ago, pair = args
+        acts.append(new_act(scene, a, kind, days_ago, pair))
+        return
+    if not acts:
+        return
+    act = Act.objects.get(pk=acts[args[0] % len(acts)].pk)
+    a = scene.agencies.index(act.agency)
+    if name == "move":  # another kind and day: the act leaves its cell for another
+        _, kind, days_ago = args
+        start = (NOW - dt.timedelta(days=days_ago, hours=3)).replace(microsecond=0)
+        update_act(
+            scene.officers[a][1],
+            act,
+            kind=kind,
+            started_at=start,
+            ended_at=start + dt.timedelta(minutes=40),
+        )
+    elif name == "officers":
+        pair = args[1]
+        update_act(scene.heads[a], act, officers=[scene.officers[a][i] for i in pair])
+    elif name == "segment":
+        _, n, with_officer = args
+        device = scene.devices[a][n]
+        make_segment(
+            scene.custodians[a],
+            scene.agencies[a],
+            start=act.started_at + dt.timedelta(minutes=5),
+            seconds=120,
+            officer=scene.officers[a][n] if with_officer else None,
+            device=device,
+            act=act,
+        )
+    elif name == "evaluate":
+        evaluate_act(act)
+    elif name == "register":
+        # Late without an approved request, or registered already: refused, nothing changes.
+        with contextlib.suppress(ValidationError, PermissionDenied):
+            register_records(scene.custodians[a], act)
+    elif name == "answer":  # answer the act's first open finding; the head accepts or returns
+        finding = Finding.objects.filter(act=act, status="open").order_by("pk").first()
+        if finding is None:
+            return
+        officer = act.officers.order_by("pk").first()
+        answer_finding(officer, finding, "设备故障，已说明")
+        decide_finding(scene.heads[a], finding, accept=args[1], note="" if args[1] else "请补充")
+    elif name == "request":
+        create_request(scene.officers[a][2], purpose="复核", act=act)
+
+
+# Pinned: a fixed number of examples drawn the same way on every run (derandomize).
+@settings(
+    max_examples=8,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(operations=OPERATIONS)
+def test_rollups_equal_a_direct_aggregation_after_any_changes(scene, operations):
+    """Random acts, moves, officer changes, segments, evaluations, registrations, answers and
+    access requests through the services: the rollups always say what the record says."""
+    with transaction.atomic(), time_machine.travel(NOW, tick=False):
+        acts: list = []
+        for op in operations:
+            _apply(scene, acts, op)
+        assert_rollups_equal_direct(scene)
+        # Rebuilding from scratch gives the same rows, hence the same numbers.
+        before = stored_cells()
+        rebuild_rollups()
+        assert stored_cells() == before
+        transaction.set_rollback(True)
+
+
+def test_a_rolled_back_change_leaves_the_rollups_as_they_were(scene):
+    with time_machine.travel(NOW, tick=False):
+        act = new_act(scene, 0, "inspection", 3, (0, 1))
+        evaluate_act(act)
+        apply_marks()
+        before = stored_cells()
+        assert sum(c["acts"] for c in before[0].values()) == 3  # the act-level row and 2 officers
+
+        with pytest.raises(RuntimeError), transaction.atomic():
+            other = new_act(scene, 0, "onsite", 3, (1, 2))
+            evaluate_act(other)
+            update_act(scene.officers[0][1], act, kind="onsite")
+            assert RollupMark.objects.exists()  # marked in the change's own transaction
+            raise RuntimeError("the change fails after its writes")
+
+        assert not RollupMark.objects.exists()
+        apply_marks()
+        assert stored_cells() == before
+        assert_rollups_equal_direct(scene)
+
+
+def test_marks_are_applied_once_the_change_commits(scene, django_capture_on_commit_callbacks):
+    """Like the ledger's integrator: after the commit the marks are applied, in a transaction
+    of their own; the rollups then count the act without any reader having applied them."""
+    with time_machine.travel(NOW, tick=False):
+        apply_marks()
+        with django_capture_on_commit_callbacks(execute=True):
+            act = new_act(scene, 1, "onsite", 1, (0, 2))
+    assert not RollupMark.objects.exists()
+    row = StatCount.objects.get(officer=0, agency=act.agency, kind="onsite")
+    assert (row.month, row.acts) == (dt.date(2026, 6, 1), 1)
+
+
+def test_rebuild_command_gives_the_same_numbers(scene):
+    with time_machine.travel(NOW, tick=False):
+        for days, kind in ((1, "inspection"), (40, "onsite"), (70, "inspection")):
+            evaluate_act(new_act(scene, 0, kind, days, (0, 1)))
+        before = compute(scene.city_admin, Filters(by="kind"))
+        StatCount.objects.update(acts=99)  # a damaged rollup
+        assert compare_rollups() != []
+        with pytest.raises(Exception, match="不一致"):
+            call_command("rebuild_rollups", "--check")
+        call_command("rebuild_rollups")
+        call_command("rebuild_rollups", "--check")
+        after = compute(scene.city_admin, Filters(by="kind"))
+    assert [t.rows for t in after.tables] == [t.rows for t in before.tables]
+
+
+def test_statistics_queries_do_not_grow_with_the_acts(scene, client):
+    """Reading the rollups: the same number of queries for 10 acts as for 100."""
+
+    def counted():
+        apply_marks()
+        client.force_login(scene.city_admin)
+        client.get("/statistics/")  # first requests fill per-process caches
+        client.get("/")
+        with CaptureQueriesContext(connection) as page:
+            assert client.get("/statistics/", {"by": "officer"}).status_code == 200
+        with CaptureQueriesContext(connection) as home:
+            assert client.get("/").status_code == 200
+        return len(page), len(home)
+
+    with time_machine.travel(NOW, tick=False):
+        for n in range(10):
+            new_act(scene, n % 2, KINDS[n % 3], n * 7, (0, 1))
+        ten = counted()
+        for n in range(90):
+            new_act(scene, n % 2, KINDS[n % 3], n, [(0, 1), (1, 2), (0, 2)][n % 3])
+        hundred = counted()
+    assert ten == hundred
