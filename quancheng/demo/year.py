@@ -472,7 +472,9 @@ class _Year:
         self.timeline.add(asked + dt.timedelta(hours=4), lambda: self._register(p))
 
     def _register(self, p: _Plan) -> None:
-        registration.register_records(self.custodian, p.act)
+        # The custodian registers what arrived, open findings recorded with it (as confirmed on
+        # the page): an act's gaps do not keep its records out of the register.
+        registration.register_records(self.custodian, p.act, confirm_open_findings=True)
         self.summary.registrations += 1
 
     def _late_request(self, p: _Plan) -> None:
