@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -73,6 +74,7 @@ def django_for_bench(name: str, database: str, keep: str = "") -> str:
     call_command("migrate", verbosity=0, interactive=False)
     from django.db import connection
 
+    announce(f"bench {name}")
     if connection.vendor == "postgresql":
         return f"PostgreSQL {connection.pg_version // 10000}.{connection.pg_version % 10000}"
     return f"SQLite {connection.Database.sqlite_version}"
@@ -110,10 +112,92 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[rank]
 
 
-def machine_note() -> str:
-    """CPU count and load averages, printed beside the figures (the machine may be shared)."""
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 1024**2:.1f} GiB RAM"
+    except OSError:
+        pass
+    return "RAM unknown"
+
+
+def _database() -> str:
+    """The database Django is set up with, if it is."""
+    if "django" not in sys.modules:
+        return ""
+    try:
+        from django.conf import settings
+
+        if not settings.configured:
+            return ""
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            connection.ensure_connection()
+            version = connection.pg_version
+            return f"PostgreSQL {version // 10000}.{version % 10000}"
+        if connection.vendor == "sqlite":
+            return f"SQLite {connection.Database.sqlite_version}"
+        return connection.vendor
+    except Exception:  # noqa: BLE001 - a description, never a reason to fail the run
+        return ""
+
+
+def machine() -> str:
+    """What a reader needs to judge a figure: CPU model and cores, memory, kernel, Python and
+    the database (when Django is set up)."""
+    parts = [
+        _cpu_model(),
+        f"{os.cpu_count()} CPUs",
+        _memory(),
+        f"Linux {platform.release()}" if sys.platform == "linux" else platform.platform(),
+        f"Python {platform.python_version()}",
+    ]
+    if database := _database():
+        parts.append(database)
+    return ", ".join(parts)
+
+
+def load() -> str:
     one, five, fifteen = os.getloadavg()
-    return f"{os.cpu_count()} CPUs, load average {one:.1f} {five:.1f} {fifteen:.1f}"
+    return f"load average {one:.1f} {five:.1f} {fifteen:.1f} (1, 5, 15 min)"
+
+
+def machine_note() -> str:
+    """The machine and its load now, printed beside the figures (the machine may be shared)."""
+    return f"{machine()}; {load()}"
+
+
+def announce(name: str) -> None:
+    """Print the machine and the load before the run, and the load again when it ends."""
+    print(f"{name}: {machine()}", flush=True)
+    print(f"load before: {load()}", flush=True)
+    atexit.register(lambda: print(f"load after: {load()}", flush=True))
+
+
+def spread(values: list[float], unit: str = "", digits: int = 2) -> str:
+    """Median, min, max and standard deviation of a run's rounds, as one phrase."""
+    if not values:
+        return "no rounds"
+    f = f"{{:.{digits}f}}{unit}"
+    text = (
+        f"median {f.format(statistics.median(values))} "
+        f"(min {f.format(min(values))}, max {f.format(max(values))}"
+    )
+    if len(values) > 1:
+        text += f", stdev {f.format(statistics.stdev(values))}"
+    return text + f"; {len(values)} rounds)"
 
 
 def median(values: list[float]) -> float:

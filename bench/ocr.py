@@ -36,6 +36,9 @@ def main(argv=None) -> int:
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=720)
     args = parser.parse_args(argv)
+    from bench._common import announce
+
+    announce("bench ocr")
 
     with tempfile.TemporaryDirectory() as folder:
         os.environ.setdefault("QC_VAR_DIR", folder)

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import machine_note  # noqa: E402
+from bench._common import announce, machine_note  # noqa: E402
 
 
 def make_clip(path: Path, seconds: float, fps: int, width: int, height: int) -> Path:
@@ -124,6 +124,7 @@ def main(argv=None) -> int:
     parser.add_argument("--detect-every", type=int, default=Params_default("detect_every"))
     parser.add_argument("--preset", default=Params_default("preset"))
     args = parser.parse_args(argv)
+    announce("bench redact")
     result = run(args)
     stats = result["stats"]
     print(

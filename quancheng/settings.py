@@ -270,9 +270,12 @@ TASKS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"one_line_forbidden": {"()": "quancheng.lib.log.OneLineForbidden"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("QC_LOG_LEVEL", "INFO")},
     "loggers": {
+        # A 403 is one warning line (who, path, reason), not a traceback.
+        "django.request": {"filters": ["one_line_forbidden"]},
         "django.db.backends": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},  # a line per table when PDFs subset their fonts
         "weasyprint": {"level": "WARNING"},

@@ -70,7 +70,14 @@ def record_denial(user, item, action: str, decision: Decision, path: str = "") -
             agency=getattr(item, "agency", None),
             object_type=user._meta.label_lower,
             object_id=str(user.pk),
-            detail={**body, "user": name, "user_id": user.pk},
+            detail={
+                **body,
+                "action_label": ACTION_LABELS[action],
+                "reason_label": decision.reason_zh,
+                "item_kind_label": str(item._meta.verbose_name),
+                "user": name,
+                "user_id": user.pk,
+            },
             audience=DENIAL_AUDIENCE,
             actor=user,
         )

@@ -38,6 +38,7 @@ from quancheng.documents.pdfsign import sign_pdf
 from quancheng.documents.render import render_template_pdf
 from quancheng.jobs.leases import current_job
 from quancheng.jobs.workdirs import work_dir
+from quancheng.ledger.actions import Action
 from quancheng.ledger.bundle import BundleFile, make_ledger_bundle, safe_name
 from quancheng.ledger.checkpoints import make_checkpoint
 from quancheng.ledger.integrator import wait_for_event
@@ -176,6 +177,7 @@ def note_context(extraction: Extraction, items, files, produced_at) -> dict:
         "rows": note_rows(items, files),
         "produced_at": timezone.localtime(produced_at),
         "decided_at": timezone.localtime(extraction.decided_at),
+        "note_made_label": Action.EXTRACTION_NOTE_MADE.label,
     }
 
 
@@ -205,7 +207,7 @@ def make_note(extraction: Extraction, items, files) -> BundleFile:
         Extraction.objects.filter(pk=extraction.pk).update(note=blob)
         staged = record_event(
             None,
-            "extraction.note_made",
+            Action.EXTRACTION_NOTE_MADE,
             extraction,
             {
                 **file_digests(info.sha256),

@@ -184,19 +184,8 @@ def request_detail(request, pk):
     )
 
 
-REQUEST_ACTIONS = {
-    "access.requested": "提交调阅申请",
-    "access.approved": "批准",
-    "access.refused": "不予批准",
-    "access.withdrawn": "撤回",
-}
-
-
 def _history(access_request):
-    entries = history(access_request)
-    for entry in entries:
-        entry.action = REQUEST_ACTIONS.get(entry.action, entry.action)
-    return entries
+    return history(access_request)
 
 
 def _parse_expiry(value: str):

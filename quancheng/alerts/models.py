@@ -5,6 +5,8 @@ alert's agency, or, when it has no agency (a platform-wide problem such as a bro
 those roles everywhere. Raising and closing an alert are ledger events.
 """
 
+import json
+
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,15 +28,55 @@ KIND_LABELS = {
     "registration.overdue": "记录逾期未登记",
     "fixity.missing": "记录文件丢失",
     "fixity.mismatch": "记录文件被改动（校验不符）",
-    "ledger.tampered": "台账校验失败",
+    "ledger.tampered": "账本校验失败",
     "records.unreadable": "音像记录损坏无法解析",
     "access.denied": "越权调阅被拒绝",
     "access.outside_approval": "超出批准范围调阅",
     "disposal.refused": "违规销毁被拒绝",
     "device.undocked": "设备超期未对接",
     "witness.refused": "见证方拒绝",
-    "witness.inconsistent": "见证方发现台账不一致",
+    "witness.inconsistent": "见证方发现账本不一致",
 }
+
+# What the alert page calls the keys of an alert's detail. A raiser may add ``<key>_label`` with
+# the value in words (an access verb, a reason, a kind of record): the page shows that instead of
+# the stored value. Keys not named here are shown as codes; ``*_id`` keys are not shown.
+DETAIL_LABELS = {
+    "action": "操作",
+    "reason": "原因",
+    "item_kind": "记录类别",
+    "item_id": "记录编号",
+    "path": "访问地址",
+    "user": "人员",
+    "sha256": "SHA-256",
+    "sm3": "SM3",
+    "error": "错误信息",
+    "store_error": "存储错误",
+    "filename": "文件名",
+    "file": "文件",
+    "size": "大小（字节）",
+    "actual_size": "实际大小（字节）",
+    "old_size": "原大小",
+    "checked_at": "校验时间",
+    "source": "来源",
+    "act": "执法行为编号",
+    "findings": "检查发现编号",
+    "gaps": "中断处数",
+    "rules": "规则",
+    "ended_at": "结束时间",
+    "serial_number": "设备编号",
+    "last_docked_at": "最近对接时间",
+    "days": "未对接天数",
+    "witness": "见证方",
+    "status": "状态",
+    "message": "说明",
+    "proposal": "销毁申请编号",
+    "items": "记录",
+    "event": "事件",
+}
+# Values that are codes or machine text (hashes, paths, error messages): shown as code.
+CODE_VALUES = {"sha256", "sm3", "error", "store_error", "path", "filename", "file", "rules"}
+ENUMERATIONS = {"action", "item_kind", "reason", "source", "status"}
 
 # Pages for the objects alerts name, by ``object_type`` (models with get_absolute_url need none).
 OBJECT_PAGES = {
@@ -104,6 +146,26 @@ class Alert(models.Model):
     @property
     def kind_label(self) -> str:
         return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def detail_rows(self) -> list[tuple[str, str, bool]]:
+        """The detail for people: (label, value, shown as code), in the stored order."""
+        rows = []
+        for key, value in self.detail.items():
+            if key.endswith(("_id", "_label")) and key != "item_id":
+                continue
+            shown = self.detail.get(f"{key}_label", value)
+            if isinstance(shown, list | tuple):
+                shown = "、".join(str(v) for v in shown)
+            elif isinstance(shown, dict):
+                shown = json.dumps(shown, ensure_ascii=False)
+            label = DETAIL_LABELS.get(key)
+            # An enumeration stored without its words (an alert raised before they were
+            # added) is shown as the code it is.
+            raw = key in ENUMERATIONS and f"{key}_label" not in self.detail
+            code = key in CODE_VALUES or label is None or raw
+            rows.append((label or key, "" if shown is None else str(shown), code))
+        return rows
 
     @property
     def is_open(self) -> bool:

@@ -131,6 +131,7 @@ def get_device(request, device_id: int):
     "/devices/{device_id}/docked",
     response={200: DeviceOut, **responses.CHANGE},
     summary="报告设备已对接（采集工作站）",
+    description="把设备的最近对接时间向后推（早于已记录的时间不改变任何东西），记入账本。",
 )
 def post_docked(request, device_id: int, payload: DockedIn | None = None):
     """Moves the device's last docking time forward (an earlier time than the recorded one

@@ -140,7 +140,12 @@ def _draft(request, draft_id: int) -> DocumentDraft:
     )
 
 
-@router.get("/document-types", response={200: list[DocumentTypeOut], **responses.READ})
+@router.get(
+    "/document-types",
+    response={200: list[DocumentTypeOut], **responses.READ},
+    summary="执法文书种类目录",
+    description="执法文书种类目录；给出 `act_kind` 时只列出该类执法行为使用的种类。",
+)
 def list_document_types(request, act_kind: str | None = None):
     """The catalogue; with ``act_kind`` only the types that kind of act uses."""
     if act_kind:
@@ -166,6 +171,9 @@ def post_draft(request, act_id: int, payload: DraftIn):
     "/document-drafts/{draft_id}",
     # 403 access_denied: the draft's content is refused by the access policy (A24).
     response={200: DraftOut, **responses.READ, 403: Error},
+    summary="读取文书草稿",
+    description="草稿内容属于记录内容，按调阅规则（第二十四条）判断；无权查看时 403 "
+    "`access_denied`。",
 )
 def get_draft(request, draft_id: int):
     draft = _draft(request, draft_id)
@@ -173,7 +181,11 @@ def get_draft(request, draft_id: int):
     return _draft_out(draft)
 
 
-@router.put("/document-drafts/{draft_id}", response={200: DraftOut, **responses.CHANGE})
+@router.put(
+    "/document-drafts/{draft_id}",
+    response={200: DraftOut, **responses.CHANGE},
+    summary="保存文书草稿（字段值按字段名）",
+)
 def put_draft(request, draft_id: int, payload: DraftData):
     draft = services.save_draft(request.user, _draft(request, draft_id), payload.data)
     return _draft_out(draft)

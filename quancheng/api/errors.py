@@ -143,7 +143,8 @@ def _on_validation_error(request, exc: ValidationError):
 
 
 def _on_permission_denied(request, exc: PermissionDenied):
-    return error_response(403, "forbidden", str(exc) or FORBIDDEN)
+    request.forbidden_reason = str(exc) or FORBIDDEN  # for the log line (lib/log.py)
+    return error_response(403, "forbidden", request.forbidden_reason)
 
 
 def _on_secret_throttled(request, exc: SecretThrottled):

@@ -217,6 +217,7 @@ def _attach(request, act_id: int, kind: str, **fields):
     "/acts/{act_id}/segments",
     response={200: SegmentOut, 201: SegmentOut, **ATTACH_ERRORS},
     summary="上传的音像记录登记到执法行为",
+    description="新登记时 201；本机构已有字节相同的音像记录时 200，并关联到该执法行为。",
 )
 def post_segment(request, act_id: int, payload: SegmentAttach):
     """201: created; 200: the agency already had a segment with the same bytes, now linked."""
@@ -238,6 +239,11 @@ def post_document(request, act_id: int, payload: DocumentAttach):
     "/segments/{segment_id}/time",
     response={200: SegmentOut, **responses.CHANGE},
     summary="手工录入音像记录的拍摄时间（文件未记载时间时）",
+    description=(
+        "文件未记载可用时间时，手工录入开始时间和设备，并写明理由。未写理由 400 `required`；"
+        "文件本身记载时间 400 `time_from_file`；文件无法解析 400 `duration_unknown`；"
+        "拍摄或承办该记录的执法人员和记录管理专人以外的人 403。"
+    ),
 )
 def post_segment_time(request, segment_id: int, payload: SegmentTimeIn):
     """The file carries no usable time: its start and device entered by hand, with a reason.
@@ -404,6 +410,10 @@ def _scanned(request, document_id: int):
     "/documents/{document_id}/scan-reading",
     response={200: ScanReadingOut, **responses.READ, 403: Error},
     summary="扫描文书的识别结果（文号、起止时间，待确认）",
+    description=(
+        "扫描件的识别结果；尚未识别（不是扫描件或还未识别）时 404 `not_read`。"
+        "读取即查看文书内容（第二十四条），记入账本。"
+    ),
 )
 def get_scan_reading(request, document_id: int):
     """What OCR read on a scanned document; 404 ``not_read`` when it has not been read (not a
@@ -428,6 +438,11 @@ def get_scan_reading(request, document_id: int):
     "/documents/{document_id}/scan-reading/confirmation",
     response={200: ScanReadingOut, **responses.CHANGE},
     summary="确认或更正扫描文书的识别结果",
+    description=(
+        "确认或更正识别出的文号和书面时间：写入文书并重新检查该执法行为。尚未识别 400 "
+        "`not_read`；文号不合规 400 `number_format`、`number_agency`、`number_taken`；"
+        "结束早于开始 400 `order`；只读角色 403。"
+    ),
 )
 def post_scan_confirmation(request, document_id: int, payload: ScanConfirmationIn):
     """Confirm or correct the number and written times read on a scan: they are written on the

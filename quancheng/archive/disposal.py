@@ -29,6 +29,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from quancheng.alerts.services import raise_alert
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event, record_sequenced_event
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.orgs import capabilities as caps
@@ -363,7 +364,7 @@ def _tombstone(ditem, proposal, user, item, row) -> list[str]:
     # The tombstone's seq is kept on the item in the same transaction.
     event = record_sequenced_event(
         user,
-        f"{ditem.item_kind}.disposed",
+        Action(f"{ditem.item_kind}.disposed"),
         item,
         {
             **file_digests(ditem.sha256),

@@ -192,7 +192,9 @@ def _explanation_items(explanations) -> list[Item]:
 def _finding_items(findings) -> list[Item]:
     items = []
     for f in sorted(findings, key=lambda f: (f.act.started_at, f.created_at, f.pk)):
-        title = f"{f.article}：{f.message}（{f.get_status_display()}）"
+        # The message already cites its article (Rule.render): the title names it once.
+        cited = f.message if f.article in f.message else f"{f.article}：{f.message}"
+        title = f"{cited}（{f.get_status_display()}）"
         if f.answer:
             title += f" 答复：{f.answer}"
         items.append(Item(Section.FINDING, "finding", f.pk, title))

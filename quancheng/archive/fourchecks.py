@@ -167,7 +167,7 @@ class _Proofs:
         try:
             checkpoints.verify_note(checkpoint.signed_note)
         except Exception as e:  # noqa: BLE001 - any failure to verify is the finding
-            self.error = f"台账检查点签名无效：{e}"
+            self.error = f"账本检查点签名无效：{e}"
         self.root = bytes.fromhex(checkpoint.root_hash)
 
     def verify(self, event: Event) -> str:
@@ -175,13 +175,13 @@ class _Proofs:
         if self.error:
             return self.error
         if event.seq > self.checkpoint.size:
-            return f"台账事件#{event.seq}尚未被签名检查点覆盖"
+            return f"账本事件#{event.seq}尚未被签名检查点覆盖"
         leaf = merkle.leaf_hash(event.entry_bytes())
         proof = inclusion_proof_for(event.seq, self.checkpoint.size)
         try:
             merkle.verify_inclusion(leaf, event.seq - 1, self.checkpoint.size, proof, self.root)
         except merkle.ProofError as e:
-            return f"台账事件#{event.seq}的包含证明不成立：{e}"
+            return f"账本事件#{event.seq}的包含证明不成立：{e}"
         return ""
 
 
@@ -240,7 +240,7 @@ class _Run:
         here = [(e.item_kind, e.item_id) for e in entries]
         recorded = recorded_entries(self.dossier)
         if sorted(here) == sorted(recorded) and len(here) == len(recorded):
-            self.add(INTEGRITY, "contents", "卷内目录", PASS, f"共{len(here)}件，与台账记录一致")
+            self.add(INTEGRITY, "contents", "卷内目录", PASS, f"共{len(here)}件，与账本记录一致")
         else:
             missing = sorted(set(recorded) - set(here))
             extra = sorted(set(here) - set(recorded))
@@ -249,7 +249,7 @@ class _Run:
                 "contents_differ",
                 "卷内目录",
                 FAIL,
-                f"卷内条目{len(here)}件，台账记录{len(recorded)}件；"
+                f"卷内条目{len(here)}件，账本记录{len(recorded)}件；"
                 f"缺少{_refs(missing)}；多出{_refs(extra)}",
             )
         items = []
@@ -275,7 +275,7 @@ class _Run:
         else:
             self._stored_file(label, entry.item_kind, item, created)
         if created is None:
-            self.add(AUTHENTICITY, "ledger_missing", label, FAIL, "台账中没有该材料的登记事件")
+            self.add(AUTHENTICITY, "ledger_missing", label, FAIL, "账本中没有该材料的登记事件")
             return
         reason = proofs.verify(created)
         if reason:
@@ -294,9 +294,9 @@ class _Run:
         if digest != record.sha256:
             self.add(AUTHENTICITY, "sha256_mismatch", label, FAIL, "数据内容与登记的SHA-256不符")
         elif created is not None and _body(created).get("sha256") != record.sha256:
-            self.add(AUTHENTICITY, "ledger_mismatch", label, FAIL, "台账登记的SHA-256与数据不符")
+            self.add(AUTHENTICITY, "ledger_mismatch", label, FAIL, "账本登记的SHA-256与数据不符")
         else:
-            self.add(AUTHENTICITY, "sha256", label, PASS, f"SHA-256 {digest[:16]}…与台账一致")
+            self.add(AUTHENTICITY, "sha256", label, PASS, f"SHA-256 {digest[:16]}…与账本一致")
         if isinstance(record.data, dict):
             self.add(USABILITY, "opens", label, PASS, "结构化数据可读取（JSON）")
         else:
@@ -314,9 +314,9 @@ class _Run:
         if sha != blob.sha256:
             self.add(AUTHENTICITY, "sha256_mismatch", label, FAIL, "文件的SHA-256与登记值不符")
         elif created is not None and recorded != blob.sha256:
-            self.add(AUTHENTICITY, "ledger_mismatch", label, FAIL, "台账登记的SHA-256与文件不符")
+            self.add(AUTHENTICITY, "ledger_mismatch", label, FAIL, "账本登记的SHA-256与文件不符")
         else:
-            self.add(AUTHENTICITY, "sha256", label, PASS, f"SHA-256 {sha[:16]}…与台账一致")
+            self.add(AUTHENTICITY, "sha256", label, PASS, f"SHA-256 {sha[:16]}…与账本一致")
         self._sm3(label, blob, sm3)
         if size == blob.size:
             self.add(INTEGRITY, "size", label, PASS, f"大小{size}字节，与登记一致")
@@ -346,9 +346,9 @@ class _Run:
             )
         )
         if not in_ledger:
-            self.add(AUTHENTICITY, "sm3_not_in_ledger", label, FAIL, "台账中没有该文件的SM3记录")
+            self.add(AUTHENTICITY, "sm3_not_in_ledger", label, FAIL, "账本中没有该文件的SM3记录")
             return
-        self.add(AUTHENTICITY, "sm3", label, PASS, f"SM3 {sm3[:16]}…与台账一致")
+        self.add(AUTHENTICITY, "sm3", label, PASS, f"SM3 {sm3[:16]}…与账本一致")
 
     def _document(self, label, document: Document) -> None:
         from pyhanko.pdf_utils.reader import PdfFileReader
@@ -449,10 +449,10 @@ class _Run:
         ]
         if broken:
             shown = "、".join(f"#{s}" for s in sorted(broken)[:10])
-            self.add(SECURITY, "ledger_broken", "访问与操作日志", FAIL, f"台账事件{shown}校验不符")
+            self.add(SECURITY, "ledger_broken", "访问与操作日志", FAIL, f"账本事件{shown}校验不符")
         else:
             self.add(
-                SECURITY, "ledger", "访问与操作日志", PASS, f"{len(events)}条相关台账事件链接完整"
+                SECURITY, "ledger", "访问与操作日志", PASS, f"{len(events)}条相关账本事件链接完整"
             )
 
     def since_sealing(self) -> None:

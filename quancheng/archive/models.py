@@ -627,7 +627,7 @@ class FourChecksReport(models.Model):
     # Every check as run: [{aspect, code, item, outcome, message}], outcome pass / warn / fail.
     results = models.JSONField("检测结果", default=list)
     # The signed checkpoint the ledger proofs were checked against.
-    checkpoint_size = models.BigIntegerField("台账检查点大小", null=True)
+    checkpoint_size = models.BigIntegerField("账本检查点大小", null=True)
     # The entries checked ([item_kind, item_id], sorted): sealing refuses if they changed since.
     entries = models.JSONField("检测的卷内条目", default=list)
     pdf_blob = models.ForeignKey(

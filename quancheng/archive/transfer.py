@@ -553,6 +553,6 @@ def read_package(path: Path, *, sm2_public_der: bytes | None = None) -> PackageC
             check.files += 1
         out = io.StringIO()
         if not verify_bundle(root / "ledger", out=out):
-            check.problems.append("台账证据包核验未通过")
+            check.problems.append("账本证据包核验未通过")
         check.ledger_report = out.getvalue()
     return check

@@ -39,21 +39,6 @@ from .models import (
 )
 from .retention import preview_change
 
-ACTIONS = {
-    "dossier.assembled": "组卷",
-    "dossier.refreshed": "重新整理卷内材料",
-    "dossier.frozen": "封卷归档",
-    "dossier.supplement_requested": "申请补充归档",
-    "dossier.supplement_approved": "批准补充归档",
-    "dossier.supplement_refused": "不予批准补充归档",
-    "dossier.supplemented": "补充归档",
-    "dossier.toc_downloaded": "下载卷内目录",
-    "dossier.viewed": "查看",
-    "dossier.checked": "四性检测",
-    "dossier.report_downloaded": "下载四性检测报告",
-    "dossier.transferred": "移交档案部门",
-}
-
 
 def _blank(choices):
     return [("", "全部"), *choices]
@@ -156,10 +141,8 @@ def _history(dossier: Dossier):
     entries = history(dossier)
     bodies = dict(Event.objects.for_object(dossier).values_list("seq", "body"))
     for entry in entries:
-        action = entry.action
-        entry.action = ACTIONS.get(action, action)
-        if action in ACTIONS:
-            entry.details = _details(action, json.loads(bodies[entry.seq]))
+        if entry.code.startswith("dossier."):
+            entry.details = _details(entry.code, json.loads(bodies[entry.seq]))
     return entries
 
 

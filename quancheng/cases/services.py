@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from quancheng.alerts.services import raise_alert
 from quancheng.compliance.hooks import act_changed
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.ledger.snapshot import changes, snapshot
 from quancheng.orgs import capabilities as caps
@@ -127,7 +128,7 @@ def _create(actor, model, fields, editable, clean, agency, officers, data):
     clean(actor, obj, officers)
     obj.save()
     obj.officers.set(officers)
-    record_event(actor, f"{obj._meta.model_name}.created", obj, snapshot(obj, fields))
+    record_event(actor, Action(f"{obj._meta.model_name}.created"), obj, snapshot(obj, fields))
     return obj
 
 
@@ -160,10 +161,10 @@ def _update(actor, obj, fields, editable, clean, officers, data):
     label = obj._meta.model_name
     if added or removed:
         body = {"added": sorted(added), "removed": sorted(removed)}
-        record_event(actor, f"{label}.officers_changed", obj, body)
+        record_event(actor, Action(f"{label}.officers_changed"), obj, body)
         if actor.pk in added:
             _alert_self_added(actor, obj)
-    record_event(actor, f"{label}.updated", obj, {"changes": diff})
+    record_event(actor, Action(f"{label}.updated"), obj, {"changes": diff})
     return obj
 
 

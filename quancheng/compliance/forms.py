@@ -7,7 +7,7 @@ from django.utils import timezone
 class ConfigForm(forms.Form):
     data = forms.CharField(
         label="配置（JSON）",
-        widget=forms.Textarea(attrs={"class": "config-json", "spellcheck": "false"}),
+        widget=forms.Textarea(attrs={"class": "config-json code", "spellcheck": "false"}),
     )
     note = forms.CharField(label="修改说明", required=False, max_length=2000)
 

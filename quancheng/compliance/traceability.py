@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .rules import RULES
-from .rules.base import NOT_YET
+from .rules.base import CHECKABLE_LABELS, NOT_YET
 
 ROOT = Path(__file__).resolve().parent.parent  # the quancheng package
 
@@ -77,7 +77,7 @@ class Feature:
 
 FEATURES: list[Feature] = [
     Feature(
-        "哈希链台账与签名检查点（防删改、可回溯）",
+        "哈希链账本与签名检查点（防删改、可回溯）",
         (2, 20, 27),
         "quancheng/ledger",
         ("ledger/tests/test_record_event.py", "ledger/tests/test_verify.py"),
@@ -325,6 +325,7 @@ def build(root: Path = ROOT) -> list[ArticleRow]:
                     "id": rule.id,
                     "title": rule.title,
                     "checkable": rule.checkable,
+                    "checkable_label": CHECKABLE_LABELS[rule.checkable],
                     "note": rule.note,
                     "tests": rule_tests.get(rule.id, []),
                 }

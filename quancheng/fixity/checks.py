@@ -30,7 +30,11 @@ from quancheng.records.models import Blob
 from .limiter import RateLimiter
 
 MiB = 1024 * 1024
-CHUNK_SIZE = 8 * MiB  # large reads: fewer system calls and S3 round trips, hashlib drops the GIL
+# Reads of 256 KiB: the buffer stays in the core's cache between the read's copy and the hash
+# (with 8 MiB each byte went out to memory and back; measured 20-35 % faster on two threads,
+# docs/performance.md, Fixity). Still large enough for hashlib to drop the GIL; an S3 blob is one
+# GET whatever the read size.
+CHUNK_SIZE = 256 * 1024
 ALGORITHM = "SHA-256"
 ACTION = "fixity.checked"
 ALERT_AUDIENCE = [Role.CUSTODIAN.value, Role.AUDITOR.value]

@@ -4,7 +4,7 @@
    for longer than ``STALE_AFTER``), or start a new one. A sweep that is alive elsewhere is left
    alone, so a scheduled run and an on-demand run never hash the same store twice at once.
 2. Walk ``Blob`` rows after the cursor in SHA-256 order. Worker threads (two by default: both
-   cores; hashlib releases the GIL while hashing large buffers) read and hash blobs in 8 MiB
+   cores; hashlib releases the GIL while hashing large buffers) read and hash blobs in 256 KiB
    reads, throttled by a shared :class:`~quancheng.fixity.limiter.RateLimiter`. Results are taken
    back in cursor order by the main thread, the only one that touches the database.
 3. Every ``batch_size`` results or ``flush_seconds`` (whichever first), one transaction writes

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from .actions import Action
 from .services import record_event
 from .snapshot import snapshot
 
@@ -17,7 +18,7 @@ class LedgeredAdmin:
             body = snapshot(obj, self.ledger_fields)
             if change:
                 body = {"changed": sorted(form.changed_data), **body}
-            record_event(request.user, f"{obj._meta.model_name}.{action}", obj, body)
+            record_event(request.user, Action(f"{obj._meta.model_name}.{action}"), obj, body)
 
     def save_related(self, request, form, formsets, change):
         # m2m already saved in save_model, inside the ledgered transaction.
@@ -28,7 +29,7 @@ class LedgeredAdmin:
         with transaction.atomic():
             record_event(
                 request.user,
-                f"{obj._meta.model_name}.deleted",
+                Action(f"{obj._meta.model_name}.deleted"),
                 obj,
                 snapshot(obj, self.ledger_fields),
             )

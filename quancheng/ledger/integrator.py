@@ -24,6 +24,7 @@ integrator holds it, a commit that staged events integrates them itself right af
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import os
@@ -35,6 +36,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from quancheng.jobs import leases
+from quancheng.lib.canonical import canonical_bytes
 from quancheng.lib.merkle import CompactRange, leaf_hash
 
 from .models import Event, LedgerHead, StagedEvent, SubtreeHash
@@ -43,7 +45,6 @@ from .services import in_own_transaction
 log = logging.getLogger(__name__)
 
 LEASE = "ledger.integrator"
-DELETE_CHUNK = 500
 
 
 class StagedEventTampered(RuntimeError):
@@ -73,51 +74,123 @@ def _lock_lease_row() -> None:
     NamedLease.objects.select_for_update().filter(name=LEASE).first()
 
 
+def _utc_iso(value) -> str:
+    """A staged row's time as the ledger's entries write it (models.staged_content)."""
+    if isinstance(value, str):  # a backend without the datetime converter
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:  # SQLite stores UTC without an offset
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+_EVENT_COLUMNS = (
+    "seq, time, actor_id, actor_label, agency_id, action, object_type, object_id, body, "
+    "prev_hash, hash, staged_id"
+)
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _insert_events(cursor, staged_table: str, event_table: str, events: list[tuple]) -> None:
+    """Each (seq, prev, hash, staged id) as an Event copied from its staged row on the database
+    side: on PostgreSQL one statement over arrays, elsewhere executemany (in-process)."""
+    if _postgres():
+        seqs, prevs, hashes, ids = (list(column) for column in zip(*events, strict=True))
+        cursor.execute(
+            f"INSERT INTO {event_table} ({_EVENT_COLUMNS}) "  # noqa: S608
+            f"SELECT v.seq, s.time, s.actor_id, s.actor_label, s.agency_id, s.action, "
+            f"s.object_type, s.object_id, s.body, v.prev_hash, v.hash, s.id "
+            f"FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[]) "
+            f"AS v(seq, prev_hash, hash, staged_id) JOIN {staged_table} s ON s.id = v.staged_id",
+            [seqs, prevs, hashes, ids],
+        )
+        if cursor.rowcount != len(ids):
+            raise StagedEventTampered("staged events vanished while being integrated")
+        return
+    cursor.executemany(
+        f"INSERT INTO {event_table} ({_EVENT_COLUMNS}) "  # noqa: S608
+        f"SELECT %s, time, actor_id, actor_label, agency_id, action, object_type, object_id, "
+        f"body, %s, %s, %s FROM {staged_table} WHERE id = %s",
+        [(seq, prev, hash_, pk, pk) for seq, prev, hash_, pk in events],
+    )
+
+
+def _insert_subtrees(cursor, subtrees: list[tuple]) -> None:
+    """The completed subtrees, (level, index, hex hash) each."""
+    if not subtrees:
+        return
+    qn = connection.ops.quote_name
+    insert = (
+        f"INSERT INTO {qn(SubtreeHash._meta.db_table)} "  # noqa: S608
+        f"({qn('level')}, {qn('index')}, {qn('hash')}) "
+    )
+    if _postgres():
+        levels, indexes, values = (list(column) for column in zip(*subtrees, strict=True))
+        cursor.execute(
+            insert + "SELECT * FROM unnest(%s::smallint[], %s::bigint[], %s::text[])",  # noqa: S608
+            [levels, indexes, values],
+        )
+    else:
+        cursor.executemany(insert + "VALUES (%s, %s, %s)", subtrees)
+
+
+def _delete_staged(cursor, staged_table: str, ids: list[int]) -> None:
+    # The triggers let a staged row go only once its Event exists (written before this).
+    if _postgres():
+        cursor.execute(f"DELETE FROM {staged_table} WHERE id = ANY(%s::bigint[])", [ids])  # noqa: S608
+    else:
+        cursor.executemany(f"DELETE FROM {staged_table} WHERE id = %s", [(i,) for i in ids])  # noqa: S608
+
+
 def integrate_batch(limit: int | None = None) -> int:
     """Integrate up to ``limit`` staged events in the caller's transaction; how many.
 
-    The caller holds the lease's row lock (``hold`` or ``_lock_lease_row``).
+    The caller holds the lease's row lock (``hold`` or ``_lock_lease_row``). Plain SQL, a
+    constant number of statements per batch: one read of the staged rows, the events copied
+    from them by ``INSERT ... SELECT`` (executemany: the content never passes back through
+    Python), the completed subtrees, the staged rows' delete and the head.
     """
     limit = limit or settings.QC_LEDGER_INTEGRATOR_BATCH
-    staged = list(StagedEvent.objects.order_by("id")[:limit])
-    if not staged:
-        return 0
-    head, _ = LedgerHead.objects.select_for_update().get_or_create(id=1)
-    tree = CompactRange(head.seq, [bytes.fromhex(h) for h in head.frontier])
-    seq, prev = head.seq, head.hash
-    events, subtrees = [], []
-    for row in staged:
-        if row.compute_content_hash() != row.content_hash:
-            raise StagedEventTampered(f"staged event {row.pk}: content does not match its hash")
-        seq += 1
-        event = Event(
-            seq=seq,
-            time=row.time,
-            actor_id=row.actor_id,
-            actor_label=row.actor_label,
-            agency_id=row.agency_id,
-            action=row.action,
-            object_type=row.object_type,
-            object_id=row.object_id,
-            body=row.body,
-            prev_hash=prev,
-            staged_id=row.pk,
+    qn = connection.ops.quote_name
+    staged_table, event_table = qn(StagedEvent._meta.db_table), qn(Event._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, time, actor_label, agency_id, action, object_type, object_id, body, "  # noqa: S608
+            f"content_hash FROM {staged_table} ORDER BY id LIMIT %s",
+            [limit],
         )
-        entry = event.entry_bytes()
-        event.hash = prev = hashlib.sha256(entry).hexdigest()
-        events.append(event)
-        subtrees.extend(tree.append(leaf_hash(entry)))
-    Event.objects.bulk_create(events, batch_size=500)
-    SubtreeHash.objects.bulk_create(
-        [SubtreeHash(level=s.level, index=s.index, hash=s.hash.hex()) for s in subtrees],
-        batch_size=500,
-    )
-    ids = [row.pk for row in staged]
-    for start in range(0, len(ids), DELETE_CHUNK):
-        # The triggers let a staged row go only once its Event exists (written just above).
-        StagedEvent.objects.filter(id__in=ids[start : start + DELETE_CHUNK])._raw_delete(
-            connection.alias
-        )
+        staged = cursor.fetchall()
+        if not staged:
+            return 0
+        head, _ = LedgerHead.objects.select_for_update().get_or_create(id=1)
+        tree = CompactRange(head.seq, [bytes.fromhex(h) for h in head.frontier])
+        seq, prev = head.seq, head.hash
+        events, subtrees = [], []
+        sha256 = hashlib.sha256
+        for pk, time_, actor, agency, action, object_type, object_id, body, content_hash in staged:
+            content = {
+                "time": _utc_iso(time_),
+                "actor": actor,
+                "agency": agency,
+                "action": action,
+                "object_type": object_type,
+                "object_id": object_id,
+                "body": body,
+            }
+            if sha256(canonical_bytes(content)).hexdigest() != content_hash:
+                raise StagedEventTampered(f"staged event {pk}: content does not match its hash")
+            seq += 1
+            content["seq"], content["prev"] = seq, prev
+            entry = canonical_bytes(content)
+            hash_ = sha256(entry).hexdigest()
+            events.append((seq, prev, hash_, pk))
+            prev = hash_
+            subtrees.extend(tree.append(leaf_hash(entry)))
+        _insert_events(cursor, staged_table, event_table, events)
+        _insert_subtrees(cursor, [(s.level, s.index, s.hash.hex()) for s in subtrees])
+        _delete_staged(cursor, staged_table, [event[3] for event in events])
     LedgerHead.objects.filter(id=1).update(
         seq=seq, hash=prev, frontier=[s.hash.hex() for s in tree.frontier]
     )

@@ -2,10 +2,13 @@
 
 import hashlib
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 
 from quancheng.lib.canonical import canonical_bytes
+
+from .actions import label_of
 
 GENESIS_HASH = "0" * 64
 
@@ -95,7 +98,10 @@ class Event(models.Model):
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     body = models.TextField()  # canonical JSON
-    prev_hash = models.CharField(max_length=64, unique=True)
+    # Not unique by an index of its own: it equals the previous event's ``hash`` (unique), the
+    # one integrator under its lease fence writes seq order, and verify_ledger checks each link;
+    # a second unique index only cost every integrated event another B-tree insert.
+    prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
     # The StagedEvent this event was integrated from (null for events appended before staging
     # existed and for ledger_bulk's filler); unique, so no staged event is integrated twice.
@@ -128,6 +134,21 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise LedgerIsAppendOnly("ledger events cannot be deleted")
+
+    @property
+    def action_label(self) -> str:
+        """What people read for the action (the catalogue's Chinese label)."""
+        return label_of(self.action)
+
+    @property
+    def object_label(self) -> str:
+        """The Chinese name of the kind of object the event is about ("" for none)."""
+        if not self.object_type:
+            return ""
+        try:
+            return str(apps.get_model(self.object_type)._meta.verbose_name)
+        except (LookupError, ValueError):
+            return "对象"
 
     def entry(self) -> dict:
         """The hashed entry: everything about the event, its time included."""

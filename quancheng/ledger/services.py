@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -39,6 +40,20 @@ def _object_ref(obj: models.Model | None, object_type: str, object_id: str) -> t
     return object_type, object_id
 
 
+def _agency_id(obj) -> int | None:
+    """The id of the agency an object belongs to, without loading the agency when it is the
+    object's own foreign key (one query fewer per event)."""
+    meta = getattr(obj, "_meta", None)
+    try:
+        field = meta.get_field("agency") if meta is not None else None
+    except FieldDoesNotExist:
+        field = None
+    if field is not None and field.many_to_one:
+        return getattr(obj, field.attname)
+    agency = getattr(obj, "agency", None)
+    return agency.pk if agency is not None else None
+
+
 def _in_test_case_transaction() -> bool:
     """True when a test case's wrapping transaction (which never commits) holds the change's."""
     return bool(connection.atomic_blocks) and connection.atomic_blocks[0]._from_testcase
@@ -69,17 +84,18 @@ def record_event(
     """
     require_own_transaction("record_event")
     object_type, object_id = _object_ref(obj, object_type, object_id)
-    if agency is None and obj is not None:
-        agency = getattr(obj, "agency", None)
-    if agency is None and actor is not None and getattr(actor, "is_authenticated", False):
-        agency = actor.agency
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    agency_id = agency.pk if agency is not None else None
+    if agency_id is None and obj is not None:
+        agency_id = _agency_id(obj)
+    if agency_id is None and is_user:
+        agency_id = _agency_id(actor)
     staged = StagedEvent(
         time=timezone.now().astimezone(dt.UTC),
         actor=actor if is_user else None,
         actor_label=actor.get_username() if is_user else "system",
-        agency=agency,
-        action=action,
+        agency_id=agency_id,
+        action=str(action),  # an Action member is stored as its value
         object_type=object_type,
         object_id=object_id,
         body=canonical_bytes(body or {}).decode(),

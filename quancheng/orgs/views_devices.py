@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quancheng.access.policy import mark_allowed
+from quancheng.ledger.actions import label_of
 from quancheng.ledger.models import Event
 from quancheng.orgs import capabilities as caps
 from quancheng.records.models import Segment
@@ -42,15 +43,6 @@ SEGMENTS_PER_PAGE = 50
 # Ledger events shown on a device's page, the latest (a camera docks every working day).
 HISTORY_SHOWN = 100
 
-ACTIONS = {
-    "device.created": "登记设备",
-    "device.assigned": "领用",
-    "device.assignment_ended": "归还",
-    "device.clock_offset_set": "设置时钟偏差",
-    "device.status_changed": "变更状态",
-    "device.maintenance_added": "登记维护记录",
-    "device.docked": "对接",
-}
 SOURCES = {"ingest": "采集站导入", "upload": "终端上传", "workstation": "采集站报告"}
 
 
@@ -164,7 +156,8 @@ def _history(device) -> list[Entry]:
             seq=event.seq,
             time=event.time,
             actor=str(event.actor) if event.actor else "系统",
-            action=ACTIONS.get(event.action, event.action),
+            action=label_of(event.action),
+            code=event.action,
             details=_details(event),
             hash=event.hash,
         )

@@ -39,6 +39,7 @@ from quancheng.alerts.models import Severity
 from quancheng.alerts.services import raise_alert
 from quancheng.ledger.services import record_event
 from quancheng.lib.blobstore.seekable import open_seekable
+from quancheng.lib.units import human_size
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.devices import note_devices_docked
 from quancheng.orgs.models import Device, DeviceAssignment, Role, User
@@ -255,15 +256,6 @@ class _CountingReader(io.RawIOBase):
         self.count += n
         self._on_bytes(self.count)
         return n
-
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{n} B" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"  # pragma: no cover
 
 
 # --- attribution -----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from quancheng.cases.models import Act
 from quancheng.compliance.hooks import schedule_evaluation
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.ledger.snapshot import snapshot
 from quancheng.lib.canonical import canonical_bytes
@@ -238,7 +239,7 @@ def link_item(actor, item, act: Act, *, reason: str = ""):
         item.save()
         record_event(
             actor,
-            f"{_event_name(item)}.linked",
+            Action(f"{_event_name(item)}.linked"),
             item,
             {
                 "act": act.pk,
@@ -268,7 +269,7 @@ def unlink_item(actor, item, *, reason: str):
         item.save()
         record_event(
             actor,
-            f"{_event_name(item)}.unlinked",
+            Action(f"{_event_name(item)}.unlinked"),
             item,
             {"previous_act": previous, "reason": reason},
         )
@@ -286,7 +287,9 @@ def set_evidence(actor, item, is_evidence: bool):
             return item
         item.is_evidence = is_evidence
         item.save(update_fields=["is_evidence"])
-        record_event(actor, f"{_event_name(item)}.evidence_set", item, {"is_evidence": is_evidence})
+        record_event(
+            actor, Action(f"{_event_name(item)}.evidence_set"), item, {"is_evidence": is_evidence}
+        )
         # Evidence AV follows its dossier, other AV 6 months (A22): the retention follows.
         _recompute_retention(actor, item)
         schedule_evaluation(item.act_id)  # A22-retention reads the evidence flag

@@ -35,36 +35,6 @@ from .models import DataRecord, Document, Segment
 from .sm3 import file_digests
 from .timing import devices_for, enter_segment_time, needs_time
 
-ITEM_ACTIONS = {
-    "segment.created": "登记音像记录",
-    "document.created": "登记执法文书",
-    "datarecord.created": "登记电子数据",
-    "segment.linked": "关联执法行为",
-    "document.linked": "关联执法行为",
-    "datarecord.linked": "关联执法行为",
-    "segment.unlinked": "解除关联",
-    "document.unlinked": "解除关联",
-    "datarecord.unlinked": "解除关联",
-    "segment.evidence_set": "设置证据标记",
-    "document.evidence_set": "设置证据标记",
-    "datarecord.evidence_set": "设置证据标记",
-    "segment.derivatives_made": "生成缩略图与播放文件",
-    "segment.marked_unreadable": "标记为无法解析",
-    "segment.time_entered": "手工录入拍摄时间",
-    "segment.osd_read": "识别画面时间",
-    "segment.picture_offset_confirmed": "按画面时间确认设备时钟偏差",
-    "document.scan_read": "识别扫描件",
-    "document.scan_confirmed": "确认扫描件识别结果",
-    "document.scan_viewed": "查看扫描件识别结果",
-    "segment.viewed": "查看",
-    "document.viewed": "查看",
-    "datarecord.viewed": "查看",
-    "segment.played": "播放",
-    "document.displayed": "在线阅览",
-    "segment.downloaded": "下载原始文件",
-    "document.downloaded": "下载原始文件",
-    "access.denied": "拒绝访问（未经批准）",
-}
 PLAYED_SESSION_KEY = "qc_played_segments"
 DISPLAYED_SESSION_KEY = "qc_displayed_documents"
 # Images a browser shows inline safely (no SVG: it can carry script).
@@ -73,10 +43,7 @@ KINDS = {"segment": Segment, "document": Document, "datarecord": DataRecord}
 
 
 def _history(obj):
-    entries = history(obj)
-    for entry in entries:
-        entry.action = ITEM_ACTIONS.get(entry.action, entry.action)
-    return entries
+    return history(obj)
 
 
 def _log(request, action: str, obj, body: dict) -> None:

@@ -38,7 +38,7 @@ def test_08_a_discontinuous_recording_leaves_findings_open(scene):
 
 
 def test_08_evaluating_again_writes_nothing(scene):
-    """记录未变时重复检查：不产生新的台账事件（结论一致）。"""
+    """记录未变时重复检查：不产生新的账本事件（结论一致）。"""
     built = scene(compliant=False)
     built.segment(START, END)
     evaluate_act(built.act, now=NOW)

@@ -26,7 +26,7 @@ def test_19_an_investigating_officer_cannot_register_the_records(scene, clock):
 
 
 def test_19_the_custodian_registers_and_the_ledger_lists_every_record(scene, custodian, clock):
-    """记录管理专人登记：台账事件列出该执法行为的全部记录。"""
+    """记录管理专人登记：账本事件列出该执法行为的全部记录。"""
     built = scene(compliant=False)
     segment = built.segment(built.act.started_at, built.act.ended_at)
     clock(at(2026, 11, 16, 15, 0))

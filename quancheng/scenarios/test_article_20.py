@@ -20,14 +20,14 @@ def test_20_every_record_linked_to_an_act_belongs_to_its_subject(scene):
 
 
 def test_20_every_record_is_a_ledger_event_and_the_chain_holds(scene):
-    """每条记录的存储都是台账事件，哈希链完整。"""
+    """每条记录的存储都是账本事件，哈希链完整。"""
     built = scene()
     assert Event.objects.for_object(built.main).exists()
     assert verify_chain() is None
 
 
 def test_20_a_ledger_event_cannot_be_deleted(scene):
-    """台账事件不能删除（防删改）。"""
+    """账本事件不能删除（防删改）。"""
     scene()
     event = Event.objects.order_by("seq").first()
     with pytest.raises(LedgerIsAppendOnly):
@@ -35,7 +35,7 @@ def test_20_a_ledger_event_cannot_be_deleted(scene):
 
 
 def test_20_a_ledger_event_cannot_be_altered(scene):
-    """台账事件不能改动（防删改）。"""
+    """账本事件不能改动（防删改）。"""
     scene()
     event = Event.objects.order_by("seq").first()
     event.body += " "

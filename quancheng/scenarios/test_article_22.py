@@ -193,7 +193,7 @@ def test_only_archive_roles_may_narrow(officer, custodian, open_case, case_video
 def test_after_sealing_with_a_reason_the_av_falls_to_six_months_and_is_logged(
     clock, custodian, open_case, case_video
 ):
-    """封卷后写明理由认定不作为证据使用的，保管期限为录制起6个月，记入台账。"""
+    """封卷后写明理由认定不作为证据使用的，保管期限为录制起6个月，记入账本。"""
     _archive(open_case, custodian)
     narrow_retention(custodian, case_video, "前往检查地点途中的录像，未记录执法过程")
     row = _row(case_video)
@@ -236,7 +236,7 @@ def test_the_api_shows_the_pending_retention_and_narrows_only_after_sealing(
     open_case,
     case_video,
 ):
-    """接口：办案期间保管期限待定；封卷前认定被拒绝（narrowing_refused），封卷后写明理由可以认定。"""
+    """接口：办案期间保管期限待定；封卷前认定被拒绝，封卷后写明理由可以认定。"""
     terminal = api_as(custodian)
     shown = terminal.get(f"/retention/segment/{case_video.pk}").json()
     assert shown["pending"] is True and shown["retain_until"] is None

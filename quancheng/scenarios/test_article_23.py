@@ -155,7 +155,7 @@ def test_a_hold_approved_and_later_lifted_by_the_head_frees_the_items(
 def test_the_heads_reasoned_not_applicable_decision_frees_the_items_and_is_logged(
     clock, officer, custodian, head, inspection, video
 ):
-    """机构负责人决定不适用长期保存（写明理由）的，记台账，期满后可以销毁。"""
+    """机构负责人决定不适用长期保存（写明理由）的，记账本，期满后可以销毁。"""
     add_marker(officer, video, "objection", 30)
     waiver = waive_longterm(head, inspection, reason="当事人仅询问处罚依据，未提出异议")
     event = Event.objects.get(action="hold.not_applicable")
@@ -332,7 +332,7 @@ def test_the_api_refuses_disposal_of_a_marked_item_and_accepts_it_after_the_head
     inspection,
     video,
 ):
-    """接口：标记阻碍执法的记录销毁申请返回 disposal_refused；负责人决定不适用后可以申请。"""
+    """接口：标记阻碍执法的记录，销毁申请被拒绝并说明原因；负责人决定不适用后可以申请。"""
     add_marker(officer, video, "obstruction", 30)
     _due(clock, video)
     body = {"items": [{"kind": "segment", "id": video.pk}], "reason": "保管期满"}

@@ -19,14 +19,40 @@ LAYOUT = {
 }
 
 
+EMPTY = "暂无数据"
+
+
 def _bars(table: Table, columns: list[str], stacked: bool = False) -> go.Figure:
+    """Bars of counts: the axis steps by whole numbers from zero; no counts at all says so."""
     x = [row[0] for row in table.rows]
     figure = go.Figure()
+    values = []
     for name in columns:
         index = table.columns.index(name)
-        figure.add_trace(go.Bar(name=name, x=x, y=[row[index] for row in table.rows]))
+        y = [row[index] for row in table.rows]
+        values += [v or 0 for v in y]
+        figure.add_trace(go.Bar(name=name, x=x, y=y))
     figure.update_layout(**LAYOUT, barmode="stack" if stacked else "group")
     figure.update_xaxes(type="category")
+    if not any(values):
+        return _empty(figure)
+    top = max(values) if not stacked else max(map(sum, zip(*_columns(table, columns), strict=True)))
+    # Counts are whole: never 0.2 steps (one step per unit up to 10, then plotly's own, whole).
+    figure.update_yaxes(rangemode="tozero", tickformat=",d", dtick=1 if top <= 10 else None)
+    return figure
+
+
+def _columns(table: Table, columns: list[str]) -> list[list[int]]:
+    return [[row[table.columns.index(name)] or 0 for row in table.rows] for name in columns]
+
+
+def _empty(figure: go.Figure) -> go.Figure:
+    """A chart with nothing to show: the words, no axes running from -1 to 1."""
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False, range=[0, 1])
+    figure.add_annotation(
+        text=EMPTY, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": 16}
+    )
     return figure
 
 

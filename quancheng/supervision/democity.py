@@ -14,8 +14,9 @@ registrations, of varying compliance:
 Then the rules are evaluated (findings, completeness) and the acts with an unexplained gap or a
 missing mandatory record raise an alert for the custodian, the head and the auditor.
 
-Rows are written with bulk_create a chunk of acts at a time, and every created row gets its
-ledger event, appended in bulk (``ledger_bulk.append_events``) in the same transaction.
+Rows are written a chunk of acts at a time (COPY on PostgreSQL, bulk_create on SQLite), and
+every created row gets its ledger event, appended in bulk (``ledger_bulk.append_events``) in the
+same transaction; ``events`` tops the ledger up with an access log (``append_views``).
 The same seed gives the same city (names, times, compliance), whatever the database.
 
 Media: each segment is its own blob (ingest stores a file once per agency). By default a blob is
@@ -57,7 +58,8 @@ from quancheng.registration.deadlines import deadline_for_end, loaded_schedules
 from quancheng.registration.models import ActRegistration
 from quancheng.subjects.models import Subject
 
-from .ledger_bulk import EventSpec, append_events
+from .copyload import Rate, analyze, copy_objects, copy_supported, secondary_indexes_dropped
+from .ledger_bulk import EventSpec, Viewer, append_events, append_views
 
 DEMO_PASSWORD = "Quancheng-2026"  # noqa: S105 - the demo's printed password (as quancheng.demo)
 USERNAME_PREFIX = "city-"
@@ -130,6 +132,27 @@ class CityPlan:
     store_blobs: bool = True
     evaluate: bool = True
     now: dt.datetime | None = None
+    # The ledger's size after the build: ``segment.viewed`` events (the access log of a city in
+    # use) are appended until it holds this many (0: none).
+    events: int = 0
+
+
+# A full Chongqing (issue 21): every district, a million acts (about ten million segments) and
+# a hundred million ledger events; ``city_plan(scale)`` gives a fraction of it.
+FULL_CITY = {"districts": 38, "acts": 1_000_000, "events": 100_000_000}
+
+
+def city_plan(scale: float, **options) -> CityPlan:
+    """The plan of ``scale`` × a full city (all 38 districts from scale 0.1; fewer below)."""
+    if not 0 < scale <= 1:
+        raise ValueError("规模须大于0且不超过1")
+    districts = max(2, min(FULL_CITY["districts"], round(FULL_CITY["districts"] * scale * 10)))
+    return CityPlan(
+        districts=districts,
+        acts=round(FULL_CITY["acts"] * scale),
+        events=round(FULL_CITY["events"] * scale),
+        **options,
+    )
 
 
 @dataclass
@@ -188,6 +211,7 @@ class _Blobs:
         self.plan = plan
         self.clips: dict[int, bytes] = {}
         self.pdf: Blob | None = None
+        self.written: set[str] = set()  # Blob rows written by COPY, which has no ON CONFLICT
         self.store = None
         if plan.store_blobs:
             from quancheng.records.services import blob_store
@@ -216,11 +240,31 @@ class _Blobs:
                 self.pdf = self._put(DOCUMENT_PDF, agency_id)
         return self.pdf
 
+    def write(self, rows: list[Blob]) -> None:
+        """Insert the blob rows not yet written (documents share one)."""
+        if not copy_supported():
+            Blob.objects.bulk_create(rows, ignore_conflicts=True)
+            return
+        fresh = {}
+        for blob in rows:
+            if blob.sha256 not in self.written:
+                fresh[blob.sha256] = blob
+        self.written.update(fresh)
+        copy_objects(Blob, list(fresh.values()))
+
     def _put(self, data: bytes, agency_id: int) -> Blob:
         from quancheng.records.services import put_record
 
         info = put_record(io.BytesIO(data), store=self.store)
         return Blob(sha256=info.sha256, size=info.size, agency_id=agency_id)
+
+
+def _write(model, objs) -> None:
+    """bulk_create, or COPY on PostgreSQL (copyload.copy_objects: the same rows, ids set)."""
+    if copy_supported():
+        copy_objects(model, objs)
+    else:
+        model.objects.bulk_create(objs)
 
 
 # --- the city -----------------------------------------------------------------------------------
@@ -274,6 +318,7 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
     schedules = loaded_schedules()
     data_kind = DataKind.objects.get(code="inspection-checklist")
     act_ids: list[int] = []
+    rate = Rate("执法行为", plan.acts, say)
     for first in range(0, plan.acts, CHUNK_ACTS):
         count = min(CHUNK_ACTS, plan.acts - first)
         with transaction.atomic():
@@ -290,8 +335,10 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
                 count,
                 summary,
             )
-        say(f"执法行为 {first + count}/{plan.acts}，音像记录 {summary.segments}")
+        rate.add(count, f"音像记录 {summary.segments:,}")
     summary.agencies = [a.pk for a in agencies]
+    if plan.events:
+        _views(plan, districts, now, summary, say)
     if plan.evaluate and act_ids:
         from quancheng.compliance.evaluate import evaluate_all
 
@@ -300,12 +347,69 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
         # The rule engine raised the A27 alerts (record.gap, record.missing_av) as it went.
         summary.alerts = Alert.objects.open().filter(agency__in=agencies).count()
         say(f"规则检查完成，告警 {summary.alerts}")
-    # The rows went in by bulk_create, past the model signals: count them all once.
+    _finish(say)
+    return summary
+
+
+BULK_TABLES = (
+    "ledger_event",
+    "ledger_subtreehash",
+    "cases_act",
+    "records_blob",
+    "records_segment",
+    "records_document",
+    "compliance_marker",
+)
+
+
+def _finish(say: Progress) -> None:
+    """What every build ends with: fresh planner statistics for the loaded tables on
+    PostgreSQL (a bulk load outruns autovacuum), then the statistics rollups rebuilt from the
+    rows (supervision/rollups.py), after the last row is written."""
+    if copy_supported():
+        analyze(BULK_TABLES)
+        say("已更新统计信息（ANALYZE）")
+    # The rows went in by COPY or bulk_create, past the model signals: count them all once.
     from .rollups import rebuild_rollups
 
     rebuild_rollups()
     say("统计汇总已重新计算")
-    return summary
+
+
+# A top-up of fewer events, or of fewer than the ledger already holds, keeps the ledger's indexes
+# (rebuilding them over the whole table would cost more than maintaining them).
+DROP_INDEXES_FROM = 500_000
+
+
+def _views(plan: CityPlan, districts: list[_District], now, summary, say: Progress) -> None:
+    """Top the ledger up to ``plan.events`` with ``segment.viewed`` events by each district's
+    head, over its own segments, in one transaction. A large load on PostgreSQL drops the
+    ledger tables' secondary indexes and constraints and recreates them at the end of that
+    transaction (copyload.secondary_indexes_dropped): all of it commits or none."""
+    from quancheng.ledger.models import Event, LedgerHead, SubtreeHash
+
+    size = LedgerHead.objects.filter(id=1).values_list("seq", flat=True).first() or 0
+    count = plan.events - size
+    if count <= 0:
+        return
+    agencies = [d.agency.pk for d in districts]
+    targets = list(
+        Segment.objects.filter(agency__in=agencies)
+        .order_by("pk")
+        .values_list("pk", "agency_id")[:1_000_000]
+    )
+    if not targets:
+        return
+    viewers = {d.agency.pk: Viewer(d.head.pk, d.head.username, d.agency.pk) for d in districts}
+    rate = Rate("账本事件（调阅记录）", count, say)
+    tables = (Event._meta.db_table, SubtreeHash._meta.db_table)
+    with transaction.atomic():
+        if copy_supported() and count >= max(DROP_INDEXES_FROM, size):
+            with secondary_indexes_dropped(tables):
+                summary.events += append_views(count, targets, viewers, now, plan.seed, rate.add)
+                say("重建账本索引中……")
+        else:
+            summary.events += append_views(count, targets, viewers, now, plan.seed, rate.add)
 
 
 def _user(username, full_name, agency, role, now, certificate="") -> User:
@@ -616,9 +720,10 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     ]
     for i, p in enumerate(plans):
         p.number = first + i
-    Act.objects.bulk_create([p.act for p in plans])
-    Act.officers.through.objects.bulk_create(
-        [Act.officers.through(act_id=p.act.pk, user_id=o.pk) for p in plans for o in p.officers]
+    _write(Act, [p.act for p in plans])
+    _write(
+        Act.officers.through,
+        [Act.officers.through(act_id=p.act.pk, user_id=o.pk) for p in plans for o in p.officers],
     )
     specs = [
         EventSpec(
@@ -735,19 +840,17 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
         registration = _registration(rng, p, schedules, now)
         if registration is not None:
             registrations.append(registration)
-    Blob.objects.bulk_create(
-        [s.blob for s in segments] + [doc.blob for doc in documents], ignore_conflicts=True
-    )
-    Segment.objects.bulk_create(segments)
-    Document.objects.bulk_create(documents)
-    DataRecord.objects.bulk_create(data_records)
-    ActRegistration.objects.bulk_create(registrations)
+    blobs.write([s.blob for s in segments] + [doc.blob for doc in documents])
+    _write(Segment, segments)
+    _write(Document, documents)
+    _write(DataRecord, data_records)
+    _write(ActRegistration, registrations)
     markers, explanations = _markers_and_explanations(plan, config, plans, segments, seg_owner)
-    Marker.objects.bulk_create(markers)
-    Explanation.objects.bulk_create(explanations)
+    _write(Marker, markers)
+    _write(Explanation, explanations)
     requests, provisions = _access(rng, plans, now)
-    AccessRequest.objects.bulk_create(requests)
-    Provision.objects.bulk_create(provisions)
+    _write(AccessRequest, requests)
+    _write(Provision, provisions)
     specs += [
         EventSpec(
             "segment.created",

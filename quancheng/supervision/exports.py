@@ -14,7 +14,7 @@ def table_csv(table: Table) -> bytes:
     """UTF-8 with a byte order mark, so that spreadsheet programs read the Chinese headers."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(safe_row(table.columns))
+    writer.writerow(safe_row(table.export_columns))
     writer.writerows(safe_row("" if v is None else v for v in row) for row in table.rows)
     return out.getvalue().encode("utf-8-sig")
 
@@ -22,7 +22,7 @@ def table_csv(table: Table) -> bytes:
 def table_xlsx(table: Table) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=table.title[:31].replace("（", "(").replace("）", ")"))
-    sheet.append(safe_row(table.columns))
+    sheet.append(safe_row(table.export_columns))
     for row in table.rows:
         sheet.append(safe_row(row))
     out = io.BytesIO()

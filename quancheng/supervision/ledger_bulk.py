@@ -1,16 +1,20 @@
 """Appending many ledger events at once, for generated data (the demo city, benchmarks).
 
-``append_events`` writes exactly the rows that one ``record_event`` call per event would write -
-the same entry bytes and hash chain, the same ``SubtreeHash`` rows, the same ``LedgerHead`` -
-but a chunk of rows per INSERT instead of three statements per event. Like record_event it runs
-inside the caller's transaction, so the events commit with the rows they describe.
+``append_events`` writes exactly the rows that one ``record_event`` call per event would write
+once integrated - the same entry bytes and hash chain, the same ``SubtreeHash`` rows, the same
+``LedgerHead`` - but a chunk of rows per COPY (PostgreSQL) or INSERT (SQLite) instead of
+statements per event. ``append_views`` does the same for the filler of a generated city's
+ledger (``segment.viewed`` events) from a text template, at the speed of the hashing.
+Like record_event they run inside the caller's transaction: the events commit with their rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+import json
+import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +24,8 @@ from quancheng.ledger.models import Event, LedgerHead, SubtreeHash
 from quancheng.ledger.services import require_own_transaction
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.lib.merkle import CompactRange, leaf_hash
+
+from .copyload import copy_rows, copy_supported
 
 CHUNK = 5000
 
@@ -53,44 +59,103 @@ def spec_for(actor, action: str, obj, body: dict | None = None, agency_id=None) 
     )
 
 
+def _stamp(time: dt.datetime) -> str:
+    return time.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _entry_bytes(seq, stamp, actor_label, agency_id, action, object_type, object_id, body, prev):
+    """canonical_bytes(event_entry(event)) without building the Event: an entry holds only
+    ints, strings and None (the body is canonical JSON text already), so the C encoder with
+    sorted keys is the canonical form (as fastverify._entry)."""
+    return json.dumps(
+        {
+            "seq": seq,
+            "time": stamp,
+            "actor": actor_label,
+            "agency": agency_id,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "body": body,
+            "prev": prev,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+
+
+EVENT_COLUMNS = (
+    "seq",
+    "time",
+    "actor_id",
+    "actor_label",
+    "agency_id",
+    "action",
+    "object_type",
+    "object_id",
+    "body",
+    "prev_hash",
+    "hash",
+)
+SUBTREE_COLUMNS = ("level", "index", "hash")
+
+
 def append_events(specs: Iterable[EventSpec], chunk: int = CHUNK) -> int:
-    """Append the events in order on top of the ledger's head; return how many were appended."""
+    """Append the events in order on top of the ledger's head; return how many were appended.
+
+    On PostgreSQL the rows go by COPY (copyload.copy_rows), elsewhere by bulk_create.
+    """
     require_own_transaction("append_events")
-    # 1. Lock the head, as record_event does: concurrent appends queue behind this one.
+    # 1. Lock the head, as the integrator does: concurrent appends queue behind this one.
     head, _ = LedgerHead.objects.select_for_update().get_or_create(id=1)
     tree = CompactRange(head.seq, [bytes.fromhex(h) for h in head.frontier])
     seq, prev = head.seq, head.hash
-    events: list[Event] = []
-    subtrees: list[SubtreeHash] = []
+    events: list[tuple] = []
+    subtrees: list[tuple] = []
     count = 0
     for spec in specs:
-        # 2. Each event is built and hashed exactly as record_event builds it.
+        # 2. Each event is built and hashed exactly as the integrator builds it.
         seq += 1
         is_user = spec.actor is not None and getattr(spec.actor, "is_authenticated", False)
-        event = Event(
-            seq=seq,
-            time=(spec.time or timezone.now()).astimezone(dt.UTC),
-            actor=spec.actor if is_user else None,
-            actor_label=spec.actor.get_username() if is_user else "system",
-            agency_id=spec.agency_id,
-            action=spec.action,
-            object_type=spec.object_type,
-            object_id=spec.object_id,
-            body=canonical_bytes(spec.body).decode(),
-            prev_hash=prev,
+        time = (spec.time or timezone.now()).astimezone(dt.UTC)
+        label = spec.actor.get_username() if is_user else "system"
+        action = str(spec.action)  # an action name or a StrEnum member: its text
+        body = canonical_bytes(spec.body).decode()
+        entry = _entry_bytes(
+            seq,
+            _stamp(time),
+            label,
+            spec.agency_id,
+            action,
+            spec.object_type,
+            spec.object_id,
+            body,
+            prev,
         )
-        entry = event.entry_bytes()
-        event.hash = prev = hashlib.sha256(entry).hexdigest()
-        events.append(event)
-        subtrees.extend(
-            SubtreeHash(level=s.level, index=s.index, hash=s.hash.hex())
-            for s in tree.append(leaf_hash(entry))
+        digest = hashlib.sha256(entry).hexdigest()
+        events.append(
+            (
+                seq,
+                time,
+                spec.actor.pk if is_user else None,
+                label,
+                spec.agency_id,
+                action,
+                spec.object_type,
+                spec.object_id,
+                body,
+                prev,
+                digest,
+            )
         )
+        prev = digest
+        subtrees.extend((s.level, s.index, s.hash.hex()) for s in tree.append(leaf_hash(entry)))
         count += 1
         if len(events) >= chunk:
             _flush(events, subtrees)
     _flush(events, subtrees)
-    # 3. Move the head once, to where the last record_event would have left it.
+    # 3. Move the head once, to where one-by-one appends would have left it.
     if count:
         LedgerHead.objects.filter(id=1).update(
             seq=seq, hash=prev, frontier=[s.hash.hex() for s in tree.frontier]
@@ -98,8 +163,113 @@ def append_events(specs: Iterable[EventSpec], chunk: int = CHUNK) -> int:
     return count
 
 
-def _flush(events: list[Event], subtrees: list[SubtreeHash]) -> None:
-    Event.objects.bulk_create(events)
-    SubtreeHash.objects.bulk_create(subtrees)
+def _flush(events: list[tuple], subtrees: list[tuple]) -> None:
+    if copy_supported():
+        copy_rows(Event._meta.db_table, EVENT_COLUMNS, events)
+        copy_rows(SubtreeHash._meta.db_table, SUBTREE_COLUMNS, subtrees)
+    else:
+        Event.objects.bulk_create(Event(**dict(zip(EVENT_COLUMNS, e, strict=True))) for e in events)
+        SubtreeHash.objects.bulk_create(
+            SubtreeHash(**dict(zip(SUBTREE_COLUMNS, s, strict=True))) for s in subtrees
+        )
     events.clear()
     subtrees.clear()
+
+
+# --- filler: the access log of a city in use ---------------------------------------------------
+
+VIEW_CHUNK = 50_000
+
+
+@dataclass
+class Viewer:
+    """Who views an agency's segments in the filler: a user id, username and agency id."""
+
+    user_id: int
+    username: str
+    agency_id: int
+
+
+def append_views(
+    count: int,
+    targets: list[tuple[int, int]],
+    viewers: dict[int, Viewer],
+    time: dt.datetime,
+    seed: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Append ``count`` ``segment.viewed`` events (the access log a city in use writes): each
+    names a segment of ``targets`` ((segment id, agency id) pairs) viewed by its agency's
+    viewer, at ``time`` plus one microsecond per event.
+
+    The same entries, hashes, Merkle rows and head as ``append_events`` would write for these
+    events (a test compares them), from a text template instead of a dict per event: the bulk
+    of a generated city's ledger. Runs in the caller's transaction; ``progress`` gets the
+    number of events of each written chunk.
+    """
+    require_own_transaction("append_views")
+    rng = random.Random(seed)  # noqa: S311 - which segments the filler views
+    head, _ = LedgerHead.objects.select_for_update().get_or_create(id=1)
+    tree = CompactRange(head.seq, [bytes.fromhex(h) for h in head.frontier])
+    seq, prev = head.seq, head.hash
+    body = canonical_bytes({"via": "demo-city"}).decode()
+    body_json = json.dumps(body, ensure_ascii=False)
+    # The entry's keys in sorted order: action, actor, agency, body, object_id, object_type,
+    # prev, seq, time (what json.dumps(sort_keys=True) writes; see _entry_bytes).
+    heads = {
+        agency: f'{{"action":"segment.viewed","actor":{json.dumps(v.username, ensure_ascii=False)},'
+        f'"agency":{agency},"body":{body_json},"object_id":"'
+        for agency, v in viewers.items()
+    }
+    base = time.astimezone(dt.UTC).replace(microsecond=0)
+    sha256 = hashlib.sha256
+    leaf_prefix = b"\x00"
+    event_table, subtree_table = Event._meta.db_table, SubtreeHash._meta.db_table
+    written = 0
+    while written < count:
+        n = min(VIEW_CHUNK, count - written)
+        events, subtrees = [], []
+        for _ in range(n):
+            seq += 1
+            segment, agency = targets[rng.randrange(len(targets))]
+            viewer = viewers[agency]
+            at = base + dt.timedelta(microseconds=seq)
+            stamp = at.isoformat(timespec="microseconds").replace("+00:00", "Z")
+            entry = (
+                f'{heads[agency]}{segment}","object_type":"records.segment","prev":"{prev}",'
+                f'"seq":{seq},"time":"{stamp}"}}'
+            ).encode()
+            digest = sha256(entry).hexdigest()
+            events.append(
+                (
+                    seq,
+                    at,
+                    viewer.user_id,
+                    viewer.username,
+                    agency,
+                    "segment.viewed",
+                    "records.segment",
+                    str(segment),
+                    body,
+                    prev,
+                    digest,
+                )
+            )
+            prev = digest
+            subtrees.extend(
+                (s.level, s.index, s.hash.hex())
+                for s in tree.append(sha256(leaf_prefix + entry).digest())
+            )
+        if copy_supported():
+            copy_rows(event_table, EVENT_COLUMNS, events)
+            copy_rows(subtree_table, SUBTREE_COLUMNS, subtrees)
+        else:
+            _flush(events, subtrees)
+        written += n
+        if progress:
+            progress(n)
+    if count:
+        LedgerHead.objects.filter(id=1).update(
+            seq=seq, hash=prev, frontier=[s.hash.hex() for s in tree.frontier]
+        )
+    return count

@@ -49,6 +49,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 GROUPINGS = {"month": "月份", "kind": "执法行为类型", "district": "区县", "officer": "执法人员"}
 # Rules that find something today (the others wait for later issues and would show 100 %).
 RATED_RULES = [r.id for r in RULES if r.id not in ("A22-retention", "A23-longterm", "A24-access")]
+RULE_TITLES = {r.id: r.title for r in RULES}
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,19 @@ class Table:
     title: str
     columns: list[str]
     rows: list[list] = field(default_factory=list)
+    # A code shown small beside a column's heading (the rule id of a rule's column), "" for none.
+    codes: list[str] = field(default_factory=list)
+
+    @property
+    def headings(self) -> list[tuple[str, str]]:
+        """(heading, code) per column."""
+        codes = self.codes or [""] * len(self.columns)
+        return list(zip(self.columns, codes, strict=True))
+
+    @property
+    def export_columns(self) -> list[str]:
+        """The headings of a download: the code, where there is one, in brackets."""
+        return [f"{c}（{code}）" if code else c for c, code in self.headings]
 
 
 @dataclass
@@ -287,7 +301,12 @@ def _report(filters, base, gaps, violating, registrations, devices, requests, pr
         "执法行为与记录完整",
         [label, "执法行为", "已检查", "记录完整", "完整率（%）", "未说明的中断"],
     )
-    t_rules = Table("rules", "各规则合规率（%）", [label, *RATED_RULES])
+    t_rules = Table(
+        "rules",
+        "各规则合规率（%）",
+        [label, *(RULE_TITLES[rule] for rule in RATED_RULES)],
+        codes=["", *RATED_RULES],
+    )
     t_reg = Table(
         "registration",
         "记录登记时效（第二十一条）",

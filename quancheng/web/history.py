@@ -8,26 +8,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 
+from quancheng.ledger.actions import label_of
 from quancheng.ledger.models import Event
-
-ACTIONS = {
-    "subject.created": "登记执法对象",
-    "subject.updated": "修改执法对象",
-    "act.created": "登记执法行为",
-    "act.updated": "修改执法行为",
-    "case.created": "立案登记",
-    "case.updated": "修改案件",
-    "case.stage_changed": "变更案件阶段",
-    "registration.registered": "登记记录",
-    "registration.late_requested": "申请延期登记",
-    "registration.late_approved": "批准延期登记",
-    "registration.late_refused": "不予批准延期登记",
-    "explanation.added": "制作说明",
-    "explanation.accepted": "工作记录审核同意",
-    "explanation.returned": "工作记录退回",
-    "marker.added": "添加标记",
-    "marker.withdrawn": "撤销标记",
-}
 
 
 @dataclass
@@ -38,6 +20,7 @@ class Entry:
     action: str
     details: list[str]
     hash: str
+    code: str = ""  # the stored action string, shown small beside the label
 
 
 def history(obj: models.Model) -> list[Entry]:
@@ -47,7 +30,8 @@ def history(obj: models.Model) -> list[Entry]:
             seq=event.seq,
             time=event.time,
             actor=str(event.actor) if event.actor else "系统",
-            action=ACTIONS.get(event.action, event.action),
+            action=label_of(event.action),
+            code=event.action,
             details=_details(obj, event),
             hash=event.hash,
         )

@@ -167,7 +167,7 @@ def test_the_head_approves_on_the_detail_page(client, bystander, head, act):
     assert r.status == "approved"
     assert timezone.localtime(r.expires_at).strftime("%Y-%m-%dT%H:%M") == expiry
     page = client.get(r.get_absolute_url()).content.decode()
-    assert "提交调阅申请" in page and "<td>批准</td>" in page
+    assert "提交调阅申请" in page and "<td>批准调阅</td>" in page
 
 
 def test_the_requester_sees_no_decision_form_and_can_withdraw(client, bystander, act):

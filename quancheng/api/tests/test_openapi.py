@@ -117,3 +117,36 @@ def test_docs_assets_are_only_the_bundled_files(db):
     missing = client.get("/api/v1/docs/assets/..%2F..%2Fmain.py")
     assert missing.status_code == 404
     assert missing.json()["code"] == "not_found"
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_browser_without_a_session_is_sent_to_the_login_page(db):
+    for url in ("/api/v1/docs", "/api/v1/openapi.json"):
+        response = Client().get(url, headers={"Accept": BROWSER_ACCEPT})
+        assert response.status_code == 302
+        assert response["Location"] == f"/login/?next={url}"
+
+
+def test_api_clients_without_a_token_still_get_json_401(db):
+    for url in ("/api/v1/docs", "/api/v1/openapi.json"):
+        for headers in (
+            {"Accept": "*/*"},
+            {"Accept": "application/json"},
+            {"Accept": BROWSER_ACCEPT, "Authorization": "Bearer qc_wrong"},
+        ):
+            response = Client().get(url, headers=headers)
+            assert response.status_code == 401, (url, headers)
+            assert response.json()["code"] == "unauthorized"
+
+
+def test_after_logging_in_the_browser_comes_back_to_the_docs(officer):
+    from quancheng.conftest import PASSWORD
+
+    client = Client()
+    login = client.get("/api/v1/docs", headers={"Accept": BROWSER_ACCEPT})["Location"]
+    response = client.post(login, {"username": officer.username, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == "/api/v1/docs"
+    assert client.get("/api/v1/docs", headers={"Accept": BROWSER_ACCEPT}).status_code == 200

@@ -47,5 +47,5 @@ RULE = Rule(
     message="{moment}",
     check=check,
     checkable="partial",
-    note="依据审看人员的标记判断；中断拍摄由 A11-gap 检查。",
+    note="依据审看人员的标记判断；中断拍摄另由“音像记录中断须语音说明或事后书面说明”规则检查。",
 )

@@ -20,6 +20,7 @@ WARNING = "warning"
 FULL = "full"
 PARTIAL = "partial"
 NOT_YET = "not_yet"
+CHECKABLE_LABELS = {FULL: "完全可查", PARTIAL: "部分可查", NOT_YET: "待建"}
 
 
 @dataclass
@@ -106,6 +107,10 @@ class Rule:
     title: str
     checkable: str = FULL
     note: str = ""  # what cannot be checked yet, and why
+
+    @property
+    def checkable_label(self) -> str:
+        return CHECKABLE_LABELS[self.checkable]
 
     def render(self, hit: Hit) -> str:
         text = f"{self.message.format(**hit.params)}（{self.reference}）"

@@ -42,6 +42,19 @@ def test_append_benchmark_runs_writers_and_an_integrator_and_verifies(tmp_path):
     # Warm-up 20, 2 rounds × 12 for each of 2 writer counts, the wait check's 2: all verified.
     assert "verify_ledger: 70 events" in result.stdout
     assert "load average" in result.stdout
+    # The machine, and the load before and after, printed once by bench/_common for every bench.
+    assert "CPUs" in result.stdout and "Python 3." in result.stdout and "SQLite 3." in result.stdout
+    assert "load before: load average" in result.stdout
+    assert "load after: load average" in result.stdout
+
+
+def test_the_spread_of_rounds_is_printed_as_median_min_max_and_stdev():
+    from bench._common import spread
+
+    assert spread([3.0, 1.0, 2.0], " s") == (
+        "median 2.00 s (min 1.00 s, max 3.00 s, stdev 1.00 s; 3 rounds)"
+    )
+    assert spread([5.0]) == "median 5.00 (min 5.00, max 5.00; 1 rounds)"
 
 
 def test_bulk_built_ledger_is_what_record_event_would_have_written(tmp_path):

@@ -44,10 +44,9 @@ def stalling_integrator(marker: str) -> None:
     events are inserted (uncommitted) and before its tree rows: the moment the test kills it."""
     import threading
 
-    from quancheng.ledger.integrator import Integrator
-    from quancheng.ledger.models import SubtreeHash
+    from quancheng.ledger import integrator
 
-    real = SubtreeHash.objects.bulk_create
+    real = integrator._insert_subtrees
     calls = []
 
     def stall(*args, **kwargs):
@@ -57,8 +56,8 @@ def stalling_integrator(marker: str) -> None:
             threading.Event().wait()
         return real(*args, **kwargs)
 
-    SubtreeHash.objects.bulk_create = stall
-    Integrator(interval=0.05).run()
+    integrator._insert_subtrees = stall
+    integrator.Integrator(interval=0.05).run()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ import io
 import os
 import stat
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,12 +91,47 @@ def _regular_file_position(stream) -> tuple[int, int] | None:
     return fd, position
 
 
-def _kernel_copy(stream, f) -> int | None:
-    """Copy the rest of a regular file into ``f`` with copy_file_range; None when not possible.
+# The kernel copy advances in steps of this size, so that hashing can follow close behind.
+COPY_STEP = 16 * MiB
+# The copy is hashed in reads of this size: the buffer stays in the core's cache between the
+# read and the hash (larger reads send every byte out to memory and back).
+HASH_READ = 256 * 1024
+
+
+class _CopyProgress:
+    """How far the copier thread has got: bytes copied, done, or the error it met."""
+
+    def __init__(self, copied: int):
+        self.copied = copied
+        self.done = False
+        self.error: BaseException | None = None
+        self.changed = threading.Condition()
+
+    def update(self, *, copied: int | None = None, done=False, error=None) -> None:
+        with self.changed:
+            if copied is not None:
+                self.copied = copied
+            self.done = self.done or done
+            self.error = self.error or error
+            self.changed.notify_all()
+
+    def wait_beyond(self, hashed: int) -> tuple[int, bool, BaseException | None]:
+        with self.changed:
+            while self.copied <= hashed and not self.done and self.error is None:
+                self.changed.wait()
+            return self.copied, self.done, self.error
+
+
+def _kernel_copy_hashing(stream, f, chunk_size: int = HASH_READ) -> tuple[str, int] | None:
+    """Copy the rest of a regular file into ``f`` with copy_file_range and hash the copy; None
+    when the kernel cannot copy it.
 
     Writing through Python costs a user-space copy of every byte, and on the machines measured
     (docs/performance.md, Ingest) page-cache writes from user space were also the noisy part;
-    the kernel copy is what ``cp`` does. Only the stream's own position is used (a buffered
+    the kernel copy is what ``cp`` does. The copy runs in a thread, a step at a time, and the
+    hash reads each stretch of the copy (the bytes actually stored, from the page cache) as soon
+    as it is there: both release the GIL, so on two cores a put takes about as long as the
+    slower of the two instead of their sum. Only the stream's own position is used (a buffered
     reader's file descriptor may be ahead of it), and the stream is left at its end, as a read
     would leave it.
     """
@@ -104,19 +140,54 @@ def _kernel_copy(stream, f) -> int | None:
     if source is None or copy is None:
         return None
     fd, position = source
-    copied = 0
-    while True:
+    out = f.fileno()
+    try:
+        first = copy(fd, out, COPY_STEP, position, 0)
+    except OSError as exc:
+        if exc.errno in _NO_KERNEL_COPY:
+            return None
+        raise
+    progress = _CopyProgress(first)
+
+    def copier() -> None:
+        copied = first
         try:
-            n = copy(fd, f.fileno(), 64 * MiB, position + copied, copied)
-        except OSError as exc:
-            if copied == 0 and exc.errno in _NO_KERNEL_COPY:
-                return None
-            raise
-        if n == 0:
-            break
-        copied += n
-    stream.seek(position + copied)
-    return copied
+            while first:  # an empty source is copied by the first call
+                n = copy(fd, out, COPY_STEP, position + copied, copied)
+                if n == 0:
+                    break
+                copied += n
+                progress.update(copied=copied)
+        except BaseException as exc:  # raised in the caller's thread
+            progress.update(error=exc)
+        finally:
+            progress.update(done=True)
+
+    thread = threading.Thread(target=copier, name="blob-copy", daemon=True)
+    thread.start()
+    h = hashlib.sha256()
+    hashed = 0
+    buf = bytearray(chunk_size)
+    try:
+        with memoryview(buf) as view:
+            while True:
+                copied, done, error = progress.wait_beyond(hashed)
+                if error is not None:
+                    raise error
+                while hashed < copied:
+                    n = os.preadv(out, [view[: min(chunk_size, copied - hashed)]], hashed)
+                    if n == 0:  # pragma: no cover - the file is ours alone
+                        raise IntegrityError(f"stored copy ends at {hashed} of {copied} bytes")
+                    h.update(view[:n])
+                    hashed += n
+                if done and hashed >= progress.copied:
+                    break
+    finally:
+        thread.join()
+    if progress.error is not None:
+        raise progress.error
+    stream.seek(position + hashed)
+    return h.hexdigest(), hashed
 
 
 def _write_all(f, data) -> None:
@@ -274,16 +345,13 @@ class LocalBlobStore(BlobStore):
 
     def _copy_hashing(self, stream: BinaryIO, f) -> tuple[str, int]:
         """Copy the stream into ``f`` (in the kernel when it can), hash what was written, fsync."""
-        copied = _kernel_copy(stream, f)
+        copied = _kernel_copy_hashing(stream, f)
         if copied is None:
             sha256, size = self._write_hashing(stream, f)
         else:
             # The bytes were copied inside the kernel (as cp does); hashing what was written,
             # not the source, names the blob by exactly the stored bytes.
-            f.seek(0)
-            sha256, size = _hash_file(f, self.chunk_size)
-            if size != copied:  # pragma: no cover - the file is ours alone
-                raise IntegrityError(f"copied {copied} bytes, stored {size}")
+            sha256, size = copied
         os.fsync(f.fileno())
         return sha256, size
 

@@ -40,6 +40,19 @@ def test_ingest_benchmark_measures_every_path_and_cleans_up(tmp_path):
     assert "skipped" in ingest_bench.report({**result, "memory": None})
 
 
+def test_ingest_benchmark_times_only_the_paths_asked_for(tmp_path):
+    """--paths store: the baseline and the store put alone (no server started), with the spread
+    of the runs printed."""
+    result = ingest_bench.run(
+        size=2 * MiB, memory_size=None, directory=str(tmp_path), repeat=2, paths=("store",)
+    )
+    assert set(result["times"]) == {"baseline", "store"}
+    table = ingest_bench.report(result)
+    assert "(a) LocalBlobStore.put" in table and "(b) tus upload" not in table
+    assert "median" in table and "stdev" in table and "2 rounds" in table
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     ("text", "size"),
     [

@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from quancheng.alerts.models import Alert
 from quancheng.ledger.models import Event
 from quancheng.lib.blobstore.local import LocalBlobStore
+from quancheng.lib.units import human_size
 from quancheng.orgs.models import Role
 from quancheng.records import ingest
 from quancheng.records.association import AUTO_LINK_REASON
@@ -147,7 +148,7 @@ def test_a_dock_folder_is_ingested_attributed_and_linked(scene, dock, officer, c
     }
 
     # Progress on stderr, a line per file with its size; the summary on stdout.
-    assert "[1/9]" in err and "[9/9]" in err and "KiB" in err
+    assert "[1/9]" in err and "[9/9]" in err and "KB" in err
     assert "新导入：9 个（其中无法解析 2 个）" in out
     assert "已自动关联：6 个" in out
     assert "待关联（在记录管理专人的待关联队列中）：3 个" in out
@@ -291,7 +292,7 @@ def test_a_large_file_reports_progress_while_it_is_stored(scene, tmp_path, monke
     _, err = run(root)
     steps = [line for line in err.splitlines() if " / " in line]
     assert len(steps) == (len(data) - 1) // 4096
-    assert steps[0].endswith(f"4.0 KiB / {ingest.human_size(len(data))}")
+    assert steps[0].endswith(f"4.0 KB / {human_size(len(data))}")
     assert store.exists(Segment.objects.get().blob_id)
 
 

@@ -9,6 +9,7 @@ see what the server received.
 import base64
 import hashlib
 import os
+import re
 import sqlite3
 
 import pytest
@@ -89,7 +90,8 @@ def test_an_officer_uploads_a_clip_and_sees_it_on_the_act(server, page, tmp_path
     expect(row.locator(".upload-status")).to_contain_text("已登记为音像记录", timeout=60_000)
     expect(row.locator(".upload-percent")).to_have_text("100%")
     assert row.locator(".upload-progress").evaluate("e => e.value") == 100
-    expect(row.locator(".upload-speed")).to_contain_text("/s")
+    # In MB/s with one decimal (issue 18: not "154.79876160996292 B/s").
+    expect(row.locator(".upload-speed")).to_have_text(re.compile(r"^\d+\.\d MB/s$"))
     sha256 = hashlib.sha256(clip.read_bytes()).hexdigest()
     expect(row.locator(".upload-status")).to_contain_text(sha256)
     expect(page.locator("#act-records")).to_contain_text("DSC_0001.mp4")

@@ -32,4 +32,5 @@ def test_the_redaction_benchmark_runs_and_reports():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "redaction of 160x96 at 5 fps" in result.stdout
     assert "plain decode+encode" in result.stdout and "redaction / plain" in result.stdout
-    assert "frames 5," in result.stdout and "CPUs, load average" in result.stdout
+    assert "frames 5," in result.stdout and "CPUs" in result.stdout
+    assert "load average" in result.stdout

@@ -106,3 +106,87 @@ def test_the_command_reports_progress_and_refuses_a_second_city(tmp_path, settin
         call_command("make_demo_city", "--districts", "1", "--acts", "5", stdout=io.StringIO())
     with pytest.raises(CommandError, match="区县数至少为1"):
         call_command("make_demo_city", "--districts", "0", stdout=io.StringIO())
+
+
+def _index_definitions() -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename IN "
+            "('ledger_event', 'ledger_subtreehash') ORDER BY indexname"
+        )
+        indexes = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid IN "
+            "('ledger_event'::regclass, 'ledger_subtreehash'::regclass) ORDER BY conname"
+        )
+        return indexes + [f"{name} {definition}" for name, definition in cursor.fetchall()]
+
+
+def test_an_access_log_tops_the_ledger_up_and_it_still_verifies(monkeypatch):
+    """plan.events: segment.viewed events by each district's head until the ledger holds that
+    many; on PostgreSQL by COPY with the ledger's indexes dropped and rebuilt around the load."""
+    from django.db import connection
+
+    from quancheng.ledger.models import LedgerHead
+    from quancheng.supervision import democity
+
+    monkeypatch.setattr(democity, "DROP_INDEXES_FROM", 1)  # the index path at a tiny scale
+    before = _index_definitions() if connection.vendor == "postgresql" else []
+    plan = CityPlan(districts=2, acts=12, seed=3, now=NOW, store_blobs=False, evaluate=False)
+    plan.events = 3000
+    summary = build_city(plan)
+    assert LedgerHead.objects.get().seq == Event.objects.count() == 3000 > summary.events
+    views = Event.objects.filter(action="segment.viewed")
+    assert views.count() == 3000 - Event.objects.exclude(action="segment.viewed").count() > 2000
+    assert set(views.values_list("actor_label", flat=True)) == {
+        "city-d01-zf-head",
+        "city-d02-zf-head",
+    }
+    report = verify_ledger()
+    assert report.ok, report.summary()
+    if connection.vendor == "postgresql":
+        assert _index_definitions() == before
+
+
+@pytest.mark.postgres
+def test_a_load_that_breaks_a_rebuilt_constraint_leaves_nothing_behind():
+    from django.db import IntegrityError, connection
+
+    from quancheng.supervision.copyload import copy_rows, secondary_indexes_dropped
+
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY and index rebuilds are PostgreSQL's")
+    before = _index_definitions()
+    row = (1, NOW, None, "system", None, "x", "", "", "{}", "0" * 64, "1" * 64)
+    columns = ("seq", "time", "actor_id", "actor_label", "agency_id", "action")
+    columns += ("object_type", "object_id", "body", "prev_hash", "hash")
+    # Two events with one hash: only the recreated unique constraint can refuse them.
+    with (
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+        secondary_indexes_dropped(["ledger_event"]),
+    ):
+        copy_rows("ledger_event", columns, [row, (2, *row[1:])])
+    assert not Event.objects.exists()
+    assert _index_definitions() == before
+
+
+def test_city_plans_by_scale_and_the_command_at_a_tiny_scale(tmp_path, settings):
+    from quancheng.supervision.democity import city_plan
+
+    tenth = city_plan(0.1)
+    assert (tenth.districts, tenth.acts, tenth.events) == (38, 100_000, 10_000_000)
+    full = city_plan(1)
+    assert (full.districts, full.acts, full.events) == (38, 1_000_000, 100_000_000)
+    assert city_plan(0.01).districts == 4
+    with pytest.raises(ValueError, match="规模"):
+        city_plan(1.5)
+    out = io.StringIO()
+    call_command("make_demo_city", "--scale", "0.00005", "--no-evaluate", stdout=out)
+    text = out.getvalue()
+    assert "区县 2，执法行为 50，账本事件 5,000" in text
+    assert "行/秒" in text and "预计剩余" in text
+    assert Event.objects.count() == 5000
+    assert verify_ledger().ok

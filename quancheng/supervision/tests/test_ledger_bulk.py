@@ -79,3 +79,46 @@ def test_bulk_appends_and_record_event_interleave_into_a_verifiable_ledger(offic
     assert report.size == Event.objects.count()
     leaves = [merkle.leaf_hash(e.entry_bytes()) for e in Event.objects.order_by("seq")]
     assert tree_root() == merkle.root_hash(leaves)
+
+
+def test_the_view_filler_writes_the_rows_of_append_events(officer, custodian):
+    """append_views builds its entries from a text template: the same rows as append_events."""
+    import datetime as dt
+
+    from quancheng.supervision.ledger_bulk import Viewer, append_views
+
+    with transaction.atomic():
+        record_event(officer, "before", object_type="x", object_id="1")
+    at = dt.datetime(2026, 6, 15, 4, 0, tzinfo=dt.UTC)
+    viewers = {officer.agency_id: Viewer(custodian.pk, custodian.username, officer.agency_id)}
+    targets = [(11, officer.agency_id), (12, officer.agency_id), (13, officer.agency_id)]
+    try:
+        with transaction.atomic():
+            assert append_views(37, targets, viewers, at, seed=3) == 37
+            templated = _rows()
+            raise _Rollback
+    except _Rollback:
+        pass
+    # The same events through append_events: the filler's seq numbers give its times.
+    start = Event.objects.count()
+    import random
+
+    rng = random.Random(3)
+    specs = []
+    for n in range(1, 38):
+        segment, agency = targets[rng.randrange(len(targets))]
+        specs.append(
+            EventSpec(
+                "segment.viewed",
+                "records.segment",
+                str(segment),
+                {"via": "demo-city"},
+                custodian,
+                agency,
+                at + dt.timedelta(microseconds=start + n),
+            )
+        )
+    with transaction.atomic():
+        append_events(specs, chunk=8)
+    assert _rows() == templated
+    assert verify_ledger().ok

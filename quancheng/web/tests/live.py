@@ -115,8 +115,8 @@ def running_server(env: dict, var: Path, attempts: int = 300) -> Iterator[str]:
 
 
 @contextmanager
-def chromium_page(**context_options) -> Iterator:
-    """A page of a fresh chromium context (zh-CN, Beijing time) until the block ends."""
+def chromium_browser() -> Iterator:
+    """Debian's chromium, headless, until the block ends (one per module: contexts are cheap)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -124,9 +124,18 @@ def chromium_page(**context_options) -> Iterator:
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
         try:
-            context = browser.new_context(
-                locale="zh-CN", timezone_id="Asia/Shanghai", **context_options
-            )
-            yield context.new_page()
+            yield browser
         finally:
             browser.close()
+
+
+def new_context(browser, **context_options):
+    """A fresh context of ``browser`` (zh-CN, Beijing time): its own cookies."""
+    return browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **context_options)
+
+
+@contextmanager
+def chromium_page(**context_options) -> Iterator:
+    """A page of a fresh chromium context (zh-CN, Beijing time) until the block ends."""
+    with chromium_browser() as browser:
+        yield new_context(browser, **context_options).new_page()

@@ -57,6 +57,7 @@ def test_an_officer_registers_a_subject_and_an_inspection(server, page):
     # 2. Register a subject through the form.
     code = uscc.complete("91500103MA7W00042")
     name = "重庆市渝中区较场口大药房"
+    page.locator("details.navmenu[data-menu=enforcement] summary").click()
     page.get_by_role("link", name="执法对象", exact=True).click()
     page.get_by_role("link", name="登记执法对象").click()
     page.get_by_label("名称", exact=True).fill(name)

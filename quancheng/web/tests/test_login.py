@@ -118,5 +118,6 @@ def test_the_logged_in_user_sees_name_agency_role_and_a_logout_button(client, of
     assert "张伟" in page
     assert "执法人员" in page
     assert f'action="{reverse("logout")}"' in page
-    for label in ("首页", "执法对象", "执法行为", "案件"):
+    assert f'class="brand" href="{reverse("home")}" title="首页"' in page
+    for label in ("执法对象", "执法行为", "案件"):
         assert f">{label}</a>" in page

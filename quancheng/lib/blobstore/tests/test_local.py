@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 import stat
+import threading
 
 import pytest
 
@@ -324,3 +325,43 @@ def test_a_kernel_copy_failing_midway_leaves_nothing(local_store, tmp_path, monk
         local_store.put(f)
     assert list(local_store.iter_blobs()) == []
     assert files_under(local_store.root) == []
+
+
+def test_the_copy_is_hashed_while_it_is_being_made(local_store, tmp_path, monkeypatch):
+    """The kernel copy runs a step at a time in a thread and the hash follows it: here the
+    copier may not go past its first step before that step has been hashed (an implementation
+    that copies everything first and hashes after would copy on in the caller's thread)."""
+    from quancheng.lib.blobstore import local
+
+    monkeypatch.setattr(local, "COPY_STEP", 1 * MiB)
+    caller = threading.current_thread()
+    first_hashed = threading.Event()
+    log = []
+    real_copy, real_preadv = os.copy_file_range, os.preadv
+
+    def copy(src, dst, count, offset_src, offset_dst):
+        in_caller = threading.current_thread() is caller
+        if offset_dst > 0 and not in_caller:
+            first_hashed.wait()
+        log.append(("copy", offset_dst, in_caller))
+        return real_copy(src, dst, min(count, MiB), offset_src, offset_dst)
+
+    def preadv(fd, buffers, offset):
+        log.append(("hash", offset))
+        n = real_preadv(fd, buffers, offset)
+        first_hashed.set()
+        return n
+
+    monkeypatch.setattr(os, "copy_file_range", copy)
+    monkeypatch.setattr(os, "preadv", preadv)
+    data = os.urandom(3 * MiB + 5)
+    source = tmp_path / "film.mp4"
+    source.write_bytes(data)
+    with open(source, "rb") as f:
+        info = local_store.put(f)
+    assert info.sha256 == hashlib.sha256(data).hexdigest()
+    assert local_store.path(info.sha256).read_bytes() == data
+    copies = [entry for entry in log if entry[0] == "copy"]
+    assert copies[0] == ("copy", 0, True)  # the first step in the caller (a refusal falls back)
+    assert all(not in_caller for _, offset, in_caller in copies[1:])  # the rest in the copier
+    assert log.index(("hash", 0)) < log.index(("copy", 1 * MiB, False))

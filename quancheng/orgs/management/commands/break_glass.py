@@ -33,7 +33,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         opening = sub.add_parser("open", help="启用一个应急账号")
-        opening.add_argument("--reason", required=True, help="启用原因（记入台账）")
+        opening.add_argument("--reason", required=True, help="启用原因（记入账本）")
         sub.add_parser("list", help="列出在用的应急账号")
         closing = sub.add_parser("close", help="停用应急账号")
         closing.add_argument("username")

@@ -2,8 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from quancheng.lib.units import human_size
 from quancheng.orgs.models import User
-from quancheng.records.ingest import IngestError, human_size, ingest_folder
+from quancheng.records.ingest import IngestError, ingest_folder
 
 
 class Command(BaseCommand):

@@ -46,17 +46,18 @@
     return btoa(binary);
   }
 
+  // Sizes in KB/MB/GB and speeds in MB/s, one decimal: as quancheng/lib/units.py writes them.
   function formatSize(n) {
-    if (n >= 1024 * 1024 * 1024) {
-      return (n / 1024 / 1024 / 1024).toFixed(2) + " GB";
+    var units = ["KB", "MB", "GB", "TB"];
+    var size = n / 1024;
+    for (var i = 0; i < units.length - 1 && size >= 1024; i++) {
+      size /= 1024;
     }
-    if (n >= 1024 * 1024) {
-      return (n / 1024 / 1024).toFixed(1) + " MB";
-    }
-    if (n >= 1024) {
-      return (n / 1024).toFixed(1) + " KB";
-    }
-    return n + " B";
+    return size.toFixed(1) + " " + units[i];
+  }
+
+  function formatRate(bytesPerSecond) {
+    return (bytesPerSecond / 1024 / 1024).toFixed(1) + " MB/s";
   }
 
   function setStatus(entry, text, state) {
@@ -73,7 +74,7 @@
     var seconds = (performance.now() - entry.startedAt) / 1000;
     var sent = offset - entry.startOffset;
     if (seconds > 0 && sent > 0) {
-      entry.speed.textContent = formatSize(sent / seconds) + "/s";
+      entry.speed.textContent = formatRate(sent / seconds);
     }
   }
 
