@@ -67,7 +67,7 @@ def scene():
 
     from quancheng.cases.services import create_act
     from quancheng.conftest import make_person
-    from quancheng.documents.certificates import make_demo_certificates
+    from quancheng.demo.ca import make_demo_certificates
     from quancheng.orgs.models import Agency, Role
     from quancheng.orgs.seed import load_organisation
     from quancheng.subjects.services import create_subject

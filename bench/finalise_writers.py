@@ -37,9 +37,9 @@ def build(finalisations: int, savers: int) -> dict:
 
     from quancheng.cases.services import create_act
     from quancheng.conftest import credit_code, make_person
+    from quancheng.demo.ca import make_demo_certificates
     from quancheng.documents import services
     from quancheng.documents.catalogue import load_catalogue
-    from quancheng.documents.certificates import make_demo_certificates
     from quancheng.documents.tests.conftest import doc_type, signature_png
     from quancheng.orgs.models import Agency
     from quancheng.orgs.seed import load_organisation

@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "quancheng.supervision",
     "quancheng.operations",
     "quancheng.web",
+    # Demo data and the demo CA (seed_demo, make_demo_ca): above every other app.
+    "quancheng.demo",
 ]
 
 MIDDLEWARE = [

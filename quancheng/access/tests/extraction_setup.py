@@ -14,7 +14,7 @@ from PIL import Image
 
 from quancheng.access.extraction import decide_extraction, request_extraction
 from quancheng.access.models import Extraction
-from quancheng.documents.certificates import make_demo_certificates
+from quancheng.demo.ca import make_demo_certificates
 from quancheng.records.datakinds import load_data_kinds
 from quancheng.records.items import create_data_record, create_document
 from quancheng.records.models import DataKind

@@ -14,7 +14,7 @@ from quancheng.access.extraction import (
 from quancheng.access.models import Extraction
 from quancheng.access.package import produce
 from quancheng.conftest import make_person
-from quancheng.documents.certificates import make_demo_certificates
+from quancheng.demo.ca import make_demo_certificates
 from quancheng.ledger.models import Event
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role

@@ -13,7 +13,8 @@ from cryptography.x509.oid import NameOID
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from quancheng.documents.certificates import active_certificate, demo_ca_dir, load_key
+from quancheng.demo.ca import demo_ca_dir
+from quancheng.documents.certificates import active_certificate, load_key
 from quancheng.documents.models import AgencyCertificate, TrustedCA
 from quancheng.ledger.models import Event
 

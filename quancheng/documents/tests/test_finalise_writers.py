@@ -53,8 +53,8 @@ def instance(migrated_template, tmp_path):  # noqa: F811
 def seed_drafts() -> dict:
     """Run in the instance: a complete draft to finalise and another officer's draft."""
     from quancheng.conftest import credit_code, make_person
+    from quancheng.demo.ca import make_demo_certificates
     from quancheng.documents.catalogue import load_catalogue
-    from quancheng.documents.certificates import make_demo_certificates
     from quancheng.orgs.models import Agency
     from quancheng.orgs.seed import load_organisation
     from quancheng.subjects.services import create_subject

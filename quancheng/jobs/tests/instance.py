@@ -168,7 +168,7 @@ def seed_extraction(document_bytes: int) -> int:
     from quancheng.access.extraction import decide_extraction, request_extraction
     from quancheng.cases.services import create_act
     from quancheng.conftest import credit_code, make_person
-    from quancheng.documents.certificates import make_demo_certificates
+    from quancheng.demo.ca import make_demo_certificates
     from quancheng.orgs.models import Agency, Role
     from quancheng.orgs.seed import load_organisation
     from quancheng.records.items import create_document

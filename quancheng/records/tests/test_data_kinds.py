@@ -64,7 +64,7 @@ def test_an_invalid_schema_is_refused_and_nothing_is_loaded(db, tmp_path):
 
 
 def test_seed_demo_loads_the_data_kinds(db):
-    call_command("seed_demo")
+    call_command("seed_demo", "--small")
     assert DataKind.objects.count() == 3
 
 

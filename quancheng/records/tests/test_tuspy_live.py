@@ -57,7 +57,7 @@ def server_env(tmp: Path) -> tuple[dict, dict]:
         QC_LOG_LEVEL="WARNING",
     )
     manage(env, "migrate", "--noinput")
-    manage(env, "seed_demo")
+    manage(env, "seed_demo", "--small")
     secret = manage(env, "issue_api_token", "--user", "zhangwei", "--name", "t", "--by", "sunli")
     secret = secret.strip().splitlines()[-1]
     return env, {"Authorization": f"Bearer {secret}"}

@@ -1,9 +1,9 @@
 """A real server and a real browser for the browser tests.
 
 The server is ``manage.py runserver`` in a subprocess on a SQLite database of its own (migrate,
-seed_demo, collectstatic), not pytest-django's live_server: the ledger's triggers forbid the
-DELETE with which transactional test teardown empties tables. The browser is Debian's chromium
-driven by Playwright.
+seed_demo --small, collectstatic), not pytest-django's live_server: the ledger's triggers forbid
+the DELETE with which transactional test teardown empties tables. The browser is Debian's
+chromium driven by Playwright.
 """
 
 import os
@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from quancheng.demo import DEMO_PASSWORD
+
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[3]
-PASSWORD = "Quancheng-2026"  # quancheng.demo.DEMO_PASSWORD
+PASSWORD = DEMO_PASSWORD
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -66,8 +68,9 @@ def manage(env: dict, *command: str) -> str:
     return done.stdout
 
 
-def prepared_env(var: Path, **settings: str) -> dict:
-    """The environment of an installation in ``var``, migrated, with the demo data loaded."""
+def prepared_env(var: Path, demo: tuple[str, ...] = ("--small",), **settings: str) -> dict:
+    """The environment of an installation in ``var``, migrated, with the demo data loaded (by
+    default the small set; ``demo`` are other ``seed_demo`` arguments)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QC_")}
     env.update(
         QC_VAR_DIR=str(var),
@@ -76,7 +79,11 @@ def prepared_env(var: Path, **settings: str) -> dict:
         QC_LOG_LEVEL="WARNING",
     )
     env.update(settings)
-    for command in (["migrate", "--noinput"], ["seed_demo"], ["collectstatic", "--noinput"]):
+    for command in (
+        ["migrate", "--noinput"],
+        ["seed_demo", *demo],
+        ["collectstatic", "--noinput"],
+    ):
         manage(env, *command)
     return env
 

@@ -188,7 +188,7 @@ def instances(tmp_path_factory):
     try:
         for env in (city, district):
             run(env, "migrate", "--noinput")
-            run(env, "seed_demo")
+            run(env, "seed_demo", "--small")
             run(env, "collectstatic", "--noinput")  # the pages need the static manifest
         city_server.start()
         district_server.start()

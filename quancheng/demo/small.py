@@ -1,8 +1,9 @@
-"""Demo data for the embedded default: people in 渝中区 and 江北区 and the three administrators,
-subjects, an inspection, a case, and a finished inspection whose dossier is sealed with its 四性
-report (docs/archive.md).
+"""The small demo (``seed_demo --small``, and what the tests load): people in 渝中区 and 江北区
+and the three administrators, subjects, an inspection, a case, and a finished inspection whose
+dossier is sealed with its 四性 report (docs/archive.md).
 
-Everything is created through the services, so the demo's ledger is a real one.
+Everything is created through the services, with the clock at ``today`` (``clock.at``), so the
+demo's ledger is a real one and a test can pin the day.
 """
 
 import datetime as dt
@@ -16,11 +17,12 @@ from quancheng.cases.models import Act
 from quancheng.lib import uscc
 from quancheng.orgs.models import ADMIN_ROLES, Agency, Role, User
 from quancheng.orgs.seed import load_organisation
-from quancheng.orgs.services import create_device, create_user
+from quancheng.orgs.services import create_device, create_users
 from quancheng.subjects import services as subjects
 from quancheng.subjects.models import Subject
 
-DEMO_PASSWORD = "Quancheng-2026"  # noqa: S105 - printed by scripts/run for the demo logins
+from . import DEMO_PASSWORD, media
+from .clock import at, local
 
 # (username, full name, agency code, role, certificate number)
 DEMO_PEOPLE = [
@@ -50,12 +52,22 @@ def _code(base: str) -> str:
     return uscc.complete(base.ljust(17, "0")[:17])
 
 
-@transaction.atomic
-def seed_demo() -> None:
-    load_organisation()
-    today = timezone.localdate()
-    people: dict[str, User] = {}
-    for username, full_name, agency_code, role, certificate in DEMO_PEOPLE:
+def load_reference_data() -> None:
+    """The data kinds and the document catalogue (idempotent), before the acts that use them."""
+    from quancheng.documents.catalogue import load_catalogue
+    from quancheng.records.datakinds import load_data_kinds
+
+    load_data_kinds()
+    load_catalogue()
+
+
+def create_people(today: dt.date, extra=()) -> dict[str, User]:
+    """The demo people (``DEMO_PEOPLE``, and ``extra`` officers of 渝中区 as (username, name,
+    certificate)), by username; certificates valid around ``today``."""
+    rows = DEMO_PEOPLE + [(u, n, "d03-zf", Role.OFFICER, c) for u, n, c in extra]
+    agencies = {a.code: a for a in Agency.objects.filter(code__in={r[2] for r in rows})}
+    people = []
+    for username, full_name, agency_code, role, certificate in rows:
         cert = {}
         if certificate:
             cert = {
@@ -63,16 +75,30 @@ def seed_demo() -> None:
                 "certificate_valid_from": today - dt.timedelta(days=700),
                 "certificate_valid_until": today + dt.timedelta(days=1095),
             }
-        people[username] = create_user(
-            None,
-            DEMO_PASSWORD,
-            username=username,
-            full_name=full_name,
-            agency=Agency.objects.get(code=agency_code) if agency_code else None,
-            role=role,
-            is_staff=role in ADMIN_ROLES,
-            **cert,
+        people.append(
+            {
+                "username": username,
+                "full_name": full_name,
+                "agency": agencies.get(agency_code),
+                "role": role,
+                "is_staff": role in ADMIN_ROLES,
+                **cert,
+            }
         )
+    return {u.username: u for u in create_users(None, DEMO_PASSWORD, people)}
+
+
+def seed_small(today: dt.date | None = None) -> None:
+    """Load the small demo, as of ``today`` (default: now)."""
+    moment = timezone.now() if today is None else local(today, 10)
+    with at(moment), transaction.atomic():
+        _seed_small(timezone.localdate(moment))
+
+
+def _seed_small(today: dt.date) -> None:
+    load_organisation()
+    load_reference_data()
+    people = create_people(today)
     yuzhong = Agency.objects.get(code="d03-zf")
     officer = people["zhangwei"]
     made = [
@@ -114,7 +140,6 @@ def _sealed_inspection(people: dict[str, User], agency: Agency, subject) -> None
     from quancheng.records.items import create_document, create_segment
     from quancheng.records.services import put_record, register_blob
     from quancheng.records.sm3 import compute_sm3
-    from quancheng.supervision.democity import make_clip
 
     officer, colleague, custodian = people["zhangwei"], people["lina"], people["wangfang"]
     start = timezone.now().replace(minute=0, second=0, microsecond=0) - dt.timedelta(days=3)
@@ -141,7 +166,7 @@ def _sealed_inspection(people: dict[str, User], agency: Agency, subject) -> None
     create_segment(
         officer,
         agency=agency,
-        blob=stored(make_clip(2)),
+        blob=stored(media.clip()),
         source="upload",
         act=act,
         started_at=start,

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from quancheng.documents.certificates import demo_ca_dir, make_demo_certificates
+from quancheng.demo.ca import demo_ca_dir, make_demo_certificates
 from quancheng.orgs.models import Agency
 
 
