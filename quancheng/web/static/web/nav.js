@@ -7,7 +7,30 @@
   root.classList.add("nav-js");
   const phone = window.matchMedia("(max-width: 768px)");
 
+  // A table or <pre> that scrolls sideways inside itself (narrow screens, quancheng.css) must be
+  // reachable by keyboard, or its hidden part cannot be read without a mouse (WCAG 2.1.1; axe's
+  // scrollable-region-focusable): such a box gets tabindex=0 and a name, and loses them again
+  // when the screen is wide enough.
+  function markScrollBoxes() {
+    for (const box of document.querySelectorAll("main table, main pre")) {
+      const scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        box.dataset.scrollBox = "1";
+        if (box.tagName === "TABLE" && !box.hasAttribute("aria-label")) {
+          const caption = box.querySelector("caption");
+          box.setAttribute("aria-label", (caption ? caption.textContent.trim() + "，" : "") + "可左右滚动");
+        }
+      } else if (!scrolls && box.dataset.scrollBox) {
+        box.removeAttribute("tabindex");
+        delete box.dataset.scrollBox;
+      }
+    }
+  }
+
   function ready() {
+    markScrollBoxes();
+    window.addEventListener("resize", markScrollBoxes);
     const nav = document.getElementById("mainnav");
     const toggle = document.querySelector(".nav-toggle");
     if (!nav) {
