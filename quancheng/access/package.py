@@ -35,6 +35,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from quancheng.documents import certificates
+from quancheng.documents.p7s import signature_files
 from quancheng.documents.pdfsign import sign_pdf
 from quancheng.documents.render import render_template_pdf
 from quancheng.jobs.leases import current_job
@@ -47,7 +48,7 @@ from quancheng.ledger.models import Checkpoint, Event
 from quancheng.ledger.services import record_event
 from quancheng.lib import gmcrypto
 from quancheng.lib.canonical import canonical_bytes
-from quancheng.records.models import DataRecord, Document, Segment
+from quancheng.records.models import DataRecord, Segment
 from quancheng.records.refs import resolve_many
 from quancheng.records.services import put_record, put_record_file, register_blob
 from quancheng.records.sm3 import compute_sm3_of, file_digests
@@ -127,22 +128,6 @@ def bundle_file(item) -> BundleFile:
     kind = "segment" if isinstance(item, Segment) else "document"
     name = item.original_filename or item.blob_id[:12]
     return BundleFile(safe_name(f"{kind}-{item.pk}-{name}"), item.blob_id)
-
-
-def signature_files(items, files: list[BundleFile]) -> list[BundleFile]:
-    """The detached SM2 signatures (``.p7s``, GM/T 0010) of the documents, each beside its PDF."""
-    from quancheng.documents.models import Sm2DocumentSignature
-
-    by_document = dict(
-        Sm2DocumentSignature.objects.filter(
-            document__in=[i for i in items if isinstance(i, Document)]
-        ).values_list("document_id", "blob_id")
-    )
-    return [
-        BundleFile(safe_name(f"{file.name}.p7s"), by_document[item.pk], signs=file.name)
-        for item, file in zip(items, files, strict=True)
-        if isinstance(item, Document) and item.pk in by_document
-    ]
 
 
 def _maker(item) -> str:

@@ -39,6 +39,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from lxml import etree
 
+from quancheng.documents.p7s import signature_files
 from quancheng.jobs.leases import current_job
 from quancheng.jobs.workdirs import work_dir
 from quancheng.ledger.bundle import BundleFile, bundle_made_body, make_ledger_bundle, safe_name
@@ -405,7 +406,10 @@ def build_package(transfer: Transfer, report: FourChecksReport, work: Path) -> t
         ("卷内目录", BundleFile(safe_name("卷内目录.pdf"), fourchecks.current_toc_sha256(dossier))),
         ("四性检测报告", BundleFile(safe_name("四性检测报告.pdf"), report.pdf_blob_id)),
     ]
-    files = [r.file for r in records] + [f for _, f in attachments]
+    # A finalised document's detached SM2 signature travels beside its PDF in the ledger bundle
+    # (its manifest names the PDF it signs; the offline verifier checks it).
+    signatures = signature_files([r.item for r in records], [r.file for r in records])
+    files = [r.file for r in records] + signatures + [f for _, f in attachments]
     # 1. Both digests of every stored file, proven: SM3 still pending is computed now (a ledger
     # event each), then a checkpoint covers everything the bundle proves.
     compute_sm3_of([f.sha256 for f in files if f.content is None])

@@ -2,6 +2,7 @@
 (never the requester), checked again, produced as a DA/T 48 package that validates against the
 project's XSD and re-reads (signatures, digests, the ledger bundle); the dossier is marked."""
 
+import io
 import json
 import zipfile
 
@@ -244,3 +245,43 @@ def test_a_crash_in_the_middle_of_packaging_then_the_retry_gives_one_package(
     assert transfers.read_package(_package(transfer, tmp_path), sm2_public_der=public).ok
     # Run again (a duplicate delivery of the job): nothing more happens.
     assert transfers.package_transfer(transfer.pk) is None
+
+
+@pytest.fixture
+def sealed_with_p7s(clock, officer, custodian, act, real_files):  # noqa: F811
+    """The sealed dossier whose PDF document carries a detached SM2 signature (.p7s)."""
+    from django.db import transaction
+
+    from quancheng.demo.ca import make_demo_certificates
+    from quancheng.documents import sm2sign
+    from quancheng.records.services import register_blob
+
+    make_demo_certificates(None, [act.agency])
+    device = Device.objects.create(agency=act.agency, kind="body_camera", serial_number="B1")
+    dossier, records = inspection_dossier(officer, custodian, act, device, real_files)
+    document = records["document"]
+    stored = sm2sign.active_certificate(document.agency)
+    with blob_store().open(document.blob_id) as f:
+        signature = sm2sign.sign_detached(f.read(), stored, NOW)
+    with transaction.atomic():
+        blob = register_blob(blob_store().put(io.BytesIO(signature)), document.agency)
+        sm2sign.record_signature(None, document, blob, stored, NOW)
+    return dossiers.freeze_dossier(custodian, dossier), document
+
+
+def test_the_p7s_travels_beside_its_document_and_re_reads(
+    sealed_with_p7s, custodian, head, tmp_path, approve
+):
+    dossier, document = sealed_with_p7s
+    transfer = approve(head, transfers.request_transfer(custodian, dossier, recipient=ARCHIVES))
+    assert transfer.status == Transfer.Status.TRANSFERRED
+    path = _package(transfer, tmp_path)
+    check = transfers.read_package(path, sm2_public_der=sm2_signing_key().public_key().der())
+    assert check.ok, check.problems
+    with zipfile.ZipFile(path) as zf:
+        (manifest_name,) = [n for n in zf.namelist() if n.endswith("ledger/manifest.json")]
+        manifest = json.loads(zf.read(manifest_name))
+        (entry,) = [f for f in manifest["files"] if f["path"].endswith(".p7s")]
+        assert entry["sha256"] == document.sm2_signature.blob_id
+        assert entry["signature_of"] == entry["path"].removesuffix(".p7s")
+    assert "SM2 signature" in check.ledger_report and "RESULT: VERIFIED" in check.ledger_report
