@@ -260,5 +260,6 @@ def test_pages_need_a_login(client, segment):
 def test_evidence_set_through_the_service_shows_on_the_page(as_officer, officer, segment):
     set_evidence(officer, segment, True)
     page = as_officer.get(segment.get_absolute_url()).content.decode()
-    assert "取消证据标记" in page and "设置证据标记" in page
+    assert "取消证据标记" in page  # the form, now the mark is set
+    assert "设置音像记录证据标记" in page  # the history: the ledger action's label
     assert Segment.objects.get(pk=segment.pk).is_evidence
