@@ -248,7 +248,7 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request otherwise
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "quancheng.lib.static_storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
 # plotly.min.js comes from the plotly package itself (quancheng/supervision/staticfinders.py).
