@@ -431,7 +431,7 @@ def _remove_from_store(shas: list[str], item) -> None:
             store.dispose(sha256)
         except BlobNotFound:
             pass
-        except Exception as exc:  # noqa: BLE001 - reported; the tombstone stands
+        except Exception as exc:
             log.exception("disposal: blob %s could not be removed", sha256)
             with transaction.atomic():
                 raise_alert(

@@ -166,7 +166,7 @@ class _Proofs:
         self.error = ""
         try:
             checkpoints.verify_note(checkpoint.signed_note)
-        except Exception as e:  # noqa: BLE001 - any failure to verify is the finding
+        except Exception as e:
             self.error = f"账本检查点签名无效：{e}"
         self.root = bytes.fromhex(checkpoint.root_hash)
 
@@ -204,7 +204,7 @@ def _write_once_reason(store: BlobStore, sha256: str) -> str:
     if isinstance(store, S3BlobStore):
         try:
             store.check_bucket()  # Object Lock enabled on the bucket, else it raises
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             return f"对象存储未启用对象锁定（WORM）：{e}"
         return ""
     return f"未知的存储类型 {type(store).__name__}，无法确认一次写入"
@@ -384,7 +384,7 @@ class _Run:
         try:
             with open_seekable(self.store, document.blob_id) as f:
                 pages = int(PdfFileReader(f, strict=False).root["/Pages"]["/Count"])
-        except Exception as e:  # noqa: BLE001 - any unreadable PDF is the finding
+        except Exception as e:
             self.add(USABILITY, "pdf_unreadable", label, FAIL, f"PDF无法解析：{e}")
             return
         self.add(USABILITY, "opens", label, PASS, f"PDF可解析，共{pages}页；PDF为长期保存格式")
@@ -409,7 +409,7 @@ class _Run:
             with open_seekable(self.store, document.blob_id) as f, Image.open(f) as image:
                 fmt = image.format or ""
                 image.verify()
-        except Exception as e:  # noqa: BLE001 - any undecodable image is the finding
+        except Exception as e:
             self.add(USABILITY, "image_unreadable", label, FAIL, f"扫描图像无法解码：{e}")
             return
         if fmt in LONG_TERM_IMAGES:

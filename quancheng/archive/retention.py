@@ -531,7 +531,7 @@ def _sync_blob(store, sha256: str, until, held: bool, item) -> None:
             store.set_legal_hold(sha256, held)
     except BlobNotFound:
         log.warning("retention: blob %s of %r is not in the store", sha256, item)
-    except Exception as exc:  # noqa: BLE001 - any store failure is reported, then retried
+    except Exception as exc:
         log.exception("retention: could not update blob %s in the store", sha256)
         from quancheng.alerts.services import raise_alert
 

@@ -49,7 +49,7 @@ def _context() -> ValidationContext:
 def _signer_name(cert) -> str:
     try:
         return cert.subject.native.get("common_name") or cert.subject.human_friendly
-    except Exception:  # noqa: BLE001 - a name is only for display
+    except Exception:
         return ""
 
 
@@ -59,7 +59,7 @@ def validate_pdf_bytes(data: bytes) -> Result:
         embedded = reader.embedded_signatures
     except PdfReadError as e:
         return Result(Status.INVALID, detail=f"无法读取 PDF：{e}")
-    except Exception as e:  # noqa: BLE001 - a malformed file is a finding, never a crash
+    except Exception as e:
         logger.info("PDF unreadable for signature validation: %r", e)
         return Result(Status.INVALID, detail=f"无法读取 PDF：{e}")
     if not embedded:
@@ -69,7 +69,7 @@ def validate_pdf_bytes(data: bytes) -> Result:
     for sig in embedded:
         try:
             st = validate_pdf_signature(sig, context)
-        except Exception as e:  # noqa: BLE001 - a malformed signature is a finding, not a crash
+        except Exception as e:
             logger.info("signature %s unreadable: %s", sig.field_name, e)
             outcome, name, signed_at = Status.INVALID, "", None
             details.append(f"{sig.field_name}：无法验证（{e}）")

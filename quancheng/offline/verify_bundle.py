@@ -95,7 +95,7 @@ class _Source:
     def open(self, name: str) -> BinaryIO:
         if self.zip is not None:
             return self.zip.open(self.prefix + name)
-        return open(self.path / name, "rb")  # noqa: SIM115  (the caller closes it)
+        return open(self.path / name, "rb")
 
     def read(self, name: str) -> bytes:
         with self.open(name) as f:

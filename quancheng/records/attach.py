@@ -67,7 +67,7 @@ def _check_times(started: dt.datetime | None, ended: dt.datetime | None) -> None
         )
 
 
-def attach_upload(
+def attach_upload(  # noqa: C901 - one check per refusal reason of an upload, in order
     actor,
     act: Act,
     upload_id,

@@ -174,7 +174,7 @@ def _symlink_reason(path: Path, root: Path) -> str:
     return "符号链接，未跟随（文件夹内的目标按其自身路径导入）"
 
 
-def walk(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+def walk(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:  # noqa: C901 - one skip reason per kind of unusable file
     """Regular, visible, non-empty files under root (sorted), and what was skipped and why."""
     files: list[Path] = []
     skipped: list[tuple[str, str]] = []

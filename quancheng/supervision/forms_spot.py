@@ -20,7 +20,7 @@ class DrawForm(forms.Form):
     period_start = forms.DateField(label="归档日期起", widget=DateInput)
     period_end = forms.DateField(label="归档日期止", widget=DateInput)
     kind = forms.ChoiceField(
-        label="案卷类别", choices=[("", "全部")] + Dossier.Kind.choices, required=False
+        label="案卷类别", choices=[("", "全部"), *Dossier.Kind.choices], required=False
     )
     sample_size = forms.IntegerField(label="抽查数量", min_value=1, max_value=MAX_SAMPLE)
     seed = forms.IntegerField(

@@ -365,7 +365,7 @@ def _report(filters, base, gaps, violating, registrations, devices, requests, pr
     return report
 
 
-def compute(user, filters: Filters) -> Report:
+def compute(user, filters: Filters) -> Report:  # noqa: C901 - one read per table of the statistics page
     """The figures of the statistics pages for what ``user`` may see, read from the rollups
     (a few queries whatever the number of acts and the period)."""
     from .rollups import apply_marks

@@ -65,5 +65,5 @@ def open_seekable(store: BlobStore, sha256: str) -> BinaryIO:
     """The blob's bytes, seekable; the caller closes it."""
     local = getattr(store, "path", None)
     if local is not None:
-        return open(local(sha256), "rb")  # noqa: SIM115 - the caller closes it
+        return open(local(sha256), "rb")
     return io.BufferedReader(_RangeReader(store, sha256), buffer_size=BUFFER)

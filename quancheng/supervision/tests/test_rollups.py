@@ -159,7 +159,7 @@ def test_a_rolled_back_change_leaves_the_rollups_as_they_were(scene):
         before = stored_cells()
         assert sum(c["acts"] for c in before[0].values()) == 3  # the act-level row and 2 officers
 
-        with pytest.raises(RuntimeError), transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():  # noqa: PT012 - the rollback inside the block is what is tested
             other = new_act(scene, 0, "onsite", 3, (1, 2))
             evaluate_act(other)
             update_act(scene.officers[0][1], act, kind="onsite")
