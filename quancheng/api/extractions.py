@@ -96,7 +96,7 @@ class ExtractionPage(Schema):
 
 
 class ExtractionFilters(Paging):
-    status: Literal[*Extraction.Status.values] | None = None
+    status: Literal[*Extraction.Status.values] | None = None  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
     mine: bool = Field(False, description="只列出本人申请的")
 
 
@@ -192,7 +192,7 @@ class ProvisionIn(Input):
     platform (``POST /provisions/{id}/decision``)."""
 
     recipient: str = Field(max_length=200, description="接收单位")
-    recipient_kind: Literal[*Provision.RecipientKind.values]
+    recipient_kind: Literal[*Provision.RecipientKind.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
     legal_basis: str = Field(max_length=2000, description="法律依据")
     act_id: Id | None = None
     case_id: Id | None = None
@@ -243,8 +243,8 @@ class ProvisionPage(Schema):
 
 
 class ProvisionFilters(Paging):
-    status: Literal[*Provision.Status.values] | None = None
-    recipient_kind: Literal[*Provision.RecipientKind.values] | None = None
+    status: Literal[*Provision.Status.values] | None = None  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
+    recipient_kind: Literal[*Provision.RecipientKind.values] | None = None  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
     recipient: str | None = Field(None, max_length=200)
     date_from: dt.date | None = None
     date_to: dt.date | None = None

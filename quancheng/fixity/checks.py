@@ -140,7 +140,7 @@ def check_blob(
     except BlobNotFound:
         return judge(sha256, expected_size, None, None)
     with f, memoryview(buf) as view:
-        readinto = f.readinto
+        readinto = f.readinto  # type: ignore[attr-defined]  # every store's stream is a raw or buffered file
         while True:
             try:
                 n = readinto(view)
@@ -229,7 +229,9 @@ def record_check(result: CheckResult, blob: Blob | None, context: dict[str, Any]
     agency = blob.agency if blob is not None else None
     if blob is not None:
         _note_state(blob, result)
-    fields = dict(object_type=Blob._meta.label_lower, object_id=result.sha256, agency=agency)
+    fields: dict[str, Any] = dict(
+        object_type=Blob._meta.label_lower, object_id=result.sha256, agency=agency
+    )
     if result.ok:
         return record_event(actor, ACTION, None, event_body(result, context), **fields)
     # A problem's alert names its event's seq: bound in this transaction (rare, so the wait for

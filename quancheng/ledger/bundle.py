@@ -95,11 +95,13 @@ def _copy_blob(store: BlobStore, sha256: str, target: Path) -> tuple[int, str]:
 
 
 def _write_content(f: BundleFile, target: Path) -> tuple[int, str]:
-    if hashlib.sha256(f.content).hexdigest() != f.sha256:
+    content = f.content
+    assert content is not None  # called for the files that carry their bytes
+    if hashlib.sha256(content).hexdigest() != f.sha256:
         raise BundleError(f"{f.name}: its content does not have the SHA-256 {f.sha256}")
     with open(target, "xb") as out:
-        out.write(f.content)
-    return len(f.content), gmcrypto.sm3_hex(f.content)
+        out.write(content)
+    return len(content), gmcrypto.sm3_hex(content)
 
 
 def _registered_sm3(sha256s: list[str]) -> dict[str, str]:
@@ -180,9 +182,9 @@ def make_ledger_bundle(  # noqa: C901 - the bundle's files written in their docu
             entry["signature_of"] = f"files/{safe_name(f.signs)}"
         listed.append(entry)
     # 2. The events, their proofs, the checkpoint and the key.
-    with open(out / "events.jsonl", "wb") as f:
+    with open(out / "events.jsonl", "wb") as lines:
         for event in events:
-            f.write(event.entry_bytes() + b"\n")
+            lines.write(event.entry_bytes() + b"\n")
     (out / "proofs").mkdir()
     for event in events:
         (out / "proofs" / f"{event.seq}.tlog-proof").write_text(

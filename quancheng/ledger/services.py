@@ -26,7 +26,7 @@ def in_own_transaction() -> bool:
     """
     if not connection.in_atomic_block:
         return False
-    return any(not block._from_testcase for block in connection.atomic_blocks)
+    return any(not block._from_testcase for block in connection.atomic_blocks)  # type: ignore[attr-defined]  # Django sets it on TestCase's blocks; not in the stubs
 
 
 def require_own_transaction(name: str) -> None:
@@ -56,7 +56,7 @@ def _agency_id(obj) -> int | None:
 
 def _in_test_case_transaction() -> bool:
     """True when a test case's wrapping transaction (which never commits) holds the change's."""
-    return bool(connection.atomic_blocks) and connection.atomic_blocks[0]._from_testcase
+    return bool(connection.atomic_blocks) and connection.atomic_blocks[0]._from_testcase  # type: ignore[attr-defined]  # as above
 
 
 def _staging_block():
@@ -121,7 +121,8 @@ def record_event(
 def _hook_registered() -> bool:
     from .integrator import integrate_after_commit
 
-    return any(hook is integrate_after_commit for _, hook, _ in connection.run_on_commit)
+    # Django 5 keeps (savepoint ids, func, robust) triples; the stubs say pairs.
+    return any(entry[1] is integrate_after_commit for entry in connection.run_on_commit)
 
 
 def record_sequenced_event(actor, action: str, obj=None, body=None, **kwargs) -> Event:

@@ -124,6 +124,7 @@ class VerificationReport:
                 f"with {self.verifier_key}"
             )
         first = self.first
+        assert first is not None  # not ok: there is a problem
         return f"ledger TAMPERED: {first.kind} at {first.location()}: {first.message}"
 
     def to_dict(self) -> dict:
@@ -553,6 +554,7 @@ def record_verification(report: VerificationReport, actor=None) -> None:
         record_event(actor, "ledger.verified", None, body, object_type="ledger", object_id="log")
         if not report.ok:
             first = report.first
+            assert first is not None  # not ok: there is a problem
             raise_alert(
                 "ledger.tampered",
                 f"账本校验失败：{first.label}（{first.location()}）",

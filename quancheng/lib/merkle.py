@@ -149,7 +149,7 @@ class Subtree(NamedTuple):
     """A complete aligned subtree: leaves [index·2^level, (index+1)·2^level) and its hash."""
 
     level: int
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, which nothing here calls
     hash: bytes
 
     @property

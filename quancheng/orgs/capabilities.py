@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -124,8 +124,8 @@ def involved_in_act(user, act) -> bool:
 class SigningAs(NamedTuple):
     """The object of ``draft.sign_as_officer``: which draft, in whose name."""
 
-    draft: object
-    officer: object
+    draft: Any  # a documents Draft (orgs sits below documents, so not named here)
+    officer: Any  # the User in whose name, or None
 
 
 def _act_of(obj):

@@ -167,8 +167,9 @@ def note_devices_docked(
     changed = []
     with transaction.atomic():
         for device in {d.pk: d for d in devices if d is not None}.values():
-            before = Device.objects.filter(pk=device.pk).values_list("last_docked_at", flat=True)
-            before = before.first()
+            before = (
+                Device.objects.filter(pk=device.pk).values_list("last_docked_at", flat=True).first()
+            )
             if before is not None and before >= at:
                 continue
             Device.objects.filter(pk=device.pk).update(last_docked_at=at)

@@ -112,7 +112,7 @@ def set_device_clock_offset(actor, device: Device, seconds: int, note: str = "")
     before = device.clock_offset_seconds
     device.clock_offset_seconds = seconds
     device.save(update_fields=["clock_offset_seconds"])
-    body = {"before": before, "after": seconds}
+    body: dict[str, int | str] = {"before": before, "after": seconds}
     if note.strip():
         body["note"] = note.strip()
     record_event(actor, "device.clock_offset_set", device, body)

@@ -35,7 +35,7 @@ def load_schedule(actor, data: Mapping) -> tuple[HolidaySchedule, str]:
     schedule = HolidaySchedule.objects.select_for_update().filter(year=parsed.year).first()
     created = schedule is None
     before = None
-    if created:
+    if schedule is None:
         schedule = HolidaySchedule(year=parsed.year)
     else:
         before = {k: getattr(schedule, k) for k in values}

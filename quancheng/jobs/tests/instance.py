@@ -134,6 +134,7 @@ def new_instance(template, var: Path, **env) -> Instance:
         shutil.copyfile(source, var / "db.sqlite3")
         return Instance(var, f"sqlite:///{var / 'db.sqlite3'}", **env)
     pg = suite_postgres_url()
+    assert pg is not None  # a PostgreSQL template came from it
     name = f"{source.removesuffix(f'_inst_tpl_{os.getpid()}')}_inst_{os.getpid()}_{next(_numbers)}"
     _admin(pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     _admin(pg, f'CREATE DATABASE "{name}" TEMPLATE "{source}"')

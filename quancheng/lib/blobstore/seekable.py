@@ -47,7 +47,7 @@ class _RangeReader(io.RawIOBase):
             return 0
         if self._stream is None:
             self._stream = self._store.open(self._sha256, self._pos)
-        n = self._stream.readinto(buffer) or 0
+        n = self._stream.readinto(buffer) or 0  # type: ignore[attr-defined]  # every store's stream is a raw or buffered file
         self._pos += n
         return n
 

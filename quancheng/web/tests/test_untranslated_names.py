@@ -81,8 +81,8 @@ def stub_context(template: str) -> dict:
     of as many Stubs as it has variables)."""
     from django.template.loader import get_template
 
-    source = get_template(template).template.source
-    context = {name: Stub() for name in set(re.findall(r"[A-Za-z_]\w*", source))}
+    source = get_template(template).template.source  # type: ignore[attr-defined]  # the Django backend's Template
+    context: dict[str, object] = {name: Stub() for name in set(re.findall(r"[A-Za-z_]\w*", source))}
     for names, seq in FOR_UNPACKING.findall(source):
         if "," in names:
             context[seq] = [tuple(Stub(1) for _ in names.split(","))]
