@@ -113,7 +113,7 @@ def _case_id(item) -> int | None:
 def item_kind_of(item) -> str:
     """The item's kind; a document draft (文书草稿) is judged as content of its act."""
     if isinstance(item, tuple(ITEM_MODELS.values())):
-        return kind_of(item)
+        return kind_of(item)  # type: ignore[arg-type]  # an item, by the isinstance above
     return item._meta.label_lower
 
 

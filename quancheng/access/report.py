@@ -174,8 +174,8 @@ def _flag_after_complaint(rows: list[Row]) -> None:
         times = [complaint_at.get(("act", s["act_id"]))] + [
             complaint_at.get(("case", c)) for c in cases
         ]
-        times = [t for t in times if t is not None]
-        if involved and times and row.event.time >= min(times):
+        moments = [t for t in times if t is not None]
+        if involved and moments and row.event.time >= min(moments):
             row.flags.append("after_complaint")
 
 

@@ -364,7 +364,7 @@ def _tombstone(ditem, proposal, user, item, row) -> list[str]:
     # The tombstone's seq is kept on the item in the same transaction.
     event = record_sequenced_event(
         user,
-        Action(f"{ditem.item_kind}.disposed"),
+        Action(f"{ditem.item_kind}.disposed"),  # type: ignore[call-arg]  # lookup by value
         item,
         {
             **file_digests(ditem.sha256),
@@ -410,7 +410,7 @@ def blob_in_use(sha256: str) -> bool:
         for field in model._meta.concrete_fields:
             if not (field.is_relation and field.related_model is Blob):
                 continue
-            rows = model.objects.filter(**{field.attname: sha256})
+            rows = model.objects.filter(**{field.attname: sha256})  # type: ignore[attr-defined]  # every model here has objects
             if model in ITEM_MODELS.values():
                 disposed = ItemRetention.objects.filter(
                     item_kind=kind_of(model()), disposed=True

@@ -117,7 +117,7 @@ def decide_hold(user, hold: Hold, *, approve: bool, note: str = "") -> Hold:
 def _check_acts_again(hold: Hold) -> None:
     """A23-longterm reads whether an act or its case is held: its acts are checked again."""
     acts = [hold.act_id] if hold.act_id else []
-    if hold.case_id:
+    if hold.case is not None:
         acts += list(hold.case.acts.values_list("pk", flat=True))
     schedule_evaluation(*acts)
 

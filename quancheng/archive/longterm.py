@@ -110,7 +110,8 @@ class _Acts:
 
     def holds(self, act_id: int) -> list[HoldRow]:
         case_id = self.case_of.get(act_id)
-        return self.holds_on_act.get(act_id, []) + self.holds_on_case.get(case_id, [])
+        on_case = self.holds_on_case.get(case_id, []) if case_id is not None else []
+        return self.holds_on_act.get(act_id, []) + on_case
 
     def unresolved(self, act_id: int) -> tuple[list, list]:
         return unresolved(
@@ -121,7 +122,7 @@ class _Acts:
 def _load(act_ids: set[int], case_ids: set[int]) -> _Acts:
     from quancheng.compliance.models import Finding, Marker
 
-    case_of = dict(
+    case_of: dict[int, int | None] = dict(
         Act.objects.filter(models.Q(pk__in=act_ids) | models.Q(case_id__in=case_ids)).values_list(
             "pk", "case_id"
         )

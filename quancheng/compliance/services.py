@@ -130,7 +130,7 @@ def add_explanation(
         reason = ""
     if (gap_started_at is None) != (gap_ended_at is None):
         raise _error("请同时填写中断开始和结束时间，或都不填", "gap_incomplete", "gap_started_at")
-    if gap_started_at is not None and gap_ended_at <= gap_started_at:
+    if gap_started_at is not None and gap_ended_at is not None and gap_ended_at <= gap_started_at:
         raise _error("中断结束时间应晚于开始时间", "gap_order", "gap_ended_at")
     review = (
         Explanation.Review.PENDING

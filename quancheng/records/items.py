@@ -242,7 +242,7 @@ def link_item(actor, item, act: Act, *, reason: str = ""):
         item.save()
         record_event(
             actor,
-            Action(f"{_event_name(item)}.linked"),
+            Action(f"{_event_name(item)}.linked"),  # type: ignore[call-arg]  # lookup by value
             item,
             {
                 "act": act.pk,
@@ -272,7 +272,7 @@ def unlink_item(actor, item, *, reason: str):
         item.save()
         record_event(
             actor,
-            Action(f"{_event_name(item)}.unlinked"),
+            Action(f"{_event_name(item)}.unlinked"),  # type: ignore[call-arg]  # lookup by value
             item,
             {"previous_act": previous, "reason": reason},
         )
@@ -291,7 +291,10 @@ def set_evidence(actor, item, is_evidence: bool):
         item.is_evidence = is_evidence
         item.save(update_fields=["is_evidence"])
         record_event(
-            actor, Action(f"{_event_name(item)}.evidence_set"), item, {"is_evidence": is_evidence}
+            actor,
+            Action(f"{_event_name(item)}.evidence_set"),  # type: ignore[call-arg]  # lookup by value
+            item,
+            {"is_evidence": is_evidence},
         )
         # Evidence AV follows its dossier, other AV 6 months (A22): the retention follows.
         _recompute_retention(actor, item)

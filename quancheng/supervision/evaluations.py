@@ -62,7 +62,8 @@ def spotcheck_basis(agency: Agency, period_start: dt.date, period_end: dt.date) 
     if not scores:
         return {"samples": 0, "mean": None}
     # Summed as decimals (not the database's AVG, a float on SQLite): the same figure everywhere.
-    mean = (sum(scores, Decimal(0)) / len(scores)).quantize(ONE_DECIMAL, ROUND_HALF_UP)
+    total = sum((Decimal(s) for s in scores if s is not None), Decimal(0))
+    mean = (total / len(scores)).quantize(ONE_DECIMAL, ROUND_HALF_UP)
     return {"samples": len(scores), "mean": str(mean)}
 
 

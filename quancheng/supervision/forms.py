@@ -30,7 +30,7 @@ class MonthField(forms.CharField):
 class StatisticsFilterForm(forms.Form):
     by = forms.ChoiceField(label="分组", choices=list(GROUPINGS.items()), required=False)
     district = forms.ChoiceField(label="区县", required=False)
-    officer = forms.ModelChoiceField(
+    officer: forms.ModelChoiceField = forms.ModelChoiceField(
         label="执法人员", queryset=None, required=False, empty_label="全部"
     )
     kind = forms.ChoiceField(

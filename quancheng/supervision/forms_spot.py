@@ -37,7 +37,7 @@ class DrawForm(forms.Form):
 
 
 class EvaluationForm(forms.Form):
-    agency = forms.ModelChoiceField(label="被考评机构", queryset=None)
+    agency: forms.ModelChoiceField = forms.ModelChoiceField(label="被考评机构", queryset=None)
     period_label = forms.CharField(
         label="考评期间", max_length=50, help_text="例如：2026年第三季度"
     )

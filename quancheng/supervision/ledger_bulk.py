@@ -228,7 +228,8 @@ def append_views(
     written = 0
     while written < count:
         n = min(VIEW_CHUNK, count - written)
-        events, subtrees = [], []
+        events: list = []
+        subtrees: list = []
         for _ in range(n):
             seq += 1
             segment, agency = targets[rng.randrange(len(targets))]

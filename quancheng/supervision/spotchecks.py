@@ -335,7 +335,7 @@ def report_context(spot_check: SpotCheck, district: str) -> dict[str, Any]:
         ]
         rows.append({"sample": sample, "failed": failed, "findings": list(sample.findings.all())})
     scores = [s.score for s in samples if s.score is not None]
-    mean = (sum(scores) / len(scores)).quantize(Decimal("0.1")) if scores else None
+    mean = (sum(scores, Decimal(0)) / len(scores)).quantize(Decimal("0.1")) if scores else None
     return {
         "spot_check": spot_check,
         "district": district,

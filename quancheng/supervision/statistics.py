@@ -136,6 +136,7 @@ def _scope(qs, user, filters: Filters, act: str, date_field: str, by_officer: st
 
 def _group(qs, filters: Filters, act: str, date_field: str, officer_path: str):
     """The queryset's rows annotated with the group key ``g``."""
+    key: TruncMonth | F
     if filters.by == "month":
         if date_field.endswith("provided_on"):  # a date, not a moment
             key = TruncMonth(date_field)

@@ -68,7 +68,10 @@ def login(base: str):
     page = session.get(f"{base}/login/", timeout=30)
     if page.status_code != 200:
         raise StepFailed(f"login page: {page.status_code}")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    if found is None:
+        raise StepFailed("login page: no CSRF token")
+    token = found.group(1)
     answer = session.post(
         f"{base}/login/",
         data={
