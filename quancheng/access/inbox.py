@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.urls import NoReverseMatch
 
 from quancheng.orgs import capabilities as caps
 
 from .models import AccessRequest, Extraction, Provision, RedactedCopy
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
 
 
 @dataclass
@@ -56,7 +60,7 @@ def _url(obj, fallback=None) -> str:
     return ""
 
 
-def _querysets(user) -> dict:
+def _querysets(user: User) -> dict:
     from quancheng.archive.models import DisposalProposal, Hold, SupplementRequest, Transfer
     from quancheng.compliance.models import Explanation
     from quancheng.registration.models import LateRegistrationRequest
@@ -105,7 +109,7 @@ def _querysets(user) -> dict:
     }
 
 
-def inbox_count(user) -> int:
+def inbox_count(user: User) -> int:
     """How many decisions wait for the head (the navigation's badge): one count per section."""
     if not caps.can(user, caps.REQUESTS_DECIDE):
         return 0
@@ -148,7 +152,7 @@ def _entry(kind: str, obj) -> Entry:
     return Entry(kind, str(obj), obj.proposed_by, obj.proposed_at, _url(obj), obj)
 
 
-def inbox(user) -> list[tuple[str, str, list[Entry]]]:
+def inbox(user: User) -> list[tuple[str, str, list[Entry]]]:
     """(section code, section title, entries oldest first) for every section, empty ones too."""
     if not caps.can(user, caps.REQUESTS_DECIDE):
         return []

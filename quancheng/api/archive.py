@@ -3,7 +3,7 @@ an item's retention and why it may not be disposed of (A22, A23); disposal propo
 decision; the head's decision that an A23 circumstance does not apply."""
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
@@ -25,6 +25,10 @@ from .errors import error_response
 from .extractions import ExtractionDecisionIn
 from .schemas import AgencyRef, Id, Input, LocalDateTime, Paging, PersonRef
 from .scope import page
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 router = Router(tags=["案卷"])
 
@@ -168,7 +172,7 @@ class DossierFilters(Paging):
     act_id: Id | None = None
 
 
-def _dossiers(user):
+def _dossiers(user: "User"):
     return Dossier.objects.visible_to(user).select_related("agency", "custodian")
 
 

@@ -8,7 +8,7 @@ download the package (a zip of a BagIt bag, streamed, byte ranges allowed, each 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router, Schema, Status
@@ -31,6 +31,10 @@ from . import responses
 from .errors import error_response
 from .schemas import Error, Id, Input, LocalDateTime, Paging, PersonRef
 from .scope import page
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 router = Router(tags=["证据提取与对外提供"])
 
@@ -100,7 +104,7 @@ class ExtractionFilters(Paging):
     mine: bool = Field(False, description="只列出本人申请的")
 
 
-def _extractions(user):
+def _extractions(user: User):
     return services.visible_extractions(user).select_related("package")
 
 

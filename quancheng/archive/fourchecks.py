@@ -33,6 +33,7 @@ import os
 import stat
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -51,6 +52,10 @@ from quancheng.records.models import DataRecord, Document, Segment
 from quancheng.records.services import blob_store, put_record, register_blob
 
 from .models import Dossier, FourChecksReport
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 Occasion = FourChecksReport.Occasion
 
@@ -557,7 +562,7 @@ def _render(dossier, report, results) -> bytes:
     )
 
 
-def check_dossier(actor, dossier: Dossier, occasion: str, *, store=None) -> FourChecksReport:
+def check_dossier(actor: User, dossier: Dossier, occasion: str, *, store=None) -> FourChecksReport:
     """Run the 四性 checks on ``dossier`` and keep the report (PDF blob, ledger event).
 
     In a transaction of its own when called outside one: a failed report is kept even though

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
@@ -31,6 +32,10 @@ from quancheng.ledger.services import record_event
 from quancheng.orgs.models import Role
 
 from .models import Hold, LongtermWaiver
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 # A hold the head approved: in force, or approved and later lifted by the head.
 APPROVED = {Hold.Status.ACTIVE, Hold.Status.LIFT_REQUESTED, Hold.Status.LIFTED}
@@ -209,7 +214,7 @@ def circumstances_of(act: Act) -> tuple[list, list]:
     return _load({act.pk}, set()).unresolved(act.pk)
 
 
-def waive_longterm(user, act: Act, *, reason: str) -> LongtermWaiver:
+def waive_longterm(user: User, act: Act, *, reason: str) -> LongtermWaiver:
     """The head records that the marked A23 circumstances of an act do not call for long-term
     keeping, with the reasons (不适用长期保存决定): a ledger event, shown in the dossier."""
     if getattr(user, "role", None) != Role.HEAD or user.agency_id != act.agency_id:

@@ -33,6 +33,7 @@ import zipfile
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -55,6 +56,10 @@ from quancheng.records.sm3 import compute_sm3_of
 
 from . import fourchecks
 from .models import Dossier, FourChecksReport, Transfer
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 logger = logging.getLogger(__name__)
 SCHEMA = Path(__file__).parent / "schemas" / "eep-quancheng-1.xsd"
@@ -82,7 +87,7 @@ def _error(message: str, code: str) -> ValidationError:
 # --- 1. request ----------------------------------------------------------------------------------
 
 
-def request_transfer(actor, dossier: Dossier, *, recipient: str, note: str = "") -> Transfer:
+def request_transfer(actor: User, dossier: Dossier, *, recipient: str, note: str = "") -> Transfer:
     """The custodian asks to transfer a frozen dossier to ``recipient`` (the archives)."""
     recipient = (recipient or "").strip()
     note = (note or "").strip()
@@ -118,7 +123,7 @@ def request_transfer(actor, dossier: Dossier, *, recipient: str, note: str = "")
 # --- 2. decide -----------------------------------------------------------------------------------
 
 
-def _require_decider(actor, transfer: Transfer) -> None:
+def _require_decider(actor: User, transfer: Transfer) -> None:
     caps.require(actor, caps.TRANSFER_DECIDE, transfer.agency)
     if actor.pk == transfer.requested_by_id:
         raise PermissionDenied("不能审批本人提交的移交申请")
@@ -133,7 +138,7 @@ def _pending(transfer: Transfer) -> Transfer:
     return transfer
 
 
-def _claim(transfer: Transfer, actor, status: str, note: str, **fields) -> bool:
+def _claim(transfer: Transfer, actor: User, status: str, note: str, **fields) -> bool:
     """Move a still-requested transfer to ``status``; False when someone else decided first."""
     return bool(
         Transfer.objects.filter(pk=transfer.pk, status=Transfer.Status.REQUESTED).update(
@@ -146,7 +151,7 @@ def _claim(transfer: Transfer, actor, status: str, note: str, **fields) -> bool:
     )
 
 
-def decide_transfer(actor, transfer: Transfer, *, approve: bool, note: str = "") -> Transfer:
+def decide_transfer(actor: User, transfer: Transfer, *, approve: bool, note: str = "") -> Transfer:
     """The head refuses, or approves: the decision is recorded and the packaging job queued.
 
     The job (:func:`package_transfer`) runs the 四性 checks again and makes the package; the
@@ -335,7 +340,7 @@ def _sm3_of_file(path: Path) -> str:
         return gmcrypto.sm3_file(f)
 
 
-def package_for_download(actor, transfer: Transfer):
+def package_for_download(actor: User, transfer: Transfer):
     """The package blob to hand to the archives (an access to record content: a ledger event)."""
     caps.require(actor, caps.TRANSFER_REQUEST, transfer.agency)
     if transfer.package_blob_id is None:

@@ -7,6 +7,7 @@ after the commit (hooks.schedule_evaluation).
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +21,10 @@ from quancheng.records.models import Segment
 from .evaluate import refresh_completeness
 from .hooks import schedule_evaluation
 from .models import Explanation, Finding, Marker
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 MAX_TEXT = 5000
 
@@ -48,7 +53,9 @@ def segment_length(segment: Segment) -> float | None:
     return None
 
 
-def add_marker(actor, segment: Segment, kind: str, offset_seconds: float, note: str = "") -> Marker:
+def add_marker(
+    actor: User, segment: Segment, kind: str, offset_seconds: float, note: str = ""
+) -> Marker:
     """Mark a moment in a recording (e.g. 表明身份 at 00:42); a ledger event on the segment.
 
     Only someone who may view the segment marks it: the rules judge recordings by markers."""
@@ -84,7 +91,7 @@ def add_marker(actor, segment: Segment, kind: str, offset_seconds: float, note: 
     return marker
 
 
-def withdraw_marker(actor, marker: Marker, reason: str) -> Marker:
+def withdraw_marker(actor: User, marker: Marker, reason: str) -> Marker:
     """Withdraw a wrong marker (it stays, withdrawn, beside the ledger event)."""
     segment = marker.segment
     caps.require(actor, caps.MARKER_CHANGE, segment)
@@ -106,7 +113,7 @@ def withdraw_marker(actor, marker: Marker, reason: str) -> Marker:
 
 
 def add_explanation(
-    actor,
+    actor: User,
     act: Act,
     kind: str,
     text: str,
@@ -169,7 +176,7 @@ def add_explanation(
 
 
 def review_explanation(
-    actor, explanation: Explanation, accept: bool, note: str = ""
+    actor: User, explanation: Explanation, accept: bool, note: str = ""
 ) -> Explanation:
     """The head of the act's agency accepts or returns an A13 work record (第十三条：报本机构
     主要负责人审核)."""
@@ -200,7 +207,7 @@ def review_explanation(
 # --- findings (检查发现) ----------------------------------------------------------------------
 
 
-def answer_finding(actor, finding: Finding, answer: str) -> Finding:
+def answer_finding(actor: User, finding: Finding, answer: str) -> Finding:
     """An officer of the act (or the custodian) answers an open or returned finding."""
     act = finding.act
     caps.require(actor, caps.ACT_EXPLAIN, act)
@@ -227,7 +234,7 @@ def answer_finding(actor, finding: Finding, answer: str) -> Finding:
     return finding
 
 
-def decide_finding(actor, finding: Finding, accept: bool, note: str = "") -> Finding:
+def decide_finding(actor: User, finding: Finding, accept: bool, note: str = "") -> Finding:
     """The head of the act's agency accepts or returns an answered finding."""
     act = finding.act
     caps.require(actor, caps.ACT_REVIEW, act)

@@ -24,6 +24,7 @@ import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -44,6 +45,10 @@ from quancheng.records.sm3 import file_digests
 
 from . import ocr
 from .models import ScanReading
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 PDF_DPI = 150  # A4 at 150 dpi: 1240 × 1754 pixels, enough for 10.5 pt text
@@ -314,7 +319,7 @@ def _iso(moment: dt.datetime | None) -> str | None:
 
 @transaction.atomic(durable=True)
 def confirm_scan(
-    actor,
+    actor: User,
     document: Document,
     *,
     number: str,

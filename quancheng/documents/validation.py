@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +24,10 @@ from quancheng.records.sm3 import file_digests
 
 from .models import SignatureCheck, TrustedCA
 from .pdfsign import _pem_certs
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 logger = logging.getLogger(__name__)
 Status = SignatureCheck.Status
@@ -106,7 +111,7 @@ def validate_document(document) -> Result:
     return validate_pdf_bytes(data)
 
 
-def record_check(actor, document, result: Result | None = None) -> SignatureCheck:
+def record_check(actor: User, document, result: Result | None = None) -> SignatureCheck:
     """Store the result of validating a document at ingest (in the caller's transaction)."""
     result = result or validate_document(document)
     with transaction.atomic():

@@ -130,7 +130,7 @@ class User(AbstractUser):
 
 
 class DeviceQuerySet(models.QuerySet):
-    def visible_to(self, user):
+    def visible_to(self, user: "User"):
         """Devices of the agencies the user sees (the rule lives in orgs/scoping.py)."""
         from .scoping import agencies_visible_to
 

@@ -1,6 +1,7 @@
 """Forms of the spot-check and evaluation pages (input only; the services decide)."""
 
 import json
+from typing import TYPE_CHECKING
 
 from django import forms
 
@@ -8,6 +9,9 @@ from quancheng.archive.models import Dossier
 
 from .evaluations import evaluable_agencies
 from .spotchecks import MAX_SAMPLE, districts_for
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
 
 
 class DateInput(forms.DateInput):
@@ -31,9 +35,9 @@ class DrawForm(forms.Form):
         help_text="留空则随机生成；填写已记录的种子并使用相同条件可复现同一样本",
     )
 
-    def __init__(self, user, *args, **kwargs):
+    def __init__(self, user: "User", *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["district"].choices = [(d, d) for d in districts_for(user)]
+        self.fields["district"].choices = [(d, d) for d in districts_for(user)]  # type: ignore[attr-defined]  # a ChoiceField
 
 
 class EvaluationForm(forms.Form):
@@ -44,9 +48,9 @@ class EvaluationForm(forms.Form):
     period_start = forms.DateField(label="期间起", widget=DateInput)
     period_end = forms.DateField(label="期间止", widget=DateInput)
 
-    def __init__(self, user, *args, **kwargs):
+    def __init__(self, user: "User", *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agency"].queryset = evaluable_agencies(user).order_by("code")
+        self.fields["agency"].queryset = evaluable_agencies(user).order_by("code")  # type: ignore[attr-defined]  # a ModelChoiceField
 
 
 class SheetForm(forms.Form):

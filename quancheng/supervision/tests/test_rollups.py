@@ -121,7 +121,7 @@ def _apply(scene, acts: list, op) -> None:
         finding = Finding.objects.filter(act=act, status="open").order_by("pk").first()
         if finding is None:
             return
-        officer = act.officers.order_by("pk").first()
+        officer = act.officers.order_by("pk")[0]
         answer_finding(officer, finding, "设备故障，已说明")
         decide_finding(scene.heads[a], finding, accept=args[1], note="" if args[1] else "请补充")
     elif name == "request":
