@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -36,6 +37,10 @@ from .checkpoints import origin, sm2_verifier_key, verifier_key
 from .models import Checkpoint, Event
 from .proofs import tlog_proof_text
 from .services import record_event
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User  # type-only: the ledger stores people by label
+
 
 FORMAT = "quancheng-ledger-bundle/1"
 COPY_CHUNK = 4 * 1024 * 1024
@@ -125,7 +130,7 @@ def make_ledger_bundle(  # noqa: C901 - the bundle's files written in their docu
     events: Iterable[Event],
     files: Iterable[BundleFile] = (),
     *,
-    actor=None,
+    actor: User | None = None,
     object_type: str = "",
     object_id: str = "",
     store: BlobStore | None = None,
