@@ -46,6 +46,7 @@ def _text(value: str, field_name: str, label: str, required: bool = True, limit=
 
 
 def segment_length(segment: Segment) -> float | None:
+    """A segment's length in seconds: its measured duration, else end minus start, else None."""
     if segment.duration_seconds is not None:
         return segment.duration_seconds
     if segment.started_at and segment.ended_at:

@@ -92,6 +92,7 @@ class LoadResult:
 def load_catalogue(
     path: Path = BUNDLED, *, replace: bool = False, actor: User | None = None
 ) -> LoadResult:
+    """Load the document types from the catalogue file (new ones; ``replace``: changed ones too)."""
     entries = json.loads(Path(path).read_text(encoding="utf-8"))["types"]
     result = LoadResult()
     for entry in entries:

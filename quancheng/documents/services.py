@@ -55,6 +55,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def data_sha256(data: dict) -> str:
+    """SHA-256 (hex) of the RFC 8785 canonical JSON of a document's data."""
     return hashlib.sha256(canonical_bytes(data)).hexdigest()
 
 
@@ -115,6 +116,7 @@ def clean_data(doc_type: DocumentType, raw: dict) -> dict:
 
 
 def missing_fields(draft: DocumentDraft) -> list[str]:
+    """Labels of the draft's required fields that are still empty."""
     return [
         f["label"]
         for f in draft.doc_type.fields
@@ -163,6 +165,7 @@ def _check_type(act: Act, doc_type: DocumentType) -> None:
 
 
 def create_draft(actor: User, act: Act, doc_type: DocumentType, data: dict | None = None):
+    """Start a draft of a document type for an act, prefilled from the act (a ledger event)."""
     caps.require(actor, caps.DRAFT_EDIT, act)
     _check_type(act, doc_type)
     values = prefill(act, doc_type)
@@ -191,6 +194,7 @@ def _refuse_if_final(draft: DocumentDraft) -> None:
 
 
 def save_draft(actor: User, draft: DocumentDraft, data: dict) -> DocumentDraft:
+    """Save a draft's data; refused once the draft is final (a ledger event when it changed)."""
     caps.require(actor, caps.DRAFT_EDIT, draft)
     values = clean_data(draft.doc_type, data)
     with transaction.atomic():

@@ -33,6 +33,7 @@ def in_own_transaction() -> bool:
 
 
 def require_own_transaction(name: str) -> None:
+    """Raise LedgerOutsideTransaction unless the caller runs inside its change's transaction."""
     if not in_own_transaction():
         raise LedgerOutsideTransaction(f"{name} must run inside the change's transaction")
 

@@ -121,6 +121,7 @@ def add_device_maintenance(
     description: str,
     performed_by: str,
 ) -> DeviceMaintenance:
+    """Record a maintenance of a device (a ledger event)."""
     caps.require(actor, caps.DEVICES_MANAGE, device)
     description, performed_by = description.strip(), performed_by.strip()
     errors = {}

@@ -30,6 +30,7 @@ USER_FIELDS = [
 
 @transaction.atomic
 def create_agency(actor: User | None, **data) -> Agency:
+    """Create an agency (a ledger event; actor None: the system, e.g. seeding)."""
     agency = Agency.objects.create(**data)
     record_event(actor, "agency.created", agency, snapshot(agency, AGENCY_FIELDS), agency=agency)
     return agency
@@ -37,6 +38,7 @@ def create_agency(actor: User | None, **data) -> Agency:
 
 @transaction.atomic
 def create_user(actor: User, password: str, **data) -> User:
+    """Create a person with a validated password (a ledger event, never the password)."""
     user = User(**data)
     validate_password(password, user)
     user.set_password(password)
@@ -64,6 +66,7 @@ def create_users(actor: User | None, password: str, people: list[dict]) -> list[
 
 @transaction.atomic
 def create_device(actor: User | None, **data) -> Device:
+    """Register a recording device (a ledger event; actor None: the system)."""
     device = Device.objects.create(**data)
     record_event(
         actor,
@@ -172,6 +175,7 @@ def rotate_api_token(actor: User, token: ApiToken):
 
 @transaction.atomic
 def revoke_api_token(actor: User, token: ApiToken) -> ApiToken:
+    """Revoke an API token now; revoking it again changes nothing (a ledger event)."""
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()

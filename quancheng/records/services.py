@@ -55,6 +55,7 @@ class UploadError(Exception):
 
 
 def blob_store():
+    """The blob store configured by QC_BLOB_STORE."""
     return blob_store_from_url(settings.QC_BLOB_STORE)
 
 
@@ -89,6 +90,7 @@ def clean_filename(name: str) -> str:
 
 
 def create_upload(user: "User", length: int, metadata: dict[str, str]) -> Upload:
+    """Open a resumable upload of ``length`` bytes for the user (tus creation)."""
     if length <= 0:
         raise UploadError(400, "empty_upload", "不接受空文件（Upload-Length 为 0）")
     if length > settings.QC_UPLOAD_MAX_SIZE:
@@ -382,6 +384,7 @@ def _hashed(upload: Upload) -> str | None:
 
 
 def terminate(upload: Upload, actor: "User") -> Upload:
+    """End an upload that has not completed and discard its partial file (tus termination)."""
     check_live(upload)
     if upload.status == Upload.Status.COMPLETE:
         raise UploadError(409, "upload_complete", "已完成的上传已存入记录库，不能终止")

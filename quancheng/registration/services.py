@@ -113,6 +113,7 @@ class RegistrationState:
 
 
 def registration_state(act: Act, now: dt.datetime | None = None) -> RegistrationState:
+    """An act's registration: its deadline, registration and late-registration requests."""
     registration = ActRegistration.objects.filter(act=act).select_related("registered_by").first()
     requests = list(
         LateRegistrationRequest.objects.filter(act=act).select_related("requested_by", "decided_by")

@@ -54,6 +54,7 @@ def _clean(subject: Subject) -> None:
 
 @transaction.atomic
 def create_subject(actor: "User", agency: Agency, **data) -> Subject:
+    """Create an enforcement subject in the agency (a ledger event)."""
     caps.require(actor, caps.SUBJECT_CHANGE, agency)
     subject = Subject(agency=agency, **{k: v for k, v in data.items() if k in EDITABLE})
     _clean(subject)
@@ -64,6 +65,7 @@ def create_subject(actor: "User", agency: Agency, **data) -> Subject:
 
 @transaction.atomic
 def update_subject(actor: "User", subject: Subject, **data) -> Subject:
+    """Change a subject's fields (a ledger event with the differences)."""
     subject = Subject.objects.select_for_update().get(pk=subject.pk)
     caps.require(actor, caps.SUBJECT_CHANGE, subject)
     before = snapshot(subject, FIELDS)
