@@ -131,7 +131,7 @@ def queue_offline_copies(hold: Hold, items: list[models.Model]) -> int:
     """Step 3: one offline copy job per item (idempotent); in the caller's transaction."""
     created = 0
     for item in items:
-        sha256 = getattr(item, "blob_id", None) or getattr(item, "sha256", "")
+        sha256 = str(getattr(item, "blob_id", None) or getattr(item, "sha256", ""))
         _, new = OfflineCopyJob.objects.get_or_create(
             hold=hold,
             item_kind=kind_of(item),

@@ -204,9 +204,9 @@ def read_pages(pages: list[list[ocr.Line]], doc_type: str) -> dict:
     proposal: dict = {"number": "", "started_at": None, "ended_at": None, "confidences": {}}
     for lines in pages:
         if not proposal["number"]:
-            found = find_number(lines)
-            if found:
-                proposal["number"], proposal["confidences"]["number"] = found
+            number = find_number(lines)
+            if number:
+                proposal["number"], proposal["confidences"]["number"] = number
         for name in ("started_at", "ended_at"):
             if proposal[name] is None:
                 found = find_labelled_time(lines, labels[name])

@@ -183,7 +183,7 @@ def decrypt_key(text: str) -> gmcrypto.SM2PrivateKey:
     )
 
 
-def _store(actor: User, der: bytes, *, agency=None, key=None, chain=(), is_root=False):
+def _store(actor: User | None, der: bytes, *, agency=None, key=None, chain=(), is_root=False):
     cert = ax509.Certificate.load(der)
     fingerprint = hashlib.sha256(der).hexdigest()
     existing = Sm2Certificate.objects.filter(fingerprint=fingerprint).first()
@@ -370,6 +370,8 @@ def verify_detached_sm3(signature: bytes, content_sm3: bytes) -> Sm2Check:
     )
     if found.status != Status.VALID:
         return check
+    # A VALID check has read the signer's certificate and its signing time.
+    assert found.certificate is not None and found.signed_at is not None
     problem, check.chain = sm2cms.chain_problem(
         found.certificate, found.certificates, _roots(), found.signed_at
     )

@@ -187,7 +187,7 @@ def document_detail(request, pk):
 
 @require_http_methods(["GET", "HEAD"])
 @xframe_options_sameorigin
-@csp_replace({"frame-ancestors": ["'self'"], "object-src": ["'self'"]})
+@csp_replace({"frame-ancestors": ["'self'"], "object-src": ["'self'"]})  # type: ignore[arg-type]  # django-csp's hint: a view of request alone
 def document_file(request, pk):
     """The document inline (PDF in the page's frame, or an image)."""
     document = get_visible_or_404(_documents(), request.user, pk=pk)

@@ -111,6 +111,8 @@ def upload(site: Site, base: str) -> str:
         verify_tls_cert=False,
     )
     uploader.upload()
+    if uploader.url is None:
+        raise StepFailed("tus upload: the server gave no upload address")
     upload_id = uploader.url.rstrip("/").rsplit("/", 1)[-1]
     uuid.UUID(upload_id)  # a UUID, nothing else, goes into the query
     row = site.sql(f"select status, sha256 from records_upload where id = '{upload_id}'")  # noqa: S608
