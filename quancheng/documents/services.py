@@ -38,7 +38,7 @@ from quancheng.records.sm3 import file_digests
 
 from . import certificates, numbering, sm2sign
 from .fields import as_datetime, display_value, parse_value
-from .models import DocumentDraft, DocumentType, DraftSignature, PartyCopy
+from .models import AgencyCertificate, DocumentDraft, DocumentType, DraftSignature, PartyCopy
 from .pdfsign import sign_pdf
 from .render import render_pdf
 from .validation import record_check, validate_pdf_bytes
@@ -261,6 +261,7 @@ def _authenticate_signer(actor: User, draft, officer, password: str, pin: str, r
     if officer is None or officer.pk == actor.pk:
         caps.require(actor, caps.DRAFT_SIGN_AS_OFFICER, caps.SigningAs(draft, officer))
         return DraftSignature.Authentication.SESSION
+    method: str
     if pin:
         method = DraftSignature.Authentication.PIN
         ok = officer.is_active and verify_pin(request, officer, pin)
@@ -321,7 +322,7 @@ def add_signature(
     )
     if role == DraftSignature.Role.WITNESS and not witness_identity:
         raise ValidationError({"witness_identity": "请填写见证人身份（如基层组织或所在单位代表）"})
-    authentication = DraftSignature.Authentication.WITNESSED
+    authentication: str = DraftSignature.Authentication.WITNESSED
     if role == DraftSignature.Role.OFFICER:
         authentication = _authenticate_signer(actor, draft, officer, password, pin, request)
     png = decode_png(image)
@@ -490,7 +491,7 @@ def finalise(actor: User, draft: DocumentDraft) -> Document:
 class _Reservation:
     draft: DocumentDraft
     number: str
-    certificate: object
+    certificate: AgencyCertificate
     data_sha256: str
     signatures: tuple[int, ...]
 
