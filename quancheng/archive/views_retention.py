@@ -337,13 +337,15 @@ def offline_done(request, pk):
 
 
 class RetentionConfigForm(forms.Form):
-    """The whole configuration: a class per dossier kind and the non-evidence AV minimum. The
-    legal floor is the service's check (archive/config.py), so its message is the one shown."""
+    """The whole configuration: a class per dossier kind and the non-evidence AV minimum; a field
+    left out keeps its value in force. The legal floor is the service's check (archive/config.py),
+    so its message is the one shown."""
 
     min_months = forms.IntegerField(
         label="非证据音像记录最短保存（月）",
         help_text="自录制之日起计算，不得少于6个月（第二十二条）",
-        error_messages={"required": "请填写月数", "invalid": "请输入整数月数"},
+        required=False,
+        error_messages={"invalid": "请输入整数月数"},
     )
     note = forms.CharField(
         label="修改说明", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -351,17 +353,31 @@ class RetentionConfigForm(forms.Form):
 
     def __init__(self, settings_now, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.settings_now = settings_now
         self.fields["min_months"].initial = settings_now.min_months
         for kind, label in Dossier.Kind.choices:
             self.fields[f"class_{kind}"] = forms.ChoiceField(
                 label=f"{label}：保管期限",
                 choices=RetentionClass.choices,
                 initial=settings_now.classes.get(kind),
+                required=False,
             )
         self.order_fields([*(f"class_{k}" for k in Dossier.Kind.values), "min_months", "note"])
 
     def classes(self) -> dict[str, str]:
-        return {kind: self.cleaned_data[f"class_{kind}"] for kind in Dossier.Kind.values}
+        return {
+            kind: self.cleaned_data[f"class_{kind}"] or self.settings_now.classes[kind]
+            for kind in Dossier.Kind.values
+        }
+
+    def months(self) -> int:
+        value = self.cleaned_data["min_months"]
+        return self.settings_now.min_months if value is None else value
+
+
+def _wants_preview(query) -> bool:
+    """A preview asked for (the old rules page's links carry only the changed fields)."""
+    return any(k == "preview" or k == "min_months" or k.startswith("class_") for k in query)
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -390,7 +406,7 @@ def retention_config(request):
                     request.user,
                     form.classes(),
                     form.cleaned_data["note"],
-                    min_months=form.cleaned_data["min_months"],
+                    min_months=form.months(),
                 )
             except ValidationError as error:
                 _add_errors(form, error)
@@ -402,13 +418,11 @@ def retention_config(request):
                     f"{changed} 条记录的保管期限已重新计算。",
                 )
                 return redirect("retention:config")
-    elif request.GET.get("preview") and may_preview:
+    elif _wants_preview(request.GET) and may_preview:
         form = RetentionConfigForm(now, request.GET)
         if form.is_valid():
             try:
-                data = retention_config_module.proposed_data(
-                    form.classes(), form.cleaned_data["min_months"]
-                )
+                data = retention_config_module.proposed_data(form.classes(), form.months())
             except ValidationError as error:
                 _add_errors(form, error)
             else:
