@@ -57,10 +57,10 @@ def merge_policy(apps, schema_editor):
 
 
 def split_policy(apps, schema_editor):
-    """Back: the policy row again, with the minimum of the latest version that has one."""
+    """Back: the policy row again, with the minimum of the latest version that has one; the
+    version the merge added is removed."""
     Policy = apps.get_model("archive", "RetentionPolicy")
     Config = apps.get_model("archive", "RetentionConfig")
-    Config.objects.filter(note=MERGE_NOTE).delete()
     for row in Config.objects.order_by("-version"):
         if "non_evidence_min_months" in row.data:
             Policy.objects.create(
@@ -68,7 +68,8 @@ def split_policy(apps, schema_editor):
                 changed_by=row.created_by,
                 changed_at=row.created_at,
             )
-            return
+            break
+    Config.objects.filter(note=MERGE_NOTE).delete()
 
 
 class Migration(migrations.Migration):
