@@ -29,6 +29,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 
@@ -182,7 +183,7 @@ def _activate_locked(kind: ConfigKind, actor, row: VersionedConfig) -> Any:
         "note": row.note,
         "effective_from": row.effective_from.isoformat(),
     }
-    record_event(actor, kind.activated_action, row, body)
+    record_event(actor, Action(kind.activated_action), row, body)
     # What follows an activation (re-classifying dossiers, re-evaluating acts) runs when the
     # version is in force at once; a version for a later instant is read from then on by
     # whatever asks for the version in force (see docs/configuration-versions.md).
