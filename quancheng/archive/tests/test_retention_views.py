@@ -1,4 +1,4 @@
-"""The pages: 待销毁, 长期保存, 离线备份, 保管期限规则, and the tombstone on item pages."""
+"""The pages: 待销毁, 长期保存, 离线备份, 保管期限配置, and the tombstone on item pages."""
 
 import datetime as dt
 
