@@ -4,12 +4,11 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from quancheng.versioning.migration_ops import activate_existing, noop
-
 
 class Migration(migrations.Migration):
     """RuleConfig becomes a quancheng.versioning.VersionedConfig: existing versions become active,
-    effective from when they were saved (hand-written RunPython at the end)."""
+    effective from when they were saved (the data step is the next migration: PostgreSQL
+    creates this one's indexes at its end, which it refuses after rows changed in it)."""
 
     dependencies = [
         ("compliance", "0003_marker_kind_mass_incident"),
@@ -39,5 +38,4 @@ class Migration(migrations.Migration):
             name="effective_from",
             field=models.DateTimeField(blank=True, null=True, verbose_name="生效时间"),
         ),
-        migrations.RunPython(activate_existing("compliance", "RuleConfig"), noop),
     ]

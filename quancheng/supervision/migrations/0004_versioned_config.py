@@ -4,12 +4,11 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from quancheng.versioning.migration_ops import activate_existing, noop
-
 
 class Migration(migrations.Migration):
     """ScoreSheet becomes a quancheng.versioning.VersionedConfig: existing versions become active,
-    effective from when they were saved (hand-written RunPython at the end)."""
+    effective from when they were saved (the data step is the next migration: PostgreSQL
+    creates this one's indexes at its end, which it refuses after rows changed in it)."""
 
     dependencies = [
         ("supervision", "0003_rollups"),
@@ -56,5 +55,4 @@ class Migration(migrations.Migration):
                 verbose_name="修改人",
             ),
         ),
-        migrations.RunPython(activate_existing("supervision", "ScoreSheet"), noop),
     ]

@@ -22,9 +22,9 @@ BEFORE = [
     ("supervision", "0003_rollups"),
 ]
 AFTER = [
-    ("archive", "0009_versioned_config"),
-    ("compliance", "0004_versioned_config"),
-    ("supervision", "0004_versioned_config"),
+    ("archive", "0011_delete_retention_policy"),
+    ("compliance", "0005_activate_existing_versions"),
+    ("supervision", "0005_activate_existing_versions"),
 ]
 T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 T1 = T0 + dt.timedelta(days=30)
