@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
+from quancheng.archive import config as retention_config
 from quancheng.archive import disposal, dossiers, longterm, retention
 from quancheng.archive.models import (
     DisposalProposal,
@@ -322,6 +323,66 @@ def post_narrowing(request, kind: Literal["segment"], item_id: Id, payload: Narr
     except retention.NarrowingRefused as e:
         return error_response(400, "narrowing_refused", str(e))
     return _retention(item)
+
+
+# --- the retention configuration (保管期限配置) ---------------------------------------------------
+
+
+# Choices read at run time (the OpenAPI enum).
+DossierKind = Literal[*Dossier.Kind.values]  # type: ignore[valid-type]  # choices read at run time
+ClassCode = Literal[*RetentionClass.values]  # type: ignore[valid-type]  # choices read at run time
+
+
+class RetentionConfigOut(Schema):
+    version: int = Field(description="现行版本；0 为默认配置")
+    effective_from: LocalDateTime | None = Field(description="现行版本的生效时间；默认配置为 null")
+    dossier_classes: dict[DossierKind, ClassCode]
+    non_evidence_min_months: int = Field(description="非证据音像记录最短保存（月），不少于6")
+
+
+class RetentionConfigIn(Input):
+    dossier_classes: dict[DossierKind, ClassCode] = Field(
+        default_factory=dict, description="要修改的案卷类别 → 保管期限；未列出的不变"
+    )
+    non_evidence_min_months: int | None = Field(
+        default=None, description="非证据音像记录最短保存（月）；不得少于6（第二十二条）"
+    )
+    note: str = Field(default="", max_length=2000, description="修改说明")
+
+
+def _retention_config() -> dict:
+    settings = retention_config.current_config()
+    row = retention_config.versions.in_force(retention_config.KIND)
+    return {
+        "version": settings.version,
+        "effective_from": row.effective_from if row else None,
+        "dossier_classes": settings.classes,
+        "non_evidence_min_months": settings.min_months,
+    }
+
+
+@router.get(
+    "/retention/config",
+    response={200: RetentionConfigOut, **responses.READ},
+    summary="保管期限配置（现行版本）",
+)
+def get_retention_config(request):
+    return _retention_config()
+
+
+@router.post(
+    "/retention/config",
+    response={201: RetentionConfigOut, **responses.CREATE},
+    summary="修改保管期限配置（市级管理员；新版本，不得低于法定下限）",
+)
+def post_retention_config(request, payload: RetentionConfigIn):
+    retention_config.apply_config(
+        request.user,
+        dict(payload.dossier_classes),
+        payload.note,
+        min_months=payload.non_evidence_min_months,
+    )
+    return Status(201, _retention_config())
 
 
 @router.post("/disposals", response={201: DisposalOut, **responses.CREATE}, summary="提出销毁申请")

@@ -28,17 +28,14 @@ from quancheng.web.forms import Form
 from quancheng.web.history import history
 
 from . import dossiers
-from .config import apply_config, current_config
 from .models import (
     Dossier,
     DossierEntry,
     LongtermWaiver,
     RetentionClass,
-    RetentionConfig,
     SupplementRequest,
     retain_until,
 )
-from .retention import preview_change
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User
@@ -90,19 +87,6 @@ class SupplementDecisionForm(Form):
         max_length=2000,
         required=False,
     )
-
-
-class RetentionConfigForm(Form):
-    note = forms.CharField(label="修改说明", max_length=2000, required=False)
-
-    def __init__(self, classes, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for kind, label in Dossier.Kind.choices:
-            self.fields[kind] = forms.ChoiceField(
-                label=label, choices=RetentionClass.choices, initial=classes.get(kind)
-            )
-        # The note last.
-        self.order_fields([*Dossier.Kind.values, "note"])
 
 
 def _messages_of(error: ValidationError) -> list[str]:
@@ -403,48 +387,4 @@ def dossier_toc(request, pk):
         content_type="application/pdf",
         filename=f"卷内目录{dossier.number}.pdf",
         as_attachment=True,
-    )
-
-
-@require_http_methods(["GET", "POST"])
-def dossier_config(request):
-    """The retention configuration: everyone may read it, the city administrator edits it."""
-    config = current_config()
-    may_edit = caps.can(request.user, caps.RETENTION_CONFIGURE)
-    form = RetentionConfigForm(config.classes, request.POST or None)
-    preview = None
-    if request.method == "POST":
-        if not may_edit:
-            raise PermissionDenied("只有市级管理员可以修改保管期限配置")
-        if form.is_valid():
-            changes = {kind: form.cleaned_data[kind] for kind in Dossier.Kind.values}
-            if "confirm" not in request.POST:
-                # First the preview: what the change would do to existing items; the form comes
-                # back with a confirm button.
-                count, rows = preview_change(classes=changes)
-                preview = {"count": count, "rows": rows}
-            else:
-                try:
-                    saved = apply_config(request.user, changes, form.cleaned_data["note"])
-                except ValidationError as error:
-                    for message in _messages_of(error):
-                        form.add_error(None, message)
-                else:
-                    messages.success(request, f"已保存保管期限配置第{saved.version}版。")
-                    return redirect("archive:dossier_config")
-    return render(
-        request,
-        "archive/dossier_config.html",
-        {
-            "form": form,
-            "config": config,
-            "rows": [
-                (label, RetentionClass(config.classes[kind]).label)
-                for kind, label in Dossier.Kind.choices
-            ],
-            "may_edit": may_edit,
-            "preview": preview,
-            "versions": RetentionConfig.objects.select_related("created_by")[:20],
-        },
-        status=400 if form.is_bound and preview is None else 200,
     )

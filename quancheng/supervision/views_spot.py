@@ -24,6 +24,7 @@ from quancheng.archive.models import Dossier
 from quancheng.lib import confirm
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
+from quancheng.versioning import services as versions
 
 from . import evaluations, sheets, spotchecks
 from .forms_spot import DrawForm, EvaluationForm, SheetForm
@@ -445,7 +446,7 @@ def sheet_edit(request, kind):
             "form": form,
             "kind": ScoreSheet.Kind(kind),
             "current": current,
-            "versions": ScoreSheet.objects.filter(kind=kind).select_related("created_by"),
+            "versions": versions.history(sheets.KINDS[kind]),
             "can_edit": caps.can(request.user, caps.SHEETS_EDIT),
             "dossier_kinds": Dossier.Kind.choices,
         },

@@ -140,7 +140,9 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "retention:offline_list": caps.ARCHIVE_QUEUES_VIEW,
     "retention:offline_done": caps.HOLD_OFFLINE_COPY,
     "retention:longterm_waiver": (caps.SIGNED_IN, caps.REQUESTS_DECIDE),
-    "retention:retention_rules": (caps.ARCHIVE_QUEUES_VIEW, caps.RETENTION_CONFIGURE),
+    # The one retention configuration page; the two old addresses redirect to it (GET only).
+    "retention:config": (caps.SIGNED_IN, caps.RETENTION_CONFIGURE),
+    "retention:retention_rules": caps.SIGNED_IN,
     # --- dossiers ---
     "archive:dossier_queue": caps.SIGNED_IN,
     "archive:dossier_list": caps.SIGNED_IN,
@@ -152,7 +154,7 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "archive:dossier_toc": caps.SIGNED_IN,
     "archive:dossier_assemble_case": (caps.SIGNED_IN, caps.DOSSIER_ARCHIVE),
     "archive:dossier_assemble_act": (caps.SIGNED_IN, caps.DOSSIER_ARCHIVE),
-    "archive:dossier_config": (caps.SIGNED_IN, caps.RETENTION_CONFIGURE),
+    "archive:dossier_config": caps.SIGNED_IN,
     "archive:fourchecks_report": caps.SIGNED_IN,
     "archive:transfer_request": (caps.SIGNED_IN, caps.TRANSFER_REQUEST),
     "archive:transfer_detail": caps.SIGNED_IN,
@@ -260,6 +262,8 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "api:provided_api": caps.PROVISION_REGISTER,
     "api:get_retention": caps.SIGNED_IN,
     "api:post_narrowing": caps.RETENTION_NARROW,
+    "api:get_retention_config": caps.SIGNED_IN,
+    "api:post_retention_config": caps.RETENTION_CONFIGURE,
     "api:post_disposal": caps.DOSSIER_ARCHIVE,
     "api:decide_disposal_api": caps.REQUESTS_DECIDE,
     "api:post_longterm_waiver": caps.REQUESTS_DECIDE,

@@ -59,6 +59,7 @@ PATHS = {
     "/api/v1/disposals": {"post"},
     "/api/v1/disposals/{proposal_id}/decision": {"post"},
     "/api/v1/acts/{act_id}/longterm-waiver": {"post"},
+    "/api/v1/retention/config": {"get", "post"},
     "/api/v1/acts/{act_id}/findings": {"get"},
     "/api/v1/acts/{act_id}/next-steps": {"get"},
     "/api/v1/findings/{finding_id}/answer": {"post"},
