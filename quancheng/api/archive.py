@@ -336,7 +336,9 @@ class DisposalDecisionIn(ExtractionDecisionIn):
     confirm: bool = Field(
         False,
         description="批准时必须为 true（不可撤销：文件销毁后不能恢复）；"
-        "未确认的批准返回 confirmation_required 及销毁的后果",
+        "未确认的批准返回 confirmation_required 及销毁的后果；有不得销毁的理由（保管期限未满、"
+        "长期保存等）时返回 409 disposal_blocked 及理由，确认后仍批准则由审批拒绝"
+        "（disposal_refused，记入日志并告警）",
     )
 
 
@@ -348,6 +350,15 @@ class DisposalDecisionIn(ExtractionDecisionIn):
 def decide_disposal_api(request, proposal_id: Id, payload: DisposalDecisionIn):
     proposal = get_visible_or_404(DisposalProposal, request.user, pk=proposal_id)
     may = disposal.pending_for_head(request.user).filter(pk=proposal.pk).exists()
+    blockers = disposal.approval_blockers(proposal) if payload.approve and may else []
+    if blockers and not payload.confirm:
+        # Checked in advance, as on the confirmation page: nothing to confirm while blocked.
+        return error_response(
+            409,
+            "disposal_blocked",
+            "目前不能批准销毁：" + "；".join(blockers),
+            {"items": blockers},
+        )
     if payload.approve and may and not payload.confirm:
         # Approving destroys files for good: the terminal shows what and sends confirm: true.
         consequences = disposal.disposal_consequences(proposal)
