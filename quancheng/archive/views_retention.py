@@ -100,7 +100,11 @@ def disposal_decide(request, pk):
     # who may not decide, or a proposal already decided, is refused by the service as before.
     may = disposal.pending_for_head(request.user).filter(pk=proposal.pk).exists()
     blockers = disposal.approval_blockers(proposal) if approve and may else []
-    if approve and may and (blockers or not confirm.confirmed(request, "disposal.approve", proposal)):
+    if (
+        approve
+        and may
+        and (blockers or not confirm.confirmed(request, "disposal.approve", proposal))
+    ):
         # Checked in advance: a blocked proposal is shown with its reasons and no confirm button.
         return confirm.ask(
             request,

@@ -65,7 +65,9 @@ def test_a_complete_act_says_so(api_as, officer, built):
     assert body == {"act_id": built.act.pk, "complete": True, "mine_complete": True, "steps": []}
 
 
-def test_the_officers_part_done_the_registration_awaits_the_custodian(api_as, officer, custodian, built):
+def test_the_officers_part_done_the_registration_awaits_the_custodian(
+    api_as, officer, custodian, built
+):
     """A19, A21: once the recording is there, what is left (the registration) is the
     custodian's: the officer's own list is complete, the act's is not."""
     built.main = built.segment(START, END)

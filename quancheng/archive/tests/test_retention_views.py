@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from quancheng.alerts.models import Alert
+from quancheng.api.tests.conftest import api_as  # noqa: F401 - the API tests' fixture
 from quancheng.archive.disposal import propose_disposal
 from quancheng.archive.holds import decide_hold, request_hold
 from quancheng.archive.models import DisposalProposal, Hold, OfflineCopyJob, RetentionPolicy
@@ -15,8 +16,6 @@ from quancheng.archive.retention import recompute_for_items
 from quancheng.ledger.models import Event
 from quancheng.lib import confirm
 from quancheng.records.services import blob_store
-
-from quancheng.api.tests.conftest import api_as  # noqa: F401 - the API tests' fixture
 
 from .conftest import make_segment, shanghai
 
@@ -80,7 +79,12 @@ def test_disposal_through_the_pages(custodian, head, segment):
 
 
 def test_a_blocked_disposal_names_the_blocker_and_offers_no_confirmation(
-    officer, custodian, head, act, segment, api_as
+    officer,
+    custodian,
+    head,
+    act,
+    segment,
+    api_as,  # noqa: F811 - the imported fixture
 ):
     """Issue 18: the confirmation page checks in advance what the approval checks; a hold
     requested after the proposal (A23) blocks it: the page says so in Chinese, with no confirm
