@@ -3,6 +3,8 @@ every step at a phone's and a laptop's width.
 
 Screenshots go to ``QC_SCREENSHOT_DIR`` (default ``test-artifacts/screenshots`` in the checkout,
 ignored by git), one folder per journey: ``01-login-390.png``, ``01-login-1366.png``, …
+(emptied when the journey starts). ``Journey.finish`` fails a journey when a step lacks either
+width's screenshot.
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ class Journey:
         self.url = url
         self.folder = screenshot_dir() / name
         self.folder.mkdir(parents=True, exist_ok=True)
+        for old in self.folder.glob("*.png"):  # a step not taken this time leaves no old picture
+            old.unlink()
         self.count = 0
+        self.steps: list[str] = []  # "01-login", … in the order taken
         self.problems: list[str] = []  # script errors and CSP violations
         page.on("console", lambda m: self.problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: self.problems.append(str(e)))
@@ -59,6 +64,7 @@ class Journey:
 
     def step(self, name: str) -> None:
         self.count += 1
+        self.steps.append(f"{self.count:02d}-{name}")
         self.page.wait_for_load_state("load")
         check_accessibility(self.page, f"{self.count:02d}-{name}")
         size = self.page.viewport_size
@@ -67,6 +73,18 @@ class Journey:
             path = self.folder / f"{self.count:02d}-{name}-{width['width']}.png"
             self.page.screenshot(path=str(path), full_page=True)
         self.page.set_viewport_size(size)
+
+    def missing_screenshots(self) -> list[str]:
+        """Every step's screenshot at each width that is not on disk (empty: all there)."""
+        paths = [self.folder / f"{s}-{w['width']}.png" for s in self.steps for w in WIDTHS]
+        return [p.name for p in paths if not (p.is_file() and p.stat().st_size)]
+
+    def finish(self) -> None:
+        """The end of a journey: it took steps, each photographed at both widths, and no page
+        had a script error or a CSP violation."""
+        assert self.steps, "a journey without a step"
+        assert self.missing_screenshots() == []
+        assert self.problems == []
 
 
 def check_accessibility(page, where: str) -> None:
