@@ -1,5 +1,6 @@
-"""What the journey tests share: logging in, an accessibility check (axe-core) and screenshots of
-every step at a phone's and a laptop's width.
+"""What the journey tests share: logging in, an accessibility check (axe-core), a check that the
+page does not scroll sideways at 360 px, and screenshots of every step at a phone's and a
+laptop's width.
 
 Screenshots go to ``QC_SCREENSHOT_DIR`` (default ``test-artifacts/screenshots`` in the checkout,
 ignored by git), one folder per journey: ``01-login-390.png``, ``01-login-1366.png``, …
@@ -16,6 +17,7 @@ from pathlib import Path
 from .live import PASSWORD, ROOT
 
 PHONE = {"width": 390, "height": 844}
+SMALL_PHONE = {"width": 360, "height": 740}  # no page may scroll sideways at this width
 LAPTOP = {"width": 1366, "height": 900}
 WIDTHS = (PHONE, LAPTOP)
 # axe-core impacts that fail a journey (minor and moderate ones are reported, not failed).
@@ -40,6 +42,7 @@ class Journey:
         self.count = 0
         self.steps: list[str] = []  # "01-login", … in the order taken
         self.problems: list[str] = []  # script errors and CSP violations
+        self.sideways: list[str] = []  # steps whose page scrolls sideways at 360 px
         page.on("console", lambda m: self.problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: self.problems.append(str(e)))
 
@@ -68,6 +71,12 @@ class Journey:
         self.page.wait_for_load_state("load")
         check_accessibility(self.page, f"{self.count:02d}-{name}")
         size = self.page.viewport_size
+        self.page.set_viewport_size(SMALL_PHONE)
+        scroll, inner = self.page.evaluate(
+            "() => [document.documentElement.scrollWidth, window.innerWidth]"
+        )
+        if scroll > inner:
+            self.sideways.append(f"{self.steps[-1]} ({self.page.url}): {scroll} px > {inner} px")
         for width in WIDTHS:
             self.page.set_viewport_size(width)
             path = self.folder / f"{self.count:02d}-{name}-{width['width']}.png"
@@ -80,10 +89,11 @@ class Journey:
         return [p.name for p in paths if not (p.is_file() and p.stat().st_size)]
 
     def finish(self) -> None:
-        """The end of a journey: it took steps, each photographed at both widths, and no page
-        had a script error or a CSP violation."""
+        """The end of a journey: it took steps, each photographed at both widths, no step's page
+        scrolled sideways at 360 px, and no page had a script error or a CSP violation."""
         assert self.steps, "a journey without a step"
         assert self.missing_screenshots() == []
+        assert self.sideways == [], "pages scrolling sideways at 360 px"
         assert self.problems == []
 
 
