@@ -435,6 +435,11 @@ def sheet_edit(request, kind):
             "form": form,
             "kind": ScoreSheet.Kind(kind),
             "current": current,
+            # Each item with its category's Chinese name (the code stays in the JSON).
+            "items": [
+                {**item, "category_label": sheets.EVALUATION_CATEGORIES.get(item.get("category"))}
+                for item in current.items
+            ],
             "versions": ScoreSheet.objects.filter(kind=kind).select_related("created_by"),
             "can_edit": caps.can(request.user, caps.SHEETS_EDIT),
             "dossier_kinds": Dossier.Kind.choices,

@@ -94,13 +94,24 @@ def pdf_text(pdf: bytes) -> str:
     return done.stdout.decode()
 
 
+def _pdf_codes() -> re.Pattern:
+    """The words the PDF templates show as code on purpose (``<code>python -m …</code>``): a
+    PDF's text keeps no tags, so they are taken out of it by name."""
+    from django.template.loader import get_template
+
+    sources = [get_template(template).template.source for template in PDF_TEMPLATES]
+    sources = [re.sub(r"<(style|script)\b.*?</\1>", "", s, flags=re.DOTALL) for s in sources]
+    words = {word for source in sources for word in code_text(source).split() if "{" not in word}
+    return re.compile("|".join(rf"(?<!\S){re.escape(w)}(?!\S)" for w in sorted(words)) or "$^")
+
+
 def _text(response) -> str | None:
     kind = response.get("Content-Type", "")
     if response.status_code != 200 or kind.startswith(NOT_PAGES):
         return None
     body = b"".join(response.streaming_content) if response.streaming else response.content
     if kind.startswith("application/pdf"):
-        return pdf_text(body)
+        return _pdf_codes().sub(" ", pdf_text(body))
     if kind.startswith("text/html"):
         return visible_text(body.decode())
     return None
