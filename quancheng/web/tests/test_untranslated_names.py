@@ -194,7 +194,6 @@ DEMO_PAGES = {
     # The note's PDF of the extraction the fixture has the head approve and produce.
     "extraction:extraction_note": ("access.Extraction", {"note__isnull": False}),
     "extraction:provision_detail": "access.Provision",
-    "extraction:redaction_new": "access.Provision",
     "content:scan_confirm": "records.Document",
     "retention:disposal_detail": "archive.DisposalProposal",
     "retention:hold_detail": "archive.Hold",
@@ -264,6 +263,7 @@ NOT_READ = {
             "extraction:provision_decide",
             "extraction:provision_provided",
             "extraction:redaction_decide",
+            "extraction:redaction_new",
         ],
         "POST only: its answer is a redirect to a page read here, or the confirmation page "
         "(web/confirm.html, read through the journeys and the confirmation tests)",
