@@ -76,7 +76,8 @@ class Journey:
             "() => [document.documentElement.scrollWidth, window.innerWidth]"
         )
         if scroll > inner:
-            self.sideways.append(f"{self.steps[-1]} ({self.page.url}): {scroll} px > {inner} px")
+            wide = self.page.evaluate(WIDE_ELEMENTS)
+            self.sideways.append(f"{self.steps[-1]} ({self.page.url}): {scroll} px: {wide}")
         for width in WIDTHS:
             self.page.set_viewport_size(width)
             path = self.folder / f"{self.count:02d}-{name}-{width['width']}.png"
@@ -93,8 +94,32 @@ class Journey:
         scrolled sideways at 360 px, and no page had a script error or a CSP violation."""
         assert self.steps, "a journey without a step"
         assert self.missing_screenshots() == []
-        assert self.sideways == [], "pages scrolling sideways at 360 px"
+        assert self.sideways == [], f"pages scrolling sideways at 360 px: {self.sideways}"
         assert self.problems == []
+
+
+# The elements that stick out to the right of the viewport, outside any clipping or scrolling
+# container (the same test as test_navigation_browser.py's).
+WIDE_ELEMENTS = """() => {
+  const limit = window.innerWidth;
+  const clipped = el => {
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if (o === 'auto' || o === 'scroll' || o === 'hidden' || o === 'clip') return true;
+    }
+    return false;
+  };
+  const found = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.right <= limit + 0.5 || clipped(el)) continue;
+    const classes = typeof el.className === 'string' ? el.className.trim() : '';
+    found.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+      (classes ? '.' + classes.split(/\\s+/).join('.') : '') + ' → ' + Math.round(r.right));
+    if (found.length >= 4) break;
+  }
+  return found;
+}"""
 
 
 def check_accessibility(page, where: str) -> None:
