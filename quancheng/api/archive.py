@@ -210,10 +210,10 @@ class SealIn(Input):
     response={200: DossierDetail, **responses.CHANGE},
     summary="封卷归档（记录管理专人；不可撤销，须 confirm: true）",
     description="与案卷页面的“封卷归档”相同：先做四性检测，通过后归档日期、保管期限确定，"
-    "卷内材料及其执法行为、案件此后只读，生成卷内目录，记入操作日志（dossier.frozen）。"
-    "未带 confirm: true 时不做任何改动，返回 400 confirmation_required，fields.confirm "
-    "列出封卷的后果；非本机构记录管理专人 403；已归档 409 dossier_frozen；"
-    "四性检测不通过 400 fourchecks_failed。",
+    "卷内材料及其执法行为、案件此后只读，生成卷内目录，记入操作日志（`dossier.frozen`）。"
+    "未带 `confirm: true` 时不做任何改动，返回 400 `confirmation_required`，`fields.confirm` "
+    "列出封卷的后果；非本机构记录管理专人 403；已归档 409 `dossier_frozen`；"
+    "四性检测不通过 400 `fourchecks_failed`。",
 )
 def post_dossier_seal(request, dossier_id: Id, payload: SealIn):
     dossier = get_visible_or_404(_dossiers(request.user), request.user, pk=dossier_id)

@@ -44,9 +44,9 @@ class FinaliseEvaluationIn(Input):
     response={200: EvaluationOut, **responses.CHANGE},
     summary="考评定稿（区县卫生健康行政部门；不可撤销，须 confirm: true）",
     description="与考评页面的“考评定稿”相同：按本期抽查结果重新核算，全部项目已评分方可定稿，"
-    "记入操作日志（evaluation.finalised）。未带 confirm: true 时不做任何改动，返回 400 "
-    "confirmation_required，fields.confirm 列出定稿的后果；无考评权限 403；已定稿 409 "
-    "already_final；尚有项目未评分 400。",
+    "记入操作日志（`evaluation.finalised`）。未带 `confirm: true` 时不做任何改动，返回 400 "
+    "`confirmation_required`，`fields.confirm` 列出定稿的后果；无考评权限 403；已定稿 409 "
+    "`already_final`；尚有项目未评分 400。",
 )
 def post_evaluation_finalise(request, evaluation_id: Id, payload: FinaliseEvaluationIn):
     spotchecks.require_view_supervision(request.user)
