@@ -18,7 +18,7 @@ import pytest
 from django.test import Client
 
 from quancheng.web.tests.test_authorization_matrix import HEAVY, LIGHT_CALLERS, _routes
-from quancheng.web.tests.test_authorization_matrix import world as world  # noqa: F401 (fixture)
+from quancheng.web.tests.test_authorization_matrix import world as world
 from quancheng.web.tests.untranslated import code_text, untranslated, visible_text
 
 pytestmark = pytest.mark.django_db
@@ -81,8 +81,8 @@ def stub_context(template: str) -> dict:
     of as many Stubs as it has variables)."""
     from django.template.loader import get_template
 
-    source = get_template(template).template.source
-    context = {name: Stub() for name in set(re.findall(r"[A-Za-z_]\w*", source))}
+    source = get_template(template).template.source  # type: ignore[attr-defined]  # the Django backend's Template
+    context: dict[str, object] = {name: Stub() for name in set(re.findall(r"[A-Za-z_]\w*", source))}
     for names, seq in FOR_UNPACKING.findall(source):
         if "," in names:
             context[seq] = [tuple(Stub(1) for _ in names.split(","))]
@@ -267,7 +267,7 @@ NOT_READ = {
         ],
         "POST only: its answer is a redirect to a page read here, or the confirmation page "
         "(web/confirm.html, read through the journeys and the confirmation tests)",
-    ),  # fmt: skip
+    ),
     **dict.fromkeys(
         [
             "document_file",
@@ -282,7 +282,7 @@ NOT_READ = {
             "statistics_download",
         ],
         "a file for a machine or another program (media, ZIP, CSV/XLSX, a signature), not a page",
-    ),  # fmt: skip
+    ),
     "witnessed_checkpoint": "the C2SP witness protocol (text for machines)",
     "witness_checkpoint": "the C2SP checkpoint note (text for machines)",
     # Rows the demo year has none of; their templates: documents/pdf/*.html (PDF templates
@@ -301,7 +301,7 @@ def demo_year(settings, tmp_path):
 
     settings.VAR_DIR = tmp_path / "var"
     settings.QC_BLOB_STORE = f"file://{tmp_path / 'blobs'}"
-    settings.QC_DOCUMENT_KEY_PASSPHRASE = "test-passphrase"  # noqa: S105
+    settings.QC_DOCUMENT_KEY_PASSPHRASE = "test-passphrase"
     settings.QC_TSA_URL = ""
     seed_year(dt.date(2026, 6, 30), acts=30, seed=7)
     _hold_and_disposal(dt.date(2037, 1, 1))  # past the sealed inspection's 10 years
