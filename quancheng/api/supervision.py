@@ -24,7 +24,9 @@ class EvaluationOut(Schema):
     period_label: str = Field(examples=["2026年上半年"])
     period_start: dt.date
     period_end: dt.date
-    status: Literal[*Evaluation.Status.values] = Field(description="draft 评分中、final 已定稿")
+    status: Literal[*Evaluation.Status.values] = Field(  # type: ignore[valid-type]  # choices at run time
+        description="draft 评分中、final 已定稿"
+    )
     total: Decimal = Field(description="总分")
     points: dict = Field(description="各考评项目得分：{项目代码: 得分}")
     remarks: str = Field(description="考评意见")

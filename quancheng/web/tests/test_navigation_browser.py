@@ -129,7 +129,7 @@ def _menu_pages(page) -> list[str]:
 
 
 def _detail_pages(page, url: str) -> list[str]:
-    found = []
+    found: list[str] = []
     for listing, pattern in DETAILS:
         if listing == "{act}":
             act = next((p for p in found if re.match(r"^/acts/\d+/$", p)), None)

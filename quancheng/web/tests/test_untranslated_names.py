@@ -99,7 +99,10 @@ def _pdf_codes() -> re.Pattern:
     PDF's text keeps no tags, so they are taken out of it by name."""
     from django.template.loader import get_template
 
-    sources = [get_template(template).template.source for template in PDF_TEMPLATES]
+    sources = [
+        get_template(template).template.source  # type: ignore[attr-defined]  # Django's Template
+        for template in PDF_TEMPLATES
+    ]
     sources = [re.sub(r"<(style|script)\b.*?</\1>", "", s, flags=re.DOTALL) for s in sources]
     words = {word for source in sources for word in code_text(source).split() if "{" not in word}
     return re.compile("|".join(rf"(?<!\S){re.escape(w)}(?!\S)" for w in sorted(words)) or "$^")
@@ -408,7 +411,7 @@ def test_every_parameterised_page_is_read(officer):
 def _world_fills(name: str) -> bool:
     from quancheng.web.tests.test_authorization_matrix import World
 
-    return World.object_for(_Everything(), name, "pk") is not None
+    return World.object_for(_Everything(), name, "pk") is not None  # type: ignore[arg-type]
 
 
 class _Everything:
