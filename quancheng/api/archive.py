@@ -202,6 +202,42 @@ def get_dossier(request, dossier_id: int):
     return dossier
 
 
+class SealIn(Input):
+    confirm: bool = Field(
+        False,
+        description="确认封卷归档（不可撤销：卷内材料此后只读，保管期限起算）；"
+        "未确认时返回 confirmation_required 及封卷的后果",
+    )
+
+
+@router.post(
+    "/dossiers/{dossier_id}/seal",
+    response={200: DossierDetail, **responses.CHANGE},
+    summary="封卷归档（记录管理专人；不可撤销，须 confirm: true）",
+    description="与案卷页面的“封卷归档”相同：先做四性检测，通过后归档日期、保管期限确定，"
+    "卷内材料及其执法行为、案件此后只读，生成卷内目录，记入操作日志（`dossier.frozen`）。"
+    "未带 `confirm: true` 时不做任何改动，返回 400 `confirmation_required`，`fields.confirm` "
+    "列出封卷的后果；非本机构记录管理专人 403；已归档 409 `dossier_frozen`；"
+    "四性检测不通过 400 `fourchecks_failed`。",
+)
+def post_dossier_seal(request, dossier_id: Id, payload: SealIn):
+    dossier = get_visible_or_404(_dossiers(request.user), request.user, pk=dossier_id)
+    dossiers.require_custodian(request.user, dossier.agency)
+    if dossier.status != Dossier.Status.ASSEMBLING:
+        return error_response(409, "dossier_frozen", "案卷已归档，不能再次封卷")
+    if not payload.confirm:
+        # 封卷 cannot be undone: the terminal shows what it does and sends "confirm": true.
+        consequences = dossiers.freeze_consequences(dossier)
+        return error_response(
+            400,
+            "confirmation_required",
+            "封卷归档不可撤销，请确认后重试（confirm: true）：" + "；".join(consequences),
+            {"confirm": consequences},
+        )
+    dossiers.freeze_dossier(request.user, dossier)
+    return _dossiers(request.user).get(pk=dossier.pk)
+
+
 class SupplementRequestIn(Input):
     reason: str = Field(max_length=2000, description="补充归档（更正）的原因")
     items: list[ItemRefIn] = Field(min_length=1, max_length=500, description="补入案卷的材料")
@@ -401,7 +437,9 @@ class DisposalDecisionIn(ExtractionDecisionIn):
     confirm: bool = Field(
         False,
         description="批准时必须为 true（不可撤销：文件销毁后不能恢复）；"
-        "未确认的批准返回 confirmation_required 及销毁的后果",
+        "未确认的批准返回 confirmation_required 及销毁的后果；有不得销毁的理由（保管期限未满、"
+        "长期保存等）时返回 409 disposal_blocked 及理由，确认后仍批准则由审批拒绝"
+        "（disposal_refused，记入日志并告警）",
     )
 
 
@@ -413,6 +451,15 @@ class DisposalDecisionIn(ExtractionDecisionIn):
 def decide_disposal_api(request, proposal_id: Id, payload: DisposalDecisionIn):
     proposal = get_visible_or_404(DisposalProposal, request.user, pk=proposal_id)
     may = disposal.pending_for_head(request.user).filter(pk=proposal.pk).exists()
+    blockers = disposal.approval_blockers(proposal) if payload.approve and may else []
+    if blockers and not payload.confirm:
+        # Checked in advance, as on the confirmation page: nothing to confirm while blocked.
+        return error_response(
+            409,
+            "disposal_blocked",
+            "目前不能批准销毁：" + "；".join(blockers),
+            {"items": blockers},
+        )
     if payload.approve and may and not payload.confirm:
         # Approving destroys files for good: the terminal shows what and sends confirm: true.
         consequences = disposal.disposal_consequences(proposal)

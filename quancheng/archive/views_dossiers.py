@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quancheng.cases.models import Act, Case
@@ -34,7 +33,6 @@ from .models import (
     LongtermWaiver,
     RetentionClass,
     SupplementRequest,
-    retain_until,
 )
 
 if TYPE_CHECKING:
@@ -298,20 +296,7 @@ def dossier_freeze(request, pk):
 def _confirm_freeze(request, dossier):
     """封卷 asks once more: what becomes read-only, from when its retention runs."""
     entries = dossier.entries.count()
-    today = timezone.localdate()
-    until = retain_until(today, dossier.retention_class)
-    kept = f"保管至{until:%Y年%m月%d日}" if until else "永久保管"
-    consequences = [
-        f"先对卷内{entries}件材料进行四性检测（真实性、完整性、可用性、安全性），"
-        "检测不通过则不封卷",
-        f"卷内{entries}件材料及其所属执法行为、案件此后只读：不能修改、解除关联、"
-        "删除或再制作文书，只能经机构负责人批准办理补充归档",
-        f"归档日期定为{today:%Y年%m月%d日}，保管期限{dossier.get_retention_class_display()}，"
-        f"{kept}，期满前不得销毁（第二十二条）",
-        "生成并保存卷内目录，封卷记入不可篡改的操作日志",
-    ]
-    if dossier.case_id is not None:
-        consequences.insert(2, f"案件{dossier.case.number}进入“归档”阶段")
+    consequences = dossiers.freeze_consequences(dossier)
     return confirm.ask(
         request,
         "dossier.freeze",

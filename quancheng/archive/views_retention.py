@@ -102,7 +102,13 @@ def disposal_decide(request, pk):
     # Approving destroys files for good: the head sees what first and submits again. Someone
     # who may not decide, or a proposal already decided, is refused by the service as before.
     may = disposal.pending_for_head(request.user).filter(pk=proposal.pk).exists()
-    if approve and may and not confirm.confirmed(request, "disposal.approve", proposal):
+    blockers = disposal.approval_blockers(proposal) if approve and may else []
+    if (
+        approve
+        and may
+        and (blockers or not confirm.confirmed(request, "disposal.approve", proposal))
+    ):
+        # Checked in advance: a blocked proposal is shown with its reasons and no confirm button.
         return confirm.ask(
             request,
             "disposal.approve",
@@ -117,6 +123,7 @@ def disposal_decide(request, pk):
             submit="确认批准并销毁",
             back_url=reverse("retention:disposal_detail", args=[proposal.pk]),
             fields={"decision": "approve", "note": request.POST.get("note", "")},
+            blockers=blockers,
         )
     try:
         proposal = disposal.decide_disposal(

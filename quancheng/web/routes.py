@@ -237,6 +237,8 @@ ROUTES: dict[str, str | tuple[str, str]] = {
     "api:list_dossiers": caps.SIGNED_IN,
     "api:get_dossier": caps.SIGNED_IN,
     "api:post_supplement_request": caps.DOSSIER_ARCHIVE,
+    "api:post_dossier_seal": caps.DOSSIER_ARCHIVE,
+    "api:post_evaluation_finalise": caps.EVALUATE,
     "api:decide_supplement_api": caps.REQUESTS_DECIDE,
     "api:list_access_requests": caps.SIGNED_IN,
     "api:post_access_request": caps.SIGNED_IN,

@@ -39,6 +39,8 @@ PATHS = {
     "/api/v1/dossiers": {"get"},
     "/api/v1/dossiers/{dossier_id}": {"get"},
     "/api/v1/dossiers/{dossier_id}/supplement-requests": {"post"},
+    "/api/v1/dossiers/{dossier_id}/seal": {"post"},
+    "/api/v1/evaluations/{evaluation_id}/finalise": {"post"},
     "/api/v1/supplement-requests/{request_id}/decision": {"post"},
     "/api/v1/acts/{act_id}/late-requests": {"post"},
     "/api/v1/late-requests/{request_id}/decision": {"post"},

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from quancheng.alerts.models import Alert
+from quancheng.api.tests.conftest import api_as  # noqa: F401 - the API tests' fixture
 from quancheng.archive.disposal import propose_disposal
 from quancheng.archive.holds import decide_hold, request_hold
 from quancheng.archive.models import DisposalProposal, Hold, OfflineCopyJob, RetentionConfig
@@ -75,6 +76,43 @@ def test_disposal_through_the_pages(custodian, head, segment):
     for name in ("segment_download", "segment_media"):
         assert client_for(head).get(reverse(name, args=[segment.pk])).status_code == 410
     assert not Alert.objects.filter(kind__startswith="fixity.").exists()
+
+
+def test_a_blocked_disposal_names_the_blocker_and_offers_no_confirmation(
+    officer,
+    custodian,
+    head,
+    act,
+    segment,
+    api_as,  # noqa: F811 - the imported fixture
+):
+    """Issue 18: the confirmation page checks in advance what the approval checks; a hold
+    requested after the proposal (A23) blocks it: the page says so in Chinese, with no confirm
+    button, and the API refuses with a JSON code. Nothing is decided, nothing destroyed."""
+    with time_machine.travel(FIRST_DUE, tick=False):
+        proposal = propose_disposal(custodian, [("segment", segment.pk)], "保管期满")
+        request_hold(officer, reason=Hold.Reason.OBJECTION, note="当事人投诉", act=act)
+        page, api = client_for(head), api_as(head)
+        events = Event.objects.count()
+        decide = reverse("retention:disposal_decide", args=[proposal.pk])
+        asked = page.post(decide, {"decision": "approve", "note": "同意"})
+        text = asked.content.decode()
+        assert asked.status_code == 200 and "目前不能执行此操作" in text
+        assert "长期保存" in text and "confirm-blockers" in text
+        assert "confirm-form" not in text and "确认批准并销毁" not in text
+        assert 'name="confirm"' not in text
+
+        r = api.post(f"/disposals/{proposal.pk}/decision", {"approve": True})
+        assert r.status_code == 409 and r.json()["code"] == "disposal_blocked"
+        assert "长期保存" in r.json()["message"]
+        assert Event.objects.count() == events  # the advance check writes nothing
+        # Insisting (confirm: true) is the service's refusal, logged as an attempt.
+        r = api.post(f"/disposals/{proposal.pk}/decision", {"approve": True, "confirm": True})
+        assert r.status_code == 400 and r.json()["code"] == "disposal_refused"
+        assert Event.objects.filter(action="disposal.attempt_refused").exists()
+    proposal.refresh_from_db()
+    assert proposal.status == DisposalProposal.Status.PROPOSED
+    assert blob_store().exists(segment.blob_id)
 
 
 def test_a_refused_proposal_shows_a_chinese_error(officer, custodian, segment):
