@@ -244,9 +244,10 @@ def _fail_authenticity(scene, **_):
     return ("authenticity", "sm3_mismatch"), "文件的SM3与登记值不符"
 
 
-def _fail_integrity(scene, officer, act, real_files, **_):  # noqa: F811
-    """A recording without its device: DA/T 63's 设备 is missing."""
-    segment_of(officer, act, None, real_files["h264"])
+def _fail_integrity(scene, **_):
+    """The recording's device unknown (as if never recorded): DA/T 63's 设备 is missing."""
+    video = scene[1]["video"]
+    type(video).objects.filter(pk=video.pk).update(device=None)
     return ("integrity", "metadata_incomplete"), "缺少元数据：设备"
 
 
