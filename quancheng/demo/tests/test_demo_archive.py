@@ -29,12 +29,15 @@ def _stores(settings, tmp_path):
     settings.QC_BLOB_STORE = f"file://{tmp_path / 'blobs'}"
     settings.QC_DOCUMENT_KEY_PASSPHRASE = "test-passphrase"  # noqa: S105
     settings.QC_TSA_URL = ""
-    # The packaging job runs when the head's decision commits, as a worker would run it.
+    # The packaging job runs when the head's decision "commits" (the test's transaction
+    # never does: its on-commit callbacks are run by hand), as a worker would run it.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_default_demo_seals_with_a_report_and_transfers_a_valid_package(tmp_path):
+@pytest.mark.django_db
+def test_the_default_demo_seals_with_a_report_and_transfers_a_valid_package(
+    tmp_path, django_capture_on_commit_callbacks
+):
     call_command("seed_demo", "--today", TODAY.isoformat())
 
     # A sealed dossier, its 四性 report a PDF of the dossier.
@@ -49,7 +52,7 @@ def test_the_default_demo_seals_with_a_report_and_transfers_a_valid_package(tmp_
     # The demo's pending transfer, approved by the head: a package that validates and re-reads.
     transfer = Transfer.objects.get(status=Transfer.Status.REQUESTED)
     head = User.objects.get(username="liuyang")
-    with at(local(TODAY, 10)):
+    with at(local(TODAY, 10)), django_capture_on_commit_callbacks(execute=True):
         transfers.decide_transfer(head, transfer, approve=True, note="同意移交")
     transfer.refresh_from_db()
     assert transfer.status == Transfer.Status.TRANSFERRED, transfer.error
