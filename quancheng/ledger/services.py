@@ -1,15 +1,13 @@
 """record_event: the one function through which anything is written to the ledger."""
 
-import datetime as dt
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models, transaction
-from django.utils import timezone
 
-from quancheng.lib.canonical import canonical_bytes
-
+from .actions import Action
+from .entry import build_content, content_hash, require_action
 from .models import Event, StagedEvent
 
 
@@ -66,7 +64,7 @@ def _staging_block():
 
 def record_event(
     actor,
-    action: str,
+    action: Action,
     obj: models.Model | None = None,
     body: dict[str, Any] | None = None,
     *,
@@ -76,12 +74,14 @@ def record_event(
 ) -> StagedEvent:
     """Stage one event in the caller's transaction; the integrator binds its seq after commit.
 
+    ``action`` is a member of the catalogue (``actions.Action``); a plain string is a TypeError.
     It must be called inside transaction.atomic(): the event and the change it records commit
     together or not at all. Nothing is locked but the staged row's own insert, so changes of
     different agencies never wait on each other here. The returned StagedEvent's ``seq``,
     ``hash`` and ``event`` are readable once integrated, never inside the staging transaction
     (``integrator.wait_for_event`` after the commit; ``record_sequenced_event`` inside it).
     """
+    action = require_action(action)  # first: a free string is a bug, in or out of a block
     require_own_transaction("record_event")
     object_type, object_id = _object_ref(obj, object_type, object_id)
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
@@ -90,17 +90,25 @@ def record_event(
         agency_id = _agency_id(obj)
     if agency_id is None and is_user:
         agency_id = _agency_id(actor)
-    staged = StagedEvent(
-        time=timezone.now().astimezone(dt.UTC),
-        actor=actor if is_user else None,
-        actor_label=actor.get_username() if is_user else "system",
-        agency_id=agency_id,
-        action=str(action),  # an Action member is stored as its value
+    content = build_content(
+        actor,
+        action,
         object_type=object_type,
         object_id=object_id,
-        body=canonical_bytes(body or {}).decode(),
+        body=body,
+        agency_id=agency_id,
     )
-    staged.content_hash = staged.compute_content_hash()
+    staged = StagedEvent(
+        time=content.time,
+        actor=actor if is_user else None,
+        actor_label=content.actor_label,
+        agency_id=content.agency_id,
+        action=content.action.value,
+        object_type=content.object_type,
+        object_id=content.object_id,
+        body=content.body,
+        content_hash=content_hash(content.content()),
+    )
     staged.save()
     staged._staging_block = _staging_block()
     if _in_test_case_transaction():
@@ -124,7 +132,7 @@ def _hook_registered() -> bool:
     return any(hook is integrate_after_commit for _, hook, _ in connection.run_on_commit)
 
 
-def record_sequenced_event(actor, action: str, obj=None, body=None, **kwargs) -> Event:
+def record_sequenced_event(actor, action: Action, obj=None, body=None, **kwargs) -> Event:
     """record_event, integrated inside the caller's transaction: the Event with its seq.
 
     Only for a change that must store its event's seq with itself (a disposal's tombstone, a
@@ -140,7 +148,7 @@ def record_sequenced_event(actor, action: str, obj=None, body=None, **kwargs) ->
     return event
 
 
-def record_atomic(actor, action: str, obj=None, body=None, **kwargs) -> StagedEvent:
+def record_atomic(actor, action: Action, obj=None, body=None, **kwargs) -> StagedEvent:
     """record_event in a transaction of its own, for events with no other change (logins)."""
     with transaction.atomic():
         return record_event(actor, action, obj, body, **kwargs)

@@ -15,7 +15,7 @@ Then the rules are evaluated (findings, completeness) and the acts with an unexp
 missing mandatory record raise an alert for the custodian, the head and the auditor.
 
 Rows are written a chunk of acts at a time (COPY on PostgreSQL, bulk_create on SQLite), and
-every created row gets its ledger event, appended in bulk (``ledger_bulk.append_events``) in the
+every created row gets its ledger event, appended in bulk (``ledger.bulk.append_events``) in the
 same transaction; ``events`` tops the ledger up with an access log (``append_views``).
 The same seed gives the same city (names, times, compliance), whatever the database.
 
@@ -48,8 +48,16 @@ from quancheng.alerts.models import Alert
 from quancheng.cases.models import Act
 from quancheng.compliance.config import current_config
 from quancheng.compliance.models import Explanation, Marker
+from quancheng.ledger.bulk import EventSpec, Viewer, append_events, append_views
 from quancheng.lib import uscc
 from quancheng.lib.canonical import canonical_bytes
+from quancheng.lib.copyload import (
+    Rate,
+    analyze,
+    copy_objects,
+    copy_supported,
+    secondary_indexes_dropped,
+)
 from quancheng.lib.workdays import add_working_days
 from quancheng.orgs.models import Agency, Device, DeviceAssignment, Role, User
 from quancheng.orgs.seed import load_organisation
@@ -57,9 +65,6 @@ from quancheng.records.models import Blob, DataKind, DataRecord, Document, Segme
 from quancheng.registration.deadlines import deadline_for_end, loaded_schedules
 from quancheng.registration.models import ActRegistration
 from quancheng.subjects.models import Subject
-
-from .copyload import Rate, analyze, copy_objects, copy_supported, secondary_indexes_dropped
-from .ledger_bulk import EventSpec, Viewer, append_events, append_views
 
 DEMO_PASSWORD = "Quancheng-2026"  # noqa: S105 - the demo's printed password (as quancheng.demo)
 USERNAME_PREFIX = "city-"
