@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
 from quancheng.compliance.hooks import schedule_evaluation
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.lib.spreadsheet import safe_row
 from quancheng.orgs import capabilities as caps
@@ -89,7 +90,7 @@ def request_provision(
         )
         record_event(
             actor,
-            "provision.requested",
+            Action.PROVISION_REQUESTED,
             provision,
             {
                 "recipient": recipient,
@@ -128,7 +129,7 @@ def decide_provision(actor, provision: Provision, *, approve: bool, note: str = 
         provision.save(update_fields=["status", "approved_by", "approved_at", "decision_note"])
         record_event(
             actor,
-            "provision.approved" if approve else "provision.refused",
+            Action.PROVISION_APPROVED if approve else Action.PROVISION_REFUSED,
             provision,
             {"note": note},
         )
@@ -182,7 +183,7 @@ def register_provided(actor, provision: Provision, *, provided_on: dt.date | Non
         )
         record_event(
             actor,
-            "provision.registered",
+            Action.PROVISION_REGISTERED,
             provision,
             {
                 "recipient": provision.recipient,
@@ -320,7 +321,7 @@ def log_export(actor, fmt: str, filters: ProvisionFilter, count: int) -> None:
     with transaction.atomic():
         record_event(
             actor,
-            "provision.exported",
+            Action.PROVISION_EXPORTED,
             None,
             {"format": fmt, "filters": filters.as_body(), "count": count},
             object_type="access.provision",

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.records.refs import ITEM_MODELS
@@ -97,7 +98,7 @@ def create_request(
     request.save()
     record_event(
         user,
-        "access.requested",
+        Action.ACCESS_REQUESTED,
         request,
         {
             "purpose": purpose,
@@ -170,7 +171,7 @@ def decide_request(
     request.save()
     record_event(
         actor,
-        "access.approved" if approve else "access.refused",
+        Action.ACCESS_APPROVED if approve else Action.ACCESS_REFUSED,
         request,
         {
             "note": note,
@@ -196,7 +197,7 @@ def withdraw_request(actor, request: AccessRequest) -> AccessRequest:
         # An approval given up ends now; the constraint keeps an expiry on approvals only.
         request.expires_at = min(request.expires_at, timezone.now())
     request.save(update_fields=["status", "expires_at"])
-    record_event(actor, "access.withdrawn", request, {"was": was})
+    record_event(actor, Action.ACCESS_WITHDRAWN, request, {"was": was})
     return request
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 
@@ -102,7 +103,7 @@ def apply_config(actor, changes: dict[str, str], note: str = "") -> RetentionCon
         changed = {k: [previous.get(k), v] for k, v in classes.items() if previous.get(k) != v}
         record_event(
             actor,
-            "archive.retention_config_changed",
+            Action.ARCHIVE_RETENTION_CONFIG_CHANGED,
             config,
             {"version": config.version, "changed": changed, "classes": classes, "note": note},
         )
@@ -131,7 +132,7 @@ def reclassify_dossiers(actor, classes: dict[str, str], version: int) -> int:
             dossier.save(update_fields=["retention_class", "retain_until"])
             record_event(
                 actor,
-                "dossier.reclassified",
+                Action.DOSSIER_RECLASSIFIED,
                 dossier,
                 {
                     "config_version": version,

@@ -148,7 +148,7 @@ def _refuse(user, message: str, *, agency, proposal=None, detail=None) -> Dispos
     with transaction.atomic():
         record_event(
             user,
-            "disposal.attempt_refused",
+            Action.DISPOSAL_ATTEMPT_REFUSED,
             proposal,
             body,
             object_type="archive.disposalproposal",
@@ -221,7 +221,7 @@ def propose_disposal(user, refs: list[Ref], reason: str) -> DisposalProposal:
             )
         record_event(
             user,
-            "disposal.proposed",
+            Action.DISPOSAL_PROPOSED,
             proposal,
             {"reason": reason, "items": [{"kind": k, "id": pk} for k, pk in refs]},
         )
@@ -263,7 +263,9 @@ def decide_disposal(user, proposal: DisposalProposal, *, approve: bool, note: st
         raise DisposalRefused("该销毁申请已处理")
     note = (note or "").strip()
     if not approve:
-        return _close(user, proposal, DisposalProposal.Status.REFUSED, "disposal.refused", note)
+        return _close(
+            user, proposal, DisposalProposal.Status.REFUSED, Action.DISPOSAL_REFUSED, note
+        )
     problems = _approve(user, proposal, note)
     if problems:
         raise _refuse(user, "；".join(problems), agency=proposal.agency, proposal=proposal)
@@ -273,7 +275,7 @@ def decide_disposal(user, proposal: DisposalProposal, *, approve: bool, note: st
             DisposalProposal.objects.filter(pk=proposal.pk).update(
                 status=DisposalProposal.Status.FAILED
             )
-            record_event(user, "disposal.failed", proposal, {"failed_items": failed})
+            record_event(user, Action.DISPOSAL_FAILED, proposal, {"failed_items": failed})
     proposal.refresh_from_db()
     return proposal
 
@@ -290,7 +292,7 @@ def _approve(user, proposal, note) -> list[str]:
         problems = _check_due(refs, today())
         if problems:
             return problems
-        _decide(user, locked, DisposalProposal.Status.APPROVED, "disposal.approved", note)
+        _decide(user, locked, DisposalProposal.Status.APPROVED, Action.DISPOSAL_APPROVED, note)
     proposal.refresh_from_db()
     return []
 
@@ -348,7 +350,7 @@ def dispose_item(ditem: DisposalItem, proposal: DisposalProposal, user) -> bool:
         problems = _check_due([ref], today())
         if problems:
             body = {"kind": ref[0], "id": ref[1], "reasons": problems}
-            record_event(user, "disposal.item_kept", proposal, body)
+            record_event(user, Action.DISPOSAL_ITEM_KEPT, proposal, body)
         else:
             unused = _tombstone(ditem, proposal, user, item, row)
     if problems:

@@ -29,6 +29,7 @@ from quancheng.compliance.models import Explanation, Finding
 from quancheng.documents.catalogue import BUNDLED
 from quancheng.documents.numbering import next_serial
 from quancheng.documents.render import render_template_pdf
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.records.models import Blob, DataRecord, Document, Segment
@@ -346,7 +347,7 @@ def assemble_dossier(
         _entries(dossier, items, 0)
         record_event(
             actor,
-            "dossier.assembled",
+            Action.DOSSIER_ASSEMBLED,
             dossier,
             {
                 "number": dossier.number,
@@ -384,7 +385,7 @@ def refresh_dossier(actor, dossier: Dossier) -> Dossier:
         after = {i.ref for i in items}
         record_event(
             actor,
-            "dossier.refreshed",
+            Action.DOSSIER_REFRESHED,
             dossier,
             {
                 "added": sorted(map(list, after - before)),
@@ -434,7 +435,7 @@ def freeze_dossier(actor, dossier: Dossier) -> Dossier:
         )
         record_event(
             actor,
-            "dossier.frozen",
+            Action.DOSSIER_FROZEN,
             dossier,
             {
                 "number": dossier.number,
@@ -491,7 +492,7 @@ def request_supplement(actor, dossier: Dossier, reason: str, refs) -> Supplement
         )
         record_event(
             actor,
-            "dossier.supplement_requested",
+            Action.DOSSIER_SUPPLEMENT_REQUESTED,
             dossier,
             {"request": request.pk, "reason": reason, "entries": request.items},
         )
@@ -512,7 +513,7 @@ def _apply_supplement(actor, dossier: Dossier, request: SupplementRequest) -> Do
     supplement.save(update_fields=["toc_blob"])
     record_event(
         actor,
-        "dossier.supplemented",
+        Action.DOSSIER_SUPPLEMENTED,
         dossier,
         {
             "sequence": sequence,
@@ -555,7 +556,7 @@ def decide_supplement(
             request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
             record_event(
                 actor,
-                "dossier.supplement_refused",
+                Action.DOSSIER_SUPPLEMENT_REFUSED,
                 dossier,
                 {"request": request.pk, "note": note},
             )
@@ -563,7 +564,7 @@ def decide_supplement(
         request.status = SupplementRequest.Status.APPROVED
         record_event(
             actor,
-            "dossier.supplement_approved",
+            Action.DOSSIER_SUPPLEMENT_APPROVED,
             dossier,
             {"request": request.pk, "note": note, "entries": request.items},
         )
@@ -615,7 +616,7 @@ def toc_for_download(actor, dossier: Dossier) -> Blob:
         blob = current_toc(dossier)
         record_event(
             actor,
-            "dossier.toc_downloaded",
+            Action.DOSSIER_TOC_DOWNLOADED,
             dossier,
             {**file_digests(blob.pk), "status": dossier.status},
         )

@@ -39,6 +39,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from quancheng.ledger import checkpoints
+from quancheng.ledger.actions import Action
 from quancheng.ledger.integrator import integrate_in_transaction
 from quancheng.ledger.models import Checkpoint, Event
 from quancheng.ledger.services import record_event
@@ -588,7 +589,7 @@ def check_dossier(actor, dossier: Dossier, occasion: str, *, store=None) -> Four
         report.save()
         record_event(
             actor,
-            "dossier.checked",
+            Action.DOSSIER_CHECKED,
             dossier,
             {
                 "report": report.pk,

@@ -21,6 +21,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from quancheng.compliance.hooks import schedule_evaluation
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
@@ -72,7 +73,7 @@ def request_hold(user, *, reason: str, note: str, case=None, act=None) -> Hold:
         hold = Hold.objects.create(
             agency=agency, case=case, act=act, reason=reason, note=note, requested_by=user
         )
-        record_event(user, "hold.requested", hold, _body(hold, note=note))
+        record_event(user, Action.HOLD_REQUESTED, hold, _body(hold, note=note))
         _check_acts_again(hold)
     return hold
 
@@ -99,14 +100,14 @@ def decide_hold(user, hold: Hold, *, approve: bool, note: str = "") -> Hold:
         if not approve:
             hold.status = Hold.Status.REFUSED
             hold.save()
-            record_event(user, "hold.refused", hold, _body(hold, note=hold.decision_note))
+            record_event(user, Action.HOLD_REFUSED, hold, _body(hold, note=hold.decision_note))
             # A refusal leaves the circumstance unresolved: A23-longterm says so (a finding
             # until the head approves a hold or decides it does not apply).
             _check_acts_again(hold)
             return hold
         hold.status = Hold.Status.ACTIVE
         hold.save()
-        record_event(user, "hold.approved", hold, _body(hold, note=hold.decision_note))
+        record_event(user, Action.HOLD_APPROVED, hold, _body(hold, note=hold.decision_note))
         items = items_of_hold(hold)
         queue_offline_copies(hold, items)
         recompute_for_items([ref_of(i) for i in items], actor=user)
@@ -135,7 +136,7 @@ def queue_offline_copies(hold: Hold, items: list[models.Model]) -> int:
         )
         created += new
     if created:
-        record_event(None, "hold.offline_copies_queued", hold, {"count": created})
+        record_event(None, Action.HOLD_OFFLINE_COPIES_QUEUED, hold, {"count": created})
     return created
 
 
@@ -153,7 +154,7 @@ def request_lift(user, hold: Hold, *, reason: str) -> Hold:
         hold.lift_reason = reason
         hold.lift_requested_by = user
         hold.save()
-        record_event(user, "hold.lift_requested", hold, _body(hold, lift_reason=reason))
+        record_event(user, Action.HOLD_LIFT_REQUESTED, hold, _body(hold, lift_reason=reason))
     return hold
 
 
@@ -170,13 +171,13 @@ def decide_lift(user, hold: Hold, *, approve: bool, note: str = "") -> Hold:
         if not approve:
             hold.status = Hold.Status.ACTIVE
             hold.save()
-            record_event(user, "hold.lift_refused", hold, _body(hold, note=hold.decision_note))
+            record_event(user, Action.HOLD_LIFT_REFUSED, hold, _body(hold, note=hold.decision_note))
             return hold
         hold.status = Hold.Status.LIFTED
         hold.lifted_by = user
         hold.lifted_at = timezone.now()
         hold.save()
-        record_event(user, "hold.lifted", hold, _body(hold, note=hold.decision_note))
+        record_event(user, Action.HOLD_LIFTED, hold, _body(hold, note=hold.decision_note))
         recompute_for_items([ref_of(i) for i in items_of_hold(hold)], actor=user)
         _check_acts_again(hold)
     return hold
@@ -199,7 +200,7 @@ def mark_offline_copy_done(user, job: OfflineCopyJob, *, medium_label: str) -> O
         job.save()
         record_event(
             user,
-            "offline_copy.done",
+            Action.OFFLINE_COPY_DONE,
             job,
             {
                 "hold": job.hold_id,

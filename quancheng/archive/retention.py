@@ -37,6 +37,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from quancheng.compliance.hooks import schedule_evaluation
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.records.refs import ITEM_MODELS, ItemKind, resolve_many
 
@@ -373,7 +374,7 @@ def _recompute_batch(refs: list[Ref], actor, sync_all: bool) -> int:
         for agency_id, items in changes.items():
             record_event(
                 actor,
-                "retention.recomputed",
+                Action.RETENTION_RECOMPUTED,
                 None,
                 {"items": items},
                 object_type="archive.itemretention",
@@ -613,7 +614,7 @@ def apply_min_months(user, min_months: int) -> int:
         row.save()
         record_event(
             user,
-            "retention.policy_changed",
+            Action.RETENTION_POLICY_CHANGED,
             row,
             {"non_evidence_min_months": {"before": before, "after": min_months}},
         )
@@ -670,7 +671,7 @@ def narrow_retention(user, segment, reason: str) -> RetentionNarrowing:
         )
         record_event(
             user,
-            "retention.narrowed",
+            Action.RETENTION_NARROWED,
             segment,
             {"dossier": frozen[0].pk, "reason": reason, "narrowing": row.pk},
         )

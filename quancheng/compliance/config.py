@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from quancheng.cases.models import Act
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 
@@ -320,7 +321,7 @@ def save_config(actor, data: Any, note: str = "") -> RuleConfig:
         changed = sorted(k for k in set(previous) | set(data) if previous.get(k) != data.get(k))
         record_event(
             actor,
-            "compliance.config_changed",
+            Action.COMPLIANCE_CONFIG_CHANGED,
             config,
             {"version": config.version, "changed": changed, "data": data, "note": note},
         )

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.lib import keyseal
 from quancheng.orgs.models import Agency
@@ -55,7 +56,9 @@ def trust_root(actor, cert: x509.Certificate) -> TrustedCA:
             certificate_pem=cert.public_bytes(PEM).decode(),
             fingerprint=fingerprint,
         )
-        record_event(actor, "trustedca.added", root, {"name": root.name, "sha256": fingerprint})
+        record_event(
+            actor, Action.TRUSTEDCA_ADDED, root, {"name": root.name, "sha256": fingerprint}
+        )
     return root
 
 
@@ -83,7 +86,7 @@ def store_certificate(actor, agency: Agency, key, cert: x509.Certificate, chain=
         )
         record_event(
             actor,
-            "agencycertificate.imported",
+            Action.AGENCYCERTIFICATE_IMPORTED,
             stored,
             {
                 "agency": agency.pk,

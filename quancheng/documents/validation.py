@@ -18,6 +18,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.records.sm3 import file_digests
 
@@ -121,7 +122,7 @@ def record_check(actor, document, result: Result | None = None) -> SignatureChec
         )
         record_event(
             actor,
-            "document.signature_checked",
+            Action.DOCUMENT_SIGNATURE_CHECKED,
             document,
             {"status": result.status, "signers": result.signers, **file_digests(document.blob_id)},
         )

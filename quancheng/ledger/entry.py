@@ -51,13 +51,13 @@ def canonical_body(body: dict[str, Any] | None) -> str:
 
 
 def require_action(action: Any) -> Action:
-    """The catalogue's member for ``action``; a string the catalogue lacks is a TypeError."""
-    if isinstance(action, Action):
-        return action
-    try:
-        return Action(action)
-    except ValueError:
-        raise TypeError(f"{action!r} is not in the catalogue of ledger actions") from None
+    """The catalogue's member; anything else, a plain string included (even one the catalogue
+    holds), is a TypeError: every writer names its action as ``Action.X`` or ``Action(value)``."""
+    if not isinstance(action, Action):
+        raise TypeError(
+            f"a ledger action is a member of quancheng.ledger.actions.Action, not {action!r}"
+        )
+    return action
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,7 @@ from quancheng.alerts.models import Alert
 from quancheng.cases.models import Act
 from quancheng.compliance.config import current_config
 from quancheng.compliance.models import Explanation, Marker
+from quancheng.ledger.actions import Action
 from quancheng.ledger.bulk import EventSpec, Viewer, append_events, append_views
 from quancheng.lib import uscc
 from quancheng.lib.canonical import canonical_bytes
@@ -541,13 +542,19 @@ def _people_and_devices(plan, rng, agencies, now, summary) -> list[_District]:
     DeviceAssignment.objects.bulk_create(assignments)
     specs = [
         EventSpec(
-            "user.created", "orgs.user", str(u.pk), _body(plan, role=u.role), None, u.agency_id, now
+            Action.USER_CREATED,
+            "orgs.user",
+            str(u.pk),
+            _body(plan, role=u.role),
+            None,
+            u.agency_id,
+            now,
         )
         for u in users
     ]
     specs += [
         EventSpec(
-            "device.created",
+            Action.DEVICE_CREATED,
             "orgs.device",
             str(dev.pk),
             _body(plan, serial_number=dev.serial_number, kind=dev.kind),
@@ -559,7 +566,7 @@ def _people_and_devices(plan, rng, agencies, now, summary) -> list[_District]:
     ]
     specs += [
         EventSpec(
-            "device.assigned",
+            Action.DEVICE_ASSIGNED,
             "orgs.deviceassignment",
             str(a.pk),
             _body(
@@ -603,7 +610,7 @@ def _subjects(plan, rng, districts, summary) -> None:
     summary.subjects = len(rows)
     summary.events += append_events(
         EventSpec(
-            "subject.created",
+            Action.SUBJECT_CREATED,
             "subjects.subject",
             str(s.pk),
             _body(plan, name=s.name, credit_code=s.credit_code),
@@ -732,7 +739,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     )
     specs = [
         EventSpec(
-            "act.created",
+            Action.ACT_CREATED,
             "cases.act",
             str(p.act.pk),
             _body(
@@ -858,7 +865,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     _write(Provision, provisions)
     specs += [
         EventSpec(
-            "segment.created",
+            Action.SEGMENT_CREATED,
             "records.segment",
             str(s.pk),
             _body(
@@ -875,7 +882,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     ]
     specs += [
         EventSpec(
-            "document.created",
+            Action.DOCUMENT_CREATED,
             "records.document",
             str(x.pk),
             _body(plan, act=x.act_id, doc_type=x.doc_type),
@@ -886,7 +893,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     ]
     specs += [
         EventSpec(
-            "datarecord.created",
+            Action.DATARECORD_CREATED,
             "records.datarecord",
             str(x.pk),
             _body(plan, act=x.act_id, sha256=x.sha256),
@@ -897,7 +904,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     ]
     specs += [
         EventSpec(
-            "registration.registered",
+            Action.REGISTRATION_REGISTERED,
             "registration.actregistration",
             str(r.pk),
             _body(plan, act=r.act_id, on_time=r.on_time, deadline=r.deadline.isoformat()),
@@ -908,7 +915,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     ]
     specs += [
         EventSpec(
-            "marker.added",
+            Action.MARKER_ADDED,
             "compliance.marker",
             str(m.pk),
             _body(plan, segment=m.segment_id, kind=m.kind),
@@ -919,7 +926,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     ]
     specs += [
         EventSpec(
-            "explanation.added",
+            Action.EXPLANATION_ADDED,
             "cases.act",
             str(e.act_id),
             _body(plan, kind=e.kind, explanation=e.pk),
@@ -930,7 +937,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     ]
     specs += [
         EventSpec(
-            "access.requested",
+            Action.ACCESS_REQUESTED,
             "access.accessrequest",
             str(r.pk),
             _body(plan, act=r.act_id, status=r.status),
@@ -941,7 +948,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     ]
     specs += [
         EventSpec(
-            "access.provided",
+            Action.ACCESS_PROVIDED,
             "access.provision",
             str(x.pk),
             _body(plan, act=x.act_id, recipient=x.recipient),

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from quancheng.compliance.rules import RULES
 from quancheng.compliance.rules.base import ERROR
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 
@@ -198,7 +199,7 @@ def save_sheet(actor, kind: str, items: Any, note: str = "") -> ScoreSheet:
         )
         record_event(
             actor,
-            "scoresheet.changed",
+            Action.SCORESHEET_CHANGED,
             sheet,
             {"kind": kind, "version": sheet.version, "items": items, "note": sheet.note},
         )

@@ -30,6 +30,7 @@ from django.utils import timezone
 from quancheng.archive.models import Dossier
 from quancheng.cases.models import Act
 from quancheng.compliance.models import Finding
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Agency
@@ -152,7 +153,7 @@ def draw_spot_check(
         )
         record_event(
             actor,
-            "spotcheck.drawn",
+            Action.SPOTCHECK_DRAWN,
             spot_check,
             {
                 "seed": str(seed),
@@ -284,7 +285,7 @@ def score_sample(actor, sample: SpotCheckSample, results: dict[str, dict]) -> Sp
         sample.save(update_fields=["results", "score", "scored_by", "scored_at"])
         record_event(
             actor,
-            "spotcheck.scored",
+            Action.SPOTCHECK_SCORED,
             spot_check,
             {"dossier": sample.dossier_id, "results": clean, "score": str(score)},
             agency=sample.dossier.agency,
@@ -309,7 +310,7 @@ def record_finding(actor, sample: SpotCheckSample, text: str, item_code: str = "
         )
         record_event(
             actor,
-            "spotcheck.finding_recorded",
+            Action.SPOTCHECK_FINDING_RECORDED,
             spot_check,
             {"dossier": sample.dossier_id, "finding": finding.pk, "item": item_code, "text": text},
             agency=sample.dossier.agency,
@@ -378,7 +379,7 @@ def issue_reports(actor, spot_check: SpotCheck) -> list[SpotCheckReport]:
             )
             record_event(
                 actor,
-                "spotcheck.report_issued",
+                Action.SPOTCHECK_REPORT_ISSUED,
                 report,
                 {
                     "spot_check": spot_check.pk,
@@ -400,7 +401,7 @@ def record_report_download(actor, report: SpotCheckReport) -> None:
     with transaction.atomic():
         record_event(
             actor,
-            "spotcheck.report_downloaded",
+            Action.SPOTCHECK_REPORT_DOWNLOADED,
             report,
             {**file_digests(report.sha256), "district": report.district},
             agency=_district_agency(report.district),

@@ -74,7 +74,7 @@ def test_bulk_append_writes_the_rows_of_one_by_one_appends(officer):
 
 
 def test_bulk_refuses_a_free_string_action(officer):
-    spec = EventSpec("test.anything", "cases.case", "1", {}, officer, officer.agency_id)
+    spec = EventSpec("case.created", "cases.case", "1", {}, officer, officer.agency_id)
     with transaction.atomic(), pytest.raises(TypeError):
         append_events([spec])
 

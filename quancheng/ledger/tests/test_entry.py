@@ -56,11 +56,13 @@ def test_the_bulk_path_and_record_event_write_the_same_entry_bytes(officer):
     assert bulk.hash == one.hash
 
 
-def test_a_string_the_catalogue_lacks_is_refused():
-    with pytest.raises(TypeError):
-        entry.build_content(None, "test.anything", object_type="cases.case", object_id="1")
-    with pytest.raises(TypeError):
-        record_event(None, "test.anything", object_type="cases.case", object_id="1")
+def test_a_plain_string_is_refused_even_when_the_catalogue_holds_it():
+    for action in ("case.created", "test.anything"):
+        with pytest.raises(TypeError):
+            entry.build_content(None, action, object_type="cases.case", object_id="1")
+        with pytest.raises(TypeError):
+            record_event(None, action, object_type="cases.case", object_id="1")
+    assert entry.require_action(Action("case.created")) is Action.CASE_CREATED
 
 
 def test_the_template_of_the_view_filler_is_the_builders_bytes():
