@@ -44,7 +44,8 @@ from bench._common import (
 )
 
 CHUNK = 5000
-ACTION_NAMES = ("SEGMENT_VIEWED", "CASE_UPDATED", "UPLOAD_COMPLETED", "CASE_CREATED", "AUTH_LOGIN")
+# Catalogue values (quancheng.ledger.actions), taken in turn.
+ACTIONS = ("segment.viewed", "case.updated", "upload.completed", "case.created", "auth.login")
 
 
 def _body(i: int) -> dict:
@@ -74,7 +75,6 @@ def build_ledger(
     from quancheng.ledger.models import Event
     from quancheng.lib.merkle import leaf_hash
 
-    actions = [Action[name] for name in ACTION_NAMES]
     if Event.objects.exists():
         raise RuntimeError("build_ledger needs an empty ledger")
     # Sign at these sizes; the checkpoint's own event is the next seq, so it must fit.
@@ -94,7 +94,7 @@ def build_ledger(
             last = min(first + CHUNK - 1, events, *(m for m in marks if m >= first))
             specs = [
                 EventSpec(
-                    actions[seq % len(actions)],
+                    Action(ACTIONS[seq % len(ACTIONS)]),
                     "cases.case",
                     str(seq % 5000),
                     _body(seq),
