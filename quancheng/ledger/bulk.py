@@ -17,7 +17,7 @@ import hashlib
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quancheng.lib.copyload import copy_rows, copy_supported
 from quancheng.lib.merkle import CompactRange, leaf_hash
@@ -26,6 +26,10 @@ from .actions import Action
 from .entry import build_content, canonical_body, chain, content_of, entry_template
 from .models import Event, LedgerHead, SubtreeHash
 from .services import require_own_transaction
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 CHUNK = 5000
 
@@ -43,7 +47,9 @@ class EventSpec:
     time: dt.datetime | None = None  # default: now, as record_event
 
 
-def spec_for(actor, action: Action, obj, body: dict | None = None, agency_id=None) -> EventSpec:
+def spec_for(
+    actor: User, action: Action, obj, body: dict | None = None, agency_id=None
+) -> EventSpec:
     """The spec of ``record_event(actor, action, obj, body)`` for a saved model instance."""
     if agency_id is None:
         agency_id = getattr(obj, "agency_id", None)
@@ -197,7 +203,8 @@ def append_views(
     written = 0
     while written < count:
         n = min(VIEW_CHUNK, count - written)
-        events, subtrees = [], []
+        events: list = []
+        subtrees: list = []
         for _ in range(n):
             seq += 1
             segment, agency = targets[rng.randrange(len(targets))]

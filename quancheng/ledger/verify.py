@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Max
@@ -40,6 +41,10 @@ from .actions import Action
 from .checkpoints import origin, sm2_verifier_key, verifier_key
 from .models import GENESIS_HASH, Checkpoint, Event, LedgerHead, SubtreeHash
 from .tree import MissingSubtree, tree_root
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User  # type-only: the ledger stores people by label
+
 
 CHUNK = 2000
 MAX_PROBLEMS = 50
@@ -125,6 +130,7 @@ class VerificationReport:
                 f"with {self.verifier_key}"
             )
         first = self.first
+        assert first is not None  # not ok: there is a problem
         return f"ledger TAMPERED: {first.kind} at {first.location()}: {first.message}"
 
     def to_dict(self) -> dict:
@@ -544,7 +550,7 @@ def _checkpoints_after_fast_pass(report, upto: int, fast: fastverify.FastPass, v
     checker._end()
 
 
-def record_verification(report: VerificationReport, actor=None) -> None:
+def record_verification(report: VerificationReport, actor: User | None = None) -> None:
     """Keep the outcome as a ``ledger.verified`` event; a failure raises a critical alert."""
     from quancheng.alerts.services import raise_alert
     from quancheng.ledger.services import record_event
@@ -556,6 +562,7 @@ def record_verification(report: VerificationReport, actor=None) -> None:
         )
         if not report.ok:
             first = report.first
+            assert first is not None  # not ok: there is a problem
             raise_alert(
                 "ledger.tampered",
                 f"账本校验失败：{first.label}（{first.location()}）",
