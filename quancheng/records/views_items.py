@@ -52,7 +52,7 @@ def _history(obj):
     return history(obj)
 
 
-def _log(request, action: str, obj, body: dict) -> None:
+def _log(request, action: Action, obj, body: dict) -> None:
     """The access event, in a transaction of its own, committed before any content is sent."""
     record_atomic(request.user, action, obj, {**body, **access_body(request)})
 
