@@ -119,11 +119,16 @@ def write_plain(i: int, writer: int) -> None:
 def write_ledger(i: int, writer: int):
     from django.db import transaction
 
+    from quancheng.ledger.actions import Action
     from quancheng.ledger.services import record_event
 
     with transaction.atomic():
         return record_event(
-            None, "bench.append", body=_body(i), object_type="cases.case", object_id=str(writer)
+            None,
+            Action.CASE_UPDATED,
+            body=_body(i),
+            object_type="cases.case",
+            object_id=str(writer),
         )
 
 
@@ -243,10 +248,11 @@ def wait_check() -> dict:
         try:
             from django.db import transaction
 
+            from quancheng.ledger.actions import Action
             from quancheng.ledger.services import record_event
 
             with transaction.atomic():
-                record_event(None, "bench.slow", object_type="agency", object_id="A")
+                record_event(None, Action.AGENCY_UPDATED, object_type="agency", object_id="A")
                 staged.set()
                 time.sleep(HOLD)
         finally:

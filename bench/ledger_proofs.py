@@ -44,7 +44,8 @@ from bench._common import (
 )
 
 CHUNK = 5000
-ACTIONS = ("records.view", "cases.update", "records.upload", "cases.create", "auth.login")
+# Catalogue values (quancheng.ledger.actions), taken in turn.
+ACTIONS = ("segment.viewed", "case.updated", "upload.completed", "case.created", "auth.login")
 
 
 def _body(i: int) -> dict:
@@ -57,8 +58,9 @@ def build_ledger(
     """Append ``events`` events to an empty ledger in bulk; return their leaf hashes.
 
     Each row is what record_event would write for it (the same Event.entry_bytes(), hash chain,
-    CompactRange subtrees and head), only inserted CHUNK rows per transaction. When
-    ``entries_file`` is given, the entry bytes are also written there, back to back.
+    CompactRange subtrees and head): the ledger's bulk append (``ledger.bulk.append_events``)
+    writes CHUNK events per transaction. When ``entries_file`` is given, the entry bytes are
+    also written there, back to back.
 
     ``checkpoints`` signed checkpoints are made along the way, evenly spaced, with the real
     ``make_checkpoint()``: the head is brought up to date, the checkpoint signed, and its own
@@ -67,66 +69,48 @@ def build_ledger(
     from django.db import transaction
     from django.utils import timezone
 
+    from quancheng.ledger.actions import Action
+    from quancheng.ledger.bulk import EventSpec, append_events
     from quancheng.ledger.checkpoints import make_checkpoint
-    from quancheng.ledger.models import GENESIS_HASH, Event, LedgerHead, SubtreeHash
-    from quancheng.lib.canonical import canonical_bytes
-    from quancheng.lib.merkle import CompactRange, leaf_hash
+    from quancheng.ledger.models import Event
+    from quancheng.lib.merkle import leaf_hash
 
-    head, _ = LedgerHead.objects.get_or_create(id=1)
-    if head.seq or Event.objects.exists():
+    if Event.objects.exists():
         raise RuntimeError("build_ledger needs an empty ledger")
     # Sign at these sizes; the checkpoint's own event is the next seq, so it must fit.
     marks = sorted({events * k // checkpoints - 1 for k in range(1, checkpoints + 1)} - {0, -1})
-    compact = CompactRange()
     leaves: list[bytes] = []
-    prev = GENESIS_HASH
     start_time = timezone.now().astimezone(dt.UTC) - dt.timedelta(days=30)
     out = entries_file.open("wb") if entries_file else None
 
-    def add_leaf(entry: bytes) -> list:
-        leaf = leaf_hash(entry)
-        leaves.append(leaf)
+    def add_leaf(entry: bytes) -> None:
+        leaves.append(leaf_hash(entry))
         if out:
             out.write(entry)
-        return compact.append(leaf)
 
     try:
         first = 1
         while first <= events:
             last = min(first + CHUNK - 1, events, *(m for m in marks if m >= first))
-            rows, subtrees = [], []
-            for seq in range(first, last + 1):
-                event = Event(
-                    seq=seq,
+            specs = [
+                EventSpec(
+                    Action(ACTIONS[seq % len(ACTIONS)]),
+                    "cases.case",
+                    str(seq % 5000),
+                    _body(seq),
                     time=start_time + dt.timedelta(milliseconds=seq),
-                    actor=None,
-                    actor_label="system",
-                    agency=None,
-                    action=ACTIONS[seq % len(ACTIONS)],
-                    object_type="cases.case",
-                    object_id=str(seq % 5000),
-                    body=canonical_bytes(_body(seq)).decode(),
-                    prev_hash=prev,
                 )
-                entry = event.entry_bytes()
-                event.hash = prev = hashlib.sha256(entry).hexdigest()
-                rows.append(event)
-                subtrees.extend(
-                    SubtreeHash(level=s.level, index=s.index, hash=s.hash.hex())
-                    for s in add_leaf(entry)
-                )
+                for seq in range(first, last + 1)
+            ]
             with transaction.atomic():
-                Event.objects.bulk_create(rows)
-                SubtreeHash.objects.bulk_create(subtrees)
-                LedgerHead.objects.filter(id=1).update(
-                    seq=last, hash=prev, frontier=[s.hash.hex() for s in compact.frontier]
-                )
+                append_events(specs, chunk=CHUNK)
+            for event in Event.objects.filter(seq__gte=first, seq__lte=last).iterator():
+                add_leaf(event.entry_bytes())
             first = last + 1
             if last in marks:
                 make_checkpoint()  # appends event last + 1 through record_event
                 event = Event.objects.get(seq=last + 1)
-                prev = event.hash
-                add_leaf(event.entry_bytes())  # its subtree rows are stored already
+                add_leaf(event.entry_bytes())
                 first = last + 2
     finally:
         if out:

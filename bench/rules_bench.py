@@ -42,6 +42,7 @@ def build(acts: int, segments_per_act: int) -> dict:
     from quancheng.archive.models import Dossier, ItemRetention, RetentionClass
     from quancheng.cases.models import Act
     from quancheng.compliance.models import Marker
+    from quancheng.ledger.actions import Action
     from quancheng.ledger.services import record_event
     from quancheng.orgs.models import Agency, Device, Role, User
     from quancheng.orgs.seed import load_organisation
@@ -199,7 +200,7 @@ def build(acts: int, segments_per_act: int) -> dict:
             for n in range(0, len(chunk)):
                 if (first + n) % 200 == 100:  # A24: a refused playback
                     own = segments[n * segments_per_act]
-                    record_event(officers[1], "access.denied", own, {"action": "play"})
+                    record_event(officers[1], Action.ACCESS_DENIED, own, {"action": "play"})
             doc_blobs, documents, data, registrations = [], [], [], []
             for n, act in enumerate(chunk):
                 i = first + n

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from quancheng.alerts.services import raise_alert
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs.models import Role
 
@@ -69,7 +70,7 @@ def record_denial(user: User, item, action: str, decision: Decision, path: str =
     }
     name = user.full_name or "（未填写姓名）"
     with transaction.atomic():
-        record_event(user, "access.denied", item, body)
+        record_event(user, Action.ACCESS_DENIED, item, body)
         raise_alert(
             "access.denied",
             f"{name}（{user.get_role_display()}）试图{ACTION_LABELS[action]}未经授权的记录：{item}",
@@ -109,7 +110,7 @@ def viewed_data_records(request, records, shape) -> list[dict]:
                     "api": True,
                     **decision.event_body(),
                 }
-                record_event(request.user, "datarecord.viewed", record, body)
+                record_event(request.user, Action.DATARECORD_VIEWED, record, body)
             else:
                 shaped["data"] = None
             out.append(shaped)

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 
 from quancheng.cases.models import Act, Case
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
@@ -115,7 +116,7 @@ def request_extraction(
         )
         record_event(
             actor,
-            "extraction.requested",
+            Action.EXTRACTION_REQUESTED,
             extraction,
             {
                 "purpose": purpose,
@@ -144,7 +145,7 @@ def apply_decision(extraction: Extraction, actor, approve: bool, note: str) -> E
     extraction.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     record_event(
         actor,
-        "extraction.approved" if approve else "extraction.refused",
+        Action.EXTRACTION_APPROVED if approve else Action.EXTRACTION_REFUSED,
         extraction,
         {"note": note},
     )
@@ -178,7 +179,7 @@ def retry_production(actor: User, extraction: Extraction) -> Extraction:
         extraction.save(
             update_fields=["status", "production_started_at", "production_job", "progress", "stage"]
         )
-        record_event(actor, "extraction.retried", extraction, {"error": extraction.error})
+        record_event(actor, Action.EXTRACTION_RETRIED, extraction, {"error": extraction.error})
         schedule_production(extraction)
     return extraction
 
@@ -189,7 +190,7 @@ def record_download(actor: User, extraction: Extraction, served: str, *, via: st
     with transaction.atomic():
         record_event(
             actor,
-            "extraction.downloaded",
+            Action.EXTRACTION_DOWNLOADED,
             extraction,
             {**file_digests(extraction.package_id), "range": served, "via": via},
         )
@@ -201,7 +202,7 @@ def record_note_read(actor: User, extraction: Extraction, served: str) -> None:
     with transaction.atomic():
         record_event(
             actor,
-            "extraction.note_viewed",
+            Action.EXTRACTION_NOTE_VIEWED,
             extraction,
             {**file_digests(extraction.note_id), "range": served},
         )

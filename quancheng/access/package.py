@@ -100,7 +100,7 @@ def claim(extraction_id: int) -> Extraction | None:
             return None
         extraction = Extraction.objects.get(pk=extraction_id)
         body = {"job": job.task_id, "attempt": job.attempt} if job else {}
-        record_event(None, "extraction.production_started", extraction, body)
+        record_event(None, Action.EXTRACTION_PRODUCTION_STARTED, extraction, body)
     return extraction
 
 
@@ -358,7 +358,7 @@ def produce(extraction_id: int) -> Extraction | None:
         )
         record_event(
             None,
-            "extraction.produced",
+            Action.EXTRACTION_PRODUCED,
             extraction,
             {
                 **file_digests(blob.sha256),
@@ -389,5 +389,5 @@ def mark_failed(extraction_id: int, message: str) -> Extraction:
         extraction.error = message[:2000]
         extraction.stage = "制作失败"
         extraction.save(update_fields=["status", "error", "stage"])
-        record_event(None, "extraction.failed", extraction, {"error": extraction.error})
+        record_event(None, Action.EXTRACTION_FAILED, extraction, {"error": extraction.error})
     return extraction

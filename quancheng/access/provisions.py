@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
 from quancheng.compliance.hooks import schedule_evaluation
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.lib.spreadsheet import safe_row
 from quancheng.orgs import approvals
@@ -95,7 +96,7 @@ def request_provision(
         )
         record_event(
             actor,
-            "provision.requested",
+            Action.PROVISION_REQUESTED,
             provision,
             {
                 "recipient": recipient,
@@ -127,7 +128,10 @@ def apply_decision(provision: Provision, actor, approve: bool, note: str) -> Pro
     provision.status = Provision.Status.APPROVED if approve else Provision.Status.REFUSED
     provision.save(update_fields=["status", "approved_by", "approved_at", "decision_note"])
     record_event(
-        actor, "provision.approved" if approve else "provision.refused", provision, {"note": note}
+        actor,
+        Action.PROVISION_APPROVED if approve else Action.PROVISION_REFUSED,
+        provision,
+        {"note": note},
     )
     return provision
 
@@ -181,7 +185,7 @@ def register_provided(
         )
         record_event(
             actor,
-            "provision.registered",
+            Action.PROVISION_REGISTERED,
             provision,
             {
                 "recipient": provision.recipient,
@@ -319,7 +323,7 @@ def log_export(actor: User, fmt: str, filters: ProvisionFilter, count: int) -> N
     with transaction.atomic():
         record_event(
             actor,
-            "provision.exported",
+            Action.PROVISION_EXPORTED,
             None,
             {"format": fmt, "filters": filters.as_body(), "count": count},
             object_type="access.provision",

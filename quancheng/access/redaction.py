@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from quancheng.jobs.leases import current_job
 from quancheng.jobs.workdirs import work_dir
+from quancheng.ledger.actions import Action
 from quancheng.ledger.models import Event
 from quancheng.ledger.services import record_event
 from quancheng.orgs import approvals
@@ -149,7 +150,7 @@ def request_redaction(
         )
         record_event(
             actor,
-            "redaction.requested",
+            Action.REDACTION_REQUESTED,
             copy,
             {
                 "provision": provision.pk,
@@ -205,7 +206,7 @@ def claim(copy_id: int) -> RedactedCopy | None:
             return None
         copy = RedactedCopy.objects.select_related("segment", "agency").get(pk=copy_id)
         body = {"job": job.task_id, "attempt": job.attempt} if job else {}
-        record_event(None, "redaction.production_started", copy, body)
+        record_event(None, Action.REDACTION_PRODUCTION_STARTED, copy, body)
     return copy
 
 
@@ -250,7 +251,7 @@ def produce(copy_id: int) -> RedactedCopy | None:
         original = Segment.objects.values_list("blob_id", flat=True).get(pk=copy.segment_id)
         record_event(
             None,
-            "redaction.produced",
+            Action.REDACTION_PRODUCED,
             copy,
             {
                 "original": original,
@@ -276,7 +277,7 @@ def mark_failed(copy_id: int, message: str) -> RedactedCopy:
         copy.status = RedactedCopy.Status.FAILED
         copy.error = message[:2000]
         copy.save(update_fields=["status", "error"])
-        record_event(None, "redaction.failed", copy, {"error": copy.error})
+        record_event(None, Action.REDACTION_FAILED, copy, {"error": copy.error})
     return copy
 
 
@@ -324,7 +325,7 @@ def apply_decision(copy: RedactedCopy, actor, approve: bool, note: str) -> Redac
     copy.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
     record_event(
         actor,
-        "redaction.approved" if approve else "redaction.refused",
+        Action.REDACTION_APPROVED if approve else Action.REDACTION_REFUSED,
         copy,
         {"note": note, "sha256": copy.blob_id, "segment": copy.segment_id},
     )

@@ -45,11 +45,11 @@ ACCESS_ACTIONS = {
     Action.ACCESS_DENIED,
 }
 DOWNLOAD_ACTIONS = {
-    "segment.downloaded",
-    "document.downloaded",
-    "document.sm2_signature_downloaded",
+    Action.SEGMENT_DOWNLOADED,
+    Action.DOCUMENT_DOWNLOADED,
+    Action.DOCUMENT_SM2_SIGNATURE_DOWNLOADED,
 }
-SEGMENT_ACTIONS = {"segment.viewed", "segment.played", "segment.downloaded"}
+SEGMENT_ACTIONS = {Action.SEGMENT_VIEWED, Action.SEGMENT_PLAYED, Action.SEGMENT_DOWNLOADED}
 OBJECT_TYPES = {
     Segment._meta.label_lower: "segment",
     Document._meta.label_lower: "document",

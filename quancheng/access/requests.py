@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
@@ -103,7 +104,7 @@ def create_request(
     request.save()
     record_event(
         user,
-        "access.requested",
+        Action.ACCESS_REQUESTED,
         request,
         {
             "purpose": purpose,
@@ -185,7 +186,7 @@ def apply_decision(
     request.save()
     record_event(
         actor,
-        "access.approved" if approve else "access.refused",
+        Action.ACCESS_APPROVED if approve else Action.ACCESS_REFUSED,
         request,
         {
             "note": note,
@@ -211,7 +212,7 @@ def withdraw_request(actor: User, request: AccessRequest) -> AccessRequest:
         # An approval given up ends now; the constraint keeps an expiry on approvals only.
         request.expires_at = min(request.expires_at, timezone.now())
     request.save(update_fields=["status", "expires_at"])
-    record_event(actor, "access.withdrawn", request, {"was": was})
+    record_event(actor, Action.ACCESS_WITHDRAWN, request, {"was": was})
     return request
 
 

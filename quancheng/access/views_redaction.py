@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from quancheng.ledger.actions import Action
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.http import serve_blob, served_range
 from quancheng.records.models import Segment
@@ -103,14 +104,14 @@ def _serve(request, pk, *, download: bool):
     if request.method != "GET" or response.status_code not in (200, 206):
         return response
     if download:
-        record_access(request.user, copy, "redaction.downloaded", served_range(response), {})
+        record_access(request.user, copy, Action.REDACTION_DOWNLOADED, served_range(response), {})
     elif copy.pk not in request.session.get(PLAYED_SESSION_KEY, []):
         # One playback event per copy and session: a player's range requests are one viewing.
         request.session[PLAYED_SESSION_KEY] = [
             *request.session.get(PLAYED_SESSION_KEY, []),
             copy.pk,
         ]
-        record_access(request.user, copy, "redaction.played", served_range(response), {})
+        record_access(request.user, copy, Action.REDACTION_PLAYED, served_range(response), {})
     return response
 
 

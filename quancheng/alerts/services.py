@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
@@ -75,7 +76,7 @@ def raise_alert(
         )
         record_event(
             actor,
-            "alert.raised",
+            Action.ALERT_RAISED,
             alert,
             {
                 "kind": kind,
@@ -105,7 +106,7 @@ def close_alert(user: User, alert: Alert, note: str) -> Alert:
         alert.closed_by = user
         alert.closing_note = note
         alert.save(update_fields=["closed_at", "closed_by", "closing_note"])
-        record_event(user, "alert.closed", alert, {"note": note}, agency=alert.agency)
+        record_event(user, Action.ALERT_CLOSED, alert, {"note": note}, agency=alert.agency)
     return alert
 
 
@@ -132,7 +133,11 @@ def close_alerts_for(
             alert.closing_note = note
             alert.save(update_fields=["closed_at", "closing_note"])
             record_event(
-                None, "alert.closed", alert, {"note": note, "automatic": True}, agency=alert.agency
+                None,
+                Action.ALERT_CLOSED,
+                alert,
+                {"note": note, "automatic": True},
+                agency=alert.agency,
             )
             closed += 1
     return closed

@@ -17,6 +17,7 @@ from quancheng.archive.models import (
     SupplementRequest,
 )
 from quancheng.cases.models import Act
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_atomic
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.refs import ITEM_MODELS, ItemKind, ref_of
@@ -198,7 +199,9 @@ def list_dossiers(request, filters: Query[DossierFilters]):
 )
 def get_dossier(request, dossier_id: int):
     dossier = get_visible_or_404(_dossiers(request.user), request.user, pk=dossier_id)
-    record_atomic(request.user, "dossier.viewed", dossier, {"number": dossier.number, "api": True})
+    record_atomic(
+        request.user, Action.DOSSIER_VIEWED, dossier, {"number": dossier.number, "api": True}
+    )
     return dossier
 
 

@@ -13,6 +13,7 @@ from ninja import Field, Router, Schema, Status
 
 from quancheng.access.enforce import viewed_data_records
 from quancheng.cases.models import Act
+from quancheng.ledger.actions import Action
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Device
 from quancheng.orgs.scoping import agencies_visible_to, get_visible_or_404
@@ -431,7 +432,7 @@ def get_scan_reading(request, document_id: int):
         return error_response(404, "not_read", "该文书没有扫描件识别结果")
     record_atomic(
         request.user,
-        "document.scan_viewed",
+        Action.DOCUMENT_SCAN_VIEWED,
         document,
         {"sha256": document.blob_id, **access_body(request)},
     )

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.versioning import services as versions
@@ -143,7 +144,7 @@ KIND = versions.ConfigKind(
     refusal="只有市级管理员可以修改保管期限配置",
     defaults=defaults,
     validate=validate,
-    activated_action="archive.retention_config_changed",
+    activated_action=Action.ARCHIVE_RETENTION_CONFIG_CHANGED,
     error_field="classes",
     event_body=_event_body,
     on_activated=_on_activated,
@@ -210,7 +211,7 @@ def reclassify_dossiers(actor: User, classes: dict[str, str], version: int) -> i
             dossier.save(update_fields=["retention_class", "retain_until"])
             record_event(
                 actor,
-                "dossier.reclassified",
+                Action.DOSSIER_RECLASSIFIED,
                 dossier,
                 {
                     "config_version": version,

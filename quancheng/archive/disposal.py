@@ -154,7 +154,7 @@ def _refuse(user: User, message: str, *, agency, proposal=None, detail=None) -> 
     with transaction.atomic():
         record_event(
             user,
-            "disposal.attempt_refused",
+            Action.DISPOSAL_ATTEMPT_REFUSED,
             proposal,
             body,
             object_type="archive.disposalproposal",
@@ -228,7 +228,7 @@ def propose_disposal(user: User, refs: list[Ref], reason: str) -> DisposalPropos
             )
         record_event(
             user,
-            "disposal.proposed",
+            Action.DISPOSAL_PROPOSED,
             proposal,
             {"reason": reason, "items": [{"kind": k, "id": pk} for k, pk in refs]},
         )
@@ -299,7 +299,7 @@ def decide_disposal(user: User, proposal: DisposalProposal, *, approve: bool, no
                 DisposalProposal.objects.filter(pk=proposal.pk).update(
                     status=DisposalProposal.Status.FAILED
                 )
-                record_event(user, "disposal.failed", proposal, {"failed_items": failed})
+                record_event(user, Action.DISPOSAL_FAILED, proposal, {"failed_items": failed})
     proposal.refresh_from_db()
     return proposal
 
@@ -317,7 +317,10 @@ def apply_disposal_decision(locked: DisposalProposal, user: User, approve: bool,
     locked.status = status.APPROVED if approve else status.REFUSED
     locked.save()
     record_event(
-        user, "disposal.approved" if approve else "disposal.refused", locked, {"note": note}
+        user,
+        Action.DISPOSAL_APPROVED if approve else Action.DISPOSAL_REFUSED,
+        locked,
+        {"note": note},
     )
     return locked
 
@@ -356,7 +359,7 @@ def dispose_item(ditem: DisposalItem, proposal: DisposalProposal, user: User) ->
         problems = _check_due([ref], today())
         if problems:
             body = {"kind": ref[0], "id": ref[1], "reasons": problems}
-            record_event(user, "disposal.item_kept", proposal, body)
+            record_event(user, Action.DISPOSAL_ITEM_KEPT, proposal, body)
         else:
             unused = _tombstone(ditem, proposal, user, item, row)
     if problems:

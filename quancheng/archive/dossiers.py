@@ -30,6 +30,7 @@ from quancheng.compliance.models import Explanation, Finding
 from quancheng.documents.catalogue import BUNDLED
 from quancheng.documents.numbering import next_serial
 from quancheng.documents.render import render_template_pdf
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
@@ -357,7 +358,7 @@ def assemble_dossier(
         _entries(dossier, items, 0)
         record_event(
             actor,
-            "dossier.assembled",
+            Action.DOSSIER_ASSEMBLED,
             dossier,
             {
                 "number": dossier.number,
@@ -395,7 +396,7 @@ def refresh_dossier(actor: User, dossier: Dossier) -> Dossier:
         after = {i.ref for i in items}
         record_event(
             actor,
-            "dossier.refreshed",
+            Action.DOSSIER_REFRESHED,
             dossier,
             {
                 "added": sorted(map(list, after - before)),
@@ -466,7 +467,7 @@ def freeze_dossier(actor: User, dossier: Dossier) -> Dossier:
         )
         record_event(
             actor,
-            "dossier.frozen",
+            Action.DOSSIER_FROZEN,
             dossier,
             {
                 "number": dossier.number,
@@ -523,7 +524,7 @@ def request_supplement(actor: User, dossier: Dossier, reason: str, refs) -> Supp
         )
         record_event(
             actor,
-            "dossier.supplement_requested",
+            Action.DOSSIER_SUPPLEMENT_REQUESTED,
             dossier,
             {"request": request.pk, "reason": reason, "entries": request.items},
         )
@@ -546,7 +547,7 @@ def _apply_supplement(
     supplement.save(update_fields=["toc_blob"])
     record_event(
         actor,
-        "dossier.supplemented",
+        Action.DOSSIER_SUPPLEMENTED,
         dossier,
         {
             "sequence": sequence,
@@ -581,7 +582,7 @@ def apply_supplement_decision(
         request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         record_event(
             actor,
-            "dossier.supplement_refused",
+            Action.DOSSIER_SUPPLEMENT_REFUSED,
             dossier,
             {"request": request.pk, "note": note},
         )
@@ -589,7 +590,7 @@ def apply_supplement_decision(
     request.status = SupplementRequest.Status.APPROVED
     record_event(
         actor,
-        "dossier.supplement_approved",
+        Action.DOSSIER_SUPPLEMENT_APPROVED,
         dossier,
         {"request": request.pk, "note": note, "entries": request.items},
     )
@@ -641,7 +642,7 @@ def toc_for_download(actor: User, dossier: Dossier) -> Blob:
         blob = current_toc(dossier)
         record_event(
             actor,
-            "dossier.toc_downloaded",
+            Action.DOSSIER_TOC_DOWNLOADED,
             dossier,
             {**file_digests(blob.pk), "status": dossier.status},
         )

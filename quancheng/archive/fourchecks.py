@@ -40,6 +40,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from quancheng.ledger import checkpoints
+from quancheng.ledger.actions import Action
 from quancheng.ledger.integrator import integrate_in_transaction
 from quancheng.ledger.models import Checkpoint, Event
 from quancheng.ledger.services import record_event
@@ -593,7 +594,7 @@ def check_dossier(actor: User, dossier: Dossier, occasion: str, *, store=None) -
         report.save()
         record_event(
             actor,
-            "dossier.checked",
+            Action.DOSSIER_CHECKED,
             dossier,
             {
                 "report": report.pk,

@@ -23,6 +23,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from quancheng.compliance.hooks import schedule_evaluation
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
@@ -78,7 +79,7 @@ def request_hold(user: User, *, reason: str, note: str, case=None, act=None) -> 
         hold = Hold.objects.create(
             agency=agency, case=case, act=act, reason=reason, note=note, requested_by=user
         )
-        record_event(user, "hold.requested", hold, _body(hold, note=note))
+        record_event(user, Action.HOLD_REQUESTED, hold, _body(hold, note=note))
         _check_acts_again(hold)
     return hold
 
@@ -100,14 +101,14 @@ def apply_hold_decision(hold: Hold, user, approve: bool, note: str) -> Hold:
     if not approve:
         hold.status = Hold.Status.REFUSED
         hold.save()
-        record_event(user, "hold.refused", hold, _body(hold, note=note))
+        record_event(user, Action.HOLD_REFUSED, hold, _body(hold, note=note))
         # A refusal leaves the circumstance unresolved: A23-longterm says so (a finding
         # until the head approves a hold or decides it does not apply).
         _check_acts_again(hold)
         return hold
     hold.status = Hold.Status.ACTIVE
     hold.save()
-    record_event(user, "hold.approved", hold, _body(hold, note=note))
+    record_event(user, Action.HOLD_APPROVED, hold, _body(hold, note=note))
     items = items_of_hold(hold)
     queue_offline_copies(hold, items)
     recompute_for_items([ref_of(i) for i in items], actor=user)
@@ -136,7 +137,7 @@ def queue_offline_copies(hold: Hold, items: list[models.Model]) -> int:
         )
         created += new
     if created:
-        record_event(None, "hold.offline_copies_queued", hold, {"count": created})
+        record_event(None, Action.HOLD_OFFLINE_COPIES_QUEUED, hold, {"count": created})
     return created
 
 
@@ -154,7 +155,7 @@ def request_lift(user: User, hold: Hold, *, reason: str) -> Hold:
         hold.lift_reason = reason
         hold.lift_requested_by = user
         hold.save()
-        record_event(user, "hold.lift_requested", hold, _body(hold, lift_reason=reason))
+        record_event(user, Action.HOLD_LIFT_REQUESTED, hold, _body(hold, lift_reason=reason))
     return hold
 
 
@@ -168,13 +169,13 @@ def apply_lift_decision(hold: Hold, user, approve: bool, note: str) -> Hold:
     if not approve:
         hold.status = Hold.Status.ACTIVE
         hold.save()
-        record_event(user, "hold.lift_refused", hold, _body(hold, note=note))
+        record_event(user, Action.HOLD_LIFT_REFUSED, hold, _body(hold, note=note))
         return hold
     hold.status = Hold.Status.LIFTED
     hold.lifted_by = user
     hold.lifted_at = timezone.now()
     hold.save()
-    record_event(user, "hold.lifted", hold, _body(hold, note=note))
+    record_event(user, Action.HOLD_LIFTED, hold, _body(hold, note=note))
     recompute_for_items([ref_of(i) for i in items_of_hold(hold)], actor=user)
     _check_acts_again(hold)
     return hold
@@ -197,7 +198,7 @@ def mark_offline_copy_done(user: User, job: OfflineCopyJob, *, medium_label: str
         job.save()
         record_event(
             user,
-            "offline_copy.done",
+            Action.OFFLINE_COPY_DONE,
             job,
             {
                 "hold": job.hold_id,

@@ -28,6 +28,7 @@ from django.db import models, transaction
 
 from quancheng.cases.models import Act
 from quancheng.compliance.hooks import schedule_evaluation
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs.models import Role
 
@@ -240,7 +241,7 @@ def waive_longterm(user: User, act: Act, *, reason: str) -> LongtermWaiver:
         )
         record_event(
             user,
-            "hold.not_applicable",
+            Action.HOLD_NOT_APPLICABLE,
             act,
             {
                 "waiver": waiver.pk,

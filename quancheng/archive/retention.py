@@ -40,6 +40,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from quancheng.compliance.hooks import schedule_evaluation
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.records.refs import ITEM_MODELS, ItemKind, resolve_many
 
@@ -382,7 +383,7 @@ def _recompute_batch(refs: list[Ref], actor: User, sync_all: bool) -> int:
         for agency_id, items in changes.items():
             record_event(
                 actor,
-                "retention.recomputed",
+                Action.RETENTION_RECOMPUTED,
                 None,
                 {"items": items},
                 object_type="archive.itemretention",
@@ -662,7 +663,7 @@ def narrow_retention(user: User, segment, reason: str) -> RetentionNarrowing:
         )
         record_event(
             user,
-            "retention.narrowed",
+            Action.RETENTION_NARROWED,
             segment,
             {"dossier": frozen[0].pk, "reason": reason, "narrowing": row.pk},
         )

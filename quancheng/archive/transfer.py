@@ -43,6 +43,7 @@ from lxml import etree
 from quancheng.documents.p7s import signature_files
 from quancheng.jobs.leases import current_job
 from quancheng.jobs.workdirs import work_dir
+from quancheng.ledger.actions import Action
 from quancheng.ledger.bundle import BundleFile, bundle_made_body, make_ledger_bundle, safe_name
 from quancheng.ledger.checkpoints import make_checkpoint, sm2_signing_key
 from quancheng.ledger.models import Checkpoint, Event
@@ -114,7 +115,7 @@ def request_transfer(actor: User, dossier: Dossier, *, recipient: str, note: str
         )
         record_event(
             actor,
-            "transfer.requested",
+            Action.TRANSFER_REQUESTED,
             transfer,
             {"dossier": dossier.pk, "number": dossier.number, "recipient": recipient, "note": note},
         )
@@ -142,14 +143,14 @@ def apply_transfer_decision(transfer: Transfer, actor, approve: bool, note: str)
     if not approve:
         transfer.status = Transfer.Status.REFUSED
         transfer.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        record_event(actor, "transfer.refused", transfer, {"note": note})
+        record_event(actor, Action.TRANSFER_REFUSED, transfer, {"note": note})
         return transfer
     transfer.status = Transfer.Status.PACKAGING
     transfer.stage = "等待打包"
     transfer.save(update_fields=["status", "stage", "decided_by", "decided_at", "decision_note"])
     record_event(
         actor,
-        "transfer.approved",
+        Action.TRANSFER_APPROVED,
         transfer,
         {"dossier": transfer.dossier_id, "recipient": transfer.recipient, "note": note},
     )
@@ -203,7 +204,7 @@ def _claim_packaging(transfer_id: int) -> Transfer | None:
         )
         if first:
             body = {"job": job.task_id, "attempt": job.attempt} if job else {}
-            record_event(None, "transfer.packaging_started", transfer, body)
+            record_event(None, Action.TRANSFER_PACKAGING_STARTED, transfer, body)
     return transfer
 
 
@@ -218,7 +219,7 @@ def _checked(transfer: Transfer) -> FourChecksReport:
     with transaction.atomic():
         Transfer.objects.filter(pk=transfer.pk).update(report=report)
         record_event(
-            None, "transfer.checked", transfer, {"report": report.pk, "passed": report.passed}
+            None, Action.TRANSFER_CHECKED, transfer, {"report": report.pk, "passed": report.passed}
         )
     transfer.report = report
     return report
@@ -270,14 +271,14 @@ def package_transfer(transfer_id: int) -> Transfer | None:
         }
         record_event(
             transfer.decided_by,
-            "ledger.bundle_made",
+            Action.LEDGER_BUNDLE_MADE,
             None,
             bundle_body,
             object_type=transfer._meta.label_lower,
             object_id=str(transfer.pk),
         )
-        record_event(transfer.decided_by, "transfer.packaged", transfer, body)
-        record_event(transfer.decided_by, "dossier.transferred", transfer.dossier, body)
+        record_event(transfer.decided_by, Action.TRANSFER_PACKAGED, transfer, body)
+        record_event(transfer.decided_by, Action.DOSSIER_TRANSFERRED, transfer.dossier, body)
     transfer.refresh_from_db()
     return transfer
 
@@ -296,7 +297,7 @@ def mark_failed(transfer_id: int, message: str) -> Transfer:
         transfer.save(update_fields=["status", "error", "stage"])
         record_event(
             None,
-            "transfer.failed",
+            Action.TRANSFER_FAILED,
             transfer,
             {"report": transfer.report_id, "reason": transfer.error},
         )
@@ -321,7 +322,7 @@ def package_for_download(actor: User, transfer: Transfer):
     with transaction.atomic():
         record_event(
             actor,
-            "transfer.package_downloaded",
+            Action.TRANSFER_PACKAGE_DOWNLOADED,
             transfer,
             {"sha256": transfer.package_blob_id, "sm3": transfer.package_sm3},
         )

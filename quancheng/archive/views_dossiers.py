@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quancheng.cases.models import Act, Case
+from quancheng.ledger.actions import Action
 from quancheng.ledger.models import Event
 from quancheng.ledger.services import record_atomic
 from quancheng.lib import confirm
@@ -164,7 +165,7 @@ def dossier_list(request):
 @require_GET
 def dossier_detail(request, pk):
     dossier = get_visible_or_404(_dossiers(request.user), request.user, pk=pk)
-    record_atomic(request.user, "dossier.viewed", dossier, {"number": dossier.number})
+    record_atomic(request.user, Action.DOSSIER_VIEWED, dossier, {"number": dossier.number})
     entries = list(dossier.entries.select_related("supplement"))
     urls = dossiers.entry_urls(entries)
     for entry in entries:

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_atomic
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
@@ -46,7 +47,7 @@ def fourchecks_report(request, pk):
     )
     record_atomic(
         request.user,
-        "dossier.report_downloaded",
+        Action.DOSSIER_REPORT_DOWNLOADED,
         report.dossier,
         {"report": report.pk, "sha256": report.pdf_blob_id},
     )

@@ -267,5 +267,5 @@ def _move_stage(actor: User, case: Case, stage: str, note: str) -> Case:
     case.stage = stage
     case.updated_at = timezone.now()
     case.save(update_fields=["stage", "updated_at"])
-    record_event(actor, "case.stage_changed", case, {"from": old, "to": stage, "note": note})
+    record_event(actor, Action.CASE_STAGE_CHANGED, case, {"from": old, "to": stage, "note": note})
     return case

@@ -17,6 +17,7 @@ import jsonschema
 from django.core.exceptions import ValidationError
 
 from quancheng.cases.models import Act
+from quancheng.ledger.actions import Action
 from quancheng.orgs import capabilities as caps
 from quancheng.versioning import services as versions
 
@@ -325,7 +326,7 @@ KIND = versions.ConfigKind(
     refusal="只有市级管理员可以修改规则配置",
     defaults=defaults,
     validate=validate_config,
-    activated_action="compliance.config_changed",
+    activated_action=Action.COMPLIANCE_CONFIG_CHANGED,
     event_body=_event_body,
     on_activated=_on_activated,
 )

@@ -28,6 +28,7 @@ from quancheng.alerts.sources import (
     sync_missing_av_alert,
 )
 from quancheng.cases.models import Act
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.registration.deadlines import deadline_for_end, loaded_schedules
 from quancheng.registration.models import ActRegistration
@@ -164,7 +165,9 @@ def _sync(act: Act, hits, existing: list[Finding], config: Config, now) -> Resul
                 act=act, rule_id=rule_id, key=hit.key, created_at=now, updated_at=now, **fields
             )
             existing.append(finding)
-            record_event(None, "finding.opened", finding, _finding_body(finding), agency=act.agency)
+            record_event(
+                None, Action.FINDING_OPENED, finding, _finding_body(finding), agency=act.agency
+            )
             result.opened += 1
             continue
         changed = [name for name, value in fields.items() if getattr(finding, name) != value]
@@ -179,7 +182,7 @@ def _sync(act: Act, hits, existing: list[Finding], config: Config, now) -> Resul
         finding.save()
         record_event(
             None,
-            "finding.reopened" if reopen else "finding.updated",
+            Action.FINDING_REOPENED if reopen else Action.FINDING_UPDATED,
             finding,
             {**_finding_body(finding), "changed": changed},
             agency=act.agency,
@@ -195,7 +198,7 @@ def _sync(act: Act, hits, existing: list[Finding], config: Config, now) -> Resul
         finding.save(update_fields=["status", "updated_at"])
         record_event(
             None,
-            "finding.closed",
+            Action.FINDING_CLOSED,
             finding,
             {"act": act.pk, "rule": finding.rule_id, "key": finding.key, "reason": "no_longer"},
             agency=act.agency,

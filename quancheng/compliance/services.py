@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from quancheng.cases.models import Act
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
@@ -85,7 +86,7 @@ def add_marker(
         )
         record_event(
             actor,
-            "marker.added",
+            Action.MARKER_ADDED,
             segment,
             {"marker": marker.pk, "kind": kind, "offset_seconds": offset, "note": note},
         )
@@ -106,7 +107,9 @@ def withdraw_marker(actor: User, marker: Marker, reason: str) -> Marker:
         marker.withdrawn_by = actor
         marker.withdraw_reason = reason
         marker.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
-        record_event(actor, "marker.withdrawn", segment, {"marker": marker.pk, "reason": reason})
+        record_event(
+            actor, Action.MARKER_WITHDRAWN, segment, {"marker": marker.pk, "reason": reason}
+        )
         schedule_evaluation(segment.act_id)
     return marker
 
@@ -160,7 +163,7 @@ def add_explanation(
         )
         record_event(
             actor,
-            "explanation.added",
+            Action.EXPLANATION_ADDED,
             act,
             {
                 "explanation": explanation.pk,
@@ -192,7 +195,7 @@ def apply_review(explanation: Explanation, actor, accept: bool, note: str) -> Ex
     explanation.save(update_fields=["review", "reviewed_by", "reviewed_at", "review_note"])
     record_event(
         actor,
-        "explanation.accepted" if accept else "explanation.returned",
+        Action.EXPLANATION_ACCEPTED if accept else Action.EXPLANATION_RETURNED,
         explanation.act,
         {"explanation": explanation.pk, "note": note},
     )
@@ -220,7 +223,7 @@ def answer_finding(actor: User, finding: Finding, answer: str) -> Finding:
         finding.save(update_fields=["status", "answer", "answered_by", "answered_at", "updated_at"])
         record_event(
             actor,
-            "finding.answered",
+            Action.FINDING_ANSWERED,
             finding,
             {"act": act.pk, "rule": finding.rule_id, "key": finding.key, "answer": answer},
             agency=act.agency,
@@ -249,7 +252,7 @@ def decide_finding(actor: User, finding: Finding, accept: bool, note: str = "") 
         )
         record_event(
             actor,
-            "finding.accepted" if accept else "finding.returned",
+            Action.FINDING_ACCEPTED if accept else Action.FINDING_RETURNED,
             finding,
             {"act": act.pk, "rule": finding.rule_id, "key": finding.key, "note": note},
             agency=act.agency,

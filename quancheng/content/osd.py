@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.jobs.workdirs import work_dir
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.services import set_device_clock_offset
@@ -296,7 +297,7 @@ def _store(segment: Segment, result: Result | None, error: str) -> OsdReading:
         reading.save()
         record_event(
             None,
-            "segment.osd_read",
+            Action.SEGMENT_OSD_READ,
             segment,
             {
                 **file_digests(segment.blob_id),
@@ -384,7 +385,7 @@ def confirm_picture_offset(actor: User, segment: Segment, note: str) -> OsdReadi
     )
     record_event(
         actor,
-        "segment.picture_offset_confirmed",
+        Action.SEGMENT_PICTURE_OFFSET_CONFIRMED,
         segment,
         {
             "device": segment.device.serial_number,

@@ -37,6 +37,7 @@ from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.documents.models import DocumentType
 from quancheng.documents.numbering import check_document_number
 from quancheng.jobs.workdirs import work_dir
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.records.media import _readable_path
@@ -290,7 +291,7 @@ def _store(document, pages, proposal, error) -> ScanReading:
         reading.save()
         record_event(
             None,
-            "document.scan_read",
+            Action.DOCUMENT_SCAN_READ,
             document,
             {
                 **file_digests(document.blob_id),
@@ -369,7 +370,7 @@ def confirm_scan(
     }
     record_event(
         actor,
-        "document.scan_confirmed",
+        Action.DOCUMENT_SCAN_CONFIRMED,
         document,
         {
             "proposed": proposed,

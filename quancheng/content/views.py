@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from quancheng.access.enforce import access_body, require
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_atomic
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
@@ -53,7 +54,7 @@ def scan_confirm(request, pk):
     else:
         record_atomic(
             request.user,
-            "document.scan_viewed",
+            Action.DOCUMENT_SCAN_VIEWED,
             document,
             {**file_digests(document.blob_id), **access_body(request)},
         )

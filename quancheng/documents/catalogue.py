@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from quancheng.cases.models import Act
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.ledger.snapshot import snapshot
 
@@ -107,7 +108,9 @@ def load_catalogue(
         existing = DocumentType.objects.filter(code=entry["code"]).first()
         if existing is None:
             doc_type = DocumentType.objects.create(code=entry["code"], **values)
-            record_event(actor, "documenttype.created", doc_type, snapshot(doc_type, TYPE_FIELDS))
+            record_event(
+                actor, Action.DOCUMENTTYPE_CREATED, doc_type, snapshot(doc_type, TYPE_FIELDS)
+            )
             result.created.append(doc_type.code)
             continue
         changed = {k: v for k, v in values.items() if getattr(existing, k) != v}
@@ -120,7 +123,7 @@ def load_catalogue(
         existing.save()
         record_event(
             actor,
-            "documenttype.updated",
+            Action.DOCUMENTTYPE_UPDATED,
             existing,
             {"changed": sorted(changed), **snapshot(existing, TYPE_FIELDS)},
         )

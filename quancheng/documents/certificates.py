@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.lib import keyseal
 from quancheng.orgs.models import Agency
@@ -60,7 +61,9 @@ def trust_root(actor: User | None, cert: x509.Certificate) -> TrustedCA:
             certificate_pem=cert.public_bytes(PEM).decode(),
             fingerprint=fingerprint,
         )
-        record_event(actor, "trustedca.added", root, {"name": root.name, "sha256": fingerprint})
+        record_event(
+            actor, Action.TRUSTEDCA_ADDED, root, {"name": root.name, "sha256": fingerprint}
+        )
     return root
 
 
@@ -88,7 +91,7 @@ def store_certificate(actor: User | None, agency: Agency, key, cert: x509.Certif
         )
         record_event(
             actor,
-            "agencycertificate.imported",
+            Action.AGENCYCERTIFICATE_IMPORTED,
             stored,
             {
                 "agency": agency.pk,

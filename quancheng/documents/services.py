@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from quancheng.cases.models import Act
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.orgs import capabilities as caps
@@ -177,7 +178,7 @@ def create_draft(actor: User, act: Act, doc_type: DocumentType, data: dict | Non
         )
         record_event(
             actor,
-            "documentdraft.created",
+            Action.DOCUMENTDRAFT_CREATED,
             draft,
             {"act": act.pk, "doc_type": doc_type.code, "data_sha256": data_sha256(values)},
         )
@@ -205,7 +206,7 @@ def save_draft(actor: User, draft: DocumentDraft, data: dict) -> DocumentDraft:
         draft.data = values
         draft.updated_at = timezone.now()
         draft.save(update_fields=["data", "updated_at"])
-        record_event(actor, "documentdraft.saved", draft, {"data_sha256": data_sha256(values)})
+        record_event(actor, Action.DOCUMENTDRAFT_SAVED, draft, {"data_sha256": data_sha256(values)})
     return draft
 
 
@@ -276,7 +277,7 @@ def _authenticate_signer(actor: User, draft, officer, password: str, pin: str, r
         with transaction.atomic():
             record_event(
                 actor,
-                "documentdraft.signer_refused",
+                Action.DOCUMENTDRAFT_SIGNER_REFUSED,
                 draft,
                 {"officer": officer.pk, "method": method or "none"},
             )
@@ -347,7 +348,7 @@ def add_signature(
         )
         record_event(
             actor,
-            "documentdraft.signed",
+            Action.DOCUMENTDRAFT_SIGNED,
             draft,
             {
                 "role": role,
@@ -423,7 +424,7 @@ def record_refusal(
         )
         record_event(
             actor,
-            "documentdraft.party_refused",
+            Action.DOCUMENTDRAFT_PARTY_REFUSED,
             draft,
             {
                 "name": signature.name,
@@ -510,7 +511,9 @@ def _reserve(actor: User, draft: DocumentDraft) -> _Reservation:
                 draft.agency, draft.doc_type, draft.act.subject, year
             )
             draft.save(update_fields=["number"])
-            record_event(actor, "documentdraft.number_reserved", draft, {"number": draft.number})
+            record_event(
+                actor, Action.DOCUMENTDRAFT_NUMBER_RESERVED, draft, {"number": draft.number}
+            )
         return _Reservation(
             draft,
             draft.number,
@@ -578,7 +581,7 @@ def _commit(
         draft.save(update_fields=["status", "document", "finalised_at"])
         record_event(
             actor,
-            "documentdraft.finalised",
+            Action.DOCUMENTDRAFT_FINALISED,
             draft,
             {
                 "number": number,
@@ -631,7 +634,7 @@ def start_correction(
         )
         record_event(
             actor,
-            "documentdraft.correction_started",
+            Action.DOCUMENTDRAFT_CORRECTION_STARTED,
             correction,
             {
                 "previous": draft.pk,
@@ -698,7 +701,7 @@ def make_party_copy(actor: User, draft: DocumentDraft, layout: str = "a4") -> Pa
         )
         record_event(
             actor,
-            "documentdraft.party_copy_made",
+            Action.DOCUMENTDRAFT_PARTY_COPY_MADE,
             draft,
             {
                 "copy": copy.pk,
@@ -744,7 +747,7 @@ def record_party_copy_served(actor: User, copy: PartyCopy, receipt: DocumentDraf
         copy.save(update_fields=["receipt", "served_at"])
         record_event(
             actor,
-            "documentdraft.party_copy_served",
+            Action.DOCUMENTDRAFT_PARTY_COPY_SERVED,
             draft,
             {
                 "copy": copy.pk,

@@ -33,6 +33,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.lib import gmcrypto, keyseal, sm2cms
 from quancheng.lib.sm2cms import OID_SM2_SIGN, SIGNATURE_OIDS, Status  # noqa: F401 (API)
@@ -206,7 +207,7 @@ def _store(actor: User | None, der: bytes, *, agency=None, key=None, chain=(), i
         )
         record_event(
             actor,
-            "sm2root.trusted" if is_root else "sm2certificate.imported",
+            Action.SM2ROOT_TRUSTED if is_root else Action.SM2CERTIFICATE_IMPORTED,
             stored,
             {
                 "agency": agency.pk if agency else None,
@@ -399,7 +400,7 @@ def record_signature(actor: User, document, blob, stored: Sm2Certificate, signed
     )
     record_event(
         actor,
-        "document.sm2_signed",
+        Action.DOCUMENT_SM2_SIGNED,
         document,
         {
             "document": file_digests(document.blob_id),

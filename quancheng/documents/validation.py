@@ -19,6 +19,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.records.sm3 import file_digests
 
@@ -126,7 +127,7 @@ def record_check(actor: User, document, result: Result | None = None) -> Signatu
         )
         record_event(
             actor,
-            "document.signature_checked",
+            Action.DOCUMENT_SIGNATURE_CHECKED,
             document,
             {"status": result.status, "signers": result.signers, **file_digests(document.blob_id)},
         )

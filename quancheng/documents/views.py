@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from quancheng.access.enforce import access_body, require
 from quancheng.cases.models import Act
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_atomic
 from quancheng.lib import confirm
 from quancheng.orgs import capabilities as caps
@@ -139,7 +140,7 @@ def draft_preview(request, pk):
     # Rendered first, so the write lock is not held while the PDF is laid out.
     record_atomic(
         request.user,
-        "documentdraft.previewed",
+        Action.DOCUMENTDRAFT_PREVIEWED,
         draft,
         {"doc_type": draft.doc_type.code, **access_body(request)},
     )
@@ -321,7 +322,7 @@ def party_copy_file(request, pk):
     if request.method == "GET" and response.status_code in (200, 206):
         record_atomic(
             request.user,
-            "documentdraft.party_copy_downloaded",
+            Action.DOCUMENTDRAFT_PARTY_COPY_DOWNLOADED,
             copy.draft,
             {"copy": copy.pk, "sha256": copy.blob_id, **access_body(request)},
         )
@@ -349,7 +350,7 @@ def document_sm2_signature(request, pk):
     if request.method == "GET" and response.status_code in (200, 206):
         record_atomic(
             request.user,
-            "document.sm2_signature_downloaded",
+            Action.DOCUMENT_SM2_SIGNATURE_DOWNLOADED,
             document,
             {
                 "document": file_digests(document.blob_id),

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from quancheng.alerts.models import Severity
 from quancheng.alerts.services import raise_alert
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event, record_sequenced_event
 from quancheng.lib import gmcrypto
 from quancheng.lib.blobstore import BlobNotFound, BlobStore, IntegrityError
@@ -40,7 +41,7 @@ MiB = 1024 * 1024
 # GET whatever the read size.
 CHUNK_SIZE = 256 * 1024
 ALGORITHM = "SHA-256"
-ACTION = "fixity.checked"
+ACTION = Action.FIXITY_CHECKED
 ALERT_AUDIENCE = [Role.CUSTODIAN.value, Role.AUDITOR.value]
 # Errors by which a store says the bytes it holds are not the bytes it was given: on S3, botocore
 # validates the object's stored SHA-256 checksum on a whole-object read and raises at the end.

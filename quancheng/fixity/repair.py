@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from quancheng.alerts.services import close_alerts_for
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.lib.blobstore import BlobInfo, BlobStoreError, IntegrityError
 from quancheng.records.models import Blob
@@ -66,7 +67,7 @@ def note_repaired(actor: User | None, blob: Blob, source: str) -> None:
     blob.damaged_at = None
     record_event(
         actor,
-        "blob.repaired",
+        Action.BLOB_REPAIRED,
         None,
         {
             **file_digests(blob.sha256),

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 
 from .models import FixitySweep
@@ -26,7 +27,7 @@ def request_sweep(user: "User"):
         result = run_fixity_sweep.enqueue(trigger=FixitySweep.Trigger.MANUAL, user_id=user.pk)
         record_event(
             user,
-            "fixity.sweep_requested",
+            Action.FIXITY_SWEEP_REQUESTED,
             None,
             {"task_id": str(result.id)},
             object_type="fixity.fixitysweep",

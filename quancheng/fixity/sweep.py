@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.lib.blobstore import BlobStore
 from quancheng.records.models import Blob
@@ -90,7 +91,7 @@ def claim_sweep(
             sweep.total_blobs, sweep.total_bytes = total_blobs, total_bytes
             sweep.updated_at = now
             sweep.save()
-            action = "fixity.sweep_resumed"
+            action = Action.FIXITY_SWEEP_RESUMED
         else:
             sweep = FixitySweep.objects.create(
                 trigger=trigger,
@@ -101,7 +102,7 @@ def claim_sweep(
                 started_at=now,
                 updated_at=now,
             )
-            action = "fixity.sweep_started"
+            action = Action.FIXITY_SWEEP_STARTED
         record_event(
             user,
             action,
@@ -189,7 +190,7 @@ class _Run:
                 ]
             )
             if final.get("status") == Status.COMPLETED:
-                record_event(None, "fixity.sweep_completed", s, _summary(s))
+                record_event(None, Action.FIXITY_SWEEP_COMPLETED, s, _summary(s))
         self.pending = []
         self.last_flush = self.clock()
 

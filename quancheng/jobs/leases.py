@@ -40,6 +40,7 @@ from django.utils.module_loading import import_string
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 
 from .models import JobLease, NamedLease
@@ -170,13 +171,13 @@ def _reap_one(pk, now: dt.datetime) -> str | None:
         if lease.attempts < settings.QC_JOB_MAX_ATTEMPTS:
             result.status = TaskResultStatus.READY
             result.save(update_fields=["status"])
-            record_event(None, "job.retried", None, body, object_type="job", object_id=str(pk))
+            record_event(None, Action.JOB_RETRIED, None, body, object_type="job", object_id=str(pk))
             log.warning("job %s (%s): worker %s lost; queued again", pk, result.task_path, worker)
             return "retried"
         _give_up(result, reason, now)
         record_event(
             None,
-            "job.failed",
+            Action.JOB_FAILED,
             None,
             {**body, "reason": reason},
             object_type="job",

@@ -33,6 +33,7 @@ from django.utils import timezone
 from quancheng.lib import gmcrypto
 from quancheng.lib.blobstore import BlobStore, blob_store_from_url
 
+from .actions import Action
 from .checkpoints import origin, sm2_verifier_key, verifier_key
 from .models import Checkpoint, Event
 from .proofs import tlog_proof_text
@@ -219,7 +220,7 @@ def make_ledger_bundle(  # noqa: C901 - the bundle's files written in their docu
     with transaction.atomic():
         record_event(
             actor,
-            "ledger.bundle_made",
+            Action.LEDGER_BUNDLE_MADE,
             None,
             {
                 "events": [e.seq for e in events],

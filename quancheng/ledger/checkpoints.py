@@ -36,6 +36,7 @@ from django.utils import timezone
 from quancheng.lib import gmcrypto, merkle
 
 from . import keys, note
+from .actions import Action
 from .models import Checkpoint, LedgerHead
 from .services import record_event
 from .tree import consistency_proof_between, tree_root
@@ -241,7 +242,7 @@ def make_checkpoint(actor: User | None = None, also_signed_by=()) -> Checkpoint 
         )
         record_event(
             actor,
-            "ledger.checkpoint",
+            Action.LEDGER_CHECKPOINT,
             None,
             {
                 "size": size,

@@ -17,7 +17,6 @@ the ranges run one after another in this process.
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from django.db import connection, connections
 
 from quancheng.lib.merkle import CompactRange, leaf_hash
 
+from .entry import content_of, entry_bytes
 from .models import GENESIS_HASH, Event, SubtreeHash
 
 CHUNK = 5000
@@ -64,26 +64,9 @@ class RangeResult:
 def _entry(row) -> bytes:
     seq, time, actor, agency, action, object_type, object_id, body, prev, _ = row
     # The cursor gives UTC: naive on SQLite (Django stores it so), aware on PostgreSQL.
-    stamp = time.isoformat(timespec="microseconds")
-    stamp = stamp + "Z" if time.tzinfo is None else stamp.replace("+00:00", "Z")
-    # canonical_bytes without its search for floats: an entry holds only ints, strings and
-    # None (the body is already canonical JSON text), so this is the same encoding.
-    return json.dumps(
-        {
-            "seq": seq,
-            "time": stamp,
-            "actor": actor,
-            "agency": agency,
-            "action": action,
-            "object_type": object_type,
-            "object_id": object_id,
-            "body": body,
-            "prev": prev,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    ).encode()
+    return entry_bytes(
+        content_of(time, actor, agency, action, object_type, object_id, body), seq, prev
+    )
 
 
 def _rows(cursor, first: int, last: int):

@@ -24,8 +24,6 @@ integrator holds it, a commit that staged events integrates them itself right af
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import logging
 import os
 import socket
@@ -36,9 +34,9 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from quancheng.jobs import leases
-from quancheng.lib.canonical import canonical_bytes
 from quancheng.lib.merkle import CompactRange, leaf_hash
 
+from .entry import chain, content_hash, content_of
 from .models import Event, LedgerHead, StagedEvent, SubtreeHash
 from .services import in_own_transaction
 
@@ -72,15 +70,6 @@ def _lock_lease_row() -> None:
 
     NamedLease.objects.get_or_create(name=LEASE)
     NamedLease.objects.select_for_update().filter(name=LEASE).first()
-
-
-def _utc_iso(value) -> str:
-    """A staged row's time as the ledger's entries write it (models.staged_content)."""
-    if isinstance(value, str):  # a backend without the datetime converter
-        value = dt.datetime.fromisoformat(value)
-    if value.tzinfo is None:  # SQLite stores UTC without an offset
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 _EVENT_COLUMNS = (
@@ -168,23 +157,12 @@ def integrate_batch(limit: int | None = None) -> int:
         tree = CompactRange(head.seq, [bytes.fromhex(h) for h in head.frontier])
         seq, prev = head.seq, head.hash
         events, subtrees = [], []
-        sha256 = hashlib.sha256
-        for pk, time_, actor, agency, action, object_type, object_id, body, content_hash in staged:
-            content = {
-                "time": _utc_iso(time_),
-                "actor": actor,
-                "agency": agency,
-                "action": action,
-                "object_type": object_type,
-                "object_id": object_id,
-                "body": body,
-            }
-            if sha256(canonical_bytes(content)).hexdigest() != content_hash:
+        for pk, time_, actor, agency, action, object_type, object_id, body, stored_hash in staged:
+            content = content_of(time_, actor, agency, action, object_type, object_id, body)
+            if content_hash(content) != stored_hash:
                 raise StagedEventTampered(f"staged event {pk}: content does not match its hash")
             seq += 1
-            content["seq"], content["prev"] = seq, prev
-            entry = canonical_bytes(content)
-            hash_ = sha256(entry).hexdigest()
+            entry, hash_ = chain(content, seq, prev)
             events.append((seq, prev, hash_, pk))
             prev = hash_
             subtrees.extend(tree.append(leaf_hash(entry)))

@@ -30,6 +30,7 @@ from django.utils import timezone
 from quancheng.lib import gmcrypto, keyseal
 
 from . import note
+from .actions import Action
 from .models import Checkpoint, SigningKey
 from .services import record_event
 
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 
 _LABEL = b"quancheng ledger signing key"
 _PREFIX = "ledger-aesgcm:"
-ROTATED = "ledger.keys_rotated"
+ROTATED = Action.LEDGER_KEYS_ROTATED
 
 
 def _passphrase() -> bytes:

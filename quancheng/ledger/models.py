@@ -7,9 +7,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from quancheng.lib.canonical import canonical_bytes
-
 from .actions import label_of
+from .entry import content_hash, event_entry, staged_content
+from .entry import entry_bytes as build_entry_bytes
 
 GENESIS_HASH = "0" * 64
 
@@ -27,35 +27,6 @@ class EventQuerySet(models.QuerySet):
 
     def for_object(self, obj):
         return self.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
-
-
-def staged_content(event) -> dict:
-    """What a change's transaction fixes about its event: everything but ``seq`` and ``prev``,
-    which the integrator binds (services.record_event, integrator.py)."""
-    return {
-        "time": event.time.isoformat(timespec="microseconds").replace("+00:00", "Z"),
-        "actor": event.actor_label,
-        "agency": event.agency_id,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "body": event.body,
-    }
-
-
-def event_entry(event) -> dict:
-    """The hashed entry of an event-like object (also used by migrations' historical models)."""
-    return {
-        "seq": event.seq,
-        "time": event.time.isoformat(timespec="microseconds").replace("+00:00", "Z"),
-        "actor": event.actor_label,
-        "agency": event.agency_id,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "body": event.body,
-        "prev": event.prev_hash,
-    }
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -156,7 +127,7 @@ class Event(models.Model):
         return event_entry(self)
 
     def entry_bytes(self) -> bytes:
-        return canonical_bytes(self.entry())
+        return build_entry_bytes(staged_content(self), self.seq, self.prev_hash)
 
     def compute_hash(self) -> str:
         return hashlib.sha256(self.entry_bytes()).hexdigest()
@@ -182,7 +153,7 @@ class StagedEvent(models.Model):
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     body = models.TextField()  # canonical JSON
-    # SHA-256 of canonical_bytes(staged_content(self)): checked again by the integrator.
+    # entry.content_hash(staged_content(self)): checked again by the integrator.
     content_hash = models.CharField(max_length=64)
 
     objects = AppendOnlyQuerySet.as_manager()
@@ -202,11 +173,8 @@ class StagedEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise LedgerIsAppendOnly("staged events are removed only by the integrator")
 
-    def content_bytes(self) -> bytes:
-        return canonical_bytes(staged_content(self))
-
     def compute_content_hash(self) -> str:
-        return hashlib.sha256(self.content_bytes()).hexdigest()
+        return content_hash(staged_content(self))
 
     # --- the integrated event, for callers that hold the value record_event returned --------
 

@@ -1,15 +1,13 @@
 """record_event: the one function through which anything is written to the ledger."""
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models, transaction
-from django.utils import timezone
 
-from quancheng.lib.canonical import canonical_bytes
-
+from .actions import Action
+from .entry import build_content, content_hash, require_action
 from .models import Event, StagedEvent
 
 if TYPE_CHECKING:
@@ -124,7 +122,7 @@ def with_both_digests(body: dict[str, Any]) -> dict[str, Any]:
 
 def record_event(
     actor: "User | None",
-    action: str,
+    action: Action,
     obj: models.Model | None = None,
     body: dict[str, Any] | None = None,
     *,
@@ -134,12 +132,14 @@ def record_event(
 ) -> StagedEvent:
     """Stage one event in the caller's transaction; the integrator binds its seq after commit.
 
+    ``action`` is a member of the catalogue (``actions.Action``); a plain string is a TypeError.
     It must be called inside transaction.atomic(): the event and the change it records commit
     together or not at all. Nothing is locked but the staged row's own insert, so changes of
     different agencies never wait on each other here. The returned StagedEvent's ``seq``,
     ``hash`` and ``event`` are readable once integrated, never inside the staging transaction
     (``integrator.wait_for_event`` after the commit; ``record_sequenced_event`` inside it).
     """
+    action = require_action(action)  # first: a free string is a bug, in or out of a block
     require_own_transaction("record_event")
     object_type, object_id = _object_ref(obj, object_type, object_id)
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
@@ -149,17 +149,25 @@ def record_event(
         agency_id = _agency_id(obj)
     if agency_id is None and is_user:
         agency_id = _agency_id(actor)
-    staged = StagedEvent(
-        time=timezone.now().astimezone(dt.UTC),
-        actor=user,
-        actor_label=user.get_username() if user is not None else "system",
-        agency_id=agency_id,
-        action=str(action),  # an Action member is stored as its value
+    content = build_content(
+        actor,
+        action,
         object_type=object_type,
         object_id=object_id,
-        body=canonical_bytes(with_both_digests(body or {})).decode(),
+        body=with_both_digests(body or {}),
+        agency_id=agency_id,
     )
-    staged.content_hash = staged.compute_content_hash()
+    staged = StagedEvent(
+        time=content.time,
+        actor=user,
+        actor_label=content.actor_label,
+        agency_id=content.agency_id,
+        action=content.action.value,
+        object_type=content.object_type,
+        object_id=content.object_id,
+        body=content.body,
+        content_hash=content_hash(content.content()),
+    )
     staged.save()
     staged._staging_block = _staging_block()
     if _in_test_case_transaction():
@@ -185,7 +193,7 @@ def _hook_registered() -> bool:
 
 
 def record_sequenced_event(
-    actor: "User | None", action: str, obj=None, body=None, **kwargs
+    actor: "User | None", action: Action, obj=None, body=None, **kwargs
 ) -> Event:
     """record_event, integrated inside the caller's transaction: the Event with its seq.
 
@@ -202,7 +210,9 @@ def record_sequenced_event(
     return event
 
 
-def record_atomic(actor: "User | None", action: str, obj=None, body=None, **kwargs) -> StagedEvent:
+def record_atomic(
+    actor: "User | None", action: Action, obj=None, body=None, **kwargs
+) -> StagedEvent:
     """record_event in a transaction of its own, for events with no other change (logins)."""
     with transaction.atomic():
         return record_event(actor, action, obj, body, **kwargs)

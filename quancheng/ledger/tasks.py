@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 from django_tasks import task
 
+from .actions import Action
 from .checkpoints import make_checkpoint
 from .services import record_atomic, verify_chain
 from .verify import record_verification, verify_ledger
@@ -14,7 +15,7 @@ def verify_ledger_chain() -> int | None:
     first_bad = verify_chain()
     record_atomic(
         None,
-        "ledger.chain_verified",
+        Action.LEDGER_CHAIN_VERIFIED,
         None,
         {"outcome": "ok" if first_bad is None else "failed", "first_bad_seq": first_bad},
         object_type="ledger",

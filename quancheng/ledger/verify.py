@@ -37,6 +37,7 @@ from quancheng.lib import merkle
 from quancheng.lib.merkle import CompactRange, leaf_hash
 
 from . import fastverify, keys, note
+from .actions import Action
 from .checkpoints import origin, sm2_verifier_key, verifier_key
 from .models import GENESIS_HASH, Checkpoint, Event, LedgerHead, SubtreeHash
 from .tree import MissingSubtree, tree_root
@@ -556,7 +557,9 @@ def record_verification(report: VerificationReport, actor: User | None = None) -
 
     body = report.to_dict()
     with transaction.atomic():
-        record_event(actor, "ledger.verified", None, body, object_type="ledger", object_id="log")
+        record_event(
+            actor, Action.LEDGER_VERIFIED, None, body, object_type="ledger", object_id="log"
+        )
         if not report.ok:
             first = report.first
             assert first is not None  # not ok: there is a problem

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 from quancheng.orgs import capabilities as caps
 
 from . import keys
+from .actions import Action
 from .checkpoints import sm2_verifier_key, verifier_key
 from .models import Checkpoint
 from .services import record_event
@@ -57,7 +58,7 @@ def ledger_verify(request):
         result = verify_whole_ledger.enqueue(request.user.pk)
         record_event(
             request.user,
-            "ledger.verification_requested",
+            Action.LEDGER_VERIFICATION_REQUESTED,
             None,
             {"task": str(result.id)},
             object_type="ledger",

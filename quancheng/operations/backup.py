@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import KEY_FILE_NAME, make_checkpoint
 from quancheng.ledger.services import record_event
 
@@ -92,7 +93,9 @@ def make_backup(dest: Path, *, copy_blobs: bool = True) -> dict:
     }
     (target / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     with transaction.atomic(durable=True):
-        record_event(None, "installation.backed_up", None, manifest, object_type="installation")
+        record_event(
+            None, Action.INSTALLATION_BACKED_UP, None, manifest, object_type="installation"
+        )
     return {**manifest, "path": str(target)}
 
 
@@ -285,7 +288,7 @@ def _verify(backup: Path, blobs: int) -> Restored:
     with transaction.atomic(durable=True):
         record_event(
             None,
-            "installation.restored",
+            Action.INSTALLATION_RESTORED,
             None,
             {"backup": backup.name, "blobs": blobs, "ledger_ok": report.ok},
             object_type="installation",

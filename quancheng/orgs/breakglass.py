@@ -19,6 +19,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 
 from .models import Role, User
@@ -53,7 +54,7 @@ def open_break_glass(reason: str, *, operator: str) -> tuple[User, str]:
         user.save()
         record_event(
             None,
-            "auth.break_glass_opened",
+            Action.AUTH_BREAK_GLASS_OPENED,
             user,
             {"username": username, "reason": reason, "operator": operator},
         )
@@ -77,7 +78,7 @@ def close_break_glass(username: str, *, operator: str) -> User:
         user.set_unusable_password()
         user.save(update_fields=["is_active", "password"])
         record_event(
-            None, "auth.break_glass_closed", user, {"username": username, "operator": operator}
+            None, Action.AUTH_BREAK_GLASS_CLOSED, user, {"username": username, "operator": operator}
         )
     return user
 

@@ -23,6 +23,7 @@ from django.db import models, transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 
 from . import capabilities as caps
@@ -76,7 +77,7 @@ def change_device_status(actor: User, device: Device, status: str, note: str = "
     device.save(update_fields=["status"])
     record_event(
         actor,
-        "device.status_changed",
+        Action.DEVICE_STATUS_CHANGED,
         device,
         {"from": before, "to": status, "note": note.strip()},
     )
@@ -99,7 +100,7 @@ def end_device_assignment(actor: User, assignment: DeviceAssignment, ends_on: dt
     assignment.save(update_fields=["ends_on"])
     record_event(
         actor,
-        "device.assignment_ended",
+        Action.DEVICE_ASSIGNMENT_ENDED,
         assignment.device,
         {
             "assignment": assignment.pk,
@@ -145,7 +146,7 @@ def add_device_maintenance(
     )
     record_event(
         actor,
-        "device.maintenance_added",
+        Action.DEVICE_MAINTENANCE_ADDED,
         device,
         {
             "maintenance": record.pk,
@@ -187,7 +188,7 @@ def note_devices_docked(
             device.last_docked_at = at
             record_event(
                 actor,
-                "device.docked",
+                Action.DEVICE_DOCKED,
                 device,
                 {
                     "at": at.isoformat(),

@@ -20,6 +20,7 @@ from django.db.models import Max, Sum
 from django.shortcuts import render
 from django.utils import timezone
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 
 from . import capabilities as caps
@@ -98,7 +99,9 @@ def unlock_login(actor: User, user: User) -> int:
     """Clear the user's failed logins from every address (locks and delay); a ledger event."""
     caps.require(actor, caps.LOGINS_UNLOCK, user)
     deleted, _ = AccessAttempt.objects.filter(username=user.username).delete()
-    record_event(actor, "auth.unlocked", user, {"username": user.username, "attempts": deleted})
+    record_event(
+        actor, Action.AUTH_UNLOCKED, user, {"username": user.username, "attempts": deleted}
+    )
     return deleted
 
 

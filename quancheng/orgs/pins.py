@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 
 from . import capabilities as caps
@@ -59,7 +60,9 @@ def set_signing_pin(request, user: User, *, password: str, pin: str, again: str)
         raise ValidationError({"password": "登录密码不正确"})
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
-        action = "auth.signing_pin_changed" if locked.signing_pin else "auth.signing_pin_set"
+        action = (
+            Action.AUTH_SIGNING_PIN_CHANGED if locked.signing_pin else Action.AUTH_SIGNING_PIN_SET
+        )
         locked.signing_pin = make_password(pin)
         locked.signing_pin_set_at = timezone.now()
         locked.save(update_fields=["signing_pin", "signing_pin_set_at"])
@@ -78,7 +81,10 @@ def reset_signing_pin(actor: User, person: User) -> None:
         locked.signing_pin_set_at = None
         locked.save(update_fields=["signing_pin", "signing_pin_set_at"])
         record_event(
-            actor, "auth.signing_pin_reset", locked, {"username": locked.username, "had_pin": had}
+            actor,
+            Action.AUTH_SIGNING_PIN_RESET,
+            locked,
+            {"username": locked.username, "had_pin": had},
         )
     person.signing_pin, person.signing_pin_set_at = "", None
 

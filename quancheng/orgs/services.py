@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.ledger.snapshot import snapshot
 
@@ -32,7 +33,9 @@ USER_FIELDS = [
 def create_agency(actor: User | None, **data) -> Agency:
     """Create an agency (a ledger event; actor None: the system, e.g. seeding)."""
     agency = Agency.objects.create(**data)
-    record_event(actor, "agency.created", agency, snapshot(agency, AGENCY_FIELDS), agency=agency)
+    record_event(
+        actor, Action.AGENCY_CREATED, agency, snapshot(agency, AGENCY_FIELDS), agency=agency
+    )
     return agency
 
 
@@ -43,7 +46,7 @@ def create_user(actor: User, password: str, **data) -> User:
     validate_password(password, user)
     user.set_password(password)
     user.save()
-    record_event(actor, "user.created", user, snapshot(user, USER_FIELDS), agency=user.agency)
+    record_event(actor, Action.USER_CREATED, user, snapshot(user, USER_FIELDS), agency=user.agency)
     return user
 
 
@@ -60,7 +63,9 @@ def create_users(actor: User | None, password: str, people: list[dict]) -> list[
     for user in users:
         user.password = encoded
         user.save()
-        record_event(actor, "user.created", user, snapshot(user, USER_FIELDS), agency=user.agency)
+        record_event(
+            actor, Action.USER_CREATED, user, snapshot(user, USER_FIELDS), agency=user.agency
+        )
     return users
 
 
@@ -70,7 +75,7 @@ def create_device(actor: User | None, **data) -> Device:
     device = Device.objects.create(**data)
     record_event(
         actor,
-        "device.created",
+        Action.DEVICE_CREATED,
         device,
         snapshot(device, ["agency", "kind", "serial_number", "name", "status"]),
     )
@@ -97,7 +102,7 @@ def assign_device(actor: User, device: Device, officer: User, starts_on, ends_on
     )
     record_event(
         actor,
-        "device.assigned",
+        Action.DEVICE_ASSIGNED,
         device,
         {
             "officer": officer.get_username(),
@@ -118,7 +123,7 @@ def set_device_clock_offset(actor: User, device: Device, seconds: int, note: str
     body: dict[str, int | str] = {"before": before, "after": seconds}
     if note.strip():
         body["note"] = note.strip()
-    record_event(actor, "device.clock_offset_set", device, body)
+    record_event(actor, Action.DEVICE_CLOCK_OFFSET_SET, device, body)
     return device
 
 
@@ -136,7 +141,7 @@ def issue_api_token(actor: User, user: User, name: str, device: Device | None = 
     )
     record_event(
         actor,
-        "api_token.issued",
+        Action.API_TOKEN_ISSUED,
         token,
         {
             "name": name,
@@ -165,7 +170,7 @@ def rotate_api_token(actor: User, token: ApiToken):
     new, secret = issue_api_token(actor, old.user, old.name, old.device)
     record_event(
         actor,
-        "api_token.rotated",
+        Action.API_TOKEN_ROTATED,
         old,
         {"prefix": old.prefix, "new_token": new.pk, "new_prefix": new.prefix},
         agency=old.user.agency,
@@ -181,6 +186,10 @@ def revoke_api_token(actor: User, token: ApiToken) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         record_event(
-            actor, "api_token.revoked", token, {"prefix": token.prefix}, agency=token.user.agency
+            actor,
+            Action.API_TOKEN_REVOKED,
+            token,
+            {"prefix": token.prefix},
+            agency=token.user.agency,
         )
     return token

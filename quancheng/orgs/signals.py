@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_atomic
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ def _client(request) -> dict:
 
 @receiver(user_logged_in)
 def _logged_in(sender, request, user: "User", **kwargs):
-    record_atomic(user, "auth.login", user, _client(request))
+    record_atomic(user, Action.AUTH_LOGIN, user, _client(request))
     if user.is_superuser:
         # Every use of the break-glass account is announced (orgs/breakglass.py).
         from .breakglass import break_glass_used
@@ -33,7 +34,7 @@ def _logged_in(sender, request, user: "User", **kwargs):
 @receiver(user_logged_out)
 def _logged_out(sender, request, user: "User", **kwargs):
     if user is not None:
-        record_atomic(user, "auth.logout", user, _client(request))
+        record_atomic(user, Action.AUTH_LOGOUT, user, _client(request))
 
 
 @receiver(user_login_failed)
@@ -41,7 +42,7 @@ def _login_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:150]
     record_atomic(
         None,
-        "auth.login_failed",
+        Action.AUTH_LOGIN_FAILED,
         None,
         {"username": username, **_client(request)},
         object_type="orgs.user",

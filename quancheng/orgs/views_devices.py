@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quancheng.access.policy import mark_allowed
-from quancheng.ledger.actions import label_of
+from quancheng.ledger.actions import Action, label_of
 from quancheng.ledger.models import Event
 from quancheng.orgs import capabilities as caps
 from quancheng.records.models import Segment
@@ -173,19 +173,19 @@ def _history(device) -> list[Entry]:
 def _details(event) -> list[str]:
     body = json.loads(event.body)
     status = dict(Device.Status.choices)
-    if event.action == "device.assigned":
+    if event.action == Action.DEVICE_ASSIGNED:
         return [f"领用人：{body['officer']}，{body['starts_on']} 至 {body['ends_on'] or '长期'}"]
-    if event.action == "device.assignment_ended":
+    if event.action == Action.DEVICE_ASSIGNMENT_ENDED:
         return [f"领用人：{body['officer']}，归还日期 {body['ends_on']}"]
-    if event.action == "device.clock_offset_set":
+    if event.action == Action.DEVICE_CLOCK_OFFSET_SET:
         lines = [f"{body['before']} 秒 → {body['after']} 秒"]
         return lines + ([f"测量说明：{body['note']}"] if body.get("note") else [])
-    if event.action == "device.status_changed":
+    if event.action == Action.DEVICE_STATUS_CHANGED:
         line = f"{status.get(body['from'], body['from'])} → {status.get(body['to'], body['to'])}"
         return [line + (f"（{body['note']}）" if body.get("note") else "")]
-    if event.action == "device.maintenance_added":
+    if event.action == Action.DEVICE_MAINTENANCE_ADDED:
         return [f"{body['performed_on']} {body['performed_by']}：{body['description']}"]
-    if event.action == "device.docked":
+    if event.action == Action.DEVICE_DOCKED:
         return [f"来源：{SOURCES.get(body.get('source'), body.get('source'))}"]
     return []
 

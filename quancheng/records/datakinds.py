@@ -17,6 +17,7 @@ import jsonschema
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.ledger.snapshot import snapshot
 
@@ -63,7 +64,7 @@ def load_data_kinds(path: Path = BUNDLED, actor: User | None = None) -> LoadResu
             kind = DataKind.objects.select_for_update().filter(code=code).first()
             if kind is None:
                 kind = DataKind.objects.create(code=code, **values)
-                record_event(actor, "datakind.created", kind, snapshot(kind, DATA_KIND_FIELDS))
+                record_event(actor, Action.DATAKIND_CREATED, kind, snapshot(kind, DATA_KIND_FIELDS))
                 result.created.append(code)
                 continue
             same = kind.schema == values["schema"] and kind.name == values["name"]
@@ -77,6 +78,6 @@ def load_data_kinds(path: Path = BUNDLED, actor: User | None = None) -> LoadResu
             for name, value in values.items():
                 setattr(kind, name, value)
             kind.save()
-            record_event(actor, "datakind.updated", kind, snapshot(kind, DATA_KIND_FIELDS))
+            record_event(actor, Action.DATAKIND_UPDATED, kind, snapshot(kind, DATA_KIND_FIELDS))
             result.updated.append(code)
     return result

@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from quancheng.alerts.models import Severity
 from quancheng.alerts.services import raise_alert
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.lib.blobstore.seekable import open_seekable
 from quancheng.lib.units import human_size
@@ -523,7 +524,7 @@ def _record_run(actor: User, agency, report: IngestReport) -> None:
     with transaction.atomic():
         record_event(
             actor,
-            "records.ingest_run",
+            Action.RECORDS_INGEST_RUN,
             None,
             {
                 "folder": report.folder,

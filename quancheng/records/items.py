@@ -140,7 +140,7 @@ def create_segment(
         segment.save()
         record_event(
             actor,
-            "segment.created",
+            Action.SEGMENT_CREATED,
             segment,
             _json_safe(snapshot(segment, SEGMENT_FIELDS + LABEL_FIELDS)),
         )
@@ -168,7 +168,7 @@ def create_document(
         _apply_act(document, act)
         document.full_clean(exclude=["blob", "agency", "created_by"])
         document.save()
-        record_event(actor, "document.created", document, snapshot(document, DOCUMENT_FIELDS))
+        record_event(actor, Action.DOCUMENT_CREATED, document, snapshot(document, DOCUMENT_FIELDS))
         if document.file_kind == Document.FileKind.PDF and source != "generated":
             # Signed PDFs from terminals and uploads: signatures validated at ingest, the
             # result kept beside the untouched file (documents app; generated ones check
@@ -228,7 +228,7 @@ def create_data_record(
         )
         _apply_act(record, act)
         record.save()
-        record_event(actor, "datarecord.created", record, snapshot(record, DATA_RECORD_FIELDS))
+        record_event(actor, Action.DATARECORD_CREATED, record, snapshot(record, DATA_RECORD_FIELDS))
         schedule_evaluation(record.act_id)
     return record
 

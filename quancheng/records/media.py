@@ -27,6 +27,7 @@ from django.db import transaction
 
 from quancheng.alerts.services import raise_alert
 from quancheng.jobs.workdirs import work_dir
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs.models import Role
 
@@ -135,7 +136,7 @@ def derivatives_abandoned(segment_id: int, reason: str) -> None:
         segment.save(update_fields=["media_status"])
         record_event(
             None,
-            "segment.derivatives_failed",
+            Action.SEGMENT_DERIVATIVES_FAILED,
             segment,
             {**file_digests(segment.blob_id), "reason": reason},
         )
@@ -175,7 +176,7 @@ def _link(segment: Segment, result: Derivatives) -> Segment:
         segment.save(update_fields=["thumbnail", "proxy", "media_status"])
         record_event(
             None,
-            "segment.derivatives_made",
+            Action.SEGMENT_DERIVATIVES_MADE,
             segment,
             {
                 "original": segment.blob_id,
@@ -213,7 +214,7 @@ def mark_unreadable(segment: Segment, error: str) -> Segment:
             segment.save(update_fields=["readable", "parse_error", "media_status"])
             record_event(
                 None,
-                "segment.marked_unreadable",
+                Action.SEGMENT_MARKED_UNREADABLE,
                 segment,
                 {"sha256": segment.blob_id, "error": error},
             )

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.lib import sha256state
 from quancheng.lib.blobstore import BlobInfo, BlobStore, blob_store_from_url
@@ -111,7 +112,7 @@ def create_upload(user: "User", length: int, metadata: dict[str, str]) -> Upload
             os.fsync(f.fileno())
         record_event(
             user,
-            "upload.created",
+            Action.UPLOAD_CREATED,
             upload,
             {"length": length, "filename": filename, "metadata": metadata},
         )
@@ -359,7 +360,7 @@ def _complete(upload: Upload, f) -> Upload:
         )
         record_event(
             upload.user,
-            "upload.completed",
+            Action.UPLOAD_COMPLETED,
             upload,
             {
                 **file_digests(info.sha256),
@@ -399,7 +400,7 @@ def terminate(upload: Upload, actor: "User") -> Upload:
             upload.save(update_fields=["status", "hash_state", "updated_at"])
             record_event(
                 actor,
-                "upload.terminated",
+                Action.UPLOAD_TERMINATED,
                 upload,
                 {"offset": upload.offset, "length": upload.length, "filename": upload.filename},
             )
@@ -434,7 +435,7 @@ def _expire(upload: Upload, now: dt.datetime) -> int:
         upload.save(update_fields=["status", "hash_state"])
         record_event(
             None,
-            "upload.expired",
+            Action.UPLOAD_EXPIRED,
             upload,
             {
                 "offset": upload.offset,

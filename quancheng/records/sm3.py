@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.lib import gmcrypto
 from quancheng.lib.blobstore import BlobNotFound, BlobStore
@@ -93,7 +94,7 @@ def compute_sm3(blob: Blob, store: BlobStore | None = None) -> Sm3Outcome:
             return Sm3Outcome(blob.sha256, "already", sm3_of(blob.sha256) or "")
         record_event(
             None,
-            "blob.sm3_computed",
+            Action.BLOB_SM3_COMPUTED,
             blob,
             {"sha256": blob.sha256, "sm3": sm3, "size": size},
             agency=blob.agency,
@@ -143,7 +144,7 @@ def compute_pending_sm3(limit: int | None = None, store: BlobStore | None = None
 
 # --- data records (电子数据): their canonical JSON's SM3 -----------------------------------------
 
-SM3_COMPUTED_DATA_RECORD = "datarecord.sm3_computed"
+SM3_COMPUTED_DATA_RECORD = Action.DATARECORD_SM3_COMPUTED
 
 
 def backfill_data_records(DataRecord) -> int:

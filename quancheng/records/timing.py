@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from quancheng.compliance.hooks import schedule_evaluation
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Device
@@ -89,7 +90,7 @@ def enter_segment_time(
         )
         record_event(
             actor,
-            "segment.time_entered",
+            Action.SEGMENT_TIME_ENTERED,
             segment,
             {"before": before, "after": _times(segment), "reason": reason},
         )

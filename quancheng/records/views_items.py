@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from quancheng.access.enforce import access_body, require
 from quancheng.access.policy import mark_allowed
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_atomic
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
@@ -51,7 +52,7 @@ def _history(obj):
     return history(obj)
 
 
-def _log(request, action: str, obj, body: dict) -> None:
+def _log(request, action: Action, obj, body: dict) -> None:
     """The access event, in a transaction of its own, committed before any content is sent."""
     record_atomic(request.user, action, obj, {**body, **access_body(request)})
 
@@ -80,7 +81,7 @@ def _documents():
 def segment_detail(request, pk):
     segment = get_visible_or_404(_segments(), request.user, pk=pk)
     require(request, segment, "view")
-    _log(request, "segment.viewed", segment, {**file_digests(segment.blob_id)})
+    _log(request, Action.SEGMENT_VIEWED, segment, {**file_digests(segment.blob_id)})
     may_time = needs_time(segment) and caps.can(request.user, caps.SEGMENT_ENTER_TIME, segment)
     return render(
         request,
@@ -121,7 +122,7 @@ def segment_media(request, pk):
     ):
         _log(
             request,
-            "segment.played",
+            Action.SEGMENT_PLAYED,
             segment,
             {**file_digests(blob.sha256), "proxy": blob.sha256 != segment.blob_id},
         )
@@ -140,7 +141,7 @@ def segment_thumbnail(request, pk):
 @require_http_methods(["GET", "HEAD"])
 def segment_download(request, pk):
     segment = get_visible_or_404(_segments(), request.user, pk=pk)
-    return _download(request, segment, "segment.downloaded")
+    return _download(request, segment, Action.SEGMENT_DOWNLOADED)
 
 
 def _download(request, item, action):
@@ -172,7 +173,7 @@ def inline_type(document: Document) -> str | None:
 def document_detail(request, pk):
     document = get_visible_or_404(_documents(), request.user, pk=pk)
     require(request, document, "view")
-    _log(request, "document.viewed", document, {**file_digests(document.blob_id)})
+    _log(request, Action.DOCUMENT_VIEWED, document, {**file_digests(document.blob_id)})
     return render(
         request,
         "records/document_detail.html",
@@ -203,14 +204,14 @@ def document_file(request, pk):
         and response.status_code in (200, 206)
         and _first_in_session(request, DISPLAYED_SESSION_KEY, document.pk)
     ):
-        _log(request, "document.displayed", document, {**file_digests(document.blob_id)})
+        _log(request, Action.DOCUMENT_DISPLAYED, document, {**file_digests(document.blob_id)})
     return response
 
 
 @require_http_methods(["GET", "HEAD"])
 def document_download(request, pk):
     document = get_visible_or_404(_documents(), request.user, pk=pk)
-    return _download(request, document, "document.downloaded")
+    return _download(request, document, Action.DOCUMENT_DOWNLOADED)
 
 
 # --- data records (电子数据) ------------------------------------------------------------------
@@ -223,7 +224,12 @@ def datarecord_detail(request, pk):
         pk=pk,
     )
     require(request, record, "view")
-    _log(request, "datarecord.viewed", record, {"sha256": record.sha256, "sm3": record.sm3 or None})
+    _log(
+        request,
+        Action.DATARECORD_VIEWED,
+        record,
+        {"sha256": record.sha256, "sm3": record.sm3 or None},
+    )
     return render(
         request,
         "records/datarecord_detail.html",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.lib.workdays import ScheduleError, iso_dates, parse_schedule
 from quancheng.orgs import capabilities as caps
@@ -55,7 +56,7 @@ def load_schedule(actor: User, data: Mapping) -> tuple[HolidaySchedule, str]:
         body["before"] = before
     record_event(
         actor,
-        "holiday_schedule.loaded" if created else "holiday_schedule.replaced",
+        Action.HOLIDAY_SCHEDULE_LOADED if created else Action.HOLIDAY_SCHEDULE_REPLACED,
         schedule,
         body,
     )
@@ -69,7 +70,7 @@ def remove_schedule(actor: User, schedule: HolidaySchedule) -> None:
     schedule = HolidaySchedule.objects.select_for_update().get(pk=schedule.pk)
     record_event(
         actor,
-        "holiday_schedule.removed",
+        Action.HOLIDAY_SCHEDULE_REMOVED,
         schedule,
         {
             "year": schedule.year,

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from quancheng.cases.models import Act
 from quancheng.compliance.hooks import schedule_evaluation
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
@@ -205,7 +206,7 @@ def register_records(
     )
     record_event(
         actor,
-        "registration.registered",
+        Action.REGISTRATION_REGISTERED,
         act,
         {
             "registration": registration.pk,
@@ -255,7 +256,7 @@ def request_late_registration(actor: User, act: Act, explanation: str) -> LateRe
     )
     record_event(
         actor,
-        "registration.late_requested",
+        Action.REGISTRATION_LATE_REQUESTED,
         act,
         {
             "request": request.pk,
@@ -342,7 +343,7 @@ def apply_late_decision(
     deadline = working_day_deadline(act)
     record_event(
         actor,
-        "registration.late_approved" if approve else "registration.late_refused",
+        Action.REGISTRATION_LATE_APPROVED if approve else Action.REGISTRATION_LATE_REFUSED,
         act,
         {
             "request": request.pk,

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.ledger.snapshot import changes, snapshot
 from quancheng.lib import uscc
@@ -59,7 +60,7 @@ def create_subject(actor: "User", agency: Agency, **data) -> Subject:
     subject = Subject(agency=agency, **{k: v for k, v in data.items() if k in EDITABLE})
     _clean(subject)
     subject.save()
-    record_event(actor, "subject.created", subject, snapshot(subject, FIELDS))
+    record_event(actor, Action.SUBJECT_CREATED, subject, snapshot(subject, FIELDS))
     return subject
 
 
@@ -78,5 +79,5 @@ def update_subject(actor: "User", subject: Subject, **data) -> Subject:
         return subject
     subject.updated_at = timezone.now()
     subject.save()
-    record_event(actor, "subject.updated", subject, {"changes": diff})
+    record_event(actor, Action.SUBJECT_UPDATED, subject, {"changes": diff})
     return subject

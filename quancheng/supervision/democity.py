@@ -15,7 +15,7 @@ Then the rules are evaluated (findings, completeness) and the acts with an unexp
 missing mandatory record raise an alert for the custodian, the head and the auditor.
 
 Rows are written a chunk of acts at a time (COPY on PostgreSQL, bulk_create on SQLite), and
-every created row gets its ledger event, appended in bulk (``ledger_bulk.append_events``) in the
+every created row gets its ledger event, appended in bulk (``ledger.bulk.append_events``) in the
 same transaction; ``events`` tops the ledger up with an access log (``append_views``).
 The same seed gives the same city (names, times, compliance), whatever the database.
 
@@ -48,8 +48,17 @@ from quancheng.alerts.models import Alert
 from quancheng.cases.models import Act
 from quancheng.compliance.config import current_config
 from quancheng.compliance.models import Explanation, Marker
+from quancheng.ledger.actions import Action
+from quancheng.ledger.bulk import EventSpec, Viewer, append_events, append_views
 from quancheng.lib import uscc
 from quancheng.lib.canonical import canonical_bytes
+from quancheng.lib.copyload import (
+    Rate,
+    analyze,
+    copy_objects,
+    copy_supported,
+    secondary_indexes_dropped,
+)
 from quancheng.lib.workdays import add_working_days
 from quancheng.orgs.models import Agency, Device, DeviceAssignment, Role, User
 from quancheng.orgs.seed import load_organisation
@@ -57,9 +66,6 @@ from quancheng.records.models import Blob, DataKind, DataRecord, Document, Segme
 from quancheng.registration.deadlines import deadline_for_end, loaded_schedules
 from quancheng.registration.models import ActRegistration
 from quancheng.subjects.models import Subject
-
-from .copyload import Rate, analyze, copy_objects, copy_supported, secondary_indexes_dropped
-from .ledger_bulk import EventSpec, Viewer, append_events, append_views
 
 DEMO_PASSWORD = "Quancheng-2026"  # noqa: S105 - the demo's printed password (as quancheng.demo)
 USERNAME_PREFIX = "city-"
@@ -536,13 +542,19 @@ def _people_and_devices(plan, rng, agencies, now, summary) -> list[_District]:
     DeviceAssignment.objects.bulk_create(assignments)
     specs = [
         EventSpec(
-            "user.created", "orgs.user", str(u.pk), _body(plan, role=u.role), None, u.agency_id, now
+            Action.USER_CREATED,
+            "orgs.user",
+            str(u.pk),
+            _body(plan, role=u.role),
+            None,
+            u.agency_id,
+            now,
         )
         for u in users
     ]
     specs += [
         EventSpec(
-            "device.created",
+            Action.DEVICE_CREATED,
             "orgs.device",
             str(dev.pk),
             _body(plan, serial_number=dev.serial_number, kind=dev.kind),
@@ -554,7 +566,7 @@ def _people_and_devices(plan, rng, agencies, now, summary) -> list[_District]:
     ]
     specs += [
         EventSpec(
-            "device.assigned",
+            Action.DEVICE_ASSIGNED,
             "orgs.deviceassignment",
             str(a.pk),
             _body(
@@ -598,7 +610,7 @@ def _subjects(plan, rng, districts, summary) -> None:
     summary.subjects = len(rows)
     summary.events += append_events(
         EventSpec(
-            "subject.created",
+            Action.SUBJECT_CREATED,
             "subjects.subject",
             str(s.pk),
             _body(plan, name=s.name, credit_code=s.credit_code),
@@ -727,7 +739,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     )
     specs = [
         EventSpec(
-            "act.created",
+            Action.ACT_CREATED,
             "cases.act",
             str(p.act.pk),
             _body(
@@ -853,7 +865,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     _write(Provision, provisions)
     specs += [
         EventSpec(
-            "segment.created",
+            Action.SEGMENT_CREATED,
             "records.segment",
             str(s.pk),
             _body(
@@ -870,7 +882,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     ]
     specs += [
         EventSpec(
-            "document.created",
+            Action.DOCUMENT_CREATED,
             "records.document",
             str(x.pk),
             _body(plan, act=x.act_id, doc_type=x.doc_type),
@@ -881,7 +893,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     ]
     specs += [
         EventSpec(
-            "datarecord.created",
+            Action.DATARECORD_CREATED,
             "records.datarecord",
             str(x.pk),
             _body(plan, act=x.act_id, sha256=x.sha256),
@@ -892,7 +904,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     ]
     specs += [
         EventSpec(
-            "registration.registered",
+            Action.REGISTRATION_REGISTERED,
             "registration.actregistration",
             str(r.pk),
             _body(plan, act=r.act_id, on_time=r.on_time, deadline=r.deadline.isoformat()),
@@ -903,7 +915,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     ]
     specs += [
         EventSpec(
-            "marker.added",
+            Action.MARKER_ADDED,
             "compliance.marker",
             str(m.pk),
             _body(plan, segment=m.segment_id, kind=m.kind),
@@ -914,7 +926,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     ]
     specs += [
         EventSpec(
-            "explanation.added",
+            Action.EXPLANATION_ADDED,
             "cases.act",
             str(e.act_id),
             _body(plan, kind=e.kind, explanation=e.pk),
@@ -925,7 +937,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     ]
     specs += [
         EventSpec(
-            "access.requested",
+            Action.ACCESS_REQUESTED,
             "access.accessrequest",
             str(r.pk),
             _body(plan, act=r.act_id, status=r.status),
@@ -936,7 +948,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     ]
     specs += [
         EventSpec(
-            "access.provided",
+            Action.ACCESS_PROVIDED,
             "access.provision",
             str(x.pk),
             _body(plan, act=x.act_id, recipient=x.recipient),

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from quancheng.archive.models import Dossier
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Agency
@@ -170,7 +171,7 @@ def create_evaluation(
         evaluation.save()
         record_event(
             actor,
-            "evaluation.created",
+            Action.EVALUATION_CREATED,
             evaluation,
             {
                 "period": [period_start.isoformat(), period_end.isoformat()],
@@ -204,7 +205,7 @@ def score_evaluation(
         evaluation.save(update_fields=["points", "spotcheck_basis", "total", "remarks"])
         record_event(
             actor,
-            "evaluation.scored",
+            Action.EVALUATION_SCORED,
             evaluation,
             {"points": evaluation.points, "total": str(evaluation.total), "basis": basis},
         )
@@ -248,7 +249,7 @@ def finalise_evaluation(actor: User, evaluation: Evaluation) -> Evaluation:
         )
         record_event(
             actor,
-            "evaluation.finalised",
+            Action.EVALUATION_FINALISED,
             evaluation,
             {"points": points, "total": str(evaluation.total), "basis": basis},
         )

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 
 from quancheng.compliance.rules import RULES
 from quancheng.compliance.rules.base import ERROR
+from quancheng.ledger.actions import Action
 from quancheng.orgs import capabilities as caps
 from quancheng.versioning import services as versions
 
@@ -199,7 +200,7 @@ KINDS: dict[str, versions.ConfigKind] = {
         refusal="无权修改评分表",
         defaults=lambda kind=kind: default_items(kind),
         validate=_validator(kind),
-        activated_action="scoresheet.changed",
+        activated_action=Action.SCORESHEET_CHANGED,
         error_field="items",
         event_body=_event_body,
     )

@@ -30,6 +30,7 @@ from django.utils import timezone
 from quancheng.archive.models import Dossier
 from quancheng.cases.models import Act
 from quancheng.compliance.models import Finding
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Agency
@@ -156,7 +157,7 @@ def draw_spot_check(
         )
         record_event(
             actor,
-            "spotcheck.drawn",
+            Action.SPOTCHECK_DRAWN,
             spot_check,
             {
                 "seed": str(seed),
@@ -288,7 +289,7 @@ def score_sample(actor: User, sample: SpotCheckSample, results: dict[str, dict])
         sample.save(update_fields=["results", "score", "scored_by", "scored_at"])
         record_event(
             actor,
-            "spotcheck.scored",
+            Action.SPOTCHECK_SCORED,
             spot_check,
             {"dossier": sample.dossier_id, "results": clean, "score": str(score)},
             agency=sample.dossier.agency,
@@ -315,7 +316,7 @@ def record_finding(
         )
         record_event(
             actor,
-            "spotcheck.finding_recorded",
+            Action.SPOTCHECK_FINDING_RECORDED,
             spot_check,
             {"dossier": sample.dossier_id, "finding": finding.pk, "item": item_code, "text": text},
             agency=sample.dossier.agency,
@@ -384,7 +385,7 @@ def issue_reports(actor: User, spot_check: SpotCheck) -> list[SpotCheckReport]:
             )
             record_event(
                 actor,
-                "spotcheck.report_issued",
+                Action.SPOTCHECK_REPORT_ISSUED,
                 report,
                 {
                     "spot_check": spot_check.pk,
@@ -406,7 +407,7 @@ def record_report_download(actor: User, report: SpotCheckReport) -> None:
     with transaction.atomic():
         record_event(
             actor,
-            "spotcheck.report_downloaded",
+            Action.SPOTCHECK_REPORT_DOWNLOADED,
             report,
             {**file_digests(report.sha256), "district": report.district},
             agency=_district_agency(report.district),

@@ -47,7 +47,7 @@ class ConfigKind:
     refusal: str  # the Chinese message of a refused permission
     defaults: Callable[[], Any]  # version 0: the data in force before any version
     validate: Callable[[Any], None]  # raises ValidationError (Chinese messages, codes)
-    activated_action: str
+    activated_action: Action
     error_field: str = "data"  # the key of ValidationError's dict
     scope: dict[str, Any] = field(default_factory=dict)  # e.g. {"kind": "spotcheck"}
     # The activation event's body, from (version row, data in force before it).
@@ -136,7 +136,7 @@ def propose(
         row = _new_version(kind, actor, data, note, effective_from)
         record_event(
             actor,
-            "config.version_proposed",
+            Action.CONFIG_VERSION_PROPOSED,
             row,
             {"kind": kind.name, "version": row.version, "data": data, "note": row.note},
         )
@@ -160,7 +160,7 @@ def revise(
         row.save(update_fields=["data", "note"])
         record_event(
             actor,
-            "config.version_revised",
+            Action.CONFIG_VERSION_REVISED,
             row,
             {"kind": kind.name, "version": row.version, "before": before, "data": data},
         )
@@ -183,7 +183,7 @@ def _activate_locked(kind: ConfigKind, actor, row: VersionedConfig) -> Any:
         "note": row.note,
         "effective_from": row.effective_from.isoformat(),
     }
-    record_event(actor, Action(kind.activated_action), row, body)  # type: ignore[call-arg]  # the enum looked up by value
+    record_event(actor, kind.activated_action, row, body)
     # What follows an activation (re-classifying dossiers, re-evaluating acts) runs when the
     # version is in force at once; a version for a later instant is read from then on by
     # whatever asks for the version in force (see docs/configuration-versions.md).

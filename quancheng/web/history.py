@@ -9,7 +9,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 
-from quancheng.ledger.actions import label_of
+from quancheng.ledger.actions import Action, label_of
 from quancheng.ledger.models import Event
 
 
@@ -45,7 +45,7 @@ def _details(obj: models.Model, event: Event) -> list[str]:
     if event.action.startswith("registration."):
         shown = (("deadline", "登记期限"), ("explanation", "情况说明"), ("note", "说明"))
         return [f"{label}：{body[key]}" for key, label in shown if body.get(key)]
-    if event.action == "case.stage_changed":
+    if event.action == Action.CASE_STAGE_CHANGED:
         line = f"{_value(obj, 'stage', body.get('from'))} → {_value(obj, 'stage', body.get('to'))}"
         return [line + (f"（{body['note']}）" if body.get("note") else "")]
     changes = body.get("changes") or {}

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from quancheng.alerts.models import Severity
 from quancheng.alerts.services import raise_alert
+from quancheng.ledger.actions import Action
 from quancheng.ledger.models import Checkpoint
 from quancheng.ledger.services import record_event
 from quancheng.ledger.tree import consistency_proof_between
@@ -125,7 +126,7 @@ def _record(
         WitnessState.objects.filter(name=witness.name).update(**changes)
         record_event(
             None,
-            "witness.submitted",
+            Action.WITNESS_SUBMITTED,
             submission,
             {
                 "witness": witness.name,

@@ -18,6 +18,7 @@ from django.utils import timezone
 from quancheng.alerts.models import Severity
 from quancheng.alerts.services import raise_alert
 from quancheng.ledger import note
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.lib import merkle
 from quancheng.orgs.models import Role
@@ -44,7 +45,7 @@ def _refuse(status: int, reason: str, details: dict[str, Any], log=None) -> Answ
     reason = reason[:500]
     record_event(
         None,
-        "witness.refused",
+        Action.WITNESS_REFUSED,
         log,
         {"status": status, "reason": reason, **details},
         object_type="" if log else "witness.request",
@@ -81,7 +82,7 @@ def register_log(actor: User, origin: str, vkey: str, agency=None) -> WitnessedL
         body = {"origin": origin, "verifier_key": log.verifier_key}
         if name != origin:
             body["key_name_differs_from_origin"] = name
-        record_event(actor, "witness.log_registered", log, body, agency=agency)
+        record_event(actor, Action.WITNESS_LOG_REGISTERED, log, body, agency=agency)
     return log
 
 
@@ -211,7 +212,7 @@ def _add_checkpoint(body: bytes) -> Answer:  # noqa: C901 - the checkpoint proto
     observe(200, Observation.Outcome.COSIGNED, "", line)
     record_event(
         None,
-        "witness.cosigned",
+        Action.WITNESS_COSIGNED,
         log,
         {**details, "witness": config.witness_name(), "cosignature": line},
         agency=log.agency,

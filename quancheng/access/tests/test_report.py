@@ -10,6 +10,7 @@ from django.utils import timezone
 from quancheng.access.report import Filters, access_rows, unused_accounts
 from quancheng.archive.models import Hold
 from quancheng.conftest import make_person
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_atomic
 
 pytestmark = pytest.mark.django_db
@@ -44,11 +45,11 @@ def _objection(act, officer, at):
 def test_involved_officers_viewing_their_video_after_a_complaint_are_flagged(
     head, officer, custodian, act, segment, document, t0
 ):
-    before = _at(t0, officer, "segment.played", segment)
+    before = _at(t0, officer, Action.SEGMENT_PLAYED, segment)
     _objection(act, officer, t0 + dt.timedelta(hours=1))
-    after = _at(t0 + dt.timedelta(hours=2), officer, "segment.played", segment)
-    doc = _at(t0 + dt.timedelta(hours=2), officer, "document.viewed", document)
-    by_custodian = _at(t0 + dt.timedelta(hours=3), custodian, "segment.viewed", segment)
+    after = _at(t0 + dt.timedelta(hours=2), officer, Action.SEGMENT_PLAYED, segment)
+    doc = _at(t0 + dt.timedelta(hours=2), officer, Action.DOCUMENT_VIEWED, document)
+    by_custodian = _at(t0 + dt.timedelta(hours=3), custodian, Action.SEGMENT_VIEWED, segment)
     flags = dict(_flags(head))
     assert flags[after.seq] == ("after_complaint",)
     assert flags[before.seq] == () and flags[doc.seq] == () and flags[by_custodian.seq] == ()
@@ -58,7 +59,7 @@ def test_a_refused_hold_is_no_complaint(head, officer, act, segment, t0):
     hold = _objection(act, officer, t0)
     hold.status = Hold.Status.REFUSED
     hold.save()
-    e = _at(t0 + dt.timedelta(hours=1), officer, "segment.viewed", segment)
+    e = _at(t0 + dt.timedelta(hours=1), officer, Action.SEGMENT_VIEWED, segment)
     assert dict(_flags(head))[e.seq] == ()
 
 
@@ -75,7 +76,7 @@ def test_a_complaint_on_the_case_covers_the_videos_of_its_acts(
         requested_by=officer,
         requested_at=t0,
     )
-    e = _at(t0 + dt.timedelta(minutes=5), officer, "segment.downloaded", segment)
+    e = _at(t0 + dt.timedelta(minutes=5), officer, Action.SEGMENT_DOWNLOADED, segment)
     assert dict(_flags(head))[e.seq] == ("after_complaint",)
 
 
@@ -84,11 +85,11 @@ def test_more_than_n_distinct_downloads_in_the_window_are_flagged(
 ):
     settings.QC_ACCESS_BULK_DOWNLOADS = 1
     settings.QC_ACCESS_BULK_WINDOW_HOURS = 1
-    a = _at(t0, officer, "segment.downloaded", segment)
-    again = _at(t0 + dt.timedelta(minutes=1), officer, "segment.downloaded", segment)
+    a = _at(t0, officer, Action.SEGMENT_DOWNLOADED, segment)
+    again = _at(t0 + dt.timedelta(minutes=1), officer, Action.SEGMENT_DOWNLOADED, segment)
     assert dict(_flags(head))[again.seq] == ()  # the same item twice (a resumed download)
-    b = _at(t0 + dt.timedelta(minutes=30), officer, "document.downloaded", document)
-    later = _at(t0 + dt.timedelta(hours=5), officer, "document.downloaded", document)
+    b = _at(t0 + dt.timedelta(minutes=30), officer, Action.DOCUMENT_DOWNLOADED, document)
+    later = _at(t0 + dt.timedelta(hours=5), officer, Action.DOCUMENT_DOWNLOADED, document)
     flags = dict(_flags(head))
     assert flags[a.seq] == flags[b.seq] == ("bulk_download",)
     assert flags[later.seq] == ()
@@ -100,7 +101,7 @@ def test_accounts_without_a_login_for_90_days_are_listed(head, officer, colleagu
     sleeper.last_login = timezone.now() - dt.timedelta(days=91)
     sleeper.save()
     active = make_person("xiaoli", "小李", agency, date_joined=long_ago)
-    record_atomic(active, "auth.login", active, {})
+    record_atomic(active, Action.AUTH_LOGIN, active, {})
     never = make_person("xiaozhao", "小赵", agency, date_joined=long_ago)
     names = {u.username for u in unused_accounts(head)}
     assert {"laowang", "xiaozhao"} <= names
@@ -111,8 +112,8 @@ def test_accounts_without_a_login_for_90_days_are_listed(head, officer, colleagu
 def test_the_report_filters_by_user_item_and_period(
     head, officer, colleague, segment, document, t0
 ):
-    e1 = _at(t0, officer, "segment.viewed", segment)
-    e2 = _at(t0 + dt.timedelta(days=2), colleague, "document.viewed", document)
+    e1 = _at(t0, officer, Action.SEGMENT_VIEWED, segment)
+    e2 = _at(t0 + dt.timedelta(days=2), colleague, Action.DOCUMENT_VIEWED, document)
     seqs = lambda **f: {r.event.seq for r in access_rows(head, Filters(**f))}  # noqa: E731
     assert seqs(user="李娜") == {e2.seq}
     assert seqs(item_kind="segment", item_id=segment.pk) == {e1.seq}
@@ -123,8 +124,8 @@ def test_the_report_filters_by_user_item_and_period(
 def test_the_report_filters_by_case(head, officer, act, case, segment, document, t0):
     segment.case = case
     segment.save()
-    e = _at(t0, officer, "segment.viewed", segment)
-    _at(t0, officer, "document.viewed", document)
+    e = _at(t0, officer, Action.SEGMENT_VIEWED, segment)
+    _at(t0, officer, Action.DOCUMENT_VIEWED, document)
     assert {r.event.seq for r in access_rows(head, Filters(case_id=case.pk))} == {e.seq}
 
 
@@ -141,13 +142,13 @@ def test_only_head_auditor_and_city_admin_read_the_report(
 
 def test_the_other_district_does_not_see_the_access(client, outsider, officer, segment):
     outsider_head = make_person("wuhead", "吴局", outsider.agency, role="head")
-    record_atomic(officer, "segment.viewed", segment, {})
+    record_atomic(officer, Action.SEGMENT_VIEWED, segment, {})
     assert access_rows(outsider_head) == []
 
 
 def test_the_page_and_csv_show_who_saw_what(client, head, officer, segment, approve, bystander):
     approved = approve(bystander, item_kind="segment", item_id=segment.pk)
-    record_atomic(bystander, "segment.played", segment, {"access_request": approved.pk})
+    record_atomic(bystander, Action.SEGMENT_PLAYED, segment, {"access_request": approved.pk})
     client.force_login(head)
     page = client.get(reverse("access:report")).content.decode()
     assert "钱伟" in page and "播放" in page

@@ -6,6 +6,7 @@ import pytest
 from django.db import transaction
 
 from quancheng.ledger import note
+from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import make_checkpoint, sm2_verifier_key, verifier_key
 from quancheng.ledger.models import Event
 from quancheng.ledger.services import record_event
@@ -24,7 +25,9 @@ def _own_key(settings, tmp_path):
 def _log(count):
     with transaction.atomic():
         for i in range(count):
-            record_event(None, "test.api", None, {"i": i}, object_type="test", object_id=str(i))
+            record_event(
+                None, Action.JOB_RETRIED, None, {"i": i}, object_type="test", object_id=str(i)
+            )
 
 
 def test_the_ledger_api_needs_a_token():

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from quancheng.access.models import Provision
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 
 pytestmark = [pytest.mark.django_db, pytest.mark.rule("A24-access")]
@@ -36,7 +37,7 @@ def test_someone_elses_refused_access_is_no_finding_on_the_act(scene, outsider):
     built = scene()
     with transaction.atomic():
         record_event(
-            outsider, "access.denied", built.main, {"action": "play", "reason": "no_request"}
+            outsider, Action.ACCESS_DENIED, built.main, {"action": "play", "reason": "no_request"}
         )
     assert built.hits("A24-access") == []
 
@@ -60,6 +61,6 @@ def test_fires_on_a_provision_approved_after_it_was_provided(scene, head):
 def test_silent_on_a_provision_the_head_approved_first(scene, head, officer):
     built = scene()
     with transaction.atomic():
-        record_event(officer, "segment.played", built.main, {})
+        record_event(officer, Action.SEGMENT_PLAYED, built.main, {})
     _provision(built, head)
     assert built.hits("A24-access") == []

@@ -10,6 +10,7 @@ import pytest
 from django.db import transaction
 
 from bench import ledger_proofs
+from quancheng.ledger.actions import Action
 from quancheng.ledger.models import Checkpoint, Event, LedgerHead, SubtreeHash
 from quancheng.ledger.services import record_event, verify_chain
 from quancheng.ledger.tree import leaf_hash_of, tree_root
@@ -81,7 +82,7 @@ def test_bulk_built_ledger_is_what_record_event_would_have_written(tmp_path):
     assert entries.read_bytes() == stored
     # The real append continues the bulk-built chain and tree.
     with transaction.atomic():
-        record_event(None, "bench.after", object_type="cases.case", object_id="1")
+        record_event(None, Action.JOB_RETRIED, object_type="cases.case", object_id="1")
     assert verify_chain() is None
     all_leaves = [leaf_hash_of(e) for e in Event.objects.order_by("seq")]
     assert tree_root() == merkle.root_hash(all_leaves)
@@ -89,7 +90,7 @@ def test_bulk_built_ledger_is_what_record_event_would_have_written(tmp_path):
 
 def test_bulk_build_refuses_a_ledger_that_has_events():
     with transaction.atomic():
-        record_event(None, "bench.before", object_type="cases.case", object_id="1")
+        record_event(None, Action.JOB_FAILED, object_type="cases.case", object_id="1")
 
     with pytest.raises(RuntimeError, match="empty ledger"):
         ledger_proofs.build_ledger(3)

@@ -9,6 +9,7 @@ import pytest
 from django.db import transaction
 
 from quancheng.alerts.services import raise_alert
+from quancheng.ledger.actions import Action
 from quancheng.ledger.models import Event
 from quancheng.ledger.services import record_event
 from quancheng.lib.gmcrypto import sm3_hex
@@ -49,13 +50,15 @@ def _body(staged_or_action):
 
 def test_a_body_naming_a_blob_gets_its_sm3_pending_then_computed(officer, blob):
     with transaction.atomic():
-        record_event(officer, "segment.downloaded", None, {"sha256": blob.sha256, "range": "full"})
+        record_event(
+            officer, Action.SEGMENT_DOWNLOADED, None, {"sha256": blob.sha256, "range": "full"}
+        )
     body = _body("segment.downloaded")
     assert body == {"sha256": blob.sha256, "sm3": None, "range": "full"}  # pending
     compute_sm3(blob)
     nested = {"items": [{"sha256": blob.sha256}], "object": {"sha256": blob.sha256, "size": 3}}
     with transaction.atomic():
-        record_event(officer, "segment.downloaded", None, nested)
+        record_event(officer, Action.SEGMENT_DOWNLOADED, None, nested)
     body = _body("segment.downloaded")
     assert body["items"] == [{"sha256": blob.sha256, "sm3": sm3_hex(DATA)}]
     assert body["object"]["sm3"] == sm3_hex(DATA)
@@ -71,8 +74,10 @@ def test_a_data_records_sha256_gets_the_records_sm3(officer, act):
         source="api", act=act,
     )  # fmt: skip
     with transaction.atomic():
-        record_event(officer, "act.registered", act, {"items": [{"sha256": record.sha256}]})
-    assert _body("act.registered")["items"][0]["sm3"] == record.sm3 != ""
+        record_event(
+            officer, Action.REGISTRATION_REGISTERED, act, {"items": [{"sha256": record.sha256}]}
+        )
+    assert _body("registration.registered")["items"][0]["sm3"] == record.sm3 != ""
 
 
 def test_an_alert_about_a_file_names_both_digests(agency, blob):
@@ -86,5 +91,5 @@ def test_an_alert_about_a_file_names_both_digests(agency, blob):
 
 def test_a_body_that_names_its_sm3_is_kept_as_written(officer, blob):
     with transaction.atomic():
-        record_event(officer, "segment.downloaded", None, {"sha256": blob.sha256, "sm3": "x"})
+        record_event(officer, Action.SEGMENT_DOWNLOADED, None, {"sha256": blob.sha256, "sm3": "x"})
     assert _body("segment.downloaded")["sm3"] == "x"

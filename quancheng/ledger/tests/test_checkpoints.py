@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from quancheng.ledger import checkpoints, note
+from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import (
     InconsistentLog,
     make_checkpoint,
@@ -41,7 +42,9 @@ def _own_key(settings, tmp_path, monkeypatch):
 def _log(count):
     with transaction.atomic():
         for i in range(count):
-            record_event(None, "test.cp", None, {"i": i}, object_type="test", object_id=str(i))
+            record_event(
+                None, Action.JOB_RETRIED, None, {"i": i}, object_type="test", object_id=str(i)
+            )
 
 
 def test_a_checkpoint_is_a_signed_note_of_origin_size_and_root(tmp_path):

@@ -5,6 +5,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.models import Event, LedgerHead, SubtreeHash
 from quancheng.ledger.services import record_atomic, verify_chain
 from quancheng.ledger.tree import leaf_hash_of, tree_root
@@ -28,7 +29,7 @@ def test_parallel_writers_keep_one_chain():
             for i in range(EVENTS_EACH):
                 record_atomic(
                     None,
-                    "test.parallel",
+                    Action.JOB_RETRIED,
                     None,
                     {"writer": writer, "i": i},
                     object_type="test",

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection, transaction
 
 from quancheng.ledger import fastverify
+from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import make_checkpoint
 from quancheng.ledger.models import Checkpoint, Event
 from quancheng.ledger.services import record_event
@@ -28,7 +29,9 @@ def _own_key(settings, tmp_path, monkeypatch):
 def _log(count):
     with transaction.atomic():
         for i in range(count):
-            record_event(None, "test.fast", None, {"i": i}, object_type="test", object_id=str(i))
+            record_event(
+                None, Action.JOB_RETRIED, None, {"i": i}, object_type="test", object_id=str(i)
+            )
 
 
 def _ledger():

@@ -11,6 +11,7 @@ from django.db import DatabaseError, IntegrityError, connection, connections, tr
 from quancheng.jobs import leases
 from quancheng.jobs.models import NamedLease
 from quancheng.ledger import services
+from quancheng.ledger.actions import Action
 from quancheng.ledger.integrator import (
     LEASE,
     IntegrationTimeout,
@@ -55,7 +56,9 @@ def stage(n: int, tag: str = "t") -> list[StagedEvent]:
     out = []
     for i in range(n):
         out.append(
-            record_atomic(None, "test.staged", None, {"i": i}, object_type=tag, object_id=str(i))
+            record_atomic(
+                None, Action.JOB_RETRIED, None, {"i": i}, object_type=tag, object_id=str(i)
+            )
         )
     return out
 
@@ -86,11 +89,11 @@ def test_a_commit_stages_its_event_and_the_integrator_binds_it(staged_only, orga
 @pytest.mark.django_db
 def test_an_event_rolls_back_with_its_change(staged_only):
     with pytest.raises(RuntimeError), transaction.atomic():  # noqa: PT012 - the rollback inside the block is what is tested
-        record_event(None, "test.rolled_back", None, {}, object_type="t", object_id="1")
+        record_event(None, Action.JOB_FAILED, None, {}, object_type="t", object_id="1")
         raise RuntimeError("the change fails")
-    assert not StagedEvent.objects.filter(action="test.rolled_back").exists()
+    assert not StagedEvent.objects.filter(action=Action.JOB_FAILED).exists()
     integrate_pending("tester")
-    assert not Event.objects.filter(action="test.rolled_back").exists()
+    assert not Event.objects.filter(action=Action.JOB_FAILED).exists()
 
 
 @pytest.mark.django_db
@@ -179,7 +182,7 @@ def test_a_commit_integrates_its_events_when_no_integrator_runs(
     before = head_seq()
     with django_capture_on_commit_callbacks(execute=True) as hooks, transaction.atomic():
         staged = [
-            record_event(None, "test.commit", None, {"i": i}, object_type="t", object_id="c")
+            record_event(None, Action.JOB_RETRIED, None, {"i": i}, object_type="t", object_id="c")
             for i in range(3)
         ]
         assert head_seq() == before
@@ -198,11 +201,11 @@ def test_a_commit_integrates_its_events_when_no_integrator_runs(
 @pytest.mark.django_db
 def test_the_seq_is_unreadable_inside_the_staging_transaction(agency):
     with transaction.atomic():
-        staged = record_event(None, "test.inside", agency, {})
+        staged = record_event(None, Action.JOB_RETRIED, agency, {})
         with pytest.raises(NotYetIntegrated):
             staged.seq  # noqa: B018 - the property raises
-        sequenced = record_sequenced_event(None, "test.sequenced", agency, {})
-        assert sequenced.seq == Event.objects.get(action="test.sequenced").seq
+        sequenced = record_sequenced_event(None, Action.INSTALLATION_BACKED_UP, agency, {})
+        assert sequenced.seq == Event.objects.get(action=Action.INSTALLATION_BACKED_UP).seq
     assert staged.seq == sequenced.seq - 1
 
 
@@ -223,7 +226,7 @@ def test_one_agencys_open_transaction_never_holds_up_anothers(
     def writer_a():
         try:
             with transaction.atomic():
-                record_event(None, "test.slow", agency, {})
+                record_event(None, Action.DATAKIND_UPDATED, agency, {})
                 staged_a.set()
                 release_a.wait()
         finally:
@@ -234,7 +237,7 @@ def test_one_agencys_open_transaction_never_holds_up_anothers(
             connection.ensure_connection()
             b_pid.append(connection.connection.info.backend_pid)
             b_started.set()
-            results["b"] = record_atomic(None, "test.fast", other_agency, {})
+            results["b"] = record_atomic(None, Action.DATAKIND_DELETED, other_agency, {})
             results["integrated"] = integrate_pending("tester")
         finally:
             b_done.set()
@@ -265,10 +268,10 @@ def test_one_agencys_open_transaction_never_holds_up_anothers(
     assert not blocked, "agency B's transaction waited for agency A's lock"
     assert results["integrated"] == 1
     b = results["b"]
-    assert not Event.objects.filter(action="test.slow").exists()
+    assert not Event.objects.filter(action=Action.DATAKIND_UPDATED).exists()
     assert b.seq == head_seq()
     assert integrate_pending("tester") == 1
-    assert Event.objects.get(action="test.slow").seq == head_seq()
+    assert Event.objects.get(action=Action.DATAKIND_UPDATED).seq == head_seq()
     assert verify_ledger().ok
 
 
@@ -306,11 +309,11 @@ def test_staging_an_event_is_one_insert(staged_only, officer):
     case = get_user_model().objects.get(pk=officer.pk)
     with transaction.atomic():
         with CaptureQueriesContext(connection) as queries:
-            staged = record_event(actor, "test.one", None, {"x": 1}, object_type="t")
-            record_event(actor, "test.two", case, {})
+            staged = record_event(actor, Action.JOB_RETRIED, None, {"x": 1}, object_type="t")
+            record_event(actor, Action.DEVICE_DOCKED, case, {})
         inserts = [q["sql"] for q in queries if q["sql"].startswith("INSERT")]
         assert len(queries) == len(inserts) == 2, [q["sql"] for q in queries]
     integrate_pending("tester")
     event = wait_for_event(staged, timeout=0)
     assert event.agency_id == officer.agency_id
-    assert Event.objects.get(action="test.two").agency_id == officer.agency_id
+    assert Event.objects.get(action=Action.DEVICE_DOCKED).agency_id == officer.agency_id

@@ -20,9 +20,10 @@ EVENTS = 180
 
 STAGE = f"""
 import json
+from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_atomic
-ids = [record_atomic(None, "test.crash", None, {{"i": i}}, object_type="t", object_id=str(i)).pk
-       for i in range({EVENTS})]
+ids = [record_atomic(None, Action.JOB_RETRIED, None, {{"i": i}}, object_type="t",
+                     object_id=str(i)).pk for i in range({EVENTS})]
 print(json.dumps(ids))
 """
 

@@ -9,6 +9,7 @@ import pytest
 from django.apps import apps
 from django.db import connection, transaction
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.models import Event, event_entry
 from quancheng.ledger.services import record_event
 from quancheng.ledger.tests.tamper import sql, triggers_off
@@ -28,7 +29,7 @@ def run_check():
 
 def record(body):
     with transaction.atomic():
-        record_event(None, "test.jcs", body=body, object_type="test", object_id="1")
+        record_event(None, Action.JOB_RETRIED, body=body, object_type="test", object_id="1")
     return Event.objects.order_by("-seq").first()
 
 

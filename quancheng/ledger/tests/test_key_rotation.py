@@ -12,6 +12,7 @@ from django.db import transaction
 from django.test import Client
 
 from quancheng.ledger import keys, note
+from quancheng.ledger.actions import Action
 from quancheng.ledger.bundle import make_ledger_bundle
 from quancheng.ledger.checkpoints import (
     make_checkpoint,
@@ -47,7 +48,9 @@ def _configured_key(settings, tmp_path, monkeypatch):
 def _log(count=2):
     with transaction.atomic():
         for i in range(count):
-            record_event(None, "test.rot", None, {"i": i}, object_type="test", object_id=str(i))
+            record_event(
+                None, Action.DATAKIND_UPDATED, None, {"i": i}, object_type="test", object_id=str(i)
+            )
 
 
 def test_only_the_security_administrator_rotates(
@@ -77,7 +80,7 @@ def test_a_rotation_hands_the_trust_over_and_old_checkpoints_still_verify(securi
     assert old_vkey == note.verifier_key(note_origin(), configured.public_key())  # env key signs
     before = make_checkpoint()
     bundle_before = make_ledger_bundle(
-        tmp_path / "before", Event.objects.filter(action="test.rot"), record=False
+        tmp_path / "before", Event.objects.filter(action=Action.DATAKIND_UPDATED), record=False
     )
 
     result = rotate_ledger_keys(security_admin)
@@ -121,7 +124,7 @@ def test_a_rotation_hands_the_trust_over_and_old_checkpoints_still_verify(securi
     # Offline: the old bundle with the old key; a new one with the keys from the page.
     assert verify_bundle(bundle_before, [old_vkey], out=io.StringIO())
     bundle_after = make_ledger_bundle(
-        tmp_path / "after", Event.objects.filter(action="test.rot"), record=False
+        tmp_path / "after", Event.objects.filter(action=Action.DATAKIND_UPDATED), record=False
     )
     out = io.StringIO()
     assert verify_bundle(bundle_after, [old_vkey, new_vkey], out=out), out.getvalue()

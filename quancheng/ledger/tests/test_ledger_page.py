@@ -7,6 +7,7 @@ from django.test import Client
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import make_checkpoint, verifier_key
 from quancheng.ledger.models import Event
 from quancheng.ledger.services import record_event
@@ -31,7 +32,9 @@ def _client(user, enforce_csrf=False):
 def _log(count):
     with transaction.atomic():
         for i in range(count):
-            record_event(None, "test.page", None, {"i": i}, object_type="test", object_id=str(i))
+            record_event(
+                None, Action.JOB_RETRIED, None, {"i": i}, object_type="test", object_id=str(i)
+            )
 
 
 def test_the_page_needs_a_login():

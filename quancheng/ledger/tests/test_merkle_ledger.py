@@ -6,6 +6,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.models import Event, LedgerHead, LedgerIsAppendOnly, SubtreeHash
 from quancheng.ledger.services import record_atomic, record_event
 from quancheng.ledger.tree import (
@@ -24,7 +25,9 @@ pytestmark = pytest.mark.django_db
 def _log(count):
     with transaction.atomic():
         for i in range(count):
-            record_event(None, "test.merkle", None, {"i": i}, object_type="test", object_id=str(i))
+            record_event(
+                None, Action.JOB_RETRIED, None, {"i": i}, object_type="test", object_id=str(i)
+            )
 
 
 def _all_leaves():
@@ -140,7 +143,9 @@ def test_proofs_read_a_logarithmic_number_of_rows_in_few_queries():
     n = 1000
     with transaction.atomic():
         for i in range(n):
-            record_event(None, "test.bulk", None, {"i": i}, object_type="t", object_id=str(i))
+            record_event(
+                None, Action.JOB_RETRIED, None, {"i": i}, object_type="t", object_id=str(i)
+            )
     size = tree_size()
     assert size >= n
     bound = 2 * math.log2(size) + 2
@@ -166,7 +171,7 @@ def test_proofs_read_a_logarithmic_number_of_rows_in_few_queries():
 
 def test_record_atomic_still_writes_one_event_and_its_leaf():
     before = SubtreeHash.objects.filter(level=0).count()
-    event = record_atomic(None, "test.one", None, {}, object_type="t", object_id="1")
+    event = record_atomic(None, Action.JOB_RETRIED, None, {}, object_type="t", object_id="1")
     leaf = SubtreeHash.objects.get(level=0, index=event.seq - 1)
     assert leaf.hash == leaf_hash_of(event).hex()
     assert SubtreeHash.objects.filter(level=0).count() == before + 1

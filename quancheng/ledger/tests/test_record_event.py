@@ -5,6 +5,7 @@ import hashlib
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
+from quancheng.ledger.actions import Action
 from quancheng.ledger.models import GENESIS_HASH, Event, LedgerIsAppendOnly
 from quancheng.ledger.services import (
     LedgerOutsideTransaction,
@@ -18,9 +19,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_events_are_linked_by_sha256_of_their_canonical_entry(officer):
-    first = record_atomic(officer, "test.first", officer, {"a": 1})
+    first = record_atomic(officer, Action.JOB_RETRIED, officer, {"a": 1})
     second = record_atomic(
-        officer, "test.second", None, {"b": "中文"}, object_type="x", object_id="7"
+        officer, Action.DEVICE_DOCKED, None, {"b": "中文"}, object_type="x", object_id="7"
     )
     assert second.seq == first.seq + 1
     assert second.prev_hash == first.hash
@@ -29,7 +30,7 @@ def test_events_are_linked_by_sha256_of_their_canonical_entry(officer):
 
 
 def test_the_event_time_is_inside_the_hashed_entry(officer):
-    event = record_atomic(officer, "test.time", officer, {})
+    event = record_atomic(officer, Action.JOB_RETRIED, officer, {})
     assert event.entry()["time"].endswith("Z")
     stored = Event.objects.get(seq=event.seq)
     assert stored.compute_hash() == event.hash
@@ -46,25 +47,25 @@ def test_record_event_refuses_to_run_outside_a_transaction(officer):
     # there is none, and the event would commit apart from its change.
     assert connection.in_atomic_block
     with pytest.raises(LedgerOutsideTransaction):
-        record_event(officer, "test.outside", officer, {})
+        record_event(officer, Action.JOB_RETRIED, officer, {})
 
 
 def test_record_event_runs_inside_a_transaction_the_code_opened(officer):
     with transaction.atomic():
-        event = record_event(officer, "test.inside", officer, {})
+        event = record_event(officer, Action.JOB_RETRIED, officer, {})
     assert Event.objects.filter(seq=event.seq).exists()
 
 
 def test_an_event_rolls_back_with_its_change(officer):
     count = Event.objects.count()
     with pytest.raises(RuntimeError), transaction.atomic():  # noqa: PT012 - the rollback inside the block is what is tested
-        record_event(officer, "test.rolled_back", officer, {})
+        record_event(officer, Action.JOB_FAILED, officer, {})
         raise RuntimeError("the change failed")
     assert Event.objects.count() == count
 
 
 def test_the_model_refuses_update_and_delete(officer):
-    event = record_atomic(officer, "test.guard", officer, {})
+    event = record_atomic(officer, Action.DATAKIND_UPDATED, officer, {})
     event.action = "test.forged"
     with pytest.raises(LedgerIsAppendOnly):
         event.save()
@@ -84,7 +85,7 @@ def test_the_model_refuses_update_and_delete(officer):
     ],
 )
 def test_the_database_refuses_update_and_delete(officer, sql):
-    event = record_atomic(officer, "test.guard", officer, {})
+    event = record_atomic(officer, Action.DATAKIND_UPDATED, officer, {})
     with (
         pytest.raises((IntegrityError, DatabaseError)) as raised,
         transaction.atomic(),
@@ -92,12 +93,12 @@ def test_the_database_refuses_update_and_delete(officer, sql):
     ):
         cursor.execute(sql, [event.seq])
     assert "append-only" in str(raised.value)
-    assert Event.objects.get(seq=event.seq).action == "test.guard"
+    assert Event.objects.get(seq=event.seq).action == Action.DATAKIND_UPDATED
 
 
 def test_verify_chain_finds_the_first_bad_event(officer, monkeypatch):
     for i in range(3):
-        record_atomic(officer, f"test.{i}", officer, {"i": i})
+        record_atomic(officer, Action.JOB_RETRIED, officer, {"i": i})
     assert verify_chain() is None
     bad = Event.objects.order_by("-seq")[1]
     original = Event.compute_hash

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.test import Client
 
 from quancheng.ledger import note
+from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import (
     make_checkpoint,
     sm2_signing_key,
@@ -37,7 +38,9 @@ def _own_keys(settings, tmp_path, monkeypatch):
 def _log(count=3):
     with transaction.atomic():
         for i in range(count):
-            record_event(None, "test.cp", None, {"i": i}, object_type="test", object_id=str(i))
+            record_event(
+                None, Action.JOB_RETRIED, None, {"i": i}, object_type="test", object_id=str(i)
+            )
 
 
 def _lines(signed: str) -> list[str]:

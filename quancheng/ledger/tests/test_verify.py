@@ -10,6 +10,7 @@ from django.db import transaction
 
 from quancheng.alerts.models import Alert
 from quancheng.ledger import note
+from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import make_checkpoint, origin
 from quancheng.ledger.models import Checkpoint, Event
 from quancheng.ledger.services import record_event
@@ -33,7 +34,9 @@ def _own_key(settings, tmp_path, monkeypatch):
 def _log(count):
     with transaction.atomic():
         for i in range(count):
-            record_event(None, "test.v", None, {"i": i}, object_type="test", object_id=str(i))
+            record_event(
+                None, Action.JOB_RETRIED, None, {"i": i}, object_type="test", object_id=str(i)
+            )
 
 
 @pytest.fixture

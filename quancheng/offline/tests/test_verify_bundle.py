@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from quancheng.ledger import note
+from quancheng.ledger.actions import Action
 from quancheng.ledger.bundle import BundleError, BundleFile, make_ledger_bundle
 from quancheng.ledger.checkpoints import make_checkpoint, origin, verifier_key
 from quancheng.ledger.models import Event
@@ -42,10 +43,10 @@ def _upload(officer, content: bytes, filename: str, upload_id: str):
     with transaction.atomic():
         register_blob(info, officer.agency)
         ref = {"object_type": "records.upload", "object_id": upload_id}
-        record_event(officer, "upload.created", None, {"filename": filename}, **ref)
+        record_event(officer, Action.UPLOAD_CREATED, None, {"filename": filename}, **ref)
         record_event(
             officer,
-            "upload.completed",
+            Action.UPLOAD_COMPLETED,
             None,
             {"sha256": info.sha256, "size": info.size, "filename": filename},
             **ref,

@@ -18,6 +18,7 @@ from django.db import transaction
 
 from quancheng.access.package import declare_bagit_1_0, write_sm3_manifest
 from quancheng.ledger import note
+from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import make_checkpoint, origin, sm2_verifier_key, verifier_key
 from quancheng.ledger.services import record_event
 from quancheng.lib.blobstore import blob_store_from_url
@@ -48,7 +49,7 @@ def bundle(officer, tmp_path):
     with transaction.atomic():
         record_event(
             officer,
-            "segment.downloaded",
+            Action.SEGMENT_DOWNLOADED,
             None,
             {**file_digests(info.sha256), "filename": "执法记录仪_001.mp4"},
             object_type="records.segment",

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from quancheng.access.policy import VIEW, decide
 from quancheng.alerts.models import Alert, Severity
+from quancheng.ledger.actions import Action
 from quancheng.ledger.models import Event
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import ADMIN_ROLES, Device, Role, User
@@ -168,10 +169,12 @@ def test_the_audit_administrator_sees_the_other_administrators_actions(
     assert client.get(reverse("admin_action_list")).status_code == 403
     client.force_login(audit_admin)
     page = client.get(reverse("admin_action_list")).content.decode()
-    assert "device.created" in page and "qianjin" in page
+    # The catalogue's label, never the stored action string (issue 17).
+    assert Action.DEVICE_CREATED.label in page and "qianjin" in page
+    assert "device.created" not in page
     assert "zhangwei" not in page  # an officer's login is not an administrator's action
     only_security = client.get(reverse("admin_action_list"), {"role": "security_admin"})
-    assert "device.created" not in only_security.content.decode()
+    assert Action.DEVICE_CREATED.label not in only_security.content.decode()
 
 
 # --- the break-glass account -----------------------------------------------------------------
@@ -201,7 +204,8 @@ def test_break_glass_is_opened_from_the_command_line_with_a_critical_alert(
     # The audit administrator's page lists it.
     client.force_login(audit_admin)
     page = client.get(reverse("admin_action_list")).content.decode()
-    assert "auth.break_glass_opened" in page
+    assert Action.AUTH_BREAK_GLASS_OPENED.label in page
+    assert "auth.break_glass_opened" not in page
     call_command("break_glass", "close", account.username, stdout=io.StringIO())
     account.refresh_from_db()
     assert not account.is_active and not account.has_usable_password()

@@ -154,7 +154,7 @@ def test_an_access_log_tops_the_ledger_up_and_it_still_verifies(monkeypatch):
 def test_a_load_that_breaks_a_rebuilt_constraint_leaves_nothing_behind():
     from django.db import IntegrityError, connection
 
-    from quancheng.supervision.copyload import copy_rows, secondary_indexes_dropped
+    from quancheng.lib.copyload import copy_rows, secondary_indexes_dropped
 
     if connection.vendor != "postgresql":
         pytest.skip("COPY and index rebuilds are PostgreSQL's")

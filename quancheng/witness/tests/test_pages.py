@@ -4,6 +4,7 @@ import pytest
 from django.db import transaction
 
 from quancheng.ledger import checkpoints
+from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import make_checkpoint
 from quancheng.ledger.services import record_event
 from quancheng.witness import config
@@ -61,7 +62,7 @@ def test_the_log_page_lists_what_was_received(client, auditor, witnessed):
 
 def test_checkpoints_are_shown_with_their_cosignatures(client, officer, witness_settings):
     with transaction.atomic():
-        record_event(None, "test.p", None, {}, object_type="test", object_id="1")
+        record_event(None, Action.JOB_RETRIED, None, {}, object_type="test", object_id="1")
     checkpoint = make_checkpoint()
     Cosignature.objects.create(
         checkpoint=checkpoint,

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from quancheng.alerts.models import Alert
 from quancheng.ledger import checkpoints, note
+from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import make_checkpoint
 from quancheng.ledger.models import Event
 from quancheng.ledger.services import record_event
@@ -67,7 +68,9 @@ def own_witness(witness_settings, agency):
 def log_events(count):
     with transaction.atomic():
         for i in range(count):
-            record_event(None, "test.w", None, {"i": i}, object_type="test", object_id=str(i))
+            record_event(
+                None, Action.JOB_RETRIED, None, {"i": i}, object_type="test", object_id=str(i)
+            )
 
 
 def test_the_latest_checkpoint_is_cosigned_and_kept(own_witness):

@@ -63,10 +63,11 @@ def log_events(env, count: int) -> None:
         "shell",
         "-c",
         "from django.db import transaction\n"
+        "from quancheng.ledger.actions import Action\n"
         "from quancheng.ledger.services import record_event\n"
         "with transaction.atomic():\n"
         f"    for i in range({count}):\n"
-        "        record_event(None, 'test.activity', None, {'i': i}, object_type='test')\n",
+        "        record_event(None, Action.JOB_RETRIED, None, {'i': i}, object_type='test')\n",
     )
 
 

@@ -1,22 +1,25 @@
-"""append_events writes exactly what one record_event per event would write."""
+"""append_events writes exactly what one record_event per event would write (one builder)."""
 
 import pytest
 from django.db import transaction
 
+from quancheng.ledger.actions import Action
+from quancheng.ledger.bulk import EventSpec, append_events
 from quancheng.ledger.models import Event, LedgerHead, SubtreeHash
 from quancheng.ledger.services import record_event
 from quancheng.ledger.tree import tree_root
 from quancheng.ledger.verify import verify_ledger
 from quancheng.lib import merkle
-from quancheng.supervision.ledger_bulk import EventSpec, append_events
 
 pytestmark = pytest.mark.django_db
+
+STEPS = (Action.CASE_CREATED, Action.CASE_UPDATED, Action.CASE_STAGE_CHANGED)
 
 
 def _specs(officer, n):
     return [
         EventSpec(
-            action=f"demo.step{i % 3}",
+            action=STEPS[i % 3],
             object_type="cases.act",
             object_id=str(i),
             body={"n": i, "名称": "演示"},
@@ -40,7 +43,7 @@ class _Rollback(Exception):
 
 def test_bulk_append_writes_the_rows_of_one_by_one_appends(officer):
     with transaction.atomic():
-        record_event(officer, "before", object_type="x", object_id="1")
+        record_event(officer, Action.CASE_CREATED, object_type="x", object_id="1")
     before = Event.objects.count()
     specs = _specs(officer, 37)
     # 1. One by one through record_event, then rolled back; the times are kept for the bulk run.
@@ -57,6 +60,7 @@ def test_bulk_append_writes_the_rows_of_one_by_one_appends(officer):
                 )
                 spec.time = event.time
             expected = _rows()
+            entry_bytes = [e.entry_bytes() for e in Event.objects.filter(seq__gt=before)]
             raise _Rollback
     except _Rollback:
         pass
@@ -65,15 +69,23 @@ def test_bulk_append_writes_the_rows_of_one_by_one_appends(officer):
     with transaction.atomic():
         assert append_events(specs, chunk=5) == 37
     assert _rows() == expected
+    # Byte for byte: the entries (what is hashed and what a bundle carries) are the same.
+    assert [e.entry_bytes() for e in Event.objects.filter(seq__gt=before)] == entry_bytes
+
+
+def test_bulk_refuses_a_free_string_action(officer):
+    spec = EventSpec("case.created", "cases.case", "1", {}, officer, officer.agency_id)
+    with transaction.atomic(), pytest.raises(TypeError):
+        append_events([spec])
 
 
 def test_bulk_appends_and_record_event_interleave_into_a_verifiable_ledger(officer):
     with transaction.atomic():
-        record_event(officer, "first", object_type="x", object_id="1")
+        record_event(officer, Action.CASE_CREATED, object_type="x", object_id="1")
     with transaction.atomic():
         append_events(_specs(officer, 100), chunk=16)
     with transaction.atomic():
-        record_event(officer, "after", object_type="x", object_id="2")
+        record_event(officer, Action.CASE_UPDATED, object_type="x", object_id="2")
     report = verify_ledger()
     assert report.ok, report.summary()
     assert report.size == Event.objects.count()
@@ -85,10 +97,10 @@ def test_the_view_filler_writes_the_rows_of_append_events(officer, custodian):
     """append_views builds its entries from a text template: the same rows as append_events."""
     import datetime as dt
 
-    from quancheng.supervision.ledger_bulk import Viewer, append_views
+    from quancheng.ledger.bulk import Viewer, append_views
 
     with transaction.atomic():
-        record_event(officer, "before", object_type="x", object_id="1")
+        record_event(officer, Action.CASE_CREATED, object_type="x", object_id="1")
     at = dt.datetime(2026, 6, 15, 4, 0, tzinfo=dt.UTC)
     viewers = {officer.agency_id: Viewer(custodian.pk, custodian.username, officer.agency_id)}
     targets = [(11, officer.agency_id), (12, officer.agency_id), (13, officer.agency_id)]
@@ -109,7 +121,7 @@ def test_the_view_filler_writes_the_rows_of_append_events(officer, custodian):
         segment, agency = targets[rng.randrange(len(targets))]
         specs.append(
             EventSpec(
-                "segment.viewed",
+                Action.SEGMENT_VIEWED,
                 "records.segment",
                 str(segment),
                 {"via": "demo-city"},

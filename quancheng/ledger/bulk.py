@@ -3,8 +3,10 @@
 ``append_events`` writes exactly the rows that one ``record_event`` call per event would write
 once integrated - the same entry bytes and hash chain, the same ``SubtreeHash`` rows, the same
 ``LedgerHead`` - but a chunk of rows per COPY (PostgreSQL) or INSERT (SQLite) instead of
-statements per event. ``append_views`` does the same for the filler of a generated city's
-ledger (``segment.viewed`` events) from a text template, at the speed of the hashing.
+statements per event. Each event is built by the ledger's one event builder (``entry.py``,
+shared with ``record_event`` and the integrator). ``append_views`` does the same for the filler
+of a generated city's ledger (``segment.viewed`` events), from a template of the entry that the
+same builder writes, at the speed of the hashing.
 Like record_event they run inside the caller's transaction: the events commit with their rows.
 """
 
@@ -12,20 +14,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.utils import timezone
-
-from quancheng.ledger.models import Event, LedgerHead, SubtreeHash
-from quancheng.ledger.services import require_own_transaction
-from quancheng.lib.canonical import canonical_bytes
+from quancheng.lib.copyload import copy_rows, copy_supported
 from quancheng.lib.merkle import CompactRange, leaf_hash
 
-from .copyload import copy_rows, copy_supported
+from .actions import Action
+from .entry import build_content, canonical_body, chain, content_of, entry_template
+from .models import Event, LedgerHead, SubtreeHash
+from .services import require_own_transaction
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User
@@ -38,7 +38,7 @@ CHUNK = 5000
 class EventSpec:
     """What record_event takes, resolved: the object as (type, id), the agency as an id."""
 
-    action: str
+    action: Action
     object_type: str
     object_id: str
     body: dict[str, Any] = field(default_factory=dict)
@@ -47,7 +47,9 @@ class EventSpec:
     time: dt.datetime | None = None  # default: now, as record_event
 
 
-def spec_for(actor: User, action: str, obj, body: dict | None = None, agency_id=None) -> EventSpec:
+def spec_for(
+    actor: User, action: Action, obj, body: dict | None = None, agency_id=None
+) -> EventSpec:
     """The spec of ``record_event(actor, action, obj, body)`` for a saved model instance."""
     if agency_id is None:
         agency_id = getattr(obj, "agency_id", None)
@@ -61,32 +63,6 @@ def spec_for(actor: User, action: str, obj, body: dict | None = None, agency_id=
         actor=actor,
         agency_id=agency_id,
     )
-
-
-def _stamp(time: dt.datetime) -> str:
-    return time.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def _entry_bytes(seq, stamp, actor_label, agency_id, action, object_type, object_id, body, prev):
-    """canonical_bytes(event_entry(event)) without building the Event: an entry holds only
-    ints, strings and None (the body is canonical JSON text already), so the C encoder with
-    sorted keys is the canonical form (as fastverify._entry)."""
-    return json.dumps(
-        {
-            "seq": seq,
-            "time": stamp,
-            "actor": actor_label,
-            "agency": agency_id,
-            "action": action,
-            "object_type": object_type,
-            "object_id": object_id,
-            "body": body,
-            "prev": prev,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    ).encode()
 
 
 EVENT_COLUMNS = (
@@ -119,36 +95,30 @@ def append_events(specs: Iterable[EventSpec], chunk: int = CHUNK) -> int:
     subtrees: list[tuple] = []
     count = 0
     for spec in specs:
-        # 2. Each event is built and hashed exactly as the integrator builds it.
+        # 2. Each event is built and hashed by the one builder, as record_event and the
+        # integrator build it.
         seq += 1
-        is_user = spec.actor is not None and getattr(spec.actor, "is_authenticated", False)
-        time = (spec.time or timezone.now()).astimezone(dt.UTC)
-        label = spec.actor.get_username() if is_user else "system"
-        action = str(spec.action)  # an action name or a StrEnum member: its text
-        body = canonical_bytes(spec.body).decode()
-        entry = _entry_bytes(
-            seq,
-            _stamp(time),
-            label,
-            spec.agency_id,
-            action,
-            spec.object_type,
-            spec.object_id,
-            body,
-            prev,
+        event = build_content(
+            spec.actor,
+            spec.action,
+            object_type=spec.object_type,
+            object_id=spec.object_id,
+            body=spec.body,
+            agency_id=spec.agency_id,
+            time=spec.time,
         )
-        digest = hashlib.sha256(entry).hexdigest()
+        entry, digest = chain(event.content(), seq, prev)
         events.append(
             (
                 seq,
-                time,
-                spec.actor.pk if is_user else None,
-                label,
-                spec.agency_id,
-                action,
-                spec.object_type,
-                spec.object_id,
-                body,
+                event.time,
+                event.actor_id,
+                event.actor_label,
+                event.agency_id,
+                event.action.value,
+                event.object_type,
+                event.object_id,
+                event.body,
                 prev,
                 digest,
             )
@@ -216,13 +186,14 @@ def append_views(
     head, _ = LedgerHead.objects.select_for_update().get_or_create(id=1)
     tree = CompactRange(head.seq, [bytes.fromhex(h) for h in head.frontier])
     seq, prev = head.seq, head.hash
-    body = canonical_bytes({"via": "demo-city"}).decode()
-    body_json = json.dumps(body, ensure_ascii=False)
-    # The entry's keys in sorted order: action, actor, agency, body, object_id, object_type,
-    # prev, seq, time (what json.dumps(sort_keys=True) writes; see _entry_bytes).
-    heads = {
-        agency: f'{{"action":"segment.viewed","actor":{json.dumps(v.username, ensure_ascii=False)},'
-        f'"agency":{agency},"body":{body_json},"object_id":"'
+    body = canonical_body({"via": "demo-city"})
+    # The entry of each viewer's agency, cut where object_id, prev, seq and time go: the one
+    # builder's bytes for the event (entry.entry_template), filled in below.
+    action = Action.SEGMENT_VIEWED
+    templates = {
+        agency: entry_template(
+            content_of(time, v.username, agency, action, "records.segment", "", body)
+        )
         for agency, v in viewers.items()
     }
     base = time.astimezone(dt.UTC).replace(microsecond=0)
@@ -239,11 +210,11 @@ def append_views(
             segment, agency = targets[rng.randrange(len(targets))]
             viewer = viewers[agency]
             at = base + dt.timedelta(microseconds=seq)
-            stamp = at.isoformat(timespec="microseconds").replace("+00:00", "Z")
-            entry = (
-                f'{heads[agency]}{segment}","object_type":"records.segment","prev":"{prev}",'
-                f'"seq":{seq},"time":"{stamp}"}}'
-            ).encode()
+            stamp = at.isoformat(timespec="microseconds").replace("+00:00", "Z").encode()
+            a, b, c, d, e = templates[agency]
+            entry = b"".join(
+                (a, str(segment).encode(), b, prev.encode(), c, str(seq).encode(), d, stamp, e)
+            )
             digest = sha256(entry).hexdigest()
             events.append(
                 (
@@ -252,7 +223,7 @@ def append_views(
                     viewer.user_id,
                     viewer.username,
                     agency,
-                    "segment.viewed",
+                    action.value,
                     "records.segment",
                     str(segment),
                     body,
