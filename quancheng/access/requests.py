@@ -68,7 +68,7 @@ def target_of(user, *, case=None, act=None, item_kind: str = "", item_id=None):
     return found
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def create_request(
     user,
     *,
@@ -136,7 +136,7 @@ def _locked(request: AccessRequest) -> AccessRequest:
     return AccessRequest.objects.select_for_update().select_related("agency").get(pk=request.pk)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def decide_request(
     actor,
     request: AccessRequest,
@@ -182,7 +182,7 @@ def decide_request(
     return request
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def withdraw_request(actor, request: AccessRequest) -> AccessRequest:
     """The requester withdraws a pending request, or gives up an approval before it expires."""
     request = _locked(request)

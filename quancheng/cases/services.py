@@ -192,12 +192,12 @@ def _alert_self_added(actor, obj) -> None:
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def create_act(actor, agency: Agency, officers: list[User], **data) -> Act:
     return _create(actor, Act, ACT_FIELDS, ACT_EDITABLE, _clean_act, agency, officers, data)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def update_act(actor, act: Act, officers: list[User] | None = None, **data) -> Act:
     previous_case_id = Act.objects.filter(pk=act.pk).values_list("case_id", flat=True).first()
     act = _update(actor, act, ACT_FIELDS, ACT_EDITABLE, _clean_act, officers, data)
@@ -218,17 +218,17 @@ def _clean_case(actor, case: Case, officers: list[User]) -> None:
     errors.raise_any()
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def create_case(actor, agency: Agency, officers: list[User], **data) -> Case:
     return _create(actor, Case, CASE_FIELDS, CASE_EDITABLE, _clean_case, agency, officers, data)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def update_case(actor, case: Case, officers: list[User] | None = None, **data) -> Case:
     return _update(actor, case, CASE_FIELDS, CASE_EDITABLE, _clean_case, officers, data)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def change_case_stage(actor, case: Case, stage: str, note: str = "") -> Case:
     case = Case.objects.select_for_update().get(pk=case.pk)
     caps.require(actor, caps.CASE_EDIT, case)

@@ -9,6 +9,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from quancheng.lib.canonical import canonical_bytes
+from quancheng.lib.transactions import is_callers_block
 
 from .models import Event, StagedEvent
 
@@ -26,7 +27,7 @@ def in_own_transaction() -> bool:
     """
     if not connection.in_atomic_block:
         return False
-    return any(not block._from_testcase for block in connection.atomic_blocks)
+    return any(is_callers_block(block) for block in connection.atomic_blocks)
 
 
 def require_own_transaction(name: str) -> None:
@@ -56,12 +57,12 @@ def _agency_id(obj) -> int | None:
 
 def _in_test_case_transaction() -> bool:
     """True when a test case's wrapping transaction (which never commits) holds the change's."""
-    return bool(connection.atomic_blocks) and connection.atomic_blocks[0]._from_testcase
+    return bool(connection.atomic_blocks) and not is_callers_block(connection.atomic_blocks[0])
 
 
 def _staging_block():
     """The outermost atomic block the code itself opened: the change's transaction."""
-    return next(block for block in connection.atomic_blocks if not block._from_testcase)
+    return next(block for block in connection.atomic_blocks if is_callers_block(block))
 
 
 def record_event(
@@ -142,7 +143,7 @@ def record_sequenced_event(actor, action: str, obj=None, body=None, **kwargs) ->
 
 def record_atomic(actor, action: str, obj=None, body=None, **kwargs) -> StagedEvent:
     """record_event in a transaction of its own, for events with no other change (logins)."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         return record_event(actor, action, obj, body, **kwargs)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.db import transaction
 
 from .models import Agency
-from .services import create_agency
+from .services import _create_agency
 
 BUNDLED = Path(__file__).parent / "data" / "chongqing.json"
 _SUFFIX = re.compile(r"(土家族苗族自治县|苗族土家族自治县|土家族自治县|区|县)$")
@@ -24,10 +24,10 @@ def short_name(district: str) -> str:
 
 def _ensure(actor, **data) -> Agency:
     existing = Agency.objects.filter(code=data["code"]).first()
-    return existing or create_agency(actor, **data)
+    return existing or _create_agency(actor, **data)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def load_organisation(path: Path = BUNDLED, actor=None) -> int:
     """Create the agencies that are missing; returns how many exist afterwards."""
     data = json.loads(path.read_text(encoding="utf-8"))

@@ -28,14 +28,19 @@ USER_FIELDS = [
 ]
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def create_agency(actor, **data) -> Agency:
+    return _create_agency(actor, **data)
+
+
+def _create_agency(actor, **data) -> Agency:
+    """create_agency inside the caller's transaction (load_organisation)."""
     agency = Agency.objects.create(**data)
     record_event(actor, "agency.created", agency, snapshot(agency, AGENCY_FIELDS), agency=agency)
     return agency
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def create_user(actor, password: str, **data) -> User:
     user = User(**data)
     validate_password(password, user)
@@ -45,7 +50,7 @@ def create_user(actor, password: str, **data) -> User:
     return user
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def create_users(actor, password: str, people: list[dict]) -> list[User]:
     """Create several people who start with one password (the demo, an import of accounts),
     each recorded as ``create_user`` records one. The password is checked against each person
@@ -62,7 +67,7 @@ def create_users(actor, password: str, people: list[dict]) -> list[User]:
     return users
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def create_device(actor, **data) -> Device:
     device = Device.objects.create(**data)
     record_event(
@@ -74,7 +79,7 @@ def create_device(actor, **data) -> Device:
     return device
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def assign_device(actor, device: Device, officer: User, starts_on, ends_on=None):
     """Issue a device to an officer; overlapping assignments of one device are refused, and so
     are officers of another district and devices not in service."""
@@ -105,7 +110,7 @@ def assign_device(actor, device: Device, officer: User, starts_on, ends_on=None)
     return assignment
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def set_device_clock_offset(actor, device: Device, seconds: int, note: str = "") -> Device:
     """Record a device's measured clock offset (device clock minus true time) and how it was
     measured (the note: e.g. "对比授时中心时间，设备快95秒")."""
@@ -119,7 +124,7 @@ def set_device_clock_offset(actor, device: Device, seconds: int, note: str = "")
     return device
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def issue_api_token(actor, user: User, name: str, device: Device | None = None):
     """A new token; the secret is returned once and only its hash is kept."""
     secret = settings.QC_API_TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -147,7 +152,7 @@ def issue_api_token(actor, user: User, name: str, device: Device | None = None):
     return token, secret
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def rotate_api_token(actor, token: ApiToken):
     """Replace a working token by a new one for the same user, device and name.
 
@@ -170,7 +175,7 @@ def rotate_api_token(actor, token: ApiToken):
     return new, secret
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def revoke_api_token(actor, token: ApiToken) -> ApiToken:
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is None:

@@ -46,7 +46,7 @@ def _clean(subject: Subject) -> None:
         raise ValidationError(errors)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def create_subject(actor, agency: Agency, **data) -> Subject:
     caps.require(actor, caps.SUBJECT_CHANGE, agency)
     subject = Subject(agency=agency, **{k: v for k, v in data.items() if k in EDITABLE})
@@ -56,7 +56,7 @@ def create_subject(actor, agency: Agency, **data) -> Subject:
     return subject
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def update_subject(actor, subject: Subject, **data) -> Subject:
     subject = Subject.objects.select_for_update().get(pk=subject.pk)
     caps.require(actor, caps.SUBJECT_CHANGE, subject)
