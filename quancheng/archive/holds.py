@@ -66,7 +66,7 @@ def request_hold(user, *, reason: str, note: str, case=None, act=None) -> Hold:
         raise HoldRefused("请填写说明")
     agency = (case or act).agency
     caps.require(user, caps.HOLD_REQUEST, agency)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         # The same rows disposal locks: a disposal in progress sees this request, or waits.
         _lock_source(case, act)
         hold = Hold.objects.create(
@@ -87,7 +87,7 @@ def _lock_source(case, act) -> None:
 def decide_hold(user, hold: Hold, *, approve: bool, note: str = "") -> Hold:
     """Step 2: the head approves (the hold becomes active) or refuses."""
     _require_head_of(user, hold)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         hold = Hold.objects.select_for_update().get(pk=hold.pk)
         if hold.status != Hold.Status.REQUESTED:
             raise HoldRefused("该申请已处理")
@@ -145,7 +145,7 @@ def request_lift(user, hold: Hold, *, reason: str) -> Hold:
     reason = (reason or "").strip()
     if not reason:
         raise HoldRefused("请填写解除理由")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         hold = Hold.objects.select_for_update().get(pk=hold.pk)
         if hold.status != Hold.Status.ACTIVE:
             raise HoldRefused("只有保存中的长期保存可以申请解除")
@@ -160,7 +160,7 @@ def request_lift(user, hold: Hold, *, reason: str) -> Hold:
 def decide_lift(user, hold: Hold, *, approve: bool, note: str = "") -> Hold:
     """Step 4b: the head lifts the hold, or refuses (the hold stays active)."""
     _require_head_of(user, hold)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         hold = Hold.objects.select_for_update().get(pk=hold.pk)
         if hold.status != Hold.Status.LIFT_REQUESTED:
             raise HoldRefused("该解除申请已处理")
@@ -188,7 +188,7 @@ def mark_offline_copy_done(user, job: OfflineCopyJob, *, medium_label: str) -> O
     medium_label = (medium_label or "").strip()
     if not medium_label:
         raise HoldRefused("请填写介质编号")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         job = OfflineCopyJob.objects.select_for_update().get(pk=job.pk)
         if job.status == OfflineCopyJob.Status.DONE:
             raise HoldRefused("该离线备份已登记")

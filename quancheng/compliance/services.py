@@ -70,7 +70,7 @@ def add_marker(actor, segment: Segment, kind: str, offset_seconds: float, note: 
         limit = f"时间点应在音像记录时长之内（0 至 {length:g} 秒之间）"
         raise _error(limit, "out_of_range", "offset_seconds")
     note = _text(note, "note", "备注", required=False, limit=500)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         marker = Marker.objects.create(
             segment=segment, kind=kind, offset_seconds=offset, note=note, created_by=actor
         )
@@ -89,7 +89,7 @@ def withdraw_marker(actor, marker: Marker, reason: str) -> Marker:
     segment = marker.segment
     caps.require(actor, caps.MARKER_CHANGE, segment)
     reason = _text(reason, "reason", "撤销原因", limit=500)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         marker = Marker.objects.select_for_update().get(pk=marker.pk)
         if marker.withdrawn_at is not None:
             raise _error("该标记已撤销", "already_withdrawn")
@@ -137,7 +137,7 @@ def add_explanation(
         if kind == Explanation.Kind.A13_WORK_RECORD
         else Explanation.Review.NOT_NEEDED
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         explanation = Explanation.objects.create(
             act=act,
             kind=kind,
@@ -176,7 +176,7 @@ def review_explanation(
     act = explanation.act
     caps.require(actor, caps.ACT_REVIEW, act)
     note = _text(note, "note", "审核意见", required=not accept)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         explanation = Explanation.objects.select_for_update().get(pk=explanation.pk)
         if explanation.review != Explanation.Review.PENDING:
             raise _error(
@@ -205,7 +205,7 @@ def answer_finding(actor, finding: Finding, answer: str) -> Finding:
     act = finding.act
     caps.require(actor, caps.ACT_EXPLAIN, act)
     answer = _text(answer, "answer", "答复")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         finding = Finding.objects.select_for_update().get(pk=finding.pk)
         if finding.status not in (Finding.Status.OPEN, Finding.Status.RETURNED):
             raise _error(f"该检查发现{finding.get_status_display()}，不能答复", "not_open")
@@ -232,7 +232,7 @@ def decide_finding(actor, finding: Finding, accept: bool, note: str = "") -> Fin
     act = finding.act
     caps.require(actor, caps.ACT_REVIEW, act)
     note = _text(note, "note", "审核意见", required=not accept)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         finding = Finding.objects.select_for_update().get(pk=finding.pk)
         if finding.status != Finding.Status.ANSWERED:
             raise _error(f"该检查发现{finding.get_status_display()}，不能审核", "not_answered")

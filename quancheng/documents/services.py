@@ -163,7 +163,7 @@ def create_draft(actor, act: Act, doc_type: DocumentType, data: dict | None = No
     values = prefill(act, doc_type)
     if data:
         values.update(clean_data(doc_type, data))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         draft = DocumentDraft.objects.create(
             agency=act.agency, act=act, doc_type=doc_type, data=values, created_by=actor
         )
@@ -188,7 +188,7 @@ def _refuse_if_final(draft: DocumentDraft) -> None:
 def save_draft(actor, draft: DocumentDraft, data: dict) -> DocumentDraft:
     caps.require(actor, caps.DRAFT_EDIT, draft)
     values = clean_data(draft.doc_type, data)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         draft = DocumentDraft.objects.select_for_update().get(pk=draft.pk)
         _refuse_if_final(draft)
         if values == draft.data:
@@ -317,7 +317,7 @@ def add_signature(
         authentication = _authenticate_signer(actor, draft, officer, password, pin, request)
     png = decode_png(image)
     info = put_record(io.BytesIO(png))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         draft = DocumentDraft.objects.select_for_update().get(pk=draft.pk)
         _refuse_if_final(draft)
         blob = register_blob(info, draft.agency)
@@ -393,7 +393,7 @@ def record_refusal(
         problems["witness_identity"] = "请填写见证人身份（如基层组织或所在单位代表）"
     if problems:
         raise ValidationError(problems)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         draft = DocumentDraft.objects.select_for_update().get(pk=draft.pk)
         _refuse_if_final(draft)
         signature = DraftSignature.objects.create(
@@ -606,7 +606,7 @@ def start_correction(
         confirmation = choices.PARTY if "party" in draft.doc_type.signers else choices.SEAL
     if confirmation not in choices.values:
         raise ValidationError({"confirmation": "更正确认方式应为当事人签名或加盖校对章"})
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         correction = DocumentDraft.objects.create(
             agency=draft.agency,
             act=draft.act,
@@ -679,7 +679,7 @@ def make_party_copy(actor, draft: DocumentDraft, layout: str = "a4") -> PartyCop
         location=draft.agency.district or draft.agency.name,
     )
     info = put_record(io.BytesIO(signed))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         blob = register_blob(info, draft.agency)
         copy = PartyCopy.objects.create(
             agency=draft.agency, draft=draft, layout=layout, blob=blob, created_by=actor
@@ -706,7 +706,7 @@ def record_party_copy_served(actor, copy: PartyCopy, receipt: DocumentDraft) -> 
     """Record the party's copy as served against a finalised 送达回执 of the same party that
     names the document served (by its name or number)."""
     caps.require(actor, caps.DRAFT_FINALISE, copy.draft)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         copy = (
             PartyCopy.objects.select_for_update().select_related("draft__doc_type").get(pk=copy.pk)
         )
