@@ -75,7 +75,7 @@ def request_provision(
         raise _error("请选择接收单位类别", "invalid_choice", "recipient_kind")
     legal_basis = clean_text(legal_basis, "legal_basis", "法律依据")
     chosen = items_in_scope(actor, act=act, case=case, refs=items)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         provision = Provision.objects.create(
             agency=source.agency,
             recipient=recipient,
@@ -113,7 +113,7 @@ def decide_provision(actor, provision: Provision, *, approve: bool, note: str = 
     if not caps.can(actor, caps.REQUESTS_DECIDE, provision):
         raise PermissionDenied("只有本机构负责人可以审批对外提供")
     note = clean_text(note, "note", "审批意见", required=not approve)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         provision = _locked(provision)
         if provision.requested_by_id == actor.pk:
             raise PermissionDenied("申请人不能审批自己的对外提供申请")
@@ -142,7 +142,7 @@ def register_provided(actor, provision: Provision, *, provided_on: dt.date | Non
         raise _error("请填写提供日期", "required", "provided_on")
     if provided_on > timezone.localdate():
         raise _error("提供日期不能晚于今天", "future_date", "provided_on")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         provision = _locked(provision)
         if provision.status != Provision.Status.APPROVED:
             raise _error(
@@ -317,7 +317,7 @@ def rows(provisions) -> Iterator[list[str]]:
 
 
 def log_export(actor, fmt: str, filters: ProvisionFilter, count: int) -> None:
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         record_event(
             actor,
             "provision.exported",

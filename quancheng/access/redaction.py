@@ -133,7 +133,7 @@ def request_redaction(
         mute=parse_mute_ranges(mute, segment.duration_seconds),
         **({"threshold": _threshold(threshold)} if threshold is not None else {}),
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         copy = RedactedCopy.objects.create(
             agency=provision.agency,
             provision=provision,
@@ -288,7 +288,7 @@ def record_access(actor, copy: RedactedCopy, action: str, served: str, extra: di
     allowed = may_download if action == "redaction.downloaded" else may_play
     if not allowed(actor, copy):
         raise PermissionDenied("无权查看该脱敏副本")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         record_event(actor, action, copy, {"sha256": copy.blob_id, "range": served, **extra})
 
 
@@ -306,7 +306,7 @@ def decide_redaction(actor, copy: RedactedCopy, *, approve: bool, note: str = ""
     if not is_reviewer(actor, copy):
         raise PermissionDenied("只有本机构负责人可以审核脱敏副本")
     note = clean_text(note, "note", "审核意见", required=not approve)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         copy = RedactedCopy.objects.select_for_update().get(pk=copy.pk)
         if copy.requested_by_id == actor.pk:
             raise PermissionDenied("申请人不能审核自己申请的脱敏副本")

@@ -86,7 +86,7 @@ def apply_config(actor, changes: dict[str, str], note: str = "") -> RetentionCon
     if not caps.can(actor, caps.RETENTION_CONFIGURE):
         raise PermissionDenied("只有市级管理员可以修改保管期限配置")
     note = (note or "").strip()[:2000]
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         # The latest version locked: two administrators saving at once get two versions.
         latest = RetentionConfig.objects.select_for_update().order_by("-version").first()
         classes = proposed_config(changes)

@@ -603,7 +603,7 @@ def apply_min_months(user, min_months: int) -> int:
     if min_months < 6:
         # A22: non-evidence AV is kept *at least* 6 months; a rule cannot go below the law.
         raise PolicyChangeRefused("非证据音像记录保存期限不得少于6个月（第二十二条）")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         row = RetentionPolicy.objects.select_for_update().order_by("pk").first()
         row = row or RetentionPolicy()
         before = row.non_evidence_min_months
@@ -651,7 +651,7 @@ def narrow_retention(user, segment, reason: str) -> RetentionNarrowing:
     reason = (reason or "").strip()
     if not reason:
         raise NarrowingRefused("请填写不作为证据使用的理由（第二十二条）")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         segment = type(segment).objects.select_for_update().get(pk=segment.pk)
         if segment.is_evidence:
             raise NarrowingRefused("该音像记录已标记为证据使用，保管期限应与案卷相同（第二十二条）")

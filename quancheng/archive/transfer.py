@@ -86,7 +86,7 @@ def request_transfer(actor, dossier: Dossier, *, recipient: str, note: str = "")
     """The custodian asks to transfer a frozen dossier to ``recipient`` (the archives)."""
     recipient = (recipient or "").strip()
     note = (note or "").strip()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         dossier = Dossier.objects.select_for_update().select_related("agency").get(pk=dossier.pk)
         caps.require(actor, caps.TRANSFER_REQUEST, dossier.agency)
         if dossier.status != Dossier.Status.FROZEN:
@@ -165,7 +165,7 @@ def decide_transfer(actor, transfer: Transfer, *, approve: bool, note: str = "")
             record_event(actor, "transfer.refused", transfer, {"note": note})
         transfer.refresh_from_db()
         return transfer
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         if not _claim(transfer, actor, Transfer.Status.PACKAGING, note, stage="等待打包"):
             raise _error("该申请已由他人处理", "already_decided")
         record_event(
@@ -340,7 +340,7 @@ def package_for_download(actor, transfer: Transfer):
     caps.require(actor, caps.TRANSFER_REQUEST, transfer.agency)
     if transfer.package_blob_id is None:
         raise _error("该移交尚未生成移交包", "no_package")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         record_event(
             actor,
             "transfer.package_downloaded",

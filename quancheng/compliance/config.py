@@ -306,7 +306,7 @@ def save_config(actor, data: Any, note: str = "") -> RuleConfig:
     caps.require(actor, caps.RULES_CONFIGURE)
     validate_config(data)
     note = (note or "").strip()[:2000]
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         latest = RuleConfig.objects.select_for_update().order_by("-version").first()
         previous = latest.data if latest else defaults()
         if previous == data:

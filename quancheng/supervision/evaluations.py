@@ -149,7 +149,7 @@ def create_evaluation(
     if errors:
         raise ValidationError(errors)
     sheet = current_sheet(ScoreSheet.Kind.EVALUATION)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         evaluation = Evaluation(
             agency=agency,
             period_label=period_label[:50],
@@ -187,7 +187,7 @@ def _locked_draft(evaluation: Evaluation) -> Evaluation:
 def score_evaluation(actor, evaluation: Evaluation, entered: dict[str, Any], remarks: str = ""):
     """Save the commission's points (spot-check items recomputed); a ledger event."""
     require_evaluator(actor, evaluation.agency)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         evaluation = _locked_draft(evaluation)
         basis = spotcheck_basis(evaluation.agency, evaluation.period_start, evaluation.period_end)
         evaluation.points = sheet_points(evaluation, entered, basis)
@@ -207,7 +207,7 @@ def score_evaluation(actor, evaluation: Evaluation, entered: dict[str, Any], rem
 def finalise_evaluation(actor, evaluation: Evaluation) -> Evaluation:
     """Freeze the evaluation once every item has its points."""
     require_evaluator(actor, evaluation.agency)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         evaluation = _locked_draft(evaluation)
         basis = spotcheck_basis(evaluation.agency, evaluation.period_start, evaluation.period_end)
         entered = {

@@ -183,7 +183,7 @@ def save_sheet(actor, kind: str, items: Any, note: str = "") -> ScoreSheet:
     """A new version of a score sheet; a ledger event."""
     require_edit_sheets(actor)
     validate_items(kind, items)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         latest = ScoreSheet.objects.select_for_update().filter(kind=kind).order_by("-version")
         latest = latest.first()
         previous = latest.items if latest else default_items(kind)
