@@ -29,10 +29,10 @@ pytestmark = [
 # the services as a terminal would: the custodian's journey registers and archives it.
 FINISHED_INSPECTION = """
 import datetime as dt
-from django.db import transaction
 from django.utils import timezone
 from quancheng.cases.services import create_act
 from quancheng.demo import media
+from quancheng.lib import transactions
 from quancheng.orgs.models import Device, User
 from quancheng.records.items import create_document, create_segment
 from quancheng.subjects.models import Subject
@@ -41,7 +41,7 @@ subject = Subject.objects.filter(agency=officer.agency).order_by("pk").first()
 camera = Device.objects.filter(agency=officer.agency, kind="body_camera").order_by("pk").first()
 end = timezone.now() - dt.timedelta(hours=2)
 start = end - dt.timedelta(minutes=40)
-with transaction.atomic():
+with transactions.batch():
     act = create_act(officer, officer.agency, [officer, colleague], kind="inspection",
         started_at=start, ended_at=end, place=subject.address, subject=subject,
         description="旅程测试：待登记归档的检查")
