@@ -112,6 +112,11 @@ def assign_device(actor, device: Device, officer: User, starts_on, ends_on=None)
 
 @transaction.atomic(durable=True)
 def set_device_clock_offset(actor, device: Device, seconds: int, note: str = "") -> Device:
+    """Record a device's measured clock offset (_set_device_clock_offset says how)."""
+    return _set_device_clock_offset(actor, device, seconds, note)
+
+
+def _set_device_clock_offset(actor, device: Device, seconds: int, note: str = "") -> Device:
     """Record a device's measured clock offset (device clock minus true time) and how it was
     measured (the note: e.g. "对比授时中心时间，设备快95秒")."""
     before = device.clock_offset_seconds
