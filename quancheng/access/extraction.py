@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
 from quancheng.ledger.services import record_event
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import agencies_visible_to
 from quancheng.records.refs import ITEM_MODELS, ItemKind, ref_of, resolve_many
@@ -128,28 +128,22 @@ def _locked(extraction: Extraction) -> Extraction:
 def decide_extraction(actor, extraction: Extraction, *, approve: bool, note: str = ""):
     """The agency head approves or refuses (A24); never the requester. An approval queues the
     production of the package once the decision has committed."""
-    if not caps.can(actor, caps.REQUESTS_DECIDE, extraction):
-        raise PermissionDenied("只有本机构负责人可以审批证据提取")
     note = clean_text(note, "note", "审批意见", required=not approve)
-    with transaction.atomic(durable=True):
-        extraction = _locked(extraction)
-        if extraction.requested_by_id == actor.pk:
-            raise PermissionDenied("申请人不能审批自己的证据提取申请")
-        if extraction.status != Extraction.Status.PENDING:
-            raise _error(f"该申请已处理（{extraction.get_status_display()}）", "already_decided")
-        extraction.status = Extraction.Status.APPROVED if approve else Extraction.Status.REFUSED
-        extraction.decided_by = actor
-        extraction.decided_at = timezone.now()
-        extraction.decision_note = note
-        extraction.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        record_event(
-            actor,
-            "extraction.approved" if approve else "extraction.refused",
-            extraction,
-            {"note": note},
-        )
-        if approve:
-            schedule_production(extraction)
+    return approvals.decide("extraction", extraction, actor, approve=approve, note=note)
+
+
+def apply_decision(extraction: Extraction, actor, approve: bool, note: str) -> Extraction:
+    """The extraction's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    extraction.status = Extraction.Status.APPROVED if approve else Extraction.Status.REFUSED
+    extraction.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    record_event(
+        actor,
+        "extraction.approved" if approve else "extraction.refused",
+        extraction,
+        {"note": note},
+    )
+    if approve:
+        schedule_production(extraction)
     return extraction
 
 

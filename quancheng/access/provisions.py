@@ -30,6 +30,7 @@ from quancheng.cases.models import Act, Case
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
 from quancheng.lib.spreadsheet import safe_row
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
 from quancheng.records.refs import ItemKind, resolve_many
@@ -110,28 +111,17 @@ def _locked(provision: Provision) -> Provision:
 
 def decide_provision(actor, provision: Provision, *, approve: bool, note: str = "") -> Provision:
     """Step 2: the head of the records' agency approves or refuses; never the requester."""
-    if not caps.can(actor, caps.REQUESTS_DECIDE, provision):
-        raise PermissionDenied("只有本机构负责人可以审批对外提供")
     note = clean_text(note, "note", "审批意见", required=not approve)
-    with transaction.atomic(durable=True):
-        provision = _locked(provision)
-        if provision.requested_by_id == actor.pk:
-            raise PermissionDenied("申请人不能审批自己的对外提供申请")
-        if provision.status != Provision.Status.REQUESTED:
-            raise _error(
-                f"该申请已处理（{provision.get_status_display()}）", "already_decided", "status"
-            )
-        provision.status = Provision.Status.APPROVED if approve else Provision.Status.REFUSED
-        provision.approved_by = actor
-        provision.approved_at = timezone.now()
-        provision.decision_note = note
-        provision.save(update_fields=["status", "approved_by", "approved_at", "decision_note"])
-        record_event(
-            actor,
-            "provision.approved" if approve else "provision.refused",
-            provision,
-            {"note": note},
-        )
+    return approvals.decide("provision", provision, actor, approve=approve, note=note)
+
+
+def apply_decision(provision: Provision, actor, approve: bool, note: str) -> Provision:
+    """The provision's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    provision.status = Provision.Status.APPROVED if approve else Provision.Status.REFUSED
+    provision.save(update_fields=["status", "approved_by", "approved_at", "decision_note"])
+    record_event(
+        actor, "provision.approved" if approve else "provision.refused", provision, {"note": note}
+    )
     return provision
 
 

@@ -35,6 +35,7 @@ from quancheng.jobs.leases import current_job
 from quancheng.jobs.workdirs import work_dir
 from quancheng.ledger.models import Event
 from quancheng.ledger.services import record_event
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.records.media import _readable_path
 from quancheng.records.models import Segment
@@ -303,29 +304,23 @@ def has_played(user, copy: RedactedCopy) -> bool:
 
 def decide_redaction(actor, copy: RedactedCopy, *, approve: bool, note: str = "") -> RedactedCopy:
     """Step 3: the head, having played the copy, approves or refuses it; never the requester."""
-    if not is_reviewer(actor, copy):
-        raise PermissionDenied("只有本机构负责人可以审核脱敏副本")
     note = clean_text(note, "note", "审核意见", required=not approve)
-    with transaction.atomic(durable=True):
-        copy = RedactedCopy.objects.select_for_update().get(pk=copy.pk)
-        if copy.requested_by_id == actor.pk:
-            raise PermissionDenied("申请人不能审核自己申请的脱敏副本")
-        if copy.status != RedactedCopy.Status.REVIEW:
-            message = f"该脱敏副本当前不能审核（{copy.get_status_display()}）"
-            raise _error(message, "not_review", "status")
-        if approve and not has_played(actor, copy):
-            raise _error("请先播放审查脱敏副本，再予批准", "not_played", "status")
-        copy.status = RedactedCopy.Status.APPROVED if approve else RedactedCopy.Status.REFUSED
-        copy.reviewed_by = actor
-        copy.reviewed_at = timezone.now()
-        copy.review_note = note
-        copy.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
-        record_event(
-            actor,
-            "redaction.approved" if approve else "redaction.refused",
-            copy,
-            {"note": note, "sha256": copy.blob_id, "segment": copy.segment_id},
-        )
+    return approvals.decide("redaction", copy, actor, approve=approve, note=note)
+
+
+def apply_decision(copy: RedactedCopy, actor, approve: bool, note: str) -> RedactedCopy:
+    """The copy's own outcome (``approvals.decide`` calls it, in its transaction): approving
+    needs the head to have played it."""
+    if approve and not has_played(actor, copy):
+        raise _error("请先播放审查脱敏副本，再予批准", "not_played", "status")
+    copy.status = RedactedCopy.Status.APPROVED if approve else RedactedCopy.Status.REFUSED
+    copy.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+    record_event(
+        actor,
+        "redaction.approved" if approve else "redaction.refused",
+        copy,
+        {"note": note, "sha256": copy.blob_id, "segment": copy.segment_id},
+    )
     return copy
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
 from quancheng.ledger.services import record_event
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.records.refs import ITEM_MODELS
 
@@ -136,7 +137,6 @@ def _locked(request: AccessRequest) -> AccessRequest:
     return AccessRequest.objects.select_for_update().select_related("agency").get(pk=request.pk)
 
 
-@transaction.atomic(durable=True)
 def decide_request(
     actor,
     request: AccessRequest,
@@ -147,21 +147,31 @@ def decide_request(
     allow_download: bool | None = None,
 ) -> AccessRequest:
     """The head of the records' agency approves (until ``expires_at``) or refuses."""
-    request = _locked(request)
-    if not caps.can(actor, caps.REQUESTS_DECIDE, request):
-        raise PermissionDenied("只有被调阅记录所属机构的负责人可以审批调阅申请")
-    if actor.pk == request.requester_id:
-        raise PermissionDenied("不能审批本人提交的调阅申请")
-    if request.status != AccessRequest.Status.PENDING:
-        raise _error(
-            f"该申请已处理（{request.get_status_display()}），不能重复审批", "already_decided"
-        )
     note = _text(note, "note", "审批意见", required=not approve, limit=MAX_NOTE)
-    now = timezone.now()
-    request.decided_by, request.decided_at, request.decision_note = actor, now, note
+    return approvals.decide(
+        "access_request",
+        request,
+        actor,
+        approve=approve,
+        note=note,
+        expires_at=expires_at,
+        allow_download=allow_download,
+    )
+
+
+def apply_decision(
+    request: AccessRequest,
+    actor,
+    approve: bool,
+    note: str,
+    *,
+    expires_at: dt.datetime | None = None,
+    allow_download: bool | None = None,
+) -> AccessRequest:
+    """The access request's own outcome (``approvals.decide`` calls it, in its transaction)."""
     if approve:
         request.status = AccessRequest.Status.APPROVED
-        request.expires_at = _check_expiry(expires_at, now)
+        request.expires_at = _check_expiry(expires_at, request.decided_at)
         if allow_download is not None:
             # The head may grant less than asked (view and play only), never more.
             request.allow_download = request.allow_download and allow_download

@@ -32,6 +32,7 @@ from quancheng.alerts.services import raise_alert
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event, record_sequenced_event
 from quancheng.lib.canonical import canonical_bytes
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
 from quancheng.records.models import Blob, DataRecord
@@ -251,67 +252,60 @@ def disposal_consequences(proposal: DisposalProposal) -> list[str]:
     ]
 
 
+class _NotDue(Exception):
+    """Raised inside the decision's transaction: the items may not go yet (rolled back)."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("；".join(problems))
+        self.problems = problems
+
+
 def decide_disposal(user, proposal: DisposalProposal, *, approve: bool, note: str = ""):
     """The head approves (and the items are disposed of) or refuses the proposal."""
+    # Refused attempts are written to the ledger and alerted before ``approvals.decide``
+    # (which checks the same again) refuses them.
     if not caps.can(user, caps.REQUESTS_DECIDE, proposal):
         raise _refuse(
             user, "只有本机构负责人可以审批销毁申请", agency=proposal.agency, proposal=proposal
         )
     if user.pk == proposal.proposed_by_id:
         raise _refuse(user, "不能审批本人提出的销毁申请", agency=proposal.agency, proposal=proposal)
-    if proposal.status != DisposalProposal.Status.PROPOSED:
-        raise DisposalRefused("该销毁申请已处理")
-    note = (note or "").strip()
-    if not approve:
-        return _close(user, proposal, DisposalProposal.Status.REFUSED, "disposal.refused", note)
-    problems = _approve(user, proposal, note)
-    if problems:
-        raise _refuse(user, "；".join(problems), agency=proposal.agency, proposal=proposal)
-    failed = [ditem.pk for ditem in proposal.items.all() if not dispose_item(ditem, proposal, user)]
-    if failed:
-        with transaction.atomic():
-            DisposalProposal.objects.filter(pk=proposal.pk).update(
-                status=DisposalProposal.Status.FAILED
-            )
-            record_event(user, "disposal.failed", proposal, {"failed_items": failed})
+    try:
+        approvals.decide("disposal", proposal, user, approve=approve, note=note)
+    except _NotDue as not_due:
+        raise _refuse(
+            user, "；".join(not_due.problems), agency=proposal.agency, proposal=proposal
+        ) from None
+    if approve:
+        failed = [
+            ditem.pk for ditem in proposal.items.all() if not dispose_item(ditem, proposal, user)
+        ]
+        if failed:
+            with transaction.atomic():
+                DisposalProposal.objects.filter(pk=proposal.pk).update(
+                    status=DisposalProposal.Status.FAILED
+                )
+                record_event(user, "disposal.failed", proposal, {"failed_items": failed})
     proposal.refresh_from_db()
     return proposal
 
 
-def _approve(user, proposal, note) -> list[str]:
-    """Approve in one transaction that re-checks every item first (retention and A23, with the
-    items' acts locked); the reasons it may not, with nothing changed."""
-    with transaction.atomic():
-        locked = DisposalProposal.objects.select_for_update().get(pk=proposal.pk)
-        if locked.status != DisposalProposal.Status.PROPOSED:
-            raise DisposalRefused("该销毁申请已处理")
+def apply_disposal_decision(locked: DisposalProposal, user, approve: bool, note: str):
+    """The proposal's own outcome (``approvals.decide`` calls it, in its transaction): an
+    approval re-checks every item first (retention and A23, with the items' acts locked)."""
+    if approve:
         refs = list(locked.items.values_list("item_kind", "item_id"))
         _lock_acts(refs)
         problems = _check_due(refs, today())
         if problems:
-            return problems
-        _decide(user, locked, DisposalProposal.Status.APPROVED, "disposal.approved", note)
-    proposal.refresh_from_db()
-    return []
-
-
-def _close(user, proposal, status, action, note):
-    with transaction.atomic():
-        locked = DisposalProposal.objects.select_for_update().get(pk=proposal.pk)
-        if locked.status != DisposalProposal.Status.PROPOSED:
-            raise DisposalRefused("该销毁申请已处理")
-        _decide(user, locked, status, action, note)
-    proposal.refresh_from_db()
-    return proposal
-
-
-def _decide(user, locked, status, action, note) -> None:
-    locked.status = status
-    locked.decided_by = user
-    locked.decided_at = timezone.now()
-    locked.decision_note = note
+            raise _NotDue(problems)
+    status = DisposalProposal.Status
+    locked.status = status.APPROVED if approve else status.REFUSED
     locked.save()
-    record_event(user, action, locked, {"note": note})
+    record_event(
+        user, "disposal.approved" if approve else "disposal.refused", locked, {"note": note}
+    )
+    return locked
 
 
 def _verify(ditem: DisposalItem, item, user) -> bool:

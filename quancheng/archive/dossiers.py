@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -30,6 +30,7 @@ from quancheng.documents.catalogue import BUNDLED
 from quancheng.documents.numbering import next_serial
 from quancheng.documents.render import render_template_pdf
 from quancheng.ledger.services import record_event
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.records.models import Blob, DataRecord, Document, Segment
 from quancheng.records.services import blob_store, put_record, register_blob
@@ -534,43 +535,35 @@ def decide_supplement(
 ) -> SupplementRequest:
     """The agency head (负责人) approves or refuses a supplement request, never their own; only
     the approval adds the items (A19 ¶2, A22: the dossier is kept as archived)."""
-    note = (note or "").strip()
-    with transaction.atomic(durable=True):
-        dossier = _locked(request.dossier)
-        request = SupplementRequest.objects.select_for_update().get(pk=request.pk)
-        caps.require(actor, caps.REQUESTS_DECIDE, dossier.agency)
-        if request.requested_by_id == actor.pk:
-            raise PermissionDenied("申请人不能审批自己的补充归档申请")
-        if request.status != SupplementRequest.Status.PENDING:
-            raise _refuse(
-                f"该补充归档申请已处理（{request.get_status_display()}）", "already_decided"
-            )
-        if not approve and not note:
-            raise _refuse("不予批准时请填写审批意见", "note_required")
-        request.decided_by = actor
-        request.decided_at = timezone.now()
-        request.decision_note = note
-        if not approve:
-            request.status = SupplementRequest.Status.REFUSED
-            request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-            record_event(
-                actor,
-                "dossier.supplement_refused",
-                dossier,
-                {"request": request.pk, "note": note},
-            )
-            return request
-        request.status = SupplementRequest.Status.APPROVED
+    return approvals.decide("supplement", request, actor, approve=approve, note=note)
+
+
+def apply_supplement_decision(
+    request: SupplementRequest, actor, approve: bool, note: str
+) -> SupplementRequest:
+    """The supplement's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    dossier = _locked(request.dossier)
+    if not approve:
+        request.status = SupplementRequest.Status.REFUSED
+        request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         record_event(
             actor,
-            "dossier.supplement_approved",
+            "dossier.supplement_refused",
             dossier,
-            {"request": request.pk, "note": note, "entries": request.items},
+            {"request": request.pk, "note": note},
         )
-        request.supplement = _apply_supplement(actor, dossier, request)
-        request.save(
-            update_fields=["status", "decided_by", "decided_at", "decision_note", "supplement"]
-        )
+        return request
+    request.status = SupplementRequest.Status.APPROVED
+    record_event(
+        actor,
+        "dossier.supplement_approved",
+        dossier,
+        {"request": request.pk, "note": note, "entries": request.items},
+    )
+    request.supplement = _apply_supplement(actor, dossier, request)
+    request.save(
+        update_fields=["status", "decided_by", "decided_at", "decision_note", "supplement"]
+    )
     return request
 
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
 from quancheng.records.refs import items_of_act, items_of_case, kind_of, ref_of
@@ -86,31 +87,26 @@ def _lock_source(case, act) -> None:
 
 def decide_hold(user, hold: Hold, *, approve: bool, note: str = "") -> Hold:
     """Step 2: the head approves (the hold becomes active) or refuses."""
-    _require_head_of(user, hold)
-    with transaction.atomic(durable=True):
-        hold = Hold.objects.select_for_update().get(pk=hold.pk)
-        if hold.status != Hold.Status.REQUESTED:
-            raise HoldRefused("该申请已处理")
-        if hold.requested_by_id == user.pk:
-            raise HoldRefused("申请人不能审批自己的申请")
-        hold.decision_note = (note or "").strip()
-        hold.approved_by = user
-        hold.approved_at = timezone.now()
-        if not approve:
-            hold.status = Hold.Status.REFUSED
-            hold.save()
-            record_event(user, "hold.refused", hold, _body(hold, note=hold.decision_note))
-            # A refusal leaves the circumstance unresolved: A23-longterm says so (a finding
-            # until the head approves a hold or decides it does not apply).
-            _check_acts_again(hold)
-            return hold
-        hold.status = Hold.Status.ACTIVE
+    return approvals.decide("hold", hold, user, approve=approve, note=note)
+
+
+def apply_hold_decision(hold: Hold, user, approve: bool, note: str) -> Hold:
+    """The hold's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    if not approve:
+        hold.status = Hold.Status.REFUSED
         hold.save()
-        record_event(user, "hold.approved", hold, _body(hold, note=hold.decision_note))
-        items = items_of_hold(hold)
-        queue_offline_copies(hold, items)
-        recompute_for_items([ref_of(i) for i in items], actor=user)
+        record_event(user, "hold.refused", hold, _body(hold, note=note))
+        # A refusal leaves the circumstance unresolved: A23-longterm says so (a finding
+        # until the head approves a hold or decides it does not apply).
         _check_acts_again(hold)
+        return hold
+    hold.status = Hold.Status.ACTIVE
+    hold.save()
+    record_event(user, "hold.approved", hold, _body(hold, note=note))
+    items = items_of_hold(hold)
+    queue_offline_copies(hold, items)
+    recompute_for_items([ref_of(i) for i in items], actor=user)
+    _check_acts_again(hold)
     return hold
 
 
@@ -159,26 +155,23 @@ def request_lift(user, hold: Hold, *, reason: str) -> Hold:
 
 def decide_lift(user, hold: Hold, *, approve: bool, note: str = "") -> Hold:
     """Step 4b: the head lifts the hold, or refuses (the hold stays active)."""
-    _require_head_of(user, hold)
-    with transaction.atomic(durable=True):
-        hold = Hold.objects.select_for_update().get(pk=hold.pk)
-        if hold.status != Hold.Status.LIFT_REQUESTED:
-            raise HoldRefused("该解除申请已处理")
-        if hold.lift_requested_by_id == user.pk:
-            raise HoldRefused("申请人不能审批自己的申请")
-        hold.decision_note = (note or "").strip()
-        if not approve:
-            hold.status = Hold.Status.ACTIVE
-            hold.save()
-            record_event(user, "hold.lift_refused", hold, _body(hold, note=hold.decision_note))
-            return hold
-        hold.status = Hold.Status.LIFTED
-        hold.lifted_by = user
-        hold.lifted_at = timezone.now()
+    return approvals.decide("hold_lift", hold, user, approve=approve, note=note)
+
+
+def apply_lift_decision(hold: Hold, user, approve: bool, note: str) -> Hold:
+    """The lift request's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    if not approve:
+        hold.status = Hold.Status.ACTIVE
         hold.save()
-        record_event(user, "hold.lifted", hold, _body(hold, note=hold.decision_note))
-        recompute_for_items([ref_of(i) for i in items_of_hold(hold)], actor=user)
-        _check_acts_again(hold)
+        record_event(user, "hold.lift_refused", hold, _body(hold, note=note))
+        return hold
+    hold.status = Hold.Status.LIFTED
+    hold.lifted_by = user
+    hold.lifted_at = timezone.now()
+    hold.save()
+    record_event(user, "hold.lifted", hold, _body(hold, note=note))
+    recompute_for_items([ref_of(i) for i in items_of_hold(hold)], actor=user)
+    _check_acts_again(hold)
     return hold
 
 

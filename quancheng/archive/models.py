@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
 from quancheng.compliance.models import VersionedConfig
-from quancheng.orgs.models import Agency
+from quancheng.orgs.models import Agency, Approval
 from quancheng.orgs.scoping import AgencyScopedQuerySet
 from quancheng.records.refs import ItemKind
 
@@ -167,7 +167,7 @@ class SupplementRequestQuerySet(AgencyScopedQuerySet):
         return self.filter(status=SupplementRequest.Status.PENDING)
 
 
-class SupplementRequest(models.Model):
+class SupplementRequest(Approval):
     """A correction of a sealed dossier asked for (补充归档申请): the custodian asks with a
     reason and the items to add; only the agency head's approval makes it a
     :class:`DossierSupplement` (sealed means sealed: nothing changes before)."""
@@ -185,20 +185,6 @@ class SupplementRequest(models.Model):
     # [[item_kind, item_id], …] in table order: what the supplement would add.
     items = models.JSONField("补充的材料", default=list)
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
-    )
-    requested_at = models.DateTimeField("申请时间", default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="审批人",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
-    decision_note = models.TextField("审批意见", blank=True)
     # The supplement the approval made.
     supplement = models.OneToOneField(
         DossierSupplement,
@@ -650,7 +636,7 @@ class TransferQuerySet(AgencyScopedQuerySet):
         return self.filter(status__in=Transfer.OPEN)
 
 
-class Transfer(models.Model):
+class Transfer(Approval):
     """The transfer of a sealed dossier to the archives (移交档案部门): requested by the records
     custodian, approved by the agency head (never the requester), produced as an archival
     transfer package (archive/transfer.py)."""
@@ -671,15 +657,6 @@ class Transfer(models.Model):
     )
     recipient = models.CharField("接收单位", max_length=200)
     note = models.TextField("移交说明", blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    requested_at = models.DateTimeField("申请时间", default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
-    decision_note = models.TextField("审批意见", blank=True)
     report = models.ForeignKey(
         FourChecksReport, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from lxml import etree
@@ -48,6 +48,7 @@ from quancheng.ledger.models import Checkpoint, Event
 from quancheng.ledger.services import record_event
 from quancheng.lib import gmcrypto
 from quancheng.lib.canonical import canonical_bytes
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.records.models import DataRecord, Document, Segment
 from quancheng.records.services import put_record_file, register_blob
@@ -118,34 +119,6 @@ def request_transfer(actor, dossier: Dossier, *, recipient: str, note: str = "")
 # --- 2. decide -----------------------------------------------------------------------------------
 
 
-def _require_decider(actor, transfer: Transfer) -> None:
-    caps.require(actor, caps.TRANSFER_DECIDE, transfer.agency)
-    if actor.pk == transfer.requested_by_id:
-        raise PermissionDenied("不能审批本人提交的移交申请")
-
-
-def _pending(transfer: Transfer) -> Transfer:
-    transfer = Transfer.objects.select_related("agency", "dossier").get(pk=transfer.pk)
-    if transfer.status != Transfer.Status.REQUESTED:
-        raise _error(
-            f"该申请已处理（{transfer.get_status_display()}），不能重复审批", "already_decided"
-        )
-    return transfer
-
-
-def _claim(transfer: Transfer, actor, status: str, note: str, **fields) -> bool:
-    """Move a still-requested transfer to ``status``; False when someone else decided first."""
-    return bool(
-        Transfer.objects.filter(pk=transfer.pk, status=Transfer.Status.REQUESTED).update(
-            status=status,
-            decided_by=actor,
-            decided_at=timezone.now(),
-            decision_note=note,
-            **fields,
-        )
-    )
-
-
 def decide_transfer(actor, transfer: Transfer, *, approve: bool, note: str = "") -> Transfer:
     """The head refuses, or approves: the decision is recorded and the packaging job queued.
 
@@ -154,28 +127,28 @@ def decide_transfer(actor, transfer: Transfer, *, approve: bool, note: str = "")
     with the reason.
     """
     note = (note or "").strip()[:MAX_TEXT]
-    transfer = _pending(transfer)
-    _require_decider(actor, transfer)
-    if not approve:
-        if not note:
-            raise _error("不予批准时请填写审批意见", "note_required")
-        with transaction.atomic():
-            if not _claim(transfer, actor, Transfer.Status.REFUSED, note):
-                raise _error("该申请已由他人处理", "already_decided")
-            record_event(actor, "transfer.refused", transfer, {"note": note})
-        transfer.refresh_from_db()
-        return transfer
-    with transaction.atomic(durable=True):
-        if not _claim(transfer, actor, Transfer.Status.PACKAGING, note, stage="等待打包"):
-            raise _error("该申请已由他人处理", "already_decided")
-        record_event(
-            actor,
-            "transfer.approved",
-            transfer,
-            {"dossier": transfer.dossier_id, "recipient": transfer.recipient, "note": note},
-        )
-        _enqueue(transfer.pk)
+    transfer = approvals.decide("transfer", transfer, actor, approve=approve, note=note)
     transfer.refresh_from_db()
+    return transfer
+
+
+def apply_transfer_decision(transfer: Transfer, actor, approve: bool, note: str) -> Transfer:
+    """The transfer's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    if not approve:
+        transfer.status = Transfer.Status.REFUSED
+        transfer.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        record_event(actor, "transfer.refused", transfer, {"note": note})
+        return transfer
+    transfer.status = Transfer.Status.PACKAGING
+    transfer.stage = "等待打包"
+    transfer.save(update_fields=["status", "stage", "decided_by", "decided_at", "decision_note"])
+    record_event(
+        actor,
+        "transfer.approved",
+        transfer,
+        {"dossier": transfer.dossier_id, "recipient": transfer.recipient, "note": note},
+    )
+    _enqueue(transfer.pk)
     return transfer
 
 

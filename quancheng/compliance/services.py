@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from quancheng.cases.models import Act
 from quancheng.ledger.services import record_event
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.records.models import Segment
 
@@ -173,27 +174,21 @@ def review_explanation(
 ) -> Explanation:
     """The head of the act's agency accepts or returns an A13 work record (第十三条：报本机构
     主要负责人审核)."""
-    act = explanation.act
-    caps.require(actor, caps.ACT_REVIEW, act)
     note = _text(note, "note", "审核意见", required=not accept)
-    with transaction.atomic(durable=True):
-        explanation = Explanation.objects.select_for_update().get(pk=explanation.pk)
-        if explanation.review != Explanation.Review.PENDING:
-            raise _error(
-                f"该说明不在待审核状态（{explanation.get_review_display()}）", "not_pending"
-            )
-        explanation.review = Explanation.Review.ACCEPTED if accept else Explanation.Review.RETURNED
-        explanation.reviewed_by = actor
-        explanation.reviewed_at = timezone.now()
-        explanation.review_note = note
-        explanation.save(update_fields=["review", "reviewed_by", "reviewed_at", "review_note"])
-        record_event(
-            actor,
-            "explanation.accepted" if accept else "explanation.returned",
-            act,
-            {"explanation": explanation.pk, "note": note},
-        )
-        schedule_evaluation(act)
+    return approvals.decide("a13_review", explanation, actor, approve=accept, note=note)
+
+
+def apply_review(explanation: Explanation, actor, accept: bool, note: str) -> Explanation:
+    """The work record's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    explanation.review = Explanation.Review.ACCEPTED if accept else Explanation.Review.RETURNED
+    explanation.save(update_fields=["review", "reviewed_by", "reviewed_at", "review_note"])
+    record_event(
+        actor,
+        "explanation.accepted" if accept else "explanation.returned",
+        explanation.act,
+        {"explanation": explanation.pk, "note": note},
+    )
+    schedule_evaluation(explanation.act)
     return explanation
 
 

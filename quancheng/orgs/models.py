@@ -41,6 +41,36 @@ class Agency(models.Model):
         return self.name
 
 
+class Approval(models.Model):
+    """What every approval flow records (审批): who asked and when, who decided, when and why.
+
+    The flows' models inherit it (abstract: each keeps its own table, status and fields); the
+    one service that decides them is ``orgs/approvals.py``. The status stays the flow's own: it
+    says more than the decision (an approved extraction is then produced, a transfer packed).
+    """
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="申请人",
+    )
+    requested_at = models.DateTimeField("申请时间", default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="审批人",
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.TextField("审批意见", blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class Role(models.TextChoices):
     OFFICER = "officer", "执法人员"
     CUSTODIAN = "custodian", "记录管理专人"

@@ -21,6 +21,7 @@ from django.utils import timezone
 from quancheng.cases.models import Act
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 
 from .deadlines import Deadline, working_day_deadline
@@ -293,7 +294,6 @@ def _approved_until(act: Act, approve: bool, day: dt.date | None) -> dt.date | N
     return day
 
 
-@transaction.atomic(durable=True)
 def decide_late_request(
     actor,
     request: LateRegistrationRequest,
@@ -304,21 +304,31 @@ def decide_late_request(
     """The head of the act's agency approves or refuses a late registration request; approving
     needs the date the delay runs to (registering by then is compliant when the approval came
     before the deadline; an approval after it is 事后审批, a finding of A21-deadline)."""
-    act = _locked_act(request.act)
-    request = LateRegistrationRequest.objects.select_for_update().get(pk=request.pk)
-    caps.require(actor, caps.LATE_REGISTRATION_DECIDE, act)
     note = _clean_text(note, "note", "审批意见", required=not approve)
-    if request.status != LateRegistrationRequest.Status.PENDING:
-        raise _error(
-            f"该申请已审批（{request.get_status_display()}），不能重复审批", "already_decided"
-        )
+    return approvals.decide(
+        "late_registration",
+        request,
+        actor,
+        approve=approve,
+        note=note,
+        approved_until=approved_until,
+    )
+
+
+def apply_late_decision(
+    request: LateRegistrationRequest,
+    actor,
+    approve: bool,
+    note: str,
+    *,
+    approved_until: dt.date | None = None,
+) -> LateRegistrationRequest:
+    """The late request's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    act = _locked_act(request.act)
     if ActRegistration.objects.filter(act=act).exists():
         raise _error("该执法行为的记录已登记，无需审批", "already_registered")
     status = LateRegistrationRequest.Status
     request.status = status.APPROVED if approve else status.REFUSED
-    request.decided_by = actor
-    request.decided_at = timezone.now()
-    request.decision_note = note
     request.approved_until = _approved_until(act, approve, approved_until)
     request.save(
         update_fields=["status", "decided_by", "decided_at", "decision_note", "approved_until"]
