@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.approvals import ApprovableKind, approvable_kinds
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
 
 
 @dataclass
@@ -25,7 +29,7 @@ class Entry:
     obj: object
 
 
-def inbox_count(user) -> int:
+def inbox_count(user: User) -> int:
     """How many decisions wait for the head (the navigation's badge): one count per section."""
     if not caps.can(user, caps.REQUESTS_DECIDE):
         return 0
@@ -43,7 +47,7 @@ def _entry(kind: ApprovableKind, obj) -> Entry:
     )
 
 
-def inbox(user) -> list[tuple[str, str, list[Entry]]]:
+def inbox(user: User) -> list[tuple[str, str, list[Entry]]]:
     """(section code, section title, entries oldest first) for every section, empty ones too."""
     if not caps.can(user, caps.REQUESTS_DECIDE):
         return []

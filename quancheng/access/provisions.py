@@ -21,6 +21,7 @@ import datetime as dt
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -39,6 +40,10 @@ from .extraction import clean_text, items_in_scope, refs_json
 from .models import Extraction, Provision
 from .redaction import copies_to_release
 
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
+
 MAX_RECIPIENT = 200
 
 
@@ -47,7 +52,7 @@ def _error(message: str, code: str, field: str) -> ValidationError:
 
 
 def request_provision(
-    actor,
+    actor: User,
     *,
     recipient: str,
     recipient_kind: str,
@@ -109,7 +114,9 @@ def _locked(provision: Provision) -> Provision:
     return Provision.objects.select_for_update().select_related("agency").get(pk=provision.pk)
 
 
-def decide_provision(actor, provision: Provision, *, approve: bool, note: str = "") -> Provision:
+def decide_provision(
+    actor: User, provision: Provision, *, approve: bool, note: str = ""
+) -> Provision:
     """Step 2: the head of the records' agency approves or refuses; never the requester."""
     note = clean_text(note, "note", "审批意见", required=not approve)
     return approvals.decide("provision", provision, actor, approve=approve, note=note)
@@ -125,7 +132,9 @@ def apply_decision(provision: Provision, actor, approve: bool, note: str) -> Pro
     return provision
 
 
-def register_provided(actor, provision: Provision, *, provided_on: dt.date | None) -> Provision:
+def register_provided(
+    actor: User, provision: Provision, *, provided_on: dt.date | None
+) -> Provision:
     """Step 3: register that an approved provision was handed over on ``provided_on`` (登记)."""
     caps.require(actor, caps.PROVISION_REGISTER, provision)
     if provided_on is None:
@@ -195,7 +204,7 @@ def _items_of(provision: Provision) -> list:
     return [found[ref] for ref in refs]
 
 
-def pending_for_head(user) -> models.QuerySet[Provision]:
+def pending_for_head(user: User) -> models.QuerySet[Provision]:
     """Provision requests waiting for this head's decision (the approvals inbox)."""
     if getattr(user, "role", None) != Role.HEAD or user.agency_id is None:
         return Provision.objects.none()
@@ -240,7 +249,7 @@ class ProvisionFilter:
         }
 
 
-def register_of(user, filters: ProvisionFilter | None = None):
+def register_of(user: User, filters: ProvisionFilter | None = None):
     """The provisions the user sees, newest first, filtered."""
     qs = Provision.objects.visible_to(user).select_related(
         "agency", "act", "case", "requested_by", "approved_by", "registered_by", "extraction"
@@ -306,7 +315,7 @@ def rows(provisions) -> Iterator[list[str]]:
         ]
 
 
-def log_export(actor, fmt: str, filters: ProvisionFilter, count: int) -> None:
+def log_export(actor: User, fmt: str, filters: ProvisionFilter, count: int) -> None:
     with transaction.atomic(durable=True):
         record_event(
             actor,

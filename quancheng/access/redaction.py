@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -45,6 +46,10 @@ from quancheng.redaction.video import Params, RedactionError
 
 from .extraction import clean_text
 from .models import Provision, RedactedCopy
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 logger = logging.getLogger(__name__)
 
@@ -94,30 +99,30 @@ def parse_mute_ranges(raw, duration: float | None = None) -> tuple[tuple[float, 
     return tuple(sorted((round(a, 3), round(b, 3)) for a, b in pairs))
 
 
-def may_request(user, provision: Provision) -> bool:
+def may_request(user: User, provision: Provision) -> bool:
     """Who registers the provision asks for its copies: the requester or the custodian."""
     return caps.can(user, caps.PROVISION_REGISTER, provision)
 
 
-def is_reviewer(user, copy: RedactedCopy) -> bool:
+def is_reviewer(user: User, copy: RedactedCopy) -> bool:
     """The head of the provision's agency reviews its copies (as they decide the provision)."""
     return caps.can(user, caps.REQUESTS_DECIDE, copy.provision)
 
 
-def may_play(user, copy: RedactedCopy) -> bool:
+def may_play(user: User, copy: RedactedCopy) -> bool:
     """The requester, the custodian and the head of the agency see the copy once it exists."""
     if copy.blob_id is None:
         return False
     return is_reviewer(user, copy) or may_request(user, copy.provision)
 
 
-def may_download(user, copy: RedactedCopy) -> bool:
+def may_download(user: User, copy: RedactedCopy) -> bool:
     """Only an approved copy is handed over."""
     return copy.status == RedactedCopy.Status.APPROVED and may_play(user, copy)
 
 
 def request_redaction(
-    actor, provision: Provision, segment: Segment, *, mute="", threshold: float | None = None
+    actor: User, provision: Provision, segment: Segment, *, mute="", threshold: float | None = None
 ) -> RedactedCopy:
     """Step 1: ask for a redacted copy of one segment of the provision."""
     if not may_request(actor, provision):
@@ -284,7 +289,7 @@ def abandon(copy_id: int, reason: str) -> None:
 # --- review and release -------------------------------------------------------------------------
 
 
-def record_access(actor, copy: RedactedCopy, action: str, served: str, extra: dict) -> None:
+def record_access(actor: User, copy: RedactedCopy, action: str, served: str, extra: dict) -> None:
     """A playback or download of the copy: record content, so an event of its own."""
     allowed = may_download if action == "redaction.downloaded" else may_play
     if not allowed(actor, copy):
@@ -293,7 +298,7 @@ def record_access(actor, copy: RedactedCopy, action: str, served: str, extra: di
         record_event(actor, action, copy, {"sha256": copy.blob_id, "range": served, **extra})
 
 
-def has_played(user, copy: RedactedCopy) -> bool:
+def has_played(user: User, copy: RedactedCopy) -> bool:
     return Event.objects.filter(
         action="redaction.played",
         actor=user,
@@ -302,7 +307,9 @@ def has_played(user, copy: RedactedCopy) -> bool:
     ).exists()
 
 
-def decide_redaction(actor, copy: RedactedCopy, *, approve: bool, note: str = "") -> RedactedCopy:
+def decide_redaction(
+    actor: User, copy: RedactedCopy, *, approve: bool, note: str = ""
+) -> RedactedCopy:
     """Step 3: the head, having played the copy, approves or refuses it; never the requester."""
     note = clean_text(note, "note", "审核意见", required=not approve)
     return approvals.decide("redaction", copy, actor, approve=approve, note=note)

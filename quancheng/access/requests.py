@@ -8,6 +8,7 @@ a ledger event in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,6 +22,10 @@ from quancheng.orgs import capabilities as caps
 from quancheng.records.refs import ITEM_MODELS
 
 from .models import AccessRequest
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 MAX_PURPOSE = 2000
 MAX_NOTE = 2000
@@ -52,7 +57,7 @@ def describe_target(r: AccessRequest) -> str:
     return f"{label} {item or r.item_id}"
 
 
-def target_of(user, *, case=None, act=None, item_kind: str = "", item_id=None):
+def target_of(user: User, *, case=None, act=None, item_kind: str = "", item_id=None):
     """The one case, act or item a request names, visible to ``user``; ValidationError else."""
     named = [x for x in (case, act, item_id) if x not in (None, "")]
     if len(named) != 1:
@@ -71,7 +76,7 @@ def target_of(user, *, case=None, act=None, item_kind: str = "", item_id=None):
 
 @transaction.atomic(durable=True)
 def create_request(
-    user,
+    user: User,
     *,
     purpose: str,
     case=None,
@@ -138,7 +143,7 @@ def _locked(request: AccessRequest) -> AccessRequest:
 
 
 def decide_request(
-    actor,
+    actor: User,
     request: AccessRequest,
     approve: bool,
     note: str = "",
@@ -193,7 +198,7 @@ def apply_decision(
 
 
 @transaction.atomic(durable=True)
-def withdraw_request(actor, request: AccessRequest) -> AccessRequest:
+def withdraw_request(actor: User, request: AccessRequest) -> AccessRequest:
     """The requester withdraws a pending request, or gives up an approval before it expires."""
     request = _locked(request)
     if actor.pk != request.requester_id:
@@ -210,7 +215,7 @@ def withdraw_request(actor, request: AccessRequest) -> AccessRequest:
     return request
 
 
-def requests_visible_to(user):
+def requests_visible_to(user: User):
     """Requests a user may see: their own; in scope, for heads, custodians, auditors, city."""
     qs = AccessRequest.objects.select_related("requester", "agency", "case", "act", "decided_by")
     if caps.can(user, caps.REQUESTS_VIEW_IN_SCOPE):
@@ -218,7 +223,7 @@ def requests_visible_to(user):
     return qs.filter(requester=user)
 
 
-def pending_for_head(user):
+def pending_for_head(user: User):
     """Requests waiting for this head's decision (the approvals inbox)."""
     if not caps.can(user, caps.REQUESTS_DECIDE):
         return AccessRequest.objects.none()

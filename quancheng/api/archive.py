@@ -3,7 +3,7 @@ an item's retention and why it may not be disposed of (A22, A23); disposal propo
 decision; the head's decision that an A23 circumstance does not apply."""
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
@@ -26,6 +26,10 @@ from .extractions import ExtractionDecisionIn
 from .schemas import AgencyRef, Id, Input, LocalDateTime, Paging, PersonRef
 from .scope import page
 
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
+
 router = Router(tags=["案卷"])
 
 
@@ -34,9 +38,9 @@ class DossierOut(Schema):
     agency: AgencyRef
     number: str
     title: str
-    kind: Literal[*Dossier.Kind.values]
-    status: Literal[*Dossier.Status.values]
-    retention_class: Literal[*RetentionClass.values]
+    kind: Literal[*Dossier.Kind.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
+    status: Literal[*Dossier.Status.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
+    retention_class: Literal[*RetentionClass.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
     case_id: int | None
     act_id: int | None
     custodian: PersonRef
@@ -49,7 +53,7 @@ class DossierOut(Schema):
 
 class EntryOut(Schema):
     position: int
-    section: Literal[*DossierEntry.Section.values]
+    section: Literal[*DossierEntry.Section.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
     item_kind: str = Field(description="segment、document、datarecord、explanation 或 finding")
     item_id: int
     title: str
@@ -95,14 +99,14 @@ class CheckReportOut(Schema):
 
 
 class ItemRefIn(Schema):
-    kind: Literal[*ItemKind.values]
+    kind: Literal[*ItemKind.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
     id: Id
 
 
 class SupplementRequestOut(Schema):
     id: int
     dossier_id: int
-    status: Literal[*SupplementRequest.Status.values] = Field(
+    status: Literal[*SupplementRequest.Status.values] = Field(  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
         description="pending 待机构负责人审批、approved 已批准（已补入案卷）、refused 不予批准"
     )
     status_label: str
@@ -161,14 +165,14 @@ class DossierPage(Schema):
 
 
 class DossierFilters(Paging):
-    status: Literal[*Dossier.Status.values] | None = None
-    retention_class: Literal[*RetentionClass.values] | None = None
+    status: Literal[*Dossier.Status.values] | None = None  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
+    retention_class: Literal[*RetentionClass.values] | None = None  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
     year: int | None = Field(None, ge=1990, le=2999, description="归档年度")
     case_id: Id | None = None
     act_id: Id | None = None
 
 
-def _dossiers(user):
+def _dossiers(user: "User"):
     return Dossier.objects.visible_to(user).select_related("agency", "custodian")
 
 
@@ -302,7 +306,7 @@ def _retention(item) -> dict:
     response={200: RetentionOut, **responses.READ},
     summary="记录保管期限及不得销毁的理由",
 )
-def get_retention(request, kind: Literal[*ItemKind.values], item_id: Id):
+def get_retention(request, kind: Literal[*ItemKind.values], item_id: Id):  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
     return _retention(_item_in_scope(request, kind, item_id))
 
 

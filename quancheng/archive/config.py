@@ -15,7 +15,7 @@ the items' retention.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -24,6 +24,10 @@ from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 
 from .models import Dossier, RetentionClass, RetentionConfig
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 # Penalty cases under the general procedure are kept 30 years, those under the summary
 # procedure and inspections without a case 10 years (the city may change this).
@@ -81,7 +85,7 @@ def proposed_config(changes: dict[str, str]) -> dict[str, str]:
     return {**current_config().classes, **changes}
 
 
-def apply_config(actor, changes: dict[str, str], note: str = "") -> RetentionConfig:
+def apply_config(actor: User, changes: dict[str, str], note: str = "") -> RetentionConfig:
     """Save the mapping after ``changes`` as a new version (city administrator); a ledger event."""
     if not caps.can(actor, caps.RETENTION_CONFIGURE):
         raise PermissionDenied("只有市级管理员可以修改保管期限配置")
@@ -115,7 +119,7 @@ def apply_config(actor, changes: dict[str, str], note: str = "") -> RetentionCon
     return config
 
 
-def reclassify_dossiers(actor, classes: dict[str, str], version: int) -> int:
+def reclassify_dossiers(actor: User, classes: dict[str, str], version: int) -> int:
     """Give existing dossiers the class the mapping now says for their kind (what the preview
     on the configuration page showed); each change is a ``dossier.reclassified`` event."""
     from .dossiers import retain_until

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
@@ -43,6 +44,10 @@ from .longterm import disposal_blockers
 from .models import DisposalItem, DisposalProposal, ItemRetention
 from .retention import Ref, blobs_of, compute, today
 
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
+
 log = logging.getLogger(__name__)
 
 # The content of a data record is its JSON; no metadata field carries it.
@@ -60,7 +65,7 @@ def _open_items() -> models.QuerySet:
     return DisposalItem.objects.filter(proposal__status=DisposalProposal.Status.PROPOSED)
 
 
-def due_items(user, on=None) -> models.QuerySet[ItemRetention]:
+def due_items(user: User, on=None) -> models.QuerySet[ItemRetention]:
     """Step 1: the items the user's scope may propose for disposal (待销毁)."""
     on = on or today()
     rows = ItemRetention.objects.visible_to(user).filter(
@@ -143,7 +148,7 @@ def _lock_acts(refs: list[Ref]) -> None:
 # --- refusals are evidence too (A27) --------------------------------------------------------------
 
 
-def _refuse(user, message: str, *, agency, proposal=None, detail=None) -> DisposalRefused:
+def _refuse(user: User, message: str, *, agency, proposal=None, detail=None) -> DisposalRefused:
     """Write the refused attempt to the ledger and alert the legal auditor; the error to raise."""
     body = {"message": message, "proposal": proposal.pk if proposal else None, **(detail or {})}
     with transaction.atomic():
@@ -185,7 +190,7 @@ def _content_ref(item) -> tuple[str, int | None]:
     return item.blob_id, item.blob.size
 
 
-def propose_disposal(user, refs: list[Ref], reason: str) -> DisposalProposal:
+def propose_disposal(user: User, refs: list[Ref], reason: str) -> DisposalProposal:
     """The custodian proposes due items of their agency for disposal."""
     refs = list(dict.fromkeys((str(k), int(pk)) for k, pk in refs))
     agency = user.agency
@@ -196,6 +201,7 @@ def propose_disposal(user, refs: list[Ref], reason: str) -> DisposalProposal:
         raise DisposalRefused("请选择要销毁的条目")
     if not reason:
         raise DisposalRefused("请填写销毁理由")
+    assert agency is not None  # the capability above is held in an agency
     items = {ref: _item(ref) for ref in refs}
     foreign = [ref for ref, item in items.items() if item is None or item.agency_id != agency.pk]
     if foreign:
@@ -260,7 +266,7 @@ class _NotDue(Exception):
         self.problems = problems
 
 
-def decide_disposal(user, proposal: DisposalProposal, *, approve: bool, note: str = ""):
+def decide_disposal(user: User, proposal: DisposalProposal, *, approve: bool, note: str = ""):
     """The head approves (and the items are disposed of) or refuses the proposal."""
     # Refused attempts are written to the ledger and alerted before ``approvals.decide``
     # (which checks the same again) refuses them.
@@ -290,7 +296,7 @@ def decide_disposal(user, proposal: DisposalProposal, *, approve: bool, note: st
     return proposal
 
 
-def apply_disposal_decision(locked: DisposalProposal, user, approve: bool, note: str):
+def apply_disposal_decision(locked: DisposalProposal, user: User, approve: bool, note: str):
     """The proposal's own outcome (``approvals.decide`` calls it, in its transaction): an
     approval re-checks every item first (retention and A23, with the items' acts locked)."""
     if approve:
@@ -308,7 +314,7 @@ def apply_disposal_decision(locked: DisposalProposal, user, approve: bool, note:
     return locked
 
 
-def _verify(ditem: DisposalItem, item, user) -> bool:
+def _verify(ditem: DisposalItem, item, user: User) -> bool:
     """Re-hash the content before it goes (fixity records the check; a problem alerts)."""
     if isinstance(item, DataRecord):
         return hashlib.sha256(canonical_bytes(item.data)).hexdigest() == ditem.sha256
@@ -322,7 +328,7 @@ def _verify(ditem: DisposalItem, item, user) -> bool:
     return result.ok
 
 
-def dispose_item(ditem: DisposalItem, proposal: DisposalProposal, user) -> bool:
+def dispose_item(ditem: DisposalItem, proposal: DisposalProposal, user: User) -> bool:
     """Step 4 for one item; False when it was kept (verification failed, or retention or A23
     forbids it now: ``disposal.item_kept`` with the reasons)."""
     item = _item((ditem.item_kind, ditem.item_id))
@@ -352,13 +358,13 @@ def dispose_item(ditem: DisposalItem, proposal: DisposalProposal, user) -> bool:
     return True
 
 
-def _tombstone(ditem, proposal, user, item, row) -> list[str]:
+def _tombstone(ditem, proposal, user: User, item, row) -> list[str]:
     """The tombstone event and the rows marked disposed; the blobs no live row uses any more."""
     now = timezone.now()
     # The tombstone's seq is kept on the item in the same transaction.
     event = record_sequenced_event(
         user,
-        Action(f"{ditem.item_kind}.disposed"),
+        Action(f"{ditem.item_kind}.disposed"),  # type: ignore[call-arg]  # lookup by value
         item,
         {
             **file_digests(ditem.sha256),
@@ -384,7 +390,7 @@ def _tombstone(ditem, proposal, user, item, row) -> list[str]:
     return unused
 
 
-def _alert_mismatch(ditem, proposal, user) -> None:
+def _alert_mismatch(ditem, proposal, user: User) -> None:
     with transaction.atomic():
         raise_alert(
             "disposal.verification_failed",
@@ -404,7 +410,7 @@ def blob_in_use(sha256: str) -> bool:
         for field in model._meta.concrete_fields:
             if not (field.is_relation and field.related_model is Blob):
                 continue
-            rows = model.objects.filter(**{field.attname: sha256})
+            rows = model.objects.filter(**{field.attname: sha256})  # type: ignore[attr-defined]  # every model here has objects
             if model in ITEM_MODELS.values():
                 disposed = ItemRetention.objects.filter(
                     item_kind=kind_of(model()), disposed=True
@@ -425,7 +431,7 @@ def _remove_from_store(shas: list[str], item) -> None:
             store.dispose(sha256)
         except BlobNotFound:
             pass
-        except Exception as exc:  # noqa: BLE001 - reported; the tombstone stands
+        except Exception as exc:
             log.exception("disposal: blob %s could not be removed", sha256)
             with transaction.atomic():
                 raise_alert(
@@ -452,7 +458,9 @@ def resume_disposals() -> dict[str, int]:
         proposal__status=DisposalProposal.Status.APPROVED, disposed_at__isnull=True
     ).select_related("proposal__decided_by", "proposal__proposed_by")
     for ditem in pending:
-        done += dispose_item(ditem, ditem.proposal, ditem.proposal.decided_by)
+        decided_by = ditem.proposal.decided_by
+        assert decided_by is not None  # an approved proposal names who approved it
+        done += dispose_item(ditem, ditem.proposal, decided_by)
     store = blob_store()
     leftovers = [
         blob
@@ -484,7 +492,7 @@ def tombstone_of(item) -> DisposalItem | None:
     )
 
 
-def pending_for_head(user) -> models.QuerySet[DisposalProposal]:
+def pending_for_head(user: User) -> models.QuerySet[DisposalProposal]:
     """Disposal proposals awaiting this head's decision (the approvals inbox)."""
     if getattr(user, "role", None) != Role.HEAD or user.agency_id is None:
         return DisposalProposal.objects.none()

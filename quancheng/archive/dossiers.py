@@ -15,6 +15,7 @@ import io
 import json
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -40,6 +41,10 @@ from . import fourchecks
 from .config import current_config
 from .models import Dossier, DossierEntry, DossierSupplement, SupplementRequest, retain_until
 from .retention import recompute_for_dossier
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 Section = DossierEntry.Section
 # Documents of the summary procedure (简易程序): a case decided only by such a document is a
@@ -76,7 +81,7 @@ def _refuse(message: str, code: str) -> ValidationError:
     return ValidationError(message, code=code)
 
 
-def require_custodian(user, agency) -> None:
+def require_custodian(user: User, agency) -> None:
     """A19: the records custodian keeps and archives records, nobody else."""
     caps.require(user, caps.DOSSIER_ARCHIVE, agency)
 
@@ -150,7 +155,7 @@ def page_count(document: Document) -> int | None:
         with blob_store().open(document.blob_id) as f:
             reader = PdfFileReader(io.BytesIO(f.read()), strict=False)
             return int(reader.root["/Pages"]["/Count"])
-    except Exception:  # noqa: BLE001  (any unreadable file: the count is simply unknown)
+    except Exception:
         return None
 
 
@@ -299,7 +304,12 @@ def _entry_refs(items) -> list[list]:
 
 
 def assemble_dossier(
-    actor, *, case: Case | None = None, act: Act | None = None, kind: str = "", title: str = ""
+    actor: User,
+    *,
+    case: Case | None = None,
+    act: Act | None = None,
+    kind: str = "",
+    title: str = "",
 ) -> Dossier:
     """Assemble (组卷) the dossier of a closed case or a finished lone inspection."""
     if (case is None) == (act is None):
@@ -372,7 +382,7 @@ def _check_assembling(dossier: Dossier) -> None:
         raise _refuse("案卷已归档，不能修改；新增材料请办理补充归档", "dossier_frozen")
 
 
-def refresh_dossier(actor, dossier: Dossier) -> Dossier:
+def refresh_dossier(actor: User, dossier: Dossier) -> Dossier:
     """While assembling, take in what was recorded since (组卷中重新整理): entries rebuilt."""
     with transaction.atomic(durable=True):
         dossier = _locked(dossier)
@@ -396,7 +406,7 @@ def refresh_dossier(actor, dossier: Dossier) -> Dossier:
     return dossier
 
 
-def freeze_dossier(actor, dossier: Dossier) -> Dossier:
+def freeze_dossier(actor: User, dossier: Dossier) -> Dossier:
     """Freeze (封卷归档): archive date and retention fixed, the case moves to 归档, the table of
     contents rendered and stored. Nothing in the dossier changes afterwards.
 
@@ -466,7 +476,7 @@ def _check_supplement_items(dossier: Dossier, wanted) -> list[Item]:
     return [i for ref, i in available.items() if ref in chosen]
 
 
-def request_supplement(actor, dossier: Dossier, reason: str, refs) -> SupplementRequest:
+def request_supplement(actor: User, dossier: Dossier, reason: str, refs) -> SupplementRequest:
     """Ask for a correction of a frozen dossier (补充归档申请): the items to add and the reason.
     Nothing in the dossier changes until the agency head approves (:func:`decide_supplement`)."""
     reason = (reason or "").strip()
@@ -499,7 +509,9 @@ def request_supplement(actor, dossier: Dossier, reason: str, refs) -> Supplement
     return request
 
 
-def _apply_supplement(actor, dossier: Dossier, request: SupplementRequest) -> DossierSupplement:
+def _apply_supplement(
+    actor: User, dossier: Dossier, request: SupplementRequest
+) -> DossierSupplement:
     """The approved supplement: its entries appended after the last one, its own table of
     contents stored; the sealed entries and the sealed table of contents stay as they were."""
     items = _check_supplement_items(dossier, [(k, pk) for k, pk in request.items])
@@ -531,7 +543,7 @@ def _apply_supplement(actor, dossier: Dossier, request: SupplementRequest) -> Do
 
 
 def decide_supplement(
-    actor, request: SupplementRequest, *, approve: bool, note: str = ""
+    actor: User, request: SupplementRequest, *, approve: bool, note: str = ""
 ) -> SupplementRequest:
     """The agency head (负责人) approves or refuses a supplement request, never their own; only
     the approval adds the items (A19 ¶2, A22: the dossier is kept as archived)."""
@@ -597,7 +609,7 @@ def _store_toc(dossier: Dossier) -> Blob:
     return register_blob(info, dossier.agency)
 
 
-def toc_for_download(actor, dossier: Dossier) -> Blob:
+def toc_for_download(actor: User, dossier: Dossier) -> Blob:
     """The table of contents to download (a ledger event). A frozen dossier's is the one stored
     at freezing, or at its last approved supplement; an assembling one's is rendered now."""
     with transaction.atomic(durable=True):
@@ -637,7 +649,7 @@ def entry_urls(entries) -> dict[int, str]:
     return urls
 
 
-def waiting_cases(user):
+def waiting_cases(user: User):
     """Closed cases (结案) in the user's scope whose dossier is not frozen yet (待归档)."""
     return (
         Case.objects.visible_to(user)
@@ -648,7 +660,7 @@ def waiting_cases(user):
     )
 
 
-def waiting_acts(user):
+def waiting_acts(user: User):
     """Finished inspections without a case whose dossier is not frozen yet (待归档)."""
     return (
         Act.objects.visible_to(user)

@@ -34,7 +34,7 @@ RETENTION_YEARS = {RetentionClass.PERMANENT: None, RetentionClass.Y30: 30, Reten
 def retain_until(archived_on: dt.date, retention_class: str) -> dt.date | None:
     """The last day a dossier of this class archived that day is kept; None when permanent.
     (29 February runs to 28 February.)"""
-    years = RETENTION_YEARS[retention_class]
+    years = RETENTION_YEARS[RetentionClass(retention_class)]
     return None if years is None else archived_on + relativedelta(years=years)
 
 

@@ -29,6 +29,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -50,6 +51,10 @@ from .models import (
     RetentionPolicy,
     retain_until,
 )
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 log = logging.getLogger(__name__)
 
@@ -309,7 +314,9 @@ def _label(row: ItemRetention | None) -> str | None:
     return "永久" if row.retain_until is None else row.retain_until.isoformat()
 
 
-def recompute_for_items(refs: Iterable[Ref], *, actor=None, sync_all: bool = False) -> int:
+def recompute_for_items(
+    refs: Iterable[Ref], *, actor: User | None = None, sync_all: bool = False
+) -> int:
     """Recompute and save the retention of these items; how many rows changed.
 
     Disposed items are left as they are. Each agency's changes are one ``retention.recomputed``
@@ -322,7 +329,7 @@ def recompute_for_items(refs: Iterable[Ref], *, actor=None, sync_all: bool = Fal
     return changed_total
 
 
-def _recompute_batch(refs: list[Ref], actor, sync_all: bool) -> int:
+def _recompute_batch(refs: list[Ref], actor: User, sync_all: bool) -> int:
     with transaction.atomic():
         q = models.Q(pk__in=[])
         for kind in {k for k, _ in refs}:
@@ -420,7 +427,7 @@ def refs_of_dossier(dossier: Dossier) -> list[Ref]:
     return list(dict.fromkeys(refs + [ref_of(item) for item in linked]))
 
 
-def recompute_for_dossier(dossier: Dossier, *, actor=None) -> int:
+def recompute_for_dossier(dossier: Dossier, *, actor: User | None = None) -> int:
     """Hook: call after a dossier is frozen or supplemented (in or after its transaction)."""
     return recompute_for_items(refs_of_dossier(dossier), actor=actor)
 
@@ -431,7 +438,7 @@ def all_refs() -> Iterable[Ref]:
             yield (kind, pk)
 
 
-def recompute_all(*, actor=None) -> int:
+def recompute_all(*, actor: User | None = None) -> int:
     """Every item, and every blob's store retention re-asserted (the daily job)."""
     return recompute_for_items(all_refs(), actor=actor, sync_all=True)
 
@@ -531,7 +538,7 @@ def _sync_blob(store, sha256: str, until, held: bool, item) -> None:
             store.set_legal_hold(sha256, held)
     except BlobNotFound:
         log.warning("retention: blob %s of %r is not in the store", sha256, item)
-    except Exception as exc:  # noqa: BLE001 - any store failure is reported, then retried
+    except Exception as exc:
         log.exception("retention: could not update blob %s in the store", sha256)
         from quancheng.alerts.services import raise_alert
 
@@ -591,7 +598,7 @@ class PolicyChangeRefused(ValueError):
     pass
 
 
-def apply_min_months(user, min_months: int) -> int:
+def apply_min_months(user: User, min_months: int) -> int:
     """Apply a previewed change of the non-evidence AV minimum; how many items changed.
 
     The change is a ``retention.policy_changed`` event; the recompute that follows logs its own.
@@ -634,7 +641,7 @@ class NarrowingRefused(ValueError):
     """A narrowing outside the rules; the message (Chinese) is shown to the user."""
 
 
-def narrow_retention(user, segment, reason: str) -> RetentionNarrowing:
+def narrow_retention(user: User, segment, reason: str) -> RetentionNarrowing:
     """Record that a frozen dossier's AV item is not used as evidence, with the reason: its
     retention becomes the non-evidence minimum (A22 ¶3) instead of the dossier's period.
 

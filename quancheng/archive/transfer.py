@@ -33,6 +33,7 @@ import zipfile
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -56,6 +57,10 @@ from quancheng.records.sm3 import compute_sm3_of
 
 from . import fourchecks
 from .models import Dossier, FourChecksReport, Transfer
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 logger = logging.getLogger(__name__)
 SCHEMA = Path(__file__).parent / "schemas" / "eep-quancheng-1.xsd"
@@ -83,7 +88,7 @@ def _error(message: str, code: str) -> ValidationError:
 # --- 1. request ----------------------------------------------------------------------------------
 
 
-def request_transfer(actor, dossier: Dossier, *, recipient: str, note: str = "") -> Transfer:
+def request_transfer(actor: User, dossier: Dossier, *, recipient: str, note: str = "") -> Transfer:
     """The custodian asks to transfer a frozen dossier to ``recipient`` (the archives)."""
     recipient = (recipient or "").strip()
     note = (note or "").strip()
@@ -119,7 +124,7 @@ def request_transfer(actor, dossier: Dossier, *, recipient: str, note: str = "")
 # --- 2. decide -----------------------------------------------------------------------------------
 
 
-def decide_transfer(actor, transfer: Transfer, *, approve: bool, note: str = "") -> Transfer:
+def decide_transfer(actor: User, transfer: Transfer, *, approve: bool, note: str = "") -> Transfer:
     """The head refuses, or approves: the decision is recorded and the packaging job queued.
 
     The job (:func:`package_transfer`) runs the 四性 checks again and makes the package; the
@@ -308,7 +313,7 @@ def _sm3_of_file(path: Path) -> str:
         return gmcrypto.sm3_file(f)
 
 
-def package_for_download(actor, transfer: Transfer):
+def package_for_download(actor: User, transfer: Transfer):
     """The package blob to hand to the archives (an access to record content: a ledger event)."""
     caps.require(actor, caps.TRANSFER_REQUEST, transfer.agency)
     if transfer.package_blob_id is None:

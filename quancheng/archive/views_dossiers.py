@@ -5,6 +5,7 @@ service in archive/dossiers.py or archive/config.py and redirects or renders."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.conf import settings
@@ -38,6 +39,9 @@ from .models import (
     retain_until,
 )
 from .retention import preview_change
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
 
 
 def _blank(choices):
@@ -107,7 +111,7 @@ def _messages_of(error: ValidationError) -> list[str]:
     return list(error.messages)
 
 
-def _dossiers(user):
+def _dossiers(user: User):
     return Dossier.objects.visible_to(user).select_related("agency", "case", "act", "custodian")
 
 

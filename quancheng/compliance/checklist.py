@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +30,10 @@ from quancheng.cases.models import Act
 from quancheng.orgs import capabilities as caps
 
 from .models import Finding
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 ERROR = "error"
 WARNING = "warning"
@@ -71,7 +76,7 @@ def _live_hits(act: Act, now: dt.datetime):
     return run_rules(context)
 
 
-def _record_step(user, act: Act, rule, hit, message: str) -> Step:
+def _record_step(user: User, act: Act, rule, hit, message: str) -> Step:
     """A missing required record: AV, a document group or the electronic data."""
     base = {
         "text": message,
@@ -109,7 +114,9 @@ def _record_step(user, act: Act, rule, hit, message: str) -> Step:
     )
 
 
-def _finding_step(user, act: Act, rule, hit, message: str, stored: Finding | None) -> Step | None:
+def _finding_step(
+    user: User, act: Act, rule, hit, message: str, stored: Finding | None
+) -> Step | None:
     severity = hit.severity or rule.severity
     base = {
         "article": rule.reference,
@@ -144,7 +151,7 @@ def _finding_step(user, act: Act, rule, hit, message: str, stored: Finding | Non
     )
 
 
-def _draft_steps(user, act: Act) -> list[Step]:
+def _draft_steps(user: User, act: Act) -> list[Step]:
     from quancheng.documents.models import DocumentDraft
     from quancheng.documents.services import missing_fields, missing_signatures
 
@@ -200,7 +207,7 @@ def _draft_steps(user, act: Act) -> list[Step]:
     return steps
 
 
-def _registration_steps(user, act: Act, now: dt.datetime) -> list[Step]:
+def _registration_steps(user: User, act: Act, now: dt.datetime) -> list[Step]:
     from quancheng.registration.services import registration_state
 
     state = registration_state(act, now)
@@ -258,7 +265,7 @@ def _registration_steps(user, act: Act, now: dt.datetime) -> list[Step]:
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, TODO: 2}
 
 
-def next_steps(act: Act, user, now: dt.datetime | None = None) -> list[Step]:
+def next_steps(act: Act, user: User, now: dt.datetime | None = None) -> list[Step]:
     """What the regulation still needs for this act, in order, with this user's actions."""
     from .rules import BY_ID
 

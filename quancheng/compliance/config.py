@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 from django.core.exceptions import ValidationError
@@ -21,6 +21,10 @@ from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 
 from .models import Marker, RuleConfig
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 DEFAULTS_PATH = Path(__file__).resolve().parent / "data" / "rules.json"
 
@@ -301,7 +305,7 @@ def floor_problems(data: dict[str, Any]) -> list[str]:
     return [p for p in problems if p]
 
 
-def save_config(actor, data: Any, note: str = "") -> RuleConfig:
+def save_config(actor: User, data: Any, note: str = "") -> RuleConfig:
     """A new version of the configuration, by the city administrator; a ledger event."""
     caps.require(actor, caps.RULES_CONFIGURE)
     validate_config(data)

@@ -14,18 +14,24 @@ Usage in a view::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core import signing
 from django.shortcuts import render
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
 
 SALT = "quancheng.confirm"
 MAX_AGE = 60 * 60  # seconds a confirmation page stays valid
 
 
-def _subject(action: str, obj, user) -> list:
+def _subject(action: str, obj, user: AbstractBaseUser) -> list:
     return [action, obj._meta.label_lower, obj.pk, user.pk]
 
 
-def token(user, action: str, obj) -> str:
+def token(user: AbstractBaseUser, action: str, obj) -> str:
     """The confirm token of this person, action and object."""
     return signing.dumps(_subject(action, obj, user), salt=SALT)
 

@@ -151,7 +151,7 @@ def decide(kind: ApprovableKind | str, obj, actor, *, approve: bool, note: str =
     if not approve and not note:
         raise kind.fail(NOTE_REQUIRED, kind.message(NOTE_REQUIRED, obj))
     with transaction.atomic(durable=True):
-        locked = kind.model.objects.select_for_update().get(pk=obj.pk)
+        locked = kind.model._default_manager.select_for_update().get(pk=obj.pk)
         if kind.requester_id(locked) == actor.pk:
             raise kind.fail(SELF_APPROVAL, kind.message(SELF_APPROVAL, locked))
         if not kind.is_pending(locked):

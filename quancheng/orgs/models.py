@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -112,7 +113,7 @@ class User(AbstractUser):
     signing_pin = models.CharField("签名PIN（散列）", max_length=128, blank=True, editable=False)
     signing_pin_set_at = models.DateTimeField("签名PIN设置时间", null=True, blank=True)
 
-    objects = PersonManager()
+    objects: ClassVar[PersonManager] = PersonManager()
 
     class Meta:
         verbose_name = "用户"
@@ -159,7 +160,7 @@ class User(AbstractUser):
 
 
 class DeviceQuerySet(models.QuerySet):
-    def visible_to(self, user):
+    def visible_to(self, user: "User"):
         """Devices of the agencies the user sees (the rule lives in orgs/scoping.py)."""
         from .scoping import agencies_visible_to
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,6 +27,10 @@ from quancheng.orgs import capabilities as caps
 
 from .deadlines import Deadline, working_day_deadline
 from .models import ActRegistration, LateRegistrationRequest
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 MAX_TEXT = 5000
 # A21 gives 2 working days; a delay the head approves bridges a stated, passing obstacle (a
@@ -109,6 +114,7 @@ class RegistrationState:
 
 
 def registration_state(act: Act, now: dt.datetime | None = None) -> RegistrationState:
+    """An act's registration: its deadline, registration and late-registration requests."""
     registration = ActRegistration.objects.filter(act=act).select_related("registered_by").first()
     requests = list(
         LateRegistrationRequest.objects.filter(act=act).select_related("requested_by", "decided_by")
@@ -137,7 +143,7 @@ def _locked_act(act: Act) -> Act:
 
 @transaction.atomic(durable=True)
 def register_records(
-    actor, act: Act, note: str = "", confirm_open_findings: bool = False
+    actor: User, act: Act, note: str = "", confirm_open_findings: bool = False
 ) -> ActRegistration:
     """Register the act's records (登记). Only the custodian of the act's scope may; after the
     deadline only with a late request the agency head approved beforehand.
@@ -229,7 +235,7 @@ def _open_findings(act: Act, now) -> list[dict]:
 
 
 @transaction.atomic(durable=True)
-def request_late_registration(actor, act: Act, explanation: str) -> LateRegistrationRequest:
+def request_late_registration(actor: User, act: Act, explanation: str) -> LateRegistrationRequest:
     """File a written explanation (情况说明) asking the head to allow a late registration."""
     act = _locked_act(act)
     caps.require(actor, caps.LATE_REGISTRATION_REQUEST, act)
@@ -295,7 +301,7 @@ def _approved_until(act: Act, approve: bool, day: dt.date | None) -> dt.date | N
 
 
 def decide_late_request(
-    actor,
+    actor: User,
     request: LateRegistrationRequest,
     approve: bool,
     note: str = "",

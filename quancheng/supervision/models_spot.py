@@ -6,6 +6,8 @@ check or evaluation when it is created, so a later change of the configuration n
 score already given.
 """
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -14,6 +16,10 @@ from django.utils import timezone
 from quancheng.archive.models import Dossier
 from quancheng.orgs.models import Agency
 from quancheng.orgs.scoping import AgencyScopedQuerySet, agencies_visible_to
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 __all__ = [
     "Evaluation",
@@ -62,7 +68,7 @@ class ScoreSheet(models.Model):
 class DistrictScopedQuerySet(models.QuerySet):
     """Rows about a district: visible to whoever sees an agency of that district."""
 
-    def visible_to(self, user):
+    def visible_to(self, user: "User"):
         if getattr(user, "is_authenticated", False) and user.sees_whole_city:
             return self
         return self.filter(district__in=agencies_visible_to(user).values("district"))

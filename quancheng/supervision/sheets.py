@@ -8,7 +8,7 @@ evaluations snapshot the current version when they are created.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 from django.core.exceptions import ValidationError
@@ -20,6 +20,10 @@ from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 
 from .models_spot import ScoreSheet
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 # A26: besides the rules, the auditor judges the dossier as a file (卷内文件材料).
 MANUAL_SPOTCHECK_ITEMS = [
@@ -175,11 +179,11 @@ def validate_items(kind: str, items: Any) -> None:
         raise ValidationError({"items": [ValidationError(p, code="schema") for p in problems[:20]]})
 
 
-def require_edit_sheets(user) -> None:
+def require_edit_sheets(user: User) -> None:
     caps.require(user, caps.SHEETS_EDIT)
 
 
-def save_sheet(actor, kind: str, items: Any, note: str = "") -> ScoreSheet:
+def save_sheet(actor: User, kind: str, items: Any, note: str = "") -> ScoreSheet:
     """A new version of a score sheet; a ledger event."""
     require_edit_sheets(actor)
     validate_items(kind, items)

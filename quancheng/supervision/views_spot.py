@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,6 +28,9 @@ from quancheng.orgs.scoping import get_visible_or_404
 from . import evaluations, sheets, spotchecks
 from .forms_spot import DrawForm, EvaluationForm, SheetForm
 from .models_spot import Evaluation, ScoreSheet, SpotCheck, SpotCheckReport, SpotCheckSample
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
 
 
 def _form_errors(form, error: ValidationError) -> None:
@@ -215,7 +219,7 @@ def _evaluation(request, pk) -> Evaluation:
     return get_visible_or_404(Evaluation.objects.select_related("agency"), request.user, pk=pk)
 
 
-def _can_evaluate(user, agency) -> bool:
+def _can_evaluate(user: User, agency) -> bool:
     try:
         evaluations.require_evaluator(user, agency)
     except PermissionDenied:

@@ -174,7 +174,7 @@ def test_the_requester_never_decides_their_own(code, head, request):
     obj = _build(code, head, request)
     before = _events()
     for approve, note in ((True, "同意"), (False, "不同意")):
-        with pytest.raises(REFUSALS, match="自己|本人"):
+        with pytest.raises(REFUSALS, match=r"自己|本人"):
             decide(code, obj, head, approve=approve, note=note)
     assert _still_pending(code, obj)
     assert _events() == before
@@ -199,7 +199,7 @@ def test_a_decision_is_taken_once_with_its_ledger_event(code, head, officer, req
     assert _events() > before  # the kind's own event, in the decision's transaction
     decided = _events()
     for approve, note in ((False, "再次"), (True, "同意")):
-        with pytest.raises(REFUSALS, match="已处理|已审批|不能审核|不在待审核"):
+        with pytest.raises(REFUSALS, match=r"已处理|已审批|不能审核|不在待审核"):
             decide(code, obj, head, approve=approve, note=note)
     assert _events() == decided
 

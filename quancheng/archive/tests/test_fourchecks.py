@@ -54,7 +54,7 @@ def outcomes(report, outcome=fourchecks.FAIL) -> set[tuple[str, str]]:
 
 
 def test_a_sound_dossier_is_sealed_with_its_report(scene, custodian):
-    dossier, records = scene
+    dossier, _records = scene
     dossier = dossiers.freeze_dossier(custodian, dossier)
     assert dossier.status == Dossier.Status.FROZEN
     report = FourChecksReport.objects.get(dossier=dossier)
@@ -181,7 +181,7 @@ def test_an_altered_ledger_event_fails_the_proof_and_the_chain(scene, custodian)
 
 
 def test_the_transfer_run_finds_an_entry_removed_since_sealing(scene, custodian):
-    dossier, records = scene
+    dossier, _records = scene
     dossier = dossiers.freeze_dossier(custodian, dossier)
     report = fourchecks.check_dossier(custodian, dossier, "transfer")
     assert report.passed and ("security", "unaltered") in outcomes(report, fourchecks.PASS)

@@ -9,14 +9,13 @@ player's src, and ``{{ obj.compliance|completeness_badge }}`` in lists.
 from django import template
 from django.utils.html import format_html
 
+from quancheng.compliance.checklist import next_steps
+from quancheng.compliance.config import current_config
+from quancheng.compliance.drawing import draw
+from quancheng.compliance.evaluate import timeline_and_findings
+from quancheng.compliance.models import Explanation, Finding, Marker
+from quancheng.compliance.rules import BY_ID
 from quancheng.orgs import capabilities as caps
-
-from ..checklist import next_steps
-from ..config import current_config
-from ..drawing import draw
-from ..evaluate import timeline_and_findings
-from ..models import Explanation, Finding, Marker
-from ..rules import BY_ID
 
 register = template.Library()
 

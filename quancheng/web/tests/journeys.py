@@ -96,4 +96,6 @@ def draw_signature(page, canvas) -> None:
 
 
 def first_number(text: str) -> int:
-    return int(re.search(r"\d+", text).group(0))
+    found = re.search(r"\d+", text)
+    assert found is not None, text
+    return int(found.group(0))

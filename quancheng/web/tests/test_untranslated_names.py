@@ -18,7 +18,7 @@ import pytest
 from django.test import Client
 
 from quancheng.web.tests.test_authorization_matrix import HEAVY, LIGHT_CALLERS, _routes
-from quancheng.web.tests.test_authorization_matrix import world as world  # noqa: F401 (fixture)
+from quancheng.web.tests.test_authorization_matrix import world as world
 from quancheng.web.tests.untranslated import code_text, untranslated, visible_text
 
 pytestmark = pytest.mark.django_db
@@ -81,8 +81,8 @@ def stub_context(template: str) -> dict:
     of as many Stubs as it has variables)."""
     from django.template.loader import get_template
 
-    source = get_template(template).template.source
-    context = {name: Stub() for name in set(re.findall(r"[A-Za-z_]\w*", source))}
+    source = get_template(template).template.source  # type: ignore[attr-defined]  # the Django backend's Template
+    context: dict[str, object] = {name: Stub() for name in set(re.findall(r"[A-Za-z_]\w*", source))}
     for names, seq in FOR_UNPACKING.findall(source):
         if "," in names:
             context[seq] = [tuple(Stub(1) for _ in names.split(","))]
@@ -199,7 +199,7 @@ def demo_year(settings, tmp_path):
 
     settings.VAR_DIR = tmp_path / "var"
     settings.QC_BLOB_STORE = f"file://{tmp_path / 'blobs'}"
-    settings.QC_DOCUMENT_KEY_PASSPHRASE = "test-passphrase"  # noqa: S105
+    settings.QC_DOCUMENT_KEY_PASSPHRASE = "test-passphrase"
     settings.QC_TSA_URL = ""
     seed_year(dt.date(2026, 6, 30), acts=30, seed=7)
     _hold_and_disposal(dt.date(2037, 1, 1))  # past the sealed inspection's 10 years
