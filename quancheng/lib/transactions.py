@@ -26,8 +26,8 @@ def batch(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     the ledger, which must count it as the caller's own transaction (``is_callers_block``).
     """
     block = transaction.atomic(using=using)
-    block._from_testcase = True
-    block.is_batch = True
+    block._from_testcase = True  # type: ignore[attr-defined]  # Django's own mark; not in the stubs
+    block.is_batch = True  # type: ignore[attr-defined]  # ours, read by is_callers_block
     with block:
         yield
 
