@@ -27,6 +27,7 @@ from . import (
     records,
     registration,
     subjects,
+    supervision,
 )
 from . import admin as _admin  # noqa: F401  (registers ApiToken in the Django admin)
 from .auth import docs_login_required, token_auth
@@ -108,3 +109,4 @@ api.add_router("", access.router)
 api.add_exception_handler(access.AccessDenied, access.on_access_denied)  # type: ignore[arg-type]
 api.add_router("", extractions.router)
 api.add_router("", compliance.router)
+api.add_router("", supervision.router)

@@ -258,6 +258,14 @@ def disposal_consequences(proposal: DisposalProposal) -> list[str]:
     ]
 
 
+def approval_blockers(proposal: DisposalProposal) -> list[str]:
+    """Why approving the proposal would be refused today, in Chinese (empty: nothing blocks):
+    the same checks the approval makes (retention not yet expired, a hold or a pending hold
+    request, an unresolved A23 circumstance or finding), run in advance for the confirmation
+    page and the API; nothing is written."""
+    return _check_due(list(proposal.items.values_list("item_kind", "item_id")), today())
+
+
 class _NotDue(Exception):
     """Raised inside the decision's transaction: the items may not go yet (rolled back)."""
 

@@ -406,6 +406,27 @@ def refresh_dossier(actor: User, dossier: Dossier) -> Dossier:
     return dossier
 
 
+def freeze_consequences(dossier: Dossier) -> list[str]:
+    """What 封卷归档 does, in Chinese: for the confirmation page and the API's refusal without
+    ``confirm``."""
+    entries = dossier.entries.count()
+    today = timezone.localdate()
+    until = retain_until(today, dossier.retention_class)
+    kept = f"保管至{until:%Y年%m月%d日}" if until else "永久保管"
+    consequences = [
+        f"先对卷内{entries}件材料进行四性检测（真实性、完整性、可用性、安全性），"
+        "检测不通过则不封卷",
+        f"卷内{entries}件材料及其所属执法行为、案件此后只读：不能修改、解除关联、"
+        "删除或再制作文书，只能经机构负责人批准办理补充归档",
+        f"归档日期定为{today:%Y年%m月%d日}，保管期限{dossier.get_retention_class_display()}，"
+        f"{kept}，期满前不得销毁（第二十二条）",
+        "生成并保存卷内目录，封卷记入不可篡改的操作日志",
+    ]
+    if dossier.case_id is not None:
+        consequences.insert(2, f"案件{dossier.case.number}进入“归档”阶段")
+    return consequences
+
+
 def freeze_dossier(actor: User, dossier: Dossier) -> Dossier:
     """Freeze (封卷归档): archive date and retention fixed, the case moves to 归档, the table of
     contents rendered and stored. Nothing in the dossier changes afterwards.

@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
-from quancheng.compliance.models import VersionedConfig
 from quancheng.orgs.models import Agency, Approval
 from quancheng.orgs.scoping import AgencyScopedQuerySet
 from quancheng.records.refs import ItemKind
+from quancheng.versioning.models import VersionedConfig
 
 
 class RetentionClass(models.TextChoices):
@@ -490,30 +490,13 @@ class DisposalItem(models.Model):
         return f"{self.get_item_kind_display()} {self.item_id} {self.sha256[:12]}…"
 
 
-class RetentionPolicy(models.Model):
-    """The retention rule the platform applies that is not a dossier's class: the minimum for
-    non-evidence AV (A22: at least 6 months). One row; changed only through a previewed,
-    logged step (archive/retention.py)."""
-
-    non_evidence_min_months = models.PositiveIntegerField("非证据音像记录最短保存（月）", default=6)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    changed_at = models.DateTimeField("修改时间", null=True, blank=True)
-
-    class Meta:
-        verbose_name = "保管期限规则"
-        verbose_name_plural = "保管期限规则"
-
-    def __str__(self):
-        return f"非证据音像记录至少保存 {self.non_evidence_min_months} 个月"
-
-
 class RetentionConfig(VersionedConfig):
-    """One version of the retention configuration (保管期限配置); the highest version is current.
-
-    ``data`` maps each dossier kind to a retention class (``{"dossier_classes": {kind: class}}``).
-    Versions are never edited: a change is a new version and a ledger event (archive/config.py).
+    """One version of the retention configuration (保管期限配置), the one model of the retention
+    rules the city sets: ``data`` is ``{"dossier_classes": {dossier kind: retention class},
+    "non_evidence_min_months": n}`` (the minimum for non-evidence AV, A22: never below 6; the
+    former one-row ``RetentionPolicy``). Read and changed through archive/config.py (the shared
+    versioning services): versions are never edited once active; a change is a new version and
+    a ledger event.
     """
 
     class Meta(VersionedConfig.Meta):

@@ -142,6 +142,9 @@ class Action(StrEnum):
     MARKER_ADDED = "marker.added", "添加标记", "第十八条"
     MARKER_WITHDRAWN = "marker.withdrawn", "撤销标记", "第十八条"
     COMPLIANCE_CONFIG_CHANGED = "compliance.config_changed", "修改规则配置", "第二十条"
+    # Any versioned configuration (rules, score sheets, retention): quancheng/versioning.
+    CONFIG_VERSION_PROPOSED = "config.version_proposed", "提出配置新版本", "第二十条"
+    CONFIG_VERSION_REVISED = "config.version_revised", "修改待启用的配置版本", "第二十条"
 
     # 账本与完整性 (A20, A27)
     LEDGER_CHECKPOINT = "ledger.checkpoint", "签发账本检查点", "第二十条"

@@ -60,11 +60,15 @@ def ask(
     back_url: str,
     fields: dict[str, str] | None = None,
     details: list[tuple[str, str]] | None = None,
+    blockers: list[str] | None = None,
     status: int = 200,
 ):
     """The confirmation page: what will happen, and a second submit carrying the token.
 
     ``fields`` are the original form's values, posted again unchanged with the confirmation.
+    ``blockers`` are the reasons (Chinese) the action cannot be done now, checked in advance by
+    the caller with the service's own checks: then the page names them and offers no confirm
+    button (nothing to confirm), only the way back.
     """
     return render(
         request,
@@ -77,7 +81,8 @@ def ask(
             "back_url": back_url,
             "action_url": request.path,
             "fields": sorted((fields or {}).items()),
-            "token": token(request.user, action, obj),
+            "token": "" if blockers else token(request.user, action, obj),
+            "blockers": blockers or [],
         },
         status=status,
     )

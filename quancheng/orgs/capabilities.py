@@ -670,9 +670,9 @@ SCHEDULES_LOAD = _declare(
 )
 RETENTION_CONFIGURE = _declare(
     "retention.configure",
-    "修改保管期限规则（不得低于第二十二条）",
+    "修改保管期限配置（不得低于第二十二条）",
     "the city administrator; break-glass (superuser)",
-    _roles(Role.CITY_ADMIN, superuser=True, message="只有市级管理员可以修改保管期限规则"),
+    _roles(Role.CITY_ADMIN, superuser=True, message="只有市级管理员可以修改保管期限配置"),
 )
 DEVICES_MANAGE = _declare(
     "devices.manage",

@@ -211,6 +211,18 @@ def score_evaluation(
     return evaluation
 
 
+def finalise_consequences(evaluation: Evaluation) -> list[str]:
+    """What 考评定稿 does, in Chinese: for the confirmation page and the API's refusal without
+    ``confirm``."""
+    return [
+        f"以当前评分定稿，总分{evaluation.total}分（定稿时按本期抽查结果重新核算，"
+        "尚有项目未评分则不能定稿）",
+        "定稿后各项得分、抽查依据和考评意见只读，不能再修改",
+        "考评结果计入该机构的考评趋势，被考评机构和上级可以查看",
+        "定稿记入不可篡改的操作日志",
+    ]
+
+
 def finalise_evaluation(actor: User, evaluation: Evaluation) -> Evaluation:
     """Freeze the evaluation once every item has its points."""
     require_evaluator(actor, evaluation.agency)

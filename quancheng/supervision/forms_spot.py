@@ -54,7 +54,10 @@ class EvaluationForm(forms.Form):
 
 
 class SheetForm(forms.Form):
-    items = forms.CharField(label="项目（JSON）", widget=forms.Textarea(attrs={"rows": 24}))
+    # The items as JSON for the editor (their codes on purpose: class "code").
+    items = forms.CharField(
+        label="项目（JSON）", widget=forms.Textarea(attrs={"rows": 24, "class": "code"})
+    )
     note = forms.CharField(label="修改说明", required=False, max_length=2000)
 
     def clean_items(self):

@@ -77,7 +77,11 @@ MENUS: tuple[Menu, ...] = (
             Item("archive:dossier_queue", "待组卷"),
             Item("retention:disposal_list", "保管与销毁", ("retention:disposal_",)),
             Item("retention:offline_list", "离线备份", ("retention:offline_",)),
-            Item("retention:retention_rules", "保管期限规则"),
+            Item(
+                "retention:config",
+                "保管期限配置",
+                ("retention:config", "retention:retention_rules"),
+            ),
         ),
     ),
     Menu(

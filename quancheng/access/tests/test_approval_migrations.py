@@ -8,10 +8,10 @@ from django.utils import timezone
 from quancheng.access.models import Extraction
 from quancheng.archive.models import Dossier, RetentionClass, Transfer
 
-BEFORE = [("access", "0007_redacted_copy"), ("archive", "0008_transfer_job")]
+BEFORE = [("access", "0007_redacted_copy"), ("archive", "0011_delete_retention_policy")]
 AFTER = [
     ("access", "0008_extraction_approval_fields"),
-    ("archive", "0009_transfer_approval_fields"),
+    ("archive", "0012_transfer_approval_fields"),
 ]
 
 

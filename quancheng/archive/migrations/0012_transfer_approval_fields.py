@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('archive', '0008_transfer_job'),
+        ('archive', '0011_delete_retention_policy'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
