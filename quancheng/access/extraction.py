@@ -105,7 +105,7 @@ def request_extraction(
         raise PermissionDenied("无权为该执法行为或案件申请证据提取")
     purpose = clean_text(purpose, "purpose", "提取事由")
     chosen = items_in_scope(actor, act=act, case=case, refs=items)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         extraction = Extraction.objects.create(
             agency=source.agency,
             requested_by=actor,
@@ -167,7 +167,7 @@ def retry_production(actor: User, extraction: Extraction) -> Extraction:
     """The head asks again for a package whose production failed."""
     if not caps.can(actor, caps.REQUESTS_DECIDE, extraction):
         raise PermissionDenied("只有本机构负责人可以重新制作")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         extraction = _locked(extraction)
         if extraction.status != Extraction.Status.FAILED:
             raise _error("只有制作失败的提取可以重新制作", "not_failed")
@@ -187,7 +187,7 @@ def retry_production(actor: User, extraction: Extraction) -> Extraction:
 def record_download(actor: User, extraction: Extraction, served: str, *, via: str) -> None:
     """A download of the package is an access to record content: one event per request."""
     caps.require(actor, caps.EXTRACTION_DOWNLOAD, extraction)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         record_event(
             actor,
             Action.EXTRACTION_DOWNLOADED,
@@ -199,7 +199,7 @@ def record_download(actor: User, extraction: Extraction, served: str, *, via: st
 def record_note_read(actor: User, extraction: Extraction, served: str) -> None:
     """Reading the extraction note on its own (it lists the items and their hashes)."""
     caps.require(actor, caps.EXTRACTION_DOWNLOAD, extraction)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         record_event(
             actor,
             Action.EXTRACTION_NOTE_VIEWED,

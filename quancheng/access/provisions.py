@@ -82,7 +82,7 @@ def request_provision(
         raise _error("请选择接收单位类别", "invalid_choice", "recipient_kind")
     legal_basis = clean_text(legal_basis, "legal_basis", "法律依据")
     chosen = items_in_scope(actor, act=act, case=case, refs=items)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         provision = Provision.objects.create(
             agency=source.agency,
             recipient=recipient,
@@ -145,7 +145,7 @@ def register_provided(
         raise _error("请填写提供日期", "required", "provided_on")
     if provided_on > timezone.localdate():
         raise _error("提供日期不能晚于今天", "future_date", "provided_on")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         provision = _locked(provision)
         if provision.status != Provision.Status.APPROVED:
             raise _error(
@@ -320,7 +320,7 @@ def rows(provisions) -> Iterator[list[str]]:
 
 
 def log_export(actor: User, fmt: str, filters: ProvisionFilter, count: int) -> None:
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         record_event(
             actor,
             Action.PROVISION_EXPORTED,

@@ -140,7 +140,7 @@ def request_redaction(
         mute=parse_mute_ranges(mute, segment.duration_seconds),
         **({"threshold": _threshold(threshold)} if threshold is not None else {}),
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         copy = RedactedCopy.objects.create(
             agency=provision.agency,
             provision=provision,
@@ -295,7 +295,7 @@ def record_access(actor: User, copy: RedactedCopy, action: str, served: str, ext
     allowed = may_download if action == "redaction.downloaded" else may_play
     if not allowed(actor, copy):
         raise PermissionDenied("无权查看该脱敏副本")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         record_event(actor, action, copy, {"sha256": copy.blob_id, "range": served, **extra})
 
 

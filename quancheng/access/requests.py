@@ -75,7 +75,7 @@ def target_of(user: User, *, case=None, act=None, item_kind: str = "", item_id=N
     return found
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def create_request(
     user: User,
     *,
@@ -198,7 +198,7 @@ def apply_decision(
     return request
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def withdraw_request(actor: User, request: AccessRequest) -> AccessRequest:
     """The requester withdraws a pending request, or gives up an approval before it expires."""
     request = _locked(request)

@@ -98,7 +98,7 @@ def close_alert(user: User, alert: Alert, note: str) -> Alert:
     if not note:
         raise ValueError("请填写处理说明")
     caps.require(user, caps.ALERT_CLOSE, alert)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         alert = Alert.objects.select_for_update().get(pk=alert.pk)
         if not alert.is_open:
             raise AlertAlreadyClosed("该告警已处理")

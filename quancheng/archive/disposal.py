@@ -214,7 +214,7 @@ def propose_disposal(user: User, refs: list[Ref], reason: str) -> DisposalPropos
     taken = [ref for ref in refs if _open_items().filter(item_kind=ref[0], item_id=ref[1]).exists()]
     if taken:
         raise DisposalRefused("所选条目已在其他待审批的销毁申请中")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         proposal = DisposalProposal.objects.create(agency=agency, reason=reason, proposed_by=user)
         for ref, item in items.items():
             sha256, size = _content_ref(item)

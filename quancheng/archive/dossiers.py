@@ -315,7 +315,7 @@ def assemble_dossier(
     """Assemble (组卷) the dossier of a closed case or a finished lone inspection."""
     if (case is None) == (act is None):
         raise ValueError("assemble_dossier needs a case or an act")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         # 1. Lock what is being archived: two custodians assembling at once queue here.
         if case is not None:
             case = (
@@ -385,7 +385,7 @@ def _check_assembling(dossier: Dossier) -> None:
 
 def refresh_dossier(actor: User, dossier: Dossier) -> Dossier:
     """While assembling, take in what was recorded since (组卷中重新整理): entries rebuilt."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         dossier = _locked(dossier)
         require_custodian(actor, dossier.agency)
         _check_assembling(dossier)
@@ -446,7 +446,7 @@ def freeze_dossier(actor: User, dossier: Dossier) -> Dossier:
     if not report.passed and fourchecks.blocks():
         raise _refuse(str(fourchecks.ChecksFailed(report)), fourchecks.ChecksFailed.code)
     # 3. The freeze itself, of exactly what was checked.
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         dossier = _locked(dossier)
         require_custodian(actor, dossier.agency)
         _check_assembling(dossier)
@@ -503,7 +503,7 @@ def request_supplement(actor: User, dossier: Dossier, reason: str, refs) -> Supp
     Nothing in the dossier changes until the agency head approves (:func:`decide_supplement`)."""
     reason = (reason or "").strip()
     wanted = [(str(kind), int(pk)) for kind, pk in refs]
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         dossier = _locked(dossier)
         require_custodian(actor, dossier.agency)
         if dossier.status != Dossier.Status.FROZEN:
@@ -634,7 +634,7 @@ def _store_toc(dossier: Dossier) -> Blob:
 def toc_for_download(actor: User, dossier: Dossier) -> Blob:
     """The table of contents to download (a ledger event). A frozen dossier's is the one stored
     at freezing, or at its last approved supplement; an assembling one's is rendered now."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         dossier = _locked(dossier)
         if dossier.status == Dossier.Status.ASSEMBLING or dossier.toc_blob_id is None:
             dossier.toc_blob = _store_toc(dossier)

@@ -73,7 +73,7 @@ def request_hold(user: User, *, reason: str, note: str, case=None, act=None) -> 
         raise HoldRefused("请填写说明")
     agency = (case or act).agency
     caps.require(user, caps.HOLD_REQUEST, agency)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         # The same rows disposal locks: a disposal in progress sees this request, or waits.
         _lock_source(case, act)
         hold = Hold.objects.create(
@@ -147,7 +147,7 @@ def request_lift(user: User, hold: Hold, *, reason: str) -> Hold:
     reason = (reason or "").strip()
     if not reason:
         raise HoldRefused("请填写解除理由")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         hold = Hold.objects.select_for_update().get(pk=hold.pk)
         if hold.status != Hold.Status.ACTIVE:
             raise HoldRefused("只有保存中的长期保存可以申请解除")
@@ -187,7 +187,7 @@ def mark_offline_copy_done(user: User, job: OfflineCopyJob, *, medium_label: str
     medium_label = (medium_label or "").strip()
     if not medium_label:
         raise HoldRefused("请填写介质编号")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         job = OfflineCopyJob.objects.select_for_update().get(pk=job.pk)
         if job.status == OfflineCopyJob.Status.DONE:
             raise HoldRefused("该离线备份已登记")

@@ -644,7 +644,7 @@ def narrow_retention(user: User, segment, reason: str) -> RetentionNarrowing:
     reason = (reason or "").strip()
     if not reason:
         raise NarrowingRefused("请填写不作为证据使用的理由（第二十二条）")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         segment = type(segment).objects.select_for_update().get(pk=segment.pk)
         if segment.is_evidence:
             raise NarrowingRefused("该音像记录已标记为证据使用，保管期限应与案卷相同（第二十二条）")

@@ -93,7 +93,7 @@ def request_transfer(actor: User, dossier: Dossier, *, recipient: str, note: str
     """The custodian asks to transfer a frozen dossier to ``recipient`` (the archives)."""
     recipient = (recipient or "").strip()
     note = (note or "").strip()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         dossier = Dossier.objects.select_for_update().select_related("agency").get(pk=dossier.pk)
         caps.require(actor, caps.TRANSFER_REQUEST, dossier.agency)
         if dossier.status != Dossier.Status.FROZEN:
@@ -319,7 +319,7 @@ def package_for_download(actor: User, transfer: Transfer):
     caps.require(actor, caps.TRANSFER_REQUEST, transfer.agency)
     if transfer.package_blob_id is None:
         raise _error("该移交尚未生成移交包", "no_package")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         record_event(
             actor,
             Action.TRANSFER_PACKAGE_DOWNLOADED,

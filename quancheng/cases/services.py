@@ -195,13 +195,13 @@ def _alert_self_added(actor: User, obj) -> None:
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def create_act(actor: User, agency: Agency, officers: list[User], **data) -> Act:
     """Create an act in the agency with its officers (a ledger event)."""
     return _create(actor, Act, ACT_FIELDS, ACT_EDITABLE, _clean_act, agency, officers, data)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def update_act(actor: User, act: Act, officers: list[User] | None = None, **data) -> Act:
     """Change an act's fields or officers; its compliance is evaluated again after the commit."""
     previous_case_id = Act.objects.filter(pk=act.pk).values_list("case_id", flat=True).first()
@@ -223,19 +223,19 @@ def _clean_case(actor: User, case: Case, officers: list[User]) -> None:
     errors.raise_any()
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def create_case(actor: User, agency: Agency, officers: list[User], **data) -> Case:
     """Create a case in the agency with its officers (a ledger event)."""
     return _create(actor, Case, CASE_FIELDS, CASE_EDITABLE, _clean_case, agency, officers, data)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def update_case(actor: User, case: Case, officers: list[User] | None = None, **data) -> Case:
     """Change a case's fields or officers (a ledger event with the differences)."""
     return _update(actor, case, CASE_FIELDS, CASE_EDITABLE, _clean_case, officers, data)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def change_case_stage(actor: User, case: Case, stage: str, note: str = "") -> Case:
     """Move a case to another stage, with the actor's note (a ledger event)."""
     case = Case.objects.select_for_update().get(pk=case.pk)

@@ -80,7 +80,7 @@ def add_marker(
         limit = f"时间点应在音像记录时长之内（0 至 {length:g} 秒之间）"
         raise _error(limit, "out_of_range", "offset_seconds")
     note = _text(note, "note", "备注", required=False, limit=500)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         marker = Marker.objects.create(
             segment=segment, kind=kind, offset_seconds=offset, note=note, created_by=actor
         )
@@ -99,7 +99,7 @@ def withdraw_marker(actor: User, marker: Marker, reason: str) -> Marker:
     segment = marker.segment
     caps.require(actor, caps.MARKER_CHANGE, segment)
     reason = _text(reason, "reason", "撤销原因", limit=500)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         marker = Marker.objects.select_for_update().get(pk=marker.pk)
         if marker.withdrawn_at is not None:
             raise _error("该标记已撤销", "already_withdrawn")
@@ -149,7 +149,7 @@ def add_explanation(
         if kind == Explanation.Kind.A13_WORK_RECORD
         else Explanation.Review.NOT_NEEDED
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         explanation = Explanation.objects.create(
             act=act,
             kind=kind,
@@ -211,7 +211,7 @@ def answer_finding(actor: User, finding: Finding, answer: str) -> Finding:
     act = finding.act
     caps.require(actor, caps.ACT_EXPLAIN, act)
     answer = _text(answer, "answer", "答复")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         finding = Finding.objects.select_for_update().get(pk=finding.pk)
         if finding.status not in (Finding.Status.OPEN, Finding.Status.RETURNED):
             raise _error(f"该检查发现{finding.get_status_display()}，不能答复", "not_open")
@@ -238,7 +238,7 @@ def decide_finding(actor: User, finding: Finding, accept: bool, note: str = "") 
     act = finding.act
     caps.require(actor, caps.ACT_REVIEW, act)
     note = _text(note, "note", "审核意见", required=not accept)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         finding = Finding.objects.select_for_update().get(pk=finding.pk)
         if finding.status != Finding.Status.ANSWERED:
             raise _error(f"该检查发现{finding.get_status_display()}，不能审核", "not_answered")

@@ -37,7 +37,7 @@ from quancheng.jobs.workdirs import work_dir
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
-from quancheng.orgs.services import set_device_clock_offset
+from quancheng.orgs.services import _set_device_clock_offset
 from quancheng.records.media import _readable_path
 from quancheng.records.models import Segment
 from quancheng.records.sm3 import file_digests
@@ -374,7 +374,7 @@ def confirm_picture_offset(actor: User, segment: Segment, note: str) -> OsdReadi
     if offset is None:
         raise ValidationError("文件未记载时间，无法计算时钟偏差", code="no_time")
     before = segment.device.clock_offset_seconds
-    set_device_clock_offset(
+    _set_device_clock_offset(  # inside this service's transaction
         actor, segment.device, offset, f"按第{segment.pk}号音像记录画面时间确认：{note.strip()}"
     )
     reading.offset_confirmed_by = actor

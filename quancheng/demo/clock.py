@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import time_machine
-from django.db import transaction
 from django.utils import timezone
+
+from quancheng.lib import transactions
 
 
 def local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -54,13 +55,13 @@ class Timeline:
     ) -> None:
         """Run every step due by ``until``, each at its moment; later steps are dropped.
 
-        ``batch`` steps share one transaction: each service still opens its own (nested, a
-        savepoint), and the ledger integrates their events together after the commit, which
+        ``batch`` steps share one transaction (``lib.transactions.batch``: the durable services
+        join it), and the ledger integrates their events together after the commit, which
         is most of the demo's speed on SQLite.
         """
         due = sorted(s for s in self.steps if s.moment <= until)
         for first in range(0, len(due), batch):
-            with transaction.atomic():
+            with transactions.batch():
                 for step in due[first : first + batch]:
                     with at(step.moment):
                         step.run()

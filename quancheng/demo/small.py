@@ -9,12 +9,11 @@ demo's ledger is a real one and a test can pin the day.
 import datetime as dt
 import io
 
-from django.db import transaction
 from django.utils import timezone
 
 from quancheng.cases import services as cases
 from quancheng.cases.models import Act
-from quancheng.lib import uscc
+from quancheng.lib import transactions, uscc
 from quancheng.orgs.models import ADMIN_ROLES, Agency, Role, User
 from quancheng.orgs.seed import load_organisation
 from quancheng.orgs.services import create_device, create_users
@@ -91,7 +90,7 @@ def create_people(today: dt.date, extra=()) -> dict[str, User]:
 def seed_small(today: dt.date | None = None) -> None:
     """Load the small demo, as of ``today`` (default: now)."""
     moment = timezone.now() if today is None else local(today, 10)
-    with at(moment), transaction.atomic():
+    with at(moment), transactions.batch():
         _seed_small(timezone.localdate(moment))
 
 

@@ -172,7 +172,7 @@ def create_draft(actor: User, act: Act, doc_type: DocumentType, data: dict | Non
     values = prefill(act, doc_type)
     if data:
         values.update(clean_data(doc_type, data))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         draft = DocumentDraft.objects.create(
             agency=act.agency, act=act, doc_type=doc_type, data=values, created_by=actor
         )
@@ -198,7 +198,7 @@ def save_draft(actor: User, draft: DocumentDraft, data: dict) -> DocumentDraft:
     """Save a draft's data; refused once the draft is final (a ledger event when it changed)."""
     caps.require(actor, caps.DRAFT_EDIT, draft)
     values = clean_data(draft.doc_type, data)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         draft = DocumentDraft.objects.select_for_update().get(pk=draft.pk)
         _refuse_if_final(draft)
         if values == draft.data:
@@ -328,7 +328,7 @@ def add_signature(
         authentication = _authenticate_signer(actor, draft, officer, password, pin, request)
     png = decode_png(image)
     info = put_record(io.BytesIO(png))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         draft = DocumentDraft.objects.select_for_update().get(pk=draft.pk)
         _refuse_if_final(draft)
         blob = register_blob(info, draft.agency)
@@ -404,7 +404,7 @@ def record_refusal(
         problems["witness_identity"] = "请填写见证人身份（如基层组织或所在单位代表）"
     if problems:
         raise ValidationError(problems)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         draft = DocumentDraft.objects.select_for_update().get(pk=draft.pk)
         _refuse_if_final(draft)
         signature = DraftSignature.objects.create(
@@ -621,7 +621,7 @@ def start_correction(
         confirmation = choices.PARTY if "party" in draft.doc_type.signers else choices.SEAL
     if confirmation not in choices.values:
         raise ValidationError({"confirmation": "更正确认方式应为当事人签名或加盖校对章"})
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         correction = DocumentDraft.objects.create(
             agency=draft.agency,
             act=draft.act,
@@ -694,7 +694,7 @@ def make_party_copy(actor: User, draft: DocumentDraft, layout: str = "a4") -> Pa
         location=draft.agency.district or draft.agency.name,
     )
     info = put_record(io.BytesIO(signed))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         blob = register_blob(info, draft.agency)
         copy = PartyCopy.objects.create(
             agency=draft.agency, draft=draft, layout=layout, blob=blob, created_by=actor
@@ -721,7 +721,7 @@ def record_party_copy_served(actor: User, copy: PartyCopy, receipt: DocumentDraf
     """Record the party's copy as served against a finalised 送达回执 of the same party that
     names the document served (by its name or number)."""
     caps.require(actor, caps.DRAFT_FINALISE, copy.draft)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         copy = (
             PartyCopy.objects.select_for_update().select_related("draft__doc_type").get(pk=copy.pk)
         )

@@ -23,7 +23,7 @@ def request_sweep(user: "User"):
     running = FixitySweep.objects.filter(status=FixitySweep.Status.RUNNING).first()
     if running is not None and running.is_live():
         raise SweepAlreadyRunning("已有完整性校验正在进行，请等待其完成")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         result = run_fixity_sweep.enqueue(trigger=FixitySweep.Trigger.MANUAL, user_id=user.pk)
         record_event(
             user,

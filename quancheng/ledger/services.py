@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models, transaction
 
+from quancheng.lib.transactions import is_callers_block
+
 from .actions import Action
 from .entry import build_content, content_hash, require_action
 from .models import Event, StagedEvent
@@ -27,7 +29,7 @@ def in_own_transaction() -> bool:
     """
     if not connection.in_atomic_block:
         return False
-    return any(not block._from_testcase for block in connection.atomic_blocks)  # type: ignore[attr-defined]  # Django sets it on TestCase's blocks; not in the stubs
+    return any(is_callers_block(block) for block in connection.atomic_blocks)
 
 
 def require_own_transaction(name: str) -> None:
@@ -58,12 +60,12 @@ def _agency_id(obj) -> int | None:
 
 def _in_test_case_transaction() -> bool:
     """True when a test case's wrapping transaction (which never commits) holds the change's."""
-    return bool(connection.atomic_blocks) and connection.atomic_blocks[0]._from_testcase  # type: ignore[attr-defined]  # as above
+    return bool(connection.atomic_blocks) and not is_callers_block(connection.atomic_blocks[0])
 
 
 def _staging_block():
     """The outermost atomic block the code itself opened: the change's transaction."""
-    return next(block for block in connection.atomic_blocks if not block._from_testcase)
+    return next(block for block in connection.atomic_blocks if is_callers_block(block))
 
 
 def _is_sha256(value) -> bool:
@@ -214,7 +216,7 @@ def record_atomic(
     actor: "User | None", action: Action, obj=None, body=None, **kwargs
 ) -> StagedEvent:
     """record_event in a transaction of its own, for events with no other change (logins)."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         return record_event(actor, action, obj, body, **kwargs)
 
 

@@ -150,7 +150,7 @@ def decide(kind: ApprovableKind | str, obj, actor, *, approve: bool, note: str =
         raise kind.fail(SELF_APPROVAL, kind.message(SELF_APPROVAL, obj))
     if not approve and not note:
         raise kind.fail(NOTE_REQUIRED, kind.message(NOTE_REQUIRED, obj))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = kind.model._default_manager.select_for_update().get(pk=obj.pk)
         if kind.requester_id(locked) == actor.pk:
             raise kind.fail(SELF_APPROVAL, kind.message(SELF_APPROVAL, locked))

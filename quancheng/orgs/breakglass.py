@@ -40,7 +40,7 @@ def open_break_glass(reason: str, *, operator: str) -> tuple[User, str]:
     if not reason:
         raise BreakGlassError("必须说明启用应急账号的原因")
     password = secrets.token_urlsafe(18)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         username = f"{USERNAME_PREFIX}{timezone.now():%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
         user = User(
             username=username,
@@ -64,7 +64,7 @@ def open_break_glass(reason: str, *, operator: str) -> tuple[User, str]:
 
 def close_break_glass(username: str, *, operator: str) -> User:
     """Deactivate a break-glass account (it stays, for the record)."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         user = (
             User.objects.select_for_update()
             .filter(username=username, role=Role.BREAK_GLASS)

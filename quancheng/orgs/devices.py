@@ -63,7 +63,7 @@ def current_assignments_prefetch(day: dt.date | None = None) -> models.Prefetch:
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def change_device_status(actor: User, device: Device, status: str, note: str = "") -> Device:
     """In service, under repair, retired (在用、维修中、已报废), with the reason."""
     caps.require(actor, caps.DEVICES_MANAGE, device)
@@ -84,7 +84,7 @@ def change_device_status(actor: User, device: Device, status: str, note: str = "
     return device
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def end_device_assignment(actor: User, assignment: DeviceAssignment, ends_on: dt.date):
     """The officer handed the device back (归还): the open assignment ends on ``ends_on``."""
     caps.require(actor, caps.DEVICES_MANAGE, assignment.device)
@@ -112,7 +112,7 @@ def end_device_assignment(actor: User, assignment: DeviceAssignment, ends_on: dt
     return assignment
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def add_device_maintenance(
     actor: User,
     device: Device,

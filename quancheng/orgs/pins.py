@@ -74,7 +74,7 @@ def reset_signing_pin(actor: User, person: User) -> None:
     """The head clears a person's PIN (forgotten, or seen by someone else); a ledger event. The
     person sets a new one in their own session."""
     caps.require(actor, caps.SIGNING_PIN_RESET, person)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = User.objects.select_for_update().get(pk=person.pk)
         had = bool(locked.signing_pin)
         locked.signing_pin = ""

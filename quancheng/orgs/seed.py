@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from .models import Agency
-from .services import create_agency
+from .services import _create_agency
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User
@@ -29,10 +29,10 @@ def short_name(district: str) -> str:
 
 def _ensure(actor: "User | None", **data) -> Agency:
     existing = Agency.objects.filter(code=data["code"]).first()
-    return existing or create_agency(actor, **data)
+    return existing or _create_agency(actor, **data)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def load_organisation(path: Path = BUNDLED, actor: "User | None" = None) -> int:
     """Create the agencies that are missing; returns how many exist afterwards."""
     data = json.loads(path.read_text(encoding="utf-8"))

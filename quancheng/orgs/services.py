@@ -29,9 +29,14 @@ USER_FIELDS = [
 ]
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def create_agency(actor: User | None, **data) -> Agency:
     """Create an agency (a ledger event; actor None: the system, e.g. seeding)."""
+    return _create_agency(actor, **data)
+
+
+def _create_agency(actor: User | None, **data) -> Agency:
+    """create_agency inside the caller's transaction (load_organisation)."""
     agency = Agency.objects.create(**data)
     record_event(
         actor, Action.AGENCY_CREATED, agency, snapshot(agency, AGENCY_FIELDS), agency=agency
@@ -39,7 +44,7 @@ def create_agency(actor: User | None, **data) -> Agency:
     return agency
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def create_user(actor: User, password: str, **data) -> User:
     """Create a person with a validated password (a ledger event, never the password)."""
     user = User(**data)
@@ -50,7 +55,7 @@ def create_user(actor: User, password: str, **data) -> User:
     return user
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def create_users(actor: User | None, password: str, people: list[dict]) -> list[User]:
     """Create several people who start with one password (the demo, an import of accounts),
     each recorded as ``create_user`` records one. The password is checked against each person
@@ -69,7 +74,7 @@ def create_users(actor: User | None, password: str, people: list[dict]) -> list[
     return users
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def create_device(actor: User | None, **data) -> Device:
     """Register a recording device (a ledger event; actor None: the system)."""
     device = Device.objects.create(**data)
@@ -82,7 +87,7 @@ def create_device(actor: User | None, **data) -> Device:
     return device
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def assign_device(actor: User, device: Device, officer: User, starts_on, ends_on=None):
     """Issue a device to an officer; overlapping assignments of one device are refused, and so
     are officers of another district and devices not in service."""
@@ -113,8 +118,13 @@ def assign_device(actor: User, device: Device, officer: User, starts_on, ends_on
     return assignment
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def set_device_clock_offset(actor: User, device: Device, seconds: int, note: str = "") -> Device:
+    """Record a device's measured clock offset (_set_device_clock_offset says how)."""
+    return _set_device_clock_offset(actor, device, seconds, note)
+
+
+def _set_device_clock_offset(actor: User, device: Device, seconds: int, note: str = "") -> Device:
     """Record a device's measured clock offset (device clock minus true time) and how it was
     measured (the note: e.g. "对比授时中心时间，设备快95秒")."""
     before = device.clock_offset_seconds
@@ -127,7 +137,7 @@ def set_device_clock_offset(actor: User, device: Device, seconds: int, note: str
     return device
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def issue_api_token(actor: User, user: User, name: str, device: Device | None = None):
     """A new token; the secret is returned once and only its hash is kept."""
     secret = settings.QC_API_TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -155,7 +165,7 @@ def issue_api_token(actor: User, user: User, name: str, device: Device | None = 
     return token, secret
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def rotate_api_token(actor: User, token: ApiToken):
     """Replace a working token by a new one for the same user, device and name.
 
@@ -178,7 +188,7 @@ def rotate_api_token(actor: User, token: ApiToken):
     return new, secret
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def revoke_api_token(actor: User, token: ApiToken) -> ApiToken:
     """Revoke an API token now; revoking it again changes nothing (a ledger event)."""
     token = ApiToken.objects.select_for_update().get(pk=token.pk)

@@ -267,7 +267,7 @@ def unlink_item(actor: User, item, *, reason: str):
     if not reason:
         raise ValidationError({"reason": ValidationError("请填写解除关联的原因", code="required")})
     caps.require(actor, caps.ITEM_LINK, item)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         item = type(item).objects.select_for_update().get(pk=item.pk)
         if item.act_id is None:
             return item
@@ -288,7 +288,7 @@ def unlink_item(actor: User, item, *, reason: str):
 def set_evidence(actor: User, item, is_evidence: bool):
     """Mark whether an item is used as evidence (its retention depends on it, A22)."""
     caps.require(actor, caps.EVIDENCE_SET, item)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         item = type(item).objects.select_for_update().get(pk=item.pk)
         if item.is_evidence == is_evidence:
             return item

@@ -7,7 +7,7 @@ from quancheng.lib.workdays import ScheduleError, parse_schedule
 from quancheng.orgs import capabilities as caps
 
 from .models import HolidaySchedule
-from .schedules import load_schedule, remove_schedule
+from .schedules import _load_schedule, _remove_schedule
 
 
 class HolidayScheduleForm(forms.ModelForm):
@@ -56,13 +56,15 @@ class HolidayScheduleAdmin(admin.ModelAdmin):
             "workdays": form.cleaned_data.get("workdays") or [],
             "source": form.cleaned_data["source"],
         }
-        saved, _ = load_schedule(request.user, data)
+        # The admin's change view holds the transaction: the service's body, not its durable
+        # wrapper (docs/transactions.md).
+        saved, _ = _load_schedule(request.user, data)
         obj.pk = saved.pk
         obj.refresh_from_db()
 
     def delete_model(self, request, obj):
-        remove_schedule(request.user, obj)
+        _remove_schedule(request.user, obj)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
-            remove_schedule(request.user, obj)
+            _remove_schedule(request.user, obj)

@@ -19,8 +19,13 @@ if TYPE_CHECKING:
     from quancheng.orgs.models import User
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def load_schedule(actor: User, data: Mapping) -> tuple[HolidaySchedule, str]:
+    """Create or replace a year's schedule (_load_schedule says how)."""
+    return _load_schedule(actor, data)
+
+
+def _load_schedule(actor: User, data: Mapping) -> tuple[HolidaySchedule, str]:
     """Create or replace the schedule of data["year"]; (schedule, "created" | "replaced" |
     "unchanged").
 
@@ -63,9 +68,14 @@ def load_schedule(actor: User, data: Mapping) -> tuple[HolidaySchedule, str]:
     return schedule, "created" if created else "replaced"
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def remove_schedule(actor: User, schedule: HolidaySchedule) -> None:
     """Remove a loaded year: the package (or weekends alone, provisional) applies again."""
+    _remove_schedule(actor, schedule)
+
+
+def _remove_schedule(actor, schedule: HolidaySchedule) -> None:
+    """remove_schedule inside the caller's transaction (the admin's change view holds one)."""
     caps.require(actor, caps.SCHEDULES_LOAD)
     schedule = HolidaySchedule.objects.select_for_update().get(pk=schedule.pk)
     record_event(

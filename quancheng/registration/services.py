@@ -142,7 +142,7 @@ def _locked_act(act: Act) -> Act:
     return Act.objects.select_for_update().select_related("agency").get(pk=act.pk)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def register_records(
     actor: User, act: Act, note: str = "", confirm_open_findings: bool = False
 ) -> ActRegistration:
@@ -235,7 +235,7 @@ def _open_findings(act: Act, now) -> list[dict]:
     ]
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def request_late_registration(actor: User, act: Act, explanation: str) -> LateRegistrationRequest:
     """File a written explanation (情况说明) asking the head to allow a late registration."""
     act = _locked_act(act)

@@ -53,7 +53,7 @@ def _clean(subject: Subject) -> None:
         raise ValidationError(errors)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def create_subject(actor: "User", agency: Agency, **data) -> Subject:
     """Create an enforcement subject in the agency (a ledger event)."""
     caps.require(actor, caps.SUBJECT_CHANGE, agency)
@@ -64,7 +64,7 @@ def create_subject(actor: "User", agency: Agency, **data) -> Subject:
     return subject
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def update_subject(actor: "User", subject: Subject, **data) -> Subject:
     """Change a subject's fields (a ledger event with the differences)."""
     subject = Subject.objects.select_for_update().get(pk=subject.pk)

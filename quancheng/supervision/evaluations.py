@@ -155,7 +155,7 @@ def create_evaluation(
     if errors:
         raise ValidationError(errors)
     sheet = current_sheet(ScoreSheet.Kind.EVALUATION)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         evaluation = Evaluation(
             agency=agency,
             period_label=period_label[:50],
@@ -195,7 +195,7 @@ def score_evaluation(
 ):
     """Save the commission's points (spot-check items recomputed); a ledger event."""
     require_evaluator(actor, evaluation.agency)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         evaluation = _locked_draft(evaluation)
         basis = spotcheck_basis(evaluation.agency, evaluation.period_start, evaluation.period_end)
         evaluation.points = sheet_points(evaluation, entered, basis)
@@ -227,7 +227,7 @@ def finalise_consequences(evaluation: Evaluation) -> list[str]:
 def finalise_evaluation(actor: User, evaluation: Evaluation) -> Evaluation:
     """Freeze the evaluation once every item has its points."""
     require_evaluator(actor, evaluation.agency)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         evaluation = _locked_draft(evaluation)
         basis = spotcheck_basis(evaluation.agency, evaluation.period_start, evaluation.period_end)
         entered = {

@@ -129,7 +129,7 @@ def draw_spot_check(
     _clean_draw(district, period_start, period_end, kind, sample_size, seed)
     seed = new_seed() if seed is None else seed
     sheet = current_sheet(ScoreSheet.Kind.SPOTCHECK)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         candidates = candidate_ids(district, period_start, period_end, kind)
         if not candidates:
             raise ValidationError({"district": ["该区县在此期间没有符合条件的已归档案卷"]})
@@ -279,7 +279,7 @@ def score_sample(actor: User, sample: SpotCheckSample, results: dict[str, dict])
     score = compute_score(spot_check.checklist, clean)
     if score is None:
         raise ValidationError("至少应有一项评查项目适用")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         _lock_while_scoring(spot_check)
         sample = SpotCheckSample.objects.select_for_update().get(pk=sample.pk)
         sample.results = clean
@@ -309,7 +309,7 @@ def record_finding(
     codes = {item["code"] for item in spot_check.checklist}
     if item_code and item_code not in codes:
         raise ValidationError({"item_code": ["评查项目无效"]})
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         _lock_while_scoring(spot_check)
         finding = SpotFinding.objects.create(
             sample=sample, item_code=item_code, text=text[:4000], created_by=actor
@@ -358,7 +358,7 @@ def issue_reports(actor: User, spot_check: SpotCheck) -> list[SpotCheckReport]:
     from quancheng.records.services import put_record, register_blob
 
     require_audit(actor, spot_check.district)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         spot_check = SpotCheck.objects.select_for_update().get(pk=spot_check.pk)
         if spot_check.status != SpotCheck.Status.SCORING:
             raise ValidationError("抽查结果已通报")
@@ -404,7 +404,7 @@ def issue_reports(actor: User, spot_check: SpotCheck) -> list[SpotCheckReport]:
 def record_report_download(actor: User, report: SpotCheckReport) -> None:
     """The download of a report is an access to record content: a ledger event."""
     require_view_supervision(actor)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         record_event(
             actor,
             Action.SPOTCHECK_REPORT_DOWNLOADED,

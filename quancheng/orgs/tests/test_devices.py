@@ -11,10 +11,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def camera(city_admin, agency):
-    from django.db import transaction
-
-    with transaction.atomic():
-        return create_device(city_admin, agency=agency, kind="body_camera", serial_number="DSJ-001")
+    return create_device(city_admin, agency=agency, kind="body_camera", serial_number="DSJ-001")
 
 
 def test_device_officer_on_a_date(city_admin, camera, officer, colleague):

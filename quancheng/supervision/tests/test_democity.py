@@ -11,6 +11,7 @@ from quancheng.cases.models import Act
 from quancheng.compliance.models import ActCompliance, Finding
 from quancheng.ledger.models import Event
 from quancheng.ledger.verify import verify_ledger
+from quancheng.lib import transactions
 from quancheng.records.models import Segment
 from quancheng.records.services import blob_store
 from quancheng.registration.models import ActRegistration
@@ -49,7 +50,7 @@ def _digest() -> list:
 
 def _build_and_digest(seed: int) -> list:
     try:
-        with transaction.atomic():
+        with transactions.batch():  # build_city calls durable services (load_organisation)
             build_city(CityPlan(districts=2, acts=40, seed=seed, now=NOW, store_blobs=False))
             digest = _digest()
             raise _Rollback

@@ -31,11 +31,11 @@ pytestmark = [
 # custodian's journey registers it (the checklist then empty) and archives it.
 FINISHED_INSPECTION = """
 import datetime as dt
-from django.db import transaction
 from django.utils import timezone
 from quancheng.cases.services import create_act
 from quancheng.compliance.services import add_marker
 from quancheng.demo import media
+from quancheng.lib import transactions
 from quancheng.orgs.models import Device, User
 from quancheng.records.items import create_data_record, create_document, create_segment
 from quancheng.records.models import DataKind
@@ -45,7 +45,7 @@ subject = Subject.objects.filter(agency=officer.agency).order_by("pk").first()
 camera = Device.objects.filter(agency=officer.agency, kind="body_camera").order_by("pk").first()
 end = timezone.now() - dt.timedelta(hours=2)
 start = end - dt.timedelta(minutes=40)
-with transaction.atomic():
+with transactions.batch():
     act = create_act(officer, officer.agency, [officer, colleague], kind="inspection",
         started_at=start, ended_at=end, place=subject.address, subject=subject,
         description="旅程测试：待登记归档的检查")
