@@ -28,7 +28,12 @@ PASSWORD = "Test-password-2026"  # noqa: S105
 hypothesis_settings.register_profile(
     "quancheng", deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-hypothesis_settings.load_profile("quancheng")
+# scripts/test (and so CI) loads "ci": a bounded number of examples for the properties that do not
+# set their own (Hypothesis's default is 100), and no example database (a fresh clone each run).
+hypothesis_settings.register_profile(
+    "ci", parent=hypothesis_settings.get_profile("quancheng"), max_examples=30, database=None
+)
+hypothesis_settings.load_profile(os.environ.get("QC_HYPOTHESIS_PROFILE") or "quancheng")
 
 
 # QC_TEST_CLOCK runs the whole session on a moved clock that ticks on from a fixed instant: an ISO
@@ -56,6 +61,43 @@ def pytest_configure(config):
 def pytest_unconfigure(config):
     if getattr(config, "_qc_clock", None):
         config._qc_clock.stop()
+
+
+# The fixtures that give a test the database of the pass: pytest-django's, the live server, and
+# the template of the subprocess instances (jobs/tests/instance.py: a PostgreSQL database beside
+# the pass's when the pass runs on PostgreSQL).
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+    "migrated_template",
+}
+
+
+def uses_the_database(item) -> bool:
+    """Whether a test reaches the database of the pass (SQLite or PostgreSQL) in this process."""
+    if item.get_closest_marker("django_db"):
+        return True
+    return bool(DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config, items):
+    """QC_TEST_ONCE=1 (scripts/test sets it on the PostgreSQL pass) skips the tests whose result
+    cannot depend on the database: those that never touch the pass's database (pure code, the
+    blob stores, media and OCR, nginx and gunicorn on an installation of their own, browsers
+    driving a SQLite installation of their own) and those marked db_independent. They run in the
+    SQLite pass only; docs/testing.md lists them and why. Decided at collection, so a module's
+    expensive fixtures are never started for tests that are then skipped."""
+    if os.environ.get("QC_TEST_ONCE") != "1":
+        return
+    skip = pytest.mark.skip(reason="database-independent: runs in the SQLite pass only")
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            continue  # tests_deploy and the PostgreSQL-only tests
+        if item.get_closest_marker("db_independent") or not uses_the_database(item):
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)
