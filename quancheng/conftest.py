@@ -10,6 +10,7 @@
 
 import datetime as dt
 import os
+import secrets
 
 import pytest
 import time_machine
@@ -17,11 +18,25 @@ from django.utils import timezone
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from quancheng.api.tests.client import Api
 from quancheng.lib import uscc
-from quancheng.orgs.models import Agency, Role, User
+from quancheng.orgs.models import Agency, ApiToken, Role, User
 from quancheng.orgs.seed import load_organisation
 
 PASSWORD = "Test-password-2026"  # noqa: S105
+
+# Fixtures shared by the tests of more than one app live in these modules, registered here once
+# (never imported into a test module: an imported fixture is a second definition, and a second
+# instance of a session fixture, e.g. a second SeaweedFS). A fixture shared within one app is in
+# that app's tests/conftest.py. Modules and what they give:
+pytest_plugins = [
+    "quancheng.lib.blobstore.tests.seaweed",  # seaweedfs: one SeaweedFS for the session
+    "quancheng.records.tests.media_fixtures",  # clips: short real media files (PyAV)
+    "quancheng.redaction.tests.face_clips",  # face_clip: a clip with a face
+    "quancheng.jobs.tests.instance",  # migrated_template: subprocess installations
+    "quancheng.compliance.tests.scene",  # scene, clock: the rule tests' compliant act
+    "quancheng.access.tests.extraction_setup",  # act_items, certified, produced, extraction_stores
+]
 
 # No wall-clock limits in tests (a shared, noisy machine): Hypothesis's per-example deadline and
 # its "input generation is slow" health check are both timings.
@@ -285,3 +300,24 @@ def case(officer, colleague, agency, subject):
         subject=subject,
         filed_on=timezone.localdate(),
     )
+
+
+@pytest.fixture
+def api_as(db):
+    """api_as(user) → an Api client (api/tests/client.py) with a fresh token of that user."""
+
+    def make(user, device=None):
+        # Straight to the table, not through issue_api_token: the token is test set-up and must
+        # not add a ledger event to the counts a test compares.
+        secret = f"qc_test-{user.username}-{secrets.token_urlsafe(8)}"
+        ApiToken.objects.create(
+            name=f"{user.username} 测试终端",
+            user=user,
+            device=device,
+            token_hash=ApiToken.hash_secret(secret),
+            prefix=secret[:10],
+            created_by=user,
+        )
+        return Api(secret)
+
+    return make

@@ -19,9 +19,7 @@ from quancheng.ledger.checkpoints import verifier_key
 from quancheng.ledger.models import Event
 from quancheng.records.services import blob_store
 
-from .extraction_setup import *  # noqa: F403
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("extraction_stores")]
 
 ROOT = Path(__file__).resolve().parents[3]
 BAGIT = ROOT / ".venv" / "bin" / "bagit.py"

@@ -18,9 +18,8 @@ from quancheng.orgs.models import Device
 from quancheng.records.services import blob_store
 
 from .dossier_scene import NOW
-from .fourchecks_scene import (  # noqa: F401 - real_files is a fixture
+from .fourchecks_scene import (
     inspection_dossier,
-    real_files,
     segment_of,
     spoil_blob,
 )
@@ -45,7 +44,7 @@ def device(agency):
 
 
 @pytest.fixture
-def scene(clock, officer, custodian, act, device, real_files):  # noqa: F811
+def scene(clock, officer, custodian, act, device, real_files):
     return inspection_dossier(officer, custodian, act, device, real_files)
 
 
@@ -110,7 +109,7 @@ def test_a_failed_check_refuses_sealing_with_the_reason_and_keeps_the_report(
     }
 
 
-def test_the_api_gives_the_failures_codes(scene, custodian, officer, act, real_files):  # noqa: F811
+def test_the_api_gives_the_failures_codes(scene, custodian, officer, act, real_files):
     from .test_dossiers_api import api_as
 
     dossier, _ = scene
