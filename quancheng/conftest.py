@@ -8,6 +8,7 @@
   audit_admin 冯审.
 """
 
+import contextlib
 import datetime as dt
 import os
 import secrets
@@ -99,12 +100,18 @@ def uses_the_database(item) -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
-    """QC_TEST_ONCE=1 (scripts/test sets it on the PostgreSQL pass) skips the tests whose result
+    """The users of REAL_CLOCK_FIXTURES run on the machine's clock (real_clock).
+
+    QC_TEST_ONCE=1 (scripts/test sets it on the PostgreSQL pass) skips the tests whose result
     cannot depend on the database: those that never touch the pass's database (pure code, the
     blob stores, media and OCR, nginx and gunicorn on an installation of their own, browsers
     driving a SQLite installation of their own) and those marked db_independent. They run in the
     SQLite pass only; docs/testing.md lists them and why. Decided at collection, so a module's
     expensive fixtures are never started for tests that are then skipped."""
+    for item in items:
+        for fixture, reason in REAL_CLOCK_FIXTURES.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.real_clock(reason))
     if os.environ.get("QC_TEST_ONCE") != "1":
         return
     skip = pytest.mark.skip(reason="database-independent: runs in the SQLite pass only")
@@ -115,12 +122,25 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def machine_clock():
+    """A block in which the time is the machine's again (it ticks on), when QC_TEST_CLOCK moved
+    the session's; for fixtures that start a process keeping the machine's clock."""
+    if not TEST_CLOCK:
+        return contextlib.nullcontext()
+    return time_machine.travel(time_machine.escape_hatch.time.time(), tick=True)
+
+
+# Fixtures whose users talk to a process on the machine's clock where minutes matter: SeaweedFS
+# refuses an S3 request signed more than 15 minutes off its own clock.
+REAL_CLOCK_FIXTURES = {"seaweedfs": "SeaweedFS checks S3 request signatures against its clock"}
+
+
 @pytest.fixture(autouse=True)
 def _real_clock(request):
     if not (TEST_CLOCK and request.node.get_closest_marker("real_clock")):
         yield
         return
-    with time_machine.travel(time_machine.escape_hatch.time.time(), tick=True):
+    with machine_clock():
         yield
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from quancheng.conftest import machine_clock
+
 ACCESS_KEY = "quancheng-test"
 SECRET_KEY = "quancheng-test-secret"
 START_TIMEOUT = 60.0  # seconds; normally ready in 1-2 s
@@ -147,7 +149,10 @@ def seaweedfs(tmp_path_factory):
         log_path=log_path,
     )
     try:
-        _wait_until_ready(server, proc)
+        # Its tests run on the machine's clock (quancheng/conftest.py marks them real_clock); so
+        # does this first signed request, made before any test's own fixtures.
+        with machine_clock():
+            _wait_until_ready(server, proc)
         yield server
     finally:
         proc.terminate()
