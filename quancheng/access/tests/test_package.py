@@ -22,7 +22,8 @@ from quancheng.records.services import blob_store
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("extraction_stores")]
 
 ROOT = Path(__file__).resolve().parents[3]
-BAGIT = ROOT / ".venv" / "bin" / "bagit.py"
+# bagit.py of the environment that runs the tests (the checkout's .venv under scripts/test).
+BAGIT = Path(sys.executable).parent / "bagit.py"
 
 
 @pytest.fixture
