@@ -99,27 +99,44 @@ def uses_the_database(item) -> bool:
     return bool(DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())))
 
 
+# The database-independent tests run in one of the two passes of scripts/test: in the SQLite pass,
+# except those of these modules, which run in the PostgreSQL pass so that the two passes end at
+# about the same time (docs/testing.md, "What runs once": how to rebalance).
+ONCE_IN_THE_POSTGRESQL_PASS: tuple[str, ...] = ()
+
+
+def once_pass(item) -> str | None:
+    """The one pass ("sqlite" or "postgresql") a database-independent test runs in; None for a
+    test that runs in both."""
+    if item.get_closest_marker("postgres"):
+        return None  # tests_deploy and the PostgreSQL-only tests have their own rule
+    if not (item.get_closest_marker("db_independent") or not uses_the_database(item)):
+        return None
+    path = item.nodeid.split("::")[0]
+    return "postgresql" if path in ONCE_IN_THE_POSTGRESQL_PASS else "sqlite"
+
+
 def pytest_collection_modifyitems(config, items):
     """The users of REAL_CLOCK_FIXTURES run on the machine's clock (real_clock).
 
-    QC_TEST_ONCE=1 (scripts/test sets it on the PostgreSQL pass) skips the tests whose result
-    cannot depend on the database: those that never touch the pass's database (pure code, the
-    blob stores, media and OCR, nginx and gunicorn on an installation of their own, browsers
-    driving a SQLite installation of their own) and those marked db_independent. They run in the
-    SQLite pass only; docs/testing.md lists them and why. Decided at collection, so a module's
-    expensive fixtures are never started for tests that are then skipped."""
+    QC_TEST_ONCE names the pass (scripts/test sets it when both databases run: "sqlite" or
+    "postgresql"): the tests whose result cannot depend on the database are skipped in the other
+    pass than theirs (once_pass). They are those that never touch the pass's database (pure code,
+    the blob stores, media, nginx and gunicorn or browsers in front of an installation of their
+    own on SQLite) and those marked db_independent; docs/testing.md lists them and why. Decided
+    at collection, so a module's expensive fixtures are never started for skipped tests."""
     for item in items:
         for fixture, reason in REAL_CLOCK_FIXTURES.items():
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(pytest.mark.real_clock(reason))
-    if os.environ.get("QC_TEST_ONCE") != "1":
+    this_pass = os.environ.get("QC_TEST_ONCE", "")
+    if this_pass not in ("sqlite", "postgresql"):
         return
-    skip = pytest.mark.skip(reason="database-independent: runs in the SQLite pass only")
     for item in items:
-        if item.get_closest_marker("postgres"):
-            continue  # tests_deploy and the PostgreSQL-only tests
-        if item.get_closest_marker("db_independent") or not uses_the_database(item):
-            item.add_marker(skip)
+        other = once_pass(item)
+        if other is not None and other != this_pass:
+            reason = f"database-independent: runs in the {other} pass only"
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def machine_clock():
