@@ -45,6 +45,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from quancheng.lib.net import free_port
+
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -220,12 +222,6 @@ def store_peak_rss(path: Path, store_root: Path, expected: str) -> int:
 # --- the server ---------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _children(pid: int) -> list[int]:
     """The direct children of ``pid`` (the gunicorn workers of the master)."""
     found = []
@@ -290,7 +286,7 @@ class Server:
         self._manage("migrate", "--noinput", "-v", "0")
         out = self._manage("shell", "-c", _SETUP_SERVER)
         self.token = next(line.split()[1] for line in out.splitlines() if line.startswith("TOKEN "))
-        port = _free_port()
+        port = free_port()
         self.base = f"http://127.0.0.1:{port}"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         # A Unix socket's path has at most 107 bytes: a deep temporary var dir is too long.

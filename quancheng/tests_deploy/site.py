@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from quancheng.lib.net import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "deployment.md"
 VENV_BIN = Path(sys.executable).parent
@@ -57,12 +59,6 @@ def doc_blocks(path: Path = DOC) -> dict[str, str]:
             raise StepFailed(f"{path}: block {name!r} marked twice")
         found[name] = body
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def exec_start(unit: str) -> str:

@@ -20,7 +20,7 @@ import requests
 from django.conf import settings
 
 from quancheng.lib.frontend import nginx_binary
-from quancheng.web.tests.live import free_port
+from quancheng.lib.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -21,16 +21,12 @@ import pytest
 import requests
 from tusclient import client as tus_client
 
+from quancheng.lib.net import free_port
+
 MiB = 1024 * 1024
 ROOT = Path(__file__).resolve().parents[3]
 SIZE = 3 * MiB + 12345  # the last chunk is a short one
 WAIT_STEPS = 200  # × 0.1 s: every wait is bounded
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def manage(env, *args, timeout=180) -> str:

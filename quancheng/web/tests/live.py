@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from quancheng.demo import DEMO_PASSWORD
+from quancheng.lib.net import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[3]
@@ -30,12 +31,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--mute-audio",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_port(process: subprocess.Popen, port: int, log: Path, attempts: int = 300) -> None:

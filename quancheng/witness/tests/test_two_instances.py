@@ -12,7 +12,6 @@ pytest-django's live_server is not used: its teardown deletes rows the ledger's 
 import base64
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from quancheng.demo import DEMO_PASSWORD
 from quancheng.ledger import note
+from quancheng.lib.net import free_port
 from quancheng.witness import cosignature
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -32,12 +32,6 @@ WAIT_STEPS = 300  # × 0.1 s: every wait is bounded
 CITY_ORIGIN = "city.example/ledger"
 DISTRICT_ORIGIN = "yuzhong.example/ledger"
 WITNESS_NAME = CITY_ORIGIN + "/witness"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(env, *args, check=True) -> subprocess.CompletedProcess:

