@@ -150,7 +150,7 @@ def _database() -> str:
         if connection.vendor == "sqlite":
             return f"SQLite {connection.Database.sqlite_version}"
         return connection.vendor
-    except Exception:  # noqa: BLE001 - a description, never a reason to fail the run
+    except Exception:
         return ""
 
 

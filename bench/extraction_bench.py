@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import Timer, django_for_bench, machine_note  # noqa: E402
+from bench._common import Timer, django_for_bench, machine_note
 
 MiB = 1024 * 1024
 

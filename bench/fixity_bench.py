@@ -218,7 +218,7 @@ def _doc_text(args, total, paths, openssl_times, sweep_times) -> str:
     best_openssl, best_sweep = min(openssl_times), min(sweep_times)
     ratio = median_ratio(openssl_times, sweep_times)
     openssl = (
-        subprocess.run(  # noqa: S603
+        subprocess.run(
             ["openssl", "version"],  # noqa: S607
             capture_output=True,
             text=True,

@@ -145,7 +145,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def Params_default(name: str):  # noqa: N802 - reads the platform's default, not a constant
+def Params_default(name: str):
     from quancheng.redaction.video import Params
 
     return getattr(Params(), name)

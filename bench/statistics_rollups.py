@@ -58,7 +58,7 @@ def check_rebuild(acts: int) -> None:
         raise SystemExit("\n".join(differences[:20]))
 
 
-def fill(months: int, officers: int, devices: int, seed: int = 1) -> dict:
+def fill(months: int, officers: int, devices: int, seed: int = 1) -> dict:  # noqa: C901 - one pass writing every rollup table of the bench city
     """Rollup rows of a full city, written directly (see the module docstring)."""
     from django.db import transaction
 

@@ -11,3 +11,7 @@ class AccessConfig(AppConfig):
         from .policy import VIEW, decide
 
         provide("may_view_content", lambda user, item: decide(user, item, VIEW))
+
+        from .approvals import register
+
+        register()

@@ -10,6 +10,8 @@ the custodian and head (A27: access refused or outside an approval), and ends th
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
@@ -18,6 +20,10 @@ from quancheng.ledger.services import record_event
 from quancheng.orgs.models import Role
 
 from .policy import ACTION_LABELS, VIEW, Decision, decide, decide_many, item_kind_of
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 DENIAL_AUDIENCE = [Role.CUSTODIAN.value, Role.HEAD.value]
 
@@ -46,7 +52,7 @@ def access_body(request) -> dict:
     return decision.event_body() if decision is not None else {}
 
 
-def record_denial(user, item, action: str, decision: Decision, path: str = "") -> None:
+def record_denial(user: User, item, action: str, decision: Decision, path: str = "") -> None:
     """``access.denied`` on the item and an alert about the person who tried, committed even
     though the request then fails.
 

@@ -9,18 +9,24 @@ Each step is one function and one transaction with its ledger event: ``extractio
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
 from quancheng.ledger.services import record_event
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import agencies_visible_to
 from quancheng.records.refs import ITEM_MODELS, ItemKind, ref_of, resolve_many
 from quancheng.records.sm3 import file_digests
 
 from .models import Extraction
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 MAX_ITEMS = 500
 MAX_TEXT = 2000
@@ -59,7 +65,7 @@ def parse_refs(raw) -> list[tuple[str, int]]:
     return refs
 
 
-def items_in_scope(actor, *, act: Act | None, case: Case | None, refs) -> list[models.Model]:
+def items_in_scope(actor: User, *, act: Act | None, case: Case | None, refs) -> list[models.Model]:
     """The items the references name, each of the act (or the case) and visible to the actor."""
     if (act is None) == (case is None):
         raise _error("请选择一个执法行为或一个案件", "source_required", "act")
@@ -90,7 +96,7 @@ def refs_json(items) -> list[dict]:
 
 
 def request_extraction(
-    actor, *, purpose: str, act: Act | None = None, case: Case | None = None, items=()
+    actor: User, *, purpose: str, act: Act | None = None, case: Case | None = None, items=()
 ) -> Extraction:
     """An officer asks to extract items of one act or case as evidence (提取申请)."""
     source = act or case
@@ -125,31 +131,25 @@ def _locked(extraction: Extraction) -> Extraction:
     return Extraction.objects.select_for_update().get(pk=extraction.pk)
 
 
-def decide_extraction(actor, extraction: Extraction, *, approve: bool, note: str = ""):
+def decide_extraction(actor: User, extraction: Extraction, *, approve: bool, note: str = ""):
     """The agency head approves or refuses (A24); never the requester. An approval queues the
     production of the package once the decision has committed."""
-    if not caps.can(actor, caps.REQUESTS_DECIDE, extraction):
-        raise PermissionDenied("只有本机构负责人可以审批证据提取")
     note = clean_text(note, "note", "审批意见", required=not approve)
-    with transaction.atomic():
-        extraction = _locked(extraction)
-        if extraction.requested_by_id == actor.pk:
-            raise PermissionDenied("申请人不能审批自己的证据提取申请")
-        if extraction.status != Extraction.Status.PENDING:
-            raise _error(f"该申请已处理（{extraction.get_status_display()}）", "already_decided")
-        extraction.status = Extraction.Status.APPROVED if approve else Extraction.Status.REFUSED
-        extraction.decided_by = actor
-        extraction.decided_at = timezone.now()
-        extraction.decision_note = note
-        extraction.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        record_event(
-            actor,
-            "extraction.approved" if approve else "extraction.refused",
-            extraction,
-            {"note": note},
-        )
-        if approve:
-            schedule_production(extraction)
+    return approvals.decide("extraction", extraction, actor, approve=approve, note=note)
+
+
+def apply_decision(extraction: Extraction, actor, approve: bool, note: str) -> Extraction:
+    """The extraction's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    extraction.status = Extraction.Status.APPROVED if approve else Extraction.Status.REFUSED
+    extraction.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    record_event(
+        actor,
+        "extraction.approved" if approve else "extraction.refused",
+        extraction,
+        {"note": note},
+    )
+    if approve:
+        schedule_production(extraction)
     return extraction
 
 
@@ -162,7 +162,7 @@ def schedule_production(extraction: Extraction) -> None:
     transaction.on_commit(lambda: produce_extraction_package.enqueue(pk), robust=True)
 
 
-def retry_production(actor, extraction: Extraction) -> Extraction:
+def retry_production(actor: User, extraction: Extraction) -> Extraction:
     """The head asks again for a package whose production failed."""
     if not caps.can(actor, caps.REQUESTS_DECIDE, extraction):
         raise PermissionDenied("只有本机构负责人可以重新制作")
@@ -183,7 +183,7 @@ def retry_production(actor, extraction: Extraction) -> Extraction:
     return extraction
 
 
-def record_download(actor, extraction: Extraction, served: str, *, via: str) -> None:
+def record_download(actor: User, extraction: Extraction, served: str, *, via: str) -> None:
     """A download of the package is an access to record content: one event per request."""
     caps.require(actor, caps.EXTRACTION_DOWNLOAD, extraction)
     with transaction.atomic():
@@ -195,7 +195,7 @@ def record_download(actor, extraction: Extraction, served: str, *, via: str) -> 
         )
 
 
-def record_note_read(actor, extraction: Extraction, served: str) -> None:
+def record_note_read(actor: User, extraction: Extraction, served: str) -> None:
     """Reading the extraction note on its own (it lists the items and their hashes)."""
     caps.require(actor, caps.EXTRACTION_DOWNLOAD, extraction)
     with transaction.atomic():
@@ -211,7 +211,7 @@ def package_filename(extraction: Extraction) -> str:
     return f"证据提取-{extraction.pk}.zip"
 
 
-def visible_extractions(user):
+def visible_extractions(user: User):
     """Extractions in the user's scope, for lists (the detail page checks the same scope)."""
     return Extraction.objects.visible_to(user).select_related(
         "requested_by", "decided_by", "act", "case", "agency"

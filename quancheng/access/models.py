@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
-from quancheng.orgs.models import Agency
+from quancheng.orgs.models import Agency, Approval
 from quancheng.orgs.scoping import AgencyScopedQuerySet
 from quancheng.records.models import Blob, Segment
 
@@ -85,7 +85,7 @@ class AccessRequest(models.Model):
         return reverse("access:request_detail", args=[self.pk])
 
 
-class Extraction(models.Model):
+class Extraction(Approval):
     """An evidence extraction (证据提取, A24 ¶3): asked by an officer, approved by the head,
     produced as an export package (copies, a signed note, a BagIt bag, the ledger part)."""
 
@@ -97,9 +97,6 @@ class Extraction(models.Model):
         FAILED = "failed", "制作失败"
 
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="extractions")
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
     purpose = models.TextField("提取事由")
     case = models.ForeignKey(
         Case, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -108,12 +105,6 @@ class Extraction(models.Model):
     # The items to extract: [{"kind": "segment", "id": 12}, …] (see records/refs.py).
     items = models.JSONField("提取条目", default=list)
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
-    requested_at = models.DateTimeField("申请时间", default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
-    decision_note = models.TextField("审批意见", blank=True)
     # The package (a zip of the bag), once produced.
     package = models.ForeignKey(
         Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -271,6 +271,7 @@ def build_package(extraction: Extraction, work: Path) -> Path:
     # checkpoint, so that the bundle proves both digests of every stored file.
     compute_sm3_of([f.sha256 for f in [note, *files, *signatures] if f.content is None])
     checkpoint = make_checkpoint() or Checkpoint.objects.order_by("-size").first()
+    assert checkpoint is not None  # the ledger holds at least the events being exported
     bag_dir = work / f"extraction-{extraction.pk}"
     make_ledger_bundle(
         bag_dir,

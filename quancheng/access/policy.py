@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 from django.utils import timezone
@@ -26,6 +27,10 @@ from django.utils import timezone
 from quancheng.cases.models import Act, Case
 from quancheng.orgs.models import Agency, Role
 from quancheng.records.refs import ITEM_MODELS, kind_of
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 VIEW = "view"
 PLAY = "play"
@@ -75,7 +80,7 @@ def _refuse(code: str) -> Decision:
 class _Facts:
     """What the decisions about a batch of items need, fetched in a handful of queries."""
 
-    def __init__(self, user, items: list):
+    def __init__(self, user: User, items: list):
         now = timezone.now()
         act_ids = {i.act_id for i in items if i.act_id}
         self.case_of_act = dict(Act.objects.filter(pk__in=act_ids).values_list("pk", "case_id"))
@@ -113,17 +118,17 @@ def _case_id(item) -> int | None:
 def item_kind_of(item) -> str:
     """The item's kind; a document draft (文书草稿) is judged as content of its act."""
     if isinstance(item, tuple(ITEM_MODELS.values())):
-        return kind_of(item)
+        return kind_of(item)  # type: ignore[arg-type]  # an item, by the isinstance above
     return item._meta.label_lower
 
 
-def _in_scope(user, item, facts: _Facts) -> bool:
+def _in_scope(user: User, item, facts: _Facts) -> bool:
     if user.sees_whole_city:
         return True
     return user.agency is not None and facts.district.get(item.agency_id) == user.agency.district
 
 
-def _involved(user, item, facts: _Facts) -> bool:
+def _involved(user: User, item, facts: _Facts) -> bool:
     if getattr(item, "officer_id", None) == user.pk or item.created_by_id == user.pk:
         return True
     if item.act_id in facts.my_acts:
@@ -147,7 +152,7 @@ def _covering_request(item, facts: _Facts):
     return None
 
 
-def _decide(user, item, action: str, facts: _Facts) -> Decision:
+def _decide(user: User, item, action: str, facts: _Facts) -> Decision:
     if action not in ACTIONS:
         raise ValueError(f"unknown access action {action!r}")
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -177,12 +182,12 @@ def _decide(user, item, action: str, facts: _Facts) -> Decision:
     return _refuse("needs_request")
 
 
-def decide(user, item, action: str) -> Decision:
+def decide(user: User, item, action: str) -> Decision:
     """May ``user`` view, play or download ``item`` (a segment, document or data record)?"""
     return _decide(user, item, action, _Facts(user, [item]))
 
 
-def decide_many(user, items: Iterable, action: str) -> dict[tuple[str, int], Decision]:
+def decide_many(user: User, items: Iterable, action: str) -> dict[tuple[str, int], Decision]:
     """The decision for each item, by (kind, id), in a fixed number of queries."""
     items = list(items)
     if not items:
@@ -191,12 +196,12 @@ def decide_many(user, items: Iterable, action: str) -> dict[tuple[str, int], Dec
     return {(item_kind_of(i), i.pk): _decide(user, i, action, facts) for i in items}
 
 
-def allowed_ids(user, items: Iterable, action: str = VIEW) -> set[tuple[str, int]]:
+def allowed_ids(user: User, items: Iterable, action: str = VIEW) -> set[tuple[str, int]]:
     """The (kind, id) references of the items the user may access, for lists."""
     return {ref for ref, d in decide_many(user, items, action).items() if d.allowed}
 
 
-def mark_allowed(user, items: Iterable, action: str = VIEW) -> list:
+def mark_allowed(user: User, items: Iterable, action: str = VIEW) -> list:
     """The items, each with ``access_allowed`` set, so a list shows a link or "申请调阅"."""
     items = list(items)
     allowed = allowed_ids(user, items, action)

@@ -21,6 +21,7 @@ import datetime as dt
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -30,6 +31,7 @@ from quancheng.cases.models import Act, Case
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
 from quancheng.lib.spreadsheet import safe_row
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
 from quancheng.records.refs import ItemKind, resolve_many
@@ -37,6 +39,10 @@ from quancheng.records.refs import ItemKind, resolve_many
 from .extraction import clean_text, items_in_scope, refs_json
 from .models import Extraction, Provision
 from .redaction import copies_to_release
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 MAX_RECIPIENT = 200
 
@@ -46,7 +52,7 @@ def _error(message: str, code: str, field: str) -> ValidationError:
 
 
 def request_provision(
-    actor,
+    actor: User,
     *,
     recipient: str,
     recipient_kind: str,
@@ -108,34 +114,27 @@ def _locked(provision: Provision) -> Provision:
     return Provision.objects.select_for_update().select_related("agency").get(pk=provision.pk)
 
 
-def decide_provision(actor, provision: Provision, *, approve: bool, note: str = "") -> Provision:
+def decide_provision(
+    actor: User, provision: Provision, *, approve: bool, note: str = ""
+) -> Provision:
     """Step 2: the head of the records' agency approves or refuses; never the requester."""
-    if not caps.can(actor, caps.REQUESTS_DECIDE, provision):
-        raise PermissionDenied("只有本机构负责人可以审批对外提供")
     note = clean_text(note, "note", "审批意见", required=not approve)
-    with transaction.atomic():
-        provision = _locked(provision)
-        if provision.requested_by_id == actor.pk:
-            raise PermissionDenied("申请人不能审批自己的对外提供申请")
-        if provision.status != Provision.Status.REQUESTED:
-            raise _error(
-                f"该申请已处理（{provision.get_status_display()}）", "already_decided", "status"
-            )
-        provision.status = Provision.Status.APPROVED if approve else Provision.Status.REFUSED
-        provision.approved_by = actor
-        provision.approved_at = timezone.now()
-        provision.decision_note = note
-        provision.save(update_fields=["status", "approved_by", "approved_at", "decision_note"])
-        record_event(
-            actor,
-            "provision.approved" if approve else "provision.refused",
-            provision,
-            {"note": note},
-        )
+    return approvals.decide("provision", provision, actor, approve=approve, note=note)
+
+
+def apply_decision(provision: Provision, actor, approve: bool, note: str) -> Provision:
+    """The provision's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    provision.status = Provision.Status.APPROVED if approve else Provision.Status.REFUSED
+    provision.save(update_fields=["status", "approved_by", "approved_at", "decision_note"])
+    record_event(
+        actor, "provision.approved" if approve else "provision.refused", provision, {"note": note}
+    )
     return provision
 
 
-def register_provided(actor, provision: Provision, *, provided_on: dt.date | None) -> Provision:
+def register_provided(
+    actor: User, provision: Provision, *, provided_on: dt.date | None
+) -> Provision:
     """Step 3: register that an approved provision was handed over on ``provided_on`` (登记)."""
     caps.require(actor, caps.PROVISION_REGISTER, provision)
     if provided_on is None:
@@ -205,7 +204,7 @@ def _items_of(provision: Provision) -> list:
     return [found[ref] for ref in refs]
 
 
-def pending_for_head(user) -> models.QuerySet[Provision]:
+def pending_for_head(user: User) -> models.QuerySet[Provision]:
     """Provision requests waiting for this head's decision (the approvals inbox)."""
     if getattr(user, "role", None) != Role.HEAD or user.agency_id is None:
         return Provision.objects.none()
@@ -250,7 +249,7 @@ class ProvisionFilter:
         }
 
 
-def register_of(user, filters: ProvisionFilter | None = None):
+def register_of(user: User, filters: ProvisionFilter | None = None):
     """The provisions the user sees, newest first, filtered."""
     qs = Provision.objects.visible_to(user).select_related(
         "agency", "act", "case", "requested_by", "approved_by", "registered_by", "extraction"
@@ -316,7 +315,7 @@ def rows(provisions) -> Iterator[list[str]]:
         ]
 
 
-def log_export(actor, fmt: str, filters: ProvisionFilter, count: int) -> None:
+def log_export(actor: User, fmt: str, filters: ProvisionFilter, count: int) -> None:
     with transaction.atomic():
         record_event(
             actor,

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -35,6 +36,7 @@ from quancheng.jobs.leases import current_job
 from quancheng.jobs.workdirs import work_dir
 from quancheng.ledger.models import Event
 from quancheng.ledger.services import record_event
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.records.media import _readable_path
 from quancheng.records.models import Segment
@@ -44,6 +46,10 @@ from quancheng.redaction.video import Params, RedactionError
 
 from .extraction import clean_text
 from .models import Provision, RedactedCopy
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 logger = logging.getLogger(__name__)
 
@@ -93,30 +99,30 @@ def parse_mute_ranges(raw, duration: float | None = None) -> tuple[tuple[float, 
     return tuple(sorted((round(a, 3), round(b, 3)) for a, b in pairs))
 
 
-def may_request(user, provision: Provision) -> bool:
+def may_request(user: User, provision: Provision) -> bool:
     """Who registers the provision asks for its copies: the requester or the custodian."""
     return caps.can(user, caps.PROVISION_REGISTER, provision)
 
 
-def is_reviewer(user, copy: RedactedCopy) -> bool:
+def is_reviewer(user: User, copy: RedactedCopy) -> bool:
     """The head of the provision's agency reviews its copies (as they decide the provision)."""
     return caps.can(user, caps.REQUESTS_DECIDE, copy.provision)
 
 
-def may_play(user, copy: RedactedCopy) -> bool:
+def may_play(user: User, copy: RedactedCopy) -> bool:
     """The requester, the custodian and the head of the agency see the copy once it exists."""
     if copy.blob_id is None:
         return False
     return is_reviewer(user, copy) or may_request(user, copy.provision)
 
 
-def may_download(user, copy: RedactedCopy) -> bool:
+def may_download(user: User, copy: RedactedCopy) -> bool:
     """Only an approved copy is handed over."""
     return copy.status == RedactedCopy.Status.APPROVED and may_play(user, copy)
 
 
 def request_redaction(
-    actor, provision: Provision, segment: Segment, *, mute="", threshold: float | None = None
+    actor: User, provision: Provision, segment: Segment, *, mute="", threshold: float | None = None
 ) -> RedactedCopy:
     """Step 1: ask for a redacted copy of one segment of the provision."""
     if not may_request(actor, provision):
@@ -283,7 +289,7 @@ def abandon(copy_id: int, reason: str) -> None:
 # --- review and release -------------------------------------------------------------------------
 
 
-def record_access(actor, copy: RedactedCopy, action: str, served: str, extra: dict) -> None:
+def record_access(actor: User, copy: RedactedCopy, action: str, served: str, extra: dict) -> None:
     """A playback or download of the copy: record content, so an event of its own."""
     allowed = may_download if action == "redaction.downloaded" else may_play
     if not allowed(actor, copy):
@@ -292,7 +298,7 @@ def record_access(actor, copy: RedactedCopy, action: str, served: str, extra: di
         record_event(actor, action, copy, {"sha256": copy.blob_id, "range": served, **extra})
 
 
-def has_played(user, copy: RedactedCopy) -> bool:
+def has_played(user: User, copy: RedactedCopy) -> bool:
     return Event.objects.filter(
         action="redaction.played",
         actor=user,
@@ -301,31 +307,27 @@ def has_played(user, copy: RedactedCopy) -> bool:
     ).exists()
 
 
-def decide_redaction(actor, copy: RedactedCopy, *, approve: bool, note: str = "") -> RedactedCopy:
+def decide_redaction(
+    actor: User, copy: RedactedCopy, *, approve: bool, note: str = ""
+) -> RedactedCopy:
     """Step 3: the head, having played the copy, approves or refuses it; never the requester."""
-    if not is_reviewer(actor, copy):
-        raise PermissionDenied("只有本机构负责人可以审核脱敏副本")
     note = clean_text(note, "note", "审核意见", required=not approve)
-    with transaction.atomic():
-        copy = RedactedCopy.objects.select_for_update().get(pk=copy.pk)
-        if copy.requested_by_id == actor.pk:
-            raise PermissionDenied("申请人不能审核自己申请的脱敏副本")
-        if copy.status != RedactedCopy.Status.REVIEW:
-            message = f"该脱敏副本当前不能审核（{copy.get_status_display()}）"
-            raise _error(message, "not_review", "status")
-        if approve and not has_played(actor, copy):
-            raise _error("请先播放审查脱敏副本，再予批准", "not_played", "status")
-        copy.status = RedactedCopy.Status.APPROVED if approve else RedactedCopy.Status.REFUSED
-        copy.reviewed_by = actor
-        copy.reviewed_at = timezone.now()
-        copy.review_note = note
-        copy.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
-        record_event(
-            actor,
-            "redaction.approved" if approve else "redaction.refused",
-            copy,
-            {"note": note, "sha256": copy.blob_id, "segment": copy.segment_id},
-        )
+    return approvals.decide("redaction", copy, actor, approve=approve, note=note)
+
+
+def apply_decision(copy: RedactedCopy, actor, approve: bool, note: str) -> RedactedCopy:
+    """The copy's own outcome (``approvals.decide`` calls it, in its transaction): approving
+    needs the head to have played it."""
+    if approve and not has_played(actor, copy):
+        raise _error("请先播放审查脱敏副本，再予批准", "not_played", "status")
+    copy.status = RedactedCopy.Status.APPROVED if approve else RedactedCopy.Status.REFUSED
+    copy.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+    record_event(
+        actor,
+        "redaction.approved" if approve else "redaction.refused",
+        copy,
+        {"note": note, "sha256": copy.blob_id, "segment": copy.segment_id},
+    )
     return copy
 
 

@@ -89,7 +89,7 @@ class Row:
         return self.body.get("access_request")
 
 
-def _events(user, filters: Filters):
+def _events(user: User, filters: Filters):
     qs = Event.objects.filter(
         action__in=ACCESS_ACTIONS,
         object_type__in=OBJECT_TYPES,
@@ -116,7 +116,7 @@ def _events(user, filters: Filters):
     return qs.order_by("-seq")
 
 
-def access_rows(user, filters: Filters | None = None) -> list[Row]:
+def access_rows(user: User, filters: Filters | None = None) -> list[Row]:
     """The report's rows, newest first, each with its flags."""
     filters = filters or Filters()
     rows = [
@@ -174,8 +174,8 @@ def _flag_after_complaint(rows: list[Row]) -> None:
         times = [complaint_at.get(("act", s["act_id"]))] + [
             complaint_at.get(("case", c)) for c in cases
         ]
-        times = [t for t in times if t is not None]
-        if involved and times and row.event.time >= min(times):
+        moments = [t for t in times if t is not None]
+        if involved and moments and row.event.time >= min(moments):
             row.flags.append("after_complaint")
 
 
@@ -205,7 +205,7 @@ def _flag_bulk_downloads(rows: list[Row]) -> None:
                         r.flags.append("bulk_download")
 
 
-def unused_accounts(user, now: dt.datetime | None = None) -> list[User]:
+def unused_accounts(user: User, now: dt.datetime | None = None) -> list[User]:
     """Active accounts in scope with no login (page or API token) for QC_ACCESS_UNUSED_DAYS."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=settings.QC_ACCESS_UNUSED_DAYS)

@@ -8,6 +8,7 @@ a ledger event in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,10 +17,15 @@ from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
 from quancheng.ledger.services import record_event
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.records.refs import ITEM_MODELS
 
 from .models import AccessRequest
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 MAX_PURPOSE = 2000
 MAX_NOTE = 2000
@@ -51,7 +57,7 @@ def describe_target(r: AccessRequest) -> str:
     return f"{label} {item or r.item_id}"
 
 
-def target_of(user, *, case=None, act=None, item_kind: str = "", item_id=None):
+def target_of(user: User, *, case=None, act=None, item_kind: str = "", item_id=None):
     """The one case, act or item a request names, visible to ``user``; ValidationError else."""
     named = [x for x in (case, act, item_id) if x not in (None, "")]
     if len(named) != 1:
@@ -70,7 +76,7 @@ def target_of(user, *, case=None, act=None, item_kind: str = "", item_id=None):
 
 @transaction.atomic
 def create_request(
-    user,
+    user: User,
     *,
     purpose: str,
     case=None,
@@ -136,9 +142,8 @@ def _locked(request: AccessRequest) -> AccessRequest:
     return AccessRequest.objects.select_for_update().select_related("agency").get(pk=request.pk)
 
 
-@transaction.atomic
 def decide_request(
-    actor,
+    actor: User,
     request: AccessRequest,
     approve: bool,
     note: str = "",
@@ -147,21 +152,31 @@ def decide_request(
     allow_download: bool | None = None,
 ) -> AccessRequest:
     """The head of the records' agency approves (until ``expires_at``) or refuses."""
-    request = _locked(request)
-    if not caps.can(actor, caps.REQUESTS_DECIDE, request):
-        raise PermissionDenied("只有被调阅记录所属机构的负责人可以审批调阅申请")
-    if actor.pk == request.requester_id:
-        raise PermissionDenied("不能审批本人提交的调阅申请")
-    if request.status != AccessRequest.Status.PENDING:
-        raise _error(
-            f"该申请已处理（{request.get_status_display()}），不能重复审批", "already_decided"
-        )
     note = _text(note, "note", "审批意见", required=not approve, limit=MAX_NOTE)
-    now = timezone.now()
-    request.decided_by, request.decided_at, request.decision_note = actor, now, note
+    return approvals.decide(
+        "access_request",
+        request,
+        actor,
+        approve=approve,
+        note=note,
+        expires_at=expires_at,
+        allow_download=allow_download,
+    )
+
+
+def apply_decision(
+    request: AccessRequest,
+    actor,
+    approve: bool,
+    note: str,
+    *,
+    expires_at: dt.datetime | None = None,
+    allow_download: bool | None = None,
+) -> AccessRequest:
+    """The access request's own outcome (``approvals.decide`` calls it, in its transaction)."""
     if approve:
         request.status = AccessRequest.Status.APPROVED
-        request.expires_at = _check_expiry(expires_at, now)
+        request.expires_at = _check_expiry(expires_at, request.decided_at)
         if allow_download is not None:
             # The head may grant less than asked (view and play only), never more.
             request.allow_download = request.allow_download and allow_download
@@ -183,7 +198,7 @@ def decide_request(
 
 
 @transaction.atomic
-def withdraw_request(actor, request: AccessRequest) -> AccessRequest:
+def withdraw_request(actor: User, request: AccessRequest) -> AccessRequest:
     """The requester withdraws a pending request, or gives up an approval before it expires."""
     request = _locked(request)
     if actor.pk != request.requester_id:
@@ -200,7 +215,7 @@ def withdraw_request(actor, request: AccessRequest) -> AccessRequest:
     return request
 
 
-def requests_visible_to(user):
+def requests_visible_to(user: User):
     """Requests a user may see: their own; in scope, for heads, custodians, auditors, city."""
     qs = AccessRequest.objects.select_related("requester", "agency", "case", "act", "decided_by")
     if caps.can(user, caps.REQUESTS_VIEW_IN_SCOPE):
@@ -208,7 +223,7 @@ def requests_visible_to(user):
     return qs.filter(requester=user)
 
 
-def pending_for_head(user):
+def pending_for_head(user: User):
     """Requests waiting for this head's decision (the approvals inbox)."""
     if not caps.can(user, caps.REQUESTS_DECIDE):
         return AccessRequest.objects.none()

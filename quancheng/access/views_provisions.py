@@ -140,7 +140,7 @@ def provision_provided(request, pk):
 
 @require_GET
 def provision_export(request):
-    form, filters = _filters(request)
+    _form, filters = _filters(request)
     provisions = register_of(request.user, filters)
     fmt = request.GET.get("format", "xlsx")
     if fmt not in ("xlsx", "csv"):

@@ -1,6 +1,8 @@
 """Pages of redacted copies (脱敏副本) of a provision: request, review with the player, approve or
 refuse, play and download (access/redaction.py)."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,10 +26,14 @@ from .redaction import (
 )
 from .views_extraction import messages_of
 
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
+
 PLAYED_SESSION_KEY = "redactions_played"
 
 
-def _copies(user):
+def _copies(user: "User"):
     return RedactedCopy.objects.visible_to(user).select_related(
         "provision", "provision__agency", "segment", "agency", "blob", "requested_by", "reviewed_by"
     )

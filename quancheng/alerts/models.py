@@ -6,6 +6,7 @@ those roles everywhere. Raising and closing an alert are ledger events.
 """
 
 import json
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.conf import settings
@@ -16,6 +17,10 @@ from django.utils import timezone
 
 from quancheng.orgs.models import Agency, Role
 from quancheng.orgs.scoping import agencies_visible_to
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 DEFAULT_AUDIENCE = [Role.CUSTODIAN.value, Role.AUDITOR.value]
 # The people an alert about an agency's records goes to (A19 custodian, A24 head, A26 auditor).
@@ -95,7 +100,7 @@ class AlertQuerySet(models.QuerySet):
     def open(self):
         return self.filter(closed_at__isnull=True)
 
-    def visible_to(self, user):
+    def visible_to(self, user: "User"):
         """Alerts addressed to the user's role, in the agencies the user sees."""
         if not getattr(user, "is_authenticated", False):
             return self.none()

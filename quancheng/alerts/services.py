@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -13,6 +13,9 @@ from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
 
 from .models import DEFAULT_AUDIENCE, Alert, Severity
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
 
 
 class AlertAlreadyClosed(ValueError):
@@ -30,7 +33,7 @@ def raise_alert(
     object_type: str = "",
     object_id: str = "",
     audience: Iterable[str] = DEFAULT_AUDIENCE,
-    actor=None,
+    actor: User | None = None,
 ) -> Alert:
     """Raise an alert, or return the open one already raised for the same kind and object.
 
@@ -88,7 +91,7 @@ def raise_alert(
     return alert
 
 
-def close_alert(user, alert: Alert, note: str) -> Alert:
+def close_alert(user: User, alert: Alert, note: str) -> Alert:
     """Mark an alert as dealt with, with the user's note (required)."""
     note = (note or "").strip()
     if not note:
@@ -135,7 +138,7 @@ def close_alerts_for(
     return closed
 
 
-def alert_counts_for(user) -> dict:
+def alert_counts_for(user: User) -> dict:
     """What the home page counts for a user: the open alerts addressed to the user's role in
     the user's scope, in total, by kind and by severity (one query).
 

@@ -17,6 +17,7 @@ access and archive apps, with the kinds named in docs/alerts.md.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
@@ -24,6 +25,10 @@ from quancheng.cases.models import Act
 
 from .models import CUSTODIAN_HEAD_AUDITOR, Alert, Severity
 from .services import close_alerts_for, raise_alert
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 MISSING_AV = "record.missing_av"
 GAP = "record.gap"
@@ -144,7 +149,7 @@ def raise_overdue_registration_alerts(now: dt.datetime | None = None) -> dict[st
 BREAK_GLASS = "auth.break_glass"
 
 
-def raise_break_glass_alert(sender, *, user, reason: str, event: str, **kwargs) -> Alert:
+def raise_break_glass_alert(sender, *, user: User, reason: str, event: str, **kwargs) -> Alert:
     """A critical alert each time the break-glass account is opened or signs in (三员分立:
     docs/security.md); one open alert per account, every use a ledger event of its own."""
     from quancheng.orgs.models import Role

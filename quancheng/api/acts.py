@@ -16,7 +16,7 @@ from .scope import References, agency_for_new, page
 router = Router(tags=["执法行为"])
 
 
-def _acts(user):
+def _acts(user: User):
     return (
         Act.objects.visible_to(user)
         .select_related("agency", "subject", "case")

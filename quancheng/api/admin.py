@@ -37,7 +37,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "last_used_at",
         "revoked_at",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # plain field names, no groups
     actions = ["revoke"]
 
     def has_add_permission(self, request):

@@ -3,10 +3,11 @@ an item's retention and why it may not be disposed of (A22, A23); disposal propo
 decision; the head's decision that an A23 circumstance does not apply."""
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
+from quancheng.archive import config as retention_config
 from quancheng.archive import disposal, dossiers, longterm, retention
 from quancheng.archive.models import (
     DisposalProposal,
@@ -26,6 +27,10 @@ from .extractions import ExtractionDecisionIn
 from .schemas import AgencyRef, Id, Input, LocalDateTime, Paging, PersonRef
 from .scope import page
 
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
+
 router = Router(tags=["案卷"])
 
 
@@ -34,9 +39,9 @@ class DossierOut(Schema):
     agency: AgencyRef
     number: str
     title: str
-    kind: Literal[*Dossier.Kind.values]
-    status: Literal[*Dossier.Status.values]
-    retention_class: Literal[*RetentionClass.values]
+    kind: Literal[*Dossier.Kind.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
+    status: Literal[*Dossier.Status.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
+    retention_class: Literal[*RetentionClass.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
     case_id: int | None
     act_id: int | None
     custodian: PersonRef
@@ -49,7 +54,7 @@ class DossierOut(Schema):
 
 class EntryOut(Schema):
     position: int
-    section: Literal[*DossierEntry.Section.values]
+    section: Literal[*DossierEntry.Section.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
     item_kind: str = Field(description="segment、document、datarecord、explanation 或 finding")
     item_id: int
     title: str
@@ -95,14 +100,14 @@ class CheckReportOut(Schema):
 
 
 class ItemRefIn(Schema):
-    kind: Literal[*ItemKind.values]
+    kind: Literal[*ItemKind.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
     id: Id
 
 
 class SupplementRequestOut(Schema):
     id: int
     dossier_id: int
-    status: Literal[*SupplementRequest.Status.values] = Field(
+    status: Literal[*SupplementRequest.Status.values] = Field(  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
         description="pending 待机构负责人审批、approved 已批准（已补入案卷）、refused 不予批准"
     )
     status_label: str
@@ -161,14 +166,14 @@ class DossierPage(Schema):
 
 
 class DossierFilters(Paging):
-    status: Literal[*Dossier.Status.values] | None = None
-    retention_class: Literal[*RetentionClass.values] | None = None
+    status: Literal[*Dossier.Status.values] | None = None  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
+    retention_class: Literal[*RetentionClass.values] | None = None  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
     year: int | None = Field(None, ge=1990, le=2999, description="归档年度")
     case_id: Id | None = None
     act_id: Id | None = None
 
 
-def _dossiers(user):
+def _dossiers(user: "User"):
     return Dossier.objects.visible_to(user).select_related("agency", "custodian")
 
 
@@ -195,6 +200,42 @@ def get_dossier(request, dossier_id: int):
     dossier = get_visible_or_404(_dossiers(request.user), request.user, pk=dossier_id)
     record_atomic(request.user, "dossier.viewed", dossier, {"number": dossier.number, "api": True})
     return dossier
+
+
+class SealIn(Input):
+    confirm: bool = Field(
+        False,
+        description="确认封卷归档（不可撤销：卷内材料此后只读，保管期限起算）；"
+        "未确认时返回 confirmation_required 及封卷的后果",
+    )
+
+
+@router.post(
+    "/dossiers/{dossier_id}/seal",
+    response={200: DossierDetail, **responses.CHANGE},
+    summary="封卷归档（记录管理专人；不可撤销，须 confirm: true）",
+    description="与案卷页面的“封卷归档”相同：先做四性检测，通过后归档日期、保管期限确定，"
+    "卷内材料及其执法行为、案件此后只读，生成卷内目录，记入操作日志（`dossier.frozen`）。"
+    "未带 `confirm: true` 时不做任何改动，返回 400 `confirmation_required`，`fields.confirm` "
+    "列出封卷的后果；非本机构记录管理专人 403；已归档 409 `dossier_frozen`；"
+    "四性检测不通过 400 `fourchecks_failed`。",
+)
+def post_dossier_seal(request, dossier_id: Id, payload: SealIn):
+    dossier = get_visible_or_404(_dossiers(request.user), request.user, pk=dossier_id)
+    dossiers.require_custodian(request.user, dossier.agency)
+    if dossier.status != Dossier.Status.ASSEMBLING:
+        return error_response(409, "dossier_frozen", "案卷已归档，不能再次封卷")
+    if not payload.confirm:
+        # 封卷 cannot be undone: the terminal shows what it does and sends "confirm": true.
+        consequences = dossiers.freeze_consequences(dossier)
+        return error_response(
+            400,
+            "confirmation_required",
+            "封卷归档不可撤销，请确认后重试（confirm: true）：" + "；".join(consequences),
+            {"confirm": consequences},
+        )
+    dossiers.freeze_dossier(request.user, dossier)
+    return _dossiers(request.user).get(pk=dossier.pk)
 
 
 class SupplementRequestIn(Input):
@@ -302,7 +343,7 @@ def _retention(item) -> dict:
     response={200: RetentionOut, **responses.READ},
     summary="记录保管期限及不得销毁的理由",
 )
-def get_retention(request, kind: Literal[*ItemKind.values], item_id: Id):
+def get_retention(request, kind: Literal[*ItemKind.values], item_id: Id):  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
     return _retention(_item_in_scope(request, kind, item_id))
 
 
@@ -318,6 +359,66 @@ def post_narrowing(request, kind: Literal["segment"], item_id: Id, payload: Narr
     except retention.NarrowingRefused as e:
         return error_response(400, "narrowing_refused", str(e))
     return _retention(item)
+
+
+# --- the retention configuration (保管期限配置) ---------------------------------------------------
+
+
+# Choices read at run time (the OpenAPI enum).
+DossierKind = Literal[*Dossier.Kind.values]  # type: ignore[valid-type]  # choices read at run time
+ClassCode = Literal[*RetentionClass.values]  # type: ignore[valid-type]  # choices read at run time
+
+
+class RetentionConfigOut(Schema):
+    version: int = Field(description="现行版本；0 为默认配置")
+    effective_from: LocalDateTime | None = Field(description="现行版本的生效时间；默认配置为 null")
+    dossier_classes: dict[DossierKind, ClassCode]
+    non_evidence_min_months: int = Field(description="非证据音像记录最短保存（月），不少于6")
+
+
+class RetentionConfigIn(Input):
+    dossier_classes: dict[DossierKind, ClassCode] = Field(
+        default_factory=dict, description="要修改的案卷类别 → 保管期限；未列出的不变"
+    )
+    non_evidence_min_months: int | None = Field(
+        default=None, description="非证据音像记录最短保存（月）；不得少于6（第二十二条）"
+    )
+    note: str = Field(default="", max_length=2000, description="修改说明")
+
+
+def _retention_config() -> dict:
+    settings = retention_config.current_config()
+    row = retention_config.versions.in_force(retention_config.KIND)
+    return {
+        "version": settings.version,
+        "effective_from": row.effective_from if row else None,
+        "dossier_classes": settings.classes,
+        "non_evidence_min_months": settings.min_months,
+    }
+
+
+@router.get(
+    "/retention/config",
+    response={200: RetentionConfigOut, **responses.READ},
+    summary="保管期限配置（现行版本）",
+)
+def get_retention_config(request):
+    return _retention_config()
+
+
+@router.post(
+    "/retention/config",
+    response={201: RetentionConfigOut, **responses.CREATE},
+    summary="修改保管期限配置（市级管理员；新版本，不得低于法定下限）",
+)
+def post_retention_config(request, payload: RetentionConfigIn):
+    retention_config.apply_config(
+        request.user,
+        dict(payload.dossier_classes),
+        payload.note,
+        min_months=payload.non_evidence_min_months,
+    )
+    return Status(201, _retention_config())
 
 
 @router.post("/disposals", response={201: DisposalOut, **responses.CREATE}, summary="提出销毁申请")
@@ -336,7 +437,9 @@ class DisposalDecisionIn(ExtractionDecisionIn):
     confirm: bool = Field(
         False,
         description="批准时必须为 true（不可撤销：文件销毁后不能恢复）；"
-        "未确认的批准返回 confirmation_required 及销毁的后果",
+        "未确认的批准返回 confirmation_required 及销毁的后果；有不得销毁的理由（保管期限未满、"
+        "长期保存等）时返回 409 disposal_blocked 及理由，确认后仍批准则由审批拒绝"
+        "（disposal_refused，记入日志并告警）",
     )
 
 
@@ -348,6 +451,15 @@ class DisposalDecisionIn(ExtractionDecisionIn):
 def decide_disposal_api(request, proposal_id: Id, payload: DisposalDecisionIn):
     proposal = get_visible_or_404(DisposalProposal, request.user, pk=proposal_id)
     may = disposal.pending_for_head(request.user).filter(pk=proposal.pk).exists()
+    blockers = disposal.approval_blockers(proposal) if payload.approve and may else []
+    if blockers and not payload.confirm:
+        # Checked in advance, as on the confirmation page: nothing to confirm while blocked.
+        return error_response(
+            409,
+            "disposal_blocked",
+            "目前不能批准销毁：" + "；".join(blockers),
+            {"items": blockers},
+        )
     if payload.approve and may and not payload.confirm:
         # Approving destroys files for good: the terminal shows what and sends confirm: true.
         consequences = disposal.disposal_consequences(proposal)

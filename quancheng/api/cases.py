@@ -16,7 +16,7 @@ from .scope import References, agency_for_new, page
 router = Router(tags=["案件"])
 
 
-def _cases(user):
+def _cases(user: User):
     return (
         Case.objects.visible_to(user)
         .select_related("agency", "subject")
@@ -24,7 +24,7 @@ def _cases(user):
     )
 
 
-def _out(user, case: Case) -> Case:
+def _out(user: User, case: Case) -> Case:
     return get_visible_or_404(_cases(user), user, pk=case.pk)
 
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from ninja import Field, Router, Schema, Status
 
 from quancheng.cases.models import Act
-from quancheng.compliance.checklist import next_steps
+from quancheng.compliance.checklist import next_steps, split_steps
 from quancheng.compliance.models import ActCompliance, Explanation, Finding, Marker
 from quancheng.compliance.services import (
     add_explanation,
@@ -126,12 +126,19 @@ class StepOut(Schema):
     draft_id: int | None = Field(description="对应的文书草稿")
     action: StepAction | None = Field(description="当前用户可执行的办理操作；无权办理时为 null")
     actor: str = Field(description="由谁办理", examples=["记录管理专人"])
+    mine: bool = Field(
+        description="是否为当前用户本人需办理的事项（依能力表）；false 为待他人处理，"
+        "如执法人员看到的记录登记（由记录管理专人办理）"
+    )
 
 
 class NextStepsOut(Schema):
     act_id: int
     complete: bool = Field(description="没有待办事项：本次执法记录已齐全")
-    steps: list[StepOut]
+    mine_complete: bool = Field(
+        description="当前用户本人需办理的事项已全部完成（其余事项待他人处理）"
+    )
+    steps: list[StepOut] = Field(description="全部待办事项：本人的在前，待他人处理的在后")
 
 
 @router.get(
@@ -139,14 +146,17 @@ class NextStepsOut(Schema):
     response={200: NextStepsOut, **responses.READ},
     summary="执法行为的待办事项（尚缺的记录、签名、检查发现与登记）",
     description="按渝卫发〔2019〕70号，本次执法尚需办理的事项，与执法行为页面顶部的清单相同："
-    "依记录现状即时检查，不写入任何数据。每项附依据条款，以及当前用户有权执行的办理操作。",
+    "依记录现状即时检查，不写入任何数据。每项附依据条款，以及当前用户有权执行的办理操作；"
+    "`mine` 区分本人需办理的事项与待他人处理的事项（如记录登记由记录管理专人办理）。",
 )
 def get_next_steps(request, act_id: int):
     act = _act(request, act_id)
-    steps = next_steps(act, request.user)
+    mine, others = split_steps(next_steps(act, request.user))
+    steps = [*mine, *others]
     return {
         "act_id": act.pk,
         "complete": not steps,
+        "mine_complete": not mine,
         "steps": [
             {
                 **step.as_dict(),

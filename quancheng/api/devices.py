@@ -23,8 +23,8 @@ from .scope import page
 
 router = Router(tags=["设备"])
 
-DeviceKind = Literal[*Device.Kind.values]
-DeviceStatus = Literal[*Device.Status.values]
+DeviceKind = Literal[*Device.Kind.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
+DeviceStatus = Literal[*Device.Status.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
 # A workstation's clock may run a little ahead of the server's; more than this is refused.
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 

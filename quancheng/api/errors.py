@@ -198,13 +198,15 @@ def _on_unexpected(request, exc: Exception):
 
 
 def install(api: NinjaAPI) -> None:
-    api.add_exception_handler(Exception, _on_unexpected)
-    api.add_exception_handler(HttpError, _on_http_error)
-    api.add_exception_handler(AuthenticationError, _on_authentication_error)
-    api.add_exception_handler(SchemaError, _on_schema_error)
-    api.add_exception_handler(ValidationError, _on_validation_error)
-    api.add_exception_handler(PermissionDenied, _on_permission_denied)
-    api.add_exception_handler(SecretThrottled, _on_secret_throttled)
-    api.add_exception_handler(Http404, _on_not_found)
-    api.add_exception_handler(IntegrityError, _on_integrity_error)
-    api.add_exception_handler(BlobNotFound, _on_blob_missing)
+    # ignore[arg-type] below: ninja's hints give a handler ``exc: E | type[E]``; it is always
+    # called with the instance, which is what the handlers take.
+    api.add_exception_handler(Exception, _on_unexpected)  # type: ignore[arg-type]
+    api.add_exception_handler(HttpError, _on_http_error)  # type: ignore[arg-type]
+    api.add_exception_handler(AuthenticationError, _on_authentication_error)  # type: ignore[arg-type]
+    api.add_exception_handler(SchemaError, _on_schema_error)  # type: ignore[arg-type]
+    api.add_exception_handler(ValidationError, _on_validation_error)  # type: ignore[arg-type]
+    api.add_exception_handler(PermissionDenied, _on_permission_denied)  # type: ignore[arg-type]
+    api.add_exception_handler(SecretThrottled, _on_secret_throttled)  # type: ignore[arg-type]
+    api.add_exception_handler(Http404, _on_not_found)  # type: ignore[arg-type]
+    api.add_exception_handler(IntegrityError, _on_integrity_error)  # type: ignore[arg-type]
+    api.add_exception_handler(BlobNotFound, _on_blob_missing)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ download the package (a zip of a BagIt bag, streamed, byte ranges allowed, each 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router, Schema, Status
@@ -31,6 +31,10 @@ from . import responses
 from .errors import error_response
 from .schemas import Error, Id, Input, LocalDateTime, Paging, PersonRef
 from .scope import page
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 router = Router(tags=["证据提取与对外提供"])
 
@@ -96,11 +100,11 @@ class ExtractionPage(Schema):
 
 
 class ExtractionFilters(Paging):
-    status: Literal[*Extraction.Status.values] | None = None
+    status: Literal[*Extraction.Status.values] | None = None  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
     mine: bool = Field(False, description="只列出本人申请的")
 
 
-def _extractions(user):
+def _extractions(user: User):
     return services.visible_extractions(user).select_related("package")
 
 
@@ -192,7 +196,7 @@ class ProvisionIn(Input):
     platform (``POST /provisions/{id}/decision``)."""
 
     recipient: str = Field(max_length=200, description="接收单位")
-    recipient_kind: Literal[*Provision.RecipientKind.values]
+    recipient_kind: Literal[*Provision.RecipientKind.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
     legal_basis: str = Field(max_length=2000, description="法律依据")
     act_id: Id | None = None
     case_id: Id | None = None
@@ -243,8 +247,8 @@ class ProvisionPage(Schema):
 
 
 class ProvisionFilters(Paging):
-    status: Literal[*Provision.Status.values] | None = None
-    recipient_kind: Literal[*Provision.RecipientKind.values] | None = None
+    status: Literal[*Provision.Status.values] | None = None  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
+    recipient_kind: Literal[*Provision.RecipientKind.values] | None = None  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
     recipient: str | None = Field(None, max_length=200)
     date_from: dt.date | None = None
     date_to: dt.date | None = None

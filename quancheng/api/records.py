@@ -155,7 +155,7 @@ def _stored(item, existed: bool = False) -> dict:
             started_at=item.started_at,
             ended_at=item.ended_at,
             duration_seconds=item.duration_seconds,
-            device=item.device.serial_number if item.device_id else None,
+            device=item.device.serial_number if item.device else None,
             video_codec=item.video_codec,
             audio_codec=item.audio_codec,
             width=item.width,
@@ -191,7 +191,7 @@ def _data_record(record: DataRecord) -> dict:
         "sha256": record.sha256,
         "recorded_at": record.recorded_at,
         "act_id": record.act_id,
-        "device": record.device.serial_number if record.device_id else None,
+        "device": record.device.serial_number if record.device else None,
         "created_at": record.created_at,
     }
 
@@ -323,6 +323,7 @@ def post_data_record(request, payload: DataRecordIn):
     if problems:
         first = next(iter(problems.values()))[0]
         return error_response(400, "not_found", first, problems)
+    assert kind is not None  # else a problem above
     agency = (
         act.agency if act is not None else agency_for_new(request.user, None, caps.RECORDS_UPLOAD)
     )

@@ -26,9 +26,9 @@ def _max(model, field: str) -> int:
 
 
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
-SubjectKind = Literal[*Subject.Kind.values]
-ActKind = Literal[*Act.Kind.values]
-CaseStage = Literal[*Case.Stage.values]
+SubjectKind = Literal[*Subject.Kind.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
+ActKind = Literal[*Act.Kind.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
+CaseStage = Literal[*Case.Stage.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
 MAX_OFFICERS = 20
 MAX_TEXT = 10000
 
@@ -332,14 +332,14 @@ class AgencyOut(Schema):
     code: str
     name: str
     short_name: str
-    level: Literal[*Agency.Level.values]
-    kind: Literal[*Agency.Kind.values]
+    level: Literal[*Agency.Level.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
+    kind: Literal[*Agency.Kind.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
     district: str
 
 
 class DeviceOut(Schema):
     id: int
-    kind: Literal[*Device.Kind.values]
+    kind: Literal[*Device.Kind.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
     serial_number: str
     name: str
 
@@ -362,7 +362,7 @@ class MeOut(Schema):
     id: int
     username: str
     full_name: str
-    role: Literal[*Role.values]
+    role: Literal[*Role.values]  # type: ignore[valid-type]  # choices read at run time (the OpenAPI enum)
     role_label: str
     agency: AgencyOut | None
     can_write: bool

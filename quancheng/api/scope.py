@@ -37,6 +37,7 @@ def agency_for_new(
 
     The caller must hold ``capability`` there (read-only roles get PermissionDenied).
     """
+    agency: Agency | None
     if agency_id is None and default is not None:
         agency = default
     elif agency_id is None:

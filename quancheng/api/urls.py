@@ -27,6 +27,7 @@ from . import (
     records,
     registration,
     subjects,
+    supervision,
 )
 from . import admin as _admin  # noqa: F401  (registers ApiToken in the Django admin)
 from .auth import docs_login_required, token_auth
@@ -104,6 +105,8 @@ api.add_router("", devices.router)
 api.add_router("", documents.router)
 api.add_router("", archive.router)
 api.add_router("", access.router)
-api.add_exception_handler(access.AccessDenied, access.on_access_denied)
+# ninja's hints give a handler ``exc: E | type[E]``; it is called with the instance.
+api.add_exception_handler(access.AccessDenied, access.on_access_denied)  # type: ignore[arg-type]
 api.add_router("", extractions.router)
 api.add_router("", compliance.router)
+api.add_router("", supervision.router)

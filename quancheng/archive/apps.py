@@ -11,3 +11,7 @@ class ArchiveConfig(AppConfig):
         from .sealing import sealed_reason
 
         provide("sealed", sealed_reason)
+
+        from .approvals import register
+
+        register()

@@ -1,29 +1,39 @@
-"""The retention configuration (保管期限配置): which retention class each dossier kind gets.
+"""The retention configuration (保管期限配置): the one model and page of the retention rules the
+city sets.
 
 State Archives Administration Order No. 8 (国家档案局令第8号, 《机关文件材料归档范围和文书档案
-保管期限规定》) sets the classes: permanent (永久), 30 years and 10 years. Which kind of dossier
-falls in which class is the city's decision, so it is data, not code: the city administrator
-edits it on /archive/config/; each change is a new :class:`RetentionConfig` version and a ledger
-event. The shipped defaults hold until the first change.
+保管期限规定》) sets the dossier classes: permanent (永久), 30 years and 10 years. Which kind of
+dossier falls in which class is the city's decision, so it is data, not code. A22 ¶3 keeps AV not
+used as evidence at least 6 months; the city may keep it longer, never shorter (the legal floor,
+checked on every proposal and activation). Both are one :class:`RetentionConfig` version
+(``{"dossier_classes": …, "non_evidence_min_months": …}``), kept and read through the shared
+versioning services (quancheng/versioning); the city administrator edits it on
+/retention/config/, each change a new version and a ledger event. The shipped defaults hold
+until the first change.
 
-``proposed_config`` returns the mapping a change would produce without saving anything; the
-configuration page shows what it would change (archive/retention.py ``preview_change``) before
-``apply_config`` saves it, re-classifies existing dossiers of the changed kinds and recomputes
-the items' retention.
+``proposed_config`` returns the data a change would produce without saving anything; the page
+shows what it would change (archive/retention.py ``preview_change``) before ``apply_config``
+saves it, re-classifies existing dossiers of the changed kinds and recomputes the items'
+retention.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
+from quancheng.versioning import services as versions
 
 from .models import Dossier, RetentionClass, RetentionConfig
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 # Penalty cases under the general procedure are kept 30 years, those under the summary
 # procedure and inspections without a case 10 years (the city may change this).
@@ -32,6 +42,14 @@ DEFAULT_CLASSES: dict[str, str] = {
     Dossier.Kind.PENALTY_SUMMARY: RetentionClass.Y10,
     Dossier.Kind.INSPECTION: RetentionClass.Y10,
 }
+# A22 ¶3: AV not used as evidence is kept at least 6 months; the legal floor of the setting.
+MIN_MONTHS_FLOOR = 6
+MIN_MONTHS_CEILING = 1200
+DEFAULT_MIN_MONTHS = MIN_MONTHS_FLOOR
+
+
+def defaults() -> dict[str, Any]:
+    return {"dossier_classes": dict(DEFAULT_CLASSES), "non_evidence_min_months": DEFAULT_MIN_MONTHS}
 
 
 @dataclass(frozen=True)
@@ -40,6 +58,7 @@ class Settings:
 
     version: int
     classes: dict[str, str]
+    min_months: int = DEFAULT_MIN_MONTHS
 
     def class_for(self, kind: str) -> str:
         return self.classes[kind]
@@ -49,11 +68,93 @@ def _classes_of(data: dict[str, Any]) -> dict[str, str]:
     return {**DEFAULT_CLASSES, **(data.get("dossier_classes") or {})}
 
 
-def current_config() -> Settings:
-    latest = RetentionConfig.objects.order_by("-version").first()
-    if latest is None:
-        return Settings(version=0, classes=dict(DEFAULT_CLASSES))
-    return Settings(version=latest.version, classes=_classes_of(latest.data))
+def _settings(version: int, data: dict[str, Any]) -> Settings:
+    return Settings(
+        version=version,
+        classes=_classes_of(data),
+        # Versions saved before the policy was merged in have no minimum: the default held.
+        min_months=int(data.get("non_evidence_min_months", DEFAULT_MIN_MONTHS)),
+    )
+
+
+def _invalid(message: str, code: str) -> ValidationError:
+    return ValidationError({"classes": [ValidationError(message, code=code)]})
+
+
+def validate(data: Any) -> None:
+    """Check a whole configuration (the legal floor included); Chinese messages with codes."""
+    if not isinstance(data, dict) or not isinstance(data.get("dossier_classes"), dict):
+        raise _invalid("保管期限配置应为“案卷类别 → 保管期限”的对应表", "invalid")
+    classes = data["dossier_classes"]
+    unknown = [k for k in classes if k not in Dossier.Kind.values]
+    if unknown:
+        raise _invalid(f"未知的案卷类别：{'、'.join(map(str, unknown))}", "unknown_kind")
+    bad = [k for k, v in classes.items() if v not in RetentionClass.values]
+    if bad:
+        labels = "、".join(Dossier.Kind(k).label for k in bad)
+        raise _invalid(f"保管期限无效（{labels}），应为永久、30年或10年", "invalid_class")
+    months = data.get("non_evidence_min_months", DEFAULT_MIN_MONTHS)
+    if not isinstance(months, int) or isinstance(months, bool):
+        raise _invalid("非证据音像记录最短保存期限应为整数月数", "invalid_months")
+    if months < MIN_MONTHS_FLOOR:
+        raise _invalid(
+            f"非证据音像记录保存期限不得少于{MIN_MONTHS_FLOOR}个月（第二十二条）", "below_floor"
+        )
+    if months > MIN_MONTHS_CEILING:
+        raise _invalid(
+            f"非证据音像记录最短保存期限不得超过{MIN_MONTHS_CEILING}个月", "above_ceiling"
+        )
+
+
+def _event_body(row: RetentionConfig, previous: dict[str, Any]) -> dict[str, Any]:
+    before, after = _settings(0, previous), _settings(row.version, row.data)
+    changed: dict[str, list] = {
+        k: [before.classes.get(k), v]
+        for k, v in after.classes.items()
+        if before.classes.get(k) != v
+    }
+    if before.min_months != after.min_months:
+        changed["non_evidence_min_months"] = [before.min_months, after.min_months]
+    return {
+        "changed": changed,
+        "classes": after.classes,
+        "non_evidence_min_months": after.min_months,
+    }
+
+
+def _on_activated(actor, row: RetentionConfig, previous: dict[str, Any]) -> None:
+    if _classes_of(previous) != _classes_of(row.data):
+        reclassify_dossiers(actor, _classes_of(row.data), row.version)
+
+
+def _after_commit(actor, row: RetentionConfig) -> int:
+    # The items follow their dossiers and the minimum (and the store's retain-until dates follow
+    # the items); the recompute logs its own events. archive.retention imports this module.
+    from .retention import recompute_all
+
+    return recompute_all(actor=actor)
+
+
+KIND = versions.ConfigKind(
+    name="retention",
+    label="保管期限配置",
+    model=RetentionConfig,
+    capability=caps.RETENTION_CONFIGURE,
+    refusal="只有市级管理员可以修改保管期限配置",
+    defaults=defaults,
+    validate=validate,
+    activated_action="archive.retention_config_changed",
+    error_field="classes",
+    event_body=_event_body,
+    on_activated=_on_activated,
+    after_commit=_after_commit,
+)
+
+
+def current_config(at: dt.datetime | None = None) -> Settings:
+    """The configuration in force at ``at`` (now by default)."""
+    found = versions.current(KIND, at)
+    return _settings(found.version, found.data)
 
 
 def retention_class_for(kind: str) -> str:
@@ -63,59 +164,37 @@ def retention_class_for(kind: str) -> str:
     return current_config().class_for(kind)
 
 
-def _invalid(message: str, code: str) -> ValidationError:
-    return ValidationError({"classes": [ValidationError(message, code=code)]})
+def proposed_data(changes: dict[str, str], min_months: int | None = None) -> dict[str, Any]:
+    """The whole configuration after ``changes`` (kind → class) and ``min_months``, checked;
+    nothing is saved."""
+    if not isinstance(changes, dict):
+        raise _invalid("保管期限配置应为“案卷类别 → 保管期限”的对应表", "invalid")
+    now = current_config()
+    data = {
+        "dossier_classes": {**now.classes, **changes},
+        "non_evidence_min_months": now.min_months if min_months is None else min_months,
+    }
+    validate(data)
+    return data
 
 
 def proposed_config(changes: dict[str, str]) -> dict[str, str]:
     """The whole mapping (kind → class) after ``changes``, checked; nothing is saved."""
-    if not isinstance(changes, dict):
-        raise _invalid("保管期限配置应为“案卷类别 → 保管期限”的对应表", "invalid")
-    unknown = [k for k in changes if k not in Dossier.Kind.values]
-    if unknown:
-        raise _invalid(f"未知的案卷类别：{'、'.join(map(str, unknown))}", "unknown_kind")
-    bad = [k for k, v in changes.items() if v not in RetentionClass.values]
-    if bad:
-        labels = "、".join(Dossier.Kind(k).label for k in bad)
-        raise _invalid(f"保管期限无效（{labels}），应为永久、30年或10年", "invalid_class")
-    return {**current_config().classes, **changes}
+    return proposed_data(changes)["dossier_classes"]
 
 
-def apply_config(actor, changes: dict[str, str], note: str = "") -> RetentionConfig:
-    """Save the mapping after ``changes`` as a new version (city administrator); a ledger event."""
+def apply_config(
+    actor: User, changes: dict[str, str], note: str = "", min_months: int | None = None
+) -> RetentionConfig:
+    """Save the configuration after ``changes`` (and the minimum) as a new version in force now
+    (city administrator); a ledger event, then existing dossiers and items follow."""
     if not caps.can(actor, caps.RETENTION_CONFIGURE):
         raise PermissionDenied("只有市级管理员可以修改保管期限配置")
-    note = (note or "").strip()[:2000]
-    with transaction.atomic():
-        # The latest version locked: two administrators saving at once get two versions.
-        latest = RetentionConfig.objects.select_for_update().order_by("-version").first()
-        classes = proposed_config(changes)
-        previous = _classes_of(latest.data) if latest else dict(DEFAULT_CLASSES)
-        if classes == previous:
-            raise _invalid("配置没有变化", "unchanged")
-        config = RetentionConfig.objects.create(
-            version=(latest.version if latest else 0) + 1,
-            data={"dossier_classes": classes},
-            note=note,
-            created_by=actor,
-        )
-        changed = {k: [previous.get(k), v] for k, v in classes.items() if previous.get(k) != v}
-        record_event(
-            actor,
-            "archive.retention_config_changed",
-            config,
-            {"version": config.version, "changed": changed, "classes": classes, "note": note},
-        )
-        reclassify_dossiers(actor, classes, config.version)
-    # The items follow their dossiers (and the store's retain-until dates follow the items);
-    # the recompute logs its own events.
-    from .retention import recompute_all
-
-    recompute_all(actor=actor)
-    return config
+    saved = versions.save_version(KIND, actor, proposed_data(changes, min_months), note)
+    return cast(RetentionConfig, saved)
 
 
-def reclassify_dossiers(actor, classes: dict[str, str], version: int) -> int:
+def reclassify_dossiers(actor: User, classes: dict[str, str], version: int) -> int:
     """Give existing dossiers the class the mapping now says for their kind (what the preview
     on the configuration page showed); each change is a ``dossier.reclassified`` event."""
     from .dossiers import retain_until

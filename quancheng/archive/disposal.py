@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
@@ -32,6 +33,7 @@ from quancheng.alerts.services import raise_alert
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event, record_sequenced_event
 from quancheng.lib.canonical import canonical_bytes
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
 from quancheng.records.models import Blob, DataRecord
@@ -41,6 +43,10 @@ from quancheng.records.sm3 import file_digests
 from .longterm import disposal_blockers
 from .models import DisposalItem, DisposalProposal, ItemRetention
 from .retention import Ref, blobs_of, compute, today
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +65,7 @@ def _open_items() -> models.QuerySet:
     return DisposalItem.objects.filter(proposal__status=DisposalProposal.Status.PROPOSED)
 
 
-def due_items(user, on=None) -> models.QuerySet[ItemRetention]:
+def due_items(user: User, on=None) -> models.QuerySet[ItemRetention]:
     """Step 1: the items the user's scope may propose for disposal (待销毁)."""
     on = on or today()
     rows = ItemRetention.objects.visible_to(user).filter(
@@ -142,7 +148,7 @@ def _lock_acts(refs: list[Ref]) -> None:
 # --- refusals are evidence too (A27) --------------------------------------------------------------
 
 
-def _refuse(user, message: str, *, agency, proposal=None, detail=None) -> DisposalRefused:
+def _refuse(user: User, message: str, *, agency, proposal=None, detail=None) -> DisposalRefused:
     """Write the refused attempt to the ledger and alert the legal auditor; the error to raise."""
     body = {"message": message, "proposal": proposal.pk if proposal else None, **(detail or {})}
     with transaction.atomic():
@@ -184,7 +190,7 @@ def _content_ref(item) -> tuple[str, int | None]:
     return item.blob_id, item.blob.size
 
 
-def propose_disposal(user, refs: list[Ref], reason: str) -> DisposalProposal:
+def propose_disposal(user: User, refs: list[Ref], reason: str) -> DisposalProposal:
     """The custodian proposes due items of their agency for disposal."""
     refs = list(dict.fromkeys((str(k), int(pk)) for k, pk in refs))
     agency = user.agency
@@ -195,6 +201,7 @@ def propose_disposal(user, refs: list[Ref], reason: str) -> DisposalProposal:
         raise DisposalRefused("请选择要销毁的条目")
     if not reason:
         raise DisposalRefused("请填写销毁理由")
+    assert agency is not None  # the capability above is held in an agency
     items = {ref: _item(ref) for ref in refs}
     foreign = [ref for ref, item in items.items() if item is None or item.agency_id != agency.pk]
     if foreign:
@@ -251,70 +258,71 @@ def disposal_consequences(proposal: DisposalProposal) -> list[str]:
     ]
 
 
-def decide_disposal(user, proposal: DisposalProposal, *, approve: bool, note: str = ""):
+def approval_blockers(proposal: DisposalProposal) -> list[str]:
+    """Why approving the proposal would be refused today, in Chinese (empty: nothing blocks):
+    the same checks the approval makes (retention not yet expired, a hold or a pending hold
+    request, an unresolved A23 circumstance or finding), run in advance for the confirmation
+    page and the API; nothing is written."""
+    return _check_due(list(proposal.items.values_list("item_kind", "item_id")), today())
+
+
+class _NotDue(Exception):
+    """Raised inside the decision's transaction: the items may not go yet (rolled back)."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("；".join(problems))
+        self.problems = problems
+
+
+def decide_disposal(user: User, proposal: DisposalProposal, *, approve: bool, note: str = ""):
     """The head approves (and the items are disposed of) or refuses the proposal."""
+    # Refused attempts are written to the ledger and alerted before ``approvals.decide``
+    # (which checks the same again) refuses them.
     if not caps.can(user, caps.REQUESTS_DECIDE, proposal):
         raise _refuse(
             user, "只有本机构负责人可以审批销毁申请", agency=proposal.agency, proposal=proposal
         )
     if user.pk == proposal.proposed_by_id:
         raise _refuse(user, "不能审批本人提出的销毁申请", agency=proposal.agency, proposal=proposal)
-    if proposal.status != DisposalProposal.Status.PROPOSED:
-        raise DisposalRefused("该销毁申请已处理")
-    note = (note or "").strip()
-    if not approve:
-        return _close(user, proposal, DisposalProposal.Status.REFUSED, "disposal.refused", note)
-    problems = _approve(user, proposal, note)
-    if problems:
-        raise _refuse(user, "；".join(problems), agency=proposal.agency, proposal=proposal)
-    failed = [ditem.pk for ditem in proposal.items.all() if not dispose_item(ditem, proposal, user)]
-    if failed:
-        with transaction.atomic():
-            DisposalProposal.objects.filter(pk=proposal.pk).update(
-                status=DisposalProposal.Status.FAILED
-            )
-            record_event(user, "disposal.failed", proposal, {"failed_items": failed})
+    try:
+        approvals.decide("disposal", proposal, user, approve=approve, note=note)
+    except _NotDue as not_due:
+        raise _refuse(
+            user, "；".join(not_due.problems), agency=proposal.agency, proposal=proposal
+        ) from None
+    if approve:
+        failed = [
+            ditem.pk for ditem in proposal.items.all() if not dispose_item(ditem, proposal, user)
+        ]
+        if failed:
+            with transaction.atomic():
+                DisposalProposal.objects.filter(pk=proposal.pk).update(
+                    status=DisposalProposal.Status.FAILED
+                )
+                record_event(user, "disposal.failed", proposal, {"failed_items": failed})
     proposal.refresh_from_db()
     return proposal
 
 
-def _approve(user, proposal, note) -> list[str]:
-    """Approve in one transaction that re-checks every item first (retention and A23, with the
-    items' acts locked); the reasons it may not, with nothing changed."""
-    with transaction.atomic():
-        locked = DisposalProposal.objects.select_for_update().get(pk=proposal.pk)
-        if locked.status != DisposalProposal.Status.PROPOSED:
-            raise DisposalRefused("该销毁申请已处理")
+def apply_disposal_decision(locked: DisposalProposal, user: User, approve: bool, note: str):
+    """The proposal's own outcome (``approvals.decide`` calls it, in its transaction): an
+    approval re-checks every item first (retention and A23, with the items' acts locked)."""
+    if approve:
         refs = list(locked.items.values_list("item_kind", "item_id"))
         _lock_acts(refs)
         problems = _check_due(refs, today())
         if problems:
-            return problems
-        _decide(user, locked, DisposalProposal.Status.APPROVED, "disposal.approved", note)
-    proposal.refresh_from_db()
-    return []
-
-
-def _close(user, proposal, status, action, note):
-    with transaction.atomic():
-        locked = DisposalProposal.objects.select_for_update().get(pk=proposal.pk)
-        if locked.status != DisposalProposal.Status.PROPOSED:
-            raise DisposalRefused("该销毁申请已处理")
-        _decide(user, locked, status, action, note)
-    proposal.refresh_from_db()
-    return proposal
-
-
-def _decide(user, locked, status, action, note) -> None:
-    locked.status = status
-    locked.decided_by = user
-    locked.decided_at = timezone.now()
-    locked.decision_note = note
+            raise _NotDue(problems)
+    status = DisposalProposal.Status
+    locked.status = status.APPROVED if approve else status.REFUSED
     locked.save()
-    record_event(user, action, locked, {"note": note})
+    record_event(
+        user, "disposal.approved" if approve else "disposal.refused", locked, {"note": note}
+    )
+    return locked
 
 
-def _verify(ditem: DisposalItem, item, user) -> bool:
+def _verify(ditem: DisposalItem, item, user: User) -> bool:
     """Re-hash the content before it goes (fixity records the check; a problem alerts)."""
     if isinstance(item, DataRecord):
         return hashlib.sha256(canonical_bytes(item.data)).hexdigest() == ditem.sha256
@@ -328,7 +336,7 @@ def _verify(ditem: DisposalItem, item, user) -> bool:
     return result.ok
 
 
-def dispose_item(ditem: DisposalItem, proposal: DisposalProposal, user) -> bool:
+def dispose_item(ditem: DisposalItem, proposal: DisposalProposal, user: User) -> bool:
     """Step 4 for one item; False when it was kept (verification failed, or retention or A23
     forbids it now: ``disposal.item_kept`` with the reasons)."""
     item = _item((ditem.item_kind, ditem.item_id))
@@ -358,13 +366,13 @@ def dispose_item(ditem: DisposalItem, proposal: DisposalProposal, user) -> bool:
     return True
 
 
-def _tombstone(ditem, proposal, user, item, row) -> list[str]:
+def _tombstone(ditem, proposal, user: User, item, row) -> list[str]:
     """The tombstone event and the rows marked disposed; the blobs no live row uses any more."""
     now = timezone.now()
     # The tombstone's seq is kept on the item in the same transaction.
     event = record_sequenced_event(
         user,
-        Action(f"{ditem.item_kind}.disposed"),
+        Action(f"{ditem.item_kind}.disposed"),  # type: ignore[call-arg]  # lookup by value
         item,
         {
             **file_digests(ditem.sha256),
@@ -390,7 +398,7 @@ def _tombstone(ditem, proposal, user, item, row) -> list[str]:
     return unused
 
 
-def _alert_mismatch(ditem, proposal, user) -> None:
+def _alert_mismatch(ditem, proposal, user: User) -> None:
     with transaction.atomic():
         raise_alert(
             "disposal.verification_failed",
@@ -410,7 +418,7 @@ def blob_in_use(sha256: str) -> bool:
         for field in model._meta.concrete_fields:
             if not (field.is_relation and field.related_model is Blob):
                 continue
-            rows = model.objects.filter(**{field.attname: sha256})
+            rows = model.objects.filter(**{field.attname: sha256})  # type: ignore[attr-defined]  # every model here has objects
             if model in ITEM_MODELS.values():
                 disposed = ItemRetention.objects.filter(
                     item_kind=kind_of(model()), disposed=True
@@ -431,7 +439,7 @@ def _remove_from_store(shas: list[str], item) -> None:
             store.dispose(sha256)
         except BlobNotFound:
             pass
-        except Exception as exc:  # noqa: BLE001 - reported; the tombstone stands
+        except Exception as exc:
             log.exception("disposal: blob %s could not be removed", sha256)
             with transaction.atomic():
                 raise_alert(
@@ -458,7 +466,9 @@ def resume_disposals() -> dict[str, int]:
         proposal__status=DisposalProposal.Status.APPROVED, disposed_at__isnull=True
     ).select_related("proposal__decided_by", "proposal__proposed_by")
     for ditem in pending:
-        done += dispose_item(ditem, ditem.proposal, ditem.proposal.decided_by)
+        decided_by = ditem.proposal.decided_by
+        assert decided_by is not None  # an approved proposal names who approved it
+        done += dispose_item(ditem, ditem.proposal, decided_by)
     store = blob_store()
     leftovers = [
         blob
@@ -490,7 +500,7 @@ def tombstone_of(item) -> DisposalItem | None:
     )
 
 
-def pending_for_head(user) -> models.QuerySet[DisposalProposal]:
+def pending_for_head(user: User) -> models.QuerySet[DisposalProposal]:
     """Disposal proposals awaiting this head's decision (the approvals inbox)."""
     if getattr(user, "role", None) != Role.HEAD or user.agency_id is None:
         return DisposalProposal.objects.none()

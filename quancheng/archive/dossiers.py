@@ -15,8 +15,9 @@ import io
 import json
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -30,6 +31,7 @@ from quancheng.documents.catalogue import BUNDLED
 from quancheng.documents.numbering import next_serial
 from quancheng.documents.render import render_template_pdf
 from quancheng.ledger.services import record_event
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.records.models import Blob, DataRecord, Document, Segment
 from quancheng.records.services import blob_store, put_record, register_blob
@@ -39,6 +41,10 @@ from . import fourchecks
 from .config import current_config
 from .models import Dossier, DossierEntry, DossierSupplement, SupplementRequest, retain_until
 from .retention import recompute_for_dossier
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 Section = DossierEntry.Section
 # Documents of the summary procedure (简易程序): a case decided only by such a document is a
@@ -75,7 +81,7 @@ def _refuse(message: str, code: str) -> ValidationError:
     return ValidationError(message, code=code)
 
 
-def require_custodian(user, agency) -> None:
+def require_custodian(user: User, agency) -> None:
     """A19: the records custodian keeps and archives records, nobody else."""
     caps.require(user, caps.DOSSIER_ARCHIVE, agency)
 
@@ -149,7 +155,7 @@ def page_count(document: Document) -> int | None:
         with blob_store().open(document.blob_id) as f:
             reader = PdfFileReader(io.BytesIO(f.read()), strict=False)
             return int(reader.root["/Pages"]["/Count"])
-    except Exception:  # noqa: BLE001  (any unreadable file: the count is simply unknown)
+    except Exception:
         return None
 
 
@@ -298,7 +304,12 @@ def _entry_refs(items) -> list[list]:
 
 
 def assemble_dossier(
-    actor, *, case: Case | None = None, act: Act | None = None, kind: str = "", title: str = ""
+    actor: User,
+    *,
+    case: Case | None = None,
+    act: Act | None = None,
+    kind: str = "",
+    title: str = "",
 ) -> Dossier:
     """Assemble (组卷) the dossier of a closed case or a finished lone inspection."""
     if (case is None) == (act is None):
@@ -371,7 +382,7 @@ def _check_assembling(dossier: Dossier) -> None:
         raise _refuse("案卷已归档，不能修改；新增材料请办理补充归档", "dossier_frozen")
 
 
-def refresh_dossier(actor, dossier: Dossier) -> Dossier:
+def refresh_dossier(actor: User, dossier: Dossier) -> Dossier:
     """While assembling, take in what was recorded since (组卷中重新整理): entries rebuilt."""
     with transaction.atomic():
         dossier = _locked(dossier)
@@ -395,7 +406,28 @@ def refresh_dossier(actor, dossier: Dossier) -> Dossier:
     return dossier
 
 
-def freeze_dossier(actor, dossier: Dossier) -> Dossier:
+def freeze_consequences(dossier: Dossier) -> list[str]:
+    """What 封卷归档 does, in Chinese: for the confirmation page and the API's refusal without
+    ``confirm``."""
+    entries = dossier.entries.count()
+    today = timezone.localdate()
+    until = retain_until(today, dossier.retention_class)
+    kept = f"保管至{until:%Y年%m月%d日}" if until else "永久保管"
+    consequences = [
+        f"先对卷内{entries}件材料进行四性检测（真实性、完整性、可用性、安全性），"
+        "检测不通过则不封卷",
+        f"卷内{entries}件材料及其所属执法行为、案件此后只读：不能修改、解除关联、"
+        "删除或再制作文书，只能经机构负责人批准办理补充归档",
+        f"归档日期定为{today:%Y年%m月%d日}，保管期限{dossier.get_retention_class_display()}，"
+        f"{kept}，期满前不得销毁（第二十二条）",
+        "生成并保存卷内目录，封卷记入不可篡改的操作日志",
+    ]
+    if dossier.case_id is not None:
+        consequences.insert(2, f"案件{dossier.case.number}进入“归档”阶段")
+    return consequences
+
+
+def freeze_dossier(actor: User, dossier: Dossier) -> Dossier:
     """Freeze (封卷归档): archive date and retention fixed, the case moves to 归档, the table of
     contents rendered and stored. Nothing in the dossier changes afterwards.
 
@@ -465,7 +497,7 @@ def _check_supplement_items(dossier: Dossier, wanted) -> list[Item]:
     return [i for ref, i in available.items() if ref in chosen]
 
 
-def request_supplement(actor, dossier: Dossier, reason: str, refs) -> SupplementRequest:
+def request_supplement(actor: User, dossier: Dossier, reason: str, refs) -> SupplementRequest:
     """Ask for a correction of a frozen dossier (补充归档申请): the items to add and the reason.
     Nothing in the dossier changes until the agency head approves (:func:`decide_supplement`)."""
     reason = (reason or "").strip()
@@ -498,7 +530,9 @@ def request_supplement(actor, dossier: Dossier, reason: str, refs) -> Supplement
     return request
 
 
-def _apply_supplement(actor, dossier: Dossier, request: SupplementRequest) -> DossierSupplement:
+def _apply_supplement(
+    actor: User, dossier: Dossier, request: SupplementRequest
+) -> DossierSupplement:
     """The approved supplement: its entries appended after the last one, its own table of
     contents stored; the sealed entries and the sealed table of contents stay as they were."""
     items = _check_supplement_items(dossier, [(k, pk) for k, pk in request.items])
@@ -530,47 +564,39 @@ def _apply_supplement(actor, dossier: Dossier, request: SupplementRequest) -> Do
 
 
 def decide_supplement(
-    actor, request: SupplementRequest, *, approve: bool, note: str = ""
+    actor: User, request: SupplementRequest, *, approve: bool, note: str = ""
 ) -> SupplementRequest:
     """The agency head (负责人) approves or refuses a supplement request, never their own; only
     the approval adds the items (A19 ¶2, A22: the dossier is kept as archived)."""
-    note = (note or "").strip()
-    with transaction.atomic():
-        dossier = _locked(request.dossier)
-        request = SupplementRequest.objects.select_for_update().get(pk=request.pk)
-        caps.require(actor, caps.REQUESTS_DECIDE, dossier.agency)
-        if request.requested_by_id == actor.pk:
-            raise PermissionDenied("申请人不能审批自己的补充归档申请")
-        if request.status != SupplementRequest.Status.PENDING:
-            raise _refuse(
-                f"该补充归档申请已处理（{request.get_status_display()}）", "already_decided"
-            )
-        if not approve and not note:
-            raise _refuse("不予批准时请填写审批意见", "note_required")
-        request.decided_by = actor
-        request.decided_at = timezone.now()
-        request.decision_note = note
-        if not approve:
-            request.status = SupplementRequest.Status.REFUSED
-            request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-            record_event(
-                actor,
-                "dossier.supplement_refused",
-                dossier,
-                {"request": request.pk, "note": note},
-            )
-            return request
-        request.status = SupplementRequest.Status.APPROVED
+    return approvals.decide("supplement", request, actor, approve=approve, note=note)
+
+
+def apply_supplement_decision(
+    request: SupplementRequest, actor, approve: bool, note: str
+) -> SupplementRequest:
+    """The supplement's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    dossier = _locked(request.dossier)
+    if not approve:
+        request.status = SupplementRequest.Status.REFUSED
+        request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         record_event(
             actor,
-            "dossier.supplement_approved",
+            "dossier.supplement_refused",
             dossier,
-            {"request": request.pk, "note": note, "entries": request.items},
+            {"request": request.pk, "note": note},
         )
-        request.supplement = _apply_supplement(actor, dossier, request)
-        request.save(
-            update_fields=["status", "decided_by", "decided_at", "decision_note", "supplement"]
-        )
+        return request
+    request.status = SupplementRequest.Status.APPROVED
+    record_event(
+        actor,
+        "dossier.supplement_approved",
+        dossier,
+        {"request": request.pk, "note": note, "entries": request.items},
+    )
+    request.supplement = _apply_supplement(actor, dossier, request)
+    request.save(
+        update_fields=["status", "decided_by", "decided_at", "decision_note", "supplement"]
+    )
     return request
 
 
@@ -604,7 +630,7 @@ def _store_toc(dossier: Dossier) -> Blob:
     return register_blob(info, dossier.agency)
 
 
-def toc_for_download(actor, dossier: Dossier) -> Blob:
+def toc_for_download(actor: User, dossier: Dossier) -> Blob:
     """The table of contents to download (a ledger event). A frozen dossier's is the one stored
     at freezing, or at its last approved supplement; an assembling one's is rendered now."""
     with transaction.atomic():
@@ -644,7 +670,7 @@ def entry_urls(entries) -> dict[int, str]:
     return urls
 
 
-def waiting_cases(user):
+def waiting_cases(user: User):
     """Closed cases (结案) in the user's scope whose dossier is not frozen yet (待归档)."""
     return (
         Case.objects.visible_to(user)
@@ -655,7 +681,7 @@ def waiting_cases(user):
     )
 
 
-def waiting_acts(user):
+def waiting_acts(user: User):
     """Finished inspections without a case whose dossier is not frozen yet (待归档)."""
     return (
         Act.objects.visible_to(user)

@@ -33,6 +33,7 @@ import os
 import stat
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -51,6 +52,10 @@ from quancheng.records.models import DataRecord, Document, Segment
 from quancheng.records.services import blob_store, put_record, register_blob
 
 from .models import Dossier, FourChecksReport
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 Occasion = FourChecksReport.Occasion
 
@@ -166,7 +171,7 @@ class _Proofs:
         self.error = ""
         try:
             checkpoints.verify_note(checkpoint.signed_note)
-        except Exception as e:  # noqa: BLE001 - any failure to verify is the finding
+        except Exception as e:
             self.error = f"账本检查点签名无效：{e}"
         self.root = bytes.fromhex(checkpoint.root_hash)
 
@@ -204,7 +209,7 @@ def _write_once_reason(store: BlobStore, sha256: str) -> str:
     if isinstance(store, S3BlobStore):
         try:
             store.check_bucket()  # Object Lock enabled on the bucket, else it raises
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             return f"对象存储未启用对象锁定（WORM）：{e}"
         return ""
     return f"未知的存储类型 {type(store).__name__}，无法确认一次写入"
@@ -384,7 +389,7 @@ class _Run:
         try:
             with open_seekable(self.store, document.blob_id) as f:
                 pages = int(PdfFileReader(f, strict=False).root["/Pages"]["/Count"])
-        except Exception as e:  # noqa: BLE001 - any unreadable PDF is the finding
+        except Exception as e:
             self.add(USABILITY, "pdf_unreadable", label, FAIL, f"PDF无法解析：{e}")
             return
         self.add(USABILITY, "opens", label, PASS, f"PDF可解析，共{pages}页；PDF为长期保存格式")
@@ -409,7 +414,7 @@ class _Run:
             with open_seekable(self.store, document.blob_id) as f, Image.open(f) as image:
                 fmt = image.format or ""
                 image.verify()
-        except Exception as e:  # noqa: BLE001 - any undecodable image is the finding
+        except Exception as e:
             self.add(USABILITY, "image_unreadable", label, FAIL, f"扫描图像无法解码：{e}")
             return
         if fmt in LONG_TERM_IMAGES:
@@ -557,7 +562,7 @@ def _render(dossier, report, results) -> bytes:
     )
 
 
-def check_dossier(actor, dossier: Dossier, occasion: str, *, store=None) -> FourChecksReport:
+def check_dossier(actor: User, dossier: Dossier, occasion: str, *, store=None) -> FourChecksReport:
     """Run the 四性 checks on ``dossier`` and keep the report (PDF blob, ledger event).
 
     In a transaction of its own when called outside one: a failed report is kept even though

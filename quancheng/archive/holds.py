@@ -16,12 +16,15 @@ Every step is a ledger event in the same transaction.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.utils import timezone
 
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
 from quancheng.records.refs import items_of_act, items_of_case, kind_of, ref_of
@@ -30,12 +33,15 @@ from quancheng.records.sm3 import file_digests
 from .models import Hold, OfflineCopyJob
 from .retention import recompute_for_items
 
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 class HoldRefused(ValueError):
     """A hold step outside the rules; the message is shown to the user."""
 
 
-def _require_head_of(user, hold: Hold) -> None:
+def _require_head_of(user: User, hold: Hold) -> None:
     if not caps.can(user, caps.REQUESTS_DECIDE, hold):
         raise PermissionDenied("只有本机构负责人可以审批长期保存")
 
@@ -54,7 +60,7 @@ def _body(hold: Hold, **extra) -> dict:
     }
 
 
-def request_hold(user, *, reason: str, note: str, case=None, act=None) -> Hold:
+def request_hold(user: User, *, reason: str, note: str, case=None, act=None) -> Hold:
     """Step 1: a hold requested by an officer or the custodian on a case or an act."""
     caps.require(user, caps.HOLD_REQUEST)
     if (case is None) == (act is None):
@@ -84,40 +90,35 @@ def _lock_source(case, act) -> None:
     list(Act.objects.select_for_update().filter(query).order_by("pk").values_list("pk"))
 
 
-def decide_hold(user, hold: Hold, *, approve: bool, note: str = "") -> Hold:
+def decide_hold(user: User, hold: Hold, *, approve: bool, note: str = "") -> Hold:
     """Step 2: the head approves (the hold becomes active) or refuses."""
-    _require_head_of(user, hold)
-    with transaction.atomic():
-        hold = Hold.objects.select_for_update().get(pk=hold.pk)
-        if hold.status != Hold.Status.REQUESTED:
-            raise HoldRefused("该申请已处理")
-        if hold.requested_by_id == user.pk:
-            raise HoldRefused("申请人不能审批自己的申请")
-        hold.decision_note = (note or "").strip()
-        hold.approved_by = user
-        hold.approved_at = timezone.now()
-        if not approve:
-            hold.status = Hold.Status.REFUSED
-            hold.save()
-            record_event(user, "hold.refused", hold, _body(hold, note=hold.decision_note))
-            # A refusal leaves the circumstance unresolved: A23-longterm says so (a finding
-            # until the head approves a hold or decides it does not apply).
-            _check_acts_again(hold)
-            return hold
-        hold.status = Hold.Status.ACTIVE
+    return approvals.decide("hold", hold, user, approve=approve, note=note)
+
+
+def apply_hold_decision(hold: Hold, user, approve: bool, note: str) -> Hold:
+    """The hold's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    if not approve:
+        hold.status = Hold.Status.REFUSED
         hold.save()
-        record_event(user, "hold.approved", hold, _body(hold, note=hold.decision_note))
-        items = items_of_hold(hold)
-        queue_offline_copies(hold, items)
-        recompute_for_items([ref_of(i) for i in items], actor=user)
+        record_event(user, "hold.refused", hold, _body(hold, note=note))
+        # A refusal leaves the circumstance unresolved: A23-longterm says so (a finding
+        # until the head approves a hold or decides it does not apply).
         _check_acts_again(hold)
+        return hold
+    hold.status = Hold.Status.ACTIVE
+    hold.save()
+    record_event(user, "hold.approved", hold, _body(hold, note=note))
+    items = items_of_hold(hold)
+    queue_offline_copies(hold, items)
+    recompute_for_items([ref_of(i) for i in items], actor=user)
+    _check_acts_again(hold)
     return hold
 
 
 def _check_acts_again(hold: Hold) -> None:
     """A23-longterm reads whether an act or its case is held: its acts are checked again."""
     acts = [hold.act_id] if hold.act_id else []
-    if hold.case_id:
+    if hold.case is not None:
         acts += list(hold.case.acts.values_list("pk", flat=True))
     schedule_evaluation(*acts)
 
@@ -126,7 +127,7 @@ def queue_offline_copies(hold: Hold, items: list[models.Model]) -> int:
     """Step 3: one offline copy job per item (idempotent); in the caller's transaction."""
     created = 0
     for item in items:
-        sha256 = getattr(item, "blob_id", None) or getattr(item, "sha256", "")
+        sha256 = str(getattr(item, "blob_id", None) or getattr(item, "sha256", ""))
         _, new = OfflineCopyJob.objects.get_or_create(
             hold=hold,
             item_kind=kind_of(item),
@@ -139,7 +140,7 @@ def queue_offline_copies(hold: Hold, items: list[models.Model]) -> int:
     return created
 
 
-def request_lift(user, hold: Hold, *, reason: str) -> Hold:
+def request_lift(user: User, hold: Hold, *, reason: str) -> Hold:
     """Step 4a: ask to lift an active hold."""
     caps.require(user, caps.HOLD_LIFT_REQUEST, hold.agency)
     reason = (reason or "").strip()
@@ -157,32 +158,29 @@ def request_lift(user, hold: Hold, *, reason: str) -> Hold:
     return hold
 
 
-def decide_lift(user, hold: Hold, *, approve: bool, note: str = "") -> Hold:
+def decide_lift(user: User, hold: Hold, *, approve: bool, note: str = "") -> Hold:
     """Step 4b: the head lifts the hold, or refuses (the hold stays active)."""
-    _require_head_of(user, hold)
-    with transaction.atomic():
-        hold = Hold.objects.select_for_update().get(pk=hold.pk)
-        if hold.status != Hold.Status.LIFT_REQUESTED:
-            raise HoldRefused("该解除申请已处理")
-        if hold.lift_requested_by_id == user.pk:
-            raise HoldRefused("申请人不能审批自己的申请")
-        hold.decision_note = (note or "").strip()
-        if not approve:
-            hold.status = Hold.Status.ACTIVE
-            hold.save()
-            record_event(user, "hold.lift_refused", hold, _body(hold, note=hold.decision_note))
-            return hold
-        hold.status = Hold.Status.LIFTED
-        hold.lifted_by = user
-        hold.lifted_at = timezone.now()
+    return approvals.decide("hold_lift", hold, user, approve=approve, note=note)
+
+
+def apply_lift_decision(hold: Hold, user, approve: bool, note: str) -> Hold:
+    """The lift request's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    if not approve:
+        hold.status = Hold.Status.ACTIVE
         hold.save()
-        record_event(user, "hold.lifted", hold, _body(hold, note=hold.decision_note))
-        recompute_for_items([ref_of(i) for i in items_of_hold(hold)], actor=user)
-        _check_acts_again(hold)
+        record_event(user, "hold.lift_refused", hold, _body(hold, note=note))
+        return hold
+    hold.status = Hold.Status.LIFTED
+    hold.lifted_by = user
+    hold.lifted_at = timezone.now()
+    hold.save()
+    record_event(user, "hold.lifted", hold, _body(hold, note=note))
+    recompute_for_items([ref_of(i) for i in items_of_hold(hold)], actor=user)
+    _check_acts_again(hold)
     return hold
 
 
-def mark_offline_copy_done(user, job: OfflineCopyJob, *, medium_label: str) -> OfflineCopyJob:
+def mark_offline_copy_done(user: User, job: OfflineCopyJob, *, medium_label: str) -> OfflineCopyJob:
     """The custodian copied the item to offline media labelled ``medium_label``."""
     caps.require(user, caps.HOLD_OFFLINE_COPY, job.agency)
     medium_label = (medium_label or "").strip()
@@ -212,7 +210,7 @@ def mark_offline_copy_done(user, job: OfflineCopyJob, *, medium_label: str) -> O
     return job
 
 
-def pending_for_head(user) -> models.QuerySet[Hold]:
+def pending_for_head(user: User) -> models.QuerySet[Hold]:
     """Hold requests and lift requests awaiting this head's decision (the approvals inbox)."""
     if getattr(user, "role", None) != Role.HEAD or user.agency_id is None:
         return Hold.objects.none()

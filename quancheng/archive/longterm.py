@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
@@ -31,6 +32,10 @@ from quancheng.ledger.services import record_event
 from quancheng.orgs.models import Role
 
 from .models import Hold, LongtermWaiver
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 # A hold the head approved: in force, or approved and later lifted by the head.
 APPROVED = {Hold.Status.ACTIVE, Hold.Status.LIFT_REQUESTED, Hold.Status.LIFTED}
@@ -110,7 +115,8 @@ class _Acts:
 
     def holds(self, act_id: int) -> list[HoldRow]:
         case_id = self.case_of.get(act_id)
-        return self.holds_on_act.get(act_id, []) + self.holds_on_case.get(case_id, [])
+        on_case = self.holds_on_case.get(case_id, []) if case_id is not None else []
+        return self.holds_on_act.get(act_id, []) + on_case
 
     def unresolved(self, act_id: int) -> tuple[list, list]:
         return unresolved(
@@ -121,7 +127,7 @@ class _Acts:
 def _load(act_ids: set[int], case_ids: set[int]) -> _Acts:
     from quancheng.compliance.models import Finding, Marker
 
-    case_of = dict(
+    case_of: dict[int, int | None] = dict(
         Act.objects.filter(models.Q(pk__in=act_ids) | models.Q(case_id__in=case_ids)).values_list(
             "pk", "case_id"
         )
@@ -208,7 +214,7 @@ def circumstances_of(act: Act) -> tuple[list, list]:
     return _load({act.pk}, set()).unresolved(act.pk)
 
 
-def waive_longterm(user, act: Act, *, reason: str) -> LongtermWaiver:
+def waive_longterm(user: User, act: Act, *, reason: str) -> LongtermWaiver:
     """The head records that the marked A23 circumstances of an act do not call for long-term
     keeping, with the reasons (不适用长期保存决定): a ledger event, shown in the dossier."""
     if getattr(user, "role", None) != Role.HEAD or user.agency_id != act.agency_id:

@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
-from quancheng.compliance.models import VersionedConfig
-from quancheng.orgs.models import Agency
+from quancheng.orgs.models import Agency, Approval
 from quancheng.orgs.scoping import AgencyScopedQuerySet
 from quancheng.records.refs import ItemKind
+from quancheng.versioning.models import VersionedConfig
 
 
 class RetentionClass(models.TextChoices):
@@ -34,7 +34,7 @@ RETENTION_YEARS = {RetentionClass.PERMANENT: None, RetentionClass.Y30: 30, Reten
 def retain_until(archived_on: dt.date, retention_class: str) -> dt.date | None:
     """The last day a dossier of this class archived that day is kept; None when permanent.
     (29 February runs to 28 February.)"""
-    years = RETENTION_YEARS[retention_class]
+    years = RETENTION_YEARS[RetentionClass(retention_class)]
     return None if years is None else archived_on + relativedelta(years=years)
 
 
@@ -167,7 +167,7 @@ class SupplementRequestQuerySet(AgencyScopedQuerySet):
         return self.filter(status=SupplementRequest.Status.PENDING)
 
 
-class SupplementRequest(models.Model):
+class SupplementRequest(Approval):
     """A correction of a sealed dossier asked for (补充归档申请): the custodian asks with a
     reason and the items to add; only the agency head's approval makes it a
     :class:`DossierSupplement` (sealed means sealed: nothing changes before)."""
@@ -185,20 +185,6 @@ class SupplementRequest(models.Model):
     # [[item_kind, item_id], …] in table order: what the supplement would add.
     items = models.JSONField("补充的材料", default=list)
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
-    )
-    requested_at = models.DateTimeField("申请时间", default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="审批人",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
-    decision_note = models.TextField("审批意见", blank=True)
     # The supplement the approval made.
     supplement = models.OneToOneField(
         DossierSupplement,
@@ -504,30 +490,13 @@ class DisposalItem(models.Model):
         return f"{self.get_item_kind_display()} {self.item_id} {self.sha256[:12]}…"
 
 
-class RetentionPolicy(models.Model):
-    """The retention rule the platform applies that is not a dossier's class: the minimum for
-    non-evidence AV (A22: at least 6 months). One row; changed only through a previewed,
-    logged step (archive/retention.py)."""
-
-    non_evidence_min_months = models.PositiveIntegerField("非证据音像记录最短保存（月）", default=6)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    changed_at = models.DateTimeField("修改时间", null=True, blank=True)
-
-    class Meta:
-        verbose_name = "保管期限规则"
-        verbose_name_plural = "保管期限规则"
-
-    def __str__(self):
-        return f"非证据音像记录至少保存 {self.non_evidence_min_months} 个月"
-
-
 class RetentionConfig(VersionedConfig):
-    """One version of the retention configuration (保管期限配置); the highest version is current.
-
-    ``data`` maps each dossier kind to a retention class (``{"dossier_classes": {kind: class}}``).
-    Versions are never edited: a change is a new version and a ledger event (archive/config.py).
+    """One version of the retention configuration (保管期限配置), the one model of the retention
+    rules the city sets: ``data`` is ``{"dossier_classes": {dossier kind: retention class},
+    "non_evidence_min_months": n}`` (the minimum for non-evidence AV, A22: never below 6; the
+    former one-row ``RetentionPolicy``). Read and changed through archive/config.py (the shared
+    versioning services): versions are never edited once active; a change is a new version and
+    a ledger event.
     """
 
     class Meta(VersionedConfig.Meta):
@@ -650,7 +619,7 @@ class TransferQuerySet(AgencyScopedQuerySet):
         return self.filter(status__in=Transfer.OPEN)
 
 
-class Transfer(models.Model):
+class Transfer(Approval):
     """The transfer of a sealed dossier to the archives (移交档案部门): requested by the records
     custodian, approved by the agency head (never the requester), produced as an archival
     transfer package (archive/transfer.py)."""
@@ -671,15 +640,6 @@ class Transfer(models.Model):
     )
     recipient = models.CharField("接收单位", max_length=200)
     note = models.TextField("移交说明", blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    requested_at = models.DateTimeField("申请时间", default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
-    decision_note = models.TextField("审批意见", blank=True)
     report = models.ForeignKey(
         FourChecksReport, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

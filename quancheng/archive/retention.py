@@ -5,8 +5,9 @@ The rules (A22; 国家档案局令第8号 for the dossier classes):
 1. An item in a frozen dossier follows the dossier: its ``retain_until``, or permanent. Evidence
    AV follows the dossier of its case or act (A22 ¶1), found through the dossier's entries or
    through the item's case/act links.
-2. Non-evidence AV is kept at least ``RetentionPolicy.non_evidence_min_months`` (6) months from
-   recording (``started_at``, else ``created_at``), and as long as its dossier if it is in one.
+2. Non-evidence AV is kept at least the retention configuration's ``non_evidence_min_months``
+   (6) months from recording (``started_at``, else ``created_at``), and as long as its dossier
+   if it is in one.
 3. Anything else (documents, data, evidence AV) whose dossier is not frozen yet is *pending*
    (待定): never due for disposal.
 4. An item covered by an active long-term hold (A23) is ``on_hold``: never due either.
@@ -29,9 +30,11 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.http import Http404
 from django.utils import timezone
@@ -40,6 +43,7 @@ from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
 from quancheng.records.refs import ITEM_MODELS, ItemKind, resolve_many
 
+from .config import apply_config, current_config
 from .models import (
     Dossier,
     DossierEntry,
@@ -47,9 +51,12 @@ from .models import (
     ItemRetention,
     RetentionClass,
     RetentionNarrowing,
-    RetentionPolicy,
     retain_until,
 )
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +95,9 @@ def local_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(SHANGHAI).date()
 
 
-def policy() -> RetentionPolicy:
-    row = RetentionPolicy.objects.order_by("pk").first()
-    return row or RetentionPolicy()
+def min_months() -> int:
+    """The minimum for non-evidence AV in force (the retention configuration, A22: at least 6)."""
+    return current_config().min_months
 
 
 def dossier_until(dossier: Dossier, retention_class: str | None = None) -> dt.date | None:
@@ -230,7 +237,7 @@ def compute(
     """
     items = _items(refs)
     if min_months is None:
-        min_months = policy().non_evidence_min_months
+        min_months = current_config().min_months
 
     def until_of(dossier: Dossier) -> dt.date | None:
         proposed = (classes or {}).get(dossier.kind)
@@ -309,7 +316,9 @@ def _label(row: ItemRetention | None) -> str | None:
     return "永久" if row.retain_until is None else row.retain_until.isoformat()
 
 
-def recompute_for_items(refs: Iterable[Ref], *, actor=None, sync_all: bool = False) -> int:
+def recompute_for_items(
+    refs: Iterable[Ref], *, actor: User | None = None, sync_all: bool = False
+) -> int:
     """Recompute and save the retention of these items; how many rows changed.
 
     Disposed items are left as they are. Each agency's changes are one ``retention.recomputed``
@@ -322,7 +331,7 @@ def recompute_for_items(refs: Iterable[Ref], *, actor=None, sync_all: bool = Fal
     return changed_total
 
 
-def _recompute_batch(refs: list[Ref], actor, sync_all: bool) -> int:
+def _recompute_batch(refs: list[Ref], actor: User, sync_all: bool) -> int:
     with transaction.atomic():
         q = models.Q(pk__in=[])
         for kind in {k for k, _ in refs}:
@@ -420,7 +429,7 @@ def refs_of_dossier(dossier: Dossier) -> list[Ref]:
     return list(dict.fromkeys(refs + [ref_of(item) for item in linked]))
 
 
-def recompute_for_dossier(dossier: Dossier, *, actor=None) -> int:
+def recompute_for_dossier(dossier: Dossier, *, actor: User | None = None) -> int:
     """Hook: call after a dossier is frozen or supplemented (in or after its transaction)."""
     return recompute_for_items(refs_of_dossier(dossier), actor=actor)
 
@@ -431,7 +440,7 @@ def all_refs() -> Iterable[Ref]:
             yield (kind, pk)
 
 
-def recompute_all(*, actor=None) -> int:
+def recompute_all(*, actor: User | None = None) -> int:
     """Every item, and every blob's store retention re-asserted (the daily job)."""
     return recompute_for_items(all_refs(), actor=actor, sync_all=True)
 
@@ -531,7 +540,7 @@ def _sync_blob(store, sha256: str, until, held: bool, item) -> None:
             store.set_legal_hold(sha256, held)
     except BlobNotFound:
         log.warning("retention: blob %s of %r is not in the store", sha256, item)
-    except Exception as exc:  # noqa: BLE001 - any store failure is reported, then retried
+    except Exception as exc:
         log.exception("retention: could not update blob %s in the store", sha256)
         from quancheng.alerts.services import raise_alert
 
@@ -591,33 +600,16 @@ class PolicyChangeRefused(ValueError):
     pass
 
 
-def apply_min_months(user, min_months: int) -> int:
-    """Apply a previewed change of the non-evidence AV minimum; how many items changed.
-
-    The change is a ``retention.policy_changed`` event; the recompute that follows logs its own.
-    """
-    from quancheng.orgs import capabilities as caps
-
-    if not caps.can(user, caps.RETENTION_CONFIGURE):
-        raise PolicyChangeRefused("只有市级管理员可以修改保管期限规则")
-    if min_months < 6:
-        # A22: non-evidence AV is kept *at least* 6 months; a rule cannot go below the law.
-        raise PolicyChangeRefused("非证据音像记录保存期限不得少于6个月（第二十二条）")
-    with transaction.atomic():
-        row = RetentionPolicy.objects.select_for_update().order_by("pk").first()
-        row = row or RetentionPolicy()
-        before = row.non_evidence_min_months
-        row.non_evidence_min_months = min_months
-        row.changed_by = user
-        row.changed_at = timezone.now()
-        row.save()
-        record_event(
-            user,
-            "retention.policy_changed",
-            row,
-            {"non_evidence_min_months": {"before": before, "after": min_months}},
-        )
-    return recompute_all(actor=user)
+def apply_min_months(user: User, min_months: int) -> int:
+    """Apply a previewed change of the non-evidence AV minimum (a new version of the retention
+    configuration, ``archive.retention_config_changed``); how many items changed."""
+    try:
+        saved = apply_config(user, {}, min_months=min_months)
+    except PermissionDenied as e:
+        raise PolicyChangeRefused(str(e)) from e
+    except ValidationError as e:
+        raise PolicyChangeRefused("；".join(m for ms in e.message_dict.values() for m in ms)) from e
+    return saved.after_commit_result or 0
 
 
 def retention_of(item) -> ItemRetention | None:
@@ -634,7 +626,7 @@ class NarrowingRefused(ValueError):
     """A narrowing outside the rules; the message (Chinese) is shown to the user."""
 
 
-def narrow_retention(user, segment, reason: str) -> RetentionNarrowing:
+def narrow_retention(user: User, segment, reason: str) -> RetentionNarrowing:
     """Record that a frozen dossier's AV item is not used as evidence, with the reason: its
     retention becomes the non-evidence minimum (A22 ¶3) instead of the dossier's period.
 

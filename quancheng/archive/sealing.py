@@ -52,7 +52,10 @@ def sealing_dossier(obj) -> Dossier | None:
     if isinstance(obj, tuple(ITEM_MODELS.values())):
         entry = (
             DossierEntry.objects.filter(
-                item_kind=kind_of(obj), item_id=obj.pk, dossier__status=FROZEN
+                # obj: an item, by the isinstance above (a tuple mypy cannot narrow with)
+                item_kind=kind_of(obj),  # type: ignore[arg-type]
+                item_id=obj.pk,  # type: ignore[attr-defined]
+                dossier__status=FROZEN,
             )
             .select_related("dossier")
             .first()

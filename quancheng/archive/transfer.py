@@ -33,8 +33,9 @@ import zipfile
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from lxml import etree
@@ -48,6 +49,7 @@ from quancheng.ledger.models import Checkpoint, Event
 from quancheng.ledger.services import record_event
 from quancheng.lib import gmcrypto
 from quancheng.lib.canonical import canonical_bytes
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.records.models import DataRecord, Document, Segment
 from quancheng.records.services import put_record_file, register_blob
@@ -55,6 +57,10 @@ from quancheng.records.sm3 import compute_sm3_of
 
 from . import fourchecks
 from .models import Dossier, FourChecksReport, Transfer
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 logger = logging.getLogger(__name__)
 SCHEMA = Path(__file__).parent / "schemas" / "eep-quancheng-1.xsd"
@@ -82,7 +88,7 @@ def _error(message: str, code: str) -> ValidationError:
 # --- 1. request ----------------------------------------------------------------------------------
 
 
-def request_transfer(actor, dossier: Dossier, *, recipient: str, note: str = "") -> Transfer:
+def request_transfer(actor: User, dossier: Dossier, *, recipient: str, note: str = "") -> Transfer:
     """The custodian asks to transfer a frozen dossier to ``recipient`` (the archives)."""
     recipient = (recipient or "").strip()
     note = (note or "").strip()
@@ -118,35 +124,7 @@ def request_transfer(actor, dossier: Dossier, *, recipient: str, note: str = "")
 # --- 2. decide -----------------------------------------------------------------------------------
 
 
-def _require_decider(actor, transfer: Transfer) -> None:
-    caps.require(actor, caps.TRANSFER_DECIDE, transfer.agency)
-    if actor.pk == transfer.requested_by_id:
-        raise PermissionDenied("不能审批本人提交的移交申请")
-
-
-def _pending(transfer: Transfer) -> Transfer:
-    transfer = Transfer.objects.select_related("agency", "dossier").get(pk=transfer.pk)
-    if transfer.status != Transfer.Status.REQUESTED:
-        raise _error(
-            f"该申请已处理（{transfer.get_status_display()}），不能重复审批", "already_decided"
-        )
-    return transfer
-
-
-def _claim(transfer: Transfer, actor, status: str, note: str, **fields) -> bool:
-    """Move a still-requested transfer to ``status``; False when someone else decided first."""
-    return bool(
-        Transfer.objects.filter(pk=transfer.pk, status=Transfer.Status.REQUESTED).update(
-            status=status,
-            decided_by=actor,
-            decided_at=timezone.now(),
-            decision_note=note,
-            **fields,
-        )
-    )
-
-
-def decide_transfer(actor, transfer: Transfer, *, approve: bool, note: str = "") -> Transfer:
+def decide_transfer(actor: User, transfer: Transfer, *, approve: bool, note: str = "") -> Transfer:
     """The head refuses, or approves: the decision is recorded and the packaging job queued.
 
     The job (:func:`package_transfer`) runs the 四性 checks again and makes the package; the
@@ -154,28 +132,28 @@ def decide_transfer(actor, transfer: Transfer, *, approve: bool, note: str = "")
     with the reason.
     """
     note = (note or "").strip()[:MAX_TEXT]
-    transfer = _pending(transfer)
-    _require_decider(actor, transfer)
-    if not approve:
-        if not note:
-            raise _error("不予批准时请填写审批意见", "note_required")
-        with transaction.atomic():
-            if not _claim(transfer, actor, Transfer.Status.REFUSED, note):
-                raise _error("该申请已由他人处理", "already_decided")
-            record_event(actor, "transfer.refused", transfer, {"note": note})
-        transfer.refresh_from_db()
-        return transfer
-    with transaction.atomic():
-        if not _claim(transfer, actor, Transfer.Status.PACKAGING, note, stage="等待打包"):
-            raise _error("该申请已由他人处理", "already_decided")
-        record_event(
-            actor,
-            "transfer.approved",
-            transfer,
-            {"dossier": transfer.dossier_id, "recipient": transfer.recipient, "note": note},
-        )
-        _enqueue(transfer.pk)
+    transfer = approvals.decide("transfer", transfer, actor, approve=approve, note=note)
     transfer.refresh_from_db()
+    return transfer
+
+
+def apply_transfer_decision(transfer: Transfer, actor, approve: bool, note: str) -> Transfer:
+    """The transfer's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    if not approve:
+        transfer.status = Transfer.Status.REFUSED
+        transfer.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        record_event(actor, "transfer.refused", transfer, {"note": note})
+        return transfer
+    transfer.status = Transfer.Status.PACKAGING
+    transfer.stage = "等待打包"
+    transfer.save(update_fields=["status", "stage", "decided_by", "decided_at", "decision_note"])
+    record_event(
+        actor,
+        "transfer.approved",
+        transfer,
+        {"dossier": transfer.dossier_id, "recipient": transfer.recipient, "note": note},
+    )
+    _enqueue(transfer.pk)
     return transfer
 
 
@@ -335,7 +313,7 @@ def _sm3_of_file(path: Path) -> str:
         return gmcrypto.sm3_file(f)
 
 
-def package_for_download(actor, transfer: Transfer):
+def package_for_download(actor: User, transfer: Transfer):
     """The package blob to hand to the archives (an access to record content: a ledger event)."""
     caps.require(actor, caps.TRANSFER_REQUEST, transfer.agency)
     if transfer.package_blob_id is None:

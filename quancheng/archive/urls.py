@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_dossiers, views_transfer
+from . import views_dossiers, views_retention, views_transfer
 
 app_name = "archive"
 
@@ -31,7 +31,8 @@ urlpatterns = [
     path(
         "assemble/act/<int:pk>/", views_dossiers.dossier_assemble_act, name="dossier_assemble_act"
     ),
-    path("config/", views_dossiers.dossier_config, name="dossier_config"),
+    # Moved to /retention/config/ (one page of the retention configuration, issue 17).
+    path("config/", views_retention.retention_config_moved, name="dossier_config"),
     path("reports/<int:pk>.pdf", views_transfer.fourchecks_report, name="fourchecks_report"),
     path("dossiers/<int:pk>/transfer/", views_transfer.transfer_request, name="transfer_request"),
     path("transfers/<int:pk>/", views_transfer.transfer_detail, name="transfer_detail"),

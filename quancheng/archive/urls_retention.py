@@ -17,5 +17,7 @@ urlpatterns = [
     path("holds/<int:pk>/lift/decide/", views.hold_lift_decide, name="hold_lift_decide"),
     path("offline/", views.offline_list, name="offline_list"),
     path("offline/<int:pk>/done/", views.offline_done, name="offline_done"),
-    path("rules/", views.retention_rules, name="retention_rules"),
+    path("config/", views.retention_config, name="config"),
+    # The two former pages of the retention rules, merged into config/ (issue 17).
+    path("rules/", views.retention_config_moved, name="retention_rules"),
 ]

@@ -5,6 +5,7 @@ service in archive/dossiers.py or archive/config.py and redirects or renders."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.conf import settings
@@ -13,7 +14,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quancheng.cases.models import Act, Case
@@ -27,17 +27,16 @@ from quancheng.web.forms import Form
 from quancheng.web.history import history
 
 from . import dossiers
-from .config import apply_config, current_config
 from .models import (
     Dossier,
     DossierEntry,
     LongtermWaiver,
     RetentionClass,
-    RetentionConfig,
     SupplementRequest,
-    retain_until,
 )
-from .retention import preview_change
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
 
 
 def _blank(choices):
@@ -88,26 +87,13 @@ class SupplementDecisionForm(Form):
     )
 
 
-class RetentionConfigForm(Form):
-    note = forms.CharField(label="修改说明", max_length=2000, required=False)
-
-    def __init__(self, classes, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for kind, label in Dossier.Kind.choices:
-            self.fields[kind] = forms.ChoiceField(
-                label=label, choices=RetentionClass.choices, initial=classes.get(kind)
-            )
-        # The note last.
-        self.order_fields([*Dossier.Kind.values, "note"])
-
-
 def _messages_of(error: ValidationError) -> list[str]:
     if hasattr(error, "error_dict"):
         return [m for errors in error.message_dict.values() for m in errors]
     return list(error.messages)
 
 
-def _dossiers(user):
+def _dossiers(user: User):
     return Dossier.objects.visible_to(user).select_related("agency", "case", "act", "custodian")
 
 
@@ -310,20 +296,7 @@ def dossier_freeze(request, pk):
 def _confirm_freeze(request, dossier):
     """封卷 asks once more: what becomes read-only, from when its retention runs."""
     entries = dossier.entries.count()
-    today = timezone.localdate()
-    until = retain_until(today, dossier.retention_class)
-    kept = f"保管至{until:%Y年%m月%d日}" if until else "永久保管"
-    consequences = [
-        f"先对卷内{entries}件材料进行四性检测（真实性、完整性、可用性、安全性），"
-        "检测不通过则不封卷",
-        f"卷内{entries}件材料及其所属执法行为、案件此后只读：不能修改、解除关联、"
-        "删除或再制作文书，只能经机构负责人批准办理补充归档",
-        f"归档日期定为{today:%Y年%m月%d日}，保管期限{dossier.get_retention_class_display()}，"
-        f"{kept}，期满前不得销毁（第二十二条）",
-        "生成并保存卷内目录，封卷记入不可篡改的操作日志",
-    ]
-    if dossier.case_id is not None:
-        consequences.insert(2, f"案件{dossier.case.number}进入“归档”阶段")
+    consequences = dossiers.freeze_consequences(dossier)
     return confirm.ask(
         request,
         "dossier.freeze",
@@ -399,48 +372,4 @@ def dossier_toc(request, pk):
         content_type="application/pdf",
         filename=f"卷内目录{dossier.number}.pdf",
         as_attachment=True,
-    )
-
-
-@require_http_methods(["GET", "POST"])
-def dossier_config(request):
-    """The retention configuration: everyone may read it, the city administrator edits it."""
-    config = current_config()
-    may_edit = caps.can(request.user, caps.RETENTION_CONFIGURE)
-    form = RetentionConfigForm(config.classes, request.POST or None)
-    preview = None
-    if request.method == "POST":
-        if not may_edit:
-            raise PermissionDenied("只有市级管理员可以修改保管期限配置")
-        if form.is_valid():
-            changes = {kind: form.cleaned_data[kind] for kind in Dossier.Kind.values}
-            if "confirm" not in request.POST:
-                # First the preview: what the change would do to existing items; the form comes
-                # back with a confirm button.
-                count, rows = preview_change(classes=changes)
-                preview = {"count": count, "rows": rows}
-            else:
-                try:
-                    saved = apply_config(request.user, changes, form.cleaned_data["note"])
-                except ValidationError as error:
-                    for message in _messages_of(error):
-                        form.add_error(None, message)
-                else:
-                    messages.success(request, f"已保存保管期限配置第{saved.version}版。")
-                    return redirect("archive:dossier_config")
-    return render(
-        request,
-        "archive/dossier_config.html",
-        {
-            "form": form,
-            "config": config,
-            "rows": [
-                (label, RetentionClass(config.classes[kind]).label)
-                for kind, label in Dossier.Kind.choices
-            ],
-            "may_edit": may_edit,
-            "preview": preview,
-            "versions": RetentionConfig.objects.select_related("created_by")[:20],
-        },
-        status=400 if form.is_bound and preview is None else 200,
     )

@@ -1,9 +1,10 @@
 """Pages of retention (保管期限), long-term holds (长期保存), offline copies (离线备份) and
 disposal (待销毁): thin adapters over retention.py, holds.py and disposal.py."""
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -15,7 +16,9 @@ from quancheng.lib import confirm
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.refs import ItemKind, resolve_many
+from quancheng.versioning import services as versions
 
+from . import config as retention_config_module
 from . import disposal, holds, longterm, retention
 from .models import DisposalProposal, Dossier, Hold, OfflineCopyJob, RetentionClass
 
@@ -99,7 +102,13 @@ def disposal_decide(request, pk):
     # Approving destroys files for good: the head sees what first and submits again. Someone
     # who may not decide, or a proposal already decided, is refused by the service as before.
     may = disposal.pending_for_head(request.user).filter(pk=proposal.pk).exists()
-    if approve and may and not confirm.confirmed(request, "disposal.approve", proposal):
+    blockers = disposal.approval_blockers(proposal) if approve and may else []
+    if (
+        approve
+        and may
+        and (blockers or not confirm.confirmed(request, "disposal.approve", proposal))
+    ):
+        # Checked in advance: a blocked proposal is shown with its reasons and no confirm button.
         return confirm.ask(
             request,
             "disposal.approve",
@@ -114,6 +123,7 @@ def disposal_decide(request, pk):
             submit="确认批准并销毁",
             back_url=reverse("retention:disposal_detail", args=[proposal.pk]),
             fields={"decision": "approve", "note": request.POST.get("note", "")},
+            blockers=blockers,
         )
     try:
         proposal = disposal.decide_disposal(
@@ -330,63 +340,129 @@ def offline_done(request, pk):
     return redirect("retention:offline_list")
 
 
-# --- rules: preview and apply -----------------------------------------------------------------
+# --- the retention configuration: one page (保管期限配置) ------------------------------------
 
 
-def _proposed_classes(data) -> dict[str, str]:
-    classes = {}
-    for kind in Dossier.Kind.values:
-        value = data.get(f"class_{kind}", "")
-        if value in RetentionClass.values:
-            classes[kind] = value
-    return classes
+class RetentionConfigForm(forms.Form):
+    """The whole configuration: a class per dossier kind and the non-evidence AV minimum; a field
+    left out keeps its value in force. The legal floor is the service's check (archive/config.py),
+    so its message is the one shown."""
+
+    min_months = forms.IntegerField(
+        label="非证据音像记录最短保存（月）",
+        help_text="自录制之日起计算，不得少于6个月（第二十二条）",
+        required=False,
+        error_messages={"invalid": "请输入整数月数"},
+    )
+    note = forms.CharField(
+        label="修改说明", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, settings_now, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.settings_now = settings_now
+        self.fields["min_months"].initial = settings_now.min_months
+        for kind, label in Dossier.Kind.choices:
+            self.fields[f"class_{kind}"] = forms.ChoiceField(
+                label=f"{label}：保管期限",
+                choices=RetentionClass.choices,
+                initial=settings_now.classes.get(kind),
+                required=False,
+            )
+        self.order_fields([*(f"class_{k}" for k in Dossier.Kind.values), "min_months", "note"])
+
+    def classes(self) -> dict[str, str]:
+        return {
+            kind: self.cleaned_data[f"class_{kind}"] or self.settings_now.classes[kind]
+            for kind in Dossier.Kind.values
+        }
+
+    def months(self) -> int:
+        value = self.cleaned_data["min_months"]
+        return self.settings_now.min_months if value is None else value
+
+
+def _wants_preview(query) -> bool:
+    """A preview asked for (the old rules page's links carry only the changed fields)."""
+    return any(k == "preview" or k == "min_months" or k.startswith("class_") for k in query)
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    for messages_of_field in error.message_dict.values():
+        for message in messages_of_field:
+            form.add_error(None, message)
 
 
 @require_http_methods(["GET", "POST"])
-def retention_rules(request):
-    """保管期限规则: preview what a change would do; the city administrator applies it."""
-    caps.require(request.user, caps.ARCHIVE_QUEUES_VIEW)
-    current = retention.policy().non_evidence_min_months
-    can_apply = caps.can(request.user, caps.RETENTION_CONFIGURE)
-    if request.method == "POST":
-        try:
-            months = int(request.POST.get("min_months", ""))
-            changed = retention.apply_min_months(request.user, months)
-        except ValueError as e:
-            messages.error(
-                request, str(e) if isinstance(e, retention.PolicyChangeRefused) else "请输入月数"
-            )
-        else:
-            messages.success(request, f"已应用新规则，{changed} 条记录的保管期限已重新计算")
-        return redirect("retention:retention_rules")
-    error = None
-    months = None
+def retention_config(request):
+    """保管期限配置: the dossier classes and the non-evidence AV minimum, one versioned
+    configuration. Everyone signed in reads it; the archive staff and the city administrator
+    preview a change (GET ``preview=1``, nothing saved); the city administrator applies it
+    (POST, a new version, refused below the legal floor)."""
+    now = retention_config_module.current_config()
+    may_edit = caps.can(request.user, caps.RETENTION_CONFIGURE)
+    may_preview = may_edit or caps.can(request.user, caps.ARCHIVE_QUEUES_VIEW)
     preview = None
-    raw = request.GET.get("min_months", "").strip()
-    classes = _proposed_classes(request.GET)
-    if raw:
-        try:
-            months = int(raw)
-            if months < 6:
-                raise ValueError
-        except ValueError:
-            error = "非证据音像记录保存期限须为不少于6的整数月数（第二十二条）"
-            months = None
-    if (months is not None and months != current) or classes:
-        count, rows = retention.preview_change(min_months=months, classes=classes or None)
-        preview = {"count": count, "rows": rows}
+    if request.method == "POST":
+        if not may_edit:
+            raise PermissionDenied("只有市级管理员可以修改保管期限配置")
+        form = RetentionConfigForm(now, request.POST)
+        if form.is_valid():
+            try:
+                saved = retention_config_module.apply_config(
+                    request.user,
+                    form.classes(),
+                    form.cleaned_data["note"],
+                    min_months=form.months(),
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                changed = saved.after_commit_result or 0
+                messages.success(
+                    request,
+                    f"已保存保管期限配置第{saved.version}版，"
+                    f"{changed} 条记录的保管期限已重新计算。",
+                )
+                return redirect("retention:config")
+    elif _wants_preview(request.GET) and may_preview:
+        form = RetentionConfigForm(now, request.GET)
+        if form.is_valid():
+            try:
+                data = retention_config_module.proposed_data(form.classes(), form.months())
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                count, rows = retention.preview_change(
+                    min_months=data["non_evidence_min_months"], classes=data["dossier_classes"]
+                )
+                preview = {"count": count, "rows": rows}
+    else:
+        form = RetentionConfigForm(now)
     return render(
         request,
-        "archive/retention_rules.html",
+        "archive/retention_config.html",
         {
-            "current": current,
-            "months": months,
-            "classes": classes,
-            "kinds": Dossier.Kind.choices,
-            "retention_classes": RetentionClass.choices,
+            "form": form,
+            "config": now,
+            "in_force": versions.in_force(retention_config_module.KIND),
+            "rows": [
+                (label, RetentionClass(now.classes[kind]).label)
+                for kind, label in Dossier.Kind.choices
+            ],
+            "may_edit": may_edit,
+            "may_preview": may_preview,
             "preview": preview,
-            "error": error,
-            "can_apply": can_apply,
+            "versions": versions.history(retention_config_module.KIND)[:20],
         },
-        status=400 if error else 200,
+        status=400 if form.is_bound and form.errors else 200,
     )
+
+
+@require_GET
+def retention_config_moved(request):
+    """The former 保管期限规则 (/retention/rules/) and 保管期限配置 (/archive/config/) pages: one
+    page now; the query string (a preview's parameters) goes along."""
+    target = reverse("retention:config")
+    query = request.GET.urlencode()
+    return redirect(f"{target}?{query}" if query else target)

@@ -54,7 +54,7 @@ class Errors:
             raise ValidationError(self.errors)
 
 
-def default_agency(user, subject) -> Agency:
+def default_agency(user: User, subject) -> Agency:
     """Where a new act or case is filed when no agency is named: people of an enforcement agency
     file under their own agency; commission and city people under the subject's agency."""
     if user.agency is not None and user.agency.kind == Agency.Kind.ENFORCEMENT:
@@ -62,12 +62,12 @@ def default_agency(user, subject) -> Agency:
     return subject.agency
 
 
-def _check_visible(errors: Errors, actor, field: str, obj, label: str) -> None:
+def _check_visible(errors: Errors, actor: User, field: str, obj, label: str) -> None:
     if obj is not None and not agencies_visible_to(actor).filter(pk=obj.agency_id).exists():
         errors.add(field, f"{label}不存在或不在您的管辖范围内", "not_found")
 
 
-def _check_officers(errors: Errors, actor, officers: list[User], dates: Iterable) -> None:
+def _check_officers(errors: Errors, actor: User, officers: list[User], dates: Iterable) -> None:
     if len({o.pk for o in officers}) < MIN_OFFICERS:
         errors.add("officers", "执法行为至少需要两名持有效执法证的执法人员", "too_few_officers")
     # One query for the scope, not one per officer.
@@ -101,7 +101,7 @@ def _check_not_future(errors: Errors, act: Act) -> None:
         errors.add("started_at", "开始时间晚于当前时间，不能登记未来的执法行为", "in_future")
 
 
-def _clean_act(actor, act: Act, officers: list[User]) -> None:
+def _clean_act(actor: User, act: Act, officers: list[User]) -> None:
     errors = Errors()
     if act.kind not in Act.Kind.values:
         errors.add("kind", "执法行为类型无效", "invalid_choice")
@@ -121,18 +121,19 @@ def _clean_act(actor, act: Act, officers: list[User]) -> None:
     errors.raise_any()
 
 
-def _create(actor, model, fields, editable, clean, agency, officers, data):
+def _create(actor: User, model, fields, editable, clean, agency, officers, data):
     """Create an act or a case with its officers, and record it."""
     caps.require(actor, caps.ACT_CREATE if model is Act else caps.CASE_CREATE, agency)
     obj = model(agency=agency, **{k: v for k, v in data.items() if k in editable})
     clean(actor, obj, officers)
     obj.save()
     obj.officers.set(officers)
-    record_event(actor, Action(f"{obj._meta.model_name}.created"), obj, snapshot(obj, fields))
+    action = Action(f"{obj._meta.model_name}.created")  # type: ignore[call-arg]  # lookup by value
+    record_event(actor, action, obj, snapshot(obj, fields))
     return obj
 
 
-def _update(actor, obj, fields, editable, clean, officers, data):
+def _update(actor: User, obj, fields, editable, clean, officers, data):
     """Change an act or a case; only what differs is written and recorded.
 
     1. only its own officers and the head change it (and nothing once sealed);
@@ -161,14 +162,16 @@ def _update(actor, obj, fields, editable, clean, officers, data):
     label = obj._meta.model_name
     if added or removed:
         body = {"added": sorted(added), "removed": sorted(removed)}
-        record_event(actor, Action(f"{label}.officers_changed"), obj, body)
+        changed = Action(f"{label}.officers_changed")  # type: ignore[call-arg]  # lookup by value
+        record_event(actor, changed, obj, body)
         if actor.pk in added:
             _alert_self_added(actor, obj)
-    record_event(actor, Action(f"{label}.updated"), obj, {"changes": diff})
+    updated = Action(f"{label}.updated")  # type: ignore[call-arg]  # lookup by value
+    record_event(actor, updated, obj, {"changes": diff})
     return obj
 
 
-def _officer_change(actor, obj, current: list[User], wanted: list[User]):
+def _officer_change(actor: User, obj, current: list[User], wanted: list[User]):
     """Who is added and who removed; refused unless the actor holds that change."""
     before, after = {o.pk for o in current}, {o.pk for o in wanted}
     added, removed = after - before, before - after
@@ -180,7 +183,7 @@ def _officer_change(actor, obj, current: list[User], wanted: list[User]):
     return added, removed
 
 
-def _alert_self_added(actor, obj) -> None:
+def _alert_self_added(actor: User, obj) -> None:
     """Adding oneself to an act or case opens its records without an approval (A24)."""
     raise_alert(
         "officers.self_added",
@@ -193,19 +196,21 @@ def _alert_self_added(actor, obj) -> None:
 
 
 @transaction.atomic
-def create_act(actor, agency: Agency, officers: list[User], **data) -> Act:
+def create_act(actor: User, agency: Agency, officers: list[User], **data) -> Act:
+    """Create an act in the agency with its officers (a ledger event)."""
     return _create(actor, Act, ACT_FIELDS, ACT_EDITABLE, _clean_act, agency, officers, data)
 
 
 @transaction.atomic
-def update_act(actor, act: Act, officers: list[User] | None = None, **data) -> Act:
+def update_act(actor: User, act: Act, officers: list[User] | None = None, **data) -> Act:
+    """Change an act's fields or officers; its compliance is evaluated again after the commit."""
     previous_case_id = Act.objects.filter(pk=act.pk).values_list("case_id", flat=True).first()
     act = _update(actor, act, ACT_FIELDS, ACT_EDITABLE, _clean_act, officers, data)
     act_changed(act, previous_case_id)  # compliance: the act and both cases, after the commit
     return act
 
 
-def _clean_case(actor, case: Case, officers: list[User]) -> None:
+def _clean_case(actor: User, case: Case, officers: list[User]) -> None:
     errors = Errors()
     if not (case.number or "").strip():
         errors.add("number", "案件编号不能为空", "required")
@@ -219,30 +224,33 @@ def _clean_case(actor, case: Case, officers: list[User]) -> None:
 
 
 @transaction.atomic
-def create_case(actor, agency: Agency, officers: list[User], **data) -> Case:
+def create_case(actor: User, agency: Agency, officers: list[User], **data) -> Case:
+    """Create a case in the agency with its officers (a ledger event)."""
     return _create(actor, Case, CASE_FIELDS, CASE_EDITABLE, _clean_case, agency, officers, data)
 
 
 @transaction.atomic
-def update_case(actor, case: Case, officers: list[User] | None = None, **data) -> Case:
+def update_case(actor: User, case: Case, officers: list[User] | None = None, **data) -> Case:
+    """Change a case's fields or officers (a ledger event with the differences)."""
     return _update(actor, case, CASE_FIELDS, CASE_EDITABLE, _clean_case, officers, data)
 
 
 @transaction.atomic
-def change_case_stage(actor, case: Case, stage: str, note: str = "") -> Case:
+def change_case_stage(actor: User, case: Case, stage: str, note: str = "") -> Case:
+    """Move a case to another stage, with the actor's note (a ledger event)."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     caps.require(actor, caps.CASE_EDIT, case)
     return _move_stage(actor, case, stage, note)
 
 
-def archive_case(actor, case: Case, note: str) -> Case:
+def archive_case(actor: User, case: Case, note: str) -> Case:
     """The case moves to 归档 as its dossier is frozen: called by archive.freeze_dossier, which
     has checked that the actor holds ``dossier.archive`` (A19: the custodian archives)."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     return _move_stage(actor, case, Case.Stage.ARCHIVED, note)
 
 
-def _move_stage(actor, case: Case, stage: str, note: str) -> Case:
+def _move_stage(actor: User, case: Case, stage: str, note: str) -> Case:
     if stage not in case.TRANSITIONS[Case.Stage(case.stage)]:
         current = Case.Stage(case.stage).label
         target = Case.Stage(stage).label if stage in Case.Stage.values else stage

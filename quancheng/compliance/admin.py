@@ -18,7 +18,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(RuleConfig)
 class RuleConfigAdmin(ReadOnlyAdmin):
-    list_display = ["version", "created_by", "created_at", "note"]
+    list_display = ["version", "effective_from", "created_by", "created_at", "note"]
 
 
 @admin.register(Finding)

@@ -15,12 +15,21 @@ the stored findings give each one its status (answered, accepted) and its answer
 step has a stable ``code``, a Chinese ``text``, the ``article`` it comes from and the action that
 fixes it (URL and label), the action only when the capability table lets this user take it
 (``actor`` says who may otherwise).
+
+Whose work a step is (``mine``): the user's own when the capability table gives this user the
+capability that deals with it (upload, draft, sign, finalise, answer, register, review, ask for
+or decide a late registration), whether or not the action can be taken this minute (a finding
+found live is answered once the evaluation has stored it). The others are "awaiting others"
+(待他人处理): the act page shows them apart, so that the officer's own list ends empty when the
+officer's part is done although the custodian has still to register (docs/compliance.md, "Whose
+step": A19 and A21 give the registration to the custodian, the review of answers to the head).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +38,10 @@ from quancheng.cases.models import Act
 from quancheng.orgs import capabilities as caps
 
 from .models import Finding
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 ERROR = "error"
 WARNING = "warning"
@@ -54,6 +67,7 @@ class Step:
     rule_title: str = ""
     finding_id: int | None = None
     draft_id: int | None = None
+    mine: bool = False  # this user's own work (the capability that deals with it), see above
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -71,7 +85,7 @@ def _live_hits(act: Act, now: dt.datetime):
     return run_rules(context)
 
 
-def _record_step(user, act: Act, rule, hit, message: str) -> Step:
+def _record_step(user: User, act: Act, rule, hit, message: str) -> Step:
     """A missing required record: AV, a document group or the electronic data."""
     base = {
         "text": message,
@@ -89,6 +103,7 @@ def _record_step(user, act: Act, rule, hit, message: str) -> Step:
                 action_url=reverse("documents:draft_new", args=[act.pk]),
                 action_label="制作文书",
                 actor="本执法行为的执法人员",
+                mine=True,
                 **base,
             )
         return Step(
@@ -96,6 +111,7 @@ def _record_step(user, act: Act, rule, hit, message: str) -> Step:
             action_url=upload if may_upload else "",
             action_label="上传文书扫描件" if may_upload else "",
             actor="本执法行为的执法人员",
+            mine=may_upload,
             **base,
         )
     code = "record.missing_data" if hit.key == "data" else "record.missing_av"
@@ -105,11 +121,14 @@ def _record_step(user, act: Act, rule, hit, message: str) -> Step:
         action_url=upload if may_upload else "",
         action_label=label if may_upload else "",
         actor="执法人员或记录管理专人",
+        mine=may_upload,
         **base,
     )
 
 
-def _finding_step(user, act: Act, rule, hit, message: str, stored: Finding | None) -> Step | None:
+def _finding_step(
+    user: User, act: Act, rule, hit, message: str, stored: Finding | None
+) -> Step | None:
     severity = hit.severity or rule.severity
     base = {
         "article": rule.reference,
@@ -130,9 +149,11 @@ def _finding_step(user, act: Act, rule, hit, message: str, stored: Finding | Non
             action_url=_act_url(act, anchor) if may else "",
             action_label="审核答复" if may else "",
             actor="机构负责人",
+            mine=may,
             **base,
         )
-    may = stored is not None and caps.can(user, caps.ACT_EXPLAIN, act)
+    explains = caps.can(user, caps.ACT_EXPLAIN, act)
+    may = stored is not None and explains
     returned = status == Finding.Status.RETURNED
     return Step(
         "finding.returned" if returned else "finding.open",
@@ -140,11 +161,12 @@ def _finding_step(user, act: Act, rule, hit, message: str, stored: Finding | Non
         action_url=_act_url(act, anchor) if may else "",
         action_label="答复" if may else "",
         actor="本执法行为的执法人员或记录管理专人",
+        mine=explains,
         **base,
     )
 
 
-def _draft_steps(user, act: Act) -> list[Step]:
+def _draft_steps(user: User, act: Act) -> list[Step]:
     from quancheng.documents.models import DocumentDraft
     from quancheng.documents.services import missing_fields, missing_signatures
 
@@ -168,6 +190,7 @@ def _draft_steps(user, act: Act) -> list[Step]:
                     action_url=draft.get_absolute_url() if may else "",
                     action_label="填写文书" if may else "",
                     actor="本执法行为的执法人员",
+                    mine=may,
                     **base,
                 )
             )
@@ -182,6 +205,7 @@ def _draft_steps(user, act: Act) -> list[Step]:
                     action_url=reverse("documents:draft_sign", args=[draft.pk]) if may else "",
                     action_label="签名" if may else "",
                     actor="本执法行为的执法人员",
+                    mine=may,
                     **base,
                 )
             )
@@ -194,13 +218,14 @@ def _draft_steps(user, act: Act) -> list[Step]:
                 action_url=draft.get_absolute_url() + "#finalise" if may else "",
                 action_label="定稿" if may else "",
                 actor="本执法行为的执法人员",
+                mine=may,
                 **base,
             )
         )
     return steps
 
 
-def _registration_steps(user, act: Act, now: dt.datetime) -> list[Step]:
+def _registration_steps(user: User, act: Act, now: dt.datetime) -> list[Step]:
     from quancheng.registration.services import registration_state
 
     state = registration_state(act, now)
@@ -226,6 +251,7 @@ def _registration_steps(user, act: Act, now: dt.datetime) -> list[Step]:
                 action_url=anchor if may else "",
                 action_label="登记记录" if may else "",
                 actor="记录管理专人",
+                mine=may,
             )
         ]
     if state.pending_request is not None:
@@ -239,6 +265,7 @@ def _registration_steps(user, act: Act, now: dt.datetime) -> list[Step]:
                 action_url=anchor if may else "",
                 action_label="审批延期登记" if may else "",
                 actor="机构负责人",
+                mine=may,
             )
         ]
     may = caps.can(user, caps.LATE_REGISTRATION_REQUEST, act)
@@ -251,6 +278,7 @@ def _registration_steps(user, act: Act, now: dt.datetime) -> list[Step]:
             action_url=anchor if may else "",
             action_label="申请延期登记" if may else "",
             actor="执法人员或记录管理专人",
+            mine=may,
         )
     ]
 
@@ -258,7 +286,7 @@ def _registration_steps(user, act: Act, now: dt.datetime) -> list[Step]:
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, TODO: 2}
 
 
-def next_steps(act: Act, user, now: dt.datetime | None = None) -> list[Step]:
+def next_steps(act: Act, user: User, now: dt.datetime | None = None) -> list[Step]:
     """What the regulation still needs for this act, in order, with this user's actions."""
     from .rules import BY_ID
 
@@ -285,6 +313,11 @@ def next_steps(act: Act, user, now: dt.datetime | None = None) -> list[Step]:
         *findings,
         *_registration_steps(user, act, now),
     ]
+
+
+def split_steps(steps: list[Step]) -> tuple[list[Step], list[Step]]:
+    """The user's own steps (你还需要做的) and those awaiting others (待他人处理)."""
+    return [s for s in steps if s.mine], [s for s in steps if not s.mine]
 
 
 def open_errors(act: Act, now: dt.datetime | None = None) -> list[dict]:

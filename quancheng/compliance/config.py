@@ -1,7 +1,8 @@
 """The rule configuration (规则配置) as data: defaults from data/rules.json, versions in the DB.
 
 The city administrator edits it (page /compliance/config/ or the admin); each change is a new
-:class:`RuleConfig` version and a ledger event. Rules read only :class:`Config`, never constants.
+:class:`RuleConfig` version (the shared versioning services, quancheng/versioning) and a ledger
+event. Rules read only :class:`Config`, never constants.
 """
 
 from __future__ import annotations
@@ -10,17 +11,20 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import jsonschema
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
 from quancheng.cases.models import Act
-from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
+from quancheng.versioning import services as versions
 
 from .models import Marker, RuleConfig
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 DEFAULTS_PATH = Path(__file__).resolve().parent / "data" / "rules.json"
 
@@ -169,11 +173,10 @@ class Config:
         return self._list("a10_items")
 
 
-def current_config() -> Config:
-    latest = RuleConfig.objects.order_by("-version").first()
-    if latest is None:
-        return Config(version=0, data=defaults())
-    return Config(version=latest.version, data=latest.data)
+def current_config(at=None) -> Config:
+    """The configuration in force at ``at`` (now by default; version 0: the defaults)."""
+    found = versions.current(KIND, at)
+    return Config(version=found.version, data=found.data)
 
 
 def validate_config(data: Any) -> None:
@@ -301,30 +304,35 @@ def floor_problems(data: dict[str, Any]) -> list[str]:
     return [p for p in problems if p]
 
 
-def save_config(actor, data: Any, note: str = "") -> RuleConfig:
-    """A new version of the configuration, by the city administrator; a ledger event."""
-    caps.require(actor, caps.RULES_CONFIGURE)
-    validate_config(data)
-    note = (note or "").strip()[:2000]
-    with transaction.atomic():
-        latest = RuleConfig.objects.select_for_update().order_by("-version").first()
-        previous = latest.data if latest else defaults()
-        if previous == data:
-            raise ValidationError({"data": [ValidationError("配置没有变化", code="unchanged")]})
-        config = RuleConfig.objects.create(
-            version=(latest.version if latest else 0) + 1,
-            data=data,
-            note=note,
-            created_by=actor,
-        )
-        changed = sorted(k for k in set(previous) | set(data) if previous.get(k) != data.get(k))
-        record_event(
-            actor,
-            "compliance.config_changed",
-            config,
-            {"version": config.version, "changed": changed, "data": data, "note": note},
-        )
-        from .hooks import schedule_all
+def _event_body(row: RuleConfig, previous: dict[str, Any]) -> dict[str, Any]:
+    data = row.data
+    changed = sorted(k for k in set(previous) | set(data) if previous.get(k) != data.get(k))
+    return {"changed": changed, "data": data}
 
-        schedule_all()
-    return config
+
+def _on_activated(actor, row: RuleConfig, previous: dict[str, Any]) -> None:
+    # Every act is evaluated again under the new version. (hooks imports this module.)
+    from .hooks import schedule_all
+
+    schedule_all()
+
+
+KIND = versions.ConfigKind(
+    name="rules",
+    label="规则配置",
+    model=RuleConfig,
+    capability=caps.RULES_CONFIGURE,
+    refusal="只有市级管理员可以修改规则配置",
+    defaults=defaults,
+    validate=validate_config,
+    activated_action="compliance.config_changed",
+    event_body=_event_body,
+    on_activated=_on_activated,
+)
+
+
+def save_config(actor: User, data: Any, note: str = "") -> RuleConfig:
+    """A new version of the configuration in force now, by the city administrator (checked
+    against the schema and the legal floor); a ledger event."""
+    caps.require(actor, caps.RULES_CONFIGURE)
+    return cast(RuleConfig, versions.save_version(KIND, actor, data, note))

@@ -133,7 +133,7 @@ def _chunks(item_act: dict[tuple[str, int], int]) -> list[tuple[list[int], list[
     ]
 
 
-def load_custody(timelines: dict[int, Timeline], config: Config) -> dict:
+def load_custody(timelines: dict[int, Timeline], config: Config) -> dict:  # noqa: C901 - one batch query per custody source, kept together
     """Custody of each act of the batch (act id → :class:`Custody`)."""
     custody = {act_id: Custody() for act_id in timelines}
     if not timelines:

@@ -70,7 +70,7 @@ def _bar_title(s) -> str:
     return " ".join(p for p in parts if p)
 
 
-def draw(timeline: Timeline, gap_seconds: float, officer_names: dict[int, str]) -> Drawing:
+def draw(timeline: Timeline, gap_seconds: float, officer_names: dict[int, str]) -> Drawing:  # noqa: C901 - one branch per mark of the timeline drawing
     act = timeline.act
     moments = [act.started_at, act.ended_at]
     for s in timeline.timed_segments:

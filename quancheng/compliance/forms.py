@@ -5,7 +5,9 @@ from django.utils import timezone
 
 
 class ConfigForm(forms.Form):
-    data = forms.CharField(
+    # A field named ``data`` shadows BaseForm.data on the class only: Django moves declared
+    # fields into base_fields, and the bound form's ``data`` is the submitted dict as usual.
+    data = forms.CharField(  # type: ignore[assignment]
         label="配置（JSON）",
         widget=forms.Textarea(attrs={"class": "config-json code", "spellcheck": "false"}),
     )

@@ -6,6 +6,8 @@ registration/services.py. Kept free of model imports so that those modules can i
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.db import transaction
 
 
@@ -23,8 +25,8 @@ def schedule_evaluation(*acts) -> None:
     """
     from .tasks import evaluate_act_task
 
-    for act_id in {_act_id(act) for act in acts} - {None}:
-        transaction.on_commit(lambda act_id=act_id: evaluate_act_task.enqueue(act_id), robust=True)
+    for act_id in {i for i in map(_act_id, acts) if i is not None}:
+        transaction.on_commit(partial(evaluate_act_task.enqueue, act_id), robust=True)
 
 
 def schedule_case_update(*cases) -> None:
@@ -32,7 +34,7 @@ def schedule_case_update(*cases) -> None:
     commit: for a case an act left, which evaluating the act alone never touches."""
     from .tasks import update_cases_task
 
-    ids = sorted({_act_id(case) for case in cases} - {None})
+    ids = sorted({i for i in map(_act_id, cases) if i is not None})
     if ids:
         transaction.on_commit(lambda: update_cases_task.enqueue(ids), robust=True)
 

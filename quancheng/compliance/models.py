@@ -12,29 +12,7 @@ from django.utils import timezone
 from quancheng.cases.models import Act, Case
 from quancheng.orgs.scoping import AgencyScopedQuerySet
 from quancheng.records.models import Segment
-
-
-class VersionedConfig(models.Model):
-    """A configuration the city administrator edits, kept as versions (配置版本): the highest
-    version is current; versions are never edited, a change is a new one (and a ledger event).
-    Rule configuration and retention configuration are both kept this way."""
-
-    version = models.PositiveIntegerField("版本", unique=True)
-    data = models.JSONField("配置")
-    note = models.TextField("修改说明", blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="修改人",
-    )
-    created_at = models.DateTimeField("修改时间", default=timezone.now)
-
-    class Meta:
-        abstract = True
-        ordering = ["-version"]
+from quancheng.versioning.models import VersionedConfig
 
 
 class RuleConfig(VersionedConfig):

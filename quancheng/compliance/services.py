@@ -7,6 +7,7 @@ after the commit (hooks.schedule_evaluation).
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,12 +15,17 @@ from django.utils import timezone
 
 from quancheng.cases.models import Act
 from quancheng.ledger.services import record_event
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.records.models import Segment
 
 from .evaluate import refresh_completeness
 from .hooks import schedule_evaluation
 from .models import Explanation, Finding, Marker
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 MAX_TEXT = 5000
 
@@ -41,6 +47,7 @@ def _text(value: str, field_name: str, label: str, required: bool = True, limit=
 
 
 def segment_length(segment: Segment) -> float | None:
+    """A segment's length in seconds: its measured duration, else end minus start, else None."""
     if segment.duration_seconds is not None:
         return segment.duration_seconds
     if segment.started_at and segment.ended_at:
@@ -48,7 +55,9 @@ def segment_length(segment: Segment) -> float | None:
     return None
 
 
-def add_marker(actor, segment: Segment, kind: str, offset_seconds: float, note: str = "") -> Marker:
+def add_marker(
+    actor: User, segment: Segment, kind: str, offset_seconds: float, note: str = ""
+) -> Marker:
     """Mark a moment in a recording (e.g. 表明身份 at 00:42); a ledger event on the segment.
 
     Only someone who may view the segment marks it: the rules judge recordings by markers."""
@@ -84,7 +93,7 @@ def add_marker(actor, segment: Segment, kind: str, offset_seconds: float, note: 
     return marker
 
 
-def withdraw_marker(actor, marker: Marker, reason: str) -> Marker:
+def withdraw_marker(actor: User, marker: Marker, reason: str) -> Marker:
     """Withdraw a wrong marker (it stays, withdrawn, beside the ledger event)."""
     segment = marker.segment
     caps.require(actor, caps.MARKER_CHANGE, segment)
@@ -106,7 +115,7 @@ def withdraw_marker(actor, marker: Marker, reason: str) -> Marker:
 
 
 def add_explanation(
-    actor,
+    actor: User,
     act: Act,
     kind: str,
     text: str,
@@ -130,7 +139,7 @@ def add_explanation(
         reason = ""
     if (gap_started_at is None) != (gap_ended_at is None):
         raise _error("请同时填写中断开始和结束时间，或都不填", "gap_incomplete", "gap_started_at")
-    if gap_started_at is not None and gap_ended_at <= gap_started_at:
+    if gap_started_at is not None and gap_ended_at is not None and gap_ended_at <= gap_started_at:
         raise _error("中断结束时间应晚于开始时间", "gap_order", "gap_ended_at")
     review = (
         Explanation.Review.PENDING
@@ -169,38 +178,32 @@ def add_explanation(
 
 
 def review_explanation(
-    actor, explanation: Explanation, accept: bool, note: str = ""
+    actor: User, explanation: Explanation, accept: bool, note: str = ""
 ) -> Explanation:
     """The head of the act's agency accepts or returns an A13 work record (第十三条：报本机构
     主要负责人审核)."""
-    act = explanation.act
-    caps.require(actor, caps.ACT_REVIEW, act)
     note = _text(note, "note", "审核意见", required=not accept)
-    with transaction.atomic():
-        explanation = Explanation.objects.select_for_update().get(pk=explanation.pk)
-        if explanation.review != Explanation.Review.PENDING:
-            raise _error(
-                f"该说明不在待审核状态（{explanation.get_review_display()}）", "not_pending"
-            )
-        explanation.review = Explanation.Review.ACCEPTED if accept else Explanation.Review.RETURNED
-        explanation.reviewed_by = actor
-        explanation.reviewed_at = timezone.now()
-        explanation.review_note = note
-        explanation.save(update_fields=["review", "reviewed_by", "reviewed_at", "review_note"])
-        record_event(
-            actor,
-            "explanation.accepted" if accept else "explanation.returned",
-            act,
-            {"explanation": explanation.pk, "note": note},
-        )
-        schedule_evaluation(act)
+    return approvals.decide("a13_review", explanation, actor, approve=accept, note=note)
+
+
+def apply_review(explanation: Explanation, actor, accept: bool, note: str) -> Explanation:
+    """The work record's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    explanation.review = Explanation.Review.ACCEPTED if accept else Explanation.Review.RETURNED
+    explanation.save(update_fields=["review", "reviewed_by", "reviewed_at", "review_note"])
+    record_event(
+        actor,
+        "explanation.accepted" if accept else "explanation.returned",
+        explanation.act,
+        {"explanation": explanation.pk, "note": note},
+    )
+    schedule_evaluation(explanation.act)
     return explanation
 
 
 # --- findings (检查发现) ----------------------------------------------------------------------
 
 
-def answer_finding(actor, finding: Finding, answer: str) -> Finding:
+def answer_finding(actor: User, finding: Finding, answer: str) -> Finding:
     """An officer of the act (or the custodian) answers an open or returned finding."""
     act = finding.act
     caps.require(actor, caps.ACT_EXPLAIN, act)
@@ -227,7 +230,7 @@ def answer_finding(actor, finding: Finding, answer: str) -> Finding:
     return finding
 
 
-def decide_finding(actor, finding: Finding, accept: bool, note: str = "") -> Finding:
+def decide_finding(actor: User, finding: Finding, accept: bool, note: str = "") -> Finding:
     """The head of the act's agency accepts or returns an answered finding."""
     act = finding.act
     caps.require(actor, caps.ACT_REVIEW, act)

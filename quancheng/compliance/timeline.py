@@ -13,6 +13,7 @@ never one per segment); :func:`build_timeline` is the one-act case.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -206,7 +207,7 @@ class Timeline:
         covered = self.covered
         return [
             (a_end, b_start)
-            for (_, a_end), (b_start, _) in zip(covered, covered[1:], strict=False)
+            for (_, a_end), (b_start, _) in itertools.pairwise(covered)
             if (b_start - a_end).total_seconds() > minimum_seconds
         ]
 
@@ -247,7 +248,7 @@ class Timeline:
         pairs = []
         for rows in by_device.values():
             rows.sort(key=lambda s: (s.started_at, s.id))
-            for a, b in zip(rows, rows[1:], strict=False):
+            for a, b in itertools.pairwise(rows):
                 if b.started_at < a.ended_at:  # type: ignore[operator]
                     pairs.append((a, b))
         return pairs

@@ -12,12 +12,13 @@ from quancheng.cases.models import Act
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.models import Segment
+from quancheng.versioning import services as versions
 
 from . import services
-from .config import current_config, save_config
+from .config import KIND, current_config, save_config
 from .evaluate import evaluate_act
 from .forms import ConfigForm, ExplanationForm
-from .models import Explanation, Finding, Marker, RuleConfig
+from .models import Explanation, Finding, Marker
 from .rules import RULES
 from .traceability import build, extra_rules
 
@@ -188,7 +189,7 @@ def config_edit(request):
             "form": form,
             "config": config,
             "may_edit": may_edit,
-            "versions": RuleConfig.objects.select_related("created_by")[:20],
+            "versions": versions.history(KIND)[:20],
             "rules": RULES,
         },
         status=status,

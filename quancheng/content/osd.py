@@ -24,6 +24,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import av
@@ -42,6 +43,10 @@ from quancheng.records.sm3 import file_digests
 
 from . import ocr
 from .models import OsdReading
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 logger = logging.getLogger(__name__)
 
@@ -347,7 +352,7 @@ def offset_from_picture(reading: OsdReading) -> int | None:
 
 
 @transaction.atomic(durable=True)
-def confirm_picture_offset(actor, segment: Segment, note: str) -> OsdReading:
+def confirm_picture_offset(actor: User, segment: Segment, note: str) -> OsdReading:
     """The custodian confirms the picture's clock is right: the device's recorded clock offset
     becomes the one the picture shows (orgs ``device.clock_offset_set``, applying to files
     ingested afterwards) and the decision is recorded on the segment

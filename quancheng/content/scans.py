@@ -24,6 +24,7 @@ import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -44,6 +45,10 @@ from quancheng.records.sm3 import file_digests
 
 from . import ocr
 from .models import ScanReading
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 PDF_DPI = 150  # A4 at 150 dpi: 1240 × 1754 pixels, enough for 10.5 pt text
@@ -199,9 +204,9 @@ def read_pages(pages: list[list[ocr.Line]], doc_type: str) -> dict:
     proposal: dict = {"number": "", "started_at": None, "ended_at": None, "confidences": {}}
     for lines in pages:
         if not proposal["number"]:
-            found = find_number(lines)
-            if found:
-                proposal["number"], proposal["confidences"]["number"] = found
+            number = find_number(lines)
+            if number:
+                proposal["number"], proposal["confidences"]["number"] = number
         for name in ("started_at", "ended_at"):
             if proposal[name] is None:
                 found = find_labelled_time(lines, labels[name])
@@ -314,7 +319,7 @@ def _iso(moment: dt.datetime | None) -> str | None:
 
 @transaction.atomic(durable=True)
 def confirm_scan(
-    actor,
+    actor: User,
     document: Document,
     *,
     number: str,

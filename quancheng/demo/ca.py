@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -26,6 +27,10 @@ from quancheng.documents.certificates import (
 from quancheng.documents.models import AgencyCertificate
 from quancheng.lib import gmcrypto
 from quancheng.orgs.models import Agency
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 DEMO_CA_NAME = "全程演示根证书（仅供演示）"
 
@@ -62,7 +67,7 @@ def demo_ca_dir() -> Path:
     return Path(settings.VAR_DIR) / "demo_ca"
 
 
-def demo_ca(actor=None):
+def demo_ca(actor: User | None = None):
     """The demo CA's key and certificate, made once under ``VAR_DIR/demo_ca`` (key mode 0600)."""
     directory = demo_ca_dir()
     key_path, cert_path = directory / "ca.key", directory / "ca.pem"
@@ -100,7 +105,9 @@ def demo_ca(actor=None):
     return key, cert
 
 
-def issue_demo_certificate(actor, agency: Agency, ca_key, ca_cert) -> AgencyCertificate:
+def issue_demo_certificate(
+    actor: User | None, agency: Agency, ca_key, ca_cert
+) -> AgencyCertificate:
     key = ec.generate_private_key(ec.SECP256R1())
     now = timezone.now()
     cert = (
@@ -122,7 +129,7 @@ def issue_demo_certificate(actor, agency: Agency, ca_key, ca_cert) -> AgencyCert
     return store_certificate(actor, agency, key, cert, [ca_cert])
 
 
-def make_demo_certificates(actor=None, agencies=None) -> list[AgencyCertificate]:
+def make_demo_certificates(actor: User | None = None, agencies=None) -> list[AgencyCertificate]:
     """A demo certificate for each given agency (default: enforcement agencies) lacking one."""
     from quancheng.documents import sm2sign
 

@@ -89,7 +89,7 @@ def _answer_a_finding(year: _Year) -> None:
         .first()
     )
     if finding is not None:
-        officer = finding.act.officers.order_by("pk").first()
+        officer = finding.act.officers.order_by("pk")[0]
         compliance.answer_finding(officer, finding, "已核实：当时执法记录仪故障，已补充书面说明。")
 
 
@@ -149,7 +149,7 @@ def _sealed_dossiers(year: _Year) -> list:
 def _late_document(year: _Year, act: Act) -> None:
     """A 卫生监督意见书 handed in after the dossier was put together."""
     create_document(
-        act.officers.order_by("pk").first(),
+        act.officers.order_by("pk")[0],
         agency=act.agency,
         blob=media.store(media.document_pdf(), act.agency),
         source=Document.Source.UPLOAD,
@@ -229,14 +229,14 @@ def _pending(year: _Year, sealed: list) -> None:
     requests.create_request(asker, purpose="办理关联案件需要查阅现场执法音像记录", act=recent[0])
     year.summary.pending.append("调阅申请")
     extraction.request_extraction(
-        recent[1].officers.order_by("pk").first(),
+        recent[1].officers.order_by("pk")[0],
         purpose="作为行政处罚案件证据提取现场音像记录",
         act=recent[1],
         items=segments_of(recent[1]),
     )
     year.summary.pending.append("证据提取申请")
     provisions.request_provision(
-        recent[2].officers.order_by("pk").first(),
+        recent[2].officers.order_by("pk")[0],
         recipient=f"{year.agency.district}人民法院",
         recipient_kind=Provision.RecipientKind.JUDICIAL,
         legal_basis="《中华人民共和国行政诉讼法》第三十四条",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +21,10 @@ from quancheng.ledger.services import record_event
 from quancheng.ledger.snapshot import snapshot
 
 from .models import DocumentType
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 BUNDLED = Path(__file__).parent / "data" / "catalogue.json"
 FIELD_TYPES = {"text", "textarea", "date", "datetime", "items-table"}
@@ -84,7 +89,10 @@ class LoadResult:
 
 
 @transaction.atomic
-def load_catalogue(path: Path = BUNDLED, *, replace: bool = False, actor=None) -> LoadResult:
+def load_catalogue(
+    path: Path = BUNDLED, *, replace: bool = False, actor: User | None = None
+) -> LoadResult:
+    """Load the document types from the catalogue file (new ones; ``replace``: changed ones too)."""
     entries = json.loads(Path(path).read_text(encoding="utf-8"))["types"]
     result = LoadResult()
     for entry in entries:

@@ -9,6 +9,7 @@ not give away the keys.
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -24,6 +25,10 @@ from quancheng.lib import keyseal
 from quancheng.orgs.models import Agency
 
 from .models import AgencyCertificate, TrustedCA
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 PEM = serialization.Encoding.PEM
 
@@ -43,7 +48,7 @@ def _subject_text(cert: x509.Certificate) -> str:
     return names[0].value if names else cert.subject.rfc4514_string()
 
 
-def trust_root(actor, cert: x509.Certificate) -> TrustedCA:
+def trust_root(actor: User | None, cert: x509.Certificate) -> TrustedCA:
     """Add a CA certificate to the platform's trust roots (idempotent, a ledger event)."""
     fingerprint = _fingerprint(cert)
     with transaction.atomic():
@@ -59,7 +64,7 @@ def trust_root(actor, cert: x509.Certificate) -> TrustedCA:
     return root
 
 
-def store_certificate(actor, agency: Agency, key, cert: x509.Certificate, chain=()):
+def store_certificate(actor: User | None, agency: Agency, key, cert: x509.Certificate, chain=()):
     """Keep an agency's certificate with its key (encrypted); earlier ones are retired."""
     if cert.public_key().public_numbers() != key.public_key().public_numbers():
         raise ValidationError("证书与私钥不匹配")
@@ -96,7 +101,7 @@ def store_certificate(actor, agency: Agency, key, cert: x509.Certificate, chain=
     return stored
 
 
-def import_pkcs12(actor, agency: Agency, data: bytes, password: bytes | None):
+def import_pkcs12(actor: User, agency: Agency, data: bytes, password: bytes | None):
     try:
         key, cert, chain = pkcs12.load_key_and_certificates(data, password)
     except ValueError as e:

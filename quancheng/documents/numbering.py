@@ -64,7 +64,7 @@ def next_serial(agency: Agency, category: str, nature: str, year: int) -> int:
     key = {"agency": agency, "category": category, "nature": nature, "year": year}
     try:
         with transaction.atomic():  # a savepoint: losing the creation race is not fatal
-            NumberCounter.objects.get_or_create(**key)
+            NumberCounter.objects.get_or_create(**key)  # type: ignore[arg-type]  # key: field lookups
     except IntegrityError:
         pass
     counter = NumberCounter.objects.select_for_update().get(**key)

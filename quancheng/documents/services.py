@@ -19,6 +19,7 @@ import binascii
 import hashlib
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -37,10 +38,14 @@ from quancheng.records.sm3 import file_digests
 
 from . import certificates, numbering, sm2sign
 from .fields import as_datetime, display_value, parse_value
-from .models import DocumentDraft, DocumentType, DraftSignature, PartyCopy
+from .models import AgencyCertificate, DocumentDraft, DocumentType, DraftSignature, PartyCopy
 from .pdfsign import sign_pdf
 from .render import render_pdf
 from .validation import record_check, validate_pdf_bytes
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 MAX_SIGNATURE_BYTES = 512 * 1024
 # Party-side signers a refusal, an absence or a witness can concern (行政强制法 第十八条;
@@ -50,6 +55,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def data_sha256(data: dict) -> str:
+    """SHA-256 (hex) of the RFC 8785 canonical JSON of a document's data."""
     return hashlib.sha256(canonical_bytes(data)).hexdigest()
 
 
@@ -110,6 +116,7 @@ def clean_data(doc_type: DocumentType, raw: dict) -> dict:
 
 
 def missing_fields(draft: DocumentDraft) -> list[str]:
+    """Labels of the draft's required fields that are still empty."""
     return [
         f["label"]
         for f in draft.doc_type.fields
@@ -157,7 +164,8 @@ def _check_type(act: Act, doc_type: DocumentType) -> None:
         )
 
 
-def create_draft(actor, act: Act, doc_type: DocumentType, data: dict | None = None):
+def create_draft(actor: User, act: Act, doc_type: DocumentType, data: dict | None = None):
+    """Start a draft of a document type for an act, prefilled from the act (a ledger event)."""
     caps.require(actor, caps.DRAFT_EDIT, act)
     _check_type(act, doc_type)
     values = prefill(act, doc_type)
@@ -185,7 +193,8 @@ def _refuse_if_final(draft: DocumentDraft) -> None:
         )
 
 
-def save_draft(actor, draft: DocumentDraft, data: dict) -> DocumentDraft:
+def save_draft(actor: User, draft: DocumentDraft, data: dict) -> DocumentDraft:
+    """Save a draft's data; refused once the draft is final (a ledger event when it changed)."""
     caps.require(actor, caps.DRAFT_EDIT, draft)
     values = clean_data(draft.doc_type, data)
     with transaction.atomic():
@@ -244,7 +253,7 @@ def signing_device(request) -> str:
     return f"浏览器 {address} {agent}"[:300]
 
 
-def _authenticate_signer(actor, draft, officer, password: str, pin: str, request) -> str:
+def _authenticate_signer(actor: User, draft, officer, password: str, pin: str, request) -> str:
     """An officer's signature is given by that officer (电子签名法 art. 13): in their own session,
     or on the capturing officer's device (a shared terminal) with their password or their signing
     PIN (orgs/pins.py). A wrong one is logged and counts towards that officer's lockout (as a
@@ -252,6 +261,7 @@ def _authenticate_signer(actor, draft, officer, password: str, pin: str, request
     if officer is None or officer.pk == actor.pk:
         caps.require(actor, caps.DRAFT_SIGN_AS_OFFICER, caps.SigningAs(draft, officer))
         return DraftSignature.Authentication.SESSION
+    method: str
     if pin:
         method = DraftSignature.Authentication.PIN
         ok = officer.is_active and verify_pin(request, officer, pin)
@@ -278,7 +288,7 @@ def _authenticate_signer(actor, draft, officer, password: str, pin: str, request
 
 
 def add_signature(
-    actor,
+    actor: User,
     draft,
     *,
     role: str,
@@ -312,7 +322,7 @@ def add_signature(
     )
     if role == DraftSignature.Role.WITNESS and not witness_identity:
         raise ValidationError({"witness_identity": "请填写见证人身份（如基层组织或所在单位代表）"})
-    authentication = DraftSignature.Authentication.WITNESSED
+    authentication: str = DraftSignature.Authentication.WITNESSED
     if role == DraftSignature.Role.OFFICER:
         authentication = _authenticate_signer(actor, draft, officer, password, pin, request)
     png = decode_png(image)
@@ -356,7 +366,7 @@ def add_signature(
 
 
 def record_refusal(
-    actor,
+    actor: User,
     draft,
     *,
     name: str,
@@ -457,7 +467,7 @@ def finalise_consequences(draft: DocumentDraft) -> list[str]:
     ]
 
 
-def finalise(actor, draft: DocumentDraft) -> Document:
+def finalise(actor: User, draft: DocumentDraft) -> Document:
     """Finalise a complete draft: reserve its number, render and sign the PDF, then commit.
 
     Rendering and signing take seconds and hold no write transaction: on SQLite, where one
@@ -481,12 +491,12 @@ def finalise(actor, draft: DocumentDraft) -> Document:
 class _Reservation:
     draft: DocumentDraft
     number: str
-    certificate: object
+    certificate: AgencyCertificate
     data_sha256: str
     signatures: tuple[int, ...]
 
 
-def _reserve(actor, draft: DocumentDraft) -> _Reservation:
+def _reserve(actor: User, draft: DocumentDraft) -> _Reservation:
     """Steps 1-2, one short transaction: check completeness, reserve the number."""
     with transaction.atomic():
         draft = DocumentDraft.objects.select_for_update().get(pk=draft.pk)
@@ -532,7 +542,9 @@ def _render_signed(reservation: _Reservation) -> bytes:
     )
 
 
-def _commit(actor, reservation: _Reservation, info, check, sm2=None, sm2_info=None) -> Document:
+def _commit(
+    actor: User, reservation: _Reservation, info, check, sm2=None, sm2_info=None
+) -> Document:
     """Step 5, one short transaction: register the signed PDF as the act's document, provided
     the draft is still what was rendered."""
     with transaction.atomic():
@@ -586,7 +598,7 @@ def _commit(actor, reservation: _Reservation, info, check, sm2=None, sm2_info=No
 
 
 def start_correction(
-    actor, draft: DocumentDraft, reason: str, confirmation: str = ""
+    actor: User, draft: DocumentDraft, reason: str, confirmation: str = ""
 ) -> DocumentDraft:
     """A correction (更正): a new draft linked to the finalised one, which stays as it is.
 
@@ -646,7 +658,7 @@ def corrected_fields(draft: DocumentDraft) -> dict[str, dict]:
     return changes
 
 
-def make_party_copy(actor, draft: DocumentDraft, layout: str = "a4") -> PartyCopy:
+def make_party_copy(actor: User, draft: DocumentDraft, layout: str = "a4") -> PartyCopy:
     """The party's copy (当事人联) of a finalised document, A4 or 80 mm thermal (87号 第五条:
     documents are made in two copies, one for the party).
 
@@ -702,7 +714,7 @@ def make_party_copy(actor, draft: DocumentDraft, layout: str = "a4") -> PartyCop
 RECEIPT_CODE = "songda-huizhi"
 
 
-def record_party_copy_served(actor, copy: PartyCopy, receipt: DocumentDraft) -> PartyCopy:
+def record_party_copy_served(actor: User, copy: PartyCopy, receipt: DocumentDraft) -> PartyCopy:
     """Record the party's copy as served against a finalised 送达回执 of the same party that
     names the document served (by its name or number)."""
     caps.require(actor, caps.DRAFT_FINALISE, copy.draft)

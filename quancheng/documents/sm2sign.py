@@ -24,6 +24,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asn1crypto import keys
 from asn1crypto import x509 as ax509
@@ -39,6 +40,10 @@ from quancheng.orgs.models import Agency
 
 from .certificates import _passphrase
 from .models import Sm2Certificate, Sm2DocumentSignature
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 _KEY_LABEL = b"quancheng sm2 key"
 DEMO_SM2_CA_NAME = "全程演示 SM2 根证书（仅供演示）"
@@ -178,7 +183,7 @@ def decrypt_key(text: str) -> gmcrypto.SM2PrivateKey:
     )
 
 
-def _store(actor, der: bytes, *, agency=None, key=None, chain=(), is_root=False):
+def _store(actor: User | None, der: bytes, *, agency=None, key=None, chain=(), is_root=False):
     cert = ax509.Certificate.load(der)
     fingerprint = hashlib.sha256(der).hexdigest()
     existing = Sm2Certificate.objects.filter(fingerprint=fingerprint).first()
@@ -215,7 +220,7 @@ def _store(actor, der: bytes, *, agency=None, key=None, chain=(), is_root=False)
     return stored
 
 
-def trust_root(actor, pem: str | bytes) -> Sm2Certificate:
+def trust_root(actor: User | None, pem: str | bytes) -> Sm2Certificate:
     """Trust an SM2 CA certificate (a ledger event); it must be self-signed with SM2."""
     (der, *_) = _ders(pem) or [b""]
     try:
@@ -229,7 +234,7 @@ def trust_root(actor, pem: str | bytes) -> Sm2Certificate:
 
 
 def import_certificate(
-    actor, agency: Agency, cert_pem: str | bytes, key_pem: str | bytes, chain_pem: str = ""
+    actor: User, agency: Agency, cert_pem: str | bytes, key_pem: str | bytes, chain_pem: str = ""
 ) -> Sm2Certificate:
     """Keep an agency's SM2 certificate and key from its CA (earlier ones retired)."""
     ders = _ders(cert_pem)
@@ -258,7 +263,7 @@ def active_certificate(agency: Agency) -> Sm2Certificate | None:
     )
 
 
-def demo_ca(actor=None) -> tuple[gmcrypto.SM2PrivateKey, bytes]:
+def demo_ca(actor: User | None = None) -> tuple[gmcrypto.SM2PrivateKey, bytes]:
     """The demo SM2 CA's key and certificate, made once under ``VAR_DIR/demo_ca`` and trusted."""
     directory = Path(settings.VAR_DIR) / "demo_ca"
     key_path, cert_path = directory / "sm2-ca.key", directory / "sm2-ca.pem"
@@ -287,7 +292,7 @@ def demo_ca(actor=None) -> tuple[gmcrypto.SM2PrivateKey, bytes]:
     return key, der
 
 
-def issue_demo_certificate(actor, agency: Agency) -> Sm2Certificate:
+def issue_demo_certificate(actor: User | None, agency: Agency) -> Sm2Certificate:
     """An SM2 signing certificate for ``agency`` from the demo SM2 CA, signed with the
     identifier new CMS signatures use (so that ``openssl cms -verify -CAfile`` accepts the
     chain when that is the empty one)."""
@@ -365,6 +370,8 @@ def verify_detached_sm3(signature: bytes, content_sm3: bytes) -> Sm2Check:
     )
     if found.status != Status.VALID:
         return check
+    # A VALID check has read the signer's certificate and its signing time.
+    assert found.certificate is not None and found.signed_at is not None
     problem, check.chain = sm2cms.chain_problem(
         found.certificate, found.certificates, _roots(), found.signed_at
     )
@@ -383,7 +390,7 @@ def sign_document_pdf(pdf: bytes, agency: Agency):
     return stored, sign_detached(pdf, stored, signed_at), signed_at
 
 
-def record_signature(actor, document, blob, stored: Sm2Certificate, signed_at) -> None:
+def record_signature(actor: User, document, blob, stored: Sm2Certificate, signed_at) -> None:
     """Keep the signature with its document (in the finalisation's transaction)."""
     from quancheng.records.sm3 import file_digests
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +24,10 @@ from quancheng.records.sm3 import file_digests
 
 from .models import SignatureCheck, TrustedCA
 from .pdfsign import _pem_certs
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 logger = logging.getLogger(__name__)
 Status = SignatureCheck.Status
@@ -49,7 +54,7 @@ def _context() -> ValidationContext:
 def _signer_name(cert) -> str:
     try:
         return cert.subject.native.get("common_name") or cert.subject.human_friendly
-    except Exception:  # noqa: BLE001 - a name is only for display
+    except Exception:
         return ""
 
 
@@ -59,7 +64,7 @@ def validate_pdf_bytes(data: bytes) -> Result:
         embedded = reader.embedded_signatures
     except PdfReadError as e:
         return Result(Status.INVALID, detail=f"无法读取 PDF：{e}")
-    except Exception as e:  # noqa: BLE001 - a malformed file is a finding, never a crash
+    except Exception as e:
         logger.info("PDF unreadable for signature validation: %r", e)
         return Result(Status.INVALID, detail=f"无法读取 PDF：{e}")
     if not embedded:
@@ -69,7 +74,7 @@ def validate_pdf_bytes(data: bytes) -> Result:
     for sig in embedded:
         try:
             st = validate_pdf_signature(sig, context)
-        except Exception as e:  # noqa: BLE001 - a malformed signature is a finding, not a crash
+        except Exception as e:
             logger.info("signature %s unreadable: %s", sig.field_name, e)
             outcome, name, signed_at = Status.INVALID, "", None
             details.append(f"{sig.field_name}：无法验证（{e}）")
@@ -106,7 +111,7 @@ def validate_document(document) -> Result:
     return validate_pdf_bytes(data)
 
 
-def record_check(actor, document, result: Result | None = None) -> SignatureCheck:
+def record_check(actor: User, document, result: Result | None = None) -> SignatureCheck:
     """Store the result of validating a document at ingest (in the caller's transaction)."""
     result = result or validate_document(document)
     with transaction.atomic():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
@@ -24,6 +26,9 @@ from .catalogue import types_for_act_kind
 from .fields import input_value
 from .models import DocumentDraft, DocumentType, DraftSignature, PartyCopy, Sm2DocumentSignature
 from .render import render_pdf
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
 
 
 def _draft(request, pk) -> DocumentDraft:
@@ -112,7 +117,7 @@ def draft_detail(request, pk):
     )
 
 
-def can_correct_or_copy(user, draft) -> bool:
+def can_correct_or_copy(user: User, draft) -> bool:
     return draft.is_final and caps.can(user, caps.DRAFT_FINALISE, draft)
 
 

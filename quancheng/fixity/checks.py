@@ -13,7 +13,7 @@ import hashlib
 import importlib.metadata
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import FlexibleChecksumError
 from django.db import transaction
@@ -28,6 +28,10 @@ from quancheng.orgs.models import Role
 from quancheng.records.models import Blob
 
 from .limiter import RateLimiter
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 MiB = 1024 * 1024
 # Reads of 256 KiB: the buffer stays in the core's cache between the read's copy and the hash
@@ -140,7 +144,7 @@ def check_blob(
     except BlobNotFound:
         return judge(sha256, expected_size, None, None)
     with f, memoryview(buf) as view:
-        readinto = f.readinto
+        readinto = f.readinto  # type: ignore[attr-defined]  # every store's stream is a raw or buffered file
         while True:
             try:
                 n = readinto(view)
@@ -221,7 +225,9 @@ def _note_state(blob: Blob, result: CheckResult) -> None:
         blob.damaged_at = damaged_at
 
 
-def record_check(result: CheckResult, blob: Blob | None, context: dict[str, Any], actor=None):
+def record_check(
+    result: CheckResult, blob: Blob | None, context: dict[str, Any], actor: User | None = None
+):
     """Write the check's ledger event and, for a problem, the alert; in the caller's transaction.
 
     ``blob`` is None for bytes the registry does not know (then no agency is named).
@@ -229,7 +235,9 @@ def record_check(result: CheckResult, blob: Blob | None, context: dict[str, Any]
     agency = blob.agency if blob is not None else None
     if blob is not None:
         _note_state(blob, result)
-    fields = dict(object_type=Blob._meta.label_lower, object_id=result.sha256, agency=agency)
+    fields: dict[str, Any] = dict(
+        object_type=Blob._meta.label_lower, object_id=result.sha256, agency=agency
+    )
     if result.ok:
         return record_event(actor, ACTION, None, event_body(result, context), **fields)
     # A problem's alert names its event's seq: bound in this transaction (rare, so the wait for
@@ -262,7 +270,7 @@ def record_check(result: CheckResult, blob: Blob | None, context: dict[str, Any]
     return event
 
 
-def report_missing(sha256: str, context: dict[str, Any], actor=None) -> Blob | None:
+def report_missing(sha256: str, context: dict[str, Any], actor: User | None = None) -> Blob | None:
     """A registered blob the store no longer has, found while serving it: a failed check.
 
     Records the ``fixity.checked`` event and raises the ``fixity.missing`` alert in one

@@ -12,6 +12,7 @@ of the blob, all in one transaction. See docs/fixity.md, "Repair".
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -20,6 +21,10 @@ from quancheng.ledger.services import record_event
 from quancheng.lib.blobstore import BlobInfo, BlobStoreError, IntegrityError
 from quancheng.records.models import Blob
 from quancheng.records.sm3 import file_digests
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 ALERT_KINDS = ("fixity.mismatch", "fixity.missing")
 
@@ -54,7 +59,7 @@ def replace_copy(blob: Blob, path: str | os.PathLike[str]) -> BlobInfo:
         raise RepairRefused("store_refused", f"存储拒绝了修复：{e}") from None
 
 
-def note_repaired(actor, blob: Blob, source: str) -> None:
+def note_repaired(actor: User | None, blob: Blob, source: str) -> None:
     """Record the repair and close the blob's alerts, in the caller's transaction."""
     damaged_at = blob.damaged_at
     Blob.objects.filter(pk=blob.pk).update(damaged_at=None)
@@ -82,7 +87,9 @@ def note_repaired(actor, blob: Blob, source: str) -> None:
         )
 
 
-def repair_blob(actor, sha256: str, path: str | os.PathLike[str], *, source: str) -> Blob:
+def repair_blob(
+    actor: User | None, sha256: str, path: str | os.PathLike[str], *, source: str
+) -> Blob:
     """Repair a damaged blob from the file at ``path`` (an offline copy, a backup)."""
     blob = Blob.objects.select_related("agency").filter(pk=sha256).first()
     if blob is None:

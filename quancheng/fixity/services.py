@@ -1,5 +1,7 @@
 """Use cases behind the fixity page."""
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
 from quancheng.ledger.services import record_event
@@ -7,12 +9,15 @@ from quancheng.ledger.services import record_event
 from .models import FixitySweep
 from .tasks import run_fixity_sweep
 
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 class SweepAlreadyRunning(Exception):
     pass
 
 
-def request_sweep(user):
+def request_sweep(user: "User"):
     """Queue a sweep for the worker, recorded as the user's request; refused while one runs."""
     running = FixitySweep.objects.filter(status=FixitySweep.Status.RUNNING).first()
     if running is not None and running.is_live():

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -32,6 +33,9 @@ from quancheng.records.models import Blob
 from quancheng.records.services import blob_store
 
 from .checks import CHUNK_SIZE, CORRUPT_READ_ERRORS, judge, record_check
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
 
 
 class StreamIntegrityError(Exception):
@@ -42,7 +46,7 @@ class StreamIntegrityError(Exception):
         self.result = result
 
 
-def _record(result, blob, purpose, actor) -> None:
+def _record(result, blob, purpose, actor: User | None) -> None:
     with transaction.atomic():
         record_check(result, blob, {"stream": purpose}, actor=actor)
 
@@ -55,7 +59,7 @@ def verified_chunks(
     store: BlobStore | None = None,
     chunk_size: int = CHUNK_SIZE,
     purpose: str = "download",
-    actor=None,
+    actor: User | None = None,
 ) -> Iterator[bytes]:
     """The bytes ``[start, end)`` of a blob in chunks, checked when the whole blob is read."""
     store = store or blob_store()

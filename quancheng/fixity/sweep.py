@@ -22,6 +22,7 @@ import concurrent.futures as cf
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models, transaction
@@ -35,6 +36,10 @@ from quancheng.records.services import blob_store
 from .checks import CHUNK_SIZE, CheckResult, Outcome, check_blob, record_check
 from .limiter import RateLimiter
 from .models import HEARTBEAT, FixitySweep
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +62,9 @@ def _totals() -> tuple[int, int]:
     return agg["n"] or 0, agg["size"] or 0
 
 
-def claim_sweep(*, resume: bool, trigger: str, user=None, rate: int = 0) -> FixitySweep:
+def claim_sweep(
+    *, resume: bool, trigger: str, user: User | None = None, rate: int = 0
+) -> FixitySweep:
     """Resume (``resume=True``) the latest unfinished sweep or start a new one; see step 1."""
     now = timezone.now()
     total_blobs, total_bytes = _totals()
@@ -215,7 +222,7 @@ def run_sweep(
     *,
     resume: bool = True,
     trigger: str = FixitySweep.Trigger.SCHEDULE,
-    user=None,
+    user: User | None = None,
     rate: int | None = None,
     store: BlobStore | None = None,
     workers: int = 2,

@@ -108,7 +108,7 @@ def renew(task_id: str, worker_id: str) -> bool:
     """The heartbeat: extend the worker's lease; False if the lease is no longer its own."""
     now = timezone.now()
     return bool(
-        JobLease.objects.filter(task_id=task_id, worker_id=worker_id).update(
+        JobLease.objects.filter(task_id=task_id, worker_id=worker_id).update(  # type: ignore[misc]  # task ids are UUID strings
             heartbeat_at=now, expires_at=now + lease_duration()
         )
     )
@@ -116,7 +116,9 @@ def renew(task_id: str, worker_id: str) -> bool:
 
 def release(task_id: str, worker_id: str) -> None:
     """The task has ended (succeeded or failed): nothing to reap any more."""
-    JobLease.objects.filter(task_id=task_id, worker_id=worker_id).update(expires_at=None)
+    JobLease.objects.filter(task_id=task_id, worker_id=worker_id).update(  # type: ignore[misc]  # task ids are UUID strings
+        expires_at=None
+    )
 
 
 # --- reaping ----------------------------------------------------------------------------------

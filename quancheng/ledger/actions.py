@@ -142,6 +142,9 @@ class Action(StrEnum):
     MARKER_ADDED = "marker.added", "添加标记", "第十八条"
     MARKER_WITHDRAWN = "marker.withdrawn", "撤销标记", "第十八条"
     COMPLIANCE_CONFIG_CHANGED = "compliance.config_changed", "修改规则配置", "第二十条"
+    # Any versioned configuration (rules, score sheets, retention): quancheng/versioning.
+    CONFIG_VERSION_PROPOSED = "config.version_proposed", "提出配置新版本", "第二十条"
+    CONFIG_VERSION_REVISED = "config.version_revised", "修改待启用的配置版本", "第二十条"
 
     # 账本与完整性 (A20, A27)
     LEDGER_CHECKPOINT = "ledger.checkpoint", "签发账本检查点", "第二十条"
@@ -301,7 +304,7 @@ UNKNOWN_LABEL = "其他事件"
 def label_of(action: str) -> str:
     """The Chinese label of a stored action string."""
     try:
-        return Action(action).label
+        return Action(action).label  # type: ignore[call-arg]  # a lookup by value, not a new member
     except ValueError:
         return UNKNOWN_LABEL
 
@@ -309,7 +312,7 @@ def label_of(action: str) -> str:
 def basis_of(action: str) -> str:
     """The article a stored action string serves ("" when unknown)."""
     try:
-        return Action(action).basis
+        return Action(action).basis  # type: ignore[call-arg]  # a lookup by value, not a new member
     except ValueError:
         return ""
 

@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -36,6 +37,10 @@ from .checkpoints import origin, sm2_verifier_key, verifier_key
 from .models import Checkpoint, Event
 from .proofs import tlog_proof_text
 from .services import record_event
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User  # type-only: the ledger stores people by label
+
 
 FORMAT = "quancheng-ledger-bundle/1"
 COPY_CHUNK = 4 * 1024 * 1024
@@ -95,11 +100,13 @@ def _copy_blob(store: BlobStore, sha256: str, target: Path) -> tuple[int, str]:
 
 
 def _write_content(f: BundleFile, target: Path) -> tuple[int, str]:
-    if hashlib.sha256(f.content).hexdigest() != f.sha256:
+    content = f.content
+    assert content is not None  # called for the files that carry their bytes
+    if hashlib.sha256(content).hexdigest() != f.sha256:
         raise BundleError(f"{f.name}: its content does not have the SHA-256 {f.sha256}")
     with open(target, "xb") as out:
-        out.write(f.content)
-    return len(f.content), gmcrypto.sm3_hex(f.content)
+        out.write(content)
+    return len(content), gmcrypto.sm3_hex(content)
 
 
 def _registered_sm3(sha256s: list[str]) -> dict[str, str]:
@@ -118,12 +125,12 @@ def _sm3_events(sha256s: list[str], upto: int) -> list[Event]:
     )
 
 
-def make_ledger_bundle(
+def make_ledger_bundle(  # noqa: C901 - the bundle's files written in their documented order
     out: str | Path,
     events: Iterable[Event],
     files: Iterable[BundleFile] = (),
     *,
-    actor=None,
+    actor: User | None = None,
     object_type: str = "",
     object_id: str = "",
     store: BlobStore | None = None,
@@ -180,9 +187,9 @@ def make_ledger_bundle(
             entry["signature_of"] = f"files/{safe_name(f.signs)}"
         listed.append(entry)
     # 2. The events, their proofs, the checkpoint and the key.
-    with open(out / "events.jsonl", "wb") as f:
+    with open(out / "events.jsonl", "wb") as lines:
         for event in events:
-            f.write(event.entry_bytes() + b"\n")
+            lines.write(event.entry_bytes() + b"\n")
     (out / "proofs").mkdir()
     for event in events:
         (out / "proofs" / f"{event.seq}.tlog-proof").write_text(

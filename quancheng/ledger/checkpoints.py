@@ -25,6 +25,7 @@ import binascii
 import datetime as dt
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -38,6 +39,10 @@ from . import keys, note
 from .models import Checkpoint, LedgerHead
 from .services import record_event
 from .tree import consistency_proof_between, tree_root
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User  # type-only: the ledger stores people by label
+
 
 DEFAULT_ORIGIN = "quancheng.local/ledger"
 KEY_FILE_NAME = "ledger_signing_key"
@@ -191,7 +196,7 @@ def verify_note(signed_note: str, vkey: str | None = None) -> note.Checkpoint:
     return note.verify_checkpoint(signed_note, vkey or verifier_key())
 
 
-def make_checkpoint(actor=None, also_signed_by=()) -> Checkpoint | None:
+def make_checkpoint(actor: User | None = None, also_signed_by=()) -> Checkpoint | None:
     """Sign a checkpoint of the tree as it is now; None when nothing was logged since the last.
 
     The new tree must extend the previous checkpoint's: the consistency proof between them is

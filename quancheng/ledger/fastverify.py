@@ -180,7 +180,7 @@ def _can_fork() -> bool:
     if connection.in_atomic_block:
         return False  # other processes would not see what this transaction has not committed
     if connection.vendor == "sqlite":
-        return not connection.is_in_memory_db()
+        return not connection.is_in_memory_db()  # type: ignore[attr-defined]  # SQLite's wrapper only
     return True
 
 

@@ -123,7 +123,7 @@ def _insert_subtrees(cursor, subtrees: list[tuple]) -> None:
         return
     qn = connection.ops.quote_name
     insert = (
-        f"INSERT INTO {qn(SubtreeHash._meta.db_table)} "  # noqa: S608
+        f"INSERT INTO {qn(SubtreeHash._meta.db_table)} "
         f"({qn('level')}, {qn('index')}, {qn('hash')}) "
     )
     if _postgres():

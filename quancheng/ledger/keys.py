@@ -20,6 +20,7 @@ used to verify the checkpoints it signed (ledger/verify.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
@@ -31,6 +32,10 @@ from quancheng.lib import gmcrypto, keyseal
 from . import note
 from .models import Checkpoint, SigningKey
 from .services import record_event
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User  # type-only: the ledger stores people by label
+
 
 _LABEL = b"quancheng ledger signing key"
 _PREFIX = "ledger-aesgcm:"
@@ -99,7 +104,7 @@ def verifier_keys_of(algorithm: str) -> list[str]:
     return [p.vkey for p in history() if p.algorithm == algorithm]
 
 
-def rotate(actor) -> dict:
+def rotate(actor: User) -> dict:
     """Rotate both checkpoint keys (the caller has checked that ``actor`` may); the new
     verifier keys and the rotation's transition checkpoint."""
     from .checkpoints import make_checkpoint, origin, signing_key, sm2_signing_key

@@ -1,7 +1,7 @@
 """record_event: the one function through which anything is written to the ledger."""
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
@@ -11,6 +11,9 @@ from django.utils import timezone
 from quancheng.lib.canonical import canonical_bytes
 
 from .models import Event, StagedEvent
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User  # type-only: the ledger stores people by label
 
 
 class LedgerOutsideTransaction(RuntimeError):
@@ -26,10 +29,11 @@ def in_own_transaction() -> bool:
     """
     if not connection.in_atomic_block:
         return False
-    return any(not block._from_testcase for block in connection.atomic_blocks)
+    return any(not block._from_testcase for block in connection.atomic_blocks)  # type: ignore[attr-defined]  # Django sets it on TestCase's blocks; not in the stubs
 
 
 def require_own_transaction(name: str) -> None:
+    """Raise LedgerOutsideTransaction unless the caller runs inside its change's transaction."""
     if not in_own_transaction():
         raise LedgerOutsideTransaction(f"{name} must run inside the change's transaction")
 
@@ -56,7 +60,7 @@ def _agency_id(obj) -> int | None:
 
 def _in_test_case_transaction() -> bool:
     """True when a test case's wrapping transaction (which never commits) holds the change's."""
-    return bool(connection.atomic_blocks) and connection.atomic_blocks[0]._from_testcase
+    return bool(connection.atomic_blocks) and connection.atomic_blocks[0]._from_testcase  # type: ignore[attr-defined]  # as above
 
 
 def _staging_block():
@@ -65,7 +69,7 @@ def _staging_block():
 
 
 def record_event(
-    actor,
+    actor: "User | None",
     action: str,
     obj: models.Model | None = None,
     body: dict[str, Any] | None = None,
@@ -85,6 +89,7 @@ def record_event(
     require_own_transaction("record_event")
     object_type, object_id = _object_ref(obj, object_type, object_id)
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    user = actor if is_user else None
     agency_id = agency.pk if agency is not None else None
     if agency_id is None and obj is not None:
         agency_id = _agency_id(obj)
@@ -92,8 +97,8 @@ def record_event(
         agency_id = _agency_id(actor)
     staged = StagedEvent(
         time=timezone.now().astimezone(dt.UTC),
-        actor=actor if is_user else None,
-        actor_label=actor.get_username() if is_user else "system",
+        actor=user,
+        actor_label=user.get_username() if user is not None else "system",
         agency_id=agency_id,
         action=str(action),  # an Action member is stored as its value
         object_type=object_type,
@@ -121,10 +126,13 @@ def record_event(
 def _hook_registered() -> bool:
     from .integrator import integrate_after_commit
 
-    return any(hook is integrate_after_commit for _, hook, _ in connection.run_on_commit)
+    # Django 5 keeps (savepoint ids, func, robust) triples; the stubs say pairs.
+    return any(entry[1] is integrate_after_commit for entry in connection.run_on_commit)
 
 
-def record_sequenced_event(actor, action: str, obj=None, body=None, **kwargs) -> Event:
+def record_sequenced_event(
+    actor: "User | None", action: str, obj=None, body=None, **kwargs
+) -> Event:
     """record_event, integrated inside the caller's transaction: the Event with its seq.
 
     Only for a change that must store its event's seq with itself (a disposal's tombstone, a
@@ -140,7 +148,7 @@ def record_sequenced_event(actor, action: str, obj=None, body=None, **kwargs) ->
     return event
 
 
-def record_atomic(actor, action: str, obj=None, body=None, **kwargs) -> StagedEvent:
+def record_atomic(actor: "User | None", action: str, obj=None, body=None, **kwargs) -> StagedEvent:
     """record_event in a transaction of its own, for events with no other change (logins)."""
     with transaction.atomic():
         return record_event(actor, action, obj, body, **kwargs)

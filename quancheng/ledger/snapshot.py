@@ -23,7 +23,7 @@ def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
         if field.many_to_many:
             data[name] = sorted(obj.pk for obj in getattr(obj, name).all())
         elif field.is_relation:
-            data[name] = getattr(obj, field.attname)
+            data[name] = getattr(obj, field.attname)  # type: ignore[union-attr]  # a forward relation: a Field
         else:
             data[name] = _plain(getattr(obj, name))
     return data

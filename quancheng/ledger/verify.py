@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Max
@@ -39,6 +40,10 @@ from . import fastverify, keys, note
 from .checkpoints import origin, sm2_verifier_key, verifier_key
 from .models import GENESIS_HASH, Checkpoint, Event, LedgerHead, SubtreeHash
 from .tree import MissingSubtree, tree_root
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User  # type-only: the ledger stores people by label
+
 
 CHUNK = 2000
 MAX_PROBLEMS = 50
@@ -124,6 +129,7 @@ class VerificationReport:
                 f"with {self.verifier_key}"
             )
         first = self.first
+        assert first is not None  # not ok: there is a problem
         return f"ledger TAMPERED: {first.kind} at {first.location()}: {first.message}"
 
     def to_dict(self) -> dict:
@@ -543,7 +549,7 @@ def _checkpoints_after_fast_pass(report, upto: int, fast: fastverify.FastPass, v
     checker._end()
 
 
-def record_verification(report: VerificationReport, actor=None) -> None:
+def record_verification(report: VerificationReport, actor: User | None = None) -> None:
     """Keep the outcome as a ``ledger.verified`` event; a failure raises a critical alert."""
     from quancheng.alerts.services import raise_alert
     from quancheng.ledger.services import record_event
@@ -553,6 +559,7 @@ def record_verification(report: VerificationReport, actor=None) -> None:
         record_event(actor, "ledger.verified", None, body, object_type="ledger", object_id="log")
         if not report.ok:
             first = report.first
+            assert first is not None  # not ok: there is a problem
             raise_alert(
                 "ledger.tampered",
                 f"账本校验失败：{first.label}（{first.location()}）",

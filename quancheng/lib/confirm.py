@@ -14,18 +14,24 @@ Usage in a view::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core import signing
 from django.shortcuts import render
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
 
 SALT = "quancheng.confirm"
 MAX_AGE = 60 * 60  # seconds a confirmation page stays valid
 
 
-def _subject(action: str, obj, user) -> list:
+def _subject(action: str, obj, user: AbstractBaseUser) -> list:
     return [action, obj._meta.label_lower, obj.pk, user.pk]
 
 
-def token(user, action: str, obj) -> str:
+def token(user: AbstractBaseUser, action: str, obj) -> str:
     """The confirm token of this person, action and object."""
     return signing.dumps(_subject(action, obj, user), salt=SALT)
 
@@ -54,11 +60,15 @@ def ask(
     back_url: str,
     fields: dict[str, str] | None = None,
     details: list[tuple[str, str]] | None = None,
+    blockers: list[str] | None = None,
     status: int = 200,
 ):
     """The confirmation page: what will happen, and a second submit carrying the token.
 
     ``fields`` are the original form's values, posted again unchanged with the confirmation.
+    ``blockers`` are the reasons (Chinese) the action cannot be done now, checked in advance by
+    the caller with the service's own checks: then the page names them and offers no confirm
+    button (nothing to confirm), only the way back.
     """
     return render(
         request,
@@ -71,7 +81,8 @@ def ask(
             "back_url": back_url,
             "action_url": request.path,
             "fields": sorted((fields or {}).items()),
-            "token": token(request.user, action, obj),
+            "token": "" if blockers else token(request.user, action, obj),
+            "blockers": blockers or [],
         },
         status=status,
     )

@@ -37,7 +37,7 @@ import ctypes
 import ctypes.util
 import hashlib
 import re
-from typing import Protocol
+from typing import Protocol, cast
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.utils import (
@@ -125,7 +125,7 @@ HASHLIB_SM3 = _hashlib_has_sm3()
 def sm3(data=b"") -> Hasher:
     """A new streaming SM3 hasher, fed ``data`` first (hashlib's interface)."""
     if HASHLIB_SM3:
-        return hashlib.new("sm3", data)
+        return cast("Hasher", hashlib.new("sm3", data))  # hashlib's object has Hasher's methods
     return _CryptographySm3(data)
 
 
@@ -311,7 +311,7 @@ class _Key:
         if size <= 0:
             _fail("i2d_PUBKEY")
         try:
-            return ctypes.string_at(out.value, size)
+            return ctypes.string_at(out.value or 0, size)  # i2d_PUBKEY succeeded: set
         finally:
             # OPENSSL_free is a macro for CRYPTO_free(ptr, file, line).
             _lib.CRYPTO_free(out, None, 0)

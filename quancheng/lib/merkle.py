@@ -149,7 +149,7 @@ class Subtree(NamedTuple):
     """A complete aligned subtree: leaves [index·2^level, (index+1)·2^level) and its hash."""
 
     level: int
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, which nothing here calls
     hash: bytes
 
     @property
@@ -239,8 +239,8 @@ def _path(source: SubtreeSource, m: int, start: int, end: int) -> list[bytes]:
         return []
     k = _split(n)
     if m < k:
-        return _path(source, m, start, start + k) + [_range_hash(source, start + k, end)]
-    return _path(source, m - k, start + k, end) + [_range_hash(source, start, start + k)]
+        return [*_path(source, m, start, start + k), _range_hash(source, start + k, end)]
+    return [*_path(source, m - k, start + k, end), _range_hash(source, start, start + k)]
 
 
 def consistency_proof(source: SubtreeSource, old_size: int, new_size: int) -> list[bytes]:
@@ -267,8 +267,8 @@ def _subproof(source: SubtreeSource, m: int, start: int, end: int, whole: bool) 
         return [] if whole else [_range_hash(source, start, end)]
     k = _split(n)
     if m <= k:
-        return _subproof(source, m, start, start + k, whole) + [_range_hash(source, start + k, end)]
-    return _subproof(source, m - k, start + k, end, False) + [_range_hash(source, start, start + k)]
+        return [*_subproof(source, m, start, start + k, whole), _range_hash(source, start + k, end)]
+    return [*_subproof(source, m - k, start + k, end, False), _range_hash(source, start, start + k)]
 
 
 # --- Compact range: the stored frontier ---------------------------------------------------------

@@ -67,6 +67,8 @@ class ResumableSha256:
         """Feed it bytes, a bytearray or any contiguous buffer (a memoryview of an mmap too)."""
         view = memoryview(data).cast("B")
         size = view.nbytes
+        pointer: object
+        keep: object
         if not size:
             return
         if isinstance(data, bytes):

@@ -32,7 +32,7 @@ class TlogProofError(ValueError):
 
 
 class TlogProof(NamedTuple):
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, which nothing here calls
     hashes: list[bytes]
     checkpoint: str  # the signed note, verbatim
     extra: bytes | None = None

@@ -73,12 +73,15 @@ def statutory_holidays(year: int) -> frozenset[dt.date]:
     new_year = _solar(Lunar.fromYmd(year, 1, 1))  # 正月初一
     qingming = Solar.fromYmd(year, 4, 15).getLunar().getJieQiTable()["清明"]
     return frozenset(
-        [dt.date(year, 1, 1)]
-        + _days(new_year - dt.timedelta(days=1), 4)
-        + [dt.date(year, qingming.getMonth(), qingming.getDay())]
-        + _days(dt.date(year, 5, 1), 2)
-        + [_solar(Lunar.fromYmd(year, 5, 5)), _solar(Lunar.fromYmd(year, 8, 15))]
-        + _days(dt.date(year, 10, 1), 3)
+        [
+            dt.date(year, 1, 1),
+            *_days(new_year - dt.timedelta(days=1), 4),
+            dt.date(year, qingming.getMonth(), qingming.getDay()),
+            *_days(dt.date(year, 5, 1), 2),
+            _solar(Lunar.fromYmd(year, 5, 5)),
+            _solar(Lunar.fromYmd(year, 8, 15)),
+            *_days(dt.date(year, 10, 1), 3),
+        ]
     )
 
 

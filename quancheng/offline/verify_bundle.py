@@ -45,7 +45,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from quancheng.ledger import note
 from quancheng.lib import gmcrypto, merkle, sm2cms, tlog_proof
@@ -94,8 +94,8 @@ class _Source:
 
     def open(self, name: str) -> BinaryIO:
         if self.zip is not None:
-            return self.zip.open(self.prefix + name)
-        return open(self.path / name, "rb")  # noqa: SIM115  (the caller closes it)
+            return cast(BinaryIO, self.zip.open(self.prefix + name))  # ZipExtFile is a binary file
+        return open(self.path / name, "rb")
 
     def read(self, name: str) -> bytes:
         with self.open(name) as f:
@@ -515,6 +515,8 @@ def _check_detached_signatures(source: _Source, manifest: dict, verified: dict, 
             )
             continue
         cert = found.certificate
+        # A VALID check has read the signer's certificate and its signing time.
+        assert cert is not None and found.signed_at is not None
         roots = {c.subject.dump(): c for c in found.certificates if c.subject == c.issuer}
         problem, chain = sm2cms.chain_problem(cert, found.certificates, roots, found.signed_at)
         identifier = found.user_id.decode() if found.user_id else "(empty / OpenSSL)"

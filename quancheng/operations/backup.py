@@ -45,7 +45,7 @@ class BackupError(Exception):
 
 
 def _database() -> dict:
-    return settings.DATABASES["default"]
+    return dict(settings.DATABASES["default"])  # a copy: callers may change it
 
 
 def _is_sqlite() -> bool:

@@ -58,7 +58,7 @@ class PersonAdmin(LedgeredAdmin, UserAdmin):
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     fieldsets = [
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         (
             "执法机构与证件",
             {

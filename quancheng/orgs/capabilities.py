@@ -32,12 +32,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from .models import Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from quancheng.orgs.models import User
+
+    # Who asks: a request's user may be anonymous, and a template may have no request.
+    Asker = User | AnonymousUser | None
+
 
 # --- verdicts ---------------------------------------------------------------------------------
 
@@ -81,11 +90,11 @@ def sealed_reason(obj) -> str:
 # --- who the user is, relative to an object ---------------------------------------------------
 
 
-def _active(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+def _active(user: Asker) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
 
 
-def _in_scope(user, agency_id: int | None) -> bool:
+def _in_scope(user: User, agency_id: int | None) -> bool:
     from .scoping import agencies_visible_to
 
     if agency_id is None:
@@ -95,25 +104,25 @@ def _in_scope(user, agency_id: int | None) -> bool:
     return agencies_visible_to(user).filter(pk=agency_id).exists()
 
 
-def _is_head_of(user, agency_id) -> bool:
+def _is_head_of(user: User, agency_id) -> bool:
     return user.role == Role.HEAD and user.agency_id == agency_id
 
 
-def _is_custodian_in(user, agency_id) -> bool:
+def _is_custodian_in(user: User, agency_id) -> bool:
     return user.role == Role.CUSTODIAN and _in_scope(user, agency_id)
 
 
-def _writes(user) -> bool:
+def _writes(user: User) -> bool:
     """Roles that create enforcement data at all; the others only read (A25, A26)."""
     return user.role in (Role.OFFICER, Role.CUSTODIAN, Role.HEAD, Role.CITY_ADMIN)
 
 
-def _on(user, obj) -> bool:
+def _on(user: User, obj) -> bool:
     """An officer of the act or case (its 承办人员)."""
     return obj is not None and obj.officers.filter(pk=user.pk).exists()
 
 
-def involved_in_act(user, act) -> bool:
+def involved_in_act(user: User, act) -> bool:
     """An officer of the act, or of the case it belongs to."""
     return _on(user, act) or (act.case_id is not None and _on(user, act.case))
 
@@ -124,8 +133,8 @@ def involved_in_act(user, act) -> bool:
 class SigningAs(NamedTuple):
     """The object of ``draft.sign_as_officer``: which draft, in whose name."""
 
-    draft: object
-    officer: object
+    draft: Any  # a documents Draft (orgs sits below documents, so not named here)
+    officer: Any  # the User in whose name, or None
 
 
 def _act_of(obj):
@@ -154,17 +163,17 @@ def _sealed(obj) -> Verdict | None:
 # --- the rules ------------------------------------------------------------------------------
 
 
-def _any_in_scope(user, obj) -> Verdict:
+def _any_in_scope(user: User, obj) -> Verdict:
     return ALLOWED
 
 
-def _writer_in_scope(user, obj) -> Verdict:
+def _writer_in_scope(user: User, obj) -> Verdict:
     if _writes(user):
         return ALLOWED
     return _no(f"您的角色（{user.get_role_display()}）只能查看，不能登记或修改数据")
 
 
-def _officer_or_head(user, obj) -> Verdict:
+def _officer_or_head(user: User, obj) -> Verdict:
     """Only the act's (or case's) own officers and the head of its agency change it."""
     if not _writes(user):
         return _writer_in_scope(user, obj)
@@ -174,7 +183,7 @@ def _officer_or_head(user, obj) -> Verdict:
     return _no(f"只有本{what}的执法人员和机构负责人可以修改")
 
 
-def _change_officers(user, obj) -> Verdict:
+def _change_officers(user: User, obj) -> Verdict:
     """The head changes the officers; an officer already on the act may add a colleague
     (removing one is the head's: cases/services.py checks who is removed)."""
     if _is_head_of(user, obj.agency_id) or _on(user, obj):
@@ -182,14 +191,14 @@ def _change_officers(user, obj) -> Verdict:
     return _no("只有机构负责人或本执法行为的执法人员可以调整执法人员")
 
 
-def _involved(user, obj) -> Verdict:
+def _involved(user: User, obj) -> Verdict:
     act = _act_of(obj)
     if act is not None and involved_in_act(user, act):
         return ALLOWED
     return _no("只有承办本执法行为的执法人员可以制作、签名和定稿文书")
 
 
-def _sign_as_officer(user, obj: SigningAs) -> Verdict:
+def _sign_as_officer(user: User, obj: SigningAs) -> Verdict:
     """电子签名法 art. 13: a signature is the signer's alone, given by the signer."""
     act = obj.draft.act
     if obj.officer is None or not _on(obj.officer, act):
@@ -199,7 +208,7 @@ def _sign_as_officer(user, obj: SigningAs) -> Verdict:
     return ALLOWED
 
 
-def _may_view_content(user, obj) -> Verdict:
+def _may_view_content(user: User, obj) -> Verdict:
     fact = _FACTS.get("may_view_content")
     if fact is None:
         return _no("无法判断查看权限")
@@ -207,7 +216,7 @@ def _may_view_content(user, obj) -> Verdict:
     return ALLOWED if decision.allowed else _no(decision.reason_zh)
 
 
-def _marker(user, obj) -> Verdict:
+def _marker(user: User, obj) -> Verdict:
     if not _writes(user):
         return _writer_in_scope(user, obj)
     verdict = _may_view_content(user, obj)
@@ -216,7 +225,7 @@ def _marker(user, obj) -> Verdict:
     return ALLOWED
 
 
-def _time_enterer(user, obj) -> Verdict:
+def _time_enterer(user: User, obj) -> Verdict:
     """The records custodian of the segment's scope, or an officer who recorded, uploaded or
     handles it (an officer of its act)."""
     if user.role == Role.CUSTODIAN:
@@ -229,7 +238,7 @@ def _time_enterer(user, obj) -> Verdict:
     return _no("只有承办的执法人员或记录管理专人可以录入音像记录的拍摄时间")
 
 
-def _extraction_downloader(user, obj) -> Verdict:
+def _extraction_downloader(user: User, obj) -> Verdict:
     """The requester and the head of the records' agency, once the package exists."""
     if obj.status != "produced" or obj.package_id is None:
         return _no("提取包尚未制作完成")
@@ -238,7 +247,7 @@ def _extraction_downloader(user, obj) -> Verdict:
     return _no("只有申请人和机构负责人可以下载提取包")
 
 
-def _provision_registrar(user, obj) -> Verdict:
+def _provision_registrar(user: User, obj) -> Verdict:
     """The requester, or the custodian of the provision's agency, registers the handing over."""
     if not _writes(user):
         return _writer_in_scope(user, obj)
@@ -249,14 +258,14 @@ def _provision_registrar(user, obj) -> Verdict:
     return _no("只有申请人或记录管理专人可以登记对外提供")
 
 
-def _whole_queue(user, obj) -> Verdict:
+def _whole_queue(user: User, obj) -> Verdict:
     """Officers see and link only their own segments in the queue; the others in scope, all."""
     if user.role == Role.OFFICER and not user.is_superuser:
         return _no("执法人员只能查看、关联本人的音像记录")
     return ALLOWED
 
 
-def _own_pin(user, obj) -> Verdict:
+def _own_pin(user: User, obj) -> Verdict:
     """A signing PIN is set by its officer alone, in their own session."""
     if obj is None or obj.pk != user.pk:
         return _no("签名PIN只能由本人设置")
@@ -265,7 +274,7 @@ def _own_pin(user, obj) -> Verdict:
     return ALLOWED
 
 
-def _pin_resetter(user, obj) -> Verdict:
+def _pin_resetter(user: User, obj) -> Verdict:
     """The head, for the people of their own agency; the city administrator."""
     if user.role == Role.CITY_ADMIN:
         return ALLOWED
@@ -275,7 +284,7 @@ def _pin_resetter(user, obj) -> Verdict:
 
 
 def _roles(*roles: str, superuser: bool = False, message: str) -> Callable:
-    def rule(user, obj) -> Verdict:
+    def rule(user: User, obj) -> Verdict:
         if (superuser and user.is_superuser) or user.role in roles:
             return ALLOWED
         return _no(message)
@@ -286,7 +295,7 @@ def _roles(*roles: str, superuser: bool = False, message: str) -> Callable:
 def _head_of_agency(message: str) -> Callable:
     """The head of the object's agency; without an object, any head (e.g. the inbox)."""
 
-    def rule(user, obj) -> Verdict:
+    def rule(user: User, obj) -> Verdict:
         if obj is None:
             return ALLOWED if user.role == Role.HEAD and user.agency_id else _no(message)
         return ALLOWED if _is_head_of(user, _agency_id(obj)) else _no(message)
@@ -295,7 +304,7 @@ def _head_of_agency(message: str) -> Callable:
 
 
 def _custodian(message: str, superuser: bool = False) -> Callable:
-    def rule(user, obj) -> Verdict:
+    def rule(user: User, obj) -> Verdict:
         if (superuser and user.is_superuser) or user.role == Role.CUSTODIAN:
             return ALLOWED
         return _no(message)
@@ -303,7 +312,7 @@ def _custodian(message: str, superuser: bool = False) -> Callable:
     return rule
 
 
-def _custodian_or_involved_officer(user, obj) -> Verdict:
+def _custodian_or_involved_officer(user: User, obj) -> Verdict:
     if user.role == Role.CUSTODIAN:
         return ALLOWED
     if user.role == Role.OFFICER and involved_in_act(user, obj):
@@ -311,7 +320,7 @@ def _custodian_or_involved_officer(user, obj) -> Verdict:
     return _no("只有本辖区的记录管理专人或本执法行为的执法人员可以申请延期登记")
 
 
-def _alert_closer(user, obj) -> Verdict:
+def _alert_closer(user: User, obj) -> Verdict:
     """Nobody closes an alert about themselves (A27: the alert is about that person)."""
     if not _writes(user):
         return _writer_in_scope(user, obj)
@@ -320,13 +329,13 @@ def _alert_closer(user, obj) -> Verdict:
     return ALLOWED
 
 
-def _officer_of_act_or_custodian(user, obj) -> Verdict:
+def _officer_of_act_or_custodian(user: User, obj) -> Verdict:
     if _on(user, obj) or (user.role == Role.CUSTODIAN and _writes(user)):
         return ALLOWED
     return _no("只有本执法行为的执法人员或记录管理专人可以制作说明、答复检查发现")
 
 
-def _item_linker(user, obj) -> Verdict:
+def _item_linker(user: User, obj) -> Verdict:
     """Writers in scope; an officer (un)links only the segments they recorded (or whose officer
     is unknown: an officer uploading the very file proves having it)."""
     if not _writes(user):
@@ -337,7 +346,7 @@ def _item_linker(user, obj) -> Verdict:
     return ALLOWED
 
 
-def _device_manager(user, obj) -> Verdict:
+def _device_manager(user: User, obj) -> Verdict:
     if user.is_superuser or user.role in (
         Role.CUSTODIAN,
         Role.HEAD,
@@ -348,7 +357,7 @@ def _device_manager(user, obj) -> Verdict:
     return _no("只有本辖区的记录管理专人、机构负责人、市级管理员或系统管理员可以管理设备")
 
 
-def _sheet_editor(user, obj) -> Verdict:
+def _sheet_editor(user: User, obj) -> Verdict:
     if user.is_superuser or user.role == Role.CITY_ADMIN:
         return ALLOWED
     if user.role == Role.AUDITOR and user.sees_whole_city:
@@ -356,7 +365,7 @@ def _sheet_editor(user, obj) -> Verdict:
     return _no("只有市级管理员或市级法制稽查人员可以修改评分表")
 
 
-def _token_manager(user, obj) -> Verdict:
+def _token_manager(user: User, obj) -> Verdict:
     if user.is_superuser or user.role in (Role.CITY_ADMIN, Role.SECURITY_ADMIN):
         return ALLOWED
     # The head and the custodian, for people of the agencies in their scope (an account of no
@@ -366,7 +375,7 @@ def _token_manager(user, obj) -> Verdict:
     return _no("只有安全管理员、市级管理员、机构负责人或记录管理专人可以签发或撤销接口令牌")
 
 
-def _login_unlocker(user, obj) -> Verdict:
+def _login_unlocker(user: User, obj) -> Verdict:
     if user.is_superuser or user.role in (Role.CITY_ADMIN, Role.SECURITY_ADMIN):
         return ALLOWED
     # The head, for the people of their own agency (obj: the locked person; None: the list).
@@ -661,9 +670,9 @@ SCHEDULES_LOAD = _declare(
 )
 RETENTION_CONFIGURE = _declare(
     "retention.configure",
-    "修改保管期限规则（不得低于第二十二条）",
+    "修改保管期限配置（不得低于第二十二条）",
     "the city administrator; break-glass (superuser)",
-    _roles(Role.CITY_ADMIN, superuser=True, message="只有市级管理员可以修改保管期限规则"),
+    _roles(Role.CITY_ADMIN, superuser=True, message="只有市级管理员可以修改保管期限配置"),
 )
 DEVICES_MANAGE = _declare(
     "devices.manage",
@@ -910,13 +919,14 @@ GUARDS = {
 # --- asking the table -----------------------------------------------------------------------
 
 
-def check(user, capability: str, obj=None) -> Verdict:
+def check(user: Asker, capability: str, obj=None) -> Verdict:
     """The verdict of the table for ``user`` doing ``capability`` on ``obj``."""
     row = TABLE[capability]
     if row.about and obj is not None and label_of(obj) not in row.about:
         raise TypeError(f"{capability} is asked about {row.about}, not {label_of(obj)}")
     if not _active(user):
         return NOT_SIGNED_IN
+    user = cast("User", user)  # signed in and active: a User
     if not _in_scope(user, _agency_id(obj)):
         return OUT_OF_SCOPE
     if row.changes:
@@ -928,11 +938,11 @@ def check(user, capability: str, obj=None) -> Verdict:
     return row.rule(user, obj)
 
 
-def can(user, capability: str, obj=None) -> bool:
+def can(user: Asker, capability: str, obj=None) -> bool:
     return check(user, capability, obj).allowed
 
 
-def require(user, capability: str, obj=None) -> None:
+def require(user: Asker, capability: str, obj=None) -> None:
     """404 outside the user's scope, 403 with the reason inside it."""
     verdict = check(user, capability, obj)
     if verdict.allowed:
@@ -947,7 +957,7 @@ class Perms:
     ``{% if caps.act_create %}``. With an object: ``{% can "act.edit" act as may_edit %}``
     (orgs/templatetags/qc_caps.py)."""
 
-    def __init__(self, user):
+    def __init__(self, user: Asker):
         self.user = user
 
     def __getitem__(self, name: str) -> bool:

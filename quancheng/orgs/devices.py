@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,8 +28,11 @@ from quancheng.ledger.services import record_event
 from . import capabilities as caps
 from .models import Device, DeviceAssignment, DeviceMaintenance, Role
 
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
 
-def require_device_manager(user, agency) -> None:
+
+def require_device_manager(user: User, agency) -> None:
     """A19: the custodian manages devices (the head and the city administrator too); officers
     may not issue devices to themselves."""
     caps.require(user, caps.DEVICES_MANAGE, agency)
@@ -59,7 +63,7 @@ def current_assignments_prefetch(day: dt.date | None = None) -> models.Prefetch:
 
 
 @transaction.atomic
-def change_device_status(actor, device: Device, status: str, note: str = "") -> Device:
+def change_device_status(actor: User, device: Device, status: str, note: str = "") -> Device:
     """In service, under repair, retired (在用、维修中、已报废), with the reason."""
     caps.require(actor, caps.DEVICES_MANAGE, device)
     if status not in Device.Status.values:
@@ -80,7 +84,7 @@ def change_device_status(actor, device: Device, status: str, note: str = "") -> 
 
 
 @transaction.atomic
-def end_device_assignment(actor, assignment: DeviceAssignment, ends_on: dt.date):
+def end_device_assignment(actor: User, assignment: DeviceAssignment, ends_on: dt.date):
     """The officer handed the device back (归还): the open assignment ends on ``ends_on``."""
     caps.require(actor, caps.DEVICES_MANAGE, assignment.device)
     assignment = DeviceAssignment.objects.select_for_update().get(pk=assignment.pk)
@@ -109,8 +113,15 @@ def end_device_assignment(actor, assignment: DeviceAssignment, ends_on: dt.date)
 
 @transaction.atomic
 def add_device_maintenance(
-    actor, device: Device, *, performed_on: dt.date, kind: str, description: str, performed_by: str
+    actor: User,
+    device: Device,
+    *,
+    performed_on: dt.date,
+    kind: str,
+    description: str,
+    performed_by: str,
 ) -> DeviceMaintenance:
+    """Record a maintenance of a device (a ledger event)."""
     caps.require(actor, caps.DEVICES_MANAGE, device)
     description, performed_by = description.strip(), performed_by.strip()
     errors = {}
@@ -151,7 +162,7 @@ def add_device_maintenance(
 
 
 def note_devices_docked(
-    actor,
+    actor: User,
     devices: Iterable[Device],
     *,
     source: str,
@@ -167,8 +178,9 @@ def note_devices_docked(
     changed = []
     with transaction.atomic():
         for device in {d.pk: d for d in devices if d is not None}.values():
-            before = Device.objects.filter(pk=device.pk).values_list("last_docked_at", flat=True)
-            before = before.first()
+            before = (
+                Device.objects.filter(pk=device.pk).values_list("last_docked_at", flat=True).first()
+            )
             if before is not None and before >= at:
                 continue
             Device.objects.filter(pk=device.pk).update(last_docked_at=at)

@@ -26,11 +26,11 @@ class DeviceFilterForm(Form):
     )
     undocked = forms.BooleanField(label="只看长期未对接", required=False)
 
-    def __init__(self, user, *args, **kwargs):
+    def __init__(self, user: User, *args, **kwargs):
         super().__init__(*args, **kwargs)
         agencies = agencies_visible_to(user).order_by("level", "code")
-        self.fields["agency"].queryset = agencies
-        self.fields["agency"].empty_label = "全部"
+        self.fields["agency"].queryset = agencies  # type: ignore[attr-defined]  # a ModelChoiceField
+        self.fields["agency"].empty_label = "全部"  # type: ignore[attr-defined]  # as above
         if not user.sees_whole_city:
             del self.fields["agency"]
 

@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from quancheng.ledger import keys
 
 from . import capabilities as caps
 
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
 
-def rotate_ledger_keys(actor) -> dict:
+
+def rotate_ledger_keys(actor: User) -> dict:
     """Rotate both checkpoint keys (Ed25519 and SM2); only the security administrator may."""
     caps.require(actor, caps.KEYS_ROTATE)
     return keys.rotate(actor)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -39,6 +40,36 @@ class Agency(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class Approval(models.Model):
+    """What every approval flow records (审批): who asked and when, who decided, when and why.
+
+    The flows' models inherit it (abstract: each keeps its own table, status and fields); the
+    one service that decides them is ``orgs/approvals.py``. The status stays the flow's own: it
+    says more than the decision (an approved extraction is then produced, a transfer packed).
+    """
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="申请人",
+    )
+    requested_at = models.DateTimeField("申请时间", default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="审批人",
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.TextField("审批意见", blank=True)
+
+    class Meta:
+        abstract = True
 
 
 class Role(models.TextChoices):
@@ -82,7 +113,7 @@ class User(AbstractUser):
     signing_pin = models.CharField("签名PIN（散列）", max_length=128, blank=True, editable=False)
     signing_pin_set_at = models.DateTimeField("签名PIN设置时间", null=True, blank=True)
 
-    objects = PersonManager()
+    objects: ClassVar[PersonManager] = PersonManager()
 
     class Meta:
         verbose_name = "用户"
@@ -129,7 +160,7 @@ class User(AbstractUser):
 
 
 class DeviceQuerySet(models.QuerySet):
-    def visible_to(self, user):
+    def visible_to(self, user: "User"):
         """Devices of the agencies the user sees (the rule lives in orgs/scoping.py)."""
         from .scoping import agencies_visible_to
 

@@ -1,10 +1,15 @@
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
 
 
 class CharacterClassValidator:
     """Strong passwords: letters, digits and at least one other character, or all four classes."""
 
-    def validate(self, password, user=None):
+    def validate(self, password, user: "User | None" = None):
         classes = [
             any(c.islower() for c in password),
             any(c.isupper() for c in password),

@@ -4,13 +4,18 @@ Every model that belongs to an agency uses AgencyScopedQuerySet; every page, API
 command reaches such objects through visible_to(user) or get_visible_or_404().
 """
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.http import Http404
 
 from .models import Agency
 
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
 
-def agencies_visible_to(user) -> models.QuerySet[Agency]:
+
+def agencies_visible_to(user: "User") -> models.QuerySet[Agency]:
     if not getattr(user, "is_authenticated", False):
         return Agency.objects.none()
     if user.sees_whole_city:
@@ -23,17 +28,17 @@ def agencies_visible_to(user) -> models.QuerySet[Agency]:
 class AgencyScopedQuerySet(models.QuerySet):
     agency_field = "agency"
 
-    def visible_to(self, user):
+    def visible_to(self, user: "User"):
         if getattr(user, "is_authenticated", False) and user.sees_whole_city:
             return self
         return self.filter(**{f"{self.agency_field}__in": agencies_visible_to(user)})
 
 
-def get_visible_or_404(queryset_or_model, user, **lookup):
+def get_visible_or_404(queryset_or_model, user: "User", **lookup):
     """The object if it exists in the user's scope; otherwise 404, never a hint it exists."""
     qs = queryset_or_model
     if isinstance(qs, type) and issubclass(qs, models.Model):
-        qs = qs.objects.all()
+        qs = qs.objects.all()  # type: ignore[attr-defined]  # every scoped model has objects
     try:
         return qs.visible_to(user).get(**lookup)
     except (qs.model.DoesNotExist, ValueError, TypeError) as e:

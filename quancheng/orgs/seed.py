@@ -6,11 +6,16 @@ Chongqing's is bundled (orgs/data/chongqing.json); another city supplies its own
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from .models import Agency
 from .services import create_agency
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 BUNDLED = Path(__file__).parent / "data" / "chongqing.json"
 _SUFFIX = re.compile(r"(土家族苗族自治县|苗族土家族自治县|土家族自治县|区|县)$")
@@ -22,13 +27,13 @@ def short_name(district: str) -> str:
     return stripped if len(stripped) >= 2 else district
 
 
-def _ensure(actor, **data) -> Agency:
+def _ensure(actor: "User | None", **data) -> Agency:
     existing = Agency.objects.filter(code=data["code"]).first()
     return existing or create_agency(actor, **data)
 
 
 @transaction.atomic
-def load_organisation(path: Path = BUNDLED, actor=None) -> int:
+def load_organisation(path: Path = BUNDLED, actor: "User | None" = None) -> int:
     """Create the agencies that are missing; returns how many exist afterwards."""
     data = json.loads(path.read_text(encoding="utf-8"))
     city = data["city"]

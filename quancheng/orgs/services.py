@@ -29,14 +29,16 @@ USER_FIELDS = [
 
 
 @transaction.atomic
-def create_agency(actor, **data) -> Agency:
+def create_agency(actor: User | None, **data) -> Agency:
+    """Create an agency (a ledger event; actor None: the system, e.g. seeding)."""
     agency = Agency.objects.create(**data)
     record_event(actor, "agency.created", agency, snapshot(agency, AGENCY_FIELDS), agency=agency)
     return agency
 
 
 @transaction.atomic
-def create_user(actor, password: str, **data) -> User:
+def create_user(actor: User, password: str, **data) -> User:
+    """Create a person with a validated password (a ledger event, never the password)."""
     user = User(**data)
     validate_password(password, user)
     user.set_password(password)
@@ -46,7 +48,7 @@ def create_user(actor, password: str, **data) -> User:
 
 
 @transaction.atomic
-def create_users(actor, password: str, people: list[dict]) -> list[User]:
+def create_users(actor: User | None, password: str, people: list[dict]) -> list[User]:
     """Create several people who start with one password (the demo, an import of accounts),
     each recorded as ``create_user`` records one. The password is checked against each person
     and hashed once: PBKDF2 takes most of a second, and separate salts would hide nothing
@@ -63,7 +65,8 @@ def create_users(actor, password: str, people: list[dict]) -> list[User]:
 
 
 @transaction.atomic
-def create_device(actor, **data) -> Device:
+def create_device(actor: User | None, **data) -> Device:
+    """Register a recording device (a ledger event; actor None: the system)."""
     device = Device.objects.create(**data)
     record_event(
         actor,
@@ -75,7 +78,7 @@ def create_device(actor, **data) -> Device:
 
 
 @transaction.atomic
-def assign_device(actor, device: Device, officer: User, starts_on, ends_on=None):
+def assign_device(actor: User, device: Device, officer: User, starts_on, ends_on=None):
     """Issue a device to an officer; overlapping assignments of one device are refused, and so
     are officers of another district and devices not in service."""
     if ends_on is not None and ends_on < starts_on:
@@ -106,13 +109,13 @@ def assign_device(actor, device: Device, officer: User, starts_on, ends_on=None)
 
 
 @transaction.atomic
-def set_device_clock_offset(actor, device: Device, seconds: int, note: str = "") -> Device:
+def set_device_clock_offset(actor: User, device: Device, seconds: int, note: str = "") -> Device:
     """Record a device's measured clock offset (device clock minus true time) and how it was
     measured (the note: e.g. "对比授时中心时间，设备快95秒")."""
     before = device.clock_offset_seconds
     device.clock_offset_seconds = seconds
     device.save(update_fields=["clock_offset_seconds"])
-    body = {"before": before, "after": seconds}
+    body: dict[str, int | str] = {"before": before, "after": seconds}
     if note.strip():
         body["note"] = note.strip()
     record_event(actor, "device.clock_offset_set", device, body)
@@ -120,7 +123,7 @@ def set_device_clock_offset(actor, device: Device, seconds: int, note: str = "")
 
 
 @transaction.atomic
-def issue_api_token(actor, user: User, name: str, device: Device | None = None):
+def issue_api_token(actor: User, user: User, name: str, device: Device | None = None):
     """A new token; the secret is returned once and only its hash is kept."""
     secret = settings.QC_API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
@@ -148,7 +151,7 @@ def issue_api_token(actor, user: User, name: str, device: Device | None = None):
 
 
 @transaction.atomic
-def rotate_api_token(actor, token: ApiToken):
+def rotate_api_token(actor: User, token: ApiToken):
     """Replace a working token by a new one for the same user, device and name.
 
     The old token is revoked in the same transaction, so exactly one of the two works at any
@@ -171,7 +174,8 @@ def rotate_api_token(actor, token: ApiToken):
 
 
 @transaction.atomic
-def revoke_api_token(actor, token: ApiToken) -> ApiToken:
+def revoke_api_token(actor: User, token: ApiToken) -> ApiToken:
+    """Revoke an API token now; revoking it again changes nothing (a ledger event)."""
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()

@@ -1,9 +1,14 @@
 """Login, failed login and logout are ledger events."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
 from quancheng.ledger.services import record_atomic
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
 
 
 def _client(request) -> dict:
@@ -16,7 +21,7 @@ def _client(request) -> dict:
 
 
 @receiver(user_logged_in)
-def _logged_in(sender, request, user, **kwargs):
+def _logged_in(sender, request, user: "User", **kwargs):
     record_atomic(user, "auth.login", user, _client(request))
     if user.is_superuser:
         # Every use of the break-glass account is announced (orgs/breakglass.py).
@@ -26,7 +31,7 @@ def _logged_in(sender, request, user, **kwargs):
 
 
 @receiver(user_logged_out)
-def _logged_out(sender, request, user, **kwargs):
+def _logged_out(sender, request, user: "User", **kwargs):
     if user is not None:
         record_atomic(user, "auth.logout", user, _client(request))
 

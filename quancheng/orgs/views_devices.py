@@ -6,6 +6,7 @@ are for the custodian, the head and the city administrator of the device's scope
 """
 
 import json
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
@@ -37,6 +38,10 @@ from .forms import (
 from .models import Device, DeviceAssignment
 from .scoping import agencies_visible_to, get_visible_or_404
 from .services import assign_device, create_device, set_device_clock_offset
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 # Segments listed per page on a device's page, latest first.
 SEGMENTS_PER_PAGE = 50
@@ -114,7 +119,7 @@ def device_undocked(request):
 # --- registering -------------------------------------------------------------------------------
 
 
-def _register_agencies(user):
+def _register_agencies(user: "User"):
     """The agencies in which the user may register devices."""
     agencies = agencies_visible_to(user).order_by("level", "code")
     # The role once (the table without an object), then every agency of the scope.
@@ -185,7 +190,7 @@ def _details(event) -> list[str]:
     return []
 
 
-def _marked(user, paginator, request):
+def _marked(user: "User", paginator, request):
     """The page of segments, each marked whether its thumbnail may be shown (A24)."""
     page = paginator.get_page(request.GET.get("page"))
     mark_allowed(user, page.object_list)

@@ -13,7 +13,7 @@ from .pins import PIN_MAX, PIN_MIN, reset_signing_pin, set_signing_pin
 from .scoping import agencies_visible_to
 
 
-def _people(user) -> list[User]:
+def _people(user: User) -> list[User]:
     """The people whose logins the user may unlock (the table's row, person by person)."""
     people = User.objects.filter(is_active=True).select_related("agency").order_by("username")
     if not user.sees_whole_city:

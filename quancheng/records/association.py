@@ -22,6 +22,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Q
@@ -34,6 +35,10 @@ from quancheng.orgs.scoping import agencies_visible_to
 
 from .items import link_item
 from .models import Segment
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 # The reason written into the ledger's segment.linked event of an automatic link; any other
 # reason marks a link made by a person.
@@ -102,7 +107,7 @@ def handled_by_hand(segment_ids: Iterable[int]) -> set[int]:
     return handled
 
 
-def associate(actor, segment: Segment) -> Act | None:
+def associate(actor: User, segment: Segment) -> Act | None:
     """Link the segment to its act if exactly the rules find one; the act, or None if it waits.
 
     A segment already linked, or one a person has linked or unlinked, is left as it is.
@@ -124,7 +129,7 @@ class AssociationResult:
     waiting: list[Segment] = field(default_factory=list)
 
 
-def associate_waiting(actor, agency=None) -> AssociationResult:
+def associate_waiting(actor: User, agency=None) -> AssociationResult:
     """Try automatic association again for every waiting segment the actor may change.
 
     Useful after acts were registered late: segments ingested before their act existed find it
@@ -150,7 +155,7 @@ def associate_waiting(actor, agency=None) -> AssociationResult:
     return result
 
 
-def queue_candidates(segment: Segment, user=None) -> list[Act]:
+def queue_candidates(segment: Segment, user: User | None = None) -> list[Act]:
     """Acts offered for linking a waiting segment by hand: same district, overlapping day.
 
     The day is the segment's (corrected) day in Beijing time, or the day it was ingested when it
@@ -172,6 +177,6 @@ def queue_candidates(segment: Segment, user=None) -> list[Act]:
     return list(acts.select_related("subject", "case").distinct().order_by("started_at", "pk"))
 
 
-def is_officer(user) -> bool:
+def is_officer(user: User) -> bool:
     """Officers see and link only their own segments in the queue (the table's row)."""
     return not caps.can(user, caps.RECORDS_QUEUE_ALL)

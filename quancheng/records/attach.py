@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -32,6 +33,10 @@ from .models import Document, RecordItem, Segment, Upload
 from .services import UploadError, blob_store, clean_filename
 from .sniff import HEAD_SIZE, document_kind, media_kind
 
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
+
 SEGMENT = "segment"
 DOCUMENT = "document"
 KINDS = {SEGMENT: "音像记录", DOCUMENT: "执法文书"}
@@ -44,7 +49,7 @@ class Attached:
     deduplicated: bool  # the blob store already held the bytes (the upload stored nothing new)
 
 
-def upload_for_actor(actor, upload_id) -> Upload:
+def upload_for_actor(actor: User, upload_id) -> Upload:
     """The actor's own upload; anyone else's is reported as not found (no hint it exists)."""
     try:
         upload = Upload.objects.filter(pk=upload_id, user=actor).first()
@@ -67,8 +72,8 @@ def _check_times(started: dt.datetime | None, ended: dt.datetime | None) -> None
         )
 
 
-def attach_upload(
-    actor,
+def attach_upload(  # noqa: C901 - one check per refusal reason of an upload, in order
+    actor: User,
     act: Act,
     upload_id,
     kind: str,
@@ -157,7 +162,9 @@ def attach_upload(
     return Attached(item, False, not upload.blob_created)
 
 
-def _create_segment(actor, act: Act, blob, filename: str, sniffed, is_evidence: bool) -> Segment:
+def _create_segment(
+    actor: User, act: Act, blob, filename: str, sniffed, is_evidence: bool
+) -> Segment:
     """Probe the stored file and create its segment (an unreadable one is kept and alerted)."""
     media, error = probe_blob(blob.sha256)
     who = attribute(actor, act.agency, filename, media, uploader=actor)
@@ -186,7 +193,7 @@ def _existing(model, act: Act, blob):
     return model.objects.filter(agency=act.agency, blob=blob).order_by("pk").first()
 
 
-def _link_existing(actor, item, act: Act):
+def _link_existing(actor: User, item, act: Act):
     if item.act_id == act.pk:
         return item
     if item.act_id is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jsonschema
 from django.core.exceptions import ValidationError
@@ -20,6 +21,10 @@ from quancheng.ledger.services import record_event
 from quancheng.ledger.snapshot import snapshot
 
 from .models import DataKind
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 BUNDLED = Path(__file__).parent / "data" / "data_kinds.json"
 DATA_KIND_FIELDS = ["code", "name", "version", "schema"]
@@ -46,7 +51,7 @@ class LoadResult:
     unchanged: list[str] = field(default_factory=list)
 
 
-def load_data_kinds(path: Path = BUNDLED, actor=None) -> LoadResult:
+def load_data_kinds(path: Path = BUNDLED, actor: User | None = None) -> LoadResult:
     """Create missing kinds, update those whose file version is higher; all or nothing."""
     entries = json.loads(Path(path).read_text(encoding="utf-8"))
     result = LoadResult()

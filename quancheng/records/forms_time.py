@@ -12,7 +12,7 @@ class SegmentTimeForm(forms.Form):
         input_formats=DATETIME_LOCAL,
         error_messages={"required": "请填写开始时间", "invalid": "开始时间格式无效"},
     )
-    device = forms.ModelChoiceField(
+    device: forms.ModelChoiceField = forms.ModelChoiceField(
         label="拍摄设备",
         queryset=None,
         error_messages={"required": "请选择拍摄设备", "invalid_choice": "设备不存在或不属于本辖区"},

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
 
@@ -76,7 +77,7 @@ def parse_range(header: str, size: int) -> ByteRange | None:
     parsed = [_RANGE_RE.match(p) for p in parts]
     if any(m is None or m.groups() == ("", "") for m in parsed):
         raise RangeNotSatisfiable(header)
-    ranges = [_resolve(m.group(1), m.group(2), size) for m in parsed]
+    ranges = [_resolve(m.group(1), m.group(2), size) for m in parsed if m is not None]
     satisfiable = [r for r in ranges if r is not None]
     if not satisfiable:
         raise RangeNotSatisfiable(header)
@@ -141,7 +142,7 @@ def serve_blob(
     content_type: str,
     filename: str = "",
     as_attachment: bool = False,
-) -> HttpResponse:
+) -> HttpResponseBase:
     """A response carrying the blob (or the one range asked for), streamed from the store."""
     if blob.disposed_at is not None:  # removed by an approved disposal (archive/disposal.py)
         return HttpResponse(
@@ -218,6 +219,6 @@ def damaged_response(request: HttpRequest, blob: Blob) -> HttpResponse:
     return HttpResponse(message, status=409, content_type="text/plain; charset=utf-8")
 
 
-def served_range(response: HttpResponse) -> str:
+def served_range(response: HttpResponseBase) -> str:
     """What a response sent, for the ledger: ``full`` or the Content-Range value."""
     return response.get("Content-Range", "full") if response.status_code == 206 else "full"

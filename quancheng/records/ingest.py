@@ -174,7 +174,7 @@ def _symlink_reason(path: Path, root: Path) -> str:
     return "符号链接，未跟随（文件夹内的目标按其自身路径导入）"
 
 
-def walk(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+def walk(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:  # noqa: C901 - one skip reason per kind of unusable file
     """Regular, visible, non-empty files under root (sorted), and what was skipped and why."""
     files: list[Path] = []
     skipped: list[tuple[str, str]] = []
@@ -261,7 +261,7 @@ class _CountingReader(io.RawIOBase):
 # --- attribution -----------------------------------------------------------------------------
 
 
-def _device(serial: str, actor) -> Device | None:
+def _device(serial: str, actor: User) -> Device | None:
     if not serial:
         return None
     return Device.objects.filter(
@@ -312,7 +312,7 @@ class Attribution:
 
 
 def attribute(
-    actor, agency, name: str, media: MediaInfo | None, *, uploader: User | None = None
+    actor: User, agency, name: str, media: MediaInfo | None, *, uploader: User | None = None
 ) -> Attribution:
     """Device, officer and times of a file, from its tags and its name (see module docstring).
 
@@ -356,7 +356,7 @@ def attribute(
 # --- the run ---------------------------------------------------------------------------------
 
 
-def check_actor(actor):
+def check_actor(actor: User):
     """The agency the actor ingests for; IngestError when the actor may not ingest."""
     if actor.agency is None:
         raise IngestError(f"{actor.get_username()} 没有所属机构，不能导入执法记录")
@@ -369,7 +369,7 @@ def check_actor(actor):
     return actor.agency
 
 
-def ingest_folder(actor, folder, *, progress: Progress | None = None) -> IngestReport:
+def ingest_folder(actor: User, folder, *, progress: Progress | None = None) -> IngestReport:
     """Ingest every file under ``folder`` for the actor's agency (see the module docstring)."""
     say = progress or (lambda line: None)
     agency = check_actor(actor)
@@ -395,7 +395,9 @@ def ingest_folder(actor, folder, *, progress: Progress | None = None) -> IngestR
     return report
 
 
-def _ingest_file(actor, agency, path: Path, rel: str, prefix: str, say: Progress) -> FileResult:
+def _ingest_file(
+    actor: User, agency, path: Path, rel: str, prefix: str, say: Progress
+) -> FileResult:
     f, size = _open_regular(path)
     with f:
         # 1. One pass into the store, with a progress line every PROGRESS_EVERY bytes.
@@ -498,7 +500,7 @@ def segment_fields(name: str, media: MediaInfo | None, who: Attribution) -> dict
     return fields
 
 
-def raise_unreadable(actor, segment: Segment, rel: str, error: str, source="ingest") -> None:
+def raise_unreadable(actor: User, segment: Segment, rel: str, error: str, source="ingest") -> None:
     raise_alert(
         "records.unreadable",
         f"无法解析的音像文件：{segment.original_filename}",
@@ -516,7 +518,7 @@ def raise_unreadable(actor, segment: Segment, rel: str, error: str, source="inge
     )
 
 
-def _record_run(actor, agency, report: IngestReport) -> None:
+def _record_run(actor: User, agency, report: IngestReport) -> None:
     """One ledger event for the run: what was found, and every file left out and why."""
     with transaction.atomic():
         record_event(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 from django.core.exceptions import ValidationError
@@ -27,6 +27,10 @@ from quancheng.orgs.scoping import agencies_visible_to
 
 from .media import schedule_derivatives
 from .models import Blob, DataKind, DataRecord, Document, Segment, Upload
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 SEGMENT_FIELDS = [
     "agency",
@@ -94,7 +98,7 @@ def _event_name(item) -> str:
     return item._meta.model_name  # segment, document, datarecord
 
 
-def _check_act(actor, act: Act | None, agency) -> None:
+def _check_act(actor: User, act: Act | None, agency) -> None:
     """An item may only be linked to an act the actor may change, of the item's district."""
     if act is None:
         return
@@ -122,7 +126,7 @@ def _apply_act(item, act: Act | None) -> None:
 
 
 def create_segment(
-    actor, *, agency, blob: Blob, source: str, act: Act | None = None, **fields
+    actor: User, *, agency, blob: Blob, source: str, act: Act | None = None, **fields
 ) -> Segment:
     """Register a stored AV file as a segment (ingest and uploads call this)."""
     caps.require(actor, caps.RECORDS_UPLOAD, agency)
@@ -149,7 +153,7 @@ def create_segment(
 
 
 def create_document(
-    actor, *, agency, blob: Blob, source: str, act: Act | None = None, **fields
+    actor: User, *, agency, blob: Blob, source: str, act: Act | None = None, **fields
 ) -> Document:
     caps.require(actor, caps.RECORDS_UPLOAD, agency)
     _check_act(actor, act, agency)
@@ -195,7 +199,7 @@ def validate_data(kind: DataKind, data: Any) -> None:
 
 
 def create_data_record(
-    actor,
+    actor: User,
     *,
     agency,
     kind: DataKind,
@@ -229,7 +233,7 @@ def create_data_record(
     return record
 
 
-def link_item(actor, item, act: Act, *, reason: str = ""):
+def link_item(actor: User, item, act: Act, *, reason: str = ""):
     """Link an item to an act (and so to its case and subject); a ledger event."""
     caps.require(actor, caps.ITEM_LINK, item)
     _check_act(actor, act, item.agency)
@@ -242,7 +246,7 @@ def link_item(actor, item, act: Act, *, reason: str = ""):
         item.save()
         record_event(
             actor,
-            Action(f"{_event_name(item)}.linked"),
+            Action(f"{_event_name(item)}.linked"),  # type: ignore[call-arg]  # lookup by value
             item,
             {
                 "act": act.pk,
@@ -257,7 +261,7 @@ def link_item(actor, item, act: Act, *, reason: str = ""):
     return item
 
 
-def unlink_item(actor, item, *, reason: str):
+def unlink_item(actor: User, item, *, reason: str):
     """Take an item off its act; it goes back to the custodian's queue. A reason is required."""
     reason = (reason or "").strip()
     if not reason:
@@ -272,7 +276,7 @@ def unlink_item(actor, item, *, reason: str):
         item.save()
         record_event(
             actor,
-            Action(f"{_event_name(item)}.unlinked"),
+            Action(f"{_event_name(item)}.unlinked"),  # type: ignore[call-arg]  # lookup by value
             item,
             {"previous_act": previous, "reason": reason},
         )
@@ -281,7 +285,7 @@ def unlink_item(actor, item, *, reason: str):
     return item
 
 
-def set_evidence(actor, item, is_evidence: bool):
+def set_evidence(actor: User, item, is_evidence: bool):
     """Mark whether an item is used as evidence (its retention depends on it, A22)."""
     caps.require(actor, caps.EVIDENCE_SET, item)
     with transaction.atomic():
@@ -291,7 +295,10 @@ def set_evidence(actor, item, is_evidence: bool):
         item.is_evidence = is_evidence
         item.save(update_fields=["is_evidence"])
         record_event(
-            actor, Action(f"{_event_name(item)}.evidence_set"), item, {"is_evidence": is_evidence}
+            actor,
+            Action(f"{_event_name(item)}.evidence_set"),  # type: ignore[call-arg]  # lookup by value
+            item,
+            {"is_evidence": is_evidence},
         )
         # Evidence AV follows its dossier, other AV 6 months (A22): the retention follows.
         _recompute_retention(actor, item)
@@ -299,14 +306,14 @@ def set_evidence(actor, item, is_evidence: bool):
     return item
 
 
-def _recompute_retention(actor, item) -> None:
+def _recompute_retention(actor: User, item) -> None:
     """The item's retention (A22) and holds (A23) again, in the caller's transaction."""
     from quancheng.archive.retention import recompute_for_items
 
     recompute_for_items([(_event_name(item), item.pk)], actor=actor)
 
 
-def blob_of_upload(actor, upload: Upload) -> Blob:
+def blob_of_upload(actor: User, upload: Upload) -> Blob:
     """The stored blob of a finished upload the actor may use (their own, in scope)."""
     if upload.status != Upload.Status.COMPLETE:
         raise ValidationError({"upload": ValidationError("上传尚未完成", code="upload_incomplete")})

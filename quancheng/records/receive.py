@@ -168,7 +168,7 @@ class _FileHasher:
                     self._hashed = end
                 if done:
                     return
-        except BaseException as e:  # noqa: BLE001 - handed to the request thread by finish()
+        except BaseException as e:
             self._error = e
 
     def _hash(self, start: int, end: int) -> None:

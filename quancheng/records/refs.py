@@ -19,7 +19,10 @@ class ItemKind(models.TextChoices):
     DATARECORD = "datarecord", "电子数据"
 
 
-ITEM_MODELS: dict[str, type[models.Model]] = {
+# A record item: any of the three kinds (they share act, agency and blob fields).
+Item = Segment | Document | DataRecord
+
+ITEM_MODELS: dict[str, type[Item]] = {
     ItemKind.SEGMENT: Segment,
     ItemKind.DOCUMENT: Document,
     ItemKind.DATARECORD: DataRecord,
@@ -47,12 +50,12 @@ def resolve(kind: str, pk: int):
 
 def resolve_many(
     refs: Iterable[tuple[str, int]], *, select_related: tuple[str, ...] = ()
-) -> dict[tuple[str, int], models.Model]:
+) -> dict[tuple[str, int], Item]:
     """Items by reference, one query per kind (missing ones are left out)."""
     wanted: dict[str, set[int]] = {}
     for kind, pk in refs:
         wanted.setdefault(kind, set()).add(int(pk))
-    found = {}
+    found: dict[tuple[str, int], Item] = {}
     for kind, pks in wanted.items():
         items = ITEM_MODELS[kind].objects.filter(pk__in=pks)
         for item in items.select_related(*select_related) if select_related else items:

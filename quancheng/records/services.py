@@ -19,6 +19,7 @@ import os
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -33,6 +34,10 @@ from .bodyread import BodyReader, ReadAdapter
 from .models import Blob, Upload, upload_dir
 from .receive import receive_into
 from .sm3 import file_digests
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 MiB = 1024 * 1024
 MAX_FILENAME_LENGTH = 255
@@ -50,6 +55,7 @@ class UploadError(Exception):
 
 
 def blob_store():
+    """The blob store configured by QC_BLOB_STORE."""
     return blob_store_from_url(settings.QC_BLOB_STORE)
 
 
@@ -83,7 +89,8 @@ def clean_filename(name: str) -> str:
     return name
 
 
-def create_upload(user, length: int, metadata: dict[str, str]) -> Upload:
+def create_upload(user: "User", length: int, metadata: dict[str, str]) -> Upload:
+    """Open a resumable upload of ``length`` bytes for the user (tus creation)."""
     if length <= 0:
         raise UploadError(400, "empty_upload", "不接受空文件（Upload-Length 为 0）")
     if length > settings.QC_UPLOAD_MAX_SIZE:
@@ -111,7 +118,7 @@ def create_upload(user, length: int, metadata: dict[str, str]) -> Upload:
     return upload
 
 
-def _check_intended_act(user, act_id: str | None) -> None:
+def _check_intended_act(user: "User", act_id: str | None) -> None:
     """An upload announced for an act (metadata ``act``, the upload page sends it) must be for an
     act the user may add records to: refused before a single byte is stored."""
     if act_id is None:
@@ -376,7 +383,8 @@ def _hashed(upload: Upload) -> str | None:
     return sha256state.ResumableSha256(bytes(upload.hash_state)).hexdigest()
 
 
-def terminate(upload: Upload, actor) -> Upload:
+def terminate(upload: Upload, actor: "User") -> Upload:
+    """End an upload that has not completed and discard its partial file (tus termination)."""
     check_live(upload)
     if upload.status == Upload.Status.COMPLETE:
         raise UploadError(409, "upload_complete", "已完成的上传已存入记录库，不能终止")

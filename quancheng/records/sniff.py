@@ -27,7 +27,7 @@ def document_kind(head: bytes) -> tuple[str, str] | None:
 _AUDIO_BRANDS = {b"M4A ", b"M4B ", b"M4P "}
 
 
-def media_kind(head: bytes) -> tuple[str, str, str] | None:
+def media_kind(head: bytes) -> tuple[str, str, str] | None:  # noqa: C901 - one branch per container signature
     """(media kind "video"/"audio", container, content type) of an AV container, else None."""
     if head[4:8] == b"ftyp":
         brand = head[8:12]

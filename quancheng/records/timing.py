@@ -16,6 +16,7 @@ the device's clock offset (docs/ingest.md), which keeps both times.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,6 +30,10 @@ from quancheng.orgs.scoping import agencies_visible_to
 
 from .models import Segment
 from .probe import EARLIEST_PLAUSIBLE
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 MAX_REASON = 1000
 # A start in the future beyond this is a typing error (clocks of the entering computer differ
@@ -46,7 +51,12 @@ def needs_time(segment: Segment) -> bool:
 
 
 def enter_segment_time(
-    actor, segment: Segment, *, started_at: dt.datetime | None, device: Device | None, reason: str
+    actor: User,
+    segment: Segment,
+    *,
+    started_at: dt.datetime | None,
+    device: Device | None,
+    reason: str,
 ) -> Segment:
     """Set a segment's start (true time) and device by hand, with the reason; a ledger event."""
     caps.require(actor, caps.SEGMENT_ENTER_TIME, segment)
@@ -117,7 +127,7 @@ def _check_input(segment: Segment, started_at, device, reason: str) -> str:
     return reason
 
 
-def devices_for(user, segment: Segment):
+def devices_for(user: User, segment: Segment):
     """The devices a person may name for the segment (its district's, in the person's scope)."""
     return (
         Device.objects.filter(agency__in=agencies_visible_to(user))

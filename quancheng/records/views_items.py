@@ -11,6 +11,7 @@ logged: they are shown on pages whose view is already logged.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from csp.decorators import csp_replace
 from django.contrib import messages
@@ -34,6 +35,10 @@ from .items import set_evidence
 from .models import DataRecord, Document, Segment
 from .sm3 import file_digests
 from .timing import devices_for, enter_segment_time, needs_time
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 PLAYED_SESSION_KEY = "qc_played_segments"
 DISPLAYED_SESSION_KEY = "qc_displayed_documents"
@@ -89,7 +94,7 @@ def segment_detail(request, pk):
     )
 
 
-def _time_form(user, segment, data=None) -> SegmentTimeForm:
+def _time_form(user: User, segment, data=None) -> SegmentTimeForm:
     initial = {"device": segment.device_id}
     if segment.started_at:
         initial["started_at"] = timezone.localtime(segment.started_at).strftime("%Y-%m-%dT%H:%M:%S")
@@ -182,7 +187,7 @@ def document_detail(request, pk):
 
 @require_http_methods(["GET", "HEAD"])
 @xframe_options_sameorigin
-@csp_replace({"frame-ancestors": ["'self'"], "object-src": ["'self'"]})
+@csp_replace({"frame-ancestors": ["'self'"], "object-src": ["'self'"]})  # type: ignore[arg-type]  # django-csp's hint: a view of request alone
 def document_file(request, pk):
     """The document inline (PDF in the page's frame, or an image)."""
     document = get_visible_or_404(_documents(), request.user, pk=pk)
@@ -273,7 +278,7 @@ def segment_time(request, pk):
 # --- the act page's list ----------------------------------------------------------------------
 
 
-def act_record_items(user, act) -> dict:
+def act_record_items(user: User, act) -> dict:
     """The act's items for its detail page (web/act_detail.html includes records/_act_items)."""
     items = {
         "segments": list(

@@ -5,6 +5,8 @@ Officers see, link and unlink only their own segments; read-only roles see the q
 on every action.
 """
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -21,6 +23,10 @@ from .association import associate_waiting, is_officer, queue_candidates
 from .items import link_item, unlink_item
 from .models import Segment
 
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
+
 MANUAL_LINK_REASON = "人工关联（待关联队列）"
 
 
@@ -36,7 +42,7 @@ class UnlinkForm(forms.Form):
     )
 
 
-def _segments_for(user):
+def _segments_for(user: "User"):
     """The segments the user may see here: in scope, and for an officer only their own."""
     segments = Segment.objects.visible_to(user).select_related("agency", "device", "officer")
     if is_officer(user):

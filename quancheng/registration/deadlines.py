@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from quancheng.lib.workdays import Schedules, add_working_days
+from quancheng.lib.workdays import Schedules, YearSchedule, add_working_days
 
 from .models import HolidaySchedule
 
@@ -32,7 +32,7 @@ class Deadline:
         return (moment or timezone.now()) >= self.due_by
 
 
-def loaded_schedules() -> dict[int, object]:
+def loaded_schedules() -> dict[int, YearSchedule]:
     """The schedules an administrator has loaded, by year (they override the package)."""
     return {s.year: s.as_year_schedule() for s in HolidaySchedule.objects.all()}
 

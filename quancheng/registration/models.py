@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from quancheng.cases.models import Act
 from quancheng.lib.workdays import YearSchedule
+from quancheng.orgs.models import Approval
 from quancheng.orgs.scoping import AgencyScopedQuerySet
 
 
@@ -104,7 +105,7 @@ class LateRequestQuerySet(AgencyScopedQuerySet):
         return self.filter(status=LateRegistrationRequest.Status.PENDING)
 
 
-class LateRegistrationRequest(models.Model):
+class LateRegistrationRequest(Approval):
     """A written explanation (情况说明) asking the agency head to allow a late registration."""
 
     class Status(models.TextChoices):
@@ -115,25 +116,8 @@ class LateRegistrationRequest(models.Model):
     act = models.ForeignKey(
         Act, on_delete=models.PROTECT, related_name="late_requests", verbose_name="执法行为"
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="申请人",
-    )
-    requested_at = models.DateTimeField("申请时间", default=timezone.now)
     explanation = models.TextField("情况说明")
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="审批人",
-    )
-    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
-    decision_note = models.TextField("审批意见", blank=True)
     # The date the head allows the registration until (A21 ¶1 延期移交); blank: no date set.
     approved_until = models.DateField("批准延期至", null=True, blank=True)
 

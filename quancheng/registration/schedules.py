@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,9 +14,12 @@ from quancheng.orgs import capabilities as caps
 
 from .models import HolidaySchedule
 
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 @transaction.atomic
-def load_schedule(actor, data: Mapping) -> tuple[HolidaySchedule, str]:
+def load_schedule(actor: User, data: Mapping) -> tuple[HolidaySchedule, str]:
     """Create or replace the schedule of data["year"]; (schedule, "created" | "replaced" |
     "unchanged").
 
@@ -35,7 +39,7 @@ def load_schedule(actor, data: Mapping) -> tuple[HolidaySchedule, str]:
     schedule = HolidaySchedule.objects.select_for_update().filter(year=parsed.year).first()
     created = schedule is None
     before = None
-    if created:
+    if schedule is None:
         schedule = HolidaySchedule(year=parsed.year)
     else:
         before = {k: getattr(schedule, k) for k in values}
@@ -59,7 +63,7 @@ def load_schedule(actor, data: Mapping) -> tuple[HolidaySchedule, str]:
 
 
 @transaction.atomic
-def remove_schedule(actor, schedule: HolidaySchedule) -> None:
+def remove_schedule(actor: User, schedule: HolidaySchedule) -> None:
     """Remove a loaded year: the package (or weekends alone, provisional) applies again."""
     caps.require(actor, caps.SCHEDULES_LOAD)
     schedule = HolidaySchedule.objects.select_for_update().get(pk=schedule.pk)

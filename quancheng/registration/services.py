@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,10 +22,15 @@ from django.utils import timezone
 from quancheng.cases.models import Act
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.services import record_event
+from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 
 from .deadlines import Deadline, working_day_deadline
 from .models import ActRegistration, LateRegistrationRequest
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 MAX_TEXT = 5000
 # A21 gives 2 working days; a delay the head approves bridges a stated, passing obstacle (a
@@ -108,6 +114,7 @@ class RegistrationState:
 
 
 def registration_state(act: Act, now: dt.datetime | None = None) -> RegistrationState:
+    """An act's registration: its deadline, registration and late-registration requests."""
     registration = ActRegistration.objects.filter(act=act).select_related("registered_by").first()
     requests = list(
         LateRegistrationRequest.objects.filter(act=act).select_related("requested_by", "decided_by")
@@ -136,7 +143,7 @@ def _locked_act(act: Act) -> Act:
 
 @transaction.atomic
 def register_records(
-    actor, act: Act, note: str = "", confirm_open_findings: bool = False
+    actor: User, act: Act, note: str = "", confirm_open_findings: bool = False
 ) -> ActRegistration:
     """Register the act's records (登记). Only the custodian of the act's scope may; after the
     deadline only with a late request the agency head approved beforehand.
@@ -228,7 +235,7 @@ def _open_findings(act: Act, now) -> list[dict]:
 
 
 @transaction.atomic
-def request_late_registration(actor, act: Act, explanation: str) -> LateRegistrationRequest:
+def request_late_registration(actor: User, act: Act, explanation: str) -> LateRegistrationRequest:
     """File a written explanation (情况说明) asking the head to allow a late registration."""
     act = _locked_act(act)
     caps.require(actor, caps.LATE_REGISTRATION_REQUEST, act)
@@ -293,9 +300,8 @@ def _approved_until(act: Act, approve: bool, day: dt.date | None) -> dt.date | N
     return day
 
 
-@transaction.atomic
 def decide_late_request(
-    actor,
+    actor: User,
     request: LateRegistrationRequest,
     approve: bool,
     note: str = "",
@@ -304,21 +310,31 @@ def decide_late_request(
     """The head of the act's agency approves or refuses a late registration request; approving
     needs the date the delay runs to (registering by then is compliant when the approval came
     before the deadline; an approval after it is 事后审批, a finding of A21-deadline)."""
-    act = _locked_act(request.act)
-    request = LateRegistrationRequest.objects.select_for_update().get(pk=request.pk)
-    caps.require(actor, caps.LATE_REGISTRATION_DECIDE, act)
     note = _clean_text(note, "note", "审批意见", required=not approve)
-    if request.status != LateRegistrationRequest.Status.PENDING:
-        raise _error(
-            f"该申请已审批（{request.get_status_display()}），不能重复审批", "already_decided"
-        )
+    return approvals.decide(
+        "late_registration",
+        request,
+        actor,
+        approve=approve,
+        note=note,
+        approved_until=approved_until,
+    )
+
+
+def apply_late_decision(
+    request: LateRegistrationRequest,
+    actor,
+    approve: bool,
+    note: str,
+    *,
+    approved_until: dt.date | None = None,
+) -> LateRegistrationRequest:
+    """The late request's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    act = _locked_act(request.act)
     if ActRegistration.objects.filter(act=act).exists():
         raise _error("该执法行为的记录已登记，无需审批", "already_registered")
     status = LateRegistrationRequest.Status
     request.status = status.APPROVED if approve else status.REFUSED
-    request.decided_by = actor
-    request.decided_at = timezone.now()
-    request.decision_note = note
     request.approved_until = _approved_until(act, approve, approved_until)
     request.save(
         update_fields=["status", "decided_by", "decided_at", "decision_note", "approved_until"]

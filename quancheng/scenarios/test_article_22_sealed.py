@@ -289,7 +289,7 @@ def test_a_supplement_through_the_api_requested_refused_then_approved(
     officer,
     custodian,
     head,
-    inspection,  # noqa: F811
+    inspection,
 ):
     """接口：记录管理专人申请补充归档，机构负责人审批；待审批、不予批准和结果均可查询"""
     inspection.seal()

@@ -9,6 +9,7 @@ approved and later lifted, or a reasoned decision that it does not apply).
 
 import datetime as dt
 import json
+from typing import TYPE_CHECKING
 
 import pytest
 import time_machine
@@ -29,6 +30,10 @@ from quancheng.compliance.services import add_marker, withdraw_marker
 from quancheng.ledger.models import Event
 from quancheng.lib import confirm
 from quancheng.records.services import blob_store
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 pytestmark = [pytest.mark.django_db, pytest.mark.rule("A23-longterm")]
 
@@ -269,7 +274,7 @@ def test_a_marker_added_after_the_approval_check_keeps_the_item_in_its_own_trans
     proposal = propose_disposal(custodian, _ref(video), "保管期满")
     verify = disposal._verify
 
-    def marked_meanwhile(ditem, item, user):
+    def marked_meanwhile(ditem, item, user: "User"):
         add_marker(officer, video, "obstruction", 30)  # someone marks it at this moment
         return verify(ditem, item, user)
 

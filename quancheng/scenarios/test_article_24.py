@@ -9,6 +9,7 @@ officers; findings and alerts name people by their names, never by usernames.
 
 import datetime as dt
 import json
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,6 +29,10 @@ from quancheng.compliance.models import Finding
 from quancheng.conftest import make_person
 from quancheng.ledger.models import Event
 
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
+
 pytestmark = [pytest.mark.django_db, pytest.mark.rule("A24-access")]
 
 
@@ -42,7 +47,7 @@ def video(officer, act):
     return make_segment(officer, act, started_at=act.started_at)
 
 
-def _request(user, act, video, **extra):
+def _request(user: "User", act, video, **extra):
     return request_provision(
         user,
         recipient="重庆市渝中区人民法院",

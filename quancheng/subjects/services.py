@@ -1,5 +1,7 @@
 """Use cases for enforcement subjects; each writes its ledger event in the same transaction."""
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -11,6 +13,10 @@ from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Agency
 
 from .models import Subject
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 FIELDS = [
     "agency",
@@ -47,7 +53,8 @@ def _clean(subject: Subject) -> None:
 
 
 @transaction.atomic
-def create_subject(actor, agency: Agency, **data) -> Subject:
+def create_subject(actor: "User", agency: Agency, **data) -> Subject:
+    """Create an enforcement subject in the agency (a ledger event)."""
     caps.require(actor, caps.SUBJECT_CHANGE, agency)
     subject = Subject(agency=agency, **{k: v for k, v in data.items() if k in EDITABLE})
     _clean(subject)
@@ -57,7 +64,8 @@ def create_subject(actor, agency: Agency, **data) -> Subject:
 
 
 @transaction.atomic
-def update_subject(actor, subject: Subject, **data) -> Subject:
+def update_subject(actor: "User", subject: Subject, **data) -> Subject:
+    """Change a subject's fields (a ledger event with the differences)."""
     subject = Subject.objects.select_for_update().get(pk=subject.pk)
     caps.require(actor, caps.SUBJECT_CHANGE, subject)
     before = snapshot(subject, FIELDS)

@@ -79,7 +79,8 @@ def copy_objects(model: type[models.Model], objs: Sequence[models.Model]) -> Non
             for f in fields
         ]
 
-    copy_rows(model._meta.db_table, [f.column for f in fields], (row(obj) for obj in objs))
+    columns = [f.column for f in fields if f.column is not None]  # concrete fields: all of them
+    copy_rows(model._meta.db_table, columns, (row(obj) for obj in objs))
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias

@@ -6,6 +6,7 @@ A fixed number of queries whatever the data: counts are GROUP BY queries, lists 
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.db.models import Q, Sum
@@ -23,12 +24,16 @@ from quancheng.orgs.scoping import agencies_visible_to
 from .models import ACT_LEVEL, StatCount, StatRule
 from .rollups import apply_marks, month_of
 
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
+
 RECENT_ALERTS = 8
 GAP_RULE = "A11-gap"  # an interruption not explained (A11)
 LATE_RULE = "A21-deadline"  # registered late or not at all (A21)
 
 
-def alert_counts(user) -> list[tuple[str, str, int]]:
+def alert_counts(user: User) -> list[tuple[str, str, int]]:
     """Open alerts addressed to the user, by kind: (kind, label, count), most first."""
     counts = alert_counts_for(user)["by_kind"]
     rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -42,12 +47,12 @@ def alert_link(alert: Alert) -> str:
     return reverse("alert_list")
 
 
-def recent_alerts(user) -> list[tuple[Alert, str]]:
+def recent_alerts(user: User) -> list[tuple[Alert, str]]:
     alerts = Alert.objects.visible_to(user).open().select_related("agency")[:RECENT_ALERTS]
     return [(alert, alert_link(alert)) for alert in alerts]
 
 
-def key_figures(user, now: dt.datetime | None = None) -> dict:
+def key_figures(user: User, now: dt.datetime | None = None) -> dict:
     """This month's acts and how completely the checked ones were recorded; open problems in
     scope. Read from the statistics rollups; each figure has the link to the list behind it."""
     apply_marks()
@@ -105,7 +110,7 @@ def _links(today: dt.date) -> dict:
     }
 
 
-def dashboard_for(user) -> dict:
+def dashboard_for(user: User) -> dict:
     return {
         "alert_counts": alert_counts(user),
         "recent_alerts": recent_alerts(user),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -31,17 +31,21 @@ from quancheng.orgs.scoping import agencies_visible_to
 from .models_spot import Evaluation, ScoreSheet, SpotCheckSample
 from .sheets import EVALUATION_CATEGORIES, current_sheet
 
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
+
 ONE_DECIMAL = Decimal("0.1")
 
 
-def evaluable_agencies(user):
+def evaluable_agencies(user: User):
     """District enforcement agencies the user may evaluate or whose evaluations they see."""
     return agencies_visible_to(user).filter(
         kind=Agency.Kind.ENFORCEMENT, level=Agency.Level.DISTRICT
     )
 
 
-def require_evaluator(user, agency: Agency | None = None) -> None:
+def require_evaluator(user: User, agency: Agency | None = None) -> None:
     """The district commission (区县卫生健康行政部门) of the agency's district."""
     caps.require(user, caps.EVALUATE)
     if agency is not None and not evaluable_agencies(user).filter(pk=agency.pk).exists():
@@ -62,7 +66,8 @@ def spotcheck_basis(agency: Agency, period_start: dt.date, period_end: dt.date) 
     if not scores:
         return {"samples": 0, "mean": None}
     # Summed as decimals (not the database's AVG, a float on SQLite): the same figure everywhere.
-    mean = (sum(scores, Decimal(0)) / len(scores)).quantize(ONE_DECIMAL, ROUND_HALF_UP)
+    total = sum((Decimal(s) for s in scores if s is not None), Decimal(0))
+    mean = (total / len(scores)).quantize(ONE_DECIMAL, ROUND_HALF_UP)
     return {"samples": len(scores), "mean": str(mean)}
 
 
@@ -131,7 +136,7 @@ def category_totals(evaluation: Evaluation) -> list[dict[str, Any]]:
 
 
 def create_evaluation(
-    actor, agency: Agency, *, period_label: str, period_start, period_end
+    actor: User, agency: Agency, *, period_label: str, period_start, period_end
 ) -> Evaluation:
     require_evaluator(actor, agency)
     errors: dict[str, list[str]] = {}
@@ -184,7 +189,9 @@ def _locked_draft(evaluation: Evaluation) -> Evaluation:
     return evaluation
 
 
-def score_evaluation(actor, evaluation: Evaluation, entered: dict[str, Any], remarks: str = ""):
+def score_evaluation(
+    actor: User, evaluation: Evaluation, entered: dict[str, Any], remarks: str = ""
+):
     """Save the commission's points (spot-check items recomputed); a ledger event."""
     require_evaluator(actor, evaluation.agency)
     with transaction.atomic():
@@ -204,7 +211,19 @@ def score_evaluation(actor, evaluation: Evaluation, entered: dict[str, Any], rem
     return evaluation
 
 
-def finalise_evaluation(actor, evaluation: Evaluation) -> Evaluation:
+def finalise_consequences(evaluation: Evaluation) -> list[str]:
+    """What 考评定稿 does, in Chinese: for the confirmation page and the API's refusal without
+    ``confirm``."""
+    return [
+        f"以当前评分定稿，总分{evaluation.total}分（定稿时按本期抽查结果重新核算，"
+        "尚有项目未评分则不能定稿）",
+        "定稿后各项得分、抽查依据和考评意见只读，不能再修改",
+        "考评结果计入该机构的考评趋势，被考评机构和上级可以查看",
+        "定稿记入不可篡改的操作日志",
+    ]
+
+
+def finalise_evaluation(actor: User, evaluation: Evaluation) -> Evaluation:
     """Freeze the evaluation once every item has its points."""
     require_evaluator(actor, evaluation.agency)
     with transaction.atomic():

@@ -1,6 +1,7 @@
 """The statistics filter form (统计筛选)."""
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -10,6 +11,9 @@ from quancheng.orgs.scoping import agencies_visible_to
 from quancheng.web.forms import officers_visible_to
 
 from .statistics import GROUPINGS, Filters
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
 
 
 class MonthField(forms.CharField):
@@ -30,7 +34,7 @@ class MonthField(forms.CharField):
 class StatisticsFilterForm(forms.Form):
     by = forms.ChoiceField(label="分组", choices=list(GROUPINGS.items()), required=False)
     district = forms.ChoiceField(label="区县", required=False)
-    officer = forms.ModelChoiceField(
+    officer: forms.ModelChoiceField = forms.ModelChoiceField(
         label="执法人员", queryset=None, required=False, empty_label="全部"
     )
     kind = forms.ChoiceField(
@@ -39,15 +43,15 @@ class StatisticsFilterForm(forms.Form):
     start = MonthField(label="起始月份", required=False)
     end = MonthField(label="截止月份", required=False)
 
-    def __init__(self, user, *args, **kwargs):
+    def __init__(self, user: "User", *args, **kwargs):
         super().__init__(*args, **kwargs)
         districts = (
             agencies_visible_to(user).order_by("district").values_list("district", flat=True)
         )
-        self.fields["district"].choices = [("", "全部")] + [
+        self.fields["district"].choices = [("", "全部")] + [  # type: ignore[attr-defined]  # a ChoiceField
             (d, d) for d in dict.fromkeys(districts)
         ]
-        self.fields["officer"].queryset = officers_visible_to(user)
+        self.fields["officer"].queryset = officers_visible_to(user)  # type: ignore[attr-defined]  # a ModelChoiceField
 
     def clean(self):
         data = super().clean()

@@ -16,7 +16,7 @@ import json
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -26,6 +26,10 @@ from quancheng.lib.canonical import canonical_bytes
 from quancheng.lib.merkle import CompactRange, leaf_hash
 
 from .copyload import copy_rows, copy_supported
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 CHUNK = 5000
 
@@ -43,7 +47,7 @@ class EventSpec:
     time: dt.datetime | None = None  # default: now, as record_event
 
 
-def spec_for(actor, action: str, obj, body: dict | None = None, agency_id=None) -> EventSpec:
+def spec_for(actor: User, action: str, obj, body: dict | None = None, agency_id=None) -> EventSpec:
     """The spec of ``record_event(actor, action, obj, body)`` for a saved model instance."""
     if agency_id is None:
         agency_id = getattr(obj, "agency_id", None)
@@ -228,7 +232,8 @@ def append_views(
     written = 0
     while written < count:
         n = min(VIEW_CHUNK, count - written)
-        events, subtrees = [], []
+        events: list = []
+        subtrees: list = []
         for _ in range(n):
             seq += 1
             segment, agency = targets[rng.randrange(len(targets))]

@@ -6,6 +6,8 @@ check or evaluation when it is created, so a later change of the configuration n
 score already given.
 """
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -14,6 +16,11 @@ from django.utils import timezone
 from quancheng.archive.models import Dossier
 from quancheng.orgs.models import Agency
 from quancheng.orgs.scoping import AgencyScopedQuerySet, agencies_visible_to
+from quancheng.versioning.models import VersionedConfig
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 __all__ = [
     "Evaluation",
@@ -25,10 +32,11 @@ __all__ = [
 ]
 
 
-class ScoreSheet(models.Model):
-    """One version of a configurable list of scored items (检查项目及分值); highest is current.
+class ScoreSheet(VersionedConfig):
+    """One version of a configurable list of scored items (检查项目及分值), per kind; the version
+    in force is read through quancheng.versioning.services (supervision/sheets.py).
 
-    ``items``: a list of ``{"code", "label", "weight", "source"}`` (plus ``"category"`` for
+    ``data``: a list of ``{"code", "label", "weight", "source"}`` (plus ``"category"`` for
     evaluations). Sources: ``rule`` (a compliance rule id, pre-filled from its findings),
     ``manual`` (judged by the reviewer), ``spotcheck`` (an evaluation item fed by the period's
     spot-check scores).
@@ -39,13 +47,11 @@ class ScoreSheet(models.Model):
         EVALUATION = "evaluation", "区县考评表"
 
     kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    # Each kind has its own sequence of versions (the constraint below), not one for the model.
     version = models.PositiveIntegerField("版本")
-    items = models.JSONField("检查项目")
-    note = models.TextField("修改说明", blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField("修改时间", default=timezone.now)
+    data = models.JSONField("检查项目")
+
+    scope_fields = ("kind",)
 
     class Meta:
         ordering = ["kind", "-version"]
@@ -58,11 +64,16 @@ class ScoreSheet(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()}第{self.version}版"
 
+    @property
+    def items(self):
+        """The scored items (the version's ``data``)."""
+        return self.data
+
 
 class DistrictScopedQuerySet(models.QuerySet):
     """Rows about a district: visible to whoever sees an agency of that district."""
 
-    def visible_to(self, user):
+    def visible_to(self, user: "User"):
         if getattr(user, "is_authenticated", False) and user.sees_whole_city:
             return self
         return self.filter(district__in=agencies_visible_to(user).values("district"))

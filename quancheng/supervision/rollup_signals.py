@@ -8,6 +8,7 @@ bypasses the signals calls ``rollups.rebuild_rollups`` afterwards.
 
 from __future__ import annotations
 
+from django.db import models
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from quancheng.access.models import AccessRequest, Provision
@@ -124,12 +125,17 @@ def connect() -> None:
     m2m_changed.connect(
         _officers_changed, sender=Act.officers.through, dispatch_uid=f"{uid}.officers"
     )
-    for model in (ActCompliance, Finding, ActRegistration, Segment):
+    act_models: tuple[type[models.Model], ...] = (ActCompliance, Finding, ActRegistration, Segment)
+    for model in act_models:
         name = model._meta.label_lower
         post_save.connect(_of_act, sender=model, dispatch_uid=f"{uid}.{name}.saved")
         post_delete.connect(_of_act, sender=model, dispatch_uid=f"{uid}.{name}.deleted")
     pre_save.connect(_segment_moving, sender=Segment, dispatch_uid=f"{uid}.segment_moving")
-    for model, moment in ((AccessRequest, "requested_at"), (Provision, "provided_on")):
+    access_models: tuple[tuple[type[models.Model], str], ...] = (
+        (AccessRequest, "requested_at"),
+        (Provision, "provided_on"),
+    )
+    for model, moment in access_models:
         name = model._meta.label_lower
         moving, changed = _access_cell(model, moment)
         pre_save.connect(moving, sender=model, weak=False, dispatch_uid=f"{uid}.{name}.moving")

@@ -132,7 +132,7 @@ def _grouped(qs, month_expr, agency, kind, officer: str | None, extra=(), **aggr
         yield (_month_value(row["m"]), row["a"], row["k"] or "", officer_id), row
 
 
-def compute_cells(cells: Iterable[Cell] | None = None) -> tuple[dict, dict, dict]:
+def compute_cells(cells: Iterable[Cell] | None = None) -> tuple[dict, dict, dict]:  # noqa: C901 - one query per rollup table, sharing the cell filter
     """The rows of the given cells (None: all), straight from the record: StatCount fields by
     key, StatRule acts by (key, rule), StatDevice segments by (key, device)."""
     from .statistics import ensure_calendar

@@ -8,18 +8,21 @@ evaluations snapshot the current version when they are created.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
 from quancheng.compliance.rules import RULES
 from quancheng.compliance.rules.base import ERROR
-from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
+from quancheng.versioning import services as versions
 
 from .models_spot import ScoreSheet
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 # A26: besides the rules, the auditor judges the dossier as a file (卷内文件材料).
 MANUAL_SPOTCHECK_ITEMS = [
@@ -152,11 +155,10 @@ class Sheet:
     items: list[dict[str, Any]]
 
 
-def current_sheet(kind: str) -> Sheet:
-    latest = ScoreSheet.objects.filter(kind=kind).order_by("-version").first()
-    if latest is None:
-        return Sheet(kind, 0, default_items(kind))
-    return Sheet(kind, latest.version, latest.items)
+def current_sheet(kind: str, at=None) -> Sheet:
+    """The sheet in force at ``at`` (now by default; version 0: the built-in default)."""
+    found = versions.current(KINDS[kind], at)
+    return Sheet(kind, found.version, found.data)
 
 
 def validate_items(kind: str, items: Any) -> None:
@@ -175,31 +177,37 @@ def validate_items(kind: str, items: Any) -> None:
         raise ValidationError({"items": [ValidationError(p, code="schema") for p in problems[:20]]})
 
 
-def require_edit_sheets(user) -> None:
+def require_edit_sheets(user: User) -> None:
     caps.require(user, caps.SHEETS_EDIT)
 
 
-def save_sheet(actor, kind: str, items: Any, note: str = "") -> ScoreSheet:
-    """A new version of a score sheet; a ledger event."""
+def _validator(kind: str):
+    return lambda items: validate_items(kind, items)
+
+
+def _event_body(row: ScoreSheet, previous: Any) -> dict[str, Any]:
+    return {"kind": row.kind, "items": row.data}
+
+
+KINDS: dict[str, versions.ConfigKind] = {
+    kind: versions.ConfigKind(
+        name=kind,
+        label=ScoreSheet.Kind(kind).label,
+        model=ScoreSheet,
+        scope={"kind": kind},
+        capability=caps.SHEETS_EDIT,
+        refusal="无权修改评分表",
+        defaults=lambda kind=kind: default_items(kind),
+        validate=_validator(kind),
+        activated_action="scoresheet.changed",
+        error_field="items",
+        event_body=_event_body,
+    )
+    for kind in ScoreSheet.Kind.values
+}
+
+
+def save_sheet(actor: User, kind: str, items: Any, note: str = "") -> ScoreSheet:
+    """A new version of a score sheet in force now; a ledger event."""
     require_edit_sheets(actor)
-    validate_items(kind, items)
-    with transaction.atomic():
-        latest = ScoreSheet.objects.select_for_update().filter(kind=kind).order_by("-version")
-        latest = latest.first()
-        previous = latest.items if latest else default_items(kind)
-        if previous == items:
-            raise ValidationError({"items": [ValidationError("评分表没有变化", code="unchanged")]})
-        sheet = ScoreSheet.objects.create(
-            kind=kind,
-            version=(latest.version if latest else 0) + 1,
-            items=items,
-            note=(note or "").strip()[:2000],
-            created_by=actor,
-        )
-        record_event(
-            actor,
-            "scoresheet.changed",
-            sheet,
-            {"kind": kind, "version": sheet.version, "items": items, "note": sheet.note},
-        )
-    return sheet
+    return versions.save_version(KINDS[kind], actor, items, note)

@@ -21,7 +21,7 @@ import random
 import secrets
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -39,23 +39,27 @@ from quancheng.records.sm3 import file_digests
 from .models_spot import ScoreSheet, SpotCheck, SpotCheckReport, SpotCheckSample, SpotFinding
 from .sheets import current_sheet
 
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
+
 MAX_SAMPLE = 200
 RESULTS = {"pass": "符合", "fail": "不符合", "na": "不适用"}
 
 
-def require_view_supervision(user) -> None:
+def require_view_supervision(user: User) -> None:
     """Who sees spot checks and evaluations at all (the capability table; scoped by district)."""
     caps.require(user, caps.SUPERVISION_VIEW)
 
 
-def require_audit(user, district: str | None = None) -> None:
+def require_audit(user: User, district: str | None = None) -> None:
     """The legal auditor (法制稽查) of the district, or of the city."""
     caps.require(user, caps.SPOTCHECK_AUDIT)
     if district is not None and district not in districts_for(user):
         raise PermissionDenied("该区县不在您的稽查范围内")
 
 
-def districts_for(user) -> list[str]:
+def districts_for(user: User) -> list[str]:
     """The districts whose enforcement agencies the user sees, in the seed's order."""
     agencies = agencies_visible_to(user).filter(kind=Agency.Kind.ENFORCEMENT)
     districts = []
@@ -109,7 +113,7 @@ def _clean_draw(district, period_start, period_end, kind, sample_size, seed) -> 
 
 
 def draw_spot_check(
-    actor,
+    actor: User,
     *,
     district: str,
     period_start: dt.date,
@@ -254,7 +258,7 @@ def _lock_while_scoring(spot_check: SpotCheck) -> None:
         raise ValidationError("抽查结果已通报，不能再修改评分或记录问题")
 
 
-def score_sample(actor, sample: SpotCheckSample, results: dict[str, dict]) -> SpotCheckSample:
+def score_sample(actor: User, sample: SpotCheckSample, results: dict[str, dict]) -> SpotCheckSample:
     """Record the auditor's result for every checklist item and the dossier's score."""
     spot_check = sample.spot_check
     require_audit(actor, spot_check.district)
@@ -292,7 +296,9 @@ def score_sample(actor, sample: SpotCheckSample, results: dict[str, dict]) -> Sp
     return sample
 
 
-def record_finding(actor, sample: SpotCheckSample, text: str, item_code: str = "") -> SpotFinding:
+def record_finding(
+    actor: User, sample: SpotCheckSample, text: str, item_code: str = ""
+) -> SpotFinding:
     """A problem found in a sampled dossier (抽查发现的问题)."""
     spot_check = sample.spot_check
     require_audit(actor, spot_check.district)
@@ -335,7 +341,7 @@ def report_context(spot_check: SpotCheck, district: str) -> dict[str, Any]:
         ]
         rows.append({"sample": sample, "failed": failed, "findings": list(sample.findings.all())})
     scores = [s.score for s in samples if s.score is not None]
-    mean = (sum(scores) / len(scores)).quantize(Decimal("0.1")) if scores else None
+    mean = (sum(scores, Decimal(0)) / len(scores)).quantize(Decimal("0.1")) if scores else None
     return {
         "spot_check": spot_check,
         "district": district,
@@ -345,7 +351,7 @@ def report_context(spot_check: SpotCheck, district: str) -> dict[str, Any]:
     }
 
 
-def issue_reports(actor, spot_check: SpotCheck) -> list[SpotCheckReport]:
+def issue_reports(actor: User, spot_check: SpotCheck) -> list[SpotCheckReport]:
     """Render, store and circulate the report (通报) of each district in the sample."""
     from quancheng.documents.render import render_template_pdf
     from quancheng.records.services import put_record, register_blob
@@ -394,7 +400,7 @@ def issue_reports(actor, spot_check: SpotCheck) -> list[SpotCheckReport]:
     return reports
 
 
-def record_report_download(actor, report: SpotCheckReport) -> None:
+def record_report_download(actor: User, report: SpotCheckReport) -> None:
     """The download of a report is an access to record content: a ledger event."""
     require_view_supervision(actor)
     with transaction.atomic():

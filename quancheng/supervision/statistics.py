@@ -111,7 +111,7 @@ def _working_index(date_path: str):
 # --- querying -----------------------------------------------------------------------------------
 
 
-def _scope(qs, user, filters: Filters, act: str, date_field: str, by_officer: str, own=False):
+def _scope(qs, user: User, filters: Filters, act: str, date_field: str, by_officer: str, own=False):
     """Filters on a queryset whose act is reached by ``act`` ("" for Act itself); ``own``: the
     rows have an agency of their own (access requests, provisions), which names the district
     and the scope; otherwise the act's agency does."""
@@ -136,6 +136,7 @@ def _scope(qs, user, filters: Filters, act: str, date_field: str, by_officer: st
 
 def _group(qs, filters: Filters, act: str, date_field: str, officer_path: str):
     """The queryset's rows annotated with the group key ``g``."""
+    key: TruncMonth | F
     if filters.by == "month":
         if date_field.endswith("provided_on"):  # a date, not a moment
             key = TruncMonth(date_field)
@@ -195,7 +196,7 @@ def _rate(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def compute_direct(user, filters: Filters) -> Report:
+def compute_direct(user: User, filters: Filters) -> Report:
     """The figures of the statistics pages for what ``user`` may see, aggregated from the
     record itself (the reference the rollups are checked against; ``compute`` reads those)."""
     by = filters.by
@@ -365,7 +366,7 @@ def _report(filters, base, gaps, violating, registrations, devices, requests, pr
     return report
 
 
-def compute(user, filters: Filters) -> Report:
+def compute(user: User, filters: Filters) -> Report:  # noqa: C901 - one read per table of the statistics page
     """The figures of the statistics pages for what ``user`` may see, read from the rollups
     (a few queries whatever the number of acts and the period)."""
     from .rollups import apply_marks
@@ -429,7 +430,7 @@ def compute(user, filters: Filters) -> Report:
     return _report(filters, base, gaps, violating, registrations, devices, requests, provisions)
 
 
-def _registration_figures(user, filters: Filters) -> dict:
+def _registration_figures(user: User, filters: Filters) -> dict:
     by = filters.by
     qs = _scope(
         ActRegistration.objects.all(), user, filters, "act__", "act__started_at", "act__officers"

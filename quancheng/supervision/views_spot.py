@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,10 +24,14 @@ from quancheng.archive.models import Dossier
 from quancheng.lib import confirm
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
+from quancheng.versioning import services as versions
 
 from . import evaluations, sheets, spotchecks
 from .forms_spot import DrawForm, EvaluationForm, SheetForm
 from .models_spot import Evaluation, ScoreSheet, SpotCheck, SpotCheckReport, SpotCheckSample
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
 
 
 def _form_errors(form, error: ValidationError) -> None:
@@ -215,7 +220,7 @@ def _evaluation(request, pk) -> Evaluation:
     return get_visible_or_404(Evaluation.objects.select_related("agency"), request.user, pk=pk)
 
 
-def _can_evaluate(user, agency) -> bool:
+def _can_evaluate(user: User, agency) -> bool:
     try:
         evaluations.require_evaluator(user, agency)
     except PermissionDenied:
@@ -330,13 +335,7 @@ def evaluation_finalise(request, pk):
             "evaluation.finalise",
             evaluation,
             title=f"考评定稿：{evaluation.agency} {evaluation.period_label}",
-            consequences=[
-                f"以当前评分定稿，总分{evaluation.total}分（定稿时按本期抽查结果重新核算，"
-                "尚有项目未评分则不能定稿）",
-                "定稿后各项得分、抽查依据和考评意见只读，不能再修改",
-                "考评结果计入该机构的考评趋势，被考评机构和上级可以查看",
-                "定稿记入不可篡改的操作日志",
-            ],
+            consequences=evaluations.finalise_consequences(evaluation),
             details=[
                 ("被考评机构", str(evaluation.agency)),
                 ("考评期间", evaluation.period_label),
@@ -441,7 +440,12 @@ def sheet_edit(request, kind):
             "form": form,
             "kind": ScoreSheet.Kind(kind),
             "current": current,
-            "versions": ScoreSheet.objects.filter(kind=kind).select_related("created_by"),
+            # Each item with its category's Chinese name (the code stays in the JSON).
+            "items": [
+                {**item, "category_label": sheets.EVALUATION_CATEGORIES.get(item.get("category"))}
+                for item in current.items
+            ],
+            "versions": versions.history(sheets.KINDS[kind]),
             "can_edit": caps.can(request.user, caps.SHEETS_EDIT),
             "dossier_kinds": Dossier.Kind.choices,
         },

@@ -68,7 +68,10 @@ def login(base: str):
     page = session.get(f"{base}/login/", timeout=30)
     if page.status_code != 200:
         raise StepFailed(f"login page: {page.status_code}")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    if found is None:
+        raise StepFailed("login page: no CSRF token")
+    token = found.group(1)
     answer = session.post(
         f"{base}/login/",
         data={
@@ -108,6 +111,8 @@ def upload(site: Site, base: str) -> str:
         verify_tls_cert=False,
     )
     uploader.upload()
+    if uploader.url is None:
+        raise StepFailed("tus upload: the server gave no upload address")
     upload_id = uploader.url.rstrip("/").rsplit("/", 1)[-1]
     uuid.UUID(upload_id)  # a UUID, nothing else, goes into the query
     row = site.sql(f"select status, sha256 from records_upload where id = '{upload_id}'")  # noqa: S608

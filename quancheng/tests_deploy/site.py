@@ -138,8 +138,8 @@ class Site:
         text = text.replace("CHANGE-ME-S3", self.s3_secret)
         text = text.replace("'CHANGE-ME'", f"'{self.db_password}'")
         text = text.replace("10.0.0.5", "127.0.0.1")
-        for documented, port in self.ports.items():
-            text = re.sub(rf"([=:]){documented}\b", rf"\g<1>{port}", text)
+        for documented_port, port in self.ports.items():
+            text = re.sub(rf"([=:]){documented_port}\b", rf"\g<1>{port}", text)
         return text
 
     # --- running -----------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def _production_environment(var_dir) -> dict[str, str]:
 
 
 def _check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: S603 - our own manage.py with a fixed argument list
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=settings.BASE_DIR,
         env=env,

@@ -139,7 +139,9 @@ def _request(method: str, url: str, cookies: dict, **kwargs) -> requests.Respons
 
 
 def _csrf(page: requests.Response) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert found is not None, page.text[:500]
+    return found.group(1)
 
 
 def _login(base: str) -> dict:
@@ -162,7 +164,9 @@ def _finalise(cookies: dict, base: str, draft_id: int) -> str:
     # 定稿 is irreversible: the first POST only shows what it will do, the second confirms it.
     asked = _request("POST", f"{url}finalise/", mine, data={"csrfmiddlewaretoken": _csrf(page)})
     assert asked.status_code == 200, asked.text[:500]
-    token = re.search(r'name="confirm" value="([^"]+)"', asked.text).group(1)
+    found = re.search(r'name="confirm" value="([^"]+)"', asked.text)
+    assert found is not None, asked.text[:500]
+    token = found.group(1)
     data = {"csrfmiddlewaretoken": _csrf(asked), "confirm": token}
     answer = _request("POST", f"{url}finalise/", mine, data=data)
     assert answer.status_code == 302, answer.text[:500]

@@ -63,15 +63,15 @@ class OfficerChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.full_name or obj.username}（{obj.certificate_number}，{obj.agency}）"
 
 
-def visible_subjects(user):
+def visible_subjects(user: User):
     return Subject.objects.visible_to(user).select_related("agency")
 
 
-def visible_cases(user):
+def visible_cases(user: User):
     return Case.objects.visible_to(user).select_related("subject")
 
 
-def officers_visible_to(user):
+def officers_visible_to(user: User):
     """People in the user's scope who hold an enforcement certificate (valid or not: the service
     says which one is not valid on the day)."""
     return (
@@ -160,11 +160,11 @@ class ActForm(Form):
         label="说明", required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
 
-    def __init__(self, user, *args, **kwargs):
+    def __init__(self, user: User, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["subject"].queryset = visible_subjects(user)
-        self.fields["case"].queryset = visible_cases(user)
-        self.fields["officers"].queryset = officers_visible_to(user)
+        self.fields["subject"].queryset = visible_subjects(user)  # type: ignore[attr-defined]  # a ModelChoiceField
+        self.fields["case"].queryset = visible_cases(user)  # type: ignore[attr-defined]  # a ModelChoiceField
+        self.fields["officers"].queryset = officers_visible_to(user)  # type: ignore[attr-defined]  # a ModelChoiceField
 
 
 def subject_filter_fields() -> tuple[forms.Field, forms.Field]:
@@ -215,10 +215,10 @@ class ActFilterForm(Form):
     completeness = completeness_field()
     finding = forms.ChoiceField(label="待处理的检查发现", required=False, choices=finding_choices)
 
-    def __init__(self, user, *args, **kwargs):
+    def __init__(self, user: User, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["subject"].queryset = visible_subjects(user)
-        self.fields["officer"].queryset = officers_visible_to(user)
+        self.fields["subject"].queryset = visible_subjects(user)  # type: ignore[attr-defined]  # a ModelChoiceField
+        self.fields["officer"].queryset = officers_visible_to(user)  # type: ignore[attr-defined]  # a ModelChoiceField
 
 
 class CaseForm(Form):
@@ -238,10 +238,10 @@ class CaseForm(Form):
         error_messages={"invalid_choice": f"执法人员（编号%(value)s）{NOT_VISIBLE}"},
     )
 
-    def __init__(self, user, *args, **kwargs):
+    def __init__(self, user: User, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["subject"].queryset = visible_subjects(user)
-        self.fields["officers"].queryset = officers_visible_to(user)
+        self.fields["subject"].queryset = visible_subjects(user)  # type: ignore[attr-defined]  # a ModelChoiceField
+        self.fields["officers"].queryset = officers_visible_to(user)  # type: ignore[attr-defined]  # a ModelChoiceField
 
 
 class CaseFilterForm(Form):
@@ -250,9 +250,9 @@ class CaseFilterForm(Form):
     subject_q, subject = subject_filter_fields()
     completeness = completeness_field()
 
-    def __init__(self, user, *args, **kwargs):
+    def __init__(self, user: User, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["subject"].queryset = visible_subjects(user)
+        self.fields["subject"].queryset = visible_subjects(user)  # type: ignore[attr-defined]  # a ModelChoiceField
 
 
 class StageForm(Form):
@@ -271,7 +271,7 @@ class StageForm(Form):
         ]
 
 
-def enforcement_agencies_for(user):
+def enforcement_agencies_for(user: User):
     """The agencies a user picks from for new data, or None when it goes to the user's own."""
     if user.agency is not None and user.agency.kind == Agency.Kind.ENFORCEMENT:
         return None

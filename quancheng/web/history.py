@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -56,7 +57,8 @@ def _details(obj: models.Model, event: Event) -> list[str]:
 
 def _label(obj: models.Model, name: str) -> str:
     try:
-        return str(obj._meta.get_field(name).verbose_name)
+        field: Any = obj._meta.get_field(name)  # a snapshot's field: a concrete Field
+        return str(field.verbose_name)
     except FieldDoesNotExist:  # a field that no longer exists: its stored name
         return name
 
@@ -65,7 +67,7 @@ def _value(obj: models.Model, name: str, value) -> str:
     if value in (None, "", []):
         return "（空）"
     try:
-        field = obj._meta.get_field(name)
+        field: Any = obj._meta.get_field(name)  # a snapshot's field: a concrete Field
     except FieldDoesNotExist:
         return str(value)
     if field.choices:

@@ -9,10 +9,14 @@ pending decisions (审批待办) badge the 审批 menu; open alerts badge the �
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from quancheng.orgs import capabilities as caps
 
 from .routes import capability_of
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,11 @@ MENUS: tuple[Menu, ...] = (
             Item("archive:dossier_queue", "待组卷"),
             Item("retention:disposal_list", "保管与销毁", ("retention:disposal_",)),
             Item("retention:offline_list", "离线备份", ("retention:offline_",)),
-            Item("retention:retention_rules", "保管期限规则"),
+            Item(
+                "retention:config",
+                "保管期限配置",
+                ("retention:config", "retention:retention_rules"),
+            ),
         ),
     ),
     Menu(
@@ -105,7 +113,7 @@ MENUS: tuple[Menu, ...] = (
 )
 
 
-def may_open(user, route: str) -> bool:
+def may_open(user: User, route: str) -> bool:
     """Whether ``user`` may read the page of ``route``, as routes.py declares it."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
@@ -140,7 +148,7 @@ def _belongs(view_name: str, item: Item) -> bool:
     return view_name == item.route or any(view_name.startswith(s) for s in item.sections)
 
 
-def _badges(user, menus: list[Menu]) -> dict[str, int]:
+def _badges(user: User, menus: list[Menu]) -> dict[str, int]:
     """Counted only when an item showing them is visible."""
     from quancheng.access.inbox import inbox_count
     from quancheng.alerts.models import Alert
@@ -154,7 +162,7 @@ def _badges(user, menus: list[Menu]) -> dict[str, int]:
     return counts
 
 
-def menus_for(user, view_name: str = "") -> list[ShownMenu]:
+def menus_for(user: User, view_name: str = "") -> list[ShownMenu]:
     """The menus ``user`` sees, on the page named ``view_name`` (marks the current one)."""
     visible = [
         Menu(m.key, m.label, tuple(i for i in m.items if may_open(user, i.route))) for m in MENUS

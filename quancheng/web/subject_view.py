@@ -77,7 +77,7 @@ def _linked_to(subject) -> Q:
     return Q(subject=subject) | Q(act__subject=subject) | Q(case__subject=subject)
 
 
-def subject_view(user, subject) -> SubjectView:
+def subject_view(user: User, subject) -> SubjectView:
     acts = _listing(
         Act.objects.visible_to(user)
         .filter(subject=subject)

@@ -276,7 +276,7 @@ def act_edit(request, pk):
 
 def _initial_links(request) -> dict:
     """?subject= and ?case= preselect what a new act or case belongs to (links from a detail)."""
-    initial = {}
+    initial: dict[str, object] = {}
     case_id = request.GET.get("case", "")
     if case_id.isdigit():
         case = Case.objects.visible_to(request.user).filter(pk=case_id).first()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +26,10 @@ from . import config
 from .cosignature import cosign, split_note
 from .models import Observation, WitnessedLog
 from .protocol import SIZE_CONTENT_TYPE, MalformedRequest, parse_add_checkpoint
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
+
 
 ALERT_AUDIENCE = [Role.CUSTODIAN, Role.AUDITOR, Role.HEAD, Role.CITY_ADMIN]
 
@@ -61,7 +65,7 @@ def _alert(log: WitnessedLog, title: str, detail: dict[str, Any]) -> None:
     )
 
 
-def register_log(actor, origin: str, vkey: str, agency=None) -> WitnessedLog:
+def register_log(actor: User, origin: str, vkey: str, agency=None) -> WitnessedLog:
     """Register a log to witness (admin or ``manage.py witness_add_log``).
 
     tlog-witness: "Each witness is configured with a list of supported log public keys" for an
@@ -87,7 +91,7 @@ def add_checkpoint(body: bytes) -> Answer:
         return _add_checkpoint(body)
 
 
-def _add_checkpoint(body: bytes) -> Answer:
+def _add_checkpoint(body: bytes) -> Answer:  # noqa: C901 - the checkpoint protocol's steps, each answering its HTTP error
     # 1. Parse: 400 on anything malformed.
     try:
         request = parse_add_checkpoint(body)

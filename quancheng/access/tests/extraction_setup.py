@@ -35,7 +35,7 @@ def extraction_stores(settings, tmp_path):
     """Blobs and var in the test's folder, the document key, no TSA, tasks run at once."""
     settings.VAR_DIR = tmp_path / "var"
     settings.QC_BLOB_STORE = f"file://{tmp_path / 'blobs'}"
-    settings.QC_DOCUMENT_KEY_PASSPHRASE = "test-passphrase"  # noqa: S105
+    settings.QC_DOCUMENT_KEY_PASSPHRASE = "test-passphrase"
     settings.QC_TSA_URL = ""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 

@@ -25,7 +25,9 @@ def _client(user, csrf=False):
 
 
 def _token(page: str) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert found is not None, page
+    return found.group(1)
 
 
 def test_an_officer_picks_items_of_an_act_and_asks(officer, act, act_items):

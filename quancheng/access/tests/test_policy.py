@@ -146,7 +146,7 @@ def test_an_inactive_account_may_do_nothing(officer, segment):
 
 
 def test_an_unknown_action_is_a_programming_error(officer, segment):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown access action"):
         decide(officer, segment, "copy")
 
 

@@ -80,7 +80,7 @@ def test_only_the_head_approves_and_never_their_own_request(
 ):
     provision = _request(custodian, act, act_items)
     for user in (officer, custodian):
-        with pytest.raises(PermissionDenied, match="负责人|申请人"):
+        with pytest.raises(PermissionDenied, match=r"负责人|申请人"):
             decide_provision(user, provision, approve=True)
     own = _request(head, act, act_items)
     with pytest.raises(PermissionDenied, match="申请人不能审批"):

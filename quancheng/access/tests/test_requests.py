@@ -40,7 +40,7 @@ def test_a_request_names_its_target_and_is_logged(bystander, segment, agency):
 
 
 @pytest.mark.parametrize(
-    "target, code",
+    ("target", "code"),
     [({}, "no_target"), ({"act": 1, "case": 1}, "no_target"), ({"act": 99999}, "not_found")],
 )
 def test_a_request_names_exactly_one_target_in_scope(bystander, act, case, target, code):
@@ -78,7 +78,7 @@ def test_the_head_may_grant_less_than_asked(bystander, head, act):
     assert not r.allow_download
 
 
-@pytest.mark.parametrize("days, code", [(-1, "expiry_past"), (91, "expiry_too_long")])
+@pytest.mark.parametrize(("days", "code"), [(-1, "expiry_past"), (91, "expiry_too_long")])
 def test_the_expiry_is_in_the_future_and_not_too_far(bystander, head, act, days, code):
     r = services.create_request(bystander, purpose="复核", act=act)
     with pytest.raises(ValidationError) as e:

@@ -42,6 +42,8 @@ def test_the_steps_with_codes_texts_articles_and_this_users_actions(api_as, offi
     }
     registration = body["steps"][-1]
     assert registration["action"] is None and registration["actor"] == "记录管理专人"
+    assert av["mine"] is True and registration["mine"] is False  # own steps first
+    assert body["mine_complete"] is False
     assert Event.objects.count() == events
 
 
@@ -60,7 +62,26 @@ def test_a_complete_act_says_so(api_as, officer, built):
     built.mark(built.main, "door_at_end", 3590)
     built.register()
     body = api_as(officer).get(f"/acts/{built.act.pk}/next-steps").json()
-    assert body == {"act_id": built.act.pk, "complete": True, "steps": []}
+    assert body == {"act_id": built.act.pk, "complete": True, "mine_complete": True, "steps": []}
+
+
+def test_the_officers_part_done_the_registration_awaits_the_custodian(
+    api_as, officer, custodian, built
+):
+    """A19, A21: once the recording is there, what is left (the registration) is the
+    custodian's: the officer's own list is complete, the act's is not."""
+    built.main = built.segment(START, END)
+    for offset, kind in enumerate(
+        ["arrival_door", "identity_stated", "certificate_shown", "rights_told", "party_signing"]
+    ):
+        built.mark(built.main, kind, 10 + offset * 60)
+    built.mark(built.main, "door_at_end", 3590)
+    body = api_as(officer).get(f"/acts/{built.act.pk}/next-steps").json()
+    assert body["complete"] is False and body["mine_complete"] is True
+    (step,) = body["steps"]
+    assert step["code"] == "registration.due" and step["mine"] is False
+    body = api_as(custodian).get(f"/acts/{built.act.pk}/next-steps").json()
+    assert body["mine_complete"] is False and body["steps"][0]["mine"] is True
 
 
 def test_outsider_gets_404(api_as, outsider, built):

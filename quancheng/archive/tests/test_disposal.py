@@ -40,7 +40,7 @@ LAST_DAY = dt.datetime(2026, 7, 10, 23, 59, tzinfo=RECORDED.tzinfo)
 FIRST_DUE = dt.datetime(2026, 7, 11, 0, 1, tzinfo=RECORDED.tzinfo)
 
 
-def LONG_AGO():  # noqa: N802 - reads as a constant
+def LONG_AGO():
     return timezone.now() - dt.timedelta(days=400)
 
 

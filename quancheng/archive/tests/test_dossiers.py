@@ -217,7 +217,7 @@ def test_a_second_dossier_of_the_same_case_is_refused(scene, custodian):
     with pytest.raises(ValidationError, match=f"该案件已有案卷（{first.number}），不能重复组卷"):
         dossiers.assemble_dossier(custodian, case=scene.case)
     dossiers.freeze_dossier(custodian, first)
-    with pytest.raises(ValidationError, match="不能重复组卷|尚未结案"):
+    with pytest.raises(ValidationError, match=r"不能重复组卷|尚未结案"):
         dossiers.assemble_dossier(custodian, case=scene.case)
     assert Dossier.objects.count() == 1
 

@@ -86,3 +86,29 @@ def test_the_api_is_read_only(two, officer):
     api = api_as(officer)
     assert api.post("/dossiers").status_code == 405
     assert api.patch(f"/dossiers/{frozen.pk}").status_code == 405
+
+
+def test_sealing_through_the_api_asks_for_confirm_then_seals(two, officer, head, custodian):
+    """封卷 in the API (issue 18): only the custodian; without "confirm": true nothing changes
+    and the answer says what sealing does; with it, the dossier is sealed (dossier.frozen)."""
+    _, frozen, assembling = two
+    url = f"/dossiers/{assembling.pk}/seal"
+    for person in (officer, head):
+        assert_error(api_as(person).post(url, {"confirm": True}), 403, "forbidden")
+    api = api_as(custodian)
+    events = Event.objects.count()
+    r = api.post(url)
+    assert_error(r, 400, "confirmation_required")
+    assert any("只读" in line for line in r.json()["fields"]["confirm"])
+    assert "四性检测" in r.json()["message"]
+    assembling.refresh_from_db()
+    assert assembling.status == "assembling" and Event.objects.count() == events
+
+    r = api.post(url, {"confirm": True})
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert body["id"] == assembling.pk and body["status"] == "frozen"
+    assert body["archived_on"] and body["checks"][0]["occasion"] == "sealing"
+    assert Event.objects.for_object(assembling).filter(action="dossier.frozen").count() == 1
+    assert_error(api.post(url, {"confirm": True}), 409, "dossier_frozen")
+    assert_error(api.post(f"/dossiers/{frozen.pk}/seal", {"confirm": True}), 409, "dossier_frozen")

@@ -42,7 +42,7 @@ def run_together(calls):
         try:
             start.wait()
             results.append(call())
-        except Exception as e:  # noqa: BLE001 - reported to the test
+        except Exception as e:
             failures.append(e)
         finally:
             connections.close_all()
@@ -72,7 +72,7 @@ def test_dossiers_assembled_at_once_get_consecutive_numbers(officer, colleague, 
     acts = [
         act_of(officer, colleague, subject, "inspection", hours(2 * n)) for n in range(PARALLEL)
     ]
-    results, failures = run_together(
+    _results, failures = run_together(
         [lambda act=act: dossiers.assemble_dossier(custodian, act=act) for act in acts]
     )
     assert failures == []

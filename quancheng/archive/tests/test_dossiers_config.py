@@ -21,7 +21,7 @@ def test_the_defaults_hold_until_the_first_change():
     assert retention_class_for("penalty_general") == "30y"
     assert retention_class_for("penalty_summary") == "10y"
     assert retention_class_for("inspection") == "10y"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown dossier kind"):
         retention_class_for("hearing")
 
 

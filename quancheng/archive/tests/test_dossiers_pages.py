@@ -227,19 +227,21 @@ def test_the_list_filters_by_status_class_and_year(scene, officer, colleague, su
 
 
 def test_the_city_administrator_edits_the_retention_configuration(city_admin, custodian):
-    url = reverse("archive:dossier_config")
+    old = login(custodian).get(reverse("archive:dossier_config"))
+    assert old.status_code == 302 and old.url == reverse("retention:config")
+    url = reverse("retention:config")
     page = html(login(custodian).get(url))
     assert "国家档案局令第8号" in page and "保存为新版本" not in page
-    refused = login(custodian).post(url, {"penalty_general": "permanent"})
+    refused = login(custodian).post(url, {"class_penalty_general": "permanent"})
     assert refused.status_code == 403
     client = login(city_admin)
     data = {
-        "penalty_general": "permanent",
-        "penalty_summary": "10y",
-        "inspection": "10y",
+        "class_penalty_general": "permanent",
+        "class_penalty_summary": "10y",
+        "class_inspection": "10y",
         "note": "一般程序案卷改为永久保管",
     }
-    preview = html(client.post(url, data))
+    preview = html(client.get(url, data))
     assert "预览" in preview and "确认修改并保存为新版本" in preview
     assert not RetentionConfig.objects.exists()  # the preview saves nothing
     response = client.post(url, {**data, "confirm": "1"}, follow=True)
@@ -249,6 +251,6 @@ def test_the_city_administrator_edits_the_retention_configuration(city_admin, cu
     assert Event.objects.filter(action="archive.retention_config_changed").count() == 1
     unchanged = client.post(url, {**data, "confirm": "1"})
     assert unchanged.status_code == 400 and "配置没有变化" in html(unchanged)
-    bad = client.post(url, {**data, "inspection": "5y"})
+    bad = client.post(url, {**data, "class_inspection": "5y", "confirm": "1"})
     assert bad.status_code == 400
     assert RetentionConfig.objects.count() == 1

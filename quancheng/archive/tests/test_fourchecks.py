@@ -53,7 +53,7 @@ def outcomes(report, outcome=fourchecks.FAIL) -> set[tuple[str, str]]:
 
 
 def test_a_sound_dossier_is_sealed_with_its_report(scene, custodian):
-    dossier, records = scene
+    dossier, _records = scene
     dossier = dossiers.freeze_dossier(custodian, dossier)
     assert dossier.status == Dossier.Status.FROZEN
     report = FourChecksReport.objects.get(dossier=dossier)
@@ -88,7 +88,7 @@ def test_a_failed_check_refuses_sealing_with_the_reason_and_keeps_the_report(
     officer,
     act,
     device,
-    real_files,  # noqa: F811
+    real_files,
 ):
     dossier, _ = scene
     # An AVI (MPEG-4 Part 2) without a proxy, recorded by no known device.
@@ -133,7 +133,7 @@ def test_the_page_shows_the_failure_in_chinese(
     officer,
     act,
     device,
-    real_files,  # noqa: F811
+    real_files,
 ):
     dossier, _ = scene
     segment_of(officer, act, device, real_files["avi"], started_at=None, ended_at=None)
@@ -180,7 +180,7 @@ def test_an_altered_ledger_event_fails_the_proof_and_the_chain(scene, custodian)
 
 
 def test_the_transfer_run_finds_an_entry_removed_since_sealing(scene, custodian):
-    dossier, records = scene
+    dossier, _records = scene
     dossier = dossiers.freeze_dossier(custodian, dossier)
     report = fourchecks.check_dossier(custodian, dossier, "transfer")
     assert report.passed and ("security", "unaltered") in outcomes(report, fourchecks.PASS)
@@ -206,7 +206,7 @@ def test_a_supplement_after_sealing_is_no_alteration(
     officer,
     act,
     device,
-    real_files,  # noqa: F811
+    real_files,
 ):
     """A head-approved supplement (补充归档) is on the record: the transfer's run accepts its
     entries and its table of contents."""

@@ -8,7 +8,7 @@ import time_machine
 from django.core.management import call_command
 from django.utils.module_loading import import_string
 
-from quancheng.archive.models import ItemRetention, RetentionClass, RetentionPolicy
+from quancheng.archive.models import ItemRetention, RetentionClass, RetentionConfig
 from quancheng.archive.retention import (
     PolicyChangeRefused,
     apply_min_months,
@@ -158,9 +158,10 @@ def test_applying_the_minimum_is_logged_and_recomputes(officer, act, city_admin)
 
     assert changed == 1
     assert row(a).retain_until == dt.date(2027, 1, 10)
-    assert RetentionPolicy.objects.get().non_evidence_min_months == 12
-    event = Event.objects.get(action="retention.policy_changed")
-    assert json.loads(event.body)["non_evidence_min_months"] == {"before": 6, "after": 12}
+    # One model of the retention rules: the minimum is a version of the retention configuration.
+    assert RetentionConfig.objects.get().data["non_evidence_min_months"] == 12
+    event = Event.objects.get(action="archive.retention_config_changed")
+    assert json.loads(event.body)["changed"] == {"non_evidence_min_months": [6, 12]}
 
 
 def test_the_minimum_cannot_go_below_the_law_nor_be_changed_by_others(custodian, city_admin):
@@ -168,7 +169,7 @@ def test_the_minimum_cannot_go_below_the_law_nor_be_changed_by_others(custodian,
         apply_min_months(city_admin, 5)
     with pytest.raises(PolicyChangeRefused):
         apply_min_months(custodian, 12)
-    assert not RetentionPolicy.objects.exists()
+    assert not RetentionConfig.objects.exists()
 
 
 def test_the_command_and_the_daily_job(officer, act, settings):

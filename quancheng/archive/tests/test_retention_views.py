@@ -1,4 +1,4 @@
-"""The pages: 待销毁, 长期保存, 离线备份, 保管期限规则, and the tombstone on item pages."""
+"""The pages: 待销毁, 长期保存, 离线备份, 保管期限配置, and the tombstone on item pages."""
 
 import datetime as dt
 
@@ -8,9 +8,10 @@ from django.test import Client
 from django.urls import reverse
 
 from quancheng.alerts.models import Alert
+from quancheng.api.tests.conftest import api_as  # noqa: F401 - the API tests' fixture
 from quancheng.archive.disposal import propose_disposal
 from quancheng.archive.holds import decide_hold, request_hold
-from quancheng.archive.models import DisposalProposal, Hold, OfflineCopyJob, RetentionPolicy
+from quancheng.archive.models import DisposalProposal, Hold, OfflineCopyJob, RetentionConfig
 from quancheng.archive.retention import recompute_for_items
 from quancheng.ledger.models import Event
 from quancheng.lib import confirm
@@ -75,6 +76,43 @@ def test_disposal_through_the_pages(custodian, head, segment):
     for name in ("segment_download", "segment_media"):
         assert client_for(head).get(reverse(name, args=[segment.pk])).status_code == 410
     assert not Alert.objects.filter(kind__startswith="fixity.").exists()
+
+
+def test_a_blocked_disposal_names_the_blocker_and_offers_no_confirmation(
+    officer,
+    custodian,
+    head,
+    act,
+    segment,
+    api_as,  # noqa: F811 - the imported fixture
+):
+    """Issue 18: the confirmation page checks in advance what the approval checks; a hold
+    requested after the proposal (A23) blocks it: the page says so in Chinese, with no confirm
+    button, and the API refuses with a JSON code. Nothing is decided, nothing destroyed."""
+    with time_machine.travel(FIRST_DUE, tick=False):
+        proposal = propose_disposal(custodian, [("segment", segment.pk)], "保管期满")
+        request_hold(officer, reason=Hold.Reason.OBJECTION, note="当事人投诉", act=act)
+        page, api = client_for(head), api_as(head)
+        events = Event.objects.count()
+        decide = reverse("retention:disposal_decide", args=[proposal.pk])
+        asked = page.post(decide, {"decision": "approve", "note": "同意"})
+        text = asked.content.decode()
+        assert asked.status_code == 200 and "目前不能执行此操作" in text
+        assert "长期保存" in text and "confirm-blockers" in text
+        assert "confirm-form" not in text and "确认批准并销毁" not in text
+        assert 'name="confirm"' not in text
+
+        r = api.post(f"/disposals/{proposal.pk}/decision", {"approve": True})
+        assert r.status_code == 409 and r.json()["code"] == "disposal_blocked"
+        assert "长期保存" in r.json()["message"]
+        assert Event.objects.count() == events  # the advance check writes nothing
+        # Insisting (confirm: true) is the service's refusal, logged as an attempt.
+        r = api.post(f"/disposals/{proposal.pk}/decision", {"approve": True, "confirm": True})
+        assert r.status_code == 400 and r.json()["code"] == "disposal_refused"
+        assert Event.objects.filter(action="disposal.attempt_refused").exists()
+    proposal.refresh_from_db()
+    assert proposal.status == DisposalProposal.Status.PROPOSED
+    assert blob_store().exists(segment.blob_id)
 
 
 def test_a_refused_proposal_shows_a_chinese_error(officer, custodian, segment):
@@ -149,9 +187,12 @@ def test_the_outsider_sees_nothing(officer, custodian, head, act, segment, outsi
     client = client_for(outsider)
     assert client.get(reverse("retention:hold_detail", args=[hold.pk])).status_code == 404
     assert client.get(reverse("retention:hold_new") + f"?act={act.pk}").status_code == 404
-    for name in ("disposal_list", "offline_list", "retention_rules"):
+    for name in ("disposal_list", "offline_list"):
         # Officers have no queue: refused with the reason (403), nothing of it shown.
         assert client.get(reverse(f"retention:{name}")).status_code == 403
+    # The retention configuration is read by everyone; an officer gets no preview.
+    config = client.get(reverse("retention:config"), {"min_months": "12"})
+    assert config.status_code == 200 and "预览修改" not in config.content.decode()
     hold_list = client.get(reverse("retention:hold_list")).content.decode()
     assert reverse("retention:hold_detail", args=[hold.pk]) not in hold_list
 
@@ -177,18 +218,31 @@ def test_posts_need_a_csrf_token(custodian, segment):
 
 
 def test_rules_preview_and_apply(officer, custodian, city_admin, segment):
-    url = reverse("retention:retention_rules")
+    # The old rules page's address (and its preview link) lead to the one configuration page.
+    old = client_for(custodian).get(reverse("retention:retention_rules"), {"min_months": "12"})
+    assert old.status_code == 302
+    assert old.url == reverse("retention:config") + "?min_months=12"
+    url = reverse("retention:config")
     page = client_for(custodian).get(url, {"min_months": "12"}).content.decode()
-    assert "1 条记录的保管期限将改变" in page
+    assert "该修改将改变 1 条记录的保管期限" in page
     assert "2026-07-10" in page and "2027-01-10" in page
-    assert "应用：" not in page  # the custodian previews, the city administrator applies
-    assert not RetentionPolicy.objects.exists()
+    assert "确认修改" not in page  # the custodian previews, the city administrator applies
+    assert not RetentionConfig.objects.exists()
 
     bad = client_for(custodian).get(url, {"min_months": "3"})
-    assert bad.status_code == 400 and "不少于6" in bad.content.decode()
+    assert bad.status_code == 400 and "不得少于6个月" in bad.content.decode()
 
     admin_page = client_for(city_admin).get(url, {"min_months": "12"}).content.decode()
-    assert "应用：" in admin_page
-    client_for(city_admin).post(url, {"min_months": "12"})
-    assert RetentionPolicy.objects.get().non_evidence_min_months == 12
-    assert Event.objects.filter(action="retention.policy_changed").exists()
+    assert "确认修改并保存为新版本" in admin_page
+    client_for(city_admin).post(url, {"min_months": "12", "confirm": "1"})
+    assert RetentionConfig.objects.get().data["non_evidence_min_months"] == 12
+    assert Event.objects.filter(action="archive.retention_config_changed").exists()
+
+
+def test_a_minimum_below_the_legal_floor_is_refused_on_the_page(city_admin, segment):
+    url = reverse("retention:config")
+    refused = client_for(city_admin).post(url, {"min_months": "5", "confirm": "1"})
+    assert refused.status_code == 400
+    assert "非证据音像记录保存期限不得少于6个月（第二十二条）" in refused.content.decode()
+    assert not RetentionConfig.objects.exists()
+    assert not Event.objects.filter(action="archive.retention_config_changed").exists()

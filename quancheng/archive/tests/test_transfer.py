@@ -127,8 +127,8 @@ def test_an_altered_package_does_not_re_read(sealed, custodian, head, tmp_path, 
     # A document that breaks the schema is refused before anything else.
     broken = etree.fromstring(
         b"<\xe7\x94\xb5\xe5\xad\x90\xe6\x96\x87\xe4\xbb\xb6\xe5\xb0\x81\xe8\xa3\x85\xe5\x8c\x85/>"
-    )  # noqa: E501 - 电子文件封装包, empty
-    with pytest.raises(ValueError):
+    )
+    with pytest.raises(ValueError, match="电子文件封装包"):
         transfers.validate(broken)
 
 

@@ -27,6 +27,8 @@ def check(ctx: Context):
             continue
         difference = s.picture_difference
         if difference is not None and abs(difference) > tolerance:
+            # A difference exists only between a picture time and a file start that both exist.
+            assert s.picture_time is not None and s.started_at is not None
             hit = Hit(
                 key=f"segment:{s.id}:clock",
                 params={

@@ -19,7 +19,8 @@ import datetime as dt
 
 from django.utils import timezone
 
-from ..custody import add_months, recorded_on
+from quancheng.compliance.custody import add_months, recorded_on
+
 from .base import ERROR, PARTIAL, Context, Hit, Rule
 
 

@@ -21,7 +21,7 @@ REASON_LABELS = dict(Hold.Reason.choices)
 
 
 def _circumstances(markers, refused) -> str:
-    from ..models import Marker
+    from quancheng.compliance.models import Marker
 
     labels = [str(Marker.Kind(m.kind).label) for m in markers]
     labels += [str(REASON_LABELS.get(h.reason, h.reason)) for h in refused]

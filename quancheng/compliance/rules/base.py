@@ -9,9 +9,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from ..config import Config
-from ..custody import Custody
-from ..timeline import ExplanationRow, Interval, Timeline
+from quancheng.compliance.config import Config
+from quancheng.compliance.custody import Custody
+from quancheng.compliance.timeline import ExplanationRow, Interval, Timeline
 
 ERROR = "error"
 WARNING = "warning"
@@ -153,7 +153,7 @@ def hms(seconds: float) -> str:
 
 
 def marker_labels(kinds: Iterable[str]) -> str:
-    from ..models import Marker
+    from quancheng.compliance.models import Marker
 
     return "、".join(str(Marker.Kind(k).label) for k in kinds)
 

@@ -9,14 +9,13 @@ player's src, and ``{{ obj.compliance|completeness_badge }}`` in lists.
 from django import template
 from django.utils.html import format_html
 
+from quancheng.compliance.checklist import next_steps, split_steps
+from quancheng.compliance.config import current_config
+from quancheng.compliance.drawing import draw
+from quancheng.compliance.evaluate import timeline_and_findings
+from quancheng.compliance.models import Explanation, Finding, Marker
+from quancheng.compliance.rules import BY_ID
 from quancheng.orgs import capabilities as caps
-
-from ..checklist import next_steps
-from ..config import current_config
-from ..drawing import draw
-from ..evaluate import timeline_and_findings
-from ..models import Explanation, Finding, Marker
-from ..rules import BY_ID
 
 register = template.Library()
 
@@ -64,8 +63,11 @@ def compliance_panel(context, act):
 
 @register.inclusion_tag("compliance/_next_steps.html", takes_context=True)
 def next_steps_box(context, act):
-    """The checklist at the top of the act page (待办事项; empty: 本次执法记录已齐全)."""
-    return {"act": act, "steps": next_steps(act, context["request"].user)}
+    """The checklist at the top of the act page (待办事项; empty: 本次执法记录已齐全): the
+    user's own steps (你还需要做的) first, then those awaiting others (待他人处理)."""
+    steps = next_steps(act, context["request"].user)
+    mine, others = split_steps(steps)
+    return {"act": act, "steps": steps, "mine": mine, "others": others}
 
 
 @register.inclusion_tag("compliance/_segment_markers.html", takes_context=True)

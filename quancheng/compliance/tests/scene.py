@@ -34,7 +34,7 @@ _serial = itertools.count(1)
 
 def at(*args) -> dt.datetime:
     """An aware datetime in Asia/Shanghai: at(2026, 11, 16, 9, 0)."""
-    return dt.datetime(*args, tzinfo=SH)
+    return dt.datetime(*args, tzinfo=SH)  # type: ignore[misc]  # args: year..second, never tzinfo
 
 
 # Monday 2026-11-16, an ordinary working week.

@@ -120,11 +120,14 @@ def test_an_open_finding_then_answered_goes_to_the_head(scene, officer, head, cl
     (for_head,) = next_steps(built.act, head)
     assert for_head.action_url == "" and for_head.actor
 
+    assert step.mine and not for_head.mine
+
     answer_finding(officer, finding, "执法人员已口头表明身份，录音中可听到。")
     (step,) = next_steps(built.act, officer)
     assert step.code == "finding.answered" and step.action_url == ""
     (for_head,) = next_steps(built.act, head)
     assert for_head.action_label == "审核答复"
+    assert not step.mine and for_head.mine  # the answer waits for the head
 
 
 def test_registration_is_the_custodians_step_with_its_deadline(scene, officer, custodian, clock):
@@ -141,13 +144,16 @@ def test_registration_is_the_custodians_step_with_its_deadline(scene, officer, c
     assert step.code == "registration.due"
     assert "2026年11月18日" in step.text and step.article == "第二十一条第一款"
     assert step.action_url == "" and step.actor == "记录管理专人"
+    assert not step.mine  # A19, A21: the custodian registers; the officer's part is done
     (for_custodian,) = next_steps(built.act, custodian)
     assert for_custodian.action_url == f"/acts/{built.act.pk}/#registration"
+    assert for_custodian.mine
 
     clock(END + dt.timedelta(days=5))  # past the two working days, no request filed
     (step,) = next_steps(built.act, officer)
     assert step.code == "registration.overdue" and step.severity == "error"
     assert step.action_label == "申请延期登记"
+    assert step.mine  # A21: the written explanation for a late registration is the officer's
 
 
 def test_open_errors_lists_the_missing_av_but_not_warnings(scene, clock):
@@ -181,3 +187,30 @@ def test_a_complete_act_page_says_so_with_a_tick(client, scene, officer, clock):
     client.force_login(officer)
     page = client.get(f"/acts/{built.act.pk}/").content.decode()
     assert "✓</span> 本次执法记录已齐全" in page and "next-step-kind" not in page
+
+
+def test_the_officers_own_list_is_empty_while_the_registration_awaits_the_custodian(
+    client, scene, officer, custodian, clock
+):
+    """The act page splits the checklist: 你还需要做的 (empty: says so) and 待他人处理."""
+    built = scene("inspection", compliant=False)
+    built.main = built.segment(START, END)
+    for offset, kind in enumerate(ALL_MARKERS):
+        built.mark(built.main, kind, 10 + offset * 60)
+    built.mark(built.main, "door_at_end", 3590)
+    built.document("现场笔录")
+    built.data()
+    clock(LATER)
+    client.force_login(officer)
+    page = client.get(f"/acts/{built.act.pk}/").content.decode()
+    mine = page[page.index('id="next-steps-mine"') : page.index('id="next-steps-others"')]
+    others = page[page.index('id="next-steps-others"') :]
+    assert "本次执法你需完成的事项已全部完成" in mine and "next-step-kind" not in mine
+    assert 'data-code="registration.due"' in others and "由记录管理专人办理" in others
+    assert "本次执法记录已齐全" not in page
+
+    client.force_login(custodian)
+    page = client.get(f"/acts/{built.act.pk}/").content.decode()
+    assert 'id="next-steps-others"' not in page
+    mine = page[page.index('id="next-steps-mine"') :]
+    assert 'data-code="registration.due"' in mine and ">登记记录</a>" in mine

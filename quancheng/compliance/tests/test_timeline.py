@@ -1,6 +1,7 @@
 """The act's timeline: coverage overall and per officer, gaps, overlaps, bounded queries."""
 
 import datetime as dt
+import itertools
 
 import pytest
 from django.db import connection
@@ -94,7 +95,7 @@ def test_union_is_sorted_disjoint_and_covers_every_interval(pairs):
         for a, b in pairs
     ]
     merged = union(intervals)
-    for (_, a_end), (b_start, _) in zip(merged, merged[1:], strict=False):
+    for (_, a_end), (b_start, _) in itertools.pairwise(merged):
         assert a_end < b_start
     for start, end in intervals:
         assert any(m_start <= start and end <= m_end for m_start, m_end in merged)

@@ -2,10 +2,9 @@
 
 from django import template
 
+from quancheng.content.models import OsdReading, ScanReading
+from quancheng.content.osd import offset_from_picture, picture_difference
 from quancheng.orgs import capabilities as caps
-
-from ..models import OsdReading, ScanReading
-from ..osd import offset_from_picture, picture_difference
 
 register = template.Library()
 

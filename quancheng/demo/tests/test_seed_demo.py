@@ -24,7 +24,7 @@ TODAY = dt.date(2026, 6, 30)  # a Tuesday
 def _stores(settings, tmp_path):
     settings.VAR_DIR = tmp_path / "var"
     settings.QC_BLOB_STORE = f"file://{tmp_path / 'blobs'}"
-    settings.QC_DOCUMENT_KEY_PASSPHRASE = "test-passphrase"  # noqa: S105
+    settings.QC_DOCUMENT_KEY_PASSPHRASE = "test-passphrase"
     settings.QC_TSA_URL = ""
 
 

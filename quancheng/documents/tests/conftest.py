@@ -18,7 +18,7 @@ from quancheng.documents.models import DocumentType
 def _stores(settings, tmp_path):
     settings.VAR_DIR = tmp_path / "var"
     settings.QC_BLOB_STORE = f"file://{tmp_path / 'blobs'}"
-    settings.QC_DOCUMENT_KEY_PASSPHRASE = "test-passphrase"  # noqa: S105
+    settings.QC_DOCUMENT_KEY_PASSPHRASE = "test-passphrase"
     settings.QC_TSA_URL = ""
 
 
@@ -55,6 +55,4 @@ def signature_png(text: str = "签") -> str:
 def poppler(tool: str, *args) -> str:
     if shutil.which(tool) is None:
         pytest.fail(f"{tool} missing: install poppler-utils (scripts/_lib.sh QC_TEST_DEBS)")
-    return subprocess.run(  # noqa: S603 - fixed tool, test files
-        [tool, *args], capture_output=True, text=True, check=False
-    ).stdout
+    return subprocess.run([tool, *args], capture_output=True, text=True, check=False).stdout

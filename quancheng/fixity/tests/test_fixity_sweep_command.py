@@ -40,7 +40,7 @@ def test_rates_are_parsed():
     assert parse_rate("1000") == 1000
     assert parse_rate("50M") == parse_rate("50MiB") == parse_rate("50 MiB/s") == 50 * 1024**2
     assert parse_rate("1.5G") == int(1.5 * 1024**3)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a rate"):
         parse_rate("fast")
     with pytest.raises(CommandError):
         call_command("fixity_sweep", "--rate=fast")

@@ -153,7 +153,7 @@ def test_a_repair_writes_a_new_locked_version_that_is_read_from_then_on(
     s3._versions.clear()
     version, _ = s3._resolve(info.sha256, cached=False)
     assert version != damaged_version  # the damaged version stays, as evidence
-    mode, until = s3.retention(info.sha256)
+    mode, _until = s3.retention(info.sha256)
     assert mode == "COMPLIANCE"
     with s3.open(info.sha256) as f:
         assert f.read() == genuine

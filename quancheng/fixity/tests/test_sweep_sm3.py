@@ -19,7 +19,7 @@ def _bodies():
 
 
 def test_both_digests_are_checked_and_a_pending_sm3_is_not_a_failure(store, put_blobs):
-    first, second = put_blobs(store, n=2, size=5000)
+    _first, _second = put_blobs(store, n=2, size=5000)
     compute_pending_sm3(limit=1)  # the oldest gets its SM3, the other is still pending
     with_sm3 = Blob.objects.exclude(sm3="").get()
     pending = Blob.objects.get(sm3="")

@@ -23,7 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 WAIT_STEPS = 1200  # × 0.1 s: every wait is bounded
-PASSPHRASE = "instance-test-passphrase"  # noqa: S105 - a test instance's document keys
+PASSPHRASE = "instance-test-passphrase"
 _numbers = itertools.count()
 
 
@@ -69,7 +69,7 @@ class Instance:
         self.env = base_env(var, database_url, **env)
 
     def manage(self, *args, check=True, env=None, timeout=600) -> subprocess.CompletedProcess:
-        result = subprocess.run(  # noqa: S603 - this interpreter, our manage.py
+        result = subprocess.run(
             [sys.executable, str(ROOT / "manage.py"), *args],
             env={**self.env, **(env or {})},
             cwd=ROOT,
@@ -90,7 +90,7 @@ class Instance:
     def popen(self, code: str, log: Path) -> subprocess.Popen:
         """Start Python in the instance as its own process (output to ``log``)."""
         with open(log, "ab") as out:
-            return subprocess.Popen(  # noqa: S603 - this interpreter
+            return subprocess.Popen(
                 [sys.executable, "-c", f"import django; django.setup(); {code}"],
                 env=self.env,
                 cwd=ROOT,
@@ -134,6 +134,7 @@ def new_instance(template, var: Path, **env) -> Instance:
         shutil.copyfile(source, var / "db.sqlite3")
         return Instance(var, f"sqlite:///{var / 'db.sqlite3'}", **env)
     pg = suite_postgres_url()
+    assert pg is not None  # a PostgreSQL template came from it
     name = f"{source.removesuffix(f'_inst_tpl_{os.getpid()}')}_inst_{os.getpid()}_{next(_numbers)}"
     _admin(pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     _admin(pg, f'CREATE DATABASE "{name}" TEMPLATE "{source}"')

@@ -186,7 +186,7 @@ def test_a_stored_string_reads_as_its_label():
     assert label_of("document.signature_checked") == "核验电子签名"
     assert basis_of("dossier.frozen") == "第二十二条"
     assert label_of("retired.action") == UNKNOWN_LABEL
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="is not a valid"):
         Action("segment.frobbed")
 
 

@@ -24,9 +24,20 @@ def test_append_benchmark_runs_writers_and_an_integrator_and_verifies(tmp_path):
     """The script end to end at a tiny size, as its own process (its writer threads and its
     integrator process need a committed database of their own)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QC_")}
-    result = subprocess.run(  # noqa: S603 - this interpreter, our script
-        [sys.executable, "bench/ledger_append.py", "--events", "12", "--writers", "1", "3"]
-        + ["--rounds", "2", "--db", "sqlite"],
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/ledger_append.py",
+            "--events",
+            "12",
+            "--writers",
+            "1",
+            "3",
+            "--rounds",
+            "2",
+            "--db",
+            "sqlite",
+        ],
         cwd=ROOT,
         env={**env, "QC_VAR_DIR": str(tmp_path)},
         capture_output=True,

@@ -34,7 +34,7 @@ def test_parallel_writers_keep_one_chain():
                     object_type="test",
                     object_id=str(writer),
                 )
-        except Exception as e:  # noqa: BLE001 - reported below
+        except Exception as e:
             failures.append(e)
         finally:
             connections.close_all()

@@ -1,6 +1,8 @@
 """The fast pass of verification: aligned ranges joined into the whole tree, in parallel where
 other processes can read the rows."""
 
+import itertools
+
 import pytest
 from django.db import connection, transaction
 
@@ -45,7 +47,7 @@ def test_ranges_joined_give_every_checkpoint_root(parts):
     sizes = list(Checkpoint.objects.values_list("size", flat=True))
     ranges = fastverify.aligned_ranges(upto, parts)
     assert ranges[0][0] == 1 and ranges[-1][1] == upto
-    assert all(b[0] == a[1] + 1 for a, b in zip(ranges, ranges[1:], strict=False))
+    assert all(b[0] == a[1] + 1 for a, b in itertools.pairwise(ranges))
     results = [fastverify.verify_range(first, last, sizes) for first, last in ranges]
     joined = fastverify._join(results, parallel=False)
     assert joined.ok

@@ -85,7 +85,7 @@ def test_a_commit_stages_its_event_and_the_integrator_binds_it(staged_only, orga
 
 @pytest.mark.django_db
 def test_an_event_rolls_back_with_its_change(staged_only):
-    with pytest.raises(RuntimeError), transaction.atomic():
+    with pytest.raises(RuntimeError), transaction.atomic():  # noqa: PT012 - the rollback inside the block is what is tested
         record_event(None, "test.rolled_back", None, {}, object_type="t", object_id="1")
         raise RuntimeError("the change fails")
     assert not StagedEvent.objects.filter(action="test.rolled_back").exists()

@@ -98,11 +98,11 @@ def test_an_edited_event_no_longer_proves_its_inclusion():
 def test_sizes_beyond_the_log_are_refused():
     _log(3)
     size = tree_size()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="is not between 0 and"):
         tree_root(size + 1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="is not between 0 and"):
         inclusion_proof_for(1, size + 1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="is not between 0 and"):
         consistency_proof_between(1, size + 1)
 
 

@@ -74,7 +74,7 @@ def test_a_checkpoint_carries_an_ed25519_and_an_sm2_line(tmp_path):
 def test_an_altered_sm2_signature_is_refused_by_the_sm2_key_only():
     _log()
     signed = make_checkpoint().signed_note
-    ed_line, sm2_line = _lines(signed)
+    _ed_line, sm2_line = _lines(signed)
     prefix, encoded = sm2_line.rsplit(" ", 1)
     blob = bytearray(base64.b64decode(encoded))
     blob[-1] ^= 1

@@ -122,7 +122,7 @@ class _CopyProgress:
             return self.copied, self.done, self.error
 
 
-def _kernel_copy_hashing(stream, f, chunk_size: int = HASH_READ) -> tuple[str, int] | None:
+def _kernel_copy_hashing(stream, f, chunk_size: int = HASH_READ) -> tuple[str, int] | None:  # noqa: C901 - each copy_file_range outcome handled where it happens
     """Copy the rest of a regular file into ``f`` with copy_file_range and hash the copy; None
     when the kernel cannot copy it.
 

@@ -47,7 +47,7 @@ class _RangeReader(io.RawIOBase):
             return 0
         if self._stream is None:
             self._stream = self._store.open(self._sha256, self._pos)
-        n = self._stream.readinto(buffer) or 0
+        n = self._stream.readinto(buffer) or 0  # type: ignore[attr-defined]  # every store's stream is a raw or buffered file
         self._pos += n
         return n
 
@@ -65,5 +65,5 @@ def open_seekable(store: BlobStore, sha256: str) -> BinaryIO:
     """The blob's bytes, seekable; the caller closes it."""
     local = getattr(store, "path", None)
     if local is not None:
-        return open(local(sha256), "rb")  # noqa: SIM115 - the caller closes it
+        return open(local(sha256), "rb")
     return io.BufferedReader(_RangeReader(store, sha256), buffer_size=BUFFER)

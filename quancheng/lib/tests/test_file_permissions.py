@@ -40,7 +40,7 @@ def test_everything_under_the_var_directory_is_private(tmp_path):
         env=env,
         cwd=root,
         check=True,
-        preexec_fn=lambda: os.umask(0o022),  # noqa: PLW1509 - no threads started here
+        preexec_fn=lambda: os.umask(0o022),
     )
     paths = [var, *var.rglob("*")]
     names = {p.name for p in paths}

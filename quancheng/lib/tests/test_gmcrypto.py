@@ -147,7 +147,7 @@ def test_bad_keys_are_refused():
         SM2PrivateKey.from_raw(b"\x01" * 31)
     with pytest.raises(GmCryptoError, match="PUBLIC KEY"):
         SM2PublicKey.from_pem(SM2PrivateKey.generate().pem())
-    with pytest.raises(GmCryptoError, match="not an SM2"):
+    with pytest.raises(GmCryptoError, match="not an SM2"):  # noqa: PT012 - the P-256 key is made for this check only
         # A P-256 key is an EC key, not SM2.
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ec

@@ -66,7 +66,7 @@ def test_ordinary_weekend_is_skipped():
 
 def test_zero_days_is_the_same_day_and_negative_is_refused():
     assert add_working_days(D(2026, 10, 3), 0) == (D(2026, 10, 3), False)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must not be negative"):
         add_working_days(D(2026, 10, 3), -1)
 
 
@@ -122,7 +122,7 @@ def test_parse_schedule_accepts_the_documented_format():
 
 
 @pytest.mark.parametrize(
-    "data, message",
+    ("data", "message"),
     [
         ([], "JSON 对象"),
         ({"year": "2027", "holidays": ["2027-01-01"]}, "整数年份"),

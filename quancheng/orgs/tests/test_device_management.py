@@ -31,7 +31,7 @@ SH = ZoneInfo("Asia/Shanghai")
 
 
 def at(*args) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SH)
+    return dt.datetime(*args, tzinfo=SH)  # type: ignore[misc]  # args: year..second, never tzinfo
 
 
 def _can_manage(user, agency) -> bool:

@@ -98,7 +98,7 @@ def segment_named(name) -> Segment:
 
 
 def test_a_dock_folder_is_ingested_attributed_and_linked(scene, dock, officer, colleague):
-    acts, cameras = scene
+    acts, _cameras = scene
     morning, afternoon = acts["morning"], acts["afternoon"]
 
     out, err = run(dock)
@@ -303,7 +303,7 @@ def test_a_file_name_that_is_not_utf8_is_ingested_under_a_printable_name(scene, 
     raw = os.path.join(os.fsencode(root), "执法".encode("gbk") + b"\x01_0001.MP4")
     with open(raw, "wb") as f:
         f.write(clip(bj(9, 9)))
-    out, err = run(root)
+    out, _err = run(root)
     segment = Segment.objects.get()
     assert segment.original_filename.endswith("?_0001.MP4")
     assert "\ufffd" in segment.original_filename

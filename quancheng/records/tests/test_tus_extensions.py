@@ -70,7 +70,7 @@ def test_a_patch_not_matching_its_checksum_is_refused_with_460_and_not_kept(tus)
 
 
 @pytest.mark.parametrize(
-    "header, code",
+    ("header", "code"),
     [
         ("md4 AAAA", "checksum_algorithm_unsupported"),
         ("sha256 not-base64!", "invalid_checksum"),

@@ -37,7 +37,7 @@ def tus_js_client() -> Path:
     if not (target / "node_modules" / "tus-js-client" / "package.json").exists():
         cache.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=cache))
-        subprocess.run(  # noqa: S603
+        subprocess.run(
             [
                 "npm",
                 "install",
@@ -46,7 +46,7 @@ def tus_js_client() -> Path:
                 "--prefix",
                 str(staging),
                 f"tus-js-client@{VERSION}",
-            ],  # noqa: S607
+            ],
             check=True,
             capture_output=True,
             timeout=600,
@@ -68,8 +68,8 @@ def server(tmp_path_factory):
 
 
 def run(server, modules: Path, *args: str) -> dict:
-    result = subprocess.run(  # noqa: S603
-        ["node", str(RUNNER), args[0], f"{server.base}/api/v1/uploads/", server.token, *args[1:]],  # noqa: S607
+    result = subprocess.run(
+        ["node", str(RUNNER), args[0], f"{server.base}/api/v1/uploads/", server.token, *args[1:]],
         env={**os.environ, "NODE_PATH": str(modules)},
         capture_output=True,
         text=True,

@@ -41,7 +41,9 @@ def finished_upload(user, content: bytes, filename="file.bin", act=None) -> Uplo
 
 def upload_segment(user, act, data: bytes, name="clip.mp4") -> Segment:
     """Upload ``data`` and attach it to ``act`` as a segment, as the upload page does."""
-    return attach_upload(user, act, finished_upload(user, data, name, act).pk, "segment").item
+    item = attach_upload(user, act, finished_upload(user, data, name, act).pk, "segment").item
+    assert isinstance(item, Segment)
+    return item
 
 
 def upload_through_api(client, secret: str, act, data: bytes, name: str):

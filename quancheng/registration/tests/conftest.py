@@ -13,7 +13,7 @@ SH = ZoneInfo("Asia/Shanghai")
 
 def at(*args) -> dt.datetime:
     """An aware datetime in Asia/Shanghai: at(2026, 9, 30, 16, 0)."""
-    return dt.datetime(*args, tzinfo=SH)
+    return dt.datetime(*args, tzinfo=SH)  # type: ignore[misc]  # args: year..second, never tzinfo
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _codes(error: ValidationError) -> set[str]:
-    return {e.code for errors in error.error_dict.values() for e in errors}
+    return {str(e.code) for errors in error.error_dict.values() for e in errors}
 
 
 def _events(act, prefix="registration."):

@@ -27,7 +27,7 @@ def test_parallel_schedulers_enqueue_each_job_once(settings):
         try:
             start.wait()
             enqueued.extend(enqueue_due())
-        except Exception as e:  # noqa: BLE001 - reported below
+        except Exception as e:
             failures.append(e)
         finally:
             connections.close_all()

@@ -121,7 +121,7 @@ def _apply(scene, acts: list, op) -> None:
         finding = Finding.objects.filter(act=act, status="open").order_by("pk").first()
         if finding is None:
             return
-        officer = act.officers.order_by("pk").first()
+        officer = act.officers.order_by("pk")[0]
         answer_finding(officer, finding, "设备故障，已说明")
         decide_finding(scene.heads[a], finding, accept=args[1], note="" if args[1] else "请补充")
     elif name == "request":
@@ -159,7 +159,7 @@ def test_a_rolled_back_change_leaves_the_rollups_as_they_were(scene):
         before = stored_cells()
         assert sum(c["acts"] for c in before[0].values()) == 3  # the act-level row and 2 officers
 
-        with pytest.raises(RuntimeError), transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():  # noqa: PT012 - the rollback inside the block is what is tested
             other = new_act(scene, 0, "onsite", 3, (1, 2))
             evaluate_act(other)
             update_act(scene.officers[0][1], act, kind="onsite")

@@ -96,7 +96,7 @@ def _player(user, act):
 
 
 def test_lanes_gaps_markers_and_documents_on_one_axis(officer, act, cameras):
-    (a1, b1, a2), undated = cameras
+    (a1, _b1, a2), undated = cameras
     data = _player(officer, act)
     assert data["start"] == _ms(act.started_at) and data["end"] == _ms(act.ended_at)
     lanes = {lane["label"]: lane for lane in data["lanes"]}

@@ -33,12 +33,20 @@ ROLES = {
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1366, "height": 768}
 
-# Detail pages reached from a list: (list URL, pattern of the first detail link).
+# Detail pages reached from a list: (list URL, pattern of the first detail link); "{act}" is
+# the first act page found (its records are listed there).
 DETAILS = [
     ("/acts/", r"^/acts/\d+/$"),
     ("/cases/", r"^/cases/\d+/$"),
     ("/subjects/", r"^/subjects/\d+/$"),
     ("/archive/dossiers/", r"^/archive/dossiers/\d+/$"),
+    ("{act}", r"^/records/segments/\d+/$"),
+    ("{act}", r"^/records/documents/\d+/$"),
+    ("{act}", r"^/records/data/\d+/$"),
+    ("/supervision/spotchecks/", r"^/supervision/spotchecks/\d+/$"),
+    ("/supervision/evaluations/", r"^/supervision/evaluations/\d+/$"),
+    ("/access/inbox/", r"^/access/requests/\d+/$"),
+    ("/retention/holds/", r"^/retention/holds/\d+/$"),
 ]
 
 # Elements that stick out to the right of the viewport and are not inside a container that
@@ -121,8 +129,13 @@ def _menu_pages(page) -> list[str]:
 
 
 def _detail_pages(page, url: str) -> list[str]:
-    found = []
+    found: list[str] = []
     for listing, pattern in DETAILS:
+        if listing == "{act}":
+            act = next((p for p in found if re.match(r"^/acts/\d+/$", p)), None)
+            if act is None:
+                continue
+            listing = act
         response = page.goto(f"{url}{listing}")
         if response is None or response.status != 200:
             continue

@@ -31,7 +31,7 @@ def test_witness_add_log_registers_and_prints_this_witness_key(witness_settings,
 
 
 @pytest.mark.parametrize(
-    "args, message",
+    ("args", "message"),
     [
         (["--agency", "nope"], "no agency"),
         (["--bad-vkey"], "verifier key"),

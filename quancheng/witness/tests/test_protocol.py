@@ -36,7 +36,7 @@ def test_the_spec_example_layout_parses():
 
 
 @pytest.mark.parametrize(
-    "body, message",
+    ("body", "message"),
     [
         (b"", "no empty line"),
         (b"old 1\n", "no empty line"),

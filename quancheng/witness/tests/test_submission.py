@@ -223,7 +223,7 @@ def test_the_command_submits_and_reports(own_witness, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize(
-    "entry, message",
+    ("entry", "message"),
     [
         ("just-a-name", "expected"),
         ("w w+00000000+AQ== http://x", "w"),

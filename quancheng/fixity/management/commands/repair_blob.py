@@ -22,7 +22,7 @@ class Command(BaseCommand):
             "--source", default="", help="where the copy comes from (e.g. 'backup 2026-11-30')"
         )
 
-    def handle(self, sha256, file, user=None, source="", **options):
+    def handle(self, sha256, file, user: User | None = None, source="", **options):
         if not file.is_file():
             raise CommandError(f"{file}: no such file")
         actor = None

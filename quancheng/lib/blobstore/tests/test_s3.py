@@ -90,7 +90,7 @@ def test_blobs_are_written_in_compliance_mode(s3_store, tmp_path, leftovers, siz
 
 
 def test_deleting_a_locked_version_is_refused(locked):
-    store, client, bucket, key, version, data = locked
+    _store, client, bucket, key, version, data = locked
 
     with pytest.raises(ClientError) as exc:
         client.delete_object(Bucket=bucket, Key=key, VersionId=version)
@@ -105,7 +105,7 @@ def test_deleting_a_locked_version_is_refused(locked):
 
 
 def test_batch_delete_of_a_locked_version_is_refused(locked):
-    store, client, bucket, key, version, data = locked
+    _store, client, bucket, key, version, data = locked
 
     resp = client.delete_objects(
         Bucket=bucket, Delete={"Objects": [{"Key": key, "VersionId": version}]}
@@ -117,7 +117,7 @@ def test_batch_delete_of_a_locked_version_is_refused(locked):
 
 
 def test_a_delete_marker_hides_nothing_from_the_store(locked):
-    store, client, bucket, key, version, data = locked
+    store, client, bucket, key, _version, data = locked
     sha256 = key.removeprefix("blobs/")
 
     marker = client.delete_object(Bucket=bucket, Key=key)  # allowed by S3: adds a marker only
@@ -145,7 +145,7 @@ def test_overwriting_the_key_keeps_the_locked_version(locked):
 
 
 def test_shortening_the_retention_is_refused(locked):
-    store, client, bucket, key, version, data = locked
+    store, client, bucket, key, version, _data = locked
     sha256 = key.removeprefix("blobs/")
     mode, until = store.retention(sha256)
 
@@ -173,7 +173,7 @@ def test_shortening_the_retention_is_refused(locked):
 
 
 def test_extending_the_retention_works(locked):
-    store, client, bucket, key, version, data = locked
+    store, client, bucket, key, version, _data = locked
     sha256 = key.removeprefix("blobs/")
     target = later(days=3650)
 
@@ -201,7 +201,7 @@ def test_a_second_put_extends_but_never_shortens(s3_store):
 
 
 def test_legal_hold(locked):
-    store, client, bucket, key, version, data = locked
+    store, client, bucket, key, version, _data = locked
     sha256 = key.removeprefix("blobs/")
 
     store.set_legal_hold(sha256, True)
@@ -231,7 +231,7 @@ def test_legal_hold_alone_protects_an_unretained_blob(s3_store):
 
 
 def test_deleting_the_bucket_is_refused(locked):
-    store, client, bucket, key, version, data = locked
+    _store, client, bucket, key, version, data = locked
 
     with pytest.raises(ClientError) as exc:
         client.delete_bucket(Bucket=bucket)
@@ -248,7 +248,7 @@ def test_deleting_the_bucket_is_refused(locked):
 
 
 def test_anonymous_requests_are_refused(locked, seaweedfs):
-    store, client, bucket, key, version, data = locked
+    _store, _client, bucket, key, _version, _data = locked
 
     for method in ("GET", "DELETE"):
         with pytest.raises(urllib.error.HTTPError) as exc:
@@ -322,7 +322,7 @@ def test_the_filer_http_port_bypasses_object_lock(locked, seaweedfs):
 
     If this starts failing, SeaweedFS protects the filer path now: update docs/storage.md.
     """
-    store, client, bucket, key, version, data = locked
+    _store, client, bucket, key, version, _data = locked
     status, body = http("GET", f"{seaweedfs.filer_url}/buckets/{bucket}/{key}.versions/")
     entries = json.loads(body)["Entries"]
     path = next(e["FullPath"] for e in entries if e["FullPath"].endswith(version))

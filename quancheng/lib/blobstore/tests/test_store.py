@@ -112,9 +112,9 @@ def test_open_gives_a_readable_binary_file_that_streams(store):
 
 def test_bad_ranges_are_refused(store):
     sha256 = store.put(io.BytesIO(b"abc")).sha256
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="start must be >= 0"):
         store.open(sha256, -1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="end must be >= start"):
         store.open(sha256, 2, 1)
 
 
@@ -275,10 +275,10 @@ def test_extend_retention_accepts_a_later_date(store):
 
 def test_retention_dates_must_be_timezone_aware(store):
     naive = dt.datetime(2030, 1, 1)  # noqa: DTZ001 - the point of the test
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must be timezone-aware"):
         store.put(io.BytesIO(b"x"), retain_until=naive)
     sha256 = store.put(io.BytesIO(b"x")).sha256
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must be timezone-aware"):
         store.extend_retention(sha256, naive)
 
 

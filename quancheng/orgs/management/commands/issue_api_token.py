@@ -28,7 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--device", help="设备编号（执法终端或采集工作站）")
         parser.add_argument("--by", required=True, help="签发人（管理员）的用户名")
 
-    def handle(self, *args, user, name, device, by, **options):
+    def handle(self, *args, user: User, name, device, by, **options):
         actor = actor_named(by)
         holder = User.objects.select_related("agency").filter(username=user).first()
         if holder is None:
