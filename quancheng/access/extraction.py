@@ -212,7 +212,11 @@ def package_filename(extraction: Extraction) -> str:
 
 
 def visible_extractions(user: User):
-    """Extractions in the user's scope, for lists (the detail page checks the same scope)."""
+    """Extractions in the user's scope, for lists (the detail page checks the same scope).
+    None for the administrators (三员分立): an extraction lists record items and leads to their
+    package, record content they never read (docs/security.md)."""
+    if getattr(user, "is_administrator", False):
+        return Extraction.objects.none()
     return Extraction.objects.visible_to(user).select_related(
         "requested_by", "decided_by", "act", "case", "agency"
     )

@@ -355,10 +355,18 @@ def copies_to_release(provision: Provision, items) -> list[dict]:
         kind, pk = ref_of(item)
         copy = copies.get(pk) if kind == "segment" else None
         if copy is not None:
-            sha256 = copy.blob_id
-        else:
-            sha256 = getattr(item, "blob_id", None) or getattr(item, "sha256", "")
+            sha256, sm3 = copy.blob_id, copy.blob.sm3
+        elif getattr(item, "blob_id", None):
+            sha256, sm3 = item.blob_id, item.blob.sm3
+        else:  # a data record: the digests of its canonical JSON
+            sha256, sm3 = getattr(item, "sha256", ""), getattr(item, "sm3", "")
         out.append(
-            {"kind": kind, "id": pk, "sha256": sha256, "redacted_copy": copy.pk if copy else None}
+            {
+                "kind": kind,
+                "id": pk,
+                "sha256": sha256,
+                "sm3": sm3 or None,  # issue 19: both digests (None while pending)
+                "redacted_copy": copy.pk if copy else None,
+            }
         )
     return out

@@ -274,10 +274,13 @@ def post_segment_time(request, segment_id: int, payload: SegmentTimeIn):
 
 @router.get(
     "/acts/{act_id}/records",
-    response={200: ActRecordsOut, **responses.READ},
+    response={200: ActRecordsOut, **responses.READ, 403: Error},
     summary="执法行为的全部记录",
 )
 def get_act_records(request, act_id: int):
+    if request.user.is_administrator:
+        # 三员分立: the act's records are record content (docs/security.md).
+        return error_response(403, "administrator", "管理员不能查看执法行为的记录（三员分立）")
     records = records_of_act(_act(request, act_id))
     return {
         "segments": [_stored(s) for s in records.segments],

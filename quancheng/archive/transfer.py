@@ -49,6 +49,7 @@ from quancheng.ledger.models import Checkpoint, Event
 from quancheng.ledger.services import record_event
 from quancheng.lib import gmcrypto
 from quancheng.lib.canonical import canonical_bytes
+from quancheng.offline.verify_eep import SCHEMA, c14n, schema, validate  # noqa: F401
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.records.models import DataRecord, Document, Segment
@@ -63,7 +64,6 @@ if TYPE_CHECKING:
 
 
 logger = logging.getLogger(__name__)
-SCHEMA = Path(__file__).parent / "schemas" / "eep-quancheng-1.xsd"
 EEP_VERSION = "2009"  # DA/T 48-2009
 FORMAT_DESCRIPTION = (
     "本封装包依据中华人民共和国档案行业标准DA/T 48-2009《基于XML的电子文件封装规范》生成，"
@@ -504,11 +504,6 @@ def _signature(parent, tag: str, ident: str, rule: str, data: bytes, key, signer
     return element
 
 
-def c14n(element) -> bytes:
-    """Canonical XML 1.0 of an element (what the signatures cover)."""
-    return etree.tostring(element, method="c14n")
-
-
 def _eep(transfer, dossier, records, attachments, listed, checkpoint, n_events, key):
     root = etree.Element("电子文件封装包")
     _sub(root, "封装包格式描述", FORMAT_DESCRIPTION)
@@ -559,17 +554,6 @@ def _eep(transfer, dossier, records, attachments, listed, checkpoint, n_events, 
 
 
 @cache
-def schema() -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(SCHEMA)))
-
-
-def validate(document) -> None:
-    """Raise ValueError with the schema's messages when ``document`` does not validate."""
-    xsd = schema()
-    if not xsd.validate(document):
-        raise ValueError("; ".join(str(e) for e in xsd.error_log))
-
-
 # --- reading a package back ----------------------------------------------------------------------
 
 
@@ -585,23 +569,14 @@ class PackageCheck:
         return not self.problems
 
 
-def _verify_signature(element, data: bytes, check: PackageCheck, what: str):
-    public = gmcrypto.SM2PublicKey.from_der(base64.b64decode(element.findtext("证书块/证书")))
-    if element.findtext("摘要值") != gmcrypto.sm3_hex(data):
-        check.problems.append(f"{what}：摘要值与内容的SM3不符")
-    if not public.verify(base64.b64decode(element.findtext("签名结果")), data):
-        check.problems.append(f"{what}：SM2签名无效")
-    return public
-
-
 def read_package(path: Path, *, sm2_public_der: bytes | None = None) -> PackageCheck:
     """Re-read a transfer package: the XSD, the SM2 signatures (against ``sm2_public_der`` when
     given, as the archives would with the key obtained apart), every file's SHA-256, SM3 and
-    size, and the ledger bundle with the offline verifier."""
-    import hashlib
+    size (``offline/verify_eep.py``), and the ledger bundle with the offline verifier."""
     import tempfile
 
     from quancheng.offline.verify_bundle import verify_bundle
+    from quancheng.offline.verify_eep import check_eep
 
     check = PackageCheck()
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path) as zf:
@@ -612,41 +587,9 @@ def read_package(path: Path, *, sm2_public_der: bytes | None = None) -> PackageC
             return check
         zf.extractall(tmp)
         root = Path(tmp) / tops.pop()
-        eep = etree.parse(str(root / "eep.xml"))
-        check.eep = eep
-        try:
-            validate(eep)
-        except ValueError as e:
-            check.problems.append(f"eep.xml不符合XSD：{e}")
+        check.eep, check.problems, check.files = check_eep(root, sm2_public_der)
+        if check.eep is None:
             return check
-        doc = eep.getroot()
-        signed, signatures = doc.find("被签名对象"), doc.find("电子签名块")
-        for signature in signatures.findall("电子签名"):
-            public = _verify_signature(signature, c14n(signed), check, "电子签名")
-            if sm2_public_der is not None and public.der() != sm2_public_der:
-                check.problems.append("电子签名：签名公钥不是预期的平台公钥")
-        _verify_signature(doc.find("锁定签名"), c14n(signed) + c14n(signatures), check, "锁定签名")
-        entries = signed.findall("封装内容/文件实体块/文件实体") + signed.findall("封装内容/附件")
-        for entity in entries:
-            name = entity.findtext("计算机文件名")
-            target = (root / name).resolve()
-            if root.resolve() not in target.parents or not target.is_file():
-                check.problems.append(f"{name}：文件不在移交包中")
-                continue
-            sha, sm3, size = hashlib.sha256(), gmcrypto.sm3(), 0
-            with open(target, "rb") as f:
-                while chunk := f.read(CHUNK):
-                    sha.update(chunk)
-                    sm3.update(chunk)
-                    size += len(chunk)
-            if sha.hexdigest() != entity.findtext("SHA256"):
-                check.problems.append(f"{name}：SHA-256不符")
-            if sm3.hexdigest() != entity.findtext("SM3"):
-                check.problems.append(f"{name}：SM3不符")
-            expected_size = entity.findtext("计算机文件大小")
-            if expected_size is not None and int(expected_size) != size:
-                check.problems.append(f"{name}：大小不符")
-            check.files += 1
         out = io.StringIO()
         if not verify_bundle(root / "ledger", out=out):
             check.problems.append("账本证据包核验未通过")

@@ -196,7 +196,11 @@ def event_body(result: CheckResult, context: dict[str, Any]) -> dict[str, Any]:
         "eventDateTime": result.checked_at.astimezone(dt.UTC).isoformat(),
         "eventOutcome": result.outcome,
         "eventOutcomeDetail": _detail(result),
-        "object": {"sha256": result.sha256, "size": result.expected_size},
+        "object": {
+            "sha256": result.sha256,
+            "sm3": result.expected_sm3 or None,
+            "size": result.expected_size,
+        },
         "messageDigestAlgorithm": ALGORITHM,
         "expectedMessageDigest": result.sha256,
         "actualMessageDigest": result.actual,

@@ -1,7 +1,9 @@
 """Re-hash while streaming: every download and export checks the bytes it hands out.
 
 ``verified_chunks(sha256)`` yields a blob's bytes from the store and, once the whole blob has
-been read, compares its SHA-256 and size with the name and the registry. The outcome is recorded
+been read, compares its SHA-256 and size with the name and the registry, and its SM3 with the
+registered one once that is known (issue 19: downloads check both digests; an SM3 still pending
+is not checked). The outcome is recorded
 as a ``fixity.checked`` ledger event like a sweep's (context ``{"stream": purpose}``); a mismatch
 also raises the ``fixity.mismatch`` alert.
 
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
+from quancheng.lib import gmcrypto
 from quancheng.lib.blobstore import BlobNotFound, BlobStore
 from quancheng.records.models import Blob
 from quancheng.records.services import blob_store
@@ -73,6 +76,8 @@ def verified_chunks(
         raise
     whole = start == 0 and (end is None or (expected_size is not None and end >= expected_size))
     h = hashlib.sha256() if whole else None
+    expected_sm3 = (blob.sm3 or None) if blob is not None and whole else None
+    h_sm3 = gmcrypto.sm3() if expected_sm3 else None
     size = 0
     held = b""  # the latest chunk, sent only once the next one (or the verdict) is known
     with f:
@@ -91,6 +96,8 @@ def verified_chunks(
                 yield chunk
                 continue
             h.update(chunk)
+            if h_sm3 is not None:
+                h_sm3.update(chunk)
             size += len(chunk)
             if held:
                 yield held
@@ -98,7 +105,12 @@ def verified_chunks(
     if h is None:
         return
     result = judge(
-        sha256, expected_size if expected_size is not None else size, h.hexdigest(), size
+        sha256,
+        expected_size if expected_size is not None else size,
+        h.hexdigest(),
+        size,
+        expected_sm3=expected_sm3,
+        actual_sm3=h_sm3.hexdigest() if h_sm3 is not None else None,
     )
     _record(result, blob, purpose, actor)
     if not result.ok:

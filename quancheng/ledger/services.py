@@ -68,6 +68,60 @@ def _staging_block():
     return next(block for block in connection.atomic_blocks if not block._from_testcase)
 
 
+def _is_sha256(value) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in HEX for c in value)
+
+
+HEX = frozenset("0123456789abcdef")
+
+
+def _files_named(value, found: list[dict]) -> None:
+    """The dicts of an event body that name a file by ``sha256`` but say nothing of its SM3."""
+    if isinstance(value, dict):
+        if _is_sha256(value.get("sha256")) and "sm3" not in value:
+            found.append(value)
+        for item in value.values():
+            _files_named(item, found)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _files_named(item, found)
+
+
+def _copy(value):
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_copy(v) for v in value]
+    return value
+
+
+def with_both_digests(body: dict[str, Any]) -> dict[str, Any]:
+    """Issue 19: each event body that names a file names both digests. Wherever a body (or a
+    dict inside it) has a ``sha256`` and no ``sm3``, the SM3 is added: the blob's, else the data
+    record's, ``None`` while still pending (records/sm3.py computes it after ingest). A body that
+    already names ``sm3`` is left as its caller wrote it (docs/national-crypto.md)."""
+    found: list[dict] = []
+    _files_named(body, found)
+    if not found:
+        return body
+    from django.apps import apps
+
+    body = _copy(body)
+    found = []
+    _files_named(body, found)
+    wanted = {d["sha256"] for d in found}
+    Blob = apps.get_model("records", "Blob")
+    DataRecord = apps.get_model("records", "DataRecord")
+    known = dict(Blob.objects.filter(sha256__in=wanted).values_list("sha256", "sm3"))
+    rest = wanted - known.keys()
+    if rest:
+        rows = DataRecord.objects.filter(sha256__in=rest).exclude(sm3="")
+        known.update(rows.values_list("sha256", "sm3"))
+    for d in found:
+        d["sm3"] = known.get(d["sha256"]) or None
+    return body
+
+
 def record_event(
     actor: "User | None",
     action: str,
@@ -103,7 +157,7 @@ def record_event(
         action=str(action),  # an Action member is stored as its value
         object_type=object_type,
         object_id=object_id,
-        body=canonical_bytes(body or {}).decode(),
+        body=canonical_bytes(with_both_digests(body or {})).decode(),
     )
     staged.content_hash = staged.compute_content_hash()
     staged.save()

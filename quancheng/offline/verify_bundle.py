@@ -19,6 +19,8 @@ BUNDLE is a directory or a .zip of one, holding (see docs/offline-verification.m
 An evidence extraction package (证据提取包) is a BagIt bag (RFC 8493) whose ``data/`` is such a
 bundle: the bag is validated in full first (every payload file against the SHA-256 and SHA-512
 manifests, the tag manifests, Payload-Oxum; the ``bagit`` library), then ``data/`` as a bundle.
+An archival transfer package (移交包, docs/archive.md) is a folder or .zip holding ``eep.xml``
+(DA/T 48: checked with ``verify_eep``, lxml) and ``ledger/``, such a bundle.
 
 It checks every file's size, SHA-256 and SM3 against the manifest, that an event of the bundle
 names that SHA-256 and that the events naming it with an SM3 name this one (the national
@@ -29,7 +31,8 @@ fails the bundle). A bag's ``manifest-sm3.txt`` is checked beside the manifests 
 checks. It prints a report in Chinese and English and exits 0 when everything holds, 1
 otherwise.
 
-Only the standard library, ``cryptography``, ``bagit`` (for bags) and Django-free Quancheng modules
+Only the standard library, ``cryptography``, ``bagit`` (for bags), ``lxml`` (for transfer
+packages) and Django-free Quancheng modules
 are imported.
 """
 
@@ -692,10 +695,77 @@ def verify_bundle(
             report.fail("无法读取证据包", f"cannot read the bundle: {e}")
             return _conclude(report)
         if bag is None:
+            try:
+                transfer = _transfer_root(Path(path), stack)
+            except (OSError, zipfile.BadZipFile) as e:
+                report.fail("无法读取证据包", f"cannot read the bundle: {e}")
+                return _conclude(report)
+            if transfer is not None:
+                return _verify_transfer(transfer, key, report, sm2_key)
             return _verify_ledger_part(Path(path), key, report, sm2_key)
         report.line("BagIt 证据提取包 / BagIt extraction package")
         _check_bag(bag, report)
         return _verify_ledger_part(bag / "data", key, report, sm2_key)
+
+
+def _transfer_root(path: Path, stack: ExitStack) -> Path | None:
+    """The package's directory when ``path`` is an archival transfer package (移交包: a folder,
+    or a .zip of one, holding ``eep.xml`` and ``ledger/``); None otherwise."""
+    if path.is_dir():
+        if (path / "eep.xml").is_file():
+            return path
+        inner = [p for p in path.iterdir() if (p / "eep.xml").is_file()]
+        return inner[0] if len(inner) == 1 else None
+    if not zipfile.is_zipfile(path):
+        return None
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        tops = {name.split("/", 1)[0] for name in names}
+        if "eep.xml" in names:
+            prefix = ""
+        elif len(tops) == 1 and f"{next(iter(tops))}/eep.xml" in names:
+            prefix = next(iter(tops))
+        else:
+            return None
+        target = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qc-eep-")))
+        zf.extractall(target)  # drops "..", drive and absolute parts of member names
+    return target / prefix if prefix else target
+
+
+def _verify_transfer(root: Path, key, report: Report, sm2_key) -> bool:
+    """A transfer package: eep.xml (XSD, both SM2 signatures, every file's SHA-256, SM3 and
+    size; verify_eep.py), its signer the platform's SM2 key (--sm2-key, else the ledger
+    bundle's verifier-sm2.key), then ``ledger/`` as a bundle."""
+    from quancheng.offline.verify_eep import check_eep
+
+    report.line("DA/T 48 电子文件移交包 / archival transfer package (eep.xml)")
+    ledger = root / "ledger"
+    source = _Source(ledger) if ledger.is_dir() else None
+    public_der = None
+    if source is not None and (sm2_key or source.exists("verifier-sm2.key")):
+        vkey = (
+            _pick_key(_given_keys(sm2_key), source)
+            if sm2_key
+            else source.read("verifier-sm2.key").decode("utf-8", "replace").strip()
+        )
+        try:
+            public_der = note.parse_sm2_verifier_key(vkey)[2].der()
+        except note.NoteError as e:
+            report.fail("SM2 验证公钥格式错误", f"malformed SM2 verifier key: {e}")
+    eep, problems, files = check_eep(root, public_der)
+    for problem in problems:
+        report.fail(f"封装包 eep.xml：{problem}", f"eep.xml: {problem}")
+    if eep is not None and not problems:
+        report.ok(
+            f"封装包 eep.xml 符合 XSD，电子签名与锁定签名（SM2/SM3）有效，{files} 个文件的"
+            "SHA-256、SM3 与大小一致",
+            f"eep.xml valid against the XSD, both SM2 signatures valid, {files} files' SHA-256, "
+            "SM3 and size match",
+        )
+    if source is None:
+        report.fail("移交包中没有账本证据包 ledger/", "the package has no ledger/ bundle")
+        return _conclude(report)
+    return _verify_ledger_part(ledger, key, report, sm2_key)
 
 
 def _verify_ledger_part(

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import redirect, render
@@ -214,6 +214,10 @@ def act_list(request):
 
 @require_GET
 def act_detail(request, pk):
+    if request.user.is_administrator:
+        # 三员分立: the act's page is its records (timeline, player, items); administrators never
+        # read record content (docs/security.md).
+        raise PermissionDenied("管理员不能查看执法行为及其音像记录（三员分立）")
     act = get_visible_or_404(
         Act.objects.select_related("subject", "case", "agency"), request.user, pk=pk
     )

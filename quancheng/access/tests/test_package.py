@@ -17,6 +17,7 @@ from quancheng.access.package import NOTE_NAME
 from quancheng.documents.validation import validate_pdf_bytes
 from quancheng.ledger.checkpoints import verifier_key
 from quancheng.ledger.models import Event
+from quancheng.offline.tests.alterations import ALTERATIONS, alter
 from quancheng.records.services import blob_store
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("extraction_stores")]
@@ -285,3 +286,43 @@ def test_an_altered_p7s_is_refused_offline(signed_document, bag):
 def signed_document_signature(document) -> bytes:
     with blob_store().open(document.sm2_signature.blob_id) as f:
         return f.read()
+
+
+# --- the four alterations (issue 19): either digest, either signature -----------------------
+
+
+@pytest.mark.parametrize("what", ALTERATIONS)
+def test_each_of_the_four_alterations_is_refused_even_in_a_resaved_bag(bag, what):
+    """The bag re-saved after the change (its manifests made to match, as a forger would), so
+    that it is the ledger part's own check that refuses: SHA-256 or SM3 of a file, the
+    checkpoint's Ed25519 or SM2 signature."""
+    import bagit
+
+    from quancheng.offline.verify_bundle import verify_bundle
+
+    def check():
+        out = io.StringIO()
+        return verify_bundle(bag, verifier_key(), out), out.getvalue()
+
+    assert check()[0]
+    expected = alter(bag / "data", what)
+    bagit.Bag(str(bag)).save(manifests=True)
+    ok, report = check()
+    assert not ok
+    assert expected in report, report
+    assert "BagIt bag valid" in report  # the bag itself was made to match
+
+
+def test_an_altered_sm3_manifest_of_the_bag_is_refused(bag):
+    import bagit
+
+    from quancheng.offline.verify_bundle import verify_bundle
+
+    listing = bag / "manifest-sm3.txt"
+    lines = listing.read_text().splitlines()
+    digest, name = lines[0].split("  ", 1)
+    listing.write_text("\n".join(["0" * 64 + "  " + name, *lines[1:]]) + "\n")
+    bagit.Bag(str(bag)).save()  # the tag manifests re-made
+    out = io.StringIO()
+    assert not verify_bundle(bag, verifier_key(), out)
+    assert f"{name}: SM3 {digest} differs from manifest-sm3.txt" in out.getvalue()

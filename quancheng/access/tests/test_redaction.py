@@ -163,9 +163,16 @@ def test_a_redacted_copy_is_made_reviewed_played_approved_and_registered_as_what
             "kind": "segment",
             "id": face_segment.pk,
             "sha256": copy.blob_id,
+            "sm3": copy.blob.sm3 or None,  # issue 19: both digests (None while pending)
             "redacted_copy": copy.pk,
         },
-        {"kind": "document", "id": document.pk, "sha256": document.blob_id, "redacted_copy": None},
+        {
+            "kind": "document",
+            "id": document.pk,
+            "sha256": document.blob_id,
+            "sm3": document.blob.sm3 or None,
+            "redacted_copy": None,
+        },
     ]
     assert provision.copies_provided == expected
     assert _body("provision.registered")["copies"] == expected

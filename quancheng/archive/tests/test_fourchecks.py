@@ -234,3 +234,74 @@ def test_a_data_records_sm3_is_checked_against_the_record_and_the_ledger(scene, 
     type(data).objects.filter(pk=data.pk).update(sm3="0" * 64)
     report = fourchecks.check_dossier(custodian, dossier, "sealing")
     assert ("authenticity", "sm3_mismatch") in outcomes(report)
+
+
+def _fail_authenticity(scene, **_):
+    """The registered SM3 is not the file's (only SM3 catches it: the SHA-256 still matches)."""
+    blob = scene[1]["video"].blob
+    type(blob).objects.filter(pk=blob.pk).update(sm3="0" * 64)
+    return ("authenticity", "sm3_mismatch"), "文件的SM3与登记值不符"
+
+
+def _fail_integrity(scene, **_):
+    """The recording's device unknown (as if never recorded): DA/T 63's 设备 is missing."""
+    video = scene[1]["video"]
+    type(video).objects.filter(pk=video.pk).update(device=None)
+    return ("integrity", "metadata_incomplete"), "缺少元数据：设备"
+
+
+def _fail_usability(scene, officer, act, device, real_files, **_):  # noqa: F811
+    """An AVI (not a long-term format) without a proxy."""
+    segment_of(officer, act, device, real_files["avi"], container="avi")
+    return ("usability", "proxy_missing"), "不在长期保存格式之列，且没有浏览副本"
+
+
+def _fail_security(scene, **_):
+    """The stored file made writable again (no longer on write-once storage)."""
+    blob_store().path(scene[1]["video"].blob_id).chmod(0o600)
+    return ("security", "not_write_once"), "文件可写，未处于只读（一次写入）状态"
+
+
+@pytest.mark.parametrize(
+    "spoil", [_fail_authenticity, _fail_integrity, _fail_usability, _fail_security]
+)
+def test_a_failure_of_each_group_blocks_sealing_with_its_reason_in_chinese(
+    spoil,
+    scene,
+    client,
+    custodian,
+    officer,
+    act,
+    device,
+    real_files,  # noqa: F811
+):
+    """DA/T 70's four groups: any one failing refuses the freeze, and the page and the API say
+    why (the page in Chinese, the API with the check's code)."""
+    from .test_dossiers_api import api_as
+
+    dossier, _ = scene
+    check, reason = spoil(
+        scene=scene, officer=officer, act=act, device=device, real_files=real_files
+    )
+    dossier = dossiers.refresh_dossier(custodian, dossier)
+    with pytest.raises(ValidationError) as refused:
+        dossiers.freeze_dossier(custodian, dossier)
+    assert refused.value.code == "fourchecks_failed"
+    assert reason in refused.value.messages[0]
+    report = FourChecksReport.objects.filter(dossier=dossier).latest("pk")
+    assert check in outcomes(report) and {c[0] for c in outcomes(report)} == {check[0]}
+    # The page: the freeze refused, the reason in Chinese.
+    client.force_login(custodian)
+    response = client.post(
+        reverse("archive:dossier_freeze", args=[dossier.pk]),
+        {"confirm": confirm.token(custodian, "dossier.freeze", dossier)},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "四性检测未通过" in page and reason in page
+    dossier.refresh_from_db()
+    assert dossier.status == Dossier.Status.ASSEMBLING
+    # The API: the failed report with the check's code.
+    checks = api_as(custodian).get(f"/dossiers/{dossier.pk}").json()["checks"]
+    assert checks[0]["passed"] is False
+    assert (check[1], "fail") in {(r["code"], r["outcome"]) for r in checks[0]["results"]}

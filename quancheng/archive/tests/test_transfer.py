@@ -2,6 +2,7 @@
 (never the requester), checked again, produced as a DA/T 48 package that validates against the
 project's XSD and re-reads (signatures, digests, the ledger bundle); the dossier is marked."""
 
+import base64
 import io
 import json
 import zipfile
@@ -17,6 +18,7 @@ from quancheng.archive import transfer as transfers
 from quancheng.archive.models import DossierEntry, Transfer
 from quancheng.ledger.checkpoints import sm2_signing_key
 from quancheng.ledger.models import Event
+from quancheng.offline.tests.alterations import ALTERATIONS, alter
 from quancheng.orgs.models import Device
 from quancheng.records.services import blob_store
 
@@ -285,3 +287,99 @@ def test_the_p7s_travels_beside_its_document_and_re_reads(
         assert entry["sha256"] == document.sm2_signature.blob_id
         assert entry["signature_of"] == entry["path"].removesuffix(".p7s")
     assert "SM2 signature" in check.ledger_report and "RESULT: VERIFIED" in check.ledger_report
+
+
+# --- the offline verifier reads a transfer package: both families, four alterations ----------
+
+
+def _unzipped(transfer, tmp_path):
+    with zipfile.ZipFile(_package(transfer, tmp_path)) as zf:
+        zf.extractall(tmp_path / "unzipped")
+        top = zf.namelist()[0].split("/", 1)[0]
+    return tmp_path / "unzipped" / top
+
+
+def _verify(path, **kwargs):
+    from quancheng.ledger.checkpoints import verifier_key
+    from quancheng.offline.verify_bundle import verify_bundle
+
+    out = io.StringIO()
+    return verify_bundle(path, verifier_key(), out, **kwargs), out.getvalue()
+
+
+def _alter_eep(root, change):
+    path = root / "eep.xml"
+    doc = etree.parse(str(path))
+    change(doc.getroot())
+    doc.write(str(path), xml_declaration=True, encoding="UTF-8")
+
+
+def _flip_b64(element):
+    data = bytearray(base64.b64decode(element.text))
+    data[-1] ^= 1
+    element.text = base64.b64encode(bytes(data)).decode()
+
+
+def _set(path: str, text: str):
+    def change(doc):
+        doc.find(path).text = text
+
+    return change
+
+
+EEP_ALTERATIONS = {
+    # a file entity's SHA-256 or SM3 as the package declares it
+    "eep_sha256": (_set(".//文件实体/SHA256", "0" * 64), "SHA-256不符"),
+    "eep_sm3": (_set(".//文件实体/SM3", "0" * 64), "SM3不符"),
+    # the SM2 signature of the 电子签名块, and the 锁定签名's
+    "eep_sm2": (
+        lambda doc: _flip_b64(doc.find("电子签名块/电子签名/签名结果")),
+        "电子签名：SM2签名无效",
+    ),
+    "eep_lock_sm2": (
+        lambda doc: _flip_b64(doc.find("锁定签名/签名结果")),
+        "锁定签名：SM2签名无效",
+    ),
+}
+
+
+@pytest.fixture
+def transferred(sealed, custodian, head, approve):
+    dossier, _ = sealed
+    return approve(head, transfers.request_transfer(custodian, dossier, recipient=ARCHIVES))
+
+
+def test_the_offline_verifier_accepts_the_transfer_package_with_both_families(
+    transferred, tmp_path
+):
+    for path in (_package(transferred, tmp_path), _unzipped(transferred, tmp_path)):
+        ok, report = _verify(path)
+        assert ok, report
+        assert "eep.xml valid against the XSD, both SM2 signatures valid, 5 files'" in report
+        assert "checkpoint SM2 signature valid (SM2/SM3)" in report
+        assert "checkpoint signature valid" in report
+
+
+@pytest.mark.parametrize("what", [*ALTERATIONS, *EEP_ALTERATIONS])
+def test_the_offline_verifier_refuses_a_transfer_package_altered(transferred, tmp_path, what):
+    """Either digest or either signature, of the ledger bundle inside and of eep.xml."""
+    root = _unzipped(transferred, tmp_path)
+    if what in EEP_ALTERATIONS:
+        change, expected = EEP_ALTERATIONS[what]
+        _alter_eep(root, change)
+    else:
+        expected = alter(root / "ledger", what)
+    ok, report = _verify(root)
+    assert not ok
+    assert expected in report, report
+
+
+def test_the_offline_verifier_refuses_eep_signed_by_another_sm2_key(transferred, tmp_path):
+    from quancheng.ledger import note
+    from quancheng.ledger.checkpoints import origin
+    from quancheng.lib.gmcrypto import SM2PrivateKey
+
+    other = note.sm2_verifier_key(origin(), SM2PrivateKey.generate().public_key())
+    ok, report = _verify(_unzipped(transferred, tmp_path), sm2_key=other)
+    assert not ok
+    assert "签名公钥不是平台的SM2公钥" in report

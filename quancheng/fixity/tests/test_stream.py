@@ -143,3 +143,24 @@ def test_an_end_past_the_size_still_reads_the_whole_blob_and_checks_it(store, bl
     consumer = FakeConsumer().consume(verified_chunks(info.sha256, 0, len(data) + 100))
     assert bytes(consumer.received) == data
     assert stream_checks()[0]["eventOutcome"] == "pass"
+
+
+def test_a_download_checks_the_sm3_too(store, blob, officer):
+    """Issue 19: the bytes still give the blob's SHA-256, but not the SM3 registered for it
+    (someone changed the registry, or the SM3 was computed over other bytes): the last chunk is
+    withheld and the failed check names both digests."""
+    from quancheng.lib.gmcrypto import sm3_hex
+
+    info, data = blob
+    Blob.objects.filter(sha256=info.sha256).update(sm3=sm3_hex(data))
+    consumer = FakeConsumer().consume(verified_chunks(info.sha256, chunk_size=MiB, actor=officer))
+    assert consumer.error is None and bytes(consumer.received) == data
+    assert stream_checks()[-1]["eventOutcome"] == "pass"
+
+    Blob.objects.filter(sha256=info.sha256).update(sm3="0" * 64)
+    consumer = FakeConsumer().consume(verified_chunks(info.sha256, chunk_size=MiB, actor=officer))
+    assert isinstance(consumer.error, StreamIntegrityError)
+    assert len(consumer.received) < len(data)
+    check = stream_checks()[-1]
+    assert check["eventOutcome"] == "fail"
+    assert "SM3" in check["eventOutcomeDetail"]

@@ -53,7 +53,7 @@ def test_each_check_is_a_premis_event(store, put_blobs, agency):
     assert event.agency == agency
     assert body["eventType"] == "fixity check"
     assert dt.datetime.fromisoformat(body["eventDateTime"]).tzinfo is not None
-    assert body["object"] == {"sha256": info.sha256, "size": 1234}
+    assert body["object"] == {"sha256": info.sha256, "sm3": None, "size": 1234}
     assert body["messageDigestAlgorithm"] == "SHA-256"
     assert body["expectedMessageDigest"] == body["actualMessageDigest"] == info.sha256
     assert body["eventOutcome"] == "pass"

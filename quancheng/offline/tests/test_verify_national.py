@@ -22,6 +22,7 @@ from quancheng.ledger.checkpoints import make_checkpoint, origin, sm2_verifier_k
 from quancheng.ledger.services import record_event
 from quancheng.lib.blobstore import blob_store_from_url
 from quancheng.lib.gmcrypto import SM2PrivateKey, sm3_hex
+from quancheng.offline.tests.alterations import ALTERATIONS, alter
 from quancheng.offline.verify_bundle import verify_bundle
 from quancheng.records.services import register_blob
 from quancheng.records.sm3 import compute_pending_sm3, file_digests
@@ -187,3 +188,13 @@ def test_the_bags_sm3_manifest_is_checked(tmp_path):
     bagit.Bag(str(bag_dir)).save()
     _, report = _check(bag_dir)
     assert "data/files/a.bin: SM3" in report and "differs from manifest-sm3.txt" in report
+
+
+@pytest.mark.parametrize("what", ALTERATIONS)
+def test_each_of_the_four_alterations_is_refused(bundle, what):
+    """Issue 19, "Done when": either digest (SHA-256, SM3) or either signature (Ed25519, SM2)."""
+    assert _check(bundle)[0]
+    expected = alter(bundle, what)
+    ok, report = _check(bundle)
+    assert not ok
+    assert expected in report, report
