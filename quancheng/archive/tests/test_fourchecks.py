@@ -250,7 +250,7 @@ def _fail_integrity(scene, **_):
     return ("integrity", "metadata_incomplete"), "缺少元数据：设备"
 
 
-def _fail_usability(scene, officer, act, device, real_files, **_):  # noqa: F811
+def _fail_usability(scene, officer, act, device, real_files, **_):
     """An AVI (not a long-term format) without a proxy."""
     segment_of(officer, act, device, real_files["avi"], container="avi")
     return ("usability", "proxy_missing"), "不在长期保存格式之列，且没有浏览副本"
@@ -273,7 +273,7 @@ def test_a_failure_of_each_group_blocks_sealing_with_its_reason_in_chinese(
     officer,
     act,
     device,
-    real_files,  # noqa: F811
+    real_files,
 ):
     """DA/T 70's four groups: any one failing refuses the freeze, and the page and the API say
     why (the page in Chinese, the API with the check's code)."""
