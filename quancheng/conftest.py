@@ -8,8 +8,10 @@
   audit_admin 冯审.
 """
 
+import contextlib
 import datetime as dt
 import os
+import secrets
 
 import pytest
 import time_machine
@@ -17,18 +19,37 @@ from django.utils import timezone
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from quancheng.api.tests.client import Api
 from quancheng.lib import uscc
-from quancheng.orgs.models import Agency, Role, User
+from quancheng.orgs.models import Agency, ApiToken, Role, User
 from quancheng.orgs.seed import load_organisation
 
 PASSWORD = "Test-password-2026"  # noqa: S105
+
+# Fixtures shared by the tests of more than one app live in these modules, registered here once
+# (never imported into a test module: an imported fixture is a second definition, and a second
+# instance of a session fixture, e.g. a second SeaweedFS). A fixture shared within one app is in
+# that app's tests/conftest.py. Modules and what they give:
+pytest_plugins = [
+    "quancheng.lib.blobstore.tests.seaweed",  # seaweedfs: one SeaweedFS for the session
+    "quancheng.records.tests.media_fixtures",  # clips: short real media files (PyAV)
+    "quancheng.redaction.tests.face_clips",  # face_clip: a clip with a face
+    "quancheng.jobs.tests.instance",  # migrated_template: subprocess installations
+    "quancheng.compliance.tests.scene",  # scene, clock: the rule tests' compliant act
+    "quancheng.access.tests.extraction_setup",  # act_items, certified, produced, extraction_stores
+]
 
 # No wall-clock limits in tests (a shared, noisy machine): Hypothesis's per-example deadline and
 # its "input generation is slow" health check are both timings.
 hypothesis_settings.register_profile(
     "quancheng", deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-hypothesis_settings.load_profile("quancheng")
+# scripts/test (and so CI) loads "ci": a bounded number of examples for the properties that do not
+# set their own (Hypothesis's default is 100), and no example database (a fresh clone each run).
+hypothesis_settings.register_profile(
+    "ci", parent=hypothesis_settings.get_profile("quancheng"), max_examples=30, database=None
+)
+hypothesis_settings.load_profile(os.environ.get("QC_HYPOTHESIS_PROFILE") or "quancheng")
 
 
 # QC_TEST_CLOCK runs the whole session on a moved clock that ticks on from a fixed instant: an ISO
@@ -58,12 +79,85 @@ def pytest_unconfigure(config):
         config._qc_clock.stop()
 
 
+# The fixtures that give a test the database of the pass: pytest-django's, the live server, and
+# the template of the subprocess instances (jobs/tests/instance.py: a PostgreSQL database beside
+# the pass's when the pass runs on PostgreSQL).
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+    "migrated_template",
+}
+
+
+def uses_the_database(item) -> bool:
+    """Whether a test reaches the database of the pass (SQLite or PostgreSQL) in this process."""
+    if item.get_closest_marker("django_db"):
+        return True
+    return bool(DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())))
+
+
+# The database-independent tests run in one of the two passes of scripts/test: in the SQLite pass,
+# except those of these modules, which run in the PostgreSQL pass so that the two passes end at
+# about the same time (docs/testing.md, "What runs once": how to rebalance).
+ONCE_IN_THE_POSTGRESQL_PASS: tuple[str, ...] = ()
+
+
+def once_pass(item) -> str | None:
+    """The one pass ("sqlite" or "postgresql") a database-independent test runs in; None for a
+    test that runs in both."""
+    if item.get_closest_marker("postgres"):
+        return None  # tests_deploy and the PostgreSQL-only tests have their own rule
+    if not (item.get_closest_marker("db_independent") or not uses_the_database(item)):
+        return None
+    path = item.nodeid.split("::")[0]
+    return "postgresql" if path in ONCE_IN_THE_POSTGRESQL_PASS else "sqlite"
+
+
+def pytest_collection_modifyitems(config, items):
+    """The users of REAL_CLOCK_FIXTURES run on the machine's clock (real_clock).
+
+    QC_TEST_ONCE names the pass (scripts/test sets it when both databases run: "sqlite" or
+    "postgresql"): the tests whose result cannot depend on the database are skipped in the other
+    pass than theirs (once_pass). They are those that never touch the pass's database (pure code,
+    the blob stores, media, nginx and gunicorn or browsers in front of an installation of their
+    own on SQLite) and those marked db_independent; docs/testing.md lists them and why. Decided
+    at collection, so a module's expensive fixtures are never started for skipped tests."""
+    for item in items:
+        for fixture, reason in REAL_CLOCK_FIXTURES.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.real_clock(reason))
+    this_pass = os.environ.get("QC_TEST_ONCE", "")
+    if this_pass not in ("sqlite", "postgresql"):
+        return
+    for item in items:
+        other = once_pass(item)
+        if other is not None and other != this_pass:
+            reason = f"database-independent: runs in the {other} pass only"
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def machine_clock():
+    """A block in which the time is the machine's again (it ticks on), when QC_TEST_CLOCK moved
+    the session's; for fixtures that start a process keeping the machine's clock."""
+    if not TEST_CLOCK:
+        return contextlib.nullcontext()
+    return time_machine.travel(time_machine.escape_hatch.time.time(), tick=True)
+
+
+# Fixtures whose users talk to a process on the machine's clock where minutes matter: SeaweedFS
+# refuses an S3 request signed more than 15 minutes off its own clock.
+REAL_CLOCK_FIXTURES = {"seaweedfs": "SeaweedFS checks S3 request signatures against its clock"}
+
+
 @pytest.fixture(autouse=True)
 def _real_clock(request):
     if not (TEST_CLOCK and request.node.get_closest_marker("real_clock")):
         yield
         return
-    with time_machine.travel(time_machine.escape_hatch.time.time(), tick=True):
+    with machine_clock():
         yield
 
 
@@ -243,3 +337,24 @@ def case(officer, colleague, agency, subject):
         subject=subject,
         filed_on=timezone.localdate(),
     )
+
+
+@pytest.fixture
+def api_as(db):
+    """api_as(user) → an Api client (api/tests/client.py) with a fresh token of that user."""
+
+    def make(user, device=None):
+        # Straight to the table, not through issue_api_token: the token is test set-up and must
+        # not add a ledger event to the counts a test compares.
+        secret = f"qc_test-{user.username}-{secrets.token_urlsafe(8)}"
+        ApiToken.objects.create(
+            name=f"{user.username} 测试终端",
+            user=user,
+            device=device,
+            token_hash=ApiToken.hash_secret(secret),
+            prefix=secret[:10],
+            created_by=user,
+        )
+        return Api(secret)
+
+    return make

@@ -2,7 +2,7 @@
 a frozen "now", the API client, and short ways to ask what the rules found.
 
 Every scene is the act of Monday 2026-11-16 09:00–10:00 built compliant through the services
-(quancheng/compliance/tests/conftest.py); its records reach the platform at 10:30.
+(quancheng/compliance/tests/scene.py); its records reach the platform at 10:30.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ import datetime as dt
 
 import pytest
 
-from quancheng.api.tests.conftest import api_as  # noqa: F401  (a fixture)
 from quancheng.compliance.config import Config, current_config, defaults
 from quancheng.compliance.evaluate import contexts_for, evaluate_act, run_rules
-from quancheng.compliance.tests.conftest import END, START, at, clock, scene  # noqa: F401
+from quancheng.compliance.tests.scene import END, START, at  # noqa: F401 - used by the tests
 
 # The day after the act, before its A21 deadline (Wednesday 2026-11-18, due by 11-19 00:00).
 NOW = at(2026, 11, 17, 9, 0)
@@ -63,6 +62,6 @@ def api_findings(api, built, now=NOW) -> dict[str, list[dict]]:
 
 
 @pytest.fixture
-def api(api_as, officer):  # noqa: F811
+def api(api_as, officer):
     """The officer's terminal."""
     return api_as(officer)

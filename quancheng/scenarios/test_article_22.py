@@ -16,7 +16,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from quancheng.api.tests.conftest import api_as  # noqa: F401 - the API tests' fixture
 from quancheng.archive import disposal
 from quancheng.archive.disposal import DisposalRefused, due_items, propose_disposal
 from quancheng.archive.models import DisposalProposal, Dossier, ItemRetention, RetentionClass
@@ -230,7 +229,7 @@ def test_the_disposal_page_refuses_open_case_av_with_the_reason(clock, custodian
 
 
 def test_the_api_shows_the_pending_retention_and_narrows_only_after_sealing(
-    api_as,  # noqa: F811
+    api_as,
     clock,
     custodian,
     open_case,

@@ -24,7 +24,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from quancheng.access.inbox import inbox
-from quancheng.api.tests.conftest import api_as  # noqa: F401 - the API tests' fixture
 from quancheng.archive import dossiers
 from quancheng.cases.models import Act, Case
 from quancheng.cases.services import create_act, update_act
@@ -286,7 +285,7 @@ def test_a_refused_supplement_leaves_the_dossier_as_sealed(officer, custodian, h
 
 
 def test_a_supplement_through_the_api_requested_refused_then_approved(
-    api_as,  # noqa: F811
+    api_as,
     officer,
     custodian,
     head,
@@ -403,7 +402,7 @@ def test_the_admin_offers_no_way_to_change_acts_cases_or_records():
         assert not admin.site.is_registered(model)
 
 
-def test_the_api_refuses_to_patch_a_sealed_act(api_as, officer, inspection):  # noqa: F811
+def test_the_api_refuses_to_patch_a_sealed_act(api_as, officer, inspection):
     """接口修改已封卷的执法行为被拒绝（403，说明原因）"""
     inspection.seal()
     before = Event.objects.count()
@@ -414,7 +413,7 @@ def test_the_api_refuses_to_patch_a_sealed_act(api_as, officer, inspection):  # 
 
 
 def test_no_api_call_changes_a_sealed_act_or_its_items_whoever_asks(
-    api_as,  # noqa: F811
+    api_as,
     officer,
     head,
     custodian,
@@ -458,7 +457,7 @@ def test_no_api_call_changes_a_sealed_act_or_its_items_whoever_asks(
     assert Event.objects.exclude(action__endswith="viewed").count() == before
 
 
-def test_the_api_patches_an_act_not_yet_sealed(api_as, officer, inspection):  # noqa: F811
+def test_the_api_patches_an_act_not_yet_sealed(api_as, officer, inspection):
     """接口修改未封卷的执法行为成功"""
     r = api_as(officer).patch(f"/acts/{inspection.act.pk}", {"description": "补充"})
     assert r.status_code == 200, r.content
@@ -499,7 +498,7 @@ def test_an_act_starting_within_the_clock_tolerance_is_accepted(
     assert act.started_at == NOW + dt.timedelta(minutes=2)
 
 
-def test_the_api_refuses_a_future_act(api_as, officer, colleague, subject):  # noqa: F811
+def test_the_api_refuses_a_future_act(api_as, officer, colleague, subject):
     """接口登记未来时间的执法行为返回 400 与字段错误"""
     with time_machine.travel(NOW, tick=False):
         r = api_as(officer).post(

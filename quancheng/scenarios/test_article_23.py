@@ -16,7 +16,6 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from quancheng.api.tests.conftest import api_as  # noqa: F401 - the API tests' fixture
 from quancheng.archive import disposal
 from quancheng.archive.disposal import DisposalRefused, decide_disposal, propose_disposal
 from quancheng.archive.holds import decide_hold, decide_lift, request_hold, request_lift
@@ -329,7 +328,7 @@ def test_the_heads_decision_page_refuses_when_a_hold_is_pending(
 
 
 def test_the_api_refuses_disposal_of_a_marked_item_and_accepts_it_after_the_heads_decision(
-    api_as,  # noqa: F811
+    api_as,
     clock,
     officer,
     custodian,

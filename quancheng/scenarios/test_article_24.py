@@ -22,7 +22,6 @@ from quancheng.access.inbox import inbox
 from quancheng.access.models import Provision
 from quancheng.access.provisions import decide_provision, register_provided, request_provision
 from quancheng.alerts.models import Alert
-from quancheng.api.tests.conftest import api_as  # noqa: F401 - the API tests' fixture
 from quancheng.archive.disposal import DisposalRefused, propose_disposal
 from quancheng.archive.tests.conftest import make_segment
 from quancheng.compliance.evaluate import evaluate_act
@@ -194,7 +193,7 @@ def test_the_heads_inbox_lists_provision_requests_and_the_page_decides(custodian
 
 
 def test_the_api_requests_the_head_approves_and_the_provision_is_registered(
-    api_as,  # noqa: F811
+    api_as,
     custodian,
     head,
     act,

@@ -14,7 +14,7 @@ from quancheng.records.items import create_data_record, create_document
 from quancheng.records.media import make_derivatives
 from quancheng.records.models import DataKind
 from quancheng.records.services import blob_store, register_blob
-from quancheng.records.tests.media_fixtures import clips_fixture, store_segment  # noqa: F401
+from quancheng.records.tests.media_fixtures import store_segment
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 

@@ -1,7 +1,9 @@
 """Fixtures of the extraction, package and provision tests: an act with a real video segment,
 a scanned document and a data record; the agency's demo certificate; tasks run at once.
 
-Imported by those test files (not a conftest, which the access app's other tests do not need).
+A plugin of quancheng/conftest.py (``pytest_plugins``): the fixtures are shared by the access
+tests and jobs/tests/test_leases.py. ``extraction_stores`` is not autouse (it would then apply to
+every test): the modules that need it say ``pytest.mark.usefixtures("extraction_stores")``.
 """
 
 import datetime as dt
@@ -19,7 +21,7 @@ from quancheng.records.datakinds import load_data_kinds
 from quancheng.records.items import create_data_record, create_document
 from quancheng.records.models import DataKind
 from quancheng.records.services import blob_store, register_blob
-from quancheng.records.tests.media_fixtures import clips_fixture, store_segment  # noqa: F401
+from quancheng.records.tests.media_fixtures import store_segment
 
 CHECKLIST = {
     "checklist": "医疗机构监督检查表",
@@ -28,8 +30,9 @@ CHECKLIST = {
 }
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def extraction_stores(settings, tmp_path):
+    """Blobs and var in the test's folder, the document key, no TSA, tasks run at once."""
     settings.VAR_DIR = tmp_path / "var"
     settings.QC_BLOB_STORE = f"file://{tmp_path / 'blobs'}"
     settings.QC_DOCUMENT_KEY_PASSPHRASE = "test-passphrase"

@@ -4,17 +4,15 @@ import pytest
 from django.utils import timezone
 
 from quancheng.access.models import Extraction, Provision
-from quancheng.api.tests.conftest import api_as  # noqa: F401 - the API tests' fixture
 from quancheng.ledger.models import Event
 
-from .extraction_setup import *  # noqa: F403
 from .extraction_setup import refs
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("extraction_stores")]
 
 
 def test_an_officer_asks_and_the_head_decides_through_the_api(
-    api_as,  # noqa: F811
+    api_as,
     officer,
     head,
     act,
@@ -50,7 +48,7 @@ def test_an_officer_asks_and_the_head_decides_through_the_api(
     assert event.actor == officer and '"via":"api"' in event.body
 
 
-def test_bad_requests_get_json_errors(api_as, officer, outsider, act, act_items):  # noqa: F811
+def test_bad_requests_get_json_errors(api_as, officer, outsider, act, act_items):
     terminal = api_as(officer)
     neither = terminal.post("/extractions", {"purpose": "x", "items": refs(act_items)})
     assert neither.status_code == 400 and "act_id" in neither.json()["fields"]
@@ -67,7 +65,7 @@ def test_bad_requests_get_json_errors(api_as, officer, outsider, act, act_items)
     assert not Extraction.objects.exists()
 
 
-def test_the_outsider_cannot_see_or_download(api_as, outsider, colleague, produced):  # noqa: F811
+def test_the_outsider_cannot_see_or_download(api_as, outsider, colleague, produced):
     assert api_as(outsider).get(f"/extractions/{produced.pk}").status_code == 404
     assert api_as(outsider).get(f"/extractions/{produced.pk}/package").status_code == 404
     assert api_as(outsider).get("/extractions").json()["count"] == 0
@@ -77,7 +75,7 @@ def test_the_outsider_cannot_see_or_download(api_as, outsider, colleague, produc
 
 
 def test_provisions_are_requested_approved_registered_and_listed(
-    api_as,  # noqa: F811
+    api_as,
     custodian,
     head,
     outsider,

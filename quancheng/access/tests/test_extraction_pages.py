@@ -13,10 +13,9 @@ from quancheng.access.extraction import decide_extraction, request_extraction
 from quancheng.access.models import Extraction
 from quancheng.ledger.models import Event
 
-from .extraction_setup import *  # noqa: F403
 from .extraction_setup import refs
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("extraction_stores")]
 
 
 def _client(user, csrf=False):

@@ -20,12 +20,11 @@ from quancheng.ledger.models import Event
 from quancheng.offline.tests.alterations import ALTERATIONS, alter
 from quancheng.records.services import blob_store
 
-from .extraction_setup import *  # noqa: F403
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("extraction_stores")]
 
 ROOT = Path(__file__).resolve().parents[3]
-BAGIT = ROOT / ".venv" / "bin" / "bagit.py"
+# bagit.py of the environment that runs the tests (the checkout's .venv under scripts/test).
+BAGIT = Path(sys.executable).parent / "bagit.py"
 
 
 @pytest.fixture

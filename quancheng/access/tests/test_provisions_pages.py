@@ -19,10 +19,9 @@ from quancheng.access.provisions import (
 )
 from quancheng.ledger.models import Event
 
-from .extraction_setup import *  # noqa: F403
 from .extraction_setup import refs
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("extraction_stores")]
 
 
 def _client(user, csrf=False):

@@ -26,14 +26,12 @@ from quancheng.conftest import make_person
 from quancheng.ledger.models import Event
 from quancheng.records.services import blob_store
 from quancheng.redaction.tests.face_clips import (
-    face_clip_fixture,  # noqa: F401
     faces_per_frame,
 )
 
-from .extraction_setup import *  # noqa: F403
 from .extraction_setup import refs, store_segment
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("extraction_stores")]
 
 
 def _events(action, copy=None):

@@ -14,7 +14,7 @@ from quancheng.alerts.sources import (
 )
 from quancheng.compliance.evaluate import evaluate_act
 from quancheng.compliance.models import Finding
-from quancheng.compliance.tests.conftest import END, START, Scene
+from quancheng.compliance.tests.scene import END, START, Scene
 from quancheng.ledger.models import Event
 from quancheng.registration.models import ActRegistration
 

@@ -7,7 +7,7 @@ from quancheng.cases.models import Act
 from quancheng.conftest import make_person
 from quancheng.ledger.models import Event
 
-from .conftest import assert_error, counts
+from .client import assert_error, counts
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

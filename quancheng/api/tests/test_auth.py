@@ -7,7 +7,7 @@ from quancheng.orgs.models import ApiToken, Device
 from quancheng.orgs.services import issue_api_token, revoke_api_token
 from quancheng.subjects.models import Subject
 
-from .conftest import Api, assert_error, counts
+from .client import Api, assert_error, counts
 
 UNAUTHORIZED = {"code": "unauthorized", "message": "缺少或无效的访问令牌"}
 

@@ -6,7 +6,7 @@ from django.test import Client
 from quancheng.ledger.models import Event
 from quancheng.subjects.models import Subject
 
-from .conftest import assert_error, counts
+from .client import assert_error, counts
 
 BIG = str(2**70)  # beyond 64 bits
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 from quancheng.cases.models import Case
 from quancheng.ledger.models import Event
 
-from .conftest import assert_error, counts
+from .client import assert_error, counts
 
 
 def case_body(subject, officers, **extra):

@@ -4,10 +4,10 @@ import pytest
 
 from quancheng.compliance.evaluate import evaluate_act
 from quancheng.compliance.models import Explanation, Finding, Marker
-from quancheng.compliance.tests.conftest import Scene
+from quancheng.compliance.tests.scene import Scene
 from quancheng.ledger.models import Event
 
-from .conftest import assert_error
+from .client import assert_error
 
 pytestmark = pytest.mark.django_db
 

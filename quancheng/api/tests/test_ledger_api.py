@@ -12,7 +12,7 @@ from quancheng.ledger.models import Event
 from quancheng.ledger.services import record_event
 from quancheng.lib import merkle, tlog_proof
 
-from .conftest import Api
+from .client import Api
 
 pytestmark = pytest.mark.django_db
 

@@ -5,10 +5,10 @@ import datetime as dt
 import pytest
 import time_machine
 
-from quancheng.compliance.tests.conftest import END, START, Scene
+from quancheng.compliance.tests.scene import END, START, Scene
 from quancheng.ledger.models import Event
 
-from .conftest import assert_error
+from .client import assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from quancheng.cases.models import Act
 from quancheng.ledger.models import Event
 from quancheng.registration.models import ActRegistration, LateRegistrationRequest
 
-from .conftest import Api
+from .client import Api
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from quancheng.ledger.models import Event
 from quancheng.orgs.models import Agency
 from quancheng.subjects.models import Subject
 
-from .conftest import assert_error, counts
+from .client import assert_error, counts
 
 NEW = {"name": "重庆市渝中区大坪医院门诊部", "kind": "medical", "address": "渝中区大坪正街1号"}
 

@@ -8,7 +8,7 @@ from quancheng.conftest import make_person
 from quancheng.ledger.models import Event
 from quancheng.orgs.models import ApiToken, Device, Role
 
-from .conftest import Api
+from .client import Api
 
 
 def issue(*args):

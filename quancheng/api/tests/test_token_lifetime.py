@@ -11,7 +11,7 @@ from quancheng.ledger.models import Event
 from quancheng.orgs.models import ApiToken
 from quancheng.orgs.services import issue_api_token
 
-from .conftest import Api, assert_error
+from .client import Api, assert_error
 
 ISSUED = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 

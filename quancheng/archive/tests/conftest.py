@@ -3,19 +3,19 @@
 import datetime as dt
 import io
 import os
+from pathlib import Path
 
 import pytest
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image
 
 from quancheng.archive.models import Dossier, DossierEntry, RetentionClass
 from quancheng.archive.retention import SHANGHAI
-from quancheng.lib.blobstore.tests.conftest import (  # noqa: F401 - pytest fixtures
-    new_bucket_name,
-    seaweedfs,
-)
+from quancheng.lib.blobstore.tests.seaweed import new_bucket_name
 from quancheng.records.items import create_document, create_segment
 from quancheng.records.services import blob_store, register_blob
+from quancheng.records.tests.media_fixtures import make_clip
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +33,7 @@ def _var_dir(settings, tmp_path):
 
 
 @pytest.fixture
-def s3_blob_store(settings, seaweedfs):  # noqa: F811 - the imported fixture
+def s3_blob_store(settings, seaweedfs):
     """QC_BLOB_STORE pointing at a fresh Object Lock bucket on the test SeaweedFS."""
     settings.QC_BLOB_STORE = (
         f"s3://{new_bucket_name()}?endpoint_url={seaweedfs.s3_url}&region=us-east-1"
@@ -113,3 +113,16 @@ def freeze_dossier(act, custodian, *, retention_class=RetentionClass.Y10, archiv
             title=str(item),
         )
     return dossier
+
+
+@pytest.fixture(scope="session")
+def real_files(tmp_path_factory) -> dict[str, Path]:
+    """A PDF, an H.264 clip and an MPEG-4 AVI, made once per session (fourchecks_scene.py)."""
+    d = tmp_path_factory.mktemp("fourchecks")
+    pdf = d / "record.pdf"
+    Image.new("RGB", (60, 80), "white").save(pdf, format="PDF")
+    return {
+        "pdf": pdf,
+        "h264": make_clip(d / "h264.mp4", "libx264"),
+        "avi": make_clip(d / "mpeg4.avi", "mpeg4", audio=False),
+    }

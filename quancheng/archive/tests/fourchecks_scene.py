@@ -1,6 +1,7 @@
 """A finished inspection with real records (a PDF, an H.264 clip, a data record) whose dossier
 passes the 四性 checks, for the checks' and the transfer's tests. The files are made once per
-session (PyAV, Pillow); the scene is built through the services."""
+session (PyAV, Pillow: the ``real_files`` fixture in conftest.py); the scene is built through the
+services."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import datetime as dt
 import io
 from pathlib import Path
 
-import pytest
 from django.db import transaction
 from PIL import Image
 
@@ -17,19 +17,6 @@ from quancheng.records.items import create_data_record, create_document, create_
 from quancheng.records.models import DataKind
 from quancheng.records.services import blob_store, put_record, register_blob
 from quancheng.records.sm3 import compute_sm3
-from quancheng.records.tests.media_fixtures import make_clip
-
-
-@pytest.fixture(scope="session")
-def real_files(tmp_path_factory) -> dict[str, Path]:
-    d = tmp_path_factory.mktemp("fourchecks")
-    pdf = d / "record.pdf"
-    Image.new("RGB", (60, 80), "white").save(pdf, format="PDF")
-    return {
-        "pdf": pdf,
-        "h264": make_clip(d / "h264.mp4", "libx264"),
-        "avi": make_clip(d / "mpeg4.avi", "mpeg4", audio=False),
-    }
 
 
 def stored(path: Path, agency):

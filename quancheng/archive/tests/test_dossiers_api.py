@@ -5,7 +5,7 @@ import secrets
 import pytest
 import time_machine
 
-from quancheng.api.tests.conftest import Api, assert_error
+from quancheng.api.tests.client import Api, assert_error
 from quancheng.archive import dossiers
 from quancheng.ledger.models import Event
 from quancheng.orgs.models import ApiToken

@@ -18,9 +18,8 @@ from quancheng.orgs.models import Device
 from quancheng.records.services import blob_store
 
 from .dossier_scene import NOW
-from .fourchecks_scene import (  # noqa: F401 - real_files is a fixture
+from .fourchecks_scene import (
     inspection_dossier,
-    real_files,
     segment_of,
     spoil_blob,
 )
@@ -45,7 +44,7 @@ def device(agency):
 
 
 @pytest.fixture
-def scene(clock, officer, custodian, act, device, real_files):  # noqa: F811
+def scene(clock, officer, custodian, act, device, real_files):
     return inspection_dossier(officer, custodian, act, device, real_files)
 
 
@@ -89,7 +88,7 @@ def test_a_failed_check_refuses_sealing_with_the_reason_and_keeps_the_report(
     officer,
     act,
     device,
-    real_files,  # noqa: F811
+    real_files,
 ):
     dossier, _ = scene
     # An AVI (MPEG-4 Part 2) without a proxy, recorded by no known device.
@@ -110,7 +109,7 @@ def test_a_failed_check_refuses_sealing_with_the_reason_and_keeps_the_report(
     }
 
 
-def test_the_api_gives_the_failures_codes(scene, custodian, officer, act, real_files):  # noqa: F811
+def test_the_api_gives_the_failures_codes(scene, custodian, officer, act, real_files):
     from .test_dossiers_api import api_as
 
     dossier, _ = scene
@@ -134,7 +133,7 @@ def test_the_page_shows_the_failure_in_chinese(
     officer,
     act,
     device,
-    real_files,  # noqa: F811
+    real_files,
 ):
     dossier, _ = scene
     segment_of(officer, act, device, real_files["avi"], started_at=None, ended_at=None)
@@ -207,7 +206,7 @@ def test_a_supplement_after_sealing_is_no_alteration(
     officer,
     act,
     device,
-    real_files,  # noqa: F811
+    real_files,
 ):
     """A head-approved supplement (补充归档) is on the record: the transfer's run accepts its
     entries and its table of contents."""
@@ -251,7 +250,7 @@ def _fail_integrity(scene, **_):
     return ("integrity", "metadata_incomplete"), "缺少元数据：设备"
 
 
-def _fail_usability(scene, officer, act, device, real_files, **_):  # noqa: F811
+def _fail_usability(scene, officer, act, device, real_files, **_):
     """An AVI (not a long-term format) without a proxy."""
     segment_of(officer, act, device, real_files["avi"], container="avi")
     return ("usability", "proxy_missing"), "不在长期保存格式之列，且没有浏览副本"
@@ -274,7 +273,7 @@ def test_a_failure_of_each_group_blocks_sealing_with_its_reason_in_chinese(
     officer,
     act,
     device,
-    real_files,  # noqa: F811
+    real_files,
 ):
     """DA/T 70's four groups: any one failing refuses the freeze, and the page and the API say
     why (the page in Chinese, the API with the check's code)."""

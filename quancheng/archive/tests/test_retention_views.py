@@ -8,7 +8,6 @@ from django.test import Client
 from django.urls import reverse
 
 from quancheng.alerts.models import Alert
-from quancheng.api.tests.conftest import api_as  # noqa: F401 - the API tests' fixture
 from quancheng.archive.disposal import propose_disposal
 from quancheng.archive.holds import decide_hold, request_hold
 from quancheng.archive.models import DisposalProposal, Hold, OfflineCopyJob, RetentionConfig
@@ -84,7 +83,7 @@ def test_a_blocked_disposal_names_the_blocker_and_offers_no_confirmation(
     head,
     act,
     segment,
-    api_as,  # noqa: F811 - the imported fixture
+    api_as,
 ):
     """Issue 18: the confirmation page checks in advance what the approval checks; a hold
     requested after the proposal (A23) blocks it: the page says so in Chinese, with no confirm

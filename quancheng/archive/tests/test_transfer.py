@@ -23,7 +23,7 @@ from quancheng.orgs.models import Device
 from quancheng.records.services import blob_store
 
 from .dossier_scene import NOW
-from .fourchecks_scene import inspection_dossier, real_files  # noqa: F401 - a fixture
+from .fourchecks_scene import inspection_dossier
 
 pytestmark = pytest.mark.django_db
 ARCHIVES = "重庆市渝中区档案馆"
@@ -56,7 +56,7 @@ def clock():
 
 
 @pytest.fixture
-def sealed(clock, officer, custodian, act, real_files):  # noqa: F811
+def sealed(clock, officer, custodian, act, real_files):
     device = Device.objects.create(agency=act.agency, kind="body_camera", serial_number="B1")
     dossier, records = inspection_dossier(officer, custodian, act, device, real_files)
     return dossiers.freeze_dossier(custodian, dossier), records
@@ -250,7 +250,7 @@ def test_a_crash_in_the_middle_of_packaging_then_the_retry_gives_one_package(
 
 
 @pytest.fixture
-def sealed_with_p7s(clock, officer, custodian, act, real_files):  # noqa: F811
+def sealed_with_p7s(clock, officer, custodian, act, real_files):
     """The sealed dossier whose PDF document carries a detached SM2 signature (.p7s)."""
     from django.db import transaction
 

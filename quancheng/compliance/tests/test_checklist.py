@@ -13,7 +13,7 @@ from quancheng.documents.catalogue import load_catalogue
 from quancheng.documents.models import DocumentType
 from quancheng.ledger.models import Event
 
-from .conftest import ALL_MARKERS, END, START
+from .scene import ALL_MARKERS, END, START
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from quancheng.registration.services import (
     request_late_registration,
 )
 
-from .conftest import END, START, at
+from .scene import END, START, at
 
 pytestmark = pytest.mark.django_db
 

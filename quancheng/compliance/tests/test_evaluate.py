@@ -10,7 +10,7 @@ from quancheng.compliance.models import ActCompliance, CaseCompliance, Finding, 
 from quancheng.compliance.services import answer_finding
 from quancheng.ledger.models import Event
 
-from .conftest import END, START
+from .scene import END, START
 
 pytestmark = pytest.mark.django_db
 

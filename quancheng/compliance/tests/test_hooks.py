@@ -5,7 +5,7 @@ import pytest
 from quancheng.compliance.models import ActCompliance, Finding
 from quancheng.records.items import link_item, unlink_item
 
-from .conftest import END, START
+from .scene import END, START
 
 pytestmark = pytest.mark.django_db
 

@@ -4,12 +4,11 @@ may view a segment (A24) adds or withdraws a marker on it."""
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from quancheng.api.tests.conftest import api_as  # noqa: F401 - the API tests' fixture
 from quancheng.compliance import services
 from quancheng.compliance.models import Marker
 from quancheng.conftest import make_person
 
-from .conftest import Scene
+from .scene import Scene
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +29,7 @@ def built(officer, colleague, agency, subject, settings, tmp_path):
 
 
 def test_a_marker_on_a_segment_one_may_not_view_is_refused_by_the_api(
-    api_as,  # noqa: F811
+    api_as,
     bystander,
     built,
 ):

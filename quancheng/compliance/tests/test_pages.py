@@ -12,7 +12,7 @@ from quancheng.compliance.evaluate import evaluate_act
 from quancheng.compliance.models import Explanation, Finding, Marker, RuleConfig
 from quancheng.ledger.models import Event
 
-from .conftest import END, START
+from .scene import END, START
 
 pytestmark = pytest.mark.django_db
 

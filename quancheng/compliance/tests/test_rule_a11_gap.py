@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from quancheng.compliance.models import Explanation
 
-from .conftest import END, START
+from .scene import END, START
 
 pytestmark = [pytest.mark.django_db, pytest.mark.rule("A11-gap")]
 

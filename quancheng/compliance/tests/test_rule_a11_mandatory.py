@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from .conftest import END, START
+from .scene import END, START
 
 pytestmark = [pytest.mark.django_db, pytest.mark.rule("A11-mandatory")]
 

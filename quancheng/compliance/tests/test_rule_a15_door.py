@@ -1,6 +1,6 @@
 import pytest
 
-from .conftest import END, START
+from .scene import END, START
 
 pytestmark = [pytest.mark.django_db, pytest.mark.rule("A15-door")]
 

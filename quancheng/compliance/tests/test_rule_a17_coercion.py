@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from .conftest import START
+from .scene import START
 
 pytestmark = [pytest.mark.django_db, pytest.mark.rule("A17-coercion")]
 

@@ -6,7 +6,7 @@ import pytest
 
 from quancheng.archive.models import Dossier, ItemRetention, RetentionClass
 
-from .conftest import START
+from .scene import START
 
 pytestmark = [pytest.mark.django_db, pytest.mark.rule("A22-retention")]
 

@@ -19,7 +19,7 @@ from quancheng.compliance.services import (
 )
 from quancheng.ledger.models import Event
 
-from .conftest import END, START
+from .scene import END, START
 
 pytestmark = pytest.mark.django_db
 

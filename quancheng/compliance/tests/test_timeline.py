@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from quancheng.cases.models import Act
 from quancheng.compliance.timeline import build_timeline, build_timelines, union
 
-from .conftest import END, START
+from .scene import END, START
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,7 @@ import hashlib
 import pytest
 from django.db import transaction
 
-from quancheng.api.tests.conftest import api_as  # noqa: F401
-from quancheng.compliance.tests.conftest import START, Scene, at, clock, scene  # noqa: F401
+from quancheng.compliance.tests.scene import START, Scene, at  # noqa: F401 - used by the tests
 from quancheng.content import ocr
 from quancheng.records.items import create_segment
 from quancheng.records.services import blob_store, register_blob

@@ -11,7 +11,7 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
-from quancheng.api.tests.conftest import assert_error
+from quancheng.api.tests.client import assert_error
 from quancheng.content.models import ScanReading
 from quancheng.content.scans import read_scan
 from quancheng.content.tasks import read_document_scan

@@ -9,7 +9,6 @@ import pytest
 from django.test import RequestFactory
 from PIL import Image, ImageDraw
 
-from quancheng.api.tests.conftest import api_as  # noqa: F401 - the API tests' fixture
 from quancheng.demo.ca import make_demo_certificates
 from quancheng.documents.catalogue import load_catalogue
 from quancheng.documents.models import DocumentType

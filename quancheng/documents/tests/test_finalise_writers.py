@@ -15,7 +15,7 @@ from quancheng.cases.services import create_act
 from quancheng.conftest import PASSWORD
 from quancheng.documents import services
 from quancheng.documents.models import DocumentDraft, NumberCounter
-from quancheng.jobs.tests.instance import migrated_template, new_instance, wait_for  # noqa: F401
+from quancheng.jobs.tests.instance import new_instance, wait_for
 from quancheng.ledger.models import Event
 
 from .conftest import doc_type, signature_png, terminal
@@ -44,7 +44,7 @@ def events(draft, action):
 
 
 @pytest.fixture
-def instance(migrated_template, tmp_path):  # noqa: F811
+def instance(migrated_template, tmp_path):
     instance = new_instance(migrated_template, tmp_path / "var")
     yield instance
     instance.drop()

@@ -15,7 +15,6 @@ from django.urls import reverse
 from quancheng.alerts.models import Alert
 from quancheng.documents import services
 from quancheng.ledger.models import Event
-from quancheng.lib.blobstore.tests.conftest import seaweedfs  # noqa: F401 - the S3 fixture
 from quancheng.records.services import blob_store
 from quancheng.records.tests.s3 import delete_every_version, locked_bucket
 
@@ -33,7 +32,7 @@ def _finalised(officer, colleague, act):
 
 @pytest.mark.django_db
 def test_the_pdf_and_signature_images_are_locked_on_s3(
-    seaweedfs,  # noqa: F811
+    seaweedfs,
     settings,
     officer,
     colleague,

@@ -4,7 +4,6 @@ import os
 import pytest
 
 from quancheng.lib.blobstore import LocalBlobStore
-from quancheng.lib.blobstore.tests.conftest import seaweedfs  # noqa: F401 - the S3 fixture
 from quancheng.records.services import register_blob
 
 

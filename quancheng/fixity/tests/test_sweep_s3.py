@@ -16,7 +16,7 @@ import pytest
 from quancheng.alerts.models import Alert
 from quancheng.fixity.sweep import run_sweep
 from quancheng.ledger.models import Event
-from quancheng.lib.blobstore.tests.conftest import new_bucket_name
+from quancheng.lib.blobstore.tests.seaweed import new_bucket_name
 
 pytestmark = pytest.mark.django_db
 

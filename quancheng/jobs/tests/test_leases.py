@@ -16,7 +16,6 @@ from quancheng.access.extraction import decide_extraction, request_extraction, r
 from quancheng.access.models import Extraction
 from quancheng.access.package import claim
 from quancheng.access.tasks_extraction import produce_extraction_package
-from quancheng.access.tests.extraction_setup import *  # noqa: F403
 from quancheng.access.tests.extraction_setup import refs
 from quancheng.jobs import leases, workdirs, worker
 from quancheng.jobs.models import JobLease
@@ -25,7 +24,7 @@ from quancheng.records.models import Segment
 from quancheng.records.tasks import make_segment_derivatives
 from quancheng.records.tests.media_fixtures import store_segment
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("extraction_stores")]
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 

@@ -4,7 +4,7 @@ temporary files are removed. Real worker processes on a separate installation.""
 
 import pytest
 
-from .instance import kill, migrated_template, new_instance, wait_for  # noqa: F401
+from .instance import kill, new_instance, wait_for
 
 LEASE_SECONDS = 2
 DOCUMENT_BYTES = 8 * 1024 * 1024
@@ -23,7 +23,7 @@ print(json.dumps({{"status": e.status, "package": e.package_id, "error": e.error
 
 
 @pytest.fixture
-def instance(migrated_template, tmp_path):  # noqa: F811
+def instance(migrated_template, tmp_path):
     instance = new_instance(migrated_template, tmp_path / "var", QC_JOB_LEASE_SECONDS=LEASE_SECONDS)
     yield instance
     instance.drop()

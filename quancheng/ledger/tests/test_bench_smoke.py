@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[3]
 
 
+@pytest.mark.db_independent("the benchmark runs on a SQLite database of its own")
 def test_append_benchmark_runs_writers_and_an_integrator_and_verifies(tmp_path):
     """The script end to end at a tiny size, as its own process (its writer threads and its
     integrator process need a committed database of their own)."""

@@ -7,12 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from quancheng.jobs.tests.instance import (  # noqa: F401 - migrated_template is a fixture
-    kill,
-    migrated_template,
-    new_instance,
-    wait_for,
-)
+from quancheng.jobs.tests.instance import kill, new_instance, wait_for
 
 LEASE_SECONDS = 2
 BATCH = 50
@@ -62,7 +57,7 @@ def stalling_integrator(marker: str) -> None:
 
 
 @pytest.fixture
-def instance(migrated_template, tmp_path):  # noqa: F811
+def instance(migrated_template, tmp_path):
     instance = new_instance(
         migrated_template,
         tmp_path / "var",

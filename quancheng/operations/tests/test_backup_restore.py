@@ -5,11 +5,10 @@ installation backed up with `manage.py backup`, deleted, and restored into an em
 import json
 import shutil
 
-from quancheng.jobs.tests.instance import (  # noqa: F401
+from quancheng.jobs.tests.instance import (
     Instance,
     _admin,
     _with_database,
-    migrated_template,
     new_instance,
     suite_postgres_url,
 )
@@ -52,7 +51,7 @@ def empty_installation(source: Instance, var) -> Instance:
     return Instance(var, _with_database(pg, name))
 
 
-def test_backup_destroy_restore_verify(migrated_template, tmp_path):  # noqa: F811
+def test_backup_destroy_restore_verify(migrated_template, tmp_path):
     original = new_instance(migrated_template, tmp_path / "original")
     original.python(SEED)
     before = original.python(STATE)

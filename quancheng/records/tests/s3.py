@@ -3,7 +3,7 @@
 from urllib.parse import urlencode
 
 from quancheng.lib.blobstore.s3 import S3BlobStore
-from quancheng.lib.blobstore.tests.conftest import new_bucket_name
+from quancheng.lib.blobstore.tests.seaweed import new_bucket_name
 
 
 def locked_bucket(seaweedfs, settings) -> str:

@@ -16,7 +16,7 @@ from quancheng.records.media import make_derivatives
 from quancheng.records.models import DataKind, Segment
 from quancheng.records.services import blob_store, register_blob
 
-from .media_fixtures import clips_fixture, store_segment  # noqa: F401 - the clips fixture
+from .media_fixtures import store_segment
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from quancheng.records.media import make_derivatives, probe_file
 from quancheng.records.models import Blob, Segment
 from quancheng.records.services import blob_store
 
-from .media_fixtures import clips_fixture, store_segment  # noqa: F401 - the clips fixture
+from .media_fixtures import store_segment
 
 pytestmark = pytest.mark.django_db
 

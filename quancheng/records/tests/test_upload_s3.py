@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from django.test import Client
 
 from quancheng.lib.blobstore.s3 import S3BlobStore
-from quancheng.lib.blobstore.tests.conftest import new_bucket_name, seaweedfs  # noqa: F401
+from quancheng.lib.blobstore.tests.seaweed import new_bucket_name
 from quancheng.records.models import Blob, Segment, Upload
 from quancheng.records.services import blob_store
 
@@ -24,7 +24,7 @@ MiB = 1024 * 1024
 
 
 @pytest.fixture
-def s3_bucket(seaweedfs, settings):  # noqa: F811 - the imported fixture
+def s3_bucket(seaweedfs, settings):
     """QC_BLOB_STORE pointing at a fresh Object Lock bucket (5 MiB parts: multipart above that)."""
     bucket = new_bucket_name()
     S3BlobStore(seaweedfs.client(), bucket).ensure_bucket()

@@ -18,7 +18,6 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from quancheng.lib.blobstore.tests.conftest import seaweedfs  # noqa: F401 - the S3 fixture
 from quancheng.records.media import make_derivatives
 from quancheng.records.models import Segment
 from quancheng.records.services import blob_store, put_record
@@ -59,7 +58,7 @@ def test_no_code_but_put_record_writes_to_the_blob_store():
 
 
 @pytest.mark.django_db
-def test_put_record_locks_for_the_minimum_retention(seaweedfs, settings):  # noqa: F811
+def test_put_record_locks_for_the_minimum_retention(seaweedfs, settings):
     locked_bucket(seaweedfs, settings)
     settings.QC_BLOB_MIN_RETENTION_DAYS = 183
 
@@ -72,7 +71,7 @@ def test_put_record_locks_for_the_minimum_retention(seaweedfs, settings):  # noq
 
 @pytest.mark.django_db
 def test_dock_ingest_and_derivatives_cannot_be_deleted_on_s3(
-    seaweedfs,  # noqa: F811
+    seaweedfs,
     settings,
     custodian,
     agency,

@@ -2,7 +2,8 @@
 photograph (Eileen Collins; the PNG ships inside the scikit-image wheel, nothing is downloaded),
 with a 440 Hz tone as its audio; and the detector run over a whole file.
 
-Imported by the redaction tests of this package and of the access app.
+The ``face_clip`` fixture is shared by the redaction tests of this package and of the access app
+(this module is in quancheng/conftest.py's ``pytest_plugins``).
 """
 
 import hashlib

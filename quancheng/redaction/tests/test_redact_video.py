@@ -13,7 +13,6 @@ from quancheng.redaction.video import Params, RedactionError, redact_video
 from .face_clips import (
     RATE,
     audio_samples,
-    face_clip_fixture,  # noqa: F401
     faces_per_frame,
     sha256_of,
 )

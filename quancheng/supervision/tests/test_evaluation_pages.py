@@ -10,8 +10,6 @@ from django.urls import reverse
 from quancheng.supervision import evaluations
 from quancheng.supervision.models_spot import Evaluation
 
-from .spot_fixtures import *  # noqa: F403
-
 pytestmark = pytest.mark.django_db
 
 POINTS = {

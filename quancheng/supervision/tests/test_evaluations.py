@@ -11,8 +11,6 @@ from quancheng.ledger.models import Event
 from quancheng.supervision import evaluations, spotchecks
 from quancheng.supervision.models_spot import Evaluation
 
-from .spot_fixtures import *  # noqa: F403
-
 pytestmark = pytest.mark.django_db
 
 Q1 = {"period_label": "2026年第一季度", "period_start": dt.date(2026, 1, 1)}

@@ -5,14 +5,9 @@ import datetime as dt
 
 import pytest
 
-from quancheng.api.tests.conftest import (
-    api_as,  # noqa: F401 - the API tests' fixture
-    assert_error,
-)
+from quancheng.api.tests.client import assert_error
 from quancheng.ledger.models import Event
 from quancheng.supervision import evaluations
-
-from .spot_fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +27,7 @@ ALL_ITEMS = {
 }
 
 
-def test_finalising_an_evaluation_through_the_api(api_as, commission, agency, head, officer):  # noqa: F811
+def test_finalising_an_evaluation_through_the_api(api_as, commission, agency, head, officer):
     evaluation = evaluations.create_evaluation(commission, agency, **Q1)
     evaluations.score_evaluation(commission, evaluation, ALL_ITEMS)
     url = f"/evaluations/{evaluation.pk}/finalise"
@@ -57,7 +52,7 @@ def test_finalising_an_evaluation_through_the_api(api_as, commission, agency, he
     assert_error(api.post(url, {"confirm": True}), 409, "already_final")
 
 
-def test_an_unscored_evaluation_is_refused_in_chinese(api_as, commission, agency):  # noqa: F811
+def test_an_unscored_evaluation_is_refused_in_chinese(api_as, commission, agency):
     evaluation = evaluations.create_evaluation(commission, agency, **Q1)
     r = api_as(commission).post(f"/evaluations/{evaluation.pk}/finalise", {"confirm": True})
     assert r.status_code == 400 and "尚未评分" in r.json()["message"]

@@ -13,8 +13,6 @@ from quancheng.ledger.models import Event
 from quancheng.supervision import spotchecks
 from quancheng.supervision.models_spot import SpotCheck
 
-from .spot_fixtures import *  # noqa: F403
-
 pytestmark = pytest.mark.django_db
 
 

@@ -17,8 +17,6 @@ from quancheng.records.services import blob_store
 from quancheng.supervision import spotchecks
 from quancheng.supervision.models_spot import SpotCheck
 
-from .spot_fixtures import *  # noqa: F403
-
 pytestmark = pytest.mark.django_db
 
 PERIOD = {"period_start": dt.date(2026, 1, 1), "period_end": dt.date(2026, 6, 30)}

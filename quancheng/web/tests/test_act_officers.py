@@ -8,7 +8,6 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from quancheng.alerts.models import Alert
-from quancheng.api.tests.conftest import api_as  # noqa: F401 - the API tests' fixture
 from quancheng.cases.services import update_act
 from quancheng.conftest import make_person
 from quancheng.ledger.models import Event
@@ -54,7 +53,7 @@ def test_an_uninvolved_officer_cannot_open_the_edit_page_nor_add_himself(
     assert url not in page
 
 
-def test_nor_through_the_api(api_as, bystander, officer, colleague, act):  # noqa: F811
+def test_nor_through_the_api(api_as, bystander, officer, colleague, act):
     api = api_as(bystander)
     r = api.patch(f"/acts/{act.pk}", {"officer_ids": [officer.pk, colleague.pk, bystander.pk]})
     assert r.status_code == 403 and r.json()["code"] == "forbidden"

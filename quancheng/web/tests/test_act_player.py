@@ -15,7 +15,7 @@ from quancheng.conftest import make_person
 from quancheng.orgs.models import Device
 from quancheng.records.items import create_document
 from quancheng.records.services import blob_store, register_blob
-from quancheng.records.tests.media_fixtures import clips_fixture, store_segment  # noqa: F401
+from quancheng.records.tests.media_fixtures import store_segment
 
 pytestmark = pytest.mark.django_db
 

@@ -15,28 +15,21 @@ One world is built per test (two tests: pages and API), shared by all the reques
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 import secrets
 import uuid
 
 import pytest
-from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from quancheng.access.policy import VIEW, decide
-from quancheng.conftest import make_person
-from quancheng.documents.catalogue import load_catalogue
-from quancheng.documents.models import DocumentType
-from quancheng.documents.services import create_draft
 from quancheng.ledger.models import Event
 from quancheng.orgs import capabilities as caps
-from quancheng.orgs.models import ApiToken, Device, Role, api_token_expiry
-from quancheng.records.items import create_segment
-from quancheng.records.services import blob_store, register_blob
+from quancheng.orgs.models import ApiToken, Role, api_token_expiry
 from quancheng.web.routes import ROUTES, capability_of
+from quancheng.web.tests.matrix_world import World
 
 pytestmark = pytest.mark.django_db
 MISSING = 999_999_999
@@ -89,82 +82,6 @@ def test_every_route_declares_its_capability():
 # --- the world -----------------------------------------------------------------------------
 
 
-class World:
-    def __init__(self, agency, other_agency, subject, officer, colleague, persons, tmp_path):
-        from quancheng.cases.services import create_act, create_case
-
-        start = timezone.now().replace(microsecond=0) - dt.timedelta(days=1)
-        self.case = create_case(
-            officer,
-            agency,
-            [officer, colleague],
-            number="渝中卫医罚〔2026〕9号",
-            cause="未取得医疗机构执业许可证擅自执业",
-            subject=subject,
-            filed_on=timezone.localdate(),
-        )
-        self.act = create_act(
-            officer,
-            agency,
-            [officer, colleague],
-            kind="inspection",
-            started_at=start,
-            ended_at=start + dt.timedelta(hours=1),
-            place=subject.address,
-            subject=subject,
-            case=self.case,
-        )
-        self.subject = subject
-        info = blob_store().put(io.BytesIO(b"not really a video"))
-        with transaction.atomic():
-            blob = register_blob(info, agency)
-        self.segment = create_segment(
-            officer,
-            agency=agency,
-            blob=blob,
-            source="upload",
-            act=self.act,
-            started_at=start,
-            ended_at=start + dt.timedelta(minutes=30),
-            original_filename="a.mp4",
-        )
-        load_catalogue()
-        self.draft = create_draft(officer, self.act, DocumentType.objects.get(name="现场笔录"))
-        self.device = Device.objects.create(agency=agency, kind="body_camera", serial_number="M-1")
-        self.persons = persons
-
-    def object_for(self, name: str, param: str):
-        """The world's object a route's parameter names, or None (then an unknown id)."""
-        by_param = {
-            "act_id": self.act,
-            "act_pk": self.act,
-            "case_id": self.case,
-            "subject_id": self.subject,
-            "draft_id": self.draft,
-            "device_id": self.device,
-        }
-        if param in by_param:
-            return by_param[param]
-        if param != "pk":
-            return None
-        prefixes = [
-            ("subject_", self.subject),
-            ("act_", self.act),
-            ("case_", self.case),
-            ("segment_", self.segment),
-            ("records_segment", self.segment),
-            ("documents:draft", self.draft),
-            ("device_", self.device),
-            ("compliance:marker_add", self.segment),
-            ("content:picture_offset_confirm", self.segment),
-            ("compliance:explanation_add", self.act),
-            ("compliance:act_evaluate", self.act),
-            ("archive:dossier_assemble_case", self.case),
-            ("archive:dossier_assemble_act", self.act),
-        ]
-        return next((obj for prefix, obj in prefixes if name.startswith(prefix)), None)
-
-
 PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
 
 
@@ -201,28 +118,6 @@ def allowed(person, capability: str, obj) -> bool | None:
     if capability == caps.CONTENT and obj is not None and hasattr(obj, "act_id"):
         return decide(person, obj, VIEW).allowed
     return None
-
-
-@pytest.fixture
-def world(agency, other_agency, subject, officer, colleague, custodian, head, commission,
-          outsider, city_admin, auditor, system_admin, security_admin, audit_admin, settings,
-          tmp_path):  # fmt: skip
-    settings.VAR_DIR = tmp_path / "var"
-    settings.QC_BLOB_STORE = f"file://{tmp_path / 'blobs'}"
-    persons = {
-        "officer": officer,
-        "uninvolved": make_person("wangqiang", "王强", agency),
-        "custodian": custodian,
-        "head": head,
-        "auditor": auditor,
-        "commission": commission,
-        "city_admin": city_admin,
-        "outsider": outsider,
-        "system_admin": system_admin,
-        "security_admin": security_admin,
-        "audit_admin": audit_admin,
-    }
-    return World(agency, other_agency, subject, officer, colleague, persons, tmp_path)
 
 
 def _routes(world, api: bool):

@@ -18,7 +18,6 @@ import pytest
 from django.test import Client
 
 from quancheng.web.tests.test_authorization_matrix import HEAVY, LIGHT_CALLERS, _routes
-from quancheng.web.tests.test_authorization_matrix import world as world
 from quancheng.web.tests.untranslated import code_text, untranslated, visible_text
 
 pytestmark = pytest.mark.django_db

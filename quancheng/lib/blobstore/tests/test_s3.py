@@ -19,8 +19,8 @@ from quancheng.lib.blobstore import (
     blob_store_from_url,
 )
 from quancheng.lib.blobstore.s3 import S3BlobStore
-from quancheng.lib.blobstore.tests.conftest import new_bucket_name
 from quancheng.lib.blobstore.tests.helpers import MiB, write_random_file
+from quancheng.lib.blobstore.tests.seaweed import new_bucket_name
 
 
 def later(**delta) -> dt.datetime:

@@ -1,13 +1,11 @@
-"""API test helpers: a client that sends a bearer token, and counts of what a request wrote."""
+"""API test helpers: a client that sends a bearer token, and counts of what a request wrote.
 
-import secrets
+The ``api_as`` fixture (a client with a fresh token of a person) is in quancheng/conftest.py."""
 
-import pytest
 from django.test import Client
 
 from quancheng.cases.models import Act, Case
 from quancheng.ledger.models import Event
-from quancheng.orgs.models import ApiToken
 from quancheng.subjects.models import Subject
 
 PREFIX = "/api/v1"
@@ -35,27 +33,6 @@ class Api:
         return self.client.patch(
             PREFIX + path, body or {}, content_type="application/json", headers=self._headers()
         )
-
-
-@pytest.fixture
-def api_as(db):
-    """api_as(user) → an Api with a fresh token of that user."""
-
-    def make(user, device=None):
-        # Straight to the table, not through issue_api_token: the token is test set-up and must
-        # not add a ledger event to the counts a test compares.
-        secret = f"qc_test-{user.username}-{secrets.token_urlsafe(8)}"
-        ApiToken.objects.create(
-            name=f"{user.username} 测试终端",
-            user=user,
-            device=device,
-            token_hash=ApiToken.hash_secret(secret),
-            prefix=secret[:10],
-            created_by=user,
-        )
-        return Api(secret)
-
-    return make
 
 
 def counts() -> dict[str, int]:
