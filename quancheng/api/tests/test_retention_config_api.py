@@ -3,10 +3,9 @@ administrator as a new version, refused below the legal floor with a JSON code (
 
 import pytest
 
+from quancheng.api.tests.client import assert_error
 from quancheng.archive.models import RetentionConfig
 from quancheng.ledger.models import Event
-
-from .conftest import assert_error
 
 pytestmark = pytest.mark.django_db
 
