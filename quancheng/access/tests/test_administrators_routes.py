@@ -87,6 +87,21 @@ def test_no_administrator_reads_content_by_any_content_route(
             assert response.status_code in (401, 403, 404), (admin.role, url, response.status_code)
 
 
+def test_no_list_leads_an_administrator_to_an_acts_page(
+    client, act, officer, system_admin, security_admin, audit_admin
+):
+    """The acts list shows an administrator the acts (organisation data) but no link to the
+    act's page, which they may not open."""
+    act_page = reverse("act_detail", args=[act.pk])
+    client.force_login(officer)
+    assert act_page in client.get(reverse("act_list")).content.decode()
+    for admin in (system_admin, security_admin, audit_admin):
+        client.force_login(admin)
+        response = client.get(reverse("act_list"))
+        if response.status_code == 200:
+            assert act_page not in response.content.decode(), admin.role
+
+
 def _routes(resolver=None, namespace="", out=None):
     """(full name, parameter names) of every named URL pattern."""
     resolver = resolver or get_resolver()

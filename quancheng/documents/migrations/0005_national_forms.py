@@ -14,11 +14,12 @@ BIANHAO_TYPES = ["xianchang-bilu", "jiandu-yijianshu"]
 
 
 def _event(action, doc_type, body):
+    from quancheng.ledger.actions import Action
     from quancheng.ledger.services import record_event
 
     record_event(
         None,
-        action,
+        Action(action),  # the catalogue's member for the stored value
         object_type="documents.documenttype",
         object_id=str(doc_type.pk),
         body={"code": doc_type.code, "version": doc_type.version, **body},
