@@ -202,13 +202,17 @@ TARGETS = """() => {
     'main textarea, main summary, main a[href]';
   const out = [];
   for (const el of document.querySelectorAll(selector)) {
+    // A chart's parts (the act's timeline): each is also a row of the records list below it
+    // with its own buttons (WCAG 2.5.8's "equivalent" exception).
+    if (el.closest('svg')) continue;
     const style = getComputedStyle(el);
     if (style.visibility === 'hidden' || style.display === 'none') continue;
     let r = el.getBoundingClientRect();
     if (r.width === 0 && r.height === 0) continue;
     // A checkbox or radio inside its label: the label is the target.
-    if ((el.type === 'checkbox' || el.type === 'radio') && el.closest('label')) {
-      r = el.closest('label').getBoundingClientRect();
+    const label = el.closest('label') || (el.id && document.querySelector(`label[for="${el.id}"]`));
+    if ((el.type === 'checkbox' || el.type === 'radio') && label) {
+      r = label.getBoundingClientRect();
     }
     const inline = el.tagName === 'A' && !el.classList.contains('btn') &&
       style.display === 'inline';
