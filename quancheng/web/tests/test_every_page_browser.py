@@ -25,8 +25,15 @@ import re
 
 import pytest
 
-from .live import CHROMIUM, PASSWORD, chromium_browser, manage, new_context, prepared_env
-from .live import running_server
+from .live import (
+    CHROMIUM,
+    PASSWORD,
+    chromium_browser,
+    manage,
+    new_context,
+    prepared_env,
+    running_server,
+)
 from .test_navigation_browser import PHONE, ROLES, WIDE_ELEMENTS
 
 pytestmark = [
@@ -49,8 +56,8 @@ FROM_AN_ACT = {
 def prepare() -> None:
     """Run in the server's installation (manage.py shell): make what the year has none of, then
     print the pages as JSON: {"pages": [[path, username], …], "forms": {name: [path, user]}}."""
-    from django.test import Client
     from django.urls import reverse
+    from django.utils import timezone
 
     from quancheng.cases.models import Act, Case
     from quancheng.documents.models import DocumentDraft, DocumentType
@@ -59,9 +66,8 @@ def prepare() -> None:
     from quancheng.orgs.models import Device, User
     from quancheng.records.models import Segment
     from quancheng.web.tests import test_untranslated_names as names
-    from quancheng.web.tests.test_authorization_matrix import concrete, walk
 
-    names._hold_and_disposal(dt.date.today() + dt.timedelta(days=11 * 366))
+    names._hold_and_disposal(timezone.localdate() + dt.timedelta(days=11 * 366))
     names._extraction_with_its_note()
     names._party_copy_witness_and_redaction()
 
@@ -92,7 +98,28 @@ def prepare() -> None:
 
             return MatrixWorld.object_for(self, name, param)  # type: ignore[arg-type]
 
-    world = World()
+    pages, unread = _readers(_paths(World(), first_act))
+
+    unregistered = Act.objects.filter(
+        agency=officer.agency, registration__isnull=True, pk__in=recorded
+    ).order_by("pk")
+    forms = {
+        "act": [first_act.get_absolute_url(), ROLES["officer"]],
+        "upload": [reverse("act_upload", kwargs={"act_id": first_act.pk}), ROLES["officer"]],
+        "sign": [reverse("documents:draft_sign", kwargs={"pk": unsigned.pk}), officer.username],
+        # The registration form is the custodian's panel on the act's page.
+        "register": [unregistered.first().get_absolute_url(), ROLES["custodian"]],
+    }
+    print(json.dumps({"pages": pages, "forms": forms, "unread": unread}))
+
+
+def _paths(world, first_act) -> dict[str, str]:
+    """Every GET page's path (its ids filled from the demo year) → its route name."""
+    from django.urls import reverse
+
+    from quancheng.web.tests import test_untranslated_names as names
+    from quancheng.web.tests.test_authorization_matrix import concrete, walk
+
     paths: dict[str, str] = {}
     for route, name in walk():
         if route.startswith("api/") or name.startswith("admin:") or name in SKIP:
@@ -115,6 +142,16 @@ def prepare() -> None:
         if (filled := kwargs()) is not None:
             paths[reverse(name.split()[0], kwargs=filled)] = name
 
+    return paths
+
+
+def _readers(paths: dict[str, str]) -> tuple[list[list[str]], list[str]]:
+    """Each page with the first of ROLES who gets it as HTML; and the paths nobody does (files,
+    POST-only routes), with their answers."""
+    from django.test import Client
+
+    from quancheng.orgs.models import User
+
     clients = {}
     for username in ROLES.values():
         clients[username] = Client(HTTP_HOST="127.0.0.1")
@@ -131,17 +168,7 @@ def prepare() -> None:
         else:
             unread.append(f"{paths[path]} {path}: {sorted(set(answers))}")
 
-    unregistered = Act.objects.filter(
-        agency=officer.agency, registration__isnull=True, pk__in=recorded
-    ).order_by("pk")
-    forms = {
-        "act": [first_act.get_absolute_url(), ROLES["officer"]],
-        "upload": [reverse("act_upload", kwargs={"act_id": first_act.pk}), ROLES["officer"]],
-        "sign": [reverse("documents:draft_sign", kwargs={"pk": unsigned.pk}), officer.username],
-        # The registration form is the custodian's panel on the act's page.
-        "register": [unregistered.first().get_absolute_url(), ROLES["custodian"]],
-    }
-    print(json.dumps({"pages": pages, "forms": forms, "unread": unread}))
+    return pages, unread
 
 
 @pytest.fixture(scope="module")
@@ -245,7 +272,7 @@ def test_the_officers_forms_are_usable_one_handed(server, browser, form):
         primary = page.locator("main .btn-primary").first
         if form != "act" or primary.count():
             box = primary.bounding_box()
-            assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= HAND["width"]
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= HAND["width"]
     finally:
         context.close()
 
