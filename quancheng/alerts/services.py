@@ -9,7 +9,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, with_both_digests
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
 
@@ -68,7 +68,8 @@ def raise_alert(
             kind=kind,
             severity=severity,
             title=title,
-            detail=detail or {},
+            # A detail naming a file names both digests, as its event body does (issue 19).
+            detail=with_both_digests(detail or {}),
             agency=agency,
             audience="," + ",".join(audience) + ",",
             object_type=object_type,

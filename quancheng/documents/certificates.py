@@ -23,6 +23,7 @@ from django.utils import timezone
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.lib import keyseal
+from quancheng.lib.gmcrypto import sm3_hex
 from quancheng.orgs.models import Agency
 
 from .models import AgencyCertificate, TrustedCA
@@ -44,6 +45,11 @@ def _fingerprint(cert: x509.Certificate) -> str:
     return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
+def _sm3_fingerprint(cert: x509.Certificate) -> str:
+    """The certificate's SM3 beside its SHA-256 fingerprint (issue 19: both digests)."""
+    return sm3_hex(cert.public_bytes(serialization.Encoding.DER))
+
+
 def _subject_text(cert: x509.Certificate) -> str:
     names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     return names[0].value if names else cert.subject.rfc4514_string()
@@ -62,7 +68,10 @@ def trust_root(actor: User | None, cert: x509.Certificate) -> TrustedCA:
             fingerprint=fingerprint,
         )
         record_event(
-            actor, Action.TRUSTEDCA_ADDED, root, {"name": root.name, "sha256": fingerprint}
+            actor,
+            Action.TRUSTEDCA_ADDED,
+            root,
+            {"name": root.name, "sha256": fingerprint, "sm3": _sm3_fingerprint(cert)},
         )
     return root
 
@@ -98,6 +107,7 @@ def store_certificate(actor: User | None, agency: Agency, key, cert: x509.Certif
                 "subject": stored.subject,
                 "serial": stored.serial,
                 "sha256": stored.fingerprint,
+                "sm3": _sm3_fingerprint(cert),
                 "not_after": stored.not_after.isoformat(),
             },
         )

@@ -214,6 +214,7 @@ def _store(actor: User | None, der: bytes, *, agency=None, key=None, chain=(), i
                 "subject": stored.subject,
                 "serial": stored.serial,
                 "fingerprint": fingerprint,
+                "fingerprint_sm3": gmcrypto.sm3_hex(der),  # issue 19: both digests
                 "not_after": stored.not_after.isoformat(),
             },
             agency=agency,

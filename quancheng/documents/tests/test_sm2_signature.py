@@ -15,7 +15,7 @@ from quancheng.conftest import PASSWORD
 from quancheng.documents import services, sm2sign
 from quancheng.documents.models import Sm2Certificate, Sm2DocumentSignature
 from quancheng.ledger.models import Event
-from quancheng.lib.gmcrypto import SM2PrivateKey
+from quancheng.lib.gmcrypto import SM2PrivateKey, sm3_hex
 from quancheng.records.services import blob_store
 
 from .conftest import doc_type, signature_png
@@ -104,6 +104,8 @@ def test_an_agency_imports_the_certificate_its_ca_issued(agency, tmp_path):
     assert sm2sign.active_certificate(agency) == stored
     assert sm2sign.verify_detached(_signed(stored), PDF).ok
     assert Event.objects.filter(action="sm2certificate.imported").count() == 1
+    body = json.loads(Event.objects.get(action="sm2certificate.imported").body)
+    assert body["fingerprint_sm3"] == sm3_hex(der)  # issue 19: both digests
     with pytest.raises(Exception, match="不匹配"):
         sm2sign.import_certificate(None, agency, sm2sign._pem(der), SM2PrivateKey.generate().pem())
 

