@@ -201,6 +201,10 @@ DEMO_PAGES = {
     "retention:hold_detail": "archive.Hold",
     "spot:spotcheck_detail": "supervision.SpotCheck",
     "spot:evaluation_detail": "supervision.Evaluation",
+    # Made by the fixture (_party_copy_witness_and_redaction): the year has none of them.
+    "documents:party_copy_file": "documents.PartyCopy",
+    "witness_log_detail": "witness.WitnessedLog",
+    "extraction:redaction_detail": "access.RedactedCopy",
 }
 DEMO_READERS = ("zhangwei", "wangfang", "liuyang", "zhaolei", "sunli", "fengshen")
 
@@ -287,11 +291,6 @@ NOT_READ = {
     ),
     "witnessed_checkpoint": "the C2SP witness protocol (text for machines)",
     "witness_checkpoint": "the C2SP checkpoint note (text for machines)",
-    # Rows the demo year has none of; their templates: documents/pdf/*.html (PDF templates
-    # above), witness/log_detail.html and access/redaction_detail.html hold only Chinese words.
-    "documents:party_copy_file": "the demo year makes no party copy (PDF template read above)",
-    "witness_log_detail": "the demo year has no witness (a second installation)",
-    "extraction:redaction_detail": "the demo year has no redacted copy",
 }
 
 
@@ -308,6 +307,7 @@ def demo_year(settings, tmp_path):
     seed_year(dt.date(2026, 6, 30), acts=30, seed=7)
     _hold_and_disposal(dt.date(2037, 1, 1))  # past the sealed inspection's 10 years
     _extraction_with_its_note()
+    _party_copy_witness_and_redaction()
 
 
 def _extraction_with_its_note():
@@ -323,6 +323,34 @@ def _extraction_with_its_note():
     produce(extraction.pk)
     extraction.refresh_from_db()
     assert extraction.note_id is not None, extraction.error
+
+
+def _party_copy_witness_and_redaction():
+    """What the year has none of, made through the services: the party's copy (当事人联) of a
+    finalised document, a witnessed log (another installation's ledger, registered here and
+    witnessed once) and a redacted copy asked for on the year's provision to the court."""
+    from quancheng.access.models import Provision
+    from quancheng.access.redaction import request_redaction
+    from quancheng.documents.models import DocumentDraft
+    from quancheng.documents.services import make_party_copy
+    from quancheng.orgs.models import User
+    from quancheng.records.models import Segment
+    from quancheng.witness.tests.conftest import FakeLog
+    from quancheng.witness.witnessing import add_checkpoint, register_log
+
+    head = User.objects.get(username="liuyang")
+    draft = DocumentDraft.objects.filter(
+        agency=head.agency, status=DocumentDraft.Status.FINAL
+    ).order_by("pk")[0]
+    make_party_copy(draft.act.officers.order_by("pk")[0], draft)
+
+    log = FakeLog(origin="jiangbei.example/ledger", leaves=4)
+    register_log(None, log.origin, log.vkey, head.agency)
+    assert add_checkpoint(log.request(0)).status == 200
+
+    provision = Provision.objects.filter(status=Provision.Status.REQUESTED).order_by("pk")[0]
+    segment = Segment.objects.get(pk=provision.items[0]["id"])
+    request_redaction(provision.requested_by, provision, segment, mute="0-1")
 
 
 def _hold_and_disposal(later):
