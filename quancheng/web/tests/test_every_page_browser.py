@@ -108,7 +108,7 @@ def prepare() -> None:
         "upload": [reverse("act_upload", kwargs={"act_id": first_act.pk}), ROLES["officer"]],
         "sign": [reverse("documents:draft_sign", kwargs={"pk": unsigned.pk}), officer.username],
         # The registration form is the custodian's panel on the act's page.
-        "register": [unregistered.first().get_absolute_url(), ROLES["custodian"]],
+        "register": [unregistered[0].get_absolute_url(), ROLES["custodian"]],
     }
     print(json.dumps({"pages": pages, "forms": forms, "unread": unread}))
 
