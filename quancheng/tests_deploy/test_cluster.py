@@ -24,6 +24,7 @@ import pytest
 import requests
 from tusclient import client as tus_client
 
+from quancheng.conftest import machine_clock
 from quancheng.tests_deploy.site import HOST, PASSWORDS, Site, StepFailed, wait_for
 
 MiB = 1024 * 1024
@@ -45,6 +46,7 @@ def _postgres_available() -> bool:
 # The PostgreSQL pass only (the cluster makes its own database; the SQLite pass would repeat it).
 pytestmark = [
     pytest.mark.postgres,
+    pytest.mark.real_clock("the cluster's processes and SeaweedFS keep the machine's clock"),
     pytest.mark.skipif(not _postgres_available(), reason="needs PostgreSQL and psql"),
 ]
 
@@ -53,6 +55,10 @@ pytestmark = [
 def cluster(tmp_path_factory):
     base = tmp_path_factory.mktemp("cluster")
     site = Site(base, say=lambda line: None)
+    # The module's fixture starts before the tests' real_clock block: SeaweedFS refuses S3
+    # requests signed on a moved clock (QC_TEST_CLOCK), so the install runs on the machine's.
+    clock = machine_clock()
+    clock.__enter__()
     try:
         site.install()
         site.run(
@@ -82,6 +88,7 @@ def cluster(tmp_path_factory):
         pytest.fail(f"{e}\n{logs}")
     finally:
         site.teardown()
+        clock.__exit__(None, None, None)
 
 
 def _proxy_headers() -> dict[str, str]:
