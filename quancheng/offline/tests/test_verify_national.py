@@ -2,7 +2,6 @@
 passes with SHA-256 + Ed25519 and SM3 + SM2, and fails when either digest or either signature
 is altered."""
 
-import base64
 import io
 import json
 import os
@@ -23,7 +22,12 @@ from quancheng.ledger.checkpoints import make_checkpoint, origin, sm2_verifier_k
 from quancheng.ledger.services import record_event
 from quancheng.lib.blobstore import blob_store_from_url
 from quancheng.lib.gmcrypto import SM2PrivateKey, sm3_hex
-from quancheng.offline.tests.alterations import ALTERATIONS, alter
+from quancheng.offline.tests.alterations import (
+    ALTERATIONS,
+    alter,
+    flip_signature_line,
+    rewrite_checkpoints,
+)
 from quancheng.offline.verify_bundle import verify_bundle
 from quancheng.records.services import register_blob
 from quancheng.records.sm3 import compute_pending_sm3, file_digests
@@ -65,26 +69,6 @@ def _check(path, **kwargs):
     out = io.StringIO()
     ok = verify_bundle(path, kwargs.pop("key", verifier_key()), out, **kwargs)
     return ok, out.getvalue()
-
-
-def _rewrite_checkpoints(bundle: Path, change) -> None:
-    """Apply ``change`` to the signed checkpoint and to the copy in every proof."""
-    path = bundle / "checkpoint"
-    old = path.read_text()
-    new = change(old)
-    path.write_text(new)
-    for proof in (bundle / "proofs").iterdir():
-        proof.write_text(proof.read_text().replace(old, new))
-
-
-def _flip_last_byte_of_line(signed: str, index: int) -> str:
-    text, signatures = signed.split("\n\n", 1)
-    lines = signatures.removesuffix("\n").split("\n")
-    prefix, encoded = lines[index].rsplit(" ", 1)
-    blob = bytearray(base64.b64decode(encoded))
-    blob[-1] ^= 1
-    lines[index] = f"{prefix} {base64.b64encode(bytes(blob)).decode()}"
-    return text + "\n\n" + "\n".join(lines) + "\n"
 
 
 def test_a_bundle_verifies_with_both_families_without_django(bundle):
@@ -133,7 +117,7 @@ def test_an_altered_file_fails_both_digests(bundle):
 
 
 def test_an_altered_sm2_signature_is_refused(bundle):
-    _rewrite_checkpoints(bundle, lambda signed: _flip_last_byte_of_line(signed, 1))
+    rewrite_checkpoints(bundle, lambda signed: flip_signature_line(signed, 1))
     ok, report = _check(bundle)
     assert not ok
     assert "checkpoint SM2 signature invalid or missing" in report
@@ -142,7 +126,7 @@ def test_an_altered_sm2_signature_is_refused(bundle):
 
 
 def test_an_altered_ed25519_signature_is_refused(bundle):
-    _rewrite_checkpoints(bundle, lambda signed: _flip_last_byte_of_line(signed, 0))
+    rewrite_checkpoints(bundle, lambda signed: flip_signature_line(signed, 0))
     ok, report = _check(bundle)
     assert not ok
     assert "checkpoint signature invalid or not by this key" in report
@@ -153,7 +137,7 @@ def test_a_checkpoint_stripped_of_its_sm2_line_is_refused(bundle):
         text, signatures = signed.split("\n\n", 1)
         return text + "\n\n" + signatures.split("\n")[0] + "\n"
 
-    _rewrite_checkpoints(bundle, strip)
+    rewrite_checkpoints(bundle, strip)
     ok, report = _check(bundle)
     assert not ok
     assert "carries no signature by" in report
