@@ -33,10 +33,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from quancheng.lib import merkle
+from quancheng.lib import merkle, note
 from quancheng.lib.merkle import CompactRange, leaf_hash
 
-from . import fastverify, keys, note
+from . import fastverify, keys
 from .actions import Action
 from .checkpoints import origin, sm2_verifier_key, verifier_key
 from .models import GENESIS_HASH, Checkpoint, Event, LedgerHead, SubtreeHash

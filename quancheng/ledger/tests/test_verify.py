@@ -9,13 +9,13 @@ from django.core.management.base import CommandError
 from django.db import transaction
 
 from quancheng.alerts.models import Alert
-from quancheng.ledger import note
 from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import make_checkpoint, origin
 from quancheng.ledger.models import Checkpoint, Event
 from quancheng.ledger.services import record_event
 from quancheng.ledger.tasks import verify_whole_ledger
 from quancheng.ledger.verify import Kind, verify_ledger
+from quancheng.lib import note
 
 from . import tamper
 

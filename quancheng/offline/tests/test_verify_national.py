@@ -16,10 +16,10 @@ from django.core.management import call_command
 from django.db import transaction
 
 from quancheng.access.package import declare_bagit_1_0, write_sm3_manifest
-from quancheng.ledger import note
 from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import make_checkpoint, origin, sm2_verifier_key, verifier_key
 from quancheng.ledger.services import record_event
+from quancheng.lib import note
 from quancheng.lib.blobstore import blob_store_from_url
 from quancheng.lib.gmcrypto import SM2PrivateKey, sm3_hex
 from quancheng.offline.tests.alterations import (
