@@ -22,6 +22,9 @@ removed by :mod:`quancheng.jobs.workdirs`).
 
 A lease detects a dead worker, not a slow one: a worker that is alive keeps its lease however
 long its task takes.
+
+Leases on singleton roles (the ledger's integrator, which every worker runs as a thread) are the
+ledger's own: quancheng.ledger.leases.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from django_tasks_db.models import DBTaskResult
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 
-from .models import JobLease, NamedLease
+from .models import JobLease
 
 log = logging.getLogger(__name__)
 
@@ -205,37 +208,3 @@ def _give_up(result: DBTaskResult, reason: str, now: dt.datetime) -> None:
     if hook is not None:
         args = result.args_kwargs or {}
         hook(reason, *args.get("args", []), **args.get("kwargs", {}))
-
-
-# --- leases on singleton roles (the ledger's integrator) ----------------------------------------
-
-
-def hold(name: str, holder: str, seconds: float, *, wait: bool):
-    """Take or renew the lease ``name`` for ``holder``, in the caller's transaction.
-
-    Locks the lease's row until the transaction ends (``wait=False``: give up at once if another
-    transaction holds it, with SKIP LOCKED). Returns the lease if ``holder`` holds it now (it was
-    free, expired or already its own; the expiry moves ``seconds`` ahead), else None. While the
-    transaction runs, nobody else can take the lease: the row lock is the fence, the expiry
-    carries the holding over from one transaction to the next.
-    """
-    now = timezone.now()
-    NamedLease.objects.get_or_create(name=name)
-    rows = NamedLease.objects.select_for_update(skip_locked=not wait).filter(name=name)
-    lease = rows.first()
-    if lease is None:
-        return None
-    if lease.holder and lease.holder != holder and lease.expires_at and lease.expires_at > now:
-        return None
-    if lease.holder != holder:
-        lease.generation += 1
-        lease.acquired_at = now
-        lease.holder = holder
-    lease.expires_at = now + dt.timedelta(seconds=seconds)
-    lease.save()
-    return lease
-
-
-def let_go(name: str, holder: str) -> None:
-    """Give the lease up (a holder that stops cleanly), so that another may take it at once."""
-    NamedLease.objects.filter(name=name, holder=holder).update(holder="", expires_at=None)

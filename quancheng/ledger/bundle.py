@@ -13,6 +13,10 @@ Layout (docs/offline-verification.md)::
     verifier-sm2.key         the log's SM2 verifier key (the checkpoint's second signature line)
 
 The archive/access work builds export packages around it (approval, BagIt, extraction notes).
+
+The ledger knows the exported files by their SHA-256 only; which blobs the platform stores, and
+the SM3 registered for each, come from the blob registry of quancheng.records, above the ledger:
+records registers a :class:`BlobSource` at ready() (:func:`register_blob_source`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -110,11 +114,33 @@ def _write_content(f: BundleFile, target: Path) -> tuple[int, str]:
     return len(content), gmcrypto.sm3_hex(content)
 
 
-def _registered_sm3(sha256s: list[str]) -> dict[str, str]:
-    from quancheng.records.models import Blob
+@dataclass(frozen=True)
+class BlobSource:
+    """What a blob registry knows about files named by their SHA-256 (records fills it in)."""
 
-    rows = Blob.objects.filter(sha256__in=sha256s).exclude(sm3="").values_list("sha256", "sm3")
-    return dict(rows)
+    # Which of these SHA-256 are blobs the platform stores.
+    stored: Callable[[list[str]], set[str]]
+    # The SM3 registered for those of these SHA-256 that have one.
+    registered_sm3: Callable[[list[str]], dict[str, str]]
+
+
+_blob_sources: dict[str, BlobSource] = {}
+
+
+def register_blob_source(name: str, source: BlobSource) -> None:
+    """Let bundles ask ``source`` about their files (called from an AppConfig.ready())."""
+    _blob_sources[name] = source
+
+
+def _stored(sha256s: list[str]) -> set[str]:
+    return set().union(*(source.stored(sha256s) for source in _blob_sources.values()))
+
+
+def _registered_sm3(sha256s: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for source in _blob_sources.values():
+        found.update(source.registered_sm3(sha256s))
+    return found
 
 
 def _sm3_events(sha256s: list[str], upto: int) -> list[Event]:
@@ -248,8 +274,6 @@ def files_named_in(events: Iterable[Event]) -> list[BundleFile]:
 
     A ``sha256`` key in an event body names a blob, its ``filename`` key (if any) the name.
     """
-    from quancheng.records.models import Blob
-
     found: dict[str, str] = {}
     for event in events:
         body = json.loads(event.body)
@@ -257,7 +281,7 @@ def files_named_in(events: Iterable[Event]) -> list[BundleFile]:
         if isinstance(sha256, str) and _SHA256.fullmatch(sha256):
             filename = body.get("filename") or found.get(sha256) or ""
             found[sha256] = filename
-    stored = set(Blob.objects.filter(sha256__in=found).values_list("sha256", flat=True))
+    stored = _stored(list(found))
     result = []
     for sha256, filename in found.items():
         if sha256 not in stored:

@@ -33,9 +33,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from quancheng.lib import gmcrypto, merkle
+from quancheng.lib import gmcrypto, merkle, note
 
-from . import keys, note
+from . import keys
 from .actions import Action
 from .models import Checkpoint, LedgerHead
 from .services import record_event

@@ -2,7 +2,7 @@
 
 A change's transaction only inserts a :class:`~quancheng.ledger.models.StagedEvent` (its content
 and the content's hash; services.record_event), so writers never queue on a shared row. The
-integrator, one at a time (the ``ledger.integrator`` lease of quancheng.jobs.leases), takes the
+integrator, one at a time (the ``ledger.integrator`` lease, ledger/leases.py), takes the
 committed staged rows in id order, a batch per transaction, and for each:
 
 1. checks its content hash (a staged row changed behind the platform's back stops integration);
@@ -33,9 +33,9 @@ import time
 from django.conf import settings
 from django.db import connection, transaction
 
-from quancheng.jobs import leases
 from quancheng.lib.merkle import CompactRange, leaf_hash
 
+from . import leases
 from .entry import chain, content_hash, content_of
 from .models import Event, LedgerHead, StagedEvent, SubtreeHash
 from .services import in_own_transaction
@@ -66,10 +66,7 @@ def holder_name(role: str = "loop") -> str:
 
 def _lock_lease_row() -> None:
     """Wait for the lease's row lock (the fence), whoever holds the lease."""
-    from quancheng.jobs.models import NamedLease
-
-    NamedLease.objects.get_or_create(name=LEASE)
-    NamedLease.objects.select_for_update().filter(name=LEASE).first()
+    leases.lock(LEASE)
 
 
 _EVENT_COLUMNS = (

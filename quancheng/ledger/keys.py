@@ -27,9 +27,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from quancheng.lib import gmcrypto, keyseal
+from quancheng.lib import gmcrypto, keyseal, note
 
-from . import note
 from .actions import Action
 from .models import Checkpoint, SigningKey
 from .services import record_event

@@ -306,3 +306,28 @@ class SigningKey(models.Model):
 
     def __str__(self):
         return self.vkey
+
+
+class NamedLease(models.Model):
+    """A lease on a singleton role (the ledger's integrator): at most one holder at a time.
+
+    Taken and renewed in a transaction that locks the row (ledger/leases.py ``hold``); a holder
+    that stops renewing loses it when ``expires_at`` passes, and another process takes over.
+    """
+
+    name = models.CharField("名称", max_length=64, primary_key=True)
+    holder = models.CharField("持有者", max_length=128, blank=True)
+    acquired_at = models.DateTimeField("取得时间", null=True, blank=True)
+    expires_at = models.DateTimeField("租约到期", null=True, blank=True)
+    # Counts hand-overs between holders: a fencing token for logs and tests.
+    generation = models.PositiveBigIntegerField("代数", default=0)
+
+    class Meta:
+        # Created by the jobs app (migration jobs/0002), where the model lived first; the table
+        # kept its name when the model moved down to the ledger (ledger/0010, jobs/0003).
+        db_table = "jobs_namedlease"
+        verbose_name = "单例租约"
+        verbose_name_plural = "单例租约"
+
+    def __str__(self):
+        return f"{self.name} @ {self.holder or '—'}"

@@ -33,13 +33,15 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from quancheng.lib import merkle
+from quancheng.lib import merkle, note
 from quancheng.lib.merkle import CompactRange, leaf_hash
 
-from . import fastverify, keys, note
+from . import fastverify, keys
 from .actions import Action
 from .checkpoints import origin, sm2_verifier_key, verifier_key
 from .models import GENESIS_HASH, Checkpoint, Event, LedgerHead, SubtreeHash
+from .services import record_event
+from .signals import verification_failed
 from .tree import MissingSubtree, tree_root
 
 if TYPE_CHECKING:
@@ -551,29 +553,16 @@ def _checkpoints_after_fast_pass(report, upto: int, fast: fastverify.FastPass, v
 
 
 def record_verification(report: VerificationReport, actor: User | None = None) -> None:
-    """Keep the outcome as a ``ledger.verified`` event; a failure raises a critical alert."""
-    from quancheng.alerts.services import raise_alert
-    from quancheng.ledger.services import record_event
-
+    """Keep the outcome as a ``ledger.verified`` event; a failure is announced
+    (:data:`~quancheng.ledger.signals.verification_failed`: the alerts app raises a critical
+    alert) in the same transaction."""
     body = report.to_dict()
     with transaction.atomic():
         record_event(
             actor, Action.LEDGER_VERIFIED, None, body, object_type="ledger", object_id="log"
         )
         if not report.ok:
-            first = report.first
-            assert first is not None  # not ok: there is a problem
-            raise_alert(
-                "ledger.tampered",
-                f"账本校验失败：{first.label}（{first.location()}）",
-                agency=None,
-                severity="critical",
-                detail=body,
-                object_type="ledger",
-                object_id="log",
-                audience=["custodian", "auditor", "head", "city_admin"],
-                actor=actor,
-            )
+            verification_failed.send(VerificationReport, report=report, detail=body, actor=actor)
 
 
 def latest_verifications(limit: int = 10) -> list[dict]:

@@ -50,8 +50,7 @@ from contextlib import ExitStack
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, cast
 
-from quancheng.ledger import note
-from quancheng.lib import gmcrypto, merkle, sm2cms, tlog_proof
+from quancheng.lib import gmcrypto, merkle, note, sm2cms, tlog_proof
 from quancheng.lib.canonical import canonical_bytes
 
 FORMAT = "quancheng-ledger-bundle/1"

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from quancheng.ledger.note import NoteError, parse_verifier_key
+from quancheng.lib.note import NoteError, parse_verifier_key
 
 from .models import WitnessedLog
 from .witnessing import register_log

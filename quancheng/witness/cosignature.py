@@ -30,8 +30,8 @@ from typing import NamedTuple
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from quancheng.ledger import note
-from quancheng.ledger.note import SIGNATURE_PREFIX, NoteError
+from quancheng.lib import note
+from quancheng.lib.note import SIGNATURE_PREFIX, NoteError
 
 COSIGNATURE_V1 = b"\x04"
 HEADER = "cosignature/v1\n"

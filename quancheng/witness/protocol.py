@@ -20,7 +20,7 @@ import base64
 import binascii
 from typing import NamedTuple
 
-from quancheng.ledger import note
+from quancheng.lib import note
 
 from .cosignature import split_note
 

@@ -17,10 +17,9 @@ from django.utils import timezone
 
 from quancheng.alerts.models import Severity
 from quancheng.alerts.services import raise_alert
-from quancheng.ledger import note
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
-from quancheng.lib import merkle
+from quancheng.lib import merkle, note
 from quancheng.orgs.models import Role
 
 from . import config

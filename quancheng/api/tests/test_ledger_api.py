@@ -5,12 +5,11 @@ import base64
 import pytest
 from django.db import transaction
 
-from quancheng.ledger import note
 from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import make_checkpoint, sm2_verifier_key, verifier_key
 from quancheng.ledger.models import Event
 from quancheng.ledger.services import record_event
-from quancheng.lib import merkle, tlog_proof
+from quancheng.lib import merkle, note, tlog_proof
 
 from .client import Api
 

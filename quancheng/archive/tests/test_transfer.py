@@ -375,8 +375,8 @@ def test_the_offline_verifier_refuses_a_transfer_package_altered(transferred, tm
 
 
 def test_the_offline_verifier_refuses_eep_signed_by_another_sm2_key(transferred, tmp_path):
-    from quancheng.ledger import note
     from quancheng.ledger.checkpoints import origin
+    from quancheng.lib import note
     from quancheng.lib.gmcrypto import SM2PrivateKey
 
     other = note.sm2_verifier_key(origin(), SM2PrivateKey.generate().public_key())

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from quancheng.ledger import checkpoints, note
+from quancheng.ledger import checkpoints
 from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import (
     InconsistentLog,
@@ -24,7 +24,7 @@ from quancheng.ledger.models import Checkpoint, Event, LedgerIsAppendOnly
 from quancheng.ledger.services import record_event
 from quancheng.ledger.tasks import make_ledger_checkpoint
 from quancheng.ledger.tree import inclusion_proof_for, leaf_hash_of, tree_root
-from quancheng.lib import merkle
+from quancheng.lib import merkle, note
 
 pytestmark = pytest.mark.django_db
 

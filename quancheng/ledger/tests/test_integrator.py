@@ -8,9 +8,7 @@ import pytest
 import time_machine
 from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 
-from quancheng.jobs import leases
-from quancheng.jobs.models import NamedLease
-from quancheng.ledger import services
+from quancheng.ledger import leases, services
 from quancheng.ledger.actions import Action
 from quancheng.ledger.integrator import (
     LEASE,
@@ -23,6 +21,7 @@ from quancheng.ledger.models import (
     Event,
     LedgerHead,
     LedgerIsAppendOnly,
+    NamedLease,
     NotYetIntegrated,
     StagedEvent,
 )

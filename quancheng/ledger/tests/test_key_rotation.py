@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import Client
 
-from quancheng.ledger import keys, note
+from quancheng.ledger import keys
 from quancheng.ledger.actions import Action
 from quancheng.ledger.bundle import make_ledger_bundle
 from quancheng.ledger.checkpoints import (
@@ -23,6 +23,7 @@ from quancheng.ledger.checkpoints import (
 from quancheng.ledger.models import Checkpoint, Event, SigningKey
 from quancheng.ledger.services import record_event
 from quancheng.ledger.verify import verify_ledger
+from quancheng.lib import note
 from quancheng.offline.verify_bundle import verify_bundle
 from quancheng.orgs.keyrotation import rotate_ledger_keys
 from quancheng.orgs.views_admin_audit import administrator_events

@@ -8,7 +8,6 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
-from quancheng.ledger import note
 from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import (
     make_checkpoint,
@@ -19,6 +18,7 @@ from quancheng.ledger.checkpoints import (
 )
 from quancheng.ledger.models import Event
 from quancheng.ledger.services import record_event
+from quancheng.lib import note
 from quancheng.lib.gmcrypto import SM2PrivateKey
 
 pytestmark = pytest.mark.django_db

@@ -9,13 +9,14 @@ from django.core.management.base import CommandError
 from django.db import transaction
 
 from quancheng.alerts.models import Alert
-from quancheng.ledger import note
 from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import make_checkpoint, origin
-from quancheng.ledger.models import Checkpoint, Event
+from quancheng.ledger.models import Checkpoint, Event, StagedEvent
 from quancheng.ledger.services import record_event
+from quancheng.ledger.signals import verification_failed
 from quancheng.ledger.tasks import verify_whole_ledger
-from quancheng.ledger.verify import Kind, verify_ledger
+from quancheng.ledger.verify import Kind, record_verification, verify_ledger
+from quancheng.lib import note
 
 from . import tamper
 
@@ -198,3 +199,23 @@ def test_a_verification_is_an_event_and_a_failure_a_critical_alert(ledger):
     assert alert.severity == "critical"
     assert alert.agency is None
     assert set(alert.roles) == {"custodian", "auditor", "head", "city_admin"}
+
+
+def test_the_alert_commits_with_the_verification_event_or_neither_does(ledger):
+    """The ledger announces a failure (signals.verification_failed) inside the transaction of
+    its ``ledger.verified`` event: a receiver that fails takes the event and the alert back."""
+    tamper.delete_event(2)
+    report = verify_ledger()
+
+    def fail(sender, **kwargs):
+        raise RuntimeError("a receiver failed")
+
+    verification_failed.connect(fail, dispatch_uid="test.fail")
+    try:
+        with pytest.raises(RuntimeError):
+            record_verification(report)
+    finally:
+        verification_failed.disconnect(dispatch_uid="test.fail")
+    assert not Alert.objects.filter(kind="ledger.tampered").exists()
+    assert not StagedEvent.objects.filter(action="ledger.verified").exists()
+    assert not Event.objects.filter(action="ledger.verified").exists()

@@ -16,12 +16,12 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 
-from quancheng.ledger import note
 from quancheng.ledger.actions import Action
 from quancheng.ledger.bundle import BundleError, BundleFile, make_ledger_bundle
 from quancheng.ledger.checkpoints import make_checkpoint, origin, verifier_key
 from quancheng.ledger.models import Event
 from quancheng.ledger.services import record_event
+from quancheng.lib import note
 from quancheng.lib.blobstore import blob_store_from_url
 from quancheng.offline.verify_bundle import verify_bundle
 from quancheng.records.services import register_blob

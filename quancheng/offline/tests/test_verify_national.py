@@ -12,14 +12,14 @@ from pathlib import Path
 import bagit
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from quancheng.access.package import declare_bagit_1_0, write_sm3_manifest
-from quancheng.ledger import note
 from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import make_checkpoint, origin, sm2_verifier_key, verifier_key
 from quancheng.ledger.services import record_event
+from quancheng.lib import note
 from quancheng.lib.blobstore import blob_store_from_url
 from quancheng.lib.gmcrypto import SM2PrivateKey, sm3_hex
 from quancheng.offline.tests.alterations import (
@@ -29,6 +29,7 @@ from quancheng.offline.tests.alterations import (
     rewrite_checkpoints,
 )
 from quancheng.offline.verify_bundle import verify_bundle
+from quancheng.records.models import Blob
 from quancheng.records.services import register_blob
 from quancheng.records.sm3 import compute_pending_sm3, file_digests
 
@@ -98,6 +99,17 @@ def test_an_altered_sm3_in_the_manifest_is_refused(bundle):
     ok, report = _check(bundle)
     assert not ok
     assert "differs from the manifest's " + "0" * 64 in report
+
+
+def test_a_file_whose_registered_sm3_it_no_longer_has_is_not_bundled(bundle, tmp_path):
+    """The bundle asks the blob registry (records' source, ledger.bundle.register_blob_source)
+    which files are stored and their registered SM3: a mismatch refuses the bundle."""
+    files = json.loads((bundle / "manifest.json").read_text())["files"]
+    assert len(files) == 1  # the stored blob the event names
+    Blob.objects.filter(sha256=files[0]["sha256"]).update(sm3="0" * 64)
+    again = tmp_path / "again"
+    with pytest.raises(CommandError, match="no longer has its SM3"):
+        call_command("make_ledger_bundle", "--object", "records.segment:7", "--out", str(again))
 
 
 def test_an_altered_file_fails_both_digests(bundle):

@@ -3,8 +3,7 @@
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from quancheng.ledger import note
-from quancheng.lib import merkle
+from quancheng.lib import merkle, note
 from quancheng.witness.protocol import format_add_checkpoint
 
 

@@ -8,11 +8,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.test import Client
 
 from quancheng.alerts.models import Alert
-from quancheng.ledger import note
 from quancheng.ledger.checkpoints import SigningKeyError
 from quancheng.ledger.models import Event
-from quancheng.ledger.note import NoteError
-from quancheng.lib import merkle
+from quancheng.lib import merkle, note
+from quancheng.lib.note import NoteError
 from quancheng.witness import config, cosignature
 from quancheng.witness.models import Observation, WitnessedLog
 from quancheng.witness.protocol import format_add_checkpoint

@@ -6,7 +6,7 @@ import struct
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from quancheng.ledger import note
+from quancheng.lib import note
 from quancheng.witness import cosignature
 from quancheng.witness.protocol import (
     MalformedRequest,

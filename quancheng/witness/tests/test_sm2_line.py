@@ -4,7 +4,7 @@ signatures of keys it does not know, as signed-note requires)."""
 import pytest
 from django.test import Client
 
-from quancheng.ledger import note
+from quancheng.lib import note
 from quancheng.lib.gmcrypto import SM2PrivateKey
 from quancheng.witness import config, cosignature
 from quancheng.witness.protocol import format_add_checkpoint

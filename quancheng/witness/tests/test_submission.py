@@ -15,11 +15,12 @@ from django.test import Client
 from django.utils import timezone
 
 from quancheng.alerts.models import Alert
-from quancheng.ledger import checkpoints, note
+from quancheng.ledger import checkpoints
 from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import make_checkpoint
 from quancheng.ledger.models import Event
 from quancheng.ledger.services import record_event
+from quancheng.lib import note
 from quancheng.witness import config, cosignature
 from quancheng.witness.config import configured_witnesses
 from quancheng.witness.models import Cosignature, Submission, WitnessState

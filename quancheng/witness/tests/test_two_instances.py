@@ -23,7 +23,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from quancheng.demo import DEMO_PASSWORD
-from quancheng.ledger import note
+from quancheng.lib import note
 from quancheng.lib.net import free_port
 from quancheng.witness import cosignature
 

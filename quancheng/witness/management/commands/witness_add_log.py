@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from quancheng.ledger.note import NoteError
+from quancheng.lib.note import NoteError
 from quancheng.orgs.models import Agency
 from quancheng.witness.config import own_witness_vkey
 from quancheng.witness.models import WitnessedLog
