@@ -159,8 +159,8 @@ def create_document(
     _check_act(actor, act, agency)
     with transaction.atomic():
         if source != "generated" and fields.get("number"):
-            # A scan or a terminal's document carries a number written elsewhere: checked here
-            # (generated documents get theirs from the numbering counter) by the documents app.
+            # A scan or a terminal's document carries a number written elsewhere: the documents
+            # app checks it (generated documents get theirs from the numbering counter).
             document_number_claimed.send(Document, agency=agency, number=fields["number"])
         document = Document(agency=agency, blob=blob, source=source, created_by=actor, **fields)
         _apply_act(document, act)
