@@ -16,3 +16,20 @@ class AlertsConfig(AppConfig):
         verification_failed.connect(
             raise_ledger_tampered_alert, dispatch_uid="alerts.ledger_tampered"
         )
+        self._connect_records_and_devices()
+
+    def _connect_records_and_devices(self):
+        """Unreadable files and undocked devices, announced by records and orgs
+        (docs/architecture.md, "Hooks between layers")."""
+        from quancheng.orgs.devices import device_undocked
+        from quancheng.records.signals import segment_marked_unreadable, unreadable_file_received
+
+        from . import sources
+
+        device_undocked.connect(sources.raise_undocked_alert, dispatch_uid="alerts.undocked")
+        unreadable_file_received.connect(
+            sources.raise_unreadable_file_alert, dispatch_uid="alerts.unreadable_file"
+        )
+        segment_marked_unreadable.connect(
+            sources.raise_marked_unreadable_alert, dispatch_uid="alerts.marked_unreadable"
+        )

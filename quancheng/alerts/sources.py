@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from quancheng.cases.models import Act
+from quancheng.orgs.models import Role
 
 from .models import CUSTODIAN_HEAD_AUDITOR, Alert, Severity
 from .services import close_alerts_for, raise_alert
@@ -152,8 +153,6 @@ BREAK_GLASS = "auth.break_glass"
 def raise_break_glass_alert(sender, *, user: User, reason: str, event: str, **kwargs) -> Alert:
     """A critical alert each time the break-glass account is opened or signs in (三员分立:
     docs/security.md); one open alert per account, every use a ledger event of its own."""
-    from quancheng.orgs.models import Role
-
     what = "启用" if event == "opened" else "登录"
     return raise_alert(
         BREAK_GLASS,
@@ -162,4 +161,63 @@ def raise_break_glass_alert(sender, *, user: User, reason: str, event: str, **kw
         detail={"user": user.get_username(), "event": event, "reason": reason},
         obj=user,
         audience=[Role.SECURITY_ADMIN, Role.AUDIT_ADMIN],
+    )
+
+
+# --- announced by lower apps (connected in apps.py; docs/architecture.md) ---------------------
+
+UNREADABLE = "records.unreadable"
+UNDOCKED = "device.undocked"
+
+
+def raise_unreadable_file_alert(
+    sender, *, segment, actor: User | None, file: str, error: str, source: str, **kwargs
+) -> Alert:
+    """A file received by ingest or upload that cannot be parsed (kept byte for byte as an
+    unreadable segment): a warning to the custodian (records.signals.unreadable_file_received)."""
+    return raise_alert(
+        UNREADABLE,
+        f"无法解析的音像文件：{segment.original_filename}",
+        obj=segment,
+        severity=Severity.WARNING,
+        detail={
+            "file": file,
+            "sha256": segment.blob_id,
+            "size": segment.blob.size,
+            "error": error,
+            "source": source,
+        },
+        audience=[Role.CUSTODIAN.value],
+        actor=actor,
+    )
+
+
+def raise_marked_unreadable_alert(sender, *, segment, error: str, **kwargs) -> Alert:
+    """A segment the media job found unreadable: to the custodian and the head
+    (records.signals.segment_marked_unreadable)."""
+    return raise_alert(
+        UNREADABLE,
+        f"音像记录无法解析：{segment}",
+        obj=segment,
+        detail={"sha256": segment.blob_id, "error": error, "filename": str(segment)},
+        audience=[Role.CUSTODIAN.value, Role.HEAD.value],
+    )
+
+
+def raise_undocked_alert(sender, *, device, days: int, **kwargs) -> Alert:
+    """A device not docked for ``days`` days (A19): a warning to the custodian
+    (orgs.devices.device_undocked, sent by the daily check)."""
+    last = device.last_docked_at
+    since = timezone.localtime(last).strftime("%Y-%m-%d %H:%M") if last else "从未对接"
+    return raise_alert(
+        UNDOCKED,
+        f"{device} 已超过 {days} 天未对接（最近对接：{since}）",
+        obj=device,
+        severity=Severity.WARNING,
+        detail={
+            "serial_number": device.serial_number,
+            "last_docked_at": last.isoformat() if last else None,
+            "days": days,
+        },
+        audience=[Role.CUSTODIAN.value],
     )

@@ -15,3 +15,13 @@ class ArchiveConfig(AppConfig):
         from .approvals import register
 
         register()
+
+        self._connect_records()
+
+    def _connect_records(self):
+        """An item's retention follows its link and evidence flag (docs/architecture.md)."""
+        from quancheng.records.signals import item_changed
+
+        from .retention import recompute_for_changed_item
+
+        item_changed.connect(recompute_for_changed_item, dispatch_uid="archive.item_retention")

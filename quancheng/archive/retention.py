@@ -332,6 +332,12 @@ def recompute_for_items(
     return changed_total
 
 
+def recompute_for_changed_item(sender, *, item, actor: User | None, **kwargs) -> None:
+    """An item linked, unlinked or marked as evidence: its retention (A22) and holds (A23)
+    again, in the changing transaction (records.signals.item_changed)."""
+    recompute_for_items([(item._meta.model_name, item.pk)], actor=actor)
+
+
 def _recompute_batch(refs: list[Ref], actor: User, sync_all: bool) -> int:
     with transaction.atomic():
         q = models.Q(pk__in=[])

@@ -396,3 +396,9 @@ def confirm_picture_offset(actor: User, segment: Segment, note: str) -> OsdReadi
         },
     )
     return reading
+
+
+def read_osd_of_new_segment(sender, *, item: Segment, **kwargs) -> None:
+    """A new segment's picture clock (画面时间) is read after its commit
+    (records.signals.item_created)."""
+    schedule_osd_reading(item)

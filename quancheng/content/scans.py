@@ -381,3 +381,9 @@ def confirm_scan(
     )
     schedule_evaluation(document.act_id)  # A15-complete compares the times with the AV
     return document
+
+
+def read_new_scan(sender, *, item: Document, **kwargs) -> None:
+    """A new scanned document's number and times are read after its commit, proposed to
+    confirm (records.signals.item_created)."""
+    schedule_scan_reading(item)

@@ -158,3 +158,9 @@ def check_document_number(agency: Agency, number: str, *, exclude_pk=None) -> No
 
 def _number_error(message: str, code: str) -> ValidationError:
     return ValidationError({"number": [ValidationError(message, code=code)]})
+
+
+def check_claimed_number(sender, *, agency: Agency, number: str, **kwargs) -> None:
+    """The number a scan or a terminal's document brings, checked before it is registered
+    (records.signals.document_number_claimed); a ValidationError refuses the document."""
+    check_document_number(agency, number)

@@ -21,6 +21,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
+from quancheng.records.models import Document
 from quancheng.records.sm3 import file_digests
 
 from .models import SignatureCheck, TrustedCA
@@ -132,3 +133,11 @@ def record_check(actor: User, document, result: Result | None = None) -> Signatu
             {"status": result.status, "signers": result.signers, **file_digests(document.blob_id)},
         )
     return check
+
+
+def check_received_pdf(sender, *, item, actor: User, **kwargs) -> None:
+    """A PDF from a terminal or an upload has its signatures validated when it is registered,
+    the result kept beside the untouched file (records.signals.item_created); generated
+    documents check themselves when signed."""
+    if item.file_kind == Document.FileKind.PDF and item.source != "generated":
+        record_check(actor, item)

@@ -1,9 +1,10 @@
 """One fixity check (完整性校验): hash a blob, compare, record a PREMIS-style ledger event.
 
-Used by the sweep (:mod:`quancheng.fixity.sweep`) and by streaming downloads
-(:mod:`quancheng.fixity.stream`). A check that finds a blob missing or altered also raises a
-critical alert for the records custodian and the legal auditor (A27: records lost, cut, edited,
-deleted or damaged).
+Used by the sweep (:mod:`quancheng.fixity.sweep`), and for the checks records announces
+(:data:`quancheng.records.signals.blob_checked`: streaming downloads, the SM3 job); the verdict
+itself is :func:`quancheng.lib.digestcheck.judge`. A check that finds a blob missing or altered
+also raises a critical alert for the records custodian and the legal auditor (A27: records lost,
+cut, edited, deleted or damaged).
 """
 
 from __future__ import annotations
@@ -11,20 +12,24 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import importlib.metadata
-from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import FlexibleChecksumError
 from django.db import transaction
-from django.utils import timezone
 
 from quancheng.alerts.models import Severity
 from quancheng.alerts.services import raise_alert
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event, record_sequenced_event
 from quancheng.lib import gmcrypto
-from quancheng.lib.blobstore import BlobNotFound, BlobStore, IntegrityError
+from quancheng.lib.blobstore import BlobNotFound, BlobStore
+from quancheng.lib.digestcheck import (
+    CHUNK_SIZE,
+    CORRUPT_READ_ERRORS,
+    CheckResult,
+    Outcome,
+    judge,
+)
 from quancheng.orgs.models import Role
 from quancheng.records.models import Blob
 
@@ -35,23 +40,9 @@ if TYPE_CHECKING:
 
 
 MiB = 1024 * 1024
-# Reads of 256 KiB: the buffer stays in the core's cache between the read's copy and the hash
-# (with 8 MiB each byte went out to memory and back; measured 20-35 % faster on two threads,
-# docs/performance.md, Fixity). Still large enough for hashlib to drop the GIL; an S3 blob is one
-# GET whatever the read size.
-CHUNK_SIZE = 256 * 1024
 ALGORITHM = "SHA-256"
 ACTION = Action.FIXITY_CHECKED
 ALERT_AUDIENCE = [Role.CUSTODIAN.value, Role.AUDITOR.value]
-# Errors by which a store says the bytes it holds are not the bytes it was given: on S3, botocore
-# validates the object's stored SHA-256 checksum on a whole-object read and raises at the end.
-CORRUPT_READ_ERRORS = (IntegrityError, FlexibleChecksumError)
-
-
-class Outcome:
-    PASS = "pass"  # noqa: S105 - an outcome, not a password
-    FAIL = "fail"
-    MISSING = "missing"
 
 
 @cache
@@ -62,60 +53,6 @@ def agent() -> str:
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - run from a bare tree
         version = "unknown"
     return f"quancheng {version}"
-
-
-@dataclass(frozen=True, slots=True)
-class CheckResult:
-    sha256: str
-    expected_size: int
-    outcome: str
-    actual: str | None  # None when the blob is missing
-    actual_size: int | None
-    checked_at: dt.datetime
-    store_error: str = ""  # the store's own integrity complaint, when it refused the bytes
-    # The SM3 beside the SHA-256 (docs/national-crypto.md): checked when the blob has one.
-    expected_sm3: str | None = None
-    actual_sm3: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome == Outcome.PASS
-
-
-def judge(
-    sha256: str,
-    expected_size: int,
-    actual: str | None,
-    actual_size: int | None,
-    store_error: str = "",
-    *,
-    expected_sm3: str | None = None,
-    actual_sm3: str | None = None,
-) -> CheckResult:
-    """The check's outcome from what was read (``actual`` None: the blob was not found).
-
-    With ``expected_sm3`` both digests must match (``actual_sm3`` is what the bytes gave).
-    """
-    sm3_ok = expected_sm3 is None or actual_sm3 == expected_sm3
-    if store_error:
-        outcome = Outcome.FAIL
-    elif actual is None:
-        outcome = Outcome.MISSING
-    elif actual == sha256 and actual_size == expected_size and sm3_ok:
-        outcome = Outcome.PASS
-    else:
-        outcome = Outcome.FAIL
-    return CheckResult(
-        sha256,
-        expected_size,
-        outcome,
-        actual,
-        actual_size,
-        timezone.now(),
-        store_error,
-        expected_sm3,
-        actual_sm3 if actual is not None else None,
-    )
 
 
 def check_blob(
@@ -273,6 +210,20 @@ def record_check(
         audience=ALERT_AUDIENCE,
     )
     return event
+
+
+def record_announced_check(
+    sender,
+    *,
+    result: CheckResult,
+    blob: Blob | None,
+    context: dict[str, Any],
+    actor: User | None = None,
+    **kwargs,
+) -> None:
+    """A check made by records (a checked download, the SM3 job), recorded like a sweep's in the
+    announcing transaction (records.signals.blob_checked)."""
+    record_check(result, blob, context, actor=actor)
 
 
 def report_missing(sha256: str, context: dict[str, Any], actor: User | None = None) -> Blob | None:

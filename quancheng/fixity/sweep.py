@@ -31,10 +31,11 @@ from django.utils import timezone
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.lib.blobstore import BlobStore
+from quancheng.lib.digestcheck import CHUNK_SIZE, CheckResult, Outcome
 from quancheng.records.models import Blob
 from quancheng.records.services import blob_store
 
-from .checks import CHUNK_SIZE, CheckResult, Outcome, check_blob, record_check
+from .checks import check_blob, record_check
 from .limiter import RateLimiter
 from .models import HEARTBEAT, FixitySweep
 

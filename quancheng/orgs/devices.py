@@ -7,8 +7,9 @@ transaction. Creating a device, issuing it and recording its clock offset are in
 Docking (对接): the dock ingest, a terminal's upload with a device token and a workstation's
 ``POST /api/v1/devices/{id}/docked`` call :func:`note_devices_docked`, which moves
 ``Device.last_docked_at`` forward. Devices of the docking kinds still in service that have not
-docked for ``QC_DEVICE_UNDOCKED_DAYS`` days are listed for the custodian and raised as alerts by
-the daily task ``quancheng.orgs.tasks.check_undocked_devices``. See docs/devices.md.
+docked for ``QC_DEVICE_UNDOCKED_DAYS`` days are listed for the custodian and announced by the
+daily task ``quancheng.orgs.tasks.check_undocked_devices`` (:data:`device_undocked`, to which the
+alerts app answers with a ``device.undocked`` alert). See docs/devices.md.
 """
 
 from __future__ import annotations
@@ -21,16 +22,22 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models.functions import Coalesce
+from django.dispatch import Signal
 from django.utils import timezone
 
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 
 from . import capabilities as caps
-from .models import Device, DeviceAssignment, DeviceMaintenance, Role
+from .models import Device, DeviceAssignment, DeviceMaintenance
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User
+
+# Sent by the daily check for each undocked device, with ``device`` (its agency selected) and
+# ``days`` (QC_DEVICE_UNDOCKED_DAYS); the alerts app raises ``device.undocked``
+# (docs/architecture.md, "Hooks between layers").
+device_undocked = Signal()
 
 
 def require_device_manager(user: User, agency) -> None:
@@ -222,28 +229,12 @@ def undocked_devices(queryset=None, now: dt.datetime | None = None, days: int | 
 
 
 def raise_undocked_alerts(now: dt.datetime | None = None) -> int:
-    """The daily check: a ``device.undocked`` alert per undocked device (open alerts are not
-    raised twice); how many devices are undocked."""
-    from quancheng.alerts.models import Severity
-    from quancheng.alerts.services import raise_alert
-
+    """The daily check: announce each undocked device (:data:`device_undocked`: one
+    ``device.undocked`` alert each, open alerts not raised twice); how many devices are undocked."""
     now = now or timezone.now()
     days = undocked_days()
     count = 0
     for device in undocked_devices(now=now, days=days).select_related("agency"):
-        last = device.last_docked_at
-        since = timezone.localtime(last).strftime("%Y-%m-%d %H:%M") if last else "从未对接"
-        raise_alert(
-            "device.undocked",
-            f"{device} 已超过 {days} 天未对接（最近对接：{since}）",
-            obj=device,
-            severity=Severity.WARNING,
-            detail={
-                "serial_number": device.serial_number,
-                "last_docked_at": last.isoformat() if last else None,
-                "days": days,
-            },
-            audience=[Role.CUSTODIAN.value],
-        )
+        device_undocked.send(Device, device=device, days=days)
         count += 1
     return count

@@ -16,8 +16,8 @@
 * ``If-None-Match`` with the ETag: 304. A blob never changes under its name, so the ETag is
   strong and never stale.
 
-Every byte goes through :func:`stream_blob`, the one place that reads the store for HTTP (a
-fixity re-hashing stream can be plugged in there).
+Every byte goes through :func:`stream_blob`, the one place that reads the store for HTTP: a
+stream that re-hashes the whole blob on the way (:mod:`quancheng.records.stream`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from django.utils.http import content_disposition_header, http_date, parse_http_
 from quancheng.lib.blobstore import BlobNotFound
 
 from .models import Blob
+from .stream import verified_chunks
 
 CHUNK_SIZE = 256 * 1024
 _RANGE_RE = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
@@ -58,10 +59,8 @@ def stream_blob(sha256: str, start: int = 0, end: int | None = None) -> Iterator
     """The blob's bytes ``[start, end)`` in chunks, read from the store as they are sent.
 
     A response that sends the whole blob re-hashes it on the way (a fixity check in the ledger,
-    an alert when it does not match: quancheng.fixity.stream).
+    an alert when it does not match: quancheng.records.stream).
     """
-    from quancheng.fixity.stream import verified_chunks
-
     yield from verified_chunks(sha256, start, end, chunk_size=CHUNK_SIZE, purpose="http")
 
 

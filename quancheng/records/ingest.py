@@ -35,8 +35,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from quancheng.alerts.models import Severity
-from quancheng.alerts.services import raise_alert
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.lib.blobstore.seekable import open_seekable
@@ -51,6 +49,7 @@ from .items import create_segment
 from .models import RecordItem, Segment
 from .probe import MediaInfo, Unreadable, probe
 from .services import blob_store, put_record, register_blob
+from .signals import unreadable_file_received
 
 MiB = 1024 * 1024
 # A progress line at least every this many bytes of one file.
@@ -502,20 +501,10 @@ def segment_fields(name: str, media: MediaInfo | None, who: Attribution) -> dict
 
 
 def raise_unreadable(actor: User, segment: Segment, rel: str, error: str, source="ingest") -> None:
-    raise_alert(
-        "records.unreadable",
-        f"无法解析的音像文件：{segment.original_filename}",
-        obj=segment,
-        severity=Severity.WARNING,
-        detail={
-            "file": rel,
-            "sha256": segment.blob_id,
-            "size": segment.blob.size,
-            "error": error,
-            "source": source,
-        },
-        audience=[Role.CUSTODIAN.value],
-        actor=actor,
+    """Announce an unreadable file kept as received (the alerts app raises
+    ``records.unreadable`` to the custodian), in the caller's transaction."""
+    unreadable_file_received.send(
+        Segment, segment=segment, actor=actor, file=rel, error=error, source=source
     )
 
 

@@ -27,6 +27,7 @@ from quancheng.orgs.scoping import agencies_visible_to
 
 from .media import schedule_derivatives
 from .models import Blob, DataKind, DataRecord, Document, Segment, Upload
+from .signals import document_number_claimed, item_changed, item_created
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User
@@ -145,9 +146,8 @@ def create_segment(
             _json_safe(snapshot(segment, SEGMENT_FIELDS + LABEL_FIELDS)),
         )
         schedule_derivatives(segment)  # thumbnail and proxy, queued after the commit
-        from quancheng.content.osd import schedule_osd_reading
-
-        schedule_osd_reading(segment)  # the picture's clock (画面时间), queued after the commit
+        # content queues the reading of the picture's clock (画面时间) after the commit.
+        item_created.send(Segment, item=segment, actor=actor)
         schedule_evaluation(segment.act_id)  # the act's rules (compliance), after the commit
     return segment
 
@@ -159,26 +159,17 @@ def create_document(
     _check_act(actor, act, agency)
     with transaction.atomic():
         if source != "generated" and fields.get("number"):
-            # A scan or a terminal's document carries a number written elsewhere: checked here
-            # (generated documents get theirs from the numbering counter).
-            from quancheng.documents.numbering import check_document_number
-
-            check_document_number(agency, fields["number"])
+            # A scan or a terminal's document carries a number written elsewhere: the documents
+            # app checks it (generated documents get theirs from the numbering counter).
+            document_number_claimed.send(Document, agency=agency, number=fields["number"])
         document = Document(agency=agency, blob=blob, source=source, created_by=actor, **fields)
         _apply_act(document, act)
         document.full_clean(exclude=["blob", "agency", "created_by"])
         document.save()
         record_event(actor, Action.DOCUMENT_CREATED, document, snapshot(document, DOCUMENT_FIELDS))
-        if document.file_kind == Document.FileKind.PDF and source != "generated":
-            # Signed PDFs from terminals and uploads: signatures validated at ingest, the
-            # result kept beside the untouched file (documents app; generated ones check
-            # themselves when signed).
-            from quancheng.documents.validation import record_check
-
-            record_check(actor, document)
-        from quancheng.content.scans import schedule_scan_reading
-
-        schedule_scan_reading(document)  # a scan's number and times read, proposed to confirm
+        # documents validates the signatures of a received PDF, content queues a scan's
+        # reading (its number and times, proposed to confirm).
+        item_created.send(Document, item=document, actor=actor)
         schedule_evaluation(document.act_id)
     return document
 
@@ -229,6 +220,7 @@ def create_data_record(
         _apply_act(record, act)
         record.save()
         record_event(actor, Action.DATARECORD_CREATED, record, snapshot(record, DATA_RECORD_FIELDS))
+        item_created.send(DataRecord, item=record, actor=actor)
         schedule_evaluation(record.act_id)
     return record
 
@@ -257,7 +249,7 @@ def link_item(actor: User, item, act: Act, *, reason: str = ""):
             },
         )
         schedule_evaluation(act, previous)
-        _recompute_retention(actor, item)  # its act's dossier and holds now apply
+        _announce_change(actor, item, "linked")  # its act's dossier and holds now apply
     return item
 
 
@@ -281,7 +273,7 @@ def unlink_item(actor: User, item, *, reason: str):
             {"previous_act": previous, "reason": reason},
         )
         schedule_evaluation(previous)
-        _recompute_retention(actor, item)
+        _announce_change(actor, item, "unlinked")
     return item
 
 
@@ -301,16 +293,15 @@ def set_evidence(actor: User, item, is_evidence: bool):
             {"is_evidence": is_evidence},
         )
         # Evidence AV follows its dossier, other AV 6 months (A22): the retention follows.
-        _recompute_retention(actor, item)
+        _announce_change(actor, item, "evidence_set")
         schedule_evaluation(item.act_id)  # A22-retention reads the evidence flag
     return item
 
 
-def _recompute_retention(actor: User, item) -> None:
-    """The item's retention (A22) and holds (A23) again, in the caller's transaction."""
-    from quancheng.archive.retention import recompute_for_items
-
-    recompute_for_items([(_event_name(item), item.pk)], actor=actor)
+def _announce_change(actor: User, item, change: str) -> None:
+    """Announce a changed link or evidence flag: the archive app recomputes the item's retention
+    (A22) and holds (A23), in the caller's transaction."""
+    item_changed.send(type(item), item=item, actor=actor, change=change)
 
 
 def blob_of_upload(actor: User, upload: Upload) -> Blob:

@@ -25,14 +25,13 @@ from pathlib import Path
 import av
 from django.db import transaction
 
-from quancheng.alerts.services import raise_alert
 from quancheng.jobs.workdirs import work_dir
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
-from quancheng.orgs.models import Role
 
 from .models import Segment
 from .services import blob_store, put_record, register_blob
+from .signals import segment_marked_unreadable
 from .sm3 import file_digests
 
 logger = logging.getLogger(__name__)
@@ -218,13 +217,8 @@ def mark_unreadable(segment: Segment, error: str) -> Segment:
                 segment,
                 {"sha256": segment.blob_id, "error": error},
             )
-        raise_alert(
-            "records.unreadable",
-            f"音像记录无法解析：{segment}",
-            obj=segment,
-            detail={"sha256": segment.blob_id, "error": error, "filename": str(segment)},
-            audience=[Role.CUSTODIAN.value, Role.HEAD.value],
-        )
+        # The alerts app raises ``records.unreadable`` (an open one is not raised twice).
+        segment_marked_unreadable.send(Segment, segment=segment, error=error)
     return segment
 
 

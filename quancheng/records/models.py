@@ -30,7 +30,7 @@ class Blob(models.Model):
     # sweeps skip the blob, and its absence from the store is expected, not an alert.
     disposed_at = models.DateTimeField("销毁时间", null=True, blank=True)
     # Set when the blob's last fixity check found the stored copy altered or missing, cleared
-    # when a check passes or the blob is repaired (quancheng.fixity.repair): while set, the
+    # when a check passes or the blob is repaired (quancheng.records.repair): while set, the
     # bytes are not served (records/http.py), since they could not be verified on the way.
     damaged_at = models.DateTimeField("校验不符时间", null=True, blank=True)
     # The SM3 digest (GB/T 32905) beside the SHA-256 (docs/national-crypto.md). Computed after

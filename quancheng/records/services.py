@@ -320,7 +320,7 @@ def _complete(upload: Upload, f) -> Upload:
     it. If the store fails, or the process dies before the completion commits, the upload stays
     ``receiving`` with offset == length and an empty PATCH at that offset completes it later.
     """
-    from quancheng.fixity import repair
+    from . import repair  # repair.py builds on this module's store helpers: imported late
 
     f.flush()
     sha256 = _hashed(upload)

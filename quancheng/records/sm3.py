@@ -32,8 +32,10 @@ from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.lib import gmcrypto
 from quancheng.lib.blobstore import BlobNotFound, BlobStore
+from quancheng.lib.digestcheck import judge
 
 from .models import Blob
+from .signals import blob_checked
 
 log = logging.getLogger(__name__)
 CHUNK = 4 * 1024 * 1024
@@ -104,10 +106,10 @@ def compute_sm3(blob: Blob, store: BlobStore | None = None) -> Sm3Outcome:
 
 
 def _fixity_finding(blob: Blob, actual: str | None, size: int | None) -> None:
-    from quancheng.fixity.checks import judge, record_check
-
+    """Announce the failed check (the fixity app records it and alerts the custodian)."""
+    result = judge(blob.sha256, blob.size, actual, size)
     with transaction.atomic():
-        record_check(judge(blob.sha256, blob.size, actual, size), blob, {"sm3_job": True})
+        blob_checked.send(Blob, result=result, blob=blob, context={"sm3_job": True}, actor=None)
 
 
 def pending_blobs():

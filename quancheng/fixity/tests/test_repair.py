@@ -7,10 +7,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from quancheng.alerts.models import Alert
-from quancheng.fixity.stream import StreamIntegrityError, verified_chunks
 from quancheng.ledger.models import Event
 from quancheng.records.models import Blob
 from quancheng.records.services import register_blob
+from quancheng.records.stream import StreamIntegrityError, verified_chunks
 
 from .conftest import alter_one_byte
 

@@ -157,9 +157,9 @@ def test_a_single_range_is_the_python_slice(size, first, length):
 
 def test_a_whole_download_rehashes_and_an_altered_blob_is_alerted(get, segment):
     from quancheng.alerts.models import Alert
-    from quancheng.fixity.stream import StreamIntegrityError
     from quancheng.fixity.tests.conftest import alter_one_byte
     from quancheng.ledger.models import Event
+    from quancheng.records.stream import StreamIntegrityError
 
     assert _body(get()) == DATA
     check = Event.objects.filter(action="fixity.checked").last()
@@ -173,7 +173,7 @@ def test_a_whole_download_rehashes_and_an_altered_blob_is_alerted(get, segment):
 
 def _received_until_abort(response) -> bytes:
     """What a client gets of a response whose stream aborts (the server drops the connection)."""
-    from quancheng.fixity.stream import StreamIntegrityError
+    from quancheng.records.stream import StreamIntegrityError
 
     received = bytearray()
     with pytest.raises(StreamIntegrityError):  # noqa: PT012 - the error comes while the stream is read

@@ -171,8 +171,8 @@ def test_a_failed_patch_leaves_no_wrong_hash_state(tus):
 
 def test_a_reupload_of_a_damaged_blob_repairs_it_instead_of_deduplicating(tus, settings):
     from quancheng.alerts.models import Alert
-    from quancheng.fixity.stream import StreamIntegrityError, verified_chunks
     from quancheng.fixity.tests.conftest import alter_one_byte
+    from quancheng.records.stream import StreamIntegrityError, verified_chunks
 
     data = os.urandom(200_000)
     sha = hashlib.sha256(data).hexdigest()

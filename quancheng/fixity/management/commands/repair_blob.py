@@ -5,8 +5,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from quancheng.fixity.repair import RepairRefused, repair_blob
+from quancheng.fixity.repair import repair_blob
 from quancheng.orgs.models import User
+from quancheng.records.repair import RepairRefused
 
 
 class Command(BaseCommand):

@@ -3,23 +3,23 @@
 ``verified_chunks(sha256)`` yields a blob's bytes from the store and, once the whole blob has
 been read, compares its SHA-256 and size with the name and the registry, and its SM3 with the
 registered one once that is known (issue 19: downloads check both digests; an SM3 still pending
-is not checked). The outcome is recorded
-as a ``fixity.checked`` ledger event like a sweep's (context ``{"stream": purpose}``); a mismatch
-also raises the ``fixity.mismatch`` alert.
+is not checked). The outcome is announced (:data:`quancheng.records.signals.blob_checked`, in a
+transaction of its own) and the fixity app records it as a ``fixity.checked`` ledger event like a
+sweep's (context ``{"stream": purpose}``); a mismatch also raises the ``fixity.mismatch`` alert.
 
 The HTTP limitation: the response status and headers leave before the last byte has been
 hashed, so a mismatch cannot turn the response into an error. What the helper does instead is
-hold the final chunk back until the whole blob is hashed: on a mismatch it records the failure,
-alerts the custodian and auditor, and raises :class:`StreamIntegrityError` instead of yielding
-that chunk, which makes the WSGI server abort the connection. A client reading a
+hold the final chunk back until the whole blob is hashed: on a mismatch it announces the failure
+(recorded, and the custodian and auditor alerted) and raises :class:`StreamIntegrityError`
+instead of yielding that chunk, which makes the WSGI server abort the connection. A client reading a
 ``Content-Length`` body never receives the complete file, so altered bytes are never handed out
 as a whole: it sees a truncated transfer, and the ledger says which. A missing blob is found
 before the first byte, so the caller can still answer 404/410 (``BlobNotFound`` is raised after
-the event and alert are recorded). On S3, botocore may refuse altered bytes itself (the object's
+the failed check is announced). On S3, botocore may refuse altered bytes itself (the object's
 stored checksum): that is recorded as a failed check the same way. See docs/fixity.md.
 
 A range read (``start``/``end`` other than the whole blob) cannot be checked: nothing is
-recorded for it. A consumer that stops early (closed connection) is not a check either.
+announced for it. A consumer that stops early (closed connection) is not a check either.
 """
 
 from __future__ import annotations
@@ -32,10 +32,11 @@ from django.db import transaction
 
 from quancheng.lib import gmcrypto
 from quancheng.lib.blobstore import BlobNotFound, BlobStore
-from quancheng.records.models import Blob
-from quancheng.records.services import blob_store
+from quancheng.lib.digestcheck import CHUNK_SIZE, CORRUPT_READ_ERRORS, CheckResult, judge
 
-from .checks import CHUNK_SIZE, CORRUPT_READ_ERRORS, judge, record_check
+from .models import Blob
+from .services import blob_store
+from .signals import blob_checked
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User
@@ -44,14 +45,15 @@ if TYPE_CHECKING:
 class StreamIntegrityError(Exception):
     """The streamed bytes do not match the blob's name: the transfer must not end cleanly."""
 
-    def __init__(self, result):
+    def __init__(self, result: CheckResult):
         super().__init__(f"blob {result.sha256} failed its fixity check while streaming")
         self.result = result
 
 
-def _record(result, blob, purpose, actor: User | None) -> None:
+def _record(result: CheckResult, blob: Blob | None, purpose: str, actor: User | None) -> None:
+    """Announce the check; the fixity app records it (and alerts) in this transaction."""
     with transaction.atomic():
-        record_check(result, blob, {"stream": purpose}, actor=actor)
+        blob_checked.send(Blob, result=result, blob=blob, context={"stream": purpose}, actor=actor)
 
 
 def verified_chunks(
