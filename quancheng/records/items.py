@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from quancheng.cases.models import Act
-from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.ledger.snapshot import snapshot
@@ -27,6 +26,7 @@ from quancheng.orgs.scoping import agencies_visible_to
 
 from .media import schedule_derivatives
 from .models import Blob, DataKind, DataRecord, Document, Segment, Upload
+from .signals import act_records_changed
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User
@@ -148,7 +148,7 @@ def create_segment(
         from quancheng.content.osd import schedule_osd_reading
 
         schedule_osd_reading(segment)  # the picture's clock (画面时间), queued after the commit
-        schedule_evaluation(segment.act_id)  # the act's rules (compliance), after the commit
+        act_records_changed.send(Segment, acts=(segment.act_id,))  # compliance re-evaluates
     return segment
 
 
@@ -179,7 +179,7 @@ def create_document(
         from quancheng.content.scans import schedule_scan_reading
 
         schedule_scan_reading(document)  # a scan's number and times read, proposed to confirm
-        schedule_evaluation(document.act_id)
+        act_records_changed.send(Document, acts=(document.act_id,))
     return document
 
 
@@ -229,7 +229,7 @@ def create_data_record(
         _apply_act(record, act)
         record.save()
         record_event(actor, Action.DATARECORD_CREATED, record, snapshot(record, DATA_RECORD_FIELDS))
-        schedule_evaluation(record.act_id)
+        act_records_changed.send(DataRecord, acts=(record.act_id,))
     return record
 
 
@@ -256,7 +256,7 @@ def link_item(actor: User, item, act: Act, *, reason: str = ""):
                 "reason": reason,
             },
         )
-        schedule_evaluation(act, previous)
+        act_records_changed.send(type(item), acts=(act, previous))
         _recompute_retention(actor, item)  # its act's dossier and holds now apply
     return item
 
@@ -280,7 +280,7 @@ def unlink_item(actor: User, item, *, reason: str):
             item,
             {"previous_act": previous, "reason": reason},
         )
-        schedule_evaluation(previous)
+        act_records_changed.send(type(item), acts=(previous,))
         _recompute_retention(actor, item)
     return item
 
@@ -302,7 +302,7 @@ def set_evidence(actor: User, item, is_evidence: bool):
         )
         # Evidence AV follows its dossier, other AV 6 months (A22): the retention follows.
         _recompute_retention(actor, item)
-        schedule_evaluation(item.act_id)  # A22-retention reads the evidence flag
+        act_records_changed.send(type(item), acts=(item.act_id,))  # A22-retention reads the flag
     return item
 
 
