@@ -15,3 +15,16 @@ class ArchiveConfig(AppConfig):
         from .approvals import register
 
         register()
+        self._contribute_to_compliance()
+
+    def _contribute_to_compliance(self) -> None:
+        """What the rules read of the archive, and the rule about it (docs/architecture.md,
+        "Hooks between layers")."""
+        from quancheng.compliance import rules
+        from quancheng.compliance.custody import register_loader
+
+        from .custody import load_archive_custody
+        from .rules import RULE
+
+        register_loader("archive", load_archive_custody)  # A22, A23: dossiers, retention, holds
+        rules.register(RULE, after="A22-retention")  # A23-longterm
