@@ -154,3 +154,8 @@ def test_an_unexplained_gap_raises_a_gap_alert_until_it_is_accepted(make_scene):
     finding.status = Finding.Status.ACCEPTED
     sync_gap_alert(act, [finding])
     assert not Alert.objects.open().filter(kind=GAP).exists()
+
+
+def test_running_a_check_no_app_registered_is_an_error():
+    with pytest.raises(LookupError, match="no check registered"):
+        run_check("no.such.kind")
