@@ -15,3 +15,9 @@ class AccessConfig(AppConfig):
         from .approvals import register
 
         register()
+
+        from quancheng.compliance.custody import register_loader
+
+        from .custody import load_provisions
+
+        register_loader("access", load_provisions)  # A24-access reads the provisions

@@ -6,16 +6,18 @@ class AlertsConfig(AppConfig):
     verbose_name = "告警"
 
     def ready(self):
+        from quancheng.cases.signals import officers_changed
         from quancheng.ledger.signals import verification_failed
         from quancheng.orgs.breakglass import break_glass_used
 
         from .receivers import raise_ledger_tampered_alert
-        from .sources import raise_break_glass_alert
+        from .sources import raise_break_glass_alert, raise_self_added_alert
 
         break_glass_used.connect(raise_break_glass_alert, dispatch_uid="alerts.break_glass")
         verification_failed.connect(
             raise_ledger_tampered_alert, dispatch_uid="alerts.ledger_tampered"
         )
+        officers_changed.connect(raise_self_added_alert, dispatch_uid="alerts.self_added")
         self._connect_records_and_devices()
 
     def _connect_records_and_devices(self):

@@ -1,31 +1,33 @@
-"""Where the A27 alerts of the records' life come from (docs/alerts.md).
+"""Where the alerts of the records' life come from (docs/alerts.md), and the alerts this app
+raises itself on what the apps below it announce.
 
-- ``record.missing_av``: an act whose AV was required but is absent (an active A11-mandatory
-  "absent" or A16-service "av" finding); raised and closed by the rule engine as the finding
-  opens and closes (``sync_missing_av_alert``, called from compliance/evaluate.py).
-- ``record.gap``: an act whose recording was interrupted without an explanation (an active
-  A11-gap finding: part of the act not recorded); raised and closed the same way
-  (``sync_gap_alert``).
-- ``registration.overdue``: an act whose records were not registered within 2 working days
-  (A21); raised by the daily check ``raise_overdue_registration_alerts`` (task
-  ``quancheng.alerts.tasks.check_overdue_registrations``) and closed by it once registered.
-Lost records and alterations (``fixity.missing``, ``fixity.mismatch``, ``ledger.tampered``)
-are raised by the fixity sweeps and the ledger verification; access and disposal alerts by the
-access and archive apps, with the kinds named in docs/alerts.md.
+The apps above raise their kinds themselves, through ``services.raise_alert``:
+
+- ``record.missing_av`` and ``record.gap`` (A27: acts or parts of acts not recorded): the rule
+  engine, as the findings open and close (``compliance/alerts.py``);
+- ``registration.overdue`` (A21): a daily check, registered here by the registration app at
+  ready() (``register_check``; ``registration/alerts.py``) and run by the task
+  ``quancheng.alerts.tasks.check_overdue_registrations``;
+- lost records and alterations (``fixity.missing``, ``fixity.mismatch``, ``ledger.tampered``)
+  by the fixity sweeps and the ledger verification; access and disposal alerts by the access and
+  archive apps, with the kinds named in docs/alerts.md.
+
+This app names the kinds and runs the registered checks, so that it imports none of the apps
+that raise them (docs/architecture.md, "Hooks between layers").
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from quancheng.cases.models import Act
 from quancheng.orgs.models import Role
 
-from .models import CUSTODIAN_HEAD_AUDITOR, Alert, Severity
-from .services import close_alerts_for, raise_alert
+from .models import Alert, Severity
+from .services import raise_alert
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User
@@ -37,114 +39,27 @@ OVERDUE = "registration.overdue"
 ACCESS_DENIED = "access.denied"
 ACCESS_OUTSIDE_APPROVAL = "access.outside_approval"
 DISPOSAL_REFUSED = "disposal.refused"
+SELF_ADDED = "officers.self_added"
 
-# Findings that mean "AV was required and there is none" (rule id, key).
-MISSING_AV_FINDINGS = {("A11-mandatory", "absent"), ("A16-service", "av")}
+# A periodic check: given the time (None: now), raises and closes its kind's alerts and returns
+# the counts, e.g. {"raised": 1, "closed": 0}.
+Check = Callable[[dt.datetime | None], dict[str, int]]
 
-
-def missing_av_findings(findings) -> list:
-    """The active findings among ``findings`` that say required AV is absent."""
-    from quancheng.compliance.models import Finding
-
-    return [
-        f
-        for f in findings
-        if (f.rule_id, f.key) in MISSING_AV_FINDINGS and f.status in Finding.ACTIVE
-    ]
+CHECKS: dict[str, Check] = {}
 
 
-def sync_missing_av_alert(act: Act, findings) -> None:
-    """Raise the act's ``record.missing_av`` alert while such a finding is active; close it
-    when none is (closed, or accepted by the head). Inside the caller's transaction."""
-    active = missing_av_findings(findings)
-    if not active:
-        close_alerts_for(MISSING_AV, obj=act, note="相关检查发现已关闭或已认可")
-        return
-    local = timezone.localtime(act.ended_at)
-    raise_alert(
-        MISSING_AV,
-        f"应当音像记录而未记录：{act.get_kind_display()}（{local:%Y-%m-%d %H:%M}，{act.place}）",
-        obj=act,
-        agency=act.agency,
-        severity=Severity.CRITICAL,
-        detail={
-            "act": act.pk,
-            "findings": [f.pk for f in active],
-            "rules": sorted({f.rule_id for f in active}),
-            "ended_at": act.ended_at.isoformat(),
-        },
-        audience=CUSTODIAN_HEAD_AUDITOR,
-    )
+def register_check(kind: str, check: Check) -> None:
+    """The check that raises ``kind`` (an app's AppConfig.ready(); registering again replaces)."""
+    CHECKS[kind] = check
 
 
-def gap_findings(findings) -> list:
-    """The active A11-gap findings among ``findings``: interruptions not explained."""
-    from quancheng.compliance.models import Finding
-
-    return [f for f in findings if f.rule_id == "A11-gap" and f.status in Finding.ACTIVE]
-
-
-def sync_gap_alert(act: Act, findings) -> None:
-    """Raise the act's ``record.gap`` alert while an unexplained gap is active; close it when
-    none is (explained, closed, or the answer accepted). Inside the caller's transaction."""
-    active = gap_findings(findings)
-    if not active:
-        close_alerts_for(GAP, obj=act, note="音像记录中断已说明或已认可")
-        return
-    local = timezone.localtime(act.started_at)
-    raise_alert(
-        GAP,
-        f"音像记录中断未说明：{act.get_kind_display()}（{local:%Y-%m-%d %H:%M}，{act.place}）",
-        obj=act,
-        agency=act.agency,
-        severity=Severity.WARNING,
-        detail={"act": act.pk, "findings": [f.pk for f in active], "gaps": len(active)},
-        audience=CUSTODIAN_HEAD_AUDITOR,
-    )
-
-
-def raise_overdue_registration_alerts(now: dt.datetime | None = None) -> dict[str, int]:
-    """The daily A21 check:
-    1. a ``registration.overdue`` alert for each act not registered by its deadline (an open
-       alert is not raised twice), and the act evaluated so its A21-deadline finding shows;
-    2. open ones closed for acts registered since.
-    The counts raised and closed."""
-    from quancheng.compliance.evaluate import evaluate_all
-    from quancheng.registration.deadlines import loaded_schedules, overdue_cutoff
-
-    now = now or timezone.now()
-    schedules = loaded_schedules()
-    cutoff = overdue_cutoff(now, schedules)
-    open_ids = {
-        int(pk)
-        for pk in Alert.objects.open()
-        .filter(kind=OVERDUE, object_type=Act._meta.label_lower)
-        .values_list("object_id", flat=True)
-    }
-    raised = []
-    overdue = Act.objects.filter(registration__isnull=True, ended_at__lt=cutoff)
-    for act in overdue.select_related("agency").order_by("ended_at", "pk").iterator():
-        if act.pk in open_ids:
-            continue
-        ended = timezone.localtime(act.ended_at)
-        raise_alert(
-            OVERDUE,
-            f"执法记录逾期未登记：{act.get_kind_display()}（{ended:%Y-%m-%d %H:%M}结束，"
-            f"{act.place}）",
-            obj=act,
-            agency=act.agency,
-            severity=Severity.WARNING,
-            detail={"act": act.pk, "ended_at": act.ended_at.isoformat()},
-            audience=CUSTODIAN_HEAD_AUDITOR,
-        )
-        raised.append(act.pk)
-    if raised:
-        evaluate_all(Act.objects.filter(pk__in=raised), now=now)
-    registered = Act.objects.filter(pk__in=open_ids, registration__isnull=False)
-    closed = sum(
-        close_alerts_for(OVERDUE, obj=act, note="记录已登记") for act in registered.only("pk")
-    )
-    return {"raised": len(raised), "closed": closed}
+def run_check(kind: str, now: dt.datetime | None = None) -> dict[str, int]:
+    """Run the check registered for ``kind``; a LookupError when no app registered one."""
+    try:
+        check = CHECKS[kind]
+    except KeyError:
+        raise LookupError(f"no check registered for the alert kind {kind!r}") from None
+    return check(now)
 
 
 BREAK_GLASS = "auth.break_glass"
@@ -220,4 +135,19 @@ def raise_undocked_alert(sender, *, device, days: int, **kwargs) -> Alert:
             "days": days,
         },
         audience=[Role.CUSTODIAN.value],
+    )
+
+
+def raise_self_added_alert(sender, *, actor: User, obj, added, **kwargs) -> None:
+    """cases ``officers_changed``: adding oneself to an act or case opens its records without an
+    approval (A24), so the head and the custodian are told; in the change's transaction."""
+    if actor.pk not in added:
+        return
+    raise_alert(
+        SELF_ADDED,
+        f"{actor} 将本人添加为“{obj}”的执法人员",
+        obj=obj,
+        detail={"user": actor.get_username()},
+        audience=[Role.HEAD.value, Role.CUSTODIAN.value],
+        actor=actor,
     )

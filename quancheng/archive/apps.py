@@ -17,6 +17,7 @@ class ArchiveConfig(AppConfig):
         register()
 
         self._connect_records()
+        self._contribute_to_compliance()
 
     def _connect_records(self):
         """An item's retention follows its link and evidence flag (docs/architecture.md)."""
@@ -25,3 +26,15 @@ class ArchiveConfig(AppConfig):
         from .retention import recompute_for_changed_item
 
         item_changed.connect(recompute_for_changed_item, dispatch_uid="archive.item_retention")
+
+    def _contribute_to_compliance(self) -> None:
+        """What the rules read of the archive, and the rule about it (docs/architecture.md,
+        "Hooks between layers")."""
+        from quancheng.compliance import rules
+        from quancheng.compliance.custody import register_loader
+
+        from .custody import load_archive_custody
+        from .rules import RULE
+
+        register_loader("archive", load_archive_custody)  # A22, A23: dossiers, retention, holds
+        rules.register(RULE, after="A22-retention")  # A23-longterm

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 
 from quancheng.cases.models import Act
+from quancheng.compliance.custody import HoldRow, WaiverRow
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
@@ -51,19 +52,6 @@ class WaiverRefused(ValueError):
 class MarkerRow:
     id: int
     kind: str
-
-
-@dataclass(slots=True)
-class HoldRow:
-    id: int
-    status: str
-    reason: str
-
-
-@dataclass(slots=True)
-class WaiverRow:
-    markers: list[int] = field(default_factory=list)
-    holds: list[int] = field(default_factory=list)
 
 
 def unresolved(markers: Iterable, holds: Iterable, waivers: Iterable) -> tuple[list, list]:

@@ -8,16 +8,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from quancheng.alerts.services import raise_alert
-from quancheng.compliance.hooks import act_changed
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.ledger.snapshot import changes, snapshot
 from quancheng.orgs import capabilities as caps
-from quancheng.orgs.models import Agency, Role, User
+from quancheng.orgs.models import Agency, User
 from quancheng.orgs.scoping import agencies_visible_to
 
 from .models import Act, Case
+from .signals import act_changed, officers_changed
 
 ACT_FIELDS = [
     "agency",
@@ -164,8 +163,8 @@ def _update(actor: User, obj, fields, editable, clean, officers, data):
         body = {"added": sorted(added), "removed": sorted(removed)}
         changed = Action(f"{label}.officers_changed")  # type: ignore[call-arg]  # lookup by value
         record_event(actor, changed, obj, body)
-        if actor.pk in added:
-            _alert_self_added(actor, obj)
+        # Alerts raises ``officers.self_added`` when the actor added themself (A24).
+        officers_changed.send(type(obj), actor=actor, obj=obj, added=added, removed=removed)
     updated = Action(f"{label}.updated")  # type: ignore[call-arg]  # lookup by value
     record_event(actor, updated, obj, {"changes": diff})
     return obj
@@ -183,18 +182,6 @@ def _officer_change(actor: User, obj, current: list[User], wanted: list[User]):
     return added, removed
 
 
-def _alert_self_added(actor: User, obj) -> None:
-    """Adding oneself to an act or case opens its records without an approval (A24)."""
-    raise_alert(
-        "officers.self_added",
-        f"{actor} 将本人添加为“{obj}”的执法人员",
-        obj=obj,
-        detail={"user": actor.get_username()},
-        audience=[Role.HEAD.value, Role.CUSTODIAN.value],
-        actor=actor,
-    )
-
-
 @transaction.atomic(durable=True)
 def create_act(actor: User, agency: Agency, officers: list[User], **data) -> Act:
     """Create an act in the agency with its officers (a ledger event)."""
@@ -206,7 +193,8 @@ def update_act(actor: User, act: Act, officers: list[User] | None = None, **data
     """Change an act's fields or officers; its compliance is evaluated again after the commit."""
     previous_case_id = Act.objects.filter(pk=act.pk).values_list("case_id", flat=True).first()
     act = _update(actor, act, ACT_FIELDS, ACT_EDITABLE, _clean_act, officers, data)
-    act_changed(act, previous_case_id)  # compliance: the act and both cases, after the commit
+    # Compliance evaluates the act again and both cases' completeness, after the commit.
+    act_changed.send(Act, act=act, previous_case_id=previous_case_id)
     return act
 
 

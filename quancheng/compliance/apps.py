@@ -9,3 +9,25 @@ class ComplianceConfig(AppConfig):
         from .approvals import register
 
         register()
+        self._subscribe()
+
+    def _subscribe(self) -> None:
+        """Hooks on the apps below (docs/architecture.md, "Hooks between layers")."""
+        from quancheng.cases.signals import act_changed
+        from quancheng.records.signals import act_records_changed
+        from quancheng.registration import checks
+        from quancheng.registration.signals import acts_overdue, registration_changed
+
+        from . import hooks
+        from .checklist import open_errors
+        from .evaluate import evaluate_overdue
+
+        act_changed.connect(hooks.on_act_changed, dispatch_uid="compliance.act_changed")
+        act_records_changed.connect(
+            hooks.on_act_records_changed, dispatch_uid="compliance.act_records_changed"
+        )
+        registration_changed.connect(
+            hooks.on_registration_changed, dispatch_uid="compliance.registration_changed"
+        )
+        acts_overdue.connect(evaluate_overdue, dispatch_uid="compliance.acts_overdue")
+        checks.register_open_errors("compliance", open_errors)

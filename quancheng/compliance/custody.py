@@ -1,11 +1,19 @@
 """What the archive and access apps hold about a batch of acts, for rules A22–A24.
 
-:func:`load_custody` reads, for any number of acts, with at most five queries (never one per
-act, segment or event; one more per further 10,000 items in one batch): the dossier of each act
-(its own, or its case's), the computed retentions of the act's AV and documents that a rule
-could find fault with, the long-term holds on the act or its case, the head's not-applicable
-decisions (A23) of acts with a hold or a long-term marker, and the provisions of the act or its
-case that were handed over, with their approvers.
+Those apps sit above this one, so they fill it in: each registers a loader at ready()
+(:func:`register_loader`; docs/architecture.md, "Hooks between layers"), and
+:func:`load_custody` runs them on a batch of acts. Together they read, for any number of acts,
+with at most five queries (never one per act, segment or event; one more per further 10,000
+items in one batch):
+
+- archive (``archive/custody.py``): the dossier of each act (its own, or its case's), the
+  computed retentions of the act's AV and documents that a rule could find fault with, the
+  long-term holds on the act or its case, and the head's not-applicable decisions (A23) of acts
+  with a hold or a long-term marker;
+- access (``access/custody.py``): the provisions of the act or its case that were handed over,
+  with their approvers.
+
+The rows below are what the rules read; the loaders build them.
 
 Someone's refused access is not read here: it is an alert about that person (access/enforce.py),
 not a finding against the act's officers.
@@ -16,21 +24,14 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.utils import timezone
 
-from quancheng.access.models import Provision
-from quancheng.archive.longterm import WaiverRow
-from quancheng.archive.models import Dossier, Hold, ItemRetention, LongtermWaiver
-from quancheng.orgs.models import Role
-
 from .config import Config
 from .timeline import Timeline
-
-# Ids per IN list: SQLite allows 32,766 parameters in a statement (250,000 in Debian's build).
-CHUNK = 10000
 
 
 @dataclass(slots=True)
@@ -39,10 +40,7 @@ class DossierRow:
     status: str
     retention_class: str
     retain_until: dt.date | None
-
-    @property
-    def frozen(self) -> bool:
-        return self.status == Dossier.Status.FROZEN
+    frozen: bool  # 归档: its contents and retention are fixed (A22 ¶1)
 
 
 @dataclass(slots=True)
@@ -57,6 +55,14 @@ class HoldRow:
     id: int
     status: str
     reason: str
+
+
+@dataclass(slots=True)
+class WaiverRow:
+    """The head's decision that A23 does not apply: the markers and refused holds it answers."""
+
+    markers: list[int] = field(default_factory=list)
+    holds: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -81,8 +87,35 @@ class Custody:
     provisions: list[ProvisionRow] = field(default_factory=list)
 
 
-def _longterm(timeline: Timeline, kinds: frozenset[str]) -> bool:
-    return any(m.kind in kinds for m in timeline.markers)
+@dataclass
+class Batch:
+    """The acts being evaluated, as a loader sees them: it fills ``custody[act_id]``."""
+
+    timelines: dict[int, Timeline]
+    config: Config
+    custody: dict[int, Custody]
+    acts_of_case: dict[int, list[int]]
+
+    @property
+    def in_batch(self) -> Q:
+        """Rows on an act of the batch or on one of their cases."""
+        return Q(act_id__in=list(self.timelines)) | Q(case_id__in=list(self.acts_of_case))
+
+    def targets(self, act_id: int | None, case_id: int | None) -> list[int]:
+        """The acts of the batch a row on an act or a case concerns."""
+        found = [act_id] if act_id is not None and act_id in self.custody else []
+        on_case = self.acts_of_case.get(case_id, []) if case_id is not None else []
+        return found + [a for a in on_case if a != act_id]
+
+
+Loader = Callable[[Batch], None]
+
+LOADERS: dict[str, Loader] = {}
+
+
+def register_loader(name: str, loader: Loader) -> None:
+    """A higher app's custody loader (its AppConfig.ready(); registering again replaces)."""
+    LOADERS[name] = loader
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -99,133 +132,16 @@ def recorded_on(segment) -> dt.date | None:
     return timezone.localdate(moment) if moment is not None else None
 
 
-def _retention_bound(timelines: dict[int, Timeline], months: int) -> dt.date | None:
-    """The latest day a segment of the batch must be kept to (one local date computed)."""
-    moments = [
-        moment
-        for t in timelines.values()
-        for s in t.segments
-        if (moment := s.started_at or s.created_at) is not None
-    ]
-    return add_months(timezone.localdate(max(moments)), months) if moments else None
-
-
-def _item_acts(timelines: dict[int, Timeline]) -> dict[tuple[str, int], int]:
-    """The act of each segment and document of the batch."""
-    item_act: dict[tuple[str, int], int] = {}
-    for act_id, t in timelines.items():
-        for s in t.segments:
-            item_act["segment", s.id] = act_id
-        for d in t.documents:
-            item_act["document", d.id] = act_id
-    return item_act
-
-
-def _chunks(item_act: dict[tuple[str, int], int]) -> list[tuple[list[int], list[int]]]:
-    """The batch's segment and document ids, in pieces of at most CHUNK ids each (one piece,
-    also when there are none, for a batch of ordinary size)."""
-    segments = [pk for kind, pk in item_act if kind == "segment"]
-    documents = [pk for kind, pk in item_act if kind == "document"]
-    count = max(1, -(-max(len(segments), len(documents)) // CHUNK))
-    return [
-        (segments[i * CHUNK : (i + 1) * CHUNK], documents[i * CHUNK : (i + 1) * CHUNK])
-        for i in range(count)
-    ]
-
-
-def load_custody(timelines: dict[int, Timeline], config: Config) -> dict:  # noqa: C901 - one batch query per custody source, kept together
-    """Custody of each act of the batch (act id → :class:`Custody`)."""
+def load_custody(timelines: dict[int, Timeline], config: Config) -> dict[int, Custody]:
+    """Custody of each act of the batch (act id → :class:`Custody`), from every loader."""
     custody = {act_id: Custody() for act_id in timelines}
     if not timelines:
         return custody
-    ids = list(timelines)
-    case_of = {act_id: t.act.case_id for act_id, t in timelines.items()}
     acts_of_case: dict[int, list[int]] = defaultdict(list)
-    for act_id, case_id in case_of.items():
-        if case_id is not None:
-            acts_of_case[case_id].append(act_id)
-    in_batch = Q(act_id__in=ids) | Q(case_id__in=list(acts_of_case))
-
-    def targets(act_id, case_id) -> list[int]:
-        """The acts of the batch a row on an act or a case concerns."""
-        found = [act_id] if act_id in custody else []
-        return found + [a for a in acts_of_case.get(case_id, []) if a != act_id]
-
-    # 1. Dossiers: the act's own (an inspection without a case) or its case's.
-    for pk, act_id, case_id, status, retention_class, retain_until in Dossier.objects.filter(
-        in_batch
-    ).values_list("pk", "act_id", "case_id", "status", "retention_class", "retain_until"):
-        for target in targets(act_id, case_id):
-            custody[target].dossier = DossierRow(pk, status, retention_class, retain_until)
-
-    # 2. Retention of the acts' AV and documents: only the rows a rule can find fault with,
-    #    usually none, by the (item kind, item id) index:
-    #    - every row of the items of acts whose dossier is frozen (A22 ¶1: all must be computed);
-    #    - rows disposed of;
-    #    - AV rows ending before the latest "recorded + minimum months" of the batch (a row
-    #      ending later is long enough for every segment of the batch).
-    #    Ids are sent as lists (an index lookup each; a subquery would make PostgreSQL scan),
-    #    in chunks that stay below SQLite's limit on parameters.
-    item_act = _item_acts(timelines)
-    frozen = {a for a, c in custody.items() if c.dossier is not None and c.dossier.frozen}
-    bound = _retention_bound(timelines, config.av_min_retention_months)
-    for segments, documents in _chunks(item_act):
-        faulty = Q(disposed=True) if bound is None else Q(disposed=True) | Q(retain_until__lt=bound)
-        wanted = Q(item_kind="segment", item_id__in=segments) & faulty
-        wanted |= Q(item_kind="document", item_id__in=documents, disposed=True)
-        for kind, pks in (("segment", segments), ("document", documents)) if frozen else ():
-            wanted |= Q(
-                item_kind=kind, item_id__in=[pk for pk in pks if item_act[kind, pk] in frozen]
-            )
-        for kind, item_id, retain_until, disposed, on_hold in ItemRetention.objects.filter(
-            wanted
-        ).values_list("item_kind", "item_id", "retain_until", "disposed", "on_hold"):
-            custody[item_act[kind, item_id]].retentions[(kind, item_id)] = RetentionRow(
-                retain_until, disposed, on_hold
-            )
-
-    # 3. Holds on the acts or their cases (a refused one leaves its circumstance open, A23) and,
-    #    for acts with a hold or a long-term marker, the head's not-applicable decisions.
-    for pk, act_id, case_id, status, reason in Hold.objects.filter(in_batch).values_list(
-        "pk", "act_id", "case_id", "status", "reason"
-    ):
-        for target in targets(act_id, case_id):
-            custody[target].holds.append(HoldRow(pk, status, reason))
-    flagged = [
-        a
-        for a, t in timelines.items()
-        if custody[a].holds or _longterm(t, config.longterm_marker_kinds)
-    ]
-    if flagged:
-        for act_id, markers, holds in LongtermWaiver.objects.filter(act_id__in=flagged).values_list(
-            "act_id", "markers", "holds"
-        ):
-            custody[act_id].waivers.append(WaiverRow(list(markers or []), list(holds or [])))
-
-    # 4. Provisions handed over to outside bodies (A24 ¶2), with their approvers.
-    for row in (
-        Provision.objects.filter(in_batch, status=Provision.Status.PROVIDED)
-        .order_by("provided_on", "pk")
-        .values_list(
-            "pk",
-            "act_id",
-            "case_id",
-            "agency_id",
-            "recipient",
-            "provided_on",
-            "approved_by_id",
-            "approved_by__full_name",
-            "approved_by__role",
-            "approved_by__agency_id",
-            "approved_at",
-        )
-    ):
-        pk, act_id, case_id, agency_id, recipient, provided_on, approver, name = row[:8]
-        role, approver_agency, approved_at = row[8:]
-        is_head = role == Role.HEAD and approver_agency == agency_id
-        before = approved_at is not None and timezone.localdate(approved_at) <= provided_on
-        for target in targets(act_id, case_id):
-            custody[target].provisions.append(
-                ProvisionRow(pk, recipient, provided_on, approver, name or "", is_head, before)
-            )
+    for act_id, t in timelines.items():
+        if t.act.case_id is not None:
+            acts_of_case[t.act.case_id].append(act_id)
+    batch = Batch(timelines, config, custody, dict(acts_of_case))
+    for loader in LOADERS.values():
+        loader(batch)
     return custody

@@ -21,18 +21,13 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from quancheng.alerts.sources import (
-    gap_findings,
-    missing_av_findings,
-    sync_gap_alert,
-    sync_missing_av_alert,
-)
 from quancheng.cases.models import Act
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.registration.deadlines import deadline_for_end, loaded_schedules
 from quancheng.registration.models import ActRegistration
 
+from .alerts import gap_findings, missing_av_findings, sync_gap_alert, sync_missing_av_alert
 from .config import Config, current_config
 from .custody import load_custody
 from .models import (
@@ -205,7 +200,7 @@ def _sync(act: Act, hits, existing: list[Finding], config: Config, now) -> Resul
         )
         result.closed += 1
     if missing_av_before != bool(missing_av_findings(existing)):
-        sync_missing_av_alert(act, existing)  # A27: acts not recorded (alerts app)
+        sync_missing_av_alert(act, existing)  # A27: acts not recorded (compliance/alerts.py)
     if gaps_before != len(gap_findings(existing)):
         sync_gap_alert(act, existing)  # A27: parts of an act not recorded
     result.status, _ = completeness(existing)
@@ -365,6 +360,12 @@ def evaluate_all(queryset=None, batch: int = BATCH, now: dt.datetime | None = No
             summary.opened += result.opened
             summary.closed += result.closed
     return summary
+
+
+def evaluate_overdue(sender, *, act_ids: list[int], now: dt.datetime, **kwargs) -> None:
+    """registration ``acts_overdue`` (the daily A21 check): evaluate those acts at once, so
+    their A21-deadline finding shows beside the alert."""
+    evaluate_all(Act.objects.filter(pk__in=act_ids), now=now)
 
 
 def timeline_and_findings(act: Act) -> tuple[Timeline, list[Finding]]:

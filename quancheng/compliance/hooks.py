@@ -1,7 +1,10 @@
 """Re-evaluation after a change: queue the act's evaluation once the change has committed.
 
-Called from this app's services and (one line each) from records/items.py and
-registration/services.py. Kept free of model imports so that those modules can import it.
+Called from this app's services and from the apps above it (content, access, archive). The apps
+below announce their changes by signals (cases ``act_changed``, records ``act_records_changed``,
+registration ``registration_changed``); the receivers at the end of this module, connected in
+``ComplianceConfig.ready()``, schedule the same way (docs/architecture.md, "Hooks between
+layers"). Kept free of model imports so that the apps above can import it.
 """
 
 from __future__ import annotations
@@ -52,3 +55,21 @@ def schedule_all() -> None:
     from .tasks import evaluate_all_task
 
     transaction.on_commit(lambda: evaluate_all_task.enqueue(), robust=True)
+
+
+# Receivers of the lower apps' signals (connected in apps.ComplianceConfig.ready()).
+
+
+def on_act_changed(sender, *, act, previous_case_id: int | None, **kwargs) -> None:
+    """cases ``act_changed``: the act and, when it moved, both cases."""
+    act_changed(act, previous_case_id)
+
+
+def on_act_records_changed(sender, *, acts, **kwargs) -> None:
+    """records ``act_records_changed``: the acts whose records changed."""
+    schedule_evaluation(*acts)
+
+
+def on_registration_changed(sender, *, act, **kwargs) -> None:
+    """registration ``registration_changed``: the act's A21-deadline finding."""
+    schedule_evaluation(act)

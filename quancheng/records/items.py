@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from quancheng.cases.models import Act
-from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.ledger.snapshot import snapshot
@@ -27,7 +26,7 @@ from quancheng.orgs.scoping import agencies_visible_to
 
 from .media import schedule_derivatives
 from .models import Blob, DataKind, DataRecord, Document, Segment, Upload
-from .signals import document_number_claimed, item_changed, item_created
+from .signals import act_records_changed, document_number_claimed, item_changed, item_created
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User
@@ -148,7 +147,7 @@ def create_segment(
         schedule_derivatives(segment)  # thumbnail and proxy, queued after the commit
         # content queues the reading of the picture's clock (画面时间) after the commit.
         item_created.send(Segment, item=segment, actor=actor)
-        schedule_evaluation(segment.act_id)  # the act's rules (compliance), after the commit
+        act_records_changed.send(Segment, acts=(segment.act_id,))  # compliance re-evaluates
     return segment
 
 
@@ -170,7 +169,7 @@ def create_document(
         # documents validates the signatures of a received PDF, content queues a scan's
         # reading (its number and times, proposed to confirm).
         item_created.send(Document, item=document, actor=actor)
-        schedule_evaluation(document.act_id)
+        act_records_changed.send(Document, acts=(document.act_id,))
     return document
 
 
@@ -221,7 +220,7 @@ def create_data_record(
         record.save()
         record_event(actor, Action.DATARECORD_CREATED, record, snapshot(record, DATA_RECORD_FIELDS))
         item_created.send(DataRecord, item=record, actor=actor)
-        schedule_evaluation(record.act_id)
+        act_records_changed.send(DataRecord, acts=(record.act_id,))
     return record
 
 
@@ -248,7 +247,7 @@ def link_item(actor: User, item, act: Act, *, reason: str = ""):
                 "reason": reason,
             },
         )
-        schedule_evaluation(act, previous)
+        act_records_changed.send(type(item), acts=(act, previous))
         _announce_change(actor, item, "linked")  # its act's dossier and holds now apply
     return item
 
@@ -272,7 +271,7 @@ def unlink_item(actor: User, item, *, reason: str):
             item,
             {"previous_act": previous, "reason": reason},
         )
-        schedule_evaluation(previous)
+        act_records_changed.send(type(item), acts=(previous,))
         _announce_change(actor, item, "unlinked")
     return item
 
@@ -294,7 +293,7 @@ def set_evidence(actor: User, item, is_evidence: bool):
         )
         # Evidence AV follows its dossier, other AV 6 months (A22): the retention follows.
         _announce_change(actor, item, "evidence_set")
-        schedule_evaluation(item.act_id)  # A22-retention reads the evidence flag
+        act_records_changed.send(type(item), acts=(item.act_id,))  # A22-retention reads the flag
     return item
 
 

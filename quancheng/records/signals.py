@@ -50,3 +50,10 @@ blob_checked = Signal()
 # A damaged blob was repaired with its genuine bytes (``blob.repaired`` event written), in the
 # repairing transaction. Sender: Blob; ``blob``, ``source``. fixity closes the blob's alerts.
 blob_repaired = Signal()
+
+# --- acts (records/items.py, timing.py) -----------------------------------------------------
+
+# The records of acts changed: an item created, linked, unlinked, its evidence flag or its times
+# changed. Sent with ``acts``: a tuple of acts (an Act, its pk or None for an item on no act).
+# Compliance queues the acts' evaluation after the commit.
+act_records_changed = Signal()

@@ -22,7 +22,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
@@ -31,6 +30,7 @@ from quancheng.orgs.scoping import agencies_visible_to
 
 from .models import Segment
 from .probe import EARLIEST_PLAUSIBLE
+from .signals import act_records_changed
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User
@@ -94,7 +94,7 @@ def enter_segment_time(
             segment,
             {"before": before, "after": _times(segment), "reason": reason},
         )
-        schedule_evaluation(segment.act_id)  # the act's rules read the time
+        act_records_changed.send(Segment, acts=(segment.act_id,))  # the rules read the time
     return segment
 
 

@@ -6,6 +6,10 @@ class RegistrationConfig(AppConfig):
     verbose_name = "记录登记"
 
     def ready(self):
+        from quancheng.alerts.sources import OVERDUE, register_check
+
+        from .alerts import raise_overdue_registration_alerts
         from .approvals import register
 
         register()
+        register_check(OVERDUE, raise_overdue_registration_alerts)  # the daily A21 check

@@ -20,14 +20,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from quancheng.cases.models import Act
-from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 
+from . import checks
 from .deadlines import Deadline, working_day_deadline
 from .models import ActRegistration, LateRegistrationRequest
+from .signals import registration_changed
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User
@@ -220,18 +221,17 @@ def register_records(
             "open_findings_confirmed": open_findings,
         },
     )
-    schedule_evaluation(act)  # A21-deadline (compliance), after the commit
+    registration_changed.send(ActRegistration, act=act)  # compliance: A21-deadline, after commit
     return registration
 
 
 def _open_findings(act: Act, now) -> list[dict]:
-    """The errors the rules find on the act now (compliance's checklist), without the
-    registration's own deadline: what a registration would be recorded against."""
-    from quancheng.compliance.checklist import open_errors
-
+    """The errors the rules find on the act now (compliance's checklist, registered in
+    ``checks``), without the registration's own deadline: what a registration would be recorded
+    against."""
     return [
         {k: f[k] for k in ("rule", "key", "article", "message", "finding")}
-        for f in open_errors(act, now)
+        for f in checks.open_errors(act, now)
     ]
 
 
@@ -355,5 +355,5 @@ def apply_late_decision(
             **_deadline_body(deadline),
         },
     )
-    schedule_evaluation(act)
+    registration_changed.send(LateRegistrationRequest, act=act)
     return request

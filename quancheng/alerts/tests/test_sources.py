@@ -7,11 +7,7 @@ from django.utils.module_loading import import_string
 
 from quancheng.alerts.models import CUSTODIAN_HEAD_AUDITOR, Alert
 from quancheng.alerts.services import alert_counts_for, raise_alert
-from quancheng.alerts.sources import (
-    MISSING_AV,
-    OVERDUE,
-    raise_overdue_registration_alerts,
-)
+from quancheng.alerts.sources import MISSING_AV, OVERDUE, run_check
 from quancheng.compliance.evaluate import evaluate_act
 from quancheng.compliance.models import Finding
 from quancheng.compliance.tests.scene import END, START, Scene
@@ -76,15 +72,15 @@ def test_overdue_registration_alerts_are_raised_once_and_closed_when_registered(
     make_scene, custodian
 ):
     scene = make_scene()  # ended Monday 16 Nov 2026: due by the end of Wednesday 18 Nov
-    assert raise_overdue_registration_alerts() == {"raised": 1, "closed": 0}
+    assert run_check(OVERDUE) == {"raised": 1, "closed": 0}
     alert = Alert.objects.get(kind=OVERDUE)
     assert alert.object_id == str(scene.act.pk)
     # The daily check also evaluated the act: its A21 finding is there.
     assert Finding.objects.filter(act=scene.act, rule_id="A21-deadline", key="overdue").exists()
-    assert raise_overdue_registration_alerts() == {"raised": 0, "closed": 0}
+    assert run_check(OVERDUE) == {"raised": 0, "closed": 0}
     scene.register(on_time=False)
     assert ActRegistration.objects.filter(act=scene.act).exists()
-    assert raise_overdue_registration_alerts() == {"raised": 0, "closed": 1}
+    assert run_check(OVERDUE) == {"raised": 0, "closed": 1}
     alert.refresh_from_db()
     assert not alert.is_open
 
@@ -138,7 +134,8 @@ def test_alert_api_filters_by_kind_and_links_the_object(api_client_for, make_sce
 
 def test_an_unexplained_gap_raises_a_gap_alert_until_it_is_accepted(make_scene):
     """record.gap follows the act's active A11-gap findings (raised and closed by evaluation)."""
-    from quancheng.alerts.sources import GAP, sync_gap_alert
+    from quancheng.alerts.sources import GAP
+    from quancheng.compliance.alerts import sync_gap_alert
 
     act = make_scene().act
     finding = Finding.objects.create(
@@ -157,3 +154,8 @@ def test_an_unexplained_gap_raises_a_gap_alert_until_it_is_accepted(make_scene):
     finding.status = Finding.Status.ACCEPTED
     sync_gap_alert(act, [finding])
     assert not Alert.objects.open().filter(kind=GAP).exists()
+
+
+def test_running_a_check_no_app_registered_is_an_error():
+    with pytest.raises(LookupError, match="no check registered"):
+        run_check("no.such.kind")

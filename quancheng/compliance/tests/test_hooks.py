@@ -1,6 +1,11 @@
-"""Changes to an act's records queue its re-evaluation after the commit (django-tasks)."""
+"""Changes to an act's records queue its re-evaluation after the commit (django-tasks); the
+hooks by which the lower apps reach compliance (docs/architecture.md)."""
+
+import datetime as dt
+from unittest import mock
 
 import pytest
+import time_machine
 
 from quancheng.compliance.models import ActCompliance, Finding
 from quancheng.records.items import link_item, unlink_item
@@ -72,3 +77,46 @@ def test_moving_an_act_between_cases_recomputes_both_cases(
     with django_capture_on_commit_callbacks(execute=True):
         update_act(officer, built.act, case=None)
     assert not CaseCompliance.objects.filter(case__in=[case, other]).exists()
+
+
+def test_a_registration_queues_its_acts_evaluation(
+    scene, django_capture_on_commit_callbacks, custodian
+):
+    """registration ``registration_changed`` → compliance queues the act (A21-deadline)."""
+    from quancheng.registration.services import register_records
+
+    built = scene(compliant=False)
+    with (
+        time_machine.travel(END + dt.timedelta(hours=2), tick=False),  # within the 2 days
+        mock.patch("quancheng.compliance.hooks.schedule_evaluation") as schedule,
+        django_capture_on_commit_callbacks(execute=False),
+    ):
+        register_records(custodian, built.act, confirm_open_findings=True)
+    schedule.assert_called_once_with(built.act)
+
+
+def test_the_apps_above_fill_the_registries_at_ready():
+    """Archive and access load custody; archive's A23-longterm sits after A22-retention;
+    compliance answers registration's open errors; registration runs the overdue check."""
+    from quancheng.alerts.sources import CHECKS, OVERDUE
+    from quancheng.compliance.checklist import open_errors
+    from quancheng.compliance.custody import LOADERS
+    from quancheng.compliance.rules import BY_ID, RULES
+    from quancheng.registration import checks
+    from quancheng.registration.alerts import raise_overdue_registration_alerts
+
+    assert set(LOADERS) == {"archive", "access"}
+    ids = [rule.id for rule in RULES]
+    assert ids.index("A23-longterm") == ids.index("A22-retention") + 1
+    assert BY_ID["A23-longterm"] is RULES[ids.index("A23-longterm")]
+    assert checks._providers == {"compliance": open_errors}
+    assert CHECKS[OVERDUE] is raise_overdue_registration_alerts
+
+
+def test_registering_a_rule_again_replaces_it_in_place():
+    from quancheng.archive.rules import RULE
+    from quancheng.compliance.rules import RULES, register
+
+    before = [rule.id for rule in RULES]
+    register(RULE, after="A22-retention")
+    assert [rule.id for rule in RULES] == before

@@ -10,19 +10,21 @@ act or its case — in force, or approved and later lifted — or by recording a
 that it does not apply (``LongtermWaiver``). A hold still waiting for approval, or refused
 without such a decision, leaves the finding open; an open finding keeps the act's items from
 disposal.
+
+The rule lives here, with the holds it reads; ArchiveConfig.ready() registers it into the
+compliance rules (``compliance.rules.register``), in its place after A22-retention.
 """
 
-from quancheng.archive.longterm import unresolved
-from quancheng.archive.models import Hold
+from quancheng.compliance.models import Marker
+from quancheng.compliance.rules.base import ERROR, PARTIAL, Context, Hit, Rule
 
-from .base import ERROR, PARTIAL, Context, Hit, Rule
+from .longterm import unresolved
+from .models import Hold
 
 REASON_LABELS = dict(Hold.Reason.choices)
 
 
 def _circumstances(markers, refused) -> str:
-    from quancheng.compliance.models import Marker
-
     labels = [str(Marker.Kind(m.kind).label) for m in markers]
     labels += [str(REASON_LABELS.get(h.reason, h.reason)) for h in refused]
     return "、".join(dict.fromkeys(labels))
