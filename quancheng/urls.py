@@ -9,7 +9,7 @@ urlpatterns = [
     path("api/v1/uploads/", include("quancheng.records.urls")),
     path("api/v1/", api.urls),
     path("alerts/", include("quancheng.alerts.urls")),
-    path("ledger/", include("quancheng.ledger.urls")),
+    path("ledger/", include("quancheng.web.urls_ledger")),
     path("records/", include("quancheng.records.urls_items")),
     path("records/", include("quancheng.records.urls_web")),
     path("documents/", include("quancheng.documents.urls")),
