@@ -15,7 +15,7 @@ urlpatterns = [
     path("documents/", include("quancheng.documents.urls")),
     path("witness/", include("quancheng.witness.urls")),
     path("registration/", include("quancheng.registration.urls")),
-    path("devices/", include("quancheng.orgs.urls_devices")),
+    path("devices/", include("quancheng.web.urls_devices")),
     path("logins/", include("quancheng.orgs.urls_logins")),
     path("compliance/", include("quancheng.compliance.urls")),
     path("content/", include("quancheng.content.urls")),
