@@ -1,4 +1,5 @@
-"""Every API error is JSON {"code", "message"} (plus "fields" for invalid input), in Chinese.
+"""Every API error is JSON {"code", "message"} (plus "fields" for invalid input), in Chinese
+(the shape and the common messages: quancheng.lib.jsonerrors).
 
 The handlers are registered on the NinjaAPI by install(); errors raised outside an operation
 (unknown paths, wrong methods) are turned into the same shape by json_errors() in urls.py.
@@ -13,15 +14,18 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaError
 
+from quancheng.fixity.missing import missing_blob
 from quancheng.lib.blobstore import BlobNotFound
+from quancheng.lib.jsonerrors import (
+    FORBIDDEN,
+    NOT_FOUND,
+    SERVER_ERROR,
+    UNAUTHORIZED,
+    error_response,
+)
 from quancheng.orgs.lockout import SecretThrottled
 
 logger = logging.getLogger("quancheng.api")
-
-UNAUTHORIZED = "缺少或无效的访问令牌"
-NOT_FOUND = "对象不存在"
-FORBIDDEN = "无权执行该操作"
-SERVER_ERROR = "服务器内部错误"
 
 # Services name model fields; the API names the ids it receives.
 API_FIELD_NAMES = {
@@ -63,21 +67,6 @@ SCHEMA_MESSAGES = {
     "datetime_range": "时间应在1970年至2100年之间",
     "nul_character": "不能包含空字符（NUL，\\u0000）",
 }
-
-
-def error_response(status: int, code: str, message: str, fields=None, **headers) -> JsonResponse:
-    body = {"code": code, "message": message}
-    if fields:
-        body["fields"] = fields
-    response = JsonResponse(
-        body,
-        status=status,
-        content_type="application/json; charset=utf-8",
-        json_dumps_params={"ensure_ascii": False},
-    )
-    for name, value in headers.items():
-        response[name.replace("_", "-")] = value
-    return response
 
 
 def unauthorized() -> JsonResponse:
@@ -184,8 +173,6 @@ def _on_integrity_error(request, exc: IntegrityError):
 
 
 def _on_blob_missing(request, exc: BlobNotFound):
-    from quancheng.web.middleware import missing_blob
-
     _, status = missing_blob(request, exc.sha256)
     if status == 410:
         return error_response(410, "blob_disposed", "该记录的文件已按规定销毁")

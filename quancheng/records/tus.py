@@ -28,9 +28,9 @@ from django.urls import reverse
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
-from quancheng.api.auth import token_auth
-from quancheng.api.errors import UNAUTHORIZED
+from quancheng.lib.jsonerrors import UNAUTHORIZED
 from quancheng.orgs.devices import note_devices_docked
+from quancheng.orgs.tokens import authenticate_bearer
 
 from .bodyread import body_reader
 from .models import Upload
@@ -66,7 +66,7 @@ def _error(status: int, code: str, message: str, **headers) -> HttpResponse:
 def _authenticate(request) -> HttpResponse | None:
     """None when the request may go on (request.user set), else the refusal."""
     if "Authorization" in request.headers:
-        if token_auth(request) is None:
+        if authenticate_bearer(request) is None:
             return _error(401, "unauthorized", UNAUTHORIZED)
         return None
     if not request.user.is_authenticated:

@@ -6,6 +6,9 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.shortcuts import render
 
+from quancheng.fixity.missing import missing_blob
+from quancheng.lib.blobstore import BlobNotFound
+
 
 class LoginRequiredMiddleware(DjangoLoginRequired):
     """Every page needs a login except the login page itself (views marked login_not_required).
@@ -83,7 +86,7 @@ class BlobMissingMiddleware:
     fixity check with the ``fixity.missing`` alert for the custodian and the auditor, and the
     user is told in Chinese: 404 while the file is missing (a backup or the custodian's copy
     may restore it), 410 once it was disposed of on purpose. The API answers the same in JSON
-    (quancheng.api.errors).
+    (quancheng.api.errors); both report through quancheng.fixity.missing.
     """
 
     def __init__(self, get_response):
@@ -93,8 +96,6 @@ class BlobMissingMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        from quancheng.lib.blobstore import BlobNotFound
-
         if not isinstance(exception, BlobNotFound):
             return None
         blob, status = missing_blob(request, exception.sha256)
@@ -104,14 +105,3 @@ class BlobMissingMiddleware:
             {"blob": blob, "disposed": status == 410, "sha256": exception.sha256},
             status=status,
         )
-
-
-def missing_blob(request, sha256: str):
-    """Report a blob found missing while serving ``request``; its registry row and the status."""
-    from quancheng.fixity.checks import report_missing
-
-    user = getattr(request, "user", None)
-    actor = user if user is not None and user.is_authenticated else None
-    blob = report_missing(sha256, {"request": request.path[:200]}, actor=actor)
-    disposed = blob is not None and blob.disposed_at is not None
-    return blob, 410 if disposed else 404

@@ -29,10 +29,10 @@ from quancheng.compliance.queries import filter_completeness
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import User
 from quancheng.orgs.scoping import get_visible_or_404
-from quancheng.records.views_items import act_record_items
 from quancheng.subjects.models import Subject
 from quancheng.subjects.services import create_subject, update_subject
 from quancheng.supervision.dashboard import dashboard_for
+from quancheng.web.views_items import act_record_items
 
 from .act_player import player_data
 from .forms import (

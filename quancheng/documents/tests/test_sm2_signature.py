@@ -189,8 +189,8 @@ def test_the_p7s_downloads_under_the_pdfs_rules_and_is_logged(
 
 
 def test_the_p7s_is_named_after_the_document_number(agency):
-    from quancheng.documents.views import p7s_filename
     from quancheng.records.models import Document
+    from quancheng.web.views_documents import p7s_filename
 
     assert p7s_filename(Document(pk=3, number="渝卫监〔2026〕7号")) == "渝卫监〔2026〕7号.p7s"
     assert p7s_filename(Document(pk=3, original_filename="a/b.pdf")) == "a_b.p7s"

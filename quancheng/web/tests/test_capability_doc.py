@@ -1,6 +1,6 @@
 """docs/access.md shows the capability table as the code declares it."""
 
-from quancheng.orgs.capability_doc import END, START, doc_path, markdown, with_table
+from quancheng.web.capability_doc import END, START, doc_path, markdown, with_table
 
 
 def test_the_capability_table_in_docs_is_current():

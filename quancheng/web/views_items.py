@@ -28,14 +28,13 @@ from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_atomic
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
+from quancheng.records.forms_time import SegmentTimeForm
+from quancheng.records.http import serve_blob, served_range
+from quancheng.records.items import set_evidence
+from quancheng.records.models import DataRecord, Document, Segment
+from quancheng.records.sm3 import file_digests
+from quancheng.records.timing import devices_for, enter_segment_time, needs_time
 from quancheng.web.history import history
-
-from .forms_time import SegmentTimeForm
-from .http import serve_blob, served_range
-from .items import set_evidence
-from .models import DataRecord, Document, Segment
-from .sm3 import file_digests
-from .timing import devices_for, enter_segment_time, needs_time
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User

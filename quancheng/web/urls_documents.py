@@ -1,6 +1,8 @@
+"""Document pages, included at documents/ (namespace ``documents``)."""
+
 from django.urls import path
 
-from . import views
+from . import views_documents as views
 
 app_name = "documents"
 

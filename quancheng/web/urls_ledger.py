@@ -1,6 +1,8 @@
+"""The ledger page, included at ledger/."""
+
 from django.urls import path
 
-from . import views
+from . import views_ledger as views
 
 urlpatterns = [
     path("", views.ledger_overview, name="ledger"),

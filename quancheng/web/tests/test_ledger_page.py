@@ -12,8 +12,7 @@ from quancheng.ledger.checkpoints import make_checkpoint, verifier_key
 from quancheng.ledger.models import Event
 from quancheng.ledger.services import record_event
 from quancheng.ledger.tasks import verify_whole_ledger
-
-from . import tamper
+from quancheng.ledger.tests import tamper
 
 pytestmark = pytest.mark.django_db
 

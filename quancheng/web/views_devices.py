@@ -22,11 +22,14 @@ from quancheng.access.policy import mark_allowed
 from quancheng.ledger.actions import Action, label_of
 from quancheng.ledger.models import Event
 from quancheng.orgs import capabilities as caps
+from quancheng.orgs import devices as device_services
+from quancheng.orgs.models import Device, DeviceAssignment
+from quancheng.orgs.scoping import agencies_visible_to, get_visible_or_404
+from quancheng.orgs.services import assign_device, create_device, set_device_clock_offset
 from quancheng.records.models import Segment
 from quancheng.web.history import Entry
 
-from . import devices as device_services
-from .forms import (
+from .forms_devices import (
     AssignForm,
     ClockOffsetForm,
     DeviceFilterForm,
@@ -35,9 +38,6 @@ from .forms import (
     MaintenanceForm,
     StatusForm,
 )
-from .models import Device, DeviceAssignment
-from .scoping import agencies_visible_to, get_visible_or_404
-from .services import assign_device, create_device, set_device_clock_offset
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User
@@ -86,7 +86,7 @@ def device_list(request):
     page = Paginator(devices.order_by("agency__code", "serial_number"), settings.QC_PAGE_SIZE)
     return render(
         request,
-        "orgs/device_list.html",
+        "web/device_list.html",
         {
             "form": form,
             "page": page.get_page(request.GET.get("page")),
@@ -111,7 +111,7 @@ def device_undocked(request):
         device.silent_days = (now - device.docked_or_registered).days
     return render(
         request,
-        "orgs/device_undocked.html",
+        "web/device_undocked.html",
         {"page": page, "undocked_days": device_services.undocked_days()},
     )
 
@@ -145,7 +145,7 @@ def device_create(request):
             messages.success(request, f"已登记设备“{device}”。")
             return redirect("device_detail", device.pk)
     status = 400 if form.is_bound else 200
-    return render(request, "orgs/device_form.html", {"form": form}, status=status)
+    return render(request, "web/device_form.html", {"form": form}, status=status)
 
 
 # --- the device page ---------------------------------------------------------------------------
@@ -222,7 +222,7 @@ def _render_detail(request, device, status=200, **bound):
         a.in_force = a.starts_on <= today and (a.ends_on is None or a.ends_on >= today)
     return render(
         request,
-        "orgs/device_detail.html",
+        "web/device_detail.html",
         {
             "device": device,
             "can_manage": can_manage,

@@ -5,23 +5,23 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from quancheng.ledger import keys
+from quancheng.ledger.actions import Action
+from quancheng.ledger.checkpoints import sm2_verifier_key, verifier_key
+from quancheng.ledger.models import Checkpoint
+from quancheng.ledger.services import record_event
+from quancheng.ledger.tasks import verify_whole_ledger
+from quancheng.ledger.tree import tree_size
+from quancheng.ledger.verify import latest_verifications
 from quancheng.orgs import capabilities as caps
-
-from . import keys
-from .actions import Action
-from .checkpoints import sm2_verifier_key, verifier_key
-from .models import Checkpoint
-from .services import record_event
-from .tasks import verify_whole_ledger
-from .tree import tree_size
-from .verify import latest_verifications
+from quancheng.orgs.keyrotation import rotate_ledger_keys
 
 
 @require_GET
 def ledger_overview(request):
     return render(
         request,
-        "ledger/ledger.html",
+        "web/ledger.html",
         {
             "size": tree_size(),
             "checkpoints": Checkpoint.objects.order_by("-size")[:5],
@@ -39,8 +39,6 @@ def ledger_overview(request):
 @require_POST
 def ledger_rotate_keys(request):
     """The security administrator rotates the checkpoint keys (ledger/keys.py)."""
-    from quancheng.orgs.keyrotation import rotate_ledger_keys
-
     caps.require(request.user, caps.KEYS_ROTATE)
     result = rotate_ledger_keys(request.user)
     messages.success(

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from quancheng.orgs.capability_doc import doc_path, with_table
+from quancheng.web.capability_doc import doc_path, with_table
 
 
 class Command(BaseCommand):

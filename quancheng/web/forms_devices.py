@@ -1,4 +1,4 @@
-"""Forms of the device pages: they parse input; the services in devices.py decide.
+"""Forms of the device pages: they parse input; the services in orgs/devices.py decide.
 
 Officers and agencies offered come only from the user's scope, so an id from another district is
 refused like one that does not exist.
@@ -7,10 +7,9 @@ refused like one that does not exist.
 from django import forms
 from django.utils import timezone
 
+from quancheng.orgs.models import Agency, Device, DeviceMaintenance, User
+from quancheng.orgs.scoping import agencies_visible_to
 from quancheng.web.forms import DateInput, Form
-
-from .models import Agency, Device, DeviceMaintenance, User
-from .scoping import agencies_visible_to
 
 
 class DeviceFilterForm(Form):

@@ -1,4 +1,5 @@
-"""Pages: new document on an act, fill the draft, preview, signature page, finalise, correct."""
+"""Document pages (文书): new document on an act, fill the draft, preview, signature page,
+finalise, correct."""
 
 from __future__ import annotations
 
@@ -12,6 +13,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from quancheng.access.enforce import access_body, require
 from quancheng.cases.models import Act
+from quancheng.documents import services
+from quancheng.documents.catalogue import types_for_act_kind
+from quancheng.documents.fields import input_value
+from quancheng.documents.models import (
+    DocumentDraft,
+    DocumentType,
+    DraftSignature,
+    PartyCopy,
+    Sm2DocumentSignature,
+)
+from quancheng.documents.render import render_pdf
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_atomic
 from quancheng.lib import confirm
@@ -21,12 +33,6 @@ from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.http import serve_blob, served_range
 from quancheng.records.models import Document
 from quancheng.records.sm3 import file_digests
-
-from . import services
-from .catalogue import types_for_act_kind
-from .fields import input_value
-from .models import DocumentDraft, DocumentType, DraftSignature, PartyCopy, Sm2DocumentSignature
-from .render import render_pdf
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User
