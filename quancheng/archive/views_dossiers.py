@@ -24,8 +24,8 @@ from quancheng.lib import confirm
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.http import serve_blob
-from quancheng.web.forms import Form
-from quancheng.web.history import history
+from quancheng.ui.forms import Form
+from quancheng.ui.history import history
 
 from . import dossiers
 from .models import (
@@ -103,7 +103,7 @@ def _page(request, queryset):
 
 
 def _details(action: str, body: dict) -> list[str]:
-    """What a dossier event says, in words (web/history.py knows the other apps' events)."""
+    """What a dossier event says, in words (ui/history.py knows the other apps' events)."""
     count = f"{len(body.get('entries') or [])}项材料"
     if action == "dossier.assembled":
         klass = RetentionClass(body["retention_class"]).label

@@ -7,7 +7,7 @@ refused like one that does not exist.
 from django import forms
 from django.utils import timezone
 
-from quancheng.web.forms import DateInput, Form
+from quancheng.ui.forms import DateInput, Form
 
 from .models import Agency, Device, DeviceMaintenance, User
 from .scoping import agencies_visible_to

@@ -23,7 +23,7 @@ from quancheng.ledger.actions import Action, label_of
 from quancheng.ledger.models import Event
 from quancheng.orgs import capabilities as caps
 from quancheng.records.models import Segment
-from quancheng.web.history import Entry
+from quancheng.ui.history import Entry
 
 from . import devices as device_services
 from .forms import (

@@ -28,7 +28,7 @@ from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_atomic
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
-from quancheng.web.history import history
+from quancheng.ui.history import history
 
 from .forms_time import SegmentTimeForm
 from .http import serve_blob, served_range

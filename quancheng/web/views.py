@@ -33,6 +33,7 @@ from quancheng.records.views_items import act_record_items
 from quancheng.subjects.models import Subject
 from quancheng.subjects.services import create_subject, update_subject
 from quancheng.supervision.dashboard import dashboard_for
+from quancheng.ui.history import history
 
 from .act_player import player_data
 from .forms import (
@@ -47,7 +48,6 @@ from .forms import (
     enforcement_agencies_for,
     filter_by_subject,
 )
-from .history import history
 from .subject_view import subject_view
 
 login_view = login_not_required(
