@@ -24,7 +24,7 @@ from quancheng.lib import confirm
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.http import serve_blob
-from quancheng.ui.forms import Form
+from quancheng.ui.forms import Form, with_all
 from quancheng.ui.history import history
 
 from . import dossiers
@@ -40,14 +40,12 @@ if TYPE_CHECKING:
     from quancheng.orgs.models import User
 
 
-def _blank(choices):
-    return [("", "全部"), *choices]
-
-
 class DossierFilterForm(Form):
-    status = forms.ChoiceField(label="状态", required=False, choices=_blank(Dossier.Status.choices))
+    status = forms.ChoiceField(
+        label="状态", required=False, choices=with_all(Dossier.Status.choices)
+    )
     retention_class = forms.ChoiceField(
-        label="保管期限", required=False, choices=_blank(RetentionClass.choices)
+        label="保管期限", required=False, choices=with_all(RetentionClass.choices)
     )
     year = forms.IntegerField(label="归档年度", required=False, min_value=1990, max_value=2999)
 

@@ -10,6 +10,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from quancheng.cases.models import Act, Case
 from quancheng.compliance.queries import completeness_field
+from quancheng.compliance.rules import RULES
 from quancheng.lib import uscc
 from quancheng.orgs.models import Agency, User
 from quancheng.orgs.scoping import agencies_visible_to, officers_visible_to
@@ -158,8 +159,6 @@ def filter_by_subject(rows, filters: dict):
 
 
 def finding_choices():
-    from quancheng.compliance.rules import RULES
-
     return [("", "全部"), *((rule.id, f"{rule.title}（{rule.id}）") for rule in RULES)]
 
 
