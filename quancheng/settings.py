@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "quancheng.ledger",
+    # Shared page pieces: the base template, partials, form helpers (above the ledger only).
+    "quancheng.ui",
     "quancheng.orgs",
     "quancheng.subjects",
     "quancheng.cases",

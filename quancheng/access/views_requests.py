@@ -18,7 +18,7 @@ from quancheng.cases.models import Act, Case
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.refs import ITEM_MODELS, kind_of
-from quancheng.web.history import history
+from quancheng.ui.history import history
 
 from . import requests as services
 from .enforce import AccessDenied

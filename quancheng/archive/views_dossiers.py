@@ -24,8 +24,8 @@ from quancheng.lib import confirm
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.http import serve_blob
-from quancheng.web.forms import Form
-from quancheng.web.history import history
+from quancheng.ui.forms import Form, with_all
+from quancheng.ui.history import history
 
 from . import dossiers
 from .models import (
@@ -40,14 +40,12 @@ if TYPE_CHECKING:
     from quancheng.orgs.models import User
 
 
-def _blank(choices):
-    return [("", "全部"), *choices]
-
-
 class DossierFilterForm(Form):
-    status = forms.ChoiceField(label="状态", required=False, choices=_blank(Dossier.Status.choices))
+    status = forms.ChoiceField(
+        label="状态", required=False, choices=with_all(Dossier.Status.choices)
+    )
     retention_class = forms.ChoiceField(
-        label="保管期限", required=False, choices=_blank(RetentionClass.choices)
+        label="保管期限", required=False, choices=with_all(RetentionClass.choices)
     )
     year = forms.IntegerField(label="归档年度", required=False, min_value=1990, max_value=2999)
 
@@ -103,7 +101,7 @@ def _page(request, queryset):
 
 
 def _details(action: str, body: dict) -> list[str]:
-    """What a dossier event says, in words (web/history.py knows the other apps' events)."""
+    """What a dossier event says, in words (ui/history.py knows the other apps' events)."""
     count = f"{len(body.get('entries') or [])}项材料"
     if action == "dossier.assembled":
         klass = RetentionClass(body["retention_class"]).label

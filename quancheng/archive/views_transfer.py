@@ -13,7 +13,7 @@ from quancheng.ledger.services import record_atomic
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.records.http import serve_blob
-from quancheng.web.forms import Form
+from quancheng.ui.forms import Form
 
 from . import transfer as transfers
 from .models import Dossier, FourChecksReport, Transfer

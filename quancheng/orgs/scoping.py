@@ -4,15 +4,10 @@ Every model that belongs to an agency uses AgencyScopedQuerySet; every page, API
 command reaches such objects through visible_to(user) or get_visible_or_404().
 """
 
-from typing import TYPE_CHECKING
-
 from django.db import models
 from django.http import Http404
 
-from .models import Agency
-
-if TYPE_CHECKING:
-    from quancheng.orgs.models import User
+from .models import Agency, User
 
 
 def agencies_visible_to(user: "User") -> models.QuerySet[Agency]:
@@ -23,6 +18,17 @@ def agencies_visible_to(user: "User") -> models.QuerySet[Agency]:
     if user.agency is None:
         return Agency.objects.none()
     return Agency.objects.filter(district=user.agency.district)
+
+
+def officers_visible_to(user: "User") -> models.QuerySet[User]:
+    """People in the user's scope who hold an enforcement certificate (valid or not: the service
+    says which one is not valid on the day)."""
+    return (
+        User.objects.filter(agency__in=agencies_visible_to(user), is_active=True)
+        .exclude(certificate_number="")
+        .select_related("agency")
+        .order_by("agency__code", "username")
+    )
 
 
 class AgencyScopedQuerySet(models.QuerySet):

@@ -7,8 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from quancheng.cases.models import Act
-from quancheng.orgs.scoping import agencies_visible_to
-from quancheng.web.forms import officers_visible_to
+from quancheng.orgs.scoping import agencies_visible_to, officers_visible_to
 
 from .statistics import GROUPINGS, Filters
 

@@ -6,16 +6,13 @@ from typing import TYPE_CHECKING
 from django import forms
 
 from quancheng.archive.models import Dossier
+from quancheng.ui.forms import DateInput
 
 from .evaluations import evaluable_agencies
 from .spotchecks import MAX_SAMPLE, districts_for
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class DrawForm(forms.Form):

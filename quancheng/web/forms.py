@@ -1,4 +1,5 @@
-"""Forms of the pages: they parse and check input; the services decide and make the change.
+"""Forms of the pages of subjects, acts and cases: they parse and check input; the services decide
+and make the change. The helpers every app's forms share are in quancheng/ui/forms.py.
 
 Choices that name other objects (subjects, cases, officers, agencies) come only from the user's
 scope, so an id from another district is refused like one that does not exist.
@@ -9,22 +10,12 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from quancheng.cases.models import Act, Case
 from quancheng.compliance.queries import completeness_field
+from quancheng.compliance.rules import RULES
 from quancheng.lib import uscc
 from quancheng.orgs.models import Agency, User
-from quancheng.orgs.scoping import agencies_visible_to
+from quancheng.orgs.scoping import agencies_visible_to, officers_visible_to
 from quancheng.subjects.models import Subject
-
-NOT_VISIBLE = "不存在或不在您的管辖范围内"
-# With seconds: times that terminals recorded to the second survive an edit on the page.
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M:%S"
-
-
-class Form(forms.Form):
-    """A form whose labels carry no colon (the layout sets labels apart)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
+from quancheng.ui.forms import NOT_VISIBLE, DateInput, DateTimeLocalInput, Form, with_all
 
 
 class LoginForm(AuthenticationForm):
@@ -40,22 +31,6 @@ class LoginForm(AuthenticationForm):
         self.fields["password"].label = "密码"
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    """<input type="datetime-local">: the browser sends local time, read as Asia/Shanghai."""
-
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__({"step": "1", **(attrs or {})}, format=DATETIME_LOCAL)
-
-
 class OfficerChoiceField(forms.ModelMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
@@ -69,21 +44,6 @@ def visible_subjects(user: User):
 
 def visible_cases(user: User):
     return Case.objects.visible_to(user).select_related("subject")
-
-
-def officers_visible_to(user: User):
-    """People in the user's scope who hold an enforcement certificate (valid or not: the service
-    says which one is not valid on the day)."""
-    return (
-        User.objects.filter(agency__in=agencies_visible_to(user), is_active=True)
-        .exclude(certificate_number="")
-        .select_related("agency")
-        .order_by("agency__code", "username")
-    )
-
-
-def _blank(choices):
-    return [("", "全部"), *choices]
 
 
 class SubjectForm(Form):
@@ -125,7 +85,7 @@ class SubjectForm(Form):
 
 class SubjectFilterForm(Form):
     q = forms.CharField(label="名称或代码", required=False, max_length=100)
-    kind = forms.ChoiceField(label="类别", required=False, choices=_blank(Subject.Kind.choices))
+    kind = forms.ChoiceField(label="类别", required=False, choices=with_all(Subject.Kind.choices))
 
 
 class ActForm(Form):
@@ -199,13 +159,11 @@ def filter_by_subject(rows, filters: dict):
 
 
 def finding_choices():
-    from quancheng.compliance.rules import RULES
-
     return [("", "全部"), *((rule.id, f"{rule.title}（{rule.id}）") for rule in RULES)]
 
 
 class ActFilterForm(Form):
-    kind = forms.ChoiceField(label="类型", required=False, choices=_blank(Act.Kind.choices))
+    kind = forms.ChoiceField(label="类型", required=False, choices=with_all(Act.Kind.choices))
     subject_q, subject = subject_filter_fields()
     officer = forms.ModelChoiceField(
         label="执法人员", queryset=User.objects.none(), required=False, empty_label="全部"
@@ -246,7 +204,7 @@ class CaseForm(Form):
 
 class CaseFilterForm(Form):
     q = forms.CharField(label="编号或案由", required=False, max_length=100)
-    stage = forms.ChoiceField(label="阶段", required=False, choices=_blank(Case.Stage.choices))
+    stage = forms.ChoiceField(label="阶段", required=False, choices=with_all(Case.Stage.choices))
     subject_q, subject = subject_filter_fields()
     completeness = completeness_field()
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from quancheng.orgs.models import Agency, Device, DeviceMaintenance, User
 from quancheng.orgs.scoping import agencies_visible_to
-from quancheng.web.forms import DateInput, Form
+from quancheng.ui.forms import DateInput, Form
 
 
 class DeviceFilterForm(Form):

@@ -32,6 +32,7 @@ from quancheng.orgs.scoping import get_visible_or_404
 from quancheng.subjects.models import Subject
 from quancheng.subjects.services import create_subject, update_subject
 from quancheng.supervision.dashboard import dashboard_for
+from quancheng.ui.history import history
 from quancheng.web.views_items import act_record_items
 
 from .act_player import player_data
@@ -47,7 +48,6 @@ from .forms import (
     enforcement_agencies_for,
     filter_by_subject,
 )
-from .history import history
 from .subject_view import subject_view
 
 login_view = login_not_required(

@@ -27,7 +27,7 @@ from quancheng.orgs.models import Device, DeviceAssignment
 from quancheng.orgs.scoping import agencies_visible_to, get_visible_or_404
 from quancheng.orgs.services import assign_device, create_device, set_device_clock_offset
 from quancheng.records.models import Segment
-from quancheng.web.history import Entry
+from quancheng.ui.history import Entry
 
 from .forms_devices import (
     AssignForm,

@@ -34,7 +34,7 @@ from quancheng.records.items import set_evidence
 from quancheng.records.models import DataRecord, Document, Segment
 from quancheng.records.sm3 import file_digests
 from quancheng.records.timing import devices_for, enter_segment_time, needs_time
-from quancheng.web.history import history
+from quancheng.ui.history import history
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User

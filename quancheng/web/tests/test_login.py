@@ -39,7 +39,7 @@ def test_login_page_is_in_chinese(client):
 
 def test_login_page_links_only_its_own_stylesheet(client):
     page = text(client.get(reverse("login")))
-    assert "/static/web/quancheng.css" in page
+    assert "/static/ui/quancheng.css" in page
     assert "<style" not in page
     assert "style=" not in page
     assert "<script" not in page

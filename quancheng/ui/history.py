@@ -1,4 +1,9 @@
-"""An object's ledger history, in words a reader of the page understands."""
+"""An object's ledger history, in words a reader of the page understands.
+
+Only the ledger is imported. Who acted is shown by name, as pages read in Chinese (the entry's
+stored label is the username): through the event's own relation to the user model (Django's
+AUTH_USER_MODEL), so no module of orgs is imported here.
+"""
 
 import datetime as dt
 import json
