@@ -32,12 +32,9 @@ import datetime as dt
 import hashlib
 import io
 import random
-import struct
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -47,9 +44,11 @@ from quancheng.access.models import AccessRequest, Provision
 from quancheng.alerts.models import Alert
 from quancheng.cases.models import Act
 from quancheng.compliance.config import current_config
+from quancheng.compliance.evaluate import evaluate_all
 from quancheng.compliance.models import Explanation, Marker
 from quancheng.ledger.actions import Action
 from quancheng.ledger.bulk import EventSpec, Viewer, append_events, append_views
+from quancheng.ledger.models import Event, LedgerHead, SubtreeHash
 from quancheng.lib import uscc
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.lib.copyload import (
@@ -62,12 +61,17 @@ from quancheng.lib.copyload import (
 from quancheng.lib.workdays import add_working_days
 from quancheng.orgs.models import Agency, Device, DeviceAssignment, Role, User
 from quancheng.orgs.seed import load_organisation
+from quancheng.records.datakinds import load_data_kinds
 from quancheng.records.models import Blob, DataKind, DataRecord, Document, Segment
+from quancheng.records.services import blob_store, put_record
 from quancheng.registration.deadlines import deadline_for_end, loaded_schedules
 from quancheng.registration.models import ActRegistration
 from quancheng.subjects.models import Subject
+from quancheng.supervision.rollups import rebuild_rollups
 
-DEMO_PASSWORD = "Quancheng-2026"  # noqa: S105 - the demo's printed password (as quancheng.demo)
+from . import DEMO_PASSWORD
+from .media import make_clip, unique_copy
+
 USERNAME_PREFIX = "city-"
 CHUNK_ACTS = 1000
 
@@ -183,33 +187,6 @@ class CityExists(ValueError):
 # --- media --------------------------------------------------------------------------------------
 
 
-def make_clip(seconds: int, shade: int = 0, fps: int = 2) -> bytes:
-    """A real H.264/MP4 clip of ``seconds`` (64×48, grey levels moving), made with PyAV."""
-    import av
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "clip.mp4"
-        with av.open(str(path), "w") as out:
-            video = out.add_stream("libx264", rate=fps)
-            video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
-            for i in range(max(1, seconds * fps)):
-                frame = av.VideoFrame(64, 48, "rgb24")
-                frame.planes[0].update(bytes([(shade + i * 7) % 256]) * frame.planes[0].buffer_size)
-                frame.pts = i
-                for packet in video.encode(frame):
-                    out.mux(packet)
-            for packet in video.encode(None):
-                out.mux(packet)
-        return path.read_bytes()
-
-
-def unique_copy(clip: bytes, tag: str) -> bytes:
-    """The clip plus a top-level MP4 ``free`` box naming ``tag``: still the same playable video,
-    but other bytes (each segment is its own blob)."""
-    payload = tag.encode()
-    return clip + struct.pack(">I", 8 + len(payload)) + b"free" + payload
-
-
 class _Blobs:
     """Blob rows for the segments and documents, with their content stored (or not)."""
 
@@ -220,8 +197,6 @@ class _Blobs:
         self.written: set[str] = set()  # Blob rows written by COPY, which has no ON CONFLICT
         self.store = None
         if plan.store_blobs:
-            from quancheng.records.services import blob_store
-
             self.store = blob_store()
 
     def _clip(self, seconds: int) -> bytes:
@@ -259,8 +234,6 @@ class _Blobs:
         copy_objects(Blob, list(fresh.values()))
 
     def _put(self, data: bytes, agency_id: int) -> Blob:
-        from quancheng.records.services import put_record
-
         info = put_record(io.BytesIO(data), store=self.store)
         return Blob(sha256=info.sha256, size=info.size, agency_id=agency_id)
 
@@ -303,8 +276,6 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
     now = plan.now or timezone.now()
     summary = CitySummary()
     load_organisation()
-    from quancheng.records.datakinds import load_data_kinds
-
     if not DataKind.objects.filter(code="inspection-checklist").exists():
         load_data_kinds()
     agencies = list(
@@ -346,8 +317,6 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
     if plan.events:
         _views(plan, districts, now, summary, say)
     if plan.evaluate and act_ids:
-        from quancheng.compliance.evaluate import evaluate_all
-
         say("规则检查中……")
         evaluate_all(Act.objects.filter(agency__in=agencies), now=now)
         # The rule engine raised the A27 alerts (record.gap, record.missing_av) as it went.
@@ -376,8 +345,6 @@ def _finish(say: Progress) -> None:
         analyze(BULK_TABLES)
         say("已更新统计信息（ANALYZE）")
     # The rows went in by COPY or bulk_create, past the model signals: count them all once.
-    from .rollups import rebuild_rollups
-
     rebuild_rollups()
     say("统计汇总已重新计算")
 
@@ -392,8 +359,6 @@ def _views(plan: CityPlan, districts: list[_District], now, summary, say: Progre
     head, over its own segments, in one transaction. A large load on PostgreSQL drops the
     ledger tables' secondary indexes and constraints and recreates them at the end of that
     transaction (copyload.secondary_indexes_dropped): all of it commits or none."""
-    from quancheng.ledger.models import Event, LedgerHead, SubtreeHash
-
     size = LedgerHead.objects.filter(id=1).values_list("seq", flat=True).first() or 0
     count = plan.events - size
     if count <= 0:

@@ -1,6 +1,8 @@
 """The demo city: deterministic for a seed, a verifiable ledger, real media, the command."""
 
+import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 import av
 import pytest
@@ -9,15 +11,16 @@ from django.db import transaction
 
 from quancheng.cases.models import Act
 from quancheng.compliance.models import ActCompliance, Finding
+from quancheng.demo.city import CityPlan, build_city
 from quancheng.ledger.models import Event
 from quancheng.ledger.verify import verify_ledger
 from quancheng.lib import transactions
 from quancheng.records.models import Segment
 from quancheng.records.services import blob_store
 from quancheng.registration.models import ActRegistration
-from quancheng.supervision.democity import CityPlan, build_city
 
-from .conftest import NOW
+# A fixed "now" so that the city (and its deadlines) does not depend on the day the tests run.
+NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 pytestmark = pytest.mark.django_db
 
@@ -130,8 +133,8 @@ def test_an_access_log_tops_the_ledger_up_and_it_still_verifies(monkeypatch):
     many; on PostgreSQL by COPY with the ledger's indexes dropped and rebuilt around the load."""
     from django.db import connection
 
+    from quancheng.demo import city as democity
     from quancheng.ledger.models import LedgerHead
-    from quancheng.supervision import democity
 
     monkeypatch.setattr(democity, "DROP_INDEXES_FROM", 1)  # the index path at a tiny scale
     before = _index_definitions() if connection.vendor == "postgresql" else []
@@ -175,7 +178,7 @@ def test_a_load_that_breaks_a_rebuilt_constraint_leaves_nothing_behind():
 
 
 def test_city_plans_by_scale_and_the_command_at_a_tiny_scale(tmp_path, settings):
-    from quancheng.supervision.democity import city_plan
+    from quancheng.demo.city import city_plan
 
     tenth = city_plan(0.1)
     assert (tenth.districts, tenth.acts, tenth.events) == (38, 100_000, 10_000_000)
