@@ -2,7 +2,7 @@
 
 A finalised PDF keeps its PAdES signature (pyHanko, ECDSA P-256). When its agency has an SM2
 certificate (from its CA, imported with ``manage.py import_sm2_certificate``, or the demo CA's,
-``quancheng/demo/ca.py``),
+``make_demo_ca``),
 the platform also signs the finished PDF with it: a detached CMS ``SignedData`` (SM3 digest, SM2
 signature, signed attributes, the signer's chain) made and checked by ``quancheng.lib.sm2cms``.
 

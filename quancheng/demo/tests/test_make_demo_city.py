@@ -9,13 +9,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
+from quancheng.access.models import AccessRequest, Provision
 from quancheng.cases.models import Act
-from quancheng.compliance.models import ActCompliance, Finding
+from quancheng.compliance.models import ActCompliance, Explanation, Finding, Marker
 from quancheng.demo.city import CityPlan, build_city
 from quancheng.ledger.models import Event
 from quancheng.ledger.verify import verify_ledger
 from quancheng.lib import transactions
-from quancheng.records.models import Segment
+from quancheng.records.models import DataRecord, Document, Segment
 from quancheng.records.services import blob_store
 from quancheng.registration.models import ActRegistration
 
@@ -80,6 +81,21 @@ def test_the_city_has_varying_compliance_and_an_intact_ledger(tmp_path, settings
     # Every created row has its event, and the bulk-appended chain and tree verify.
     assert Event.objects.filter(action="segment.created").count() == summary.segments
     assert Event.objects.filter(action="act.created").count() == summary.acts == 60
+    # The owning apps' bulk writers (docs/demo-city.md) append one event per row they write.
+    for model, action in [
+        (Document, "document.created"),
+        (DataRecord, "datarecord.created"),
+        (ActRegistration, "registration.registered"),
+        (Marker, "marker.added"),
+        (Explanation, "explanation.added"),
+        (AccessRequest, "access.requested"),
+        (Provision, "access.provided"),
+    ]:
+        assert Event.objects.filter(action=action).count() == model.objects.count(), action
+    assert Marker.objects.exists() and Document.objects.exists()
+    # People, devices and subjects come from their services, with the services' events.
+    assert Event.objects.filter(action="subject.created").count() == summary.subjects
+    assert Event.objects.filter(action="user.created").count() == summary.users
     report = verify_ledger()
     assert report.ok, report.summary()
     # Each segment is its own stored blob: a real, decodable video.
