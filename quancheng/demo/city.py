@@ -241,9 +241,9 @@ class _Blobs:
 class _District:
     agency: Agency
     number: int
-    officers: list[User] = field(default_factory=list)
-    custodian: User | None = None
-    head: User | None = None
+    officers: list[User]
+    custodian: User
+    head: User
     cameras: dict[int, Device] = field(default_factory=dict)  # officer id → body camera
     subjects: list[Subject] = field(default_factory=list)
     busy: dict[int, set] = field(default_factory=lambda: defaultdict(set))  # officer → slots
@@ -435,18 +435,23 @@ def _people_and_devices(plan, rng, agencies, now, summary) -> list[_District]:
     summary.events += len(users)
     districts = []
     for agency, number, officers, custodian, head in staff:
-        d = _District(agency=agency, number=number)
-        d.officers = [users[name] for name in officers]
-        d.custodian, d.head = users[custodian], users[head]
+        d = _District(
+            agency=agency,
+            number=number,
+            officers=[users[name] for name in officers],
+            custodian=users[custodian],
+            head=users[head],
+        )
         summary.logins += [
             (d.head.username, f"{d.head.full_name}（{agency.name}，机构负责人）"),
             (d.custodian.username, f"{d.custodian.full_name}（{agency.name}，记录管理专人）"),
             (d.officers[0].username, f"{d.officers[0].full_name}（{agency.name}，执法人员）"),
         ]
         districts.append(d)
-    for person, label in ((auditor, "法制稽查"), (admin, "市级管理员")):
+    city_staff = [(auditor, corps, "法制稽查"), (admin, city_commission, "市级管理员")]
+    for person, where, label in city_staff:
         user = users[person["username"]]
-        summary.logins.append((user.username, f"{user.full_name}（{user.agency.name}，{label}）"))
+        summary.logins.append((user.username, f"{user.full_name}（{where.name}，{label}）"))
 
     # 3. Devices: a body camera per officer (issued to them), a terminal per two officers, a
     # docking workstation; registered and issued by the orgs services.
