@@ -3,7 +3,7 @@
 Usage: .venv/bin/python bench/page_timings.py [--districts D] [--acts N] [--events E]
                                               [--requests R] [--db postgres|sqlite]
 
-1. Builds a demo city (quancheng.supervision.democity, the code behind make_demo_city) of N
+1. Builds a demo city (quancheng.demo.city, the code behind make_demo_city) of N
    acts in D districts - about 10 segments per act, documents, registrations, markers, the rules
    evaluated - with blob rows only (no content: nothing here reads a file), then appends
    ``segment.viewed`` events (the access log) in bulk until the ledger holds E events.
@@ -43,9 +43,9 @@ TARGET_MS = 150
 def build(districts: int, acts: int, events: int, seed: int = 1, scale: float | None = None):
     """The city (built unless the kept database holds one) and its counts."""
     from quancheng.cases.models import Act
+    from quancheng.demo.city import CityPlan, build_city, city_plan
     from quancheng.ledger.models import LedgerHead
     from quancheng.records.models import Document, Segment
-    from quancheng.supervision.democity import CityPlan, build_city, city_plan
 
     started = time.perf_counter()
 

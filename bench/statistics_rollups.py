@@ -7,7 +7,7 @@ Usage: .venv/bin/python bench/statistics_rollups.py [--db postgres|sqlite] [--mo
 The pages read the rollup tables only (supervision/rollups.py), so their cost is set by the
 number of rollup rows, not of acts. This bench therefore:
 
-1. builds a small real city (``--city-acts``, democity through the services' bulk path) and
+1. builds a small real city (``--city-acts``, demo.city through the services' bulk path) and
    checks that ``rebuild_rollups`` then ``compare_rollups`` agree (0 differences), timing the
    rebuild;
 2. writes rollup rows of the size a full Chongqing gives, directly: every district enforcement
@@ -39,7 +39,7 @@ TARGET_MS = 150
 
 
 def check_rebuild(acts: int) -> None:
-    from quancheng.supervision.democity import CityPlan, build_city
+    from quancheng.demo.city import CityPlan, build_city
     from quancheng.supervision.rollups import compare_rollups, rebuild_rollups
 
     if acts <= 0:

@@ -1,6 +1,11 @@
 """The demo CA (演示用根证书): a CA trusted by this platform only, and a signing certificate
 under it for each enforcement agency, so that the demo's documents can be finalised and sealed
 (e-seal, docs/documents.md). Not for production: ``import_agency_certificate`` loads a real one.
+
+Where SM2 is available, also a demo SM2 CA and an SM2 certificate under it for each agency, for
+the detached national-algorithm signature beside PAdES (``documents/sm2sign.py``); made with
+sm2sign's certificate builder and stored through its ``trust_root`` and ``import_certificate``,
+as a real CA's would be.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from asn1crypto import pem
+from asn1crypto import x509 as ax509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -17,6 +24,7 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.utils import timezone
 
+from quancheng.documents import sm2sign
 from quancheng.documents.certificates import (
     PEM,
     _passphrase,
@@ -24,7 +32,7 @@ from quancheng.documents.certificates import (
     store_certificate,
     trust_root,
 )
-from quancheng.documents.models import AgencyCertificate
+from quancheng.documents.models import AgencyCertificate, Sm2Certificate
 from quancheng.lib import gmcrypto
 from quancheng.orgs.models import Agency
 
@@ -33,6 +41,7 @@ if TYPE_CHECKING:
 
 
 DEMO_CA_NAME = "全程演示根证书（仅供演示）"
+DEMO_SM2_CA_NAME = "全程演示 SM2 根证书（仅供演示）"
 
 
 def _name(org: str, cn: str) -> x509.Name:
@@ -131,8 +140,6 @@ def issue_demo_certificate(
 
 def make_demo_certificates(actor: User | None = None, agencies=None) -> list[AgencyCertificate]:
     """A demo certificate for each given agency (default: enforcement agencies) lacking one."""
-    from quancheng.documents import sm2sign
-
     ca_key, ca_cert = demo_ca(actor)
     if agencies is None:
         agencies = Agency.objects.filter(kind=Agency.Kind.ENFORCEMENT)
@@ -146,5 +153,71 @@ def make_demo_certificates(actor: User | None = None, agencies=None) -> list[Age
     if gmcrypto.SM2_AVAILABLE:
         for agency in agencies:
             if sm2sign.active_certificate(agency) is None:
-                sm2sign.issue_demo_certificate(actor, agency)
+                issue_demo_sm2_certificate(actor, agency)
     return made
+
+
+# --- the demo SM2 CA ----------------------------------------------------------------------------
+
+
+def _sm2_name(org: str, cn: str) -> ax509.Name:
+    return ax509.Name.build(
+        {"country_name": "CN", "organization_name": org[:64], "common_name": cn[:64]}
+    )
+
+
+def _armor(der: bytes) -> str:
+    return pem.armor("CERTIFICATE", der).decode()
+
+
+def demo_sm2_ca(actor: User | None = None) -> tuple[gmcrypto.SM2PrivateKey, bytes]:
+    """The demo SM2 CA's key and certificate (DER), made once under ``VAR_DIR/demo_ca`` (the
+    key sealed as sm2sign seals agencies' keys) and trusted."""
+    directory = demo_ca_dir()
+    key_path, cert_path = directory / "sm2-ca.key", directory / "sm2-ca.pem"
+    if key_path.exists() and cert_path.exists():
+        key = sm2sign.decrypt_key(key_path.read_text())
+        _, _, der = pem.unarmor(cert_path.read_bytes())
+    else:
+        directory.mkdir(parents=True, exist_ok=True)
+        key = gmcrypto.SM2PrivateKey.generate()
+        now = timezone.now()
+        name = _sm2_name("全程 卫生健康行政执法全过程记录平台", DEMO_SM2_CA_NAME)
+        der = sm2sign.make_certificate(
+            name,
+            key.public_key(),
+            name,
+            key,
+            ca=True,
+            not_before=now - dt.timedelta(days=1),
+            not_after=now + dt.timedelta(days=3650),
+        )
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(sm2sign.encrypt_key(key))
+        cert_path.write_text(_armor(der))
+    sm2sign.trust_root(actor, _armor(der))
+    return key, der
+
+
+def issue_demo_sm2_certificate(actor: User | None, agency: Agency) -> Sm2Certificate:
+    """An SM2 signing certificate for ``agency`` from the demo SM2 CA, signed with the
+    identifier new CMS signatures use (so that ``openssl cms -verify -CAfile`` accepts the
+    chain when that is the empty one)."""
+    ca_key, ca_der = demo_sm2_ca(actor)
+    ca = ax509.Certificate.load(ca_der)
+    key = gmcrypto.SM2PrivateKey.generate()
+    now = timezone.now()
+    der = sm2sign.make_certificate(
+        _sm2_name(agency.name, agency.name),
+        key.public_key(),
+        ca.subject,
+        ca_key,
+        ca=False,
+        not_before=now - dt.timedelta(days=1),
+        not_after=now + dt.timedelta(days=1825),
+        identifier=settings.QC_SM2_CMS_IDENTIFIER,
+    )
+    return sm2sign.import_certificate(
+        actor, agency, _armor(der), key.pem(), chain_pem=_armor(ca_der)
+    )

@@ -6,12 +6,41 @@ from __future__ import annotations
 
 import functools
 import io
+import struct
+import tempfile
+from pathlib import Path
 
 from quancheng.records.models import Blob
 from quancheng.records.services import put_record, register_blob
-from quancheng.supervision.democity import make_clip, unique_copy
 
 CLIP_SECONDS = 2
+
+
+def make_clip(seconds: int, shade: int = 0, fps: int = 2) -> bytes:
+    """A real H.264/MP4 clip of ``seconds`` (64×48, grey levels moving), made with PyAV."""
+    import av
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "clip.mp4"
+        with av.open(str(path), "w") as out:
+            video = out.add_stream("libx264", rate=fps)
+            video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+            for i in range(max(1, seconds * fps)):
+                frame = av.VideoFrame(64, 48, "rgb24")
+                frame.planes[0].update(bytes([(shade + i * 7) % 256]) * frame.planes[0].buffer_size)
+                frame.pts = i
+                for packet in video.encode(frame):
+                    out.mux(packet)
+            for packet in video.encode(None):
+                out.mux(packet)
+        return path.read_bytes()
+
+
+def unique_copy(clip: bytes, tag: str) -> bytes:
+    """The clip plus a top-level MP4 ``free`` box naming ``tag``: still the same playable video,
+    but other bytes (each segment is its own blob)."""
+    payload = tag.encode()
+    return clip + struct.pack(">I", 8 + len(payload)) + b"free" + payload
 
 
 @functools.cache

@@ -11,12 +11,18 @@ import io
 
 from django.utils import timezone
 
+from quancheng.archive import dossiers
 from quancheng.cases import services as cases
 from quancheng.cases.models import Act
+from quancheng.documents.catalogue import load_catalogue
 from quancheng.lib import transactions, uscc
 from quancheng.orgs.models import ADMIN_ROLES, Agency, Role, User
 from quancheng.orgs.seed import load_organisation
 from quancheng.orgs.services import create_device, create_users
+from quancheng.records.datakinds import load_data_kinds
+from quancheng.records.items import create_document, create_segment
+from quancheng.records.services import put_record, register_blob
+from quancheng.records.sm3 import compute_sm3
 from quancheng.subjects import services as subjects
 from quancheng.subjects.models import Subject
 
@@ -53,9 +59,6 @@ def _code(base: str) -> str:
 
 def load_reference_data() -> None:
     """The data kinds and the document catalogue (idempotent), before the acts that use them."""
-    from quancheng.documents.catalogue import load_catalogue
-    from quancheng.records.datakinds import load_data_kinds
-
     load_data_kinds()
     load_catalogue()
 
@@ -134,11 +137,6 @@ def _sealed_inspection(people: dict[str, User], agency: Agency, subject) -> None
     """An inspection of three days ago with a real recording and document, its dossier sealed
     (封卷归档): the 四性 checks ran and their report is in the dossier."""
     from PIL import Image
-
-    from quancheng.archive import dossiers
-    from quancheng.records.items import create_document, create_segment
-    from quancheng.records.services import put_record, register_blob
-    from quancheng.records.sm3 import compute_sm3
 
     officer, colleague, custodian = people["zhangwei"], people["lina"], people["wangfang"]
     start = timezone.now().replace(minute=0, second=0, microsecond=0) - dt.timedelta(days=3)

@@ -1,7 +1,8 @@
 """The detached SM2/SM3 signature of finalised PDFs (国密签名, GM/T 0010), beside PAdES.
 
 A finalised PDF keeps its PAdES signature (pyHanko, ECDSA P-256). When its agency has an SM2
-certificate (from its CA, imported with ``manage.py import_sm2_certificate``, or the demo CA's),
+certificate (from its CA, imported with ``manage.py import_sm2_certificate``, or the demo CA's,
+``make_demo_ca``),
 the platform also signs the finished PDF with it: a detached CMS ``SignedData`` (SM3 digest, SM2
 signature, signed attributes, the signer's chain) made and checked by ``quancheng.lib.sm2cms``.
 
@@ -23,7 +24,6 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from asn1crypto import keys
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 
 
 _KEY_LABEL = b"quancheng sm2 key"
-DEMO_SM2_CA_NAME = "全程演示 SM2 根证书（仅供演示）"
 _PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", re.DOTALL)
 
 
@@ -236,7 +235,11 @@ def trust_root(actor: User | None, pem: str | bytes) -> Sm2Certificate:
 
 
 def import_certificate(
-    actor: User, agency: Agency, cert_pem: str | bytes, key_pem: str | bytes, chain_pem: str = ""
+    actor: User | None,
+    agency: Agency,
+    cert_pem: str | bytes,
+    key_pem: str | bytes,
+    chain_pem: str = "",
 ) -> Sm2Certificate:
     """Keep an agency's SM2 certificate and key from its CA (earlier ones retired)."""
     ders = _ders(cert_pem)
@@ -263,56 +266,6 @@ def active_certificate(agency: Agency) -> Sm2Certificate | None:
         .order_by("-created_at")
         .first()
     )
-
-
-def demo_ca(actor: User | None = None) -> tuple[gmcrypto.SM2PrivateKey, bytes]:
-    """The demo SM2 CA's key and certificate, made once under ``VAR_DIR/demo_ca`` and trusted."""
-    directory = Path(settings.VAR_DIR) / "demo_ca"
-    key_path, cert_path = directory / "sm2-ca.key", directory / "sm2-ca.pem"
-    if key_path.exists() and cert_path.exists():
-        key = decrypt_key(key_path.read_text())
-        der = _ders(cert_path.read_bytes())[0]
-    else:
-        directory.mkdir(parents=True, exist_ok=True)
-        key = gmcrypto.SM2PrivateKey.generate()
-        now = timezone.now()
-        name = _name("全程 卫生健康行政执法全过程记录平台", DEMO_SM2_CA_NAME)
-        der = make_certificate(
-            name,
-            key.public_key(),
-            name,
-            key,
-            ca=True,
-            not_before=now - dt.timedelta(days=1),
-            not_after=now + dt.timedelta(days=3650),
-        )
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(encrypt_key(key))
-        cert_path.write_text(_pem(der))
-    trust_root(actor, _pem(der))
-    return key, der
-
-
-def issue_demo_certificate(actor: User | None, agency: Agency) -> Sm2Certificate:
-    """An SM2 signing certificate for ``agency`` from the demo SM2 CA, signed with the
-    identifier new CMS signatures use (so that ``openssl cms -verify -CAfile`` accepts the
-    chain when that is the empty one)."""
-    ca_key, ca_der = demo_ca(actor)
-    ca = ax509.Certificate.load(ca_der)
-    key = gmcrypto.SM2PrivateKey.generate()
-    now = timezone.now()
-    der = make_certificate(
-        _name(agency.name, agency.name),
-        key.public_key(),
-        ca.subject,
-        ca_key,
-        ca=False,
-        not_before=now - dt.timedelta(days=1),
-        not_after=now + dt.timedelta(days=1825),
-        identifier=settings.QC_SM2_CMS_IDENTIFIER,
-    )
-    return _store(actor, der, agency=agency, key=key, chain=[ca_der])
 
 
 # --- signing and verifying ---------------------------------------------------------------------

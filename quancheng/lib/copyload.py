@@ -6,6 +6,8 @@ COPY stream instead:
 
 - :func:`copy_objects` writes unsaved model instances (their ids reserved from the table's
   sequence first, so later rows can point at them), Blob rows de-duplicated;
+- :func:`write_objects` is what the apps' bulk writers (``<app>/bulk.py``) call: COPY on
+  PostgreSQL, ``bulk_create`` elsewhere;
 - :func:`copy_rows` writes plain tuples to a table's columns (the ledger's events);
 - :func:`secondary_indexes_dropped` drops a table's secondary indexes, unique and foreign-key
   constraints for a large load and recreates them afterwards, in the caller's transaction: if
@@ -84,6 +86,14 @@ def copy_objects(model: type[models.Model], objs: Sequence[models.Model]) -> Non
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def write_objects(model: type[models.Model], objs: Sequence[models.Model]) -> None:
+    """Insert unsaved instances: COPY on PostgreSQL, ``bulk_create`` elsewhere (ids set)."""
+    if copy_supported():
+        copy_objects(model, objs)
+    else:
+        model._default_manager.bulk_create(objs)
 
 
 def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> int:

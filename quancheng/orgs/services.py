@@ -88,7 +88,7 @@ def create_device(actor: User | None, **data) -> Device:
 
 
 @transaction.atomic(durable=True)
-def assign_device(actor: User, device: Device, officer: User, starts_on, ends_on=None):
+def assign_device(actor: User | None, device: Device, officer: User, starts_on, ends_on=None):
     """Issue a device to an officer; overlapping assignments of one device are refused, and so
     are officers of another district and devices not in service."""
     if ends_on is not None and ends_on < starts_on:

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from quancheng.conftest import PASSWORD
+from quancheng.demo.ca import DEMO_SM2_CA_NAME, issue_demo_sm2_certificate
 from quancheng.documents import services, sm2sign
 from quancheng.documents.models import Sm2Certificate, Sm2DocumentSignature
 from quancheng.ledger.models import Event
@@ -27,7 +28,7 @@ PDF = b"%PDF-1.7\n% a finalised document\n%%EOF\n"
 
 @pytest.fixture
 def sm2_certificate(agency):
-    return sm2sign.issue_demo_certificate(None, agency)
+    return issue_demo_sm2_certificate(None, agency)
 
 
 def _signed(stored, content=PDF, when=None):
@@ -38,7 +39,7 @@ def test_a_detached_signature_verifies_and_names_its_chain(sm2_certificate, agen
     check = sm2sign.verify_detached(_signed(sm2_certificate), PDF)
     assert check.status == "valid", check.detail
     assert check.signer == agency.name[:64]
-    assert check.chain == [agency.name[:64], sm2sign.DEMO_SM2_CA_NAME]
+    assert check.chain == [agency.name[:64], DEMO_SM2_CA_NAME]
     # The structure GM/T 0010 describes: SM3 digest, SM2 signature, detached content.
     info = cms.ContentInfo.load(_signed(sm2_certificate))
     signed_data = info["content"]
@@ -221,7 +222,7 @@ def test_openssl_cms_verify_accepts_the_openssl_compatible_signature(settings, a
     ``openssl cms -verify -CAfile`` accepts the signature and its chain, and refuses it once one
     byte of the PDF has changed; the platform's verifier agrees on both."""
     settings.QC_SM2_CMS_IDENTIFIER = "empty"
-    stored = sm2sign.issue_demo_certificate(None, agency)
+    stored = issue_demo_sm2_certificate(None, agency)
     ca_pem = sm2sign._pem(sm2sign._ders(stored.chain_pem)[0])
     signature = _signed(stored)
 

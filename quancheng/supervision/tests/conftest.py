@@ -12,8 +12,8 @@ from django.utils import timezone
 from quancheng.archive.models import Dossier, RetentionClass
 from quancheng.cases.services import create_act
 from quancheng.conftest import make_person
+from quancheng.demo.city import CityPlan, build_city
 from quancheng.orgs.models import Agency, Role
-from quancheng.supervision.democity import CityPlan, build_city
 
 # A fixed "now" so that the city (and its deadlines) does not depend on the day the tests run.
 NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

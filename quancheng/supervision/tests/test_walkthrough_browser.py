@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from quancheng.supervision.democity import DEMO_PASSWORD
+from quancheng.demo import DEMO_PASSWORD
 from quancheng.web.tests.live import (
     CHROMIUM,
     chromium_page,

@@ -1,23 +1,27 @@
 """The demo city: deterministic for a seed, a verifiable ledger, real media, the command."""
 
+import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 import av
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
+from quancheng.access.models import AccessRequest, Provision
 from quancheng.cases.models import Act
-from quancheng.compliance.models import ActCompliance, Finding
+from quancheng.compliance.models import ActCompliance, Explanation, Finding, Marker
+from quancheng.demo.city import CityPlan, build_city
 from quancheng.ledger.models import Event
 from quancheng.ledger.verify import verify_ledger
 from quancheng.lib import transactions
-from quancheng.records.models import Segment
+from quancheng.records.models import DataRecord, Document, Segment
 from quancheng.records.services import blob_store
 from quancheng.registration.models import ActRegistration
-from quancheng.supervision.democity import CityPlan, build_city
 
-from .conftest import NOW
+# A fixed "now" so that the city (and its deadlines) does not depend on the day the tests run.
+NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +81,21 @@ def test_the_city_has_varying_compliance_and_an_intact_ledger(tmp_path, settings
     # Every created row has its event, and the bulk-appended chain and tree verify.
     assert Event.objects.filter(action="segment.created").count() == summary.segments
     assert Event.objects.filter(action="act.created").count() == summary.acts == 60
+    # The owning apps' bulk writers (docs/demo-city.md) append one event per row they write.
+    for model, action in [
+        (Document, "document.created"),
+        (DataRecord, "datarecord.created"),
+        (ActRegistration, "registration.registered"),
+        (Marker, "marker.added"),
+        (Explanation, "explanation.added"),
+        (AccessRequest, "access.requested"),
+        (Provision, "access.provided"),
+    ]:
+        assert Event.objects.filter(action=action).count() == model.objects.count(), action
+    assert Marker.objects.exists() and Document.objects.exists()
+    # People, devices and subjects come from their services, with the services' events.
+    assert Event.objects.filter(action="subject.created").count() == summary.subjects
+    assert Event.objects.filter(action="user.created").count() == summary.users
     report = verify_ledger()
     assert report.ok, report.summary()
     # Each segment is its own stored blob: a real, decodable video.
@@ -130,8 +149,8 @@ def test_an_access_log_tops_the_ledger_up_and_it_still_verifies(monkeypatch):
     many; on PostgreSQL by COPY with the ledger's indexes dropped and rebuilt around the load."""
     from django.db import connection
 
+    from quancheng.demo import city as democity
     from quancheng.ledger.models import LedgerHead
-    from quancheng.supervision import democity
 
     monkeypatch.setattr(democity, "DROP_INDEXES_FROM", 1)  # the index path at a tiny scale
     before = _index_definitions() if connection.vendor == "postgresql" else []
@@ -175,7 +194,7 @@ def test_a_load_that_breaks_a_rebuilt_constraint_leaves_nothing_behind():
 
 
 def test_city_plans_by_scale_and_the_command_at_a_tiny_scale(tmp_path, settings):
-    from quancheng.supervision.democity import city_plan
+    from quancheng.demo.city import city_plan
 
     tenth = city_plan(0.1)
     assert (tenth.districts, tenth.acts, tenth.events) == (38, 100_000, 10_000_000)

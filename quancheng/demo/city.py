@@ -32,42 +32,50 @@ import datetime as dt
 import hashlib
 import io
 import random
-import struct
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from quancheng.access.bulk import add_access_requests, add_provisions
 from quancheng.access.models import AccessRequest, Provision
 from quancheng.alerts.models import Alert
+from quancheng.cases.bulk import add_acts
 from quancheng.cases.models import Act
+from quancheng.compliance.bulk import add_explanations, add_markers
 from quancheng.compliance.config import current_config
+from quancheng.compliance.evaluate import evaluate_all
 from quancheng.compliance.models import Explanation, Marker
-from quancheng.ledger.actions import Action
-from quancheng.ledger.bulk import EventSpec, Viewer, append_events, append_views
-from quancheng.lib import uscc
+from quancheng.ledger.bulk import Viewer, append_views
+from quancheng.ledger.models import Event, LedgerHead, SubtreeHash
+from quancheng.lib import transactions, uscc
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.lib.copyload import (
     Rate,
     analyze,
-    copy_objects,
     copy_supported,
     secondary_indexes_dropped,
 )
 from quancheng.lib.workdays import add_working_days
-from quancheng.orgs.models import Agency, Device, DeviceAssignment, Role, User
+from quancheng.orgs.models import Agency, Device, Role, User
 from quancheng.orgs.seed import load_organisation
+from quancheng.orgs.services import assign_device, create_device, create_users
+from quancheng.records.bulk import add_blobs, add_data_records, add_documents, add_segments
+from quancheng.records.datakinds import load_data_kinds
 from quancheng.records.models import Blob, DataKind, DataRecord, Document, Segment
+from quancheng.records.services import blob_store, put_record
+from quancheng.registration.bulk import add_registrations
 from quancheng.registration.deadlines import deadline_for_end, loaded_schedules
 from quancheng.registration.models import ActRegistration
 from quancheng.subjects.models import Subject
+from quancheng.subjects.services import create_subject
+from quancheng.supervision.rollups import rebuild_rollups
 
-DEMO_PASSWORD = "Quancheng-2026"  # noqa: S105 - the demo's printed password (as quancheng.demo)
+from . import DEMO_PASSWORD
+from .media import make_clip, unique_copy
+
 USERNAME_PREFIX = "city-"
 CHUNK_ACTS = 1000
 
@@ -183,33 +191,6 @@ class CityExists(ValueError):
 # --- media --------------------------------------------------------------------------------------
 
 
-def make_clip(seconds: int, shade: int = 0, fps: int = 2) -> bytes:
-    """A real H.264/MP4 clip of ``seconds`` (64×48, grey levels moving), made with PyAV."""
-    import av
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "clip.mp4"
-        with av.open(str(path), "w") as out:
-            video = out.add_stream("libx264", rate=fps)
-            video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
-            for i in range(max(1, seconds * fps)):
-                frame = av.VideoFrame(64, 48, "rgb24")
-                frame.planes[0].update(bytes([(shade + i * 7) % 256]) * frame.planes[0].buffer_size)
-                frame.pts = i
-                for packet in video.encode(frame):
-                    out.mux(packet)
-            for packet in video.encode(None):
-                out.mux(packet)
-        return path.read_bytes()
-
-
-def unique_copy(clip: bytes, tag: str) -> bytes:
-    """The clip plus a top-level MP4 ``free`` box naming ``tag``: still the same playable video,
-    but other bytes (each segment is its own blob)."""
-    payload = tag.encode()
-    return clip + struct.pack(">I", 8 + len(payload)) + b"free" + payload
-
-
 class _Blobs:
     """Blob rows for the segments and documents, with their content stored (or not)."""
 
@@ -220,8 +201,6 @@ class _Blobs:
         self.written: set[str] = set()  # Blob rows written by COPY, which has no ON CONFLICT
         self.store = None
         if plan.store_blobs:
-            from quancheng.records.services import blob_store
-
             self.store = blob_store()
 
     def _clip(self, seconds: int) -> bytes:
@@ -248,29 +227,11 @@ class _Blobs:
 
     def write(self, rows: list[Blob]) -> None:
         """Insert the blob rows not yet written (documents share one)."""
-        if not copy_supported():
-            Blob.objects.bulk_create(rows, ignore_conflicts=True)
-            return
-        fresh = {}
-        for blob in rows:
-            if blob.sha256 not in self.written:
-                fresh[blob.sha256] = blob
-        self.written.update(fresh)
-        copy_objects(Blob, list(fresh.values()))
+        add_blobs(rows, self.written)
 
     def _put(self, data: bytes, agency_id: int) -> Blob:
-        from quancheng.records.services import put_record
-
         info = put_record(io.BytesIO(data), store=self.store)
         return Blob(sha256=info.sha256, size=info.size, agency_id=agency_id)
-
-
-def _write(model, objs) -> None:
-    """bulk_create, or COPY on PostgreSQL (copyload.copy_objects: the same rows, ids set)."""
-    if copy_supported():
-        copy_objects(model, objs)
-    else:
-        model.objects.bulk_create(objs)
 
 
 # --- the city -----------------------------------------------------------------------------------
@@ -280,9 +241,9 @@ def _write(model, objs) -> None:
 class _District:
     agency: Agency
     number: int
-    officers: list[User] = field(default_factory=list)
-    custodian: User | None = None
-    head: User | None = None
+    officers: list[User]
+    custodian: User
+    head: User
     cameras: dict[int, Device] = field(default_factory=dict)  # officer id → body camera
     subjects: list[Subject] = field(default_factory=list)
     busy: dict[int, set] = field(default_factory=lambda: defaultdict(set))  # officer → slots
@@ -303,8 +264,6 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
     now = plan.now or timezone.now()
     summary = CitySummary()
     load_organisation()
-    from quancheng.records.datakinds import load_data_kinds
-
     if not DataKind.objects.filter(code="inspection-checklist").exists():
         load_data_kinds()
     agencies = list(
@@ -315,7 +274,8 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
     if len(agencies) < plan.districts:
         raise ValueError(f"组织机构中只有{len(agencies)}个区县执法机构")
     blobs = _Blobs(plan)
-    with transaction.atomic():
+    # The people, devices and subjects through their services, in one batch.
+    with transactions.batch():
         districts = _people_and_devices(plan, rng, agencies, now, summary)
         say(f"区县 {len(districts)}，人员 {summary.users}，设备 {summary.devices}")
         _subjects(plan, rng, districts, summary)
@@ -346,8 +306,6 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
     if plan.events:
         _views(plan, districts, now, summary, say)
     if plan.evaluate and act_ids:
-        from quancheng.compliance.evaluate import evaluate_all
-
         say("规则检查中……")
         evaluate_all(Act.objects.filter(agency__in=agencies), now=now)
         # The rule engine raised the A27 alerts (record.gap, record.missing_av) as it went.
@@ -376,8 +334,6 @@ def _finish(say: Progress) -> None:
         analyze(BULK_TABLES)
         say("已更新统计信息（ANALYZE）")
     # The rows went in by COPY or bulk_create, past the model signals: count them all once.
-    from .rollups import rebuild_rollups
-
     rebuild_rollups()
     say("统计汇总已重新计算")
 
@@ -392,8 +348,6 @@ def _views(plan: CityPlan, districts: list[_District], now, summary, say: Progre
     head, over its own segments, in one transaction. A large load on PostgreSQL drops the
     ledger tables' secondary indexes and constraints and recreates them at the end of that
     transaction (copyload.secondary_indexes_dropped): all of it commits or none."""
-    from quancheng.ledger.models import Event, LedgerHead, SubtreeHash
-
     size = LedgerHead.objects.filter(id=1).values_list("seq", flat=True).first() or 0
     count = plan.events - size
     if count <= 0:
@@ -418,52 +372,50 @@ def _views(plan: CityPlan, districts: list[_District], now, summary, say: Progre
             summary.events += append_views(count, targets, viewers, now, plan.seed, rate.add)
 
 
-def _user(username, full_name, agency, role, now, certificate="") -> User:
+def _person(username, full_name, agency, role, now, certificate="") -> dict:
+    """The fields of one person, as ``orgs.services.create_users`` takes them."""
     today = timezone.localdate(now)
-    extra = {}
+    person = {
+        "username": username,
+        "full_name": full_name,
+        "agency": agency,
+        "role": role,
+        "date_joined": now,
+    }
     if certificate:
-        extra = {
+        person |= {
             "certificate_number": certificate,
             "certificate_valid_from": today - dt.timedelta(days=900),
             "certificate_valid_until": today + dt.timedelta(days=900),
         }
-    return User(
-        username=username, full_name=full_name, agency=agency, role=role, date_joined=now, **extra
-    )
+    return person
 
 
 def _people_and_devices(plan, rng, agencies, now, summary) -> list[_District]:
+    """The districts' people and devices, made by the orgs services (in the caller's batch)."""
     per_district = max(1, plan.acts // plan.districts)
     officers_each = max(4, round(per_district / 150))
-    password = make_password(DEMO_PASSWORD)
-    users: list[User] = []
-    districts = []
+    # 1. The people, drawn in a fixed order (the seed decides the names).
+    people: list[dict] = []
+    staff: list[tuple[Agency, int, list[str], str, str]] = []
     for number, agency in enumerate(agencies, start=1):
-        d = _District(agency=agency, number=number)
         code = agency.code
+        officers = []
         for n in range(1, officers_each + 1):
             cert = f"渝卫执5001{number:02d}{n:03d}"
-            d.officers.append(
-                _user(
-                    f"{USERNAME_PREFIX}{code}-o{n:03d}", _name(rng), agency, Role.OFFICER, now, cert
-                )
-            )
-        d.custodian = _user(
-            f"{USERNAME_PREFIX}{code}-custodian", _name(rng), agency, Role.CUSTODIAN, now
+            username = f"{USERNAME_PREFIX}{code}-o{n:03d}"
+            people.append(_person(username, _name(rng), agency, Role.OFFICER, now, cert))
+            officers.append(username)
+        custodian = f"{USERNAME_PREFIX}{code}-custodian"
+        people.append(_person(custodian, _name(rng), agency, Role.CUSTODIAN, now))
+        head = f"{USERNAME_PREFIX}{code}-head"
+        people.append(
+            _person(head, _name(rng), agency, Role.HEAD, now, f"渝卫执5001{number:02d}900")
         )
-        d.head = _user(
-            f"{USERNAME_PREFIX}{code}-head",
-            _name(rng),
-            agency,
-            Role.HEAD,
-            now,
-            f"渝卫执5001{number:02d}900",
-        )
-        users += [*d.officers, d.custodian, d.head]
         commission = agency.parent
         if commission is not None:
-            users.append(
-                _user(
+            people.append(
+                _person(
                     f"{USERNAME_PREFIX}{commission.code}-staff",
                     _name(rng),
                     commission,
@@ -471,33 +423,44 @@ def _people_and_devices(plan, rng, agencies, now, summary) -> list[_District]:
                     now,
                 )
             )
+        staff.append((agency, number, officers, custodian, head))
+    corps = Agency.objects.get(level=Agency.Level.CITY, kind=Agency.Kind.ENFORCEMENT)
+    city_commission = Agency.objects.get(level=Agency.Level.CITY, kind=Agency.Kind.COMMISSION)
+    auditor = _person(f"{USERNAME_PREFIX}auditor", _name(rng), corps, Role.AUDITOR, now)
+    admin = _person(f"{USERNAME_PREFIX}admin", _name(rng), city_commission, Role.CITY_ADMIN, now)
+    people += [auditor, admin]
+    # 2. Created by the service (one user.created event each, the password hashed once).
+    users = {u.username: u for u in create_users(None, DEMO_PASSWORD, people)}
+    summary.users = len(users)
+    summary.events += len(users)
+    districts = []
+    for agency, number, officers, custodian, head in staff:
+        d = _District(
+            agency=agency,
+            number=number,
+            officers=[users[name] for name in officers],
+            custodian=users[custodian],
+            head=users[head],
+        )
         summary.logins += [
             (d.head.username, f"{d.head.full_name}（{agency.name}，机构负责人）"),
             (d.custodian.username, f"{d.custodian.full_name}（{agency.name}，记录管理专人）"),
             (d.officers[0].username, f"{d.officers[0].full_name}（{agency.name}，执法人员）"),
         ]
         districts.append(d)
-    corps = Agency.objects.get(level=Agency.Level.CITY, kind=Agency.Kind.ENFORCEMENT)
-    city_commission = Agency.objects.get(level=Agency.Level.CITY, kind=Agency.Kind.COMMISSION)
-    auditor = _user(f"{USERNAME_PREFIX}auditor", _name(rng), corps, Role.AUDITOR, now)
-    admin = _user(f"{USERNAME_PREFIX}admin", _name(rng), city_commission, Role.CITY_ADMIN, now)
-    users += [auditor, admin]
-    summary.logins += [
-        (auditor.username, f"{auditor.full_name}（{corps.name}，法制稽查）"),
-        (admin.username, f"{admin.full_name}（{city_commission.name}，市级管理员）"),
-    ]
-    for user in users:
-        user.password = password
-    User.objects.bulk_create(users)
-    summary.users = len(users)
+    city_staff = [(auditor, corps, "法制稽查"), (admin, city_commission, "市级管理员")]
+    for person, where, label in city_staff:
+        user = users[person["username"]]
+        summary.logins.append((user.username, f"{user.full_name}（{where.name}，{label}）"))
 
-    # Devices: a body camera per officer, a terminal per two officers, a docking workstation.
+    # 3. Devices: a body camera per officer (issued to them), a terminal per two officers, a
+    # docking workstation; registered and issued by the orgs services.
     issued_on = timezone.localdate(now) - dt.timedelta(days=31 * (plan.months + 1))
-    devices, assignments = [], []
     for d in districts:
         code = d.agency.code
         for n, officer in enumerate(d.officers, start=1):
-            camera = Device(
+            camera = create_device(
+                None,
                 agency=d.agency,
                 kind=Device.Kind.BODY_CAMERA,
                 serial_number=f"DSJ-{code}-{n:03d}",
@@ -506,79 +469,34 @@ def _people_and_devices(plan, rng, agencies, now, summary) -> list[_District]:
                 last_docked_at=now - dt.timedelta(hours=rng.randint(2, 24 * (3 if n % 7 else 12))),
                 created_at=now,
             )
-            d.cameras[officer.username] = camera
-            devices.append(camera)
+            d.cameras[officer.pk] = camera
+            summary.devices += 1
             if n % 2:
-                devices.append(
-                    Device(
-                        agency=d.agency,
-                        kind=Device.Kind.TERMINAL,
-                        serial_number=f"ZD-{code}-{n:03d}",
-                        name=f"执法终端 {n}号",
-                        last_docked_at=now - dt.timedelta(hours=rng.randint(1, 48)),
-                        created_at=now,
-                    )
+                create_device(
+                    None,
+                    agency=d.agency,
+                    kind=Device.Kind.TERMINAL,
+                    serial_number=f"ZD-{code}-{n:03d}",
+                    name=f"执法终端 {n}号",
+                    last_docked_at=now - dt.timedelta(hours=rng.randint(1, 48)),
+                    created_at=now,
                 )
-        devices.append(
-            Device(
-                agency=d.agency,
-                kind=Device.Kind.WORKSTATION,
-                serial_number=f"CJZ-{code}-01",
-                name="采集工作站",
-                last_docked_at=now - dt.timedelta(minutes=rng.randint(5, 600)),
-                created_at=now,
-            )
+                summary.devices += 1
+        create_device(
+            None,
+            agency=d.agency,
+            kind=Device.Kind.WORKSTATION,
+            serial_number=f"CJZ-{code}-01",
+            name="采集工作站",
+            last_docked_at=now - dt.timedelta(minutes=rng.randint(5, 600)),
+            created_at=now,
         )
-    Device.objects.bulk_create(devices)
-    summary.devices = len(devices)
+        summary.devices += 1
+    summary.events += summary.devices
     for d in districts:
         for officer in d.officers:
-            assignments.append(
-                DeviceAssignment(
-                    device=d.cameras[officer.username], officer=officer, starts_on=issued_on
-                )
-            )
-        d.cameras = {o.pk: d.cameras[o.username] for o in d.officers}
-    DeviceAssignment.objects.bulk_create(assignments)
-    specs = [
-        EventSpec(
-            Action.USER_CREATED,
-            "orgs.user",
-            str(u.pk),
-            _body(plan, role=u.role),
-            None,
-            u.agency_id,
-            now,
-        )
-        for u in users
-    ]
-    specs += [
-        EventSpec(
-            Action.DEVICE_CREATED,
-            "orgs.device",
-            str(dev.pk),
-            _body(plan, serial_number=dev.serial_number, kind=dev.kind),
-            None,
-            dev.agency_id,
-            now,
-        )
-        for dev in devices
-    ]
-    specs += [
-        EventSpec(
-            Action.DEVICE_ASSIGNED,
-            "orgs.deviceassignment",
-            str(a.pk),
-            _body(
-                plan, device=a.device_id, officer=a.officer_id, starts_on=a.starts_on.isoformat()
-            ),
-            None,
-            a.officer.agency_id,
-            now,
-        )
-        for a in assignments
-    ]
-    summary.events += append_events(specs)
+            assign_device(None, d.cameras[officer.pk], officer, issued_on)
+            summary.events += 1
     return districts
 
 
@@ -587,8 +505,9 @@ def _body(plan: CityPlan, **fields) -> dict:
 
 
 def _subjects(plan, rng, districts, summary) -> None:
+    """Each district's subjects, created by the subjects service (by the district's first
+    officer, who may change its subjects)."""
     per_district = max(5, plan.acts // plan.districts // 20)
-    rows = []
     kinds = list(SUBJECT_NAMES)
     for d in districts:
         for n in range(1, per_district + 1):
@@ -596,29 +515,19 @@ def _subjects(plan, rng, districts, summary) -> None:
             place = rng.choice(PLACES)
             name = rng.choice(SUBJECT_NAMES[kind]).format(place=place, n=n)
             base = f"915001{d.number:02d}MA{n:07d}"
-            subject = Subject(
-                agency=d.agency,
+            address = f"{d.agency.district}{place}路{rng.randint(1, 300)}号"
+            subject = create_subject(
+                d.officers[0],
+                d.agency,
                 name=f"{d.agency.district}{name}",
                 kind=kind,
-                address=f"{d.agency.district}{place}路{rng.randint(1, 300)}号",
+                address=address,
                 credit_code=uscc.complete(base),
                 legal_representative=_name(rng),
             )
             d.subjects.append(subject)
-            rows.append(subject)
-    Subject.objects.bulk_create(rows)
-    summary.subjects = len(rows)
-    summary.events += append_events(
-        EventSpec(
-            Action.SUBJECT_CREATED,
-            "subjects.subject",
-            str(s.pk),
-            _body(plan, name=s.name, credit_code=s.credit_code),
-            None,
-            s.agency_id,
-        )
-        for s in rows
-    )
+    summary.subjects = sum(len(d.subjects) for d in districts)
+    summary.events += summary.subjects
 
 
 # --- acts and their records ---------------------------------------------------------------------
@@ -732,29 +641,8 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     ]
     for i, p in enumerate(plans):
         p.number = first + i
-    _write(Act, [p.act for p in plans])
-    _write(
-        Act.officers.through,
-        [Act.officers.through(act_id=p.act.pk, user_id=o.pk) for p in plans for o in p.officers],
-    )
-    specs = [
-        EventSpec(
-            Action.ACT_CREATED,
-            "cases.act",
-            str(p.act.pk),
-            _body(
-                plan,
-                kind=p.act.kind,
-                started_at=p.act.started_at.isoformat(),
-                ended_at=p.act.ended_at.isoformat(),
-                subject=p.act.subject_id,
-                officers=[o.pk for o in p.officers],
-            ),
-            p.officers[0],
-            p.act.agency_id,
-        )
-        for p in plans
-    ]
+    extra = _body(plan)
+    summary.events += add_acts([(p.act, p.officers) for p in plans], extra)
     segments, documents, data_records, registrations = [], [], [], []
     seg_owner: list[_ActPlan] = []
     for p in plans:
@@ -852,112 +740,19 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
         registration = _registration(rng, p, schedules, now)
         if registration is not None:
             registrations.append(registration)
+    # Through the owning apps' bulk writers, in the order the services would have written
+    # them: each writes its rows and appends their events in this chunk's transaction.
     blobs.write([s.blob for s in segments] + [doc.blob for doc in documents])
-    _write(Segment, segments)
-    _write(Document, documents)
-    _write(DataRecord, data_records)
-    _write(ActRegistration, registrations)
+    summary.events += add_segments(segments, extra)
+    summary.events += add_documents(documents, extra)
+    summary.events += add_data_records(data_records, extra)
+    summary.events += add_registrations(registrations, extra)
     markers, explanations = _markers_and_explanations(plan, config, plans, segments, seg_owner)
-    _write(Marker, markers)
-    _write(Explanation, explanations)
+    summary.events += add_markers(markers, extra)
+    summary.events += add_explanations(explanations, extra)
     requests, provisions = _access(rng, plans, now)
-    _write(AccessRequest, requests)
-    _write(Provision, provisions)
-    specs += [
-        EventSpec(
-            Action.SEGMENT_CREATED,
-            "records.segment",
-            str(s.pk),
-            _body(
-                plan,
-                blob=s.blob_id,
-                act=s.act_id,
-                device=s.device_id,
-                started_at=s.started_at.isoformat(),
-            ),
-            s.created_by,
-            s.agency_id,
-        )
-        for s in segments
-    ]
-    specs += [
-        EventSpec(
-            Action.DOCUMENT_CREATED,
-            "records.document",
-            str(x.pk),
-            _body(plan, act=x.act_id, doc_type=x.doc_type),
-            x.created_by,
-            x.agency_id,
-        )
-        for x in documents
-    ]
-    specs += [
-        EventSpec(
-            Action.DATARECORD_CREATED,
-            "records.datarecord",
-            str(x.pk),
-            _body(plan, act=x.act_id, sha256=x.sha256),
-            x.created_by,
-            x.agency_id,
-        )
-        for x in data_records
-    ]
-    specs += [
-        EventSpec(
-            Action.REGISTRATION_REGISTERED,
-            "registration.actregistration",
-            str(r.pk),
-            _body(plan, act=r.act_id, on_time=r.on_time, deadline=r.deadline.isoformat()),
-            r.registered_by,
-            r.registered_by.agency_id,
-        )
-        for r in registrations
-    ]
-    specs += [
-        EventSpec(
-            Action.MARKER_ADDED,
-            "compliance.marker",
-            str(m.pk),
-            _body(plan, segment=m.segment_id, kind=m.kind),
-            m.created_by,
-            m.created_by.agency_id,
-        )
-        for m in markers
-    ]
-    specs += [
-        EventSpec(
-            Action.EXPLANATION_ADDED,
-            "cases.act",
-            str(e.act_id),
-            _body(plan, kind=e.kind, explanation=e.pk),
-            e.created_by,
-            e.created_by.agency_id,
-        )
-        for e in explanations
-    ]
-    specs += [
-        EventSpec(
-            Action.ACCESS_REQUESTED,
-            "access.accessrequest",
-            str(r.pk),
-            _body(plan, act=r.act_id, status=r.status),
-            r.requester,
-            r.agency_id,
-        )
-        for r in requests
-    ]
-    specs += [
-        EventSpec(
-            Action.ACCESS_PROVIDED,
-            "access.provision",
-            str(x.pk),
-            _body(plan, act=x.act_id, recipient=x.recipient),
-            x.registered_by,
-            x.agency_id,
-        )
-        for x in provisions
-    ]
-    summary.events += append_events(specs)
+    summary.events += add_access_requests(requests, extra)
+    summary.events += add_provisions(provisions, extra)
     summary.acts += len(plans)
     summary.segments += len(segments)
     summary.documents += len(documents)

@@ -5,7 +5,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from quancheng.supervision.democity import (
+from quancheng.demo.city import (
     DEMO_PASSWORD,
     CityExists,
     CityPlan,

@@ -1,0 +1,48 @@
+"""Markers and written explanations in bulk, for generated data (the demo city at scale,
+docs/demo-city.md): the rows by COPY on PostgreSQL (``lib.copyload.write_objects``), each with
+its ledger event appended in the caller's transaction. Real ones go through ``services``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from quancheng.ledger.actions import Action
+from quancheng.ledger.bulk import EventSpec, append_events
+from quancheng.lib.copyload import write_objects
+
+from .models import Explanation, Marker
+
+
+def add_markers(markers: Sequence[Marker], extra: Mapping[str, Any]) -> int:
+    """Write unsaved markers and their ``marker.added`` events; return how many events."""
+    write_objects(Marker, markers)
+    return append_events(
+        EventSpec(
+            Action.MARKER_ADDED,
+            "compliance.marker",
+            str(m.pk),
+            {**extra, "segment": m.segment_id, "kind": m.kind},
+            m.created_by,
+            m.created_by.agency_id,
+        )
+        for m in markers
+    )
+
+
+def add_explanations(explanations: Sequence[Explanation], extra: Mapping[str, Any]) -> int:
+    """Write unsaved explanations and their ``explanation.added`` events (on the act); return
+    how many events."""
+    write_objects(Explanation, explanations)
+    return append_events(
+        EventSpec(
+            Action.EXPLANATION_ADDED,
+            "cases.act",
+            str(e.act_id),
+            {**extra, "kind": e.kind, "explanation": e.pk},
+            e.created_by,
+            e.created_by.agency_id,
+        )
+        for e in explanations
+    )
