@@ -154,6 +154,9 @@ def register_provided(
                 "not_approved",
                 "status",
             )
+        # approvals.decide stamps the approval's time; registering needs it (the constraint).
+        if provision.approved_at is None:
+            raise _error("对外提供缺少批准时间，不能登记", "not_approved", "status")
         approved_on = timezone.localdate(provision.approved_at)
         if provided_on < approved_on:
             raise _error(
