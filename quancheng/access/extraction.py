@@ -141,7 +141,7 @@ def decide_extraction(actor: User, extraction: Extraction, *, approve: bool, not
     return approvals.decide("extraction", extraction, actor, approve=approve, note=note)
 
 
-def apply_decision(extraction: Extraction, actor, approve: bool, note: str) -> Extraction:
+def apply_decision(extraction: Extraction, actor: User, approve: bool, note: str) -> Extraction:
     """The extraction's own outcome (``approvals.decide`` calls it, in its transaction)."""
     extraction.status = Extraction.Status.APPROVED if approve else Extraction.Status.REFUSED
     extraction.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])

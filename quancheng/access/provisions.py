@@ -123,7 +123,7 @@ def decide_provision(
     return approvals.decide("provision", provision, actor, approve=approve, note=note)
 
 
-def apply_decision(provision: Provision, actor, approve: bool, note: str) -> Provision:
+def apply_decision(provision: Provision, actor: User, approve: bool, note: str) -> Provision:
     """The provision's own outcome (``approvals.decide`` calls it, in its transaction)."""
     provision.status = Provision.Status.APPROVED if approve else Provision.Status.REFUSED
     provision.save(update_fields=["status", "approved_by", "approved_at", "decision_note"])

@@ -318,7 +318,7 @@ def decide_redaction(
     return approvals.decide("redaction", copy, actor, approve=approve, note=note)
 
 
-def apply_decision(copy: RedactedCopy, actor, approve: bool, note: str) -> RedactedCopy:
+def apply_decision(copy: RedactedCopy, actor: User, approve: bool, note: str) -> RedactedCopy:
     """The copy's own outcome (``approvals.decide`` calls it, in its transaction): approving
     needs the head to have played it."""
     if approve and not has_played(actor, copy):

@@ -167,7 +167,7 @@ def decide_request(
 
 def apply_decision(
     request: AccessRequest,
-    actor,
+    actor: User,
     approve: bool,
     note: str,
     *,

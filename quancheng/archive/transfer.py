@@ -138,7 +138,7 @@ def decide_transfer(actor: User, transfer: Transfer, *, approve: bool, note: str
     return transfer
 
 
-def apply_transfer_decision(transfer: Transfer, actor, approve: bool, note: str) -> Transfer:
+def apply_transfer_decision(transfer: Transfer, actor: User, approve: bool, note: str) -> Transfer:
     """The transfer's own outcome (``approvals.decide`` calls it, in its transaction)."""
     if not approve:
         transfer.status = Transfer.Status.REFUSED
