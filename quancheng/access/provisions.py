@@ -323,6 +323,7 @@ def rows(provisions) -> Iterator[list[str]]:
 
 
 def log_export(actor: User, fmt: str, filters: ProvisionFilter, count: int) -> None:
+    """An export of the provision register (its format, filters and row count); a ledger event."""
     with transaction.atomic(durable=True):
         record_event(
             actor,

@@ -272,6 +272,7 @@ def _params(body: dict) -> Params:
 
 
 def mark_failed(copy_id: int, message: str) -> RedactedCopy:
+    """The copy could not be produced: it fails with ``message``; a ledger event."""
     with transaction.atomic():
         copy = RedactedCopy.objects.select_for_update().get(pk=copy_id)
         copy.status = RedactedCopy.Status.FAILED
