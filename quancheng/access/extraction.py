@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import transaction
 
 from quancheng.cases.models import Act, Case
 from quancheng.ledger.actions import Action
@@ -20,7 +20,7 @@ from quancheng.ledger.services import record_event
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import agencies_visible_to
-from quancheng.records.refs import ITEM_MODELS, ItemKind, ref_of, resolve_many
+from quancheng.records.refs import ITEM_MODELS, Item, ItemKind, ref_of, resolve_many
 from quancheng.records.sm3 import file_digests
 
 from .models import Extraction
@@ -66,7 +66,7 @@ def parse_refs(raw) -> list[tuple[str, int]]:
     return refs
 
 
-def items_in_scope(actor: User, *, act: Act | None, case: Case | None, refs) -> list[models.Model]:
+def items_in_scope(actor: User, *, act: Act | None, case: Case | None, refs) -> list[Item]:
     """The items the references name, each of the act (or the case) and visible to the actor."""
     if (act is None) == (case is None):
         raise _error("请选择一个执法行为或一个案件", "source_required", "act")
@@ -80,16 +80,18 @@ def items_in_scope(actor: User, *, act: Act | None, case: Case | None, refs) -> 
     items = []
     for ref in refs:
         item = found.get(ref)
-        belongs = item is not None and (
-            item.act_id == act.pk
-            if act is not None
-            else (item.case_id == case.pk or (item.act is not None and item.act.case_id == case.pk))
-        )
-        if not belongs or item.agency_id not in visible:
+        if item is None or not _belongs(item, act, case) or item.agency_id not in visible:
             label = ItemKind(ref[0]).label
             raise _error(f"{label} {ref[1]} 不存在或不属于所选执法行为/案件", "not_found", "items")
         items.append(item)
     return items
+
+
+def _belongs(item: Item, act: Act | None, case: Case | None) -> bool:
+    if act is not None:
+        return item.act_id == act.pk
+    assert case is not None  # one of the two (items_in_scope checks)
+    return item.case_id == case.pk or (item.act is not None and item.act.case_id == case.pk)
 
 
 def refs_json(items) -> list[dict]:
@@ -139,7 +141,7 @@ def decide_extraction(actor: User, extraction: Extraction, *, approve: bool, not
     return approvals.decide("extraction", extraction, actor, approve=approve, note=note)
 
 
-def apply_decision(extraction: Extraction, actor, approve: bool, note: str) -> Extraction:
+def apply_decision(extraction: Extraction, actor: User, approve: bool, note: str) -> Extraction:
     """The extraction's own outcome (``approvals.decide`` calls it, in its transaction)."""
     extraction.status = Extraction.Status.APPROVED if approve else Extraction.Status.REFUSED
     extraction.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
@@ -187,6 +189,7 @@ def retry_production(actor: User, extraction: Extraction) -> Extraction:
 def record_download(actor: User, extraction: Extraction, served: str, *, via: str) -> None:
     """A download of the package is an access to record content: one event per request."""
     caps.require(actor, caps.EXTRACTION_DOWNLOAD, extraction)
+    assert extraction.package_id is not None  # the capability waits for the package
     with transaction.atomic(durable=True):
         record_event(
             actor,
@@ -199,6 +202,7 @@ def record_download(actor: User, extraction: Extraction, served: str, *, via: st
 def record_note_read(actor: User, extraction: Extraction, served: str) -> None:
     """Reading the extraction note on its own (it lists the items and their hashes)."""
     caps.require(actor, caps.EXTRACTION_DOWNLOAD, extraction)
+    assert extraction.note_id is not None  # produced with the package
     with transaction.atomic(durable=True):
         record_event(
             actor,

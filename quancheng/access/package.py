@@ -383,6 +383,7 @@ def abandon(extraction_id: int, reason: str) -> None:
 
 
 def mark_failed(extraction_id: int, message: str) -> Extraction:
+    """The package could not be produced: the extraction fails with ``message``; a ledger event."""
     with transaction.atomic():
         extraction = Extraction.objects.select_for_update().get(pk=extraction_id)
         extraction.status = Extraction.Status.FAILED

@@ -123,7 +123,7 @@ def decide_provision(
     return approvals.decide("provision", provision, actor, approve=approve, note=note)
 
 
-def apply_decision(provision: Provision, actor, approve: bool, note: str) -> Provision:
+def apply_decision(provision: Provision, actor: User, approve: bool, note: str) -> Provision:
     """The provision's own outcome (``approvals.decide`` calls it, in its transaction)."""
     provision.status = Provision.Status.APPROVED if approve else Provision.Status.REFUSED
     provision.save(update_fields=["status", "approved_by", "approved_at", "decision_note"])
@@ -154,6 +154,9 @@ def register_provided(
                 "not_approved",
                 "status",
             )
+        # approvals.decide stamps the approval's time; registering needs it (the constraint).
+        if provision.approved_at is None:
+            raise _error("对外提供缺少批准时间，不能登记", "not_approved", "status")
         approved_on = timezone.localdate(provision.approved_at)
         if provided_on < approved_on:
             raise _error(
@@ -320,6 +323,7 @@ def rows(provisions) -> Iterator[list[str]]:
 
 
 def log_export(actor: User, fmt: str, filters: ProvisionFilter, count: int) -> None:
+    """An export of the provision register (its format, filters and row count); a ledger event."""
     with transaction.atomic(durable=True):
         record_event(
             actor,

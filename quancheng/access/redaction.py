@@ -23,6 +23,7 @@ The original segment and its blob are never written.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from pathlib import Path
@@ -136,10 +137,9 @@ def request_redaction(
         raise _error("所选音像记录不在本次对外提供的条目中", "not_in_provision", "segment")
     if not segment.readable:
         raise _error("该音像记录无法解析，不能制作脱敏副本", "unreadable", "segment")
-    params = Params(
-        mute=parse_mute_ranges(mute, segment.duration_seconds),
-        **({"threshold": _threshold(threshold)} if threshold is not None else {}),
-    )
+    params = Params(mute=parse_mute_ranges(mute, segment.duration_seconds))
+    if threshold is not None:
+        params = dataclasses.replace(params, threshold=_threshold(threshold))
     with transaction.atomic(durable=True):
         copy = RedactedCopy.objects.create(
             agency=provision.agency,
@@ -222,7 +222,7 @@ def produce(copy_id: int) -> RedactedCopy | None:
 
     def progress(done: float) -> None:
         # Operational state, not content: no event (start and result have theirs).
-        RedactedCopy.objects.filter(pk=copy.pk).update(progress=max(1, min(99, int(done * 100))))
+        RedactedCopy.objects.filter(pk=copy_id).update(progress=max(1, min(99, int(done * 100))))
 
     try:
         with work_dir("redaction") as work, _readable_path(copy.segment.blob_id, work) as source:
@@ -272,6 +272,7 @@ def _params(body: dict) -> Params:
 
 
 def mark_failed(copy_id: int, message: str) -> RedactedCopy:
+    """The copy could not be produced: it fails with ``message``; a ledger event."""
     with transaction.atomic():
         copy = RedactedCopy.objects.select_for_update().get(pk=copy_id)
         copy.status = RedactedCopy.Status.FAILED
@@ -290,9 +291,11 @@ def abandon(copy_id: int, reason: str) -> None:
 # --- review and release -------------------------------------------------------------------------
 
 
-def record_access(actor: User, copy: RedactedCopy, action: str, served: str, extra: dict) -> None:
+def record_access(
+    actor: User, copy: RedactedCopy, action: Action, served: str, extra: dict
+) -> None:
     """A playback or download of the copy: record content, so an event of its own."""
-    allowed = may_download if action == "redaction.downloaded" else may_play
+    allowed = may_download if action == Action.REDACTION_DOWNLOADED else may_play
     if not allowed(actor, copy):
         raise PermissionDenied("无权查看该脱敏副本")
     with transaction.atomic(durable=True):
@@ -316,7 +319,7 @@ def decide_redaction(
     return approvals.decide("redaction", copy, actor, approve=approve, note=note)
 
 
-def apply_decision(copy: RedactedCopy, actor, approve: bool, note: str) -> RedactedCopy:
+def apply_decision(copy: RedactedCopy, actor: User, approve: bool, note: str) -> RedactedCopy:
     """The copy's own outcome (``approvals.decide`` calls it, in its transaction): approving
     needs the head to have played it."""
     if approve and not has_played(actor, copy):
@@ -354,9 +357,10 @@ def copies_to_release(provision: Provision, items) -> list[dict]:
     out = []
     for item in items:
         kind, pk = ref_of(item)
-        copy = copies.get(pk) if kind == "segment" else None
-        if copy is not None:
-            sha256, sm3 = copy.blob_id, copy.blob.sm3
+        released = copies.get(pk) if kind == "segment" else None
+        if released is not None:
+            assert released.blob is not None  # an approved copy was produced
+            sha256, sm3 = released.blob_id, released.blob.sm3
         elif getattr(item, "blob_id", None):
             sha256, sm3 = item.blob_id, item.blob.sm3
         else:  # a data record: the digests of its canonical JSON
@@ -367,7 +371,7 @@ def copies_to_release(provision: Provision, items) -> list[dict]:
                 "id": pk,
                 "sha256": sha256,
                 "sm3": sm3 or None,  # issue 19: both digests (None while pending)
-                "redacted_copy": copy.pk if copy else None,
+                "redacted_copy": released.pk if released else None,
             }
         )
     return out

@@ -167,7 +167,7 @@ def decide_request(
 
 def apply_decision(
     request: AccessRequest,
-    actor,
+    actor: User,
     approve: bool,
     note: str,
     *,
@@ -175,9 +175,11 @@ def apply_decision(
     allow_download: bool | None = None,
 ) -> AccessRequest:
     """The access request's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    granted_until = None
     if approve:
+        assert request.decided_at is not None  # approvals.decide stamps it before the effect
         request.status = AccessRequest.Status.APPROVED
-        request.expires_at = _check_expiry(expires_at, request.decided_at)
+        request.expires_at = granted_until = _check_expiry(expires_at, request.decided_at)
         if allow_download is not None:
             # The head may grant less than asked (view and play only), never more.
             request.allow_download = request.allow_download and allow_download
@@ -190,7 +192,7 @@ def apply_decision(
         request,
         {
             "note": note,
-            "expires_at": request.expires_at.isoformat() if approve else None,
+            "expires_at": granted_until.isoformat() if granted_until else None,
             "allow_download": request.allow_download,
             "requester": request.requester.get_username(),
         },
@@ -210,6 +212,7 @@ def withdraw_request(actor: User, request: AccessRequest) -> AccessRequest:
     request.status = AccessRequest.Status.WITHDRAWN
     if was == AccessRequest.Status.APPROVED:
         # An approval given up ends now; the constraint keeps an expiry on approvals only.
+        assert request.expires_at is not None
         request.expires_at = min(request.expires_at, timezone.now())
     request.save(update_fields=["status", "expires_at"])
     record_event(actor, Action.ACCESS_WITHDRAWN, request, {"was": was})

@@ -123,12 +123,12 @@ def _event_body(row: RetentionConfig, previous: dict[str, Any]) -> dict[str, Any
     }
 
 
-def _on_activated(actor, row: RetentionConfig, previous: dict[str, Any]) -> None:
+def _on_activated(actor: User, row: RetentionConfig, previous: dict[str, Any]) -> None:
     if _classes_of(previous) != _classes_of(row.data):
         reclassify_dossiers(actor, _classes_of(row.data), row.version)
 
 
-def _after_commit(actor, row: RetentionConfig) -> int:
+def _after_commit(actor: User, row: RetentionConfig) -> int:
     # The items follow their dossiers and the minimum (and the store's retain-until dates follow
     # the items); the recompute logs its own events. archive.retention imports this module.
     from .retention import recompute_all

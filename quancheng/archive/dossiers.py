@@ -214,12 +214,15 @@ def collect(*, case: Case | None = None, act: Act | None = None) -> list[Item]:
     Documents by the catalogue's order of types then time, AV and data by time, explanations,
     then findings with their answers (closed findings, which no longer apply, are left out).
     """
+    records: tuple[dict[str, Case | Act], dict[str, Case | Act]]
     if case is not None:
         records = {"case": case}, {"act__case": case}
         acts = Act.objects.filter(case=case)
-    else:
+    elif act is not None:
         records = {"act": act}, {"act": act}
         acts = Act.objects.filter(pk=act.pk)
+    else:
+        raise ValueError("collect needs a case or an act")
 
     def of(model, *related):
         qs = model.objects.filter(**records[0]) | model.objects.filter(**records[1])
@@ -285,6 +288,8 @@ def suggested_kind(*, case: Case | None = None, act: Act | None = None) -> str:
 def suggested_title(*, case: Case | None = None, act: Act | None = None) -> str:
     if case is not None:
         return f"{case.subject.name}{case.cause}案（{case.number}）"
+    if act is None:
+        raise ValueError("suggested_title needs a case or an act")
     return f"{act.subject.name}监督检查（{timezone.localtime(act.started_at):%Y-%m-%d}）"
 
 
@@ -323,6 +328,7 @@ def assemble_dossier(
             )
             agency = case.agency
         else:
+            assert act is not None  # one of the two (checked above)
             act = Act.objects.select_for_update().select_related("agency", "subject").get(pk=act.pk)
             agency = act.agency
         # 2. Who and what.
@@ -330,6 +336,7 @@ def assemble_dossier(
         if case is not None:
             _check_case(case)
         else:
+            assert act is not None
             _check_act(act)
         _check_no_dossier(case, act)
         kind = kind or suggested_kind(case=case, act=act)
@@ -423,7 +430,7 @@ def freeze_consequences(dossier: Dossier) -> list[str]:
         f"{kept}，期满前不得销毁（第二十二条）",
         "生成并保存卷内目录，封卷记入不可篡改的操作日志",
     ]
-    if dossier.case_id is not None:
+    if dossier.case is not None:
         consequences.insert(2, f"案件{dossier.case.number}进入“归档”阶段")
     return consequences
 
@@ -460,7 +467,7 @@ def freeze_dossier(actor: User, dossier: Dossier) -> Dossier:
         # Rendered before the first ledger event: the ledger's head stays locked from then on
         # until the commit, and the PDF takes a moment.
         dossier.toc_blob = _store_toc(dossier)
-        if dossier.case_id is not None:
+        if dossier.case is not None:
             archive_case(actor, dossier.case, f"案卷{dossier.number}归档")
         dossier.save(
             update_fields=["status", "frozen_at", "archived_on", "retain_until", "toc_blob"]
@@ -573,7 +580,7 @@ def decide_supplement(
 
 
 def apply_supplement_decision(
-    request: SupplementRequest, actor, approve: bool, note: str
+    request: SupplementRequest, actor: User, approve: bool, note: str
 ) -> SupplementRequest:
     """The supplement's own outcome (``approvals.decide`` calls it, in its transaction)."""
     dossier = _locked(request.dossier)
@@ -640,6 +647,7 @@ def toc_for_download(actor: User, dossier: Dossier) -> Blob:
             dossier.toc_blob = _store_toc(dossier)
             dossier.save(update_fields=["toc_blob"])
         blob = current_toc(dossier)
+        assert blob is not None  # stored just above when there was none
         record_event(
             actor,
             Action.DOSSIER_TOC_DOWNLOADED,

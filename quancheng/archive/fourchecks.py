@@ -168,6 +168,8 @@ class _Proofs:
         if checkpoint is None or checkpoint.size < needed_seq:
             checkpoints.make_checkpoint()
             checkpoint = Checkpoint.objects.order_by("-size").first()
+        if checkpoint is None:  # make_checkpoint signs none over an empty ledger
+            raise RuntimeError("the ledger has no events: no checkpoint to prove items against")
         self.checkpoint = checkpoint
         self.error = ""
         try:
@@ -259,7 +261,11 @@ class _Run:
                 f"缺少{_refs(missing)}；多出{_refs(extra)}",
             )
         items = []
-        models = {"segment": Segment, "document": Document, "datarecord": DataRecord}
+        models: dict[str, type[Segment | Document | DataRecord]] = {
+            "segment": Segment,
+            "document": Document,
+            "datarecord": DataRecord,
+        }
         for entry in entries:
             model = models.get(entry.item_kind)
             if model is None:

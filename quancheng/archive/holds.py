@@ -96,7 +96,7 @@ def decide_hold(user: User, hold: Hold, *, approve: bool, note: str = "") -> Hol
     return approvals.decide("hold", hold, user, approve=approve, note=note)
 
 
-def apply_hold_decision(hold: Hold, user, approve: bool, note: str) -> Hold:
+def apply_hold_decision(hold: Hold, user: User, approve: bool, note: str) -> Hold:
     """The hold's own outcome (``approvals.decide`` calls it, in its transaction)."""
     if not approve:
         hold.status = Hold.Status.REFUSED
@@ -164,7 +164,7 @@ def decide_lift(user: User, hold: Hold, *, approve: bool, note: str = "") -> Hol
     return approvals.decide("hold_lift", hold, user, approve=approve, note=note)
 
 
-def apply_lift_decision(hold: Hold, user, approve: bool, note: str) -> Hold:
+def apply_lift_decision(hold: Hold, user: User, approve: bool, note: str) -> Hold:
     """The lift request's own outcome (``approvals.decide`` calls it, in its transaction)."""
     if not approve:
         hold.status = Hold.Status.ACTIVE

@@ -42,7 +42,7 @@ from django.utils import timezone
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
-from quancheng.records.refs import ITEM_MODELS, ItemKind, resolve_many
+from quancheng.records.refs import ITEM_MODELS, Item, ItemKind, resolve_many
 
 from .config import apply_config, current_config
 from .models import (
@@ -146,9 +146,10 @@ def rule_of(
                 f"封卷后认定不作为证据使用（{narrowing.reason[:60]}），自录制起至少{min_months}个月",
             )
         dates = [until_of(d) for d in frozen]
-        if any(d is None for d in dates):
+        known = [d for d in dates if d is not None]
+        if len(known) < len(dates):
             return Retention(None, f"随案卷永久保存（{_numbers(frozen)}）")
-        until = max(dates)
+        until = max(known)
         if minimum is not None and minimum > until:
             return Retention(minimum, f"非证据音像记录，自录制起至少{min_months}个月")
         return Retention(until, f"随案卷保管（{_numbers(frozen)}）")
@@ -169,7 +170,7 @@ def _numbers(dossiers: list[Dossier]) -> str:
 # --- what covers an item: dossiers and holds ------------------------------------------------------
 
 
-def _items(refs: Iterable[Ref]) -> dict[Ref, models.Model]:
+def _items(refs: Iterable[Ref]) -> dict[Ref, Item]:
     return resolve_many(refs, select_related=("act",))
 
 
@@ -180,7 +181,7 @@ def _case_ids(item) -> set[int]:
     return ids
 
 
-def dossiers_of(items: dict[Ref, models.Model]) -> dict[Ref, list[Dossier]]:
+def dossiers_of(items: dict[Ref, Item]) -> dict[Ref, list[Dossier]]:
     """Every dossier an item is in (its entries) or belongs to (its case's or act's dossier)."""
     result: dict[Ref, list[Dossier]] = defaultdict(list)
     by_kind: dict[str, list[int]] = defaultdict(list)
@@ -207,7 +208,7 @@ def dossiers_of(items: dict[Ref, models.Model]) -> dict[Ref, list[Dossier]]:
     return result
 
 
-def holds_of(items: dict[Ref, models.Model]) -> dict[Ref, list[Hold]]:
+def holds_of(items: dict[Ref, Item]) -> dict[Ref, list[Hold]]:
     """The active long-term holds (A23) covering each item: on its case or on its act."""
     case_ids = {c for item in items.values() for c in _case_ids(item)}
     act_ids = {item.act_id for item in items.values() if item.act_id}
@@ -230,7 +231,7 @@ def compute(
     *,
     min_months: int | None = None,
     classes: dict[str, str] | None = None,
-) -> dict[Ref, tuple[models.Model, Retention, bool]]:
+) -> dict[Ref, tuple[Item, Retention, bool]]:
     """(item, retention, on_hold) per reference, computed now and saved nowhere.
 
     ``min_months`` and ``classes`` (dossier kind → retention class) stand in for the current
@@ -266,7 +267,7 @@ def compute(
     }
 
 
-def open_case_items(items: dict[Ref, models.Model]) -> set[Ref]:
+def open_case_items(items: dict[Ref, Item]) -> set[Ref]:
     """The items linked (directly or through their act) to a case whose dossier is not frozen."""
     case_ids = {c for item in items.values() for c in _case_ids(item)}
     archived = set(
@@ -278,7 +279,7 @@ def open_case_items(items: dict[Ref, models.Model]) -> set[Ref]:
 
 
 def narrowings_of(
-    items: dict[Ref, models.Model], dossiers: dict[Ref, list[Dossier]]
+    items: dict[Ref, Item], dossiers: dict[Ref, list[Dossier]]
 ) -> dict[Ref, RetentionNarrowing]:
     """The narrowing in force for each AV item: recorded for one of its frozen dossiers, after
     that dossier was frozen (A22: only a sealed dossier's AV may be found not to be evidence)."""
@@ -338,7 +339,7 @@ def recompute_for_changed_item(sender, *, item, actor: User | None, **kwargs) ->
     recompute_for_items([(item._meta.model_name, item.pk)], actor=actor)
 
 
-def _recompute_batch(refs: list[Ref], actor: User, sync_all: bool) -> int:
+def _recompute_batch(refs: list[Ref], actor: User | None, sync_all: bool) -> int:
     with transaction.atomic():
         q = models.Q(pk__in=[])
         for kind in {k for k, _ in refs}:
@@ -350,7 +351,7 @@ def _recompute_batch(refs: list[Ref], actor: User, sync_all: bool) -> int:
         changes: dict[int, list[dict]] = defaultdict(list)
         agencies = {}
         touched_acts: set[int | None] = set()
-        newly_held: list[models.Model] = []
+        newly_held: list[Item] = []
         to_sync: list[Ref] = []
         for ref, (item, ret, on_hold) in computed.items():
             row = rows.get(ref)
@@ -405,7 +406,7 @@ def _recompute_batch(refs: list[Ref], actor: User, sync_all: bool) -> int:
     return sum(len(v) for v in changes.values())
 
 
-def _queue_copies_for(items: list[models.Model]) -> None:
+def _queue_copies_for(items: list[Item]) -> None:
     """Items that came under a hold after it was approved (linked to its act or case later)
     get their offline copy jobs too (A23: held items are copied to offline media)."""
     from quancheng.records.refs import ref_of
@@ -567,7 +568,7 @@ def _sync_blob(store, sha256: str, until, held: bool, item) -> None:
 @dataclass(frozen=True, slots=True)
 class PreviewRow:
     ref: Ref
-    item: models.Model
+    item: Item
     before: str
     after: str
     basis: str
@@ -594,7 +595,7 @@ def preview_change(
             row = current.get(ref)
             if row is not None and row.disposed:
                 continue
-            before = _label(row) if row is not None else now[ref][1].label()
+            before = _label(row) or now[ref][1].label()  # None: no row yet
             if before == ret.label():
                 continue
             count += 1
@@ -616,7 +617,8 @@ def apply_min_months(user: User, min_months: int) -> int:
         raise PolicyChangeRefused(str(e)) from e
     except ValidationError as e:
         raise PolicyChangeRefused("；".join(m for ms in e.message_dict.values() for m in ms)) from e
-    return saved.after_commit_result or 0
+    changed = saved.after_commit_result  # archive/config.py's _after_commit: a count
+    return changed if isinstance(changed, int) else 0
 
 
 def retention_of(item) -> ItemRetention | None:

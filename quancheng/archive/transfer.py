@@ -58,7 +58,7 @@ from quancheng.records.services import put_record_file, register_blob
 from quancheng.records.sm3 import compute_sm3_of
 
 from . import fourchecks
-from .models import Dossier, FourChecksReport, Transfer
+from .models import Dossier, DossierEntry, FourChecksReport, Transfer
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User
@@ -138,7 +138,7 @@ def decide_transfer(actor: User, transfer: Transfer, *, approve: bool, note: str
     return transfer
 
 
-def apply_transfer_decision(transfer: Transfer, actor, approve: bool, note: str) -> Transfer:
+def apply_transfer_decision(transfer: Transfer, actor: User, approve: bool, note: str) -> Transfer:
     """The transfer's own outcome (``approvals.decide`` calls it, in its transaction)."""
     if not approve:
         transfer.status = Transfer.Status.REFUSED
@@ -210,9 +210,10 @@ def _claim_packaging(transfer_id: int) -> Transfer | None:
 
 def _checked(transfer: Transfer) -> FourChecksReport:
     """The 四性 report at transfer: made once (a retried job reuses the one it recorded)."""
-    if transfer.report_id is not None:
+    if transfer.report is not None:
         return transfer.report
     _progress(transfer, 10, "四性检测")
+    assert transfer.decided_by is not None  # packaging starts at the head's approval
     report = fourchecks.check_dossier(
         transfer.decided_by, transfer.dossier, FourChecksReport.Occasion.TRANSFER
     )
@@ -292,7 +293,7 @@ def mark_failed(transfer_id: int, message: str) -> Transfer:
         transfer.status = Transfer.Status.FAILED
         transfer.error = message[:MAX_TEXT]
         transfer.stage = (
-            "检测未通过" if transfer.report_id and not transfer.report.passed else "失败"
+            "检测未通过" if transfer.report is not None and not transfer.report.passed else "失败"
         )
         transfer.save(update_fields=["status", "error", "stage"])
         record_event(
@@ -334,8 +335,8 @@ def package_for_download(actor: User, transfer: Transfer):
 
 @dataclass
 class _Record:
-    entry: object
-    item: models.Model
+    entry: DossierEntry
+    item: Segment | Document | DataRecord
     file: BundleFile
     created: Event
 
@@ -343,7 +344,11 @@ class _Record:
 def _records(dossier: Dossier) -> list[_Record]:
     """The dossier's record items in table order, each with its file and creation event."""
     found = []
-    models_ = {"segment": Segment, "document": Document, "datarecord": DataRecord}
+    models_: dict[str, type[Segment | Document | DataRecord]] = {
+        "segment": Segment,
+        "document": Document,
+        "datarecord": DataRecord,
+    }
     for entry in dossier.entries.order_by("position"):
         model = models_.get(entry.item_kind)
         if model is None:
@@ -381,8 +386,11 @@ def build_package(transfer: Transfer, report: FourChecksReport, work: Path) -> t
     if key is None:
         raise _error("国密SM2签名不可用，不能生成移交包", "sm2_unavailable")
     records = _records(dossier)
+    toc = fourchecks.current_toc_sha256(dossier)
+    assert toc is not None  # stored when the dossier was frozen
+    assert report.pdf_blob_id is not None  # stored with the report (fourchecks.check_dossier)
     attachments = [
-        ("卷内目录", BundleFile(safe_name("卷内目录.pdf"), fourchecks.current_toc_sha256(dossier))),
+        ("卷内目录", BundleFile(safe_name("卷内目录.pdf"), toc)),
         ("四性检测报告", BundleFile(safe_name("四性检测报告.pdf"), report.pdf_blob_id)),
     ]
     # A finalised document's detached SM2 signature travels beside its PDF in the ledger bundle
@@ -393,6 +401,7 @@ def build_package(transfer: Transfer, report: FourChecksReport, work: Path) -> t
     # event each), then a checkpoint covers everything the bundle proves.
     compute_sm3_of([f.sha256 for f in files if f.content is None])
     checkpoint = make_checkpoint() or Checkpoint.objects.order_by("-size").first()
+    assert checkpoint is not None  # the dossier's own events are in the ledger
     root = work / safe_name(f"移交包-{dossier.number or dossier.pk}")
     events = _events(dossier, records, transfer, checkpoint.size)
     _progress(transfer, 30, "复制文件并附账本证明")
@@ -441,8 +450,9 @@ def _sub(parent, tag: str, text=None, **attrs):
     return element
 
 
-def _iso(moment: dt.datetime) -> str:
-    return timezone.localtime(moment).isoformat(timespec="seconds")
+def _iso(moment: dt.datetime | None) -> str:
+    # "" for a time the record lacks (localtime(None) would write the clock's).
+    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
 
 
 def _file_entity(block, record: _Record, listed: dict) -> None:
@@ -458,7 +468,7 @@ def _file_entity(block, record: _Record, listed: dict) -> None:
     _sub(entity, "SHA256", record.file.sha256)
     _sub(entity, "SM3", copied["sm3"])
     _sub(entity, "登记事件序号", record.created.seq)
-    if entry.supplement_id:
+    if entry.supplement is not None:
         _sub(entity, "补充归档", entry.supplement.sequence)
     if isinstance(item, Segment):
         _av(entity, item)
@@ -474,7 +484,7 @@ def _format_of(item) -> str:
 
 
 def _av(entity, segment: Segment) -> None:
-    """DA/T 63's fields; the 四性 checks have made sure they are all there."""
+    """DA/T 63's fields; the 四性 checks have made sure they are all there (when they block)."""
     act = segment.act
     people = [segment.officer] if segment.officer_id else list(act.officers.all()) if act else []
     av = _sub(entity, "音像元数据")
@@ -483,8 +493,10 @@ def _av(entity, segment: Segment) -> None:
     _sub(av, "地点", segment.label_place or (act.place if act else ""))
     _sub(av, "人物", "、".join(str(p) for p in people))
     _sub(av, "设备", str(segment.device))
-    duration = segment.duration_seconds or (segment.ended_at - segment.started_at).total_seconds()
-    _sub(av, "时长秒", f"{duration:.3f}")
+    duration = segment.duration_seconds
+    if not duration and segment.started_at and segment.ended_at:
+        duration = (segment.ended_at - segment.started_at).total_seconds()
+    _sub(av, "时长秒", f"{duration:.3f}" if duration is not None else "")
     _sub(av, "格式", _format_of(segment))
 
 

@@ -179,7 +179,6 @@ def _draft_steps(user: User, act: Act) -> list[Step]:
     )
     for draft in drafts:
         name = f"《{draft.doc_type.name}》"
-        base = {"article": A15_4, "severity": TODO, "draft_id": draft.pk}
         fields = missing_fields(draft)
         if fields:
             may = caps.can(user, caps.DRAFT_EDIT, draft)
@@ -191,7 +190,9 @@ def _draft_steps(user: User, act: Act) -> list[Step]:
                     action_label="填写文书" if may else "",
                     actor="本执法行为的执法人员",
                     mine=may,
-                    **base,
+                    article=A15_4,
+                    severity=TODO,
+                    draft_id=draft.pk,
                 )
             )
             continue
@@ -206,7 +207,9 @@ def _draft_steps(user: User, act: Act) -> list[Step]:
                     action_label="签名" if may else "",
                     actor="本执法行为的执法人员",
                     mine=may,
-                    **base,
+                    article=A15_4,
+                    severity=TODO,
+                    draft_id=draft.pk,
                 )
             )
             continue
@@ -219,7 +222,9 @@ def _draft_steps(user: User, act: Act) -> list[Step]:
                 action_label="定稿" if may else "",
                 actor="本执法行为的执法人员",
                 mine=may,
-                **base,
+                article=A15_4,
+                severity=TODO,
+                draft_id=draft.pk,
             )
         )
     return steps

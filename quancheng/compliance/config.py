@@ -311,7 +311,7 @@ def _event_body(row: RuleConfig, previous: dict[str, Any]) -> dict[str, Any]:
     return {"changed": changed, "data": data}
 
 
-def _on_activated(actor, row: RuleConfig, previous: dict[str, Any]) -> None:
+def _on_activated(actor: User, row: RuleConfig, previous: dict[str, Any]) -> None:
     # Every act is evaluated again under the new version. (hooks imports this module.)
     from .hooks import schedule_all
 

@@ -73,8 +73,8 @@ def _bar_title(s) -> str:
 def draw(timeline: Timeline, gap_seconds: float, officer_names: dict[int, str]) -> Drawing:  # noqa: C901 - one branch per mark of the timeline drawing
     act = timeline.act
     moments = [act.started_at, act.ended_at]
-    for s in timeline.timed_segments:
-        moments += [s.started_at, s.ended_at]
+    for _, (start, end) in timeline.timed_spans:
+        moments += [start, end]
     for d in timeline.documents:
         moments += [m for m in (d.written_started_at, d.written_ended_at) if m is not None]
     t0, t1 = min(moments), max(moments)
@@ -89,20 +89,20 @@ def draw(timeline: Timeline, gap_seconds: float, officer_names: dict[int, str]) 
 
     rows: list[Row] = []
     lanes: dict[str, Row] = {}
-    for s in timeline.timed_segments:
+    for s, (start, end) in timeline.timed_spans:
         if s.lane not in lanes:
             who = officer_names.get(s.officer_id, "") if s.officer_id else ""
             label = " ".join(p for p in (s.device_label, who) if p) or "未知设备"
             lanes[s.lane] = Row(y=TOP + len(lanes) * ROW, label=label)
             rows.append(lanes[s.lane])
         row = lanes[s.lane]
-        seconds = (s.ended_at - s.started_at).total_seconds()
+        seconds = (end - start).total_seconds()
         count = max(1, min(MAX_SLICES, math.ceil(seconds / 30)))
         row.bars.append(
             {
                 "id": s.id,
-                "x": _n(x(s.started_at)),
-                "width": _n(max(round(x(s.ended_at) - x(s.started_at), 1), 1)),
+                "x": _n(x(start)),
+                "width": _n(max(round(x(end) - x(start), 1), 1)),
                 "slices": _slices(s, seconds, count, row.y + 6, x),
                 "title": _bar_title(s),
                 "unreadable": not s.readable,

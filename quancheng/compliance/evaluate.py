@@ -77,8 +77,8 @@ def contexts_for(
     now = now or timezone.now()
     timelines = build_timelines(acts)
     registrations = {
-        act_id: Registration(*rest)
-        for act_id, *rest in (
+        act_id: Registration(registered_at, on_time, deadline, late_id, decided_at, until)
+        for act_id, registered_at, on_time, deadline, late_id, decided_at, until in (
             ActRegistration.objects.filter(act_id__in=list(timelines)).values_list(
                 "act_id",
                 "registered_at",

@@ -236,7 +236,7 @@ class Completeness(models.TextChoices):
 
 
 # The order in which a case takes the worst status of its acts.
-COMPLETENESS_RANK = {
+COMPLETENESS_RANK: dict[str, int] = {
     Completeness.COMPLETE: 0,
     Completeness.FINDINGS_OPEN: 1,
     Completeness.MANDATORY_MISSING: 2,

@@ -189,7 +189,7 @@ def review_explanation(
     return approvals.decide("a13_review", explanation, actor, approve=accept, note=note)
 
 
-def apply_review(explanation: Explanation, actor, accept: bool, note: str) -> Explanation:
+def apply_review(explanation: Explanation, actor: User, accept: bool, note: str) -> Explanation:
     """The work record's own outcome (``approvals.decide`` calls it, in its transaction)."""
     explanation.review = Explanation.Review.ACCEPTED if accept else Explanation.Review.RETURNED
     explanation.save(update_fields=["review", "reviewed_by", "reviewed_at", "review_note"])

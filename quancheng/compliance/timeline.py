@@ -164,6 +164,15 @@ class Timeline:
         return [s for s in self.segments if s.timed]
 
     @property
+    def timed_spans(self) -> list[tuple[SegmentRow, Interval]]:
+        """The timed segments, each with its (start, end)."""
+        return [
+            (s, (s.started_at, s.ended_at))
+            for s in self.segments
+            if s.started_at is not None and s.ended_at is not None
+        ]
+
+    @property
     def covered(self) -> list[Interval]:
         """The union of the segments' intervals, sorted and merged."""
         return union(

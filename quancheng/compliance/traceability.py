@@ -214,14 +214,16 @@ def _rule_ids_of(decorators) -> list[str]:
     ids = []
     for node in decorators:
         for call in ast.walk(node):
-            if (
+            if not (
                 isinstance(call, ast.Call)
                 and isinstance(call.func, ast.Attribute)
                 and call.func.attr == "rule"
                 and call.args
-                and isinstance(call.args[0], ast.Constant)
             ):
-                ids.append(call.args[0].value)
+                continue
+            first = call.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                ids.append(first.value)
     return ids
 
 
@@ -387,9 +389,9 @@ def markdown(rows: list[ArticleRow] | None = None, root: Path = ROOT) -> str:
             f"| {features} |"
         )
     lines += ["", "## Rules outside the regulation", ""]
-    for rule in extra_rules(root):
+    for extra in extra_rules(root):
         lines.append(
-            f"- {rule['id']} ({rule['reference']}): {rule['title']}; {len(rule['tests'])} tests"
+            f"- {extra['id']} ({extra['reference']}): {extra['title']}; {len(extra['tests'])} tests"
         )
     lines += ["", "## Notes on rules not fully checkable", ""]
     for rule in RULES:

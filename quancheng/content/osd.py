@@ -110,9 +110,8 @@ def parse_time(text: str) -> dt.datetime | None:
     if match is None:
         return None
     try:
-        return dt.datetime(
-            *(int(match[k]) for k in ("y", "mo", "d", "h", "mi", "s")), tzinfo=BEIJING
-        )
+        y, mo, d, h, mi, sec = (int(match[k]) for k in ("y", "mo", "d", "h", "mi", "s"))
+        return dt.datetime(y, mo, d, h, mi, sec, tzinfo=BEIJING)
     except ValueError:
         return None  # a misread 13th month or 61st second is no time
 
@@ -141,23 +140,27 @@ def read_sample(at: float, lines: list[ocr.Line]) -> Sample:
 
 def combine(samples: list[Sample]) -> Result:
     """The picture's clock at the first frame, and the numbers, from every readable sample."""
-    readable = [s for s in samples if s.time is not None]
-    picture_start = None
+    # (sample, its time): the samples whose frame showed a time.
+    readable = [(s, s.time) for s in samples if s.time is not None]
+    picture_start: dt.datetime | None = None
     inconsistent = 0
     if readable:
         # The OSD shows whole seconds: a frame at t seconds shows floor(start + t).
-        estimates = [s.time - dt.timedelta(seconds=int(s.at)) for s in readable]
+        estimates = [time - dt.timedelta(seconds=int(s.at)) for s, time in readable]
         counts = Counter(estimates)
         best = max(counts.values())
-        picture_start = min(e for e, n in counts.items() if n == best)
+        start = min(e for e, n in counts.items() if n == best)
         inconsistent = sum(
             1
-            for s in readable
-            if abs((s.time - picture_start).total_seconds() - s.at) > CONSISTENT_SECONDS
+            for s, time in readable
+            if abs((time - start).total_seconds() - s.at) > CONSISTENT_SECONDS
         )
+        picture_start = start
     devices = Counter(s.device_number for s in samples if s.device_number)
     officers = Counter(s.officer_number for s in samples if s.officer_number)
-    confidence = statistics.fmean(s.time_confidence for s in readable) if readable else None
+    # A sample's time and its confidence are set together (read_sample).
+    confidences = [s.time_confidence for s, _ in readable if s.time_confidence is not None]
+    confidence = statistics.fmean(confidences) if confidences else None
     return Result(
         samples=samples,
         picture_started_at=picture_start,
@@ -201,7 +204,11 @@ def sample_frames(path: Path):
         if stream is None:
             return
         duration = _duration(container, stream)
-        start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+        start = (
+            float(stream.start_time * stream.time_base)
+            if stream.start_time and stream.time_base
+            else 0.0
+        )
         for target in sample_times(duration):
             frame = _frame_at(container, stream, start + target)
             if frame is not None:
@@ -373,6 +380,7 @@ def confirm_picture_offset(actor: User, segment: Segment, note: str) -> OsdReadi
     offset = offset_from_picture(reading)
     if offset is None:
         raise ValidationError("文件未记载时间，无法计算时钟偏差", code="no_time")
+    assert reading.picture_started_at is not None  # offset_from_picture needs it
     before = segment.device.clock_offset_seconds
     _set_device_clock_offset(  # inside this service's transaction
         actor, segment.device, offset, f"按第{segment.pk}号音像记录画面时间确认：{note.strip()}"

@@ -52,7 +52,10 @@ def _sm3_fingerprint(cert: x509.Certificate) -> str:
 
 def _subject_text(cert: x509.Certificate) -> str:
     names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return names[0].value if names else cert.subject.rfc4514_string()
+    if not names:
+        return cert.subject.rfc4514_string()
+    value = names[0].value  # str for a common name; bytes only for bit-string attributes
+    return value if isinstance(value, str) else value.decode()
 
 
 def trust_root(actor: User | None, cert: x509.Certificate) -> TrustedCA:
@@ -76,9 +79,16 @@ def trust_root(actor: User | None, cert: x509.Certificate) -> TrustedCA:
     return root
 
 
+def _spki(public_key) -> bytes:
+    """A public key as its DER SubjectPublicKeyInfo, to compare keys of any type."""
+    return public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
 def store_certificate(actor: User | None, agency: Agency, key, cert: x509.Certificate, chain=()):
     """Keep an agency's certificate with its key (encrypted); earlier ones are retired."""
-    if cert.public_key().public_numbers() != key.public_key().public_numbers():
+    if _spki(cert.public_key()) != _spki(key.public_key()):
         raise ValidationError("证书与私钥不匹配")
     encrypted = key.private_bytes(
         PEM,

@@ -35,10 +35,10 @@ def parse_value(field: dict, raw):
             value = timezone.make_aware(value)
         return value.astimezone(dt.UTC).isoformat()
     if kind == "date":
-        value = raw if isinstance(raw, dt.date) else parse_date(str(raw))
-        if value is None:
+        day = raw if isinstance(raw, dt.date) else parse_date(str(raw))
+        if day is None:
             raise ValueError(f"“{field['label']}”不是有效的日期")
-        return value.isoformat()
+        return day.isoformat()
     return str(raw).strip() or None
 
 
@@ -58,10 +58,13 @@ def display_value(field: dict, value) -> str:
         columns = field.get("columns", [])
         return "；".join("，".join(row.get(c, "") or EMPTY for c in columns) for row in value)
     if field.get("type") == "datetime":
-        return timezone.localtime(parse_datetime(value)).strftime("%Y年%m月%d日 %H时%M分")
+        moment = parse_datetime(value)
+        if moment is not None:  # else shown as stored (localtime(None) would show the clock)
+            return timezone.localtime(moment).strftime("%Y年%m月%d日 %H时%M分")
     if field.get("type") == "date":
         d = parse_date(value)
-        return f"{d.year}年{d.month}月{d.day}日"
+        if d is not None:  # else shown as stored
+            return f"{d.year}年{d.month}月{d.day}日"
     return str(value)
 
 

@@ -22,13 +22,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
 from quancheng.lib.canonical import canonical_bytes
 
 from .actions import Action
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User  # type-only: the ledger stores people by label
 
 
 def utc_stamp(value: dt.datetime | str) -> str:
@@ -86,7 +89,7 @@ class EventContent:
 
 
 def build_content(
-    actor,
+    actor: User | None,
     action: Action,
     *,
     object_type: str = "",
@@ -98,11 +101,11 @@ def build_content(
     """The content of one event: the actor (a user, or None for the system), the catalogue's
     action, the object as (type, id), the body (a dict, canonicalised here) and the agency's id
     already resolved; ``time`` defaults to now."""
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     return EventContent(
         time=(time or timezone.now()).astimezone(dt.UTC),
-        actor_id=actor.pk if is_user else None,
-        actor_label=actor.get_username() if is_user else "system",
+        actor_id=user.pk if user is not None else None,
+        actor_label=user.get_username() if user is not None else "system",
         agency_id=agency_id,
         action=require_action(action),
         object_type=object_type,

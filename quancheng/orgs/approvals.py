@@ -23,13 +23,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
 from quancheng.orgs import capabilities as caps
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
 
 # The codes ``decide()`` refuses with (the API's JSON error codes).
 FORBIDDEN = "forbidden"
@@ -100,7 +103,7 @@ class ApprovableKind:
             return "不予批准时请填写审批意见"
         return f"该{self.noun}已处理" + (f"（{status}）" if status else "")
 
-    def inbox(self, user) -> models.QuerySet:
+    def inbox(self, user: User) -> models.QuerySet:
         """What waits for ``user``: pending, in their agency, not their own."""
         qs = self.pending(user).exclude(**{self.requester_field: user})
         related = (self.requester_field, *self.select_related)
@@ -133,7 +136,7 @@ def kind_of(code: str) -> ApprovableKind:
     return _REGISTRY[code]
 
 
-def _authorise(kind: ApprovableKind, actor, obj) -> None:
+def _authorise(kind: ApprovableKind, actor: User, obj) -> None:
     target = kind.capability_target(obj)
     if kind.table_refusal:
         caps.require(actor, kind.capability, target)  # 404 outside the scope, 403 inside
@@ -141,7 +144,7 @@ def _authorise(kind: ApprovableKind, actor, obj) -> None:
         raise kind.fail(FORBIDDEN, kind.message(FORBIDDEN, obj))
 
 
-def decide(kind: ApprovableKind | str, obj, actor, *, approve: bool, note: str = "", **extra):
+def decide(kind: ApprovableKind | str, obj, actor: User, *, approve: bool, note: str = "", **extra):
     """The one decision of an approvable ``obj`` by ``actor``: approve or refuse with ``note``."""
     kind = kind_of(kind) if isinstance(kind, str) else kind
     note = (note or "").strip()

@@ -106,17 +106,18 @@ def attach_upload(  # noqa: C901 - one check per refusal reason of an upload, in
         raise UploadError(400, "empty_upload", "不接受空文件")
     # 3. What the bytes really are.
     head = _head(upload.sha256)
+    model: type[Document] | type[Segment]
     if kind == DOCUMENT:
-        sniffed = document_kind(head)
-        if sniffed is None:
+        doc_kind = document_kind(head)
+        if doc_kind is None:
             raise UploadError(
                 415,
                 "wrong_content_type",
                 f"“{filename}”的内容不是 PDF 或 JPEG、PNG、TIFF 扫描图像，不能登记为执法文书",
             )
         fields = {
-            "file_kind": sniffed[0],
-            "content_type": sniffed[1],
+            "file_kind": doc_kind[0],
+            "content_type": doc_kind[1],
             "doc_type": doc_type,
             "number": number,
             "written_started_at": written_started_at,
@@ -140,6 +141,7 @@ def attach_upload(  # noqa: C901 - one check per refusal reason of an upload, in
         return Attached(_link_existing(actor, existing, act), True, not upload.blob_created)
     # 5. A new item; a segment is probed first, exactly as dock ingest probes (its times,
     # device and officer), after the upload completed, so the transfer itself is not slowed.
+    item: Document | Segment
     try:
         if model is Segment:
             item = _create_segment(actor, act, blob, filename, sniffed, is_evidence)

@@ -154,6 +154,7 @@ def create_segment(
 def create_document(
     actor: User, *, agency, blob: Blob, source: str, act: Act | None = None, **fields
 ) -> Document:
+    """Register a stored file as an enforcement document (uploads, terminals, the generator)."""
     caps.require(actor, caps.RECORDS_UPLOAD, agency)
     _check_act(actor, act, agency)
     with transaction.atomic():

@@ -61,11 +61,12 @@ def enter_segment_time(
 ) -> Segment:
     """Set a segment's start (true time) and device by hand, with the reason; a ledger event."""
     caps.require(actor, caps.SEGMENT_ENTER_TIME, segment)
-    reason = _check_input(segment, started_at, device, reason)
+    started_at, device, reason = _check_input(segment, started_at, device, reason)
     with transaction.atomic(durable=True):
         segment = Segment.objects.select_for_update().get(pk=segment.pk)
         if not needs_time(segment):  # probed in the meantime
             raise _error("started_at", "该文件已记载拍摄时间，不能手工修改", "time_from_file")
+        assert segment.duration_seconds  # checked by _check_input; a probe ends needs_time
         before = _times(segment)
         segment.started_at = started_at
         segment.ended_at = started_at + dt.timedelta(seconds=segment.duration_seconds)
@@ -98,8 +99,10 @@ def enter_segment_time(
     return segment
 
 
-def _check_input(segment: Segment, started_at, device, reason: str) -> str:
-    """Everything is refused before anything is written; the reason, cleaned."""
+def _check_input(
+    segment: Segment, started_at: dt.datetime | None, device: Device | None, reason: str
+) -> tuple[dt.datetime, Device, str]:
+    """Everything is refused before anything is written; the start, device and reason, cleaned."""
     if not needs_time(segment):
         raise _error("started_at", "该文件已记载拍摄时间，不能手工修改", "time_from_file")
     if not segment.readable or not segment.duration_seconds:
@@ -125,7 +128,7 @@ def _check_input(segment: Segment, started_at, device, reason: str) -> str:
         raise _error("device", "请选择拍摄设备", "required")
     if device.agency.district != segment.agency.district:
         raise _error("device", "设备不存在或不属于本辖区", "not_found")
-    return reason
+    return started_at, device, reason
 
 
 def devices_for(user: User, segment: Segment):
@@ -144,7 +147,7 @@ def _times(segment: Segment) -> dict:
     return {
         "started_at": iso(segment.started_at),
         "ended_at": iso(segment.ended_at),
-        "device": segment.device.serial_number if segment.device_id else None,
+        "device": segment.device.serial_number if segment.device else None,
         "officer": segment.officer_id,
         "time_source": segment.time_source,
     }

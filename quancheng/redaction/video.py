@@ -102,10 +102,12 @@ def redact_video(
             reported = 0.0
             for packet in src.demux(*streams):
                 for frame in packet.decode():
-                    if packet.stream is vin:
+                    if isinstance(frame, av.VideoFrame) and video is not None:
                         video.add(frame)
-                    else:
+                    elif isinstance(frame, av.AudioFrame) and audio is not None:
                         audio.add(frame)
+                    else:
+                        continue  # only the two passes' streams are demuxed
                     if progress and duration and frame.time is not None:
                         done = min(1.0, frame.time / duration)
                         if done - reported >= 0.02:
@@ -190,8 +192,10 @@ def blur_boxes(rgb: np.ndarray, boxes: list[Box], mask_scale: float) -> int:
             continue
         factor = BLUR_PIXELS / max(w, h)
         region = Image.fromarray(rgb[y1:y2, x1:x2])
-        small = region.resize((max(1, round(w * factor)), max(1, round(h * factor))), Image.BOX)
-        rgb[y1:y2, x1:x2] = np.asarray(small.resize((w, h), Image.BILINEAR))
+        small = region.resize(
+            (max(1, round(w * factor)), max(1, round(h * factor))), Image.Resampling.BOX
+        )
+        rgb[y1:y2, x1:x2] = np.asarray(small.resize((w, h), Image.Resampling.BILINEAR))
         done += 1
     return done
 

@@ -74,7 +74,7 @@ def remove_schedule(actor: User, schedule: HolidaySchedule) -> None:
     _remove_schedule(actor, schedule)
 
 
-def _remove_schedule(actor, schedule: HolidaySchedule) -> None:
+def _remove_schedule(actor: User, schedule: HolidaySchedule) -> None:
     """remove_schedule inside the caller's transaction (the admin's change view holds one)."""
     caps.require(actor, caps.SCHEDULES_LOAD)
     schedule = HolidaySchedule.objects.select_for_update().get(pk=schedule.pk)

@@ -324,7 +324,7 @@ def decide_late_request(
 
 def apply_late_decision(
     request: LateRegistrationRequest,
-    actor,
+    actor: User,
     approve: bool,
     note: str,
     *,

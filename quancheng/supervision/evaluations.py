@@ -139,6 +139,7 @@ def category_totals(evaluation: Evaluation) -> list[dict[str, Any]]:
 def create_evaluation(
     actor: User, agency: Agency, *, period_label: str, period_start, period_end
 ) -> Evaluation:
+    """Open the evaluation (区县考评) of ``agency`` for one period; a ledger event."""
     require_evaluator(actor, agency)
     errors: dict[str, list[str]] = {}
     period_label = (period_label or "").strip()

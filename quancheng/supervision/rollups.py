@@ -97,9 +97,8 @@ def _cells_q(cells: Iterable[Cell] | None, *, moment: str, agency: str, kind: st
     q = Q(pk__in=[])
     for month, agency_id, kind_value in cells:
         start, end = month_bounds(month)
-        if date:
-            start, end = start.date(), end.date()
-        part = Q(**{agency: agency_id, f"{moment}__gte": start, f"{moment}__lt": end})
+        low, high = (start.date(), end.date()) if date else (start, end)
+        part = Q(**{agency: agency_id, f"{moment}__gte": low, f"{moment}__lt": high})
         if kind_value:
             part &= Q(**{kind: kind_value})
         else:
@@ -346,6 +345,7 @@ def apply_marks() -> int:
             if act_id is not None:
                 acts.add(act_id)
             elif month is not None:
+                assert agency_id is not None  # a cell's mark names its agency (_insert_mark)
                 cells.add((month, agency_id, kind))
             else:
                 everything = True
@@ -386,6 +386,7 @@ def _cells_of_acts(act_ids: set[int]) -> set[Cell]:
     for provided_on, agency_id, act_id in Provision.objects.filter(
         act_id__in=ids, provided_on__isnull=False
     ).values_list("provided_on", "agency_id", "act_id"):
+        assert provided_on is not None  # filtered above
         cells.add((month_of(provided_on), agency_id, kinds.get(act_id, "")))
     return cells
 
@@ -410,7 +411,8 @@ def _insert_mark(**fields) -> None:
 
 def _apply_after_commit() -> None:
     # Inside a test case's transaction (which never commits) readers apply the marks instead.
-    if any(hook is _apply_hook for _, hook, _ in connection.run_on_commit):
+    # django-stubs types the entries as (savepoint ids, func); Django appends a third, robust.
+    if any(entry[1] is _apply_hook for entry in connection.run_on_commit):
         return
     transaction.on_commit(_apply_hook, robust=True)
 

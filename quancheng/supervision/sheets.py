@@ -7,6 +7,7 @@ evaluations snapshot the current version when they are created.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -91,7 +92,7 @@ DEFAULT_EVALUATION_ITEMS = [
     },
 ]
 
-_ITEM = {
+_ITEM: dict[str, Any] = {
     "type": "object",
     "required": ["code", "label", "weight"],
     "properties": {
@@ -198,7 +199,7 @@ KINDS: dict[str, versions.ConfigKind] = {
         scope={"kind": kind},
         capability=caps.SHEETS_EDIT,
         refusal="无权修改评分表",
-        defaults=lambda kind=kind: default_items(kind),
+        defaults=functools.partial(default_items, kind),
         validate=_validator(kind),
         activated_action=Action.SCORESHEET_CHANGED,
         error_field="items",
@@ -211,4 +212,6 @@ KINDS: dict[str, versions.ConfigKind] = {
 def save_sheet(actor: User, kind: str, items: Any, note: str = "") -> ScoreSheet:
     """A new version of a score sheet in force now; a ledger event."""
     require_edit_sheets(actor)
-    return versions.save_version(KINDS[kind], actor, items, note)
+    row = versions.save_version(KINDS[kind], actor, items, note)
+    assert isinstance(row, ScoreSheet)  # KINDS' model
+    return row

@@ -10,6 +10,8 @@ from django.db.models import F
 
 
 def activate_existing(app_label: str, model_name: str):
+    """A RunPython step marking the versions saved before activation existed as active."""
+
     def forward(apps, schema_editor):
         model = apps.get_model(app_label, model_name)
         model.objects.filter(activated_at__isnull=True).update(

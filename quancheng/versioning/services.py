@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -34,6 +34,9 @@ from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 
 from .models import VersionedConfig, VersionImmutable
+
+if TYPE_CHECKING:
+    from quancheng.orgs.models import User
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ def _invalid(kind: ConfigKind, message: str, code: str) -> ValidationError:
     return ValidationError({kind.error_field: [ValidationError(message, code=code)]})
 
 
-def _require(kind: ConfigKind, actor) -> None:
+def _require(kind: ConfigKind, actor: User) -> None:
     if not caps.can(actor, kind.capability):
         raise PermissionDenied(kind.refusal)
 
@@ -111,7 +114,7 @@ def _check_effective_from(kind: ConfigKind, effective_from: dt.datetime | None) 
         raise _invalid(kind, "生效时间不能早于现在（已生效的配置不能追溯修改）", "effective_past")
 
 
-def _new_version(kind: ConfigKind, actor, data, note, effective_from) -> VersionedConfig:
+def _new_version(kind: ConfigKind, actor: User, data, note, effective_from) -> VersionedConfig:
     latest = _rows(kind).select_for_update().order_by("-version").first()
     if current(kind).data == data:
         raise _invalid(kind, "配置没有变化", "unchanged")
@@ -126,7 +129,11 @@ def _new_version(kind: ConfigKind, actor, data, note, effective_from) -> Version
 
 
 def propose(
-    kind: ConfigKind, actor, data: Any, note: str = "", effective_from: dt.datetime | None = None
+    kind: ConfigKind,
+    actor: User,
+    data: Any,
+    note: str = "",
+    effective_from: dt.datetime | None = None,
 ) -> VersionedConfig:
     """Save a new version, checked (legal floor included), not yet in force; a ledger event."""
     _require(kind, actor)
@@ -144,7 +151,7 @@ def propose(
 
 
 def revise(
-    kind: ConfigKind, actor, row: VersionedConfig, data: Any, note: str | None = None
+    kind: ConfigKind, actor: User, row: VersionedConfig, data: Any, note: str | None = None
 ) -> VersionedConfig:
     """Change a proposed version; an active version is refused (immutable); a ledger event."""
     _require(kind, actor)
@@ -167,7 +174,7 @@ def revise(
     return row
 
 
-def _activate_locked(kind: ConfigKind, actor, row: VersionedConfig) -> Any:
+def _activate_locked(kind: ConfigKind, actor: User, row: VersionedConfig) -> Any:
     """Activate ``row`` (locked, proposed) in the caller's transaction; the data it replaces."""
     now = timezone.now()
     previous = current(kind).data
@@ -200,7 +207,7 @@ def _in_force_now(row: VersionedConfig) -> bool:
     return row.effective_from is not None and row.effective_from <= timezone.now()
 
 
-def activate(kind: ConfigKind, actor, row: VersionedConfig) -> VersionedConfig:
+def activate(kind: ConfigKind, actor: User, row: VersionedConfig) -> VersionedConfig:
     """Put a proposed version in force from its ``effective_from`` (now if unset or past);
     checked again (legal floor included); the kind's ledger event."""
     _require(kind, actor)
@@ -217,7 +224,11 @@ def activate(kind: ConfigKind, actor, row: VersionedConfig) -> VersionedConfig:
 
 
 def save_version(
-    kind: ConfigKind, actor, data: Any, note: str = "", effective_from: dt.datetime | None = None
+    kind: ConfigKind,
+    actor: User,
+    data: Any,
+    note: str = "",
+    effective_from: dt.datetime | None = None,
 ) -> VersionedConfig:
     """Propose and activate a new version in one step (the configuration pages); one ledger
     event, the kind's activation (its body has the whole data)."""

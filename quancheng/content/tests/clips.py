@@ -20,7 +20,7 @@ FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"
 WIDTH, HEIGHT, FPS = 640, 360, 5
 
 
-def _font(size: int):
+def _font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(FONT, size)
 
 
@@ -34,6 +34,13 @@ def _background(i: int) -> Image.Image:
     draw = ImageDraw.Draw(image)
     draw.rectangle((200 + i * 4, 120, 320 + i * 4, 230), fill=(90, 70, 50))
     return image
+
+
+def _outlined(
+    draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, font: ImageFont.FreeTypeFont
+) -> None:
+    """Text as an OSD shows it: white with a dark outline."""
+    draw.text(xy, text, font=font, fill=(255, 255, 255), stroke_width=2, stroke_fill=(0, 0, 0))
 
 
 def make_clip(
@@ -60,12 +67,11 @@ def make_clip(
             if picture_start is not None:
                 draw = ImageDraw.Draw(image)
                 shown = picture_start + dt.timedelta(seconds=i // FPS)
-                style = {"fill": (255, 255, 255), "stroke_width": 2, "stroke_fill": (0, 0, 0)}
-                draw.text((14, 10), f"{shown:%Y-%m-%d %H:%M:%S}", font=big, **style)
+                _outlined(draw, (14, 10), f"{shown:%Y-%m-%d %H:%M:%S}", big)
                 if device:
-                    draw.text((14, HEIGHT - 40), device, font=small, **style)
+                    _outlined(draw, (14, HEIGHT - 40), device, small)
                 if officer:
-                    draw.text((WIDTH - 190, HEIGHT - 40), f"警号 {officer}", font=small, **style)
+                    _outlined(draw, (WIDTH - 190, HEIGHT - 40), f"警号 {officer}", small)
             frame = av.VideoFrame.from_image(image)
             frame.pts = i
             for packet in stream.encode(frame):

@@ -56,12 +56,12 @@ def clip_bytes(
         total = seconds * SAMPLE_RATE
         for start in range(0, total, samples_per_frame):
             n = min(samples_per_frame, total - start)
-            frame = av.AudioFrame(format="fltp", layout="mono", samples=n)
+            samples = av.AudioFrame(format="fltp", layout="mono", samples=n)
             tone = [0.2 * math.sin(2 * math.pi * 440 * (start + k) / SAMPLE_RATE) for k in range(n)]
-            frame.planes[0].update(_floats(tone))
-            frame.sample_rate = SAMPLE_RATE
-            frame.pts = start
-            out.mux(audio.encode(frame))
+            samples.planes[0].update(_floats(tone))
+            samples.sample_rate = SAMPLE_RATE
+            samples.pts = start
+            out.mux(audio.encode(samples))
         out.mux(audio.encode())
         out.close()
         return path.read_bytes()

@@ -19,6 +19,7 @@ def make_clip(path: Path, codec: str, fmt: str | None = None, audio: bool = True
     """A 1-second clip with a moving grey level and, optionally, silent AAC audio."""
     with av.open(str(path), "w", format=fmt) as out:
         video = out.add_stream(codec, rate=FPS)
+        assert isinstance(video, av.VideoStream)  # codec is a video codec's name
         video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
         if codec == "libx265":
             video.options = {"x265-params": "log-level=none"}

@@ -24,7 +24,9 @@ FACE_SIZE = 160
 
 def astronaut() -> Image.Image:
     """The photograph, from the installed package's own files (its wheel's RECORD lists it)."""
-    shipped = {str(f) for f in importlib.metadata.files("scikit-image")}
+    files = importlib.metadata.files("scikit-image")
+    assert files is not None, "scikit-image is installed without its RECORD"
+    shipped = {str(f) for f in files}
     assert "skimage/data/astronaut.png" in shipped
     path = importlib.resources.files("skimage") / "data" / "astronaut.png"
     return Image.open(str(path)).convert("RGB")
@@ -47,11 +49,11 @@ def make_face_clip(path: Path) -> Path:
         t = np.arange(SECONDS * RATE) / RATE
         tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
         for start in range(0, len(tone), 1024):
-            frame = av.AudioFrame.from_ndarray(
+            samples = av.AudioFrame.from_ndarray(
                 tone[None, start : start + 1024], format="fltp", layout="mono"
             )
-            frame.sample_rate, frame.pts = RATE, start
-            for packet in sound.encode(frame):
+            samples.sample_rate, samples.pts = RATE, start
+            for packet in sound.encode(samples):
                 out.mux(packet)
         for stream in (video, sound):
             for packet in stream.encode(None):

@@ -76,8 +76,10 @@ def recompute(user, filters: Filters) -> dict:  # noqa: C901 - the reference com
         return sorted(officer_ids if officer_ids is not None else officers[act.pk])
 
     status = dict(ActCompliance.objects.values_list("act_id", "status"))
-    out = defaultdict(lambda: defaultdict(int))
-    rule_acts = defaultdict(lambda: defaultdict(set))
+    out: defaultdict[object, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
+    rule_acts: defaultdict[object, defaultdict[str, set[int]]] = defaultdict(
+        lambda: defaultdict(set)
+    )
     for act in acts.values():
         for key in keys_of(act):
             out[key]["acts"] += 1
@@ -94,15 +96,15 @@ def recompute(user, filters: Filters) -> dict:  # noqa: C901 - the reference com
     schedules = loaded_schedules()
     delays = defaultdict(list)
     for registration in ActRegistration.objects.all():
-        act = acts.get(registration.act_id)
-        if act is None:
+        registered = acts.get(registration.act_id)
+        if registered is None:
             continue
         delay = _working_days_between(
-            timezone.localdate(act.ended_at),
+            timezone.localdate(registered.ended_at),
             timezone.localdate(registration.registered_at),
             schedules,
         )
-        for key in keys_of(act):
+        for key in keys_of(registered):
             out[key]["registered"] += 1
             out[key]["on_time"] += registration.on_time
             delays[key].append(delay)
@@ -117,24 +119,27 @@ def recompute(user, filters: Filters) -> dict:  # noqa: C901 - the reference com
                 devices[key].add(device_id)
     requests = AccessRequest.objects.select_related("agency", "act")
     for request in requests:
-        act = request.act
-        if not _access_in_scope(request, act, districts, filters, officers, request.requested_at):
+        requested = request.act
+        if not _access_in_scope(
+            request, requested, districts, filters, officers, request.requested_at
+        ):
             continue
         if filters.officer and request.requester_id != filters.officer:
             continue
-        key = _access_key(filters, request, act, [request.requester_id], request.requested_at)
+        key = _access_key(filters, request, requested, [request.requester_id], request.requested_at)
         for k in key:
             out[k]["requests"] += 1
             out[k]["approved"] += request.status == "approved"
     for provision in Provision.objects.select_related("agency", "act"):
-        act = provision.act
+        provided = provision.act
+        assert provision.provided_on is not None  # the generated city's provisions went out
         moment = timezone.make_aware(dt.datetime.combine(provision.provided_on, dt.time(12)))
-        if not _access_in_scope(provision, act, districts, filters, officers, moment):
+        if not _access_in_scope(provision, provided, districts, filters, officers, moment):
             continue
-        if filters.officer and (act is None or filters.officer not in officers[act.pk]):
+        if filters.officer and (provided is None or filters.officer not in officers[provided.pk]):
             continue
-        ids = sorted(officers[act.pk]) if act else []
-        for k in _access_key(filters, provision, act, ids, moment):
+        ids = sorted(officers[provided.pk]) if provided else []
+        for k in _access_key(filters, provision, provided, ids, moment):
             out[k]["provisions"] += 1
     tables = {}
     for key, row in out.items():
@@ -190,7 +195,7 @@ def _access_key(filters, row, act, officer_ids, moment):
 
 def _shown(user, filters) -> dict:
     report = compute(user, filters)
-    shown = {}
+    shown: dict[object, dict[str, list]] = {}
     for table in report.tables:
         for key, row in zip(report.groups, table.rows, strict=True):
             shown.setdefault(key, {})[table.name] = row[1:]
