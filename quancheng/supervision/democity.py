@@ -930,8 +930,8 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
             "cases.act",
             str(e.act_id),
             _body(plan, kind=e.kind, explanation=e.pk),
-            e.created_by,
-            e.created_by.agency_id,
+            e.requested_by,
+            e.requested_by.agency_id,
         )
         for e in explanations
     ]
@@ -941,7 +941,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
             "access.accessrequest",
             str(r.pk),
             _body(plan, act=r.act_id, status=r.status),
-            r.requester,
+            r.requested_by,
             r.agency_id,
         )
         for r in requests
@@ -1017,7 +1017,7 @@ def _access(rng, plans, now) -> tuple[list[AccessRequest], list[Provision]]:
                 requests.append(
                     AccessRequest(
                         agency=d.agency,
-                        requester=requester,
+                        requested_by=requester,
                         purpose="办理关联案件需要查阅现场执法音像记录",
                         act=act,
                         status=status,
@@ -1047,8 +1047,8 @@ def _access(rng, plans, now) -> tuple[list[AccessRequest], list[Provision]]:
                         requested_at=timezone.make_aware(
                             dt.datetime.combine(provided_on, dt.time(9))
                         ),
-                        approved_by=d.head,
-                        approved_at=timezone.make_aware(
+                        decided_by=d.head,
+                        decided_at=timezone.make_aware(
                             dt.datetime.combine(provided_on, dt.time(11))
                         ),
                         provided_on=provided_on,
@@ -1107,8 +1107,8 @@ def _markers_and_explanations(plan, config, plans, segments, seg_owner):
                     text="执法记录仪电量耗尽，更换电池期间中断录像。",
                     gap_started_at=p.gap[0],
                     gap_ended_at=p.gap[1],
-                    created_by=p.officers[0],
-                    created_at=p.act.ended_at + dt.timedelta(hours=4),
+                    requested_by=p.officers[0],
+                    requested_at=p.act.ended_at + dt.timedelta(hours=4),
                 )
             )
     return markers, explanations
