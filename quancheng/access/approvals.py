@@ -45,7 +45,6 @@ def register() -> None:
             ),
             is_pending=lambda obj: obj.status == AccessRequest.Status.PENDING,
             effect=requests.apply_decision,
-            requester_field="requester",
             select_related=("case", "act"),
             url=absolute_url(_self),
             messages={
@@ -88,8 +87,6 @@ def register() -> None:
             ),
             is_pending=lambda obj: obj.status == Provision.Status.REQUESTED,
             effect=provisions.apply_decision,
-            decider_field="approved_by",
-            decided_at_field="approved_at",
             title=lambda obj: f"向{obj.recipient}提供 {len(obj.items)} 项记录",
             url=absolute_url(_self),
             fail=_provision_fail,
@@ -113,9 +110,6 @@ def register() -> None:
             ),
             is_pending=lambda obj: obj.status == RedactedCopy.Status.REVIEW,
             effect=redaction.apply_decision,
-            decider_field="reviewed_by",
-            decided_at_field="reviewed_at",
-            note_field="review_note",
             select_related=("provision",),
             title=lambda obj: (
                 f"对外提供 {obj.provision_id}（{obj.provision.recipient}）："

@@ -26,7 +26,7 @@ def add_access_requests(requests: Sequence[AccessRequest], extra: Mapping[str, A
             "access.accessrequest",
             str(r.pk),
             {**extra, "act": r.act_id, "status": r.status},
-            r.requester,
+            r.requested_by,
             r.agency_id,
         )
         for r in requests

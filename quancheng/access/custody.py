@@ -27,11 +27,11 @@ def load_provisions(batch: Batch) -> None:
             "agency_id",
             "recipient",
             "provided_on",
-            "approved_by_id",
-            "approved_by__full_name",
-            "approved_by__role",
-            "approved_by__agency_id",
-            "approved_at",
+            "decided_by_id",
+            "decided_by__full_name",
+            "decided_by__role",
+            "decided_by__agency_id",
+            "decided_at",
         )
     ):
         pk, act_id, case_id, agency_id, recipient, provided_on, approver, name = row[:8]

@@ -23,7 +23,7 @@ class AccessRequestQuerySet(AgencyScopedQuerySet):
         return self.filter(status=AccessRequest.Status.APPROVED, expires_at__gt=now)
 
 
-class AccessRequest(models.Model):
+class AccessRequest(Approval):
     """A request to view, play or download records one is not entitled to (调阅申请).
 
     It names a case, an act or one item (``item_kind``/``item_id``); the agency head approves
@@ -38,9 +38,6 @@ class AccessRequest(models.Model):
         WITHDRAWN = "withdrawn", "已撤回"
 
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="access_requests")
-    requester = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests"
-    )
     purpose = models.TextField("调阅事由")
     case = models.ForeignKey(
         Case, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -50,13 +47,6 @@ class AccessRequest(models.Model):
     item_id = models.BigIntegerField("条目编号", null=True, blank=True)
     allow_download = models.BooleanField("允许下载", default=False)
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
-    requested_at = models.DateTimeField("申请时间", default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
-    decision_note = models.TextField("审批意见", blank=True)
-    expires_at = models.DateTimeField("有效期至", null=True, blank=True)
 
     objects = AccessRequestQuerySet.as_manager()
 
@@ -76,10 +66,11 @@ class AccessRequest(models.Model):
                 name="access_approval_expires",
             ),
         ]
-        indexes = [models.Index(fields=["requester", "status", "expires_at"])]
+        # The approvals in force of one user (policy.py, AccessRequest.objects.in_force).
+        indexes = [models.Index(fields=["requested_by", "status", "expires_at"])]
 
     def __str__(self):
-        return f"{self.requester} 调阅申请（{self.get_status_display()}）"
+        return f"{self.requested_by} 调阅申请（{self.get_status_display()}）"
 
     def get_absolute_url(self):
         return reverse("access:request_detail", args=[self.pk])
@@ -142,7 +133,7 @@ class Extraction(Approval):
         return reverse("extraction:extraction_detail", args=[self.pk])
 
 
-class Provision(models.Model):
+class Provision(Approval):
     """A provision of records to an outside body (对外提供, A24 ¶2): requested in the platform,
     approved by the head of the providing agency, then handed over and registered (登记).
 
@@ -178,25 +169,15 @@ class Provision(models.Model):
     status = models.CharField(
         "状态", max_length=16, choices=Status.choices, default=Status.REQUESTED
     )
-    # Null only on rows registered before provisions were requested in the platform.
-    requested_by = models.ForeignKey(
+    # Null only on rows registered before provisions were requested in the platform (the
+    # approval's field narrowed to nullable: mypy sees the base's non-null type).
+    requested_by = models.ForeignKey(  # type: ignore[assignment]
         settings.AUTH_USER_MODEL,
         null=True,
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name="申请人",
     )
-    requested_at = models.DateTimeField("申请时间", default=timezone.now)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="审批人",
-    )
-    approved_at = models.DateTimeField("审批时间", null=True, blank=True)
-    decision_note = models.TextField("审批意见", blank=True)
     provided_on = models.DateField("提供日期", null=True, blank=True)
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -222,15 +203,15 @@ class Provision(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(status="provided")
                 | models.Q(
-                    approved_by__isnull=False,
-                    approved_at__isnull=False,
+                    decided_by__isnull=False,
+                    decided_at__isnull=False,
                     provided_on__isnull=False,
                 ),
                 name="provision_provided_after_approval",
             ),
             models.CheckConstraint(
-                condition=models.Q(approved_by__isnull=True)
-                | ~models.Q(approved_by=models.F("requested_by")),
+                condition=models.Q(decided_by__isnull=True)
+                | ~models.Q(decided_by=models.F("requested_by")),
                 name="provision_not_approved_by_requester",
             ),
         ]
@@ -244,7 +225,7 @@ class Provision(models.Model):
         return reverse("extraction:provision_detail", args=[self.pk])
 
 
-class RedactedCopy(models.Model):
+class RedactedCopy(Approval):
     """A redacted copy (脱敏副本) of an AV segment for a provision (A24 ¶2): bystanders' faces
     blurred and chosen audio ranges muted, made in the background (access/redaction.py).
 
@@ -271,10 +252,6 @@ class RedactedCopy(models.Model):
     status = models.CharField(
         "状态", max_length=16, choices=Status.choices, default=Status.REQUESTED
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    requested_at = models.DateTimeField("申请时间", default=timezone.now)
     blob = models.ForeignKey(
         Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -285,11 +262,6 @@ class RedactedCopy(models.Model):
     production_job = models.CharField("制作作业", max_length=64, blank=True)
     progress = models.PositiveSmallIntegerField("制作进度（%）", default=0)
     error = models.TextField("错误", blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
-    review_note = models.TextField("审核意见", blank=True)
 
     objects = AgencyScopedQuerySet.as_manager()
 
@@ -299,13 +271,13 @@ class RedactedCopy(models.Model):
         verbose_name_plural = "脱敏副本"
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(reviewed_by__isnull=True)
-                | ~models.Q(reviewed_by=models.F("requested_by")),
+                condition=models.Q(decided_by__isnull=True)
+                | ~models.Q(decided_by=models.F("requested_by")),
                 name="redacted_copy_not_reviewed_by_requester",
             ),
             models.CheckConstraint(
                 condition=~models.Q(status="approved")
-                | models.Q(blob__isnull=False, reviewed_by__isnull=False),
+                | models.Q(blob__isnull=False, decided_by__isnull=False),
                 name="redacted_copy_approved_after_review",
             ),
         ]

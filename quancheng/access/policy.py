@@ -103,7 +103,7 @@ class _Facts:
 
         self.requests = list(
             AccessRequest.objects.in_force(now)
-            .filter(requester=user)
+            .filter(requested_by=user)
             .order_by("-allow_download", "-expires_at")
         )
 

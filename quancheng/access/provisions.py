@@ -126,7 +126,7 @@ def decide_provision(
 def apply_decision(provision: Provision, actor: User, approve: bool, note: str) -> Provision:
     """The provision's own outcome (``approvals.decide`` calls it, in its transaction)."""
     provision.status = Provision.Status.APPROVED if approve else Provision.Status.REFUSED
-    provision.save(update_fields=["status", "approved_by", "approved_at", "decision_note"])
+    provision.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     record_event(
         actor,
         Action.PROVISION_APPROVED if approve else Action.PROVISION_REFUSED,
@@ -155,9 +155,9 @@ def register_provided(
                 "status",
             )
         # approvals.decide stamps the approval's time; registering needs it (the constraint).
-        if provision.approved_at is None:
+        if provision.decided_at is None:
             raise _error("对外提供缺少批准时间，不能登记", "not_approved", "status")
-        approved_on = timezone.localdate(provision.approved_at)
+        approved_on = timezone.localdate(provision.decided_at)
         if provided_on < approved_on:
             raise _error(
                 f"提供日期不能早于机构负责人批准的日期（{approved_on:%Y-%m-%d}）",
@@ -193,8 +193,8 @@ def register_provided(
             {
                 "recipient": provision.recipient,
                 "items": provision.items,
-                "approved_by": provision.approved_by_id,
-                "approved_at": provision.approved_at.isoformat(),
+                "approved_by": provision.decided_by_id,
+                "approved_at": provision.decided_at.isoformat(),
                 "provided_on": provided_on.isoformat(),
                 "copies": copies,
             },
@@ -259,7 +259,7 @@ class ProvisionFilter:
 def register_of(user: User, filters: ProvisionFilter | None = None):
     """The provisions the user sees, newest first, filtered."""
     qs = Provision.objects.visible_to(user).select_related(
-        "agency", "act", "case", "requested_by", "approved_by", "registered_by", "extraction"
+        "agency", "act", "case", "requested_by", "decided_by", "registered_by", "extraction"
     )
     return (filters or ProvisionFilter()).apply(qs)
 
@@ -314,7 +314,7 @@ def rows(provisions) -> Iterator[list[str]]:
             _items_text(p.items),
             str(p.extraction_id or ""),
             str(p.requested_by or ""),
-            str(p.approved_by or ""),
+            str(p.decided_by or ""),
             str(p.registered_by or ""),
             _local(p.registered_at),
             p.agency.name,

@@ -325,7 +325,7 @@ def apply_decision(copy: RedactedCopy, actor: User, approve: bool, note: str) ->
     if approve and not has_played(actor, copy):
         raise _error("请先播放审查脱敏副本，再予批准", "not_played", "status")
     copy.status = RedactedCopy.Status.APPROVED if approve else RedactedCopy.Status.REFUSED
-    copy.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+    copy.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     record_event(
         actor,
         Action.REDACTION_APPROVED if approve else Action.REDACTION_REFUSED,

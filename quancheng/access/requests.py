@@ -91,7 +91,7 @@ def create_request(
     target = target_of(user, case=case, act=act, item_kind=item_kind, item_id=item_id)
     request = AccessRequest(
         agency=target.agency,
-        requester=user,
+        requested_by=user,
         purpose=purpose,
         allow_download=bool(allow_download),
     )
@@ -194,7 +194,7 @@ def apply_decision(
             "note": note,
             "expires_at": granted_until.isoformat() if granted_until else None,
             "allow_download": request.allow_download,
-            "requester": request.requester.get_username(),
+            "requester": request.requested_by.get_username(),
         },
     )
     return request
@@ -204,7 +204,7 @@ def apply_decision(
 def withdraw_request(actor: User, request: AccessRequest) -> AccessRequest:
     """The requester withdraws a pending request, or gives up an approval before it expires."""
     request = _locked(request)
-    if actor.pk != request.requester_id:
+    if actor.pk != request.requested_by_id:
         raise PermissionDenied("只有申请人可以撤回调阅申请")
     if request.status not in (AccessRequest.Status.PENDING, AccessRequest.Status.APPROVED):
         raise _error(f"该申请已处理（{request.get_status_display()}），不能撤回", "already_decided")
@@ -221,10 +221,10 @@ def withdraw_request(actor: User, request: AccessRequest) -> AccessRequest:
 
 def requests_visible_to(user: User):
     """Requests a user may see: their own; in scope, for heads, custodians, auditors, city."""
-    qs = AccessRequest.objects.select_related("requester", "agency", "case", "act", "decided_by")
+    qs = AccessRequest.objects.select_related("requested_by", "agency", "case", "act", "decided_by")
     if caps.can(user, caps.REQUESTS_VIEW_IN_SCOPE):
-        return qs.visible_to(user) | qs.filter(requester=user)
-    return qs.filter(requester=user)
+        return qs.visible_to(user) | qs.filter(requested_by=user)
+    return qs.filter(requested_by=user)
 
 
 def pending_for_head(user: User):
@@ -233,7 +233,7 @@ def pending_for_head(user: User):
         return AccessRequest.objects.none()
     return (
         AccessRequest.objects.filter(status=AccessRequest.Status.PENDING, agency=user.agency_id)
-        .exclude(requester=user)
-        .select_related("requester", "case", "act")
+        .exclude(requested_by=user)
+        .select_related("requested_by", "case", "act")
         .order_by("requested_at", "pk")
     )

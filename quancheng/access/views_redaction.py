@@ -36,7 +36,7 @@ PLAYED_SESSION_KEY = "redactions_played"
 
 def _copies(user: "User"):
     return RedactedCopy.objects.visible_to(user).select_related(
-        "provision", "provision__agency", "segment", "agency", "blob", "requested_by", "reviewed_by"
+        "provision", "provision__agency", "segment", "agency", "blob", "requested_by", "decided_by"
     )
 
 

@@ -174,8 +174,8 @@ def request_detail(request, pk):
             and access_request.expires_at > now,
             "can_decide": access_request.status == AccessRequest.Status.PENDING
             and caps.can(request.user, caps.REQUESTS_DECIDE, access_request)
-            and request.user.pk != access_request.requester_id,
-            "can_withdraw": request.user.pk == access_request.requester_id
+            and request.user.pk != access_request.requested_by_id,
+            "can_withdraw": request.user.pk == access_request.requested_by_id
             and access_request.status
             in (AccessRequest.Status.PENDING, AccessRequest.Status.APPROVED),
             "default_expiry": default_expiry.strftime("%Y-%m-%dT%H:%M"),

@@ -45,7 +45,7 @@ class AccessRequestOut(Schema):
     status: str
     status_label: str
     agency_id: int
-    requester: PersonRef
+    requester: PersonRef  # the model's requested_by, under the name terminals read (docs/api.md)
     purpose: str
     case_id: int | None
     act_id: int | None
@@ -66,7 +66,7 @@ def _out(r: AccessRequest) -> dict:
         "status": r.status,
         "status_label": r.get_status_display(),
         "agency_id": r.agency_id,
-        "requester": r.requester,
+        "requester": r.requested_by,
         "purpose": r.purpose,
         "case_id": r.case_id,
         "act_id": r.act_id,

@@ -267,6 +267,8 @@ class ExplanationOut(Schema):
     text: str
     gap_started_at: LocalDateTime | None
     gap_ended_at: LocalDateTime | None
+    # The model's requested_by/requested_at and decided_by/decided_at/decision_note
+    # (orgs.models.Approval), under the names terminals already read (docs/api.md).
     created_by: PersonRef
     created_at: LocalDateTime
     review: str
@@ -274,6 +276,26 @@ class ExplanationOut(Schema):
     reviewed_by: PersonRef | None
     reviewed_at: LocalDateTime | None
     review_note: str
+
+    @staticmethod
+    def resolve_created_by(explanation):
+        return explanation.requested_by
+
+    @staticmethod
+    def resolve_created_at(explanation):
+        return explanation.requested_at
+
+    @staticmethod
+    def resolve_reviewed_by(explanation):
+        return explanation.decided_by
+
+    @staticmethod
+    def resolve_reviewed_at(explanation):
+        return explanation.decided_at
+
+    @staticmethod
+    def resolve_review_note(explanation) -> str:
+        return explanation.decision_note
 
     @staticmethod
     def resolve_kind_label(explanation) -> str:
@@ -300,7 +322,7 @@ class ReviewIn(Input):
 
 
 def _explanations():
-    return Explanation.objects.select_related("created_by", "reviewed_by")
+    return Explanation.objects.select_related("requested_by", "decided_by")
 
 
 @router.get(
@@ -310,7 +332,7 @@ def _explanations():
 )
 def list_explanations(request, act_id: int):
     act = _act(request, act_id)
-    return list(_explanations().filter(act=act).order_by("created_at", "pk"))
+    return list(_explanations().filter(act=act).order_by("requested_at", "pk"))
 
 
 @router.post(

@@ -223,12 +223,22 @@ class ProvisionOut(Schema):
     items: list[ItemRef]
     requested_by: PersonRef | None
     requested_at: LocalDateTime
+    # The model's decided_by/decided_at (orgs.models.Approval), under the names terminals
+    # already read (docs/api.md).
     approved_by: PersonRef | None
     approved_at: LocalDateTime | None
     decision_note: str
     provided_on: dt.date | None
     registered_by: PersonRef | None
     registered_at: LocalDateTime | None
+
+    @staticmethod
+    def resolve_approved_by(obj):
+        return obj.decided_by
+
+    @staticmethod
+    def resolve_approved_at(obj):
+        return obj.decided_at
 
     @staticmethod
     def resolve_recipient_kind_label(obj) -> str:

@@ -53,8 +53,6 @@ def register() -> None:
             ),
             is_pending=lambda obj: obj.status == Hold.Status.REQUESTED,
             effect=holds.apply_hold_decision,
-            decider_field="approved_by",
-            decided_at_field="approved_at",
             select_related=("case", "act"),
             title=lambda obj: f"{obj.case or obj.act}：{obj.get_reason_display()}",
             url=lambda obj: _url(obj, obj.case or obj.act),
@@ -80,10 +78,9 @@ def register() -> None:
             is_pending=lambda obj: obj.status == Hold.Status.LIFT_REQUESTED,
             effect=holds.apply_lift_decision,
             requester_field="lift_requested_by",
-            # The lifting is recorded as lifted_by/lifted_at by the effect; a refused lift
-            # keeps only its note (the hold stays active).
-            decider_field=None,
-            decided_at_field=None,
+            # The lifting is recorded as lifted_by/lifted_at by the effect (decided_by/_at keep
+            # the hold's own approval); a refused lift keeps only its note (the hold stays active).
+            records_decider=False,
             select_related=("case", "act"),
             title=lambda obj: f"{obj.case or obj.act}：{obj.lift_reason[:60]}",
             url=lambda obj: _url(obj, obj.case or obj.act),
@@ -108,8 +105,6 @@ def register() -> None:
             ),
             is_pending=lambda obj: obj.status == DisposalProposal.Status.PROPOSED,
             effect=disposal.apply_disposal_decision,
-            requester_field="proposed_by",
-            requested_at_field="proposed_at",
             url=_url,
             fail=_disposal_fail,
             messages={

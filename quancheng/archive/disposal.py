@@ -215,7 +215,7 @@ def propose_disposal(user: User, refs: list[Ref], reason: str) -> DisposalPropos
     if taken:
         raise DisposalRefused("所选条目已在其他待审批的销毁申请中")
     with transaction.atomic(durable=True):
-        proposal = DisposalProposal.objects.create(agency=agency, reason=reason, proposed_by=user)
+        proposal = DisposalProposal.objects.create(agency=agency, reason=reason, requested_by=user)
         for ref, item in items.items():
             sha256, size = _content_ref(item)
             DisposalItem.objects.create(
@@ -282,7 +282,7 @@ def decide_disposal(user: User, proposal: DisposalProposal, *, approve: bool, no
         raise _refuse(
             user, "只有本机构负责人可以审批销毁申请", agency=proposal.agency, proposal=proposal
         )
-    if user.pk == proposal.proposed_by_id:
+    if user.pk == proposal.requested_by_id:
         raise _refuse(user, "不能审批本人提出的销毁申请", agency=proposal.agency, proposal=proposal)
     try:
         approvals.decide("disposal", proposal, user, approve=approve, note=note)
@@ -383,7 +383,7 @@ def _tombstone(ditem, proposal, user: User, item, row) -> list[str]:
             "metadata": ditem.metadata,
             "proposal": proposal.pk,
             "reason": proposal.reason,
-            "proposed_by": proposal.proposed_by.get_username(),
+            "proposed_by": proposal.requested_by.get_username(),
             "approved_by": user.get_username(),
             "disposed_at": now.isoformat(),
         },
@@ -467,7 +467,7 @@ def resume_disposals() -> dict[str, int]:
     done = 0
     pending = DisposalItem.objects.filter(
         proposal__status=DisposalProposal.Status.APPROVED, disposed_at__isnull=True
-    ).select_related("proposal__decided_by", "proposal__proposed_by")
+    ).select_related("proposal__decided_by", "proposal__requested_by")
     for ditem in pending:
         decided_by = ditem.proposal.decided_by
         assert decided_by is not None  # an approved proposal names who approved it
@@ -498,7 +498,7 @@ def tombstone_of(item) -> DisposalItem | None:
         DisposalItem.objects.filter(
             item_kind=kind_of(item), item_id=item.pk, disposed_at__isnull=False
         )
-        .select_related("proposal__proposed_by", "proposal__decided_by")
+        .select_related("proposal__requested_by", "proposal__decided_by")
         .first()
     )
 
@@ -509,4 +509,4 @@ def pending_for_head(user: User) -> models.QuerySet[DisposalProposal]:
         return DisposalProposal.objects.none()
     return DisposalProposal.objects.filter(
         agency_id=user.agency_id, status=DisposalProposal.Status.PROPOSED
-    ).exclude(proposed_by=user)
+    ).exclude(requested_by=user)

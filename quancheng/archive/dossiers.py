@@ -190,9 +190,9 @@ def _explanation_items(explanations) -> list[Item]:
             Section.EXPLANATION,
             "explanation",
             e.pk,
-            f"{e.get_kind_display()} {_local(e.created_at)}：{e.text}",
+            f"{e.get_kind_display()} {_local(e.requested_at)}：{e.text}",
         )
-        for e in sorted(explanations, key=lambda e: (e.created_at, e.pk))
+        for e in sorted(explanations, key=lambda e: (e.requested_at, e.pk))
     ]
 
 

@@ -268,7 +268,7 @@ class HoldQuerySet(AgencyScopedQuerySet):
         return self.filter(status__in=(Hold.Status.ACTIVE, Hold.Status.LIFT_REQUESTED))
 
 
-class Hold(models.Model):
+class Hold(Approval):
     """A long-term hold (长期保存, A23) on the records of a case or an act.
 
     Set and lifted only with the agency head's approval: requested → active (approved) or
@@ -302,14 +302,8 @@ class Hold(models.Model):
     status = models.CharField(
         "状态", max_length=16, choices=Status.choices, default=Status.REQUESTED
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    requested_at = models.DateTimeField("申请时间", default=timezone.now)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    approved_at = models.DateTimeField("批准时间", null=True, blank=True)
+    # The lifting is a second request and decision on the same row (its own fields: the
+    # approval's fields keep the hold's own decision).
     lift_reason = models.TextField("解除理由", blank=True)
     lift_requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -318,7 +312,6 @@ class Hold(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     lifted_at = models.DateTimeField("解除时间", null=True, blank=True)
-    decision_note = models.TextField("审批意见", blank=True)
 
     objects = HoldQuerySet.as_manager()
 
@@ -413,7 +406,7 @@ class ItemRetention(models.Model):
         return f"{self.get_item_kind_display()} {self.item_id} 保管至 {until}"
 
 
-class DisposalProposal(models.Model):
+class DisposalProposal(Approval):
     """A proposal to dispose of items whose retention has ended (销毁申请).
 
     Proposed by the custodian, approved or refused by the agency head (never the proposer);
@@ -431,26 +424,17 @@ class DisposalProposal(models.Model):
     status = models.CharField(
         "状态", max_length=16, choices=Status.choices, default=Status.PROPOSED
     )
-    proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    proposed_at = models.DateTimeField("申请时间", default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
-    decision_note = models.TextField("审批意见", blank=True)
 
     objects = AgencyScopedQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-proposed_at", "-pk"]
+        ordering = ["-requested_at", "-pk"]
         verbose_name = "销毁申请"
         verbose_name_plural = "销毁申请"
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(decided_by__isnull=True)
-                | ~models.Q(decided_by=models.F("proposed_by")),
+                | ~models.Q(decided_by=models.F("requested_by")),
                 name="disposal_not_approved_by_proposer",
             ),
         ]

@@ -62,7 +62,7 @@ def disposal_list(request):
     for row in due:
         row.blockers = kept.get((row.item_kind, row.item_id), [])
     proposals = DisposalProposal.objects.visible_to(request.user).select_related(
-        "proposed_by", "decided_by"
+        "requested_by", "decided_by"
     )
     return render(
         request,
@@ -117,7 +117,7 @@ def disposal_decide(request, pk):
             consequences=disposal.disposal_consequences(proposal),
             details=[
                 ("销毁理由", proposal.reason),
-                ("申请人", str(proposal.proposed_by)),
+                ("申请人", str(proposal.requested_by)),
                 ("审批意见", request.POST.get("note", "") or "—"),
             ],
             submit="确认批准并销毁",
@@ -236,7 +236,7 @@ def hold_new(request):
 def hold_detail(request, pk):
     caps.require(request.user, caps.HOLD_VIEW)
     hold = get_visible_or_404(
-        Hold.objects.select_related("case", "act", "requested_by", "approved_by"),
+        Hold.objects.select_related("case", "act", "requested_by", "decided_by"),
         request.user,
         pk=pk,
     )

@@ -34,7 +34,7 @@ class MarkerAdmin(ReadOnlyAdmin):
 
 @admin.register(Explanation)
 class ExplanationAdmin(ReadOnlyAdmin):
-    list_display = ["act", "kind", "reason", "review", "created_by", "created_at"]
+    list_display = ["act", "kind", "reason", "review", "requested_by", "requested_at"]
 
 
 @admin.register(ActCompliance)

@@ -41,8 +41,8 @@ def add_explanations(explanations: Sequence[Explanation], extra: Mapping[str, An
             "cases.act",
             str(e.act_id),
             {**extra, "kind": e.kind, "explanation": e.pk},
-            e.created_by,
-            e.created_by.agency_id,
+            e.requested_by,
+            e.requested_by.agency_id,
         )
         for e in explanations
     )

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
+from quancheng.orgs.models import Approval
 from quancheng.orgs.scoping import AgencyScopedQuerySet
 from quancheng.records.models import Segment
 from quancheng.versioning.models import VersionedConfig
@@ -89,8 +90,12 @@ class ExplanationQuerySet(AgencyScopedQuerySet):
     agency_field = "act__agency"
 
 
-class Explanation(models.Model):
-    """A written explanation of a gap (A11 ¶2) or an A13 work record (工作记录)."""
+class Explanation(Approval):
+    """A written explanation of a gap (A11 ¶2) or an A13 work record (工作记录).
+
+    An approval only as an A13 work record (the head reviews it); a written gap explanation
+    needs no review, and its ``requested_by``/``requested_at`` are simply who wrote it, when.
+    """
 
     class Kind(models.TextChoices):
         WRITTEN_GAP = "written_gap", "中断书面说明（第十一条第二款）"
@@ -120,28 +125,19 @@ class Explanation(models.Model):
     # The interruption explained (optional: without it the explanation covers every gap).
     gap_started_at = models.DateTimeField("中断开始", null=True, blank=True)
     gap_ended_at = models.DateTimeField("中断结束", null=True, blank=True)
-    created_by = models.ForeignKey(
+    # The approval's requester is the explanation's author (制作人).
+    requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="制作人"
     )
-    created_at = models.DateTimeField("制作时间", default=timezone.now)
+    requested_at = models.DateTimeField("制作时间", default=timezone.now)
     review = models.CharField(
         "审核", max_length=16, choices=Review.choices, default=Review.NOT_NEEDED
     )
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="审核人",
-    )
-    reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
-    review_note = models.TextField("审核意见", blank=True)
 
     objects = ExplanationQuerySet.as_manager()
 
     class Meta:
-        ordering = ["act", "created_at", "pk"]
+        ordering = ["act", "requested_at", "pk"]
         verbose_name = "说明"
         verbose_name_plural = "说明"
         indexes = [models.Index(fields=["act", "kind"])]  # the act's timeline and rules

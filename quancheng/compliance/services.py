@@ -157,8 +157,8 @@ def add_explanation(
             text=text,
             gap_started_at=gap_started_at,
             gap_ended_at=gap_ended_at,
-            created_by=actor,
-            created_at=now,
+            requested_by=actor,
+            requested_at=now,
             review=review,
         )
         record_event(
@@ -192,7 +192,7 @@ def review_explanation(
 def apply_review(explanation: Explanation, actor: User, accept: bool, note: str) -> Explanation:
     """The work record's own outcome (``approvals.decide`` calls it, in its transaction)."""
     explanation.review = Explanation.Review.ACCEPTED if accept else Explanation.Review.RETURNED
-    explanation.save(update_fields=["review", "reviewed_by", "reviewed_at", "review_note"])
+    explanation.save(update_fields=["review", "decided_by", "decided_at", "decision_note"])
     record_event(
         actor,
         Action.EXPLANATION_ACCEPTED if accept else Action.EXPLANATION_RETURNED,

@@ -415,7 +415,7 @@ def build_timelines(acts: Sequence[Act]) -> dict[int, Timeline]:
     # 6. Explanations.
     for act_id, *rest in (
         Explanation.objects.filter(act_id__in=ids)
-        .order_by("created_at", "pk")
+        .order_by("requested_at", "pk")
         .values_list(
             "act_id",
             "pk",
@@ -424,7 +424,7 @@ def build_timelines(acts: Sequence[Act]) -> dict[int, Timeline]:
             "review",
             "gap_started_at",
             "gap_ended_at",
-            "created_at",
+            "requested_at",
         )
     ):
         timelines[act_id].explanations.append(ExplanationRow(*rest))

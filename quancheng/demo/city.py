@@ -812,7 +812,7 @@ def _access(rng, plans, now) -> tuple[list[AccessRequest], list[Provision]]:
                 requests.append(
                     AccessRequest(
                         agency=d.agency,
-                        requester=requester,
+                        requested_by=requester,
                         purpose="办理关联案件需要查阅现场执法音像记录",
                         act=act,
                         status=status,
@@ -842,8 +842,8 @@ def _access(rng, plans, now) -> tuple[list[AccessRequest], list[Provision]]:
                         requested_at=timezone.make_aware(
                             dt.datetime.combine(provided_on, dt.time(9))
                         ),
-                        approved_by=d.head,
-                        approved_at=timezone.make_aware(
+                        decided_by=d.head,
+                        decided_at=timezone.make_aware(
                             dt.datetime.combine(provided_on, dt.time(11))
                         ),
                         provided_on=provided_on,
@@ -902,8 +902,8 @@ def _markers_and_explanations(plan, config, plans, segments, seg_owner):
                     text="执法记录仪电量耗尽，更换电池期间中断录像。",
                     gap_started_at=p.gap[0],
                     gap_ended_at=p.gap[1],
-                    created_by=p.officers[0],
-                    created_at=p.act.ended_at + dt.timedelta(hours=4),
+                    requested_by=p.officers[0],
+                    requested_at=p.act.ended_at + dt.timedelta(hours=4),
                 )
             )
     return markers, explanations

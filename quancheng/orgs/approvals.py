@@ -30,6 +30,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from quancheng.orgs import capabilities as caps
+from quancheng.orgs.models import Approval
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User
@@ -54,7 +55,7 @@ class ApprovableKind:
     code: str  # "access_request"
     label: str  # the inbox section's Chinese title
     noun: str  # what is asked, in messages: "调阅申请"
-    model: type[models.Model]
+    model: type[Approval]
     capability: str  # a row of the capability table
     # Pending rows of the decider's agency, not filtered by requester (``inbox`` does that).
     pending: Callable[[Any], models.QuerySet]
@@ -63,12 +64,11 @@ class ApprovableKind:
     # Called as effect(obj, actor, approve, note, **extra) inside decide()'s transaction;
     # returns the object.
     effect: Callable[..., Any]
+    # Every model is an ``orgs.models.Approval`` and carries its field names; decide() writes
+    # decided_by, decided_at and decision_note. One row holding a second request (a hold's
+    # lifting) names that request's asker and leaves the decider to ``effect``.
     requester_field: str = "requested_by"
-    requested_at_field: str = "requested_at"
-    # Where decide() writes the decision; None leaves it to ``effect``.
-    decider_field: str | None = "decided_by"
-    decided_at_field: str | None = "decided_at"
-    note_field: str | None = "decision_note"
+    records_decider: bool = True
     capability_target: Callable[[Any], Any] = lambda obj: obj
     title: Callable[[Any], str] = str
     url: Callable[[Any], str] = lambda obj: ""
@@ -89,7 +89,7 @@ class ApprovableKind:
         return getattr(obj, self.requester_field)
 
     def requested_at(self, obj):
-        return getattr(obj, self.requested_at_field)
+        return obj.requested_at
 
     def message(self, code: str, obj=None) -> str:
         status = self.status_label(obj) if obj is not None else ""
@@ -159,10 +159,8 @@ def decide(kind: ApprovableKind | str, obj, actor: User, *, approve: bool, note:
             raise kind.fail(SELF_APPROVAL, kind.message(SELF_APPROVAL, locked))
         if not kind.is_pending(locked):
             raise kind.fail(ALREADY_DECIDED, kind.message(ALREADY_DECIDED, locked))
-        if kind.decider_field:
-            setattr(locked, kind.decider_field, actor)
-        if kind.decided_at_field:
-            setattr(locked, kind.decided_at_field, timezone.now())
-        if kind.note_field:
-            setattr(locked, kind.note_field, note)
+        if kind.records_decider:
+            locked.decided_by = actor
+            locked.decided_at = timezone.now()
+        locked.decision_note = note
         return kind.effect(locked, actor, approve, note, **extra)

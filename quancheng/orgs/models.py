@@ -48,6 +48,8 @@ class Approval(models.Model):
     The flows' models inherit it (abstract: each keeps its own table, status and fields); the
     one service that decides them is ``orgs/approvals.py``. The status stays the flow's own: it
     says more than the decision (an approved extraction is then produced, a transfer packed).
+    A flow may narrow a field (a provision registered before requests were made in the platform
+    has no requester) but never renames one: ``decide()`` and the inbox rely on these names.
     """
 
     requested_by = models.ForeignKey(
@@ -67,6 +69,9 @@ class Approval(models.Model):
     )
     decided_at = models.DateTimeField("审批时间", null=True, blank=True)
     decision_note = models.TextField("审批意见", blank=True)
+    # Until when an approval holds; null: it does not lapse. Only the access request sets one
+    # (QC_ACCESS_APPROVAL_DAYS, docs/access.md); the other flows' decisions are final.
+    expires_at = models.DateTimeField("有效期至", null=True, blank=True)
 
     class Meta:
         abstract = True

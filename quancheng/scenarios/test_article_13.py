@@ -59,8 +59,8 @@ def test_13_a_work_record_dated_before_the_act_ended_is_flagged(scene):
         kind="a13_work_record",
         reason="weather",
         text="暴雨",
-        created_by=built.officer,
-        created_at=built.act.ended_at - dt.timedelta(minutes=5),
+        requested_by=built.officer,
+        requested_at=built.act.ended_at - dt.timedelta(minutes=5),
         review="accepted",
     )
     [hit] = hits(built, "A13-exempt")

@@ -72,7 +72,7 @@ def test_a_provision_cannot_be_registered_without_the_heads_approval(custodian, 
     with pytest.raises(ValidationError, match="须经机构负责人批准"):
         register_provided(custodian, provision, provided_on=_today())
     provision.refresh_from_db()
-    assert provision.status == Provision.Status.REQUESTED and provision.approved_by is None
+    assert provision.status == Provision.Status.REQUESTED and provision.decided_by is None
 
 
 def test_a_provision_the_head_approved_in_the_platform_is_registered_without_a_finding(
@@ -82,7 +82,7 @@ def test_a_provision_the_head_approved_in_the_platform_is_registered_without_a_f
     provision = _request(custodian, act, video)
     decide_provision(head, provision, approve=True)
     provision = register_provided(custodian, provision, provided_on=_today())
-    assert provision.status == Provision.Status.PROVIDED and provision.approved_by == head
+    assert provision.status == Provision.Status.PROVIDED and provision.decided_by == head
     assert list(
         Event.objects.filter(object_type="access.provision", object_id=str(provision.pk))
         .order_by("seq")
@@ -164,8 +164,8 @@ def test_a_registered_provision_approved_by_someone_else_is_a_finding_naming_the
         act=act,
         items=[{"kind": "segment", "id": video.pk}],
         status=Provision.Status.PROVIDED,
-        approved_by=custodian,  # a row registered before the approval flow
-        approved_at=timezone.now(),
+        decided_by=custodian,  # a row registered before the approval flow
+        decided_at=timezone.now(),
         provided_on=_today(),
         registered_by=custodian,
         registered_at=timezone.now(),
@@ -189,7 +189,7 @@ def test_the_heads_inbox_lists_provision_requests_and_the_page_decides(custodian
         reverse("extraction:provision_decide", args=[provision.pk]), {"decision": "approve"}
     )
     provision.refresh_from_db()
-    assert provision.status == Provision.Status.APPROVED and provision.approved_by == head
+    assert provision.status == Provision.Status.APPROVED and provision.decided_by == head
 
 
 def test_the_api_requests_the_head_approves_and_the_provision_is_registered(

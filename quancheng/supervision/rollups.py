@@ -229,7 +229,7 @@ def compute_cells(cells: Iterable[Cell] | None = None) -> tuple[dict, dict, dict
     requests = AccessRequest.objects.filter(
         _cells_q(cells, moment="requested_at", agency="agency_id", kind="act__kind")
     )
-    for officer in (None, "requester_id"):
+    for officer in (None, "requested_by_id"):
         for key, row in _grouped(
             requests,
             TruncMonth("requested_at", tzinfo=SHANGHAI),

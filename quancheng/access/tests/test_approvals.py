@@ -71,7 +71,7 @@ def _build(code, requester, request):
     agency = act.agency
     if code == "access_request":
         return AccessRequest.objects.create(
-            agency=agency, requester=requester, purpose="复核", act=act
+            agency=agency, requested_by=requester, purpose="复核", act=act
         )
     if code == "extraction":
         return Extraction.objects.create(
@@ -98,7 +98,7 @@ def _build(code, requester, request):
             kind=Explanation.Kind.A13_WORK_RECORD,
             reason=Explanation.Reason.PRIVACY,
             text="涉及个人隐私，停止录像",
-            created_by=requester,
+            requested_by=requester,
             review=Explanation.Review.PENDING,
         )
     if code == "hold":
@@ -122,7 +122,7 @@ def _build(code, requester, request):
         )
     if code == "disposal":
         return DisposalProposal.objects.create(
-            agency=agency, reason="保管期满", proposed_by=requester
+            agency=agency, reason="保管期满", requested_by=requester
         )
     if code == "supplement":
         return SupplementRequest.objects.create(

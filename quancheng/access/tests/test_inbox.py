@@ -30,7 +30,7 @@ def waiting(bystander, officer, custodian, act, case):
             kind=Explanation.Kind.A13_WORK_RECORD,
             reason=Explanation.Reason.PRIVACY,
             text="涉及个人隐私，停止录像",
-            created_by=officer,
+            requested_by=officer,
             review=Explanation.Review.PENDING,
         ),
         "hold": Hold.objects.create(
@@ -51,7 +51,7 @@ def waiting(bystander, officer, custodian, act, case):
             lift_requested_by=custodian,
         ),
         "disposal": DisposalProposal.objects.create(
-            agency=act.agency, reason="保管期满", proposed_by=custodian
+            agency=act.agency, reason="保管期满", requested_by=custodian
         ),
     }
 

@@ -58,11 +58,11 @@ def test_a_provision_is_requested_approved_and_registered_each_with_its_event(
     custodian, head, act, act_items
 ):
     provision = _request(custodian, act, act_items[:2])
-    assert provision.status == Provision.Status.REQUESTED and provision.approved_by is None
+    assert provision.status == Provision.Status.REQUESTED and provision.decided_by is None
     assert list(pending_for_head(head)) == [provision]
     decide_provision(head, provision, approve=True)
     provision = register_provided(custodian, provision, provided_on=timezone.localdate())
-    assert provision.status == Provision.Status.PROVIDED and provision.approved_by == head
+    assert provision.status == Provision.Status.PROVIDED and provision.decided_by == head
     assert provision.agency == act.agency and provision.registered_by == custodian
     actions = list(
         Event.objects.filter(object_id=str(provision.pk), object_type="access.provision")
@@ -102,7 +102,7 @@ def test_nothing_is_registered_as_provided_without_the_heads_approval(
     # And the database refuses a provided row without an approval.
     with pytest.raises(IntegrityError), transaction.atomic():
         Provision.objects.filter(pk=provision.pk).update(
-            status="provided", provided_on=timezone.localdate(), approved_by=None
+            status="provided", provided_on=timezone.localdate(), decided_by=None
         )
 
 

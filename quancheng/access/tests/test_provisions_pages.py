@@ -88,7 +88,7 @@ def test_the_form_requests_and_the_head_approves_on_the_page(
     assert "向重庆市渝中区人民法院提供" in boss.get(reverse("access:inbox")).content.decode()
     _post(boss, provision.get_absolute_url(), {"decision": "approve"}, to="provision_decide")
     provision.refresh_from_db()
-    assert provision.status == Provision.Status.APPROVED and provision.approved_by == head
+    assert provision.status == Provision.Status.APPROVED and provision.decided_by == head
     today = timezone.localdate().isoformat()
     _post(client, provision.get_absolute_url(), {"provided_on": today}, to="provision_provided")
     provision.refresh_from_db()

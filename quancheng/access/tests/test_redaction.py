@@ -153,7 +153,7 @@ def test_a_redacted_copy_is_made_reviewed_played_approved_and_registered_as_what
     )
     assert response.status_code == 302
     copy.refresh_from_db()
-    assert copy.status == RedactedCopy.Status.APPROVED and copy.reviewed_by == head
+    assert copy.status == RedactedCopy.Status.APPROVED and copy.decided_by == head
     assert dict((k, v) for k, _, v in inbox(head))["redaction"] == []
     assert _body("redaction.approved", copy)["sha256"] == copy.blob_id
 
@@ -192,7 +192,7 @@ def test_nobody_reviews_a_copy_they_asked_for(head, act, act_items, face_segment
     with pytest.raises(PermissionDenied, match="申请人不能审核"):
         decide_redaction(head, copy, approve=False, note="不同意")
     copy.refresh_from_db()
-    assert copy.status == RedactedCopy.Status.REQUESTED and copy.reviewed_by is None
+    assert copy.status == RedactedCopy.Status.REQUESTED and copy.decided_by is None
     assert not _events("redaction.refused").exists()
 
 

@@ -159,5 +159,5 @@ def test_explanations_list_create_and_review(api_as, officer, head, built):
     assert_error(api.post(review, {"accept": True}), 403, "forbidden")
     response = api_as(head).post(review, {"accept": True})
     assert response.status_code == 200 and response.json()["review"] == "accepted"
-    assert Explanation.objects.get(pk=record.json()["id"]).reviewed_by == head
+    assert Explanation.objects.get(pk=record.json()["id"]).decided_by == head
     assert Event.objects.for_object(built.act).filter(action="explanation.accepted").exists()

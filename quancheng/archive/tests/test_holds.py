@@ -51,7 +51,7 @@ def test_hold_request_approval_and_offline_copies(officer, head, act, items):
 
     hold = decide_hold(head, hold, approve=True, note="同意")
 
-    assert hold.status == Hold.Status.ACTIVE and hold.approved_by == head
+    assert hold.status == Hold.Status.ACTIVE and hold.decided_by == head
     assert all(held(i) for i in items)
     jobs = OfflineCopyJob.objects.filter(hold=hold)
     assert {(j.item_kind, j.item_id) for j in jobs} == {

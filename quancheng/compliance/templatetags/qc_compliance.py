@@ -48,7 +48,7 @@ def compliance_panel(context, act):
         "overlaps": timeline.overlaps(),
         "findings": findings,
         "explanations": list(
-            Explanation.objects.filter(act=act).select_related("created_by", "reviewed_by")
+            Explanation.objects.filter(act=act).select_related("requested_by", "decided_by")
         ),
         "explanation_kinds": Explanation.Kind.choices,
         "reasons": [c for c in Explanation.Reason.choices if c[0]],

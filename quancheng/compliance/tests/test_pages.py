@@ -103,7 +103,7 @@ def test_answer_explain_and_review_through_the_pages_with_csrf(gapped, head):
         reverse("compliance:explanation_add", args=[gapped.act.pk]),
         {"kind": "written_gap", "text": "记录仪电量耗尽，更换电池", "csrfmiddlewaretoken": token},
     )
-    assert Explanation.objects.get(act=gapped.act).created_by == gapped.officer
+    assert Explanation.objects.get(act=gapped.act).requested_by == gapped.officer
     boss = login(head)
     boss.post(reverse("compliance:finding_decide", args=[finding.pk]), {"decision": "return"})
     finding.refresh_from_db()

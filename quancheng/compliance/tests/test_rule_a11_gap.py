@@ -46,11 +46,11 @@ def test_a_written_explanation_counts_only_when_made_after_the_act(scene):
         "act": built.act,
         "kind": "written_gap",
         "text": "记录仪电量耗尽",
-        "created_by": built.officer,
+        "requested_by": built.officer,
     }
-    Explanation.objects.create(**common, created_at=END - dt.timedelta(minutes=1))
+    Explanation.objects.create(**common, requested_at=END - dt.timedelta(minutes=1))
     assert len(built.hits("A11-gap")) == 1
-    Explanation.objects.create(**common, created_at=timezone.now())
+    Explanation.objects.create(**common, requested_at=timezone.now())
     assert built.hits("A11-gap") == []
 
 

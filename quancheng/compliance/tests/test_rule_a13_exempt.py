@@ -30,8 +30,8 @@ def test_fires_on_a_work_record_made_before_the_act_ended(scene):
         kind="a13_work_record",
         reason="weather",
         text="暴雨",
-        created_by=built.officer,
-        created_at=built.act.ended_at - dt.timedelta(minutes=5),
+        requested_by=built.officer,
+        requested_at=built.act.ended_at - dt.timedelta(minutes=5),
         review="accepted",
     )
     [hit] = built.hits("A13-exempt")
@@ -48,4 +48,4 @@ def test_silent_once_accepted_and_then_it_exempts_the_act(scene, head):
     assert built.hits("A13-exempt") == []
     assert built.hits("A11-mandatory") == []
     record.refresh_from_db()
-    assert record.review == "accepted" and record.reviewed_at <= timezone.now()
+    assert record.review == "accepted" and record.decided_at <= timezone.now()

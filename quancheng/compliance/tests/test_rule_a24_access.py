@@ -24,8 +24,8 @@ def _provision(built, approver, *, approved_at=None, provided_on=dt.date(2026, 1
         items=[{"kind": "segment", "id": built.main.pk}],
         status=Provision.Status.PROVIDED,
         requested_by=built.officer,
-        approved_by=approver,
-        approved_at=approved_at
+        decided_by=approver,
+        decided_at=approved_at
         or dt.datetime(provided_on.year, provided_on.month, provided_on.day, tzinfo=dt.UTC),
         provided_on=provided_on,
         registered_by=built.officer,

@@ -124,9 +124,9 @@ def recompute(user, filters: Filters) -> dict:  # noqa: C901 - the reference com
             request, requested, districts, filters, officers, request.requested_at
         ):
             continue
-        if filters.officer and request.requester_id != filters.officer:
+        if filters.officer and request.requested_by_id != filters.officer:
             continue
-        key = _access_key(filters, request, requested, [request.requester_id], request.requested_at)
+        key = _access_key(filters, request, requested, [request.requested_by_id], request.requested_at)
         for k in key:
             out[k]["requests"] += 1
             out[k]["approved"] += request.status == "approved"
