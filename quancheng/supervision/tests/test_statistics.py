@@ -126,7 +126,9 @@ def recompute(user, filters: Filters) -> dict:  # noqa: C901 - the reference com
             continue
         if filters.officer and request.requested_by_id != filters.officer:
             continue
-        key = _access_key(filters, request, requested, [request.requested_by_id], request.requested_at)
+        key = _access_key(
+            filters, request, requested, [request.requested_by_id], request.requested_at
+        )
         for k in key:
             out[k]["requests"] += 1
             out[k]["approved"] += request.status == "approved"
