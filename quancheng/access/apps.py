@@ -6,6 +6,7 @@ class AccessConfig(AppConfig):
     verbose_name = "调阅与提供"
 
     def ready(self):
+        # At ready(): the apps' models and signals load once the app registry is ready.
         from quancheng.orgs.capabilities import provide
 
         from .policy import VIEW, decide
@@ -16,6 +17,7 @@ class AccessConfig(AppConfig):
 
         register()
 
+        # At ready(): the apps' models and signals load once the app registry is ready.
         from quancheng.compliance.custody import register_loader
 
         from .custody import load_provisions

@@ -212,6 +212,7 @@ def claim(copy_id: int) -> RedactedCopy | None:
 
 def produce(copy_id: int) -> RedactedCopy | None:
     """Make, store and record the redacted copy of a requested one."""
+    # Heavy (PyAV, onnxruntime): loaded only when a copy is redacted.
     from quancheng.redaction.faces import detector_version
     from quancheng.redaction.video import redact_video
 

@@ -24,6 +24,7 @@ from django.db.models import CharField, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from quancheng.archive.models import Hold
 from quancheng.cases.models import Act, Case
 from quancheng.ledger.actions import Action, label_of
 from quancheng.ledger.models import Event
@@ -133,7 +134,6 @@ def access_rows(user: User, filters: Filters | None = None) -> list[Row]:
 
 
 def _flag_after_complaint(rows: list[Row]) -> None:
-    from quancheng.archive.models import Hold
 
     seen = [r for r in rows if r.event.action in SEGMENT_ACTIONS and r.event.actor_id]
     if not seen:

@@ -6,6 +6,7 @@ class AlertsConfig(AppConfig):
     verbose_name = "告警"
 
     def ready(self):
+        # At ready(): the apps' models and signals load once the app registry is ready.
         from quancheng.cases.signals import officers_changed
         from quancheng.ledger.signals import verification_failed
         from quancheng.orgs.breakglass import break_glass_used
@@ -23,6 +24,7 @@ class AlertsConfig(AppConfig):
     def _connect_records_and_devices(self):
         """Unreadable files and undocked devices, announced by records and orgs
         (docs/architecture.md, "Hooks between layers")."""
+        # At ready(): the apps' models and signals load once the app registry is ready.
         from quancheng.orgs.devices import device_undocked
         from quancheng.records.signals import segment_marked_unreadable, unreadable_file_received
 

@@ -11,15 +11,18 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from ninja import Field, Router, Schema, Status
 
-from quancheng.access.enforce import viewed_data_records
+from quancheng.access.enforce import access_body, require, viewed_data_records
 from quancheng.cases.models import Act
+from quancheng.content.models import ScanReading
+from quancheng.content.scans import confirm_scan, register_problem
 from quancheng.ledger.actions import Action
+from quancheng.ledger.services import record_atomic
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Device
 from quancheng.orgs.scoping import agencies_visible_to, get_visible_or_404
 from quancheng.records.attach import DOCUMENT, SEGMENT, attach_upload, records_of_act
 from quancheng.records.items import create_data_record
-from quancheng.records.models import DataKind, DataRecord, RecordItem, Segment
+from quancheng.records.models import DataKind, DataRecord, Document, RecordItem, Segment
 from quancheng.records.services import UploadError
 from quancheng.records.timing import devices_for, enter_segment_time
 
@@ -380,7 +383,6 @@ class ScanConfirmationIn(Input):
 
 
 def _scan_out(document, reading) -> dict:
-    from quancheng.content.scans import register_problem
 
     return {
         "document_id": document.pk,
@@ -401,8 +403,6 @@ def _scan_out(document, reading) -> dict:
 
 
 def _scanned(request, document_id: int):
-    from quancheng.content.models import ScanReading
-    from quancheng.records.models import Document
 
     document = get_visible_or_404(
         Document.objects.select_related("agency", "act"), request.user, pk=document_id
@@ -423,8 +423,6 @@ def _scanned(request, document_id: int):
 def get_scan_reading(request, document_id: int):
     """What OCR read on a scanned document; 404 ``not_read`` when it has not been read (not a
     scan, or not yet). Reading it is a view of the document's content (A24), logged."""
-    from quancheng.access.enforce import access_body, require
-    from quancheng.ledger.services import record_atomic
 
     document, reading = _scanned(request, document_id)
     require(request, document, "view")
@@ -454,7 +452,6 @@ def post_scan_confirmation(request, document_id: int, payload: ScanConfirmationI
     document and the act's rules re-run. 400 ``not_read`` before the scan is read,
     ``number_format``/``number_agency``/``number_taken`` for a number the register refuses,
     ``order`` when the end is before the start; 403 for read-only roles."""
-    from quancheng.content.scans import confirm_scan
 
     document, _ = _scanned(request, document_id)
     document = confirm_scan(

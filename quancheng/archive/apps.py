@@ -6,6 +6,7 @@ class ArchiveConfig(AppConfig):
     verbose_name = "归档与保管"
 
     def ready(self):
+        # At ready(): the apps' models and signals load once the app registry is ready.
         from quancheng.orgs.capabilities import provide
 
         from .sealing import sealed_reason
@@ -21,6 +22,7 @@ class ArchiveConfig(AppConfig):
 
     def _connect_records(self):
         """An item's retention follows its link and evidence flag (docs/architecture.md)."""
+        # At ready(): the apps' models and signals load once the app registry is ready.
         from quancheng.records.signals import item_changed
 
         from .retention import recompute_for_changed_item
@@ -30,6 +32,7 @@ class ArchiveConfig(AppConfig):
     def _contribute_to_compliance(self) -> None:
         """What the rules read of the archive, and the rule about it (docs/architecture.md,
         "Hooks between layers")."""
+        # At ready(): the apps' models and signals load once the app registry is ready.
         from quancheng.compliance import rules
         from quancheng.compliance.custody import register_loader
 

@@ -30,14 +30,18 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from quancheng.alerts.services import raise_alert
+from quancheng.cases.models import Act
+from quancheng.fixity.checks import check_blob, record_check
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event, record_sequenced_event
+from quancheng.lib.blobstore import BlobNotFound
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
 from quancheng.records.models import Blob, DataRecord
 from quancheng.records.refs import ITEM_MODELS, ItemKind, kind_of
+from quancheng.records.services import blob_store
 from quancheng.records.sm3 import file_digests
 
 from .longterm import disposal_blockers
@@ -133,7 +137,6 @@ def _lock_acts(refs: list[Ref]) -> None:
     """Lock the acts (and their cases' acts) of the items, so that a hold requested or a
     not-applicable decision recorded at the same moment waits for this transaction, or this
     one sees it (holds.request_hold and longterm.waive_longterm lock the same rows)."""
-    from quancheng.cases.models import Act
 
     items = [item for item in (_item(ref) for ref in refs) if item is not None]
     act_ids = {item.act_id for item in items if item.act_id}
@@ -329,8 +332,6 @@ def _verify(ditem: DisposalItem, item, user: User) -> bool:
     """Re-hash the content before it goes (fixity records the check; a problem alerts)."""
     if isinstance(item, DataRecord):
         return hashlib.sha256(canonical_bytes(item.data)).hexdigest() == ditem.sha256
-    from quancheng.fixity.checks import check_blob, record_check
-    from quancheng.records.services import blob_store
 
     blob = Blob.objects.select_related("agency").get(sha256=ditem.sha256)
     result = check_blob(blob_store(), blob.sha256, blob.size, sm3=blob.sm3 or None)
@@ -433,8 +434,6 @@ def blob_in_use(sha256: str) -> bool:
 
 
 def _remove_from_store(shas: list[str], item) -> None:
-    from quancheng.lib.blobstore import BlobNotFound
-    from quancheng.records.services import blob_store
 
     store = blob_store()
     for sha256 in shas:
@@ -462,7 +461,6 @@ def resume_disposals() -> dict[str, int]:
     verified and disposed of now, as the approver decided. A tombstone whose content is still in
     the store (the process died after the commit, before the removal) has its content removed.
     """
-    from quancheng.records.services import blob_store
 
     done = 0
     pending = DisposalItem.objects.filter(

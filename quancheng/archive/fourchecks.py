@@ -39,6 +39,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from quancheng.documents.render import render_template_pdf
+from quancheng.documents.validation import Status, validate_pdf_bytes
 from quancheng.ledger import checkpoints
 from quancheng.ledger.actions import Action
 from quancheng.ledger.integrator import integrate_in_transaction
@@ -47,9 +49,12 @@ from quancheng.ledger.services import record_event
 from quancheng.ledger.tree import inclusion_proof_for
 from quancheng.lib import gmcrypto, merkle
 from quancheng.lib.blobstore import BlobStore
+from quancheng.lib.blobstore.local import LocalBlobStore
+from quancheng.lib.blobstore.s3 import S3BlobStore
 from quancheng.lib.blobstore.seekable import open_seekable
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.records.models import DataRecord, Document, Segment
+from quancheng.records.probe import Unreadable, probe
 from quancheng.records.services import blob_store, put_record, register_blob
 
 from .models import Dossier, FourChecksReport
@@ -198,8 +203,6 @@ class _Proofs:
 
 def _write_once_reason(store: BlobStore, sha256: str) -> str:
     """ "" when the blob is on write-once storage, else why not."""
-    from quancheng.lib.blobstore.local import LocalBlobStore
-    from quancheng.lib.blobstore.s3 import S3BlobStore
 
     if isinstance(store, LocalBlobStore):
         try:
@@ -388,8 +391,6 @@ class _Run:
     def _document(self, label, document: Document) -> None:
         from pyhanko.pdf_utils.reader import PdfFileReader
 
-        from quancheng.documents.validation import Status, validate_pdf_bytes
-
         if document.file_kind == Document.FileKind.IMAGE:
             self._image(label, document)
             return
@@ -430,7 +431,6 @@ class _Run:
             self.add(USABILITY, "format", label, FAIL, f"{fmt or '未知'}格式不在长期保存格式之列")
 
     def _segment(self, label, segment: Segment) -> None:
-        from quancheng.records.probe import Unreadable, probe
 
         info = None
         try:
@@ -562,7 +562,6 @@ def report_context(dossier: Dossier, report: FourChecksReport, results: list[Res
 
 
 def _render(dossier, report, results) -> bytes:
-    from quancheng.documents.render import render_template_pdf
 
     return render_template_pdf(
         "archive/fourchecks_pdf.html", report_context(dossier, report, results)

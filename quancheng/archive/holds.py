@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.utils import timezone
 
+from quancheng.cases.models import Act
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
@@ -85,7 +86,6 @@ def request_hold(user: User, *, reason: str, note: str, case=None, act=None) -> 
 
 
 def _lock_source(case, act) -> None:
-    from quancheng.cases.models import Act
 
     query = models.Q(case_id=case.pk) if case is not None else models.Q(pk=act.pk)
     list(Act.objects.select_for_update().filter(query).order_by("pk").values_list("pk"))

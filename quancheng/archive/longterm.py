@@ -27,8 +27,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 
 from quancheng.cases.models import Act
+from quancheng.compliance.config import current_config
 from quancheng.compliance.custody import HoldRow, WaiverRow
 from quancheng.compliance.hooks import schedule_evaluation
+from quancheng.compliance.models import Finding, Marker
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs.models import Role
@@ -72,14 +74,12 @@ def unresolved(markers: Iterable, holds: Iterable, waivers: Iterable) -> tuple[l
 
 
 def marker_kinds() -> frozenset[str]:
-    from quancheng.compliance.config import current_config
 
     return current_config().longterm_marker_kinds
 
 
 def labels() -> dict[str, str]:
     """Chinese labels of the circumstances: marker kinds, else hold reasons."""
-    from quancheng.compliance.models import Marker
 
     return {k: str(v) for k, v in (dict(Hold.Reason.choices) | dict(Marker.Kind.choices)).items()}
 
@@ -114,7 +114,6 @@ class _Acts:
 
 
 def _load(act_ids: set[int], case_ids: set[int]) -> _Acts:
-    from quancheng.compliance.models import Finding, Marker
 
     case_of: dict[int, int | None] = dict(
         Act.objects.filter(models.Q(pk__in=act_ids) | models.Q(case_id__in=case_ids)).values_list(

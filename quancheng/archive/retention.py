@@ -39,10 +39,23 @@ from django.db import models, transaction
 from django.http import Http404
 from django.utils import timezone
 
+from quancheng.alerts.services import raise_alert
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
-from quancheng.records.refs import ITEM_MODELS, Item, ItemKind, resolve_many
+from quancheng.lib.blobstore import BlobNotFound, RetentionShortening
+from quancheng.orgs import capabilities as caps
+from quancheng.records.refs import (
+    ITEM_MODELS,
+    Item,
+    ItemKind,
+    items_of_act,
+    items_of_case,
+    kind_of,
+    ref_of,
+    resolve_many,
+)
+from quancheng.records.services import blob_store
 
 from .config import apply_config, current_config
 from .models import (
@@ -409,7 +422,6 @@ def _recompute_batch(refs: list[Ref], actor: User | None, sync_all: bool) -> int
 def _queue_copies_for(items: list[Item]) -> None:
     """Items that came under a hold after it was approved (linked to its act or case later)
     get their offline copy jobs too (A23: held items are copied to offline media)."""
-    from quancheng.records.refs import ref_of
 
     from .holds import queue_offline_copies
 
@@ -431,7 +443,6 @@ def refs_of_dossier(dossier: Dossier) -> list[Ref]:
         for e in dossier.entries.all()
         if e.item_kind in kinds  # explanations and findings have no retention of their own
     ]
-    from quancheng.records.refs import items_of_act, items_of_case, ref_of
 
     linked = items_of_case(dossier.case) if dossier.case_id else items_of_act(dossier.act)
     return list(dict.fromkeys(refs + [ref_of(item) for item in linked]))
@@ -486,7 +497,6 @@ def sync_store(refs: Iterable[Ref]) -> None:
     A failure is logged and alerted, never raised: the database state is already committed and
     the next recompute tries again.
     """
-    from quancheng.records.services import blob_store
 
     store = blob_store()
     if not store.enforces_retention:
@@ -536,7 +546,6 @@ def _has_field(model, name: str) -> bool:
 
 
 def _sync_blob(store, sha256: str, until, held: bool, item) -> None:
-    from quancheng.lib.blobstore import BlobNotFound, RetentionShortening
 
     try:
         # A date already past needs nothing (and S3 refuses a retain-until in the past).
@@ -550,7 +559,6 @@ def _sync_blob(store, sha256: str, until, held: bool, item) -> None:
         log.warning("retention: blob %s of %r is not in the store", sha256, item)
     except Exception as exc:
         log.exception("retention: could not update blob %s in the store", sha256)
-        from quancheng.alerts.services import raise_alert
 
         raise_alert(
             "retention.store_sync_failed",
@@ -623,7 +631,6 @@ def apply_min_months(user: User, min_months: int) -> int:
 
 def retention_of(item) -> ItemRetention | None:
     """The saved retention row of an item (for its page's 保管期限 box)."""
-    from quancheng.records.refs import kind_of
 
     return ItemRetention.objects.filter(item_kind=kind_of(item), item_id=item.pk).first()
 
@@ -642,7 +649,6 @@ def narrow_retention(user: User, segment, reason: str) -> RetentionNarrowing:
     Only the custodian (or head) of the item's agency; only AV not flagged as evidence; only once
     its dossier is frozen (before that, the case's AV is kept with the case, whatever the flag).
     """
-    from quancheng.orgs import capabilities as caps
 
     verdict = caps.check(user, caps.RETENTION_NARROW, segment)
     if not verdict:

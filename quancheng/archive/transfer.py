@@ -50,7 +50,8 @@ from quancheng.ledger.models import Checkpoint, Event
 from quancheng.ledger.services import record_event
 from quancheng.lib import gmcrypto
 from quancheng.lib.canonical import canonical_bytes
-from quancheng.offline.verify_eep import SCHEMA, c14n, schema, validate  # noqa: F401
+from quancheng.offline.verify_bundle import verify_bundle
+from quancheng.offline.verify_eep import SCHEMA, c14n, check_eep, schema, validate  # noqa: F401
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.records.models import DataRecord, Document, Segment
@@ -587,9 +588,6 @@ def read_package(path: Path, *, sm2_public_der: bytes | None = None) -> PackageC
     given, as the archives would with the key obtained apart), every file's SHA-256, SM3 and
     size (``offline/verify_eep.py``), and the ledger bundle with the offline verifier."""
     import tempfile
-
-    from quancheng.offline.verify_bundle import verify_bundle
-    from quancheng.offline.verify_eep import check_eep
 
     check = PackageCheck()
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path) as zf:

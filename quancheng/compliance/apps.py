@@ -13,6 +13,7 @@ class ComplianceConfig(AppConfig):
 
     def _subscribe(self) -> None:
         """Hooks on the apps below (docs/architecture.md, "Hooks between layers")."""
+        # At ready(): the apps' models and signals load once the app registry is ready.
         from quancheng.cases.signals import act_changed
         from quancheng.records.signals import act_records_changed
         from quancheng.registration import checks

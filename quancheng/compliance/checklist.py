@@ -35,7 +35,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from quancheng.cases.models import Act
+from quancheng.documents.models import DocumentDraft
+from quancheng.documents.services import missing_fields, missing_signatures
 from quancheng.orgs import capabilities as caps
+from quancheng.registration.services import registration_state
 
 from .models import Finding
 
@@ -167,8 +170,6 @@ def _finding_step(
 
 
 def _draft_steps(user: User, act: Act) -> list[Step]:
-    from quancheng.documents.models import DocumentDraft
-    from quancheng.documents.services import missing_fields, missing_signatures
 
     steps = []
     drafts = (
@@ -231,7 +232,6 @@ def _draft_steps(user: User, act: Act) -> list[Step]:
 
 
 def _registration_steps(user: User, act: Act, now: dt.datetime) -> list[Step]:
-    from quancheng.registration.services import registration_state
 
     state = registration_state(act, now)
     if state.registered or not state.ended:

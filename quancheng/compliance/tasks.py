@@ -2,11 +2,12 @@
 
 from django_tasks import task
 
+from quancheng.cases.models import Act
+
 
 @task()
 def evaluate_act_task(act_id: int) -> str | None:
     """Evaluate one act's rules (evaluate.py); its completeness, or None if it is gone."""
-    from quancheng.cases.models import Act
 
     from .evaluate import evaluate_act
 

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from quancheng.cases.models import Act
+from quancheng.documents.models import DocumentDraft
 from quancheng.records.models import DataRecord, Document, Segment
 
 from .models import Explanation, Marker
@@ -287,7 +288,6 @@ def union(intervals: Iterable[Interval]) -> list[Interval]:
 
 def _load_document_fields(timelines: dict[int, Timeline]) -> None:
     """The fields written in documents made on the platform (one query)."""
-    from quancheng.documents.models import DocumentDraft
 
     rows = {d.id: d for t in timelines.values() for d in t.documents}
     if not rows:

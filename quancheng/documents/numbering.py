@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from quancheng.orgs.models import Agency
+from quancheng.records.models import Document
 
 from .models import NumberCounter, NumberingConfig
 
@@ -114,7 +115,6 @@ def check_document_number(agency: Agency, number: str, *, exclude_pk=None) -> No
     same style (an 编号 written with another dash is the same number). Raises ValidationError on
     ``number`` naming what is wrong.
     """
-    from quancheng.records.models import Document
 
     config = numbering_config(agency)
     expected_prefix = f"{config.region}{config.sector}"

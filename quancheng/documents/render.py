@@ -13,6 +13,8 @@ import base64
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from quancheng.records.services import blob_store
+
 from .fields import EMPTY, display_value
 
 TEMPLATES = {
@@ -22,7 +24,6 @@ TEMPLATES = {
 
 
 def _image_uri(blob_id: str) -> str:
-    from quancheng.records.services import blob_store
 
     with blob_store().open(blob_id) as f:
         return "data:image/png;base64," + base64.b64encode(f.read()).decode()

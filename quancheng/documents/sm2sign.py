@@ -38,6 +38,8 @@ from quancheng.ledger.services import record_event
 from quancheng.lib import gmcrypto, keyseal, sm2cms
 from quancheng.lib.sm2cms import OID_SM2_SIGN, SIGNATURE_OIDS, Status  # noqa: F401 (API)
 from quancheng.orgs.models import Agency
+from quancheng.records.services import blob_store
+from quancheng.records.sm3 import file_digests
 
 from .certificates import _passphrase
 from .models import Sm2Certificate, Sm2DocumentSignature
@@ -347,7 +349,6 @@ def sign_document_pdf(pdf: bytes, agency: Agency):
 
 def record_signature(actor: User, document, blob, stored: Sm2Certificate, signed_at) -> None:
     """Keep the signature with its document (in the finalisation's transaction)."""
-    from quancheng.records.sm3 import file_digests
 
     Sm2DocumentSignature.objects.create(
         document=document, blob=blob, certificate=stored, signed_at=signed_at
@@ -367,7 +368,6 @@ def record_signature(actor: User, document, blob, stored: Sm2Certificate, signed
 
 def check_document(document) -> Sm2Check:
     """Verify a document's SM2 signature now (the document page shows it each time)."""
-    from quancheng.records.services import blob_store
 
     record = Sm2DocumentSignature.objects.filter(document=document).select_related("blob").first()
     if record is None:

@@ -22,6 +22,7 @@ from pyhanko_certvalidator import ValidationContext
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.records.models import Document
+from quancheng.records.services import blob_store
 from quancheng.records.sm3 import file_digests
 
 from .models import SignatureCheck, TrustedCA
@@ -104,7 +105,6 @@ def validate_pdf_bytes(data: bytes) -> Result:
 
 def validate_document(document) -> Result:
     """Validate a stored document's blob (a scan image is simply unsigned)."""
-    from quancheng.records.services import blob_store
 
     if document.file_kind != "pdf":
         return Result(Status.UNSIGNED, detail="扫描图像不含电子签名")

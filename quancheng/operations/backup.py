@@ -33,9 +33,15 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from quancheng.fixity.models import FixitySweep
+from quancheng.fixity.sweep import run_sweep
 from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import KEY_FILE_NAME, make_checkpoint
+from quancheng.ledger.models import LedgerHead
 from quancheng.ledger.services import record_event
+from quancheng.ledger.verify import record_verification, verify_ledger
+from quancheng.records.models import Blob
+from quancheng.records.services import blob_store, put_record
 
 VAR_FILES = ("secret_key", "document_key_passphrase")
 CHUNK = 4 * 1024 * 1024
@@ -71,7 +77,6 @@ def blob_path(root: Path, sha256: str) -> Path:
 
 def make_backup(dest: Path, *, copy_blobs: bool = True) -> dict:
     """Back the installation up into ``dest``; the manifest written."""
-    from quancheng.ledger.models import LedgerHead
 
     target = dest / f"backup-{timezone.now():%Y%m%dT%H%M%S%fZ}"
     target.mkdir(parents=True)
@@ -135,7 +140,6 @@ def _copy_var_files(target: Path) -> list[str]:
 
 
 def _write_listing(path: Path) -> list[tuple[str, int]]:
-    from quancheng.records.models import Blob
 
     listing = list(Blob.objects.order_by("sha256").values_list("sha256", "size"))
     path.write_text("".join(f"{sha}\t{size}\n" for sha, size in listing))
@@ -144,7 +148,6 @@ def _write_listing(path: Path) -> list[tuple[str, int]]:
 
 def _copy_blobs(listing, root: Path) -> int:
     """Copy the blobs not yet in ``root``, each re-hashed on the way; how many were copied."""
-    from quancheng.records.services import blob_store
 
     store = blob_store()
     copied = 0
@@ -258,7 +261,6 @@ def _restore_var_files(source: Path) -> None:
 
 def _restore_blobs(listing: Path, root: Path) -> int:
     """Put every listed blob into this installation's store (re-hashed by the store)."""
-    from quancheng.records.services import blob_store, put_record
 
     store = blob_store()
     restored = 0
@@ -278,9 +280,6 @@ def _restore_blobs(listing: Path, root: Path) -> int:
 
 
 def _verify(backup: Path, blobs: int) -> Restored:
-    from quancheng.fixity.models import FixitySweep
-    from quancheng.fixity.sweep import run_sweep
-    from quancheng.ledger.verify import record_verification, verify_ledger
 
     report = verify_ledger()
     record_verification(report)

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from quancheng.cases.models import Act
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.lib import sha256state
@@ -124,7 +125,6 @@ def _check_intended_act(user: "User", act_id: str | None) -> None:
     act the user may add records to: refused before a single byte is stored."""
     if act_id is None:
         return
-    from quancheng.cases.models import Act
 
     act = None
     if act_id.isdigit() and len(act_id) < 19:

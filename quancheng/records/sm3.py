@@ -32,7 +32,9 @@ from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.lib import gmcrypto
 from quancheng.lib.blobstore import BlobNotFound, BlobStore
+from quancheng.lib.canonical import canonical_bytes
 from quancheng.lib.digestcheck import judge
+from quancheng.orgs.models import Agency
 
 from .models import Blob
 from .signals import blob_checked
@@ -159,8 +161,6 @@ def backfill_data_records(DataRecord) -> int:
     ``DataRecord`` is the migration's historical model; the events are staged through the
     ledger service like any other.
     """
-    from quancheng.lib.canonical import canonical_bytes
-    from quancheng.orgs.models import Agency
 
     agencies: dict[int, Agency] = {}
     done = 0

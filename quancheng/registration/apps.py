@@ -6,6 +6,7 @@ class RegistrationConfig(AppConfig):
     verbose_name = "记录登记"
 
     def ready(self):
+        # At ready(): the apps' models and signals load once the app registry is ready.
         from quancheng.alerts.sources import OVERDUE, register_check
 
         from .alerts import raise_overdue_registration_alerts

@@ -24,6 +24,7 @@ from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
+from quancheng.records.models import DataRecord, Document, Segment
 
 from . import checks
 from .deadlines import Deadline, working_day_deadline
@@ -47,7 +48,6 @@ def act_records(act: Act) -> list[dict]:
     also with its "sm3" (None while pending; docs/national-crypto.md); the list is written into
     the registration's ledger event so that the event pins what was registered.
     """
-    from quancheng.records.models import DataRecord, Document, Segment
 
     items = []
     for model in (Segment, Document):

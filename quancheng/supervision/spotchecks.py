@@ -30,11 +30,13 @@ from django.utils import timezone
 from quancheng.archive.models import Dossier
 from quancheng.cases.models import Act
 from quancheng.compliance.models import Finding
+from quancheng.documents.render import render_template_pdf
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Agency
 from quancheng.orgs.scoping import agencies_visible_to
+from quancheng.records.services import put_record, register_blob
 from quancheng.records.sm3 import file_digests
 
 from .models_spot import ScoreSheet, SpotCheck, SpotCheckReport, SpotCheckSample, SpotFinding
@@ -354,8 +356,6 @@ def report_context(spot_check: SpotCheck, district: str) -> dict[str, Any]:
 
 def issue_reports(actor: User, spot_check: SpotCheck) -> list[SpotCheckReport]:
     """Render, store and circulate the report (通报) of each district in the sample."""
-    from quancheng.documents.render import render_template_pdf
-    from quancheng.records.services import put_record, register_blob
 
     require_audit(actor, spot_check.district)
     with transaction.atomic(durable=True):

@@ -24,6 +24,7 @@ from quancheng.archive.models import Dossier
 from quancheng.lib import confirm
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import get_visible_or_404
+from quancheng.records.http import stream_blob
 from quancheng.versioning import services as versions
 
 from . import evaluations, sheets, spotchecks
@@ -198,7 +199,6 @@ def spotcheck_report_issue(request, pk):
 
 @require_GET
 def spotcheck_report_download(request, report_pk):
-    from quancheng.records.http import stream_blob
 
     spotchecks.require_view_supervision(request.user)
     report = get_visible_or_404(SpotCheckReport, request.user, pk=report_pk)

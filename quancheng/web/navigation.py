@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from quancheng.access.inbox import inbox_count
+from quancheng.alerts.models import Alert
 from quancheng.orgs import capabilities as caps
 
 from .routes import capability_of
@@ -150,8 +152,6 @@ def _belongs(view_name: str, item: Item) -> bool:
 
 def _badges(user: User, menus: list[Menu]) -> dict[str, int]:
     """Counted only when an item showing them is visible."""
-    from quancheng.access.inbox import inbox_count
-    from quancheng.alerts.models import Alert
 
     wanted = {item.badge for menu in menus for item in menu.items if item.badge}
     counts = {}

@@ -9,9 +9,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from quancheng.cases.models import Act
 from quancheng.compliance.config import Config
 from quancheng.compliance.custody import Custody
 from quancheng.compliance.timeline import ExplanationRow, Interval, Timeline
+from quancheng.registration.deadlines import deadline_for_end
 
 ERROR = "error"
 WARNING = "warning"
@@ -51,7 +53,6 @@ class Context:
 
     def registration_due_by(self) -> dt.datetime:
         """The A21 deadline counted from the act's end (whether registered or not)."""
-        from quancheng.registration.deadlines import deadline_for_end
 
         return deadline_for_end(timezone.localdate(self.act.ended_at), self.schedules).due_by
 
@@ -164,7 +165,6 @@ def missing_markers(ctx: Context, kinds: Iterable[str]) -> list[str]:
 
 
 def kind_label(kind: str) -> str:
-    from quancheng.cases.models import Act
 
     return str(Act.Kind(kind).label)
 
