@@ -176,11 +176,7 @@ class Timeline:
     @property
     def covered(self) -> list[Interval]:
         """The union of the segments' intervals, sorted and merged."""
-        return union(
-            (s.started_at, s.ended_at)
-            for s in self.segments
-            if s.timed  # type: ignore[misc]
-        )
+        return union(span for _, span in self.timed_spans)
 
     @property
     def recorded_span(self) -> Interval | None:
@@ -194,19 +190,21 @@ class Timeline:
         """Each camera's (lane's) label and its first-to-last recorded moment, plus the officers'
         cameras together: a document is compared with the cameras that filmed it, never with
         the union that includes a fixed camera running longer (A15.4)."""
-        rows: dict[str, list[SegmentRow]] = defaultdict(list)
-        for s in self.timed_segments:
-            rows[s.lane].append(s)
+        rows: dict[str, list[tuple[SegmentRow, Interval]]] = defaultdict(list)
+        for s, span in self.timed_spans:
+            rows[s.lane].append((s, span))
             if s.device_kind != "fixed_camera":
-                rows["officers"].append(s)
+                rows["officers"].append((s, span))
         if len(rows) == 2 and "officers" in rows:
             del rows["officers"]  # one camera only: the same span twice
         return {
             lane: (
-                "执法人员的执法记录仪" if lane == "officers" else lane_rows[0].device_label or lane,
+                "执法人员的执法记录仪"
+                if lane == "officers"
+                else lane_rows[0][0].device_label or lane,
                 (
-                    min(s.started_at for s in lane_rows),  # type: ignore[type-var]
-                    max(s.ended_at for s in lane_rows),  # type: ignore[type-var]
+                    min(span[0] for _, span in lane_rows),
+                    max(span[1] for _, span in lane_rows),
                 ),
             )
             for lane, lane_rows in rows.items()
@@ -225,10 +223,18 @@ class Timeline:
         """Seconds of the act's window covered by the union of the segments."""
         start, end = self.window
         rows = self.segments if segments is None else segments
+        spans = [
+            (s.started_at, s.ended_at)
+            for s in rows
+            if s.started_at is not None and s.ended_at is not None
+        ]
         return sum(
-            (min(b, end) - max(a, start)).total_seconds()
-            for a, b in union((s.started_at, s.ended_at) for s in rows if s.timed)  # type: ignore[misc]
-            if min(b, end) > max(a, start)
+            (
+                (min(b, end) - max(a, start)).total_seconds()
+                for a, b in union(spans)
+                if min(b, end) > max(a, start)
+            ),
+            0.0,
         )
 
     @property
@@ -251,15 +257,15 @@ class Timeline:
     def overlaps(self) -> list[tuple[SegmentRow, SegmentRow]]:
         """Pairs of segments of one device whose times overlap: one camera cannot record twice
         at once, so either the times or the files are wrong (A27: 弄虚作假, 剪接)."""
-        by_device: dict[int, list[SegmentRow]] = defaultdict(list)
-        for s in self.timed_segments:
+        by_device: dict[int, list[tuple[SegmentRow, Interval]]] = defaultdict(list)
+        for s, span in self.timed_spans:
             if s.device_id is not None:
-                by_device[s.device_id].append(s)
+                by_device[s.device_id].append((s, span))
         pairs = []
         for rows in by_device.values():
-            rows.sort(key=lambda s: (s.started_at, s.id))
-            for a, b in itertools.pairwise(rows):
-                if b.started_at < a.ended_at:  # type: ignore[operator]
+            rows.sort(key=lambda row: (row[1][0], row[0].id))
+            for (a, a_span), (b, b_span) in itertools.pairwise(rows):
+                if b_span[0] < a_span[1]:
                     pairs.append((a, b))
         return pairs
 
@@ -324,13 +330,14 @@ def build_timelines(acts: Sequence[Act]) -> dict[int, Timeline]:
             "user__certificate_valid_until",
         )
     ):
-        act_id, *rest = row
-        rest[2] = rest[2] or ""
-        timelines[act_id].officers.append(OfficerRow(*rest))
+        act_id, user_id, name, certificate_number, valid_from, valid_until = row
+        timelines[act_id].officers.append(
+            OfficerRow(user_id, name, certificate_number or "", valid_from, valid_until)
+        )
 
     # 2. Segments, with their devices.
     segment_start: dict[int, dt.datetime | None] = {}
-    for row in (
+    for values in (
         Segment.objects.filter(act_id__in=ids)
         .order_by("started_at", "pk")
         .values_list(
@@ -358,33 +365,70 @@ def build_timelines(acts: Sequence[Act]) -> dict[int, Timeline]:
             "osd_reading__device_number",
         )
     ):
-        act_id, pk, device_id, serial, device_kind, *rest = row
-        *rest, picture_status, picture_started_at, picture_device = rest
+        (
+            act_id,
+            pk,
+            device_id,
+            serial,
+            device_kind,
+            officer_id,
+            started_at,
+            ended_at,
+            clock_offset_seconds,
+            readable,
+            media_kind,
+            label_place,
+            label_party,
+            label_case_number,
+            label_cause,
+            is_evidence,
+            created_at,
+            duration_seconds,
+            time_source,
+            picture_status,
+            picture_started_at,
+            picture_device,
+        ) = values
         timelines[act_id].segments.append(
             SegmentRow(
                 pk,
                 device_id,
                 serial or "",
                 device_kind or "",
-                *rest,
+                officer_id,
+                started_at,
+                ended_at,
+                clock_offset_seconds,
+                readable,
+                media_kind,
+                label_place,
+                label_party,
+                label_case_number,
+                label_cause,
+                is_evidence,
+                created_at,
+                duration_seconds,
+                time_source,
                 picture_status=picture_status or "",
                 picture_started_at=picture_started_at,
                 picture_device_number=picture_device or "",
             )
         )
-        segment_start[pk] = rest[1]
+        segment_start[pk] = started_at
 
     # 3. Documents with their written times.
-    for act_id, *rest in (
+    for act_id, pk, doc_type, number, written_started_at, written_ended_at in (
         Document.objects.filter(act_id__in=ids)
         .order_by("written_started_at", "pk")
         .values_list("act_id", "pk", "doc_type", "number", "written_started_at", "written_ended_at")
     ):
-        timelines[act_id].documents.append(DocumentRow(*rest))
+        timelines[act_id].documents.append(
+            DocumentRow(pk, doc_type, number, written_started_at, written_ended_at)
+        )
     _load_document_fields(timelines)
 
     # 4. Data records.
-    for act_id, *rest, schema in (
+    for act_id, pk, kind, recorded_at, created_at, subject_id, data, schema in (
         DataRecord.objects.filter(act_id__in=ids)
         .order_by("recorded_at", "pk")
         .values_list(
@@ -399,7 +443,9 @@ def build_timelines(acts: Sequence[Act]) -> dict[int, Timeline]:
         )
     ):
         mapping = (schema or {}).get(DOCUMENT_FIELDS, {}) if isinstance(schema, dict) else {}
-        timelines[act_id].data_records.append(DataRow(*rest, document_fields=mapping))
+        timelines[act_id].data_records.append(
+            DataRow(pk, kind, recorded_at, created_at, subject_id, data, document_fields=mapping)
+        )
 
     # 5. Markers still in force, on the segments of these acts.
     for act_id, pk, segment_id, kind, offset in (
@@ -413,7 +459,7 @@ def build_timelines(acts: Sequence[Act]) -> dict[int, Timeline]:
         timelines[act_id].markers.append(MarkerRow(pk, segment_id, kind, offset, at))
 
     # 6. Explanations.
-    for act_id, *rest in (
+    for act_id, pk, kind, reason, review, gap_started_at, gap_ended_at, created_at in (
         Explanation.objects.filter(act_id__in=ids)
         .order_by("requested_at", "pk")
         .values_list(
@@ -427,5 +473,7 @@ def build_timelines(acts: Sequence[Act]) -> dict[int, Timeline]:
             "requested_at",
         )
     ):
-        timelines[act_id].explanations.append(ExplanationRow(*rest))
+        timelines[act_id].explanations.append(
+            ExplanationRow(pk, kind, reason, review, gap_started_at, gap_ended_at, created_at)
+        )
     return timelines
