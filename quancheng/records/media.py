@@ -266,7 +266,7 @@ def probe_file(path: Path) -> Probe:
                 if stream.disposition & av.stream.Disposition.attached_pic:
                     continue  # cover art, not the recording
                 probe.video_codec = codec
-                fmt = stream.codec_context.format
+                fmt = getattr(stream.codec_context, "format", None)  # a video codec's
                 probe.pix_fmt = fmt.name if fmt else ""
             elif stream.type == "audio" and codec:
                 probe.audio_codecs.append(codec)
@@ -351,6 +351,7 @@ def make_proxy(source: Path, dest: Path) -> None:
             for packet in src.demux(*streams):
                 for frame in packet.decode():
                     target = vout if packet.stream is vin else aout
+                    assert target is not None  # a packet of ain means aout was added
                     for encoded in target.encode(frame):
                         out.mux(encoded)
             for target in (vout, aout):

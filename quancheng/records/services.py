@@ -19,7 +19,7 @@ import os
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -164,6 +164,7 @@ def put_record_file(path, *, sha256: str | None = None) -> BlobInfo:
 @contextlib.contextmanager
 def _locked_partial(upload: Upload):
     """The partial file opened r+b under an exclusive flock; 423 when another request holds it."""
+    f: IO[bytes] | None
     try:
         f = open(upload.partial_path, "r+b")  # noqa: SIM115 - closed below
     except FileNotFoundError:
@@ -272,13 +273,18 @@ def append(
         # received the earlier PATCHes. Without one (libcrypto's SHA256 unavailable, an upload
         # from before states were kept) nothing is hashed and the completion reads the file.
         digest = None
-        if client_offset == 0 or upload.hash_state:
-            digest = sha256state.resume(bytes(upload.hash_state) if client_offset else None)
+        state = upload.hash_state
+        if client_offset == 0 or state:
+            digest = sha256state.resume(bytes(state) if client_offset and state else None)
         check = checksum.new() if checksum is not None else None
         hashing = digest if check is None else _Tee(digest, check)
         result = receive_into(f, reader, content_length, hashing)
         received, interrupted = result.size, result.interrupted
-        if check is not None and (interrupted or check.digest() != checksum.digest):
+        if (
+            check is not None
+            and checksum is not None
+            and (interrupted or check.digest() != checksum.digest)
+        ):
             _discard(f, client_offset)
             raise UploadError(
                 460,
