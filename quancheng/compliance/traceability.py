@@ -103,7 +103,7 @@ FEATURES: list[Feature] = [
     Feature(
         "查阅、播放、下载留痕与机构范围限制",
         (24,),
-        "quancheng/records/views_items.py",
+        "quancheng/web/views_items.py",
         ("records/tests/test_item_pages.py",),
     ),
     Feature(
