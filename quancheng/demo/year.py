@@ -28,6 +28,7 @@ import datetime as dt
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.utils import timezone
 
@@ -146,6 +147,13 @@ class _Plan:
     missing_marker: bool = False
     registration: str = "on_time"  # on_time, late, none
     act: Act | None = None
+
+    @property
+    def made(self) -> Act:
+        """The act, for the steps the timeline runs after ``_act`` has made it."""
+        if self.act is None:
+            raise RuntimeError("the act is not made yet: the timeline ran a step out of order")
+        return self.act
 
 
 class _Year:
@@ -290,10 +298,8 @@ class _Year:
 
     def schedule(self, plans: list[_Plan]) -> None:
         for index, p in enumerate(plans):
-            self.timeline.add(
-                p.end + dt.timedelta(minutes=20), lambda p=p, i=index: self._act(p, i)
-            )
-            self.timeline.add(p.end + dt.timedelta(hours=3), lambda p=p: self._markers(p))
+            self.timeline.add(p.end + dt.timedelta(minutes=20), partial(self._act, p, index))
+            self.timeline.add(p.end + dt.timedelta(hours=3), partial(self._markers, p))
             self._schedule_registration(p)
         case_acts = self._case_acts(plans)
         for index in range(len(self.case_plans)):
@@ -330,10 +336,12 @@ class _Year:
         ]
         for next_stage, p in zip(stages, acts, strict=False):
             moment = p.end + dt.timedelta(days=2)
-            self.timeline.add(moment, lambda s=next_stage: self._stage(index, s))
+            self.timeline.add(moment, partial(self._stage, index, next_stage))
 
     def _stage(self, index: int, stage: str) -> None:
-        case = Case.objects.get(pk=self.cases[index].pk)
+        made = self.cases[index]
+        assert made is not None  # a stage follows the case's creation on the timeline
+        case = Case.objects.get(pk=made.pk)
         if stage == Case.Stage.CLOSED and case.stage != Case.Stage.SERVICE:
             return
         cases.change_case_stage(self.head, case, stage, "演示：按办案进度推进")
@@ -395,7 +403,7 @@ class _Year:
         if p.av == "gap_written":
             compliance.add_explanation(
                 officer,
-                p.act,
+                p.made,
                 Explanation.Kind.WRITTEN_GAP,
                 "执法记录仪电量耗尽，更换电池期间中断录像。",
                 gap_started_at=intervals[0][1],
@@ -439,7 +447,8 @@ class _Year:
         if not segments:
             return
         first, last = segments[0], segments[-1]
-        wanted = []
+        wanted: list[tuple[Segment, float, str]] = []
+        end = last.duration_seconds or 0.0
         if p.kind in self.config.door_kinds:
             wanted.append((first, 5, Marker.Kind.ARRIVAL_DOOR))
         if p.kind != Act.Kind.DELIBERATION:
@@ -447,10 +456,10 @@ class _Year:
                 (first, 30, Marker.Kind.IDENTITY_STATED),
                 (first, 40, Marker.Kind.CERTIFICATE_SHOWN),
                 (first, 60, Marker.Kind.RIGHTS_TOLD),
-                (last, max(0.0, last.duration_seconds - 90), Marker.Kind.PARTY_SIGNING),
+                (last, max(0.0, end - 90), Marker.Kind.PARTY_SIGNING),
             ]
         if p.kind in self.config.door_kinds:
-            wanted.append((last, max(0.0, last.duration_seconds - 20), Marker.Kind.DOOR_AT_END))
+            wanted.append((last, max(0.0, end - 20), Marker.Kind.DOOR_AT_END))
         if p.missing_marker and wanted:
             wanted.pop()
         if p.av == "gap_voice":
@@ -474,17 +483,17 @@ class _Year:
     def _register(self, p: _Plan) -> None:
         # The custodian registers what arrived, open findings recorded with it (as confirmed on
         # the page): an act's gaps do not keep its records out of the register.
-        registration.register_records(self.custodian, p.act, confirm_open_findings=True)
+        registration.register_records(self.custodian, p.made, confirm_open_findings=True)
         self.summary.registrations += 1
 
     def _late_request(self, p: _Plan) -> None:
         registration.request_late_registration(
-            self.custodian, p.act, "执法人员外出办案，记录未能在两个工作日内移交登记。"
+            self.custodian, p.made, "执法人员外出办案，记录未能在两个工作日内移交登记。"
         )
 
     def _late_decision(self, p: _Plan) -> None:
-        request = p.act.late_requests.get()
-        last_day = registration.working_day_deadline(p.act).last_day
+        request = p.made.late_requests.get()
+        last_day = registration.working_day_deadline(p.made).last_day
         registration.decide_late_request(
             self.head, request, True, "同意延期登记", last_day + dt.timedelta(days=5)
         )

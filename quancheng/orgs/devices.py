@@ -171,7 +171,7 @@ def add_device_maintenance(
 
 def note_devices_docked(
     actor: User,
-    devices: Iterable[Device],
+    devices: Iterable[Device | None],  # None: an item with no device, skipped
     *,
     source: str,
     at: dt.datetime | None = None,

@@ -28,6 +28,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -379,8 +380,8 @@ def ingest_folder(actor: User, folder, *, progress: Progress | None = None) -> I
     root = root.resolve()
     report = IngestReport(folder=str(root))
     files, report.skipped = walk(root)
-    for path, reason in report.skipped:
-        say(f"跳过 {path}：{reason}")
+    for skipped_path, reason in report.skipped:
+        say(f"跳过 {skipped_path}：{reason}")
     total = len(files)
     for i, path in enumerate(files, 1):
         rel = printable(str(path.relative_to(root)))
@@ -473,7 +474,7 @@ def probe_blob(sha256: str) -> tuple[MediaInfo | None, str]:
 
 def segment_fields(name: str, media: MediaInfo | None, who: Attribution) -> dict:
     """A segment's fields from its probe and attribution: the same for dock ingest and uploads."""
-    fields = {
+    fields: dict[str, Any] = {
         "original_filename": name[:255],
         "content_type": mimetypes.guess_type(name)[0] or "application/octet-stream",
         "device": who.device,
@@ -525,4 +526,5 @@ def _record_run(actor: User, agency, report: IngestReport) -> None:
             agency=agency,
         )
         # The devices whose files came in have docked (A19; quancheng.orgs.devices).
-        note_devices_docked(actor, [f.segment.device for f in report.ingested], source="ingest")
+        docked = [f.segment.device for f in report.ingested if f.segment is not None]
+        note_devices_docked(actor, docked, source="ingest")
