@@ -16,7 +16,7 @@ from django.db import transaction
 
 from quancheng.cases.models import Act, Case
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, require_own_transaction
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import agencies_visible_to
@@ -143,6 +143,7 @@ def decide_extraction(actor: User, extraction: Extraction, *, approve: bool, not
 
 def apply_decision(extraction: Extraction, actor: User, approve: bool, note: str) -> Extraction:
     """The extraction's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    require_own_transaction("apply_decision")  # inside approvals.decide()
     extraction.status = Extraction.Status.APPROVED if approve else Extraction.Status.REFUSED
     extraction.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     record_event(

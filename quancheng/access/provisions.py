@@ -30,7 +30,7 @@ from django.utils import timezone
 from quancheng.cases.models import Act, Case
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, require_own_transaction
 from quancheng.lib.spreadsheet import safe_row
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
@@ -125,6 +125,7 @@ def decide_provision(
 
 def apply_decision(provision: Provision, actor: User, approve: bool, note: str) -> Provision:
     """The provision's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    require_own_transaction("apply_decision")  # inside approvals.decide()
     provision.status = Provision.Status.APPROVED if approve else Provision.Status.REFUSED
     provision.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     record_event(

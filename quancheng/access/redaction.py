@@ -37,7 +37,7 @@ from quancheng.jobs.leases import current_job
 from quancheng.jobs.workdirs import work_dir
 from quancheng.ledger.actions import Action
 from quancheng.ledger.models import Event
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, require_own_transaction
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.records.media import _readable_path
@@ -323,6 +323,7 @@ def decide_redaction(
 def apply_decision(copy: RedactedCopy, actor: User, approve: bool, note: str) -> RedactedCopy:
     """The copy's own outcome (``approvals.decide`` calls it, in its transaction): approving
     needs the head to have played it."""
+    require_own_transaction("apply_decision")  # inside approvals.decide()
     if approve and not has_played(actor, copy):
         raise _error("请先播放审查脱敏副本，再予批准", "not_played", "status")
     copy.status = RedactedCopy.Status.APPROVED if approve else RedactedCopy.Status.REFUSED

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from quancheng.cases.models import Act, Case
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, require_own_transaction
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.records.refs import ITEM_MODELS
@@ -175,6 +175,7 @@ def apply_decision(
     allow_download: bool | None = None,
 ) -> AccessRequest:
     """The access request's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    require_own_transaction("apply_decision")  # inside approvals.decide()
     granted_until = None
     if approve:
         assert request.decided_at is not None  # approvals.decide stamps it before the effect

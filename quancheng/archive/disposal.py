@@ -33,7 +33,7 @@ from quancheng.alerts.services import raise_alert
 from quancheng.cases.models import Act
 from quancheng.fixity.checks import check_blob, record_check
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event, record_sequenced_event
+from quancheng.ledger.services import record_event, record_sequenced_event, require_own_transaction
 from quancheng.lib.blobstore import BlobNotFound
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.orgs import approvals
@@ -310,6 +310,7 @@ def decide_disposal(user: User, proposal: DisposalProposal, *, approve: bool, no
 def apply_disposal_decision(locked: DisposalProposal, user: User, approve: bool, note: str):
     """The proposal's own outcome (``approvals.decide`` calls it, in its transaction): an
     approval re-checks every item first (retention and A23, with the items' acts locked)."""
+    require_own_transaction("apply_disposal_decision")  # inside approvals.decide()
     if approve:
         refs = list(locked.items.values_list("item_kind", "item_id"))
         _lock_acts(refs)

@@ -31,7 +31,7 @@ from quancheng.documents.catalogue import BUNDLED
 from quancheng.documents.numbering import next_serial
 from quancheng.documents.render import render_template_pdf
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, require_own_transaction
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.records.models import Blob, DataRecord, Document, Segment
@@ -583,6 +583,7 @@ def apply_supplement_decision(
     request: SupplementRequest, actor: User, approve: bool, note: str
 ) -> SupplementRequest:
     """The supplement's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    require_own_transaction("apply_supplement_decision")  # inside approvals.decide()
     dossier = _locked(request.dossier)
     if not approve:
         request.status = SupplementRequest.Status.REFUSED

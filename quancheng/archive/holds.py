@@ -25,7 +25,7 @@ from django.utils import timezone
 from quancheng.cases.models import Act
 from quancheng.compliance.hooks import schedule_evaluation
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, require_own_transaction
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
@@ -98,6 +98,7 @@ def decide_hold(user: User, hold: Hold, *, approve: bool, note: str = "") -> Hol
 
 def apply_hold_decision(hold: Hold, user: User, approve: bool, note: str) -> Hold:
     """The hold's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    require_own_transaction("apply_hold_decision")  # inside approvals.decide()
     if not approve:
         hold.status = Hold.Status.REFUSED
         hold.save()
@@ -166,6 +167,7 @@ def decide_lift(user: User, hold: Hold, *, approve: bool, note: str = "") -> Hol
 
 def apply_lift_decision(hold: Hold, user: User, approve: bool, note: str) -> Hold:
     """The lift request's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    require_own_transaction("apply_lift_decision")  # inside approvals.decide()
     if not approve:
         hold.status = Hold.Status.ACTIVE
         hold.save()

@@ -47,7 +47,7 @@ from quancheng.ledger.actions import Action
 from quancheng.ledger.bundle import BundleFile, bundle_made_body, make_ledger_bundle, safe_name
 from quancheng.ledger.checkpoints import make_checkpoint, sm2_signing_key
 from quancheng.ledger.models import Checkpoint, Event
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, require_own_transaction
 from quancheng.lib import gmcrypto
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.offline.verify_bundle import verify_bundle
@@ -141,6 +141,7 @@ def decide_transfer(actor: User, transfer: Transfer, *, approve: bool, note: str
 
 def apply_transfer_decision(transfer: Transfer, actor: User, approve: bool, note: str) -> Transfer:
     """The transfer's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    require_own_transaction("apply_transfer_decision")  # inside approvals.decide()
     if not approve:
         transfer.status = Transfer.Status.REFUSED
         transfer.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from quancheng.cases.models import Act
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, require_own_transaction
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.records.models import Segment
@@ -191,6 +191,7 @@ def review_explanation(
 
 def apply_review(explanation: Explanation, actor: User, accept: bool, note: str) -> Explanation:
     """The work record's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    require_own_transaction("apply_review")  # inside approvals.decide()
     explanation.review = Explanation.Review.ACCEPTED if accept else Explanation.Review.RETURNED
     explanation.save(update_fields=["review", "decided_by", "decided_at", "decision_note"])
     record_event(

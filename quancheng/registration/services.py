@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from quancheng.cases.models import Act
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, require_own_transaction
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
 from quancheng.records.models import DataRecord, Document, Segment
@@ -331,6 +331,7 @@ def apply_late_decision(
     approved_until: dt.date | None = None,
 ) -> LateRegistrationRequest:
     """The late request's own outcome (``approvals.decide`` calls it, in its transaction)."""
+    require_own_transaction("apply_late_decision")  # inside approvals.decide()
     act = _locked_act(request.act)
     if ActRegistration.objects.filter(act=act).exists():
         raise _error("该执法行为的记录已登记，无需审批", "already_registered")
