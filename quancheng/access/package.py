@@ -85,7 +85,7 @@ def claim(extraction_id: int) -> Extraction | None:
     unclaimed = models.Q(production_started_at__isnull=True)
     if job is not None:
         unclaimed |= models.Q(production_job=job.task_id)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         won = (
             Extraction.objects.filter(pk=extraction_id, status=Extraction.Status.APPROVED)
             .filter(unclaimed)
@@ -207,7 +207,7 @@ def make_note(extraction: Extraction, items, files) -> BundleFile:
         location=extraction.agency.district or extraction.agency.name,
     )
     info = put_record(io.BytesIO(signed))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         blob = register_blob(info, extraction.agency)
         Extraction.objects.filter(pk=extraction.pk).update(note=blob)
         staged = record_event(
@@ -339,7 +339,7 @@ def produce(extraction_id: int) -> Extraction | None:
     except Exception as e:  # every failure is shown to the head and logged; the head may retry
         logger.exception("extraction %s: production failed", extraction_id)
         return _failed(extraction, e)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         extraction = Extraction.objects.select_for_update().get(pk=extraction.pk)
         blob = register_blob(info, extraction.agency)
         note = Event.objects.filter(
@@ -384,7 +384,7 @@ def abandon(extraction_id: int, reason: str) -> None:
 
 def mark_failed(extraction_id: int, message: str) -> Extraction:
     """The package could not be produced: the extraction fails with ``message``; a ledger event."""
-    with transaction.atomic():
+    with transaction.atomic():  # also inside the reaper's (jobs.leases.reap -> abandon)
         extraction = Extraction.objects.select_for_update().get(pk=extraction_id)
         extraction.status = Extraction.Status.FAILED
         extraction.error = message[:2000]

@@ -191,7 +191,7 @@ def claim(copy_id: int) -> RedactedCopy | None:
     claimable = models.Q(status=RedactedCopy.Status.REQUESTED)
     if job is not None:
         claimable |= models.Q(status=RedactedCopy.Status.PRODUCING, production_job=job.task_id)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         won = (
             RedactedCopy.objects.filter(pk=copy_id)
             .filter(claimable)
@@ -237,7 +237,7 @@ def produce(copy_id: int) -> RedactedCopy | None:
     except Exception as e:  # shown to the requester, who may ask again
         logger.exception("redacted copy %s: production failed", copy_id)
         return mark_failed(copy.pk, f"制作失败：{e}")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         copy = RedactedCopy.objects.select_for_update().get(pk=copy.pk)
         blob = register_blob(info, copy.agency)
         copy.status = RedactedCopy.Status.REVIEW
@@ -274,7 +274,7 @@ def _params(body: dict) -> Params:
 
 def mark_failed(copy_id: int, message: str) -> RedactedCopy:
     """The copy could not be produced: it fails with ``message``; a ledger event."""
-    with transaction.atomic():
+    with transaction.atomic():  # also inside the reaper's (jobs.leases.reap -> abandon)
         copy = RedactedCopy.objects.select_for_update().get(pk=copy_id)
         copy.status = RedactedCopy.Status.FAILED
         copy.error = message[:2000]

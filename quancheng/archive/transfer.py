@@ -248,7 +248,7 @@ def package_transfer(transfer_id: int) -> Transfer | None:
         logger.exception("transfer %s: packaging failed", transfer_id)
         message = "; ".join(e.messages) if isinstance(e, ValidationError) else str(e)
         return mark_failed(transfer.pk, f"移交包制作失败：{message}")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
         if transfer.status != Transfer.Status.PACKAGING:
             return transfer
@@ -288,7 +288,7 @@ def package_transfer(transfer_id: int) -> Transfer | None:
 
 def mark_failed(transfer_id: int, message: str) -> Transfer:
     """End a packaging transfer as 检测未通过/失败 with the reason (the dossier stays)."""
-    with transaction.atomic():
+    with transaction.atomic():  # also inside the reaper's (jobs.leases.reap -> abandon)
         transfer = Transfer.objects.select_for_update().get(pk=transfer_id)
         if transfer.status != Transfer.Status.PACKAGING:
             return transfer
