@@ -139,7 +139,7 @@ def propose(
     _require(kind, actor)
     kind.validate(data)
     _check_effective_from(kind, effective_from)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         row = _new_version(kind, actor, data, note, effective_from)
         record_event(
             actor,
@@ -156,7 +156,7 @@ def revise(
     """Change a proposed version; an active version is refused (immutable); a ledger event."""
     _require(kind, actor)
     kind.validate(data)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         row = _rows(kind).select_for_update().get(pk=row.pk)
         if row.is_active:
             raise _invalid(kind, f"{row}已启用，不能修改；修改请另存为新版本", "immutable")
