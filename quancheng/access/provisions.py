@@ -34,7 +34,6 @@ from quancheng.ledger.services import record_event, require_own_transaction
 from quancheng.lib.spreadsheet import safe_row
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
-from quancheng.orgs.models import Role
 from quancheng.records.refs import ItemKind, resolve_many
 
 from .extraction import clean_text, items_in_scope, refs_json
@@ -213,14 +212,8 @@ def _items_of(provision: Provision) -> list:
 
 
 def pending_for_head(user: User) -> models.QuerySet[Provision]:
-    """Provision requests waiting for this head's decision (the approvals inbox)."""
-    if getattr(user, "role", None) != Role.HEAD or user.agency_id is None:
-        return Provision.objects.none()
-    return (
-        Provision.objects.filter(status=Provision.Status.REQUESTED, agency_id=user.agency_id)
-        .exclude(requested_by=user)
-        .select_related("requested_by", "case", "act")
-    )
+    """Provision requests waiting for this head's decision (the approvals inbox's section)."""
+    return approvals.awaiting("provision", user)
 
 
 # --- the register: filters and export ---------------------------------------------------------

@@ -229,12 +229,5 @@ def requests_visible_to(user: User):
 
 
 def pending_for_head(user: User):
-    """Requests waiting for this head's decision (the approvals inbox)."""
-    if not caps.can(user, caps.REQUESTS_DECIDE):
-        return AccessRequest.objects.none()
-    return (
-        AccessRequest.objects.filter(status=AccessRequest.Status.PENDING, agency=user.agency_id)
-        .exclude(requested_by=user)
-        .select_related("requested_by", "case", "act")
-        .order_by("requested_at", "pk")
-    )
+    """Requests waiting for this head's decision (the approvals inbox's section)."""
+    return approvals.awaiting("access_request", user).order_by("requested_at", "pk")

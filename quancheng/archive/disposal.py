@@ -503,9 +503,5 @@ def tombstone_of(item) -> DisposalItem | None:
 
 
 def pending_for_head(user: User) -> models.QuerySet[DisposalProposal]:
-    """Disposal proposals awaiting this head's decision (the approvals inbox)."""
-    if getattr(user, "role", None) != Role.HEAD or user.agency_id is None:
-        return DisposalProposal.objects.none()
-    return DisposalProposal.objects.filter(
-        agency_id=user.agency_id, status=DisposalProposal.Status.PROPOSED
-    ).exclude(requested_by=user)
+    """Disposal proposals awaiting this head's decision (the approvals inbox's section)."""
+    return approvals.awaiting("disposal", user)

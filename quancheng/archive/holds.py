@@ -28,7 +28,6 @@ from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event, require_own_transaction
 from quancheng.orgs import approvals
 from quancheng.orgs import capabilities as caps
-from quancheng.orgs.models import Role
 from quancheng.records.refs import items_of_act, items_of_case, kind_of, ref_of
 from quancheng.records.sm3 import file_digests
 
@@ -214,10 +213,6 @@ def mark_offline_copy_done(user: User, job: OfflineCopyJob, *, medium_label: str
 
 
 def pending_for_head(user: User) -> models.QuerySet[Hold]:
-    """Hold requests and lift requests awaiting this head's decision (the approvals inbox)."""
-    if getattr(user, "role", None) != Role.HEAD or user.agency_id is None:
-        return Hold.objects.none()
-    return Hold.objects.filter(agency_id=user.agency_id).filter(
-        models.Q(status=Hold.Status.REQUESTED) & ~models.Q(requested_by=user)
-        | models.Q(status=Hold.Status.LIFT_REQUESTED) & ~models.Q(lift_requested_by=user)
-    )
+    """Hold requests and lift requests awaiting this head's decision (the approvals inbox's two
+    sections)."""
+    return approvals.awaiting("hold", user) | approvals.awaiting("hold_lift", user)

@@ -136,6 +136,16 @@ def kind_of(code: str) -> ApprovableKind:
     return _REGISTRY[code]
 
 
+def awaiting(code: str, user: User) -> models.QuerySet:
+    """What of one kind waits for ``user``'s decision: the kind's inbox section (pending, in
+    their agency, not their own) when the capability table lets them decide it, else nothing.
+    The pages and the API ask this whether to offer the decision form."""
+    kind = kind_of(code)
+    if not caps.can(user, kind.capability):
+        return kind.model._default_manager.none()
+    return kind.inbox(user)
+
+
 def _authorise(kind: ApprovableKind, actor: User, obj) -> None:
     target = kind.capability_target(obj)
     if kind.table_refusal:
