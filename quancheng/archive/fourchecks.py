@@ -334,11 +334,11 @@ class _Run:
         ]
         named = [n for n in named if n]
         if not named:
-            self.add(AUTHENTICITY, "sm3_not_in_ledger", label, FAIL, "台账中没有该数据的SM3记录")
+            self.add(AUTHENTICITY, "sm3_not_in_ledger", label, FAIL, "账本中没有该数据的SM3记录")
         elif any(n != record.sm3 for n in named):
-            self.add(AUTHENTICITY, "sm3_ledger_mismatch", label, FAIL, "台账登记的SM3与数据不符")
+            self.add(AUTHENTICITY, "sm3_ledger_mismatch", label, FAIL, "账本登记的SM3与数据不符")
         else:
-            self.add(AUTHENTICITY, "sm3", label, PASS, f"SM3 {record.sm3[:16]}…与台账一致")
+            self.add(AUTHENTICITY, "sm3", label, PASS, f"SM3 {record.sm3[:16]}…与账本一致")
 
     def _stored_file(self, label, kind, item, created) -> None:
         blob = item.blob
