@@ -89,7 +89,7 @@ class LoadResult:
     unchanged: list[str] = field(default_factory=list)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def load_catalogue(
     path: Path = BUNDLED, *, replace: bool = False, actor: User | None = None
 ) -> LoadResult:

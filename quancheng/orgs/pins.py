@@ -58,7 +58,7 @@ def set_signing_pin(request, user: User, *, password: str, pin: str, again: str)
     pin = clean_pin(pin, again)
     if not password or not verify_secret(request, user, lambda: user.check_password(password)):
         raise ValidationError({"password": "登录密码不正确"})
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = User.objects.select_for_update().get(pk=user.pk)
         action = (
             Action.AUTH_SIGNING_PIN_CHANGED if locked.signing_pin else Action.AUTH_SIGNING_PIN_SET

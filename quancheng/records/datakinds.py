@@ -56,7 +56,7 @@ def load_data_kinds(path: Path = BUNDLED, actor: User | None = None) -> LoadResu
     """Create missing kinds, update those whose file version is higher; all or nothing."""
     entries = json.loads(Path(path).read_text(encoding="utf-8"))
     result = LoadResult()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         for entry in entries:
             code, version = entry["code"], int(entry.get("version", 1))
             check_schema(entry["schema"])
