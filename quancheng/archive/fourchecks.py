@@ -50,7 +50,6 @@ from quancheng.ledger.tree import inclusion_proof_for
 from quancheng.lib import gmcrypto, merkle
 from quancheng.lib.blobstore import BlobStore
 from quancheng.lib.blobstore.local import LocalBlobStore
-from quancheng.lib.blobstore.s3 import S3BlobStore
 from quancheng.lib.blobstore.seekable import open_seekable
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.records.models import DataRecord, Document, Segment
@@ -203,6 +202,8 @@ class _Proofs:
 
 def _write_once_reason(store: BlobStore, sha256: str) -> str:
     """ "" when the blob is on write-once storage, else why not."""
+    # boto3 loads only where S3 is used, as lib.blobstore.make_store keeps it.
+    from quancheng.lib.blobstore.s3 import S3BlobStore
 
     if isinstance(store, LocalBlobStore):
         try:
