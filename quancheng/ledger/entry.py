@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from quancheng.lib.canonical import canonical_bytes
+from quancheng.lib.canonical import canonical_bytes, canonical_flat
 
 from .actions import Action
 
@@ -158,7 +158,7 @@ def content_hash(content: dict) -> str:
 
 def entry_bytes(content: dict, seq: int, prev: str) -> bytes:
     """The entry's canonical (JCS) bytes: what is hashed, and the Merkle leaf's data."""
-    return canonical_bytes(entry_of(content, seq, prev))
+    return canonical_flat(entry_of(content, seq, prev))
 
 
 def chain(content: dict, seq: int, prev: str) -> tuple[bytes, str]:

@@ -347,6 +347,17 @@ class CompactRange:
         self._size += 1
         return completed
 
+    def add(self, leaf_hash: bytes) -> None:
+        """:meth:`append` without listing the completed subtrees (a verifier only folds)."""
+        if len(leaf_hash) != HASH_SIZE:
+            raise ValueError(f"a leaf hash has {HASH_SIZE} bytes, not {len(leaf_hash)}")
+        index, digest = self._size, leaf_hash
+        while index & 1:
+            digest = node_hash(self._hashes.pop(), digest)
+            index >>= 1
+        self._hashes.append(digest)
+        self._size += 1
+
     def root(self) -> bytes:
         """The current root hash (MTH of all leaves appended so far)."""
         if not self._hashes:

@@ -94,3 +94,19 @@ def test_the_parallel_pass_runs_in_worker_processes(monkeypatch):
     tamper.delete_event(20)
     assert not fastverify.run(upto, []).ok
     assert verify_ledger().first.kind == Kind.DELETED
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_each_worker_takes_several_ranges_so_neither_waits_for_the_other(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("the test database on SQLite is in memory: no other process can read it")
+    upto = _ledger()
+    monkeypatch.setattr(fastverify, "PARALLEL_MIN_EVENTS", 1)
+    monkeypatch.setattr(fastverify, "workers", lambda: 2)
+    ranges = fastverify.aligned_ranges(upto, 2 * fastverify.RANGES_PER_WORKER)
+    assert len(ranges) > 2
+    sizes = list(Checkpoint.objects.values_list("size", flat=True))
+    fast = fastverify.run(upto, sizes)
+    assert fast.parallel and fast.ok
+    assert fast.tree.root() == tree_root(upto)

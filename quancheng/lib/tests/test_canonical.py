@@ -6,7 +6,7 @@ import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
-from quancheng.lib.canonical import canonical_bytes
+from quancheng.lib.canonical import canonical_bytes, canonical_flat
 
 # RFC 8785 §3.2.2: its sample object, and the bytes the RFC gives for it (§3.2.4 shows them).
 RFC_SAMPLE = {
@@ -127,3 +127,19 @@ def test_values_outside_jcs_are_refused(bad):
 def test_keys_must_be_strings():
     with pytest.raises(TypeError):
         canonical_bytes({1: "x"})
+
+
+flat_values = st.none() | st.text() | st.integers(-(2**60), 2**60) | st.booleans() | st.floats()
+
+
+@given(st.dictionaries(st.text(max_size=8), flat_values, max_size=9))
+def test_the_flat_path_writes_what_the_general_one_writes(value):
+    # The ledger's entries take canonical_flat; whatever it is given (booleans, floats, large
+    # integers, keys outside ASCII), it must write canonical_bytes' bytes or refuse alike.
+    try:
+        expected = canonical_bytes(value)
+    except (TypeError, UnicodeEncodeError) as e:
+        with pytest.raises(type(e)):
+            canonical_flat(value)
+        return
+    assert canonical_flat(value) == expected

@@ -288,6 +288,19 @@ def test_consistency_proofs_verify_and_match_the_reference(sizes, data):
 
 @settings(max_examples=30, deadline=None)
 @given(st.integers(0, 300), st.integers(0, 2**16))
+def test_add_folds_as_append_does(size, salt):
+    leaves = _leaves(size, salt)
+    lean, full = CompactRange(), CompactRange()
+    for leaf in leaves:
+        lean.add(leaf)
+        full.append(leaf)
+    assert (lean.size, lean.root()) == (full.size, full.root()) == (size, root_hash(leaves))
+    with pytest.raises(ValueError, match="a leaf hash has 32 bytes"):
+        lean.add(b"short")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 300), st.integers(0, 2**16))
 def test_compact_range_matches_the_tree_and_emits_every_aligned_subtree(size, salt):
     leaves = _leaves(size, salt)
     source = InMemorySource(leaves)
