@@ -174,6 +174,7 @@ def fill(months: int, officers: int, devices: int, seed: int = 1) -> dict:  # no
                             segments=rng.randint(1, 30),
                         )
                     )
+        _add_all_kinds(rows_c, rows_r, rows_d)
         with transaction.atomic():
             StatCount.objects.bulk_create(rows_c, batch_size=5000)
             StatRule.objects.bulk_create(rows_r, batch_size=5000)
@@ -181,7 +182,7 @@ def fill(months: int, officers: int, devices: int, seed: int = 1) -> dict:  # no
         counts += len(rows_c)
         rules += len(rows_r)
         device_rows += len(rows_d)
-    acts = sum(StatCount.objects.filter(officer=0).values_list("acts", flat=True))
+    acts = sum(StatCount.objects.filter(officer=0, kind="*").values_list("acts", flat=True))
     return {
         "agencies": len(agencies),
         "months": months,
@@ -192,6 +193,39 @@ def fill(months: int, officers: int, devices: int, seed: int = 1) -> dict:  # no
         "first": month_list[0],
         "last": month_list[-1],
     }
+
+
+def _add_all_kinds(rows_c: list, rows_r: list, rows_d: list) -> None:
+    """Each month's act-level rows of kind ALL_KINDS, summed as rollups._add_all_kinds does."""
+    from quancheng.supervision.models import ALL_KINDS, StatCount, StatDevice, StatRule
+    from quancheng.supervision.rollups import COUNT_FIELDS
+
+    counts: dict = {}
+    rules: dict = {}
+    devices: dict = {}
+    for row in (r for r in rows_c if r.officer == 0):
+        total = counts.setdefault(
+            row.month,
+            StatCount(month=row.month, agency_id=row.agency_id, kind=ALL_KINDS, officer=0),
+        )
+        for name in COUNT_FIELDS:
+            setattr(total, name, (getattr(total, name) or 0) + getattr(row, name))
+        total.delay_max = max(total.delay_max or 0, row.delay_max or 0)
+    for row in (r for r in rows_r if r.officer == 0):
+        rules[(row.month, row.rule_id)] = rules.get((row.month, row.rule_id), 0) + row.acts
+    for row in (r for r in rows_d if r.officer == 0):
+        key = (row.month, row.device_id)
+        devices[key] = devices.get(key, 0) + row.segments
+    agency_id = rows_c[0].agency_id
+    rows_c.extend(counts.values())
+    rows_r.extend(
+        StatRule(month=m, agency_id=agency_id, kind=ALL_KINDS, officer=0, rule_id=r, acts=n)
+        for (m, r), n in rules.items()
+    )
+    rows_d.extend(
+        StatDevice(month=m, agency_id=agency_id, kind=ALL_KINDS, officer=0, device_id=d, segments=n)
+        for (m, d), n in devices.items()
+    )
 
 
 def _client(user):

@@ -21,7 +21,7 @@ from quancheng.orgs.devices import undocked_devices
 from quancheng.orgs.models import Device
 from quancheng.orgs.scoping import agencies_visible_to
 
-from .models import ACT_LEVEL, StatCount, StatRule
+from .models import ACT_LEVEL, ALL_KINDS, StatCount, StatRule
 from .rollups import apply_marks, month_of
 
 if TYPE_CHECKING:
@@ -58,8 +58,8 @@ def key_figures(user: User, now: dt.datetime | None = None) -> dict:
     apply_marks()
     now = timezone.localtime(now or timezone.now())
     month = month_of(now)
-    cells = StatCount.objects.filter(officer=ACT_LEVEL)
-    rules = StatRule.objects.filter(officer=ACT_LEVEL)
+    cells = StatCount.objects.filter(officer=ACT_LEVEL, kind=ALL_KINDS)
+    rules = StatRule.objects.filter(officer=ACT_LEVEL, kind=ALL_KINDS)
     if not (getattr(user, "is_authenticated", False) and user.sees_whole_city):
         visible = agencies_visible_to(user)
         cells, rules = cells.filter(agency__in=visible), rules.filter(agency__in=visible)

@@ -10,6 +10,10 @@ from django.db import models
 # every row from them. See docs/statistics.md.
 
 ACT_LEVEL = 0
+# The kind of a month and agency's act-level rows summed over every kind (and the requests and
+# provisions naming no act): what the pages without a kind filter or grouping read, a fifteenth
+# of the rows (issue 21 point 3).
+ALL_KINDS = "*"
 
 
 class RollupCell(models.Model):

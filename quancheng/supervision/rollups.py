@@ -1,7 +1,9 @@
 """Statistics rollups (统计汇总): the counters the statistics pages and the dashboard read.
 
 A cell is (Asia/Shanghai month, agency, act kind); its rows are the act-level row
-(``officer = ACT_LEVEL``, each act once) and one row per officer. A cell's rows are always
+(``officer = ACT_LEVEL``, each act once) and one row per officer. Each month and agency also has
+act-level rows of kind ``ALL_KINDS``, the sum of its cells, which the pages read when they
+neither filter nor group by kind or officer. A cell's rows are always
 recomputed whole from the enforcement record by the queries below, never adjusted by deltas, so
 that a cell holds exactly what a direct aggregation of its rows gives:
 
@@ -38,14 +40,23 @@ from quancheng.compliance.models import Completeness, Finding
 from quancheng.records.models import Segment
 from quancheng.registration.models import ActRegistration
 
-from .models import ACT_LEVEL, CalendarDay, RollupLock, RollupMark, StatCount, StatDevice, StatRule
+from .models import (
+    ACT_LEVEL,
+    ALL_KINDS,
+    CalendarDay,
+    RollupLock,
+    RollupMark,
+    StatCount,
+    StatDevice,
+    StatRule,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # More marked cells than this are applied as a full rebuild (cheaper than a long OR of cells).
 MAX_CELLS = 200
 BATCH = 2000
 
-Cell = tuple[dt.date, int, str]  # (month, agency id, kind)
+Cell = tuple[dt.date, int, str | None]  # (month, agency id, kind); kind None: every kind
 Key = tuple[dt.date, int, str, int]  # (month, agency id, kind, officer)
 
 COUNT_FIELDS = [
@@ -99,7 +110,9 @@ def _cells_q(cells: Iterable[Cell] | None, *, moment: str, agency: str, kind: st
         start, end = month_bounds(month)
         low, high = (start.date(), end.date()) if date else (start, end)
         part = Q(**{agency: agency_id, f"{moment}__gte": low, f"{moment}__lt": high})
-        if kind_value:
+        if kind_value is None:
+            pass  # the whole month of the agency
+        elif kind_value:
             part &= Q(**{kind: kind_value})
         else:
             part &= Q(**{f"{kind}__isnull": True})
@@ -256,7 +269,26 @@ def compute_cells(cells: Iterable[Cell] | None = None) -> tuple[dict, dict, dict
             n=Count("id", distinct=True),
         ):
             counts[key]["provisions"] = row["n"]
+    _add_all_kinds(counts, rules, devices)
     return dict(counts), rules, devices
+
+
+def _add_all_kinds(counts: dict, rules: dict, devices: dict) -> None:
+    """Each month and agency's act-level rows of kind ALL_KINDS: its cells' rows summed (the
+    longest delay is the longest of them)."""
+    for (month, agency, kind, officer), fields in list(counts.items()):
+        if officer == ACT_LEVEL and kind != ALL_KINDS:
+            total = counts[(month, agency, ALL_KINDS, ACT_LEVEL)]
+            for name in COUNT_FIELDS:
+                total[name] += fields[name]
+            longest, so_far = fields.get("delay_max"), total.get("delay_max")
+            if longest is not None:
+                total["delay_max"] = longest if so_far is None else max(longest, so_far)
+    for table in (rules, devices):
+        for ((month, agency, kind, officer), extra), n in list(table.items()):
+            if officer == ACT_LEVEL and kind != ALL_KINDS:
+                key = ((month, agency, ALL_KINDS, ACT_LEVEL), extra)
+                table[key] = table.get(key, 0) + n
 
 
 def _as_date(value) -> dt.date:
@@ -271,7 +303,10 @@ def _as_date(value) -> dt.date:
 
 
 def _write(cells: list[Cell] | None) -> None:
-    """Replace the rows of the given cells (None: every row) by freshly computed ones."""
+    """Replace the rows of the given cells (None: every row) by freshly computed ones: every
+    kind of each cell's month and agency, whose ALL_KINDS rows sum them."""
+    if cells is not None:
+        cells = sorted({(month, agency, None) for month, agency, _ in cells})
     counts, rules, devices = compute_cells(cells)
     for model in (StatCount, StatRule, StatDevice):
         if cells is None:
@@ -304,7 +339,8 @@ def _write(cells: list[Cell] | None) -> None:
 def _stored_q(cells: Iterable[Cell]) -> Q:
     q = Q(pk__in=[])
     for month, agency_id, kind in cells:
-        q |= Q(month=month, agency_id=agency_id, kind=kind)
+        part = Q(month=month, agency_id=agency_id)
+        q |= part if kind is None else part & Q(kind=kind)
     return q
 
 

@@ -42,7 +42,7 @@ from quancheng.records.models import Segment
 from quancheng.registration.deadlines import loaded_schedules
 from quancheng.registration.models import ActRegistration
 
-from .models import ACT_LEVEL, CalendarDay, StatCount, StatDevice, StatRule
+from .models import ACT_LEVEL, ALL_KINDS, CalendarDay, StatCount, StatDevice, StatRule
 from .rollups import COUNT_FIELDS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -386,8 +386,10 @@ def compute(user: User, filters: Filters) -> Report:  # noqa: C901 - one read pe
             qs = qs.filter(officer=filters.officer)
         elif by == "officer":
             qs = qs.exclude(officer=ACT_LEVEL)
+        elif filters.kind or by == "kind":
+            qs = qs.filter(officer=ACT_LEVEL).exclude(kind=ALL_KINDS)
         else:
-            qs = qs.filter(officer=ACT_LEVEL)
+            qs = qs.filter(officer=ACT_LEVEL, kind=ALL_KINDS)  # each month and agency's sum
         if not (getattr(user, "is_authenticated", False) and user.sees_whole_city):
             qs = qs.filter(agency__in=agencies_visible_to(user))
         if filters.district:

@@ -158,7 +158,8 @@ def test_a_rolled_back_change_leaves_the_rollups_as_they_were(scene):
         evaluate_act(act)
         apply_marks()
         before = stored_cells()
-        assert sum(c["acts"] for c in before[0].values()) == 3  # the act-level row and 2 officers
+        # The act-level row, its month and agency's all-kinds row, and 2 officers.
+        assert sum(c["acts"] for c in before[0].values()) == 4
 
         with pytest.raises(ValueError, match="fails after"), transactions.batch():  # noqa: PT012 - the rollback inside the block is what is tested
             other = new_act(scene, 0, "onsite", 3, (1, 2))
