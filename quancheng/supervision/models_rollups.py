@@ -54,7 +54,11 @@ class StatCount(RollupCell):
             )
         ]
         # The statistics and the dashboard: a period of months, act-level or officer rows.
-        indexes = [models.Index(fields=["officer", "month"], name="statcount_officer_month")]
+        indexes = [
+            models.Index(fields=["officer", "month"], name="statcount_officer_month"),
+            # The pages without a kind read the ALL_KINDS rows of the act level.
+            models.Index(fields=["kind", "officer", "month"], name="statcount_kind_month"),
+        ]
         verbose_name = verbose_name_plural = "统计汇总"
 
 
@@ -71,7 +75,11 @@ class StatRule(RollupCell):
             )
         ]
         # The rules table and the dashboard: a period of months, act-level or officer rows.
-        indexes = [models.Index(fields=["officer", "month"], name="statrule_officer_month")]
+        indexes = [
+            models.Index(fields=["officer", "month"], name="statrule_officer_month"),
+            # The pages without a kind read the ALL_KINDS rows of the act level.
+            models.Index(fields=["kind", "officer", "month"], name="statrule_kind_month"),
+        ]
 
 
 class StatDevice(RollupCell):
@@ -88,7 +96,11 @@ class StatDevice(RollupCell):
             )
         ]
         # The devices table: a period of months, act-level or officer rows.
-        indexes = [models.Index(fields=["officer", "month"], name="statdevice_officer_month")]
+        indexes = [
+            models.Index(fields=["officer", "month"], name="statdevice_officer_month"),
+            # The pages without a kind read the ALL_KINDS rows of the act level.
+            models.Index(fields=["kind", "officer", "month"], name="statdevice_kind_month"),
+        ]
 
 
 class RollupMark(models.Model):
