@@ -32,7 +32,6 @@ NOT_YET = {
     ("archive/fourchecks.py", "check_dossier"),
     ("archive/holds.py", "queue_offline_copies"),
     ("archive/longterm.py", "waive_longterm"),
-    ("archive/transfer.py", "mark_failed"),
     ("documents/certificates.py", "store_certificate"),
     ("documents/certificates.py", "trust_root"),
     ("documents/sm2sign.py", "record_signature"),
