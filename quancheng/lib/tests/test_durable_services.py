@@ -37,7 +37,6 @@ NOT_YET = {
     ("documents/validation.py", "record_check"),
     ("fixity/checks.py", "record_check"),
     ("fixity/sweep.py", "claim_sweep"),
-    ("ledger/services.py", "record_sequenced_event"),
     ("orgs/devices.py", "note_devices_docked"),
     ("records/items.py", "create_data_record"),
     ("records/items.py", "create_document"),
