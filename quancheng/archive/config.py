@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, require_own_transaction
 from quancheng.orgs import capabilities as caps
 from quancheng.versioning import services as versions
 
@@ -197,7 +197,9 @@ def apply_config(
 
 def reclassify_dossiers(actor: User, classes: dict[str, str], version: int) -> int:
     """Give existing dossiers the class the mapping now says for their kind (what the preview
-    on the configuration page showed); each change is a ``dossier.reclassified`` event."""
+    on the configuration page showed); each change is a ``dossier.reclassified`` event, in the
+    activation's transaction (versioning's ``on_activated`` hook)."""
+    require_own_transaction("archive.config.reclassify_dossiers")
     from .dossiers import retain_until
 
     count = 0

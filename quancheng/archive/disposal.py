@@ -277,10 +277,14 @@ class _NotDue(Exception):
         self.problems = problems
 
 
-def decide_disposal(user: User, proposal: DisposalProposal, *, approve: bool, note: str = ""):
+def decide_disposal(
+    user: User, proposal: DisposalProposal, *, approve: bool, note: str = ""
+) -> DisposalProposal:
     """The head approves (and the items are disposed of) or refuses the proposal."""
-    # Refused attempts are written to the ledger and alerted before ``approvals.decide``
-    # (which checks the same again) refuses them.
+    # Each step commits on its own, none inside another: the decision (approvals.decide), each
+    # item's disposal (dispose_item re-hashes the content first and removes it after its
+    # commit), then the failure if any. Refused attempts are written to the ledger and alerted
+    # before ``approvals.decide`` (which checks the same again) refuses them.
     if not caps.can(user, caps.REQUESTS_DECIDE, proposal):
         raise _refuse(
             user, "只有本机构负责人可以审批销毁申请", agency=proposal.agency, proposal=proposal
@@ -298,7 +302,7 @@ def decide_disposal(user: User, proposal: DisposalProposal, *, approve: bool, no
             ditem.pk for ditem in proposal.items.all() if not dispose_item(ditem, proposal, user)
         ]
         if failed:
-            with transaction.atomic():
+            with transaction.atomic(durable=True):
                 DisposalProposal.objects.filter(pk=proposal.pk).update(
                     status=DisposalProposal.Status.FAILED
                 )
@@ -349,7 +353,7 @@ def dispose_item(ditem: DisposalItem, proposal: DisposalProposal, user: User) ->
         _alert_mismatch(ditem, proposal, user)
         return False
     ref = (ditem.item_kind, ditem.item_id)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         row = ItemRetention.objects.select_for_update().get(
             item_kind=ditem.item_kind, item_id=ditem.item_id
         )

@@ -170,7 +170,7 @@ class _Proofs:
     def __init__(self, needed_seq: int):
         checkpoint = Checkpoint.objects.order_by("-size").first()
         if checkpoint is None or checkpoint.size < needed_seq:
-            checkpoints.make_checkpoint()
+            checkpoints._make_checkpoint()  # in check_dossier's transaction
             checkpoint = Checkpoint.objects.order_by("-size").first()
         if checkpoint is None:  # make_checkpoint signs none over an empty ledger
             raise RuntimeError("the ledger has no events: no checkpoint to prove items against")
@@ -569,15 +569,18 @@ def _render(dossier, report, results) -> bytes:
     )
 
 
-def check_dossier(actor: User, dossier: Dossier, occasion: str, *, store=None) -> FourChecksReport:
+def check_dossier(
+    actor: User, dossier: Dossier, occasion: str, *, store: BlobStore | None = None
+) -> FourChecksReport:
     """Run the 四性 checks on ``dossier`` and keep the report (PDF blob, ledger event).
 
-    In a transaction of its own when called outside one: a failed report is kept even though
-    the sealing or transfer it was run for is refused.
+    In a durable transaction of its own (freeze_dossier and the transfer's packaging job call it
+    before theirs): a failed report is kept even though the sealing or transfer it was run for
+    is refused.
     """
     if occasion not in Occasion.values:
         raise ValueError(f"unknown occasion {occasion!r}")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         # The proofs need every item's events in the tree, those this very transaction staged
         # included (a dossier made and sealed at once): integrate them here. Sealing is rare,
         # so holding the integrator's lease row until the commit costs other writers little.

@@ -126,6 +126,7 @@ def _check_acts_again(hold: Hold) -> None:
 
 def queue_offline_copies(hold: Hold, items: list[models.Model]) -> int:
     """Step 3: one offline copy job per item (idempotent); in the caller's transaction."""
+    require_own_transaction("archive.holds.queue_offline_copies")
     created = 0
     for item in items:
         sha256 = str(getattr(item, "blob_id", None) or getattr(item, "sha256", ""))

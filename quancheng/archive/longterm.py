@@ -210,7 +210,7 @@ def waive_longterm(user: User, act: Act, *, reason: str) -> LongtermWaiver:
     reason = (reason or "").strip()
     if not reason:
         raise WaiverRefused("请填写不适用长期保存的理由（第二十三条）")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         act = Act.objects.select_for_update().get(pk=act.pk)
         state = _load({act.pk}, set())
         if act.pk in state.pending_on_act or act.case_id in state.pending_on_case:

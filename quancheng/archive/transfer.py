@@ -286,30 +286,37 @@ def package_transfer(transfer_id: int) -> Transfer | None:
     return transfer
 
 
+@transaction.atomic(durable=True)
 def mark_failed(transfer_id: int, message: str) -> Transfer:
     """End a packaging transfer as 检测未通过/失败 with the reason (the dossier stays)."""
-    with transaction.atomic():  # also inside the reaper's (jobs.leases.reap -> abandon)
-        transfer = Transfer.objects.select_for_update().get(pk=transfer_id)
-        if transfer.status != Transfer.Status.PACKAGING:
-            return transfer
-        transfer.status = Transfer.Status.FAILED
-        transfer.error = message[:MAX_TEXT]
-        transfer.stage = (
-            "检测未通过" if transfer.report is not None and not transfer.report.passed else "失败"
-        )
-        transfer.save(update_fields=["status", "error", "stage"])
-        record_event(
-            None,
-            Action.TRANSFER_FAILED,
-            transfer,
-            {"report": transfer.report_id, "reason": transfer.error},
-        )
+    return _mark_failed(transfer_id, message)
+
+
+def _mark_failed(transfer_id: int, message: str) -> Transfer:
+    """mark_failed's body, in the caller's transaction (mark_failed's own, or the reaper's)."""
+    require_own_transaction("archive.transfer._mark_failed")
+    transfer = Transfer.objects.select_for_update().get(pk=transfer_id)
+    if transfer.status != Transfer.Status.PACKAGING:
+        return transfer
+    transfer.status = Transfer.Status.FAILED
+    transfer.error = message[:MAX_TEXT]
+    transfer.stage = (
+        "检测未通过" if transfer.report is not None and not transfer.report.passed else "失败"
+    )
+    transfer.save(update_fields=["status", "error", "stage"])
+    record_event(
+        None,
+        Action.TRANSFER_FAILED,
+        transfer,
+        {"report": transfer.report_id, "reason": transfer.error},
+    )
     return transfer
 
 
 def abandon(transfer_id: int, reason: str) -> None:
-    """The packaging job was given up after its worker died on every attempt."""
-    mark_failed(transfer_id, f"打包中断：{reason}，已达重试上限")
+    """The packaging job was given up after its worker died on every attempt (the jobs' reaper
+    calls it inside its own transaction: jobs.leases.reap)."""
+    _mark_failed(transfer_id, f"打包中断：{reason}，已达重试上限")
 
 
 def _sm3_of_file(path: Path) -> str:

@@ -167,7 +167,8 @@ def make_ledger_bundle(  # noqa: C901 - the bundle's files written in their docu
 
     Every event must be covered by the latest signed checkpoint (make one first otherwise).
     Exporting the files is an access to record content, so it is recorded as the ledger event
-    ``ledger.bundle_made``; that event itself comes after the bundle's checkpoint.
+    ``ledger.bundle_made``, in a durable transaction of its own once the files are written; that
+    event itself comes after the bundle's checkpoint.
 
     Each file is listed with both digests. The ``blob.sm3_computed`` events of the files (as
     far as the checkpoint covers them) join the bundle's events, so the SM3 of a stored file is
@@ -243,7 +244,7 @@ def make_ledger_bundle(  # noqa: C901 - the bundle's files written in their docu
     # be retried).
     if not record:
         return out
-    with transaction.atomic():
+    with transaction.atomic(durable=True):  # after the copying: the event alone
         record_event(
             actor,
             Action.LEDGER_BUNDLE_MADE,

@@ -24,6 +24,7 @@ import base64
 import binascii
 import datetime as dt
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,7 +39,7 @@ from quancheng.lib import gmcrypto, merkle, note
 from . import keys
 from .actions import Action
 from .models import Checkpoint, LedgerHead
-from .services import record_event
+from .services import record_event, require_own_transaction
 from .tree import consistency_proof_between, tree_root
 
 if TYPE_CHECKING:
@@ -48,6 +49,10 @@ if TYPE_CHECKING:
 DEFAULT_ORIGIN = "quancheng.local/ledger"
 KEY_FILE_NAME = "ledger_signing_key"
 SM2_KEY_FILE_NAME = "ledger_sm2_signing_key"
+
+
+# A key that signs checkpoints: Ed25519, or SM2 (the second line).
+AnyKey = Ed25519PrivateKey | gmcrypto.SM2PrivateKey
 
 
 class SigningKeyError(RuntimeError):
@@ -197,62 +202,75 @@ def verify_note(signed_note: str, vkey: str | None = None) -> note.Checkpoint:
     return note.verify_checkpoint(signed_note, vkey or verifier_key())
 
 
-def make_checkpoint(actor: User | None = None, also_signed_by=()) -> Checkpoint | None:
-    """Sign a checkpoint of the tree as it is now; None when nothing was logged since the last.
+def make_checkpoint(
+    actor: User | None = None, also_signed_by: Iterable[AnyKey | None] = ()
+) -> Checkpoint | None:
+    """Sign a checkpoint of the tree as it is now, in a durable transaction of its own; None
+    when nothing was logged since the last."""
+    keys = (signing_key(), sm2_signing_key())  # unsealed (scrypt) before the transaction
+    with transaction.atomic(durable=True):
+        return _make_checkpoint(actor, also_signed_by, keys=keys)
+
+
+def _make_checkpoint(
+    actor: User | None = None,
+    also_signed_by: Iterable[AnyKey | None] = (),
+    *,
+    keys: tuple[Ed25519PrivateKey, gmcrypto.SM2PrivateKey | None] | None = None,
+) -> Checkpoint | None:
+    """make_checkpoint's body, in the caller's transaction (the 四性 checks make a checkpoint
+    inside theirs, archive/fourchecks.py).
 
     The new tree must extend the previous checkpoint's: the consistency proof between them is
     computed from the stored subtrees, verified against both roots and kept with the checkpoint.
     """
-    key = signing_key()
-    sm2_key = sm2_signing_key()
+    require_own_transaction("ledger.checkpoints._make_checkpoint")
+    key, sm2_key = keys or (signing_key(), sm2_signing_key())
     name = origin()
-    with transaction.atomic():
-        # Lock the head: no event is appended between reading the size and signing it.
-        head, _ = LedgerHead.objects.select_for_update().get_or_create(id=1)
-        size = head.seq
-        previous = Checkpoint.objects.order_by("-size").first()
-        if size == 0 or (previous is not None and previous.size == size):
-            return None
-        root = tree_root(size)
-        proof: list[bytes] = []
-        if previous is not None:
-            if previous.size > size:
-                raise InconsistentLog(
-                    f"the log has {size} events, fewer than checkpoint {previous.size}"
-                )
-            proof = consistency_proof_between(previous.size, size)
-            try:
-                merkle.verify_consistency(
-                    previous.size, size, proof, bytes.fromhex(previous.root_hash), root
-                )
-            except merkle.ProofError as e:
-                raise InconsistentLog(
-                    f"the log does not extend checkpoint {previous.size}: {e}"
-                ) from e
-        extra = tuple(k for k in also_signed_by if k is not None)
-        text = note.checkpoint_text(name, size, root)
-        signed = note.sign_note(text, name, key, sm2_key, also_signed_by=extra)
-        checkpoint = Checkpoint.objects.create(
-            size=size,
-            root_hash=root.hex(),
-            signed_note=signed,
-            created_at=timezone.now().astimezone(dt.UTC),
-            previous=previous,
-            consistency_proof=[h.hex() for h in proof],
-        )
-        record_event(
-            actor,
-            Action.LEDGER_CHECKPOINT,
-            None,
-            {
-                "size": size,
-                "root_hash": root.hex(),
-                "previous_size": previous.size if previous else None,
-                "key": note.verifier_key(name, key.public_key()),
-                "sm2_key": note.sm2_verifier_key(name, sm2_key.public_key()) if sm2_key else None,
-                **({"also_signed_by": [_vkey(name, k) for k in extra]} if extra else {}),
-            },
-            object_type="ledger.checkpoint",
-            object_id=str(checkpoint.pk),
-        )
+    # Lock the head: no event is appended between reading the size and signing it.
+    head, _ = LedgerHead.objects.select_for_update().get_or_create(id=1)
+    size = head.seq
+    previous = Checkpoint.objects.order_by("-size").first()
+    if size == 0 or (previous is not None and previous.size == size):
+        return None
+    root = tree_root(size)
+    proof: list[bytes] = []
+    if previous is not None:
+        if previous.size > size:
+            raise InconsistentLog(
+                f"the log has {size} events, fewer than checkpoint {previous.size}"
+            )
+        proof = consistency_proof_between(previous.size, size)
+        try:
+            merkle.verify_consistency(
+                previous.size, size, proof, bytes.fromhex(previous.root_hash), root
+            )
+        except merkle.ProofError as e:
+            raise InconsistentLog(f"the log does not extend checkpoint {previous.size}: {e}") from e
+    extra = tuple(k for k in also_signed_by if k is not None)
+    text = note.checkpoint_text(name, size, root)
+    signed = note.sign_note(text, name, key, sm2_key, also_signed_by=extra)
+    checkpoint = Checkpoint.objects.create(
+        size=size,
+        root_hash=root.hex(),
+        signed_note=signed,
+        created_at=timezone.now().astimezone(dt.UTC),
+        previous=previous,
+        consistency_proof=[h.hex() for h in proof],
+    )
+    record_event(
+        actor,
+        Action.LEDGER_CHECKPOINT,
+        None,
+        {
+            "size": size,
+            "root_hash": root.hex(),
+            "previous_size": previous.size if previous else None,
+            "key": note.verifier_key(name, key.public_key()),
+            "sm2_key": note.sm2_verifier_key(name, sm2_key.public_key()) if sm2_key else None,
+            **({"also_signed_by": [_vkey(name, k) for k in extra]} if extra else {}),
+        },
+        object_type="ledger.checkpoint",
+        object_id=str(checkpoint.pk),
+    )
     return checkpoint

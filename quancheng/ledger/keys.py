@@ -106,7 +106,12 @@ def verifier_keys_of(algorithm: str) -> list[str]:
 
 def rotate(actor: User) -> dict:
     """Rotate both checkpoint keys (the caller has checked that ``actor`` may); the new
-    verifier keys and the rotation's transition checkpoint."""
+    verifier keys and the rotation's transition checkpoint.
+
+    Three durable transactions, one after the other and none inside another: the checkpoint
+    under the old keys, the keys' change with its event, and the transition checkpoint, which
+    must cover that event once it is committed and integrated.
+    """
     from .checkpoints import make_checkpoint, origin, signing_key, sm2_signing_key
     from .integrator import wait_for_event
 
@@ -123,7 +128,7 @@ def rotate(actor: User) -> dict:
         new_vkeys["sm2"] = note.sm2_verifier_key(name, new_sm2.public_key())
     seeds = {"ed25519": new_ed.private_bytes_raw(), "sm2": new_sm2.raw() if new_sm2 else b""}
     # 2. The new keys in, the old ones' validity ended, the event: together.
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         now = timezone.now()
         first = Checkpoint.objects.order_by("size").values_list("created_at", flat=True).first()
         list(SigningKey.objects.select_for_update().filter(valid_until__isnull=True))

@@ -233,6 +233,8 @@ def record_sequenced_event(
     """
     from .integrator import integrate_in_transaction
 
+    action = require_action(action)  # first: a free string is a bug, in or out of a block
+    require_own_transaction("record_sequenced_event")
     staged = record_event(actor, action, obj, body, **kwargs)
     integrate_in_transaction()
     event = Event.objects.get(staged_id=staged.pk)

@@ -555,9 +555,9 @@ def _checkpoints_after_fast_pass(report, upto: int, fast: fastverify.FastPass, v
 def record_verification(report: VerificationReport, actor: User | None = None) -> None:
     """Keep the outcome as a ``ledger.verified`` event; a failure is announced
     (:data:`~quancheng.ledger.signals.verification_failed`: the alerts app raises a critical
-    alert) in the same transaction."""
+    alert) in the same durable transaction."""
     body = report.to_dict()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         record_event(
             actor, Action.LEDGER_VERIFIED, None, body, object_type="ledger", object_id="log"
         )

@@ -4,7 +4,7 @@ from django.contrib import admin
 from quancheng.lib.note import NoteError, parse_verifier_key
 
 from .models import WitnessedLog
-from .witnessing import register_log
+from .witnessing import _register_log
 
 
 class WitnessedLogForm(forms.ModelForm):
@@ -42,7 +42,9 @@ class WitnessedLogAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return  # nothing editable once registered
-        saved = register_log(request.user, obj.origin, obj.verifier_key, obj.agency)
+        # The admin's change view holds the transaction: the service's body, not its durable
+        # wrapper (docs/transactions.md).
+        saved = _register_log(request.user, obj.origin, obj.verifier_key, obj.agency)
         obj.pk = saved.pk
 
     def has_delete_permission(self, request, obj=None):

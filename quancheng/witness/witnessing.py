@@ -18,7 +18,7 @@ from django.utils import timezone
 from quancheng.alerts.models import Severity
 from quancheng.alerts.services import raise_alert
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, require_own_transaction
 from quancheng.lib import merkle, note
 from quancheng.orgs.models import Role
 
@@ -28,7 +28,7 @@ from .models import Observation, WitnessedLog
 from .protocol import SIZE_CONTENT_TYPE, MalformedRequest, parse_add_checkpoint
 
 if TYPE_CHECKING:
-    from quancheng.orgs.models import User
+    from quancheng.orgs.models import Agency, User
 
 
 ALERT_AUDIENCE = [Role.CUSTODIAN, Role.AUDITOR, Role.HEAD, Role.CITY_ADMIN]
@@ -65,23 +65,34 @@ def _alert(log: WitnessedLog, title: str, detail: dict[str, Any]) -> None:
     )
 
 
-def register_log(actor: User, origin: str, vkey: str, agency=None) -> WitnessedLog:
-    """Register a log to witness (admin or ``manage.py witness_add_log``).
+@transaction.atomic(durable=True)
+def register_log(
+    actor: User | None, origin: str, vkey: str, agency: Agency | None = None
+) -> WitnessedLog:
+    """Register a log to witness (``manage.py witness_add_log``; _register_log says how)."""
+    return _register_log(actor, origin, vkey, agency)
+
+
+def _register_log(
+    actor: User | None, origin: str, vkey: str, agency: Agency | None = None
+) -> WitnessedLog:
+    """Register a log to witness, in the caller's transaction (the admin's change view holds
+    one: it calls this body, not the durable wrapper).
 
     tlog-witness: "Each witness is configured with a list of supported log public keys" for an
     origin; tlog-checkpoint only recommends that the key name match the origin (a SHOULD), so a
     differing name is accepted and recorded in the event, never refused.
     """
+    require_own_transaction("witness.witnessing._register_log")
     name, _, _ = note.parse_verifier_key(vkey)  # NoteError when malformed
     note.check_text(origin)
     if not origin or "\n" in origin:
         raise note.NoteError("the origin is one non-empty line")
-    with transaction.atomic():
-        log = WitnessedLog.objects.create(origin=origin, verifier_key=vkey.strip(), agency=agency)
-        body = {"origin": origin, "verifier_key": log.verifier_key}
-        if name != origin:
-            body["key_name_differs_from_origin"] = name
-        record_event(actor, Action.WITNESS_LOG_REGISTERED, log, body, agency=agency)
+    log = WitnessedLog.objects.create(origin=origin, verifier_key=vkey.strip(), agency=agency)
+    body = {"origin": origin, "verifier_key": log.verifier_key}
+    if name != origin:
+        body["key_name_differs_from_origin"] = name
+    record_event(actor, Action.WITNESS_LOG_REGISTERED, log, body, agency=agency)
     return log
 
 

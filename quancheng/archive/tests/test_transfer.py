@@ -3,6 +3,7 @@
 project's XSD and re-reads (signatures, digests, the ledger bundle); the dossier is marked."""
 
 import base64
+import datetime as dt
 import io
 import json
 import zipfile
@@ -10,6 +11,7 @@ import zipfile
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.urls import reverse
 from lxml import etree
 
@@ -247,6 +249,42 @@ def test_a_crash_in_the_middle_of_packaging_then_the_retry_gives_one_package(
     assert transfers.read_package(_package(transfer, tmp_path), sm2_public_der=public).ok
     # Run again (a duplicate delivery of the job): nothing more happens.
     assert transfers.package_transfer(transfer.pk) is None
+
+
+def test_a_packaging_job_given_up_by_the_reaper_fails_the_transfer_in_its_transaction(
+    sealed, custodian, head, settings
+):
+    """jobs.leases.reap calls the abandonment hook inside its own transaction: the transfer is
+    failed there (transfer._mark_failed), where the durable mark_failed would refuse."""
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    from quancheng.archive.tasks import package_transfer_job
+    from quancheng.jobs import leases
+
+    settings.QC_JOB_MAX_ATTEMPTS = 1
+    dossier, _ = sealed
+    transfer = transfers.request_transfer(custodian, dossier, recipient=ARCHIVES)
+    transfer = transfers.decide_transfer(head, transfer, approve=True)  # the job is queued
+    task = DBTaskResult.objects.create(
+        args_kwargs={"args": [transfer.pk], "kwargs": {}},
+        task_path=package_transfer_job.module_path,
+        backend_name="default",
+        run_after=get_date_max(),
+        status=TaskResultStatus.RUNNING,
+        started_at=NOW,
+        worker_ids=["w1"],
+    )
+    leases.take(task, "w1")
+    with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
+        assert leases.reap() == {str(task.pk): "failed"}
+    transfer.refresh_from_db()
+    assert transfer.status == Transfer.Status.FAILED
+    assert transfer.error.startswith("打包中断") and "w1" in transfer.error
+    failed = Event.objects.for_object(transfer).get(action="transfer.failed")
+    assert json.loads(failed.body)["reason"] == transfer.error
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        transfers.mark_failed(transfer.pk, "失败")
 
 
 @pytest.fixture

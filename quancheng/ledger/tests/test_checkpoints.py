@@ -21,7 +21,7 @@ from quancheng.ledger.checkpoints import (
     verify_note,
 )
 from quancheng.ledger.models import Checkpoint, Event, LedgerIsAppendOnly
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import LedgerOutsideTransaction, record_event
 from quancheng.ledger.tasks import make_ledger_checkpoint
 from quancheng.ledger.tree import inclusion_proof_for, leaf_hash_of, tree_root
 from quancheng.lib import merkle, note
@@ -161,6 +161,22 @@ def test_each_checkpoint_event_is_covered_by_the_next_checkpoint():
     assert second.size == first.size + 1
     covered = Event.objects.get(seq=second.size)
     assert covered.action == "ledger.checkpoint" and covered.object_id == str(first.pk)
+
+
+def test_a_checkpoint_opens_its_own_transaction_and_its_body_joins_the_callers():
+    # make_checkpoint is durable; _make_checkpoint (archive/fourchecks.py makes one inside the
+    # 四性 checks' transaction) needs a transaction the code opened, as record_event does.
+    _log(2)
+    size = Event.objects.count()
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        make_checkpoint()
+    with pytest.raises(LedgerOutsideTransaction):
+        checkpoints._make_checkpoint()
+    assert not Checkpoint.objects.exists()
+    with transaction.atomic():
+        checkpoint = checkpoints._make_checkpoint()
+    assert checkpoint.size == size
+    assert Event.objects.filter(action="ledger.checkpoint", object_id=str(checkpoint.pk)).exists()
 
 
 def test_equal_size_gives_no_checkpoint(monkeypatch):
