@@ -1,11 +1,12 @@
 """Background work on the ledger, queued through Django's Tasks API (django-tasks backport)."""
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django_tasks import task
 
 from .actions import Action
 from .checkpoints import make_checkpoint
-from .services import record_atomic, verify_chain
+from .services import record_atomic, record_event, verify_chain
 from .verify import record_verification, verify_ledger
 
 
@@ -41,3 +42,20 @@ def make_ledger_checkpoint() -> int | None:
     """Sign a checkpoint of the ledger's Merkle tree; its tree size, or None if nothing new."""
     checkpoint = make_checkpoint()
     return checkpoint.size if checkpoint else None
+
+
+@transaction.atomic(durable=True)
+def request_verification(actor) -> str:
+    """Queue a whole-ledger verification for ``actor`` and record the request; the task's id.
+
+    The task row (database backend) and the event commit together."""
+    result = verify_whole_ledger.enqueue(actor.pk)
+    record_event(
+        actor,
+        Action.LEDGER_VERIFICATION_REQUESTED,
+        None,
+        {"task": str(result.id)},
+        object_type="ledger",
+        object_id="log",
+    )
+    return str(result.id)

@@ -1,16 +1,13 @@
 """The ledger page (账本与校验): tree size, signed checkpoints, verifier key, verifications."""
 
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from quancheng.ledger import keys
-from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import sm2_verifier_key, verifier_key
 from quancheng.ledger.models import Checkpoint
-from quancheng.ledger.services import record_event
-from quancheng.ledger.tasks import verify_whole_ledger
+from quancheng.ledger.tasks import request_verification
 from quancheng.ledger.tree import tree_size
 from quancheng.ledger.verify import latest_verifications
 from quancheng.orgs import capabilities as caps
@@ -52,15 +49,6 @@ def ledger_rotate_keys(request):
 @require_POST
 def ledger_verify(request):
     caps.require(request.user, caps.LEDGER_VERIFY)
-    with transaction.atomic():
-        result = verify_whole_ledger.enqueue(request.user.pk)
-        record_event(
-            request.user,
-            Action.LEDGER_VERIFICATION_REQUESTED,
-            None,
-            {"task": str(result.id)},
-            object_type="ledger",
-            object_id="log",
-        )
+    request_verification(request.user)
     messages.success(request, "已提交账本校验，完成后结果显示在下方")
     return redirect("ledger")
