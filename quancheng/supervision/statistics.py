@@ -50,6 +50,9 @@ GROUPINGS = {"month": "月份", "kind": "执法行为类型", "district": "区�
 # Rules that find something today (the others wait for later issues and would show 100 %).
 RATED_RULES = [r.id for r in RULES if r.id not in ("A22-retention", "A23-longterm", "A24-access")]
 RULE_TITLES = {r.id: r.title for r in RULES}
+# Grouped by officer, the page shows this many officers at a time (a city has thousands: all of
+# them made a page of 2,280 rows per table and seconds to draw); downloads hold every officer.
+OFFICERS_PER_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Filters:
     start: dt.date | None = None  # first day of the first month
     end: dt.date | None = None  # first day of the last month
     by: str = "month"
+    page: int | None = None  # by officer: the page of officers shown; None: every officer
 
     def period_bounds(self) -> tuple[dt.datetime | None, dt.datetime | None]:
         start = end = None
@@ -184,12 +188,47 @@ class Table:
 @dataclass
 class Report:
     filters: Filters
-    groups: list = field(default_factory=list)  # group keys in order
+    groups: list = field(default_factory=list)  # group keys in order (the page's, if paged)
     labels: dict = field(default_factory=dict)  # group key → label
     tables: list[Table] = field(default_factory=list)
+    group_count: int = 0  # groups on every page
 
     def table(self, name: str) -> Table:
         return next(t for t in self.tables if t.name == name)
+
+    @property
+    def pages(self) -> int:
+        """Pages of officers (1 unless grouped by officer with a page asked for)."""
+        if self.filters.by != "officer" or not self.filters.page:
+            return 1
+        return max(1, -(-self.group_count // OFFICERS_PER_PAGE))
+
+    @property
+    def first_rank(self) -> int:
+        """The position of the page's first group among all groups, from 1."""
+        return (self.filters.page or 1) * OFFICERS_PER_PAGE - OFFICERS_PER_PAGE + 1
+
+    @property
+    def last_rank(self) -> int:
+        return self.first_rank + len(self.groups) - 1
+
+    @property
+    def previous_page(self) -> int | None:
+        page = self.filters.page or 1
+        return page - 1 if page > 1 else None
+
+    @property
+    def next_page(self) -> int | None:
+        page = self.filters.page or 1
+        return page + 1 if page < self.pages else None
+
+
+def _page_of(groups: list, filters: Filters) -> list:
+    """The groups of the filters' page (every group unless paged by officer)."""
+    if filters.by != "officer" or not filters.page:
+        return groups
+    start = (filters.page - 1) * OFFICERS_PER_PAGE
+    return groups[start : start + OFFICERS_PER_PAGE]
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -290,12 +329,18 @@ def compute_direct(user: User, filters: Filters) -> Report:
     return _report(filters, base, gaps, violating, registrations, devices, requests, provisions)
 
 
-def _report(filters, base, gaps, violating, registrations, devices, requests, provisions):
-    """The tables from the figures by group key (the same for both ways of counting)."""
+def _report(
+    filters, base, gaps, violating, registrations, devices, requests, provisions, paged_of=None
+):
+    """The tables from the figures by group key (the same for both ways of counting). The
+    figures are of one page of officers already when ``paged_of`` gives the count of all."""
     by = filters.by
     keys = set(base) | set(requests) | set(provisions)
     groups = sorted((k for k in keys if k is not None), key=str)
-    report = Report(filters=filters, groups=groups, labels=_labels(groups, by))
+    count = len(groups) if paged_of is None else paged_of
+    if paged_of is None:
+        groups = _page_of(groups, filters)
+    report = Report(filters=filters, groups=groups, labels=_labels(groups, by), group_count=count)
     label = GROUPINGS[by]
     t_acts = Table(
         "acts",
@@ -400,7 +445,22 @@ def compute(user: User, filters: Filters) -> Report:  # noqa: C901 - one read pe
             qs = qs.filter(month__gte=filters.start.replace(day=1))
         if filters.end:
             qs = qs.filter(month__lte=filters.end.replace(day=1))
+        if page is not None:
+            qs = qs.filter(officer__in=page)
         return qs.annotate(g=group).values("g").order_by("g")
+
+    page = None
+    count = None
+    if by == "officer" and filters.page:
+        # The page's officers first (as _report orders all groups), then only their rows.
+        everyone = sorted(
+            rows(StatCount)
+            .annotate(a=Sum("acts"), r=Sum("requests"), p=Sum("provisions"))
+            .filter(Q(a__gt=0) | Q(r__gt=0) | Q(p__gt=0))
+            .values_list("g", flat=True),
+            key=str,
+        )
+        page, count = _page_of(everyone, filters), len(everyone)
 
     def key(value):
         if by == "kind" and value == "":
@@ -429,7 +489,8 @@ def compute(user: User, filters: Filters) -> Report:  # noqa: C901 - one read pe
     devices = {
         key(r["g"]): r["n"] for r in rows(StatDevice).annotate(n=Count("device_id", distinct=True))
     }
-    return _report(filters, base, gaps, violating, registrations, devices, requests, provisions)
+    figures = (base, gaps, violating, registrations, devices, requests, provisions)
+    return _report(filters, *figures, paged_of=count)
 
 
 def _registration_figures(user: User, filters: Filters) -> dict:

@@ -1,5 +1,7 @@
 """The statistics pages (统计, A7): figures, charts, tables and their downloads."""
 
+from dataclasses import replace
+
 from csp.decorators import csp_update
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -13,9 +15,20 @@ from .statistics import compute
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _report(request):
+def _report(request, paged: bool = False):
     form = StatisticsFilterForm(request.user, request.GET)
-    return form, compute(request.user, form.filters())
+    filters = form.filters()
+    if paged and filters.by == "officer":
+        filters = replace(filters, page=_page_number(request.GET.get("page")))
+    return form, compute(request.user, filters)
+
+
+def _page_number(value: str | None) -> int:
+    """The page asked for; anything but a whole number from 1 is the first page."""
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
 
 
 # plotly.js styles its charts with inline styles (plotly/plotly.js#2355): this page alone allows
@@ -23,7 +36,7 @@ def _report(request):
 @csp_update({"style-src": ["'unsafe-inline'"]})
 @require_GET
 def statistics_page(request):
-    form, report = _report(request)
+    form, report = _report(request, paged=True)
     sections = [
         {
             "table": table,
