@@ -24,8 +24,6 @@ NOT_YET = {
     ("access/enforce.py", "viewed_data_records"),
     ("access/package.py", "mark_failed"),
     ("access/redaction.py", "mark_failed"),
-    ("alerts/services.py", "close_alerts_for"),
-    ("alerts/services.py", "raise_alert"),
     ("archive/config.py", "reclassify_dossiers"),
     ("archive/disposal.py", "decide_disposal"),
     ("archive/disposal.py", "dispose_item"),
