@@ -10,10 +10,11 @@ the custodian and head (A27: access refused or outside an approval), and ends th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import models, transaction
 
 from quancheng.alerts.services import raise_alert
 from quancheng.ledger.actions import Action
@@ -24,6 +25,7 @@ from .policy import ACTION_LABELS, VIEW, Decision, decide, decide_many, item_kin
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User
+    from quancheng.records.models import DataRecord
 
 
 DENIAL_AUDIENCE = [Role.CUSTODIAN.value, Role.HEAD.value]
@@ -53,7 +55,9 @@ def access_body(request) -> dict:
     return decision.event_body() if decision is not None else {}
 
 
-def record_denial(user: User, item, action: str, decision: Decision, path: str = "") -> None:
+def record_denial(
+    user: User, item: models.Model, action: str, decision: Decision, path: str = ""
+) -> None:
     """``access.denied`` on the item and an alert about the person who tried, committed even
     though the request then fails.
 
@@ -69,7 +73,7 @@ def record_denial(user: User, item, action: str, decision: Decision, path: str =
         "path": path[:500],
     }
     name = user.full_name or "（未填写姓名）"
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         record_event(user, Action.ACCESS_DENIED, item, body)
         raise_alert(
             "access.denied",
@@ -90,7 +94,9 @@ def record_denial(user: User, item, action: str, decision: Decision, path: str =
         )
 
 
-def viewed_data_records(request, records, shape) -> list[dict]:
+def viewed_data_records(
+    request, records: Iterable[DataRecord], shape: Callable[[DataRecord], dict]
+) -> list[dict]:
     """Data records shaped for a list, their values (content) only where the policy allows.
 
     Each record whose values are sent is a ``datarecord.viewed`` event (with the approval it
@@ -99,7 +105,7 @@ def viewed_data_records(request, records, shape) -> list[dict]:
     records = list(records)
     decisions = decide_many(request.user, records, VIEW)
     out = []
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         for record in records:
             shaped = shape(record)
             decision = decisions[(item_kind_of(record), record.pk)]

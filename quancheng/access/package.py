@@ -45,7 +45,7 @@ from quancheng.ledger.bundle import BundleFile, make_ledger_bundle, safe_name
 from quancheng.ledger.checkpoints import make_checkpoint
 from quancheng.ledger.integrator import wait_for_event
 from quancheng.ledger.models import Checkpoint, Event
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, require_own_transaction
 from quancheng.lib import gmcrypto
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.records.models import DataRecord, Segment
@@ -377,18 +377,24 @@ def _failed(extraction: Extraction, error: Exception) -> Extraction:
 
 
 def abandon(extraction_id: int, reason: str) -> None:
-    """The production job was given up after its worker died on every attempt."""
+    """The production job was given up after its worker died on every attempt (in the reaper's
+    transaction: jobs.leases.reap)."""
     if Extraction.objects.filter(pk=extraction_id, status=Extraction.Status.APPROVED).exists():
-        mark_failed(extraction_id, f"制作中断：{reason}，已达重试上限；可重新制作")
+        _mark_failed(extraction_id, f"制作中断：{reason}，已达重试上限；可重新制作")
 
 
+@transaction.atomic(durable=True)
 def mark_failed(extraction_id: int, message: str) -> Extraction:
     """The package could not be produced: the extraction fails with ``message``; a ledger event."""
-    with transaction.atomic():  # also inside the reaper's (jobs.leases.reap -> abandon)
-        extraction = Extraction.objects.select_for_update().get(pk=extraction_id)
-        extraction.status = Extraction.Status.FAILED
-        extraction.error = message[:2000]
-        extraction.stage = "制作失败"
-        extraction.save(update_fields=["status", "error", "stage"])
-        record_event(None, Action.EXTRACTION_FAILED, extraction, {"error": extraction.error})
+    return _mark_failed(extraction_id, message)
+
+
+def _mark_failed(extraction_id: int, message: str) -> Extraction:
+    require_own_transaction("access.package._mark_failed")
+    extraction = Extraction.objects.select_for_update().get(pk=extraction_id)
+    extraction.status = Extraction.Status.FAILED
+    extraction.error = message[:2000]
+    extraction.stage = "制作失败"
+    extraction.save(update_fields=["status", "error", "stage"])
+    record_event(None, Action.EXTRACTION_FAILED, extraction, {"error": extraction.error})
     return extraction

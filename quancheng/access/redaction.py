@@ -272,21 +272,27 @@ def _params(body: dict) -> Params:
     )
 
 
+@transaction.atomic(durable=True)
 def mark_failed(copy_id: int, message: str) -> RedactedCopy:
     """The copy could not be produced: it fails with ``message``; a ledger event."""
-    with transaction.atomic():  # also inside the reaper's (jobs.leases.reap -> abandon)
-        copy = RedactedCopy.objects.select_for_update().get(pk=copy_id)
-        copy.status = RedactedCopy.Status.FAILED
-        copy.error = message[:2000]
-        copy.save(update_fields=["status", "error"])
-        record_event(None, Action.REDACTION_FAILED, copy, {"error": copy.error})
+    return _mark_failed(copy_id, message)
+
+
+def _mark_failed(copy_id: int, message: str) -> RedactedCopy:
+    require_own_transaction("access.redaction._mark_failed")
+    copy = RedactedCopy.objects.select_for_update().get(pk=copy_id)
+    copy.status = RedactedCopy.Status.FAILED
+    copy.error = message[:2000]
+    copy.save(update_fields=["status", "error"])
+    record_event(None, Action.REDACTION_FAILED, copy, {"error": copy.error})
     return copy
 
 
 def abandon(copy_id: int, reason: str) -> None:
-    """The production job was given up after its worker died on every attempt."""
+    """The production job was given up after its worker died on every attempt (in the reaper's
+    transaction: jobs.leases.reap)."""
     if RedactedCopy.objects.filter(pk=copy_id, status__in=OPEN_STATUSES[:2]).exists():
-        mark_failed(copy_id, f"制作中断：{reason}，已达重试上限；可重新申请")
+        _mark_failed(copy_id, f"制作中断：{reason}，已达重试上限；可重新申请")
 
 
 # --- review and release -------------------------------------------------------------------------

@@ -9,14 +9,14 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event, with_both_digests
+from quancheng.ledger.services import record_event, require_own_transaction, with_both_digests
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.models import Role
 
 from .models import DEFAULT_AUDIENCE, Alert, Severity
 
 if TYPE_CHECKING:
-    from quancheng.orgs.models import User
+    from quancheng.orgs.models import Agency, User
 
 
 class AlertAlreadyClosed(ValueError):
@@ -27,7 +27,7 @@ def raise_alert(
     kind: str,
     title: str,
     *,
-    agency=None,
+    agency: Agency | None = None,
     severity: str = Severity.WARNING,
     detail: dict[str, Any] | None = None,
     obj: models.Model | None = None,
@@ -36,7 +36,8 @@ def raise_alert(
     audience: Iterable[str] = DEFAULT_AUDIENCE,
     actor: User | None = None,
 ) -> Alert:
-    """Raise an alert, or return the open one already raised for the same kind and object.
+    """Raise an alert, or return the open one already raised for the same kind and object; in
+    the caller's transaction (the change or check that found the cause).
 
     Repeated sweeps over the same broken file therefore do not pile up duplicates; the ledger
     still holds each check as its own event (written by the caller).
@@ -46,6 +47,7 @@ def raise_alert(
     object's agency (and to the city-wide ones, who see every agency). The kinds in use are
     listed in docs/alerts.md.
     """
+    require_own_transaction("alerts.services.raise_alert")
     audience = list(dict.fromkeys(audience))
     unknown = [role for role in audience if role not in Role.values]
     if not audience or unknown:
@@ -54,42 +56,41 @@ def raise_alert(
         object_type, object_id = obj._meta.label_lower, str(obj.pk)
         if agency is None:
             agency = getattr(obj, "agency", None)
-    with transaction.atomic():
-        existing = (
-            Alert.objects.open()
-            .filter(kind=kind, object_type=object_type, object_id=object_id, agency=agency)
-            .first()
-            if object_type
-            else None
-        )
-        if existing is not None:
-            return existing
-        alert = Alert.objects.create(
-            kind=kind,
-            severity=severity,
-            title=title,
-            # A detail naming a file names both digests, as its event body does (issue 19).
-            detail=with_both_digests(detail or {}),
-            agency=agency,
-            audience="," + ",".join(audience) + ",",
-            object_type=object_type,
-            object_id=object_id,
-        )
-        record_event(
-            actor,
-            Action.ALERT_RAISED,
-            alert,
-            {
-                "kind": kind,
-                "severity": str(severity),
-                "title": title,
-                "detail": alert.detail,
-                "object_type": object_type,
-                "object_id": object_id,
-                "audience": alert.roles,
-            },
-            agency=agency,
-        )
+    existing = (
+        Alert.objects.open()
+        .filter(kind=kind, object_type=object_type, object_id=object_id, agency=agency)
+        .first()
+        if object_type
+        else None
+    )
+    if existing is not None:
+        return existing
+    alert = Alert.objects.create(
+        kind=kind,
+        severity=severity,
+        title=title,
+        # A detail naming a file names both digests, as its event body does (issue 19).
+        detail=with_both_digests(detail or {}),
+        agency=agency,
+        audience="," + ",".join(audience) + ",",
+        object_type=object_type,
+        object_id=object_id,
+    )
+    record_event(
+        actor,
+        Action.ALERT_RAISED,
+        alert,
+        {
+            "kind": kind,
+            "severity": str(severity),
+            "title": title,
+            "detail": alert.detail,
+            "object_type": object_type,
+            "object_id": object_id,
+            "audience": alert.roles,
+        },
+        agency=agency,
+    )
     return alert
 
 
@@ -120,27 +121,28 @@ def close_alerts_for(
     note: str,
 ) -> int:
     """Close, as the platform (no user), the open alerts of a kind on an object whose cause
-    went away (e.g. the finding closed, the act was registered); how many were closed."""
+    went away (e.g. the finding closed, the act was registered); how many were closed. In the
+    caller's transaction."""
+    require_own_transaction("alerts.services.close_alerts_for")
     if obj is not None:
         object_type, object_id = obj._meta.label_lower, str(obj.pk)
     closed = 0
-    with transaction.atomic():
-        for alert in (
-            Alert.objects.open()
-            .filter(kind=kind, object_type=object_type, object_id=object_id)
-            .select_for_update()
-        ):
-            alert.closed_at = timezone.now()
-            alert.closing_note = note
-            alert.save(update_fields=["closed_at", "closing_note"])
-            record_event(
-                None,
-                Action.ALERT_CLOSED,
-                alert,
-                {"note": note, "automatic": True},
-                agency=alert.agency,
-            )
-            closed += 1
+    for alert in (
+        Alert.objects.open()
+        .filter(kind=kind, object_type=object_type, object_id=object_id)
+        .select_for_update()
+    ):
+        alert.closed_at = timezone.now()
+        alert.closing_note = note
+        alert.save(update_fields=["closed_at", "closing_note"])
+        record_event(
+            None,
+            Action.ALERT_CLOSED,
+            alert,
+            {"note": note, "automatic": True},
+            agency=alert.agency,
+        )
+        closed += 1
     return closed
 
 

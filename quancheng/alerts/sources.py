@@ -22,6 +22,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from django.db import transaction
 from django.utils import timezone
 
 from quancheng.orgs.models import Role
@@ -67,7 +68,17 @@ BREAK_GLASS = "auth.break_glass"
 
 def raise_break_glass_alert(sender, *, user: User, reason: str, event: str, **kwargs) -> Alert:
     """A critical alert each time the break-glass account is opened or signs in (三员分立:
-    docs/security.md); one open alert per account, every use a ledger event of its own."""
+    docs/security.md); one open alert per account, every use a ledger event of its own.
+
+    Opening sends it in the opening's transaction; a sign-in (Django's ``user_logged_in``,
+    which holds none) in a transaction of its own."""
+    if event == "login":
+        with transaction.atomic(durable=True):
+            return _raise_break_glass_alert(user, reason, event)
+    return _raise_break_glass_alert(user, reason, event)
+
+
+def _raise_break_glass_alert(user: User, reason: str, event: str) -> Alert:
     what = "启用" if event == "opened" else "登录"
     return raise_alert(
         BREAK_GLASS,
@@ -121,21 +132,23 @@ def raise_marked_unreadable_alert(sender, *, segment, error: str, **kwargs) -> A
 
 def raise_undocked_alert(sender, *, device, days: int, **kwargs) -> Alert:
     """A device not docked for ``days`` days (A19): a warning to the custodian
-    (orgs.devices.device_undocked, sent by the daily check)."""
+    (orgs.devices.device_undocked, sent by the daily check, which holds no transaction: each
+    alert in one of its own)."""
     last = device.last_docked_at
     since = timezone.localtime(last).strftime("%Y-%m-%d %H:%M") if last else "从未对接"
-    return raise_alert(
-        UNDOCKED,
-        f"{device} 已超过 {days} 天未对接（最近对接：{since}）",
-        obj=device,
-        severity=Severity.WARNING,
-        detail={
-            "serial_number": device.serial_number,
-            "last_docked_at": last.isoformat() if last else None,
-            "days": days,
-        },
-        audience=[Role.CUSTODIAN.value],
-    )
+    with transaction.atomic(durable=True):
+        return raise_alert(
+            UNDOCKED,
+            f"{device} 已超过 {days} 天未对接（最近对接：{since}）",
+            obj=device,
+            severity=Severity.WARNING,
+            detail={
+                "serial_number": device.serial_number,
+                "last_docked_at": last.isoformat() if last else None,
+                "days": days,
+            },
+            audience=[Role.CUSTODIAN.value],
+        )
 
 
 def raise_self_added_alert(sender, *, actor: User, obj, added, **kwargs) -> None:

@@ -9,6 +9,7 @@ not give away the keys.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from cryptography import x509
@@ -29,6 +30,8 @@ from quancheng.orgs.models import Agency
 from .models import AgencyCertificate, TrustedCA
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
     from quancheng.orgs.models import User
 
 
@@ -61,7 +64,7 @@ def _subject_text(cert: x509.Certificate) -> str:
 def trust_root(actor: User | None, cert: x509.Certificate) -> TrustedCA:
     """Add a CA certificate to the platform's trust roots (idempotent, a ledger event)."""
     fingerprint = _fingerprint(cert)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         existing = TrustedCA.objects.filter(fingerprint=fingerprint).first()
         if existing:
             return existing
@@ -86,7 +89,13 @@ def _spki(public_key) -> bytes:
     )
 
 
-def store_certificate(actor: User | None, agency: Agency, key, cert: x509.Certificate, chain=()):
+def store_certificate(
+    actor: User | None,
+    agency: Agency,
+    key: PrivateKeyTypes,
+    cert: x509.Certificate,
+    chain: Iterable[x509.Certificate] = (),
+) -> AgencyCertificate:
     """Keep an agency's certificate with its key (encrypted); earlier ones are retired."""
     if _spki(cert.public_key()) != _spki(key.public_key()):
         raise ValidationError("证书与私钥不匹配")
@@ -95,7 +104,7 @@ def store_certificate(actor: User | None, agency: Agency, key, cert: x509.Certif
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(_passphrase()),
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         AgencyCertificate.objects.filter(agency=agency, active=True).update(active=False)
         stored = AgencyCertificate.objects.create(
             agency=agency,

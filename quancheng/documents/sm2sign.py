@@ -34,7 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, require_own_transaction
 from quancheng.lib import gmcrypto, keyseal, sm2cms
 from quancheng.lib.sm2cms import OID_SM2_SIGN, SIGNATURE_OIDS, Status  # noqa: F401 (API)
 from quancheng.orgs.models import Agency
@@ -46,6 +46,7 @@ from .models import Sm2Certificate, Sm2DocumentSignature
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User
+    from quancheng.records.models import Blob, Document
 
 
 _KEY_LABEL = b"quancheng sm2 key"
@@ -347,9 +348,11 @@ def sign_document_pdf(pdf: bytes, agency: Agency):
     return stored, sign_detached(pdf, stored, signed_at), signed_at
 
 
-def record_signature(actor: User, document, blob, stored: Sm2Certificate, signed_at) -> None:
+def record_signature(
+    actor: User, document: Document, blob: Blob, stored: Sm2Certificate, signed_at: dt.datetime
+) -> None:
     """Keep the signature with its document (in the finalisation's transaction)."""
-
+    require_own_transaction("documents.sm2sign.record_signature")
     Sm2DocumentSignature.objects.create(
         document=document, blob=blob, certificate=stored, signed_at=signed_at
     )

@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db import transaction
 from django.utils import timezone
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -20,7 +19,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, require_own_transaction
 from quancheng.records.models import Document
 from quancheng.records.services import blob_store
 from quancheng.records.sm3 import file_digests
@@ -113,25 +112,25 @@ def validate_document(document) -> Result:
     return validate_pdf_bytes(data)
 
 
-def record_check(actor: User, document, result: Result | None = None) -> SignatureCheck:
+def record_check(actor: User, document: Document, result: Result | None = None) -> SignatureCheck:
     """Store the result of validating a document at ingest (in the caller's transaction)."""
+    require_own_transaction("documents.validation.record_check")
     result = result or validate_document(document)
-    with transaction.atomic():
-        check, _ = SignatureCheck.objects.update_or_create(
-            document=document,
-            defaults={
-                "status": result.status,
-                "signers": result.signers,
-                "detail": result.detail,
-                "checked_at": timezone.now(),
-            },
-        )
-        record_event(
-            actor,
-            Action.DOCUMENT_SIGNATURE_CHECKED,
-            document,
-            {"status": result.status, "signers": result.signers, **file_digests(document.blob_id)},
-        )
+    check, _ = SignatureCheck.objects.update_or_create(
+        document=document,
+        defaults={
+            "status": result.status,
+            "signers": result.signers,
+            "detail": result.detail,
+            "checked_at": timezone.now(),
+        },
+    )
+    record_event(
+        actor,
+        Action.DOCUMENT_SIGNATURE_CHECKED,
+        document,
+        {"status": result.status, "signers": result.signers, **file_digests(document.blob_id)},
+    )
     return check
 
 

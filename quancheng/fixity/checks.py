@@ -20,7 +20,7 @@ from django.db import transaction
 from quancheng.alerts.models import Severity
 from quancheng.alerts.services import raise_alert
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event, record_sequenced_event
+from quancheng.ledger.services import record_event, record_sequenced_event, require_own_transaction
 from quancheng.lib import gmcrypto
 from quancheng.lib.blobstore import BlobNotFound, BlobStore
 from quancheng.lib.digestcheck import (
@@ -174,6 +174,7 @@ def record_check(
 
     ``blob`` is None for bytes the registry does not know (then no agency is named).
     """
+    require_own_transaction("fixity.checks.record_check")
     agency = blob.agency if blob is not None else None
     if blob is not None:
         _note_state(blob, result)

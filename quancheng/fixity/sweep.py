@@ -70,7 +70,7 @@ def claim_sweep(
     """Resume (``resume=True``) the latest unfinished sweep or start a new one; see step 1."""
     now = timezone.now()
     total_blobs, total_bytes = _totals()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         unfinished = list(
             FixitySweep.objects.select_for_update()
             .filter(status__in=UNFINISHED)

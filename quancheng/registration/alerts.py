@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import transaction
 from django.utils import timezone
 
 from quancheng.alerts.models import CUSTODIAN_HEAD_AUDITOR, Alert, Severity
@@ -26,7 +27,8 @@ def raise_overdue_registration_alerts(now: dt.datetime | None = None) -> dict[st
        alert is not raised twice), and the act announced (``acts_overdue``: compliance evaluates
        it so its A21-deadline finding shows);
     2. open ones closed for acts registered since.
-    The counts raised and closed."""
+    The counts raised and closed. Run by the daily task, outside any transaction: each alert is
+    raised or closed in one of its own."""
     now = now or timezone.now()
     schedules = loaded_schedules()
     cutoff = overdue_cutoff(now, schedules)
@@ -42,21 +44,23 @@ def raise_overdue_registration_alerts(now: dt.datetime | None = None) -> dict[st
         if act.pk in open_ids:
             continue
         ended = timezone.localtime(act.ended_at)
-        raise_alert(
-            OVERDUE,
-            f"执法记录逾期未登记：{act.get_kind_display()}（{ended:%Y-%m-%d %H:%M}结束，"
-            f"{act.place}）",
-            obj=act,
-            agency=act.agency,
-            severity=Severity.WARNING,
-            detail={"act": act.pk, "ended_at": act.ended_at.isoformat()},
-            audience=CUSTODIAN_HEAD_AUDITOR,
-        )
+        with transaction.atomic(durable=True):
+            raise_alert(
+                OVERDUE,
+                f"执法记录逾期未登记：{act.get_kind_display()}（{ended:%Y-%m-%d %H:%M}结束，"
+                f"{act.place}）",
+                obj=act,
+                agency=act.agency,
+                severity=Severity.WARNING,
+                detail={"act": act.pk, "ended_at": act.ended_at.isoformat()},
+                audience=CUSTODIAN_HEAD_AUDITOR,
+            )
         raised.append(act.pk)
     if raised:
         acts_overdue.send(Act, act_ids=raised, now=now)
     registered = Act.objects.filter(pk__in=open_ids, registration__isnull=False)
-    closed = sum(
-        close_alerts_for(OVERDUE, obj=act, note="记录已登记") for act in registered.only("pk")
-    )
+    closed = 0
+    for act in registered.only("pk"):
+        with transaction.atomic(durable=True):
+            closed += close_alerts_for(OVERDUE, obj=act, note="记录已登记")
     return {"raised": len(raised), "closed": closed}

@@ -2,8 +2,15 @@ import pytest
 from django.urls import reverse
 
 from quancheng.alerts.models import Alert
-from quancheng.alerts.services import AlertAlreadyClosed, close_alert, raise_alert
+from quancheng.alerts.services import (
+    AlertAlreadyClosed,
+    close_alert,
+    close_alerts_for,
+    raise_alert,
+)
 from quancheng.ledger.models import Event
+from quancheng.ledger.services import LedgerOutsideTransaction
+from quancheng.lib import transactions
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +22,17 @@ def _raise(agency=None, **kwargs):
         object_id="ab" * 32,
         agency=agency,
     )
-    return raise_alert("fixity.mismatch", "文件校验不符", **{**defaults, **kwargs})
+    with transactions.batch():  # raise_alert runs in its caller's transaction
+        return raise_alert("fixity.mismatch", "文件校验不符", **{**defaults, **kwargs})
+
+
+def test_raising_and_closing_run_in_the_callers_transaction(custodian):
+    """Building blocks (docs/transactions.md): outside a transaction the code opened, refused."""
+    with pytest.raises(LedgerOutsideTransaction, match="raise_alert"):
+        raise_alert("fixity.mismatch", "文件校验不符", agency=custodian.agency)
+    with pytest.raises(LedgerOutsideTransaction, match="close_alerts_for"):
+        close_alerts_for("fixity.mismatch", object_type="blob", object_id="ab" * 32, note="x")
+    assert not Alert.objects.exists()
 
 
 def test_raising_an_alert_is_a_ledger_event(custodian):

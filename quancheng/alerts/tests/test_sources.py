@@ -12,6 +12,7 @@ from quancheng.compliance.evaluate import evaluate_act
 from quancheng.compliance.models import Finding
 from quancheng.compliance.tests.scene import END, START, Scene
 from quancheng.ledger.models import Event
+from quancheng.lib import transactions
 from quancheng.registration.models import ActRegistration
 
 pytestmark = pytest.mark.django_db
@@ -40,13 +41,16 @@ def test_raise_alert_routes_to_the_named_roles_of_the_objects_agency(
     make_scene, custodian, head, auditor, officer, outsider
 ):
     scene = make_scene()
-    alert = raise_alert("access.denied", "越权调阅", obj=scene.act, audience=CUSTODIAN_HEAD_AUDITOR)
+    with transactions.batch():  # raise_alert runs in its caller's transaction
+        alert = raise_alert(
+            "access.denied", "越权调阅", obj=scene.act, audience=CUSTODIAN_HEAD_AUDITOR
+        )
     assert alert.agency == scene.agency and alert.roles == ["custodian", "head", "auditor"]
     for person in (custodian, head, auditor):
         assert list(Alert.objects.visible_to(person)) == [alert]
     assert not Alert.objects.visible_to(officer).exists()
     assert not Alert.objects.visible_to(outsider).exists()
-    with pytest.raises(ValueError, match="unknown alert audience"):
+    with pytest.raises(ValueError, match="unknown alert audience"), transactions.batch():
         raise_alert("access.denied", "x", obj=scene.act, audience=["boss"])
 
 
@@ -93,9 +97,10 @@ def test_the_daily_check_is_scheduled():
 
 def test_counts_for_the_home_page(make_scene, custodian, officer):
     scene = make_scene()
-    raise_alert("access.denied", "越权调阅", obj=scene.act, audience=CUSTODIAN_HEAD_AUDITOR)
-    raise_alert("fixity.missing", "文件缺失", agency=scene.agency, severity="critical")
-    closed = raise_alert("disposal.refused", "违规销毁", obj=scene.act)
+    with transactions.batch():
+        raise_alert("access.denied", "越权调阅", obj=scene.act, audience=CUSTODIAN_HEAD_AUDITOR)
+        raise_alert("fixity.missing", "文件缺失", agency=scene.agency, severity="critical")
+        closed = raise_alert("disposal.refused", "违规销毁", obj=scene.act)
     closed.closed_at = closed.created_at
     closed.save()
     assert alert_counts_for(custodian) == {
@@ -110,8 +115,9 @@ def test_alert_page_filters_by_kind_and_status_and_links_to_the_object(
     client, make_scene, custodian, outsider
 ):
     scene = make_scene()
-    raise_alert("access.denied", "越权调阅被拒绝：张三", obj=scene.act)
-    raise_alert("fixity.missing", "文件缺失：abc", agency=scene.agency)
+    with transactions.batch():
+        raise_alert("access.denied", "越权调阅被拒绝：张三", obj=scene.act)
+        raise_alert("fixity.missing", "文件缺失：abc", agency=scene.agency)
     client.force_login(custodian)
     page = client.get(reverse("alert_list"), {"kind": "access.denied"}).text
     assert "越权调阅被拒绝：张三" in page and "文件缺失：abc" not in page
@@ -125,8 +131,9 @@ def test_alert_page_filters_by_kind_and_status_and_links_to_the_object(
 
 def test_alert_api_filters_by_kind_and_links_the_object(api_client_for, make_scene, custodian):
     scene = make_scene()
-    raise_alert("access.denied", "越权调阅", obj=scene.act)
-    raise_alert("fixity.missing", "文件缺失", agency=scene.agency)
+    with transactions.batch():
+        raise_alert("access.denied", "越权调阅", obj=scene.act)
+        raise_alert("fixity.missing", "文件缺失", agency=scene.agency)
     body = api_client_for(custodian).get("/api/v1/alerts", {"kind": "access.denied"}).json()
     assert body["count"] == 1
     assert body["items"][0]["object_url"] == reverse("act_detail", args=[scene.act.pk])
@@ -146,13 +153,16 @@ def test_an_unexplained_gap_raises_a_gap_alert_until_it_is_accepted(make_scene):
         severity=Finding.Severity.ERROR,
         message="音像记录在 10:03–10:06 中断且未说明",
     )
-    sync_gap_alert(act, [finding])
+    with transactions.batch():  # evaluation's transaction
+        sync_gap_alert(act, [finding])
     (alert,) = Alert.objects.open().filter(kind=GAP)
     assert alert.object_id == str(act.pk) and "音像记录中断未说明" in alert.title
-    sync_gap_alert(act, [finding])  # idempotent
+    with transactions.batch():
+        sync_gap_alert(act, [finding])  # idempotent
     assert Alert.objects.open().filter(kind=GAP).count() == 1
     finding.status = Finding.Status.ACCEPTED
-    sync_gap_alert(act, [finding])
+    with transactions.batch():
+        sync_gap_alert(act, [finding])
     assert not Alert.objects.open().filter(kind=GAP).exists()
 
 

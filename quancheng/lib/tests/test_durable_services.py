@@ -20,18 +20,6 @@ SKIPPED_FILES = {"conftest.py", "apps.py", "admin.py"}
 WRITERS = {"record_event", "record_sequenced_event"}
 
 NOT_YET = {
-    ("access/enforce.py", "record_denial"),
-    ("access/enforce.py", "viewed_data_records"),
-    ("access/package.py", "mark_failed"),
-    ("access/redaction.py", "mark_failed"),
-    ("alerts/services.py", "close_alerts_for"),
-    ("alerts/services.py", "raise_alert"),
-    ("documents/certificates.py", "store_certificate"),
-    ("documents/certificates.py", "trust_root"),
-    ("documents/sm2sign.py", "record_signature"),
-    ("documents/validation.py", "record_check"),
-    ("fixity/checks.py", "record_check"),
-    ("fixity/sweep.py", "claim_sweep"),
     ("orgs/devices.py", "note_devices_docked"),
     ("records/items.py", "create_data_record"),
     ("records/items.py", "create_document"),
