@@ -546,7 +546,6 @@ def _has_field(model, name: str) -> bool:
 
 
 def _sync_blob(store, sha256: str, until, held: bool, item) -> None:
-
     try:
         # A date already past needs nothing (and S3 refuses a retain-until in the past).
         if until is not None and until > timezone.now():
@@ -559,15 +558,20 @@ def _sync_blob(store, sha256: str, until, held: bool, item) -> None:
         log.warning("retention: blob %s of %r is not in the store", sha256, item)
     except Exception as exc:
         log.exception("retention: could not update blob %s in the store", sha256)
+        # sync_store runs after the commit (on_commit): the alert opens its own transaction.
+        with transaction.atomic(durable=True):
+            _alert_sync_failed(sha256, item, exc)
 
-        raise_alert(
-            "retention.store_sync_failed",
-            f"保管期限未能同步到存储：{sha256[:16]}…",
-            agency=item.agency,
-            detail={"sha256": sha256, "error": f"{type(exc).__name__}: {exc}"},
-            object_type="records.blob",
-            object_id=sha256,
-        )
+
+def _alert_sync_failed(sha256: str, item, exc: Exception) -> None:
+    raise_alert(
+        "retention.store_sync_failed",
+        f"保管期限未能同步到存储：{sha256[:16]}…",
+        agency=item.agency,
+        detail={"sha256": sha256, "error": f"{type(exc).__name__}: {exc}"},
+        object_type="records.blob",
+        object_id=sha256,
+    )
 
 
 # --- preview and apply a change of the rules ------------------------------------------------------

@@ -2,12 +2,15 @@
 
 import datetime as dt
 import json
+from types import SimpleNamespace
 
 import pytest
 import time_machine
 from django.core.management import call_command
 from django.utils.module_loading import import_string
 
+from quancheng.alerts.models import Alert
+from quancheng.archive import retention
 from quancheng.archive.models import ItemRetention, RetentionClass, RetentionConfig
 from quancheng.archive.retention import (
     PolicyChangeRefused,
@@ -203,3 +206,16 @@ def test_s3_permanent_items_are_locked_a_hundred_years(
     mode, until = s3_blob_store.retention(segment.blob_id)
     assert mode == "COMPLIANCE"
     assert until.year >= dt.date.today().year + 99  # noqa: DTZ011 - a coarse bound
+
+
+def test_a_store_that_refuses_the_retention_raises_an_alert_after_the_commit(agency):
+    # sync_store runs after the commit (on_commit), outside any transaction: the alert opens its
+    # own (raise_alert requires one, and before it did this path raised LedgerOutsideTransaction).
+    class RefusingStore:
+        def extend_retention(self, sha256, until):
+            raise OSError("retention refused")
+
+    until = dt.datetime(2099, 1, 1, tzinfo=dt.UTC)
+    retention._sync_blob(RefusingStore(), "ab" * 32, until, False, SimpleNamespace(agency=agency))
+    alert = Alert.objects.get(kind="retention.store_sync_failed")
+    assert alert.detail["error"] == "OSError: retention refused"
