@@ -236,6 +236,6 @@ def report_missing(sha256: str, context: dict[str, Any], actor: User | None = No
     """
     blob = Blob.objects.select_related("agency").filter(sha256=sha256).first()
     if blob is not None and blob.disposed_at is None:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             record_check(judge(sha256, blob.size, None, None), blob, context, actor=actor)
     return blob
