@@ -44,18 +44,6 @@ NOT_YET = {
     ("ledger/keys.py", "rotate"),
     ("ledger/services.py", "record_sequenced_event"),
     ("ledger/verify.py", "record_verification"),
-    ("orgs/devices.py", "note_devices_docked"),
-    ("records/items.py", "create_data_record"),
-    ("records/items.py", "create_document"),
-    ("records/items.py", "create_segment"),
-    ("records/items.py", "link_item"),
-    ("records/media.py", "derivatives_abandoned"),
-    ("records/media.py", "mark_unreadable"),
-    ("records/repair.py", "note_repaired"),
-    ("records/services.py", "create_upload"),
-    ("records/services.py", "terminate"),
-    ("records/sm3.py", "backfill_data_records"),
-    ("records/sm3.py", "compute_sm3"),
     ("witness/witnessing.py", "register_log"),
 }
 
