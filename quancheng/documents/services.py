@@ -32,7 +32,7 @@ from quancheng.lib.canonical import canonical_bytes
 from quancheng.orgs import capabilities as caps
 from quancheng.orgs.lockout import verify_secret
 from quancheng.orgs.pins import verify_pin
-from quancheng.records.items import create_document
+from quancheng.records.items import _create_document
 from quancheng.records.models import Document, RecordItem
 from quancheng.records.services import put_record, register_blob
 from quancheng.records.sm3 import file_digests
@@ -561,7 +561,7 @@ def _commit(
             raise ValidationError("文书在定稿过程中被修改，请重新定稿", code="changed")
         number = reservation.number
         blob = register_blob(info, draft.agency)
-        document = create_document(
+        document = _create_document(
             actor,
             agency=draft.agency,
             blob=blob,

@@ -4,12 +4,13 @@ The records custodian (记录管理专人) manages the devices of the agency (A1
 city administrator may too. Every change is a ledger event on the device, written in the same
 transaction. Creating a device, issuing it and recording its clock offset are in services.py.
 
-Docking (对接): the dock ingest, a terminal's upload with a device token and a workstation's
-``POST /api/v1/devices/{id}/docked`` call :func:`note_devices_docked`, which moves
-``Device.last_docked_at`` forward. Devices of the docking kinds still in service that have not
-docked for ``QC_DEVICE_UNDOCKED_DAYS`` days are listed for the custodian and announced by the
-daily task ``quancheng.orgs.tasks.check_undocked_devices`` (:data:`device_undocked`, to which the
-alerts app answers with a ``device.undocked`` alert). See docs/devices.md.
+Docking (对接): a terminal's upload with a device token and a workstation's
+``POST /api/v1/devices/{id}/docked`` call :func:`note_devices_docked`, and the dock ingest its
+body in the run's transaction; it moves ``Device.last_docked_at`` forward. Devices of the
+docking kinds still in service that have not docked for ``QC_DEVICE_UNDOCKED_DAYS`` days are
+listed for the custodian and announced by the daily task
+``quancheng.orgs.tasks.check_undocked_devices`` (:data:`device_undocked`, to which the alerts app
+answers with a ``device.undocked`` alert). See docs/devices.md.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, require_own_transaction
 
 from . import capabilities as caps
 from .models import Device, DeviceAssignment, DeviceMaintenance
@@ -169,6 +170,7 @@ def add_device_maintenance(
 # --- docking (对接) ----------------------------------------------------------------------------
 
 
+@transaction.atomic(durable=True)
 def note_devices_docked(
     actor: User,
     devices: Iterable[Device | None],  # None: an item with no device, skipped
@@ -177,35 +179,48 @@ def note_devices_docked(
     at: dt.datetime | None = None,
     via: Device | None = None,
 ) -> list[Device]:
-    """Record that the devices docked at ``at`` (now by default): one ledger event each.
+    """Record that the devices docked at ``at`` (now by default); _note_devices_docked says how."""
+    return _note_devices_docked(actor, devices, source=source, at=at, via=via)
+
+
+def _note_devices_docked(
+    actor: User,
+    devices: Iterable[Device | None],
+    *,
+    source: str,
+    at: dt.datetime | None = None,
+    via: Device | None = None,
+) -> list[Device]:
+    """Record that the devices docked at ``at`` (now by default): one ledger event each, in the
+    caller's transaction (dock ingest records its run and the dockings together).
 
     ``last_docked_at`` only moves forward, so a late report of an older docking changes nothing
-    (and writes nothing). Runs in the caller's transaction when there is one.
+    (and writes nothing).
     """
+    require_own_transaction("orgs.devices._note_devices_docked")
     at = at or timezone.now()
     changed = []
-    with transaction.atomic():
-        for device in {d.pk: d for d in devices if d is not None}.values():
-            before = (
-                Device.objects.filter(pk=device.pk).values_list("last_docked_at", flat=True).first()
-            )
-            if before is not None and before >= at:
-                continue
-            Device.objects.filter(pk=device.pk).update(last_docked_at=at)
-            device.last_docked_at = at
-            record_event(
-                actor,
-                Action.DEVICE_DOCKED,
-                device,
-                {
-                    "at": at.isoformat(),
-                    "before": before.isoformat() if before else None,
-                    "source": source,
-                    "via": via.serial_number if via is not None else None,
-                },
-                agency=device.agency,
-            )
-            changed.append(device)
+    for device in {d.pk: d for d in devices if d is not None}.values():
+        before = (
+            Device.objects.filter(pk=device.pk).values_list("last_docked_at", flat=True).first()
+        )
+        if before is not None and before >= at:
+            continue
+        Device.objects.filter(pk=device.pk).update(last_docked_at=at)
+        device.last_docked_at = at
+        record_event(
+            actor,
+            Action.DEVICE_DOCKED,
+            device,
+            {
+                "at": at.isoformat(),
+                "before": before.isoformat() if before else None,
+                "source": source,
+                "via": via.serial_number if via is not None else None,
+            },
+            agency=device.agency,
+        )
+        changed.append(device)
     return changed
 
 

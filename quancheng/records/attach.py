@@ -174,8 +174,8 @@ def _create_segment(
     fields["content_type"] = sniffed[2]  # what the bytes are, not what the name suggests
     if media is None:
         fields.update(media_kind=sniffed[0], container=sniffed[1])
-    with transaction.atomic():
-        segment = items.create_segment(
+    with transaction.atomic(durable=True):
+        segment = items._create_segment(
             actor,
             agency=act.agency,
             blob=blob,

@@ -41,12 +41,12 @@ from quancheng.ledger.services import record_event
 from quancheng.lib.blobstore.seekable import open_seekable
 from quancheng.lib.units import human_size
 from quancheng.orgs import capabilities as caps
-from quancheng.orgs.devices import note_devices_docked
+from quancheng.orgs.devices import _note_devices_docked
 from quancheng.orgs.models import Device, DeviceAssignment, Role, User
 from quancheng.orgs.scoping import agencies_visible_to
 
 from .association import associate
-from .items import create_segment
+from .items import _create_segment
 from .models import RecordItem, Segment
 from .probe import MediaInfo, Unreadable, probe
 from .services import blob_store, put_record, register_blob
@@ -432,9 +432,9 @@ def _ingest_file(
     fields = segment_fields(name, media, who)
     # 6. The segment, and for an unreadable file its alert, in one transaction.
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             blob = register_blob(info, agency)
-            segment = create_segment(
+            segment = _create_segment(
                 actor,
                 agency=agency,
                 blob=blob,
@@ -511,7 +511,7 @@ def raise_unreadable(actor: User, segment: Segment, rel: str, error: str, source
 
 def _record_run(actor: User, agency, report: IngestReport) -> None:
     """One ledger event for the run: what was found, and every file left out and why."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         record_event(
             actor,
             Action.RECORDS_INGEST_RUN,
@@ -527,4 +527,4 @@ def _record_run(actor: User, agency, report: IngestReport) -> None:
         )
         # The devices whose files came in have docked (A19; quancheng.orgs.devices).
         docked = [f.segment.device for f in report.ingested if f.segment is not None]
-        note_devices_docked(actor, docked, source="ingest")
+        _note_devices_docked(actor, docked, source="ingest")

@@ -7,6 +7,7 @@ an unlink (with a reason), which the ledger keeps beside the link.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from django.db import transaction
 
 from quancheng.cases.models import Act
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, require_own_transaction
 from quancheng.ledger.snapshot import snapshot
 from quancheng.lib import gmcrypto
 from quancheng.lib.canonical import canonical_bytes
@@ -25,11 +26,11 @@ from quancheng.orgs import capabilities as caps
 from quancheng.orgs.scoping import agencies_visible_to
 
 from .media import schedule_derivatives
-from .models import Blob, DataKind, DataRecord, Document, Segment, Upload
+from .models import Blob, DataKind, DataRecord, Document, RecordItem, Segment, Upload
 from .signals import act_records_changed, document_number_claimed, item_changed, item_created
 
 if TYPE_CHECKING:
-    from quancheng.orgs.models import User
+    from quancheng.orgs.models import Agency, Device, User
 
 
 SEGMENT_FIELDS = [
@@ -125,52 +126,94 @@ def _apply_act(item, act: Act | None) -> None:
             item.label_cause = item.label_cause or act.case.cause
 
 
+@transaction.atomic(durable=True)
 def create_segment(
-    actor: User, *, agency, blob: Blob, source: str, act: Act | None = None, **fields
+    actor: User,
+    *,
+    agency: Agency,
+    blob: Blob,
+    source: str,
+    act: Act | None = None,
+    **fields: Any,
 ) -> Segment:
-    """Register a stored AV file as a segment (ingest and uploads call this)."""
+    """Register a stored AV file as a segment (_create_segment says how)."""
+    return _create_segment(actor, agency=agency, blob=blob, source=source, act=act, **fields)
+
+
+def _create_segment(
+    actor: User,
+    *,
+    agency: Agency,
+    blob: Blob,
+    source: str,
+    act: Act | None = None,
+    **fields: Any,
+) -> Segment:
+    """Register a stored AV file as a segment, in the caller's transaction (dock ingest and
+    attaching an upload, which raise an unreadable file's alert in the same one)."""
+    require_own_transaction("records.items._create_segment")
     caps.require(actor, caps.RECORDS_UPLOAD, agency)
     _check_act(actor, act, agency)
     if fields.get("started_at") and not fields.get("time_source"):
         fields["time_source"] = Segment.TimeSource.DEVICE  # a time given with the file is its own
-    with transaction.atomic():
-        segment = Segment(agency=agency, blob=blob, source=source, created_by=actor, **fields)
-        _apply_act(segment, act)
-        segment.full_clean(exclude=["blob", "agency", "created_by"])
-        segment.save()
-        record_event(
-            actor,
-            Action.SEGMENT_CREATED,
-            segment,
-            _json_safe(snapshot(segment, SEGMENT_FIELDS + LABEL_FIELDS)),
-        )
-        schedule_derivatives(segment)  # thumbnail and proxy, queued after the commit
-        # content queues the reading of the picture's clock (画面时间) after the commit.
-        item_created.send(Segment, item=segment, actor=actor)
-        act_records_changed.send(Segment, acts=(segment.act_id,))  # compliance re-evaluates
+    segment = Segment(agency=agency, blob=blob, source=source, created_by=actor, **fields)
+    _apply_act(segment, act)
+    segment.full_clean(exclude=["blob", "agency", "created_by"])
+    segment.save()
+    record_event(
+        actor,
+        Action.SEGMENT_CREATED,
+        segment,
+        _json_safe(snapshot(segment, SEGMENT_FIELDS + LABEL_FIELDS)),
+    )
+    schedule_derivatives(segment)  # thumbnail and proxy, queued after the commit
+    # content queues the reading of the picture's clock (画面时间) after the commit.
+    item_created.send(Segment, item=segment, actor=actor)
+    act_records_changed.send(Segment, acts=(segment.act_id,))  # compliance re-evaluates
     return segment
 
 
+@transaction.atomic(durable=True)
 def create_document(
-    actor: User, *, agency, blob: Blob, source: str, act: Act | None = None, **fields
+    actor: User,
+    *,
+    agency: Agency,
+    blob: Blob,
+    source: str,
+    act: Act | None = None,
+    **fields: Any,
 ) -> Document:
-    """Register a stored file as an enforcement document (uploads, terminals, the generator)."""
+    """Register a stored file as an enforcement document (uploads, terminals)."""
+    return _create_document(actor, agency=agency, blob=blob, source=source, act=act, **fields)
+
+
+def _create_document(
+    actor: User,
+    *,
+    agency: Agency,
+    blob: Blob,
+    source: str,
+    act: Act | None = None,
+    **fields: Any,
+) -> Document:
+    """Register a stored file as an enforcement document, in the caller's transaction (the
+    generator registers a finalised PDF in the transaction that finalises its draft)."""
+    require_own_transaction("records.items._create_document")
     caps.require(actor, caps.RECORDS_UPLOAD, agency)
     _check_act(actor, act, agency)
-    with transaction.atomic():
-        if source != "generated" and fields.get("number"):
-            # A scan or a terminal's document carries a number written elsewhere: the documents
-            # app checks it (generated documents get theirs from the numbering counter).
-            document_number_claimed.send(Document, agency=agency, number=fields["number"])
-        document = Document(agency=agency, blob=blob, source=source, created_by=actor, **fields)
-        _apply_act(document, act)
-        document.full_clean(exclude=["blob", "agency", "created_by"])
-        document.save()
-        record_event(actor, Action.DOCUMENT_CREATED, document, snapshot(document, DOCUMENT_FIELDS))
-        # documents validates the signatures of a received PDF, content queues a scan's
-        # reading (its number and times, proposed to confirm).
-        item_created.send(Document, item=document, actor=actor)
-        act_records_changed.send(Document, acts=(document.act_id,))
+    if source != "generated" and fields.get("number"):
+        # A scan or a terminal's document carries a number written elsewhere: the documents
+        # app checks it (generated documents get theirs from the numbering counter).
+        document_number_claimed.send(Document, agency=agency, number=fields["number"])
+    document = Document(agency=agency, blob=blob, source=source, created_by=actor, **fields)
+    _apply_act(document, act)
+    document.full_clean(exclude=["blob", "agency", "created_by"])
+    document.save()
+    record_event(actor, Action.DOCUMENT_CREATED, document, snapshot(document, DOCUMENT_FIELDS))
+    # documents validates the signatures of a received PDF, content queues a scan's
+    # reading (its number and times, proposed to confirm).
+    item_created.send(Document, item=document, actor=actor)
+    act_records_changed.send(Document, acts=(document.act_id,))
     return document
 
 
@@ -192,19 +235,19 @@ def validate_data(kind: DataKind, data: Any) -> None:
 def create_data_record(
     actor: User,
     *,
-    agency,
+    agency: Agency,
     kind: DataKind,
     data: Any,
-    recorded_at,
+    recorded_at: dt.datetime,
     source: str,
     act: Act | None = None,
-    device=None,
+    device: Device | None = None,
 ) -> DataRecord:
     """Store terminal data after validating it against the kind's schema (nothing half-stored)."""
     caps.require(actor, caps.RECORDS_UPLOAD, agency)
     _check_act(actor, act, agency)
     validate_data(kind, data)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         record = DataRecord(
             agency=agency,
             kind=kind,
@@ -225,11 +268,11 @@ def create_data_record(
     return record
 
 
-def link_item(actor: User, item, act: Act, *, reason: str = ""):
+def link_item(actor: User, item: RecordItem, act: Act, *, reason: str = ""):
     """Link an item to an act (and so to its case and subject); a ledger event."""
     caps.require(actor, caps.ITEM_LINK, item)
     _check_act(actor, act, item.agency)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         item = type(item).objects.select_for_update().get(pk=item.pk)
         if item.act_id == act.pk:
             return item

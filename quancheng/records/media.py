@@ -27,7 +27,7 @@ from django.db import transaction
 
 from quancheng.jobs.workdirs import work_dir
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, require_own_transaction
 
 from .models import Segment
 from .services import blob_store, put_record, register_blob
@@ -123,22 +123,23 @@ def make_derivatives(segment_id: int, *, force: bool = False) -> Segment:
 def derivatives_abandoned(segment_id: int, reason: str) -> None:
     """The derivatives job was given up after its worker died on every attempt (jobs/leases.py;
     a decoder crashing the process would do that): the segment shows 处理失败 instead of waiting
-    for ever, and ``manage.py make_derivatives --force`` runs it again."""
-    with transaction.atomic():
-        pending = Segment.objects.select_for_update().filter(
-            pk=segment_id, media_status=Segment.MediaStatus.PENDING
-        )
-        segment = pending.first()
-        if segment is None:
-            return
-        segment.media_status = Segment.MediaStatus.FAILED
-        segment.save(update_fields=["media_status"])
-        record_event(
-            None,
-            Action.SEGMENT_DERIVATIVES_FAILED,
-            segment,
-            {**file_digests(segment.blob_id), "reason": reason},
-        )
+    for ever, and ``manage.py make_derivatives --force`` runs it again. Runs in the reaper's
+    transaction (the one that marks the job failed)."""
+    require_own_transaction("records.media.derivatives_abandoned")
+    pending = Segment.objects.select_for_update().filter(
+        pk=segment_id, media_status=Segment.MediaStatus.PENDING
+    )
+    segment = pending.first()
+    if segment is None:
+        return
+    segment.media_status = Segment.MediaStatus.FAILED
+    segment.save(update_fields=["media_status"])
+    record_event(
+        None,
+        Action.SEGMENT_DERIVATIVES_FAILED,
+        segment,
+        {**file_digests(segment.blob_id), "reason": reason},
+    )
 
 
 def _derive(source: Path, work: Path) -> Derivatives:
@@ -199,7 +200,7 @@ class _Info:  # what register_blob reads
 
 def mark_unreadable(segment: Segment, error: str) -> Segment:
     """Mark a segment unreadable (its original is kept as received) and alert the custodian."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         segment = Segment.objects.select_for_update().get(pk=segment.pk)
         changed = (
             segment.readable

@@ -16,7 +16,7 @@ import os
 from typing import TYPE_CHECKING
 
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, require_own_transaction
 from quancheng.lib.blobstore import BlobInfo, BlobStoreError, IntegrityError
 
 from .models import Blob
@@ -59,6 +59,7 @@ def replace_copy(blob: Blob, path: str | os.PathLike[str]) -> BlobInfo:
 def note_repaired(actor: User | None, blob: Blob, source: str) -> None:
     """Record the repair and announce it (the blob's alerts are closed), in the caller's
     transaction."""
+    require_own_transaction("records.repair.note_repaired")
     damaged_at = blob.damaged_at
     Blob.objects.filter(pk=blob.pk).update(damaged_at=None)
     blob.damaged_at = None

@@ -104,7 +104,7 @@ def create_upload(user: "User", length: int, metadata: dict[str, str]) -> Upload
     filename = clean_filename(metadata.get("filename") or metadata.get("name") or "")
     _check_intended_act(user, metadata.get("act"))
     upload_dir().mkdir(parents=True, exist_ok=True)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         upload = Upload.objects.create(
             user=user, agency_id=user.agency_id, length=length, metadata=metadata, filename=filename
         )
@@ -396,7 +396,7 @@ def terminate(upload: Upload, actor: "User") -> Upload:
     if upload.status == Upload.Status.COMPLETE:
         raise UploadError(409, "upload_complete", "已完成的上传已存入记录库，不能终止")
     with _locked_partial(upload):
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             upload = Upload.objects.select_for_update().get(pk=upload.pk)
             if upload.status != Upload.Status.RECEIVING:
                 raise UploadError(409, "upload_not_receiving", "该上传已不在接收中")

@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from quancheng.ledger.actions import Action
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import record_event, require_own_transaction
 from quancheng.lib import gmcrypto
 from quancheng.lib.blobstore import BlobNotFound, BlobStore
 from quancheng.lib.canonical import canonical_bytes
@@ -92,7 +92,7 @@ def compute_sm3(blob: Blob, store: BlobStore | None = None) -> Sm3Outcome:
         _fixity_finding(blob, actual, size)
         return Sm3Outcome(blob.sha256, "altered")
     # 2. Claim and record together.
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         won = Blob.objects.filter(sha256=blob.sha256, sm3="").update(sm3=sm3, sm3_at=timezone.now())
         if not won:
             return Sm3Outcome(blob.sha256, "already", sm3_of(blob.sha256) or "")
@@ -110,7 +110,7 @@ def compute_sm3(blob: Blob, store: BlobStore | None = None) -> Sm3Outcome:
 def _fixity_finding(blob: Blob, actual: str | None, size: int | None) -> None:
     """Announce the failed check (the fixity app records it and alerts the custodian)."""
     result = judge(blob.sha256, blob.size, actual, size)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         blob_checked.send(Blob, result=result, blob=blob, context={"sm3_job": True}, actor=None)
 
 
@@ -161,7 +161,7 @@ def backfill_data_records(DataRecord) -> int:
     ``DataRecord`` is the migration's historical model; the events are staged through the
     ledger service like any other.
     """
-
+    require_own_transaction("records.sm3.backfill_data_records")
     agencies: dict[int, Agency] = {}
     done = 0
     for record in DataRecord.objects.filter(sm3="").order_by("pk").iterator(chunk_size=500):
@@ -172,16 +172,15 @@ def backfill_data_records(DataRecord) -> int:
         sm3 = gmcrypto.sm3_hex(raw)
         if record.agency_id not in agencies:
             agencies[record.agency_id] = Agency.objects.get(pk=record.agency_id)
-        with transaction.atomic():
-            if not DataRecord.objects.filter(pk=record.pk, sm3="").update(sm3=sm3):
-                continue
-            record_event(
-                None,
-                SM3_COMPUTED_DATA_RECORD,
-                object_type="records.datarecord",
-                object_id=str(record.pk),
-                agency=agencies[record.agency_id],
-                body={"sha256": record.sha256, "sm3": sm3, "backfill": True},
-            )
+        if not DataRecord.objects.filter(pk=record.pk, sm3="").update(sm3=sm3):
+            continue
+        record_event(
+            None,
+            SM3_COMPUTED_DATA_RECORD,
+            object_type="records.datarecord",
+            object_id=str(record.pk),
+            agency=agencies[record.agency_id],
+            body={"sha256": record.sha256, "sm3": sm3, "backfill": True},
+        )
         done += 1
     return done

@@ -3,9 +3,12 @@ import io
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 
 from quancheng.ledger.models import Event
+from quancheng.ledger.services import LedgerOutsideTransaction
 from quancheng.records.items import (
+    _create_segment,
     create_data_record,
     create_document,
     create_segment,
@@ -21,8 +24,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def blob(agency):
-    from django.db import transaction
-
     info = blob_store().put(io.BytesIO(b"not really a video"))
     with transaction.atomic():
         return register_blob(info, agency)
@@ -69,6 +70,19 @@ def test_segment_linked_to_an_act_takes_its_labels(officer, act, blob):
     event = Event.objects.for_object(segment).get()
     assert event.action == "segment.created" and blob.sha256 in event.body
     assert list(Segment.objects.visible_to(officer)) == [segment]
+
+
+def test_a_segment_is_created_durably_or_in_the_callers_transaction(officer, act, blob):
+    # The public service opens a durable transaction: inside someone else's it refuses.
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        create_segment(officer, agency=act.agency, blob=blob, source="upload", act=act)
+    # Its body (dock ingest, attaching an upload) needs the caller's transaction, and joins it.
+    with pytest.raises(LedgerOutsideTransaction):
+        _create_segment(officer, agency=act.agency, blob=blob, source="upload", act=act)
+    assert not Segment.objects.exists()
+    with transaction.atomic():
+        segment = _create_segment(officer, agency=act.agency, blob=blob, source="upload", act=act)
+    assert Event.objects.for_object(segment).get().action == "segment.created"
 
 
 def test_link_unlink_and_evidence_are_ledger_events(officer, custodian, act, blob):
