@@ -19,6 +19,7 @@ SKIPPED_DIRS = {"tests", "migrations", "management", "scenarios", "tests_deploy"
 SKIPPED_FILES = {"conftest.py", "apps.py", "admin.py"}
 WRITERS = {"record_event", "record_sequenced_event"}
 
+
 def _skipped(path: Path) -> bool:
     rel = path.relative_to(PACKAGE)
     if set(rel.parts[:-1]) & SKIPPED_DIRS or rel.parts[0] in SKIPPED_DIRS:
@@ -61,4 +62,3 @@ def test_every_service_writes_in_a_durable_transaction_or_the_callers():
         " require_own_transaction when they run inside the caller's (docs/transactions.md):\n"
         + "\n".join(f"{path}: {name}" for path, name in sorted(found))
     )
-
