@@ -287,7 +287,7 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
     rate = Rate("执法行为", plan.acts, say)
     for first in range(0, plan.acts, CHUNK_ACTS):
         count = min(CHUNK_ACTS, plan.acts - first)
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             act_ids += _acts(
                 plan,
                 rng,
@@ -363,7 +363,7 @@ def _views(plan: CityPlan, districts: list[_District], now, summary, say: Progre
     viewers = {d.agency.pk: Viewer(d.head.pk, d.head.username, d.agency.pk) for d in districts}
     rate = Rate("账本事件（调阅记录）", count, say)
     tables = (Event._meta.db_table, SubtreeHash._meta.db_table)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         if copy_supported() and count >= max(DROP_INDEXES_FROM, size):
             with secondary_indexes_dropped(tables):
                 summary.events += append_views(count, targets, viewers, now, plan.seed, rate.add)

@@ -98,7 +98,7 @@ def when_abandoned(task) -> Callable:
 def take(result: DBTaskResult, worker_id: str) -> Job:
     """Lease a task the worker has just claimed; the job with its attempt number."""
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         lease, _ = JobLease.objects.select_for_update().get_or_create(task=result)
         lease.attempts += 1
         lease.worker_id = worker_id
@@ -150,7 +150,7 @@ def reap(now: dt.datetime | None = None) -> dict[str, str]:
 
 
 def _reap_one(pk, now: dt.datetime) -> str | None:
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         # Another worker may be reaping the same task: the first to lock it decides.
         result = (
             stale_tasks(now).select_for_update(skip_locked=True, of=("self",)).filter(pk=pk).first()

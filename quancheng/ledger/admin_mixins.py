@@ -11,6 +11,7 @@ class LedgeredAdmin:
     ledger_fields: list[str] = []
 
     def save_model(self, request, obj, form, change):
+        # not durable: Django's admin runs its change view in a transaction of its own.
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             form.save_m2m()
@@ -26,6 +27,7 @@ class LedgeredAdmin:
             self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request, obj):
+        # not durable: Django's admin runs its delete view in a transaction of its own.
         with transaction.atomic():
             record_event(
                 request.user,

@@ -182,7 +182,7 @@ def integrate_pending(holder: str, *, wait: bool = False, keep: bool = True) -> 
     total = 0
     batch = settings.QC_LEDGER_INTEGRATOR_BATCH
     while True:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             if leases.hold(LEASE, holder, lease_seconds(), wait=wait) is None:
                 return None if total == 0 else total
             done = integrate_batch(batch)

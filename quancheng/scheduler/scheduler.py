@@ -56,7 +56,7 @@ def enqueue_due(now: dt.datetime | None = None) -> list[str]:
     )
     enqueued = []
     for job in jobs:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             row = ScheduledJob.objects.select_for_update().get(name=job.name)
             if not _due(row, job, now):
                 continue

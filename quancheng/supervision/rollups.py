@@ -350,7 +350,7 @@ def rebuild_rollups() -> None:
     The function a bulk loader calls once its rows are in (``make_demo_city``): it takes the
     appliers' lock, drops the pending marks and rewrites everything in one transaction.
     """
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         _lock()
         RollupMark.objects.all().delete()
         _write(None)
@@ -369,6 +369,8 @@ def apply_marks() -> int:
     One query when nothing is pending (what every reader pays)."""
     if not RollupMark.objects.exists():
         return 0
+    # not durable: every read applies the pending marks first, inside whatever transaction the
+    # reader holds (a service computing figures, a test's batch); after a commit in none.
     with transaction.atomic():
         _lock()
         marks = list(RollupMark.objects.values_list("id", "month", "agency_id", "kind", "act_id"))

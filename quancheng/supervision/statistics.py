@@ -86,6 +86,7 @@ def _fingerprint(schedules) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# not durable: the rollups fill it inside apply_marks' transaction, the direct statistics in none.
 @transaction.atomic
 def ensure_calendar(first: dt.date, last: dt.date) -> None:
     """Make ``CalendarDay`` cover first..last, computed from the current holiday data."""

@@ -62,3 +62,52 @@ def test_every_service_writes_in_a_durable_transaction_or_the_callers():
         " require_own_transaction when they run inside the caller's (docs/transactions.md):\n"
         + "\n".join(f"{path}: {name}" for path, name in sorted(found))
     )
+
+
+MARKERS = ("# savepoint:", "# not durable:")
+
+
+def _atomic_blocks(tree: ast.AST):
+    """Every ``transaction.atomic(...)`` call and bare ``@transaction.atomic`` decorator."""
+    for node in ast.walk(tree):
+        target = node.func if isinstance(node, ast.Call) else node
+        if isinstance(target, ast.Attribute) and target.attr == "atomic":
+            if isinstance(node, ast.Call) or _is_decorator(tree, node):
+                yield node
+
+
+def _is_decorator(tree: ast.AST, node: ast.AST) -> bool:
+    return any(
+        node in getattr(f, "decorator_list", ())
+        for f in ast.walk(tree)
+        if isinstance(f, ast.FunctionDef)
+    )
+
+
+def plain_blocks_without_a_reason() -> set[tuple[str, int]]:
+    found = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if _skipped(path) or path.name == "transactions.py":
+            continue
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        for node in _atomic_blocks(ast.parse(source)):
+            keywords = node.keywords if isinstance(node, ast.Call) else []
+            if any(k.arg == "durable" for k in keywords):
+                continue
+            near = " ".join(lines[max(node.lineno - 2, 0) : node.end_lineno])
+            if not any(marker in near for marker in MARKERS):
+                found.add((str(path.relative_to(PACKAGE)), node.lineno))
+    return found
+
+
+def test_a_plain_transaction_says_why_it_is_not_durable():
+    # A helper runs in its caller's transaction; a public service opens a durable one. A plain
+    # atomic() is a savepoint inside the caller's (a lost creation race must not undo it) or a
+    # block that runs both alone and inside a caller's; either way the line says which.
+    found = plain_blocks_without_a_reason()
+    assert found == set(), (
+        "make these transaction.atomic(durable=True), or say why not on the line or the line"
+        f" above ({' / '.join(MARKERS)}):\n"
+        + "\n".join(f"{path}:{line}" for path, line in sorted(found))
+    )
