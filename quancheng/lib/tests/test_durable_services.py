@@ -71,9 +71,9 @@ def _atomic_blocks(tree: ast.AST):
     """Every ``transaction.atomic(...)`` call and bare ``@transaction.atomic`` decorator."""
     for node in ast.walk(tree):
         target = node.func if isinstance(node, ast.Call) else node
-        if isinstance(target, ast.Attribute) and target.attr == "atomic":
-            if isinstance(node, ast.Call) or _is_decorator(tree, node):
-                yield node
+        is_atomic = isinstance(target, ast.Attribute) and target.attr == "atomic"
+        if is_atomic and (isinstance(node, ast.Call) or _is_decorator(tree, node)):
+            yield node
 
 
 def _is_decorator(tree: ast.AST, node: ast.AST) -> bool:
