@@ -31,7 +31,6 @@ import logging
 import shutil
 import zipfile
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -575,7 +574,6 @@ def _eep(transfer, dossier, records, attachments, listed, checkpoint, n_events, 
     return root
 
 
-@cache
 # --- reading a package back ----------------------------------------------------------------------
 
 

@@ -421,3 +421,12 @@ def test_the_offline_verifier_refuses_eep_signed_by_another_sm2_key(transferred,
     ok, report = _verify(_unzipped(transferred, tmp_path), sm2_key=other)
     assert not ok
     assert "签名公钥不是平台的SM2公钥" in report
+
+
+def test_a_package_check_starts_without_the_last_checks_problems():
+    # A stray @cache once made PackageCheck() one shared object: after a package with a
+    # problem, every later read_package reported that problem too.
+    failed = transfers.PackageCheck()
+    failed.problems.append("签名无效")
+    assert transfers.PackageCheck() is not failed
+    assert transfers.PackageCheck().ok
