@@ -95,10 +95,22 @@ def plain_blocks_without_a_reason() -> set[tuple[str, int]]:
             keywords = node.keywords if isinstance(node, ast.Call) else []
             if any(k.arg == "durable" for k in keywords):
                 continue
-            near = " ".join(lines[max(node.lineno - 2, 0) : node.end_lineno])
+            near = " ".join(
+                [*_comment_above(lines, node.lineno), *lines[node.lineno - 1 : node.end_lineno]]
+            )
             if not any(marker in near for marker in MARKERS):
                 found.add((str(path.relative_to(PACKAGE)), node.lineno))
     return found
+
+
+def _comment_above(lines: list[str], lineno: int) -> list[str]:
+    """The comment lines right above line ``lineno`` (1-based), nearest last."""
+    above = []
+    for line in reversed(lines[: lineno - 1]):
+        if not line.strip().startswith("#"):
+            break
+        above.insert(0, line)
+    return above
 
 
 def test_a_plain_transaction_says_why_it_is_not_durable():
