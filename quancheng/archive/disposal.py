@@ -154,7 +154,7 @@ def _lock_acts(refs: list[Ref]) -> None:
 def _refuse(user: User, message: str, *, agency, proposal=None, detail=None) -> DisposalRefused:
     """Write the refused attempt to the ledger and alert the legal auditor; the error to raise."""
     body = {"message": message, "proposal": proposal.pk if proposal else None, **(detail or {})}
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         record_event(
             user,
             Action.DISPOSAL_ATTEMPT_REFUSED,
@@ -340,7 +340,7 @@ def _verify(ditem: DisposalItem, item, user: User) -> bool:
 
     blob = Blob.objects.select_related("agency").get(sha256=ditem.sha256)
     result = check_blob(blob_store(), blob.sha256, blob.size, sm3=blob.sm3 or None)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         record_check(result, blob, {"disposal": ditem.proposal_id}, actor=user)
     return result.ok
 
@@ -408,7 +408,7 @@ def _tombstone(ditem, proposal, user: User, item, row) -> list[str]:
 
 
 def _alert_mismatch(ditem, proposal, user: User) -> None:
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         raise_alert(
             "disposal.verification_failed",
             f"销毁前校验不符，已中止：{ditem.get_item_kind_display()} {ditem.item_id}",
@@ -448,7 +448,7 @@ def _remove_from_store(shas: list[str], item) -> None:
             pass
         except Exception as exc:
             log.exception("disposal: blob %s could not be removed", sha256)
-            with transaction.atomic():
+            with transaction.atomic(durable=True):
                 raise_alert(
                     "disposal.store_failed",
                     f"销毁后存储删除失败：{sha256[:16]}…",

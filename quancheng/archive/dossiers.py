@@ -348,6 +348,8 @@ def assemble_dossier(
         settings = current_config()
         # 3. The dossier with its number, then its entries in order.
         try:
+            # A dossier made meanwhile fails the insert: only this savepoint rolls back.
+            # savepoint: inside assemble_dossier's durable transaction, to refuse cleanly.
             with transaction.atomic():
                 dossier = Dossier.objects.create(
                     agency=agency,

@@ -353,6 +353,11 @@ def recompute_for_changed_item(sender, *, item, actor: User | None, **kwargs) ->
 
 
 def _recompute_batch(refs: list[Ref], actor: User | None, sync_all: bool) -> int:
+    # Alone from recompute_all (the daily task, the command, the step after a retention
+    # configuration's commit) and the scenarios; inside the caller's transaction from
+    # item_changed's receiver (link, unlink, evidence), the hold and lift decisions
+    # (approvals.decide), freezing and supplementing a dossier, and narrow_retention.
+    # not durable: runs alone and inside the callers' transactions named above.
     with transaction.atomic():
         q = models.Q(pk__in=[])
         for kind in {k for k, _ in refs}:

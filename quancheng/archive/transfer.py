@@ -184,7 +184,7 @@ def _claim_packaging(transfer_id: int) -> Transfer | None:
     unclaimed = models.Q(packaging_started_at__isnull=True)
     if job is not None:
         unclaimed |= models.Q(packaging_job=job.task_id)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         first = Transfer.objects.filter(
             pk=transfer_id, status=Transfer.Status.PACKAGING, packaging_started_at__isnull=True
         ).exists()
@@ -218,7 +218,7 @@ def _checked(transfer: Transfer) -> FourChecksReport:
     report = fourchecks.check_dossier(
         transfer.decided_by, transfer.dossier, FourChecksReport.Occasion.TRANSFER
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         Transfer.objects.filter(pk=transfer.pk).update(report=report)
         record_event(
             None, Action.TRANSFER_CHECKED, transfer, {"report": report.pk, "passed": report.passed}

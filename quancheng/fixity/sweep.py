@@ -172,7 +172,7 @@ class _Run:
         """Record the pending checks and move the cursor, in one transaction (step 3)."""
         s = self.sweep
         context = {"sweep": s.pk}
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             for blob, result in self.pending:
                 record_check(result, blob, context)
             s.updated_at = timezone.now()

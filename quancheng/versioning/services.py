@@ -211,7 +211,7 @@ def activate(kind: ConfigKind, actor: User, row: VersionedConfig) -> VersionedCo
     """Put a proposed version in force from its ``effective_from`` (now if unset or past);
     checked again (legal floor included); the kind's ledger event."""
     _require(kind, actor)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         row = _rows(kind).select_for_update().get(pk=row.pk)
         if row.is_active:
             raise _invalid(kind, f"{row}已启用", "already_active")
@@ -235,7 +235,7 @@ def save_version(
     _require(kind, actor)
     kind.validate(data)
     _check_effective_from(kind, effective_from)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         row = _new_version(kind, actor, data, note, effective_from)
         _activate_locked(kind, actor, row)
     row.after_commit_result = None

@@ -107,6 +107,9 @@ def _record(
     cosigned_size: int | None = None,
     alert: str = "",
 ) -> Submission:
+    # Alone for every outcome but a cosignature, which _store_cosignature records with the
+    # cosignature in one transaction (the two commit together).
+    # not durable: _store_cosignature's transaction holds it for a cosignature (see above).
     with transaction.atomic():
         submission = Submission.objects.create(
             witness_name=witness.name,
@@ -174,7 +177,7 @@ def _store_cosignature(
             f"the witness's cosignature does not verify: {e}",
             alert=f"见证方 {witness.name} 返回的联署签名无法验证",
         )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         Cosignature.objects.create(
             checkpoint=checkpoint,
             witness_name=witness.name,

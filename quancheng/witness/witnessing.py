@@ -98,7 +98,7 @@ def _register_log(
 
 def add_checkpoint(body: bytes) -> Answer:
     """Answer one add-checkpoint request; the check and the update are one transaction."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         return _add_checkpoint(body)
 
 
