@@ -264,7 +264,7 @@ def evaluate_acts(
         if unchanged and _store_is_current(stored[act.pk], existing, config):
             results.append(Result(act.pk, stored[act.pk].status, hits))
             continue
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             result = _sync(act, hits, existing, config, now)
             if _store_completeness(act, existing, stored.get(act.pk), config, now) and act.case_id:
                 cases_touched.add(act.case_id)
@@ -272,7 +272,8 @@ def evaluate_acts(
                 cases_touched.add(act.case_id)
         results.append(result)
     if first_complete:
-        with transaction.atomic():  # the rows and what the statistics learn of them, together
+        # the rows and what the statistics learn of them, together
+        with transaction.atomic(durable=True):
             ActCompliance.objects.bulk_create(first_complete)
             acts_checked.send(ActCompliance, act_ids=[c.act_id for c in first_complete])
     if cases_touched:

@@ -277,6 +277,8 @@ def read_osd(segment_id: int, *, force: bool = False) -> OsdReading:
 
 
 def _store(segment: Segment, result: Result | None, error: str) -> OsdReading:
+    # The reaper's transaction: jobs.leases._reap_one, which marks the job failed.
+    # not durable: read_osd runs it alone; reading_abandoned, in the jobs reaper's transaction
     with transaction.atomic():
         segment = Segment.objects.select_for_update().get(pk=segment.pk)
         reading, _ = OsdReading.objects.get_or_create(segment=segment)

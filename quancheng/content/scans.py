@@ -267,6 +267,8 @@ def read_scan(document_id: int, *, force: bool = False) -> ScanReading | None:
 
 
 def _store(document, pages, proposal, error) -> ScanReading:
+    # The reaper's transaction: jobs.leases._reap_one, which marks the job failed.
+    # not durable: read_scan runs it alone; scan_abandoned, in the jobs reaper's transaction
     with transaction.atomic():
         document = Document.objects.select_for_update().get(pk=document.pk)
         reading, _ = ScanReading.objects.get_or_create(document=document)

@@ -64,7 +64,8 @@ def next_serial(agency: Agency, category: str, nature: str, year: int) -> int:
         raise RuntimeError("next_serial must run inside the finalising transaction")
     key = {"agency": agency, "category": category, "nature": nature, "year": year}
     try:
-        with transaction.atomic():  # a savepoint: losing the creation race is not fatal
+        # savepoint: losing the creation race must not roll back the finalising transaction
+        with transaction.atomic():
             NumberCounter.objects.get_or_create(**key)  # type: ignore[arg-type]  # key: field lookups
     except IntegrityError:
         pass

@@ -274,7 +274,7 @@ def _authenticate_signer(actor: User, draft, officer, password: str, pin: str, r
     else:
         method, ok = "", False
     if not ok:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             record_event(
                 actor,
                 Action.DOCUMENTDRAFT_SIGNER_REFUSED,
@@ -499,7 +499,7 @@ class _Reservation:
 
 def _reserve(actor: User, draft: DocumentDraft) -> _Reservation:
     """Steps 1-2, one short transaction: check completeness, reserve the number."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         draft = DocumentDraft.objects.select_for_update().get(pk=draft.pk)
         _check_finalisable(draft)
         stored = certificates.active_certificate(draft.agency)
@@ -550,7 +550,7 @@ def _commit(
 ) -> Document:
     """Step 5, one short transaction: register the signed PDF as the act's document, provided
     the draft is still what was rendered."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         draft = DocumentDraft.objects.select_for_update().get(pk=reservation.draft.pk)
         _refuse_if_final(draft)
         # Unchanged data and signatures: still complete, as checked at the reservation.

@@ -192,7 +192,7 @@ def _store(actor: User | None, der: bytes, *, agency=None, key=None, chain=(), i
     existing = Sm2Certificate.objects.filter(fingerprint=fingerprint).first()
     if existing is not None:
         return existing
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         if agency is not None:
             Sm2Certificate.objects.filter(agency=agency, active=True).update(active=False)
         stored = Sm2Certificate.objects.create(

@@ -160,7 +160,7 @@ def _derive(source: Path, work: Path) -> Derivatives:
 
 
 def _link(segment: Segment, result: Derivatives) -> Segment:
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         segment = Segment.objects.select_for_update().get(pk=segment.pk)
         blobs = {}
         for name in ("thumbnail", "proxy"):

@@ -298,7 +298,7 @@ def append(
             # Progress is bookkeeping, not evidence: a PATCH is not a ledger event (it would
             # flood the ledger with one event per chunk). Creation, completion and termination
             # are recorded.
-            with transaction.atomic():
+            with transaction.atomic(durable=True):
                 locked = Upload.objects.select_for_update().get(pk=upload.pk)
                 locked.offset = client_offset + received
                 locked.hash_state = digest.state() if digest is not None else None
@@ -344,7 +344,7 @@ def _complete(upload: Upload, f) -> Upload:
         raise RuntimeError(
             f"upload {upload.pk}: stored {info.size} bytes, expected {upload.length}"
         )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         upload = Upload.objects.select_for_update().get(pk=upload.pk)
         register_blob(info, upload.agency)
         now = timezone.now()
@@ -432,7 +432,7 @@ def expire_uploads(now: dt.datetime | None = None) -> int:
 
 
 def _expire(upload: Upload, now: dt.datetime) -> int:
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         upload = Upload.objects.select_for_update().get(pk=upload.pk)
         if not upload.has_expired(now):
             return 0

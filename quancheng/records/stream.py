@@ -52,7 +52,7 @@ class StreamIntegrityError(Exception):
 
 def _record(result: CheckResult, blob: Blob | None, purpose: str, actor: User | None) -> None:
     """Announce the check; the fixity app records it (and alerts) in this transaction."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         blob_checked.send(Blob, result=result, blob=blob, context={"stream": purpose}, actor=actor)
 
 
