@@ -105,7 +105,7 @@ def plain_blocks_without_a_reason() -> set[tuple[str, int]]:
 
 def _comment_above(lines: list[str], lineno: int) -> list[str]:
     """The comment lines right above line ``lineno`` (1-based), nearest last."""
-    above = []
+    above: list[str] = []
     for line in reversed(lines[: lineno - 1]):
         if not line.strip().startswith("#"):
             break
