@@ -24,6 +24,7 @@ from django.utils import timezone
 from quancheng.cases.models import Act
 from quancheng.ledger.actions import Action
 from quancheng.ledger.services import record_event
+from quancheng.lib import transactions
 from quancheng.registration.deadlines import deadline_for_end, loaded_schedules
 from quancheng.registration.models import ActRegistration
 
@@ -240,9 +241,10 @@ def evaluate_acts(
     for finding in Finding.objects.filter(act_id__in=ids):
         findings[finding.act_id].append(finding)
     stored = {c.act_id: c for c in ActCompliance.objects.filter(act_id__in=ids)}
-    results = []
-    cases_touched = set()
+    results: list[Result] = []
+    cases_touched: set[int] = set()
     first_complete = []  # acts evaluated for the first time with nothing found: one bulk insert
+    to_sync = []  # acts whose findings or completeness change: written together below
     for act in acts:
         hits = run_rules(contexts[act.pk])
         existing = findings[act.pk]
@@ -264,18 +266,21 @@ def evaluate_acts(
         if unchanged and _store_is_current(stored[act.pk], existing, config):
             results.append(Result(act.pk, stored[act.pk].status, hits))
             continue
+        to_sync.append((len(results), act, hits, existing))
+        results.append(Result(act.pk, "", hits))  # replaced by _sync's result below
+    if to_sync or first_complete:
+        # One transaction for the batch's changes (the rules ran above, outside it): its events
+        # are integrated together after the commit, and the rollups' marks applied once.
         with transaction.atomic(durable=True):
-            result = _sync(act, hits, existing, config, now)
-            if _store_completeness(act, existing, stored.get(act.pk), config, now) and act.case_id:
-                cases_touched.add(act.case_id)
-            if act.pk not in stored and act.case_id:
-                cases_touched.add(act.case_id)
-        results.append(result)
-    if first_complete:
-        # the rows and what the statistics learn of them, together
-        with transaction.atomic(durable=True):
-            ActCompliance.objects.bulk_create(first_complete)
-            acts_checked.send(ActCompliance, act_ids=[c.act_id for c in first_complete])
+            for position, act, hits, existing in to_sync:
+                results[position] = _sync(act, hits, existing, config, now)
+                changed = _store_completeness(act, existing, stored.get(act.pk), config, now)
+                if act.case_id and (changed or act.pk not in stored):
+                    cases_touched.add(act.case_id)
+            if first_complete:
+                ActCompliance.objects.bulk_create(first_complete)
+                # the rows and what the statistics learn of them, together
+                acts_checked.send(ActCompliance, act_ids=[c.act_id for c in first_complete])
     if cases_touched:
         update_cases(cases_touched, now)
     return results
@@ -354,12 +359,15 @@ def evaluate_all(queryset=None, batch: int = BATCH, now: dt.datetime | None = No
     queryset = (queryset if queryset is not None else Act.objects.all()).select_related("agency")
     summary = Summary()
     ids = list(queryset.order_by("pk").values_list("pk", flat=True))
-    for start in range(0, len(ids), batch):
-        acts = list(queryset.filter(pk__in=ids[start : start + batch]).order_by("pk"))
-        for result in evaluate_acts(acts, config=config, now=now):
-            summary.acts += 1
-            summary.opened += result.opened
-            summary.closed += result.closed
+    # A transaction per batch, but the statistics rollups brought up to date once, at the end:
+    # after each batch's commit they would recompute the same months and agencies again.
+    with transactions.after_commits_coalesced():
+        for start in range(0, len(ids), batch):
+            acts = list(queryset.filter(pk__in=ids[start : start + batch]).order_by("pk"))
+            for result in evaluate_acts(acts, config=config, now=now):
+                summary.acts += 1
+                summary.opened += result.opened
+                summary.closed += result.closed
     return summary
 
 

@@ -11,7 +11,8 @@ transaction instead of refusing. A service called by another service still refus
 not, because Django checks only the innermost block.
 """
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, transaction
@@ -35,3 +36,41 @@ def batch(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
 def is_callers_block(block) -> bool:
     """True for an atomic block the code opened (a batch included), not a test case's wrapping."""
     return not block._from_testcase or getattr(block, "is_batch", False)
+
+
+_coalesced = threading.local()
+
+
+@contextmanager
+def after_commits_coalesced() -> Iterator[None]:
+    """Inside: work that would run after each commit (``run_once_after``) runs once, when the
+    outermost such block ends without an exception.
+
+    For long operations of many transactions (evaluating every act of a city) whose after-commit
+    work recomputes derived data that one run brings fully up to date (the statistics rollups):
+    after each of thousands of commits it would recompute the same cells thousands of times.
+    Until the block ends, readers of that data must not rely on the hook having run (the
+    rollups' readers apply pending marks themselves). On an exception the hooks are dropped:
+    what they would have done is left for the next reader or run.
+    """
+    if getattr(_coalesced, "hooks", None) is not None:
+        yield
+        return
+    _coalesced.hooks = {}
+    try:
+        yield
+    finally:
+        hooks = list(_coalesced.hooks)
+        _coalesced.hooks = None
+    for hook in hooks:  # reached only when the block ended without an exception
+        hook()
+
+
+def run_once_after(hook: Callable[[], None]) -> bool:
+    """Inside ``after_commits_coalesced``: note ``hook`` to run once at its end, and True;
+    outside it: False (the caller registers its own ``on_commit``)."""
+    hooks = getattr(_coalesced, "hooks", None)
+    if hooks is None:
+        return False
+    hooks[hook] = None
+    return True

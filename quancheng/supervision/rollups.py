@@ -37,6 +37,7 @@ from django.utils import timezone
 from quancheng.access.models import AccessRequest, Provision
 from quancheng.cases.models import Act
 from quancheng.compliance.models import Completeness, Finding
+from quancheng.lib import transactions
 from quancheng.records.models import Segment
 from quancheng.registration.models import ActRegistration
 
@@ -450,6 +451,8 @@ def _insert_mark(**fields) -> None:
 def _apply_after_commit() -> None:
     # Inside a test case's transaction (which never commits) readers apply the marks instead.
     # django-stubs types the entries as (savepoint ids, func); Django appends a third, robust.
+    if transactions.run_once_after(_apply_hook):  # a long run of commits: once at its end
+        return
     if any(entry[1] is _apply_hook for entry in connection.run_on_commit):
         return
     transaction.on_commit(_apply_hook, robust=True)

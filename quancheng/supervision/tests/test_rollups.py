@@ -258,3 +258,36 @@ def test_officers_come_a_page_at_a_time_and_the_pages_add_up_to_all(scene, clien
         # A download holds every officer, whatever page the view was on.
         csv = client.get("/statistics/acts.csv", {"by": "officer", "page": "2"}).content.decode()
         assert len(csv.strip().splitlines()) == 1 + len(whole.groups)
+
+
+@pytest.fixture
+def postgres_only():
+    """Skip before any other fixture writes (a transactional test's flush on SQLite would hit
+    the ledger's no-DELETE triggers)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a transactional test: its flush on SQLite meets the ledger's triggers")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_evaluating_many_acts_applies_the_marks_once(postgres_only, scene, monkeypatch):
+    """Evaluating every act commits a transaction per batch; recomputing the rollups' cells after
+    each of those commits made a city's evaluation quadratic (each commit rewrote its month's
+    and agency's rows again). The marks are applied once, when the evaluation ends, and the
+    rollups then equal a direct aggregation."""
+    from quancheng.compliance.evaluate import evaluate_all
+    from quancheng.supervision import rollups
+
+    with time_machine.travel(NOW, tick=False):
+        acts = [new_act(scene, a, "inspection", days, (0, 1)) for a in (0, 1) for days in (1, 40)]
+        apply_marks()
+        writes = []
+        real_write = rollups._write
+        monkeypatch.setattr(
+            rollups, "_write", lambda cells: writes.append(cells) or real_write(cells)
+        )
+        summary = evaluate_all(Act.objects.filter(pk__in=[a.pk for a in acts]), batch=1)
+    assert summary.acts == 4 and summary.opened > 0  # no recordings: findings in every act
+    assert len(writes) == 1
+    assert not RollupMark.objects.exists()
+    assert compare_rollups() == []
