@@ -257,6 +257,26 @@ def _queries(client, url: str) -> int:
     return len(captured.captured_queries)
 
 
+def kept() -> dict | None:
+    """What ``fill`` wrote into a kept database, or None when it holds no bench city yet."""
+    from django.db.models import Max, Min
+
+    from quancheng.supervision.models import StatCount, StatDevice, StatRule
+
+    if not StatCount.objects.filter(officer=0, kind="*").exists():
+        return None
+    months = StatCount.objects.aggregate(first=Min("month"), last=Max("month"))
+    return {
+        "agencies": StatCount.objects.values("agency").distinct().count(),
+        "months": StatCount.objects.values("month").distinct().count(),
+        "acts": sum(StatCount.objects.filter(officer=0, kind="*").values_list("acts", flat=True)),
+        "counts": StatCount.objects.count(),
+        "rules": StatRule.objects.count(),
+        "devices": StatDevice.objects.count(),
+        **months,
+    }
+
+
 def measure(requests: int, filled: dict) -> None:
     from django.conf import settings
 
@@ -268,18 +288,21 @@ def measure(requests: int, filled: dict) -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     city = _client(
-        User.objects.create(
+        User.objects.get_or_create(
             username="bench-city",
-            full_name="市管理员",
-            agency=Agency.objects.get(code="cq-wjw"),
-            role=Role.CITY_ADMIN,
-        )
+            defaults={
+                "full_name": "市管理员",
+                "agency": Agency.objects.get(code="cq-wjw"),
+                "role": Role.CITY_ADMIN,
+            },
+        )[0]
     )
     district = Agency.objects.filter(code__endswith="-zf").exclude(code__startswith="cq").first()
     head = _client(
-        User.objects.create(
-            username="bench-head", full_name="负责人", agency=district, role=Role.HEAD
-        )
+        User.objects.get_or_create(
+            username="bench-head",
+            defaults={"full_name": "负责人", "agency": district, "role": Role.HEAD},
+        )[0]
     )
     one_month = f"start={filled['last']:%Y-%m}&end={filled['last']:%Y-%m}"
     pages = [
@@ -312,12 +335,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--devices", type=int, default=60, help="cameras per agency")
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--city-acts", type=int, default=600)
+    parser.add_argument(
+        "--keep",
+        default="",
+        help="keep the database as qc_bench_NAME; a later run with the same NAME measures the "
+        "rollups written by the first (PostgreSQL only; drop it with dropdb)",
+    )
     args = parser.parse_args(argv)
-    label = django_for_bench("rollups", args.db)
+    label = django_for_bench("rollups", args.db, keep=args.keep)
     print(f"statistics_rollups on {label}; {machine_note()}", flush=True)
-    check_rebuild(args.city_acts)
     with Timer() as filling:
-        filled = fill(args.months, args.officers, args.devices)
+        filled = kept() if args.keep else None
+        if filled is None:
+            check_rebuild(args.city_acts)
+            filled = fill(args.months, args.officers, args.devices)
     print(
         f"rollups of a full city: {filled['agencies']} district agencies x {filled['months']} "
         f"months, {args.officers} officers and {args.devices} cameras per agency "
