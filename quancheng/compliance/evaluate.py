@@ -14,15 +14,18 @@ so evaluating twice writes nothing the second time.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from quancheng.cases.models import Act
 from quancheng.ledger.actions import Action
+from quancheng.ledger.integrator import holder_name, integrate_pending
 from quancheng.ledger.services import record_event
 from quancheng.lib import transactions
 from quancheng.registration.deadlines import deadline_for_end, loaded_schedules
@@ -352,23 +355,65 @@ def update_cases(case_ids: Iterable[int], now: dt.datetime | None = None) -> Non
             )
 
 
-def evaluate_all(queryset=None, batch: int = BATCH, now: dt.datetime | None = None) -> Summary:
-    """Re-evaluate every act (or the given ones) in batches; the counts."""
+def evaluate_all(
+    queryset=None, batch: int = BATCH, now: dt.datetime | None = None, workers: int = 1
+) -> Summary:
+    """Re-evaluate every act (or the given ones) in batches; the counts.
+
+    With ``workers`` > 1 on PostgreSQL, outside any transaction and with at least two batches,
+    the batches are shared among that many forked processes (a city's evaluation: the rules are
+    Python, one core each); each batch is evaluated and committed exactly as alone.
+    """
     config = current_config()
     now = now or timezone.now()
     queryset = (queryset if queryset is not None else Act.objects.all()).select_related("agency")
     summary = Summary()
     ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+    batches = [ids[start : start + batch] for start in range(0, len(ids), batch)]
     # A transaction per batch, but the statistics rollups brought up to date once, at the end:
     # after each batch's commit they would recompute the same months and agencies again.
     with transactions.after_commits_coalesced():
-        for start in range(0, len(ids), batch):
-            acts = list(queryset.filter(pk__in=ids[start : start + batch]).order_by("pk"))
-            for result in evaluate_acts(acts, config=config, now=now):
-                summary.acts += 1
-                summary.opened += result.opened
-                summary.closed += result.closed
+        if workers > 1 and len(batches) > 1 and _can_fork():
+            counts = _evaluate_in_workers(batches, now, workers)
+        else:
+            counts = (_evaluate_batch(queryset, pks, config, now) for pks in batches)
+        for acts, opened, closed in counts:
+            summary.acts += acts
+            summary.opened += opened
+            summary.closed += closed
     return summary
+
+
+def _evaluate_batch(queryset, pks: list[int], config: Config, now) -> tuple[int, int, int]:
+    acts = list(queryset.filter(pk__in=pks).order_by("pk"))
+    results = evaluate_acts(acts, config=config, now=now)
+    return len(results), sum(r.opened for r in results), sum(r.closed for r in results)
+
+
+def _can_fork() -> bool:
+    # Other processes would not see what an open transaction has not committed, and the test
+    # database on SQLite is in memory.
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def _evaluate_in_workers(batches: list[list[int]], now, workers: int):
+    context = multiprocessing.get_context("fork")
+    connections.close_all()  # never share a connection with the forked workers
+    with ProcessPoolExecutor(min(workers, len(batches)), mp_context=context) as pool:
+        for counts, hooks in pool.map(_in_worker, batches, [now] * len(batches)):
+            for hook in hooks:  # the rollups' marks, applied once here at the end
+                transactions.run_once_after(hook)
+            yield counts
+    # A worker's commit integrates its events unless another worker's integration is busy;
+    # whatever is still staged is integrated now, so the evaluation ends fully recorded.
+    integrate_pending(holder_name("evaluate"), wait=True, keep=False)
+
+
+def _in_worker(pks: list[int], now) -> tuple[tuple[int, int, int], list]:
+    connections.close_all()  # the parent's connections are not this process's
+    with transactions.after_commits_collected() as hooks:
+        counts = _evaluate_batch(Act.objects.select_related("agency"), pks, current_config(), now)
+    return counts, hooks
 
 
 def evaluate_overdue(sender, *, act_ids: list[int], now: dt.datetime, **kwargs) -> None:

@@ -66,6 +66,20 @@ def after_commits_coalesced() -> Iterator[None]:
         hook()
 
 
+@contextmanager
+def after_commits_collected() -> Iterator[list[Callable[[], None]]]:
+    """Like ``after_commits_coalesced``, but the hooks are not run: at the end they are put
+    into the yielded list (a worker process hands them to its parent, which runs them once)."""
+    saved = getattr(_coalesced, "hooks", None)
+    _coalesced.hooks = {}
+    taken: list[Callable[[], None]] = []
+    try:
+        yield taken
+    finally:
+        taken.extend(_coalesced.hooks)
+        _coalesced.hooks = saved
+
+
 def run_once_after(hook: Callable[[], None]) -> bool:
     """Inside ``after_commits_coalesced``: note ``hook`` to run once at its end, and True;
     outside it: False (the caller registers its own ``on_commit``)."""

@@ -291,3 +291,48 @@ def test_evaluating_many_acts_applies_the_marks_once(postgres_only, scene, monke
     assert len(writes) == 1
     assert not RollupMark.objects.exists()
     assert compare_rollups() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_evaluating_in_worker_processes_gives_what_one_process_gives(
+    postgres_only, scene, monkeypatch, tmp_path
+):
+    """A city's evaluation shares its batches among forked processes: every act evaluated in a
+    worker, not in this process; evaluating again in one process then changes nothing; every
+    event is integrated, the ledger verifies and the rollups equal a direct aggregation."""
+    import os
+
+    from quancheng.compliance import evaluate
+    from quancheng.ledger.models import Event, StagedEvent
+    from quancheng.ledger.verify import verify_ledger
+
+    real_batch = evaluate._evaluate_batch
+
+    def noting_the_process(queryset, pks, config, now):
+        with open(tmp_path / f"{os.getpid()}-{pks[0]}", "w") as f:
+            f.write(",".join(map(str, pks)))
+        return real_batch(queryset, pks, config, now)
+
+    monkeypatch.setattr(evaluate, "_evaluate_batch", noting_the_process)
+    with time_machine.travel(NOW, tick=False):
+        acts = [
+            new_act(scene, a, kind, days, (0, 1))
+            for a in (0, 1)
+            for kind, days in (("inspection", 1), ("onsite", 40), ("inspection", 70))
+        ]
+        ids = sorted(a.pk for a in acts)
+        summary = evaluate.evaluate_all(Act.objects.filter(pk__in=ids), batch=2, workers=2)
+        assert summary.acts == 6 and summary.opened > 0
+        pids = {int(p.name.split("-")[0]) for p in tmp_path.iterdir()}
+        assert os.getpid() not in pids
+        evaluated = sorted(int(pk) for p in tmp_path.iterdir() for pk in p.read_text().split(","))
+        assert evaluated == ids
+        assert not StagedEvent.objects.exists()  # every event integrated
+        events = Event.objects.count()
+        again = evaluate.evaluate_all(Act.objects.filter(pk__in=ids), batch=2)
+    assert (again.acts, again.opened, again.closed) == (6, 0, 0)
+    assert Event.objects.count() == events
+    assert not RollupMark.objects.exists()
+    assert compare_rollups() == []
+    assert verify_ledger().ok

@@ -9,10 +9,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("act_ids", nargs="*", type=int)
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="processes sharing the batches (PostgreSQL; e.g. the number of cores)",
+        )
 
-    def handle(self, *args, act_ids, **options):
+    def handle(self, *args, act_ids, workers, **options):
         queryset = Act.objects.filter(pk__in=act_ids) if act_ids else None
-        summary = evaluate_all(queryset)
+        summary = evaluate_all(queryset, workers=workers)
         self.stdout.write(
             f"evaluated {summary.acts} acts; "
             f"findings opened {summary.opened}, closed {summary.closed}"
