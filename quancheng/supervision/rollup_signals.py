@@ -18,7 +18,7 @@ from quancheng.compliance.signals import acts_checked
 from quancheng.records.models import Segment
 from quancheng.registration.models import ActRegistration, HolidaySchedule
 
-from .rollups import mark_act, mark_cell, mark_everything
+from .rollups import mark_act, mark_acts, mark_cell, mark_everything
 
 
 def _act_moving(sender, instance, raw=False, **kwargs):
@@ -155,5 +155,4 @@ def _calendar_changed(sender, raw=False, **kwargs):
 
 
 def _acts_checked(sender, act_ids, **kwargs):
-    for act_id in act_ids:
-        mark_act(act_id)
+    mark_acts(act_ids)

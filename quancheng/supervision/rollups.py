@@ -354,7 +354,13 @@ def rebuild_rollups() -> None:
     with transaction.atomic(durable=True):
         _lock()
         RollupMark.objects.all().delete()
+        _forget_written_marks()
         _write(None)
+
+
+def _forget_written_marks() -> None:
+    """The marks are deleted: a later change in the open transaction must mark again."""
+    connection.__dict__.pop("_qc_rollup_marks", None)
 
 
 def _lock() -> None:
@@ -395,11 +401,13 @@ def apply_marks() -> int:
             everything = True
         if everything:
             RollupMark.objects.all().delete()
+            _forget_written_marks()
             _write(None)
         else:
             ids = [mark[0] for mark in marks]
             for start in range(0, len(ids), 10_000):
                 RollupMark.objects.filter(id__in=ids[start : start + 10_000]).delete()
+            _forget_written_marks()
             if cells:
                 _write(sorted(cells))
         return len(marks)
@@ -434,17 +442,42 @@ def _cells_of_acts(act_ids: set[int]) -> set[Cell]:
 
 
 def _insert_mark(**fields) -> None:
-    key = tuple(sorted(fields.items()))
-    block = connection.atomic_blocks[-1] if connection.in_atomic_block else None
-    if block is not None:
-        # Once per savepoint: a savepoint rolled back takes its marks with its changes, and the
-        # enclosing block marks again on its next change.
-        seen = block.__dict__.setdefault("_qc_rollup_marks", set())
-        if key in seen:
-            return
-        seen.add(key)
-    RollupMark.objects.create(**fields)
-    if block is not None and getattr(settings, "QC_ROLLUPS_APPLY_ON_COMMIT", True):
+    _insert_marks([fields])
+
+
+def _written_marks() -> set | None:
+    """The marks the open transaction has written (None outside one).
+
+    Forgotten whenever Django starts a new list of commit hooks - at a commit, a rollback, a
+    savepoint rolled back - so a mark whose row may have gone with a savepoint is written again.
+    Kept on the connection, not on the atomic block: a decorated service's block is one object
+    reused by every call, and would remember marks of transactions long gone.
+    """
+    if not connection.in_atomic_block:
+        return None
+    state = connection.__dict__.get("_qc_rollup_marks")
+    if state is None or state[0] is not connection.run_on_commit:
+        state = (connection.run_on_commit, set())
+        connection.__dict__["_qc_rollup_marks"] = state
+    return state[1]
+
+
+def _insert_marks(fieldsets: list[dict]) -> None:
+    written = _written_marks()
+    if written is not None:
+        # Once per transaction (an act's evaluation writes its findings, completeness and alert
+        # in savepoints of their own, each a change that marks the act).
+        new = {}
+        for fields in fieldsets:
+            key = tuple(sorted(fields.items()))
+            if key not in written:
+                new[key] = fields
+        written.update(new)
+        fieldsets = list(new.values())
+    if not fieldsets:
+        return
+    RollupMark.objects.bulk_create([RollupMark(**fields) for fields in fieldsets])
+    if written is not None and getattr(settings, "QC_ROLLUPS_APPLY_ON_COMMIT", True):
         _apply_after_commit()
 
 
@@ -469,6 +502,11 @@ def mark_cell(month: dt.date, agency_id: int, kind: str) -> None:
 def mark_act(act_id: int | None) -> None:
     if act_id is not None:
         _insert_mark(act_id=act_id)
+
+
+def mark_acts(act_ids: Iterable[int]) -> None:
+    """Mark many acts with one insert (a bulk of first evaluations)."""
+    _insert_marks([{"act_id": act_id} for act_id in act_ids])
 
 
 def mark_everything() -> None:

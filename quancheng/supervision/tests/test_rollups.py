@@ -336,3 +336,17 @@ def test_evaluating_in_worker_processes_gives_what_one_process_gives(
     assert not RollupMark.objects.exists()
     assert compare_rollups() == []
     assert verify_ledger().ok
+
+
+def test_a_service_called_again_marks_again(scene):
+    """A decorated service's atomic block is one object, reused by every call: marks remembered
+    on the block made a second change to the same act, in a later transaction, write no mark,
+    and the rollups kept counting the act where the first change had put it."""
+    with time_machine.travel(NOW, tick=False):
+        act = new_act(scene, 0, "inspection", 3, (0, 1))
+        officer = scene.officers[0][1]
+        for kind in ("onsite", "inspection", "onsite"):
+            apply_marks()
+            update_act(officer, Act.objects.get(pk=act.pk), kind=kind)
+            apply_marks()
+            assert compare_rollups() == [], kind
