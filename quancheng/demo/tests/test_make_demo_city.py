@@ -171,6 +171,43 @@ def test_an_access_log_tops_the_ledger_up_and_it_still_verifies(monkeypatch):
 
 
 @pytest.mark.postgres
+def test_a_large_city_loads_acts_and_access_log_without_the_ledger_indexes(monkeypatch):
+    """On PostgreSQL a large load drops the ledger's secondary indexes and constraints once,
+    before the acts, and recreates them once after the access log; the build's session commits
+    with synchronous_commit off, and gets the server's setting back at the end."""
+    from django.db import connection
+
+    from quancheng.demo import city as democity
+
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY and index rebuilds are PostgreSQL's")
+
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    monkeypatch.setattr(democity, "DROP_INDEXES_FROM", 1)
+    before, server = _index_definitions(), setting()
+    kept = [d for d in before if "_pkey" in d or " CHECK " in d]  # primary keys and checks
+    assert len(kept) < len(before)
+    during = []
+
+    def progress(message: str) -> None:
+        if message.startswith(("执法行为", "账本事件")):
+            during.append((message[:4], _index_definitions(), setting()))
+
+    plan = CityPlan(districts=2, acts=12, seed=3, now=NOW, store_blobs=False, evaluate=False)
+    plan.events = 3000
+    build_city(plan, progress)
+    assert during == [("执法行为", kept, "off"), ("账本事件", kept, "off")]
+    assert _index_definitions() == before
+    assert setting() == server
+    report = verify_ledger()
+    assert report.ok, report.summary()
+
+
+@pytest.mark.postgres
 def test_a_load_that_breaks_a_rebuilt_constraint_leaves_nothing_behind():
     from django.db import IntegrityError, connection
 
