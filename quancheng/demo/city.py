@@ -68,7 +68,7 @@ from quancheng.records.datakinds import load_data_kinds
 from quancheng.records.models import DataKind, DataRecord, Document, Segment
 from quancheng.records.services import blob_store, put_record
 from quancheng.registration.bulk import add_registrations
-from quancheng.registration.deadlines import deadline_for_end, loaded_schedules
+from quancheng.registration.deadlines import Deadline, deadline_for_end, loaded_schedules
 from quancheng.registration.models import ActRegistration
 from quancheng.subjects.models import Subject
 from quancheng.subjects.services import create_subject
@@ -283,7 +283,7 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
         _subjects(plan, rng, districts, summary)
         say(f"执法对象 {summary.subjects}")
     config = current_config()
-    schedules = loaded_schedules()
+    calendar = _Calendar(loaded_schedules())
     data_kind = DataKind.objects.get(code="inspection-checklist")
     act_ids: list[int] = []
     bulk = copy_supported()
@@ -300,7 +300,7 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
                 districts,
                 now,
                 config,
-                schedules,
+                calendar,
                 data_kind,
                 blobs,
                 first,
@@ -669,13 +669,14 @@ def _pieces(start, end, minutes) -> Iterator[tuple[dt.datetime, dt.datetime]]:
         start += step
 
 
-def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first, count, summary):
+def _acts(plan, rng, districts, now, config, calendar, data_kind, blobs, first, count, summary):
     plans = [
         _plan_act(rng, plan, districts[(first + i) % len(districts)], now) for i in range(count)
     ]
     for i, p in enumerate(plans):
         p.number = first + i
     extra = _body(plan)
+    tz = timezone.get_current_timezone()
     summary.events += add_acts([(p.act, p.officers) for p in plans], extra)
     # Segments, their blobs, documents and markers (the bulk of the rows) as plain dicts of
     # column values (copyload.write_rows); the rest as model instances.
@@ -697,7 +698,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
             ):
                 seconds = round((end - start).total_seconds())
                 tag = f"{plan.seed}:{p.number}:{camera.serial_number}:{start.isoformat()}"
-                local = timezone.localtime(start)
+                local = start.astimezone(tz)
                 blob = blobs.segment(d.agency.pk, tag, seconds)
                 seg_blobs.append(blob)
                 segments.append(
@@ -758,7 +759,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
                     "content_type": "application/pdf",
                     "file_kind": Document.FileKind.PDF,
                     "doc_type": doc_type,
-                    "number": _document_number(d.agency, act, index),
+                    "number": _document_number(d.agency, act, index, tz),
                     "written_started_at": written[0],
                     "written_ended_at": written[1],
                 }
@@ -784,7 +785,7 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
                     recorded_at=act.ended_at - dt.timedelta(minutes=5),
                 )
             )
-        registration = _registration(rng, p, schedules, now)
+        registration = _registration(rng, p, calendar, now)
         if registration is not None:
             registrations.append(registration)
     # Through the owning apps' bulk writers, in the order the services would have written
@@ -807,22 +808,43 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     return [p.act.pk for p in plans]
 
 
-def _document_number(agency, act, index: int) -> str:
-    year = timezone.localtime(act.started_at).year
+def _document_number(agency, act, index: int, tz) -> str:
+    year = act.started_at.astimezone(tz).year
     return f"{agency.short_name}卫监〔{year}〕{act.pk}-{index + 1}号"
 
 
-def _registration(rng, p: _ActPlan, schedules, now) -> ActRegistration | None:
+class _Calendar:
+    """The registration deadlines and working days the acts need, each worked out once (a
+    city's acts end on a few hundred days): the same values as ``deadline_for_end`` and
+    ``add_working_days`` give."""
+
+    def __init__(self, schedules):
+        self.schedules = schedules
+        self.deadlines: dict[dt.date, Deadline] = {}
+        self.days: dict[tuple[dt.date, int], dt.date] = {}
+
+    def deadline(self, ended_on: dt.date) -> Deadline:
+        if ended_on not in self.deadlines:
+            self.deadlines[ended_on] = deadline_for_end(ended_on, self.schedules)
+        return self.deadlines[ended_on]
+
+    def working_day(self, day: dt.date, n: int) -> dt.date:
+        if (day, n) not in self.days:
+            self.days[day, n] = add_working_days(day, n, self.schedules)[0]
+        return self.days[day, n]
+
+
+def _registration(rng, p: _ActPlan, calendar: _Calendar, now) -> ActRegistration | None:
     """On time: 0–2 working days after the act's end date; late: 3–6; or none."""
     if p.registration == "none":
         return None
     ended_on = timezone.localdate(p.act.ended_at)
-    deadline = deadline_for_end(ended_on, schedules)
+    deadline = calendar.deadline(ended_on)
     days = rng.randint(0, 2) if p.registration == "on_time" else rng.randint(3, 6)
     if days == 0:
         registered_at = p.act.ended_at + dt.timedelta(hours=1)
     else:
-        day, _ = add_working_days(ended_on, days, schedules)
+        day = calendar.working_day(ended_on, days)
         registered_at = timezone.make_aware(
             dt.datetime.combine(day, dt.time(10, rng.randint(0, 59)))
         )
