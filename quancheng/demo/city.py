@@ -65,7 +65,7 @@ from quancheng.orgs.seed import load_organisation
 from quancheng.orgs.services import assign_device, create_device, create_users
 from quancheng.records.bulk import add_blobs, add_data_records, add_documents, add_segments
 from quancheng.records.datakinds import load_data_kinds
-from quancheng.records.models import DataKind, DataRecord, Document, Segment
+from quancheng.records.models import Blob, DataKind, DataRecord, Document, Segment
 from quancheng.records.services import blob_store, put_record
 from quancheng.registration.bulk import add_registrations
 from quancheng.registration.deadlines import Deadline, deadline_for_end, loaded_schedules
@@ -289,7 +289,7 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
     bulk = copy_supported()
     if bulk:
         _builder_connection()
-    dropped = _drop_ledger_indexes(plan) if bulk else []
+    dropped = _drop_indexes(plan) if bulk else []
     rate = Rate("执法行为", plan.acts, say)
     for first in range(0, plan.acts, CHUNK_ACTS):
         count = min(CHUNK_ACTS, plan.acts - first)
@@ -312,7 +312,7 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
     if plan.events:
         _views(plan, districts, now, summary, say)
     if dropped:
-        say("重建账本索引中……")
+        say("重建索引与约束中……")
         with transaction.atomic(durable=True):
             recreate_secondary_indexes(dropped)
     if plan.evaluate and act_ids:
@@ -355,7 +355,23 @@ def _finish(say: Progress) -> None:
 DROP_INDEXES_FROM = 500_000
 # About how many ledger events an act brings (its records, markers and registration).
 EVENTS_PER_ACT = 19
-LEDGER_TABLES = (Event._meta.db_table, SubtreeHash._meta.db_table)
+# The tables a large load writes without their secondary indexes and constraints: the ledger
+# and every table of the bulk writers (the acts' rows, and the access log).
+LOAD_TABLES = (
+    Event._meta.db_table,
+    SubtreeHash._meta.db_table,
+    Act._meta.db_table,
+    Act.officers.through._meta.db_table,
+    Blob._meta.db_table,
+    Segment._meta.db_table,
+    Document._meta.db_table,
+    DataRecord._meta.db_table,
+    Marker._meta.db_table,
+    Explanation._meta.db_table,
+    ActRegistration._meta.db_table,
+    AccessRequest._meta.db_table,
+    Provision._meta.db_table,
+)
 
 
 def _builder_connection() -> None:
@@ -367,27 +383,31 @@ def _builder_connection() -> None:
         cursor.execute("SET synchronous_commit = off")
 
 
-def _drop_ledger_indexes(plan: CityPlan) -> list[str]:
-    """For a large load (PostgreSQL), drop the ledger tables' secondary indexes and
-    constraints for the whole load - the acts' chunks and the access log, each chunk its own
+def _drop_indexes(plan: CityPlan) -> list[str]:
+    """For a large load (PostgreSQL), drop the secondary indexes and the unique and
+    foreign-key constraints of the tables it writes (``LOAD_TABLES``: the ledger and the acts'
+    rows) for the whole load - the acts' chunks and the access log, each chunk its own
     transaction - and return what recreates them once at the end, before the rules run.
 
-    Until then nothing checks the ledger's unique and foreign keys and no query may use its
-    indexes: the build is the database's only writer, it only appends, and a build that fails
-    leaves a database to drop (a second build refuses to run on it), so nothing reads or
-    relies on the ledger in between. The recreated constraints check every row, as before."""
+    Row by row, the server would update every index and run every foreign-key check of each
+    of the millions of rows; recreated at the end, each index is built by one sort and each
+    foreign key checked by one join over the table. Until then nothing checks these keys and
+    no query may use the indexes: the build is the database's only writer, it only appends,
+    and a build that fails leaves a database to drop (a second build refuses to run on it:
+    docs/demo-city.md), so nothing reads or relies on these tables in between. The recreated
+    constraints check every row, as the dropped ones would have."""
     size = LedgerHead.objects.filter(id=1).values_list("seq", flat=True).first() or 0
     count = plan.acts * EVENTS_PER_ACT + max(0, plan.events - size)
     if count < max(DROP_INDEXES_FROM, size):
         return []
     with transaction.atomic(durable=True):
-        return drop_secondary_indexes(LEDGER_TABLES)
+        return drop_secondary_indexes(LOAD_TABLES)
 
 
 def _views(plan: CityPlan, districts: list[_District], now, summary, say: Progress) -> None:
     """Top the ledger up to ``plan.events`` with ``segment.viewed`` events by each district's
     head, over its own segments, in one transaction (for a large load, the ledger's indexes
-    were dropped before the acts: ``_drop_ledger_indexes``)."""
+    were dropped before the acts: ``_drop_indexes``)."""
     size = LedgerHead.objects.filter(id=1).values_list("seq", flat=True).first() or 0
     count = plan.events - size
     if count <= 0:
