@@ -118,10 +118,11 @@ def write_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> Non
         defaulted = [f for f in fields if f.attname not in rows[0]]
         # The defaults once, prepared as write_objects prepares values.
         defaults = tuple(_prep(f, f.get_default()) for f in defaulted)
-        plain = [f.attname for f in given if not _needs_prep(f)]
+        as_is = [f for f in given if not _needs_prep(f)]
         prepped = [f for f in given if _needs_prep(f)]
-        columns = [f.column for f in (*[f for f in given if not _needs_prep(f)], *prepped)]
-        columns += [f.column for f in defaulted]
+        plain = [f.attname for f in as_is]
+        # Concrete fields: every one has a column.
+        columns = [str(f.column) for f in (*as_is, *prepped, *defaulted)]
         if prepped:
             lines: Iterable[Sequence] = (
                 [*[row[a] for a in plain], *[_prep(f, row[f.attname]) for f in prepped], *defaults]
