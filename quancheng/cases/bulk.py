@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from quancheng.ledger.actions import Action
 from quancheng.ledger.bulk import EventSpec, append_events
-from quancheng.lib.copyload import write_objects
+from quancheng.lib.copyload import write_objects, write_rows
 
 from .models import Act
 
@@ -25,10 +25,9 @@ def add_acts(acts: Sequence[tuple[Act, Sequence[User]]], extra: Mapping[str, Any
     """Write unsaved acts with their officers (the first is the actor of ``act.created``), and
     their events with ``extra`` in each body; return the number of events."""
     write_objects(Act, [act for act, _ in acts])
-    Through = Act.officers.through
-    write_objects(
-        Through,
-        [Through(act_id=act.pk, user_id=o.pk) for act, officers in acts for o in officers],
+    write_rows(
+        Act.officers.through,
+        [{"act_id": act.pk, "user_id": o.pk} for act, officers in acts for o in officers],
     )
     return append_events(
         EventSpec(

@@ -36,7 +36,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from quancheng.access.bulk import add_access_requests, add_provisions
@@ -56,7 +56,8 @@ from quancheng.lib.copyload import (
     Rate,
     analyze,
     copy_supported,
-    secondary_indexes_dropped,
+    drop_secondary_indexes,
+    recreate_secondary_indexes,
 )
 from quancheng.lib.workdays import add_working_days
 from quancheng.orgs.models import Agency, Device, Role, User
@@ -67,7 +68,7 @@ from quancheng.records.datakinds import load_data_kinds
 from quancheng.records.models import Blob, DataKind, DataRecord, Document, Segment
 from quancheng.records.services import blob_store, put_record
 from quancheng.registration.bulk import add_registrations
-from quancheng.registration.deadlines import deadline_for_end, loaded_schedules
+from quancheng.registration.deadlines import Deadline, deadline_for_end, loaded_schedules
 from quancheng.registration.models import ActRegistration
 from quancheng.subjects.models import Subject
 from quancheng.subjects.services import create_subject
@@ -192,12 +193,13 @@ class CityExists(ValueError):
 
 
 class _Blobs:
-    """Blob rows for the segments and documents, with their content stored (or not)."""
+    """Blob rows (dicts of ``sha256``, ``size``, ``agency_id``, as ``records.bulk.add_blobs``
+    takes them) for the segments and documents, with their content stored (or not)."""
 
     def __init__(self, plan: CityPlan):
         self.plan = plan
         self.clips: dict[int, bytes] = {}
-        self.pdf: Blob | None = None
+        self.pdf: dict | None = None
         self.written: set[str] = set()  # Blob rows written by COPY, which has no ON CONFLICT
         self.store = None
         if plan.store_blobs:
@@ -209,29 +211,29 @@ class _Blobs:
             self.clips[key] = make_clip(key, shade=key)
         return self.clips[key]
 
-    def segment(self, agency_id: int, tag: str, seconds: int) -> Blob:
+    def segment(self, agency_id: int, tag: str, seconds: int) -> dict:
         if self.store is None:
             digest = hashlib.sha256(f"quancheng-demo-city:{tag}".encode()).hexdigest()
-            return Blob(sha256=digest, size=seconds * 250_000, agency_id=agency_id)
+            return {"sha256": digest, "size": seconds * 250_000, "agency_id": agency_id}
         return self._put(unique_copy(self._clip(seconds), tag), agency_id)
 
-    def document(self, agency_id: int) -> Blob:
+    def document(self, agency_id: int) -> dict:
         """One blank PDF for every document (documents, unlike segments, may share a blob)."""
         if self.pdf is None:
             if self.store is None:
                 digest = hashlib.sha256(DOCUMENT_PDF).hexdigest()
-                self.pdf = Blob(sha256=digest, size=len(DOCUMENT_PDF), agency_id=agency_id)
+                self.pdf = {"sha256": digest, "size": len(DOCUMENT_PDF), "agency_id": agency_id}
             else:
                 self.pdf = self._put(DOCUMENT_PDF, agency_id)
         return self.pdf
 
-    def write(self, rows: list[Blob]) -> None:
+    def write(self, rows: list[dict]) -> None:
         """Insert the blob rows not yet written (documents share one)."""
         add_blobs(rows, self.written)
 
-    def _put(self, data: bytes, agency_id: int) -> Blob:
+    def _put(self, data: bytes, agency_id: int) -> dict:
         info = put_record(io.BytesIO(data), store=self.store)
-        return Blob(sha256=info.sha256, size=info.size, agency_id=agency_id)
+        return {"sha256": info.sha256, "size": info.size, "agency_id": agency_id}
 
 
 # --- the city -----------------------------------------------------------------------------------
@@ -281,9 +283,13 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
         _subjects(plan, rng, districts, summary)
         say(f"执法对象 {summary.subjects}")
     config = current_config()
-    schedules = loaded_schedules()
+    calendar = _Calendar(loaded_schedules())
     data_kind = DataKind.objects.get(code="inspection-checklist")
     act_ids: list[int] = []
+    bulk = copy_supported()
+    if bulk:
+        _builder_connection()
+    dropped = _drop_indexes(plan) if bulk else []
     rate = Rate("执法行为", plan.acts, say)
     for first in range(0, plan.acts, CHUNK_ACTS):
         count = min(CHUNK_ACTS, plan.acts - first)
@@ -294,7 +300,7 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
                 districts,
                 now,
                 config,
-                schedules,
+                calendar,
                 data_kind,
                 blobs,
                 first,
@@ -305,6 +311,10 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
     summary.agencies = [a.pk for a in agencies]
     if plan.events:
         _views(plan, districts, now, summary, say)
+    if dropped:
+        say("重建索引与约束中……")
+        with transaction.atomic(durable=True):
+            recreate_secondary_indexes(dropped)
     if plan.evaluate and act_ids:
         say("规则检查中……")
         evaluate_all(Act.objects.filter(agency__in=agencies), now=now)
@@ -333,21 +343,71 @@ def _finish(say: Progress) -> None:
     if copy_supported():
         analyze(BULK_TABLES)
         say("已更新统计信息（ANALYZE）")
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")  # the rest of the session: the default
     # The rows went in by COPY or bulk_create, past the model signals: count them all once.
     rebuild_rollups()
     say("统计汇总已重新计算")
 
 
-# A top-up of fewer events, or of fewer than the ledger already holds, keeps the ledger's indexes
+# A load of fewer events, or of fewer than the ledger already holds, keeps the ledger's indexes
 # (rebuilding them over the whole table would cost more than maintaining them).
 DROP_INDEXES_FROM = 500_000
+# About how many ledger events an act brings (its records, markers and registration).
+EVENTS_PER_ACT = 19
+# The tables a large load writes without their secondary indexes and constraints: the ledger
+# and every table of the bulk writers (the acts' rows, and the access log).
+LOAD_TABLES = (
+    Event._meta.db_table,
+    SubtreeHash._meta.db_table,
+    Act._meta.db_table,
+    Act.officers.through._meta.db_table,
+    Blob._meta.db_table,
+    Segment._meta.db_table,
+    Document._meta.db_table,
+    DataRecord._meta.db_table,
+    Marker._meta.db_table,
+    Explanation._meta.db_table,
+    ActRegistration._meta.db_table,
+    AccessRequest._meta.db_table,
+    Provision._meta.db_table,
+)
+
+
+def _builder_connection() -> None:
+    """The build's own PostgreSQL session commits without waiting for the WAL flush
+    (``synchronous_commit = off``): a crash may lose its last commits, never corrupt the
+    database, and a city whose build did not finish is thrown away anyway (docs/demo-city.md).
+    Only this connection: other sessions keep the server's setting."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+
+
+def _drop_indexes(plan: CityPlan) -> list[str]:
+    """For a large load (PostgreSQL), drop the secondary indexes and the unique and
+    foreign-key constraints of the tables it writes (``LOAD_TABLES``: the ledger and the acts'
+    rows) for the whole load - the acts' chunks and the access log, each chunk its own
+    transaction - and return what recreates them once at the end, before the rules run.
+
+    Row by row, the server would update every index and run every foreign-key check of each
+    of the millions of rows; recreated at the end, each index is built by one sort and each
+    foreign key checked by one join over the table. Until then nothing checks these keys and
+    no query may use the indexes: the build is the database's only writer, it only appends,
+    and a build that fails leaves a database to drop (a second build refuses to run on it:
+    docs/demo-city.md), so nothing reads or relies on these tables in between. The recreated
+    constraints check every row, as the dropped ones would have."""
+    size = LedgerHead.objects.filter(id=1).values_list("seq", flat=True).first() or 0
+    count = plan.acts * EVENTS_PER_ACT + max(0, plan.events - size)
+    if count < max(DROP_INDEXES_FROM, size):
+        return []
+    with transaction.atomic(durable=True):
+        return drop_secondary_indexes(LOAD_TABLES)
 
 
 def _views(plan: CityPlan, districts: list[_District], now, summary, say: Progress) -> None:
     """Top the ledger up to ``plan.events`` with ``segment.viewed`` events by each district's
-    head, over its own segments, in one transaction. A large load on PostgreSQL drops the
-    ledger tables' secondary indexes and constraints and recreates them at the end of that
-    transaction (copyload.secondary_indexes_dropped): all of it commits or none."""
+    head, over its own segments, in one transaction (for a large load, the ledger's indexes
+    were dropped before the acts: ``_drop_indexes``)."""
     size = LedgerHead.objects.filter(id=1).values_list("seq", flat=True).first() or 0
     count = plan.events - size
     if count <= 0:
@@ -362,14 +422,8 @@ def _views(plan: CityPlan, districts: list[_District], now, summary, say: Progre
         return
     viewers = {d.agency.pk: Viewer(d.head.pk, d.head.username, d.agency.pk) for d in districts}
     rate = Rate("账本事件（调阅记录）", count, say)
-    tables = (Event._meta.db_table, SubtreeHash._meta.db_table)
     with transaction.atomic(durable=True):
-        if copy_supported() and count >= max(DROP_INDEXES_FROM, size):
-            with secondary_indexes_dropped(tables):
-                summary.events += append_views(count, targets, viewers, now, plan.seed, rate.add)
-                say("重建账本索引中……")
-        else:
-            summary.events += append_views(count, targets, viewers, now, plan.seed, rate.add)
+        summary.events += append_views(count, targets, viewers, now, plan.seed, rate.add)
 
 
 def _person(username, full_name, agency, role, now, certificate="") -> dict:
@@ -635,20 +689,28 @@ def _pieces(start, end, minutes) -> Iterator[tuple[dt.datetime, dt.datetime]]:
         start += step
 
 
-def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first, count, summary):
+def _acts(plan, rng, districts, now, config, calendar, data_kind, blobs, first, count, summary):
     plans = [
         _plan_act(rng, plan, districts[(first + i) % len(districts)], now) for i in range(count)
     ]
     for i, p in enumerate(plans):
         p.number = first + i
     extra = _body(plan)
+    tz = timezone.get_current_timezone()
     summary.events += add_acts([(p.act, p.officers) for p in plans], extra)
-    segments, documents, data_records, registrations = [], [], [], []
+    # Segments, their blobs, documents and markers (the bulk of the rows) as plain dicts of
+    # column values (copyload.write_rows); the rest as model instances.
+    segments: list[dict] = []
+    seg_blobs: list[dict] = []
+    documents: list[dict] = []
+    data_records, registrations = [], []
     seg_owner: list[_ActPlan] = []
+    doc_blobs: list[dict] = []
     for p in plans:
         d, act = p.district, p.act
         for camera in p.cameras:
             officer = next(o for o in p.officers if d.cameras[o.pk] is camera)
+            offset = dt.timedelta(seconds=camera.clock_offset_seconds)
             for start, end in (
                 piece
                 for interval in p.covered
@@ -656,36 +718,39 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
             ):
                 seconds = round((end - start).total_seconds())
                 tag = f"{plan.seed}:{p.number}:{camera.serial_number}:{start.isoformat()}"
-                local = timezone.localtime(start)
+                local = start.astimezone(tz)
+                blob = blobs.segment(d.agency.pk, tag, seconds)
+                seg_blobs.append(blob)
                 segments.append(
-                    Segment(
-                        agency=d.agency,
-                        act=act,
-                        subject=act.subject,
-                        source=Segment.Source.INGEST,
-                        created_by=d.custodian,
-                        created_at=act.ended_at + dt.timedelta(hours=2),
-                        blob=blobs.segment(d.agency.pk, tag, seconds),
-                        original_filename=f"{camera.serial_number}_{local:%Y%m%d_%H%M%S}.mp4",
-                        content_type="video/mp4",
-                        device=camera,
-                        officer=officer,
-                        media_kind=Segment.MediaKind.VIDEO,
-                        started_at=start,
-                        ended_at=end,
-                        device_started_at=start + dt.timedelta(seconds=camera.clock_offset_seconds),
-                        clock_offset_seconds=camera.clock_offset_seconds,
-                        time_source=Segment.TimeSource.DEVICE,
-                        duration_seconds=float(seconds),
-                        container="mov,mp4,m4a,3gp,3g2,mj2",
-                        video_codec="h264",
-                        width=64 if plan.store_blobs else 1920,
-                        height=48 if plan.store_blobs else 1080,
-                        frame_rate=2.0 if plan.media else 25.0,
-                        label_place=act.place,
-                        label_party=act.subject.name,
-                        media_status=Segment.MediaStatus.NOT_NEEDED,
-                    )
+                    {
+                        "agency_id": d.agency.pk,
+                        "act_id": act.pk,
+                        "subject_id": act.subject_id,
+                        "source": Segment.Source.INGEST,
+                        "created_by_id": d.custodian.pk,
+                        "created_by": d.custodian,
+                        "created_at": act.ended_at + dt.timedelta(hours=2),
+                        "blob_id": blob["sha256"],
+                        "original_filename": f"{camera.serial_number}_{local:%Y%m%d_%H%M%S}.mp4",
+                        "content_type": "video/mp4",
+                        "device_id": camera.pk,
+                        "officer_id": officer.pk,
+                        "media_kind": Segment.MediaKind.VIDEO,
+                        "started_at": start,
+                        "ended_at": end,
+                        "device_started_at": start + offset,
+                        "clock_offset_seconds": camera.clock_offset_seconds,
+                        "time_source": Segment.TimeSource.DEVICE,
+                        "duration_seconds": float(seconds),
+                        "container": "mov,mp4,m4a,3gp,3g2,mj2",
+                        "video_codec": "h264",
+                        "width": 64 if plan.store_blobs else 1920,
+                        "height": 48 if plan.store_blobs else 1080,
+                        "frame_rate": 2.0 if plan.media else 25.0,
+                        "label_place": act.place,
+                        "label_party": act.subject.name,
+                        "media_status": Segment.MediaStatus.NOT_NEEDED,
+                    }
                 )
                 seg_owner.append(p)
         written = (
@@ -698,23 +763,26 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
             if p.missing_document and index == len(groups) - 1:
                 continue
             doc_type = group[0]
+            doc_blob = blobs.document(d.agency.pk)
+            doc_blobs.append(doc_blob)
             documents.append(
-                Document(
-                    agency=d.agency,
-                    act=act,
-                    subject=act.subject,
-                    source=Document.Source.API,
-                    created_by=p.officers[0],
-                    created_at=act.ended_at + dt.timedelta(minutes=10),
-                    blob=blobs.document(d.agency.pk),
-                    original_filename=f"{doc_type}.pdf",
-                    content_type="application/pdf",
-                    file_kind=Document.FileKind.PDF,
-                    doc_type=doc_type,
-                    number=_document_number(d.agency, act, index),
-                    written_started_at=written[0],
-                    written_ended_at=written[1],
-                )
+                {
+                    "agency_id": d.agency.pk,
+                    "act_id": act.pk,
+                    "subject_id": act.subject_id,
+                    "source": Document.Source.API,
+                    "created_by_id": p.officers[0].pk,
+                    "created_by": p.officers[0],
+                    "created_at": act.ended_at + dt.timedelta(minutes=10),
+                    "blob_id": doc_blob["sha256"],
+                    "original_filename": f"{doc_type}.pdf",
+                    "content_type": "application/pdf",
+                    "file_kind": Document.FileKind.PDF,
+                    "doc_type": doc_type,
+                    "number": _document_number(d.agency, act, index, tz),
+                    "written_started_at": written[0],
+                    "written_ended_at": written[1],
+                }
             )
         if act.kind in config.data_required_kinds and not p.missing_document:
             data = {
@@ -737,12 +805,12 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
                     recorded_at=act.ended_at - dt.timedelta(minutes=5),
                 )
             )
-        registration = _registration(rng, p, schedules, now)
+        registration = _registration(rng, p, calendar, now)
         if registration is not None:
             registrations.append(registration)
     # Through the owning apps' bulk writers, in the order the services would have written
     # them: each writes its rows and appends their events in this chunk's transaction.
-    blobs.write([s.blob for s in segments] + [doc.blob for doc in documents])
+    blobs.write(seg_blobs + doc_blobs)
     summary.events += add_segments(segments, extra)
     summary.events += add_documents(documents, extra)
     summary.events += add_data_records(data_records, extra)
@@ -760,22 +828,43 @@ def _acts(plan, rng, districts, now, config, schedules, data_kind, blobs, first,
     return [p.act.pk for p in plans]
 
 
-def _document_number(agency, act, index: int) -> str:
-    year = timezone.localtime(act.started_at).year
+def _document_number(agency, act, index: int, tz) -> str:
+    year = act.started_at.astimezone(tz).year
     return f"{agency.short_name}卫监〔{year}〕{act.pk}-{index + 1}号"
 
 
-def _registration(rng, p: _ActPlan, schedules, now) -> ActRegistration | None:
+class _Calendar:
+    """The registration deadlines and working days the acts need, each worked out once (a
+    city's acts end on a few hundred days): the same values as ``deadline_for_end`` and
+    ``add_working_days`` give."""
+
+    def __init__(self, schedules):
+        self.schedules = schedules
+        self.deadlines: dict[dt.date, Deadline] = {}
+        self.days: dict[tuple[dt.date, int], dt.date] = {}
+
+    def deadline(self, ended_on: dt.date) -> Deadline:
+        if ended_on not in self.deadlines:
+            self.deadlines[ended_on] = deadline_for_end(ended_on, self.schedules)
+        return self.deadlines[ended_on]
+
+    def working_day(self, day: dt.date, n: int) -> dt.date:
+        if (day, n) not in self.days:
+            self.days[day, n] = add_working_days(day, n, self.schedules)[0]
+        return self.days[day, n]
+
+
+def _registration(rng, p: _ActPlan, calendar: _Calendar, now) -> ActRegistration | None:
     """On time: 0–2 working days after the act's end date; late: 3–6; or none."""
     if p.registration == "none":
         return None
     ended_on = timezone.localdate(p.act.ended_at)
-    deadline = deadline_for_end(ended_on, schedules)
+    deadline = calendar.deadline(ended_on)
     days = rng.randint(0, 2) if p.registration == "on_time" else rng.randint(3, 6)
     if days == 0:
         registered_at = p.act.ended_at + dt.timedelta(hours=1)
     else:
-        day, _ = add_working_days(ended_on, days, schedules)
+        day = calendar.working_day(ended_on, days)
         registered_at = timezone.make_aware(
             dt.datetime.combine(day, dt.time(10, rng.randint(0, 59)))
         )
@@ -857,7 +946,9 @@ def _access(rng, plans, now) -> tuple[list[AccessRequest], list[Provision]]:
 
 
 def _markers_and_explanations(plan, config, plans, segments, seg_owner):
-    by_act: dict[int, list[Segment]] = {}
+    """The markers (dicts, as compliance.bulk.add_markers takes them) on the chunk's segments
+    (dicts, ids set) and the written explanations."""
+    by_act: dict[int, list[dict]] = {}
     for segment, p in zip(segments, seg_owner, strict=True):
         by_act.setdefault(p.act.pk, []).append(segment)
     markers, explanations = [], []
@@ -868,30 +959,34 @@ def _markers_and_explanations(plan, config, plans, segments, seg_owner):
             continue
         custodian = p.district.custodian
         first = own[0]
-        last = max((s for s in own if s.device_id == first.device_id), key=lambda s: s.ended_at)
+        last = max(
+            (s for s in own if s["device_id"] == first["device_id"]), key=lambda s: s["ended_at"]
+        )
         wanted = [(first, 5, Marker.Kind.ARRIVAL_DOOR)] if p.act.kind in door_kinds else []
         if p.act.kind != Act.Kind.DELIBERATION:
             wanted += [
                 (first, 30, Marker.Kind.IDENTITY_STATED),
                 (first, 40, Marker.Kind.CERTIFICATE_SHOWN),
                 (first, 60, Marker.Kind.RIGHTS_TOLD),
-                (last, max(0.0, last.duration_seconds - 90), Marker.Kind.PARTY_SIGNING),
+                (last, max(0.0, last["duration_seconds"] - 90), Marker.Kind.PARTY_SIGNING),
             ]
         if p.act.kind in door_kinds:
-            wanted.append((last, max(0.0, last.duration_seconds - 20), Marker.Kind.DOOR_AT_END))
+            wanted.append((last, max(0.0, last["duration_seconds"] - 20), Marker.Kind.DOOR_AT_END))
         if p.missing_marker and wanted:
             wanted.pop()
         if p.gap and p.gap_explained == "voice":
-            resumed = next(s for s in own if s.started_at == p.gap[1])
+            resumed = next(s for s in own if s["started_at"] == p.gap[1])
             wanted.append((resumed, 15, Marker.Kind.INTERRUPTION_EXPLAINED))
+        created_at = p.act.ended_at + dt.timedelta(hours=3)
         markers += [
-            Marker(
-                segment=segment,
-                offset_seconds=float(offset),
-                kind=kind,
-                created_by=custodian,
-                created_at=p.act.ended_at + dt.timedelta(hours=3),
-            )
+            {
+                "segment_id": segment["id"],
+                "offset_seconds": float(offset),
+                "kind": kind,
+                "created_by_id": custodian.pk,
+                "created_by": custodian,
+                "created_at": created_at,
+            }
             for segment, offset, kind in wanted
         ]
         if p.gap and p.gap_explained == "written":

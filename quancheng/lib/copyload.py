@@ -9,9 +9,12 @@ COPY stream instead:
 - :func:`write_objects` is what the apps' bulk writers (``<app>/bulk.py``) call: COPY on
   PostgreSQL, ``bulk_create`` elsewhere;
 - :func:`copy_rows` writes plain tuples to a table's columns (the ledger's events);
+- :func:`write_rows` writes plain dicts (a generated table's rows without model instances);
 - :func:`secondary_indexes_dropped` drops a table's secondary indexes, unique and foreign-key
   constraints for a large load and recreates them afterwards, in the caller's transaction: if
-  the load or a constraint fails, the transaction rolls back and the table is as it was;
+  the load or a constraint fails, the transaction rolls back and the table is as it was
+  (:func:`drop_secondary_indexes` and :func:`recreate_secondary_indexes` do the two halves
+  for a load that spans transactions);
 - :class:`Rate` prints rows per second and the time left.
 
 PostgreSQL only; SQLite keeps ``bulk_create`` (``copy_supported``).
@@ -19,9 +22,11 @@ PostgreSQL only; SQLite keeps ``bulk_create`` (``copy_supported``).
 
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import connection, models
 
@@ -88,6 +93,66 @@ def copy_objects(model: type[models.Model], objs: Sequence[models.Model]) -> Non
         obj._state.db = connection.alias
 
 
+def write_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows given as plain dicts of field attname → value, as ``write_objects`` would
+    insert the instances those dicts describe: COPY on PostgreSQL, ``bulk_create`` elsewhere.
+
+    Cheaper than model instances for millions of generated rows (no ``Model.__init__``, no
+    descriptors). Every row has the keys of the first (keys that are not field attnames are
+    ignored: a writer may carry, say, the actor of the row's event); a field left out takes its
+    default, evaluated once per call (a callable default such as ``timezone.now`` gives every
+    row of the call the same value). The new ids are set in the dicts under the pk's attname.
+    """
+    if not rows:
+        return
+    pk = model._meta.pk
+    fields = _columns(model)
+    given = [f for f in fields if f.attname in rows[0]]
+    if copy_supported():
+        if pk.attname not in rows[0] and isinstance(
+            pk, models.AutoField | models.BigAutoField | models.SmallAutoField
+        ):
+            for row, new_id in zip(rows, reserve_ids(model, len(rows)), strict=True):
+                row[pk.attname] = new_id
+            given = [f for f in fields if f.attname in rows[0]]
+        defaulted = [f for f in fields if f.attname not in rows[0]]
+        # The defaults once, prepared as write_objects prepares values.
+        defaults = tuple(_prep(f, f.get_default()) for f in defaulted)
+        as_is = [f for f in given if not _needs_prep(f)]
+        prepped = [f for f in given if _needs_prep(f)]
+        plain = [f.attname for f in as_is]
+        # Concrete fields: every one has a column.
+        columns = [str(f.column) for f in (*as_is, *prepped, *defaulted)]
+        if prepped:
+            lines: Iterable[Sequence] = (
+                [*[row[a] for a in plain], *[_prep(f, row[f.attname]) for f in prepped], *defaults]
+                for row in rows
+            )
+        else:
+            lines = ([*[row[a] for a in plain], *defaults] for row in rows)
+        copy_rows(model._meta.db_table, columns, lines)
+        return
+    names = [f.attname for f in given]
+    objs = [model(**{a: row[a] for a in names}) for row in rows]
+    model._default_manager.bulk_create(objs)
+    for row, obj in zip(rows, objs, strict=True):
+        row[pk.attname] = obj.pk
+
+
+def _needs_prep(field: models.Field) -> bool:
+    """Whether the driver would not take the field's Python value as it is: JSON values, and
+    choices (which may be enum members: the driver would write their names)."""
+    return isinstance(field, models.JSONField) or bool(field.choices)
+
+
+def _prep(field: models.Field, value):
+    if isinstance(field, models.JSONField):
+        return field.get_db_prep_save(value, connection)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
 def write_objects(model: type[models.Model], objs: Sequence[models.Model]) -> None:
     """Insert unsaved instances: COPY on PostgreSQL, ``bulk_create`` elsewhere (ids set)."""
     if copy_supported():
@@ -121,7 +186,21 @@ def secondary_indexes_dropped(tables: Iterable[str]):
     """
     if not connection.in_atomic_block:
         raise RuntimeError("secondary_indexes_dropped needs the caller's transaction")
-    constraints: list[tuple[str, str, str]] = []
+    dropped = drop_secondary_indexes(tables)
+    yield
+    recreate_secondary_indexes(dropped)
+
+
+def drop_secondary_indexes(tables: Iterable[str]) -> list[str]:
+    """Drop the tables' secondary indexes and unique and foreign-key constraints; return the
+    statements that recreate them (for :func:`recreate_secondary_indexes`).
+
+    In the caller's transaction. A load that spans several transactions (the demo city's
+    chunks) drops them in one and recreates them in another: until then the tables have no
+    secondary indexes and nothing checks their unique or foreign keys, which only a database
+    with a single writer, thrown away if the load fails, can afford (docs/demo-city.md).
+    """
+    constraints: list[str] = []
     indexes: list[str] = []
     with connection.cursor() as cursor:
         # Deferred foreign-key checks of rows this transaction wrote before would forbid the
@@ -135,7 +214,7 @@ def secondary_indexes_dropped(tables: Iterable[str]):
                 [table],
             )
             for name, definition in cursor.fetchall():
-                constraints.append((table, name, definition))
+                constraints.append(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
                 cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
             cursor.execute(
                 "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
@@ -145,13 +224,16 @@ def secondary_indexes_dropped(tables: Iterable[str]):
             for name, definition in cursor.fetchall():
                 indexes.append(definition)
                 cursor.execute(f"DROP INDEX {name}")
-    yield
+    return indexes + constraints
+
+
+def recreate_secondary_indexes(statements: Sequence[str]) -> None:
+    """Recreate what :func:`drop_secondary_indexes` dropped (indexes first, then constraints,
+    which check every row), in the caller's transaction."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        for definition in indexes:
-            cursor.execute(definition)
-        for table, name, definition in constraints:
-            cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+        for statement in statements:
+            cursor.execute(statement)
 
 
 def analyze(tables: Iterable[str]) -> None:

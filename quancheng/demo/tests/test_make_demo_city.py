@@ -128,18 +128,19 @@ def test_the_command_reports_progress_and_refuses_a_second_city(tmp_path, settin
         call_command("make_demo_city", "--districts", "0", stdout=io.StringIO())
 
 
-def _index_definitions() -> list[str]:
+def _index_definitions(tables=("ledger_event", "ledger_subtreehash")) -> list[str]:
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT indexdef FROM pg_indexes WHERE tablename IN "
-            "('ledger_event', 'ledger_subtreehash') ORDER BY indexname"
+            "SELECT indexdef FROM pg_indexes WHERE tablename = ANY(%s) ORDER BY indexname",
+            [list(tables)],
         )
         indexes = [row[0] for row in cursor.fetchall()]
         cursor.execute(
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid IN "
-            "('ledger_event'::regclass, 'ledger_subtreehash'::regclass) ORDER BY conname"
+            "(SELECT oid FROM pg_class WHERE relname = ANY(%s)) ORDER BY conname",
+            [list(tables)],
         )
         return indexes + [f"{name} {definition}" for name, definition in cursor.fetchall()]
 
@@ -168,6 +169,46 @@ def test_an_access_log_tops_the_ledger_up_and_it_still_verifies(monkeypatch):
     assert report.ok, report.summary()
     if connection.vendor == "postgresql":
         assert _index_definitions() == before
+
+
+@pytest.mark.postgres
+def test_a_large_city_loads_acts_and_access_log_without_secondary_indexes(monkeypatch):
+    """On PostgreSQL a large load drops the secondary indexes and constraints of the tables it
+    writes (the ledger's and the acts' rows') once, before the acts, and recreates them once
+    after the access log; the build's session commits with synchronous_commit off, and gets the
+    server's setting back at the end."""
+    from django.db import connection
+
+    from quancheng.demo import city as democity
+
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY and index rebuilds are PostgreSQL's")
+
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    monkeypatch.setattr(democity, "DROP_INDEXES_FROM", 1)
+    tables = democity.LOAD_TABLES
+    assert {"ledger_event", "records_segment", "compliance_marker"} <= set(tables)
+    before, server = _index_definitions(tables), setting()
+    kept = [d for d in before if "_pkey" in d or " CHECK " in d]  # primary keys and checks
+    assert len(kept) < len(before)
+    during = []
+
+    def progress(message: str) -> None:
+        if message.startswith(("执法行为", "账本事件")):
+            during.append((message[:4], _index_definitions(tables), setting()))
+
+    plan = CityPlan(districts=2, acts=12, seed=3, now=NOW, store_blobs=False, evaluate=False)
+    plan.events = 3000
+    build_city(plan, progress)
+    assert during == [("执法行为", kept, "off"), ("账本事件", kept, "off")]
+    assert _index_definitions(tables) == before
+    assert setting() == server
+    report = verify_ledger()
+    assert report.ok, report.summary()
 
 
 @pytest.mark.postgres
