@@ -309,28 +309,35 @@ class CompactRange:
             for (start, end), digest in zip(ranges, self._hashes, strict=True)
         ]
 
-    def append_subtree(self, level: int, digest: bytes) -> None:
+    def append_subtree(self, level: int, digest: bytes) -> list[Subtree]:
         """Add a perfect subtree of 2**level leaves (its root ``digest``) on the right edge.
 
         The tree's size must be a multiple of 2**level, so that the subtree is aligned; equal
         subtrees then merge like the carry of :meth:`append`. Ranges of leaves hashed
-        separately (e.g. by parallel workers over aligned ranges) join this way.
+        separately (e.g. by parallel workers over aligned ranges) join this way. Returns the
+        aligned subtrees completed, the added one first, then those its carry completes
+        (they span it and the subtrees before it).
         """
         if len(digest) != HASH_SIZE:
             raise ValueError(f"a subtree hash has {HASH_SIZE} bytes, not {len(digest)}")
         if level < 0 or self._size % (1 << level):
             raise ValueError(f"a subtree of 2**{level} leaves cannot follow {self._size} leaves")
         index = self._size >> level
+        completed = [Subtree(level, index, digest)]
         while index & 1:
             digest = node_hash(self._hashes.pop(), digest)
+            level += 1
             index >>= 1
+            completed.append(Subtree(level, index, digest))
         self._hashes.append(digest)
-        self._size += 1 << level
+        self._size += 1 << completed[0].level
+        return completed
 
     def append(self, leaf_hash: bytes) -> list[Subtree]:
         """Add a leaf; return the aligned subtrees it completes, smallest (the leaf) first.
 
-        These are exactly the hashes a database-backed :class:`SubtreeSource` stores.
+        The ledger stores all but the first (levels >= 1, ``ledger.SubtreeHash``): a leaf is
+        recomputed from its event's entry whenever it is needed.
         """
         if len(leaf_hash) != HASH_SIZE:
             raise ValueError(f"a leaf hash has {HASH_SIZE} bytes, not {len(leaf_hash)}")

@@ -44,7 +44,7 @@ def test_the_stored_root_is_the_rfc_root_over_all_events():
             assert tree_root(size) == merkle.root_hash(leaves[:size])
 
 
-def test_the_head_keeps_the_compact_range_and_each_leaf_is_stored():
+def test_the_head_keeps_the_compact_range_and_every_node_above_the_leaves_is_stored():
     _log(13)
     head = LedgerHead.objects.get()
     leaves = _all_leaves()
@@ -54,9 +54,16 @@ def test_the_head_keeps_the_compact_range_and_each_leaf_is_stored():
         ((level, index), digest)
         for level, index, digest in SubtreeHash.objects.values_list("level", "index", "hash")
     )
-    assert [stored[(0, i)] for i in range(len(leaves))] == [leaf.hex() for leaf in leaves]
-    # One row per completed aligned subtree: 2n - popcount(n).
-    assert len(stored) == 2 * len(leaves) - len(leaves).bit_count()
+    memory = merkle.InMemorySource(leaves)
+    expected = {}
+    for level in range(1, len(leaves).bit_length()):
+        for index in range(len(leaves) >> level):
+            start, end = index << level, (index + 1) << level
+            expected[(level, index)] = memory.subtree_hash(start, end).hex()
+    # Exactly the aligned subtrees of two leaves or more, n - popcount(n) rows: no leaf rows.
+    assert stored == expected
+    assert len(stored) == len(leaves) - len(leaves).bit_count()
+    assert not SubtreeHash.objects.filter(level=0).exists()
 
 
 def test_every_event_has_an_inclusion_proof_that_verifies():
@@ -169,9 +176,12 @@ def test_proofs_read_a_logarithmic_number_of_rows_in_few_queries():
         merkle.verify_consistency(old, size, proof, tree_root(old), root)
 
 
-def test_record_atomic_still_writes_one_event_and_its_leaf():
-    before = SubtreeHash.objects.filter(level=0).count()
-    event = record_atomic(None, Action.JOB_RETRIED, None, {}, object_type="t", object_id="1")
-    leaf = SubtreeHash.objects.get(level=0, index=event.seq - 1)
-    assert leaf.hash == leaf_hash_of(event).hex()
-    assert SubtreeHash.objects.filter(level=0).count() == before + 1
+def test_record_atomic_still_writes_one_event_and_the_nodes_it_completes():
+    first = record_atomic(None, Action.JOB_RETRIED, None, {}, object_type="t", object_id="1")
+    if first.seq % 2:  # the next event completes a pair
+        event = record_atomic(None, Action.JOB_RETRIED, None, {}, object_type="t", object_id="2")
+    else:
+        event, first = first, Event.objects.get(seq=first.seq - 1)
+    node = SubtreeHash.objects.get(level=1, index=(event.seq - 1) // 2)
+    assert node.hash == merkle.node_hash(leaf_hash_of(first), leaf_hash_of(event)).hex()
+    assert not SubtreeHash.objects.filter(level=0).exists()
