@@ -12,8 +12,8 @@ from quancheng.ledger.checkpoints import make_checkpoint
 from quancheng.ledger.models import Checkpoint, Event
 from quancheng.ledger.services import record_event
 from quancheng.ledger.tree import leaf_hash_of, tree_root
-from quancheng.lib import merkle
 from quancheng.ledger.verify import Kind, verify_ledger
+from quancheng.lib import merkle
 
 from . import tamper
 

@@ -19,6 +19,8 @@ from quancheng.ledger.tree import (
 )
 from quancheng.lib import merkle
 
+from . import tamper
+
 pytestmark = pytest.mark.django_db
 
 
@@ -82,6 +84,26 @@ def test_every_event_has_an_inclusion_proof_that_verifies():
         merkle.verify_inclusion(
             leaf_hash_of(event), event.seq - 1, size, inclusion_proof_for(event.seq, size), root
         )
+
+
+def test_proofs_and_roots_are_those_of_the_rfc_tree_at_odd_sizes_first_and_last_leaf():
+    """Leaves are computed from the events, never read from stored rows: every answer is still
+    exactly quancheng.lib.merkle's over the leaves held in memory."""
+    _log(33)
+    memory = merkle.InMemorySource(_all_leaves())
+    for size in (1, 2, 3, 5, 7, 11, 13, 31, 32, 33):
+        assert tree_root(size) == merkle.root_from_source(memory, size)
+        for seq in sorted(n for n in {1, 2, size // 2 + 1, size - 1, size} if 1 <= n <= size):
+            assert inclusion_proof_for(seq, size) == merkle.inclusion_proof(memory, seq - 1, size)
+        for old in sorted(n for n in {1, 2, size // 2, size - 1, size} if 1 <= n <= size):
+            assert consistency_proof_between(old, size) == merkle.consistency_proof(
+                memory, old, size
+            )
+    # The first and the last leaf are read from their events: a lost event is a lost leaf.
+    with tamper.triggers_off():
+        tamper.sql("DELETE FROM ledger_event WHERE seq = 33")
+    with pytest.raises(MissingSubtree, match="no event #33 for the leaf at level 0, index 32"):
+        inclusion_proof_for(32, 33)
 
 
 def test_consistency_proofs_between_any_two_sizes_verify():
