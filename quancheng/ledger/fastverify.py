@@ -1,12 +1,15 @@
 """The fast pass of ledger verification: raw rows, aligned ranges, both cores.
 
 ``verify_ledger`` first runs this pass. It streams each range's rows as plain tuples (no model
-instances), recomputes every entry's hash and Merkle leaf, checks them against the stored hash,
-the stored leaf and the previous row's link, and folds the leaves into a compact range. The
-ranges are aligned to a power of two, so their frontiers join into the whole tree
+instances), recomputes every entry's hash and Merkle leaf, checks the hash against the stored
+hash and the row's link against the previous row, and folds the leaves into a compact range,
+checking every stored node (``SubtreeHash``, levels >= 1; leaves are not stored) that the fold
+completes against the recomputed one, a range query per chunk of rows. The ranges are aligned
+to a power of two, so their frontiers join into the whole tree
 (``CompactRange.append_subtree``), and a checkpoint inside a range gets its root from the
 ranges before it and the range's own frontier at that size. The boundaries' links are checked
-when the ranges are joined: the first row of a range must name the last row of the one before.
+when the ranges are joined (the first row of a range must name the last row of the one before),
+and so are the stored nodes that span ranges, which the join completes.
 
 The pass only says "intact up to here" or "something is wrong in this range": the thorough
 serial pass (``verify._Pass``) then names and classifies every problem. With a database other
@@ -25,7 +28,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, connections
 
-from quancheng.lib.merkle import CompactRange, leaf_hash
+from quancheng.lib.merkle import CompactRange, leaf_hash, node_key
 
 from .models import GENESIS_HASH, Event, SubtreeHash
 from .tree import COLUMNS, entry_of, fetch_nodes, select_column
@@ -75,9 +78,10 @@ def completed_between(first: int, last: int) -> list[tuple[int, int, int]]:
     return ranges
 
 
-def stored_nodes(cursor, first: int, last: int) -> dict[tuple[int, int], str]:
-    """The stored subtree rows (levels >= 1) completed by events first..last, by (level,
-    index): one range query (a range of the unique (level, index) index per level)."""
+def stored_nodes(cursor, first: int, last: int) -> dict[int, bytes]:
+    """The stored subtree rows (levels >= 1) completed by events first..last, their hashes by
+    ``merkle.node_key(level, index)``: one query (a range of the unique (level, index) index
+    per level)."""
     ranges = completed_between(first, last)
     if not ranges:
         return {}
@@ -89,7 +93,7 @@ def stored_nodes(cursor, first: int, last: int) -> dict[tuple[int, int], str]:
         f"WHERE {condition}",
         [value for r in ranges for value in r],
     )
-    return {(lv, i): digest for lv, i, digest in cursor.fetchall()}
+    return {node_key(lv, i): bytes.fromhex(digest) for lv, i, digest in cursor.fetchall()}
 
 
 def _frontier(tree: CompactRange) -> list[tuple[int, bytes]]:
@@ -97,7 +101,8 @@ def _frontier(tree: CompactRange) -> list[tuple[int, bytes]]:
 
 
 def verify_range(first: int, last: int, checkpoint_sizes=(), counter=None) -> RangeResult:
-    """Check events first..last (hash, leaf, links inside the range) and hash their tree."""
+    """Check events first..last (hash, links and stored nodes inside the range) and hash their
+    tree."""
     result = RangeResult(first, last)
     sizes = sorted(s for s in checkpoint_sizes if first <= s <= last)
     tree = CompactRange()
@@ -119,11 +124,9 @@ def verify_range(first: int, last: int, checkpoint_sizes=(), counter=None) -> Ra
                     return result
                 # Every stored node this leaf completes inside the range (proofs read them);
                 # those spanning earlier ranges are checked when the ranges are joined.
-                for node in tree.append(leaf_hash(entry))[1:]:
-                    key = (node.level, node.index + (base >> node.level))
-                    if nodes.get(key) != node.hash.hex():
-                        result.ok = False
-                        return result
+                if not tree.add_checked(leaf_hash(entry), nodes, base):
+                    result.ok = False
+                    return result
                 if prev is None:
                     result.first_prev = prev_hash
                 prev = own

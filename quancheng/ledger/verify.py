@@ -171,9 +171,9 @@ def _events(upto: int) -> Iterator[list[Event]]:
         last = chunk[-1].seq
 
 
-def _stored_nodes(first_seq: int, last_seq: int) -> dict[tuple[int, int], str]:
-    """The stored subtree rows (levels >= 1) that events first_seq..last_seq complete, by
-    (level, index): one range query."""
+def _stored_nodes(first_seq: int, last_seq: int) -> dict[int, bytes]:
+    """The stored subtree hashes (levels >= 1) that events first_seq..last_seq complete, by
+    ``merkle.node_key(level, index)``: one range query."""
     with connection.cursor() as cursor:
         return fastverify.stored_nodes(cursor, first_seq, last_seq)
 
@@ -260,7 +260,7 @@ class _Pass:
                 self.progress(self.report.size, self.upto)
         self._end()
 
-    def _event(self, event: Event, nodes: dict[tuple[int, int], str]) -> None:
+    def _event(self, event: Event, nodes: dict[int, bytes]) -> None:
         report = self.report
         if event.seq != self.expected:
             report.add(
@@ -320,7 +320,7 @@ class _Pass:
         self._nodes(self.tree.append(leaf_hash(entry))[1:], nodes)
         self._checkpoints_at(self.tree.size)
 
-    def _nodes(self, completed: list[merkle.Subtree], stored: dict[tuple[int, int], str]) -> None:
+    def _nodes(self, completed: list[merkle.Subtree], stored: dict[int, bytes]) -> None:
         """Each stored node an append completed must be the hash recomputed from the entries."""
         for node in completed:
             first, last = (node.index << node.level) + 1, (node.index + 1) << node.level
@@ -332,10 +332,10 @@ class _Pass:
                 # logged, so every node above it differs; the event's problem says why.
                 continue
             where = f"level {node.level}, index {node.index} (events #{first}..#{last})"
-            digest = stored.get((node.level, node.index))
+            digest = stored.get(merkle.node_key(node.level, node.index))
             if digest is None:
                 message = f"no Merkle node is stored at {where}: proofs that need it fail"
-            elif digest != node.hash.hex():
+            elif digest != node.hash:
                 message = (
                     f"the stored Merkle node at {where} is not the hash of those events' "
                     "entries: the node was altered, or one of the events was changed and "
