@@ -1,12 +1,12 @@
 """Appending many ledger events at once, for generated data (the demo city, benchmarks).
 
 ``append_events`` writes exactly the rows that one ``record_event`` call per event would write
-once integrated - the same entry bytes and hash chain, the same ``SubtreeHash`` rows, the same
-``LedgerHead`` - but a chunk of rows per COPY (PostgreSQL) or INSERT (SQLite) instead of
-statements per event. Each event is built by the ledger's one event builder (``entry.py``,
-shared with ``record_event`` and the integrator). ``append_views`` does the same for the filler
-of a generated city's ledger (``segment.viewed`` events), from a template of the entry that the
-same builder writes, at the speed of the hashing.
+once integrated - the same entry bytes and hash chain, the same ``SubtreeHash`` rows (levels
+>= 1: no leaf rows), the same ``LedgerHead`` - but a chunk of rows per COPY (PostgreSQL) or
+INSERT (SQLite) instead of statements per event. Each event is built by the ledger's one event
+builder (``entry.py``, shared with ``record_event`` and the integrator). ``append_views`` does
+the same for the filler of a generated city's ledger (``segment.viewed`` events), from a
+template of the entry that the same builder writes, at the speed of the hashing.
 Like record_event they run inside the caller's transaction: the events commit with their rows.
 """
 
@@ -124,7 +124,9 @@ def append_events(specs: Iterable[EventSpec], chunk: int = CHUNK) -> int:
             )
         )
         prev = digest
-        subtrees.extend((s.level, s.index, s.hash.hex()) for s in tree.append(leaf_hash(entry)))
+        # Levels >= 1 only, as the integrator: a leaf is its event's (ledger/tree.py).
+        completed = tree.append(leaf_hash(entry))[1:]
+        subtrees.extend((s.level, s.index, s.hash.hex()) for s in completed)
         count += 1
         if len(events) >= chunk:
             _flush(events, subtrees)
@@ -234,7 +236,7 @@ def append_views(
             prev = digest
             subtrees.extend(
                 (s.level, s.index, s.hash.hex())
-                for s in tree.append(sha256(leaf_prefix + entry).digest())
+                for s in tree.append(sha256(leaf_prefix + entry).digest())[1:]
             )
         if copy_supported():
             copy_rows(event_table, EVENT_COLUMNS, events)

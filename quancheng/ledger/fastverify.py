@@ -1,12 +1,15 @@
 """The fast pass of ledger verification: raw rows, aligned ranges, both cores.
 
 ``verify_ledger`` first runs this pass. It streams each range's rows as plain tuples (no model
-instances), recomputes every entry's hash and Merkle leaf, checks them against the stored hash,
-the stored leaf and the previous row's link, and folds the leaves into a compact range. The
-ranges are aligned to a power of two, so their frontiers join into the whole tree
+instances), recomputes every entry's hash and Merkle leaf, checks the hash against the stored
+hash and the row's link against the previous row, and folds the leaves into a compact range,
+checking every stored node (``SubtreeHash``, levels >= 1; leaves are not stored) that the fold
+completes against the recomputed one, a range query per chunk of rows. The ranges are aligned
+to a power of two, so their frontiers join into the whole tree
 (``CompactRange.append_subtree``), and a checkpoint inside a range gets its root from the
 ranges before it and the range's own frontier at that size. The boundaries' links are checked
-when the ranges are joined: the first row of a range must name the last row of the one before.
+when the ranges are joined (the first row of a range must name the last row of the one before),
+and so are the stored nodes that span ranges, which the join completes.
 
 The pass only says "intact up to here" or "something is wrong in this range": the thorough
 serial pass (``verify._Pass``) then names and classifies every problem. With a database other
@@ -25,27 +28,15 @@ from dataclasses import dataclass, field
 
 from django.db import connection, connections
 
-from quancheng.lib.merkle import CompactRange, leaf_hash
+from quancheng.lib.merkle import CompactRange, leaf_hash, node_key
 
-from .entry import content_of, entry_bytes
 from .models import GENESIS_HASH, Event, SubtreeHash
+from .tree import COLUMNS, entry_of, fetch_nodes, select_column
 
 CHUNK = 5000
 # Below this many events one process is quicker than starting workers.
 PARALLEL_MIN_EVENTS = 20_000
 RANGES_PER_WORKER = 8
-COLUMNS = (
-    "seq",
-    "time",
-    "actor_label",
-    "agency_id",
-    "action",
-    "object_type",
-    "object_id",
-    "body",
-    "prev_hash",
-    "hash",
-)
 
 
 @dataclass
@@ -62,27 +53,9 @@ class RangeResult:
     at_checkpoints: dict[int, list[tuple[int, bytes]]] = field(default_factory=dict)
 
 
-def _entry(row) -> bytes:
-    seq, time, actor, agency, action, object_type, object_id, body, prev, _ = row
-    # The time is UTC: a naive datetime on SQLite (Django stores it so), the stamp as text on
-    # PostgreSQL (_column).
-    return entry_bytes(
-        content_of(time, actor, agency, action, object_type, object_id, body), seq, prev
-    )
-
-
-def _column(name: str) -> str:
-    quoted = connection.ops.quote_name(name)
-    if name == "time" and connection.vendor == "postgresql":
-        # The server writes the stamp: psycopg's timestamptz loader is Python code, and it was a
-        # sixth of a worker's time (utc_stamp reads the text back in C).
-        return f"""to_char({quoted} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
-    return quoted
-
-
 def _rows(cursor, first: int, last: int):
     """Events first..last in seq order, as plain tuples from the driver (no model instances)."""
-    columns = ", ".join(_column(f) for f in COLUMNS)
+    columns = ", ".join(select_column(f) for f in COLUMNS)
     table = connection.ops.quote_name(Event._meta.db_table)
     cursor.execute(
         f"SELECT {columns} FROM {table} WHERE seq >= %s AND seq <= %s ORDER BY seq",  # noqa: S608
@@ -92,15 +65,35 @@ def _rows(cursor, first: int, last: int):
         yield from batch
 
 
-def _stored_leaves(cursor, first: int, last: int) -> dict[int, str]:
-    table = connection.ops.quote_name(SubtreeHash._meta.db_table)
-    index = connection.ops.quote_name("index")
+def completed_between(first: int, last: int) -> list[tuple[int, int, int]]:
+    """(level, first index, last index) of the stored nodes (levels >= 1) that the appends of
+    events first..last complete: node (L, i) is completed by event seq (i + 1)·2^L."""
+    ranges = []
+    level = 1
+    while (1 << level) <= last:
+        low, high = -(-first >> level) - 1, (last >> level) - 1
+        if low <= high:
+            ranges.append((level, low, high))
+        level += 1
+    return ranges
+
+
+def stored_nodes(cursor, first: int, last: int) -> dict[int, bytes]:
+    """The stored subtree rows (levels >= 1) completed by events first..last, their hashes by
+    ``merkle.node_key(level, index)``: one query (a range of the unique (level, index) index
+    per level)."""
+    ranges = completed_between(first, last)
+    if not ranges:
+        return {}
+    qn = connection.ops.quote_name
+    level, index = qn("level"), qn("index")
+    condition = " OR ".join([f"({level} = %s AND {index} BETWEEN %s AND %s)"] * len(ranges))
     cursor.execute(
-        f"SELECT {index}, hash FROM {table} WHERE level = 0 AND {index} >= %s "  # noqa: S608
-        f"AND {index} <= %s",
-        [first - 1, last - 1],
+        f"SELECT {level}, {index}, hash FROM {qn(SubtreeHash._meta.db_table)} "  # noqa: S608
+        f"WHERE {condition}",
+        [value for r in ranges for value in r],
     )
-    return dict(cursor.fetchall())
+    return {node_key(lv, i): bytes.fromhex(digest) for lv, i, digest in cursor.fetchall()}
 
 
 def _frontier(tree: CompactRange) -> list[tuple[int, bytes]]:
@@ -108,31 +101,35 @@ def _frontier(tree: CompactRange) -> list[tuple[int, bytes]]:
 
 
 def verify_range(first: int, last: int, checkpoint_sizes=(), counter=None) -> RangeResult:
-    """Check events first..last (hash, leaf, links inside the range) and hash their tree."""
+    """Check events first..last (hash, links and stored nodes inside the range) and hash their
+    tree."""
     result = RangeResult(first, last)
     sizes = sorted(s for s in checkpoint_sizes if first <= s <= last)
     tree = CompactRange()
     expected, prev = first, None
+    base = first - 1  # a multiple of the range's aligned size: local index + base >> level
     with connection.cursor() as cursor:
         while expected <= last:
             chunk_start, end = expected, min(expected + CHUNK - 1, last)
-            leaves = _stored_leaves(cursor, chunk_start, end)
+            nodes = stored_nodes(cursor, chunk_start, end)
             for row in list(_rows(cursor, chunk_start, end)):
                 seq, prev_hash, own = row[0], row[8], row[9]
-                entry = _entry(row)
-                leaf = leaf_hash(entry)
+                entry = entry_of(row)
                 if (
                     seq != expected
                     or hashlib.sha256(entry).hexdigest() != own
-                    or leaves.get(seq - 1) != leaf.hex()
                     or (prev is not None and prev_hash != prev)
                 ):
+                    result.ok = False
+                    return result
+                # Every stored node this leaf completes inside the range (proofs read them);
+                # those spanning earlier ranges are checked when the ranges are joined.
+                if not tree.add_checked(leaf_hash(entry), nodes, base):
                     result.ok = False
                     return result
                 if prev is None:
                     result.first_prev = prev_hash
                 prev = own
-                tree.add(leaf)
                 expected += 1
                 result.checked += 1
                 if sizes and sizes[0] == seq:
@@ -233,6 +230,7 @@ def _join(results: list[RangeResult], parallel: bool) -> FastPass:
     roots: dict[int, bytes] = {}
     last_hash = GENESIS_HASH
     ok = True
+    spanning: dict[tuple[int, int], str] = {}
     for result in results:
         # The range's first row must link to the last row of the range before it.
         if not result.ok or result.first_prev != last_hash:
@@ -244,6 +242,12 @@ def _join(results: list[RangeResult], parallel: bool) -> FastPass:
                 at.append_subtree(level, digest)
             roots[size] = at.root()
         for level, digest in result.frontier:
-            tree.append_subtree(level, digest)
+            # The nodes the join completes span this range and those before it.
+            for node in tree.append_subtree(level, digest)[1:]:
+                spanning[(node.level, node.index)] = node.hash.hex()
         last_hash = result.last_hash
+    if ok and spanning:
+        # The stored rows of those nodes, in one query: each must be what the ranges give.
+        stored = {(level, index): digest.hex() for level, index, digest in fetch_nodes(spanning)}
+        ok = stored == spanning
     return FastPass(ok, tree, last_hash, roots, parallel)

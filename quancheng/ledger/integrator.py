@@ -7,7 +7,8 @@ committed staged rows in id order, a batch per transaction, and for each:
 
 1. checks its content hash (a staged row changed behind the platform's back stops integration);
 2. gives it the next ``seq`` and the previous event's hash as ``prev``, hashes the entry;
-3. appends its leaf to the Merkle tree's compact range, storing the completed subtrees;
+3. appends its leaf to the Merkle tree's compact range, storing the completed subtrees of two
+   leaves or more (a leaf is computed from its event when needed: ledger/tree.py);
 
 then inserts the events (``staged_id`` = the staged row), deletes the staged rows and moves the
 head, all in the one transaction. A crash anywhere rolls the batch back whole: each committed
@@ -104,7 +105,7 @@ def _insert_events(cursor, staged_table: str, event_table: str, events: list[tup
 
 
 def _insert_subtrees(cursor, subtrees: list[tuple]) -> None:
-    """The completed subtrees, (level, index, hex hash) each."""
+    """The completed subtrees (levels >= 1), (level, index, hex hash) each."""
     if not subtrees:
         return
     qn = connection.ops.quote_name
@@ -162,7 +163,8 @@ def integrate_batch(limit: int | None = None) -> int:
             entry, hash_ = chain(content, seq, prev)
             events.append((seq, prev, hash_, pk))
             prev = hash_
-            subtrees.extend(tree.append(leaf_hash(entry)))
+            # The nodes of two leaves or more; a leaf is its event's (ledger/tree.py).
+            subtrees.extend(tree.append(leaf_hash(entry))[1:])
         _insert_events(cursor, staged_table, event_table, events)
         _insert_subtrees(cursor, [(s.level, s.index, s.hash.hex()) for s in subtrees])
         _delete_staged(cursor, staged_table, [event[3] for event in events])

@@ -1,22 +1,56 @@
 """The events' Merkle tree (RFC 9162 §2.1) read from stored aligned subtree hashes.
 
-Leaf n-1 of the tree is event seq n: ``leaf_hash(event.entry_bytes())``. record_event stores the
-aligned subtrees each append completes (``SubtreeHash``) and keeps the compact range in the
-``LedgerHead``; roots and proofs here read O(log n) rows, fetched in one query, and never rehash
-the log.
+Leaf n-1 of the tree is event seq n: ``leaf_hash(event.entry_bytes())``. The integrator stores
+the aligned subtrees of two leaves or more that each append completes (``SubtreeHash``, levels
+>= 1) and keeps the compact range in the ``LedgerHead``. A leaf is not stored twice: the event
+row is its source, and address (0, i) is served as the leaf of event seq i+1. Roots and proofs
+here read O(log n) rows - stored nodes and the events of the leaves they need - in one query,
+and never rehash the log.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import reduce
-from operator import or_
 
-from django.db.models import Q
+from django.db import connection
 
 from quancheng.lib import merkle
 
-from .models import LedgerHead, SubtreeHash
+from .entry import content_of, entry_bytes
+from .models import Event, LedgerHead, SubtreeHash
+
+# The event columns an entry is made of, as raw rows (no model instances) read them.
+COLUMNS = (
+    "seq",
+    "time",
+    "actor_label",
+    "agency_id",
+    "action",
+    "object_type",
+    "object_id",
+    "body",
+    "prev_hash",
+    "hash",
+)
+
+
+def entry_of(row) -> bytes:
+    """The entry bytes of an event row of :data:`COLUMNS` (as :func:`select_column` reads them)."""
+    seq, time, actor, agency, action, object_type, object_id, body, prev, _ = row
+    # The time is UTC: a naive datetime on SQLite (Django stores it so), the stamp as text on
+    # PostgreSQL (select_column).
+    return entry_bytes(
+        content_of(time, actor, agency, action, object_type, object_id, body), seq, prev
+    )
+
+
+def select_column(name: str) -> str:
+    quoted = connection.ops.quote_name(name)
+    if name == "time" and connection.vendor == "postgresql":
+        # The server writes the stamp: psycopg's timestamptz loader is Python code, and it was a
+        # sixth of a worker's time (utc_stamp reads the text back in C).
+        return f"""to_char({quoted} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+    return quoted
 
 
 class MissingSubtree(LookupError):
@@ -29,9 +63,11 @@ def _address(start: int, end: int) -> tuple[int, int]:
 
 
 class DbSubtreeSource:
-    """A :class:`quancheng.lib.merkle.SubtreeSource` over ``SubtreeHash`` rows, one query each.
+    """A :class:`quancheng.lib.merkle.SubtreeSource` over ``SubtreeHash`` rows and events.
 
-    :meth:`prefetch` loads many addresses at once; later calls for them need no query.
+    Level 0 (a leaf) is computed from its event's entry; higher levels are stored rows.
+    :meth:`prefetch` loads many addresses at once, both kinds in one query; later calls for them
+    need no query.
     """
 
     def __init__(self) -> None:
@@ -41,11 +77,8 @@ class DbSubtreeSource:
         wanted = {a for a in addresses if a not in self._cache}
         if not wanted:
             return
-        condition = reduce(or_, (Q(level=level, index=index) for level, index in sorted(wanted)))
-        for level, index, digest in SubtreeHash.objects.filter(condition).values_list(
-            "level", "index", "hash"
-        ):
-            self._cache[(level, index)] = bytes.fromhex(digest)
+        for level, index, digest in fetch_nodes(wanted):
+            self._cache[(level, index)] = digest
 
     def subtree_hash(self, start: int, end: int) -> bytes:
         address = _address(start, end)
@@ -55,10 +88,54 @@ class DbSubtreeSource:
             return self._cache[address]
         except KeyError:
             level, index = address
+            if level == 0:
+                raise MissingSubtree(
+                    f"no event #{index + 1} for the leaf at level 0, index {index}"
+                ) from None
             raise MissingSubtree(
                 f"no stored subtree hash for level {level}, index {index} "
                 f"(events {start + 1}..{end})"
             ) from None
+
+
+def fetch_nodes(addresses: Iterable[tuple[int, int]]) -> list[tuple[int, int, bytes]]:
+    """(level, index, hash) of the given tree addresses that exist, in one query: leaves
+    (level 0) computed from their events' entries, the other levels read from ``SubtreeHash``.
+    """
+    wanted = sorted(set(addresses))
+    seqs = [index + 1 for level, index in wanted if level == 0]
+    nodes = [(level, index) for level, index in wanted if level > 0]
+    if not seqs and not nodes:
+        return []
+    qn = connection.ops.quote_name
+    event_columns = ", ".join(select_column(c) for c in COLUMNS)
+    nulls = ", ".join("NULL" for _ in COLUMNS[1:-1])
+    parts, params = [], []
+    # The events' part comes first: its column types name the union's (SQLite's datetime).
+    if seqs:
+        marks = ", ".join(["%s"] * len(seqs))
+        parts.append(
+            f"SELECT 0 AS lvl, {event_columns} "  # noqa: S608
+            f"FROM {qn(Event._meta.db_table)} WHERE seq IN ({marks})"
+        )
+        params += seqs
+    if nodes:
+        condition = " OR ".join([f"({qn('level')} = %s AND {qn('index')} = %s)"] * len(nodes))
+        parts.append(
+            f"SELECT {qn('level')}, {qn('index')}, {nulls}, hash "  # noqa: S608
+            f"FROM {qn(SubtreeHash._meta.db_table)} WHERE {condition}"
+        )
+        params += [value for node in nodes for value in node]
+    found = []
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for row in cursor.fetchall():
+            level, rest = row[0], row[1:]
+            if level == 0:
+                found.append((0, rest[0] - 1, merkle.leaf_hash(entry_of(rest))))
+            else:
+                found.append((level, rest[0], bytes.fromhex(rest[-1])))
+    return found
 
 
 class _Recorder:

@@ -4,9 +4,13 @@ One streaming pass over the events in seq order, a chunk at a time (constant mem
 
 1. each event's seq follows the previous one (a gap is a deleted row), its stored ``hash`` is
    SHA-256 of its own entry (else the row was edited, or holds another event's content: rows
-   reordered), its stored leaf hash (``SubtreeHash`` level 0) is the leaf of that entry (else
-   the row was edited and re-hashed), and its ``prev_hash`` is the previous event's hash;
-2. the leaves go into a compact range, so the root at any size is at hand without a second pass;
+   reordered), and its ``prev_hash`` is the previous event's hash;
+2. the leaves go into a compact range, so the root at any size is at hand without a second pass,
+   and every aligned subtree the appends complete must be stored (``SubtreeHash``, levels >= 1,
+   read a range per chunk) with the hash recomputed here: proofs are served from those rows, so
+   a node altered or missing is a problem (it names its level and index), as is an event
+   changed and re-hashed (its leaf, computed from the entry and never stored, no longer gives
+   the stored nodes above it);
 3. when the pass reaches the size of a stored checkpoint, the checkpoint's signed note must carry
    a valid signature by the configured verifier key, say what its row says, be consistent with
    the previous checkpoint (its stored proof), and its root must be the recomputed root at that
@@ -23,13 +27,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -39,10 +44,10 @@ from quancheng.lib.merkle import CompactRange, leaf_hash
 from . import fastverify, keys
 from .actions import Action
 from .checkpoints import origin, sm2_verifier_key, verifier_key
-from .models import GENESIS_HASH, Checkpoint, Event, LedgerHead, SubtreeHash
+from .models import GENESIS_HASH, Checkpoint, Event, LedgerHead
 from .services import record_event
 from .signals import verification_failed
-from .tree import MissingSubtree, tree_root
+from .tree import MissingSubtree, fetch_nodes, tree_root
 
 if TYPE_CHECKING:
     from quancheng.orgs.models import User  # type-only: the ledger stores people by label
@@ -55,7 +60,7 @@ MAX_PROBLEMS = 50
 class Kind:
     """What is wrong (the ``kind`` of a :class:`Problem`)."""
 
-    EDITED = "edited"  # an event's content no longer matches its hash or stored leaf
+    EDITED = "edited"  # an event's content no longer matches its hash
     DELETED = "deleted"  # events missing: a seq gap, or fewer events than head/checkpoint
     REORDERED = "reordered"  # a row holds another seq's event (rows swapped or renumbered)
     BAD_SIGNATURE = "bad_signature"  # the configured key's signature does not verify (forged)
@@ -166,12 +171,11 @@ def _events(upto: int) -> Iterator[list[Event]]:
         last = chunk[-1].seq
 
 
-def _stored_leaves(first_seq: int, last_seq: int) -> dict[int, str]:
-    """Stored leaf hashes (hex) of events first_seq..last_seq, by seq."""
-    rows = SubtreeHash.objects.filter(
-        level=0, index__gte=first_seq - 1, index__lte=last_seq - 1
-    ).values_list("index", "hash")
-    return {index + 1: digest for index, digest in rows}
+def _stored_nodes(first_seq: int, last_seq: int) -> dict[int, bytes]:
+    """The stored subtree hashes (levels >= 1) that events first_seq..last_seq complete, by
+    ``merkle.node_key(level, index)``: one range query."""
+    with connection.cursor() as cursor:
+        return fastverify.stored_nodes(cursor, first_seq, last_seq)
 
 
 def _entry_with_seq(event: Event, seq: int) -> bytes:
@@ -229,6 +233,10 @@ class _Pass:
         # Set when the previous row was already reported: its successor's link is then
         # expected to break too, and saying so again would only repeat the finding.
         self.previous_reported = False
+        # Seq ranges of deleted events: their leaves are unknown, so the stored nodes over them
+        # cannot be recomputed (the deletion itself is reported).
+        self.gaps: list[tuple[int, int]] = []
+        self.reported: list[int] = []  # seqs of the events reported, ascending
 
     def _checkpoints(self) -> Iterator[Checkpoint]:
         last = -1
@@ -244,17 +252,16 @@ class _Pass:
     def run(self) -> None:
         self._checkpoints_at(0)
         for chunk in _events(self.upto):
-            leaves = _stored_leaves(chunk[0].seq, chunk[-1].seq)
+            nodes = _stored_nodes(chunk[0].seq, chunk[-1].seq)
             for event in chunk:
-                self._event(event, leaves.get(event.seq))
+                self._event(event, nodes)
             self.report.size = chunk[-1].seq
             if self.progress:
                 self.progress(self.report.size, self.upto)
         self._end()
 
-    def _event(self, event: Event, stored_leaf: str | None) -> None:
+    def _event(self, event: Event, nodes: dict[int, bytes]) -> None:
         report = self.report
-        problems_before = len(report.problems)
         if event.seq != self.expected:
             report.add(
                 Problem(
@@ -263,12 +270,12 @@ class _Pass:
                     seq=self.expected,
                 )
             )
-            # The tree cannot be recomputed over missing leaves; the stored ones stand in so
+            # The tree cannot be recomputed over missing leaves; the stored nodes stand in so
             # that later checkpoints are still checked against the rest of the log.
-            self._append_stored_leaves(self.expected, event.seq - 1)
+            self._stand_in(self.expected, event.seq - 1)
         entry = event.entry_bytes()
         own_hash = hashlib.sha256(entry).hexdigest()
-        leaf = leaf_hash(entry)
+        problems_before = len(report.problems)
         if own_hash != event.hash:
             real = _real_seq(event)
             if real is not None:
@@ -291,15 +298,6 @@ class _Pass:
                         seq=event.seq,
                     )
                 )
-        elif stored_leaf is not None and stored_leaf != leaf.hex():
-            report.add(
-                Problem(
-                    Kind.EDITED,
-                    f"event #{event.seq} ({event.action}) was changed and re-hashed: its leaf "
-                    "no longer matches the Merkle leaf stored when it was logged",
-                    seq=event.seq,
-                )
-            )
         elif event.prev_hash != self.prev_hash and not (
             self.previous_reported or len(report.problems) > problems_before
         ):
@@ -313,28 +311,54 @@ class _Pass:
                     seq=event.seq,
                 )
             )
-        elif stored_leaf is None:
-            report.add(
-                Problem(
-                    Kind.TREE,
-                    f"no Merkle leaf is stored for event #{event.seq}",
-                    seq=event.seq,
-                )
-            )
         self.previous_reported = len(report.problems) > problems_before
+        if self.previous_reported:
+            self.reported.append(event.seq)
         self.prev_hash = event.hash
         self.expected = event.seq + 1
-        self.tree.append(leaf)
+        # The stored nodes this leaf completes (over it and the events before it).
+        self._nodes(self.tree.append(leaf_hash(entry))[1:], nodes)
         self._checkpoints_at(self.tree.size)
 
-    def _append_stored_leaves(self, first: int, last: int) -> None:
-        for start in range(first, last + 1, CHUNK):
-            end = min(start + CHUNK - 1, last)
-            stored = _stored_leaves(start, end)
-            for seq in range(start, end + 1):
-                digest = stored.get(seq)
-                self.tree.append(bytes.fromhex(digest) if digest else bytes(merkle.HASH_SIZE))
-                self._checkpoints_at(self.tree.size)
+    def _nodes(self, completed: list[merkle.Subtree], stored: dict[int, bytes]) -> None:
+        """Each stored node an append completed must be the hash recomputed from the entries."""
+        for node in completed:
+            first, last = (node.index << node.level) + 1, (node.index + 1) << node.level
+            if any(a <= last and first <= b for a, b in self.gaps):
+                continue  # over deleted events: not recomputable (the deletion is reported)
+            reported = bisect.bisect_left(self.reported, first)
+            if reported < len(self.reported) and self.reported[reported] <= last:
+                # Over an event already reported (edited, moved): its leaf is not the one
+                # logged, so every node above it differs; the event's problem says why.
+                continue
+            where = f"level {node.level}, index {node.index} (events #{first}..#{last})"
+            digest = stored.get(merkle.node_key(node.level, node.index))
+            if digest is None:
+                message = f"no Merkle node is stored at {where}: proofs that need it fail"
+            elif digest != node.hash:
+                message = (
+                    f"the stored Merkle node at {where} is not the hash of those events' "
+                    "entries: the node was altered, or one of the events was changed and "
+                    "re-hashed; proofs served from it would not verify"
+                )
+            else:
+                continue
+            self.report.add(Problem(Kind.TREE, message, seq=first))
+
+    def _stand_in(self, first: int, last: int) -> None:
+        """Fill the tree over deleted events first..last with the stored nodes inside the gap
+        (levels >= 1; a lone leaf, never stored, is zeros), so that the checkpoints after it
+        are still checked against the rest of the log."""
+        self.gaps.append((first, last))
+        pieces = merkle.aligned_ranges(first - 1, last)
+        addresses = [((e - s).bit_length() - 1, s >> ((e - s).bit_length() - 1)) for s, e in pieces]
+        stored = {
+            (level, index): digest
+            for level, index, digest in fetch_nodes(a for a in addresses if a[0] > 0)
+        }
+        for address in addresses:
+            self.tree.append_subtree(address[0], stored.get(address, bytes(merkle.HASH_SIZE)))
+            self._checkpoints_at(self.tree.size)
 
     # 2. The checkpoints, as the pass reaches their sizes.
 

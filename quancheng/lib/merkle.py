@@ -43,7 +43,7 @@ what is wrong; it returns ``None`` when the proof holds.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple, Protocol
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "is_aligned",
     "leaf_hash",
     "node_hash",
+    "node_key",
     "root_from_source",
     "root_hash",
     "verify_consistency",
@@ -143,6 +144,11 @@ def aligned_ranges(start: int, end: int) -> list[tuple[int, int]]:
             ranges.append((position, position + (1 << level)))
             position += 1 << level
     return ranges
+
+
+def node_key(level: int, index: int) -> int:
+    """One integer for the aligned subtree (level, index) (levels below 64): a cheap dict key."""
+    return (index << 6) | level
 
 
 class Subtree(NamedTuple):
@@ -309,28 +315,35 @@ class CompactRange:
             for (start, end), digest in zip(ranges, self._hashes, strict=True)
         ]
 
-    def append_subtree(self, level: int, digest: bytes) -> None:
+    def append_subtree(self, level: int, digest: bytes) -> list[Subtree]:
         """Add a perfect subtree of 2**level leaves (its root ``digest``) on the right edge.
 
         The tree's size must be a multiple of 2**level, so that the subtree is aligned; equal
         subtrees then merge like the carry of :meth:`append`. Ranges of leaves hashed
-        separately (e.g. by parallel workers over aligned ranges) join this way.
+        separately (e.g. by parallel workers over aligned ranges) join this way. Returns the
+        aligned subtrees completed, the added one first, then those its carry completes
+        (they span it and the subtrees before it).
         """
         if len(digest) != HASH_SIZE:
             raise ValueError(f"a subtree hash has {HASH_SIZE} bytes, not {len(digest)}")
         if level < 0 or self._size % (1 << level):
             raise ValueError(f"a subtree of 2**{level} leaves cannot follow {self._size} leaves")
         index = self._size >> level
+        completed = [Subtree(level, index, digest)]
         while index & 1:
             digest = node_hash(self._hashes.pop(), digest)
+            level += 1
             index >>= 1
+            completed.append(Subtree(level, index, digest))
         self._hashes.append(digest)
-        self._size += 1 << level
+        self._size += 1 << completed[0].level
+        return completed
 
     def append(self, leaf_hash: bytes) -> list[Subtree]:
         """Add a leaf; return the aligned subtrees it completes, smallest (the leaf) first.
 
-        These are exactly the hashes a database-backed :class:`SubtreeSource` stores.
+        The ledger stores all but the first (levels >= 1, ``ledger.SubtreeHash``): a leaf is
+        recomputed from its event's entry whenever it is needed.
         """
         if len(leaf_hash) != HASH_SIZE:
             raise ValueError(f"a leaf hash has {HASH_SIZE} bytes, not {len(leaf_hash)}")
@@ -357,6 +370,27 @@ class CompactRange:
             index >>= 1
         self._hashes.append(digest)
         self._size += 1
+
+    def add_checked(self, leaf_hash: bytes, stored: Mapping[int, bytes], offset: int = 0) -> bool:
+        """:meth:`add`, and whether each aligned subtree of two leaves or more that the leaf
+        completes is in ``stored`` with the same hash, keyed by
+        ``node_key(level, index + (offset >> level))`` (``offset``: the leaves before this
+        range's first, a multiple of 2**level for every level the range completes).
+
+        A verifier's fold against the nodes a database stores, without listing them.
+        """
+        if len(leaf_hash) != HASH_SIZE:
+            raise ValueError(f"a leaf hash has {HASH_SIZE} bytes, not {len(leaf_hash)}")
+        index, digest, level, same = self._size, leaf_hash, 0, True
+        while index & 1:
+            digest = node_hash(self._hashes.pop(), digest)
+            index >>= 1
+            level += 1
+            if stored.get(((index + (offset >> level)) << 6) | level) != digest:
+                same = False
+        self._hashes.append(digest)
+        self._size += 1
+        return same
 
     def root(self) -> bytes:
         """The current root hash (MTH of all leaves appended so far)."""

@@ -70,6 +70,20 @@ def swap_events(a: int, b: int) -> None:
         sql("UPDATE ledger_event SET seq = %s WHERE seq = %s", [b, -1])
 
 
+def alter_node(level: int, index: int, digest: str = "ab" * 32) -> None:
+    """Replace a stored Merkle node's hash (levels >= 1: leaves are not stored)."""
+    with triggers_off():
+        sql(
+            'UPDATE ledger_subtreehash SET hash = %s WHERE level = %s AND "index" = %s',
+            [digest, level, index],
+        )
+
+
+def delete_node(level: int, index: int) -> None:
+    with triggers_off():
+        sql('DELETE FROM ledger_subtreehash WHERE level = %s AND "index" = %s', [level, index])
+
+
 def update_checkpoint_note(size: int, signed_note: str) -> None:
     with triggers_off():
         sql(

@@ -77,7 +77,7 @@ def test_bulk_built_ledger_is_what_record_event_would_have_written(tmp_path):
     assert len(leaves) == 11
     assert verify_chain() is None
     assert tree_root() == merkle.root_hash(leaves)
-    assert SubtreeHash.objects.count() == 11 + 5 + 2 + 1  # leaves, then levels 1, 2, 3
+    assert SubtreeHash.objects.count() == 5 + 2 + 1  # levels 1, 2, 3: no leaf rows
     assert LedgerHead.objects.get().seq == 11
     stored = b"".join(e.entry_bytes() for e in Event.objects.order_by("seq"))
     assert entries.read_bytes() == stored

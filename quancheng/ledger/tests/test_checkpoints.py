@@ -193,16 +193,13 @@ def test_equal_size_gives_no_checkpoint(monkeypatch):
 def test_a_rewritten_history_is_refused():
     _log(4)
     first = make_checkpoint()
-    # Forge the stored tree: a leaf below the checkpoint replaced (triggers dropped in the
-    # test's transaction, as an attacker with database access could).
+    # Forge the stored tree: the nodes over the first leaf replaced (triggers dropped in the
+    # test's transaction, as an attacker with database access could; leaves are not stored).
     drop = "DROP TRIGGER ledger_subtreehash_no_update"
     if connection.vendor == "postgresql":
         drop += " ON ledger_subtreehash"
     with connection.cursor() as cursor:
         cursor.execute(drop)
-        cursor.execute(
-            'UPDATE ledger_subtreehash SET hash = %s WHERE level = 0 AND "index" = 0', ["ab" * 32]
-        )
         cursor.execute(
             'UPDATE ledger_subtreehash SET hash = %s WHERE level >= 1 AND "index" = 0', ["cd" * 32]
         )

@@ -11,8 +11,9 @@ from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import make_checkpoint
 from quancheng.ledger.models import Checkpoint, Event
 from quancheng.ledger.services import record_event
-from quancheng.ledger.tree import tree_root
+from quancheng.ledger.tree import leaf_hash_of, tree_root
 from quancheng.ledger.verify import Kind, verify_ledger
+from quancheng.lib import merkle
 
 from . import tamper
 
@@ -65,6 +66,38 @@ def test_a_broken_link_between_two_ranges_is_caught_when_joining():
     results = [fastverify.verify_range(*first), fastverify.verify_range(*second)]
     results[1].first_prev = "f" * 64  # as if the range's first row named another predecessor
     assert not fastverify._join(results, parallel=False).ok
+
+
+@pytest.mark.django_db
+def test_stored_nodes_are_checked_inside_each_range_and_across_ranges_when_joining():
+    upto = _ledger()  # 28 events: four ranges of 8
+    ranges = fastverify.aligned_ranges(upto, 4)
+    assert ranges[:2] == [(1, 8), (9, 16)]
+
+    def joined():
+        return fastverify._join([fastverify.verify_range(*r) for r in ranges], parallel=False)
+
+    assert joined().ok
+    # Inside the second range: that range fails.
+    tamper.alter_node(2, 2)  # events #9..#12
+    assert not fastverify.verify_range(9, 16).ok
+    assert fastverify.verify_range(1, 8).ok and not joined().ok
+    tamper.alter_node(2, 2, tree_node(2, 2))
+    assert joined().ok
+    # Over the first two ranges: no range computes it alone, the join does.
+    tamper.alter_node(4, 0)  # events #1..#16
+    assert all(fastverify.verify_range(*r).ok for r in ranges)
+    assert not joined().ok
+    tamper.delete_node(4, 0)
+    assert not joined().ok
+
+
+def tree_node(level, index):
+    """The node's hash recomputed from the events (tree.fetch_nodes computes leaves)."""
+    memory = merkle.InMemorySource(
+        [leaf_hash_of(e) for e in Event.objects.order_by("seq")[: (index + 1) << level]]
+    )
+    return memory.subtree_hash(index << level, (index + 1) << level).hex()
 
 
 @pytest.mark.django_db

@@ -19,6 +19,8 @@ from quancheng.ledger.tree import (
 )
 from quancheng.lib import merkle
 
+from . import tamper
+
 pytestmark = pytest.mark.django_db
 
 
@@ -44,7 +46,7 @@ def test_the_stored_root_is_the_rfc_root_over_all_events():
             assert tree_root(size) == merkle.root_hash(leaves[:size])
 
 
-def test_the_head_keeps_the_compact_range_and_each_leaf_is_stored():
+def test_the_head_keeps_the_compact_range_and_every_node_above_the_leaves_is_stored():
     _log(13)
     head = LedgerHead.objects.get()
     leaves = _all_leaves()
@@ -54,9 +56,16 @@ def test_the_head_keeps_the_compact_range_and_each_leaf_is_stored():
         ((level, index), digest)
         for level, index, digest in SubtreeHash.objects.values_list("level", "index", "hash")
     )
-    assert [stored[(0, i)] for i in range(len(leaves))] == [leaf.hex() for leaf in leaves]
-    # One row per completed aligned subtree: 2n - popcount(n).
-    assert len(stored) == 2 * len(leaves) - len(leaves).bit_count()
+    memory = merkle.InMemorySource(leaves)
+    expected = {}
+    for level in range(1, len(leaves).bit_length()):
+        for index in range(len(leaves) >> level):
+            start, end = index << level, (index + 1) << level
+            expected[(level, index)] = memory.subtree_hash(start, end).hex()
+    # Exactly the aligned subtrees of two leaves or more, n - popcount(n) rows: no leaf rows.
+    assert stored == expected
+    assert len(stored) == len(leaves) - len(leaves).bit_count()
+    assert not SubtreeHash.objects.filter(level=0).exists()
 
 
 def test_every_event_has_an_inclusion_proof_that_verifies():
@@ -75,6 +84,26 @@ def test_every_event_has_an_inclusion_proof_that_verifies():
         merkle.verify_inclusion(
             leaf_hash_of(event), event.seq - 1, size, inclusion_proof_for(event.seq, size), root
         )
+
+
+def test_proofs_and_roots_are_those_of_the_rfc_tree_at_odd_sizes_first_and_last_leaf():
+    """Leaves are computed from the events, never read from stored rows: every answer is still
+    exactly quancheng.lib.merkle's over the leaves held in memory."""
+    _log(33)
+    memory = merkle.InMemorySource(_all_leaves())
+    for size in (1, 2, 3, 5, 7, 11, 13, 31, 32, 33):
+        assert tree_root(size) == merkle.root_from_source(memory, size)
+        for seq in sorted(n for n in {1, 2, size // 2 + 1, size - 1, size} if 1 <= n <= size):
+            assert inclusion_proof_for(seq, size) == merkle.inclusion_proof(memory, seq - 1, size)
+        for old in sorted(n for n in {1, 2, size // 2, size - 1, size} if 1 <= n <= size):
+            assert consistency_proof_between(old, size) == merkle.consistency_proof(
+                memory, old, size
+            )
+    # The first and the last leaf are read from their events: a lost event is a lost leaf.
+    with tamper.triggers_off():
+        tamper.sql("DELETE FROM ledger_event WHERE seq = 33")
+    with pytest.raises(MissingSubtree, match="no event #33 for the leaf at level 0, index 32"):
+        inclusion_proof_for(32, 33)
 
 
 def test_consistency_proofs_between_any_two_sizes_verify():
@@ -169,9 +198,12 @@ def test_proofs_read_a_logarithmic_number_of_rows_in_few_queries():
         merkle.verify_consistency(old, size, proof, tree_root(old), root)
 
 
-def test_record_atomic_still_writes_one_event_and_its_leaf():
-    before = SubtreeHash.objects.filter(level=0).count()
-    event = record_atomic(None, Action.JOB_RETRIED, None, {}, object_type="t", object_id="1")
-    leaf = SubtreeHash.objects.get(level=0, index=event.seq - 1)
-    assert leaf.hash == leaf_hash_of(event).hex()
-    assert SubtreeHash.objects.filter(level=0).count() == before + 1
+def test_record_atomic_still_writes_one_event_and_the_nodes_it_completes():
+    first = record_atomic(None, Action.JOB_RETRIED, None, {}, object_type="t", object_id="1")
+    if first.seq % 2:  # the next event completes a pair
+        event = record_atomic(None, Action.JOB_RETRIED, None, {}, object_type="t", object_id="2")
+    else:
+        event, first = first, Event.objects.get(seq=first.seq - 1)
+    node = SubtreeHash.objects.get(level=1, index=(event.seq - 1) // 2)
+    assert node.hash == merkle.node_hash(leaf_hash_of(first), leaf_hash_of(event)).hex()
+    assert not SubtreeHash.objects.filter(level=0).exists()

@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 
 from quancheng.alerts.models import Alert
+from quancheng.ledger import fastverify
 from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import make_checkpoint, origin
 from quancheng.ledger.models import Checkpoint, Event, StagedEvent
@@ -77,7 +78,7 @@ def test_an_edited_event_is_found(ledger):
     assert "#9" in first.message
 
 
-def test_an_edited_and_rehashed_event_is_found_by_its_stored_leaf(ledger):
+def test_an_edited_and_rehashed_event_is_found_by_the_event_relinked_to_it(ledger):
     event = Event.objects.get(seq=9)
     event.body = '{"i":999}'
     new_hash = event.compute_hash()
@@ -88,8 +89,56 @@ def test_an_edited_and_rehashed_event_is_found_by_its_stored_leaf(ledger):
         tamper.sql("UPDATE ledger_event SET prev_hash = %s WHERE seq = 10", [new_hash])
     report = verify_ledger()
     first = _first(report)
-    assert (first.kind, first.seq) == (Kind.EDITED, 9)
-    assert report.first_bad_seq == 9
+    # Re-linking #10 changed #10's own entry: its hash no longer matches.
+    assert (first.kind, first.seq) == (Kind.EDITED, 10)
+
+
+def test_a_rewritten_and_rechained_history_is_found_by_the_stored_nodes(ledger):
+    """Event #9 edited and every event after it re-hashed and re-linked, the head too: each
+    row hashes to itself and links to the one before, but the leaf of #9 (never stored) no
+    longer gives the stored node above it."""
+    prev = Event.objects.get(seq=8).hash
+    with tamper.triggers_off():
+        for event in Event.objects.filter(seq__gte=9).order_by("seq"):
+            if event.seq == 9:
+                event.body = '{"i":999}'
+            event.prev_hash = prev
+            prev = event.compute_hash()
+            tamper.sql(
+                "UPDATE ledger_event SET body = %s, prev_hash = %s, hash = %s WHERE seq = %s",
+                [event.body, event.prev_hash, prev, event.seq],
+            )
+        tamper.sql("UPDATE ledger_ledgerhead SET hash = %s WHERE id = 1", [prev])
+    report = verify_ledger()
+    first = _first(report)
+    assert (first.kind, first.seq) == (Kind.TREE, 9)
+    assert "stored Merkle node at level 1, index 4 (events #9..#10)" in first.message
+    assert not [p for p in report.problems if p.kind == Kind.EDITED]
+
+
+@pytest.mark.parametrize(
+    ("level", "index", "events"), [(1, 5, "#11..#12"), (3, 1, "#9..#16"), (4, 0, "#1..#16")]
+)
+def test_an_altered_stored_node_is_found_by_both_passes(ledger, level, index, events):
+    upto = Event.objects.count()
+    assert fastverify.run(upto, []).ok
+    tamper.alter_node(level, index)
+    assert not fastverify.run(upto, []).ok
+    report = verify_ledger()
+    first = _first(report)
+    assert (first.kind, first.seq) == (Kind.TREE, int(events[1:].split("..")[0]))
+    assert f"stored Merkle node at level {level}, index {index} (events {events})" in first.message
+
+
+@pytest.mark.parametrize(("level", "index", "events"), [(1, 0, "#1..#2"), (2, 3, "#13..#16")])
+def test_a_missing_stored_node_is_found_by_both_passes(ledger, level, index, events):
+    tamper.delete_node(level, index)
+    assert not fastverify.run(Event.objects.count(), []).ok
+    report = verify_ledger()
+    first = _first(report)
+    assert (first.kind, first.seq) == (Kind.TREE, int(events[1:].split("..")[0]))
+    message = f"no Merkle node is stored at level {level}, index {index} (events {events})"
+    assert message in first.message
 
 
 def test_a_deleted_event_is_found(ledger):

@@ -504,3 +504,38 @@ def test_a_subtree_must_be_aligned_to_join():
     compact.append(leaf_hash(b"a"))
     with pytest.raises(ValueError, match="cannot follow"):
         compact.append_subtree(1, bytes(32))
+
+
+def test_add_checked_folds_as_add_and_compares_every_node_it_completes():
+    leaves = [hashlib.sha256(bytes([i])).digest() for i in range(21)]
+    completed = CompactRange()
+    stored = {
+        merkle.node_key(s.level, s.index): s.hash
+        for leaf in leaves
+        for s in completed.append(leaf)[1:]
+    }
+    # A range starting at leaf 16 (a multiple of its size, 8) folds with local indexes.
+    tree, tail = CompactRange(), CompactRange()
+    assert all(tree.add_checked(leaf, stored) for leaf in leaves)
+    assert all(tail.add_checked(leaf, stored, 16) for leaf in leaves[16:])
+    assert tree.root() == merkle.root_hash(leaves) and tree.size == 21
+    altered = stored | {merkle.node_key(2, 1): bytes(32)}  # leaves 4..7, completed by leaf 7
+    tree = CompactRange()
+    assert [i for i, leaf in enumerate(leaves) if not tree.add_checked(leaf, altered)] == [7]
+    missing = {k: v for k, v in stored.items() if k != merkle.node_key(1, 9)}  # leaves 18, 19
+    tail = CompactRange()
+    assert [
+        i for i, leaf in enumerate(leaves[16:], 16) if not tail.add_checked(leaf, missing, 16)
+    ] == [19]
+
+
+def test_append_subtree_returns_the_subtrees_its_carry_completes():
+    leaves = [hashlib.sha256(bytes([i])).digest() for i in range(8)]
+    tree = CompactRange()
+    tree.append_subtree(2, merkle.root_hash(leaves[:4]))
+    assert tree.append_subtree(1, merkle.root_hash(leaves[4:6])) == [
+        merkle.Subtree(1, 2, merkle.root_hash(leaves[4:6]))
+    ]
+    joined = tree.append_subtree(1, merkle.root_hash(leaves[6:]))
+    assert [(s.level, s.index) for s in joined] == [(1, 3), (2, 1), (3, 0)]
+    assert joined[-1].hash == merkle.root_hash(leaves) == tree.root()
