@@ -274,7 +274,8 @@ def plain_streaming_verify() -> dict:
     from quancheng.lib import merkle
 
     tree = merkle.CompactRange()
-    prev, count = GENESIS_HASH, 0
+    # The hash columns hold the digests' 32 bytes (ledger/fields.py); entries name them in hex.
+    prev, count = bytes.fromhex(GENESIS_HASH), 0
     with connection.cursor() as rows, connection.cursor() as leaves:
         rows.execute(
             "SELECT seq, time, actor_label, agency_id, action, object_type, object_id, body, "
@@ -284,7 +285,7 @@ def plain_streaming_verify() -> dict:
         while batch := rows.fetchmany(5000):
             stored = leaves.fetchmany(len(batch))
             for (seq, time, actor, agency, action, otype, oid, body, prev_hash, own), (
-                leaf_hex,
+                leaf_digest,
             ) in zip(batch, stored, strict=True):
                 # Django's SQLite connection parses the column into a naive UTC datetime.
                 stamp = time.isoformat(timespec="microseconds")
@@ -299,16 +300,16 @@ def plain_streaming_verify() -> dict:
                         "object_type": otype,
                         "object_id": oid,
                         "body": body,
-                        "prev": prev_hash,
+                        "prev": prev_hash.hex(),
                     },
                     sort_keys=True,
                     separators=(",", ":"),
                     ensure_ascii=False,
                 ).encode()
                 leaf = merkle.leaf_hash(entry)
-                if hashlib.sha256(entry).hexdigest() != own or prev_hash != prev:
+                if hashlib.sha256(entry).digest() != own or prev_hash != prev:
                     raise AssertionError(f"plain verifier: event #{seq} does not verify")
-                if leaf.hex() != leaf_hex:
+                if leaf != leaf_digest:
                     raise AssertionError(f"plain verifier: leaf of #{seq} differs")
                 tree.append(leaf)
                 prev = own

@@ -65,9 +65,9 @@ class RangeResult:
 def _entry(row) -> bytes:
     seq, time, actor, agency, action, object_type, object_id, body, prev, _ = row
     # The time is UTC: a naive datetime on SQLite (Django stores it so), the stamp as text on
-    # PostgreSQL (_column).
+    # PostgreSQL (_column). The entry names the previous hash in hex.
     return entry_bytes(
-        content_of(time, actor, agency, action, object_type, object_id, body), seq, prev
+        content_of(time, actor, agency, action, object_type, object_id, body), seq, prev.hex()
     )
 
 
@@ -81,7 +81,8 @@ def _column(name: str) -> str:
 
 
 def _rows(cursor, first: int, last: int):
-    """Events first..last in seq order, as plain tuples from the driver (no model instances)."""
+    """Events first..last in seq order, as plain tuples from the driver (no model instances);
+    the hashes as the driver gives the columns: their 32 bytes (fields.Sha256Field)."""
     columns = ", ".join(_column(f) for f in COLUMNS)
     table = connection.ops.quote_name(Event._meta.db_table)
     cursor.execute(
@@ -92,7 +93,7 @@ def _rows(cursor, first: int, last: int):
         yield from batch
 
 
-def _stored_leaves(cursor, first: int, last: int) -> dict[int, str]:
+def _stored_leaves(cursor, first: int, last: int) -> dict[int, bytes]:
     table = connection.ops.quote_name(SubtreeHash._meta.db_table)
     index = connection.ops.quote_name("index")
     cursor.execute(
@@ -123,14 +124,14 @@ def verify_range(first: int, last: int, checkpoint_sizes=(), counter=None) -> Ra
                 leaf = leaf_hash(entry)
                 if (
                     seq != expected
-                    or hashlib.sha256(entry).hexdigest() != own
-                    or leaves.get(seq - 1) != leaf.hex()
+                    or hashlib.sha256(entry).digest() != own
+                    or leaves.get(seq - 1) != leaf
                     or (prev is not None and prev_hash != prev)
                 ):
                     result.ok = False
                     return result
                 if prev is None:
-                    result.first_prev = prev_hash
+                    result.first_prev = prev_hash.hex()
                 prev = own
                 tree.add(leaf)
                 expected += 1
@@ -143,7 +144,7 @@ def verify_range(first: int, last: int, checkpoint_sizes=(), counter=None) -> Ra
             if counter is not None:
                 with counter.get_lock():
                     counter.value += end - chunk_start + 1
-    result.last_hash = prev or ""
+    result.last_hash = prev.hex() if prev else ""
     result.frontier = _frontier(tree)
     return result
 
