@@ -276,7 +276,8 @@ def plain_streaming_verify() -> dict:
     from quancheng.lib import merkle
 
     tree = merkle.CompactRange()
-    prev, count = GENESIS_HASH, 0
+    # The hash columns hold the digests' 32 bytes (ledger/fields.py); entries name them in hex.
+    prev, count = bytes.fromhex(GENESIS_HASH), 0
     with connection.cursor() as rows, connection.cursor() as nodes:
         rows.execute(
             "SELECT seq, time, actor_label, agency_id, action, object_type, object_id, body, "
@@ -304,19 +305,19 @@ def plain_streaming_verify() -> dict:
                         "object_type": otype,
                         "object_id": oid,
                         "body": body,
-                        "prev": prev_hash,
+                        "prev": prev_hash.hex(),
                     },
                     sort_keys=True,
                     separators=(",", ":"),
                     ensure_ascii=False,
                 ).encode()
                 leaf = merkle.leaf_hash(entry)
-                if hashlib.sha256(entry).hexdigest() != own or prev_hash != prev:
+                if hashlib.sha256(entry).digest() != own or prev_hash != prev:
                     raise AssertionError(f"plain verifier: event #{seq} does not verify")
                 for node in tree.append(leaf)[1:]:
                     if not pending:
                         pending = list(reversed(nodes.fetchmany(5000)))
-                    if not pending or pending.pop() != (node.level, node.index, node.hash.hex()):
+                    if not pending or pending.pop() != (node.level, node.index, node.hash):
                         raise AssertionError(f"plain verifier: a node over #{seq} differs")
                 prev = own
                 count += 1

@@ -24,6 +24,7 @@ from quancheng.lib.merkle import CompactRange, leaf_hash
 
 from .actions import Action
 from .entry import build_content, canonical_body, chain, content_of, entry_template
+from .fields import to_digest
 from .models import Event, LedgerHead, SubtreeHash
 from .services import require_own_transaction
 
@@ -119,14 +120,14 @@ def append_events(specs: Iterable[EventSpec], chunk: int = CHUNK) -> int:
                 event.object_type,
                 event.object_id,
                 event.body,
-                prev,
-                digest,
+                to_digest(prev),  # the columns hold the 32 bytes (fields.Sha256Field)
+                to_digest(digest),
             )
         )
         prev = digest
         # Levels >= 1 only, as the integrator: a leaf is its event's (ledger/tree.py).
         completed = tree.append(leaf_hash(entry))[1:]
-        subtrees.extend((s.level, s.index, s.hash.hex()) for s in completed)
+        subtrees.extend((s.level, s.index, s.hash) for s in completed)
         count += 1
         if len(events) >= chunk:
             _flush(events, subtrees)
@@ -188,6 +189,7 @@ def append_views(
     head, _ = LedgerHead.objects.select_for_update().get_or_create(id=1)
     tree = CompactRange(head.seq, [bytes.fromhex(h) for h in head.frontier])
     seq, prev = head.seq, head.hash
+    prev_digest = to_digest(prev)  # the columns hold the 32 bytes (fields.Sha256Field)
     body = canonical_body({"via": "demo-city"})
     # The entry of each viewer's agency, cut where object_id, prev, seq and time go: the one
     # builder's bytes for the event (entry.entry_template), filled in below.
@@ -217,7 +219,7 @@ def append_views(
             entry = b"".join(
                 (a, str(segment).encode(), b, prev.encode(), c, str(seq).encode(), d, stamp, e)
             )
-            digest = sha256(entry).hexdigest()
+            digest = sha256(entry).digest()
             events.append(
                 (
                     seq,
@@ -229,13 +231,13 @@ def append_views(
                     "records.segment",
                     str(segment),
                     body,
-                    prev,
+                    prev_digest,
                     digest,
                 )
             )
-            prev = digest
+            prev, prev_digest = digest.hex(), digest
             subtrees.extend(
-                (s.level, s.index, s.hash.hex())
+                (s.level, s.index, s.hash)
                 for s in tree.append(sha256(leaf_prefix + entry).digest())[1:]
             )
         if copy_supported():

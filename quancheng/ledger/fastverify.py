@@ -54,7 +54,8 @@ class RangeResult:
 
 
 def _rows(cursor, first: int, last: int):
-    """Events first..last in seq order, as plain tuples from the driver (no model instances)."""
+    """Events first..last in seq order, as plain tuples from the driver (no model instances);
+    the hashes as the driver gives the columns: their 32 bytes (fields.Sha256Field)."""
     columns = ", ".join(select_column(f) for f in COLUMNS)
     table = connection.ops.quote_name(Event._meta.db_table)
     cursor.execute(
@@ -93,7 +94,7 @@ def stored_nodes(cursor, first: int, last: int) -> dict[int, bytes]:
         f"WHERE {condition}",
         [value for r in ranges for value in r],
     )
-    return {node_key(lv, i): bytes.fromhex(digest) for lv, i, digest in cursor.fetchall()}
+    return {node_key(lv, i): bytes(digest) for lv, i, digest in cursor.fetchall()}
 
 
 def _frontier(tree: CompactRange) -> list[tuple[int, bytes]]:
@@ -117,7 +118,7 @@ def verify_range(first: int, last: int, checkpoint_sizes=(), counter=None) -> Ra
                 entry = entry_of(row)
                 if (
                     seq != expected
-                    or hashlib.sha256(entry).hexdigest() != own
+                    or hashlib.sha256(entry).digest() != own
                     or (prev is not None and prev_hash != prev)
                 ):
                     result.ok = False
@@ -128,7 +129,7 @@ def verify_range(first: int, last: int, checkpoint_sizes=(), counter=None) -> Ra
                     result.ok = False
                     return result
                 if prev is None:
-                    result.first_prev = prev_hash
+                    result.first_prev = prev_hash.hex()
                 prev = own
                 expected += 1
                 result.checked += 1
@@ -140,7 +141,7 @@ def verify_range(first: int, last: int, checkpoint_sizes=(), counter=None) -> Ra
             if counter is not None:
                 with counter.get_lock():
                     counter.value += end - chunk_start + 1
-    result.last_hash = prev or ""
+    result.last_hash = prev.hex() if prev else ""
     result.frontier = _frontier(tree)
     return result
 

@@ -38,6 +38,7 @@ from quancheng.lib.merkle import CompactRange, leaf_hash
 
 from . import leases
 from .entry import chain, content_hash, content_of
+from .fields import to_digest
 from .models import Event, LedgerHead, StagedEvent, SubtreeHash
 from .services import in_own_transaction
 
@@ -82,14 +83,16 @@ def _postgres() -> bool:
 
 def _insert_events(cursor, staged_table: str, event_table: str, events: list[tuple]) -> None:
     """Each (seq, prev, hash, staged id) as an Event copied from its staged row on the database
-    side: on PostgreSQL one statement over arrays, elsewhere executemany (in-process)."""
+    side: on PostgreSQL one statement over arrays, elsewhere executemany (in-process). The
+    hashes are hex; the columns hold their 32 bytes (fields.Sha256Field)."""
+    events = [(seq, to_digest(prev), to_digest(hash_), pk) for seq, prev, hash_, pk in events]
     if _postgres():
         seqs, prevs, hashes, ids = (list(column) for column in zip(*events, strict=True))
         cursor.execute(
             f"INSERT INTO {event_table} ({_EVENT_COLUMNS}) "  # noqa: S608
             f"SELECT v.seq, s.time, s.actor_id, s.actor_label, s.agency_id, s.action, "
             f"s.object_type, s.object_id, s.body, v.prev_hash, v.hash, s.id "
-            f"FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[]) "
+            f"FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::bigint[]) "
             f"AS v(seq, prev_hash, hash, staged_id) JOIN {staged_table} s ON s.id = v.staged_id",
             [seqs, prevs, hashes, ids],
         )
@@ -105,7 +108,7 @@ def _insert_events(cursor, staged_table: str, event_table: str, events: list[tup
 
 
 def _insert_subtrees(cursor, subtrees: list[tuple]) -> None:
-    """The completed subtrees (levels >= 1), (level, index, hex hash) each."""
+    """The completed subtrees (levels >= 1), (level, index, hash as its 32 bytes) each."""
     if not subtrees:
         return
     qn = connection.ops.quote_name
@@ -116,7 +119,7 @@ def _insert_subtrees(cursor, subtrees: list[tuple]) -> None:
     if _postgres():
         levels, indexes, values = (list(column) for column in zip(*subtrees, strict=True))
         cursor.execute(
-            insert + "SELECT * FROM unnest(%s::smallint[], %s::bigint[], %s::text[])",  # noqa: S608
+            insert + "SELECT * FROM unnest(%s::smallint[], %s::bigint[], %s::bytea[])",  # noqa: S608
             [levels, indexes, values],
         )
     else:
@@ -166,7 +169,7 @@ def integrate_batch(limit: int | None = None) -> int:
             # The nodes of two leaves or more; a leaf is its event's (ledger/tree.py).
             subtrees.extend(tree.append(leaf_hash(entry))[1:])
         _insert_events(cursor, staged_table, event_table, events)
-        _insert_subtrees(cursor, [(s.level, s.index, s.hash.hex()) for s in subtrees])
+        _insert_subtrees(cursor, [(s.level, s.index, s.hash) for s in subtrees])
         _delete_staged(cursor, staged_table, [event[3] for event in events])
     LedgerHead.objects.filter(id=1).update(
         seq=seq, hash=prev, frontier=[s.hash.hex() for s in tree.frontier]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from .actions import label_of
 from .entry import content_hash, event_entry, staged_content
 from .entry import entry_bytes as build_entry_bytes
+from .fields import Sha256Field
 
 GENESIS_HASH = "0" * 64
 
@@ -73,8 +74,11 @@ class Event(models.Model):
     # Not unique by an index of its own: it equals the previous event's ``hash`` (unique), the
     # one integrator under its lease fence writes seq order, and verify_ledger checks each link;
     # a second unique index only cost every integrated event another B-tree insert.
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # Both hashes are stored as their 32 bytes and read as hex (fields.Sha256Field).
+    prev_hash = Sha256Field()
+    # Unique through Meta.constraints: a unique=True column also gets a varchar_pattern_ops
+    # twin index on PostgreSQL (prefix LIKE searches nobody makes).
+    hash = Sha256Field()
     # The StagedEvent this event was integrated from (null for events appended before staging
     # existed and for ledger_bulk's filler); unique, so no staged event is integrated twice.
     staged_id = models.BigIntegerField(null=True, blank=True)
@@ -88,11 +92,13 @@ class Event(models.Model):
             models.Index(fields=["object_type", "object_id"]),
         ]
         constraints = [
+            # Event lookups by hash (verify.py: who names this row as prev) and no event twice.
+            models.UniqueConstraint(fields=["hash"], name="ledger_event_hash_unique"),
             models.UniqueConstraint(
                 fields=["staged_id"],
                 condition=models.Q(staged_id__isnull=False),
                 name="ledger_event_staged_once",
-            )
+            ),
         ]
 
     def __str__(self):
@@ -251,7 +257,7 @@ class SubtreeHash(AppendOnlyModel):
 
     level = models.PositiveSmallIntegerField()
     index = models.BigIntegerField()
-    hash = models.CharField(max_length=64)
+    hash = Sha256Field()  # 32 bytes, hex in Python
 
     class Meta:
         constraints = [

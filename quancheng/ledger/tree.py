@@ -38,9 +38,10 @@ def entry_of(row) -> bytes:
     """The entry bytes of an event row of :data:`COLUMNS` (as :func:`select_column` reads them)."""
     seq, time, actor, agency, action, object_type, object_id, body, prev, _ = row
     # The time is UTC: a naive datetime on SQLite (Django stores it so), the stamp as text on
-    # PostgreSQL (select_column).
+    # PostgreSQL (select_column). The hashes come as their 32 bytes (fields.Sha256Field); the
+    # entry names the previous one in hex.
     return entry_bytes(
-        content_of(time, actor, agency, action, object_type, object_id, body), seq, prev
+        content_of(time, actor, agency, action, object_type, object_id, body), seq, prev.hex()
     )
 
 
@@ -134,7 +135,7 @@ def fetch_nodes(addresses: Iterable[tuple[int, int]]) -> list[tuple[int, int, by
             if level == 0:
                 found.append((0, rest[0] - 1, merkle.leaf_hash(entry_of(rest))))
             else:
-                found.append((level, rest[0], bytes.fromhex(rest[-1])))
+                found.append((level, rest[0], bytes(rest[-1])))
     return found
 
 

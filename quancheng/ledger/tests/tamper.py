@@ -10,6 +10,7 @@ import json
 
 from django.db import connection
 
+from quancheng.ledger.fields import to_digest
 from quancheng.ledger.models import Event, SubtreeHash, event_entry
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.lib.merkle import CompactRange, leaf_hash
@@ -70,12 +71,12 @@ def swap_events(a: int, b: int) -> None:
         sql("UPDATE ledger_event SET seq = %s WHERE seq = %s", [b, -1])
 
 
-def alter_node(level: int, index: int, digest: str = "ab" * 32) -> None:
+def alter_node(level: int, index: int, digest: str | bytes = "ab" * 32) -> None:
     """Replace a stored Merkle node's hash (levels >= 1: leaves are not stored)."""
     with triggers_off():
         sql(
             'UPDATE ledger_subtreehash SET hash = %s WHERE level = %s AND "index" = %s',
-            [digest, level, index],
+            [to_digest(digest), level, index],
         )
 
 

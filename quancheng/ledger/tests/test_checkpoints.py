@@ -201,7 +201,8 @@ def test_a_rewritten_history_is_refused():
     with connection.cursor() as cursor:
         cursor.execute(drop)
         cursor.execute(
-            'UPDATE ledger_subtreehash SET hash = %s WHERE level >= 1 AND "index" = 0', ["cd" * 32]
+            'UPDATE ledger_subtreehash SET hash = %s WHERE level >= 1 AND "index" = 0',
+            [b"\xcd" * 32],
         )
     _log(1)
     with pytest.raises(InconsistentLog, match=f"checkpoint {first.size}"):

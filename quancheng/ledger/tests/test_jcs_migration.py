@@ -10,6 +10,7 @@ from django.apps import apps
 from django.db import connection, transaction
 
 from quancheng.ledger.actions import Action
+from quancheng.ledger.fields import to_digest
 from quancheng.ledger.models import Event, event_entry
 from quancheng.ledger.services import record_event
 from quancheng.ledger.tests.tamper import sql, triggers_off
@@ -49,7 +50,7 @@ def test_an_entry_in_the_old_key_order_stops_the_migration():
     with triggers_off():
         sql(
             "UPDATE ledger_event SET body = %s, hash = %s WHERE seq = %s",
-            [OLD_ORDER_BODY, old_hash, event.seq],
+            [OLD_ORDER_BODY, to_digest(old_hash), event.seq],
         )
     with pytest.raises(RuntimeError, match=f"#{event.seq}"):
         run_check()

@@ -12,6 +12,7 @@ from quancheng.alerts.models import Alert
 from quancheng.ledger import fastverify
 from quancheng.ledger.actions import Action
 from quancheng.ledger.checkpoints import make_checkpoint, origin
+from quancheng.ledger.fields import to_digest
 from quancheng.ledger.models import Checkpoint, Event, StagedEvent
 from quancheng.ledger.services import record_event
 from quancheng.ledger.signals import verification_failed
@@ -81,7 +82,7 @@ def test_an_edited_event_is_found(ledger):
 def test_an_edited_and_rehashed_event_is_found_by_the_event_relinked_to_it(ledger):
     event = Event.objects.get(seq=9)
     event.body = '{"i":999}'
-    new_hash = event.compute_hash()
+    new_hash = to_digest(event.compute_hash())  # the column holds the 32 bytes
     with tamper.triggers_off():
         tamper.sql(
             "UPDATE ledger_event SET body = %s, hash = %s WHERE seq = 9", [event.body, new_hash]
