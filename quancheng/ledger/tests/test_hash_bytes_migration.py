@@ -16,8 +16,8 @@ from quancheng.lib.merkle import CompactRange, leaf_hash
 
 from . import tamper
 
-BEFORE = [("ledger", "0011_no_leaf_rows")]
-AFTER = [("ledger", "0012_hashes_as_bytes")]
+BEFORE = [("ledger", "0010_named_lease")]
+AFTER = [("ledger", "0011_hashes_as_bytes")]
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 EVENTS = 21  # subtrees up to level 4, a frontier of three
 

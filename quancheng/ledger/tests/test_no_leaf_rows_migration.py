@@ -21,8 +21,8 @@ from quancheng.lib import merkle
 
 from . import tamper
 
-migration = importlib.import_module("quancheng.ledger.migrations.0011_no_leaf_rows")
-AFTER = [("ledger", "0011_no_leaf_rows")]
+migration = importlib.import_module("quancheng.ledger.migrations.0012_no_leaf_rows")
+AFTER = [("ledger", "0012_no_leaf_rows")]
 BEFORE = [("ledger", migration.Migration.dependencies[0][1])]
 TRIGGERS = ("ledger_subtreehash_no_delete", "ledger_subtreehash_no_update")
 

@@ -28,7 +28,7 @@ def test_the_columns_hold_32_bytes_and_python_reads_the_hex():
     with connection.cursor() as cursor:
         cursor.execute("SELECT prev_hash, hash FROM ledger_event WHERE seq = 2")
         prev, own = cursor.fetchone()
-        cursor.execute("SELECT hash FROM ledger_subtreehash WHERE level = 0 LIMIT 1")
+        cursor.execute("SELECT hash FROM ledger_subtreehash WHERE level = 1 LIMIT 1")
         (leaf,) = cursor.fetchone()
     assert (bytes(prev), bytes(own)) == (bytes.fromhex(first.hash), bytes.fromhex(second.hash))
     assert len(bytes(leaf)) == 32

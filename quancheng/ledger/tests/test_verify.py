@@ -107,7 +107,7 @@ def test_a_rewritten_and_rechained_history_is_found_by_the_stored_nodes(ledger):
             prev = event.compute_hash()
             tamper.sql(
                 "UPDATE ledger_event SET body = %s, prev_hash = %s, hash = %s WHERE seq = %s",
-                [event.body, event.prev_hash, prev, event.seq],
+                [event.body, to_digest(event.prev_hash), to_digest(prev), event.seq],
             )
         tamper.sql("UPDATE ledger_ledgerhead SET hash = %s WHERE id = 1", [prev])
     report = verify_ledger()

@@ -151,7 +151,7 @@ class StoreHashesAsBytes(migrations.operations.base.Operation):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("ledger", "0011_no_leaf_rows")]
+    dependencies = [("ledger", "0010_named_lease")]
 
     operations = [
         migrations.RunPython(DROP_GUARDS, CREATE_GUARDS),

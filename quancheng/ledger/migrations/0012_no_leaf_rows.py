@@ -61,6 +61,6 @@ def restore_leaf_rows(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("ledger", "0010_named_lease")]
+    dependencies = [("ledger", "0011_hashes_as_bytes")]
 
     operations = [migrations.RunPython(delete_leaf_rows, restore_leaf_rows)]
