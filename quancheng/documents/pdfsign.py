@@ -9,6 +9,7 @@ extracted once into ``VAR_DIR/fonts``.
 from __future__ import annotations
 
 import io
+import os
 import threading
 from pathlib import Path
 
@@ -55,7 +56,10 @@ def stamp_font_path() -> Path:
                 if f["name"].getDebugName(6) == settings.QC_CJK_FONT_NAME
             )
             target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_suffix(".part")
+            # A name of this process's own: the lock holds threads apart, not the server's
+            # worker processes, and two writers of one ".part" file renamed it from under
+            # each other (FileNotFoundError, a 500 on concurrent finalisations).
+            partial = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
             face.save(partial)
             partial.replace(target)
     return target
