@@ -35,10 +35,10 @@ if __package__ in (None, ""):
 from bench._common import django_for_bench, load
 
 # Bytes per ledger event and per segment (its blob row included) with everything else of an
-# act, measured on the 1/10 city (docs/performance.md); the estimate adds a fifth for the
-# sorts of the index rebuilds and the write-ahead log.
-BYTES_PER_EVENT = 520
-BYTES_PER_SEGMENT = 1_900
+# act, measured on the 1/10 city (docs/performance.md, 2026-12-08); the estimate adds a fifth
+# for the sorts of the index rebuilds and the write-ahead log.
+BYTES_PER_EVENT = 500
+BYTES_PER_SEGMENT = 1_400
 HEADROOM = 1.2
 
 
