@@ -20,14 +20,14 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from quancheng.cases.models import Act
 from quancheng.ledger.actions import Action
 from quancheng.ledger.integrator import holder_name, integrate_pending
 from quancheng.ledger.services import record_event
-from quancheng.lib import transactions
+from quancheng.lib import forking, transactions
 from quancheng.registration.deadlines import deadline_for_end, loaded_schedules
 from quancheng.registration.models import ActRegistration
 
@@ -373,7 +373,7 @@ def evaluate_all(
     # A transaction per batch, but the statistics rollups brought up to date once, at the end:
     # after each batch's commit they would recompute the same months and agencies again.
     with transactions.after_commits_coalesced():
-        if workers > 1 and len(batches) > 1 and _can_fork():
+        if workers > 1 and len(batches) > 1 and forking.can_fork(writes=True):
             counts = _evaluate_in_workers(batches, now, workers)
         else:
             counts = (_evaluate_batch(queryset, pks, config, now) for pks in batches)
@@ -388,12 +388,6 @@ def _evaluate_batch(queryset, pks: list[int], config: Config, now) -> tuple[int,
     acts = list(queryset.filter(pk__in=pks).order_by("pk"))
     results = evaluate_acts(acts, config=config, now=now)
     return len(results), sum(r.opened for r in results), sum(r.closed for r in results)
-
-
-def _can_fork() -> bool:
-    # Other processes would not see what an open transaction has not committed, and the test
-    # database on SQLite is in memory.
-    return connection.vendor == "postgresql" and not connection.in_atomic_block
 
 
 def _evaluate_in_workers(batches: list[list[int]], now, workers: int):

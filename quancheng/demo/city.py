@@ -31,7 +31,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import os
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -51,7 +50,7 @@ from quancheng.compliance.evaluate import evaluate_all
 from quancheng.compliance.models import Explanation, Marker
 from quancheng.ledger.bulk import Viewer, append_views
 from quancheng.ledger.models import Event, LedgerHead, SubtreeHash
-from quancheng.lib import transactions, uscc
+from quancheng.lib import forking, transactions, uscc
 from quancheng.lib.canonical import canonical_bytes
 from quancheng.lib.copyload import (
     Rate,
@@ -321,8 +320,7 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
         if plan.evaluate and act_ids:
             say("规则检查中……")
             # On PostgreSQL the batches are shared among one process per core.
-            workers = len(os.sched_getaffinity(0))
-            evaluate_all(Act.objects.filter(agency__in=agencies), now=now, workers=workers)
+            evaluate_all(Act.objects.filter(agency__in=agencies), now=now, workers=forking.cores())
             # The rule engine raised the A27 alerts (record.gap, record.missing_av) as it went.
             summary.alerts = Alert.objects.open().filter(agency__in=agencies).count()
             say(f"规则检查完成，告警 {summary.alerts}")

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
-import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from django.db import connection, connections
 
+from quancheng.lib import forking
 from quancheng.lib.merkle import CompactRange, leaf_hash, node_key
 
 from .models import GENESIS_HASH, Event, SubtreeHash
@@ -168,16 +168,8 @@ def aligned_ranges(upto: int, parts: int) -> list[tuple[int, int]]:
     return [(start + 1, min(start + size, upto)) for start in range(0, upto, size)]
 
 
-def _can_fork() -> bool:
-    if connection.in_atomic_block:
-        return False  # other processes would not see what this transaction has not committed
-    if connection.vendor == "sqlite":
-        return not connection.is_in_memory_db()  # type: ignore[attr-defined]  # SQLite's wrapper only
-    return True
-
-
 def workers() -> int:
-    return max(1, min(len(os.sched_getaffinity(0)), 8))
+    return forking.cores()
 
 
 @dataclass
@@ -193,7 +185,7 @@ class FastPass:
 
 def run(upto: int, checkpoint_sizes: list[int], progress: Callable | None = None) -> FastPass:
     """Verify events 1..upto in aligned ranges, in parallel where the database allows."""
-    parallel = upto >= PARALLEL_MIN_EVENTS and _can_fork() and workers() > 1
+    parallel = upto >= PARALLEL_MIN_EVENTS and forking.can_fork() and workers() > 1
     # Aligned ranges are powers of two: one per worker would leave one worker with up to twice
     # the other's rows (200,000 events split 131,072 + 68,928), so each worker takes several.
     ranges = aligned_ranges(upto, workers() * RANGES_PER_WORKER if parallel else 1)
