@@ -26,12 +26,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _own_key(settings, tmp_path, monkeypatch):
-    settings.VAR_DIR = tmp_path
-    for name in ("QC_SIGNING_KEY", "QC_SIGNING_KEY_FILE", "QC_LEDGER_ORIGIN"):
-        monkeypatch.delenv(name, raising=False)
-        if hasattr(settings, name):
-            delattr(settings, name)
+def _own_key(own_ledger_key):
+    """Each test generates its own embedded-default key (conftest.own_ledger_key)."""
 
 
 def _log(count):
