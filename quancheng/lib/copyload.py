@@ -10,11 +10,10 @@ COPY stream instead:
   PostgreSQL, ``bulk_create`` elsewhere;
 - :func:`copy_rows` writes plain tuples to a table's columns (the ledger's events);
 - :func:`write_rows` writes plain dicts (a generated table's rows without model instances);
-- :func:`secondary_indexes_dropped` drops a table's secondary indexes, unique and foreign-key
-  constraints for a large load and recreates them afterwards, in the caller's transaction: if
-  the load or a constraint fails, the transaction rolls back and the table is as it was
-  (:func:`drop_secondary_indexes` and :func:`recreate_secondary_indexes` do the two halves
-  for a load that spans transactions);
+- :func:`drop_secondary_indexes` drops tables' secondary indexes, unique and foreign-key
+  constraints for a large load, and :func:`recreate_secondary_indexes` recreates them after
+  it: in one transaction, a load or a recreated constraint that fails rolls everything back and
+  the tables are as they were; across transactions (the demo city), see docs/demo-city.md;
 - :class:`Rate` prints rows per second and the time left.
 
 PostgreSQL only; SQLite keeps ``bulk_create`` (``copy_supported``).
@@ -25,7 +24,6 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, models
@@ -172,23 +170,6 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> i
             copy.write_row(values)
             count += 1
     return count
-
-
-@contextmanager
-def secondary_indexes_dropped(tables: Iterable[str]):
-    """Drop the tables' secondary indexes and their unique and foreign-key constraints; on
-    leaving the block, recreate them as they were (same names, same definitions).
-
-    Must run inside a transaction (``transaction.atomic``): the drops, the load and the
-    recreation commit together or not at all, and a recreated unique or foreign-key constraint
-    checks every loaded row, so a load that broke one fails and leaves nothing behind.
-    Primary keys stay (appends in key order are cheap and other rows may point at them).
-    """
-    if not connection.in_atomic_block:
-        raise RuntimeError("secondary_indexes_dropped needs the caller's transaction")
-    dropped = drop_secondary_indexes(tables)
-    yield
-    recreate_secondary_indexes(dropped)
 
 
 def drop_secondary_indexes(tables: Iterable[str]) -> list[str]:
