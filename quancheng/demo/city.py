@@ -70,8 +70,8 @@ from quancheng.records.services import blob_store, put_record
 from quancheng.registration.bulk import add_registrations
 from quancheng.registration.deadlines import Deadline, deadline_for_end, loaded_schedules
 from quancheng.registration.models import ActRegistration
+from quancheng.subjects.bulk import add_subjects
 from quancheng.subjects.models import Subject
-from quancheng.subjects.services import create_subject
 from quancheng.supervision.rollups import rebuild_rollups
 
 from . import DEMO_PASSWORD
@@ -276,12 +276,12 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
     if len(agencies) < plan.districts:
         raise ValueError(f"组织机构中只有{len(agencies)}个区县执法机构")
     blobs = _Blobs(plan)
-    # The people, devices and subjects through their services, in one batch.
+    # The people and devices through their services, in one batch.
     with transactions.batch():
         districts = _people_and_devices(plan, rng, agencies, now, summary)
         say(f"区县 {len(districts)}，人员 {summary.users}，设备 {summary.devices}")
-        _subjects(plan, rng, districts, summary)
-        say(f"执法对象 {summary.subjects}")
+    _subjects(plan, rng, districts, summary)
+    say(f"执法对象 {summary.subjects}")
     config = current_config()
     calendar = _Calendar(loaded_schedules())
     data_kind = DataKind.objects.get(code="inspection-checklist")
@@ -562,8 +562,10 @@ def _body(plan: CityPlan, **fields) -> dict:
 
 
 def _subjects(plan, rng, districts, summary) -> None:
-    """Each district's subjects, created by the subjects service (by the district's first
-    officer, who may change its subjects)."""
+    """Each district's subjects, by its first officer (who may change its subjects), written
+    by the subjects' bulk writer in a transaction per district. After the people's batch, not
+    in it: the bulk writer appends its events on top of the ledger at once, and inside the
+    batch they would come before the people's, which are integrated when the batch commits."""
     per_district = max(5, plan.acts // plan.districts // 20)
     kinds = list(SUBJECT_NAMES)
     for d in districts:
@@ -573,9 +575,8 @@ def _subjects(plan, rng, districts, summary) -> None:
             name = rng.choice(SUBJECT_NAMES[kind]).format(place=place, n=n)
             base = f"915001{d.number:02d}MA{n:07d}"
             address = f"{d.agency.district}{place}路{rng.randint(1, 300)}号"
-            subject = create_subject(
-                d.officers[0],
-                d.agency,
+            subject = Subject(
+                agency=d.agency,
                 name=f"{d.agency.district}{name}",
                 kind=kind,
                 address=address,
@@ -583,8 +584,9 @@ def _subjects(plan, rng, districts, summary) -> None:
                 legal_representative=_name(rng),
             )
             d.subjects.append(subject)
+        with transaction.atomic(durable=True):
+            summary.events += add_subjects(d.officers[0], d.subjects)
     summary.subjects = sum(len(d.subjects) for d in districts)
-    summary.events += summary.subjects
 
 
 # --- acts and their records ---------------------------------------------------------------------
