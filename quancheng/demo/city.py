@@ -49,6 +49,7 @@ from quancheng.compliance.config import current_config
 from quancheng.compliance.evaluate import evaluate_all
 from quancheng.compliance.models import Explanation, Marker
 from quancheng.ledger.bulk import Viewer, append_views
+from quancheng.ledger.integrator import holder_name, integrate_pending
 from quancheng.ledger.models import Event, LedgerHead, SubtreeHash
 from quancheng.lib import forking, transactions, uscc
 from quancheng.lib.canonical import canonical_bytes
@@ -280,6 +281,9 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
     with transactions.batch():
         districts = _people_and_devices(plan, rng, agencies, now, summary)
         say(f"区县 {len(districts)}，人员 {summary.users}，设备 {summary.devices}")
+    # The batch's events are staged: integrated now, so that the subjects' events (appended on
+    # top of the head by the bulk writers) come after the users and devices they name.
+    integrate_pending(holder_name("demo-city"), wait=True, keep=False)
     _subjects(plan, rng, districts, summary)
     say(f"执法对象 {summary.subjects}")
     config = current_config()
