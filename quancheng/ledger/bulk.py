@@ -13,9 +13,11 @@ Like record_event they run inside the caller's transaction: the events commit wi
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import random
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -223,20 +225,40 @@ def append_views(
     else:
         write = partial(_insert_views, viewers, body, base)
     written = 0
-    while written < count:
-        n = min(VIEW_CHUNK, count - written)
-        picks = [targets[rng.randrange(len(targets))] for _ in range(n)]
-        events, nodes = _hash_views(picks, templates, base, seq, prev, tree)
-        write(events, nodes, prev)
-        seq, prev = events[-1][0], events[-1][4]
-        written += n
-        if progress:
-            progress(n)
+    with _collector_paused():
+        while written < count:
+            n = min(VIEW_CHUNK, count - written)
+            picks = [targets[rng.randrange(len(targets))] for _ in range(n)]
+            events, nodes = _hash_views(picks, templates, base, seq, prev, tree)
+            write(events, nodes, prev)
+            seq, prev = events[-1][0], events[-1][4]
+            written += n
+            if progress:
+                progress(n)
     if count:
         LedgerHead.objects.filter(id=1).update(
             seq=seq, hash=prev, frontier=[s.hash.hex() for s in tree.frontier]
         )
     return count
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off (if it was on) for the filler's loop.
+
+    The filler makes no reference cycles, but each chunk keeps its Merkle rows (about one
+    ``merkle.Subtree`` per event, which the collector tracks) until they are written: their
+    promotion to the oldest generation set off a full collection of the process's objects per
+    chunk, a quarter of the builder's CPU (docs/performance.md, 2026-12-08).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _hash_views(

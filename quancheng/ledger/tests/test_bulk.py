@@ -2,6 +2,7 @@
 append_views, the filler, what append_events writes."""
 
 import datetime as dt
+import gc
 import random
 
 import pytest
@@ -162,6 +163,15 @@ def test_the_view_filler_writes_the_rows_of_append_events(
     assert Event.objects.filter(actor_label=username).count() == 37
     report = verify_ledger()
     assert report.ok, report.summary()
+    assert gc.isenabled()  # paused for the filler's loop only
+
+
+def test_the_filler_turns_the_cycle_collector_back_on_when_it_fails(officer, custodian):
+    viewers = {officer.agency_id: Viewer(custodian.pk, custodian.username, officer.agency_id)}
+    at = dt.datetime(2026, 6, 15, 4, 0, tzinfo=dt.UTC)
+    with transaction.atomic(), pytest.raises(KeyError):  # an agency without a viewer
+        append_views(3, [(11, officer.agency_id + 1000)], viewers, at)
+    assert gc.isenabled()
 
 
 def _refuse_write_row(*args):
