@@ -6,7 +6,8 @@ once integrated - the same entry bytes and hash chain, the same ``SubtreeHash`` 
 INSERT (SQLite) instead of statements per event. Each event is built by the ledger's one event
 builder (``entry.py``, shared with ``record_event`` and the integrator). ``append_views`` does
 the same for the filler of a generated city's ledger (``segment.viewed`` events), from a
-template of the entry that the same builder writes, at the speed of the hashing.
+template of the entry that the same builder writes, its rows formatted as COPY text
+(``copyload.copy_text``) on PostgreSQL: at the speed of the hashing.
 Like record_event they run inside the caller's transaction: the events commit with their rows.
 """
 
