@@ -6,20 +6,30 @@ once integrated - the same entry bytes and hash chain, the same ``SubtreeHash`` 
 INSERT (SQLite) instead of statements per event. Each event is built by the ledger's one event
 builder (``entry.py``, shared with ``record_event`` and the integrator). ``append_views`` does
 the same for the filler of a generated city's ledger (``segment.viewed`` events), from a
-template of the entry that the same builder writes, at the speed of the hashing.
+template of the entry that the same builder writes, its rows formatted as COPY text
+(``copyload.copy_text``) on PostgreSQL: at the speed of the hashing.
 Like record_event they run inside the caller's transaction: the events commit with their rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from quancheng.lib.copyload import copy_rows, copy_supported
+from quancheng.lib.copyload import (
+    COPY_BYTEA_PREFIX,
+    copy_field,
+    copy_rows,
+    copy_supported,
+    copy_text,
+)
 from quancheng.lib.merkle import CompactRange, leaf_hash
 
 from .actions import Action
@@ -156,6 +166,14 @@ def _flush(events: list[tuple], subtrees: list[tuple]) -> None:
 # --- filler: the access log of a city in use ---------------------------------------------------
 
 VIEW_CHUNK = 50_000
+VIEW_ACTION = Action.SEGMENT_VIEWED
+VIEW_OBJECT_TYPE = "records.segment"
+VIEW_BODY = {"via": "demo-city"}
+# A filler event as the hashing gives it to the writers: (seq, time as the entry writes it,
+# segment id, agency id, hash as hex).
+ViewEvent = tuple[int, str, int, int, str]
+# A Merkle row: (level, index, hash), as CompactRange.append's Subtrees.
+Node = tuple[int, int, bytes]
 
 
 @dataclass
@@ -181,75 +199,166 @@ def append_views(
 
     The same entries, hashes, Merkle rows and head as ``append_events`` would write for these
     events (a test compares them), from a text template instead of a dict per event: the bulk
-    of a generated city's ledger. Runs in the caller's transaction; ``progress`` gets the
-    number of events of each written chunk.
+    of a generated city's ledger. On PostgreSQL the rows go to COPY as text formatted here
+    (``copyload.copy_text``), elsewhere by bulk_create. Runs in the caller's transaction;
+    ``progress`` gets the number of events of each written chunk.
     """
     require_own_transaction("append_views")
     rng = random.Random(seed)  # noqa: S311 - which segments the filler views
     head, _ = LedgerHead.objects.select_for_update().get_or_create(id=1)
     tree = CompactRange(head.seq, [bytes.fromhex(h) for h in head.frontier])
     seq, prev = head.seq, head.hash
-    prev_digest = to_digest(prev)  # the columns hold the 32 bytes (fields.Sha256Field)
-    body = canonical_body({"via": "demo-city"})
+    body = canonical_body(VIEW_BODY)
+    base = time.astimezone(dt.UTC).replace(microsecond=0)
     # The entry of each viewer's agency, cut where object_id, prev, seq and time go: the one
-    # builder's bytes for the event (entry.entry_template), filled in below.
-    action = Action.SEGMENT_VIEWED
+    # builder's bytes for the event (entry.entry_template), as text to fill in below.
     templates = {
-        agency: entry_template(
-            content_of(time, v.username, agency, action, "records.segment", "", body)
+        agency: tuple(
+            part.decode()
+            for part in entry_template(
+                content_of(time, v.username, agency, VIEW_ACTION, VIEW_OBJECT_TYPE, "", body)
+            )
         )
         for agency, v in viewers.items()
     }
-    base = time.astimezone(dt.UTC).replace(microsecond=0)
-    sha256 = hashlib.sha256
-    leaf_prefix = b"\x00"
-    event_table, subtree_table = Event._meta.db_table, SubtreeHash._meta.db_table
+    if copy_supported():
+        write = partial(_copy_views, _copy_prefixes(viewers), copy_field(body))
+    else:
+        write = partial(_insert_views, viewers, body, base)
     written = 0
-    while written < count:
-        n = min(VIEW_CHUNK, count - written)
-        events: list = []
-        subtrees: list = []
-        for _ in range(n):
-            seq += 1
-            segment, agency = targets[rng.randrange(len(targets))]
-            viewer = viewers[agency]
-            at = base + dt.timedelta(microseconds=seq)
-            stamp = at.isoformat(timespec="microseconds").replace("+00:00", "Z").encode()
-            a, b, c, d, e = templates[agency]
-            entry = b"".join(
-                (a, str(segment).encode(), b, prev.encode(), c, str(seq).encode(), d, stamp, e)
-            )
-            digest = sha256(entry).digest()
-            events.append(
-                (
-                    seq,
-                    at,
-                    viewer.user_id,
-                    viewer.username,
-                    agency,
-                    action.value,
-                    "records.segment",
-                    str(segment),
-                    body,
-                    prev_digest,
-                    digest,
-                )
-            )
-            prev, prev_digest = digest.hex(), digest
-            subtrees.extend(
-                (s.level, s.index, s.hash)
-                for s in tree.append(sha256(leaf_prefix + entry).digest())[1:]
-            )
-        if copy_supported():
-            copy_rows(event_table, EVENT_COLUMNS, events)
-            copy_rows(subtree_table, SUBTREE_COLUMNS, subtrees)
-        else:
-            _flush(events, subtrees)
-        written += n
-        if progress:
-            progress(n)
+    with _collector_paused():
+        while written < count:
+            n = min(VIEW_CHUNK, count - written)
+            picks = [targets[rng.randrange(len(targets))] for _ in range(n)]
+            events, nodes = _hash_views(picks, templates, base, seq, prev, tree)
+            write(events, nodes, prev)
+            seq, prev = events[-1][0], events[-1][4]
+            written += n
+            if progress:
+                progress(n)
     if count:
         LedgerHead.objects.filter(id=1).update(
             seq=seq, hash=prev, frontier=[s.hash.hex() for s in tree.frontier]
         )
     return count
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off (if it was on) for the filler's loop.
+
+    The filler makes no reference cycles, but each chunk keeps its Merkle rows (about one
+    ``merkle.Subtree`` per event, which the collector tracks) until they are written: their
+    promotion to the oldest generation set off a full collection of the process's objects per
+    chunk, a quarter of the builder's CPU (docs/performance.md, 2026-12-08).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _hash_views(
+    picks: list[tuple[int, int]],
+    templates: dict[int, tuple[str, ...]],
+    base: dt.datetime,
+    seq: int,
+    prev: str,
+    tree: CompactRange,
+) -> tuple[list[ViewEvent], list[Node]]:
+    """The events viewing ``picks`` ((segment, agency) pairs) after event ``seq`` of hash
+    ``prev``, chained and added to ``tree``; and the Merkle rows they complete (levels >= 1,
+    as the integrator stores them: a leaf is its event's)."""
+    sha256 = hashlib.sha256
+    append = tree.append
+    events: list[ViewEvent] = []
+    nodes: list[Node] = []
+    for (segment, agency), stamp in zip(picks, _stamps(base, seq + 1, len(picks)), strict=True):
+        seq += 1
+        a, b, c, d, e = templates[agency]
+        entry = f"{a}{segment}{b}{prev}{c}{seq}{d}{stamp}{e}".encode()
+        prev = sha256(entry).hexdigest()
+        events.append((seq, stamp, segment, agency, prev))
+        nodes += append(sha256(b"\x00" + entry).digest())[1:]  # merkle.leaf_hash, inlined
+    return events, nodes
+
+
+def _stamps(base: dt.datetime, first: int, count: int) -> Iterator[str]:
+    """The times of events ``first`` .. ``first + count - 1``, ``base`` (UTC, whole seconds)
+    plus one microsecond per seq, as the entries write them (entry.utc_stamp); the date and
+    time of day formatted once per second, not once per event."""
+    second = None
+    day = ""
+    for seq in range(first, first + count):
+        whole, micro = divmod(seq, 1_000_000)
+        if whole != second:
+            second = whole
+            at = base + dt.timedelta(seconds=whole)
+            day = at.isoformat(timespec="seconds").removesuffix("+00:00")
+        yield f"{day}.{micro:06d}Z"
+
+
+def _copy_prefixes(viewers: dict[int, Viewer]) -> dict[int, str]:
+    """Each agency's fixed fields of a filler row in COPY's text format: actor_id, actor_label
+    (a username: escaped), agency_id, action and object_type, each followed by its tab."""
+    return {
+        agency: (
+            f"{v.user_id}\t{copy_field(v.username)}\t{agency}\t"
+            f"{VIEW_ACTION.value}\t{VIEW_OBJECT_TYPE}\t"
+        )
+        for agency, v in viewers.items()
+    }
+
+
+def _copy_views(
+    prefixes: dict[int, str], body: str, events: list[ViewEvent], nodes: list[Node], prev: str
+) -> None:
+    """COPY a chunk of filler events and their Merkle rows as text lines formatted here: the
+    ints, the times (ISO 8601, ``Z``) and the hex digests need no escaping, the username and
+    body were escaped once (``prefixes``, ``body``). Half the builder's time went to
+    ``copy_rows``' dumping of each field through psycopg's adapters."""
+    bytea = COPY_BYTEA_PREFIX
+    lines = []
+    for seq, stamp, segment, agency, digest in events:
+        lines.append(
+            f"{seq}\t{stamp}\t{prefixes[agency]}{segment}\t{body}\t{bytea}{prev}\t{bytea}{digest}\n"
+        )
+        prev = digest
+    copy_text(Event._meta.db_table, EVENT_COLUMNS, ["".join(lines)])
+    text = "".join(f"{level}\t{index}\t{bytea}{digest.hex()}\n" for level, index, digest in nodes)
+    copy_text(SubtreeHash._meta.db_table, SUBTREE_COLUMNS, [text])
+
+
+def _insert_views(
+    viewers: dict[int, Viewer],
+    body: str,
+    base: dt.datetime,
+    events: list[ViewEvent],
+    nodes: list[Node],
+    prev: str,
+) -> None:
+    """bulk_create a chunk of filler events and their Merkle rows (SQLite)."""
+    rows = []
+    for seq, _stamp, segment, agency, digest in events:
+        viewer = viewers[agency]
+        rows.append(
+            (
+                seq,
+                base + dt.timedelta(microseconds=seq),
+                viewer.user_id,
+                viewer.username,
+                agency,
+                VIEW_ACTION.value,
+                VIEW_OBJECT_TYPE,
+                str(segment),
+                body,
+                to_digest(prev),
+                to_digest(digest),
+            )
+        )
+        prev = digest
+    _flush(rows, nodes)

@@ -1,15 +1,23 @@
-"""append_events writes exactly what one record_event per event would write (one builder)."""
+"""append_events writes exactly what one record_event per event would write (one builder), and
+append_views, the filler, what append_events writes."""
+
+import datetime as dt
+import gc
+import random
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
+from quancheng.ledger import bulk
 from quancheng.ledger.actions import Action
-from quancheng.ledger.bulk import EventSpec, append_events
+from quancheng.ledger.bulk import EventSpec, Viewer, append_events, append_views
+from quancheng.ledger.entry import utc_stamp
 from quancheng.ledger.models import Event, LedgerHead, SubtreeHash
 from quancheng.ledger.services import record_event
 from quancheng.ledger.tree import tree_root
 from quancheng.ledger.verify import verify_ledger
 from quancheng.lib import merkle
+from quancheng.lib.copyload import copy_text
 
 pytestmark = pytest.mark.django_db
 
@@ -93,44 +101,88 @@ def test_bulk_appends_and_record_event_interleave_into_a_verifiable_ledger(offic
     assert tree_root() == merkle.root_hash(leaves)
 
 
-def test_the_view_filler_writes_the_rows_of_append_events(officer, custodian):
-    """append_views builds its entries from a text template: the same rows as append_events."""
-    import datetime as dt
-
-    from quancheng.ledger.bulk import Viewer, append_views
-
+@pytest.mark.parametrize(
+    "username",
+    [
+        "wangfang",
+        # Characters that COPY's text format and the entry's JSON both escape.
+        "王芳\\wf\tcr\rlf\n",
+    ],
+)
+def test_the_view_filler_writes_the_rows_of_append_events(
+    officer, custodian, monkeypatch, username
+):
+    """append_views builds its entries from a text template and, on PostgreSQL, its rows as COPY
+    text (copyload.copy_text, never copy_rows' write_row): the same rows as append_events, for
+    a username COPY must escape too, across chunks; and the ledger verifies."""
+    custodian.username = username
+    custodian.save()
     with transaction.atomic():
         record_event(officer, Action.CASE_CREATED, object_type="x", object_id="1")
     at = dt.datetime(2026, 6, 15, 4, 0, tzinfo=dt.UTC)
-    viewers = {officer.agency_id: Viewer(custodian.pk, custodian.username, officer.agency_id)}
-    targets = [(11, officer.agency_id), (12, officer.agency_id), (13, officer.agency_id)]
+    agency = officer.agency_id
+    targets = [(11, agency), (12, agency), (13, agency)]
+    # 1. The events through append_events, rolled back: the filler's seq numbers give its times
+    # and its seeded random picks the segments.
+    start = Event.objects.count()
+    rng = random.Random(3)
+    specs = [
+        EventSpec(
+            Action.SEGMENT_VIEWED,
+            "records.segment",
+            str(targets[rng.randrange(len(targets))][0]),
+            {"via": "demo-city"},
+            custodian,
+            agency,
+            at + dt.timedelta(microseconds=start + n),
+        )
+        for n in range(1, 38)
+    ]
     try:
         with transaction.atomic():
-            assert append_views(37, targets, viewers, at, seed=3) == 37
-            templated = _rows()
+            append_events(specs, chunk=8)
+            expected = _rows()
             raise _Rollback
     except _Rollback:
         pass
-    # The same events through append_events: the filler's seq numbers give its times.
-    start = Event.objects.count()
-    import random
+    # 2. The filler, in chunks of 8, with copy_rows refused and copy_text counted.
+    copied = []
 
-    rng = random.Random(3)
-    specs = []
-    for n in range(1, 38):
-        segment, agency = targets[rng.randrange(len(targets))]
-        specs.append(
-            EventSpec(
-                Action.SEGMENT_VIEWED,
-                "records.segment",
-                str(segment),
-                {"via": "demo-city"},
-                custodian,
-                agency,
-                at + dt.timedelta(microseconds=start + n),
-            )
-        )
+    def count_copy_text(table, columns, chunks):
+        copied.append(table)
+        copy_text(table, columns, chunks)
+
+    monkeypatch.setattr(bulk, "VIEW_CHUNK", 8)
+    monkeypatch.setattr(bulk, "copy_rows", _refuse_write_row)
+    monkeypatch.setattr(bulk, "copy_text", count_copy_text)
+    viewers = {agency: Viewer(custodian.pk, custodian.username, agency)}
     with transaction.atomic():
-        append_events(specs, chunk=8)
-    assert _rows() == templated
-    assert verify_ledger().ok
+        assert append_views(37, targets, viewers, at, seed=3) == 37
+    assert len(copied) == (10 if connection.vendor == "postgresql" else 0)  # 5 chunks, 2 tables
+    assert _rows() == expected
+    assert Event.objects.filter(actor_label=username).count() == 37
+    report = verify_ledger()
+    assert report.ok, report.summary()
+    assert gc.isenabled()  # paused for the filler's loop only
+
+
+def test_the_filler_turns_the_cycle_collector_back_on_when_it_fails(officer, custodian):
+    viewers = {officer.agency_id: Viewer(custodian.pk, custodian.username, officer.agency_id)}
+    at = dt.datetime(2026, 6, 15, 4, 0, tzinfo=dt.UTC)
+    with transaction.atomic(), pytest.raises(KeyError):  # an agency without a viewer
+        append_views(3, [(11, officer.agency_id + 1000)], viewers, at)
+    assert gc.isenabled()
+
+
+def _refuse_write_row(*args):
+    raise AssertionError("the filler writes its rows as COPY text, not by write_row")
+
+
+def test_the_filler_times_cross_seconds_as_the_entries_write_them():
+    """The filler formats the date and time once per second: across a second boundary its
+    times are still entry.utc_stamp's of base + seq microseconds."""
+    base = dt.datetime(2026, 6, 15, 4, 0, 59, tzinfo=dt.UTC)
+    first = 2_999_998
+    assert list(bulk._stamps(base, first, 5)) == [
+        utc_stamp(base + dt.timedelta(microseconds=seq)) for seq in range(first, first + 5)
+    ]

@@ -1,13 +1,22 @@
 """copyload.write_rows: plain dicts give the rows that model instances give (write_objects),
-on PostgreSQL by COPY and elsewhere by bulk_create."""
+on PostgreSQL by COPY and elsewhere by bulk_create; copyload.copy_text: text formatted by the
+caller gives the rows that copy_rows gives."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 
 from quancheng.alerts.models import Alert, Severity
-from quancheng.lib.copyload import write_objects, write_rows
+from quancheng.lib.copyload import (
+    copy_bytea,
+    copy_field,
+    copy_rows,
+    copy_text,
+    write_objects,
+    write_rows,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +61,31 @@ def test_a_left_out_field_takes_its_default():
     write_rows(Alert, [{k: v for k, v in row.items() if k != "severity"} for row in GIVEN[:1]])
     alert = Alert.objects.get()
     assert (alert.severity, alert.closing_note, alert.closed_at) == ("warning", "", None)
+
+
+TRICKY = ["plain", "back\\slash", "tab\there", "new\nline", "carriage\rreturn", "\\N", "\\.", None]
+
+
+@pytest.mark.postgres
+def test_copy_text_writes_what_copy_rows_writes():
+    """Text the caller formats with copy_field and copy_bytea reads back as the values
+    copy_rows' write_row dumps: escapes, NULL, bytea, times with an offset."""
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE copied (n int, label text, digest bytea, at timestamptz)")
+    columns = ("n", "label", "digest", "at")
+    rows = [
+        (n, label, bytes([n, 0, 92, 9, 10]), AT + dt.timedelta(microseconds=n))
+        for n, label in enumerate(TRICKY)
+    ]
+    copy_rows("copied", columns, rows)
+    lines = [
+        f"{n}\t{copy_field(label)}\t{copy_bytea(digest)}\t{at.isoformat()}\n"
+        for n, label, digest, at in rows
+    ]
+    copy_text("copied", columns, ["".join(lines[:3]), "".join(lines[3:])])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT n, label, digest, at FROM copied ORDER BY n, ctid")
+        read = [(n, label, bytes(digest), at) for n, label, digest, at in cursor.fetchall()]
+    assert read == sorted(rows + rows, key=lambda row: row[0])
