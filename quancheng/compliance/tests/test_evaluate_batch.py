@@ -139,11 +139,13 @@ def test_a_batch_writes_what_one_act_at_a_time_writes(scene, officer, colleague,
         _outcome(single, case_b, single_events),
     )
     assert batched == one_by_one
-    assert {e[0] for e in batched["events"]} == {
+    # in the acts' order, each act's alert after its findings' events (as before the bulk)
+    assert [e[0] for e in batched["events"]] == [
+        *["finding.opened"] * 4,
+        "alert.raised",
         "finding.opened",
         "finding.closed",
-        "alert.raised",
-    }
+    ]
 
 
 def test_a_batch_inserts_its_findings_events_and_completeness_once(scene):
