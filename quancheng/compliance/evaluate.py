@@ -306,7 +306,8 @@ def _write_batch(
     2. act by act, the updated, reopened and closed findings saved and the alerts synced; the
        events of all of it staged in the acts' order, by one insert between alerts;
     3. the completeness of acts evaluated for the first time by one insert, the others'
-       updated one by one, and the rollups told of the acts inserted for (no save signals).
+       updated one by one; the rollups learn of the acts whose rows were inserted by one
+       ``acts_checked`` signal (a bulk insert sends no save signals).
     """
     for change in changes:
         _add_new_findings(change, now)
