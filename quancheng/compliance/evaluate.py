@@ -18,7 +18,7 @@ import multiprocessing
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connections, transaction
 from django.utils import timezone
@@ -26,7 +26,7 @@ from django.utils import timezone
 from quancheng.cases.models import Act
 from quancheng.ledger.actions import Action
 from quancheng.ledger.integrator import holder_name, integrate_pending
-from quancheng.ledger.services import record_event
+from quancheng.ledger.services import PendingEvent, record_events
 from quancheng.lib import forking, transactions
 from quancheng.registration.deadlines import deadline_for_end, loaded_schedules
 from quancheng.registration.models import ActRegistration
@@ -139,36 +139,72 @@ def _finding_body(finding: Finding) -> dict:
     }
 
 
-def _sync(act: Act, hits, existing: list[Finding], config: Config, now) -> Result:
-    """Bring one act's findings in line with its hits; ledger events for every change."""
+@dataclass
+class _Change:
+    """An act whose findings or completeness change, as the batch writes it (``_write_batch``)."""
+
+    position: int  # in the batch's results
+    act: Act
+    hits: list[tuple[str, Hit]]
+    existing: list[Finding]  # the act's findings; the new ones are appended
+    new: dict[tuple[str, str], Finding] = field(default_factory=dict)  # by (rule id, key)
+    missing_av_before: bool = False
+    gaps_before: int = 0
+
+
+def _finding_fields(rule_id: str, hit: Hit) -> dict:
     from .rules import BY_ID
 
-    result = Result(act_id=act.pk, status="", hits=hits)
-    missing_av_before = bool(missing_av_findings(existing))
-    gaps_before = len(gap_findings(existing))
+    rule = BY_ID[rule_id]
+    return {
+        "article": rule.reference,
+        "severity": hit.severity or rule.severity,
+        "message": rule.render(hit),
+        "evidence": hit.evidence,
+        "missing_record": hit.missing_record,
+    }
+
+
+def _add_new_findings(change: _Change, now) -> None:
+    """The act's findings for hits that have none yet, unsaved (the batch inserts them all)."""
+    change.missing_av_before = bool(missing_av_findings(change.existing))
+    change.gaps_before = len(gap_findings(change.existing))
+    known = {(f.rule_id, f.key) for f in change.existing}
+    for rule_id, hit in change.hits:
+        if (rule_id, hit.key) in known or (rule_id, hit.key) in change.new:
+            continue
+        finding = Finding(
+            act=change.act,
+            rule_id=rule_id,
+            key=hit.key,
+            created_at=now,
+            updated_at=now,
+            **_finding_fields(rule_id, hit),
+        )
+        change.new[(rule_id, hit.key)] = finding
+        change.existing.append(finding)
+
+
+def _sync(change: _Change, events: list[PendingEvent], now) -> Result:
+    """Bring one act's findings in line with its hits, its new findings already saved: the
+    ledger events for every change go to ``events`` in the order they happen, staged before
+    an alert stages its own (so the ledger holds them in the order one act at a time gives)."""
+    act, existing = change.act, change.existing
+    result = Result(act_id=act.pk, status="", hits=change.hits)
     by_key = {(f.rule_id, f.key): f for f in existing}
     seen = set()
-    for rule_id, hit in hits:
-        rule = BY_ID[rule_id]
+    for rule_id, hit in change.hits:
         seen.add((rule_id, hit.key))
-        fields = {
-            "article": rule.reference,
-            "severity": hit.severity or rule.severity,
-            "message": rule.render(hit),
-            "evidence": hit.evidence,
-            "missing_record": hit.missing_record,
-        }
-        finding = by_key.get((rule_id, hit.key))
-        if finding is None:
-            finding = Finding.objects.create(
-                act=act, rule_id=rule_id, key=hit.key, created_at=now, updated_at=now, **fields
-            )
-            existing.append(finding)
-            record_event(
-                None, Action.FINDING_OPENED, finding, _finding_body(finding), agency=act.agency
+        finding = by_key[(rule_id, hit.key)]
+        if change.new.get((rule_id, hit.key)) is finding:
+            events.append(
+                PendingEvent(
+                    Action.FINDING_OPENED, finding, _finding_body(finding), agency=act.agency
+                )
             )
             result.opened += 1
             continue
+        fields = _finding_fields(rule_id, hit)
         changed = [name for name, value in fields.items() if getattr(finding, name) != value]
         reopen = finding.status == Finding.Status.CLOSED
         if not changed and not reopen:
@@ -179,12 +215,13 @@ def _sync(act: Act, hits, existing: list[Finding], config: Config, now) -> Resul
             finding.status = Finding.Status.OPEN
         finding.updated_at = now
         finding.save()
-        record_event(
-            None,
-            Action.FINDING_REOPENED if reopen else Action.FINDING_UPDATED,
-            finding,
-            {**_finding_body(finding), "changed": changed},
-            agency=act.agency,
+        events.append(
+            PendingEvent(
+                Action.FINDING_REOPENED if reopen else Action.FINDING_UPDATED,
+                finding,
+                {**_finding_body(finding), "changed": changed},
+                agency=act.agency,
+            )
         )
         result.opened += reopen
     for finding in existing:
@@ -195,25 +232,48 @@ def _sync(act: Act, hits, existing: list[Finding], config: Config, now) -> Resul
         finding.status = Finding.Status.CLOSED
         finding.updated_at = now
         finding.save(update_fields=["status", "updated_at"])
-        record_event(
-            None,
-            Action.FINDING_CLOSED,
-            finding,
-            {"act": act.pk, "rule": finding.rule_id, "key": finding.key, "reason": "no_longer"},
-            agency=act.agency,
+        events.append(
+            PendingEvent(
+                Action.FINDING_CLOSED,
+                finding,
+                {"act": act.pk, "rule": finding.rule_id, "key": finding.key, "reason": "no_longer"},
+                agency=act.agency,
+            )
         )
         result.closed += 1
-    if missing_av_before != bool(missing_av_findings(existing)):
+    missing_av_changed = change.missing_av_before != bool(missing_av_findings(existing))
+    gaps_changed = change.gaps_before != len(gap_findings(existing))
+    if missing_av_changed or gaps_changed:
+        _stage(events)
+    if missing_av_changed:
         sync_missing_av_alert(act, existing)  # A27: acts not recorded (compliance/alerts.py)
-    if gaps_before != len(gap_findings(existing)):
+    if gaps_changed:
         sync_gap_alert(act, existing)  # A27: parts of an act not recorded
     result.status, _ = completeness(existing)
     return result
 
 
-def _store_completeness(act: Act, existing: list[Finding], stored, config: Config, now) -> bool:
+def _stage(events: list[PendingEvent]) -> None:
+    """Stage the pending events by one insert and empty the list."""
+    record_events(None, events)
+    events.clear()
+
+
+def _new_compliance(act: Act, existing: list[Finding], config: Config, now) -> ActCompliance:
     status, active = completeness(existing)
-    if stored is not None and (stored.status, stored.active_findings, stored.config_version) == (
+    return ActCompliance(
+        act=act,
+        status=status,
+        active_findings=active,
+        config_version=config.version,
+        changed_at=now,
+    )
+
+
+def _store_completeness(act: Act, existing: list[Finding], stored, config: Config, now) -> bool:
+    """Update a stored completeness that changed; whether its status did."""
+    status, active = completeness(existing)
+    if (stored.status, stored.active_findings, stored.config_version) == (
         status,
         active,
         config.version,
@@ -228,7 +288,50 @@ def _store_completeness(act: Act, existing: list[Finding], stored, config: Confi
             "changed_at": now,
         },
     )
-    return stored is None or stored.status != status
+    return stored.status != status
+
+
+def _write_batch(
+    changes: list[_Change],
+    first_complete: list[ActCompliance],
+    stored: dict[int, ActCompliance],
+    config: Config,
+    now,
+) -> tuple[list[Result], set[int]]:
+    """Write a batch's changes in the caller's transaction; the changed acts' results and the
+    cases whose completeness may have changed.
+
+    The statements are per batch where that is simple, per act for the rare rest:
+    1. every act's new findings by one insert (their ids name them in events and alerts);
+    2. act by act, the updated, reopened and closed findings saved and the alerts synced; the
+       events of all of it staged in the acts' order, by one insert between alerts;
+    3. the completeness of acts evaluated for the first time by one insert, the others'
+       updated one by one; the rollups learn of the acts whose rows were inserted by one
+       ``acts_checked`` signal (a bulk insert sends no save signals).
+    """
+    for change in changes:
+        _add_new_findings(change, now)
+    Finding.objects.bulk_create([f for change in changes for f in change.new.values()])
+    events: list[PendingEvent] = []
+    results = [_sync(change, events, now) for change in changes]
+    _stage(events)
+    inserted = list(first_complete)
+    cases = {c.act.case_id for c in first_complete if c.act.case_id}
+    for change in changes:
+        act = change.act
+        if act.pk in stored:
+            changed = _store_completeness(act, change.existing, stored[act.pk], config, now)
+        else:
+            inserted.append(_new_compliance(act, change.existing, config, now))
+            changed = True
+        if act.case_id and changed:
+            cases.add(act.case_id)
+    ActCompliance.objects.bulk_create(inserted)
+    marked = [c.act_id for c in inserted] + [c.act.pk for c in changes if c.new]
+    if marked:
+        # the rows and what the statistics learn of them, together
+        acts_checked.send(ActCompliance, act_ids=list(dict.fromkeys(marked)))
+    return results, cases
 
 
 def evaluate_acts(
@@ -246,44 +349,28 @@ def evaluate_acts(
     stored = {c.act_id: c for c in ActCompliance.objects.filter(act_id__in=ids)}
     results: list[Result] = []
     cases_touched: set[int] = set()
-    first_complete = []  # acts evaluated for the first time with nothing found: one bulk insert
-    to_sync = []  # acts whose findings or completeness change: written together below
+    first_complete = []  # acts evaluated for the first time with nothing found
+    changes = []  # acts whose findings or completeness change
     for act in acts:
         hits = run_rules(contexts[act.pk])
         existing = findings[act.pk]
         if not hits and not existing and act.pk not in stored:
-            first_complete.append(
-                ActCompliance(
-                    act=act,
-                    status=Completeness.COMPLETE,
-                    active_findings=0,
-                    config_version=config.version,
-                    changed_at=now,
-                )
-            )
-            if act.case_id:
-                cases_touched.add(act.case_id)
+            first_complete.append(_new_compliance(act, existing, config, now))
             results.append(Result(act.pk, Completeness.COMPLETE, hits))
             continue
         unchanged = _same(hits, existing) and act.pk in stored
         if unchanged and _store_is_current(stored[act.pk], existing, config):
             results.append(Result(act.pk, stored[act.pk].status, hits))
             continue
-        to_sync.append((len(results), act, hits, existing))
-        results.append(Result(act.pk, "", hits))  # replaced by _sync's result below
-    if to_sync or first_complete:
+        changes.append(_Change(len(results), act, hits, existing))
+        results.append(Result(act.pk, "", hits))  # replaced by _write_batch's result below
+    if changes or first_complete:
         # One transaction for the batch's changes (the rules ran above, outside it): its events
         # are integrated together after the commit, and the rollups' marks applied once.
         with transaction.atomic(durable=True):
-            for position, act, hits, existing in to_sync:
-                results[position] = _sync(act, hits, existing, config, now)
-                changed = _store_completeness(act, existing, stored.get(act.pk), config, now)
-                if act.case_id and (changed or act.pk not in stored):
-                    cases_touched.add(act.case_id)
-            if first_complete:
-                ActCompliance.objects.bulk_create(first_complete)
-                # the rows and what the statistics learn of them, together
-                acts_checked.send(ActCompliance, act_ids=[c.act_id for c in first_complete])
+            synced, cases_touched = _write_batch(changes, first_complete, stored, config, now)
+        for change, result in zip(changes, synced, strict=True):
+            results[change.position] = result
     if cases_touched:
         update_cases(cases_touched, now)
     return results

@@ -1,6 +1,7 @@
 """record_event: the one function through which anything is written to the ledger."""
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
@@ -171,6 +172,51 @@ def record_event(
     """
     action = require_action(action)  # first: a free string is a bug, in or out of a block
     require_own_transaction("record_event")
+    staged = _staged_event(actor, action, obj, body, object_type, object_id, agency)
+    staged.save()
+    staged._staging_block = _staging_block()
+    _integrate_when_committed()
+    return staged
+
+
+class PendingEvent(NamedTuple):
+    """One event for ``record_events``: record_event's arguments but the actor."""
+
+    action: Action
+    obj: models.Model | None = None
+    body: dict[str, Any] | None = None
+    object_type: str = ""
+    object_id: str = ""
+    agency: Any = None
+
+
+def record_events(actor: "User | None", events: Iterable[PendingEvent]) -> list[StagedEvent]:
+    """Stage many events of one actor in the caller's transaction, in the order given: the
+    rows one ``record_event`` call per event would stage, by one insert (a batch's findings,
+    compliance/evaluate.py). The integration is hooked once."""
+    events = [event._replace(action=require_action(event.action)) for event in events]
+    require_own_transaction("record_events")
+    staged = [_staged_event(actor, *event) for event in events]
+    if not staged:
+        return staged
+    StagedEvent.objects.bulk_create(staged)
+    block = _staging_block()
+    for row in staged:
+        row._staging_block = block
+    _integrate_when_committed()
+    return staged
+
+
+def _staged_event(
+    actor: "User | None",
+    action: Action,
+    obj: models.Model | None,
+    body: dict[str, Any] | None,
+    object_type: str,
+    object_id: str,
+    agency,
+) -> StagedEvent:
+    """The StagedEvent row of one event, not yet saved."""
     object_type, object_id = _object_ref(obj, object_type, object_id)
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     user = actor if is_user else None
@@ -187,7 +233,7 @@ def record_event(
         body=with_both_digests(body or {}),
         agency_id=agency_id,
     )
-    staged = StagedEvent(
+    return StagedEvent(
         time=content.time,
         actor=user,
         actor_label=content.actor_label,
@@ -198,8 +244,10 @@ def record_event(
         body=content.body,
         content_hash=content_hash(content.content()),
     )
-    staged.save()
-    staged._staging_block = _staging_block()
+
+
+def _integrate_when_committed() -> None:
+    """After staging: integrate the staged events once the change's transaction commits."""
     if _in_test_case_transaction():
         # A test case's transaction never commits, so no on_commit hook would ever run: the
         # event is integrated at once (still inside the change's savepoint, so it rolls back
@@ -212,7 +260,6 @@ def record_event(
         from .integrator import integrate_after_commit
 
         transaction.on_commit(integrate_after_commit, robust=True)
-    return staged
 
 
 def _hook_registered() -> bool:
