@@ -185,7 +185,11 @@ def copy_field(value: str | None) -> str:
     newline and carriage return escaped."""
     if value is None:
         return COPY_NULL
-    return value.translate(_COPY_ESCAPES)
+    # Most values have nothing to escape: four scans cost a tenth of a translate(), which
+    # takes microseconds on a canonical body with Chinese in it.
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value
 
 
 def copy_bytea(value: bytes) -> str:
