@@ -48,7 +48,7 @@ from quancheng.compliance.bulk import add_explanations, add_markers
 from quancheng.compliance.config import current_config
 from quancheng.compliance.evaluate import evaluate_all
 from quancheng.compliance.models import Explanation, Marker
-from quancheng.ledger.bulk import Viewer, append_views
+from quancheng.ledger.bulk import Viewer, append_views, collector_paused
 from quancheng.ledger.integrator import holder_name, integrate_pending
 from quancheng.ledger.models import Event, LedgerHead, SubtreeHash
 from quancheng.lib import forking, transactions, uscc
@@ -698,6 +698,8 @@ def _pieces(start, end, minutes) -> Iterator[tuple[dt.datetime, dt.datetime]]:
         start += step
 
 
+# The chunk's rows and events set off a full collection of the process's objects each time.
+@collector_paused()
 def _acts(plan, rng, districts, now, config, calendar, data_kind, blobs, first, count, summary):
     plans = [
         _plan_act(rng, plan, districts[(first + i) % len(districts)], now) for i in range(count)
