@@ -84,9 +84,11 @@ def _c_encoder() -> Callable[[Any], str]:
     containers it is in (``markers`` None): the values it is given passed :func:`_plain`, which
     would have recursed without end on a cycle. Without the C accelerator, ``_ENCODER.encode``.
     """
-    make = json.encoder.c_make_encoder
+    make = getattr(json.encoder, "c_make_encoder", None)  # private to json: not in typeshed
     if make is None:
         return _ENCODER.encode
+    # The arguments JSONEncoder.iterencode gives it for _ENCODER: markers, default, the string
+    # encoder (ensure_ascii=False), indent, separators, sort_keys, skipkeys, allow_nan.
     encoder = make(
         None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", True, False, True
     )
