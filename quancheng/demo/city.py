@@ -48,7 +48,7 @@ from quancheng.compliance.bulk import add_explanations, add_markers
 from quancheng.compliance.config import current_config
 from quancheng.compliance.evaluate import evaluate_all
 from quancheng.compliance.models import Explanation, Marker
-from quancheng.ledger.bulk import Viewer, append_views
+from quancheng.ledger.bulk import Viewer, append_views, collector_paused
 from quancheng.ledger.integrator import holder_name, integrate_pending
 from quancheng.ledger.models import Event, LedgerHead, SubtreeHash
 from quancheng.lib import forking, transactions, uscc
@@ -698,6 +698,8 @@ def _pieces(start, end, minutes) -> Iterator[tuple[dt.datetime, dt.datetime]]:
         start += step
 
 
+# The chunk's rows and events set off a full collection of the process's objects each time.
+@collector_paused()
 def _acts(plan, rng, districts, now, config, calendar, data_kind, blobs, first, count, summary):
     plans = [
         _plan_act(rng, plan, districts[(first + i) % len(districts)], now) for i in range(count)
@@ -717,9 +719,35 @@ def _acts(plan, rng, districts, now, config, calendar, data_kind, blobs, first, 
     doc_blobs: list[dict] = []
     for p in plans:
         d, act = p.district, p.act
+        agency_id = d.agency.pk
         for camera in p.cameras:
             officer = next(o for o in p.officers if d.cameras[o.pk] is camera)
             offset = dt.timedelta(seconds=camera.clock_offset_seconds)
+            # What every segment of this act and camera holds, looked up once (a chunk has
+            # ten thousand segments).
+            shared = {
+                "agency_id": agency_id,
+                "act_id": act.pk,
+                "subject_id": act.subject_id,
+                "source": Segment.Source.INGEST,
+                "created_by_id": d.custodian.pk,
+                "created_by": d.custodian,
+                "created_at": act.ended_at + dt.timedelta(hours=2),
+                "content_type": "video/mp4",
+                "device_id": camera.pk,
+                "officer_id": officer.pk,
+                "media_kind": Segment.MediaKind.VIDEO,
+                "clock_offset_seconds": camera.clock_offset_seconds,
+                "time_source": Segment.TimeSource.DEVICE,
+                "container": "mov,mp4,m4a,3gp,3g2,mj2",
+                "video_codec": "h264",
+                "width": 64 if plan.store_blobs else 1920,
+                "height": 48 if plan.store_blobs else 1080,
+                "frame_rate": 2.0 if plan.media else 25.0,
+                "label_place": act.place,
+                "label_party": act.subject.name,
+                "media_status": Segment.MediaStatus.NOT_NEEDED,
+            }
             for start, end in (
                 piece
                 for interval in p.covered
@@ -728,37 +756,17 @@ def _acts(plan, rng, districts, now, config, calendar, data_kind, blobs, first, 
                 seconds = round((end - start).total_seconds())
                 tag = f"{plan.seed}:{p.number}:{camera.serial_number}:{start.isoformat()}"
                 local = start.astimezone(tz)
-                blob = blobs.segment(d.agency.pk, tag, seconds)
+                blob = blobs.segment(agency_id, tag, seconds)
                 seg_blobs.append(blob)
                 segments.append(
                     {
-                        "agency_id": d.agency.pk,
-                        "act_id": act.pk,
-                        "subject_id": act.subject_id,
-                        "source": Segment.Source.INGEST,
-                        "created_by_id": d.custodian.pk,
-                        "created_by": d.custodian,
-                        "created_at": act.ended_at + dt.timedelta(hours=2),
+                        **shared,
                         "blob_id": blob["sha256"],
                         "original_filename": f"{camera.serial_number}_{local:%Y%m%d_%H%M%S}.mp4",
-                        "content_type": "video/mp4",
-                        "device_id": camera.pk,
-                        "officer_id": officer.pk,
-                        "media_kind": Segment.MediaKind.VIDEO,
                         "started_at": start,
                         "ended_at": end,
                         "device_started_at": start + offset,
-                        "clock_offset_seconds": camera.clock_offset_seconds,
-                        "time_source": Segment.TimeSource.DEVICE,
                         "duration_seconds": float(seconds),
-                        "container": "mov,mp4,m4a,3gp,3g2,mj2",
-                        "video_codec": "h264",
-                        "width": 64 if plan.store_blobs else 1920,
-                        "height": 48 if plan.store_blobs else 1080,
-                        "frame_rate": 2.0 if plan.media else 25.0,
-                        "label_place": act.place,
-                        "label_party": act.subject.name,
-                        "media_status": Segment.MediaStatus.NOT_NEEDED,
                     }
                 )
                 seg_owner.append(p)

@@ -14,6 +14,7 @@ used there. tests/test_canonical.py checks the two agree on generated values.
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import rfc8785
@@ -23,14 +24,43 @@ _MAX_INT = 2**53 - 1  # JCS numbers are IEEE doubles: larger integers are refuse
 
 def _plain(value: Any) -> bool:
     """True when the C encoder writes exactly JCS for this value (see the module docstring)."""
+    kind = type(value)
+    if kind is dict:
+        return _plain_object(value)
+    if kind is str or value is None or kind is bool:
+        return True
+    if kind is int:
+        return -_MAX_INT <= value <= _MAX_INT
+    return _plain_other(value)
+
+
+def _plain_object(value: dict) -> bool:
+    """:func:`_plain` of a dict, its scalar items checked here rather than by a call each (an
+    event's body is a dict of a few strings and integers, checked once per event)."""
+    for key, item in value.items():
+        if not isinstance(key, str) or not (key.isascii() or _bmp(key)):
+            return False
+        kind = type(item)
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is int:
+            if -_MAX_INT <= item <= _MAX_INT:
+                continue
+            return False
+        if not _plain(item):
+            return False
+    return True
+
+
+def _plain_other(value: Any) -> bool:
+    """:func:`_plain` of what is not exactly a dict, str, bool, int or None: lists, subclasses
+    (a ``TextChoices`` member is a str), floats."""
     if isinstance(value, str) or value is None or isinstance(value, bool):
         return True
     if isinstance(value, int):
         return -_MAX_INT <= value <= _MAX_INT
     if isinstance(value, dict):
-        return all(
-            isinstance(key, str) and _bmp(key) and _plain(item) for key, item in value.items()
-        )
+        return _plain_object(value)
     if isinstance(value, list | tuple):
         return all(_plain(item) for item in value)
     if isinstance(value, float) and not math.isfinite(value):
@@ -46,10 +76,36 @@ def _bmp(key: str) -> bool:
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def _c_encoder() -> Callable[[Any], str]:
+    """``_ENCODER.encode`` for the values :func:`_plain` accepts, without its per-call cost.
+
+    ``JSONEncoder.encode`` builds a new C encoder (``_json.make_encoder``) on every call, about
+    half its time on an event's few keys; this one is built once. It keeps no record of the
+    containers it is in (``markers`` None): the values it is given passed :func:`_plain`, which
+    would have recursed without end on a cycle. Without the C accelerator, ``_ENCODER.encode``.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)  # private to json: not in typeshed
+    if make is None:
+        return _ENCODER.encode
+    # The arguments JSONEncoder.iterencode gives it for _ENCODER: markers, default, the string
+    # encoder (ensure_ascii=False), indent, separators, sort_keys, skipkeys, allow_nan.
+    encoder = make(
+        None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", True, False, True
+    )
+
+    def encode(value: Any) -> str:
+        return "".join(encoder(value, 0))
+
+    return encode
+
+
+_encode = _c_encoder()
+
+
 def canonical_bytes(value: Any) -> bytes:
     """The RFC 8785 (JCS) bytes of a JSON value."""
     if _plain(value):
-        return _ENCODER.encode(value).encode()
+        return _encode(value).encode()
     try:
         return rfc8785.dumps(value)
     except rfc8785.CanonicalizationError as e:
@@ -70,4 +126,4 @@ def canonical_flat(value: dict[str, Any]) -> bytes:
         return canonical_bytes(value)
     if not all(map(str.isascii, value)):
         return canonical_bytes(value)
-    return _ENCODER.encode(value).encode()
+    return _encode(value).encode()

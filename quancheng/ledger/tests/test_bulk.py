@@ -49,11 +49,23 @@ class _Rollback(Exception):
     pass
 
 
-def test_bulk_append_writes_the_rows_of_one_by_one_appends(officer):
+# Characters that COPY's text format and the entry's JSON both escape.
+TRICKY = "王芳\\wf\tcr\rlf\n"
+
+
+@pytest.mark.parametrize("username", ["wangfang", TRICKY])
+def test_bulk_append_writes_the_rows_of_one_by_one_appends(officer, monkeypatch, username):
+    """append_events writes what one record_event per event writes, byte for byte, and on
+    PostgreSQL as COPY text it formats itself (never copy_rows' write_row): for a username and
+    bodies COPY must escape, with Chinese and nested values; and the ledger verifies."""
+    officer.username = username
+    officer.save()
     with transaction.atomic():
         record_event(officer, Action.CASE_CREATED, object_type="x", object_id="1")
     before = Event.objects.count()
     specs = _specs(officer, 37)
+    for n, spec in enumerate(specs):
+        spec.body["nested"] = {"list": [n, "二", None, True], "note": TRICKY, "空": {}}
     # 1. One by one through record_event, then rolled back; the times are kept for the bulk run.
     try:
         with transaction.atomic():
@@ -74,11 +86,15 @@ def test_bulk_append_writes_the_rows_of_one_by_one_appends(officer):
         pass
     assert Event.objects.count() == before
     # 2. The same events in bulk, in chunks smaller than the batch.
+    monkeypatch.setattr(bulk, "copy_rows", _refuse_write_row)
     with transaction.atomic():
         assert append_events(specs, chunk=5) == 37
     assert _rows() == expected
     # Byte for byte: the entries (what is hashed and what a bundle carries) are the same.
     assert [e.entry_bytes() for e in Event.objects.filter(seq__gt=before)] == entry_bytes
+    assert Event.objects.filter(actor_label=username).count() == 1 + 18  # odd specs: officer's
+    report = verify_ledger()
+    assert report.ok, report.summary()
 
 
 def test_bulk_refuses_a_free_string_action(officer):
@@ -175,7 +191,7 @@ def test_the_filler_turns_the_cycle_collector_back_on_when_it_fails(officer, cus
 
 
 def _refuse_write_row(*args):
-    raise AssertionError("the filler writes its rows as COPY text, not by write_row")
+    raise AssertionError("the bulk writers write their rows as COPY text, not by write_row")
 
 
 def test_the_filler_times_cross_seconds_as_the_entries_write_them():

@@ -1,3 +1,4 @@
+import enum
 import json
 import math
 
@@ -143,3 +144,20 @@ def test_the_flat_path_writes_what_the_general_one_writes(value):
             canonical_flat(value)
         return
     assert canonical_flat(value) == expected
+
+
+class _Kind(enum.StrEnum):
+    INSPECTION = "inspection"
+
+
+class _Level(enum.IntEnum):
+    HIGH = 3
+
+
+def test_subclasses_of_str_and_int_write_their_plain_values():
+    """A choices member (a str subclass) or an IntEnum in a body, at the top or nested, is
+    written as its plain value, whichever path checks it."""
+    value = {"kind": _Kind.INSPECTION, "level": _Level.HIGH, "nested": [{"kind": _Kind.INSPECTION}]}
+    plain = {"kind": "inspection", "level": 3, "nested": [{"kind": "inspection"}]}
+    assert canonical_bytes(value) == canonical_bytes(plain) == rfc8785.dumps(plain)
+    assert canonical_flat({"kind": _Kind.INSPECTION}) == b'{"kind":"inspection"}'
