@@ -319,6 +319,12 @@ def build_city(plan: CityPlan, progress: Progress | None = None) -> CitySummary:
         say("重建索引与约束中……")
         with transaction.atomic(durable=True):
             recreate_secondary_indexes(dropped)
+    if bulk:
+        # Planner statistics for the loaded rows before the rules query them: the full city's
+        # rules ran at 40 acts/s on the statistics of empty tables (sequential scans), 325
+        # once analysed (docs/performance.md, 2026-12-08). _finish analyses again after them.
+        analyze((*LOAD_TABLES, Subject._meta.db_table))
+        say("已更新统计信息（ANALYZE）")
     # The rollups' marks of the evaluation are left to _finish, which rebuilds every rollup once.
     with transactions.after_commits_coalesced():
         if plan.evaluate and act_ids:
